@@ -1,0 +1,3 @@
+"""PassTrace: an epidemic-prevention field platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,160 @@
+"""Account pages: log in and out, sign up, home, language."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from passtrace.accounts import flows
+from passtrace.accounts import service as account_service
+from passtrace.accounts.schemas import RegisterRequest
+from passtrace.core.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    OptionalPrincipal,
+    RuntimeDep,
+    SessionDep,
+    client_ip,
+)
+from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.i18n import LOCALES, set_locale
+from passtrace.core.security import new_token
+from passtrace.web.render import render
+
+router = APIRouter(include_in_schema=False)
+PRE_CSRF_COOKIE = "pt_precsrf"
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths, so a crafted link cannot bounce users to another site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+def _anonymous_form(request: Request, template: str, context: dict[str, object],
+                    status_code: int = 200) -> Response:
+    token = request.cookies.get(PRE_CSRF_COOKIE) or new_token()
+    response = render(request, template, {**context, "csrf_token": token},
+                      status_code=status_code)
+    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="lax")
+    return response
+
+
+def _check_pre_csrf(request: Request, supplied: str) -> None:
+    expected = request.cookies.get(PRE_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, supplied):
+        raise Forbidden("The form expired or did not come from this site. Please reload the page.",
+                        code="csrf")
+
+
+def _login_response(session, rt, user, request: Request, target: str) -> Response:  # type: ignore[no-untyped-def]
+    token, record = account_service.start_session(session=session, rt=rt, user=user, kind="web",
+                                                  ip=client_ip(request))
+    response = RedirectResponse(_safe_next(target), status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=rt.settings.env == "prod",
+                        max_age=rt.settings.session_hours * 3600)
+    if user.locale:
+        response.set_cookie(LANG_COOKIE, user.locale, samesite="lax", max_age=365 * 86400)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, principal: OptionalPrincipal, next: str = "/") -> Response:
+    """Show the login form (or go home when already logged in)."""
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _anonymous_form(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login")
+def login(
+    request: Request, session: SessionDep, rt: RuntimeDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the login and start a browser session."""
+    _check_pre_csrf(request, csrf_token)
+    try:
+        user = account_service.authenticate(session=session, rt=rt, username=username.strip(),
+                                            password=password, ip=client_ip(request))
+    except DomainError as exc:
+        return _anonymous_form(request, "login.html",
+                               {"next": _safe_next(next), "error": exc.translated(),
+                                "username": username}, status_code=exc.status)
+    return _login_response(session, rt, user, request, next)
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """End the browser session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        account_service.end_session(session=session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/register")
+def register_form(request: Request) -> Response:
+    """Show the resident sign-up form."""
+    return _anonymous_form(request, "register.html", {"errors": {}, "values": {}})
+
+
+@router.post("/register")
+def register(
+    request: Request, session: SessionDep, rt: RuntimeDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=40)] = "",
+    id_number: Annotated[str, Form(max_length=24)] = "",
+    phone: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Create the resident account and log in."""
+    _check_pre_csrf(request, csrf_token)
+    values = {"username": username, "name": name, "phone": phone}
+    try:
+        data = RegisterRequest.model_construct(username=username.strip(), password=password,
+                                               name=name, id_number=id_number,
+                                               phone=phone.strip() or None)
+        user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
+    except DomainError as exc:
+        session.rollback()
+        errors = exc.translated_fields() or {"form": exc.translated()}
+        return _anonymous_form(request, "register.html",
+                               {"errors": errors, "message": exc.translated(), "values": values},
+                               status_code=exc.status)
+    return _login_response(session, rt, user, request, "/passes/mine")
+
+
+@router.get("/")
+def home(request: Request, principal: CurrentPrincipal) -> Response:
+    """Show the tasks this user's roles allow."""
+    return render(request, "home.html", {"roles": principal.roles})
+
+
+@router.post("/lang")
+def choose_language(
+    request: Request, session: SessionDep, principal: OptionalPrincipal,
+    locale: Annotated[str, Form()] = "zh_CN", next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Switch the interface language (remembered for logged-in users)."""
+    if locale not in LOCALES:
+        locale = "zh_CN"
+    if principal is not None:
+        account_service.set_locale(session=session, actor=principal, locale=locale)
+    set_locale(locale)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(LANG_COOKIE, locale, samesite="lax", max_age=365 * 86400)
+    return response
+
+

@@ -1,0 +1,65 @@
+"""Login, token and registration shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenRequest(BaseModel):
+    """Username and password for an API token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenRead(BaseModel):
+    """A freshly issued bearer token (shown once)."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class RegisterRequest(BaseModel):
+    """A resident signs up with their identity."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=8, max_length=200)
+    name: str = Field(min_length=1, max_length=40)
+    id_number: str = Field(min_length=1, max_length=24)
+    phone: str | None = Field(default=None, max_length=20)
+
+
+class BindingRead(BaseModel):
+    """A role in a scope."""
+
+    role: str
+    scope_type: str
+    scope_value: str
+
+
+class MeRead(BaseModel):
+    """The logged-in user."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    person_id: uuid.UUID | None
+    locale: str | None
+    roles: list[BindingRead]
+
+
+class LocaleUpdate(BaseModel):
+    """A language choice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locale: Literal["zh_CN", "en"]

@@ -1,0 +1,178 @@
+"""Users, role grants, logins and tokens."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.accounts.models import AuthSession, RoleBinding, User
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import (
+    ROLES,
+    SCOPE_TYPES,
+    Binding,
+    Principal,
+    new_token,
+    token_digest,
+)
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+
+
+def get_by_username(*, session: Session, username: str) -> User | None:
+    """Get a user by login name."""
+    return session.scalar(select(User).where(User.username == username))
+
+
+def create(
+    *,
+    session: Session,
+    rt: Runtime,
+    actor: Principal | None,
+    username: str,
+    password: str,
+    display_name: str,
+    person_id: uuid.UUID | None = None,
+    locale: str | None = None,
+) -> User:
+    """Create a user with a hashed password."""
+    if not USERNAME_RE.match(username):
+        raise ValidationFailed("A username is 3-64 letters, digits, dots, dashes or underscores.",
+                               fields={"username": "A username is 3-64 letters, digits, dots, "
+                                                   "dashes or underscores."})
+    if len(password) < 8:
+        raise ValidationFailed("A password needs at least 8 characters.",
+                               fields={"password": "A password needs at least 8 characters."})
+    if get_by_username(session=session, username=username):
+        raise Conflict("The username %(username)s is taken.", username=username)
+    user = User(username=username, password_hash=rt.passwords.hash(password),
+                display_name=display_name.strip() or username, person_id=person_id,
+                locale=locale)
+    session.add(user)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="user.create",
+                         resource_type="user", resource_id=user.id,
+                         detail={"username": username})
+    return user
+
+
+def grant(
+    *, session: Session, actor: Principal | None, user: User, role: str,
+    scope_type: str = "global", scope_value: str = "",
+) -> RoleBinding:
+    """Bind a role to a user within a scope."""
+    if role not in ROLES:
+        raise ValidationFailed("Unknown role %(role)s.", role=role)
+    if scope_type not in SCOPE_TYPES:
+        raise ValidationFailed("Unknown scope type %(scope)s.", scope=scope_type)
+    if scope_type != "global" and not scope_value:
+        raise ValidationFailed("A scoped role needs a scope value.")
+    for b in user.bindings:
+        if (b.role, b.scope_type, b.scope_value) == (role, scope_type, scope_value):
+            return b
+    binding = RoleBinding(user_id=user.id, role=role, scope_type=scope_type,
+                          scope_value=scope_value if scope_type != "global" else "")
+    user.bindings.append(binding)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="user.grant",
+                         resource_type="user", resource_id=user.id,
+                         detail={"role": role, "scope_type": scope_type,
+                                 "scope_value": scope_value})
+    return binding
+
+
+def principal_for(user: User, *, auth: AuthSession | None = None,
+                  ip: str | None = None) -> Principal:
+    """Build the request principal from a user and their bindings."""
+    return Principal(
+        user_id=user.id, username=user.username, display_name=user.display_name,
+        person_id=user.person_id,
+        bindings=tuple(Binding(b.role, b.scope_type, b.scope_value) for b in user.bindings),
+        ip=ip, csrf_token=auth.csrf_token if auth else "",
+        auth_kind=auth.kind if auth else "web", locale=user.locale,
+    )
+
+
+def authenticate(
+    *, session: Session, rt: Runtime, username: str, password: str, ip: str | None
+) -> User:
+    """Check a login, rate-limited per username and per address."""
+    keys = (f"user:{username.lower()}", f"ip:{ip or '-'}")
+    if rt.login_limiter.blocked(*keys):
+        raise RateLimited("Too many failed logins. Please wait a few minutes and try again.")
+    user = get_by_username(session=session, username=username)
+    # Hash even for unknown users so response time does not reveal which names exist.
+    ok = rt.passwords.verify(user.password_hash if user else _DUMMY_HASH.get(rt), password)
+    if not user or not ok or not user.is_active:
+        rt.login_limiter.failed(*keys)
+        raise Unauthorized("Wrong username or password.")
+    rt.login_limiter.succeeded(*keys)
+    return user
+
+
+class _DummyHash:
+    """A hash of a random password per runtime, to equalize login timing."""
+
+    def get(self, rt: Runtime) -> str:
+        cached = rt.cache.get("dummy_hash")
+        if not isinstance(cached, str):
+            cached = rt.passwords.hash(new_token())
+            rt.cache["dummy_hash"] = cached
+        return cached
+
+
+_DUMMY_HASH = _DummyHash()
+
+
+def start_session(
+    *, session: Session, rt: Runtime, user: User, kind: str, ip: str | None
+) -> tuple[str, AuthSession]:
+    """Open a login session; return the raw token (shown once) and the record."""
+    token = new_token()
+    hours = rt.settings.session_hours if kind == "web" else rt.settings.api_token_hours
+    record = AuthSession(token_hash=token_digest(token), user_id=user.id, kind=kind,
+                         csrf_token=new_token(), expires_at=utcnow() + timedelta(hours=hours))
+    session.add(record)
+    session.flush()
+    audit_service.record(session=session, actor=principal_for(user, ip=ip), action="user.login",
+                         resource_type="user", resource_id=user.id, detail={"kind": kind})
+    return token, record
+
+
+def resolve_token(*, session: Session, token: str) -> tuple[User, AuthSession] | None:
+    """Find the live session and active user behind a token."""
+    record = session.scalar(select(AuthSession).where(
+        AuthSession.token_hash == token_digest(token)))
+    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+        return None
+    user = session.get(User, record.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, record
+
+
+def end_session(*, session: Session, token: str) -> None:
+    """Log out: revoke the session behind a token."""
+    found = resolve_token(session=session, token=token)
+    if found:
+        user, record = found
+        record.revoked_at = utcnow()
+        audit_service.record(session=session, actor=principal_for(user), action="user.logout",
+                             resource_type="user", resource_id=user.id)
+
+
+def set_locale(*, session: Session, actor: Principal, locale: str) -> None:
+    """Save a user's language choice."""
+    user = session.get(User, actor.user_id)
+    if user is not None and locale in ("zh_CN", "en"):
+        user.locale = locale
+        audit_service.record(session=session, actor=actor, action="user.set_locale",
+                             resource_type="user", resource_id=user.id,
+                             detail={"locale": locale})

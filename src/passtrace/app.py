@@ -1,0 +1,74 @@
+"""Build the web application: API routers, pages, errors, i18n, static files."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from passtrace import __version__
+from passtrace.core.config import Settings
+from passtrace.core.deps import LANG_COOKIE
+from passtrace.core.i18n import negotiate, set_locale
+from passtrace.core.runtime import Runtime
+from passtrace.web import errors
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'"
+    ),
+}
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Create the app for a deployment; nothing touches the database here."""
+    rt = runtime or Runtime.build(settings or Settings())
+    app = FastAPI(
+        title="PassTrace",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = rt
+
+    @app.middleware("http")
+    async def locale_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The user's saved choice overrides this once the login is resolved.
+        set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
+                             accept_language=request.headers.get("accept-language")))
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    errors.install(app)
+    _include_routers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from passtrace.accounts import pages as account_pages
+    from passtrace.accounts import views as account_views
+    from passtrace.areas import views as area_views
+    from passtrace.passes import pages as pass_pages
+    from passtrace.passes import views as pass_views
+    from passtrace.people import pages as people_pages
+    from passtrace.people import views as people_views
+
+    for router in (account_views.router, area_views.router, pass_views.router,
+                   people_views.router):
+        app.include_router(router, prefix="/api/v1")
+    for router in (account_pages.router, pass_pages.router, people_pages.router):
+        app.include_router(router)

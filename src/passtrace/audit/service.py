@@ -1,0 +1,66 @@
+"""Write and read the audit log (in the caller's transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit.models import AuditEntry
+from passtrace.core.security import Principal
+
+
+def record(
+    *,
+    session: Session,
+    actor: Principal | None,
+    action: str,
+    resource_type: str,
+    resource_id: str | uuid.UUID = "",
+    subject_person_id: uuid.UUID | None = None,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry; it commits or rolls back with the change it describes."""
+    entry = AuditEntry(
+        actor_user_id=actor.user_id if actor else None,
+        actor_name=actor.username if actor else "system",
+        action=action,
+        resource_type=resource_type,
+        resource_id=str(resource_id),
+        subject_person_id=subject_person_id,
+        reason=reason,
+        detail=detail or {},
+        ip=actor.ip if actor else None,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def views_of_person(
+    *, session: Session, person_id: uuid.UUID, limit: int = 100
+) -> list[AuditEntry]:
+    """List who touched a person's data, newest first (for 'who viewed my data')."""
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.subject_person_id == person_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_entries(
+    *, session: Session, resource_type: str | None = None, resource_id: str | None = None,
+    limit: int = 200,
+) -> list[AuditEntry]:
+    """List entries, newest first, optionally for one resource."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if resource_type:
+        stmt = stmt.where(AuditEntry.resource_type == resource_type)
+    if resource_id:
+        stmt = stmt.where(AuditEntry.resource_id == resource_id)
+    return list(session.scalars(stmt))

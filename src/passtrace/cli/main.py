@@ -1,0 +1,229 @@
+"""The passtrace command: serve, demo, db, accounts, keys, codec."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from passtrace.core.config import Settings
+from passtrace.core.db import session_scope
+from passtrace.core.runtime import Runtime
+
+app = typer.Typer(help="PassTrace: epidemic-prevention field platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Users and role bindings.", no_args_is_help=True)
+keys_app = typer.Typer(help="Pass-signing keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+
+def _codec_app() -> typer.Typer:
+    from passtrace.cli.codec import app as codec_app
+
+    return codec_app
+
+
+app.add_typer(_codec_app(), name="codec", help="Inspect passes; run the DCC conformance suite.")
+
+
+def _runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or Settings()
+    if settings.is_sqlite:
+        db_path = settings.database_url.split("///", 1)[-1]
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    return Runtime.build(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to a revision (default: the newest)."""
+    from passtrace.core import migrate
+
+    rt = _runtime()
+    migrate.upgrade(rt.engine, revision)
+    console.print(f"[green]schema at {revision}[/green]")
+
+
+@db_app.command("seed-areas")
+def db_seed_areas() -> None:
+    """Load the bundled administrative divisions."""
+    from passtrace.areas import service as area_service
+
+    rt = _runtime()
+    for session in session_scope(rt.sessions):
+        added = area_service.load_bundled(session=session)
+    console.print(f"{added} areas added")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    username: str,
+    display_name: Annotated[str, typer.Option("--name")] = "",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)] = "",
+) -> None:
+    """Create a user (the password is prompted for)."""
+    from passtrace.accounts import service as account_service
+    from passtrace.core.errors import DomainError
+
+    rt = _runtime()
+    try:
+        for session in session_scope(rt.sessions):
+            account_service.create(session=session, rt=rt, actor=None, username=username,
+                                   password=password, display_name=display_name or username)
+    except DomainError as exc:
+        console.print(f"[red]{exc.translated()}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]created {username}[/green]")
+
+
+@accounts_app.command("grant")
+def accounts_grant(
+    username: str, role: str,
+    area: Annotated[str | None, typer.Option(help="area code scope")] = None,
+    site: Annotated[str | None, typer.Option(help="site scope")] = None,
+    community: Annotated[str | None, typer.Option(help="community scope")] = None,
+    enterprise: Annotated[str | None, typer.Option(help="enterprise scope")] = None,
+) -> None:
+    """Bind a role to a user, scoped (or global when no scope is given)."""
+    from passtrace.accounts import service as account_service
+    from passtrace.core.errors import DomainError
+
+    scopes = [(t, v) for t, v in (("area", area), ("site", site), ("community", community),
+                                  ("enterprise", enterprise)) if v]
+    if len(scopes) > 1:
+        console.print("[red]give at most one scope[/red]")
+        raise typer.Exit(2)
+    scope_type, scope_value = scopes[0] if scopes else ("global", "")
+    rt = _runtime()
+    try:
+        for session in session_scope(rt.sessions):
+            user = account_service.get_by_username(session=session, username=username)
+            if user is None:
+                console.print(f"[red]no user {username}[/red]")
+                raise typer.Exit(1)
+            account_service.grant(session=session, actor=None, user=user, role=role,
+                                  scope_type=scope_type, scope_value=scope_value)
+    except DomainError as exc:
+        console.print(f"[red]{exc.translated()}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]{username}: {role} @ {scope_type} {scope_value}[/green]")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    alg: Annotated[str, typer.Option(help="ES256, EdDSA or PS256")] = "ES256",
+    retire_old: Annotated[bool, typer.Option(help="retire the previous keys now")] = False,
+) -> None:
+    """Add a new signing key; older keys keep verifying their passes."""
+    from passtrace.core.errors import DomainError
+    from passtrace.passes import keyring
+
+    rt = _runtime()
+    try:
+        for session in session_scope(rt.sessions):
+            keyring.ensure(session=session, vault=rt.vault)
+            record = keyring.rotate(session=session, vault=rt.vault, actor=None, alg=alg,
+                                    retire_old=retire_old)
+            kid = record.kid
+    except DomainError as exc:
+        console.print(f"[red]{exc.translated()}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]new signing key {kid} ({alg})[/green]")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List signing keys with their status."""
+    from passtrace.passes import keyring
+
+    rt = _runtime()
+    table = Table("kid", "alg", "purpose", "status", "created", "verifies until")
+    for session in session_scope(rt.sessions):
+        for k in keyring.list_keys(session=session):
+            table.add_row(k.kid, k.alg, k.purpose, k.status, k.created_at.isoformat(" ", "seconds"),
+                          k.verify_until.isoformat(" ", "seconds") if k.verify_until else "")
+    console.print(table)
+
+
+@keys_app.command("retire")
+def keys_retire(kid: str) -> None:
+    """Stop signing with a key; it verifies until its last pass expires."""
+    from passtrace.core.errors import DomainError
+    from passtrace.passes import keyring
+
+    rt = _runtime()
+    try:
+        for session in session_scope(rt.sessions):
+            keyring.retire(session=session, actor=None, kid=kid)
+    except DomainError as exc:
+        console.print(f"[red]{exc.translated()}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]retired {kid}[/green]")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the API and pages (migrate first with `passtrace db upgrade`)."""
+    import uvicorn
+
+    uvicorn.run("passtrace.cli.main:make_app", factory=True, host=host, port=port,
+                workers=workers, proxy_headers=True)
+
+
+def make_app():  # type: ignore[no-untyped-def]
+    """Build the app from the environment (uvicorn factory)."""
+    from passtrace.app import create_app
+
+    return create_app(Settings())
+
+
+@app.command()
+def demo(
+    port: int = 8000,
+    host: str = "127.0.0.1",
+    db: Annotated[Path, typer.Option(help="SQLite file (recreated)")] = Path("var/demo.db"),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="seed only")] = False,
+) -> None:
+    """Start a fresh demo: new SQLite DB, areas, a user per role, sample passes."""
+    import uvicorn
+
+    from passtrace import demo as demo_data
+    from passtrace.app import create_app
+    from passtrace.core import migrate
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    settings = Settings(env="demo", database_url=f"sqlite:///{db}")
+    rt = _runtime(settings)
+    with console.status("creating the demo database"):
+        migrate.upgrade(rt.engine)
+        for session in session_scope(rt.sessions):
+            demo_data.seed(session=session, rt=rt)
+    url = f"http://{host}:{port}/"
+    table = Table("username", "password", "role", title="PassTrace demo logins")
+    for row in demo_data.login_table():
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"PassTrace demo: [bold]{url}[/bold]  (API docs: {url}api/v1/docs)")
+    if no_serve:
+        return
+    os.environ["PASSTRACE_ENV"] = "demo"
+    uvicorn.run(create_app(runtime=rt), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

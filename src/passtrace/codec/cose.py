@@ -1,0 +1,139 @@
+"""COSE_Sign1 (RFC 9052) written and parsed directly with cbor2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from cbor2 import CBORDecoder, CBORTag, dumps
+
+from passtrace.codec.errors import PassRejected
+from passtrace.codec.keys import SigningKey
+
+TAG_COSE_SIGN1 = 18
+TAG_CWT = 61
+HDR_ALG = 1
+HDR_KID = 4
+
+# The constant head of Sig_structure: array(4), tstr "Signature1".
+_SIG1_HEAD = b"\x84\x6aSignature1"
+
+
+def _bstr_head(n: int) -> bytes:
+    """Return the CBOR head of a byte string of length n (major type 2)."""
+    if n < 24:
+        return bytes((0x40 | n,))
+    if n < 0x100:
+        return bytes((0x58, n))
+    if n < 0x10000:
+        return b"\x59" + n.to_bytes(2, "big")
+    return b"\x5a" + n.to_bytes(4, "big")
+
+
+def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
+    """Return the bytes a COSE_Sign1 signature covers (RFC 9052 section 4.4)."""
+    # Built by hand: it is on every verify, and this is a few concatenations.
+    return b"".join(
+        (
+            _SIG1_HEAD,
+            _bstr_head(len(protected)),
+            protected,
+            _bstr_head(len(external_aad)),
+            external_aad,
+            _bstr_head(len(payload)),
+            payload,
+        )
+    )
+
+
+def loads_strict(data: bytes) -> Any:
+    """Decode exactly one CBOR item; trailing bytes are an error (cbor2.loads ignores them)."""
+    fp = BytesIO(data)
+    obj = CBORDecoder(fp).decode()
+    if fp.tell() != len(data):
+        raise ValueError("trailing bytes after CBOR item")
+    return obj
+
+
+def encode_sign1(payload: bytes, key: SigningKey) -> bytes:
+    """Sign a payload into a tagged COSE_Sign1 with alg and kid protected."""
+    protected = dumps({HDR_ALG: key.alg_id, HDR_KID: key.kid})
+    signature = key.sign(sig_structure(protected, payload))
+    return b"".join(
+        (
+            b"\xd2\x84",  # tag 18, array(4)
+            _bstr_head(len(protected)),
+            protected,
+            b"\xa0",  # empty unprotected map
+            _bstr_head(len(payload)),
+            payload,
+            _bstr_head(len(signature)),
+            signature,
+        )
+    )
+
+
+@dataclass(slots=True)  # not frozen: frozen __init__ is slow on the hot path
+class Sign1:
+    """A parsed, not yet verified COSE_Sign1."""
+
+    protected_bstr: bytes
+    protected: dict[Any, Any]
+    unprotected: dict[Any, Any]
+    payload: bytes
+    signature: bytes
+    tags: tuple[int, ...]
+
+    @property
+    def alg(self) -> Any:
+        """Return the algorithm id: protected wins, the unprotected one is a fallback."""
+        # DCC vector CO19 carries alg unprotected. Harmless: every trusted key
+        # verifies with exactly one algorithm, so an unsigned alg cannot switch it.
+        alg = self.protected.get(HDR_ALG)
+        return self.unprotected.get(HDR_ALG) if alg is None else alg
+
+    @property
+    def kid(self) -> Any:
+        """Return the kid: protected wins, the unprotected one is a fallback."""
+        kid = self.protected.get(HDR_KID)
+        return self.unprotected.get(HDR_KID) if kid is None else kid
+
+    def to_be_signed(self) -> bytes:
+        """Return the Sig_structure the signature must cover."""
+        return sig_structure(self.protected_bstr, self.payload)
+
+
+def parse_sign1(data: bytes, *, require_tag: bool = True) -> Sign1:
+    """Parse COSE_Sign1 bytes strictly; raise PassRejected("bad_cose")."""
+    try:
+        obj = loads_strict(data)
+    except Exception as exc:  # cbor2 raises several types on hostile input
+        raise PassRejected("bad_cose", f"not CBOR: {exc}") from None
+    tags: list[int] = []
+    while isinstance(obj, CBORTag):
+        tags.append(obj.tag)
+        obj = obj.value
+    # Allowed: 18(...), 61(18(...)) as in DCC CO28, or untagged when tolerated.
+    if tags not in ([TAG_COSE_SIGN1], [TAG_CWT, TAG_COSE_SIGN1]) and (require_tag or tags):
+        raise PassRejected("bad_cose", f"unexpected CBOR tags {tags}")
+    if not isinstance(obj, list) or len(obj) != 4:
+        raise PassRejected("bad_cose", "COSE_Sign1 must be an array of 4")
+    protected_bstr, unprotected, payload, signature = obj
+    if not (
+        isinstance(protected_bstr, bytes)
+        and isinstance(unprotected, dict)
+        and isinstance(payload, bytes)
+        and isinstance(signature, bytes)
+    ):
+        raise PassRejected("bad_cose", "COSE_Sign1 member of the wrong type")
+    if protected_bstr:
+        try:
+            protected = loads_strict(protected_bstr)
+        except Exception as exc:
+            raise PassRejected("bad_cose", f"protected header: {exc}") from None
+        if not isinstance(protected, dict):
+            raise PassRejected("bad_cose", "protected header is not a map")
+    else:
+        protected = {}  # RFC 9052: a zero-length bstr stands for the empty map
+    return Sign1(protected_bstr, protected, unprotected, payload, signature, tuple(tags))

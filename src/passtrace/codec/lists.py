@@ -1,0 +1,204 @@
+"""Signed trust lists and incremental revocation lists for offline checkpoints.
+
+Both are a tagged COSE_Sign1 (same code path as a pass) whose payload is a
+CBOR map with a "typ" field, sent as unpadded base64url text. The root key
+signs them; a checkpoint knows only the root public key in advance.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from cbor2 import dumps
+
+from passtrace.codec.cose import encode_sign1, loads_strict, parse_sign1
+from passtrace.codec.errors import PassRejected
+from passtrace.codec.keys import (
+    ALG_IDS,
+    ALG_NAMES,
+    SigningKey,
+    TrustStore,
+    alg_for,
+    kid_for,
+    load_public_key,
+)
+from passtrace.codec.pipeline import verify_sign1
+
+TRUST_LIST_TYPE = "PT-TL"
+REVOCATION_LIST_TYPE = "PT-RL"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise PassRejected("bad_cose", f"not base64url: {exc}") from None
+
+
+def _sign_doc(payload: dict[str, Any], signer: SigningKey) -> str:
+    return _b64url(encode_sign1(dumps(payload), signer))
+
+
+def _open_doc(doc: str, root_public_key: Any, typ: str) -> dict[str, Any]:
+    """Verify a signed list against the root key and return its payload map."""
+    if not isinstance(doc, str):
+        raise PassRejected("bad_cose", "document must be text")
+    msg = parse_sign1(_unb64url(doc.strip()))
+    root = TrustStore()
+    root.add(load_public_key(root_public_key))
+    verify_sign1(msg, root)  # same checks as a pass: alg, kid (the root's), signature
+    try:
+        body = loads_strict(msg.payload)
+    except Exception as exc:
+        raise PassRejected("bad_claims", f"payload is not CBOR: {exc}") from None
+    if not isinstance(body, dict) or body.get("typ") != typ:
+        raise PassRejected("bad_claims", f"not a {typ} document")
+    for name in ("v", "iat"):
+        if type(body.get(name)) is not int:
+            raise PassRejected("bad_claims", f"{name} must be an integer")
+    return body
+
+
+def sign_trust_list(
+    keys: list[dict[str, Any]], signer: SigningKey, *, version: int, issued_at: int
+) -> str:
+    """Sign the list of pass-verification keys; entries as `verify_trust_list` returns them."""
+    entries = []
+    for item in keys:
+        der = base64.b64decode(item["public_key_der_b64"])
+        key = load_public_key(der)
+        alg = item.get("alg") or alg_for(key)
+        if alg != alg_for(key):
+            raise ValueError(f"kid {item.get('kid')}: alg {alg} does not fit the key")
+        kid = bytes.fromhex(item["kid"]) if item.get("kid") else kid_for(key)
+        entry: dict[str, Any] = {"kid": kid, "alg": ALG_IDS[alg], "key": der}
+        if item.get("not_after") is not None:
+            entry["na"] = int(item["not_after"])
+        entries.append(entry)
+    body = {"typ": TRUST_LIST_TYPE, "v": version, "iat": issued_at, "keys": entries}
+    return _sign_doc(body, signer)
+
+
+def verify_trust_list(doc: str, root_public_key: Any) -> dict[str, Any]:
+    """Verify a trust list with the root key; return {"version", "issued_at", "keys"}."""
+    body = _open_doc(doc, root_public_key, TRUST_LIST_TYPE)
+    raw_keys = body.get("keys")
+    if not isinstance(raw_keys, list):
+        raise PassRejected("bad_claims", "keys must be a list")
+    keys = []
+    for entry in raw_keys:
+        if not isinstance(entry, dict):
+            raise PassRejected("bad_claims", "key entry is not a map")
+        kid, alg, der, not_after = entry.get("kid"), entry.get("alg"), entry.get("key"), entry.get("na")
+        if not (isinstance(kid, bytes) and isinstance(der, bytes)):
+            raise PassRejected("bad_claims", "kid and key must be byte strings")
+        if alg not in ALG_NAMES:
+            raise PassRejected("unsupported_alg", f"alg {alg!r} for kid {kid.hex()}")
+        if not_after is not None and type(not_after) is not int:
+            raise PassRejected("bad_claims", "not_after must be an integer")
+        try:
+            fits = alg_for(load_public_key(der)) == ALG_NAMES[alg]
+        except ValueError as exc:
+            raise PassRejected("bad_claims", f"kid {kid.hex()}: {exc}") from None
+        if not fits:
+            raise PassRejected("bad_claims", f"kid {kid.hex()}: alg does not fit the key")
+        keys.append(
+            {
+                "kid": kid.hex(),
+                "alg": ALG_NAMES[alg],
+                "public_key_der_b64": base64.b64encode(der).decode("ascii"),
+                "not_after": not_after,
+            }
+        )
+    return {"version": body["v"], "issued_at": body["iat"], "keys": keys}
+
+
+def sign_revocation_list(
+    revoked: Iterable[dict[str, Any]],
+    signer: SigningKey,
+    *,
+    version: int,
+    issued_at: int,
+    since: int = 0,
+    complete: bool = True,
+) -> str:
+    """Sign the revocations after list version `since` (0 = all still unexpired)."""
+    ids = [[uuid.UUID(item["pass_id"]).bytes, int(item["expires_at"])] for item in revoked]
+    body = {
+        "typ": REVOCATION_LIST_TYPE,
+        "v": version,
+        "since": since,
+        "iat": issued_at,
+        "complete": complete,
+        "ids": ids,
+    }
+    return _sign_doc(body, signer)
+
+
+def verify_revocation_list(doc: str, root_public_key: Any) -> dict[str, Any]:
+    """Verify a revocation list; return {"version", "since", "issued_at", "complete", "revoked"}."""
+    body = _open_doc(doc, root_public_key, REVOCATION_LIST_TYPE)
+    since, complete, ids = body.get("since"), body.get("complete"), body.get("ids")
+    if type(since) is not int or not isinstance(complete, bool) or not isinstance(ids, list):
+        raise PassRejected("bad_claims", "since, complete or ids malformed")
+    revoked = []
+    for item in ids:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], bytes)
+            and len(item[0]) == 16
+            and type(item[1]) is int
+        ):
+            raise PassRejected("bad_claims", "revocation entry malformed")
+        revoked.append({"pass_id": str(uuid.UUID(bytes=item[0])), "expires_at": item[1]})
+    return {
+        "version": body["v"],
+        "since": since,
+        "issued_at": body["iat"],
+        "complete": complete,
+        "revoked": revoked,
+    }
+
+
+class RevocationSet:
+    """A checkpoint's revoked pass ids, fed by verified (incremental) lists."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self._expires: dict[str, int] = {}
+
+    def apply(self, revocation_list: dict[str, Any]) -> None:
+        """Merge a verified list; refuse one that leaves a gap after our version."""
+        if revocation_list["since"] > self.version:
+            raise ValueError(
+                f"list starts after version {revocation_list['since']}, we have {self.version}"
+            )
+        for item in revocation_list["revoked"]:
+            self._expires[item["pass_id"]] = item["expires_at"]
+        self.version = max(self.version, revocation_list["version"])
+
+    def prune(self, now: int) -> int:
+        """Forget passes that have expired anyway; return how many were dropped."""
+        gone = [pid for pid, exp in self._expires.items() if exp < now]
+        for pid in gone:
+            del self._expires[pid]
+        return len(gone)
+
+    def __contains__(self, pass_id: object) -> bool:
+        return pass_id in self._expires
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._expires)
+
+    def __len__(self) -> int:
+        return len(self._expires)
+

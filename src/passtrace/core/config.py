@@ -1,0 +1,71 @@
+"""Typed settings read from the environment (PASSTRACE_ prefix)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "passtrace-dev-secret-change-me"
+# Secrets that may also be read from a file named by PASSTRACE_<NAME>_FILE, so
+# production can mount them (Docker/Kubernetes secrets) instead of exporting them.
+FILE_SECRETS = ("secret_key", "pii_key", "database_url")
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can configure; fails loudly on bad values."""
+
+    model_config = SettingsConfigDict(env_prefix="PASSTRACE_", extra="ignore")
+
+    env: Literal["dev", "demo", "test", "prod"] = "dev"
+    database_url: str = "sqlite:///./var/passtrace.db"
+    secret_key: str = DEFAULT_SECRET
+    # Key material for personal data: a keyed hash for ID lookup and AES-GCM
+    # encryption are both derived from it. Defaults to secret_key.
+    pii_key: str | None = None
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    api_token_hours: int = Field(default=24, ge=1, le=24 * 90)
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_window_seconds: int = Field(default=300, ge=10, le=86400)
+    # argon2 cost; tests lower it, production keeps the library defaults.
+    argon2_time_cost: int = Field(default=3, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
+    pass_max_days: int = Field(default=30, ge=1, le=366)
+    household_pass_days: int = Field(default=180, ge=1, le=730)
+    sql_echo: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        data = dict(data or {})
+        for name in FILE_SECRETS:
+            path = os.environ.get(f"PASSTRACE_{name.upper()}_FILE")
+            if path and name not in data:
+                data[name] = Path(path).read_text(encoding="utf-8").strip()
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_prod(self) -> Settings:
+        if self.env == "prod":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "PASSTRACE_SECRET_KEY must be set to a random value of 32+ characters "
+                    "outside dev/demo/test"
+                )
+            if self.pii_key is not None and len(self.pii_key) < 32:
+                raise ValueError("PASSTRACE_PII_KEY must be 32+ characters")
+        return self
+
+    @property
+    def effective_pii_key(self) -> str:
+        """Return the secret personal-data keys are derived from."""
+        return self.pii_key or self.secret_key
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Tell whether the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")

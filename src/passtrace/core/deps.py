@@ -1,0 +1,106 @@
+"""FastAPI dependencies: runtime, DB session, current principal, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from passtrace.accounts import service as account_service
+from passtrace.core.db import session_scope
+from passtrace.core.errors import Forbidden, Unauthorized
+from passtrace.core.i18n import set_locale
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+
+SESSION_COOKIE = "pt_session"
+LANG_COOKIE = "pt_lang"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    """Return the deployment runtime attached to the app."""
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(rt: RuntimeDep) -> Iterator[Session]:
+    """One session per request; committed once at the end, rolled back on error."""
+    yield from session_scope(rt.sessions)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def client_ip(request: Request) -> str | None:
+    """Return the client's address (the proxy is trusted to set it)."""
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def _check_csrf(request: Request, expected: str) -> None:
+    # Cookie-authenticated writes must prove they come from our own pages.
+    supplied = request.headers.get("x-csrf-token")
+    if supplied is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        supplied = value if isinstance(value, str) else None
+    if not supplied or not hmac.compare_digest(supplied, expected):
+        raise Forbidden("The form expired or did not come from this site. Please reload the page.",
+                        code="csrf")
+
+
+async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """Resolve the bearer token or session cookie, if any; check CSRF on cookie writes."""
+    token = bearer_token(request)
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    found = account_service.resolve_token(session=session, token=token)
+    if found is None:
+        return None
+    user, auth = found
+    principal = account_service.principal_for(user, auth=auth, ip=client_ip(request))
+    if principal.locale:
+        set_locale(principal.locale)
+    if auth.kind == "web" and request.method not in SAFE_METHODS:
+        await _check_csrf(request, auth.csrf_token)
+    request.state.principal = principal
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def current_principal(principal: OptionalPrincipal) -> Principal:
+    """Require a login (the default for every route)."""
+    if principal is None:
+        raise Unauthorized("Please log in.")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(permission: str):  # type: ignore[no-untyped-def]
+    """Build a dependency that requires a permission somewhere in the principal's scopes."""
+
+    def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has(permission):
+            raise Forbidden("Your role does not allow this.")
+        return principal
+
+    return Depends(dependency)

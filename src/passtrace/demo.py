@@ -1,0 +1,110 @@
+"""Demo data: real Guiyang divisions, a user for every role, sample passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from passtrace.accounts import service as account_service
+from passtrace.areas import service as area_service
+from passtrace.core.clock import utcnow
+from passtrace.core.runtime import Runtime
+from passtrace.core.validators import id_check_char
+from passtrace.passes import keyring
+from passtrace.passes import service as pass_service
+from passtrace.passes.schemas import PassCreate
+from passtrace.people import service as people_service
+
+DEMO_PASSWORD = "demo12345"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """One demo login and what it is for."""
+
+    username: str
+    role: str
+    scope_type: str
+    scope_value: str
+    what: str
+
+
+DEMO_USERS = (
+    DemoUser("admin", "admin", "global", "", "administrator"),
+    DemoUser("official_gy", "official", "area", "520100", "official, Guiyang city"),
+    DemoUser("official_nm", "official", "area", "520102", "official, Nanming district"),
+    DemoUser("official_yy", "official", "area", "520103", "official, Yunyan district"),
+    DemoUser("checkpoint", "checkpoint_staff", "site", "CP-NM-01", "checkpoint staff"),
+    DemoUser("community", "community_manager", "community", "520102006001",
+             "community manager, Huaguoyuan No.1"),
+    DemoUser("enterprise", "enterprise_admin", "enterprise", "91520100MA6J5GQX4B",
+             "enterprise HR / safety officer"),
+    DemoUser("supplies", "supplies_officer", "area", "520100", "supplies officer"),
+)
+
+# (username, name, birth date, phone): residents of Guiyang with valid ID numbers.
+DEMO_RESIDENTS = (
+    ("resident", "张三", "520102", "19900307", "13885012345"),
+    ("resident2", "李娜", "520103", "19851122", "13985067890"),
+    ("resident3", "王建国", "520111", "19720615", "15885011223"),
+)
+
+
+def demo_id_number(area: str, birth: str, seq: str = "123") -> str:
+    """Make a checksum-valid ID number for demo and test data."""
+    first17 = area + birth + seq
+    return first17 + id_check_char(first17)
+
+
+def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
+    """Load areas, keys, users, residents and sample passes into an empty database."""
+    area_service.load_bundled(session=session)
+    keyring.ensure(session=session, vault=rt.vault)
+    users = {}
+    for du in DEMO_USERS:
+        user = account_service.create(session=session, rt=rt, actor=None, username=du.username,
+                                      password=DEMO_PASSWORD, display_name=du.what)
+        account_service.grant(session=session, actor=None, user=user, role=du.role,
+                              scope_type=du.scope_type, scope_value=du.scope_value)
+        users[du.username] = user
+    residents = {}
+    for i, (username, name, area, birth, phone) in enumerate(DEMO_RESIDENTS):
+        person = people_service.register(session=session, vault=rt.vault, actor=None,
+                                         id_number=demo_id_number(area, birth, f"{i + 1:02d}3"),
+                                         name=name, phone=phone)
+        user = account_service.create(session=session, rt=rt, actor=None, username=username,
+                                      password=DEMO_PASSWORD, display_name=person.name_masked,
+                                      person_id=person.id)
+        account_service.grant(session=session, actor=None, user=user, role="public")
+        residents[username] = account_service.principal_for(user)
+    official = account_service.principal_for(users["official_nm"])
+    now = utcnow()
+    samples = (
+        ("resident", "commute", ["520102006"], "贵A12345", "approve"),
+        ("resident", "medical", ["520102", "520103003"], None, "pending"),
+        ("resident2", "supply", ["520102001"], "贵AD12345", "approve"),
+        ("resident2", "other", ["520102"], None, "reject"),
+        ("resident3", "commute", ["520102005"], None, "revoke"),
+    )
+    for username, purpose, areas, plate, outcome in samples:
+        data = PassCreate(purpose=purpose, reason="demo", valid_from=now - timedelta(hours=1),  # type: ignore[arg-type]
+                          valid_until=now + timedelta(days=7), areas=areas, plate=plate)
+        p = pass_service.apply(session=session, rt=rt, actor=residents[username], data=data)
+        if outcome in ("approve", "revoke"):
+            pass_service.approve(session=session, rt=rt, actor=official, pass_id=p.id)
+        if outcome == "reject":
+            pass_service.reject(session=session, actor=official, pass_id=p.id,
+                                reason="请改为具体街道 / please name a street")
+        if outcome == "revoke":
+            pass_service.revoke(session=session, actor=official, pass_id=p.id,
+                                reason="行程取消 / trip cancelled")
+    return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}
+
+
+def login_table() -> list[tuple[str, str, str]]:
+    """List (username, password, what for) for the demo banner."""
+    rows = [(du.username, DEMO_PASSWORD, du.what) for du in DEMO_USERS]
+    rows += [(r[0], DEMO_PASSWORD, f"resident {r[1][0]}*") for r in DEMO_RESIDENTS]
+    return rows

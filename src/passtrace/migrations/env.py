@@ -1,0 +1,36 @@
+"""Alembic environment: runs against the connection handed in by passtrace.core.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from passtrace.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    """Run migrations on the connection in config.attributes (or the configured URL)."""
+    connection = config.attributes.get("connection")
+    if connection is None:
+        from passtrace.core.db import make_engine
+
+        engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+        with engine.begin() as conn:
+            _run(conn)
+        return
+    _run(connection)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; connect to a database")
+run_migrations_online()

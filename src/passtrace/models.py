@@ -1,0 +1,11 @@
+"""Import every table so the metadata (and Alembic) sees the whole schema."""
+
+from passtrace.accounts.models import AuthSession, RoleBinding, User
+from passtrace.areas.models import Area
+from passtrace.audit.models import AuditEntry
+from passtrace.core.db import Base
+from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
+from passtrace.people.models import Person
+
+__all__ = ["Area", "AuditEntry", "AuthSession", "Base", "Pass", "Person", "Revocation",
+           "RoleBinding", "SigningKeyRecord", "User"]

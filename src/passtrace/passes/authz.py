@@ -1,0 +1,40 @@
+"""Who may do what with a pass: one place decides."""
+
+from __future__ import annotations
+
+from passtrace.core.areacodes import contains
+from passtrace.core.security import Principal
+from passtrace.passes.models import Pass
+
+
+def is_holder(principal: Principal, p: Pass) -> bool:
+    """Tell whether the principal is the pass holder."""
+    return principal.person_id is not None and principal.person_id == p.person_id
+
+
+def covers_all_areas(principal: Principal, permission: str, p: Pass) -> bool:
+    """Tell whether a permission is held over every area the pass opens."""
+    if not p.areas:
+        return principal.area_scopes(permission) is None  # global holders only
+    return all(principal.covers_area(permission, code) for code in p.areas)
+
+
+def can_view(principal: Principal, p: Pass) -> bool:
+    """Holder, or a reviewer whose jurisdiction covers the pass."""
+    return is_holder(principal, p) or covers_all_areas(principal, "pass.view_scope", p)
+
+
+def can_review(principal: Principal, p: Pass) -> bool:
+    """An official scoped over every area of the pass (and not its own holder)."""
+    return not is_holder(principal, p) and covers_all_areas(principal, "pass.review", p)
+
+
+def can_revoke(principal: Principal, p: Pass) -> bool:
+    """A reviewer in jurisdiction, or the holder withdrawing their own pass."""
+    return is_holder(principal, p) or covers_all_areas(principal, "pass.revoke", p)
+
+
+def area_in_scope(principal: Principal, permission: str, area_code: str) -> bool:
+    """Tell whether an area code is inside the principal's jurisdiction."""
+    scopes = principal.area_scopes(permission)
+    return scopes is None or any(contains(s, area_code) for s in scopes)

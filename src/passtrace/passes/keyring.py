@@ -1,0 +1,146 @@
+"""Pass-signing keys: create, rotate, retire, and the published trust list."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.codec import SigningKey, TrustStore, sign_trust_list
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
+from passtrace.core.pii import PiiVault
+from passtrace.core.security import Principal
+from passtrace.passes.models import Pass, SigningKeyRecord
+
+ALGS = ("ES256", "EdDSA", "PS256")
+
+
+def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> SigningKeyRecord:
+    record = SigningKeyRecord(kid=key.kid.hex(), alg=key.alg, purpose=purpose,
+                              private_enc=vault.encrypt(key.private_pem().decode()),
+                              public_der=key.public_der(), status="active")
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _load(vault: PiiVault, record: SigningKeyRecord) -> SigningKey:
+    return SigningKey.from_pem(vault.decrypt(record.private_enc).encode())
+
+
+def list_keys(*, session: Session) -> list[SigningKeyRecord]:
+    """List every key, newest first."""
+    return list(session.scalars(select(SigningKeyRecord).order_by(
+        SigningKeyRecord.created_at.desc(), SigningKeyRecord.kid)))
+
+
+def ensure(*, session: Session, vault: PiiVault) -> None:
+    """Create the first pass key and the trust-list root key if missing."""
+    for purpose in ("pass", "root"):
+        exists = session.scalar(select(SigningKeyRecord.kid).where(
+            SigningKeyRecord.purpose == purpose, SigningKeyRecord.status == "active").limit(1))
+        if exists is None:
+            record = _store(session, vault, SigningKey.generate("ES256"), purpose)
+            audit_service.record(session=session, actor=None, action="key.create",
+                                 resource_type="signing_key", resource_id=record.kid,
+                                 detail={"purpose": purpose, "alg": record.alg})
+
+
+def rotate(
+    *, session: Session, vault: PiiVault, actor: Principal | None, alg: str = "ES256",
+    retire_old: bool = False,
+) -> SigningKeyRecord:
+    """Add a new signing key; it signs from now on. Older keys keep verifying."""
+    if alg not in ALGS:
+        raise ValidationFailed("Unknown signature algorithm %(alg)s.", alg=alg)
+    old = [k for k in list_keys(session=session) if k.purpose == "pass" and k.status == "active"]
+    record = _store(session, vault, SigningKey.generate(alg), "pass")
+    audit_service.record(session=session, actor=actor, action="key.rotate",
+                         resource_type="signing_key", resource_id=record.kid,
+                         detail={"alg": alg, "retire_old": retire_old})
+    if retire_old:
+        for k in old:
+            retire(session=session, actor=actor, kid=k.kid)
+    return record
+
+
+def retire(*, session: Session, actor: Principal | None, kid: str) -> SigningKeyRecord:
+    """Stop signing with a key; it verifies until the last pass it signed expires."""
+    record = session.get(SigningKeyRecord, kid)
+    if record is None or record.purpose != "pass":
+        raise NotFound("No signing key %(kid)s.", kid=kid)
+    if record.status != "active":
+        raise InvalidState("Key %(kid)s is already retired.", kid=kid)
+    last_expiry = session.scalar(select(func.max(Pass.valid_until)).where(
+        Pass.kid == kid, Pass.status == "approved"))
+    now = utcnow()
+    record.status = "retired"
+    record.retired_at = now
+    record.verify_until = max(last_expiry, now) if last_expiry else now
+    audit_service.record(session=session, actor=actor, action="key.retire",
+                         resource_type="signing_key", resource_id=kid,
+                         detail={"verify_until": record.verify_until.isoformat()})
+    return record
+
+
+def current_signer(*, session: Session, vault: PiiVault) -> SigningKey:
+    """Return the newest active pass key (creating one on a fresh deployment)."""
+    ensure(session=session, vault=vault)
+    record = session.scalars(select(SigningKeyRecord).where(
+        SigningKeyRecord.purpose == "pass", SigningKeyRecord.status == "active"
+    ).order_by(SigningKeyRecord.created_at.desc())).first()
+    assert record is not None  # ensure() just made one
+    return _load(vault, record)
+
+
+def root_signer(*, session: Session, vault: PiiVault) -> SigningKey:
+    """Return the key that signs the trust list."""
+    ensure(session=session, vault=vault)
+    record = session.scalars(select(SigningKeyRecord).where(
+        SigningKeyRecord.purpose == "root", SigningKeyRecord.status == "active"
+    ).order_by(SigningKeyRecord.created_at.desc())).first()
+    assert record is not None
+    return _load(vault, record)
+
+
+def verifying_keys(*, session: Session, now: datetime | None = None) -> list[SigningKeyRecord]:
+    """List the pass keys a checkpoint should trust now: active, and retired still in use."""
+    now = now or utcnow()
+    return [k for k in list_keys(session=session) if k.purpose == "pass" and (
+        k.status == "active" or (k.verify_until is not None and k.verify_until > now))]
+
+
+def trust_store(*, session: Session) -> TrustStore:
+    """Build the verification trust store from the database."""
+    store = TrustStore()
+    for k in verifying_keys(session=session):
+        not_after = int(k.verify_until.timestamp()) if k.status == "retired" and k.verify_until \
+            else None
+        store.add(load_der_public_key(k.public_der), kid=bytes.fromhex(k.kid),
+                  not_after=not_after)
+    return store
+
+
+def trust_list_entries(*, session: Session) -> list[dict[str, object]]:
+    """Describe the trusted keys as published to checkpoints."""
+    return [{
+        "kid": k.kid, "alg": k.alg,
+        "public_key_der_b64": base64.b64encode(k.public_der).decode(),
+        "not_after": int(k.verify_until.timestamp())
+        if k.status == "retired" and k.verify_until else None,
+    } for k in verifying_keys(session=session)]
+
+
+def signed_trust_list(*, session: Session, vault: PiiVault) -> dict[str, object]:
+    """Return the trust list both signed (for offline checkpoints) and as plain JSON."""
+    entries = trust_list_entries(session=session)
+    now = int(utcnow().timestamp())
+    version = now  # monotonic enough: a new list per rotation, clients keep the newest
+    doc = sign_trust_list(entries, root_signer(session=session, vault=vault),
+                          version=version, issued_at=now)
+    return {"version": version, "issued_at": now, "keys": entries, "signed": doc}

@@ -1,0 +1,79 @@
+"""Temporary passes, their revocation list and the signing keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.people.models import Person
+
+PURPOSES = ("commute", "medical", "supply", "emergency", "other")
+STATUSES = ("pending", "approved", "rejected", "revoked")
+
+
+class Pass(IdMixin, CreatedMixin, Base):
+    """A temporary pass: applied for, decided, then signed into a QR token."""
+
+    __tablename__ = "passes"
+    __table_args__ = (
+        Index("ix_passes_person", "person_id", "created_at"),
+        Index("ix_passes_status", "status", "created_at"),
+    )
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    applicant_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    purpose: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    areas: Mapped[list[str]] = mapped_column(default=list)
+    sites: Mapped[list[str]] = mapped_column(default=list)
+    plate: Mapped[str | None] = mapped_column(String(10))
+    companions: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # Longest common code prefix of the areas: reviewers covering every area
+    # cover this prefix too, so the approver queue is one indexed LIKE.
+    area_prefix: Mapped[str] = mapped_column(String(12), default="", index=True)
+    kid: Mapped[str | None] = mapped_column(String(16))
+    token: Mapped[str | None] = mapped_column(Text)  # the signed "PT1:" text
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class Revocation(Base):
+    """One entry of the incremental revocation list; version grows by one each time."""
+
+    __tablename__ = "pass_revocations"
+
+    version: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    pass_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("passes.id"), unique=True)
+    revoked_at: Mapped[datetime]
+    # When the pass would have expired anyway: later lists may drop it after that.
+    expires_at: Mapped[datetime]
+
+
+class SigningKeyRecord(CreatedMixin, Base):
+    """A pass-signing key (or the trust-list root key), private half encrypted."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex of 8 bytes
+    alg: Mapped[str] = mapped_column(String(8))
+    purpose: Mapped[str] = mapped_column(String(8), default="pass")  # pass | root
+    private_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    public_der: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(8), default="active")  # active | retired
+    retired_at: Mapped[datetime | None]
+    # A retired key still verifies until the last pass it signed expires.
+    verify_until: Mapped[datetime | None]

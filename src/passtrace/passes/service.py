@@ -1,0 +1,244 @@
+"""Temporary passes: apply, approve, reject, revoke, sign, list."""
+
+from __future__ import annotations
+
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from passtrace.areas import service as area_service
+from passtrace.audit import service as audit_service
+from passtrace.codec import PassClaims, encode_pass
+from passtrace.core.areacodes import significant_prefix
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.core.validators import InvalidValue, validate_plate
+from passtrace.passes import authz, keyring
+from passtrace.passes.models import Pass, Revocation
+from passtrace.passes.schemas import PassCreate
+
+SITE_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def effective_status(p: Pass, now: datetime | None = None) -> str:
+    """Return the status a person sees: an approved pass past its window is expired."""
+    if p.status == "approved" and p.valid_until <= (now or utcnow()):
+        return "expired"
+    return p.status
+
+
+def get(*, session: Session, pass_id: uuid.UUID) -> Pass | None:
+    """Get a pass by id."""
+    return session.get(Pass, pass_id)
+
+
+def get_visible(*, session: Session, actor: Principal, pass_id: uuid.UUID) -> Pass:
+    """Get a pass the actor may see; others get 'not found' so ids leak nothing."""
+    p = get(session=session, pass_id=pass_id)
+    if p is None or not authz.can_view(actor, p):
+        raise NotFound("No such pass.")
+    return p
+
+
+def _common_prefix(codes: list[str]) -> str:
+    prefixes = [significant_prefix(c) for c in codes]
+    if not prefixes:
+        return ""
+    first, last = min(prefixes), max(prefixes)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def _validate(session: Session, rt: Runtime, data: PassCreate) -> tuple[list[str], list[str],
+                                                                          str | None]:
+    fields: dict[str, str] = {}
+    now = utcnow()
+    if data.valid_from.tzinfo is None or data.valid_until.tzinfo is None:
+        raise ValidationFailed("Times need a time zone (e.g. +08:00).")
+    if data.valid_until <= data.valid_from:
+        fields["valid_until"] = "The end of the validity window must be after its start."
+    elif data.valid_until - data.valid_from > timedelta(days=rt.settings.pass_max_days):
+        fields["valid_until"] = "A pass may be valid for at most %(days)s days."
+    if data.valid_until <= now:
+        fields["valid_until"] = "The validity window is already over."
+    if data.valid_from < now - timedelta(days=1):
+        fields["valid_from"] = "The validity window cannot start more than a day ago."
+    if not data.areas:
+        fields["areas"] = "Choose at least one area the pass is for."
+    bad_sites = [s for s in data.sites if not s or len(s) > 32 or set(s) - SITE_CODE_CHARS]
+    if bad_sites:
+        fields["sites"] = "Site codes are letters, digits, - or _ (at most 32)."
+    plate = None
+    if data.plate:
+        try:
+            plate = validate_plate(data.plate)
+        except InvalidValue as exc:
+            fields["plate"] = exc.message
+    if fields:
+        first = next(iter(fields.values()))
+        raise ValidationFailed(first, fields=fields, days=rt.settings.pass_max_days)
+    areas = area_service.validate_codes(session=session, codes=data.areas)
+    return areas, list(dict.fromkeys(data.sites)), plate
+
+
+def apply(*, session: Session, rt: Runtime, actor: Principal, data: PassCreate) -> Pass:
+    """File a pass application for the actor's own person record."""
+    if not actor.has("pass.apply"):
+        raise Forbidden("Your account may not apply for passes.")
+    if actor.person_id is None:
+        raise InvalidState("Link your ID number to your account before applying for a pass.")
+    areas, sites, plate = _validate(session, rt, data)
+    p = Pass(person_id=actor.person_id, applicant_user_id=actor.user_id, purpose=data.purpose,
+             reason=data.reason, valid_from=data.valid_from, valid_until=data.valid_until,
+             areas=areas, sites=sites, plate=plate, companions=data.companions,
+             area_prefix=_common_prefix(areas), status="pending")
+    session.add(p)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="pass.apply",
+                         resource_type="pass", resource_id=p.id,
+                         subject_person_id=p.person_id,
+                         detail={"purpose": p.purpose, "areas": areas})
+    return p
+
+
+def _require_pending(p: Pass) -> None:
+    if p.status != "pending":
+        raise InvalidState("This pass was already decided (%(status)s).", status=p.status)
+
+
+def sign(*, session: Session, rt: Runtime, p: Pass) -> str:
+    """Sign the pass into its QR text with the current key."""
+    key = keyring.current_signer(session=session, vault=rt.vault)
+    claims = PassClaims(
+        pass_id=str(p.id), holder=p.person.name_masked, id_last4=p.person.id_last4,
+        purpose=p.purpose, valid_from=int(p.valid_from.timestamp()),
+        valid_until=int(p.valid_until.timestamp()), issued_at=int(utcnow().timestamp()),
+        areas=tuple(p.areas), sites=tuple(p.sites), plate=p.plate, companions=p.companions,
+    )
+    p.token = encode_pass(claims, key)
+    p.kid = key.kid.hex()
+    return p.token
+
+
+def approve(*, session: Session, rt: Runtime, actor: Principal, pass_id: uuid.UUID,
+            reason: str = "") -> Pass:
+    """Approve a pending pass and sign it."""
+    p = get_visible(session=session, actor=actor, pass_id=pass_id)
+    if not authz.can_review(actor, p):
+        raise Forbidden("Only an official responsible for every area of the pass may decide it.")
+    _require_pending(p)
+    if p.valid_until <= utcnow():
+        raise InvalidState("The pass's validity window is already over; reject it instead.")
+    p.status, p.decided_by, p.decided_at = "approved", actor.user_id, utcnow()
+    p.decision_reason = reason or None
+    sign(session=session, rt=rt, p=p)
+    audit_service.record(session=session, actor=actor, action="pass.approve",
+                         resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
+                         reason=reason or None, detail={"kid": p.kid})
+    return p
+
+
+def _need_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) < 2:
+        raise ValidationFailed("Please give a reason.", fields={"reason": "Please give a reason."})
+    return reason
+
+
+def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str) -> Pass:
+    """Reject a pending pass with a reason the applicant will read."""
+    p = get_visible(session=session, actor=actor, pass_id=pass_id)
+    if not authz.can_review(actor, p):
+        raise Forbidden("Only an official responsible for every area of the pass may decide it.")
+    reason = _need_reason(reason)
+    _require_pending(p)
+    p.status, p.decided_by, p.decided_at, p.decision_reason = (
+        "rejected", actor.user_id, utcnow(), reason)
+    audit_service.record(session=session, actor=actor, action="pass.reject",
+                         resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
+                         reason=reason)
+    return p
+
+
+def revoke(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str) -> Pass:
+    """Revoke a pass (or let its holder withdraw it); signed ones join the revocation list."""
+    p = get_visible(session=session, actor=actor, pass_id=pass_id)
+    if not authz.can_revoke(actor, p):
+        raise Forbidden("You may not revoke this pass.")
+    reason = _need_reason(reason)
+    if p.status not in ("pending", "approved"):
+        raise InvalidState("Only a pending or approved pass can be revoked.")
+    was_signed = p.status == "approved"
+    now = utcnow()
+    p.status, p.revoked_at, p.revoke_reason = "revoked", now, reason
+    if was_signed:
+        session.add(Revocation(pass_id=p.id, revoked_at=now, expires_at=p.valid_until))
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="pass.revoke",
+                         resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
+                         reason=reason, detail={"by_holder": authz.is_holder(actor, p)})
+    return p
+
+
+def encode_cursor(p: Pass) -> str:
+    """Make the keyset cursor after a pass (ids are time-ordered UUIDv7)."""
+    return p.id.hex
+
+
+def _page(session: Session, stmt: Select[tuple[Pass]], cursor: str | None,
+          limit: int) -> tuple[list[Pass], str | None]:
+    if cursor:
+        try:
+            stmt = stmt.where(Pass.id < uuid.UUID(hex=cursor))
+        except ValueError:
+            raise ValidationFailed("The page cursor is not valid.") from None
+    rows = list(session.scalars(stmt.order_by(Pass.id.desc()).limit(limit + 1)))
+    nxt = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+def list_mine(*, session: Session, actor: Principal, cursor: str | None = None,
+              limit: int = 50) -> tuple[list[Pass], str | None]:
+    """List the actor's own passes, newest first."""
+    if actor.person_id is None:
+        return [], None
+    return _page(session, select(Pass).where(Pass.person_id == actor.person_id), cursor, limit)
+
+
+def list_for_review(*, session: Session, actor: Principal, status: str | None = "pending",
+                    cursor: str | None = None, limit: int = 50) -> tuple[list[Pass], str | None]:
+    """List passes in the actor's jurisdiction (the approver queue by default)."""
+    scopes = actor.area_scopes("pass.view_scope")
+    if scopes is not None and not scopes:
+        raise Forbidden("Your account has no jurisdiction over passes.")
+    stmt = select(Pass)
+    if scopes is not None:
+        stmt = stmt.where(or_(*[Pass.area_prefix.startswith(s, autoescape=True)
+                                for s in scopes]))
+    if status:
+        stmt = stmt.where(Pass.status == status)
+    return _page(session, stmt, cursor, limit)
+
+
+def revocations_since(*, session: Session, since: int, limit: int = 5000) -> dict[str, object]:
+    """Return revocations after a list version, skipping passes that expired anyway."""
+    now = utcnow()
+    rows = list(session.scalars(select(Revocation).where(
+        Revocation.version > since, Revocation.expires_at > now
+    ).order_by(Revocation.version).limit(limit)))
+    latest = session.scalar(select(Revocation.version).order_by(
+        Revocation.version.desc()).limit(1)) or 0
+    version = rows[-1].version if len(rows) == limit else max(latest, since)
+    return {"version": version, "since": since, "complete": len(rows) < limit,
+            "revoked": [{"pass_id": str(r.pass_id), "version": r.version,
+                         "revoked_at": int(r.revoked_at.timestamp()),
+                         "expires_at": int(r.expires_at.timestamp())} for r in rows]}
+
+

@@ -1,0 +1,131 @@
+"""Passes API: apply, decide, revoke, QR images, and the checkpoint lists."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.core.errors import NotFound
+from passtrace.passes import authz, keyring, present
+from passtrace.passes import service as pass_service
+from passtrace.passes.schemas import Decision, PassCreate, PassPage, PassRead, RevocationList
+
+router = APIRouter(prefix="/passes", tags=["passes"])
+
+
+@router.post("", response_model=PassRead, status_code=201,
+             dependencies=[require("pass.apply")])
+def apply(data: PassCreate, session: SessionDep, rt: RuntimeDep,
+          principal: CurrentPrincipal) -> PassRead:
+    """Apply for a pass for yourself."""
+    p = pass_service.apply(session=session, rt=rt, actor=principal, data=data)
+    return present.to_read(session, p, with_token=False)
+
+
+@router.get("/mine", response_model=PassPage)
+def mine(session: SessionDep, principal: CurrentPrincipal,
+         cursor: Annotated[str | None, Query(max_length=64)] = None,
+         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> PassPage:
+    """List your own passes, newest first."""
+    rows, nxt = pass_service.list_mine(session=session, actor=principal, cursor=cursor,
+                                       limit=limit)
+    return PassPage(items=[present.to_read(session, p, with_token=True) for p in rows], next=nxt)
+
+
+@router.get("/review", response_model=PassPage, dependencies=[require("pass.view_scope")])
+def review_queue(
+    session: SessionDep, principal: CurrentPrincipal,
+    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|revoked)$")]
+    = "pending",
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PassPage:
+    """List passes in your jurisdiction (pending ones by default)."""
+    rows, nxt = pass_service.list_for_review(session=session, actor=principal, status=status,
+                                             cursor=cursor, limit=limit)
+    return PassPage(items=[present.to_read(session, p, with_token=False) for p in rows],
+                    next=nxt)
+
+
+@router.get("/trust-list", tags=["checkpoint"])
+def trust_list(session: SessionDep, rt: RuntimeDep) -> dict[str, object]:
+    """Publish the keys that sign passes, signed by the root key (public, cacheable)."""
+    return keyring.signed_trust_list(session=session, vault=rt.vault)
+
+
+@router.get("/trust-root", tags=["checkpoint"])
+def trust_root(session: SessionDep, rt: RuntimeDep) -> dict[str, str]:
+    """Publish the root public key checkpoints pin to check the trust list."""
+    key = keyring.root_signer(session=session, vault=rt.vault)
+    return {"kid": key.kid.hex(), "alg": key.alg,
+            "public_key_der_b64": base64.b64encode(key.public_der()).decode()}
+
+
+@router.get("/revocations", response_model=RevocationList, tags=["checkpoint"])
+def revocations(session: SessionDep,
+                since: Annotated[int, Query(ge=0)] = 0) -> dict[str, object]:
+    """List revocations after a version: checkpoints fetch only what is new."""
+    return pass_service.revocations_since(session=session, since=since)
+
+
+@router.get("/{pass_id}", response_model=PassRead)
+def read(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> PassRead:
+    """Show one pass (holder or a reviewer in jurisdiction)."""
+    p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    return present.to_read(session, p, with_token=authz.is_holder(principal, p)
+                           or authz.can_review(principal, p))
+
+
+@router.post("/{pass_id}/approve", response_model=PassRead)
+def approve(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: RuntimeDep,
+            principal: CurrentPrincipal) -> PassRead:
+    """Approve and sign a pending pass."""
+    p = pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
+                             reason=data.reason)
+    return present.to_read(session, p, with_token=True)
+
+
+@router.post("/{pass_id}/reject", response_model=PassRead)
+def reject(pass_id: uuid.UUID, data: Decision, session: SessionDep,
+           principal: CurrentPrincipal) -> PassRead:
+    """Reject a pending pass with a reason."""
+    p = pass_service.reject(session=session, actor=principal, pass_id=pass_id,
+                            reason=data.reason)
+    return present.to_read(session, p, with_token=False)
+
+
+@router.post("/{pass_id}/revoke", response_model=PassRead)
+def revoke(pass_id: uuid.UUID, data: Decision, session: SessionDep,
+           principal: CurrentPrincipal) -> PassRead:
+    """Revoke a pass (officials) or withdraw it (its holder)."""
+    p = pass_service.revoke(session=session, actor=principal, pass_id=pass_id,
+                            reason=data.reason)
+    return present.to_read(session, p, with_token=False)
+
+
+def _token_for_image(session: SessionDep, principal: CurrentPrincipal,
+                     pass_id: uuid.UUID) -> str:
+    p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    if pass_service.effective_status(p) != "approved" or not p.token:
+        raise NotFound("The QR code appears once the pass is approved and valid.")
+    return p.token
+
+
+@router.get("/{pass_id}/qr.png", response_class=Response)
+def qr_png(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Return the pass QR as PNG."""
+    token = _token_for_image(session, principal, pass_id)
+    return Response(present.cached_png(token), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/{pass_id}/qr.svg", response_class=Response)
+def qr_svg(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Return the pass QR as SVG (sharp on paper)."""
+    token = _token_for_image(session, principal, pass_id)
+    return Response(present.cached_svg(token), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=300"})

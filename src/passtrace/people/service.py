@@ -1,0 +1,119 @@
+"""People: register, find by ID number, reveal protected fields (audited)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
+from passtrace.core.pii import PiiVault, mask_id_number, mask_name, mask_phone
+from passtrace.core.security import Principal
+from passtrace.core.validators import (
+    InvalidValue,
+    validate_id_number,
+    validate_phone,
+)
+from passtrace.people.models import Person
+
+RevealField = Literal["id_number", "name", "phone"]
+
+
+def clean_name(raw: str) -> str:
+    """Validate a person's name: 1-40 characters, no control characters."""
+    name = " ".join(raw.split())
+    if not name or len(name) > 40 or any(ord(c) < 32 for c in name):
+        raise ValidationFailed("Please enter the name as on the ID card (1-40 characters).",
+                               fields={"name": "Please enter the name as on the ID card "
+                                                "(1-40 characters)."})
+    return name
+
+
+def parse_identity(id_number: str, name: str, phone: str | None) -> tuple[str, str, str | None]:
+    """Validate an ID number, name and phone together, naming the bad field."""
+    try:
+        clean_id = validate_id_number(id_number)
+    except InvalidValue as exc:
+        raise ValidationFailed(exc.message, fields={"id_number": exc.message}) from None
+    clean_phone = None
+    if phone:
+        try:
+            clean_phone = validate_phone(phone)
+        except InvalidValue as exc:
+            raise ValidationFailed(exc.message, fields={"phone": exc.message}) from None
+    return clean_id, clean_name(name), clean_phone
+
+
+def find_by_id_number(*, session: Session, vault: PiiVault, id_number: str) -> Person | None:
+    """Find a person by a (validated) ID number through its keyed hash."""
+    digest = vault.lookup_hash(id_number)
+    return session.scalar(select(Person).where(Person.id_hash == digest))
+
+
+def get(*, session: Session, person_id: uuid.UUID) -> Person | None:
+    """Get a person by id."""
+    return session.get(Person, person_id)
+
+
+def register(
+    *,
+    session: Session,
+    vault: PiiVault,
+    actor: Principal | None,
+    id_number: str,
+    name: str,
+    phone: str | None = None,
+) -> Person:
+    """Register a person, or return the one with this ID number (details unchanged)."""
+    clean_id, clean_name_, clean_phone = parse_identity(id_number, name, phone)
+    existing = find_by_id_number(session=session, vault=vault, id_number=clean_id)
+    if existing is not None:
+        return existing
+    person = Person(
+        id_hash=vault.lookup_hash(clean_id),
+        id_enc=vault.encrypt(clean_id),
+        id_masked=mask_id_number(clean_id),
+        name_enc=vault.encrypt(clean_name_),
+        name_masked=mask_name(clean_name_),
+        phone_enc=vault.encrypt(clean_phone) if clean_phone else None,
+        phone_masked=mask_phone(clean_phone) if clean_phone else None,
+    )
+    session.add(person)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="person.register",
+                         resource_type="person", resource_id=person.id,
+                         subject_person_id=person.id)
+    return person
+
+
+def reveal(
+    *,
+    session: Session,
+    vault: PiiVault,
+    actor: Principal,
+    person_id: uuid.UUID,
+    field: RevealField,
+    reason: str,
+    allowed: bool,
+) -> str:
+    """Decrypt one field for an authorized reader; always audited, reason required."""
+    reason = reason.strip()
+    if len(reason) < 4:
+        raise ValidationFailed("Give a reason (at least 4 characters) for viewing this data.",
+                               fields={"reason": "Give a reason (at least 4 characters) "
+                                                 "for viewing this data."})
+    person = get(session=session, person_id=person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    if not allowed:
+        raise Forbidden("You may not view this person's data.")
+    blob = {"id_number": person.id_enc, "name": person.name_enc, "phone": person.phone_enc}[field]
+    if blob is None:
+        raise NotFound("This person has no phone number on record.")
+    audit_service.record(session=session, actor=actor, action="person.reveal",
+                         resource_type="person", resource_id=person.id,
+                         subject_person_id=person.id, reason=reason, detail={"field": field})
+    return vault.decrypt(blob)

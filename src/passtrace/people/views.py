@@ -1,0 +1,47 @@
+"""People API: reveal protected data (audited) and 'who viewed my data'."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from passtrace.audit import service as audit_service
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import NotFound
+from passtrace.people import flows
+from passtrace.people import service as people_service
+from passtrace.people.schemas import AccessEntry, PersonRead, RevealRead, RevealRequest
+
+router = APIRouter(tags=["people"])
+
+
+@router.get("/me/person", response_model=PersonRead)
+def my_person(session: SessionDep, principal: CurrentPrincipal) -> PersonRead:
+    """Show my own person record, masked."""
+    if principal.person_id is None:
+        raise NotFound("Your account is not linked to an ID number.")
+    person = people_service.get(session=session, person_id=principal.person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    return PersonRead(id=str(person.id), name=person.name_masked, id_number=person.id_masked,
+                      phone=person.phone_masked, status=person.status)
+
+
+@router.post("/people/{person_id}/reveal", response_model=RevealRead)
+def reveal(person_id: uuid.UUID, data: RevealRequest, session: SessionDep, rt: RuntimeDep,
+           principal: CurrentPrincipal) -> RevealRead:
+    """Reveal one field in clear; needs the permission and a reason, and is audited."""
+    value = flows.reveal(session=session, rt=rt, actor=principal, person_id=person_id,
+                         field=data.field, reason=data.reason)
+    return RevealRead(field=data.field, value=value)
+
+
+@router.get("/me/access-log", response_model=list[AccessEntry])
+def access_log(session: SessionDep, principal: CurrentPrincipal) -> list[AccessEntry]:
+    """List who read or changed my data, newest first."""
+    if principal.person_id is None:
+        return []
+    entries = audit_service.views_of_person(session=session, person_id=principal.person_id)
+    return [AccessEntry(at=e.at, actor=e.actor_name, action=e.action, reason=e.reason)
+            for e in entries]

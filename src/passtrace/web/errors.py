@@ -1,0 +1,110 @@
+"""One error renderer: JSON for the API, an HTML page for browsers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from passtrace.core.errors import DomainError, Unauthorized
+from passtrace.core.i18n import gettext
+from passtrace.web.render import render
+
+log = logging.getLogger("passtrace")
+
+# pydantic error types -> messages people can act on (translated when rendered).
+FIELD_MESSAGES = {
+    "missing": "This field is required.",
+    "string_too_long": "This text is too long.",
+    "string_too_short": "This text is too short.",
+    "too_long": "Too many entries.",
+    "literal_error": "Choose one of the offered values.",
+    "int_parsing": "Enter a whole number.",
+    "int_type": "Enter a whole number.",
+    "greater_than_equal": "The number is too small.",
+    "less_than_equal": "The number is too large.",
+    "datetime_parsing": "Enter a date and time.",
+    "datetime_from_date_parsing": "Enter a date and time.",
+    "datetime_type": "Enter a date and time.",
+    "uuid_parsing": "This is not a valid identifier.",
+    "extra_forbidden": "This field is not accepted here.",
+    "json_invalid": "The request body is not valid JSON.",
+    "model_attributes_type": "The request body must be a JSON object.",
+    "dict_type": "The request body must be a JSON object.",
+    "list_type": "Enter a list.",
+    "string_type": "Enter text.",
+    "bool_parsing": "Enter true or false.",
+}
+STATUS_MESSAGES = {
+    404: "Page not found.",
+    405: "This action is not allowed here.",
+    413: "The upload is too large.",
+}
+
+
+def wants_json(request: Request) -> bool:
+    """Tell whether to answer JSON (the API) rather than an HTML page."""
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", "").split(",")[0]
+
+
+def _respond(request: Request, status: int, code: str, message: str,
+             fields: dict[str, str] | None = None) -> Response:
+    if wants_json(request):
+        body: dict[str, Any] = {"error": {"code": code, "message": message,
+                                          "fields": fields or {}}}
+        return JSONResponse(body, status_code=status)
+    return render(request, "error.html", {"status": status, "message": message,
+                                          "fields": fields or {}}, status_code=status)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    """Render a domain error in the request's language."""
+    assert isinstance(exc, DomainError)
+    if isinstance(exc, Unauthorized) and not wants_json(request) and request.method == "GET":
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+    return _respond(request, exc.status, exc.code, exc.translated(), exc.translated_fields())
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """Turn request-schema failures into one translated message plus per-field messages."""
+    assert isinstance(exc, RequestValidationError)
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
+        name = ".".join(loc) or "body"
+        fields.setdefault(name, gettext(FIELD_MESSAGES.get(err.get("type", ""),
+                                                           "This value is not valid.")))
+    return _respond(request, 422, "invalid", gettext("Some fields are not valid."), fields)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Render framework HTTP errors (404, 405, ...) translated."""
+    assert isinstance(exc, StarletteHTTPException)
+    message = gettext(STATUS_MESSAGES.get(exc.status_code, "The request could not be handled."))
+    response = _respond(request, exc.status_code, f"http_{exc.status_code}", message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    """Log a bug and answer a calm 500 without internals."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _respond(request, 500, "internal",
+                    gettext("Something went wrong on our side. Nothing was saved; "
+                            "please try again."))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on an app."""
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,60 @@
+"""Server-rendered pages: one Jinja environment with Babel translations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from passtrace.core import i18n
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Field staff read local time; the deployment's zone is China Standard Time.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Format a UTC datetime in local time."""
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+@cache
+def environment() -> Environment:
+    """Build the template environment once."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda s: i18n.translations(i18n.get_locale()).gettext(s),
+        lambda s, p, n: i18n.translations(i18n.get_locale()).ngettext(s, p, n),
+        newstyle=True,
+    )
+    env.filters["localtime"] = local_time
+    return env
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           *, status_code: int = 200) -> HTMLResponse:
+    """Render a page with the principal, locale and CSRF token available."""
+    principal = getattr(request.state, "principal", None)
+    ctx = {
+        "request": request,
+        "principal": principal,
+        "csrf_token": principal.csrf_token if principal else "",
+        "locale": i18n.get_locale(),
+        "locales": i18n.LOCALE_NAMES,
+        "html_lang": "zh-CN" if i18n.get_locale() == "zh_CN" else "en",
+    }
+    ctx.update(context or {})
+    html = environment().get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,150 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each test runs inside a transaction that is rolled back at the end (the app's
+own commits become savepoints), so tests never see each other's rows.
+Under CI=true a PostgreSQL or browser test that cannot run fails instead of
+skipping: CI must never pass by testing less.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from passtrace.accounts import service as account_service
+from passtrace.accounts.models import User
+from passtrace.app import create_app
+from passtrace.areas import service as area_service
+from passtrace.core import migrate
+from passtrace.core.config import Settings
+from passtrace.core.db import make_engine
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.demo import demo_id_number
+from passtrace.people import service as people_service
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("PASSTRACE_TEST_PG_ADMIN",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_DB = "passtrace_test"
+PASSWORD = "correct-horse-42"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail under CI, where nothing may be skipped."""
+    if IN_CI:
+        pytest.fail(f"CI=true and this test cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def test_settings(url: str) -> Settings:
+    """Settings for tests: cheap password hashing, fixed secrets."""
+    return Settings(env="test", database_url=url, secret_key="test-secret-" + "x" * 32,
+                    argon2_time_cost=1, argon2_memory_kib=64, login_max_failures=5)
+
+
+def _postgres_engine() -> Engine:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {PG_DB}"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    finally:
+        admin.dispose()
+    return make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated database with the reference areas, once per backend."""
+    if request.param == "sqlite":
+        tmp = tempfile.mkdtemp(prefix="passtrace-test-")
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'test.db'}")
+    else:
+        engine = _postgres_engine()
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        area_service.load_bundled(session=session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def rt(db_engine: Engine) -> Iterator[Runtime]:
+    """A runtime whose sessions live inside one rolled-back transaction."""
+    connection = db_engine.connect()
+    outer = connection.begin()
+    runtime = Runtime.build(test_settings(str(db_engine.url)), engine=db_engine)
+    runtime.sessions = sessionmaker(bind=connection, expire_on_commit=False,
+                                    join_transaction_mode="create_savepoint")
+    yield runtime
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session(rt: Runtime) -> Iterator[Session]:
+    """A session in the test transaction (for arranging and checking data)."""
+    s = rt.sessions()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    """An HTTP client for the app on the test database."""
+    with TestClient(create_app(runtime=rt)) as c:
+        yield c
+
+
+@dataclass
+class Persona:
+    """A test user with a way to call the API as them."""
+
+    user: User
+    principal: Principal
+    headers: dict[str, str]
+
+
+_seq = iter(range(100, 999))
+
+
+@pytest.fixture
+def make_persona(rt: Runtime, session: Session, client: TestClient):  # type: ignore[no-untyped-def]
+    """Create a user with one role (and a person record for residents) and log in."""
+
+    def factory(role: str = "public", scope_type: str = "global", scope_value: str = "",
+                name: str = "测试用户") -> Persona:
+        username = f"u{uuid.uuid4().hex[:10]}"
+        person_id = None
+        if role == "public":
+            person = people_service.register(
+                session=session, vault=rt.vault, actor=None,
+                id_number=demo_id_number("520102", "19900101", f"{next(_seq)}"), name=name,
+                phone="13800000000")
+            person_id = person.id
+        user = account_service.create(session=session, rt=rt, actor=None, username=username,
+                                      password=PASSWORD, display_name=name, person_id=person_id)
+        account_service.grant(session=session, actor=None, user=user, role=role,
+                              scope_type=scope_type, scope_value=scope_value)
+        session.commit()
+        resp = client.post("/api/v1/auth/token", json={"username": username,
+                                                       "password": PASSWORD})
+        assert resp.status_code == 200, resp.text
+        token = resp.json()["access_token"]
+        return Persona(user=user, principal=account_service.principal_for(user),
+                       headers={"Authorization": f"Bearer {token}"})
+
+    return factory
