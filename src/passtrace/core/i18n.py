@@ -64,6 +64,15 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark a literal as a msgid for extraction without translating it yet.
+
+    Use it where a message is stored (dict values, variables) and translated
+    later by gettext(), so `scripts/i18n` still finds the string.
+    """
+    return message
+
+
 def lazy_gettext(message: str) -> LazyProxy:
     """Translate later, when the string is rendered (module-level labels)."""
     return LazyProxy(gettext, message, enable_cache=False)

@@ -1,0 +1,29 @@
+"""Settings fail loudly on unsafe or malformed values."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from passtrace.core.config import Settings
+
+
+def test_production_refuses_the_default_secret(monkeypatch):
+    monkeypatch.delenv("PASSTRACE_SECRET_KEY", raising=False)
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(env="prod")
+
+
+def test_secrets_can_come_from_files(tmp_path, monkeypatch):
+    secret = tmp_path / "secret"
+    secret.write_text("s" * 48 + "\n")
+    monkeypatch.setenv("PASSTRACE_SECRET_KEY_FILE", str(secret))
+    monkeypatch.setenv("PASSTRACE_ENV", "prod")
+    settings = Settings()
+    assert settings.secret_key == "s" * 48
+
+
+def test_out_of_range_values_are_refused(monkeypatch):
+    monkeypatch.setenv("PASSTRACE_PASS_MAX_DAYS", "0")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -1,0 +1,33 @@
+"""The migrations build exactly the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from passtrace.models import Base
+
+
+def test_migrations_match_the_models(db_engine):
+    with db_engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(ctx, Base.metadata) == []
+
+
+def test_the_audit_log_is_append_only(rt, session):
+    from passtrace.audit import service as audit_service
+
+    audit_service.record(session=session, actor=None, action="test.event",
+                         resource_type="test")
+    session.flush()
+    for statement in ("UPDATE audit_entries SET action = 'x'", "DELETE FROM audit_entries"):
+        nested = session.begin_nested()
+        try:
+            session.execute(text(statement))
+        except DBAPIError as exc:
+            assert "append-only" in str(exc)
+            nested.rollback()
+        else:
+            raise AssertionError(f"{statement} was allowed")
