@@ -29,19 +29,25 @@ class DemoUser:
     scope_type: str
     scope_value: str
     what: str
+    display_name: str
 
 
 DEMO_USERS = (
-    DemoUser("admin", "admin", "global", "", "administrator"),
-    DemoUser("official_gy", "official", "area", "520100", "official, Guiyang city"),
-    DemoUser("official_nm", "official", "area", "520102", "official, Nanming district"),
-    DemoUser("official_yy", "official", "area", "520103", "official, Yunyan district"),
-    DemoUser("checkpoint", "checkpoint_staff", "site", "CP-NM-01", "checkpoint staff"),
+    DemoUser("admin", "admin", "global", "", "administrator", "系统管理员"),
+    DemoUser("official_gy", "official", "area", "520100", "official, Guiyang city",
+             "贵阳市防控办"),
+    DemoUser("official_nm", "official", "area", "520102", "official, Nanming district",
+             "南明区防控办"),
+    DemoUser("official_yy", "official", "area", "520103", "official, Yunyan district",
+             "云岩区防控办"),
+    DemoUser("checkpoint", "checkpoint_staff", "site", "CP-NM-01", "checkpoint staff",
+             "南明区卡口值守"),
     DemoUser("community", "community_manager", "community", "520102006001",
-             "community manager, Huaguoyuan No.1"),
+             "community manager, Huaguoyuan No.1", "花果园第一社区"),
     DemoUser("enterprise", "enterprise_admin", "enterprise", "91520100MA6J5GQX4B",
-             "enterprise HR / safety officer"),
-    DemoUser("supplies", "supplies_officer", "area", "520100", "supplies officer"),
+             "enterprise HR / safety officer", "企业防疫专员"),
+    DemoUser("supplies", "supplies_officer", "area", "520100", "supplies officer",
+             "贵阳市物资保障组"),
 )
 
 # (username, name, birth date, phone): residents of Guiyang with valid ID numbers.
@@ -65,7 +71,7 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
     users = {}
     for du in DEMO_USERS:
         user = account_service.create(session=session, rt=rt, actor=None, username=du.username,
-                                      password=DEMO_PASSWORD, display_name=du.what)
+                                      password=DEMO_PASSWORD, display_name=du.display_name)
         account_service.grant(session=session, actor=None, user=user, role=du.role,
                               scope_type=du.scope_type, scope_value=du.scope_value)
         users[du.username] = user
@@ -84,6 +90,7 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
     samples = (
         ("resident", "commute", ["520102006"], "贵A12345", "approve"),
         ("resident", "medical", ["520102", "520103003"], None, "pending"),
+        ("resident3", "supply", ["520102006"], "贵A6688F", "pending"),
         ("resident2", "supply", ["520102001"], "贵AD12345", "approve"),
         ("resident2", "other", ["520102"], None, "reject"),
         ("resident3", "commute", ["520102005"], None, "revoke"),

@@ -272,7 +272,7 @@ def run_conformance(
             continue
         ok = True
         for key in vector.bad_expectations:
-            failed.append({"file": name, "check": key, "detail": "expectation is not a boolean"})
+            failed.append({"file": name, "check": key, "detail": "malformed expectation"})
             ok = False
         for key, expect in vector.expected.items():
             check = CHECKS.get(key)

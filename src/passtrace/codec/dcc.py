@@ -58,6 +58,8 @@ class Vector:
         fields = _upper_keys(data)
         expected: dict[str, bool] = {}
         bad: list[str] = []
+        if not isinstance(fields.get("EXPECTEDRESULTS", {}), dict):
+            bad.append("EXPECTEDRESULTS")
         for key, value in _upper_keys(fields.get("EXPECTEDRESULTS")).items():
             flag = _as_bool(value)
             if flag is None:

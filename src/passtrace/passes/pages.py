@@ -16,7 +16,7 @@ from passtrace.areas.models import Area
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden
-from passtrace.core.i18n import get_locale, gettext
+from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
@@ -84,7 +84,7 @@ def apply(
         p = pass_service.apply(session=session, rt=rt, actor=principal, data=data)
     except ValidationError as exc:
         errors = {str(e["loc"][0]): gettext(FIELD_MESSAGES.get(e["type"],
-                                                               "This value is not valid."))
+                                                               N_("This value is not valid.")))
                   for e in exc.errors()}
         return render(request, "passes/apply.html", _form_context(session, values, errors),
                       status_code=422)

@@ -86,4 +86,6 @@ class RevocationList(BaseModel):
 
     version: int
     since: int
+    complete: bool
     revoked: list[dict[str, object]]
+    signed: str

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
-from passtrace.codec import PassClaims, encode_pass
+from passtrace.codec import PassClaims, encode_pass, sign_revocation_list
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_plate
@@ -63,18 +64,18 @@ def _validate(session: Session, rt: Runtime, data: PassCreate) -> tuple[list[str
     if data.valid_from.tzinfo is None or data.valid_until.tzinfo is None:
         raise ValidationFailed("Times need a time zone (e.g. +08:00).")
     if data.valid_until <= data.valid_from:
-        fields["valid_until"] = "The end of the validity window must be after its start."
+        fields["valid_until"] = N_("The end of the validity window must be after its start.")
     elif data.valid_until - data.valid_from > timedelta(days=rt.settings.pass_max_days):
-        fields["valid_until"] = "A pass may be valid for at most %(days)s days."
+        fields["valid_until"] = N_("A pass may be valid for at most %(days)s days.")
     if data.valid_until <= now:
-        fields["valid_until"] = "The validity window is already over."
+        fields["valid_until"] = N_("The validity window is already over.")
     if data.valid_from < now - timedelta(days=1):
-        fields["valid_from"] = "The validity window cannot start more than a day ago."
+        fields["valid_from"] = N_("The validity window cannot start more than a day ago.")
     if not data.areas:
-        fields["areas"] = "Choose at least one area the pass is for."
+        fields["areas"] = N_("Choose at least one area the pass is for.")
     bad_sites = [s for s in data.sites if not s or len(s) > 32 or set(s) - SITE_CODE_CHARS]
     if bad_sites:
-        fields["sites"] = "Site codes are letters, digits, - or _ (at most 32)."
+        fields["sites"] = N_("Site codes are letters, digits, - or _ (at most 32).")
     plate = None
     if data.plate:
         try:
@@ -242,3 +243,13 @@ def revocations_since(*, session: Session, since: int, limit: int = 5000) -> dic
                          "expires_at": int(r.expires_at.timestamp())} for r in rows]}
 
 
+
+
+def signed_revocations(*, session: Session, rt: Runtime, since: int) -> dict[str, object]:
+    """Return the revocations after a version, plus the same list signed by the root key."""
+    listing = revocations_since(session=session, since=since)
+    root = keyring.root_signer(session=session, vault=rt.vault)
+    listing["signed"] = sign_revocation_list(
+        listing["revoked"], root, version=int(listing["version"]),  # type: ignore[call-overload]
+        issued_at=int(utcnow().timestamp()), since=since, complete=bool(listing["complete"]))
+    return listing

@@ -12,38 +12,38 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passtrace.core.errors import DomainError, Unauthorized
-from passtrace.core.i18n import gettext
+from passtrace.core.i18n import N_, gettext
 from passtrace.web.render import render
 
 log = logging.getLogger("passtrace")
 
 # pydantic error types -> messages people can act on (translated when rendered).
 FIELD_MESSAGES = {
-    "missing": "This field is required.",
-    "string_too_long": "This text is too long.",
-    "string_too_short": "This text is too short.",
-    "too_long": "Too many entries.",
-    "literal_error": "Choose one of the offered values.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "greater_than_equal": "The number is too small.",
-    "less_than_equal": "The number is too large.",
-    "datetime_parsing": "Enter a date and time.",
-    "datetime_from_date_parsing": "Enter a date and time.",
-    "datetime_type": "Enter a date and time.",
-    "uuid_parsing": "This is not a valid identifier.",
-    "extra_forbidden": "This field is not accepted here.",
-    "json_invalid": "The request body is not valid JSON.",
-    "model_attributes_type": "The request body must be a JSON object.",
-    "dict_type": "The request body must be a JSON object.",
-    "list_type": "Enter a list.",
-    "string_type": "Enter text.",
-    "bool_parsing": "Enter true or false.",
+    "missing": N_("This field is required."),
+    "string_too_long": N_("This text is too long."),
+    "string_too_short": N_("This text is too short."),
+    "too_long": N_("Too many entries."),
+    "literal_error": N_("Choose one of the offered values."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "greater_than_equal": N_("The number is too small."),
+    "less_than_equal": N_("The number is too large."),
+    "datetime_parsing": N_("Enter a date and time."),
+    "datetime_from_date_parsing": N_("Enter a date and time."),
+    "datetime_type": N_("Enter a date and time."),
+    "uuid_parsing": N_("This is not a valid identifier."),
+    "extra_forbidden": N_("This field is not accepted here."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "model_attributes_type": N_("The request body must be a JSON object."),
+    "dict_type": N_("The request body must be a JSON object."),
+    "list_type": N_("Enter a list."),
+    "string_type": N_("Enter text."),
+    "bool_parsing": N_("Enter true or false."),
 }
 STATUS_MESSAGES = {
-    404: "Page not found.",
-    405: "This action is not allowed here.",
-    413: "The upload is too large.",
+    404: N_("Page not found."),
+    405: N_("This action is not allowed here."),
+    413: N_("The upload is too large."),
 }
 
 
@@ -80,14 +80,15 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")]
         name = ".".join(loc) or "body"
         fields.setdefault(name, gettext(FIELD_MESSAGES.get(err.get("type", ""),
-                                                           "This value is not valid.")))
+                                                           N_("This value is not valid."))))
     return _respond(request, 422, "invalid", gettext("Some fields are not valid."), fields)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Render framework HTTP errors (404, 405, ...) translated."""
     assert isinstance(exc, StarletteHTTPException)
-    message = gettext(STATUS_MESSAGES.get(exc.status_code, "The request could not be handled."))
+    message = gettext(STATUS_MESSAGES.get(exc.status_code,
+                                          N_("The request could not be handled.")))
     response = _respond(request, exc.status_code, f"http_{exc.status_code}", message)
     if exc.headers:
         response.headers.update(exc.headers)

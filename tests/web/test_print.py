@@ -1,0 +1,27 @@
+"""The printable paper pass carries the same signed code as the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import LiveServer, login, qr_image_state, read_qr
+
+pytestmark = pytest.mark.browser
+
+
+def test_it_prints_the_same_code_the_api_returns(new_context: Any, live_server: LiveServer,
+                                                 shot: Any) -> None:
+    approved = [p for p in live_server.api_passes("resident") if p["status"] == "approved"]
+    assert approved and approved[0]["token"], "the demo data has an approved pass for resident"
+    pass_id, token = approved[0]["id"], approved[0]["token"]
+    page = new_context(device_scale_factor=2).new_page()
+    login(page, "resident")
+
+    response = page.goto(f"/passes/{pass_id}/print")
+    assert response.status == 200
+    shot(page, "print-a4", full_page=True)
+    qr = qr_image_state(page, ".sheet img")
+    assert qr["loaded"], f"the paper pass QR did not load from {qr['src']}"
+    assert read_qr(page, ".sheet img") == [token]
