@@ -14,8 +14,8 @@ from passtrace.accounts.schemas import (
     TokenRead,
     TokenRequest,
 )
-from passtrace.core.security import Principal
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
+from passtrace.core.security import Principal
 
 router = APIRouter(tags=["accounts"])
 

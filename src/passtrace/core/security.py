@@ -127,7 +127,8 @@ class Principal:
         """Tell whether the permission is held for a site/community/enterprise (or globally)."""
         return any(
             _grants(b.role, permission)
-            and (b.scope_type == "global" or (b.scope_type == scope_type and b.scope_value == value))
+            and (b.scope_type == "global"
+                 or (b.scope_type == scope_type and b.scope_value == value))
             for b in self.bindings
         )
 

@@ -101,7 +101,7 @@ def apply(
 def mine(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """List my passes, the valid ones with their QR."""
     rows, _ = pass_service.list_mine(session=session, actor=principal, limit=100)
-    items = [present.to_read(session, p, with_token=True) for p in rows]
+    items = present.to_read_many(session, rows, with_token=True)
     return render(request, "passes/mine.html", {"items": items})
 
 
@@ -115,7 +115,7 @@ def review(request: Request, session: SessionDep, principal: CurrentPrincipal,
         status = "pending"
     rows, _ = pass_service.list_for_review(session=session, actor=principal, status=status,
                                            limit=200)
-    items = [present.to_read(session, p, with_token=False) for p in rows]
+    items = present.to_read_many(session, rows, with_token=False)
     return render(request, "passes/queue.html", {"items": items, "status": status})
 
 

@@ -29,10 +29,12 @@ STATUS_LABELS = {
 }
 
 
-def to_read(session: Session, p: Pass, *, with_token: bool) -> PassRead:
+def to_read(session: Session, p: Pass, *, with_token: bool,
+            names: dict[str, str] | None = None) -> PassRead:
     """Describe a pass in the current language."""
     status = effective_status(p)
-    names = area_service.names(session=session, codes=p.areas, locale=get_locale())
+    if names is None:
+        names = area_service.names(session=session, codes=p.areas, locale=get_locale())
     return PassRead(
         id=p.id, status=status, status_label=str(STATUS_LABELS[status]),
         purpose=p.purpose, purpose_label=str(PURPOSE_LABELS.get(p.purpose, p.purpose)),
@@ -45,6 +47,13 @@ def to_read(session: Session, p: Pass, *, with_token: bool) -> PassRead:
         revoked_at=p.revoked_at, revoke_reason=p.revoke_reason, kid=p.kid,
         token=p.token if with_token and status == "approved" else None,
     )
+
+
+def to_read_many(session: Session, passes: list[Pass], *, with_token: bool) -> list[PassRead]:
+    """Describe a page of passes with one area-name lookup for all of them."""
+    codes = sorted({c for p in passes for c in p.areas})
+    names = area_service.names(session=session, codes=codes, locale=get_locale())
+    return [to_read(session, p, with_token=with_token, names=names) for p in passes]
 
 
 def purpose_choices() -> list[tuple[str, str]]:

@@ -33,7 +33,7 @@ def mine(session: SessionDep, principal: CurrentPrincipal,
     """List your own passes, newest first."""
     rows, nxt = pass_service.list_mine(session=session, actor=principal, cursor=cursor,
                                        limit=limit)
-    return PassPage(items=[present.to_read(session, p, with_token=True) for p in rows], next=nxt)
+    return PassPage(items=present.to_read_many(session, rows, with_token=True), next=nxt)
 
 
 @router.get("/review", response_model=PassPage, dependencies=[require("pass.view_scope")])
@@ -47,7 +47,7 @@ def review_queue(
     """List passes in your jurisdiction (pending ones by default)."""
     rows, nxt = pass_service.list_for_review(session=session, actor=principal, status=status,
                                              cursor=cursor, limit=limit)
-    return PassPage(items=[present.to_read(session, p, with_token=False) for p in rows],
+    return PassPage(items=present.to_read_many(session, rows, with_token=False),
                     next=nxt)
 
 

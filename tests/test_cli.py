@@ -1,0 +1,78 @@
+"""The command line: demo seeding, keys, accounts, codec inspect."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from passtrace.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sqlite_env(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("PASSTRACE_DATABASE_URL", url)
+    monkeypatch.setenv("PASSTRACE_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("PASSTRACE_ARGON2_MEMORY_KIB", "64")
+    return tmp_path / "cli.db"
+
+
+def test_demo_seeds_a_fresh_database_and_prints_logins(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "var" / "demo.db"
+    result = runner.invoke(app, ["demo", "--no-serve", "--db", str(db), "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/" in result.output
+    for username in ("admin", "official_nm", "checkpoint", "resident"):
+        assert username in result.output
+    with sqlite3.connect(db) as conn:
+        roles = {r[0] for r in conn.execute("SELECT DISTINCT role FROM role_bindings")}
+        statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM passes")}
+    assert roles == {"admin", "official", "checkpoint_staff", "community_manager",
+                     "enterprise_admin", "supplies_officer", "public"}
+    assert {"pending", "approved", "rejected", "revoked"} <= statuses
+    # Running it again starts over rather than failing on existing users.
+    again = runner.invoke(app, ["demo", "--no-serve", "--db", str(db)])
+    assert again.exit_code == 0, again.output
+
+
+def test_keys_rotate_and_list(sqlite_env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["keys", "rotate", "--alg", "EdDSA"])
+    assert first.exit_code == 0, first.output
+    bad = runner.invoke(app, ["keys", "rotate", "--alg", "MD5"])
+    assert bad.exit_code == 1
+    listing = runner.invoke(app, ["keys", "list"])
+    assert "EdDSA" in listing.output and "ES256" in listing.output
+
+
+def test_accounts_create_and_grant(sqlite_env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    created = runner.invoke(app, ["accounts", "create", "nm-official", "--name", "南明"],
+                            input="a-long-password\na-long-password\n")
+    assert created.exit_code == 0, created.output
+    granted = runner.invoke(app, ["accounts", "grant", "nm-official", "official",
+                                  "--area", "520102"])
+    assert granted.exit_code == 0, granted.output
+    unknown_role = runner.invoke(app, ["accounts", "grant", "nm-official", "emperor"])
+    assert unknown_role.exit_code == 1
+    with sqlite3.connect(sqlite_env) as conn:
+        rows = list(conn.execute("SELECT role, scope_type, scope_value FROM role_bindings"))
+    assert rows == [("official", "area", "520102")]
+
+
+def test_codec_inspect_shows_the_claims_of_a_demo_pass(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "demo.db"
+    assert runner.invoke(app, ["demo", "--no-serve", "--db", str(db)]).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        token = conn.execute("SELECT token FROM passes WHERE status = 'approved'").fetchone()[0]
+    result = runner.invoke(app, ["codec", "inspect", token])
+    assert result.exit_code == 0, result.output
+    assert "贵A12345" in result.output or "贵AD12345" in result.output
+    json.loads(result.output[result.output.index("{"):])
