@@ -192,7 +192,7 @@ def encode_cursor(p: Pass) -> str:
     return p.id.hex
 
 
-def _page(session: Session, stmt: Select[tuple[Pass]], cursor: str | None,
+def _page(session: Session, stmt: Select[Pass], cursor: str | None,
           limit: int) -> tuple[list[Pass], str | None]:
     if cursor:
         try:
@@ -249,6 +249,6 @@ def signed_revocations(*, session: Session, rt: Runtime, since: int) -> dict[str
     listing = revocations_since(session=session, since=since)
     root = keyring.root_signer(session=session, vault=rt.vault)
     listing["signed"] = sign_revocation_list(
-        listing["revoked"], root, version=int(listing["version"]),  # type: ignore[call-overload]
+        listing["revoked"], root, version=int(listing["version"]),  # type: ignore[arg-type,call-overload]
         issued_at=int(utcnow().timestamp()), since=since, complete=bool(listing["complete"]))
     return listing
