@@ -35,8 +35,9 @@ def _entry(key: SigningKey, not_after: int | None = None) -> dict[str, object]:
     }
 
 
-def test_trust_list_round_trip_feeds_a_trust_store(root: SigningKey, es256_key: SigningKey,
-                                                   make_claims, now: int) -> None:
+def test_trust_list_round_trip_feeds_a_trust_store(
+    root: SigningKey, es256_key: SigningKey, make_claims, now: int
+) -> None:
     eddsa = SigningKey.generate("EdDSA")
     keys = [_entry(es256_key), _entry(eddsa, not_after=now + 99)]
     doc = sign_trust_list(keys, root, version=7, issued_at=now)
@@ -49,8 +50,9 @@ def test_trust_list_round_trip_feeds_a_trust_store(root: SigningKey, es256_key: 
     assert store.entry(eddsa.kid).not_after == now + 99
 
 
-def test_trust_list_rejects_tampering_and_other_roots(root: SigningKey, es256_key: SigningKey,
-                                                      now: int) -> None:
+def test_trust_list_rejects_tampering_and_other_roots(
+    root: SigningKey, es256_key: SigningKey, now: int
+) -> None:
     doc = sign_trust_list([_entry(es256_key)], root, version=1, issued_at=now)
     with pytest.raises(PassRejected) as info:
         verify_trust_list(doc, SigningKey.generate().public_key())
@@ -72,21 +74,26 @@ def test_lists_cannot_stand_in_for_each_other(root: SigningKey, now: int) -> Non
     assert info.value.reason == "bad_claims"
 
 
-def test_trust_list_refuses_mismatched_alg(root: SigningKey, es256_key: SigningKey,
-                                           now: int) -> None:
+def test_trust_list_refuses_mismatched_alg(
+    root: SigningKey, es256_key: SigningKey, now: int
+) -> None:
     with pytest.raises(ValueError):
         sign_trust_list([_entry(es256_key) | {"alg": "EdDSA"}], root, version=1, issued_at=now)
 
 
-def test_incremental_revocation_lists(root: SigningKey, es256_key: SigningKey, make_claims,
-                                      trust: TrustStore, now: int) -> None:
+def test_incremental_revocation_lists(
+    root: SigningKey, es256_key: SigningKey, make_claims, trust: TrustStore, now: int
+) -> None:
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     full = sign_revocation_list(
         [{"pass_id": first, "expires_at": now + 10}], root, version=3, issued_at=now
     )
     delta = sign_revocation_list(
         [{"pass_id": second, "expires_at": now + 500, "version": 4}],
-        root, version=4, since=3, issued_at=now + 1,
+        root,
+        version=4,
+        since=3,
+        issued_at=now + 1,
     )
     revoked = RevocationSet()
     revoked.apply(verify_revocation_list(full, root.public_key()))

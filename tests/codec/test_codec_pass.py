@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 import zlib
 from collections.abc import Callable
@@ -36,8 +38,9 @@ def _reason(text: str, trust: TrustStore, now: int, **kw: object) -> str:
     return info.value.reason
 
 
-def test_round_trip(es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims,
-                    now: int) -> None:
+def test_round_trip(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     claims = make_claims()
     text = encode_pass(claims, es256_key)
     assert text.startswith("PT1:")
@@ -48,6 +51,8 @@ def test_pass_claims_accept_lists_and_stay_hashable(make_claims: MakeClaims) -> 
     claims = make_claims(areas=["110105"], sites=["s1"])
     assert claims.areas == ("110105",) and claims.sites == ("s1",)
     hash(claims)
+    with pytest.raises(ValueError, match="not a str"):
+        make_claims(areas="110105")
 
 
 texts = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
@@ -69,8 +74,9 @@ claims_strategy = st.builds(
 
 
 @given(claims=claims_strategy)
-def test_random_claims_round_trip(claims: PassClaims, es256_key: SigningKey,
-                                  trust: TrustStore) -> None:
+def test_random_claims_round_trip(
+    claims: PassClaims, es256_key: SigningKey, trust: TrustStore
+) -> None:
     text = encode_pass(claims, es256_key)
     # Pick a "now" inside the window when there is one; reason codes are tested elsewhere.
     if claims.valid_from <= claims.valid_until:
@@ -88,8 +94,9 @@ def _mutations(cose: bytes) -> list[bytes]:
     return out
 
 
-def test_every_position_changed_is_rejected(es256_key: SigningKey, trust: TrustStore,
-                                            make_claims: MakeClaims, now: int) -> None:
+def test_every_position_changed_is_rejected(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     cose = unwrap(encode_pass(make_claims(), es256_key)).cose
     for changed in _mutations(cose):
         with pytest.raises(PassRejected):
@@ -98,9 +105,9 @@ def test_every_position_changed_is_rejected(es256_key: SigningKey, trust: TrustS
 
 @settings(max_examples=300)
 @given(data=st.data())
-def test_any_single_changed_byte_is_rejected(data: st.DataObject, es256_key: SigningKey,
-                                            trust: TrustStore, make_claims: MakeClaims,
-                                            now: int) -> None:
+def test_any_single_changed_byte_is_rejected(
+    data: st.DataObject, es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     cose = bytearray(unwrap(encode_pass(make_claims(), es256_key)).cose)
     index = data.draw(st.integers(0, len(cose) - 1))
     cose[index] = data.draw(st.integers(0, 255).filter(lambda b: b != cose[index]))
@@ -108,21 +115,24 @@ def test_any_single_changed_byte_is_rejected(data: st.DataObject, es256_key: Sig
         decode_pass(wrap(bytes(cose)), trust, now=now)
 
 
-def test_unknown_kid(other_key: SigningKey, trust: TrustStore, make_claims: MakeClaims,
-                     now: int) -> None:
+def test_unknown_kid(
+    other_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     assert _reason(encode_pass(make_claims(), other_key), trust, now) == "unknown_kid"
 
 
-def test_wrong_key_under_a_trusted_kid(es256_key: SigningKey, other_key: SigningKey,
-                                       make_claims: MakeClaims, now: int) -> None:
+def test_wrong_key_under_a_trusted_kid(
+    es256_key: SigningKey, other_key: SigningKey, make_claims: MakeClaims, now: int
+) -> None:
     impostor = TrustStore()
     impostor.add(other_key.public_key(), kid=es256_key.kid)
     text = encode_pass(make_claims(), es256_key)
     assert _reason(text, impostor, now) == "bad_signature"
 
 
-def test_expired_and_not_yet_valid(es256_key: SigningKey, trust: TrustStore,
-                                   make_claims: MakeClaims) -> None:
+def test_expired_and_not_yet_valid(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims
+) -> None:
     claims = make_claims()
     text = encode_pass(claims, es256_key)
     assert decode_pass(text, trust, now=claims.valid_until) == claims  # exp is inclusive
@@ -131,8 +141,9 @@ def test_expired_and_not_yet_valid(es256_key: SigningKey, trust: TrustStore,
     assert _reason(text, trust, claims.valid_from - 1) == "not_yet_valid"
 
 
-def test_revoked(es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims,
-                 now: int) -> None:
+def test_revoked(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     claims = make_claims()
     text = encode_pass(claims, es256_key)
     assert _reason(text, trust, now, revoked={claims.pass_id}) == "revoked"
@@ -166,8 +177,9 @@ def test_retired_key(es256_key: SigningKey, make_claims: MakeClaims, now: int) -
         ("PT1:" + b45encode(cbor2.dumps(cbor2.CBORTag(18, [b"", {}, b"", b""]))), "bad_cose"),
     ],
 )
-def test_transport_and_structure_failures(text: str, reason: str, trust: TrustStore,
-                                          now: int) -> None:
+def test_transport_and_structure_failures(
+    text: str, reason: str, trust: TrustStore, now: int
+) -> None:
     assert _reason(text, trust, now) == reason
 
 
@@ -188,8 +200,9 @@ def test_alg_must_match_the_key(es256_key: SigningKey, trust: TrustStore, now: i
     assert _reason(text, trust, now) == "bad_signature"
 
 
-def test_bad_claims_even_when_signed(es256_key: SigningKey, trust: TrustStore,
-                                     make_claims: MakeClaims, now: int) -> None:
+def test_bad_claims_even_when_signed(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     header = {1: -7, 4: es256_key.kid}
     assert _reason(_signed(es256_key, header, b"\xff"), trust, now) == "bad_claims"
     assert _reason(_signed(es256_key, header, b"\xa0"), trust, now) == "bad_claims"
@@ -199,8 +212,9 @@ def test_bad_claims_even_when_signed(es256_key: SigningKey, trust: TrustStore,
         assert _reason(text, trust, now) == "bad_claims"
 
 
-def test_kid_must_be_protected_in_our_passes(es256_key: SigningKey, trust: TrustStore,
-                                             make_claims: MakeClaims, now: int) -> None:
+def test_kid_must_be_protected_in_our_passes(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     payload = cbor2.loads(unwrap(encode_pass(make_claims(), es256_key)).cose).value[2]
     prot = cbor2.dumps({1: -7})
     sig = es256_key.sign(sig_structure(prot, payload))
@@ -220,8 +234,9 @@ def test_other_algorithms_verify(alg: str, make_claims: MakeClaims, now: int) ->
     assert _reason(text, TrustStore(), now) == "unknown_kid"
 
 
-def test_zlib_only_when_shorter(es256_key: SigningKey, trust: TrustStore,
-                                make_claims: MakeClaims, now: int) -> None:
+def test_zlib_only_when_shorter(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
     small = make_claims()
     text = encode_pass(small, es256_key)
     assert inspect_pass(text)["compressed"] is False
@@ -260,8 +275,9 @@ def test_typical_pass_is_small(es256_key: SigningKey, make_claims: MakeClaims) -
         {"plate": 7},
     ],
 )
-def test_encode_refuses_bad_claims(change: dict[str, object], es256_key: SigningKey,
-                                   make_claims: MakeClaims) -> None:
+def test_encode_refuses_bad_claims(
+    change: dict[str, object], es256_key: SigningKey, make_claims: MakeClaims
+) -> None:
     with pytest.raises(ValueError):
         encode_pass(make_claims(**change), es256_key)
 
@@ -301,3 +317,45 @@ def test_trust_store_lookup(es256_key: SigningKey, other_key: SigningKey) -> Non
     assert store.get(other_key.kid) is None
     store.remove(es256_key.kid)
     assert list(store) == []
+
+
+cbor_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.binary(max_size=40) | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.integers(-70000, 10) | st.text(max_size=2), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300)
+@given(
+    protected=st.dictionaries(st.sampled_from([1, 4, 3]), cbor_values, max_size=3),
+    unprotected=st.dictionaries(st.sampled_from([1, 4, 3]), cbor_values, max_size=2),
+    payload=cbor_values,
+    signature=st.binary(max_size=70),
+)
+def test_hostile_structures_only_ever_raise_pass_rejected(
+    protected: dict[int, object],
+    unprotected: dict[int, object],
+    payload: object,
+    signature: bytes,
+    trust: TrustStore,
+    now: int,
+) -> None:
+    message = [cbor2.dumps(protected), unprotected, cbor2.dumps(payload), signature]
+    for prefix in ("PT1:", "HC1:"):
+        text = wrap(cbor2.dumps(cbor2.CBORTag(18, message)), prefix)
+        with pytest.raises(PassRejected):
+            decode_pass(text, trust, now=now)
+        with contextlib.suppress(PassRejected):
+            json.dumps(inspect_pass(text))  # whatever it shows must be JSON-safe
+
+
+@given(raw=st.binary(max_size=300))
+def test_random_bytes_only_ever_raise_pass_rejected(
+    raw: bytes, trust: TrustStore, now: int
+) -> None:
+    with pytest.raises(PassRejected):
+        decode_pass("PT1:" + b45encode(raw), trust, now=now)

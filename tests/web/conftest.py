@@ -182,7 +182,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_context(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., Any]]:
-    """Open isolated browser contexts (a phone browser in China by default); closed after."""
+    """Open isolated browser contexts (Chinese, China time by default); closed after."""
     contexts: list[Any] = []
 
     def factory(**options: Any) -> Any:
@@ -228,6 +228,14 @@ def shot(live_server: LiveServer) -> Callable[..., Path]:
         return path
 
     return save
+
+
+def demo_approved_pass(server: LiveServer) -> dict[str, Any]:
+    """Return resident's approved demo pass (commute, 贵A12345) as the API lists it."""
+    found = [p for p in server.api_passes("resident") if p["status"] == "approved"
+             and p["purpose"] == "commute" and p["plate"] == "贵A12345"]
+    assert len(found) == 1, "the demo data has one approved commute pass for resident"
+    return found[0]
 
 
 def qr_image_state(page: Any, selector: str) -> dict[str, Any]:

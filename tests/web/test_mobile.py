@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import LiveServer, login, qr_image_state
+from tests.web.conftest import LiveServer, demo_approved_pass, login, qr_image_state
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +16,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
 
 def test_it_fits_a_phone_with_a_big_qr(new_context: Any, live_server: LiveServer,
                                        shot: Any) -> None:
-    approved = [p for p in live_server.api_passes("resident") if p["status"] == "approved"]
+    demo_pass = demo_approved_pass(live_server)
     page = new_context(**PHONE).new_page()
     login(page, "resident")
 
-    page.goto(f"/passes/{approved[0]['id']}")
+    page.goto(f"/passes/{demo_pass['id']}")
     shot(page, "mobile-pass-detail", full_page=True)
     widths = page.evaluate(
         "() => ({scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth})")

@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import LiveServer, login, qr_image_state, read_qr
+from tests.web.conftest import LiveServer, demo_approved_pass, login, qr_image_state, read_qr
 
 pytestmark = pytest.mark.browser
 
 
 def test_it_prints_the_same_code_the_api_returns(new_context: Any, live_server: LiveServer,
                                                  shot: Any) -> None:
-    approved = [p for p in live_server.api_passes("resident") if p["status"] == "approved"]
-    assert approved and approved[0]["token"], "the demo data has an approved pass for resident"
-    pass_id, token = approved[0]["id"], approved[0]["token"]
+    demo_pass = demo_approved_pass(live_server)
+    pass_id, token = demo_pass["id"], demo_pass["token"]
+    assert token
     page = new_context(device_scale_factor=2).new_page()
     login(page, "resident")
 

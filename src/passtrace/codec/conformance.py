@@ -16,6 +16,7 @@ from typing import Any
 from cbor2 import CBORTag
 from cryptography import x509
 
+from passtrace.codec.base45 import Base45Error, b45decode
 from passtrace.codec.cose import loads_strict, parse_sign1
 from passtrace.codec.dcc import (
     CheckFailed,
@@ -104,8 +105,6 @@ def check_unprefix(vector: Vector) -> None:
 
 def check_b45decode(vector: Vector) -> None:
     """BASE45 decodes (strictly) to COMPRESSED."""
-    from passtrace.codec.base45 import Base45Error, b45decode
-
     try:
         raw = b45decode(vector.text("BASE45"))
     except Base45Error as exc:

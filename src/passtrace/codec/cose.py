@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from io import BytesIO
+from types import MappingProxyType
 from typing import Any
 
 from cbor2 import CBORDecoder, CBORTag, dumps
@@ -16,6 +19,7 @@ TAG_CWT = 61
 HDR_ALG = 1
 HDR_KID = 4
 
+_EMPTY: Mapping[Any, Any] = MappingProxyType({})
 # The constant head of Sig_structure: array(4), tstr "Signature1".
 _SIG1_HEAD = b"\x84\x6aSignature1"
 
@@ -56,9 +60,15 @@ def loads_strict(data: bytes) -> Any:
     return obj
 
 
+@lru_cache(maxsize=64)
+def _protected_for(alg_id: int, kid: bytes) -> bytes:
+    """Encode the protected header {alg, kid}; the same bytes for every pass of a key."""
+    return dumps({HDR_ALG: alg_id, HDR_KID: kid})
+
+
 def encode_sign1(payload: bytes, key: SigningKey) -> bytes:
     """Sign a payload into a tagged COSE_Sign1 with alg and kid protected."""
-    protected = dumps({HDR_ALG: key.alg_id, HDR_KID: key.kid})
+    protected = _protected_for(key.alg_id, key.kid)
     signature = key.sign(sig_structure(protected, payload))
     return b"".join(
         (
@@ -79,7 +89,7 @@ class Sign1:
     """A parsed, not yet verified COSE_Sign1."""
 
     protected_bstr: bytes
-    protected: dict[Any, Any]
+    protected: Mapping[Any, Any]  # read-only, possibly shared
     unprotected: dict[Any, Any]
     payload: bytes
     signature: bytes
@@ -127,13 +137,20 @@ def parse_sign1(data: bytes, *, require_tag: bool = True) -> Sign1:
         and isinstance(signature, bytes)
     ):
         raise PassRejected("bad_cose", "COSE_Sign1 member of the wrong type")
-    if protected_bstr:
-        try:
-            protected = loads_strict(protected_bstr)
-        except Exception as exc:
-            raise PassRejected("bad_cose", f"protected header: {exc}") from None
-        if not isinstance(protected, dict):
-            raise PassRejected("bad_cose", "protected header is not a map")
-    else:
-        protected = {}  # RFC 9052: a zero-length bstr stands for the empty map
-    return Sign1(protected_bstr, protected, unprotected, payload, signature, tuple(tags))
+    return Sign1(
+        protected_bstr, _protected_map(protected_bstr), unprotected, payload, signature, tuple(tags)
+    )
+
+
+@lru_cache(maxsize=256)
+def _protected_map(protected_bstr: bytes) -> Mapping[Any, Any]:
+    """Decode a protected header; cached, as every pass of one key carries the same bytes."""
+    if not protected_bstr:
+        return _EMPTY  # RFC 9052: a zero-length bstr stands for the empty map
+    try:
+        protected = loads_strict(protected_bstr)
+    except Exception as exc:
+        raise PassRejected("bad_cose", f"protected header: {exc}") from None
+    if not isinstance(protected, dict):
+        raise PassRejected("bad_cose", "protected header is not a map")
+    return MappingProxyType(protected)  # read-only: the cache shares it between messages

@@ -107,8 +107,11 @@ def b64_any(text: str) -> bytes:
         text = text.split(",", 1)[1]
     text = "".join(text.split())
     try:
-        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if (
-            "-" in text or "_" in text) else None, validate=True)
+        return base64.b64decode(
+            text + "=" * (-len(text) % 4),
+            altchars=b"-_" if ("-" in text or "_" in text) else None,
+            validate=True,
+        )
     except (binascii.Error, ValueError) as exc:
         raise CheckFailed(f"bad base64: {exc}") from None
 

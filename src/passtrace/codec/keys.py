@@ -122,41 +122,45 @@ class SigningKey:
 
 def make_verifier(public_key: PublicKey) -> Verifier:
     """Build a closure checking a COSE signature with this key; built once per key."""
-    alg = alg_for(public_key)
-    verify = public_key.verify
-    if alg == "ES256":
+    alg_for(public_key)  # refuses curves and sizes we do not support
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        ec_verify = public_key.verify
 
-        def check(signature: bytes, data: bytes) -> bool:
+        def check_es256(signature: bytes, data: bytes) -> bool:
             if len(signature) != 64:
                 return False
+            # COSE carries raw r||s (as WebCrypto does); cryptography wants DER.
             der = encode_dss_signature(
                 int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
             )
             try:
-                verify(der, data, _ECDSA_SHA256)
+                ec_verify(der, data, _ECDSA_SHA256)
             except InvalidSignature:
                 return False
             return True
 
-    elif alg == "PS256":
+        return check_es256
+    if isinstance(public_key, rsa.RSAPublicKey):
+        rsa_verify = public_key.verify
 
-        def check(signature: bytes, data: bytes) -> bool:
+        def check_ps256(signature: bytes, data: bytes) -> bool:
             try:
-                verify(signature, data, _PSS, _SHA256)
+                rsa_verify(signature, data, _PSS, _SHA256)
             except (InvalidSignature, ValueError):
                 return False
             return True
 
-    else:
+        return check_ps256
+    ed_verify = public_key.verify
 
-        def check(signature: bytes, data: bytes) -> bool:
-            try:
-                verify(signature, data)
-            except InvalidSignature:
-                return False
-            return True
+    def check_eddsa(signature: bytes, data: bytes) -> bool:
+        try:
+            ed_verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
 
-    return check
+    return check_eddsa
 
 
 def load_public_key(key: Any) -> PublicKey:
@@ -187,7 +191,9 @@ class TrustStore:
     def __init__(self) -> None:
         self._keys: dict[bytes, TrustedKey] = {}
 
-    def add(self, public_key: Any, *, kid: bytes | None = None, not_after: int | None = None) -> bytes:
+    def add(
+        self, public_key: Any, *, kid: bytes | None = None, not_after: int | None = None
+    ) -> bytes:
         """Trust a key (object, DER or SigningKey); return its kid."""
         key = load_public_key(public_key)
         kid = kid_for(key) if kid is None else bytes(kid)

@@ -97,10 +97,15 @@ def verify_trust_list(doc: str, root_public_key: Any) -> dict[str, Any]:
     for entry in raw_keys:
         if not isinstance(entry, dict):
             raise PassRejected("bad_claims", "key entry is not a map")
-        kid, alg, der, not_after = entry.get("kid"), entry.get("alg"), entry.get("key"), entry.get("na")
+        kid, alg, der, not_after = (
+            entry.get("kid"),
+            entry.get("alg"),
+            entry.get("key"),
+            entry.get("na"),
+        )
         if not (isinstance(kid, bytes) and isinstance(der, bytes)):
             raise PassRejected("bad_claims", "kid and key must be byte strings")
-        if alg not in ALG_NAMES:
+        if type(alg) is not int or alg not in ALG_NAMES:  # may be unhashable
             raise PassRejected("unsupported_alg", f"alg {alg!r} for kid {kid.hex()}")
         if not_after is not None and type(not_after) is not int:
             raise PassRejected("bad_claims", "not_after must be an integer")
@@ -201,4 +206,3 @@ class RevocationSet:
 
     def __len__(self) -> int:
         return len(self._expires)
-

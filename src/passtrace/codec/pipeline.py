@@ -31,7 +31,7 @@ def encode_pass(claims: PassClaims, key: SigningKey) -> str:
 def verify_sign1(msg: Sign1, trust: TrustStore) -> TrustedKey:
     """Check alg, kid and signature of a parsed COSE_Sign1; return the key that verified it."""
     alg = msg.alg
-    if alg not in ALG_NAMES:
+    if type(alg) is not int or alg not in ALG_NAMES:  # type check first: may be unhashable
         raise PassRejected("unsupported_alg", f"COSE alg {alg!r}")
     kid = msg.kid
     if not isinstance(kid, bytes):

@@ -55,5 +55,8 @@ def decode_qr_image(image: bytes | Image.Image) -> list[str]:
             img = Image.alpha_composite(background, img)
         img = img.convert("L")
     # Only QR: the default format list also "found" a phantom UPC-E inside a QR.
-    results = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(
+        img,
+        formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]  # stub wants the set
+    )
     return [r.text for r in results if r.valid]

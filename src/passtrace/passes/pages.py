@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from passtrace.areas.models import Area
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
@@ -141,7 +141,7 @@ def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep,
     p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
     view = present.to_read(session, p, with_token=True)
     if view.token is None:
-        raise DomainError(present.not_shown(), code="not_printable")
+        raise NotFound("The QR code appears once the pass is approved and valid.")
     return render(request, "passes/print.html", {"p": view,
                                                  "size": "a6" if size == "a6" else "a4"})
 

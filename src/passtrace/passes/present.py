@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
 from passtrace.codec.qr import qr_png, qr_svg
-from passtrace.core.i18n import get_locale, gettext, lazy_gettext
+from passtrace.core.i18n import get_locale, lazy_gettext
 from passtrace.passes.models import Pass
 from passtrace.passes.schemas import AreaRef, HolderRead, PassRead
 from passtrace.passes.service import effective_status
@@ -72,8 +72,3 @@ def cached_png(token: str, scale: int = 8) -> bytes:
 def cached_svg(token: str) -> bytes:
     """Return the QR SVG of a pass token."""
     return qr_svg(token)
-
-
-def not_shown() -> str:
-    """Explain why a QR is missing."""
-    return gettext("The QR code appears once the pass is approved and valid.")

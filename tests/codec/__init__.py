@@ -1,0 +1,1 @@
+"""Tests for the signed pass format (passtrace.codec)."""
