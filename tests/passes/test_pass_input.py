@@ -80,3 +80,12 @@ def test_a_bad_pass_id_is_a_clean_422(client, make_persona):
     assert client.get("/api/v1/passes/not-a-uuid", headers=resident.headers).status_code == 422
     assert client.get("/api/v1/passes/review?cursor=zz", headers=make_persona(
         "official", "area", "520102").headers).status_code == 422
+
+
+def test_an_unknown_area_is_named_in_the_message(client, make_persona):
+    resident = make_persona("public")
+    resp = client.post("/api/v1/passes", json=apply_body(areas=["520102006", "999999"]),
+                       headers=resident.headers)
+    assert resp.status_code == 422
+    assert "999999" in resp.json()["error"]["message"]
+    assert resp.json()["error"]["code"] == "invalid"

@@ -39,7 +39,7 @@ def require(*, session: Session, code: str) -> Area:
     """Get an area by code or fail with a translated error."""
     area = get(session=session, code=code)
     if area is None:
-        raise NotFound("Unknown area code %(code)s.", code=code)
+        raise NotFound("Unknown area code %(area)s.", area=code)
     return area
 
 
@@ -59,8 +59,8 @@ def validate_codes(*, session: Session, codes: list[str], field: str = "areas") 
     found = set(session.scalars(select(Area.code).where(Area.code.in_(unique))))
     missing = [c for c in unique if c not in found]
     if missing:
-        raise ValidationFailed("Unknown area code %(code)s.", code=", ".join(missing),
-                               fields={field: "Unknown area code %(code)s."})
+        raise ValidationFailed("Unknown area code %(area)s.", area=", ".join(missing),
+                               fields={field: "Unknown area code %(area)s."})
     return unique
 
 

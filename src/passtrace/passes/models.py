@@ -46,7 +46,7 @@ class Pass(IdMixin, CreatedMixin, Base):
     kid: Mapped[str | None] = mapped_column(String(16))
     token: Mapped[str | None] = mapped_column(Text)  # the signed "PT1:" text
 
-    person: Mapped[Person] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
 
 
 class Revocation(Base):

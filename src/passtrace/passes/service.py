@@ -37,9 +37,14 @@ def get(*, session: Session, pass_id: uuid.UUID) -> Pass | None:
     return session.get(Pass, pass_id)
 
 
-def get_visible(*, session: Session, actor: Principal, pass_id: uuid.UUID) -> Pass:
-    """Get a pass the actor may see; others get 'not found' so ids leak nothing."""
-    p = get(session=session, pass_id=pass_id)
+def get_visible(*, session: Session, actor: Principal, pass_id: uuid.UUID,
+                for_update: bool = False) -> Pass:
+    """Get a pass the actor may see; others get 'not found' so ids leak nothing.
+
+    for_update locks the row (PostgreSQL) so two officials deciding the same pass
+    at once are serialized: the second sees the first's decision and gets a 409.
+    """
+    p = session.get(Pass, pass_id, with_for_update=for_update)
     if p is None or not authz.can_view(actor, p):
         raise NotFound("No such pass.")
     return p
@@ -108,9 +113,13 @@ def apply(*, session: Session, rt: Runtime, actor: Principal, data: PassCreate) 
     return p
 
 
-def _require_pending(p: Pass) -> None:
+def _pending_for_review(session: Session, actor: Principal, pass_id: uuid.UUID) -> Pass:
+    p = get_visible(session=session, actor=actor, pass_id=pass_id, for_update=True)
+    if not authz.can_review(actor, p):
+        raise Forbidden("Only an official responsible for every area of the pass may decide it.")
     if p.status != "pending":
         raise InvalidState("This pass was already decided (%(status)s).", status=p.status)
+    return p
 
 
 def sign(*, session: Session, rt: Runtime, p: Pass) -> str:
@@ -130,10 +139,7 @@ def sign(*, session: Session, rt: Runtime, p: Pass) -> str:
 def approve(*, session: Session, rt: Runtime, actor: Principal, pass_id: uuid.UUID,
             reason: str = "") -> Pass:
     """Approve a pending pass and sign it."""
-    p = get_visible(session=session, actor=actor, pass_id=pass_id)
-    if not authz.can_review(actor, p):
-        raise Forbidden("Only an official responsible for every area of the pass may decide it.")
-    _require_pending(p)
+    p = _pending_for_review(session, actor, pass_id)
     if p.valid_until <= utcnow():
         raise InvalidState("The pass's validity window is already over; reject it instead.")
     p.status, p.decided_by, p.decided_at = "approved", actor.user_id, utcnow()
@@ -154,11 +160,8 @@ def _need_reason(reason: str) -> str:
 
 def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str) -> Pass:
     """Reject a pending pass with a reason the applicant will read."""
-    p = get_visible(session=session, actor=actor, pass_id=pass_id)
-    if not authz.can_review(actor, p):
-        raise Forbidden("Only an official responsible for every area of the pass may decide it.")
     reason = _need_reason(reason)
-    _require_pending(p)
+    p = _pending_for_review(session, actor, pass_id)
     p.status, p.decided_by, p.decided_at, p.decision_reason = (
         "rejected", actor.user_id, utcnow(), reason)
     audit_service.record(session=session, actor=actor, action="pass.reject",
@@ -169,7 +172,7 @@ def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: st
 
 def revoke(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str) -> Pass:
     """Revoke a pass (or let its holder withdraw it); signed ones join the revocation list."""
-    p = get_visible(session=session, actor=actor, pass_id=pass_id)
+    p = get_visible(session=session, actor=actor, pass_id=pass_id, for_update=True)
     if not authz.can_revoke(actor, p):
         raise Forbidden("You may not revoke this pass.")
     reason = _need_reason(reason)

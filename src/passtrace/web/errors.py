@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passtrace.core.errors import DomainError, Unauthorized
@@ -95,6 +96,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def database_busy(request: Request, exc: Exception) -> Response:
+    """Answer 503 when the embedded database is locked by another writer."""
+    assert isinstance(exc, OperationalError)
+    if "locked" not in str(exc.orig) and "busy" not in str(exc.orig).lower():
+        return await unexpected_error(request, exc)
+    # SQLite allows one writer at a time; the client may simply retry.
+    response = _respond(request, 503, "busy",
+                        gettext("The server is busy. Nothing was saved; please try again."))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     """Log a bug and answer a calm 500 without internals."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -108,4 +121,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OperationalError, database_busy)
     app.add_exception_handler(Exception, unexpected_error)
