@@ -47,7 +47,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # The user's saved choice overrides this once the login is resolved.
         set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
                              accept_language=request.headers.get("accept-language")))
-        response = await call_next(request)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > rt.settings.max_body_bytes:
+            # Refuse before reading: a huge body must not tie up memory or a worker.
+            response = errors.too_large(request)
+        else:
+            response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

@@ -49,3 +49,32 @@ def test_the_apply_form_reshows_field_errors_and_saves_nothing(client, make_pers
     assert resp.status_code == 422
     assert "Enter a date and time." in resp.text
     assert client.get("/api/v1/passes/mine", headers=resident.headers).json()["items"] == []
+
+
+def test_the_detail_page_shows_the_history_of_decisions(client, make_persona):
+    resident = make_persona("public")
+    official = make_persona("official", "area", "520102")
+    p = apply(client, resident.headers)
+    client.post(f"/api/v1/passes/{p['id']}/reject", json={"reason": "材料不全"},
+                headers=official.headers)
+    page = client.get(f"/passes/{p['id']}", headers={**resident.headers, "Accept-Language": "en"})
+    history = page.text[page.text.index('id="history"'):]
+    assert history.index("Applied for a pass") < history.index("Rejected a pass")
+    assert "材料不全" in history and official.user.username in history
+
+
+def test_the_home_page_counts_what_waits_for_an_official(client, make_persona):
+    official = make_persona("official", "area", "520103")  # Yunyan: nothing pending there yet
+    resident = make_persona("public")
+    apply(client, resident.headers, areas=["520103003"])
+    apply(client, resident.headers, areas=["520103003"])
+    apply(client, resident.headers, areas=["520102006"])  # not Yunyan's
+    page = client.get("/", headers={**official.headers, "Accept-Language": "en"})
+    assert "2 waiting" in page.text
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(client, make_persona):
+    resident = make_persona("public")
+    resp = client.post("/api/v1/passes", content=b"{" + b" " * 2_000_000 + b"}",
+                       headers={**resident.headers, "Content-Type": "application/json"})
+    assert resp.status_code == 413 and resp.json()["error"]["code"] == "too_large"

@@ -23,6 +23,7 @@ from passtrace.core.deps import (
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import LOCALES, set_locale
 from passtrace.core.security import new_token
+from passtrace.passes import service as pass_service
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -137,9 +138,12 @@ def register(
 
 
 @router.get("/")
-def home(request: Request, principal: CurrentPrincipal) -> Response:
-    """Show the tasks this user's roles allow."""
-    return render(request, "home.html", {"roles": principal.roles})
+def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Show the tasks this user's roles allow, with what is waiting for them."""
+    pending = None
+    if principal.has("pass.view_scope"):
+        pending = pass_service.count_for_review(session=session, actor=principal)
+    return render(request, "home.html", {"roles": principal.roles, "pending": pending})
 
 
 @router.post("/lang")

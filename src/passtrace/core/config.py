@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
     pass_max_days: int = Field(default=30, ge=1, le=366)
     household_pass_days: int = Field(default=180, ge=1, le=730)
+    # Largest request body accepted; batch uploads (checkpoints) will need their own limit.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=512 * 1_048_576)
     sql_echo: bool = False
 
     @model_validator(mode="before")

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import Area
+from passtrace.audit import service as audit_service
+from passtrace.audit.labels import action_label
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden, NotFound
@@ -125,7 +127,12 @@ def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
     """Show a pass: status and reasons, QR for the holder, decisions for reviewers."""
     p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
     view = present.to_read(session, p, with_token=True)
+    history = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
+                "reason": e.reason}
+               for e in reversed(audit_service.list_entries(
+                   session=session, resource_type="pass", resource_id=str(p.id), limit=50))]
     return render(request, "passes/detail.html", {
+        "history": history,
         "p": view, "is_holder": authz.is_holder(principal, p),
         "can_review": authz.can_review(principal, p) and p.status == "pending",
         "can_revoke": authz.can_revoke(principal, p) and p.status in ("pending", "approved"),

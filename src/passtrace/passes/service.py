@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
@@ -215,16 +215,26 @@ def list_mine(*, session: Session, actor: Principal, cursor: str | None = None,
     return _page(session, select(Pass).where(Pass.person_id == actor.person_id), cursor, limit)
 
 
-def list_for_review(*, session: Session, actor: Principal, status: str | None = "pending",
-                    cursor: str | None = None, limit: int = 50) -> tuple[list[Pass], str | None]:
-    """List passes in the actor's jurisdiction (the approver queue by default)."""
+def _review_scope(actor: Principal, stmt: Select[Pass]) -> Select[Pass]:
     scopes = actor.area_scopes("pass.view_scope")
     if scopes is not None and not scopes:
         raise Forbidden("Your account has no jurisdiction over passes.")
-    stmt = select(Pass)
     if scopes is not None:
         stmt = stmt.where(or_(*[Pass.area_prefix.startswith(s, autoescape=True)
                                 for s in scopes]))
+    return stmt
+
+
+def count_for_review(*, session: Session, actor: Principal) -> int:
+    """Count the pending passes in the actor's jurisdiction."""
+    stmt = _review_scope(actor, select(Pass).where(Pass.status == "pending"))
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def list_for_review(*, session: Session, actor: Principal, status: str | None = "pending",
+                    cursor: str | None = None, limit: int = 50) -> tuple[list[Pass], str | None]:
+    """List passes in the actor's jurisdiction (the approver queue by default)."""
+    stmt = _review_scope(actor, select(Pass))
     if status:
         stmt = stmt.where(Pass.status == status)
     return _page(session, stmt, cursor, limit)

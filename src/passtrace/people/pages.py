@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from passtrace.audit import service as audit_service
+from passtrace.audit.labels import action_label
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError
 from passtrace.core.i18n import lazy_gettext
@@ -17,14 +18,6 @@ from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-ACTION_LABELS = {
-    "person.register": lazy_gettext("Registered"),
-    "person.reveal": lazy_gettext("Viewed in clear"),
-    "pass.apply": lazy_gettext("Applied for a pass"),
-    "pass.approve": lazy_gettext("Approved a pass"),
-    "pass.reject": lazy_gettext("Rejected a pass"),
-    "pass.revoke": lazy_gettext("Revoked a pass"),
-}
 FIELD_LABELS = {
     "id_number": lazy_gettext("ID number"),
     "name": lazy_gettext("Name"),
@@ -59,6 +52,6 @@ def access_log(request: Request, session: SessionDep, principal: CurrentPrincipa
     entries = (audit_service.views_of_person(session=session, person_id=principal.person_id)
                if principal.person_id else [])
     rows = [{"at": e.at, "actor": e.actor_name,
-             "action": str(ACTION_LABELS.get(e.action, e.action)), "reason": e.reason}
+             "action": action_label(e.action), "reason": e.reason}
             for e in entries]
     return render(request, "people/access_log.html", {"rows": rows})

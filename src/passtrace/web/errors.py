@@ -96,6 +96,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+def too_large(request: Request) -> Response:
+    """Refuse a request body over the configured size."""
+    return _respond(request, 413, "too_large", gettext(STATUS_MESSAGES[413]))
+
+
 async def database_busy(request: Request, exc: Exception) -> Response:
     """Answer 503 when the embedded database is locked by another writer."""
     assert isinstance(exc, OperationalError)

@@ -1,0 +1,20 @@
+"""Readable names for audit actions, shown to the people the entries concern."""
+
+from __future__ import annotations
+
+from passtrace.core.i18n import lazy_gettext
+
+ACTION_LABELS = {
+    "person.register": lazy_gettext("Registered"),
+    "person.reveal": lazy_gettext("Viewed in clear"),
+    "pass.apply": lazy_gettext("Applied for a pass"),
+    "pass.approve": lazy_gettext("Approved a pass"),
+    "pass.reject": lazy_gettext("Rejected a pass"),
+    "pass.revoke": lazy_gettext("Revoked a pass"),
+}
+
+
+def action_label(action: str) -> str:
+    """Translate an audit action, or show its code when it has no label yet."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
