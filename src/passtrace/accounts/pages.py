@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from passtrace.accounts import flows
 from passtrace.accounts import service as account_service
+from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
 from passtrace.core.deps import (
     LANG_COOKIE,
@@ -22,6 +24,7 @@ from passtrace.core.deps import (
 )
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import LOCALES, set_locale
+from passtrace.core.runtime import Runtime
 from passtrace.core.security import new_token
 from passtrace.passes import service as pass_service
 from passtrace.web.render import render
@@ -53,7 +56,8 @@ def _check_pre_csrf(request: Request, supplied: str) -> None:
                         code="csrf")
 
 
-def _login_response(session, rt, user, request: Request, target: str) -> Response:  # type: ignore[no-untyped-def]
+def _login_response(session: Session, rt: Runtime, user: User, request: Request,
+                    target: str) -> Response:
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="web",
                                                   ip=client_ip(request))
     response = RedirectResponse(_safe_next(target), status_code=303)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 
@@ -183,7 +184,7 @@ def serve(
                 workers=workers, proxy_headers=True)
 
 
-def make_app():  # type: ignore[no-untyped-def]
+def make_app() -> FastAPI:
     """Build the app from the environment (uvicorn factory)."""
     from passtrace.app import create_app
 

@@ -84,7 +84,7 @@ def negotiate(
     """Pick the locale: user setting, then cookie, then Accept-Language, then zh_CN."""
     for candidate in (user_locale, cookie):
         if candidate in LOCALES:
-            return candidate  # type: ignore[return-value]
+            return candidate
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower().replace("-", "_")
         if tag.startswith("zh"):
