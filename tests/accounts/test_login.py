@@ -86,3 +86,14 @@ def test_next_cannot_point_off_site(client, make_persona):
                                        "csrf_token": csrf, "next": "//evil.example/"},
                        follow_redirects=False)
     assert resp.headers["location"] == "/"
+
+
+def test_one_users_failures_do_not_lock_out_colleagues_behind_the_same_address(
+        client, make_persona):
+    mistyper, colleague = make_persona("public"), make_persona("public")
+    for _ in range(6):
+        client.post("/api/v1/auth/token", json={"username": mistyper.user.username,
+                                                "password": "wrong-wrong"})
+    resp = client.post("/api/v1/auth/token", json={"username": colleague.user.username,
+                                                   "password": PASSWORD})
+    assert resp.status_code == 200

@@ -148,6 +148,8 @@ class LoginRateLimiter:
 
     max_failures: int
     window_seconds: int
+    # Many field staff share one NAT address: the per-address budget is larger.
+    address_multiplier: int = 10
     _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -161,7 +163,10 @@ class LoginRateLimiter:
         """Tell whether any key has used up its failures in the window."""
         now = time.monotonic()
         with self._lock:
-            return any(len(self._prune(k, now)) >= self.max_failures for k in keys)
+            return any(len(self._prune(k, now)) >= self._limit(k) for k in keys)
+
+    def _limit(self, key: str) -> int:
+        return self.max_failures * (self.address_multiplier if key.startswith("ip:") else 1)
 
     def failed(self, *keys: str) -> None:
         """Count one failure against each key."""

@@ -67,7 +67,7 @@ def trust_root(session: SessionDep, rt: RuntimeDep) -> dict[str, str]:
 
 @router.get("/revocations", response_model=RevocationList, tags=["checkpoint"])
 def revocations(session: SessionDep, rt: RuntimeDep,
-                since: Annotated[int, Query(ge=0)] = 0) -> dict[str, object]:
+                since: Annotated[int, Query(ge=0, le=2**62)] = 0) -> dict[str, object]:
     """List revocations after a version (signed too): checkpoints fetch only what is new."""
     return pass_service.signed_revocations(session=session, rt=rt, since=since)
 
