@@ -35,7 +35,9 @@ def get_session(rt: RuntimeDep) -> Iterator[Session]:
     yield from session_scope(rt.sessions)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit right after the handler returns and BEFORE the response
+# is sent, so a failed commit can never be acknowledged to the client as success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_ip(request: Request) -> str | None:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passtrace.core.errors import DomainError, Unauthorized
@@ -101,6 +101,14 @@ def too_large(request: Request) -> Response:
     return _respond(request, 413, "too_large", gettext(STATUS_MESSAGES[413]))
 
 
+async def integrity_conflict(request: Request, exc: Exception) -> Response:
+    """Answer 409 when a write collides with a row saved at the same moment."""
+    log.info("integrity conflict on %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 409, "conflict",
+                    gettext("This clashes with data saved at the same moment. Nothing was "
+                            "saved; please reload and try again."))
+
+
 async def database_busy(request: Request, exc: Exception) -> Response:
     """Answer 503 when the embedded database is locked by another writer."""
     assert isinstance(exc, OperationalError)
@@ -127,4 +135,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_busy)
+    app.add_exception_handler(IntegrityError, integrity_conflict)
     app.add_exception_handler(Exception, unexpected_error)
