@@ -6,7 +6,7 @@ import time
 
 from passtrace.codec import PassRejected, decode_pass
 from passtrace.passes import keyring
-from tests.passes.helpers import apply
+from tests.passes.helpers import apply, apply_body
 
 
 def test_it_signs_an_approved_pass_that_verifies_offline(client, make_persona, session):
@@ -117,3 +117,18 @@ def test_the_holder_can_withdraw_but_not_approve_their_own_pass(client, make_per
     resp = client.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason": "不需要了"},
                        headers=resident.headers)
     assert resp.status_code == 200 and resp.json()["status"] == "revoked"
+
+
+def test_a_retried_application_creates_one_pass(client, make_persona):
+    import uuid as _uuid
+
+    resident = make_persona("public")
+    colleague = make_persona("public")
+    request_id = str(_uuid.uuid4())
+    first = apply(client, resident.headers, id=request_id)
+    again = apply(client, resident.headers, id=request_id)
+    assert first["id"] == again["id"] == request_id
+    assert len(client.get("/api/v1/passes/mine", headers=resident.headers).json()["items"]) == 1
+    stolen = client.post("/api/v1/passes", json=apply_body(id=request_id),
+                         headers=colleague.headers)
+    assert stolen.status_code == 409

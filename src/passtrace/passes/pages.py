@@ -19,6 +19,7 @@ from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import N_, get_locale, gettext
+from passtrace.core.ids import uuid7
 from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
@@ -56,7 +57,8 @@ def apply_form(request: Request, session: SessionDep, principal: CurrentPrincipa
     if not principal.has("pass.apply"):
         raise Forbidden("Your account may not apply for passes.")
     start = utcnow().astimezone(LOCAL_TZ).replace(minute=0, second=0, microsecond=0)
-    values = {"purpose": "commute", "valid_from": start.strftime(LOCAL_INPUT),
+    values = {"request_id": str(uuid7()), "purpose": "commute",
+              "valid_from": start.strftime(LOCAL_INPUT),
               "valid_until": (start + timedelta(days=7)).strftime(LOCAL_INPUT),
               "areas": [], "companions": 0}
     return render(request, "passes/apply.html", _form_context(session, values, {}))
@@ -72,13 +74,16 @@ def apply(
     areas: Annotated[list[str] | None, Form()] = None,
     plate: Annotated[str, Form()] = "",
     companions: Annotated[str, Form()] = "0",
+    request_id: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
     """Validate the form; re-show it with messages, or go to the new pass."""
-    values: dict[str, object] = {"purpose": purpose, "reason": reason, "valid_from": valid_from,
+    values: dict[str, object] = {"request_id": request_id, "purpose": purpose,
+                                 "reason": reason, "valid_from": valid_from,
                                  "valid_until": valid_until, "areas": areas or [],
                                  "plate": plate, "companions": companions}
     try:
-        data = PassCreate(purpose=purpose, reason=reason,  # type: ignore[arg-type]
+        data = PassCreate(id=request_id or None, purpose=purpose,  # type: ignore[arg-type]
+                          reason=reason,
                           valid_from=_parse_local(valid_from),  # type: ignore[arg-type]
                           valid_until=_parse_local(valid_until),  # type: ignore[arg-type]
                           areas=areas or [], plate=plate or None,

@@ -16,6 +16,8 @@ class PassCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    # Optional client-chosen id (UUID): sending the same application twice creates one pass.
+    id: uuid.UUID | None = None
     purpose: Purpose
     reason: str = Field(default="", max_length=500)
     valid_from: datetime

@@ -13,8 +13,9 @@ from passtrace.audit import service as audit_service
 from passtrace.codec import PassClaims, encode_pass, sign_revocation_list
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
+from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_plate
@@ -99,8 +100,16 @@ def apply(*, session: Session, rt: Runtime, actor: Principal, data: PassCreate) 
         raise Forbidden("Your account may not apply for passes.")
     if actor.person_id is None:
         raise InvalidState("Link your ID number to your account before applying for a pass.")
+    if data.id is not None:
+        # A retried submission (double tap, flaky network) returns the first one.
+        existing = session.get(Pass, data.id)
+        if existing is not None:
+            if existing.applicant_user_id != actor.user_id:
+                raise Conflict("This application id is already used.")
+            return existing
     areas, sites, plate = _validate(session, rt, data)
-    p = Pass(person_id=actor.person_id, applicant_user_id=actor.user_id, purpose=data.purpose,
+    p = Pass(id=data.id or uuid7(), person_id=actor.person_id, applicant_user_id=actor.user_id,
+             purpose=data.purpose,
              reason=data.reason, valid_from=data.valid_from, valid_until=data.valid_until,
              areas=areas, sites=sites, plate=plate, companions=data.companions,
              area_prefix=_common_prefix(areas), status="pending")
