@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +34,18 @@ def _codec_app() -> typer.Typer:
 
 
 app.add_typer(_codec_app(), name="codec", help="Inspect passes; run the DCC conformance suite.")
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    """Print a domain error (translated) and exit 1 instead of a traceback."""
+    from passtrace.core.errors import DomainError
+
+    try:
+        yield
+    except DomainError as exc:
+        console.print(f"[red]{exc.translated()}[/red]")
+        raise typer.Exit(1) from None
 
 
 def _runtime(settings: Settings | None = None) -> Runtime:
@@ -73,16 +87,12 @@ def accounts_create(
 ) -> None:
     """Create a user (the password is prompted for)."""
     from passtrace.accounts import service as account_service
-    from passtrace.core.errors import DomainError
 
     rt = _runtime()
-    try:
+    with _domain_errors():
         for session in session_scope(rt.sessions):
             account_service.create(session=session, rt=rt, actor=None, username=username,
                                    password=password, display_name=display_name or username)
-    except DomainError as exc:
-        console.print(f"[red]{exc.translated()}[/red]")
-        raise typer.Exit(1) from None
     console.print(f"[green]created {username}[/green]")
 
 
@@ -96,7 +106,6 @@ def accounts_grant(
 ) -> None:
     """Bind a role to a user, scoped (or global when no scope is given)."""
     from passtrace.accounts import service as account_service
-    from passtrace.core.errors import DomainError
 
     scopes = [(t, v) for t, v in (("area", area), ("site", site), ("community", community),
                                   ("enterprise", enterprise)) if v]
@@ -105,7 +114,7 @@ def accounts_grant(
         raise typer.Exit(2)
     scope_type, scope_value = scopes[0] if scopes else ("global", "")
     rt = _runtime()
-    try:
+    with _domain_errors():
         for session in session_scope(rt.sessions):
             user = account_service.get_by_username(session=session, username=username)
             if user is None:
@@ -113,31 +122,26 @@ def accounts_grant(
                 raise typer.Exit(1)
             account_service.grant(session=session, actor=None, user=user, role=role,
                                   scope_type=scope_type, scope_value=scope_value)
-    except DomainError as exc:
-        console.print(f"[red]{exc.translated()}[/red]")
-        raise typer.Exit(1) from None
     console.print(f"[green]{username}: {role} @ {scope_type} {scope_value}[/green]")
 
 
 @keys_app.command("rotate")
 def keys_rotate(
-    alg: Annotated[str, typer.Option(help="ES256, EdDSA or PS256")] = "ES256",
+    alg: Annotated[str, typer.Option(help="ES256 (default: smallest QR, verifiable in any "
+                                          "browser), EdDSA, or PS256 (QR grows to ~version 15)")]
+    = "ES256",
     retire_old: Annotated[bool, typer.Option(help="retire the previous keys now")] = False,
 ) -> None:
     """Add a new signing key; older keys keep verifying their passes."""
-    from passtrace.core.errors import DomainError
     from passtrace.passes import keyring
 
     rt = _runtime()
-    try:
+    with _domain_errors():
         for session in session_scope(rt.sessions):
             keyring.ensure(session=session, vault=rt.vault)
             record = keyring.rotate(session=session, vault=rt.vault, actor=None, alg=alg,
                                     retire_old=retire_old)
             kid = record.kid
-    except DomainError as exc:
-        console.print(f"[red]{exc.translated()}[/red]")
-        raise typer.Exit(1) from None
     console.print(f"[green]new signing key {kid} ({alg})[/green]")
 
 
@@ -158,16 +162,12 @@ def keys_list() -> None:
 @keys_app.command("retire")
 def keys_retire(kid: str) -> None:
     """Stop signing with a key; it verifies until its last pass expires."""
-    from passtrace.core.errors import DomainError
     from passtrace.passes import keyring
 
     rt = _runtime()
-    try:
+    with _domain_errors():
         for session in session_scope(rt.sessions):
             keyring.retire(session=session, actor=None, kid=kid)
-    except DomainError as exc:
-        console.print(f"[red]{exc.translated()}[/red]")
-        raise typer.Exit(1) from None
     console.print(f"[green]retired {kid}[/green]")
 
 
