@@ -69,3 +69,14 @@ def test_every_state_change_is_audited(client, make_persona, case):
                                                headers=holder.headers).json()]
     for expected in ("pass.apply", "pass.approve", "pass.revoke"):
         assert expected in actions
+
+
+def test_an_officials_reads_of_a_pass_show_in_the_holders_access_log(client, make_persona, case):
+    holder, p = case
+    official = make_persona("official", "area", "520102")
+    client.get("/api/v1/passes/review", headers=official.headers)
+    client.get(f"/api/v1/passes/{p['id']}", headers=official.headers)
+    client.get(f"/api/v1/passes/{p['id']}", headers=holder.headers)  # own reads: not logged
+    views = [e for e in client.get("/api/v1/me/access-log", headers=holder.headers).json()
+             if e["action"] == "pass.view"]
+    assert [v["actor"] for v in views] == [official.user.username] * 2

@@ -8,6 +8,7 @@ ACTION_LABELS = {
     "person.register": lazy_gettext("Registered"),
     "person.reveal": lazy_gettext("Viewed in clear"),
     "pass.apply": lazy_gettext("Applied for a pass"),
+    "pass.view": lazy_gettext("Viewed the pass"),
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),

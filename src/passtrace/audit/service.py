@@ -55,10 +55,12 @@ def views_of_person(
 
 def list_entries(
     *, session: Session, resource_type: str | None = None, resource_id: str | None = None,
-    limit: int = 200,
+    exclude_actions: tuple[str, ...] = (), limit: int = 200,
 ) -> list[AuditEntry]:
     """List entries, newest first, optionally for one resource."""
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if exclude_actions:
+        stmt = stmt.where(AuditEntry.action.not_in(exclude_actions))
     if resource_type:
         stmt = stmt.where(AuditEntry.resource_type == resource_type)
     if resource_id:

@@ -130,12 +130,14 @@ def review(request: Request, session: SessionDep, principal: CurrentPrincipal,
 def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
            principal: CurrentPrincipal) -> Response:
     """Show a pass: status and reasons, QR for the holder, decisions for reviewers."""
-    p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
     view = present.to_read(session, p, with_token=True)
     history = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
                 "reason": e.reason}
                for e in reversed(audit_service.list_entries(
-                   session=session, resource_type="pass", resource_id=str(p.id), limit=50))]
+                   session=session, resource_type="pass", resource_id=str(p.id),
+                   # Reads belong in the holder's access log, not in the decision history.
+                   exclude_actions=("pass.view",), limit=50))]
     return render(request, "passes/detail.html", {
         "history": history,
         "p": view, "is_holder": authz.is_holder(principal, p),
@@ -150,7 +152,7 @@ def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
 def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep,
                principal: CurrentPrincipal, size: str = "a4") -> Response:
     """Show the printable paper pass (A4 or A6)."""
-    p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    p = pass_service.read(session=session, actor=principal, pass_id=pass_id, via="print")
     view = present.to_read(session, p, with_token=True)
     if view.token is None:
         raise NotFound("The QR code appears once the pass is approved and valid.")

@@ -51,6 +51,22 @@ def get_visible(*, session: Session, actor: Principal, pass_id: uuid.UUID,
     return p
 
 
+def read(*, session: Session, actor: Principal, pass_id: uuid.UUID, via: str = "detail") -> Pass:
+    """Get a pass for display; anyone but its holder reading it is audited."""
+    p = get_visible(session=session, actor=actor, pass_id=pass_id)
+    record_reads(session=session, actor=actor, passes=[p], via=via)
+    return p
+
+
+def record_reads(*, session: Session, actor: Principal, passes: list[Pass], via: str) -> None:
+    """Audit that the actor saw these passes' personal data (their holders can see it)."""
+    for p in passes:
+        if not authz.is_holder(actor, p):
+            audit_service.record(session=session, actor=actor, action="pass.view",
+                                 resource_type="pass", resource_id=p.id,
+                                 subject_person_id=p.person_id, detail={"via": via})
+
+
 def _common_prefix(codes: list[str]) -> str:
     prefixes = [significant_prefix(c) for c in codes]
     if not prefixes:
@@ -246,7 +262,9 @@ def list_for_review(*, session: Session, actor: Principal, status: str | None = 
     stmt = _review_scope(actor, select(Pass))
     if status:
         stmt = stmt.where(Pass.status == status)
-    return _page(session, stmt, cursor, limit)
+    rows, nxt = _page(session, stmt, cursor, limit)
+    record_reads(session=session, actor=actor, passes=rows, via="review_list")
+    return rows, nxt
 
 
 def revocations_since(*, session: Session, since: int, limit: int = 5000) -> dict[str, object]:

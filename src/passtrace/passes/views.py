@@ -75,7 +75,7 @@ def revocations(session: SessionDep, rt: RuntimeDep,
 @router.get("/{pass_id}", response_model=PassRead)
 def read(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> PassRead:
     """Show one pass (holder or a reviewer in jurisdiction)."""
-    p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
     return present.to_read(session, p, with_token=authz.is_holder(principal, p)
                            or authz.can_review(principal, p))
 
@@ -109,7 +109,7 @@ def revoke(pass_id: uuid.UUID, data: Decision, session: SessionDep,
 
 def _token_for_image(session: SessionDep, principal: CurrentPrincipal,
                      pass_id: uuid.UUID) -> str:
-    p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    p = pass_service.read(session=session, actor=principal, pass_id=pass_id, via="qr")
     if pass_service.effective_status(p) != "approved" or not p.token:
         raise NotFound("The QR code appears once the pass is approved and valid.")
     return p.token
