@@ -1,0 +1,63 @@
+"""Sign-up, an audited reveal, and 'who viewed my data' in a real browser."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from passtrace.demo import demo_id_number
+from tests.web.conftest import LiveServer, demo_approved_pass, login
+
+pytestmark = pytest.mark.browser
+
+
+def test_it_signs_a_resident_up_and_shows_an_empty_pass_list(page: Any) -> None:
+    tag = uuid.uuid4().int % 1000
+    page.goto("/register")
+    page.fill("#name", "赵六")
+    page.fill("#id_number", demo_id_number("520115", "19950505", f"{tag:03d}"))
+    page.fill("#phone", "13985011111")
+    page.fill("#username", f"zhaoliu{tag}{uuid.uuid4().hex[:4]}")
+    page.fill("#password", "long-enough-1")
+    with page.expect_navigation():
+        page.click("form[action='/register'] button[type=submit]")
+    assert page.url.endswith("/passes/mine")
+    assert page.locator(".pass-card").count() == 0
+    assert "赵*" in page.inner_text("header")
+
+
+def test_it_flags_a_mistyped_id_number_in_place(page: Any) -> None:
+    page.goto("/register")
+    page.fill("#name", "赵六")
+    page.fill("#id_number", "520115199505050000")
+    page.fill("#username", f"typo{uuid.uuid4().hex[:6]}")
+    page.fill("#password", "long-enough-1")
+    with page.expect_navigation():
+        page.click("form[action='/register'] button[type=submit]")
+    assert page.url.endswith("/register")
+    assert "校验" in page.inner_text(".field-error")  # the check-digit message, in Chinese
+
+
+def test_a_reveal_needs_a_reason_and_the_resident_sees_who_looked(
+        new_context: Callable[..., Any], live_server: LiveServer) -> None:
+    pass_id = demo_approved_pass(live_server)["id"]
+    official = new_context().new_page()
+    login(official, "official_nm")
+    official.goto(f"/passes/{pass_id}")
+    official.click("text=查看完整身份证号")
+    reason = f"核对身份 {uuid.uuid4().hex[:6]}"
+    official.fill("#reveal-reason", reason)
+    with official.expect_navigation():
+        official.click("form[action$='/reveal'] button[type=submit]")
+    value = official.inner_text("#revealed-value").strip()
+    assert len(value) == 18 and "*" not in value
+
+    resident = new_context().new_page()
+    login(resident, "resident")
+    resident.goto("/me/access-log")
+    log = resident.inner_text("table")
+    assert reason in log and "official_nm" in log
+    assert value not in resident.content()  # the log says who and why, not the value
