@@ -78,3 +78,20 @@ def test_an_oversized_body_is_refused_before_it_is_read(client, make_persona):
     resp = client.post("/api/v1/passes", content=b"{" + b" " * 2_000_000 + b"}",
                        headers={**resident.headers, "Content-Type": "application/json"})
     assert resp.status_code == 413 and resp.json()["error"]["code"] == "too_large"
+
+
+def test_approving_from_the_queue_answers_the_updated_row(client, make_persona):
+    resident = make_persona("public")
+    official = make_persona("official", "area", "520102")
+    p = apply(client, resident.headers)
+    hx = {**official.headers, "HX-Request": "true", "Accept-Language": "en"}
+    row = client.post(f"/passes/{p['id']}/approve", headers=hx)
+    assert row.status_code == 200
+    assert row.text.lstrip().startswith("<tr") and 'data-status="approved"' in row.text
+    assert "inline-decide" not in row.text  # nothing left to decide
+    again = client.post(f"/passes/{p['id']}/approve", headers=hx)
+    assert again.status_code == 200 and "already decided" in again.text
+    outsider = make_persona("official", "area", "520103")
+    refused = client.post(f"/passes/{p['id']}/approve",
+                          headers={**outsider.headers, "HX-Request": "true"})
+    assert refused.status_code == 404

@@ -162,6 +162,8 @@ def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep,
 
 def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
             rt: RuntimeDep, principal: CurrentPrincipal, reason: str) -> Response:
+    if request.headers.get("hx-request") == "true":
+        return _decide_in_row(action, request, pass_id, session, rt, principal, reason)
     try:
         if action == "approve":
             pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
@@ -177,6 +179,24 @@ def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
                                               "back": f"/passes/{pass_id}"},
                       status_code=exc.status)
     return RedirectResponse(f"/passes/{pass_id}", status_code=303)
+
+
+def _decide_in_row(action: str, request: Request, pass_id: uuid.UUID, session: Session,
+                   rt: RuntimeDep, principal: CurrentPrincipal, reason: str) -> Response:
+    """Approve from the queue without leaving it: answer the updated table row."""
+    row_error = None
+    try:
+        if action != "approve":
+            raise DomainError("Only approval can be done from the list.")
+        p = pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
+                                 reason=reason)
+    except DomainError as exc:
+        session.rollback()
+        row_error = exc.translated()
+        p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    # htmx swaps 2xx answers only; the row carries the error message itself.
+    return render(request, "passes/_queue_row.html",
+                  {"p": present.to_read(session, p, with_token=False), "row_error": row_error})
 
 
 @router.post("/{pass_id}/approve")
