@@ -95,3 +95,15 @@ def test_approving_from_the_queue_answers_the_updated_row(client, make_persona):
     refused = client.post(f"/passes/{p['id']}/approve",
                           headers={**outsider.headers, "HX-Request": "true"})
     assert refused.status_code == 404
+
+
+def test_apply_again_prefills_my_old_pass_but_not_someone_elses(client, make_persona):
+    resident = make_persona("public")
+    p = apply(client, resident.headers, purpose="medical", plate="贵AD12345", companions=2,
+              areas=["520103003"])
+    form = client.get(f"/passes/apply?copy={p['id']}", headers=resident.headers).text
+    assert '<option value="medical" selected>' in form
+    assert '<option value="520103003" selected>' in form
+    assert 'value="贵AD12345"' in form and 'value="2"' in form
+    other = make_persona("public")
+    assert client.get(f"/passes/apply?copy={p['id']}", headers=other.headers).status_code == 404

@@ -52,15 +52,24 @@ def _parse_local(value: str) -> datetime | str:
 
 
 @router.get("/apply")
-def apply_form(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    """Show the application form, prefilled with today's working hours."""
+def apply_form(request: Request, session: SessionDep, principal: CurrentPrincipal,
+               copy: uuid.UUID | None = None) -> Response:
+    """Show the application form: fresh, or copied from one of my earlier passes."""
     if not principal.has("pass.apply"):
         raise Forbidden("Your account may not apply for passes.")
     start = utcnow().astimezone(LOCAL_TZ).replace(minute=0, second=0, microsecond=0)
-    values = {"request_id": str(uuid7()), "purpose": "commute",
-              "valid_from": start.strftime(LOCAL_INPUT),
-              "valid_until": (start + timedelta(days=7)).strftime(LOCAL_INPUT),
-              "areas": [], "companions": 0}
+    length = timedelta(days=7)
+    values: dict[str, object] = {"purpose": "commute", "areas": [], "companions": 0}
+    if copy is not None:
+        # Commuters renew the same pass week after week: start from the old one.
+        old = pass_service.get_visible(session=session, actor=principal, pass_id=copy)
+        if not authz.is_holder(principal, old):
+            raise NotFound("No such pass.")
+        length = old.valid_until - old.valid_from
+        values = {"purpose": old.purpose, "areas": old.areas, "plate": old.plate or "",
+                  "companions": old.companions, "reason": old.reason}
+    values.update({"request_id": str(uuid7()), "valid_from": start.strftime(LOCAL_INPUT),
+                   "valid_until": (start + length).strftime(LOCAL_INPUT)})
     return render(request, "passes/apply.html", _form_context(session, values, {}))
 
 
