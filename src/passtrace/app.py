@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from passtrace import __version__
@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
+def routers() -> tuple[list[APIRouter], list[APIRouter]]:
+    """Return the API routers (mounted under /api/v1) and the page routers."""
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
@@ -72,8 +73,13 @@ def _include_routers(app: FastAPI) -> None:
     from passtrace.people import pages as people_pages
     from passtrace.people import views as people_views
 
-    for router in (account_views.router, area_views.router, pass_views.router,
-                   people_views.router):
+    return ([account_views.router, area_views.router, pass_views.router, people_views.router],
+            [account_pages.router, pass_pages.router, people_pages.router])
+
+
+def _include_routers(app: FastAPI) -> None:
+    api, pages = routers()
+    for router in api:
         app.include_router(router, prefix="/api/v1")
-    for router in (account_pages.router, pass_pages.router, people_pages.router):
+    for router in pages:
         app.include_router(router)

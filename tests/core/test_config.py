@@ -8,10 +8,12 @@ from pydantic import ValidationError
 from passtrace.core.config import Settings
 
 
-def test_production_refuses_the_default_secret(monkeypatch):
+@pytest.mark.parametrize("env", ["prod", "test"])
+def test_it_refuses_the_default_secret_outside_dev_and_demo(monkeypatch, env):
     monkeypatch.delenv("PASSTRACE_SECRET_KEY", raising=False)
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(env="prod")
+        Settings(env=env)
+    assert Settings(env="demo").secret_key  # the demo runs out of the box
 
 
 def test_secrets_can_come_from_files(tmp_path, monkeypatch):

@@ -51,12 +51,13 @@ class Settings(BaseSettings):
         return data
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_prod(self) -> Settings:
-        if self.env == "prod":
+    def _refuse_default_secret_outside_dev(self) -> Settings:
+        # Only a developer's machine and the throwaway demo may run on the public default.
+        if self.env not in ("dev", "demo"):
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
                     "PASSTRACE_SECRET_KEY must be set to a random value of 32+ characters "
-                    "outside dev/demo/test"
+                    "outside dev/demo"
                 )
             if self.pii_key is not None and len(self.pii_key) < 32:
                 raise ValueError("PASSTRACE_PII_KEY must be 32+ characters")
