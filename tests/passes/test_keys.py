@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 
+import pytest
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from passtrace.codec import (
@@ -61,12 +62,9 @@ def test_eddsa_and_ps256_keys_sign_verifiable_passes(client, make_persona, sessi
 
 def test_a_pass_from_another_deployment_is_unknown(client, make_persona):
     token = approved_token(client, make_persona)
-    try:
+    with pytest.raises(PassRejected) as exc:
         decode_pass(token, TrustStore(), now=int(time.time()))
-    except PassRejected as exc:
-        assert exc.reason == "unknown_kid"
-    else:
-        raise AssertionError("verified without any trusted key")
+    assert exc.value.reason == "unknown_kid"
 
 
 def test_the_signed_revocation_list_matches_the_plain_one(client, make_persona):

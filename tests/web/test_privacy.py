@@ -14,29 +14,28 @@ from tests.web.conftest import LiveServer, demo_approved_pass, login
 pytestmark = pytest.mark.browser
 
 
-def test_it_signs_a_resident_up_and_shows_an_empty_pass_list(page: Any) -> None:
-    tag = uuid.uuid4().int % 1000
+def sign_up(page: Any, id_number: str, phone: str = "") -> None:
+    """Fill in and submit the sign-up form as 赵六 with a fresh username."""
     page.goto("/register")
     page.fill("#name", "赵六")
-    page.fill("#id_number", demo_id_number("520115", "19950505", f"{tag:03d}"))
-    page.fill("#phone", "13985011111")
-    page.fill("#username", f"zhaoliu{tag}{uuid.uuid4().hex[:4]}")
+    page.fill("#id_number", id_number)
+    page.fill("#phone", phone)
+    page.fill("#username", f"zhaoliu{uuid.uuid4().hex[:8]}")
     page.fill("#password", "long-enough-1")
     with page.expect_navigation():
         page.click("form[action='/register'] button[type=submit]")
+
+
+def test_it_signs_a_resident_up_and_shows_an_empty_pass_list(page: Any) -> None:
+    tag = uuid.uuid4().int % 1000
+    sign_up(page, demo_id_number("520115", "19950505", f"{tag:03d}"), phone="13985011111")
     assert page.url.endswith("/passes/mine")
     assert page.locator(".pass-card").count() == 0
     assert "赵*" in page.inner_text("header")
 
 
 def test_it_flags_a_mistyped_id_number_in_place(page: Any) -> None:
-    page.goto("/register")
-    page.fill("#name", "赵六")
-    page.fill("#id_number", "520115199505050000")
-    page.fill("#username", f"typo{uuid.uuid4().hex[:6]}")
-    page.fill("#password", "long-enough-1")
-    with page.expect_navigation():
-        page.click("form[action='/register'] button[type=submit]")
+    sign_up(page, "520115199505050000")
     assert page.url.endswith("/register")
     assert "校验" in page.inner_text(".field-error")  # the check-digit message, in Chinese
 

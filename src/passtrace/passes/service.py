@@ -33,9 +33,9 @@ def effective_status(p: Pass, now: datetime | None = None) -> str:
     return p.status
 
 
-def get(*, session: Session, pass_id: uuid.UUID) -> Pass | None:
-    """Get a pass by id."""
-    return session.get(Pass, pass_id)
+def get(*, session: Session, pass_id: uuid.UUID, for_update: bool = False) -> Pass | None:
+    """Get a pass by id, optionally locking its row (PostgreSQL) for a decision."""
+    return session.get(Pass, pass_id, with_for_update=for_update)
 
 
 def get_visible(*, session: Session, actor: Principal, pass_id: uuid.UUID,
@@ -45,7 +45,7 @@ def get_visible(*, session: Session, actor: Principal, pass_id: uuid.UUID,
     for_update locks the row (PostgreSQL) so two officials deciding the same pass
     at once are serialized: the second sees the first's decision and gets a 409.
     """
-    p = session.get(Pass, pass_id, with_for_update=for_update)
+    p = get(session=session, pass_id=pass_id, for_update=for_update)
     if p is None or not authz.can_view(actor, p):
         raise NotFound("No such pass.")
     return p
