@@ -4,8 +4,15 @@ from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
 from passtrace.core.db import Base
+from passtrace.enterprises.models import (
+    Department,
+    Employee,
+    Enterprise,
+    ResumptionApplication,
+)
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
 
-__all__ = ["Area", "AuditEntry", "AuthSession", "Base", "Pass", "Person", "Revocation",
-           "RoleBinding", "SigningKeyRecord", "User"]
+__all__ = ["Area", "AuditEntry", "AuthSession", "Base", "Department", "Employee", "Enterprise",
+           "Pass", "Person", "ResumptionApplication", "Revocation", "RoleBinding",
+           "SigningKeyRecord", "User"]

@@ -51,6 +51,7 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         uuid.UUID: Uuid(),
         dict[str, Any]: JSON,
+        dict[str, int]: JSON,
         list[str]: JSON,
     }
 

@@ -21,20 +21,24 @@ ROLES = (
     "checkpoint_staff",
     "community_manager",
     "enterprise_admin",
+    "department_head",
     "supplies_officer",
     "public",
 )
-SCOPE_TYPES = ("global", "area", "site", "community", "enterprise")
+SCOPE_TYPES = ("global", "area", "site", "community", "enterprise", "department")
 
 # What each role may do; where it may do it comes from the binding's scope.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "official": frozenset(
-        {"pass.review", "pass.revoke", "pass.view_scope", "person.reveal", "audit.view"}
+        {"pass.review", "pass.revoke", "pass.view_scope", "person.reveal", "audit.view",
+         "site.manage", "site.view", "site.stats", "registration.view"}
     ),
-    "checkpoint_staff": frozenset({"pass.verify"}),
+    "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",
+                                   "site.stats"}),
     "community_manager": frozenset({"person.reveal"}),
     "enterprise_admin": frozenset(),
+    "department_head": frozenset(),
     "supplies_officer": frozenset(),
     "public": frozenset({"pass.apply", "pass.view_own"}),
 }

@@ -1,0 +1,1 @@
+"""Enterprises, departments, employees and resumption of work (复工复产)."""
