@@ -68,13 +68,17 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
+    from passtrace.enterprises import pages as enterprise_pages
+    from passtrace.enterprises import views as enterprise_views
     from passtrace.passes import pages as pass_pages
     from passtrace.passes import views as pass_views
     from passtrace.people import pages as people_pages
     from passtrace.people import views as people_views
 
-    return ([account_views.router, area_views.router, pass_views.router, people_views.router],
-            [account_pages.router, pass_pages.router, people_pages.router])
+    return ([account_views.router, area_views.router, pass_views.router, people_views.router,
+             enterprise_views.router],
+            [account_pages.router, pass_pages.router, people_pages.router,
+             enterprise_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit.models import AuditEntry
@@ -38,6 +38,25 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_many(*, session: Session, actor: Principal | None,
+                entries: list[dict[str, Any]]) -> int:
+    """Append many entries in one statement (bulk imports); each dict holds record()'s fields.
+
+    Keys: action, resource_type, and optionally resource_id, subject_person_id, reason, detail.
+    """
+    if not entries:
+        return 0
+    rows = [{"actor_user_id": actor.user_id if actor else None,
+             "actor_name": actor.username if actor else "system",
+             "ip": actor.ip if actor else None,
+             "resource_id": str(e.get("resource_id", "")),
+             "subject_person_id": e.get("subject_person_id"),
+             "reason": e.get("reason"), "detail": e.get("detail") or {},
+             "action": e["action"], "resource_type": e["resource_type"]} for e in entries]
+    session.execute(insert(AuditEntry), rows)
+    return len(rows)
 
 
 def views_of_person(

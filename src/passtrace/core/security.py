@@ -32,13 +32,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "official": frozenset(
         {"pass.review", "pass.revoke", "pass.view_scope", "person.reveal", "audit.view",
-         "site.manage", "site.view", "site.stats", "registration.view"}
+         "site.manage", "site.view", "site.stats", "registration.view",
+         "enterprise.register", "enterprise.view", "resumption.review", "risk.manage"}
     ),
     "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",
                                    "site.stats"}),
     "community_manager": frozenset({"person.reveal"}),
-    "enterprise_admin": frozenset(),
-    "department_head": frozenset(),
+    "enterprise_admin": frozenset({"enterprise.view", "enterprise.manage", "employee.view",
+                                   "person.reveal", "report.supervise", "report.export"}),
+    "department_head": frozenset({"enterprise.view", "employee.view", "report.supervise",
+                                  "report.export"}),
     "supplies_officer": frozenset(),
     "public": frozenset({"pass.apply", "pass.view_own"}),
 }

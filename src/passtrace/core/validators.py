@@ -83,3 +83,33 @@ def validate_plate(raw: str) -> str:
     if not PLATE_RE.match(value):
         raise InvalidValue("This is not a valid vehicle plate (e.g. 贵A12345 or 贵AD12345).")
     return value
+
+
+# GB 32100-2015 unified social credit code: 31 characters (no I, O, S, V, Z),
+# weights 3^i mod 31, check character = 31 - (weighted sum mod 31).
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+
+def credit_code_check_char(first17: str) -> str:
+    """Return the check character for the first 17 characters of a credit code."""
+    total = sum(CREDIT_CODE_CHARS.index(c) * w
+                for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def validate_credit_code(raw: str) -> str:
+    """Validate a unified social credit code (GB 32100-2015) and return it normalized."""
+    value = raw.strip().replace(" ", "").upper()
+    if len(value) != 18:
+        raise InvalidValue("A unified social credit code has 18 characters.")
+    if any(c not in CREDIT_CODE_CHARS for c in value):
+        raise InvalidValue("A unified social credit code uses only digits and capital "
+                           "letters other than I, O, S, V and Z.")
+    if not value[2:8].isdigit():
+        raise InvalidValue("Characters 3 to 8 of a unified social credit code are the "
+                           "area code (6 digits).")
+    if credit_code_check_char(value[:17]) != value[17]:
+        raise InvalidValue("The unified social credit code's check character is wrong; "
+                           "please check for a typo.")
+    return value

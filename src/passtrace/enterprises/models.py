@@ -68,6 +68,7 @@ class ResumptionApplication(IdMixin, CreatedMixin, Base):
     """An enterprise's application to resume work, decided by an area official."""
 
     __tablename__ = "resumption_applications"
+    __table_args__ = (Index("ix_resumption_status", "status", "created_at"),)
 
     enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"), index=True)
     applicant_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
@@ -83,3 +84,5 @@ class ResumptionApplication(IdMixin, CreatedMixin, Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     decision_reasons: Mapped[list[str]] = mapped_column(default=list)
+    # {department id (str): commute passes issued so far}; capped by headcount.
+    passes_issued: Mapped[dict[str, int]] = mapped_column(default=dict)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
-from passtrace.codec import PassClaims, encode_pass, sign_revocation_list
+from passtrace.codec import PassClaims, SigningKey, encode_pass, sign_revocation_list
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
@@ -147,9 +147,9 @@ def _pending_for_review(session: Session, actor: Principal, pass_id: uuid.UUID) 
     return p
 
 
-def sign(*, session: Session, rt: Runtime, p: Pass) -> str:
-    """Sign the pass into its QR text with the current key."""
-    key = keyring.current_signer(session=session, vault=rt.vault)
+def sign(*, session: Session, rt: Runtime, p: Pass, key: SigningKey | None = None) -> str:
+    """Sign the pass into its QR text with the current key (pass it in when signing many)."""
+    key = key or keyring.current_signer(session=session, vault=rt.vault)
     claims = PassClaims(
         pass_id=str(p.id), holder=p.person.name_masked, id_last4=p.person.id_last4,
         purpose=p.purpose, valid_from=int(p.valid_from.timestamp()),

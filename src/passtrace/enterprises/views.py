@@ -1,0 +1,281 @@
+"""Enterprises API: registration, departments, staff, invites, resumption, commute passes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.enterprises import present
+from passtrace.enterprises import service as enterprise_service
+from passtrace.enterprises.schemas import (
+    CommutePassReport,
+    CommutePassRequest,
+    DepartmentCreate,
+    DepartmentRead,
+    EmployeeCreate,
+    EmployeePage,
+    EmployeeRead,
+    EnterpriseCreate,
+    EnterpriseRead,
+    ImportReport,
+    InviteAccept,
+    InviteRead,
+    ResumptionCreate,
+    ResumptionRead,
+    ResumptionReturn,
+)
+
+router = APIRouter(prefix="/enterprises", tags=["enterprises"])
+MAX_UPLOAD = 5 * 1024 * 1024
+StatusFilter = Annotated[str | None, Query(pattern="^(pending|approved|returned|withdrawn)$")]
+
+
+@router.post("", response_model=EnterpriseRead, status_code=201)
+def register(data: EnterpriseCreate, session: SessionDep,
+             principal: CurrentPrincipal) -> EnterpriseRead:
+    """Register an enterprise in your area (officials, administrators)."""
+    e = enterprise_service.register(session=session, actor=principal, data=data)
+    return present.enterprise(session, e)
+
+
+@router.get("", response_model=list[EnterpriseRead])
+def list_enterprises(session: SessionDep, principal: CurrentPrincipal) -> list[EnterpriseRead]:
+    """List the enterprises you may see."""
+    return [present.enterprise(session, e)
+            for e in enterprise_service.list_visible(session=session, actor=principal)]
+
+
+@router.post("/invites/accept", response_model=EmployeeRead)
+def accept_invite(data: InviteAccept, session: SessionDep,
+                  principal: CurrentPrincipal) -> EmployeeRead:
+    """Link your account to your employer's staff list with the invite token."""
+    try:
+        emp = enterprise_service.accept_invite(session=session, actor=principal,
+                                               token=data.token)
+    except enterprise_service.InviteRefused:
+        session.commit()  # the refused attempt stays in the audit log
+        raise
+    return present.employee(emp)
+
+
+@router.get("/resumptions", response_model=list[ResumptionRead])
+def resumption_queue(session: SessionDep, principal: CurrentPrincipal,
+                     status: StatusFilter = "pending") -> list[ResumptionRead]:
+    """List resumption applications in your area (pending ones by default)."""
+    rows = enterprise_service.review_queue(session=session, actor=principal, status=status)
+    return [present.resumption(session, r, e) for r, e in rows]
+
+
+@router.get("/resumptions/{resumption_id}", response_model=ResumptionRead)
+def read_resumption(resumption_id: uuid.UUID, session: SessionDep,
+                    principal: CurrentPrincipal) -> ResumptionRead:
+    """Show one application."""
+    r, e = enterprise_service.get_resumption(session=session, actor=principal,
+                                             resumption_id=resumption_id)
+    return present.resumption(session, r, e)
+
+
+@router.post("/resumptions/{resumption_id}/approve", response_model=ResumptionRead)
+def approve_resumption(resumption_id: uuid.UUID, session: SessionDep,
+                       principal: CurrentPrincipal) -> ResumptionRead:
+    """Approve an application (officials over the enterprise's area)."""
+    r = enterprise_service.approve_resumption(session=session, actor=principal,
+                                              resumption_id=resumption_id)
+    _, e = enterprise_service.get_resumption(session=session, actor=principal,
+                                             resumption_id=r.id)
+    return present.resumption(session, r, e)
+
+
+@router.post("/resumptions/{resumption_id}/return", response_model=ResumptionRead)
+def return_resumption(resumption_id: uuid.UUID, data: ResumptionReturn, session: SessionDep,
+                      principal: CurrentPrincipal) -> ResumptionRead:
+    """Send an application back with reasons."""
+    r = enterprise_service.return_resumption(session=session, actor=principal,
+                                             resumption_id=resumption_id, reasons=data.reasons)
+    _, e = enterprise_service.get_resumption(session=session, actor=principal,
+                                             resumption_id=r.id)
+    return present.resumption(session, r, e)
+
+
+@router.post("/resumptions/{resumption_id}/withdraw", response_model=ResumptionRead)
+def withdraw_resumption(resumption_id: uuid.UUID, session: SessionDep,
+                        principal: CurrentPrincipal) -> ResumptionRead:
+    """Withdraw your enterprise's pending application."""
+    r = enterprise_service.withdraw_resumption(session=session, actor=principal,
+                                               resumption_id=resumption_id)
+    _, e = enterprise_service.get_resumption(session=session, actor=principal,
+                                             resumption_id=r.id)
+    return present.resumption(session, r, e)
+
+
+@router.get("/{enterprise_id}", response_model=EnterpriseRead)
+def read(enterprise_id: uuid.UUID, session: SessionDep,
+         principal: CurrentPrincipal) -> EnterpriseRead:
+    """Show an enterprise."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return present.enterprise(session, e)
+
+
+@router.get("/{enterprise_id}/departments", response_model=list[DepartmentRead])
+def list_departments(enterprise_id: uuid.UUID, session: SessionDep,
+                     principal: CurrentPrincipal) -> list[DepartmentRead]:
+    """List the departments you may see, with their active headcount."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return [DepartmentRead(id=d.id, name=d.name, staff=n)
+            for d, n in enterprise_service.departments(session=session, actor=principal, e=e)]
+
+
+@router.post("/{enterprise_id}/departments", response_model=DepartmentRead, status_code=201)
+def create_department(enterprise_id: uuid.UUID, data: DepartmentCreate, session: SessionDep,
+                      principal: CurrentPrincipal) -> DepartmentRead:
+    """Add a department."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    d = enterprise_service.create_department(session=session, actor=principal, e=e,
+                                             name=data.name)
+    return DepartmentRead(id=d.id, name=d.name, staff=0)
+
+
+@router.patch("/{enterprise_id}/departments/{department_id}", response_model=DepartmentRead)
+def rename_department(enterprise_id: uuid.UUID, department_id: uuid.UUID,
+                      data: DepartmentCreate, session: SessionDep,
+                      principal: CurrentPrincipal) -> DepartmentRead:
+    """Rename a department."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    d = enterprise_service.rename_department(session=session, actor=principal, e=e,
+                                             department_id=department_id, name=data.name)
+    staff = dict((x.id, n) for x, n in enterprise_service.departments(
+        session=session, actor=principal, e=e))
+    return DepartmentRead(id=d.id, name=d.name, staff=staff.get(d.id, 0))
+
+
+@router.delete("/{enterprise_id}/departments/{department_id}", status_code=204,
+               response_class=Response)
+def delete_department(enterprise_id: uuid.UUID, department_id: uuid.UUID,
+                      session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Delete an empty department."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    enterprise_service.delete_department(session=session, actor=principal, e=e,
+                                         department_id=department_id)
+    return Response(status_code=204)
+
+
+@router.get("/{enterprise_id}/employees", response_model=EmployeePage)
+def list_employees(
+    enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+    department: uuid.UUID | None = None,
+    status: Annotated[str | None, Query(pattern="^(active|left)$")] = "active",
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EmployeePage:
+    """List staff, masked (department heads: their department only)."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    rows, nxt = enterprise_service.list_employees(session=session, actor=principal, e=e,
+                                                  department_id=department, status=status,
+                                                  cursor=cursor, limit=limit)
+    return EmployeePage(items=[present.employee(emp) for emp in rows], next=nxt)
+
+
+@router.post("/{enterprise_id}/employees", response_model=EmployeeRead, status_code=201)
+def add_employee(enterprise_id: uuid.UUID, data: EmployeeCreate, session: SessionDep,
+                 rt: RuntimeDep, principal: CurrentPrincipal) -> EmployeeRead:
+    """Add one employee."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    emp = enterprise_service.add_employee(session=session, rt=rt, actor=principal, e=e,
+                                          data=data)
+    return present.employee(emp)
+
+
+@router.post("/{enterprise_id}/employees/import", response_model=ImportReport)
+async def import_employees(
+    enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="Staff list (.xlsx or CSV)")],
+    partial: Annotated[bool, Form(description="Import the valid rows even if some are "
+                                              "refused")] = False,
+) -> ImportReport:
+    """Import a staff list; nothing is imported if a row is refused, unless partial."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    data = await file.read(MAX_UPLOAD + 1)
+    result = enterprise_service.import_staff(session=session, rt=rt, actor=principal, e=e,
+                                             data=data[:MAX_UPLOAD],
+                                             filename=file.filename or "", partial=partial)
+    return present.import_report(result)
+
+
+@router.get("/{enterprise_id}/employees/{employee_id}", response_model=EmployeeRead)
+def read_employee(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep,
+                  principal: CurrentPrincipal) -> EmployeeRead:
+    """Show one employee, masked."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return present.employee(enterprise_service.get_employee(
+        session=session, actor=principal, e=e, employee_id=employee_id))
+
+
+@router.post("/{enterprise_id}/employees/{employee_id}/leave", response_model=EmployeeRead)
+def employee_left(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep,
+                  principal: CurrentPrincipal) -> EmployeeRead:
+    """Record that an employee left."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return present.employee(enterprise_service.mark_left(
+        session=session, actor=principal, e=e, employee_id=employee_id))
+
+
+@router.post("/{enterprise_id}/employees/{employee_id}/invite", response_model=InviteRead,
+             status_code=201)
+def invite(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep,
+           principal: CurrentPrincipal) -> InviteRead:
+    """Make an invite link for an employee; the token is shown only in this answer."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    emp, token = enterprise_service.create_invite(session=session, actor=principal, e=e,
+                                                  employee_id=employee_id)
+    assert emp.invite_expires_at is not None
+    return InviteRead(employee_id=emp.id, token=token, url=f"/enterprises/invite/{token}",
+                      expires_at=emp.invite_expires_at)
+
+
+@router.get("/{enterprise_id}/resumptions", response_model=list[ResumptionRead])
+def list_resumptions(enterprise_id: uuid.UUID, session: SessionDep,
+                     principal: CurrentPrincipal) -> list[ResumptionRead]:
+    """List the enterprise's resumption applications, newest first."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return [present.resumption(session, r, e) for r in enterprise_service.resumptions_of(
+        session=session, actor=principal, e=e)]
+
+
+@router.post("/{enterprise_id}/resumptions", response_model=ResumptionRead, status_code=201)
+def apply_resumption(enterprise_id: uuid.UUID, data: ResumptionCreate, session: SessionDep,
+                     rt: RuntimeDep, principal: CurrentPrincipal) -> ResumptionRead:
+    """Apply to resume work."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    r = enterprise_service.apply_resumption(session=session, rt=rt, actor=principal, e=e,
+                                            data=data)
+    return present.resumption(session, r, e)
+
+
+@router.post("/{enterprise_id}/commute-passes", response_model=CommutePassReport,
+             status_code=201)
+def commute_passes(enterprise_id: uuid.UUID, data: CommutePassRequest, session: SessionDep,
+                   rt: RuntimeDep, principal: CurrentPrincipal) -> CommutePassReport:
+    """Issue commute passes for returning staff (after an approved resumption)."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    result = enterprise_service.request_commute_passes(
+        session=session, rt=rt, actor=principal, e=e, employee_ids=data.employee_ids,
+        valid_from=data.valid_from, valid_until=data.valid_until)
+    return CommutePassReport(created=len(result.created), skipped=result.skipped,
+                             pass_ids=[p.id for p in result.created], problems=[])
