@@ -64,6 +64,14 @@ def validate_codes(*, session: Session, codes: list[str], field: str = "areas") 
     return unique
 
 
+def existing(*, session: Session, codes: list[str]) -> set[str]:
+    """Return which of the codes exist (for row-by-row import reports)."""
+    unique = {c for c in codes if c}
+    if not unique:
+        return set()
+    return set(session.scalars(select(Area.code).where(Area.code.in_(unique))))
+
+
 def names(*, session: Session, codes: list[str], locale: str) -> dict[str, str]:
     """Map codes to display names in a locale."""
     if not codes:

@@ -36,9 +36,18 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
     pass_max_days: int = Field(default=30, ge=1, le=366)
     household_pass_days: int = Field(default=180, ge=1, le=730)
-    # Largest request body accepted; batch uploads (checkpoints) will need their own limit.
+    # Largest request body accepted; checkpoint batch uploads have their own, larger limit.
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=512 * 1_048_576)
+    batch_max_bytes: int = Field(default=16 * 1_048_576, ge=1024, le=512 * 1_048_576)
+    # A device clock further off than this is flagged on its registrations.
+    clock_skew_seconds: int = Field(default=120, ge=5, le=86400)
     sql_echo: bool = False
+    # Daily reports: how many days back a report may still be filed.
+    report_backfill_days: int = Field(default=3, ge=0, le=30)
+    # Reminders also go to this gateway (SMS / WeCom) as JSON, when set.
+    notify_webhook_url: str | None = None
+    notify_webhook_attempts: int = Field(default=4, ge=1, le=10)
+    notify_webhook_backoff_s: float = Field(default=0.5, ge=0, le=60)
 
     @model_validator(mode="before")
     @classmethod

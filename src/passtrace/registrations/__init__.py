@@ -1,0 +1,1 @@
+"""Registrations: every person checked at a site, with the decision and its reasons."""

@@ -1,0 +1,165 @@
+"""The checkpoint decision: one place, every reason explained.
+
+`decide(facts)` is pure: the service gathers the facts (the verified pass,
+the person's status, whether they are already inside, the temperature) and
+this function turns them into allow/deny with every reason that applies, most
+serious first. The checkpoint page's offline verifier (static/js/checkpoint)
+applies the same rules with the same reason codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from passtrace.core.areacodes import contains
+from passtrace.core.i18n import N_, gettext
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+# Reason code -> one-line message for the result screen. Order = severity.
+REASONS: dict[str, str] = {
+    "not_a_pass": N_("This is not a pass issued by this platform."),
+    "bad_signature": N_("The pass is forged or damaged: its signature does not verify."),
+    "unknown_key": N_("The pass was signed by a key this checkpoint does not trust."),
+    "revoked": N_("The pass has been revoked."),
+    "not_approved": N_("The pass has not been approved."),
+    "expired": N_("The pass has expired."),
+    "not_yet_valid": N_("The pass is not valid yet."),
+    "unknown_person": N_("Unknown person with no pass."),
+    "no_valid_pass": N_("This person has no valid pass."),
+    "site_not_allowed": N_("The pass is not valid at this site."),
+    "area_not_allowed": N_("The pass is not valid in this area."),
+    "status_red": N_("Health status red: do not let through; report to the duty officer."),
+    "status_yellow": N_("Health status yellow: do not let through."),
+    "fever": N_("Temperature at or above the fever threshold: re-check and report."),
+    "already_inside": N_("This pass is already inside: it entered and has not left."),
+    "site_closed": N_("The site is closed at this hour."),
+}
+SEVERITY = {code: i for i, code in enumerate(REASONS)}
+
+# Codec rejection reasons (codec.errors.REASONS) -> what the guard is told.
+CODEC_REASONS = {
+    "bad_signature": "bad_signature",
+    "unknown_kid": "unknown_key",
+    "key_retired": "unknown_key",
+    "unsupported_alg": "unknown_key",
+    "revoked": "revoked",
+    "expired": "expired",
+    "not_yet_valid": "not_yet_valid",
+}
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """What the decision needs to know about the site."""
+
+    code: str
+    area_code: str
+    fever_threshold: float
+    opening_hours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PassFacts:
+    """A pass that verified (or was found on the server) and what it allows."""
+
+    valid_from: datetime
+    valid_until: datetime
+    areas: tuple[str, ...]
+    sites: tuple[str, ...]
+    status: str = "approved"  # as the server knows it; offline: approved unless revoked
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the decision looks at, gathered by the caller."""
+
+    site: SiteRules
+    now: datetime
+    direction: str
+    temperature: float | None = None
+    pass_facts: PassFacts | None = None
+    pass_rejected: str | None = None  # a REASONS code when the pass did not verify
+    person_known: bool = False
+    person_status: str | None = None  # green | yellow | red
+    inside: bool = False  # the last allowed in/out of this person at this site was "in"
+
+
+@dataclass
+class Outcome:
+    """allow/deny with the reason codes, most serious first."""
+
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def decision(self) -> str:
+        """Return "allow" when no reason applies."""
+        return "deny" if self.reasons else "allow"
+
+    def messages(self) -> list[str]:
+        """Return the reasons as translated one-liners."""
+        return [gettext(REASONS[r]) for r in self.reasons]
+
+
+def _open_at(hours: tuple[str, ...], now: datetime) -> bool:
+    if not hours:
+        return True
+    local = now.astimezone(LOCAL_TZ).time()
+    for rng in hours:
+        start, _, end = rng.partition("-")
+        lo = time.fromisoformat(start)
+        hi = time.max if end == "24:00" else time.fromisoformat(end)
+        if lo <= local < hi or (end == "24:00" and local >= lo):
+            return True
+    return False
+
+
+def pass_covers_site(pass_facts: PassFacts, site: SiteRules) -> str | None:
+    """Return None if the pass is good here, else the reason code.
+
+    Named sites narrow a pass: if it lists sites, this site must be one of them;
+    otherwise one of its areas must contain the site's area.
+    """
+    if pass_facts.sites:
+        return None if site.code in pass_facts.sites else "site_not_allowed"
+    if any(contains(area, site.area_code) for area in pass_facts.areas):
+        return None
+    return "area_not_allowed"
+
+
+def decide(facts: Facts) -> Outcome:
+    """Apply every rule; the outcome lists each one that failed."""
+    reasons: list[str] = []
+    if facts.pass_rejected:
+        reasons.append(facts.pass_rejected)
+    elif facts.pass_facts is not None:
+        p = facts.pass_facts
+        if p.status == "revoked":
+            reasons.append("revoked")
+        elif p.status != "approved":
+            reasons.append("not_approved")
+        if facts.now >= p.valid_until:
+            reasons.append("expired")
+        elif facts.now < p.valid_from:
+            reasons.append("not_yet_valid")
+        where = pass_covers_site(p, facts.site)
+        if where:
+            reasons.append(where)
+    elif facts.person_known:
+        reasons.append("no_valid_pass")
+    else:
+        reasons.append("unknown_person")
+    if facts.person_status == "red":
+        reasons.append("status_red")
+    elif facts.person_status == "yellow":
+        reasons.append("status_yellow")
+    if facts.temperature is not None and round(facts.temperature, 1) >= round(
+            facts.site.fever_threshold, 1):
+        reasons.append("fever")
+    if facts.direction == "in" and facts.inside:
+        reasons.append("already_inside")
+    if not _open_at(facts.site.opening_hours, facts.now):
+        reasons.append("site_closed")
+    return Outcome(reasons=sorted(dict.fromkeys(reasons), key=SEVERITY.__getitem__))

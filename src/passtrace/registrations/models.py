@@ -1,0 +1,60 @@
+"""The registration: the big table (tens of millions of rows a day in a province)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from passtrace.core.db import Base
+
+DIRECTIONS = ("in", "out", "through")
+METHODS = ("qr", "paper", "id_typed", "wedge")
+DECISIONS = ("allow", "deny")
+
+
+class Registration(Base):
+    """One person checked at a site lane, as the device recorded it.
+
+    The id is a UUIDv7 made by the device, so a retried upload is a no-op.
+    No foreign keys to passes or people: a device may register a pass or a
+    person this server learns of later, and bulk ingest must not pay for
+    per-row lookups. person_hash is the keyed hash of the ID number.
+    """
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        Index("ix_registrations_site_time", "site_id", "occurred_at"),
+        Index("ix_registrations_person_time", "person_hash", "occurred_at"),
+        Index("ix_registrations_pass_time", "pass_id", "occurred_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    lane: Mapped[str] = mapped_column(String(16))
+    device_key: Mapped[str] = mapped_column(String(64))
+    operator_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    occurred_at: Mapped[datetime]  # device clock
+    received_at: Mapped[datetime]  # server clock
+    # Device clock minus server clock when the device sent it; None if unknown.
+    clock_skew_s: Mapped[int | None]
+    skew_flagged: Mapped[bool] = mapped_column(default=False)
+    direction: Mapped[str] = mapped_column(String(8))
+    method: Mapped[str] = mapped_column(String(8))
+    person_hash: Mapped[str | None] = mapped_column(String(64))
+    person_masked: Mapped[str] = mapped_column(String(32), default="")
+    id_last4: Mapped[str] = mapped_column(String(4), default="")
+    pass_id: Mapped[uuid.UUID | None]
+    temperature: Mapped[float | None] = mapped_column(Numeric(3, 1, asdecimal=False))
+    plate: Mapped[str | None] = mapped_column(String(10))
+    companions: Mapped[int] = mapped_column(SmallInteger, default=0)
+    origin: Mapped[str] = mapped_column(String(64), default="")
+    destination: Mapped[str] = mapped_column(String(64), default="")
+    decision: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    # Who decided: "server" (online) or "device" (verified offline in the browser).
+    decided_by: Mapped[str] = mapped_column(String(8), default="server")
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,270 @@
+"""Register people at a site: decide online, or store what an offline device decided."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.codec import PassRejected, decode_pass
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
+from passtrace.passes import keyring
+from passtrace.passes.models import Pass
+from passtrace.people import service as people_service
+from passtrace.people.models import Person
+from passtrace.registrations.decide import (
+    CODEC_REASONS,
+    Facts,
+    Outcome,
+    PassFacts,
+    SiteRules,
+    decide,
+    pass_covers_site,
+)
+from passtrace.registrations.models import Registration
+from passtrace.registrations.schemas import RegistrationIn
+from passtrace.sites import authz as site_authz
+from passtrace.sites import service as site_service
+from passtrace.sites.models import DeviceSync, Site
+
+
+@dataclass
+class Checked:
+    """A stored registration and whether this request created it."""
+
+    row: Registration
+    duplicate: bool
+
+
+def site_rules(site: Site) -> SiteRules:
+    """Return the decision rules of a site."""
+    return SiteRules(code=site.code, area_code=site.area_code,
+                     fever_threshold=float(site.fever_threshold),
+                     opening_hours=tuple(site.opening_hours))
+
+
+def is_uuid7(value: uuid.UUID) -> bool:
+    """Tell whether an id is a UUIDv7 (time-ordered, as devices must make them)."""
+    return value.version == 7 and value.variant == uuid.RFC_4122
+
+
+def clock_skew(*, now: datetime, sent_at: datetime | None, occurred_at: datetime | None,
+               bound_s: int) -> tuple[int | None, bool]:
+    """Return the device's clock offset in seconds (if known) and whether it is too large.
+
+    sent_at is the device clock at sending, so sent_at - now is its offset. Without
+    it, an occurrence in the future still proves the clock runs ahead.
+    """
+    if sent_at is not None:
+        skew = int((sent_at - now).total_seconds())
+    elif occurred_at is not None and occurred_at > now:
+        skew = int((occurred_at - now).total_seconds())
+    else:
+        return None, False
+    return skew, abs(skew) > bound_s
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValidationFailed("Times need a time zone (e.g. +08:00).",
+                               fields={field: "Times need a time zone (e.g. +08:00)."})
+    return value
+
+
+def _pass_facts(p: Pass) -> PassFacts:
+    return PassFacts(valid_from=p.valid_from, valid_until=p.valid_until,
+                     areas=tuple(p.areas), sites=tuple(p.sites), status=p.status)
+
+
+def _best_pass(session: Session, person: Person, site: Site, now: datetime) -> Pass | None:
+    """The person's pass that best fits here: approved, current, covering this site."""
+    candidates = list(session.scalars(
+        select(Pass).where(Pass.person_id == person.id, Pass.status == "approved",
+                           Pass.valid_until > now).order_by(Pass.valid_until.desc())))
+    rules = site_rules(site)
+    for p in candidates:
+        if p.valid_from <= now and pass_covers_site(_pass_facts(p), rules) is None:
+            return p
+    return candidates[0] if candidates else None
+
+
+def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
+              pass_id: uuid.UUID | None) -> bool:
+    """Tell whether this person's (or pass's) last allowed in/out at the site was "in"."""
+    if person_hash is None and pass_id is None:
+        return False
+    stmt = select(Registration.direction).where(
+        Registration.site_id == site_id, Registration.decision == "allow",
+        Registration.direction.in_(("in", "out")))
+    stmt = stmt.where(Registration.person_hash == person_hash if person_hash
+                      else Registration.pass_id == pass_id)
+    last = session.scalar(stmt.order_by(Registration.occurred_at.desc()).limit(1))
+    return last == "in"
+
+
+def _trust_store(session: Session, rt: Runtime):  # type: ignore[no-untyped-def]
+    return keyring.trust_store(session=session)
+
+
+def register(*, session: Session, rt: Runtime, actor: Principal,
+             data: RegistrationIn) -> Checked:
+    """Check one person online: verify, decide, store, audit. A retried id returns the first."""
+    existing = session.get(Registration, data.id)
+    if existing is not None:
+        site = session.get(Site, existing.site_id)
+        if site is None or not site_authz.is_staff(actor, site):
+            raise NotFound("No such registration.")
+        return Checked(row=existing, duplicate=True)
+    if not is_uuid7(data.id):
+        raise ValidationFailed("The registration id must be a UUIDv7 made by the device.",
+                               fields={"id": "The registration id must be a UUIDv7 made by "
+                                             "the device."})
+    site = site_service.get_for_staff(session=session, actor=actor, code=data.site)
+    if data.lane not in site.lanes:
+        raise ValidationFailed("This site has no lane %(lane)s.", lane=data.lane,
+                               fields={"lane": "This site has no lane %(lane)s."})
+    occurred_at = _aware(data.occurred_at, "occurred_at")
+    sent_at = _aware(data.sent_at, "sent_at") if data.sent_at else None
+    now = utcnow()
+    skew, flagged = clock_skew(now=now, sent_at=sent_at, occurred_at=occurred_at,
+                               bound_s=rt.settings.clock_skew_seconds)
+    plate = None
+    if data.plate:
+        try:
+            plate = validate_plate(data.plate)
+        except InvalidValue as exc:
+            raise ValidationFailed(exc.message, fields={"plate": exc.message}) from None
+
+    facts_kw: dict[str, object] = {}
+    person: Person | None = None
+    pass_row: Pass | None = None
+    holder, last4, person_hash = "", "", None
+    if data.token:
+        try:
+            claims = decode_pass(data.token, _trust_store(session, rt),
+                                 now=int(now.timestamp()))
+        except PassRejected as exc:
+            facts_kw["pass_rejected"] = CODEC_REASONS.get(exc.reason, "not_a_pass")
+        else:
+            holder, last4 = claims.holder, claims.id_last4
+            pass_row = session.get(Pass, uuid.UUID(claims.pass_id))
+            if pass_row is not None:
+                person = pass_row.person
+                facts_kw["pass_facts"] = _pass_facts(pass_row)
+            else:  # signed by a trusted key but unknown here (another deployment)
+                facts_kw["pass_facts"] = PassFacts(
+                    valid_from=datetime.fromtimestamp(claims.valid_from, now.tzinfo),
+                    valid_until=datetime.fromtimestamp(claims.valid_until, now.tzinfo),
+                    areas=claims.areas, sites=claims.sites)
+    elif data.id_number:
+        try:
+            id_number = validate_id_number(data.id_number)
+        except InvalidValue as exc:
+            raise ValidationFailed(exc.message, fields={"id_number": exc.message}) from None
+        person_hash = rt.vault.lookup_hash(id_number)
+        last4 = id_number[-4:]
+        person = people_service.find_by_id_number(session=session, vault=rt.vault,
+                                                  id_number=id_number)
+        if person is not None:
+            pass_row = _best_pass(session, person, site, now)
+            if pass_row is not None:
+                facts_kw["pass_facts"] = _pass_facts(pass_row)
+    else:
+        raise ValidationFailed("Scan a pass or type an ID number.",
+                               fields={"token": "Scan a pass or type an ID number."})
+    if person is not None:
+        holder, last4, person_hash = person.name_masked, person.id_last4, person.id_hash
+
+    inside = is_inside(session, site_id=site.id, person_hash=person_hash,
+                       pass_id=pass_row.id if pass_row else None)
+    outcome = decide(Facts(site=site_rules(site), now=now, direction=data.direction,
+                           temperature=data.temperature, person_known=person is not None,
+                           person_status=person.status if person else None, inside=inside,
+                           **facts_kw))  # type: ignore[arg-type]
+    row = Registration(
+        id=data.id, site_id=site.id, lane=data.lane, device_key=data.device_key,
+        operator_user_id=actor.user_id, occurred_at=occurred_at, received_at=now,
+        clock_skew_s=skew, skew_flagged=flagged, direction=data.direction, method=data.method,
+        person_hash=person_hash, person_masked=holder, id_last4=last4,
+        pass_id=pass_row.id if pass_row else None,
+        temperature=round(data.temperature, 1) if data.temperature is not None else None,
+        plate=plate, companions=data.companions, origin=data.origin,
+        destination=data.destination, decision=outcome.decision, reasons=outcome.reasons,
+        decided_by="server")
+    session.add(row)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="registration.create",
+                         resource_type="registration", resource_id=row.id,
+                         subject_person_id=person.id if person else None,
+                         detail={"site": site.code, "decision": outcome.decision,
+                                 "reasons": outcome.reasons})
+    return Checked(row=row, duplicate=False)
+
+
+def get_for_staff(*, session: Session, actor: Principal, registration_id: uuid.UUID,
+                  for_update: bool = False) -> tuple[Registration, Site]:
+    """Get a registration at a site where the actor is on duty."""
+    row = session.get(Registration, registration_id, with_for_update=for_update)
+    site = session.get(Site, row.site_id) if row else None
+    if row is None or site is None or not site_authz.is_staff(actor, site):
+        raise NotFound("No such registration.")
+    return row, site
+
+
+def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
+             reason: str) -> Registration:
+    """Let a denied person through, with the guard's reason (audited)."""
+    row, site = get_for_staff(session=session, actor=actor, registration_id=registration_id,
+                              for_update=True)
+    if row.decision != "deny":
+        from passtrace.core.errors import InvalidState
+
+        raise InvalidState("Only a denial can be overridden.")
+    row.decision = "allow"
+    row.override_reason = reason
+    row.override_by = actor.user_id
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="registration.override",
+                         resource_type="registration", resource_id=row.id, reason=reason,
+                         detail={"site": site.code, "reasons": list(row.reasons)})
+    return row
+
+
+def outcome_of(row: Registration) -> Outcome:
+    """Rebuild the outcome of a stored registration (for display)."""
+    return Outcome(reasons=list(row.reasons))
+
+
+def heartbeat(*, session: Session, actor: Principal, site_code: str, device_key: str,
+              pending: int, synced: bool = False) -> None:
+    """Remember a device's queue length (and its last sync) for the lane statistics."""
+    site = site_service.get_for_staff(session=session, actor=actor, code=site_code)
+    now = utcnow()
+    state = session.scalar(select(DeviceSync).where(DeviceSync.site_id == site.id,
+                                                    DeviceSync.device_key == device_key))
+    if state is None:
+        state = DeviceSync(site_id=site.id, device_key=device_key, last_seen_at=now)
+        session.add(state)
+    state.pending = pending
+    state.operator_user_id = actor.user_id
+    state.last_seen_at = now
+    if synced:
+        state.last_sync_at = now
+    session.flush()
+
+
+def require_staff(actor: Principal) -> None:
+    """Refuse callers who are on duty nowhere."""
+    if not actor.has("registration.create"):
+        raise Forbidden("Your role does not allow this.")
+
+
+RECENT_WINDOW = timedelta(hours=12)

@@ -1,0 +1,152 @@
+"""Registrations API: check one person, upload a device's batch, override, statistics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+
+from passtrace.core.clock import utcnow
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.core.errors import DomainError, NotFound, ValidationFailed
+from passtrace.core.i18n import gettext
+from passtrace.registrations import ingest, stats
+from passtrace.registrations import service as reg_service
+from passtrace.registrations.decide import LOCAL_TZ, REASONS
+from passtrace.registrations.models import Registration
+from passtrace.registrations.schemas import (
+    BatchIn,
+    BatchOut,
+    HeartbeatIn,
+    OverrideIn,
+    Reason,
+    RegistrationIn,
+    RegistrationOut,
+)
+from passtrace.sites import authz as site_authz
+from passtrace.sites import service as site_service
+
+router = APIRouter(tags=["registrations"])
+
+
+class PayloadTooLarge(DomainError):
+    """A chunked body grew past the limit."""
+
+    status = 413
+    code = "too_large"
+
+
+def to_out(row: Registration, *, duplicate: bool = False) -> RegistrationOut:
+    """Present a registration to the guard, reasons translated."""
+    return RegistrationOut(
+        id=row.id, decision=row.decision,  # type: ignore[arg-type]
+        reasons=[Reason(code=r, message=gettext(REASONS[r])) for r in row.reasons
+                 if r in REASONS],
+        holder=row.person_masked, id_last4=row.id_last4, pass_id=row.pass_id,
+        temperature=row.temperature, occurred_at=row.occurred_at, direction=row.direction,
+        overridden=row.override_reason is not None, override_reason=row.override_reason,
+        duplicate=duplicate, skew_flagged=row.skew_flagged)
+
+
+@router.post("/registrations", response_model=RegistrationOut,
+             dependencies=[require("registration.create")])
+def register(data: RegistrationIn, session: SessionDep, rt: RuntimeDep,
+             principal: CurrentPrincipal) -> RegistrationOut:
+    """Check one person: verify the pass (or ID number), decide, and record it."""
+    checked = reg_service.register(session=session, rt=rt, actor=principal, data=data)
+    return to_out(checked.row, duplicate=checked.duplicate)
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    # Content-Length is checked by the app middleware; a chunked body is capped here.
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge("The upload is too large.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/registrations/batch", response_model=BatchOut,
+             dependencies=[require("registration.create")],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": BatchIn.model_json_schema()}}}})
+async def upload_batch(request: Request, session: SessionDep, rt: RuntimeDep,
+                       principal: CurrentPrincipal) -> BatchOut:
+    """Upload what a device registered (offline); re-sending the same batch stores nothing new.
+
+    Each row is stored, reported as a duplicate, or rejected with its reason; one
+    bad row never sinks the others.
+    """
+    body = await _read_capped(request, rt.settings.batch_max_bytes)
+    try:
+        batch = BatchIn.model_validate(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        raise ValidationFailed("The upload is not valid JSON.") from None
+    except ValidationError as exc:
+        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise ValidationFailed("The upload is malformed at %(where)s.", where=where) from None
+    return ingest.ingest(session=session, rt=rt, actor=principal, batch=batch)
+
+
+@router.post("/registrations/{registration_id}/override", response_model=RegistrationOut,
+             dependencies=[require("registration.create")])
+def override(registration_id: uuid.UUID, data: OverrideIn, session: SessionDep,
+             principal: CurrentPrincipal) -> RegistrationOut:
+    """Let a denied person through anyway; the reason is recorded and audited."""
+    row = reg_service.override(session=session, actor=principal,
+                               registration_id=registration_id, reason=data.reason)
+    return to_out(row)
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationOut,
+            dependencies=[require("registration.create")])
+def read(registration_id: uuid.UUID, session: SessionDep,
+         principal: CurrentPrincipal) -> RegistrationOut:
+    """Show one registration made at a site where you are on duty."""
+    row, _ = reg_service.get_for_staff(session=session, actor=principal,
+                                       registration_id=registration_id)
+    return to_out(row)
+
+
+@router.post("/checkpoint/heartbeat", status_code=204,
+             dependencies=[require("registration.create")])
+def heartbeat(data: HeartbeatIn, session: SessionDep, principal: CurrentPrincipal) -> None:
+    """A checkpoint page reports its offline queue length."""
+    reg_service.heartbeat(session=session, actor=principal, site_code=data.site,
+                          device_key=data.device_key, pending=data.pending)
+
+
+@router.get("/sites/{code}/stats")
+def site_stats(code: str, session: SessionDep, principal: CurrentPrincipal,
+               day: Annotated[date | None, Query()] = None) -> dict[str, object]:
+    """Lane statistics for a day: persons per hour, median seconds, denials, unsynced devices."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    if not site_authz.can_see_stats(principal, site):
+        raise NotFound("No such site.")
+    figures = stats.site_stats(session=session, site=site,
+                               day=day or utcnow().astimezone(LOCAL_TZ).date())
+    return {
+        "site": site.code, "day": figures.day.isoformat(), "total": figures.total,
+        "allowed": figures.allowed, "denied": figures.denied,
+        "overridden": figures.overridden, "per_hour": figures.per_hour,
+        "lanes": [{"lane": x.lane, "persons": x.persons, "median_seconds": x.median_seconds}
+                  for x in figures.lanes],
+        "denials_by_reason": [{"code": c, "message": gettext(REASONS[c]), "count": n}
+                              for c, n in figures.denials_by_reason if c in REASONS],
+        "unsynced_devices": [{"device_key": d.device_key, "pending": d.pending,
+                              "last_seen_at": d.last_seen_at.isoformat(),
+                              "last_sync_at": d.last_sync_at.isoformat()
+                              if d.last_sync_at else None} for d in figures.unsynced],
+    }
+
+
+@router.get("/checkpoint/reasons")
+def reason_messages(principal: CurrentPrincipal) -> dict[str, str]:
+    """Every decision reason code with its message in your language (for offline use)."""
+    return {code: gettext(msg) for code, msg in REASONS.items()}

@@ -1,0 +1,1 @@
+"""Sites: road checkpoints, temporary intersections, gates and venues, and their devices."""

@@ -1,0 +1,31 @@
+"""Turn site rows into what the API and pages show."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from passtrace.areas import service as area_service
+from passtrace.core.i18n import N_, get_locale, gettext
+from passtrace.sites.models import Site
+from passtrace.sites.schemas import SiteRead
+
+KIND_LABELS = {
+    "road_checkpoint": N_("Road checkpoint"),
+    "temporary_intersection": N_("Temporary intersection"),
+    "community_gate": N_("Community gate"),
+    "enterprise_gate": N_("Enterprise gate"),
+    "venue": N_("Venue"),
+}
+
+
+def to_read_many(session: Session, sites: list[Site]) -> list[SiteRead]:
+    """Present sites with their kind and area names in the current language."""
+    names = area_service.names(session=session, codes=[s.area_code for s in sites],
+                               locale=get_locale())
+    return [SiteRead(id=s.id, code=s.code, name=s.name, kind=s.kind,
+                     kind_label=gettext(KIND_LABELS.get(s.kind, s.kind)),
+                     area_code=s.area_code, area_name=names.get(s.area_code, s.area_code),
+                     latitude=s.latitude, longitude=s.longitude, lanes=list(s.lanes),
+                     opening_hours=list(s.opening_hours),
+                     fever_threshold=float(s.fever_threshold),
+                     community_code=s.community_code, active=s.active) for s in sites]

@@ -1,0 +1,108 @@
+"""Site request and response shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SiteKind = Literal["road_checkpoint", "temporary_intersection", "community_gate",
+                   "enterprise_gate", "venue"]
+
+
+class SiteWrite(BaseModel):
+    """A site as an official registers or edits it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=120)
+    kind: SiteKind
+    area_code: str = Field(min_length=2, max_length=12)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    lanes: list[str] = Field(default_factory=lambda: ["1"], min_length=1, max_length=32)
+    opening_hours: list[str] = Field(default_factory=list, max_length=8)
+    fever_threshold: float = Field(default=37.3, ge=36.0, le=39.0)
+    community_code: str = Field(default="", max_length=12)
+    active: bool = True
+
+
+class SiteRead(BaseModel):
+    """A site as staff and officials see it."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    area_code: str
+    area_name: str
+    latitude: float | None
+    longitude: float | None
+    lanes: list[str]
+    opening_hours: list[str]
+    fever_threshold: float
+    community_code: str
+    active: bool
+
+
+class SiteList(BaseModel):
+    """Sites the caller may see."""
+
+    items: list[SiteRead]
+
+
+class ImportRowError(BaseModel):
+    """One row of an import that was refused, and why."""
+
+    row: int
+    code: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    """What an import did: created, updated, refused rows."""
+
+    created: int
+    updated: int
+    errors: list[ImportRowError]
+    applied: bool
+
+
+class DeviceCreate(BaseModel):
+    """A thermal scanner (or other device) to enrol at a site lane."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=80)
+    lane: str = Field(default="1", min_length=1, max_length=16)
+
+
+class DeviceCreated(BaseModel):
+    """The new device and its token, shown once."""
+
+    id: uuid.UUID
+    name: str
+    lane: str
+    token: str
+
+
+class ReadingIn(BaseModel):
+    """A temperature posted by a thermal scanner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float = Field(ge=30.0, le=45.0)
+    lane: str | None = Field(default=None, max_length=16)
+    read_at: datetime | None = None
+
+
+class ReadingOut(BaseModel):
+    """The latest reading at a lane, if a fresh one exists."""
+
+    temperature: float | None
+    read_at: datetime | None
+    age_seconds: int | None

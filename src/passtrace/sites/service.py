@@ -1,0 +1,282 @@
+"""Sites: register, edit, list, import; devices and their thermal readings."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from passtrace.areas import service as area_service
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
+from passtrace.core.security import Principal, new_token, token_digest
+from passtrace.core.tabular import SheetRow, read_sheet
+from passtrace.sites import authz
+from passtrace.sites.models import Device, Site, ThermalReading
+from passtrace.sites.schemas import ImportReport, ImportRowError, SiteWrite
+
+CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+HOURS_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+LANE_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+# A reading older than this is not offered: the person at the lane has moved on.
+READING_FRESH_SECONDS = 60
+
+IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("编号", "站点编号", "site code"),
+    "name": ("名称", "站点名称", "site name"),
+    "kind": ("类型", "type"),
+    "area_code": ("区划代码", "area", "area code"),
+    "latitude": ("纬度", "lat"),
+    "longitude": ("经度", "lon", "lng"),
+    "lanes": ("通道", "lane", "车道"),
+    "opening_hours": ("开放时间", "hours", "opening hours"),
+    "fever_threshold": ("发热阈值", "fever", "fever threshold"),
+}
+KIND_ALIASES = {
+    "卡口": "road_checkpoint", "道路卡口": "road_checkpoint",
+    "临时路口": "temporary_intersection", "路口": "temporary_intersection",
+    "小区门岗": "community_gate", "社区门岗": "community_gate",
+    "企业门岗": "enterprise_gate", "场所": "venue",
+}
+
+
+def check_write(data: SiteWrite) -> SiteWrite:
+    """Check the parts of a site pydantic cannot: code, lanes and opening-hour formats."""
+    fields: dict[str, str] = {}
+    if not CODE_RE.match(data.code):
+        fields["code"] = N_("Site codes are letters, digits, - or _ (at most 32).")
+    if any(not LANE_RE.match(lane) for lane in data.lanes) or len(set(data.lanes)) < len(
+            data.lanes):
+        fields["lanes"] = N_("Lanes are distinct short names of letters and digits.")
+    for rng in data.opening_hours:
+        m = HOURS_RE.match(rng)
+        if not m or (m.group(1), m.group(2)) >= (m.group(3), m.group(4)) and rng != "00:00-24:00":
+            fields["opening_hours"] = N_("Opening hours look like 06:00-22:00.")
+    if data.community_code and not (data.community_code.isdigit()
+                                    and len(data.community_code) == 12):
+        fields["community_code"] = N_("A community code has 12 digits.")
+    if fields:
+        raise ValidationFailed(next(iter(fields.values())), fields=fields)
+    return data
+
+
+def get_by_code(*, session: Session, code: str) -> Site | None:
+    """Get a site by its code."""
+    return session.scalar(select(Site).where(Site.code == code))
+
+
+def get_visible(*, session: Session, actor: Principal, code: str) -> Site:
+    """Get a site the actor may see; others get 'not found'."""
+    site = get_by_code(session=session, code=code)
+    if site is None or not authz.can_view(actor, site):
+        raise NotFound("No such site.")
+    return site
+
+
+def get_for_staff(*, session: Session, actor: Principal, code: str) -> Site:
+    """Get an active site where the actor may register people."""
+    site = get_by_code(session=session, code=code)
+    if site is None or not authz.can_view(actor, site):
+        raise NotFound("No such site.")
+    if not authz.is_staff(actor, site):
+        raise Forbidden("You are not on duty at this site.")
+    if not site.active:
+        raise ValidationFailed("This site is closed.")
+    return site
+
+
+def list_visible(*, session: Session, actor: Principal) -> list[Site]:
+    """List the sites the actor is staff at or oversees, by code."""
+    stmt = select(Site)
+    codes = [b.scope_value for b in actor.bindings if b.scope_type == "site"]
+    scopes = actor.area_scopes("site.view")
+    if scopes is not None:
+        conds = [Site.code.in_(codes)] if codes else []
+        conds += [Site.area_code.startswith(p) for p in scopes]
+        if not conds:
+            return []
+        stmt = stmt.where(or_(*conds))
+    return [s for s in session.scalars(stmt.order_by(Site.code)) if authz.can_view(actor, s)]
+
+
+def save(*, session: Session, actor: Principal, data: SiteWrite) -> tuple[Site, bool]:
+    """Create a site or update the one with the same code; return (site, created)."""
+    check_write(data)
+    area_service.validate_codes(session=session, codes=[data.area_code], field="area_code")
+    if not actor.covers_area("site.manage", data.area_code):
+        raise Forbidden("This area is outside your jurisdiction.")
+    site = get_by_code(session=session, code=data.code)
+    created = site is None
+    if site is None:
+        site = Site(code=data.code)
+        session.add(site)
+    elif not authz.can_manage(actor, site):
+        raise NotFound("No such site.")
+    before = _snapshot(site) if not created else {}
+    for name, value in data.model_dump().items():
+        setattr(site, name, value)
+    session.flush()
+    audit_service.record(session=session, actor=actor,
+                         action="site.create" if created else "site.update",
+                         resource_type="site", resource_id=site.code,
+                         detail={"before": before, "after": _snapshot(site)} if not created
+                         else {"after": _snapshot(site)})
+    return site, created
+
+
+def _snapshot(site: Site) -> dict[str, object]:
+    return {"name": site.name, "kind": site.kind, "area_code": site.area_code,
+            "lanes": list(site.lanes), "opening_hours": list(site.opening_hours),
+            "fever_threshold": site.fever_threshold, "active": site.active}
+
+
+def _row_to_write(row: SheetRow) -> SiteWrite:
+    cells = dict(row.cells)
+    kind = cells.get("kind", "")
+    cells["kind"] = KIND_ALIASES.get(kind, kind)
+    data: dict[str, object] = {k: v for k, v in cells.items() if v != ""}
+    for name in ("lanes", "opening_hours"):
+        if name in data:
+            data[name] = [p.strip() for p in re.split(r"[;,，；、\s]+", str(data[name]))
+                          if p.strip()]
+    return SiteWrite.model_validate(data)
+
+
+def _row_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"][:1])
+    return {
+        "code": N_("Site codes are letters, digits, - or _ (at most 32)."),
+        "name": N_("The name is missing or too long."),
+        "kind": N_("Unknown site type."),
+        "area_code": N_("Unknown area code %(area)s."),
+        "latitude": N_("Latitude must be between -90 and 90."),
+        "longitude": N_("Longitude must be between -180 and 180."),
+        "fever_threshold": N_("The fever threshold must be between 36.0 and 39.0 °C."),
+    }.get(field, N_("This row has a value that is not valid."))
+
+
+def import_sites(*, session: Session, actor: Principal, data: bytes, filename: str,
+                 apply_valid: bool) -> ImportReport:
+    """Import sites from CSV/Excel; all or nothing unless apply_valid keeps the good rows."""
+    from passtrace.core.i18n import gettext
+
+    rows = read_sheet(data, filename, IMPORT_COLUMNS, required=("code", "name", "kind",
+                                                                "area_code"))
+    errors: list[ImportRowError] = []
+    good: list[tuple[SheetRow, SiteWrite]] = []
+    seen: set[str] = set()
+    known_areas = area_service.existing(
+        session=session, codes=[r.cells.get("area_code", "") for r in rows])
+    for row in rows:
+        code = row.cells.get("code", "")
+        try:
+            write = check_write(_row_to_write(row))
+        except ValidationError as exc:
+            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
+                _row_message(exc), area=row.cells.get("area_code", ""))))
+            continue
+        except ValidationFailed as exc:
+            errors.append(ImportRowError(row=row.number, code=code, message=exc.translated()))
+            continue
+        if write.code in seen:
+            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
+                "The code %(code_value)s appears twice in the file.", code_value=write.code)))
+            continue
+        if write.area_code not in known_areas:
+            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
+                "Unknown area code %(area)s.", area=write.area_code)))
+            continue
+        if not actor.covers_area("site.manage", write.area_code):
+            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
+                "This area is outside your jurisdiction.")))
+            continue
+        seen.add(write.code)
+        good.append((row, write))
+    if errors and not apply_valid:
+        return ImportReport(created=0, updated=0, errors=errors, applied=False)
+    created = updated = 0
+    for row, write in good:
+        nested = session.begin_nested()
+        try:
+            _, was_created = save(session=session, actor=actor, data=write)
+        except (NotFound, Forbidden, ValidationFailed) as exc:
+            nested.rollback()
+            errors.append(ImportRowError(row=row.number, code=write.code,
+                                         message=exc.translated()))
+            continue
+        nested.commit()
+        created += was_created
+        updated += not was_created
+    audit_service.record(session=session, actor=actor, action="site.import",
+                         resource_type="site", detail={"created": created, "updated": updated,
+                                                       "refused": len(errors)})
+    return ImportReport(created=created, updated=updated, errors=errors, applied=True)
+
+
+# --- devices and readings -------------------------------------------------------------------
+
+def enrol_device(*, session: Session, actor: Principal, site: Site, name: str,
+                 lane: str) -> tuple[Device, str]:
+    """Enrol a device at a site lane; return it with its token (shown once)."""
+    if not authz.can_manage(actor, site):
+        raise NotFound("No such site.")
+    if lane not in site.lanes:
+        raise ValidationFailed("This site has no lane %(lane)s.", lane=lane)
+    token = "ptd_" + new_token()
+    device = Device(site_id=site.id, name=name, lane=lane, token_hash=token_digest(token))
+    session.add(device)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="device.enrol",
+                         resource_type="device", resource_id=device.id,
+                         detail={"site": site.code, "lane": lane, "name": name})
+    return device, token
+
+
+def device_for_token(*, session: Session, token: str) -> Device | None:
+    """Resolve a device token (only its hash is stored); None if unknown or revoked."""
+    device = session.scalar(select(Device).where(Device.token_hash == token_digest(token)))
+    if device is None or device.revoked_at is not None:
+        return None
+    return device
+
+
+def record_reading(*, session: Session, device: Device, temperature: float, lane: str | None,
+                   read_at: datetime | None) -> ThermalReading:
+    """Store a scanner reading; the device may only post for its own site."""
+    site = session.get(Site, device.site_id)
+    assert site is not None
+    lane = lane or device.lane
+    if lane not in site.lanes:
+        raise ValidationFailed("This site has no lane %(lane)s.", lane=lane)
+    now = utcnow()
+    if read_at is None or read_at.tzinfo is None or abs((read_at - now).total_seconds()) > 300:
+        read_at = now  # a scanner with a wrong clock must not hide or fake a reading
+    reading = ThermalReading(site_id=site.id, device_id=device.id, lane=lane,
+                             temperature=round(temperature, 1), read_at=read_at)
+    device.last_seen_at = now
+    session.add(reading)
+    session.flush()
+    return reading
+
+
+def latest_reading(*, session: Session, site: Site, lane: str,
+                   now: datetime | None = None) -> ThermalReading | None:
+    """Return the newest reading at a lane from the last minute, if any."""
+    now = now or utcnow()
+    return session.scalar(
+        select(ThermalReading)
+        .where(ThermalReading.site_id == site.id, ThermalReading.lane == lane,
+               ThermalReading.read_at >= now - timedelta(seconds=READING_FRESH_SECONDS))
+        .order_by(ThermalReading.read_at.desc()).limit(1))
+
+
+def staff_sites(actor: Principal) -> list[str]:
+    """Return the site codes the actor is bound to as staff."""
+    return [b.scope_value for b in actor.bindings if b.scope_type == "site"]
+

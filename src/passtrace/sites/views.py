@@ -1,0 +1,102 @@
+"""Sites API: register and import sites, enrol devices, thermal-scanner readings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Query, UploadFile
+
+from passtrace.core.clock import utcnow
+from passtrace.core.deps import CurrentPrincipal, SessionDep, require
+from passtrace.core.errors import Unauthorized, ValidationFailed
+from passtrace.sites import present
+from passtrace.sites import service as site_service
+from passtrace.sites.schemas import (
+    DeviceCreate,
+    DeviceCreated,
+    ImportReport,
+    ReadingIn,
+    ReadingOut,
+    SiteList,
+    SiteRead,
+    SiteWrite,
+)
+
+router = APIRouter(prefix="/sites", tags=["sites"])
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+@router.get("", response_model=SiteList)
+def list_sites(session: SessionDep, principal: CurrentPrincipal) -> SiteList:
+    """List the sites you work at or oversee."""
+    sites = site_service.list_visible(session=session, actor=principal)
+    return SiteList(items=present.to_read_many(session, sites))
+
+
+@router.post("", response_model=SiteRead, dependencies=[require("site.manage")])
+def save_site(data: SiteWrite, session: SessionDep, principal: CurrentPrincipal) -> SiteRead:
+    """Register a site, or update the one with the same code."""
+    site, _ = site_service.save(session=session, actor=principal, data=data)
+    return present.to_read_many(session, [site])[0]
+
+
+@router.post("/import", response_model=ImportReport, dependencies=[require("site.manage")])
+async def import_sites(session: SessionDep, principal: CurrentPrincipal,
+                       file: Annotated[UploadFile, File()],
+                       apply_valid: Annotated[bool, Form()] = False) -> ImportReport:
+    """Import sites from CSV or Excel; report every refused row."""
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationFailed("The file is too large (at most %(mb)s MB).", mb=5)
+    return site_service.import_sites(session=session, actor=principal, data=data,
+                                     filename=file.filename or "", apply_valid=apply_valid)
+
+
+@router.get("/{code}", response_model=SiteRead)
+def read_site(code: str, session: SessionDep, principal: CurrentPrincipal) -> SiteRead:
+    """Show one site."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    return present.to_read_many(session, [site])[0]
+
+
+@router.post("/{code}/devices", response_model=DeviceCreated, status_code=201,
+             dependencies=[require("site.manage")])
+def enrol_device(code: str, data: DeviceCreate, session: SessionDep,
+                 principal: CurrentPrincipal) -> DeviceCreated:
+    """Enrol a thermal scanner at a lane; its token is shown only now."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    device, token = site_service.enrol_device(session=session, actor=principal, site=site,
+                                              name=data.name, lane=data.lane)
+    return DeviceCreated(id=device.id, name=device.name, lane=device.lane, token=token)
+
+
+@router.get("/{code}/lanes/{lane}/reading", response_model=ReadingOut)
+def latest_reading(code: str, lane: str, session: SessionDep,
+                   principal: CurrentPrincipal) -> ReadingOut:
+    """The newest thermal-scanner reading at a lane (from the last minute), for the operator."""
+    site = site_service.get_for_staff(session=session, actor=principal, code=code)
+    reading = site_service.latest_reading(session=session, site=site, lane=lane)
+    if reading is None:
+        return ReadingOut(temperature=None, read_at=None, age_seconds=None)
+    return ReadingOut(temperature=reading.temperature, read_at=reading.read_at,
+                      age_seconds=int((utcnow() - reading.read_at).total_seconds()))
+
+
+device_router = APIRouter(prefix="/devices", tags=["devices"])
+
+
+@device_router.post("/readings", status_code=201)
+def post_reading(data: ReadingIn, session: SessionDep,
+                 authorization: Annotated[str | None, Header()] = None,
+                 lane: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, object]:
+    """A thermal scanner posts a reading with its device token (`Authorization: Device …`)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    device = (site_service.device_for_token(session=session, token=token.strip())
+              if scheme.lower() == "device" and token.strip() else None)
+    if device is None:
+        raise Unauthorized("Unknown or revoked device token.")
+    reading = site_service.record_reading(session=session, device=device,
+                                          temperature=data.temperature,
+                                          lane=data.lane or lane, read_at=data.read_at)
+    return {"lane": reading.lane, "temperature": reading.temperature,
+            "read_at": reading.read_at.isoformat()}

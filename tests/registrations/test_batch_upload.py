@@ -1,0 +1,165 @@
+"""Offline devices upload batches: stored once, bad rows refused, good rows kept."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from passtrace.core.ids import uuid7
+from passtrace.demo import demo_id_number
+from passtrace.registrations.models import Registration
+from tests.registrations.conftest import SITE
+
+
+def row(**overrides):
+    """A row as the offline page queues it: decided on the device."""
+    body = {"id": str(uuid7()), "lane": "1", "occurred_at": datetime.now(UTC).isoformat(),
+            "direction": "in", "method": "qr", "temperature": 36.4, "decision": "allow",
+            "reasons": []}
+    body.update(overrides)
+    return body
+
+
+def batch(rows, **overrides):
+    body = {"site": SITE, "device_key": "phone-7", "sent_at": datetime.now(UTC).isoformat(),
+            "pending": 0, "registrations": rows}
+    body.update(overrides)
+    return body
+
+
+def _count(session, ids):
+    return session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.id.in_([uuid.UUID(i) for i in ids])))
+
+
+def test_resending_a_batch_stores_nothing_new_and_says_so_per_row(client, checkpoint, session):
+    rows = [row(pass_id=checkpoint.pass_["id"]) for _ in range(50)]
+    first = client.post("/api/v1/registrations/batch", json=batch(rows),
+                        headers=checkpoint.staff.headers)
+    assert first.status_code == 200, first.text
+    assert (first.json()["stored"], first.json()["duplicates"]) == (50, 0)
+    second = client.post("/api/v1/registrations/batch", json=batch(rows),
+                         headers=checkpoint.staff.headers)
+    assert (second.json()["stored"], second.json()["duplicates"]) == (0, 50)
+    assert {r["status"] for r in second.json()["results"]} == {"duplicate"}
+    assert _count(session, [r["id"] for r in rows]) == 50
+
+
+def test_a_bad_row_is_refused_with_its_reason_and_good_rows_are_kept(client, checkpoint,
+                                                                      session):
+    good = [row(pass_id=checkpoint.pass_["id"]) for _ in range(3)]
+    bad_id = demo_id_number("520102", "19800101", "777")
+    bad_id = bad_id[:-1] + ("0" if bad_id[-1] != "0" else "1")
+    bad = [row(id="not-a-uuid", pass_id=checkpoint.pass_["id"]),
+           row(method="id_typed", id_number=bad_id),
+           row(temperature=55, pass_id=checkpoint.pass_["id"]),
+           row(lane="9", pass_id=checkpoint.pass_["id"]),
+           row(occurred_at="yesterday", pass_id=checkpoint.pass_["id"]),
+           row(decision="deny", reasons=[], pass_id=checkpoint.pass_["id"])]
+    resp = client.post("/api/v1/registrations/batch", json=batch(good[:2] + bad + good[2:]),
+                       headers=checkpoint.staff.headers)
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert (out["stored"], out["rejected"]) == (3, 6)
+    refused = [r for r in out["results"] if r["status"] == "rejected"]
+    assert all(r["error"] for r in refused)
+    assert "校验" in refused[1]["error"] or "check" in refused[1]["error"].lower()
+    assert _count(session, [r["id"] for r in good]) == 3
+
+
+def test_rows_carry_the_holder_resolved_from_pass_or_id_number(client, checkpoint, session, rt):
+    from passtrace.people.models import Person
+
+    person = session.get(Person, checkpoint.resident.principal.person_id)
+    id_number = rt.vault.decrypt(person.id_enc)
+    by_pass = row(pass_id=checkpoint.pass_["id"])
+    by_id = row(method="id_typed", id_number=id_number, direction="out")
+    client.post("/api/v1/registrations/batch", json=batch([by_pass, by_id]),
+                headers=checkpoint.staff.headers)
+    stored = {str(r.id): r for r in session.scalars(select(Registration).where(
+        Registration.id.in_([uuid.UUID(by_pass["id"]), uuid.UUID(by_id["id"])])))}
+    assert stored[by_pass["id"]].person_hash == person.id_hash
+    assert stored[by_id["id"]].person_hash == person.id_hash
+    assert stored[by_id["id"]].person_masked == "张*"
+    assert stored[by_pass["id"]].decided_by == "device"
+
+
+def test_a_skewed_device_clock_is_flagged_not_trusted(client, checkpoint, session):
+    ahead = (datetime.now(UTC) + timedelta(minutes=45)).isoformat()
+    rows = [row(pass_id=checkpoint.pass_["id"], occurred_at=ahead)]
+    out = client.post("/api/v1/registrations/batch", json=batch(rows, sent_at=ahead),
+                      headers=checkpoint.staff.headers).json()
+    assert out["skew_flagged"] is True
+    assert 2600 < out["clock_skew_s"] < 2800
+    stored = session.get(Registration, uuid.UUID(rows[0]["id"]))
+    assert stored.skew_flagged is True
+
+
+def test_the_same_id_twice_in_one_batch_is_stored_once(client, checkpoint):
+    r = row(pass_id=checkpoint.pass_["id"])
+    out = client.post("/api/v1/registrations/batch", json=batch([r, dict(r)]),
+                      headers=checkpoint.staff.headers).json()
+    assert (out["stored"], out["duplicates"]) == (1, 1)
+
+
+def test_an_offline_override_keeps_its_reasons_and_is_audited(client, checkpoint, session):
+    from passtrace.audit.models import AuditEntry
+
+    r = row(pass_id=checkpoint.pass_["id"], decision="allow", reasons=["fever"],
+            temperature=37.6, override_reason="复测正常")
+    out = client.post("/api/v1/registrations/batch", json=batch([r]),
+                      headers=checkpoint.staff.headers).json()
+    assert out["stored"] == 1
+    entry = session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "registration.batch").order_by(AuditEntry.id.desc())).first()
+    assert entry.detail["overrides"] == 1
+
+
+def test_malformed_uploads_get_a_clear_error(client, checkpoint):
+    headers = checkpoint.staff.headers | {"Content-Type": "application/json"}
+    resp = client.post("/api/v1/registrations/batch", content=b"{not json",
+                       headers=headers)
+    assert resp.status_code == 422
+    resp = client.post("/api/v1/registrations/batch", json={"site": SITE},
+                       headers=checkpoint.staff.headers)
+    assert resp.status_code == 422
+    resp = client.post("/api/v1/registrations/batch",
+                       json=batch([row()], site="NOPE"), headers=checkpoint.staff.headers)
+    assert resp.status_code == 404
+
+
+def test_an_oversized_chunked_upload_is_refused(client, checkpoint, rt):
+    rt.settings.batch_max_bytes = 2048
+
+    def chunks():
+        for _ in range(10):
+            yield b" " * 1024
+
+    resp = client.post("/api/v1/registrations/batch", content=chunks(),
+                       headers=checkpoint.staff.headers | {"Content-Type": "application/json"})
+    assert resp.status_code == 413
+
+
+def test_the_lane_statistics_show_throughput_denials_and_unsynced_devices(client, checkpoint):
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    rows = [row(pass_id=checkpoint.pass_["id"], occurred_at=(base + timedelta(seconds=12 * i))
+                .isoformat(), direction="through") for i in range(10)]
+    rows.append(row(pass_id=checkpoint.pass_["id"], decision="deny", reasons=["fever"],
+                    temperature=38.1, occurred_at=(base + timedelta(seconds=130)).isoformat()))
+    client.post("/api/v1/registrations/batch", json=batch(rows, pending=4),
+                headers=checkpoint.staff.headers)
+    stats = client.get(f"/api/v1/sites/{SITE}/stats", headers=checkpoint.official.headers)
+    assert stats.status_code == 200, stats.text
+    body = stats.json()
+    assert body["total"] == 11 and body["denied"] == 1
+    assert sum(body["per_hour"]) == 11
+    lane1 = next(x for x in body["lanes"] if x["lane"] == "1")
+    assert lane1["persons"] == 11
+    assert 9 <= lane1["median_seconds"] <= 12
+    assert body["denials_by_reason"][0]["code"] == "fever"
+    assert body["unsynced_devices"][0]["pending"] == 4
+    outsider = client.get(f"/api/v1/sites/{SITE}/stats",
+                          headers=checkpoint.resident.headers)
+    assert outsider.status_code == 404
