@@ -70,15 +70,18 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.areas import views as area_views
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
+    from passtrace.notices import pages as notice_pages
     from passtrace.passes import pages as pass_pages
     from passtrace.passes import views as pass_views
     from passtrace.people import pages as people_pages
     from passtrace.people import views as people_views
+    from passtrace.trajectories import pages as report_pages
+    from passtrace.trajectories import views as report_views
 
     return ([account_views.router, area_views.router, pass_views.router, people_views.router,
-             enterprise_views.router],
+             enterprise_views.router, report_views.router, report_views.risk_router],
             [account_pages.router, pass_pages.router, people_pages.router,
-             enterprise_pages.router])
+             enterprise_pages.router, report_pages.router, notice_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

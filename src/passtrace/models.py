@@ -10,9 +10,12 @@ from passtrace.enterprises.models import (
     Enterprise,
     ResumptionApplication,
 )
+from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
+from passtrace.trajectories.models import AreaRisk, DailyReport, ReportReminder, ReportStop
 
-__all__ = ["Area", "AuditEntry", "AuthSession", "Base", "Department", "Employee", "Enterprise",
+__all__ = ["Area", "AreaRisk", "DailyReport", "Notice", "ReportReminder", "ReportStop",
+           "AuditEntry", "AuthSession", "Base", "Department", "Employee", "Enterprise",
            "Pass", "Person", "ResumptionApplication", "Revocation", "RoleBinding",
            "SigningKeyRecord", "User"]

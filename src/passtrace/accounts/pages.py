@@ -147,7 +147,11 @@ def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> 
     pending = None
     if principal.has("pass.view_scope"):
         pending = pass_service.count_for_review(session=session, actor=principal)
-    return render(request, "home.html", {"roles": principal.roles, "pending": pending})
+    from passtrace.notices.service import unread_count
+
+    unread = unread_count(session=session, user_id=principal.user_id)
+    return render(request, "home.html", {"roles": principal.roles, "pending": pending,
+                                         "unread_notices": unread})
 
 
 @router.post("/lang")

@@ -1,0 +1,1 @@
+"""In-app notices and the notifier interface (in-app, webhook gateways)."""

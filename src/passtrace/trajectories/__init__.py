@@ -1,0 +1,1 @@
+"""Daily trajectory reports that enterprises collect from their staff."""

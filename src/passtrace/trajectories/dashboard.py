@@ -1,0 +1,214 @@
+"""The supervisor dashboard: submission rates, overdue people, anomalies, 14-day trend."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import NotFound
+from passtrace.core.i18n import gettext
+from passtrace.core.security import Principal
+from passtrace.enterprises.models import Department, Employee, Enterprise
+from passtrace.trajectories import authz
+from passtrace.trajectories.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
+from passtrace.trajectories.reminders import missed
+from passtrace.trajectories.rules import LOCAL_TZ
+from passtrace.trajectories.schemas import (
+    Anomaly,
+    Dashboard,
+    DepartmentRate,
+    OverduePerson,
+    TrendPoint,
+)
+from passtrace.trajectories.service import deadline_for, local_today
+
+TREND_DAYS = 14
+OVERDUE_SHOWN = 200
+ANOMALIES_SHOWN = 200
+
+
+def scope(*, session: Session, actor: Principal, enterprise_code: str,
+          department_id: uuid.UUID | None = None,
+          permission: str = "report.supervise") -> tuple[Enterprise, set[uuid.UUID] | None]:
+    """Resolve what the actor may supervise: the enterprise and its departments (None: all)."""
+    ent = session.scalars(select(Enterprise).where(
+        Enterprise.credit_code == enterprise_code)).first()
+    if ent is None:
+        raise NotFound("No such enterprise.")
+    if authz.supervises_enterprise(actor, ent, permission):
+        allowed: set[uuid.UUID] | None = None
+    else:
+        heads = set()
+        for value in authz.department_scopes(actor, permission):
+            try:
+                heads.add(uuid.UUID(value))
+            except ValueError:
+                continue
+        allowed = set(session.scalars(select(Department.id).where(
+            Department.enterprise_id == ent.id, Department.id.in_(heads)))) if heads else set()
+        if not allowed:
+            raise NotFound("No such enterprise.")
+    if department_id is not None:
+        if allowed is not None and department_id not in allowed:
+            raise NotFound("No such department.")
+        dept = session.get(Department, department_id)
+        if dept is None or dept.enterprise_id != ent.id:
+            raise NotFound("No such department.")
+        allowed = {department_id}
+    return ent, allowed
+
+
+def default_enterprise(*, session: Session, actor: Principal) -> str | None:
+    """The enterprise a supervisor most likely means (their first binding)."""
+    for b in actor.bindings:
+        if b.scope_type == "enterprise" and actor.covers("report.supervise", "enterprise",
+                                                         b.scope_value):
+            return b.scope_value
+    for value in authz.department_scopes(actor):
+        try:
+            dept = session.get(Department, uuid.UUID(value))
+        except ValueError:
+            continue
+        if dept is not None:
+            ent = session.get(Enterprise, dept.enterprise_id)
+            if ent is not None:
+                return ent.credit_code
+    return None
+
+
+def _dept_filter(column: object, allowed: set[uuid.UUID] | None) -> list[object]:
+    return [] if allowed is None else [column.in_(allowed)]  # type: ignore[attr-defined]
+
+
+def _risky_reports(session: Session, ent: Enterprise, day: date,
+                   allowed: set[uuid.UUID] | None) -> dict[uuid.UUID, list[str]]:
+    start = datetime.combine(day, datetime.min.time(), LOCAL_TZ)
+    end = start + timedelta(days=1)
+    risks = list(session.scalars(select(AreaRisk).where(
+        AreaRisk.valid_from < end,
+        or_(AreaRisk.valid_until.is_(None), AreaRisk.valid_until > start))))
+    if not risks:
+        return {}
+    prefixes = {r.area_prefix for r in risks}
+    stmt = (select(ReportStop.report_id, ReportStop.area_code, ReportStop.arrive_at,
+                   ReportStop.depart_at)
+            .join(DailyReport, DailyReport.id == ReportStop.report_id)
+            .where(DailyReport.enterprise_id == ent.id, DailyReport.report_date == day,
+                   or_(*[ReportStop.area_code.startswith(p, autoescape=True)
+                         for p in prefixes]),
+                   *_dept_filter(DailyReport.department_id, allowed)))
+    found: dict[uuid.UUID, list[str]] = {}
+    for report_id, code, arrive, depart in session.execute(stmt):
+        leave = depart or arrive
+        for r in risks:
+            if code.startswith(r.area_prefix) and r.valid_from <= leave and (
+                    r.valid_until is None or r.valid_until > arrive):
+                found.setdefault(report_id, []).append(r.area_code)
+    return found
+
+
+def build(*, session: Session, actor: Principal, enterprise_code: str,
+          department_id: uuid.UUID | None = None, day: date | None = None,
+          now: datetime | None = None, audit: bool = True) -> Dashboard:
+    """Compute the dashboard for one day (today by default) in the actor's scope."""
+    now = now or utcnow()
+    ent, allowed = scope(session=session, actor=actor, enterprise_code=enterprise_code,
+                         department_id=department_id)
+    today = local_today(now)
+    day = min(day or today, today)
+    deadline = deadline_for(ent.report_deadline, day)
+    passed = now >= deadline
+
+    dept_names = dict(session.execute(select(Department.id, Department.name).where(
+        Department.enterprise_id == ent.id, *_dept_filter(Department.id, allowed))).tuples())
+    headcount = dict(session.execute(
+        select(Employee.department_id, func.count()).where(
+            Employee.enterprise_id == ent.id, Employee.status == "active",
+            *_dept_filter(Employee.department_id, allowed))
+        .group_by(Employee.department_id)).tuples())
+    submitted = dict(session.execute(
+        select(DailyReport.department_id, func.count()).where(
+            DailyReport.enterprise_id == ent.id, DailyReport.report_date == day,
+            *_dept_filter(DailyReport.department_id, allowed))
+        .group_by(DailyReport.department_id)).tuples())
+    departments = []
+    for dept_id, name in sorted(dept_names.items(), key=lambda kv: kv[1]):
+        n, s = headcount.get(dept_id, 0), submitted.get(dept_id, 0)
+        departments.append(DepartmentRate(department_id=dept_id, name=name, headcount=n,
+                                          submitted=s, rate=round(s / n, 4) if n else 0.0))
+    total_n = sum(headcount.values())
+    total_s = sum(submitted.values())
+
+    overdue: list[OverduePerson] = []
+    overdue_total = 0
+    if passed:
+        no_report = ~select(DailyReport.id).where(
+            DailyReport.employee_id == Employee.id, DailyReport.report_date == day).exists()
+        base = [Employee.enterprise_id == ent.id, Employee.status == "active", no_report,
+                *_dept_filter(Employee.department_id, allowed)]
+        overdue_total = session.scalar(select(func.count()).select_from(Employee)
+                                       .where(*base)) or 0
+        rows = list(session.scalars(select(Employee).where(*base)
+                                    .order_by(Employee.department_id, Employee.employee_no)
+                                    .limit(OVERDUE_SHOWN)))
+        before = missed(session=session, employee_ids=[e.id for e in rows],
+                        day=day - timedelta(days=1))
+        overdue = [OverduePerson(employee_id=e.id, name=e.person.name_masked,
+                                 department=e.department.name, missed_before=e.id in before)
+                   for e in rows]
+
+    risky = _risky_reports(session, ent, day, allowed)
+    flagged_filter = [DailyReport.enterprise_id == ent.id, DailyReport.report_date == day,
+                      *_dept_filter(DailyReport.department_id, allowed)]
+    cond = DailyReport.flagged.is_(True)
+    if risky:
+        cond = or_(cond, DailyReport.id.in_(list(risky)))
+    anomalies = []
+    for report, emp in session.execute(
+            select(DailyReport, Employee).join(Employee, Employee.id == DailyReport.employee_id)
+            .where(and_(*flagged_filter), cond).order_by(DailyReport.temperature.desc())
+            .limit(ANOMALIES_SHOWN)).tuples():
+        reasons = []
+        if report.temperature >= FEVER_AT:
+            reasons.append(gettext("fever %(temp)s °C", temp=report.temperature))
+        if report.symptoms:
+            reasons.append(gettext("symptoms"))
+        if report.id in risky:
+            reasons.append(gettext("was in a risk area"))
+        anomalies.append(Anomaly(report_id=report.id, employee_id=emp.id,
+                                 name=emp.person.name_masked, department=emp.department.name,
+                                 reasons=reasons, temperature=report.temperature))
+
+    first = day - timedelta(days=TREND_DAYS - 1)
+    per_day = dict(session.execute(
+        select(DailyReport.report_date, func.count()).where(
+            DailyReport.enterprise_id == ent.id, DailyReport.report_date >= first,
+            DailyReport.report_date <= day,
+            *_dept_filter(DailyReport.department_id, allowed))
+        .group_by(DailyReport.report_date)).tuples())
+    trend = []
+    for i in range(TREND_DAYS):
+        d = first + timedelta(days=i)
+        s = per_day.get(d, 0)
+        trend.append(TrendPoint(day=d, submitted=s, headcount=total_n,
+                                rate=round(s / total_n, 4) if total_n else 0.0))
+
+    if audit:
+        # One entry per bulk read: who looked at whose reports, and how many.
+        audit_service.record(session=session, actor=actor, action="report.dashboard",
+                             resource_type="enterprise", resource_id=ent.id,
+                             detail={"day": day.isoformat(),
+                                     "departments": sorted(str(d) for d in allowed)
+                                     if allowed is not None else "all",
+                                     "overdue_shown": len(overdue),
+                                     "anomalies_shown": len(anomalies)})
+    return Dashboard(enterprise_id=ent.id, enterprise_name=ent.name, day=day,
+                     deadline=deadline, deadline_passed=passed, headcount=total_n,
+                     submitted=total_s, rate=round(total_s / total_n, 4) if total_n else 0.0,
+                     departments=departments, overdue=overdue, overdue_total=overdue_total,
+                     anomalies=anomalies, trend=trend)

@@ -1,0 +1,107 @@
+"""Daily reports, their ordered stops, reminder deliveries and risky areas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from passtrace.core.db import Base, CreatedMixin, IdMixin
+
+MODES = ("walk", "car", "bus", "metro", "taxi", "train", "flight")
+SYMPTOMS = ("fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhea",
+            "short_breath")
+RISK_LEVELS = ("medium", "high")
+FEVER_AT = 37.3
+
+
+class DailyReport(IdMixin, Base):
+    """One employee's health and trajectory for one local date."""
+
+    __tablename__ = "daily_reports"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "report_date"),
+        Index("ix_daily_reports_enterprise_date", "enterprise_id", "report_date"),
+        Index("ix_daily_reports_department_date", "department_id", "report_date"),
+    )
+
+    employee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("employees.id"))
+    # Denormalized from the employee so dashboards read one table.
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"))
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"))
+    filed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    report_date: Mapped[date]
+    temperature: Mapped[float] = mapped_column(Numeric(4, 1, asdecimal=False))
+    symptoms: Mapped[list[str]] = mapped_column(default=list)
+    stayed_home: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How it was filed: form, same_as_yesterday, stayed_home.
+    source: Mapped[str] = mapped_column(String(20), default="form")
+    submitted_at: Mapped[datetime]
+    amended_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Fever (>= 37.3) or any symptom, set when filed, so dashboards need no JSON tests.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    stops: Mapped[list[ReportStop]] = relationship(
+        order_by="ReportStop.seq", cascade="all, delete-orphan", lazy="selectin")
+
+
+class ReportStop(Base):
+    """A place the employee was, and how they got there from the previous stop."""
+
+    __tablename__ = "report_stops"
+    __table_args__ = (Index("ix_report_stops_area_arrive", "area_code", "arrive_at"),)
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("daily_reports.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(12))
+    place: Mapped[str] = mapped_column(String(100), default="")
+    arrive_at: Mapped[datetime]
+    depart_at: Mapped[datetime | None]
+    # Transport from the previous stop (none for the first stop of the day).
+    mode: Mapped[str | None] = mapped_column(String(8))
+    ref: Mapped[str | None] = mapped_column(String(16))  # plate, train or flight number
+    seat: Mapped[str | None] = mapped_column(String(8))
+
+
+class ReportReminder(IdMixin, CreatedMixin, Base):
+    """One reminder (or escalation) for one missed date; unique, so never sent twice."""
+
+    __tablename__ = "report_reminders"
+    __table_args__ = (
+        UniqueConstraint("employee_id", "report_date", "kind", "recipient_user_id"),
+    )
+
+    employee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("employees.id"))
+    report_date: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(10))  # remind | escalate
+    recipient_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    webhook_status: Mapped[str] = mapped_column(String(8), default="none")  # none|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AreaRisk(IdMixin, CreatedMixin, Base):
+    """An area (code prefix) marked risky for a time window, set by officials."""
+
+    __tablename__ = "area_risks"
+    __table_args__ = (Index("ix_area_risks_prefix", "area_prefix"),)
+
+    area_code: Mapped[str] = mapped_column(String(12))
+    area_prefix: Mapped[str] = mapped_column(String(12))
+    level: Mapped[str] = mapped_column(String(8))
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,249 @@
+"""Report pages: today's report (one tap or the full form), the supervisor dashboard."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.areas.models import Area
+from passtrace.core.clock import utcnow
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.i18n import N_, get_locale, gettext
+from passtrace.core.ids import uuid7
+from passtrace.enterprises.models import Department
+from passtrace.trajectories import dashboard as dashboard_service
+from passtrace.trajectories import present, risks
+from passtrace.trajectories import service as report_service
+from passtrace.trajectories.rules import LOCAL_TZ
+from passtrace.trajectories.schemas import QuickIn, ReportIn
+from passtrace.trajectories.views import CREDIT, stream_export
+from passtrace.web import charts
+from passtrace.web.errors import FIELD_MESSAGES
+
+router = APIRouter(prefix="/reports", include_in_schema=False)
+EMPTY_ROWS = 3
+
+
+def area_choices(session: Session) -> list[tuple[str, str]]:
+    """The division tree as indented options (provinces, then Guizhou down to communities)."""
+    zh = get_locale() == "zh_CN"
+    depth = {"province": 0, "city": 1, "district": 2, "street": 3, "community": 4}
+    return [(a.code, "\u3000" * depth.get(a.level, 0) + (a.name_zh if zh else a.name_en))
+            for a in session.scalars(select(Area).order_by(Area.code))]
+
+
+def _hhmm(value: datetime | None) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%H:%M") if value else ""
+
+
+def _blank_stop() -> dict[str, str]:
+    return {"area": "", "place": "", "arrive": "", "depart": "", "mode": "", "ref": "",
+            "seat": ""}
+
+
+def _today_context(session: Session, principal: CurrentPrincipal,
+                   values: dict[str, Any] | None = None,
+                   errors: dict[str, str] | None = None) -> dict[str, Any]:
+    today = report_service.local_today()
+    emp = report_service.employee_of(session=session, actor=principal)
+    current = report_service.get_report(session=session, employee_id=emp.id, day=today)
+    yesterday = report_service.get_report(session=session, employee_id=emp.id,
+                                          day=today - timedelta(days=1))
+    if values is None:
+        source = current or yesterday
+        stops = [{"area": s.area_code, "place": s.place, "arrive": _hhmm(s.arrive_at),
+                  "depart": _hhmm(s.depart_at), "mode": s.mode or "", "ref": s.ref or "",
+                  "seat": s.seat or ""} for s in (current.stops if current else [])]
+        values = {"report_date": today.isoformat(), "request_id": str(uuid7()),
+                  "temperature": f"{source.temperature:.1f}" if source else "",
+                  "symptoms": list(current.symptoms) if current else [],
+                  "stayed_home": bool(current and current.stayed_home),
+                  "stops": stops + [_blank_stop() for _ in range(max(1, EMPTY_ROWS - len(stops)))]}
+    return {
+        "today": today, "current": present.to_read(session, current) if current else None,
+        "yesterday": yesterday, "values": values, "errors": errors or {},
+        "area_choices": area_choices(session), "modes": list(present.MODE_LABELS.items()),
+        "symptoms": list(present.SYMPTOM_LABELS.items()),
+        "mode_labels": present.MODE_LABELS,
+    }
+
+
+@router.get("/today")
+def today_page(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Today's report: one tap when nothing changed, the full form otherwise."""
+    return _render_today(request, session, principal)
+
+
+def _render_today(request: Request, session: Session, principal: CurrentPrincipal,
+                  values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                  message: str | None = None, status_code: int = 200,
+                  saved: bool = False) -> Response:
+    from passtrace.web.render import render
+
+    ctx = _today_context(session, principal, values, errors)
+    ctx.update({"message": message, "saved": saved})
+    return render(request, "reports/today.html", ctx, status_code=status_code)
+
+
+def _local_dt(day: date, hhmm: str) -> datetime | str | None:
+    if not hhmm:
+        return None
+    try:
+        t = datetime.strptime(hhmm.strip(), "%H:%M").time()
+    except ValueError:
+        return hhmm  # the schema rejects it with a field message
+    return datetime.combine(day, t, LOCAL_TZ)
+
+
+@router.post("/today")
+def file_form(
+    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    report_date: Annotated[str, Form(max_length=10)] = "",
+    request_id: Annotated[str, Form(max_length=36)] = "",
+    temperature: Annotated[str, Form(max_length=8)] = "",
+    symptoms: Annotated[list[str] | None, Form()] = None,
+    stayed_home: Annotated[str, Form(max_length=5)] = "",
+    stop_area: Annotated[list[str] | None, Form()] = None,
+    stop_place: Annotated[list[str] | None, Form()] = None,
+    stop_arrive: Annotated[list[str] | None, Form()] = None,
+    stop_depart: Annotated[list[str] | None, Form()] = None,
+    stop_mode: Annotated[list[str] | None, Form()] = None,
+    stop_ref: Annotated[list[str] | None, Form()] = None,
+    stop_seat: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Validate and store the full form; re-show it with messages on a mistake."""
+    columns = [stop_area or [], stop_place or [], stop_arrive or [], stop_depart or [],
+               stop_mode or [], stop_ref or [], stop_seat or []]
+    n = max(len(c) for c in columns)
+    rows = []
+    for i in range(min(n, 20)):
+        cell = [c[i] if i < len(c) else "" for c in columns]
+        rows.append(dict(zip(("area", "place", "arrive", "depart", "mode", "ref", "seat"),
+                             cell, strict=True)))
+    filled = [r for r in rows if r["area"] or r["arrive"] or r["place"]]
+    values: dict[str, Any] = {"report_date": report_date, "request_id": request_id,
+                              "temperature": temperature, "symptoms": symptoms or [],
+                              "stayed_home": bool(stayed_home),
+                              "stops": filled + [_blank_stop()]}
+    errors: dict[str, str] = {}
+    try:
+        try:
+            day = date.fromisoformat(report_date) if report_date else report_service.local_today()
+        except ValueError:
+            day = report_service.local_today()
+        data = ReportIn(
+            id=request_id or None, report_date=day,  # type: ignore[arg-type]
+            temperature=temperature or None,  # type: ignore[arg-type]
+            symptoms=symptoms or [],  # type: ignore[arg-type]
+            stayed_home=bool(stayed_home),
+            stops=[{"area_code": r["area"], "place": r["place"],
+                    "arrive_at": _local_dt(day, r["arrive"]) or "",
+                    "depart_at": _local_dt(day, r["depart"]),
+                    "mode": r["mode"] or None, "ref": r["ref"] or None,
+                    "seat": r["seat"] or None} for r in filled],  # type: ignore[misc]
+        )
+        report_service.submit(session=session, rt=rt, actor=principal, data=data)
+    except ValidationError as exc:
+        for e in exc.errors():
+            key = ".".join(str(p) for p in e["loc"])
+            if e["loc"][0] == "stops" and len(e["loc"]) > 2:
+                key = f"stops[{e['loc'][1]}].{e['loc'][2]}"
+            errors[key] = gettext(FIELD_MESSAGES.get(e["type"], N_("This value is not valid.")))
+        return _render_today(request, session, principal, values, errors,
+                             message=gettext("Some fields are not valid."), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        errors = exc.translated_fields() or {"form": exc.translated()}
+        return _render_today(request, session, principal, values, errors,
+                             message=exc.translated(), status_code=exc.status)
+    return RedirectResponse("/reports/today?saved=1", status_code=303)
+
+
+@router.post("/today/quick")
+def file_quick(
+    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    temperature: Annotated[str, Form(max_length=8)] = "",
+    request_id: Annotated[str, Form(max_length=36)] = "",
+) -> Response:
+    """One tap: same as yesterday, or stayed home."""
+    try:
+        data = QuickIn(id=request_id or None, kind=kind,  # type: ignore[arg-type]
+                       temperature=temperature or None)  # type: ignore[arg-type]
+        report_service.quick(session=session, rt=rt, actor=principal, data=data)
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): gettext(FIELD_MESSAGES.get(e["type"],
+                                                               N_("This value is not valid.")))
+                  for e in exc.errors()}
+        return _render_today(request, session, principal, None, errors,
+                             message=gettext("Some fields are not valid."), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _render_today(request, session, principal, None, exc.translated_fields(),
+                             message=exc.translated(), status_code=exc.status)
+    return RedirectResponse("/reports/today?saved=1", status_code=303)
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.0f}%"
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrincipal,
+                   enterprise: str | None = None, department: uuid.UUID | None = None,
+                   day: date | None = None) -> Response:
+    """The supervisor dashboard, with inline SVG charts."""
+    from passtrace.web.render import render
+
+    if not principal.has("report.supervise"):
+        raise Forbidden("Your role does not allow this.")
+    code = enterprise or dashboard_service.default_enterprise(session=session, actor=principal)
+    if not code:
+        raise Forbidden("Your role does not allow this.")
+    board = dashboard_service.build(session=session, actor=principal, enterprise_code=code,
+                                    department_id=department, day=day)
+    labels = [d.day.strftime("%m-%d") for d in board.trend]
+    trend_svg = charts.line_chart(
+        labels, [p.rate * 100 for p in board.trend], unit="%", y_max=100,
+        title=gettext("Submission rate, last 14 days"),
+        desc=gettext("Share of staff who filed their report on each of the last 14 days."),
+        y_label=gettext("Filed (%%)").replace("%%", "%"))
+    dept_svg = charts.bar_chart(
+        [d.name for d in board.departments], [d.rate * 100 for d in board.departments],
+        unit="%", y_max=100, title=gettext("Submission rate by department today"),
+        y_label=gettext("Filed (%%)").replace("%%", "%"))
+    _, allowed = dashboard_service.scope(session=session, actor=principal, enterprise_code=code)
+    dept_choices = [(d.id, d.name) for d in session.scalars(
+        select(Department).where(Department.enterprise_id == board.enterprise_id)
+        .order_by(Department.name)) if allowed is None or d.id in allowed]
+    today = report_service.local_today()
+    return render(request, "reports/dashboard.html", {
+        "b": board, "code": code, "department": department, "trend_svg": trend_svg,
+        "dept_svg": dept_svg, "percent": _percent, "dept_choices": dept_choices,
+        "risks": risks.active(session=session),
+        "export_from": (today - timedelta(days=13)).isoformat(), "export_to": today.isoformat(),
+        "now": utcnow(),
+    })
+
+
+@router.get("/export")
+def export_page(session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+                enterprise: str = "", start: date | None = None, end: date | None = None,
+                format: str = "csv", department: uuid.UUID | None = None) -> StreamingResponse:
+    """Download from the dashboard (same rules as the API)."""
+    import re
+
+    if not re.fullmatch(CREDIT, enterprise):
+        raise Forbidden("Your role does not allow this.")
+    today = report_service.local_today()
+    return stream_export(session=session, rt=rt, principal=principal, enterprise=enterprise,
+                         start=start or today, end=end or today,
+                         fmt="xlsx" if format == "xlsx" else "csv", department=department)

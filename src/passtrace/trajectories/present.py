@@ -1,0 +1,37 @@
+"""Turn stored reports into what the API and pages show."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from passtrace.areas import service as area_service
+from passtrace.core.i18n import get_locale, lazy_gettext
+from passtrace.trajectories.models import DailyReport
+from passtrace.trajectories.schemas import ReportRead, StopRead
+
+MODE_LABELS = {
+    "walk": lazy_gettext("Walk"), "car": lazy_gettext("Own car"), "bus": lazy_gettext("Bus"),
+    "metro": lazy_gettext("Metro"), "taxi": lazy_gettext("Taxi"),
+    "train": lazy_gettext("Train"), "flight": lazy_gettext("Flight"),
+}
+SYMPTOM_LABELS = {
+    "fever": lazy_gettext("Fever"), "cough": lazy_gettext("Cough"),
+    "sore_throat": lazy_gettext("Sore throat"), "fatigue": lazy_gettext("Fatigue"),
+    "loss_of_smell": lazy_gettext("Loss of smell or taste"),
+    "diarrhea": lazy_gettext("Diarrhoea"), "short_breath": lazy_gettext("Short of breath"),
+}
+
+
+def to_read(session: Session, report: DailyReport) -> ReportRead:
+    """Describe one report with its stops and area names."""
+    names = area_service.names(session=session, codes=[s.area_code for s in report.stops],
+                               locale=get_locale())
+    return ReportRead(
+        id=report.id, employee_id=report.employee_id, report_date=report.report_date,
+        temperature=report.temperature, symptoms=list(report.symptoms),
+        stayed_home=report.stayed_home, source=report.source,
+        submitted_at=report.submitted_at, amended_at=report.amended_at, late=report.late,
+        stops=[StopRead(seq=s.seq, area_code=s.area_code,
+                        area_name=names.get(s.area_code, s.area_code), place=s.place,
+                        arrive_at=s.arrive_at, depart_at=s.depart_at, mode=s.mode, ref=s.ref,
+                        seat=s.seat) for s in report.stops])

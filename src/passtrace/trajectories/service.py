@@ -1,0 +1,185 @@
+"""Daily reports: file (full, same as yesterday, stayed home), amend, read, list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Conflict, InvalidState, NotFound
+from passtrace.core.i18n import N_
+from passtrace.core.ids import uuid7
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.trajectories import authz, rules
+from passtrace.trajectories.models import FEVER_AT, DailyReport, ReportStop
+from passtrace.trajectories.rules import LOCAL_TZ, CleanStop
+from passtrace.trajectories.schemas import QuickIn, ReportIn, StopIn
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Return today's date in China Standard Time."""
+    return (now or utcnow()).astimezone(LOCAL_TZ).date()
+
+
+def deadline_for(deadline: time, day: date) -> datetime:
+    """Return the moment (UTC-aware) a report for `day` is due."""
+    return datetime.combine(day, deadline, LOCAL_TZ)
+
+
+def is_flagged(temperature: float, symptoms: list[str]) -> bool:
+    """Fever or any symptom."""
+    return temperature >= FEVER_AT or bool(symptoms)
+
+
+def employee_of(*, session: Session, actor: Principal) -> Employee:
+    """Return the actor's active employee record, or explain why they cannot file."""
+    emp = session.scalars(
+        select(Employee).where(Employee.user_id == actor.user_id, Employee.status == "active")
+        .order_by(Employee.created_at).limit(1)).first()
+    if emp is None:
+        raise InvalidState("Your account is not linked to an employer yet; open the invite "
+                           "link your employer sent you.")
+    return emp
+
+
+def get_report(*, session: Session, employee_id: uuid.UUID, day: date) -> DailyReport | None:
+    """Get an employee's report for a date."""
+    return session.scalars(select(DailyReport).where(
+        DailyReport.employee_id == employee_id, DailyReport.report_date == day)).first()
+
+
+def _store(session: Session, actor: Principal, emp: Employee, day: date, temperature: float,
+           symptoms: list[str], stayed_home: bool, stops: list[CleanStop], source: str,
+           report_id: uuid.UUID | None) -> tuple[DailyReport, bool]:
+    now = utcnow()
+    existing = get_report(session=session, employee_id=emp.id, day=day)
+    symptoms = sorted(set(symptoms))
+    if existing is not None:
+        # Amend: the content is replaced, lateness stays as first filed.
+        existing.temperature, existing.symptoms = temperature, symptoms
+        existing.stayed_home, existing.source, existing.amended_at = stayed_home, source, now
+        existing.flagged = is_flagged(temperature, symptoms)
+        existing.stops.clear()
+        session.flush()
+        report = existing
+        created = False
+    else:
+        enterprise = session.get(Enterprise, emp.enterprise_id)
+        assert enterprise is not None
+        report = DailyReport(id=report_id or uuid7(), employee_id=emp.id,
+                             enterprise_id=emp.enterprise_id, department_id=emp.department_id,
+                             filed_by=actor.user_id, report_date=day, temperature=temperature,
+                             symptoms=symptoms, stayed_home=stayed_home, source=source,
+                             submitted_at=now,
+                             late=now > deadline_for(enterprise.report_deadline, day),
+                             flagged=is_flagged(temperature, symptoms))
+        session.add(report)
+        created = True
+    for seq, s in enumerate(stops, start=1):
+        report.stops.append(ReportStop(seq=seq, area_code=s.area_code, place=s.place,
+                                       arrive_at=s.arrive_at, depart_at=s.depart_at,
+                                       mode=s.mode, ref=s.ref, seat=s.seat))
+    session.flush()
+    audit_service.record(session=session, actor=actor,
+                         action="report.file" if created else "report.amend",
+                         resource_type="daily_report", resource_id=report.id,
+                         subject_person_id=emp.person_id,
+                         detail={"date": day.isoformat(), "source": source,
+                                 "stops": len(stops), "late": report.late})
+    return report, created
+
+
+def _retry_of(session: Session, actor: Principal, report_id: uuid.UUID | None,
+              emp: Employee) -> DailyReport | None:
+    """A retried submission (double tap, flaky network) returns the first one."""
+    if report_id is None:
+        return None
+    existing = session.get(DailyReport, report_id)
+    if existing is None:
+        return None
+    if existing.employee_id != emp.id:
+        raise Conflict("This report id is already used.")
+    return existing
+
+
+def submit(*, session: Session, rt: Runtime, actor: Principal,
+           data: ReportIn) -> tuple[DailyReport, bool]:
+    """File (or amend) the actor's report; returns it and whether it was new."""
+    emp = employee_of(session=session, actor=actor)
+    retry = _retry_of(session, actor, data.id, emp)
+    if retry is not None:
+        return retry, False
+    now = utcnow()
+    day = rules.validate_date(data.report_date or local_today(now), local_today(now),
+                              rt.settings.report_backfill_days)
+    temperature = rules.validate_temperature(data.temperature)
+    if data.stayed_home and data.stops:
+        raise rules.fail("stops", N_("A stayed-home report has no places; remove them or "
+                                     "untick 'stayed home'."))
+    if not data.stayed_home and not data.stops:
+        raise rules.fail("stops", N_("Add at least one place, or choose 'stayed home all day'."))
+    stops = rules.validate_stops(session, data.stops, day, now)
+    return _store(session, actor, emp, day, temperature, list(data.symptoms), data.stayed_home,
+                  stops, "form", data.id)
+
+
+def quick(*, session: Session, rt: Runtime, actor: Principal,
+          data: QuickIn) -> tuple[DailyReport, bool]:
+    """One tap: copy yesterday's places to today, or file 'stayed home all day'."""
+    emp = employee_of(session=session, actor=actor)
+    retry = _retry_of(session, actor, data.id, emp)
+    if retry is not None:
+        return retry, False
+    now = utcnow()
+    day = rules.validate_date(data.report_date or local_today(now), local_today(now),
+                              rt.settings.report_backfill_days)
+    temperature = rules.validate_temperature(data.temperature)
+    if data.kind == "stayed_home":
+        return _store(session, actor, emp, day, temperature, list(data.symptoms), True, [],
+                      "stayed_home", data.id)
+    before = get_report(session=session, employee_id=emp.id, day=day - timedelta(days=1))
+    if before is None:
+        raise InvalidState("There is no report for the day before to copy; please fill in "
+                           "the form.")
+    one_day = timedelta(days=1)
+    copied = [StopIn(area_code=s.area_code, place=s.place, arrive_at=s.arrive_at + one_day,
+                     depart_at=s.depart_at + one_day if s.depart_at else None,
+                     mode=s.mode, ref=s.ref, seat=s.seat)  # type: ignore[arg-type]
+              for s in before.stops]
+    stops = rules.validate_stops(session, copied, day, now)
+    return _store(session, actor, emp, day, temperature, list(data.symptoms),
+                  before.stayed_home, stops, "same_as_yesterday", data.id)
+
+
+def visible_report(*, session: Session, actor: Principal, report_id: uuid.UUID) -> DailyReport:
+    """Get a report the actor may see (others get 'not found'); reads by others audited."""
+    report = session.get(DailyReport, report_id)
+    if report is None:
+        raise NotFound("No such report.")
+    emp = session.get(Employee, report.employee_id)
+    enterprise = session.get(Enterprise, report.enterprise_id)
+    if emp is None or enterprise is None or not authz.can_view(actor, emp, enterprise):
+        raise NotFound("No such report.")
+    if not authz.is_filer(actor, emp):
+        audit_service.record(session=session, actor=actor, action="report.view",
+                             resource_type="daily_report", resource_id=report.id,
+                             subject_person_id=emp.person_id)
+    return report
+
+
+def list_mine(*, session: Session, actor: Principal, days: int = 14) -> list[DailyReport]:
+    """List the actor's own recent reports, newest first."""
+    emp = session.scalars(select(Employee).where(Employee.user_id == actor.user_id)
+                          .order_by(Employee.created_at).limit(1)).first()
+    if emp is None:
+        return []
+    since = local_today() - timedelta(days=days)
+    return list(session.scalars(select(DailyReport).where(
+        DailyReport.employee_id == emp.id, DailyReport.report_date >= since)
+        .order_by(DailyReport.report_date.desc())))

@@ -1,0 +1,105 @@
+"""Server-side inline SVG charts: bar and line, with axis labels and an accessible title.
+
+Reusable by any page: pass labels and values, get markup that needs no script
+(CSP-friendly) and scales with its container (viewBox).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+WIDTH, HEIGHT = 640, 260
+PAD_L, PAD_R, PAD_T, PAD_B = 48, 16, 16, 48
+_ids = itertools.count(1)
+
+
+def _nice_max(values: Sequence[float], fixed: float | None) -> float:
+    if fixed is not None:
+        return fixed
+    top = max((v for v in values), default=0.0)
+    if top <= 0:
+        return 1.0
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if top <= step:
+            return float(step)
+    return float(top)
+
+
+def _fmt(value: float, unit: str) -> str:
+    text = f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.1f}"
+    return text + unit
+
+
+def _frame(title: str, desc: str, body: list[str], y_max: float, unit: str, y_label: str,
+           labels: Sequence[str], xs: Sequence[float], css_class: str) -> Markup:
+    plot_h = HEIGHT - PAD_T - PAD_B
+    n = next(_ids)
+    out = [f'<svg class="chart {escape(css_class)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+           f'role="img" aria-labelledby="ct-{n} cd-{n}" '
+           'xmlns="http://www.w3.org/2000/svg">',
+           f'<title id="ct-{n}">{escape(title)}</title>',
+           f'<desc id="cd-{n}">{escape(desc)}</desc>']
+    for i in range(5):  # y grid and tick labels
+        v = y_max * i / 4
+        y = PAD_T + plot_h - plot_h * i / 4
+        out.append(f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" y2="{y:.1f}" '
+                   'stroke="#d9dee3" stroke-width="1"/>')
+        out.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                   f'font-size="11" fill="#5f6b76">{escape(_fmt(v, unit))}</text>')
+    every = max(1, len(labels) // 8)
+    for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
+        if i % every == 0 or i == len(labels) - 1:
+            out.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" text-anchor="middle" '
+                       f'font-size="11" fill="#5f6b76">{escape(label)}</text>')
+    if y_label:
+        out.append(f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" fill="#5f6b76" '
+                   f'transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})" text-anchor="middle">'
+                   f'{escape(y_label)}</text>')
+    out.append(f'<line x1="{PAD_L}" y1="{PAD_T + plot_h}" x2="{WIDTH - PAD_R}" '
+               f'y2="{PAD_T + plot_h}" stroke="#5f6b76"/>')
+    out.extend(body)
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, desc: str = "",
+              unit: str = "", y_label: str = "", y_max: float | None = None,
+              color: str = "#0b5cad") -> Markup:
+    """Render a vertical bar chart; each bar carries its value as a tooltip."""
+    top = _nice_max(values, y_max)
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    n = max(1, len(values))
+    slot = plot_w / n
+    bar_w = max(2.0, slot * 0.7)
+    xs = [PAD_L + slot * i + slot / 2 for i in range(len(values))]
+    body = []
+    for label, value, x in zip(labels, values, xs, strict=True):
+        h = plot_h * min(max(value, 0), top) / top
+        body.append(f'<rect x="{x - bar_w / 2:.1f}" y="{PAD_T + plot_h - h:.1f}" '
+                    f'width="{bar_w:.1f}" height="{h:.1f}" fill="{escape(color)}">'
+                    f'<title>{escape(label)}: {escape(_fmt(value, unit))}</title></rect>')
+    return _frame(title, desc or title, body, top, unit, y_label, labels, xs, "bar")
+
+
+def line_chart(labels: Sequence[str], values: Sequence[float], *, title: str, desc: str = "",
+               unit: str = "", y_label: str = "", y_max: float | None = None,
+               color: str = "#0a7d32") -> Markup:
+    """Render a line chart with a dot (and tooltip) per point."""
+    top = _nice_max(values, y_max)
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    n = len(values)
+    xs = [PAD_L + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
+    ys = [PAD_T + plot_h - plot_h * min(max(v, 0), top) / top for v in values]
+    body = []
+    if n > 1:
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+        body.append(f'<polyline points="{points}" fill="none" stroke="{escape(color)}" '
+                    'stroke-width="2.5"/>')
+    for label, value, x, y in zip(labels, values, xs, ys, strict=True):
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{escape(color)}">'
+                    f'<title>{escape(label)}: {escape(_fmt(value, unit))}</title></circle>')
+    return _frame(title, desc or title, body, top, unit, y_label, labels, xs, "line")
