@@ -17,6 +17,9 @@ from passtrace.web import errors
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 
+# Routes that take large bodies (and enforce the limit on chunked bodies themselves).
+BIG_BODY_PATHS = frozenset({"/api/v1/registrations/batch"})
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -48,7 +51,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
                              accept_language=request.headers.get("accept-language")))
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > rt.settings.max_body_bytes:
+        limit = (rt.settings.batch_max_bytes if request.url.path in BIG_BODY_PATHS
+                 else rt.settings.max_body_bytes)
+        if length.isdigit() and int(length) > limit:
             # Refuse before reading: a huge body must not tie up memory or a worker.
             response = errors.too_large(request)
         else:
@@ -75,13 +80,18 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.passes import views as pass_views
     from passtrace.people import pages as people_pages
     from passtrace.people import views as people_views
+    from passtrace.registrations import views as registration_views
+    from passtrace.sites import pages as site_pages
+    from passtrace.sites import views as site_views
     from passtrace.trajectories import pages as report_pages
     from passtrace.trajectories import views as report_views
 
     return ([account_views.router, area_views.router, pass_views.router, people_views.router,
+             site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router],
             [account_pages.router, pass_pages.router, people_pages.router,
-             enterprise_pages.router, report_pages.router, notice_pages.router])
+             enterprise_pages.router, report_pages.router, notice_pages.router,
+             site_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

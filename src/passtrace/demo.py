@@ -12,10 +12,12 @@ from passtrace.areas import service as area_service
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
 from passtrace.core.validators import id_check_char
+from passtrace.enterprises import demo as enterprise_demo
 from passtrace.passes import keyring
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
 from passtrace.people import service as people_service
+from passtrace.sites import demo as site_demo
 
 DEMO_PASSWORD = "demo12345"
 
@@ -44,8 +46,11 @@ DEMO_USERS = (
              "南明区卡口值守"),
     DemoUser("community", "community_manager", "community", "520102006001",
              "community manager, Huaguoyuan No.1", "花果园第一社区"),
-    DemoUser("enterprise", "enterprise_admin", "enterprise", "91520100MA6J5GQX4B",
+    DemoUser("enterprise", "enterprise_admin", "enterprise", "91520100MA6J5GQX46",
              "enterprise HR / safety officer", "企业防疫专员"),
+    # Bound to the sales department of the first demo enterprise by enterprises.demo.
+    DemoUser("dept_head", "department_head", "department", "",
+             "department head, sales, 贵阳黔筑建设", "销售部负责人"),
     DemoUser("supplies", "supplies_officer", "area", "520100", "supplies officer",
              "贵阳市物资保障组"),
 )
@@ -72,8 +77,9 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
     for du in DEMO_USERS:
         user = account_service.create(session=session, rt=rt, actor=None, username=du.username,
                                       password=DEMO_PASSWORD, display_name=du.display_name)
-        account_service.grant(session=session, actor=None, user=user, role=du.role,
-                              scope_type=du.scope_type, scope_value=du.scope_value)
+        if du.scope_value or du.scope_type == "global":
+            account_service.grant(session=session, actor=None, user=user, role=du.role,
+                                  scope_type=du.scope_type, scope_value=du.scope_value)
         users[du.username] = user
     residents = {}
     for i, (username, name, area, birth, phone) in enumerate(DEMO_RESIDENTS):
@@ -107,6 +113,10 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
         if outcome == "revoke":
             pass_service.revoke(session=session, actor=official, pass_id=p.id,
                                 reason="行程取消 / trip cancelled")
+    site_demo.seed(session=session, official=account_service.principal_for(users["admin"]),
+                   operator_user_id=users["checkpoint"].id)
+    enterprise_demo.seed(session=session, rt=rt, users=users,
+                         resident_id_number=demo_id_number("520102", "19900307", "013"))
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}
 
 

@@ -1,0 +1,1 @@
+from tests.registrations.conftest import checkpoint  # noqa: F401 - shared fixture

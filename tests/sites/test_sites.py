@@ -1,0 +1,118 @@
+"""Officials register and import sites; scanners post temperatures; staff see the lane."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+
+from tests.registrations.conftest import SITE, site_body
+
+CSV_HEADER = "编号,名称,类型,区划代码,通道,开放时间,发热阈值\n"
+
+
+def _import(client, headers, content: bytes, filename="sites.csv", apply_valid=False):
+    return client.post("/api/v1/sites/import", headers=headers,
+                       files={"file": (filename, content)},
+                       data={"apply_valid": "true" if apply_valid else "false"})
+
+
+def test_an_official_registers_a_site_in_their_area_only(client, make_persona):
+    official = make_persona("official", "area", "520102")
+    ok = client.post("/api/v1/sites", json=site_body(), headers=official.headers)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["area_name"]
+    outside = client.post("/api/v1/sites", json=site_body(code="CP-YY-9",
+                                                          area_code="520103003"),
+                          headers=official.headers)
+    assert outside.status_code == 403
+    resident = make_persona("public")
+    assert client.post("/api/v1/sites", json=site_body(code="X1"),
+                       headers=resident.headers).status_code == 403
+
+
+def test_bad_site_values_name_the_field(client, make_persona):
+    official = make_persona("official", "area", "520102")
+    for bad, field in ((dict(code="bad code!"), "code"),
+                       (dict(opening_hours=["25:00-26:00"]), "opening_hours"),
+                       (dict(lanes=["1", "1"]), "lanes")):
+        resp = client.post("/api/v1/sites", json=site_body(**bad), headers=official.headers)
+        assert resp.status_code == 422, bad
+        assert field in resp.json()["error"]["fields"]
+    resp = client.post("/api/v1/sites", json=site_body(area_code="529999"),
+                       headers=official.headers)
+    assert resp.status_code == 422
+
+
+def test_import_reports_every_bad_row_and_imports_nothing_by_default(client, make_persona):
+    official = make_persona("official", "area", "520102")
+    content = (CSV_HEADER
+               + "CP-A,卡口甲,卡口,520102006,1;2,,\n"
+               + "CP-B,卡口乙,火星基地,520102006,1,,\n"
+               + "CP-C,卡口丙,卡口,529999,1,,\n"
+               + "CP-A,重复,卡口,520102006,1,,\n"
+               + "CP-D,卡口丁,临时路口,520102001,1,06:00-22:00,37.5\n").encode("utf-8")
+    report = _import(client, official.headers, content).json()
+    assert report["applied"] is False
+    assert [e["row"] for e in report["errors"]] == [3, 4, 5]
+    assert client.get("/api/v1/sites/CP-A", headers=official.headers).status_code == 404
+    report = _import(client, official.headers, content, apply_valid=True).json()
+    assert report["applied"] is True and report["created"] == 2
+    site = client.get("/api/v1/sites/CP-D", headers=official.headers).json()
+    assert site["opening_hours"] == ["06:00-22:00"] and site["fever_threshold"] == 37.5
+    again = _import(client, official.headers, content, apply_valid=True).json()
+    assert again["created"] == 0 and again["updated"] == 2
+
+
+def test_import_reads_excel_and_gbk_csv(client, make_persona):
+    official = make_persona("official", "area", "520102")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["code", "name", "type", "area code", "lanes"])
+    sheet.append(["XL-1", "Excel site", "venue", "520102", "1"])
+    buf = io.BytesIO()
+    book.save(buf)
+    report = _import(client, official.headers, buf.getvalue(), "sites.xlsx").json()
+    assert report["created"] == 1, report
+    gbk = (CSV_HEADER + "GBK-1,国标编码站点,场所,520102,1,,\n").encode("gb18030")
+    assert _import(client, official.headers, gbk).json()["created"] == 1
+    bad = _import(client, official.headers, b"\x00\x01garbage", "x.xlsx")
+    assert bad.status_code == 422
+
+
+def test_a_scanner_posts_a_reading_and_the_operator_is_offered_it(client, checkpoint):
+    enrol = client.post(f"/api/v1/sites/{SITE}/devices", json={"name": "测温门1", "lane": "2"},
+                        headers=checkpoint.official.headers)
+    assert enrol.status_code == 201, enrol.text
+    token = enrol.json()["token"]
+    none_yet = client.get(f"/api/v1/sites/{SITE}/lanes/2/reading",
+                          headers=checkpoint.staff.headers).json()
+    assert none_yet["temperature"] is None
+    posted = client.post("/api/v1/devices/readings", json={"temperature": 36.84},
+                         headers={"Authorization": f"Device {token}"})
+    assert posted.status_code == 201, posted.text
+    latest = client.get(f"/api/v1/sites/{SITE}/lanes/2/reading",
+                        headers=checkpoint.staff.headers).json()
+    assert latest["temperature"] == 36.8
+    other_lane = client.get(f"/api/v1/sites/{SITE}/lanes/1/reading",
+                            headers=checkpoint.staff.headers).json()
+    assert other_lane["temperature"] is None
+    forged = client.post("/api/v1/devices/readings", json={"temperature": 36.5},
+                         headers={"Authorization": "Device nope"})
+    assert forged.status_code == 401
+
+
+def test_site_pages_show_the_day_with_charts(client, checkpoint, make_persona):
+    from tests.registrations.conftest import reg_body
+
+    client.post("/api/v1/registrations", json=reg_body(token=checkpoint.pass_["token"],
+                                                       temperature=38.2),
+                headers=checkpoint.staff.headers)
+    token = checkpoint.official.headers["Authorization"].split()[1]
+    client.cookies.set("pt_session", token)
+    page = client.get(f"/sites/{SITE}")
+    assert page.status_code == 200
+    assert "<svg" in page.text
+    assert 'id="stat-denied">1<' in page.text
+    listing = client.get("/sites")
+    assert SITE in listing.text
