@@ -1,7 +1,469 @@
-"""Enterprise pages (placeholder while the pages are built)."""
+"""Enterprise pages: HR home (staff, import, invites, resumption, commute passes),
+official pages (register an enterprise, resumption queue), and the invite link."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.i18n import N_, gettext
+from passtrace.enterprises import authz, present
+from passtrace.enterprises import service as enterprise_service
+from passtrace.enterprises.models import Enterprise
+from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate, ResumptionCreate
+from passtrace.passes.pages import LOCAL_INPUT, _area_choices
+from passtrace.web.errors import FIELD_MESSAGES
+from passtrace.web.render import LOCAL_TZ, render
 
 router = APIRouter(prefix="/enterprises", include_in_schema=False)
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    return {str(e["loc"][0]) if e["loc"] else "form":
+            gettext(FIELD_MESSAGES.get(e["type"], N_("This value is not valid.")))
+            for e in exc.errors()}
+
+
+def _error_page(request: Request, session: Session, exc: DomainError, back: str) -> Response:
+    session.rollback()
+    return render(request, "error.html", {"status": exc.status, "message": exc.translated(),
+                                          "back": back}, status_code=exc.status)
+
+
+def _ctx(session: Session, principal: CurrentPrincipal, e: Enterprise) -> dict[str, Any]:
+    return {"e": present.enterprise(session, e), "can_manage": authz.can_manage(principal, e),
+            "sees_all": authz.sees_all_staff(principal, e)}
+
+
+# --- index, registration, resumption queue (static paths first) ----------------------------
+
+@router.get("")
+def index(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """List my enterprises; an HR admin with one enterprise goes straight to it."""
+    rows = enterprise_service.list_visible(session=session, actor=principal)
+    is_official = principal.has("enterprise.register")
+    if len(rows) == 1 and not is_official:
+        return RedirectResponse(f"/enterprises/{rows[0].id}", status_code=303)
+    pending = (enterprise_service.count_pending(session=session, actor=principal)
+               if principal.has("resumption.review") else 0)
+    return render(request, "enterprises/index.html", {
+        "items": [present.enterprise(session, e) for e in rows],
+        "can_register": is_official, "can_review": principal.has("resumption.review"),
+        "pending": pending})
+
+
+def _register_form(request: Request, session: Session, values: dict[str, Any],
+                   errors: dict[str, str], status_code: int = 200,
+                   message: str | None = None) -> Response:
+    return render(request, "enterprises/new.html", {
+        "values": values, "errors": errors, "message": message,
+        "area_choices": _area_choices(session)}, status_code=status_code)
+
+
+@router.get("/new")
+def register_form(request: Request, session: SessionDep,
+                  principal: CurrentPrincipal) -> Response:
+    """Show the registration form (officials)."""
+    if not principal.has("enterprise.register"):
+        raise Forbidden("Your role does not allow this.")
+    return _register_form(request, session, {"report_deadline": "10:00"}, {})
+
+
+@router.post("/new")
+def register(
+    request: Request, session: SessionDep, principal: CurrentPrincipal,
+    credit_code: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    area_code: Annotated[str, Form(max_length=20)] = "",
+    address: Annotated[str, Form(max_length=300)] = "",
+    report_deadline: Annotated[str, Form(max_length=10)] = "10:00",
+) -> Response:
+    """Register an enterprise, or show the form again with messages."""
+    values = {"credit_code": credit_code, "name": name, "area_code": area_code,
+              "address": address, "report_deadline": report_deadline}
+    try:
+        data = EnterpriseCreate(credit_code=credit_code, name=name, area_code=area_code,
+                                address=address,
+                                report_deadline=report_deadline)  # type: ignore[arg-type]
+        e = enterprise_service.register(session=session, actor=principal, data=data)
+    except ValidationError as exc:
+        return _register_form(request, session, values, _field_errors(exc), 422)
+    except DomainError as exc:
+        session.rollback()
+        return _register_form(request, session, values, exc.translated_fields(), exc.status,
+                              exc.translated())
+    return RedirectResponse(f"/enterprises/{e.id}", status_code=303)
+
+
+@router.get("/resumptions")
+def queue(request: Request, session: SessionDep, principal: CurrentPrincipal,
+          status: str = "pending") -> Response:
+    """Show the resumption applications in my area."""
+    if status not in ("pending", "approved", "returned", "withdrawn"):
+        status = "pending"
+    rows = enterprise_service.review_queue(session=session, actor=principal, status=status)
+    return render(request, "enterprises/queue.html", {
+        "items": [present.resumption(session, r, e) for r, e in rows], "status": status})
+
+
+@router.post("/resumptions/{resumption_id}/approve")
+def approve(request: Request, resumption_id: uuid.UUID, session: SessionDep,
+            principal: CurrentPrincipal) -> Response:
+    """Approve from the queue."""
+    try:
+        enterprise_service.approve_resumption(session=session, actor=principal,
+                                              resumption_id=resumption_id)
+    except DomainError as exc:
+        return _error_page(request, session, exc, "/enterprises/resumptions")
+    return RedirectResponse("/enterprises/resumptions", status_code=303)
+
+
+@router.post("/resumptions/{resumption_id}/return")
+def send_back(request: Request, resumption_id: uuid.UUID, session: SessionDep,
+              principal: CurrentPrincipal,
+              reasons: Annotated[str, Form(max_length=3000)] = "") -> Response:
+    """Return with reasons, one per line."""
+    try:
+        enterprise_service.return_resumption(session=session, actor=principal,
+                                             resumption_id=resumption_id,
+                                             reasons=reasons.splitlines()[:10])
+    except DomainError as exc:
+        return _error_page(request, session, exc, "/enterprises/resumptions")
+    return RedirectResponse("/enterprises/resumptions", status_code=303)
+
+
+@router.get("/invite/{token}")
+def invite_form(request: Request, token: str, session: SessionDep,
+                principal: CurrentPrincipal) -> Response:
+    """Show whose staff list the invite joins, and the button to accept."""
+    try:
+        emp = enterprise_service.find_invite(session=session, token=token[:100])
+    except DomainError as exc:
+        return _error_page(request, session, exc, "/")
+    e = session.get(Enterprise, emp.enterprise_id)
+    return render(request, "enterprises/invite.html", {"enterprise": e, "token": token,
+                                                       "linked": principal.person_id})
+
+
+@router.post("/invite/{token}")
+def invite_accept(request: Request, token: str, session: SessionDep,
+                  principal: CurrentPrincipal) -> Response:
+    """Link my account to the employee record."""
+    try:
+        emp = enterprise_service.accept_invite(session=session, actor=principal,
+                                               token=token[:100])
+    except enterprise_service.InviteRefused as exc:
+        session.commit()  # keep the refused attempt in the audit log
+        return render(request, "error.html", {"status": exc.status,
+                                              "message": exc.translated(), "back": "/"},
+                      status_code=exc.status)
+    except DomainError as exc:
+        return _error_page(request, session, exc, "/")
+    e = session.get(Enterprise, emp.enterprise_id)
+    return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
+
+
+# --- one enterprise -------------------------------------------------------------------------
+
+@router.get("/{enterprise_id}")
+def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+         principal: CurrentPrincipal, department: str = "", cursor: str = "") -> Response:
+    """The enterprise home: facts, departments and the (masked) staff list."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    depts = enterprise_service.departments(session=session, actor=principal, e=e)
+    chosen = None
+    try:
+        chosen = uuid.UUID(department) if department else None
+    except ValueError:
+        chosen = None
+    rows, nxt = enterprise_service.list_employees(session=session, actor=principal, e=e,
+                                                  department_id=chosen,
+                                                  cursor=cursor[:64] or None, limit=200)
+    resumption = None
+    if authz.sees_all_staff(principal, e):
+        latest = enterprise_service.resumptions_of(session=session, actor=principal, e=e,
+                                                   limit=1)
+        resumption = present.resumption(session, latest[0], e) if latest else None
+    return render(request, "enterprises/home.html", {
+        **_ctx(session, principal, e), "departments": depts,
+        "department": str(chosen) if chosen else "",
+        "staff": [present.employee(emp) for emp in rows], "next": nxt,
+        "total": sum(n for _, n in depts), "resumption": resumption})
+
+
+@router.post("/{enterprise_id}/departments")
+def add_department(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                   principal: CurrentPrincipal,
+                   name: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Add a department from the home page."""
+    back = f"/enterprises/{enterprise_id}"
+    try:
+        e = enterprise_service.get_visible(session=session, actor=principal,
+                                           enterprise_id=enterprise_id)
+        enterprise_service.create_department(session=session, actor=principal, e=e, name=name)
+    except DomainError as exc:
+        return _error_page(request, session, exc, back)
+    return RedirectResponse(back, status_code=303)
+
+
+def _employee_form(request: Request, session: Session, principal: CurrentPrincipal,
+                   e: Enterprise, values: dict[str, Any], errors: dict[str, str],
+                   status_code: int = 200, message: str | None = None) -> Response:
+    depts = enterprise_service.departments(session=session, actor=principal, e=e)
+    return render(request, "enterprises/employee_new.html", {
+        **_ctx(session, principal, e), "departments": depts, "values": values,
+        "errors": errors, "message": message}, status_code=status_code)
+
+
+@router.get("/{enterprise_id}/employees/new")
+def employee_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                  principal: CurrentPrincipal) -> Response:
+    """Show the form to add one employee."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return _employee_form(request, session, principal, e, {}, {})
+
+
+@router.post("/{enterprise_id}/employees/new")
+def employee_add(
+    request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=100)] = "",
+    id_number: Annotated[str, Form(max_length=40)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    department_id: Annotated[str, Form(max_length=40)] = "",
+    employee_no: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Add one employee, or show the form again with messages."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    values = {"name": name, "id_number": id_number, "phone": phone,
+              "department_id": department_id, "employee_no": employee_no}
+    try:
+        data = EmployeeCreate(name=name, id_number=id_number, phone=phone,
+                              department_id=department_id,  # type: ignore[arg-type]
+                              employee_no=employee_no)
+        emp = enterprise_service.add_employee(session=session, rt=rt, actor=principal, e=e,
+                                              data=data)
+    except ValidationError as exc:
+        return _employee_form(request, session, principal, e, values, _field_errors(exc), 422)
+    except DomainError as exc:
+        session.rollback()
+        return _employee_form(request, session, principal, e, values,
+                              exc.translated_fields(), exc.status, exc.translated())
+    return RedirectResponse(f"/enterprises/{e.id}/employees/{emp.id}", status_code=303)
+
+
+@router.get("/{enterprise_id}/import")
+def import_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                principal: CurrentPrincipal) -> Response:
+    """Show the staff-list upload form."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    return render(request, "enterprises/import.html", {**_ctx(session, principal, e),
+                                                       "report": None})
+
+
+@router.post("/{enterprise_id}/import")
+async def import_upload(
+    request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+    principal: CurrentPrincipal, file: Annotated[UploadFile | None, File()] = None,
+    partial: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Import the uploaded list and show the row-by-row report."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    ctx = _ctx(session, principal, e)
+    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
+    try:
+        result = enterprise_service.import_staff(
+            session=session, rt=rt, actor=principal, e=e, data=data[:MAX_UPLOAD],
+            filename=(file.filename or "") if file else "", partial=partial == "yes")
+    except DomainError as exc:
+        session.rollback()
+        return render(request, "enterprises/import.html",
+                      {**ctx, "report": None, "message": exc.translated()},
+                      status_code=exc.status)
+    report = present.import_report(result)
+    return render(request, "enterprises/import.html", {
+        **ctx, "report": report, "partial": partial == "yes",
+        "columns": {c: present.column_label(c) for c in present.COLUMN_LABELS}},
+        status_code=200 if report.committed else 422)
+
+
+@router.get("/{enterprise_id}/employees/{employee_id}")
+def employee_detail(request: Request, enterprise_id: uuid.UUID, employee_id: uuid.UUID,
+                    session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """One employee: masked details, invite link, reveal, left."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    emp = enterprise_service.get_employee(session=session, actor=principal, e=e,
+                                          employee_id=employee_id)
+    return render(request, "enterprises/employee.html", {
+        **_ctx(session, principal, e), "emp": present.employee(emp),
+        "can_reveal": authz.can_reveal_staff(principal, e), "invite": None})
+
+
+@router.post("/{enterprise_id}/employees/{employee_id}/invite")
+def employee_invite(request: Request, enterprise_id: uuid.UUID, employee_id: uuid.UUID,
+                    session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Make an invite link and show it this once."""
+    back = f"/enterprises/{enterprise_id}/employees/{employee_id}"
+    try:
+        e = enterprise_service.get_visible(session=session, actor=principal,
+                                           enterprise_id=enterprise_id)
+        emp, token = enterprise_service.create_invite(session=session, actor=principal, e=e,
+                                                      employee_id=employee_id)
+    except DomainError as exc:
+        return _error_page(request, session, exc, back)
+    url = str(request.base_url).rstrip("/") + f"/enterprises/invite/{token}"
+    return render(request, "enterprises/employee.html", {
+        **_ctx(session, principal, e), "emp": present.employee(emp),
+        "can_reveal": authz.can_reveal_staff(principal, e), "invite": url})
+
+
+@router.post("/{enterprise_id}/employees/{employee_id}/leave")
+def employee_leave(request: Request, enterprise_id: uuid.UUID, employee_id: uuid.UUID,
+                   session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Record that the employee left."""
+    back = f"/enterprises/{enterprise_id}"
+    try:
+        e = enterprise_service.get_visible(session=session, actor=principal,
+                                           enterprise_id=enterprise_id)
+        enterprise_service.mark_left(session=session, actor=principal, e=e,
+                                     employee_id=employee_id)
+    except DomainError as exc:
+        return _error_page(request, session, exc, back)
+    return RedirectResponse(back, status_code=303)
+
+
+def _resumption_page(request: Request, session: Session, principal: CurrentPrincipal,
+                     e: Enterprise, values: dict[str, Any], errors: dict[str, str],
+                     status_code: int = 200, message: str | None = None) -> Response:
+    history = [present.resumption(session, r, e) for r in enterprise_service.resumptions_of(
+        session=session, actor=principal, e=e)]
+    depts = enterprise_service.departments(session=session, actor=principal, e=e)
+    return render(request, "enterprises/resumption.html", {
+        **_ctx(session, principal, e), "history": history, "departments": depts,
+        "values": values, "errors": errors, "message": message,
+        "has_pending": any(r.status == "pending" for r in history)},
+        status_code=status_code)
+
+
+@router.get("/{enterprise_id}/resumption")
+def resumption_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                    principal: CurrentPrincipal) -> Response:
+    """The enterprise's applications and the form for a new one."""
+    e = enterprise_service.get_visible(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    planned = (datetime.now(LOCAL_TZ).date() + timedelta(days=1)).isoformat()
+    return _resumption_page(request, session, principal, e, {"planned_date": planned}, {})
+
+
+@router.post("/{enterprise_id}/resumption")
+async def resumption_apply(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                           rt: RuntimeDep, principal: CurrentPrincipal) -> Response:
+    """Apply; headcount fields are named headcount-<department id>."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    form = await request.form()
+    values: dict[str, Any] = {k: str(v)[:2000] for k, v in form.items()
+                              if isinstance(v, str) and k != "csrf_token"}
+    headcount: dict[str, Any] = {}
+    for key, value in values.items():
+        if key.startswith("headcount-") and value.strip():
+            headcount[key.removeprefix("headcount-")] = value.strip()
+    try:
+        data = ResumptionCreate(planned_date=values.get("planned_date", ""),
+                                headcount=headcount,  # type: ignore[arg-type]
+                                measures=values.get("measures", ""),
+                                contact_name=values.get("contact_name", ""),
+                                contact_phone=values.get("contact_phone", ""))
+        enterprise_service.apply_resumption(session=session, rt=rt, actor=principal, e=e,
+                                            data=data)
+    except ValidationError as exc:
+        return _resumption_page(request, session, principal, e, values, _field_errors(exc),
+                                422)
+    except DomainError as exc:
+        session.rollback()
+        return _resumption_page(request, session, principal, e, values,
+                                exc.translated_fields(), exc.status, exc.translated())
+    return RedirectResponse(f"/enterprises/{e.id}/resumption", status_code=303)
+
+
+def _commute_page(request: Request, session: Session, principal: CurrentPrincipal,
+                  e: Enterprise, values: dict[str, Any], errors: dict[str, str],
+                  status_code: int = 200, message: str | None = None,
+                  result: Any = None) -> Response:
+    r = enterprise_service.approved_resumption(session=session, e=e)
+    rows, _ = enterprise_service.list_employees(session=session, actor=principal, e=e,
+                                                limit=2000)
+    return render(request, "enterprises/commute.html", {
+        **_ctx(session, principal, e), "approved": present.resumption(session, r, e) if r
+        else None, "staff": [present.employee(emp) for emp in rows], "values": values,
+        "errors": errors, "message": message, "result": result}, status_code=status_code)
+
+
+def _default_window(planned: date | None) -> dict[str, Any]:
+    now = datetime.now(LOCAL_TZ)
+    start = now.replace(minute=0, second=0, microsecond=0)
+    if planned is not None and planned > now.date():
+        start = datetime.combine(planned, datetime.min.time(), tzinfo=LOCAL_TZ).replace(hour=6)
+    return {"valid_from": start.strftime(LOCAL_INPUT),
+            "valid_until": (start + timedelta(days=14)).strftime(LOCAL_INPUT), "chosen": []}
+
+
+@router.get("/{enterprise_id}/commute-passes")
+def commute_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                 principal: CurrentPrincipal) -> Response:
+    """Choose returning staff and a validity window."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    r = enterprise_service.approved_resumption(session=session, e=e)
+    return _commute_page(request, session, principal, e,
+                         _default_window(r.planned_date if r else None), {})
+
+
+@router.post("/{enterprise_id}/commute-passes")
+def commute_request(
+    request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    employee_ids: Annotated[list[str] | None, Form()] = None,
+    valid_from: Annotated[str, Form(max_length=40)] = "",
+    valid_until: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Issue the passes and show how many."""
+    e = enterprise_service.get_managed(session=session, actor=principal,
+                                       enterprise_id=enterprise_id)
+    chosen = (employee_ids or [])[:2000]
+    values = {"valid_from": valid_from, "valid_until": valid_until, "chosen": chosen}
+    try:
+        start = datetime.strptime(valid_from, LOCAL_INPUT).replace(tzinfo=LOCAL_TZ)
+        end = datetime.strptime(valid_until, LOCAL_INPUT).replace(tzinfo=LOCAL_TZ)
+        ids = [uuid.UUID(x) for x in chosen]
+    except ValueError:
+        return _commute_page(request, session, principal, e, values,
+                             {"form": gettext("Enter a date and time.")}, 422)
+    if not ids:
+        return _commute_page(request, session, principal, e, values,
+                             {"employee_ids": gettext("Choose at least one person.")}, 422)
+    try:
+        result = enterprise_service.request_commute_passes(
+            session=session, rt=rt, actor=principal, e=e, employee_ids=ids,
+            valid_from=start, valid_until=end)
+    except DomainError as exc:
+        session.rollback()
+        return _commute_page(request, session, principal, e, values,
+                             exc.translated_fields(), exc.status, exc.translated())
+    return _commute_page(request, session, principal, e, _default_window(None), {},
+                         result={"created": len(result.created), "skipped": result.skipped})
