@@ -117,6 +117,9 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
                    operator_user_id=users["checkpoint"].id)
     enterprise_demo.seed(session=session, rt=rt, users=users,
                          resident_id_number=demo_id_number("520102", "19900307", "013"))
+    from passtrace.trajectories import demo as report_demo
+
+    report_demo.seed(session, rt)
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}
 
 

@@ -36,6 +36,15 @@ def _codec_app() -> typer.Typer:
 app.add_typer(_codec_app(), name="codec", help="Inspect passes; run the DCC conformance suite.")
 
 
+def _reports_app() -> typer.Typer:
+    from passtrace.cli.reports import app as reports_app
+
+    return reports_app
+
+
+app.add_typer(_reports_app(), name="reports", help="Daily reports: reminders and exports.")
+
+
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Print a domain error (translated) and exit 1 instead of a traceback."""

@@ -81,6 +81,10 @@ def default_enterprise(*, session: Session, actor: Principal) -> str | None:
     return None
 
 
+def _pairs(rows: object) -> list[tuple[object, object]]:
+    return [(r[0], r[1]) for r in rows]  # type: ignore[attr-defined]
+
+
 def _dept_filter(column: object, allowed: set[uuid.UUID] | None) -> list[object]:
     return [] if allowed is None else [column.in_(allowed)]  # type: ignore[attr-defined]
 
@@ -124,18 +128,18 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     deadline = deadline_for(ent.report_deadline, day)
     passed = now >= deadline
 
-    dept_names = dict(session.execute(select(Department.id, Department.name).where(
-        Department.enterprise_id == ent.id, *_dept_filter(Department.id, allowed))).tuples())
-    headcount = dict(session.execute(
+    dept_names = dict(_pairs(session.execute(select(Department.id, Department.name).where(
+        Department.enterprise_id == ent.id, *_dept_filter(Department.id, allowed))).all()))
+    headcount = dict(_pairs(session.execute(
         select(Employee.department_id, func.count()).where(
             Employee.enterprise_id == ent.id, Employee.status == "active",
             *_dept_filter(Employee.department_id, allowed))
-        .group_by(Employee.department_id)).tuples())
-    submitted = dict(session.execute(
+        .group_by(Employee.department_id)).all()))
+    submitted = dict(_pairs(session.execute(
         select(DailyReport.department_id, func.count()).where(
             DailyReport.enterprise_id == ent.id, DailyReport.report_date == day,
             *_dept_filter(DailyReport.department_id, allowed))
-        .group_by(DailyReport.department_id)).tuples())
+        .group_by(DailyReport.department_id)).all()))
     departments = []
     for dept_id, name in sorted(dept_names.items(), key=lambda kv: kv[1]):
         n, s = headcount.get(dept_id, 0), submitted.get(dept_id, 0)
@@ -172,7 +176,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     for report, emp in session.execute(
             select(DailyReport, Employee).join(Employee, Employee.id == DailyReport.employee_id)
             .where(and_(*flagged_filter), cond).order_by(DailyReport.temperature.desc())
-            .limit(ANOMALIES_SHOWN)).tuples():
+            .limit(ANOMALIES_SHOWN)):
         reasons = []
         if report.temperature >= FEVER_AT:
             reasons.append(gettext("fever %(temp)s °C", temp=report.temperature))
@@ -185,12 +189,12 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
                                  reasons=reasons, temperature=report.temperature))
 
     first = day - timedelta(days=TREND_DAYS - 1)
-    per_day = dict(session.execute(
+    per_day = dict(_pairs(session.execute(
         select(DailyReport.report_date, func.count()).where(
             DailyReport.enterprise_id == ent.id, DailyReport.report_date >= first,
             DailyReport.report_date <= day,
             *_dept_filter(DailyReport.department_id, allowed))
-        .group_by(DailyReport.report_date)).tuples())
+        .group_by(DailyReport.report_date)).all()))
     trend = []
     for i in range(TREND_DAYS):
         d = first + timedelta(days=i)
