@@ -12,6 +12,12 @@ ACTION_LABELS = {
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),
+    "pass.issue": lazy_gettext("Issued a commute pass for the resumption of work"),
+    "employee.add": lazy_gettext("Added to an enterprise's staff list"),
+    "employee.invite": lazy_gettext("Made a staff invite link"),
+    "employee.bind": lazy_gettext("Linked the account to the staff list"),
+    "employee.bind_refused": lazy_gettext("Refused a staff invite used by another account"),
+    "employee.leave": lazy_gettext("Removed from the staff list"),
 }
 
 
