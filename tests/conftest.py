@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from passtrace.accounts import service as account_service
@@ -35,7 +35,9 @@ from passtrace.people import service as people_service
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("PASSTRACE_TEST_PG_ADMIN",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_DB = "passtrace_test"
+# One database per test run (pid in the name), so parallel runs never drop each other's.
+PG_DB_STEM = "passtrace_test"
+PG_DB = f"{PG_DB_STEM}_{os.getpid()}"
 PASSWORD = "correct-horse-42"
 
 
@@ -52,10 +54,40 @@ def test_settings(url: str) -> Settings:
                     argon2_time_cost=1, argon2_memory_kib=64, login_max_failures=5)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_stale_test_databases(conn: Connection) -> None:
+    # A killed run leaves its database behind; its name carries the dead run's pid.
+    names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                         {"p": f"{PG_DB_STEM}_%"}).scalars()
+    for name in list(names):
+        pid = name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _drop_own_database() -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
 def _postgres_engine() -> Engine:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
+            _drop_stale_test_databases(conn)
             conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
             conn.execute(text(f"CREATE DATABASE {PG_DB}"))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
@@ -79,6 +111,8 @@ def db_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         session.commit()
     yield engine
     engine.dispose()
+    if request.param == "postgresql":
+        _drop_own_database()
 
 
 @pytest.fixture
