@@ -80,6 +80,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.passes import views as pass_views
     from passtrace.people import pages as people_pages
     from passtrace.people import views as people_views
+    from passtrace.registrations import pages as registration_pages
     from passtrace.registrations import views as registration_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
@@ -91,7 +92,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              enterprise_views.router, report_views.router, report_views.risk_router],
             [account_pages.router, pass_pages.router, people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
-             site_pages.router])
+             site_pages.router, registration_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -1,0 +1,134 @@
+"""The checkpoint page: scan or type, decide (online or offline), register.
+
+The page itself is server-rendered (site and lane chosen here); scanning,
+offline verification, the queue and the sync run in the browser
+(static/js/checkpoint/). Its service worker is served from /checkpoint/sw.js
+so that its scope covers the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from passtrace.core.deps import CurrentPrincipal, SessionDep
+from passtrace.core.errors import Forbidden
+from passtrace.core.i18n import N_, gettext
+from passtrace.registrations.decide import REASONS
+from passtrace.sites import authz as site_authz
+from passtrace.sites import present as site_present
+from passtrace.sites import service as site_service
+from passtrace.web.render import render
+
+router = APIRouter(prefix="/checkpoint", include_in_schema=False)
+
+JS = "/static/js/checkpoint/"
+# What the service worker keeps for offline use (besides the page itself).
+OFFLINE_ASSETS = (
+    "/static/app.css",
+    "/static/checkpoint.css",
+    "/static/vendor/htmx/htmx.min.js",
+    "/static/vendor/jsqr/jsQR.js",
+    *(JS + name for name in ("page.js", "base45.js", "cbor.js", "cose.js", "trust.js",
+                             "decide.js", "idnumber.js", "uuid7.js", "queue.js",
+                             "scanner.js")),
+)
+# Kinds of site where people pass through rather than enter and leave.
+THROUGH_KINDS = frozenset({"road_checkpoint", "temporary_intersection"})
+# The ID-number messages of core/validators.py, keyed as static/js/checkpoint/idnumber.js.
+ID_MESSAGES = {
+    "id_length": N_("An ID number has 18 characters."),
+    "id_chars": N_("An ID number is 17 digits followed by a digit or X."),
+    "id_region": N_("The ID number does not start with a valid region code."),
+    "id_date": N_("The birth date in the ID number is not a real date."),
+    "id_plausible": N_("The birth date in the ID number is not plausible."),
+    "id_check": N_("The ID number's check digit is wrong; please check for a typo."),
+}
+
+
+def _ui_strings() -> dict[str, str]:
+    """Texts the page's scripts show, translated here (no strings hard-coded in JS)."""
+    return {
+        "allow": gettext("ALLOW"),
+        "deny": gettext("DENY"),
+        "online": gettext("Online"),
+        "offline": gettext("Offline"),
+        "never": gettext("never"),
+        "decided_offline": gettext("Decided on this device (offline); it will be uploaded."),
+        "not_uploadable": gettext("Decided on this device (offline); not uploaded: no pass "
+                                  "or ID number to record."),
+        "id_ok": gettext("The ID number is valid."),
+        "camera_error": gettext("The camera could not be started."),
+        "camera_on": gettext("Point the camera at the pass QR code."),
+        "trust_missing": gettext("No trust list on this device yet: connect once to download "
+                                 "it."),
+        "override_saved": gettext("Overridden: let through. Reason: %(reason)s"),
+        "override_needs_network": gettext("This registration was already uploaded: overriding "
+                                          "it needs the network."),
+        "request_failed": gettext("The server refused the request: %(message)s"),
+        "temp_from_scanner": gettext("From the thermal scanner, %(age)s s ago"),
+        "temp_invalid": gettext("The temperature must be between 30.0 and 45.0 °C."),
+        "refused": gettext("Refused by the server: %(num)s"),
+        **{key: gettext(msg) for key, msg in ID_MESSAGES.items()},
+    }
+
+
+def _staff_sites(session: SessionDep, principal: CurrentPrincipal) -> list:  # type: ignore[type-arg]
+    return [s for s in site_service.list_visible(session=session, actor=principal)
+            if s.active and site_authz.is_staff(principal, s)]
+
+
+@router.get("")
+def checkpoint(request: Request, session: SessionDep, principal: CurrentPrincipal,
+               site: str | None = None, lane: str | None = None) -> Response:
+    """Choose a site and a lane, then scan and register."""
+    if not principal.has("registration.create"):
+        raise Forbidden("Your role does not allow this.")
+    sites = _staff_sites(session, principal)
+    if site is None and len(sites) == 1:
+        site = sites[0].code
+    if site is None:
+        return render(request, "checkpoint/choose.html", {"sites": sites, "site": None})
+    chosen = site_service.get_for_staff(session=session, actor=principal, code=site)
+    if lane is None and len(chosen.lanes) == 1:
+        lane = chosen.lanes[0]
+    if lane not in chosen.lanes:
+        return render(request, "checkpoint/choose.html", {"sites": sites, "site": chosen})
+    read = site_present.to_read_many(session, [chosen])[0]
+    config = {
+        "site": {"code": read.code, "name": read.name, "kind": read.kind,
+                 "area_code": read.area_code, "fever_threshold": read.fever_threshold,
+                 "opening_hours": read.opening_hours, "lanes": read.lanes},
+        "lane": lane,
+        "direction": "through" if read.kind in THROUGH_KINDS else "in",
+        "csrf": principal.csrf_token,
+        "reasons": {code: gettext(msg) for code, msg in REASONS.items()},
+        "text": _ui_strings(),
+    }
+    return render(request, "checkpoint/page.html", {"site": read, "lane": lane,
+                                                     "config": config})
+
+
+@cache
+def _worker_script() -> bytes:
+    """The service worker, with the asset list and a content hash as its cache version."""
+    from passtrace.app import STATIC
+
+    digest = hashlib.sha256()
+    for path in OFFLINE_ASSETS:
+        digest.update((STATIC / path.removeprefix("/static/")).read_bytes())
+    source = (STATIC / "js" / "checkpoint" / "sw.js").read_text(encoding="utf-8")
+    digest.update(source.encode())
+    return (source.replace("__VERSION__", digest.hexdigest()[:16])
+            .replace("__ASSETS__", json.dumps(list(OFFLINE_ASSETS)))).encode()
+
+
+@router.get("/sw.js")
+def service_worker(principal: CurrentPrincipal) -> Response:
+    """The checkpoint's service worker (scope /checkpoint: it keeps the page for offline use)."""
+    return Response(_worker_script(), media_type="text/javascript", headers={
+        "Service-Worker-Allowed": "/checkpoint", "Cache-Control": "no-cache"})

@@ -1,0 +1,408 @@
+// The checkpoint page: read a pass (camera, wedge scanner) or an ID number,
+// decide online (the server) or offline (this device, same rules), show the
+// result, queue offline registrations and upload them when the network returns.
+
+import { Rejected, verifyPass } from "./cose.js";
+import { codecReason, decide } from "./decide.js";
+import { checkId, normalizeId } from "./idnumber.js";
+import * as queue from "./queue.js";
+import { bindWedge, startCamera } from "./scanner.js";
+import * as trustStore from "./trust.js";
+import { uuid7 } from "./uuid7.js";
+
+const config = JSON.parse(document.getElementById("checkpoint-config").textContent);
+const site = config.site;
+const T = config.text;
+const $ = (id) => document.getElementById(id);
+const BATCH = 500;
+const KEY = "passtrace.checkpoint.";
+
+let direction = config.direction;
+let trust = { trust: new Map(), revoked: new Set(), ready: false };
+let current = null;  // the result on screen: {id, queued, online, uploadable}
+let camera = null;
+let tempEdited = false;
+let syncing = null;
+let busy = Promise.resolve();
+
+function fmt(text, params) {
+  return text.replace(/%\((\w+)\)s/g, (_, name) => String(params[name]));
+}
+
+function deviceKey() {
+  let key = localStorage.getItem(KEY + "device");
+  if (!key) {
+    const raw = crypto.getRandomValues(new Uint8Array(8));
+    key = "web-" + Array.from(raw, (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(KEY + "device", key);
+  }
+  return key;
+}
+
+function jsonHeaders() {
+  return { "Content-Type": "application/json", "X-CSRF-Token": config.csrf };
+}
+
+async function post(url, body) {
+  return fetch(url, {
+    method: "POST", credentials: "same-origin", headers: jsonHeaders(), body: JSON.stringify(body),
+  });
+}
+
+// --- "already inside": this device's own record, per pass id, per site ---------------------
+
+function insideMap() {
+  try { return JSON.parse(localStorage.getItem(KEY + "inside." + site.code)) || {}; } catch (e) { return {}; }
+}
+
+function noteMovement(passId, dir, decision) {
+  if (!passId || decision !== "allow" || (dir !== "in" && dir !== "out")) return;
+  const map = insideMap();
+  if (dir === "in") map[passId] = 1; else delete map[passId];
+  localStorage.setItem(KEY + "inside." + site.code, JSON.stringify(map));
+}
+
+// --- status line ---------------------------------------------------------------------------
+
+async function showStatus() {
+  const online = navigator.onLine;
+  const badge = $("net-state");
+  badge.textContent = online ? T.online : T.offline;
+  badge.className = "badge " + (online ? "online" : "offline");
+  $("queue-length").textContent = String(await queue.count());
+  const refused = await queue.count("refused");
+  $("refused").hidden = refused === 0;
+  $("refused").textContent = fmt(T.refused, { num: refused });
+  const last = localStorage.getItem(KEY + "lastSync");
+  $("last-sync").textContent = last ? new Date(Number(last)).toLocaleString() : T.never;
+  $("trust-warning").hidden = trust.ready;
+  $("trust-warning").textContent = T.trust_missing;
+}
+
+// --- result screen -------------------------------------------------------------------------
+
+function showResult(r) {
+  const box = $("result");
+  box.hidden = false;
+  box.className = "cp-result " + r.decision;
+  box.dataset.decision = r.decision;
+  box.dataset.source = r.source;
+  $("verdict").textContent = r.decision === "allow" ? T.allow : T.deny;
+  const messages = r.reasons.map((x) => x.message);
+  $("first-reason").textContent = messages[0] || "";
+  const more = $("more-reasons");
+  more.replaceChildren(...messages.slice(1).map((m) => {
+    const li = document.createElement("li");
+    li.textContent = m;
+    return li;
+  }));
+  $("result-holder").textContent = r.holder || "";
+  $("result-last4").textContent = r.idLast4 || "—";
+  $("result-temp").textContent = r.temperature != null ? r.temperature.toFixed(1) + " °C" : "";
+  $("result-note").textContent = r.note || "";
+  $("override-button").hidden = !(r.decision === "deny" && r.overridable);
+  $("override-form").hidden = true;
+  box.scrollIntoView({ block: "start" });
+}
+
+function reasonsFromCodes(codes) {
+  return codes.map((code) => ({ code, message: config.reasons[code] || code }));
+}
+
+function clearResult() {
+  $("result").hidden = true;
+  current = null;
+  $("wedge").focus();
+}
+
+// --- checking one person -------------------------------------------------------------------
+
+function readTemperature() {
+  const raw = $("temperature").value.trim().replace(",", ".");
+  if (!raw) return { value: null };
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 30 || value > 45) return { error: T.temp_invalid };
+  return { value: Math.round(value * 10) / 10 };
+}
+
+async function checkOnline(reg) {
+  const resp = await post("/api/v1/registrations", reg);
+  if (resp.status >= 500) throw new Error("server error " + resp.status);
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    return { error: fmt(T.request_failed, { message: data.message || data.detail || resp.status }) };
+  }
+  noteMovement(data.pass_id, data.direction, data.decision);
+  return {
+    id: data.id, decision: data.decision, reasons: data.reasons, holder: data.holder,
+    idLast4: data.id_last4, temperature: data.temperature, source: "server",
+    note: data.overridden ? fmt(T.override_saved, { reason: data.override_reason }) : "",
+    overridable: true, online: true,
+  };
+}
+
+async function checkOffline(reg) {
+  const now = new Date(reg.occurred_at);
+  let claims = null;
+  let passRejected = null;
+  if (reg.token) {
+    try {
+      claims = await verifyPass(reg.token, trust.trust, trust.revoked, Math.floor(now / 1000));
+    } catch (e) {
+      passRejected = e instanceof Rejected ? codecReason(e.reason) : "not_a_pass";
+    }
+  }
+  const outcome = decide({
+    site, now, direction: reg.direction, temperature: reg.temperature, pass: claims,
+    passRejected, inside: Boolean(claims && insideMap()[claims.passId]),
+  });
+  const row = {
+    id: reg.id, site: site.code, lane: reg.lane, occurred_at: reg.occurred_at,
+    direction: reg.direction, method: reg.method, temperature: reg.temperature,
+    decision: outcome.decision, reasons: outcome.reasons,
+  };
+  if (claims) Object.assign(row, { pass_id: claims.passId, holder: claims.holder, id_last4: claims.idLast4 });
+  if (reg.id_number) Object.assign(row, { id_number: reg.id_number, id_last4: reg.id_number.slice(-4) });
+  // The server can only record a check it can tie to a pass or an ID number.
+  const uploadable = Boolean(row.pass_id || row.id_number);
+  if (uploadable) await queue.put(row);
+  if (claims) noteMovement(claims.passId, reg.direction, outcome.decision);
+  return {
+    id: reg.id, decision: outcome.decision, reasons: reasonsFromCodes(outcome.reasons),
+    holder: row.holder || "", idLast4: row.id_last4 || "", temperature: reg.temperature,
+    source: "device", note: uploadable ? T.decided_offline : T.not_uploadable,
+    overridable: uploadable, online: false,
+  };
+}
+
+async function check(input) {
+  const temp = readTemperature();
+  if (temp.error) {
+    $("temperature-hint").textContent = temp.error;
+    $("temperature").focus();
+    return;
+  }
+  const reg = {
+    id: uuid7(), site: site.code, lane: config.lane, device_key: deviceKey(),
+    occurred_at: new Date().toISOString(), direction, temperature: temp.value, ...input,
+  };
+  let result = null;
+  if (navigator.onLine) {
+    try {
+      // Keep the server's order: what waited in the queue happened first.
+      if (await queue.count() > 0) await sync();
+      if (await queue.count() === 0) {
+        result = await checkOnline({ ...reg, sent_at: new Date().toISOString() });
+      }
+    } catch (e) {
+      result = null;  // the network failed: decide here
+    }
+  }
+  if (!result) result = await checkOffline(reg);
+  if (result.error) {
+    $("result-note").textContent = result.error;
+    showResult({ decision: "deny", reasons: [], source: "error", note: result.error });
+    return;
+  }
+  current = result;
+  showResult(result);
+  $("temperature").value = "";
+  $("temperature-hint").textContent = "";
+  tempEdited = false;
+  await showStatus();
+}
+
+function enqueueCheck(input) {
+  // One check at a time, in the order they were read.
+  busy = busy.then(() => check(input)).catch((e) => console.error(e));
+  return busy;
+}
+
+async function override(reason) {
+  if (!current) return;
+  const row = current.online ? null : await queue.get(current.id);
+  if (row) {
+    row.decision = "allow";
+    row.override_reason = reason;
+    await queue.put(row);
+    noteMovement(row.pass_id, row.direction, "allow");
+    current = { ...current, decision: "allow", note: fmt(T.override_saved, { reason }), overridable: false };
+    showResult(current);
+    return;
+  }
+  try {
+    const resp = await post(`/api/v1/registrations/${current.id}/override`, { reason });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      $("result-note").textContent = fmt(T.request_failed, { message: data.message || resp.status });
+      return;
+    }
+    noteMovement(data.pass_id, data.direction, data.decision);
+    current = { ...current, decision: data.decision, reasons: data.reasons,
+      note: fmt(T.override_saved, { reason: data.override_reason }), overridable: false };
+    showResult(current);
+  } catch (e) {
+    $("result-note").textContent = T.override_needs_network;
+  }
+}
+
+// --- sync ----------------------------------------------------------------------------------
+
+async function syncOnce() {
+  for (;;) {
+    const rows = await queue.oldest(site.code, BATCH);
+    if (!rows.length) break;
+    const pending = await queue.count();
+    const resp = await post("/api/v1/registrations/batch", {
+      site: site.code, device_key: deviceKey(), sent_at: new Date().toISOString(),
+      pending, registrations: rows.map(({ site: _s, ...row }) => row),
+    });
+    if (!resp.ok) throw new Error("batch refused: HTTP " + resp.status);
+    const data = await resp.json();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const ack = [];
+    const refused = [];
+    for (const res of data.results) {
+      if (res.status === "stored" || res.status === "duplicate") ack.push(res.id);
+      else if (byId.has(res.id)) refused.push({ row: byId.get(res.id), error: res.error });
+    }
+    await queue.settle(ack, refused);
+    localStorage.setItem(KEY + "lastSync", String(Date.now()));
+    if (!ack.length && !refused.length) break;  // nothing moved: do not spin
+  }
+}
+
+function sync() {
+  if (!syncing) {
+    syncing = syncOnce().finally(() => { syncing = null; showStatus(); });
+  }
+  return syncing;
+}
+
+async function heartbeat() {
+  if (!navigator.onLine) return;
+  try {
+    await post("/api/v1/checkpoint/heartbeat", {
+      site: site.code, device_key: deviceKey(), pending: await queue.count(),
+    });
+  } catch (e) { /* offline after all */ }
+}
+
+async function refreshTrust() {
+  try {
+    trust = await trustStore.refresh();
+  } catch (e) {
+    try { trust = await trustStore.load(); } catch (e2) { /* nothing kept yet */ }
+  }
+  showStatus();
+}
+
+async function pollTemperature() {
+  if (!navigator.onLine || tempEdited || !$("result").hidden) return;
+  try {
+    const resp = await fetch(`/api/v1/sites/${encodeURIComponent(site.code)}/lanes/`
+      + `${encodeURIComponent(config.lane)}/reading`, { credentials: "same-origin" });
+    if (!resp.ok) return;
+    const reading = await resp.json();
+    if (reading.temperature != null && !tempEdited) {
+      $("temperature").value = reading.temperature.toFixed(1);
+      $("temperature-hint").textContent = fmt(T.temp_from_scanner, { age: reading.age_seconds });
+    }
+  } catch (e) { /* offline */ }
+}
+
+// --- wiring --------------------------------------------------------------------------------
+
+function setDirection(value) {
+  direction = value;
+  document.querySelectorAll("[data-direction]").forEach((b) => {
+    b.setAttribute("aria-pressed", String(b.dataset.direction === value));
+  });
+}
+
+function wire() {
+  document.querySelectorAll("[data-direction]").forEach((b) => {
+    b.addEventListener("click", () => setDirection(b.dataset.direction));
+  });
+  setDirection(direction);
+  $("temperature").addEventListener("input", () => {
+    tempEdited = true;
+    $("temperature-hint").textContent = "";
+  });
+  bindWedge($("wedge"), (text) => {
+    const id = normalizeId(text);
+    if (!text.includes(":") && id.length === 18) enqueueCheck({ method: "wedge", id_number: id });
+    else enqueueCheck({ method: "wedge", token: text });
+  });
+  $("id-number").addEventListener("input", () => {
+    const value = $("id-number").value;
+    const problem = normalizeId(value) ? checkId(value) : null;
+    const fb = $("id-feedback");
+    fb.textContent = problem ? T[problem] : (normalizeId(value) ? T.id_ok : "");
+    fb.className = problem ? "field-error" : "muted";
+    fb.dataset.valid = String(!problem && Boolean(normalizeId(value)));
+  });
+  $("id-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const value = $("id-number").value;
+    const problem = checkId(value);
+    if (problem) { $("id-feedback").textContent = T[problem]; return; }
+    $("id-number").value = "";
+    $("id-feedback").textContent = "";
+    enqueueCheck({ method: "id_typed", id_number: normalizeId(value) });
+  });
+  $("camera-button").addEventListener("click", async () => {
+    try {
+      camera = await startCamera($("camera"), (text) => enqueueCheck({ method: "qr", token: text }));
+      $("camera-button").hidden = true;
+      $("camera-stop").hidden = false;
+      $("camera-hint").textContent = T.camera_on;
+    } catch (e) {
+      $("camera-hint").textContent = T.camera_error;
+    }
+  });
+  $("camera-stop").addEventListener("click", () => {
+    if (camera) camera.stop();
+    camera = null;
+    $("camera-button").hidden = false;
+    $("camera-stop").hidden = true;
+    $("camera-hint").textContent = "";
+  });
+  $("next-button").addEventListener("click", clearResult);
+  $("override-button").addEventListener("click", () => {
+    $("override-form").hidden = false;
+    $("override-reason").focus();
+  });
+  $("override-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const reason = $("override-reason").value.trim();
+    if (reason.length < 2) return;
+    $("override-reason").value = "";
+    override(reason);
+  });
+  window.addEventListener("online", () => { showStatus(); sync().catch(() => {}); refreshTrust(); });
+  window.addEventListener("offline", showStatus);
+}
+
+async function main() {
+  wire();
+  try { trust = await trustStore.load(); } catch (e) { /* first visit */ }
+  await showStatus();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/checkpoint/sw.js", { scope: "/checkpoint" })
+      .catch(() => {});
+  }
+  document.body.dataset.checkpointReady = "true";
+  if (navigator.onLine) {
+    await refreshTrust();
+    sync().catch(() => {});
+    heartbeat();
+  }
+  setInterval(() => { if (navigator.onLine) sync().catch(() => {}); }, 20000);
+  setInterval(heartbeat, 60000);
+  setInterval(() => { if (navigator.onLine) refreshTrust(); }, 10 * 60000);
+  setInterval(pollTemperature, 5000);
+  pollTemperature();
+}
+
+main();

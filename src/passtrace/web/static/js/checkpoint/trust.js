@@ -1,0 +1,78 @@
+// The offline trust material: root key, root-verified trust list and revocation set.
+// Fetched when online, kept in localStorage, re-verified with the root key on every load.
+
+import { hex, importEs256, openSignedDoc, unb64 } from "./cose.js";
+
+const STORE = "passtrace.checkpoint.trust";
+
+function saved() {
+  try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
+}
+
+function save(state) {
+  localStorage.setItem(STORE, JSON.stringify(state));
+}
+
+async function getJson(url) {
+  const resp = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  if (!resp.ok) throw new Error(url + ": HTTP " + resp.status);
+  return resp.json();
+}
+
+function passIdText(bytes) {
+  const h = hex(bytes);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Fetch the root key (once; the page itself comes from the same server, so it is
+ * as trustworthy as the page), the newest trust list and the revocations since
+ * the version we hold. Throws when offline; what was kept stays usable.
+ */
+export async function refresh() {
+  const state = saved();
+  if (!state.root) state.root = await getJson("/api/v1/passes/trust-root");
+  const rootKey = await importEs256(unb64(state.root.public_key_der_b64));
+  const list = await getJson("/api/v1/passes/trust-list");
+  await openSignedDoc(list.signed, rootKey, state.root.kid, "PT-TL");  // refuse a bad list
+  state.trustList = list.signed;
+  const revoked = state.revoked || {};
+  let version = state.revVersion || 0;
+  let rl = await getJson("/api/v1/passes/revocations?since=" + version);
+  let body = await openSignedDoc(rl.signed, rootKey, state.root.kid, "PT-RL");
+  if (body.get("since") > version) {  // a gap: start again from the full list
+    version = 0;
+    rl = await getJson("/api/v1/passes/revocations?since=0");
+    body = await openSignedDoc(rl.signed, rootKey, state.root.kid, "PT-RL");
+  }
+  const fresh = body.get("since") === 0 ? {} : revoked;
+  for (const [id, expires] of body.get("ids")) fresh[passIdText(id)] = expires;
+  const now = Math.floor(Date.now() / 1000);
+  for (const [id, expires] of Object.entries(fresh)) if (expires < now) delete fresh[id];
+  state.revoked = fresh;
+  state.revVersion = Math.max(version, body.get("v"));
+  state.fetchedAt = Date.now();
+  save(state);
+  return load();
+}
+
+/** Build the verifier's view from what is kept: {trust: Map kid->{key, notAfter}, revoked: Set}. */
+export async function load() {
+  const state = saved();
+  const trust = new Map();
+  if (state.root && state.trustList) {
+    const rootKey = await importEs256(unb64(state.root.public_key_der_b64));
+    const body = await openSignedDoc(state.trustList, rootKey, state.root.kid, "PT-TL");
+    for (const entry of body.get("keys")) {
+      if (entry.get("alg") !== -7) continue;  // WebCrypto verifies ES256 everywhere
+      trust.set(hex(entry.get("kid")), {
+        key: await importEs256(entry.get("key")),
+        notAfter: entry.has("na") ? entry.get("na") : null,
+      });
+    }
+  }
+  return {
+    trust, revoked: new Set(Object.keys(state.revoked || {})),
+    fetchedAt: state.fetchedAt || null, ready: trust.size > 0,
+  };
+}

@@ -1,0 +1,91 @@
+"""The checkpoint page offline: decide on the device, queue, upload each row exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from passtrace.core.db import session_scope
+from passtrace.registrations.models import Registration
+from tests.web.checkpoint_helpers import SITE, forge, open_checkpoint
+from tests.web.conftest import LiveServer, demo_approved_pass
+
+pytestmark = pytest.mark.browser
+
+QUEUED_IDS = """async () => {
+  const db = await new Promise((ok, bad) => {
+    const r = indexedDB.open("passtrace-checkpoint"); r.onsuccess = () => ok(r.result);
+    r.onerror = () => bad(r.error); });
+  return await new Promise((ok) => {
+    const r = db.transaction("queue").objectStore("queue").getAllKeys();
+    r.onsuccess = () => ok(r.result); });
+}"""
+
+
+def _scan(page: Any, token: str) -> None:
+    page.fill("#wedge", token)
+    page.press("#wedge", "Enter")
+
+
+def test_twenty_offline_registrations_arrive_exactly_once(
+        new_context: Any, live_server: LiveServer) -> None:
+    token = demo_approved_pass(live_server)["token"]
+    context = new_context()
+    page = context.new_page()
+    open_checkpoint(page)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    for i in range(20):
+        page.click(f"[data-direction={'in' if i % 2 == 0 else 'out'}]")
+        _scan(page, token)
+        page.wait_for_selector(f"#queue-length:text-is('{i + 1}')")
+        result = page.locator("#result")
+        assert result.get_attribute("data-decision") == "allow", page.inner_text("#result")
+        assert result.get_attribute("data-source") == "device"
+        assert page.inner_text("#result-holder") == "张*"
+        page.click("#next-button")
+    assert page.inner_text("#queue-length") == "20"
+    ids = [uuid.UUID(x) for x in page.evaluate(QUEUED_IDS)]
+    assert len(ids) == 20 and all(i.version == 7 for i in ids)
+    assert ids == sorted(ids), "UUIDv7 keys keep the order the checks happened"
+
+    context.set_offline(False)
+    page.wait_for_selector("#queue-length:text-is('0')")
+    assert page.inner_text("#last-sync") != page.evaluate("() => JSON.parse("
+                                                          "document.getElementById("
+                                                          "'checkpoint-config').textContent)"
+                                                          ".text.never")
+    for session in session_scope(live_server.rt.sessions):
+        rows = session.scalars(select(Registration).where(Registration.id.in_(ids))).all()
+        assert sorted(r.id for r in rows) == sorted(ids)
+        assert [r.direction for r in sorted(rows, key=lambda r: r.id)] == ["in", "out"] * 10
+        assert {r.decided_by for r in rows} == {"device"}
+        assert all(r.decision == "allow" and r.person_hash for r in rows)
+        device = rows[0].device_key
+        total = session.scalar(select(func.count()).select_from(Registration).where(
+            Registration.device_key == device))
+        assert total == 20, "each queued registration is stored exactly once"
+
+
+def test_a_forged_pass_is_denied_offline(new_context: Any, live_server: LiveServer) -> None:
+    token = demo_approved_pass(live_server)["token"]
+    context = new_context()
+    page = context.new_page()
+    open_checkpoint(page)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    _scan(page, forge(token))
+    page.wait_for_selector("#result[data-decision='deny']")
+    reasons = page.evaluate("() => JSON.parse(document.getElementById('checkpoint-config')"
+                            ".textContent).reasons")
+    assert page.inner_text("#first-reason") == reasons["bad_signature"]
+    assert page.get_attribute("#result", "data-source") == "device"
+    assert page.locator("#verdict").inner_text() == "禁止"
+    # The genuine pass still verifies on the same device.
+    page.click("#next-button")
+    _scan(page, token)
+    page.wait_for_selector("#result[data-decision='allow']")
+    assert SITE
