@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +15,6 @@ from passtrace.core.i18n import gettext, lazy_gettext
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people.models import Person
 from passtrace.trajectories.models import DailyReport, ReportStop
-from passtrace.trajectories.rules import LOCAL_TZ
 
 MAX_DAYS = 92
 BATCH = 5000
@@ -79,5 +78,9 @@ def rows(*, session: Session, enterprise: Enterprise, start: date, end: date,
         progress(n % BATCH)
 
 
+# China Standard Time has had no DST since 1991: a fixed offset formats much faster.
+_CST = timezone(timedelta(hours=8))
+
+
 def _local(value: Any) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+    return value.astimezone(_CST).isoformat(" ", "minutes")[:16] if value else ""
