@@ -83,12 +83,16 @@ def export(
                                  detail={"from": start, "to": end, "format": fmt,
                                          "via": "cli", "file": str(output)})
             total = stops + empty
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)  # noqa: B023 - called only inside this iteration
+
             with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as progress:
                 task = progress.add_task("rows", total=total)
                 rows = export_service.rows(session=session, enterprise=ent, start=first,
                                            end=last,
-                                           progress=lambda n, t=task: progress.advance(t, n))
+                                           progress=advance)
                 header = export_service.header()
                 chunks = (xlsx_chunks(header, rows, title=f"{first}_{last}") if fmt == "xlsx"
                           else csv_chunks(header, rows))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
@@ -81,12 +82,12 @@ def default_enterprise(*, session: Session, actor: Principal) -> str | None:
     return None
 
 
-def _pairs(rows: object) -> list[tuple[object, object]]:
-    return [(r[0], r[1]) for r in rows]  # type: ignore[attr-defined]
+def _pairs(rows: Any) -> list[tuple[Any, Any]]:
+    return [(r[0], r[1]) for r in rows]
 
 
-def _dept_filter(column: object, allowed: set[uuid.UUID] | None) -> list[object]:
-    return [] if allowed is None else [column.in_(allowed)]  # type: ignore[attr-defined]
+def _dept_filter(column: Any, allowed: set[uuid.UUID] | None) -> list[ColumnElement[bool]]:
+    return [] if allowed is None else [column.in_(allowed)]
 
 
 def _risky_reports(session: Session, ent: Enterprise, day: date,
@@ -169,7 +170,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     risky = _risky_reports(session, ent, day, allowed)
     flagged_filter = [DailyReport.enterprise_id == ent.id, DailyReport.report_date == day,
                       *_dept_filter(DailyReport.department_id, allowed)]
-    cond = DailyReport.flagged.is_(True)
+    cond: ColumnElement[bool] = DailyReport.flagged.is_(True)
     if risky:
         cond = or_(cond, DailyReport.id.in_(list(risky)))
     anomalies = []

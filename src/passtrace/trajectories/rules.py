@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,7 +28,7 @@ TRAIN_SEAT_RE = re.compile(r"^(\d{1,2})(?:车|-)(\d{1,3}[A-F]?|无座)号?$")
 FLIGHT_SEAT_RE = re.compile(r"^(\d{1,2})([A-HJ-K])$")
 
 
-def fail(field: str, message: str, **params: object) -> ValidationFailed:
+def fail(field: str, message: str, **params: Any) -> ValidationFailed:
     """Build a validation error naming one field."""
     return ValidationFailed(message, fields={field: message}, **params)
 
