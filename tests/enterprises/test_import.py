@@ -100,3 +100,18 @@ def test_department_heads_cannot_import(client, world):
     resp = client.post(f"/api/v1/enterprises/{world.ent['id']}/employees/import",
                        headers=world.head.headers, files={"file": ("s.csv", csv_bytes(GOOD))})
     assert resp.status_code == 403
+
+
+def test_garbage_uploads_never_break_the_server(client, world):
+    import random
+
+    rng = random.Random(5)
+    samples = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+               for _ in range(25)]
+    samples += [b"\x00\x01", "部门,姓名,身份证号\n".encode() + b"x" * 200_000,
+                "部门,姓名,身份证号\n生产部,=cmd|' /C calc'!A0,1\n".encode(),
+                "部门,姓名,身份证号\n" .encode() + ("生产部," * 500).encode()]
+    for data in samples:
+        for name in ("s.csv", "s.xlsx"):
+            resp = _import(client, world, data, name)
+            assert resp.status_code in (200, 413, 422), (resp.status_code, data[:40])
