@@ -181,3 +181,26 @@ def test_the_fever_threshold_is_per_site(client, checkpoint):
     out = _register(client, checkpoint, token=checkpoint.pass_["token"], temperature=37.5)
     assert out["decision"] == "allow"
     assert SITE
+
+
+def test_a_pass_naming_sites_is_good_only_there(client, checkpoint, make_persona):
+    from tests.passes.helpers import apply, apply_body
+
+    other = make_persona("public", name="王五")
+    bad = client.post("/api/v1/passes", json=apply_body(sites=["NO-SUCH-SITE"]),
+                      headers=other.headers)
+    assert bad.status_code == 422 and "sites" in bad.json()["error"]["fields"]
+    p = apply(client, other.headers, sites=[SITE])
+    approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
+                           headers=checkpoint.official.headers).json()
+    assert _register(client, checkpoint, token=approved["token"])["decision"] == "allow"
+    resp = client.post("/api/v1/sites", json={"code": "CP-T-02", "name": "另一个卡口",
+                                              "kind": "road_checkpoint",
+                                              "area_code": "520102006"},
+                       headers=checkpoint.official.headers)
+    assert resp.status_code == 200
+    staff2 = make_persona("checkpoint_staff", "site", "CP-T-02")
+    out = client.post("/api/v1/registrations",
+                      json=reg_body(site="CP-T-02", token=approved["token"]),
+                      headers=staff2.headers).json()
+    assert [r["code"] for r in out["reasons"]] == ["site_not_allowed"]

@@ -107,7 +107,16 @@ def _validate(session: Session, rt: Runtime, data: PassCreate) -> tuple[list[str
         first = next(iter(fields.values()))
         raise ValidationFailed(first, fields=fields, days=rt.settings.pass_max_days)
     areas = area_service.validate_codes(session=session, codes=data.areas)
-    return areas, list(dict.fromkeys(data.sites)), plate
+    sites = list(dict.fromkeys(data.sites))
+    if sites:
+        from passtrace.sites.models import Site
+
+        known = set(session.scalars(select(Site.code).where(Site.code.in_(sites))))
+        unknown = [s for s in sites if s not in known]
+        if unknown:
+            raise ValidationFailed("Unknown site %(site)s.", site=", ".join(unknown),
+                                   fields={"sites": "Unknown site %(site)s."})
+    return areas, sites, plate
 
 
 def apply(*, session: Session, rt: Runtime, actor: Principal, data: PassCreate) -> Pass:
