@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from passtrace.core.db import session_scope
 from passtrace.registrations.models import Registration
 from tests.web.checkpoint_helpers import SITE, forge, open_checkpoint
-from tests.web.conftest import LiveServer, demo_approved_pass
+from tests.web.conftest import LiveServer, demo_approved_pass, login
 
 pytestmark = pytest.mark.browser
 
@@ -88,4 +89,85 @@ def test_a_forged_pass_is_denied_offline(new_context: Any, live_server: LiveServ
     page.click("#next-button")
     _scan(page, token)
     page.wait_for_selector("#result[data-decision='allow']")
-    assert SITE
+
+
+def test_an_offline_deny_can_be_overridden_and_uploads_as_allowed(
+        new_context: Any, live_server: LiveServer) -> None:
+    token = demo_approved_pass(live_server)["token"]
+    context = new_context()
+    page = context.new_page()
+    open_checkpoint(page)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    page.click("[data-direction=through]")
+    page.fill("#temperature", "38.2")
+    _scan(page, token)
+    page.wait_for_selector("#result[data-decision='deny']")
+    reasons = page.evaluate("() => JSON.parse(document.getElementById('checkpoint-config')"
+                            ".textContent).reasons")
+    assert page.inner_text("#first-reason") == reasons["fever"]
+    [rid] = page.evaluate(QUEUED_IDS)
+    page.click("#override-button")
+    page.fill("#override-reason", "复测 36.9 °C")
+    page.click("#override-form button[type=submit]")
+    page.wait_for_selector("#result[data-decision='allow']")
+    context.set_offline(False)
+    page.wait_for_selector("#queue-length:text-is('0')")
+    for session in session_scope(live_server.rt.sessions):
+        row = session.get(Registration, uuid.UUID(rid))
+        assert row is not None and row.decision == "allow" and row.reasons == ["fever"]
+        assert row.override_reason == "复测 36.9 °C" and row.temperature == 38.2
+
+
+def test_the_id_number_field_checks_as_you_type(new_context: Any) -> None:
+    from passtrace.core.validators import id_check_char
+
+    page = new_context().new_page()
+    open_checkpoint(page)
+    first17 = "52010219900307001"
+    good = first17 + id_check_char(first17)
+    bad = first17 + ("0" if good[-1] != "0" else "1")
+    page.fill("#id-number", bad)
+    assert page.get_attribute("#id-feedback", "data-valid") == "false"
+    text = page.evaluate("() => JSON.parse(document.getElementById('checkpoint-config')"
+                         ".textContent).text")
+    assert page.inner_text("#id-feedback") == text["id_check"]
+    page.fill("#id-number", good[:10])
+    assert page.inner_text("#id-feedback") == text["id_length"]
+    page.fill("#id-number", good.lower())
+    assert page.get_attribute("#id-feedback", "data-valid") == "true"
+
+
+def test_the_page_reopens_offline_from_the_service_worker(new_context: Any) -> None:
+    context = new_context()
+    page = context.new_page()
+    open_checkpoint(page)
+    page.wait_for_function("async () => !!(await navigator.serviceWorker.ready).active")
+    page.reload()  # now controlled by the worker, which keeps the page
+    page.wait_for_selector("body[data-checkpoint-ready='true']")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("body[data-checkpoint-ready='true']")
+    assert page.is_hidden("#trust-warning"), "the trust list was kept on the device"
+    assert page.inner_text("#net-state") == "离线"
+
+
+def test_staff_choose_their_lane_and_get_the_thermal_reading(
+        new_context: Any, live_server: LiveServer) -> None:
+    official = {"Authorization": f"Bearer {live_server.api_token('official_nm')}"}
+    device = httpx.post(f"{live_server.url}/api/v1/sites/{SITE}/devices", headers=official,
+                        json={"name": "lane 2 thermal scanner", "lane": "2"}, timeout=10)
+    assert device.status_code == 201, device.text
+    reading = httpx.post(f"{live_server.url}/api/v1/devices/readings",
+                         headers={"Authorization": f"Device {device.json()['token']}"},
+                         json={"temperature": 36.6}, timeout=10)
+    assert reading.status_code == 201, reading.text
+    page = new_context().new_page()
+    login(page, "checkpoint")
+    page.goto("/checkpoint")  # one site, two lanes: choose the lane
+    page.click("a[data-lane='2']")
+    page.wait_for_selector("body[data-checkpoint-ready='true']")
+    assert "lane=2" in page.url
+    page.wait_for_function("() => document.getElementById('temperature').value === '36.6'")
+    assert page.inner_text("#temperature-hint")
