@@ -116,3 +116,43 @@ def test_site_pages_show_the_day_with_charts(client, checkpoint, make_persona):
     assert 'id="stat-denied">1<' in page.text
     listing = client.get("/sites")
     assert SITE in listing.text
+
+
+def test_an_official_puts_staff_on_duty_and_takes_them_off(client, checkpoint, make_persona):
+    from tests.registrations.conftest import reg_body
+
+    newcomer = make_persona("public", name="新值守员")
+    username = newcomer.user.username
+    denied = client.post("/api/v1/registrations", json=reg_body(token=checkpoint.pass_["token"]),
+                         headers=newcomer.headers)
+    assert denied.status_code == 403
+    resp = client.post(f"/api/v1/sites/{SITE}/staff", json={"username": username},
+                       headers=checkpoint.official.headers)
+    assert resp.status_code == 201, resp.text
+    listed = client.get(f"/api/v1/sites/{SITE}/staff", headers=checkpoint.official.headers)
+    assert username in {s["username"] for s in listed.json()["items"]}
+    ok = client.post("/api/v1/registrations", json=reg_body(token=checkpoint.pass_["token"]),
+                     headers=newcomer.headers)
+    assert ok.status_code == 200, ok.text
+    gone = client.delete(f"/api/v1/sites/{SITE}/staff/{username}",
+                         headers=checkpoint.official.headers)
+    assert gone.status_code == 204
+    after = client.post("/api/v1/registrations", json=reg_body(token=checkpoint.pass_["token"]),
+                        headers=newcomer.headers)
+    assert after.status_code in (403, 404)
+    outsider = make_persona("official", "area", "520103")
+    assert client.post(f"/api/v1/sites/{SITE}/staff", json={"username": username},
+                       headers=outsider.headers).status_code == 404
+
+
+def test_the_site_page_puts_staff_on_duty(client, checkpoint, make_persona):
+    newcomer = make_persona("public", name="新值守员")
+    token = checkpoint.official.headers["Authorization"].split()[1]
+    client.cookies.set("pt_session", token)
+    page = client.get(f"/sites/{SITE}")
+    assert 'id="staff"' in page.text
+    # API tokens carry no CSRF secret for forms; use the header the API accepts.
+    resp = client.post(f"/sites/{SITE}/staff", data={"username": newcomer.user.username},
+                       headers=checkpoint.official.headers, follow_redirects=False)
+    assert resp.status_code == 303
+    assert newcomer.user.username in client.get(f"/sites/{SITE}").text

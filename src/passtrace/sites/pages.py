@@ -123,7 +123,9 @@ def site_day(request: Request, code: str, session: SessionDep, principal: Curren
         if day < today else None,
         "is_staff": authz.is_staff(principal, site), "can_manage": authz.can_manage(principal,
                                                                                     site),
-        "reason_labels": {c: gettext(m) for c, m in REASONS.items()}}
+        "reason_labels": {c: gettext(m) for c, m in REASONS.items()},
+        "staff": site_service.staff_of(session=session, site=site)
+        if authz.can_manage(principal, site) else []}
     if figures is not None:
         context["hour_chart"] = charts.bar_chart(
             [f"{h:02d}:00" for h in range(24)], figures.per_hour,
@@ -151,3 +153,23 @@ async def enrol_device(request: Request, code: str, session: SessionDep,
                                               name=name, lane=lane)
     return render(request, "sites/device_token.html", {"site": site, "device": device,
                                                        "token": token})
+
+
+@router.post("/{code}/staff")
+async def add_staff(request: Request, code: str, session: SessionDep,
+                    principal: CurrentPrincipal) -> Response:
+    """Put a user on duty at this site, from the site page."""
+    form = await request.form()
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    site_service.assign_staff(session=session, actor=principal, site=site,
+                              username=str(form.get("username", "")).strip()[:64])
+    return RedirectResponse(f"/sites/{site.code}#staff", status_code=303)
+
+
+@router.post("/{code}/staff/{username}/remove")
+def remove_staff(code: str, username: str, session: SessionDep,
+                 principal: CurrentPrincipal) -> Response:
+    """Take a user off duty at this site, from the site page."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    site_service.remove_staff(session=session, actor=principal, site=site, username=username)
+    return RedirectResponse(f"/sites/{site.code}#staff", status_code=303)

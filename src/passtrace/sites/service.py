@@ -9,6 +9,8 @@ from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from passtrace.accounts import service as account_service
+from passtrace.accounts.models import RoleBinding, User
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
@@ -280,3 +282,42 @@ def staff_sites(actor: Principal) -> list[str]:
     """Return the site codes the actor is bound to as staff."""
     return [b.scope_value for b in actor.bindings if b.scope_type == "site"]
 
+
+
+# --- staff on duty --------------------------------------------------------------------------
+
+def staff_of(*, session: Session, site: Site) -> list[User]:
+    """List the users bound as checkpoint staff to this site."""
+    stmt = (select(User).join(RoleBinding, RoleBinding.user_id == User.id)
+            .where(RoleBinding.role == "checkpoint_staff", RoleBinding.scope_type == "site",
+                   RoleBinding.scope_value == site.code).order_by(User.username))
+    return list(session.scalars(stmt).unique())
+
+
+def assign_staff(*, session: Session, actor: Principal, site: Site, username: str) -> User:
+    """Put a user on duty at the site (a checkpoint_staff binding scoped to it)."""
+    if not authz.can_manage(actor, site):
+        raise NotFound("No such site.")
+    user = account_service.get_by_username(session=session, username=username)
+    if user is None or not user.is_active:
+        raise NotFound("No such user.")
+    account_service.grant(session=session, actor=actor, user=user, role="checkpoint_staff",
+                          scope_type="site", scope_value=site.code)
+    return user
+
+
+def remove_staff(*, session: Session, actor: Principal, site: Site, username: str) -> None:
+    """Take a user off duty at the site."""
+    if not authz.can_manage(actor, site):
+        raise NotFound("No such site.")
+    user = account_service.get_by_username(session=session, username=username)
+    binding = next((b for b in user.bindings if (b.role, b.scope_type, b.scope_value)
+                    == ("checkpoint_staff", "site", site.code)), None) if user else None
+    if user is None or binding is None:
+        raise NotFound("No such user.")
+    user.bindings.remove(binding)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="user.revoke_role",
+                         resource_type="user", resource_id=user.id,
+                         detail={"role": "checkpoint_staff", "scope_type": "site",
+                                 "scope_value": site.code})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, SessionDep, require
-from passtrace.core.errors import Unauthorized, ValidationFailed
-from passtrace.sites import present
+from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
+from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.schemas import (
     DeviceCreate,
@@ -80,6 +81,43 @@ def latest_reading(code: str, lane: str, session: SessionDep,
         return ReadingOut(temperature=None, read_at=None, age_seconds=None)
     return ReadingOut(temperature=reading.temperature, read_at=reading.read_at,
                       age_seconds=int((utcnow() - reading.read_at).total_seconds()))
+
+
+class StaffIn(BaseModel):
+    """A user to put on duty at a site."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(min_length=1, max_length=64)
+
+
+@router.get("/{code}/staff", dependencies=[require("site.manage")])
+def list_staff(code: str, session: SessionDep, principal: CurrentPrincipal) -> dict[str, object]:
+    """Who is on duty at the site."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    if not authz.can_manage(principal, site):
+        raise NotFound("No such site.")
+    return {"items": [{"username": u.username, "display_name": u.display_name}
+                      for u in site_service.staff_of(session=session, site=site)]}
+
+
+@router.post("/{code}/staff", status_code=201, dependencies=[require("site.manage")])
+def add_staff(code: str, data: StaffIn, session: SessionDep,
+              principal: CurrentPrincipal) -> dict[str, str]:
+    """Put a user on duty at the site."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    user = site_service.assign_staff(session=session, actor=principal, site=site,
+                                     username=data.username)
+    return {"username": user.username, "site": site.code}
+
+
+@router.delete("/{code}/staff/{username}", status_code=204,
+               dependencies=[require("site.manage")])
+def remove_staff(code: str, username: str, session: SessionDep,
+                 principal: CurrentPrincipal) -> None:
+    """Take a user off duty at the site."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    site_service.remove_staff(session=session, actor=principal, site=site, username=username)
 
 
 device_router = APIRouter(prefix="/devices", tags=["devices"])
