@@ -34,7 +34,7 @@ def test_demo_seeds_a_fresh_database_and_prints_logins(tmp_path, monkeypatch):
         roles = {r[0] for r in conn.execute("SELECT DISTINCT role FROM role_bindings")}
         statuses = {r[0] for r in conn.execute("SELECT DISTINCT status FROM passes")}
     assert roles == {"admin", "official", "checkpoint_staff", "community_manager",
-                     "enterprise_admin", "supplies_officer", "public"}
+                     "enterprise_admin", "department_head", "supplies_officer", "public"}
     assert {"pending", "approved", "rejected", "revoked"} <= statuses
     # Running it again starts over rather than failing on existing users.
     again = runner.invoke(app, ["demo", "--no-serve", "--db", str(db)])
