@@ -43,6 +43,10 @@ function jsonHeaders() {
   return { "Content-Type": "application/json", "X-CSRF-Token": config.csrf };
 }
 
+function errorMessage(data, resp) {
+  return (data && data.error && data.error.message) || String(resp.status);
+}
+
 async function post(url, body) {
   return fetch(url, {
     method: "POST", credentials: "same-origin", headers: jsonHeaders(), body: JSON.stringify(body),
@@ -84,10 +88,10 @@ async function showStatus() {
 function showResult(r) {
   const box = $("result");
   box.hidden = false;
-  box.className = "cp-result " + r.decision;
+  box.className = "cp-result " + (r.decision === "allow" ? "allow" : "deny");
   box.dataset.decision = r.decision;
   box.dataset.source = r.source;
-  $("verdict").textContent = r.decision === "allow" ? T.allow : T.deny;
+  $("verdict").textContent = { allow: T.allow, deny: T.deny }[r.decision] || "";
   const messages = r.reasons.map((x) => x.message);
   $("first-reason").textContent = messages[0] || "";
   const more = $("more-reasons");
@@ -130,7 +134,7 @@ async function checkOnline(reg) {
   if (resp.status >= 500) throw new Error("server error " + resp.status);
   const data = await resp.json().catch(() => ({}));
   if (!resp.ok) {
-    return { error: fmt(T.request_failed, { message: data.message || data.detail || resp.status }) };
+    return { error: fmt(T.request_failed, { message: errorMessage(data, resp) }) };
   }
   noteMovement(data.pass_id, data.direction, data.decision);
   return {
@@ -200,8 +204,7 @@ async function check(input) {
   }
   if (!result) result = await checkOffline(reg);
   if (result.error) {
-    $("result-note").textContent = result.error;
-    showResult({ decision: "deny", reasons: [], source: "error", note: result.error });
+    showResult({ decision: "error", reasons: [], source: "server", note: result.error });
     return;
   }
   current = result;
@@ -234,7 +237,7 @@ async function override(reason) {
     const resp = await post(`/api/v1/registrations/${current.id}/override`, { reason });
     const data = await resp.json().catch(() => ({}));
     if (!resp.ok) {
-      $("result-note").textContent = fmt(T.request_failed, { message: data.message || resp.status });
+      $("result-note").textContent = fmt(T.request_failed, { message: errorMessage(data, resp) });
       return;
     }
     noteMovement(data.pass_id, data.direction, data.decision);
