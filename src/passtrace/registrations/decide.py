@@ -9,6 +9,7 @@ applies the same rules with the same reason codes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -103,6 +104,20 @@ class Outcome:
         return [gettext(REASONS[r]) for r in self.reasons]
 
 
+def tenths(celsius: float) -> int:
+    """Return a temperature in whole tenths, halves rounded up (as JavaScript's Math.round).
+
+    Python's round() rounds 37.25 to 37.2 (half to even) where the checkpoint
+    page rounds it to 37.3: both sides use this rule so they never disagree.
+    """
+    return math.floor(celsius * 10 + 0.5)
+
+
+def round_temperature(celsius: float) -> float:
+    """Round a reading to one decimal the way the decision does."""
+    return tenths(celsius) / 10
+
+
 def _open_at(hours: tuple[str, ...], now: datetime) -> bool:
     if not hours:
         return True
@@ -155,8 +170,8 @@ def decide(facts: Facts) -> Outcome:
         reasons.append("status_red")
     elif facts.person_status == "yellow":
         reasons.append("status_yellow")
-    if facts.temperature is not None and round(facts.temperature, 1) >= round(
-            facts.site.fever_threshold, 1):
+    if facts.temperature is not None and tenths(facts.temperature) >= tenths(
+            facts.site.fever_threshold):
         reasons.append("fever")
     if facts.direction == "in" and facts.inside:
         reasons.append("already_inside")
