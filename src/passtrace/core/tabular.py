@@ -1,88 +1,129 @@
 """Read the spreadsheets offices already have: CSV (UTF-8 or GBK) or Excel .xlsx.
 
-Headers are matched through an alias table so a sheet with Chinese headers
-(as exported by a property or HR office) and one with English headers both
-work. Every row keeps its sheet row number for the error report.
+Headers are matched through an alias table, so a sheet with Chinese headers
+(as a property, HR or district office exports it) and one with English headers
+both work. Every row keeps its sheet row number for the error report, and
+remembers which cells Excel stored as numbers (an ID number typed into Excel
+silently loses its last digits that way; the caller can say so).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import itertools
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from passtrace.core.errors import ValidationFailed
 
 MAX_ROWS = 20_000
+Cell = tuple[str, bool]  # text, and whether Excel stored it as a number
 
 
-@dataclass(frozen=True)
+@dataclass
 class SheetRow:
     """One data row: its 1-based row number in the sheet and its cells by field name."""
 
     number: int
     cells: dict[str, str]
+    numeric: set[str] = field(default_factory=set)
 
 
-def _normalise(header: str) -> str:
-    return "".join(header.split()).lower().replace("_", "")
+def normalise_header(header: str) -> str:
+    """Fold a header for matching: no spaces, underscores or dots, lower case."""
+    return "".join(str(header).split()).lower().replace("_", "").replace(".", "")
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationFailed("The file is not readable text (UTF-8 or GBK CSV, or .xlsx).")
+def _cell(value: object) -> Cell:
+    if value is None:
+        return "", False
+    if isinstance(value, bool):
+        return str(value), False
+    if isinstance(value, int):
+        return str(value), True
+    if isinstance(value, float):
+        return (f"{value:.0f}" if value.is_integer() else repr(value)), True
+    return str(value).strip(), False
 
 
-def _raw_rows(data: bytes, filename: str) -> list[list[str]]:
-    if filename.lower().endswith(".xlsx") or data[:4] == b"PK\x03\x04":
-        from openpyxl import load_workbook
+def _xlsx_rows(data: bytes) -> list[list[Cell]]:
+    from openpyxl import load_workbook
 
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-            raise ValidationFailed("The Excel file could not be opened.") from None
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        rows = [["" if v is None else str(v).strip() for v in row]
+        rows = [[_cell(v) for v in row]
                 for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
         book.close()
-        return rows
-    reader = csv.reader(io.StringIO(_decode(data)))
+    except Exception:  # noqa: BLE001 - any malformed workbook is the uploader's problem
+        raise ValidationFailed("The Excel file could not be opened; save it as .xlsx "
+                               "or CSV.") from None
+    return rows
+
+
+def _csv_rows(data: bytes) -> list[list[Cell]]:
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None or "\x00" in text:
+        raise ValidationFailed("The file is neither an Excel (.xlsx) file nor CSV text.")
     try:
-        rows = itertools.islice(reader, MAX_ROWS + 2)
-        return [[c.strip() for c in row] for row in rows]
+        out = []
+        for i, row in enumerate(csv.reader(io.StringIO(text))):
+            if i > MAX_ROWS + 1:
+                break
+            out.append([(c.strip(), False) for c in row])
     except csv.Error:
         raise ValidationFailed("The CSV file is malformed.") from None
+    return out
 
 
 def read_sheet(data: bytes, filename: str, aliases: Mapping[str, tuple[str, ...]],
-               required: tuple[str, ...]) -> list[SheetRow]:
-    """Parse a sheet whose first row is headers; map them to field names via aliases."""
-    rows = _raw_rows(data, filename)
-    while rows and not any(rows[0]):
-        rows.pop(0)
-    if not rows:
+               required: tuple[str, ...], *, missing_message: str | None = None,
+               empty_message: str | None = None) -> list[SheetRow]:
+    """Parse a sheet whose first non-empty row is headers; map them to fields via aliases.
+
+    Every field in `aliases` is present in each row's cells ("" when the sheet
+    lacks the column). A missing required column raises `missing_message` (or a
+    message naming the columns); no data rows raise `empty_message` if given.
+    """
+    if not data:
         raise ValidationFailed("The file is empty.")
-    lookup = {_normalise(alias): name for name, names in aliases.items()
+    is_xlsx = data[:4] == b"PK\x03\x04" or (filename.lower().endswith(".xlsx")
+                                            and zipfile.is_zipfile(io.BytesIO(data)))
+    raw = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
+    start = 0
+    while start < len(raw) and not any(text for text, _ in raw[start]):
+        start += 1
+    if start == len(raw):
+        raise ValidationFailed("The file is empty.")
+    lookup = {normalise_header(alias): name for name, names in aliases.items()
               for alias in (name, *names)}
-    columns = [lookup.get(_normalise(h)) for h in rows[0]]
+    columns = [lookup.get(normalise_header(text)) for text, _ in raw[start]]
     missing = [name for name in required if name not in columns]
     if missing:
+        if missing_message:
+            raise ValidationFailed(missing_message)
         raise ValidationFailed("The header row lacks the column(s): %(columns)s.",
                                columns=", ".join(missing))
-    if len(rows) - 1 > MAX_ROWS:
+    if len(raw) - start - 1 > MAX_ROWS:
         raise ValidationFailed("At most %(n)s rows per file.", n=MAX_ROWS)
-    out = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(row):
-            continue
-        cells = {name: (row[i] if i < len(row) else "")
-                 for i, name in enumerate(columns) if name}
-        out.append(SheetRow(number=number, cells=cells))
-    return out
+    rows = []
+    for number, raw_row in enumerate(raw[start + 1:], start=start + 2):
+        cells = dict.fromkeys(aliases, "")
+        numeric: set[str] = set()
+        for name, (text, is_number) in zip(columns, raw_row, strict=False):
+            if name is not None and not cells[name]:
+                cells[name] = text
+                if is_number:
+                    numeric.add(name)
+        if any(cells.values()):
+            rows.append(SheetRow(number=number, cells=cells, numeric=numeric))
+    if not rows and empty_message:
+        raise ValidationFailed(empty_message)
+    return rows
