@@ -64,12 +64,12 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _drop_stale_test_databases(conn: Connection) -> None:
-    # A killed run leaves its database behind; its name carries the dead run's pid.
+def drop_stale_databases(conn: Connection, stem: str) -> None:
+    """Drop `<stem>_<pid>` databases whose run died: the name carries the dead run's pid."""
     names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                         {"p": f"{PG_DB_STEM}_%"}).scalars()
+                         {"p": f"{stem}_%"}).scalars()
     for name in list(names):
-        pid = name.rsplit("_", 1)[-1]
+        pid = name.removeprefix(f"{stem}_")
         if pid.isdigit() and not _pid_alive(int(pid)):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
@@ -87,7 +87,7 @@ def _postgres_engine() -> Engine:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            _drop_stale_test_databases(conn)
+            drop_stale_databases(conn, PG_DB_STEM)
             conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
             conn.execute(text(f"CREATE DATABASE {PG_DB}"))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"

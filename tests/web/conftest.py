@@ -31,7 +31,7 @@ from passtrace.app import create_app
 from passtrace.core import migrate
 from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
-from tests.conftest import PG_ADMIN_URL, skip_or_fail
+from tests.conftest import PG_ADMIN_URL, drop_stale_databases, skip_or_fail
 from tests.conftest import test_settings as fast_settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,26 +69,6 @@ class LiveServer:
 
 # --- databases ------------------------------------------------------------------------------
 
-def _drop_stale_pg_databases(conn: Any) -> None:
-    # A killed run leaves its database behind; its name carries the dead run's pid.
-    names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                         {"p": f"{PG_DB_PREFIX}_%"}).scalars()
-    for name in list(names):
-        match = re.fullmatch(rf"{PG_DB_PREFIX}_(\d+)", name)
-        if match and not _pid_alive(int(match.group(1))):
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @pytest.fixture(scope="session")
 def _postgres_url() -> Iterator[str]:
     """Create a fresh database for this run (named after our pid, so runs never collide)."""
@@ -96,7 +76,7 @@ def _postgres_url() -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            _drop_stale_pg_databases(conn)
+            drop_stale_databases(conn, PG_DB_PREFIX)
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
