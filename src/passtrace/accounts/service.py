@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import AuthSession, RoleBinding, User
@@ -156,6 +160,68 @@ def resolve_token(*, session: Session, token: str) -> tuple[User, AuthSession] |
     if user is None or not user.is_active:
         return None
     return user, record
+
+
+# Resolved logins, cached in this process for a few seconds: a hot endpoint (a
+# checkpoint registering ~1,000 people a second) must not pay three queries per
+# request just to learn who is asking. Any change to users, role bindings or
+# login sessions flushed or committed in this process clears the whole cache, so
+# a logout, a deactivation or a revoked role takes effect at once here; other
+# worker processes notice within TOKEN_CACHE_SECONDS. Expiry is re-checked on
+# every hit.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_MAX = 10_000
+_token_cache: dict[str, tuple[float, datetime, Principal]] = {}
+_token_cache_lock = threading.Lock()
+_AUTH_MODELS = (User, RoleBinding, AuthSession)
+
+
+def clear_token_cache() -> None:
+    """Forget every cached login (after any change to users, bindings or sessions)."""
+    with _token_cache_lock:
+        _token_cache.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _auth_rows_flushed(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, _AUTH_MODELS)
+           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
+        session.info["auth_changed"] = True
+        clear_token_cache()
+
+
+@event.listens_for(Session, "after_commit")
+def _auth_rows_committed(session: Session) -> None:
+    # Again at commit: a request that read the old rows between flush and commit
+    # may have cached them.
+    if session.info.pop("auth_changed", False):
+        clear_token_cache()
+
+
+def cached_principal(*, token: str, ip: str | None) -> Principal | None:
+    """Return the principal behind a token if it was resolved moments ago (no I/O)."""
+    hit = _token_cache.get(token_digest(token))
+    if hit is None or hit[0] < time.monotonic() or hit[1] <= utcnow():
+        return None
+    return replace(hit[2], ip=ip)
+
+
+def resolve_principal(*, session: Session, token: str, ip: str | None) -> Principal | None:
+    """Resolve a token to the request principal, through the short-lived cache."""
+    cached = cached_principal(token=token, ip=ip)
+    if cached is not None:
+        return cached
+    found = resolve_token(session=session, token=token)
+    if found is None:
+        return None
+    user, record = found
+    principal = principal_for(user, auth=record)
+    with _token_cache_lock:
+        if len(_token_cache) >= TOKEN_CACHE_MAX:
+            _token_cache.clear()
+        _token_cache[token_digest(token)] = (time.monotonic() + TOKEN_CACHE_SECONDS,
+                                             record.expires_at, principal)
+    return replace(principal, ip=ip)
 
 
 def end_session(*, session: Session, token: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
@@ -72,15 +73,19 @@ async def optional_principal(request: Request, session: SessionDep) -> Principal
         token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    found = account_service.resolve_token(session=session, token=token)
-    if found is None:
+    ip = client_ip(request)
+    # A login resolved moments ago costs no I/O; otherwise the queries run in the
+    # threadpool: blocking database calls must never run on the event loop.
+    principal = account_service.cached_principal(token=token, ip=ip)
+    if principal is None:
+        principal = await run_in_threadpool(account_service.resolve_principal,
+                                            session=session, token=token, ip=ip)
+    if principal is None:
         return None
-    user, auth = found
-    principal = account_service.principal_for(user, auth=auth, ip=client_ip(request))
     if principal.locale:
         set_locale(principal.locale)
-    if auth.kind == "web" and request.method not in SAFE_METHODS:
-        await _check_csrf(request, auth.csrf_token)
+    if principal.auth_kind == "web" and request.method not in SAFE_METHODS:
+        await _check_csrf(request, principal.csrf_token)
     request.state.principal = principal
     return principal
 

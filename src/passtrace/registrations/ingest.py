@@ -11,13 +11,17 @@ second every microsecond per row counts.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
+import orjson
+from psycopg.types.json import set_json_dumps
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -29,9 +33,9 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
-from passtrace.registrations.decide import REASONS
+from passtrace.registrations.decide import REASONS, round_temperature
 from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
-from passtrace.registrations.schemas import BatchIn, BatchOut, BatchRowResult
+from passtrace.registrations.schemas import BatchIn
 from passtrace.registrations.service import clock_skew, heartbeat
 from passtrace.sites import service as site_service
 
@@ -90,9 +94,20 @@ def _time(raw: dict[str, Any], key: str) -> datetime:
     return parsed
 
 
+_BAD_FIELD = N_("The field %(field)s is not valid.")
+# Optional free-text fields: (key in the upload, key stored, longest accepted).
+_TEXTS = (("holder", "person_masked", 32), ("id_last4", "id_last4", 4),
+          ("origin", "origin", 64), ("destination", "destination", 64))
+
+
 def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
-              now: datetime) -> ParsedRow:
-    """Check one uploaded row; raise RowError with the reason it is refused."""
+              now: datetime, earliest: datetime | None = None,
+              latest: datetime | None = None) -> ParsedRow:
+    """Check one uploaded row; raise RowError with the reason it is refused.
+
+    This runs for every row of every batch (tens of thousands a second), so it
+    inlines the simple checks rather than calling helpers for each field.
+    """
     if not isinstance(raw, dict):
         raise RowError(N_("Each registration must be a JSON object."))
     rid = raw.get("id")
@@ -102,27 +117,39 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
         ident = None
     if ident is None or ident.version != 7:
         raise RowError(N_("The registration id must be a UUIDv7 made by the device."))
-    lane = _text(raw, "lane", 16, default_lane) or default_lane
+    lane = raw.get("lane")
+    if lane is None:
+        lane = default_lane
+    elif not isinstance(lane, str) or len(lane) > 16:
+        raise RowError(_BAD_FIELD, field="lane")
+    else:
+        lane = lane.strip() or default_lane
     if lane not in site_lanes:
         raise RowError(N_("This site has no lane %(lane)s."), lane=lane)
     occurred = _time(raw, "occurred_at")
-    if occurred > now + FUTURE_LIMIT or occurred < now - PAST_LIMIT:
+    if occurred > (latest or now + FUTURE_LIMIT) or occurred < (earliest or now - PAST_LIMIT):
         raise RowError(N_("The time of this registration is impossible: check the device "
                           "clock."))
     temperature = raw.get("temperature")
     if temperature is not None:
-        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not (
-                30.0 <= temperature <= 45.0):
+        if temperature.__class__ not in (int, float) or not 30.0 <= temperature <= 45.0:
             raise RowError(N_("The temperature must be between 30.0 and 45.0 °C."))
-        temperature = round(float(temperature), 1)
+        temperature = round_temperature(float(temperature))
     companions = raw.get("companions", 0)
-    if isinstance(companions, bool) or not isinstance(companions, int) or not (
-            0 <= companions <= 20):
-        raise RowError(N_("The field %(field)s is not valid."), field="companions")
+    if companions.__class__ is not int or not 0 <= companions <= 20:
+        raise RowError(_BAD_FIELD, field="companions")
     reasons = raw.get("reasons", [])
-    if not isinstance(reasons, list) or any(r not in REASONS for r in reasons):
-        raise RowError(N_("The field %(field)s is not valid."), field="reasons")
-    decision = _choice(raw, "decision", DECISIONS, "")
+    if reasons.__class__ is not list or (reasons and any(
+            r.__class__ is not str or r not in REASONS for r in reasons)):
+        raise RowError(_BAD_FIELD, field="reasons")
+    decision = raw.get("decision", "")
+    if decision not in DECISIONS:
+        raise RowError(_BAD_FIELD, field="decision")
+    override_reason = raw.get("override_reason")
+    if override_reason is not None:
+        if not isinstance(override_reason, str) or len(override_reason) > 500:
+            raise RowError(_BAD_FIELD, field="override_reason")
+        override_reason = override_reason.strip() or None
     if (decision == "allow") == bool(reasons) and not raw.get("override_reason"):
         raise RowError(N_("A denial needs its reasons, and an allowed row has none."))
     pass_id = raw.get("pass_id")
@@ -132,11 +159,11 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
         except ValueError:
             pass_id = None
         if pass_id is None:
-            raise RowError(N_("The field %(field)s is not valid."), field="pass_id")
+            raise RowError(_BAD_FIELD, field="pass_id")
     id_number = raw.get("id_number")
     if id_number is not None:
         if not isinstance(id_number, str):
-            raise RowError(N_("The field %(field)s is not valid."), field="id_number")
+            raise RowError(_BAD_FIELD, field="id_number")
         try:
             id_number = validate_id_number(id_number)
         except InvalidValue as exc:
@@ -146,22 +173,32 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     plate = raw.get("plate")
     if plate:
         if not isinstance(plate, str):
-            raise RowError(N_("The field %(field)s is not valid."), field="plate")
+            raise RowError(_BAD_FIELD, field="plate")
         try:
             plate = validate_plate(plate)
         except InvalidValue as exc:
             raise RowError(exc.message) from None
-    override_reason = _text(raw, "override_reason", 500) or None
-    return ParsedRow(values={
-        "id": ident, "lane": lane, "occurred_at": occurred,
-        "direction": _choice(raw, "direction", DIRECTIONS, "in"),
-        "method": _choice(raw, "method", METHODS, "qr"),
-        "person_masked": _text(raw, "holder", 32), "id_last4": _text(raw, "id_last4", 4),
-        "pass_id": pass_id, "temperature": temperature, "plate": plate or None,
-        "companions": companions, "origin": _text(raw, "origin", 64),
-        "destination": _text(raw, "destination", 64), "decision": decision,
+    direction = raw.get("direction", "in")
+    if direction not in DIRECTIONS:
+        raise RowError(_BAD_FIELD, field="direction")
+    method = raw.get("method", "qr")
+    if method not in METHODS:
+        raise RowError(_BAD_FIELD, field="method")
+    values = {
+        "id": ident, "lane": lane, "occurred_at": occurred, "direction": direction,
+        "method": method, "pass_id": pass_id, "temperature": temperature,
+        "plate": plate or None, "companions": companions, "decision": decision,
         "reasons": list(reasons), "override_reason": override_reason,
-    }, id_number=id_number)
+    }
+    for key, column, limit in _TEXTS:
+        value = raw.get(key)
+        if value is None:
+            values[column] = ""
+        elif isinstance(value, str) and len(value) <= limit:
+            values[column] = value.strip()
+        else:
+            raise RowError(_BAD_FIELD, field=key)
+    return ParsedRow(values=values, id_number=id_number)
 
 
 def _resolve_people(session: Session, rt: Runtime, rows: list[ParsedRow]) -> None:
@@ -203,21 +240,52 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 
 def _insert_postgres(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """COPY into a temp table, then insert what is new; return the ids inserted."""
+    """COPY into a temp table, then insert what is new; return the ids already stored.
+
+    One statement inserts the new rows and answers with only the ids that were
+    there before (normally none), so a big batch costs no per-row round trip.
+    """
     raw = session.connection().connection.driver_connection
     assert raw is not None
+    cols = ", ".join(COLUMNS)
+    pick = itemgetter(*COLUMNS)
     with raw.cursor() as cur:
+        set_json_dumps(orjson.dumps, context=cur)  # the stdlib encoder costs µs a row
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS registrations_in "
                     "(LIKE registrations INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
         cur.execute("TRUNCATE registrations_in")
-        cols = ", ".join(COLUMNS)
-        with cur.copy(f"COPY registrations_in ({cols}) FROM STDIN") as copy:
+        types = _copy_types(cur)
+        with cur.copy(f"COPY registrations_in ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
             for row in rows:
-                copy.write_row([json.dumps(row[c]) if c == "reasons" else row[c]
-                                for c in COLUMNS])
-        cur.execute(f"INSERT INTO registrations ({cols}) SELECT {cols} FROM registrations_in "
-                    "ON CONFLICT (id) DO NOTHING RETURNING id")
+                if row["temperature"] is not None:  # numeric(3,1) takes no float in binary
+                    row["temperature"] = _one_decimal(row["temperature"])
+                copy.write_row(pick(row))
+        cur.execute(f"WITH new AS (INSERT INTO registrations ({cols}) "
+                    f"SELECT {cols} FROM registrations_in ON CONFLICT (id) DO NOTHING "
+                    "RETURNING id) "
+                    "SELECT i.id FROM registrations_in i WHERE NOT EXISTS "
+                    "(SELECT 1 FROM new WHERE new.id = i.id)")
         return {r[0] for r in cur.fetchall()}
+
+
+@lru_cache(maxsize=1024)
+def _one_decimal(value: float) -> Decimal:
+    return Decimal(f"{value:.1f}")
+
+
+_COPY_TYPES: list[str] = []
+
+
+def _copy_types(cur: Any) -> list[str]:
+    """The column types of the registrations table, for binary COPY (read once)."""
+    if not _COPY_TYPES:
+        cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = 'registrations'::regclass AND attnum > 0 "
+                    "AND NOT attisdropped")
+        types = {name: kind.split("(")[0] for name, kind in cur.fetchall()}
+        _COPY_TYPES[:] = [types[c] for c in COLUMNS]
+    return _COPY_TYPES
 
 
 def _insert_generic(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
@@ -230,11 +298,16 @@ def _insert_generic(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UU
     fresh = [r for r in rows if r["id"] not in existing]
     if fresh:
         session.execute(insert(Registration), fresh)
-    return {r["id"] for r in fresh}
+    return existing
 
 
-def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn) -> BatchOut:
-    """Store a device's batch; each row is stored, a duplicate, or rejected with its reason."""
+def ingest(*, session: Session, rt: Runtime, actor: Principal,
+           batch: BatchIn) -> dict[str, Any]:
+    """Store a device's batch; each row is stored, a duplicate, or rejected with its reason.
+
+    Returns the BatchOut document as plain data (a dict per row): building and
+    re-validating thousands of pydantic objects would cost more than storing the rows.
+    """
     site = site_service.get_for_staff(session=session, actor=actor, code=batch.site)
     now = utcnow()
     sent_at = batch.sent_at if batch.sent_at and batch.sent_at.tzinfo else None
@@ -242,25 +315,29 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn) -
                                bound_s=rt.settings.clock_skew_seconds)
     lanes = frozenset(site.lanes)
     default_lane = site.lanes[0]
-    results: list[BatchRowResult] = []
+    earliest, latest = now - PAST_LIMIT, now + FUTURE_LIMIT
+    results: list[dict[str, Any]] = []
     parsed: list[ParsedRow] = []
     seen: set[uuid.UUID] = set()
     position: list[int] = []
     for raw in batch.registrations:
-        rid = raw.get("id") if isinstance(raw, dict) else None
-        label = rid if isinstance(rid, str) else ""
         try:
-            row = parse_row(raw, site_lanes=lanes, default_lane=default_lane, now=now)
+            row = parse_row(raw, site_lanes=lanes, default_lane=default_lane, now=now,
+                            earliest=earliest, latest=latest)
         except RowError as exc:
-            results.append(BatchRowResult(id=label[:64], status="rejected",
-                                          error=gettext(exc.message, **exc.params)))
+            rid = raw.get("id") if isinstance(raw, dict) else None
+            results.append({"id": rid[:64] if isinstance(rid, str) else "",
+                            "status": "rejected",
+                            "error": gettext(exc.message, **exc.params)})
             continue
-        if row.values["id"] in seen:
-            results.append(BatchRowResult(id=label, status="duplicate"))
+        label = raw["id"]  # type: ignore[index]  # parse_row checked it is a UUID string
+        ident = row.values["id"]
+        if ident in seen:
+            results.append({"id": label, "status": "duplicate", "error": None})
             continue
-        seen.add(row.values["id"])
+        seen.add(ident)
         position.append(len(results))
-        results.append(BatchRowResult(id=label, status="stored"))
+        results.append({"id": label, "status": "stored", "error": None})
         parsed.append(row)
     _resolve_people(session, rt, parsed)
     common = {"site_id": site.id, "device_key": batch.device_key,
@@ -268,18 +345,22 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn) -
               "skew_flagged": flagged, "decided_by": "device"}
     rows = []
     for r in parsed:
-        values = r.values | common
+        values = r.values
+        values.update(common)
         values["override_by"] = actor.user_id if values["override_reason"] else None
         rows.append(values)
-    if session.get_bind().dialect.name == "postgresql":
-        inserted = _insert_postgres(session, rows) if rows else set()
+    if not rows:
+        already: set[uuid.UUID] = set()
+    elif session.get_bind().dialect.name == "postgresql":
+        already = _insert_postgres(session, rows)
     else:
-        inserted = _insert_generic(session, rows) if rows else set()
-    for i, r in zip(position, rows, strict=True):
-        if r["id"] not in inserted:
-            results[i] = BatchRowResult(id=results[i].id, status="duplicate")
-    stored = sum(1 for r in results if r.status == "stored")
-    dup = sum(1 for r in results if r.status == "duplicate")
+        already = _insert_generic(session, rows)
+    if already:
+        for i, r in zip(position, rows, strict=True):
+            if r["id"] in already:
+                results[i]["status"] = "duplicate"
+    stored = sum(1 for r in results if r["status"] == "stored")
+    dup = sum(1 for r in results if r["status"] == "duplicate")
     rejected = len(results) - stored - dup
     heartbeat(session=session, actor=actor, site_code=site.code, device_key=batch.device_key,
               pending=batch.pending, synced=True)
@@ -288,7 +369,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn) -
                          detail={"device": batch.device_key, "stored": stored,
                                  "duplicates": dup, "rejected": rejected,
                                  "overrides": sum(1 for r in rows if r["override_reason"]
-                                                  and r["id"] in inserted),
+                                                  and r["id"] not in already),
                                  "clock_skew_s": skew, "skew_flagged": flagged})
-    return BatchOut(stored=stored, duplicates=dup, rejected=rejected, skew_flagged=flagged,
-                    clock_skew_s=skew, results=results)
+    return {"stored": stored, "duplicates": dup, "rejected": rejected,
+            "skew_flagged": flagged, "clock_skew_s": skew, "results": results}

@@ -67,6 +67,9 @@ class OverrideIn(BaseModel):
     reason: str = Field(min_length=2, max_length=500)
 
 
+BATCH_MAX_ROWS = 10_000
+
+
 class BatchIn(BaseModel):
     """Registrations a device made (possibly offline) and now uploads.
 
@@ -80,7 +83,7 @@ class BatchIn(BaseModel):
     device_key: str = Field(min_length=1, max_length=64)
     sent_at: datetime | None = None
     pending: int = Field(default=0, ge=0, le=10_000_000)  # still queued on the device
-    registrations: list[dict[str, object]] = Field(max_length=10_000)
+    registrations: list[dict[str, object]] = Field(max_length=BATCH_MAX_ROWS)
 
 
 class BatchRowResult(BaseModel):

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.codec import PassRejected, decode_pass
+from passtrace.codec import PassRejected, TrustStore, decode_pass
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.passes import keyring
-from passtrace.passes.models import Pass
+from passtrace.passes.models import Pass, SigningKeyRecord
 from passtrace.people import service as people_service
 from passtrace.people.models import Person
 from passtrace.registrations.decide import (
@@ -28,6 +29,7 @@ from passtrace.registrations.decide import (
     SiteRules,
     decide,
     pass_covers_site,
+    round_temperature,
 )
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
@@ -110,8 +112,42 @@ def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
     return last == "in"
 
 
-def _trust_store(session: Session, rt: Runtime):  # type: ignore[no-untyped-def]
-    return keyring.trust_store(session=session)
+# The trust store (the pass keys, parsed) is rebuilt at most every
+# TRUST_CACHE_SECONDS per process instead of on every scan, and at once after a
+# signing-key change is flushed or committed in this process. A retired key
+# carries its own not_after, checked at each verification.
+TRUST_CACHE_SECONDS = 5.0
+_keys_generation = [0]
+
+
+def _signing_keys_touched(session: Session) -> bool:
+    return any(isinstance(obj, SigningKeyRecord)
+               for objs in (session.new, session.dirty, session.deleted) for obj in objs)
+
+
+@event.listens_for(Session, "after_flush")
+def _keys_flushed(session: Session, _context: object) -> None:
+    if _signing_keys_touched(session):
+        session.info["keys_changed"] = True
+        _keys_generation[0] += 1
+
+
+@event.listens_for(Session, "after_commit")
+def _keys_committed(session: Session) -> None:
+    if session.info.pop("keys_changed", False):
+        _keys_generation[0] += 1
+
+
+def _trust_store(session: Session, rt: Runtime) -> TrustStore:
+    cached = rt.cache.get("trust_store")
+    now = time.monotonic()
+    if (isinstance(cached, tuple) and cached[0] > now
+            and cached[1] == _keys_generation[0]):
+        return cached[2]  # type: ignore[no-any-return]
+    generation = _keys_generation[0]
+    store = keyring.trust_store(session=session)
+    rt.cache["trust_store"] = (now + TRUST_CACHE_SECONDS, generation, store)
+    return store
 
 
 def register(*, session: Session, rt: Runtime, actor: Principal,
@@ -195,7 +231,8 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
         clock_skew_s=skew, skew_flagged=flagged, direction=data.direction, method=data.method,
         person_hash=person_hash, person_masked=holder, id_last4=last4,
         pass_id=pass_row.id if pass_row else None,
-        temperature=round(data.temperature, 1) if data.temperature is not None else None,
+        temperature=round_temperature(data.temperature)
+        if data.temperature is not None else None,
         plate=plate, companions=data.companions, origin=data.origin,
         destination=data.destination, decision=outcome.decision, reasons=outcome.reasons,
         decided_by="server")

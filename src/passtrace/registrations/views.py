@@ -7,18 +7,23 @@ from datetime import date
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import DomainError, NotFound, ValidationFailed
 from passtrace.core.i18n import gettext
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
 from passtrace.registrations import ingest, stats
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.decide import LOCAL_TZ, REASONS
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import (
+    BATCH_MAX_ROWS,
     BatchIn,
     BatchOut,
     HeartbeatIn,
@@ -77,21 +82,42 @@ async def _read_capped(request: Request, limit: int) -> bytes:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": BatchIn.model_json_schema()}}}})
 async def upload_batch(request: Request, session: SessionDep, rt: RuntimeDep,
-                       principal: CurrentPrincipal) -> BatchOut:
+                       principal: CurrentPrincipal) -> Response:
     """Upload what a device registered (offline); re-sending the same batch stores nothing new.
 
     Each row is stored, reported as a duplicate, or rejected with its reason; one
     bad row never sinks the others.
     """
     body = await _read_capped(request, rt.settings.batch_max_bytes)
+    # Parsing and storing thousands of rows blocks: off the event loop, so this
+    # worker keeps answering other requests meanwhile.
+    return await run_in_threadpool(_ingest_body, body, session, rt, principal)
+
+
+def _ingest_body(body: bytes, session: Session, rt: Runtime, principal: Principal) -> Response:
     try:
-        batch = BatchIn.model_validate(orjson.loads(body))
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise ValidationFailed("The upload is not valid JSON.") from None
+    try:
+        # The envelope is validated by the model; the rows (thousands) only need to be
+        # a list of objects here: the service checks each one without copying it.
+        rows = data.pop("registrations", None) if isinstance(data, dict) else None
+        batch = BatchIn.model_validate(data if rows is None else {**data, "registrations": []})
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])
         raise ValidationFailed("The upload is malformed at %(where)s.", where=where) from None
-    return ingest.ingest(session=session, rt=rt, actor=principal, batch=batch)
+    if not isinstance(rows, list):
+        raise ValidationFailed("The upload is malformed at %(where)s.", where="registrations")
+    if len(rows) > BATCH_MAX_ROWS:
+        raise ValidationFailed("The upload is malformed at %(where)s.", where="registrations")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise ValidationFailed("The upload is malformed at %(where)s.",
+                                   where=f"registrations.{i}")
+    batch.registrations = rows
+    out = ingest.ingest(session=session, rt=rt, actor=principal, batch=batch)
+    return Response(orjson.dumps(out), media_type="application/json")
 
 
 @router.post("/registrations/{registration_id}/override", response_model=RegistrationOut,

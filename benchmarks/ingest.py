@@ -1,0 +1,388 @@
+"""Benchmark checkpoint ingest over real HTTP: batch upload vs raw COPY, and single checks.
+
+Run: python benchmarks/ingest.py [--batch-size 5000] [--rounds 3] [--batches-per-round 4]
+     [--workers 2] [--connections 32] [--single-seconds 15]
+
+Creates a fresh PostgreSQL database (dropped at the end), migrates and seeds it
+(a site, its staff with an API token, residents with approved passes) and
+starts `python -m passtrace serve` on 127.0.0.1. Then:
+
+* batch: POST /api/v1/registrations/batch with pre-encoded bodies of
+  --batch-size rows (fresh UUIDv7 ids), --batch-concurrency uploads at a time;
+  wall time measured by the client. Baseline in the same round: psycopg binary
+  COPY of exactly the rows the server stored (read back before timing), same
+  columns, same batch sizes and one commit per batch, into a fresh copy of the
+  registrations table with the same indexes. Rounds alternate the two and the
+  ratio is the median of per-round ratios (the machine is noisy).
+* single: POST /api/v1/registrations from --connections keep-alive connections
+  for --single-seconds (after a warm-up), each a fresh UUIDv7 with a valid pass
+  QR text (or, for --id-share of them, a typed ID number). The load generator is
+  a minimal asyncio HTTP/1.1 client, so it costs the shared CPU as little as
+  possible; every answer must be a 200 with a decision.
+
+Prints one JSON object as its last line (see DESIGN.md, "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import httpx
+import orjson
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from checkpoint_env import (  # noqa: E402
+    Seeded,
+    Server,
+    create_pg_database,
+    drop_pg_database,
+    seed,
+)
+
+from passtrace.core.ids import uuid7  # noqa: E402
+from passtrace.registrations.ingest import COLUMNS  # noqa: E402
+
+
+def _version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def make_batch(seeded: Seeded, rnd: random.Random, size: int, device: str) -> bytes:
+    """One device batch, JSON-encoded: 80 % by pass id, 20 % by typed ID number."""
+    now = datetime.now(UTC).isoformat()
+    rows = []
+    for _ in range(size):
+        row: dict[str, object] = {"id": str(uuid7()), "lane": rnd.choice(("1", "2")),
+                                  "occurred_at": now, "direction": rnd.choice(("in", "out")),
+                                  "temperature": round(rnd.uniform(36.0, 37.2), 1),
+                                  "decision": "allow", "reasons": []}
+        if rnd.random() < 0.8:
+            row |= {"method": "qr", "pass_id": rnd.choice(seeded.pass_ids)}
+        else:
+            row |= {"method": "id_typed", "id_number": rnd.choice(seeded.id_numbers)}
+        rows.append(row)
+    return orjson.dumps({"site": seeded.site, "device_key": device, "sent_at": now,
+                         "pending": 0, "registrations": rows})
+
+
+def post_batches(server: Server, token: str, bodies: list[bytes], concurrency: int) -> float:
+    """Upload the bodies (`concurrency` at a time); return the wall time in seconds."""
+    queue = list(enumerate(bodies))
+    lock = threading.Lock()
+    errors: list[str] = []
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def worker() -> None:
+        with httpx.Client(base_url=server.base, headers=headers, timeout=120.0) as client:
+            while True:
+                with lock:
+                    if not queue or errors:
+                        return
+                    _, body = queue.pop(0)
+                resp = client.post("/api/v1/registrations/batch", content=body)
+                out = orjson.loads(resp.content) if resp.status_code == 200 else {}
+                if resp.status_code != 200 or out.get("rejected") or out.get("duplicates"):
+                    with lock:
+                        errors.append(f"{resp.status_code} {resp.text[:300]}")
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"batch upload failed: {errors[0]}")
+    return elapsed
+
+
+class CopyBaseline:
+    """psycopg binary COPY of the stored rows into a same-shaped, same-indexed table."""
+
+    def __init__(self, dsn: str) -> None:
+        self.conn = psycopg.connect(dsn)
+        with self.conn.cursor() as cur:
+            cur.execute("CREATE TABLE registrations_copy (LIKE registrations INCLUDING ALL)")
+            cur.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "WHERE a.attrelid = 'registrations'::regclass AND a.attnum > 0 "
+                "AND NOT a.attisdropped")
+            types = dict(cur.fetchall())
+        self.conn.commit()
+        self.types = [types[c].split("(")[0] for c in COLUMNS]
+
+    def fetch(self, ids: list[uuid.UUID]) -> list[tuple[object, ...]]:
+        """Read back exactly what the server stored for these ids (the same values)."""
+        with self.conn.cursor() as cur:
+            cur.execute(f"SELECT {', '.join(COLUMNS)} FROM registrations WHERE id = ANY(%s)",
+                        (ids,))
+            rows = cur.fetchall()
+        self.conn.commit()
+        return rows
+
+    def copy(self, batches: list[list[tuple[object, ...]]]) -> float:
+        """COPY each batch in its own transaction; return the wall time in seconds."""
+        cols = ", ".join(COLUMNS)
+        start = time.perf_counter()
+        for rows in batches:
+            with self.conn.cursor() as cur, cur.copy(
+                    f"COPY registrations_copy ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(self.types)
+                for row in rows:
+                    copy.write_row(row)
+            self.conn.commit()
+        return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def cpu_seconds(pgid: int | None = None, cmd_contains: str | None = None) -> float:
+    """CPU time (user + system) of the processes in a group or whose command line matches.
+
+    The machine is shared, so wall-clock rates are noisy; CPU time per request of
+    the server (and of its PostgreSQL backends) is the figure that does not
+    depend on what else runs.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if cmd_contains is not None and cmd_contains not in (
+                    entry / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if pgid is not None and int(fields[2]) != pgid:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+class CpuMeter:
+    """CPU seconds used by the server, its database backends and this client."""
+
+    def __init__(self, server: Server, db_name: str) -> None:
+        self.server, self.db_name = server, db_name
+
+    def sample(self) -> tuple[float, float, float]:
+        assert self.server.proc is not None
+        return (cpu_seconds(pgid=self.server.proc.pid), cpu_seconds(cmd_contains=self.db_name),
+                time.process_time())
+
+    @staticmethod
+    def per_unit(before: tuple[float, float, float], after: tuple[float, float, float],
+                 units: int, prefix: str, unit: str) -> dict[str, float]:
+        names = ("server", "postgres", "client")
+        return {f"{prefix}_{n}_cpu_ms_per_{unit}": round((a - b) * 1000 / units, 3)
+                for n, b, a in zip(names, before, after, strict=True)}
+
+
+def batch_ids(body: bytes) -> list[uuid.UUID]:
+    return [uuid.UUID(r["id"]) for r in orjson.loads(body)["registrations"]]
+
+
+# --- single registrations: a minimal keep-alive HTTP/1.1 load generator -------------------
+
+
+async def _one_connection(port: int, head: bytes, make_body, until: float,  # type: ignore[no-untyped-def]
+                          latencies: list[float], failures: list[str]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until and len(failures) < 20:
+            body = make_body()
+            start = time.perf_counter()
+            writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            payload = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            if b" 200 " not in status_line or b'"decision"' not in payload:
+                failures.append(f"{status_line!r} {payload[:200]!r}")
+    finally:
+        writer.close()
+
+
+async def _load(port: int, token: str, make_body, connections: int,  # type: ignore[no-untyped-def]
+                seconds: float) -> tuple[list[float], list[str], float]:
+    head = (f"POST /api/v1/registrations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            "Content-Length: ").encode()
+    latencies: list[float] = []
+    failures: list[str] = []
+    start = time.perf_counter()
+    until = start + seconds
+    await asyncio.gather(*(_one_connection(port, head, make_body, until, latencies, failures)
+                           for _ in range(connections)))
+    return latencies, failures, time.perf_counter() - start
+
+
+def single_load(server: Server, seeded: Seeded, *, connections: int, seconds: float,
+                id_share: float, rnd: random.Random) -> dict[str, float]:
+    """Drive the single-registration endpoint; return rate and latency percentiles."""
+    prefix = orjson.dumps({"site": seeded.site, "lane": "1", "device_key": "bench",
+                           "method": "qr", "temperature": 36.6})[:-1]
+
+    def make_body() -> bytes:
+        now = datetime.now(UTC).isoformat()
+        if rnd.random() < id_share:
+            who = {"method": "id_typed", "id_number": rnd.choice(seeded.id_numbers)}
+        else:
+            who = {"token": rnd.choice(seeded.pass_tokens)}
+        tail = orjson.dumps({"id": str(uuid7()), "occurred_at": now, "sent_at": now,
+                             "direction": rnd.choice(("in", "out"))} | who)
+        return prefix + b"," + tail[1:]
+
+    try:
+        import uvloop  # type: ignore[import-not-found]
+
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    latencies, failures, elapsed = runner(_load(server.port, seeded.token, make_body,
+                                                connections, seconds))
+    if failures:
+        raise RuntimeError(f"single registrations failed: {failures[:3]}")
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {"single_req_per_s": round(len(latencies) / elapsed, 1),
+            "single_p50_ms": round(pct(0.50), 2), "single_p99_ms": round(pct(0.99), 2),
+            "single_max_ms": round(latencies[-1] * 1000, 2), "single_requests": len(latencies)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    """Run the benchmark and print the JSON summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=5000, help="rows per batch request")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating HTTP/COPY rounds")
+    parser.add_argument("--batches-per-round", type=int, default=4)
+    parser.add_argument("--batch-concurrency", type=int, default=2,
+                        help="batch uploads in flight at once")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--connections", type=int, default=32, help="single: connections")
+    parser.add_argument("--single-seconds", type=float, default=15.0)
+    parser.add_argument("--warmup-seconds", type=float, default=2.0)
+    parser.add_argument("--id-share", type=float, default=0.2,
+                        help="share of single requests by typed ID number (rest: QR)")
+    parser.add_argument("--residents", type=int, default=50, help="people with passes")
+    parser.add_argument("--skip-single", action="store_true")
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep-log", type=Path, default=None, help="server log file")
+    args = parser.parse_args(argv)
+    rnd = random.Random(args.seed)
+    db_name = f"passtrace_bench_{uuid.uuid4().hex[:8]}"
+    url = create_pg_database(db_name)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    server = Server(url, workers=args.workers, log=args.keep_log)
+    results: dict[str, object] = {}
+    ratios: dict[str, object] = {}
+    try:
+        print(f"seeding {db_name} ...", file=sys.stderr)
+        seeded = seed(url, residents=args.residents)
+        server.start(timeout=60)
+        meter = CpuMeter(server, db_name)
+        # Warm-up: every worker imports, connects and fills its caches.
+        post_batches(server, seeded.token, [make_batch(seeded, rnd, 200, "warm")
+                                            for _ in range(4)], args.batch_concurrency)
+        if not args.skip_batch:
+            baseline = CopyBaseline(dsn)
+            http_rates, copy_rates, per_round = [], [], []
+            cpu_used = [0.0, 0.0, 0.0]
+            try:
+                for n in range(args.rounds):
+                    bodies = [make_batch(seeded, rnd, args.batch_size, f"dev-{n}-{i}")
+                              for i in range(args.batches_per_round)]
+                    rows = args.batch_size * len(bodies)
+                    before = meter.sample()
+                    http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency)
+                    cpu_used = [u + a - b for u, b, a in zip(cpu_used, before, meter.sample(),
+                                                              strict=True)]
+                    stored = [baseline.fetch(batch_ids(b)) for b in bodies]
+                    assert sum(map(len, stored)) == rows, "the server did not store every row"
+                    copy_s = baseline.copy(stored)
+                    http_rates.append(rows / http_s)
+                    copy_rates.append(rows / copy_s)
+                    per_round.append(copy_s / http_s)
+                    print(f"round {n + 1}/{args.rounds}: http {http_rates[-1]:,.0f} rows/s, "
+                          f"copy {copy_rates[-1]:,.0f} rows/s", file=sys.stderr)
+            finally:
+                baseline.close()
+            results |= {"batch_regs_per_s": round(statistics.median(http_rates), 1),
+                        "copy_regs_per_s": round(statistics.median(copy_rates), 1),
+                        "batch_regs_per_s_rounds": [round(r) for r in http_rates]}
+            results |= CpuMeter.per_unit((0.0, 0.0, 0.0), tuple(cpu_used),  # type: ignore[arg-type]
+                                         args.rounds * args.batches_per_round
+                                         * args.batch_size // 1000, "batch", "1k_rows")
+            ratios["batch_vs_copy"] = round(statistics.median(per_round), 3)
+        if not args.skip_single:
+            single_load(server, seeded, connections=args.connections,
+                        seconds=args.warmup_seconds, id_share=args.id_share, rnd=rnd)
+            before = meter.sample()
+            figures = single_load(server, seeded, connections=args.connections,
+                                  seconds=args.single_seconds, id_share=args.id_share, rnd=rnd)
+            figures |= CpuMeter.per_unit(before, meter.sample(),
+                                         int(figures["single_requests"]), "single", "req")
+            print(f"single: {figures}", file=sys.stderr)
+            results |= figures
+    finally:
+        server.stop()
+        drop_pg_database(db_name)
+
+    summary: dict[str, object] = {
+        "benchmark": "ingest",
+        "params": {
+            "batch_size": args.batch_size, "rounds": args.rounds,
+            "batches_per_round": args.batches_per_round,
+            "batch_concurrency": args.batch_concurrency, "workers": args.workers,
+            "connections": args.connections, "single_seconds": args.single_seconds,
+            "id_share": args.id_share, "residents": args.residents,
+            "statistic": "median of rounds (batch); whole run (single)",
+            "baseline": "psycopg binary COPY of the stored rows, one commit per batch, "
+                        "same columns and indexes",
+            "python": platform.python_version(), "postgresql": "15",
+            "psycopg": _version("psycopg"), "uvicorn": _version("uvicorn"),
+            "uvloop": _version("uvloop"), "httptools": _version("httptools"),
+        },
+        "results": results,
+        "ratios": ratios,
+    }
+    print(json.dumps(summary, ensure_ascii=False))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
