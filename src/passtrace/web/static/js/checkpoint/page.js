@@ -275,9 +275,16 @@ async function syncOnce() {
   }
 }
 
+let retryMs = 1000;
+
 function sync() {
   if (!syncing) {
-    syncing = syncOnce().finally(() => { syncing = null; showStatus(); });
+    syncing = syncOnce().then(() => { retryMs = 1000; }, (e) => {
+      // A failed upload is retried soon, backing off up to 30 s; the rows stay queued.
+      if (navigator.onLine) setTimeout(() => sync().catch(() => {}), retryMs);
+      retryMs = Math.min(retryMs * 2, 30000);
+      throw e;
+    }).finally(() => { syncing = null; showStatus(); });
   }
   return syncing;
 }
