@@ -163,3 +163,13 @@ def test_the_lane_statistics_show_throughput_denials_and_unsynced_devices(client
     outsider = client.get(f"/api/v1/sites/{SITE}/stats",
                           headers=checkpoint.resident.headers)
     assert outsider.status_code == 404
+
+
+def test_a_denied_forged_scan_is_recorded_without_an_identity(client, checkpoint, session):
+    forged = row(decision="deny", reasons=["bad_signature"])
+    anonymous_allow = row()
+    out = client.post("/api/v1/registrations/batch", json=batch([forged, anonymous_allow]),
+                      headers=checkpoint.staff.headers).json()
+    assert [r["status"] for r in out["results"]] == ["stored", "rejected"]
+    stored = session.get(Registration, uuid.UUID(forged["id"]))
+    assert stored.reasons == ["bad_signature"] and stored.person_hash is None

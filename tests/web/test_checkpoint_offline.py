@@ -89,6 +89,16 @@ def test_a_forged_pass_is_denied_offline(new_context: Any, live_server: LiveServ
     page.click("#next-button")
     _scan(page, token)
     page.wait_for_selector("#result[data-decision='allow']")
+    # Back online, the refusal is on record too: a forged pass is evidence of misuse.
+    ids = [uuid.UUID(i) for i in page.evaluate(QUEUED_IDS)]
+    assert len(ids) == 2
+    context.set_offline(False)
+    page.wait_for_selector("#queue-length:text-is('0')")
+    for session in session_scope(live_server.rt.sessions):
+        rows = {r.decision: r for r in session.scalars(
+            select(Registration).where(Registration.id.in_(ids)))}
+        assert rows["deny"].reasons == ["bad_signature"] and rows["deny"].pass_id is None
+        assert rows["allow"].pass_id is not None
 
 
 def test_an_offline_deny_can_be_overridden_and_uploads_as_allowed(

@@ -167,15 +167,17 @@ async function checkOffline(reg) {
   };
   if (claims) Object.assign(row, { pass_id: claims.passId, holder: claims.holder, id_last4: claims.idLast4 });
   if (reg.id_number) Object.assign(row, { id_number: reg.id_number, id_last4: reg.id_number.slice(-4) });
-  // The server can only record a check it can tie to a pass or an ID number.
-  const uploadable = Boolean(row.pass_id || row.id_number);
+  // A denial is always recorded (a forged pass is evidence of misuse); an allowed
+  // check must be tied to a pass or an ID number.
+  const identified = Boolean(row.pass_id || row.id_number);
+  const uploadable = identified || outcome.decision === "deny";
   if (uploadable) await queue.put(row);
   if (claims) noteMovement(claims.passId, reg.direction, outcome.decision);
   return {
     id: reg.id, decision: outcome.decision, reasons: reasonsFromCodes(outcome.reasons),
     holder: row.holder || "", idLast4: row.id_last4 || "", temperature: reg.temperature,
     source: "device", note: uploadable ? T.decided_offline : T.not_uploadable,
-    overridable: uploadable, online: false,
+    overridable: identified, online: false,
   };
 }
 
