@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passtrace import __version__
 from passtrace.core.config import Settings
@@ -31,6 +32,44 @@ SECURITY_HEADERS = {
 }
 
 
+class LocaleAndHeaders:
+    """Negotiate the locale, refuse oversized bodies up front, add security headers.
+
+    A plain ASGI middleware: `@app.middleware("http")` (BaseHTTPMiddleware) runs
+    every request through an extra task and memory streams, which costs a hot
+    endpoint a good share of its time.
+    """
+
+    def __init__(self, app: ASGIApp, rt: Runtime) -> None:
+        self.app = app
+        self.rt = rt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        # The user's saved choice overrides this once the login is resolved.
+        set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
+                             accept_language=request.headers.get("accept-language")))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        length = request.headers.get("content-length", "")
+        limit = (self.rt.settings.batch_max_bytes if scope["path"] in BIG_BODY_PATHS
+                 else self.rt.settings.max_body_bytes)
+        if length.isdigit() and int(length) > limit:
+            # Refuse before reading: a huge body must not tie up memory or a worker.
+            await errors.too_large(request)(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     """Create the app for a deployment; nothing touches the database here."""
     rt = runtime or Runtime.build(settings or Settings())
@@ -43,25 +82,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = rt
 
-    @app.middleware("http")
-    async def locale_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # The user's saved choice overrides this once the login is resolved.
-        set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
-                             accept_language=request.headers.get("accept-language")))
-        length = request.headers.get("content-length", "")
-        limit = (rt.settings.batch_max_bytes if request.url.path in BIG_BODY_PATHS
-                 else rt.settings.max_body_bytes)
-        if length.isdigit() and int(length) > limit:
-            # Refuse before reading: a huge body must not tie up memory or a worker.
-            response = errors.too_large(request)
-        else:
-            response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(LocaleAndHeaders, rt=rt)
     errors.install(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -92,7 +92,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # 20 kept open (a busy worker has that many requests in flight: fewer would mean a
+    # new connection per request beyond them), at most 30 as before.
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -22,7 +22,12 @@ LANG_COOKIE = "pt_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency
+# in the threadpool, and a thread hop per dependency per request is most of the
+# framework's cost on a hot endpoint.
+
+
+async def get_runtime(request: Request) -> Runtime:
     """Return the deployment runtime attached to the app."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -93,7 +98,7 @@ async def optional_principal(request: Request, session: SessionDep) -> Principal
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
-def current_principal(principal: OptionalPrincipal) -> Principal:
+async def current_principal(principal: OptionalPrincipal) -> Principal:
     """Require a login (the default for every route)."""
     if principal is None:
         raise Unauthorized("Please log in.")
@@ -106,7 +111,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require(permission: str) -> Any:
     """Build a dependency that requires a permission somewhere in the principal's scopes."""
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.has(permission):
             raise Forbidden("Your role does not allow this.")
         return principal

@@ -138,6 +138,46 @@ def _keys_committed(session: Session) -> None:
         _keys_generation[0] += 1
 
 
+# Sites, likewise: the row (lanes, fever threshold, open or closed) is re-read at most
+# every SITE_CACHE_SECONDS per process, at once after a site change here. The
+# caller's authorization is checked against it on every request.
+SITE_CACHE_SECONDS = 5.0
+_sites_generation = [0]
+
+
+@event.listens_for(Session, "after_flush")
+def _sites_flushed(session: Session, _context: object) -> None:
+    if any(isinstance(obj, Site)
+           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
+        session.info["sites_changed"] = True
+        _sites_generation[0] += 1
+
+
+@event.listens_for(Session, "after_commit")
+def _sites_committed(session: Session) -> None:
+    if session.info.pop("sites_changed", False):
+        _sites_generation[0] += 1
+
+
+def _site_for_staff(session: Session, rt: Runtime, actor: Principal, code: str) -> Site:
+    cache = rt.cache.setdefault("sites", {})
+    assert isinstance(cache, dict)
+    hit = cache.get(code)
+    now = time.monotonic()
+    if hit is not None and hit[0] > now and hit[1] == _sites_generation[0]:
+        return site_service.check_staff(actor, hit[2])
+    generation = _sites_generation[0]
+    site = site_service.get_by_code(session=session, code=code)
+    if site is not None:
+        # Detached, so no session's rollback (expiry) or close can touch the shared copy;
+        # every column is loaded, and nothing here writes to it.
+        session.expunge(site)
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[code] = (now + SITE_CACHE_SECONDS, generation, site)
+    return site_service.check_staff(actor, site)
+
+
 def _trust_store(session: Session, rt: Runtime) -> TrustStore:
     cached = rt.cache.get("trust_store")
     now = time.monotonic()
@@ -163,7 +203,7 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
         raise ValidationFailed("The registration id must be a UUIDv7 made by the device.",
                                fields={"id": "The registration id must be a UUIDv7 made by "
                                              "the device."})
-    site = site_service.get_for_staff(session=session, actor=actor, code=data.site)
+    site = _site_for_staff(session, rt, actor, data.site)
     if data.lane not in site.lanes:
         raise ValidationFailed("This site has no lane %(lane)s.", lane=data.lane,
                                fields={"lane": "This site has no lane %(lane)s."})
@@ -236,8 +276,7 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
         plate=plate, companions=data.companions, origin=data.origin,
         destination=data.destination, decision=outcome.decision, reasons=outcome.reasons,
         decided_by="server")
-    session.add(row)
-    session.flush()
+    session.add(row)  # flushed with the audit entry: one flush, two inserts
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
                          subject_person_id=person.id if person else None,

@@ -82,7 +82,11 @@ def get_visible(*, session: Session, actor: Principal, code: str) -> Site:
 
 def get_for_staff(*, session: Session, actor: Principal, code: str) -> Site:
     """Get an active site where the actor may register people."""
-    site = get_by_code(session=session, code=code)
+    return check_staff(actor, get_by_code(session=session, code=code))
+
+
+def check_staff(actor: Principal, site: Site | None) -> Site:
+    """Return the site if the actor may register people there now; raise otherwise."""
     if site is None or not authz.can_view(actor, site):
         raise NotFound("No such site.")
     if not authz.is_staff(actor, site):
