@@ -14,6 +14,7 @@ from passtrace.accounts import service as account_service
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Binding, Principal
 from passtrace.core.validators import credit_code_check_char, id_check_char
+from passtrace.enterprises import resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.schemas import EnterpriseCreate, ResumptionCreate
 
@@ -74,7 +75,7 @@ def seed(*, session: Session, rt: Runtime, users: dict[str, Any],
         if i == 0 and resident_id_number:
             # The demo resident works here, so the invite flow can be tried end to end.
             extra.append(["销售部", "张三", resident_id_number, "13885012345", "E00000"])
-        enterprise_service.import_staff(
+        staff_import.import_staff(
             session=session, rt=rt, actor=admin, e=e,
             data=_staff_csv(rng, area, departments, count, start, extra))
         start += count
@@ -88,18 +89,18 @@ def seed(*, session: Session, rt: Runtime, users: dict[str, Any],
     today = enterprise_service.local_today()
     staff = {d.id: n for d, n in enterprise_service.departments(session=session, actor=admin,
                                                                 e=first)}
-    approved = enterprise_service.apply_resumption(
+    approved = resumption.apply_resumption(
         session=session, rt=rt, actor=admin, e=first, data=ResumptionCreate(
             planned_date=today, headcount={d.id: max(1, staff[d.id] // 2) for d in first_depts},
             measures="每日两次测温并登记；错峰上下班、分餐；办公区每日消毒两次；"
                      "设置临时隔离观察点。",
             contact_name="周安全", contact_phone="13908510001"))
-    enterprise_service.approve_resumption(session=session, actor=official_nm,
-                                          resumption_id=approved.id)
+    resumption.approve_resumption(session=session, actor=official_nm,
+                                  resumption_id=approved.id)
     second, second_depts = made[1]
     staff2 = {d.id: n for d, n in enterprise_service.departments(session=session, actor=admin,
                                                                  e=second)}
-    enterprise_service.apply_resumption(
+    resumption.apply_resumption(
         session=session, rt=rt, actor=admin, e=second, data=ResumptionCreate(
             planned_date=today + timedelta(days=3),
             headcount={d.id: staff2[d.id] // 3 for d in second_depts},

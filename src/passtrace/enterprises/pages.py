@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, gettext
-from passtrace.enterprises import authz, present
+from passtrace.enterprises import authz, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Enterprise
 from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate, ResumptionCreate
@@ -53,7 +53,7 @@ def index(request: Request, session: SessionDep, principal: CurrentPrincipal) ->
     is_official = principal.has("enterprise.register")
     if len(rows) == 1 and not is_official:
         return RedirectResponse(f"/enterprises/{rows[0].id}", status_code=303)
-    pending = (enterprise_service.count_pending(session=session, actor=principal)
+    pending = (resumption.count_pending(session=session, actor=principal)
                if principal.has("resumption.review") else 0)
     return render(request, "enterprises/index.html", {
         "items": [present.enterprise(session, e) for e in rows],
@@ -110,7 +110,7 @@ def queue(request: Request, session: SessionDep, principal: CurrentPrincipal,
     """Show the resumption applications in my area."""
     if status not in ("pending", "approved", "returned", "withdrawn"):
         status = "pending"
-    rows = enterprise_service.review_queue(session=session, actor=principal, status=status)
+    rows = resumption.review_queue(session=session, actor=principal, status=status)
     return render(request, "enterprises/queue.html", {
         "items": [present.resumption(session, r, e) for r, e in rows], "status": status})
 
@@ -120,8 +120,8 @@ def approve(request: Request, resumption_id: uuid.UUID, session: SessionDep,
             principal: CurrentPrincipal) -> Response:
     """Approve from the queue."""
     try:
-        enterprise_service.approve_resumption(session=session, actor=principal,
-                                              resumption_id=resumption_id)
+        resumption.approve_resumption(session=session, actor=principal,
+                                      resumption_id=resumption_id)
     except DomainError as exc:
         return _error_page(request, session, exc, "/enterprises/resumptions")
     return RedirectResponse("/enterprises/resumptions", status_code=303)
@@ -133,9 +133,9 @@ def send_back(request: Request, resumption_id: uuid.UUID, session: SessionDep,
               reasons: Annotated[str, Form(max_length=3000)] = "") -> Response:
     """Return with reasons, one per line."""
     try:
-        enterprise_service.return_resumption(session=session, actor=principal,
-                                             resumption_id=resumption_id,
-                                             reasons=reasons.splitlines()[:10])
+        resumption.return_resumption(session=session, actor=principal,
+                                     resumption_id=resumption_id,
+                                     reasons=reasons.splitlines()[:10])
     except DomainError as exc:
         return _error_page(request, session, exc, "/enterprises/resumptions")
     return RedirectResponse("/enterprises/resumptions", status_code=303)
@@ -146,7 +146,7 @@ def invite_form(request: Request, token: str, session: SessionDep,
                 principal: CurrentPrincipal) -> Response:
     """Show whose staff list the invite joins, and the button to accept."""
     try:
-        emp = enterprise_service.find_invite(session=session, token=token[:100])
+        emp = invites.find_invite(session=session, token=token[:100])
     except DomainError as exc:
         return _error_page(request, session, exc, "/")
     e = session.get(Enterprise, emp.enterprise_id)
@@ -159,9 +159,9 @@ def invite_accept(request: Request, token: str, session: SessionDep,
                   principal: CurrentPrincipal) -> Response:
     """Link my account to the employee record."""
     try:
-        emp = enterprise_service.accept_invite(session=session, actor=principal,
-                                               token=token[:100])
-    except enterprise_service.InviteRefused as exc:
+        emp = invites.accept_invite(session=session, actor=principal,
+                                    token=token[:100])
+    except invites.InviteRefused as exc:
         session.commit()  # keep the refused attempt in the audit log
         return render(request, "error.html", {"status": exc.status,
                                               "message": exc.translated(), "back": "/"},
@@ -189,16 +189,15 @@ def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
     rows, nxt = enterprise_service.list_employees(session=session, actor=principal, e=e,
                                                   department_id=chosen,
                                                   cursor=cursor[:64] or None, limit=200)
-    resumption = None
+    latest_read = None
     if authz.sees_all_staff(principal, e):
-        latest = enterprise_service.resumptions_of(session=session, actor=principal, e=e,
-                                                   limit=1)
-        resumption = present.resumption(session, latest[0], e) if latest else None
+        latest = resumption.resumptions_of(session=session, actor=principal, e=e, limit=1)
+        latest_read = present.resumption(session, latest[0], e) if latest else None
     return render(request, "enterprises/home.html", {
         **_ctx(session, principal, e), "departments": depts,
         "department": str(chosen) if chosen else "",
         "staff": [present.employee(emp) for emp in rows], "next": nxt,
-        "total": sum(n for _, n in depts), "resumption": resumption})
+        "total": sum(n for _, n in depts), "resumption": latest_read})
 
 
 @router.post("/{enterprise_id}/departments")
@@ -286,7 +285,7 @@ async def import_upload(
     ctx = _ctx(session, principal, e)
     data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
     try:
-        result = enterprise_service.import_staff(
+        result = staff_import.import_staff(
             session=session, rt=rt, actor=principal, e=e, data=data[:MAX_UPLOAD],
             filename=(file.filename or "") if file else "", partial=partial == "yes")
     except DomainError as exc:
@@ -322,8 +321,8 @@ def employee_invite(request: Request, enterprise_id: uuid.UUID, employee_id: uui
     try:
         e = enterprise_service.get_visible(session=session, actor=principal,
                                            enterprise_id=enterprise_id)
-        emp, token = enterprise_service.create_invite(session=session, actor=principal, e=e,
-                                                      employee_id=employee_id)
+        emp, token = invites.create_invite(session=session, actor=principal, e=e,
+                                           employee_id=employee_id)
     except DomainError as exc:
         return _error_page(request, session, exc, back)
     url = str(request.base_url).rstrip("/") + f"/enterprises/invite/{token}"
@@ -350,7 +349,7 @@ def employee_leave(request: Request, enterprise_id: uuid.UUID, employee_id: uuid
 def _resumption_page(request: Request, session: Session, principal: CurrentPrincipal,
                      e: Enterprise, values: dict[str, Any], errors: dict[str, str],
                      status_code: int = 200, message: str | None = None) -> Response:
-    history = [present.resumption(session, r, e) for r in enterprise_service.resumptions_of(
+    history = [present.resumption(session, r, e) for r in resumption.resumptions_of(
         session=session, actor=principal, e=e)]
     depts = enterprise_service.departments(session=session, actor=principal, e=e)
     return render(request, "enterprises/resumption.html", {
@@ -389,8 +388,8 @@ async def resumption_apply(request: Request, enterprise_id: uuid.UUID, session: 
                                 measures=values.get("measures", ""),
                                 contact_name=values.get("contact_name", ""),
                                 contact_phone=values.get("contact_phone", ""))
-        enterprise_service.apply_resumption(session=session, rt=rt, actor=principal, e=e,
-                                            data=data)
+        resumption.apply_resumption(session=session, rt=rt, actor=principal, e=e,
+                                    data=data)
     except ValidationError as exc:
         return _resumption_page(request, session, principal, e, values, _field_errors(exc),
                                 422)
@@ -405,7 +404,7 @@ def _commute_page(request: Request, session: Session, principal: CurrentPrincipa
                   e: Enterprise, values: dict[str, Any], errors: dict[str, str],
                   status_code: int = 200, message: str | None = None,
                   result: Any = None) -> Response:
-    r = enterprise_service.approved_resumption(session=session, e=e)
+    r = resumption.approved_resumption(session=session, e=e)
     rows, _ = enterprise_service.list_employees(session=session, actor=principal, e=e,
                                                 limit=2000)
     return render(request, "enterprises/commute.html", {
@@ -429,7 +428,7 @@ def commute_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep
     """Choose returning staff and a validity window."""
     e = enterprise_service.get_managed(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    r = enterprise_service.approved_resumption(session=session, e=e)
+    r = resumption.approved_resumption(session=session, e=e)
     return _commute_page(request, session, principal, e,
                          _default_window(r.planned_date if r else None), {})
 
@@ -458,7 +457,7 @@ def commute_request(
         return _commute_page(request, session, principal, e, values,
                              {"employee_ids": gettext("Choose at least one person.")}, 422)
     try:
-        result = enterprise_service.request_commute_passes(
+        result = resumption.request_commute_passes(
             session=session, rt=rt, actor=principal, e=e, employee_ids=ids,
             valid_from=start, valid_until=end)
     except DomainError as exc:

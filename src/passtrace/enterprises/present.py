@@ -15,7 +15,7 @@ from passtrace.enterprises.schemas import (
     ImportReport,
     ResumptionRead,
 )
-from passtrace.enterprises.service import ImportResult
+from passtrace.enterprises.staff_import import ImportResult
 
 RESUMPTION_LABELS = {
     "pending": lazy_gettext("Waiting for approval"),

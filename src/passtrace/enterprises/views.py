@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.enterprises import present
+from passtrace.enterprises import invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.schemas import (
     CommutePassReport,
@@ -53,9 +53,9 @@ def accept_invite(data: InviteAccept, session: SessionDep,
                   principal: CurrentPrincipal) -> EmployeeRead:
     """Link your account to your employer's staff list with the invite token."""
     try:
-        emp = enterprise_service.accept_invite(session=session, actor=principal,
-                                               token=data.token)
-    except enterprise_service.InviteRefused:
+        emp = invites.accept_invite(session=session, actor=principal,
+                                    token=data.token)
+    except invites.InviteRefused:
         session.commit()  # the refused attempt stays in the audit log
         raise
     return present.employee(emp)
@@ -65,7 +65,7 @@ def accept_invite(data: InviteAccept, session: SessionDep,
 def resumption_queue(session: SessionDep, principal: CurrentPrincipal,
                      status: StatusFilter = "pending") -> list[ResumptionRead]:
     """List resumption applications in your area (pending ones by default)."""
-    rows = enterprise_service.review_queue(session=session, actor=principal, status=status)
+    rows = resumption.review_queue(session=session, actor=principal, status=status)
     return [present.resumption(session, r, e) for r, e in rows]
 
 
@@ -73,8 +73,8 @@ def resumption_queue(session: SessionDep, principal: CurrentPrincipal,
 def read_resumption(resumption_id: uuid.UUID, session: SessionDep,
                     principal: CurrentPrincipal) -> ResumptionRead:
     """Show one application."""
-    r, e = enterprise_service.get_resumption(session=session, actor=principal,
-                                             resumption_id=resumption_id)
+    r, e = resumption.get_resumption(session=session, actor=principal,
+                                     resumption_id=resumption_id)
     return present.resumption(session, r, e)
 
 
@@ -82,10 +82,10 @@ def read_resumption(resumption_id: uuid.UUID, session: SessionDep,
 def approve_resumption(resumption_id: uuid.UUID, session: SessionDep,
                        principal: CurrentPrincipal) -> ResumptionRead:
     """Approve an application (officials over the enterprise's area)."""
-    r = enterprise_service.approve_resumption(session=session, actor=principal,
-                                              resumption_id=resumption_id)
-    _, e = enterprise_service.get_resumption(session=session, actor=principal,
-                                             resumption_id=r.id)
+    r = resumption.approve_resumption(session=session, actor=principal,
+                                      resumption_id=resumption_id)
+    _, e = resumption.get_resumption(session=session, actor=principal,
+                                     resumption_id=r.id)
     return present.resumption(session, r, e)
 
 
@@ -93,10 +93,10 @@ def approve_resumption(resumption_id: uuid.UUID, session: SessionDep,
 def return_resumption(resumption_id: uuid.UUID, data: ResumptionReturn, session: SessionDep,
                       principal: CurrentPrincipal) -> ResumptionRead:
     """Send an application back with reasons."""
-    r = enterprise_service.return_resumption(session=session, actor=principal,
-                                             resumption_id=resumption_id, reasons=data.reasons)
-    _, e = enterprise_service.get_resumption(session=session, actor=principal,
-                                             resumption_id=r.id)
+    r = resumption.return_resumption(session=session, actor=principal,
+                                     resumption_id=resumption_id, reasons=data.reasons)
+    _, e = resumption.get_resumption(session=session, actor=principal,
+                                     resumption_id=r.id)
     return present.resumption(session, r, e)
 
 
@@ -104,10 +104,10 @@ def return_resumption(resumption_id: uuid.UUID, data: ResumptionReturn, session:
 def withdraw_resumption(resumption_id: uuid.UUID, session: SessionDep,
                         principal: CurrentPrincipal) -> ResumptionRead:
     """Withdraw your enterprise's pending application."""
-    r = enterprise_service.withdraw_resumption(session=session, actor=principal,
-                                               resumption_id=resumption_id)
-    _, e = enterprise_service.get_resumption(session=session, actor=principal,
-                                             resumption_id=r.id)
+    r = resumption.withdraw_resumption(session=session, actor=principal,
+                                       resumption_id=resumption_id)
+    _, e = resumption.get_resumption(session=session, actor=principal,
+                                     resumption_id=r.id)
     return present.resumption(session, r, e)
 
 
@@ -206,9 +206,9 @@ async def import_employees(
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
     data = await file.read(MAX_UPLOAD + 1)
-    result = enterprise_service.import_staff(session=session, rt=rt, actor=principal, e=e,
-                                             data=data[:MAX_UPLOAD],
-                                             filename=file.filename or "", partial=partial)
+    result = staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,
+                                       data=data[:MAX_UPLOAD],
+                                       filename=file.filename or "", partial=partial)
     return present.import_report(result)
 
 
@@ -239,8 +239,8 @@ def invite(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep
     """Make an invite link for an employee; the token is shown only in this answer."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    emp, token = enterprise_service.create_invite(session=session, actor=principal, e=e,
-                                                  employee_id=employee_id)
+    emp, token = invites.create_invite(session=session, actor=principal, e=e,
+                                       employee_id=employee_id)
     assert emp.invite_expires_at is not None
     return InviteRead(employee_id=emp.id, token=token, url=f"/enterprises/invite/{token}",
                       expires_at=emp.invite_expires_at)
@@ -252,7 +252,7 @@ def list_resumptions(enterprise_id: uuid.UUID, session: SessionDep,
     """List the enterprise's resumption applications, newest first."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    return [present.resumption(session, r, e) for r in enterprise_service.resumptions_of(
+    return [present.resumption(session, r, e) for r in resumption.resumptions_of(
         session=session, actor=principal, e=e)]
 
 
@@ -262,8 +262,8 @@ def apply_resumption(enterprise_id: uuid.UUID, data: ResumptionCreate, session: 
     """Apply to resume work."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    r = enterprise_service.apply_resumption(session=session, rt=rt, actor=principal, e=e,
-                                            data=data)
+    r = resumption.apply_resumption(session=session, rt=rt, actor=principal, e=e,
+                                    data=data)
     return present.resumption(session, r, e)
 
 
@@ -274,7 +274,7 @@ def commute_passes(enterprise_id: uuid.UUID, data: CommutePassRequest, session: 
     """Issue commute passes for returning staff (after an approved resumption)."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    result = enterprise_service.request_commute_passes(
+    result = resumption.request_commute_passes(
         session=session, rt=rt, actor=principal, e=e, employee_ids=data.employee_ids,
         valid_from=data.valid_from, valid_until=data.valid_until)
     return CommutePassReport(created=len(result.created), skipped=result.skipped,

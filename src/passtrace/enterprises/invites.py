@@ -1,0 +1,91 @@
+"""Enterprises: invite links that let an employee link their account to the staff list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Forbidden, InvalidState, NotFound
+from passtrace.core.security import Principal, new_token, token_digest
+from passtrace.enterprises import authz
+from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.enterprises.service import get_employee
+
+INVITE_DAYS = 7
+
+
+# --- invites --------------------------------------------------------------------------------
+
+def create_invite(*, session: Session, actor: Principal, e: Enterprise,
+                  employee_id: uuid.UUID) -> tuple[Employee, str]:
+    """Make a new invite link for an employee; returns the token (stored only hashed)."""
+    if not authz.can_manage(actor, e):
+        raise Forbidden("Only the enterprise's administrators may do this.")
+    emp = get_employee(session=session, actor=actor, e=e, employee_id=employee_id)
+    if emp.status != "active":
+        raise InvalidState("This employee already left.")
+    if emp.user_id is not None:
+        raise InvalidState("This employee already linked their account.")
+    token = new_token()
+    emp.invite_hash = token_digest(token)
+    emp.invite_expires_at = utcnow() + timedelta(days=INVITE_DAYS)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="employee.invite",
+                         resource_type="employee", resource_id=emp.id,
+                         subject_person_id=emp.person_id,
+                         detail={"expires_at": emp.invite_expires_at.isoformat()})
+    return emp, token
+
+
+def find_invite(*, session: Session, token: str) -> Employee:
+    """Find the employee an unexpired invite token belongs to."""
+    emp = session.scalar(select(Employee).where(Employee.invite_hash == token_digest(token)))
+    if (emp is None or emp.status != "active" or emp.invite_expires_at is None
+            or emp.invite_expires_at <= utcnow()):
+        raise NotFound("This invite link is not valid or has expired; ask your employer "
+                       "for a new one.")
+    return emp
+
+
+class InviteRefused(Forbidden):
+    """The invite belongs to another person; the refusal itself is audited."""
+
+
+def accept_invite(*, session: Session, actor: Principal, token: str) -> Employee:
+    """Bind the actor's account to the employee the invite was made for.
+
+    Only the same person may accept: the account's person id must equal the
+    employee's. A refusal is recorded in the audit log; the caller commits it
+    before answering (see views), and the invite stays usable for its owner.
+    """
+    emp = find_invite(session=session, token=token)
+    if actor.person_id is None:
+        raise InvalidState("Link your ID number to your account before accepting an invite.")
+    if actor.person_id != emp.person_id:
+        audit_service.record(session=session, actor=actor, action="employee.bind_refused",
+                             resource_type="employee", resource_id=emp.id,
+                             subject_person_id=emp.person_id,
+                             detail={"account_person": str(actor.person_id)})
+        raise InviteRefused("This invite was made for someone else. Log in with the account "
+                            "registered with your own ID number.")
+    emp.user_id = actor.user_id
+    emp.invite_hash, emp.invite_expires_at = None, None
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="employee.bind",
+                         resource_type="employee", resource_id=emp.id,
+                         subject_person_id=emp.person_id,
+                         detail={"enterprise": str(emp.enterprise_id)})
+    return emp
+
+
+def my_employments(*, session: Session, actor: Principal) -> list[tuple[Employee, Enterprise]]:
+    """List the enterprises whose staff list the actor's account is linked to."""
+    rows = session.execute(select(Employee, Enterprise).join(
+        Enterprise, Enterprise.id == Employee.enterprise_id).where(
+        Employee.user_id == actor.user_id, Employee.status == "active")).all()
+    return list(rows)
