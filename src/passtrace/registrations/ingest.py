@@ -168,7 +168,9 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
             id_number = validate_id_number(id_number)
         except InvalidValue as exc:
             raise RowError(exc.message) from None
-    if pass_id is None and id_number is None:
+    # A denied scan of something that is not a valid pass (forged, unreadable) is
+    # still recorded: pass misuse is evidence. Anything else needs an identity.
+    if pass_id is None and id_number is None and decision != "deny":
         raise RowError(N_("Scan a pass or type an ID number."))
     plate = raw.get("plate")
     if plate:
