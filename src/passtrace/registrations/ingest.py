@@ -218,9 +218,9 @@ def _resolve_people(session: Session, rt: Runtime, rows: list[ParsedRow]) -> Non
             hashes[r.id_number] = rt.vault.lookup_hash(r.id_number)
     by_hash: dict[str, tuple[str, str]] = {}
     for chunk in _chunks(list(set(hashes.values())), 1000):
-        stmt = select(Person.id_hash, Person.name_masked, Person.id_masked).where(
+        by_id_hash = select(Person.id_hash, Person.name_masked, Person.id_masked).where(
             Person.id_hash.in_(chunk))
-        for digest, name, masked in session.execute(stmt):
+        for digest, name, masked in session.execute(by_id_hash):
             by_hash[digest] = (name, masked[-4:])
     for r in rows:
         v = r.values
@@ -332,7 +332,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
                             "status": "rejected",
                             "error": gettext(exc.message, **exc.params)})
             continue
-        label = raw["id"]  # type: ignore[index]  # parse_row checked it is a UUID string
+        label = raw["id"]  # parse_row checked it is a UUID string
         ident = row.values["id"]
         if ident in seen:
             results.append({"id": label, "status": "duplicate", "error": None})
@@ -358,8 +358,8 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     else:
         already = _insert_generic(session, rows)
     if already:
-        for i, r in zip(position, rows, strict=True):
-            if r["id"] in already:
+        for i, values in zip(position, rows, strict=True):
+            if values["id"] in already:
                 results[i]["status"] = "duplicate"
     stored = sum(1 for r in results if r["status"] == "stored")
     dup = sum(1 for r in results if r["status"] == "duplicate")

@@ -22,6 +22,7 @@ from passtrace.registrations.decide import REASONS
 from passtrace.sites import authz as site_authz
 from passtrace.sites import present as site_present
 from passtrace.sites import service as site_service
+from passtrace.sites.models import Site
 from passtrace.web.render import render
 
 router = APIRouter(prefix="/checkpoint", include_in_schema=False)
@@ -77,7 +78,7 @@ def _ui_strings() -> dict[str, str]:
     }
 
 
-def _staff_sites(session: SessionDep, principal: CurrentPrincipal) -> list:  # type: ignore[type-arg]
+def _staff_sites(session: SessionDep, principal: CurrentPrincipal) -> list[Site]:
     return [s for s in site_service.list_visible(session=session, actor=principal)
             if s.active and site_authz.is_staff(principal, s)]
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
@@ -102,7 +102,7 @@ def list_visible(*, session: Session, actor: Principal) -> list[Site]:
     codes = [b.scope_value for b in actor.bindings if b.scope_type == "site"]
     scopes = actor.area_scopes("site.view")
     if scopes is not None:
-        conds = [Site.code.in_(codes)] if codes else []
+        conds: list[ColumnElement[bool]] = [Site.code.in_(codes)] if codes else []
         conds += [Site.area_code.startswith(p) for p in scopes]
         if not conds:
             return []
