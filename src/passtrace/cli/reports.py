@@ -47,7 +47,7 @@ def export(
     from passtrace.audit import service as audit_service
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.db import session_scope
-    from passtrace.core.export import csv_chunks, xlsx_chunks
+    from passtrace.core.export import csv_batched_chunks, xlsx_chunks
     from passtrace.enterprises.models import Enterprise
     from passtrace.trajectories import export as export_service
     from passtrace.trajectories.models import DailyReport, ReportStop
@@ -90,12 +90,12 @@ def export(
             with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console) as progress:
                 task = progress.add_task("rows", total=total)
-                rows = export_service.rows(session=session, enterprise=ent, start=first,
-                                           end=last,
-                                           progress=advance)
+                batches = export_service.batches(session=session, enterprise=ent,
+                                                 start=first, end=last, progress=advance)
                 header = export_service.header()
-                chunks = (xlsx_chunks(header, rows, title=f"{first}_{last}") if fmt == "xlsx"
-                          else csv_chunks(header, rows))
+                chunks = (xlsx_chunks(header, (r for b in batches for r in b),
+                                      title=f"{first}_{last}") if fmt == "xlsx"
+                          else csv_batched_chunks(header, batches))
                 with output.open("wb") as fh:
                     for chunk in chunks:
                         fh.write(chunk)

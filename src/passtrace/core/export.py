@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 64 * 1024
+# Where a cell can begin in csv.writer's output (the start of a batch, after a comma,
+# after a line end), optionally opened by a quote, followed by a formula start. A
+# match may be a false alarm (a newline inside a quoted cell); a risky cell can
+# never go unmatched.
+_RISKY_CELL = re.compile("(?:^|[,\n])\"?[" + re.escape("".join(FORMULA_STARTS)) + "]")
 
 
 def neutralise(value: Any) -> Any:
@@ -44,6 +50,35 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *,
             buf.truncate()
     if buf.tell():
         yield buf.getvalue().encode("utf-8")
+
+
+def csv_batched_chunks(header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]], *,
+                       bom: bool = True) -> Iterator[bytes]:
+    """Like csv_chunks, for rows arriving in batches (e.g. from a database cursor).
+
+    Each batch is written in one call and yielded as one chunk; only a batch whose
+    output could hold a risky cell is written again with every cell passed through
+    `neutralise`, so clean data costs one regular-expression scan, not a function
+    call per cell.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    if bom:
+        buf.write("\ufeff")
+    writer.writerow(safe_row(header))
+    yield buf.getvalue().encode("utf-8")
+    for batch in batches:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(batch)
+        text = buf.getvalue()
+        if _RISKY_CELL.search(text):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerows([safe_row(row) for row in batch])
+            text = buf.getvalue()
+        if text:
+            yield text.encode("utf-8")
 
 
 def xlsx_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *,

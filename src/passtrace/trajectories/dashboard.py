@@ -16,7 +16,13 @@ from passtrace.core.i18n import gettext
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.trajectories import authz
-from passtrace.trajectories.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
+from passtrace.trajectories.models import (
+    FEVER_AT,
+    AreaRisk,
+    DailyReport,
+    ReportDayCount,
+    ReportStop,
+)
 from passtrace.trajectories.reminders import missed
 from passtrace.trajectories.rules import LOCAL_TZ
 from passtrace.trajectories.schemas import (
@@ -136,11 +142,12 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
             Employee.enterprise_id == ent.id, Employee.status == "active",
             *_dept_filter(Employee.department_id, allowed))
         .group_by(Employee.department_id)).all()))
+    # Kept per (enterprise, date, department) as reports are filed: a few rows, not a
+    # count over the day's reports.
     submitted = dict(_pairs(session.execute(
-        select(DailyReport.department_id, func.count()).where(
-            DailyReport.enterprise_id == ent.id, DailyReport.report_date == day,
-            *_dept_filter(DailyReport.department_id, allowed))
-        .group_by(DailyReport.department_id)).all()))
+        select(ReportDayCount.department_id, ReportDayCount.submitted).where(
+            ReportDayCount.enterprise_id == ent.id, ReportDayCount.report_date == day,
+            *_dept_filter(ReportDayCount.department_id, allowed))).all()))
     departments = []
     for dept_id, name in sorted(dept_names.items(), key=lambda kv: kv[1]):
         n, s = headcount.get(dept_id, 0), submitted.get(dept_id, 0)
@@ -152,15 +159,20 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     overdue: list[OverduePerson] = []
     overdue_total = 0
     if passed:
+        # The enterprise condition is redundant (a report carries its employee's
+        # enterprise) but lets the planner read only the day's reports of this
+        # enterprise through ix_daily_reports_enterprise_date for the anti-join.
         no_report = ~select(DailyReport.id).where(
-            DailyReport.employee_id == Employee.id, DailyReport.report_date == day).exists()
+            DailyReport.employee_id == Employee.id, DailyReport.enterprise_id == ent.id,
+            DailyReport.report_date == day).exists()
         base = [Employee.enterprise_id == ent.id, Employee.status == "active", no_report,
                 *_dept_filter(Employee.department_id, allowed)]
-        overdue_total = session.scalar(select(func.count()).select_from(Employee)
-                                       .where(*base)) or 0
-        rows = list(session.scalars(select(Employee).where(*base)
-                                    .order_by(Employee.department_id, Employee.employee_no)
-                                    .limit(OVERDUE_SHOWN)))
+        # One anti-join gives both the first page and the total (a window count).
+        found = session.execute(select(Employee, func.count().over()).where(*base)
+                                .order_by(Employee.department_id, Employee.employee_no)
+                                .limit(OVERDUE_SHOWN)).all()
+        rows = [e for e, _ in found]
+        overdue_total = int(found[0][1]) if found else 0
         before = missed(session=session, employee_ids=[e.id for e in rows],
                         day=day - timedelta(days=1))
         overdue = [OverduePerson(employee_id=e.id, name=e.person.name_masked,
@@ -190,12 +202,12 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
                                  reasons=reasons, temperature=report.temperature))
 
     first = day - timedelta(days=TREND_DAYS - 1)
-    per_day = dict(_pairs(session.execute(
-        select(DailyReport.report_date, func.count()).where(
-            DailyReport.enterprise_id == ent.id, DailyReport.report_date >= first,
-            DailyReport.report_date <= day,
-            *_dept_filter(DailyReport.department_id, allowed))
-        .group_by(DailyReport.report_date)).all()))
+    per_day = {d: int(n) for d, n in session.execute(
+        select(ReportDayCount.report_date, func.sum(ReportDayCount.submitted)).where(
+            ReportDayCount.enterprise_id == ent.id, ReportDayCount.report_date >= first,
+            ReportDayCount.report_date <= day,
+            *_dept_filter(ReportDayCount.department_id, allowed))
+        .group_by(ReportDayCount.report_date))}
     trend = []
     for i in range(TREND_DAYS):
         d = first + timedelta(days=i)

@@ -15,6 +15,7 @@ from passtrace.core.clock import utcnow
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.trajectories import counts
 from passtrace.trajectories.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
 from passtrace.trajectories.rules import LOCAL_TZ
 
@@ -104,6 +105,7 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
         session.execute(insert(DailyReport), reports[i:i + 5000])
     for i in range(0, len(stops), 5000):
         session.execute(insert(ReportStop), stops[i:i + 5000])
+    counts.rebuild(session=session)  # bulk-inserted: the dashboard counts start from these
     session.add(AreaRisk(area_code="520103003", area_prefix="520103003", level="medium",
                          valid_from=now - timedelta(days=2), note="demo"))
     session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,6 +35,9 @@ class DailyReport(IdMixin, Base):
         UniqueConstraint("employee_id", "report_date"),
         Index("ix_daily_reports_enterprise_date", "enterprise_id", "report_date"),
         Index("ix_daily_reports_department_date", "department_id", "report_date"),
+        # The day's anomalies (fever, symptoms) without reading every report of the day.
+        Index("ix_daily_reports_flagged", "enterprise_id", "report_date",
+              postgresql_where=text("flagged"), sqlite_where=text("flagged")),
     )
 
     employee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("employees.id"))
@@ -55,6 +59,24 @@ class DailyReport(IdMixin, Base):
 
     stops: Mapped[list[ReportStop]] = relationship(
         order_by="ReportStop.seq", cascade="all, delete-orphan", lazy="selectin")
+
+
+class ReportDayCount(Base):
+    """How many reports one department of an enterprise filed on one date.
+
+    Kept in the filing transaction (trajectories.counts.bump), so dashboards read a
+    handful of rows instead of counting a day's (or 14 days') reports; bulk loads call
+    trajectories.counts.rebuild.
+    """
+
+    __tablename__ = "report_day_counts"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"),
+                                                     primary_key=True)
+    report_date: Mapped[date] = mapped_column(primary_key=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"),
+                                                     primary_key=True)
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReportStop(Base):

@@ -16,7 +16,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Employee, Enterprise
-from passtrace.trajectories import authz, rules
+from passtrace.trajectories import authz, counts, rules
 from passtrace.trajectories.models import FEVER_AT, DailyReport, ReportStop
 from passtrace.trajectories.rules import LOCAL_TZ, CleanStop
 from passtrace.trajectories.schemas import QuickIn, ReportIn, StopIn
@@ -92,6 +92,10 @@ def _store(session: Session, actor: Principal, emp: Employee, day: date, tempera
                          subject_person_id=emp.person_id,
                          detail={"date": day.isoformat(), "source": source,
                                  "stops": len(stops), "late": report.late})
+    if created:
+        # Last write of the transaction: the count row stays locked only until commit.
+        counts.bump(session=session, enterprise_id=report.enterprise_id,
+                    department_id=report.department_id, day=day)
     return report, created
 
 

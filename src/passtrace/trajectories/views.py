@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from passtrace.audit import service as audit_service
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.core.export import csv_chunks, xlsx_chunks
+from passtrace.core.export import csv_batched_chunks, xlsx_chunks
 from passtrace.trajectories import dashboard as dashboard_service
 from passtrace.trajectories import export as export_service
 from passtrace.trajectories import present, risks
@@ -101,12 +101,13 @@ def stream_export(*, session: SessionDep, rt: RuntimeDep, principal: CurrentPrin
         try:
             target = own.get(type(ent), ent_id)
             assert target is not None
-            rows = export_service.rows(session=own, enterprise=target, start=start, end=end,
-                                       departments=allowed)
+            batches = export_service.batches(session=own, enterprise=target, start=start,
+                                             end=end, departments=allowed)
             if fmt == "xlsx":
+                rows = (row for batch in batches for row in batch)
                 yield from xlsx_chunks(header, rows, title=f"{start}_{end}")
             else:
-                yield from csv_chunks(header, rows)
+                yield from csv_batched_chunks(header, batches)
         finally:
             own.close()
 

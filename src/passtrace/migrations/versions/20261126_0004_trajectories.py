@@ -73,6 +73,16 @@ def upgrade() -> None:
     )
     op.create_index('ix_daily_reports_department_date', 'daily_reports', ['department_id', 'report_date'], unique=False)
     op.create_index('ix_daily_reports_enterprise_date', 'daily_reports', ['enterprise_id', 'report_date'], unique=False)
+    op.create_index('ix_daily_reports_flagged', 'daily_reports', ['enterprise_id', 'report_date'], unique=False, postgresql_where=sa.text('flagged'), sqlite_where=sa.text('flagged'))
+    op.create_table('report_day_counts',
+    sa.Column('enterprise_id', sa.Uuid(), nullable=False),
+    sa.Column('report_date', sa.Date(), nullable=False),
+    sa.Column('department_id', sa.Uuid(), nullable=False),
+    sa.Column('submitted', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['departments.id'], name=op.f('fk_report_day_counts_department_id_departments')),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_report_day_counts_enterprise_id_enterprises')),
+    sa.PrimaryKeyConstraint('enterprise_id', 'report_date', 'department_id', name=op.f('pk_report_day_counts'))
+    )
     op.create_table('report_reminders',
     sa.Column('employee_id', sa.Uuid(), nullable=False),
     sa.Column('report_date', sa.Date(), nullable=False),
@@ -109,6 +119,8 @@ def downgrade() -> None:
     op.drop_index('ix_report_stops_area_arrive', table_name='report_stops')
     op.drop_table('report_stops')
     op.drop_table('report_reminders')
+    op.drop_table('report_day_counts')
+    op.drop_index('ix_daily_reports_flagged', table_name='daily_reports')
     op.drop_index('ix_daily_reports_enterprise_date', table_name='daily_reports')
     op.drop_index('ix_daily_reports_department_date', table_name='daily_reports')
     op.drop_table('daily_reports')
