@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
+from passtrace.areas.models import Area
 from passtrace.core.i18n import get_locale, lazy_gettext
 from passtrace.trajectories.models import DailyReport
+from passtrace.trajectories.rules import AREAS_SEEN
 from passtrace.trajectories.schemas import ReportRead, StopRead
 
 MODE_LABELS = {
@@ -22,10 +24,25 @@ SYMPTOM_LABELS = {
 }
 
 
+def _area_names(session: Session, codes: list[str], locale: str) -> dict[str, str]:
+    """Names of areas, from rows already in the session where possible."""
+    names: dict[str, str] = {}
+    missing = []
+    seen: dict[str, Area] = session.info.get(AREAS_SEEN, {})
+    for code in set(codes):
+        area = seen.get(code)
+        if area is not None:
+            names[code] = area.name_zh if locale == "zh_CN" else area.name_en
+        else:
+            missing.append(code)
+    if missing:
+        names.update(area_service.names(session=session, codes=missing, locale=locale))
+    return names
+
+
 def to_read(session: Session, report: DailyReport) -> ReportRead:
     """Describe one report with its stops and area names."""
-    names = area_service.names(session=session, codes=[s.area_code for s in report.stops],
-                               locale=get_locale())
+    names = _area_names(session, [s.area_code for s in report.stops], get_locale())
     return ReportRead(
         id=report.id, employee_id=report.employee_id, report_date=report.report_date,
         temperature=report.temperature, symptoms=list(report.symptoms),

@@ -20,6 +20,8 @@ from passtrace.trajectories.schemas import StopIn
 # Deadlines and report dates are local: China Standard Time.
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TEMP_MIN, TEMP_MAX = 34.0, 42.5
+# session.info key: areas already read in this session (code -> Area).
+AREAS_SEEN = "trajectories.areas_seen"
 TRAIN_RE = re.compile(r"^(?:[GDCZTKYLS]\d{1,4}|\d{4})$")
 # Two-character IATA airline designator (letters, or a digit and a letter as in 3U / G5),
 # then a 1-4 digit flight number.
@@ -168,7 +170,11 @@ def validate_stops(session: Session, stops: list[StopIn], day: date,
                                seat=seat))
     codes = {s.area_code for s in clean}
     if codes:
-        found = set(session.scalars(select(Area.code).where(Area.code.in_(codes))))
+        # Whole rows, not just codes, kept with the session: the answer names the
+        # places without asking the database again (see present.to_read).
+        rows = {a.code: a for a in session.scalars(select(Area).where(Area.code.in_(codes)))}
+        session.info.setdefault(AREAS_SEEN, {}).update(rows)
+        found = set(rows)
         for i, s in enumerate(clean):
             if s.area_code not in found:
                 raise fail(f"stops[{i}].area_code",

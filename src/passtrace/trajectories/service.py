@@ -39,13 +39,19 @@ def is_flagged(temperature: float, symptoms: list[str]) -> bool:
 
 def employee_of(*, session: Session, actor: Principal) -> Employee:
     """Return the actor's active employee record, or explain why they cannot file."""
-    emp = session.scalars(
-        select(Employee).where(Employee.user_id == actor.user_id, Employee.status == "active")
+    return _filer(session, actor)[0]
+
+
+def _filer(session: Session, actor: Principal) -> tuple[Employee, Enterprise]:
+    # The enterprise comes along (its deadline decides lateness): one round trip.
+    row = session.execute(
+        select(Employee, Enterprise).join(Enterprise, Enterprise.id == Employee.enterprise_id)
+        .where(Employee.user_id == actor.user_id, Employee.status == "active")
         .order_by(Employee.created_at).limit(1)).first()
-    if emp is None:
+    if row is None:
         raise InvalidState("Your account is not linked to an employer yet; open the invite "
                            "link your employer sent you.")
-    return emp
+    return row[0], row[1]
 
 
 def get_report(*, session: Session, employee_id: uuid.UUID, day: date) -> DailyReport | None:
@@ -54,8 +60,9 @@ def get_report(*, session: Session, employee_id: uuid.UUID, day: date) -> DailyR
         DailyReport.employee_id == employee_id, DailyReport.report_date == day)).first()
 
 
-def _store(session: Session, actor: Principal, emp: Employee, day: date, temperature: float,
-           symptoms: list[str], stayed_home: bool, stops: list[CleanStop], source: str,
+def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterprise,
+           day: date, temperature: float, symptoms: list[str], stayed_home: bool,
+           stops: list[CleanStop], source: str,
            report_id: uuid.UUID | None) -> tuple[DailyReport, bool]:
     now = utcnow()
     existing = get_report(session=session, employee_id=emp.id, day=day)
@@ -70,8 +77,6 @@ def _store(session: Session, actor: Principal, emp: Employee, day: date, tempera
         report = existing
         created = False
     else:
-        enterprise = session.get(Enterprise, emp.enterprise_id)
-        assert enterprise is not None
         report = DailyReport(id=report_id or uuid7(), employee_id=emp.id,
                              enterprise_id=emp.enterprise_id, department_id=emp.department_id,
                              filed_by=actor.user_id, report_date=day, temperature=temperature,
@@ -115,7 +120,7 @@ def _retry_of(session: Session, actor: Principal, report_id: uuid.UUID | None,
 def submit(*, session: Session, rt: Runtime, actor: Principal,
            data: ReportIn) -> tuple[DailyReport, bool]:
     """File (or amend) the actor's report; returns it and whether it was new."""
-    emp = employee_of(session=session, actor=actor)
+    emp, enterprise = _filer(session, actor)
     retry = _retry_of(session, actor, data.id, emp)
     if retry is not None:
         return retry, False
@@ -129,14 +134,14 @@ def submit(*, session: Session, rt: Runtime, actor: Principal,
     if not data.stayed_home and not data.stops:
         raise rules.fail("stops", N_("Add at least one place, or choose 'stayed home all day'."))
     stops = rules.validate_stops(session, data.stops, day, now)
-    return _store(session, actor, emp, day, temperature, list(data.symptoms), data.stayed_home,
-                  stops, "form", data.id)
+    return _store(session, actor, emp, enterprise, day, temperature, list(data.symptoms),
+                  data.stayed_home, stops, "form", data.id)
 
 
 def quick(*, session: Session, rt: Runtime, actor: Principal,
           data: QuickIn) -> tuple[DailyReport, bool]:
     """One tap: copy yesterday's places to today, or file 'stayed home all day'."""
-    emp = employee_of(session=session, actor=actor)
+    emp, enterprise = _filer(session, actor)
     retry = _retry_of(session, actor, data.id, emp)
     if retry is not None:
         return retry, False
@@ -145,8 +150,8 @@ def quick(*, session: Session, rt: Runtime, actor: Principal,
                               rt.settings.report_backfill_days)
     temperature = rules.validate_temperature(data.temperature)
     if data.kind == "stayed_home":
-        return _store(session, actor, emp, day, temperature, list(data.symptoms), True, [],
-                      "stayed_home", data.id)
+        return _store(session, actor, emp, enterprise, day, temperature,
+                      list(data.symptoms), True, [], "stayed_home", data.id)
     before = get_report(session=session, employee_id=emp.id, day=day - timedelta(days=1))
     if before is None:
         raise InvalidState("There is no report for the day before to copy; please fill in "
@@ -157,7 +162,7 @@ def quick(*, session: Session, rt: Runtime, actor: Principal,
                      mode=s.mode, ref=s.ref, seat=s.seat)  # type: ignore[arg-type]
               for s in before.stops]
     stops = rules.validate_stops(session, copied, day, now)
-    return _store(session, actor, emp, day, temperature, list(data.symptoms),
+    return _store(session, actor, emp, enterprise, day, temperature, list(data.symptoms),
                   before.stayed_home, stops, "same_as_yesterday", data.id)
 
 
