@@ -93,8 +93,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # 20 kept open (a busy worker has that many requests in flight: fewer would mean a
-    # new connection per request beyond them), at most 30 as before.
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    # new connection per request beyond them), at most 30 as before. No pre-ping (a
+    # round trip on every checkout): connections are recycled after half an hour
+    # instead, and one that died meanwhile fails its request once and is discarded.
+    return create_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_recycle=1800)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -71,7 +71,17 @@ async def _check_csrf(request: Request, expected: str) -> None:
                         code="csrf")
 
 
-async def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+def _resolve_in_own_session(rt: Runtime, token: str, ip: str | None) -> Principal | None:
+    # Read-only; its own short session, so a route that does not need the request
+    # session (the hot registration endpoint) never opens one just for this.
+    session = rt.sessions()
+    try:
+        return account_service.resolve_principal(session=session, token=token, ip=ip)
+    finally:
+        session.close()
+
+
+async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
     """Resolve the bearer token or session cookie, if any; check CSRF on cookie writes."""
     token = bearer_token(request)
     if token is None:
@@ -83,8 +93,7 @@ async def optional_principal(request: Request, session: SessionDep) -> Principal
     # threadpool: blocking database calls must never run on the event loop.
     principal = account_service.cached_principal(token=token, ip=ip)
     if principal is None:
-        principal = await run_in_threadpool(account_service.resolve_principal,
-                                            session=session, token=token, ip=ip)
+        principal = await run_in_threadpool(_resolve_in_own_session, rt, token, ip)
     if principal is None:
         return None
     if principal.locale:

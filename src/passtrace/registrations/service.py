@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -19,7 +21,6 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass, SigningKeyRecord
-from passtrace.people import service as people_service
 from passtrace.people.models import Person
 from passtrace.registrations.decide import (
     CODEC_REASONS,
@@ -81,9 +82,22 @@ def _aware(value: datetime, field: str) -> datetime:
     return value
 
 
-def _pass_facts(p: Pass) -> PassFacts:
+def _pass_facts(p: Any) -> PassFacts:
     return PassFacts(valid_from=p.valid_from, valid_until=p.valid_until,
                      areas=tuple(p.areas), sites=tuple(p.sites), status=p.status)
+
+
+def pick_best_pass(candidates: list[Any], site: Site, now: datetime) -> Any:
+    """Of a person's approved, unexpired passes (latest expiry first), the one that fits here.
+
+    A candidate is anything with a pass's valid_from, valid_until, areas, sites and
+    status (an ORM row or a plain row): both ways of reading them pick alike.
+    """
+    rules = site_rules(site)
+    for p in candidates:
+        if p.valid_from <= now and pass_covers_site(_pass_facts(p), rules) is None:
+            return p
+    return candidates[0] if candidates else None
 
 
 def _best_pass(session: Session, person: Person, site: Site, now: datetime) -> Pass | None:
@@ -91,11 +105,7 @@ def _best_pass(session: Session, person: Person, site: Site, now: datetime) -> P
     candidates = list(session.scalars(
         select(Pass).where(Pass.person_id == person.id, Pass.status == "approved",
                            Pass.valid_until > now).order_by(Pass.valid_until.desc())))
-    rules = site_rules(site)
-    for p in candidates:
-        if p.valid_from <= now and pass_covers_site(_pass_facts(p), rules) is None:
-            return p
-    return candidates[0] if candidates else None
+    return pick_best_pass(candidates, site, now)  # type: ignore[no-any-return]
 
 
 def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
@@ -159,13 +169,22 @@ def _sites_committed(session: Session) -> None:
         _sites_generation[0] += 1
 
 
-def _site_for_staff(session: Session, rt: Runtime, actor: Principal, code: str) -> Site:
+MISS = object()  # "not in the cache" (None means "cached: no such site")
+
+
+def cached_site(rt: Runtime, code: str) -> Any:
+    """The cached site row for a code (None if there is none), or MISS; no I/O."""
+    cache = rt.cache.get("sites")
+    hit = cache.get(code) if isinstance(cache, dict) else None
+    if hit is not None and hit[0] > time.monotonic() and hit[1] == _sites_generation[0]:
+        return hit[2]
+    return MISS
+
+
+def load_site(session: Session, rt: Runtime, code: str) -> Site | None:
+    """Read a site (the cache's source); the row is kept for SITE_CACHE_SECONDS."""
     cache = rt.cache.setdefault("sites", {})
     assert isinstance(cache, dict)
-    hit = cache.get(code)
-    now = time.monotonic()
-    if hit is not None and hit[0] > now and hit[1] == _sites_generation[0]:
-        return site_service.check_staff(actor, hit[2])
     generation = _sites_generation[0]
     site = site_service.get_by_code(session=session, code=code)
     if site is not None:
@@ -174,36 +193,66 @@ def _site_for_staff(session: Session, rt: Runtime, actor: Principal, code: str) 
         session.expunge(site)
         if len(cache) > 10_000:
             cache.clear()
-        cache[code] = (now + SITE_CACHE_SECONDS, generation, site)
-    return site_service.check_staff(actor, site)
+        cache[code] = (time.monotonic() + SITE_CACHE_SECONDS, generation, site)
+    return site
 
 
-def _trust_store(session: Session, rt: Runtime) -> TrustStore:
+def _site(session: Session, rt: Runtime, code: str) -> Site | None:
+    site = cached_site(rt, code)
+    return load_site(session, rt, code) if site is MISS else site  # type: ignore[no-any-return]
+
+
+def cached_trust_store(rt: Runtime) -> TrustStore | None:
+    """The cached trust store, if still fresh; no I/O."""
     cached = rt.cache.get("trust_store")
-    now = time.monotonic()
-    if (isinstance(cached, tuple) and cached[0] > now
+    if (isinstance(cached, tuple) and cached[0] > time.monotonic()
             and cached[1] == _keys_generation[0]):
         return cached[2]  # type: ignore[no-any-return]
+    return None
+
+
+def load_trust_store(session: Session, rt: Runtime) -> TrustStore:
+    """Read the pass keys (the cache's source); kept for TRUST_CACHE_SECONDS."""
     generation = _keys_generation[0]
     store = keyring.trust_store(session=session)
-    rt.cache["trust_store"] = (now + TRUST_CACHE_SECONDS, generation, store)
+    rt.cache["trust_store"] = (time.monotonic() + TRUST_CACHE_SECONDS, generation, store)
     return store
 
 
-def register(*, session: Session, rt: Runtime, actor: Principal,
-             data: RegistrationIn) -> Checked:
-    """Check one person online: verify, decide, store, audit. A retried id returns the first."""
-    existing = session.get(Registration, data.id)
-    if existing is not None:
-        site = session.get(Site, existing.site_id)
-        if site is None or not site_authz.is_staff(actor, site):
-            raise NotFound("No such registration.")
-        return Checked(row=existing, duplicate=True)
+def _trust_store(session: Session, rt: Runtime) -> TrustStore:
+    return cached_trust_store(rt) or load_trust_store(session, rt)
+
+
+@dataclass
+class Prepared:
+    """A registration request checked and its pass verified, before any per-person lookup."""
+
+    site: Site
+    now: datetime
+    occurred_at: datetime
+    skew: int | None
+    flagged: bool
+    plate: str | None
+    facts_kw: dict[str, object]
+    pass_id: uuid.UUID | None  # from a verified pass
+    claims: Any  # the verified PassClaims, if a pass was scanned and verified
+    id_hash: str | None  # keyed hash of a typed ID number
+    holder: str
+    last4: str
+
+
+def prepare(*, rt: Runtime, actor: Principal, data: RegistrationIn, site: Site | None,
+            trust: Callable[[], TrustStore]) -> Prepared:
+    """Check a request that is not a retry and verify its pass; no database access.
+
+    Raises the request's first error (id, site and duty, lane, times, plate, pass or
+    ID number), in that order.
+    """
     if not is_uuid7(data.id):
         raise ValidationFailed("The registration id must be a UUIDv7 made by the device.",
                                fields={"id": "The registration id must be a UUIDv7 made by "
                                              "the device."})
-    site = _site_for_staff(session, rt, actor, data.site)
+    site = site_service.check_staff(actor, site)
     if data.lane not in site.lanes:
         raise ValidationFailed("This site has no lane %(lane)s.", lane=data.lane,
                                fields={"lane": "This site has no lane %(lane)s."})
@@ -218,70 +267,97 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
             plate = validate_plate(data.plate)
         except InvalidValue as exc:
             raise ValidationFailed(exc.message, fields={"plate": exc.message}) from None
-
-    facts_kw: dict[str, object] = {}
-    person: Person | None = None
-    pass_row: Pass | None = None
-    holder, last4, person_hash = "", "", None
+    prep = Prepared(site=site, now=now, occurred_at=occurred_at, skew=skew, flagged=flagged,
+                    plate=plate, facts_kw={}, pass_id=None, claims=None, id_hash=None,
+                    holder="", last4="")
     if data.token:
         try:
-            claims = decode_pass(data.token, _trust_store(session, rt),
-                                 now=int(now.timestamp()))
+            claims = decode_pass(data.token, trust(), now=int(now.timestamp()))
         except PassRejected as exc:
-            facts_kw["pass_rejected"] = CODEC_REASONS.get(exc.reason, "not_a_pass")
+            prep.facts_kw["pass_rejected"] = CODEC_REASONS.get(exc.reason, "not_a_pass")
         else:
-            holder, last4 = claims.holder, claims.id_last4
-            pass_row = session.get(Pass, uuid.UUID(claims.pass_id))
-            if pass_row is not None:
-                person = pass_row.person
-                facts_kw["pass_facts"] = _pass_facts(pass_row)
-            else:  # signed by a trusted key but unknown here (another deployment)
-                facts_kw["pass_facts"] = PassFacts(
-                    valid_from=datetime.fromtimestamp(claims.valid_from, now.tzinfo),
-                    valid_until=datetime.fromtimestamp(claims.valid_until, now.tzinfo),
-                    areas=claims.areas, sites=claims.sites)
+            prep.claims, prep.pass_id = claims, uuid.UUID(claims.pass_id)
+            prep.holder, prep.last4 = claims.holder, claims.id_last4
     elif data.id_number:
         try:
             id_number = validate_id_number(data.id_number)
         except InvalidValue as exc:
             raise ValidationFailed(exc.message, fields={"id_number": exc.message}) from None
-        person_hash = rt.vault.lookup_hash(id_number)
-        last4 = id_number[-4:]
-        person = people_service.find_by_id_number(session=session, vault=rt.vault,
-                                                  id_number=id_number)
-        if person is not None:
-            pass_row = _best_pass(session, person, site, now)
-            if pass_row is not None:
-                facts_kw["pass_facts"] = _pass_facts(pass_row)
+        prep.id_hash = rt.vault.lookup_hash(id_number)
+        prep.last4 = id_number[-4:]
     else:
         raise ValidationFailed("Scan a pass or type an ID number.",
                                fields={"token": "Scan a pass or type an ID number."})
+    return prep
+
+
+def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: Any,
+           pass_row: Any, inside: bool) -> tuple[Registration, dict[str, Any]]:
+    """Decide and build the registration row and its audit detail (not stored yet).
+
+    person (id, id_hash, name_masked, id_last4, status) and pass_row (id and the pass
+    fields) may be ORM rows or plain rows; None when not found.
+    """
+    facts_kw = dict(prep.facts_kw)
+    holder, last4, person_hash = prep.holder, prep.last4, prep.id_hash
+    if pass_row is not None:
+        facts_kw["pass_facts"] = _pass_facts(pass_row)
+    elif prep.claims is not None:  # signed by a trusted key but unknown here
+        claims, tz = prep.claims, prep.now.tzinfo
+        facts_kw["pass_facts"] = PassFacts(
+            valid_from=datetime.fromtimestamp(claims.valid_from, tz),
+            valid_until=datetime.fromtimestamp(claims.valid_until, tz),
+            areas=claims.areas, sites=claims.sites)
     if person is not None:
         holder, last4, person_hash = person.name_masked, person.id_last4, person.id_hash
-
-    inside = is_inside(session, site_id=site.id, person_hash=person_hash,
-                       pass_id=pass_row.id if pass_row else None)
-    outcome = decide(Facts(site=site_rules(site), now=now, direction=data.direction,
+    site = prep.site
+    outcome = decide(Facts(site=site_rules(site), now=prep.now, direction=data.direction,
                            temperature=data.temperature, person_known=person is not None,
                            person_status=person.status if person else None, inside=inside,
                            **facts_kw))  # type: ignore[arg-type]
     row = Registration(
         id=data.id, site_id=site.id, lane=data.lane, device_key=data.device_key,
-        operator_user_id=actor.user_id, occurred_at=occurred_at, received_at=now,
-        clock_skew_s=skew, skew_flagged=flagged, direction=data.direction, method=data.method,
-        person_hash=person_hash, person_masked=holder, id_last4=last4,
-        pass_id=pass_row.id if pass_row else None,
+        operator_user_id=actor.user_id, occurred_at=prep.occurred_at, received_at=prep.now,
+        clock_skew_s=prep.skew, skew_flagged=prep.flagged, direction=data.direction,
+        method=data.method, person_hash=person_hash, person_masked=holder, id_last4=last4,
+        pass_id=pass_row.id if pass_row is not None else None,
         temperature=round_temperature(data.temperature)
         if data.temperature is not None else None,
-        plate=plate, companions=data.companions, origin=data.origin,
+        plate=prep.plate, companions=data.companions, origin=data.origin,
         destination=data.destination, decision=outcome.decision, reasons=outcome.reasons,
         decided_by="server")
+    return row, {"site": site.code, "decision": outcome.decision, "reasons": outcome.reasons}
+
+
+def register(*, session: Session, rt: Runtime, actor: Principal,
+             data: RegistrationIn) -> Checked:
+    """Check one person online: verify, decide, store, audit. A retried id returns the first."""
+    existing = session.get(Registration, data.id)
+    if existing is not None:
+        site = session.get(Site, existing.site_id)
+        if site is None or not site_authz.is_staff(actor, site):
+            raise NotFound("No such registration.")
+        return Checked(row=existing, duplicate=True)
+    prep = prepare(rt=rt, actor=actor, data=data, site=_site(session, rt, data.site),
+                   trust=lambda: _trust_store(session, rt))
+    person: Person | None = None
+    pass_row: Pass | None = None
+    if prep.pass_id is not None:
+        pass_row = session.get(Pass, prep.pass_id)
+        person = pass_row.person if pass_row is not None else None
+    elif prep.id_hash is not None:
+        person = session.scalar(select(Person).where(Person.id_hash == prep.id_hash))
+        if person is not None:
+            pass_row = _best_pass(session, person, prep.site, prep.now)
+    inside = is_inside(session, site_id=prep.site.id,
+                       person_hash=person.id_hash if person is not None else prep.id_hash,
+                       pass_id=pass_row.id if pass_row else None)
+    row, detail = finish(prep=prep, data=data, actor=actor, person=person, pass_row=pass_row,
+                         inside=inside)
     session.add(row)  # flushed with the audit entry: one flush, two inserts
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
-                         subject_person_id=person.id if person else None,
-                         detail={"site": site.code, "decision": outcome.decision,
-                                 "reasons": outcome.reasons})
+                         subject_person_id=person.id if person else None, detail=detail)
     return Checked(row=row, duplicate=False)
 
 

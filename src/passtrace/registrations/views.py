@@ -18,7 +18,7 @@ from passtrace.core.errors import DomainError, NotFound, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.registrations import ingest, stats
+from passtrace.registrations import fastpath, ingest, stats
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.decide import LOCAL_TZ, REASONS
 from passtrace.registrations.models import Registration
@@ -59,11 +59,32 @@ def to_out(row: Registration, *, duplicate: bool = False) -> RegistrationOut:
 
 @router.post("/registrations", response_model=RegistrationOut,
              dependencies=[require("registration.create")])
-def register(data: RegistrationIn, session: SessionDep, rt: RuntimeDep,
-             principal: CurrentPrincipal) -> RegistrationOut:
+async def register(data: RegistrationIn, rt: RuntimeDep,
+                   principal: CurrentPrincipal) -> RegistrationOut:
     """Check one person: verify the pass (or ID number), decide, and record it."""
-    checked = reg_service.register(session=session, rt=rt, actor=principal, data=data)
-    return to_out(checked.row, duplicate=checked.duplicate)
+    # The hot path: on PostgreSQL it runs on the event loop (async psycopg, no thread
+    # hop); elsewhere the ORM path runs in one thread hop. Either commits before the
+    # response is sent.
+    fast = fastpath.for_runtime(rt)
+    if fast is not None:
+        checked = await fastpath.register(fast, rt=rt, actor=principal, data=data)
+        return to_out(checked.row, duplicate=checked.duplicate)
+    return await run_in_threadpool(_register_in_session, rt, principal, data)
+
+
+def _register_in_session(rt: Runtime, principal: Principal,
+                         data: RegistrationIn) -> RegistrationOut:
+    session = rt.sessions()
+    try:
+        checked = reg_service.register(session=session, rt=rt, actor=principal, data=data)
+        out = to_out(checked.row, duplicate=checked.duplicate)
+        session.commit()
+        return out
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:

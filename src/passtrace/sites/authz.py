@@ -8,7 +8,13 @@ from passtrace.sites.models import Site
 
 def is_staff(principal: Principal, site: Site, permission: str = "registration.create") -> bool:
     """Staff bound to this site (or a global binding) holding the permission."""
-    return principal.covers(permission, "site", site.code)
+    return is_staff_at(principal, site.code, permission)
+
+
+def is_staff_at(principal: Principal, site_code: str,
+                permission: str = "registration.create") -> bool:
+    """is_staff, for a site known only by its code."""
+    return principal.covers(permission, "site", site_code)
 
 
 def can_view(principal: Principal, site: Site) -> bool:

@@ -1,0 +1,294 @@
+"""The single-registration hot path on PostgreSQL: async psycopg, two round trips.
+
+The generic path (service.register, ORM, one thread hop) stays the reference and
+runs on SQLite. On PostgreSQL a checkpoint check is instead done on the event loop:
+
+1. one pipelined round trip reads the retried registration (if any), the pass and
+   its holder (or the person and their passes) and whether they are inside;
+2. one autocommitted statement inserts the registration and its audit entry
+   together (so both commit, or neither, before the response is sent).
+
+Validation, verification and the decision are the service's own functions
+(prepare, pick_best_pass, finish, decide), so both paths decide alike. Sites and
+the trust store come from the same few-second caches; a miss is filled in a thread
+through the ORM.
+
+It needs its own connections, so it only runs when sessions use the engine's pool
+directly (not when they are bound to one outer connection, as in the test suite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC
+from typing import Any
+
+import orjson
+import psycopg
+from fastapi.concurrency import run_in_threadpool
+from psycopg.pq import TransactionStatus
+from sqlalchemy.exc import DBAPIError
+
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import DomainError, NotFound
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.registrations import service
+from passtrace.registrations.models import Registration
+from passtrace.registrations.schemas import RegistrationIn
+from passtrace.sites import authz as site_authz
+
+POOL_SIZE = 20  # connections per worker (event loop), like the engine's pool
+RECYCLE_SECONDS = 1800.0
+
+_REG_COLUMNS = tuple(c.name for c in Registration.__table__.columns)
+_SELECT_EXISTING = (f"SELECT {', '.join('r.' + c for c in _REG_COLUMNS)}, s.code "
+                    "FROM registrations r LEFT JOIN sites s ON s.id = r.site_id WHERE r.id = %s")
+_PASS_COLUMNS = "p.id, p.valid_from, p.valid_until, p.areas, p.sites, p.status"
+_PERSON_COLUMNS = "pe.id, pe.id_hash, pe.name_masked, pe.id_masked, pe.status"
+_SELECT_PASS = (f"SELECT {_PASS_COLUMNS}, {_PERSON_COLUMNS} FROM passes p "
+                "JOIN people pe ON pe.id = p.person_id WHERE p.id = %s")
+_SELECT_PERSON = f"SELECT {_PERSON_COLUMNS} FROM people pe WHERE pe.id_hash = %s"
+_SELECT_PASSES = (f"SELECT {_PASS_COLUMNS} FROM passes p JOIN people pe ON pe.id = p.person_id "
+                  "WHERE pe.id_hash = %s AND p.status = 'approved' AND p.valid_until > %s "
+                  "ORDER BY p.valid_until DESC")
+# service.is_inside, by the holder's hash: the pass's holder or the typed ID number's.
+_INSIDE = ("SELECT direction FROM registrations WHERE site_id = %s AND decision = 'allow' "
+           "AND direction IN ('in', 'out') AND person_hash = {hash} "
+           "ORDER BY occurred_at DESC LIMIT 1")
+_INSIDE_BY_HASH = _INSIDE.format(hash="%s")
+_INSIDE_BY_PASS = _INSIDE.format(
+    hash="(SELECT pe.id_hash FROM passes p JOIN people pe ON pe.id = p.person_id "
+         "WHERE p.id = %s)")
+_AUDIT_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
+                  "subject_person_id", "reason", "detail", "ip")
+_JSON_COLUMNS = frozenset({"reasons"})
+_INSERT = (
+    f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
+    + ", ".join("%s::json" if c in _JSON_COLUMNS else "%s" for c in _REG_COLUMNS)
+    + ") ON CONFLICT (id) DO NOTHING RETURNING id) "
+    f"INSERT INTO audit_entries ({', '.join(_AUDIT_COLUMNS)}) SELECT "
+    + ", ".join("%s::json" if c == "detail" else "%s" for c in _AUDIT_COLUMNS)
+    + " FROM r RETURNING id")
+
+
+class _Row:
+    """A plain row with attribute access (what pick_best_pass and finish read)."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+
+def _pass_row(values: tuple[Any, ...]) -> _Row:
+    return _Row(id=values[0], valid_from=values[1].astimezone(UTC),
+                valid_until=values[2].astimezone(UTC), areas=values[3] or [],
+                sites=values[4] or [], status=values[5])
+
+
+def _person_row(values: tuple[Any, ...]) -> _Row:
+    # Person.id_last4 is the last 4 characters of id_masked.
+    return _Row(id=values[0], id_hash=values[1], name_masked=values[2],
+                id_last4=values[3][-4:], status=values[4])
+
+
+def _registration(values: tuple[Any, ...]) -> Registration:
+    """A stored registration, read back as the ORM would present it (detached)."""
+    fields = dict(zip(_REG_COLUMNS, values, strict=False))
+    for name in ("occurred_at", "received_at"):
+        fields[name] = fields[name].astimezone(UTC)
+    if fields["temperature"] is not None:
+        fields["temperature"] = float(fields["temperature"])
+    return Registration(**fields)
+
+
+class _LoopPool:
+    """Autocommit connections for one event loop; no pre-ping, recycled by age."""
+
+    def __init__(self, conninfo: str, size: int) -> None:
+        self.conninfo = conninfo
+        self.idle: deque[tuple[psycopg.AsyncConnection[Any], float]] = deque()
+        self.slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def connection(self, fresh: bool = False
+                         ) -> AsyncIterator[tuple[psycopg.AsyncConnection[Any], bool]]:
+        """Lend a connection and whether it was reused (a reused one may have died)."""
+        async with self.slots:
+            now = time.monotonic()
+            conn, born, reused = None, now, False
+            while self.idle and not fresh:
+                conn, born = self.idle.pop()
+                if born + RECYCLE_SECONDS > now and not conn.closed:
+                    reused = True
+                    break
+                await conn.close()
+                conn = None
+            if conn is None:
+                conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+            healthy = False
+            try:
+                yield conn, reused
+                healthy = True
+            finally:
+                if (healthy and not conn.closed and not conn.broken
+                        and conn.info.transaction_status == TransactionStatus.IDLE):
+                    self.idle.append((conn, born))
+                else:
+                    await conn.close()
+
+    async def close(self) -> None:
+        while self.idle:
+            conn, _ = self.idle.pop()
+            await conn.close()
+
+
+class FastPath:
+    """The PostgreSQL registration path of one runtime (a pool per event loop)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        url = rt.engine.url.set(drivername="postgresql")
+        self.conninfo = url.render_as_string(hide_password=False)
+        self.pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
+            weakref.WeakKeyDictionary())
+
+    def pool(self) -> _LoopPool:
+        loop = asyncio.get_running_loop()
+        pool = self.pools.get(loop)
+        if pool is None:
+            pool = self.pools[loop] = _LoopPool(self.conninfo, POOL_SIZE)
+        return pool
+
+    async def run(self, work: Any) -> Any:
+        """Run `work(conn)`; a reused connection found dead is replaced once.
+
+        Database errors are raised as SQLAlchemy's, so the app translates them
+        exactly as on the generic path.
+        """
+        try:
+            for attempt in (0, 1):
+                async with self.pool().connection(fresh=attempt > 0) as (conn, reused):
+                    try:
+                        return await work(conn)
+                    except psycopg.OperationalError:
+                        if reused and attempt == 0 and (conn.broken or conn.closed):
+                            continue
+                        raise
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(None, None, exc, psycopg.Error) from exc
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        pool = self.pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
+
+def for_runtime(rt: Runtime) -> FastPath | None:
+    """The fast path if this runtime can use it (PostgreSQL, sessions on the engine)."""
+    fast = rt.cache.get("registration_fast_path")
+    if fast is None:
+        usable = (rt.engine.dialect.name == "postgresql"
+                  and rt.sessions.kw.get("bind") is rt.engine)
+        fast = rt.cache["registration_fast_path"] = FastPath(rt) if usable else False
+    return fast or None  # type: ignore[return-value]
+
+
+def _load_site(rt: Runtime, code: str) -> Any:
+    session = rt.sessions()
+    try:
+        return service.load_site(session, rt, code)
+    finally:
+        session.close()
+
+
+def _load_trust_store(rt: Runtime) -> Any:
+    session = rt.sessions()
+    try:
+        return service.load_trust_store(session, rt)
+    finally:
+        session.close()
+
+
+def _duplicate(actor: Principal, values: tuple[Any, ...]) -> service.Checked:
+    code = values[-1]
+    if code is None or not site_authz.is_staff_at(actor, code):
+        raise NotFound("No such registration.")
+    return service.Checked(row=_registration(values[:-1]), duplicate=True)
+
+
+async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
+                   data: RegistrationIn) -> service.Checked:
+    """service.register, on PostgreSQL: same checks, decision, storage and audit."""
+    site = service.cached_site(rt, data.site)
+    if site is service.MISS:
+        site = await run_in_threadpool(_load_site, rt, data.site)
+    trust = service.cached_trust_store(rt)
+    if trust is None and data.token:
+        trust = await run_in_threadpool(_load_trust_store, rt)
+    try:
+        prep = service.prepare(rt=rt, actor=actor, data=data, site=site,
+                               trust=lambda: trust)  # type: ignore[arg-type,return-value]
+    except DomainError:
+        # A retry of a stored registration returns it even if the request is now
+        # refused (the site closed, the duty ended for another site...).
+        async def existing(conn: psycopg.AsyncConnection[Any]) -> Any:
+            return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
+
+        found = await fast.run(existing)
+        if found is not None:
+            return _duplicate(actor, found)
+        raise
+
+    async def lookup(conn: psycopg.AsyncConnection[Any]) -> tuple[Any, Any, list[Any], Any]:
+        async with conn.pipeline():
+            c_existing = await conn.execute(_SELECT_EXISTING, (data.id,))
+            c_passes = None
+            if prep.pass_id is not None:
+                c_who = await conn.execute(_SELECT_PASS, (prep.pass_id,))
+                c_inside = await conn.execute(_INSIDE_BY_PASS, (prep.site.id, prep.pass_id))
+            elif prep.id_hash is not None:
+                c_who = await conn.execute(_SELECT_PERSON, (prep.id_hash,))
+                c_passes = await conn.execute(_SELECT_PASSES, (prep.id_hash, prep.now))
+                c_inside = await conn.execute(_INSIDE_BY_HASH, (prep.site.id, prep.id_hash))
+            else:  # a rejected pass: nobody to look up
+                c_who = c_inside = None
+        return (await c_existing.fetchone(),
+                await c_who.fetchone() if c_who else None,
+                await c_passes.fetchall() if c_passes else [],
+                await c_inside.fetchone() if c_inside else None)
+
+    found, who, passes, last = await fast.run(lookup)
+    if found is not None:
+        return _duplicate(actor, found)
+    person = pass_row = None
+    if prep.pass_id is not None and who is not None:
+        pass_row, person = _pass_row(who[:6]), _person_row(who[6:])
+    elif prep.id_hash is not None and who is not None:
+        person = _person_row(who)
+        pass_row = service.pick_best_pass([_pass_row(p) for p in passes], prep.site, prep.now)
+    # is_inside: nothing to look for with neither a holder's hash nor a known pass.
+    inside = last is not None and last[0] == "in" and (
+        person is not None or prep.id_hash is not None)
+    row, detail = service.finish(prep=prep, data=data, actor=actor, person=person,
+                                 pass_row=pass_row, inside=inside)
+    values = [orjson.dumps(getattr(row, c)).decode() if c in _JSON_COLUMNS
+              else getattr(row, c) for c in _REG_COLUMNS]
+    audit = (utcnow(), actor.user_id, actor.username, "registration.create", "registration",
+             str(row.id), person.id if person is not None else None, None,
+             orjson.dumps(detail).decode(), actor.ip)
+
+    async def store(conn: psycopg.AsyncConnection[Any]) -> Any:
+        stored = await (await conn.execute(_INSERT, (*values, *audit))).fetchone()
+        if stored is None:  # stored meanwhile by a concurrent retry of the same id
+            return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
+        return None
+
+    raced = await fast.run(store)
+    if raced is not None:
+        return _duplicate(actor, raced)
+    return service.Checked(row=row, duplicate=False)

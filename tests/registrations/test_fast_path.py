@@ -1,0 +1,160 @@
+"""The PostgreSQL fast path of POST /registrations, on a database with committed data.
+
+The shared fixtures run every test inside one rolled-back transaction, where the
+fast path (its own connections) cannot see the arranged data and so stands aside;
+here the app runs as deployed, on a fresh PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from passtrace.app import create_app
+from passtrace.core.config import Settings
+from passtrace.core.ids import uuid7
+from passtrace.core.runtime import Runtime
+from passtrace.registrations import fastpath
+from passtrace.registrations import service as reg_service
+from passtrace.registrations.schemas import RegistrationIn
+from passtrace.registrations.views import _register_in_session
+from tests.conftest import PG_ADMIN_URL, skip_or_fail
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import checkpoint_env  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[tuple[TestClient, Runtime, checkpoint_env.Seeded]]:
+    name = f"passtrace_fast_{uuid.uuid4().hex[:8]}"
+    try:
+        url = checkpoint_env.create_pg_database(name)
+    except Exception as exc:  # noqa: BLE001 - no server
+        skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    try:
+        seeded = checkpoint_env.seed(url, residents=6)
+        env = checkpoint_env.settings_env(url)
+        rt = Runtime.build(Settings(**{k.removeprefix("PASSTRACE_").lower(): v
+                                       for k, v in env.items()}))
+        with TestClient(create_app(runtime=rt)) as client:
+            client.headers["Authorization"] = f"Bearer {seeded.token}"
+            yield client, rt, seeded
+        rt.engine.dispose()
+    finally:
+        checkpoint_env.drop_pg_database(name)
+
+
+def _body(seeded: checkpoint_env.Seeded, **extra: object) -> dict[str, object]:
+    now = datetime.now(UTC).isoformat()
+    return {"id": str(uuid7()), "site": seeded.site, "lane": "1", "method": "qr",
+            "occurred_at": now, "sent_at": now, "direction": "in", "temperature": 36.6} | extra
+
+
+def _count(rt: Runtime, sql: str, **params: object) -> int:
+    with rt.engine.connect() as conn:
+        return int(conn.execute(text(sql), params).scalar_one())
+
+
+def test_the_fast_path_is_used_when_deployed(deployed):
+    _, rt, _ = deployed
+    assert fastpath.for_runtime(rt) is not None
+
+
+def _both(client, rt, seeded, fast_who, slow_who, direction):  # type: ignore[no-untyped-def]
+    from passtrace.accounts import service as account_service
+
+    fast = client.post("/api/v1/registrations", json=_body(seeded, direction=direction,
+                                                           **fast_who))
+    assert fast.status_code == 200, fast.text
+    actor = account_service.cached_principal(token=seeded.token, ip=None)
+    assert actor is not None
+    data = RegistrationIn.model_validate(_body(seeded, direction=direction, **slow_who))
+    slow = _register_in_session(rt, actor, data).model_dump(mode="json")
+    f = fast.json()
+    for row_id in (f["id"], slow["id"]):
+        assert _count(rt, "SELECT count(*) FROM registrations WHERE id = :i", i=row_id) == 1
+        assert _count(rt, "SELECT count(*) FROM audit_entries WHERE resource_id = :i "
+                          "AND action = 'registration.create'", i=row_id) == 1
+    return f, slow
+
+
+IDENTITY = ("decision", "reasons", "holder", "id_last4", "pass_id", "temperature")
+
+
+def test_fast_and_generic_paths_decide_and_store_alike(deployed):
+    client, rt, seeded = deployed
+    tokens, ids = seeded.pass_tokens, seeded.id_numbers
+    # "through" does not depend on (or change) who is inside: same person, both paths.
+    same = [{"token": tokens[0]}, {"method": "id_typed", "id_number": ids[1]},
+            {"token": tokens[2], "temperature": 38.1}, {"token": "PT1:forged"},
+            {"method": "id_typed", "id_number": "11010519491231002X"}]
+    for who in same:
+        f, slow = _both(client, rt, seeded, who, who, "through")
+        assert {k: f[k] for k in IDENTITY} == {k: slow[k] for k in IDENTITY}, who
+    # In, in again (already inside), out: two people in the same situation, one per path.
+    pairs = [({"token": tokens[0]}, {"token": tokens[1]}),
+             ({"method": "id_typed", "id_number": ids[2]},
+              {"method": "id_typed", "id_number": ids[3]}),
+             ({"token": tokens[4], "temperature": 38.1}, {"token": tokens[5],
+                                                          "temperature": 38.1})]
+    for fast_who, slow_who in pairs:
+        for direction in ("in", "in", "out", "out", "in"):
+            f, slow = _both(client, rt, seeded, fast_who, slow_who, direction)
+            assert (f["decision"], f["reasons"]) == (slow["decision"], slow["reasons"]), (
+                fast_who, direction)
+            assert f["pass_id"] is not None and slow["pass_id"] is not None
+
+
+def test_a_retry_returns_the_first_result_stored_once(deployed):
+    client, rt, seeded = deployed
+    body = _body(seeded, token=seeded.pass_tokens[3])
+    first = client.post("/api/v1/registrations", json=body).json()
+    again = client.post("/api/v1/registrations", json=body | {"lane": "nope"}).json()
+    assert again["duplicate"] is True and first["duplicate"] is False
+    assert {k: v for k, v in again.items() if k != "duplicate"} == {
+        k: v for k, v in first.items() if k != "duplicate"}
+    assert _count(rt, "SELECT count(*) FROM registrations WHERE id = :i", i=body["id"]) == 1
+    assert _count(rt, "SELECT count(*) FROM audit_entries WHERE resource_id = :i",
+                  i=body["id"]) == 1
+
+
+def test_refusals_are_translated(deployed):
+    client, _, seeded = deployed
+    resp = client.post("/api/v1/registrations", json=_body(seeded, site="NO-SUCH-SITE",
+                                                           token=seeded.pass_tokens[0]))
+    assert resp.status_code == 404
+    resp = client.post("/api/v1/registrations", json=_body(seeded, lane="9",
+                                                           token=seeded.pass_tokens[0]))
+    assert resp.status_code == 422 and resp.json()["error"]["fields"].get("lane")
+    resp = client.post("/api/v1/registrations", json=_body(seeded, id=str(uuid.uuid4()),
+                                                           token=seeded.pass_tokens[0]))
+    assert resp.status_code == 422
+    resp = client.post("/api/v1/registrations", json=_body(seeded))
+    assert resp.status_code == 422
+
+
+def test_site_cache_is_shared_with_the_generic_path(deployed):
+    _, rt, seeded = deployed
+    assert reg_service.cached_site(rt, seeded.site) is not reg_service.MISS
+
+
+def test_a_dead_pooled_connection_is_replaced(deployed):
+    client, rt, seeded = deployed
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"),
+                         {"d": rt.engine.url.database})
+    finally:
+        admin.dispose()
+    rt.engine.dispose()
+    resp = client.post("/api/v1/registrations", json=_body(seeded, token=seeded.pass_tokens[4]))
+    assert resp.status_code == 200, resp.text
