@@ -316,8 +316,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         server.start(timeout=60)
         meter = CpuMeter(server, db_name)
         # Warm-up: every worker imports, connects and fills its caches.
-        post_batches(server, seeded.token, [make_batch(seeded, rnd, 200, "warm")
-                                            for _ in range(4)], args.batch_concurrency)
+        post_batches(server, seeded.token, [make_batch(seeded, rnd, 200, f"warm-{i}")
+                                            for i in range(4)], args.batch_concurrency)
         if not args.skip_batch:
             baseline = CopyBaseline(dsn)
             http_rates, copy_rates, per_round = [], [], []
