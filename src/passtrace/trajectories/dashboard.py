@@ -23,7 +23,7 @@ from passtrace.trajectories.models import (
     ReportDayCount,
     ReportStop,
 )
-from passtrace.trajectories.reminders import missed
+from passtrace.trajectories.reminders import missed, no_report_on
 from passtrace.trajectories.rules import LOCAL_TZ
 from passtrace.trajectories.schemas import (
     Anomaly,
@@ -159,18 +159,15 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     overdue: list[OverduePerson] = []
     overdue_total = 0
     if passed:
-        # The enterprise condition is redundant (a report carries its employee's
-        # enterprise) but lets the planner read only the day's reports of this
-        # enterprise through ix_daily_reports_enterprise_date for the anti-join.
-        no_report = ~select(DailyReport.id).where(
-            DailyReport.employee_id == Employee.id, DailyReport.enterprise_id == ent.id,
-            DailyReport.report_date == day).exists()
-        base = [Employee.enterprise_id == ent.id, Employee.status == "active", no_report,
-                *_dept_filter(Employee.department_id, allowed)]
-        # One anti-join gives both the first page and the total (a window count).
-        found = session.execute(select(Employee, func.count().over()).where(*base)
-                                .order_by(Employee.department_id, Employee.employee_no)
-                                .limit(OVERDUE_SHOWN)).all()
+        base = [Employee.enterprise_id == ent.id, Employee.status == "active",
+                no_report_on(day, ent.id), *_dept_filter(Employee.department_id, allowed)]
+        # One anti-join over employees alone gives the first page and the total (a
+        # window count); names and departments are then joined for that page only.
+        order = (Employee.department_id, Employee.employee_no)
+        page = (select(Employee.id, func.count().over().label("total")).where(*base)
+                .order_by(*order).limit(OVERDUE_SHOWN).subquery())
+        found = session.execute(select(Employee, page.c.total)
+                                .join(page, page.c.id == Employee.id).order_by(*order)).all()
         rows = [e for e, _ in found]
         overdue_total = int(found[0][1]) if found else 0
         before = missed(session=session, employee_ids=[e.id for e in rows],
