@@ -83,6 +83,9 @@ class _Row:
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
 
+    def __getattr__(self, name: str) -> Any:  # fields live in __dict__; this types them
+        raise AttributeError(name)
+
 
 def _pass_row(values: tuple[Any, ...]) -> _Row:
     return _Row(id=values[0], valid_from=values[1].astimezone(UTC),
@@ -247,7 +250,9 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
     async def lookup(conn: psycopg.AsyncConnection[Any]) -> tuple[Any, Any, list[Any], Any]:
         async with conn.pipeline():
             c_existing = await conn.execute(_SELECT_EXISTING, (data.id,))
-            c_passes = None
+            c_who: psycopg.AsyncCursor[Any] | None
+            c_inside: psycopg.AsyncCursor[Any] | None
+            c_passes: psycopg.AsyncCursor[Any] | None = None
             if prep.pass_id is not None:
                 c_who = await conn.execute(_SELECT_PASS, (prep.pass_id,))
                 c_inside = await conn.execute(_INSIDE_BY_PASS, (prep.site.id, prep.pass_id))

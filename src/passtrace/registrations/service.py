@@ -105,7 +105,7 @@ def _best_pass(session: Session, person: Person, site: Site, now: datetime) -> P
     candidates = list(session.scalars(
         select(Pass).where(Pass.person_id == person.id, Pass.status == "approved",
                            Pass.valid_until > now).order_by(Pass.valid_until.desc())))
-    return pick_best_pass(candidates, site, now)  # type: ignore[no-any-return]
+    return pick_best_pass(candidates, site, now)
 
 
 def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
@@ -199,7 +199,7 @@ def load_site(session: Session, rt: Runtime, code: str) -> Site | None:
 
 def _site(session: Session, rt: Runtime, code: str) -> Site | None:
     site = cached_site(rt, code)
-    return load_site(session, rt, code) if site is MISS else site  # type: ignore[no-any-return]
+    return load_site(session, rt, code) if site is MISS else site
 
 
 def cached_trust_store(rt: Runtime) -> TrustStore | None:
@@ -207,7 +207,7 @@ def cached_trust_store(rt: Runtime) -> TrustStore | None:
     cached = rt.cache.get("trust_store")
     if (isinstance(cached, tuple) and cached[0] > time.monotonic()
             and cached[1] == _keys_generation[0]):
-        return cached[2]  # type: ignore[no-any-return]
+        return cached[2]
     return None
 
 
