@@ -13,12 +13,12 @@ import argparse
 import csv
 import io
 import json
+import multiprocessing
 import os
 import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -187,17 +187,41 @@ def _flush_sqlite(conn: Any, rcols: str, scols: str, rows: list[Any], stops: lis
     stops.clear()
 
 
-def _serve(rt: Runtime) -> tuple[str, uvicorn.Server, threading.Thread]:
+def _run_server(settings: Settings, sock: socket.socket) -> None:
+    rt = Runtime.build(settings)  # its own engine and pool: nothing shared with the parent
+    uvicorn.Server(uvicorn.Config(create_app(runtime=rt), log_level="warning",
+                                  access_log=False, lifespan="off")).run(sockets=[sock])
+
+
+def _serve(rt: Runtime) -> tuple[str, Any]:
+    """Start uvicorn (one worker) in a child process, as it runs in production.
+
+    In a thread of this process it would share one interpreter lock with the
+    benchmark's own HTTP clients and measure both.
+    """
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime=rt), log_level="warning",
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
     host, port = sock.getsockname()
-    return f"http://{host}:{port}", server, thread
+    rt.engine.dispose()  # no pooled connections inherited across fork
+    proc = multiprocessing.get_context("fork").Process(
+        target=_run_server, args=(rt.settings, sock), daemon=True)
+    proc.start()
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/api/v1/reports/mine", timeout=5)  # a 401; builds the router
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or not proc.is_alive():
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.1)
+    return url, proc
+
+
+def _stop(proc: Any) -> None:
+    proc.terminate()
+    proc.join(timeout=10)
 
 
 def _token(url: str, username: str) -> str:
@@ -371,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         migrate.upgrade(rt.engine)
         ent_id, (dept_ids, emp_rows), _ = _people_and_staff(rt, args.employees, args.filers)
         loaded, load_s = _bulk_load(rt, ent_id, emp_rows, args.days)
-        base, server, thread = _serve(rt)
+        base, server = _serve(rt)
         try:
             tokens = [_token(base, f"filer{i}") for i in range(args.filers)]
             admin = _token(base, "hr_admin")
@@ -384,8 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             dash = bench_dashboard(base, admin, args.dashboard_runs)
             dash_raw = bench_dashboard_raw(rt, ent_id, args.dashboard_runs)
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+            _stop(server)
         rows, export_rps, raw_rps = bench_export(rt, ent_id, args.days)
         xlsx_rows, xlsx_rps = bench_export_xlsx(rt, ent_id)
     finally:
