@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,12 +27,13 @@ def bump(*, session: Session, enterprise_id: uuid.UUID, department_id: uuid.UUID
     values = {"enterprise_id": enterprise_id, "report_date": day,
               "department_id": department_id, "submitted": by}
     keys = ["enterprise_id", "report_date", "department_id"]
-    add = {"submitted": ReportDayCount.submitted + by}
+    table = cast(Table, ReportDayCount.__table__)  # plain Core: no ORM bulk-insert path
+    add = {"submitted": table.c.submitted + by}
     if dialect == "postgresql":
-        session.execute(postgresql.insert(ReportDayCount).values(values)
+        session.execute(postgresql.insert(table).values(values)
                         .on_conflict_do_update(index_elements=keys, set_=add))
     elif dialect == "sqlite":
-        session.execute(sqlite.insert(ReportDayCount).values(values)
+        session.execute(sqlite.insert(table).values(values)
                         .on_conflict_do_update(index_elements=keys, set_=add))
     else:  # pragma: no cover - only the two supported databases
         raise NotImplementedError(dialect)

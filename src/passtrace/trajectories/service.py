@@ -90,7 +90,8 @@ def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterp
         report.stops.append(ReportStop(seq=seq, area_code=s.area_code, place=s.place,
                                        arrive_at=s.arrive_at, depart_at=s.depart_at,
                                        mode=s.mode, ref=s.ref, seat=s.seat))
-    session.flush()
+    # No flush of its own: the id is set already, and the audit entry's flush writes
+    # the report, its stops and the entry in one go.
     audit_service.record(session=session, actor=actor,
                          action="report.file" if created else "report.amend",
                          resource_type="daily_report", resource_id=report.id,
