@@ -13,9 +13,19 @@ from passtrace.enterprises.models import (
 from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
-from passtrace.trajectories.models import AreaRisk, DailyReport, ReportReminder, ReportStop
+from passtrace.registrations.models import Registration
+from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
+from passtrace.trajectories.models import (
+    AreaRisk,
+    DailyReport,
+    ReportDayCount,
+    ReportReminder,
+    ReportStop,
+)
 
-__all__ = ["Area", "AreaRisk", "DailyReport", "Notice", "ReportReminder", "ReportStop",
-           "AuditEntry", "AuthSession", "Base", "Department", "Employee", "Enterprise",
-           "Pass", "Person", "ResumptionApplication", "Revocation", "RoleBinding",
-           "SigningKeyRecord", "User"]
+__all__ = [
+    "Area", "AreaRisk", "AuditEntry", "AuthSession", "Base", "DailyReport", "Department",
+    "Device", "DeviceSync", "Employee", "Enterprise", "Notice", "Pass", "Person",
+    "Registration", "ReportDayCount", "ReportReminder", "ReportStop", "ResumptionApplication",
+    "Revocation", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User",
+]
