@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base
@@ -29,6 +29,11 @@ class Registration(Base):
         Index("ix_registrations_site_time", "site_id", "occurred_at"),
         Index("ix_registrations_person_time", "person_hash", "occurred_at"),
         Index("ix_registrations_pass_time", "pass_id", "occurred_at"),
+        # "Already inside?" looks for a person's last allowed in/out at one site. A
+        # person's many "through" checks elsewhere must not be scanned to find it.
+        Index("ix_registrations_inside", "person_hash", "site_id", "occurred_at",
+              postgresql_where=text("decision = 'allow' AND direction IN ('in', 'out')"),
+              sqlite_where=text("decision = 'allow' AND direction IN ('in', 'out')")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

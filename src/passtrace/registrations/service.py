@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
@@ -108,14 +108,18 @@ def _best_pass(session: Session, person: Person, site: Site, now: datetime) -> P
     return pick_best_pass(candidates, site, now)
 
 
+INSIDE_PREDICATE = text("decision = 'allow' AND direction IN ('in', 'out')")
+
+
 def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
               pass_id: uuid.UUID | None) -> bool:
     """Tell whether this person's (or pass's) last allowed in/out at the site was "in"."""
     if person_hash is None and pass_id is None:
         return False
-    stmt = select(Registration.direction).where(
-        Registration.site_id == site_id, Registration.decision == "allow",
-        Registration.direction.in_(("in", "out")))
+    # Literal text, not bound values: it must match the partial index
+    # ix_registrations_inside even in a prepared (generic) plan.
+    stmt = select(Registration.direction).where(Registration.site_id == site_id,
+                                                INSIDE_PREDICATE)
     stmt = stmt.where(Registration.person_hash == person_hash if person_hash
                       else Registration.pass_id == pass_id)
     last = session.scalar(stmt.order_by(Registration.occurred_at.desc()).limit(1))

@@ -103,6 +103,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('registrations', schema=None) as batch_op:
         batch_op.create_index('ix_registrations_pass_time', ['pass_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_registrations_inside', ['person_hash', 'site_id', 'occurred_at'], unique=False,
+                              postgresql_where=sa.text("decision = 'allow' AND direction IN ('in', 'out')"),
+                              sqlite_where=sa.text("decision = 'allow' AND direction IN ('in', 'out')"))
         batch_op.create_index('ix_registrations_person_time', ['person_hash', 'occurred_at'], unique=False)
         batch_op.create_index('ix_registrations_site_time', ['site_id', 'occurred_at'], unique=False)
 
@@ -134,6 +137,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_registrations_site_time')
         batch_op.drop_index('ix_registrations_person_time')
         batch_op.drop_index('ix_registrations_pass_time')
+        batch_op.drop_index('ix_registrations_inside')
 
     op.drop_table('registrations')
     op.drop_table('device_syncs')
