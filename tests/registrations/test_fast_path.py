@@ -158,3 +158,48 @@ def test_a_dead_pooled_connection_is_replaced(deployed):
     rt.engine.dispose()
     resp = client.post("/api/v1/registrations", json=_body(seeded, token=seeded.pass_tokens[4]))
     assert resp.status_code == 200, resp.text
+
+
+def test_a_batch_racing_another_upload_of_the_same_row_stores_it_once(deployed):
+    """The direct COPY loses the race on the primary key; the staged insert takes over."""
+    import threading
+    import time
+
+    import psycopg
+
+    from passtrace.registrations.models import Registration
+
+    client, rt, seeded = deployed
+
+    def row(ident: uuid.UUID) -> dict[str, object]:
+        return {"id": str(ident), "lane": "1", "occurred_at": datetime.now(UTC).isoformat(),
+                "direction": "through", "method": "id_typed", "decision": "deny",
+                "reasons": ["unknown_person"]}
+
+    def upload(rows: list[dict[str, object]]) -> dict[str, object]:
+        resp = client.post("/api/v1/registrations/batch", json={
+            "site": seeded.site, "device_key": "race", "registrations": rows})
+        assert resp.status_code == 200, resp.text
+        return dict(resp.json())
+
+    template, contested, other = uuid7(), uuid7(), uuid7()
+    upload([row(template)])
+    columns = ", ".join(c.name for c in Registration.__table__.columns if c.name != "id")
+    dsn = rt.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as rival:
+        # Another upload has inserted the contested row and not yet committed.
+        rival.execute(f"INSERT INTO registrations (id, {columns}) SELECT %s, {columns} "
+                      "FROM registrations WHERE id = %s", (contested, template))
+        result: dict[str, object] = {}
+        worker = threading.Thread(target=lambda: result.update(
+            upload([row(contested), row(other)])))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not _count(
+                rt, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+            time.sleep(0.05)
+        rival.commit()
+        worker.join(timeout=20)
+    assert [r["status"] for r in result["results"]] == ["duplicate", "stored"]  # type: ignore[index]
+    assert _count(rt, "SELECT count(*) FROM registrations WHERE id IN (:a, :b)",
+                  a=contested, b=other) == 2
