@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, gettext
+from passtrace.core.security import Principal
 from passtrace.enterprises import authz, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
-from passtrace.enterprises.models import Enterprise
+from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate, ResumptionCreate
 from passtrace.passes.pages import LOCAL_INPUT, _area_choices
 from passtrace.web.errors import FIELD_MESSAGES
@@ -308,9 +309,14 @@ def employee_detail(request: Request, enterprise_id: uuid.UUID, employee_id: uui
                                        enterprise_id=enterprise_id)
     emp = enterprise_service.get_employee(session=session, actor=principal, e=e,
                                           employee_id=employee_id)
+    return _employee_page(request, session, principal, e, emp, invite=None)
+
+
+def _employee_page(request: Request, session: Session, principal: Principal, e: Enterprise,
+                   emp: Employee, *, invite: str | None) -> Response:
     return render(request, "enterprises/employee.html", {
         **_ctx(session, principal, e), "emp": present.employee(emp),
-        "can_reveal": authz.can_reveal_staff(principal, e), "invite": None})
+        "can_reveal": authz.can_reveal_staff(principal, e), "invite": invite})
 
 
 @router.post("/{enterprise_id}/employees/{employee_id}/invite")
@@ -326,9 +332,7 @@ def employee_invite(request: Request, enterprise_id: uuid.UUID, employee_id: uui
     except DomainError as exc:
         return _error_page(request, session, exc, back)
     url = str(request.base_url).rstrip("/") + f"/enterprises/invite/{token}"
-    return render(request, "enterprises/employee.html", {
-        **_ctx(session, principal, e), "emp": present.employee(emp),
-        "can_reveal": authz.can_reveal_staff(principal, e), "invite": url})
+    return _employee_page(request, session, principal, e, emp, invite=url)
 
 
 @router.post("/{enterprise_id}/employees/{employee_id}/leave")

@@ -123,7 +123,7 @@ def _pending(session: Session, actor: Principal,
 
 
 def approve_resumption(*, session: Session, actor: Principal,
-                       resumption_id: uuid.UUID) -> ResumptionApplication:
+                       resumption_id: uuid.UUID) -> tuple[ResumptionApplication, Enterprise]:
     """Approve: the enterprise may resume on the planned date and request commute passes."""
     r, e = _pending(session, actor, resumption_id)
     r.status, r.decided_by, r.decided_at, r.decision_reasons = (
@@ -134,11 +134,11 @@ def approve_resumption(*, session: Session, actor: Principal,
                          resource_type="resumption", resource_id=r.id,
                          detail={"enterprise": str(e.id),
                                  "resumed_on": r.planned_date.isoformat()})
-    return r
+    return r, e
 
 
 def return_resumption(*, session: Session, actor: Principal, resumption_id: uuid.UUID,
-                      reasons: list[str]) -> ResumptionApplication:
+                      reasons: list[str]) -> tuple[ResumptionApplication, Enterprise]:
     """Send an application back with the reasons to fix."""
     clean = [" ".join(x.split()) for x in reasons]
     clean = [x for x in clean if x]
@@ -153,11 +153,11 @@ def return_resumption(*, session: Session, actor: Principal, resumption_id: uuid
     audit_service.record(session=session, actor=actor, action="resumption.return",
                          resource_type="resumption", resource_id=r.id,
                          reason="; ".join(clean), detail={"enterprise": str(e.id)})
-    return r
+    return r, e
 
 
 def withdraw_resumption(*, session: Session, actor: Principal,
-                        resumption_id: uuid.UUID) -> ResumptionApplication:
+                        resumption_id: uuid.UUID) -> tuple[ResumptionApplication, Enterprise]:
     """The enterprise withdraws its pending application."""
     r, e = get_resumption(session=session, actor=actor, resumption_id=resumption_id,
                           for_update=True)
@@ -169,7 +169,7 @@ def withdraw_resumption(*, session: Session, actor: Principal,
     session.flush()
     audit_service.record(session=session, actor=actor, action="resumption.withdraw",
                          resource_type="resumption", resource_id=r.id)
-    return r
+    return r, e
 
 
 def _queue_stmt(actor: Principal,

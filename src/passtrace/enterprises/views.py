@@ -82,10 +82,8 @@ def read_resumption(resumption_id: uuid.UUID, session: SessionDep,
 def approve_resumption(resumption_id: uuid.UUID, session: SessionDep,
                        principal: CurrentPrincipal) -> ResumptionRead:
     """Approve an application (officials over the enterprise's area)."""
-    r = resumption.approve_resumption(session=session, actor=principal,
-                                      resumption_id=resumption_id)
-    _, e = resumption.get_resumption(session=session, actor=principal,
-                                     resumption_id=r.id)
+    r, e = resumption.approve_resumption(session=session, actor=principal,
+                                         resumption_id=resumption_id)
     return present.resumption(session, r, e)
 
 
@@ -93,10 +91,8 @@ def approve_resumption(resumption_id: uuid.UUID, session: SessionDep,
 def return_resumption(resumption_id: uuid.UUID, data: ResumptionReturn, session: SessionDep,
                       principal: CurrentPrincipal) -> ResumptionRead:
     """Send an application back with reasons."""
-    r = resumption.return_resumption(session=session, actor=principal,
-                                     resumption_id=resumption_id, reasons=data.reasons)
-    _, e = resumption.get_resumption(session=session, actor=principal,
-                                     resumption_id=r.id)
+    r, e = resumption.return_resumption(session=session, actor=principal,
+                                        resumption_id=resumption_id, reasons=data.reasons)
     return present.resumption(session, r, e)
 
 
@@ -104,10 +100,8 @@ def return_resumption(resumption_id: uuid.UUID, data: ResumptionReturn, session:
 def withdraw_resumption(resumption_id: uuid.UUID, session: SessionDep,
                         principal: CurrentPrincipal) -> ResumptionRead:
     """Withdraw your enterprise's pending application."""
-    r = resumption.withdraw_resumption(session=session, actor=principal,
-                                       resumption_id=resumption_id)
-    _, e = resumption.get_resumption(session=session, actor=principal,
-                                     resumption_id=r.id)
+    r, e = resumption.withdraw_resumption(session=session, actor=principal,
+                                          resumption_id=resumption_id)
     return present.resumption(session, r, e)
 
 
