@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -118,42 +119,57 @@ def _retry_of(session: Session, actor: Principal, report_id: uuid.UUID | None,
     return existing
 
 
-def submit(*, session: Session, rt: Runtime, actor: Principal,
-           data: ReportIn) -> tuple[DailyReport, bool]:
-    """File (or amend) the actor's report; returns it and whether it was new."""
+@dataclass
+class _Filing:
+    """Who files, for which day, with which temperature: checked once for every way to file."""
+
+    emp: Employee
+    enterprise: Enterprise
+    day: date
+    temperature: float
+    now: datetime
+
+
+def _begin(session: Session, rt: Runtime, actor: Principal, data: ReportIn | QuickIn
+           ) -> DailyReport | _Filing:
+    """Return the first report if this is a retry, else the checked start of a filing."""
     emp, enterprise = _filer(session, actor)
     retry = _retry_of(session, actor, data.id, emp)
     if retry is not None:
-        return retry, False
+        return retry
     now = utcnow()
     day = rules.validate_date(data.report_date or local_today(now), local_today(now),
                               rt.settings.report_backfill_days)
-    temperature = rules.validate_temperature(data.temperature)
+    return _Filing(emp=emp, enterprise=enterprise, day=day, now=now,
+                   temperature=rules.validate_temperature(data.temperature))
+
+
+def submit(*, session: Session, rt: Runtime, actor: Principal,
+           data: ReportIn) -> tuple[DailyReport, bool]:
+    """File (or amend) the actor's report; returns it and whether it was new."""
+    f = _begin(session, rt, actor, data)
+    if isinstance(f, DailyReport):
+        return f, False
     if data.stayed_home and data.stops:
         raise rules.fail("stops", N_("A stayed-home report has no places; remove them or "
                                      "untick 'stayed home'."))
     if not data.stayed_home and not data.stops:
         raise rules.fail("stops", N_("Add at least one place, or choose 'stayed home all day'."))
-    stops = rules.validate_stops(session, data.stops, day, now)
-    return _store(session, actor, emp, enterprise, day, temperature, list(data.symptoms),
-                  data.stayed_home, stops, "form", data.id)
+    stops = rules.validate_stops(session, data.stops, f.day, f.now)
+    return _store(session, actor, f.emp, f.enterprise, f.day, f.temperature,
+                  list(data.symptoms), data.stayed_home, stops, "form", data.id)
 
 
 def quick(*, session: Session, rt: Runtime, actor: Principal,
           data: QuickIn) -> tuple[DailyReport, bool]:
     """One tap: copy yesterday's places to today, or file 'stayed home all day'."""
-    emp, enterprise = _filer(session, actor)
-    retry = _retry_of(session, actor, data.id, emp)
-    if retry is not None:
-        return retry, False
-    now = utcnow()
-    day = rules.validate_date(data.report_date or local_today(now), local_today(now),
-                              rt.settings.report_backfill_days)
-    temperature = rules.validate_temperature(data.temperature)
+    f = _begin(session, rt, actor, data)
+    if isinstance(f, DailyReport):
+        return f, False
     if data.kind == "stayed_home":
-        return _store(session, actor, emp, enterprise, day, temperature,
+        return _store(session, actor, f.emp, f.enterprise, f.day, f.temperature,
                       list(data.symptoms), True, [], "stayed_home", data.id)
-    before = get_report(session=session, employee_id=emp.id, day=day - timedelta(days=1))
+    before = get_report(session=session, employee_id=f.emp.id, day=f.day - timedelta(days=1))
     if before is None:
         raise InvalidState("There is no report for the day before to copy; please fill in "
                            "the form.")
@@ -162,9 +178,9 @@ def quick(*, session: Session, rt: Runtime, actor: Principal,
                      depart_at=s.depart_at + one_day if s.depart_at else None,
                      mode=s.mode, ref=s.ref, seat=s.seat)  # type: ignore[arg-type]
               for s in before.stops]
-    stops = rules.validate_stops(session, copied, day, now)
-    return _store(session, actor, emp, enterprise, day, temperature, list(data.symptoms),
-                  before.stayed_home, stops, "same_as_yesterday", data.id)
+    stops = rules.validate_stops(session, copied, f.day, f.now)
+    return _store(session, actor, f.emp, f.enterprise, f.day, f.temperature,
+                  list(data.symptoms), before.stayed_home, stops, "same_as_yesterday", data.id)
 
 
 def visible_report(*, session: Session, actor: Principal, report_id: uuid.UUID) -> DailyReport:
