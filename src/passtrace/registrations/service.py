@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select, text
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.codec import PassRejected, TrustStore, decode_pass
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
+from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
@@ -25,7 +25,6 @@ from passtrace.people.models import Person
 from passtrace.registrations.decide import (
     CODEC_REASONS,
     Facts,
-    Outcome,
     PassFacts,
     SiteRules,
     decide,
@@ -381,8 +380,6 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     row, site = get_for_staff(session=session, actor=actor, registration_id=registration_id,
                               for_update=True)
     if row.decision != "deny":
-        from passtrace.core.errors import InvalidState
-
         raise InvalidState("Only a denial can be overridden.")
     row.decision = "allow"
     row.override_reason = reason
@@ -392,11 +389,6 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
                          resource_type="registration", resource_id=row.id, reason=reason,
                          detail={"site": site.code, "reasons": list(row.reasons)})
     return row
-
-
-def outcome_of(row: Registration) -> Outcome:
-    """Rebuild the outcome of a stored registration (for display)."""
-    return Outcome(reasons=list(row.reasons))
 
 
 def heartbeat(*, session: Session, actor: Principal, site_code: str, device_key: str,
@@ -416,11 +408,3 @@ def heartbeat(*, session: Session, actor: Principal, site_code: str, device_key:
         state.last_sync_at = now
     session.flush()
 
-
-def require_staff(actor: Principal) -> None:
-    """Refuse callers who are on duty nowhere."""
-    if not actor.has("registration.create"):
-        raise Forbidden("Your role does not allow this.")
-
-
-RECENT_WINDOW = timedelta(hours=12)

@@ -132,7 +132,7 @@ def site_day(request: Request, code: str, session: SessionDep, principal: Curren
             title=gettext("Persons per hour"), y_label=gettext("persons"))
         if figures.denials_by_reason:
             context["denial_chart"] = charts.bar_chart(
-                [gettext(REASONS[c]) [:14] for c, _ in figures.denials_by_reason],
+                [gettext(REASONS[c])[:14] for c, _ in figures.denials_by_reason],
                 [n for _, n in figures.denials_by_reason],
                 title=gettext("Denials by reason"), y_label=gettext("persons"),
                 color="#b3261e")

@@ -15,9 +15,10 @@ from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
-from passtrace.core.i18n import N_
+from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal, new_token, token_digest
 from passtrace.core.tabular import SheetRow, read_sheet
+from passtrace.registrations.decide import round_temperature
 from passtrace.sites import authz
 from passtrace.sites.models import Device, Site, ThermalReading
 from passtrace.sites.schemas import ImportReport, ImportRowError, SiteWrite
@@ -170,8 +171,6 @@ def _row_message(exc: ValidationError) -> str:
 def import_sites(*, session: Session, actor: Principal, data: bytes, filename: str,
                  apply_valid: bool) -> ImportReport:
     """Import sites from CSV/Excel; all or nothing unless apply_valid keeps the good rows."""
-    from passtrace.core.i18n import gettext
-
     rows = read_sheet(data, filename, IMPORT_COLUMNS, required=("code", "name", "kind",
                                                                 "area_code"))
     errors: list[ImportRowError] = []
@@ -264,7 +263,7 @@ def record_reading(*, session: Session, device: Device, temperature: float, lane
     if read_at is None or read_at.tzinfo is None or abs((read_at - now).total_seconds()) > 300:
         read_at = now  # a scanner with a wrong clock must not hide or fake a reading
     reading = ThermalReading(site_id=site.id, device_id=device.id, lane=lane,
-                             temperature=round(temperature, 1), read_at=read_at)
+                             temperature=round_temperature(temperature), read_at=read_at)
     device.last_seen_at = now
     session.add(reading)
     session.flush()
@@ -280,11 +279,6 @@ def latest_reading(*, session: Session, site: Site, lane: str,
         .where(ThermalReading.site_id == site.id, ThermalReading.lane == lane,
                ThermalReading.read_at >= now - timedelta(seconds=READING_FRESH_SECONDS))
         .order_by(ThermalReading.read_at.desc()).limit(1))
-
-
-def staff_sites(actor: Principal) -> list[str]:
-    """Return the site codes the actor is bound to as staff."""
-    return [b.scope_value for b in actor.bindings if b.scope_type == "site"]
 
 
 
