@@ -73,6 +73,13 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class TooLarge(DomainError):
+    """A body (or upload) past its size limit; chunked bodies are caught while read."""
+
+    status = 413
+    code = "too_large"
+
+
 class RateLimited(DomainError):
     """Too many attempts."""
 

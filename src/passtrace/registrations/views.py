@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
-from passtrace.core.errors import DomainError, NotFound, ValidationFailed
+from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
@@ -36,13 +36,6 @@ from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 
 router = APIRouter(tags=["registrations"])
-
-
-class PayloadTooLarge(DomainError):
-    """A chunked body grew past the limit."""
-
-    status = 413
-    code = "too_large"
 
 
 def to_out(row: Registration, *, duplicate: bool = False) -> RegistrationOut:
@@ -93,7 +86,7 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge("The upload is too large.")
+            raise TooLarge("The upload is too large.")
         chunks.append(chunk)
     return b"".join(chunks)
 
