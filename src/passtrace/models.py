@@ -3,6 +3,15 @@
 from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
+from passtrace.communities.models import (
+    Building,
+    Community,
+    Delivery,
+    Household,
+    Outing,
+    Resident,
+    Visit,
+)
 from passtrace.core.db import Base
 from passtrace.enterprises.models import (
     Department,
@@ -24,8 +33,9 @@ from passtrace.trajectories.models import (
 )
 
 __all__ = [
-    "Area", "AreaRisk", "AuditEntry", "AuthSession", "Base", "DailyReport", "Department",
-    "Device", "DeviceSync", "Employee", "Enterprise", "Notice", "Pass", "Person",
-    "Registration", "ReportDayCount", "ReportReminder", "ReportStop", "ResumptionApplication",
-    "Revocation", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User",
+    "Area", "AreaRisk", "AuditEntry", "AuthSession", "Base", "Building", "Community",
+    "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",
+    "Household", "Notice", "Outing", "Pass", "Person", "Registration", "ReportDayCount",
+    "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
+    "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
 ]

@@ -20,7 +20,7 @@ HOUR = timedelta(hours=1)
 def _case(**kw: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "site": {"code": "CP-NM-01", "area_code": "520102006", "fever_threshold": 37.3,
-                 "opening_hours": []},
+                 "opening_hours": [], "community_code": ""},
         "now": NOW, "direction": "in", "temperature": 36.5, "inside": False,
         "pass": {"valid_from": NOW - HOUR, "valid_until": NOW + 24 * HOUR,
                  "areas": ["520102006"], "sites": []},
@@ -29,7 +29,7 @@ def _case(**kw: Any) -> dict[str, Any]:
     for key, value in kw.items():
         if key in ("areas", "sites", "valid_from", "valid_until"):
             base["pass"] = {**base["pass"], key: value}
-        elif key in ("fever_threshold", "opening_hours", "area_code"):
+        elif key in ("fever_threshold", "opening_hours", "area_code", "community_code"):
             base["site"] = {**base["site"], key: value}
         else:
             base[key] = value
@@ -51,6 +51,10 @@ CASES = [
     _case(areas=["52010200"]),
     _case(sites=["CP-NM-01"], areas=["520103"]),  # named sites narrow and decide
     _case(sites=["CP-YY-01"]),
+    # A household pass names its compound: good at its gates, nowhere else.
+    _case(community_code="520102006001", areas=["520102006001"]),
+    _case(community_code="520102006002", areas=["520102006001"]),
+    _case(areas=["520102006001"]),
     _case(inside=True),
     _case(inside=True, direction="out"),
     _case(inside=True, direction="through"),
@@ -73,7 +77,8 @@ def _python(case: dict[str, Any]) -> list[str]:
     facts = Facts(
         site=SiteRules(code=site["code"], area_code=site["area_code"],
                        fever_threshold=site["fever_threshold"],
-                       opening_hours=tuple(site["opening_hours"])),
+                       opening_hours=tuple(site["opening_hours"]),
+                       community_code=site["community_code"]),
         now=case["now"], direction=case["direction"], temperature=case["temperature"],
         pass_facts=PassFacts(valid_from=p["valid_from"], valid_until=p["valid_until"],
                              areas=tuple(p["areas"]), sites=tuple(p["sites"]))

@@ -33,11 +33,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "official": frozenset(
         {"pass.review", "pass.revoke", "pass.view_scope", "person.reveal", "audit.view",
          "site.manage", "site.view", "site.stats", "registration.view",
-         "enterprise.register", "enterprise.view", "resumption.review", "risk.manage"}
+         "enterprise.register", "enterprise.view", "resumption.review", "risk.manage",
+         "community.register", "community.view", "community.manage", "visit.review"}
     ),
     "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",
-                                   "site.stats"}),
-    "community_manager": frozenset({"person.reveal"}),
+                                   "site.stats", "delivery.register"}),
+    "community_manager": frozenset({"person.reveal", "community.view", "community.manage",
+                                    "visit.review", "delivery.register"}),
     "enterprise_admin": frozenset({"enterprise.view", "enterprise.manage", "employee.view",
                                    "person.reveal", "report.supervise", "report.export"}),
     "department_head": frozenset({"enterprise.view", "employee.view", "report.supervise",

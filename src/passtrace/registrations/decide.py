@@ -32,11 +32,16 @@ REASONS: dict[str, str] = {
     "no_valid_pass": N_("This person has no valid pass."),
     "site_not_allowed": N_("The pass is not valid at this site."),
     "area_not_allowed": N_("The pass is not valid in this area."),
+    "not_resident": N_("Not a resident of this compound and no visitor pass for it."),
+    "visit_used": N_("This one-time visitor pass has been used."),
     "status_red": N_("Health status red: do not let through; report to the duty officer."),
     "status_yellow": N_("Health status yellow: do not let through."),
     "fever": N_("Temperature at or above the fever threshold: re-check and report."),
     "already_inside": N_("This pass is already inside: it entered and has not left."),
     "site_closed": N_("The site is closed at this hour."),
+    "curfew": N_("Curfew: residents may not go out at this hour."),
+    "household_out_limit": N_("Too many members of this household are out already."),
+    "outing_quota": N_("This household has used up its outings for now."),
 }
 SEVERITY = {code: i for i, code in enumerate(REASONS)}
 
@@ -60,6 +65,7 @@ class SiteRules:
     area_code: str
     fever_threshold: float
     opening_hours: tuple[str, ...] = ()
+    community_code: str = ""  # a community gate's compound
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,23 @@ class PassFacts:
     areas: tuple[str, ...]
     sites: tuple[str, ...]
     status: str = "approved"  # as the server knows it; offline: approved unless revoked
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """At a community gate: who this is to the compound and the household's outing state.
+
+    Gathered by communities.gate; a rule whose limit is None does not apply.
+    """
+
+    resident: bool = False
+    visitor: bool = False  # holds a visitor pass for this compound
+    visit_used: bool = False  # ... which already went in and out
+    curfew: bool = False  # now is within the compound's curfew hours
+    members_out: int = 0
+    max_out: int | None = None
+    outings_used: int = 0
+    outings_allowed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,7 @@ class Facts:
     person_known: bool = False
     person_status: str | None = None  # green | yellow | red
     inside: bool = False  # the last allowed in/out of this person at this site was "in"
+    community: GateFacts | None = None  # only at a community gate, known online
 
 
 @dataclass
@@ -135,8 +159,11 @@ def pass_covers_site(pass_facts: PassFacts, site: SiteRules) -> str | None:
     """Return None if the pass is good here, else the reason code.
 
     Named sites narrow a pass: if it lists sites, this site must be one of them;
-    otherwise one of its areas must contain the site's area.
+    otherwise one of its areas must contain the site's area. A household or visitor
+    pass names its compound's code among its areas: good at every gate of it.
     """
+    if site.community_code and site.community_code in pass_facts.areas:
+        return None
     if pass_facts.sites:
         return None if site.code in pass_facts.sites else "site_not_allowed"
     if any(contains(area, site.area_code) for area in pass_facts.areas):
@@ -144,9 +171,30 @@ def pass_covers_site(pass_facts: PassFacts, site: SiteRules) -> str | None:
     return "area_not_allowed"
 
 
+def _gate_reasons(gate: GateFacts, direction: str) -> list[str]:
+    """The compound's own rules: who may come in, and the outing rules for going out."""
+    if not (gate.resident or gate.visitor):
+        return ["not_resident"]
+    reasons = []
+    if gate.visitor and not gate.resident and direction == "in" and gate.visit_used:
+        reasons.append("visit_used")
+    if gate.resident and direction == "out":
+        if gate.curfew:
+            reasons.append("curfew")
+        if gate.max_out is not None and gate.members_out >= gate.max_out:
+            reasons.append("household_out_limit")
+        if gate.outings_allowed is not None and gate.outings_used >= gate.outings_allowed:
+            reasons.append("outing_quota")
+    return reasons
+
+
 def decide(facts: Facts) -> Outcome:
     """Apply every rule; the outcome lists each one that failed."""
     reasons: list[str] = []
+    gate = facts.community
+    # A resident's right to pass their own gate is living there, not a pass: only a
+    # scanned pass that fails on its own terms (forged, revoked, expired) counts.
+    resident = gate is not None and gate.resident
     if facts.pass_rejected:
         reasons.append(facts.pass_rejected)
     elif facts.pass_facts is not None:
@@ -160,8 +208,10 @@ def decide(facts: Facts) -> Outcome:
         elif facts.now < p.valid_from:
             reasons.append("not_yet_valid")
         where = pass_covers_site(p, facts.site)
-        if where:
+        if where and not resident:
             reasons.append(where)
+    elif resident:
+        pass
     elif facts.person_known:
         reasons.append("no_valid_pass")
     else:
@@ -173,8 +223,10 @@ def decide(facts: Facts) -> Outcome:
     if facts.temperature is not None and tenths(facts.temperature) >= tenths(
             facts.site.fever_threshold):
         reasons.append("fever")
-    if facts.direction == "in" and facts.inside:
+    if facts.direction == "in" and facts.inside and not resident:
         reasons.append("already_inside")
     if not _open_at(facts.site.opening_hours, facts.now):
         reasons.append("site_closed")
+    if gate is not None:
+        reasons.extend(_gate_reasons(gate, facts.direction))
     return Outcome(reasons=sorted(dict.fromkeys(reasons), key=SEVERITY.__getitem__))

@@ -224,6 +224,14 @@ def _duplicate(actor: Principal, values: tuple[Any, ...]) -> service.Checked:
     return service.Checked(row=_registration(values[:-1]), duplicate=True)
 
 
+async def is_community_gate(rt: Runtime, code: str) -> bool:
+    """Tell whether a site is a compound's gate (cached like every site lookup)."""
+    site = service.cached_site(rt, code)
+    if site is service.MISS:
+        site = await run_in_threadpool(_load_site, rt, code)
+    return site is not None and bool(site.community_code)
+
+
 async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
                    data: RegistrationIn) -> service.Checked:
     """service.register, on PostgreSQL: same checks, decision, storage and audit."""

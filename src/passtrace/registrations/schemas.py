@@ -57,6 +57,8 @@ class RegistrationOut(BaseModel):
     override_reason: str | None
     duplicate: bool = False  # true when this id was already registered
     skew_flagged: bool = False
+    # At a community gate: who this is to the compound and its rules, translated.
+    notes: list[str] = Field(default_factory=list)
 
 
 class OverrideIn(BaseModel):

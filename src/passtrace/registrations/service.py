@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.codec import PassRejected, TrustStore, decode_pass
+from passtrace.communities import gate as community_gate
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.runtime import Runtime
@@ -25,6 +26,7 @@ from passtrace.people.models import Person
 from passtrace.registrations.decide import (
     CODEC_REASONS,
     Facts,
+    GateFacts,
     PassFacts,
     SiteRules,
     decide,
@@ -44,13 +46,16 @@ class Checked:
 
     row: Registration
     duplicate: bool
+    # At a community gate: the person and the compound's rules, for the result screen.
+    notes: list[str] = field(default_factory=list)
 
 
 def site_rules(site: Site) -> SiteRules:
     """Return the decision rules of a site."""
     return SiteRules(code=site.code, area_code=site.area_code,
                      fever_threshold=float(site.fever_threshold),
-                     opening_hours=tuple(site.opening_hours))
+                     opening_hours=tuple(site.opening_hours),
+                     community_code=site.community_code)
 
 
 def is_uuid7(value: uuid.UUID) -> bool:
@@ -295,7 +300,8 @@ def prepare(*, rt: Runtime, actor: Principal, data: RegistrationIn, site: Site |
 
 
 def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: Any,
-           pass_row: Any, inside: bool) -> tuple[Registration, dict[str, Any]]:
+           pass_row: Any, inside: bool, gate: GateFacts | None = None
+           ) -> tuple[Registration, dict[str, Any]]:
     """Decide and build the registration row and its audit detail (not stored yet).
 
     person (id, id_hash, name_masked, id_last4, status) and pass_row (id and the pass
@@ -317,7 +323,7 @@ def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: An
     outcome = decide(Facts(site=site_rules(site), now=prep.now, direction=data.direction,
                            temperature=data.temperature, person_known=person is not None,
                            person_status=person.status if person else None, inside=inside,
-                           **facts_kw))  # type: ignore[arg-type]
+                           community=gate, **facts_kw))  # type: ignore[arg-type]
     row = Registration(
         id=data.id, site_id=site.id, lane=data.lane, device_key=data.device_key,
         operator_user_id=actor.user_id, occurred_at=prep.occurred_at, received_at=prep.now,
@@ -352,16 +358,26 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
         person = session.scalar(select(Person).where(Person.id_hash == prep.id_hash))
         if person is not None:
             pass_row = _best_pass(session, person, prep.site, prep.now)
-    inside = is_inside(session, site_id=prep.site.id,
-                       person_hash=person.id_hash if person is not None else prep.id_hash,
-                       pass_id=pass_row.id if pass_row else None)
+    gate = community_gate.gather(session, prep.site, person_id=person.id if person else None,
+                                 pass_row=pass_row, now=prep.now, direction=data.direction)
+    if gate is not None and gate.visit is not None:
+        inside = gate.visitor_inside  # a visitor may leave by another gate of the compound
+    else:
+        inside = is_inside(session, site_id=prep.site.id,
+                           person_hash=person.id_hash if person is not None else prep.id_hash,
+                           pass_id=pass_row.id if pass_row else None)
     row, detail = finish(prep=prep, data=data, actor=actor, person=person, pass_row=pass_row,
-                         inside=inside)
+                         inside=inside, gate=gate.facts if gate is not None else None)
     session.add(row)  # flushed with the audit entry: one flush, two inserts
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
                          subject_person_id=person.id if person else None, detail=detail)
-    return Checked(row=row, duplicate=False)
+    if gate is None:
+        return Checked(row=row, duplicate=False)
+    community_gate.record(session, gate, registration_id=row.id, direction=row.direction,
+                          decision=row.decision, occurred_at=row.occurred_at)
+    return Checked(row=row, duplicate=False, notes=community_gate.notes(
+        gate, direction=row.direction, allowed=row.decision == "allow", now=prep.now))
 
 
 def get_for_staff(*, session: Session, actor: Principal, registration_id: uuid.UUID,
@@ -385,6 +401,11 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     row.override_reason = reason
     row.override_by = actor.user_id
     session.flush()
+    if site.community_code:  # the guard let them through: the outing or visit happened
+        community_gate.record_offline(session, site, [{
+            "id": row.id, "person_hash": row.person_hash, "pass_id": row.pass_id,
+            "direction": row.direction, "decision": row.decision,
+            "occurred_at": row.occurred_at}])
     audit_service.record(session=session, actor=actor, action="registration.override",
                          resource_type="registration", resource_id=row.id, reason=reason,
                          detail={"site": site.code, "reasons": list(row.reasons)})

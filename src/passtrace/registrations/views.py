@@ -38,7 +38,8 @@ from passtrace.sites import service as site_service
 router = APIRouter(tags=["registrations"])
 
 
-def to_out(row: Registration, *, duplicate: bool = False) -> RegistrationOut:
+def to_out(row: Registration, *, duplicate: bool = False,
+           notes: list[str] | None = None) -> RegistrationOut:
     """Present a registration to the guard, reasons translated."""
     return RegistrationOut(
         id=row.id, decision=row.decision,  # type: ignore[arg-type]
@@ -47,7 +48,7 @@ def to_out(row: Registration, *, duplicate: bool = False) -> RegistrationOut:
         holder=row.person_masked, id_last4=row.id_last4, pass_id=row.pass_id,
         temperature=row.temperature, occurred_at=row.occurred_at, direction=row.direction,
         overridden=row.override_reason is not None, override_reason=row.override_reason,
-        duplicate=duplicate, skew_flagged=row.skew_flagged)
+        duplicate=duplicate, skew_flagged=row.skew_flagged, notes=notes or [])
 
 
 @router.post("/registrations", response_model=RegistrationOut,
@@ -58,8 +59,10 @@ async def register(data: RegistrationIn, rt: RuntimeDep,
     # The hot path: on PostgreSQL it runs on the event loop (async psycopg, no thread
     # hop); elsewhere the ORM path runs in one thread hop. Either commits before the
     # response is sent.
+    # Community gates take the ORM path: their rules lock the household row and
+    # open or close outings in the same transaction.
     fast = fastpath.for_runtime(rt)
-    if fast is not None:
+    if fast is not None and not await fastpath.is_community_gate(rt, data.site):
         checked = await fastpath.register(fast, rt=rt, actor=principal, data=data)
         return to_out(checked.row, duplicate=checked.duplicate)
     return await run_in_threadpool(_register_in_session, rt, principal, data)
@@ -70,7 +73,7 @@ def _register_in_session(rt: Runtime, principal: Principal,
     session = rt.sessions()
     try:
         checked = reg_service.register(session=session, rt=rt, actor=principal, data=data)
-        out = to_out(checked.row, duplicate=checked.duplicate)
+        out = to_out(checked.row, duplicate=checked.duplicate, notes=checked.notes)
         session.commit()
         return out
     except BaseException:

@@ -10,7 +10,8 @@
 export const SEVERITY = [
   "not_a_pass", "bad_signature", "unknown_key", "revoked", "not_approved", "expired",
   "not_yet_valid", "unknown_person", "no_valid_pass", "site_not_allowed", "area_not_allowed",
-  "status_red", "status_yellow", "fever", "already_inside", "site_closed",
+  "not_resident", "visit_used", "status_red", "status_yellow", "fever", "already_inside",
+  "site_closed", "curfew", "household_out_limit", "outing_quota",
 ];
 
 // Codec rejection reasons -> what the guard is told (CODEC_REASONS in decide.py).
@@ -36,8 +37,10 @@ export function contains(ancestor, code) {
   return code.startsWith(significantPrefix(ancestor));
 }
 
-/** Named sites narrow a pass; otherwise one of its areas must contain the site's area. */
+/** Named sites narrow a pass; otherwise one of its areas must contain the site's area.
+ *  A household or visitor pass names its compound's code: good at each of its gates. */
 export function passCoversSite(pass, site) {
+  if (site.community_code && pass.areas.includes(site.community_code)) return null;
   if (pass.sites.length) return pass.sites.includes(site.code) ? null : "site_not_allowed";
   return pass.areas.some((a) => contains(a, site.area_code)) ? null : "area_not_allowed";
 }

@@ -1,0 +1,1 @@
+"""Smart community entry/exit: compounds, households, residents, outings, visitors."""

@@ -1,0 +1,209 @@
+"""A community gate: the compound's facts for the decision, and what an allowed pass changes.
+
+registrations.service calls gather() before deciding and record() after, in the
+same transaction. For a resident going out, gather() locks the household row
+first, so two gates taking the household's last outing slot at the same moment
+are serialised: the second sees the first's outing and is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from passtrace.communities import rules as outing_rules
+from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
+from passtrace.communities.service import ROLE_LABELS, household_label
+from passtrace.core.i18n import gettext
+from passtrace.people.models import Person
+from passtrace.registrations.decide import LOCAL_TZ, GateFacts
+from passtrace.sites.models import Site
+
+
+@dataclass
+class GateContext:
+    """Who is at the gate, to the compound, and the household's outing state."""
+
+    community: Community
+    rules: outing_rules.OutingRules
+    facts: GateFacts
+    person_id: uuid.UUID | None = None
+    resident: Resident | None = None
+    household: str = ""  # the flat's label
+    visit: Visit | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def visitor_inside(self) -> bool:
+        """A visitor who went in and has not come out."""
+        v = self.visit
+        return v is not None and v.entered_at is not None and v.exited_at is None
+
+
+def community_of(session: Session, site: Site) -> Community | None:
+    """The compound a gate belongs to (None for other sites or an unregistered compound)."""
+    if not site.community_code:
+        return None
+    return session.scalar(select(Community).where(Community.code == site.community_code))
+
+
+def _label(session: Session, household_id: uuid.UUID) -> str:
+    row = session.execute(select(Building.name, Household.unit, Household.room)
+                          .join(Building, Building.id == Household.building_id)
+                          .where(Household.id == household_id)).one()
+    return household_label(*row)
+
+
+def lock_household(session: Session, household_id: uuid.UUID) -> None:
+    """Hold the household's row until commit (PostgreSQL: a row lock; SQLite: the write lock).
+
+    A no-op UPDATE rather than SELECT ... FOR UPDATE: SQLite ignores FOR UPDATE, but an
+    UPDATE takes its database write lock, so on both databases the second gate waits
+    (or is told to retry) instead of counting a stale number of outings.
+    """
+    session.execute(update(Household).where(Household.id == household_id)
+                    .values(room=Household.room))
+
+
+def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,
+           pass_row: Any, now: datetime, direction: str) -> GateContext | None:
+    """Collect the compound's facts for one check at one of its gates."""
+    c = community_of(session, site)
+    if c is None:
+        return None
+    rules = outing_rules.rules_of(c)
+    ctx = GateContext(community=c, rules=rules, facts=GateFacts(), person_id=person_id)
+    if person_id is not None:
+        ctx.resident = session.scalar(select(Resident).where(
+            Resident.community_id == c.id, Resident.person_id == person_id))
+    if ctx.resident is None and pass_row is not None and pass_row.purpose == "visitor":
+        ctx.visit = session.scalar(select(Visit).where(Visit.pass_id == pass_row.id,
+                                                       Visit.community_id == c.id))
+    if ctx.resident is not None:
+        r = ctx.resident
+        ctx.household = _label(session, r.household_id)
+        members_out = outings_used = 0
+        if direction == "out":
+            lock_household(session, r.household_id)
+            members_out = session.scalar(select(func.count()).select_from(Outing).where(
+                Outing.household_id == r.household_id, Outing.back_at.is_(None),
+                Outing.person_id != r.person_id)) or 0
+            outings_used = session.scalar(select(func.count()).select_from(Outing).where(
+                Outing.household_id == r.household_id,
+                Outing.out_at >= outing_rules.window_start(rules, now))) or 0
+        ctx.facts = GateFacts(
+            resident=True, curfew=outing_rules.in_curfew(rules, now),
+            members_out=members_out, max_out=rules.max_out_per_household,
+            outings_used=outings_used, outings_allowed=rules.outings_per_window)
+    elif ctx.visit is not None:
+        ctx.household = _label(session, ctx.visit.household_id)
+        ctx.facts = GateFacts(visitor=ctx.visit.status == "approved",
+                              visit_used=ctx.visit.exited_at is not None)
+    return ctx
+
+
+def _hhmm(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%H:%M")
+
+
+def notes(ctx: GateContext, *, direction: str, allowed: bool, now: datetime) -> list[str]:
+    """What the gate's result screen says about this person and the compound's rules."""
+    f, rules, lines = ctx.facts, ctx.rules, []
+    if ctx.resident is not None:
+        lines.append(gettext("Resident of %(household)s (%(role)s)", household=ctx.household,
+                             role=gettext(ROLE_LABELS[ctx.resident.role])))
+        if direction == "out":
+            counted = 1 if allowed else 0
+            if f.max_out is not None:
+                lines.append(gettext("Household members out: %(out)s of %(max)s",
+                                     out=f.members_out + counted, max=f.max_out))
+            if f.outings_allowed is not None:
+                lines.append(gettext("Outings used: %(used)s of %(allowed)s in %(days)s day(s)",
+                                     used=f.outings_used + counted, allowed=f.outings_allowed,
+                                     days=rules.window_days))
+            due = outing_rules.due_back(rules, now)
+            if allowed and due is not None:
+                lines.append(gettext("Back by %(time)s", time=_hhmm(due)))
+    elif ctx.visit is not None:
+        lines.append(gettext("Visitor to %(household)s: %(purpose)s", household=ctx.household,
+                             purpose=ctx.visit.purpose))
+    else:
+        lines.append(gettext("Not registered in %(community)s", community=ctx.community.name))
+    return [*lines, *outing_rules.summary(rules)]
+
+
+def record(session: Session, ctx: GateContext, *, registration_id: uuid.UUID, direction: str,
+           decision: str, occurred_at: datetime) -> None:
+    """Open or close a resident's outing, or mark a visitor in or out, after an allowed pass."""
+    if decision != "allow":
+        return
+    if ctx.resident is not None:
+        _resident_passed(session, ctx.community, ctx.resident, registration_id=registration_id,
+                         direction=direction, at=occurred_at)
+    elif ctx.visit is not None:
+        _visitor_passed(ctx.visit, direction=direction, at=occurred_at)
+
+
+def _resident_passed(session: Session, c: Community, r: Resident, *,
+                     registration_id: uuid.UUID, direction: str, at: datetime) -> None:
+    if direction not in ("in", "out"):
+        return
+    # An outing left open (back in without being registered) is closed at this pass:
+    # the resident is certainly not out any more, whichever way they go now.
+    session.execute(update(Outing).where(Outing.person_id == r.person_id,
+                                         Outing.community_id == c.id,
+                                         Outing.back_at.is_(None))
+                    .values(back_at=at, back_registration_id=registration_id))
+    if direction == "out":
+        session.add(Outing(community_id=c.id, household_id=r.household_id,
+                           person_id=r.person_id, out_at=at,
+                           out_registration_id=registration_id))
+    session.flush()
+
+
+def _visitor_passed(v: Visit, *, direction: str, at: datetime) -> None:
+    if direction == "in" and v.entered_at is None:
+        v.entered_at = at
+    elif direction == "out" and v.entered_at is not None and v.exited_at is None:
+        v.exited_at = at
+
+
+def record_offline(session: Session, site: Site, rows: list[dict[str, Any]]) -> int:
+    """Apply a device's uploaded gate registrations (decided offline) in time order.
+
+    The device could not know the household's state, so no rule is applied here:
+    what it let through happened. Returns how many rows changed an outing or a visit.
+    """
+    c = community_of(session, site)
+    allowed = [r for r in rows if r["decision"] == "allow" and r["direction"] in ("in", "out")]
+    if c is None or not allowed:
+        return 0
+    hashes = {r["person_hash"] for r in allowed if r["person_hash"]}
+    residents: dict[str, Resident] = {}
+    if hashes:
+        for person_hash, resident in session.execute(
+                select(Person.id_hash, Resident).join(Resident, Resident.person_id == Person.id)
+                .where(Person.id_hash.in_(hashes), Resident.community_id == c.id)):
+            residents[person_hash] = resident
+    pass_ids = {r["pass_id"] for r in allowed if r["pass_id"]}
+    visits = {v.pass_id: v for v in session.scalars(
+        select(Visit).where(Visit.pass_id.in_(pass_ids), Visit.community_id == c.id))
+    } if pass_ids else {}
+    changed = 0
+    for row in sorted(allowed, key=lambda r: r["occurred_at"]):
+        found = residents.get(row["person_hash"] or "")
+        if found is not None:
+            _resident_passed(session, c, found, registration_id=row["id"],
+                             direction=row["direction"], at=row["occurred_at"])
+            changed += 1
+        elif row["pass_id"] in visits:
+            _visitor_passed(visits[row["pass_id"]], direction=row["direction"],
+                            at=row["occurred_at"])
+            changed += 1
+    session.flush()
+    return changed

@@ -1,0 +1,165 @@
+"""Residential compounds: buildings, households, residents, outings, visitors, deliveries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from passtrace.core.db import Base, CreatedMixin, IdMixin
+
+ROLES = ("owner", "tenant", "family", "live_in_worker")
+VISITOR_APPROVAL = ("manual", "auto")
+VISIT_STATUSES = ("pending", "approved", "rejected", "cancelled")
+
+
+class Community(IdMixin, CreatedMixin, Base):
+    """A residential compound and its outing rules; gates are sites with its code.
+
+    The code is the compound's 12-digit division code, so officials over an area
+    cover it by prefix and gate sites name it in Site.community_code. A rule left
+    None does not apply.
+    """
+
+    __tablename__ = "communities"
+
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    # How many members of one household may be out at the same time.
+    max_out_per_household: Mapped[int | None] = mapped_column(SmallInteger)
+    # How many outings one household may make in a window of window_days days.
+    outings_per_window: Mapped[int | None] = mapped_column(SmallInteger)
+    window_days: Mapped[int] = mapped_column(SmallInteger, default=1)
+    # Local "HH:MM" times; residents may not go out between them (may wrap midnight).
+    curfew_start: Mapped[str | None] = mapped_column(String(5))
+    curfew_end: Mapped[str | None] = mapped_column(String(5))
+    # Out longer than this and the resident is overdue (the manager is told).
+    max_out_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    visitor_approval: Mapped[str] = mapped_column(String(8), default="manual")
+
+
+class Building(IdMixin, Base):
+    """A building of a compound and the names of its units (entrances)."""
+
+    __tablename__ = "community_buildings"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    name: Mapped[str] = mapped_column(String(32))
+    units: Mapped[list[str]] = mapped_column(default=lambda: ["1"])
+
+
+class Household(IdMixin, CreatedMixin, Base):
+    """One flat (building, unit, room). Its row is locked while an outing slot is taken."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        UniqueConstraint("building_id", "unit", "room"),
+        Index("ix_households_community", "community_id", "building_id", "unit", "room"),
+    )
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    building_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("community_buildings.id"))
+    unit: Mapped[str] = mapped_column(String(16))
+    room: Mapped[str] = mapped_column(String(16))
+
+
+class Resident(IdMixin, CreatedMixin, Base):
+    """A person living in a household; one household per person per compound."""
+
+    __tablename__ = "residents"
+    __table_args__ = (
+        UniqueConstraint("community_id", "person_id"),
+        Index("ix_residents_household", "household_id"),
+        Index("ix_residents_person", "person_id"),
+    )
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    # The long-lived household pass (a Pass with purpose "household").
+    pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id"))
+
+
+class Outing(IdMixin, Base):
+    """A resident out of the compound: opened at an allowed "out", closed at the next "in"."""
+
+    __tablename__ = "outings"
+    __table_args__ = (
+        # "Who is out now" reads only the open outings of one compound.
+        Index("ix_outings_open", "community_id", "out_at",
+              postgresql_where=text("back_at IS NULL"), sqlite_where=text("back_at IS NULL")),
+        Index("ix_outings_household", "household_id", "out_at"),
+        Index("ix_outings_person_open", "person_id",
+              postgresql_where=text("back_at IS NULL"), sqlite_where=text("back_at IS NULL")),
+    )
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    out_at: Mapped[datetime]
+    back_at: Mapped[datetime | None]
+    out_registration_id: Mapped[uuid.UUID | None]
+    back_registration_id: Mapped[uuid.UUID | None]
+    # Set when the manager was told this outing is overdue (told once).
+    overdue_noticed_at: Mapped[datetime | None]
+
+
+class Visit(IdMixin, CreatedMixin, Base):
+    """A visitor a resident invited for one date; approved, it carries a one-time pass."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_community_date", "community_id", "visit_date"),
+        Index("ix_visits_household", "household_id", "created_at"),
+    )
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
+    invited_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    visitor_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    purpose: Mapped[str] = mapped_column(String(200))
+    visit_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id"), unique=True)
+    entered_at: Mapped[datetime | None]
+    exited_at: Mapped[datetime | None]
+
+
+class Delivery(IdMixin, CreatedMixin, Base):
+    """A courier's hand-over at the gate: registered without the courier entering."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_community_time", "community_id", "created_at"),
+                      Index("ix_deliveries_household", "household_id", "created_at"))
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
+    registered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    company: Mapped[str] = mapped_column(String(40))
+    courier_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    courier_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    parcels: Mapped[int] = mapped_column(SmallInteger, default=1)
+    temperature: Mapped[float | None] = mapped_column(Numeric(3, 1, asdecimal=False))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    collected_at: Mapped[datetime | None]
+    collected_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,344 @@
+"""Compounds, buildings, households and residents; the household pass."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.communities import authz
+from passtrace.communities.models import Building, Community, Household, Resident
+from passtrace.communities.schemas import CommunityCreate, ResidentCreate, RulesWrite
+from passtrace.core.areacodes import significant_prefix
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.i18n import N_, gettext
+from passtrace.core.ids import uuid7
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.passes import keyring
+from passtrace.passes import service as pass_service
+from passtrace.passes.models import Pass
+from passtrace.people import service as people_service
+from passtrace.people.models import Person
+from passtrace.sites.models import Site
+
+ROLE_LABELS = {
+    "owner": N_("Owner"),
+    "tenant": N_("Tenant"),
+    "family": N_("Family member"),
+    "live_in_worker": N_("Live-in worker"),
+}
+
+
+def household_label(building: str, unit: str, room: str) -> str:
+    """The flat as people say it: 3栋2单元501 / Bldg 3, Unit 2, Room 501."""
+    return gettext("Bldg %(building)s, Unit %(unit)s, Room %(room)s",
+                   building=building, unit=unit, room=room)
+
+
+def get_by_code(*, session: Session, code: str) -> Community | None:
+    """Get a compound by its code."""
+    return session.scalar(select(Community).where(Community.code == code))
+
+
+def get_visible(*, session: Session, actor: Principal, code: str) -> Community:
+    """A compound the actor may see; anything else is "not found"."""
+    c = get_by_code(session=session, code=code)
+    if c is None or not authz.can_view(actor, c):
+        raise NotFound("No such community.")
+    return c
+
+
+def get_managed(*, session: Session, actor: Principal, code: str,
+                for_update: bool = False) -> Community:
+    """A compound the actor runs (its manager, or an official over its area)."""
+    c = get_visible(session=session, actor=actor, code=code)
+    if not authz.can_manage(actor, c):
+        raise Forbidden("Your role does not allow this.")
+    if for_update:
+        session.refresh(c, with_for_update=True)
+    return c
+
+
+def list_visible(*, session: Session, actor: Principal, limit: int = 2000) -> list[Community]:
+    """The compounds the actor may see, by name."""
+    stmt = select(Community).order_by(Community.name, Community.code).limit(limit)
+    prefixes = actor.area_scopes("community.view")
+    if prefixes is not None:
+        codes = [b.scope_value for b in actor.bindings if b.scope_type == "community"
+                 and actor.covers("community.view", "community", b.scope_value)]
+        conds: list[ColumnElement[bool]] = [Community.code.in_(codes)] if codes else []
+        conds += [Community.code.startswith(p) for p in prefixes]
+        if not conds:
+            return []
+        stmt = stmt.where(or_(*conds))
+    return list(session.scalars(stmt))
+
+
+def create(*, session: Session, actor: Principal, data: CommunityCreate) -> Community:
+    """Register a compound in the actor's area."""
+    if not actor.covers_area("community.register", data.code):
+        raise Forbidden("You may register communities only in your own area.")
+    if get_by_code(session=session, code=data.code) is not None:
+        raise Conflict("A community with this code already exists.")
+    name = " ".join(data.name.split())
+    if not name:
+        raise ValidationFailed("The name is empty.", fields={"name": "The name is empty."})
+    c = Community(code=data.code, name=name, address=data.address.strip(),
+                  visitor_approval=data.visitor_approval, window_days=1)
+    session.add(c)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="community.create",
+                         resource_type="community", resource_id=c.code,
+                         detail={"name": c.name})
+    return c
+
+
+RULE_FIELDS = ("max_out_per_household", "outings_per_window", "window_days", "curfew_start",
+               "curfew_end", "max_out_minutes", "visitor_approval")
+
+
+def set_rules(*, session: Session, actor: Principal, code: str, data: RulesWrite) -> Community:
+    """Change the outing rules and the visitor policy (audited with before and after)."""
+    if bool(data.curfew_start) != bool(data.curfew_end):
+        msg = N_("Give both the start and the end of the curfew, or neither.")
+        raise ValidationFailed(msg, fields={"curfew_end": msg})
+    if data.curfew_start and data.curfew_start == data.curfew_end:
+        msg = N_("The curfew must start and end at different times.")
+        raise ValidationFailed(msg, fields={"curfew_end": msg})
+    c = get_managed(session=session, actor=actor, code=code, for_update=True)
+    before = {f: getattr(c, f) for f in RULE_FIELDS}
+    for f in RULE_FIELDS:
+        setattr(c, f, getattr(data, f))
+    after = {f: getattr(c, f) for f in RULE_FIELDS}
+    session.flush()
+    if before != after:
+        audit_service.record(session=session, actor=actor, action="community.rules",
+                             resource_type="community", resource_id=c.code,
+                             detail={"before": before, "after": after})
+    return c
+
+
+def gates(*, session: Session, c: Community) -> list[Site]:
+    """The compound's gates (community-gate sites that name it)."""
+    return list(session.scalars(select(Site).where(Site.community_code == c.code)
+                                .order_by(Site.code)))
+
+
+def buildings(*, session: Session, c: Community) -> list[Building]:
+    """The buildings, in a natural order (2 before 10)."""
+    rows = list(session.scalars(select(Building).where(Building.community_id == c.id)))
+    return sorted(rows, key=lambda b: natural_key(b.name))
+
+
+def natural_key(text: str) -> tuple[tuple[int, str], ...]:
+    """Sort "2" before "10" and "A3" after "A2"."""
+    return tuple((int(part), "") if part.isdigit() else (0, part)
+                 for part in re.findall(r"\d+|\D+", text))
+
+
+def clean_label(raw: str, field: str, limit: int) -> str:
+    """A building, unit or room name: trimmed, with 栋/单元/室 suffixes dropped."""
+    text = " ".join(str(raw).split())
+    for suffix in ("号楼", "栋", "幢", "单元", "室", "号"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    if not text or len(text) > limit:
+        msg = N_("Please fill in %(field)s (1-%(limit)s characters).")
+        raise ValidationFailed(msg, field=gettext(FIELD_LABELS[field]), limit=limit,
+                               fields={field: gettext(msg, field=gettext(FIELD_LABELS[field]),
+                                                      limit=limit)})
+    return text
+
+
+FIELD_LABELS = {"building": N_("building"), "unit": N_("unit"), "room": N_("room"),
+                "name": N_("name")}
+
+
+def add_building(*, session: Session, actor: Principal, code: str, name: str,
+                 units: list[str]) -> Building:
+    """Add a building (or add units to an existing one)."""
+    c = get_managed(session=session, actor=actor, code=code)
+    name = clean_label(name, "building", 32)
+    clean_units = list(dict.fromkeys(clean_label(u, "unit", 16) for u in units))
+    b = session.scalar(select(Building).where(Building.community_id == c.id,
+                                              Building.name == name))
+    if b is None:
+        b = Building(community_id=c.id, name=name, units=clean_units)
+        session.add(b)
+    else:
+        b.units = list(dict.fromkeys([*b.units, *clean_units]))
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="community.building",
+                         resource_type="community", resource_id=c.code,
+                         detail={"building": name, "units": b.units})
+    return b
+
+
+def find_household(*, session: Session, c: Community, building: str, unit: str,
+                   room: str) -> tuple[Building, Household | None]:
+    """The building (which must exist, with that unit) and the flat, if known yet."""
+    building, unit, room = (clean_label(building, "building", 32),
+                            clean_label(unit, "unit", 16), clean_label(room, "room", 16))
+    b = session.scalar(select(Building).where(Building.community_id == c.id,
+                                              Building.name == building))
+    if b is None:
+        msg = N_("There is no building %(building)s in this community.")
+        raise ValidationFailed(msg, building=building,
+                               fields={"building": gettext(msg, building=building)})
+    if unit not in b.units:
+        msg = N_("Building %(building)s has no unit %(unit)s.")
+        raise ValidationFailed(msg, building=building, unit=unit,
+                               fields={"unit": gettext(msg, building=building, unit=unit)})
+    h = session.scalar(select(Household).where(Household.building_id == b.id,
+                                               Household.unit == unit, Household.room == room))
+    return b, h
+
+
+def ensure_household(*, session: Session, c: Community, building: str, unit: str,
+                     room: str) -> tuple[Building, Household]:
+    """The flat, created on first use."""
+    b, h = find_household(session=session, c=c, building=building, unit=unit, room=room)
+    if h is None:
+        h = Household(community_id=c.id, building_id=b.id, unit=clean_label(unit, "unit", 16),
+                      room=clean_label(room, "room", 16))
+        session.add(h)
+        session.flush()
+    return b, h
+
+
+def add_resident(*, session: Session, rt: Runtime, actor: Principal, code: str,
+                 data: ResidentCreate) -> Resident:
+    """Register a resident in a flat and issue their household pass."""
+    c = get_managed(session=session, actor=actor, code=code)
+    _, h = ensure_household(session=session, c=c, building=data.building, unit=data.unit,
+                            room=data.room)
+    person = people_service.register(session=session, vault=rt.vault, actor=actor,
+                                     id_number=data.id_number, name=data.name,
+                                     phone=data.phone)
+    existing = session.scalar(select(Resident).where(Resident.community_id == c.id,
+                                                     Resident.person_id == person.id))
+    if existing is not None:
+        raise Conflict("This person is already a resident of this community.")
+    r = Resident(id=uuid7(), community_id=c.id, household_id=h.id, person_id=person.id,
+                 role=data.role)
+    session.add(r)
+    session.flush()
+    issue_household_passes(session=session, rt=rt, actor=actor, c=c, residents=[r])
+    audit_service.record(session=session, actor=actor, action="community.resident.add",
+                         resource_type="resident", resource_id=r.id,
+                         subject_person_id=person.id,
+                         detail={"community": c.code, "household": str(h.id),
+                                 "role": data.role})
+    return r
+
+
+def remove_resident(*, session: Session, actor: Principal, code: str,
+                    resident_id: uuid.UUID, reason: str) -> None:
+    """Take a resident off the household (moved out); their household pass is revoked."""
+    c = get_managed(session=session, actor=actor, code=code)
+    r = session.get(Resident, resident_id)
+    if r is None or r.community_id != c.id:
+        raise NotFound("No such resident.")
+    if r.pass_id is not None:
+        p = session.get(Pass, r.pass_id)
+        if p is not None and p.status == "approved":
+            pass_service.revoke(session=session, actor=actor, pass_id=p.id,
+                                reason=reason or "moved out")
+    session.delete(r)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="community.resident.remove",
+                         resource_type="resident", resource_id=resident_id,
+                         subject_person_id=r.person_id, reason=reason or None,
+                         detail={"community": c.code})
+
+
+def issue_household_passes(*, session: Session, rt: Runtime, actor: Principal, c: Community,
+                           residents: list[Resident]) -> list[Pass]:
+    """Sign a long-lived household pass for each resident (good at every gate of the compound).
+
+    The pass names the compound's code as its only area: the decision accepts it at
+    gates whose community_code matches and nowhere else (decide.pass_covers_site).
+    It is issued by the manager's act of registering the resident, so it is created
+    approved, in their name, and audited as issued.
+    """
+    if not residents:
+        return []
+    now = utcnow()
+    until = now + timedelta(days=rt.settings.household_pass_days)
+    key = keyring.current_signer(session=session, vault=rt.vault)
+    people = {p.id: p for p in session.scalars(
+        select(Person).where(Person.id.in_({r.person_id for r in residents})))}
+    created = []
+    for r in residents:
+        p = Pass(id=uuid7(), person_id=r.person_id, applicant_user_id=actor.user_id,
+                 purpose="household", reason=f"{c.name} 住户 / resident",
+                 valid_from=now, valid_until=until, areas=[c.code], sites=[], plate=None,
+                 companions=0, area_prefix=significant_prefix(c.code), status="approved",
+                 decided_by=actor.user_id, decided_at=now)
+        p.person = people[r.person_id]
+        pass_service.sign(session=session, rt=rt, p=p, key=key)
+        created.append(p)
+    session.add_all(created)
+    session.flush()
+    for r, p in zip(residents, created, strict=True):
+        r.pass_id = p.id
+    session.flush()
+    audit_service.record_many(session=session, actor=actor, entries=[
+        {"action": "pass.issue", "resource_type": "pass", "resource_id": p.id,
+         "subject_person_id": p.person_id,
+         "detail": {"purpose": "household", "community": c.code}} for p in created])
+    return created
+
+
+def renew_household_pass(*, session: Session, rt: Runtime, actor: Principal,
+                         resident: Resident) -> Pass:
+    """A fresh household pass for a resident whose pass expired or was revoked."""
+    c = session.get(Community, resident.community_id)
+    assert c is not None
+    if resident.pass_id is not None:
+        old = session.get(Pass, resident.pass_id)
+        if old is not None and old.status == "approved" and old.valid_until > utcnow() + \
+                timedelta(days=30):
+            raise InvalidState("The household pass is still valid.")
+    return issue_household_passes(session=session, rt=rt, actor=actor, c=c,
+                                  residents=[resident])[0]
+
+
+def residences_of(*, session: Session, person_id: uuid.UUID
+                  ) -> list[tuple[Resident, Household, Building, Community]]:
+    """Where a person lives (usually one compound)."""
+    rows = session.execute(
+        select(Resident, Household, Building, Community)
+        .join(Household, Household.id == Resident.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .join(Community, Community.id == Resident.community_id)
+        .where(Resident.person_id == person_id))
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def household_members(*, session: Session, household_id: uuid.UUID
+                      ) -> list[tuple[Resident, Person]]:
+    """A household's residents with their (masked) person records."""
+    rows = session.execute(select(Resident, Person).join(Person, Person.id == Resident.person_id)
+                           .where(Resident.household_id == household_id)
+                           .order_by(Resident.created_at))
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def counts(*, session: Session, c: Community) -> dict[str, int]:
+    """How many buildings, households and residents the compound has."""
+    return {
+        "buildings": session.scalar(select(func.count()).select_from(Building)
+                                    .where(Building.community_id == c.id)) or 0,
+        "households": session.scalar(select(func.count()).select_from(Household)
+                                     .where(Household.community_id == c.id)) or 0,
+        "residents": session.scalar(select(func.count()).select_from(Resident)
+                                    .where(Resident.community_id == c.id)) or 0,
+    }
