@@ -94,6 +94,9 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
+    from passtrace.communities import pages as community_pages
+    from passtrace.communities import views as community_views
+    from passtrace.communities import visit_pages, visit_views
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
     from passtrace.notices import pages as notice_pages
@@ -110,10 +113,12 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
 
     return ([account_views.router, area_views.router, pass_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
-             enterprise_views.router, report_views.router, report_views.risk_router],
+             enterprise_views.router, report_views.router, report_views.risk_router,
+             community_views.router, community_views.me_router, visit_views.router],
             [account_pages.router, pass_pages.router, people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
-             site_pages.router, registration_pages.router])
+             site_pages.router, registration_pages.router, community_pages.router,
+             visit_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

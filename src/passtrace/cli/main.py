@@ -45,6 +45,15 @@ def _reports_app() -> typer.Typer:
 app.add_typer(_reports_app(), name="reports", help="Daily reports: reminders and exports.")
 
 
+def _community_app() -> typer.Typer:
+    from passtrace.cli.community import app as community_app
+
+    return community_app
+
+
+app.add_typer(_community_app(), name="community", help="Compounds: overdue-resident notices.")
+
+
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Print a domain error (translated) and exit 1 instead of a traceback."""

@@ -1,0 +1,184 @@
+"""Who is out now, who is overdue, outings per household, in/out by hour; overdue notices."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from passtrace.accounts.models import RoleBinding
+from passtrace.communities import rules as outing_rules
+from passtrace.communities.models import Building, Community, Household, Outing
+from passtrace.communities.service import household_label, natural_key
+from passtrace.core.clock import utcnow
+from passtrace.core.i18n import N_
+from passtrace.notices.service import Message, Notifier
+from passtrace.people.models import Person
+from passtrace.registrations.decide import LOCAL_TZ
+from passtrace.registrations.models import Registration
+from passtrace.sites.models import Site
+
+
+@dataclass
+class OutNow:
+    """One resident out of the compound right now."""
+
+    outing_id: uuid.UUID
+    person_id: uuid.UUID
+    name: str
+    id_last4: str
+    household_id: uuid.UUID
+    household: str
+    out_at: datetime
+    minutes_out: int
+    due_back: datetime | None
+    overdue: bool
+
+
+def who_is_out(*, session: Session, c: Community, now: datetime | None = None,
+               overdue_only: bool = False, limit: int = 1000) -> list[OutNow]:
+    """Residents out now, longest out first (the open outings: one partial index)."""
+    now = now or utcnow()
+    rules = outing_rules.rules_of(c)
+    stmt = (select(Outing.id, Outing.person_id, Person.name_masked, Person.id_masked,
+                   Outing.household_id, Building.name, Household.unit, Household.room,
+                   Outing.out_at)
+            .join(Person, Person.id == Outing.person_id)
+            .join(Household, Household.id == Outing.household_id)
+            .join(Building, Building.id == Household.building_id)
+            .where(Outing.community_id == c.id, Outing.back_at.is_(None))
+            .order_by(Outing.out_at).limit(limit))
+    if overdue_only:
+        if rules.max_out_minutes is None:
+            return []
+        stmt = stmt.where(Outing.out_at < now - timedelta(minutes=rules.max_out_minutes))
+    out = []
+    for oid, pid, name, masked, hid, building, unit, room, out_at in session.execute(stmt):
+        due = outing_rules.due_back(rules, out_at)
+        out.append(OutNow(outing_id=oid, person_id=pid, name=name, id_last4=masked[-4:],
+                          household_id=hid, household=household_label(building, unit, room),
+                          out_at=out_at, minutes_out=max(int((now - out_at).total_seconds()
+                                                             // 60), 0),
+                          due_back=due, overdue=due is not None and now >= due))
+    return out
+
+
+def out_count(*, session: Session, c: Community) -> int:
+    """How many residents are out now."""
+    return session.scalar(select(func.count()).select_from(Outing).where(
+        Outing.community_id == c.id, Outing.back_at.is_(None))) or 0
+
+
+@dataclass
+class HouseholdWeek:
+    """Outings of one household since Monday."""
+
+    household_id: uuid.UUID
+    household: str
+    outings: int
+
+
+def outings_this_week(*, session: Session, c: Community, now: datetime | None = None,
+                      limit: int = 500) -> list[HouseholdWeek]:
+    """Households by their outings since local Monday, most first."""
+    since = outing_rules.week_start(now or utcnow())
+    n = func.count(Outing.id).label("n")
+    stmt = (select(Outing.household_id, Building.name, Household.unit, Household.room, n)
+            .join(Household, Household.id == Outing.household_id)
+            .join(Building, Building.id == Household.building_id)
+            .where(Outing.community_id == c.id, Outing.out_at >= since)
+            .group_by(Outing.household_id, Building.name, Household.unit, Household.room)
+            .order_by(n.desc()).limit(limit))
+    rows = [HouseholdWeek(household_id=hid, household=household_label(b, u, r), outings=k)
+            for hid, b, u, r, k in session.execute(stmt)]
+    rows.sort(key=lambda w: (-w.outings, natural_key(w.household)))
+    return rows
+
+
+def household_state(*, session: Session, c: Community, household_id: uuid.UUID,
+                    now: datetime | None = None) -> dict[str, int]:
+    """Members out now and outings in the current quota window, for one household."""
+    now = now or utcnow()
+    rules = outing_rules.rules_of(c)
+    out_now = session.scalar(select(func.count()).select_from(Outing).where(
+        Outing.household_id == household_id, Outing.back_at.is_(None))) or 0
+    used = session.scalar(select(func.count()).select_from(Outing).where(
+        Outing.household_id == household_id,
+        Outing.out_at >= outing_rules.window_start(rules, now))) or 0
+    return {"out_now": out_now, "outings_in_window": used}
+
+
+def in_out_by_hour(*, session: Session, c: Community, day: date) -> dict[str, list[int]]:
+    """Allowed entries and exits at the compound's gates per local hour of one day."""
+    start = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
+    gate_ids = select(Site.id).where(Site.community_code == c.code).scalar_subquery()
+    rows = session.execute(
+        select(Registration.occurred_at, Registration.direction)
+        .where(Registration.site_id.in_(gate_ids), Registration.decision == "allow",
+               Registration.direction.in_(("in", "out")),
+               Registration.occurred_at >= start,
+               Registration.occurred_at < start + timedelta(days=1)))
+    series = {"in": [0] * 24, "out": [0] * 24}
+    for at, direction in rows:
+        series[direction][at.astimezone(LOCAL_TZ).hour] += 1
+    return series
+
+
+def managers_of(session: Session, c: Community) -> list[uuid.UUID]:
+    """The users bound as this compound's managers (they receive its notices)."""
+    return list(session.scalars(select(RoleBinding.user_id).where(
+        RoleBinding.role == "community_manager", RoleBinding.scope_type == "community",
+        RoleBinding.scope_value == c.code).distinct()))
+
+
+OVERDUE_NOTICE = N_("%(name)s (%(household)s) in %(community)s has been out since %(since)s "
+                    "and is overdue.")
+
+
+def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None = None,
+                  community_code: str | None = None) -> int:
+    """Tell each compound's managers about residents newly overdue; safe to re-run.
+
+    Each outing is noticed once (overdue_noticed_at), so running this every few
+    minutes (``passtrace community overdue``) never repeats a notice.
+    """
+    now = now or utcnow()
+    stmt = select(Community).where(Community.max_out_minutes.is_not(None))
+    if community_code:
+        stmt = stmt.where(Community.code == community_code)
+    told = 0
+    for c in session.scalars(stmt).all():
+        assert c.max_out_minutes is not None
+        late = session.execute(
+            select(Outing.id, Outing.out_at, Person.name_masked, Building.name, Household.unit,
+                   Household.room)
+            .join(Person, Person.id == Outing.person_id)
+            .join(Household, Household.id == Outing.household_id)
+            .join(Building, Building.id == Household.building_id)
+            .where(and_(Outing.community_id == c.id, Outing.back_at.is_(None),
+                        Outing.overdue_noticed_at.is_(None),
+                        Outing.out_at < now - timedelta(minutes=c.max_out_minutes)))
+            .order_by(Outing.out_at)).all()
+        if not late:
+            continue
+        managers = managers_of(session, c)
+        for oid, out_at, name, building, unit, room in late:
+            params: dict[str, Any] = {
+                "name": name, "household": f"{building}-{unit}-{room}",
+                "since": out_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"),
+                "community": c.name}
+            for user_id in managers:
+                notifier.send(Message(
+                    user_id=user_id, kind="community.overdue",
+                    text=OVERDUE_NOTICE,
+                    params=params, link=f"/communities/{c.code}/out?overdue=1",
+                    dedupe_key=f"overdue:{oid}:{user_id}"))
+        session.execute(update(Outing).where(Outing.id.in_([row[0] for row in late]))
+                        .values(overdue_noticed_at=now))
+        told += len(late)
+    session.flush()
+    return told

@@ -1,0 +1,187 @@
+"""Communities API: compounds, rules, buildings, households, residents, who is out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from passtrace.communities import presence, present
+from passtrace.communities import service as community_service
+from passtrace.communities.models import Building, Household
+from passtrace.communities.schemas import (
+    BuildingRead,
+    BuildingWrite,
+    CommunityCreate,
+    CommunityRead,
+    HouseholdRead,
+    OutRead,
+    ResidentCreate,
+    ResidentRead,
+    RulesWrite,
+    WeeklyRead,
+)
+from passtrace.core.clock import utcnow
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import NotFound
+from passtrace.people.models import Person
+from passtrace.registrations.decide import LOCAL_TZ
+
+router = APIRouter(prefix="/communities", tags=["communities"])
+
+
+@router.post("", response_model=CommunityRead, status_code=201)
+def create(data: CommunityCreate, session: SessionDep,
+           principal: CurrentPrincipal) -> CommunityRead:
+    """Register a compound in your area (officials, administrators)."""
+    c = community_service.create(session=session, actor=principal, data=data)
+    return present.community(session, c)
+
+
+@router.get("", response_model=list[CommunityRead])
+def list_communities(session: SessionDep, principal: CurrentPrincipal) -> list[CommunityRead]:
+    """The compounds you run or oversee."""
+    return [present.community(session, c)
+            for c in community_service.list_visible(session=session, actor=principal)]
+
+
+@router.get("/{code}", response_model=CommunityRead)
+def read(code: str, session: SessionDep, principal: CurrentPrincipal) -> CommunityRead:
+    """One compound, its rules and its gates."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    return present.community(session, c)
+
+
+@router.put("/{code}/rules", response_model=CommunityRead)
+def set_rules(code: str, data: RulesWrite, session: SessionDep,
+              principal: CurrentPrincipal) -> CommunityRead:
+    """Set the outing rules and the visitor policy (null = no limit)."""
+    c = community_service.set_rules(session=session, actor=principal, code=code, data=data)
+    return present.community(session, c)
+
+
+def _building_read(session: SessionDep, b: Building) -> BuildingRead:
+    n = session.scalar(select(func.count()).select_from(Household)
+                       .where(Household.building_id == b.id)) or 0
+    return BuildingRead(id=b.id, name=b.name, units=b.units, households=n)
+
+
+@router.get("/{code}/buildings", response_model=list[BuildingRead])
+def list_buildings(code: str, session: SessionDep,
+                   principal: CurrentPrincipal) -> list[BuildingRead]:
+    """The compound's buildings and their units."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    return [_building_read(session, b) for b in community_service.buildings(session=session, c=c)]
+
+
+@router.post("/{code}/buildings", response_model=BuildingRead, status_code=201)
+def add_building(code: str, data: BuildingWrite, session: SessionDep,
+                 principal: CurrentPrincipal) -> BuildingRead:
+    """Add a building (or more units to one)."""
+    b = community_service.add_building(session=session, actor=principal, code=code,
+                                       name=data.name, units=data.units)
+    return _building_read(session, b)
+
+
+@router.get("/{code}/households", response_model=list[HouseholdRead])
+def list_households(code: str, session: SessionDep, principal: CurrentPrincipal,
+                    building: Annotated[str | None, Query(max_length=32)] = None,
+                    after: uuid.UUID | None = None,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[HouseholdRead]:
+    """Households by building, unit and room; page with `after` (the last id you got)."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    return [present.household(session, c, h, b)
+            for h, b in present.households_page(session, c, building=building, after=after,
+                                                limit=limit)]
+
+
+@router.get("/{code}/households/{household_id}", response_model=HouseholdRead)
+def read_household(code: str, household_id: uuid.UUID, session: SessionDep,
+                   principal: CurrentPrincipal) -> HouseholdRead:
+    """One household, its residents (masked) and its outing state."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    h = session.get(Household, household_id)
+    if h is None or h.community_id != c.id:
+        raise NotFound("No such household.")
+    b = session.get(Building, h.building_id)
+    assert b is not None
+    return present.household(session, c, h, b)
+
+
+@router.post("/{code}/residents", response_model=ResidentRead, status_code=201)
+def add_resident(code: str, data: ResidentCreate, session: SessionDep, rt: RuntimeDep,
+                 principal: CurrentPrincipal) -> ResidentRead:
+    """Register a resident (the flat is created if new) and issue their household pass."""
+    r = community_service.add_resident(session=session, rt=rt, actor=principal, code=code,
+                                       data=data)
+    h = session.get(Household, r.household_id)
+    b = session.get(Building, h.building_id) if h else None
+    p = session.get(Person, r.person_id)
+    assert h is not None and b is not None and p is not None
+    return present.resident(r, p, community_service.household_label(b.name, h.unit, h.room),
+                            None)
+
+
+class RemoveResident(BaseModel):
+    """Why the resident is taken off (moved out, died, registered twice...)."""
+
+    reason: str = Field(min_length=2, max_length=200)
+
+
+@router.post("/{code}/residents/{resident_id}/remove", status_code=204)
+def remove_resident(code: str, resident_id: uuid.UUID, data: RemoveResident,
+                    session: SessionDep, principal: CurrentPrincipal) -> None:
+    """Take a resident off their household; their household pass is revoked."""
+    community_service.remove_resident(session=session, actor=principal, code=code,
+                                      resident_id=resident_id, reason=data.reason)
+
+
+@router.get("/{code}/out", response_model=list[OutRead])
+def who_is_out(code: str, session: SessionDep, principal: CurrentPrincipal,
+               overdue: bool = False) -> list[OutRead]:
+    """Residents out now, longest out first (`overdue=true`: only those overdue)."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    return [present.out_now(r) for r in presence.who_is_out(session=session, c=c,
+                                                            overdue_only=overdue)]
+
+
+@router.get("/{code}/outings/week", response_model=list[WeeklyRead])
+def outings_this_week(code: str, session: SessionDep,
+                      principal: CurrentPrincipal) -> list[WeeklyRead]:
+    """Outings per household since Monday, most first."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    return [present.weekly(r) for r in presence.outings_this_week(session=session, c=c)]
+
+
+class InOutRead(BaseModel):
+    """Allowed entries and exits per local hour (0-23) of one day."""
+
+    day: date
+    entries: list[int]
+    exits: list[int]
+
+
+@router.get("/{code}/in-out", response_model=InOutRead)
+def in_out_by_hour(code: str, session: SessionDep, principal: CurrentPrincipal,
+                   day: date | None = None) -> InOutRead:
+    """Entries and exits at the compound's gates by hour (today unless `day` is given)."""
+    c = community_service.get_visible(session=session, actor=principal, code=code)
+    day = day or utcnow().astimezone(LOCAL_TZ).date()
+    series = presence.in_out_by_hour(session=session, c=c, day=day)
+    return InOutRead(day=day, entries=series["in"], exits=series["out"])
+
+
+me_router = APIRouter(prefix="/me", tags=["communities"])
+
+
+@me_router.get("/households", response_model=list[HouseholdRead])
+def my_households(session: SessionDep, principal: CurrentPrincipal) -> list[HouseholdRead]:
+    """The households you live in (with who is out and the outings used)."""
+    if principal.person_id is None:
+        return []
+    return [present.household(session, c, h, b) for _, h, b, c in
+            community_service.residences_of(session=session, person_id=principal.person_id)]
