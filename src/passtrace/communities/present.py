@@ -49,8 +49,8 @@ def household(session: Session, c: Community, h: Household, b: Building) -> Hous
     """A household with its residents and its outing state."""
     label = community_service.household_label(b.name, h.unit, h.room)
     members = community_service.household_members(session=session, household_id=h.id)
-    out = dict(session.execute(select(Outing.person_id, Outing.out_at).where(
-        Outing.household_id == h.id, Outing.back_at.is_(None))).tuples())
+    out = {pid: at for pid, at in session.execute(select(Outing.person_id, Outing.out_at).where(
+        Outing.household_id == h.id, Outing.back_at.is_(None)))}
     state = presence.household_state(session=session, c=c, household_id=h.id)
     return HouseholdRead(id=h.id, label=label, building=b.name, unit=h.unit, room=h.room,
                          residents=[resident(r, p, label, out.get(p.id)) for r, p in members],
