@@ -183,3 +183,22 @@ class DeliveryRead(BaseModel):
     note: str
     created_at: datetime
     collected_at: datetime | None
+
+
+class ImportProblem(BaseModel):
+    """One reason a row of an imported household list was refused."""
+
+    row: int
+    column: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    """What a household-list import did, row by row (nothing written unless committed)."""
+
+    rows: int
+    valid: int
+    imported: int
+    unchanged: int
+    committed: bool
+    problems: list[ImportProblem]

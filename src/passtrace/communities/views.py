@@ -6,11 +6,11 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from passtrace.communities import presence, present
+from passtrace.communities import presence, present, residents_import
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Building, Household
 from passtrace.communities.schemas import (
@@ -19,6 +19,8 @@ from passtrace.communities.schemas import (
     CommunityCreate,
     CommunityRead,
     HouseholdRead,
+    ImportProblem,
+    ImportReport,
     OutRead,
     ResidentCreate,
     ResidentRead,
@@ -27,7 +29,7 @@ from passtrace.communities.schemas import (
 )
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.core.errors import NotFound
+from passtrace.core.errors import NotFound, TooLarge
 from passtrace.people.models import Person
 from passtrace.registrations.decide import LOCAL_TZ
 
@@ -138,6 +140,40 @@ def remove_resident(code: str, resident_id: uuid.UUID, data: RemoveResident,
     """Take a resident off their household; their household pass is revoked."""
     community_service.remove_resident(session=session, actor=principal, code=code,
                                       resident_id=resident_id, reason=data.reason)
+
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+@router.post("/{code}/import", response_model=ImportReport)
+async def import_households(
+    code: str, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File(description="Household list (.xlsx or CSV): building, "
+                                                 "unit, room, name, ID number, phone, role")],
+    import_valid: Annotated[bool, Form(description="Import the valid rows even if some are "
+                                                   "refused")] = False,
+) -> ImportReport:
+    """Import households and residents; nothing is written if a row is refused, unless
+    import_valid. Re-importing the same sheet changes nothing."""
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise TooLarge("The upload is too large.")
+    result = residents_import.import_households(
+        session=session, rt=rt, actor=principal, code=code, filename=file.filename or "",
+        content=data, import_valid=import_valid)
+    return ImportReport(rows=result.rows, valid=result.valid, imported=result.imported,
+                        unchanged=result.unchanged, committed=result.committed,
+                        problems=[ImportProblem(row=p.row, column=p.column,
+                                                message=p.translated())
+                                  for p in result.problems])
+
+
+@router.get("/{code}/import/template.csv")
+def import_template(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """A household sheet to fill in (UTF-8 CSV with the Chinese headers)."""
+    community_service.get_managed(session=session, actor=principal, code=code)
+    return Response(residents_import.template_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="households.csv"'})
 
 
 @router.get("/{code}/out", response_model=list[OutRead])

@@ -14,8 +14,10 @@ import io
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import gettext
 
 MAX_ROWS = 20_000
 Cell = tuple[str, bool]  # text, and whether Excel stored it as a number
@@ -127,3 +129,29 @@ def read_sheet(data: bytes, filename: str, aliases: Mapping[str, tuple[str, ...]
     if not rows and empty_message:
         raise ValidationFailed(empty_message)
     return rows
+
+
+@dataclass
+class Problem:
+    """One reason a row was refused: an English msgid and its values."""
+
+    row: int
+    column: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def translated(self) -> str:
+        """Return the message in the current language."""
+        return gettext(self.message, **self.params)
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    rows: int
+    valid: int
+    imported: int
+    unchanged: int
+    committed: bool
+    problems: list[Problem]

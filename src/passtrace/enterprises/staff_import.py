@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden
-from passtrace.core.i18n import N_, gettext
+from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
 from passtrace.core.pii import mask_id_number, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
+from passtrace.core.tabular import ImportResult, Problem
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_phone
 from passtrace.enterprises import authz, sheets
 from passtrace.enterprises.models import Department, Employee, Enterprise
@@ -24,32 +25,6 @@ from passtrace.enterprises.service import chunks, clean_employee_no
 from passtrace.people.models import Person
 
 # --- staff import ---------------------------------------------------------------------------
-
-@dataclass
-class Problem:
-    """One reason a row was refused: an English msgid and its values."""
-
-    row: int
-    column: str
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def translated(self) -> str:
-        """Return the message in the current language."""
-        return gettext(self.message, **self.params)
-
-
-@dataclass
-class ImportResult:
-    """What an import did."""
-
-    rows: int
-    valid: int
-    imported: int
-    unchanged: int
-    committed: bool
-    problems: list[Problem]
-
 
 @dataclass
 class _Candidate:
