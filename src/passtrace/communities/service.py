@@ -6,12 +6,12 @@ import re
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.communities import authz
-from passtrace.communities.models import Building, Community, Household, Resident
+from passtrace.communities.models import Building, Community, Household, Outing, Resident
 from passtrace.communities.schemas import CommunityCreate, ResidentCreate, RulesWrite
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
@@ -247,10 +247,14 @@ def remove_resident(*, session: Session, actor: Principal, code: str,
     if r is None or r.community_id != c.id:
         raise NotFound("No such resident.")
     if r.pass_id is not None:
-        p = session.get(Pass, r.pass_id)
+        p = session.get(Pass, r.pass_id, with_for_update=True)
         if p is not None and p.status == "approved":
-            pass_service.revoke(session=session, actor=actor, pass_id=p.id,
-                                reason=reason or "moved out")
+            pass_service.revoke_authorized(session=session, actor=actor, p=p,
+                                           reason=reason or "moved out")
+    # Moved out while out: they are no longer the compound's to count as out.
+    session.execute(update(Outing).where(Outing.person_id == r.person_id,
+                                         Outing.community_id == c.id, Outing.back_at.is_(None))
+                    .values(back_at=utcnow()))
     session.delete(r)
     session.flush()
     audit_service.record(session=session, actor=actor, action="community.resident.remove",

@@ -209,6 +209,15 @@ def revoke(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: st
     p = get_visible(session=session, actor=actor, pass_id=pass_id, for_update=True)
     if not authz.can_revoke(actor, p):
         raise Forbidden("You may not revoke this pass.")
+    return revoke_authorized(session=session, actor=actor, p=p, reason=reason)
+
+
+def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: str) -> Pass:
+    """Revoke a pass whose revocation the caller's own domain has authorized.
+
+    A compound revokes the household and visitor passes it issued (a resident moved
+    out, a visit was called off) without its manager being a pass official.
+    """
     reason = _need_reason(reason)
     if p.status not in ("pending", "approved"):
         raise InvalidState("Only a pending or approved pass can be revoked.")
