@@ -1,0 +1,148 @@
+"""Two gates taking a household's last outing slot at the same moment: exactly one wins.
+
+Runs on committed data in a database of its own (PostgreSQL, and SQLite for contrast),
+with each gate in its own thread, session and transaction, as two gate phones would be.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from passtrace.accounts import service as account_service
+from passtrace.areas import service as area_service
+from passtrace.communities import service as community_service
+from passtrace.communities.models import Outing
+from passtrace.communities.schemas import CommunityCreate, ResidentCreate, RulesWrite
+from passtrace.core import migrate
+from passtrace.core.config import Settings
+from passtrace.core.db import make_sessionmaker
+from passtrace.core.errors import DomainError
+from passtrace.core.ids import uuid7
+from passtrace.core.runtime import Runtime
+from passtrace.demo import demo_id_number
+from passtrace.passes import keyring
+from passtrace.registrations import service as reg_service
+from passtrace.registrations.schemas import RegistrationIn
+from passtrace.sites import service as site_service
+from passtrace.sites.schemas import SiteWrite
+from tests.conftest import PG_ADMIN_URL, skip_or_fail
+
+CODE = "520102006001"
+GATES = ("GATE-R-N", "GATE-R-S")
+ROUNDS = 8
+
+
+def _settings(url: str) -> Settings:
+    return Settings(database_url=url, env="test", secret_key="race-test-secret-0123456789abcdef",
+                    argon2_time_cost=1, argon2_memory_kib=8192)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def deployed(request: pytest.FixtureRequest) -> Iterator[tuple[Runtime, Any, list[str]]]:
+    """A compound with two gates and a household of 2 * ROUNDS residents, committed."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    import checkpoint_env
+
+    name = f"passtrace_race_{uuid.uuid4().hex[:8]}"
+    if request.param == "postgresql":
+        try:
+            url = checkpoint_env.create_pg_database(name)
+        except Exception as exc:  # noqa: BLE001 - no server
+            skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='passtrace-race-')) / 'race.db'}"
+    rt = Runtime.build(_settings(url))
+    try:
+        migrate.upgrade(rt.engine)
+        with Session(rt.engine, expire_on_commit=False) as session:
+            area_service.load_bundled(session=session)
+            keyring.ensure(session=session, vault=rt.vault)
+            admin = account_service.create(session=session, rt=rt, actor=None,
+                                           username="admin", password="race-test-pw-1",
+                                           display_name="admin")
+            account_service.grant(session=session, actor=None, user=admin, role="admin",
+                                  scope_type="global", scope_value="")
+            actor = account_service.principal_for(admin)
+            community_service.create(session=session, actor=actor,
+                                     data=CommunityCreate(code=CODE, name="竞争小区"))
+            for gate in GATES:
+                site_service.save(session=session, actor=actor, data=SiteWrite(
+                    code=gate, name=gate, kind="community_gate", area_code="520102006",
+                    community_code=CODE))
+            community_service.add_building(session=session, actor=actor, code=CODE, name="1",
+                                           units=["1"])
+            ids = []
+            for i in range(2 * ROUNDS):
+                id_number = demo_id_number("520102", "19800101", f"{300 + i:03d}")
+                community_service.add_resident(
+                    session=session, rt=rt, actor=actor, code=CODE, data=ResidentCreate(
+                        building="1", unit="1", room=f"{101 + i // 2}", id_number=id_number,
+                        name="住户", role="family"))
+                ids.append(id_number)
+            community_service.set_rules(session=session, actor=actor, code=CODE,
+                                        data=RulesWrite(max_out_per_household=1))
+            session.commit()
+        yield rt, actor, ids
+    finally:
+        rt.engine.dispose()
+        if request.param == "postgresql":
+            checkpoint_env.drop_pg_database(name)
+
+
+def _go_out(rt: Runtime, actor: Any, gate: str, id_number: str, barrier: threading.Barrier,
+            outcomes: list[str]) -> None:
+    factory = make_sessionmaker(rt.engine)
+    now = datetime.now(UTC)
+    data = RegistrationIn(id=uuid7(), site=gate, lane="1", device_key=gate, occurred_at=now,
+                          sent_at=now, direction="out", method="id_typed",
+                          id_number=id_number, temperature=36.5)
+    with factory() as session:
+        barrier.wait()
+        try:
+            checked = reg_service.register(session=session, rt=rt, actor=actor, data=data)
+            session.commit()
+            outcomes.append(checked.row.decision if checked.row.decision == "allow"
+                            else ",".join(checked.row.reasons))
+        except OperationalError as exc:  # SQLite: one writer at a time -> 503, retry
+            session.rollback()
+            outcomes.append("busy" if "locked" in str(exc) else f"error: {exc!r}")
+        except (DomainError, Exception) as exc:  # noqa: BLE001 - the assertion shows it
+            session.rollback()
+            outcomes.append(f"error: {exc!r}")
+
+
+def test_two_gates_cannot_both_take_the_last_outing_slot(deployed):
+    rt, actor, ids = deployed
+    postgres = rt.engine.dialect.name == "postgresql"
+    for r in range(ROUNDS):
+        # Two members of one household (max 1 out at a time), one at each gate.
+        barrier, outcomes = threading.Barrier(2), []
+        threads = [threading.Thread(target=_go_out,
+                                    args=(rt, actor, GATES[i], ids[2 * r + i], barrier,
+                                          outcomes)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(outcomes)[0] == "allow", outcomes
+        loser = sorted(outcomes)[1]
+        # PostgreSQL: the second gate waits for the household lock, then sees the outing.
+        # SQLite: it is refused as busy (the client retries and is then denied).
+        assert loser == "household_out_limit" or (not postgres and loser == "busy"), outcomes
+        with Session(rt.engine) as s:
+            open_outings = s.scalar(select(func.count()).select_from(Outing).where(
+                Outing.back_at.is_(None), Outing.person_id.is_not(None)))
+        assert open_outings == r + 1, outcomes  # one per household, never two
