@@ -270,3 +270,14 @@ def test_outings_are_rows_a_person_can_follow(session, client, compound):
     rows = session.scalars(select(Outing)).all()
     assert len(rows) == 1 and rows[0].back_at is not None
     assert rows[0].out_registration_id and rows[0].back_registration_id
+
+
+def test_the_servers_sweeper_tells_the_manager(client, session, rt, compound):
+    from passtrace.communities import sweeper
+
+    compound.rules(client, max_out_minutes=30)
+    _out(client, compound, 1, occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    assert sweeper.sweep_once(rt) == 1
+    assert sweeper.sweep_once(rt) == 0
+    notices = client.get("/notices", headers=compound.manager.headers)
+    assert notices.status_code == 200 and "李*" in notices.text and "超时未归" in notices.text

@@ -203,10 +203,14 @@ def serve(
 
 
 def make_app() -> FastAPI:
-    """Build the app from the environment (uvicorn factory)."""
+    """Build the app from the environment (uvicorn factory); each worker sweeps overdue
+    residents in the background (see communities/sweeper.py)."""
     from passtrace.app import create_app
+    from passtrace.communities import sweeper
 
-    return create_app(Settings())
+    app = create_app(Settings())
+    sweeper.start(app.state.runtime)
+    return app
 
 
 @app.command()
@@ -241,6 +245,10 @@ def demo(
     if no_serve:
         return
     os.environ["PASSTRACE_ENV"] = "demo"
+    from passtrace.communities import sweeper
+
+    sweeper.sweep_once(rt)  # the demo's overdue residents are on the manager's notices
+    sweeper.start(rt)
     uvicorn.run(create_app(runtime=rt), host=host, port=port, log_level="info")
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
     pass_max_days: int = Field(default=30, ge=1, le=366)
     household_pass_days: int = Field(default=180, ge=1, le=730)
+    # `passtrace serve` looks for residents newly overdue this often (0: leave it to cron
+    # running `passtrace community overdue`).
+    overdue_sweep_seconds: int = Field(default=120, ge=0, le=86400)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=512 * 1_048_576)
     batch_max_bytes: int = Field(default=16 * 1_048_576, ge=1024, le=512 * 1_048_576)
