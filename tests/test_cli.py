@@ -76,3 +76,12 @@ def test_codec_inspect_shows_the_claims_of_a_demo_pass(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "贵A12345" in result.output or "贵AD12345" in result.output
     json.loads(result.output[result.output.index("{"):])
+
+
+def test_community_overdue_runs_and_is_safe_to_rerun(sqlite_env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["community", "overdue"])
+    assert first.exit_code == 0, first.output
+    assert "newly overdue residents: 0" in first.output
+    missing = runner.invoke(app, ["community", "overdue", "--community", "520102006001"])
+    assert missing.exit_code == 0, missing.output
