@@ -360,7 +360,9 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
             pass_row = _best_pass(session, person, prep.site, prep.now)
     gate = community_gate.gather(session, prep.site, person_id=person.id if person else None,
                                  pass_row=pass_row, now=prep.now, direction=data.direction)
-    if gate is not None and gate.visit is not None:
+    if gate is not None and gate.resident is not None:
+        inside = False  # residents are counted by their outings, not "already inside"
+    elif gate is not None and gate.visit is not None:
         inside = gate.visitor_inside  # a visitor may leave by another gate of the compound
     else:
         inside = is_inside(session, site_id=prep.site.id,
