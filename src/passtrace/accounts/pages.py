@@ -13,6 +13,7 @@ from passtrace.accounts import flows
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
+from passtrace.communities.overview import is_resident
 from passtrace.core.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -150,8 +151,9 @@ def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> 
     from passtrace.notices.service import unread_count
 
     unread = unread_count(session=session, user_id=principal.user_id)
-    return render(request, "home.html", {"roles": principal.roles, "pending": pending,
-                                         "unread_notices": unread})
+    return render(request, "home.html", {
+        "roles": principal.roles, "pending": pending, "unread_notices": unread,
+        "is_resident": is_resident(session=session, person_id=principal.person_id)})
 
 
 @router.post("/lang")

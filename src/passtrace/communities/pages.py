@@ -1,7 +1,453 @@
-"""Placeholder: filled in by the communities work (see issue 4)."""
+"""Compound pages: the manager's (list, overview with the in/out chart, households, import,
+rules, who is out) and the resident's own household (/community).
+
+Visitors and deliveries have their own pages (visit_pages.py); these link to them.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-router = APIRouter()
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from passtrace.communities import authz, overview, presence, residents_import
+from passtrace.communities import rules as outing_rules
+from passtrace.communities import service as community_service
+from passtrace.communities.models import ROLES, Community
+from passtrace.communities.schemas import ResidentCreate, RulesWrite
+from passtrace.core.clock import utcnow
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import DomainError, NotFound
+from passtrace.core.i18n import N_, gettext
+from passtrace.core.security import Principal
+from passtrace.web import charts
+from passtrace.web.errors import FIELD_MESSAGES
+from passtrace.web.render import LOCAL_TZ, render
+
+router = APIRouter(include_in_schema=False)
+MAX_UPLOAD = 5 * 1024 * 1024
+CODE = re.compile(r"^\d{12}$")
+PAGE_SIZE = 50
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+COLUMN_LABELS = {"building": N_("Building"), "unit": N_("Unit"), "room": N_("Room"),
+                 "name": N_("Name"), "id_number": N_("ID number"), "phone": N_("Mobile"),
+                 "role": N_("Role"), "file": N_("File")}
+
+
+def _text(value: str, limit: int) -> str:
+    """Form or query text without control characters (PostgreSQL refuses NUL), capped."""
+    return CONTROL.sub("", value).strip()[:limit]
+
+
+def _today() -> date:
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+def minutes_text(minutes: int) -> str:
+    """90 -> "1 h 30 min" (translated)."""
+    if minutes < 60:
+        return gettext("%(minutes)s min", minutes=minutes)
+    return gettext("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
+
+
+def _local(value: datetime | None) -> str:
+    """Local time: HH:MM today, MM-DD HH:MM otherwise."""
+    if value is None:
+        return ""
+    local = value.astimezone(LOCAL_TZ)
+    return local.strftime("%H:%M" if local.date() == _today() else "%m-%d %H:%M")
+
+
+HELPERS = {"minutes_text": minutes_text, "shorttime": _local}
+
+
+def _community(session: Session, principal: Principal, code: str) -> Community:
+    """A compound the principal runs or oversees; any other code is "not found"."""
+    if not CODE.match(code):
+        raise NotFound("No such community.")
+    return community_service.get_visible(session=session, actor=principal, code=code)
+
+
+def _ctx(principal: Principal, c: Community, section: str) -> dict[str, Any]:
+    return {"c": c, "can_manage": authz.can_manage(principal, c), "section": section,
+            **HELPERS}
+
+
+def _field_errors(exc: ValidationError, messages: dict[str, str] | None = None
+                  ) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e["loc"] else "form"
+        message = (messages or {}).get(name) or FIELD_MESSAGES.get(
+            e["type"], N_("This value is not valid."))
+        errors.setdefault(name, gettext(message))
+    return errors
+
+
+# --- the list of compounds -----------------------------------------------------------------
+
+@router.get("/communities")
+def index(request: Request, session: SessionDep, principal: CurrentPrincipal,
+          q: str = "") -> Response:
+    """The compounds I run or oversee; a manager of exactly one goes straight to it."""
+    q = _text(q, 60)
+    rows = community_service.list_visible(session=session, actor=principal)
+    # Only community-scoped (no area or global binding): the compound manager's own.
+    if len(rows) == 1 and not q and principal.area_scopes("community.view") == []:
+        return RedirectResponse(f"/communities/{rows[0].code}", status_code=303)
+    found = overview.search(rows, q)
+    return render(request, "communities/index.html", {
+        "q": q, "total": len(found), "items": overview.community_rows(
+            session=session, communities=found[:100]), "shown": min(len(found), 100)})
+
+
+# --- one compound: overview ----------------------------------------------------------------
+
+def _day(raw: str) -> tuple[date, str | None]:
+    today = _today()
+    if not raw:
+        return today, None
+    try:
+        day = date.fromisoformat(raw[:10])
+    except ValueError:
+        return today, gettext("Enter a date.")
+    return (day, None) if day <= today else (today, None)
+
+
+@router.get("/communities/{code}")
+def community_home(request: Request, code: str, session: SessionDep,
+                   principal: CurrentPrincipal, day: str = "", saved: str = "") -> Response:
+    """Overview: size, who is out and overdue, visitors today, rules, gates, in/out by hour."""
+    c = _community(session, principal, code)
+    chosen, day_error = _day(_text(day, 20))
+    today = _today()
+    series = presence.in_out_by_hour(session=session, c=c, day=chosen)
+    hours = [f"{h:02d}:00" for h in range(24)]
+    chart = charts.grouped_bar_chart(
+        hours, [(gettext("Entries"), series["in"], "#0a7d32"),
+                (gettext("Exits"), series["out"], "#0b5cad")],
+        title=gettext("Entries and exits by hour, %(day)s", day=chosen.isoformat()),
+        y_label=gettext("persons"))
+    return render(request, "communities/overview.html", {
+        **_ctx(principal, c, "overview"),
+        "counts": community_service.counts(session=session, c=c),
+        "out_now": presence.out_count(session=session, c=c),
+        "overdue": len(presence.who_is_out(session=session, c=c, overdue_only=True)),
+        "visitors": overview.visitors_on(session=session, c=c, day=today),
+        "rules": outing_rules.summary(outing_rules.rules_of(c)),
+        "gates": community_service.gates(session=session, c=c),
+        "chart": chart, "day": chosen, "day_error": day_error,
+        "entries": sum(series["in"]), "exits": sum(series["out"]),
+        "prev_day": chosen - timedelta(days=1),
+        "next_day": chosen + timedelta(days=1) if chosen < today else None,
+        "saved": saved == "rules"})
+
+
+# --- households ----------------------------------------------------------------------------
+
+def _households(request: Request, session: Session, principal: Principal, c: Community, *,
+                building: str = "", room: str = "", after: str = "",
+                values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                building_values: dict[str, str] | None = None,
+                building_errors: dict[str, str] | None = None, message: str | None = None,
+                flash: str | None = None, status_code: int = 200) -> Response:
+    try:
+        after_id = uuid.UUID(after) if after else None
+    except ValueError:
+        after_id = None
+    page = overview.households_page(session=session, c=c, building=building, room=room,
+                                    after=after_id, limit=PAGE_SIZE)
+    buildings = overview.buildings_with_counts(session=session, c=c)
+    return render(request, "communities/households.html", {
+        **_ctx(principal, c, "households"), "page": page, "building": building, "room": room,
+        "buildings": buildings,
+        "unit_names": sorted({u for b, _ in buildings for u in b.units},
+                             key=community_service.natural_key),
+        "roles": [(r, gettext(community_service.ROLE_LABELS[r])) for r in ROLES],
+        "values": values or {"role": "family"}, "errors": errors or {},
+        "building_values": building_values or {}, "building_errors": building_errors or {},
+        "message": message, "flash": flash}, status_code=status_code)
+
+
+@router.get("/communities/{code}/households")
+def households(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+               building: str = "", room: str = "", after: str = "",
+               added: str = "", removed: str = "", built: str = "") -> Response:
+    """Buildings, households and residents (masked), with who is out; the forms to add."""
+    c = _community(session, principal, code)
+    flash = (gettext("The resident was added and their household pass issued.") if added
+             else gettext("The resident was removed and their household pass revoked.")
+             if removed else gettext("The building was saved.") if built else None)
+    return _households(request, session, principal, c, building=_text(building, 32),
+                       room=_text(room, 16), after=_text(after, 40), flash=flash)
+
+
+@router.post("/communities/{code}/residents")
+def add_resident(
+    request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    building: Annotated[str, Form(max_length=100)] = "",
+    unit: Annotated[str, Form(max_length=100)] = "",
+    room: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=100)] = "",
+    id_number: Annotated[str, Form(max_length=100)] = "",
+    phone: Annotated[str, Form(max_length=100)] = "",
+    role: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Register a resident in a flat (created if new), or show the form with messages."""
+    c = _community(session, principal, code)
+    values = {"building": _text(building, 32), "unit": _text(unit, 16),
+              "room": _text(room, 16), "name": _text(name, 40),
+              "id_number": _text(id_number, 32), "phone": _text(phone, 20),
+              "role": _text(role, 20)}
+    try:
+        data = ResidentCreate.model_validate({**values, "phone": values["phone"] or None})
+        r = community_service.add_resident(session=session, rt=rt, actor=principal,
+                                           code=c.code, data=data)
+    except ValidationError as exc:
+        return _households(request, session, principal, c, values=values,
+                           errors=_field_errors(exc), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _households(request, session, principal, c, values=values,
+                           errors=exc.translated_fields(), message=exc.translated(),
+                           status_code=exc.status)
+    query = urlencode({"added": 1, "building": data.building, "room": data.room})
+    return RedirectResponse(f"/communities/{c.code}/households?{query}"
+                            f"#household-{r.household_id}", status_code=303)
+
+
+@router.post("/communities/{code}/buildings")
+def add_building(
+    request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=100)] = "",
+    units: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Add a building with its units (or more units to one)."""
+    c = _community(session, principal, code)
+    values = {"name": _text(name, 32), "units": _text(units, 400)}
+    unit_names = [u.strip() for u in re.split(r"[,，;；\s]+", values["units"]) if u.strip()]
+    if len(unit_names) > 20:
+        return _households(request, session, principal, c, building_values=values,
+                           building_errors={"units": gettext("At most 20 units.")},
+                           status_code=422)
+    try:
+        community_service.add_building(session=session, actor=principal, code=c.code,
+                                       name=values["name"], units=unit_names or ["1"])
+    except DomainError as exc:
+        session.rollback()
+        fields = exc.translated_fields()
+        errors = {"name" if k == "building" else "units" if k == "unit" else k: v
+                  for k, v in fields.items()} or {"name": exc.translated()}
+        return _households(request, session, principal, c, building_values=values,
+                           building_errors=errors, status_code=exc.status)
+    return RedirectResponse(f"/communities/{c.code}/households?built=1", status_code=303)
+
+
+def _resident_or_404(session: Session, c: Community, resident_id: str
+                     ) -> tuple[overview.ResidentView, str]:
+    try:
+        rid = uuid.UUID(resident_id)
+    except ValueError:
+        raise NotFound("No such resident.") from None
+    found = overview.resident_in(session=session, c=c, resident_id=rid)
+    if found is None:
+        raise NotFound("No such resident.")
+    return found
+
+
+@router.get("/communities/{code}/residents/{resident_id}/remove")
+def remove_form(request: Request, code: str, resident_id: str, session: SessionDep,
+                principal: CurrentPrincipal) -> Response:
+    """Ask for the reason before taking a resident off their household."""
+    c = _community(session, principal, code)
+    resident, label = _resident_or_404(session, c, resident_id)
+    return render(request, "communities/remove.html", {
+        **_ctx(principal, c, "households"), "resident": resident, "household": label,
+        "reason": "", "error": None})
+
+
+@router.post("/communities/{code}/residents/{resident_id}/remove")
+def remove_resident(request: Request, code: str, resident_id: str, session: SessionDep,
+                    principal: CurrentPrincipal,
+                    reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """Take the resident off (their household pass is revoked); a reason is required."""
+    c = _community(session, principal, code)
+    resident, label = _resident_or_404(session, c, resident_id)
+    reason = _text(reason, 1000)
+    error = None
+    if len(reason) < 2:
+        error = gettext("Give the reason (at least 2 characters).")
+    elif len(reason) > 200:
+        error = gettext("This text is too long.")
+    if error is None:
+        try:
+            community_service.remove_resident(session=session, actor=principal, code=c.code,
+                                              resident_id=resident.id, reason=reason)
+        except DomainError as exc:
+            session.rollback()
+            error = exc.translated()
+    if error is not None:
+        return render(request, "communities/remove.html", {
+            **_ctx(principal, c, "households"), "resident": resident, "household": label,
+            "reason": reason, "error": error}, status_code=422)
+    return RedirectResponse(f"/communities/{c.code}/households?removed=1", status_code=303)
+
+
+# --- import --------------------------------------------------------------------------------
+
+@router.get("/communities/{code}/import")
+def import_form(request: Request, code: str, session: SessionDep,
+                principal: CurrentPrincipal) -> Response:
+    """The household-list upload form."""
+    c = _community(session, principal, code)
+    return render(request, "communities/import.html", {**_ctx(principal, c, "import"),
+                                                      "result": None})
+
+
+@router.get("/communities/{code}/import/template")
+def import_template(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """A household sheet to fill in (CSV with the Chinese headers Excel opens)."""
+    c = _community(session, principal, code)
+    return Response(residents_import.template_csv(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="households-{c.code}.csv"'})
+
+
+@router.post("/communities/{code}/import")
+async def import_upload(
+    request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+    principal: CurrentPrincipal, file: Annotated[UploadFile | None, File()] = None,
+    import_valid: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Import the sheet and show the row-by-row report."""
+    c = _community(session, principal, code)
+    ctx = {**_ctx(principal, c, "import"), "import_valid": bool(import_valid)}
+    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
+    if len(data) > MAX_UPLOAD:
+        return render(request, "communities/import.html", {
+            **ctx, "result": None, "message": gettext("The file is too large (at most "
+                                                      "%(mb)s MB).", mb=5)}, status_code=413)
+    try:
+        result = residents_import.import_households(
+            session=session, rt=rt, actor=principal, code=c.code,
+            filename=(file.filename or "") if file else "", content=data,
+            import_valid=bool(import_valid))
+    except DomainError as exc:
+        session.rollback()
+        return render(request, "communities/import.html", {
+            **ctx, "result": None, "message": exc.translated()}, status_code=exc.status)
+    return render(request, "communities/import.html", {
+        **ctx, "result": result,
+        "problems": [(p.row, gettext(COLUMN_LABELS.get(p.column, p.column)), p.translated())
+                     for p in result.problems],
+        "refused_rows": len({p.row for p in result.problems})},
+        status_code=200 if result.committed else 422)
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+RULE_MESSAGES = {
+    "max_out_per_household": N_("Enter a whole number from 1 to 20, or leave it empty."),
+    "outings_per_window": N_("Enter a whole number from 1 to 100, or leave it empty."),
+    "window_days": N_("Enter a number of days from 1 to 14."),
+    "curfew_start": N_("Enter a time as HH:MM, e.g. 22:00."),
+    "curfew_end": N_("Enter a time as HH:MM, e.g. 06:00."),
+    "max_out_minutes": N_("Enter minutes from 10 to 1440, or leave it empty."),
+    "visitor_approval": N_("Choose one of the offered values."),
+}
+
+
+def _rule_values(c: Community) -> dict[str, str]:
+    return {f: "" if getattr(c, f) is None else str(getattr(c, f))
+            for f in community_service.RULE_FIELDS}
+
+
+def _rules_page(request: Request, principal: Principal, c: Community, values: dict[str, str],
+                errors: dict[str, str], message: str | None = None,
+                status_code: int = 200) -> Response:
+    return render(request, "communities/rules.html", {
+        **_ctx(principal, c, "rules"), "values": values, "errors": errors,
+        "message": message}, status_code=status_code)
+
+
+@router.get("/communities/{code}/rules")
+def rules_form(request: Request, code: str, session: SessionDep,
+               principal: CurrentPrincipal) -> Response:
+    """The outing rules, each explained; empty means no limit."""
+    c = _community(session, principal, code)
+    return _rules_page(request, principal, c, _rule_values(c), {})
+
+
+@router.post("/communities/{code}/rules")
+def rules_save(
+    request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+    max_out_per_household: Annotated[str, Form(max_length=20)] = "",
+    outings_per_window: Annotated[str, Form(max_length=20)] = "",
+    window_days: Annotated[str, Form(max_length=20)] = "",
+    curfew_start: Annotated[str, Form(max_length=20)] = "",
+    curfew_end: Annotated[str, Form(max_length=20)] = "",
+    max_out_minutes: Annotated[str, Form(max_length=20)] = "",
+    visitor_approval: Annotated[str, Form(max_length=20)] = "manual",
+) -> Response:
+    """Save the rules and go back to the overview, or show the form with messages."""
+    c = _community(session, principal, code)
+    values = {"max_out_per_household": max_out_per_household,
+              "outings_per_window": outings_per_window, "window_days": window_days,
+              "curfew_start": curfew_start, "curfew_end": curfew_end,
+              "max_out_minutes": max_out_minutes, "visitor_approval": visitor_approval}
+    values = {k: _text(v, 20) for k, v in values.items()}
+    try:
+        data = RulesWrite.model_validate(
+            {**{k: v or None for k, v in values.items()},
+             "window_days": values["window_days"] or 1,
+             "visitor_approval": values["visitor_approval"] or "manual"})
+        community_service.set_rules(session=session, actor=principal, code=c.code, data=data)
+    except ValidationError as exc:
+        return _rules_page(request, principal, c, values,
+                           _field_errors(exc, RULE_MESSAGES), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _rules_page(request, principal, c, values, exc.translated_fields(),
+                           exc.translated(), status_code=exc.status)
+    return RedirectResponse(f"/communities/{c.code}?saved=rules#rules", status_code=303)
+
+
+# --- who is out ----------------------------------------------------------------------------
+
+@router.get("/communities/{code}/out")
+def out_now(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+            overdue: str = "") -> Response:
+    """Who is out now (longest first; overdue in red) and outings per household this week."""
+    c = _community(session, principal, code)
+    only_overdue = overdue not in ("", "0", "false")
+    rows = presence.who_is_out(session=session, c=c, overdue_only=only_overdue)
+    week = presence.outings_this_week(session=session, c=c)
+    top = week[:10]
+    short = overview.short_labels(session=session, household_ids=[w.household_id for w in top])
+    chart = charts.bar_chart(
+        [short.get(w.household_id, w.household) for w in top], [w.outings for w in top],
+        title=gettext("Outings this week: the busiest households"),
+        y_label=gettext("outings")) if top else None
+    return render(request, "communities/out.html", {
+        **_ctx(principal, c, "out"), "rows": rows, "overdue_only": only_overdue,
+        "overdue": overview.overdue_count(rows), "week": week, "chart": chart,
+        "week_start": outing_rules.week_start(utcnow()),
+        "max_out_minutes": c.max_out_minutes})
+
+
+# --- the resident's own household ----------------------------------------------------------
+
+@router.get("/community")
+def my_household(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """My household: members in or out, the limits used, the rules, my pass, visitors."""
+    homes = (overview.my_households(session=session, person_id=principal.person_id)
+             if principal.person_id is not None else [])
+    return render(request, "communities/mine.html", {"homes": homes, **HELPERS})

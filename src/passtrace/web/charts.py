@@ -103,3 +103,31 @@ def line_chart(labels: Sequence[str], values: Sequence[float], *, title: str, de
         body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{escape(color)}">'
                     f'<title>{escape(label)}: {escape(_fmt(value, unit))}</title></circle>')
     return _frame(title, desc or title, body, top, unit, y_label, labels, xs, "line")
+
+
+def grouped_bar_chart(labels: Sequence[str],
+                      series: Sequence[tuple[str, Sequence[float], str]], *, title: str,
+                      desc: str = "", unit: str = "", y_label: str = "",
+                      y_max: float | None = None) -> Markup:
+    """Render bars side by side per label, one colour per series (name, values, colour),
+    with a legend under the axis."""
+    top = _nice_max([v for _, values, _ in series for v in values], y_max)
+    plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
+    slot = plot_w / max(1, len(labels))
+    bar_w = max(1.5, slot * 0.8 / max(1, len(series)))
+    xs = [PAD_L + slot * i + slot / 2 for i in range(len(labels))]
+    body = []
+    for k, (name, values, color) in enumerate(series):
+        offset = (k - len(series) / 2) * bar_w
+        for label, value, x in zip(labels, values, xs, strict=True):
+            h = plot_h * min(max(value, 0), top) / top
+            body.append(f'<rect x="{x + offset:.1f}" y="{PAD_T + plot_h - h:.1f}" '
+                        f'width="{bar_w:.1f}" height="{h:.1f}" fill="{escape(color)}">'
+                        f'<title>{escape(name)} {escape(label)}: {escape(_fmt(value, unit))}'
+                        '</title></rect>')
+        lx = PAD_L + k * 140
+        body.append(f'<rect x="{lx}" y="{HEIGHT - 14}" width="12" height="12" '
+                    f'fill="{escape(color)}"/>'
+                    f'<text x="{lx + 18}" y="{HEIGHT - 3}" font-size="12" fill="#1d2329">'
+                    f'{escape(name)}</text>')
+    return _frame(title, desc or title, body, top, unit, y_label, labels, xs, "bar grouped")
