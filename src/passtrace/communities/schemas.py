@@ -122,67 +122,108 @@ class WeeklyRead(BaseModel):
     outings: int
 
 
-class VisitCreate(BaseModel):
-    """A resident invites a visitor for one date."""
+# Free text people type: any character but control characters (PostgreSQL refuses NUL).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
 
-    name: str = Field(min_length=1, max_length=40)
-    phone: str = Field(min_length=1, max_length=20)
-    id_number: str = Field(min_length=1, max_length=32)
-    purpose: str = Field(min_length=2, max_length=200)
+
+class VisitCreate(BaseModel):
+    """A resident invites a visitor for one date (today up to 14 days ahead, local time).
+
+    `id` may be chosen by the client (a UUID) so that a retried request returns the
+    first invitation instead of creating a second one.
+    """
+
+    id: uuid.UUID | None = None
+    community: str | None = Field(default=None, pattern=r"^\d{12}$",
+                                  description="needed only if you live in several compounds")
+    name: str = Field(min_length=1, max_length=40, pattern=PLAIN_TEXT)
+    phone: str = Field(min_length=1, max_length=20, pattern=PLAIN_TEXT)
+    id_number: str = Field(min_length=1, max_length=32, pattern=PLAIN_TEXT)
+    purpose: str = Field(min_length=2, max_length=200, pattern=PLAIN_TEXT)
     visit_date: date
 
 
 class VisitDecision(BaseModel):
     """A manager's decision on a visit (a reason is required to refuse)."""
 
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=500, pattern=PLAIN_TEXT)
+
+
+class VisitCancel(BaseModel):
+    """Why the resident calls the visit off (optional)."""
+
+    reason: str = Field(default="", max_length=200, pattern=PLAIN_TEXT)
+
+
+VisitStage = Literal["pending", "approved", "inside", "left", "rejected", "cancelled",
+                     "expired"]
 
 
 class VisitRead(BaseModel):
-    """An invitation and where it stands."""
+    """An invitation and where it stands; the visitor's data masked.
+
+    `status` is what was decided; `stage` adds what happened at the gate (inside,
+    left) and "expired" for a visit whose day passed unused.
+    """
 
     id: uuid.UUID
     community: str
+    community_name: str
     household: str
     visitor: str
     id_last4: str
     phone: str | None
     purpose: str
     visit_date: date
-    status: str
-    status_label: str
+    status: Literal["pending", "approved", "rejected", "cancelled"]
+    stage: VisitStage
+    stage_label: str
     decision_reason: str | None
+    decided_at: datetime | None
+    created_at: datetime
     pass_id: uuid.UUID | None
     entered_at: datetime | None
     exited_at: datetime | None
     inside: bool
+    token: str | None = Field(default=None,
+                              description="the visitor pass text (PT1:...), for its inviter")
 
 
 class DeliveryCreate(BaseModel):
-    """A courier's hand-over at the gate (the courier does not enter)."""
+    """A courier's hand-over at the gate (the courier does not enter).
 
-    site: str = Field(min_length=1, max_length=32)
-    building: str = Field(min_length=1, max_length=32)
-    unit: str = Field(min_length=1, max_length=16)
-    room: str = Field(min_length=1, max_length=16)
-    company: str = Field(min_length=1, max_length=40)
-    courier_phone: str | None = Field(default=None, max_length=20)
+    `id` may be chosen by the client so that a retried request stores one delivery.
+    """
+
+    id: uuid.UUID | None = None
+    site: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    building: str = Field(min_length=1, max_length=32, pattern=PLAIN_TEXT)
+    unit: str = Field(min_length=1, max_length=16, pattern=PLAIN_TEXT)
+    room: str = Field(min_length=1, max_length=16, pattern=PLAIN_TEXT)
+    company: str = Field(min_length=1, max_length=40, pattern=PLAIN_TEXT)
+    courier_phone: str | None = Field(default=None, max_length=20, pattern=PLAIN_TEXT)
     parcels: int = Field(default=1, ge=1, le=50)
     temperature: float | None = Field(default=None, ge=30, le=45)
-    note: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=200, pattern=PLAIN_TEXT)
 
 
 class DeliveryRead(BaseModel):
-    """A delivery waiting at (or collected from) the gate."""
+    """A delivery waiting at (or collected from) the gate; the courier's phone masked."""
 
     id: uuid.UUID
+    community: str
+    site: str
     household: str
     company: str
     courier_phone: str | None
     parcels: int
+    temperature: float | None
     note: str
     created_at: datetime
     collected_at: datetime | None
+    collected: bool
+    notified: int | None = Field(default=None,
+                                 description="on registering: residents told in the app")
 
 
 class ImportProblem(BaseModel):

@@ -1,7 +1,175 @@
-"""Placeholder: filled in by the communities work (see issue 4)."""
+"""Visitors and deliveries API: invite, decide, cancel, the visitor's QR; gate hand-overs."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import date
+from typing import Annotated
 
+from fastapi import APIRouter, Path, Query, Response
+
+from passtrace.communities import deliveries, visits
+from passtrace.communities.schemas import (
+    DeliveryCreate,
+    DeliveryRead,
+    VisitCancel,
+    VisitCreate,
+    VisitDecision,
+    VisitRead,
+)
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import NotFound
+from passtrace.passes import present as pass_present
+
+# Mounted under /api/v1; the paths span /visits, /deliveries and /communities/{code}.
 router = APIRouter()
+
+Code = Annotated[str, Path(pattern=r"^\d{12}$", description="the compound's code")]
+StageFilter = Annotated[str | None, Query(
+    pattern="^(pending|approved|inside|left|rejected|cancelled|expired)$",
+    description="one stage only (approved = not yet come in)")]
+Day = Annotated[date | None, Query(description="a local date; default: today "
+                                                "(visits: plus every pending one ahead)")]
+
+
+# --- the resident's side ---------------------------------------------------------------------
+
+@router.post("/visits", response_model=VisitRead, status_code=201, tags=["visits"])
+def invite(data: VisitCreate, response: Response, session: SessionDep, rt: RuntimeDep,
+           principal: CurrentPrincipal) -> VisitRead:
+    """Invite a visitor to your household (200 with the first one when it is a retry)."""
+    v, created = visits.invite(session=session, rt=rt, actor=principal, data=data)
+    if not created:
+        response.status_code = 200
+    return visits.to_read(visits.view_of(session, v))
+
+
+@router.get("/visits", response_model=list[VisitRead], tags=["visits"])
+def my_visits(session: SessionDep, principal: CurrentPrincipal) -> list[VisitRead]:
+    """The visitors you invited: upcoming first."""
+    return [visits.to_read(row) for row in visits.list_mine(session=session, actor=principal)]
+
+
+@router.get("/visits/{visit_id}", response_model=VisitRead, tags=["visits"])
+def read_visit(visit_id: uuid.UUID, session: SessionDep,
+               principal: CurrentPrincipal) -> VisitRead:
+    """One visit; its inviter also gets the visitor pass text once approved (audited)."""
+    v = visits.get_visible(session=session, actor=principal, visit_id=visit_id)
+    token = None
+    if v.invited_by_user_id == principal.user_id and v.status == "approved":
+        try:
+            token = visits.visitor_pass(session=session, actor=principal, visit_id=v.id,
+                                        via="visit")[1].token
+        except NotFound:
+            token = None
+    return visits.to_read(visits.view_of(session, v), token=token)
+
+
+@router.post("/visits/{visit_id}/cancel", response_model=VisitRead, tags=["visits"])
+def cancel_visit(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                 data: VisitCancel | None = None) -> VisitRead:
+    """Call off a visit you invited; an issued pass is revoked."""
+    v = visits.cancel(session=session, actor=principal, visit_id=visit_id,
+                      reason=data.reason if data else "")
+    return visits.to_read(visits.view_of(session, v))
+
+
+def _attachment(download: bool, visit_id: uuid.UUID, ext: str) -> dict[str, str]:
+    headers = {"Cache-Control": "private, max-age=300"}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="visitor-pass-{visit_id}.{ext}"'
+    return headers
+
+
+@router.get("/visits/{visit_id}/qr.png", response_class=Response, tags=["visits"])
+def visitor_qr_png(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                   download: bool = False) -> Response:
+    """The visitor pass QR as PNG, for its inviter to send on (`download=true`: as a file)."""
+    _, p = visits.visitor_pass(session=session, actor=principal, visit_id=visit_id, via="qr")
+    assert p.token is not None
+    return Response(pass_present.cached_png(p.token), media_type="image/png",
+                    headers=_attachment(download, visit_id, "png"))
+
+
+@router.get("/visits/{visit_id}/qr.svg", response_class=Response, tags=["visits"])
+def visitor_qr_svg(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+                   download: bool = False) -> Response:
+    """The visitor pass QR as SVG (sharp on paper)."""
+    _, p = visits.visitor_pass(session=session, actor=principal, visit_id=visit_id, via="qr")
+    assert p.token is not None
+    return Response(pass_present.cached_svg(p.token), media_type="image/svg+xml",
+                    headers=_attachment(download, visit_id, "svg"))
+
+
+# --- the compound's side ---------------------------------------------------------------------
+
+@router.get("/communities/{code}/visits", response_model=list[VisitRead], tags=["visits"])
+def community_visits(code: Code, session: SessionDep, principal: CurrentPrincipal,
+                     status: StageFilter = None, day: Day = None) -> list[VisitRead]:
+    """A compound's visits: one day's, or today's plus every pending one ahead."""
+    _, rows = visits.list_for_community(session=session, actor=principal, code=code,
+                                        stage=status, day=day)
+    return [visits.to_read(row) for row in rows]
+
+
+@router.post("/communities/{code}/visits/{visit_id}/approve", response_model=VisitRead,
+             tags=["visits"])
+def approve_visit(code: Code, visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+                  principal: CurrentPrincipal, data: VisitDecision | None = None) -> VisitRead:
+    """Approve a pending visit: the visitor's one-time pass is issued."""
+    v = visits.approve(session=session, rt=rt, actor=principal, code=code, visit_id=visit_id,
+                       reason=data.reason if data else "")
+    return visits.to_read(visits.view_of(session, v))
+
+
+@router.post("/communities/{code}/visits/{visit_id}/reject", response_model=VisitRead,
+             tags=["visits"])
+def reject_visit(code: Code, visit_id: uuid.UUID, data: VisitDecision, session: SessionDep,
+                 principal: CurrentPrincipal) -> VisitRead:
+    """Refuse a pending visit (a reason is required; the resident reads it)."""
+    v = visits.reject(session=session, actor=principal, code=code, visit_id=visit_id,
+                      reason=data.reason)
+    return visits.to_read(visits.view_of(session, v))
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+@router.post("/deliveries", response_model=DeliveryRead, status_code=201, tags=["deliveries"])
+def register_delivery(data: DeliveryCreate, response: Response, session: SessionDep,
+                      rt: RuntimeDep, principal: CurrentPrincipal) -> DeliveryRead:
+    """Register parcels handed over at a gate; the flat's residents are told in the app.
+
+    Send your own `id` to make a retry safe: it answers 200 with the first delivery.
+    """
+    d, told = deliveries.register(session=session, rt=rt, actor=principal, data=data)
+    if told is None:  # a retry: the first delivery, nobody told again
+        response.status_code = 200
+    read = deliveries.to_read(deliveries.view_of(session, d))
+    read.notified = told
+    return read
+
+
+@router.get("/deliveries/mine", response_model=list[DeliveryRead], tags=["deliveries"])
+def my_deliveries(session: SessionDep, principal: CurrentPrincipal) -> list[DeliveryRead]:
+    """Deliveries to your household: waiting ones first."""
+    return [deliveries.to_read(row)
+            for row in deliveries.list_mine(session=session, actor=principal)]
+
+
+@router.post("/deliveries/{delivery_id}/collect", response_model=DeliveryRead,
+             tags=["deliveries"])
+def collect_delivery(delivery_id: uuid.UUID, session: SessionDep,
+                     principal: CurrentPrincipal) -> DeliveryRead:
+    """Mark a delivery to your household collected (again: no change)."""
+    d = deliveries.collect(session=session, actor=principal, delivery_id=delivery_id)
+    return deliveries.to_read(deliveries.view_of(session, d))
+
+
+@router.get("/communities/{code}/deliveries", response_model=list[DeliveryRead],
+            tags=["deliveries"])
+def community_deliveries(code: Code, session: SessionDep, principal: CurrentPrincipal,
+                         day: Day = None) -> list[DeliveryRead]:
+    """One day's deliveries at the compound's gates (managers, officials, gate staff)."""
+    _, rows = deliveries.list_for_community(session=session, actor=principal, code=code,
+                                            day=day)
+    return [deliveries.to_read(row) for row in rows]
