@@ -103,7 +103,8 @@ def checkpoint(request: Request, session: SessionDep, principal: CurrentPrincipa
     config = {
         "site": {"code": read.code, "name": read.name, "kind": read.kind,
                  "area_code": read.area_code, "fever_threshold": read.fever_threshold,
-                 "opening_hours": read.opening_hours, "lanes": read.lanes},
+                 "opening_hours": read.opening_hours, "lanes": read.lanes,
+                 "community_code": read.community_code},
         "lane": lane,
         "direction": "through" if read.kind in THROUGH_KINDS else "in",
         "csrf": principal.csrf_token,

@@ -100,6 +100,14 @@ function showResult(r) {
     li.textContent = m;
     return li;
   }));
+  // At a community gate: who this is to the compound, then the compound's rules.
+  const notes = r.notes || [];
+  $("result-notes").hidden = notes.length === 0;
+  $("result-notes").replaceChildren(...notes.map((text) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    return li;
+  }));
   $("result-holder").textContent = r.holder || "";
   $("result-last4").textContent = r.idLast4 || "—";
   $("result-temp").textContent = r.temperature != null ? r.temperature.toFixed(1) + " °C" : "";
@@ -140,6 +148,7 @@ async function checkOnline(reg) {
   return {
     id: data.id, decision: data.decision, reasons: data.reasons, holder: data.holder,
     idLast4: data.id_last4, temperature: data.temperature, source: "server",
+    notes: data.notes || [],
     note: data.overridden ? fmt(T.override_saved, { reason: data.override_reason }) : "",
     overridable: true, online: true,
   };
