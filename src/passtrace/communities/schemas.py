@@ -15,8 +15,8 @@ class CommunityCreate(BaseModel):
     """Register a compound (officials over its area)."""
 
     code: str = Field(pattern=r"^\d{12}$", description="the compound's 12-digit division code")
-    name: str = Field(min_length=1, max_length=120)
-    address: str = Field(default="", max_length=200)
+    name: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")
+    address: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     visitor_approval: Literal["manual", "auto"] = "manual"
 
 

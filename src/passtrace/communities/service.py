@@ -149,7 +149,7 @@ def clean_label(raw: str, field: str, limit: int) -> str:
         if text.endswith(suffix) and len(text) > len(suffix):
             text = text[: -len(suffix)]
             break
-    if not text or len(text) > limit:
+    if not text or len(text) > limit or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         msg = N_("Please fill in %(field)s (1-%(limit)s characters).")
         raise ValidationFailed(msg, field=gettext(FIELD_LABELS[field]), limit=limit,
                                fields={field: gettext(msg, field=gettext(FIELD_LABELS[field]),
