@@ -224,22 +224,3 @@ class DeliveryRead(BaseModel):
     collected: bool
     notified: int | None = Field(default=None,
                                  description="on registering: residents told in the app")
-
-
-class ImportProblem(BaseModel):
-    """One reason a row of an imported household list was refused."""
-
-    row: int
-    column: str
-    message: str
-
-
-class ImportReport(BaseModel):
-    """What a household-list import did, row by row (nothing written unless committed)."""
-
-    rows: int
-    valid: int
-    imported: int
-    unchanged: int
-    committed: bool
-    problems: list[ImportProblem]

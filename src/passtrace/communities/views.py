@@ -19,8 +19,6 @@ from passtrace.communities.schemas import (
     CommunityCreate,
     CommunityRead,
     HouseholdRead,
-    ImportProblem,
-    ImportReport,
     OutRead,
     ResidentCreate,
     ResidentRead,
@@ -30,6 +28,7 @@ from passtrace.communities.schemas import (
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound, TooLarge
+from passtrace.core.tabular import ImportReport, import_report
 from passtrace.people.models import Person
 from passtrace.registrations.decide import LOCAL_TZ
 
@@ -161,11 +160,7 @@ async def import_households(
     result = residents_import.import_households(
         session=session, rt=rt, actor=principal, code=code, filename=file.filename or "",
         content=data, import_valid=import_valid)
-    return ImportReport(rows=result.rows, valid=result.valid, imported=result.imported,
-                        unchanged=result.unchanged, committed=result.committed,
-                        problems=[ImportProblem(row=p.row, column=p.column,
-                                                message=p.translated())
-                                  for p in result.problems])
+    return import_report(result)
 
 
 @router.get("/{code}/import/template.csv")

@@ -16,8 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from passtrace.core.errors import ValidationFailed
-from passtrace.core.i18n import gettext
+from passtrace.core.i18n import N_, gettext
+from passtrace.core.validators import InvalidValue, validate_id_number, validate_phone
 
 MAX_ROWS = 20_000
 Cell = tuple[str, bool]  # text, and whether Excel stored it as a number
@@ -155,3 +158,65 @@ class ImportResult:
     unchanged: int
     committed: bool
     problems: list[Problem]
+
+
+def person_cells(r: SheetRow, problems: list[Problem]) -> tuple[str, str, str | None]:
+    """Check a row's name, ID number and (optional) phone; each failure becomes a Problem.
+
+    Returns (name, id_number, phone) with "" / None for what failed.
+    """
+    cells = r.cells
+    name = " ".join(cells["name"].split())
+    if not name:
+        problems.append(Problem(r.number, "name", N_("The name is empty.")))
+    elif len(name) > 40 or any(ord(c) < 32 for c in name):
+        problems.append(Problem(r.number, "name",
+                                N_("Please enter the name as on the ID card (1-40 characters).")))
+        name = ""
+    id_number = ""
+    if not cells["id_number"]:
+        problems.append(Problem(r.number, "id_number", N_("The ID number is empty.")))
+    else:
+        try:
+            id_number = validate_id_number(cells["id_number"])
+        except InvalidValue as exc:
+            message = exc.message
+            if "id_number" in r.numeric:
+                message = N_("Excel stored the ID number as a number and lost digits: format "
+                             "the column as text and type it again.")
+            problems.append(Problem(r.number, "id_number", message))
+    phone = None
+    if cells.get("phone"):
+        try:
+            phone = validate_phone(cells["phone"])
+        except InvalidValue as exc:
+            problems.append(Problem(r.number, "phone", exc.message))
+    return name, id_number, phone
+
+
+class ImportProblem(BaseModel):
+    """One reason a row of an imported sheet was refused."""
+
+    row: int
+    column: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    """What an import did, row by row (nothing was written unless committed)."""
+
+    rows: int
+    valid: int
+    imported: int
+    unchanged: int
+    committed: bool
+    problems: list[ImportProblem]
+
+
+def import_report(result: ImportResult) -> ImportReport:
+    """Describe an import, messages translated."""
+    return ImportReport(rows=result.rows, valid=result.valid, imported=result.imported,
+                        unchanged=result.unchanged, committed=result.committed,
+                        problems=[ImportProblem(row=p.row, column=p.column,
+                                                message=p.translated())
+                                  for p in result.problems])

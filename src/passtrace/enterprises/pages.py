@@ -16,6 +16,7 @@ from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
+from passtrace.core.tabular import import_report
 from passtrace.enterprises import authz, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Employee, Enterprise
@@ -294,7 +295,7 @@ async def import_upload(
         return render(request, "enterprises/import.html",
                       {**ctx, "report": None, "message": exc.translated()},
                       status_code=exc.status)
-    report = present.import_report(result)
+    report = import_report(result)
     return render(request, "enterprises/import.html", {
         **ctx, "report": report, "partial": partial == "yes",
         "columns": {c: present.column_label(c) for c in present.COLUMN_LABELS}},

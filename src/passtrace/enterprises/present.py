@@ -11,11 +11,8 @@ from passtrace.enterprises.models import Department, Employee, Enterprise, Resum
 from passtrace.enterprises.schemas import (
     EmployeeRead,
     EnterpriseRead,
-    ImportProblem,
-    ImportReport,
     ResumptionRead,
 )
-from passtrace.enterprises.staff_import import ImportResult
 
 RESUMPTION_LABELS = {
     "pending": lazy_gettext("Waiting for approval"),
@@ -49,15 +46,6 @@ def employee(emp: Employee) -> EmployeeRead:
                         employee_no=emp.employee_no, status=emp.status,
                         bound=emp.user_id is not None,
                         invite_expires_at=emp.invite_expires_at)
-
-
-def import_report(result: ImportResult) -> ImportReport:
-    """Describe an import, messages translated."""
-    return ImportReport(rows=result.rows, valid=result.valid, imported=result.imported,
-                        unchanged=result.unchanged, committed=result.committed,
-                        problems=[ImportProblem(row=p.row, column=p.column,
-                                                message=p.translated())
-                                  for p in result.problems])
 
 
 def column_label(column: str) -> str:

@@ -86,25 +86,6 @@ class EmployeePage(BaseModel):
     next: str | None = None
 
 
-class ImportProblem(BaseModel):
-    """One reason a row of an imported staff list was refused."""
-
-    row: int
-    column: str
-    message: str
-
-
-class ImportReport(BaseModel):
-    """What a staff-list import did, row by row."""
-
-    rows: int
-    valid: int
-    imported: int
-    unchanged: int
-    committed: bool
-    problems: list[ImportProblem]
-
-
 class InviteRead(BaseModel):
     """An invite link; the token is shown this once and only its hash is kept."""
 

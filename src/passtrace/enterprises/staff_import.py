@@ -17,8 +17,8 @@ from passtrace.core.ids import uuid7
 from passtrace.core.pii import mask_id_number, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.core.tabular import ImportResult, Problem
-from passtrace.core.validators import InvalidValue, validate_id_number, validate_phone
+from passtrace.core.tabular import ImportResult, Problem, person_cells
+from passtrace.core.validators import InvalidValue
 from passtrace.enterprises import authz, sheets
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.enterprises.service import chunks, clean_employee_no
@@ -41,30 +41,7 @@ def _check_row(r: sheets.StaffRow, departments_by_name: dict[str, uuid.UUID],
                problems: list[Problem]) -> _Candidate | None:
     bad = len(problems)
     cells = r.cells
-    name = " ".join(cells["name"].split())
-    if not name:
-        problems.append(Problem(r.number, "name", N_("The name is empty.")))
-    elif len(name) > 40 or any(ord(c) < 32 for c in name):
-        problems.append(Problem(r.number, "name",
-                                N_("Please enter the name as on the ID card (1-40 characters).")))
-    id_number = ""
-    if not cells["id_number"]:
-        problems.append(Problem(r.number, "id_number", N_("The ID number is empty.")))
-    else:
-        try:
-            id_number = validate_id_number(cells["id_number"])
-        except InvalidValue as exc:
-            message = exc.message
-            if "id_number" in r.numeric:
-                message = N_("Excel stored the ID number as a number and lost digits: format "
-                             "the column as text and type it again.")
-            problems.append(Problem(r.number, "id_number", message))
-    phone = None
-    if cells["phone"]:
-        try:
-            phone = validate_phone(cells["phone"])
-        except InvalidValue as exc:
-            problems.append(Problem(r.number, "phone", exc.message))
+    name, id_number, phone = person_cells(r, problems)
     department_id = departments_by_name.get(" ".join(cells["department"].split()))
     if not cells["department"]:
         problems.append(Problem(r.number, "department", N_("The department is empty.")))

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.schemas import (
@@ -20,7 +21,6 @@ from passtrace.enterprises.schemas import (
     EmployeeRead,
     EnterpriseCreate,
     EnterpriseRead,
-    ImportReport,
     InviteAccept,
     InviteRead,
     ResumptionCreate,
@@ -203,7 +203,7 @@ async def import_employees(
     result = staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,
                                        data=data[:MAX_UPLOAD],
                                        filename=file.filename or "", partial=partial)
-    return present.import_report(result)
+    return import_report(result)
 
 
 @router.get("/{enterprise_id}/employees/{employee_id}", response_model=EmployeeRead)
