@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
 from passtrace.areas import service as area_service
+from passtrace.communities import demo as community_demo
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
 from passtrace.core.validators import id_check_char
@@ -46,6 +47,8 @@ DEMO_USERS = (
              "南明区卡口值守"),
     DemoUser("community", "community_manager", "community", "520102006001",
              "community manager, Huaguoyuan No.1", "花果园第一社区"),
+    DemoUser("gate", "checkpoint_staff", "site", "GATE-HGY1-N",
+             "gate staff, Huaguoyuan No.1", "门岗"),
     DemoUser("enterprise", "enterprise_admin", "enterprise", "91520100MA6J5GQX46",
              "enterprise HR / safety officer", "企业防疫专员"),
     # Bound to the sales department of the first demo enterprise by enterprises.demo.
@@ -117,6 +120,8 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
                    operator_user_id=users["checkpoint"].id)
     enterprise_demo.seed(session=session, rt=rt, users=users,
                          resident_id_number=demo_id_number("520102", "19900307", "013"))
+    community_demo.seed(session=session, rt=rt,
+                        admin=account_service.principal_for(users["admin"]))
     from passtrace.trajectories import demo as report_demo
 
     report_demo.seed(session, rt)
