@@ -157,3 +157,56 @@ def test_the_day_list_shows_one_local_day(client: TestClient, compound: Compound
     assert client.get(f"{url}?day=9999-12-31", headers=h).status_code == 422
     assert client.get(f"{url}?day=0001-01-01", headers=h).status_code == 422
     assert client.get(f"{url}?day=nope", headers=h).status_code == 422
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+def test_the_guard_registers_on_the_page(client: TestClient, compound: Compound) -> None:
+    h = {**compound.staff.headers, **EN}
+    page = client.get(f"/communities/{CODE}/deliveries", headers=h)
+    assert page.status_code == 200 and 'id="delivery-form"' in page.text
+    assert f'name="site" value="{GATE}"' in page.text
+    assert 'id="nav-overview"' not in page.text  # gate staff do not see the compound's pages
+    form = {"site": GATE, "building": "1", "unit": "1", "room": "101", "company": "京东物流",
+            "courier_phone": "1390000", "parcels": "1", "temperature": "abc", "note": "",
+            "request_id": str(uuid.uuid4())}
+    bad = client.post(f"/communities/{CODE}/deliveries", data=form, headers=h)
+    assert bad.status_code == 422 and 'id="error-temperature"' in bad.text
+    bad = client.post(f"/communities/{CODE}/deliveries", data={**form, "temperature": ""},
+                      headers=h)
+    assert bad.status_code == 422 and 'id="error-courier_phone"' in bad.text
+    assert "11 digits" in bad.text
+    bad = client.post(f"/communities/{CODE}/deliveries",
+                      data={**form, "temperature": "", "courier_phone": "", "room": "909"},
+                      headers=h)
+    assert bad.status_code == 422 and 'id="error-room"' in bad.text
+    good = client.post(f"/communities/{CODE}/deliveries",
+                       data={**form, "temperature": "36.6", "courier_phone": "13900001234"},
+                       headers=h, follow_redirects=False)
+    assert good.status_code == 303, good.text
+    shown = client.get(good.headers["location"], headers=h)
+    assert 'id="saved"' in shown.text and "3 residents were told" in shown.text
+    assert f'data-delivery-id="{form["request_id"]}"' in shown.text
+    assert "139****1234" in shown.text and "13900001234" not in shown.text
+
+    r = {**compound.residents[0].headers, **EN}
+    mine = client.get("/community/deliveries", headers=r)
+    assert mine.status_code == 200 and "京东物流" in mine.text
+    assert client.get(f"/communities/{CODE}/deliveries", headers=r).status_code == 404
+    collected = client.post(f"/community/deliveries/{form['request_id']}/collect", headers=r,
+                            follow_redirects=False)
+    assert collected.status_code == 303
+    assert "Collected" in client.get("/community/deliveries", headers=r).text
+
+
+def test_the_manager_chooses_the_gate_and_officials_only_read(
+        client: TestClient, compound: Compound) -> None:
+    page = client.get(f"/communities/{CODE}/deliveries", headers=compound.manager.headers)
+    assert page.status_code == 200 and '<select id="site"' in page.text
+    assert 'id="nav-overview"' in page.text
+    official = client.get(f"/communities/{CODE}/deliveries?day=nope",
+                          headers=compound.official.headers)
+    assert official.status_code == 200 and 'id="delivery-form"' not in official.text
+    odd = client.post(f"/communities/{CODE}/deliveries", data={"site": GATE2},
+                      headers={**compound.manager.headers, **EN})
+    assert odd.status_code == 422 and 'id="error-building"' in odd.text

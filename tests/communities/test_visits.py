@@ -560,3 +560,87 @@ def test_two_managers_deciding_at_once_leave_one_decision(db_engine: Any, rt: Ru
             assert (final.pass_id is not None) == (winners == ["approve"])
     finally:
         _drop_committed(factory, visit_id, community_id)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+def test_the_resident_invites_from_the_page_with_errors_beside_the_fields(
+        client: TestClient, compound: Compound) -> None:
+    h = {**compound.residents[0].headers, **EN}
+    page = client.get("/community/visits", headers=h)
+    assert page.status_code == 200 and 'id="invite-form"' in page.text
+    assert "Bldg 1, Unit 1, Room 101" in page.text
+    form = {"name": "赵访客", "phone": "12", "id_number": "520103198505051234",
+            "purpose": "探亲", "visit_date": "", "community": CODE,
+            "request_id": str(uuid.uuid4())}
+    bad = client.post("/community/visits", data=form, headers=h)
+    assert bad.status_code == 422
+    assert 'id="error-visit_date"' in bad.text and "Enter a date." in bad.text
+    assert 'value="520103198505051234"' in bad.text  # what was typed is kept
+    bad = client.post("/community/visits", data={**form, "visit_date": today()}, headers=h)
+    assert bad.status_code == 422 and 'id="error-id_number"' in bad.text
+    good = client.post("/community/visits", data={**form, "visit_date": today(),
+                                                  "id_number": visitor_id(),
+                                                  "phone": "13900001111"},
+                       headers=h, follow_redirects=False)
+    assert good.status_code == 303, good.text
+    assert good.headers["location"] == f"/community/visits/{form['request_id']}"
+    detail = client.get(good.headers["location"], headers=h)
+    assert 'data-stage="pending"' in detail.text and 'id="visit-qr"' not in detail.text
+    assert "赵访客" not in detail.text and "赵**" in detail.text
+
+
+def test_the_manager_decides_on_the_page_and_the_resident_gets_the_qr(
+        client: TestClient, compound: Compound, make_persona: Callable[..., Any]) -> None:
+    a = invite(client, compound.residents[0])
+    b = invite(client, compound.residents[0], visit_date=in_days(1))
+    h = {**compound.manager.headers, **EN}
+    page = client.get(f"/communities/{CODE}/visits", headers=h)
+    assert page.status_code == 200
+    assert f'data-visit-id="{a["id"]}" data-stage="pending"' in page.text
+    assert 'id="nav-visits"' in page.text
+    refused = client.post(f"/communities/{CODE}/visits/{b['id']}/reject",
+                          data={"reason": "", "back": f"/communities/{CODE}/visits"},
+                          headers=h)
+    assert refused.status_code == 422 and 'id="row-error"' in refused.text
+    assert "Please give a reason." in refused.text
+    done = client.post(f"/communities/{CODE}/visits/{a['id']}/approve",
+                       data={"back": f"/communities/{CODE}/visits?stage=pending"},
+                       headers=h, follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/communities/{CODE}/visits?stage=pending"
+    elsewhere = client.post(f"/communities/{CODE}/visits/{b['id']}/approve",
+                            data={"back": "https://evil.example/"}, headers=h,
+                            follow_redirects=False)
+    assert elsewhere.headers["location"] == f"/communities/{CODE}/visits"
+    twice = client.post(f"/communities/{CODE}/visits/{a['id']}/approve", data={}, headers=h)
+    assert twice.status_code == 409 and "already decided" in twice.text
+
+    r = {**compound.residents[0].headers, **EN}
+    detail = client.get(f"/community/visits/{a['id']}", headers=r)
+    assert 'id="visit-qr"' in detail.text and 'id="visit-token"' in detail.text
+    assert client.get(f"/community/visits/{a['id']}/print", headers=r).status_code == 200
+    mine = client.get("/community/visits", headers=r)
+    assert f'data-visit-id="{a["id"]}" data-stage="approved"' in mine.text
+    cancelled = client.post(f"/community/visits/{a['id']}/cancel", data={"reason": "改天"},
+                            headers=r, follow_redirects=False)
+    assert cancelled.status_code == 303
+    after = client.get(f"/community/visits/{a['id']}", headers=r)
+    assert 'data-stage="cancelled"' in after.text and 'id="visit-qr"' not in after.text
+    again = client.post(f"/community/visits/{a['id']}/cancel", data={}, headers=r)
+    assert again.status_code == 409 and 'id="form-message"' in again.text
+
+    stranger = make_persona("public", name="陌生人")
+    for path in (f"/communities/{CODE}/visits", f"/community/visits/{b['id']}",
+                 f"/community/visits/{b['id']}/print"):
+        assert client.get(path, headers=stranger.headers).status_code == 404, path
+    alone = client.get("/community/visits", headers={**stranger.headers, **EN})
+    assert alone.status_code == 200 and 'id="not-resident"' in alone.text
+
+
+def test_the_manager_page_survives_odd_queries(client: TestClient, compound: Compound) -> None:
+    h = compound.manager.headers
+    for query in ("?day=nope", "?day=9999-12-31", "?stage=%00", "?day=0001-01-01&stage=left",
+                  "?stage=inside"):
+        assert client.get(f"/communities/{CODE}/visits{query}", headers=h).status_code == 200
+    assert client.get("/communities/12%00/visits", headers=h).status_code == 404

@@ -1,7 +1,373 @@
-"""Placeholder: filled in by the communities work (see issue 4)."""
+"""Visitor and delivery pages: the resident's invitations and parcels, the manager's visitor
+list, the gate's delivery form.
+
+Forms come back with translated messages beside the fields; nothing a user types
+makes a server error.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-router = APIRouter()
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from passtrace.communities import authz, deliveries, visits
+from passtrace.communities import service as community_service
+from passtrace.communities.models import Community
+from passtrace.communities.schemas import DeliveryCreate, VisitCreate
+from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.errors import DomainError, NotFound
+from passtrace.core.i18n import N_, gettext
+from passtrace.core.ids import uuid7
+from passtrace.core.security import Principal
+from passtrace.web.errors import FIELD_MESSAGES
+from passtrace.web.render import render
+
+router = APIRouter(include_in_schema=False)
+CODE = re.compile(r"^\d{12}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+COURIERS = ("顺丰速运", "京东物流", "中通快递", "圆通速递", "韵达快递", "申通快递", "中国邮政 EMS",
+            "极兔速递", "美团外卖", "饿了么", "盒马", "叮咚买菜")
+# Messages for fields whose generic pydantic message would not say what to do.
+VISIT_FIELD_MESSAGES = {"visit_date": N_("Enter a date."),
+                        "community": N_("Choose the community."),
+                        "id": N_("Please reload the page and try again.")}
+DELIVERY_FIELD_MESSAGES = {
+    "temperature": N_("The temperature must be between 30.0 and 45.0 °C."),
+    "site": N_("Choose the gate."),
+    "id": N_("Please reload the page and try again.")}
+
+
+def _text(value: str, limit: int) -> str:
+    """Query text without control characters (PostgreSQL refuses NUL), capped."""
+    return CONTROL.sub("", value).strip()[:limit]
+
+
+def _field_errors(exc: ValidationError, messages: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e["loc"] else "form"
+        message = messages.get(name) or FIELD_MESSAGES.get(e["type"],
+                                                           N_("This value is not valid."))
+        errors.setdefault(name, gettext(message))
+    return errors
+
+
+def _day(raw: str) -> tuple[date | None, str | None]:
+    """A day from a query (None: the default view) or a message saying it is not one."""
+    raw = _text(raw, 20)
+    if not raw:
+        return None, None
+    try:
+        day = date.fromisoformat(raw[:10])
+        visits.day_bounds(day)
+    except (ValueError, DomainError):
+        return None, gettext("Enter a date.")
+    return day, None
+
+
+def _community(session: Session, principal: Principal, code: str) -> Community:
+    if not CODE.match(code):
+        raise NotFound("No such community.")
+    return community_service.get_visible(session=session, actor=principal, code=code)
+
+
+def _nav(principal: Principal, c: Community, section: str) -> dict[str, Any]:
+    """What the compound's navigation (communities/_nav.html) needs."""
+    return {"c": c, "can_manage": authz.can_manage(principal, c), "section": section,
+            "show_nav": authz.can_view(principal, c)}
+
+
+# --- the resident: invitations ---------------------------------------------------------------
+
+def _invite_page(request: Request, session: Session, principal: Principal,
+                 values: dict[str, Any], errors: dict[str, str], status_code: int = 200,
+                 message: str | None = None) -> Response:
+    homes = (community_service.residences_of(session=session, person_id=principal.person_id)
+             if principal.person_id is not None else [])
+    today = visits.local_today()
+    return render(request, "communities/visits/mine.html", {
+        "items": [visits.to_read(row, today=today)
+                  for row in visits.list_mine(session=session, actor=principal)],
+        "homes": [{"code": c.code, "name": c.name,
+                   "household": community_service.household_label(b.name, h.unit, h.room)}
+                  for _, h, b, c in homes],
+        "values": values, "errors": errors, "message": message,
+        "min_date": today.isoformat(),
+        "max_date": (today + timedelta(days=visits.MAX_DAYS_AHEAD)).isoformat(),
+        "max_days": visits.MAX_DAYS_AHEAD}, status_code=status_code)
+
+
+@router.get("/community/visits")
+def my_visits(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """My invitations and the form to invite a visitor."""
+    values = {"request_id": str(uuid7()), "visit_date": visits.local_today().isoformat()}
+    return _invite_page(request, session, principal, values, {})
+
+
+@router.post("/community/visits")
+def invite(
+    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=200)] = "",
+    phone: Annotated[str, Form(max_length=100)] = "",
+    id_number: Annotated[str, Form(max_length=100)] = "",
+    purpose: Annotated[str, Form(max_length=1000)] = "",
+    visit_date: Annotated[str, Form(max_length=40)] = "",
+    community: Annotated[str, Form(max_length=40)] = "",
+    request_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Invite a visitor, or show the form again with messages beside the fields."""
+    values = {"name": name, "phone": phone, "id_number": id_number, "purpose": purpose,
+              "visit_date": visit_date, "community": community, "request_id": request_id}
+    try:
+        data = VisitCreate(id=request_id or None,  # type: ignore[arg-type]
+                           community=community or None, name=name, phone=phone,
+                           id_number=id_number, purpose=purpose,
+                           visit_date=visit_date)  # type: ignore[arg-type]
+        v, _ = visits.invite(session=session, rt=rt, actor=principal, data=data)
+    except ValidationError as exc:
+        return _invite_page(request, session, principal, values,
+                            _field_errors(exc, VISIT_FIELD_MESSAGES), 422)
+    except DomainError as exc:
+        session.rollback()
+        return _invite_page(request, session, principal, values, exc.translated_fields(),
+                            exc.status, exc.translated())
+    return RedirectResponse(f"/community/visits/{v.id}", status_code=303)
+
+
+def _visit_detail(request: Request, session: Session, principal: Principal,
+                  visit_id: uuid.UUID, *, template: str, via: str,
+                  message: str | None = None, status_code: int = 200) -> Response:
+    v = visits.get_for_inviter(session=session, actor=principal, visit_id=visit_id)
+    token = None
+    if v.status == "approved" and v.exited_at is None:
+        try:
+            token = visits.visitor_pass(session=session, actor=principal, visit_id=v.id,
+                                        via=via)[1].token
+        except NotFound:
+            token = None
+    view = visits.to_read(visits.view_of(session, v), token=token)
+    return render(request, template, {"v": view, "message": message,
+                                      "can_cancel": view.stage in ("pending", "approved")},
+                  status_code=status_code)
+
+
+@router.get("/community/visits/{visit_id}")
+def visit_detail(request: Request, visit_id: uuid.UUID, session: SessionDep,
+                 principal: CurrentPrincipal) -> Response:
+    """One invitation: where it stands and, once approved, the visitor's QR to send on."""
+    return _visit_detail(request, session, principal, visit_id,
+                         template="communities/visits/detail.html", via="visit_page")
+
+
+@router.get("/community/visits/{visit_id}/print")
+def visit_print(request: Request, visit_id: uuid.UUID, session: SessionDep,
+                principal: CurrentPrincipal, size: str = "a6") -> Response:
+    """The visitor pass on paper (A6 by default, or A4)."""
+    v = visits.get_for_inviter(session=session, actor=principal, visit_id=visit_id)
+    _, p = visits.visitor_pass(session=session, actor=principal, visit_id=v.id, via="print")
+    view = visits.to_read(visits.view_of(session, v), token=p.token)
+    return render(request, "communities/visits/print.html",
+                  {"v": view, "size": "a4" if size == "a4" else "a6"})
+
+
+@router.post("/community/visits/{visit_id}/cancel")
+def cancel(request: Request, visit_id: uuid.UUID, session: SessionDep,
+           principal: CurrentPrincipal,
+           reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """Call the visit off (the pass, if issued, is revoked)."""
+    try:
+        visits.cancel(session=session, actor=principal, visit_id=visit_id,
+                      reason=CONTROL.sub(" ", reason))
+    except DomainError as exc:
+        session.rollback()
+        return _visit_detail(request, session, principal, visit_id,
+                             template="communities/visits/detail.html", via="visit_page",
+                             message=exc.translated(), status_code=exc.status)
+    return RedirectResponse(f"/community/visits/{visit_id}", status_code=303)
+
+
+# --- the resident: deliveries ----------------------------------------------------------------
+
+@router.get("/community/deliveries")
+def my_deliveries(request: Request, session: SessionDep,
+                  principal: CurrentPrincipal) -> Response:
+    """Parcels waiting for my household at the gate, and the ones collected."""
+    rows = deliveries.list_mine(session=session, actor=principal)
+    return render(request, "communities/deliveries/mine.html",
+                  {"items": [deliveries.to_read(r) for r in rows],
+                   "resident": principal.person_id is not None and bool(
+                       community_service.residences_of(session=session,
+                                                       person_id=principal.person_id))})
+
+
+@router.post("/community/deliveries/{delivery_id}/collect")
+def collect(delivery_id: uuid.UUID, session: SessionDep,
+            principal: CurrentPrincipal) -> Response:
+    """Mark a parcel collected."""
+    deliveries.collect(session=session, actor=principal, delivery_id=delivery_id)
+    return RedirectResponse("/community/deliveries", status_code=303)
+
+
+# --- the manager: visitors -------------------------------------------------------------------
+
+STAGE_FILTERS = ("pending", "inside", "approved", "left", "rejected", "cancelled", "expired")
+
+
+def _manager_page(request: Request, session: Session, principal: Principal, code: str,
+                  stage: str, day_raw: str, *, message: str | None = None,
+                  error_visit: uuid.UUID | None = None, status_code: int = 200) -> Response:
+    c = _community(session, principal, code)
+    stage = stage if stage in STAGE_FILTERS else ""
+    day, day_error = _day(day_raw)
+    _, rows = visits.list_for_community(session=session, actor=principal, code=c.code,
+                                        stage=stage or None, day=day)
+    today = visits.local_today()
+    items = [visits.to_read(r, today=today) for r in rows]
+    query = "&".join(f"{k}={v}" for k, v in (("stage", stage),
+                                               ("day", day.isoformat() if day else "")) if v)
+    return render(request, "communities/visits/manage.html", {
+        **_nav(principal, c, "visits"), "items": items, "stage": stage,
+        "day": day.isoformat() if day else "", "day_error": day_error, "today": today,
+        "back": f"/communities/{c.code}/visits" + (f"?{query}" if query else ""),
+        "can_review": authz.can_review_visits(principal, c), "message": message,
+        "error_visit": str(error_visit) if error_visit else "",
+        "pending": sum(1 for i in items if i.stage == "pending"),
+        "inside": sum(1 for i in items if i.stage == "inside")}, status_code=status_code)
+
+
+@router.get("/communities/{code}/visits")
+def manage(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+           stage: str = "", day: str = "") -> Response:
+    """Today's visitors and every pending invitation, with approve and reject."""
+    return _manager_page(request, session, principal, code, _text(stage, 20), day)
+
+
+def _back(code: str, back: str) -> str:
+    """Return to the list the decision was made from (only ever this compound's list)."""
+    base = f"/communities/{code}/visits"
+    ok = back == base or (back.startswith(base + "?") and not CONTROL.search(back))
+    return back if ok else base
+
+
+def _decide(request: Request, session: Session, rt: RuntimeDep, principal: Principal,
+            code: str, visit_id: uuid.UUID, action: str, reason: str, back: str) -> Response:
+    back = _back(code, back)
+    try:
+        if action == "approve":
+            visits.approve(session=session, rt=rt, actor=principal, code=code,
+                           visit_id=visit_id, reason=reason)
+        else:
+            visits.reject(session=session, actor=principal, code=code, visit_id=visit_id,
+                          reason=reason)
+    except DomainError as exc:
+        session.rollback()
+        query = dict(p.partition("=")[::2] for p in back.partition("?")[2].split("&") if p)
+        return _manager_page(request, session, principal, code, query.get("stage", ""),
+                             query.get("day", ""), message=exc.translated(),
+                             error_visit=visit_id, status_code=exc.status)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/communities/{code}/visits/{visit_id}/approve")
+def approve(request: Request, code: str, visit_id: uuid.UUID, session: SessionDep,
+            rt: RuntimeDep, principal: CurrentPrincipal,
+            reason: Annotated[str, Form(max_length=1000)] = "",
+            back: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Approve from the list: the visitor's pass is issued."""
+    return _decide(request, session, rt, principal, code, visit_id, "approve",
+                   CONTROL.sub(" ", reason), back)
+
+
+@router.post("/communities/{code}/visits/{visit_id}/reject")
+def reject(request: Request, code: str, visit_id: uuid.UUID, session: SessionDep,
+           rt: RuntimeDep, principal: CurrentPrincipal,
+           reason: Annotated[str, Form(max_length=1000)] = "",
+           back: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Refuse from the list (a reason is required)."""
+    return _decide(request, session, rt, principal, code, visit_id, "reject",
+                   CONTROL.sub(" ", reason), back)
+
+
+# --- the gate: deliveries --------------------------------------------------------------------
+
+def _gate_page(request: Request, session: Session, principal: Principal, code: str, *,
+               site: str, day_raw: str = "", values: dict[str, Any] | None = None,
+               errors: dict[str, str] | None = None, message: str | None = None,
+               saved: str = "", told: str = "", status_code: int = 200) -> Response:
+    if not CODE.match(code):
+        raise NotFound("No such community.")
+    c = deliveries.get_listable(session=session, actor=principal, code=code)
+    gates = deliveries.gates_for(session=session, actor=principal, c=c)
+    chosen = site if any(g.code == site for g in gates) else (
+        gates[0].code if len(gates) == 1 else "")
+    day, day_error = _day(day_raw)
+    _, rows = deliveries.list_for_community(session=session, actor=principal, code=c.code,
+                                            day=day)
+    items = [deliveries.to_read(r) for r in rows]
+    just_saved = next((i for i in items if str(i.id) == saved), None)
+    return render(request, "communities/deliveries/gate.html", {
+        **_nav(principal, c, "deliveries"), "gates": gates, "site": chosen,
+        "items": items, "day": day.isoformat() if day else "", "day_error": day_error,
+        "values": {"parcels": "1", "request_id": str(uuid7()), **(values or {})},
+        "errors": errors or {}, "message": message, "saved": just_saved,
+        "told": int(told) if told.isdigit() else None, "couriers": COURIERS,
+        "waiting": sum(1 for i in items if not i.collected)}, status_code=status_code)
+
+
+@router.get("/communities/{code}/deliveries")
+def gate_deliveries(request: Request, code: str, session: SessionDep,
+                    principal: CurrentPrincipal, site: str = "", day: str = "",
+                    saved: str = "", told: str = "") -> Response:
+    """The guard's quick hand-over form and the day's deliveries."""
+    return _gate_page(request, session, principal, code, site=_text(site, 32), day_raw=day,
+                      saved=_text(saved, 40), told=_text(told, 4))
+
+
+@router.post("/communities/{code}/deliveries")
+def register_delivery(
+    request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+    principal: CurrentPrincipal,
+    site: Annotated[str, Form(max_length=100)] = "",
+    building: Annotated[str, Form(max_length=100)] = "",
+    unit: Annotated[str, Form(max_length=100)] = "",
+    room: Annotated[str, Form(max_length=100)] = "",
+    company: Annotated[str, Form(max_length=200)] = "",
+    courier_phone: Annotated[str, Form(max_length=100)] = "",
+    parcels: Annotated[str, Form(max_length=20)] = "1",
+    temperature: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=1000)] = "",
+    request_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Register a hand-over, or show the form again with messages beside the fields."""
+    values = {"building": building, "unit": unit, "room": room, "company": company,
+              "courier_phone": courier_phone, "parcels": parcels, "temperature": temperature,
+              "note": note, "request_id": request_id}
+    site = _text(site, 32)
+    try:
+        data = DeliveryCreate(id=request_id or None,  # type: ignore[arg-type]
+                              site=site, building=building, unit=unit, room=room,
+                              company=company, courier_phone=courier_phone or None,
+                              parcels=parcels or 1,  # type: ignore[arg-type]
+                              temperature=temperature.strip() or None,  # type: ignore[arg-type]
+                              note=note)
+        d, told = deliveries.register(session=session, rt=rt, actor=principal, data=data)
+    except ValidationError as exc:
+        return _gate_page(request, session, principal, code, site=site, values=values,
+                          errors=_field_errors(exc, DELIVERY_FIELD_MESSAGES), status_code=422)
+    except DomainError as exc:
+        session.rollback()
+        return _gate_page(request, session, principal, code, site=site, values=values,
+                          errors=exc.translated_fields(), message=exc.translated(),
+                          status_code=exc.status)
+    c = session.get(Community, d.community_id)
+    target = c.code if c is not None else code
+    query = urlencode({"site": site, "saved": str(d.id), "told": told or 0})
+    return RedirectResponse(f"/communities/{target}/deliveries?{query}", status_code=303)
