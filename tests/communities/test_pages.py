@@ -267,8 +267,10 @@ def test_resident_sees_their_household(client, compound):
     assert resp.status_code == 200
     html = resp.text
     assert "Bldg 1, Unit 1, Room 101" in html and "测试小区" in html
-    assert _text(html, "out-meter") == "1 of 2"
-    assert _text(html, "outing-meter") == "1 of 3"
+    assert _text(html, "out-meter") == "1"
+    assert _text(html, "out-limit") == "at most 2 members out at once"
+    assert _text(html, "outing-meter") == "1"
+    assert _text(html, "outing-limit").startswith("of 3 allowed since ")
     assert "李*" in _text(html, "out-now")
     assert "At most 2 members of a household out at a time." in html
     assert 'href="/passes/' in html and 'href="/community/visits"' in html

@@ -143,7 +143,7 @@ def community_home(request: Request, code: str, session: SessionDep,
         "visitors": overview.visitors_on(session=session, c=c, day=today),
         "rules": outing_rules.summary(outing_rules.rules_of(c)),
         "gates": community_service.gates(session=session, c=c),
-        "chart": chart, "day": chosen, "day_error": day_error,
+        "chart": chart, "day": chosen, "today": today, "day_error": day_error,
         "entries": sum(series["in"]), "exits": sum(series["out"]),
         "prev_day": chosen - timedelta(days=1),
         "next_day": chosen + timedelta(days=1) if chosen < today else None,
@@ -424,13 +424,13 @@ def rules_save(
 
 @router.get("/communities/{code}/out")
 def out_now(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-            overdue: str = "") -> Response:
+            overdue: str = "", week: str = "") -> Response:
     """Who is out now (longest first; overdue in red) and outings per household this week."""
     c = _community(session, principal, code)
     only_overdue = overdue not in ("", "0", "false")
     rows = presence.who_is_out(session=session, c=c, overdue_only=only_overdue)
-    week = presence.outings_this_week(session=session, c=c)
-    top = week[:10]
+    weekly = presence.outings_this_week(session=session, c=c)
+    top = weekly[:10]
     short = overview.short_labels(session=session, household_ids=[w.household_id for w in top])
     chart = charts.bar_chart(
         [short.get(w.household_id, w.household) for w in top], [w.outings for w in top],
@@ -438,7 +438,8 @@ def out_now(request: Request, code: str, session: SessionDep, principal: Current
         y_label=gettext("outings")) if top else None
     return render(request, "communities/out.html", {
         **_ctx(principal, c, "out"), "rows": rows, "overdue_only": only_overdue,
-        "overdue": overview.overdue_count(rows), "week": week, "chart": chart,
+        "overdue": overview.overdue_count(rows), "week": weekly, "chart": chart,
+        "all_week": week == "all",
         "week_start": outing_rules.week_start(utcnow()),
         "max_out_minutes": c.max_out_minutes})
 
