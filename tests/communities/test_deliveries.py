@@ -97,6 +97,8 @@ def test_a_resident_or_another_manager_cannot_register(
     ({"courier_phone": "12345"}, "courier_phone"),
     ({"courier_phone": "1390000123x"}, "courier_phone"),
     ({"building": "9"}, "building"),
+    ({"building": "9%"}, "building"),  # a "%" typed is text, not a format
+    ({"room": "5%d"}, "room"),
     ({"unit": "7"}, "unit"),
     ({"room": "999"}, "room"),
     ({"company": ""}, "company"),

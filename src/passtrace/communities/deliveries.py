@@ -19,7 +19,7 @@ from passtrace.communities.schemas import DeliveryCreate, DeliveryRead
 from passtrace.communities.visits import clean_text, day_bounds, household_key, local_today
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Conflict, NotFound, ValidationFailed
-from passtrace.core.i18n import N_, gettext
+from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
 from passtrace.core.pii import mask_phone
 from passtrace.core.runtime import Runtime
@@ -131,13 +131,20 @@ def register(*, session: Session, rt: Runtime, actor: Principal, data: DeliveryC
                 raise Conflict("This delivery id is already used.")
             return earlier, None
     site, c = gate_for(session=session, actor=actor, code=data.site)
-    b, h = community_service.find_household(session=session, c=c, building=data.building,
-                                            unit=data.unit, room=data.room)
+    try:
+        b, h = community_service.find_household(session=session, c=c, building=data.building,
+                                                unit=data.unit, room=data.room)
+    except ValidationFailed as exc:
+        # find_household's field messages are already filled in, and rendering fills them
+        # in again: a "%" typed in a building name would break that. Name each field with
+        # the message id instead, filled in once.
+        raise ValidationFailed(exc.message, **exc.params,
+                               fields=dict.fromkeys(exc.fields, exc.message)) from None
     if h is None:
         msg = N_("There is no room %(room)s in building %(building)s, unit %(unit)s.")
         params = {"room": community_service.clean_label(data.room, "room", 16),
                   "building": b.name, "unit": community_service.clean_label(data.unit, "unit", 16)}
-        raise ValidationFailed(msg, **params, fields={"room": gettext(msg, **params)})
+        raise ValidationFailed(msg, **params, fields={"room": msg})
     company = clean_text(data.company, "company", 1, 40)
     note = clean_text(data.note, "note", 0, 200)
     phone = _clean_phone(data.courier_phone)

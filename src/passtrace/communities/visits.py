@@ -84,7 +84,7 @@ def clean_text(raw: str, field: str, low: int, high: int) -> str:
         msg = N_("Please fill in %(field)s (%(low)s-%(high)s characters).")
         label = gettext(FIELD_LABELS[field])
         raise ValidationFailed(msg, field=label, low=low, high=high,
-                               fields={field: gettext(msg, field=label, low=low, high=high)})
+                               fields={field: msg})
     return text
 
 
@@ -239,7 +239,7 @@ def residence_for(*, session: Session, actor: Principal, code: str | None
         rows = [r for r in rows if r[3].code == code]
         if not rows:
             msg = N_("You do not live in community %(code)s.")
-            raise ValidationFailed(msg, code=code, fields={"community": gettext(msg, code=code)})
+            raise ValidationFailed(msg, code=code, fields={"community": msg})
     elif len(rows) > 1:
         msg = N_("You live in several communities: choose the one the visitor comes to.")
         raise ValidationFailed(msg, fields={"community": msg})
@@ -250,7 +250,7 @@ def _check_date(day: date, today: date) -> None:
     if day < today or day > today + timedelta(days=MAX_DAYS_AHEAD):
         msg = N_("Choose a day from today to %(days)s days ahead.")
         raise ValidationFailed(msg, days=MAX_DAYS_AHEAD,
-                               fields={"visit_date": gettext(msg, days=MAX_DAYS_AHEAD)})
+                               fields={"visit_date": msg})
 
 
 def invite(*, session: Session, rt: Runtime, actor: Principal, data: VisitCreate,
