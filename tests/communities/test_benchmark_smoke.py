@@ -1,0 +1,54 @@
+"""benchmarks/community.py at its tiniest: it runs end to end and prints the agreed JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_ADMIN_URL, skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--compounds", "3", "--households", "20", "--history-days", "2",
+        "--gate-compounds", "2", "--gate-requests", "30", "--rate", "60",
+        "--concurrent-requests", "30", "--concurrent-rate", "80", "--warmup-requests", "20",
+        "--list-requests", "10", "--list-rate", "50", "--workers", "1"]
+
+
+def _postgres_up() -> None:
+    engine = create_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
+    finally:
+        engine.dispose()
+
+
+def test_the_community_benchmark_prints_its_figures_at_the_tiniest_size() -> None:
+    _postgres_up()
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "community.py"), *TINY],
+                          capture_output=True, text=True, timeout=90, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["benchmark"] == "community"
+    results = summary["results"]
+    for key in ("gate_decision_p99_ms", "who_is_out_p95_ms", "checkpoint_decision_p99_ms",
+                "who_is_out_sql_p95_ms", "gate_seq_p50_ms", "gate_c4_p99_ms", "load_s"):
+        assert isinstance(results[key], int | float) and results[key] > 0, key
+    assert set(summary["goals"]) == set(summary["met"]) == {"gate_decision_p99_ms",
+                                                            "who_is_out_p95_ms"}
+    assert all(isinstance(v, bool) for v in summary["met"].values())
+    assert {"gate_vs_checkpoint_p99", "who_is_out_http_vs_sql_p95"} <= set(summary["ratios"])
+    sizes = summary["params"]["sizes"]
+    assert sizes["communities"] == 3 and sizes["households"] == 60
+    assert sizes["people"] == sizes["residents"] == sizes["passes"] > 60
+    assert summary["params"]["machine"]["cpus"] >= 1
+    # Residents went out and came back through the gates; the checkpoint let them through.
+    assert results["gate_outcomes"]["allow"] > 0
+    assert set(results["checkpoint_outcomes"]) == {"allow"}
+    assert results["who_is_out_rows"] >= 0
