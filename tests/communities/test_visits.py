@@ -285,7 +285,7 @@ def test_a_visitor_inside_cannot_be_cancelled(client: TestClient, compound: Comp
 
 # --- who may see and do what -----------------------------------------------------------------
 
-def test_outsiders_get_not_found(client: TestClient, compound: Compound,
+def test_outsiders_get_not_found(client: TestClient, session: Session, compound: Compound,
                                  make_persona: Callable[..., Any]) -> None:
     v = invite(client, compound.residents[0])
     approve(client, compound, v["id"])
@@ -309,6 +309,7 @@ def test_outsiders_get_not_found(client: TestClient, compound: Compound,
     # The compound's official sees it (without the pass text); the inviter sees the QR.
     seen = client.get(f"/api/v1/visits/{v['id']}", headers=compound.official.headers)
     assert seen.status_code == 200 and seen.json()["token"] is None
+    assert "visit.view" in actions_for(session, v["id"])
     qr = client.get(f"/api/v1/visits/{v['id']}/qr.png", headers=compound.residents[0].headers)
     assert qr.status_code == 200 and qr.headers["content-type"] == "image/png"
     svg = client.get(f"/api/v1/visits/{v['id']}/qr.svg?download=true",

@@ -166,12 +166,18 @@ def get_for_inviter(*, session: Session, actor: Principal, visit_id: uuid.UUID,
 
 
 def get_visible(*, session: Session, actor: Principal, visit_id: uuid.UUID) -> Visit:
-    """A visit the actor invited, or one of a compound the actor runs or oversees."""
+    """A visit the actor invited, or one of a compound the actor runs or oversees.
+
+    Anyone but the inviter reading it is audited (it shows the visitor's masked data).
+    """
     v = session.get(Visit, visit_id)
     if v is not None and v.invited_by_user_id != actor.user_id:
         c = session.get(Community, v.community_id)
         if c is None or not authz.can_view(actor, c):
-            v = None
+            raise NotFound("No such visit.")
+        audit_service.record(session=session, actor=actor, action="visit.view",
+                             resource_type="visit", resource_id=v.id,
+                             subject_person_id=v.visitor_person_id, detail={"via": "detail"})
     if v is None:
         raise NotFound("No such visit.")
     return v
