@@ -18,15 +18,18 @@ _ids = itertools.count(1)
 
 
 def _nice_max(values: Sequence[float], fixed: float | None) -> float:
+    """The top of the y axis: 4 grid steps, each a whole number (counts of people)."""
     if fixed is not None:
         return fixed
     top = max((v for v in values), default=0.0)
     if top <= 0:
-        return 1.0
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
-        if top <= step:
-            return float(step)
-    return float(top)
+        return 4.0
+    scale = 1.0
+    while True:
+        for step in (4, 8, 12, 20, 40, 60, 80):
+            if top <= step * scale:
+                return step * scale
+        scale *= 10
 
 
 def _fmt(value: float, unit: str) -> str:
