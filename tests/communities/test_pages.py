@@ -147,6 +147,9 @@ def test_add_resident_shows_a_bad_id_number_next_to_it(client, compound):
     wrong_unit = client.post(f"/communities/{CODE}/residents", headers=h,
                              data={**form, "id_number": good, "building": "2", "unit": "9"})
     assert wrong_unit.status_code == 422 and "has no unit 9" in wrong_unit.text
+    odd = client.post(f"/communities/{CODE}/residents", headers=h,
+                      data={**form, "id_number": good, "building": "5%", "name": "赵六\x00"})
+    assert odd.status_code == 422 and "There is no building 5%" in odd.text
     ok = client.post(f"/communities/{CODE}/residents", headers=h,
                      data={**form, "id_number": good}, follow_redirects=False)
     assert ok.status_code == 303, ok.text
