@@ -33,7 +33,7 @@ def hgy1_rules(live_server: LiveServer) -> Iterator[None]:
 
 
 def test_the_manager_reads_the_overview_and_sets_a_rule(
-        new_context: Callable[..., Any], hgy1_rules: None, shot: Any) -> None:
+        new_context: Callable[..., Any], hgy1_rules: None, shot: Any, tmp_path: Any) -> None:
     page = new_context(viewport={"width": 1280, "height": 900}).new_page()
     login(page, "community")
     page.click("#tile-community")
@@ -76,6 +76,19 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
         page.click("#household-filter button")
     assert "3栋2单元501" in page.inner_text("main")
     shot(page, "community-households", full_page=True)
+
+    # An import with a bad row: the row-by-row report, and nothing imported.
+    sheet = tmp_path / "households.csv"
+    sheet.write_bytes(("楼栋,单元,房号,姓名,身份证号,手机号,身份\n"
+                       f"3,2,502,钱七,{demo_id_number('520102', '19770707', '551')},,业主\n"
+                       "99,1,101,孙八,520102197707070000,,家属\n").encode())
+    page.click("#nav-import")
+    page.set_input_files("#file", str(sheet))
+    with page.expect_navigation():
+        page.click("#import-submit")
+    assert page.locator("#import-refused").is_visible()
+    assert page.locator("#import-problems tbody tr").count() == 2  # building 99, check digit
+    shot(page, "community-import-report", full_page=True)
 
     # On the manager's phone: one card per resident, nothing wider than the screen.
     phone = new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
