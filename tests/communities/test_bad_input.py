@@ -110,3 +110,11 @@ def test_control_characters_in_a_compounds_name(client, compound):
                                                      "name": "小区\x00"},
                        headers=compound.official.headers)
     assert resp.status_code == 422
+
+
+def test_a_percent_sign_in_a_building_name_is_text(client, compound):
+    resp = client.post(f"/api/v1/communities/{CODE}/residents", json={
+        "building": "9%", "unit": "1%s", "room": "%(x)s", "id_number": "110101199003077578",
+        "name": "甲"}, headers=compound.manager.headers)
+    assert resp.status_code == 422, resp.text
+    assert "9%" in resp.json()["error"]["fields"]["building"]

@@ -132,8 +132,10 @@ def notes(ctx: GateContext, *, direction: str, allowed: bool, now: datetime) -> 
     elif ctx.visit is not None:
         lines.append(gettext("Visitor to %(household)s: %(purpose)s", household=ctx.household,
                              purpose=ctx.visit.purpose))
+        return lines  # the outing rules are the residents' to keep, not the visitor's
     else:
         lines.append(gettext("Not registered in %(community)s", community=ctx.community.name))
+        return lines
     return [*lines, *outing_rules.summary(rules)]
 
 

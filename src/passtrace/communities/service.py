@@ -152,8 +152,7 @@ def clean_label(raw: str, field: str, limit: int) -> str:
     if not text or len(text) > limit or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         msg = N_("Please fill in %(field)s (1-%(limit)s characters).")
         raise ValidationFailed(msg, field=gettext(FIELD_LABELS[field]), limit=limit,
-                               fields={field: gettext(msg, field=gettext(FIELD_LABELS[field]),
-                                                      limit=limit)})
+                               fields={field: msg})
     return text
 
 
@@ -191,11 +190,11 @@ def find_household(*, session: Session, c: Community, building: str, unit: str,
     if b is None:
         msg = N_("There is no building %(building)s in this community.")
         raise ValidationFailed(msg, building=building,
-                               fields={"building": gettext(msg, building=building)})
+                               fields={"building": msg})
     if unit not in b.units:
         msg = N_("Building %(building)s has no unit %(unit)s.")
         raise ValidationFailed(msg, building=building, unit=unit,
-                               fields={"unit": gettext(msg, building=building, unit=unit)})
+                               fields={"unit": msg})
     h = session.scalar(select(Household).where(Household.building_id == b.id,
                                                Household.unit == unit, Household.room == room))
     return b, h
