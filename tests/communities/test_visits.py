@@ -645,3 +645,12 @@ def test_the_manager_page_survives_odd_queries(client: TestClient, compound: Com
                   "?stage=inside"):
         assert client.get(f"/communities/{CODE}/visits{query}", headers=h).status_code == 200
     assert client.get("/communities/12%00/visits", headers=h).status_code == 404
+
+
+def test_a_known_visitor_is_shown_with_the_phone_typed_for_this_visit(client, compound):
+    same_person = visitor_id()
+    first = invite(client, compound.residents[0], id_number=same_person, phone="13900001111")
+    again = invite(client, compound.residents[0], id_number=same_person, phone="13700002222",
+                   visit_date=in_days(1))
+    assert first["phone"] == "139****1111"
+    assert again["phone"] == "137****2222"

@@ -133,6 +133,9 @@ class Visit(IdMixin, CreatedMixin, Base):
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
     invited_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     visitor_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    # The phone typed for this visit (a known visitor's stored phone may be older).
+    visitor_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    visitor_phone_masked: Mapped[str | None] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(200))
     visit_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="pending")

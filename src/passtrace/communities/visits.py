@@ -26,8 +26,10 @@ from passtrace.core.clock import utcnow
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
+from passtrace.core.pii import mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
+from passtrace.core.validators import validate_phone
 from passtrace.notices.service import InAppNotifier, Message, Notifier
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass, Revocation
@@ -146,7 +148,7 @@ def to_read(view: VisitView, *, token: str | None = None,
     return VisitRead(
         id=v.id, community=view.community.code, community_name=view.community.name,
         household=view.household, visitor=p.name_masked, id_last4=p.id_last4,
-        phone=p.phone_masked, purpose=v.purpose, visit_date=v.visit_date,
+        phone=v.visitor_phone_masked or p.phone_masked, purpose=v.purpose, visit_date=v.visit_date,
         status=v.status,  # type: ignore[arg-type]
         stage=stage,  # type: ignore[arg-type]
         stage_label=gettext(STAGE_LABELS[stage]), decision_reason=v.decision_reason,
@@ -278,6 +280,7 @@ def invite(*, session: Session, rt: Runtime, actor: Principal, data: VisitCreate
     visitor = people_service.register(session=session, vault=rt.vault, actor=actor,
                                       id_number=data.id_number, name=data.name,
                                       phone=data.phone)
+    phone = validate_phone(data.phone)  # register() checked it; a known visitor keeps theirs
     lives_here = session.scalar(select(Resident.id).where(Resident.community_id == c.id,
                                                           Resident.person_id == visitor.id))
     if lives_here is not None:
@@ -296,6 +299,7 @@ def invite(*, session: Session, rt: Runtime, actor: Principal, data: VisitCreate
         return same, False
     v = Visit(id=data.id or uuid7(), community_id=c.id, household_id=h.id,
               invited_by_user_id=actor.user_id, visitor_person_id=visitor.id,
+              visitor_phone_enc=rt.vault.encrypt(phone), visitor_phone_masked=mask_phone(phone),
               purpose=purpose, visit_date=data.visit_date, status="pending")
     session.add(v)
     session.flush()

@@ -130,6 +130,8 @@ def upgrade() -> None:
     sa.Column('household_id', sa.Uuid(), nullable=False),
     sa.Column('invited_by_user_id', sa.Uuid(), nullable=False),
     sa.Column('visitor_person_id', sa.Uuid(), nullable=False),
+    sa.Column('visitor_phone_enc', sa.LargeBinary(), nullable=True),
+    sa.Column('visitor_phone_masked', sa.String(length=16), nullable=True),
     sa.Column('purpose', sa.String(length=200), nullable=False),
     sa.Column('visit_date', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
