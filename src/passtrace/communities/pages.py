@@ -91,18 +91,6 @@ def _field_errors(exc: ValidationError, messages: dict[str, str] | None = None
     return errors
 
 
-def _fields(exc: DomainError) -> dict[str, str]:
-    """Per-field messages of a domain error, in the current language.
-
-    Some service errors carry field messages already translated and filled in; filling
-    them in again breaks on a "%" the user typed, so those are shown as they are.
-    """
-    try:
-        return exc.translated_fields()
-    except (TypeError, ValueError, KeyError):
-        return dict(exc.fields)
-
-
 # --- the list of compounds -----------------------------------------------------------------
 
 @router.get("/communities")
@@ -229,7 +217,7 @@ def add_resident(
     except DomainError as exc:
         session.rollback()
         return _households(request, session, principal, c, values=values,
-                           errors=_fields(exc), message=exc.translated(),
+                           errors=exc.translated_fields(), message=exc.translated(),
                            status_code=exc.status)
     query = urlencode({"added": 1, "building": data.building, "room": data.room})
     return RedirectResponse(f"/communities/{c.code}/households?{query}"
@@ -255,7 +243,7 @@ def add_building(
                                        name=values["name"], units=unit_names or ["1"])
     except DomainError as exc:
         session.rollback()
-        fields = _fields(exc)
+        fields = exc.translated_fields()
         errors = {"name" if k == "building" else "units" if k == "unit" else k: v
                   for k, v in fields.items()} or {"name": exc.translated()}
         return _households(request, session, principal, c, building_values=values,
@@ -427,7 +415,7 @@ def rules_save(
                            _field_errors(exc, RULE_MESSAGES), status_code=422)
     except DomainError as exc:
         session.rollback()
-        return _rules_page(request, principal, c, values, _fields(exc),
+        return _rules_page(request, principal, c, values, exc.translated_fields(),
                            exc.translated(), status_code=exc.status)
     return RedirectResponse(f"/communities/{c.code}?saved=rules#rules", status_code=303)
 
