@@ -118,3 +118,12 @@ def test_a_percent_sign_in_a_building_name_is_text(client, compound):
         "name": "甲"}, headers=compound.manager.headers)
     assert resp.status_code == 422, resp.text
     assert "9%" in resp.json()["error"]["fields"]["building"]
+
+
+@pytest.mark.parametrize(("q", "found"), [("测试", 1), ("520102006001", 1), ("测试路", 1),
+                                          ("%", 0), ("_", 0), ("\\", 0), ("别的小区", 0)])
+def test_searching_compounds(client, compound, q, found):
+    resp = client.get("/api/v1/communities", params={"q": q},
+                      headers=compound.official.headers)
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()) == found

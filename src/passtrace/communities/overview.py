@@ -45,15 +45,6 @@ class CommunityRow:
     out_now: int
 
 
-def search(rows: list[Community], q: str) -> list[Community]:
-    """Compounds whose name, code or address contains the text (any case)."""
-    needle = q.strip().casefold()
-    if not needle:
-        return rows
-    return [c for c in rows if needle in c.name.casefold() or needle in c.code
-            or needle in c.address.casefold()]
-
-
 def community_rows(*, session: Session, communities: list[Community]) -> list[CommunityRow]:
     """Residents and residents out now for many compounds (two grouped queries)."""
     ids = [c.id for c in communities]

@@ -98,14 +98,14 @@ def index(request: Request, session: SessionDep, principal: CurrentPrincipal,
           q: str = "") -> Response:
     """The compounds I run or oversee; a manager of exactly one goes straight to it."""
     q = _text(q, 60)
-    rows = community_service.list_visible(session=session, actor=principal)
+    rows = community_service.list_visible(session=session, actor=principal, q=q, limit=100)
+    total = community_service.count_visible(session=session, actor=principal, q=q)
     # Only community-scoped (no area or global binding): the compound manager's own.
-    if len(rows) == 1 and not q and principal.area_scopes("community.view") == []:
+    if total == 1 and not q and principal.area_scopes("community.view") == []:
         return RedirectResponse(f"/communities/{rows[0].code}", status_code=303)
-    found = overview.search(rows, q)
     return render(request, "communities/index.html", {
-        "q": q, "total": len(found), "items": overview.community_rows(
-            session=session, communities=found[:100]), "shown": min(len(found), 100)})
+        "q": q, "total": total, "items": overview.community_rows(
+            session=session, communities=rows), "shown": len(rows)})
 
 
 # --- one compound: overview ----------------------------------------------------------------

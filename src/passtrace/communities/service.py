@@ -65,19 +65,43 @@ def get_managed(*, session: Session, actor: Principal, code: str,
     return c
 
 
-def list_visible(*, session: Session, actor: Principal, limit: int = 2000) -> list[Community]:
-    """The compounds the actor may see, by name."""
-    stmt = select(Community).order_by(Community.name, Community.code).limit(limit)
+def _visible(actor: Principal, q: str) -> list[ColumnElement[bool]] | None:
+    """WHERE clauses for the compounds the actor may see (None: none at all)."""
+    conds: list[ColumnElement[bool]] = []
     prefixes = actor.area_scopes("community.view")
     if prefixes is not None:
         codes = [b.scope_value for b in actor.bindings if b.scope_type == "community"
                  and actor.covers("community.view", "community", b.scope_value)]
-        conds: list[ColumnElement[bool]] = [Community.code.in_(codes)] if codes else []
-        conds += [Community.code.startswith(p) for p in prefixes]
-        if not conds:
-            return []
-        stmt = stmt.where(or_(*conds))
-    return list(session.scalars(stmt))
+        scope: list[ColumnElement[bool]] = [Community.code.in_(codes)] if codes else []
+        scope += [Community.code.startswith(p) for p in prefixes]
+        if not scope:
+            return None
+        conds.append(or_(*scope))
+    needle = q.strip()
+    if needle:
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(or_(Community.name.ilike(pattern, escape="\\"),
+                         Community.code.like(pattern, escape="\\"),
+                         Community.address.ilike(pattern, escape="\\")))
+    return conds
+
+
+def list_visible(*, session: Session, actor: Principal, q: str = "",
+                 limit: int = 2000) -> list[Community]:
+    """The compounds the actor may see, by name; `q` searches name, code and address."""
+    conds = _visible(actor, q)
+    if conds is None:
+        return []
+    return list(session.scalars(select(Community).where(*conds)
+                                .order_by(Community.name, Community.code).limit(limit)))
+
+
+def count_visible(*, session: Session, actor: Principal, q: str = "") -> int:
+    """How many compounds list_visible would give without its limit."""
+    conds = _visible(actor, q)
+    if conds is None:
+        return 0
+    return session.scalar(select(func.count()).select_from(Community).where(*conds)) or 0
 
 
 def create(*, session: Session, actor: Principal, data: CommunityCreate) -> Community:

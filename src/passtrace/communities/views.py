@@ -44,10 +44,12 @@ def create(data: CommunityCreate, session: SessionDep,
 
 
 @router.get("", response_model=list[CommunityRead])
-def list_communities(session: SessionDep, principal: CurrentPrincipal) -> list[CommunityRead]:
-    """The compounds you run or oversee."""
-    return [present.community(session, c)
-            for c in community_service.list_visible(session=session, actor=principal)]
+def list_communities(session: SessionDep, principal: CurrentPrincipal,
+                     q: Annotated[str, Query(max_length=60)] = "",
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[CommunityRead]:
+    """The compounds you run or oversee (`q` searches name, code and address)."""
+    return [present.community(session, c) for c in community_service.list_visible(
+        session=session, actor=principal, q=q, limit=limit)]
 
 
 @router.get("/{code}", response_model=CommunityRead)
