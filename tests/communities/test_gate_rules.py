@@ -127,6 +127,8 @@ def test_overdue_residents_are_listed_and_the_manager_is_told_once(client, sessi
     notices = session.scalars(select(Notice).where(
         Notice.user_id == compound.manager.user.id, Notice.kind == "community.overdue")).all()
     assert len(notices) == 1 and notices[0].params["name"] == "张*"
+    page = client.get("/notices", headers=compound.manager.headers).text
+    assert "张*（1栋1单元101）" in page and "已超时未归" in page
     assert f"/communities/{CODE}/out" in notices[0].link
 
 

@@ -135,8 +135,8 @@ def managers_of(session: Session, c: Community) -> list[uuid.UUID]:
         RoleBinding.scope_value == c.code).distinct()))
 
 
-OVERDUE_NOTICE = N_("%(name)s (%(household)s) in %(community)s has been out since %(since)s "
-                    "and is overdue.")
+OVERDUE_NOTICE = N_("%(name)s (Bldg %(building)s, Unit %(unit)s, Room %(room)s) in "
+                    "%(community)s has been out since %(since)s and is overdue.")
 
 
 def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None = None,
@@ -168,7 +168,7 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
         managers = managers_of(session, c)
         for oid, out_at, name, building, unit, room in late:
             params: dict[str, Any] = {
-                "name": name, "household": f"{building}-{unit}-{room}",
+                "name": name, "building": building, "unit": unit, "room": room,
                 "since": out_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"),
                 "community": c.name}
             for user_id in managers:
