@@ -32,7 +32,7 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import validate_phone
 from passtrace.notices.service import InAppNotifier, Message, Notifier
 from passtrace.passes import service as pass_service
-from passtrace.passes.models import Pass, Revocation
+from passtrace.passes.models import Pass
 from passtrace.people import service as people_service
 from passtrace.people.models import Person
 from passtrace.registrations.decide import LOCAL_TZ
@@ -443,18 +443,11 @@ def cancel(*, session: Session, actor: Principal, visit_id: uuid.UUID,
 
 
 def _revoke_pass(session: Session, actor: Principal, v: Visit, reason: str) -> None:
-    # pass_service.revoke lets only the holder or an official revoke; here the inviter
-    # withdraws the pass they asked for, so it is revoked the same way on their behalf.
+    # The inviter withdraws the pass they asked for: revoked on their behalf (the
+    # compound issued it), listed in the revocation list like any other.
     p = session.get(Pass, v.pass_id, with_for_update=True, populate_existing=True)
-    if p is None or p.status != "approved":
-        return
-    now = utcnow()
-    p.status, p.revoked_at, p.revoke_reason = "revoked", now, reason
-    session.add(Revocation(pass_id=p.id, revoked_at=now, expires_at=p.valid_until))
-    session.flush()
-    audit_service.record(session=session, actor=actor, action="pass.revoke",
-                         resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
-                         reason=reason, detail={"visit": str(v.id), "by_inviter": True})
+    if p is not None and p.status == "approved":
+        pass_service.revoke_authorized(session=session, actor=actor, p=p, reason=reason)
 
 
 def visitor_pass(*, session: Session, actor: Principal, visit_id: uuid.UUID,
