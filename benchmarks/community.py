@@ -694,13 +694,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--list-rate", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--sweep-seconds", type=int, default=None,
+                    help="the server's overdue sweep interval (default: its own, 120 s)")
     ap.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE plans")
+    ap.add_argument("--keep-db", action="store_true", help="keep the database (print its URL)")
     ap.add_argument("--keep-log", type=Path, default=None, help="server log file")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     db_name = f"passtrace_bench_community_{uuid.uuid4().hex[:8]}"
     url = create_pg_database(db_name)
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    if args.sweep_seconds is not None:  # the server takes its settings from the environment
+        os.environ["PASSTRACE_OVERDUE_SWEEP_SECONDS"] = str(args.sweep_seconds)
     server = Server(url, workers=args.workers, log=args.keep_log)
     started = time.perf_counter()
     try:
@@ -719,7 +724,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                               "current_setting('shared_buffers')").fetchone()
     finally:
         server.stop()
-        drop_pg_database(db_name)
+        if args.keep_db:
+            console.print(f"kept {url}")
+        else:
+            drop_pg_database(db_name)
     goals = {"gate_decision_p99_ms": 50, "who_is_out_p95_ms": 300}
     results |= {"load_s": round(load_s, 1), "load_steps_s": built.load_s,
                 "people_per_s_loaded": round(built.sizes["people"] / built.load_s["copy_s"])}
@@ -735,6 +743,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "id_share": args.id_share, "list_requests": args.list_requests,
             "warmup_requests": args.warmup_requests,
             "workers": args.workers, "seed": args.seed,
+            "overdue_sweep_seconds": args.sweep_seconds or Settings.model_fields[
+                "overdue_sweep_seconds"].default,
             "latency": "from each request's scheduled time; *_decision_* = worse of the "
                        "sequential and the concurrent phase",
             "baselines": "checkpoint: the same residents and passes at a road checkpoint "
