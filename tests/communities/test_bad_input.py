@@ -121,7 +121,8 @@ def test_a_percent_sign_in_a_building_name_is_text(client, compound):
 
 
 @pytest.mark.parametrize(("q", "found"), [("测试", 1), ("520102006001", 1), ("测试路", 1),
-                                          ("%", 0), ("_", 0), ("\\", 0), ("别的小区", 0)])
+                                          ("%", 0), ("_", 0), ("\\", 0), ("别的小区", 0),
+                                          ("\x00", 1), ("测试\x00", 1)])
 def test_searching_compounds(client, compound, q, found):
     resp = client.get("/api/v1/communities", params={"q": q},
                       headers=compound.official.headers)

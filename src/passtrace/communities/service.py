@@ -77,7 +77,7 @@ def _visible(actor: Principal, q: str) -> list[ColumnElement[bool]] | None:
         if not scope:
             return None
         conds.append(or_(*scope))
-    needle = q.strip()
+    needle = "".join(ch for ch in q if ch.isprintable()).strip()  # PostgreSQL refuses NUL
     if needle:
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(or_(Community.name.ilike(pattern, escape="\\"),
