@@ -8,12 +8,13 @@ are serialised: the second sees the first's outing and is refused.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.orm import Session
 
 from passtrace.communities import rules as outing_rules
@@ -37,6 +38,8 @@ class GateContext:
     household: str = ""  # the flat's label
     visit: Visit | None = None
     notes: list[str] = field(default_factory=list)
+    # Going out: whether this resident already has an open outing (None: not looked up).
+    already_out: bool | None = None
 
     @property
     def visitor_inside(self) -> bool:
@@ -45,11 +48,54 @@ class GateContext:
         return v is not None and v.entered_at is not None and v.exited_at is None
 
 
+# A compound's row (its rules) is re-read at most every COMMUNITY_CACHE_SECONDS per
+# process, and at once after a compound is changed in this process: a gate check
+# would otherwise spend a round trip on a row that changes a few times a month.
+COMMUNITY_CACHE_SECONDS = 5.0
+_communities: dict[tuple[int, str], tuple[float, int, Community | None]] = {}
+_generation = [0]
+
+
+@event.listens_for(Session, "after_flush")
+def _communities_flushed(session: Session, _context: object) -> None:
+    if any(isinstance(obj, Community)
+           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
+        _generation[0] += 1
+        session.info["communities_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _communities_committed(session: Session) -> None:
+    if session.info.pop("communities_changed", False):
+        _generation[0] += 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _communities_rolled_back(session: Session) -> None:
+    if session.info.pop("communities_changed", False):
+        _generation[0] += 1  # what was cached may have come from the undone change
+
+
 def community_of(session: Session, site: Site) -> Community | None:
     """The compound a gate belongs to (None for other sites or an unregistered compound)."""
-    if not site.community_code:
+    code = site.community_code
+    if not code:
         return None
-    return session.scalar(select(Community).where(Community.code == site.community_code))
+    # Keyed by database too: one process may serve (or test) more than one.
+    key = (id(session.get_bind()), code)
+    hit = _communities.get(key)
+    if hit is not None and hit[0] > time.monotonic() and hit[1] == _generation[0]:
+        return hit[2]
+    generation = _generation[0]
+    c = session.scalar(select(Community).where(Community.code == code))
+    if c is not None:
+        # Detached: no session's rollback or close can touch the shared copy, and
+        # nothing here writes to it.
+        session.expunge(c)
+    if len(_communities) > 10_000:
+        _communities.clear()
+    _communities[key] = (time.monotonic() + COMMUNITY_CACHE_SECONDS, generation, c)
+    return c
 
 
 def _label(session: Session, household_id: uuid.UUID) -> str:
@@ -60,14 +106,19 @@ def _label(session: Session, household_id: uuid.UUID) -> str:
 
 
 def lock_household(session: Session, household_id: uuid.UUID) -> None:
-    """Hold the household's row until commit (PostgreSQL: a row lock; SQLite: the write lock).
+    """Hold the household's row until commit, so a second gate waits for this one.
 
-    A no-op UPDATE rather than SELECT ... FOR UPDATE: SQLite ignores FOR UPDATE, but an
-    UPDATE takes its database write lock, so on both databases the second gate waits
-    (or is told to retry) instead of counting a stale number of outings.
+    PostgreSQL: SELECT ... FOR UPDATE (a row lock, nothing written). SQLite ignores
+    FOR UPDATE, so there a no-op UPDATE takes the database's write lock instead and
+    the second gate is told to retry; either way nobody counts a stale number of
+    outings.
     """
-    session.execute(update(Household).where(Household.id == household_id)
-                    .values(room=Household.room))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Household.id).where(Household.id == household_id)
+                        .with_for_update())
+    else:
+        session.execute(update(Household).where(Household.id == household_id)
+                        .values(room=Household.room))
 
 
 def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,
@@ -79,23 +130,31 @@ def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,
     rules = outing_rules.rules_of(c)
     ctx = GateContext(community=c, rules=rules, facts=GateFacts(), person_id=person_id)
     if person_id is not None:
-        ctx.resident = session.scalar(select(Resident).where(
-            Resident.community_id == c.id, Resident.person_id == person_id))
+        found = session.execute(
+            select(Resident, Building.name, Household.unit, Household.room)
+            .join(Household, Household.id == Resident.household_id)
+            .join(Building, Building.id == Household.building_id)
+            .where(Resident.community_id == c.id, Resident.person_id == person_id)).first()
+        if found is not None:
+            ctx.resident = found[0]
+            ctx.household = household_label(found[1], found[2], found[3])
     if ctx.resident is None and pass_row is not None and pass_row.purpose == "visitor":
         ctx.visit = session.scalar(select(Visit).where(Visit.pass_id == pass_row.id,
                                                        Visit.community_id == c.id))
     if ctx.resident is not None:
         r = ctx.resident
-        ctx.household = _label(session, r.household_id)
         members_out = outings_used = 0
         if direction == "out":
             lock_household(session, r.household_id)
-            members_out = session.scalar(select(func.count()).select_from(Outing).where(
-                Outing.household_id == r.household_id, Outing.back_at.is_(None),
-                Outing.person_id != r.person_id)) or 0
-            outings_used = session.scalar(select(func.count()).select_from(Outing).where(
-                Outing.household_id == r.household_id,
-                Outing.out_at >= outing_rules.window_start(rules, now))) or 0
+            others_out = and_(Outing.back_at.is_(None), Outing.person_id != r.person_id)
+            self_out = and_(Outing.back_at.is_(None), Outing.person_id == r.person_id)
+            in_window = Outing.out_at >= outing_rules.window_start(rules, now)
+            counts = session.execute(
+                select(func.count().filter(others_out), func.count().filter(in_window),
+                       func.count().filter(self_out))
+                .select_from(Outing).where(Outing.household_id == r.household_id)).one()
+            members_out, outings_used = counts[0] or 0, counts[1] or 0
+            ctx.already_out = bool(counts[2])
         ctx.facts = GateFacts(
             resident=True, curfew=outing_rules.in_curfew(rules, now),
             members_out=members_out, max_out=rules.max_out_per_household,
@@ -146,21 +205,24 @@ def record(session: Session, ctx: GateContext, *, registration_id: uuid.UUID, di
         return
     if ctx.resident is not None:
         _resident_passed(session, ctx.community, ctx.resident, registration_id=registration_id,
-                         direction=direction, at=occurred_at)
+                         direction=direction, at=occurred_at,
+                         open_outing=ctx.already_out if direction == "out" else None)
     elif ctx.visit is not None:
         _visitor_passed(ctx.visit, direction=direction, at=occurred_at)
 
 
 def _resident_passed(session: Session, c: Community, r: Resident, *,
-                     registration_id: uuid.UUID, direction: str, at: datetime) -> None:
+                     registration_id: uuid.UUID, direction: str, at: datetime,
+                     open_outing: bool | None = None) -> None:
     if direction not in ("in", "out"):
         return
     # An outing left open (back in without being registered) is closed at this pass:
     # the resident is certainly not out any more, whichever way they go now.
-    session.execute(update(Outing).where(Outing.person_id == r.person_id,
-                                         Outing.community_id == c.id,
-                                         Outing.back_at.is_(None))
-                    .values(back_at=at, back_registration_id=registration_id))
+    if open_outing is not False:
+        session.execute(update(Outing).where(Outing.person_id == r.person_id,
+                                             Outing.community_id == c.id,
+                                             Outing.back_at.is_(None))
+                        .values(back_at=at, back_registration_id=registration_id))
     if direction == "out":
         session.add(Outing(community_id=c.id, household_id=r.household_id,
                            person_id=r.person_id, out_at=at,
