@@ -71,7 +71,9 @@ def test_codec_inspect_shows_the_claims_of_a_demo_pass(tmp_path, monkeypatch):
     db = tmp_path / "demo.db"
     assert runner.invoke(app, ["demo", "--no-serve", "--db", str(db)]).exit_code == 0
     with sqlite3.connect(db) as conn:
-        token = conn.execute("SELECT token FROM passes WHERE status = 'approved'").fetchone()[0]
+        # A road pass with a plate (the demo also has thousands of household passes).
+        token = conn.execute("SELECT token FROM passes WHERE status = 'approved' "
+                             "AND plate IS NOT NULL ORDER BY created_at").fetchone()[0]
     result = runner.invoke(app, ["codec", "inspect", token])
     assert result.exit_code == 0, result.output
     assert "贵A12345" in result.output or "贵AD12345" in result.output
