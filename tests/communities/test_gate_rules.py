@@ -283,3 +283,39 @@ def test_the_servers_sweeper_tells_the_manager(client, session, rt, compound):
     assert sweeper.sweep_once(rt) == 0
     notices = client.get("/notices", headers=compound.manager.headers)
     assert notices.status_code == 200 and "李*" in notices.text and "超时未归" in notices.text
+
+
+def test_the_sweep_covers_compounds_with_different_limits(client, session, rt, compound,
+                                                          make_persona):
+    from tests.communities.conftest import id_number_of
+
+    other, manager2 = "520102006002", make_persona("community_manager", "community",
+                                                   "520102006002")
+    h = compound.official.headers
+    assert client.post("/api/v1/communities", json={"code": other, "name": "第二小区"},
+                       headers=h).status_code == 201
+    assert client.post("/api/v1/sites", json={
+        "code": "GATE-T2", "name": "二区门", "kind": "community_gate", "area_code": "520102006",
+        "lanes": ["1"], "community_code": other}, headers=h).status_code == 200
+    client.post(f"/api/v1/communities/{other}/buildings", json={"name": "8", "units": ["1"]},
+                headers=manager2.headers)
+    neighbour = make_persona("public", name="赵六")
+    client.post(f"/api/v1/communities/{other}/residents", json={
+        "building": "8", "unit": "1", "room": "801", "name": "赵六",
+        "id_number": id_number_of(rt, session, neighbour)}, headers=manager2.headers)
+    client.put(f"/api/v1/communities/{other}/rules", json={"max_out_minutes": 120},
+               headers=manager2.headers)
+    compound.rules(client, max_out_minutes=30)
+    staff2 = make_persona("checkpoint_staff", "site", "GATE-T2")
+    ninety_ago = (datetime.now(UTC) - timedelta(minutes=90)).isoformat()
+    pass_at_gate(client, staff2, site="GATE-T2", id_number=id_number_of(rt, session, neighbour),
+                 occurred_at=ninety_ago)
+    _out(client, compound, 0, occurred_at=ninety_ago)
+    # 90 minutes: over the first compound's 30, within the second's 120.
+    assert presence.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 1
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert presence.sweep_overdue(session=session, notifier=InAppNotifier(session),
+                                  now=later) == 1
+    told = {n.user_id for n in session.scalars(select(Notice).where(
+        Notice.kind == "community.overdue"))}
+    assert told == {compound.manager.user.id, manager2.user.id}

@@ -107,6 +107,10 @@ class Outing(IdMixin, Base):
         Index("ix_outings_household", "household_id", "out_at"),
         Index("ix_outings_person_open", "person_id",
               postgresql_where=text("back_at IS NULL"), sqlite_where=text("back_at IS NULL")),
+        # The overdue sweep looks only at open outings nobody was told about yet.
+        Index("ix_outings_overdue_pending", "out_at",
+              postgresql_where=text("back_at IS NULL AND overdue_noticed_at IS NULL"),
+              sqlite_where=text("back_at IS NULL AND overdue_noticed_at IS NULL")),
     )
 
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))

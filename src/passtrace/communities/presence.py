@@ -144,41 +144,46 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
     """Tell each compound's managers about residents newly overdue; safe to re-run.
 
     Each outing is noticed once (overdue_noticed_at), so running this every few
-    minutes (``passtrace community overdue``) never repeats a notice.
+    minutes (``passtrace community overdue``) never repeats a notice. One query per
+    distinct time limit (compounds share a handful), not one per compound, each on
+    the partial index of open, unnoticed outings.
     """
     now = now or utcnow()
-    stmt = select(Community).where(Community.max_out_minutes.is_not(None))
+    limits = select(Community.max_out_minutes).where(Community.max_out_minutes.is_not(None))
     if community_code:
-        stmt = stmt.where(Community.code == community_code)
+        limits = limits.where(Community.code == community_code)
     told = 0
-    for c in session.scalars(stmt).all():
-        assert c.max_out_minutes is not None
-        late = session.execute(
-            select(Outing.id, Outing.out_at, Person.name_masked, Building.name, Household.unit,
-                   Household.room)
-            .join(Person, Person.id == Outing.person_id)
-            .join(Household, Household.id == Outing.household_id)
-            .join(Building, Building.id == Household.building_id)
-            .where(and_(Outing.community_id == c.id, Outing.back_at.is_(None),
-                        Outing.overdue_noticed_at.is_(None),
-                        Outing.out_at < now - timedelta(minutes=c.max_out_minutes)))
-            .order_by(Outing.out_at)).all()
-        if not late:
-            continue
-        managers = managers_of(session, c)
-        for oid, out_at, name, building, unit, room in late:
+    managers: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for minutes in sorted({m for m in session.scalars(limits) if m is not None}):
+        stmt = (select(Outing.id, Outing.out_at, Person.name_masked, Building.name,
+                       Household.unit, Household.room, Community)
+                .join(Community, Community.id == Outing.community_id)
+                .join(Person, Person.id == Outing.person_id)
+                .join(Household, Household.id == Outing.household_id)
+                .join(Building, Building.id == Household.building_id)
+                .where(and_(Outing.back_at.is_(None), Outing.overdue_noticed_at.is_(None),
+                            Outing.out_at < now - timedelta(minutes=minutes),
+                            Community.max_out_minutes == minutes))
+                .order_by(Outing.out_at))
+        if community_code:
+            stmt = stmt.where(Community.code == community_code)
+        late = session.execute(stmt).all()
+        for oid, out_at, name, building, unit, room, c in late:
+            if c.id not in managers:
+                managers[c.id] = managers_of(session, c)
             params: dict[str, Any] = {
                 "name": name, "building": building, "unit": unit, "room": room,
                 "since": out_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"),
                 "community": c.name}
-            for user_id in managers:
+            for user_id in managers[c.id]:
                 notifier.send(Message(
-                    user_id=user_id, kind="community.overdue",
-                    text=OVERDUE_NOTICE,
+                    user_id=user_id, kind="community.overdue", text=OVERDUE_NOTICE,
                     params=params, link=f"/communities/{c.code}/out?overdue=1",
                     dedupe_key=f"overdue:{oid}:{user_id}"))
-        session.execute(update(Outing).where(Outing.id.in_([row[0] for row in late]))
-                        .values(overdue_noticed_at=now))
+        ids = [row[0] for row in late]
+        for i in range(0, len(ids), 1000):
+            session.execute(update(Outing).where(Outing.id.in_(ids[i:i + 1000]))
+                            .values(overdue_noticed_at=now))
         told += len(late)
     session.flush()
     return told

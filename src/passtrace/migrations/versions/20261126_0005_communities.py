@@ -105,6 +105,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_outings_household', ['household_id', 'out_at'], unique=False)
         batch_op.create_index('ix_outings_open', ['community_id', 'out_at'], unique=False, postgresql_where=sa.text('back_at IS NULL'), sqlite_where=sa.text('back_at IS NULL'))
         batch_op.create_index('ix_outings_person_open', ['person_id'], unique=False, postgresql_where=sa.text('back_at IS NULL'), sqlite_where=sa.text('back_at IS NULL'))
+        batch_op.create_index('ix_outings_overdue_pending', ['out_at'], unique=False, postgresql_where=sa.text('back_at IS NULL AND overdue_noticed_at IS NULL'), sqlite_where=sa.text('back_at IS NULL AND overdue_noticed_at IS NULL'))
 
     op.create_table('residents',
     sa.Column('community_id', sa.Uuid(), nullable=False),
@@ -172,6 +173,7 @@ def downgrade() -> None:
 
     op.drop_table('residents')
     with op.batch_alter_table('outings', schema=None) as batch_op:
+        batch_op.drop_index('ix_outings_overdue_pending', postgresql_where=sa.text('back_at IS NULL AND overdue_noticed_at IS NULL'), sqlite_where=sa.text('back_at IS NULL AND overdue_noticed_at IS NULL'))
         batch_op.drop_index('ix_outings_person_open', postgresql_where=sa.text('back_at IS NULL'), sqlite_where=sa.text('back_at IS NULL'))
         batch_op.drop_index('ix_outings_open', postgresql_where=sa.text('back_at IS NULL'), sqlite_where=sa.text('back_at IS NULL'))
         batch_op.drop_index('ix_outings_household')
