@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from passtrace.core.ids import uuid7
 from passtrace.demo import demo_id_number
+from passtrace.registrations.decide import LOCAL_TZ
 from passtrace.registrations.models import Registration
 from tests.registrations.conftest import SITE
 
@@ -144,13 +145,18 @@ def test_an_oversized_chunked_upload_is_refused(client, checkpoint, rt):
 
 def test_the_lane_statistics_show_throughput_denials_and_unsynced_devices(client, checkpoint):
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    if (base + timedelta(seconds=130)).astimezone(LOCAL_TZ).date() != \
+            base.astimezone(LOCAL_TZ).date():
+        base -= timedelta(minutes=3)  # keep the rows on one local day, even near midnight
+    day = base.astimezone(LOCAL_TZ).date().isoformat()
     rows = [row(pass_id=checkpoint.pass_["id"], occurred_at=(base + timedelta(seconds=12 * i))
                 .isoformat(), direction="through") for i in range(10)]
     rows.append(row(pass_id=checkpoint.pass_["id"], decision="deny", reasons=["fever"],
                     temperature=38.1, occurred_at=(base + timedelta(seconds=130)).isoformat()))
     client.post("/api/v1/registrations/batch", json=batch(rows, pending=4),
                 headers=checkpoint.staff.headers)
-    stats = client.get(f"/api/v1/sites/{SITE}/stats", headers=checkpoint.official.headers)
+    stats = client.get(f"/api/v1/sites/{SITE}/stats", params={"day": day},
+                       headers=checkpoint.official.headers)
     assert stats.status_code == 200, stats.text
     body = stats.json()
     assert body["total"] == 11 and body["denied"] == 1
