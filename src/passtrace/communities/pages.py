@@ -21,6 +21,7 @@ from passtrace.communities import authz, overview, presence, residents_import
 from passtrace.communities import rules as outing_rules
 from passtrace.communities import service as community_service
 from passtrace.communities.models import ROLES, Community
+from passtrace.communities.page_helpers import clean_text, community_or_404
 from passtrace.communities.schemas import ResidentCreate, RulesWrite
 from passtrace.core.clock import utcnow
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
@@ -28,22 +29,15 @@ from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
 from passtrace.web import charts
-from passtrace.web.errors import FIELD_MESSAGES
+from passtrace.web.errors import form_field_errors
 from passtrace.web.render import LOCAL_TZ, render
 
 router = APIRouter(include_in_schema=False)
 MAX_UPLOAD = 5 * 1024 * 1024
-CODE = re.compile(r"^\d{12}$")
 PAGE_SIZE = 50
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 COLUMN_LABELS = {"building": N_("Building"), "unit": N_("Unit"), "room": N_("Room"),
                  "name": N_("Name"), "id_number": N_("ID number"), "phone": N_("Mobile"),
                  "role": N_("Role"), "file": N_("File")}
-
-
-def _text(value: str, limit: int) -> str:
-    """Form or query text without control characters (PostgreSQL refuses NUL), capped."""
-    return CONTROL.sub("", value).strip()[:limit]
 
 
 def _today() -> date:
@@ -68,27 +62,9 @@ def _local(value: datetime | None) -> str:
 HELPERS = {"minutes_text": minutes_text, "shorttime": _local}
 
 
-def _community(session: Session, principal: Principal, code: str) -> Community:
-    """A compound the principal runs or oversees; any other code is "not found"."""
-    if not CODE.match(code):
-        raise NotFound("No such community.")
-    return community_service.get_visible(session=session, actor=principal, code=code)
-
-
 def _ctx(principal: Principal, c: Community, section: str) -> dict[str, Any]:
     return {"c": c, "can_manage": authz.can_manage(principal, c), "section": section,
             **HELPERS}
-
-
-def _field_errors(exc: ValidationError, messages: dict[str, str] | None = None
-                  ) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        name = str(e["loc"][0]) if e["loc"] else "form"
-        message = (messages or {}).get(name) or FIELD_MESSAGES.get(
-            e["type"], N_("This value is not valid."))
-        errors.setdefault(name, gettext(message))
-    return errors
 
 
 # --- the list of compounds -----------------------------------------------------------------
@@ -97,7 +73,7 @@ def _field_errors(exc: ValidationError, messages: dict[str, str] | None = None
 def index(request: Request, session: SessionDep, principal: CurrentPrincipal,
           q: str = "") -> Response:
     """The compounds I run or oversee; a manager of exactly one goes straight to it."""
-    q = _text(q, 60)
+    q = clean_text(q, 60)
     rows = community_service.list_visible(session=session, actor=principal, q=q, limit=100)
     total = community_service.count_visible(session=session, actor=principal, q=q)
     # Only community-scoped (no area or global binding): the compound manager's own.
@@ -125,8 +101,8 @@ def _day(raw: str) -> tuple[date, str | None]:
 def community_home(request: Request, code: str, session: SessionDep,
                    principal: CurrentPrincipal, day: str = "", saved: str = "") -> Response:
     """Overview: size, who is out and overdue, visitors today, rules, gates, in/out by hour."""
-    c = _community(session, principal, code)
-    chosen, day_error = _day(_text(day, 20))
+    c = community_or_404(session, principal, code)
+    chosen, day_error = _day(clean_text(day, 20))
     today = _today()
     series = presence.in_out_by_hour(session=session, c=c, day=chosen)
     hours = [f"{h:02d}:00" for h in range(24)]
@@ -181,12 +157,12 @@ def households(request: Request, code: str, session: SessionDep, principal: Curr
                building: str = "", room: str = "", after: str = "",
                added: str = "", removed: str = "", built: str = "") -> Response:
     """Buildings, households and residents (masked), with who is out; the forms to add."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     flash = (gettext("The resident was added and their household pass issued.") if added
              else gettext("The resident was removed and their household pass revoked.")
              if removed else gettext("The building was saved.") if built else None)
-    return _households(request, session, principal, c, building=_text(building, 32),
-                       room=_text(room, 16), after=_text(after, 40), flash=flash)
+    return _households(request, session, principal, c, building=clean_text(building, 32),
+                       room=clean_text(room, 16), after=clean_text(after, 40), flash=flash)
 
 
 @router.post("/communities/{code}/residents")
@@ -202,18 +178,18 @@ def add_resident(
     role: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Register a resident in a flat (created if new), or show the form with messages."""
-    c = _community(session, principal, code)
-    values = {"building": _text(building, 32), "unit": _text(unit, 16),
-              "room": _text(room, 16), "name": _text(name, 40),
-              "id_number": _text(id_number, 32), "phone": _text(phone, 20),
-              "role": _text(role, 20)}
+    c = community_or_404(session, principal, code)
+    values = {"building": clean_text(building, 32), "unit": clean_text(unit, 16),
+              "room": clean_text(room, 16), "name": clean_text(name, 40),
+              "id_number": clean_text(id_number, 32), "phone": clean_text(phone, 20),
+              "role": clean_text(role, 20)}
     try:
         data = ResidentCreate.model_validate({**values, "phone": values["phone"] or None})
         r = community_service.add_resident(session=session, rt=rt, actor=principal,
                                            code=c.code, data=data)
     except ValidationError as exc:
         return _households(request, session, principal, c, values=values,
-                           errors=_field_errors(exc), status_code=422)
+                           errors=form_field_errors(exc), status_code=422)
     except DomainError as exc:
         session.rollback()
         return _households(request, session, principal, c, values=values,
@@ -231,8 +207,8 @@ def add_building(
     units: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
     """Add a building with its units (or more units to one)."""
-    c = _community(session, principal, code)
-    values = {"name": _text(name, 32), "units": _text(units, 400)}
+    c = community_or_404(session, principal, code)
+    values = {"name": clean_text(name, 32), "units": clean_text(units, 400)}
     unit_names = [u.strip() for u in re.split(r"[,，;；\s]+", values["units"]) if u.strip()]
     if len(unit_names) > 20:
         return _households(request, session, principal, c, building_values=values,
@@ -267,7 +243,7 @@ def _resident_or_404(session: Session, c: Community, resident_id: str
 def remove_form(request: Request, code: str, resident_id: str, session: SessionDep,
                 principal: CurrentPrincipal) -> Response:
     """Ask for the reason before taking a resident off their household."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     resident, label = _resident_or_404(session, c, resident_id)
     return render(request, "communities/remove.html", {
         **_ctx(principal, c, "households"), "resident": resident, "household": label,
@@ -279,9 +255,9 @@ def remove_resident(request: Request, code: str, resident_id: str, session: Sess
                     principal: CurrentPrincipal,
                     reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
     """Take the resident off (their household pass is revoked); a reason is required."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     resident, label = _resident_or_404(session, c, resident_id)
-    reason = _text(reason, 1000)
+    reason = clean_text(reason, 1000)
     error = None
     if len(reason) < 2:
         error = gettext("Give the reason (at least 2 characters).")
@@ -307,7 +283,7 @@ def remove_resident(request: Request, code: str, resident_id: str, session: Sess
 def import_form(request: Request, code: str, session: SessionDep,
                 principal: CurrentPrincipal) -> Response:
     """The household-list upload form."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     return render(request, "communities/import.html", {**_ctx(principal, c, "import"),
                                                       "result": None})
 
@@ -315,7 +291,7 @@ def import_form(request: Request, code: str, session: SessionDep,
 @router.get("/communities/{code}/import/template")
 def import_template(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """A household sheet to fill in (CSV with the Chinese headers Excel opens)."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     return Response(residents_import.template_csv(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition":
                              f'attachment; filename="households-{c.code}.csv"'})
@@ -328,7 +304,7 @@ async def import_upload(
     import_valid: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Import the sheet and show the row-by-row report."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     ctx = {**_ctx(principal, c, "import"), "import_valid": bool(import_valid)}
     data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
     if len(data) > MAX_UPLOAD:
@@ -382,7 +358,7 @@ def _rules_page(request: Request, principal: Principal, c: Community, values: di
 def rules_form(request: Request, code: str, session: SessionDep,
                principal: CurrentPrincipal) -> Response:
     """The outing rules, each explained; empty means no limit."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     return _rules_page(request, principal, c, _rule_values(c), {})
 
 
@@ -398,12 +374,12 @@ def rules_save(
     visitor_approval: Annotated[str, Form(max_length=20)] = "manual",
 ) -> Response:
     """Save the rules and go back to the overview, or show the form with messages."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     values = {"max_out_per_household": max_out_per_household,
               "outings_per_window": outings_per_window, "window_days": window_days,
               "curfew_start": curfew_start, "curfew_end": curfew_end,
               "max_out_minutes": max_out_minutes, "visitor_approval": visitor_approval}
-    values = {k: _text(v, 20) for k, v in values.items()}
+    values = {k: clean_text(v, 20) for k, v in values.items()}
     try:
         data = RulesWrite.model_validate(
             {**{k: v or None for k, v in values.items()},
@@ -412,7 +388,7 @@ def rules_save(
         community_service.set_rules(session=session, actor=principal, code=c.code, data=data)
     except ValidationError as exc:
         return _rules_page(request, principal, c, values,
-                           _field_errors(exc, RULE_MESSAGES), status_code=422)
+                           form_field_errors(exc, RULE_MESSAGES), status_code=422)
     except DomainError as exc:
         session.rollback()
         return _rules_page(request, principal, c, values, exc.translated_fields(),
@@ -426,7 +402,7 @@ def rules_save(
 def out_now(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
             overdue: str = "", week: str = "") -> Response:
     """Who is out now (longest first; overdue in red) and outings per household this week."""
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     only_overdue = overdue not in ("", "0", "false")
     rows = presence.who_is_out(session=session, c=c, overdue_only=only_overdue)
     weekly = presence.outings_this_week(session=session, c=c)

@@ -7,7 +7,6 @@ makes a server error.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -21,18 +20,17 @@ from sqlalchemy.orm import Session
 from passtrace.communities import authz, deliveries, visits
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Community
+from passtrace.communities.page_helpers import CODE, CONTROL, clean_text, community_or_404
 from passtrace.communities.schemas import DeliveryCreate, VisitCreate
 from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
-from passtrace.web.errors import FIELD_MESSAGES
+from passtrace.web.errors import form_field_errors
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
-CODE = re.compile(r"^\d{12}$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 COURIERS = ("顺丰速运", "京东物流", "中通快递", "圆通速递", "韵达快递", "申通快递", "中国邮政 EMS",
             "极兔速递", "美团外卖", "饿了么", "盒马", "叮咚买菜")
 # Messages for fields whose generic pydantic message would not say what to do.
@@ -45,24 +43,9 @@ DELIVERY_FIELD_MESSAGES = {
     "id": N_("Please reload the page and try again.")}
 
 
-def _text(value: str, limit: int) -> str:
-    """Query text without control characters (PostgreSQL refuses NUL), capped."""
-    return CONTROL.sub("", value).strip()[:limit]
-
-
-def _field_errors(exc: ValidationError, messages: dict[str, str]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for e in exc.errors():
-        name = str(e["loc"][0]) if e["loc"] else "form"
-        message = messages.get(name) or FIELD_MESSAGES.get(e["type"],
-                                                           N_("This value is not valid."))
-        errors.setdefault(name, gettext(message))
-    return errors
-
-
 def _day(raw: str) -> tuple[date | None, str | None]:
     """A day from a query (None: the default view) or a message saying it is not one."""
-    raw = _text(raw, 20)
+    raw = clean_text(raw, 20)
     if not raw:
         return None, None
     try:
@@ -71,12 +54,6 @@ def _day(raw: str) -> tuple[date | None, str | None]:
     except (ValueError, DomainError):
         return None, gettext("Enter a date.")
     return day, None
-
-
-def _community(session: Session, principal: Principal, code: str) -> Community:
-    if not CODE.match(code):
-        raise NotFound("No such community.")
-    return community_service.get_visible(session=session, actor=principal, code=code)
 
 
 def _nav(principal: Principal, c: Community, section: str) -> dict[str, Any]:
@@ -134,7 +111,7 @@ def invite(
         v, _ = visits.invite(session=session, rt=rt, actor=principal, data=data)
     except ValidationError as exc:
         return _invite_page(request, session, principal, values,
-                            _field_errors(exc, VISIT_FIELD_MESSAGES), 422)
+                            form_field_errors(exc, VISIT_FIELD_MESSAGES), 422)
     except DomainError as exc:
         session.rollback()
         return _invite_page(request, session, principal, values, exc.translated_fields(),
@@ -224,7 +201,7 @@ STAGE_FILTERS = ("pending", "inside", "approved", "left", "rejected", "cancelled
 def _manager_page(request: Request, session: Session, principal: Principal, code: str,
                   stage: str, day_raw: str, *, message: str | None = None,
                   error_visit: uuid.UUID | None = None, status_code: int = 200) -> Response:
-    c = _community(session, principal, code)
+    c = community_or_404(session, principal, code)
     stage = stage if stage in STAGE_FILTERS else ""
     day, day_error = _day(day_raw)
     _, rows = visits.list_for_community(session=session, actor=principal, code=c.code,
@@ -247,7 +224,7 @@ def _manager_page(request: Request, session: Session, principal: Principal, code
 def manage(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
            stage: str = "", day: str = "") -> Response:
     """Today's visitors and every pending invitation, with approve and reject."""
-    return _manager_page(request, session, principal, code, _text(stage, 20), day)
+    return _manager_page(request, session, principal, code, clean_text(stage, 20), day)
 
 
 def _back(code: str, back: str) -> str:
@@ -327,8 +304,8 @@ def gate_deliveries(request: Request, code: str, session: SessionDep,
                     principal: CurrentPrincipal, site: str = "", day: str = "",
                     saved: str = "", told: str = "") -> Response:
     """The guard's quick hand-over form and the day's deliveries."""
-    return _gate_page(request, session, principal, code, site=_text(site, 32), day_raw=day,
-                      saved=_text(saved, 40), told=_text(told, 4))
+    return _gate_page(request, session, principal, code, site=clean_text(site, 32), day_raw=day,
+                      saved=clean_text(saved, 40), told=clean_text(told, 4))
 
 
 @router.post("/communities/{code}/deliveries")
@@ -350,7 +327,7 @@ def register_delivery(
     values = {"building": building, "unit": unit, "room": room, "company": company,
               "courier_phone": courier_phone, "parcels": parcels, "temperature": temperature,
               "note": note, "request_id": request_id}
-    site = _text(site, 32)
+    site = clean_text(site, 32)
     try:
         data = DeliveryCreate(id=request_id or None,  # type: ignore[arg-type]
                               site=site, building=building, unit=unit, room=room,
@@ -361,7 +338,7 @@ def register_delivery(
         d, told = deliveries.register(session=session, rt=rt, actor=principal, data=data)
     except ValidationError as exc:
         return _gate_page(request, session, principal, code, site=site, values=values,
-                          errors=_field_errors(exc, DELIVERY_FIELD_MESSAGES), status_code=422)
+                          errors=form_field_errors(exc, DELIVERY_FIELD_MESSAGES), status_code=422)
     except DomainError as exc:
         session.rollback()
         return _gate_page(request, session, principal, code, site=site, values=values,

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -41,6 +42,24 @@ FIELD_MESSAGES = {
     "string_type": N_("Enter text."),
     "bool_parsing": N_("Enter true or false."),
 }
+
+
+def form_field_errors(exc: ValidationError, messages: dict[str, str] | None = None
+                      ) -> dict[str, str]:
+    """A form's pydantic errors as one translated message per field (the first one).
+
+    `messages` overrides the generic message for a field where it would not say
+    what to do (e.g. "Enter a date.").
+    """
+    errors: dict[str, str] = {}
+    for e in exc.errors():
+        name = str(e["loc"][0]) if e["loc"] else "form"
+        message = (messages or {}).get(name) or FIELD_MESSAGES.get(
+            e["type"], N_("This value is not valid."))
+        errors.setdefault(name, gettext(message))
+    return errors
+
+
 STATUS_MESSAGES = {
     404: N_("Page not found."),
     405: N_("This action is not allowed here."),
