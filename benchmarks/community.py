@@ -35,7 +35,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,11 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from checkpoint_env import (  # noqa: E402
+    CpuMeter,
     Server,
     create_pg_database,
     drop_pg_database,
+    package_version,
     settings_env,
 )
 
@@ -122,13 +123,6 @@ class Built:
     out_now: set[uuid.UUID] = field(default_factory=set)
     sizes: dict[str, int] = field(default_factory=dict)
     load_s: dict[str, float] = field(default_factory=dict)
-
-
-def _version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
 
 
 def _progress() -> Progress:
@@ -559,38 +553,6 @@ def figures(prefix: str, lat: list[float], service: list[float], elapsed: float
             f"{prefix}_req_per_s": round(len(lat) / elapsed, 1)}
 
 
-class CpuMeter:
-    """CPU seconds of the server's process group and of this database's backends."""
-
-    def __init__(self, server: Server, db_name: str) -> None:
-        self.server, self.db_name = server, db_name
-
-    def sample(self) -> tuple[float, float]:
-        assert self.server.proc is not None
-        return (cpu_seconds(pgid=self.server.proc.pid),
-                cpu_seconds(cmd_contains=self.db_name))
-
-
-def cpu_seconds(pgid: int | None = None, cmd_contains: str | None = None) -> float:
-    """User + system CPU of the processes in a group, or whose command line matches."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            if cmd_contains is not None and cmd_contains not in (
-                    entry / "cmdline").read_bytes().decode(errors="replace"):
-                continue
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if pgid is not None and int(fields[2]) != pgid:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
 def measure(server: Server, built: Built, args: argparse.Namespace, rng: random.Random,
             db_name: str) -> dict[str, Any]:
     """The gate and checkpoint phases (sequential, then concurrent) and the list endpoint."""
@@ -604,7 +566,7 @@ def measure(server: Server, built: Built, args: argparse.Namespace, rng: random.
     gate.outcomes.clear()
     checkpoint.outcomes.clear()
     cpu = CpuMeter(server, db_name)
-    used = {"gate": [0.0, 0.0], "checkpoint": [0.0, 0.0]}
+    used = {"gate": [0.0, 0.0, 0.0], "checkpoint": [0.0, 0.0, 0.0]}
     done = {"gate": 0, "checkpoint": 0}
     for name, conns, count, rate in (("seq", 1, args.gate_requests, args.rate),
                                      ("c4", args.connections, args.concurrent_requests,
@@ -765,8 +727,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "sizes": built.sizes,
             "machine": machine() | {"postgresql": pg[0] if pg else None,
                                     "shared_buffers": pg[1] if pg else None},
-            "psycopg": _version("psycopg"), "uvicorn": _version("uvicorn"),
-            "sqlalchemy": _version("sqlalchemy"),
+            "psycopg": package_version("psycopg"), "uvicorn": package_version("uvicorn"),
+            "sqlalchemy": package_version("sqlalchemy"),
         },
         "results": results,
         "ratios": {

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import platform
 import random
 import statistics
@@ -37,7 +36,6 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import httpx
@@ -47,22 +45,17 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from checkpoint_env import (  # noqa: E402
+    CpuMeter,
     Seeded,
     Server,
     create_pg_database,
     drop_pg_database,
+    package_version,
     seed,
 )
 
 from passtrace.core.ids import uuid7  # noqa: E402
 from passtrace.registrations.ingest import COLUMNS  # noqa: E402
-
-
-def _version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
 
 
 def make_batch(seeded: Seeded, rnd: random.Random, size: int, device: str) -> bytes:
@@ -154,51 +147,6 @@ class CopyBaseline:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def cpu_seconds(pgid: int | None = None, cmd_contains: str | None = None) -> float:
-    """CPU time (user + system) of the processes in a group or whose command line matches.
-
-    The machine is shared, so wall-clock rates are noisy; CPU time per request of
-    the server (and of its PostgreSQL backends) is the figure that does not
-    depend on what else runs.
-    """
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            if cmd_contains is not None and cmd_contains not in (
-                    entry / "cmdline").read_bytes().decode(errors="replace"):
-                continue
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if pgid is not None and int(fields[2]) != pgid:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-class CpuMeter:
-    """CPU seconds used by the server, its database backends and this client."""
-
-    def __init__(self, server: Server, db_name: str) -> None:
-        self.server, self.db_name = server, db_name
-
-    def sample(self) -> tuple[float, float, float]:
-        assert self.server.proc is not None
-        return (cpu_seconds(pgid=self.server.proc.pid), cpu_seconds(cmd_contains=self.db_name),
-                time.process_time())
-
-    @staticmethod
-    def per_unit(before: tuple[float, float, float], after: tuple[float, float, float],
-                 units: int, prefix: str, unit: str) -> dict[str, float]:
-        names = ("server", "postgres", "client")
-        return {f"{prefix}_{n}_cpu_ms_per_{unit}": round((a - b) * 1000 / units, 3)
-                for n, b, a in zip(names, before, after, strict=True)}
 
 
 def batch_ids(body: bytes) -> list[uuid.UUID]:
@@ -374,8 +322,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "baseline": "psycopg binary COPY of the stored rows, one commit per batch, "
                         "same columns and indexes",
             "python": platform.python_version(), "postgresql": "15",
-            "psycopg": _version("psycopg"), "uvicorn": _version("uvicorn"),
-            "uvloop": _version("uvloop"), "httptools": _version("httptools"),
+            "psycopg": package_version("psycopg"), "uvicorn": package_version("uvicorn"),
+            "uvloop": package_version("uvloop"), "httptools": package_version("httptools"),
         },
         "results": results,
         "ratios": ratios,

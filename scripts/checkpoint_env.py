@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import httpx
@@ -207,3 +208,58 @@ class Server:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
         self.kill()
+
+
+# --- measuring (the benchmarks) ---------------------------------------------------------
+
+def package_version(name: str) -> str | None:
+    """The installed version of a package (for the benchmark's JSON), if any."""
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def cpu_seconds(pgid: int | None = None, cmd_contains: str | None = None) -> float:
+    """CPU time (user + system) of the processes in a group or whose command line matches.
+
+    The machine is shared, so wall-clock rates are noisy; CPU time per request of
+    the server (and of its PostgreSQL backends) is the figure that does not
+    depend on what else runs.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            if cmd_contains is not None and cmd_contains not in (
+                    entry / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if pgid is not None and int(fields[2]) != pgid:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+class CpuMeter:
+    """CPU seconds used by the server, its database backends and this client."""
+
+    def __init__(self, server: Server, db_name: str) -> None:
+        self.server, self.db_name = server, db_name
+
+    def sample(self) -> tuple[float, float, float]:
+        assert self.server.proc is not None
+        return (cpu_seconds(pgid=self.server.proc.pid), cpu_seconds(cmd_contains=self.db_name),
+                time.process_time())
+
+    @staticmethod
+    def per_unit(before: tuple[float, float, float], after: tuple[float, float, float],
+                 units: int, prefix: str, unit: str) -> dict[str, float]:
+        names = ("server", "postgres", "client")
+        return {f"{prefix}_{n}_cpu_ms_per_{unit}": round((a - b) * 1000 / units, 3)
+                for n, b, a in zip(names, before, after, strict=True)}
