@@ -10,25 +10,19 @@ manager's page follows the visitor from "approved" to "inside" to "left".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from passtrace.codec.qr import qr_png
 from passtrace.demo import demo_id_number
+from tests.web.checkpoint_helpers import camera_showing
 from tests.web.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    TIMEOUT_MS,
     LiveServer,
     login,
     qr_image_state,
     read_qr,
 )
-from tests.web.test_checkpoint_camera import write_y4m
 
 pytestmark = pytest.mark.browser
 
@@ -70,26 +64,6 @@ def _stage(page: Any, visit_id: str) -> str:
     row = f"tr[data-visit-id='{visit_id}']"
     page.wait_for_selector(row)
     return str(page.get_attribute(row, "data-stage"))
-
-
-@contextmanager
-def _camera_showing(browser: Any, server: LiveServer, token: str,
-                    folder: Path) -> Iterator[Any]:
-    """A page in a Chromium whose camera shows the QR code of `token`."""
-    video = folder / "visitor.y4m"
-    write_y4m(qr_png(token, scale=6), video)
-    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
-    try:
-        context = chromium.new_context(base_url=server.url, locale="zh-CN",
-                                       timezone_id="Asia/Shanghai", permissions=["camera"])
-        context.set_default_timeout(TIMEOUT_MS)
-        context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"),
-                      lambda route: route.abort())
-        yield context.new_page()
-    finally:
-        chromium.close()
 
 
 def _scan(gate: Any, direction: str) -> None:
@@ -136,7 +110,7 @@ def test_a_visitor_is_invited_approved_and_scanned_in_and_out(
     assert qr_image_state(printed, "#print-qr")["loaded"]
     printed.close()
 
-    with _camera_showing(browser, live_server, token, tmp_path) as gate:
+    with camera_showing(browser, live_server, token, tmp_path / "visitor.y4m") as gate:
         login(gate, "gate")
         gate.goto(f"/checkpoint?site={GATE}")
         gate.wait_for_selector("body[data-checkpoint-ready='true']")
