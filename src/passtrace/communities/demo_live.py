@@ -24,11 +24,12 @@ from passtrace.communities import rules as outing_rules
 from passtrace.communities.models import Community, Delivery, Visit
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.db import Base
-from passtrace.core.pii import PiiVault, mask_id_number, mask_name, mask_phone
+from passtrace.core.pii import PiiVault, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.validators import id_check_char
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
+from passtrace.people.service import protected_columns
 from passtrace.registrations.decide import (
     LOCAL_TZ,
     Facts,
@@ -100,12 +101,8 @@ class People:
         self.hashes.add(digest)
         number = f"{rng.choice(PHONE_PREFIXES)}{rng.randrange(10**8):08d}" if phone else None
         pid = uuid7_at(since, rng)
-        self.rows.append({
-            "id": pid, "id_hash": digest, "id_enc": self.vault.encrypt(id_number),
-            "id_masked": mask_id_number(id_number), "name_enc": self.vault.encrypt(name),
-            "name_masked": mask_name(name), "phone_enc": self.vault.encrypt(number)
-            if number else None, "phone_masked": mask_phone(number) if number else None,
-            "status": "green", "created_at": since})
+        self.rows.append({"id": pid, "status": "green", "created_at": since,
+                          **protected_columns(self.vault, id_number, name, number, digest)})
         return Member(person_id=pid, role="", born=born, id_hash=digest,
                       masked=mask_name(name), last4=id_number[-4:])
 

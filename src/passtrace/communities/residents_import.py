@@ -22,11 +22,11 @@ from passtrace.core.clock import utcnow
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
-from passtrace.core.pii import mask_id_number, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.tabular import ImportResult, Problem, SheetRow, person_cells, read_sheet
 from passtrace.people.models import Person
+from passtrace.people.service import protected_columns
 
 COLUMNS = ("building", "unit", "room", "name", "id_number", "phone", "role")
 REQUIRED = ("building", "unit", "room", "name", "id_number")
@@ -183,12 +183,8 @@ def import_households(*, session: Session, rt: Runtime, actor: Principal, code: 
             person_id = uuid7()
             people[x.id_hash] = person_id
             new_people.append({
-                "id": person_id, "id_hash": x.id_hash, "id_enc": rt.vault.encrypt(x.id_number),
-                "id_masked": mask_id_number(x.id_number),
-                "name_enc": rt.vault.encrypt(x.name), "name_masked": mask_name(x.name),
-                "phone_enc": rt.vault.encrypt(x.phone) if x.phone else None,
-                "phone_masked": mask_phone(x.phone) if x.phone else None,
-                "status": "green", "created_at": now})
+                "id": person_id, "status": "green", "created_at": now,
+                **protected_columns(rt.vault, x.id_number, x.name, x.phone, x.id_hash)})
         new_residents.append({"id": uuid7(), "community_id": c.id, "household_id": flat,
                               "person_id": person_id, "role": x.role, "created_at": now})
 

@@ -14,7 +14,6 @@ from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
-from passtrace.core.pii import mask_id_number, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.tabular import ImportResult, Problem, person_cells
@@ -23,6 +22,7 @@ from passtrace.enterprises import authz, sheets
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.enterprises.service import chunks, clean_employee_no
 from passtrace.people.models import Person
+from passtrace.people.service import protected_columns
 
 # --- staff import ---------------------------------------------------------------------------
 
@@ -142,12 +142,8 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
             person_id = uuid7()
             people[c.id_hash] = person_id
             new_people.append({
-                "id": person_id, "id_hash": c.id_hash, "id_enc": rt.vault.encrypt(c.id_number),
-                "id_masked": mask_id_number(c.id_number),
-                "name_enc": rt.vault.encrypt(c.name), "name_masked": mask_name(c.name),
-                "phone_enc": rt.vault.encrypt(c.phone) if c.phone else None,
-                "phone_masked": mask_phone(c.phone) if c.phone else None,
-                "status": "green", "created_at": utcnow()})
+                "id": person_id, "status": "green", "created_at": utcnow(),
+                **protected_columns(rt.vault, c.id_number, c.name, c.phone, c.id_hash)})
         new_staff.append({"id": uuid7(), "enterprise_id": e.id,
                           "department_id": c.department_id, "person_id": person_id,
                           "employee_no": c.employee_no, "status": "active",

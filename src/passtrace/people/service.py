@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,6 +58,22 @@ def get(*, session: Session, person_id: uuid.UUID) -> Person | None:
     return session.get(Person, person_id)
 
 
+def protected_columns(vault: PiiVault, id_number: str, name: str, phone: str | None,
+                      id_hash: str | None = None) -> dict[str, Any]:
+    """A person's stored columns from validated values: keyed hash, ciphertext, masks.
+
+    The one place that decides how a person's data is kept; bulk imports insert these
+    as rows, register() builds the ORM object from them.
+    """
+    return {
+        "id_hash": id_hash or vault.lookup_hash(id_number),
+        "id_enc": vault.encrypt(id_number), "id_masked": mask_id_number(id_number),
+        "name_enc": vault.encrypt(name), "name_masked": mask_name(name),
+        "phone_enc": vault.encrypt(phone) if phone else None,
+        "phone_masked": mask_phone(phone) if phone else None,
+    }
+
+
 def register(
     *,
     session: Session,
@@ -72,15 +88,7 @@ def register(
     existing = find_by_id_number(session=session, vault=vault, id_number=clean_id)
     if existing is not None:
         return existing
-    person = Person(
-        id_hash=vault.lookup_hash(clean_id),
-        id_enc=vault.encrypt(clean_id),
-        id_masked=mask_id_number(clean_id),
-        name_enc=vault.encrypt(clean_name_),
-        name_masked=mask_name(clean_name_),
-        phone_enc=vault.encrypt(clean_phone) if clean_phone else None,
-        phone_masked=mask_phone(clean_phone) if clean_phone else None,
-    )
+    person = Person(**protected_columns(vault, clean_id, clean_name_, clean_phone))
     session.add(person)
     session.flush()
     audit_service.record(session=session, actor=actor, action="person.register",
