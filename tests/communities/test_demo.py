@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from passtrace import demo
 from passtrace.accounts.models import User
 from passtrace.app import create_app
-from passtrace.communities import presence
+from passtrace.communities import overview, presence
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Community, Delivery, Household, Outing, Resident, Visit
 from passtrace.core import migrate
@@ -144,8 +144,9 @@ def test_zhang_san_lives_in_huaguoyuan_no1_with_family(db: Session) -> None:
     resident, household, building, c = homes[0]
     assert c.code == HGY1 and resident.role == "owner"
     assert (building.name, household.unit, household.room) == ("3", "2", "501")
-    members = community_service.household_members(session=db, household_id=household.id)
-    assert len(members) >= 3 and {r.role for r, _ in members} == {"owner", "family"}
+    view = overview.household_view(session=db, c=c, household_id=household.id)
+    assert view is not None
+    assert len(view.residents) >= 3 and {m.role for m in view.residents} == {"owner", "family"}
 
 
 def test_every_compound_lets_its_residents_in_by_pass_and_by_id_number(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -175,12 +177,26 @@ def households_page(*, session: Session, c: Community, building: str = "", room:
         ids = [r[0] for r in rows]
         rows = rows[ids.index(after) + 1:] if after in ids else []
     shown = rows[:limit]
-    members = _residents_of(session, [r[0] for r in shown])
-    households = [HouseholdView(id=hid, label=community_service.household_label(b, u, rm),
-                                building=b, unit=u, room=rm, residents=members.get(hid, []))
-                  for hid, b, u, rm in shown]
-    return HouseholdPage(households=households, total=total,
+    return HouseholdPage(households=household_views(session, shown), total=total,
                          next_after=shown[-1][0] if len(rows) > limit else None)
+
+
+def household_views(session: Session, rows: Sequence[Sequence[Any]]) -> list[HouseholdView]:
+    """Views of flats given as (household id, building, unit, room), residents included."""
+    members = _residents_of(session, [r[0] for r in rows])
+    return [HouseholdView(id=hid, label=community_service.household_label(b, u, rm),
+                          building=b, unit=u, room=rm, residents=members.get(hid, []))
+            for hid, b, u, rm in rows]
+
+
+def household_view(*, session: Session, c: Community, household_id: uuid.UUID
+                   ) -> HouseholdView | None:
+    """One flat of this compound (None if it is not one of its flats)."""
+    row = session.execute(
+        select(Household.id, Building.name, Household.unit, Household.room)
+        .join(Building, Building.id == Household.building_id)
+        .where(Household.id == household_id, Household.community_id == c.id)).first()
+    return household_views(session, [row])[0] if row is not None else None
 
 
 def resident_in(*, session: Session, c: Community, resident_id: uuid.UUID

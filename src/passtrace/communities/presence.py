@@ -99,19 +99,6 @@ def outings_this_week(*, session: Session, c: Community, now: datetime | None = 
     return rows
 
 
-def household_state(*, session: Session, c: Community, household_id: uuid.UUID,
-                    now: datetime | None = None) -> dict[str, int]:
-    """Members out now and outings in the current quota window, for one household."""
-    now = now or utcnow()
-    rules = outing_rules.rules_of(c)
-    out_now = session.scalar(select(func.count()).select_from(Outing).where(
-        Outing.household_id == household_id, Outing.back_at.is_(None))) or 0
-    used = session.scalar(select(func.count()).select_from(Outing).where(
-        Outing.household_id == household_id,
-        Outing.out_at >= outing_rules.window_start(rules, now))) or 0
-    return {"out_now": out_now, "outings_in_window": used}
-
-
 def in_out_by_hour(*, session: Session, c: Community, day: date) -> dict[str, list[int]]:
     """Allowed entries and exits at the compound's gates per local hour of one day."""
     start = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from passtrace.communities import presence, rules
+from passtrace.communities import overview, presence, rules
 from passtrace.communities import service as community_service
-from passtrace.communities.models import Building, Community, Household, Outing, Resident
+from passtrace.communities.models import Community, Outing, Resident
 from passtrace.communities.schemas import (
     CommunityRead,
     HouseholdRead,
@@ -18,6 +18,7 @@ from passtrace.communities.schemas import (
     ResidentRead,
     WeeklyRead,
 )
+from passtrace.core.clock import utcnow
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
 
@@ -45,16 +46,25 @@ def resident(r: Resident, p: Person, label: str, out_since: datetime | None) -> 
                         pass_id=r.pass_id, out_since=out_since)
 
 
-def household(session: Session, c: Community, h: Household, b: Building) -> HouseholdRead:
-    """A household with its residents and its outing state."""
-    label = community_service.household_label(b.name, h.unit, h.room)
-    members = community_service.household_members(session=session, household_id=h.id)
-    out = {pid: at for pid, at in session.execute(select(Outing.person_id, Outing.out_at).where(
-        Outing.household_id == h.id, Outing.back_at.is_(None)))}
-    state = presence.household_state(session=session, c=c, household_id=h.id)
-    return HouseholdRead(id=h.id, label=label, building=b.name, unit=h.unit, room=h.room,
-                         residents=[resident(r, p, label, out.get(p.id)) for r, p in members],
-                         **state)
+def households(session: Session, c: Community,
+               views: list[overview.HouseholdView]) -> list[HouseholdRead]:
+    """Households with their residents (masked) and outing state; one count query for all."""
+    used: dict[uuid.UUID, int] = {}
+    if views:
+        start = rules.window_start(rules.rules_of(c), utcnow())
+        used = {hid: n for hid, n in session.execute(
+            select(Outing.household_id, func.count()).where(
+                Outing.household_id.in_([v.id for v in views]), Outing.out_at >= start)
+            .group_by(Outing.household_id))}
+    return [HouseholdRead(
+        id=v.id, label=v.label, building=v.building, unit=v.unit, room=v.room,
+        residents=[ResidentRead(id=m.id, person_id=m.person_id, household_id=v.id,
+                                household=v.label,
+                                role=m.role,  # type: ignore[arg-type]
+                                role_label=m.role_label, name=m.name, id_number=m.id_masked,
+                                phone=m.phone, pass_id=m.pass_id, out_since=m.out_since)
+                   for m in v.residents],
+        out_now=v.out_now, outings_in_window=used.get(v.id, 0)) for v in views]
 
 
 def out_now(row: presence.OutNow) -> OutRead:
@@ -68,20 +78,3 @@ def weekly(row: presence.HouseholdWeek) -> WeeklyRead:
     """Outings of one household this week."""
     return WeeklyRead(household_id=row.household_id, household=row.household,
                       outings=row.outings)
-
-
-def households_page(session: Session, c: Community, *, building: str | None = None,
-                    after: uuid.UUID | None = None, limit: int = 100
-                    ) -> list[tuple[Household, Building]]:
-    """Households of a compound, by building, unit and room (optionally one building)."""
-    stmt = (select(Household, Building).join(Building, Building.id == Household.building_id)
-            .where(Household.community_id == c.id))
-    if building:
-        stmt = stmt.where(Building.name == building)
-    rows: list[tuple[Household, Building]] = [(h, b) for h, b in session.execute(stmt)]
-    natural = community_service.natural_key
-    rows.sort(key=lambda hb: (natural(hb[1].name), natural(hb[0].unit), natural(hb[0].room)))
-    if after is not None:
-        ids = [h.id for h, _ in rows]
-        rows = rows[ids.index(after) + 1:] if after in ids else []
-    return rows[:limit]

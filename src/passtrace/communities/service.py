@@ -350,15 +350,6 @@ def residences_of(*, session: Session, person_id: uuid.UUID
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-def household_members(*, session: Session, household_id: uuid.UUID
-                      ) -> list[tuple[Resident, Person]]:
-    """A household's residents with their (masked) person records."""
-    rows = session.execute(select(Resident, Person).join(Person, Person.id == Resident.person_id)
-                           .where(Resident.household_id == household_id)
-                           .order_by(Resident.created_at))
-    return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
 def counts(*, session: Session, c: Community) -> dict[str, int]:
     """How many buildings, households and residents the compound has."""
     return {

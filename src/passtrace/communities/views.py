@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from passtrace.communities import presence, present, residents_import
+from passtrace.communities import overview, presence, present, residents_import
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Building, Household
 from passtrace.communities.schemas import (
@@ -97,9 +97,9 @@ def list_households(code: str, session: SessionDep, principal: CurrentPrincipal,
                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[HouseholdRead]:
     """Households by building, unit and room; page with `after` (the last id you got)."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
-    return [present.household(session, c, h, b)
-            for h, b in present.households_page(session, c, building=building, after=after,
-                                                limit=limit)]
+    page = overview.households_page(session=session, c=c, building=building or "",
+                                    after=after, limit=limit)
+    return present.households(session, c, page.households)
 
 
 @router.get("/{code}/households/{household_id}", response_model=HouseholdRead)
@@ -107,12 +107,10 @@ def read_household(code: str, household_id: uuid.UUID, session: SessionDep,
                    principal: CurrentPrincipal) -> HouseholdRead:
     """One household, its residents (masked) and its outing state."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
-    h = session.get(Household, household_id)
-    if h is None or h.community_id != c.id:
+    view = overview.household_view(session=session, c=c, household_id=household_id)
+    if view is None:
         raise NotFound("No such household.")
-    b = session.get(Building, h.building_id)
-    assert b is not None
-    return present.household(session, c, h, b)
+    return present.households(session, c, [view])[0]
 
 
 @router.post("/{code}/residents", response_model=ResidentRead, status_code=201)
@@ -216,5 +214,5 @@ def my_households(session: SessionDep, principal: CurrentPrincipal) -> list[Hous
     """The households you live in (with who is out and the outings used)."""
     if principal.person_id is None:
         return []
-    return [present.household(session, c, h, b) for _, h, b, c in
-            community_service.residences_of(session=session, person_id=principal.person_id)]
+    return [present.households(session, home.community, [home.household])[0]
+            for home in overview.my_households(session=session, person_id=principal.person_id)]
