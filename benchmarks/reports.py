@@ -41,10 +41,10 @@ from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people.models import Person
-from passtrace.trajectories import counts
-from passtrace.trajectories import export as export_service
-from passtrace.trajectories.rules import LOCAL_TZ
-from passtrace.trajectories.service import local_today
+from passtrace.reports import counts
+from passtrace.reports import export as export_service
+from passtrace.reports.rules import LOCAL_TZ
+from passtrace.reports.service import local_today
 
 CODE = "91520102MA6J5GQX4T"
 PASSWORD = "bench-password-1"
@@ -269,7 +269,7 @@ def bench_filing(url: str, tokens: list[str], workers: int) -> float:
 
 def bench_raw_insert(rt: Runtime, ent_id: Any, emp_rows: list[Any], n: int) -> float:
     """Baseline: the same report + 2 stops inserted straight into the database."""
-    from passtrace.trajectories.models import DailyReport, ReportStop
+    from passtrace.reports.models import DailyReport, ReportStop
 
     day = local_today() - timedelta(days=365)  # a day no one used
     t0 = time.perf_counter()

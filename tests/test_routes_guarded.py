@@ -6,7 +6,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from passtrace.app import routers
-from passtrace.core.deps import current_principal
+from passtrace.web.deps import current_principal
 
 # Public on purpose: logging in and signing up, and what offline checkpoints download.
 PUBLIC = {

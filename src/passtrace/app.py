@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passtrace import __version__
 from passtrace.core.config import Settings
-from passtrace.core.deps import LANG_COOKIE
+from passtrace.web.deps import LANG_COOKIE
 from passtrace.core.i18n import negotiate, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.web import errors
@@ -108,8 +108,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.registrations import views as registration_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
-    from passtrace.trajectories import pages as report_pages
-    from passtrace.trajectories import views as report_views
+    from passtrace.reports import pages as report_pages
+    from passtrace.reports import views as report_views
 
     return ([account_views.router, area_views.router, pass_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,

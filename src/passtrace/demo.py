@@ -122,7 +122,7 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
                          resident_id_number=demo_id_number("520102", "19900307", "013"))
     community_demo.seed(session=session, rt=rt,
                         admin=account_service.principal_for(users["admin"]))
-    from passtrace.trajectories import demo as report_demo
+    from passtrace.reports import demo as report_demo
 
     report_demo.seed(session, rt)
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}

@@ -24,7 +24,7 @@ from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
-from passtrace.trajectories.models import (
+from passtrace.reports.models import (
     AreaRisk,
     DailyReport,
     ReportDayCount,

@@ -14,7 +14,7 @@ from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
 from passtrace.communities.overview import is_resident
-from passtrace.core.deps import (
+from passtrace.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
     CurrentPrincipal,

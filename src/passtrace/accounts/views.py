@@ -14,7 +14,7 @@ from passtrace.accounts.schemas import (
     TokenRead,
     TokenRequest,
 )
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
 from passtrace.core.security import Principal
 
 router = APIRouter(tags=["accounts"])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from passtrace.areas import service as area_service
-from passtrace.core.deps import CurrentPrincipal, SessionDep
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.i18n import get_locale
 
 router = APIRouter(prefix="/areas", tags=["areas"])

@@ -19,7 +19,7 @@ def remind() -> None:
     """Remind everyone past today's deadline; escalate second misses (safe to re-run)."""
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.db import session_scope
-    from passtrace.trajectories import reminders
+    from passtrace.reports import reminders
 
     rt = _runtime()
     with _domain_errors():
@@ -49,8 +49,8 @@ def export(
     from passtrace.core.db import session_scope
     from passtrace.core.export import csv_batched_chunks, xlsx_chunks
     from passtrace.enterprises.models import Enterprise
-    from passtrace.trajectories import export as export_service
-    from passtrace.trajectories.models import DailyReport, ReportStop
+    from passtrace.reports import export as export_service
+    from passtrace.reports.models import DailyReport, ReportStop
 
     if fmt not in ("csv", "xlsx"):
         console.print("[red]--format is csv or xlsx[/red]")

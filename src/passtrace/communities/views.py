@@ -26,7 +26,7 @@ from passtrace.communities.schemas import (
     WeeklyRead,
 )
 from passtrace.core.clock import utcnow
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound, TooLarge
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.people.models import Person

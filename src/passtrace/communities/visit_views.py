@@ -17,7 +17,7 @@ from passtrace.communities.schemas import (
     VisitDecision,
     VisitRead,
 )
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound
 from passtrace.passes import present as pass_present
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from passtrace.core.deps import CurrentPrincipal, SessionDep
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.i18n import gettext
 from passtrace.notices import service as notice_service
 from passtrace.web.render import render

@@ -16,7 +16,7 @@ from passtrace.areas.models import Area
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
 from passtrace.core.clock import utcnow
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.ids import uuid7

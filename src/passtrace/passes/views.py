@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import NotFound
 from passtrace.passes import authz, keyring, present
 from passtrace.passes import service as pass_service

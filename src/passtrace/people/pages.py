@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError
 from passtrace.core.i18n import lazy_gettext
 from passtrace.people import flows

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from passtrace.audit import service as audit_service
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound
 from passtrace.people import flows
 from passtrace.people import service as people_service

@@ -15,7 +15,7 @@ from functools import cache
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from passtrace.core.deps import CurrentPrincipal, SessionDep
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, gettext
 from passtrace.registrations.decide import REASONS

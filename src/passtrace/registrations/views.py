@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime

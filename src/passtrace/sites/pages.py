@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from passtrace.core.clock import utcnow
-from passtrace.core.deps import CurrentPrincipal, SessionDep
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import gettext
 from passtrace.registrations import stats as reg_stats

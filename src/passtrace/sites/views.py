@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
-from passtrace.core.deps import CurrentPrincipal, SessionDep, require
+from passtrace.web.deps import CurrentPrincipal, SessionDep, require
 from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service

@@ -13,8 +13,8 @@ from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
 from passtrace.core.security import Principal
-from passtrace.trajectories.models import AreaRisk
-from passtrace.trajectories.schemas import AreaRiskIn
+from passtrace.reports.models import AreaRisk
+from passtrace.reports.schemas import AreaRiskIn
 
 
 def create(*, session: Session, actor: Principal, data: AreaRiskIn) -> AreaRisk:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from passtrace.notices.models import Notice
 from passtrace.notices.service import DeliveryFailed, InAppNotifier, Message, WebhookNotifier
-from passtrace.trajectories import reminders
-from tests.trajectories.conftest import file
+from passtrace.reports import reminders
+from tests.reports.conftest import file
 
 
 def notices_of(session, user_id):  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ def test_overdue_people_are_reminded_once_and_repeat_misses_escalate(client, rt,
                                                                       world):
     # alice files today; bob missed yesterday and today; carol filed yesterday on time.
     file(client, world.staff["alice"].persona, world.today)
-    from tests.trajectories.conftest import commute
+    from tests.reports.conftest import commute
 
     session.commit()
     stats = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))

@@ -15,9 +15,9 @@ from passtrace.core.clock import utcnow
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
-from passtrace.trajectories import counts
-from passtrace.trajectories.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
-from passtrace.trajectories.rules import LOCAL_TZ
+from passtrace.reports import counts
+from passtrace.reports.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
+from passtrace.reports.rules import LOCAL_TZ
 
 DAYS = 14
 TRAINS = ("G1234", "D2856", "G2331", "K1186")

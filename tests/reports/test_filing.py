@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.trajectories.conftest import commute, file, local, new_id
+from tests.reports.conftest import commute, file, local, new_id
 
 
 def test_a_full_report_is_stored_with_ordered_stops(client, world):
@@ -34,7 +34,7 @@ def test_before_the_deadline_is_on_time(client, world, frozen):
 def test_a_retried_submit_never_duplicates(client, world, session):
     from sqlalchemy import func, select
 
-    from passtrace.trajectories.models import DailyReport
+    from passtrace.reports.models import DailyReport
 
     alice = world.staff["alice"].persona
     rid = new_id()

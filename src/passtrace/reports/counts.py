@@ -17,7 +17,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from passtrace.trajectories.models import DailyReport, ReportDayCount
+from passtrace.reports.models import DailyReport, ReportDayCount
 
 
 def bump(*, session: Session, enterprise_id: uuid.UUID, department_id: uuid.UUID,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from tests.trajectories.conftest import file
+from tests.reports.conftest import file
 
 # Login resolution (cached or not) belongs to accounts; savepoints to the test fixture.
 NOT_FILING = ("SAVEPOINT", "RELEASE", "ROLLBACK", "auth_sessions", "users", "role_bindings")

@@ -10,9 +10,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from passtrace.core.export import csv_batched_chunks, csv_chunks
-from passtrace.trajectories import counts
-from passtrace.trajectories.models import DailyReport, ReportDayCount
-from tests.trajectories.conftest import CODE, commute, file, new_id
+from passtrace.reports import counts
+from passtrace.reports.models import DailyReport, ReportDayCount
+from tests.reports.conftest import CODE, commute, file, new_id
 
 
 def _counts(session):  # type: ignore[no-untyped-def]

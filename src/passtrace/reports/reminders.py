@@ -23,8 +23,8 @@ from passtrace.notices.service import (
     Notifier,
     WebhookNotifier,
 )
-from passtrace.trajectories.models import DailyReport, ReportReminder
-from passtrace.trajectories.service import deadline_for, local_today
+from passtrace.reports.models import DailyReport, ReportReminder
+from passtrace.reports.service import deadline_for, local_today
 
 
 @dataclass

@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 from passtrace.areas import service as area_service
 from passtrace.areas.models import Area
 from passtrace.core.i18n import get_locale, lazy_gettext
-from passtrace.trajectories.models import DailyReport
-from passtrace.trajectories.rules import AREAS_SEEN
-from passtrace.trajectories.schemas import ReportRead, StopRead
+from passtrace.reports.models import DailyReport
+from passtrace.reports.rules import AREAS_SEEN
+from passtrace.reports.schemas import ReportRead, StopRead
 
 MODE_LABELS = {
     "walk": lazy_gettext("Walk"), "car": lazy_gettext("Own car"), "bus": lazy_gettext("Bus"),

@@ -64,9 +64,9 @@ class DailyReport(IdMixin, Base):
 class ReportDayCount(Base):
     """How many reports one department of an enterprise filed on one date.
 
-    Kept in the filing transaction (trajectories.counts.bump), so dashboards read a
+    Kept in the filing transaction (reports.counts.bump), so dashboards read a
     handful of rows instead of counting a day's (or 14 days') reports; bulk loads call
-    trajectories.counts.rebuild.
+    reports.counts.rebuild.
     """
 
     __tablename__ = "report_day_counts"

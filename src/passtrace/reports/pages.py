@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas.models import Area
 from passtrace.core.clock import utcnow
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.ids import uuid7
 from passtrace.enterprises.models import Department
-from passtrace.trajectories import dashboard as dashboard_service
-from passtrace.trajectories import present, risks
-from passtrace.trajectories import service as report_service
-from passtrace.trajectories.rules import LOCAL_TZ
-from passtrace.trajectories.schemas import QuickIn, ReportIn
-from passtrace.trajectories.views import CREDIT, stream_export
+from passtrace.reports import dashboard as dashboard_service
+from passtrace.reports import present, risks
+from passtrace.reports import service as report_service
+from passtrace.reports.rules import LOCAL_TZ
+from passtrace.reports.schemas import QuickIn, ReportIn
+from passtrace.reports.views import CREDIT, stream_export
 from passtrace.web import charts
 from passtrace.web.errors import FIELD_MESSAGES
 

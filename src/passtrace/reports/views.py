@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from passtrace.audit import service as audit_service
-from passtrace.core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.export import csv_batched_chunks, xlsx_chunks
-from passtrace.trajectories import dashboard as dashboard_service
-from passtrace.trajectories import export as export_service
-from passtrace.trajectories import present, risks
-from passtrace.trajectories import service as report_service
-from passtrace.trajectories.schemas import (
+from passtrace.reports import dashboard as dashboard_service
+from passtrace.reports import export as export_service
+from passtrace.reports import present, risks
+from passtrace.reports import service as report_service
+from passtrace.reports.schemas import (
     AreaRiskIn,
     AreaRiskRead,
     Dashboard,

@@ -11,7 +11,7 @@ import pytest
 
 from passtrace.core import clock
 from passtrace.enterprises.models import Department, Employee, Enterprise
-from passtrace.trajectories.rules import LOCAL_TZ
+from passtrace.reports.rules import LOCAL_TZ
 
 CODE = "91520102MA6J5GQX4T"
 OTHER_CODE = "91520103MA7K8L9M1X"

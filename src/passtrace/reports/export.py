@@ -14,7 +14,7 @@ from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import gettext, lazy_gettext
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people.models import Person
-from passtrace.trajectories.models import DailyReport, ReportStop
+from passtrace.reports.models import DailyReport, ReportStop
 
 MAX_DAYS = 92
 BATCH = 10_000

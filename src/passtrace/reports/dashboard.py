@@ -15,24 +15,24 @@ from passtrace.core.errors import NotFound
 from passtrace.core.i18n import gettext
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Department, Employee, Enterprise
-from passtrace.trajectories import authz
-from passtrace.trajectories.models import (
+from passtrace.reports import authz
+from passtrace.reports.models import (
     FEVER_AT,
     AreaRisk,
     DailyReport,
     ReportDayCount,
     ReportStop,
 )
-from passtrace.trajectories.reminders import missed, no_report_on
-from passtrace.trajectories.rules import LOCAL_TZ
-from passtrace.trajectories.schemas import (
+from passtrace.reports.reminders import missed, no_report_on
+from passtrace.reports.rules import LOCAL_TZ
+from passtrace.reports.schemas import (
     Anomaly,
     Dashboard,
     DepartmentRate,
     OverduePerson,
     TrendPoint,
 )
-from passtrace.trajectories.service import deadline_for, local_today
+from passtrace.reports.service import deadline_for, local_today
 
 TREND_DAYS = 14
 OVERDUE_SHOWN = 200

@@ -17,10 +17,10 @@ from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Employee, Enterprise
-from passtrace.trajectories import authz, counts, rules
-from passtrace.trajectories.models import FEVER_AT, DailyReport, ReportStop
-from passtrace.trajectories.rules import LOCAL_TZ, CleanStop
-from passtrace.trajectories.schemas import QuickIn, ReportIn, StopIn
+from passtrace.reports import authz, counts, rules
+from passtrace.reports.models import FEVER_AT, DailyReport, ReportStop
+from passtrace.reports.rules import LOCAL_TZ, CleanStop
+from passtrace.reports.schemas import QuickIn, ReportIn, StopIn
 
 
 def local_today(now: datetime | None = None) -> date:

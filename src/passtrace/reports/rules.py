@@ -15,7 +15,7 @@ from passtrace.areas.models import Area
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.validators import InvalidValue, validate_plate
-from passtrace.trajectories.schemas import StopIn
+from passtrace.reports.schemas import StopIn
 
 # Deadlines and report dates are local: China Standard Time.
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from passtrace.audit.models import AuditEntry
 from passtrace.core.export import neutralise
-from tests.trajectories.conftest import CODE, OTHER_CODE, commute, file
+from tests.reports.conftest import CODE, OTHER_CODE, commute, file
 
 
 def _dashboard(client, persona, code=CODE, **params):  # type: ignore[no-untyped-def]
