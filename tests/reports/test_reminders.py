@@ -30,7 +30,6 @@ def test_overdue_people_are_reminded_once_and_repeat_misses_escalate(client, rt,
                                                                       world):
     # alice files today; bob missed yesterday and today; carol filed yesterday on time.
     file(client, world.staff["alice"].persona, world.today)
-    from tests.reports.conftest import commute
 
     session.commit()
     stats = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
@@ -47,7 +46,6 @@ def test_overdue_people_are_reminded_once_and_repeat_misses_escalate(client, rt,
     again = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
     assert again.reminded == 0 and again.escalated == 0 and again.skipped_already_sent == 5
     assert len(notices_of(session, bob.persona.user.id)) == 1
-    assert commute  # imported helper used elsewhere
 
 
 def test_one_miss_is_not_escalated(client, rt, session, world, frozen):

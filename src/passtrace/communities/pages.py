@@ -24,11 +24,11 @@ from passtrace.communities.models import ROLES, Community
 from passtrace.communities.page_helpers import clean_text, community_or_404
 from passtrace.communities.schemas import ResidentCreate, RulesWrite
 from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
 from passtrace.web import charts
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import form_field_errors
 from passtrace.web.render import LOCAL_TZ, render
 

@@ -22,11 +22,11 @@ from passtrace.communities import service as community_service
 from passtrace.communities.models import Community
 from passtrace.communities.page_helpers import CODE, CONTROL, clean_text, community_or_404
 from passtrace.communities.schemas import DeliveryCreate, VisitCreate
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import form_field_errors
 from passtrace.web.render import render
 

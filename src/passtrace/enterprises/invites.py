@@ -83,9 +83,3 @@ def accept_invite(*, session: Session, actor: Principal, token: str) -> Employee
     return emp
 
 
-def my_employments(*, session: Session, actor: Principal) -> list[tuple[Employee, Enterprise]]:
-    """List the enterprises whose staff list the actor's account is linked to."""
-    rows = session.execute(select(Employee, Enterprise).join(
-        Enterprise, Enterprise.id == Employee.enterprise_id).where(
-        Employee.user_id == actor.user_id, Employee.status == "active")).all()
-    return list(rows)

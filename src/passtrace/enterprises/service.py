@@ -322,8 +322,3 @@ def reveal_allowed(*, session: Session, actor: Principal, person_id: uuid.UUID) 
     return any(authz.can_reveal_staff(actor, e) for e in rows)
 
 
-def active_staff_count(*, session: Session, e: Enterprise) -> int:
-    """Count the enterprise's active staff."""
-    return session.scalar(select(func.count()).select_from(Employee).where(
-        Employee.enterprise_id == e.id, Employee.status == "active")) or 0
-

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from passtrace.core.areacodes import contains
 from passtrace.core.security import Principal
 from passtrace.passes.models import Pass
 
@@ -34,7 +33,3 @@ def can_revoke(principal: Principal, p: Pass) -> bool:
     return is_holder(principal, p) or covers_all_areas(principal, "pass.revoke", p)
 
 
-def area_in_scope(principal: Principal, permission: str, area_code: str) -> bool:
-    """Tell whether an area code is inside the principal's jurisdiction."""
-    scopes = principal.area_scopes(permission)
-    return scopes is None or any(contains(s, area_code) for s in scopes)

@@ -77,13 +77,6 @@ def _text(raw: dict[str, Any], key: str, limit: int, default: str = "") -> str:
     return value.strip()
 
 
-def _choice(raw: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = raw.get(key, default)
-    if value not in allowed:
-        raise RowError(N_("The field %(field)s is not valid."), field=key)
-    return str(value)
-
-
 def _time(raw: dict[str, Any], key: str) -> datetime:
     value = raw.get(key)
     try:

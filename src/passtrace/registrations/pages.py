@@ -15,7 +15,6 @@ from functools import cache
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, gettext
 from passtrace.registrations.decide import REASONS
@@ -23,6 +22,7 @@ from passtrace.sites import authz as site_authz
 from passtrace.sites import present as site_present
 from passtrace.sites import service as site_service
 from passtrace.sites.models import Site
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
 router = APIRouter(prefix="/checkpoint", include_in_schema=False)

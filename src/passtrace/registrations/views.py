@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
@@ -34,6 +33,7 @@ from passtrace.registrations.schemas import (
 )
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 
 router = APIRouter(tags=["registrations"])
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas.models import Area
 from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.ids import uuid7
@@ -26,6 +25,7 @@ from passtrace.reports.rules import LOCAL_TZ
 from passtrace.reports.schemas import QuickIn, ReportIn
 from passtrace.reports.views import CREDIT, stream_export
 from passtrace.web import charts
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES
 
 router = APIRouter(prefix="/reports", include_in_schema=False)
