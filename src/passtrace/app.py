@@ -67,7 +67,41 @@ class LocaleAndHeaders:
             # Refuse before reading: a huge body must not tie up memory or a worker.
             await errors.too_large(request)(scope, receive, send_with_headers)
             return
-        await self.app(scope, receive, send_with_headers)
+        # A chunked body (or a Content-Length that lies) is counted as it streams in:
+        # past the limit, the route stops receiving and the client gets 413. BodyTooLarge
+        # is an HTTPException so FastAPI's body parsing re-raises it instead of turning it
+        # into a 400; the handler below is for a route that reads the stream itself.
+        capped = _CappedReceive(receive, limit)
+        started = False
+
+        async def send_tracking_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, capped, send_tracking_start)
+        except errors.BodyTooLarge:
+            if started:  # too late to answer; drop the connection
+                raise
+            await errors.too_large(request)(scope, receive, send_with_headers)
+
+
+class _CappedReceive:
+    """An ASGI `receive` that raises BodyTooLarge once the body passes `limit` bytes."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.seen = 0
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                raise errors.BodyTooLarge
+        return message
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,14 @@ from passtrace.core.i18n import N_, gettext
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_phone
 
 MAX_ROWS = 20_000
+# An .xlsx is a zip of XML: a 100 KB upload can inflate to gigabytes, or hold a sheet
+# a million columns wide. These bounds are checked before and while parsing, so a hostile
+# workbook costs at most a few seconds of one worker. Real staff and resident sheets
+# (20,000 rows, about ten columns) stay far below them.
+XLSX_MAX_UNCOMPRESSED = 24 * 1_048_576
+XLSX_MAX_MEMBERS = 256
+XLSX_MAX_COLUMNS = 64
+XLSX_MAX_SECONDS = 10.0
 Cell = tuple[str, bool]  # text, and whether Excel stored it as a number
 
 
@@ -52,15 +61,44 @@ def _cell(value: object) -> Cell:
     return str(value).strip(), False
 
 
+def _check_zip_bounds(data: bytes) -> None:
+    """Refuse a workbook whose parts would inflate past the bounds, before parsing it.
+
+    The sizes come from the zip's central directory; Python's zipfile never inflates a
+    member past its declared size, so a lying directory cannot get around this check.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ValidationFailed("The Excel file could not be opened; save it as .xlsx "
+                               "or CSV.") from None
+    if (len(members) > XLSX_MAX_MEMBERS
+            or sum(m.file_size for m in members) > XLSX_MAX_UNCOMPRESSED):
+        raise ValidationFailed("The Excel file is too large once unpacked. Save only the "
+                               "sheet to import, or save it as CSV.")
+
+
 def _xlsx_rows(data: bytes) -> list[list[Cell]]:
     from openpyxl import load_workbook
 
+    _check_zip_bounds(data)
+    deadline = time.monotonic() + XLSX_MAX_SECONDS
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        rows = [[_cell(v) for v in row]
-                for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+        rows = []
+        for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2,
+                                   max_col=XLSX_MAX_COLUMNS):
+            rows.append([_cell(v) for v in row])
+            if time.monotonic() > deadline:
+                raise TimeoutError
         book.close()
+    except TimeoutError:
+        raise ValidationFailed("The Excel file took too long to read. Save it as CSV and "
+                               "import that.") from None
+    except ValidationFailed:
+        raise
     except Exception:  # noqa: BLE001 - any malformed workbook is the uploader's problem
         raise ValidationFailed("The Excel file could not be opened; save it as .xlsx "
                                "or CSV.") from None

@@ -109,10 +109,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     message = gettext(STATUS_MESSAGES.get(exc.status_code,
                                           N_("The request could not be handled.")))
-    response = _respond(request, exc.status_code, f"http_{exc.status_code}", message)
+    code = "too_large" if exc.status_code == 413 else f"http_{exc.status_code}"
+    response = _respond(request, exc.status_code, code, message)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """The request body grew past the route's limit while it was being read."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
 
 
 def too_large(request: Request) -> Response:
