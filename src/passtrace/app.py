@@ -13,7 +13,7 @@ from passtrace import __version__
 from passtrace.core.config import Settings
 from passtrace.core.i18n import negotiate, set_locale
 from passtrace.core.runtime import Runtime
-from passtrace.web import errors
+from passtrace.web import api_docs, errors
 from passtrace.web.deps import LANG_COOKIE
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
@@ -53,11 +53,22 @@ class LocaleAndHeaders:
         set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
                              accept_language=request.headers.get("accept-language")))
 
+        prod = self.rt.settings.env == "prod"
+        static = scope["path"].startswith("/static/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if not static:
+                    # Pages and API answers carry personal data: no browser or proxy
+                    # may keep a copy (a shared phone's back button, a caching proxy).
+                    headers.setdefault("Cache-Control", "no-store")
+                if prod:
+                    headers.setdefault("Strict-Transport-Security",
+                                       "max-age=31536000; includeSubDomains")
+                    _secure_cookies(headers)
             await send(message)
 
         length = request.headers.get("content-length", "")
@@ -87,6 +98,18 @@ class LocaleAndHeaders:
             await errors.too_large(request)(scope, receive, send_with_headers)
 
 
+def _secure_cookies(headers: MutableHeaders) -> None:
+    """Mark every cookie Secure (production runs behind HTTPS only)."""
+    cookies = headers.getlist("set-cookie")
+    if not cookies:
+        return
+    del headers["set-cookie"]
+    for cookie in cookies:
+        if "secure" not in {part.strip().lower() for part in cookie.split(";")}:
+            cookie += "; Secure"
+        headers.append("set-cookie", cookie)
+
+
 class _CappedReceive:
     """An ASGI `receive` that raises BodyTooLarge once the body passes `limit` bytes."""
 
@@ -107,14 +130,18 @@ class _CappedReceive:
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
     """Create the app for a deployment; nothing touches the database here."""
     rt = runtime or Runtime.build(settings or Settings())
+    prod = rt.settings.env == "prod"
     app = FastAPI(
         title="PassTrace",
         version=__version__,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # In production the schema and docs are served behind login (web/api_docs.py).
+        openapi_url=None if prod else api_docs.OPENAPI_PATH,
+        docs_url=None if prod else api_docs.DOCS_PATH,
         redoc_url=None,
     )
     app.state.runtime = rt
+    if prod:
+        app.include_router(api_docs.router)
 
     app.add_middleware(LocaleAndHeaders, rt=rt)
     errors.install(app)
