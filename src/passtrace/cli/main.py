@@ -189,15 +189,45 @@ def keys_retire(kid: str) -> None:
     console.print(f"[green]retired {kid}[/green]")
 
 
+@keys_app.command("rotate-pii")
+def keys_rotate_pii() -> None:
+    """Re-encrypt personal data and re-wrap signing keys under the current keys."""
+    from rich.progress import Progress
+
+    from passtrace.audit import service as audit_service
+    from passtrace.cli import pii_keys
+
+    rt = _runtime()
+    with Progress(console=console) as progress, rt.engine.connect() as conn:
+        report = pii_keys.rotate(conn, rt.vault, progress)
+    for session in session_scope(rt.sessions):
+        audit_service.record(session=session, actor=None, action="pii.rotate",
+                             resource_type="pii_key", resource_id=rt.vault.current_kid,
+                             detail={"rewritten": report.rewritten})
+    console.print(f"[green]{report.total} values now under key {rt.vault.current_kid}[/green]")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    insecure_dev: Annotated[bool, typer.Option(
+        "--insecure-dev", help="run on the built-in public keys (a developer's machine only)",
+    )] = False,
 ) -> None:
     """Serve the API and pages (migrate first with `passtrace db upgrade`)."""
     import uvicorn
 
+    settings = Settings()
+    missing = settings.missing_explicit_keys()
+    if missing and settings.env not in ("demo", "test") and not insecure_dev:
+        # The built-in keys are public: data they protect is readable by anyone.
+        console.print("[red]Refusing to serve on built-in keys. Set "
+                      + ", ".join(f"PASSTRACE_{n.upper()}" for n in missing)
+                      + " (docs/security.md), or pass --insecure-dev on a developer's "
+                      "machine.[/red]")
+        raise typer.Exit(2)
     uvicorn.run("passtrace.cli.main:make_app", factory=True, host=host, port=port,
                 workers=workers, proxy_headers=True)
 

@@ -12,7 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SECRET = "passtrace-dev-secret-change-me"
 # Secrets that may also be read from a file named by PASSTRACE_<NAME>_FILE, so
 # production can mount them (Docker/Kubernetes secrets) instead of exporting them.
-FILE_SECRETS = ("secret_key", "pii_key", "database_url")
+FILE_SECRETS = ("secret_key", "pii_key", "pii_hash_key", "pii_previous_keys", "key_wrap_key",
+                "database_url")
+# The keys a real deployment must set itself, each for one purpose (docs/security.md).
+EXPLICIT_KEYS = ("secret_key", "pii_key", "pii_hash_key", "key_wrap_key")
 
 
 class Settings(BaseSettings):
@@ -22,10 +25,16 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "demo", "test", "prod"] = "dev"
     database_url: str = "sqlite:///./var/passtrace.db"
+    # Sessions and CSRF only; rotating it logs everyone out and touches no stored data.
     secret_key: str = DEFAULT_SECRET
-    # Key material for personal data: a keyed hash for ID lookup and AES-GCM
-    # encryption are both derived from it. Defaults to secret_key.
+    # AES-GCM key for ID numbers, names and phones (each ciphertext names its key);
+    # previous keys, comma-separated, still decrypt while `keys rotate-pii` runs.
     pii_key: str | None = None
+    pii_previous_keys: str = ""
+    # The keyed hash that finds a person by ID number; it never rotates.
+    pii_hash_key: str | None = None
+    # Wraps the pass-signing private keys stored in the database.
+    key_wrap_key: str | None = None
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     api_token_hours: int = Field(default=24, ge=1, le=24 * 90)
@@ -71,14 +80,50 @@ class Settings(BaseSettings):
                     "PASSTRACE_SECRET_KEY must be set to a random value of 32+ characters "
                     "outside dev/demo"
                 )
-            if self.pii_key is not None and len(self.pii_key) < 32:
-                raise ValueError("PASSTRACE_PII_KEY must be 32+ characters")
+            for name in ("pii_key", "pii_hash_key", "key_wrap_key"):
+                value = getattr(self, name)
+                if value is not None and len(value) < 32:
+                    raise ValueError(f"PASSTRACE_{name.upper()} must be 32+ characters")
+        if self.env == "prod":
+            missing = self.missing_explicit_keys()
+            if missing:
+                raise ValueError(
+                    "production needs its own key for each purpose; set "
+                    + ", ".join(f"PASSTRACE_{n.upper()}" for n in missing)
+                    + " (see docs/security.md). A deployment upgrading from one key: set "
+                    "PASSTRACE_PII_KEY and PASSTRACE_PII_HASH_KEY to the old value of "
+                    "PASSTRACE_PII_KEY (or, if it was unset, PASSTRACE_SECRET_KEY)")
+            # One value may serve the encryption and lookup keys (an upgrade from a single
+            # PII key keeps its hashes that way); no other two purposes may share a key.
+            values = {self.secret_key, self.pii_key or "", self.key_wrap_key or ""}
+            if len(values) < 3 or self.pii_hash_key in (self.secret_key, self.key_wrap_key):
+                raise ValueError("each PASSTRACE_*_KEY must be a different random value")
         return self
 
+    def missing_explicit_keys(self) -> list[str]:
+        """Name the purpose keys left to built-in defaults or fallbacks."""
+        return [name for name in EXPLICIT_KEYS
+                if getattr(self, name) in (None, "", DEFAULT_SECRET)]
+
     @property
-    def effective_pii_key(self) -> str:
-        """Return the secret personal-data keys are derived from."""
+    def pii_encryption_key(self) -> str:
+        """The current personal-data encryption key (falls back only outside prod)."""
         return self.pii_key or self.secret_key
+
+    @property
+    def pii_previous_key_list(self) -> list[str]:
+        """Older encryption keys that still decrypt."""
+        return [k.strip() for k in self.pii_previous_keys.split(",") if k.strip()]
+
+    @property
+    def pii_lookup_key(self) -> str:
+        """The lookup-hash key; before keys were separated it was the PII key."""
+        return self.pii_hash_key or self.pii_encryption_key
+
+    @property
+    def signing_wrap_key(self) -> str:
+        """The key that wraps pass-signing private keys."""
+        return self.key_wrap_key or self.pii_encryption_key
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,17 +1,35 @@
-"""Personal data protection: keyed hashes for lookup, encryption, masking."""
+"""Personal data protection: keyed hashes for lookup, encryption, masking.
+
+Three keys with three purposes, none derived from the session secret:
+- the lookup-hash key (HMAC-SHA256 of an ID number, to find a person): it never
+  rotates — a new one would need every ID number decrypted and hashed again;
+- the encryption key (AES-256-GCM for ID numbers, names, phones): every ciphertext
+  names the key that wrote it, so `passtrace keys rotate-pii` can move old rows to a
+  new key while the old one still decrypts them (`PASSTRACE_PII_PREVIOUS_KEYS`);
+- the wrapping key for the pass-signing private keys (`wrap` / `unwrap`), so reading
+  personal data and minting passes are separate powers.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from functools import cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-_VERSION = b"\x01"  # ciphertext format version, so keys/algorithms can rotate
+# Ciphertext formats. v1 (the first release): 0x01 | nonce(12) | ciphertext — it does not
+# say which key wrote it, so reading one tries each known key. v2: 0x02 | key id(8) |
+# nonce(12) | ciphertext.
+_V1 = b"\x01"
+_V2 = b"\x02"
+_KID_LEN = 8
+_NONCE_LEN = 12
 
 
 @cache
@@ -21,27 +39,92 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
-class PiiVault:
-    """Hash, encrypt and decrypt personal data with keys derived from one secret."""
+class _Keyring:
+    """AES-GCM keys by id: the first writes, all of them read."""
 
-    def __init__(self, secret: str) -> None:
-        self._hash_key = _derive(secret, b"lookup-hash")
-        self._aead = AESGCM(_derive(secret, b"encryption"))
+    def __init__(self, secrets: Sequence[str], purpose: bytes) -> None:
+        self.keys: dict[bytes, AESGCM] = {}
+        for secret in secrets:
+            raw = _derive(secret, purpose)
+            self.keys.setdefault(hashlib.sha256(raw).digest()[:_KID_LEN], AESGCM(raw))
+        self.current_kid = next(iter(self.keys))
+
+    def encrypt(self, value: str) -> bytes:
+        nonce = os.urandom(_NONCE_LEN)
+        return (_V2 + self.current_kid + nonce
+                + self.keys[self.current_kid].encrypt(nonce, value.encode(), None))
+
+    def decrypt(self, blob: bytes) -> str:
+        version = blob[:1]
+        if version == _V2:
+            kid, rest = blob[1:1 + _KID_LEN], blob[1 + _KID_LEN:]
+            key = self.keys.get(kid)
+            if key is None:
+                raise InvalidTag(f"no key with id {kid.hex()} is configured")
+            return key.decrypt(rest[:_NONCE_LEN], rest[_NONCE_LEN:], None).decode()
+        if version == _V1:
+            for key in self.keys.values():
+                try:
+                    return key.decrypt(blob[1:13], blob[13:], None).decode()
+                except InvalidTag:
+                    continue
+            raise InvalidTag("no configured key decrypts this value")
+        raise ValueError("unknown ciphertext version")
+
+    def is_current(self, blob: bytes) -> bool:
+        return blob[:1] == _V2 and blob[1:1 + _KID_LEN] == self.current_kid
+
+
+class PiiVault:
+    """Hash, encrypt and decrypt personal data; wrap the pass-signing keys."""
+
+    def __init__(self, secret: str, *, hash_secret: str | None = None,
+                 previous: Sequence[str] = (), wrap_secret: str | None = None) -> None:
+        """`secret` is the current encryption key, `previous` older ones (read only);
+        the lookup-hash and wrapping keys default to `secret` (development only)."""
+        self._hash_key = _derive(hash_secret or secret, b"lookup-hash")
+        self._data = _Keyring([secret, *previous], b"encryption")
+        # Until a wrapping key of its own is set, the data key's secret wraps (under its
+        # own derivation); after that, the data keys still unwrap what they wrapped.
+        self._wrap = _Keyring([wrap_secret or secret, secret, *previous], b"key-wrapping")
+
+    @property
+    def current_kid(self) -> str:
+        """The id of the key new personal data is encrypted with (hex)."""
+        return self._data.current_kid.hex()
 
     def lookup_hash(self, value: str) -> str:
         """Return the keyed hash used to find a record by an ID number."""
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, value: str) -> bytes:
-        """Encrypt a value (AES-256-GCM, random nonce)."""
-        nonce = os.urandom(12)
-        return _VERSION + nonce + self._aead.encrypt(nonce, value.encode(), None)
+        """Encrypt a value (AES-256-GCM, random nonce, the current key's id in front)."""
+        return self._data.encrypt(value)
 
     def decrypt(self, blob: bytes) -> str:
-        """Decrypt a value written by encrypt()."""
-        if blob[:1] != _VERSION:
-            raise ValueError("unknown ciphertext version")
-        return self._aead.decrypt(blob[1:13], blob[13:], None).decode()
+        """Decrypt a value written by encrypt() with the current or a previous key."""
+        return self._data.decrypt(blob)
+
+    def is_current(self, blob: bytes) -> bool:
+        """Tell whether a ciphertext is already under the current encryption key."""
+        return self._data.is_current(blob)
+
+    def wrap(self, private_pem: str) -> bytes:
+        """Encrypt a signing key's private part with the wrapping key."""
+        return self._wrap.encrypt(private_pem)
+
+    def unwrap(self, blob: bytes) -> str:
+        """Decrypt a wrapped signing key (also one wrapped before keys were separated)."""
+        try:
+            return self._wrap.decrypt(blob)
+        except InvalidTag:
+            # Signing keys stored before keys were separated were written with the data
+            # key; they stay readable until `passtrace keys rotate-pii` re-wraps them.
+            return self._data.decrypt(blob)
+
+    def is_wrapped_currently(self, blob: bytes) -> bool:
+        """Tell whether a wrapped signing key is under the current wrapping key."""
+        return self._wrap.is_current(blob)
 
 
 def mask_id_number(id_number: str) -> str:

@@ -33,7 +33,9 @@ class Runtime:
             settings=settings,
             engine=engine,
             sessions=make_sessionmaker(engine),
-            vault=PiiVault(settings.effective_pii_key),
+            vault=PiiVault(settings.pii_encryption_key, hash_secret=settings.pii_lookup_key,
+                           previous=settings.pii_previous_key_list,
+                           wrap_secret=settings.signing_wrap_key),
             passwords=PasswordService(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
             ),

@@ -22,7 +22,7 @@ ALGS = ("ES256", "EdDSA", "PS256")
 
 def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> SigningKeyRecord:
     record = SigningKeyRecord(kid=key.kid.hex(), alg=key.alg, purpose=purpose,
-                              private_enc=vault.encrypt(key.private_pem().decode()),
+                              private_enc=vault.wrap(key.private_pem().decode()),
                               public_der=key.public_der(), status="active")
     session.add(record)
     session.flush()
@@ -30,7 +30,7 @@ def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> 
 
 
 def _load(vault: PiiVault, record: SigningKeyRecord) -> SigningKey:
-    return SigningKey.from_pem(vault.decrypt(record.private_enc).encode())
+    return SigningKey.from_pem(vault.unwrap(record.private_enc).encode())
 
 
 def list_keys(*, session: Session) -> list[SigningKeyRecord]:
