@@ -245,3 +245,15 @@ def test_cli_inspect(tmp_path: Path, es256_key: SigningKey, make_claims) -> None
     assert info["prefix"] == "HC1" and "-260" in info["cwt"]
     bad = runner.invoke(app, ["inspect", "PT1:bb8"])
     assert bad.exit_code == 1 and json.loads(bad.stdout)["error"] == "bad_base45"
+
+
+def test_vectors_in_versioned_folders_are_found_and_counted(tmp_path: Path) -> None:
+    folder = tmp_path / "PT" / "1.0.0" / "2DCode" / "raw"
+    folder.mkdir(parents=True)
+    (folder / "1.json").write_text(SAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_conformance(tmp_path)
+    assert result["total"] == 1 and result["passed"] == 1
+    verify = result["checks"]["EXPECTEDVERIFY"]
+    assert verify["found"] == verify["run"] == verify["passed"] == 1
+    out = CliRunner().invoke(app, ["conformance", str(tmp_path)])
+    assert out.exit_code == 0 and "EXPECTEDVERIFY" in out.output

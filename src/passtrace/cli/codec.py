@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
 
 from passtrace.codec import PassRejected, inspect_pass
 from passtrace.codec.conformance import run_conformance
@@ -72,7 +73,8 @@ def conformance(
         ..., exists=True, file_okay=False, help="Checkout of dcc-quality-assurance/dgc-testdata."
     ),
 ) -> None:
-    """Run every */2DCode/raw/*.json vector; print a JSON summary, exit 1 on any failure."""
+    """Run every .../2DCode/raw/*.json vector (any depth); print a JSON summary, exit 1 on
+    any failure."""
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -82,6 +84,12 @@ def conformance(
             progress.update(task, completed=done, total=total, description=name)
 
         result = run_conformance(directory, progress=tick)
+    table = Table("check", "found", "run", "passed", "failed", "skipped",
+                  title=f"{result['total']} vectors")
+    for name, counts in result["checks"].items():
+        table.add_row(name, *(str(counts[k]) for k in ("found", "run", "passed", "failed",
+                                                         "skipped")))
+    console.print(table)  # stderr: stdout stays the JSON summary
     _print(result)
     if result["failed"]:
         raise typer.Exit(1)

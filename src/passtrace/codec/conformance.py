@@ -1,6 +1,6 @@
 """Run the EU DCC 2D-code test vectors through our transport and COSE code.
 
-Each */2DCode/raw/*.json file lists EXPECTEDRESULTS; a key set to true means
+Each .../2DCode/raw/*.json file (at any depth) lists EXPECTEDRESULTS; a key set to true means
 that step must succeed, false that it must fail, absent that it is not tested.
 Schema and key-usage checks are DCC business rules, outside the codec.
 """
@@ -222,15 +222,17 @@ CHECKS: dict[str, Check] = {
 
 
 def find_vectors(directory: str | Path) -> list[Path]:
-    """List */2DCode/raw/*.json under a directory, matching folder names case-insensitively."""
+    """List every .../2DCode/raw/*.json at any depth under a directory (the upstream suite
+    keeps some countries in versioned folders: PT/1.0.0/2DCode/raw/1.json), matching
+    folder names case-insensitively."""
     root = Path(directory)
     return sorted(
         p
-        for p in root.glob("*/*/*/*")
-        if p.is_file()
-        and p.suffix.lower() == ".json"
+        for p in root.rglob("*")
+        if p.suffix.lower() == ".json"
         and p.parent.name.lower() == "raw"
         and p.parent.parent.name.lower() == "2dcode"
+        and p.is_file()
     )
 
 
@@ -257,7 +259,10 @@ def run_conformance(
     files = find_vectors(root)
     failed: list[dict[str, str]] = []
     skipped: list[dict[str, str]] = []
-    per_check = {name: {"passed": 0, "failed": 0, "skipped": 0} for name in CHECKS}
+    # found: vectors that state an expectation for the check; run = passed + failed;
+    # skipped: the vector lacks an input the check needs.
+    per_check = {name: {"found": 0, "run": 0, "passed": 0, "failed": 0, "skipped": 0}
+                 for name in CHECKS}
     not_tested: dict[str, int] = {}
     passed = 0
     for index, path in enumerate(files, 1):
@@ -278,7 +283,10 @@ def run_conformance(
             if check is None:
                 not_tested[key] = not_tested.get(key, 0) + 1
                 continue
+            per_check[key]["found"] += 1
             outcome, detail = _run_one(check, vector)
+            if outcome != "missing":
+                per_check[key]["run"] += 1
             if outcome == "missing":
                 per_check[key]["skipped"] += 1
                 skipped.append({"file": name, "check": key, "detail": detail})
