@@ -74,19 +74,6 @@ def record_many(*, session: Session, actor: Principal | None,
     return len(rows)
 
 
-def views_of_person(
-    *, session: Session, person_id: uuid.UUID, limit: int = 100
-) -> list[AuditEntry]:
-    """List who touched a person's data, newest first (for 'who viewed my data')."""
-    stmt = (
-        select(AuditEntry)
-        .where(AuditEntry.subject_person_id == person_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
 def list_entries(
     *, session: Session, resource_type: str | None = None, resource_id: str | None = None,
     exclude_actions: tuple[str, ...] = (), limit: int = 200,
