@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.audit.models import AuditEntry
 from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.core.pii import PiiVault
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number
@@ -78,7 +79,7 @@ def _statement(session: Session, vault: PiiVault, principal: Principal,
         stmt = stmt.where(AuditEntry.subject_person_id == (person.id if person else uuid.uuid4()))
     if f.start and f.end and f.end < f.start:
         raise ValidationFailed("The end date is before the start date.",
-                               fields={"end": "The end date is before the start date."})
+                               fields={"end": N_("The end date is before the start date.")})
     if f.start:
         stmt = stmt.where(AuditEntry.at >= local_day_start(f.start))
     if f.end:
