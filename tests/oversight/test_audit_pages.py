@@ -80,6 +80,9 @@ def test_filters_by_actor_action_person_and_time(client, session, rt, make_perso
     assert reasons(action="pass.view") == set()
     bad = client.get("/audit", params={"person": "12345"}, headers=admin.headers)
     assert bad.status_code == 422 and "18" in bad.text
+    for junk in ({"before": str(2**64)}, {"area": "52０1"}, {"from": "9999-99-99"},
+                 {"from": "0001-01-01"}, {"to": "9999-12-31"}):
+        assert client.get("/audit", params=junk, headers=admin.headers).status_code == 422, junk
     backwards = client.get("/audit", params={"from": "2026-11-30", "to": "2026-11-01"},
                            headers=admin.headers)
     assert backwards.status_code == 422
@@ -141,3 +144,7 @@ def test_unusual_access_lists_bursts_and_reveals_at_night(client, session, make_
     too_long = client.get("/audit/unusual", params={"from": "2026-01-01", "to": "2026-11-30"},
                           headers=admin.headers)
     assert too_long.status_code == 422
+    for extreme in ({"from": "0001-01-01", "to": "0001-01-02"}, {"to": "9999-12-31"},
+                    {"to": "0001-01-01"}):
+        resp = client.get("/audit/unusual", params=extreme, headers=admin.headers)
+        assert resp.status_code == 422, (extreme, resp.status_code)

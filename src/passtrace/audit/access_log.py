@@ -42,7 +42,9 @@ def _parse(cursor: str | None) -> tuple[int, int | None]:
     if not cursor:
         return 0, None
     phase, rest = cursor[0], cursor[1:]
-    if phase not in "so" or (rest and not rest.isdigit()) or (phase == "s" and not rest):
+    # ASCII digits only, and few enough for a BIGINT ("²".isdigit() is true too).
+    bad_id = bool(rest) and not (rest.isascii() and rest.isdigit() and len(rest) <= 18)
+    if phase not in "so" or bad_id or (phase == "s" and not rest):
         raise ValidationFailed("This page link is not valid; start again from the first page.")
     return (0 if phase == "s" else 1), (int(rest) if rest else None)
 

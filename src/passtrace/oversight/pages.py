@@ -21,7 +21,8 @@ from passtrace.web.render import render
 router = APIRouter(prefix="/audit", include_in_schema=False)
 
 Text = Annotated[str, Query(max_length=64)]
-Area = Annotated[str, Query(max_length=12, pattern=r"^\d{0,12}$")]
+Area = Annotated[str, Query(max_length=12, pattern=r"^[0-9]{0,12}$")]
+MAX_ID = 2**63 - 1  # a larger id would fail in the database, not as a clear error
 
 
 def _filters(actor: str, action: str, person: str, area: str, start: date | None,
@@ -36,7 +37,7 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
               person: Text = "", area: Area = "",
               start: Annotated[date | None, Query(alias="from")] = None,
               end: Annotated[date | None, Query(alias="to")] = None,
-              before: Annotated[int | None, Query(ge=1)] = None) -> Response:
+              before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
     """The audit log, newest first, filtered; officials see actors in their area."""
     if not principal.has(scope.PERMISSION):
         raise Forbidden("Your role does not allow this.")
@@ -92,7 +93,7 @@ def unusual_access(request: Request, session: SessionDep, rt: RuntimeDep,
         raise Forbidden("Your role does not allow this.")
     today = utcnow().astimezone(review.LOCAL_TZ).date()
     end = end or today
-    start = start or end - timedelta(days=6)
+    start = start or max(end, review.FIRST_DAY + timedelta(days=6)) - timedelta(days=6)
     error, status, found = None, 200, unusual.Report([], [])
     try:
         found = unusual.report(session=session, settings=rt.settings, principal=principal,

@@ -52,6 +52,17 @@ class Filters:
         return detail
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def check_days(*days: date | None) -> None:
+    """Refuse dates no audit entry can have (and that overflow once shifted to UTC)."""
+    for day in days:
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationFailed("Choose a date between %(first)s and %(last)s.",
+                                   first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+
+
 def local_day_start(day: date) -> datetime:
     """The UTC instant a local day begins."""
     return datetime.combine(day, time(0), LOCAL_TZ)
@@ -60,6 +71,7 @@ def local_day_start(day: date) -> datetime:
 def _statement(session: Session, vault: PiiVault, principal: Principal,
                f: Filters) -> Select[tuple[AuditEntry]]:
     prefixes = scope.prefixes_for(principal, f.area or None)
+    check_days(f.start, f.end)
     stmt = select(AuditEntry)
     if prefixes is not None:
         stmt = stmt.where(scope.actors_in(prefixes))

@@ -18,7 +18,7 @@ from passtrace.core.config import Settings
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.security import Principal
 from passtrace.oversight import scope
-from passtrace.oversight.review import LOCAL_TZ, local_day_start
+from passtrace.oversight.review import LOCAL_TZ, check_days, local_day_start
 
 MAX_DAYS = 31
 REVEAL = "person.reveal"
@@ -67,6 +67,7 @@ def _off_hours(entry: AuditEntry, start_hour: int, end_hour: int) -> bool:
 def report(*, session: Session, settings: Settings, principal: Principal, start: date,
            end: date, area: str | None = None) -> Report:
     """Find unusual reveals between two local dates (inclusive)."""
+    check_days(start, end)
     if end < start or (end - start).days >= MAX_DAYS:
         raise ValidationFailed("Choose a period of 1 to %(days)s days.", days=MAX_DAYS)
     prefixes = scope.prefixes_for(principal, area)
