@@ -81,7 +81,8 @@ def test_granting_refuses_the_owner_and_unknown_roles(fresh_url, monkeypatch):
     migrate.upgrade(owner)
     owner.dispose()
     monkeypatch.setenv("PASSTRACE_DATABASE_URL", fresh_url)
-    for role, says in (("postgres", "superuser"), ("no_such_role_x", "create it first")):
+    # The CLI speaks the default locale (Chinese).
+    for role, says in (("postgres", "超级用户"), ("no_such_role_x", "请先创建")):
         result = CliRunner().invoke(cli, ["db", "grant-app-role", role])
         assert result.exit_code == 1 and says in result.output, result.output
 
@@ -91,4 +92,4 @@ def test_sqlite_has_no_roles_and_says_so(fresh_url, monkeypatch):
         pytest.skip("the PostgreSQL case is above")
     monkeypatch.setenv("PASSTRACE_DATABASE_URL", fresh_url)
     result = CliRunner().invoke(cli, ["db", "grant-app-role", "anyone"])
-    assert result.exit_code == 1 and "only on PostgreSQL" in result.output, result.output
+    assert result.exit_code == 1 and "仅在 PostgreSQL" in result.output, result.output

@@ -53,7 +53,7 @@ def verify(*, session: Session, progress: Callable[[int], None] | None = None) -
                        f"hash {prev_hash[:16]}…: an entry before it was removed, changed "
                        "or inserted")
         else:
-            recomputed = chain.entry_hash(row, prev_hash)
+            recomputed = chain.entry_hash(dict(row), prev_hash)
             if recomputed != row["hash"]:
                 problem = (f"its fields hash to {recomputed[:16]}… but it stores "
                            f"{row['hash'][:16]}…: the entry was changed after it was written")

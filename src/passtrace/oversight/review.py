@@ -69,7 +69,7 @@ def local_day_start(day: date) -> datetime:
 
 
 def _statement(session: Session, vault: PiiVault, principal: Principal,
-               f: Filters) -> Select[tuple[AuditEntry]]:
+               f: Filters) -> Select[AuditEntry]:
     prefixes = scope.prefixes_for(principal, f.area or None)
     check_days(f.start, f.end)
     stmt = select(AuditEntry)
@@ -124,7 +124,7 @@ EXPORT_HEADER = ("id", "position", "time_utc", "actor", "action", "resource_type
 
 
 def start_export(*, session: Session, vault: PiiVault, principal: Principal,
-                 filters: Filters) -> Select[tuple[AuditEntry]]:
+                 filters: Filters) -> Select[AuditEntry]:
     """Check the filters and the right, record the export itself; return what to stream."""
     stmt = _statement(session, vault, principal, filters)
     audit_service.record(session=session, actor=principal, action="audit.export",
@@ -132,7 +132,7 @@ def start_export(*, session: Session, vault: PiiVault, principal: Principal,
     return stmt
 
 
-def export_batches(session: Session, stmt: Select[tuple[AuditEntry]]
+def export_batches(session: Session, stmt: Select[AuditEntry]
                    ) -> Iterator[Sequence[Sequence[Any]]]:
     """Rows for the CSV in id order, a batch at a time (keyset, so memory stays flat)."""
     after = 0
