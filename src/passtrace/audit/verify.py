@@ -58,6 +58,8 @@ def verify(*, session: Session, progress: Callable[[int], None] | None = None) -
                 problem = (f"its fields hash to {recomputed[:16]}… but it stores "
                            f"{row['hash'][:16]}…: the entry was changed after it was written")
         if problem is not None:
+            if progress is not None and checked % BATCH:
+                progress(checked % BATCH)  # the bar stops where the break is
             return Outcome(checked, expected_seq - 1, prev_hash,
                            Break(entry_id=row["id"], position=row["seq"], problem=problem))
         checked += 1
