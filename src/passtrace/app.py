@@ -161,6 +161,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
     from passtrace.notices import pages as notice_pages
+    from passtrace.oversight import pages as oversight_pages
     from passtrace.passes import pages as pass_pages
     from passtrace.passes import views as pass_views
     from passtrace.people import pages as people_pages
@@ -179,7 +180,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
             [account_pages.router, pass_pages.router, people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.router, community_pages.router,
-             visit_pages.router])
+             visit_pages.router, oversight_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -203,3 +203,20 @@ def test_a_batch_racing_another_upload_of_the_same_row_stores_it_once(deployed):
     assert [r["status"] for r in result["results"]] == ["duplicate", "stored"]  # type: ignore[index]
     assert _count(rt, "SELECT count(*) FROM registrations WHERE id IN (:a, :b)",
                   a=contested, b=other) == 2
+
+
+def test_fast_path_audit_entries_extend_the_hash_chain(deployed):
+    # Its audit entry is written by hand-made SQL: it must chain like record() does.
+    from sqlalchemy.orm import Session
+
+    from passtrace.audit import verify as chain_verify
+
+    client, rt, seeded = deployed
+    for token in seeded.pass_tokens[:2]:
+        assert client.post("/api/v1/registrations",
+                           json=_body(seeded, token=token)).status_code == 200
+    with Session(rt.engine) as s:
+        outcome = chain_verify.verify(session=s)
+    assert outcome.broken is None, outcome.broken
+    assert _count(rt, "SELECT count(*) FROM audit_entries WHERE action = "
+                      "'registration.create'") >= 2

@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "visit.view": lazy_gettext("Viewed a visit"),
     "delivery.create": lazy_gettext("Registered a delivery at the gate"),
     "delivery.collect": lazy_gettext("Collected a delivery"),
+    "audit.export": lazy_gettext("Exported audit entries"),
+    "report.export": lazy_gettext("Exported daily reports"),
 }
 
 

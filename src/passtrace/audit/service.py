@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from passtrace.audit import chain
 from passtrace.audit.models import AuditEntry
+from passtrace.core.clock import utcnow
 from passtrace.core.security import Principal
+
+
+def _stored_form(detail: dict[str, Any] | None) -> dict[str, Any]:
+    # Hash what the database will hand back (JSON: string keys, lists for tuples).
+    return json.loads(json.dumps(detail or {})) if detail else {}
 
 
 def record(
@@ -24,17 +32,21 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry; it commits or rolls back with the change it describes."""
-    entry = AuditEntry(
-        actor_user_id=actor.user_id if actor else None,
-        actor_name=actor.username if actor else "system",
-        action=action,
-        resource_type=resource_type,
-        resource_id=str(resource_id),
-        subject_person_id=subject_person_id,
-        reason=reason,
-        detail=detail or {},
-        ip=actor.ip if actor else None,
-    )
+    fields: dict[str, Any] = {
+        "at": utcnow(),
+        "actor_user_id": actor.user_id if actor else None,
+        "actor_name": actor.username if actor else "system",
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id),
+        "subject_person_id": subject_person_id,
+        "reason": reason,
+        "detail": _stored_form(detail),
+        "ip": actor.ip if actor else None,
+    }
+    chain.lock_head(session)
+    chain.link([fields], chain.read_head(session))
+    entry = AuditEntry(**fields)
     session.add(entry)
     session.flush()
     return entry
@@ -48,28 +60,18 @@ def record_many(*, session: Session, actor: Principal | None,
     """
     if not entries:
         return 0
-    rows = [{"actor_user_id": actor.user_id if actor else None,
+    now = utcnow()
+    rows = [{"at": now, "actor_user_id": actor.user_id if actor else None,
              "actor_name": actor.username if actor else "system",
              "ip": actor.ip if actor else None,
              "resource_id": str(e.get("resource_id", "")),
              "subject_person_id": e.get("subject_person_id"),
-             "reason": e.get("reason"), "detail": e.get("detail") or {},
+             "reason": e.get("reason"), "detail": _stored_form(e.get("detail")),
              "action": e["action"], "resource_type": e["resource_type"]} for e in entries]
+    chain.lock_head(session)
+    chain.link(rows, chain.read_head(session))
     session.execute(insert(AuditEntry), rows)
     return len(rows)
-
-
-def views_of_person(
-    *, session: Session, person_id: uuid.UUID, limit: int = 100
-) -> list[AuditEntry]:
-    """List who touched a person's data, newest first (for 'who viewed my data')."""
-    stmt = (
-        select(AuditEntry)
-        .where(AuditEntry.subject_person_id == person_id)
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
 
 
 def list_entries(

@@ -54,6 +54,15 @@ def _community_app() -> typer.Typer:
 app.add_typer(_community_app(), name="community", help="Compounds: overdue-resident notices.")
 
 
+def _audit_app() -> typer.Typer:
+    from passtrace.cli.audit import app as audit_app
+
+    return audit_app
+
+
+app.add_typer(_audit_app(), name="audit", help="The audit log: verify its hash chain.")
+
+
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Print a domain error (translated) and exit 1 instead of a traceback."""
@@ -94,6 +103,19 @@ def db_seed_areas() -> None:
     for session in session_scope(rt.sessions):
         added = area_service.load_bundled(session=session)
     console.print(f"{added} areas added")
+
+
+@db_app.command("grant-app-role")
+def db_grant_app_role(role: str) -> None:
+    """PostgreSQL: let ROLE (the app's login) use every table but only append to and read
+    the audit log. Run as the tables' owner, after `passtrace db upgrade`."""
+    from passtrace.audit.db_roles import grant_app_role
+
+    rt = _runtime()
+    with _domain_errors(), rt.engine.begin() as conn:
+        for statement in grant_app_role(conn, role):
+            console.print(statement)
+    console.print(f"[green]{role} may now insert into and read audit_entries, nothing more[/green]")
 
 
 @accounts_app.command("create")

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     notify_webhook_attempts: int = Field(default=4, ge=1, le=10)
     notify_webhook_backoff_s: float = Field(default=0.5, ge=0, le=60)
 
+    # Unusual access (the supervisors' page): this many reveals by one actor within this
+    # many minutes, and any reveal outside working hours (local, Monday to Friday).
+    unusual_reveals_count: int = Field(default=20, ge=2, le=10000)
+    unusual_reveals_minutes: int = Field(default=60, ge=1, le=1440)
+    working_hours_start: int = Field(default=8, ge=0, le=23)
+    working_hours_end: int = Field(default=20, ge=1, le=24)
+
     @model_validator(mode="before")
     @classmethod
     def _read_secret_files(cls, data: Any) -> Any:

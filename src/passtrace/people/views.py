@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response
 
-from passtrace.audit import service as audit_service
+from passtrace.audit import access_log as access_log_service
 from passtrace.core.errors import NotFound
 from passtrace.people import flows
 from passtrace.people import service as people_service
@@ -38,10 +39,16 @@ def reveal(person_id: uuid.UUID, data: RevealRequest, session: SessionDep, rt: R
 
 
 @router.get("/me/access-log", response_model=list[AccessEntry])
-def access_log(session: SessionDep, principal: CurrentPrincipal) -> list[AccessEntry]:
-    """List who read or changed my data, newest first."""
+def access_log(session: SessionDep, principal: CurrentPrincipal, response: Response,
+               cursor: Annotated[str | None, Query(max_length=24)] = None
+               ) -> list[AccessEntry]:
+    """List who read or changed my data: reads in clear and exports first, then the rest,
+    each newest first; a page at a time (the next page's cursor is in `X-Next-Cursor`)."""
     if principal.person_id is None:
         return []
-    entries = audit_service.views_of_person(session=session, person_id=principal.person_id)
+    page = access_log_service.access_page(session=session, person_id=principal.person_id,
+                                          cursor=cursor)
+    if page.next_cursor:
+        response.headers["X-Next-Cursor"] = page.next_cursor
     return [AccessEntry(at=e.at, actor=e.actor_name, action=e.action, reason=e.reason)
-            for e in entries]
+            for e in page.entries]

@@ -5,8 +5,9 @@ runs on SQLite. On PostgreSQL a checkpoint check is instead done on the event lo
 
 1. one pipelined round trip reads the retried registration (if any), the pass and
    its holder (or the person and their passes) and whether they are inside;
-2. one autocommitted statement inserts the registration and its audit entry
-   together (so both commit, or neither, before the response is sent).
+2. one short transaction takes the audit chain's lock, reads its head and inserts
+   the registration and its chained audit entry together (so both commit, or
+   neither, before the response is sent).
 
 Validation, verification and the decision are the service's own functions
 (prepare, pick_best_pass, finish, decide), so both paths decide alike. Sites and
@@ -34,6 +35,7 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError
 
+from passtrace.audit import chain
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.runtime import Runtime
@@ -66,7 +68,9 @@ _INSIDE_BY_PASS = _INSIDE.format(
     hash="(SELECT pe.id_hash FROM passes p JOIN people pe ON pe.id = p.person_id "
          "WHERE p.id = %s)")
 _AUDIT_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
-                  "subject_person_id", "reason", "detail", "ip")
+                  "subject_person_id", "reason", "detail", "ip", "seq", "prev_hash", "hash")
+_LOCK_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
+_CHAIN_HEAD = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _JSON_COLUMNS = frozenset({"reasons"})
 _INSERT = (
     f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
@@ -291,14 +295,27 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
                                  pass_row=pass_row, inside=inside)
     values = [orjson.dumps(getattr(row, c)).decode() if c in _JSON_COLUMNS
               else getattr(row, c) for c in _REG_COLUMNS]
-    audit = (utcnow(), actor.user_id, actor.username, "registration.create", "registration",
-             str(row.id), person.id if person is not None else None, None,
-             orjson.dumps(detail).decode(), actor.ip)
+    audit_fields = {"at": utcnow(), "actor_user_id": actor.user_id,
+                    "actor_name": actor.username, "action": "registration.create",
+                    "resource_type": "registration", "resource_id": str(row.id),
+                    "subject_person_id": person.id if person is not None else None,
+                    "reason": None, "detail": orjson.loads(orjson.dumps(detail)),
+                    "ip": actor.ip}
 
     async def store(conn: psycopg.AsyncConnection[Any]) -> Any:
-        stored = await (await conn.execute(_INSERT, (*values, *audit))).fetchone()
-        if stored is None:  # stored meanwhile by a concurrent retry of the same id
-            return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
+        # The audit chain's head is read and extended under its lock, in separate
+        # statements (a statement's snapshot predates a lock it takes): see
+        # audit/chain.py for the race.
+        async with conn.transaction():
+            await conn.execute(_LOCK_CHAIN, (chain.PG_LOCK_KEY,))
+            head = await (await conn.execute(_CHAIN_HEAD)).fetchone()
+            fields = dict(audit_fields)
+            chain.link([fields], (int(head[0]), str(head[1])) if head else (0, chain.GENESIS))
+            audit = [orjson.dumps(fields["detail"]).decode() if c == "detail" else fields[c]
+                     for c in _AUDIT_COLUMNS]
+            stored = await (await conn.execute(_INSERT, (*values, *audit))).fetchone()
+            if stored is None:  # stored meanwhile by a concurrent retry of the same id
+                return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
         return None
 
     raced = await fast.run(store)

@@ -1,0 +1,147 @@
+"""The audit log, filtered for a supervisor: a page at a time, or exported."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.audit.models import AuditEntry
+from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
+from passtrace.core.pii import PiiVault
+from passtrace.core.security import Principal
+from passtrace.core.validators import InvalidValue, validate_id_number
+from passtrace.oversight import scope
+from passtrace.people import service as people_service
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 2000
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # supervisors give dates in local time
+MAX_EXPORT_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a supervisor asked for; every field optional."""
+
+    actor: str = ""
+    action: str = ""
+    person: str = ""  # an ID number; looked up by its keyed hash, never stored
+    area: str = ""
+    start: date | None = None
+    end: date | None = None
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (for paging and export links)."""
+        return {k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items() if v}
+
+    def audit_detail(self) -> dict[str, str]:
+        """What an export records about itself (the ID number masked)."""
+        detail = self.query()
+        if self.person:
+            detail["person"] = self.person[:3] + "*" * 11 + self.person[-4:]
+        return detail
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def check_days(*days: date | None) -> None:
+    """Refuse dates no audit entry can have (and that overflow once shifted to UTC)."""
+    for day in days:
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationFailed("Choose a date between %(first)s and %(last)s.",
+                                   first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+
+
+def local_day_start(day: date) -> datetime:
+    """The UTC instant a local day begins."""
+    return datetime.combine(day, time(0), LOCAL_TZ)
+
+
+def _statement(session: Session, vault: PiiVault, principal: Principal,
+               f: Filters) -> Select[AuditEntry]:
+    prefixes = scope.prefixes_for(principal, f.area or None)
+    check_days(f.start, f.end)
+    stmt = select(AuditEntry)
+    if prefixes is not None:
+        stmt = stmt.where(scope.actors_in(prefixes))
+    if f.actor:
+        stmt = stmt.where(AuditEntry.actor_name == f.actor)
+    if f.action:
+        # "person.reveal" exactly, or "person." for every action on people.
+        stmt = stmt.where(AuditEntry.action.startswith(f.action) if f.action.endswith(".")
+                          else AuditEntry.action == f.action)
+    if f.person:
+        try:
+            id_number = validate_id_number(f.person)
+        except InvalidValue as exc:
+            raise ValidationFailed(exc.message, fields={"person": exc.message}) from None
+        person = people_service.find_by_id_number(session=session, vault=vault,
+                                                  id_number=id_number)
+        stmt = stmt.where(AuditEntry.subject_person_id == (person.id if person else uuid.uuid4()))
+    if f.start and f.end and f.end < f.start:
+        raise ValidationFailed("The end date is before the start date.",
+                               fields={"end": N_("The end date is before the start date.")})
+    if f.start:
+        stmt = stmt.where(AuditEntry.at >= local_day_start(f.start))
+    if f.end:
+        stmt = stmt.where(AuditEntry.at < local_day_start(f.end + timedelta(days=1)))
+    return stmt
+
+
+@dataclass(frozen=True)
+class Page:
+    """Entries newest first and the id to continue before (keyset paging)."""
+
+    entries: list[AuditEntry]
+    next_before: int | None
+
+
+def page(*, session: Session, vault: PiiVault, principal: Principal, filters: Filters,
+         before: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    """One page of the filtered log, newest first."""
+    stmt = _statement(session, vault, principal, filters)
+    if before is not None:
+        stmt = stmt.where(AuditEntry.id < before)
+    rows = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)))
+    if len(rows) > limit:
+        return Page(rows[:limit], rows[limit - 1].id)
+    return Page(rows, None)
+
+
+EXPORT_HEADER = ("id", "position", "time_utc", "actor", "action", "resource_type",
+                 "resource_id", "person_id", "reason", "ip", "hash")
+
+
+def start_export(*, session: Session, vault: PiiVault, principal: Principal,
+                 filters: Filters) -> Select[AuditEntry]:
+    """Check the filters and the right, record the export itself; return what to stream."""
+    stmt = _statement(session, vault, principal, filters)
+    audit_service.record(session=session, actor=principal, action="audit.export",
+                         resource_type="audit", detail=filters.audit_detail())
+    return stmt
+
+
+def export_batches(session: Session, stmt: Select[AuditEntry]
+                   ) -> Iterator[Sequence[Sequence[Any]]]:
+    """Rows for the CSV in id order, a batch at a time (keyset, so memory stays flat)."""
+    after = 0
+    while True:
+        batch = list(session.scalars(stmt.where(AuditEntry.id > after)
+                                     .order_by(AuditEntry.id).limit(EXPORT_BATCH)))
+        if not batch:
+            return
+        yield [(e.id, e.seq, e.at.isoformat(timespec="seconds"), e.actor_name, e.action,
+                e.resource_type, e.resource_id, str(e.subject_person_id or ""), e.reason or "",
+                e.ip or "", e.hash) for e in batch]
+        after = batch[-1].id
