@@ -54,6 +54,15 @@ def _community_app() -> typer.Typer:
 app.add_typer(_community_app(), name="community", help="Compounds: overdue-resident notices.")
 
 
+def _jobs_app() -> typer.Typer:
+    from passtrace.cli.jobs import app as jobs_app
+
+    return jobs_app
+
+
+app.add_typer(_jobs_app(), name="jobs", help="The job runner: scheduled jobs and the outbox.")
+
+
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Print a domain error (translated) and exit 1 instead of a traceback."""
@@ -194,23 +203,32 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: int = 1,
+    jobs: Annotated[bool, typer.Option(
+        "--jobs/--no-jobs", help="also run the one job runner in this process (off when "
+                                 "`passtrace jobs run` runs elsewhere)")] = True,
 ) -> None:
     """Serve the API and pages (migrate first with `passtrace db upgrade`)."""
     import uvicorn
 
+    if jobs:
+        # One runner for the whole server, in this (parent) process: uvicorn's workers
+        # import make_app and must never start one each.
+        from passtrace.jobs.runner import Runner, start_thread
+        from passtrace.jobs.schedule import scheduled_jobs
+
+        rt = _runtime()
+        start_thread(Runner(rt, scheduled_jobs()))
+        console.print("job runner started (scheduled jobs and the outbox)")
     uvicorn.run("passtrace.cli.main:make_app", factory=True, host=host, port=port,
                 workers=workers, proxy_headers=True)
 
 
 def make_app() -> FastAPI:
-    """Build the app from the environment (uvicorn factory); each worker sweeps overdue
-    residents in the background (see communities/sweeper.py)."""
+    """Build the app from the environment (uvicorn factory, once per worker); it starts
+    no background work: the job runner is `serve`'s, or `passtrace jobs run`."""
     from passtrace.app import create_app
-    from passtrace.communities import sweeper
 
-    app = create_app(Settings())
-    sweeper.start(app.state.runtime)
-    return app
+    return create_app(Settings())
 
 
 @app.command()
@@ -245,10 +263,12 @@ def demo(
     if no_serve:
         return
     os.environ["PASSTRACE_ENV"] = "demo"
-    from passtrace.communities import sweeper
+    from passtrace.jobs.runner import Runner, start_thread
+    from passtrace.jobs.schedule import scheduled_jobs
 
-    sweeper.sweep_once(rt)  # the demo's overdue residents are on the manager's notices
-    sweeper.start(rt)
+    runner = Runner(rt, scheduled_jobs())
+    runner.tick(every_job=True)  # the demo's overdue residents are on the manager's notices
+    start_thread(runner)
     uvicorn.run(create_app(runtime=rt), host=host, port=port, log_level="info")
 
 
