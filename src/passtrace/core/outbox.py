@@ -64,8 +64,9 @@ def enqueue(*, session: Session, channel: str, dedupe_key: str, payload: dict[st
     stmt = dialect_insert(session)(OutboxMessage).values(
         id=uuid7(), channel=channel, dedupe_key=dedupe_key, payload=payload, attempts=0,
         next_attempt_at=not_before or utcnow(), created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(stmt).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage.id)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT here.
+    return session.execute(stmt).scalar() is not None
 
 
 @dataclass(frozen=True)
