@@ -35,7 +35,7 @@ class Gateway:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/notify"
 
-    def keys(self) -> list[str]:
+    def idempotency_keys(self) -> list[str]:
         return [h.get("Idempotency-Key") for h in self.headers]
 
     def start(self) -> None:

@@ -58,7 +58,7 @@ def test_a_gateway_down_then_up_gets_the_message_exactly_once(rt, session, down_
     down_gateway.start()
     assert deliver_due(rt).sent == 1
     assert deliver_due(rt).sent == 0  # nothing is due any more
-    assert down_gateway.keys() == ["notice:1"]
+    assert down_gateway.idempotency_keys() == ["notice:1"]
     assert down_gateway.received == [{"text": "你好", "key": "notice:1"}]
     [row] = _rows(session)
     assert row.processed_at is not None and row.last_error is None

@@ -3,16 +3,17 @@ goes through the outbox, after the run commits, exactly once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from passtrace.core.outbox import OutboxMessage
 from passtrace.jobs.delivery import deliver_due
 from passtrace.notices.models import Notice
 from passtrace.reports import reminders
-from tests.jobs.conftest import down_gateway, gateway  # noqa: F401 - fixtures
-from tests.jobs.gateway import with_gateways
+from tests.jobs.gateway import Gateway, free_port, with_gateways
 from tests.reports.conftest import file
 
 
@@ -70,6 +71,14 @@ def test_the_home_page_shows_new_notices(client, rt, session, world):
     assert "was due at 09:30" in page.text
 
 
+@pytest.fixture
+def down_gateway() -> Iterator[Gateway]:
+    """A real local gateway, down until the test starts it."""
+    g = Gateway(port=free_port())
+    yield g
+    g.stop()
+
+
 def test_a_run_queues_the_gateway_copies_and_touches_no_network(rt, session, world,
                                                                  down_gateway):
     # The gateway is down: the old run waited on it, retrying, inside its transaction.
@@ -98,7 +107,7 @@ def test_the_gateway_recovers_and_gets_each_reminder_once(rt, session, world, do
     session.commit()
     assert deliver_due(rt).sent == stats.queued
     assert deliver_due(rt).sent == 0
-    keys = down_gateway.keys()
+    keys = down_gateway.idempotency_keys()
     assert len(keys) == len(set(keys)) == stats.queued
     texts = [r["text"] for r in down_gateway.received if r["kind"] == "report.remind"]
     assert texts and all("2026-11-20" in t for t in texts)
