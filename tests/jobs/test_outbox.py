@@ -140,3 +140,21 @@ def test_a_channel_with_no_gateway_configured_gives_up_with_the_reason(rt, sessi
     session.commit()
     assert deliver_due(rt).failed == 1
     assert _rows(session)[0].last_error == "no SMS gateway URL is configured"
+
+
+def test_a_runner_that_outlived_its_lease_cannot_record_over_the_next_one(rt, session):
+    t0 = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    clock.freeze(t0)
+    try:
+        outbox.enqueue(session=session, channel="webhook", dedupe_key="k:lease", payload={})
+        [slow] = outbox.claim_due(session=session, limit=10, lease_s=60)
+        assert outbox.claim_due(session=session, limit=10, lease_s=60) == []  # leased
+        clock.freeze(t0 + timedelta(seconds=61))  # the slow runner's lease ran out
+        [again] = outbox.claim_due(session=session, limit=10, lease_s=60)
+        assert again.id == slow.id and again.attempts == 2
+        assert outbox.record_sent(session=session, message=slow) is False
+        assert _rows(session)[0].processed_at is None
+        assert outbox.record_sent(session=session, message=again) is True
+        assert _rows(session)[0].processed_at is not None
+    finally:
+        clock.freeze(None)

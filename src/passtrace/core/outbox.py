@@ -115,7 +115,8 @@ def record_sent(*, session: Session, message: Claimed, now: datetime | None = No
         update(OutboxMessage).where(OutboxMessage.id == message.id,
                                     OutboxMessage.lease_token == message.lease_token)
         .values(processed_at=now or utcnow(), lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)).rowcount == 1
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)).scalar() is not None
 
 
 def record_failure(*, session: Session, message: Claimed, error: str, retry: bool,
