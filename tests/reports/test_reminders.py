@@ -113,3 +113,38 @@ def test_the_gateway_recovers_and_gets_each_reminder_once(rt, session, world, do
     assert texts and all("2026-11-20" in t for t in texts)
     # In-app notices were not duplicated either.
     assert len(notices_of(session, world.staff["bob"].persona.user.id)) == 1
+
+
+def test_a_run_makes_the_same_number_of_queries_for_three_or_thirty_overdue(
+        rt, session, world, make_persona):
+    from sqlalchemy import event
+
+    from passtrace.enterprises.models import Employee
+
+    def statements_of_a_run() -> int:
+        count = 0
+
+        def counted(*args: object) -> None:
+            nonlocal count
+            count += 1
+
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", counted)
+        try:
+            nested = session.begin_nested()
+            stats = reminders.run(session=session, rt=rt)
+            nested.rollback()
+        finally:
+            event.remove(connection, "before_cursor_execute", counted)
+        assert stats.reminded >= 3
+        return count
+
+    few = statements_of_a_run()
+    sales = world.depts["销售部"]
+    for i in range(27):
+        p = make_persona("public", name=f"员工{i}")
+        session.add(Employee(enterprise_id=sales.enterprise_id, department_id=sales.id,
+                             person_id=p.user.person_id, user_id=p.user.id,
+                             employee_no=f"X{i:04d}"))
+    session.flush()
+    assert statements_of_a_run() == few

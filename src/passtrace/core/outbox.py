@@ -69,6 +69,27 @@ def enqueue(*, session: Session, channel: str, dedupe_key: str, payload: dict[st
     return session.execute(stmt).scalar() is not None
 
 
+def enqueue_many(*, session: Session, channel: str, messages: list[tuple[str, dict[str, Any]]]
+                 ) -> int:
+    """enqueue() for many (dedupe key, payload) pairs in one statement (a job's batch);
+    returns how many were new. Same rules, same race handling."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown outbox channel {channel!r}")
+    if not messages:
+        return 0
+    now = utcnow()
+    rows = []
+    for key, payload in messages:
+        if not key or len(key) > 200:
+            raise ValueError("an outbox dedupe key is 1-200 characters")
+        json.dumps(payload)
+        rows.append({"id": uuid7(), "channel": channel, "dedupe_key": key, "payload": payload,
+                     "attempts": 0, "next_attempt_at": now, "created_at": now})
+    stmt = dialect_insert(session)(OutboxMessage).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]).returning(OutboxMessage.id)
+    return len(session.execute(stmt, rows).all())
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A message a runner may send now (it holds the lease)."""
@@ -154,5 +175,5 @@ def counts(*, session: Session) -> dict[str, int]:
     return {"pending": pending, "retrying": retrying, "sent": sent, "failed": failed}
 
 
-__all__ = ["CHANNELS", "Claimed", "OutboxMessage", "claim_due", "counts", "enqueue",
+__all__ = ["CHANNELS", "Claimed", "OutboxMessage", "claim_due", "counts", "enqueue", "enqueue_many",
            "record_failure", "record_sent"]

@@ -53,11 +53,19 @@ class InAppNotifier:
         Race: two runs noticing the same thing at once; the unique dedupe key and
         ON CONFLICT DO NOTHING keep one notice (no SELECT-then-INSERT window).
         """
-        self.session.execute(dialect_insert(self.session)(Notice).values(
-            id=uuid7(), created_at=utcnow(), user_id=message.user_id, kind=message.kind,
-            message=message.text, params=message.params, link=message.link,
-            dedupe_key=message.dedupe_key).on_conflict_do_nothing(
-                index_elements=["dedupe_key"]))
+        self.send_many([message])
+
+    def send_many(self, messages: list[Message]) -> None:
+        """send() for a batch, in one statement (a job telling many people)."""
+        if not messages:
+            return
+        now = utcnow()
+        self.session.execute(
+            dialect_insert(self.session)(Notice).on_conflict_do_nothing(
+                index_elements=["dedupe_key"]),
+            [{"id": uuid7(), "created_at": now, "user_id": m.user_id, "kind": m.kind,
+              "message": m.text, "params": m.params, "link": m.link,
+              "dedupe_key": m.dedupe_key, "read_at": None} for m in messages])
 
 
 def webhook_payload(message: Message) -> dict[str, Any]:
@@ -81,10 +89,13 @@ class WebhookOutboxNotifier:
 
     def send(self, message: Message) -> None:
         """Enqueue under the message's own dedupe key (a re-run queues nothing new)."""
-        if outbox.enqueue(session=self.session, channel="webhook",
-                          dedupe_key=f"notice:{message.dedupe_key}",
-                          payload=webhook_payload(message)):
-            self.queued += 1
+        self.send_many([message])
+
+    def send_many(self, messages: list[Message]) -> None:
+        """send() for a batch, in one statement."""
+        self.queued += outbox.enqueue_many(
+            session=self.session, channel="webhook",
+            messages=[(f"notice:{m.dedupe_key}", webhook_payload(m)) for m in messages])
 
 
 class Fanout:

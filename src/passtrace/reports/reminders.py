@@ -158,17 +158,13 @@ def run(*, session: Session, rt: Runtime, now: datetime | None = None) -> RunSta
         won = _claim(session, day, wanted)
         stats.skipped_already_sent += len(wanted) - len(won)
         deadline = ent.report_deadline.strftime("%H:%M")
-        for emp, kind, to in wanted:
-            if (emp.id, kind, to) not in won:
-                continue
-            message = _message(emp, kind, to, day, deadline)
-            in_app.send(message)
-            if hook is not None:
-                hook.send(message)
-            if kind == "remind":
-                stats.reminded += 1
-            else:
-                stats.escalated += 1
+        messages = [_message(emp, kind, to, day, deadline) for emp, kind, to in wanted
+                    if (emp.id, kind, to) in won]
+        in_app.send_many(messages)
+        if hook is not None:
+            hook.send_many(messages)
+        stats.escalated += sum(m.kind == "report.escalate" for m in messages)
+        stats.reminded += sum(m.kind == "report.remind" for m in messages)
     stats.queued = hook.queued if hook is not None else 0
     session.flush()
     if stats.reminded or stats.escalated:
