@@ -87,3 +87,44 @@ def test_community_overdue_runs_and_is_safe_to_rerun(sqlite_env):
     assert "newly overdue residents: 0" in first.output
     missing = runner.invoke(app, ["community", "overdue", "--community", "520102006001"])
     assert missing.exit_code == 0, missing.output
+
+
+def test_jobs_run_once_delivers_the_outbox_and_status_counts_it(sqlite_env, monkeypatch):
+    from sqlalchemy.orm import Session
+
+    from passtrace.core import outbox
+    from passtrace.core.db import make_engine
+    from tests.jobs.gateway import SECRET, Gateway, free_port
+
+    gateway = Gateway(port=free_port())  # down for now
+    monkeypatch.setenv("PASSTRACE_NOTIFY_WEBHOOK_URL", gateway.url)
+    monkeypatch.setenv("PASSTRACE_GATEWAY_SIGNING_SECRET", SECRET)
+    monkeypatch.setenv("PASSTRACE_OUTBOX_BACKOFF_S", "0")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    engine = make_engine(f"sqlite:///{sqlite_env}")
+    with Session(engine) as session:
+        outbox.enqueue(session=session, channel="webhook", dedupe_key="cli:1", payload={})
+        session.commit()
+    engine.dispose()
+    try:
+        assert runner.invoke(app, ["jobs", "run", "--once"]).exit_code == 0
+        status = runner.invoke(app, ["jobs", "status"])
+        assert "pending: 1 (retrying: 1), sent: 0, failed: 0" in status.output
+        gateway.start()
+        assert runner.invoke(app, ["jobs", "run", "--once"]).exit_code == 0
+        status = runner.invoke(app, ["jobs", "status"])
+        assert "pending: 0 (retrying: 0), sent: 1, failed: 0" in status.output
+        assert gateway.idempotency_keys() == ["cli:1"]
+    finally:
+        gateway.stop()
+
+
+def test_web_workers_start_no_background_threads(sqlite_env):
+    import threading
+
+    from passtrace.cli.main import make_app
+
+    before = {t.name for t in threading.enumerate()}
+    make_app()
+    started = {t.name for t in threading.enumerate()} - before
+    assert not {"job-runner", "overdue-sweeper"} & started

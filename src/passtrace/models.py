@@ -13,6 +13,7 @@ from passtrace.communities.models import (
     Visit,
 )
 from passtrace.core.db import Base
+from passtrace.core.outbox import OutboxMessage
 from passtrace.enterprises.models import (
     Department,
     Employee,
@@ -35,7 +36,8 @@ from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 __all__ = [
     "Area", "AreaRisk", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",
-    "Household", "Notice", "Outing", "Pass", "Person", "Registration", "ReportDayCount",
+    "Household", "Notice", "Outing", "OutboxMessage", "Pass", "Person", "Registration",
+    "ReportDayCount",
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
     "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
 ]

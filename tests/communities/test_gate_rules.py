@@ -274,15 +274,24 @@ def test_outings_are_rows_a_person_can_follow(session, client, compound):
     assert rows[0].out_registration_id and rows[0].back_registration_id
 
 
-def test_the_servers_sweeper_tells_the_manager(client, session, rt, compound):
-    from passtrace.communities import sweeper
+def test_the_job_runners_sweep_tells_the_manager_and_queues_the_gateway_copy(
+        client, session, rt, compound):
+    from passtrace.communities import jobs as community_jobs
+    from passtrace.core.outbox import OutboxMessage
 
+    rt.settings = rt.settings.model_copy(update={
+        "notify_webhook_url": "http://127.0.0.1:9/never-called-inside-the-sweep",
+        "gateway_signing_secret": "s" * 32})
     compound.rules(client, max_out_minutes=30)
     _out(client, compound, 1, occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
-    assert sweeper.sweep_once(rt) == 1
-    assert sweeper.sweep_once(rt) == 0
+    assert community_jobs.notice_overdue(rt) == 1
+    assert community_jobs.notice_overdue(rt) == 0
     notices = client.get("/notices", headers=compound.manager.headers)
     assert notices.status_code == 200 and "李*" in notices.text and "超时未归" in notices.text
+    # The gateway copy waits in the outbox for the job runner (nothing was sent yet).
+    queued = session.scalars(select(OutboxMessage)).all()
+    assert [(m.channel, m.processed_at) for m in queued] == [("webhook", None)]
+    assert "李*" in queued[0].payload["text"] and queued[0].payload["kind"] == "community.overdue"
 
 
 def test_the_sweep_covers_compounds_with_different_limits(client, session, rt, compound,

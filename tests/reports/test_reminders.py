@@ -1,18 +1,19 @@
-"""Reminders: overdue people get one notice, repeat misses escalate, webhook retries."""
+"""Reminders: overdue people get one notice, repeat misses escalate; the gateway copy
+goes through the outbox, after the run commits, exactly once."""
 
 from __future__ import annotations
 
-import json
-import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 
+from passtrace.core.outbox import OutboxMessage
+from passtrace.jobs.delivery import deliver_due
 from passtrace.notices.models import Notice
-from passtrace.notices.service import DeliveryFailed, InAppNotifier, Message, WebhookNotifier
 from passtrace.reports import reminders
+from tests.jobs.gateway import Gateway, free_port, with_gateways
 from tests.reports.conftest import file
 
 
@@ -22,7 +23,7 @@ def notices_of(session, user_id):  # type: ignore[no-untyped-def]
 
 def test_before_the_deadline_nobody_is_reminded(rt, session, world, frozen):
     frozen(datetime(2026, 11, 20, 1, 0, tzinfo=UTC))  # 09:00, deadline 09:30
-    stats = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
+    stats = reminders.run(session=session, rt=rt)
     assert stats.reminded == 0 and stats.enterprises == 0
 
 
@@ -30,9 +31,8 @@ def test_overdue_people_are_reminded_once_and_repeat_misses_escalate(client, rt,
                                                                       world):
     # alice files today; bob missed yesterday and today; carol filed yesterday on time.
     file(client, world.staff["alice"].persona, world.today)
-
     session.commit()
-    stats = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
+    stats = reminders.run(session=session, rt=rt)
     bob = world.staff["bob"]
     # bob, carol (both 销售部) and dave (the other enterprise, deadline 10:00) are overdue.
     assert stats.reminded == 3
@@ -43,9 +43,11 @@ def test_overdue_people_are_reminded_once_and_repeat_misses_escalate(client, rt,
     heads = notices_of(session, world.head.user.id)
     assert sorted(n.kind for n in heads) == ["report.escalate", "report.escalate"]
     assert stats.escalated == 2
-    again = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
+    again = reminders.run(session=session, rt=rt)
     assert again.reminded == 0 and again.escalated == 0 and again.skipped_already_sent == 5
     assert len(notices_of(session, bob.persona.user.id)) == 1
+    # No gateway configured: nothing waits in the outbox.
+    assert session.scalars(select(OutboxMessage)).all() == []
 
 
 def test_one_miss_is_not_escalated(client, rt, session, world, frozen):
@@ -53,14 +55,14 @@ def test_one_miss_is_not_escalated(client, rt, session, world, frozen):
     frozen(datetime(2026, 11, 19, 1, 0, tzinfo=UTC))  # on time yesterday
     assert file(client, world.staff["bob"].persona, yesterday).status_code == 201
     frozen(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
-    stats = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
+    stats = reminders.run(session=session, rt=rt)
     kinds = [(n.params.get("name"), n.kind) for n in notices_of(session, world.head.user.id)]
     assert len(kinds) == 1  # only carol (missed both days), not bob
     assert stats.escalated == 1
 
 
 def test_the_home_page_shows_new_notices(client, rt, session, world):
-    reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), None))
+    reminders.run(session=session, rt=rt)
     session.commit()
     bob = world.staff["bob"].persona
     home = client.get("/", headers={**bob.headers, "Accept-Language": "en"})
@@ -69,73 +71,80 @@ def test_the_home_page_shows_new_notices(client, rt, session, world):
     assert "was due at 09:30" in page.text
 
 
-class _Gateway(BaseHTTPRequestHandler):
-    fail_first = 2
-    received: list[dict] = []  # type: ignore[type-arg]
-    calls = 0
-
-    def do_POST(self) -> None:  # noqa: N802
-        type(self).calls += 1
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if type(self).calls <= type(self).fail_first:
-            self.send_response(503)
-            self.end_headers()
-            return
-        type(self).received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def gateway():  # type: ignore[no-untyped-def]
-    _Gateway.calls, _Gateway.received, _Gateway.fail_first = 0, [], 2
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/notify", _Gateway
-    server.shutdown()
-    server.server_close()
+def down_gateway() -> Iterator[Gateway]:
+    """A real local gateway, down until the test starts it."""
+    g = Gateway(port=free_port())
+    yield g
+    g.stop()
 
 
-def test_webhook_retries_with_backoff_until_the_gateway_answers(gateway):
-    url, handler = gateway
-    sleeps: list[float] = []
-    hook = WebhookNotifier(url, attempts=4, backoff_s=0.01, sleep=sleeps.append)
-    import uuid
-
-    hook.send(Message(user_id=uuid.uuid4(), kind="report.remind",
-                      text="Your daily report for %(date)s was due at %(deadline)s. "
-                           "Please file it now.",
-                      params={"date": "2026-11-20", "deadline": "09:30"}, dedupe_key="k1"))
-    assert handler.calls == 3 and sleeps == [0.01, 0.02]
-    assert handler.received[0]["key"] == "k1" and "2026-11-20" in handler.received[0]["text"]
-
-
-def test_webhook_gives_up_after_its_bound(gateway):
-    url, handler = gateway
-    handler.fail_first = 100
-    hook = WebhookNotifier(url, attempts=3, backoff_s=0.0, sleep=lambda s: None)
-    import uuid
-
-    with pytest.raises(DeliveryFailed):
-        hook.send(Message(user_id=uuid.uuid4(), kind="x", text="Notices",
-                          dedupe_key="k2"))
-    assert handler.calls == 3
+def test_a_run_queues_the_gateway_copies_and_touches_no_network(rt, session, world,
+                                                                 down_gateway):
+    # The gateway is down: the old run waited on it, retrying, inside its transaction.
+    rt.settings = with_gateways(rt.settings, webhook=down_gateway)
+    stats = reminders.run(session=session, rt=rt)
+    assert stats.reminded + stats.escalated == stats.queued == 6  # 4 reminders, 2 escalations
+    queued = session.scalars(select(OutboxMessage).order_by(OutboxMessage.dedupe_key)).all()
+    bob = world.staff["bob"]
+    keys = [m.dedupe_key for m in queued]
+    assert f"notice:remind:{bob.employee.id}:{world.today}" in keys
+    assert all(m.channel == "webhook" and m.attempts == 0 for m in queued)
+    remind = next(m for m in queued if m.dedupe_key.startswith("notice:remind:"))
+    assert "09:30" in remind.payload["text"]  # rendered (in Chinese) when queued
+    assert down_gateway.calls == 0
+    again = reminders.run(session=session, rt=rt)
+    assert again.queued == 0 and len(session.scalars(select(OutboxMessage)).all()) == 6
 
 
-def test_the_job_records_webhook_failures_and_retries_only_those(rt, session, world,
-                                                                 gateway):
-    url, handler = gateway
-    handler.fail_first = 100
-    hook = WebhookNotifier(url, attempts=2, backoff_s=0.0, sleep=lambda s: None)
-    stats = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), hook))
-    assert stats.webhook_failed == stats.reminded + stats.escalated > 0
-    handler.fail_first = 0
-    again = reminders.run(session=session, rt=rt, notifiers=(InAppNotifier(session), hook))
-    assert again.webhook_failed == 0
-    assert len(handler.received) == stats.webhook_failed
-    # In-app notices were not sent twice.
+def test_the_gateway_recovers_and_gets_each_reminder_once(rt, session, world, down_gateway):
+    rt.settings = with_gateways(rt.settings, webhook=down_gateway)
+    stats = reminders.run(session=session, rt=rt)
+    session.commit()
+    assert deliver_due(rt).retrying == stats.queued  # down: each kept for a retry
+    down_gateway.start()
+    reminders.run(session=session, rt=rt)  # a re-run meanwhile queues nothing new
+    session.commit()
+    assert deliver_due(rt).sent == stats.queued
+    assert deliver_due(rt).sent == 0
+    keys = down_gateway.idempotency_keys()
+    assert len(keys) == len(set(keys)) == stats.queued
+    texts = [r["text"] for r in down_gateway.received if r["kind"] == "report.remind"]
+    assert texts and all("2026-11-20" in t for t in texts)
+    # In-app notices were not duplicated either.
     assert len(notices_of(session, world.staff["bob"].persona.user.id)) == 1
+
+
+def test_a_run_makes_the_same_number_of_queries_for_three_or_thirty_overdue(
+        rt, session, world, make_persona):
+    from sqlalchemy import event
+
+    from passtrace.enterprises.models import Employee
+
+    def statements_of_a_run() -> int:
+        count = 0
+
+        def counted(*args: object) -> None:
+            nonlocal count
+            count += 1
+
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", counted)
+        try:
+            nested = session.begin_nested()
+            stats = reminders.run(session=session, rt=rt)
+            nested.rollback()
+        finally:
+            event.remove(connection, "before_cursor_execute", counted)
+        assert stats.reminded >= 3
+        return count
+
+    few = statements_of_a_run()
+    sales = world.depts["销售部"]
+    for i in range(27):
+        p = make_persona("public", name=f"员工{i}")
+        session.add(Employee(enterprise_id=sales.enterprise_id, department_id=sales.id,
+                             person_id=p.user.person_id, user_id=p.user.id,
+                             employee_no=f"X{i:04d}"))
+    session.flush()
+    assert statements_of_a_run() == few

@@ -20,11 +20,12 @@ def overdue(
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.communities import presence
     from passtrace.core.db import session_scope
-    from passtrace.notices.service import InAppNotifier
+    from passtrace.notices.service import standard_notifier
 
     rt = _runtime()
     with _domain_errors():
         for session in session_scope(rt.sessions):
-            told = presence.sweep_overdue(session=session, notifier=InAppNotifier(session),
-                                          community_code=community)
+            told = presence.sweep_overdue(
+                session=session, notifier=standard_notifier(session, rt.settings),
+                community_code=community)
     console.print(f"newly overdue residents: {told}")

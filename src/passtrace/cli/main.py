@@ -63,6 +63,15 @@ def _audit_app() -> typer.Typer:
 app.add_typer(_audit_app(), name="audit", help="The audit log: verify its hash chain.")
 
 
+def _jobs_app() -> typer.Typer:
+    from passtrace.cli.jobs import app as jobs_app
+
+    return jobs_app
+
+
+app.add_typer(_jobs_app(), name="jobs", help="The job runner: scheduled jobs and the outbox.")
+
+
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Print a domain error (translated) and exit 1 instead of a traceback."""
@@ -237,6 +246,9 @@ def serve(
     insecure_dev: Annotated[bool, typer.Option(
         "--insecure-dev", help="run on the built-in public keys (a developer's machine only)",
     )] = False,
+    jobs: Annotated[bool, typer.Option(
+        "--jobs/--no-jobs", help="also run the one job runner in this process (off when "
+                                 "`passtrace jobs run` runs elsewhere)")] = True,
 ) -> None:
     """Serve the API and pages (migrate first with `passtrace db upgrade`)."""
     import uvicorn
@@ -250,19 +262,25 @@ def serve(
                       + " (docs/security.md), or pass --insecure-dev on a developer's "
                       "machine.[/red]")
         raise typer.Exit(2)
+    if jobs:
+        # One runner for the whole server, in this (parent) process: uvicorn's workers
+        # import make_app and must never start one each.
+        from passtrace.jobs.runner import Runner, start_thread
+        from passtrace.jobs.schedule import scheduled_jobs
+
+        rt = _runtime()
+        start_thread(Runner(rt, scheduled_jobs()))
+        console.print("job runner started (scheduled jobs and the outbox)")
     uvicorn.run("passtrace.cli.main:make_app", factory=True, host=host, port=port,
                 workers=workers, proxy_headers=True)
 
 
 def make_app() -> FastAPI:
-    """Build the app from the environment (uvicorn factory); each worker sweeps overdue
-    residents in the background (see communities/sweeper.py)."""
+    """Build the app from the environment (uvicorn factory, once per worker); it starts
+    no background work: the job runner is `serve`'s, or `passtrace jobs run`."""
     from passtrace.app import create_app
-    from passtrace.communities import sweeper
 
-    app = create_app(Settings())
-    sweeper.start(app.state.runtime)
-    return app
+    return create_app(Settings())
 
 
 @app.command()
@@ -297,10 +315,12 @@ def demo(
     if no_serve:
         return
     os.environ["PASSTRACE_ENV"] = "demo"
-    from passtrace.communities import sweeper
+    from passtrace.jobs.runner import Runner, start_thread
+    from passtrace.jobs.schedule import scheduled_jobs
 
-    sweeper.sweep_once(rt)  # the demo's overdue residents are on the manager's notices
-    sweeper.start(rt)
+    runner = Runner(rt, scheduled_jobs())
+    runner.tick(every_job=True)  # the demo's overdue residents are on the manager's notices
+    start_thread(runner)
     uvicorn.run(create_app(runtime=rt), host=host, port=port, log_level="info")
 
 

@@ -28,9 +28,7 @@ def remind() -> None:
     console.print(f"enterprises past deadline: {stats.enterprises}, overdue: {stats.overdue}, "
                   f"reminded: {stats.reminded}, escalated: {stats.escalated}, "
                   f"already sent: {stats.skipped_already_sent}, "
-                  f"webhook failures: {stats.webhook_failed}")
-    for line in stats.details:
-        console.print(f"[yellow]{line}[/yellow]")
+                  f"queued for the gateway: {stats.queued} (the job runner sends them)")
 
 
 @app.command("export")

@@ -108,6 +108,10 @@ class ResidentView:
     role_label: str
     pass_id: uuid.UUID | None
     out_since: datetime | None = None
+    # The household pass: when it ends (renewed automatically before then, docs/jobs.md)
+    # and whether it is valid, expired or missing (revoked, never issued).
+    pass_until: datetime | None = None
+    pass_state: str = "none"
 
 
 @dataclass
@@ -137,15 +141,21 @@ def _residents_of(session: Session, household_ids: list[uuid.UUID]
         select(Outing.person_id, Outing.out_at).where(Outing.household_id.in_(household_ids),
                                                       Outing.back_at.is_(None)))}
     rows = session.execute(
-        select(Resident, Person).join(Person, Person.id == Resident.person_id)
+        select(Resident, Person, Pass.valid_until, Pass.status)
+        .join(Person, Person.id == Resident.person_id)
+        .outerjoin(Pass, Pass.id == Resident.pass_id)
         .where(Resident.household_id.in_(household_ids))
         .order_by(Resident.created_at, Resident.id))
-    for r, p in rows:
+    now = utcnow()
+    for r, p, until, status in rows:
+        state = ("none" if until is None or status != "approved"
+                 else "valid" if until > now else "expired")
         found[r.household_id].append(ResidentView(
             id=r.id, person_id=p.id, name=p.name_masked, id_masked=p.id_masked,
             phone=p.phone_masked, role=r.role,
             role_label=gettext(community_service.ROLE_LABELS.get(r.role, r.role)),
-            pass_id=r.pass_id, out_since=out.get(p.id)))
+            pass_id=r.pass_id, out_since=out.get(p.id),
+            pass_until=until if state != "none" else None, pass_state=state))
     return found
 
 

@@ -295,6 +295,21 @@ def issue_household_passes(*, session: Session, rt: Runtime, actor: Principal, c
     It is issued by the manager's act of registering the resident, so it is created
     approved, in their name, and audited as issued.
     """
+    created = sign_household_passes(session=session, rt=rt, c=c, residents=residents,
+                                    applicants={r.id: actor.user_id for r in residents},
+                                    decided_by=actor.user_id)
+    audit_service.record_many(session=session, actor=actor, entries=[
+        {"action": "pass.issue", "resource_type": "pass", "resource_id": p.id,
+         "subject_person_id": p.person_id,
+         "detail": {"purpose": "household", "community": c.code}} for p in created])
+    return created
+
+
+def sign_household_passes(*, session: Session, rt: Runtime, c: Community,
+                          residents: list[Resident], applicants: dict[uuid.UUID, uuid.UUID],
+                          decided_by: uuid.UUID | None) -> list[Pass]:
+    """Sign a fresh household pass for each resident and make it theirs (`applicants`:
+    resident id -> the user named as applicant). Callers audit why."""
     if not residents:
         return []
     now = utcnow()
@@ -304,11 +319,11 @@ def issue_household_passes(*, session: Session, rt: Runtime, actor: Principal, c
         select(Person).where(Person.id.in_({r.person_id for r in residents})))}
     created = []
     for r in residents:
-        p = Pass(id=uuid7(), person_id=r.person_id, applicant_user_id=actor.user_id,
+        p = Pass(id=uuid7(), person_id=r.person_id, applicant_user_id=applicants[r.id],
                  purpose="household", reason=f"{c.name} 住户 / resident",
                  valid_from=now, valid_until=until, areas=[c.code], sites=[], plate=None,
                  companions=0, area_prefix=significant_prefix(c.code), status="approved",
-                 decided_by=actor.user_id, decided_at=now)
+                 decided_by=decided_by, decided_at=now)
         p.person = people[r.person_id]
         pass_service.sign(session=session, rt=rt, p=p, key=key)
         created.append(p)
@@ -317,25 +332,7 @@ def issue_household_passes(*, session: Session, rt: Runtime, actor: Principal, c
     for r, p in zip(residents, created, strict=True):
         r.pass_id = p.id
     session.flush()
-    audit_service.record_many(session=session, actor=actor, entries=[
-        {"action": "pass.issue", "resource_type": "pass", "resource_id": p.id,
-         "subject_person_id": p.person_id,
-         "detail": {"purpose": "household", "community": c.code}} for p in created])
     return created
-
-
-def renew_household_pass(*, session: Session, rt: Runtime, actor: Principal,
-                         resident: Resident) -> Pass:
-    """A fresh household pass for a resident whose pass expired or was revoked."""
-    c = session.get(Community, resident.community_id)
-    assert c is not None
-    if resident.pass_id is not None:
-        old = session.get(Pass, resident.pass_id)
-        if old is not None and old.status == "approved" and old.valid_until > utcnow() + \
-                timedelta(days=30):
-            raise InvalidState("The household pass is still valid.")
-    return issue_household_passes(session=session, rt=rt, actor=actor, c=c,
-                                  residents=[resident])[0]
 
 
 def residences_of(*, session: Session, person_id: uuid.UUID

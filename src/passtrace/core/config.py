@@ -13,7 +13,7 @@ DEFAULT_SECRET = "passtrace-dev-secret-change-me"
 # Secrets that may also be read from a file named by PASSTRACE_<NAME>_FILE, so
 # production can mount them (Docker/Kubernetes secrets) instead of exporting them.
 FILE_SECRETS = ("secret_key", "pii_key", "pii_hash_key", "pii_previous_keys", "key_wrap_key",
-                "database_url")
+                "database_url", "gateway_signing_secret")
 # The keys a real deployment must set itself, each for one purpose (docs/security.md).
 EXPLICIT_KEYS = ("secret_key", "pii_key", "pii_hash_key", "key_wrap_key")
 
@@ -45,9 +45,17 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
     pass_max_days: int = Field(default=30, ge=1, le=366)
     household_pass_days: int = Field(default=180, ge=1, le=730)
-    # `passtrace serve` looks for residents newly overdue this often (0: leave it to cron
-    # running `passtrace community overdue`).
+    # The job runner (docs/jobs.md) looks for residents newly overdue this often (0: off;
+    # cron can run `passtrace community overdue` instead).
     overdue_sweep_seconds: int = Field(default=120, ge=0, le=86400)
+    # The job runner renews household passes expiring within this many days, this often.
+    household_pass_renew_days: int = Field(default=30, ge=1, le=365)
+    household_renewal_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # The job runner sends daily-report reminders this often (0: off; cron can run
+    # `passtrace reports remind`).
+    reminders_seconds: int = Field(default=600, ge=0, le=86400)
+    # How often the job runner looks for outbox messages due to leave.
+    jobs_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=512 * 1_048_576)
     batch_max_bytes: int = Field(default=16 * 1_048_576, ge=1024, le=512 * 1_048_576)
@@ -56,10 +64,21 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # Daily reports: how many days back a report may still be filed.
     report_backfill_days: int = Field(default=3, ge=0, le=30)
-    # Reminders also go to this gateway (SMS / WeCom) as JSON, when set.
+    # Notices (reminders, overdue residents) also go to this gateway (WeCom ...) as JSON,
+    # through the outbox, when set.
     notify_webhook_url: str | None = None
-    notify_webhook_attempts: int = Field(default=4, ge=1, le=10)
-    notify_webhook_backoff_s: float = Field(default=0.5, ge=0, le=60)
+    # SMS messages ({"phone", "text"}) are POSTed to this gateway through the outbox.
+    sms_gateway_url: str | None = None
+    # Both gateways get X-PassTrace-Signature, an HMAC-SHA256 keyed with this secret
+    # (docs/jobs.md); required when either URL is set.
+    gateway_signing_secret: str | None = None
+    gateway_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Outbox delivery: give up after this many attempts, waiting backoff_s * 2^(n-1)
+    # (at most max_backoff_s) between them; a claim is leased for lease_s.
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_backoff_s: float = Field(default=30.0, ge=0, le=3600)
+    outbox_max_backoff_s: float = Field(default=3600.0, ge=0, le=86400)
+    outbox_lease_s: float = Field(default=120.0, ge=1, le=3600)
 
     # Unusual access (the supervisors' page): this many reveals by one actor within this
     # many minutes, and any reveal outside working hours (local, Monday to Friday).
@@ -105,6 +124,14 @@ class Settings(BaseSettings):
             values = {self.secret_key, self.pii_key or "", self.key_wrap_key or ""}
             if len(values) < 3 or self.pii_hash_key in (self.secret_key, self.key_wrap_key):
                 raise ValueError("each PASSTRACE_*_KEY must be a different random value")
+        if (self.notify_webhook_url or self.sms_gateway_url) and (
+                not self.gateway_signing_secret or len(self.gateway_signing_secret) < 32):
+            # An unsigned body would let anyone who can reach the gateway send SMS as us.
+            raise ValueError("PASSTRACE_GATEWAY_SIGNING_SECRET must be set (32+ characters) "
+                             "when a webhook or SMS gateway URL is set")
+        if self.outbox_lease_s <= self.gateway_timeout_s:
+            # A lease shorter than a send lets a second runner re-send a slow message.
+            raise ValueError("PASSTRACE_OUTBOX_LEASE_S must exceed PASSTRACE_GATEWAY_TIMEOUT_S")
         return self
 
     def missing_explicit_keys(self) -> list[str]:

@@ -1,26 +1,25 @@
-"""The notifier interface: in-app notices, and a webhook adapter for SMS / WeCom gateways."""
+"""The notifier interface: in-app notices, and gateway copies through the outbox.
+
+Nothing here touches the network: a notifier writes rows in the caller's transaction
+(a notice, an outbox message), and the job runner sends the outbox after commit.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from passtrace.core import outbox
 from passtrace.core.clock import utcnow
+from passtrace.core.config import Settings
+from passtrace.core.db import dialect_insert
 from passtrace.core.i18n import get_locale, gettext, set_locale
+from passtrace.core.ids import uuid7
 from passtrace.notices.models import Notice
-
-log = logging.getLogger("passtrace.notices")
 
 
 @dataclass
@@ -35,15 +34,11 @@ class Message:
     link: str = ""
 
 
-class DeliveryFailed(Exception):
-    """A channel gave up on a message after its retries."""
-
-
 class Notifier(Protocol):
-    """A channel that delivers messages; raises DeliveryFailed when it gives up."""
+    """A channel that records a message in the caller's transaction."""
 
     def send(self, message: Message) -> None:
-        """Deliver one message."""
+        """Record one message (the same dedupe key twice is a no-op)."""
 
 
 class InAppNotifier:
@@ -53,66 +48,73 @@ class InAppNotifier:
         self.session = session
 
     def send(self, message: Message) -> None:
-        """Add the notice unless one with the same key exists."""
-        exists = self.session.scalar(select(Notice.id).where(
-            Notice.dedupe_key == message.dedupe_key))
-        if exists is not None:
+        """Add the notice unless one with the same key exists.
+
+        Race: two runs noticing the same thing at once; the unique dedupe key and
+        ON CONFLICT DO NOTHING keep one notice (no SELECT-then-INSERT window).
+        """
+        self.send_many([message])
+
+    def send_many(self, messages: list[Message]) -> None:
+        """send() for a batch, in one statement (a job telling many people)."""
+        if not messages:
             return
-        try:
-            with self.session.begin_nested():
-                self.session.add(Notice(user_id=message.user_id, kind=message.kind,
-                                        message=message.text, params=message.params,
-                                        link=message.link, dedupe_key=message.dedupe_key))
-        except IntegrityError:
-            pass  # another run got there first
+        now = utcnow()
+        self.session.execute(
+            dialect_insert(self.session)(Notice).on_conflict_do_nothing(
+                index_elements=["dedupe_key"]),
+            [{"id": uuid7(), "created_at": now, "user_id": m.user_id, "kind": m.kind,
+              "message": m.text, "params": m.params, "link": m.link,
+              "dedupe_key": m.dedupe_key, "read_at": None} for m in messages])
 
 
-class WebhookNotifier:
-    """POST each message as JSON to a gateway, retrying with bounded exponential backoff."""
+def webhook_payload(message: Message) -> dict[str, Any]:
+    """The gateway's JSON: the text in Chinese (the gateway forwards it as is)."""
+    before = get_locale()
+    set_locale("zh_CN")
+    try:
+        text = gettext(message.text, **message.params)
+    finally:
+        set_locale(before)
+    return {"user_id": str(message.user_id), "kind": message.kind, "text": text,
+            "key": message.dedupe_key, "params": message.params, "link": message.link}
 
-    def __init__(self, url: str, *, attempts: int = 4, backoff_s: float = 0.5,
-                 max_backoff_s: float = 8.0, timeout_s: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.url, self.attempts, self.backoff_s = url, attempts, backoff_s
-        self.max_backoff_s, self.timeout_s, self.sleep = max_backoff_s, timeout_s, sleep
-        self.last_attempts = 0
 
-    def payload(self, message: Message) -> dict[str, Any]:
-        """Build the JSON body: the text in Chinese (the gateway sends it as is)."""
-        before = get_locale()
-        set_locale("zh_CN")
-        try:
-            text = gettext(message.text, **message.params)
-        finally:
-            set_locale(before)
-        return {"user_id": str(message.user_id), "kind": message.kind, "text": text,
-                "key": message.dedupe_key, "params": message.params, "link": message.link}
+class WebhookOutboxNotifier:
+    """Queue a copy for the notification gateway; the job runner sends it after commit."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.queued = 0
 
     def send(self, message: Message) -> None:
-        """Deliver or raise DeliveryFailed after the last attempt."""
-        body = json.dumps(self.payload(message), ensure_ascii=False).encode()
-        delay = self.backoff_s
-        self.last_attempts = 0
-        for attempt in range(1, self.attempts + 1):
-            self.last_attempts = attempt
-            request = urllib.request.Request(
-                self.url, data=body, method="POST",
-                headers={"Content-Type": "application/json; charset=utf-8",
-                         "Idempotency-Key": message.dedupe_key})
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as resp:  # noqa: S310
-                    if 200 <= resp.status < 300:
-                        return
-            except urllib.error.HTTPError as exc:
-                if 400 <= exc.code < 500 and exc.code not in (408, 429):
-                    raise DeliveryFailed(f"gateway refused: HTTP {exc.code}") from None
-                log.warning("webhook attempt %s failed: HTTP %s", attempt, exc.code)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                log.warning("webhook attempt %s failed: %s", attempt, exc)
-            if attempt < self.attempts:
-                self.sleep(delay)
-                delay = min(delay * 2, self.max_backoff_s)
-        raise DeliveryFailed(f"gave up after {self.attempts} attempts")
+        """Enqueue under the message's own dedupe key (a re-run queues nothing new)."""
+        self.send_many([message])
+
+    def send_many(self, messages: list[Message]) -> None:
+        """send() for a batch, in one statement."""
+        self.queued += outbox.enqueue_many(
+            session=self.session, channel="webhook",
+            messages=[(f"notice:{m.dedupe_key}", webhook_payload(m)) for m in messages])
+
+
+class Fanout:
+    """Send each message through several notifiers."""
+
+    def __init__(self, *notifiers: Notifier) -> None:
+        self.notifiers = notifiers
+
+    def send(self, message: Message) -> None:
+        """Hand the message to every notifier."""
+        for n in self.notifiers:
+            n.send(message)
+
+
+def standard_notifier(session: Session, settings: Settings) -> Notifier:
+    """In-app always; plus the webhook gateway (through the outbox) when one is configured."""
+    if not settings.notify_webhook_url:
+        return InAppNotifier(session)
+    return Fanout(InAppNotifier(session), WebhookOutboxNotifier(session))
 
 
 def unread_count(*, session: Session, user_id: uuid.UUID) -> int:

@@ -110,8 +110,6 @@ class ReportReminder(IdMixin, CreatedMixin, Base):
     report_date: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10))  # remind | escalate
     recipient_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    webhook_status: Mapped[str] = mapped_column(String(8), default="none")  # none|sent|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AreaRisk(IdMixin, CreatedMixin, Base):

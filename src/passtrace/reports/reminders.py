@@ -1,28 +1,27 @@
-"""The reminders job: remind overdue employees, escalate repeat misses, never twice."""
+"""The reminders job: remind overdue employees, escalate repeat misses, never twice.
+
+It only writes rows (reminder records, in-app notices, outbox messages for the gateway)
+and returns: the job runner sends the gateway copies after this transaction commits.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
+from passtrace.core.db import dialect_insert
 from passtrace.core.i18n import N_
+from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
-from passtrace.notices.service import (
-    DeliveryFailed,
-    InAppNotifier,
-    Message,
-    Notifier,
-    WebhookNotifier,
-)
+from passtrace.notices.service import InAppNotifier, Message, WebhookOutboxNotifier
 from passtrace.reports.models import DailyReport, ReportReminder
 from passtrace.reports.service import deadline_for, local_today
 
@@ -36,8 +35,8 @@ class RunStats:
     reminded: int = 0
     escalated: int = 0
     skipped_already_sent: int = 0
-    webhook_failed: int = 0
-    details: list[str] = field(default_factory=list)
+    # Gateway copies queued in the outbox (0 when no webhook is configured).
+    queued: int = 0
 
 
 def overdue_employees(*, session: Session, enterprise_id: uuid.UUID, day: date,
@@ -74,61 +73,73 @@ def missed(*, session: Session, employee_ids: list[uuid.UUID], day: date) -> set
     return set(employee_ids) - on_time
 
 
-def department_heads(*, session: Session, department_id: uuid.UUID) -> list[uuid.UUID]:
-    """The users who head a department."""
-    return list(session.scalars(select(RoleBinding.user_id).where(
+def department_heads(*, session: Session, department_ids: set[uuid.UUID]
+                     ) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The users who head each of these departments (one query)."""
+    heads: dict[uuid.UUID, list[uuid.UUID]] = {d: [] for d in department_ids}
+    if not department_ids:
+        return heads
+    rows = session.execute(select(RoleBinding.scope_value, RoleBinding.user_id).where(
         RoleBinding.role == "department_head", RoleBinding.scope_type == "department",
-        RoleBinding.scope_value == str(department_id))))
+        RoleBinding.scope_value.in_([str(d) for d in department_ids]))
+        .order_by(RoleBinding.user_id))
+    for dept, user_id in rows:
+        heads[uuid.UUID(dept)].append(user_id)
+    return heads
 
 
-def default_notifiers(session: Session, rt: Runtime) -> tuple[Notifier, Notifier | None]:
-    """In-app always; the webhook when a gateway URL is configured."""
-    url = rt.settings.notify_webhook_url
-    hook = WebhookNotifier(url, attempts=rt.settings.notify_webhook_attempts,
-                           backoff_s=rt.settings.notify_webhook_backoff_s) if url else None
-    return InAppNotifier(session), hook
+Wanted = tuple[Employee, str, uuid.UUID]  # (employee, remind | escalate, recipient)
 
 
-def _claim(session: Session, emp: Employee, day: date, kind: str,
-           recipient: uuid.UUID) -> ReportReminder | None:
-    """Record the reminder first; None when an earlier run already delivered it."""
-    row = session.scalars(select(ReportReminder).where(
-        ReportReminder.employee_id == emp.id, ReportReminder.report_date == day,
-        ReportReminder.kind == kind, ReportReminder.recipient_user_id == recipient)).first()
-    if row is not None:
-        return row if row.webhook_status == "failed" else None
-    try:
-        with session.begin_nested():
-            row = ReportReminder(employee_id=emp.id, report_date=day, kind=kind,
-                                 recipient_user_id=recipient)
-            session.add(row)
-    except IntegrityError:
-        return None  # a concurrent run claimed it
-    return row
+def _claim(session: Session, day: date, wanted: list[Wanted]) -> set[tuple[uuid.UUID, str,
+                                                                          uuid.UUID]]:
+    """Record the reminders first, in one statement; returns the ones this run won.
+
+    Race: two runs (a cron run beside the runner) reminding the same person at once.
+    The unique (employee, date, kind, recipient) key with ON CONFLICT DO NOTHING lets
+    exactly one insert each; the other run gets nothing back and sends nothing.
+    """
+    if not wanted:
+        return set()
+    stmt = dialect_insert(session)(ReportReminder).on_conflict_do_nothing(
+        index_elements=["employee_id", "report_date", "kind", "recipient_user_id"],
+    ).returning(ReportReminder.employee_id, ReportReminder.kind,
+                ReportReminder.recipient_user_id)
+    rows = session.execute(stmt, [
+        {"id": uuid7(), "created_at": utcnow(), "employee_id": emp.id, "report_date": day,
+         "kind": kind, "recipient_user_id": to} for emp, kind, to in wanted])
+    return {(e, k, to) for e, k, to in rows}
 
 
-def _deliver(row: ReportReminder, message: Message, in_app: Notifier,
-             hook: Notifier | None, stats: RunStats) -> None:
-    if row.webhook_status != "failed":
-        in_app.send(message)
-    if hook is None:
-        return
-    try:
-        hook.send(message)
-        row.webhook_status = "sent"
-    except DeliveryFailed as exc:
-        row.webhook_status = "failed"
-        stats.webhook_failed += 1
-        stats.details.append(f"webhook {message.dedupe_key}: {exc}")
-    row.attempts += getattr(hook, "last_attempts", 1)
+def _message(emp: Employee, kind: str, to: uuid.UUID, day: date, deadline: str) -> Message:
+    if kind == "remind":
+        return Message(
+            user_id=to, kind="report.remind",
+            text=N_("Your daily report for %(date)s was due at %(deadline)s. "
+                    "Please file it now."),
+            params={"date": day.isoformat(), "deadline": deadline},
+            dedupe_key=f"remind:{emp.id}:{day}", link="/reports/today")
+    return Message(
+        user_id=to, kind="report.escalate",
+        text=N_("%(name)s (%(department)s) has missed the daily report deadline "
+                "twice in a row (%(date)s)."),
+        params={"name": emp.person.name_masked, "department": emp.department.name,
+                "date": day.isoformat()},
+        dedupe_key=f"escalate:{emp.id}:{day}:{to}", link="/reports/dashboard")
 
 
-def run(*, session: Session, rt: Runtime, now: datetime | None = None,
-        notifiers: tuple[Notifier, Notifier | None] | None = None) -> RunStats:
-    """Remind everyone past today's deadline without a report; escalate second misses."""
+def run(*, session: Session, rt: Runtime, now: datetime | None = None) -> RunStats:
+    """Remind everyone past today's deadline without a report; escalate second misses.
+
+    A constant number of statements per enterprise past its deadline (overdue staff with
+    person and department joined, yesterday's misses, their heads, the claims), none
+    per employee; nothing leaves the process here.
+    """
     now = now or utcnow()
     day = local_today(now)
-    in_app, hook = notifiers or default_notifiers(session, rt)
+    in_app = InAppNotifier(session)
+    # The gateway copy, when a gateway is configured, is an outbox row sent after commit.
+    hook = WebhookOutboxNotifier(session) if rt.settings.notify_webhook_url else None
     stats = RunStats()
     for ent in session.scalars(select(Enterprise).order_by(Enterprise.credit_code)):
         if now < deadline_for(ent.report_deadline, day):
@@ -138,41 +149,27 @@ def run(*, session: Session, rt: Runtime, now: datetime | None = None,
         stats.overdue += len(late_people)
         repeat = missed(session=session, employee_ids=[e.id for e in late_people],
                         day=day - timedelta(days=1))
+        heads = department_heads(session=session, department_ids={
+            e.department_id for e in late_people if e.id in repeat})
+        wanted: list[Wanted] = [(e, "remind", e.user_id) for e in late_people
+                                if e.user_id is not None]
+        wanted += [(e, "escalate", head) for e in late_people if e.id in repeat
+                   for head in heads[e.department_id]]
+        won = _claim(session, day, wanted)
+        stats.skipped_already_sent += len(wanted) - len(won)
         deadline = ent.report_deadline.strftime("%H:%M")
-        for emp in late_people:
-            if emp.user_id is not None:
-                row = _claim(session, emp, day, "remind", emp.user_id)
-                if row is None:
-                    stats.skipped_already_sent += 1
-                else:
-                    _deliver(row, Message(
-                        user_id=emp.user_id, kind="report.remind",
-                        text=N_("Your daily report for %(date)s was due at %(deadline)s. "
-                                "Please file it now."),
-                        params={"date": day.isoformat(), "deadline": deadline},
-                        dedupe_key=f"remind:{emp.id}:{day}", link="/reports/today"),
-                        in_app, hook, stats)
-                    stats.reminded += 1
-            if emp.id not in repeat:
-                continue
-            for head in department_heads(session=session, department_id=emp.department_id):
-                row = _claim(session, emp, day, "escalate", head)
-                if row is None:
-                    stats.skipped_already_sent += 1
-                    continue
-                _deliver(row, Message(
-                    user_id=head, kind="report.escalate",
-                    text=N_("%(name)s (%(department)s) has missed the daily report deadline "
-                            "twice in a row (%(date)s)."),
-                    params={"name": emp.person.name_masked, "department": emp.department.name,
-                            "date": day.isoformat()},
-                    dedupe_key=f"escalate:{emp.id}:{day}:{head}", link="/reports/dashboard"),
-                    in_app, hook, stats)
-                stats.escalated += 1
+        messages = [_message(emp, kind, to, day, deadline) for emp, kind, to in wanted
+                    if (emp.id, kind, to) in won]
+        in_app.send_many(messages)
+        if hook is not None:
+            hook.send_many(messages)
+        stats.escalated += sum(m.kind == "report.escalate" for m in messages)
+        stats.reminded += sum(m.kind == "report.remind" for m in messages)
+    stats.queued = hook.queued if hook is not None else 0
     session.flush()
-    if stats.reminded or stats.escalated or stats.webhook_failed:
+    if stats.reminded or stats.escalated:
         audit_service.record(session=session, actor=None, action="report.remind",
                              resource_type="daily_report", resource_id=day.isoformat(),
                              detail={"reminded": stats.reminded, "escalated": stats.escalated,
-                                     "webhook_failed": stats.webhook_failed})
+                                     "queued": stats.queued})
     return stats

@@ -1,0 +1,1 @@
+"""The one job runner: outbox delivery and every scheduled job (docs/jobs.md)."""

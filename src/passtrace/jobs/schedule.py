@@ -1,0 +1,21 @@
+"""Every scheduled job, in one list: to add one (risk rules, retention ...), write
+`<domain>/jobs.py` with a function `(rt) -> summary` that opens its own transaction,
+and add a Job line here with the setting that says how often (docs/jobs.md)."""
+
+from __future__ import annotations
+
+from passtrace.communities import jobs as community_jobs
+from passtrace.jobs.runner import Job
+from passtrace.reports import jobs as report_jobs
+
+
+def scheduled_jobs() -> list[Job]:
+    """The jobs the runner runs, in order on each tick."""
+    return [
+        Job("reports.remind", lambda rt: rt.settings.reminders_seconds, report_jobs.remind),
+        Job("communities.overdue", lambda rt: rt.settings.overdue_sweep_seconds,
+            community_jobs.notice_overdue),
+        Job("communities.renew-household-passes",
+            lambda rt: rt.settings.household_renewal_seconds,
+            community_jobs.renew_household_passes),
+    ]
