@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
+from passtrace.core.db import locked
 from passtrace.core.errors import (
     Conflict,
     Forbidden,
@@ -244,7 +245,13 @@ def request_commute_passes(*, session: Session, rt: Runtime, actor: Principal, e
     if not authz.can_manage(actor, e):
         raise Forbidden("Only the enterprise's administrators may do this.")
     r = approved_resumption(session=session, e=e)
-    if r is None or r.decided_by is None:
+    if r is not None:
+        # Race: two bulk requests at once both read passes_issued before either wrote
+        # it, and each issued up to the full headcount (4 passes for 2 approved). The
+        # application's row is held until commit, so the second request counts the
+        # first one's passes (and skips staff who now hold one).
+        r = locked(session, ResumptionApplication, r.id)
+    if r is None or r.status != "approved" or r.decided_by is None:
         raise InvalidState("Commute passes can be requested once the resumption of work "
                            "is approved.")
     if valid_from.tzinfo is None or valid_until.tzinfo is None:
