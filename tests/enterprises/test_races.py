@@ -13,6 +13,7 @@ from passtrace.demo import demo_id_number
 from passtrace.enterprises import resumption
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Employee, Enterprise, ResumptionApplication
+from passtrace.enterprises.schemas import ResumptionCreate
 from passtrace.passes.models import Pass
 from tests.concurrency import committed_persona, is_postgres, race
 from tests.enterprises.conftest import credit_code
@@ -100,3 +101,30 @@ def test_two_bulk_commute_requests_never_exceed_the_approved_headcount(
     assert sorted(outcomes)[-1] == "ok" and sorted(outcomes)[0] in loser, outcomes
     assert issued == 2, (outcomes, issued)
     assert counted == {world["dept"]: 2}
+
+
+def test_two_admins_applying_at_once_file_one_pending_application(committed_rt,
+                                                                  committed_client):
+    rt, client = committed_rt, committed_client
+    world = committed_enterprise(rt, client)
+    add_staff(client, world, 1)
+    admin = world["admin"].principal
+    data = ResumptionCreate(planned_date=enterprise_service.local_today(),
+                            headcount={uuid.UUID(world["dept"]): 1},
+                            measures="每日两次测温，错峰用餐，车间每日消毒。",
+                            contact_name="赵安全", contact_phone="13800138000")
+
+    def apply(session):  # type: ignore[no-untyped-def]
+        e = enterprise_service.get_visible(session=session, actor=admin,
+                                           enterprise_id=world["id"])
+        resumption.apply_resumption(session=session, rt=rt, actor=admin, e=e, data=data)
+
+    outcomes = race(rt, apply, apply,
+                    before=lambda s: s.get(Enterprise, world["id"]))
+    with rt.sessions() as s:
+        pending = s.scalar(select(func.count()).select_from(ResumptionApplication).where(
+            ResumptionApplication.enterprise_id == world["id"],
+            ResumptionApplication.status == "pending"))
+    loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
+    assert sorted(outcomes)[-1] == "ok" and sorted(outcomes)[0] in loser, outcomes
+    assert pending == 1, outcomes

@@ -16,6 +16,7 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -136,6 +137,20 @@ def locked(session: Session, model: type[_T], row_id: Any) -> _T | None:
     """
     lock_row(session, model, row_id)
     return session.get(model, row_id, populate_existing=True)
+
+
+def serialize(session: Session, name: str) -> None:
+    """Make transactions that call this with the same name run their writes one at a time.
+
+    For what has no single row to lock (a sequence whose readers need commits in
+    order, a set of keys). PostgreSQL: a transaction-scoped advisory lock, released at
+    commit or rollback. SQLite: nothing to do, since it has one writer at a time: the
+    caller's next write takes the database's write lock and holds it until commit, and
+    a writer that read before another's commit is refused (busy) rather than let
+    through on a stale read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

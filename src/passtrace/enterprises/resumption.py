@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
-from passtrace.core.db import locked
+from passtrace.core.db import lock_row, locked
 from passtrace.core.errors import (
     Conflict,
     Forbidden,
@@ -92,6 +92,10 @@ def apply_resumption(*, session: Session, rt: Runtime, actor: Principal, e: Ente
     if fields:
         raise ValidationFailed(next(iter(fields.values())), fields=fields,
                                department="、".join(over))
+    # Race: two admins applying at once both found no pending application and both
+    # filed one. The enterprise's row is held until commit, so the second one sees
+    # the first's application and is told one is already waiting.
+    lock_row(session, Enterprise, e.id)
     if session.scalar(select(ResumptionApplication.id).where(
             ResumptionApplication.enterprise_id == e.id,
             ResumptionApplication.status == "pending")):
