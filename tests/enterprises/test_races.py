@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from passtrace.demo import demo_id_number
-from passtrace.enterprises import resumption
+from passtrace.enterprises import invites, resumption
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Employee, Enterprise, ResumptionApplication
 from passtrace.enterprises.schemas import ResumptionCreate
@@ -128,3 +128,37 @@ def test_two_admins_applying_at_once_file_one_pending_application(committed_rt,
     loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
     assert sorted(outcomes)[-1] == "ok" and sorted(outcomes)[0] in loser, outcomes
     assert pending == 1, outcomes
+
+
+def test_accepting_while_the_admin_reissues_never_leaves_a_live_invite_on_a_linked_account(
+        committed_rt, committed_client):
+    rt, client = committed_rt, committed_client
+    world = committed_enterprise(rt, client)
+    admin = world["admin"].principal
+    for emp_id in add_staff(client, world, 4):
+        resp = client.post(f"/api/v1/enterprises/{world['id']}/employees/{emp_id}/invite",
+                           headers=world["admin"].headers)
+        assert resp.status_code == 201, resp.text
+        token = resp.json()["token"]
+        with rt.sessions() as s:
+            person_id = s.get(Employee, emp_id).person_id
+        employee = committed_persona(rt, client, "public", person_id=person_id).principal
+
+        def accept(session, employee=employee, token=token):  # type: ignore[no-untyped-def]
+            result = invites.accept_invite(session=session, actor=employee, token=token)
+            assert result.refused is None
+
+        def reissue(session, emp_id=emp_id):  # type: ignore[no-untyped-def]
+            e = session.get(Enterprise, world["id"])
+            invites.create_invite(session=session, actor=admin, e=e, employee_id=emp_id)
+
+        outcomes = race(rt, accept, reissue,
+                        before=lambda s, emp_id=emp_id: s.get(Employee, emp_id))
+        with rt.sessions() as s:
+            row = s.get(Employee, emp_id)
+            linked, live_invite = row.user_id is not None, row.invite_hash is not None
+        # Either order is fine (accepted, then "already linked"; or re-issued, then the
+        # old link is no longer valid), but never both at once.
+        assert "ok" in outcomes, outcomes
+        assert not (linked and live_invite), outcomes
+        assert linked == (outcomes[0] == "ok"), outcomes

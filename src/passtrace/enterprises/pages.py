@@ -161,16 +161,17 @@ def invite_accept(request: Request, token: str, session: SessionDep,
                   principal: CurrentPrincipal) -> Response:
     """Link my account to the employee record."""
     try:
-        emp = invites.accept_invite(session=session, actor=principal,
-                                    token=token[:100])
-    except invites.InviteRefused as exc:
-        session.commit()  # keep the refused attempt in the audit log
+        result = invites.accept_invite(session=session, actor=principal,
+                                       token=token[:100])
+    except DomainError as exc:
+        return _error_page(request, session, exc, "/")
+    if result.refused is not None:
+        # Not rolled back: the request commits the refused attempt's audit entry.
+        exc = result.refused
         return render(request, "error.html", {"status": exc.status,
                                               "message": exc.translated(), "back": "/"},
                       status_code=exc.status)
-    except DomainError as exc:
-        return _error_page(request, session, exc, "/")
-    e = session.get(Enterprise, emp.enterprise_id)
+    e = session.get(Enterprise, result.employee.enterprise_id)
     return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.errors import error_response
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -49,16 +50,15 @@ def list_enterprises(session: SessionDep, principal: CurrentPrincipal) -> list[E
 
 
 @router.post("/invites/accept", response_model=EmployeeRead)
-def accept_invite(data: InviteAccept, session: SessionDep,
-                  principal: CurrentPrincipal) -> EmployeeRead:
+def accept_invite(request: Request, data: InviteAccept, session: SessionDep,
+                  principal: CurrentPrincipal) -> EmployeeRead | Response:
     """Link your account to your employer's staff list with the invite token."""
-    try:
-        emp = invites.accept_invite(session=session, actor=principal,
-                                    token=data.token)
-    except invites.InviteRefused:
-        session.commit()  # the refused attempt stays in the audit log
-        raise
-    return present.employee(emp)
+    result = invites.accept_invite(session=session, actor=principal, token=data.token)
+    if result.refused is not None:
+        # Answered, not raised: the request commits and keeps the refused attempt's
+        # audit entry (a raised error would roll it back).
+        return error_response(request, result.refused)
+    return present.employee(result.employee)
 
 
 @router.get("/resumptions", response_model=list[ResumptionRead])
