@@ -58,7 +58,7 @@ def index(request: Request, session: SessionDep, principal: CurrentPrincipal) ->
     pending = (resumption.count_pending(session=session, actor=principal)
                if principal.has("resumption.review") else 0)
     return render(request, "enterprises/index.html", {
-        "items": [present.enterprise(session, e) for e in rows],
+        "items": present.enterprises(session, rows),
         "can_register": is_official, "can_review": principal.has("resumption.review"),
         "pending": pending})
 
@@ -114,7 +114,7 @@ def queue(request: Request, session: SessionDep, principal: CurrentPrincipal,
         status = "pending"
     rows = resumption.review_queue(session=session, actor=principal, status=status)
     return render(request, "enterprises/queue.html", {
-        "items": [present.resumption(session, r, e) for r, e in rows], "status": status})
+        "items": present.resumptions(session, rows), "status": status})
 
 
 @router.post("/resumptions/{resumption_id}/approve")
@@ -355,8 +355,8 @@ def employee_leave(request: Request, enterprise_id: uuid.UUID, employee_id: uuid
 def _resumption_page(request: Request, session: Session, principal: CurrentPrincipal,
                      e: Enterprise, values: dict[str, Any], errors: dict[str, str],
                      status_code: int = 200, message: str | None = None) -> Response:
-    history = [present.resumption(session, r, e) for r in resumption.resumptions_of(
-        session=session, actor=principal, e=e)]
+    history = present.resumptions(session, [(r, e) for r in resumption.resumptions_of(
+        session=session, actor=principal, e=e)])
     depts = enterprise_service.departments(session=session, actor=principal, e=e)
     return render(request, "enterprises/resumption.html", {
         **_ctx(session, principal, e), "history": history, "departments": depts,

@@ -45,8 +45,8 @@ def register(data: EnterpriseCreate, session: SessionDep,
 @router.get("", response_model=list[EnterpriseRead])
 def list_enterprises(session: SessionDep, principal: CurrentPrincipal) -> list[EnterpriseRead]:
     """List the enterprises you may see."""
-    return [present.enterprise(session, e)
-            for e in enterprise_service.list_visible(session=session, actor=principal)]
+    return present.enterprises(
+        session, enterprise_service.list_visible(session=session, actor=principal))
 
 
 @router.post("/invites/accept", response_model=EmployeeRead)
@@ -66,7 +66,7 @@ def resumption_queue(session: SessionDep, principal: CurrentPrincipal,
                      status: StatusFilter = "pending") -> list[ResumptionRead]:
     """List resumption applications in your area (pending ones by default)."""
     rows = resumption.review_queue(session=session, actor=principal, status=status)
-    return [present.resumption(session, r, e) for r, e in rows]
+    return present.resumptions(session, rows)
 
 
 @router.get("/resumptions/{resumption_id}", response_model=ResumptionRead)
@@ -246,8 +246,8 @@ def list_resumptions(enterprise_id: uuid.UUID, session: SessionDep,
     """List the enterprise's resumption applications, newest first."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    return [present.resumption(session, r, e) for r in resumption.resumptions_of(
-        session=session, actor=principal, e=e)]
+    return present.resumptions(session, [(r, e) for r in resumption.resumptions_of(
+        session=session, actor=principal, e=e)])
 
 
 @router.post("/{enterprise_id}/resumptions", response_model=ResumptionRead, status_code=201)
