@@ -15,6 +15,9 @@ from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Employee, Enterprise, ResumptionApplication
 from passtrace.enterprises.schemas import ResumptionCreate
 from passtrace.passes.models import Pass
+from passtrace.reports import service as report_service
+from passtrace.reports.models import DailyReport
+from passtrace.reports.schemas import ReportIn, StopIn
 from tests.concurrency import committed_persona, is_postgres, race
 from tests.enterprises.conftest import credit_code
 
@@ -162,3 +165,44 @@ def test_accepting_while_the_admin_reissues_never_leaves_a_live_invite_on_a_link
         assert "ok" in outcomes, outcomes
         assert not (linked and live_invite), outcomes
         assert linked == (outcomes[0] == "ok"), outcomes
+
+
+def test_two_amendments_at_once_leave_one_of_them_whole(committed_rt, committed_client):
+    rt, client = committed_rt, committed_client
+    world = committed_enterprise(rt, client)
+    [emp_id] = add_staff(client, world, 1)
+    with rt.sessions() as s:
+        person_id = s.get(Employee, emp_id).person_id
+    persona = committed_persona(rt, client, "public", person_id=person_id)
+    with rt.sessions() as s:
+        s.get(Employee, emp_id).user_id = persona.user_id
+        s.commit()
+    employee = persona.principal
+    now = datetime.now(UTC)
+
+    def report(places: list[str]) -> ReportIn:
+        last = len(places) - 1
+        return ReportIn(temperature=36.5, stops=[
+            StopIn(area_code="520102006", place=p,
+                   arrive_at=now - timedelta(minutes=2 * (last - i) + 1),
+                   depart_at=None if i == last else now - timedelta(minutes=2 * (last - i)),
+                   mode=None if i == 0 else "walk")
+            for i, p in enumerate(places)])
+
+    with rt.sessions() as s:
+        report_service.submit(session=s, rt=rt, actor=employee, data=report(["家"]))
+        s.commit()
+
+    def amend(places: list[str]):  # type: ignore[no-untyped-def]
+        return lambda session: report_service.submit(session=session, rt=rt, actor=employee,
+                                                     data=report(places))
+
+    outcomes = race(rt, amend(["公司", "超市"]), amend(["医院", "药店"]),
+                    before=lambda s: report_service.get_report(
+                        session=s, employee_id=emp_id, day=enterprise_service.local_today()))
+    with rt.sessions() as s:
+        filed = s.scalars(select(DailyReport).where(DailyReport.employee_id == emp_id)).one()
+        places = sorted(stop.place for stop in filed.stops)
+    loser = {"ok"} if is_postgres(rt) else {"ok", "busy"}
+    assert outcomes[0] in loser and outcomes[1] in loser and "ok" in outcomes, outcomes
+    assert places in (sorted(["公司", "超市"]), sorted(["医院", "药店"])), (outcomes, places)
