@@ -61,6 +61,8 @@ def get_managed(*, session: Session, actor: Principal, code: str,
     if not authz.can_manage(actor, c):
         raise Forbidden("Your role does not allow this.")
     if for_update:
+        # Race: two managers saving the rules at once each audited a "before" the
+        # other had already changed; the row is held and re-read until commit.
         session.refresh(c, with_for_update=True)
     return c
 
@@ -279,6 +281,8 @@ def remove_resident(*, session: Session, actor: Principal, code: str,
     if r is None or r.community_id != c.id:
         raise NotFound("No such resident.")
     if r.pass_id is not None:
+        # Race: an official revoking the same pass at that moment; the lock makes the
+        # second see "revoked" rather than collide on the revocation list's unique pass.
         p = session.get(Pass, r.pass_id, with_for_update=True)
         if p is not None and p.status == "approved":
             pass_service.revoke_authorized(session=session, actor=actor, p=p,

@@ -118,6 +118,8 @@ def apply_resumption(*, session: Session, rt: Runtime, actor: Principal, e: Ente
 
 def _pending(session: Session, actor: Principal,
              resumption_id: uuid.UUID) -> tuple[ResumptionApplication, Enterprise]:
+    # Race: two officials deciding at once (approve and return) would both see
+    # "pending"; the row lock makes the second see the first's decision (409).
     r, e = get_resumption(session=session, actor=actor, resumption_id=resumption_id,
                           for_update=True)
     if not authz.can_review_resumption(actor, e):
