@@ -121,11 +121,11 @@ def lock_row(session: Session, model: type[Any], row_id: Any) -> None:
     FOR UPDATE, so there a no-op UPDATE takes the database's write lock early; a
     second writer then gets "database is locked" (503, retry) rather than a stale read.
     """
-    pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    pk = model.__mapper__.primary_key[0]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(pk).where(pk == row_id).with_for_update())
     else:
-        session.execute(update(model.__table__).where(pk == row_id)  # type: ignore[attr-defined]
+        session.execute(update(model.__table__).where(pk == row_id)
                         .values({pk.name: pk}))
 
 

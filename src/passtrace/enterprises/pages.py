@@ -167,10 +167,10 @@ def invite_accept(request: Request, token: str, session: SessionDep,
         return _error_page(request, session, exc, "/")
     if result.refused is not None:
         # Not rolled back: the request commits the refused attempt's audit entry.
-        exc = result.refused
-        return render(request, "error.html", {"status": exc.status,
-                                              "message": exc.translated(), "back": "/"},
-                      status_code=exc.status)
+        refused = result.refused
+        return render(request, "error.html", {"status": refused.status,
+                                              "message": refused.translated(), "back": "/"},
+                      status_code=refused.status)
     e = session.get(Enterprise, result.employee.enterprise_id)
     return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
 
