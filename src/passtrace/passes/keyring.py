@@ -110,12 +110,21 @@ def retire(*, session: Session, actor: Principal | None, kid: str) -> SigningKey
 
 def current_signer(*, session: Session, vault: PiiVault) -> SigningKey:
     """Return the newest active pass key (creating one on a fresh deployment)."""
-    ensure(session=session, vault=vault)
-    record = session.scalars(select(SigningKeyRecord).where(
-        SigningKeyRecord.purpose == "pass", SigningKeyRecord.status == "active"
-    ).order_by(SigningKeyRecord.created_at.desc())).first()
-    assert record is not None  # ensure() just made one
-    return _load(vault, record)
+    # Race: retire() computes how long a key must keep verifying from the passes it
+    # signed; a pass signed while it runs would be missed and stop verifying before
+    # it expires. Signers hold a shared lock on the key row (PostgreSQL FOR SHARE:
+    # signers never wait for each other) until commit, and retire() locks it
+    # exclusively, so it waits for them and counts their passes.
+    for _ in range(2):
+        ensure(session=session, vault=vault)
+        record = session.scalars(select(SigningKeyRecord).where(
+            SigningKeyRecord.purpose == "pass", SigningKeyRecord.status == "active"
+        ).order_by(SigningKeyRecord.created_at.desc()).limit(1)
+            .with_for_update(read=True)).first()
+        if record is not None:
+            return _load(vault, record)
+        # Retired while this waited for the lock: ensure() makes or finds the next one.
+    raise InvalidState("No signing key is active; try again.")
 
 
 def root_signer(*, session: Session, vault: PiiVault) -> SigningKey:
