@@ -26,11 +26,11 @@ from passtrace.communities.schemas import (
     WeeklyRead,
 )
 from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound, TooLarge
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.people.models import Person
 from passtrace.registrations.decide import LOCAL_TZ
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/communities", tags=["communities"])
 

@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.errors import error_response
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -28,6 +26,8 @@ from passtrace.enterprises.schemas import (
     ResumptionRead,
     ResumptionReturn,
 )
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.errors import error_response
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 MAX_UPLOAD = 5 * 1024 * 1024
