@@ -41,6 +41,8 @@ PG_ADMIN_URL = os.environ.get("PASSTRACE_TEST_PG_ADMIN",
 PG_DB_STEM = "passtrace_test"
 PG_DB = f"{PG_DB_STEM}_{os.getpid()}"
 PASSWORD = "correct-horse-42"
+# Committed-database fixtures for two-thread race tests (committed_rt, race()).
+pytest_plugins = ["tests.concurrency"]
 
 
 def skip_or_fail(reason: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from passtrace.accounts import service as account_service
 from passtrace.audit.models import AuditEntry
+from passtrace.enterprises import invites
 from tests.conftest import PASSWORD
 from tests.enterprises.conftest import add, id_number
 
@@ -83,3 +84,36 @@ def test_only_the_enterprise_admin_makes_invites(client, world):
     url = f"/api/v1/enterprises/{world.ent['id']}/employees/{emp['id']}/invite"
     assert client.post(url, headers=world.head.headers).status_code == 403
     assert client.post(url, headers=world.outsider.headers).status_code == 404
+
+
+def test_a_refusal_from_the_page_is_audited_and_binds_nothing(client, session, world,
+                                                               make_persona):
+    emp = add(client, world, "生产部", 44)
+    invite = _invite(client, world, emp)
+    stranger = make_persona("public", name="路人乙")
+    resp = client.post(f"/enterprises/invite/{invite['token']}",
+                       headers={**stranger.headers, "Accept-Language": "en"})
+    assert resp.status_code == 403 and "someone else" in resp.text
+    refused = session.query(AuditEntry).filter_by(action="employee.bind_refused",
+                                                  resource_id=emp["id"]).all()
+    assert len(refused) == 1 and refused[0].actor_user_id == stranger.user.id
+    staff = client.get(f"/api/v1/enterprises/{world.ent['id']}/employees/{emp['id']}",
+                       headers=world.admin.headers).json()
+    assert staff["bound"] is False
+
+
+def test_the_refusal_is_part_of_the_callers_transaction(client, rt, world, make_persona):
+    # The service records the refusal and returns it; it never commits by itself, so
+    # the entry is kept exactly when the request's one commit at the boundary happens.
+    emp = add(client, world, "生产部", 45)
+    invite = _invite(client, world, emp)
+    stranger = make_persona("public", name="路人丙")
+    with rt.sessions() as s:
+        result = invites.accept_invite(session=s, actor=stranger.principal,
+                                       token=invite["token"])
+        assert result.refused is not None and result.employee.user_id is None
+        assert s.query(AuditEntry).filter_by(action="employee.bind_refused",
+                                             resource_id=emp["id"]).count() == 1
+        s.rollback()
+        assert s.query(AuditEntry).filter_by(action="employee.bind_refused",
+                                             resource_id=emp["id"]).count() == 0

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from passtrace.communities import rules as outing_rules
 from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
 from passtrace.communities.service import ROLE_LABELS, household_label
+from passtrace.core.db import lock_row
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
 from passtrace.registrations.decide import LOCAL_TZ, GateFacts
@@ -108,17 +109,10 @@ def _label(session: Session, household_id: uuid.UUID) -> str:
 def lock_household(session: Session, household_id: uuid.UUID) -> None:
     """Hold the household's row until commit, so a second gate waits for this one.
 
-    PostgreSQL: SELECT ... FOR UPDATE (a row lock, nothing written). SQLite ignores
-    FOR UPDATE, so there a no-op UPDATE takes the database's write lock instead and
-    the second gate is told to retry; either way nobody counts a stale number of
-    outings.
+    Either way (row lock on PostgreSQL, early write lock on SQLite: see lock_row)
+    nobody counts a stale number of outings.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Household.id).where(Household.id == household_id)
-                        .with_for_update())
-    else:
-        session.execute(update(Household).where(Household.id == household_id)
-                        .values(room=Household.room))
+    lock_row(session, Household, household_id)
 
 
 def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,

@@ -61,6 +61,8 @@ def get_managed(*, session: Session, actor: Principal, code: str,
     if not authz.can_manage(actor, c):
         raise Forbidden("Your role does not allow this.")
     if for_update:
+        # Race: two managers saving the rules at once each audited a "before" the
+        # other had already changed; the row is held and re-read until commit.
         session.refresh(c, with_for_update=True)
     return c
 
@@ -150,8 +152,17 @@ def set_rules(*, session: Session, actor: Principal, code: str, data: RulesWrite
 
 def gates(*, session: Session, c: Community) -> list[Site]:
     """The compound's gates (community-gate sites that name it)."""
-    return list(session.scalars(select(Site).where(Site.community_code == c.code)
-                                .order_by(Site.code)))
+    return gates_of(session=session, cs=[c])[c.code]
+
+
+def gates_of(*, session: Session, cs: list[Community]) -> dict[str, list[Site]]:
+    """gates() for many compounds in one query, by compound code."""
+    out: dict[str, list[Site]] = {c.code: [] for c in cs}
+    if cs:
+        for site in session.scalars(select(Site).where(Site.community_code.in_(list(out)))
+                                    .order_by(Site.code)):
+            out[str(site.community_code)].append(site)
+    return out
 
 
 def buildings(*, session: Session, c: Community) -> list[Building]:
@@ -270,6 +281,8 @@ def remove_resident(*, session: Session, actor: Principal, code: str,
     if r is None or r.community_id != c.id:
         raise NotFound("No such resident.")
     if r.pass_id is not None:
+        # Race: an official revoking the same pass at that moment; the lock makes the
+        # second see "revoked" rather than collide on the revocation list's unique pass.
         p = session.get(Pass, r.pass_id, with_for_update=True)
         if p is not None and p.status == "approved":
             pass_service.revoke_authorized(session=session, actor=actor, p=p,
@@ -349,11 +362,19 @@ def residences_of(*, session: Session, person_id: uuid.UUID
 
 def counts(*, session: Session, c: Community) -> dict[str, int]:
     """How many buildings, households and residents the compound has."""
-    return {
-        "buildings": session.scalar(select(func.count()).select_from(Building)
-                                    .where(Building.community_id == c.id)) or 0,
-        "households": session.scalar(select(func.count()).select_from(Household)
-                                     .where(Household.community_id == c.id)) or 0,
-        "residents": session.scalar(select(func.count()).select_from(Resident)
-                                    .where(Resident.community_id == c.id)) or 0,
-    }
+    return counts_of(session=session, cs=[c])[c.id]
+
+
+def counts_of(*, session: Session, cs: list[Community]) -> dict[uuid.UUID, dict[str, int]]:
+    """counts() for many compounds: three grouped queries, whatever their number."""
+    ids = [c.id for c in cs]
+    out = {i: {"buildings": 0, "households": 0, "residents": 0} for i in ids}
+    if not ids:
+        return out
+    for key, model in (("buildings", Building), ("households", Household),
+                       ("residents", Resident)):
+        for cid, n in session.execute(select(model.community_id, func.count())
+                                      .where(model.community_id.in_(ids))
+                                      .group_by(model.community_id)):
+            out[cid][key] = n
+    return out

@@ -48,8 +48,8 @@ def list_communities(session: SessionDep, principal: CurrentPrincipal,
                      q: Annotated[str, Query(max_length=60)] = "",
                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[CommunityRead]:
     """The compounds you run or oversee (`q` searches name, code and address)."""
-    return [present.community(session, c) for c in community_service.list_visible(
-        session=session, actor=principal, q=q, limit=limit)]
+    return present.communities(session, community_service.list_visible(
+        session=session, actor=principal, q=q, limit=limit))
 
 
 @router.get("/{code}", response_model=CommunityRead)
@@ -67,10 +67,16 @@ def set_rules(code: str, data: RulesWrite, session: SessionDep,
     return present.community(session, c)
 
 
-def _building_read(session: SessionDep, b: Building) -> BuildingRead:
-    n = session.scalar(select(func.count()).select_from(Household)
-                       .where(Household.building_id == b.id)) or 0
-    return BuildingRead(id=b.id, name=b.name, units=b.units, households=n)
+def _building_reads(session: SessionDep, bs: list[Building]) -> list[BuildingRead]:
+    """Buildings with their household counts, counted in one grouped query."""
+    n: dict[uuid.UUID, int] = {}
+    if bs:
+        n = {bid: count for bid, count in session.execute(
+            select(Household.building_id, func.count())
+            .where(Household.building_id.in_([b.id for b in bs]))
+            .group_by(Household.building_id))}
+    return [BuildingRead(id=b.id, name=b.name, units=b.units, households=n.get(b.id, 0))
+            for b in bs]
 
 
 @router.get("/{code}/buildings", response_model=list[BuildingRead])
@@ -78,7 +84,7 @@ def list_buildings(code: str, session: SessionDep,
                    principal: CurrentPrincipal) -> list[BuildingRead]:
     """The compound's buildings and their units."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
-    return [_building_read(session, b) for b in community_service.buildings(session=session, c=c)]
+    return _building_reads(session, community_service.buildings(session=session, c=c))
 
 
 @router.post("/{code}/buildings", response_model=BuildingRead, status_code=201)
@@ -87,7 +93,7 @@ def add_building(code: str, data: BuildingWrite, session: SessionDep,
     """Add a building (or more units to one)."""
     b = community_service.add_building(session=session, actor=principal, code=code,
                                        name=data.name, units=data.units)
-    return _building_read(session, b)
+    return _building_reads(session, [b])[0]
 
 
 @router.get("/{code}/households", response_model=list[HouseholdRead])

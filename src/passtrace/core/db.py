@@ -5,14 +5,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Uuid, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    MetaData,
+    Uuid,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from passtrace.core.clock import utcnow
 from passtrace.core.ids import uuid7
+
+_T = TypeVar("_T")
 
 # Stable constraint names so Alembic migrations are the same on every database.
 NAMING = {
@@ -97,6 +110,47 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # round trip on every checkout): connections are recycled after half an hour
     # instead, and one that died meanwhile fails its request once and is discarded.
     return create_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_recycle=1800)
+
+
+def lock_row(session: Session, model: type[Any], row_id: Any) -> None:
+    """Hold one row until commit.
+
+    For read-modify-writes: whoever locks second waits (PostgreSQL) or is refused
+    (SQLite) instead of computing from a value the first is about to change.
+    PostgreSQL: SELECT ... FOR UPDATE (a row lock, nothing written). SQLite ignores
+    FOR UPDATE, so there a no-op UPDATE takes the database's write lock early; a
+    second writer then gets "database is locked" (503, retry) rather than a stale read.
+    """
+    pk = model.__mapper__.primary_key[0]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(pk).where(pk == row_id).with_for_update())
+    else:
+        session.execute(update(model.__table__).where(pk == row_id)
+                        .values({pk.name: pk}))
+
+
+def locked(session: Session, model: type[_T], row_id: Any) -> _T | None:
+    """lock_row, then the row read after the lock (None if it is gone).
+
+    populate_existing: an object already in the session must not keep the values
+    read before the lock, or the caller would still compute from a stale copy.
+    """
+    lock_row(session, model, row_id)
+    return session.get(model, row_id, populate_existing=True)
+
+
+def serialize(session: Session, name: str) -> None:
+    """Make transactions that call this with the same name run their writes one at a time.
+
+    For what has no single row to lock (a sequence whose readers need commits in
+    order, a set of keys). PostgreSQL: a transaction-scoped advisory lock, released at
+    commit or rollback. SQLite: nothing to do, since it has one writer at a time: the
+    caller's next write takes the database's write lock and holds it until commit, and
+    a writer that read before another's commit is refused (busy) rather than let
+    through on a stale read.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
+from passtrace.core.db import locked
 from passtrace.core.errors import Forbidden, InvalidState, NotFound
 from passtrace.core.security import Principal, new_token, token_digest
 from passtrace.enterprises import authz
@@ -27,6 +29,8 @@ def create_invite(*, session: Session, actor: Principal, e: Enterprise,
     if not authz.can_manage(actor, e):
         raise Forbidden("Only the enterprise's administrators may do this.")
     emp = get_employee(session=session, actor=actor, e=e, employee_id=employee_id)
+    # Race: see accept_invite; re-issuing reads user_id, which an accept may be setting.
+    emp = locked(session, Employee, emp.id) or emp
     if emp.status != "active":
         raise InvalidState("This employee already left.")
     if emp.user_id is not None:
@@ -56,12 +60,24 @@ class InviteRefused(Forbidden):
     """The invite belongs to another person; the refusal itself is audited."""
 
 
-def accept_invite(*, session: Session, actor: Principal, token: str) -> Employee:
+@dataclass
+class Acceptance:
+    """What accepting an invite did: the employee, and the refusal if it was refused."""
+
+    employee: Employee
+    # Set when the invite was someone else's: nothing was bound, the attempt is in the
+    # audit log. Returned rather than raised, because a raised error rolls back the
+    # request's transaction and the audit entry with it.
+    refused: InviteRefused | None = None
+
+
+def accept_invite(*, session: Session, actor: Principal, token: str) -> Acceptance:
     """Bind the actor's account to the employee the invite was made for.
 
     Only the same person may accept: the account's person id must equal the
-    employee's. A refusal is recorded in the audit log; the caller commits it
-    before answering (see views), and the invite stays usable for its owner.
+    employee's. A refusal is recorded in the audit log and returned (see
+    Acceptance.refused), so it commits with the request like any other change;
+    the invite stays usable for its owner.
     """
     emp = find_invite(session=session, token=token)
     if actor.person_id is None:
@@ -71,8 +87,18 @@ def accept_invite(*, session: Session, actor: Principal, token: str) -> Employee
                              resource_type="employee", resource_id=emp.id,
                              subject_person_id=emp.person_id,
                              detail={"account_person": str(actor.person_id)})
-        raise InviteRefused("This invite was made for someone else. Log in with the account "
-                            "registered with your own ID number.")
+        return Acceptance(emp, InviteRefused(
+            "This invite was made for someone else. Log in with the account registered "
+            "with your own ID number."))
+    # Race: an accept at the same moment as the admin re-issuing the invite or marking
+    # the employee as left would bind a left employee, or leave a fresh invite on an
+    # already linked one. The row is held and the invite checked again after the lock.
+    locked_emp = locked(session, Employee, emp.id)
+    if (locked_emp is None or locked_emp.invite_hash != token_digest(token)
+            or locked_emp.status != "active"):
+        raise NotFound("This invite link is not valid or has expired; ask your employer "
+                       "for a new one.")
+    emp = locked_emp
     emp.user_id = actor.user_id
     emp.invite_hash, emp.invite_expires_at = None, None
     session.flush()
@@ -80,6 +106,6 @@ def accept_invite(*, session: Session, actor: Principal, token: str) -> Employee
                          resource_type="employee", resource_id=emp.id,
                          subject_person_id=emp.person_id,
                          detail={"enterprise": str(emp.enterprise_id)})
-    return emp
+    return Acceptance(emp)
 
 

@@ -58,7 +58,7 @@ def index(request: Request, session: SessionDep, principal: CurrentPrincipal) ->
     pending = (resumption.count_pending(session=session, actor=principal)
                if principal.has("resumption.review") else 0)
     return render(request, "enterprises/index.html", {
-        "items": [present.enterprise(session, e) for e in rows],
+        "items": present.enterprises(session, rows),
         "can_register": is_official, "can_review": principal.has("resumption.review"),
         "pending": pending})
 
@@ -114,7 +114,7 @@ def queue(request: Request, session: SessionDep, principal: CurrentPrincipal,
         status = "pending"
     rows = resumption.review_queue(session=session, actor=principal, status=status)
     return render(request, "enterprises/queue.html", {
-        "items": [present.resumption(session, r, e) for r, e in rows], "status": status})
+        "items": present.resumptions(session, rows), "status": status})
 
 
 @router.post("/resumptions/{resumption_id}/approve")
@@ -161,16 +161,17 @@ def invite_accept(request: Request, token: str, session: SessionDep,
                   principal: CurrentPrincipal) -> Response:
     """Link my account to the employee record."""
     try:
-        emp = invites.accept_invite(session=session, actor=principal,
-                                    token=token[:100])
-    except invites.InviteRefused as exc:
-        session.commit()  # keep the refused attempt in the audit log
-        return render(request, "error.html", {"status": exc.status,
-                                              "message": exc.translated(), "back": "/"},
-                      status_code=exc.status)
+        result = invites.accept_invite(session=session, actor=principal,
+                                       token=token[:100])
     except DomainError as exc:
         return _error_page(request, session, exc, "/")
-    e = session.get(Enterprise, emp.enterprise_id)
+    if result.refused is not None:
+        # Not rolled back: the request commits the refused attempt's audit entry.
+        refused = result.refused
+        return render(request, "error.html", {"status": refused.status,
+                                              "message": refused.translated(), "back": "/"},
+                      status_code=refused.status)
+    e = session.get(Enterprise, result.employee.enterprise_id)
     return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
 
 
@@ -354,8 +355,8 @@ def employee_leave(request: Request, enterprise_id: uuid.UUID, employee_id: uuid
 def _resumption_page(request: Request, session: Session, principal: CurrentPrincipal,
                      e: Enterprise, values: dict[str, Any], errors: dict[str, str],
                      status_code: int = 200, message: str | None = None) -> Response:
-    history = [present.resumption(session, r, e) for r in resumption.resumptions_of(
-        session=session, actor=principal, e=e)]
+    history = present.resumptions(session, [(r, e) for r in resumption.resumptions_of(
+        session=session, actor=principal, e=e)])
     depts = enterprise_service.departments(session=session, actor=principal, e=e)
     return render(request, "enterprises/resumption.html", {
         **_ctx(session, principal, e), "history": history, "departments": depts,

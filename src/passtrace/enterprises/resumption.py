@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
+from passtrace.core.db import lock_row, locked
 from passtrace.core.errors import (
     Conflict,
     Forbidden,
@@ -91,6 +92,10 @@ def apply_resumption(*, session: Session, rt: Runtime, actor: Principal, e: Ente
     if fields:
         raise ValidationFailed(next(iter(fields.values())), fields=fields,
                                department="、".join(over))
+    # Race: two admins applying at once both found no pending application and both
+    # filed one. The enterprise's row is held until commit, so the second one sees
+    # the first's application and is told one is already waiting.
+    lock_row(session, Enterprise, e.id)
     if session.scalar(select(ResumptionApplication.id).where(
             ResumptionApplication.enterprise_id == e.id,
             ResumptionApplication.status == "pending")):
@@ -113,6 +118,8 @@ def apply_resumption(*, session: Session, rt: Runtime, actor: Principal, e: Ente
 
 def _pending(session: Session, actor: Principal,
              resumption_id: uuid.UUID) -> tuple[ResumptionApplication, Enterprise]:
+    # Race: two officials deciding at once (approve and return) would both see
+    # "pending"; the row lock makes the second see the first's decision (409).
     r, e = get_resumption(session=session, actor=actor, resumption_id=resumption_id,
                           for_update=True)
     if not authz.can_review_resumption(actor, e):
@@ -244,7 +251,13 @@ def request_commute_passes(*, session: Session, rt: Runtime, actor: Principal, e
     if not authz.can_manage(actor, e):
         raise Forbidden("Only the enterprise's administrators may do this.")
     r = approved_resumption(session=session, e=e)
-    if r is None or r.decided_by is None:
+    if r is not None:
+        # Race: two bulk requests at once both read passes_issued before either wrote
+        # it, and each issued up to the full headcount (4 passes for 2 approved). The
+        # application's row is held until commit, so the second request counts the
+        # first one's passes (and skips staff who now hold one).
+        r = locked(session, ResumptionApplication, r.id)
+    if r is None or r.status != "approved" or r.decided_by is None:
         raise InvalidState("Commute passes can be requested once the resumption of work "
                            "is approved.")
     if valid_from.tzinfo is None or valid_until.tzinfo is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import invites, present, resumption, staff_import
@@ -27,6 +27,7 @@ from passtrace.enterprises.schemas import (
     ResumptionReturn,
 )
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.errors import error_response
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -44,21 +45,20 @@ def register(data: EnterpriseCreate, session: SessionDep,
 @router.get("", response_model=list[EnterpriseRead])
 def list_enterprises(session: SessionDep, principal: CurrentPrincipal) -> list[EnterpriseRead]:
     """List the enterprises you may see."""
-    return [present.enterprise(session, e)
-            for e in enterprise_service.list_visible(session=session, actor=principal)]
+    return present.enterprises(
+        session, enterprise_service.list_visible(session=session, actor=principal))
 
 
 @router.post("/invites/accept", response_model=EmployeeRead)
-def accept_invite(data: InviteAccept, session: SessionDep,
-                  principal: CurrentPrincipal) -> EmployeeRead:
+def accept_invite(request: Request, data: InviteAccept, session: SessionDep,
+                  principal: CurrentPrincipal) -> EmployeeRead | Response:
     """Link your account to your employer's staff list with the invite token."""
-    try:
-        emp = invites.accept_invite(session=session, actor=principal,
-                                    token=data.token)
-    except invites.InviteRefused:
-        session.commit()  # the refused attempt stays in the audit log
-        raise
-    return present.employee(emp)
+    result = invites.accept_invite(session=session, actor=principal, token=data.token)
+    if result.refused is not None:
+        # Answered, not raised: the request commits and keeps the refused attempt's
+        # audit entry (a raised error would roll it back).
+        return error_response(request, result.refused)
+    return present.employee(result.employee)
 
 
 @router.get("/resumptions", response_model=list[ResumptionRead])
@@ -66,7 +66,7 @@ def resumption_queue(session: SessionDep, principal: CurrentPrincipal,
                      status: StatusFilter = "pending") -> list[ResumptionRead]:
     """List resumption applications in your area (pending ones by default)."""
     rows = resumption.review_queue(session=session, actor=principal, status=status)
-    return [present.resumption(session, r, e) for r, e in rows]
+    return present.resumptions(session, rows)
 
 
 @router.get("/resumptions/{resumption_id}", response_model=ResumptionRead)
@@ -246,8 +246,8 @@ def list_resumptions(enterprise_id: uuid.UUID, session: SessionDep,
     """List the enterprise's resumption applications, newest first."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    return [present.resumption(session, r, e) for r in resumption.resumptions_of(
-        session=session, actor=principal, e=e)]
+    return present.resumptions(session, [(r, e) for r in resumption.resumptions_of(
+        session=session, actor=principal, e=e)])
 
 
 @router.post("/{enterprise_id}/resumptions", response_model=ResumptionRead, status_code=201)

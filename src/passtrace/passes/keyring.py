@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.codec import SigningKey, TrustStore, sign_trust_list
 from passtrace.core.clock import utcnow
+from passtrace.core.db import locked, serialize
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.pii import PiiVault
 from passtrace.core.security import Principal
@@ -39,12 +40,25 @@ def list_keys(*, session: Session) -> list[SigningKeyRecord]:
         SigningKeyRecord.created_at.desc(), SigningKeyRecord.kid)))
 
 
+# Name of the lock that makes key changes (create, rotate, retire) one at a time.
+KEYRING_LOCK = "signing_keys"
+
+
+def _active_kid(session: Session, purpose: str) -> str | None:
+    return session.scalar(select(SigningKeyRecord.kid).where(
+        SigningKeyRecord.purpose == purpose, SigningKeyRecord.status == "active").limit(1))
+
+
 def ensure(*, session: Session, vault: PiiVault) -> None:
     """Create the first pass key and the trust-list root key if missing."""
     for purpose in ("pass", "root"):
-        exists = session.scalar(select(SigningKeyRecord.kid).where(
-            SigningKeyRecord.purpose == purpose, SigningKeyRecord.status == "active").limit(1))
-        if exists is None:
+        if _active_kid(session, purpose) is None:
+            # Race: two first requests on a fresh deployment each made a root key, and
+            # the trust list named two roots. Checked again under the keyring lock
+            # (taken only when a key is missing: signing never waits for it).
+            serialize(session, KEYRING_LOCK)
+            if _active_kid(session, purpose) is not None:
+                continue
             record = _store(session, vault, SigningKey.generate("ES256"), purpose)
             audit_service.record(session=session, actor=None, action="key.create",
                                  resource_type="signing_key", resource_id=record.kid,
@@ -58,7 +72,12 @@ def rotate(
     """Add a new signing key; it signs from now on. Older keys keep verifying."""
     if alg not in ALGS:
         raise ValidationFailed("Unknown signature algorithm %(alg)s.", alg=alg)
-    old = [k for k in list_keys(session=session) if k.purpose == "pass" and k.status == "active"]
+    # Race: two rotations with retire_old at once each retired only the key they saw,
+    # leaving both new keys active. Rotations run one at a time, each seeing the last.
+    serialize(session, KEYRING_LOCK)
+    old = [k for k in session.scalars(select(SigningKeyRecord).where(
+        SigningKeyRecord.purpose == "pass", SigningKeyRecord.status == "active")
+        .execution_options(populate_existing=True))]
     record = _store(session, vault, SigningKey.generate(alg), "pass")
     audit_service.record(session=session, actor=actor, action="key.rotate",
                          resource_type="signing_key", resource_id=record.kid,
@@ -71,7 +90,8 @@ def rotate(
 
 def retire(*, session: Session, actor: Principal | None, kid: str) -> SigningKeyRecord:
     """Stop signing with a key; it verifies until the last pass it signed expires."""
-    record = session.get(SigningKeyRecord, kid)
+    # Race: retiring twice at once (or during a rotation) computed verify_until twice.
+    record = locked(session, SigningKeyRecord, kid)
     if record is None or record.purpose != "pass":
         raise NotFound("No signing key %(kid)s.", kid=kid)
     if record.status != "active":
@@ -90,12 +110,21 @@ def retire(*, session: Session, actor: Principal | None, kid: str) -> SigningKey
 
 def current_signer(*, session: Session, vault: PiiVault) -> SigningKey:
     """Return the newest active pass key (creating one on a fresh deployment)."""
-    ensure(session=session, vault=vault)
-    record = session.scalars(select(SigningKeyRecord).where(
-        SigningKeyRecord.purpose == "pass", SigningKeyRecord.status == "active"
-    ).order_by(SigningKeyRecord.created_at.desc())).first()
-    assert record is not None  # ensure() just made one
-    return _load(vault, record)
+    # Race: retire() computes how long a key must keep verifying from the passes it
+    # signed; a pass signed while it runs would be missed and stop verifying before
+    # it expires. Signers hold a shared lock on the key row (PostgreSQL FOR SHARE:
+    # signers never wait for each other) until commit, and retire() locks it
+    # exclusively, so it waits for them and counts their passes.
+    for _ in range(2):
+        ensure(session=session, vault=vault)
+        record = session.scalars(select(SigningKeyRecord).where(
+            SigningKeyRecord.purpose == "pass", SigningKeyRecord.status == "active"
+        ).order_by(SigningKeyRecord.created_at.desc()).limit(1)
+            .with_for_update(read=True)).first()
+        if record is not None:
+            return _load(vault, record)
+        # Retired while this waited for the lock: ensure() makes or finds the next one.
+    raise InvalidState("No signing key is active; try again.")
 
 
 def root_signer(*, session: Session, vault: PiiVault) -> SigningKey:

@@ -13,6 +13,7 @@ from passtrace.audit import service as audit_service
 from passtrace.codec import PassClaims, SigningKey, encode_pass, sign_revocation_list
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
+from passtrace.core.db import serialize
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
@@ -225,6 +226,12 @@ def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: st
     now = utcnow()
     p.status, p.revoked_at, p.revoke_reason = "revoked", now, reason
     if was_signed:
+        # Race: checkpoints fetch the list incrementally ("after version N"). Two
+        # revocations at once take versions 5 and 6 from the sequence; if 6 commits
+        # first and a checkpoint syncs up to 6, version 5 commits later and that
+        # checkpoint never asks for it (a revoked pass keeps opening gates offline).
+        # Versions are therefore taken and committed one revocation at a time.
+        serialize(session, "pass_revocations.version")
         session.add(Revocation(pass_id=p.id, revoked_at=now, expires_at=p.valid_until))
     session.flush()
     audit_service.record(session=session, actor=actor, action="pass.revoke",

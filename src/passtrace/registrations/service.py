@@ -395,6 +395,9 @@ def get_for_staff(*, session: Session, actor: Principal, registration_id: uuid.U
 def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
              reason: str) -> Registration:
     """Let a denied person through, with the guard's reason (audited)."""
+    # Race: two guards overriding the same denial at once would both pass the "deny"
+    # check and write two override audit entries; the row lock makes the second see
+    # the first's "allow" (SQLite: refused as busy).
     row, site = get_for_staff(session=session, actor=actor, registration_id=registration_id,
                               for_update=True)
     if row.decision != "deny":

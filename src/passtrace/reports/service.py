@@ -55,10 +55,14 @@ def _filer(session: Session, actor: Principal) -> tuple[Employee, Enterprise]:
     return row[0], row[1]
 
 
-def get_report(*, session: Session, employee_id: uuid.UUID, day: date) -> DailyReport | None:
-    """Get an employee's report for a date."""
-    return session.scalars(select(DailyReport).where(
-        DailyReport.employee_id == employee_id, DailyReport.report_date == day)).first()
+def get_report(*, session: Session, employee_id: uuid.UUID, day: date,
+               for_update: bool = False) -> DailyReport | None:
+    """Get an employee's report for a date (for_update: held until commit, read fresh)."""
+    stmt = select(DailyReport).where(DailyReport.employee_id == employee_id,
+                                     DailyReport.report_date == day)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(stmt).first()
 
 
 def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterprise,
@@ -66,7 +70,13 @@ def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterp
            stops: list[CleanStop], source: str,
            report_id: uuid.UUID | None) -> tuple[DailyReport, bool]:
     now = utcnow()
-    existing = get_report(session=session, employee_id=emp.id, day=day)
+    # Race: two amendments of one report at once (phone and page) each replaced the
+    # stops the other was replacing: mixed stops, or a delete of rows already gone (a
+    # 500). The report's row is held until commit (PostgreSQL; SQLite refuses the
+    # second writer as busy). Two first filings at once are stopped by the unique
+    # (employee, date) constraint instead: the loser gets 409 and its count bump
+    # rolls back with it.
+    existing = get_report(session=session, employee_id=emp.id, day=day, for_update=True)
     symptoms = sorted(set(symptoms))
     if existing is not None:
         # Amend: the content is replaced, lateness stays as first filed.

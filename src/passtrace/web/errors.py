@@ -83,6 +83,15 @@ def _respond(request: Request, status: int, code: str, message: str,
                                           "fields": fields or {}}, status_code=status)
 
 
+def error_response(request: Request, exc: DomainError) -> Response:
+    """Answer with a domain error without raising it, so the request still commits.
+
+    For refusals that are themselves recorded (an audited attempt): raising would roll
+    the record back with everything else.
+    """
+    return _respond(request, exc.status, exc.code, exc.translated(), exc.translated_fields())
+
+
 async def domain_error(request: Request, exc: Exception) -> Response:
     """Render a domain error in the request's language."""
     assert isinstance(exc, DomainError)
