@@ -23,7 +23,6 @@ from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration
-from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 from passtrace.reports.models import (
     AreaRisk,
     DailyReport,
@@ -31,6 +30,7 @@ from passtrace.reports.models import (
     ReportReminder,
     ReportStop,
 )
+from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 
 __all__ = [
     "Area", "AreaRisk", "AuditEntry", "AuthSession", "Base", "Building", "Community",

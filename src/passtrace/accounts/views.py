@@ -14,8 +14,8 @@ from passtrace.accounts.schemas import (
     TokenRead,
     TokenRequest,
 )
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
 from passtrace.core.security import Principal
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
 
 router = APIRouter(tags=["accounts"])
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from passtrace.areas import service as area_service
-from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.i18n import get_locale
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.orm import Session
 
-from passtrace.communities import rules as outing_rules
 from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
 from passtrace.communities.service import ROLE_LABELS, household_label
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
-from passtrace.registrations.decide import LOCAL_TZ, GateFacts
+from passtrace.rules import outings as outing_rules
+from passtrace.rules.decide import GateFacts
 from passtrace.sites.models import Site
 
 

@@ -17,9 +17,9 @@ from passtrace.communities.schemas import (
     VisitDecision,
     VisitRead,
 )
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound
 from passtrace.passes import present as pass_present
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 # Mounted under /api/v1; the paths span /visits, /deliveries and /communities/{code}.
 router = APIRouter()

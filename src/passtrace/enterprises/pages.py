@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
@@ -22,8 +22,9 @@ from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate, ResumptionCreate
 from passtrace.passes.pages import LOCAL_INPUT, _area_choices
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES
-from passtrace.web.render import LOCAL_TZ, render
+from passtrace.web.render import render
 
 router = APIRouter(prefix="/enterprises", include_in_schema=False)
 MAX_UPLOAD = 5 * 1024 * 1024

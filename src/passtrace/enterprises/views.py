@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -27,6 +26,7 @@ from passtrace.enterprises.schemas import (
     ResumptionRead,
     ResumptionReturn,
 )
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 MAX_UPLOAD = 5 * 1024 * 1024

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.i18n import gettext
 from passtrace.notices import service as notice_service
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
 router = APIRouter(prefix="/notices", include_in_schema=False)

@@ -15,16 +15,16 @@ from sqlalchemy.orm import Session
 from passtrace.areas.models import Area
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
-from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.ids import uuid7
 from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES
-from passtrace.web.render import LOCAL_TZ, render
+from passtrace.web.render import render
 
 router = APIRouter(prefix="/passes", include_in_schema=False)
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import NotFound
 from passtrace.passes import authz, keyring, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import Decision, PassCreate, PassPage, PassRead, RevocationList
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 
 router = APIRouter(prefix="/passes", tags=["passes"])
 

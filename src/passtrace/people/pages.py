@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError
 from passtrace.core.i18n import lazy_gettext
 from passtrace.people import flows
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)

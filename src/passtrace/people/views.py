@@ -7,11 +7,11 @@ import uuid
 from fastapi import APIRouter
 
 from passtrace.audit import service as audit_service
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound
 from passtrace.people import flows
 from passtrace.people import service as people_service
 from passtrace.people.schemas import AccessEntry, PersonRead, RevealRead, RevealRequest
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["people"])
 

@@ -34,10 +34,10 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
-from passtrace.registrations.decide import REASONS, round_temperature
 from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
 from passtrace.registrations.schemas import BatchIn
 from passtrace.registrations.service import clock_skew, heartbeat
+from passtrace.rules.decide import REASONS, round_temperature
 from passtrace.sites import service as site_service
 
 # How far in the future (server clock) an occurrence may lie before the row is refused.

@@ -15,14 +15,14 @@ from functools import cache
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, gettext
-from passtrace.registrations.decide import REASONS
+from passtrace.rules.decide import REASONS
 from passtrace.sites import authz as site_authz
 from passtrace.sites import present as site_present
 from passtrace.sites import service as site_service
 from passtrace.sites.models import Site
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
 router = APIRouter(prefix="/checkpoint", include_in_schema=False)

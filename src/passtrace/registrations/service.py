@@ -23,7 +23,9 @@ from passtrace.core.validators import InvalidValue, validate_id_number, validate
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass, SigningKeyRecord
 from passtrace.people.models import Person
-from passtrace.registrations.decide import (
+from passtrace.registrations.models import Registration
+from passtrace.registrations.schemas import RegistrationIn
+from passtrace.rules.decide import (
     CODEC_REASONS,
     Facts,
     GateFacts,
@@ -33,8 +35,6 @@ from passtrace.registrations.decide import (
     pass_covers_site,
     round_temperature,
 )
-from passtrace.registrations.models import Registration
-from passtrace.registrations.schemas import RegistrationIn
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 from passtrace.sites.models import DeviceSync, Site

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import local_today, utcnow
 from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
@@ -24,7 +24,7 @@ from passtrace.notices.service import (
     WebhookNotifier,
 )
 from passtrace.reports.models import DailyReport, ReportReminder
-from passtrace.reports.service import deadline_for, local_today
+from passtrace.reports.service import deadline_for
 
 
 @dataclass

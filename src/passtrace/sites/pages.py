@@ -9,17 +9,17 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, SessionDep
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import gettext
 from passtrace.registrations import stats as reg_stats
-from passtrace.registrations.decide import LOCAL_TZ, REASONS
+from passtrace.rules.decide import REASONS
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.schemas import SiteWrite
 from passtrace.sites.views import MAX_IMPORT_BYTES
 from passtrace.web import charts
+from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
 router = APIRouter(prefix="/sites", include_in_schema=False)
