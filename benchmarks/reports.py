@@ -44,6 +44,7 @@ from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people.models import Person
 from passtrace.reports import counts
 from passtrace.reports import export as export_service
+from passtrace.wiring import wire
 
 CODE = "91520102MA6J5GQX4T"
 PASSWORD = "bench-password-1"
@@ -390,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(env="test", database_url=url, secret_key="bench-" + "x" * 40,
                         argon2_time_cost=1, argon2_memory_kib=64, login_max_failures=100)
     rt = Runtime.build(settings)
+    wire(rt)
     try:
         migrate.upgrade(rt.engine)
         ent_id, (dept_ids, emp_rows), _ = _people_and_staff(rt, args.employees, args.filers)

@@ -224,6 +224,13 @@ def resolve_principal(*, session: Session, token: str, ip: str | None) -> Princi
     return replace(principal, ip=ip)
 
 
+class Principals:
+    """accounts as the Runtime's principal resolver (core.runtime.PrincipalResolver)."""
+
+    cached = staticmethod(cached_principal)
+    resolve = staticmethod(resolve_principal)
+
+
 def end_session(*, session: Session, token: str) -> None:
     """Log out: revoke the session behind a token."""
     found = resolve_token(session=session, token=token)

@@ -1,7 +1,8 @@
 """A community gate: the compound's facts for the decision, and what an allowed pass changes.
 
-registrations.service calls gather() before deciding and record() after, in the
-same transaction. For a resident going out, gather() locks the household row
+`GATE` is this kind's provider (registrations.site_kinds), registered by
+passtrace.wiring: the registration service calls gather() before deciding and
+record() after, in the same transaction. For a resident going out, gather() locks the household row
 first, so two gates taking the household's last outing slot at the same moment
 are serialised: the second sees the first's outing and is refused.
 """
@@ -47,6 +48,15 @@ class GateContext:
         """A visitor who went in and has not come out."""
         v = self.visit
         return v is not None and v.entered_at is not None and v.exited_at is None
+
+    def inside(self) -> bool | None:
+        """Residents are counted by their outings, never "already inside"; a visitor may
+        leave by another gate of the compound; anyone else: the site's own registrations."""
+        if self.resident is not None:
+            return False
+        if self.visit is not None:
+            return self.visitor_inside
+        return None
 
 
 # A compound's row (its rules) is re-read at most every COMMUNITY_CACHE_SECONDS per
@@ -272,3 +282,19 @@ def record_offline(session: Session, site: Site, rows: list[dict[str, Any]]) -> 
             changed += 1
     session.flush()
     return changed
+
+
+class GateProvider:
+    """The compound's gate as a site kind (registrations.site_kinds.SiteKindProvider)."""
+
+    def applies(self, site: Site) -> bool:
+        """A gate is a site that names its compound."""
+        return bool(site.community_code)
+
+    gather = staticmethod(gather)
+    notes = staticmethod(notes)
+    record = staticmethod(record)
+    record_offline = staticmethod(record_offline)
+
+
+GATE = GateProvider()

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from passtrace.core.areacodes import contains
 from passtrace.core.security import Principal
 from passtrace.passes.models import Pass
@@ -38,3 +43,9 @@ def area_in_scope(principal: Principal, permission: str, area_code: str) -> bool
     """Tell whether an area code is inside the principal's jurisdiction."""
     scopes = principal.area_scopes(permission)
     return scopes is None or any(contains(s, area_code) for s in scopes)
+
+
+def reveal_allowed(*, session: Session, actor: Principal, person_id: uuid.UUID) -> bool:
+    """person.reveal over every area of one of the person's passes (people.flows grant)."""
+    passes = session.scalars(select(Pass).where(Pass.person_id == person_id).limit(500))
+    return any(covers_all_areas(actor, "person.reveal", p) for p in passes)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.codec import PassRejected, TrustStore, decode_pass
-from passtrace.communities import gate as community_gate
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.runtime import Runtime
@@ -25,6 +24,7 @@ from passtrace.passes.models import Pass, SigningKeyRecord
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
+from passtrace.registrations.site_kinds import provider_for
 from passtrace.rules.decide import (
     CODEC_REASONS,
     Facts,
@@ -358,13 +358,13 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
         person = session.scalar(select(Person).where(Person.id_hash == prep.id_hash))
         if person is not None:
             pass_row = _best_pass(session, person, prep.site, prep.now)
-    gate = community_gate.gather(session, prep.site, person_id=person.id if person else None,
-                                 pass_row=pass_row, now=prep.now, direction=data.direction)
-    if gate is not None and gate.resident is not None:
-        inside = False  # residents are counted by their outings, not "already inside"
-    elif gate is not None and gate.visit is not None:
-        inside = gate.visitor_inside  # a visitor may leave by another gate of the compound
-    else:
+    # A site kind with rules of its own (a compound's gate) adds its facts.
+    kind = provider_for(prep.site)
+    gate = kind.gather(session, prep.site, person_id=person.id if person else None,
+                       pass_row=pass_row, now=prep.now,
+                       direction=data.direction) if kind is not None else None
+    inside = gate.inside() if gate is not None else None
+    if inside is None:
         inside = is_inside(session, site_id=prep.site.id,
                            person_hash=person.id_hash if person is not None else prep.id_hash,
                            pass_id=pass_row.id if pass_row else None)
@@ -374,11 +374,11 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
                          subject_person_id=person.id if person else None, detail=detail)
-    if gate is None:
+    if kind is None or gate is None:
         return Checked(row=row, duplicate=False)
-    community_gate.record(session, gate, registration_id=row.id, direction=row.direction,
-                          decision=row.decision, occurred_at=row.occurred_at)
-    return Checked(row=row, duplicate=False, notes=community_gate.notes(
+    kind.record(session, gate, registration_id=row.id, direction=row.direction,
+                decision=row.decision, occurred_at=row.occurred_at)
+    return Checked(row=row, duplicate=False, notes=kind.notes(
         gate, direction=row.direction, allowed=row.decision == "allow", now=prep.now))
 
 
@@ -403,8 +403,9 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     row.override_reason = reason
     row.override_by = actor.user_id
     session.flush()
-    if site.community_code:  # the guard let them through: the outing or visit happened
-        community_gate.record_offline(session, site, [{
+    kind = provider_for(site)
+    if kind is not None:  # the guard let them through: the outing or visit happened
+        kind.record_offline(session, site, [{
             "id": row.id, "person_hash": row.person_hash, "pass_id": row.pass_id,
             "direction": row.direction, "decision": row.decision,
             "occurred_at": row.occurred_at}])

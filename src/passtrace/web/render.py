@@ -15,6 +15,7 @@ from passtrace.core import i18n
 from passtrace.core.clock import LOCAL_TZ
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
