@@ -28,6 +28,9 @@ def _package_of(module: str) -> str | None:
     parts = module.split(".")
     if parts[0] != TOP or len(parts) < 2:
         return None
+    # `from passtrace import __version__` names an attribute, not a package
+    if not ((ROOT / parts[1]).is_dir() or (ROOT / f"{parts[1]}.py").is_file()):
+        return None
     return parts[1]
 
 

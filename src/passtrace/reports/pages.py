@@ -21,8 +21,8 @@ from passtrace.enterprises.models import Department
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import present, risks
 from passtrace.reports import service as report_service
+from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.schemas import QuickIn, ReportIn
-from passtrace.reports.views import CREDIT, stream_export
 from passtrace.web import charts
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES

@@ -12,8 +12,7 @@ from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import gettext
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
-from passtrace.sites.schemas import SiteWrite
-from passtrace.sites.views import MAX_IMPORT_BYTES
+from passtrace.sites.schemas import MAX_IMPORT_BYTES, SiteWrite
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 

@@ -16,6 +16,8 @@ from passtrace.core.clock import LOCAL_TZ
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
+# What an <input type="datetime-local"> sends and expects (local time, no zone).
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
