@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.codec import PassRejected, TrustStore, decode_pass
+from passtrace.core.cache import MISS as CACHE_MISS
+from passtrace.core.cache import Changes, Miss, TtlCache, runtime_cache
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.runtime import Runtime
@@ -135,73 +136,43 @@ def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
 # signing-key change is flushed or committed in this process. A retired key
 # carries its own not_after, checked at each verification.
 TRUST_CACHE_SECONDS = 5.0
-_keys_generation = [0]
-
-
-def _signing_keys_touched(session: Session) -> bool:
-    return any(isinstance(obj, SigningKeyRecord)
-               for objs in (session.new, session.dirty, session.deleted) for obj in objs)
-
-
-@event.listens_for(Session, "after_flush")
-def _keys_flushed(session: Session, _context: object) -> None:
-    if _signing_keys_touched(session):
-        session.info["keys_changed"] = True
-        _keys_generation[0] += 1
-
-
-@event.listens_for(Session, "after_commit")
-def _keys_committed(session: Session) -> None:
-    if session.info.pop("keys_changed", False):
-        _keys_generation[0] += 1
-
+KEY_CHANGES = Changes(SigningKeyRecord, name="signing_keys")
 
 # Sites, likewise: the row (lanes, fever threshold, open or closed) is re-read at most
 # every SITE_CACHE_SECONDS per process, at once after a site change here. The
 # caller's authorization is checked against it on every request.
 SITE_CACHE_SECONDS = 5.0
-_sites_generation = [0]
+SITE_CACHE_MAX = 10_000
+SITE_CHANGES = Changes(Site, name="sites")
+
+MISS = CACHE_MISS  # "not in the cache" (None means "cached: no such site")
 
 
-@event.listens_for(Session, "after_flush")
-def _sites_flushed(session: Session, _context: object) -> None:
-    if any(isinstance(obj, Site)
-           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
-        session.info["sites_changed"] = True
-        _sites_generation[0] += 1
+def _site_cache(rt: Runtime) -> TtlCache[str, Site | None]:
+    return runtime_cache(rt.cache, "sites", lambda: TtlCache(
+        ttl=SITE_CACHE_SECONDS, max_entries=SITE_CACHE_MAX, changes=SITE_CHANGES))
 
 
-@event.listens_for(Session, "after_commit")
-def _sites_committed(session: Session) -> None:
-    if session.info.pop("sites_changed", False):
-        _sites_generation[0] += 1
-
-
-MISS = object()  # "not in the cache" (None means "cached: no such site")
+def _trust_cache(rt: Runtime) -> TtlCache[str, TrustStore]:
+    return runtime_cache(rt.cache, "trust_store", lambda: TtlCache(
+        ttl=TRUST_CACHE_SECONDS, max_entries=1, changes=KEY_CHANGES))
 
 
 def cached_site(rt: Runtime, code: str) -> Any:
     """The cached site row for a code (None if there is none), or MISS; no I/O."""
-    cache = rt.cache.get("sites")
-    hit = cache.get(code) if isinstance(cache, dict) else None
-    if hit is not None and hit[0] > time.monotonic() and hit[1] == _sites_generation[0]:
-        return hit[2]
-    return MISS
+    return _site_cache(rt).get(code)
 
 
 def load_site(session: Session, rt: Runtime, code: str) -> Site | None:
     """Read a site (the cache's source); the row is kept for SITE_CACHE_SECONDS."""
-    cache = rt.cache.setdefault("sites", {})
-    assert isinstance(cache, dict)
-    generation = _sites_generation[0]
+    cache = _site_cache(rt)
+    generation = cache.generation()
     site = site_service.get_by_code(session=session, code=code)
     if site is not None:
         # Detached, so no session's rollback (expiry) or close can touch the shared copy;
         # every column is loaded, and nothing here writes to it.
         session.expunge(site)
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[code] = (time.monotonic() + SITE_CACHE_SECONDS, generation, site)
+        cache.put(code, site, generation=generation)
     return site
 
 
@@ -212,18 +183,16 @@ def _site(session: Session, rt: Runtime, code: str) -> Site | None:
 
 def cached_trust_store(rt: Runtime) -> TrustStore | None:
     """The cached trust store, if still fresh; no I/O."""
-    cached = rt.cache.get("trust_store")
-    if (isinstance(cached, tuple) and cached[0] > time.monotonic()
-            and cached[1] == _keys_generation[0]):
-        return cached[2]
-    return None
+    store = _trust_cache(rt).get("store")
+    return None if isinstance(store, Miss) else store
 
 
 def load_trust_store(session: Session, rt: Runtime) -> TrustStore:
     """Read the pass keys (the cache's source); kept for TRUST_CACHE_SECONDS."""
-    generation = _keys_generation[0]
+    cache = _trust_cache(rt)
+    generation = cache.generation()
     store = keyring.trust_store(session=session)
-    rt.cache["trust_store"] = (time.monotonic() + TRUST_CACHE_SECONDS, generation, store)
+    cache.put("store", store, generation=generation)
     return store
 
 
