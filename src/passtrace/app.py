@@ -49,7 +49,8 @@ class LocaleAndHeaders:
         request = Request(scope)
         # The user's saved choice overrides this once the login is resolved.
         set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
-                             accept_language=request.headers.get("accept-language")))
+                             accept_language=request.headers.get("accept-language"),
+                             default=self.rt.settings.default_locale))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
