@@ -70,6 +70,7 @@ from passtrace.core.runtime import Runtime  # noqa: E402
 from passtrace.core.validators import id_check_char  # noqa: E402
 from passtrace.passes import keyring  # noqa: E402
 from passtrace.sites.models import Site  # noqa: E402
+from passtrace.wiring import wire  # noqa: E402
 
 console = Console(stderr=True)
 DUMP: list[dict[str, Any]] | None = None  # every request's latency, with --dump-latencies
@@ -151,6 +152,7 @@ def build(url: str, args: argparse.Namespace, rng: random.Random) -> Built:
     settings = Settings(**{k.removeprefix("PASSTRACE_").lower(): v
                            for k, v in settings_env(url).items()})
     rt = Runtime.build(settings)
+    wire(rt)
     out = Built()
     codes = compound_codes(args.compounds)
     step = max(1, args.compounds // args.gate_compounds)

@@ -34,6 +34,7 @@ from passtrace.accounts import service as account_service
 from passtrace.app import create_app
 from passtrace.areas import service as area_service
 from passtrace.core import migrate
+from passtrace.core.clock import LOCAL_TZ, local_today
 from passtrace.core.config import Settings
 from passtrace.core.db import session_scope
 from passtrace.core.export import csv_batched_chunks, xlsx_chunks
@@ -43,8 +44,7 @@ from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people.models import Person
 from passtrace.reports import counts
 from passtrace.reports import export as export_service
-from passtrace.reports.rules import LOCAL_TZ
-from passtrace.reports.service import local_today
+from passtrace.wiring import wire
 
 CODE = "91520102MA6J5GQX4T"
 PASSWORD = "bench-password-1"
@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(env="test", database_url=url, secret_key="bench-" + "x" * 40,
                         argon2_time_cost=1, argon2_memory_kib=64, login_max_failures=100)
     rt = Runtime.build(settings)
+    wire(rt)
     try:
         migrate.upgrade(rt.engine)
         ent_id, (dept_ids, emp_rows), _ = _people_and_staff(rt, args.employees, args.filers)

@@ -94,10 +94,12 @@ def seed(url: str, *, residents: int = 20) -> Seeded:
     from passtrace.people import service as people_service
     from passtrace.sites import service as site_service
     from passtrace.sites.schemas import SiteWrite
+    from passtrace.wiring import wire
 
     settings = Settings(**{k.removeprefix("PASSTRACE_").lower(): v
                            for k, v in settings_env(url).items()})
     rt = Runtime.build(settings)
+    wire(rt)
     try:
         migrate.upgrade(rt.engine)
         with Session(rt.engine, expire_on_commit=False) as session:

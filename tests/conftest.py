@@ -33,6 +33,10 @@ from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.demo import demo_id_number
 from passtrace.people import service as people_service
+from passtrace.wiring import wire
+
+# Tests call services directly too: plug the site kinds in as every entry point does.
+wire()
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("PASSTRACE_TEST_PG_ADMIN",
@@ -125,6 +129,7 @@ def rt(db_engine: Engine) -> Iterator[Runtime]:
     connection = db_engine.connect()
     outer = connection.begin()
     runtime = Runtime.build(test_settings(str(db_engine.url)), engine=db_engine)
+    wire(runtime)
     runtime.sessions = sessionmaker(bind=connection, expire_on_commit=False,
                                     join_transaction_mode="create_savepoint")
     yield runtime

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -15,8 +13,8 @@ from passtrace.core.i18n import negotiate, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.web import api_docs, errors
 from passtrace.web.deps import LANG_COOKIE
-
-STATIC = Path(__file__).resolve().parent / "web" / "static"
+from passtrace.web.render import STATIC
+from passtrace.wiring import wire
 
 # Routes that take large bodies (and enforce the limit on chunked bodies themselves).
 BIG_BODY_PATHS = frozenset({"/api/v1/registrations/batch"})
@@ -51,7 +49,8 @@ class LocaleAndHeaders:
         request = Request(scope)
         # The user's saved choice overrides this once the login is resolved.
         set_locale(negotiate(user_locale=None, cookie=request.cookies.get(LANG_COOKIE),
-                             accept_language=request.headers.get("accept-language")))
+                             accept_language=request.headers.get("accept-language"),
+                             default=self.rt.settings.default_locale))
 
         prod = self.rt.settings.env == "prod"
         static = scope["path"].startswith("/static/")
@@ -131,6 +130,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     """Create the app for a deployment; nothing touches the database here."""
     rt = runtime or Runtime.build(settings or Settings())
     prod = rt.settings.env == "prod"
+    wire(rt)
     app = FastAPI(
         title="PassTrace",
         version=__version__,
@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     """Return the API routers (mounted under /api/v1) and the page routers."""
+    from passtrace import home
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
@@ -177,10 +178,10 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, visit_views.router],
-            [account_pages.router, pass_pages.router, people_pages.router,
+            [home.router, account_pages.router, pass_pages.router, people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
-             site_pages.router, registration_pages.router, community_pages.router,
-             visit_pages.router, oversight_pages.router])
+             site_pages.router, registration_pages.site_router, registration_pages.router,
+             community_pages.router, visit_pages.router, oversight_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from passtrace.passes import keyring
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
 from passtrace.people import service as people_service
+from passtrace.registrations import demo as registration_demo
 from passtrace.sites import demo as site_demo
 
 DEMO_PASSWORD = "demo12345"
@@ -116,8 +117,10 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
         if outcome == "revoke":
             pass_service.revoke(session=session, actor=official, pass_id=p.id,
                                 reason="行程取消 / trip cancelled")
-    site_demo.seed(session=session, official=account_service.principal_for(users["admin"]),
-                   operator_user_id=users["checkpoint"].id)
+    sites = site_demo.seed(session=session,
+                           official=account_service.principal_for(users["admin"]))
+    registration_demo.seed(session=session, site=sites["CP-NM-01"],
+                           operator_user_id=users["checkpoint"].id)
     enterprise_demo.seed(session=session, rt=rt, users=users,
                          resident_id_number=demo_id_number("520102", "19900307", "013"))
     community_demo.seed(session=session, rt=rt,

@@ -27,6 +27,7 @@ from passtrace.communities import overview, presence
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Community, Delivery, Household, Outing, Resident, Visit
 from passtrace.core import migrate
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import session_scope
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
@@ -34,7 +35,6 @@ from passtrace.core.security import Binding, Principal
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
 from passtrace.registrations import service as reg_service
-from passtrace.registrations.decide import LOCAL_TZ
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.sites.models import Site

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from passtrace.communities import presence
 from passtrace.communities.models import Community, Outing
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.notices.models import Notice
 from passtrace.notices.service import InAppNotifier
-from passtrace.registrations.decide import LOCAL_TZ
 from tests.communities.conftest import CODE, GATE, gate_body, pass_at_gate
 from tests.passes.helpers import apply
 

@@ -26,6 +26,7 @@ from passtrace.communities.models import (
     Visit,
 )
 from passtrace.communities.schemas import VisitCreate
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import make_sessionmaker
 from passtrace.core.errors import InvalidState
 from passtrace.core.runtime import Runtime
@@ -33,7 +34,6 @@ from passtrace.demo import demo_id_number
 from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation
 from passtrace.people import service as people_service
-from passtrace.registrations.decide import LOCAL_TZ
 from passtrace.registrations.service import load_trust_store
 from tests.communities.conftest import CODE, GATE, GATE2, Compound, gate_body, id_number_of
 from tests.conftest import PASSWORD

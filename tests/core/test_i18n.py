@@ -18,9 +18,12 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
 
+from passtrace.app import create_app
 from passtrace.core import i18n
 from passtrace.core.errors import Unauthorized, ValidationFailed
+from passtrace.core.runtime import Runtime
 from passtrace.web.errors import FIELD_MESSAGES, STATUS_MESSAGES
 from passtrace.web.render import environment
 
@@ -252,3 +255,30 @@ def test_negotiate_prefers_the_user_then_the_cookie() -> None:
     assert i18n.negotiate(user_locale="en", cookie="zh_CN", accept_language="zh-CN") == "en"
     assert i18n.negotiate(user_locale=None, cookie="en", accept_language="zh-CN") == "en"
     assert i18n.negotiate(user_locale="xx", cookie="de", accept_language="en") == "en"
+
+
+@pytest.mark.parametrize(("cookie", "accept_language", "expected"), [
+    (None, None, "en"),  # nothing decides: the deployment's default
+    (None, "fr-FR", "en"),
+    (None, "zh-CN", "zh_CN"),  # the browser decides before the default
+    ("zh_CN", "en", "zh_CN"),  # the cookie decides before both
+])
+def test_negotiate_falls_back_to_the_deployments_default(
+        cookie: str | None, accept_language: str | None, expected: str) -> None:
+    assert i18n.negotiate(user_locale=None, cookie=cookie, accept_language=accept_language,
+                          default="en") == expected
+
+
+def test_default_locale_setting_picks_the_language_of_a_page(rt: Runtime) -> None:
+    """PASSTRACE_DEFAULT_LOCALE=en: a visitor whose browser says nothing reads English."""
+    rt.settings = rt.settings.model_copy(update={"default_locale": "en"})
+    with TestClient(create_app(runtime=rt)) as client:
+        english = client.get("/login")
+        chinese = client.get("/login", headers={"Accept-Language": "zh-CN"})
+    assert "<h1>Log in</h1>" in english.text
+    assert "<h1>登录</h1>" in chinese.text
+
+
+def test_without_the_setting_a_page_is_in_chinese(rt: Runtime) -> None:
+    with TestClient(create_app(runtime=rt)) as client:
+        assert "<h1>登录</h1>" in client.get("/login").text

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.ids import uuid7
 from passtrace.demo import demo_id_number
-from passtrace.registrations.decide import LOCAL_TZ
 from passtrace.registrations.models import Registration
 from tests.registrations.conftest import SITE
 

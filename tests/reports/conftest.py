@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from passtrace.core import clock
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.enterprises.models import Department, Employee, Enterprise
-from passtrace.reports.rules import LOCAL_TZ
 
 CODE = "91520102MA6J5GQX4T"
 OTHER_CODE = "91520103MA7K8L9M1X"

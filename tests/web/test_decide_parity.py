@@ -2,7 +2,7 @@
 
 The checkpoint page decides by itself when the network is gone; a guard must
 get the same verdict and the same reasons either way. Every case below runs
-through registrations/decide.py and through static/js/checkpoint/decide.js
+through rules/decide.py and through static/js/checkpoint/decide.js
 in real Chromium, and the two must agree.
 """
 
@@ -11,7 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from passtrace.registrations.decide import Facts, PassFacts, SiteRules, decide
+from passtrace.rules.decide import (
+    Facts,
+    PassFacts,
+    SiteRules,
+    decide,
+)
 
 NOW = datetime(2026, 11, 26, 4, 30, tzinfo=UTC)  # 12:30 in Beijing
 HOUR = timedelta(hours=1)

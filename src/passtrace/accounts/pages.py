@@ -1,4 +1,4 @@
-"""Account pages: log in and out, sign up, home, language."""
+"""Account pages: log in and out, sign up, language (the home page is passtrace.home)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from passtrace.accounts import flows
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
-from passtrace.communities.overview import is_resident
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import LOCALES, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import new_token
-from passtrace.passes import service as pass_service
 from passtrace.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -140,20 +138,6 @@ def register(
                                {"errors": errors, "message": exc.translated(), "values": values},
                                status_code=exc.status)
     return _login_response(session, rt, user, request, "/passes/mine")
-
-
-@router.get("/")
-def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    """Show the tasks this user's roles allow, with what is waiting for them."""
-    pending = None
-    if principal.has("pass.view_scope"):
-        pending = pass_service.count_for_review(session=session, actor=principal)
-    from passtrace.notices.service import unread_count
-
-    unread = unread_count(session=session, user_id=principal.user_id)
-    return render(request, "home.html", {
-        "roles": principal.roles, "pending": pending, "unread_notices": unread,
-        "is_resident": is_resident(session=session, person_id=principal.person_id)})
 
 
 @router.post("/lang")

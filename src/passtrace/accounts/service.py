@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.audit import service as audit_service
+from passtrace.core.cache import Changes, Miss, TtlCache
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
 from passtrace.core.runtime import Runtime
@@ -171,39 +169,23 @@ def resolve_token(*, session: Session, token: str) -> tuple[User, AuthSession] |
 # every hit.
 TOKEN_CACHE_SECONDS = 5.0
 TOKEN_CACHE_MAX = 10_000
-_token_cache: dict[str, tuple[float, datetime, Principal]] = {}
-_token_cache_lock = threading.Lock()
-_AUTH_MODELS = (User, RoleBinding, AuthSession)
+AUTH_CHANGES = Changes(User, RoleBinding, AuthSession, name="auth")
+# token digest -> (the login's expiry, the principal)
+_tokens: TtlCache[str, tuple[datetime, Principal]] = TtlCache(
+    ttl=TOKEN_CACHE_SECONDS, max_entries=TOKEN_CACHE_MAX, changes=AUTH_CHANGES)
 
 
 def clear_token_cache() -> None:
-    """Forget every cached login (after any change to users, bindings or sessions)."""
-    with _token_cache_lock:
-        _token_cache.clear()
-
-
-@event.listens_for(Session, "after_flush")
-def _auth_rows_flushed(session: Session, _context: Any) -> None:
-    if any(isinstance(obj, _AUTH_MODELS)
-           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
-        session.info["auth_changed"] = True
-        clear_token_cache()
-
-
-@event.listens_for(Session, "after_commit")
-def _auth_rows_committed(session: Session) -> None:
-    # Again at commit: a request that read the old rows between flush and commit
-    # may have cached them.
-    if session.info.pop("auth_changed", False):
-        clear_token_cache()
+    """Forget every cached login (a change made outside the ORM, or a test)."""
+    _tokens.invalidate()
 
 
 def cached_principal(*, token: str, ip: str | None) -> Principal | None:
     """Return the principal behind a token if it was resolved moments ago (no I/O)."""
-    hit = _token_cache.get(token_digest(token))
-    if hit is None or hit[0] < time.monotonic() or hit[1] <= utcnow():
+    hit = _tokens.get(token_digest(token))
+    if isinstance(hit, Miss) or hit[0] <= utcnow():
         return None
-    return replace(hit[2], ip=ip)
+    return replace(hit[1], ip=ip)
 
 
 def resolve_principal(*, session: Session, token: str, ip: str | None) -> Principal | None:
@@ -211,17 +193,21 @@ def resolve_principal(*, session: Session, token: str, ip: str | None) -> Princi
     cached = cached_principal(token=token, ip=ip)
     if cached is not None:
         return cached
+    generation = _tokens.generation()
     found = resolve_token(session=session, token=token)
     if found is None:
         return None
     user, record = found
     principal = principal_for(user, auth=record)
-    with _token_cache_lock:
-        if len(_token_cache) >= TOKEN_CACHE_MAX:
-            _token_cache.clear()
-        _token_cache[token_digest(token)] = (time.monotonic() + TOKEN_CACHE_SECONDS,
-                                             record.expires_at, principal)
+    _tokens.put(token_digest(token), (record.expires_at, principal), generation=generation)
     return replace(principal, ip=ip)
+
+
+class Principals:
+    """accounts as the Runtime's principal resolver (core.runtime.PrincipalResolver)."""
+
+    cached = staticmethod(cached_principal)
+    resolve = staticmethod(resolve_principal)
 
 
 def end_session(*, session: Session, token: str) -> None:

@@ -27,6 +27,16 @@ app.add_typer(keys_app, name="keys")
 console = Console()
 
 
+@app.callback()
+def _wire() -> None:
+    """PassTrace: epidemic-prevention field platform."""
+    # Every command may check people at a compound's gate (demo, imports): plug the
+    # site kinds in first. Imported here so `passtrace --help` stays quick.
+    from passtrace.wiring import wire
+
+    wire()
+
+
 def _codec_app() -> typer.Typer:
     from passtrace.cli.codec import app as codec_app
 

@@ -16,8 +16,8 @@ from passtrace.communities import service as community_service
 from passtrace.communities.gate import community_of
 from passtrace.communities.models import Building, Community, Delivery, Household, Resident
 from passtrace.communities.schemas import DeliveryCreate, DeliveryRead
-from passtrace.communities.visits import clean_text, day_bounds, household_key, local_today
-from passtrace.core.clock import utcnow
+from passtrace.communities.visits import clean_text, day_bounds, household_key
+from passtrace.core.clock import local_today, utcnow
 from passtrace.core.errors import Conflict, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
@@ -26,7 +26,7 @@ from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_phone
 from passtrace.notices.service import InAppNotifier, Message, Notifier
-from passtrace.registrations.decide import round_temperature
+from passtrace.rules.decide import round_temperature
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 from passtrace.sites.models import Site

@@ -1,6 +1,6 @@
 """The demo compounds lived in: people, five days at the gates, visitors and parcels.
 
-Gate registrations are decided by registrations.decide from the household's state at
+Gate registrations are decided by rules.decide from the household's state at
 that moment, and the outings are the ones gate.record would open and close, so the
 compound's rules hold in the data: no household over its quota or its members-out
 limit, nobody leaving in curfew.
@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
 from passtrace.codec import PassClaims, SigningKey, encode_pass
-from passtrace.communities import rules as outing_rules
 from passtrace.communities.models import Community, Delivery, Visit
 from passtrace.core.areacodes import significant_prefix
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import Base
 from passtrace.core.pii import PiiVault, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
@@ -30,15 +30,15 @@ from passtrace.core.validators import id_check_char
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
 from passtrace.people.service import protected_columns
-from passtrace.registrations.decide import (
-    LOCAL_TZ,
+from passtrace.registrations.models import Registration
+from passtrace.rules import outings as outing_rules
+from passtrace.rules.decide import (
     Facts,
     GateFacts,
     PassFacts,
     SiteRules,
     decide,
 )
-from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
 
 DAYS = 5  # of gate history, today included

@@ -1,29 +1,31 @@
 """A community gate: the compound's facts for the decision, and what an allowed pass changes.
 
-registrations.service calls gather() before deciding and record() after, in the
-same transaction. For a resident going out, gather() locks the household row
+`GATE` is this kind's provider (registrations.site_kinds), registered by
+passtrace.wiring: the registration service calls gather() before deciding and
+record() after, in the same transaction. For a resident going out, gather() locks the household row
 first, so two gates taking the household's last outing slot at the same moment
 are serialised: the second sees the first's outing and is refused.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, event, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from passtrace.communities import rules as outing_rules
 from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
 from passtrace.communities.service import ROLE_LABELS, household_label
+from passtrace.core.cache import Changes, Miss, TtlCache
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import lock_row
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
-from passtrace.registrations.decide import LOCAL_TZ, GateFacts
+from passtrace.rules import outings as outing_rules
+from passtrace.rules.decide import GateFacts
 from passtrace.sites.models import Site
 
 
@@ -48,33 +50,24 @@ class GateContext:
         v = self.visit
         return v is not None and v.entered_at is not None and v.exited_at is None
 
+    def inside(self) -> bool | None:
+        """Residents are counted by their outings, never "already inside"; a visitor may
+        leave by another gate of the compound; anyone else: the site's own registrations."""
+        if self.resident is not None:
+            return False
+        if self.visit is not None:
+            return self.visitor_inside
+        return None
+
 
 # A compound's row (its rules) is re-read at most every COMMUNITY_CACHE_SECONDS per
 # process, and at once after a compound is changed in this process: a gate check
 # would otherwise spend a round trip on a row that changes a few times a month.
 COMMUNITY_CACHE_SECONDS = 5.0
-_communities: dict[tuple[int, str], tuple[float, int, Community | None]] = {}
-_generation = [0]
-
-
-@event.listens_for(Session, "after_flush")
-def _communities_flushed(session: Session, _context: object) -> None:
-    if any(isinstance(obj, Community)
-           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
-        _generation[0] += 1
-        session.info["communities_changed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _communities_committed(session: Session) -> None:
-    if session.info.pop("communities_changed", False):
-        _generation[0] += 1
-
-
-@event.listens_for(Session, "after_rollback")
-def _communities_rolled_back(session: Session) -> None:
-    if session.info.pop("communities_changed", False):
-        _generation[0] += 1  # what was cached may have come from the undone change
+COMMUNITY_CHANGES = Changes(Community, name="communities")
+# (database, compound code) -> the row, detached (None: no such compound)
+_communities: TtlCache[tuple[int, str], Community | None] = TtlCache(
+    ttl=COMMUNITY_CACHE_SECONDS, max_entries=10_000, changes=COMMUNITY_CHANGES)
 
 
 def community_of(session: Session, site: Site) -> Community | None:
@@ -85,17 +78,15 @@ def community_of(session: Session, site: Site) -> Community | None:
     # Keyed by database too: one process may serve (or test) more than one.
     key = (id(session.get_bind()), code)
     hit = _communities.get(key)
-    if hit is not None and hit[0] > time.monotonic() and hit[1] == _generation[0]:
-        return hit[2]
-    generation = _generation[0]
+    if not isinstance(hit, Miss):
+        return hit
+    generation = _communities.generation()
     c = session.scalar(select(Community).where(Community.code == code))
     if c is not None:
         # Detached: no session's rollback or close can touch the shared copy, and
         # nothing here writes to it.
         session.expunge(c)
-    if len(_communities) > 10_000:
-        _communities.clear()
-    _communities[key] = (time.monotonic() + COMMUNITY_CACHE_SECONDS, generation, c)
+    _communities.put(key, c, generation=generation)
     return c
 
 
@@ -265,3 +256,19 @@ def record_offline(session: Session, site: Site, rows: list[dict[str, Any]]) -> 
             changed += 1
     session.flush()
     return changed
+
+
+class GateProvider:
+    """The compound's gate as a site kind (registrations.site_kinds.SiteKindProvider)."""
+
+    def applies(self, site: Site) -> bool:
+        """A gate is a site that names its compound."""
+        return bool(site.community_code)
+
+    gather = staticmethod(gather)
+    notes = staticmethod(notes)
+    record = staticmethod(record)
+    record_offline = staticmethod(record_offline)
+
+
+GATE = GateProvider()

@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from passtrace.communities import presence
-from passtrace.communities import rules as outing_rules
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
 from passtrace.core.clock import utcnow
 from passtrace.core.i18n import gettext
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
+from passtrace.rules import outings as outing_rules
 
 
 def is_resident(*, session: Session, person_id: uuid.UUID | None) -> bool:

@@ -18,19 +18,19 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.communities import authz, overview, presence, residents_import
-from passtrace.communities import rules as outing_rules
 from passtrace.communities import service as community_service
 from passtrace.communities.models import ROLES, Community
 from passtrace.communities.page_helpers import clean_text, community_or_404
 from passtrace.communities.schemas import ResidentCreate, RulesWrite
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
+from passtrace.rules import outings as outing_rules
 from passtrace.web import charts
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import form_field_errors
-from passtrace.web.render import LOCAL_TZ, render
+from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -41,7 +41,7 @@ COLUMN_LABELS = {"building": N_("Building"), "unit": N_("Unit"), "room": N_("Roo
 
 
 def _today() -> date:
-    return utcnow().astimezone(LOCAL_TZ).date()
+    return local_today()
 
 
 def minutes_text(minutes: int) -> str:

@@ -11,15 +11,14 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import RoleBinding
-from passtrace.communities import rules as outing_rules
 from passtrace.communities.models import Building, Community, Household, Outing
 from passtrace.communities.service import household_label, natural_key
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.i18n import N_
 from passtrace.notices.service import Message, Notifier
 from passtrace.people.models import Person
-from passtrace.registrations.decide import LOCAL_TZ
 from passtrace.registrations.models import Registration
+from passtrace.rules import outings as outing_rules
 from passtrace.sites.models import Site
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from passtrace.communities import overview, presence, rules
+from passtrace.communities import overview, presence
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Community, Outing, Resident
 from passtrace.communities.schemas import (
@@ -21,6 +21,7 @@ from passtrace.communities.schemas import (
 from passtrace.core.clock import utcnow
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
+from passtrace.rules import outings as rules
 
 
 def community(session: Session, c: Community) -> CommunityRead:

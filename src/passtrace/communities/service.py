@@ -15,7 +15,7 @@ from passtrace.communities.models import Building, Community, Household, Outing,
 from passtrace.communities.schemas import CommunityCreate, ResidentCreate, RulesWrite
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime

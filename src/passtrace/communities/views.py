@@ -25,11 +25,10 @@ from passtrace.communities.schemas import (
     RulesWrite,
     WeeklyRead,
 )
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.people.models import Person
-from passtrace.registrations.decide import LOCAL_TZ
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/communities", tags=["communities"])

@@ -22,6 +22,7 @@ from passtrace.communities import service as community_service
 from passtrace.communities.models import Community
 from passtrace.communities.page_helpers import CODE, CONTROL, clean_text, community_or_404
 from passtrace.communities.schemas import DeliveryCreate, VisitCreate
+from passtrace.core.clock import local_today
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
@@ -69,7 +70,7 @@ def _invite_page(request: Request, session: Session, principal: Principal,
                  message: str | None = None) -> Response:
     homes = (community_service.residences_of(session=session, person_id=principal.person_id)
              if principal.person_id is not None else [])
-    today = visits.local_today()
+    today = local_today()
     return render(request, "communities/visits/mine.html", {
         "items": [visits.to_read(row, today=today)
                   for row in visits.list_mine(session=session, actor=principal)],
@@ -85,7 +86,7 @@ def _invite_page(request: Request, session: Session, principal: Principal,
 @router.get("/community/visits")
 def my_visits(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """My invitations and the form to invite a visitor."""
-    values = {"request_id": str(uuid7()), "visit_date": visits.local_today().isoformat()}
+    values = {"request_id": str(uuid7()), "visit_date": local_today().isoformat()}
     return _invite_page(request, session, principal, values, {})
 
 
@@ -206,7 +207,7 @@ def _manager_page(request: Request, session: Session, principal: Principal, code
     day, day_error = _day(day_raw)
     _, rows = visits.list_for_community(session=session, actor=principal, code=c.code,
                                         stage=stage or None, day=day)
-    today = visits.local_today()
+    today = local_today()
     items = [visits.to_read(r, today=today) for r in rows]
     query = "&".join(f"{k}={v}" for k, v in (("stage", stage),
                                                ("day", day.isoformat() if day else "")) if v)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from passtrace.communities.models import Building, Community, Household, Residen
 from passtrace.communities.presence import managers_of
 from passtrace.communities.schemas import VisitCreate, VisitRead
 from passtrace.core.areacodes import significant_prefix
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import local_day_bounds, local_today, utcnow
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
@@ -35,7 +35,6 @@ from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass
 from passtrace.people import service as people_service
 from passtrace.people.models import Person
-from passtrace.registrations.decide import LOCAL_TZ
 
 MAX_DAYS_AHEAD = 14
 LIVE_STATUSES = ("pending", "approved")
@@ -60,19 +59,12 @@ REJECTED_NOTICE = N_("Your visitor %(visitor)s for %(date)s was not approved: %(
 
 # --- time and text ---------------------------------------------------------------------------
 
-def local_today(now: datetime | None = None) -> date:
-    """Today in the deployment's zone (China Standard Time)."""
-    return (now or utcnow()).astimezone(LOCAL_TZ).date()
-
-
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """Local midnight at the start of the day and the next one, in UTC."""
     if not date.min < day < date.max:
         msg = N_("Enter a date.")
         raise ValidationFailed(msg, fields={"day": msg})
-    start = datetime.combine(day, time(), tzinfo=LOCAL_TZ)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    return local_day_bounds(day)
 
 
 FIELD_LABELS = {"purpose": N_("purpose"), "reason": N_("reason"), "company": N_("company"),

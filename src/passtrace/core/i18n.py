@@ -79,9 +79,13 @@ def lazy_gettext(message: str) -> LazyProxy:
 
 
 def negotiate(
-    *, user_locale: str | None, cookie: str | None, accept_language: str | None
+    *, user_locale: str | None, cookie: str | None, accept_language: str | None,
+    default: str = DEFAULT_LOCALE,
 ) -> str:
-    """Pick the locale: user setting, then cookie, then Accept-Language, then zh_CN."""
+    """Pick the locale: user setting, then cookie, then Accept-Language, then `default`.
+
+    `default` is the deployment's PASSTRACE_DEFAULT_LOCALE (zh_CN unless set).
+    """
     for candidate in (user_locale, cookie):
         if candidate in LOCALES:
             return candidate
@@ -91,4 +95,4 @@ def negotiate(
             return "zh_CN"
         if tag.startswith("en"):
             return "en"
-    return DEFAULT_LOCALE
+    return default if default in LOCALES else DEFAULT_LOCALE

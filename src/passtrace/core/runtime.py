@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,7 +11,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from passtrace.core.config import Settings
 from passtrace.core.db import make_engine, make_sessionmaker
 from passtrace.core.pii import PiiVault
-from passtrace.core.security import LoginRateLimiter, PasswordService
+from passtrace.core.security import LoginRateLimiter, PasswordService, Principal
+
+
+class PrincipalResolver(Protocol):
+    """Turns a bearer token or session cookie into the request's principal.
+
+    accounts owns tokens and users; the web layer only needs these two calls. The
+    resolver is set on the Runtime by passtrace.wiring (the app factory calls it),
+    so the web toolkit never imports a domain and the domains' pages can import
+    the web toolkit.
+    """
+
+    def cached(self, *, token: str, ip: str | None) -> Principal | None:
+        """The principal behind a token resolved moments ago, with no I/O; else None."""
+        ...
+
+    def resolve(self, *, session: Session, token: str, ip: str | None) -> Principal | None:
+        """The principal behind a token (None: unknown, expired or revoked)."""
+        ...
 
 
 @dataclass
@@ -24,6 +43,8 @@ class Runtime:
     passwords: PasswordService
     login_limiter: LoginRateLimiter
     cache: dict[str, object] = field(default_factory=dict)
+    # Set by passtrace.wiring.wire(runtime); None until then (web.deps refuses to guess).
+    principals: PrincipalResolver | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, engine: Engine | None = None) -> Runtime:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
+from passtrace.core.clock import local_today
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Binding, Principal
 from passtrace.core.validators import credit_code_check_char, id_check_char
@@ -86,7 +87,7 @@ def seed(*, session: Session, rt: Runtime, users: dict[str, Any],
         account_service.grant(session=session, actor=None, user=users["dept_head"],
                               role="department_head", scope_type="department",
                               scope_value=str(sales.id))
-    today = enterprise_service.local_today()
+    today = local_today()
     staff = {d.id: n for d, n in enterprise_service.departments(session=session, actor=admin,
                                                                 e=first)}
     approved = resumption.apply_resumption(

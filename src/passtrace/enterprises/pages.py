@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
@@ -20,10 +21,10 @@ from passtrace.enterprises import authz, invites, present, resumption, staff_imp
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate, ResumptionCreate
-from passtrace.passes.pages import LOCAL_INPUT, _area_choices
+from passtrace.passes.present import area_choices
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES
-from passtrace.web.render import LOCAL_TZ, render
+from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/enterprises", include_in_schema=False)
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -68,7 +69,7 @@ def _register_form(request: Request, session: Session, values: dict[str, Any],
                    message: str | None = None) -> Response:
     return render(request, "enterprises/new.html", {
         "values": values, "errors": errors, "message": message,
-        "area_choices": _area_choices(session)}, status_code=status_code)
+        "area_choices": area_choices(session)}, status_code=status_code)
 
 
 @router.get("/new")

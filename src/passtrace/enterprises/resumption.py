@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.core.areacodes import significant_prefix
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import local_midnight, local_today, utcnow
 from passtrace.core.db import lock_row, locked
 from passtrace.core.errors import (
     Conflict,
@@ -29,7 +29,7 @@ from passtrace.core.validators import InvalidValue, validate_phone
 from passtrace.enterprises import authz
 from passtrace.enterprises.models import Employee, Enterprise, ResumptionApplication
 from passtrace.enterprises.schemas import ResumptionCreate
-from passtrace.enterprises.service import LOCAL_TZ_OFFSET, chunks, departments, local_today
+from passtrace.enterprises.service import chunks, departments
 from passtrace.passes import keyring
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass
@@ -263,7 +263,7 @@ def request_commute_passes(*, session: Session, rt: Runtime, actor: Principal, e
     if valid_from.tzinfo is None or valid_until.tzinfo is None:
         raise ValidationFailed("Times need a time zone (e.g. +08:00).")
     now = utcnow()
-    earliest = datetime.combine(r.planned_date, time(0, 0), tzinfo=UTC) - LOCAL_TZ_OFFSET
+    earliest = local_midnight(r.planned_date)
     fields: dict[str, str] = {}
     max_days = rt.settings.pass_max_days
     if valid_until <= valid_from:

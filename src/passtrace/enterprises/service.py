@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -11,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
-from passtrace.core.clock import utcnow
 from passtrace.core.errors import (
     Conflict,
     Forbidden,
@@ -28,13 +26,7 @@ from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate
 from passtrace.people import service as people_service
 
-LOCAL_TZ_OFFSET = timedelta(hours=8)  # China Standard Time has no daylight saving
 _CHUNK = 500
-
-
-def local_today() -> Any:
-    """Return today's date in China Standard Time."""
-    return (utcnow() + LOCAL_TZ_OFFSET).date()
 
 
 def chunks(values: list[Any]) -> list[list[Any]]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from passtrace.core.security import Principal
 from passtrace.passes.models import Pass
 
@@ -33,3 +38,7 @@ def can_revoke(principal: Principal, p: Pass) -> bool:
     return is_holder(principal, p) or covers_all_areas(principal, "pass.revoke", p)
 
 
+def reveal_allowed(*, session: Session, actor: Principal, person_id: uuid.UUID) -> bool:
+    """person.reveal over every area of one of the person's passes (people.flows grant)."""
+    passes = session.scalars(select(Pass).where(Pass.person_id == person_id).limit(500))
+    return any(covers_all_areas(actor, "person.reveal", p) for p in passes)

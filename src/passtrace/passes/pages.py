@@ -9,38 +9,27 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.areas.models import Area
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
-from passtrace.core.i18n import N_, get_locale, gettext
+from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES
-from passtrace.web.render import LOCAL_TZ, render
+from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/passes", include_in_schema=False)
-LOCAL_INPUT = "%Y-%m-%dT%H:%M"
-
-
-def _area_choices(session: Session) -> list[tuple[str, str]]:
-    rows = session.scalars(select(Area).where(Area.level.in_(("district", "street")),
-                                              Area.code.startswith("52")).order_by(Area.code))
-    zh = get_locale() == "zh_CN"
-    return [(a.code, ("\u3000" if a.level == "street" else "") + (a.name_zh if zh else a.name_en))
-            for a in rows]
 
 
 def _form_context(session: Session, values: dict[str, object],
                   errors: dict[str, str]) -> dict[str, object]:
-    return {"purposes": present.purpose_choices(), "area_choices": _area_choices(session),
+    return {"purposes": present.purpose_choices(), "area_choices": present.area_choices(session),
             "values": values, "errors": errors}
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
+from passtrace.areas.models import Area
 from passtrace.codec.qr import qr_png, qr_svg
 from passtrace.core.i18n import get_locale, lazy_gettext
 from passtrace.passes.models import Pass
@@ -72,3 +74,12 @@ def cached_png(token: str, scale: int = 8) -> bytes:
 def cached_svg(token: str) -> bytes:
     """Return the QR SVG of a pass token."""
     return qr_svg(token)
+
+
+def area_choices(session: Session) -> list[tuple[str, str]]:
+    """Districts and streets a pass may open, streets indented, in the reader's language."""
+    rows = session.scalars(select(Area).where(Area.level.in_(("district", "street")),
+                                              Area.code.startswith("52")).order_by(Area.code))
+    zh = get_locale() == "zh_CN"
+    return [(a.code, ("\u3000" if a.level == "street" else "") + (a.name_zh if zh else a.name_en))
+            for a in rows]

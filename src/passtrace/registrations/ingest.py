@@ -26,7 +26,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.communities import gate as community_gate
 from passtrace.core.clock import utcnow
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
@@ -34,10 +33,11 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
-from passtrace.registrations.decide import REASONS, round_temperature
 from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
 from passtrace.registrations.schemas import BatchIn
 from passtrace.registrations.service import clock_skew, heartbeat
+from passtrace.registrations.site_kinds import provider_for
+from passtrace.rules.decide import REASONS, round_temperature
 from passtrace.sites import service as site_service
 
 # How far in the future (server clock) an occurrence may lie before the row is refused.
@@ -355,9 +355,9 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
         for i, values in zip(position, rows, strict=True):
             if values["id"] in already:
                 results[i]["status"] = "duplicate"
-    if site.community_code:  # residents out and back, visitors in and out
-        community_gate.record_offline(session, site,
-                                      [v for v in rows if v["id"] not in already])
+    kind = provider_for(site)
+    if kind is not None:  # e.g. a compound's gate: residents out and back, visitors in and out
+        kind.record_offline(session, site, [v for v in rows if v["id"] not in already])
     stored = sum(1 for r in results if r["status"] == "stored")
     dup = sum(1 for r in results if r["status"] == "duplicate")
     rejected = len(results) - stored - dup

@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date, timedelta
 from functools import cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from passtrace.core.clock import local_today
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, gettext
-from passtrace.registrations.decide import REASONS
+from passtrace.registrations import stats
+from passtrace.rules.decide import REASONS
 from passtrace.sites import authz as site_authz
 from passtrace.sites import present as site_present
 from passtrace.sites import service as site_service
 from passtrace.sites.models import Site
+from passtrace.web import charts
 from passtrace.web.deps import CurrentPrincipal, SessionDep
-from passtrace.web.render import render
+from passtrace.web.render import STATIC, render
 
 router = APIRouter(prefix="/checkpoint", include_in_schema=False)
+# A site's day is its registrations' statistics, so registrations serves it (sites
+# sits below registrations). Mounted after sites.pages.router, so /sites/new wins.
+site_router = APIRouter(prefix="/sites", include_in_schema=False)
 
 JS = "/static/js/checkpoint/"
 # What the service worker keeps for offline use (besides the page itself).
@@ -118,8 +125,6 @@ def checkpoint(request: Request, session: SessionDep, principal: CurrentPrincipa
 @cache
 def _worker_script() -> bytes:
     """The service worker, with the asset list and a content hash as its cache version."""
-    from passtrace.app import STATIC
-
     digest = hashlib.sha256()
     for path in OFFLINE_ASSETS:
         digest.update((STATIC / path.removeprefix("/static/")).read_bytes())
@@ -134,3 +139,34 @@ def service_worker(principal: CurrentPrincipal) -> Response:
     """The checkpoint's service worker (scope /checkpoint: it keeps the page for offline use)."""
     return Response(_worker_script(), media_type="text/javascript", headers={
         "Service-Worker-Allowed": "/checkpoint", "Cache-Control": "no-cache"})
+
+
+@site_router.get("/{code}")
+def site_day(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+             day: date | None = None) -> Response:
+    """A site's day: persons per hour, lanes, denials by reason, devices still offline."""
+    site = site_service.get_visible(session=session, actor=principal, code=code)
+    today = local_today()
+    day = day or today
+    figures = (stats.site_stats(session=session, site=site, day=day)
+               if site_authz.can_see_stats(principal, site) else None)
+    context: dict[str, object] = {
+        "site": site_present.to_read_many(session, [site])[0], "figures": figures, "day": day,
+        "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)
+        if day < today else None,
+        "is_staff": site_authz.is_staff(principal, site),
+        "can_manage": site_authz.can_manage(principal, site),
+        "reason_labels": {c: gettext(m) for c, m in REASONS.items()},
+        "staff": site_service.staff_of(session=session, site=site)
+        if site_authz.can_manage(principal, site) else []}
+    if figures is not None:
+        context["hour_chart"] = charts.bar_chart(
+            [f"{h:02d}:00" for h in range(24)], figures.per_hour,
+            title=gettext("Persons per hour"), y_label=gettext("persons"))
+        if figures.denials_by_reason:
+            context["denial_chart"] = charts.bar_chart(
+                [gettext(REASONS[c])[:14] for c, _ in figures.denials_by_reason],
+                [n for _, n in figures.denials_by_reason],
+                title=gettext("Denials by reason"), y_label=gettext("persons"),
+                color="#b3261e")
+    return render(request, "sites/day.html", context)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.codec import PassRejected, TrustStore, decode_pass
-from passtrace.communities import gate as community_gate
+from passtrace.core.cache import MISS as CACHE_MISS
+from passtrace.core.cache import Changes, Miss, TtlCache, runtime_cache
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.runtime import Runtime
@@ -23,7 +23,10 @@ from passtrace.core.validators import InvalidValue, validate_id_number, validate
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass, SigningKeyRecord
 from passtrace.people.models import Person
-from passtrace.registrations.decide import (
+from passtrace.registrations.models import Registration
+from passtrace.registrations.schemas import RegistrationIn
+from passtrace.registrations.site_kinds import provider_for
+from passtrace.rules.decide import (
     CODEC_REASONS,
     Facts,
     GateFacts,
@@ -33,8 +36,6 @@ from passtrace.registrations.decide import (
     pass_covers_site,
     round_temperature,
 )
-from passtrace.registrations.models import Registration
-from passtrace.registrations.schemas import RegistrationIn
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 from passtrace.sites.models import DeviceSync, Site
@@ -135,73 +136,43 @@ def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
 # signing-key change is flushed or committed in this process. A retired key
 # carries its own not_after, checked at each verification.
 TRUST_CACHE_SECONDS = 5.0
-_keys_generation = [0]
-
-
-def _signing_keys_touched(session: Session) -> bool:
-    return any(isinstance(obj, SigningKeyRecord)
-               for objs in (session.new, session.dirty, session.deleted) for obj in objs)
-
-
-@event.listens_for(Session, "after_flush")
-def _keys_flushed(session: Session, _context: object) -> None:
-    if _signing_keys_touched(session):
-        session.info["keys_changed"] = True
-        _keys_generation[0] += 1
-
-
-@event.listens_for(Session, "after_commit")
-def _keys_committed(session: Session) -> None:
-    if session.info.pop("keys_changed", False):
-        _keys_generation[0] += 1
-
+KEY_CHANGES = Changes(SigningKeyRecord, name="signing_keys")
 
 # Sites, likewise: the row (lanes, fever threshold, open or closed) is re-read at most
 # every SITE_CACHE_SECONDS per process, at once after a site change here. The
 # caller's authorization is checked against it on every request.
 SITE_CACHE_SECONDS = 5.0
-_sites_generation = [0]
+SITE_CACHE_MAX = 10_000
+SITE_CHANGES = Changes(Site, name="sites")
+
+MISS = CACHE_MISS  # "not in the cache" (None means "cached: no such site")
 
 
-@event.listens_for(Session, "after_flush")
-def _sites_flushed(session: Session, _context: object) -> None:
-    if any(isinstance(obj, Site)
-           for objs in (session.new, session.dirty, session.deleted) for obj in objs):
-        session.info["sites_changed"] = True
-        _sites_generation[0] += 1
+def _site_cache(rt: Runtime) -> TtlCache[str, Site | None]:
+    return runtime_cache(rt.cache, "sites", lambda: TtlCache(
+        ttl=SITE_CACHE_SECONDS, max_entries=SITE_CACHE_MAX, changes=SITE_CHANGES))
 
 
-@event.listens_for(Session, "after_commit")
-def _sites_committed(session: Session) -> None:
-    if session.info.pop("sites_changed", False):
-        _sites_generation[0] += 1
-
-
-MISS = object()  # "not in the cache" (None means "cached: no such site")
+def _trust_cache(rt: Runtime) -> TtlCache[str, TrustStore]:
+    return runtime_cache(rt.cache, "trust_store", lambda: TtlCache(
+        ttl=TRUST_CACHE_SECONDS, max_entries=1, changes=KEY_CHANGES))
 
 
 def cached_site(rt: Runtime, code: str) -> Any:
     """The cached site row for a code (None if there is none), or MISS; no I/O."""
-    cache = rt.cache.get("sites")
-    hit = cache.get(code) if isinstance(cache, dict) else None
-    if hit is not None and hit[0] > time.monotonic() and hit[1] == _sites_generation[0]:
-        return hit[2]
-    return MISS
+    return _site_cache(rt).get(code)
 
 
 def load_site(session: Session, rt: Runtime, code: str) -> Site | None:
     """Read a site (the cache's source); the row is kept for SITE_CACHE_SECONDS."""
-    cache = rt.cache.setdefault("sites", {})
-    assert isinstance(cache, dict)
-    generation = _sites_generation[0]
+    cache = _site_cache(rt)
+    generation = cache.generation()
     site = site_service.get_by_code(session=session, code=code)
     if site is not None:
         # Detached, so no session's rollback (expiry) or close can touch the shared copy;
         # every column is loaded, and nothing here writes to it.
         session.expunge(site)
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[code] = (time.monotonic() + SITE_CACHE_SECONDS, generation, site)
+        cache.put(code, site, generation=generation)
     return site
 
 
@@ -212,18 +183,16 @@ def _site(session: Session, rt: Runtime, code: str) -> Site | None:
 
 def cached_trust_store(rt: Runtime) -> TrustStore | None:
     """The cached trust store, if still fresh; no I/O."""
-    cached = rt.cache.get("trust_store")
-    if (isinstance(cached, tuple) and cached[0] > time.monotonic()
-            and cached[1] == _keys_generation[0]):
-        return cached[2]
-    return None
+    store = _trust_cache(rt).get("store")
+    return None if isinstance(store, Miss) else store
 
 
 def load_trust_store(session: Session, rt: Runtime) -> TrustStore:
     """Read the pass keys (the cache's source); kept for TRUST_CACHE_SECONDS."""
-    generation = _keys_generation[0]
+    cache = _trust_cache(rt)
+    generation = cache.generation()
     store = keyring.trust_store(session=session)
-    rt.cache["trust_store"] = (time.monotonic() + TRUST_CACHE_SECONDS, generation, store)
+    cache.put("store", store, generation=generation)
     return store
 
 
@@ -358,13 +327,13 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
         person = session.scalar(select(Person).where(Person.id_hash == prep.id_hash))
         if person is not None:
             pass_row = _best_pass(session, person, prep.site, prep.now)
-    gate = community_gate.gather(session, prep.site, person_id=person.id if person else None,
-                                 pass_row=pass_row, now=prep.now, direction=data.direction)
-    if gate is not None and gate.resident is not None:
-        inside = False  # residents are counted by their outings, not "already inside"
-    elif gate is not None and gate.visit is not None:
-        inside = gate.visitor_inside  # a visitor may leave by another gate of the compound
-    else:
+    # A site kind with rules of its own (a compound's gate) adds its facts.
+    kind = provider_for(prep.site)
+    gate = kind.gather(session, prep.site, person_id=person.id if person else None,
+                       pass_row=pass_row, now=prep.now,
+                       direction=data.direction) if kind is not None else None
+    inside = gate.inside() if gate is not None else None
+    if inside is None:
         inside = is_inside(session, site_id=prep.site.id,
                            person_hash=person.id_hash if person is not None else prep.id_hash,
                            pass_id=pass_row.id if pass_row else None)
@@ -374,11 +343,11 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
                          subject_person_id=person.id if person else None, detail=detail)
-    if gate is None:
+    if kind is None or gate is None:
         return Checked(row=row, duplicate=False)
-    community_gate.record(session, gate, registration_id=row.id, direction=row.direction,
-                          decision=row.decision, occurred_at=row.occurred_at)
-    return Checked(row=row, duplicate=False, notes=community_gate.notes(
+    kind.record(session, gate, registration_id=row.id, direction=row.direction,
+                decision=row.decision, occurred_at=row.occurred_at)
+    return Checked(row=row, duplicate=False, notes=kind.notes(
         gate, direction=row.direction, allowed=row.decision == "allow", now=prep.now))
 
 
@@ -406,8 +375,9 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     row.override_reason = reason
     row.override_by = actor.user_id
     session.flush()
-    if site.community_code:  # the guard let them through: the outing or visit happened
-        community_gate.record_offline(session, site, [{
+    kind = provider_for(site)
+    if kind is not None:  # the guard let them through: the outing or visit happened
+        kind.record_offline(session, site, [{
             "id": row.id, "person_hash": row.person_hash, "pass_id": row.pass_id,
             "direction": row.direction, "decision": row.decision,
             "occurred_at": row.occurred_at}])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.registrations.decide import LOCAL_TZ
+from passtrace.core.clock import LOCAL_TZ, local_day_bounds
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import DeviceSync, Site
 
@@ -55,12 +55,6 @@ class SiteStats:
     def unsynced(self) -> list[DeviceState]:
         """Devices that still hold registrations they have not uploaded."""
         return [d for d in self.devices if d.pending > 0]
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Return the UTC-aware instants bounding a local (Asia/Shanghai) day."""
-    start = datetime.combine(day, time.min, LOCAL_TZ)
-    return start, start + timedelta(days=1)
 
 
 def site_stats(*, session: Session, site: Site, day: date) -> SiteStats:

@@ -12,14 +12,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.registrations import fastpath, ingest, stats
 from passtrace.registrations import service as reg_service
-from passtrace.registrations.decide import LOCAL_TZ, REASONS
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import (
     BATCH_MAX_ROWS,
@@ -31,6 +30,7 @@ from passtrace.registrations.schemas import (
     RegistrationIn,
     RegistrationOut,
 )
+from passtrace.rules.decide import REASONS
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require

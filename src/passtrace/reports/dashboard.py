@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import NotFound
 from passtrace.core.i18n import gettext
 from passtrace.core.security import Principal
@@ -24,7 +24,6 @@ from passtrace.reports.models import (
     ReportStop,
 )
 from passtrace.reports.reminders import missed, no_report_on
-from passtrace.reports.rules import LOCAL_TZ
 from passtrace.reports.schemas import (
     Anomaly,
     Dashboard,
@@ -32,7 +31,7 @@ from passtrace.reports.schemas import (
     OverduePerson,
     TrendPoint,
 )
-from passtrace.reports.service import deadline_for, local_today
+from passtrace.reports.service import deadline_for
 
 TREND_DAYS = 14
 OVERDUE_SHOWN = 200

@@ -11,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
 from passtrace.areas.models import Area
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.reports import counts
 from passtrace.reports.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
-from passtrace.reports.rules import LOCAL_TZ
 
 DAYS = 14
 TRAINS = ("G1234", "D2856", "G2331", "K1186")

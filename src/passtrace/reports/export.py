@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import gettext, lazy_gettext
 from passtrace.enterprises.models import Department, Employee, Enterprise
@@ -78,11 +79,11 @@ SELECT to_char(r.report_date, 'YYYY-MM-DD'), d.name, e.employee_no, p.name_maske
             ELSE array_to_string(ARRAY(SELECT json_array_elements_text(r.symptoms)), ';')
        END,
        CASE WHEN r.stayed_home THEN %(yes)s ELSE %(no)s END,
-       to_char(r.submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
+       to_char(r.submitted_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'),
        CASE WHEN r.late THEN %(yes)s ELSE %(no)s END,
        s.seq, coalesce(s.area_code, ''), coalesce(s.place, ''),
-       coalesce(to_char(s.arrive_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), ''),
-       coalesce(to_char(s.depart_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), ''),
+       coalesce(to_char(s.arrive_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'), ''),
+       coalesce(to_char(s.depart_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'), ''),
        coalesce(s.mode, ''), coalesce(s.ref, ''), coalesce(s.seat, '')
 FROM daily_reports r
 JOIN employees e ON e.id = r.employee_id
@@ -98,7 +99,8 @@ ORDER BY r.report_date, d.name, e.employee_no, r.id, s.seq
 def _pg_batches(session: Session, enterprise: Enterprise, start: date, end: date,
                 departments: set[uuid.UUID] | None) -> Iterator[list[Sequence[Any]]]:
     params: dict[str, Any] = {"yes": gettext("yes"), "no": gettext("no"),
-                              "ent": enterprise.id, "start": start, "end": end}
+                              "ent": enterprise.id, "start": start, "end": end,
+                              "tz": LOCAL_TZ.key}
     where = ""
     if departments is not None:
         where = "AND r.department_id = ANY(%(departments)s)"

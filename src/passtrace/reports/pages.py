@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import Area
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.ids import uuid7
@@ -21,9 +21,8 @@ from passtrace.enterprises.models import Department
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import present, risks
 from passtrace.reports import service as report_service
-from passtrace.reports.rules import LOCAL_TZ
+from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.schemas import QuickIn, ReportIn
-from passtrace.reports.views import CREDIT, stream_export
 from passtrace.web import charts
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import FIELD_MESSAGES
@@ -52,7 +51,7 @@ def _blank_stop() -> dict[str, str]:
 def _today_context(session: Session, principal: CurrentPrincipal,
                    values: dict[str, Any] | None = None,
                    errors: dict[str, str] | None = None) -> dict[str, Any]:
-    today = report_service.local_today()
+    today = local_today()
     emp = report_service.employee_of(session=session, actor=principal)
     current = report_service.get_report(session=session, employee_id=emp.id, day=today)
     yesterday = report_service.get_report(session=session, employee_id=emp.id,
@@ -136,9 +135,9 @@ def file_form(
     errors: dict[str, str] = {}
     try:
         try:
-            day = date.fromisoformat(report_date) if report_date else report_service.local_today()
+            day = date.fromisoformat(report_date) if report_date else local_today()
         except ValueError:
-            day = report_service.local_today()
+            day = local_today()
         data = ReportIn(
             id=request_id or None, report_date=day,  # type: ignore[arg-type]
             temperature=temperature or None,  # type: ignore[arg-type]
@@ -224,7 +223,7 @@ def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrin
     dept_choices = [(d.id, d.name) for d in session.scalars(
         select(Department).where(Department.enterprise_id == board.enterprise_id)
         .order_by(Department.name)) if allowed is None or d.id in allowed]
-    today = report_service.local_today()
+    today = local_today()
     return render(request, "reports/dashboard.html", {
         "b": board, "code": code, "department": department, "trend_svg": trend_svg,
         "dept_svg": dept_svg, "percent": _percent, "dept_choices": dept_choices,
@@ -243,7 +242,7 @@ def export_page(session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal
 
     if not re.fullmatch(CREDIT, enterprise):
         raise Forbidden("Your role does not allow this.")
-    today = report_service.local_today()
+    today = local_today()
     return stream_export(session=session, rt=rt, principal=principal, enterprise=enterprise,
                          start=start or today, end=end or today,
                          fmt="xlsx" if format == "xlsx" else "csv", department=department)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import local_today, utcnow
 from passtrace.core.db import dialect_insert
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
@@ -23,7 +23,7 @@ from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.notices.service import InAppNotifier, Message, WebhookOutboxNotifier
 from passtrace.reports.models import DailyReport, ReportReminder
-from passtrace.reports.service import deadline_for, local_today
+from passtrace.reports.service import deadline_for
 
 
 @dataclass

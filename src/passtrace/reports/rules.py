@@ -6,19 +6,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import Area
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.validators import InvalidValue, validate_plate
 from passtrace.reports.schemas import StopIn
 
-# Deadlines and report dates are local: China Standard Time.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 TEMP_MIN, TEMP_MAX = 34.0, 42.5
 # session.info key: areas already read in this session (code -> Area).
 AREAS_SEEN = "trajectories.areas_seen"

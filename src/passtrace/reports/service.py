@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import Conflict, InvalidState, NotFound
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
@@ -19,13 +19,8 @@ from passtrace.core.security import Principal
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.reports import authz, counts, rules
 from passtrace.reports.models import FEVER_AT, DailyReport, ReportStop
-from passtrace.reports.rules import LOCAL_TZ, CleanStop
+from passtrace.reports.rules import CleanStop
 from passtrace.reports.schemas import QuickIn, ReportIn, StopIn
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Return today's date in China Standard Time."""
-    return (now or utcnow()).astimezone(LOCAL_TZ).date()
 
 
 def deadline_for(deadline: time, day: date) -> datetime:

@@ -9,12 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from passtrace.audit import service as audit_service
-from passtrace.core.export import csv_batched_chunks, xlsx_chunks
 from passtrace.reports import dashboard as dashboard_service
-from passtrace.reports import export as export_service
 from passtrace.reports import present, risks
 from passtrace.reports import service as report_service
+from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.schemas import (
     AreaRiskIn,
     AreaRiskRead,
@@ -28,7 +26,6 @@ from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 risk_router = APIRouter(prefix="/area-risks", tags=["reports"])
-CREDIT = r"^[0-9A-Z]{18}$"
 
 
 @router.post("", response_model=ReportRead, status_code=201)
@@ -78,44 +75,6 @@ def export(request: Request, session: SessionDep, rt: RuntimeDep, principal: Cur
     """Download reports with their stops as CSV or Excel (streamed)."""
     return stream_export(session=session, rt=rt, principal=principal, enterprise=enterprise,
                          start=start, end=end, fmt=format, department=department)
-
-
-def stream_export(*, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-                  enterprise: str, start: date, end: date, fmt: str,
-                  department: uuid.UUID | None) -> StreamingResponse:
-    """Authorize, audit once, then stream rows from a session of the response's own."""
-    ent, allowed = dashboard_service.scope(session=session, actor=principal,
-                                           enterprise_code=enterprise, department_id=department,
-                                           permission="report.export")
-    export_service.check_range(start, end)
-    audit_service.record(session=session, actor=principal, action="report.export",
-                         resource_type="enterprise", resource_id=ent.id,
-                         detail={"from": start.isoformat(), "to": end.isoformat(),
-                                 "format": fmt, "departments": sorted(str(d) for d in allowed)
-                                 if allowed is not None else "all"})
-    header = export_service.header()
-    ent_id = ent.id
-
-    def body() -> object:
-        own = rt.sessions()
-        try:
-            target = own.get(type(ent), ent_id)
-            assert target is not None
-            batches = export_service.batches(session=own, enterprise=target, start=start,
-                                             end=end, departments=allowed)
-            if fmt == "xlsx":
-                rows = (row for batch in batches for row in batch)
-                yield from xlsx_chunks(header, rows, title=f"{start}_{end}")
-            else:
-                yield from csv_batched_chunks(header, batches)
-        finally:
-            own.close()
-
-    name = f"reports-{ent.credit_code}-{start}-{end}.{fmt}"
-    media = ("text/csv; charset=utf-8" if fmt == "csv" else
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return StreamingResponse(body(), media_type=media,  # type: ignore[arg-type]
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/{report_id}", response_model=ReportRead)

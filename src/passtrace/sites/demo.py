@@ -1,18 +1,12 @@
-"""Demo sites around Guiyang, and a morning of registrations at the Nanming checkpoint."""
+"""Demo sites around Guiyang."""
 
 from __future__ import annotations
 
-import random
-from datetime import timedelta
-
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from passtrace.core.clock import utcnow
-from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
-from passtrace.registrations.models import Registration
 from passtrace.sites import service as site_service
+from passtrace.sites.models import Site
 from passtrace.sites.schemas import SiteWrite
 
 DEMO_SITES = (
@@ -30,32 +24,10 @@ DEMO_SITES = (
 )
 
 
-def seed(*, session: Session, official: Principal, operator_user_id: object) -> None:
-    """Create the demo sites and ~6 hours of registrations at CP-NM-01 for the statistics."""
+def seed(*, session: Session, official: Principal) -> dict[str, Site]:
+    """Create the demo sites; return them by code."""
     sites = {}
     for data in DEMO_SITES:
         site, _ = site_service.save(session=session, actor=official, data=data)
         sites[site.code] = site
-    site = sites["CP-NM-01"]
-    rng = random.Random(7)
-    now = utcnow()
-    t = now - timedelta(hours=6)
-    rows = []
-    while t < now - timedelta(minutes=2):
-        t += timedelta(seconds=rng.expovariate(1 / 40))
-        fever = rng.random() < 0.02
-        reasons = ["fever"] if fever else (["expired"] if rng.random() < 0.03 else [])
-        rows.append({
-            "id": uuid7(), "site_id": site.id, "lane": rng.choice(site.lanes),
-            "device_key": "demo-phone", "operator_user_id": operator_user_id,
-            "occurred_at": t, "received_at": t, "clock_skew_s": 0, "skew_flagged": False,
-            "direction": "through", "method": rng.choice(("qr", "qr", "qr", "id_typed")),
-            "person_hash": None, "person_masked": rng.choice("张王李赵刘陈杨黄") + "*",
-            "id_last4": f"{rng.randrange(10000):04d}", "pass_id": None,
-            "temperature": round(rng.uniform(37.3, 38.4) if fever else rng.uniform(36.0, 37.1),
-                                 1),
-            "plate": None, "companions": 0, "origin": "", "destination": "",
-            "decision": "deny" if reasons else "allow", "reasons": reasons,
-            "decided_by": "server", "override_reason": None, "override_by": None})
-    session.execute(insert(Registration), rows)
-    session.flush()
+    return sites

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import gettext
-from passtrace.registrations import stats as reg_stats
-from passtrace.registrations.decide import LOCAL_TZ, REASONS
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
-from passtrace.sites.schemas import SiteWrite
-from passtrace.sites.views import MAX_IMPORT_BYTES
-from passtrace.web import charts
+from passtrace.sites.schemas import MAX_IMPORT_BYTES, SiteWrite
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -106,37 +100,6 @@ async def import_sites(request: Request, session: SessionDep, principal: Current
         "sites": present.to_read_many(session, sites), "can_manage": True,
         "kinds": present.KIND_LABELS, "report": report, "import_error": error},
         status_code=200 if error is None else 422)
-
-
-@router.get("/{code}")
-def site_day(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-             day: date | None = None) -> Response:
-    """A site's day: persons per hour, lanes, denials by reason, devices still offline."""
-    site = site_service.get_visible(session=session, actor=principal, code=code)
-    today = utcnow().astimezone(LOCAL_TZ).date()
-    day = day or today
-    figures = (reg_stats.site_stats(session=session, site=site, day=day)
-               if authz.can_see_stats(principal, site) else None)
-    context: dict[str, object] = {
-        "site": present.to_read_many(session, [site])[0], "figures": figures, "day": day,
-        "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)
-        if day < today else None,
-        "is_staff": authz.is_staff(principal, site), "can_manage": authz.can_manage(principal,
-                                                                                    site),
-        "reason_labels": {c: gettext(m) for c, m in REASONS.items()},
-        "staff": site_service.staff_of(session=session, site=site)
-        if authz.can_manage(principal, site) else []}
-    if figures is not None:
-        context["hour_chart"] = charts.bar_chart(
-            [f"{h:02d}:00" for h in range(24)], figures.per_hour,
-            title=gettext("Persons per hour"), y_label=gettext("persons"))
-        if figures.denials_by_reason:
-            context["denial_chart"] = charts.bar_chart(
-                [gettext(REASONS[c])[:14] for c, _ in figures.denials_by_reason],
-                [n for _, n in figures.denials_by_reason],
-                title=gettext("Denials by reason"), y_label=gettext("persons"),
-                color="#b3261e")
-    return render(request, "sites/day.html", context)
 
 
 @router.post("/{code}/devices")

@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A site list upload (CSV or Excel) larger than this is refused before parsing.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
 SiteKind = Literal["road_checkpoint", "temporary_intersection", "community_gate",
                    "enterprise_gate", "venue"]
 

@@ -18,7 +18,7 @@ from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal, new_token, token_digest
 from passtrace.core.tabular import SheetRow, read_sheet
-from passtrace.registrations.decide import round_temperature
+from passtrace.rules.decide import round_temperature
 from passtrace.sites import authz
 from passtrace.sites.models import Device, Site, ThermalReading
 from passtrace.sites.schemas import ImportReport, ImportRowError, SiteWrite

@@ -12,6 +12,7 @@ from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.schemas import (
+    MAX_IMPORT_BYTES,
     DeviceCreate,
     DeviceCreated,
     ImportReport,
@@ -24,7 +25,6 @@ from passtrace.sites.schemas import (
 from passtrace.web.deps import CurrentPrincipal, SessionDep, require
 
 router = APIRouter(prefix="/sites", tags=["sites"])
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 @router.get("", response_model=SiteList)

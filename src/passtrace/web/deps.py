@@ -10,11 +10,10 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import service as account_service
 from passtrace.core.db import session_scope
 from passtrace.core.errors import Forbidden, Unauthorized
 from passtrace.core.i18n import set_locale
-from passtrace.core.runtime import Runtime
+from passtrace.core.runtime import PrincipalResolver, Runtime
 from passtrace.core.security import Principal
 
 SESSION_COOKIE = "pt_session"
@@ -71,12 +70,18 @@ async def _check_csrf(request: Request, expected: str) -> None:
                         code="csrf")
 
 
+def _principals(rt: Runtime) -> PrincipalResolver:
+    if rt.principals is None:  # an app built without passtrace.wiring.wire(runtime)
+        raise RuntimeError("no principal resolver on the runtime: call passtrace.wiring.wire(rt)")
+    return rt.principals
+
+
 def _resolve_in_own_session(rt: Runtime, token: str, ip: str | None) -> Principal | None:
     # Read-only; its own short session, so a route that does not need the request
     # session (the hot registration endpoint) never opens one just for this.
     session = rt.sessions()
     try:
-        return account_service.resolve_principal(session=session, token=token, ip=ip)
+        return _principals(rt).resolve(session=session, token=token, ip=ip)
     finally:
         session.close()
 
@@ -91,7 +96,7 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
     ip = client_ip(request)
     # A login resolved moments ago costs no I/O; otherwise the queries run in the
     # threadpool: blocking database calls must never run on the event loop.
-    principal = account_service.cached_principal(token=token, ip=ip)
+    principal = _principals(rt).cached(token=token, ip=ip)
     if principal is None:
         principal = await run_in_threadpool(_resolve_in_own_session, rt, token, ip)
     if principal is None:

@@ -6,17 +6,18 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from passtrace.core import i18n
+from passtrace.core.clock import LOCAL_TZ
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Field staff read local time; the deployment's zone is China Standard Time.
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+STATIC = Path(__file__).resolve().parent / "static"
+# What an <input type="datetime-local"> sends and expects (local time, no zone).
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -1,5 +1,5 @@
 // The checkpoint decision, offline: the same rules and reason codes as
-// passtrace/registrations/decide.py (keep the two in step).
+// passtrace/rules/decide.py (keep the two in step).
 //
 // Offline the device cannot know the person's health status nor whether the
 // server has the pass as approved: a pass that verifies and is not on the

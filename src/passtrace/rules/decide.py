@@ -9,53 +9,18 @@ applies the same rules with the same reason codes.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from passtrace.core.areacodes import contains
-from passtrace.core.i18n import N_, gettext
+from passtrace.core.clock import LOCAL_TZ
+from passtrace.core.i18n import gettext
+from passtrace.rules.reasons import CODEC_REASONS, REASONS, SEVERITY
+from passtrace.rules.temperature import round_temperature, tenths
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-# Reason code -> one-line message for the result screen. Order = severity.
-REASONS: dict[str, str] = {
-    "not_a_pass": N_("This is not a pass issued by this platform."),
-    "bad_signature": N_("The pass is forged or damaged: its signature does not verify."),
-    "unknown_key": N_("The pass was signed by a key this checkpoint does not trust."),
-    "revoked": N_("The pass has been revoked."),
-    "not_approved": N_("The pass has not been approved."),
-    "expired": N_("The pass has expired."),
-    "not_yet_valid": N_("The pass is not valid yet."),
-    "unknown_person": N_("Unknown person with no pass."),
-    "no_valid_pass": N_("This person has no valid pass."),
-    "site_not_allowed": N_("The pass is not valid at this site."),
-    "area_not_allowed": N_("The pass is not valid in this area."),
-    "not_resident": N_("Not a resident of this compound and no visitor pass for it."),
-    "visit_used": N_("This one-time visitor pass has been used."),
-    "status_red": N_("Health status red: do not let through; report to the duty officer."),
-    "status_yellow": N_("Health status yellow: do not let through."),
-    "fever": N_("Temperature at or above the fever threshold: re-check and report."),
-    "already_inside": N_("This pass is already inside: it entered and has not left."),
-    "site_closed": N_("The site is closed at this hour."),
-    "curfew": N_("Curfew: residents may not go out at this hour."),
-    "household_out_limit": N_("Too many members of this household are out already."),
-    "outing_quota": N_("This household has used up its outings for now."),
-}
-SEVERITY = {code: i for i, code in enumerate(REASONS)}
-
-# Codec rejection reasons (codec.errors.REASONS) -> what the guard is told.
-CODEC_REASONS = {
-    "bad_signature": "bad_signature",
-    "unknown_kid": "unknown_key",
-    "key_retired": "unknown_key",
-    "unsupported_alg": "unknown_key",
-    "revoked": "revoked",
-    "expired": "expired",
-    "not_yet_valid": "not_yet_valid",
-}
-
+# Re-exported: callers take the whole decision vocabulary from one module.
+__all__ = ["CODEC_REASONS", "REASONS", "SEVERITY", "Facts", "GateFacts", "Outcome", "PassFacts",
+           "SiteRules", "decide", "pass_covers_site", "round_temperature", "tenths"]
 
 @dataclass(frozen=True)
 class SiteRules:
@@ -83,7 +48,8 @@ class PassFacts:
 class GateFacts:
     """At a community gate: who this is to the compound and the household's outing state.
 
-    Gathered by communities.gate; a rule whose limit is None does not apply.
+    Gathered by the site kind's fact provider (communities for a compound's gate,
+    see registrations.site_kinds); a rule whose limit is None does not apply.
     """
 
     resident: bool = False
@@ -126,20 +92,6 @@ class Outcome:
     def messages(self) -> list[str]:
         """Return the reasons as translated one-liners."""
         return [gettext(REASONS[r]) for r in self.reasons]
-
-
-def tenths(celsius: float) -> int:
-    """Return a temperature in whole tenths, halves rounded up (as JavaScript's Math.round).
-
-    Python's round() rounds 37.25 to 37.2 (half to even) where the checkpoint
-    page rounds it to 37.3: both sides use this rule so they never disagree.
-    """
-    return math.floor(celsius * 10 + 0.5)
-
-
-def round_temperature(celsius: float) -> float:
-    """Round a reading to one decimal the way the decision does."""
-    return tenths(celsius) / 10
 
 
 def _open_at(hours: tuple[str, ...], now: datetime) -> bool:

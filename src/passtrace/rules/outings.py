@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.i18n import gettext, ngettext
-from passtrace.registrations.decide import LOCAL_TZ
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

@@ -1,0 +1,35 @@
+"""Plug the domains into the hooks lower layers offer: one call, made by every entry point.
+
+Lower layers offer hooks instead of importing upwards:
+- registrations.site_kinds: a site kind with rules of its own (a compound's gate)
+  registers the provider that gathers its facts and records what passed;
+- core.runtime.Runtime.principals: how the web toolkit turns a token into a principal
+  (accounts owns tokens);
+- people.flows: domains that grant the right to reveal a person's data (passes,
+  enterprises) register their grant.
+
+`wire()` registers the site kinds and reveal grants (process-wide) and, given a Runtime, sets its
+principal resolver. It is idempotent. Called by app.create_app, the CLI's entry
+callback, tests/conftest.py and the benchmarks; a new entry point must call it
+too: a compound's gate checked without it raises SiteKindsNotWired instead of
+letting people through, and a request without a resolver fails loudly.
+"""
+
+from __future__ import annotations
+
+from passtrace.accounts.service import Principals
+from passtrace.communities.gate import GATE
+from passtrace.core.runtime import Runtime
+from passtrace.enterprises import service as enterprise_service
+from passtrace.passes import authz as pass_authz
+from passtrace.people.flows import register_reveal_grant
+from passtrace.registrations.site_kinds import register_site_kind
+
+
+def wire(rt: Runtime | None = None) -> None:
+    """Register every site kind's provider; set the runtime's principal resolver."""
+    register_site_kind("community_gate", GATE)
+    register_reveal_grant("passes", pass_authz.reveal_allowed)
+    register_reveal_grant("enterprises", enterprise_service.reveal_allowed)
+    if rt is not None and rt.principals is None:
+        rt.principals = Principals()
