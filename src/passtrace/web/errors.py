@@ -41,6 +41,15 @@ FIELD_MESSAGES = {
     "list_type": N_("Enter a list."),
     "string_type": N_("Enter text."),
     "bool_parsing": N_("Enter true or false."),
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "finite_number": N_("Enter a number."),
+    "date_parsing": N_("Enter a date."),
+    "date_from_datetime_parsing": N_("Enter a date."),
+    "date_from_datetime_inexact": N_("Enter a date."),
+    "time_parsing": N_("Enter a time as HH:MM."),
+    "enum": N_("Choose one of the offered values."),
+    "uuid_type": N_("This is not a valid identifier."),
 }
 
 
@@ -56,8 +65,18 @@ def form_field_errors(exc: ValidationError, messages: dict[str, str] | None = No
         name = str(e["loc"][0]) if e["loc"] else "form"
         message = (messages or {}).get(name) or FIELD_MESSAGES.get(
             e["type"], N_("This value is not valid."))
-        errors.setdefault(name, gettext(message))
+        errors.setdefault(_field_key(e["loc"]), gettext(message))
     return errors
+
+
+def _field_key(loc: tuple[int | str, ...]) -> str:
+    """Where a form shows an error: "areas" for an item of a plain list, "stops[1].arrive_at"
+    for a field of a row in a repeated group."""
+    if not loc:
+        return "form"
+    if len(loc) > 2 and isinstance(loc[1], int):
+        return f"{loc[0]}[{loc[1]}]." + ".".join(str(p) for p in loc[2:])
+    return str(loc[0])
 
 
 STATUS_MESSAGES = {
