@@ -74,9 +74,9 @@ def apply(request: Request, session: SessionDep, rt: RuntimeDep, principal: Curr
         return RedirectResponse(f"/passes/{p.id}", status_code=303)
 
     def again(f: forms.Failure) -> Response:
-        errors = f.errors if f.status == 422 and f.errors else f.errors_or_message
         return render(request, "passes/apply.html",
-                      {**_form_context(session, f.values, errors), "message": f.message},
+                      {**_form_context(session, f.values, f.errors_or_message),
+                       "message": f.message},
                       status_code=f.status)
 
     return forms.submit(session, form, save, again)

@@ -58,13 +58,18 @@ def form_field_errors(exc: ValidationError, messages: dict[str, str] | None = No
     """A form's pydantic errors as one translated message per field (the first one).
 
     `messages` overrides the generic message for a field where it would not say
-    what to do (e.g. "Enter a date.").
+    what to do (e.g. "Enter a date."): keyed by the field's name, or by
+    "name.error_type" for one kind of mistake (e.g. "units.too_long").
     """
     errors: dict[str, str] = {}
+    messages = messages or {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "form"
-        message = (messages or {}).get(name) or FIELD_MESSAGES.get(
-            e["type"], N_("This value is not valid."))
+        kind = e["type"]
+        if kind == "string_too_short" and e.get("input") == "":
+            kind = "missing"  # an empty box is a missing answer, not a short one
+        message = (messages.get(f"{name}.{kind}") or messages.get(name)
+                   or FIELD_MESSAGES.get(kind, N_("This value is not valid.")))
         errors.setdefault(_field_key(e["loc"]), gettext(message))
     return errors
 
