@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from passtrace.audit import service as audit_service
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.export import csv_batched_chunks, xlsx_chunks
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import export as export_service
@@ -24,7 +25,6 @@ from passtrace.reports.schemas import (
     ReportPage,
     ReportRead,
 )
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 risk_router = APIRouter(prefix="/area-risks", tags=["reports"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
+from passtrace.web.deps import CurrentPrincipal, SessionDep, require
 from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
@@ -21,7 +22,6 @@ from passtrace.sites.schemas import (
     SiteRead,
     SiteWrite,
 )
-from passtrace.web.deps import CurrentPrincipal, SessionDep, require
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
