@@ -36,7 +36,7 @@ class SiteForm(BaseModel):
         given = {k: v.strip() for k, v in self.model_dump().items() if v.strip()}
         for name in ("lanes", "opening_hours"):
             if name in given:
-                given[name] = _items(given[name])  # type: ignore[assignment]
+                given[name] = _items(given[name])
         return SiteWrite.model_validate(given)
 
 
