@@ -20,3 +20,16 @@ def test_an_official_reveals_from_the_page_and_an_outsider_gets_an_error_page(
     assert refused.status_code == 403 and 'id="error-message"' in refused.text
     no_reason = client.post(url, data={**form, "reason": ""}, headers=official.headers)
     assert no_reason.status_code == 422
+
+
+def test_a_reveal_without_a_reason_explains_why_in_chinese_and_reveals_nothing(
+        client, make_persona):
+    holder = make_persona("public", name="李四")
+    p = apply(client, holder.headers)
+    official = make_persona("official", "area", "520102")
+    back = f"/passes/{p['id']}"
+    resp = client.post(f"/people/{p['holder']['person_id']}/reveal", headers=official.headers,
+                       data={"field": "id_number", "reason": "看", "back": back})
+    assert resp.status_code == 422
+    assert "请填写查看该信息的理由（至少 4 个字符）。" in resp.text
+    assert 'id="revealed-value"' not in resp.text and f'href="{back}"' in resp.text

@@ -6,7 +6,6 @@ Visitors and deliveries have their own pages (visit_pages.py); these link to the
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -14,22 +13,28 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.communities import authz, overview, presence, residents_import
 from passtrace.communities import service as community_service
+from passtrace.communities.forms import (
+    BuildingForm,
+    BuildingIn,
+    RemovalForm,
+    RemovalIn,
+    ResidentForm,
+    RulesForm,
+)
 from passtrace.communities.models import ROLES, Community
 from passtrace.communities.page_helpers import clean_text, community_or_404
 from passtrace.communities.schemas import ResidentCreate, RulesWrite
 from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
-from passtrace.core.errors import DomainError, NotFound
+from passtrace.core.errors import NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
 from passtrace.rules import outings as outing_rules
-from passtrace.web import charts
+from passtrace.web import charts, forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.errors import form_field_errors
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -166,65 +171,45 @@ def households(request: Request, code: str, session: SessionDep, principal: Curr
 
 
 @router.post("/communities/{code}/residents")
-def add_resident(
-    request: Request, code: str, session: SessionDep, rt: RuntimeDep,
-    principal: CurrentPrincipal,
-    building: Annotated[str, Form(max_length=100)] = "",
-    unit: Annotated[str, Form(max_length=100)] = "",
-    room: Annotated[str, Form(max_length=100)] = "",
-    name: Annotated[str, Form(max_length=100)] = "",
-    id_number: Annotated[str, Form(max_length=100)] = "",
-    phone: Annotated[str, Form(max_length=100)] = "",
-    role: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def add_resident(request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+                 principal: CurrentPrincipal, form: Annotated[ResidentForm, Form()]) -> Response:
     """Register a resident in a flat (created if new), or show the form with messages."""
     c = community_or_404(session, principal, code)
-    values = {"building": clean_text(building, 32), "unit": clean_text(unit, 16),
-              "room": clean_text(room, 16), "name": clean_text(name, 40),
-              "id_number": clean_text(id_number, 32), "phone": clean_text(phone, 20),
-              "role": clean_text(role, 20)}
-    try:
-        data = ResidentCreate.model_validate({**values, "phone": values["phone"] or None})
+
+    def save(data: ResidentCreate) -> Response:
         r = community_service.add_resident(session=session, rt=rt, actor=principal,
                                            code=c.code, data=data)
-    except ValidationError as exc:
-        return _households(request, session, principal, c, values=values,
-                           errors=form_field_errors(exc), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _households(request, session, principal, c, values=values,
-                           errors=exc.translated_fields(), message=exc.translated(),
-                           status_code=exc.status)
-    query = urlencode({"added": 1, "building": data.building, "room": data.room})
-    return RedirectResponse(f"/communities/{c.code}/households?{query}"
-                            f"#household-{r.household_id}", status_code=303)
+        query = urlencode({"added": 1, "building": data.building, "room": data.room})
+        return RedirectResponse(f"/communities/{c.code}/households?{query}"
+                                f"#household-{r.household_id}", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _households(
+        request, session, principal, c, values=f.values, errors=f.errors,
+        message=f.message, status_code=f.status))
+
+
+BUILDING_MESSAGES = {"units.too_long": N_("At most 20 units.")}
 
 
 @router.post("/communities/{code}/buildings")
-def add_building(
-    request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-    name: Annotated[str, Form(max_length=100)] = "",
-    units: Annotated[str, Form(max_length=400)] = "",
-) -> Response:
+def add_building(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+                 form: Annotated[BuildingForm, Form()]) -> Response:
     """Add a building with its units (or more units to one)."""
     c = community_or_404(session, principal, code)
-    values = {"name": clean_text(name, 32), "units": clean_text(units, 400)}
-    unit_names = [u.strip() for u in re.split(r"[,，;；\s]+", values["units"]) if u.strip()]
-    if len(unit_names) > 20:
-        return _households(request, session, principal, c, building_values=values,
-                           building_errors={"units": gettext("At most 20 units.")},
-                           status_code=422)
-    try:
+
+    def save(data: BuildingIn) -> Response:
         community_service.add_building(session=session, actor=principal, code=c.code,
-                                       name=values["name"], units=unit_names or ["1"])
-    except DomainError as exc:
-        session.rollback()
-        fields = exc.translated_fields()
+                                       name=data.name, units=data.units)
+        return RedirectResponse(f"/communities/{c.code}/households?built=1", status_code=303)
+
+    def again(f: forms.Failure) -> Response:
+        # The service names the building and unit; the form calls them name and units.
         errors = {"name" if k == "building" else "units" if k == "unit" else k: v
-                  for k, v in fields.items()} or {"name": exc.translated()}
-        return _households(request, session, principal, c, building_values=values,
-                           building_errors=errors, status_code=exc.status)
-    return RedirectResponse(f"/communities/{c.code}/households?built=1", status_code=303)
+                  for k, v in f.errors.items()} or {"name": f.message or ""}
+        return _households(request, session, principal, c, building_values=f.values,
+                           building_errors=errors, status_code=f.status)
+
+    return forms.submit(session, form, save, again, messages=BUILDING_MESSAGES)
 
 
 def _resident_or_404(session: Session, c: Community, resident_id: str
@@ -250,31 +235,29 @@ def remove_form(request: Request, code: str, resident_id: str, session: SessionD
         "reason": "", "error": None})
 
 
+REMOVAL_MESSAGES = {"reason.missing": N_("Give the reason (at least 2 characters)."),
+                    "reason.string_too_short": N_("Give the reason (at least 2 characters).")}
+
+
 @router.post("/communities/{code}/residents/{resident_id}/remove")
 def remove_resident(request: Request, code: str, resident_id: str, session: SessionDep,
                     principal: CurrentPrincipal,
-                    reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+                    form: Annotated[RemovalForm, Form()]) -> Response:
     """Take the resident off (their household pass is revoked); a reason is required."""
     c = community_or_404(session, principal, code)
     resident, label = _resident_or_404(session, c, resident_id)
-    reason = clean_text(reason, 1000)
-    error = None
-    if len(reason) < 2:
-        error = gettext("Give the reason (at least 2 characters).")
-    elif len(reason) > 200:
-        error = gettext("This text is too long.")
-    if error is None:
-        try:
-            community_service.remove_resident(session=session, actor=principal, code=c.code,
-                                              resident_id=resident.id, reason=reason)
-        except DomainError as exc:
-            session.rollback()
-            error = exc.translated()
-    if error is not None:
-        return render(request, "communities/remove.html", {
+
+    def save(data: RemovalIn) -> Response:
+        community_service.remove_resident(session=session, actor=principal, code=c.code,
+                                          resident_id=resident.id, reason=data.reason)
+        return RedirectResponse(f"/communities/{c.code}/households?removed=1", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: render(
+        request, "communities/remove.html", {
             **_ctx(principal, c, "households"), "resident": resident, "household": label,
-            "reason": reason, "error": error}, status_code=422)
-    return RedirectResponse(f"/communities/{c.code}/households?removed=1", status_code=303)
+            "reason": f.values["reason"],
+            "error": f.errors.get("reason") or f.message}, status_code=f.status),
+        messages=REMOVAL_MESSAGES)
 
 
 # --- import --------------------------------------------------------------------------------
@@ -311,21 +294,21 @@ async def import_upload(
         return render(request, "communities/import.html", {
             **ctx, "result": None, "message": gettext("The file is too large (at most "
                                                       "%(mb)s MB).", mb=5)}, status_code=413)
-    try:
+    def imported() -> Response:
         result = residents_import.import_households(
             session=session, rt=rt, actor=principal, code=c.code,
             filename=(file.filename or "") if file else "", content=data,
             import_valid=bool(import_valid))
-    except DomainError as exc:
-        session.rollback()
         return render(request, "communities/import.html", {
-            **ctx, "result": None, "message": exc.translated()}, status_code=exc.status)
-    return render(request, "communities/import.html", {
-        **ctx, "result": result,
-        "problems": [(p.row, gettext(COLUMN_LABELS.get(p.column, p.column)), p.translated())
-                     for p in result.problems],
-        "refused_rows": len({p.row for p in result.problems})},
-        status_code=200 if result.committed else 422)
+            **ctx, "result": result,
+            "problems": [(p.row, gettext(COLUMN_LABELS.get(p.column, p.column)),
+                          p.translated()) for p in result.problems],
+            "refused_rows": len({p.row for p in result.problems})},
+            status_code=200 if result.committed else 422)
+
+    return forms.attempt(session, imported, lambda f: render(
+        request, "communities/import.html", {**ctx, "result": None, "message": f.message},
+        status_code=f.status))
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -363,37 +346,19 @@ def rules_form(request: Request, code: str, session: SessionDep,
 
 
 @router.post("/communities/{code}/rules")
-def rules_save(
-    request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-    max_out_per_household: Annotated[str, Form(max_length=20)] = "",
-    outings_per_window: Annotated[str, Form(max_length=20)] = "",
-    window_days: Annotated[str, Form(max_length=20)] = "",
-    curfew_start: Annotated[str, Form(max_length=20)] = "",
-    curfew_end: Annotated[str, Form(max_length=20)] = "",
-    max_out_minutes: Annotated[str, Form(max_length=20)] = "",
-    visitor_approval: Annotated[str, Form(max_length=20)] = "manual",
-) -> Response:
+def rules_save(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+               form: Annotated[RulesForm, Form()]) -> Response:
     """Save the rules and go back to the overview, or show the form with messages."""
     c = community_or_404(session, principal, code)
-    values = {"max_out_per_household": max_out_per_household,
-              "outings_per_window": outings_per_window, "window_days": window_days,
-              "curfew_start": curfew_start, "curfew_end": curfew_end,
-              "max_out_minutes": max_out_minutes, "visitor_approval": visitor_approval}
-    values = {k: clean_text(v, 20) for k, v in values.items()}
-    try:
-        data = RulesWrite.model_validate(
-            {**{k: v or None for k, v in values.items()},
-             "window_days": values["window_days"] or 1,
-             "visitor_approval": values["visitor_approval"] or "manual"})
+
+    def save(data: RulesWrite) -> Response:
         community_service.set_rules(session=session, actor=principal, code=c.code, data=data)
-    except ValidationError as exc:
-        return _rules_page(request, principal, c, values,
-                           form_field_errors(exc, RULE_MESSAGES), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _rules_page(request, principal, c, values, exc.translated_fields(),
-                           exc.translated(), status_code=exc.status)
-    return RedirectResponse(f"/communities/{c.code}?saved=rules#rules", status_code=303)
+        return RedirectResponse(f"/communities/{c.code}?saved=rules#rules", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _rules_page(
+        request, principal, c, f.values, f.errors,
+        f.message, status_code=f.status),
+        messages=RULE_MESSAGES)
 
 
 # --- who is out ----------------------------------------------------------------------------

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.communities import authz, deliveries, visits
 from passtrace.communities import service as community_service
+from passtrace.communities.forms import DeliveryForm, InviteForm, ReasonForm
 from passtrace.communities.models import Community
 from passtrace.communities.page_helpers import CODE, CONTROL, clean_text, community_or_404
 from passtrace.communities.schemas import DeliveryCreate, VisitCreate
@@ -27,8 +27,8 @@ from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.errors import form_field_errors
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -91,33 +91,16 @@ def my_visits(request: Request, session: SessionDep, principal: CurrentPrincipal
 
 
 @router.post("/community/visits")
-def invite(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    name: Annotated[str, Form(max_length=200)] = "",
-    phone: Annotated[str, Form(max_length=100)] = "",
-    id_number: Annotated[str, Form(max_length=100)] = "",
-    purpose: Annotated[str, Form(max_length=1000)] = "",
-    visit_date: Annotated[str, Form(max_length=40)] = "",
-    community: Annotated[str, Form(max_length=40)] = "",
-    request_id: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def invite(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+           form: Annotated[InviteForm, Form()]) -> Response:
     """Invite a visitor, or show the form again with messages beside the fields."""
-    values = {"name": name, "phone": phone, "id_number": id_number, "purpose": purpose,
-              "visit_date": visit_date, "community": community, "request_id": request_id}
-    try:
-        data = VisitCreate(id=request_id or None,  # type: ignore[arg-type]
-                           community=community or None, name=name, phone=phone,
-                           id_number=id_number, purpose=purpose,
-                           visit_date=visit_date)  # type: ignore[arg-type]
+    def save(data: VisitCreate) -> Response:
         v, _ = visits.invite(session=session, rt=rt, actor=principal, data=data)
-    except ValidationError as exc:
-        return _invite_page(request, session, principal, values,
-                            form_field_errors(exc, VISIT_FIELD_MESSAGES), 422)
-    except DomainError as exc:
-        session.rollback()
-        return _invite_page(request, session, principal, values, exc.translated_fields(),
-                            exc.status, exc.translated())
-    return RedirectResponse(f"/community/visits/{v.id}", status_code=303)
+        return RedirectResponse(f"/community/visits/{v.id}", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _invite_page(
+        request, session, principal, f.values, f.errors, f.status, f.message),
+        messages=VISIT_FIELD_MESSAGES)
 
 
 def _visit_detail(request: Request, session: Session, principal: Principal,
@@ -158,18 +141,16 @@ def visit_print(request: Request, visit_id: uuid.UUID, session: SessionDep,
 
 @router.post("/community/visits/{visit_id}/cancel")
 def cancel(request: Request, visit_id: uuid.UUID, session: SessionDep,
-           principal: CurrentPrincipal,
-           reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+           principal: CurrentPrincipal, form: Annotated[ReasonForm, Form()]) -> Response:
     """Call the visit off (the pass, if issued, is revoked)."""
-    try:
+    def change() -> Response:
         visits.cancel(session=session, actor=principal, visit_id=visit_id,
-                      reason=CONTROL.sub(" ", reason))
-    except DomainError as exc:
-        session.rollback()
-        return _visit_detail(request, session, principal, visit_id,
-                             template="communities/visits/detail.html", via="visit_page",
-                             message=exc.translated(), status_code=exc.status)
-    return RedirectResponse(f"/community/visits/{visit_id}", status_code=303)
+                      reason=form.clean_reason)
+        return RedirectResponse(f"/community/visits/{visit_id}", status_code=303)
+
+    return forms.attempt(session, change, lambda f: _visit_detail(
+        request, session, principal, visit_id, template="communities/visits/detail.html",
+        via="visit_page", message=f.message, status_code=f.status))
 
 
 # --- the resident: deliveries ----------------------------------------------------------------
@@ -236,42 +217,42 @@ def _back(code: str, back: str) -> str:
 
 
 def _decide(request: Request, session: Session, rt: RuntimeDep, principal: Principal,
-            code: str, visit_id: uuid.UUID, action: str, reason: str, back: str) -> Response:
-    back = _back(code, back)
-    try:
+            code: str, visit_id: uuid.UUID, action: str, form: ReasonForm) -> Response:
+    back = _back(code, form.back)
+    reason = form.clean_reason
+
+    def change() -> Response:
         if action == "approve":
             visits.approve(session=session, rt=rt, actor=principal, code=code,
                            visit_id=visit_id, reason=reason)
         else:
             visits.reject(session=session, actor=principal, code=code, visit_id=visit_id,
                           reason=reason)
-    except DomainError as exc:
-        session.rollback()
+        return RedirectResponse(back, status_code=303)
+
+    def refused(f: forms.Failure) -> Response:
         query = dict(p.partition("=")[::2] for p in back.partition("?")[2].split("&") if p)
         return _manager_page(request, session, principal, code, query.get("stage", ""),
-                             query.get("day", ""), message=exc.translated(),
-                             error_visit=visit_id, status_code=exc.status)
-    return RedirectResponse(back, status_code=303)
+                             query.get("day", ""), message=f.message,
+                             error_visit=visit_id, status_code=f.status)
+
+    return forms.attempt(session, change, refused)
 
 
 @router.post("/communities/{code}/visits/{visit_id}/approve")
 def approve(request: Request, code: str, visit_id: uuid.UUID, session: SessionDep,
             rt: RuntimeDep, principal: CurrentPrincipal,
-            reason: Annotated[str, Form(max_length=1000)] = "",
-            back: Annotated[str, Form(max_length=200)] = "") -> Response:
+            form: Annotated[ReasonForm, Form()]) -> Response:
     """Approve from the list: the visitor's pass is issued."""
-    return _decide(request, session, rt, principal, code, visit_id, "approve",
-                   CONTROL.sub(" ", reason), back)
+    return _decide(request, session, rt, principal, code, visit_id, "approve", form)
 
 
 @router.post("/communities/{code}/visits/{visit_id}/reject")
 def reject(request: Request, code: str, visit_id: uuid.UUID, session: SessionDep,
            rt: RuntimeDep, principal: CurrentPrincipal,
-           reason: Annotated[str, Form(max_length=1000)] = "",
-           back: Annotated[str, Form(max_length=200)] = "") -> Response:
+           form: Annotated[ReasonForm, Form()]) -> Response:
     """Refuse from the list (a reason is required)."""
-    return _decide(request, session, rt, principal, code, visit_id, "reject",
-                   CONTROL.sub(" ", reason), back)
+    return _decide(request, session, rt, principal, code, visit_id, "reject", form)
 
 
 # --- the gate: deliveries --------------------------------------------------------------------
@@ -310,42 +291,19 @@ def gate_deliveries(request: Request, code: str, session: SessionDep,
 
 
 @router.post("/communities/{code}/deliveries")
-def register_delivery(
-    request: Request, code: str, session: SessionDep, rt: RuntimeDep,
-    principal: CurrentPrincipal,
-    site: Annotated[str, Form(max_length=100)] = "",
-    building: Annotated[str, Form(max_length=100)] = "",
-    unit: Annotated[str, Form(max_length=100)] = "",
-    room: Annotated[str, Form(max_length=100)] = "",
-    company: Annotated[str, Form(max_length=200)] = "",
-    courier_phone: Annotated[str, Form(max_length=100)] = "",
-    parcels: Annotated[str, Form(max_length=20)] = "1",
-    temperature: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=1000)] = "",
-    request_id: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def register_delivery(request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+                      principal: CurrentPrincipal,
+                      form: Annotated[DeliveryForm, Form()]) -> Response:
     """Register a hand-over, or show the form again with messages beside the fields."""
-    values = {"building": building, "unit": unit, "room": room, "company": company,
-              "courier_phone": courier_phone, "parcels": parcels, "temperature": temperature,
-              "note": note, "request_id": request_id}
-    site = clean_text(site, 32)
-    try:
-        data = DeliveryCreate(id=request_id or None,  # type: ignore[arg-type]
-                              site=site, building=building, unit=unit, room=room,
-                              company=company, courier_phone=courier_phone or None,
-                              parcels=parcels or 1,  # type: ignore[arg-type]
-                              temperature=temperature.strip() or None,  # type: ignore[arg-type]
-                              note=note)
+    site = clean_text(form.site, 32)
+
+    def save(data: DeliveryCreate) -> Response:
         d, told = deliveries.register(session=session, rt=rt, actor=principal, data=data)
-    except ValidationError as exc:
-        return _gate_page(request, session, principal, code, site=site, values=values,
-                          errors=form_field_errors(exc, DELIVERY_FIELD_MESSAGES), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _gate_page(request, session, principal, code, site=site, values=values,
-                          errors=exc.translated_fields(), message=exc.translated(),
-                          status_code=exc.status)
-    c = session.get(Community, d.community_id)
-    target = c.code if c is not None else code
-    query = urlencode({"site": site, "saved": str(d.id), "told": told or 0})
-    return RedirectResponse(f"/communities/{target}/deliveries?{query}", status_code=303)
+        c = session.get(Community, d.community_id)
+        target = c.code if c is not None else code
+        query = urlencode({"site": site, "saved": str(d.id), "told": told or 0})
+        return RedirectResponse(f"/communities/{target}/deliveries?{query}", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _gate_page(
+        request, session, principal, code, site=site, values=f.values, errors=f.errors,
+        message=f.message, status_code=f.status), messages=DELIVERY_FIELD_MESSAGES)

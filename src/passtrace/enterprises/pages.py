@@ -9,37 +9,45 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import DomainError, Forbidden
-from passtrace.core.i18n import N_, gettext
+from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.core.tabular import import_report
 from passtrace.enterprises import authz, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
+from passtrace.enterprises.forms import (
+    CommuteForm,
+    DepartmentForm,
+    EmployeeForm,
+    EnterpriseForm,
+    ResumptionForm,
+    ReturnForm,
+)
 from passtrace.enterprises.models import Employee, Enterprise
-from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate, ResumptionCreate
+from passtrace.enterprises.schemas import (
+    CommutePassRequest,
+    EmployeeCreate,
+    EnterpriseCreate,
+    ResumptionCreate,
+)
 from passtrace.passes.present import area_choices
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.errors import FIELD_MESSAGES
 from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/enterprises", include_in_schema=False)
+EMPLOYEE_MESSAGES = {"department_id": N_("Choose the department.")}
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    return {str(e["loc"][0]) if e["loc"] else "form":
-            gettext(FIELD_MESSAGES.get(e["type"], N_("This value is not valid.")))
-            for e in exc.errors()}
-
-
-def _error_page(request: Request, session: Session, exc: DomainError, back: str) -> Response:
-    session.rollback()
-    return render(request, "error.html", {"status": exc.status, "message": exc.translated(),
-                                          "back": back}, status_code=exc.status)
+def _error_page(request: Request, back: str) -> forms.Page:
+    """Refused buttons (approve, leave, ...) show the message with a way back."""
+    return lambda f: render(request, "error.html", {
+        "status": f.status, "message": next(iter(f.errors.values()), None) or f.message,
+        "back": back}, status_code=f.status)
 
 
 def _ctx(session: Session, principal: CurrentPrincipal, e: Enterprise) -> dict[str, Any]:
@@ -82,29 +90,15 @@ def register_form(request: Request, session: SessionDep,
 
 
 @router.post("/new")
-def register(
-    request: Request, session: SessionDep, principal: CurrentPrincipal,
-    credit_code: Annotated[str, Form(max_length=40)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
-    area_code: Annotated[str, Form(max_length=20)] = "",
-    address: Annotated[str, Form(max_length=300)] = "",
-    report_deadline: Annotated[str, Form(max_length=10)] = "10:00",
-) -> Response:
+def register(request: Request, session: SessionDep, principal: CurrentPrincipal,
+             form: Annotated[EnterpriseForm, Form()]) -> Response:
     """Register an enterprise, or show the form again with messages."""
-    values = {"credit_code": credit_code, "name": name, "area_code": area_code,
-              "address": address, "report_deadline": report_deadline}
-    try:
-        data = EnterpriseCreate(credit_code=credit_code, name=name, area_code=area_code,
-                                address=address,
-                                report_deadline=report_deadline)  # type: ignore[arg-type]
+    def save(data: EnterpriseCreate) -> Response:
         e = enterprise_service.register(session=session, actor=principal, data=data)
-    except ValidationError as exc:
-        return _register_form(request, session, values, _field_errors(exc), 422)
-    except DomainError as exc:
-        session.rollback()
-        return _register_form(request, session, values, exc.translated_fields(), exc.status,
-                              exc.translated())
-    return RedirectResponse(f"/enterprises/{e.id}", status_code=303)
+        return RedirectResponse(f"/enterprises/{e.id}", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _register_form(
+        request, session, f.values, f.errors, f.status, f.message))
 
 
 @router.get("/resumptions")
@@ -122,39 +116,37 @@ def queue(request: Request, session: SessionDep, principal: CurrentPrincipal,
 def approve(request: Request, resumption_id: uuid.UUID, session: SessionDep,
             principal: CurrentPrincipal) -> Response:
     """Approve from the queue."""
-    try:
+    def change() -> Response:
         resumption.approve_resumption(session=session, actor=principal,
                                       resumption_id=resumption_id)
-    except DomainError as exc:
-        return _error_page(request, session, exc, "/enterprises/resumptions")
-    return RedirectResponse("/enterprises/resumptions", status_code=303)
+        return RedirectResponse("/enterprises/resumptions", status_code=303)
+
+    return forms.attempt(session, change, _error_page(request, "/enterprises/resumptions"))
 
 
 @router.post("/resumptions/{resumption_id}/return")
 def send_back(request: Request, resumption_id: uuid.UUID, session: SessionDep,
-              principal: CurrentPrincipal,
-              reasons: Annotated[str, Form(max_length=3000)] = "") -> Response:
+              principal: CurrentPrincipal, form: Annotated[ReturnForm, Form()]) -> Response:
     """Return with reasons, one per line."""
-    try:
+    def change() -> Response:
         resumption.return_resumption(session=session, actor=principal,
-                                     resumption_id=resumption_id,
-                                     reasons=reasons.splitlines()[:10])
-    except DomainError as exc:
-        return _error_page(request, session, exc, "/enterprises/resumptions")
-    return RedirectResponse("/enterprises/resumptions", status_code=303)
+                                     resumption_id=resumption_id, reasons=form.lines())
+        return RedirectResponse("/enterprises/resumptions", status_code=303)
+
+    return forms.attempt(session, change, _error_page(request, "/enterprises/resumptions"))
 
 
 @router.get("/invite/{token}")
 def invite_form(request: Request, token: str, session: SessionDep,
                 principal: CurrentPrincipal) -> Response:
     """Show whose staff list the invite joins, and the button to accept."""
-    try:
+    def shown() -> Response:
         emp = invites.find_invite(session=session, token=token[:100])
-    except DomainError as exc:
-        return _error_page(request, session, exc, "/")
-    e = session.get(Enterprise, emp.enterprise_id)
-    return render(request, "enterprises/invite.html", {"enterprise": e, "token": token,
-                                                       "linked": principal.person_id})
+        e = session.get(Enterprise, emp.enterprise_id)
+        return render(request, "enterprises/invite.html", {"enterprise": e, "token": token,
+                                                           "linked": principal.person_id})
+
+    return forms.attempt(session, shown, _error_page(request, "/"))
 
 
 @router.post("/invite/{token}")
@@ -165,13 +157,12 @@ def invite_accept(request: Request, token: str, session: SessionDep,
         result = invites.accept_invite(session=session, actor=principal,
                                        token=token[:100])
     except DomainError as exc:
-        return _error_page(request, session, exc, "/")
+        return _error_page(request, "/")(forms.Failure({}, {}, exc.translated(), exc.status))
     if result.refused is not None:
         # Not rolled back: the request commits the refused attempt's audit entry.
         refused = result.refused
-        return render(request, "error.html", {"status": refused.status,
-                                              "message": refused.translated(), "back": "/"},
-                      status_code=refused.status)
+        return _error_page(request, "/")(forms.Failure({}, {}, refused.translated(),
+                                                       refused.status))
     e = session.get(Enterprise, result.employee.enterprise_id)
     return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
 
@@ -207,16 +198,18 @@ def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
 @router.post("/{enterprise_id}/departments")
 def add_department(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
                    principal: CurrentPrincipal,
-                   name: Annotated[str, Form(max_length=200)] = "") -> Response:
+                   form: Annotated[DepartmentForm, Form()]) -> Response:
     """Add a department from the home page."""
     back = f"/enterprises/{enterprise_id}"
-    try:
+
+    def change() -> Response:
         e = enterprise_service.get_visible(session=session, actor=principal,
                                            enterprise_id=enterprise_id)
-        enterprise_service.create_department(session=session, actor=principal, e=e, name=name)
-    except DomainError as exc:
-        return _error_page(request, session, exc, back)
-    return RedirectResponse(back, status_code=303)
+        enterprise_service.create_department(session=session, actor=principal, e=e,
+                                             name=form.name)
+        return RedirectResponse(back, status_code=303)
+
+    return forms.attempt(session, change, _error_page(request, back))
 
 
 def _employee_form(request: Request, session: Session, principal: CurrentPrincipal,
@@ -238,33 +231,21 @@ def employee_form(request: Request, enterprise_id: uuid.UUID, session: SessionDe
 
 
 @router.post("/{enterprise_id}/employees/new")
-def employee_add(
-    request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-    principal: CurrentPrincipal,
-    name: Annotated[str, Form(max_length=100)] = "",
-    id_number: Annotated[str, Form(max_length=40)] = "",
-    phone: Annotated[str, Form(max_length=40)] = "",
-    department_id: Annotated[str, Form(max_length=40)] = "",
-    employee_no: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
+def employee_add(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                 rt: RuntimeDep, principal: CurrentPrincipal,
+                 form: Annotated[EmployeeForm, Form()]) -> Response:
     """Add one employee, or show the form again with messages."""
     e = enterprise_service.get_managed(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    values = {"name": name, "id_number": id_number, "phone": phone,
-              "department_id": department_id, "employee_no": employee_no}
-    try:
-        data = EmployeeCreate(name=name, id_number=id_number, phone=phone,
-                              department_id=department_id,  # type: ignore[arg-type]
-                              employee_no=employee_no)
+
+    def save(data: EmployeeCreate) -> Response:
         emp = enterprise_service.add_employee(session=session, rt=rt, actor=principal, e=e,
                                               data=data)
-    except ValidationError as exc:
-        return _employee_form(request, session, principal, e, values, _field_errors(exc), 422)
-    except DomainError as exc:
-        session.rollback()
-        return _employee_form(request, session, principal, e, values,
-                              exc.translated_fields(), exc.status, exc.translated())
-    return RedirectResponse(f"/enterprises/{e.id}/employees/{emp.id}", status_code=303)
+        return RedirectResponse(f"/enterprises/{e.id}/employees/{emp.id}", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _employee_form(
+        request, session, principal, e, f.values, f.errors, f.status, f.message),
+        messages=EMPLOYEE_MESSAGES)
 
 
 @router.get("/{enterprise_id}/import")
@@ -288,20 +269,19 @@ async def import_upload(
                                        enterprise_id=enterprise_id)
     ctx = _ctx(session, principal, e)
     data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
-    try:
-        result = staff_import.import_staff(
+
+    def imported() -> Response:
+        report = import_report(staff_import.import_staff(
             session=session, rt=rt, actor=principal, e=e, data=data[:MAX_UPLOAD],
-            filename=(file.filename or "") if file else "", partial=partial == "yes")
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "enterprises/import.html",
-                      {**ctx, "report": None, "message": exc.translated()},
-                      status_code=exc.status)
-    report = import_report(result)
-    return render(request, "enterprises/import.html", {
-        **ctx, "report": report, "partial": partial == "yes",
-        "columns": {c: present.column_label(c) for c in present.COLUMN_LABELS}},
-        status_code=200 if report.committed else 422)
+            filename=(file.filename or "") if file else "", partial=partial == "yes"))
+        return render(request, "enterprises/import.html", {
+            **ctx, "report": report, "partial": partial == "yes",
+            "columns": {c: present.column_label(c) for c in present.COLUMN_LABELS}},
+            status_code=200 if report.committed else 422)
+
+    return forms.attempt(session, imported, lambda f: render(
+        request, "enterprises/import.html", {**ctx, "report": None, "message": f.message},
+        status_code=f.status))
 
 
 @router.get("/{enterprise_id}/employees/{employee_id}")
@@ -326,16 +306,16 @@ def _employee_page(request: Request, session: Session, principal: Principal, e: 
 def employee_invite(request: Request, enterprise_id: uuid.UUID, employee_id: uuid.UUID,
                     session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Make an invite link and show it this once."""
-    back = f"/enterprises/{enterprise_id}/employees/{employee_id}"
-    try:
+    def made() -> Response:
         e = enterprise_service.get_visible(session=session, actor=principal,
                                            enterprise_id=enterprise_id)
         emp, token = invites.create_invite(session=session, actor=principal, e=e,
                                            employee_id=employee_id)
-    except DomainError as exc:
-        return _error_page(request, session, exc, back)
-    url = str(request.base_url).rstrip("/") + f"/enterprises/invite/{token}"
-    return _employee_page(request, session, principal, e, emp, invite=url)
+        url = str(request.base_url).rstrip("/") + f"/enterprises/invite/{token}"
+        return _employee_page(request, session, principal, e, emp, invite=url)
+
+    return forms.attempt(session, made, _error_page(
+        request, f"/enterprises/{enterprise_id}/employees/{employee_id}"))
 
 
 @router.post("/{enterprise_id}/employees/{employee_id}/leave")
@@ -343,14 +323,15 @@ def employee_leave(request: Request, enterprise_id: uuid.UUID, employee_id: uuid
                    session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Record that the employee left."""
     back = f"/enterprises/{enterprise_id}"
-    try:
+
+    def change() -> Response:
         e = enterprise_service.get_visible(session=session, actor=principal,
                                            enterprise_id=enterprise_id)
         enterprise_service.mark_left(session=session, actor=principal, e=e,
                                      employee_id=employee_id)
-    except DomainError as exc:
-        return _error_page(request, session, exc, back)
-    return RedirectResponse(back, status_code=303)
+        return RedirectResponse(back, status_code=303)
+
+    return forms.attempt(session, change, _error_page(request, back))
 
 
 def _resumption_page(request: Request, session: Session, principal: CurrentPrincipal,
@@ -377,34 +358,19 @@ def resumption_form(request: Request, enterprise_id: uuid.UUID, session: Session
 
 
 @router.post("/{enterprise_id}/resumption")
-async def resumption_apply(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
-                           rt: RuntimeDep, principal: CurrentPrincipal) -> Response:
+def resumption_apply(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                     rt: RuntimeDep, principal: CurrentPrincipal,
+                     form: Annotated[ResumptionForm, Form()]) -> Response:
     """Apply; headcount fields are named headcount-<department id>."""
     e = enterprise_service.get_managed(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    form = await request.form()
-    values: dict[str, Any] = {k: str(v)[:2000] for k, v in form.items()
-                              if isinstance(v, str) and k != "csrf_token"}
-    headcount: dict[str, Any] = {}
-    for key, value in values.items():
-        if key.startswith("headcount-") and value.strip():
-            headcount[key.removeprefix("headcount-")] = value.strip()
-    try:
-        data = ResumptionCreate(planned_date=values.get("planned_date", ""),
-                                headcount=headcount,  # type: ignore[arg-type]
-                                measures=values.get("measures", ""),
-                                contact_name=values.get("contact_name", ""),
-                                contact_phone=values.get("contact_phone", ""))
-        resumption.apply_resumption(session=session, rt=rt, actor=principal, e=e,
-                                    data=data)
-    except ValidationError as exc:
-        return _resumption_page(request, session, principal, e, values, _field_errors(exc),
-                                422)
-    except DomainError as exc:
-        session.rollback()
-        return _resumption_page(request, session, principal, e, values,
-                                exc.translated_fields(), exc.status, exc.translated())
-    return RedirectResponse(f"/enterprises/{e.id}/resumption", status_code=303)
+
+    def save(data: ResumptionCreate) -> Response:
+        resumption.apply_resumption(session=session, rt=rt, actor=principal, e=e, data=data)
+        return RedirectResponse(f"/enterprises/{e.id}/resumption", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _resumption_page(
+        request, session, principal, e, f.values, f.errors, f.status, f.message))
 
 
 def _commute_page(request: Request, session: Session, principal: CurrentPrincipal,
@@ -440,36 +406,26 @@ def commute_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep
                          _default_window(r.planned_date if r else None), {})
 
 
+COMMUTE_MESSAGES = {"employee_ids.too_short": N_("Choose at least one person."),
+                    "employee_ids": N_("Choose the people from the list.")}
+
+
 @router.post("/{enterprise_id}/commute-passes")
-def commute_request(
-    request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-    principal: CurrentPrincipal,
-    employee_ids: Annotated[list[str] | None, Form()] = None,
-    valid_from: Annotated[str, Form(max_length=40)] = "",
-    valid_until: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def commute_request(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+                    rt: RuntimeDep, principal: CurrentPrincipal,
+                    form: Annotated[CommuteForm, Form()]) -> Response:
     """Issue the passes and show how many."""
     e = enterprise_service.get_managed(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    chosen = (employee_ids or [])[:2000]
-    values = {"valid_from": valid_from, "valid_until": valid_until, "chosen": chosen}
-    try:
-        start = datetime.strptime(valid_from, LOCAL_INPUT).replace(tzinfo=LOCAL_TZ)
-        end = datetime.strptime(valid_until, LOCAL_INPUT).replace(tzinfo=LOCAL_TZ)
-        ids = [uuid.UUID(x) for x in chosen]
-    except ValueError:
-        return _commute_page(request, session, principal, e, values,
-                             {"form": gettext("Enter a date and time.")}, 422)
-    if not ids:
-        return _commute_page(request, session, principal, e, values,
-                             {"employee_ids": gettext("Choose at least one person.")}, 422)
-    try:
+
+    def save(data: CommutePassRequest) -> Response:
         result = resumption.request_commute_passes(
-            session=session, rt=rt, actor=principal, e=e, employee_ids=ids,
-            valid_from=start, valid_until=end)
-    except DomainError as exc:
-        session.rollback()
-        return _commute_page(request, session, principal, e, values,
-                             exc.translated_fields(), exc.status, exc.translated())
-    return _commute_page(request, session, principal, e, _default_window(None), {},
-                         result={"created": len(result.created), "skipped": result.skipped})
+            session=session, rt=rt, actor=principal, e=e, employee_ids=data.employee_ids,
+            valid_from=data.valid_from, valid_until=data.valid_until)
+        return _commute_page(request, session, principal, e, _default_window(None), {},
+                             result={"created": len(result.created),
+                                     "skipped": result.skipped})
+
+    return forms.submit(session, form, save, lambda f: _commute_page(
+        request, session, principal, e, {**f.values, "chosen": form.employee_ids[:2000]},
+        f.errors, f.status, f.message), messages=COMMUTE_MESSAGES)

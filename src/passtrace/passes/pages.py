@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
-from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
+from passtrace.passes.forms import DecisionForm, PassForm
 from passtrace.passes.schemas import PassCreate
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.errors import FIELD_MESSAGES
 from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/passes", include_in_schema=False)
@@ -31,13 +30,6 @@ def _form_context(session: Session, values: dict[str, object],
                   errors: dict[str, str]) -> dict[str, object]:
     return {"purposes": present.purpose_choices(), "area_choices": present.area_choices(session),
             "values": values, "errors": errors}
-
-
-def _parse_local(value: str) -> datetime | str:
-    try:
-        return datetime.strptime(value, LOCAL_INPUT).replace(tzinfo=LOCAL_TZ)
-    except ValueError:
-        return value  # left for the schema to reject with a field message
 
 
 @router.get("/apply")
@@ -63,43 +55,20 @@ def apply_form(request: Request, session: SessionDep, principal: CurrentPrincipa
 
 
 @router.post("/apply")
-def apply(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    purpose: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    valid_from: Annotated[str, Form()] = "",
-    valid_until: Annotated[str, Form()] = "",
-    areas: Annotated[list[str] | None, Form()] = None,
-    plate: Annotated[str, Form()] = "",
-    companions: Annotated[str, Form()] = "0",
-    request_id: Annotated[str, Form(max_length=36)] = "",
-) -> Response:
+def apply(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+          form: Annotated[PassForm, Form()]) -> Response:
     """Validate the form; re-show it with messages, or go to the new pass."""
-    values: dict[str, object] = {"request_id": request_id, "purpose": purpose,
-                                 "reason": reason, "valid_from": valid_from,
-                                 "valid_until": valid_until, "areas": areas or [],
-                                 "plate": plate, "companions": companions}
-    try:
-        data = PassCreate(id=request_id or None, purpose=purpose,  # type: ignore[arg-type]
-                          reason=reason,
-                          valid_from=_parse_local(valid_from),  # type: ignore[arg-type]
-                          valid_until=_parse_local(valid_until),  # type: ignore[arg-type]
-                          areas=areas or [], plate=plate or None,
-                          companions=companions or 0)  # type: ignore[arg-type]
+    def save(data: PassCreate) -> Response:
         p = pass_service.apply(session=session, rt=rt, actor=principal, data=data)
-    except ValidationError as exc:
-        errors = {str(e["loc"][0]): gettext(FIELD_MESSAGES.get(e["type"],
-                                                               N_("This value is not valid.")))
-                  for e in exc.errors()}
-        return render(request, "passes/apply.html", _form_context(session, values, errors),
-                      status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        errors = exc.translated_fields() or {"form": exc.translated()}
+        return RedirectResponse(f"/passes/{p.id}", status_code=303)
+
+    def again(f: forms.Failure) -> Response:
         return render(request, "passes/apply.html",
-                      {**_form_context(session, values, errors), "message": exc.translated()},
-                      status_code=exc.status)
-    return RedirectResponse(f"/passes/{p.id}", status_code=303)
+                      {**_form_context(session, f.values, f.errors_or_message),
+                       "message": f.message},
+                      status_code=f.status)
+
+    return forms.submit(session, form, save, again)
 
 
 @router.get("/mine")
@@ -162,7 +131,8 @@ def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
             rt: RuntimeDep, principal: CurrentPrincipal, reason: str) -> Response:
     if request.headers.get("hx-request") == "true":
         return _decide_in_row(action, request, pass_id, session, rt, principal, reason)
-    try:
+
+    def change() -> Response:
         if action == "approve":
             pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
                                  reason=reason)
@@ -170,52 +140,51 @@ def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
             pass_service.reject(session=session, actor=principal, pass_id=pass_id, reason=reason)
         else:
             pass_service.revoke(session=session, actor=principal, pass_id=pass_id, reason=reason)
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "error.html", {"status": exc.status,
-                                              "message": exc.translated(),
+        return RedirectResponse(f"/passes/{pass_id}", status_code=303)
+
+    def refused(f: forms.Failure) -> Response:
+        return render(request, "error.html", {"status": f.status, "message": f.message,
                                               "back": f"/passes/{pass_id}"},
-                      status_code=exc.status)
-    return RedirectResponse(f"/passes/{pass_id}", status_code=303)
+                      status_code=f.status)
+
+    return forms.attempt(session, change, refused)
 
 
 def _decide_in_row(action: str, request: Request, pass_id: uuid.UUID, session: Session,
                    rt: RuntimeDep, principal: CurrentPrincipal, reason: str) -> Response:
     """Approve from the queue without leaving it: answer the updated table row."""
-    row_error = None
-    try:
+    def row(error: str | None = None) -> Response:
+        p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+        # htmx swaps 2xx answers only; the row carries the error message itself.
+        return render(request, "passes/_queue_row.html",
+                      {"p": present.to_read(session, p, with_token=False), "row_error": error})
+
+    def change() -> Response:
         if action != "approve":
             raise DomainError("Only approval can be done from the list.")
-        p = pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
-                                 reason=reason)
-    except DomainError as exc:
-        session.rollback()
-        row_error = exc.translated()
-        p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
-    # htmx swaps 2xx answers only; the row carries the error message itself.
-    return render(request, "passes/_queue_row.html",
-                  {"p": present.to_read(session, p, with_token=False), "row_error": row_error})
+        pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
+                             reason=reason)
+        return row()
+
+    return forms.attempt(session, change, lambda f: row(f.message))
 
 
 @router.post("/{pass_id}/approve")
 def approve(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-            principal: CurrentPrincipal, reason: Annotated[str, Form(max_length=500)] = "",
-            ) -> Response:
+            principal: CurrentPrincipal, form: Annotated[DecisionForm, Form()]) -> Response:
     """Approve from the detail page."""
-    return _decide("approve", request, pass_id, session, rt, principal, reason)
+    return _decide("approve", request, pass_id, session, rt, principal, form.reason)
 
 
 @router.post("/{pass_id}/reject")
 def reject(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-           principal: CurrentPrincipal, reason: Annotated[str, Form(max_length=500)] = "",
-           ) -> Response:
+           principal: CurrentPrincipal, form: Annotated[DecisionForm, Form()]) -> Response:
     """Reject from the detail page."""
-    return _decide("reject", request, pass_id, session, rt, principal, reason)
+    return _decide("reject", request, pass_id, session, rt, principal, form.reason)
 
 
 @router.post("/{pass_id}/revoke")
 def revoke(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-           principal: CurrentPrincipal, reason: Annotated[str, Form(max_length=500)] = "",
-           ) -> Response:
+           principal: CurrentPrincipal, form: Annotated[DecisionForm, Form()]) -> Response:
     """Revoke or withdraw from the detail page."""
-    return _decide("revoke", request, pass_id, session, rt, principal, reason)
+    return _decide("revoke", request, pass_id, session, rt, principal, form.reason)

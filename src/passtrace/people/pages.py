@@ -7,12 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.audit import access_log as access_log_service
 from passtrace.audit.labels import action_label
 from passtrace.core.errors import DomainError
 from passtrace.core.i18n import lazy_gettext
 from passtrace.people import flows
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
 
@@ -25,25 +27,33 @@ FIELD_LABELS = {
 }
 
 
+class RevealForm(BaseModel):
+    """Reveal a field: which one, why, and the page to go back to."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    field: str = "id_number"
+    reason: str = Field(default="", max_length=300)
+    back: str = "/"
+
+
 @router.post("/people/{person_id}/reveal")
 def reveal(request: Request, person_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-           principal: CurrentPrincipal, field: Annotated[str, Form()] = "id_number",
-           reason: Annotated[str, Form(max_length=300)] = "",
-           back: Annotated[str, Form()] = "/") -> Response:
+           principal: CurrentPrincipal, form: Annotated[RevealForm, Form()]) -> Response:
     """Reveal a field and show it once, with the audit notice."""
-    back = back if back.startswith("/") and not back.startswith("//") else "/"
-    if field not in FIELD_LABELS:
-        field = "id_number"
-    try:
+    back = form.back if form.back.startswith("/") and not form.back.startswith("//") else "/"
+    field = form.field if form.field in FIELD_LABELS else "id_number"
+
+    def shown() -> Response:
         value = flows.reveal(session=session, rt=rt, actor=principal, person_id=person_id,
-                             field=field, reason=reason)  # type: ignore[arg-type]
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "error.html", {"status": exc.status, "message": exc.translated(),
-                                              "back": back}, status_code=exc.status)
-    return render(request, "people/revealed.html", {"field_label": str(FIELD_LABELS[field]),
-                                                    "value": value, "reason": reason,
-                                                    "back": back})
+                             field=field, reason=form.reason)  # type: ignore[arg-type]
+        return render(request, "people/revealed.html", {
+            "field_label": str(FIELD_LABELS[field]), "value": value, "reason": form.reason,
+            "back": back})
+
+    return forms.attempt(session, shown, lambda f: render(
+        request, "error.html", {"status": f.status, "message": f.message, "back": back},
+        status_code=f.status))
 
 
 @router.get("/me/access-log")

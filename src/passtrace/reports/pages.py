@@ -8,24 +8,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import Area
 from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
-from passtrace.core.errors import DomainError, Forbidden
-from passtrace.core.i18n import N_, get_locale, gettext
+from passtrace.core.errors import Forbidden
+from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.ids import uuid7
 from passtrace.enterprises.models import Department
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import present, risks
 from passtrace.reports import service as report_service
 from passtrace.reports.download import CREDIT, stream_export
+from passtrace.reports.forms import QuickForm, ReportForm, blank_stop
 from passtrace.reports.schemas import QuickIn, ReportIn
-from passtrace.web import charts
+from passtrace.web import charts, forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.errors import FIELD_MESSAGES
 
 router = APIRouter(prefix="/reports", include_in_schema=False)
 EMPTY_ROWS = 3
@@ -41,11 +40,6 @@ def area_choices(session: Session) -> list[tuple[str, str]]:
 
 def _hhmm(value: datetime | None) -> str:
     return value.astimezone(LOCAL_TZ).strftime("%H:%M") if value else ""
-
-
-def _blank_stop() -> dict[str, str]:
-    return {"area": "", "place": "", "arrive": "", "depart": "", "mode": "", "ref": "",
-            "seat": ""}
 
 
 def _today_context(session: Session, principal: CurrentPrincipal,
@@ -65,7 +59,7 @@ def _today_context(session: Session, principal: CurrentPrincipal,
                   "temperature": f"{source.temperature:.1f}" if source else "",
                   "symptoms": list(current.symptoms) if current else [],
                   "stayed_home": bool(current and current.stayed_home),
-                  "stops": stops + [_blank_stop() for _ in range(max(1, EMPTY_ROWS - len(stops)))]}
+                  "stops": stops + [blank_stop() for _ in range(max(1, EMPTY_ROWS - len(stops)))]}
     return {
         "today": today, "current": present.to_read(session, current) if current else None,
         "yesterday": yesterday, "values": values, "errors": errors or {},
@@ -92,103 +86,30 @@ def _render_today(request: Request, session: Session, principal: CurrentPrincipa
     return render(request, "reports/today.html", ctx, status_code=status_code)
 
 
-def _local_dt(day: date, hhmm: str) -> datetime | str | None:
-    if not hhmm:
-        return None
-    try:
-        t = datetime.strptime(hhmm.strip(), "%H:%M").time()
-    except ValueError:
-        return hhmm  # the schema rejects it with a field message
-    return datetime.combine(day, t, LOCAL_TZ)
-
-
 @router.post("/today")
-def file_form(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    report_date: Annotated[str, Form(max_length=10)] = "",
-    request_id: Annotated[str, Form(max_length=36)] = "",
-    temperature: Annotated[str, Form(max_length=8)] = "",
-    symptoms: Annotated[list[str] | None, Form()] = None,
-    stayed_home: Annotated[str, Form(max_length=5)] = "",
-    stop_area: Annotated[list[str] | None, Form()] = None,
-    stop_place: Annotated[list[str] | None, Form()] = None,
-    stop_arrive: Annotated[list[str] | None, Form()] = None,
-    stop_depart: Annotated[list[str] | None, Form()] = None,
-    stop_mode: Annotated[list[str] | None, Form()] = None,
-    stop_ref: Annotated[list[str] | None, Form()] = None,
-    stop_seat: Annotated[list[str] | None, Form()] = None,
-) -> Response:
+def file_form(request: Request, session: SessionDep, rt: RuntimeDep,
+              principal: CurrentPrincipal, form: Annotated[ReportForm, Form()]) -> Response:
     """Validate and store the full form; re-show it with messages on a mistake."""
-    columns = [stop_area or [], stop_place or [], stop_arrive or [], stop_depart or [],
-               stop_mode or [], stop_ref or [], stop_seat or []]
-    n = max(len(c) for c in columns)
-    rows = []
-    for i in range(min(n, 20)):
-        cell = [c[i] if i < len(c) else "" for c in columns]
-        rows.append(dict(zip(("area", "place", "arrive", "depart", "mode", "ref", "seat"),
-                             cell, strict=True)))
-    filled = [r for r in rows if r["area"] or r["arrive"] or r["place"]]
-    values: dict[str, Any] = {"report_date": report_date, "request_id": request_id,
-                              "temperature": temperature, "symptoms": symptoms or [],
-                              "stayed_home": bool(stayed_home),
-                              "stops": filled + [_blank_stop()]}
-    errors: dict[str, str] = {}
-    try:
-        try:
-            day = date.fromisoformat(report_date) if report_date else local_today()
-        except ValueError:
-            day = local_today()
-        data = ReportIn(
-            id=request_id or None, report_date=day,  # type: ignore[arg-type]
-            temperature=temperature or None,  # type: ignore[arg-type]
-            symptoms=symptoms or [],  # type: ignore[arg-type]
-            stayed_home=bool(stayed_home),
-            stops=[{"area_code": r["area"], "place": r["place"],
-                    "arrive_at": _local_dt(day, r["arrive"]) or "",
-                    "depart_at": _local_dt(day, r["depart"]),
-                    "mode": r["mode"] or None, "ref": r["ref"] or None,
-                    "seat": r["seat"] or None} for r in filled],  # type: ignore[misc]
-        )
+    def save(data: ReportIn) -> Response:
         report_service.submit(session=session, rt=rt, actor=principal, data=data)
-    except ValidationError as exc:
-        for e in exc.errors():
-            key = ".".join(str(p) for p in e["loc"])
-            if e["loc"][0] == "stops" and len(e["loc"]) > 2:
-                key = f"stops[{e['loc'][1]}].{e['loc'][2]}"
-            errors[key] = gettext(FIELD_MESSAGES.get(e["type"], N_("This value is not valid.")))
-        return _render_today(request, session, principal, values, errors,
-                             message=gettext("Some fields are not valid."), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        errors = exc.translated_fields() or {"form": exc.translated()}
-        return _render_today(request, session, principal, values, errors,
-                             message=exc.translated(), status_code=exc.status)
-    return RedirectResponse("/reports/today?saved=1", status_code=303)
+        return RedirectResponse("/reports/today?saved=1", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _render_today(
+        request, session, principal, form.page_values(), f.errors_or_message,
+        message=f.message, status_code=f.status))
 
 
 @router.post("/today/quick")
-def file_quick(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    kind: Annotated[str, Form(max_length=20)] = "",
-    temperature: Annotated[str, Form(max_length=8)] = "",
-    request_id: Annotated[str, Form(max_length=36)] = "",
-) -> Response:
+def file_quick(request: Request, session: SessionDep, rt: RuntimeDep,
+               principal: CurrentPrincipal, form: Annotated[QuickForm, Form()]) -> Response:
     """One tap: same as yesterday, or stayed home."""
-    try:
-        data = QuickIn(id=request_id or None, kind=kind,  # type: ignore[arg-type]
-                       temperature=temperature or None)  # type: ignore[arg-type]
+    def save(data: QuickIn) -> Response:
         report_service.quick(session=session, rt=rt, actor=principal, data=data)
-    except ValidationError as exc:
-        errors = {str(e["loc"][0]): gettext(FIELD_MESSAGES.get(e["type"],
-                                                               N_("This value is not valid.")))
-                  for e in exc.errors()}
-        return _render_today(request, session, principal, None, errors,
-                             message=gettext("Some fields are not valid."), status_code=422)
-    except DomainError as exc:
-        session.rollback()
-        return _render_today(request, session, principal, None, exc.translated_fields(),
-                             message=exc.translated(), status_code=exc.status)
-    return RedirectResponse("/reports/today?saved=1", status_code=303)
+        return RedirectResponse("/reports/today?saved=1", status_code=303)
+
+    return forms.submit(session, form, save, lambda f: _render_today(
+        request, session, principal, None, f.errors, message=f.message,
+        status_code=f.status))
 
 
 def _percent(rate: float) -> str:

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
-from passtrace.core.errors import DomainError, Forbidden, NotFound
+from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.i18n import gettext
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
+from passtrace.sites.forms import DeviceForm, SiteForm, StaffForm
 from passtrace.sites.schemas import MAX_IMPORT_BYTES, SiteWrite
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -29,17 +30,6 @@ def site_list(request: Request, session: SessionDep, principal: CurrentPrincipal
         "kinds": present.KIND_LABELS})
 
 
-def _form_values(form: dict[str, str]) -> dict[str, object]:
-    def split(value: str) -> list[str]:
-        return [p for p in value.replace("，", ",").replace(";", ",").split(",") if p.strip()]
-
-    values: dict[str, object] = {k: v for k, v in form.items() if k != "csrf_token" and v}
-    for name in ("lanes", "opening_hours"):
-        if name in values:
-            values[name] = [p.strip() for p in split(str(values[name]))]
-    return values
-
-
 @router.get("/new")
 def new_site(request: Request, principal: CurrentPrincipal) -> Response:
     """The form to register a site."""
@@ -50,30 +40,16 @@ def new_site(request: Request, principal: CurrentPrincipal) -> Response:
 
 
 @router.post("/new")
-async def create_site(request: Request, session: SessionDep,
-                      principal: CurrentPrincipal) -> Response:
+def create_site(request: Request, session: SessionDep, principal: CurrentPrincipal,
+                form: Annotated[SiteForm, Form()]) -> Response:
     """Register (or update) a site from the form; errors come back next to the fields."""
-    form = {k: str(v).strip() for k, v in (await request.form()).items()
-            if isinstance(v, str)}
-    errors: dict[str, str] = {}
-    try:
-        data = SiteWrite.model_validate(_form_values(form))
-        nested = session.begin_nested()
-        try:
-            site, _ = site_service.save(session=session, actor=principal, data=data)
-        except DomainError:
-            nested.rollback()
-            raise
-        nested.commit()
+    def save(data: SiteWrite) -> Response:
+        site, _ = site_service.save(session=session, actor=principal, data=data)
         return RedirectResponse(f"/sites/{site.code}", status_code=303)
-    except ValidationError as exc:
-        for err in exc.errors():
-            errors[str(err["loc"][0])] = gettext("This value is not valid.")
-    except DomainError as exc:
-        errors = exc.translated_fields() or {"_": exc.translated()}
-    return render(request, "sites/form.html", {"values": form, "errors": errors,
-                                               "kinds": present.KIND_LABELS},
-                  status_code=422)
+
+    return forms.submit(session, form, save, lambda f: render(
+        request, "sites/form.html", {"values": f.values, "errors": f.errors_or_message,
+                                     "kinds": present.KIND_LABELS}, status_code=f.status))
 
 
 @router.post("/import")
@@ -84,34 +60,31 @@ async def import_sites(request: Request, session: SessionDep, principal: Current
     if not principal.has("site.manage"):
         raise Forbidden("Your role does not allow this.")
     data = await file.read(MAX_IMPORT_BYTES + 1)
-    error = None
-    report = None
+
+    def page(report: object = None, error: str | None = None, status: int = 200) -> Response:
+        sites = site_service.list_visible(session=session, actor=principal)
+        return render(request, "sites/list.html", {
+            "sites": present.to_read_many(session, sites), "can_manage": True,
+            "kinds": present.KIND_LABELS, "report": report, "import_error": error},
+            status_code=status)
+
     if len(data) > MAX_IMPORT_BYTES:
-        error = gettext("The file is too large (at most %(mb)s MB).", mb=5)
-    else:
-        try:
-            report = site_service.import_sites(session=session, actor=principal, data=data,
-                                               filename=file.filename or "",
-                                               apply_valid=apply_valid)
-        except DomainError as exc:
-            error = exc.translated()
-    sites = site_service.list_visible(session=session, actor=principal)
-    return render(request, "sites/list.html", {
-        "sites": present.to_read_many(session, sites), "can_manage": True,
-        "kinds": present.KIND_LABELS, "report": report, "import_error": error},
-        status_code=200 if error is None else 422)
+        return page(error=gettext("The file is too large (at most %(mb)s MB).", mb=5),
+                    status=422)
+    return forms.attempt(session, lambda: page(site_service.import_sites(
+        session=session, actor=principal, data=data, filename=file.filename or "",
+        apply_valid=apply_valid)), lambda f: page(error=f.message, status=422))
 
 
 @router.post("/{code}/devices")
-async def enrol_device(request: Request, code: str, session: SessionDep,
-                       principal: CurrentPrincipal) -> Response:
+def enrol_device(request: Request, code: str, session: SessionDep,
+                 principal: CurrentPrincipal, form: Annotated[DeviceForm, Form()]) -> Response:
     """Enrol a thermal scanner; its token is shown on this page once."""
-    form = await request.form()
     site = site_service.get_visible(session=session, actor=principal, code=code)
     if not authz.can_manage(principal, site):
         raise NotFound("No such site.")
-    name = str(form.get("name", "")).strip()[:80] or gettext("Thermal scanner")
-    lane = str(form.get("lane", "")).strip()
+    name = form.name.strip()[:80] or gettext("Thermal scanner")
+    lane = form.lane.strip()
     device, token = site_service.enrol_device(session=session, actor=principal, site=site,
                                               name=name, lane=lane)
     return render(request, "sites/device_token.html", {"site": site, "device": device,
@@ -119,13 +92,12 @@ async def enrol_device(request: Request, code: str, session: SessionDep,
 
 
 @router.post("/{code}/staff")
-async def add_staff(request: Request, code: str, session: SessionDep,
-                    principal: CurrentPrincipal) -> Response:
+def add_staff(code: str, session: SessionDep, principal: CurrentPrincipal,
+              form: Annotated[StaffForm, Form()]) -> Response:
     """Put a user on duty at this site, from the site page."""
-    form = await request.form()
     site = site_service.get_visible(session=session, actor=principal, code=code)
     site_service.assign_staff(session=session, actor=principal, site=site,
-                              username=str(form.get("username", "")).strip()[:64])
+                              username=form.username.strip()[:64])
     return RedirectResponse(f"/sites/{site.code}#staff", status_code=303)
 
 

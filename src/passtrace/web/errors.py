@@ -41,6 +41,15 @@ FIELD_MESSAGES = {
     "list_type": N_("Enter a list."),
     "string_type": N_("Enter text."),
     "bool_parsing": N_("Enter true or false."),
+    "float_parsing": N_("Enter a number."),
+    "float_type": N_("Enter a number."),
+    "finite_number": N_("Enter a number."),
+    "date_parsing": N_("Enter a date."),
+    "date_from_datetime_parsing": N_("Enter a date."),
+    "date_from_datetime_inexact": N_("Enter a date."),
+    "time_parsing": N_("Enter a time as HH:MM."),
+    "enum": N_("Choose one of the offered values."),
+    "uuid_type": N_("This is not a valid identifier."),
 }
 
 
@@ -49,15 +58,30 @@ def form_field_errors(exc: ValidationError, messages: dict[str, str] | None = No
     """A form's pydantic errors as one translated message per field (the first one).
 
     `messages` overrides the generic message for a field where it would not say
-    what to do (e.g. "Enter a date.").
+    what to do (e.g. "Enter a date."): keyed by the field's name, or by
+    "name.error_type" for one kind of mistake (e.g. "units.too_long").
     """
     errors: dict[str, str] = {}
+    messages = messages or {}
     for e in exc.errors():
         name = str(e["loc"][0]) if e["loc"] else "form"
-        message = (messages or {}).get(name) or FIELD_MESSAGES.get(
-            e["type"], N_("This value is not valid."))
-        errors.setdefault(name, gettext(message))
+        kind = e["type"]
+        if kind == "string_too_short" and e.get("input") == "":
+            kind = "missing"  # an empty box is a missing answer, not a short one
+        message = (messages.get(f"{name}.{kind}") or messages.get(name)
+                   or FIELD_MESSAGES.get(kind, N_("This value is not valid.")))
+        errors.setdefault(_field_key(e["loc"]), gettext(message))
     return errors
+
+
+def _field_key(loc: tuple[int | str, ...]) -> str:
+    """Where a form shows an error: "areas" for an item of a plain list, "stops[1].arrive_at"
+    for a field of a row in a repeated group."""
+    if not loc:
+        return "form"
+    if len(loc) > 2 and isinstance(loc[1], int):
+        return f"{loc[0]}[{loc[1]}]." + ".".join(str(p) for p in loc[2:])
+    return str(loc[0])
 
 
 STATUS_MESSAGES = {

@@ -1,0 +1,163 @@
+"""Compound, visitor and delivery forms as the browser sends them (text), parsed into the
+API's schemas.
+
+Text is cleaned (control characters out, capped) before it is validated, the same way
+for every compound page; what the user typed comes back on the page as cleaned.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from passtrace.communities.page_helpers import CONTROL, clean_text
+from passtrace.communities.schemas import DeliveryCreate, ResidentCreate, RulesWrite, VisitCreate
+from passtrace.web.forms import text
+
+UNIT_SEPARATORS = re.compile(r"[,，;；\s]+")
+MAX_UNITS = 20
+
+
+class CompoundForm(BaseModel):
+    """A form on a compound page: every field is text without control characters."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean(cls, value: object) -> object:
+        # 1000 characters is more than any field takes; the schema says which is too long.
+        return clean_text(value, 1000) if isinstance(value, str) else value
+
+
+class ResidentForm(CompoundForm):
+    """Add a resident (/communities/{code}/residents); `parse()` gives ResidentCreate."""
+
+    building: str = ""
+    unit: str = ""
+    room: str = ""
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    role: str = "family"
+
+    def parse(self) -> ResidentCreate:
+        """Validate with the API's rules."""
+        return ResidentCreate.model_validate({**self.model_dump(), "phone": text(self.phone),
+                                              "role": self.role or "family"})
+
+
+class BuildingIn(BaseModel):
+    """A building and its units, as the household page adds them."""
+
+    name: str = Field(min_length=1, max_length=32)
+    units: list[str] = Field(min_length=1, max_length=MAX_UNITS)
+
+
+class BuildingForm(CompoundForm):
+    """Add a building with its units, typed as one list ("1, 2, 3")."""
+
+    name: str = ""
+    units: str = ""
+
+    def parse(self) -> BuildingIn:
+        """Split the units; none typed means one unit, "1"."""
+        units = [u for u in UNIT_SEPARATORS.split(self.units) if u]
+        return BuildingIn.model_validate({"name": self.name, "units": units or ["1"]})
+
+
+class RemovalIn(BaseModel):
+    """Why a resident is taken off their household."""
+
+    reason: str = Field(min_length=2, max_length=200)
+
+
+class RemovalForm(CompoundForm):
+    """Take a resident off: the reason is required."""
+
+    reason: str = ""
+
+    def parse(self) -> RemovalIn:
+        """Validate the reason."""
+        return RemovalIn.model_validate(self.model_dump())
+
+
+class RulesForm(CompoundForm):
+    """The outing rules; an empty limit means no limit. `parse()` gives RulesWrite."""
+
+    max_out_per_household: str = ""
+    outings_per_window: str = ""
+    window_days: str = ""
+    curfew_start: str = ""
+    curfew_end: str = ""
+    max_out_minutes: str = ""
+    visitor_approval: str = "manual"
+
+    def parse(self) -> RulesWrite:
+        """Validate with the API's rules."""
+        return RulesWrite.model_validate({
+            **{k: text(v) for k, v in self.model_dump().items()},
+            "window_days": text(self.window_days) or 1,
+            "visitor_approval": text(self.visitor_approval) or "manual"})
+
+
+class InviteForm(BaseModel):
+    """A resident invites a visitor (/community/visits); `parse()` gives VisitCreate."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = ""
+    phone: str = ""
+    id_number: str = ""
+    purpose: str = ""
+    visit_date: str = ""
+    community: str = ""
+    request_id: str = ""
+
+    def parse(self) -> VisitCreate:
+        """Validate with the API's rules (control characters are refused there)."""
+        return VisitCreate.model_validate({
+            "id": text(self.request_id), "community": text(self.community),
+            "name": self.name, "phone": self.phone, "id_number": self.id_number,
+            "purpose": self.purpose, "visit_date": self.visit_date})
+
+
+class ReasonForm(BaseModel):
+    """Cancel, approve or refuse a visit: a reason, and the list to go back to."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reason: str = ""
+    back: str = ""
+
+    @property
+    def clean_reason(self) -> str:
+        """The reason on one line (control characters become spaces)."""
+        return CONTROL.sub(" ", self.reason)
+
+
+class DeliveryForm(BaseModel):
+    """A courier's hand-over at the gate; `parse()` gives DeliveryCreate."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    site: str = ""
+    building: str = ""
+    unit: str = ""
+    room: str = ""
+    company: str = ""
+    courier_phone: str = ""
+    parcels: str = "1"
+    temperature: str = ""
+    note: str = ""
+    request_id: str = ""
+
+    def parse(self) -> DeliveryCreate:
+        """Validate with the API's rules."""
+        return DeliveryCreate.model_validate({
+            "id": text(self.request_id), "site": clean_text(self.site, 32),
+            "building": self.building, "unit": self.unit, "room": self.room,
+            "company": self.company, "courier_phone": text(self.courier_phone),
+            "parcels": text(self.parcels) or 1, "temperature": text(self.temperature),
+            "note": self.note})
