@@ -14,6 +14,11 @@ from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
 from passtrace.communities.overview import is_resident
+from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.i18n import LOCALES, set_locale
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import new_token
+from passtrace.passes import service as pass_service
 from passtrace.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -23,11 +28,6 @@ from passtrace.web.deps import (
     SessionDep,
     client_ip,
 )
-from passtrace.core.errors import DomainError, Forbidden
-from passtrace.core.i18n import LOCALES, set_locale
-from passtrace.core.runtime import Runtime
-from passtrace.core.security import new_token
-from passtrace.passes import service as pass_service
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)

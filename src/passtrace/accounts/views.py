@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request
 
-from passtrace.accounts import flows
+from passtrace.accounts import attempts, binding, flows
 from passtrace.accounts import service as account_service
+from passtrace.accounts.models import User
 from passtrace.accounts.schemas import (
     BindingRead,
+    BindRequest,
+    ClaimCodeRead,
     LocaleUpdate,
     MeRead,
     RegisterRequest,
     TokenRead,
     TokenRequest,
+    UnbindRequest,
 )
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
+from passtrace.core.errors import NotFound
+from passtrace.core.i18n import gettext
 from passtrace.core.security import Principal
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
 
 router = APIRouter(tags=["accounts"])
 
@@ -42,9 +50,58 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
 @router.post("/accounts/register", response_model=MeRead, status_code=201)
 def register(data: RegisterRequest, request: Request, session: SessionDep,
              rt: RuntimeDep) -> MeRead:
-    """Sign up as a resident with an ID number."""
+    """Sign up. The account is linked to your ID number only with a claim code from the
+    office that registered you; otherwise it is created unlinked (same answer whether or
+    not the ID number is known) and you link it later at /me/bind."""
+    attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                   id_number=data.id_number)
+    session.commit()  # the attempt counts even if the sign-up is refused
     user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
     return _me(account_service.principal_for(user))
+
+
+@router.post("/me/bind", response_model=MeRead)
+def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDep,
+         principal: CurrentPrincipal) -> MeRead:
+    """Link your account to your ID number with a claim code from your compound or HR."""
+    attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                   id_number=data.id_number)
+    session.commit()  # the attempt counts even if the binding is refused
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    binding.bind_with_claim_code(session=session, rt=rt, user=user, id_number=data.id_number,
+                                 name=data.name, phone=data.phone, code=data.claim_code,
+                                 actor=principal)
+    return _me(account_service.principal_for(user))
+
+
+@router.post("/communities/{code}/residents/{resident_id}/claim-code",
+             response_model=ClaimCodeRead, status_code=201)
+def resident_claim_code(code: str, resident_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+                        principal: CurrentPrincipal) -> ClaimCodeRead:
+    """Give a resident a claim code in person (shown once; expires in 7 days; one use)."""
+    raw, expires = binding.issue_for_resident(session=session, rt=rt, actor=principal,
+                                              code=code, resident_id=resident_id)
+    return ClaimCodeRead(code=raw, expires_at=expires)
+
+
+@router.post("/enterprises/{enterprise_id}/employees/{employee_id}/claim-code",
+             response_model=ClaimCodeRead, status_code=201)
+def employee_claim_code(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep,
+                        rt: RuntimeDep, principal: CurrentPrincipal) -> ClaimCodeRead:
+    """Give a current employee a claim code in person (shown once; 7 days; one use)."""
+    raw, expires = binding.issue_for_employee(session=session, rt=rt, actor=principal,
+                                              enterprise_id=enterprise_id,
+                                              employee_id=employee_id)
+    return ClaimCodeRead(code=raw, expires_at=expires)
+
+
+@router.post("/people/{person_id}/unbind", status_code=204)
+def unbind(person_id: uuid.UUID, data: UnbindRequest, session: SessionDep,
+           principal: CurrentPrincipal) -> None:
+    """Unlink a wrongly linked account from a person (an official over their area)."""
+    binding.unbind(session=session, actor=principal, person_id=person_id, reason=data.reason)
 
 
 @router.get("/me", response_model=MeRead)
@@ -64,4 +121,12 @@ def _me(principal: Principal) -> MeRead:
                   display_name=principal.display_name, person_id=principal.person_id,
                   locale=principal.locale,
                   roles=[BindingRead(role=b.role, scope_type=b.scope_type,
-                                     scope_value=b.scope_value) for b in principal.bindings])
+                                     scope_value=b.scope_value) for b in principal.bindings],
+                  bind_hint=bind_hint() if principal.person_id is None
+                  and "public" in principal.roles else None)
+
+
+def bind_hint() -> str:
+    """How an unlinked account gets linked, in the request's language."""
+    return gettext("Your account is not linked to an ID number yet. Ask your compound office "
+                   "or your employer's HR for a claim code, and enter it at /me/bind.")

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
-from passtrace.people.models import Person
+from passtrace.people.models import Person, PersonClaim
 
 EMPLOYEE_STATUSES = ("active", "left")
 RESUMPTION_STATUSES = ("pending", "approved", "returned", "withdrawn")
@@ -62,6 +62,13 @@ class Employee(IdMixin, CreatedMixin, Base):
 
     person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    # What HR uploaded for this person: the only name and phone the employer reads
+    # (never the person registry's values). Loaded with the employee, one query a list.
+    hr_claim: Mapped[PersonClaim | None] = relationship(
+        primaryjoin="and_(Employee.person_id == foreign(PersonClaim.person_id), "
+                    "Employee.enterprise_id == foreign(PersonClaim.source_id), "
+                    "PersonClaim.source_kind == 'enterprise')",
+        viewonly=True, lazy="selectin", uselist=False)
 
 
 class ResumptionApplication(IdMixin, CreatedMixin, Base):

@@ -266,7 +266,7 @@ def add_employee(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
         raise ValidationFailed(exc.message, fields={"employee_no": exc.message}) from None
     person = people_service.register(session=session, vault=rt.vault, actor=actor,
                                      id_number=data.id_number, name=data.name,
-                                     phone=data.phone or None)
+                                     phone=data.phone or None, source=("enterprise", e.id))
     existing = session.scalar(select(Employee).where(Employee.enterprise_id == e.id,
                                                      Employee.person_id == person.id))
     if existing is not None and existing.status == "active":
@@ -312,14 +312,26 @@ def mark_left(*, session: Session, actor: Principal, e: Enterprise,
     return emp
 
 
-def reveal_allowed(*, session: Session, actor: Principal, person_id: uuid.UUID) -> bool:
-    """Tell whether the actor may reveal a person's data because they employ them."""
+def staff_reveal_source(*, session: Session, actor: Principal,
+                        person_id: uuid.UUID) -> Employee | bool:
+    """What an employment lets the actor reveal of a person.
+
+    True: the registry's values (an official over one of the person's employers' areas
+    is a government role). An Employee: only what that enterprise's HR supplied, for a
+    current employee (an employer is not the government: it reads back its own staff
+    list, never the registry, and nothing once the person left). False: nothing.
+    """
     if not actor.has("person.reveal"):
         return False
-    rows = session.scalars(select(Enterprise).join(
-        Employee, Employee.enterprise_id == Enterprise.id).where(
-        Employee.person_id == person_id).limit(50))
-    return any(authz.can_reveal_staff(actor, e) for e in rows)
+    rows = session.execute(select(Employee, Enterprise).join(
+        Enterprise, Employee.enterprise_id == Enterprise.id).where(
+        Employee.person_id == person_id).limit(50)).all()
+    if any(authz.is_area_official(actor, "person.reveal", e) for _, e in rows):
+        return True
+    for emp, e in rows:
+        if emp.status == "active" and authz.can_reveal_staff(actor, e):
+            return emp
+    return False
 
 
 def active_staff_count(*, session: Session, e: Enterprise) -> int:
