@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     """Return the API routers (mounted under /api/v1) and the page routers."""
+    from passtrace.accounts import claim_pages
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
@@ -115,7 +116,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, visit_views.router],
-            [account_pages.router, pass_pages.router, people_pages.router,
+            [account_pages.router, claim_pages.router, pass_pages.router, people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.router, community_pages.router,
              visit_pages.router])
