@@ -70,6 +70,11 @@ class Employee(IdMixin, CreatedMixin, Base):
                     "PersonClaim.source_kind == 'enterprise')",
         viewonly=True, lazy="selectin", uselist=False)
 
+    @property
+    def listed_name(self) -> str:
+        """The masked name HR listed this employee under (what employer pages show)."""
+        return self.hr_claim.name_masked if self.hr_claim is not None else "—"
+
 
 class ResumptionApplication(IdMixin, CreatedMixin, Base):
     """An enterprise's application to resume work, decided by an area official."""

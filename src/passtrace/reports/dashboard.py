@@ -172,7 +172,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
         overdue_total = int(found[0][1]) if found else 0
         before = missed(session=session, employee_ids=[e.id for e in rows],
                         day=day - timedelta(days=1))
-        overdue = [OverduePerson(employee_id=e.id, name=e.person.name_masked,
+        overdue = [OverduePerson(employee_id=e.id, name=e.listed_name,
                                  department=e.department.name, missed_before=e.id in before)
                    for e in rows]
 
@@ -195,7 +195,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
         if report.id in risky:
             reasons.append(gettext("was in a risk area"))
         anomalies.append(Anomaly(report_id=report.id, employee_id=emp.id,
-                                 name=emp.person.name_masked, department=emp.department.name,
+                                 name=emp.listed_name, department=emp.department.name,
                                  reasons=reasons, temperature=report.temperature))
 
     first = day - timedelta(days=TREND_DAYS - 1)

@@ -164,7 +164,7 @@ def run(*, session: Session, rt: Runtime, now: datetime | None = None,
                     user_id=head, kind="report.escalate",
                     text=N_("%(name)s (%(department)s) has missed the daily report deadline "
                             "twice in a row (%(date)s)."),
-                    params={"name": emp.person.name_masked, "department": emp.department.name,
+                    params={"name": emp.listed_name, "department": emp.department.name,
                             "date": day.isoformat()},
                     dedupe_key=f"escalate:{emp.id}:{day}:{head}", link="/reports/dashboard"),
                     in_app, hook, stats)
