@@ -63,12 +63,13 @@ class Employee(IdMixin, CreatedMixin, Base):
     person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     # What HR uploaded for this person: the only name and phone the employer reads
-    # (never the person registry's values). Loaded with the employee, one query a list.
+    # (never the person registry's values). Loaded on use; lists load it in one query
+    # with selectinload(Employee.hr_claim).
     hr_claim: Mapped[PersonClaim | None] = relationship(
         primaryjoin="and_(Employee.person_id == foreign(PersonClaim.person_id), "
                     "Employee.enterprise_id == foreign(PersonClaim.source_id), "
                     "PersonClaim.source_kind == 'enterprise')",
-        viewonly=True, lazy="selectin", uselist=False)
+        viewonly=True, lazy="select", uselist=False)
 
     @property
     def listed_name(self) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
@@ -233,7 +233,8 @@ def list_employees(*, session: Session, actor: Principal, e: Enterprise,
             stmt = stmt.where(Employee.id > uuid.UUID(hex=cursor))
         except ValueError:
             raise ValidationFailed("The page cursor is not valid.") from None
-    rows = list(session.scalars(stmt.order_by(Employee.id).limit(limit + 1)))
+    rows = list(session.scalars(stmt.order_by(Employee.id).limit(limit + 1)
+                                .options(selectinload(Employee.hr_claim))))
     nxt = rows[limit - 1].id.hex if len(rows) > limit else None
     return rows[:limit], nxt
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
@@ -167,6 +167,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
         page = (select(Employee.id, func.count().over().label("total")).where(*base)
                 .order_by(*order).limit(OVERDUE_SHOWN).subquery())
         found = session.execute(select(Employee, page.c.total)
+                                .options(selectinload(Employee.hr_claim))
                                 .join(page, page.c.id == Employee.id).order_by(*order)).all()
         rows = [e for e, _ in found]
         overdue_total = int(found[0][1]) if found else 0
@@ -185,6 +186,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     anomalies = []
     for report, emp in session.execute(
             select(DailyReport, Employee).join(Employee, Employee.id == DailyReport.employee_id)
+            .options(selectinload(Employee.hr_claim))
             .where(and_(*flagged_filter), cond).order_by(DailyReport.temperature.desc())
             .limit(ANOMALIES_SHOWN)):
         reasons = []
