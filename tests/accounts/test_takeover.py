@@ -162,3 +162,14 @@ def test_an_official_unbinds_a_wrongly_bound_account_and_it_is_told(
     fresh = resident_code(client, office)
     resp = sign_up(client, "realchen", office.id_number, "陈静", code=fresh)
     assert resp.status_code == 201 and resp.json()["person_id"] == office.person_id
+
+
+def test_attempt_counts_older_than_a_day_are_cleared(session):
+    from passtrace.accounts import attempts
+    from passtrace.accounts.models import IdentityAttempt
+
+    old = utcnow() - timedelta(days=2)
+    attempts.bump(session=session, key="ip:old", now=old)
+    attempts.bump(session=session, key="ip:new")
+    assert session.scalar(select(IdentityAttempt.id).where(
+        IdentityAttempt.window_start < utcnow() - timedelta(days=1))) is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from passtrace.core.errors import RateLimited
 from passtrace.core.pii import PiiVault
 from passtrace.core.validators import InvalidValue, validate_id_number
 
-WINDOW = timedelta(hours=1)
+KEEP = timedelta(days=1)  # counts older than this are of no further use
 PER_ADDRESS = 20  # an office behind one NAT signs up a handful of people an hour
 PER_ID_NUMBER = 5  # a person mistyping a code a few times; not enough to guess one
 
@@ -51,6 +51,10 @@ def bump(*, session: Session, key: str, now: datetime | None = None) -> int:
             break
         try:
             with session.begin_nested():
+                # A key's first attempt this hour also clears windows older than a day
+                # (indexed by window_start), so the table stays small without a job.
+                session.execute(delete(IdentityAttempt).where(
+                    IdentityAttempt.window_start < start - KEEP))
                 session.add(IdentityAttempt(key_hash=digest, window_start=start, count=1))
             break
         except IntegrityError:
@@ -80,10 +84,3 @@ def check(*, session: Session, vault: PiiVault, ip: str | None, id_number: str |
         raise RateLimited("Too many sign-up or binding attempts. Please wait an hour and "
                           "try again.")
 
-
-def prune(*, session: Session, now: datetime | None = None) -> int:
-    """Delete windows older than a day (the job runner may call this)."""
-    cutoff = _window_start(now or utcnow()) - timedelta(days=1)
-    result = session.execute(IdentityAttempt.__table__.delete().where(
-        IdentityAttempt.window_start < cutoff))
-    return result.rowcount or 0
