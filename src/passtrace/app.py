@@ -153,12 +153,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     """Return the API routers (mounted under /api/v1) and the page routers."""
     from passtrace import home
+    from passtrace.accounts import claim_pages
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
+    from passtrace.communities import claim_pages as resident_claim_pages
     from passtrace.communities import pages as community_pages
     from passtrace.communities import views as community_views
     from passtrace.communities import visit_pages, visit_views
+    from passtrace.enterprises import claim_pages as employee_claim_pages
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
     from passtrace.notices import pages as notice_pages
@@ -178,7 +181,9 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, visit_views.router],
-            [home.router, account_pages.router, pass_pages.router, people_pages.router,
+            [home.router, account_pages.router, claim_pages.router, resident_claim_pages.router,
+             employee_claim_pages.router, pass_pages.router,
+             people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.site_router, registration_pages.router,
              community_pages.router, visit_pages.router, oversight_pages.router])

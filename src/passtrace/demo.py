@@ -90,6 +90,9 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
         person = people_service.register(session=session, vault=rt.vault, actor=None,
                                          id_number=demo_id_number(area, birth, f"{i + 1:02d}3"),
                                          name=name, phone=phone)
+        # Demo residents signed up with proof: their own name and phone, proofed.
+        people_service.set_own_identity(session=session, vault=rt.vault, person=person,
+                                        name=name, phone=phone)
         user = account_service.create(session=session, rt=rt, actor=None, username=username,
                                       password=DEMO_PASSWORD, display_name=person.name_masked,
                                       person_id=person.id)

@@ -6,7 +6,9 @@ Lower layers offer hooks instead of importing upwards:
 - core.runtime.Runtime.principals: how the web toolkit turns a token into a principal
   (accounts owns tokens);
 - people.flows: domains that grant the right to reveal a person's data (passes,
-  enterprises) register their grant.
+  enterprises) register their grant;
+- accounts.binding: the offices that register people (compounds, employers) tell
+  where a person belongs (who may unlink their account) and what an unlinking undoes.
 
 `wire()` registers the site kinds and reveal grants (process-wide) and, given a Runtime, sets its
 principal resolver. It is idempotent. Called by app.create_app, the CLI's entry
@@ -17,9 +19,12 @@ letting people through, and a request without a resolver fails loudly.
 
 from __future__ import annotations
 
+from passtrace.accounts.binding import register_person_areas, register_unbind_hook
 from passtrace.accounts.service import Principals
+from passtrace.communities import claim_codes as community_claims
 from passtrace.communities.gate import GATE
 from passtrace.core.runtime import Runtime
+from passtrace.enterprises import claim_codes as enterprise_claims
 from passtrace.enterprises import service as enterprise_service
 from passtrace.passes import authz as pass_authz
 from passtrace.people.flows import register_reveal_grant
@@ -30,6 +35,9 @@ def wire(rt: Runtime | None = None) -> None:
     """Register every site kind's provider; set the runtime's principal resolver."""
     register_site_kind("community_gate", GATE)
     register_reveal_grant("passes", pass_authz.reveal_allowed)
-    register_reveal_grant("enterprises", enterprise_service.reveal_allowed)
+    register_reveal_grant("enterprises", enterprise_service.reveal_grant)
+    register_person_areas("communities", community_claims.resident_areas)
+    register_person_areas("enterprises", enterprise_claims.employer_areas)
+    register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
     if rt is not None and rt.principals is None:
         rt.principals = Principals()

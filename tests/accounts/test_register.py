@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import text
 
 from passtrace.demo import demo_id_number
-from passtrace.people.models import Person
 
 
 def body(**kw):  # type: ignore[no-untyped-def]
@@ -17,19 +14,21 @@ def body(**kw):  # type: ignore[no-untyped-def]
     return data
 
 
-def test_it_registers_and_stores_the_id_number_only_hashed_and_encrypted(client, session):
+def test_sign_up_without_a_code_stores_no_identity_in_clear(client, session, rt):
     data = body()
     resp = client.post("/api/v1/accounts/register", json=data)
     assert resp.status_code == 201, resp.text
-    person = session.get(Person, uuid.UUID(resp.json()["person_id"]))
-    assert person.id_masked == data["id_number"][:6] + "********" + data["id_number"][-4:]
-    assert person.name_masked == "张*"
-    # Nothing in the row holds the ID number, the name or the phone in clear.
-    row = session.execute(text("SELECT * FROM people WHERE id_hash = :h"),
-                          {"h": person.id_hash}).one()
-    blob = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
-    for secret in (data["id_number"], data["phone"], "张三"):
-        assert secret.encode() not in blob
+    assert resp.json()["person_id"] is None
+    # No person record is made or touched, and nothing stored holds the ID number,
+    # the name or the phone in clear (the rate-limit counts keep only a hash).
+    assert session.scalar(text("SELECT count(*) FROM people WHERE id_hash = :h"),
+                          {"h": rt.vault.lookup_hash(data["id_number"])}) == 0
+    for table in ("users", "identity_attempts", "audit_entries"):
+        rows = session.execute(text(f"SELECT * FROM {table}")).all()
+        blob = b"".join(v if isinstance(v, bytes) else str(v).encode()
+                        for row in rows for v in row)
+        for secret in (data["id_number"], data["phone"], "张三"):
+            assert secret.encode() not in blob, table
 
 
 def test_a_bad_check_digit_is_named_and_creates_nothing(client, session):
@@ -43,10 +42,16 @@ def test_a_bad_check_digit_is_named_and_creates_nothing(client, session):
     assert session.scalar(text("SELECT count(*) FROM users")) == before
 
 
-def test_one_account_per_id_number(client):
-    assert client.post("/api/v1/accounts/register", json=body()).status_code == 201
-    again = client.post("/api/v1/accounts/register", json=body(username="someone-else"))
-    assert again.status_code == 409
+def test_one_account_per_person(client, make_persona):
+    from tests.accounts.identity_helpers import compound_with_resident, resident_code, sign_up
+
+    office = compound_with_resident(client, make_persona)
+    code = resident_code(client, office)
+    assert sign_up(client, "first01", office.id_number, "陈静", code=code).status_code == 201
+    # Once linked, the office cannot hand out another code for that person.
+    resp = client.post(f"/api/v1/communities/520102006001/residents/{office.resident_id}"
+                       "/claim-code", headers=office.manager.headers)
+    assert resp.status_code == 409
 
 
 def test_a_bad_phone_is_named(client):

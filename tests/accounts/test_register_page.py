@@ -1,4 +1,4 @@
-"""The sign-up page: field errors in place, then straight to 'my passes'."""
+"""The sign-up page: field errors in place, then to linking the ID number."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ def test_a_bad_id_number_is_shown_next_to_its_field_and_nothing_is_created(clien
     assert login.status_code == 401
 
 
-def test_signing_up_logs_in_and_opens_my_passes(client):
+def test_signing_up_without_a_code_logs_in_and_opens_the_linking_page(client):
     resp = client.post("/register", follow_redirects=False, data={
         "csrf_token": _csrf(client), "username": "wangwu89", "password": "long-enough-1",
         "name": "王五", "id_number": demo_id_number("520103", "19880808", "456"),
         "phone": ""})
-    assert resp.status_code == 303 and resp.headers["location"] == "/passes/mine"
-    assert client.get("/passes/mine").status_code == 200
+    assert resp.status_code == 303 and resp.headers["location"] == "/me/bind"
+    assert client.get("/me/bind").status_code == 200

@@ -242,3 +242,30 @@ def test_the_approved_visitor_gets_in_at_the_gate(db: Session, demo_rt: Runtime)
     row = _check(db, demo_rt, _staff_at(db, site), site, method="qr", token=p.token)
     assert (row.decision, row.reasons) == ("allow", [])
     assert visit.entered_at is not None
+
+
+def test_a_demo_resident_links_an_account_with_a_claim_code_from_the_manager(
+        demo_rt: Runtime) -> None:
+    from passtrace.people.models import PersonClaim
+
+    with demo_rt.sessions() as s:
+        c = community_service.get_by_code(session=s, code=HGY1)
+        resident, claim = s.execute(
+            select(Resident, PersonClaim).join(PersonClaim, (
+                PersonClaim.person_id == Resident.person_id)
+                & (PersonClaim.source_id == Resident.community_id))
+            .outerjoin(User, User.person_id == Resident.person_id)
+            .where(Resident.community_id == c.id, User.id.is_(None)).limit(1)).one()
+        person = s.get(Person, resident.person_id)
+        name, id_number = demo_rt.vault.decrypt(claim.name_enc), demo_rt.vault.decrypt(
+            person.id_enc)
+    with TestClient(create_app(runtime=demo_rt)) as client:
+        manager = client.post("/api/v1/auth/token", json={
+            "username": "community", "password": demo.DEMO_PASSWORD}).json()["access_token"]
+        issued = client.post(f"/api/v1/communities/{HGY1}/residents/{resident.id}/claim-code",
+                             headers={"Authorization": f"Bearer {manager}"})
+        assert issued.status_code == 201, issued.text
+        resp = client.post("/api/v1/accounts/register", json={
+            "username": f"demo-{uuid.uuid4().hex[:8]}", "password": "long-enough-1",
+            "name": name, "id_number": id_number, "claim_code": issued.json()["code"]})
+        assert resp.status_code == 201 and resp.json()["person_id"] == str(person.id), resp.text

@@ -75,3 +75,37 @@ def add(client, world: World, dept: str, seq: int, name: str = "张伟") -> dict
                              "department_id": world.depts[dept], "employee_no": f"E{seq:04d}"})
     assert resp.status_code == 201, resp.text
     return resp.json()  # type: ignore[no-any-return]
+
+
+def sign_up_employee(client, world: World, seq: int, name: str = "张伟",  # type: ignore[no-untyped-def]
+                     employee: dict[str, Any] | None = None) -> dict[str, str]:
+    """The employee collects a claim code from HR and signs up with it; returns a bearer
+    header. `employee` defaults to the one added with this seq."""
+    if employee is None:
+        listed = client.get(f"/api/v1/enterprises/{world.ent['id']}/employees?limit=200",
+                            headers=world.admin.headers).json()
+        rows = listed["items"] if isinstance(listed, dict) else listed
+        employee = next(e for e in rows if e["employee_no"] == f"E{seq:04d}")
+    resp = client.post(f"/api/v1/enterprises/{world.ent['id']}/employees/{employee['id']}"
+                       "/claim-code", headers=world.admin.headers)
+    assert resp.status_code == 201, resp.text
+    username = f"staff{seq}"
+    resp = client.post("/api/v1/accounts/register", json={
+        "username": username, "password": "long-enough-1", "name": name,
+        "id_number": id_number(seq), "phone": "13912345678", "claim_code": resp.json()["code"]})
+    assert resp.status_code == 201 and resp.json()["person_id"], resp.text
+    token = client.post("/api/v1/auth/token", json={"username": username,
+                                                    "password": "long-enough-1"}).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def link_employee(client, world: World, employee: dict[str, Any], seq: int,  # type: ignore[no-untyped-def]
+                  name: str = "张伟") -> dict[str, str]:
+    """Sign the employee up with a claim code and accept an invite: a linked account."""
+    headers = sign_up_employee(client, world, seq, name, employee)
+    invite = client.post(f"/api/v1/enterprises/{world.ent['id']}/employees/{employee['id']}"
+                         "/invite", headers=world.admin.headers).json()
+    resp = client.post("/api/v1/enterprises/invites/accept", json={"token": invite["token"]},
+                       headers=headers)
+    assert resp.status_code == 200, resp.text
+    return headers

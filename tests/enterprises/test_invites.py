@@ -6,7 +6,7 @@ from passtrace.accounts import service as account_service
 from passtrace.audit.models import AuditEntry
 from passtrace.enterprises import invites
 from tests.conftest import PASSWORD
-from tests.enterprises.conftest import add, id_number
+from tests.enterprises.conftest import add, id_number, sign_up_employee
 
 
 def _resident_for(client, rt, session, seq, name="张伟"):  # type: ignore[no-untyped-def]
@@ -31,7 +31,7 @@ def test_the_employee_binds_their_account(client, rt, session, world):
     emp = add(client, world, "生产部", 41)
     invite = _invite(client, world, emp)
     assert invite["url"].endswith(invite["token"])
-    headers = _resident_for(client, rt, session, 41)
+    headers = sign_up_employee(client, world, 41)
     resp = client.post("/api/v1/enterprises/invites/accept", json={"token": invite["token"]},
                        headers=headers)
     assert resp.status_code == 200, resp.text
@@ -59,7 +59,7 @@ def test_another_person_cannot_use_the_invite_and_the_attempt_is_audited(
                                                   resource_id=emp["id"]).all()
     assert len(refused) == 1
     # The real employee can still use it.
-    headers = _resident_for(client, rt, session, 42)
+    headers = sign_up_employee(client, world, 42)
     assert client.post("/api/v1/enterprises/invites/accept", json={"token": invite["token"]},
                        headers=headers).status_code == 200
 
@@ -68,7 +68,7 @@ def test_a_new_invite_replaces_the_old_and_expired_ones_fail(client, rt, session
     emp = add(client, world, "生产部", 43)
     first = _invite(client, world, emp)
     second = _invite(client, world, emp)
-    headers = _resident_for(client, rt, session, 43)
+    headers = sign_up_employee(client, world, 43)
     assert client.post("/api/v1/enterprises/invites/accept", json={"token": first["token"]},
                        headers=headers).status_code == 404
     assert client.post("/api/v1/enterprises/invites/accept", json={"token": "x" * 43},

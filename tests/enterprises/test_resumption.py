@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from tests.enterprises.conftest import add
+from tests.enterprises.conftest import add, link_employee
+
+NAMES = {"E0051": "甲一", "E0052": "乙二", "E0053": "丙三", "E0054": "丁四"}
+
+
+def emp_name(emp):  # type: ignore[no-untyped-def]
+    return NAMES[emp["employee_no"]]
 
 
 def _body(world, **over):  # type: ignore[no-untyped-def]
@@ -90,6 +96,8 @@ def _window(days_from_now: float = 2.5, days: float = 7):  # type: ignore[no-unt
 
 def test_commute_passes_in_bulk_within_the_approved_headcount(client, world, make_persona):
     staff = _staff(client, world)
+    for seq, emp in zip((51, 52, 53, 54), staff, strict=True):
+        link_employee(client, world, emp, seq, emp_name(emp))
     url = f"/api/v1/enterprises/{world.ent['id']}/commute-passes"
     start, end = _window()
     ids = [s["id"] for s in staff[:2]]

@@ -12,6 +12,7 @@ import pytest
 from passtrace.core import clock
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.enterprises.models import Department, Employee, Enterprise
+from passtrace.people import claims
 
 CODE = "91520102MA6J5GQX4T"
 OTHER_CODE = "91520103MA7K8L9M1X"
@@ -66,7 +67,7 @@ def frozen():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(session, make_persona, frozen) -> World:  # type: ignore[no-untyped-def]
+def world(session, make_persona, frozen, rt) -> World:  # type: ignore[no-untyped-def]
     # 2026-11-20 11:00 China time: past the 09:30 deadline.
     frozen(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
     ent = Enterprise(credit_code=CODE, name="贵州黔味食品有限公司", area_code="520102006",
@@ -89,6 +90,10 @@ def world(session, make_persona, frozen) -> World:  # type: ignore[no-untyped-de
                        person_id=p.user.person_id, user_id=p.user.id,
                        employee_no=f"E{i:04d}")
         session.add(emp)
+        # What HR listed for them: the name its pages and exports show.
+        claims.record(session=session, vault=rt.vault, person_id=p.user.person_id,
+                      source_kind="enterprise", source_id=emp.enterprise_id, name=name,
+                      phone="13800000000")
         session.flush()
         w.staff[key] = Staff(p, emp)
     session.commit()

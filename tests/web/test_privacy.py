@@ -26,12 +26,14 @@ def sign_up(page: Any, id_number: str, phone: str = "") -> None:
         page.click("form[action='/register'] button[type=submit]")
 
 
-def test_it_signs_a_resident_up_and_shows_an_empty_pass_list(page: Any) -> None:
+def test_signing_up_without_a_code_explains_how_to_link_the_id_number(page: Any) -> None:
     tag = uuid.uuid4().int % 1000
     sign_up(page, demo_id_number("520115", "19950505", f"{tag:03d}"), phone="13985011111")
-    assert page.url.endswith("/passes/mine")
+    # Not linked by the ID number alone: the page says how (a claim code, in person).
+    assert page.url.endswith("/me/bind")
+    assert "认领码" in page.inner_text("#bind-how")
+    page.goto("/passes/mine")
     assert page.locator(".pass-card").count() == 0
-    assert "赵*" in page.inner_text("header")
 
 
 def test_it_flags_a_mistyped_id_number_in_place(page: Any) -> None:

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from passtrace.accounts import binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
-from passtrace.core.errors import Conflict
 from passtrace.core.runtime import Runtime
 from passtrace.people import service as people_service
 
 
 def register_resident(*, session: Session, rt: Runtime, data: RegisterRequest,
                       ip: str | None) -> User:
-    """Sign a resident up: their person record, an account, and the public role."""
-    clean_id, name, phone = people_service.parse_identity(data.id_number, data.name, data.phone)
-    existing = people_service.find_by_id_number(session=session, vault=rt.vault,
-                                                id_number=clean_id)
-    if existing is not None and session.scalar(
-        select(User.id).where(User.person_id == existing.id).limit(1)
-    ):
-        # Say no more than that: whose account it is stays private.
-        raise Conflict("An account already exists for this ID number.")
-    person = existing or people_service.register(session=session, vault=rt.vault, actor=None,
-                                                 id_number=clean_id, name=name, phone=phone)
+    """Sign someone up: an account and the public role, bound to a person only with proof.
+
+    Without a claim code the account is created unbound, and the answer is the same
+    whether or not the ID number has a person record or an account (no enumeration);
+    the account then binds at /me/bind. With a code that does not match, nothing is
+    created and the one refusal message says nothing about why.
+    """
+    # Validate what was typed first, so a bad ID number is named and creates nothing.
+    people_service.parse_identity(data.id_number, data.name, data.phone)
     user = account_service.create(session=session, rt=rt, actor=None, username=data.username,
-                                  password=data.password, display_name=person.name_masked,
-                                  person_id=person.id)
+                                  password=data.password, display_name=data.username)
     account_service.grant(session=session, actor=None, user=user, role="public")
+    if data.claim_code:
+        binding.bind_with_claim_code(session=session, rt=rt, user=user,
+                                     id_number=data.id_number, name=data.name,
+                                     phone=data.phone, code=data.claim_code,
+                                     actor=account_service.principal_for(user, ip=ip))
     return user

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -21,8 +21,10 @@ class User(IdMixin, CreatedMixin, Base):
     display_name: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(default=True)
-    # The resident/employee this account speaks for, if any.
-    person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"))
+    # The resident/employee this account speaks for, if any; set only with proof
+    # (accounts.binding). Unique: one account per person, so two sign-ups racing to
+    # bind the same person cannot both win.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"), unique=True)
 
     bindings: Mapped[list[RoleBinding]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -54,3 +56,42 @@ class AuthSession(IdMixin, CreatedMixin, Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class ClaimCode(IdMixin, CreatedMixin, Base):
+    """A one-time code an office hands a person it registered, to bind their own account.
+
+    Shown once at issue; only a keyed hash is kept. Single use: redeeming sets used_at
+    with a conditional UPDATE (see accounts.claim_codes.redeem).
+    """
+
+    __tablename__ = "claim_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                                 index=True)
+    # The office whose claim (people.PersonClaim) the typed name must match.
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[uuid.UUID]
+    issued_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id",
+                                                                   ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+
+
+class IdentityAttempt(Base):
+    """Sign-up and binding attempts per key (client address, ID number) per hour.
+
+    Kept in the database so every worker process shares the counts. The key is a
+    hash: the table holds no address or ID number.
+    """
+
+    __tablename__ = "identity_attempts"
+    __table_args__ = (UniqueConstraint("key_hash", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    count: Mapped[int] = mapped_column(default=0)

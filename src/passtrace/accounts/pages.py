@@ -9,14 +9,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import flows
+from passtrace.accounts import attempts, binding, flows
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.i18n import LOCALES, set_locale
 from passtrace.core.runtime import Runtime
-from passtrace.core.security import new_token
+from passtrace.core.security import Principal, new_token
 from passtrace.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -121,15 +121,20 @@ def register(
     name: Annotated[str, Form(max_length=40)] = "",
     id_number: Annotated[str, Form(max_length=24)] = "",
     phone: Annotated[str, Form(max_length=20)] = "",
+    claim_code: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create the resident account and log in."""
+    """Create the account and log in: linked with a claim code, else to /me/bind."""
     _check_pre_csrf(request, csrf_token)
     values = {"username": username, "name": name, "phone": phone}
     try:
+        attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                       id_number=id_number)
+        session.commit()  # the attempt counts even if the sign-up is refused
         data = RegisterRequest.model_construct(username=username.strip(), password=password,
                                                name=name, id_number=id_number,
-                                               phone=phone.strip() or None)
+                                               phone=phone.strip() or None,
+                                               claim_code=claim_code.strip() or None)
         user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
     except DomainError as exc:
         session.rollback()
@@ -137,7 +142,49 @@ def register(
         return _anonymous_form(request, "register.html",
                                {"errors": errors, "message": exc.translated(), "values": values},
                                status_code=exc.status)
-    return _login_response(session, rt, user, request, "/passes/mine")
+    return _login_response(session, rt, user, request,
+                           "/passes/mine" if user.person_id else "/me/bind")
+
+
+def _bind_page(request: Request, principal: Principal, errors: dict[str, str],
+               values: dict[str, str], status_code: int = 200,
+               message: str | None = None) -> Response:
+    return render(request, "accounts/bind.html", {
+        "linked": principal.person_id is not None, "errors": errors, "values": values,
+        "message": message}, status_code=status_code)
+
+
+@router.get("/me/bind")
+def bind_form(request: Request, principal: CurrentPrincipal) -> Response:
+    """How to link this account to an ID number, and the form to do it with a claim code."""
+    return _bind_page(request, principal, {}, {})
+
+
+@router.post("/me/bind")
+def bind(
+    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=40)] = "",
+    id_number: Annotated[str, Form(max_length=24)] = "",
+    phone: Annotated[str, Form(max_length=20)] = "",
+    claim_code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Link the account with a claim code from the compound office or HR."""
+    values = {"name": name, "phone": phone}
+    try:
+        attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                       id_number=id_number)
+        session.commit()  # the attempt counts even if the binding is refused
+        user = session.get(User, principal.user_id)
+        if user is None:
+            raise Forbidden("Your role does not allow this.")
+        binding.bind_with_claim_code(session=session, rt=rt, user=user, id_number=id_number,
+                                     name=name, phone=phone.strip() or None, code=claim_code,
+                                     actor=principal)
+    except DomainError as exc:
+        session.rollback()
+        return _bind_page(request, principal, exc.translated_fields() or {},
+                          values, status_code=exc.status, message=exc.translated())
+    return RedirectResponse("/passes/mine", status_code=303)
 
 
 @router.post("/lang")

@@ -36,6 +36,35 @@ class RegisterRequest(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     id_number: str = Field(min_length=1, max_length=24)
     phone: str | None = Field(default=None, max_length=20)
+    # A claim code from the office that registered you; without one the account is
+    # created unlinked (bind later at /me/bind).
+    claim_code: str | None = Field(default=None, max_length=20)
+
+
+class BindRequest(BaseModel):
+    """Link the logged-in account to a person: their identity and a claim code."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=40)
+    id_number: str = Field(min_length=1, max_length=24)
+    phone: str | None = Field(default=None, max_length=20)
+    claim_code: str = Field(min_length=1, max_length=20)
+
+
+class ClaimCodeRead(BaseModel):
+    """A claim code, shown once: hand it to the person with their name as you hold it."""
+
+    code: str
+    expires_at: datetime
+
+
+class UnbindRequest(BaseModel):
+    """Why a wrongly linked account is unlinked (recorded and told to the account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=300)
 
 
 class BindingRead(BaseModel):
@@ -55,6 +84,8 @@ class MeRead(BaseModel):
     person_id: uuid.UUID | None
     locale: str | None
     roles: list[BindingRead]
+    # Unlinked accounts: how to link (a claim code from your compound office or HR).
+    bind_hint: str | None = None
 
 
 class LocaleUpdate(BaseModel):

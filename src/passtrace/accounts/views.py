@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Request
 
-from passtrace.accounts import flows
+from passtrace.accounts import attempts, binding, flows
 from passtrace.accounts import service as account_service
+from passtrace.accounts.models import User
 from passtrace.accounts.schemas import (
     BindingRead,
+    BindRequest,
     LocaleUpdate,
     MeRead,
     RegisterRequest,
     TokenRead,
     TokenRequest,
+    UnbindRequest,
 )
+from passtrace.core.errors import NotFound
+from passtrace.core.i18n import gettext
 from passtrace.core.security import Principal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
 
@@ -42,9 +49,37 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
 @router.post("/accounts/register", response_model=MeRead, status_code=201)
 def register(data: RegisterRequest, request: Request, session: SessionDep,
              rt: RuntimeDep) -> MeRead:
-    """Sign up as a resident with an ID number."""
+    """Sign up. The account is linked to your ID number only with a claim code from the
+    office that registered you; otherwise it is created unlinked (same answer whether or
+    not the ID number is known) and you link it later at /me/bind."""
+    attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                   id_number=data.id_number)
+    session.commit()  # the attempt counts even if the sign-up is refused
     user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
     return _me(account_service.principal_for(user))
+
+
+@router.post("/me/bind", response_model=MeRead)
+def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDep,
+         principal: CurrentPrincipal) -> MeRead:
+    """Link your account to your ID number with a claim code from your compound or HR."""
+    attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                   id_number=data.id_number)
+    session.commit()  # the attempt counts even if the binding is refused
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    binding.bind_with_claim_code(session=session, rt=rt, user=user, id_number=data.id_number,
+                                 name=data.name, phone=data.phone, code=data.claim_code,
+                                 actor=principal)
+    return _me(account_service.principal_for(user))
+
+
+@router.post("/people/{person_id}/unbind", status_code=204)
+def unbind(person_id: uuid.UUID, data: UnbindRequest, session: SessionDep,
+           principal: CurrentPrincipal) -> None:
+    """Unlink a wrongly linked account from a person (an official over their area)."""
+    binding.unbind(session=session, actor=principal, person_id=person_id, reason=data.reason)
 
 
 @router.get("/me", response_model=MeRead)
@@ -64,4 +99,12 @@ def _me(principal: Principal) -> MeRead:
                   display_name=principal.display_name, person_id=principal.person_id,
                   locale=principal.locale,
                   roles=[BindingRead(role=b.role, scope_type=b.scope_type,
-                                     scope_value=b.scope_value) for b in principal.bindings])
+                                     scope_value=b.scope_value) for b in principal.bindings],
+                  bind_hint=bind_hint() if principal.person_id is None
+                  and "public" in principal.roles else None)
+
+
+def bind_hint() -> str:
+    """How an unlinked account gets linked, in the request's language."""
+    return gettext("Your account is not linked to an ID number yet. Ask your compound office "
+                   "or your employer's HR for a claim code, and enter it at /me/bind.")

@@ -37,7 +37,8 @@ from passtrace.core.security import Principal
 from passtrace.notices.service import InAppNotifier
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass
-from passtrace.people.models import Person
+from passtrace.people.claims import claim_columns
+from passtrace.people.models import Person, PersonClaim
 from passtrace.registrations.models import Registration
 from passtrace.sites import service as site_service
 from passtrace.sites.models import Site
@@ -294,6 +295,13 @@ def seed(*, session: Session, rt: Runtime, admin: Principal) -> dict[str, int]:
                 rows["passes"].append(_household_pass(c, m, joined, rt, key, users["community"]))
             flats[c.code].append(flat)
     bulk(session, Person, people.rows)
+    # The compound office's claims, so a manager can hand demo residents claim codes.
+    bulk(session, PersonClaim, [
+        {"id": uuid7_at(r["created_at"], rng), "created_at": r["created_at"],
+         "person_id": r["person_id"], "source_kind": "community",
+         "source_id": r["community_id"],
+         **claim_columns(rt.vault, *people.claimed[r["person_id"]])}
+        for r in rows["residents"] if r["person_id"] in people.claimed])
     for table, model in (("buildings", Building), ("households", Household),
                          ("passes", Pass), ("residents", Resident)):
         bulk(session, model, rows[table])

@@ -86,6 +86,8 @@ class People:
         self.vault, self.rng = vault, rng
         self.rows: list[dict[str, Any]] = []
         self.hashes = set(session.scalars(select(Person.id_hash)))
+        # What the compound office typed for each new person (its claim), by person id.
+        self.claimed: dict[uuid.UUID, tuple[str, str | None]] = {}
 
     def new(self, name: str, sex: str, born: int, phone: bool, since: datetime) -> Member:
         """A new person; odd 17th digit for men, even for women (GB 11643)."""
@@ -103,6 +105,7 @@ class People:
         pid = uuid7_at(since, rng)
         self.rows.append({"id": pid, "status": "green", "created_at": since,
                           **protected_columns(self.vault, id_number, name, number, digest)})
+        self.claimed[pid] = (name, number)
         return Member(person_id=pid, role="", born=born, id_hash=digest,
                       masked=mask_name(name), last4=id_number[-4:])
 

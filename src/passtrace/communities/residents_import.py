@@ -25,6 +25,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.tabular import ImportResult, Problem, SheetRow, person_cells, read_sheet
+from passtrace.people import claims as person_claims
 from passtrace.people.models import Person
 from passtrace.people.service import protected_columns
 
@@ -158,6 +159,8 @@ def import_households(*, session: Session, rt: Runtime, actor: Principal, code: 
     new_people: list[dict[str, Any]] = []
     new_households: list[dict[str, Any]] = []
     new_residents: list[dict[str, Any]] = []
+    # What the office typed for each new resident: its claim, never the person's own.
+    claimed: dict[uuid.UUID, tuple[str, str | None]] = {}
     unchanged = 0
     now = utcnow()
     for x in unique:
@@ -187,6 +190,7 @@ def import_households(*, session: Session, rt: Runtime, actor: Principal, code: 
                 **protected_columns(rt.vault, x.id_number, x.name, x.phone, x.id_hash)})
         new_residents.append({"id": uuid7(), "community_id": c.id, "household_id": flat,
                               "person_id": person_id, "role": x.role, "created_at": now})
+        claimed[person_id] = (x.name, x.phone)
 
     problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column)))
     valid = len(new_residents) + unchanged
@@ -198,6 +202,8 @@ def import_households(*, session: Session, rt: Runtime, actor: Principal, code: 
         session.execute(insert(Household), new_households)
     if new_residents:
         session.execute(insert(Resident), new_residents)
+    person_claims.store_many(session=session, vault=rt.vault, source_kind="community",
+                             source_id=c.id, claimed=claimed)
     session.flush()
     created = list(session.scalars(select(Resident).where(
         Resident.id.in_([r["id"] for r in new_residents])))) if new_residents else []

@@ -255,7 +255,7 @@ def add_resident(*, session: Session, rt: Runtime, actor: Principal, code: str,
                             room=data.room)
     person = people_service.register(session=session, vault=rt.vault, actor=actor,
                                      id_number=data.id_number, name=data.name,
-                                     phone=data.phone)
+                                     phone=data.phone, source=("community", c.id))
     existing = session.scalar(select(Resident).where(Resident.community_id == c.id,
                                                      Resident.person_id == person.id))
     if existing is not None:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from passtrace.communities import overview, presence, present, residents_import
+from passtrace.accounts.schemas import ClaimCodeRead
+from passtrace.communities import claim_codes, overview, presence, present, residents_import
 from passtrace.communities import service as community_service
 from passtrace.communities.models import Building, Household
 from passtrace.communities.schemas import (
@@ -221,3 +222,13 @@ def my_households(session: SessionDep, principal: CurrentPrincipal) -> list[Hous
         return []
     return [present.households(session, home.community, [home.household])[0]
             for home in overview.my_households(session=session, person_id=principal.person_id)]
+
+
+@router.post("/{code}/residents/{resident_id}/claim-code", response_model=ClaimCodeRead,
+             status_code=201)
+def resident_claim_code(code: str, resident_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+                        principal: CurrentPrincipal) -> ClaimCodeRead:
+    """Give a resident a claim code in person (shown once; expires in 7 days; one use)."""
+    raw, expires = claim_codes.issue_for_resident(session=session, rt=rt, actor=principal,
+                                                  code=code, resident_id=resident_id)
+    return ClaimCodeRead(code=raw, expires_at=expires)

@@ -271,7 +271,7 @@ def invite(*, session: Session, rt: Runtime, actor: Principal, data: VisitCreate
     purpose = clean_text(data.purpose, "purpose", 2, 200)
     visitor = people_service.register(session=session, vault=rt.vault, actor=actor,
                                       id_number=data.id_number, name=data.name,
-                                      phone=data.phone)
+                                      phone=data.phone, source=("visit", h.id))
     phone = validate_phone(data.phone)  # register() checked it; a known visitor keeps theirs
     lives_here = session.scalar(select(Resident.id).where(Resident.community_id == c.id,
                                                           Resident.person_id == visitor.id))

@@ -34,7 +34,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {"pass.review", "pass.revoke", "pass.view_scope", "person.reveal", "audit.view",
          "site.manage", "site.view", "site.stats", "registration.view",
          "enterprise.register", "enterprise.view", "resumption.review", "risk.manage",
-         "community.register", "community.view", "community.manage", "visit.review"}
+         "community.register", "community.view", "community.manage", "visit.review",
+         "account.unbind"}
     ),
     "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",
                                    "site.stats", "delivery.register"}),

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
-from passtrace.people.models import Person
+from passtrace.people.models import Person, PersonClaim
 
 EMPLOYEE_STATUSES = ("active", "left")
 RESUMPTION_STATUSES = ("pending", "approved", "returned", "withdrawn")
@@ -62,6 +62,19 @@ class Employee(IdMixin, CreatedMixin, Base):
 
     person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
+    # What HR uploaded for this person: the only name and phone the employer reads
+    # (never the person registry's values). Loaded on use; lists load it in one query
+    # with selectinload(Employee.hr_claim).
+    hr_claim: Mapped[PersonClaim | None] = relationship(
+        primaryjoin="and_(Employee.person_id == foreign(PersonClaim.person_id), "
+                    "Employee.enterprise_id == foreign(PersonClaim.source_id), "
+                    "PersonClaim.source_kind == 'enterprise')",
+        viewonly=True, lazy="select", uselist=False)
+
+    @property
+    def listed_name(self) -> str:
+        """The masked name HR listed this employee under (what employer pages show)."""
+        return self.hr_claim.name_masked if self.hr_claim is not None else "—"
 
 
 class ResumptionApplication(IdMixin, CreatedMixin, Base):

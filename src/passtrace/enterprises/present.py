@@ -45,9 +45,12 @@ def enterprises(session: Session, rows: list[Enterprise]) -> list[EnterpriseRead
 
 
 def employee(emp: Employee) -> EmployeeRead:
-    """Describe an employee, personal data masked."""
-    return EmployeeRead(id=emp.id, person_id=emp.person_id, name=emp.person.name_masked,
-                        id_number=emp.person.id_masked, phone=emp.person.phone_masked,
+    """Describe an employee, masked: the name and phone HR supplied, not the registry's."""
+    claim = emp.hr_claim
+    return EmployeeRead(id=emp.id, person_id=emp.person_id,
+                        name=claim.name_masked if claim else "—",
+                        id_number=emp.person.id_masked,
+                        phone=claim.phone_masked if claim else None,
                         department_id=emp.department_id, department=emp.department.name,
                         employee_no=emp.employee_no, status=emp.status,
                         bound=emp.user_id is not None,

@@ -290,6 +290,12 @@ def request_commute_passes(*, session: Session, rt: Runtime, actor: Principal, e
         raise ValidationFailed("Some of the chosen people are not on the active staff list.",
                                fields={"employee_ids": N_("Some of the chosen people are not "
                                                           "on the active staff list.")})
+    if any(emp.user_id is None for emp in staff):
+        # A signed pass speaks for a person: only for staff who linked their own, proofed
+        # account (an invite accepted), never for a name HR typed.
+        msg = N_("Commute passes are only for employees who linked their own account; send "
+                 "the others an invite first.")
+        raise ValidationFailed(msg, fields={"employee_ids": msg})
     holding: set[uuid.UUID] = set()
     for chunk in chunks([emp.person_id for emp in staff]):
         holding.update(session.scalars(select(Pass.person_id).where(

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
@@ -25,6 +25,7 @@ from passtrace.enterprises import authz
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.enterprises.schemas import EmployeeCreate, EnterpriseCreate
 from passtrace.people import service as people_service
+from passtrace.people.models import PersonClaim
 
 _CHUNK = 500
 
@@ -225,7 +226,8 @@ def list_employees(*, session: Session, actor: Principal, e: Enterprise,
             stmt = stmt.where(Employee.id > uuid.UUID(hex=cursor))
         except ValueError:
             raise ValidationFailed("The page cursor is not valid.") from None
-    rows = list(session.scalars(stmt.order_by(Employee.id).limit(limit + 1)))
+    rows = list(session.scalars(stmt.order_by(Employee.id).limit(limit + 1)
+                                .options(selectinload(Employee.hr_claim))))
     nxt = rows[limit - 1].id.hex if len(rows) > limit else None
     return rows[:limit], nxt
 
@@ -258,7 +260,7 @@ def add_employee(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
         raise ValidationFailed(exc.message, fields={"employee_no": exc.message}) from None
     person = people_service.register(session=session, vault=rt.vault, actor=actor,
                                      id_number=data.id_number, name=data.name,
-                                     phone=data.phone or None)
+                                     phone=data.phone or None, source=("enterprise", e.id))
     existing = session.scalar(select(Employee).where(Employee.enterprise_id == e.id,
                                                      Employee.person_id == person.id))
     if existing is not None and existing.status == "active":
@@ -304,13 +306,36 @@ def mark_left(*, session: Session, actor: Principal, e: Enterprise,
     return emp
 
 
-def reveal_allowed(*, session: Session, actor: Principal, person_id: uuid.UUID) -> bool:
-    """Tell whether the actor may reveal a person's data because they employ them."""
+def reveal_grant(*, session: Session, actor: Principal, person_id: uuid.UUID
+                 ) -> bool | PersonClaim:
+    """The enterprises' grant to people.flows (wired in passtrace.wiring): an official over
+    an employer's area reads the registry, HR only the claim it supplied."""
+    found = staff_reveal_source(session=session, actor=actor, person_id=person_id)
+    if isinstance(found, bool):
+        return found
+    # HR with no claim on file (a list from before claims were kept) reveals nothing.
+    return found.hr_claim or False
+
+
+def staff_reveal_source(*, session: Session, actor: Principal,
+                        person_id: uuid.UUID) -> Employee | bool:
+    """What an employment lets the actor reveal of a person.
+
+    True: the registry's values (an official over one of the person's employers' areas
+    is a government role). An Employee: only what that enterprise's HR supplied, for a
+    current employee (an employer is not the government: it reads back its own staff
+    list, never the registry, and nothing once the person left). False: nothing.
+    """
     if not actor.has("person.reveal"):
         return False
-    rows = session.scalars(select(Enterprise).join(
-        Employee, Employee.enterprise_id == Enterprise.id).where(
-        Employee.person_id == person_id).limit(50))
-    return any(authz.can_reveal_staff(actor, e) for e in rows)
+    rows = session.execute(select(Employee, Enterprise).join(
+        Enterprise, Employee.enterprise_id == Enterprise.id).where(
+        Employee.person_id == person_id).limit(50)).all()
+    if any(authz.is_area_official(actor, "person.reveal", e) for _, e in rows):
+        return True
+    for emp, e in rows:
+        if emp.status == "active" and authz.can_reveal_staff(actor, e):
+            return emp
+    return False
 
 

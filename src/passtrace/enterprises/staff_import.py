@@ -21,6 +21,7 @@ from passtrace.core.validators import InvalidValue
 from passtrace.enterprises import authz, sheets
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.enterprises.service import chunks, clean_employee_no
+from passtrace.people import claims as person_claims
 from passtrace.people.models import Person
 from passtrace.people.service import protected_columns
 
@@ -115,6 +116,8 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
     new_people: list[dict[str, Any]] = []
     new_staff: list[dict[str, Any]] = []
     returning: list[tuple[Employee, _Candidate]] = []
+    # What HR typed for each person it lists: kept as HR's claim, never the person's own.
+    claimed: dict[uuid.UUID, _Candidate] = {}
     unchanged = 0
     for c in unique:
         person_id = people.get(c.id_hash)
@@ -129,6 +132,7 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
             if (current.department_id, current.employee_no) == (c.department_id,
                                                                 c.employee_no):
                 unchanged += 1
+                claimed[current.person_id] = c
             else:
                 problems.append(Problem(
                     c.row, "id_number",
@@ -137,6 +141,7 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
             continue
         if current is not None:
             returning.append((current, c))
+            claimed[current.person_id] = c
             continue
         if person_id is None:
             person_id = uuid7()
@@ -148,6 +153,7 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
                           "department_id": c.department_id, "person_id": person_id,
                           "employee_no": c.employee_no, "status": "active",
                           "created_at": utcnow()})
+        claimed[person_id] = c
 
     problems.sort(key=lambda p: (p.row, sheets.COLUMNS.index(p.column)))
     valid = len(new_staff) + len(returning) + unchanged
@@ -160,6 +166,9 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
         session.execute(insert(Employee), new_staff)
     for emp, c in returning:
         emp.status, emp.department_id, emp.employee_no = "active", c.department_id, c.employee_no
+    person_claims.store_many(session=session, vault=rt.vault, source_kind="enterprise",
+                             source_id=e.id,
+                             claimed={pid: (c.name, c.phone) for pid, c in claimed.items()})
     session.flush()
     entries: list[dict[str, Any]] = [
         {"action": "person.register", "resource_type": "person", "resource_id": p["id"],
@@ -180,3 +189,4 @@ def import_staff(*, session: Session, rt: Runtime, actor: Principal, e: Enterpri
     audit_service.record_many(session=session, actor=actor, entries=entries)
     return ImportResult(len(rows), valid, len(new_staff) + len(returning), unchanged, True,
                         problems)
+

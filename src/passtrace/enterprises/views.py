@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
+from passtrace.accounts.schemas import ClaimCodeRead
 from passtrace.core.tabular import ImportReport, import_report
-from passtrace.enterprises import invites, present, resumption, staff_import
+from passtrace.enterprises import claim_codes, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.schemas import (
     CommutePassReport,
@@ -273,3 +274,14 @@ def commute_passes(enterprise_id: uuid.UUID, data: CommutePassRequest, session: 
         valid_from=data.valid_from, valid_until=data.valid_until)
     return CommutePassReport(created=len(result.created), skipped=result.skipped,
                              pass_ids=[p.id for p in result.created], problems=[])
+
+
+@router.post("/{enterprise_id}/employees/{employee_id}/claim-code",
+             response_model=ClaimCodeRead, status_code=201)
+def employee_claim_code(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep,
+                        rt: RuntimeDep, principal: CurrentPrincipal) -> ClaimCodeRead:
+    """Give a current employee a claim code in person (shown once; 7 days; one use)."""
+    raw, expires = claim_codes.issue_for_employee(session=session, rt=rt, actor=principal,
+                                                  enterprise_id=enterprise_id,
+                                                  employee_id=employee_id)
+    return ClaimCodeRead(code=raw, expires_at=expires)

@@ -17,14 +17,17 @@ from sqlalchemy.orm import Session
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.people import service as people_service
+from passtrace.people.models import PersonClaim
 from passtrace.people.service import RevealField
 
 
 class RevealGrant(Protocol):
-    """Tells whether a domain lets the actor reveal this person's data."""
+    """Tells what a domain lets the actor reveal of this person's data."""
 
-    def __call__(self, *, session: Session, actor: Principal, person_id: uuid.UUID) -> bool:
-        """True when the actor's scope over the person's records in that domain allows it."""
+    def __call__(self, *, session: Session, actor: Principal, person_id: uuid.UUID
+                 ) -> bool | PersonClaim:
+        """True: the registry's values; a claim: only what that source supplied (an
+        employer's HR reads back its own staff list); False: nothing."""
         ...
 
 
@@ -36,14 +39,26 @@ def register_reveal_grant(name: str, grant: RevealGrant) -> None:
     _grants[name] = grant
 
 
-def may_reveal(*, session: Session, actor: Principal, person_id: uuid.UUID) -> bool:
-    """The person, a global holder of person.reveal, or a holder some domain's grant allows."""
+def may_reveal(*, session: Session, actor: Principal, person_id: uuid.UUID
+               ) -> bool | PersonClaim:
+    """Who may reveal what: True for the registry's values, a claim for only that claim.
+
+    The person and global holders: the registry. Otherwise each registered grant is
+    asked (officials over one of the person's passes or employers: the registry; an
+    employer's HR: only what HR supplied, for current employees); the widest wins.
+    """
     if actor.person_id == person_id or actor.area_scopes("person.reveal") is None:
         return True
     if not actor.has("person.reveal"):
         return False
-    return any(grant(session=session, actor=actor, person_id=person_id)
-               for grant in _grants.values())
+    claim: PersonClaim | None = None
+    for grant in _grants.values():
+        found = grant(session=session, actor=actor, person_id=person_id)
+        if found is True:
+            return True
+        if isinstance(found, PersonClaim):
+            claim = claim or found
+    return claim or False
 
 
 def reveal(*, session: Session, rt: Runtime, actor: Principal, person_id: uuid.UUID,
@@ -52,4 +67,5 @@ def reveal(*, session: Session, rt: Runtime, actor: Principal, person_id: uuid.U
     allowed = may_reveal(session=session, actor=actor, person_id=person_id)
     return people_service.reveal(session=session, vault=rt.vault, actor=actor,
                                  person_id=person_id, field=field, reason=reason,
-                                 allowed=allowed)
+                                 allowed=allowed is not False,
+                                 claim=allowed if isinstance(allowed, PersonClaim) else None)

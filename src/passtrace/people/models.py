@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import LargeBinary, String
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -24,8 +27,37 @@ class Person(IdMixin, CreatedMixin, Base):
     phone_masked: Mapped[str | None] = mapped_column(String(16))
     # A plain health-code status for now; the early-warning platform will own it.
     status: Mapped[str] = mapped_column(String(8), default="green")
+    # When the person's own account proved the identity (a claim code or an SMS code)
+    # and set name and phone itself. Until then name and phone only echo the first
+    # office's claim (see PersonClaim), shown masked and replaced on proof.
+    identity_proofed_at: Mapped[datetime | None]
 
     @property
     def id_last4(self) -> str:
         """Return the last 4 characters of the ID number (printed on passes)."""
         return self.id_masked[-4:]
+
+
+CLAIM_SOURCES = ("community", "enterprise", "visit")
+
+
+class PersonClaim(IdMixin, CreatedMixin, Base):
+    """What one office (a compound, an employer, a visit invite) says a person is called.
+
+    Third parties never write the person's own identity: each keeps its own claim here,
+    so an employer sees the name it uploaded and a false name typed by one office
+    neither overwrites nor defines anyone's identity.
+    """
+
+    __tablename__ = "person_claims"
+    # One claim per (person, source): a source restating its claim updates it.
+    __table_args__ = (UniqueConstraint("person_id", "source_kind", "source_id"),)
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                                 index=True)
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[uuid.UUID]
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_masked: Mapped[str] = mapped_column(String(32))
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_masked: Mapped[str | None] = mapped_column(String(16))

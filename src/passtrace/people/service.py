@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
 from passtrace.core.pii import PiiVault, mask_id_number, mask_name, mask_phone
 from passtrace.core.security import Principal
@@ -17,7 +18,8 @@ from passtrace.core.validators import (
     validate_id_number,
     validate_phone,
 )
-from passtrace.people.models import Person
+from passtrace.people import claims
+from passtrace.people.models import Person, PersonClaim
 
 RevealField = Literal["id_number", "name", "phone"]
 
@@ -82,19 +84,42 @@ def register(
     id_number: str,
     name: str,
     phone: str | None = None,
+    source: tuple[str, uuid.UUID] | None = None,
 ) -> Person:
-    """Register a person, or return the one with this ID number (details unchanged)."""
+    """Register a person, or return the one with this ID number (details unchanged).
+
+    `source` (kind, id) names the office typing these details: they are kept as that
+    office's claim (people.claims). A new person's own name and phone then only echo
+    the first claim, unproofed, until the person's proofed account sets them.
+    """
     clean_id, clean_name_, clean_phone = parse_identity(id_number, name, phone)
-    existing = find_by_id_number(session=session, vault=vault, id_number=clean_id)
-    if existing is not None:
-        return existing
-    person = Person(**protected_columns(vault, clean_id, clean_name_, clean_phone))
-    session.add(person)
-    session.flush()
-    audit_service.record(session=session, actor=actor, action="person.register",
-                         resource_type="person", resource_id=person.id,
-                         subject_person_id=person.id)
+    person = find_by_id_number(session=session, vault=vault, id_number=clean_id)
+    if person is None:
+        person = Person(**protected_columns(vault, clean_id, clean_name_, clean_phone))
+        session.add(person)
+        session.flush()
+        audit_service.record(session=session, actor=actor, action="person.register",
+                             resource_type="person", resource_id=person.id,
+                             subject_person_id=person.id)
+    if source is not None:
+        claims.record(session=session, vault=vault, person_id=person.id,
+                      source_kind=source[0], source_id=source[1], name=clean_name_,
+                      phone=clean_phone)
     return person
+
+
+def set_own_identity(*, session: Session, vault: PiiVault, person: Person, name: str,
+                     phone: str | None) -> None:
+    """The person's own name and phone, set by their proofed account (validated values).
+
+    Only this (after proof) writes a person's identity fields once they are proofed;
+    a phone left blank keeps the one on file.
+    """
+    person.name_enc, person.name_masked = vault.encrypt(name), mask_name(name)
+    if phone:
+        person.phone_enc, person.phone_masked = vault.encrypt(phone), mask_phone(phone)
+    person.identity_proofed_at = utcnow()
+    session.flush()
 
 
 def reveal(
@@ -106,8 +131,13 @@ def reveal(
     field: RevealField,
     reason: str,
     allowed: bool,
+    claim: PersonClaim | None = None,
 ) -> str:
-    """Decrypt one field for an authorized reader; always audited, reason required."""
+    """Decrypt one field for an authorized reader; always audited, reason required.
+
+    With `claim`, the reader is a third party (an employer) and reads back only what
+    it supplied: the ID number it typed, and its own claimed name and phone.
+    """
     reason = reason.strip()
     if len(reason) < 4:
         raise ValidationFailed("Give a reason (at least 4 characters) for viewing this data.",
@@ -118,10 +148,15 @@ def reveal(
         raise NotFound("No such person.")
     if not allowed:
         raise Forbidden("You may not view this person's data.")
-    blob = {"id_number": person.id_enc, "name": person.name_enc, "phone": person.phone_enc}[field]
+    source = claim if claim is not None else person
+    blob = {"id_number": person.id_enc, "name": source.name_enc,
+            "phone": source.phone_enc}[field]
     if blob is None:
         raise NotFound("This person has no phone number on record.")
+    detail: dict[str, Any] = {"field": field}
+    if claim is not None:
+        detail["source"] = claim.source_kind
     audit_service.record(session=session, actor=actor, action="person.reveal",
                          resource_type="person", resource_id=person.id,
-                         subject_person_id=person.id, reason=reason, detail={"field": field})
+                         subject_person_id=person.id, reason=reason, detail=detail)
     return vault.decrypt(blob)

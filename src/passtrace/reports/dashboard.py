@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
@@ -166,12 +166,13 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
         page = (select(Employee.id, func.count().over().label("total")).where(*base)
                 .order_by(*order).limit(OVERDUE_SHOWN).subquery())
         found = session.execute(select(Employee, page.c.total)
+                                .options(selectinload(Employee.hr_claim))
                                 .join(page, page.c.id == Employee.id).order_by(*order)).all()
         rows = [e for e, _ in found]
         overdue_total = int(found[0][1]) if found else 0
         before = missed(session=session, employee_ids=[e.id for e in rows],
                         day=day - timedelta(days=1))
-        overdue = [OverduePerson(employee_id=e.id, name=e.person.name_masked,
+        overdue = [OverduePerson(employee_id=e.id, name=e.listed_name,
                                  department=e.department.name, missed_before=e.id in before)
                    for e in rows]
 
@@ -184,6 +185,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     anomalies = []
     for report, emp in session.execute(
             select(DailyReport, Employee).join(Employee, Employee.id == DailyReport.employee_id)
+            .options(selectinload(Employee.hr_claim))
             .where(and_(*flagged_filter), cond).order_by(DailyReport.temperature.desc())
             .limit(ANOMALIES_SHOWN)):
         reasons = []
@@ -194,7 +196,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
         if report.id in risky:
             reasons.append(gettext("was in a risk area"))
         anomalies.append(Anomaly(report_id=report.id, employee_id=emp.id,
-                                 name=emp.person.name_masked, department=emp.department.name,
+                                 name=emp.listed_name, department=emp.department.name,
                                  reasons=reasons, temperature=report.temperature))
 
     first = day - timedelta(days=TREND_DAYS - 1)

@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import gettext, lazy_gettext
 from passtrace.enterprises.models import Department, Employee, Enterprise
-from passtrace.people.models import Person
+from passtrace.people.models import PersonClaim
 from passtrace.reports.models import DailyReport, ReportStop
 
 MAX_DAYS = 92
@@ -73,7 +73,7 @@ def rows(*, session: Session, enterprise: Enterprise, start: date, end: date,
 
 
 _PG_SQL = """
-SELECT to_char(r.report_date, 'YYYY-MM-DD'), d.name, e.employee_no, p.name_masked,
+SELECT to_char(r.report_date, 'YYYY-MM-DD'), d.name, e.employee_no, coalesce(c.name_masked, ''),
        r.temperature::float8,
        CASE WHEN r.symptoms::text = '[]' THEN ''
             ELSE array_to_string(ARRAY(SELECT json_array_elements_text(r.symptoms)), ';')
@@ -87,7 +87,8 @@ SELECT to_char(r.report_date, 'YYYY-MM-DD'), d.name, e.employee_no, p.name_maske
        coalesce(s.mode, ''), coalesce(s.ref, ''), coalesce(s.seat, '')
 FROM daily_reports r
 JOIN employees e ON e.id = r.employee_id
-JOIN people p ON p.id = e.person_id
+LEFT JOIN person_claims c ON c.person_id = e.person_id AND c.source_kind = 'enterprise'
+  AND c.source_id = e.enterprise_id
 JOIN departments d ON d.id = r.department_id
 LEFT JOIN report_stops s ON s.report_id = r.id
 WHERE r.enterprise_id = %(ent)s AND r.report_date >= %(start)s AND r.report_date <= %(end)s
@@ -120,12 +121,16 @@ def _orm_batches(session: Session, enterprise: Enterprise, start: date, end: dat
                  departments: set[uuid.UUID] | None) -> Iterator[list[Sequence[Any]]]:
     yes, no = gettext("yes"), gettext("no")
     stmt = (select(DailyReport.report_date, Department.name, Employee.employee_no,
-                   Person.name_masked, DailyReport.temperature, DailyReport.symptoms,
+                   func.coalesce(PersonClaim.name_masked, ""), DailyReport.temperature,
+                   DailyReport.symptoms,
                    DailyReport.stayed_home, DailyReport.submitted_at, DailyReport.late,
                    ReportStop.seq, ReportStop.area_code, ReportStop.place, ReportStop.arrive_at,
                    ReportStop.depart_at, ReportStop.mode, ReportStop.ref, ReportStop.seat)
             .join(Employee, Employee.id == DailyReport.employee_id)
-            .join(Person, Person.id == Employee.person_id)
+            # The name HR listed (its claim), never the person registry's.
+            .outerjoin(PersonClaim, and_(PersonClaim.person_id == Employee.person_id,
+                                         PersonClaim.source_kind == "enterprise",
+                                         PersonClaim.source_id == Employee.enterprise_id))
             .join(Department, Department.id == DailyReport.department_id)
             .outerjoin(ReportStop, ReportStop.report_id == DailyReport.id)
             .where(DailyReport.enterprise_id == enterprise.id,

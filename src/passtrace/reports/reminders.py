@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
@@ -47,6 +47,9 @@ def overdue_employees(*, session: Session, enterprise_id: uuid.UUID, day: date,
                                   no_report_on(day, enterprise_id))
     if department_ids is not None:
         stmt = stmt.where(Employee.department_id.in_(department_ids))
+    # The escalation names the employee as HR listed them, in their department: load both
+    # with the list (two statements, however many are late).
+    stmt = stmt.options(selectinload(Employee.hr_claim), selectinload(Employee.department))
     return list(session.scalars(stmt.order_by(Employee.department_id, Employee.employee_no)))
 
 
@@ -123,7 +126,7 @@ def _message(emp: Employee, kind: str, to: uuid.UUID, day: date, deadline: str) 
         user_id=to, kind="report.escalate",
         text=N_("%(name)s (%(department)s) has missed the daily report deadline "
                 "twice in a row (%(date)s)."),
-        params={"name": emp.person.name_masked, "department": emp.department.name,
+        params={"name": emp.listed_name, "department": emp.department.name,
                 "date": day.isoformat()},
         dedupe_key=f"escalate:{emp.id}:{day}:{to}", link="/reports/dashboard")
 
