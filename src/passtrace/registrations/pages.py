@@ -42,6 +42,8 @@ OFFLINE_ASSETS = (
 THROUGH_KINDS = frozenset({"road_checkpoint", "temporary_intersection"})
 # The ID-number messages of core/validators.py, keyed as static/js/checkpoint/idnumber.js.
 ID_MESSAGES = {
+    "id_foreign": N_("An ID number may contain only the digits 0-9 and X; remove other "
+                     "characters (letters, symbols or digits of another script)."),
     "id_length": N_("An ID number has 18 characters."),
     "id_chars": N_("An ID number is 17 digits followed by a digit or X."),
     "id_region": N_("The ID number does not start with a valid region code."),
