@@ -179,3 +179,16 @@ def test_a_denied_forged_scan_is_recorded_without_an_identity(client, checkpoint
     assert [r["status"] for r in out["results"]] == ["stored", "rejected"]
     stored = session.get(Registration, uuid.UUID(forged["id"]))
     assert stored.reasons == ["bad_signature"] and stored.person_hash is None
+
+
+def test_a_row_that_is_not_an_object_is_rejected_alone(client, checkpoint, session):
+    good = [row(pass_id=checkpoint.pass_["id"]) for _ in range(3)]
+    odd = [42, "a row", None, ["list"]]
+    resp = client.post("/api/v1/registrations/batch", json=batch(good[:1] + odd + good[1:]),
+                       headers={**checkpoint.staff.headers, "Accept-Language": "en"})
+    assert resp.status_code == 200, resp.text  # was 422 with nothing stored
+    out = resp.json()
+    assert (out["stored"], out["rejected"]) == (3, 4)
+    assert [r["status"] for r in out["results"]] == ["stored"] + ["rejected"] * 4 + ["stored"] * 2
+    assert "JSON object" in out["results"][1]["error"]
+    assert _count(session, [r["id"] for r in good]) == 3
