@@ -25,6 +25,8 @@ PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublic
 Verifier = Callable[[bytes, bytes], bool]
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# The order n of the P-256 group (ES256 is the only ECDSA curve we sign with).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 # RFC 8230: PS256 uses MGF1 with SHA-256 and a salt as long as the hash.
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 _SHA256 = hashes.SHA256()
@@ -111,6 +113,10 @@ class SigningKey:
         key = self._private
         if isinstance(key, ec.EllipticCurvePrivateKey):
             r, s = decode_dss_signature(key.sign(data, _ECDSA_SHA256))
+            # (r, s) and (r, n - s) both verify: always the low s, so one pass has one
+            # text. Passes signed before this may carry the high one and still verify;
+            # a pass is known by its pass id, never by its text.
+            s = min(s, P256_ORDER - s)
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(data, _PSS, _SHA256)
