@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from passtrace.core.clock import utcnow
 
@@ -137,3 +141,22 @@ def validate_credit_code(raw: str) -> str:
         raise InvalidValue("The unified social credit code's check character is wrong; "
                            "please check for a typo.")
     return value
+
+
+# Every date a client sends (a query's day, a visit date, an export range) lies here.
+# Beyond it, day arithmetic (the day before, local midnight in UTC) overflowed Python's
+# date range: in-out?day=9999-12-31 and stats?day=0001-01-01 were 500s.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+DAY_OUT_OF_RANGE = "Choose a date between 2000-01-01 and 2099-12-31."
+
+
+def check_day(value: date) -> date:
+    """Refuse a date outside EARLIEST_DAY..LATEST_DAY (pydantic reports it per field)."""
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise PydanticCustomError("date_out_of_range", DAY_OUT_OF_RANGE)
+    return value
+
+
+# The one date type of query parameters and schemas: `day: Day | None = None`.
+Day = Annotated[date, AfterValidator(check_day)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import orjson
@@ -18,6 +17,7 @@ from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
+from passtrace.core.validators import Day
 from passtrace.registrations import fastpath, ingest, stats
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.decide import LOCAL_TZ, REASONS
@@ -165,7 +165,7 @@ def heartbeat(data: HeartbeatIn, session: SessionDep, principal: CurrentPrincipa
 
 @router.get("/sites/{code}/stats")
 def site_stats(code: str, session: SessionDep, principal: CurrentPrincipal,
-               day: Annotated[date | None, Query()] = None) -> dict[str, object]:
+               day: Annotated[Day | None, Query()] = None) -> dict[str, object]:
     """Lane statistics for a day: persons per hour, median seconds, denials, unsynced devices."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
     if not site_authz.can_see_stats(principal, site):

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from passtrace.audit import service as audit_service
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.export import csv_batched_chunks, xlsx_chunks
+from passtrace.core.validators import Day
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import export as export_service
 from passtrace.reports import present, risks
@@ -62,7 +63,7 @@ def mine(session: SessionDep, principal: CurrentPrincipal,
 @router.get("/dashboard", response_model=Dashboard)
 def dashboard(session: SessionDep, principal: CurrentPrincipal,
               enterprise: Annotated[str, Query(pattern=CREDIT)],
-              department: uuid.UUID | None = None, day: date | None = None) -> Dashboard:
+              department: uuid.UUID | None = None, day: Day | None = None) -> Dashboard:
     """Submission rates, overdue people (masked), anomalies and the 14-day trend."""
     return dashboard_service.build(session=session, actor=principal, enterprise_code=enterprise,
                                    department_id=department, day=day)
@@ -71,8 +72,8 @@ def dashboard(session: SessionDep, principal: CurrentPrincipal,
 @router.get("/export", response_class=StreamingResponse)
 def export(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
            enterprise: Annotated[str, Query(pattern=CREDIT)],
-           start: Annotated[date, Query(alias="from")],
-           end: Annotated[date, Query(alias="to")],
+           start: Annotated[Day, Query(alias="from")],
+           end: Annotated[Day, Query(alias="to")],
            format: Literal["csv", "xlsx"] = "csv",
            department: uuid.UUID | None = None) -> StreamingResponse:
     """Download reports with their stops as CSV or Excel (streamed)."""

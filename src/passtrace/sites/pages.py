@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -13,6 +13,7 @@ from passtrace.core.clock import utcnow
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.i18n import gettext
+from passtrace.core.validators import Day
 from passtrace.registrations import stats as reg_stats
 from passtrace.registrations.decide import LOCAL_TZ, REASONS
 from passtrace.sites import authz, present
@@ -110,7 +111,7 @@ async def import_sites(request: Request, session: SessionDep, principal: Current
 
 @router.get("/{code}")
 def site_day(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-             day: date | None = None) -> Response:
+             day: Day | None = None) -> Response:
     """A site's day: persons per hour, lanes, denials by reason, devices still offline."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
     today = utcnow().astimezone(LOCAL_TZ).date()

@@ -41,6 +41,7 @@ FIELD_MESSAGES = {
     "list_type": N_("Enter a list."),
     "string_type": N_("Enter text."),
     "bool_parsing": N_("Enter true or false."),
+    "date_out_of_range": N_("Choose a date between 2000-01-01 and 2099-12-31."),
 }
 
 
