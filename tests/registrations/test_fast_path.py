@@ -178,7 +178,8 @@ def test_a_batch_racing_another_upload_of_the_same_row_stores_it_once(deployed):
 
     def upload(rows: list[dict[str, object]]) -> dict[str, object]:
         resp = client.post("/api/v1/registrations/batch", json={
-            "site": seeded.site, "device_key": "race", "registrations": rows})
+            "site": seeded.site, "device_key": "race", "registrations": rows,
+            "sent_at": datetime.now(UTC).isoformat()})
         assert resp.status_code == 200, resp.text
         return dict(resp.json())
 

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select, text
@@ -240,6 +240,7 @@ class Prepared:
     occurred_at: datetime
     skew: int | None
     flagged: bool
+    future_margin: timedelta  # an occurrence later than now + this is flagged
     plate: str | None
     facts_kw: dict[str, object]
     pass_id: uuid.UUID | None  # from a verified pass
@@ -276,6 +277,7 @@ def prepare(*, rt: Runtime, actor: Principal, data: RegistrationIn, site: Site |
         except InvalidValue as exc:
             raise ValidationFailed(exc.message, fields={"plate": exc.message}) from None
     prep = Prepared(site=site, now=now, occurred_at=occurred_at, skew=skew, flagged=flagged,
+                    future_margin=timedelta(seconds=rt.settings.clock_skew_seconds),
                     plate=plate, facts_kw={}, pass_id=None, claims=None, id_hash=None,
                     holder="", last4="")
     if data.token:
@@ -327,7 +329,9 @@ def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: An
     row = Registration(
         id=data.id, site_id=site.id, lane=data.lane, device_key=data.device_key,
         operator_user_id=actor.user_id, occurred_at=prep.occurred_at, received_at=prep.now,
-        clock_skew_s=prep.skew, skew_flagged=prep.flagged, direction=data.direction,
+        clock_skew_s=prep.skew, skew_flagged=prep.flagged,
+        future_flagged=prep.occurred_at > prep.now + prep.future_margin,
+        direction=data.direction,
         method=data.method, person_hash=person_hash, person_masked=holder, id_last4=last4,
         pass_id=pass_row.id if pass_row is not None else None,
         temperature=round_temperature(data.temperature)

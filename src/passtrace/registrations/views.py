@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from passtrace.core.clock import utcnow
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
-from passtrace.core.i18n import gettext
+from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import Day
@@ -36,6 +36,8 @@ from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 
 router = APIRouter(tags=["registrations"])
+SENT_AT_NEEDED = N_("A batch needs sent_at: the device's clock when sending, with its time "
+                    "zone (e.g. 2026-12-02T08:00:00+08:00).")
 
 
 def to_out(row: Registration, *, duplicate: bool = False,
@@ -123,6 +125,8 @@ def _ingest_body(body: bytes, session: Session, rt: Runtime, principal: Principa
         batch = BatchIn.model_validate(data if rows is None else {**data, "registrations": []})
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        if where == "sent_at":
+            raise ValidationFailed(SENT_AT_NEEDED, fields={"sent_at": SENT_AT_NEEDED}) from None
         raise ValidationFailed("The upload is malformed at %(where)s.", where=where) from None
     if not isinstance(rows, list):
         raise ValidationFailed("The upload is malformed at %(where)s.", where="registrations")
@@ -175,7 +179,8 @@ def site_stats(code: str, session: SessionDep, principal: CurrentPrincipal,
     return {
         "site": site.code, "day": figures.day.isoformat(), "total": figures.total,
         "allowed": figures.allowed, "denied": figures.denied,
-        "overridden": figures.overridden, "per_hour": figures.per_hour,
+        "overridden": figures.overridden, "future_flagged": figures.future_flagged,
+        "per_hour": figures.per_hour,
         "lanes": [{"lane": x.lane, "persons": x.persons, "median_seconds": x.median_seconds}
                   for x in figures.lanes],
         "denials_by_reason": [{"code": c, "message": gettext(REASONS[c]), "count": n}
