@@ -43,3 +43,21 @@ def test_a_pass_with_a_huge_integer_alg_is_denied(client, checkpoint, session, r
     out = _scan(client, checkpoint, _resigned(session, rt,
                                               protected={1: (1 << 14700) - 1, 4: kid}))
     assert out["decision"] == "deny"
+
+
+def test_online_a_validly_signed_pass_the_server_never_issued_is_denied(client, checkpoint,
+                                                                        session, rt):
+    import time
+    import uuid
+
+    key = keyring.current_signer(session=session, vault=rt.vault)
+    now = int(time.time())
+    forged = encode_pass(PassClaims(pass_id=str(uuid.uuid4()), holder="李*", id_last4="0000",
+                                    purpose="commute", valid_from=now - 60,
+                                    valid_until=now + 86400, issued_at=now - 10,
+                                    issuer="thief"), key)
+    resp = client.post("/api/v1/registrations", json=reg_body(token=forged),
+                       headers=checkpoint.staff.headers)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["decision"] == "deny"  # was allowed
+    assert "not_a_pass" in [r["code"] for r in resp.json()["reasons"]]

@@ -189,6 +189,9 @@ class TrustedKey:
     alg_id: int
     not_after: int | None
     verify: Verifier
+    # When the key stopped signing: a pass it "issued" later was minted with a key that
+    # should no longer sign (a leaked or misused key), however long it still verifies.
+    retired_at: int | None = None
 
 
 class TrustStore:
@@ -198,13 +201,15 @@ class TrustStore:
         self._keys: dict[bytes, TrustedKey] = {}
 
     def add(
-        self, public_key: Any, *, kid: bytes | None = None, not_after: int | None = None
+        self, public_key: Any, *, kid: bytes | None = None, not_after: int | None = None,
+        retired_at: int | None = None,
     ) -> bytes:
         """Trust a key (object, DER or SigningKey); return its kid."""
         key = load_public_key(public_key)
         kid = kid_for(key) if kid is None else bytes(kid)
         alg_id = ALG_IDS[alg_for(key)]
-        self._keys[kid] = TrustedKey(kid, key, alg_id, not_after, make_verifier(key))
+        self._keys[kid] = TrustedKey(kid, key, alg_id, not_after, make_verifier(key),
+                                     retired_at)
         return kid
 
     def get(self, kid: bytes) -> PublicKey | None:
@@ -243,5 +248,6 @@ class TrustStore:
         store = cls()
         for item in trust_list["keys"]:
             der = base64.b64decode(item["public_key_der_b64"])
-            store.add(der, kid=bytes.fromhex(item["kid"]), not_after=item.get("not_after"))
+            store.add(der, kid=bytes.fromhex(item["kid"]), not_after=item.get("not_after"),
+                      retired_at=item.get("retired_at"))
         return store

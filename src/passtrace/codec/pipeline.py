@@ -74,8 +74,12 @@ def decode_pass(
         raise PassRejected("bad_claims", f"payload is not CBOR: {exc}") from None
     claims = claims_from_cwt(cwt)
     not_after = entry.not_after
-    # A retired key verifies until not_after, and never for a pass minted after it.
+    # A retired key verifies until not_after (its last pass expires), and never for a
+    # pass minted after it stopped signing (retired_at): such a pass is the work of a
+    # leaked or misused key.
     if not_after is not None and (now > not_after or claims.issued_at > not_after):
+        raise PassRejected("key_retired", msg.kid.hex())
+    if entry.retired_at is not None and claims.issued_at > entry.retired_at:
         raise PassRejected("key_retired", msg.kid.hex())
     if claims.pass_id in revoked:
         raise PassRejected("revoked", claims.pass_id)

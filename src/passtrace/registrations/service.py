@@ -313,12 +313,11 @@ def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: An
     holder, last4, person_hash = prep.holder, prep.last4, prep.id_hash
     if pass_row is not None:
         facts_kw["pass_facts"] = _pass_facts(pass_row)
-    elif prep.claims is not None:  # signed by a trusted key but unknown here
-        claims, tz = prep.claims, prep.now.tzinfo
-        facts_kw["pass_facts"] = PassFacts(
-            valid_from=datetime.fromtimestamp(claims.valid_from, tz),
-            valid_until=datetime.fromtimestamp(claims.valid_until, tz),
-            areas=claims.areas, sites=claims.sites)
+    elif prep.claims is not None:
+        # Signed by a trusted key, yet never issued here: a leaked or misused key minted
+        # it. Online the server knows every pass it issued, so it is denied; an offline
+        # device cannot tell and lets a validly signed pass through until it syncs.
+        facts_kw["pass_rejected"] = "not_a_pass"
     if person is not None:
         holder, last4, person_hash = person.name_masked, person.id_last4, person.id_hash
     site = prep.site

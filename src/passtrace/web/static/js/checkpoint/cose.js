@@ -147,6 +147,10 @@ export async function verifyPass(text, trust, revoked, now) {
   if (entry.notAfter != null && (now > entry.notAfter || claims.issuedAt > entry.notAfter)) {
     throw new Rejected("key_retired");
   }
+  // Minted after its key stopped signing: a leaked or misused key (as codec/pipeline.py).
+  if (entry.retiredAt != null && claims.issuedAt > entry.retiredAt) {
+    throw new Rejected("key_retired");
+  }
   if (revoked.has(claims.passId)) throw new Rejected("revoked");
   if (now < claims.validFrom) throw new Rejected("not_yet_valid");
   if (now > claims.validUntil) throw new Rejected("expired");
