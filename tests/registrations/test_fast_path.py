@@ -204,3 +204,15 @@ def test_a_batch_racing_another_upload_of_the_same_row_stores_it_once(deployed):
     assert [r["status"] for r in result["results"]] == ["duplicate", "stored"]  # type: ignore[index]
     assert _count(rt, "SELECT count(*) FROM registrations WHERE id IN (:a, :b)",
                   a=contested, b=other) == 2
+
+
+def test_a_full_width_id_number_is_the_same_person_on_the_fast_path(deployed):
+    """The fast path hashes what service.prepare normalised: one number, one person."""
+    client, _, seeded = deployed
+    number = seeded.id_numbers[4]
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    seen = [client.post("/api/v1/registrations", json=_body(
+        seeded, method="id_typed", id_number=spelling, direction="through")).json()
+        for spelling in (number, full_width)]
+    assert seen[1]["holder"] == seen[0]["holder"] != ""
+    assert seen[1]["id_last4"] == number[-4:]
