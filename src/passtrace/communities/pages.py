@@ -28,6 +28,7 @@ from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
+from passtrace.core.validators import check_day
 from passtrace.web import charts
 from passtrace.web.errors import form_field_errors
 from passtrace.web.render import LOCAL_TZ, render
@@ -91,8 +92,8 @@ def _day(raw: str) -> tuple[date, str | None]:
     if not raw:
         return today, None
     try:
-        day = date.fromisoformat(raw[:10])
-    except ValueError:
+        day = check_day(date.fromisoformat(raw[:10]))
+    except ValueError:  # not a date, or outside the bounds of every date input
         return today, gettext("Enter a date.")
     return (day, None) if day <= today else (today, None)
 

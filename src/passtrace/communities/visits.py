@@ -29,7 +29,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.pii import mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.core.validators import validate_phone
+from passtrace.core.validators import check_day, validate_phone
 from passtrace.notices.service import InAppNotifier, Message, Notifier
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass
@@ -67,9 +67,11 @@ def local_today(now: datetime | None = None) -> date:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """Local midnight at the start of the day and the next one, in UTC."""
-    if not date.min < day < date.max:
+    try:
+        check_day(day)  # the bounds of every date input
+    except ValueError:
         msg = N_("Enter a date.")
-        raise ValidationFailed(msg, fields={"day": msg})
+        raise ValidationFailed(msg, fields={"day": msg}) from None
     start = datetime.combine(day, time(), tzinfo=LOCAL_TZ)
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
     return start.astimezone(UTC), end.astimezone(UTC)
