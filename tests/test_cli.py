@@ -128,3 +128,18 @@ def test_web_workers_start_no_background_threads(sqlite_env):
     make_app()
     started = {t.name for t in threading.enumerate()} - before
     assert not {"job-runner", "overdue-sweeper"} & started
+
+
+def test_keys_revoke_drops_a_leaked_key_at_once(sqlite_env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["keys", "rotate"]).exit_code == 0
+    kid = sqlite3.connect(sqlite_env).execute(
+        "SELECT kid FROM signing_keys WHERE purpose = 'pass' LIMIT 1").fetchone()[0]
+    done = runner.invoke(app, ["keys", "revoke", kid, "--reason", "key leaked"])
+    assert done.exit_code == 0, done.output
+    assert "0 passes revoked" in done.output
+    status = sqlite3.connect(sqlite_env).execute(
+        "SELECT status FROM signing_keys WHERE kid = ?", (kid,)).fetchone()[0]
+    assert status == "revoked"
+    again = runner.invoke(app, ["keys", "revoke", kid, "--reason", "key leaked"])
+    assert again.exit_code == 1

@@ -26,12 +26,14 @@ def root() -> SigningKey:
     return SigningKey.generate("ES256")
 
 
-def _entry(key: SigningKey, not_after: int | None = None) -> dict[str, object]:
+def _entry(key: SigningKey, not_after: int | None = None,
+           retired_at: int | None = None) -> dict[str, object]:
     return {
         "kid": key.kid.hex(),
         "alg": key.alg,
         "public_key_der_b64": base64.b64encode(key.public_der()).decode(),
         "not_after": not_after,
+        "retired_at": retired_at,
     }
 
 
@@ -48,6 +50,21 @@ def test_trust_list_round_trip_feeds_a_trust_store(
     claims = make_claims()
     assert decode_pass(encode_pass(claims, eddsa), store, now=now) == claims
     assert store.entry(eddsa.kid).not_after == now + 99
+
+
+def test_a_pass_minted_after_its_key_retired_is_refused_offline(
+    root: SigningKey, es256_key: SigningKey, make_claims, now: int
+) -> None:
+    keys = [_entry(es256_key, not_after=now + 86400, retired_at=now - 100)]
+    listed = verify_trust_list(sign_trust_list(keys, root, version=8, issued_at=now),
+                               root.public_key())
+    assert listed["keys"] == keys
+    store = TrustStore.from_trust_list(listed)
+    before = make_claims(issued_at=now - 200)
+    assert decode_pass(encode_pass(before, es256_key), store, now=now) == before
+    with pytest.raises(PassRejected) as info:  # was accepted until not_after
+        decode_pass(encode_pass(make_claims(issued_at=now - 50), es256_key), store, now=now)
+    assert info.value.reason == "key_retired"
 
 
 def test_trust_list_rejects_tampering_and_other_roots(

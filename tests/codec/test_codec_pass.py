@@ -26,6 +26,7 @@ from passtrace.codec import (
     inspect_pass,
     kid_for,
 )
+from passtrace.codec.claims import MAX_TIME
 from passtrace.codec.cose import sig_structure
 from passtrace.codec.transport import unwrap, wrap
 
@@ -62,9 +63,9 @@ claims_strategy = st.builds(
     holder=texts,
     id_last4=st.text(alphabet="0123456789X", min_size=4, max_size=4),
     purpose=st.sampled_from(PURPOSES),
-    valid_from=st.integers(0, 2**40),
-    valid_until=st.integers(0, 2**40),
-    issued_at=st.integers(0, 2**40),
+    valid_from=st.integers(0, MAX_TIME),
+    valid_until=st.integers(0, MAX_TIME),
+    issued_at=st.integers(0, MAX_TIME),
     issuer=texts,
     areas=st.lists(st.text(alphabet="0123456789", min_size=2, max_size=12), max_size=4).map(tuple),
     sites=st.lists(texts, max_size=3).map(tuple),

@@ -132,3 +132,19 @@ def test_searching_compounds(client, compound, q, found):
                       headers=compound.official.headers)
     assert resp.status_code == 200, resp.text
     assert len(resp.json()) == found
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2100-01-01"])
+def test_an_in_out_day_out_of_range_is_a_clear_error(client, compound, day):
+    resp = client.get(f"/api/v1/communities/{CODE}/in-out", params={"day": day},
+                      headers={**compound.manager.headers, "Accept-Language": "en"})
+    assert resp.status_code == 422, resp.text  # 9999-12-31 was a 500
+    assert "between 2000-01-01 and 2099-12-31" in resp.json()["error"]["fields"]["day"]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_the_overview_page_with_a_day_out_of_range_shows_today(client, compound, day):
+    page = client.get(f"/communities/{CODE}", params={"day": day},
+                      headers={**compound.manager.headers, "Accept-Language": "en"})
+    assert page.status_code == 200, page.text[:300]  # 0001-01-01 was a 500
+    assert "Enter a date." in page.text

@@ -36,8 +36,9 @@ def test_bad_id_numbers_say_what_is_wrong(value, words):
     assert words in exc.value.message
 
 
-@given(st.from_regex(r"52010[1-3](19[5-9]\d|200\d)(0[1-9]|1[0-2])(0[1-9]|1\d|2[0-8])\d{3}",
-                     fullmatch=True))
+# [0-9], not \d: hypothesis's \d includes every script's digits, which are refused.
+@given(st.from_regex(r"52010[1-3](19[5-9][0-9]|200[0-9])(0[1-9]|1[0-2])(0[1-9]|1[0-9]|2[0-8])"
+                     r"[0-9]{3}", fullmatch=True))
 def test_any_single_digit_typo_is_caught(first17):
     good = first17 + id_check_char(first17)
     assert validate_id_number(good) == good
@@ -69,3 +70,36 @@ def test_ordinary_and_new_energy_plates_are_accepted(plate):
 def test_malformed_plates_are_refused(plate):
     with pytest.raises(InvalidValue):
         validate_plate(plate)
+
+
+@given(st.text(max_size=30))
+def test_any_text_is_a_valid_number_or_a_clear_refusal_never_a_crash(raw):
+    # Superscript digits once reached int() and raised a bare ValueError (a 500).
+    try:
+        value = validate_id_number(raw)
+    except InvalidValue as exc:
+        assert exc.message
+    else:
+        assert len(value) == 18 and value.isascii() and value[:17].isdigit()
+
+
+@pytest.mark.parametrize("spelling", [
+    "１１０１０５１９４９１２３１００２ｘ",  # full-width, as a Chinese IME types it
+    "11010519491231002X".replace("2", "²", 1),  # a superscript digit
+    "110105 19491231 002X",  # grouped 6-8-4 as on the card: separators are dropped
+    "110105-19491231-002x",
+    "110105\u300019491231\u3000002X",  # ideographic spaces
+])
+def test_other_spellings_of_one_number_normalise_to_it(spelling):
+    assert validate_id_number(spelling) == STANDARD_EXAMPLE
+
+
+@pytest.mark.parametrize("spelling", [
+    "1\u0661010519491231002X",  # an Arabic-Indic digit: int() reads it, NFKC keeps it
+    "11010519491231002X\u200b",  # a zero-width space
+    "110105.19491231.002X",
+])
+def test_characters_that_are_not_digits_are_named_as_the_problem(spelling):
+    with pytest.raises(InvalidValue) as exc:
+        validate_id_number(spelling)
+    assert "digits 0-9 and X" in exc.value.message

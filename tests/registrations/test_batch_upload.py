@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from passtrace.core.clock import LOCAL_TZ
@@ -179,3 +180,63 @@ def test_a_denied_forged_scan_is_recorded_without_an_identity(client, checkpoint
     assert [r["status"] for r in out["results"]] == ["stored", "rejected"]
     stored = session.get(Registration, uuid.UUID(forged["id"]))
     assert stored.reasons == ["bad_signature"] and stored.person_hash is None
+
+
+def test_a_row_that_is_not_an_object_is_rejected_alone(client, checkpoint, session):
+    good = [row(pass_id=checkpoint.pass_["id"]) for _ in range(3)]
+    odd = [42, "a row", None, ["list"]]
+    resp = client.post("/api/v1/registrations/batch", json=batch(good[:1] + odd + good[1:]),
+                       headers={**checkpoint.staff.headers, "Accept-Language": "en"})
+    assert resp.status_code == 200, resp.text  # was 422 with nothing stored
+    out = resp.json()
+    assert (out["stored"], out["rejected"]) == (3, 4)
+    assert [r["status"] for r in out["results"]] == ["stored"] + ["rejected"] * 4 + ["stored"] * 2
+    assert "JSON object" in out["results"][1]["error"]
+    assert _count(session, [r["id"] for r in good]) == 3
+
+
+@pytest.mark.parametrize("sent_at", [None, "2026-12-02T14:00:00", "yesterday"])
+def test_a_batch_needs_sent_at_with_a_time_zone(client, checkpoint, session, sent_at):
+    r = row(pass_id=checkpoint.pass_["id"])
+    body = batch([r], sent_at=sent_at)
+    if sent_at is None:
+        del body["sent_at"]
+    resp = client.post("/api/v1/registrations/batch", json=body,
+                       headers={**checkpoint.staff.headers, "Accept-Language": "en"})
+    assert resp.status_code == 422, resp.text  # was stored, the clock unmeasured
+    assert "time zone" in resp.json()["error"]["fields"]["sent_at"]
+    assert _count(session, [r["id"]]) == 0
+
+
+def test_a_phone_six_hours_ahead_has_its_rows_flagged_and_counted(client, checkpoint,
+                                                                  session):
+    ahead = datetime.now(UTC) + timedelta(hours=6)
+    # Its clock is ahead, and it says so in its own (wrong) local zone: +08:00.
+    local = ahead.astimezone(LOCAL_TZ)
+    late = [row(pass_id=checkpoint.pass_["id"], occurred_at=(local - timedelta(minutes=m))
+                .isoformat()) for m in (1, 2)]
+    on_time = row(pass_id=checkpoint.pass_["id"])
+    out = client.post("/api/v1/registrations/batch",
+                      json=batch(late + [on_time], sent_at=local.isoformat()),
+                      headers=checkpoint.staff.headers).json()
+    assert out["stored"] == 3 and out["skew_flagged"] is True
+    flagged = {str(x.id): x.future_flagged for x in session.scalars(select(Registration).where(
+        Registration.id.in_([uuid.UUID(x["id"]) for x in [*late, on_time]])))}
+    assert flagged == {late[0]["id"]: True, late[1]["id"]: True, on_time["id"]: False}
+    day = local.date().isoformat()
+    stats = client.get(f"/api/v1/sites/{SITE}/stats", params={"day": day},
+                       headers=checkpoint.official.headers).json()
+    assert stats["future_flagged"] == 2
+    page = client.get(f"/sites/{SITE}", params={"day": day},
+                      headers={**checkpoint.official.headers, "Accept-Language": "en"})
+    assert "2 registrations were timed after the server received them" in page.text
+
+
+def test_a_single_check_timed_in_the_future_is_flagged(client, checkpoint, session):
+    from tests.registrations.conftest import reg_body
+
+    ahead = (datetime.now(UTC) + timedelta(hours=6)).isoformat()
+    body = reg_body(token=checkpoint.pass_["token"], occurred_at=ahead, sent_at=ahead)
+    resp = client.post("/api/v1/registrations", json=body, headers=checkpoint.staff.headers)
+    assert resp.status_code == 200, resp.text
+    assert session.get(Registration, uuid.UUID(body["id"])).future_flagged is True

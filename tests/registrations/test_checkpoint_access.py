@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.registrations.conftest import SITE, reg_body
 
 
@@ -63,3 +65,13 @@ def test_staff_of_another_site_see_nothing_of_this_one(client, checkpoint, make_
     assert again.json()["decision"] == "deny"
     assert client.post(f"/api/v1/registrations/{denied['id']}/override", json={"reason": ""},
                        headers=checkpoint.staff.headers).status_code == 422
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_stats_day_out_of_range_is_a_clear_error(client, checkpoint, day):
+    headers = {**checkpoint.official.headers, "Accept-Language": "en"}
+    resp = client.get(f"/api/v1/sites/{SITE}/stats", params={"day": day}, headers=headers)
+    assert resp.status_code == 422, resp.text  # 0001-01-01 was a 500
+    assert "between 2000-01-01 and 2099-12-31" in resp.json()["error"]["fields"]["day"]
+    page = client.get(f"/sites/{SITE}", params={"day": day}, headers=headers)
+    assert page.status_code == 422

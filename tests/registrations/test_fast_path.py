@@ -178,7 +178,8 @@ def test_a_batch_racing_another_upload_of_the_same_row_stores_it_once(deployed):
 
     def upload(rows: list[dict[str, object]]) -> dict[str, object]:
         resp = client.post("/api/v1/registrations/batch", json={
-            "site": seeded.site, "device_key": "race", "registrations": rows})
+            "site": seeded.site, "device_key": "race", "registrations": rows,
+            "sent_at": datetime.now(UTC).isoformat()})
         assert resp.status_code == 200, resp.text
         return dict(resp.json())
 
@@ -220,3 +221,15 @@ def test_fast_path_audit_entries_extend_the_hash_chain(deployed):
     assert outcome.broken is None, outcome.broken
     assert _count(rt, "SELECT count(*) FROM audit_entries WHERE action = "
                       "'registration.create'") >= 2
+
+
+def test_a_full_width_id_number_is_the_same_person_on_the_fast_path(deployed):
+    """The fast path hashes what service.prepare normalised: one number, one person."""
+    client, _, seeded = deployed
+    number = seeded.id_numbers[4]
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    seen = [client.post("/api/v1/registrations", json=_body(
+        seeded, method="id_typed", id_number=spelling, direction="through")).json()
+        for spelling in (number, full_width)]
+    assert seen[1]["holder"] == seen[0]["holder"] != ""
+    assert seen[1]["id_last4"] == number[-4:]

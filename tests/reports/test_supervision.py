@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -144,3 +145,20 @@ def test_export_range_is_checked(client, world):
     resp = client.get("/api/v1/reports/export", headers=world.admin.headers, params={
         "enterprise": CODE, "from": str(world.today), "to": str(world.today - timedelta(1))})
     assert resp.status_code == 422
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31", "2100-01-01"])
+def test_a_dashboard_day_out_of_range_is_a_clear_error(client, world, day):
+    resp = _dashboard(client, world.admin, day=day)
+    assert resp.status_code == 422, resp.text  # 0001-01-01 was a 500
+    assert "between 2000-01-01 and 2099-12-31" in resp.json()["error"]["fields"]["day"]
+    page = client.get("/reports/dashboard", params={"enterprise": CODE, "day": day},
+                      headers={**world.admin.headers, "Accept-Language": "en"})
+    assert page.status_code == 422
+
+
+def test_an_export_range_out_of_bounds_is_a_clear_error(client, world):
+    resp = client.get("/api/v1/reports/export", headers=world.admin.headers, params={
+        "enterprise": CODE, "from": "0001-01-01", "to": "9999-12-31"})
+    assert resp.status_code == 422, resp.text
+    assert {"from", "to"} <= set(resp.json()["error"]["fields"])

@@ -248,6 +248,21 @@ def keys_rotate_pii() -> None:
     console.print(f"[green]{report.total} values now under key {rt.vault.current_kid}[/green]")
 
 
+@keys_app.command("revoke")
+def keys_revoke(
+    kid: str,
+    reason: Annotated[str, typer.Option(help="why (audited; shown to every holder)")],
+) -> None:
+    """Emergency: distrust a leaked key at once and revoke every pass it signed."""
+    from passtrace.passes import keyring
+
+    rt = _runtime()
+    with _domain_errors():
+        for session in session_scope(rt.sessions):
+            count = keyring.revoke(session=session, actor=None, kid=kid, reason=reason)
+    console.print(f"[green]revoked {kid}: {count} passes revoked[/green]")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",

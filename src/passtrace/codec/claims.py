@@ -77,9 +77,11 @@ def claims_to_cwt(claims: PassClaims) -> bytes:
         raise ValueError(f"pass_id must be a UUID string, got {claims.pass_id!r}") from None
     if not isinstance(claims.purpose, str) or claims.purpose not in PURPOSE_CODES:
         raise ValueError(f"purpose must be one of {PURPOSES}, got {claims.purpose!r}")
-    for name in ("valid_from", "valid_until", "issued_at", "companions"):
-        if not _is_int(getattr(claims, name)) or getattr(claims, name) < 0:
-            raise ValueError(f"{name} must be a non-negative int")
+    for name in ("valid_from", "valid_until", "issued_at"):
+        if not _is_int(getattr(claims, name)) or not 0 <= getattr(claims, name) <= MAX_TIME:
+            raise ValueError(f"{name} must be a time (seconds) between 1970 and 2100")
+    if not _is_int(claims.companions) or claims.companions < 0:
+        raise ValueError("companions must be a non-negative int")
     for name in ("holder", "id_last4", "issuer"):
         if not isinstance(getattr(claims, name), str):
             raise ValueError(f"{name} must be a str")
@@ -113,6 +115,9 @@ def claims_to_cwt(claims: PassClaims) -> bytes:
     )
 
 
+MAX_TIME = 4_102_444_800  # 2100-01-01T00:00:00Z
+
+
 def _uuid_text(raw: bytes) -> str:
     """Format 16 bytes as a canonical UUID string (3x faster than uuid.UUID)."""
     h = raw.hex()
@@ -133,6 +138,10 @@ def claims_from_cwt(cwt: Any) -> PassClaims:
         raise _bad("iss missing or not text")
     if not (_is_int(exp) and _is_int(nbf) and _is_int(iat)):
         raise _bad("exp, nbf and iat must be integers")
+    # A validly signed pass with exp = 2**62 once became a 500 where the time was turned
+    # into a datetime: every time of a pass lies between 1970 and 2100.
+    if not all(0 <= t <= MAX_TIME for t in (nbf, exp, iat) if isinstance(t, int)):
+        raise _bad("exp, nbf and iat must be times between 1970 and 2100")
     if not isinstance(cti, bytes) or len(cti) != 16:
         raise _bad("cti must be a 16-byte pass id")
     if not isinstance(private, dict):

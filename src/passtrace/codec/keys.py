@@ -25,6 +25,8 @@ PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublic
 Verifier = Callable[[bytes, bytes], bool]
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# The order n of the P-256 group (ES256 is the only ECDSA curve we sign with).
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 # RFC 8230: PS256 uses MGF1 with SHA-256 and a salt as long as the hash.
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 _SHA256 = hashes.SHA256()
@@ -111,6 +113,10 @@ class SigningKey:
         key = self._private
         if isinstance(key, ec.EllipticCurvePrivateKey):
             r, s = decode_dss_signature(key.sign(data, _ECDSA_SHA256))
+            # (r, s) and (r, n - s) both verify: always the low s, so one pass has one
+            # text. Passes signed before this may carry the high one and still verify;
+            # a pass is known by its pass id, never by its text.
+            s = min(s, P256_ORDER - s)
             return r.to_bytes(32, "big") + s.to_bytes(32, "big")
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(data, _PSS, _SHA256)
@@ -183,6 +189,9 @@ class TrustedKey:
     alg_id: int
     not_after: int | None
     verify: Verifier
+    # When the key stopped signing: a pass it "issued" later was minted with a key that
+    # should no longer sign (a leaked or misused key), however long it still verifies.
+    retired_at: int | None = None
 
 
 class TrustStore:
@@ -192,13 +201,15 @@ class TrustStore:
         self._keys: dict[bytes, TrustedKey] = {}
 
     def add(
-        self, public_key: Any, *, kid: bytes | None = None, not_after: int | None = None
+        self, public_key: Any, *, kid: bytes | None = None, not_after: int | None = None,
+        retired_at: int | None = None,
     ) -> bytes:
         """Trust a key (object, DER or SigningKey); return its kid."""
         key = load_public_key(public_key)
         kid = kid_for(key) if kid is None else bytes(kid)
         alg_id = ALG_IDS[alg_for(key)]
-        self._keys[kid] = TrustedKey(kid, key, alg_id, not_after, make_verifier(key))
+        self._keys[kid] = TrustedKey(kid, key, alg_id, not_after, make_verifier(key),
+                                     retired_at)
         return kid
 
     def get(self, kid: bytes) -> PublicKey | None:
@@ -237,5 +248,6 @@ class TrustStore:
         store = cls()
         for item in trust_list["keys"]:
             der = base64.b64decode(item["public_key_der_b64"])
-            store.add(der, kid=bytes.fromhex(item["kid"]), not_after=item.get("not_after"))
+            store.add(der, kid=bytes.fromhex(item["kid"]), not_after=item.get("not_after"),
+                      retired_at=item.get("retired_at"))
         return store

@@ -82,6 +82,8 @@ def sign_trust_list(
         entry: dict[str, Any] = {"kid": kid, "alg": ALG_IDS[alg], "key": der}
         if item.get("not_after") is not None:
             entry["na"] = int(item["not_after"])
+        if item.get("retired_at") is not None:
+            entry["ra"] = int(item["retired_at"])
         entries.append(entry)
     body = {"typ": TRUST_LIST_TYPE, "v": version, "iat": issued_at, "keys": entries}
     return _sign_doc(body, signer)
@@ -109,6 +111,9 @@ def verify_trust_list(doc: str, root_public_key: Any) -> dict[str, Any]:
             raise PassRejected("unsupported_alg", f"alg {alg!r} for kid {kid.hex()}")
         if not_after is not None and type(not_after) is not int:
             raise PassRejected("bad_claims", "not_after must be an integer")
+        retired_at = entry.get("ra")
+        if retired_at is not None and type(retired_at) is not int:
+            raise PassRejected("bad_claims", "retired_at must be an integer")
         try:
             fits = alg_for(load_public_key(der)) == ALG_NAMES[alg]
         except ValueError as exc:
@@ -121,6 +126,7 @@ def verify_trust_list(doc: str, root_public_key: Any) -> dict[str, Any]:
                 "alg": ALG_NAMES[alg],
                 "public_key_der_b64": base64.b64encode(der).decode("ascii"),
                 "not_after": not_after,
+                "retired_at": retired_at,
             }
         )
     return {"version": body["v"], "issued_at": body["iat"], "keys": keys}

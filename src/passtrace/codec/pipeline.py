@@ -14,6 +14,7 @@ from passtrace.codec.cose import (
     encode_sign1,
     loads_strict,
     parse_sign1,
+    unprotected_is_empty,
 )
 from passtrace.codec.errors import PassRejected
 from passtrace.codec.keys import ALG_NAMES, SigningKey, TrustedKey, TrustStore
@@ -54,10 +55,17 @@ def decode_pass(
 ) -> PassClaims:
     """Verify a pass text at time `now` and return its claims; raise PassRejected."""
     layers = unwrap(text)
-    # Our own passes are always tag 18; DCC ones may be untagged or wrapped in tag 61.
-    ours = layers.prefix == PREFIX
-    msg = parse_sign1(layers.cose, require_tag=ours)
-    if ours and (HDR_ALG not in msg.protected or HDR_KID not in msg.protected):
+    # Only our own passes are accepted where people are let through: DCC ("HC1:") texts
+    # are decoded by the conformance command and inspect_pass, never honoured here.
+    if layers.prefix != PREFIX:
+        raise PassRejected("bad_prefix", f"expected {PREFIX}, got {layers.prefix}")
+    # The format says the unprotected header is empty: anything there is refused before
+    # it is decoded (see unprotected_is_empty).
+    if not unprotected_is_empty(layers.cose):
+        raise PassRejected("bad_cose", "a PT1 pass is tag 18 with an empty unprotected "
+                                       "header")
+    msg = parse_sign1(layers.cose, require_tag=True)
+    if HDR_ALG not in msg.protected or HDR_KID not in msg.protected:
         raise PassRejected("bad_cose", "alg and kid must be in the protected header")
     entry = verify_sign1(msg, trust)
     try:
@@ -66,8 +74,12 @@ def decode_pass(
         raise PassRejected("bad_claims", f"payload is not CBOR: {exc}") from None
     claims = claims_from_cwt(cwt)
     not_after = entry.not_after
-    # A retired key verifies until not_after, and never for a pass minted after it.
+    # A retired key verifies until not_after (its last pass expires), and never for a
+    # pass minted after it stopped signing (retired_at): such a pass is the work of a
+    # leaked or misused key.
     if not_after is not None and (now > not_after or claims.issued_at > not_after):
+        raise PassRejected("key_retired", msg.kid.hex())
+    if entry.retired_at is not None and claims.issued_at > entry.retired_at:
         raise PassRejected("key_retired", msg.kid.hex())
     if claims.pass_id in revoked:
         raise PassRejected("revoked", claims.pass_id)

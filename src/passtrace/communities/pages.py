@@ -32,6 +32,7 @@ from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
+from passtrace.core.validators import check_day
 from passtrace.rules import outings as outing_rules
 from passtrace.web import charts, forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
@@ -96,8 +97,8 @@ def _day(raw: str) -> tuple[date, str | None]:
     if not raw:
         return today, None
     try:
-        day = date.fromisoformat(raw[:10])
-    except ValueError:
+        day = check_day(date.fromisoformat(raw[:10]))
+    except ValueError:  # not a date, or outside the bounds of every date input
         return today, gettext("Enter a date.")
     return (day, None) if day <= today else (today, None)
 

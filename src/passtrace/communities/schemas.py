@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from passtrace.core.validators import Day
+
 Role = Literal["owner", "tenant", "family", "live_in_worker"]
 
 
@@ -140,7 +142,7 @@ class VisitCreate(BaseModel):
     phone: str = Field(min_length=1, max_length=20, pattern=PLAIN_TEXT)
     id_number: str = Field(min_length=1, max_length=32, pattern=PLAIN_TEXT)
     purpose: str = Field(min_length=2, max_length=200, pattern=PLAIN_TEXT)
-    visit_date: date
+    visit_date: Day
 
 
 class VisitDecision(BaseModel):

@@ -29,6 +29,7 @@ from passtrace.communities.schemas import (
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge
 from passtrace.core.tabular import ImportReport, import_report
+from passtrace.core.validators import Day
 from passtrace.people.models import Person
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
@@ -204,7 +205,7 @@ class InOutRead(BaseModel):
 
 @router.get("/{code}/in-out", response_model=InOutRead)
 def in_out_by_hour(code: str, session: SessionDep, principal: CurrentPrincipal,
-                   day: date | None = None) -> InOutRead:
+                   day: Day | None = None) -> InOutRead:
     """Entries and exits at the compound's gates by hour (today unless `day` is given)."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
     day = day or utcnow().astimezone(LOCAL_TZ).date()

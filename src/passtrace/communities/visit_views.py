@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -18,6 +17,7 @@ from passtrace.communities.schemas import (
     VisitRead,
 )
 from passtrace.core.errors import NotFound
+from passtrace.core.validators import Day
 from passtrace.passes import present as pass_present
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
@@ -28,7 +28,7 @@ Code = Annotated[str, Path(pattern=r"^\d{12}$", description="the compound's code
 StageFilter = Annotated[str | None, Query(
     pattern="^(pending|approved|inside|left|rejected|cancelled|expired)$",
     description="one stage only (approved = not yet come in)")]
-Day = Annotated[date | None, Query(description="a local date; default: today "
+QueryDay = Annotated[Day | None, Query(description="a local date; default: today "
                                                 "(visits: plus every pending one ahead)")]
 
 
@@ -105,7 +105,7 @@ def visitor_qr_svg(visit_id: uuid.UUID, session: SessionDep, principal: CurrentP
 
 @router.get("/communities/{code}/visits", response_model=list[VisitRead], tags=["visits"])
 def community_visits(code: Code, session: SessionDep, principal: CurrentPrincipal,
-                     status: StageFilter = None, day: Day = None) -> list[VisitRead]:
+                     status: StageFilter = None, day: QueryDay = None) -> list[VisitRead]:
     """A compound's visits: one day's, or today's plus every pending one ahead."""
     _, rows = visits.list_for_community(session=session, actor=principal, code=code,
                                         stage=status, day=day)
@@ -168,7 +168,7 @@ def collect_delivery(delivery_id: uuid.UUID, session: SessionDep,
 @router.get("/communities/{code}/deliveries", response_model=list[DeliveryRead],
             tags=["deliveries"])
 def community_deliveries(code: Code, session: SessionDep, principal: CurrentPrincipal,
-                         day: Day = None) -> list[DeliveryRead]:
+                         day: QueryDay = None) -> list[DeliveryRead]:
     """One day's deliveries at the compound's gates (managers, officials, gate staff)."""
     _, rows = deliveries.list_for_community(session=session, actor=principal, code=code,
                                             day=day)

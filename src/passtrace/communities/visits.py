@@ -29,7 +29,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.pii import mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.core.validators import validate_phone
+from passtrace.core.validators import check_day, validate_phone
 from passtrace.notices.service import InAppNotifier, Message, Notifier
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass
@@ -61,9 +61,11 @@ REJECTED_NOTICE = N_("Your visitor %(visitor)s for %(date)s was not approved: %(
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """Local midnight at the start of the day and the next one, in UTC."""
-    if not date.min < day < date.max:
+    try:
+        check_day(day)  # the bounds of every date input
+    except ValueError:
         msg = N_("Enter a date.")
-        raise ValidationFailed(msg, fields={"day": msg})
+        raise ValidationFailed(msg, fields={"day": msg}) from None
     return local_day_bounds(day)
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from passtrace.core.clock import utcnow
 
@@ -36,14 +41,37 @@ class InvalidValue(ValueError):
         self.message = message
 
 
+# Separators people type when reading a number off a card in groups (6-8-4): any
+# Unicode space (NFKC turns the ideographic space into " ") and hyphens. They carry
+# no meaning, so they are dropped; every other character must be a digit or X.
+_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
 def normalize_id_number(raw: str) -> str:
-    """Strip spaces and upper-case a trailing x."""
-    return raw.strip().replace(" ", "").upper()
+    """The one canonical form of a typed ID number, applied before validating or hashing.
+
+    NFKC first, so full-width digits (５２０…), superscripts (²) and the full-width x
+    become their ASCII forms; then separators (spaces, hyphens) are removed and a
+    trailing x upper-cased. Anything else that is not an ASCII digit (for example
+    Arabic-Indic ٠١٢) is kept as it is, so validate_id_number refuses it instead of
+    hashing a second spelling of one number into a second person.
+    """
+    value = _ID_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    return value.upper()
 
 
 def validate_id_number(raw: str) -> str:
-    """Validate a resident ID number (GB 11643-1999) and return it normalized."""
+    """Validate a resident ID number (GB 11643-1999) and return it normalized.
+
+    Every path that takes an ID number (people, sign-up, registrations online, batch and
+    fast path, staff and resident imports, visits) calls this before hashing, so one
+    number is one person however it was typed.
+    """
     value = normalize_id_number(raw)
+    if not value.isascii() or not value.isalnum():
+        raise InvalidValue("An ID number may contain only the digits 0-9 and X; remove "
+                           "other characters (letters, symbols or digits of another "
+                           "script).")
     if len(value) != 18:
         raise InvalidValue("An ID number has 18 characters.")
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
@@ -113,3 +141,22 @@ def validate_credit_code(raw: str) -> str:
         raise InvalidValue("The unified social credit code's check character is wrong; "
                            "please check for a typo.")
     return value
+
+
+# Every date a client sends (a query's day, a visit date, an export range) lies here.
+# Beyond it, day arithmetic (the day before, local midnight in UTC) overflowed Python's
+# date range: in-out?day=9999-12-31 and stats?day=0001-01-01 were 500s.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+DAY_OUT_OF_RANGE = "Choose a date between 2000-01-01 and 2099-12-31."
+
+
+def check_day(value: date) -> date:
+    """Refuse a date outside EARLIEST_DAY..LATEST_DAY (pydantic reports it per field)."""
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise PydanticCustomError("date_out_of_range", DAY_OUT_OF_RANGE)
+    return value
+
+
+# The one date type of query parameters and schemas: `day: Day | None = None`.
+Day = Annotated[date, AfterValidator(check_day)]

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from passtrace.core.validators import Day
+
 Headcount = Annotated[int, Field(ge=0, le=100_000)]
 
 
@@ -104,7 +106,7 @@ class InviteAccept(_Strict):
 class ResumptionCreate(_Strict):
     """A resumption-of-work application."""
 
-    planned_date: date
+    planned_date: Day
     # {department id: returning headcount}
     headcount: dict[uuid.UUID, Headcount] = Field(min_length=1, max_length=200)
     measures: str = Field(min_length=1, max_length=2000)

@@ -16,7 +16,7 @@ from passtrace.core.db import locked, serialize
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
 from passtrace.core.pii import PiiVault
 from passtrace.core.security import Principal
-from passtrace.passes.models import Pass, SigningKeyRecord
+from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 
 ALGS = ("ES256", "EdDSA", "PS256")
 
@@ -108,6 +108,46 @@ def retire(*, session: Session, actor: Principal | None, kid: str) -> SigningKey
     return record
 
 
+def revoke(*, session: Session, actor: Principal | None, kid: str, reason: str) -> int:
+    """Emergency revocation of a leaked key: trusted by nobody from now on, and every pass
+    it signed revoked (so it joins the revocation list). Returns how many passes.
+
+    Checkpoints drop the key with their next trust list; until then the revocation list
+    already refuses its passes.
+    """
+    reason = " ".join(reason.split())
+    if len(reason) < 4:
+        raise ValidationFailed("Give a reason (at least 4 characters).")
+    # Two officials revoking at once: the key row is locked, so the second one waits and
+    # then finds it revoked instead of revoking its passes twice.
+    record = session.get(SigningKeyRecord, kid, with_for_update=True)
+    if record is None or record.purpose != "pass":
+        raise NotFound("No signing key %(kid)s.", kid=kid)
+    if record.status == "revoked":
+        raise InvalidState("Key %(kid)s is already revoked.", kid=kid)
+    now = utcnow()
+    record.status = "revoked"
+    record.retired_at = record.retired_at or now
+    record.verify_until = now  # out of verifying_keys(), so out of the trust list
+    # Locked too: a holder withdrawing a pass at the same moment must not revoke it twice.
+    # A pass approved under this key after this point never verifies (its kid is gone).
+    passes = list(session.scalars(select(Pass).where(
+        Pass.kid == kid, Pass.status == "approved").with_for_update()))
+    for p in passes:
+        p.status, p.revoked_at, p.revoke_reason = "revoked", now, reason
+        session.add(Revocation(pass_id=p.id, revoked_at=now, expires_at=p.valid_until))
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="key.revoke",
+                         resource_type="signing_key", resource_id=kid, reason=reason,
+                         detail={"passes_revoked": len(passes)})
+    # Each holder sees in "who viewed my data" why their pass stopped working.
+    audit_service.record_many(session=session, actor=actor, entries=[{
+        "action": "pass.revoke", "resource_type": "pass", "resource_id": p.id,
+        "subject_person_id": p.person_id, "reason": reason, "detail": {"key_revoked": kid},
+    } for p in passes])
+    return len(passes)
+
+
 def current_signer(*, session: Session, vault: PiiVault) -> SigningKey:
     """Return the newest active pass key (creating one on a fresh deployment)."""
     # Race: retire() computes how long a key must keep verifying from the passes it
@@ -151,7 +191,7 @@ def trust_store(*, session: Session) -> TrustStore:
         not_after = int(k.verify_until.timestamp()) if k.status == "retired" and k.verify_until \
             else None
         store.add(load_der_public_key(k.public_der), kid=bytes.fromhex(k.kid),
-                  not_after=not_after)
+                  not_after=not_after, retired_at=_retired_at(k))
     return store
 
 
@@ -162,7 +202,14 @@ def trust_list_entries(*, session: Session) -> list[dict[str, object]]:
         "public_key_der_b64": base64.b64encode(k.public_der).decode(),
         "not_after": int(k.verify_until.timestamp())
         if k.status == "retired" and k.verify_until else None,
+        "retired_at": _retired_at(k),
     } for k in verifying_keys(session=session)]
+
+
+def _retired_at(k: SigningKeyRecord) -> int | None:
+    """When a key stopped signing, for the trust list; a pass it minted later is refused."""
+    # Truncated like a pass's iat, so a pass signed before retirement always verifies.
+    return int(k.retired_at.timestamp()) if k.status == "retired" and k.retired_at else None
 
 
 def signed_trust_list(*, session: Session, vault: PiiVault) -> dict[str, object]:

@@ -45,7 +45,8 @@ FUTURE_LIMIT = timedelta(days=1)
 # Devices queue for days at worst; older rows are refused rather than silently stored.
 PAST_LIMIT = timedelta(days=30)
 COLUMNS = ("id", "site_id", "lane", "device_key", "operator_user_id", "occurred_at",
-           "received_at", "clock_skew_s", "skew_flagged", "direction", "method",
+           "received_at", "clock_skew_s", "skew_flagged", "future_flagged", "direction",
+           "method",
            "person_hash", "person_masked", "id_last4", "pass_id", "temperature", "plate",
            "companions", "origin", "destination", "decision", "reasons", "decided_by",
            "override_reason", "override_by")
@@ -306,9 +307,11 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     """
     site = site_service.get_for_staff(session=session, actor=actor, code=batch.site)
     now = utcnow()
-    sent_at = batch.sent_at if batch.sent_at and batch.sent_at.tzinfo else None
-    skew, flagged = clock_skew(now=now, sent_at=sent_at, occurred_at=None,
+    # The schema requires an offset-aware sent_at: without it a phone hours ahead had
+    # its rows stored hours in the future with no flag.
+    skew, flagged = clock_skew(now=now, sent_at=batch.sent_at, occurred_at=None,
                                bound_s=rt.settings.clock_skew_seconds)
+    future_after = now + timedelta(seconds=rt.settings.clock_skew_seconds)
     lanes = frozenset(site.lanes)
     default_lane = site.lanes[0]
     earliest, latest = now - PAST_LIMIT, now + FUTURE_LIMIT
@@ -344,6 +347,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
         values = r.values
         values.update(common)
         values["override_by"] = actor.user_id if values["override_reason"] else None
+        values["future_flagged"] = values["occurred_at"] > future_after
         rows.append(values)
     if not rows:
         already: set[uuid.UUID] = set()
@@ -369,6 +373,8 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
                                  "duplicates": dup, "rejected": rejected,
                                  "overrides": sum(1 for r in rows if r["override_reason"]
                                                   and r["id"] not in already),
-                                 "clock_skew_s": skew, "skew_flagged": flagged})
+                                 "clock_skew_s": skew, "skew_flagged": flagged,
+                                 "future_flagged": sum(1 for r in rows
+                                                       if r["future_flagged"])})
     return {"stored": stored, "duplicates": dup, "rejected": rejected,
             "skew_flagged": flagged, "clock_skew_s": skew, "results": results}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text, text
+from sqlalchemy import ForeignKey, Index, Numeric, SmallInteger, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base
@@ -46,6 +46,9 @@ class Registration(Base):
     # Device clock minus server clock when the device sent it; None if unknown.
     clock_skew_s: Mapped[int | None]
     skew_flagged: Mapped[bool] = mapped_column(default=False)
+    # The occurrence lies after the server received it (by more than the clock-skew
+    # bound): the device clock ran ahead, so occurred_at cannot be trusted as it is.
+    future_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
     direction: Mapped[str] = mapped_column(String(8))
     method: Mapped[str] = mapped_column(String(8))
     person_hash: Mapped[str | None] = mapped_column(String(64))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cache
 
 from fastapi import APIRouter, Request
@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from passtrace.core.clock import local_today
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, gettext
+from passtrace.core.validators import Day
 from passtrace.registrations import stats
 from passtrace.rules.decide import REASONS
 from passtrace.sites import authz as site_authz
@@ -49,6 +50,8 @@ OFFLINE_ASSETS = (
 THROUGH_KINDS = frozenset({"road_checkpoint", "temporary_intersection"})
 # The ID-number messages of core/validators.py, keyed as static/js/checkpoint/idnumber.js.
 ID_MESSAGES = {
+    "id_foreign": N_("An ID number may contain only the digits 0-9 and X; remove other "
+                     "characters (letters, symbols or digits of another script)."),
     "id_length": N_("An ID number has 18 characters."),
     "id_chars": N_("An ID number is 17 digits followed by a digit or X."),
     "id_region": N_("The ID number does not start with a valid region code."),
@@ -143,7 +146,7 @@ def service_worker(principal: CurrentPrincipal) -> Response:
 
 @site_router.get("/{code}")
 def site_day(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-             day: date | None = None) -> Response:
+             day: Day | None = None) -> Response:
     """A site's day: persons per hour, lanes, denials by reason, devices still offline."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
     today = local_today()

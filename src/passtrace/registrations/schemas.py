@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Direction = Literal["in", "out", "through"]
 Method = Literal["qr", "paper", "id_typed", "wedge"]
@@ -83,7 +83,8 @@ class BatchIn(BaseModel):
 
     site: str = Field(min_length=1, max_length=32)
     device_key: str = Field(min_length=1, max_length=64)
-    sent_at: datetime | None = None
+    # Required, with its offset: the server measures the device's clock by it.
+    sent_at: AwareDatetime
     pending: int = Field(default=0, ge=0, le=10_000_000)  # still queued on the device
     registrations: list[dict[str, object]] = Field(max_length=BATCH_MAX_ROWS)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -209,6 +209,7 @@ class Prepared:
     occurred_at: datetime
     skew: int | None
     flagged: bool
+    future_margin: timedelta  # an occurrence later than now + this is flagged
     plate: str | None
     facts_kw: dict[str, object]
     pass_id: uuid.UUID | None  # from a verified pass
@@ -245,6 +246,7 @@ def prepare(*, rt: Runtime, actor: Principal, data: RegistrationIn, site: Site |
         except InvalidValue as exc:
             raise ValidationFailed(exc.message, fields={"plate": exc.message}) from None
     prep = Prepared(site=site, now=now, occurred_at=occurred_at, skew=skew, flagged=flagged,
+                    future_margin=timedelta(seconds=rt.settings.clock_skew_seconds),
                     plate=plate, facts_kw={}, pass_id=None, claims=None, id_hash=None,
                     holder="", last4="")
     if data.token:
@@ -280,12 +282,11 @@ def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: An
     holder, last4, person_hash = prep.holder, prep.last4, prep.id_hash
     if pass_row is not None:
         facts_kw["pass_facts"] = _pass_facts(pass_row)
-    elif prep.claims is not None:  # signed by a trusted key but unknown here
-        claims, tz = prep.claims, prep.now.tzinfo
-        facts_kw["pass_facts"] = PassFacts(
-            valid_from=datetime.fromtimestamp(claims.valid_from, tz),
-            valid_until=datetime.fromtimestamp(claims.valid_until, tz),
-            areas=claims.areas, sites=claims.sites)
+    elif prep.claims is not None:
+        # Signed by a trusted key, yet never issued here: a leaked or misused key minted
+        # it. Online the server knows every pass it issued, so it is denied; an offline
+        # device cannot tell and lets a validly signed pass through until it syncs.
+        facts_kw["pass_rejected"] = "not_a_pass"
     if person is not None:
         holder, last4, person_hash = person.name_masked, person.id_last4, person.id_hash
     site = prep.site
@@ -296,7 +297,9 @@ def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: An
     row = Registration(
         id=data.id, site_id=site.id, lane=data.lane, device_key=data.device_key,
         operator_user_id=actor.user_id, occurred_at=prep.occurred_at, received_at=prep.now,
-        clock_skew_s=prep.skew, skew_flagged=prep.flagged, direction=data.direction,
+        clock_skew_s=prep.skew, skew_flagged=prep.flagged,
+        future_flagged=prep.occurred_at > prep.now + prep.future_margin,
+        direction=data.direction,
         method=data.method, person_hash=person_hash, person_masked=holder, id_last4=last4,
         pass_id=pass_row.id if pass_row is not None else None,
         temperature=round_temperature(data.temperature)

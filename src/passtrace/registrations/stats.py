@@ -46,6 +46,7 @@ class SiteStats:
     allowed: int = 0
     denied: int = 0
     overridden: int = 0
+    future_flagged: int = 0  # timed after the server received them: a clock ran ahead
     per_hour: list[int] = field(default_factory=lambda: [0] * 24)
     lanes: list[LaneStats] = field(default_factory=list)
     denials_by_reason: list[tuple[str, int]] = field(default_factory=list)
@@ -62,15 +63,17 @@ def site_stats(*, session: Session, site: Site, day: date) -> SiteStats:
     start, end = local_day_bounds(day)
     rows = session.execute(
         select(Registration.occurred_at, Registration.lane, Registration.decision,
-               Registration.reasons, Registration.override_reason)
+               Registration.reasons, Registration.override_reason,
+               Registration.future_flagged)
         .where(Registration.site_id == site.id, Registration.occurred_at >= start,
                Registration.occurred_at < end)
         .order_by(Registration.occurred_at)).all()
     out = SiteStats(day=day, total=len(rows))
     reasons: Counter[str] = Counter()
     by_lane: dict[str, list[datetime]] = defaultdict(list)
-    for occurred_at, lane, decision, row_reasons, override_reason in rows:
+    for occurred_at, lane, decision, row_reasons, override_reason, future in rows:
         out.per_hour[occurred_at.astimezone(LOCAL_TZ).hour] += 1
+        out.future_flagged += future
         by_lane[lane].append(occurred_at)
         if override_reason:
             out.overridden += 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import orjson
@@ -14,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
-from passtrace.core.i18n import gettext
+from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
+from passtrace.core.validators import Day
 from passtrace.registrations import fastpath, ingest, stats
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.models import Registration
@@ -36,6 +36,8 @@ from passtrace.sites import service as site_service
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 
 router = APIRouter(tags=["registrations"])
+SENT_AT_NEEDED = N_("A batch needs sent_at: the device's clock when sending, with its time "
+                    "zone (e.g. 2026-12-02T08:00:00+08:00).")
 
 
 def to_out(row: Registration, *, duplicate: bool = False,
@@ -123,15 +125,15 @@ def _ingest_body(body: bytes, session: Session, rt: Runtime, principal: Principa
         batch = BatchIn.model_validate(data if rows is None else {**data, "registrations": []})
     except ValidationError as exc:
         where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        if where == "sent_at":
+            raise ValidationFailed(SENT_AT_NEEDED, fields={"sent_at": SENT_AT_NEEDED}) from None
         raise ValidationFailed("The upload is malformed at %(where)s.", where=where) from None
     if not isinstance(rows, list):
         raise ValidationFailed("The upload is malformed at %(where)s.", where="registrations")
     if len(rows) > BATCH_MAX_ROWS:
         raise ValidationFailed("The upload is malformed at %(where)s.", where="registrations")
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise ValidationFailed("The upload is malformed at %(where)s.",
-                                   where=f"registrations.{i}")
+    # Rows that are not JSON objects are rejected one by one by the service (parse_row):
+    # one bad row never sinks the good ones.
     batch.registrations = rows
     out = ingest.ingest(session=session, rt=rt, actor=principal, batch=batch)
     return Response(orjson.dumps(out), media_type="application/json")
@@ -167,7 +169,7 @@ def heartbeat(data: HeartbeatIn, session: SessionDep, principal: CurrentPrincipa
 
 @router.get("/sites/{code}/stats")
 def site_stats(code: str, session: SessionDep, principal: CurrentPrincipal,
-               day: Annotated[date | None, Query()] = None) -> dict[str, object]:
+               day: Annotated[Day | None, Query()] = None) -> dict[str, object]:
     """Lane statistics for a day: persons per hour, median seconds, denials, unsynced devices."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
     if not site_authz.can_see_stats(principal, site):
@@ -177,7 +179,8 @@ def site_stats(code: str, session: SessionDep, principal: CurrentPrincipal,
     return {
         "site": site.code, "day": figures.day.isoformat(), "total": figures.total,
         "allowed": figures.allowed, "denied": figures.denied,
-        "overridden": figures.overridden, "per_hour": figures.per_hour,
+        "overridden": figures.overridden, "future_flagged": figures.future_flagged,
+        "per_hour": figures.per_hour,
         "lanes": [{"lane": x.lane, "persons": x.persons, "median_seconds": x.median_seconds}
                   for x in figures.lanes],
         "denials_by_reason": [{"code": c, "message": gettext(REASONS[c]), "count": n}

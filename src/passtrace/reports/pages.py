@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,6 +16,7 @@ from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.ids import uuid7
+from passtrace.core.validators import Day
 from passtrace.enterprises.models import Department
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import present, risks
@@ -119,7 +120,7 @@ def _percent(rate: float) -> str:
 @router.get("/dashboard")
 def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrincipal,
                    enterprise: str | None = None, department: uuid.UUID | None = None,
-                   day: date | None = None) -> Response:
+                   day: Day | None = None) -> Response:
     """The supervisor dashboard, with inline SVG charts."""
     from passtrace.web.render import render
 
@@ -156,7 +157,7 @@ def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrin
 
 @router.get("/export")
 def export_page(session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-                enterprise: str = "", start: date | None = None, end: date | None = None,
+                enterprise: str = "", start: Day | None = None, end: Day | None = None,
                 format: str = "csv", department: uuid.UUID | None = None) -> StreamingResponse:
     """Download from the dashboard (same rules as the API)."""
     import re

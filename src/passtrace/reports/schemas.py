@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from passtrace.core.validators import Day
+
 Mode = Literal["walk", "car", "bus", "metro", "taxi", "train", "flight"]
 Symptom = Literal["fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhea",
                   "short_breath"]
@@ -34,7 +36,7 @@ class ReportIn(BaseModel):
 
     # Optional client-chosen id (UUIDv7): a retried submission returns the first report.
     id: uuid.UUID | None = None
-    report_date: date | None = None  # default: today (Asia/Shanghai)
+    report_date: Day | None = None  # default: today (Asia/Shanghai)
     temperature: float = Field(allow_inf_nan=False)
     symptoms: list[Symptom] = Field(default_factory=list, max_length=10)
     stayed_home: bool = False
@@ -48,7 +50,7 @@ class QuickIn(BaseModel):
 
     id: uuid.UUID | None = None
     kind: Literal["same_as_yesterday", "stayed_home"]
-    report_date: date | None = None
+    report_date: Day | None = None
     temperature: float = Field(allow_inf_nan=False)
     symptoms: list[Symptom] = Field(default_factory=list, max_length=10)
 

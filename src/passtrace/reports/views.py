@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from passtrace.core.validators import Day
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import present, risks
 from passtrace.reports import service as report_service
@@ -59,7 +59,7 @@ def mine(session: SessionDep, principal: CurrentPrincipal,
 @router.get("/dashboard", response_model=Dashboard)
 def dashboard(session: SessionDep, principal: CurrentPrincipal,
               enterprise: Annotated[str, Query(pattern=CREDIT)],
-              department: uuid.UUID | None = None, day: date | None = None) -> Dashboard:
+              department: uuid.UUID | None = None, day: Day | None = None) -> Dashboard:
     """Submission rates, overdue people (masked), anomalies and the 14-day trend."""
     return dashboard_service.build(session=session, actor=principal, enterprise_code=enterprise,
                                    department_id=department, day=day)
@@ -68,8 +68,8 @@ def dashboard(session: SessionDep, principal: CurrentPrincipal,
 @router.get("/export", response_class=StreamingResponse)
 def export(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
            enterprise: Annotated[str, Query(pattern=CREDIT)],
-           start: Annotated[date, Query(alias="from")],
-           end: Annotated[date, Query(alias="to")],
+           start: Annotated[Day, Query(alias="from")],
+           end: Annotated[Day, Query(alias="to")],
            format: Literal["csv", "xlsx"] = "csv",
            department: uuid.UUID | None = None) -> StreamingResponse:
     """Download reports with their stops as CSV or Excel (streamed)."""

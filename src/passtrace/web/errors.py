@@ -50,6 +50,7 @@ FIELD_MESSAGES = {
     "time_parsing": N_("Enter a time as HH:MM."),
     "enum": N_("Choose one of the offered values."),
     "uuid_type": N_("This is not a valid identifier."),
+    "date_out_of_range": N_("Choose a date between 2000-01-01 and 2099-12-31."),
 }
 
 

@@ -6,7 +6,6 @@ import { b45decode } from "./base45.js";
 import { decode, Tagged } from "./cbor.js";
 
 const TAG_SIGN1 = 18;
-const TAG_CWT = 61;
 const ALG_ES256 = -7;
 const CLAIM_PASS = -65537;
 const PURPOSES = ["commute", "medical", "supply", "emergency", "other", "household", "visitor"];
@@ -50,15 +49,15 @@ export function parseSign1(bytes) {
   }
   const tags = [];
   while (obj instanceof Tagged) { tags.push(obj.tag); obj = obj.value; }
-  const okTags = (tags.length === 1 && tags[0] === TAG_SIGN1)
-    || (tags.length === 2 && tags[0] === TAG_CWT && tags[1] === TAG_SIGN1);
-  if (!okTags) throw new Rejected("bad_cose", "unexpected tags");
+  // As codec/pipeline.py decode_pass: a PT1 pass is tag 18 with an empty unprotected map.
+  if (!(tags.length === 1 && tags[0] === TAG_SIGN1)) throw new Rejected("bad_cose", "unexpected tags");
   if (!Array.isArray(obj) || obj.length !== 4) throw new Rejected("bad_cose", "not an array of 4");
   const [prot, unprot, payload, signature] = obj;
   if (!(prot instanceof Uint8Array && unprot instanceof Map && payload instanceof Uint8Array
         && signature instanceof Uint8Array)) {
     throw new Rejected("bad_cose", "member of the wrong type");
   }
+  if (unprot.size) throw new Rejected("bad_cose", "unprotected header not empty");
   let header = new Map();
   if (prot.length) {
     try { header = decode(prot); } catch (e) { throw new Rejected("bad_cose", "protected header"); }
@@ -133,7 +132,7 @@ function claimsFrom(payload) {
 export async function verifyPass(text, trust, revoked, now) {
   text = text.trim();
   let body;
-  if (text.startsWith("PT1:") || text.startsWith("HC1:")) body = text.slice(4);
+  if (text.startsWith("PT1:")) body = text.slice(4);  // HC1 (EU DCC): conformance only
   else throw new Rejected("bad_prefix");
   let bytes;
   try { bytes = b45decode(body); } catch (e) { throw new Rejected("bad_base45", e.message); }
@@ -145,6 +144,10 @@ export async function verifyPass(text, trust, revoked, now) {
   await verifySign1(msg, entry.key);
   const claims = claimsFrom(msg.payload);
   if (entry.notAfter != null && (now > entry.notAfter || claims.issuedAt > entry.notAfter)) {
+    throw new Rejected("key_retired");
+  }
+  // Minted after its key stopped signing: a leaked or misused key (as codec/pipeline.py).
+  if (entry.retiredAt != null && claims.issuedAt > entry.retiredAt) {
     throw new Rejected("key_retired");
   }
   if (revoked.has(claims.passId)) throw new Rejected("revoked");

@@ -6,12 +6,14 @@ const CHECK = "10X98765432";
 const PROVINCES = new Set(("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
   + "50 51 52 53 54 61 62 63 64 65 71 81 82 83").split(" "));
 
+// As normalize_id_number: NFKC (full-width digits, superscripts), separators dropped.
 export function normalizeId(raw) {
-  return raw.trim().replace(/ /g, "").toUpperCase();
+  return raw.normalize("NFKC").replace(/[\s\-\u2010-\u2015\u2212]+/g, "").toUpperCase();
 }
 
 export function checkId(raw, today = new Date()) {
   const v = normalizeId(raw);
+  if (!/^[0-9A-Z]*$/.test(v)) return "id_foreign";
   if (v.length !== 18) return "id_length";
   if (!/^\d{17}[\dX]$/.test(v)) return "id_chars";
   if (!PROVINCES.has(v.slice(0, 2))) return "id_region";

@@ -68,6 +68,7 @@ export async function load() {
       trust.set(hex(entry.get("kid")), {
         key: await importEs256(entry.get("key")),
         notAfter: entry.has("na") ? entry.get("na") : null,
+        retiredAt: entry.has("ra") ? entry.get("ra") : null,
       });
     }
   }
