@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from passtrace.core.clock import local_today
 from passtrace.demo import demo_id_number
 from passtrace.enterprises import invites, resumption
 from passtrace.enterprises import service as enterprise_service
@@ -44,17 +45,39 @@ def committed_enterprise(rt: Any, client: Any) -> dict[str, Any]:
             "admin": admin, "official": official}
 
 
-def add_staff(client: Any, world: dict[str, Any], n: int) -> list[uuid.UUID]:
-    """Add n employees to the department; return their ids."""
+def add_staff(client: Any, world: dict[str, Any], n: int, *, linked: bool = False
+              ) -> list[uuid.UUID]:
+    """Add n employees to the department; return their ids. `linked`: each collects a
+    claim code from HR, signs up with it and accepts an invite (commute passes go only
+    to employees with their own linked account)."""
     ids = []
     for i in range(n):
+        number = _fresh_id_number()
         resp = client.post(f"/api/v1/enterprises/{world['id']}/employees",
                            headers=world["admin"].headers,
-                           json={"name": "竞争员工", "id_number": _fresh_id_number(),
+                           json={"name": "竞争员工", "id_number": number,
                                  "phone": "13912345678", "department_id": world["dept"],
                                  "employee_no": f"R{i:04d}"})
         assert resp.status_code == 201, resp.text
-        ids.append(uuid.UUID(resp.json()["id"]))
+        emp_id = resp.json()["id"]
+        ids.append(uuid.UUID(emp_id))
+        if linked:
+            base = f"/api/v1/enterprises/{world['id']}/employees/{emp_id}"
+            code = client.post(f"{base}/claim-code", headers=world["admin"].headers)
+            assert code.status_code == 201, code.text
+            username = f"r{uuid.uuid4().hex[:10]}"
+            signed = client.post("/api/v1/accounts/register", json={
+                "username": username, "password": "long-enough-1", "name": "竞争员工",
+                "id_number": number, "phone": "13912345678",
+                "claim_code": code.json()["code"]})
+            assert signed.status_code == 201 and signed.json()["person_id"], signed.text
+            token = client.post("/api/v1/auth/token", json={
+                "username": username, "password": "long-enough-1"}).json()["access_token"]
+            invite = client.post(f"{base}/invite", headers=world["admin"].headers).json()
+            accepted = client.post("/api/v1/enterprises/invites/accept",
+                                   json={"token": invite["token"]},
+                                   headers={"Authorization": f"Bearer {token}"})
+            assert accepted.status_code == 200, accepted.text
     return ids
 
 
@@ -62,10 +85,10 @@ def test_two_bulk_commute_requests_never_exceed_the_approved_headcount(
         committed_rt, committed_client):
     rt, client = committed_rt, committed_client
     world = committed_enterprise(rt, client)
-    staff = add_staff(client, world, 4)
+    staff = add_staff(client, world, 4, linked=True)
     resp = client.post(f"/api/v1/enterprises/{world['id']}/resumptions",
                        headers=world["admin"].headers, json={
-                           "planned_date": enterprise_service.local_today().isoformat(),
+                           "planned_date": local_today().isoformat(),
                            "headcount": {world["dept"]: 2},
                            "measures": "每日两次测温，错峰用餐，车间每日消毒。",
                            "contact_name": "赵安全", "contact_phone": "13800138000"})
@@ -112,7 +135,7 @@ def test_two_admins_applying_at_once_file_one_pending_application(committed_rt,
     world = committed_enterprise(rt, client)
     add_staff(client, world, 1)
     admin = world["admin"].principal
-    data = ResumptionCreate(planned_date=enterprise_service.local_today(),
+    data = ResumptionCreate(planned_date=local_today(),
                             headcount={uuid.UUID(world["dept"]): 1},
                             measures="每日两次测温，错峰用餐，车间每日消毒。",
                             contact_name="赵安全", contact_phone="13800138000")
@@ -199,7 +222,7 @@ def test_two_amendments_at_once_leave_one_of_them_whole(committed_rt, committed_
 
     outcomes = race(rt, amend(["公司", "超市"]), amend(["医院", "药店"]),
                     before=lambda s: report_service.get_report(
-                        session=s, employee_id=emp_id, day=enterprise_service.local_today()))
+                        session=s, employee_id=emp_id, day=local_today()))
     with rt.sessions() as s:
         filed = s.scalars(select(DailyReport).where(DailyReport.employee_id == emp_id)).one()
         places = sorted(stop.place for stop in filed.stops)

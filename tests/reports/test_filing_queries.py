@@ -27,5 +27,6 @@ def test_filing_a_report_takes_a_fixed_number_of_statements(client, world, rt):
         assert file(client, bob, world.today).status_code == 201
     finally:
         event.remove(rt.engine, "before_cursor_execute", seen)
-    # Employee with enterprise, areas, existing report?, report, stops, audit, count.
-    assert len(statements) == 7, statements
+    # Employee with enterprise, areas, existing report?, report, stops, audit (the chain's
+    # lock and head, then the entry), count.
+    assert len(statements) == 9, statements
