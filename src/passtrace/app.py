@@ -11,10 +11,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passtrace import __version__
 from passtrace.core.config import Settings
-from passtrace.web.deps import LANG_COOKIE
 from passtrace.core.i18n import negotiate, set_locale
 from passtrace.core.runtime import Runtime
-from passtrace.web import errors
+from passtrace.web import errors, openapi
+from passtrace.web.deps import LANG_COOKIE
 
 STATIC = Path(__file__).resolve().parent / "web" / "static"
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(LocaleAndHeaders, rt=rt)
     errors.install(app)
     _include_routers(app)
+    openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -106,10 +107,10 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.people import views as people_views
     from passtrace.registrations import pages as registration_pages
     from passtrace.registrations import views as registration_views
-    from passtrace.sites import pages as site_pages
-    from passtrace.sites import views as site_views
     from passtrace.reports import pages as report_pages
     from passtrace.reports import views as report_views
+    from passtrace.sites import pages as site_pages
+    from passtrace.sites import views as site_views
 
     return ([account_views.router, area_views.router, pass_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
@@ -123,6 +124,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
 
 def _include_routers(app: FastAPI) -> None:
     api, pages = routers()
+    openapi.declare(api)
     for router in api:
         app.include_router(router, prefix="/api/v1")
     for router in pages:

@@ -7,11 +7,13 @@ import uuid
 from fastapi import APIRouter
 
 from passtrace.audit import service as audit_service
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.errors import NotFound
+from passtrace.core.pagination import Page, paginate_items
 from passtrace.people import flows
 from passtrace.people import service as people_service
 from passtrace.people.schemas import AccessEntry, PersonRead, RevealRead, RevealRequest
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(tags=["people"])
 
@@ -37,11 +39,13 @@ def reveal(person_id: uuid.UUID, data: RevealRequest, session: SessionDep, rt: R
     return RevealRead(field=data.field, value=value)
 
 
-@router.get("/me/access-log", response_model=list[AccessEntry])
-def access_log(session: SessionDep, principal: CurrentPrincipal) -> list[AccessEntry]:
+@router.get("/me/access-log", response_model=Page[AccessEntry])
+def access_log(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+               limit: Limit = DEFAULT_LIMIT) -> Page[AccessEntry]:
     """List who read or changed my data, newest first."""
-    if principal.person_id is None:
-        return []
-    entries = audit_service.views_of_person(session=session, person_id=principal.person_id)
-    return [AccessEntry(at=e.at, actor=e.actor_name, action=e.action, reason=e.reason)
-            for e in entries]
+    entries = [] if principal.person_id is None else audit_service.views_of_person(
+        session=session, person_id=principal.person_id, limit=1000)
+    rows, nxt = paginate_items(entries, lambda e: (e.id,), cursor=cursor, limit=limit,
+                               descending=True)
+    return Page(items=[AccessEntry(at=e.at, actor=e.actor_name, action=e.action,
+                                   reason=e.reason) for e in rows], next=nxt)

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
@@ -34,6 +33,8 @@ from passtrace.registrations.schemas import (
 )
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.web.openapi import errors
 
 router = APIRouter(tags=["registrations"])
 
@@ -52,7 +53,7 @@ def to_out(row: Registration, *, duplicate: bool = False,
 
 
 @router.post("/registrations", response_model=RegistrationOut,
-             dependencies=[require("registration.create")])
+             dependencies=[require("registration.create")], responses=errors(503))
 async def register(data: RegistrationIn, rt: RuntimeDep,
                    principal: CurrentPrincipal) -> RegistrationOut:
     """Check one person: verify the pass (or ID number), decide, and record it."""

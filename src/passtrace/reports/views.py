@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from passtrace.audit import service as audit_service
-from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.core.export import csv_batched_chunks, xlsx_chunks
+from passtrace.core.pagination import Page, paginate_items
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import export as export_service
 from passtrace.reports import present, risks
@@ -25,6 +25,9 @@ from passtrace.reports.schemas import (
     ReportPage,
     ReportRead,
 )
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import files
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 risk_router = APIRouter(prefix="/area-risks", tags=["reports"])
@@ -68,7 +71,9 @@ def dashboard(session: SessionDep, principal: CurrentPrincipal,
                                    department_id=department, day=day)
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses=files(
+    "The reports as a spreadsheet.", "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
 def export(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
            enterprise: Annotated[str, Query(pattern=CREDIT)],
            start: Annotated[date, Query(alias="from")],
@@ -130,10 +135,13 @@ def _risk_read(r: object) -> AreaRiskRead:
     return AreaRiskRead.model_validate(r, from_attributes=True)
 
 
-@risk_router.get("", response_model=list[AreaRiskRead])
-def list_risks(session: SessionDep, principal: CurrentPrincipal) -> list[AreaRiskRead]:
-    """List the areas marked risky now."""
-    return [_risk_read(r) for r in risks.active(session=session)]
+@risk_router.get("", response_model=Page[AreaRiskRead])
+def list_risks(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+               limit: Limit = DEFAULT_LIMIT) -> Page[AreaRiskRead]:
+    """List the areas marked risky now, by area code."""
+    rows, nxt = paginate_items(risks.active(session=session), lambda r: (r.area_code, r.id),
+                               cursor=cursor, limit=limit)
+    return Page(items=[_risk_read(r) for r in rows], next=nxt)
 
 
 @risk_router.post("", response_model=AreaRiskRead, status_code=201)
