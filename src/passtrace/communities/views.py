@@ -27,7 +27,14 @@ from passtrace.communities.schemas import (
 )
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
-from passtrace.core.pagination import Page, decode_cursor, encode_cursor, paginate_items
+from passtrace.core.pagination import (
+    BAD_CURSOR,
+    START_AGAIN,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    paginate_items,
+)
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.people.models import Person
 from passtrace.registrations.decide import LOCAL_TZ
@@ -109,8 +116,7 @@ def list_households(code: str, session: SessionDep, principal: CurrentPrincipal,
     # building/unit/room order it shares with the page); the cursor only wraps that id.
     after = decode_cursor(cursor, 1)[0] if cursor else None
     if after is not None and not isinstance(after, uuid.UUID):
-        raise ValidationFailed("The page cursor is not valid.",
-                               fields={"cursor": "Start again from the first page."})
+        raise ValidationFailed(BAD_CURSOR, fields={"cursor": START_AGAIN})
     page = overview.households_page(session=session, c=c, building=building or "",
                                     after=after, limit=limit)
     nxt = encode_cursor((page.next_after,)) if page.next_after else None

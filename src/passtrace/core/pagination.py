@@ -24,10 +24,13 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 CURSOR_MAX_LENGTH = 512
+BAD_CURSOR = N_("The page cursor is not valid.")
+START_AGAIN = N_("Start again from the first page.")
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -94,8 +97,8 @@ def decode_cursor(cursor: str, width: int | None) -> tuple[Any, ...]:
         return tuple(_untag(item) for item in tagged)
     except (ValueError, TypeError, AttributeError, RecursionError, binascii.Error,
             UnicodeDecodeError):
-        raise ValidationFailed("The page cursor is not valid.",
-                               fields={"cursor": "Start again from the first page."}) from None
+        raise ValidationFailed(BAD_CURSOR,
+                               fields={"cursor": START_AGAIN}) from None
 
 
 def capped(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
@@ -150,8 +153,8 @@ def paginate_items(items: Iterable[Row], key: Callable[[Row], tuple[Any, ...]], 
             if ordered and len(key(ordered[0])) != len(position):
                 raise TypeError("cursor of another list")
         except TypeError:
-            raise ValidationFailed("The page cursor is not valid.", fields={
-                "cursor": "Start again from the first page."}) from None
+            raise ValidationFailed(BAD_CURSOR, fields={
+                "cursor": START_AGAIN}) from None
     return _cut(ordered[:size + 1], size, key)
 
 
