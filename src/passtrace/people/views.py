@@ -13,12 +13,13 @@ from passtrace.people import flows
 from passtrace.people import service as people_service
 from passtrace.people.schemas import AccessEntry, PersonRead, RevealRead, RevealRequest
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import errors
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(tags=["people"])
 
 
-@router.get("/me/person", response_model=PersonRead)
+@router.get("/me/person", response_model=PersonRead, responses=errors(404))
 def my_person(session: SessionDep, principal: CurrentPrincipal) -> PersonRead:
     """Show my own person record, masked."""
     if principal.person_id is None:

@@ -26,7 +26,7 @@ from passtrace.reports.schemas import (
     ReportRead,
 )
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.openapi import files
+from passtrace.web.openapi import errors, files
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -62,7 +62,7 @@ def mine(session: SessionDep, principal: CurrentPrincipal,
     return ReportPage(items=[present.to_read(session, r) for r in rows])
 
 
-@router.get("/dashboard", response_model=Dashboard)
+@router.get("/dashboard", response_model=Dashboard, responses=errors(404))
 def dashboard(session: SessionDep, principal: CurrentPrincipal,
               enterprise: Annotated[str, Query(pattern=CREDIT)],
               department: uuid.UUID | None = None, day: date | None = None) -> Dashboard:
@@ -71,9 +71,9 @@ def dashboard(session: SessionDep, principal: CurrentPrincipal,
                                    department_id=department, day=day)
 
 
-@router.get("/export", response_class=StreamingResponse, responses=files(
+@router.get("/export", response_class=StreamingResponse, responses={**files(
     "The reports as a spreadsheet.", "text/csv",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), **errors(404)})
 def export(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
            enterprise: Annotated[str, Query(pattern=CREDIT)],
            start: Annotated[date, Query(alias="from")],

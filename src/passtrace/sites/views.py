@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
 from passtrace.web.deps import CurrentPrincipal, SessionDep, require
+from passtrace.web.openapi import errors
 from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
@@ -123,7 +124,7 @@ def remove_staff(code: str, username: str, session: SessionDep,
 device_router = APIRouter(prefix="/devices", tags=["devices"])
 
 
-@device_router.post("/readings", status_code=201)
+@device_router.post("/readings", status_code=201, responses=errors(401))
 def post_reading(data: ReadingIn, session: SessionDep,
                  authorization: Annotated[str | None, Header()] = None,
                  lane: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, object]:
