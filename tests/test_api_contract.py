@@ -56,7 +56,7 @@ def test_every_operation_declares_its_errors_security_and_id(spec: dict[str, Any
             needed.add(422)
         if writes:
             needed |= {409, 413}
-        if "{" in path:
+        if "{" in path or (writes and "requestBody" in op):
             needed.add(404)
         if op_id not in PUBLIC:
             needed |= {401, 403}

@@ -39,7 +39,7 @@ def test_every_generated_request_gets_a_declared_answer(rt, make_persona, role):
         if operation.path in SKIP_PATHS:
             continue
 
-        @settings(max_examples=6, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=40, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def check(case):  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ raises); everything that follows from how a route is built is derived here, once
 so a new route cannot forget it:
 
 - 401/403 and the bearer/cookie security schemes when the route needs a login,
-- 404 when it addresses a resource by id,
+- 404 when it addresses a resource by id (in the path, or in a write's body),
 - 409 and 422 when it writes (422 also whenever it takes parameters),
 - 413 when it takes a body, 503 ("busy") when it uses the database,
 
@@ -124,8 +124,8 @@ def derived_statuses(route: APIRoute) -> list[int]:
         statuses |= {401, 403}
     elif deps.optional_principal in calls and writes:
         statuses.add(403)  # a cookie login without its CSRF token
-    if route.dependant.path_params:
-        statuses.add(404)
+    if route.dependant.path_params or (writes and route.body_field is not None):
+        statuses.add(404)  # a resource named in the path, or in a write's body
     if writes:
         statuses |= {409, 422}
     if route.dependant.path_params or route.dependant.query_params or route.body_field:
