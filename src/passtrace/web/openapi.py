@@ -124,7 +124,9 @@ def derived_statuses(route: APIRoute) -> list[int]:
         statuses |= {401, 403}
     elif deps.optional_principal in calls and writes:
         statuses.add(403)  # a cookie login without its CSRF token
-    if route.dependant.path_params or (writes and route.body_field is not None):
+    # A body read by hand (the batch upload) is declared in openapi_extra instead.
+    has_body = route.body_field is not None or "requestBody" in (route.openapi_extra or {})
+    if route.dependant.path_params or (writes and has_body):
         statuses.add(404)  # a resource named in the path, or in a write's body
     if writes:
         statuses |= {409, 422}
