@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -50,7 +49,7 @@ def test_every_generated_request_gets_a_declared_answer(rt, make_persona, role):
                 found = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
                 for failure in found:
                     title = getattr(failure, "title", type(failure).__name__)
-                    failures.add(f"{case.method} {operation.path} -> "
+                    failures.add(f"{case.method} {case.path} -> "
                                  f"{response.status_code}: {title}")
 
         check()

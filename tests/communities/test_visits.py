@@ -446,7 +446,8 @@ def test_the_list_filters_by_stage_and_day(client: TestClient, compound: Compoun
     h = compound.manager.headers
     base = f"/api/v1/communities/{CODE}/visits"
     assert {v["id"] for v in client.get(base, headers=h).json()["items"]} == {a["id"], b["id"]}
-    assert [v["id"] for v in client.get(f"{base}?status=pending", headers=h).json()["items"]] == [b["id"]]
+    assert [v["id"] for v in client.get(f"{base}?status=pending",
+                                        headers=h).json()["items"]] == [b["id"]]
     assert [v["id"] for v in client.get(f"{base}?status=approved",
                                         headers=h).json()["items"]] == [a["id"]]
     assert [v["id"] for v in client.get(f"{base}?day={in_days(3)}",

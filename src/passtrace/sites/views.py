@@ -8,8 +8,6 @@ from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
-from passtrace.web.deps import CurrentPrincipal, SessionDep, require
-from passtrace.web.openapi import errors
 from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
@@ -23,6 +21,8 @@ from passtrace.sites.schemas import (
     SiteRead,
     SiteWrite,
 )
+from passtrace.web.deps import CurrentPrincipal, SessionDep, require
+from passtrace.web.openapi import errors
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
