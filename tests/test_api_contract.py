@@ -116,3 +116,11 @@ def test_the_error_body_is_what_the_api_answers(rt) -> None:  # type: ignore[no-
     assert resp.status_code == 401
     assert set(resp.json()) == {"error"}
     assert set(resp.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_500(rt, client) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL text cannot hold NUL (refused: 422); SQLite compares it and finds no user.
+    resp = client.post("/api/v1/auth/token", json={"username": "\x00", "password": "x"})
+    expected = 422 if rt.engine.dialect.name == "postgresql" else 401
+    assert resp.status_code == expected, resp.text
+    assert set(resp.json()["error"]) == {"code", "message", "fields"}
