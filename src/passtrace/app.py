@@ -11,7 +11,7 @@ from passtrace import __version__
 from passtrace.core.config import Settings
 from passtrace.core.i18n import negotiate, set_locale
 from passtrace.core.runtime import Runtime
-from passtrace.web import api_docs, errors
+from passtrace.web import api_docs, errors, openapi
 from passtrace.web.deps import LANG_COOKIE
 from passtrace.web.render import STATIC
 from passtrace.wiring import wire
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(LocaleAndHeaders, rt=rt)
     errors.install(app)
     _include_routers(app)
+    openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -191,6 +192,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
 
 def _include_routers(app: FastAPI) -> None:
     api, pages = routers()
+    openapi.declare(api)
     for router in api:
         app.include_router(router, prefix="/api/v1")
     for router in pages:

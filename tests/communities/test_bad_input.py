@@ -51,17 +51,15 @@ def test_bad_json_is_refused_and_changes_nothing(client, session, compound, meth
     assert state() == before
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ("after=not-a-uuid", 422), ("limit=0", 422), ("limit=100000", 422),
-    ("building=" + "x" * 100, 422),
-    # A well-formed cursor that matches no household is simply the end of the list.
-    ("after=01900000-0000-7000-8000-000000000000", 200)])
-def test_bad_household_queries(client, compound, query, status):
+@pytest.mark.parametrize("query", ["cursor=not-a-cursor", "limit=0", "limit=100000",
+                                   "building=" + "x" * 100,
+                                   # a well-formed cursor of another list (a name, not an id)
+                                   "cursor=W1sicyIsIngiXV0"])
+def test_bad_household_queries(client, compound, query):
     resp = client.get(f"/api/v1/communities/{CODE}/households?{query}",
                       headers=compound.manager.headers)
-    assert resp.status_code == status, resp.text
-    if status == 422:
-        assert resp.json()["error"]["message"]
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["error"]["code"] == "invalid"
 
 
 @pytest.mark.parametrize("query", ["day=2026-13-01", "day=yesterday", "overdue=maybe"])
@@ -131,7 +129,7 @@ def test_searching_compounds(client, compound, q, found):
     resp = client.get("/api/v1/communities", params={"q": q},
                       headers=compound.official.headers)
     assert resp.status_code == 200, resp.text
-    assert len(resp.json()) == found
+    assert len(resp.json()["items"]) == found
 
 
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2100-01-01"])

@@ -51,7 +51,8 @@ def test_a_delivery_is_registered_told_and_collected(
         assert len(told) == 1 and told[0].params["company"] == "顺丰速运"
         assert told[0].link == "/community/deliveries"
 
-    mine = client.get("/api/v1/deliveries/mine", headers=compound.residents[1].headers).json()
+    mine = client.get("/api/v1/deliveries/mine",
+                      headers=compound.residents[1].headers).json()["items"]
     assert [m["id"] for m in mine] == [d["id"]]
     first = client.post(f"/api/v1/deliveries/{d['id']}/collect",
                         headers=compound.residents[1].headers)
@@ -70,7 +71,7 @@ def test_a_delivery_is_registered_told_and_collected(
     for persona in (compound.manager, compound.staff, compound.official):
         listed = client.get(f"/api/v1/communities/{CODE}/deliveries", headers=persona.headers)
         assert listed.status_code == 200, listed.text
-        assert [x["id"] for x in listed.json()] == [d["id"]]
+        assert [x["id"] for x in listed.json()["items"]] == [d["id"]]
         assert "13900001234" not in listed.text
 
 
@@ -144,7 +145,7 @@ def test_outsiders_neither_see_nor_collect(client: TestClient, compound: Compoun
     for persona in (stranger, other, compound.residents[0]):
         resp = client.get(f"/api/v1/communities/{CODE}/deliveries", headers=persona.headers)
         assert resp.status_code == 404
-    assert client.get("/api/v1/deliveries/mine", headers=stranger.headers).json() == []
+    assert client.get("/api/v1/deliveries/mine", headers=stranger.headers).json()["items"] == []
     missing = client.post(f"/api/v1/deliveries/{uuid.uuid4()}/collect",
                           headers=compound.residents[0].headers)
     assert missing.status_code == 404
@@ -154,8 +155,8 @@ def test_the_day_list_shows_one_local_day(client: TestClient, compound: Compound
     d = register(client, compound.staff)
     h = compound.manager.headers
     url = f"/api/v1/communities/{CODE}/deliveries"
-    assert [x["id"] for x in client.get(url, headers=h).json()] == [d["id"]]
-    assert client.get(f"{url}?day=2020-01-01", headers=h).json() == []
+    assert [x["id"] for x in client.get(url, headers=h).json()["items"]] == [d["id"]]
+    assert client.get(f"{url}?day=2020-01-01", headers=h).json()["items"] == []
     assert client.get(f"{url}?day=9999-12-31", headers=h).status_code == 422
     assert client.get(f"{url}?day=0001-01-01", headers=h).status_code == 422
     assert client.get(f"{url}?day=nope", headers=h).status_code == 422

@@ -186,13 +186,13 @@ def test_the_gate_community_and_resident_logins_work(demo_rt: Runtime) -> None:
         me = client.get("/api/v1/me", headers=gate).json()
         assert me["username"] == "gate"
         out = client.get(f"/api/v1/communities/{HGY1}/out", headers=manager)
-        assert out.status_code == 200 and len(out.json()) >= 3
-        assert any(row["overdue"] for row in out.json())
+        assert out.status_code == 200 and len(out.json()["items"]) >= 3
+        assert any(row["overdue"] for row in out.json()["items"])
         other = client.get("/api/v1/communities/520103003001/out", headers=manager)
         assert other.status_code == 404  # the manager sees only their own compound
         homes = client.get("/api/v1/me/households", headers=resident)
-        assert homes.status_code == 200 and len(homes.json()) == 1
-        household_id = homes.json()[0]["id"]
+        assert homes.status_code == 200 and len(homes.json()["items"]) == 1
+        household_id = homes.json()["items"][0]["id"]
         with demo_rt.sessions() as s:
             h = s.get(Household, uuid.UUID(household_id))
             assert h is not None and (h.unit, h.room) == ("2", "501")

@@ -33,7 +33,7 @@ def _who_is_out(client, compound, **params):
     resp = client.get(f"/api/v1/communities/{CODE}/out", params=params,
                       headers=compound.manager.headers)
     assert resp.status_code == 200, resp.text
-    return resp.json()
+    return resp.json()["items"]
 
 
 def test_without_rules_residents_go_out_and_come_back(client, compound):
@@ -197,7 +197,7 @@ def test_week_and_hour_lists(client, compound):
         _in(client, compound, who)
     _out(client, compound, 0)
     week = client.get(f"/api/v1/communities/{CODE}/outings/week",
-                      headers=compound.manager.headers).json()
+                      headers=compound.manager.headers).json()["items"]
     assert week == [{"household_id": compound.household_id, "household": "1栋1单元101",
                      "outings": 3}]
     hours = client.get(f"/api/v1/communities/{CODE}/in-out",
@@ -259,7 +259,8 @@ def test_moving_out_while_out_leaves_the_out_list(client, compound):
 
 def test_my_household(client, compound):
     _out(client, compound, 1)
-    mine = client.get("/api/v1/me/households", headers=compound.residents[0].headers).json()
+    mine = client.get("/api/v1/me/households",
+                      headers=compound.residents[0].headers).json()["items"]
     assert len(mine) == 1 and mine[0]["label"] == "1栋1单元101"
     assert mine[0]["out_now"] == 1
     assert {r["name"]: r["out_since"] is not None for r in mine[0]["residents"]} == {

@@ -100,7 +100,7 @@ def codes(result: dict[str, Any]) -> list[str]:
 def stage_in_list(client: TestClient, compound: Compound, visit_id: str) -> str:
     resp = client.get(f"/api/v1/communities/{CODE}/visits", headers=compound.manager.headers)
     assert resp.status_code == 200, resp.text
-    found = [v for v in resp.json() if v["id"] == visit_id]
+    found = [v for v in resp.json()["items"] if v["id"] == visit_id]
     assert len(found) == 1, resp.json()
     return str(found[0]["stage"])
 
@@ -245,7 +245,7 @@ def test_a_rejection_needs_a_reason_which_the_resident_reads(
     assert len(told) == 1 and told[0].params["reason"] == "疫情期间暂停探访"
     again = client.post(f"{url}/approve", json={}, headers=h)
     assert again.status_code == 409 and "already decided" in again.json()["error"]["message"]
-    mine = client.get("/api/v1/visits", headers=compound.residents[0].headers).json()
+    mine = client.get("/api/v1/visits", headers=compound.residents[0].headers).json()["items"]
     assert [m["stage"] for m in mine] == ["rejected"]
 
 
@@ -305,7 +305,7 @@ def test_outsiders_get_not_found(client: TestClient, session: Session, compound:
             assert resp.status_code == 404, (path, resp.text)
         resp = client.post(f"/api/v1/visits/{v['id']}/cancel", headers=persona.headers)
         assert resp.status_code == 404
-        assert client.get("/api/v1/visits", headers=persona.headers).json() == []
+        assert client.get("/api/v1/visits", headers=persona.headers).json()["items"] == []
     # The compound's official sees it (without the pass text); the inviter sees the QR.
     seen = client.get(f"/api/v1/visits/{v['id']}", headers=compound.official.headers)
     assert seen.status_code == 200 and seen.json()["token"] is None
@@ -435,7 +435,7 @@ def test_a_resident_of_two_compounds_names_the_one(
     v = invite(client, resident, community="520102006002")
     assert v["community"] == "520102006002" and v["household"] == "Bldg 8, Unit 1, Room 801"
     listed = client.get("/api/v1/communities/520102006002/visits",
-                        headers=other_manager.headers).json()
+                        headers=other_manager.headers).json()["items"]
     assert [x["id"] for x in listed] == [v["id"]]
 
 
@@ -445,12 +445,13 @@ def test_the_list_filters_by_stage_and_day(client: TestClient, compound: Compoun
     approve(client, compound, a["id"])
     h = compound.manager.headers
     base = f"/api/v1/communities/{CODE}/visits"
-    assert {v["id"] for v in client.get(base, headers=h).json()} == {a["id"], b["id"]}
-    assert [v["id"] for v in client.get(f"{base}?status=pending", headers=h).json()] == [b["id"]]
+    assert {v["id"] for v in client.get(base, headers=h).json()["items"]} == {a["id"], b["id"]}
+    assert [v["id"] for v in client.get(f"{base}?status=pending",
+                                        headers=h).json()["items"]] == [b["id"]]
     assert [v["id"] for v in client.get(f"{base}?status=approved",
-                                        headers=h).json()] == [a["id"]]
+                                        headers=h).json()["items"]] == [a["id"]]
     assert [v["id"] for v in client.get(f"{base}?day={in_days(3)}",
-                                        headers=h).json()] == [b["id"]]
+                                        headers=h).json()["items"]] == [b["id"]]
     assert client.get(f"{base}?status=bogus", headers=h).status_code == 422
     # Every date input is bounded in one place (core.validators.Day): a clear 422.
     assert client.get(f"{base}?day=9999-12-31", headers=h).status_code == 422

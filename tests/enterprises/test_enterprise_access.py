@@ -30,10 +30,10 @@ def test_registration_refuses_bad_codes_unknown_areas_and_duplicates(client, wor
 
 
 def test_enterprise_admin_sees_only_their_enterprise(client, world):
-    listed = client.get("/api/v1/enterprises", headers=world.admin.headers).json()
+    listed = client.get("/api/v1/enterprises", headers=world.admin.headers).json()["items"]
     assert [e["id"] for e in listed] == [world.ent["id"]]
     depts = client.get(f"/api/v1/enterprises/{world.ent['id']}/departments",
-                       headers=world.admin.headers).json()
+                       headers=world.admin.headers).json()["items"]
     assert {d["name"] for d in depts} == {"生产部", "销售部"}
 
 
@@ -45,7 +45,8 @@ def test_department_head_sees_only_their_department(client, world):
     assert client.get(f"/api/v1/enterprises/{ent}", headers=headers).status_code == 200
     staff = client.get(f"/api/v1/enterprises/{ent}/employees", headers=headers).json()["items"]
     assert [s["name"] for s in staff] == ["李*"]
-    depts = client.get(f"/api/v1/enterprises/{ent}/departments", headers=headers).json()
+    depts = client.get(f"/api/v1/enterprises/{ent}/departments",
+                       headers=headers).json()["items"]
     assert [d["name"] for d in depts] == ["销售部"]
     # Asking for the other department shows nobody; its employee is not found.
     other = client.get(f"/api/v1/enterprises/{ent}/employees",
@@ -61,7 +62,8 @@ def test_department_head_sees_only_their_department(client, world):
                        headers=headers).status_code == 403
     assert client.get(f"/api/v1/enterprises/{ent}/resumptions",
                       headers=headers).status_code == 404
-    assert [e["id"] for e in client.get("/api/v1/enterprises", headers=headers).json()] == [ent]
+    assert [e["id"] for e in client.get("/api/v1/enterprises",
+                                        headers=headers).json()["items"]] == [ent]
 
 
 def test_an_outsider_admin_gets_not_found_for_everything(client, world):
@@ -81,7 +83,7 @@ def test_an_outsider_admin_gets_not_found_for_everything(client, world):
                         headers=headers).status_code == 404
     assert client.delete(f"/api/v1/enterprises/{ent}/departments/{dept}",
                          headers=headers).status_code == 404
-    listed = client.get("/api/v1/enterprises", headers=headers).json()
+    listed = client.get("/api/v1/enterprises", headers=headers).json()["items"]
     assert [e["id"] for e in listed] == [world.other["id"]]
 
 

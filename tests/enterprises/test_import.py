@@ -17,7 +17,7 @@ def _import(client, world, data: bytes, filename="staff.csv", partial=False):  #
 
 def _staff(client, world):  # type: ignore[no-untyped-def]
     return client.get(f"/api/v1/enterprises/{world.ent['id']}/employees",
-                      params={"limit": 500}, headers=world.admin.headers).json()["items"]
+                      params={"limit": 200}, headers=world.admin.headers).json()["items"]
 
 
 GOOD = [["生产部", "王芳", id_number(11), "13800001111", "A001"],

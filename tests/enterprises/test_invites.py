@@ -43,7 +43,7 @@ def test_the_employee_binds_their_account(client, rt, session, world):
                        headers=world.admin.headers).json()
     assert staff["bound"] is True
     # The employee sees the binding in "who viewed my data".
-    log = client.get("/api/v1/me/access-log", headers=headers).json()
+    log = client.get("/api/v1/me/access-log", headers=headers).json()["items"]
     assert "employee.bind" in [e["action"] for e in log]
 
 

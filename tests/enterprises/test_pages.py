@@ -57,7 +57,7 @@ def test_official_registers_and_decides_from_pages(client, world):
     assert resp.status_code == 303, resp.text
     queue = client.get("/enterprises/resumptions", headers=h)
     assert world.ent["name"] in queue.text and "赵**" in queue.text
-    rid = client.get("/api/v1/enterprises/resumptions", headers=h).json()[0]["id"]
+    rid = client.get("/api/v1/enterprises/resumptions", headers=h).json()["items"][0]["id"]
     resp = client.post(f"/enterprises/resumptions/{rid}/return", headers=h,
                        data={"reasons": "缺少消毒记录\n联系人电话无法接通"}, follow_redirects=False)
     assert resp.status_code == 303

@@ -53,10 +53,11 @@ def test_apply_shows_a_masked_contact_and_refuses_bad_input(client, world):
 def test_an_in_area_official_approves_and_the_enterprise_resumes(client, world):
     _staff(client, world)
     rid = _apply(client, world).json()["id"]
-    queue = client.get("/api/v1/enterprises/resumptions", headers=world.official.headers).json()
+    queue = client.get("/api/v1/enterprises/resumptions",
+                       headers=world.official.headers).json()["items"]
     assert rid in [r["id"] for r in queue]
     far = client.get("/api/v1/enterprises/resumptions",
-                     headers=world.far_official.headers).json()
+                     headers=world.far_official.headers).json()["items"]
     assert rid not in [r["id"] for r in far]
     assert client.post(f"/api/v1/enterprises/resumptions/{rid}/approve",
                        headers=world.far_official.headers).status_code == 404
@@ -84,7 +85,7 @@ def test_returned_with_reasons_then_applied_again(client, world):
     assert resp.status_code == 200
     assert resp.json()["decision_reasons"] == ["缺少消毒记录", "联系人须为专职人员"]
     mine = client.get(f"/api/v1/enterprises/{world.ent['id']}/resumptions",
-                      headers=world.admin.headers).json()
+                      headers=world.admin.headers).json()["items"]
     assert mine[0]["status"] == "returned"
     assert _apply(client, world).status_code == 201
 

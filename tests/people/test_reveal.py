@@ -27,7 +27,7 @@ def test_an_official_in_jurisdiction_reveals_with_a_reason_and_the_person_sees_i
     assert resp.status_code == 200
     value = resp.json()["value"]
     assert len(value) == 18 and value.endswith(p["holder"]["id_number"][-4:])
-    log = client.get("/api/v1/me/access-log", headers=holder.headers).json()
+    log = client.get("/api/v1/me/access-log", headers=holder.headers).json()["items"]
     assert log[0]["action"] == "person.reveal"
     assert log[0]["actor"] == official.user.username
     assert log[0]["reason"] == "核查通行证申请"
@@ -45,7 +45,7 @@ def test_an_outsider_official_and_a_colleague_cannot_reveal(client, make_persona
     for persona in (make_persona("official", "area", "520103"), make_persona("public")):
         assert reveal(client, persona, p["holder"]["person_id"]).status_code == 403
     # Failed attempts reveal nothing and leave no 'viewed' entry for the person.
-    log = client.get("/api/v1/me/access-log", headers=holder.headers).json()
+    log = client.get("/api/v1/me/access-log", headers=holder.headers).json()["items"]
     assert "person.reveal" not in [e["action"] for e in log]
 
 
@@ -66,7 +66,7 @@ def test_every_state_change_is_audited(client, make_persona, case):
     client.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason": "作废"},
                 headers=official.headers)
     actions = [e["action"] for e in client.get("/api/v1/me/access-log",
-                                               headers=holder.headers).json()]
+                                               headers=holder.headers).json()["items"]]
     for expected in ("pass.apply", "pass.approve", "pass.revoke"):
         assert expected in actions
 
@@ -77,6 +77,7 @@ def test_an_officials_reads_of_a_pass_show_in_the_holders_access_log(client, mak
     client.get("/api/v1/passes/review", headers=official.headers)
     client.get(f"/api/v1/passes/{p['id']}", headers=official.headers)
     client.get(f"/api/v1/passes/{p['id']}", headers=holder.headers)  # own reads: not logged
-    views = [e for e in client.get("/api/v1/me/access-log", headers=holder.headers).json()
+    views = [e for e in client.get("/api/v1/me/access-log",
+                                   headers=holder.headers).json()["items"]
              if e["action"] == "pass.view"]
     assert [v["actor"] for v in views] == [official.user.username] * 2

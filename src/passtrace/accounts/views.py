@@ -23,11 +23,12 @@ from passtrace.core.errors import NotFound
 from passtrace.core.i18n import gettext
 from passtrace.core.security import Principal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
+from passtrace.web.openapi import errors
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=TokenRead)
+@router.post("/auth/token", response_model=TokenRead, responses=errors(401, 429))
 def issue_token(data: TokenRequest, request: Request, session: SessionDep,
                 rt: RuntimeDep) -> TokenRead:
     """Exchange a username and password for a bearer token."""

@@ -27,11 +27,21 @@ from passtrace.communities.schemas import (
     WeeklyRead,
 )
 from passtrace.core.clock import LOCAL_TZ, utcnow
-from passtrace.core.errors import NotFound, TooLarge
+from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
+from passtrace.core.pagination import (
+    BAD_CURSOR,
+    START_AGAIN,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    paginate_items,
+)
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.core.validators import Day
 from passtrace.people.models import Person
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import files
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/communities", tags=["communities"])
 
@@ -44,13 +54,15 @@ def create(data: CommunityCreate, session: SessionDep,
     return present.community(session, c)
 
 
-@router.get("", response_model=list[CommunityRead])
+@router.get("", response_model=Page[CommunityRead])
 def list_communities(session: SessionDep, principal: CurrentPrincipal,
-                     q: Annotated[str, Query(max_length=60)] = "",
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[CommunityRead]:
-    """The compounds you run or oversee (`q` searches name, code and address)."""
-    return present.communities(session, community_service.list_visible(
-        session=session, actor=principal, q=q, limit=limit))
+                     q: Annotated[str, Query(max_length=60)] = "", cursor: Cursor = None,
+                     limit: Limit = DEFAULT_LIMIT) -> Page[CommunityRead]:
+    """The compounds you run or oversee, by name (`q` searches name, code and address)."""
+    rows, nxt = paginate_items(
+        community_service.list_visible(session=session, actor=principal, q=q),
+        lambda c: (c.name, c.code), cursor=cursor, limit=limit)
+    return Page(items=present.communities(session, rows), next=nxt)
 
 
 @router.get("/{code}", response_model=CommunityRead)
@@ -80,12 +92,15 @@ def _building_reads(session: SessionDep, bs: list[Building]) -> list[BuildingRea
             for b in bs]
 
 
-@router.get("/{code}/buildings", response_model=list[BuildingRead])
-def list_buildings(code: str, session: SessionDep,
-                   principal: CurrentPrincipal) -> list[BuildingRead]:
-    """The compound's buildings and their units."""
+@router.get("/{code}/buildings", response_model=Page[BuildingRead])
+def list_buildings(code: str, session: SessionDep, principal: CurrentPrincipal,
+                   cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[BuildingRead]:
+    """The compound's buildings ("2" before "10") and their units."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
-    return _building_reads(session, community_service.buildings(session=session, c=c))
+    rows, nxt = paginate_items(community_service.buildings(session=session, c=c),
+                               lambda b: (community_service.natural_key(b.name), b.id),
+                               cursor=cursor, limit=limit)
+    return Page(items=_building_reads(session, rows), next=nxt)
 
 
 @router.post("/{code}/buildings", response_model=BuildingRead, status_code=201)
@@ -97,16 +112,22 @@ def add_building(code: str, data: BuildingWrite, session: SessionDep,
     return _building_reads(session, [b])[0]
 
 
-@router.get("/{code}/households", response_model=list[HouseholdRead])
+@router.get("/{code}/households", response_model=Page[HouseholdRead])
 def list_households(code: str, session: SessionDep, principal: CurrentPrincipal,
                     building: Annotated[str | None, Query(max_length=32)] = None,
-                    after: uuid.UUID | None = None,
-                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[HouseholdRead]:
-    """Households by building, unit and room; page with `after` (the last id you got)."""
+                    cursor: Cursor = None,
+                    limit: Limit = DEFAULT_LIMIT) -> Page[HouseholdRead]:
+    """Households by building, unit and room."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
+    # households_page keeps its own keyset (the last household's id, in the natural
+    # building/unit/room order it shares with the page); the cursor only wraps that id.
+    after = decode_cursor(cursor, 1)[0] if cursor else None
+    if after is not None and not isinstance(after, uuid.UUID):
+        raise ValidationFailed(BAD_CURSOR, fields={"cursor": START_AGAIN})
     page = overview.households_page(session=session, c=c, building=building or "",
                                     after=after, limit=limit)
-    return present.households(session, c, page.households)
+    nxt = encode_cursor((page.next_after,)) if page.next_after else None
+    return Page(items=present.households(session, c, page.households), next=nxt)
 
 
 @router.get("/{code}/households/{household_id}", response_model=HouseholdRead)
@@ -170,7 +191,8 @@ async def import_households(
     return import_report(result)
 
 
-@router.get("/{code}/import/template.csv")
+@router.get("/{code}/import/template.csv", response_class=Response,
+            responses=files("A household sheet to fill in.", "text/csv"))
 def import_template(code: str, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """A household sheet to fill in (UTF-8 CSV with the Chinese headers)."""
     community_service.get_managed(session=session, actor=principal, code=code)
@@ -178,21 +200,28 @@ def import_template(code: str, session: SessionDep, principal: CurrentPrincipal)
                     headers={"Content-Disposition": 'attachment; filename="households.csv"'})
 
 
-@router.get("/{code}/out", response_model=list[OutRead])
+@router.get("/{code}/out", response_model=Page[OutRead])
 def who_is_out(code: str, session: SessionDep, principal: CurrentPrincipal,
-               overdue: bool = False) -> list[OutRead]:
+               overdue: bool = False, cursor: Cursor = None,
+               limit: Limit = DEFAULT_LIMIT) -> Page[OutRead]:
     """Residents out now, longest out first (`overdue=true`: only those overdue)."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
-    return [present.out_now(r) for r in presence.who_is_out(session=session, c=c,
-                                                            overdue_only=overdue)]
+    rows, nxt = paginate_items(
+        presence.who_is_out(session=session, c=c, overdue_only=overdue),
+        lambda r: (r.out_at, r.outing_id), cursor=cursor, limit=limit)
+    return Page(items=[present.out_now(r) for r in rows], next=nxt)
 
 
-@router.get("/{code}/outings/week", response_model=list[WeeklyRead])
-def outings_this_week(code: str, session: SessionDep,
-                      principal: CurrentPrincipal) -> list[WeeklyRead]:
+@router.get("/{code}/outings/week", response_model=Page[WeeklyRead])
+def outings_this_week(code: str, session: SessionDep, principal: CurrentPrincipal,
+                      cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[WeeklyRead]:
     """Outings per household since Monday, most first."""
     c = community_service.get_visible(session=session, actor=principal, code=code)
-    return [present.weekly(r) for r in presence.outings_this_week(session=session, c=c)]
+    rows, nxt = paginate_items(
+        presence.outings_this_week(session=session, c=c),
+        lambda w: (-w.outings, community_service.natural_key(w.household), w.household_id),
+        cursor=cursor, limit=limit)
+    return Page(items=[present.weekly(r) for r in rows], next=nxt)
 
 
 class InOutRead(BaseModel):
@@ -216,13 +245,16 @@ def in_out_by_hour(code: str, session: SessionDep, principal: CurrentPrincipal,
 me_router = APIRouter(prefix="/me", tags=["communities"])
 
 
-@me_router.get("/households", response_model=list[HouseholdRead])
-def my_households(session: SessionDep, principal: CurrentPrincipal) -> list[HouseholdRead]:
+@me_router.get("/households", response_model=Page[HouseholdRead])
+def my_households(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+                  limit: Limit = DEFAULT_LIMIT) -> Page[HouseholdRead]:
     """The households you live in (with who is out and the outings used)."""
-    if principal.person_id is None:
-        return []
-    return [present.households(session, home.community, [home.household])[0]
-            for home in overview.my_households(session=session, person_id=principal.person_id)]
+    homes = [] if principal.person_id is None else overview.my_households(
+        session=session, person_id=principal.person_id)
+    rows, nxt = paginate_items(homes, lambda h: (h.community.code, h.household.id),
+                               cursor=cursor, limit=limit)
+    return Page(items=[present.households(session, home.community, [home.household])[0]
+                       for home in rows], next=nxt)
 
 
 @router.post("/{code}/residents/{resident_id}/claim-code", response_model=ClaimCodeRead,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -17,9 +18,12 @@ from passtrace.communities.schemas import (
     VisitRead,
 )
 from passtrace.core.errors import NotFound
+from passtrace.core.pagination import Page, paginate_items
 from passtrace.core.validators import Day
 from passtrace.passes import present as pass_present
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import files
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 # Mounted under /api/v1; the paths span /visits, /deliveries and /communities/{code}.
 router = APIRouter()
@@ -44,10 +48,25 @@ def invite(data: VisitCreate, response: Response, session: SessionDep, rt: Runti
     return visits.to_read(visits.view_of(session, v))
 
 
-@router.get("/visits", response_model=list[VisitRead], tags=["visits"])
-def my_visits(session: SessionDep, principal: CurrentPrincipal) -> list[VisitRead]:
-    """The visitors you invited: upcoming first."""
-    return [visits.to_read(row) for row in visits.list_mine(session=session, actor=principal)]
+def _us(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+@router.get("/visits", response_model=Page[VisitRead], tags=["visits"])
+def my_visits(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+              limit: Limit = DEFAULT_LIMIT) -> Page[VisitRead]:
+    """The visitors you invited: upcoming first (soonest first), then past ones (latest first)."""
+    today = visits.local_today()
+
+    def position(row: visits.VisitView) -> tuple[object, ...]:
+        v = row.visit
+        if v.visit_date >= today:
+            return (0, v.visit_date.toordinal(), _us(v.created_at), v.id)
+        return (1, 0, -_us(v.created_at), v.id)
+
+    rows, nxt = paginate_items(visits.list_mine(session=session, actor=principal, limit=1000),
+                               position, cursor=cursor, limit=limit)
+    return Page(items=[visits.to_read(row) for row in rows], next=nxt)
 
 
 @router.get("/visits/{visit_id}", response_model=VisitRead, tags=["visits"])
@@ -81,7 +100,8 @@ def _attachment(download: bool, visit_id: uuid.UUID, ext: str) -> dict[str, str]
     return headers
 
 
-@router.get("/visits/{visit_id}/qr.png", response_class=Response, tags=["visits"])
+@router.get("/visits/{visit_id}/qr.png", response_class=Response, tags=["visits"],
+            responses=files("The visitor pass as a QR code.", "image/png"))
 def visitor_qr_png(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                    download: bool = False) -> Response:
     """The visitor pass QR as PNG, for its inviter to send on (`download=true`: as a file)."""
@@ -91,7 +111,8 @@ def visitor_qr_png(visit_id: uuid.UUID, session: SessionDep, principal: CurrentP
                     headers=_attachment(download, visit_id, "png"))
 
 
-@router.get("/visits/{visit_id}/qr.svg", response_class=Response, tags=["visits"])
+@router.get("/visits/{visit_id}/qr.svg", response_class=Response, tags=["visits"],
+            responses=files("The visitor pass as a QR code.", "image/svg+xml"))
 def visitor_qr_svg(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                    download: bool = False) -> Response:
     """The visitor pass QR as SVG (sharp on paper)."""
@@ -103,13 +124,17 @@ def visitor_qr_svg(visit_id: uuid.UUID, session: SessionDep, principal: CurrentP
 
 # --- the compound's side ---------------------------------------------------------------------
 
-@router.get("/communities/{code}/visits", response_model=list[VisitRead], tags=["visits"])
+@router.get("/communities/{code}/visits", response_model=Page[VisitRead], tags=["visits"])
 def community_visits(code: Code, session: SessionDep, principal: CurrentPrincipal,
-                     status: StageFilter = None, day: QueryDay = None) -> list[VisitRead]:
+                     status: StageFilter = None, day: QueryDay = None, cursor: Cursor = None,
+                     limit: Limit = DEFAULT_LIMIT) -> Page[VisitRead]:
     """A compound's visits: one day's, or today's plus every pending one ahead."""
-    _, rows = visits.list_for_community(session=session, actor=principal, code=code,
-                                        stage=status, day=day)
-    return [visits.to_read(row) for row in rows]
+    _, found = visits.list_for_community(session=session, actor=principal, code=code,
+                                         stage=status, day=day)
+    rows, nxt = paginate_items(
+        found, lambda r: (r.visit.visit_date, _us(r.visit.created_at), r.visit.id),
+        cursor=cursor, limit=limit)
+    return Page(items=[visits.to_read(row) for row in rows], next=nxt)
 
 
 @router.post("/communities/{code}/visits/{visit_id}/approve", response_model=VisitRead,
@@ -149,11 +174,15 @@ def register_delivery(data: DeliveryCreate, response: Response, session: Session
     return read
 
 
-@router.get("/deliveries/mine", response_model=list[DeliveryRead], tags=["deliveries"])
-def my_deliveries(session: SessionDep, principal: CurrentPrincipal) -> list[DeliveryRead]:
-    """Deliveries to your household: waiting ones first."""
-    return [deliveries.to_read(row)
-            for row in deliveries.list_mine(session=session, actor=principal)]
+@router.get("/deliveries/mine", response_model=Page[DeliveryRead], tags=["deliveries"])
+def my_deliveries(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+                  limit: Limit = DEFAULT_LIMIT) -> Page[DeliveryRead]:
+    """Deliveries to your household: waiting ones first, each group latest first."""
+    rows, nxt = paginate_items(
+        deliveries.list_mine(session=session, actor=principal, limit=1000),
+        lambda r: (r.delivery.collected_at is not None, -_us(r.delivery.created_at),
+                   r.delivery.id), cursor=cursor, limit=limit)
+    return Page(items=[deliveries.to_read(row) for row in rows], next=nxt)
 
 
 @router.post("/deliveries/{delivery_id}/collect", response_model=DeliveryRead,
@@ -165,11 +194,15 @@ def collect_delivery(delivery_id: uuid.UUID, session: SessionDep,
     return deliveries.to_read(deliveries.view_of(session, d))
 
 
-@router.get("/communities/{code}/deliveries", response_model=list[DeliveryRead],
+@router.get("/communities/{code}/deliveries", response_model=Page[DeliveryRead],
             tags=["deliveries"])
 def community_deliveries(code: Code, session: SessionDep, principal: CurrentPrincipal,
-                         day: QueryDay = None) -> list[DeliveryRead]:
-    """One day's deliveries at the compound's gates (managers, officials, gate staff)."""
-    _, rows = deliveries.list_for_community(session=session, actor=principal, code=code,
-                                            day=day)
-    return [deliveries.to_read(row) for row in rows]
+                         day: QueryDay = None, cursor: Cursor = None,
+                         limit: Limit = DEFAULT_LIMIT) -> Page[DeliveryRead]:
+    """One day's deliveries at the compound's gates, latest first (managers, officials,
+    gate staff)."""
+    _, found = deliveries.list_for_community(session=session, actor=principal, code=code,
+                                             day=day)
+    rows, nxt = paginate_items(found, lambda r: (r.delivery.created_at, r.delivery.id),
+                               cursor=cursor, limit=limit, descending=True)
+    return Page(items=[deliveries.to_read(row) for row in rows], next=nxt)

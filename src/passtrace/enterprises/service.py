@@ -18,6 +18,7 @@ from passtrace.core.errors import (
     ValidationFailed,
 )
 from passtrace.core.i18n import N_
+from passtrace.core.pagination import paginate_query
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_credit_code
@@ -221,15 +222,10 @@ def list_employees(*, session: Session, actor: Principal, e: Enterprise,
         stmt = stmt.where(Employee.department_id == department_id)
     if status:
         stmt = stmt.where(Employee.status == status)
-    if cursor:
-        try:
-            stmt = stmt.where(Employee.id > uuid.UUID(hex=cursor))
-        except ValueError:
-            raise ValidationFailed("The page cursor is not valid.") from None
-    rows = list(session.scalars(stmt.order_by(Employee.id).limit(limit + 1)
-                                .options(selectinload(Employee.hr_claim))))
-    nxt = rows[limit - 1].id.hex if len(rows) > limit else None
-    return rows[:limit], nxt
+    stmt = stmt.options(selectinload(Employee.hr_claim))
+    # The commute-pass form lists a whole staff on one page: a higher cap than the API's.
+    return paginate_query(session, stmt, [Employee.id], cursor=cursor, limit=limit,
+                          max_limit=5000)
 
 
 def get_employee(*, session: Session, actor: Principal, e: Enterprise,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from passtrace.accounts.schemas import ClaimCodeRead
+from passtrace.core.pagination import Page, paginate_items
 from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import claim_codes, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -29,6 +30,7 @@ from passtrace.enterprises.schemas import (
 )
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import error_response
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -43,11 +45,14 @@ def register(data: EnterpriseCreate, session: SessionDep,
     return present.enterprise(session, e)
 
 
-@router.get("", response_model=list[EnterpriseRead])
-def list_enterprises(session: SessionDep, principal: CurrentPrincipal) -> list[EnterpriseRead]:
-    """List the enterprises you may see."""
-    return present.enterprises(
-        session, enterprise_service.list_visible(session=session, actor=principal))
+@router.get("", response_model=Page[EnterpriseRead])
+def list_enterprises(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+                     limit: Limit = DEFAULT_LIMIT) -> Page[EnterpriseRead]:
+    """List the enterprises you may see, by name."""
+    rows, nxt = paginate_items(
+        enterprise_service.list_visible(session=session, actor=principal, limit=5000),
+        lambda e: (e.name, e.id), cursor=cursor, limit=limit)
+    return Page(items=present.enterprises(session, rows), next=nxt)
 
 
 @router.post("/invites/accept", response_model=EmployeeRead)
@@ -62,12 +67,15 @@ def accept_invite(request: Request, data: InviteAccept, session: SessionDep,
     return present.employee(result.employee)
 
 
-@router.get("/resumptions", response_model=list[ResumptionRead])
+@router.get("/resumptions", response_model=Page[ResumptionRead])
 def resumption_queue(session: SessionDep, principal: CurrentPrincipal,
-                     status: StatusFilter = "pending") -> list[ResumptionRead]:
-    """List resumption applications in your area (pending ones by default)."""
-    rows = resumption.review_queue(session=session, actor=principal, status=status)
-    return present.resumptions(session, rows)
+                     status: StatusFilter = "pending", cursor: Cursor = None,
+                     limit: Limit = DEFAULT_LIMIT) -> Page[ResumptionRead]:
+    """List resumption applications in your area (pending ones by default), oldest first."""
+    rows, nxt = paginate_items(
+        resumption.review_queue(session=session, actor=principal, status=status, limit=5000),
+        lambda row: (row[0].id,), cursor=cursor, limit=limit)
+    return Page(items=present.resumptions(session, rows), next=nxt)
 
 
 @router.get("/resumptions/{resumption_id}", response_model=ResumptionRead)
@@ -115,14 +123,18 @@ def read(enterprise_id: uuid.UUID, session: SessionDep,
     return present.enterprise(session, e)
 
 
-@router.get("/{enterprise_id}/departments", response_model=list[DepartmentRead])
+@router.get("/{enterprise_id}/departments", response_model=Page[DepartmentRead])
 def list_departments(enterprise_id: uuid.UUID, session: SessionDep,
-                     principal: CurrentPrincipal) -> list[DepartmentRead]:
-    """List the departments you may see, with their active headcount."""
+                     principal: CurrentPrincipal, cursor: Cursor = None,
+                     limit: Limit = DEFAULT_LIMIT) -> Page[DepartmentRead]:
+    """List the departments you may see, by name, with their active headcount."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    return [DepartmentRead(id=d.id, name=d.name, staff=n)
-            for d, n in enterprise_service.departments(session=session, actor=principal, e=e)]
+    rows, nxt = paginate_items(
+        enterprise_service.departments(session=session, actor=principal, e=e),
+        lambda row: (row[0].name, row[0].id), cursor=cursor, limit=limit)
+    return Page(items=[DepartmentRead(id=d.id, name=d.name, staff=n) for d, n in rows],
+                next=nxt)
 
 
 @router.post("/{enterprise_id}/departments", response_model=DepartmentRead, status_code=201)
@@ -167,8 +179,8 @@ def list_employees(
     enterprise_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
     department: uuid.UUID | None = None,
     status: Annotated[str | None, Query(pattern="^(active|left)$")] = "active",
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> EmployeePage:
     """List staff, masked (department heads: their department only)."""
     e = enterprise_service.get_visible(session=session, actor=principal,
@@ -241,14 +253,17 @@ def invite(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: SessionDep
                       expires_at=emp.invite_expires_at)
 
 
-@router.get("/{enterprise_id}/resumptions", response_model=list[ResumptionRead])
+@router.get("/{enterprise_id}/resumptions", response_model=Page[ResumptionRead])
 def list_resumptions(enterprise_id: uuid.UUID, session: SessionDep,
-                     principal: CurrentPrincipal) -> list[ResumptionRead]:
+                     principal: CurrentPrincipal, cursor: Cursor = None,
+                     limit: Limit = DEFAULT_LIMIT) -> Page[ResumptionRead]:
     """List the enterprise's resumption applications, newest first."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    return present.resumptions(session, [(r, e) for r in resumption.resumptions_of(
-        session=session, actor=principal, e=e)])
+    rows, nxt = paginate_items(
+        resumption.resumptions_of(session=session, actor=principal, e=e, limit=5000),
+        lambda r: (r.id,), cursor=cursor, limit=limit, descending=True)
+    return Page(items=present.resumptions(session, [(r, e) for r in rows]), next=nxt)
 
 
 @router.post("/{enterprise_id}/resumptions", response_model=ResumptionRead, status_code=201)

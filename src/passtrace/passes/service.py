@@ -17,6 +17,7 @@ from passtrace.core.db import serialize
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
+from passtrace.core.pagination import paginate_query
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_plate
@@ -240,21 +241,11 @@ def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: st
     return p
 
 
-def encode_cursor(p: Pass) -> str:
-    """Make the keyset cursor after a pass (ids are time-ordered UUIDv7)."""
-    return p.id.hex
-
-
 def _page(session: Session, stmt: Select[Pass], cursor: str | None,
           limit: int) -> tuple[list[Pass], str | None]:
-    if cursor:
-        try:
-            stmt = stmt.where(Pass.id < uuid.UUID(hex=cursor))
-        except ValueError:
-            raise ValidationFailed("The page cursor is not valid.") from None
-    rows = list(session.scalars(stmt.order_by(Pass.id.desc()).limit(limit + 1)))
-    nxt = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], nxt
+    # Newest first: ids are time-ordered UUIDv7, so the id alone is the sort key.
+    return paginate_query(session, stmt, [Pass.id], cursor=cursor, limit=limit,
+                          descending=True)
 
 
 def list_mine(*, session: Session, actor: Principal, cursor: str | None = None,

@@ -13,6 +13,8 @@ from passtrace.passes import authz, keyring, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import Decision, PassCreate, PassPage, PassRead, RevocationList
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.web.openapi import files
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/passes", tags=["passes"])
 
@@ -28,8 +30,7 @@ def apply(data: PassCreate, session: SessionDep, rt: RuntimeDep,
 
 @router.get("/mine", response_model=PassPage)
 def mine(session: SessionDep, principal: CurrentPrincipal,
-         cursor: Annotated[str | None, Query(max_length=64)] = None,
-         limit: Annotated[int, Query(ge=1, le=200)] = 50) -> PassPage:
+         cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> PassPage:
     """List your own passes, newest first."""
     rows, nxt = pass_service.list_mine(session=session, actor=principal, cursor=cursor,
                                        limit=limit)
@@ -41,8 +42,8 @@ def review_queue(
     session: SessionDep, principal: CurrentPrincipal,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|revoked)$")]
     = "pending",
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> PassPage:
     """List passes in your jurisdiction (pending ones by default)."""
     rows, nxt = pass_service.list_for_review(session=session, actor=principal, status=status,
@@ -115,7 +116,8 @@ def _token_for_image(session: SessionDep, principal: CurrentPrincipal,
     return p.token
 
 
-@router.get("/{pass_id}/qr.png", response_class=Response)
+@router.get("/{pass_id}/qr.png", response_class=Response,
+            responses=files("The pass as a QR code.", "image/png"))
 def qr_png(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Return the pass QR as PNG."""
     token = _token_for_image(session, principal, pass_id)
@@ -123,7 +125,8 @@ def qr_png(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal)
                     headers={"Cache-Control": "private, max-age=300"})
 
 
-@router.get("/{pass_id}/qr.svg", response_class=Response)
+@router.get("/{pass_id}/qr.svg", response_class=Response,
+            responses=files("The pass as a QR code.", "image/svg+xml"))
 def qr_svg(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Return the pass QR as SVG (sharp on paper)."""
     token = _token_for_image(session, principal, pass_id)

@@ -5,19 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from passtrace.audit import access_log as access_log_service
 from passtrace.core.errors import NotFound
+from passtrace.core.pagination import Page
 from passtrace.people import flows
 from passtrace.people import service as people_service
 from passtrace.people.schemas import AccessEntry, PersonRead, RevealRead, RevealRequest
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import errors
 
 router = APIRouter(tags=["people"])
 
 
-@router.get("/me/person", response_model=PersonRead)
+@router.get("/me/person", response_model=PersonRead, responses=errors(404))
 def my_person(session: SessionDep, principal: CurrentPrincipal) -> PersonRead:
     """Show my own person record, masked."""
     if principal.person_id is None:
@@ -38,17 +40,16 @@ def reveal(person_id: uuid.UUID, data: RevealRequest, session: SessionDep, rt: R
     return RevealRead(field=data.field, value=value)
 
 
-@router.get("/me/access-log", response_model=list[AccessEntry])
-def access_log(session: SessionDep, principal: CurrentPrincipal, response: Response,
+@router.get("/me/access-log", response_model=Page[AccessEntry])
+def access_log(session: SessionDep, principal: CurrentPrincipal,
                cursor: Annotated[str | None, Query(max_length=24)] = None
-               ) -> list[AccessEntry]:
+               ) -> Page[AccessEntry]:
     """List who read or changed my data: reads in clear and exports first, then the rest,
-    each newest first; a page at a time (the next page's cursor is in `X-Next-Cursor`)."""
+    each newest first; a page at a time (`next` is the next page's cursor)."""
     if principal.person_id is None:
-        return []
+        return Page(items=[], next=None)
     page = access_log_service.access_page(session=session, person_id=principal.person_id,
                                           cursor=cursor)
-    if page.next_cursor:
-        response.headers["X-Next-Cursor"] = page.next_cursor
-    return [AccessEntry(at=e.at, actor=e.actor_name, action=e.action, reason=e.reason)
-            for e in page.entries]
+    return Page(items=[AccessEntry(at=e.at, actor=e.actor_name, action=e.action,
+                                   reason=e.reason) for e in page.entries],
+                next=page.next_cursor)

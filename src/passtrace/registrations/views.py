@@ -34,6 +34,7 @@ from passtrace.rules.decide import REASONS
 from passtrace.sites import authz as site_authz
 from passtrace.sites import service as site_service
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
+from passtrace.web.openapi import errors
 
 router = APIRouter(tags=["registrations"])
 SENT_AT_NEEDED = N_("A batch needs sent_at: the device's clock when sending, with its time "
@@ -54,7 +55,7 @@ def to_out(row: Registration, *, duplicate: bool = False,
 
 
 @router.post("/registrations", response_model=RegistrationOut,
-             dependencies=[require("registration.create")])
+             dependencies=[require("registration.create")], responses=errors(503))
 async def register(data: RegistrationIn, rt: RuntimeDep,
                    principal: CurrentPrincipal) -> RegistrationOut:
     """Check one person: verify the pass (or ID number), decide, and record it."""

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from passtrace.core.pagination import Page, paginate_items
 from passtrace.core.validators import Day
 from passtrace.reports import dashboard as dashboard_service
 from passtrace.reports import present, risks
@@ -23,6 +24,8 @@ from passtrace.reports.schemas import (
     ReportRead,
 )
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import errors, files
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 risk_router = APIRouter(prefix="/area-risks", tags=["reports"])
@@ -56,7 +59,7 @@ def mine(session: SessionDep, principal: CurrentPrincipal,
     return ReportPage(items=[present.to_read(session, r) for r in rows])
 
 
-@router.get("/dashboard", response_model=Dashboard)
+@router.get("/dashboard", response_model=Dashboard, responses=errors(404))
 def dashboard(session: SessionDep, principal: CurrentPrincipal,
               enterprise: Annotated[str, Query(pattern=CREDIT)],
               department: uuid.UUID | None = None, day: Day | None = None) -> Dashboard:
@@ -65,7 +68,9 @@ def dashboard(session: SessionDep, principal: CurrentPrincipal,
                                    department_id=department, day=day)
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses={**files(
+    "The reports as a spreadsheet.", "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), **errors(404)})
 def export(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
            enterprise: Annotated[str, Query(pattern=CREDIT)],
            start: Annotated[Day, Query(alias="from")],
@@ -89,10 +94,13 @@ def _risk_read(r: object) -> AreaRiskRead:
     return AreaRiskRead.model_validate(r, from_attributes=True)
 
 
-@risk_router.get("", response_model=list[AreaRiskRead])
-def list_risks(session: SessionDep, principal: CurrentPrincipal) -> list[AreaRiskRead]:
-    """List the areas marked risky now."""
-    return [_risk_read(r) for r in risks.active(session=session)]
+@risk_router.get("", response_model=Page[AreaRiskRead])
+def list_risks(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+               limit: Limit = DEFAULT_LIMIT) -> Page[AreaRiskRead]:
+    """List the areas marked risky now, by area code."""
+    rows, nxt = paginate_items(risks.active(session=session), lambda r: (r.area_code, r.id),
+                               cursor=cursor, limit=limit)
+    return Page(items=[_risk_read(r) for r in rows], next=nxt)
 
 
 @risk_router.post("", response_model=AreaRiskRead, status_code=201)

@@ -23,6 +23,7 @@ from passtrace.sites.schemas import (
     SiteWrite,
 )
 from passtrace.web.deps import CurrentPrincipal, SessionDep, require
+from passtrace.web.openapi import errors
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
@@ -123,7 +124,7 @@ def remove_staff(code: str, username: str, session: SessionDep,
 device_router = APIRouter(prefix="/devices", tags=["devices"])
 
 
-@device_router.post("/readings", status_code=201)
+@device_router.post("/readings", status_code=201, responses=errors(401))
 def post_reading(data: ReadingIn, session: SessionDep,
                  authorization: Annotated[str | None, Header()] = None,
                  lane: Annotated[str | None, Query(max_length=16)] = None) -> dict[str, object]:

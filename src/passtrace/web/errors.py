@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passtrace.core.errors import DomainError, Unauthorized
@@ -170,6 +170,16 @@ async def integrity_conflict(request: Request, exc: Exception) -> Response:
                             "saved; please reload and try again."))
 
 
+async def data_refused(request: Request, exc: Exception) -> Response:
+    """Answer 422 when the database refuses a value as data (a NUL byte in text on PostgreSQL).
+
+    Whatever a schema let through, the database is the last judge of what it can
+    store; the request's transaction is rolled back, so nothing was saved.
+    """
+    log.info("database refused a value on %s %s: %s", request.method, request.url.path, exc)
+    return _respond(request, 422, "invalid", gettext("Some fields are not valid."))
+
+
 async def database_busy(request: Request, exc: Exception) -> Response:
     """Answer 503 when the embedded database is locked by another writer."""
     assert isinstance(exc, OperationalError)
@@ -197,4 +207,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_busy)
     app.add_exception_handler(IntegrityError, integrity_conflict)
+    app.add_exception_handler(DataError, data_refused)
     app.add_exception_handler(Exception, unexpected_error)
