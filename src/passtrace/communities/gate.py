@@ -21,7 +21,7 @@ from passtrace.communities.models import Building, Community, Household, Outing,
 from passtrace.communities.service import ROLE_LABELS, household_label
 from passtrace.core.cache import Changes, Miss, TtlCache
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.core.db import lock_row
+from passtrace.core.db import lock_row, locked
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
 from passtrace.rules import outings as outing_rules
@@ -124,8 +124,12 @@ def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,
             ctx.resident = found[0]
             ctx.household = household_label(found[1], found[2], found[3])
     if ctx.resident is None and pass_row is not None and pass_row.purpose == "visitor":
-        ctx.visit = session.scalar(select(Visit).where(Visit.pass_id == pass_row.id,
-                                                       Visit.community_id == c.id))
+        visit = session.scalar(select(Visit).where(Visit.pass_id == pass_row.id,
+                                                   Visit.community_id == c.id))
+        # Race: a copied one-time visitor QR shown at two gates at once (one going in, one
+        # coming out) would pass both if each read exited_at before the other wrote it.
+        # Locked and read again, the second gate sees the first one's mark.
+        ctx.visit = locked(session, Visit, visit.id) if visit is not None else None
     if ctx.resident is not None:
         r = ctx.resident
         members_out = outings_used = 0
