@@ -7,10 +7,10 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from passtrace.core.errors import DomainError
 from passtrace.enterprises import claim_codes
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
-from passtrace.web.render import render
+from passtrace.web.render import claim_code_page, error_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,14 +21,8 @@ def employee_claim_code(request: Request, enterprise_id: uuid.UUID, employee_id:
                         principal: CurrentPrincipal) -> Response:
     """Make a claim code for a current employee and show it this once."""
     back = f"/enterprises/{enterprise_id}/employees/{employee_id}"
-    try:
-        raw, expires = claim_codes.issue_for_employee(session=session, rt=rt, actor=principal,
-                                                  enterprise_id=enterprise_id,
-                                                  employee_id=employee_id)
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "error.html", {"status": exc.status,
-                                              "message": exc.translated(), "back": back},
-                      status_code=exc.status)
-    return render(request, "accounts/claim_code.html",
-                  {"code": raw, "expires_at": expires, "back": back})
+    return forms.attempt(
+        session, lambda: claim_code_page(request, *claim_codes.issue_for_employee(
+            session=session, rt=rt, actor=principal, enterprise_id=enterprise_id,
+            employee_id=employee_id), back=back),
+        lambda failure: error_page(request, failure.message or "", failure.status, back))

@@ -59,3 +59,15 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     ctx.update(context or {})
     html = environment().get_template(template).render(ctx)
     return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, message: str, status: int, back: str) -> HTMLResponse:
+    """The error page with a way back (for a page action that was refused)."""
+    return render(request, "error.html", {"status": status, "message": message, "back": back},
+                  status_code=status)
+
+
+def claim_code_page(request: Request, code: str, expires_at: object, *, back: str) -> HTMLResponse:
+    """A claim code, shown this once (only its keyed hash is stored)."""
+    return render(request, "accounts/claim_code.html",
+                  {"code": code, "expires_at": expires_at, "back": back})
