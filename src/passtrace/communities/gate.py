@@ -126,9 +126,11 @@ def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,
     if ctx.resident is None and pass_row is not None and pass_row.purpose == "visitor":
         visit = session.scalar(select(Visit).where(Visit.pass_id == pass_row.id,
                                                    Visit.community_id == c.id))
-        # Race: a copied one-time visitor QR shown at two gates at once (one going in, one
-        # coming out) would pass both if each read exited_at before the other wrote it.
-        # Locked and read again, the second gate sees the first one's mark.
+        # Race: a copied one-time visitor QR shown at two gates at once, both going in,
+        # would let two people in if each read entered_at (and exited_at) before the
+        # other wrote it. Locked and read again, the second gate sees the first one's
+        # mark and is denied as already inside.
+        # tests/communities/test_visit_race.py fails on PostgreSQL without the lock.
         ctx.visit = locked(session, Visit, visit.id) if visit is not None else None
     if ctx.resident is not None:
         r = ctx.resident
