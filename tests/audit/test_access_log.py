@@ -27,15 +27,15 @@ def test_reveals_come_first_and_paging_shows_every_entry_once(client, session, m
     holder, official = _holder_with_reveal_then_views(client, session, make_persona)
     first = client.get("/api/v1/me/access-log", headers=holder.headers)
     assert first.status_code == 200
-    assert first.json()[0]["action"] == "person.reveal"
-    assert first.json()[0]["actor"] == official.user.username
-    seen, cursor, pages = list(first.json()), first.headers.get("X-Next-Cursor"), 1
+    assert first.json()["items"][0]["action"] == "person.reveal"
+    assert first.json()["items"][0]["actor"] == official.user.username
+    seen, cursor, pages = list(first.json()["items"]), first.json()["next"], 1
     while cursor:
         page = client.get("/api/v1/me/access-log", params={"cursor": cursor},
                           headers=holder.headers)
         assert page.status_code == 200
-        seen += page.json()
-        cursor, pages = page.headers.get("X-Next-Cursor"), pages + 1
+        seen += page.json()["items"]
+        cursor, pages = page.json()["next"], pages + 1
     views = [e for e in seen if e["action"] == "pass.view"]
     assert len(views) == 120 and pages >= 3
     assert [e["action"] for e in seen].count("person.reveal") == 1

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from passtrace.audit import service as audit_service
 from passtrace.audit.models import AuditEntry
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.pagination import (
@@ -23,7 +24,9 @@ ORDER = [AuditEntry.action, AuditEntry.id]
 
 
 def _add(session: Session, *actions: str) -> None:
-    session.add_all([AuditEntry(action=a, resource_type="test") for a in actions])
+    # Through the audit service: entries are links of its hash chain.
+    audit_service.record_many(session=session, actor=None, entries=[
+        {"action": a, "resource_type": "test"} for a in actions])
     session.flush()
 
 

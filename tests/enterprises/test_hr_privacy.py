@@ -74,7 +74,7 @@ def test_a_first_writer_does_not_define_the_persons_identity(client, world, rt, 
                               "phone": "13912340002",
                               "department_id": client.get(
                                   f"/api/v1/enterprises/{world.other['id']}/departments",
-                                  headers=world.outsider.headers).json()[0]["id"]})
+                                  headers=world.outsider.headers).json()["items"][0]["id"]})
     assert other.status_code == 201, other.text
     assert other.json()["name"] == "王*"
     assert _reveal(client, world.outsider.headers, emp["person_id"],

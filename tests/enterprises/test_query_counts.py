@@ -41,7 +41,7 @@ def test_the_enterprise_list_does_not_query_per_enterprise(client, rt, session, 
 
     def listing() -> None:
         resp = client.get("/api/v1/enterprises", headers=official.headers)
-        assert resp.status_code == 200 and resp.json()[0]["area_name"]
+        assert resp.status_code == 200 and resp.json()["items"][0]["area_name"]
 
     assert_constant_queries(db_engine, listing,
                             lambda: _enterprises(rt, session, official, 5))
@@ -56,7 +56,7 @@ def test_the_resumption_queue_does_not_query_per_application(client, rt, session
         resp = client.get("/api/v1/enterprises/resumptions", headers=official.headers)
         assert resp.status_code == 200
         assert all(r["departments"] == {k: "生产部" for k in r["headcount"]}
-                   for r in resp.json())
+                   for r in resp.json()["items"])
 
     def page() -> None:
         resp = client.get("/enterprises/resumptions", headers=official.headers)
