@@ -15,7 +15,7 @@ def test_the_building_list_does_not_query_per_building(client, compound, db_engi
         resp = client.get(f"/api/v1/communities/{CODE}/buildings",
                           headers=compound.manager.headers)
         assert resp.status_code == 200
-        counts = {b["name"]: b["households"] for b in resp.json()}
+        counts = {b["name"]: b["households"] for b in resp.json()["items"]}
         assert counts["1"] == 1 and counts["2"] == 0  # Room 101 is in building 1
 
     def more_buildings() -> None:
@@ -34,7 +34,7 @@ def test_the_compound_list_does_not_query_per_compound(client, compound, db_engi
     def listing() -> None:
         resp = client.get("/api/v1/communities", headers=official.headers)
         assert resp.status_code == 200
-        ours = next(c for c in resp.json() if c["code"] == CODE)
+        ours = next(c for c in resp.json()["items"] if c["code"] == CODE)
         assert (ours["buildings"], ours["households"], ours["residents"]) == (2, 1, 3)
         assert len(ours["gates"]) == 2
 

@@ -47,7 +47,8 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
         account_service.end_session(session=session, token=token)
 
 
-@router.post("/accounts/register", response_model=MeRead, status_code=201)
+@router.post("/accounts/register", response_model=MeRead, status_code=201,
+             responses=errors(429))  # too many sign-ups from this address or for this ID number
 def register(data: RegisterRequest, request: Request, session: SessionDep,
              rt: RuntimeDep) -> MeRead:
     """Sign up. The account is linked to your ID number only with a claim code from the
@@ -60,7 +61,7 @@ def register(data: RegisterRequest, request: Request, session: SessionDep,
     return _me(account_service.principal_for(user))
 
 
-@router.post("/me/bind", response_model=MeRead)
+@router.post("/me/bind", response_model=MeRead, responses=errors(429))
 def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDep,
          principal: CurrentPrincipal) -> MeRead:
     """Link your account to your ID number with a claim code from your compound or HR."""
