@@ -65,7 +65,8 @@ def test_a_code_texted_to_the_phone_on_file_binds_the_account(
     me = login(client, "chenjing")
     resp = _request(client, me, office.id_number, "陈 静", lang={})
     assert resp.status_code == 202, resp.text
-    assert resp.json()["message"] == "如果这些信息与我们的记录一致，验证码已发送到登记的手机，10分钟内有效。"
+    assert resp.json()["message"] == (
+        "如果这些信息与我们的记录一致，验证码已发送到登记的手机，10分钟内有效。")
     code = _texted_code(rt, sms_gateway, "13885019999")
     # In the user's language: zh_CN by default.
     assert sms_gateway.received[-1]["text"] == (
