@@ -149,10 +149,11 @@ def register(
 def _bind_page(request: Request, principal: Principal, errors: dict[str, str],
                values: dict[str, str], status_code: int = 200,
                message: str | None = None, sms_message: str | None = None,
-               sms_sent: bool = False) -> Response:
+               sms_sent: bool = False, sms_error: bool = False) -> Response:
     return render(request, "accounts/bind.html", {
         "linked": principal.person_id is not None, "errors": errors, "values": values,
-        "message": message, "sms_message": sms_message, "sms_sent": sms_sent},
+        "message": message, "sms_message": sms_message, "sms_sent": sms_sent,
+        "sms_error": sms_error},
         status_code=status_code)
 
 
@@ -207,7 +208,8 @@ def request_sms_code(
     except DomainError as exc:
         session.rollback()
         return _bind_page(request, principal, exc.translated_fields() or {}, values,
-                          status_code=exc.status, sms_message=exc.translated())
+                          status_code=exc.status, sms_message=exc.translated(),
+                          sms_error=True)
     return _bind_page(request, principal, {}, values,
                       sms_message=gettext(sms_binding.REQUEST_ANSWER), sms_sent=True)
 
@@ -229,7 +231,8 @@ def confirm_sms_code(
     except DomainError as exc:
         session.rollback()
         return _bind_page(request, principal, exc.translated_fields() or {}, {},
-                          status_code=exc.status, sms_message=exc.translated(), sms_sent=True)
+                          status_code=exc.status, sms_message=exc.translated(), sms_sent=True,
+                          sms_error=True)
     return RedirectResponse("/passes/mine", status_code=303)
 
 
