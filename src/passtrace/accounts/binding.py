@@ -3,9 +3,10 @@
 Sign-up never binds by ID number alone: whoever types someone's ID number would get
 their name, phone, flat and passes. Proof is a claim code that the office which
 registered the person (their compound's manager, their employer's HR) handed them in
-person, with the name that office holds; later also a one-time code to the phone on
-file. Without proof the account is created unbound, and the answer is the same
-whether or not the ID number is known, so sign-up tells nobody who is registered.
+person, with the name that office holds; or a one-time code texted to the phone on
+file (accounts.sms_binding). Without proof the account is created unbound, and the
+answer is the same whether or not the ID number is known, so sign-up tells nobody who
+is registered.
 """
 
 from __future__ import annotations
@@ -82,6 +83,37 @@ def issue_claim_code(session: Session, rt: Runtime, actor: Principal, person_id:
 
 # --- binding ---------------------------------------------------------------------------
 
+ALREADY_LINKED = N_("This ID number is already linked to another account. If that is not "
+                    "yours, ask an official over your area to unlink it.")
+
+
+def link(*, session: Session, rt: Runtime, user: User, person: Person, name: str,
+         phone: str | None, actor: Principal | None, detail: dict[str, str]) -> None:
+    """The common end of every proofed binding (claim code, SMS code): link the account,
+    let it set the person's own name and phone, and audit `account.bind` with `detail`
+    (its "method" says which proof)."""
+    try:
+        with session.begin_nested():
+            user.person_id = person.id
+            session.flush()
+    except IntegrityError:
+        # Race: another account bound this person (with another proof) since we looked;
+        # the unique users.person_id constraint let only one of them in.
+        raise Conflict(ALREADY_LINKED) from None
+    people_service.set_own_identity(session=session, vault=rt.vault, person=person,
+                                    name=name, phone=phone)
+    user.display_name = person.name_masked
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="account.bind",
+                         resource_type="user", resource_id=user.id, subject_person_id=person.id,
+                         detail=detail)
+
+
+def has_account(session: Session, person_id: uuid.UUID) -> bool:
+    """Whether some account is already linked to this person."""
+    return session.scalar(select(User.id).where(User.person_id == person_id)) is not None
+
+
 def bind_with_claim_code(*, session: Session, rt: Runtime, user: User, id_number: str,
                          name: str, phone: str | None, code: str,
                          actor: Principal | None = None) -> Person:
@@ -98,32 +130,18 @@ def bind_with_claim_code(*, session: Session, rt: Runtime, user: User, id_number
     if person is None or row is None or claim is None or not claims.same_name(
             rt.vault, claim, clean_name):
         raise BindingRefused()
-    if session.scalar(select(User.id).where(User.person_id == person.id)) is not None:
+    if has_account(session, person.id):
         # Only someone holding this person's code and name gets this far.
-        raise Conflict("This ID number is already linked to another account. If that is not "
-                       "yours, ask an official over your area to unlink it.")
+        raise Conflict(ALREADY_LINKED)
     if not claim_codes.use(session=session, row=row, user_id=user.id):
         raise BindingRefused()
-    try:
-        with session.begin_nested():
-            user.person_id = person.id
-            session.flush()
-    except IntegrityError:
-        # Race: another account bound this person (with another code) since we looked;
-        # the unique users.person_id constraint let only one of them in.
-        raise Conflict("This ID number is already linked to another account. If that is not "
-                       "yours, ask an official over your area to unlink it.") from None
     own_phone = clean_phone or (rt.vault.decrypt(claim.phone_enc) if claim.phone_enc else None)
     # The name as the office wrote it from the ID card (the typed one matched it, give or
     # take spaces and case).
-    people_service.set_own_identity(session=session, vault=rt.vault, person=person,
-                                    name=rt.vault.decrypt(claim.name_enc), phone=own_phone)
-    user.display_name = person.name_masked
-    session.flush()
-    audit_service.record(session=session, actor=actor, action="account.bind",
-                         resource_type="user", resource_id=user.id, subject_person_id=person.id,
-                         detail={"method": "claim_code", "source": row.source_kind,
-                                 "source_id": str(row.source_id)})
+    link(session=session, rt=rt, user=user, person=person,
+         name=rt.vault.decrypt(claim.name_enc), phone=own_phone, actor=actor,
+         detail={"method": "claim_code", "source": row.source_kind,
+                 "source_id": str(row.source_id)})
     return person
 
 

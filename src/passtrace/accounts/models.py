@@ -95,3 +95,28 @@ class IdentityAttempt(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     window_start: Mapped[datetime] = mapped_column(index=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class SmsBindCode(IdMixin, CreatedMixin, Base):
+    """A one-time code texted to the phone on file, to bind one account to one person.
+
+    Only a keyed hash of the code is kept. One live code per (account, person): a new
+    request replaces the old one. Dead after `expires_at`, after MAX_TRIES wrong codes
+    (`failed_tries`, counted with an atomic UPDATE), or once used (`used_at`, set with
+    a conditional UPDATE): see accounts.sms_binding.
+    """
+
+    __tablename__ = "sms_bind_codes"
+    __table_args__ = (UniqueConstraint("user_id", "person_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                                 index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    # The office claim whose name was matched and whose phone got the code (None: the
+    # person's own proofed phone): its name becomes the person's on binding.
+    source_kind: Mapped[str | None] = mapped_column(String(16))
+    source_id: Mapped[uuid.UUID | None]
+    expires_at: Mapped[datetime]
+    failed_tries: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import attempts, binding, flows
+from passtrace.accounts import attempts, binding, flows, sms_binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
 from passtrace.core.errors import DomainError, Forbidden
-from passtrace.core.i18n import LOCALES, set_locale
+from passtrace.core.i18n import LOCALES, get_locale, gettext, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal, new_token
 from passtrace.web.deps import (
@@ -148,10 +148,13 @@ def register(
 
 def _bind_page(request: Request, principal: Principal, errors: dict[str, str],
                values: dict[str, str], status_code: int = 200,
-               message: str | None = None) -> Response:
+               message: str | None = None, sms_message: str | None = None,
+               sms_sent: bool = False, sms_error: bool = False) -> Response:
     return render(request, "accounts/bind.html", {
         "linked": principal.person_id is not None, "errors": errors, "values": values,
-        "message": message}, status_code=status_code)
+        "message": message, "sms_message": sms_message, "sms_sent": sms_sent,
+        "sms_error": sms_error},
+        status_code=status_code)
 
 
 @router.get("/me/bind")
@@ -185,6 +188,59 @@ def bind(
         return _bind_page(request, principal, exc.translated_fields() or {},
                           values, status_code=exc.status, message=exc.translated())
     return RedirectResponse("/passes/mine", status_code=303)
+
+
+@router.post("/me/bind/sms")
+def request_sms_code(
+    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=40)] = "",
+    id_number: Annotated[str, Form(max_length=24)] = "",
+) -> Response:
+    """Text a code to the phone on file (same answer whether or not the details match)."""
+    values = {"sms_name": name}
+    try:
+        attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                       id_number=id_number)
+        session.commit()  # the attempt counts even if the request is refused
+        user = _user_of(session, principal)
+        sms_binding.request_code(session=session, rt=rt, user=user, id_number=id_number,
+                                 name=name, locale=user.locale or get_locale())
+    except DomainError as exc:
+        session.rollback()
+        return _bind_page(request, principal, exc.translated_fields() or {}, values,
+                          status_code=exc.status, sms_message=exc.translated(),
+                          sms_error=True)
+    return _bind_page(request, principal, {}, values,
+                      sms_message=gettext(sms_binding.REQUEST_ANSWER), sms_sent=True)
+
+
+@router.post("/me/bind/sms/confirm")
+def confirm_sms_code(
+    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+    sms_code: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Link the account with the texted code."""
+    try:
+        attempts.check(session=session, vault=rt.vault, ip=client_ip(request), id_number=None)
+        session.commit()
+        user = _user_of(session, principal)
+        if sms_binding.confirm_code(session=session, rt=rt, user=user, code=sms_code,
+                                    actor=principal) is None:
+            session.commit()  # the wrong try counts towards locking the code
+            raise sms_binding.SmsCodeRefused()
+    except DomainError as exc:
+        session.rollback()
+        return _bind_page(request, principal, exc.translated_fields() or {}, {},
+                          status_code=exc.status, sms_message=exc.translated(), sms_sent=True,
+                          sms_error=True)
+    return RedirectResponse("/passes/mine", status_code=303)
+
+
+def _user_of(session: Session, principal: Principal) -> User:
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise Forbidden("Your role does not allow this.")
+    return user
 
 
 @router.post("/lang")

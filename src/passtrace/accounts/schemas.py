@@ -59,6 +59,29 @@ class ClaimCodeRead(BaseModel):
     expires_at: datetime
 
 
+class SmsCodeRequest(BaseModel):
+    """Ask for a code texted to the phone on file for this ID number and name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(max_length=24)
+    name: str = Field(max_length=40)
+
+
+class SmsCodeConfirm(BaseModel):
+    """The code from the text message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=12)
+
+
+class SmsCodeSent(BaseModel):
+    """The same answer whether or not the details matched (no enumeration)."""
+
+    message: str
+
+
 class UnbindRequest(BaseModel):
     """Why a wrongly linked account is unlinked (recorded and told to the account)."""
 

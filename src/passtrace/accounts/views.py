@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
-from passtrace.accounts import attempts, binding, flows
+from passtrace.accounts import attempts, binding, flows, sms_binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import (
@@ -15,12 +16,15 @@ from passtrace.accounts.schemas import (
     LocaleUpdate,
     MeRead,
     RegisterRequest,
+    SmsCodeConfirm,
+    SmsCodeRequest,
+    SmsCodeSent,
     TokenRead,
     TokenRequest,
     UnbindRequest,
 )
 from passtrace.core.errors import NotFound
-from passtrace.core.i18n import gettext
+from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.security import Principal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
 from passtrace.web.openapi import errors
@@ -77,6 +81,41 @@ def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDe
     return _me(account_service.principal_for(user))
 
 
+@router.post("/me/bind/sms", response_model=SmsCodeSent, status_code=202)
+def request_sms_code(data: SmsCodeRequest, request: Request, session: SessionDep,
+                     rt: RuntimeDep, principal: CurrentPrincipal) -> SmsCodeSent:
+    """Ask for a one-time code texted to the phone on file for your ID number and name.
+    The answer is the same whether or not they match a record."""
+    attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                   id_number=data.id_number)
+    session.commit()  # the attempt counts even if the request is refused
+    user = _own_user(session, principal)
+    sms_binding.request_code(session=session, rt=rt, user=user, id_number=data.id_number,
+                             name=data.name, locale=user.locale or get_locale())
+    return SmsCodeSent(message=gettext(sms_binding.REQUEST_ANSWER))
+
+
+@router.post("/me/bind/sms/confirm", response_model=MeRead)
+def confirm_sms_code(data: SmsCodeConfirm, request: Request, session: SessionDep,
+                     rt: RuntimeDep, principal: CurrentPrincipal) -> MeRead:
+    """Link your account with the code texted to the phone on file."""
+    attempts.check(session=session, vault=rt.vault, ip=client_ip(request), id_number=None)
+    session.commit()
+    user = _own_user(session, principal)
+    if sms_binding.confirm_code(session=session, rt=rt, user=user, code=data.code,
+                                actor=principal) is None:
+        session.commit()  # the wrong try counts towards locking the code
+        raise sms_binding.SmsCodeRefused()
+    return _me(account_service.principal_for(user))
+
+
+def _own_user(session: Session, principal: Principal) -> User:
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
 @router.post("/people/{person_id}/unbind", status_code=204)
 def unbind(person_id: uuid.UUID, data: UnbindRequest, session: SessionDep,
            principal: CurrentPrincipal) -> None:
@@ -109,4 +148,5 @@ def _me(principal: Principal) -> MeRead:
 def bind_hint() -> str:
     """How an unlinked account gets linked, in the request's language."""
     return gettext("Your account is not linked to an ID number yet. Ask your compound office "
-                   "or your employer's HR for a claim code, and enter it at /me/bind.")
+                   "or your employer's HR for a claim code, or have a code texted to the "
+                   "phone they hold for you; both at /me/bind.")
