@@ -89,3 +89,22 @@ def test_the_page_asks_for_the_password_then_deletes(client, session, make_perso
                                         "username": me.user.username, "password": PASSWORD},
                         follow_redirects=False)
     assert again.status_code != 303
+
+
+def test_two_deletions_racing_delete_and_audit_once(committed_rt, committed_client):
+    from passtrace.retention import account_deletion
+    from tests.concurrency import committed_persona, race
+
+    me = committed_persona(committed_rt, committed_client, role="checkpoint_staff")
+
+    def delete(session: Session) -> None:
+        account_deletion.delete_own_account(session=session, rt=committed_rt,
+                                            actor=me.principal, password=PASSWORD)
+
+    outcomes = race(committed_rt, delete, delete)
+    # The loser waits for the row lock and finds the account gone (PostgreSQL), or is
+    # refused as a second writer (SQLite, "busy"): never a second deletion.
+    assert sorted(outcomes) in (["NotFound", "ok"], ["busy", "ok"]), outcomes
+    with committed_rt.sessions() as session:
+        assert _count(session, AuditEntry, AuditEntry.action == "account.delete",
+                      AuditEntry.resource_id == str(me.user_id)) == 1

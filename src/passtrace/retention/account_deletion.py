@@ -29,8 +29,6 @@ from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.notices.models import Notice
 
-
-
 # Not a hash argon2 can produce: no password ever verifies against it.
 UNUSABLE_PASSWORD = "!deleted"
 
