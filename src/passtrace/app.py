@@ -175,19 +175,23 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.registrations import views as registration_views
     from passtrace.reports import pages as report_pages
     from passtrace.reports import views as report_views
+    from passtrace.retention import pages as retention_pages
+    from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
 
     return ([account_views.router, area_views.router, pass_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
-             community_views.router, community_views.me_router, visit_views.router],
+             community_views.router, community_views.me_router, visit_views.router,
+             retention_views.router],
             [home.router, account_pages.router, claim_pages.router, resident_claim_pages.router,
              employee_claim_pages.router, pass_pages.router,
              people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.site_router, registration_pages.router,
-             community_pages.router, visit_pages.router, oversight_pages.router])
+             community_pages.router, visit_pages.router, oversight_pages.router,
+             retention_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

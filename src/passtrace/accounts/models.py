@@ -49,6 +49,8 @@ class AuthSession(IdMixin, CreatedMixin, Base):
     """A login: a browser session cookie or an API bearer token (stored hashed)."""
 
     __tablename__ = "auth_sessions"
+    # The retention job deletes long-expired sessions, oldest first.
+    __table_args__ = (Index("ix_auth_sessions_expires_at", "expires_at"),)
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -82,6 +82,16 @@ def _jobs_app() -> typer.Typer:
 app.add_typer(_jobs_app(), name="jobs", help="The job runner: scheduled jobs and the outbox.")
 
 
+def _retention_app() -> typer.Typer:
+    from passtrace.cli.retention import app as retention_app
+
+    return retention_app
+
+
+app.add_typer(_retention_app(), name="retention",
+              help="Retention: what personal data is kept, and deleting what fell due.")
+
+
 @contextmanager
 def _domain_errors() -> Iterator[None]:
     """Print a domain error (translated) and exit 1 instead of a traceback."""

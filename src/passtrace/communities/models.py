@@ -105,6 +105,7 @@ class Outing(IdMixin, Base):
         Index("ix_outings_open", "community_id", "out_at",
               postgresql_where=text("back_at IS NULL"), sqlite_where=text("back_at IS NULL")),
         Index("ix_outings_household", "household_id", "out_at"),
+        Index("ix_outings_back_at", "back_at"),  # retention deletes the oldest first
         Index("ix_outings_person_open", "person_id",
               postgresql_where=text("back_at IS NULL"), sqlite_where=text("back_at IS NULL")),
         # The overdue sweep looks only at open outings nobody was told about yet.
@@ -131,6 +132,7 @@ class Visit(IdMixin, CreatedMixin, Base):
     __table_args__ = (
         Index("ix_visits_community_date", "community_id", "visit_date"),
         Index("ix_visits_household", "household_id", "created_at"),
+        Index("ix_visits_visit_date", "visit_date"),  # retention deletes the oldest first
     )
 
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
@@ -156,7 +158,9 @@ class Delivery(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_community_time", "community_id", "created_at"),
-                      Index("ix_deliveries_household", "household_id", "created_at"))
+                      Index("ix_deliveries_household", "household_id", "created_at"),
+                      # The retention job deletes the oldest first.
+                      Index("ix_deliveries_created_at", "created_at"))
 
     community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
     site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))

@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     # The job runner sends daily-report reminders this often (0: off; cron can run
     # `passtrace reports remind`).
     reminders_seconds: int = Field(default=600, ge=0, le=86400)
+    # Retention (docs/security.md): registrations, outings, daily reports and their
+    # stops, visits, deliveries, notices and identity attempts are deleted this many days
+    # after their date; expired login sessions retention_session_days after expiry.
+    retention_days: int = Field(default=28, ge=1, le=3660)
+    retention_session_days: int = Field(default=7, ge=0, le=3660)
+    # Rows deleted per transaction: small enough that a gate registration waiting for the
+    # SQLite write lock (or the audit chain lock) waits well under a second.
+    retention_batch_size: int = Field(default=500, ge=1, le=100_000)
+    # How often the job runner deletes what fell due (0: off; cron can run
+    # `passtrace retention run`).
+    retention_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
     # How often the job runner looks for outbox messages due to leave.
     jobs_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.

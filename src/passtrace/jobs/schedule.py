@@ -7,6 +7,7 @@ from __future__ import annotations
 from passtrace.communities import jobs as community_jobs
 from passtrace.jobs.runner import Job
 from passtrace.reports import jobs as report_jobs
+from passtrace.retention import jobs as retention_jobs
 
 
 def scheduled_jobs() -> list[Job]:
@@ -18,4 +19,6 @@ def scheduled_jobs() -> list[Job]:
         Job("communities.renew-household-passes",
             lambda rt: rt.settings.household_renewal_seconds,
             community_jobs.renew_household_passes),
+        Job("retention.delete-expired", lambda rt: rt.settings.retention_seconds,
+            retention_jobs.delete_expired),
     ]

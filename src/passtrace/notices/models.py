@@ -16,7 +16,8 @@ class Notice(IdMixin, CreatedMixin, Base):
     """One message to one user; the text is a msgid translated when shown."""
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_user_read", "user_id", "read_at"),)
+    __table_args__ = (Index("ix_notices_user_read", "user_id", "read_at"),
+                      Index("ix_notices_created_at", "created_at"))  # retention
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(32))

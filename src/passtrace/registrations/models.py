@@ -29,6 +29,8 @@ class Registration(Base):
         Index("ix_registrations_site_time", "site_id", "occurred_at"),
         Index("ix_registrations_person_time", "person_hash", "occurred_at"),
         Index("ix_registrations_pass_time", "pass_id", "occurred_at"),
+        # The retention job deletes the oldest first (retention.service).
+        Index("ix_registrations_occurred_at", "occurred_at"),
         # "Already inside?" looks for a person's last allowed in/out at one site. A
         # person's many "through" checks elsewhere must not be scanned to find it.
         Index("ix_registrations_inside", "person_hash", "site_id", "occurred_at",

@@ -1,0 +1,159 @@
+"""Delete what is past its retention period, in short batches, each with its receipt.
+
+A receipt is an audit entry (action `retention.delete`) written in the same transaction
+as the deletion it describes: it commits or rolls back with it, it is chained like every
+audit entry (so `passtrace audit verify` covers receipts too), and it needs no second
+chain. Each names the kind, how many rows, the oldest and newest date deleted, the
+cutoff, and the run (a UUID per run, plus whether the job runner or the CLI ran it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from passtrace.audit import chain
+from passtrace.audit import service as audit
+from passtrace.core.clock import utcnow
+from passtrace.core.config import Settings
+from passtrace.core.ids import uuid7
+from passtrace.retention.kinds import KINDS, Kind
+
+RECEIPT_ACTION = "retention.delete"
+
+
+def _iso(value: datetime | date) -> str:
+    return value.isoformat()
+
+
+def delete_batch(*, session: Session, kind: Kind, cutoff: datetime | date, limit: int,
+                 run_id: uuid.UUID, trigger: str) -> int:
+    """Delete up to `limit` of the oldest rows of `kind` dated before `cutoff`, write
+    their receipt, and return how many went (0: nothing left to delete).
+
+    The race: two runners (the one in `serve` and a `retention run` from cron) read the
+    same old rows, both delete them and both write a receipt, so the receipts claim
+    twice the rows that went. Taking the audit chain's lock first (an advisory lock on
+    PostgreSQL, the write lock on SQLite) makes the second batch wait until the first
+    commits and then read only what is still there. The lock is held for one batch,
+    so gate registrations wait at most that long.
+    """
+    chain.lock_head(session)
+    table, dated = kind.table, kind.table.c[kind.dated_by]
+    rows = session.execute(
+        select(table.c.id, dated).where(dated < cutoff, kind.also())
+        .order_by(dated).limit(limit)).all()
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    for child, fk in kind.children:
+        session.execute(delete(child).where(child.c[fk].in_(ids)))
+    session.execute(delete(table).where(table.c.id.in_(ids)))
+    audit.record(session=session, actor=None, action=RECEIPT_ACTION, resource_type="retention",
+                 resource_id=kind.name,
+                 detail={"kind": kind.name, "rows": len(ids), "oldest": _iso(rows[0][1]),
+                         "newest": _iso(rows[-1][1]), "cutoff": _iso(cutoff),
+                         "run_id": str(run_id), "trigger": trigger})
+    return len(ids)
+
+
+@dataclass
+class RunStats:
+    """What one run deleted, per kind, and the receipts it wrote."""
+
+    run_id: uuid.UUID
+    deleted: dict[str, int] = field(default_factory=dict)
+    receipts: int = 0
+
+    def __str__(self) -> str:
+        done = ", ".join(f"{k}: {n}" for k, n in self.deleted.items() if n) or "nothing due"
+        return f"retention run {self.run_id}: {done} ({self.receipts} receipts)"
+
+
+def run(*, sessions: sessionmaker[Session], settings: Settings, trigger: str,
+        now: datetime | None = None,
+        progress: Callable[[Kind, int], None] | None = None) -> RunStats:
+    """Delete everything past its period, one short transaction per batch.
+
+    Idempotent: a second run finds nothing older than the cutoff and writes nothing.
+    `progress(kind, n)` is told after each batch (the CLI's progress bar).
+    """
+    moment = now or utcnow()
+    stats = RunStats(run_id=uuid7())
+    for kind in KINDS:
+        cutoff = kind.cutoff(settings, moment)
+        total = 0
+        for count in _batches(sessions, kind, cutoff, settings.retention_batch_size,
+                              stats.run_id, trigger):
+            total += count
+            stats.receipts += 1
+            if progress is not None:
+                progress(kind, count)
+        stats.deleted[kind.name] = total
+    return stats
+
+
+def _batches(sessions: sessionmaker[Session], kind: Kind, cutoff: datetime | date,
+             limit: int, run_id: uuid.UUID, trigger: str) -> Iterator[int]:
+    while True:
+        with sessions() as session:
+            count = delete_batch(session=session, kind=kind, cutoff=cutoff, limit=limit,
+                                 run_id=run_id, trigger=trigger)
+            session.commit()
+        if count == 0:
+            return
+        yield count
+        if count < limit:
+            return
+
+
+def due_counts(*, session: Session, settings: Settings,
+               now: datetime | None = None) -> dict[str, int]:
+    """How many rows of each kind are past their period now (the progress bar's total)."""
+    moment = now or utcnow()
+    out = {}
+    for kind in KINDS:
+        dated = kind.table.c[kind.dated_by]
+        out[kind.name] = session.scalar(
+            select(func.count()).select_from(kind.table)
+            .where(dated < kind.cutoff(settings, moment), kind.also())) or 0
+    return out
+
+
+@dataclass(frozen=True)
+class KindStatus:
+    """One line of `passtrace retention status`."""
+
+    kind: str
+    rows: int
+    oldest: datetime | date | None
+    period_days: int
+    # When the oldest row kept falls due (None: nothing kept; past: the next run deletes).
+    next_due: datetime | date | None
+
+
+def status(*, session: Session, settings: Settings) -> list[KindStatus]:
+    """Per kind: rows kept, the oldest, the period, and when the next deletion is due."""
+    out = []
+    for kind in KINDS:
+        dated = kind.table.c[kind.dated_by]
+        rows, oldest = session.execute(
+            select(func.count(), func.min(dated)).select_from(kind.table)
+            .where(kind.also())).one()
+        days = kind.period_days(settings)
+        out.append(KindStatus(kind.name, int(rows), oldest, days,
+                              oldest + timedelta(days=days) if oldest is not None else None))
+    return out
+
+
+def receipts(*, session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest receipts' details (newest first)."""
+    entries = audit.list_entries(session=session, resource_type="retention", limit=limit)
+    return [dict(e.detail, at=e.at.isoformat()) for e in entries
+            if e.action == RECEIPT_ACTION]

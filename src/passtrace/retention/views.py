@@ -1,0 +1,27 @@
+"""API: a person deletes their own account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from passtrace.retention import account_deletion
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+
+router = APIRouter(tags=["accounts"])
+
+
+class DeleteAccountRequest(BaseModel):
+    """The account's password, re-entered to confirm."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/me/delete-account", status_code=204)
+def delete_account(data: DeleteAccountRequest, session: SessionDep, rt: RuntimeDep,
+                   principal: CurrentPrincipal) -> None:
+    """Delete your account, your logins and notices (docs/security.md, "Retention")."""
+    account_deletion.delete_own_account(session=session, rt=rt, actor=principal,
+                                        password=data.password)
