@@ -81,7 +81,8 @@ def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDe
     return _me(account_service.principal_for(user))
 
 
-@router.post("/me/bind/sms", response_model=SmsCodeSent, status_code=202)
+@router.post("/me/bind/sms", response_model=SmsCodeSent, status_code=202,
+             responses=errors(429))
 def request_sms_code(data: SmsCodeRequest, request: Request, session: SessionDep,
                      rt: RuntimeDep, principal: CurrentPrincipal) -> SmsCodeSent:
     """Ask for a one-time code texted to the phone on file for your ID number and name.
@@ -95,7 +96,7 @@ def request_sms_code(data: SmsCodeRequest, request: Request, session: SessionDep
     return SmsCodeSent(message=gettext(sms_binding.REQUEST_ANSWER))
 
 
-@router.post("/me/bind/sms/confirm", response_model=MeRead)
+@router.post("/me/bind/sms/confirm", response_model=MeRead, responses=errors(429))
 def confirm_sms_code(data: SmsCodeConfirm, request: Request, session: SessionDep,
                      rt: RuntimeDep, principal: CurrentPrincipal) -> MeRead:
     """Link your account with the code texted to the phone on file."""
