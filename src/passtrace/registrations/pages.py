@@ -16,11 +16,11 @@ from functools import cache
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from passtrace.areas import service as area_service
 from passtrace.core.clock import local_today
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.validators import Day
-from passtrace.areas import service as area_service
 from passtrace.registrations import stats
 from passtrace.rules.decide import REASONS
 from passtrace.sites import authz as site_authz
