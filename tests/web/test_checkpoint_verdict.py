@@ -121,3 +121,39 @@ def test_offline_a_typed_id_asks_for_an_eye_check_and_the_server_decides(
     assert page.inner_text("#first-reason") == text["offline_id_check"]
     assert page.inner_text("#result-note") == text["offline_id_queued"]
     assert page.inner_text("#queue-length") == "1"
+
+
+def test_at_a_compound_gate_the_direction_follows_the_person_and_the_guard_confirms(
+        new_context: Any, live_server: LiveServer) -> None:
+    from sqlalchemy import select
+
+    from passtrace.registrations.models import Registration
+    from tests.web.conftest import login
+
+    page = new_context().new_page()
+    login(page, "gate")
+    page.goto("/checkpoint?site=GATE-HGY1-N")
+    page.wait_for_selector("body[data-checkpoint-ready='true']")
+    page.wait_for_load_state("networkidle")
+    text = page.evaluate("() => JSON.parse(document.getElementById('checkpoint-config')"
+                         ".textContent).text")
+    assert page.get_attribute("[data-direction=auto]", "aria-pressed") == "true"
+    page.fill("#id-number", RESIDENT_ID)
+    page.click("#id-form button[type=submit]")
+    page.wait_for_selector("#result:not([hidden])")
+    assert page.get_attribute("#result", "data-source") == "server"
+    for session in session_scope(live_server.rt.sessions):
+        stored = session.scalars(select(Registration).where(
+            Registration.device_key.like("web-%")).order_by(
+            Registration.received_at.desc())).first()
+        assert stored is not None and stored.direction in ("in", "out")
+        went = stored.direction
+    assert page.inner_text("#result-direction") == text[f"went_{went}"]
+    # An exception: the guard picks the other way by hand, for this person only.
+    page.click("#next-button")
+    other = "in" if went == "out" else "out"
+    page.click(f"[data-direction={other}]")
+    page.fill("#id-number", RESIDENT_ID)
+    page.click("#id-form button[type=submit]")
+    page.wait_for_selector(f"#result-direction:text-is('{text['went_' + other]}')")
+    assert page.get_attribute("[data-direction=auto]", "aria-pressed") == "true"

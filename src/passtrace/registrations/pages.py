@@ -86,13 +86,15 @@ def _ui_strings() -> dict[str, str]:
         "temp_invalid": gettext("The temperature must be between 30.0 and 45.0 °C."),
         "refused": gettext("Refused by the server: %(num)s"),
         "no_plate": gettext("none"),
+        "went_in": gettext("Going in"),
+        "went_out": gettext("Going out"),
+        "went_through": gettext("Passing through"),
         "check": gettext("CHECK BY EYE"),
         "offline_id_check": gettext("Offline, an ID number cannot be looked up: check the "
                                     "person's pass or ID card by eye."),
         "offline_id_queued": gettext("Queued: the server decides when this check is "
                                      "uploaded."),
         "area_elsewhere": gettext("an area elsewhere"),
-        "list_separator": gettext(", "),
         **{key: gettext(msg) for key, msg in ID_MESSAGES.items()},
     }
 
@@ -135,7 +137,10 @@ def checkpoint(request: Request, session: SessionDep, principal: CurrentPrincipa
                  "opening_hours": read.opening_hours, "lanes": read.lanes,
                  "community_code": read.community_code},
         "lane": lane,
-        "direction": "through" if read.kind in THROUGH_KINDS else "in",
+        # At a compound's gate the server (or, offline, this device) picks in or out
+        # from the person's state; the guard confirms, and toggles only for exceptions.
+        "direction": "through" if read.kind in THROUGH_KINDS
+        else "auto" if read.community_code else "in",
         "csrf": principal.csrf_token,
         "reasons": {code: gettext(msg) for code, msg in REASONS.items()},
         "area_names": _area_names(session, read.area_code, get_locale()),

@@ -94,6 +94,8 @@ function showResult(r) {
   $("verdict").textContent = { allow: T.allow, deny: T.deny, check: T.check }[r.decision] || "";
   const messages = r.reasons.map((x) => x.message);
   $("first-reason").textContent = messages[0] || "";
+  $("result-direction").textContent = { in: T.went_in, out: T.went_out,
+    through: T.went_through }[r.direction] || "";
   const more = $("more-reasons");
   more.replaceChildren(...messages.slice(1).map((m) => {
     const li = document.createElement("li");
@@ -141,7 +143,8 @@ function showPass(claims) {
   $("pass-companions").textContent = String(claims.companions || 0);
   $("pass-valid").textContent = `${localTime(claims.validFrom)} – ${localTime(claims.validUntil)}`;
   const names = claims.sites.length ? [site.name] : claims.areas.map(areaName);
-  $("pass-areas").textContent = [...new Set(names)].join(T.list_separator);
+  const separator = (document.documentElement.lang || "").startsWith("zh") ? "、" : ", ";
+  $("pass-areas").textContent = [...new Set(names)].join(separator);
 }
 
 /** The claims of a scanned pass when it verifies on this device, for display only. */
@@ -185,6 +188,7 @@ async function checkOnline(reg) {
   return {
     id: data.id, decision: data.decision, reasons: data.reasons, holder: data.holder,
     idLast4: data.id_last4, temperature: data.temperature, source: "server",
+    direction: data.direction,
     notes: data.notes || [],
     note: data.overridden ? fmt(T.override_saved, { reason: data.override_reason }) : "",
     overridable: true, online: true,
@@ -201,6 +205,10 @@ async function checkOffline(reg) {
     } catch (e) {
       passRejected = e instanceof Rejected ? codecReason(e.reason) : "not_a_pass";
     }
+  }
+  if (reg.direction === "auto") {
+    // This device's own record of who went in: out if inside, otherwise in.
+    reg.direction = claims && insideMap()[claims.passId] ? "out" : "in";
   }
   const outcome = decide({
     site, now, direction: reg.direction, temperature: reg.temperature, pass: claims,
@@ -229,13 +237,13 @@ async function checkOffline(reg) {
       reasons: onlyLookup ? [{ code: "offline_id", message: T.offline_id_check }]
         : reasonsFromCodes(outcome.reasons.filter((code) => code !== "unknown_person")),
       holder: "", idLast4: row.id_last4, temperature: reg.temperature,
-      source: "device", note: T.offline_id_queued, overridable: true, online: false,
+      direction: reg.direction, source: "device", note: T.offline_id_queued, overridable: true, online: false,
     };
   }
   return {
     id: reg.id, decision: outcome.decision, reasons: reasonsFromCodes(outcome.reasons),
     holder: row.holder || "", idLast4: row.id_last4 || "", temperature: reg.temperature,
-    source: "device", note: uploadable ? T.decided_offline : T.not_uploadable,
+    direction: reg.direction, source: "device", note: uploadable ? T.decided_offline : T.not_uploadable,
     overridable: identified, online: false,
   };
 }
@@ -271,6 +279,9 @@ async function check(input) {
   }
   current = result;
   showResult(result);
+  // A direction chosen by hand was an exception for this person: the next one is
+  // judged by their state again.
+  if (config.direction === "auto") setDirection("auto");
   $("temperature").value = "";
   $("temperature-hint").textContent = "";
   tempEdited = false;
