@@ -34,7 +34,7 @@ def after_work() -> Any:
 
     A report names only places already been to, so the trip below is filed in the evening.
     """
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     from passtrace.core import clock
 
