@@ -154,7 +154,8 @@ def test_the_lane_statistics_show_throughput_denials_and_unsynced_devices(client
                 .isoformat(), direction="through") for i in range(10)]
     rows.append(row(pass_id=checkpoint.pass_["id"], decision="deny", reasons=["fever"],
                     temperature=38.1, occurred_at=(base + timedelta(seconds=130)).isoformat()))
-    client.post("/api/v1/registrations/batch", json=batch(rows, pending=4),
+    # The device held 15 rows when it sent these 11: 4 are still on it.
+    client.post("/api/v1/registrations/batch", json=batch(rows, pending=15),
                 headers=checkpoint.staff.headers)
     stats = client.get(f"/api/v1/sites/{SITE}/stats", params={"day": day},
                        headers=checkpoint.official.headers)
@@ -170,6 +171,22 @@ def test_the_lane_statistics_show_throughput_denials_and_unsynced_devices(client
     outsider = client.get(f"/api/v1/sites/{SITE}/stats",
                           headers=checkpoint.resident.headers)
     assert outsider.status_code == 404
+
+
+def test_a_device_that_uploaded_everything_no_longer_shows_unsynced_rows(client, checkpoint):
+    staff = checkpoint.staff.headers
+    # Offline all morning: its heartbeat reported three queued rows.
+    client.post("/api/v1/checkpoint/heartbeat",
+                json={"site": SITE, "device_key": "phone-7", "pending": 3}, headers=staff)
+    stats = client.get(f"/api/v1/sites/{SITE}/stats", headers=checkpoint.official.headers)
+    assert [d["pending"] for d in stats.json()["unsynced_devices"]] == [3]
+    # Back online it uploads them; the count it sends is from before the upload.
+    rows = [row(pass_id=checkpoint.pass_["id"]) for _ in range(3)]
+    resp = client.post("/api/v1/registrations/batch", json=batch(rows, pending=3),
+                       headers=staff)
+    assert resp.status_code == 200, resp.text
+    stats = client.get(f"/api/v1/sites/{SITE}/stats", headers=checkpoint.official.headers)
+    assert stats.json()["unsynced_devices"] == []
 
 
 def test_a_denied_forged_scan_is_recorded_without_an_identity(client, checkpoint, session):

@@ -68,8 +68,9 @@ def frozen():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(session, make_persona, frozen, rt) -> World:  # type: ignore[no-untyped-def]
-    # 2026-11-20 11:00 China time: past the 09:30 deadline.
-    frozen(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    # 2026-11-20 19:00 China time: past the 09:30 deadline, and after the commute's last
+    # stop began (18:10): a report names only places already been to.
+    frozen(datetime(2026, 11, 20, 11, 0, tzinfo=UTC))
     ent = Enterprise(credit_code=CODE, name="贵州黔味食品有限公司", area_code="520102006",
                      report_deadline=time(9, 30))
     other = Enterprise(credit_code=OTHER_CODE, name="贵阳云岩物流有限公司",

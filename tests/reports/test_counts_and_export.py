@@ -86,10 +86,10 @@ def test_export_cells_are_exact_and_neutralised(client, world, session):
     by_who = {(r[2], r[9]): r for r in rows[1:]}
     assert len(rows) == 1 + 1 + 3
     assert by_who[("E0000", "")] == [day, "生产部", "E0000", "王**", "36.5", "", "yes",
-                                     f"{day} 11:00", "yes", "", "", "", "", "", "", "", ""]
+                                     f"{day} 19:00", "yes", "", "", "", "", "", "", "", ""]
     # SQLite hands 37.0 back as an integer: the cell still reads 37.0 on both databases.
     assert by_who[("'-E7", "2")] == [
-        day, "'=销售部", "'-E7", "李**", "37.0", "cough;fever", "no", f"{day} 11:00", "yes",
+        day, "'=销售部", "'-E7", "李**", "37.0", "cough;fever", "no", f"{day} 19:00", "yes",
         "2", "520103003", "'@SUM(A1)", f"{day} 08:40", f"{day} 17:30", "flight", "CA1832",
         "32A"]
     assert by_who[("'-E7", "3")][12:14] == [f"{day} 18:10", ""]

@@ -16,7 +16,7 @@ def test_a_full_report_is_stored_with_ordered_stops(client, world):
     body = resp.json()
     assert [s["seq"] for s in body["stops"]] == [1, 2, 3]
     assert body["stops"][1]["mode"] == "metro"
-    assert body["late"] is True  # 11:00 is after the 09:30 deadline
+    assert body["late"] is True  # 19:00 is after the 09:30 deadline
     assert body["temperature"] == 36.5
 
 
@@ -148,3 +148,32 @@ def test_an_account_without_an_employer_cannot_file(client, make_persona, world)
     stranger = make_persona("public")
     resp = file(client, stranger, world.today)
     assert resp.status_code == 409
+
+
+def test_a_stop_that_has_not_ended_yet_is_refused_naming_the_field(client, world, frozen):
+    # 00:41 China time: a whole working day (07:30–20:00) is still to come.
+    frozen(datetime(2026, 11, 19, 16, 41, tzinfo=UTC))
+    day = world.today
+    alice = world.staff["alice"].persona
+    home = {"area_code": "520102006001", "place": "家", "arrive_at": local(day, "00:00"),
+            "depart_at": local(day, "07:30")}
+    office = {"area_code": "520103003", "place": "公司", "arrive_at": local(day, "07:50"),
+              "depart_at": local(day, "20:00"), "mode": "metro"}
+    resp = file(client, alice, day, stops=[home, office])
+    assert resp.status_code == 422, resp.text
+    assert "stops[0].depart_at" in resp.json()["error"]["fields"]
+    # Still at home, no departure yet: that is what has happened so far.
+    home.pop("depart_at")
+    assert file(client, alice, day, stops=[home]).status_code in (200, 201)
+    # A phone clock a few minutes behind the server is not refused.
+    frozen(datetime(2026, 11, 19, 23, 57, tzinfo=UTC))  # 07:57
+    resp = file(client, alice, day, stops=[{**home, "depart_at": local(day, "07:30")},
+                                           {**office, "depart_at": None,
+                                            "arrive_at": local(day, "08:00")}])
+    assert resp.status_code in (200, 201), resp.text
+    frozen(datetime(2026, 11, 19, 23, 50, tzinfo=UTC))  # 07:50: arriving at 08:00 is ahead
+    resp = file(client, alice, day, stops=[{**home, "depart_at": local(day, "07:30")},
+                                           {**office, "depart_at": None,
+                                            "arrive_at": local(day, "08:00")}])
+    assert resp.status_code == 422
+    assert "stops[1].arrive_at" in resp.json()["error"]["fields"]

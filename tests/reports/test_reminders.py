@@ -14,7 +14,7 @@ from passtrace.jobs.delivery import deliver_due
 from passtrace.notices.models import Notice
 from passtrace.reports import reminders
 from tests.jobs.gateway import Gateway, free_port, with_gateways
-from tests.reports.conftest import file
+from tests.reports.conftest import file, local
 
 
 def notices_of(session, user_id):  # type: ignore[no-untyped-def]
@@ -52,8 +52,11 @@ def test_overdue_people_are_reminded_once_and_repeat_misses_escalate(client, rt,
 
 def test_one_miss_is_not_escalated(client, rt, session, world, frozen):
     yesterday = world.today - timedelta(days=1)
-    frozen(datetime(2026, 11, 19, 1, 0, tzinfo=UTC))  # on time yesterday
-    assert file(client, world.staff["bob"].persona, yesterday).status_code == 201
+    frozen(datetime(2026, 11, 19, 1, 0, tzinfo=UTC))  # on time yesterday: 09:00
+    at_home = [{"area_code": "520102006001", "place": "家", "arrive_at": local(yesterday,
+                                                                                "00:00")}]
+    assert file(client, world.staff["bob"].persona, yesterday,
+                stops=at_home).status_code == 201
     frozen(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
     stats = reminders.run(session=session, rt=rt)
     kinds = [(n.params.get("name"), n.kind) for n in notices_of(session, world.head.user.id)]

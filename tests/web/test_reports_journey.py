@@ -28,6 +28,23 @@ def deadline_passed(live_server: LiveServer) -> Any:
                             .values(report_deadline=deadline))
 
 
+@pytest.fixture
+def after_work() -> Any:
+    """Hold the server's clock after today's last stop ends (16:30 China time) or later.
+
+    A report names only places already been to, so the trip below is filed in the evening.
+    """
+    from datetime import datetime
+
+    from passtrace.core import clock
+
+    now = clock.utcnow()
+    evening = datetime.combine(clock.local_today(now), time(17, 0), clock.LOCAL_TZ)
+    clock.freeze(max(now, evening))
+    yield
+    clock.freeze(None)
+
+
 def _fill_stop(stop: Any, area: str, place: str, arrive: str, depart: str,
                mode: str | None = None, ref: str = "", seat: str = "") -> None:
     stop.locator("[data-field=area]").select_option(area)
@@ -48,7 +65,8 @@ def _zhang_rows(page) -> int:  # type: ignore[no-untyped-def]
                if text.strip() == "张*")
 
 
-def test_file_a_train_trip_and_supervise_it(new_context, live_server, deadline_passed, shot):
+def test_file_a_train_trip_and_supervise_it(new_context, live_server, deadline_passed,
+                                            after_work, shot):
     supervisor = new_context().new_page()
     login(supervisor, "enterprise")
     supervisor.goto("/reports/dashboard")

@@ -264,6 +264,31 @@ def record_offline(session: Session, site: Site, rows: list[dict[str, Any]]) -> 
     return changed
 
 
+def usual_direction(session: Session, site: Site, *, person_id: uuid.UUID | None,
+                    pass_row: Any) -> str | None:
+    """Which way this person is going, from their state: a resident who is out comes back in.
+
+    The guard confirms rather than toggles. A read only: gather() then locks the household
+    as usual for the direction chosen, so two gates cannot both count a stale state.
+    """
+    c = community_of(session, site)
+    if c is None:
+        return None
+    if person_id is not None:
+        resident = session.scalar(select(Resident.id).where(
+            Resident.community_id == c.id, Resident.person_id == person_id))
+        if resident is not None:
+            out = session.scalar(select(func.count()).select_from(Outing).where(
+                Outing.person_id == person_id, Outing.back_at.is_(None)))
+            return "in" if out else "out"
+    if pass_row is not None and pass_row.purpose == "visitor":
+        visit = session.scalar(select(Visit).where(Visit.pass_id == pass_row.id,
+                                                   Visit.community_id == c.id))
+        if visit is not None:
+            return "out" if visit.entered_at is not None and visit.exited_at is None else "in"
+    return None
+
+
 class GateProvider:
     """The compound's gate as a site kind (registrations.site_kinds.SiteKindProvider)."""
 
@@ -272,6 +297,7 @@ class GateProvider:
         return bool(site.community_code)
 
     gather = staticmethod(gather)
+    usual_direction = staticmethod(usual_direction)
     notes = staticmethod(notes)
     record = staticmethod(record)
     record_offline = staticmethod(record_offline)

@@ -365,8 +365,13 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     stored = sum(1 for r in results if r["status"] == "stored")
     dup = sum(1 for r in results if r["status"] == "duplicate")
     rejected = len(results) - stored - dup
+    # The device counts its queue before sending, this batch included: every row of it is
+    # now answered (stored, duplicate or refused, which the device sets aside), so what it
+    # still holds is the rest. Keeping the count from before the upload showed a device
+    # that had just synced as holding unsynced rows all day.
+    left = max(0, batch.pending - len(batch.registrations))
     heartbeat(session=session, actor=actor, site_code=site.code, device_key=batch.device_key,
-              pending=batch.pending, synced=True)
+              pending=left, synced=True)
     audit_service.record(session=session, actor=actor, action="registration.batch",
                          resource_type="site", resource_id=site.code,
                          detail={"device": batch.device_key, "stored": stored,

@@ -16,9 +16,10 @@ from functools import cache
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from passtrace.areas import service as area_service
 from passtrace.core.clock import local_today
 from passtrace.core.errors import Forbidden
-from passtrace.core.i18n import N_, gettext
+from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.validators import Day
 from passtrace.registrations import stats
 from passtrace.rules.decide import REASONS
@@ -84,8 +85,28 @@ def _ui_strings() -> dict[str, str]:
         "temp_from_scanner": gettext("From the thermal scanner, %(age)s s ago"),
         "temp_invalid": gettext("The temperature must be between 30.0 and 45.0 °C."),
         "refused": gettext("Refused by the server: %(num)s"),
+        "no_plate": gettext("none"),
+        "went_in": gettext("Going in"),
+        "went_out": gettext("Going out"),
+        "went_through": gettext("Passing through"),
+        "check": gettext("CHECK BY EYE"),
+        "offline_id_check": gettext("Offline, an ID number cannot be looked up: check the "
+                                    "person's pass or ID card by eye."),
+        "offline_id_queued": gettext("Queued: the server decides when this check is "
+                                     "uploaded."),
+        "area_elsewhere": gettext("an area elsewhere"),
         **{key: gettext(msg) for key, msg in ID_MESSAGES.items()},
     }
+
+
+def _area_names(session: SessionDep, code: str, locale: str) -> dict[str, str]:
+    """The names of the site's area and the areas containing it: a pass good here names one.
+
+    The verdict shows a pass's areas by name, offline too, so the page carries them.
+    """
+    prefixes = [code[:2] + "0000", code[:4] + "00", code[:6], code[:9], code[:12]]
+    codes = sorted({c for c in prefixes if c and len(c) <= len(code)} | {code})
+    return area_service.names(session=session, codes=codes, locale=locale)
 
 
 def _staff_sites(session: SessionDep, principal: CurrentPrincipal) -> list[Site]:
@@ -116,9 +137,13 @@ def checkpoint(request: Request, session: SessionDep, principal: CurrentPrincipa
                  "opening_hours": read.opening_hours, "lanes": read.lanes,
                  "community_code": read.community_code},
         "lane": lane,
-        "direction": "through" if read.kind in THROUGH_KINDS else "in",
+        # At a compound's gate the server (or, offline, this device) picks in or out
+        # from the person's state; the guard confirms, and toggles only for exceptions.
+        "direction": "through" if read.kind in THROUGH_KINDS
+        else "auto" if read.community_code else "in",
         "csrf": principal.csrf_token,
         "reasons": {code: gettext(msg) for code, msg in REASONS.items()},
+        "area_names": _area_names(session, read.area_code, get_locale()),
         "text": _ui_strings(),
     }
     return render(request, "checkpoint/page.html", {"site": read, "lane": lane,

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Direction = Literal["in", "out", "through"]
+# "auto": at a compound's gate the server picks in or out from the person's state.
+AskedDirection = Literal["in", "out", "through", "auto"]
 Method = Literal["qr", "paper", "id_typed", "wedge"]
 
 
@@ -23,7 +25,7 @@ class RegistrationIn(BaseModel):
     device_key: str = Field(default="", max_length=64)
     occurred_at: datetime
     sent_at: datetime | None = None  # device clock when sent, to measure skew
-    direction: Direction = "in"
+    direction: AskedDirection = "in"
     method: Method
     token: str | None = Field(default=None, max_length=2000)  # the scanned "PT1:..." text
     id_number: str | None = Field(default=None, max_length=32)

@@ -332,6 +332,11 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
             pass_row = _best_pass(session, person, prep.site, prep.now)
     # A site kind with rules of its own (a compound's gate) adds its facts.
     kind = provider_for(prep.site)
+    if data.direction == "auto":
+        # The guard left the way to the person's state (a resident who is out comes in).
+        usual = kind.usual_direction(session, prep.site, person_id=person.id if person else None,
+                                     pass_row=pass_row) if kind is not None else None
+        data = data.model_copy(update={"direction": usual or "in"})
     gate = kind.gather(session, prep.site, person_id=person.id if person else None,
                        pass_row=pass_row, now=prep.now,
                        direction=data.direction) if kind is not None else None

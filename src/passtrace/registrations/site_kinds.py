@@ -54,6 +54,11 @@ class SiteKindProvider(Protocol):
         """Collect the facts for one online check (may lock rows until commit)."""
         ...
 
+    def usual_direction(self, session: Session, site: Site, *, person_id: uuid.UUID | None,
+                        pass_row: Any) -> str | None:
+        """The way this person usually goes now ("in" or "out"), None when unknown."""
+        ...
+
     def record(self, session: Session, check: Any, *, registration_id: uuid.UUID,
                direction: str, decision: str, occurred_at: datetime) -> None:
         """Apply what one online check decided (same transaction)."""

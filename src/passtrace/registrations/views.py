@@ -66,6 +66,8 @@ async def register(data: RegistrationIn, rt: RuntimeDep,
     # open or close outings in the same transaction.
     fast = fastpath.for_runtime(rt)
     if fast is not None and not await fastpath.is_community_gate(rt, data.site):
+        if data.direction == "auto":  # only a compound's gate knows which way people go
+            data = data.model_copy(update={"direction": "in"})
         checked = await fastpath.register(fast, rt=rt, actor=principal, data=data)
         return to_out(checked.row, duplicate=checked.duplicate)
     return await run_in_threadpool(_register_in_session, rt, principal, data)

@@ -93,10 +93,16 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
                 seat = f"{rng.randint(1, 40)}{rng.choice('ABCDEF')}"
             elif trip < 0.3:
                 mode = rng.choice(("bus", "walk", "taxi"))
-            for seq, (area, place, arrive, depart, m, r, s) in enumerate((
-                    (home, "家 / home", _at(day, 0, 0), _at(day, 7, 50), None, None, None),
-                    (office, ent.name, _at(day, 8, 40), _at(day, 17, 30), mode, ref, seat),
-                    (home, "家 / home", _at(day, 18, 20), None, "bus", None, None)), start=1):
+            day_stops = (
+                (home, "家 / home", _at(day, 0, 0), _at(day, 7, 50), None, None, None),
+                (office, ent.name, _at(day, 8, 40), _at(day, 17, 30), mode, ref, seat),
+                (home, "家 / home", _at(day, 18, 20), None, "bus", None, None))
+            # A report names only where one has been by the time it is filed (the form
+            # refuses stops still to come): a morning report ends at the office.
+            been = [st for st in day_stops if st[2] <= submitted]
+            for seq, (area, place, arrive, depart, m, r, s) in enumerate(been, start=1):
+                if depart is not None and depart > submitted:
+                    depart = None
                 stops.append({"report_id": rid, "seq": seq, "area_code": area,
                               "place": place, "arrive_at": arrive, "depart_at": depart,
                               "mode": m, "ref": r, "seat": s})

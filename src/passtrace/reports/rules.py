@@ -98,6 +98,10 @@ class CleanStop:
     seat: str | None
 
 
+# How far ahead of the server a phone's clock may be before a time counts as future.
+CLOCK_DRIFT = timedelta(minutes=5)
+
+
 def _aware(field: str, value: datetime, n: int, day: date, now: datetime) -> datetime:
     if value.tzinfo is None:
         raise fail(field, N_("Stop %(n)s: times need a time zone (e.g. +08:00)."), n=n)
@@ -142,6 +146,16 @@ def validate_stops(session: Session, stops: list[StopIn], day: date,
         arrive = _aware(f"stops[{i}].arrive_at", stop.arrive_at, n, day, now)
         depart = (_aware(f"stops[{i}].depart_at", stop.depart_at, n, day, now)
                   if stop.depart_at else None)
+        # A report says where one has been: a stop still to come (07:30–20:00 filed at
+        # 00:41) is a plan, not a trace. A phone's clock may run a few minutes behind.
+        if arrive > now + CLOCK_DRIFT:
+            raise fail(f"stops[{i}].arrive_at",
+                       N_("Stop %(n)s: the arrival is still to come; report places you have "
+                          "been to."), n=n)
+        if depart is not None and depart > now + CLOCK_DRIFT:
+            raise fail(f"stops[{i}].depart_at",
+                       N_("Stop %(n)s: you have not left yet; leave the departure empty or "
+                          "report it once you have left."), n=n)
         if depart is not None and depart < arrive:
             raise fail(f"stops[{i}].depart_at",
                        N_("Stop %(n)s: the departure must not be before the arrival."), n=n)

@@ -88,12 +88,14 @@ async function showStatus() {
 function showResult(r) {
   const box = $("result");
   box.hidden = false;
-  box.className = "cp-result " + (r.decision === "allow" ? "allow" : "deny");
+  box.className = "cp-result " + ({ allow: "allow", check: "check" }[r.decision] || "deny");
   box.dataset.decision = r.decision;
   box.dataset.source = r.source;
-  $("verdict").textContent = { allow: T.allow, deny: T.deny }[r.decision] || "";
+  $("verdict").textContent = { allow: T.allow, deny: T.deny, check: T.check }[r.decision] || "";
   const messages = r.reasons.map((x) => x.message);
   $("first-reason").textContent = messages[0] || "";
+  $("result-direction").textContent = { in: T.went_in, out: T.went_out,
+    through: T.went_through }[r.direction] || "";
   const more = $("more-reasons");
   more.replaceChildren(...messages.slice(1).map((m) => {
     const li = document.createElement("li");
@@ -112,9 +114,47 @@ function showResult(r) {
   $("result-last4").textContent = r.idLast4 || "—";
   $("result-temp").textContent = r.temperature != null ? r.temperature.toFixed(1) + " °C" : "";
   $("result-note").textContent = r.note || "";
-  $("override-button").hidden = !(r.decision === "deny" && r.overridable);
+  showPass(r.pass || null);
+  $("override-button").hidden = !(r.decision !== "allow" && r.decision !== "error"
+    && r.overridable);
   $("override-form").hidden = true;
   box.scrollIntoView({ block: "start" });
+}
+
+// What the guard compares with the person and the vehicle: the pass's plate,
+// companions, validity window and areas (named in the reader's language).
+function areaName(code) {
+  if (config.area_names[code]) return config.area_names[code];
+  if (site.community_code && code === site.community_code) return site.name;
+  return T.area_elsewhere;
+}
+
+function localTime(epochSeconds) {
+  return new Date(epochSeconds * 1000).toLocaleString(document.documentElement.lang || undefined,
+    { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+}
+
+function showPass(claims) {
+  const box = $("result-pass");
+  box.hidden = !claims;
+  if (!claims) return;
+  $("pass-plate").textContent = claims.plate || T.no_plate;
+  $("pass-companions").textContent = String(claims.companions || 0);
+  $("pass-valid").textContent = `${localTime(claims.validFrom)} – ${localTime(claims.validUntil)}`;
+  const names = claims.sites.length ? [site.name] : claims.areas.map(areaName);
+  const separator = (document.documentElement.lang || "").startsWith("zh") ? "、" : ", ";
+  $("pass-areas").textContent = [...new Set(names)].join(separator);
+}
+
+/** The claims of a scanned pass when it verifies on this device, for display only. */
+async function readClaims(token, when) {
+  if (!token || !trust.ready) return null;
+  try {
+    return await verifyPass(token, trust.trust, trust.revoked, Math.floor(when / 1000));
+  } catch (e) {
+    return null;
+  }
 }
 
 function reasonsFromCodes(codes) {
@@ -148,6 +188,7 @@ async function checkOnline(reg) {
   return {
     id: data.id, decision: data.decision, reasons: data.reasons, holder: data.holder,
     idLast4: data.id_last4, temperature: data.temperature, source: "server",
+    direction: data.direction,
     notes: data.notes || [],
     note: data.overridden ? fmt(T.override_saved, { reason: data.override_reason }) : "",
     overridable: true, online: true,
@@ -164,6 +205,10 @@ async function checkOffline(reg) {
     } catch (e) {
       passRejected = e instanceof Rejected ? codecReason(e.reason) : "not_a_pass";
     }
+  }
+  if (reg.direction === "auto") {
+    // This device's own record of who went in: out if inside, otherwise in.
+    reg.direction = claims && insideMap()[claims.passId] ? "out" : "in";
   }
   const outcome = decide({
     site, now, direction: reg.direction, temperature: reg.temperature, pass: claims,
@@ -182,10 +227,23 @@ async function checkOffline(reg) {
   const uploadable = identified || outcome.decision === "deny";
   if (uploadable) await queue.put(row);
   if (claims) noteMovement(claims.passId, reg.direction, outcome.decision);
+  if (!claims && !passRejected && reg.id_number) {
+    // Offline a typed ID number cannot be looked up: "no such person" would be wrong for
+    // a real pass holder. The guard checks the pass or the ID card by eye; the row is
+    // queued and the server, which knows the person, judges it at upload.
+    const onlyLookup = outcome.reasons.every((code) => code === "unknown_person");
+    return {
+      id: reg.id, decision: onlyLookup ? "check" : outcome.decision,
+      reasons: onlyLookup ? [{ code: "offline_id", message: T.offline_id_check }]
+        : reasonsFromCodes(outcome.reasons.filter((code) => code !== "unknown_person")),
+      holder: "", idLast4: row.id_last4, temperature: reg.temperature,
+      direction: reg.direction, source: "device", note: T.offline_id_queued, overridable: true, online: false,
+    };
+  }
   return {
     id: reg.id, decision: outcome.decision, reasons: reasonsFromCodes(outcome.reasons),
     holder: row.holder || "", idLast4: row.id_last4 || "", temperature: reg.temperature,
-    source: "device", note: uploadable ? T.decided_offline : T.not_uploadable,
+    direction: reg.direction, source: "device", note: uploadable ? T.decided_offline : T.not_uploadable,
     overridable: identified, online: false,
   };
 }
@@ -214,12 +272,16 @@ async function check(input) {
     }
   }
   if (!result) result = await checkOffline(reg);
+  if (!result.error && reg.token) result.pass = await readClaims(reg.token, new Date(reg.occurred_at));
   if (result.error) {
     showResult({ decision: "error", reasons: [], source: "server", note: result.error });
     return;
   }
   current = result;
   showResult(result);
+  // A direction chosen by hand was an exception for this person: the next one is
+  // judged by their state again.
+  if (config.direction === "auto") setDirection("auto");
   $("temperature").value = "";
   $("temperature-hint").textContent = "";
   tempEdited = false;
@@ -362,6 +424,12 @@ function wire() {
     fb.textContent = problem ? T[problem] : (normalizeId(value) ? T.id_ok : "");
     fb.className = problem ? "field-error" : "muted";
     fb.dataset.valid = String(!problem && Boolean(normalizeId(value)));
+  });
+  $("id-x").addEventListener("click", () => {
+    const field = $("id-number");
+    field.value = (field.value + "X").slice(0, 20);
+    field.dispatchEvent(new Event("input"));
+    field.focus();
   });
   $("id-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
