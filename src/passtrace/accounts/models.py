@@ -95,3 +95,18 @@ class IdentityAttempt(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     window_start: Mapped[datetime] = mapped_column(index=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class LoginFailure(Base):
+    """Recent failed logins per key: one (login name, address) pair, or one address.
+
+    Kept in the database so every worker process shares the counts (accounts.throttle).
+    The key is a hash: the table holds no login name or address in clear.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
