@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -21,6 +21,9 @@ class User(IdMixin, CreatedMixin, Base):
     display_name: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set by an admin's password reset: the account has no roles until its owner
+    # replaces the temporary password (accounts.service.principal_for).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The resident/employee this account speaks for, if any; set only with proof
     # (accounts.binding). Unique: one account per person, so two sign-ups racing to
     # bind the same person cannot both win.

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import throttle
+from passtrace.accounts import passwords, throttle
 from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.audit import service as audit_service
 from passtrace.core.cache import Changes, Miss, TtlCache
@@ -50,9 +50,7 @@ def create(
         raise ValidationFailed("A username is 3-64 letters, digits, dots, dashes or underscores.",
                                fields={"username": "A username is 3-64 letters, digits, dots, "
                                                    "dashes or underscores."})
-    if len(password) < 8:
-        raise ValidationFailed("A password needs at least 8 characters.",
-                               fields={"password": "A password needs at least 8 characters."})
+    passwords.check(password, username=username)
     if get_by_username(session=session, username=username):
         raise Conflict("The username %(username)s is taken.", username=username)
     user = User(username=username, password_hash=rt.passwords.hash(password),
@@ -97,7 +95,9 @@ def principal_for(user: User, *, auth: AuthSession | None = None,
     return Principal(
         user_id=user.id, username=user.username, display_name=user.display_name,
         person_id=user.person_id,
-        bindings=tuple(Binding(b.role, b.scope_type, b.scope_value) for b in user.bindings),
+        # A reset account holds no role until its owner sets a password of their own.
+        bindings=() if user.must_change_password else tuple(
+            Binding(b.role, b.scope_type, b.scope_value) for b in user.bindings),
         ip=ip, csrf_token=auth.csrf_token if auth else "",
         auth_kind=auth.kind if auth else "web", locale=user.locale,
     )

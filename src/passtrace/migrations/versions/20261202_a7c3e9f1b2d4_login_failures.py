@@ -1,4 +1,4 @@
-"""accounts: login_failures (the shared login throttle)
+"""accounts: login_failures (the shared login throttle), users.must_change_password
 
 Revision ID: a7c3e9f1b2d4
 Revises: e5b1d7c40a93
@@ -31,8 +31,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_login_failures_last_failure_at'), 'login_failures',
                     ['last_failure_at'])
+    with op.batch_alter_table('users') as batch:
+        batch.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('must_change_password')
     op.drop_index(op.f('ix_login_failures_last_failure_at'), table_name='login_failures')
     op.drop_table('login_failures')
