@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     """Return the API routers (mounted under /api/v1) and the page routers."""
     from passtrace import home
+    from passtrace.accounts import admin_pages as account_admin_pages
     from passtrace.accounts import admin_views as account_admin_views
     from passtrace.accounts import claim_pages
     from passtrace.accounts import pages as account_pages
@@ -183,7 +184,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, visit_views.router],
-            [home.router, account_pages.router, claim_pages.router, resident_claim_pages.router,
+            [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
+             resident_claim_pages.router,
              employee_claim_pages.router, pass_pages.router,
              people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,

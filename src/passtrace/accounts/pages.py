@@ -59,6 +59,9 @@ def _login_response(session: Session, rt: Runtime, user: User, request: Request,
                     target: str) -> Response:
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="web",
                                                   ip=client_ip(request))
+    # After an admin's reset the account has no role until its owner picks a password.
+    if user.must_change_password:
+        target = "/account/password"
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=rt.settings.env == "prod",
