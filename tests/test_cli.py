@@ -143,3 +143,33 @@ def test_keys_revoke_drops_a_leaked_key_at_once(sqlite_env):
     assert status == "revoked"
     again = runner.invoke(app, ["keys", "revoke", kid, "--reason", "key leaked"])
     assert again.exit_code == 1
+
+
+def test_accounts_revoke_role_deactivate_and_reset_password(sqlite_env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["accounts", "create", "nm-guard", "--name", "守卫"],
+                         input="gate-keeper-2026\ngate-keeper-2026\n").exit_code == 0
+    assert runner.invoke(app, ["accounts", "grant", "nm-guard", "checkpoint_staff",
+                               "--site", "S1"]).exit_code == 0
+    wrong_scope = runner.invoke(app, ["accounts", "revoke-role", "nm-guard",
+                                      "checkpoint_staff", "--site", "S2"])
+    assert wrong_scope.exit_code == 1
+    revoked = runner.invoke(app, ["accounts", "revoke-role", "nm-guard", "checkpoint_staff",
+                                  "--site", "S1"])
+    assert revoked.exit_code == 0, revoked.output
+    assert runner.invoke(app, ["accounts", "deactivate", "nm-guard"]).exit_code == 0
+    reset = runner.invoke(app, ["accounts", "reset-password", "nm-guard"])
+    assert reset.exit_code == 0 and "shown once" in reset.output
+    with sqlite3.connect(sqlite_env) as conn:
+        assert list(conn.execute("SELECT count(*) FROM role_bindings")) == [(0,)]
+        assert list(conn.execute("SELECT is_active, must_change_password FROM users")) == [
+            (0, 1)]
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_entries")]
+    assert {"user.revoke_role", "user.deactivate", "user.password_reset"} <= set(actions)
+
+
+def test_accounts_create_refuses_a_common_password(sqlite_env):
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    weak = runner.invoke(app, ["accounts", "create", "nm-weak"],
+                         input="password123\npassword123\n")
+    assert weak.exit_code == 1

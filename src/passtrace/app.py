@@ -154,6 +154,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     """Return the API routers (mounted under /api/v1) and the page routers."""
     from passtrace import home
+    from passtrace.accounts import admin_pages as account_admin_pages
+    from passtrace.accounts import admin_views as account_admin_views
     from passtrace.accounts import claim_pages
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
@@ -180,12 +182,14 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
 
-    return ([account_views.router, area_views.router, pass_views.router, people_views.router,
+    return ([account_views.router, account_admin_views.router, area_views.router,
+             pass_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, visit_views.router,
              retention_views.router],
-            [home.router, account_pages.router, claim_pages.router, resident_claim_pages.router,
+            [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
+             resident_claim_pages.router,
              employee_claim_pages.router, pass_pages.router,
              people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,

@@ -21,7 +21,7 @@ from passtrace.people import service as people_service
 from passtrace.registrations import demo as registration_demo
 from passtrace.sites import demo as site_demo
 
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "demo-pass-2026"  # passes the password policy (accounts.passwords)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -21,6 +21,9 @@ class User(IdMixin, CreatedMixin, Base):
     display_name: Mapped[str] = mapped_column(String(100))
     locale: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set by an admin's password reset: the account has no roles until its owner
+    # replaces the temporary password (accounts.service.principal_for).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The resident/employee this account speaks for, if any; set only with proof
     # (accounts.binding). Unique: one account per person, so two sign-ups racing to
     # bind the same person cannot both win.
@@ -122,3 +125,18 @@ class SmsBindCode(IdMixin, CreatedMixin, Base):
     expires_at: Mapped[datetime]
     failed_tries: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """Recent failed logins per key: one (login name, address) pair, or one address.
+
+    Kept in the database so every worker process shares the counts (accounts.throttle).
+    The key is a hash: the table holds no login name or address in clear.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)

@@ -13,7 +13,7 @@ from passtrace.accounts import attempts, binding, flows, sms_binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import RegisterRequest
-from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.errors import DomainError, Forbidden, RateLimited
 from passtrace.core.i18n import LOCALES, get_locale, gettext, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal, new_token
@@ -59,6 +59,9 @@ def _login_response(session: Session, rt: Runtime, user: User, request: Request,
                     target: str) -> Response:
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="web",
                                                   ip=client_ip(request))
+    # After an admin's reset the account has no role until its owner picks a password.
+    if user.must_change_password:
+        target = "/account/password"
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=rt.settings.env == "prod",
@@ -90,9 +93,13 @@ def login(
         user = account_service.authenticate(session=session, rt=rt, username=username.strip(),
                                             password=password, ip=client_ip(request))
     except DomainError as exc:
-        return _anonymous_form(request, "login.html",
-                               {"next": _safe_next(next), "error": exc.translated(),
-                                "username": username}, status_code=exc.status)
+        # Returning (not raising) commits the failure count and its audit entry.
+        response = _anonymous_form(request, "login.html",
+                                   {"next": _safe_next(next), "error": exc.translated(),
+                                    "username": username}, status_code=exc.status)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return _login_response(session, rt, user, request, next)
 
 

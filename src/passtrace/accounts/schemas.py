@@ -117,3 +117,49 @@ class LocaleUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locale: Literal["zh_CN", "en"]
+
+
+class PasswordChange(BaseModel):
+    """The user's current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TemporaryPasswordRead(BaseModel):
+    """A one-time password from an admin's reset: shown once, changed at next login."""
+
+    temporary_password: str
+
+
+class RoleChange(BaseModel):
+    """One scoped role to grant or take back."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: str = Field(min_length=1, max_length=32)
+    scope_type: str = Field(default="global", max_length=16)
+    scope_value: str = Field(default="", max_length=64)
+
+
+class UserCreate(BaseModel):
+    """An admin creates an account."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(min_length=3, max_length=64)
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserAdminRead(BaseModel):
+    """One account as an admin sees it."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    is_active: bool
+    must_change_password: bool
+    roles: list[BindingRead]

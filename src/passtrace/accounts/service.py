@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from passtrace.accounts import passwords, throttle
 from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.audit import service as audit_service
 from passtrace.core.cache import Changes, Miss, TtlCache
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import Conflict, RateLimited, Unauthorized, ValidationFailed
+from passtrace.core.errors import Conflict, Unauthorized, ValidationFailed
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import (
     ROLES,
@@ -49,9 +50,7 @@ def create(
         raise ValidationFailed("A username is 3-64 letters, digits, dots, dashes or underscores.",
                                fields={"username": "A username is 3-64 letters, digits, dots, "
                                                    "dashes or underscores."})
-    if len(password) < 8:
-        raise ValidationFailed("A password needs at least 8 characters.",
-                               fields={"password": "A password needs at least 8 characters."})
+    passwords.check(password, username=username)
     if get_by_username(session=session, username=username):
         raise Conflict("The username %(username)s is taken.", username=username)
     user = User(username=username, password_hash=rt.passwords.hash(password),
@@ -96,7 +95,9 @@ def principal_for(user: User, *, auth: AuthSession | None = None,
     return Principal(
         user_id=user.id, username=user.username, display_name=user.display_name,
         person_id=user.person_id,
-        bindings=tuple(Binding(b.role, b.scope_type, b.scope_value) for b in user.bindings),
+        # A reset account holds no role until its owner sets a password of their own.
+        bindings=() if user.must_change_password else tuple(
+            Binding(b.role, b.scope_type, b.scope_value) for b in user.bindings),
         ip=ip, csrf_token=auth.csrf_token if auth else "",
         auth_kind=auth.kind if auth else "web", locale=user.locale,
     )
@@ -105,17 +106,27 @@ def principal_for(user: User, *, auth: AuthSession | None = None,
 def authenticate(
     *, session: Session, rt: Runtime, username: str, password: str, ip: str | None
 ) -> User:
-    """Check a login, rate-limited per username and per address."""
-    keys = (f"user:{username.lower()}", f"ip:{ip or '-'}")
-    if rt.login_limiter.blocked(*keys):
-        raise RateLimited("Too many failed logins. Please wait a few minutes and try again.")
+    """Check a login, throttled per (name, address) with backoff (accounts.throttle).
+
+    A refusal has already flushed its failure count and its audit entry: the caller
+    commits before answering (a refused login must still count).
+    """
+    keys = throttle.keys_for(username, ip)
+    free = rt.settings.login_max_failures
+    throttle.check(session=session, keys=keys, free=free)
     user = get_by_username(session=session, username=username)
     # Hash even for unknown users so response time does not reveal which names exist.
     ok = rt.passwords.verify(user.password_hash if user else _DUMMY_HASH.get(rt), password)
     if not user or not ok or not user.is_active:
-        rt.login_limiter.failed(*keys)
+        throttle.record_failure(session=session, keys=keys)
+        # No password and no reason here: the entry must not tell a reader which part
+        # was wrong, nor hold a password mistyped into the name field in clear.
+        audit_service.record(session=session, actor=None, action="login.failed",
+                             resource_type="user", resource_id=user.id if user else "",
+                             detail={"ip": ip or "-", "known_user": user is not None})
+        session.flush()
         raise Unauthorized("Wrong username or password.")
-    rt.login_limiter.succeeded(*keys)
+    throttle.clear_pair(session=session, keys=keys)
     return user
 
 

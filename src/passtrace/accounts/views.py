@@ -23,7 +23,7 @@ from passtrace.accounts.schemas import (
     TokenRequest,
     UnbindRequest,
 )
-from passtrace.core.errors import NotFound
+from passtrace.core.errors import NotFound, Unauthorized
 from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.security import Principal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
@@ -36,8 +36,14 @@ router = APIRouter(tags=["accounts"])
 def issue_token(data: TokenRequest, request: Request, session: SessionDep,
                 rt: RuntimeDep) -> TokenRead:
     """Exchange a username and password for a bearer token."""
-    user = account_service.authenticate(session=session, rt=rt, username=data.username,
-                                        password=data.password, ip=client_ip(request))
+    try:
+        user = account_service.authenticate(session=session, rt=rt, username=data.username,
+                                            password=data.password, ip=client_ip(request))
+    except Unauthorized:
+        # The failure count and its audit entry must outlive the refusal; the request's
+        # session would otherwise roll them back with the error.
+        session.commit()
+        raise
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="api",
                                                   ip=client_ip(request))
     return TokenRead(access_token=token, expires_at=record.expires_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from passtrace.core.config import Settings
 from passtrace.core.db import session_scope
@@ -192,6 +194,77 @@ def accounts_grant(
             account_service.grant(session=session, actor=None, user=user, role=role,
                                   scope_type=scope_type, scope_value=scope_value)
     console.print(f"[green]{username}: {role} @ {scope_type} {scope_value}[/green]")
+
+
+def _scope(area: str | None, site: str | None, community: str | None,
+           enterprise: str | None) -> tuple[str, str]:
+    scopes = [(t, v) for t, v in (("area", area), ("site", site), ("community", community),
+                                  ("enterprise", enterprise)) if v]
+    if len(scopes) > 1:
+        console.print("[red]give at most one scope[/red]")
+        raise typer.Exit(2)
+    return scopes[0] if scopes else ("global", "")
+
+
+def _user_id(session: Session, username: str) -> uuid.UUID:
+    from passtrace.accounts import service as account_service
+
+    user = account_service.get_by_username(session=session, username=username)
+    if user is None:
+        console.print(f"[red]no user {username}[/red]")
+        raise typer.Exit(1)
+    return user.id
+
+
+@accounts_app.command("revoke-role")
+def accounts_revoke_role(
+    username: str, role: str,
+    area: Annotated[str | None, typer.Option(help="area code scope")] = None,
+    site: Annotated[str | None, typer.Option(help="site scope")] = None,
+    community: Annotated[str | None, typer.Option(help="community scope")] = None,
+    enterprise: Annotated[str | None, typer.Option(help="enterprise scope")] = None,
+) -> None:
+    """Take back a role from a user in one scope (global when no scope is given)."""
+    from passtrace.accounts import admin
+
+    scope_type, scope_value = _scope(area, site, community, enterprise)
+    rt = _runtime()
+    with _domain_errors():
+        for session in session_scope(rt.sessions):
+            admin.revoke_role(session=session, actor=None,
+                              user_id=_user_id(session, username), role=role,
+                              scope_type=scope_type, scope_value=scope_value)
+    console.print(f"[green]{username}: {role} @ {scope_type} {scope_value} taken back[/green]")
+
+
+@accounts_app.command("deactivate")
+def accounts_deactivate(
+    username: str,
+    reactivate: Annotated[bool, typer.Option("--reactivate",
+                                             help="let the user log in again")] = False,
+) -> None:
+    """Deactivate a user: their sessions and tokens stop working at once."""
+    from passtrace.accounts import admin
+
+    rt = _runtime()
+    with _domain_errors():
+        for session in session_scope(rt.sessions):
+            admin.set_active(session=session, actor=None, user_id=_user_id(session, username),
+                             active=reactivate)
+    console.print(f"[green]{username}: {'active' if reactivate else 'deactivated'}[/green]")
+
+
+@accounts_app.command("reset-password")
+def accounts_reset_password(username: str) -> None:
+    """Reset a password: print a one-time temporary one, to be changed at next login."""
+    from passtrace.accounts import admin
+
+    rt = _runtime()
+    with _domain_errors():
+        for session in session_scope(rt.sessions):
+            temporary = admin.reset_password(session=session, rt=rt, actor=None,
+                                             user_id=_user_id(session, username))
+    console.print(f"temporary password for {username} (shown once): [bold]{temporary}[/bold]")
 
 
 @keys_app.command("rotate")

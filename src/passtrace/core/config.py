@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     api_token_hours: int = Field(default=24, ge=1, le=24 * 90)
     login_max_failures: int = Field(default=5, ge=1, le=100)
-    login_window_seconds: int = Field(default=300, ge=10, le=86400)
     # argon2 cost; tests lower it, production keeps the library defaults.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)

@@ -85,3 +85,4 @@ class RateLimited(DomainError):
 
     status = 429
     code = "rate_limited"
+    retry_after: int | None = None  # seconds; sent as the Retry-After header

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from passtrace.core.config import Settings
 from passtrace.core.db import make_engine, make_sessionmaker
 from passtrace.core.pii import PiiVault
-from passtrace.core.security import LoginRateLimiter, PasswordService, Principal
+from passtrace.core.security import PasswordService, Principal
 
 
 class PrincipalResolver(Protocol):
@@ -41,7 +41,6 @@ class Runtime:
     sessions: sessionmaker[Session]
     vault: PiiVault
     passwords: PasswordService
-    login_limiter: LoginRateLimiter
     cache: dict[str, object] = field(default_factory=dict)
     # Set by passtrace.wiring.wire(runtime); None until then (web.deps refuses to guess).
     principals: PrincipalResolver | None = None
@@ -59,9 +58,5 @@ class Runtime:
                            wrap_secret=settings.signing_wrap_key),
             passwords=PasswordService(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
-            ),
-            login_limiter=LoginRateLimiter(
-                max_failures=settings.login_max_failures,
-                window_seconds=settings.login_window_seconds,
             ),
         )

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 import uuid
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -146,47 +143,3 @@ class Principal:
 def _grants(role: str, permission: str) -> bool:
     perms = ROLE_PERMISSIONS.get(role, frozenset())
     return "*" in perms or permission in perms
-
-
-@dataclass
-class LoginRateLimiter:
-    """Sliding window of failed logins per username and per client address.
-
-    In-process on purpose: one server process per deployment here; a
-    multi-process deployment would move this into the database or Redis.
-    """
-
-    max_failures: int
-    window_seconds: int
-    # Many field staff share one NAT address: the per-address budget is larger.
-    address_multiplier: int = 10
-    _failures: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _prune(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_seconds:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
-        """Tell whether any key has used up its failures in the window."""
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._prune(k, now)) >= self._limit(k) for k in keys)
-
-    def _limit(self, key: str) -> int:
-        return self.max_failures * (self.address_multiplier if key.startswith("ip:") else 1)
-
-    def failed(self, *keys: str) -> None:
-        """Count one failure against each key."""
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._prune(k, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        """Forget failures after a good login."""
-        with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from passtrace.core.errors import DomainError, Unauthorized
+from passtrace.core.errors import DomainError, RateLimited, Unauthorized
 from passtrace.core.i18n import N_, gettext
 from passtrace.web.render import render
 
@@ -123,7 +123,11 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorized) and not wants_json(request) and request.method == "GET":
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)
-    return _respond(request, exc.status, exc.code, exc.translated(), exc.translated_fields())
+    response = _respond(request, exc.status, exc.code, exc.translated(),
+                        exc.translated_fields())
+    if isinstance(exc, RateLimited) and exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:

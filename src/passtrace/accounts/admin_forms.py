@@ -1,0 +1,37 @@
+"""Account care forms as the browser sends them (text), parsed into the API's schemas."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+
+from passtrace.accounts.schemas import PasswordChange, RoleChange, UserCreate
+
+
+class UserForm(UserCreate):
+    """Create an account (admins); the page's fields are the API's."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    def parse(self) -> UserCreate:
+        """Validate with the API's rules."""
+        return UserCreate.model_validate(self.model_dump())
+
+
+class RoleForm(RoleChange):
+    """Grant or take back a scoped role (admins)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    def parse(self) -> RoleChange:
+        """Validate with the API's rules."""
+        return RoleChange.model_validate(self.model_dump())
+
+
+class PasswordForm(PasswordChange):
+    """Change your own password."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def parse(self) -> PasswordChange:
+        """Validate with the API's rules."""
+        return PasswordChange.model_validate(self.model_dump())
