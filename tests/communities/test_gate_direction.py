@@ -13,7 +13,7 @@ def _auto(client, compound, who: int):
 def _who_is_out(client, compound):
     resp = client.get(f"/api/v1/communities/{CODE}/out", headers=compound.manager.headers)
     assert resp.status_code == 200, resp.text
-    return [r["name"] for r in resp.json()]
+    return [r["name"] for r in resp.json()["items"]]
 
 
 def test_a_resident_at_home_goes_out_and_one_who_is_out_comes_back_in(client, compound):

@@ -21,6 +21,9 @@ from passtrace.core.pagination import (
 )
 
 ORDER = [AuditEntry.action, AuditEntry.id]
+# Only this test's rows: other tests (fast path, CLI) commit audit entries of their own
+# to the shared test database.
+OURS = select(AuditEntry).where(AuditEntry.resource_type == "test")
 
 
 def _add(session: Session, *actions: str) -> None:
@@ -36,7 +39,7 @@ def _walk(session: Session, limit: int, *, between_pages: list[list[str]] | None
     cursor = None
     inserts = list(between_pages or [])
     while True:
-        rows, cursor = paginate_query(session, select(AuditEntry), ORDER, cursor=cursor,
+        rows, cursor = paginate_query(session, OURS, ORDER, cursor=cursor,
                                       limit=limit, descending=descending)
         seen.extend(rows)
         if cursor is None:
@@ -56,7 +59,7 @@ def test_pages_follow_the_sort_key_then_the_id(session: Session) -> None:
 
 def test_rows_inserted_while_paging_cause_no_duplicates_or_gaps(session: Session) -> None:
     _add(session, *[f"k{i:02d}" for i in range(0, 20, 2)])  # k00, k02, ... k18
-    before = {r.id for r in session.scalars(select(AuditEntry))}
+    before = {r.id for r in session.scalars(OURS)}
     # Between pages, rows land both before the cursor (k01: already passed) and after it.
     rows = _walk(session, 3, between_pages=[["k01", "k19"], ["k03", "k05", "k17"], ["k00"]])
     ids = [r.id for r in rows]
@@ -70,9 +73,9 @@ def test_rows_inserted_while_paging_cause_no_duplicates_or_gaps(session: Session
 
 def test_the_limit_is_capped(session: Session) -> None:
     _add(session, *["x"] * (MAX_LIMIT + 5))
-    rows, nxt = paginate_query(session, select(AuditEntry), ORDER, cursor=None, limit=10_000)
+    rows, nxt = paginate_query(session, OURS, ORDER, cursor=None, limit=10_000)
     assert len(rows) == MAX_LIMIT and nxt is not None
-    rest, last = paginate_query(session, select(AuditEntry), ORDER, cursor=nxt, limit=10_000)
+    rest, last = paginate_query(session, OURS, ORDER, cursor=nxt, limit=10_000)
     assert len(rest) == 5 and last is None
     items, _ = paginate_items(range(500), lambda n: (n,), cursor=None, limit=10_000)
     assert len(items) == MAX_LIMIT
@@ -84,7 +87,7 @@ def test_the_limit_is_capped(session: Session) -> None:
                                     "W1siaSIsImFiYyJdLFsiaSIsMV1d"])  # ["i","abc"] not an int
 def test_a_bad_cursor_is_a_clear_validation_error(session: Session, cursor: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        paginate_query(session, select(AuditEntry), ORDER, cursor=cursor, limit=10)
+        paginate_query(session, OURS, ORDER, cursor=cursor, limit=10)
     assert caught.value.fields == {"cursor": "Start again from the first page."}
 
 
