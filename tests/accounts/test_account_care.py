@@ -142,9 +142,9 @@ def test_admins_create_grant_and_find_users(client, session, make_persona):
                                 "scope_value": "NM-3"})
     assert granted.status_code == 200
     found = client.get("/api/v1/admin/users", headers=admin.headers,
-                       params={"q": "三号", "role": "checkpoint_staff", "scope": "NM"}).json()
+                       params={"q": "三号", "role": "checkpoint_staff", "scope": "NM"}).json()["items"]
     assert [u["username"] for u in found] == ["nm-gate-3"]
     officials = client.get("/api/v1/admin/users", headers=admin.headers,
-                           params={"role": "official"}).json()
+                           params={"role": "official"}).json()["items"]
     assert "nm-gate-3" not in [u["username"] for u in officials]
     assert session.scalar(select(User).where(User.username == "nm-gate-3")) is not None

@@ -20,6 +20,7 @@ from passtrace.accounts.schemas import (
     UserCreate,
 )
 from passtrace.core.errors import Forbidden
+from passtrace.core.pagination import Page, paginate_items
 from passtrace.core.security import Principal
 from passtrace.web.deps import (
     SESSION_COOKIE,
@@ -28,6 +29,7 @@ from passtrace.web.deps import (
     SessionDep,
     bearer_token,
 )
+from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(tags=["accounts"])
 
@@ -61,12 +63,16 @@ def change_password(data: PasswordChange, request: Request, session: SessionDep,
                           token=current_token(request))
 
 
-@router.get("/admin/users", response_model=list[UserAdminRead])
+@router.get("/admin/users", response_model=Page[UserAdminRead])
 def list_users(session: SessionDep, principal: CurrentPrincipal, q: str = "",
-               role: str = "", scope: str = "") -> list[UserAdminRead]:
-    """Find accounts by display name or username, role and scope value (admins)."""
-    return [user_read(u) for u in search(session=session, actor=_admin(principal),
-                                         q=q, role=role, scope=scope)]
+               role: str = "", scope: str = "", cursor: Cursor = None,
+               limit: Limit = DEFAULT_LIMIT) -> Page[UserAdminRead]:
+    """Find accounts by display name or username, role and scope value (admins), by name."""
+    found = search(session=session, actor=_admin(principal), q=q, role=role, scope=scope,
+                   limit=5000)
+    rows, nxt = paginate_items(found, lambda u: (u.display_name, u.id), cursor=cursor,
+                               limit=limit)
+    return Page(items=[user_read(u) for u in rows], next=nxt)
 
 
 def search(*, session: Session, actor: Principal, q: str = "", role: str = "",
