@@ -141,8 +141,8 @@ def test_admins_create_grant_and_find_users(client, session, make_persona):
                           json={"role": "checkpoint_staff", "scope_type": "site",
                                 "scope_value": "NM-3"})
     assert granted.status_code == 200
-    found = client.get("/api/v1/admin/users", headers=admin.headers,
-                       params={"q": "三号", "role": "checkpoint_staff", "scope": "NM"}).json()["items"]
+    found = client.get("/api/v1/admin/users", headers=admin.headers, params={
+        "q": "三号", "role": "checkpoint_staff", "scope": "NM"}).json()["items"]
     assert [u["username"] for u in found] == ["nm-gate-3"]
     officials = client.get("/api/v1/admin/users", headers=admin.headers,
                            params={"role": "official"}).json()["items"]

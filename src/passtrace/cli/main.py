@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -39,59 +40,17 @@ def _wire() -> None:
     wire()
 
 
-def _codec_app() -> typer.Typer:
-    from passtrace.cli.codec import app as codec_app
-
-    return codec_app
-
-
-app.add_typer(_codec_app(), name="codec", help="Inspect passes; run the DCC conformance suite.")
-
-
-def _reports_app() -> typer.Typer:
-    from passtrace.cli.reports import app as reports_app
-
-    return reports_app
-
-
-app.add_typer(_reports_app(), name="reports", help="Daily reports: reminders and exports.")
-
-
-def _community_app() -> typer.Typer:
-    from passtrace.cli.community import app as community_app
-
-    return community_app
-
-
-app.add_typer(_community_app(), name="community", help="Compounds: overdue-resident notices.")
-
-
-def _audit_app() -> typer.Typer:
-    from passtrace.cli.audit import app as audit_app
-
-    return audit_app
-
-
-app.add_typer(_audit_app(), name="audit", help="The audit log: verify its hash chain.")
-
-
-def _jobs_app() -> typer.Typer:
-    from passtrace.cli.jobs import app as jobs_app
-
-    return jobs_app
-
-
-app.add_typer(_jobs_app(), name="jobs", help="The job runner: scheduled jobs and the outbox.")
-
-
-def _retention_app() -> typer.Typer:
-    from passtrace.cli.retention import app as retention_app
-
-    return retention_app
-
-
-app.add_typer(_retention_app(), name="retention",
-              help="Retention: what personal data is kept, and deleting what fell due.")
+# Sub-commands kept in their own modules, passtrace.cli.<name>: (name, help).
+SUB_APPS = (
+    ("codec", "Inspect passes; run the DCC conformance suite."),
+    ("reports", "Daily reports: reminders and exports."),
+    ("community", "Compounds: overdue-resident notices."),
+    ("audit", "The audit log: verify its hash chain."),
+    ("jobs", "The job runner: scheduled jobs and the outbox."),
+    ("retention", "Retention: what personal data is kept, and deleting what fell due."),
+)
+for _name, _help in SUB_APPS:
+    app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)
 
 
 @contextmanager
