@@ -11,6 +11,7 @@ together, each in its own session, and reports what each one ended with.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import threading
 import uuid
@@ -21,7 +22,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,25 +36,10 @@ from tests.conftest import PASSWORD, PG_ADMIN_URL, skip_or_fail, test_settings
 
 RACE_DB_STEM = "passtrace_race"
 
-
-def _create_pg(name: str) -> str:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_pg(name: str) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+# Creating and dropping a PostgreSQL database of our own: the one way the benchmarks and
+# the other committed-data tests (test_gate_race, test_runner_concurrency) do it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import checkpoint_env  # noqa: E402
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -63,7 +48,7 @@ def committed_url(request: pytest.FixtureRequest) -> Iterator[str]:
     name = f"{RACE_DB_STEM}_{os.getpid()}"
     if request.param == "postgresql":
         try:
-            url = _create_pg(name)
+            url = checkpoint_env.create_pg_database(name)
         except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
             skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     else:
@@ -77,7 +62,7 @@ def committed_url(request: pytest.FixtureRequest) -> Iterator[str]:
     rt.engine.dispose()
     yield url
     if request.param == "postgresql":
-        _drop_pg(name)
+        checkpoint_env.drop_pg_database(name)
 
 
 @pytest.fixture
