@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from passtrace.communities.page_helpers import CONTROL, clean_text
 from passtrace.communities.schemas import DeliveryCreate, ResidentCreate, RulesWrite, VisitCreate
-from passtrace.web.forms import text
+from passtrace.web.forms import FormModel, text
 
 UNIT_SEPARATORS = re.compile(r"[,，;；\s]+")
 MAX_UNITS = 20
 
 
-class CompoundForm(BaseModel):
+class CompoundForm(FormModel):
     """A form on a compound page: every field is text without control characters."""
-
-    model_config = ConfigDict(extra="ignore")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -48,7 +46,7 @@ class ResidentForm(CompoundForm):
                                               "role": self.role or "family"})
 
 
-class BuildingIn(BaseModel):
+class BuildingIn(FormModel):
     """A building and its units, as the household page adds them."""
 
     name: str = Field(min_length=1, max_length=32)
@@ -105,8 +103,6 @@ class RulesForm(CompoundForm):
 class InviteForm(BaseModel):
     """A resident invites a visitor (/community/visits); `parse()` gives VisitCreate."""
 
-    model_config = ConfigDict(extra="ignore")
-
     name: str = ""
     phone: str = ""
     id_number: str = ""
@@ -123,10 +119,8 @@ class InviteForm(BaseModel):
             "purpose": self.purpose, "visit_date": self.visit_date})
 
 
-class ReasonForm(BaseModel):
+class ReasonForm(FormModel):
     """Cancel, approve or refuse a visit: a reason, and the list to go back to."""
-
-    model_config = ConfigDict(extra="ignore")
 
     reason: str = ""
     back: str = ""
@@ -137,10 +131,8 @@ class ReasonForm(BaseModel):
         return CONTROL.sub(" ", self.reason)
 
 
-class DeliveryForm(BaseModel):
+class DeliveryForm(FormModel):
     """A courier's hand-over at the gate; `parse()` gives DeliveryCreate."""
-
-    model_config = ConfigDict(extra="ignore")
 
     site: str = ""
     building: str = ""

@@ -11,16 +11,12 @@ from passtrace.enterprises.schemas import (
     ResumptionCreate,
 )
 from passtrace.passes.forms import local_datetime
-from passtrace.web.forms import text
+from passtrace.web.forms import FormModel, text
 
 HEADCOUNT_PREFIX = "headcount-"  # one field per department: headcount-<department id>
 
 
-class _Form(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class EnterpriseForm(_Form):
+class EnterpriseForm(FormModel):
     """Register an enterprise (officials); `parse()` gives EnterpriseCreate."""
 
     credit_code: str = ""
@@ -35,13 +31,13 @@ class EnterpriseForm(_Form):
             {**self.model_dump(), "report_deadline": text(self.report_deadline) or "10:00"})
 
 
-class DepartmentForm(_Form):
+class DepartmentForm(FormModel):
     """Add a department from the enterprise page (the service cleans and checks the name)."""
 
     name: str = ""
 
 
-class EmployeeForm(_Form):
+class EmployeeForm(FormModel):
     """Add one employee by hand; `parse()` gives EmployeeCreate."""
 
     name: str = ""
@@ -79,7 +75,7 @@ class ResumptionForm(BaseModel):
             "contact_phone": self.contact_phone})
 
 
-class ReturnForm(_Form):
+class ReturnForm(FormModel):
     """Send an application back: reasons, one per line (the service checks them)."""
 
     reasons: str = ""
@@ -89,7 +85,7 @@ class ReturnForm(_Form):
         return self.reasons.splitlines()[:10]
 
 
-class CommuteForm(_Form):
+class CommuteForm(FormModel):
     """Commute passes for chosen staff; `parse()` gives CommutePassRequest."""
 
     employee_ids: list[str] = Field(default_factory=list)

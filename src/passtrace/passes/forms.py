@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.passes.schemas import Decision, PassCreate
-from passtrace.web.forms import text
+from passtrace.web.forms import FormModel, text
 from passtrace.web.render import LOCAL_INPUT
 
 
@@ -20,10 +20,8 @@ def local_datetime(value: str) -> datetime | str:
         return value
 
 
-class PassForm(BaseModel):
+class PassForm(FormModel):
     """The application form (/passes/apply); `parse()` gives the API's PassCreate."""
-
-    model_config = ConfigDict(extra="ignore")
 
     request_id: str = ""
     purpose: str = ""

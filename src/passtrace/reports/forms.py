@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.reports.schemas import QuickIn, ReportIn
 from passtrace.reports.service import local_today
-from passtrace.web.forms import text
+from passtrace.web.forms import FormModel, text
 
 STOP_FIELDS = ("area", "place", "arrive", "depart", "mode", "ref", "seat")
 MAX_STOPS = 20
@@ -31,10 +31,8 @@ def _local_dt(day: date, hhmm: str) -> datetime | str | None:
     return datetime.combine(day, t, LOCAL_TZ)
 
 
-class ReportForm(BaseModel):
+class ReportForm(FormModel):
     """The full daily report (/reports/today): one column list per stop field."""
-
-    model_config = ConfigDict(extra="ignore")
 
     report_date: str = ""
     request_id: str = ""
@@ -84,10 +82,8 @@ class ReportForm(BaseModel):
                       for r in self.stops()]})
 
 
-class QuickForm(BaseModel):
+class QuickForm(FormModel):
     """One tap: same as yesterday, or stayed home; `parse()` gives QuickIn."""
-
-    model_config = ConfigDict(extra="ignore")
 
     kind: str = ""
     temperature: str = ""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
-
 from passtrace.sites.schemas import SiteWrite
+from passtrace.web.forms import FormModel
 
 # People type lists with Chinese or Latin commas, or semicolons.
 LIST_SEPARATORS = re.compile(r"[,，;；]")
@@ -16,10 +15,8 @@ def _items(value: str) -> list[str]:
     return [p.strip() for p in LIST_SEPARATORS.split(value) if p.strip()]
 
 
-class SiteForm(BaseModel):
+class SiteForm(FormModel):
     """Register or update a site (/sites/new); `parse()` gives the API's SiteWrite."""
-
-    model_config = ConfigDict(extra="ignore")
 
     code: str = ""
     name: str = ""
@@ -40,18 +37,14 @@ class SiteForm(BaseModel):
         return SiteWrite.model_validate(given)
 
 
-class DeviceForm(BaseModel):
+class DeviceForm(FormModel):
     """Enrol a thermal scanner at a site."""
-
-    model_config = ConfigDict(extra="ignore")
 
     name: str = ""
     lane: str = ""
 
 
-class StaffForm(BaseModel):
+class StaffForm(FormModel):
     """Put a user on duty at a site."""
-
-    model_config = ConfigDict(extra="ignore")
 
     username: str = ""

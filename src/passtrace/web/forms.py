@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,6 +98,13 @@ def attempt(session: Session, action: Callable[[], T], page: Page, *,
             "reload and try again."), 409))
     savepoint.commit()
     return result
+
+
+class FormModel(BaseModel):
+    """Base of every page's form model: text fields as the browser sends them; anything
+    else the browser posts (the csrf_token checked by web/deps.py) is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def text(value: str) -> str | None:
