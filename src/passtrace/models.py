@@ -3,6 +3,7 @@
 from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
+from passtrace.cases.models import Case, CaseEvent
 from passtrace.communities.models import (
     Building,
     Community,
@@ -23,7 +24,7 @@ from passtrace.enterprises.models import (
 from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
-from passtrace.registrations.models import Registration
+from passtrace.registrations.models import Registration, Stay
 from passtrace.reports.models import (
     AreaRisk,
     DailyReport,
@@ -32,9 +33,11 @@ from passtrace.reports.models import (
     ReportStop,
 )
 from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
+from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 
 __all__ = [
-    "Area", "AreaRisk", "AuditEntry", "AuthSession", "Base", "Building", "Community",
+    "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",
+    "TracingTask", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",
     "Household", "Notice", "Outing", "OutboxMessage", "Pass", "Person", "Registration",
     "ReportDayCount",

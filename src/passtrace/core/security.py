@@ -32,16 +32,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
          "site.manage", "site.view", "site.stats", "registration.view",
          "enterprise.register", "enterprise.view", "resumption.review", "risk.manage",
          "community.register", "community.view", "community.manage", "visit.review",
-         "account.unbind"}
+         "account.unbind", "case.view", "case.manage", "contact.view", "contact.manage",
+         "trajectory.verify"}
     ),
     "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",
                                    "site.stats", "delivery.register"}),
     "community_manager": frozenset({"person.reveal", "community.view", "community.manage",
                                     "visit.review", "delivery.register"}),
     "enterprise_admin": frozenset({"enterprise.view", "enterprise.manage", "employee.view",
-                                   "person.reveal", "report.supervise", "report.export"}),
+                                   "person.reveal", "report.supervise", "report.export",
+                                   "trajectory.verify"}),
     "department_head": frozenset({"enterprise.view", "employee.view", "report.supervise",
-                                  "report.export"}),
+                                  "report.export", "trajectory.verify"}),
     "supplies_officer": frozenset(),
     "public": frozenset({"pass.apply", "pass.view_own"}),
 }

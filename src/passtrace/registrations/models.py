@@ -68,3 +68,38 @@ class Registration(Base):
     decided_by: Mapped[str] = mapped_column(String(8), default="server")
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The row's id in the system it was imported from (`registrations import`): the
+    # import is idempotent by it, and tracing output names it.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+STAY_CLOSED_BY = ("out", "cap")
+
+
+class Stay(Base):
+    """A person's stay at one site: an allowed "in" paired with the "out" that closed it.
+
+    Kept at write time (registrations.stays): an "in" opens a stay whose ended_at is the
+    per-site-kind cap (e.g. 12 h), and the next "out" of the same person at the same site
+    before the cap closes it. ended_at is therefore never NULL, so an overlap query is two
+    range comparisons; closed_by says whether the end was observed ("out") or assumed
+    ("cap", also while the stay is still open). A road checkpoint's "through" is an
+    instant and makes no stay. The id is the opening registration's id, so rebuilding
+    from the registrations (imports, out-of-order offline uploads) is idempotent.
+    """
+
+    __tablename__ = "stays"
+    __table_args__ = (
+        Index("ix_stays_person_time", "person_hash", "started_at"),
+        Index("ix_stays_site_time", "site_id", "started_at"),
+        # The retention job deletes the oldest first.
+        Index("ix_stays_started_at", "started_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the "in" registration's id
+    person_hash: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    closed_by: Mapped[str] = mapped_column(String(8), default="cap")
+    out_registration_id: Mapped[uuid.UUID | None]

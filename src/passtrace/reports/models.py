@@ -57,6 +57,11 @@ class DailyReport(IdMixin, Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     # Fever (>= 37.3) or any symptom, set when filed, so dashboards need no JSON tests.
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The filer's keyed ID hash (people.id_hash), denormalized so trajectory verification
+    # joins reports to registrations and stays (which carry only the hash) directly.
+    person_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The report's id in the system it was imported from (`reports import`).
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     stops: Mapped[list[ReportStop]] = relationship(
         order_by="ReportStop.seq", cascade="all, delete-orphan", lazy="selectin")

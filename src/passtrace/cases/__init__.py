@@ -1,0 +1,1 @@
+"""Cases: confirmed, suspected and asymptomatic infections and their exposure windows."""

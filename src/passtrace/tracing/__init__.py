@@ -1,0 +1,1 @@
+"""Contact tracing and trajectory verification: reading captured data back for a case."""
