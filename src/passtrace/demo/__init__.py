@@ -9,17 +9,18 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
 from passtrace.areas import service as area_service
-from passtrace.communities import demo as community_demo
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
 from passtrace.core.validators import id_check_char
-from passtrace.enterprises import demo as enterprise_demo
+from passtrace.demo import communities as community_demo
+from passtrace.demo import enterprises as enterprise_demo
+from passtrace.demo import registrations as registration_demo
+from passtrace.demo import reports as report_demo
+from passtrace.demo import sites as site_demo
 from passtrace.passes import keyring
 from passtrace.passes import service as pass_service
 from passtrace.passes.schemas import PassCreate
 from passtrace.people import service as people_service
-from passtrace.registrations import demo as registration_demo
-from passtrace.sites import demo as site_demo
 
 DEMO_PASSWORD = "demo-pass-2026"  # passes the password policy (accounts.passwords)
 
@@ -128,8 +129,6 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
                          resident_id_number=demo_id_number("520102", "19900307", "013"))
     community_demo.seed(session=session, rt=rt,
                         admin=account_service.principal_for(users["admin"]))
-    from passtrace.reports import demo as report_demo
-
     report_demo.seed(session, rt)
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}
 
