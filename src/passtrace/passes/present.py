@@ -41,12 +41,12 @@ def to_read(session: Session, p: Pass, *, with_token: bool,
             names: dict[str, str] | None = None) -> PassRead:
     """Describe a pass in the current language."""
     status = effective_status(p)
+    label = PURPOSE_LABELS.get(p.purpose) or ISSUED_PURPOSE_LABELS.get(p.purpose)
     if names is None:
         names = area_service.names(session=session, codes=p.areas, locale=get_locale())
     return PassRead(
         id=p.id, status=status, status_label=str(STATUS_LABELS[status]),
-        purpose=p.purpose, purpose_label=str(PURPOSE_LABELS.get(p.purpose)
-                                            or ISSUED_PURPOSE_LABELS.get(p.purpose, p.purpose)),
+        purpose=p.purpose, purpose_label=str(label or p.purpose),
         reason=p.reason, valid_from=p.valid_from, valid_until=p.valid_until,
         areas=[AreaRef(code=c, name=names.get(c, c)) for c in p.areas], sites=p.sites,
         plate=p.plate, companions=p.companions,
