@@ -22,6 +22,12 @@ PURPOSE_LABELS = {
     "emergency": lazy_gettext("Emergency"),
     "other": lazy_gettext("Other"),
 }
+# Passes a compound issues rather than anyone applying for them: labelled when shown,
+# never offered on the application form.
+ISSUED_PURPOSE_LABELS = {
+    "household": lazy_gettext("Household pass"),
+    "visitor": lazy_gettext("Visitor pass"),
+}
 STATUS_LABELS = {
     "pending": lazy_gettext("Waiting for approval"),
     "approved": lazy_gettext("Approved"),
@@ -35,11 +41,12 @@ def to_read(session: Session, p: Pass, *, with_token: bool,
             names: dict[str, str] | None = None) -> PassRead:
     """Describe a pass in the current language."""
     status = effective_status(p)
+    label = PURPOSE_LABELS.get(p.purpose) or ISSUED_PURPOSE_LABELS.get(p.purpose)
     if names is None:
         names = area_service.names(session=session, codes=p.areas, locale=get_locale())
     return PassRead(
         id=p.id, status=status, status_label=str(STATUS_LABELS[status]),
-        purpose=p.purpose, purpose_label=str(PURPOSE_LABELS.get(p.purpose, p.purpose)),
+        purpose=p.purpose, purpose_label=str(label or p.purpose),
         reason=p.reason, valid_from=p.valid_from, valid_until=p.valid_until,
         areas=[AreaRef(code=c, name=names.get(c, c)) for c in p.areas], sites=p.sites,
         plate=p.plate, companions=p.companions,

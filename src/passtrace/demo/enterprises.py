@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from passtrace.accounts import service as account_service
 from passtrace.core.clock import local_today
 from passtrace.core.runtime import Runtime
-from passtrace.core.security import Binding, Principal
 from passtrace.core.validators import credit_code_check_char, id_check_char
 from passtrace.enterprises import resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -62,8 +61,7 @@ def seed(*, session: Session, rt: Runtime, users: dict[str, Any],
          resident_id_number: str | None = None) -> dict[str, Any]:
     """Create the demo enterprises; bind the 'dept_head' user to the first one's sales dept."""
     rng = random.Random(20200210)
-    admin = Principal(user_id=users["admin"].id, username="admin", display_name="admin",
-                      person_id=None, bindings=(Binding("admin", "global"),))
+    admin = account_service.principal_for(users["admin"])
     official_nm = account_service.principal_for(users["official_nm"])
     made = []
     start = 1

@@ -2,7 +2,7 @@
 
 Everything is bulk-inserted (one statement per table) with what the services would
 store: people hashed, encrypted and masked as people_service.register does, household
-passes signed as issue_household_passes does. demo_live then fills five days at the
+passes signed as issue_household_passes does. community_life then fills five days at the
 gates, who is out now, visitors and parcels.
 """
 
@@ -20,7 +20,12 @@ from passtrace.accounts.models import User
 from passtrace.areas.models import Area
 from passtrace.codec import PassClaims, SigningKey, encode_pass
 from passtrace.communities import presence
-from passtrace.communities.demo_live import (
+from passtrace.communities.models import Building, Community, Household, Outing, Resident
+from passtrace.core.areacodes import significant_prefix
+from passtrace.core.clock import utcnow
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.demo.community_life import (
     Flat,
     GateSim,
     Member,
@@ -29,11 +34,6 @@ from passtrace.communities.demo_live import (
     uuid7_at,
     visitors_and_parcels,
 )
-from passtrace.communities.models import Building, Community, Household, Outing, Resident
-from passtrace.core.areacodes import significant_prefix
-from passtrace.core.clock import utcnow
-from passtrace.core.runtime import Runtime
-from passtrace.core.security import Principal
 from passtrace.notices.service import InAppNotifier
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass
@@ -337,7 +337,7 @@ def _household_pass(c: DemoCompound, m: Member, issued: datetime, rt: Runtime, k
                         valid_until=int(until.timestamp()), issued_at=int(issued.timestamp()),
                         areas=(c.code,), sites=(), plate=None, companions=0)
     return {"id": m.pass_id, "person_id": m.person_id, "applicant_user_id": manager.id,
-            "purpose": "household", "reason": f"{c.name} 住户 / resident", "valid_from": issued,
+            "purpose": "household", "reason": f"{c.name}住户", "valid_from": issued,
             "valid_until": until, "areas": [c.code], "sites": [], "plate": None,
             "companions": 0, "area_prefix": significant_prefix(c.code), "status": "approved",
             "decided_by": manager.id, "decided_at": issued, "kid": key.kid.hex(),

@@ -94,9 +94,9 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
             elif trip < 0.3:
                 mode = rng.choice(("bus", "walk", "taxi"))
             day_stops = (
-                (home, "家 / home", _at(day, 0, 0), _at(day, 7, 50), None, None, None),
+                (home, "家", _at(day, 0, 0), _at(day, 7, 50), None, None, None),
                 (office, ent.name, _at(day, 8, 40), _at(day, 17, 30), mode, ref, seat),
-                (home, "家 / home", _at(day, 18, 20), None, "bus", None, None))
+                (home, "家", _at(day, 18, 20), None, "bus", None, None))
             # A report names only where one has been by the time it is filed (the form
             # refuses stops still to come): a morning report ends at the office.
             been = [st for st in day_stops if st[2] <= submitted]
@@ -112,6 +112,7 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
         session.execute(insert(ReportStop), stops[i:i + 5000])
     counts.rebuild(session=session)  # bulk-inserted: the dashboard counts start from these
     session.add(AreaRisk(area_code="520103003", area_prefix="520103003", level="medium",
-                         valid_from=now - timedelta(days=2), note="demo"))
+                         valid_from=now - timedelta(days=2),
+                         note="近日出现本地确诊病例，北京路街道列为中风险地区"))
     session.flush()
     return {"reports": len(reports), "stops": len(stops)}
