@@ -28,7 +28,7 @@ from passtrace.web.render import render
 router = APIRouter(include_in_schema=False)
 
 
-# --- one compound: the overview ----------------------------------------------------------------
+# --- one compound: overview ----------------------------------------------------------------
 
 def _day(raw: str) -> tuple[date, str | None]:
     today = local_today()

@@ -228,7 +228,7 @@ def list_for_community(*, session: Session, actor: Principal, code: str,
     return c, rows
 
 
-# --- the overview page --------------------------------------------------------------------------
+# --- the overview page (outings/pages.py) -----------------------------------------------
 
 @dataclass
 class VisitorsToday:
