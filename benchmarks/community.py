@@ -61,7 +61,7 @@ from passtrace.accounts.models import User  # noqa: E402
 from passtrace.areas import service as area_service  # noqa: E402
 from passtrace.areas.models import Area  # noqa: E402
 from passtrace.codec import PassClaims, encode_pass  # noqa: E402
-from passtrace.communities.models import Community  # noqa: E402
+from passtrace.communities.compounds.models import Community  # noqa: E402
 from passtrace.core import migrate  # noqa: E402
 from passtrace.core.config import Settings  # noqa: E402
 from passtrace.core.ids import uuid7  # noqa: E402
@@ -85,7 +85,7 @@ CHECKPOINT = "CP-BENCH-01"
 PASSWORD = "bench-password-1"
 RULES = {"max_out_per_household": 1, "outings_per_window": 3, "window_days": 1,
          "curfew_start": None, "curfew_end": None, "max_out_minutes": 240}
-# presence.who_is_out, as SQL (the baseline for the list endpoint).
+# outings.service.who_is_out, as SQL (the baseline for the list endpoint).
 WHO_IS_OUT_SQL = (
     "SELECT o.id, o.person_id, p.name_masked, p.id_masked, o.household_id, b.name, h.unit, "
     "h.room, o.out_at FROM outings o JOIN people p ON p.id = o.person_id "
@@ -726,7 +726,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "latency": "from each request's scheduled time; *_decision_* = worse of the "
                        "sequential and the concurrent phase",
             "baselines": "checkpoint: the same residents and passes at a road checkpoint "
-                         "(PostgreSQL fast path); who_is_out_sql: presence.who_is_out's "
+                         "(PostgreSQL fast path); who_is_out_sql: outings.service.who_is_out's "
                          "query on psycopg",
             "sizes": built.sizes,
             "machine": machine() | {"postgresql": pg[0] if pg else None,

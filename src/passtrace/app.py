@@ -160,10 +160,15 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
-    from passtrace.communities import claim_pages as resident_claim_pages
-    from passtrace.communities import pages as community_pages
-    from passtrace.communities import views as community_views
-    from passtrace.communities import visit_pages, visit_views
+    from passtrace.communities.compounds import claim_pages as resident_claim_pages
+    from passtrace.communities.compounds import pages as community_pages
+    from passtrace.communities.compounds import views as community_views
+    from passtrace.communities.deliveries import pages as delivery_pages
+    from passtrace.communities.deliveries import views as delivery_views
+    from passtrace.communities.outings import pages as outing_pages
+    from passtrace.communities.outings import views as outing_views
+    from passtrace.communities.visits import pages as visit_pages
+    from passtrace.communities.visits import views as visit_views
     from passtrace.enterprises import claim_pages as employee_claim_pages
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
@@ -186,15 +191,16 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              pass_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
-             community_views.router, community_views.me_router, visit_views.router,
-             retention_views.router],
+             community_views.router, community_views.me_router, outing_views.router,
+             visit_views.router, delivery_views.router, retention_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              resident_claim_pages.router,
              employee_claim_pages.router, pass_pages.router,
              people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.site_router, registration_pages.router,
-             community_pages.router, visit_pages.router, oversight_pages.router,
+             community_pages.router, outing_pages.router, visit_pages.router,
+             delivery_pages.router, oversight_pages.router,
              retention_pages.router])
 
 

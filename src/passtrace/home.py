@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from passtrace.communities.overview import is_resident
+from passtrace.communities.compounds.overview import is_resident
 from passtrace.notices.service import unread_count
 from passtrace.passes import service as pass_service
 from passtrace.web.deps import CurrentPrincipal, SessionDep

@@ -4,15 +4,15 @@ from passtrace.accounts.models import AuthSession, RoleBinding, User
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
 from passtrace.cases.models import Case, CaseEvent
-from passtrace.communities.models import (
+from passtrace.communities.compounds.models import (
     Building,
     Community,
-    Delivery,
     Household,
     Outing,
     Resident,
-    Visit,
 )
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.visits.models import Visit
 from passtrace.core.db import Base
 from passtrace.core.outbox import OutboxMessage
 from passtrace.enterprises.models import (

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from passtrace.accounts.binding import register_person_areas, register_unbind_hook
 from passtrace.accounts.service import Principals
-from passtrace.communities import claim_codes as community_claims
-from passtrace.communities.gate import GATE
+from passtrace.communities.compounds import claim_codes as community_claims
+from passtrace.communities.outings.gate import GATE
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises import claim_codes as enterprise_claims
 from passtrace.enterprises import service as enterprise_service

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from passtrace.audit.models import AuditEntry
-from passtrace.communities.models import Building, Resident
+from passtrace.communities.compounds.models import Building, Resident
 from tests.communities.conftest import CODE
 
 BAD_JSON = [

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.audit.models import AuditEntry
-from passtrace.communities.models import Delivery
+from passtrace.communities.deliveries.models import Delivery
 from passtrace.core.runtime import Runtime
 from passtrace.notices.models import Notice
 from tests.communities.conftest import CODE, GATE, GATE2, Compound

@@ -23,9 +23,12 @@ from sqlalchemy.orm import Session
 from passtrace import demo
 from passtrace.accounts.models import User
 from passtrace.app import create_app
-from passtrace.communities import overview, presence
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Community, Delivery, Household, Outing, Resident, Visit
+from passtrace.communities.compounds import overview
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Community, Household, Outing, Resident
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.outings import service as outing_service
+from passtrace.communities.visits.models import Visit
 from passtrace.core import migrate
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import session_scope
@@ -202,7 +205,7 @@ def test_the_gate_community_and_resident_logins_work(demo_rt: Runtime) -> None:
 def test_the_compounds_are_lived_in_within_their_rules(db: Session) -> None:
     c = community_service.get_by_code(session=db, code=HGY1)
     assert c is not None
-    out = presence.who_is_out(session=db, c=c)
+    out = outing_service.who_is_out(session=db, c=c)
     # (Late at night everyone out is overdue: nobody may leave after 22:00.)
     assert len(out) >= 3 and any(o.overdue for o in out)
     open_per_household = Counter(db.scalars(select(Outing.household_id).where(

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
 from passtrace.areas import service as area_service
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Outing
-from passtrace.communities.schemas import CommunityCreate, ResidentCreate, RulesWrite
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Outing
+from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate, RulesWrite
 from passtrace.core import migrate
 from passtrace.core.config import Settings
 from passtrace.core.db import make_sessionmaker

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from passtrace.communities import presence
-from passtrace.communities.models import Community, Outing
+from passtrace.communities.compounds.models import Community, Outing
+from passtrace.communities.outings import service as outing_service
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.notices.models import Notice
 from passtrace.notices.service import InAppNotifier
@@ -122,8 +122,8 @@ def test_overdue_residents_are_listed_and_the_manager_is_told_once(client, sessi
     listed = _who_is_out(client, compound)
     assert [r["overdue"] for r in listed] == [True, False]  # longest out first
 
-    assert presence.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 1
-    assert presence.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 0
+    assert outing_service.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 1
+    assert outing_service.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 0
     notices = session.scalars(select(Notice).where(
         Notice.user_id == compound.manager.user.id, Notice.kind == "community.overdue")).all()
     assert len(notices) == 1 and notices[0].params["name"] == "张*"
@@ -277,7 +277,7 @@ def test_outings_are_rows_a_person_can_follow(session, client, compound):
 
 def test_the_job_runners_sweep_tells_the_manager_and_queues_the_gateway_copy(
         client, session, rt, compound):
-    from passtrace.communities import jobs as community_jobs
+    from passtrace.communities.outings import jobs as outing_jobs
     from passtrace.core.outbox import OutboxMessage
 
     rt.settings = rt.settings.model_copy(update={
@@ -285,8 +285,8 @@ def test_the_job_runners_sweep_tells_the_manager_and_queues_the_gateway_copy(
         "gateway_signing_secret": "s" * 32})
     compound.rules(client, max_out_minutes=30)
     _out(client, compound, 1, occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
-    assert community_jobs.notice_overdue(rt) == 1
-    assert community_jobs.notice_overdue(rt) == 0
+    assert outing_jobs.notice_overdue(rt) == 1
+    assert outing_jobs.notice_overdue(rt) == 0
     notices = client.get("/notices", headers=compound.manager.headers)
     assert notices.status_code == 200 and "李*" in notices.text and "超时未归" in notices.text
     # The gateway copy waits in the outbox for the job runner (nothing was sent yet).
@@ -322,9 +322,9 @@ def test_the_sweep_covers_compounds_with_different_limits(client, session, rt, c
                  occurred_at=ninety_ago)
     _out(client, compound, 0, occurred_at=ninety_ago)
     # 90 minutes: over the first compound's 30, within the second's 120.
-    assert presence.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 1
+    assert outing_service.sweep_overdue(session=session, notifier=InAppNotifier(session)) == 1
     later = datetime.now(UTC) + timedelta(minutes=31)
-    assert presence.sweep_overdue(session=session, notifier=InAppNotifier(session),
+    assert outing_service.sweep_overdue(session=session, notifier=InAppNotifier(session),
                                   now=later) == 1
     told = {n.user_id for n in session.scalars(select(Notice).where(
         Notice.kind == "community.overdue"))}

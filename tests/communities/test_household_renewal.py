@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from passtrace.audit.models import AuditEntry
-from passtrace.communities import jobs as community_jobs
-from passtrace.communities.models import Resident
+from passtrace.communities.compounds import jobs as community_jobs
+from passtrace.communities.compounds.models import Resident
 from passtrace.passes.models import Pass
 from tests.communities.conftest import CODE, pass_at_gate
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from passtrace.communities.models import Household, Resident
+from passtrace.communities.compounds.models import Household, Resident
 from passtrace.core.validators import id_check_char
 from passtrace.passes.models import Pass
 from tests.communities.conftest import CODE, pass_at_gate

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from passtrace.communities.models import Community, Outing, Resident
+from passtrace.communities.compounds.models import Community, Outing, Resident
 from passtrace.core.clock import utcnow
 from passtrace.demo import demo_id_number
 from tests.communities.conftest import CODE, pass_at_gate

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from passtrace.communities.models import Visit
+from passtrace.communities.visits.models import Visit
 from passtrace.core.clock import local_today
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime

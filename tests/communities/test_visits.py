@@ -17,15 +17,10 @@ from sqlalchemy.orm import Session
 from passtrace.accounts import service as account_service
 from passtrace.audit.models import AuditEntry
 from passtrace.codec import decode_pass
-from passtrace.communities import visits
-from passtrace.communities.models import (
-    Building,
-    Community,
-    Household,
-    Resident,
-    Visit,
-)
-from passtrace.communities.schemas import VisitCreate
+from passtrace.communities.compounds.models import Building, Community, Household, Resident
+from passtrace.communities.visits import service as visits
+from passtrace.communities.visits.models import Visit
+from passtrace.communities.visits.schemas import VisitCreate
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import make_sessionmaker
 from passtrace.core.errors import InvalidState

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from passtrace import demo
 from passtrace.accounts.models import User
 from passtrace.app import create_app
-from passtrace.communities.models import Community, Delivery, Visit
+from passtrace.communities.compounds.models import Community
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.visits.models import Visit
 from passtrace.core import migrate
 from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime

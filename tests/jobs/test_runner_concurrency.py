@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
 from passtrace.areas import service as area_service
-from passtrace.communities import jobs as community_jobs
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Resident
-from passtrace.communities.schemas import CommunityCreate, ResidentCreate
+from passtrace.communities.compounds import jobs as community_jobs
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Resident
+from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate
 from passtrace.core import migrate, outbox
 from passtrace.core.config import Settings
 from passtrace.core.db import make_sessionmaker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from passtrace.communities.gate import GATE
+from passtrace.communities.outings.gate import GATE
 from passtrace.registrations import site_kinds
 from passtrace.sites.models import Site
 

@@ -68,7 +68,7 @@ def register_unbind_hook(name: str, hook: UnbindHook) -> None:
 def issue_claim_code(session: Session, rt: Runtime, actor: Principal, person_id: uuid.UUID,
                      source_kind: str, source_id: uuid.UUID) -> tuple[str, datetime]:
     """Issue a claim code for a person the calling office registered (its own checks
-    done: communities.claim_codes, enterprises.claim_codes)."""
+    done: communities.compounds.claim_codes, enterprises.claim_codes)."""
     if claims.get(session=session, person_id=person_id, source_kind=source_kind,
                   source_id=source_id) is None:
         # Records from before claims were kept: the code needs a name to check against.

@@ -1,5 +1,5 @@
 """The page where an official unlinks a wrongly linked account (offices hand out claim
-codes from their own pages: communities/claim_pages.py, enterprises/claim_pages.py)."""
+codes from their own pages: communities/compounds/claim_pages.py, enterprises/claim_pages.py)."""
 
 from __future__ import annotations
 

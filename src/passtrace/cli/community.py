@@ -18,14 +18,14 @@ def overdue(
 ) -> None:
     """Tell managers about residents newly overdue to return (safe to re-run; run it often)."""
     from passtrace.cli.main import _domain_errors, _runtime
-    from passtrace.communities import presence
+    from passtrace.communities.outings import service as outing_service
     from passtrace.core.db import session_scope
     from passtrace.notices.service import standard_notifier
 
     rt = _runtime()
     with _domain_errors():
         for session in session_scope(rt.sessions):
-            told = presence.sweep_overdue(
+            told = outing_service.sweep_overdue(
                 session=session, notifier=standard_notifier(session, rt.settings),
                 community_code=community)
     console.print(f"newly overdue residents: {told}")

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from passtrace.accounts.models import User
 from passtrace.areas.models import Area
 from passtrace.codec import PassClaims, SigningKey, encode_pass
-from passtrace.communities import presence
-from passtrace.communities.models import Building, Community, Household, Outing, Resident
+from passtrace.communities.compounds.models import Building, Community, Household, Outing, Resident
+from passtrace.communities.outings import service as outing_service
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
@@ -321,8 +321,8 @@ def seed(*, session: Session, rt: Runtime, admin: Principal) -> dict[str, int]:
     visitors_and_parcels(session, rt, key, now, rng, people, communities[HGY1], north,
                          homes["resident"], flats[HGY1], users)
     session.flush()
-    noticed = presence.sweep_overdue(session=session, notifier=InAppNotifier(session), now=now,
-                                     community_code=HGY1)
+    noticed = outing_service.sweep_overdue(session=session, notifier=InAppNotifier(session),
+                                           now=now, community_code=HGY1)
     return {"communities": len(COMPOUNDS), "households": len(rows["households"]),
             "residents": len(rows["residents"]), "outings": len(outings),
             "registrations": len(registrations), "overdue_noticed": noticed}

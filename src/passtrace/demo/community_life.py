@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
 from passtrace.codec import PassClaims, SigningKey, encode_pass
-from passtrace.communities.models import Community, Delivery, Visit
+from passtrace.communities.compounds.models import Community
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.visits.models import Visit
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import Base

@@ -4,7 +4,8 @@ and add a Job line here with the setting that says how often (docs/jobs.md)."""
 
 from __future__ import annotations
 
-from passtrace.communities import jobs as community_jobs
+from passtrace.communities.compounds import jobs as compound_jobs
+from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.jobs.runner import Job
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
@@ -15,10 +16,10 @@ def scheduled_jobs() -> list[Job]:
     return [
         Job("reports.remind", lambda rt: rt.settings.reminders_seconds, report_jobs.remind),
         Job("communities.overdue", lambda rt: rt.settings.overdue_sweep_seconds,
-            community_jobs.notice_overdue),
+            outing_jobs.notice_overdue),
         Job("communities.renew-household-passes",
             lambda rt: rt.settings.household_renewal_seconds,
-            community_jobs.renew_household_passes),
+            compound_jobs.renew_household_passes),
         Job("retention.delete-expired", lambda rt: rt.settings.retention_seconds,
             retention_jobs.delete_expired),
     ]

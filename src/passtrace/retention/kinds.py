@@ -15,7 +15,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, Table, true
 
 from passtrace.accounts.models import AuthSession, IdentityAttempt
-from passtrace.communities.models import Delivery, Outing, Visit
+from passtrace.communities.compounds.models import Outing
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.visits.models import Visit
 from passtrace.core.config import Settings
 from passtrace.notices.models import Notice
 from passtrace.registrations.models import Registration

@@ -93,12 +93,13 @@ def files(description: str, *media_types: str) -> dict[int | str, dict[str, Any]
 def operation_id(route: APIRoute) -> str:
     """Name an operation `<area>_<function>` (e.g. `passes_mine`), stable across releases.
 
-    The area is the domain package; visit_views.py publishes the visits and
-    deliveries, so it is named after what it serves, not its package.
+    The area is the domain package. Visits and deliveries (communities/visits,
+    communities/deliveries) were published by one module named after the visits, so
+    both keep `visits_` ids: generated clients rely on them.
     """
     parts = route.endpoint.__module__.split(".")
     area = parts[1] if len(parts) > 2 else parts[-1]
-    if parts[-1] == "visit_views":
+    if parts[1:3] in (["communities", "visits"], ["communities", "deliveries"]):
         area = "visits"
     return f"{area}_{route.endpoint.__name__}"
 

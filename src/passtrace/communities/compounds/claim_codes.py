@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.binding import issue_claim_code
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Community, Resident
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Community, Resident
 from passtrace.core.errors import NotFound
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal

@@ -1,4 +1,4 @@
-"""Visitors and deliveries API: invite, decide, cancel, the visitor's QR; gate hand-overs."""
+"""Visitors API: invite, decide, cancel, the visitor's QR."""
 
 from __future__ import annotations
 
@@ -8,15 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from passtrace.communities import deliveries, visits
-from passtrace.communities.schemas import (
-    DeliveryCreate,
-    DeliveryRead,
-    VisitCancel,
-    VisitCreate,
-    VisitDecision,
-    VisitRead,
-)
+from passtrace.communities.visits import service as visits
+from passtrace.communities.visits.schemas import VisitCancel, VisitCreate, VisitDecision, VisitRead
 from passtrace.core.errors import NotFound
 from passtrace.core.pagination import Page, paginate_items
 from passtrace.core.validators import Day
@@ -25,7 +18,7 @@ from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.openapi import files
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
-# Mounted under /api/v1; the paths span /visits, /deliveries and /communities/{code}.
+# Mounted under /api/v1; the paths span /visits and /communities/{code}/visits.
 router = APIRouter()
 
 Code = Annotated[str, Path(pattern=r"^\d{12}$", description="the compound's code")]
@@ -155,54 +148,3 @@ def reject_visit(code: Code, visit_id: uuid.UUID, data: VisitDecision, session: 
     v = visits.reject(session=session, actor=principal, code=code, visit_id=visit_id,
                       reason=data.reason)
     return visits.to_read(visits.view_of(session, v))
-
-
-# --- deliveries ------------------------------------------------------------------------------
-
-@router.post("/deliveries", response_model=DeliveryRead, status_code=201, tags=["deliveries"])
-def register_delivery(data: DeliveryCreate, response: Response, session: SessionDep,
-                      rt: RuntimeDep, principal: CurrentPrincipal) -> DeliveryRead:
-    """Register parcels handed over at a gate; the flat's residents are told in the app.
-
-    Send your own `id` to make a retry safe: it answers 200 with the first delivery.
-    """
-    d, told = deliveries.register(session=session, rt=rt, actor=principal, data=data)
-    if told is None:  # a retry: the first delivery, nobody told again
-        response.status_code = 200
-    read = deliveries.to_read(deliveries.view_of(session, d))
-    read.notified = told
-    return read
-
-
-@router.get("/deliveries/mine", response_model=Page[DeliveryRead], tags=["deliveries"])
-def my_deliveries(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
-                  limit: Limit = DEFAULT_LIMIT) -> Page[DeliveryRead]:
-    """Deliveries to your household: waiting ones first, each group latest first."""
-    rows, nxt = paginate_items(
-        deliveries.list_mine(session=session, actor=principal, limit=1000),
-        lambda r: (r.delivery.collected_at is not None, -_us(r.delivery.created_at),
-                   r.delivery.id), cursor=cursor, limit=limit)
-    return Page(items=[deliveries.to_read(row) for row in rows], next=nxt)
-
-
-@router.post("/deliveries/{delivery_id}/collect", response_model=DeliveryRead,
-             tags=["deliveries"])
-def collect_delivery(delivery_id: uuid.UUID, session: SessionDep,
-                     principal: CurrentPrincipal) -> DeliveryRead:
-    """Mark a delivery to your household collected (again: no change)."""
-    d = deliveries.collect(session=session, actor=principal, delivery_id=delivery_id)
-    return deliveries.to_read(deliveries.view_of(session, d))
-
-
-@router.get("/communities/{code}/deliveries", response_model=Page[DeliveryRead],
-            tags=["deliveries"])
-def community_deliveries(code: Code, session: SessionDep, principal: CurrentPrincipal,
-                         day: QueryDay = None, cursor: Cursor = None,
-                         limit: Limit = DEFAULT_LIMIT) -> Page[DeliveryRead]:
-    """One day's deliveries at the compound's gates, latest first (managers, officials,
-    gate staff)."""
-    _, found = deliveries.list_for_community(session=session, actor=principal, code=code,
-                                             day=day)
-    rows, nxt = paginate_items(found, lambda r: (r.delivery.created_at, r.delivery.id),
-                               cursor=cursor, limit=limit, descending=True)
-    return Page(items=[deliveries.to_read(row) for row in rows], next=nxt)

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from passtrace.accounts.models import RoleBinding
-from passtrace.communities.models import Building, Community, Household, Outing
-from passtrace.communities.service import household_label, natural_key
+from passtrace.communities.compounds.models import Building, Community, Household, Outing
+from passtrace.communities.compounds.service import household_label, managers_of, natural_key
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.i18n import N_
 from passtrace.notices.service import Message, Notifier
@@ -72,6 +71,11 @@ def out_count(*, session: Session, c: Community) -> int:
         Outing.community_id == c.id, Outing.back_at.is_(None))) or 0
 
 
+def overdue_count(rows: list[OutNow]) -> int:
+    """How many of those out are overdue."""
+    return sum(1 for r in rows if r.overdue)
+
+
 @dataclass
 class HouseholdWeek:
     """Outings of one household since Monday."""
@@ -112,13 +116,6 @@ def in_out_by_hour(*, session: Session, c: Community, day: date) -> dict[str, li
     for at, direction in rows:
         series[direction][at.astimezone(LOCAL_TZ).hour] += 1
     return series
-
-
-def managers_of(session: Session, c: Community) -> list[uuid.UUID]:
-    """The users bound as this compound's managers (they receive its notices)."""
-    return list(session.scalars(select(RoleBinding.user_id).where(
-        RoleBinding.role == "community_manager", RoleBinding.scope_type == "community",
-        RoleBinding.scope_value == c.code).distinct()))
 
 
 OVERDUE_NOTICE = N_("%(name)s (Bldg %(building)s, Unit %(unit)s, Room %(room)s) in "

@@ -1,5 +1,4 @@
-"""Compound, visitor and delivery forms as the browser sends them (text), parsed into the
-API's schemas.
+"""Compound forms as the browser sends them (text), parsed into the API's schemas.
 
 Text is cleaned (control characters out, capped) before it is validated, the same way
 for every compound page; what the user typed comes back on the page as cleaned.
@@ -11,8 +10,8 @@ import re
 
 from pydantic import BaseModel, Field, field_validator
 
-from passtrace.communities.page_helpers import CONTROL, clean_text
-from passtrace.communities.schemas import DeliveryCreate, ResidentCreate, RulesWrite, VisitCreate
+from passtrace.communities.compounds.page_helpers import clean_text
+from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
 from passtrace.web.forms import FormModel, text
 
 UNIT_SEPARATORS = re.compile(r"[,，;；\s]+")
@@ -98,58 +97,3 @@ class RulesForm(CompoundForm):
             **{k: text(v) for k, v in self.model_dump().items()},
             "window_days": text(self.window_days) or 1,
             "visitor_approval": text(self.visitor_approval) or "manual"})
-
-
-class InviteForm(BaseModel):
-    """A resident invites a visitor (/community/visits); `parse()` gives VisitCreate."""
-
-    name: str = ""
-    phone: str = ""
-    id_number: str = ""
-    purpose: str = ""
-    visit_date: str = ""
-    community: str = ""
-    request_id: str = ""
-
-    def parse(self) -> VisitCreate:
-        """Validate with the API's rules (control characters are refused there)."""
-        return VisitCreate.model_validate({
-            "id": text(self.request_id), "community": text(self.community),
-            "name": self.name, "phone": self.phone, "id_number": self.id_number,
-            "purpose": self.purpose, "visit_date": self.visit_date})
-
-
-class ReasonForm(FormModel):
-    """Cancel, approve or refuse a visit: a reason, and the list to go back to."""
-
-    reason: str = ""
-    back: str = ""
-
-    @property
-    def clean_reason(self) -> str:
-        """The reason on one line (control characters become spaces)."""
-        return CONTROL.sub(" ", self.reason)
-
-
-class DeliveryForm(FormModel):
-    """A courier's hand-over at the gate; `parse()` gives DeliveryCreate."""
-
-    site: str = ""
-    building: str = ""
-    unit: str = ""
-    room: str = ""
-    company: str = ""
-    courier_phone: str = ""
-    parcels: str = "1"
-    temperature: str = ""
-    note: str = ""
-    request_id: str = ""
-
-    def parse(self) -> DeliveryCreate:
-        """Validate with the API's rules."""
-        return DeliveryCreate.model_validate({
-            "id": text(self.request_id), "site": clean_text(self.site, 32),
-            "building": self.building, "unit": self.unit, "room": self.room,
-            "company": self.company, "courier_phone": text(self.courier_phone),
-            "parcels": text(self.parcels) or 1, "temperature": text(self.temperature),
-            "note": self.note})

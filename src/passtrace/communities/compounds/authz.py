@@ -10,7 +10,7 @@ Everything else answers "not found", so codes leak nothing.
 
 from __future__ import annotations
 
-from passtrace.communities.models import Community
+from passtrace.communities.compounds.models import Community
 from passtrace.core.security import Principal
 
 

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
 from passtrace.audit import service as audit_service
-from passtrace.communities import authz
-from passtrace.communities import service as community_service
-from passtrace.communities.gate import community_of
-from passtrace.communities.models import Building, Community, Delivery, Household, Resident
-from passtrace.communities.schemas import DeliveryCreate, DeliveryRead
-from passtrace.communities.visits import clean_text, day_bounds, household_key
+from passtrace.communities.compounds import authz
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Building, Community, Household, Resident
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.deliveries.schemas import DeliveryCreate, DeliveryRead
+from passtrace.communities.outings.gate import community_of
+from passtrace.communities.visits.service import clean_text, day_bounds, household_key
 from passtrace.core.clock import local_today, utcnow
 from passtrace.core.errors import Conflict, NotFound, ValidationFailed
 from passtrace.core.i18n import N_

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
-from passtrace.communities.service import ROLE_LABELS, household_label
+from passtrace.communities.compounds.models import Building, Community, Household, Outing, Resident
+from passtrace.communities.compounds.service import ROLE_LABELS, household_label, lock_household
+from passtrace.communities.visits.models import Visit
 from passtrace.core.cache import Changes, Miss, TtlCache
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.core.db import lock_row, locked
+from passtrace.core.db import locked
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
 from passtrace.rules import outings as outing_rules
@@ -95,15 +96,6 @@ def _label(session: Session, household_id: uuid.UUID) -> str:
                           .join(Building, Building.id == Household.building_id)
                           .where(Household.id == household_id)).one()
     return household_label(*row)
-
-
-def lock_household(session: Session, household_id: uuid.UUID) -> None:
-    """Hold the household's row until commit, so a second gate waits for this one.
-
-    Either way (row lock on PostgreSQL, early write lock on SQLite: see lock_row)
-    nobody counts a stale number of outings.
-    """
-    lock_row(session, Household, household_id)
 
 
 def gather(session: Session, site: Site, *, person_id: uuid.UUID | None,

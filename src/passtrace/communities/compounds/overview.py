@@ -10,15 +10,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from passtrace.communities import presence
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Building, Community, Household, Outing, Resident, Visit
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Building, Community, Household, Outing, Resident
 from passtrace.core.clock import utcnow
 from passtrace.core.i18n import gettext
 from passtrace.passes.models import Pass
@@ -62,35 +61,6 @@ def community_rows(*, session: Session, communities: list[Community]) -> list[Co
     return [CommunityRow(code=c.code, name=c.name, address=c.address,
                          residents=residents.get(c.id, 0), out_now=out.get(c.id, 0))
             for c in communities]
-
-
-# --- the overview --------------------------------------------------------------------------
-
-@dataclass
-class VisitorsToday:
-    """Visitors expected on a date: invited (not refused), waiting for approval, inside."""
-
-    expected: int
-    pending: int
-    inside: int
-
-
-def visitors_on(*, session: Session, c: Community, day: date) -> VisitorsToday:
-    """Count the compound's visitors for one date."""
-    rows = session.execute(
-        select(Visit.status, Visit.entered_at.is_not(None), Visit.exited_at.is_not(None),
-               func.count())
-        .where(Visit.community_id == c.id, Visit.visit_date == day,
-               Visit.status.in_(("pending", "approved")))
-        .group_by(Visit.status, Visit.entered_at.is_not(None), Visit.exited_at.is_not(None)))
-    expected = pending = inside = 0
-    for status, entered, exited, n in rows:
-        expected += n
-        if status == "pending":
-            pending += n
-        if entered and not exited:
-            inside += n
-    return VisitorsToday(expected=expected, pending=pending, inside=inside)
 
 
 # --- households ----------------------------------------------------------------------------
@@ -310,11 +280,6 @@ def my_households(*, session: Session, person_id: uuid.UUID,
 
 
 # --- lists ---------------------------------------------------------------------------------
-
-def overdue_count(rows: list[presence.OutNow]) -> int:
-    """How many of those out are overdue."""
-    return sum(1 for r in rows if r.overdue)
-
 
 def buildings_with_counts(*, session: Session, c: Community) -> list[tuple[Building, int]]:
     """The buildings (natural order) and how many households each has."""

@@ -8,16 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from passtrace.communities import overview, presence
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Community, Outing, Resident
-from passtrace.communities.schemas import (
-    CommunityRead,
-    HouseholdRead,
-    OutRead,
-    ResidentRead,
-    WeeklyRead,
-)
+from passtrace.communities.compounds import overview
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Community, Outing, Resident
+from passtrace.communities.compounds.schemas import CommunityRead, HouseholdRead, ResidentRead
 from passtrace.core.clock import utcnow
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
@@ -72,16 +66,3 @@ def households(session: Session, c: Community,
                                 phone=m.phone, pass_id=m.pass_id, out_since=m.out_since)
                    for m in v.residents],
         out_now=v.out_now, outings_in_window=used.get(v.id, 0)) for v in views]
-
-
-def out_now(row: presence.OutNow) -> OutRead:
-    """A resident out now."""
-    return OutRead(outing_id=row.outing_id, person_id=row.person_id, name=row.name,
-                   id_last4=row.id_last4, household=row.household, out_at=row.out_at,
-                   minutes_out=row.minutes_out, due_back=row.due_back, overdue=row.overdue)
-
-
-def weekly(row: presence.HouseholdWeek) -> WeeklyRead:
-    """Outings of one household this week."""
-    return WeeklyRead(household_id=row.household_id, household=row.household,
-                      outings=row.outings)

@@ -2,7 +2,7 @@
 
 The visitor pass is an ordinary signed Pass (purpose "visitor") whose only area is
 the compound's code and whose window is the local visit day; the gate
-(communities.gate) lets it in once and out once.
+(communities.outings.gate) lets it in once and out once.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.communities import authz
-from passtrace.communities import service as community_service
-from passtrace.communities.gate import lock_household
-from passtrace.communities.models import Building, Community, Household, Resident, Visit
-from passtrace.communities.presence import managers_of
-from passtrace.communities.schemas import VisitCreate, VisitRead
+from passtrace.communities.compounds import authz
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Building, Community, Household, Resident
+from passtrace.communities.compounds.service import lock_household, managers_of
+from passtrace.communities.visits.models import Visit
+from passtrace.communities.visits.schemas import VisitCreate, VisitRead
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import local_day_bounds, local_today, utcnow
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
@@ -226,6 +226,35 @@ def list_for_community(*, session: Session, actor: Principal, code: str,
          "subject_person_id": r.visitor.id, "detail": {"via": "community_list"}}
         for r in rows])
     return c, rows
+
+
+# --- the overview page (outings/pages.py) -----------------------------------------------
+
+@dataclass
+class VisitorsToday:
+    """Visitors expected on a date: invited (not refused), waiting for approval, inside."""
+
+    expected: int
+    pending: int
+    inside: int
+
+
+def visitors_on(*, session: Session, c: Community, day: date) -> VisitorsToday:
+    """Count the compound's visitors for one date."""
+    rows = session.execute(
+        select(Visit.status, Visit.entered_at.is_not(None), Visit.exited_at.is_not(None),
+               func.count())
+        .where(Visit.community_id == c.id, Visit.visit_date == day,
+               Visit.status.in_(("pending", "approved")))
+        .group_by(Visit.status, Visit.entered_at.is_not(None), Visit.exited_at.is_not(None)))
+    expected = pending = inside = 0
+    for status, entered, exited, n in rows:
+        expected += n
+        if status == "pending":
+            pending += n
+        if entered and not exited:
+            inside += n
+    return VisitorsToday(expected=expected, pending=pending, inside=inside)
 
 
 # --- inviting --------------------------------------------------------------------------------

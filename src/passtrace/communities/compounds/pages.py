@@ -1,23 +1,23 @@
-"""Compound pages: the manager's (list, overview with the in/out chart, households, import,
-rules, who is out) and the resident's own household (/community).
+"""Compound pages: the manager's (list, households, import, rules) and the resident's own
+household (/community).
 
-Visitors and deliveries have their own pages (visit_pages.py); these link to them.
+The overview and who is out are outings' pages, visitors and deliveries have theirs
+(communities/outings/pages.py, visits/pages.py, deliveries/pages.py); these link to them.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from passtrace.communities import authz, overview, presence, residents_import
-from passtrace.communities import service as community_service
-from passtrace.communities.forms import (
+from passtrace.communities.compounds import overview, residents_import
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.forms import (
     BuildingForm,
     BuildingIn,
     RemovalForm,
@@ -25,16 +25,18 @@ from passtrace.communities.forms import (
     ResidentForm,
     RulesForm,
 )
-from passtrace.communities.models import ROLES, Community
-from passtrace.communities.page_helpers import clean_text, community_or_404
-from passtrace.communities.schemas import ResidentCreate, RulesWrite
-from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
+from passtrace.communities.compounds.models import ROLES, Community
+from passtrace.communities.compounds.page_helpers import (
+    TIME_HELPERS,
+    clean_text,
+    community_or_404,
+    compound_ctx,
+)
+from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
 from passtrace.core.errors import NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
-from passtrace.core.validators import check_day
-from passtrace.rules import outings as outing_rules
-from passtrace.web import charts, forms
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
 
@@ -44,33 +46,6 @@ PAGE_SIZE = 50
 COLUMN_LABELS = {"building": N_("Building"), "unit": N_("Unit"), "room": N_("Room"),
                  "name": N_("Name"), "id_number": N_("ID number"), "phone": N_("Mobile"),
                  "role": N_("Role"), "file": N_("File")}
-
-
-def _today() -> date:
-    return local_today()
-
-
-def minutes_text(minutes: int) -> str:
-    """90 -> "1 h 30 min" (translated)."""
-    if minutes < 60:
-        return gettext("%(minutes)s min", minutes=minutes)
-    return gettext("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
-
-
-def _local(value: datetime | None) -> str:
-    """Local time: HH:MM today, MM-DD HH:MM otherwise."""
-    if value is None:
-        return ""
-    local = value.astimezone(LOCAL_TZ)
-    return local.strftime("%H:%M" if local.date() == _today() else "%m-%d %H:%M")
-
-
-HELPERS = {"minutes_text": minutes_text, "shorttime": _local}
-
-
-def _ctx(principal: Principal, c: Community, section: str) -> dict[str, Any]:
-    return {"c": c, "can_manage": authz.can_manage(principal, c), "section": section,
-            **HELPERS}
 
 
 # --- the list of compounds -----------------------------------------------------------------
@@ -90,48 +65,6 @@ def index(request: Request, session: SessionDep, principal: CurrentPrincipal,
             session=session, communities=rows), "shown": len(rows)})
 
 
-# --- one compound: overview ----------------------------------------------------------------
-
-def _day(raw: str) -> tuple[date, str | None]:
-    today = _today()
-    if not raw:
-        return today, None
-    try:
-        day = check_day(date.fromisoformat(raw[:10]))
-    except ValueError:  # not a date, or outside the bounds of every date input
-        return today, gettext("Enter a date.")
-    return (day, None) if day <= today else (today, None)
-
-
-@router.get("/communities/{code}")
-def community_home(request: Request, code: str, session: SessionDep,
-                   principal: CurrentPrincipal, day: str = "", saved: str = "") -> Response:
-    """Overview: size, who is out and overdue, visitors today, rules, gates, in/out by hour."""
-    c = community_or_404(session, principal, code)
-    chosen, day_error = _day(clean_text(day, 20))
-    today = _today()
-    series = presence.in_out_by_hour(session=session, c=c, day=chosen)
-    hours = [f"{h:02d}:00" for h in range(24)]
-    chart = charts.grouped_bar_chart(
-        hours, [(gettext("Entries"), series["in"], "#0a7d32"),
-                (gettext("Exits"), series["out"], "#0b5cad")],
-        title=gettext("Entries and exits by hour, %(day)s", day=chosen.isoformat()),
-        y_label=gettext("persons"))
-    return render(request, "communities/overview.html", {
-        **_ctx(principal, c, "overview"),
-        "counts": community_service.counts(session=session, c=c),
-        "out_now": presence.out_count(session=session, c=c),
-        "overdue": len(presence.who_is_out(session=session, c=c, overdue_only=True)),
-        "visitors": overview.visitors_on(session=session, c=c, day=today),
-        "rules": outing_rules.summary(outing_rules.rules_of(c)),
-        "gates": community_service.gates(session=session, c=c),
-        "chart": chart, "day": chosen, "today": today, "day_error": day_error,
-        "entries": sum(series["in"]), "exits": sum(series["out"]),
-        "prev_day": chosen - timedelta(days=1),
-        "next_day": chosen + timedelta(days=1) if chosen < today else None,
-        "saved": saved == "rules"})
-
-
 # --- households ----------------------------------------------------------------------------
 
 def _households(request: Request, session: Session, principal: Principal, c: Community, *,
@@ -148,8 +81,8 @@ def _households(request: Request, session: Session, principal: Principal, c: Com
                                     after=after_id, limit=PAGE_SIZE)
     buildings = overview.buildings_with_counts(session=session, c=c)
     return render(request, "communities/households.html", {
-        **_ctx(principal, c, "households"), "page": page, "building": building, "room": room,
-        "buildings": buildings,
+        **compound_ctx(principal, c, "households"), "page": page, "building": building,
+        "room": room, "buildings": buildings,
         "unit_names": sorted({u for b, _ in buildings for u in b.units},
                              key=community_service.natural_key),
         "roles": [(r, gettext(community_service.ROLE_LABELS[r])) for r in ROLES],
@@ -232,7 +165,7 @@ def remove_form(request: Request, code: str, resident_id: str, session: SessionD
     c = community_or_404(session, principal, code)
     resident, label = _resident_or_404(session, c, resident_id)
     return render(request, "communities/remove.html", {
-        **_ctx(principal, c, "households"), "resident": resident, "household": label,
+        **compound_ctx(principal, c, "households"), "resident": resident, "household": label,
         "reason": "", "error": None})
 
 
@@ -255,7 +188,7 @@ def remove_resident(request: Request, code: str, resident_id: str, session: Sess
 
     return forms.submit(session, form, save, lambda f: render(
         request, "communities/remove.html", {
-            **_ctx(principal, c, "households"), "resident": resident, "household": label,
+            **compound_ctx(principal, c, "households"), "resident": resident, "household": label,
             "reason": f.values["reason"],
             "error": f.errors.get("reason") or f.message}, status_code=f.status),
         messages=REMOVAL_MESSAGES)
@@ -268,7 +201,7 @@ def import_form(request: Request, code: str, session: SessionDep,
                 principal: CurrentPrincipal) -> Response:
     """The household-list upload form."""
     c = community_or_404(session, principal, code)
-    return render(request, "communities/import.html", {**_ctx(principal, c, "import"),
+    return render(request, "communities/import.html", {**compound_ctx(principal, c, "import"),
                                                       "result": None})
 
 
@@ -289,7 +222,7 @@ async def import_upload(
 ) -> Response:
     """Import the sheet and show the row-by-row report."""
     c = community_or_404(session, principal, code)
-    ctx = {**_ctx(principal, c, "import"), "import_valid": bool(import_valid)}
+    ctx = {**compound_ctx(principal, c, "import"), "import_valid": bool(import_valid)}
     data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
     if len(data) > MAX_UPLOAD:
         return render(request, "communities/import.html", {
@@ -334,7 +267,7 @@ def _rules_page(request: Request, principal: Principal, c: Community, values: di
                 errors: dict[str, str], message: str | None = None,
                 status_code: int = 200) -> Response:
     return render(request, "communities/rules.html", {
-        **_ctx(principal, c, "rules"), "values": values, "errors": errors,
+        **compound_ctx(principal, c, "rules"), "values": values, "errors": errors,
         "message": message}, status_code=status_code)
 
 
@@ -362,30 +295,6 @@ def rules_save(request: Request, code: str, session: SessionDep, principal: Curr
         messages=RULE_MESSAGES)
 
 
-# --- who is out ----------------------------------------------------------------------------
-
-@router.get("/communities/{code}/out")
-def out_now(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-            overdue: str = "", week: str = "") -> Response:
-    """Who is out now (longest first; overdue in red) and outings per household this week."""
-    c = community_or_404(session, principal, code)
-    only_overdue = overdue not in ("", "0", "false")
-    rows = presence.who_is_out(session=session, c=c, overdue_only=only_overdue)
-    weekly = presence.outings_this_week(session=session, c=c)
-    top = weekly[:10]
-    short = overview.short_labels(session=session, household_ids=[w.household_id for w in top])
-    chart = charts.bar_chart(
-        [short.get(w.household_id, w.household) for w in top], [w.outings for w in top],
-        title=gettext("Outings this week: the busiest households"),
-        y_label=gettext("outings")) if top else None
-    return render(request, "communities/out.html", {
-        **_ctx(principal, c, "out"), "rows": rows, "overdue_only": only_overdue,
-        "overdue": overview.overdue_count(rows), "week": weekly, "chart": chart,
-        "all_week": week == "all",
-        "week_start": outing_rules.week_start(utcnow()),
-        "max_out_minutes": c.max_out_minutes})
-
-
 # --- the resident's own household ----------------------------------------------------------
 
 @router.get("/community")
@@ -393,4 +302,4 @@ def my_household(request: Request, session: SessionDep, principal: CurrentPrinci
     """My household: members in or out, the limits used, the rules, my pass, visitors."""
     homes = (overview.my_households(session=session, person_id=principal.person_id)
              if principal.person_id is not None else [])
-    return render(request, "communities/mine.html", {"homes": homes, **HELPERS})
+    return render(request, "communities/mine.html", {"homes": homes, **TIME_HELPERS})

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from passtrace.communities import claim_codes
+from passtrace.communities.compounds import claim_codes
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import claim_code_page, error_page

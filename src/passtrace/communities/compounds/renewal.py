@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.communities.models import Community, Resident
-from passtrace.communities.service import sign_household_passes
+from passtrace.communities.compounds.models import Community, Resident
+from passtrace.communities.compounds.service import sign_household_passes
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
 from passtrace.passes.models import Pass

@@ -9,12 +9,14 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
-from passtrace.communities import authz
-from passtrace.communities.models import Building, Community, Household, Outing, Resident
-from passtrace.communities.schemas import CommunityCreate, ResidentCreate, RulesWrite
+from passtrace.communities.compounds import authz
+from passtrace.communities.compounds.models import Building, Community, Household, Outing, Resident
+from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate, RulesWrite
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
+from passtrace.core.db import lock_row
 from passtrace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
@@ -333,7 +335,7 @@ def sign_household_passes(*, session: Session, rt: Runtime, c: Community,
     created = []
     for r in residents:
         p = Pass(id=uuid7(), person_id=r.person_id, applicant_user_id=applicants[r.id],
-                 purpose="household", reason=f"{c.name} 住户 / resident",
+                 purpose="household", reason=f"{c.name}住户",
                  valid_from=now, valid_until=until, areas=[c.code], sites=[], plate=None,
                  companions=0, area_prefix=significant_prefix(c.code), status="approved",
                  decided_by=decided_by, decided_at=now)
@@ -378,3 +380,19 @@ def counts_of(*, session: Session, cs: list[Community]) -> dict[uuid.UUID, dict[
                                       .group_by(model.community_id)):
             out[cid][key] = n
     return out
+
+
+def lock_household(session: Session, household_id: uuid.UUID) -> None:
+    """Hold the household's row until commit, so a second gate waits for this one.
+
+    Either way (row lock on PostgreSQL, early write lock on SQLite: see lock_row)
+    nobody counts a stale number of outings.
+    """
+    lock_row(session, Household, household_id)
+
+
+def managers_of(session: Session, c: Community) -> list[uuid.UUID]:
+    """The users bound as this compound's managers (they receive its notices)."""
+    return list(session.scalars(select(RoleBinding.user_id).where(
+        RoleBinding.role == "community_manager", RoleBinding.scope_type == "community",
+        RoleBinding.scope_value == c.code).distinct()))

@@ -16,8 +16,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Building, Community, Household, Resident
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Building, Community, Household, Resident
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_

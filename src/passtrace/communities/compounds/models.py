@@ -1,19 +1,20 @@
-"""Residential compounds: buildings, households, residents, outings, visitors, deliveries."""
+"""Residential compounds: buildings, households, residents and their outings.
+
+Outings live here, not in communities.outings: who is out and how many outings a
+household used are part of every household view, and the household row lock that
+counts them is the compound's (visits and deliveries have models of their own).
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
-    Date,
     ForeignKey,
     Index,
-    LargeBinary,
-    Numeric,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
     text,
 )
@@ -23,7 +24,6 @@ from passtrace.core.db import Base, CreatedMixin, IdMixin
 
 ROLES = ("owner", "tenant", "family", "live_in_worker")
 VISITOR_APPROVAL = ("manual", "auto")
-VISIT_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
 class Community(IdMixin, CreatedMixin, Base):
@@ -123,54 +123,3 @@ class Outing(IdMixin, Base):
     back_registration_id: Mapped[uuid.UUID | None]
     # Set when the manager was told this outing is overdue (told once).
     overdue_noticed_at: Mapped[datetime | None]
-
-
-class Visit(IdMixin, CreatedMixin, Base):
-    """A visitor a resident invited for one date; approved, it carries a one-time pass."""
-
-    __tablename__ = "visits"
-    __table_args__ = (
-        Index("ix_visits_community_date", "community_id", "visit_date"),
-        Index("ix_visits_household", "household_id", "created_at"),
-        Index("ix_visits_visit_date", "visit_date"),  # retention deletes the oldest first
-    )
-
-    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
-    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
-    invited_by_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    visitor_person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
-    # The phone typed for this visit (a known visitor's stored phone may be older).
-    visitor_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    visitor_phone_masked: Mapped[str | None] = mapped_column(String(16))
-    purpose: Mapped[str] = mapped_column(String(200))
-    visit_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime | None]
-    decision_reason: Mapped[str | None] = mapped_column(Text)
-    pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id"), unique=True)
-    entered_at: Mapped[datetime | None]
-    exited_at: Mapped[datetime | None]
-
-
-class Delivery(IdMixin, CreatedMixin, Base):
-    """A courier's hand-over at the gate: registered without the courier entering."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_community_time", "community_id", "created_at"),
-                      Index("ix_deliveries_household", "household_id", "created_at"),
-                      # The retention job deletes the oldest first.
-                      Index("ix_deliveries_created_at", "created_at"))
-
-    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
-    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
-    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"))
-    registered_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    company: Mapped[str] = mapped_column(String(40))
-    courier_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    courier_phone_masked: Mapped[str | None] = mapped_column(String(16))
-    parcels: Mapped[int] = mapped_column(SmallInteger, default=1)
-    temperature: Mapped[float | None] = mapped_column(Numeric(3, 1, asdecimal=False))
-    note: Mapped[str] = mapped_column(String(200), default="")
-    collected_at: Mapped[datetime | None]
-    collected_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

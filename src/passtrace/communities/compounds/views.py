@@ -1,9 +1,8 @@
-"""Communities API: compounds, rules, buildings, households, residents, who is out."""
+"""Communities API: compounds, rules, buildings, households, residents (who is out: outings)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
@@ -11,22 +10,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from passtrace.accounts.schemas import ClaimCodeRead
-from passtrace.communities import claim_codes, overview, presence, present, residents_import
-from passtrace.communities import service as community_service
-from passtrace.communities.models import Building, Household
-from passtrace.communities.schemas import (
+from passtrace.communities.compounds import claim_codes, overview, present, residents_import
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.models import Building, Household
+from passtrace.communities.compounds.schemas import (
     BuildingRead,
     BuildingWrite,
     CommunityCreate,
     CommunityRead,
     HouseholdRead,
-    OutRead,
     ResidentCreate,
     ResidentRead,
     RulesWrite,
-    WeeklyRead,
 )
-from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.pagination import (
     BAD_CURSOR,
@@ -37,7 +33,6 @@ from passtrace.core.pagination import (
     paginate_items,
 )
 from passtrace.core.tabular import ImportReport, import_report
-from passtrace.core.validators import Day
 from passtrace.people.models import Person
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.openapi import files
@@ -198,48 +193,6 @@ def import_template(code: str, session: SessionDep, principal: CurrentPrincipal)
     community_service.get_managed(session=session, actor=principal, code=code)
     return Response(residents_import.template_csv(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="households.csv"'})
-
-
-@router.get("/{code}/out", response_model=Page[OutRead])
-def who_is_out(code: str, session: SessionDep, principal: CurrentPrincipal,
-               overdue: bool = False, cursor: Cursor = None,
-               limit: Limit = DEFAULT_LIMIT) -> Page[OutRead]:
-    """Residents out now, longest out first (`overdue=true`: only those overdue)."""
-    c = community_service.get_visible(session=session, actor=principal, code=code)
-    rows, nxt = paginate_items(
-        presence.who_is_out(session=session, c=c, overdue_only=overdue),
-        lambda r: (r.out_at, r.outing_id), cursor=cursor, limit=limit)
-    return Page(items=[present.out_now(r) for r in rows], next=nxt)
-
-
-@router.get("/{code}/outings/week", response_model=Page[WeeklyRead])
-def outings_this_week(code: str, session: SessionDep, principal: CurrentPrincipal,
-                      cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[WeeklyRead]:
-    """Outings per household since Monday, most first."""
-    c = community_service.get_visible(session=session, actor=principal, code=code)
-    rows, nxt = paginate_items(
-        presence.outings_this_week(session=session, c=c),
-        lambda w: (-w.outings, community_service.natural_key(w.household), w.household_id),
-        cursor=cursor, limit=limit)
-    return Page(items=[present.weekly(r) for r in rows], next=nxt)
-
-
-class InOutRead(BaseModel):
-    """Allowed entries and exits per local hour (0-23) of one day."""
-
-    day: date
-    entries: list[int]
-    exits: list[int]
-
-
-@router.get("/{code}/in-out", response_model=InOutRead)
-def in_out_by_hour(code: str, session: SessionDep, principal: CurrentPrincipal,
-                   day: Day | None = None) -> InOutRead:
-    """Entries and exits at the compound's gates by hour (today unless `day` is given)."""
-    c = community_service.get_visible(session=session, actor=principal, code=code)
-    day = day or utcnow().astimezone(LOCAL_TZ).date()
-    series = presence.in_out_by_hour(session=session, c=c, day=day)
-    return InOutRead(day=day, entries=series["in"], exits=series["out"])
 
 
 me_router = APIRouter(prefix="/me", tags=["communities"])

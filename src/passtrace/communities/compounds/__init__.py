@@ -1,0 +1,1 @@
+"""Compounds: buildings, households, residents, their import and claim codes, household passes."""

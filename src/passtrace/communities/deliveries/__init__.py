@@ -1,0 +1,1 @@
+"""Deliveries: couriers hand parcels over at the gate; residents collect them."""

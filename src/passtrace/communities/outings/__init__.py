@@ -1,0 +1,1 @@
+"""Outings: the compound gate (its rules, direction and what it records), who is out, overdue."""

@@ -1,0 +1,1 @@
+"""Visitors: a resident invites, the compound decides, the visitor gets a one-time pass."""
