@@ -7,6 +7,7 @@ from passtrace.core.i18n import lazy_gettext
 ACTION_LABELS = {
     "person.register": lazy_gettext("Registered"),
     "person.reveal": lazy_gettext("Viewed in clear"),
+    "person.reveal_alert": lazy_gettext("Alerted supervisors: many views in clear"),
     "pass.apply": lazy_gettext("Applied for a pass"),
     "pass.view": lazy_gettext("Viewed the pass"),
     "pass.approve": lazy_gettext("Approved a pass"),
