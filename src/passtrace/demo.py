@@ -119,7 +119,7 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
                                 reason="请改为具体街道 / please name a street")
         if outcome == "revoke":
             pass_service.revoke(session=session, actor=official, pass_id=p.id,
-                                reason="行程取消 / trip cancelled")
+                                reason_code="other", reason="行程取消 / trip cancelled")
     sites = site_demo.seed(session=session,
                            official=account_service.principal_for(users["admin"]))
     registration_demo.seed(session=session, site=sites["CP-NM-01"],
