@@ -31,7 +31,7 @@ from passtrace.passes import authz, coercion
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass, PassAppeal
 
-MIN_TEXT = 10  # enough to say why the decision was wrong
+MIN_TEXT = 6  # a sentence, even a short Chinese one, says why the decision was wrong
 Outcome = Literal["upheld", "reversed"]
 
 
