@@ -26,8 +26,8 @@ from passtrace.communities.gate import GATE
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises import claim_codes as enterprise_claims
 from passtrace.enterprises import service as enterprise_service
-from passtrace.passes import authz as pass_authz
 from passtrace.oversight import alerts as oversight_alerts
+from passtrace.passes import authz as pass_authz
 from passtrace.people.flows import register_reveal_alert, register_reveal_grant
 from passtrace.registrations.site_kinds import register_site_kind
 

@@ -29,7 +29,8 @@ def test_the_removed_resident_is_told_and_can_appeal_the_household_pass(client, 
         pid = household[0]["id"]
         page = client.get(f"/passes/{pid}", headers=compound.residents[2].headers).text
         assert "已搬离小区" in page and 'id="appeal-form"' in page
-        filed = client.post(f"/api/v1/passes/{pid}/appeal", json={"text": "我并没有搬走，仍住在这里"},
+        filed = client.post(f"/api/v1/passes/{pid}/appeal",
+                            json={"text": "我并没有搬走，仍住在这里"},
                             headers=compound.residents[2].headers)
         assert filed.status_code == 201
 

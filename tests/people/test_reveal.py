@@ -64,7 +64,8 @@ def test_every_state_change_is_audited(client, make_persona, case):
     holder, p = case
     official = make_persona("official", "area", "520102")
     client.post(f"/api/v1/passes/{p['id']}/approve", json={}, headers=official.headers)
-    client.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason_code": "other", "reason": "作废此通行证"},
+    client.post(f"/api/v1/passes/{p['id']}/revoke",
+                json={"reason_code": "other", "reason": "作废此通行证"},
                 headers=official.headers)
     actions = [e["action"] for e in client.get("/api/v1/me/access-log",
                                                headers=holder.headers).json()["items"]]

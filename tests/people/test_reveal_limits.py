@@ -48,7 +48,8 @@ def test_a_short_reason_or_no_purpose_is_refused_naming_the_field(client, holder
     assert "至少 8 个字符" in short.json()["error"]["fields"]["reason"]
     missing = _reveal(client, official, person_id, purpose=None, lang="en")
     assert missing.status_code == 422
-    assert missing.json()["error"]["fields"] == {"purpose": "Choose the purpose of viewing this data."}
+    assert missing.json()["error"]["fields"] == {
+        "purpose": "Choose the purpose of viewing this data."}
     unknown = _reveal(client, official, person_id, purpose="curiosity")
     assert unknown.status_code == 422 and "purpose" in unknown.json()["error"]["fields"]
     assert _reveal(client, official, person_id).status_code == 200

@@ -12,7 +12,8 @@ def test_an_official_reveals_from_the_page_and_an_outsider_gets_an_error_page(
     official = make_persona("official", "area", "520102")
     outsider = make_persona("official", "area", "520103")
     url = f"/people/{p['holder']['person_id']}/reveal"
-    form = {"field": "id_number", "purpose": "identity_check", "reason": "核对身份证件信息", "back": f"/passes/{p['id']}"}
+    form = {"field": "id_number", "purpose": "identity_check", "reason": "核对身份证件信息",
+            "back": f"/passes/{p['id']}"}
     ok = client.post(url, data=form, headers={**official.headers, "Accept-Language": "en"})
     assert ok.status_code == 200
     assert 'id="revealed-value"' in ok.text and "recorded" in ok.text

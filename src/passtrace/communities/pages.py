@@ -259,7 +259,8 @@ def remove_resident(request: Request, code: str, resident_id: str, session: Sess
         request, "communities/remove.html", {
             **_ctx(principal, c, "households"), "resident": resident, "household": label,
             "reason": f.values["reason"], "reason_code": f.values.get("reason_code", ""),
-            "error": f.errors.get("reason") or f.errors.get("reason_code") or f.message}, status_code=f.status),
+            "error": f.errors.get("reason") or f.errors.get("reason_code") or f.message},
+        status_code=f.status),
         messages=REMOVAL_MESSAGES)
 
 

@@ -73,7 +73,7 @@ def file(*, session: Session, actor: Principal, pass_id: uuid.UUID, text: str) -
     return appeal
 
 
-def _scope(actor: Principal, stmt: Select[tuple[PassAppeal]]) -> Select[tuple[PassAppeal]]:
+def _scope(actor: Principal, stmt: Select[PassAppeal]) -> Select[PassAppeal]:
     scopes = actor.area_scopes("pass.review")
     if scopes is not None and not scopes:
         raise Forbidden("Your account has no jurisdiction over passes.")
@@ -146,7 +146,8 @@ def decide(*, session: Session, rt: Runtime, actor: Principal, appeal_id: uuid.U
                                  "reissued": str(new.id) if new else None})
     text = (N_("Your appeal was decided: the revocation of your pass stands. %(reason)s")
             if outcome == "upheld" else
-            N_("Your appeal succeeded: the revocation was reversed and a new pass with the same details was issued. "
+            N_("Your appeal succeeded: the revocation was reversed and a new pass with the same "
+               "details was issued. "
                "%(reason)s") if new else
             N_("Your appeal succeeded, but the pass's time is over: apply again with the "
                "same details. %(reason)s"))
