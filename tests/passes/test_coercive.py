@@ -98,8 +98,8 @@ def test_an_appeal_end_to_end_a_reversal_issues_a_new_pass(client, cast):
     assert client.post(f"/api/v1/passes/{pid}/appeal", json={"text": "我想再次申诉一遍可以吗"},
                        headers=holder.headers).status_code == 409
     assert [a["id"] for a in client.get("/api/v1/pass-appeals",
-                                        headers=colleague.headers).json()] == [appeal_id]
-    assert client.get("/api/v1/pass-appeals", headers=outsider.headers).json() == []
+                                        headers=colleague.headers).json()["items"]] == [appeal_id]
+    assert client.get("/api/v1/pass-appeals", headers=outsider.headers).json()["items"] == []
     decide = f"/api/v1/pass-appeals/{appeal_id}/decide"
     body = {"outcome": "reversed", "reason": "核实后确认未出借"}
     assert client.post(decide, json=body, headers=revoker.headers).status_code == 403
@@ -194,7 +194,7 @@ def test_more_than_the_threshold_needs_a_second_official(client, rt: Runtime, ca
     assert client.post(f"/api/v1/pass-revocations/{rid}/approve",
                        headers=outsider.headers).status_code == 404
     assert [r["id"] for r in client.get("/api/v1/pass-revocations",
-                                        headers=colleague.headers).json()] == [rid]
+                                        headers=colleague.headers).json()["items"]] == [rid]
     ok = client.post(f"/api/v1/pass-revocations/{rid}/approve", headers=colleague.headers)
     assert ok.status_code == 200 and ok.json()["revoked"] == 3
     assert client.post(f"/api/v1/pass-revocations/{rid}/approve",

@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from passtrace.core.pagination import Page
 from passtrace.passes import appeals, mass
 from passtrace.passes.models import MassRevocation, PassAppeal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
@@ -89,14 +90,14 @@ def file_appeal(pass_id: uuid.UUID, data: AppealCreate, session: SessionDep,
                                 text=data.text))
 
 
-@router.get("/pass-appeals", response_model=list[AppealRead],
+@router.get("/pass-appeals", response_model=Page[AppealRead],
             dependencies=[require("pass.review")])
 def appeal_queue(session: SessionDep, principal: CurrentPrincipal,
                  status: Literal["pending", "upheld", "reversed"] = "pending"
-                 ) -> list[AppealRead]:
-    """Appeals in your jurisdiction (pending ones by default), oldest first."""
-    return [_appeal(a) for a in appeals.list_for_review(session=session, actor=principal,
-                                                        status=status)]
+                 ) -> Page[AppealRead]:
+    """Appeals in your jurisdiction (pending ones by default), oldest 100 (one page)."""
+    return Page(items=[_appeal(a) for a in appeals.list_for_review(
+        session=session, actor=principal, status=status)], next=None)
 
 
 @router.post("/pass-appeals/{appeal_id}/decide", response_model=AppealRead,
@@ -125,12 +126,13 @@ def revoke_many(data: BulkRevoke, response: Response, session: SessionDep, rt: R
                               reason=data.reason)
 
 
-@router.get("/pass-revocations", response_model=list[MassRevocationRead],
+@router.get("/pass-revocations", response_model=Page[MassRevocationRead],
             dependencies=[require("pass.revoke")])
 def pending_requests(session: SessionDep, principal: CurrentPrincipal
-                     ) -> list[MassRevocationRead]:
-    """Other officials' requests you may approve."""
-    return [_request(r) for r in mass.list_pending(session=session, actor=principal)]
+                     ) -> Page[MassRevocationRead]:
+    """Other officials' requests you may approve (the oldest 50, one page)."""
+    return Page(items=[_request(r) for r in mass.list_pending(session=session,
+                                                              actor=principal)], next=None)
 
 
 @router.post("/pass-revocations/{request_id}/approve", response_model=MassRevocationRead,
