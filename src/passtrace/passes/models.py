@@ -52,7 +52,8 @@ class Pass(IdMixin, CreatedMixin, Base):
     # A coercive revocation (by an official or a compound, not the holder withdrawing):
     # who did it and the reason from passes.coercion.REVOKE_REASONS; it can be appealed.
     revoke_reason_code: Mapped[str | None] = mapped_column(String(24))
-    revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
     # Longest common code prefix of the areas: reviewers covering every area
     # cover this prefix too, so the approver queue is one indexed LIKE.
     area_prefix: Mapped[str] = mapped_column(String(12), default="", index=True)
@@ -110,7 +111,8 @@ class PassAppeal(IdMixin, CreatedMixin, Base):
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
     # A reversal re-issues the pass with the same details (docs/security.md says why).
-    reissued_pass_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("passes.id"))
+    reissued_pass_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("passes.id", ondelete="SET NULL"))
 
     revoked_pass: Mapped[Pass] = relationship(foreign_keys=[pass_id], lazy="joined",
                                               innerjoin=True)

@@ -37,7 +37,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('revoke_reason_code', sa.String(length=24), nullable=True))
         batch.add_column(sa.Column('revoked_by', sa.Uuid(), nullable=True))
         batch.create_foreign_key(op.f('fk_passes_revoked_by_users'), 'users', ['revoked_by'],
-                                 ['id'])
+                                 ['id'], ondelete='SET NULL')
     op.create_table(
         'pass_appeals',
         sa.Column('pass_id', sa.Uuid(), nullable=False),
@@ -61,7 +61,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['decided_by'], ['users.id'],
                                 name=op.f('fk_pass_appeals_decided_by_users')),
         sa.ForeignKeyConstraint(['reissued_pass_id'], ['passes.id'],
-                                name=op.f('fk_pass_appeals_reissued_pass_id_passes')),
+                                name=op.f('fk_pass_appeals_reissued_pass_id_passes'),
+                                ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_pass_appeals')),
         sa.UniqueConstraint('pass_id', name=op.f('uq_pass_appeals_pass_id')),
     )
