@@ -174,6 +174,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.enterprises import views as enterprise_views
     from passtrace.notices import pages as notice_pages
     from passtrace.oversight import pages as oversight_pages
+    from passtrace.passes import appeal_pages, appeal_views
     from passtrace.passes import pages as pass_pages
     from passtrace.passes import views as pass_views
     from passtrace.people import pages as people_pages
@@ -188,14 +189,14 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.sites import views as site_views
 
     return ([account_views.router, account_admin_views.router, area_views.router,
-             pass_views.router, people_views.router,
+             pass_views.router, appeal_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, outing_views.router,
              visit_views.router, delivery_views.router, retention_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              resident_claim_pages.router,
-             employee_claim_pages.router, pass_pages.router,
+             employee_claim_pages.router, appeal_pages.router, pass_pages.router,
              people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.site_router, registration_pages.router,

@@ -6,7 +6,7 @@ Lower layers offer hooks instead of importing upwards:
 - core.runtime.Runtime.principals: how the web toolkit turns a token into a principal
   (accounts owns tokens);
 - people.flows: domains that grant the right to reveal a person's data (passes,
-  enterprises) register their grant;
+  enterprises) register their grant; oversight registers the supervisors' reveal alert;
 - accounts.binding: the offices that register people (compounds, employers) tell
   where a person belongs (who may unlink their account) and what an unlinking undoes.
 
@@ -26,8 +26,9 @@ from passtrace.communities.outings.gate import GATE
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises import claim_codes as enterprise_claims
 from passtrace.enterprises import service as enterprise_service
+from passtrace.oversight import alerts as oversight_alerts
 from passtrace.passes import authz as pass_authz
-from passtrace.people.flows import register_reveal_grant
+from passtrace.people.flows import register_reveal_alert, register_reveal_grant
 from passtrace.registrations.site_kinds import register_site_kind
 
 
@@ -36,6 +37,7 @@ def wire(rt: Runtime | None = None) -> None:
     register_site_kind("community_gate", GATE)
     register_reveal_grant("passes", pass_authz.reveal_allowed)
     register_reveal_grant("enterprises", enterprise_service.reveal_grant)
+    register_reveal_alert("supervisors", oversight_alerts.notify_supervisors)
     register_person_areas("communities", community_claims.resident_areas)
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)

@@ -33,7 +33,8 @@ def test_an_id_number_alone_binds_nothing_and_the_real_person_binds_with_a_code(
     attacker = login(client, "mallory01")
     assert client.get("/api/v1/me/person", headers=attacker).status_code == 404
     reveal = client.post(f"/api/v1/people/{office.person_id}/reveal", headers=attacker,
-                         json={"field": "name", "reason": "just looking"})
+                         json={"field": "name", "purpose": "other",
+                               "reason": "just looking at it"})
     assert reveal.status_code in (403, 404)
     assert "陈静" not in reveal.text
     guessed = client.post("/api/v1/me/bind", headers=attacker, json={

@@ -13,7 +13,8 @@ def _holder_with_reveal_then_views(client, session, make_persona,  # type: ignor
     official = make_persona("official", "area", "520102")
     person_id = holder.user.person_id
     resp = client.post(f"/api/v1/people/{person_id}/reveal",
-                       json={"field": "phone", "reason": "核对联系方式"},
+                       json={"field": "phone", "purpose": "contact_person",
+                             "reason": "核对联系方式以便通知"},
                        headers=official.headers)
     assert resp.status_code == 200, resp.text
     audit_service.record_many(session=session, actor=official.principal, entries=[

@@ -84,7 +84,7 @@ def test_unknown_compound_and_resident(client, compound):
     assert client.get("/api/v1/communities/abc", headers=h).status_code == 404
     resp = client.post(f"/api/v1/communities/{CODE}/residents/"
                        "01900000-0000-7000-8000-000000000000/remove",
-                       json={"reason": "搬走了"}, headers=h)
+                       json={"reason_code": "moved_out", "reason": "搬走了的"}, headers=h)
     assert resp.status_code == 404
     resp = client.post(f"/api/v1/communities/{CODE}/residents/{compound.resident_ids[0]}/remove",
                        json={"reason": ""}, headers=h)

@@ -242,7 +242,8 @@ def test_a_resident_who_moves_out_loses_the_gate(client, session, compound):
         Pass.person_id == compound.residents[2].user.person_id,
         Pass.purpose == "household")).one()
     resp = client.post(f"/api/v1/communities/{CODE}/residents/{compound.resident_ids[2]}/remove",
-                       json={"reason": "搬离本小区"}, headers=compound.manager.headers)
+                       json={"reason_code": "moved_out", "reason": "搬离本小区"},
+                       headers=compound.manager.headers)
     assert resp.status_code == 204, resp.text
     assert _codes(pass_at_gate(client, compound.staff, token=token, method="qr",
                                direction="in"))[0] == "revoked"
@@ -253,7 +254,8 @@ def test_a_resident_who_moves_out_loses_the_gate(client, session, compound):
 def test_moving_out_while_out_leaves_the_out_list(client, compound):
     _out(client, compound, 2)
     client.post(f"/api/v1/communities/{CODE}/residents/{compound.resident_ids[2]}/remove",
-                json={"reason": "搬离本小区"}, headers=compound.manager.headers)
+                json={"reason_code": "moved_out", "reason": "搬离本小区"},
+                headers=compound.manager.headers)
     assert _who_is_out(client, compound) == []
 
 

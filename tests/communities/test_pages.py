@@ -181,7 +181,8 @@ def test_remove_resident_needs_a_reason(client, compound, session):
     assert refused.status_code == 422 and "reason" in _text(refused.text, "reason-error")
     assert session.get(Resident, uuid.UUID(rid)) is not None
     done = client.post(f"/communities/{CODE}/residents/{rid}/remove", headers=h,
-                       data={"reason": "已搬离"}, follow_redirects=False)
+                       data={"reason_code": "moved_out", "reason": "已搬离本小区"},
+                       follow_redirects=False)
     assert done.status_code == 303
     assert client.get(done.headers["location"], headers=h).text.count('class="resident"') == 2
     assert client.get(f"/communities/{CODE}/residents/{rid}/remove",

@@ -93,12 +93,14 @@ def test_staff_list_is_masked_and_reveal_is_audited(client, world):
     assert emp["id_number"].startswith("520102") and "*" in emp["id_number"]
     assert emp["phone"] == "139****5678"
     resp = client.post(f"/api/v1/people/{emp['person_id']}/reveal", headers=world.admin.headers,
-                       json={"field": "name", "reason": "核对复工名单"})
+                       json={"field": "name", "purpose": "identity_check",
+                             "reason": "核对复工名单中的姓名"})
     assert resp.status_code == 200 and resp.json()["value"] == "欧阳娜娜"
     # The outsider admin may not reveal this employee.
     resp = client.post(f"/api/v1/people/{emp['person_id']}/reveal",
                        headers=world.outsider.headers,
-                       json={"field": "name", "reason": "看看而已吧"})
+                       json={"field": "name", "purpose": "other",
+                             "reason": "看看而已吧，无正当理由"})
     assert resp.status_code == 403
 
 

@@ -21,7 +21,8 @@ def _add(client, world, seq, name, phone):  # type: ignore[no-untyped-def]
 
 def _reveal(client, headers, person_id, field):  # type: ignore[no-untyped-def]
     return client.post(f"/api/v1/people/{person_id}/reveal", headers=headers,
-                       json={"field": field, "reason": "核对员工信息"})
+                       json={"field": field, "purpose": "identity_check",
+                             "reason": "核对员工信息与名单"})
 
 
 def test_hr_adding_anyone_as_staff_learns_only_what_it_typed(client, world, rt, session):

@@ -72,7 +72,8 @@ def test_the_signed_revocation_list_matches_the_plain_one(client, make_persona):
     official = make_persona("official", "area", "520102")
     p = apply(client, resident.headers)
     client.post(f"/api/v1/passes/{p['id']}/approve", json={}, headers=official.headers)
-    client.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason": "作废"},
+    client.post(f"/api/v1/passes/{p['id']}/revoke",
+                json={"reason_code": "other", "reason": "作废此通行证"},
                 headers=official.headers)
     root = client.get("/api/v1/passes/trust-root").json()
     root_key = load_der_public_key(base64.b64decode(root["public_key_der_b64"]))

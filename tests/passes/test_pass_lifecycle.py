@@ -93,7 +93,8 @@ def test_revocation_reaches_the_incremental_list(client, make_persona, session):
     p = apply(client, resident.headers)
     approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={},
                            headers=official.headers).json()
-    resp = client.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason": "行程取消"},
+    resp = client.post(f"/api/v1/passes/{p['id']}/revoke",
+                       json={"reason_code": "other", "reason": "行程取消了"},
                        headers=official.headers)
     assert resp.status_code == 200 and resp.json()["status"] == "revoked"
     rl = client.get(f"/api/v1/passes/revocations?since={before}").json()

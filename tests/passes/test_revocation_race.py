@@ -39,7 +39,7 @@ def test_a_checkpoint_syncing_between_two_revocations_misses_neither(committed_r
                 if name == "second":
                     first_flushed.wait(10)
                 pass_service.revoke(session=s, actor=official, pass_id=pass_id,
-                                    reason="同时吊销")
+                                    reason_code="other", reason="同时吊销通行证")
                 s.flush()
                 if name == "first":
                     first_flushed.set()

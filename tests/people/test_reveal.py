@@ -14,9 +14,10 @@ def case(client, make_persona):  # type: ignore[no-untyped-def]
     return holder, p
 
 
-def reveal(client, persona, person_id, reason="核查通行证申请"):  # type: ignore[no-untyped-def]
+def reveal(client, persona, person_id, reason="核查通行证申请材料"):  # type: ignore[no-untyped-def]
     return client.post(f"/api/v1/people/{person_id}/reveal",
-                       json={"field": "id_number", "reason": reason}, headers=persona.headers)
+                       json={"field": "id_number", "purpose": "pass_review",
+                             "reason": reason}, headers=persona.headers)
 
 
 def test_an_official_in_jurisdiction_reveals_with_a_reason_and_the_person_sees_it(
@@ -30,7 +31,7 @@ def test_an_official_in_jurisdiction_reveals_with_a_reason_and_the_person_sees_i
     log = client.get("/api/v1/me/access-log", headers=holder.headers).json()["items"]
     assert log[0]["action"] == "person.reveal"
     assert log[0]["actor"] == official.user.username
-    assert log[0]["reason"] == "核查通行证申请"
+    assert log[0]["reason"] == "核查通行证申请材料"
 
 
 def test_a_reason_is_required(client, make_persona, case):
@@ -63,7 +64,8 @@ def test_every_state_change_is_audited(client, make_persona, case):
     holder, p = case
     official = make_persona("official", "area", "520102")
     client.post(f"/api/v1/passes/{p['id']}/approve", json={}, headers=official.headers)
-    client.post(f"/api/v1/passes/{p['id']}/revoke", json={"reason": "作废"},
+    client.post(f"/api/v1/passes/{p['id']}/revoke",
+                json={"reason_code": "other", "reason": "作废此通行证"},
                 headers=official.headers)
     actions = [e["action"] for e in client.get("/api/v1/me/access-log",
                                                headers=holder.headers).json()["items"]]

@@ -12,7 +12,8 @@ def test_an_official_reveals_from_the_page_and_an_outsider_gets_an_error_page(
     official = make_persona("official", "area", "520102")
     outsider = make_persona("official", "area", "520103")
     url = f"/people/{p['holder']['person_id']}/reveal"
-    form = {"field": "id_number", "reason": "核对身份", "back": f"/passes/{p['id']}"}
+    form = {"field": "id_number", "purpose": "identity_check", "reason": "核对身份证件信息",
+            "back": f"/passes/{p['id']}"}
     ok = client.post(url, data=form, headers={**official.headers, "Accept-Language": "en"})
     assert ok.status_code == 200
     assert 'id="revealed-value"' in ok.text and "recorded" in ok.text
@@ -29,7 +30,8 @@ def test_a_reveal_without_a_reason_explains_why_in_chinese_and_reveals_nothing(
     official = make_persona("official", "area", "520102")
     back = f"/passes/{p['id']}"
     resp = client.post(f"/people/{p['holder']['person_id']}/reveal", headers=official.headers,
-                       data={"field": "id_number", "reason": "看", "back": back})
+                       data={"field": "id_number", "purpose": "identity_check", "reason": "看",
+                             "back": back})
     assert resp.status_code == 422
-    assert "请填写查看该信息的理由（至少 4 个字符）。" in resp.text
+    assert "请说明理由，至少 8 个字符。" in resp.text
     assert 'id="revealed-value"' not in resp.text and f'href="{back}"' in resp.text

@@ -43,7 +43,8 @@ def test_entering_twice_without_leaving_is_denied(client, checkpoint):
 
 def test_a_revoked_pass_is_denied(client, checkpoint):
     resp = client.post(f"/api/v1/passes/{checkpoint.pass_['id']}/revoke",
-                       json={"reason": "误发"}, headers=checkpoint.official.headers)
+                       json={"reason_code": "other", "reason": "误发的通行证"},
+                       headers=checkpoint.official.headers)
     assert resp.status_code == 200
     out = _register(client, checkpoint, token=checkpoint.pass_["token"])
     assert out["decision"] == "deny"

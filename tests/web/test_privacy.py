@@ -49,7 +49,8 @@ def test_a_reveal_needs_a_reason_and_the_resident_sees_who_looked(
     login(official, "official_nm")
     official.goto(f"/passes/{pass_id}")
     official.click("text=查看完整身份证号")
-    reason = f"核对身份 {uuid.uuid4().hex[:6]}"
+    reason = f"核对身份证件 {uuid.uuid4().hex[:6]}"
+    official.select_option("#reveal-purpose", "identity_check")
     official.fill("#reveal-reason", reason)
     with official.expect_navigation():
         official.click("form[action$='/reveal'] button[type=submit]")

@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # many minutes, and any reveal outside working hours (local, Monday to Friday).
     unusual_reveals_count: int = Field(default=20, ge=2, le=10000)
     unusual_reveals_minutes: int = Field(default=60, ge=1, le=1440)
+    # Reveals in clear (docs/security.md): at most this many per user per clock hour,
+    # counted in the database so every worker shares the count; at the alert count the
+    # supervisors over the user's area get a notice. A reason needs a purpose from the
+    # list and at least reveal_reason_min_chars characters of text.
+    reveal_limit_per_hour: int = Field(default=30, ge=1, le=10000)
+    reveal_alert_count: int = Field(default=15, ge=1, le=10000)
+    reveal_reason_min_chars: int = Field(default=8, ge=1, le=200)
+    # Revoking more passes than this at once needs a second official's approval.
+    mass_revocation_threshold: int = Field(default=10, ge=1, le=100000)
     working_hours_start: int = Field(default=8, ge=0, le=23)
     working_hours_end: int = Field(default=20, ge=1, le=24)
 

@@ -39,4 +39,4 @@ def seed(*, session: Session, rt: Runtime, residents: dict[str, Principal],
                                 reason="请写明具体前往的街道")
         if outcome == "revoke":
             pass_service.revoke(session=session, actor=official, pass_id=p.id,
-                                reason="行程已取消")
+                                reason_code="other", reason="行程已取消")

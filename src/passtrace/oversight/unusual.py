@@ -7,7 +7,7 @@ so they behave alike on SQLite and PostgreSQL. Thresholds are settings.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from passtrace.oversight.review import LOCAL_TZ, check_days, local_day_start
 
 MAX_DAYS = 31
 REVEAL = "person.reveal"
+ALERT = "person.reveal_alert"  # oversight.alerts: a user reached the hourly alert count
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Report:
 
     bursts: list[Burst]
     off_hours: list[AuditEntry]
+    alerts: list[AuditEntry] = field(default_factory=list)
 
 
 def _bursts(entries: list[AuditEntry], threshold: int, window: timedelta) -> list[Burst]:
@@ -72,15 +74,17 @@ def report(*, session: Session, settings: Settings, principal: Principal, start:
         raise ValidationFailed("Choose a period of 1 to %(days)s days.", days=MAX_DAYS)
     prefixes = scope.prefixes_for(principal, area)
     stmt = (select(AuditEntry)
-            .where(AuditEntry.action == REVEAL,
+            .where(AuditEntry.action.in_((REVEAL, ALERT)),
                    AuditEntry.at >= local_day_start(start),
                    AuditEntry.at < local_day_start(end + timedelta(days=1)))
             .order_by(AuditEntry.at, AuditEntry.id))
     if prefixes is not None:
         stmt = stmt.where(scope.actors_in(prefixes))
-    entries = list(session.scalars(stmt))
+    found = list(session.scalars(stmt))
+    entries = [e for e in found if e.action == REVEAL]
+    alerts = [e for e in found if e.action == ALERT]
     bursts = _bursts(entries, settings.unusual_reveals_count,
                      timedelta(minutes=settings.unusual_reveals_minutes))
     night = [e for e in entries if _off_hours(e, settings.working_hours_start,
                                               settings.working_hours_end)]
-    return Report(bursts, night[::-1])
+    return Report(bursts, night[::-1], alerts[::-1])

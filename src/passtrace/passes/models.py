@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -40,6 +49,11 @@ class Pass(IdMixin, CreatedMixin, Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # A coercive revocation (by an official or a compound, not the holder withdrawing):
+    # who did it and the reason from passes.coercion.REVOKE_REASONS; it can be appealed.
+    revoke_reason_code: Mapped[str | None] = mapped_column(String(24))
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
     # Longest common code prefix of the areas: reviewers covering every area
     # cover this prefix too, so the approver queue is one indexed LIKE.
     area_prefix: Mapped[str] = mapped_column(String(12), default="", index=True)
@@ -77,3 +91,48 @@ class SigningKeyRecord(CreatedMixin, Base):
     retired_at: Mapped[datetime | None]
     # A retired key still verifies until the last pass it signed expires.
     verify_until: Mapped[datetime | None]
+
+
+class PassAppeal(IdMixin, CreatedMixin, Base):
+    """A holder's appeal against a coercive revocation; an official over the area decides.
+
+    One appeal per revoked pass (the unique pass_id: filing twice at once keeps one).
+    """
+
+    __tablename__ = "pass_appeals"
+    __table_args__ = (UniqueConstraint("pass_id"), Index("ix_pass_appeals_status", "status"))
+
+    pass_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("passes.id", ondelete="CASCADE"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    filed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # upheld | reversed
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    # A reversal re-issues the pass with the same details (docs/security.md says why).
+    reissued_pass_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("passes.id", ondelete="SET NULL"))
+
+    revoked_pass: Mapped[Pass] = relationship(foreign_keys=[pass_id], lazy="joined",
+                                              innerjoin=True)
+
+
+class MassRevocation(IdMixin, CreatedMixin, Base):
+    """A request to revoke more passes at once than one official may (four eyes).
+
+    A different official with the same scope approves it; the row is locked when it is
+    decided, so approving twice at once revokes once.
+    """
+
+    __tablename__ = "pass_mass_revocations"
+    __table_args__ = (Index("ix_pass_mass_revocations_status", "status", "created_at"),)
+
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    pass_ids: Mapped[list[str]] = mapped_column(default=list)
+    reason_code: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # approved | rejected
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    revoked_count: Mapped[int] = mapped_column(default=0)

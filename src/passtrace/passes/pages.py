@@ -15,7 +15,7 @@ from passtrace.audit.labels import action_label
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
 from passtrace.core.ids import uuid7
-from passtrace.passes import authz, present
+from passtrace.passes import appeals, authz, coercion, present
 from passtrace.passes import service as pass_service
 from passtrace.passes.forms import DecisionForm, PassForm
 from passtrace.passes.schemas import PassCreate
@@ -112,6 +112,9 @@ def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
         "can_revoke": authz.can_revoke(principal, p) and p.status in ("pending", "approved"),
         "can_reveal": authz.covers_all_areas(principal, "person.reveal", p),
         "revealed": None,
+        "revoke_reason_label": coercion.reason_label(p.revoke_reason_code),
+        "appeal": appeals.for_pass(session=session, pass_id=p.id),
+        "can_appeal": authz.is_holder(principal, p) and appeals.appealable(p),
     })
 
 
@@ -128,7 +131,8 @@ def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep,
 
 
 def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
-            rt: RuntimeDep, principal: CurrentPrincipal, reason: str) -> Response:
+            rt: RuntimeDep, principal: CurrentPrincipal, reason: str,
+            reason_code: str | None = None) -> Response:
     if request.headers.get("hx-request") == "true":
         return _decide_in_row(action, request, pass_id, session, rt, principal, reason)
 
@@ -139,7 +143,8 @@ def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
         elif action == "reject":
             pass_service.reject(session=session, actor=principal, pass_id=pass_id, reason=reason)
         else:
-            pass_service.revoke(session=session, actor=principal, pass_id=pass_id, reason=reason)
+            pass_service.revoke(session=session, actor=principal, pass_id=pass_id, reason=reason,
+                                reason_code=reason_code, settings=rt.settings)
         return RedirectResponse(f"/passes/{pass_id}", status_code=303)
 
     def refused(f: forms.Failure) -> Response:
@@ -187,4 +192,5 @@ def reject(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: Runtim
 def revoke(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal, form: Annotated[DecisionForm, Form()]) -> Response:
     """Revoke or withdraw from the detail page."""
-    return _decide("revoke", request, pass_id, session, rt, principal, form.reason)
+    return _decide("revoke", request, pass_id, session, rt, principal, form.reason,
+                   form.reason_code or None)

@@ -53,7 +53,8 @@ def to_read(session: Session, p: Pass, *, with_token: bool,
         holder=HolderRead(person_id=p.person_id, name=p.person.name_masked,
                           id_number=p.person.id_masked),
         created_at=p.created_at, decided_at=p.decided_at, decision_reason=p.decision_reason,
-        revoked_at=p.revoked_at, revoke_reason=p.revoke_reason, kid=p.kid,
+        revoked_at=p.revoked_at, revoke_reason=p.revoke_reason,
+        revoke_reason_code=p.revoke_reason_code, kid=p.kid,
         token=p.token if with_token and status == "approved" else None,
     )
 

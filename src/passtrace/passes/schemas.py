@@ -34,6 +34,8 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(default="", max_length=500)
+    # Revoking someone else's pass: one of passes.coercion.REVOKE_REASONS (required there).
+    reason_code: str | None = Field(default=None, max_length=24)
 
 
 class AreaRef(BaseModel):
@@ -72,6 +74,7 @@ class PassRead(BaseModel):
     decision_reason: str | None
     revoked_at: datetime | None
     revoke_reason: str | None
+    revoke_reason_code: str | None = None
     kid: str | None
     token: str | None = None
 

@@ -13,6 +13,7 @@ from passtrace.audit import service as audit_service
 from passtrace.codec import PassClaims, SigningKey, encode_pass, sign_revocation_list
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
+from passtrace.core.config import Settings
 from passtrace.core.db import serialize
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
@@ -21,7 +22,7 @@ from passtrace.core.pagination import paginate_query
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_plate
-from passtrace.passes import authz, keyring
+from passtrace.passes import authz, coercion, keyring
 from passtrace.passes.models import Pass, Revocation
 from passtrace.passes.schemas import PassCreate
 
@@ -206,26 +207,42 @@ def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: st
     return p
 
 
-def revoke(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str) -> Pass:
-    """Revoke a pass (or let its holder withdraw it); signed ones join the revocation list."""
+def revoke(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str,
+           reason_code: str | None = None, settings: Settings | None = None) -> Pass:
+    """Revoke a pass (or let its holder withdraw it); signed ones join the revocation list.
+
+    An official's revocation is coercive: it needs a reason code and text, tells the
+    holder and can be appealed. The holder withdrawing their own pass needs neither.
+    """
     p = get_visible(session=session, actor=actor, pass_id=pass_id, for_update=True)
     if not authz.can_revoke(actor, p):
         raise Forbidden("You may not revoke this pass.")
-    return revoke_authorized(session=session, actor=actor, p=p, reason=reason)
+    if authz.is_holder(actor, p):
+        return revoke_authorized(session=session, actor=actor, p=p, reason=reason)
+    return revoke_authorized(session=session, actor=actor, p=p, reason=reason,
+                             reason_code=reason_code, settings=settings, coercive=True)
 
 
-def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: str) -> Pass:
+def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: str,
+                      reason_code: str | None = None, settings: Settings | None = None,
+                      coercive: bool = False) -> Pass:
     """Revoke a pass whose revocation the caller's own domain has authorized.
 
     A compound revokes the household and visitor passes it issued (a resident moved
-    out, a visit was called off) without its manager being a pass official.
+    out, a visit was called off) without its manager being a pass official. Coercive
+    revocations need a reason from the list, record who did it and tell the holder.
     """
-    reason = _need_reason(reason)
+    if coercive:
+        reason_code, reason = coercion.check_reason(reason_code, reason)
+    else:
+        reason = _need_reason(reason)
     if p.status not in ("pending", "approved"):
         raise InvalidState("Only a pending or approved pass can be revoked.")
     was_signed = p.status == "approved"
     now = utcnow()
     p.status, p.revoked_at, p.revoke_reason = "revoked", now, reason
+    if coercive:
+        p.revoke_reason_code, p.revoked_by = reason_code, actor.user_id
     if was_signed:
         # Race: checkpoints fetch the list incrementally ("after version N"). Two
         # revocations at once take versions 5 and 6 from the sequence; if 6 commits
@@ -235,9 +252,16 @@ def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: st
         serialize(session, "pass_revocations.version")
         session.add(Revocation(pass_id=p.id, revoked_at=now, expires_at=p.valid_until))
     session.flush()
+    detail: dict[str, object] = {"by_holder": authz.is_holder(actor, p)}
+    if coercive:
+        detail["reason_code"] = reason_code
+        coercion.tell_person(
+            session=session, settings=settings, person_id=p.person_id, kind="pass_revoked",
+            text=N_("Your pass was revoked: %(reason)s. You may appeal from the pass page."),
+            params={"reason": reason}, key=f"pass-revoked:{p.id}", link=f"/passes/{p.id}")
     audit_service.record(session=session, actor=actor, action="pass.revoke",
                          resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
-                         reason=reason, detail={"by_holder": authz.is_holder(actor, p)})
+                         reason=reason, detail=detail)
     return p
 
 

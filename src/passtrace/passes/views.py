@@ -100,11 +100,13 @@ def reject(pass_id: uuid.UUID, data: Decision, session: SessionDep,
 
 
 @router.post("/{pass_id}/revoke", response_model=PassRead)
-def revoke(pass_id: uuid.UUID, data: Decision, session: SessionDep,
+def revoke(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal) -> PassRead:
-    """Revoke a pass (officials) or withdraw it (its holder)."""
+    """Revoke a pass (officials: a reason_code and a reason; the holder is told and may
+    appeal) or withdraw it (its holder)."""
     p = pass_service.revoke(session=session, actor=principal, pass_id=pass_id,
-                            reason=data.reason)
+                            reason=data.reason, reason_code=data.reason_code,
+                            settings=rt.settings)
     return present.to_read(session, p, with_token=False)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
+from passtrace.people import reveal_limit
 from passtrace.people import service as people_service
 from passtrace.people.models import PersonClaim
 from passtrace.people.service import RevealField
@@ -31,12 +32,26 @@ class RevealGrant(Protocol):
         ...
 
 
+class RevealAlert(Protocol):
+    """Tells the supervisors over the actor's area that the actor reached the alert count."""
+
+    def __call__(self, *, session: Session, rt: Runtime, actor: Principal, count: int) -> None:
+        """Record the alert in the caller's transaction (notices, outbox, audit)."""
+        ...
+
+
 _grants: dict[str, RevealGrant] = {}
+_alerts: dict[str, RevealAlert] = {}
 
 
 def register_reveal_grant(name: str, grant: RevealGrant) -> None:
     """Register (or replace: wiring twice is harmless) the grant called `name`."""
     _grants[name] = grant
+
+
+def register_reveal_alert(name: str, alert: RevealAlert) -> None:
+    """Register (or replace) the alert called `name` (oversight tells supervisors)."""
+    _alerts[name] = alert
 
 
 def may_reveal(*, session: Session, actor: Principal, person_id: uuid.UUID
@@ -62,10 +77,21 @@ def may_reveal(*, session: Session, actor: Principal, person_id: uuid.UUID
 
 
 def reveal(*, session: Session, rt: Runtime, actor: Principal, person_id: uuid.UUID,
-           field: RevealField, reason: str) -> str:
-    """Reveal one field of a person's data, if allowed; audited with the reason."""
+           field: RevealField, reason: str, purpose: str | None) -> str:
+    """Reveal one field of a person's data, if allowed; audited with the purpose and reason.
+
+    Another person's data counts against the reader's hourly limit (429 past it); the
+    reveal that reaches the alert count tells the supervisors. One's own data is free.
+    """
+    reason = reveal_limit.clean_reason(settings=rt.settings, purpose=purpose, reason=reason)
     allowed = may_reveal(session=session, actor=actor, person_id=person_id)
-    return people_service.reveal(session=session, vault=rt.vault, actor=actor,
-                                 person_id=person_id, field=field, reason=reason,
-                                 allowed=allowed is not False,
-                                 claim=allowed if isinstance(allowed, PersonClaim) else None)
+    value = people_service.reveal(session=session, vault=rt.vault, actor=actor,
+                                  person_id=person_id, field=field, reason=reason,
+                                  allowed=allowed is not False, purpose=purpose,
+                                  claim=allowed if isinstance(allowed, PersonClaim) else None)
+    if actor.person_id != person_id:
+        count = reveal_limit.check(session=session, settings=rt.settings, user_id=actor.user_id)
+        if count == rt.settings.reveal_alert_count:
+            for alert in _alerts.values():
+                alert(session=session, rt=rt, actor=actor, count=count)
+    return value

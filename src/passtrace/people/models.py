@@ -61,3 +61,18 @@ class PersonClaim(IdMixin, CreatedMixin, Base):
     name_masked: Mapped[str] = mapped_column(String(32))
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_masked: Mapped[str | None] = mapped_column(String(16))
+
+
+class RevealCount(Base):
+    """How many fields one user revealed in one clock hour (the per-user reveal limit).
+
+    Kept in the database so every worker process shares the count.
+    """
+
+    __tablename__ = "reveal_counts"
+    __table_args__ = (UniqueConstraint("user_id", "window_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    count: Mapped[int] = mapped_column(default=0)

@@ -33,6 +33,7 @@ class RevealForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     field: str = "id_number"
+    purpose: str = Field(default="", max_length=32)
     reason: str = Field(default="", max_length=300)
     back: str = "/"
 
@@ -46,7 +47,8 @@ def reveal(request: Request, person_id: uuid.UUID, session: SessionDep, rt: Runt
 
     def shown() -> Response:
         value = flows.reveal(session=session, rt=rt, actor=principal, person_id=person_id,
-                             field=field, reason=form.reason)  # type: ignore[arg-type]
+                             field=field, reason=form.reason,  # type: ignore[arg-type]
+                             purpose=form.purpose or None)
         return render(request, "people/revealed.html", {
             "field_label": str(FIELD_LABELS[field]), "value": value, "reason": form.reason,
             "back": back})

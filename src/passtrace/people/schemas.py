@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class RevealRequest(BaseModel):
-    """Which field to reveal and why."""
+    """Which field to reveal and why: a purpose from the list and a reason in words."""
 
     model_config = ConfigDict(extra="forbid")
 
     field: Literal["id_number", "name", "phone"]
-    reason: str = Field(min_length=1, max_length=300)
+    # One of the purposes in docs/security.md; checked by the service (422 naming it).
+    purpose: str | None = Field(default=None, max_length=32)
+    reason: str = Field(default="", max_length=300)
 
 
 class RevealRead(BaseModel):

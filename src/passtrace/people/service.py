@@ -132,6 +132,7 @@ def reveal(
     reason: str,
     allowed: bool,
     claim: PersonClaim | None = None,
+    purpose: str | None = None,
 ) -> str:
     """Decrypt one field for an authorized reader; always audited, reason required.
 
@@ -154,6 +155,8 @@ def reveal(
     if blob is None:
         raise NotFound("This person has no phone number on record.")
     detail: dict[str, Any] = {"field": field}
+    if purpose:
+        detail["purpose"] = purpose
     if claim is not None:
         detail["source"] = claim.source_kind
     audit_service.record(session=session, actor=actor, action="person.reveal",

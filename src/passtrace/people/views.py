@@ -31,12 +31,13 @@ def my_person(session: SessionDep, principal: CurrentPrincipal) -> PersonRead:
                       phone=person.phone_masked, status=person.status)
 
 
-@router.post("/people/{person_id}/reveal", response_model=RevealRead)
+@router.post("/people/{person_id}/reveal", response_model=RevealRead,
+             responses=errors(403, 404, 422, 429))
 def reveal(person_id: uuid.UUID, data: RevealRequest, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal) -> RevealRead:
     """Reveal one field in clear; needs the permission and a reason, and is audited."""
     value = flows.reveal(session=session, rt=rt, actor=principal, person_id=person_id,
-                         field=data.field, reason=data.reason)
+                         field=data.field, reason=data.reason, purpose=data.purpose)
     return RevealRead(field=data.field, value=value)
 
 

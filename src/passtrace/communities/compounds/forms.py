@@ -68,12 +68,14 @@ class RemovalIn(BaseModel):
     """Why a resident is taken off their household."""
 
     reason: str = Field(min_length=2, max_length=200)
+    reason_code: str = Field(default="", max_length=24)  # passes.coercion.REVOKE_REASONS
 
 
 class RemovalForm(CompoundForm):
-    """Take a resident off: the reason is required."""
+    """Take a resident off: the reason (from the list, and in words) is required."""
 
     reason: str = ""
+    reason_code: str = ""
 
     def parse(self) -> RemovalIn:
         """Validate the reason."""

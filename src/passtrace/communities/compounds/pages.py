@@ -175,7 +175,7 @@ REMOVAL_MESSAGES = {"reason.missing": N_("Give the reason (at least 2 characters
 
 @router.post("/communities/{code}/residents/{resident_id}/remove")
 def remove_resident(request: Request, code: str, resident_id: str, session: SessionDep,
-                    principal: CurrentPrincipal,
+                    rt: RuntimeDep, principal: CurrentPrincipal,
                     form: Annotated[RemovalForm, Form()]) -> Response:
     """Take the resident off (their household pass is revoked); a reason is required."""
     c = community_or_404(session, principal, code)
@@ -183,14 +183,17 @@ def remove_resident(request: Request, code: str, resident_id: str, session: Sess
 
     def save(data: RemovalIn) -> Response:
         community_service.remove_resident(session=session, actor=principal, code=c.code,
-                                          resident_id=resident.id, reason=data.reason)
+                                          resident_id=resident.id, reason=data.reason,
+                                          reason_code=data.reason_code or None,
+                                          settings=rt.settings)
         return RedirectResponse(f"/communities/{c.code}/households?removed=1", status_code=303)
 
     return forms.submit(session, form, save, lambda f: render(
         request, "communities/remove.html", {
             **compound_ctx(principal, c, "households"), "resident": resident, "household": label,
-            "reason": f.values["reason"],
-            "error": f.errors.get("reason") or f.message}, status_code=f.status),
+            "reason": f.values["reason"], "reason_code": f.values.get("reason_code", ""),
+            "error": f.errors.get("reason") or f.errors.get("reason_code") or f.message},
+        status_code=f.status),
         messages=REMOVAL_MESSAGES)
 
 

@@ -16,13 +16,14 @@ from passtrace.communities.compounds.models import Building, Community, Househol
 from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate, RulesWrite
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
+from passtrace.core.config import Settings
 from passtrace.core.db import lock_row
 from passtrace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.passes import keyring
+from passtrace.passes import coercion, keyring
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass
 from passtrace.people import service as people_service
@@ -276,8 +277,13 @@ def add_resident(*, session: Session, rt: Runtime, actor: Principal, code: str,
 
 
 def remove_resident(*, session: Session, actor: Principal, code: str,
-                    resident_id: uuid.UUID, reason: str) -> None:
-    """Take a resident off the household (moved out); their household pass is revoked."""
+                    resident_id: uuid.UUID, reason: str, reason_code: str | None = None,
+                    settings: Settings | None = None) -> None:
+    """Take a resident off the household (moved out); their household pass is revoked.
+
+    Coercive: a reason from the list plus text; the person is told and may appeal.
+    """
+    reason_code, reason = coercion.check_reason(reason_code, reason)
     c = get_managed(session=session, actor=actor, code=code)
     r = session.get(Resident, resident_id)
     if r is None or r.community_id != c.id:
@@ -287,8 +293,9 @@ def remove_resident(*, session: Session, actor: Principal, code: str,
         # second see "revoked" rather than collide on the revocation list's unique pass.
         p = session.get(Pass, r.pass_id, with_for_update=True)
         if p is not None and p.status == "approved":
-            pass_service.revoke_authorized(session=session, actor=actor, p=p,
-                                           reason=reason or "moved out")
+            pass_service.revoke_authorized(session=session, actor=actor, p=p, reason=reason,
+                                           reason_code=reason_code, settings=settings,
+                                           coercive=True)
     # Moved out while out: they are no longer the compound's to count as out.
     session.execute(update(Outing).where(Outing.person_id == r.person_id,
                                          Outing.community_id == c.id, Outing.back_at.is_(None))
@@ -298,7 +305,7 @@ def remove_resident(*, session: Session, actor: Principal, code: str,
     audit_service.record(session=session, actor=actor, action="community.resident.remove",
                          resource_type="resident", resource_id=resident_id,
                          subject_person_id=r.person_id, reason=reason or None,
-                         detail={"community": c.code})
+                         detail={"community": c.code, "reason_code": reason_code})
 
 
 def issue_household_passes(*, session: Session, rt: Runtime, actor: Principal, c: Community,

@@ -154,14 +154,16 @@ class RemoveResident(BaseModel):
     """Why the resident is taken off (moved out, died, registered twice...)."""
 
     reason: str = Field(min_length=2, max_length=200)
+    reason_code: str | None = Field(default=None, max_length=24)  # coercion.REVOKE_REASONS
 
 
 @router.post("/{code}/residents/{resident_id}/remove", status_code=204)
 def remove_resident(code: str, resident_id: uuid.UUID, data: RemoveResident,
-                    session: SessionDep, principal: CurrentPrincipal) -> None:
+                    session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal) -> None:
     """Take a resident off their household; their household pass is revoked."""
     community_service.remove_resident(session=session, actor=principal, code=code,
-                                      resident_id=resident_id, reason=data.reason)
+                                      resident_id=resident_id, reason=data.reason,
+                                      reason_code=data.reason_code, settings=rt.settings)
 
 
 MAX_UPLOAD = 5 * 1024 * 1024
