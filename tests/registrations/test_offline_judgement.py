@@ -182,7 +182,7 @@ def test_officials_over_the_area_see_the_disagreements_and_the_feed_lists_them(
                       headers=checkpoint.official.headers)
     assert page.status_code == 200
     assert 'data-kind="offline_allowed_denied"' in page.text
-    assert "离线放行，但规则不允许" in page.text or "Let through offline" in page.text
+    assert "离线放行，但按规则应禁止。" in page.text
     staff_page = client.get(f"/sites/{SITE}", headers=checkpoint.staff.headers)
     assert 'id="disagreement-list"' not in staff_page.text
 
