@@ -28,7 +28,14 @@ from passtrace.passes.models import Pass
 from passtrace.people.models import Person
 from passtrace.registrations import service
 from passtrace.registrations.site_kinds import provider_for
-from passtrace.rules.decide import CODEC_REASONS, Facts, GateFacts, PassFacts, decide
+from passtrace.rules.decide import (
+    CODEC_REASONS,
+    Facts,
+    GateFacts,
+    PassFacts,
+    decide,
+    pass_covers_site,
+)
 from passtrace.rules.offline import disagreement, server_verdict
 from passtrace.rules.temperature import tenths
 from passtrace.sites.models import Site
@@ -71,14 +78,24 @@ def _pass_row(values: Any) -> _PassRow:
                     name_masked=name, last4=masked[-4:], person_status=person_status)
 
 
-def _verify(tokens: set[str], trust: Any) -> dict[str, PassClaims | str]:
+@dataclass(frozen=True)
+class _Verified:
+    """A pass text whose signature verified: its claims and its pass id, parsed once."""
+
+    pass_id: uuid.UUID
+    claims: PassClaims
+
+
+def _verify(tokens: set[str], trust: Any) -> dict[str, _Verified | str]:
     """Each distinct pass text once: its claims, or the reason code it is refused."""
-    verified: dict[str, PassClaims | str] = {}
+    verified: dict[str, _Verified | str] = {}
     for token in tokens:
         try:
-            verified[token] = verify_pass(token, trust)[0]
+            claims = verify_pass(token, trust)[0]
         except PassRejected as exc:
             verified[token] = CODEC_REASONS.get(exc.reason, "not_a_pass")
+        else:
+            verified[token] = _Verified(pass_id=uuid.UUID(claims.pass_id), claims=claims)
     return verified
 
 
@@ -101,7 +118,7 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
         v = r.values
         if r.token is not None:
             found = verified[r.token]
-            v["pass_id"] = uuid.UUID(found.pass_id) if isinstance(found, PassClaims) else None
+            v["pass_id"] = found.pass_id if found.__class__ is _Verified else None
         if v["pass_id"] is not None:
             wanted.add(v["pass_id"])
     by_pass: dict[uuid.UUID, _PassRow] = {}
@@ -138,7 +155,7 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
             session, site, person_hashes={p.person_hash for p in by_pass.values()}
             | set(people), pass_ids=set(by_pass))
     rules = service.site_rules(site)
-    memo = _Memo(fever=tenths(rules.fever_threshold), outcomes={})
+    memo = _Memo(fever=tenths(rules.fever_threshold), outcomes={}, rules=rules, covers={})
     for r in rows:
         _judge_row(r, rules=rules, memo=memo, site=site, verified=verified, by_pass=by_pass,
                    hashes=hashes, people=people, passes_of=passes_of,
@@ -151,10 +168,31 @@ class _Memo:
 
     fever: int  # the site's threshold in tenths
     outcomes: dict[tuple[Any, ...], list[str]]
+    rules: Any  # the site's SiteRules
+    covers: dict[uuid.UUID, bool]  # pass id -> good at this site
+
+
+def _best_pass(passes: Iterable[_PassRow], when: Any, memo: _Memo) -> _PassRow | None:
+    """service.pick_best_pass as of `when`, with each pass's site check made once a batch."""
+    first = None
+    for p in passes:  # latest expiry first
+        if p.valid_until <= when:
+            continue
+        if first is None:
+            first = p
+        if p.valid_from <= when:
+            covers = memo.covers.get(p.id)
+            if covers is None:
+                covers = memo.covers[p.id] = pass_covers_site(PassFacts(
+                    valid_from=p.valid_from, valid_until=p.valid_until, areas=p.areas,
+                    sites=p.sites, status=p.status), memo.rules) is None
+            if covers:
+                return p
+    return first
 
 
 def _judge_row(r: Any, *, rules: Any, memo: _Memo, site: Site,
-               verified: dict[str, PassClaims | str],
+               verified: dict[str, _Verified | str],
                by_pass: dict[uuid.UUID, _PassRow], hashes: dict[str, str],
                people: dict[str, tuple[uuid.UUID, str, str, str]],
                passes_of: dict[str, list[_PassRow]], gate: bool, residents: set[str],
@@ -165,24 +203,23 @@ def _judge_row(r: Any, *, rules: Any, memo: _Memo, site: Site,
     pass_rejected: str | None = None
     pass_row: _PassRow | None = None
     person_hash, holder, last4, status, known = None, "", "", None, False
-    if r.token is not None and not isinstance(verified[r.token], PassClaims):
+    if r.token is not None and verified[r.token].__class__ is not _Verified:
         pass_rejected = verified[r.token]  # type: ignore[assignment]
     elif v["pass_id"] is not None:
         pass_row = by_pass.get(v["pass_id"])
         if pass_row is None:
             # Validly signed (or merely named) yet never issued here: as online, denied.
             pass_rejected = "not_a_pass"
-            claims = verified.get(r.token) if r.token is not None else None
-            if isinstance(claims, PassClaims):
-                holder, last4 = claims.holder, claims.id_last4
+            found = verified.get(r.token) if r.token is not None else None
+            if isinstance(found, _Verified):
+                holder, last4 = found.claims.holder, found.claims.id_last4
     elif r.id_number is not None:
         person_hash = hashes[r.id_number]
         last4 = r.id_number[-4:]
         person = people.get(person_hash)
         if person is not None:
             known, holder, last4, status = True, person[1], person[2], person[3]
-            candidates = [p for p in passes_of.get(person_hash, ()) if p.valid_until > when]
-            pass_row = service.pick_best_pass(candidates, site, when)
+            pass_row = _best_pass(passes_of.get(person_hash, ()), when, memo)
     else:
         # A refused scan uploaded without its text: nothing to verify again, so the
         # device's own reading of it stands (it was a denial either way).
