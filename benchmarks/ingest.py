@@ -59,7 +59,11 @@ from passtrace.registrations.ingest import COLUMNS  # noqa: E402
 
 
 def make_batch(seeded: Seeded, rnd: random.Random, size: int, device: str) -> bytes:
-    """One device batch, JSON-encoded: 80 % by pass id, 20 % by typed ID number."""
+    """One device batch, JSON-encoded: 80 % scanned passes, 20 % typed ID numbers.
+
+    A scanned row carries the pass text as a device uploads it (the server verifies
+    its signature again) beside the pass id the device read from it.
+    """
     now = datetime.now(UTC).isoformat()
     rows = []
     for _ in range(size):
@@ -68,7 +72,9 @@ def make_batch(seeded: Seeded, rnd: random.Random, size: int, device: str) -> by
                                   "temperature": round(rnd.uniform(36.0, 37.2), 1),
                                   "decision": "allow", "reasons": []}
         if rnd.random() < 0.8:
-            row |= {"method": "qr", "pass_id": rnd.choice(seeded.pass_ids)}
+            i = rnd.randrange(len(seeded.pass_ids))
+            row |= {"method": "qr", "pass_id": seeded.pass_ids[i],
+                    "token": seeded.pass_tokens[i]}
         else:
             row |= {"method": "id_typed", "id_number": rnd.choice(seeded.id_numbers)}
         rows.append(row)

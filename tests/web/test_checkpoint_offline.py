@@ -65,6 +65,8 @@ def test_twenty_offline_registrations_arrive_exactly_once(
         assert [r.direction for r in sorted(rows, key=lambda r: r.id)] == ["in", "out"] * 10
         assert {r.decided_by for r in rows} == {"device"}
         assert all(r.decision == "allow" and r.person_hash for r in rows)
+        # Judged again at upload (the pass text came with each row): the server agrees.
+        assert {(r.device_decision, r.disagreement) for r in rows} == {("allow", None)}
         device = rows[0].device_key
         total = session.scalar(select(func.count()).select_from(Registration).where(
             Registration.device_key == device))
@@ -98,6 +100,7 @@ def test_a_forged_pass_is_denied_offline(new_context: Any, live_server: LiveServ
         rows = {r.decision: r for r in session.scalars(
             select(Registration).where(Registration.id.in_(ids)))}
         assert rows["deny"].reasons == ["bad_signature"] and rows["deny"].pass_id is None
+        assert rows["deny"].device_reasons == ["bad_signature"]
         assert rows["allow"].pass_id is not None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -121,6 +122,27 @@ def test_offline_a_typed_id_asks_for_an_eye_check_and_the_server_decides(
     assert page.inner_text("#first-reason") == text["offline_id_check"]
     assert page.inner_text("#result-note") == text["offline_id_queued"]
     assert page.inner_text("#queue-length") == "1"
+    [queued] = page.evaluate("""async () => {
+      const db = await new Promise((ok, bad) => {
+        const r = indexedDB.open("passtrace-checkpoint"); r.onsuccess = () => ok(r.result);
+        r.onerror = () => bad(r.error); });
+      return await new Promise((ok) => {
+        const r = db.transaction("queue").objectStore("queue").getAll();
+        r.onsuccess = () => ok(r.result); });
+    }""")
+    assert queued["id_number"] == RESIDENT_ID and queued["method"] == "id_typed"
+    # Back online the row is uploaded and the server, which knows the person and the
+    # pass, decides: a real pass holder was let in.
+    context.set_offline(False)
+    page.wait_for_selector("#queue-length:text-is('0')")
+    from passtrace.registrations.models import Registration
+
+    for session in session_scope(live_server.rt.sessions):
+        stored = session.get(Registration, uuid.UUID(queued["id"]))
+        assert stored is not None and stored.decision == "allow", stored and stored.reasons
+        assert (stored.device_decision, stored.device_reasons) == ("deny", ["unknown_person"])
+        assert stored.disagreement is None and stored.pass_id is not None
+        assert stored.person_masked == "张*"
 
 
 def test_at_a_compound_gate_the_direction_follows_the_person_and_the_guard_confirms(

@@ -16,7 +16,7 @@ from passtrace.codec.lists import (
     verify_revocation_list,
     verify_trust_list,
 )
-from passtrace.codec.pipeline import decode_pass, encode_pass, inspect_pass
+from passtrace.codec.pipeline import decode_pass, encode_pass, inspect_pass, verify_pass
 from passtrace.codec.transport import DCC_PREFIX, PREFIX
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "kid_for",
     "sign_revocation_list",
     "sign_trust_list",
+    "verify_pass",
     "verify_revocation_list",
     "verify_trust_list",
 ]

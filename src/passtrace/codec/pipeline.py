@@ -46,14 +46,14 @@ def verify_sign1(msg: Sign1, trust: TrustStore) -> TrustedKey:
     return entry
 
 
-def decode_pass(
-    text: str,
-    trust: TrustStore,
-    *,
-    now: int,
-    revoked: Container[str] = _NO_REVOCATIONS,
-) -> PassClaims:
-    """Verify a pass text at time `now` and return its claims; raise PassRejected."""
+def verify_pass(text: str, trust: TrustStore) -> tuple[PassClaims, TrustedKey]:
+    """Verify a pass text's signature and issuer, at no particular time; raise PassRejected.
+
+    Every check that does not depend on the clock: prefix, COSE shape, a trusted key
+    of the right algorithm, the signature, the claims, and that the key had not stopped
+    signing when the pass was minted. decode_pass adds the time checks; a server judging
+    a scan made days ago applies the pass's window at that time itself.
+    """
     layers = unwrap(text)
     # Only our own passes are accepted where people are let through: DCC ("HC1:") texts
     # are decoded by the conformance command and inspect_pass, never honoured here.
@@ -77,10 +77,24 @@ def decode_pass(
     # A retired key verifies until not_after (its last pass expires), and never for a
     # pass minted after it stopped signing (retired_at): such a pass is the work of a
     # leaked or misused key.
-    if not_after is not None and (now > not_after or claims.issued_at > not_after):
+    if not_after is not None and claims.issued_at > not_after:
         raise PassRejected("key_retired", msg.kid.hex())
     if entry.retired_at is not None and claims.issued_at > entry.retired_at:
         raise PassRejected("key_retired", msg.kid.hex())
+    return claims, entry
+
+
+def decode_pass(
+    text: str,
+    trust: TrustStore,
+    *,
+    now: int,
+    revoked: Container[str] = _NO_REVOCATIONS,
+) -> PassClaims:
+    """Verify a pass text at time `now` and return its claims; raise PassRejected."""
+    claims, entry = verify_pass(text, trust)
+    if entry.not_after is not None and now > entry.not_after:
+        raise PassRejected("key_retired", entry.kid.hex())
     if claims.pass_id in revoked:
         raise PassRejected("revoked", claims.pass_id)
     if now < claims.valid_from:

@@ -1,8 +1,10 @@
 """Batch upload: thousands of registrations a device made, stored exactly once.
 
-The device already decided (offline, with the same rules); the server checks
-each row's shape, resolves pass and person in two bulk queries, and inserts
-every good row in one statement: COPY into a temporary table and
+The device already decided (offline, with the same rules, but without what only
+the server knows); the server checks each row's shape, judges every row again
+from the facts in a few bulk queries (registrations.judge: signatures, revocation,
+the person's passes and status), keeps the device's decision beside its own, and
+inserts every good row in one statement: COPY into a temporary table and
 INSERT ... ON CONFLICT DO NOTHING on PostgreSQL, executemany on SQLite. A row
 whose id is already stored is reported as a duplicate, so re-sending a batch
 changes nothing. Rows are parsed by hand, not by pydantic: at 40,000 rows a
@@ -31,13 +33,13 @@ from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
-from passtrace.passes.models import Pass
-from passtrace.people.models import Person
+from passtrace.registrations.judge import judge
 from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
 from passtrace.registrations.schemas import BatchIn
 from passtrace.registrations.service import clock_skew, heartbeat
 from passtrace.registrations.site_kinds import provider_for
 from passtrace.rules.decide import REASONS, round_temperature
+from passtrace.rules.offline import is_masked_name
 from passtrace.sites import service as site_service
 
 # How far in the future (server clock) an occurrence may lie before the row is refused.
@@ -49,7 +51,8 @@ COLUMNS = ("id", "site_id", "lane", "device_key", "operator_user_id", "occurred_
            "method",
            "person_hash", "person_masked", "id_last4", "pass_id", "temperature", "plate",
            "companions", "origin", "destination", "decision", "reasons", "decided_by",
-           "override_reason", "override_by")
+           "override_reason", "override_by", "device_decision", "device_reasons",
+           "disagreement")
 
 
 class RowError(Exception):
@@ -67,6 +70,7 @@ class ParsedRow:
 
     values: dict[str, Any]
     id_number: str | None
+    token: str | None = None  # the scanned pass text, verified again by the server
 
 
 def _text(raw: dict[str, Any], key: str, limit: int, default: str = "") -> str:
@@ -163,9 +167,12 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
             id_number = validate_id_number(id_number)
         except InvalidValue as exc:
             raise RowError(exc.message) from None
+    token = raw.get("token")
+    if token is not None and (token.__class__ is not str or not 0 < len(token) <= 2000):
+        raise RowError(_BAD_FIELD, field="token")
     # A denied scan of something that is not a valid pass (forged, unreadable) is
     # still recorded: pass misuse is evidence. Anything else needs an identity.
-    if pass_id is None and id_number is None and decision != "deny":
+    if pass_id is None and token is None and id_number is None and decision != "deny":
         raise RowError(N_("Scan a pass or type an ID number."))
     plate = raw.get("plate")
     if plate:
@@ -195,40 +202,12 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
             values[column] = value.strip()
         else:
             raise RowError(_BAD_FIELD, field=key)
-    return ParsedRow(values=values, id_number=id_number)
-
-
-def _resolve_people(session: Session, rt: Runtime, rows: list[ParsedRow]) -> None:
-    """Fill person_hash (and masked name) from the pass or typed ID, in two queries."""
-    pass_ids = {r.values["pass_id"] for r in rows if r.values["pass_id"] is not None}
-    by_pass: dict[uuid.UUID, tuple[str, str, str]] = {}
-    for chunk in _chunks(list(pass_ids), 1000):
-        stmt = (select(Pass.id, Person.id_hash, Person.name_masked, Person.id_masked)
-                .join(Person, Pass.person_id == Person.id).where(Pass.id.in_(chunk)))
-        for pid, digest, name, masked in session.execute(stmt):
-            by_pass[pid] = (digest, name, masked[-4:])
-    hashes: dict[str, str] = {}
-    for r in rows:
-        if r.id_number is not None:
-            hashes[r.id_number] = rt.vault.lookup_hash(r.id_number)
-    by_hash: dict[str, tuple[str, str]] = {}
-    for chunk in _chunks(list(set(hashes.values())), 1000):
-        by_id_hash = select(Person.id_hash, Person.name_masked, Person.id_masked).where(
-            Person.id_hash.in_(chunk))
-        for digest, name, masked in session.execute(by_id_hash):
-            by_hash[digest] = (name, masked[-4:])
-    for r in rows:
-        v = r.values
-        found = by_pass.get(v["pass_id"]) if v["pass_id"] is not None else None
-        if found is not None:
-            v["person_hash"], name, last4 = found
-        elif r.id_number is not None:
-            v["person_hash"] = hashes[r.id_number]
-            name, last4 = by_hash.get(v["person_hash"], ("", r.id_number[-4:]))
-        else:
-            v["person_hash"], name, last4 = None, "", ""
-        v["person_masked"] = v["person_masked"] or name
-        v["id_last4"] = v["id_last4"] or last4
+    # The stored mask is the server's own (registrations.judge); a device that sends a
+    # clear name where a mask belongs is refused, not silently corrected: it leaks.
+    if not is_masked_name(values["person_masked"]):
+        raise RowError(N_("The holder must be a masked name (such as 张*), never a full "
+                          "name."))
+    return ParsedRow(values=values, id_number=id_number, token=token)
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
@@ -336,9 +315,12 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
             continue
         seen.add(ident)
         position.append(len(results))
-        results.append({"id": label, "status": "stored", "error": None})
+        # The server's verdict on the row and the alert kind when the device's differs.
+        results.append({"id": label, "status": "stored", "error": None,
+                        "decision": None, "reasons": [], "disagreement": None})
         parsed.append(row)
-    _resolve_people(session, rt, parsed)
+    if parsed:
+        judge(session=session, rt=rt, site=site, rows=parsed)
     common = {"site_id": site.id, "device_key": batch.device_key,
               "operator_user_id": actor.user_id, "received_at": now, "clock_skew_s": skew,
               "skew_flagged": flagged, "decided_by": "device"}
@@ -355,13 +337,18 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
         already = _insert_postgres(session, rows)
     else:
         already = _insert_generic(session, rows)
-    if already:
-        for i, values in zip(position, rows, strict=True):
-            if values["id"] in already:
-                results[i]["status"] = "duplicate"
+    for i, values in zip(position, rows, strict=True):
+        if values["id"] in already:
+            results[i]["status"] = "duplicate"
+        else:
+            results[i]["decision"] = values["decision"]
+            results[i]["reasons"] = values["reasons"]
+            results[i]["disagreement"] = values["disagreement"]
     kind = provider_for(site)
     if kind is not None:  # e.g. a compound's gate: residents out and back, visitors in and out
-        kind.record_offline(session, site, [v for v in rows if v["id"] not in already])
+        # What the device let through happened, whatever the server now thinks of it.
+        kind.record_offline(session, site, [{**v, "decision": v["device_decision"]}
+                                            for v in rows if v["id"] not in already])
     stored = sum(1 for r in results if r["status"] == "stored")
     dup = sum(1 for r in results if r["status"] == "duplicate")
     rejected = len(results) - stored - dup
@@ -380,6 +367,8 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
                                                   and r["id"] not in already),
                                  "clock_skew_s": skew, "skew_flagged": flagged,
                                  "future_flagged": sum(1 for r in rows
-                                                       if r["future_flagged"])})
+                                                       if r["future_flagged"]),
+                                 "disagreements": sum(1 for r in rows if r["disagreement"]
+                                                      and r["id"] not in already)})
     return {"stored": stored, "duplicates": dup, "rejected": rejected,
             "skew_flagged": flagged, "clock_skew_s": skew, "results": results}

@@ -36,6 +36,10 @@ class Registration(Base):
         Index("ix_registrations_inside", "person_hash", "site_id", "occurred_at",
               postgresql_where=text("decision = 'allow' AND direction IN ('in', 'out')"),
               sqlite_where=text("decision = 'allow' AND direction IN ('in', 'out')")),
+        # Officials list the offline rows the server judged otherwise (a few per day).
+        Index("ix_registrations_disagreement", "site_id", "occurred_at",
+              postgresql_where=text("disagreement IS NOT NULL"),
+              sqlite_where=text("disagreement IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -62,10 +66,19 @@ class Registration(Base):
     companions: Mapped[int] = mapped_column(SmallInteger, default=0)
     origin: Mapped[str] = mapped_column(String(64), default="")
     destination: Mapped[str] = mapped_column(String(64), default="")
+    # The server's decision. For a row decided offline it is judged again at upload from
+    # the facts (signature, revocation, the person's passes and status, temperature):
+    # what the device showed is kept in device_decision / device_reasons.
     decision: Mapped[str] = mapped_column(String(8))
     reasons: Mapped[list[str]] = mapped_column(default=list)
-    # Who decided: "server" (online) or "device" (verified offline in the browser).
+    # Who decided first: "server" (online) or "device" (offline in the browser, then
+    # judged again by the server at upload).
     decided_by: Mapped[str] = mapped_column(String(8), default="server")
+    device_decision: Mapped[str | None] = mapped_column(String(8))
+    device_reasons: Mapped[list[str] | None]
+    # The early-warning alert kind when the device and the server disagree
+    # (rules.offline.ALERT_KINDS), else None.
+    disagreement: Mapped[str | None] = mapped_column(String(32))
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # The row's id in the system it was imported from (`registrations import`): the

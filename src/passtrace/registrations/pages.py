@@ -17,12 +17,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from passtrace.areas import service as area_service
-from passtrace.core.clock import local_today
+from passtrace.core.clock import local_day_bounds, local_today
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.core.validators import Day
 from passtrace.registrations import stats
+from passtrace.registrations.disagreements import registration_disagreements
 from passtrace.rules.decide import REASONS
+from passtrace.rules.offline import ALERT_KINDS
 from passtrace.sites import authz as site_authz
 from passtrace.sites import present as site_present
 from passtrace.sites import service as site_service
@@ -187,6 +189,14 @@ def site_day(request: Request, code: str, session: SessionDep, principal: Curren
         "reason_labels": {c: gettext(m) for c, m in REASONS.items()},
         "staff": site_service.staff_of(session=session, site=site)
         if site_authz.can_manage(principal, site) else []}
+    if site_authz.can_manage(principal, site):
+        # Offline rows the server judged otherwise (no person data is shown).
+        since, until = local_day_bounds(day)
+        context["disagreements"] = registration_disagreements(
+            session=session, area_code=site.area_code, site_id=site.id, since=since,
+            until=until)
+        context["alert_labels"] = {c: gettext(m) for c, m in ALERT_KINDS.items()}
+        context["decision_labels"] = {"allow": gettext("Allowed"), "deny": gettext("Denied")}
     if figures is not None:
         context["hour_chart"] = charts.bar_chart(
             [f"{h:02d}:00" for h in range(24)], figures.per_hour,

@@ -97,6 +97,11 @@ class BatchRowResult(BaseModel):
     id: str
     status: Literal["stored", "duplicate", "rejected"]
     error: str | None = None
+    # For a stored row: the server's verdict (judged again from the facts), its reason
+    # codes, and the alert kind when the device had decided otherwise.
+    decision: Literal["allow", "deny"] | None = None
+    reasons: list[str] = Field(default_factory=list)
+    disagreement: str | None = None
 
 
 class BatchOut(BaseModel):

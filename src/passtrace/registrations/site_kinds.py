@@ -73,6 +73,15 @@ class SiteKindProvider(Protocol):
         """Apply registrations a device decided offline, or a guard's override."""
         ...
 
+    def offline_facts(self, session: Session, site: Site, *, person_hashes: set[str],
+                      pass_ids: set[uuid.UUID]) -> tuple[set[str], set[uuid.UUID]]:
+        """For an uploaded batch: the hashes of residents, and the passes that are visits.
+
+        The server judges offline rows again with who may come in; a kind's limits that
+        depend on its live state (outings) are not judged again.
+        """
+        ...
+
 
 class SiteKindsNotWired(RuntimeError):
     """A site needs a kind's rules but no provider is registered: call wiring.wire()."""

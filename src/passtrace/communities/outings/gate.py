@@ -281,6 +281,28 @@ def usual_direction(session: Session, site: Site, *, person_id: uuid.UUID | None
     return None
 
 
+def offline_facts(session: Session, site: Site, *, person_hashes: set[str],
+                  pass_ids: set[uuid.UUID]) -> tuple[set[str], set[uuid.UUID]]:
+    """Who of an uploaded batch lives in the compound, and which passes are its visits.
+
+    Two queries for the whole batch. The household's outing limits are not judged
+    again: the device could not know them and what it let through happened.
+    """
+    c = community_of(session, site)
+    if c is None:
+        return set(), set()
+    residents: set[str] = set()
+    if person_hashes:
+        residents = set(session.scalars(
+            select(Person.id_hash).join(Resident, Resident.person_id == Person.id)
+            .where(Person.id_hash.in_(person_hashes), Resident.community_id == c.id)))
+    visits: set[uuid.UUID] = set()
+    if pass_ids:
+        visits = set(session.scalars(select(Visit.pass_id).where(
+            Visit.pass_id.in_(pass_ids), Visit.community_id == c.id)))
+    return residents, visits
+
+
 class GateProvider:
     """The compound's gate as a site kind (registrations.site_kinds.SiteKindProvider)."""
 
@@ -293,6 +315,7 @@ class GateProvider:
     notes = staticmethod(notes)
     record = staticmethod(record)
     record_offline = staticmethod(record_offline)
+    offline_facts = staticmethod(offline_facts)
 
 
 GATE = GateProvider()

@@ -220,6 +220,9 @@ async function checkOffline(reg) {
     decision: outcome.decision, reasons: outcome.reasons,
   };
   if (claims) Object.assign(row, { pass_id: claims.passId, holder: claims.holder, id_last4: claims.idLast4 });
+  // The pass text goes up with the row: the server verifies its signature again and
+  // judges the pass as it knows it (revoked since the last trust-list download?).
+  if (reg.token && reg.token.length <= 2000) row.token = reg.token;
   if (reg.id_number) Object.assign(row, { id_number: reg.id_number, id_last4: reg.id_number.slice(-4) });
   // A denial is always recorded (a forged pass is evidence of misuse); an allowed
   // check must be tied to a pass or an ID number.
