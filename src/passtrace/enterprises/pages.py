@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.enterprises import authz, invites, present, resumption, staff_import
@@ -151,18 +151,15 @@ def invite_form(request: Request, token: str, session: SessionDep,
 def invite_accept(request: Request, token: str, session: SessionDep,
                   principal: CurrentPrincipal) -> Response:
     """Link my account to the employee record."""
-    try:
-        result = invites.accept_invite(session=session, actor=principal,
-                                       token=token[:100])
-    except DomainError as exc:
-        return _error_page(request, "/")(forms.Failure({}, {}, exc.translated(), exc.status))
-    if result.refused is not None:
-        # Not rolled back: the request commits the refused attempt's audit entry.
-        refused = result.refused
-        return _error_page(request, "/")(forms.Failure({}, {}, refused.translated(),
-                                                       refused.status))
-    e = session.get(Enterprise, result.employee.enterprise_id)
-    return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
+    def accept() -> Response:
+        result = invites.accept_invite(session=session, actor=principal, token=token[:100])
+        if result.refused is not None:
+            # Answered, not raised: the request commits the refused attempt's audit entry.
+            return _error_page(request, "/")(forms.Failure.of(result.refused))
+        e = session.get(Enterprise, result.employee.enterprise_id)
+        return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
+
+    return forms.attempt(session, accept, _error_page(request, "/"))
 
 
 # --- one enterprise -------------------------------------------------------------------------
