@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict
 
 from passtrace.accounts.schemas import PasswordChange, RoleChange, UserCreate
+from passtrace.web.forms import FormModel
 
 
 class UserForm(UserCreate):
@@ -35,3 +36,14 @@ class PasswordForm(PasswordChange):
     def parse(self) -> PasswordChange:
         """Validate with the API's rules."""
         return PasswordChange.model_validate(self.model_dump())
+
+
+class ActiveForm(FormModel):
+    """Deactivate or reactivate an account (admins): "true" reactivates."""
+
+    active: str = "false"
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the account is to be active."""
+        return self.active.strip() == "true"

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from passtrace.accounts import admin
 from passtrace.accounts import service as account_service
-from passtrace.accounts.admin_forms import PasswordForm, RoleForm, UserForm
+from passtrace.accounts.admin_forms import ActiveForm, PasswordForm, RoleForm, UserForm
 from passtrace.accounts.admin_views import current_token, search, user_read
 from passtrace.accounts.schemas import PasswordChange, RoleChange, UserCreate
 from passtrace.core.errors import Forbidden
@@ -139,12 +139,12 @@ def revoke_role(request: Request, user_id: uuid.UUID, session: SessionDep,
 @router.post("/admin/users/{user_id}/active")
 def set_active(request: Request, user_id: uuid.UUID, session: SessionDep,
                principal: CurrentPrincipal,
-               active: Annotated[str, Form(max_length=5)] = "false") -> Response:
+               form: Annotated[ActiveForm, Form()]) -> Response:
     """Deactivate (logins stop at once) or reactivate."""
     _admin(principal)
     return forms.attempt(session, lambda: (
         admin.set_active(session=session, actor=principal, user_id=user_id,
-                         active=active == "true"),
+                         active=form.is_active),
         RedirectResponse(f"/admin/users/{user_id}", status_code=303))[1],
         lambda f: _user_page(request, session, principal, user_id,
                              errors=f.errors_or_message, status=f.status))

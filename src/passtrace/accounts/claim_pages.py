@@ -10,7 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from passtrace.accounts import binding
-from passtrace.core.errors import DomainError
+from passtrace.accounts.forms import UnbindForm
+from passtrace.accounts.schemas import UnbindRequest
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -22,11 +24,6 @@ def _shown_once(request: Request, code: str, expires: object, back: str) -> Resp
                   {"code": code, "expires_at": expires, "back": back})
 
 
-def _error(request: Request, exc: DomainError, back: str) -> Response:
-    return render(request, "error.html", {"status": exc.status, "message": exc.translated(),
-                                          "back": back}, status_code=exc.status)
-
-
 @router.get("/people/{person_id}/unbind")
 def unbind_form(request: Request, person_id: uuid.UUID, principal: CurrentPrincipal) -> Response:
     """Ask why the account linked to this person should be unlinked."""
@@ -36,15 +33,14 @@ def unbind_form(request: Request, person_id: uuid.UUID, principal: CurrentPrinci
 
 @router.post("/people/{person_id}/unbind")
 def unbind(request: Request, person_id: uuid.UUID, session: SessionDep,
-           principal: CurrentPrincipal,
-           reason: Annotated[str, Form(max_length=300)] = "") -> Response:
+           principal: CurrentPrincipal, form: Annotated[UnbindForm, Form()]) -> Response:
     """Unlink the account; the account is told and the person's access log shows it."""
-    try:
-        binding.unbind(session=session, actor=principal, person_id=person_id, reason=reason)
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "accounts/unbind.html", {
-            "person_id": person_id, "done": False, "error": exc.translated(),
-            "reason": reason}, status_code=exc.status)
-    return render(request, "accounts/unbind.html", {"person_id": person_id, "done": True,
-                                                    "error": None})
+    def save(data: UnbindRequest) -> Response:
+        binding.unbind(session=session, actor=principal, person_id=person_id,
+                       reason=data.reason)
+        return render(request, "accounts/unbind.html", {"person_id": person_id, "done": True,
+                                                        "error": None})
+
+    return forms.submit(session, form, save, lambda f: render(request, "accounts/unbind.html", {
+        "person_id": person_id, "done": False, "error": f.first_error,
+        "reason": form.reason}, status_code=f.status))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,12 +12,28 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts import attempts, binding, flows, sms_binding
 from passtrace.accounts import service as account_service
+from passtrace.accounts.forms import (
+    REGISTER_MESSAGES,
+    BindForm,
+    LanguageForm,
+    LoginForm,
+    RegisterForm,
+    SmsConfirmForm,
+    SmsRequestForm,
+)
 from passtrace.accounts.models import User
-from passtrace.accounts.schemas import RegisterRequest
-from passtrace.core.errors import DomainError, Forbidden, RateLimited
+from passtrace.accounts.schemas import (
+    BindRequest,
+    RegisterRequest,
+    SmsCodeConfirm,
+    SmsCodeRequest,
+    TokenRequest,
+)
+from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import LOCALES, get_locale, gettext, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal, new_token
+from passtrace.web import forms
 from passtrace.web.deps import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -26,6 +43,7 @@ from passtrace.web.deps import (
     SessionDep,
     client_ip,
 )
+from passtrace.web.forms import Failure
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,27 +98,25 @@ def login_form(request: Request, principal: OptionalPrincipal, next: str = "/") 
 
 
 @router.post("/login")
-def login(
-    request: Request, session: SessionDep, rt: RuntimeDep,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
+def login(request: Request, session: SessionDep, rt: RuntimeDep,
+          form: Annotated[LoginForm, Form()]) -> Response:
     """Check the login and start a browser session."""
-    _check_pre_csrf(request, csrf_token)
-    try:
-        user = account_service.authenticate(session=session, rt=rt, username=username.strip(),
-                                            password=password, ip=client_ip(request))
-    except DomainError as exc:
-        # Returning (not raising) commits the failure count and its audit entry.
-        response = _anonymous_form(request, "login.html",
-                                   {"next": _safe_next(next), "error": exc.translated(),
-                                    "username": username}, status_code=exc.status)
-        if isinstance(exc, RateLimited) and exc.retry_after:
-            response.headers["Retry-After"] = str(exc.retry_after)
+    _check_pre_csrf(request, form.csrf_token)
+
+    def start(data: TokenRequest) -> Response:
+        user = account_service.authenticate(session=session, rt=rt, username=data.username,
+                                            password=data.password, ip=client_ip(request))
+        return _login_response(session, rt, user, request, form.next)
+
+    def page(f: Failure) -> Response:
+        response = _anonymous_form(request, "login.html", {
+            "next": _safe_next(form.next), "error": f.first_error,
+            "username": form.username}, status_code=f.status)
+        response.headers.update(f.headers)
         return response
-    return _login_response(session, rt, user, request, next)
+
+    # A refused login keeps its failure count and audit entry (the throttle needs them).
+    return forms.submit(session, form, start, page, keep_refusal=True)
 
 
 @router.post("/logout")
@@ -121,36 +137,24 @@ def register_form(request: Request) -> Response:
 
 
 @router.post("/register")
-def register(
-    request: Request, session: SessionDep, rt: RuntimeDep,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    name: Annotated[str, Form(max_length=40)] = "",
-    id_number: Annotated[str, Form(max_length=24)] = "",
-    phone: Annotated[str, Form(max_length=20)] = "",
-    claim_code: Annotated[str, Form(max_length=20)] = "",
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+def register(request: Request, session: SessionDep, rt: RuntimeDep,
+             form: Annotated[RegisterForm, Form()]) -> Response:
     """Create the account and log in: linked with a claim code, else to /me/bind."""
-    _check_pre_csrf(request, csrf_token)
-    values = {"username": username, "name": name, "phone": phone}
-    try:
-        attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
-                       id_number=id_number)
-        session.commit()  # the attempt counts even if the sign-up is refused
-        data = RegisterRequest.model_construct(username=username.strip(), password=password,
-                                               name=name, id_number=id_number,
-                                               phone=phone.strip() or None,
-                                               claim_code=claim_code.strip() or None)
+    _check_pre_csrf(request, form.csrf_token)
+
+    def save(data: RegisterRequest) -> Response:
         user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
-    except DomainError as exc:
-        session.rollback()
-        errors = exc.translated_fields() or {"form": exc.translated()}
-        return _anonymous_form(request, "register.html",
-                               {"errors": errors, "message": exc.translated(), "values": values},
-                               status_code=exc.status)
-    return _login_response(session, rt, user, request,
-                           "/passes/mine" if user.person_id else "/me/bind")
+        return _login_response(session, rt, user, request,
+                               "/passes/mine" if user.person_id else "/me/bind")
+
+    # What was typed comes back, except the password, ID number and claim code.
+    values = {"username": form.username, "name": form.name, "phone": form.phone}
+    return forms.submit(
+        session, form, save, lambda f: _anonymous_form(request, "register.html", {
+            "errors": f.errors_or_message, "message": f.message, "values": values},
+            status_code=f.status),
+        messages=REGISTER_MESSAGES, count=lambda: attempts.check(
+            session=session, vault=rt.vault, ip=client_ip(request), id_number=form.id_number))
 
 
 def _bind_page(request: Request, principal: Principal, errors: dict[str, str],
@@ -171,76 +175,64 @@ def bind_form(request: Request, principal: CurrentPrincipal) -> Response:
 
 
 @router.post("/me/bind")
-def bind(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    name: Annotated[str, Form(max_length=40)] = "",
-    id_number: Annotated[str, Form(max_length=24)] = "",
-    phone: Annotated[str, Form(max_length=20)] = "",
-    claim_code: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
+def bind(request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
+         form: Annotated[BindForm, Form()]) -> Response:
     """Link the account with a claim code from the compound office or HR."""
-    values = {"name": name, "phone": phone}
-    try:
-        attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
-                       id_number=id_number)
-        session.commit()  # the attempt counts even if the binding is refused
-        user = session.get(User, principal.user_id)
-        if user is None:
-            raise Forbidden("Your role does not allow this.")
-        binding.bind_with_claim_code(session=session, rt=rt, user=user, id_number=id_number,
-                                     name=name, phone=phone.strip() or None, code=claim_code,
-                                     actor=principal)
-    except DomainError as exc:
-        session.rollback()
-        return _bind_page(request, principal, exc.translated_fields() or {},
-                          values, status_code=exc.status, message=exc.translated())
-    return RedirectResponse("/passes/mine", status_code=303)
+    def save(data: BindRequest) -> Response:
+        binding.bind_with_claim_code(session=session, rt=rt, user=_user_of(session, principal),
+                                     id_number=data.id_number, name=data.name,
+                                     phone=data.phone, code=data.claim_code, actor=principal)
+        return RedirectResponse("/passes/mine", status_code=303)
+
+    values = {"name": form.name, "phone": form.phone}
+    return forms.submit(session, form, save, lambda f: _bind_page(
+        request, principal, f.errors, values, status_code=f.status, message=f.message),
+        count=_counted(request, session, rt, form.id_number))
 
 
 @router.post("/me/bind/sms")
-def request_sms_code(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    name: Annotated[str, Form(max_length=40)] = "",
-    id_number: Annotated[str, Form(max_length=24)] = "",
-) -> Response:
+def request_sms_code(request: Request, session: SessionDep, rt: RuntimeDep,
+                     principal: CurrentPrincipal,
+                     form: Annotated[SmsRequestForm, Form()]) -> Response:
     """Text a code to the phone on file (same answer whether or not the details match)."""
-    values = {"sms_name": name}
-    try:
-        attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
-                       id_number=id_number)
-        session.commit()  # the attempt counts even if the request is refused
+    values = {"sms_name": form.name}
+
+    def send(data: SmsCodeRequest) -> Response:
         user = _user_of(session, principal)
-        sms_binding.request_code(session=session, rt=rt, user=user, id_number=id_number,
-                                 name=name, locale=user.locale or get_locale())
-    except DomainError as exc:
-        session.rollback()
-        return _bind_page(request, principal, exc.translated_fields() or {}, values,
-                          status_code=exc.status, sms_message=exc.translated(),
-                          sms_error=True)
-    return _bind_page(request, principal, {}, values,
-                      sms_message=gettext(sms_binding.REQUEST_ANSWER), sms_sent=True)
+        sms_binding.request_code(session=session, rt=rt, user=user, id_number=data.id_number,
+                                 name=data.name, locale=user.locale or get_locale())
+        return _bind_page(request, principal, {}, values,
+                          sms_message=gettext(sms_binding.REQUEST_ANSWER), sms_sent=True)
+
+    return forms.submit(session, form, send, lambda f: _bind_page(
+        request, principal, f.errors, values, status_code=f.status, sms_message=f.message,
+        sms_error=True), count=_counted(request, session, rt, form.id_number))
 
 
 @router.post("/me/bind/sms/confirm")
-def confirm_sms_code(
-    request: Request, session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
-    sms_code: Annotated[str, Form(max_length=12)] = "",
-) -> Response:
+def confirm_sms_code(request: Request, session: SessionDep, rt: RuntimeDep,
+                     principal: CurrentPrincipal,
+                     form: Annotated[SmsConfirmForm, Form()]) -> Response:
     """Link the account with the texted code."""
-    try:
-        attempts.check(session=session, vault=rt.vault, ip=client_ip(request), id_number=None)
-        session.commit()
-        user = _user_of(session, principal)
-        if sms_binding.confirm_code(session=session, rt=rt, user=user, code=sms_code,
-                                    actor=principal) is None:
-            session.commit()  # the wrong try counts towards locking the code
-            raise sms_binding.SmsCodeRefused()
-    except DomainError as exc:
-        session.rollback()
-        return _bind_page(request, principal, exc.translated_fields() or {}, {},
-                          status_code=exc.status, sms_message=exc.translated(), sms_sent=True,
-                          sms_error=True)
-    return RedirectResponse("/passes/mine", status_code=303)
+    def page(f: Failure) -> Response:
+        return _bind_page(request, principal, f.errors, {}, status_code=f.status,
+                          sms_message=f.message, sms_sent=True, sms_error=True)
+
+    def confirm(data: SmsCodeConfirm) -> Response:
+        if sms_binding.confirm_code(session=session, rt=rt, user=_user_of(session, principal),
+                                    code=data.code, actor=principal) is None:
+            # Answered, not raised: the wrong try stays counted towards locking the code.
+            return page(Failure.of(sms_binding.SmsCodeRefused()))
+        return RedirectResponse("/passes/mine", status_code=303)
+
+    return forms.submit(session, form, confirm, page, count=_counted(request, session, rt, None))
+
+
+def _counted(request: Request, session: Session, rt: Runtime,
+             id_number: str | None) -> Callable[[], None]:
+    """Count a binding attempt (kept even when the binding is refused)."""
+    return lambda: attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
+                                  id_number=id_number)
 
 
 def _user_of(session: Session, principal: Principal) -> User:
@@ -251,18 +243,13 @@ def _user_of(session: Session, principal: Principal) -> User:
 
 
 @router.post("/lang")
-def choose_language(
-    request: Request, session: SessionDep, principal: OptionalPrincipal,
-    locale: Annotated[str, Form()] = "zh_CN", next: Annotated[str, Form()] = "/",
-) -> Response:
+def choose_language(request: Request, session: SessionDep, principal: OptionalPrincipal,
+                    form: Annotated[LanguageForm, Form()]) -> Response:
     """Switch the interface language (remembered for logged-in users)."""
-    if locale not in LOCALES:
-        locale = "zh_CN"
+    locale = form.locale if form.locale in LOCALES else "zh_CN"
     if principal is not None:
         account_service.set_locale(session=session, actor=principal, locale=locale)
     set_locale(locale)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(form.next), status_code=303)
     response.set_cookie(LANG_COOKIE, locale, samesite="lax", max_age=365 * 86400)
     return response
-
-

@@ -13,15 +13,10 @@ import csv
 import io
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import BaseModel
 
 from passtrace.core.errors import ValidationFailed
-from passtrace.core.i18n import N_, gettext
-from passtrace.core.validators import InvalidValue, validate_id_number, validate_phone
 
 MAX_ROWS = 20_000
 # An .xlsx is a zip of XML: a 100 KB upload can inflate to gigabytes, or hold a sheet
@@ -126,14 +121,20 @@ def _csv_rows(data: bytes) -> list[list[Cell]]:
     return out
 
 
+def header_label(aliases: Mapping[str, tuple[str, ...]], name: str) -> str:
+    """How a column is named to users: its first alias and its field name, "身份证号/id number"."""
+    names = aliases.get(name, ())
+    english = name.replace("_", " ")
+    return f"{names[0]}/{english}" if names else english
+
+
 def read_sheet(data: bytes, filename: str, aliases: Mapping[str, tuple[str, ...]],
-               required: tuple[str, ...], *, missing_message: str | None = None,
-               empty_message: str | None = None) -> list[SheetRow]:
+               required: tuple[str, ...]) -> list[SheetRow]:
     """Parse a sheet whose first non-empty row is headers; map them to fields via aliases.
 
     Every field in `aliases` is present in each row's cells ("" when the sheet
-    lacks the column). A missing required column raises `missing_message` (or a
-    message naming the columns); no data rows raise `empty_message` if given.
+    lacks the column). A missing required column, or no data rows, raise a
+    message naming the columns the first row must have.
     """
     if not data:
         raise ValidationFailed("The file is empty.")
@@ -150,10 +151,18 @@ def read_sheet(data: bytes, filename: str, aliases: Mapping[str, tuple[str, ...]
     columns = [lookup.get(normalise_header(text)) for text, _ in raw[start]]
     missing = [name for name in required if name not in columns]
     if missing:
-        if missing_message:
-            raise ValidationFailed(missing_message)
-        raise ValidationFailed("The header row lacks the column(s): %(columns)s.",
-                               columns=", ".join(missing))
+        def labels(names: Iterable[str]) -> str:
+            return ", ".join(header_label(aliases, n) for n in names)
+
+        optional = [name for name in aliases if name not in required]
+        if optional:
+            raise ValidationFailed(
+                "The first row lacks the column(s) %(missing)s. It must name the columns "
+                "%(required)s (%(optional)s are optional).", missing=labels(missing),
+                required=labels(required), optional=labels(optional))
+        raise ValidationFailed("The first row lacks the column(s) %(missing)s. It must name "
+                               "the columns %(required)s.", missing=labels(missing),
+                               required=labels(required))
     if len(raw) - start - 1 > MAX_ROWS:
         raise ValidationFailed("At most %(n)s rows per file.", n=MAX_ROWS)
     rows = []
@@ -167,94 +176,6 @@ def read_sheet(data: bytes, filename: str, aliases: Mapping[str, tuple[str, ...]
                     numeric.add(name)
         if any(cells.values()):
             rows.append(SheetRow(number=number, cells=cells, numeric=numeric))
-    if not rows and empty_message:
-        raise ValidationFailed(empty_message)
+    if not rows:
+        raise ValidationFailed("The file has a header row but no rows to import.")
     return rows
-
-
-@dataclass
-class Problem:
-    """One reason a row was refused: an English msgid and its values."""
-
-    row: int
-    column: str
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def translated(self) -> str:
-        """Return the message in the current language."""
-        return gettext(self.message, **self.params)
-
-
-@dataclass
-class ImportResult:
-    """What an import did."""
-
-    rows: int
-    valid: int
-    imported: int
-    unchanged: int
-    committed: bool
-    problems: list[Problem]
-
-
-def person_cells(r: SheetRow, problems: list[Problem]) -> tuple[str, str, str | None]:
-    """Check a row's name, ID number and (optional) phone; each failure becomes a Problem.
-
-    Returns (name, id_number, phone) with "" / None for what failed.
-    """
-    cells = r.cells
-    name = " ".join(cells["name"].split())
-    if not name:
-        problems.append(Problem(r.number, "name", N_("The name is empty.")))
-    elif len(name) > 40 or any(ord(c) < 32 for c in name):
-        problems.append(Problem(r.number, "name",
-                                N_("Please enter the name as on the ID card (1-40 characters).")))
-        name = ""
-    id_number = ""
-    if not cells["id_number"]:
-        problems.append(Problem(r.number, "id_number", N_("The ID number is empty.")))
-    else:
-        try:
-            id_number = validate_id_number(cells["id_number"])
-        except InvalidValue as exc:
-            message = exc.message
-            if "id_number" in r.numeric:
-                message = N_("Excel stored the ID number as a number and lost digits: format "
-                             "the column as text and type it again.")
-            problems.append(Problem(r.number, "id_number", message))
-    phone = None
-    if cells.get("phone"):
-        try:
-            phone = validate_phone(cells["phone"])
-        except InvalidValue as exc:
-            problems.append(Problem(r.number, "phone", exc.message))
-    return name, id_number, phone
-
-
-class ImportProblem(BaseModel):
-    """One reason a row of an imported sheet was refused."""
-
-    row: int
-    column: str
-    message: str
-
-
-class ImportReport(BaseModel):
-    """What an import did, row by row (nothing was written unless committed)."""
-
-    rows: int
-    valid: int
-    imported: int
-    unchanged: int
-    committed: bool
-    problems: list[ImportProblem]
-
-
-def import_report(result: ImportResult) -> ImportReport:
-    """Describe an import, messages translated."""
-    return ImportReport(rows=result.rows, valid=result.valid, imported=result.imported,
-                        unchanged=result.unchanged, committed=result.committed,
-                        problems=[ImportProblem(row=p.row, column=p.column,
-                                                message=p.translated())
-                                  for p in result.problems])

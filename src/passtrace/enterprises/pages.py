@@ -7,15 +7,14 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
-from passtrace.core.tabular import import_report
 from passtrace.enterprises import authz, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.forms import (
@@ -34,13 +33,12 @@ from passtrace.enterprises.schemas import (
     ResumptionCreate,
 )
 from passtrace.passes.present import area_choices
-from passtrace.web import forms
+from passtrace.web import forms, imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/enterprises", include_in_schema=False)
 EMPLOYEE_MESSAGES = {"department_id": N_("Choose the department.")}
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def _error_page(request: Request, back: str) -> forms.Page:
@@ -153,18 +151,15 @@ def invite_form(request: Request, token: str, session: SessionDep,
 def invite_accept(request: Request, token: str, session: SessionDep,
                   principal: CurrentPrincipal) -> Response:
     """Link my account to the employee record."""
-    try:
-        result = invites.accept_invite(session=session, actor=principal,
-                                       token=token[:100])
-    except DomainError as exc:
-        return _error_page(request, "/")(forms.Failure({}, {}, exc.translated(), exc.status))
-    if result.refused is not None:
-        # Not rolled back: the request commits the refused attempt's audit entry.
-        refused = result.refused
-        return _error_page(request, "/")(forms.Failure({}, {}, refused.translated(),
-                                                       refused.status))
-    e = session.get(Enterprise, result.employee.enterprise_id)
-    return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
+    def accept() -> Response:
+        result = invites.accept_invite(session=session, actor=principal, token=token[:100])
+        if result.refused is not None:
+            # Answered, not raised: the request commits the refused attempt's audit entry.
+            return _error_page(request, "/")(forms.Failure.of(result.refused))
+        e = session.get(Enterprise, result.employee.enterprise_id)
+        return render(request, "enterprises/invite.html", {"enterprise": e, "accepted": True})
+
+    return forms.attempt(session, accept, _error_page(request, "/"))
 
 
 # --- one enterprise -------------------------------------------------------------------------
@@ -261,26 +256,24 @@ def import_form(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
 @router.post("/{enterprise_id}/import")
 async def import_upload(
     request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-    principal: CurrentPrincipal, file: Annotated[UploadFile | None, File()] = None,
-    partial: Annotated[str, Form(max_length=10)] = "",
+    principal: CurrentPrincipal, form: Annotated[imports.ImportForm, Form()],
 ) -> Response:
     """Import the uploaded list and show the row-by-row report."""
     e = enterprise_service.get_managed(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    ctx = _ctx(session, principal, e)
-    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
+    ctx = {**_ctx(session, principal, e), "partial": form.valid_rows, "report": None}
+    data = await imports.upload(form.file)
 
     def imported() -> Response:
-        report = import_report(staff_import.import_staff(
-            session=session, rt=rt, actor=principal, e=e, data=data[:MAX_UPLOAD],
-            filename=(file.filename or "") if file else "", partial=partial == "yes"))
+        result = staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,
+                                           data=data, filename=form.filename,
+                                           partial=form.valid_rows)
         return render(request, "enterprises/import.html", {
-            **ctx, "report": report, "partial": partial == "yes",
-            "columns": {c: present.column_label(c) for c in present.COLUMN_LABELS}},
-            status_code=200 if report.committed else 422)
+            **ctx, **imports.report_context(result, present.COLUMN_LABELS)},
+            status_code=imports.status(result))
 
     return forms.attempt(session, imported, lambda f: render(
-        request, "enterprises/import.html", {**ctx, "report": None, "message": f.message},
+        request, "enterprises/import.html", {**ctx, "message": f.message},
         status_code=f.status))
 
 

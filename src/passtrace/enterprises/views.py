@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from passtrace.accounts.schemas import ClaimCodeRead
+from passtrace.core.imports import ImportReport, import_report
 from passtrace.core.pagination import Page, paginate_items
-from passtrace.core.tabular import ImportReport, import_report
 from passtrace.enterprises import claim_codes, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.schemas import (
@@ -28,12 +28,12 @@ from passtrace.enterprises.schemas import (
     ResumptionRead,
     ResumptionReturn,
 )
+from passtrace.web import imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.errors import error_response
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
-MAX_UPLOAD = 5 * 1024 * 1024
 StatusFilter = Annotated[str | None, Query(pattern="^(pending|approved|returned|withdrawn)$")]
 
 
@@ -212,9 +212,8 @@ async def import_employees(
     """Import a staff list; nothing is imported if a row is refused, unless partial."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    data = await file.read(MAX_UPLOAD + 1)
     result = staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,
-                                       data=data[:MAX_UPLOAD],
+                                       data=await imports.upload(file),
                                        filename=file.filename or "", partial=partial)
     return import_report(result)
 

@@ -12,9 +12,10 @@ from fastapi.responses import Response, StreamingResponse
 from passtrace.audit.access_log import is_sensitive
 from passtrace.audit.labels import action_label
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import DomainError, Forbidden
+from passtrace.core.errors import Forbidden
 from passtrace.core.export import csv_batched_chunks
 from passtrace.oversight import review, scope, unusual
+from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
 
@@ -42,23 +43,24 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
     if not principal.has(scope.PERMISSION):
         raise Forbidden("Your role does not allow this.")
     filters = _filters(actor, action, person, area, start, end)
-    error, status, result = None, 200, review.Page([], None)
-    try:
-        result = review.page(session=session, vault=rt.vault, principal=principal,
-                             filters=filters, before=before)
-    except DomainError as exc:
-        error, status = exc.translated(), exc.status
     query = filters.query()
-    rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": e.actor_name, "action": e.action,
-             "label": action_label(e.action), "resource": f"{e.resource_type} {e.resource_id}",
-             "person": str(e.subject_person_id or ""), "reason": e.reason or "",
-             "sensitive": is_sensitive(e.action)} for e in result.entries]
-    return render(request, "oversight/audit.html", {
-        "rows": rows, "f": filters, "error": error,
-        "next_url": (f"/audit?{urlencode({**query, 'before': result.next_before})}"
-                     if result.next_before else None),
-        "export_url": f"/audit/export?{urlencode(query)}",
-    }, status_code=status)
+
+    def shown(result: review.Page, error: str | None = None, status: int = 200) -> Response:
+        rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": e.actor_name,
+                 "action": e.action, "label": action_label(e.action),
+                 "resource": f"{e.resource_type} {e.resource_id}",
+                 "person": str(e.subject_person_id or ""), "reason": e.reason or "",
+                 "sensitive": is_sensitive(e.action)} for e in result.entries]
+        return render(request, "oversight/audit.html", {
+            "rows": rows, "f": filters, "error": error,
+            "next_url": (f"/audit?{urlencode({**query, 'before': result.next_before})}"
+                         if result.next_before else None),
+            "export_url": f"/audit/export?{urlencode(query)}",
+        }, status_code=status)
+
+    return forms.attempt(session, lambda: shown(review.page(
+        session=session, vault=rt.vault, principal=principal, filters=filters,
+        before=before)), lambda f: shown(review.Page([], None), f.message, f.status))
 
 
 @router.get("/export")
@@ -94,15 +96,15 @@ def unusual_access(request: Request, session: SessionDep, rt: RuntimeDep,
     today = utcnow().astimezone(review.LOCAL_TZ).date()
     end = end or today
     start = start or max(end, review.FIRST_DAY + timedelta(days=6)) - timedelta(days=6)
-    error, status, found = None, 200, unusual.Report([], [])
-    try:
-        found = unusual.report(session=session, settings=rt.settings, principal=principal,
-                               start=start, end=end, area=area or None)
-    except DomainError as exc:
-        error, status = exc.translated(), exc.status
     s = rt.settings
-    return render(request, "oversight/unusual.html", {
-        "found": found, "start": start, "end": end, "area": area, "error": error,
-        "burst_count": s.unusual_reveals_count, "burst_minutes": s.unusual_reveals_minutes,
-        "hours_start": s.working_hours_start, "hours_end": s.working_hours_end,
-    }, status_code=status)
+
+    def shown(found: unusual.Report, error: str | None = None, status: int = 200) -> Response:
+        return render(request, "oversight/unusual.html", {
+            "found": found, "start": start, "end": end, "area": area, "error": error,
+            "burst_count": s.unusual_reveals_count, "burst_minutes": s.unusual_reveals_minutes,
+            "hours_start": s.working_hours_start, "hours_end": s.working_hours_end,
+        }, status_code=status)
+
+    return forms.attempt(session, lambda: shown(unusual.report(
+        session=session, settings=s, principal=principal, start=start, end=end,
+        area=area or None)), lambda f: shown(unusual.Report([], []), f.message, f.status))

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.audit import access_log as access_log_service
 from passtrace.audit.labels import action_label
-from passtrace.core.errors import DomainError
 from passtrace.core.i18n import lazy_gettext
 from passtrace.people import flows
 from passtrace.web import forms
@@ -62,15 +61,17 @@ def reveal(request: Request, person_id: uuid.UUID, session: SessionDep, rt: Runt
 def access_log(request: Request, session: SessionDep, principal: CurrentPrincipal,
                cursor: Annotated[str | None, Query(max_length=24)] = None) -> Response:
     """Show who read or changed my data: reads in clear and exports first, in pages."""
-    try:
-        page = (access_log_service.access_page(session=session, person_id=principal.person_id,
-                                               cursor=cursor)
-                if principal.person_id else access_log_service.AccessPage([], None))
-    except DomainError as exc:
-        return render(request, "error.html", {"status": exc.status, "message": exc.translated(),
-                                              "back": "/me/access-log"}, status_code=exc.status)
-    rows = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
-             "reason": e.reason, "sensitive": access_log_service.is_sensitive(e.action)}
-            for e in page.entries]
-    return render(request, "people/access_log.html", {
-        "rows": rows, "next_cursor": page.next_cursor, "first_page": cursor is None})
+    def shown(page: access_log_service.AccessPage) -> Response:
+        rows = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
+                 "reason": e.reason, "sensitive": access_log_service.is_sensitive(e.action)}
+                for e in page.entries]
+        return render(request, "people/access_log.html", {
+            "rows": rows, "next_cursor": page.next_cursor, "first_page": cursor is None})
+
+    return forms.attempt(session, lambda: shown(
+        access_log_service.access_page(session=session, person_id=principal.person_id,
+                                       cursor=cursor)
+        if principal.person_id else access_log_service.AccessPage([], None)),
+        lambda f: render(request, "error.html", {"status": f.status, "message": f.message,
+                                                 "back": "/me/access-log"},
+                         status_code=f.status))

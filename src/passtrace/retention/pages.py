@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from passtrace.core.errors import DomainError
 from passtrace.retention import account_deletion
+from passtrace.retention.schemas import DeleteAccountForm, DeleteAccountRequest
+from passtrace.web import forms
 from passtrace.web.deps import SESSION_COOKIE, CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
 
@@ -24,16 +25,16 @@ def delete_form(request: Request, principal: CurrentPrincipal) -> Response:
 @router.post("/me/delete-account")
 def delete_account(request: Request, session: SessionDep, rt: RuntimeDep,
                    principal: CurrentPrincipal,
-                   password: Annotated[str, Form(max_length=200)] = "") -> Response:
+                   form: Annotated[DeleteAccountForm, Form()]) -> Response:
     """Delete the account once the password is right, and log out."""
-    try:
+    def delete(data: DeleteAccountRequest) -> Response:
         account_deletion.delete_own_account(session=session, rt=rt, actor=principal,
-                                            password=password)
-    except DomainError as exc:
-        session.rollback()
-        return render(request, "retention/delete_account.html",
-                      {"done": False, "error": exc.translated()}, status_code=exc.status)
-    session.commit()
-    response = render(request, "retention/delete_account.html", {"done": True, "error": None})
-    response.delete_cookie(SESSION_COOKIE)
-    return response
+                                            password=data.password)
+        response = render(request, "retention/delete_account.html",
+                          {"done": True, "error": None})
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    return forms.submit(session, form, delete, lambda f: render(
+        request, "retention/delete_account.html", {"done": False, "error": f.first_error},
+        status_code=f.status))

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.retention import account_deletion
+from passtrace.retention.schemas import DeleteAccountRequest
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 
 router = APIRouter(tags=["accounts"])
-
-
-class DeleteAccountRequest(BaseModel):
-    """The account's password, re-entered to confirm."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    password: str = Field(min_length=1, max_length=200)
 
 
 @router.post("/me/delete-account", status_code=204)

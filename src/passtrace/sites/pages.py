@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from passtrace.core.errors import Forbidden, NotFound
@@ -12,8 +12,9 @@ from passtrace.core.i18n import gettext
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.forms import DeviceForm, SiteForm, StaffForm
-from passtrace.sites.schemas import MAX_IMPORT_BYTES, SiteWrite
-from passtrace.web import forms
+from passtrace.sites.present import IMPORT_COLUMN_LABELS
+from passtrace.sites.schemas import SiteWrite
+from passtrace.web import forms, imports
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -54,26 +55,27 @@ def create_site(request: Request, session: SessionDep, principal: CurrentPrincip
 
 @router.post("/import")
 async def import_sites(request: Request, session: SessionDep, principal: CurrentPrincipal,
-                       file: Annotated[UploadFile, File()],
-                       apply_valid: Annotated[bool, Form()] = False) -> Response:
+                       form: Annotated[imports.ImportForm, Form()]) -> Response:
     """Import sites from a spreadsheet and show the row-by-row report."""
     if not principal.has("site.manage"):
         raise Forbidden("Your role does not allow this.")
-    data = await file.read(MAX_IMPORT_BYTES + 1)
+    data = await imports.upload(form.file)
 
-    def page(report: object = None, error: str | None = None, status: int = 200) -> Response:
+    def page(context: dict[str, object], status: int) -> Response:
         sites = site_service.list_visible(session=session, actor=principal)
         return render(request, "sites/list.html", {
             "sites": present.to_read_many(session, sites), "can_manage": True,
-            "kinds": present.KIND_LABELS, "report": report, "import_error": error},
-            status_code=status)
+            "kinds": present.KIND_LABELS, "report": None, **context}, status_code=status)
 
-    if len(data) > MAX_IMPORT_BYTES:
-        return page(error=gettext("The file is too large (at most %(mb)s MB).", mb=5),
-                    status=422)
-    return forms.attempt(session, lambda: page(site_service.import_sites(
-        session=session, actor=principal, data=data, filename=file.filename or "",
-        apply_valid=apply_valid)), lambda f: page(error=f.message, status=422))
+    def imported() -> Response:
+        report = site_service.import_sites(session=session, actor=principal, data=data,
+                                           filename=form.filename,
+                                           apply_valid=form.valid_rows)
+        return page({**imports.report_context(report.result, IMPORT_COLUMN_LABELS),
+                     "created": report.created, "updated": report.updated},
+                    imports.status(report.result))
+
+    return forms.attempt(session, imported, lambda f: page({"message": f.message}, f.status))
 
 
 @router.post("/{code}/devices")

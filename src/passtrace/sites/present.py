@@ -29,3 +29,10 @@ def to_read_many(session: Session, sites: list[Site]) -> list[SiteRead]:
                      opening_hours=list(s.opening_hours),
                      fever_threshold=float(s.fever_threshold),
                      community_code=s.community_code, active=s.active) for s in sites]
+
+# How the columns of a site sheet are named in the import report.
+IMPORT_COLUMN_LABELS = {
+    "code": N_("Code"), "name": N_("Name"), "kind": N_("Type"), "area_code": N_("Area code"),
+    "latitude": N_("Latitude"), "longitude": N_("Longitude"), "lanes": N_("Lanes"),
+    "opening_hours": N_("Opening hours"), "fever_threshold": N_("Fever threshold"),
+}

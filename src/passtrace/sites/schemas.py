@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# A site list upload (CSV or Excel) larger than this is refused before parsing.
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+from passtrace.core.imports import ImportReport, ImportResult, import_report
 
 SiteKind = Literal["road_checkpoint", "temporary_intersection", "community_gate",
                    "enterprise_gate", "venue"]
@@ -59,20 +58,34 @@ class SiteList(BaseModel):
 
 
 class ImportRowError(BaseModel):
-    """One row of an import that was refused, and why."""
+    """One refused row in the older shape (its first problem); use `problems`."""
 
     row: int
     code: str
     message: str
 
 
-class ImportReport(BaseModel):
-    """What an import did: created, updated, refused rows."""
+class SiteImportReport(ImportReport):
+    """What a site import did: the row report every import gives, and sites created/updated.
+
+    `applied` and `errors` are the shape this report had before all imports shared one;
+    they stay for existing clients (`applied` is `committed`).
+    """
 
     created: int
     updated: int
-    errors: list[ImportRowError]
-    applied: bool
+    applied: bool = Field(deprecated=True)
+    errors: list[ImportRowError] = Field(deprecated=True)
+
+
+def site_report(result: ImportResult, *, created: int, updated: int) -> SiteImportReport:
+    """Describe a site import, messages translated."""
+    report = import_report(result)
+    first = {p.row: p for p in reversed(report.problems)}
+    return SiteImportReport(
+        **report.model_dump(), created=created, updated=updated, applied=report.committed,
+        errors=[ImportRowError(row=row, code=result.labels.get(row, ""), message=p.message)
+                for row, p in sorted(first.items())])
 
 
 class DeviceCreate(BaseModel):

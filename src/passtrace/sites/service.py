@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -13,15 +14,17 @@ from passtrace.accounts import service as account_service
 from passtrace.accounts.models import RoleBinding, User
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
+from passtrace.core import imports
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
-from passtrace.core.i18n import N_, gettext
+from passtrace.core.i18n import N_
+from passtrace.core.imports import ImportResult, Matched, Problem
 from passtrace.core.security import Principal, new_token, token_digest
-from passtrace.core.tabular import SheetRow, read_sheet
+from passtrace.core.tabular import SheetRow
 from passtrace.rules.decide import round_temperature
 from passtrace.sites import authz
 from passtrace.sites.models import Device, Site, ThermalReading
-from passtrace.sites.schemas import ImportReport, ImportRowError, SiteWrite
+from passtrace.sites.schemas import SiteWrite
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 HOURS_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -154,74 +157,100 @@ def _row_to_write(row: SheetRow) -> SiteWrite:
     return SiteWrite.model_validate(data)
 
 
-def _row_message(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"][:1])
-    return {
-        "code": N_("Site codes are letters, digits, - or _ (at most 32)."),
-        "name": N_("The name is missing or too long."),
-        "kind": N_("Unknown site type."),
-        "area_code": N_("Unknown area code %(area)s."),
-        "latitude": N_("Latitude must be between -90 and 90."),
-        "longitude": N_("Longitude must be between -180 and 180."),
-        "fever_threshold": N_("The fever threshold must be between 36.0 and 39.0 °C."),
-    }.get(field, N_("This row has a value that is not valid."))
+ROW_MESSAGES = {
+    "code": N_("Site codes are letters, digits, - or _ (at most 32)."),
+    "name": N_("The name is missing or too long."),
+    "kind": N_("Unknown site type."),
+    "area_code": N_("Unknown area code %(area)s."),
+    "latitude": N_("Latitude must be between -90 and 90."),
+    "longitude": N_("Longitude must be between -180 and 180."),
+    "fever_threshold": N_("The fever threshold must be between 36.0 and 39.0 °C."),
+}
+
+
+@dataclass
+class SiteImport:
+    """What a site import did: the row report, and how many sites it created and updated."""
+
+    result: ImportResult
+    created: int
+    updated: int
+
+
+@dataclass
+class _SiteRow:
+    row: int
+    code: str
+    write: SiteWrite
+
+
+def _check_row(row: SheetRow, actor: Principal, known_areas: set[str],
+               problems: list[Problem]) -> _SiteRow | None:
+    area = row.cells.get("area_code", "")
+    try:
+        write = check_write(_row_to_write(row))
+    except ValidationError as exc:
+        for column in dict.fromkeys(str(e["loc"][0]) for e in exc.errors() if e["loc"]):
+            problems.append(Problem(row.number, column, ROW_MESSAGES.get(
+                column, N_("This value is not valid.")), {"area": area}))
+        return None
+    except ValidationFailed as exc:
+        problems += [Problem(row.number, column, message) for column, message
+                     in exc.fields.items()]
+        return None
+    if write.area_code not in known_areas:
+        problems.append(Problem(row.number, "area_code", ROW_MESSAGES["area_code"],
+                                {"area": write.area_code}))
+    elif not actor.covers_area("site.manage", write.area_code):
+        problems.append(Problem(row.number, "area_code",
+                                N_("This area is outside your jurisdiction.")))
+    else:
+        return _SiteRow(row.number, write.code, write)
+    return None
 
 
 def import_sites(*, session: Session, actor: Principal, data: bytes, filename: str,
-                 apply_valid: bool) -> ImportReport:
+                 apply_valid: bool) -> SiteImport:
     """Import sites from CSV/Excel; all or nothing unless apply_valid keeps the good rows."""
-    rows = read_sheet(data, filename, IMPORT_COLUMNS, required=("code", "name", "kind",
-                                                                "area_code"))
-    errors: list[ImportRowError] = []
-    good: list[tuple[SheetRow, SiteWrite]] = []
-    seen: set[str] = set()
-    known_areas = area_service.existing(
-        session=session, codes=[r.cells.get("area_code", "") for r in rows])
-    for row in rows:
-        code = row.cells.get("code", "")
-        try:
-            write = check_write(_row_to_write(row))
-        except ValidationError as exc:
-            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
-                _row_message(exc), area=row.cells.get("area_code", ""))))
-            continue
-        except ValidationFailed as exc:
-            errors.append(ImportRowError(row=row.number, code=code, message=exc.translated()))
-            continue
-        if write.code in seen:
-            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
-                "The code %(code_value)s appears twice in the file.", code_value=write.code)))
-            continue
-        if write.area_code not in known_areas:
-            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
-                "Unknown area code %(area)s.", area=write.area_code)))
-            continue
-        if not actor.covers_area("site.manage", write.area_code):
-            errors.append(ImportRowError(row=row.number, code=code, message=gettext(
-                "This area is outside your jurisdiction.")))
-            continue
-        seen.add(write.code)
-        good.append((row, write))
-    if errors and not apply_valid:
-        return ImportReport(created=0, updated=0, errors=errors, applied=False)
-    created = updated = 0
-    for row, write in good:
-        nested = session.begin_nested()
-        try:
-            _, was_created = save(session=session, actor=actor, data=write)
-        except (NotFound, Forbidden, ValidationFailed) as exc:
-            nested.rollback()
-            errors.append(ImportRowError(row=row.number, code=write.code,
-                                         message=exc.translated()))
-            continue
-        nested.commit()
-        created += was_created
-        updated += not was_created
-    audit_service.record(session=session, actor=actor, action="site.import",
-                         resource_type="site", detail={"created": created, "updated": updated,
-                                                       "refused": len(errors)})
-    return ImportReport(created=created, updated=updated, errors=errors, applied=True)
+    known_areas: set[str] = set()
+
+    def prepare(rows: list[SheetRow]) -> None:
+        # The areas are looked up once for the whole sheet, before the rows are checked.
+        known_areas.update(area_service.existing(
+            session=session, codes=[r.cells["area_code"] for r in rows]))
+
+    def match(rows: list[_SiteRow], problems: list[Problem]) -> Matched[_SiteRow]:
+        # A code already taken by a site this official may not change is refused here,
+        # so an all-or-nothing import never stops halfway through the writes.
+        stored = {s.code: s for s in session.scalars(
+            select(Site).where(Site.code.in_([r.code for r in rows])))} if rows else {}
+        matched: Matched[_SiteRow] = Matched()
+        for r in rows:
+            if r.code in stored and not authz.can_manage(actor, stored[r.code]):
+                problems.append(Problem(r.row, "code", N_(
+                    "The code %(code)s belongs to a site you do not manage."), {"code": r.code}))
+            else:
+                matched.new.append(r)
+        return matched
+
+    counts = {"created": 0, "updated": 0}
+
+    def write(matched: Matched[_SiteRow], result: ImportResult) -> int:
+        for r in matched.new:
+            _, was_created = save(session=session, actor=actor, data=r.write)
+            counts["created" if was_created else "updated"] += 1
+        audit_service.record(session=session, actor=actor, action="site.import",
+                             resource_type="site",
+                             detail={**counts, "refused": imports.refused_rows(result)})
+        return len(matched.new)
+
+    sheet = imports.Sheet(IMPORT_COLUMNS, ("code", "name", "kind", "area_code"),
+                          lambda row, problems: _check_row(row, actor, known_areas, problems),
+                          unique={"code": N_("The same site code is already on row %(row)s.")},
+                          label="code", prepare=prepare)
+    result = imports.run(sheet, data, filename, import_valid=apply_valid, match=match,
+                         write=write)
+    return SiteImport(result, **counts)
 
 
 # --- devices and readings -------------------------------------------------------------------

@@ -8,20 +8,21 @@ from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import NotFound, Unauthorized, ValidationFailed
+from passtrace.core.errors import NotFound, Unauthorized
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.schemas import (
-    MAX_IMPORT_BYTES,
     DeviceCreate,
     DeviceCreated,
-    ImportReport,
     ReadingIn,
     ReadingOut,
+    SiteImportReport,
     SiteList,
     SiteRead,
     SiteWrite,
+    site_report,
 )
+from passtrace.web import imports
 from passtrace.web.deps import CurrentPrincipal, SessionDep, require
 from passtrace.web.openapi import errors
 
@@ -42,16 +43,16 @@ def save_site(data: SiteWrite, session: SessionDep, principal: CurrentPrincipal)
     return present.to_read_many(session, [site])[0]
 
 
-@router.post("/import", response_model=ImportReport, dependencies=[require("site.manage")])
+@router.post("/import", response_model=SiteImportReport,
+             dependencies=[require("site.manage")])
 async def import_sites(session: SessionDep, principal: CurrentPrincipal,
                        file: Annotated[UploadFile, File()],
-                       apply_valid: Annotated[bool, Form()] = False) -> ImportReport:
+                       apply_valid: Annotated[bool, Form()] = False) -> SiteImportReport:
     """Import sites from CSV or Excel; report every refused row."""
-    data = await file.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ValidationFailed("The file is too large (at most %(mb)s MB).", mb=5)
-    return site_service.import_sites(session=session, actor=principal, data=data,
+    done = site_service.import_sites(session=session, actor=principal,
+                                     data=await imports.upload(file),
                                      filename=file.filename or "", apply_valid=apply_valid)
+    return site_report(done.result, created=done.created, updated=done.updated)
 
 
 @router.get("/{code}", response_model=SiteRead)

@@ -50,6 +50,19 @@ class Failure:
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
     status: int = 422
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, exc: DomainError, values: dict[str, Any] | None = None) -> Failure:
+        """A refusal as a page shows it: translated, with its status (and Retry-After)."""
+        retry_after = getattr(exc, "retry_after", None)
+        return cls(values or {}, exc.translated_fields(), exc.translated(), exc.status,
+                   {"Retry-After": str(retry_after)} if retry_after else {})
+
+    @property
+    def first_error(self) -> str | None:
+        """The one line a short form (login) shows: the first field message, or the message."""
+        return next(iter(self.errors.values()), None) or self.message
 
     @property
     def errors_or_message(self) -> dict[str, str]:
@@ -61,11 +74,12 @@ Page = Callable[[Failure], Any]
 
 
 def submit(session: Session, form: ParsesTo[T], save: Callable[[T], Any], page: Page, *,
-           messages: dict[str, str] | None = None) -> Any:
+           messages: dict[str, str] | None = None, count: Callable[[], object] | None = None,
+           keep_refusal: bool = False) -> Any:
     """Parse the form and save it, or show the page again with the errors.
 
     `messages` replaces the generic message for a field where it would not say
-    what to do (e.g. "Enter a date.").
+    what to do (e.g. "Enter a date."). `count` and `keep_refusal`: see `attempt`.
     """
     values = form.model_dump()
     try:
@@ -73,22 +87,39 @@ def submit(session: Session, form: ParsesTo[T], save: Callable[[T], Any], page: 
     except ValidationError as exc:
         return page(Failure(values, form_field_errors(exc, messages),
                             gettext("Some fields are not valid."), 422))
-    return attempt(session, lambda: save(data), page, values=values)
+    return attempt(session, lambda: save(data), page, values=values, count=count,
+                   keep_refusal=keep_refusal)
 
 
 def attempt(session: Session, action: Callable[[], T], page: Page, *,
-            values: dict[str, Any] | None = None) -> Any:
+            values: dict[str, Any] | None = None, count: Callable[[], object] | None = None,
+            keep_refusal: bool = False) -> Any:
     """Run one change in a SAVEPOINT; on a domain error or a clash, undo it and show the page.
 
     For buttons with at most a reason (approve, cancel, ...) as much as for forms.
+    `count` runs first in a SAVEPOINT of its own that stays when the change is refused
+    (a sign-up attempt counter; a refusal of `count` itself, "too many attempts", is
+    shown like any other). `keep_refusal` keeps what a refused change wrote on purpose
+    before refusing (a failed login's count and audit entry): the page is shown and the
+    request commits it.
     """
+    if count is not None:
+        counted = session.begin_nested()
+        try:
+            count()
+        except DomainError as exc:
+            counted.rollback()
+            return page(Failure.of(exc, values))
+        counted.commit()
     savepoint = session.begin_nested()
     try:
         result = action()
     except DomainError as exc:
-        savepoint.rollback()
-        return page(Failure(values or {}, exc.translated_fields(), exc.translated(),
-                            exc.status))
+        if keep_refusal:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        return page(Failure.of(exc, values))
     except IntegrityError:
         # Two people saved the same thing at once (a unique key): the later one is told,
         # with their input still on the page.

@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -36,12 +36,11 @@ from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
 from passtrace.core.errors import NotFound
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
-from passtrace.web import forms
+from passtrace.web import forms, imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD = 5 * 1024 * 1024
 PAGE_SIZE = 50
 COLUMN_LABELS = {"building": N_("Building"), "unit": N_("Unit"), "room": N_("Room"),
                  "name": N_("Name"), "id_number": N_("ID number"), "phone": N_("Mobile"),
@@ -205,7 +204,7 @@ def import_form(request: Request, code: str, session: SessionDep,
     """The household-list upload form."""
     c = community_or_404(session, principal, code)
     return render(request, "communities/import.html", {**compound_ctx(principal, c, "import"),
-                                                      "result": None})
+                                                      "report": None})
 
 
 @router.get("/communities/{code}/import/template")
@@ -220,31 +219,23 @@ def import_template(code: str, session: SessionDep, principal: CurrentPrincipal)
 @router.post("/communities/{code}/import")
 async def import_upload(
     request: Request, code: str, session: SessionDep, rt: RuntimeDep,
-    principal: CurrentPrincipal, file: Annotated[UploadFile | None, File()] = None,
-    import_valid: Annotated[str, Form(max_length=10)] = "",
+    principal: CurrentPrincipal, form: Annotated[imports.ImportForm, Form()],
 ) -> Response:
     """Import the sheet and show the row-by-row report."""
     c = community_or_404(session, principal, code)
-    ctx = {**compound_ctx(principal, c, "import"), "import_valid": bool(import_valid)}
-    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
-    if len(data) > MAX_UPLOAD:
-        return render(request, "communities/import.html", {
-            **ctx, "result": None, "message": gettext("The file is too large (at most "
-                                                      "%(mb)s MB).", mb=5)}, status_code=413)
+    ctx = {**compound_ctx(principal, c, "import"), "import_valid": form.valid_rows, "report": None}
+    data = await imports.upload(form.file)
+
     def imported() -> Response:
         result = residents_import.import_households(
-            session=session, rt=rt, actor=principal, code=c.code,
-            filename=(file.filename or "") if file else "", content=data,
-            import_valid=bool(import_valid))
+            session=session, rt=rt, actor=principal, code=c.code, filename=form.filename,
+            content=data, import_valid=form.valid_rows)
         return render(request, "communities/import.html", {
-            **ctx, "result": result,
-            "problems": [(p.row, gettext(COLUMN_LABELS.get(p.column, p.column)),
-                          p.translated()) for p in result.problems],
-            "refused_rows": len({p.row for p in result.problems})},
-            status_code=200 if result.committed else 422)
+            **ctx, **imports.report_context(result, COLUMN_LABELS)},
+            status_code=imports.status(result))
 
     return forms.attempt(session, imported, lambda f: render(
-        request, "communities/import.html", {**ctx, "result": None, "message": f.message},
+        request, "communities/import.html", {**ctx, "message": f.message},
         status_code=f.status))
 
 

@@ -18,18 +18,19 @@ from sqlalchemy.orm import Session
 from passtrace.audit import service as audit_service
 from passtrace.communities.compounds import service as community_service
 from passtrace.communities.compounds.models import Building, Community, Household, Resident
+from passtrace.core import imports
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
+from passtrace.core.imports import ImportResult, Matched, Problem, person_cells
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.core.tabular import ImportResult, Problem, SheetRow, person_cells, read_sheet
+from passtrace.core.tabular import SheetRow
 from passtrace.people import claims as person_claims
 from passtrace.people.models import Person
 from passtrace.people.service import protected_columns
 
-COLUMNS = ("building", "unit", "room", "name", "id_number", "phone", "role")
 REQUIRED = ("building", "unit", "room", "name", "id_number")
 ALIASES: dict[str, tuple[str, ...]] = {
     "building": ("楼栋", "楼号", "栋", "楼栋号", "幢", "bldg", "building no"),
@@ -70,6 +71,7 @@ class _Row:
     phone: str | None
     role: str
     id_hash: str = ""
+    person_id: uuid.UUID | None = None
 
 
 EMPTY = {"building": N_("The building is empty."), "unit": N_("The unit is empty."),
@@ -131,71 +133,69 @@ def import_households(*, session: Session, rt: Runtime, actor: Principal, code: 
     and multi-row INSERTs whatever the size of the sheet.
     """
     c = community_service.get_managed(session=session, actor=actor, code=code)
-    rows = read_sheet(content, filename, ALIASES, REQUIRED,
-                      missing_message=N_("The first row must name the columns 楼栋/building, "
-                                         "单元/unit, 房号/room, 姓名/name and 身份证号/ID "
-                                         "number (手机号/phone and 身份/role are optional)."),
-                      empty_message=N_("The file has a header row but no residents."))
     buildings = {b.name: b for b in community_service.buildings(session=session, c=c)}
-    problems: list[Problem] = []
-    checked = [x for r in rows if (x := _check_row(r, buildings, problems)) is not None]
+    sheet = imports.Sheet(ALIASES, REQUIRED,
+                          lambda r, problems: _check_row(r, buildings, problems),
+                          unique={"id_number": imports.SAME_ID_NUMBER})
+    return imports.run(
+        sheet, content, filename, import_valid=import_valid,
+        match=lambda rows, problems: _match(session, rt, c, buildings, rows, problems),
+        write=lambda matched, result: _write(session, rt, actor, c, buildings, matched, result,
+                                             partial=import_valid))
 
-    seen: dict[str, int] = {}
-    unique: list[_Row] = []
-    for x in checked:
-        if x.id_number in seen:
-            problems.append(Problem(x.row, "id_number",
-                                    N_("The same ID number is already on row %(row)s."),
-                                    {"row": seen[x.id_number]}))
-            continue
-        seen[x.id_number] = x.row
+
+def _match(session: Session, rt: Runtime, c: Community, buildings: dict[str, Building],
+           rows: list[_Row], problems: list[Problem]) -> Matched[_Row]:
+    """New residents and those already in the same flat; one in another flat is a problem."""
+    for x in rows:
         x.id_hash = rt.vault.lookup_hash(x.id_number)
-        unique.append(x)
-
-    people = _people_by_hash(session, [x.id_hash for x in unique])
+    people = _people_by_hash(session, [x.id_hash for x in rows])
     living = _residents_by_person(session, c, list(people.values()))
     flats = _households(session, c)
+    matched: Matched[_Row] = Matched()
+    for x in rows:
+        x.person_id = people.get(x.id_hash)
+        current = living.get(x.person_id) if x.person_id else None
+        if current is None:
+            matched.new.append(x)
+        elif flats.get((buildings[x.building].id, x.unit, x.room)) == current.household_id:
+            matched.unchanged.append(x)
+        else:
+            problems.append(Problem(
+                x.row, "id_number",
+                N_("Already a resident of another flat in this community; move them "
+                   "on the household page.")))
+    return matched
 
+
+def _write(session: Session, rt: Runtime, actor: Principal, c: Community,
+           buildings: dict[str, Building], matched: Matched[_Row], result: ImportResult, *,
+           partial: bool) -> int:
+    """Create flats, people and residents in bulk, their claims, passes and audit."""
+    flats = _households(session, c)
     new_people: list[dict[str, Any]] = []
     new_households: list[dict[str, Any]] = []
     new_residents: list[dict[str, Any]] = []
     # What the office typed for each new resident: its claim, never the person's own.
     claimed: dict[uuid.UUID, tuple[str, str | None]] = {}
-    unchanged = 0
     now = utcnow()
-    for x in unique:
+    for x in matched.new:
         b = buildings[x.building]
-        person_id = people.get(x.id_hash)
         flat = flats.get((b.id, x.unit, x.room))
-        current = living.get(person_id) if person_id else None
-        if current is not None:
-            if flat is not None and current.household_id == flat:
-                unchanged += 1
-            else:
-                problems.append(Problem(
-                    x.row, "id_number",
-                    N_("Already a resident of another flat in this community; move them "
-                       "on the household page.")))
-            continue
         if flat is None:
             flat = uuid7()
             flats[(b.id, x.unit, x.room)] = flat
             new_households.append({"id": flat, "community_id": c.id, "building_id": b.id,
                                    "unit": x.unit, "room": x.room, "created_at": now})
+        person_id = x.person_id
         if person_id is None:
             person_id = uuid7()
-            people[x.id_hash] = person_id
             new_people.append({
                 "id": person_id, "status": "green", "created_at": now,
                 **protected_columns(rt.vault, x.id_number, x.name, x.phone, x.id_hash)})
         new_residents.append({"id": uuid7(), "community_id": c.id, "household_id": flat,
                               "person_id": person_id, "role": x.role, "created_at": now})
         claimed[person_id] = (x.name, x.phone)
-
-    problems.sort(key=lambda p: (p.row, COLUMNS.index(p.column)))
-    valid = len(new_residents) + unchanged
-    if problems and not import_valid:
-        return ImportResult(len(rows), valid, 0, unchanged, False, problems)
     if new_people:
         session.execute(insert(Person), new_people)
     if new_households:
@@ -209,9 +209,9 @@ def import_households(*, session: Session, rt: Runtime, actor: Principal, code: 
         Resident.id.in_([r["id"] for r in new_residents])))) if new_residents else []
     community_service.issue_household_passes(session=session, rt=rt, actor=actor, c=c,
                                              residents=created)
-    _audit(session, actor, c, new_people, new_residents, rows=len(rows), unchanged=unchanged,
-           refused=len({p.row for p in problems}), partial=import_valid)
-    return ImportResult(len(rows), valid, len(new_residents), unchanged, True, problems)
+    _audit(session, actor, c, new_people, new_residents, rows=result.rows,
+           unchanged=result.unchanged, refused=imports.refused_rows(result), partial=partial)
+    return len(new_residents)
 
 
 def _chunks(items: list[Any], size: int = 1000) -> list[list[Any]]:

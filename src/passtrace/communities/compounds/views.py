@@ -23,7 +23,8 @@ from passtrace.communities.compounds.schemas import (
     ResidentRead,
     RulesWrite,
 )
-from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
+from passtrace.core.errors import NotFound, ValidationFailed
+from passtrace.core.imports import ImportReport, import_report
 from passtrace.core.pagination import (
     BAD_CURSOR,
     START_AGAIN,
@@ -32,8 +33,8 @@ from passtrace.core.pagination import (
     encode_cursor,
     paginate_items,
 )
-from passtrace.core.tabular import ImportReport, import_report
 from passtrace.people.models import Person
+from passtrace.web import imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.openapi import files
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
@@ -166,7 +167,6 @@ def remove_resident(code: str, resident_id: uuid.UUID, data: RemoveResident,
                                       reason_code=data.reason_code, settings=rt.settings)
 
 
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 @router.post("/{code}/import", response_model=ImportReport)
@@ -179,12 +179,9 @@ async def import_households(
 ) -> ImportReport:
     """Import households and residents; nothing is written if a row is refused, unless
     import_valid. Re-importing the same sheet changes nothing."""
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise TooLarge("The upload is too large.")
     result = residents_import.import_households(
         session=session, rt=rt, actor=principal, code=code, filename=file.filename or "",
-        content=data, import_valid=import_valid)
+        content=await imports.upload(file), import_valid=import_valid)
     return import_report(result)
 
 
