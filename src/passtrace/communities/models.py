@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 
 ROLES = ("owner", "tenant", "family", "live_in_worker")
 VISITOR_APPROVAL = ("manual", "auto")
@@ -125,7 +126,7 @@ class Outing(IdMixin, Base):
     overdue_noticed_at: Mapped[datetime | None]
 
 
-class Visit(IdMixin, CreatedMixin, Base):
+class Visit(PiiBound, IdMixin, CreatedMixin, Base):
     """A visitor a resident invited for one date; approved, it carries a one-time pass."""
 
     __tablename__ = "visits"
@@ -153,7 +154,7 @@ class Visit(IdMixin, CreatedMixin, Base):
     exited_at: Mapped[datetime | None]
 
 
-class Delivery(IdMixin, CreatedMixin, Base):
+class Delivery(PiiBound, IdMixin, CreatedMixin, Base):
     """A courier's hand-over at the gate: registered without the courier entering."""
 
     __tablename__ = "deliveries"

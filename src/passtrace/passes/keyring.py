@@ -22,8 +22,11 @@ ALGS = ("ES256", "EdDSA", "PS256")
 
 
 def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> SigningKeyRecord:
-    record = SigningKeyRecord(kid=key.kid.hex(), alg=key.alg, purpose=purpose,
-                              private_enc=vault.wrap(key.private_pem().decode()),
+    kid = key.kid.hex()
+    record = SigningKeyRecord(kid=kid, alg=key.alg, purpose=purpose,
+                              private_enc=vault.wrap(key.private_pem().decode(),
+                                                     ad=SigningKeyRecord.pii_ad_for(
+                                                         "private_enc", {"kid": kid})),
                               public_der=key.public_der(), status="active")
     session.add(record)
     session.flush()
@@ -31,7 +34,8 @@ def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> 
 
 
 def _load(vault: PiiVault, record: SigningKeyRecord) -> SigningKey:
-    return SigningKey.from_pem(vault.unwrap(record.private_enc).encode())
+    return SigningKey.from_pem(
+        vault.unwrap(record.private_enc, ad=record.pii_ad("private_enc")).encode())
 
 
 def list_keys(*, session: Session) -> list[SigningKeyRecord]:

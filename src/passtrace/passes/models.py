@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 from passtrace.people.models import Person
 
 PURPOSES = ("commute", "medical", "supply", "emergency", "other")
@@ -63,10 +64,11 @@ class Revocation(Base):
     expires_at: Mapped[datetime]
 
 
-class SigningKeyRecord(CreatedMixin, Base):
+class SigningKeyRecord(PiiBound, CreatedMixin, Base):
     """A pass-signing key (or the trust-list root key), private half encrypted."""
 
     __tablename__ = "signing_keys"
+    PII_BIND = ("kid",)
 
     kid: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex of 8 bytes
     alg: Mapped[str] = mapped_column(String(8))
