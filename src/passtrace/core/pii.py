@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from passtrace.core.errors import InvalidState
+from passtrace.core.i18n import N_
 
 # Ciphertext formats. v1 (the first release): 0x01 | nonce(12) | ciphertext — it does not
 # say which key wrote it, so reading one tries each known key. v2: 0x02 | key id(8) |
@@ -51,8 +52,9 @@ class NotThisRecord(InvalidState):
     """A bound ciphertext read for another row or field (copied there in the database)."""
 
     def __init__(self) -> None:
-        super().__init__("This value cannot be read: it was not written for this record. "
-                         "The database may have been altered; tell the administrator.")
+        super().__init__(N_("This value cannot be read: it was not written for this "
+                            "record. The database may have been altered; tell the "
+                            "administrator."))
 
 
 def binding(table: str, column: str, identity: Sequence[object]) -> bytes:
