@@ -8,6 +8,7 @@ and otherwise say that `passtrace keys sign-trust-list` must run where it is.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +52,7 @@ def _resign(session: Session, rt: Runtime, root_key: Path | None) -> None:
     console.print(f"trust list {record.version} signed")
 
 
-def _errors():  # type: ignore[no-untyped-def]
+def _errors() -> AbstractContextManager[None]:
     from passtrace.cli.main import _domain_errors
 
     return _domain_errors()

@@ -49,6 +49,7 @@ def sunset(
              "sunset-statistics-<time>.json in the data dir)")] = None,
 ) -> None:
     """Export aggregate statistics, then delete all personal data and keys, with receipts."""
+    import passtrace.models  # noqa: F401 - every table on the metadata, so all are emptied
     from passtrace.cli.main import _runtime
     from passtrace.core.db import session_scope
     from passtrace.retention import sunset as service

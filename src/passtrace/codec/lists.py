@@ -191,7 +191,10 @@ def sign_revocation_list(
 
 
 def verify_revocation_list(doc: str, root_public_key: Any) -> dict[str, Any]:
-    """Verify a revocation list with the trust list's revocation key (or the root); return {"version", "since", "issued_at", "complete", "revoked"}."""
+    """Verify a revocation list with the trust list's revocation key (or the root).
+
+    Returns {"version", "since", "issued_at", "complete", "revoked"}.
+    """
     body = _open_doc(doc, root_public_key, REVOCATION_LIST_TYPE)
     since, complete, ids = body.get("since"), body.get("complete"), body.get("ids")
     if type(since) is not int or not isinstance(complete, bool) or not isinstance(ids, list):

@@ -69,13 +69,13 @@ class PiiBound:
     key when the caller sets it, or a unique value such as a person's lookup hash.
     """
 
-    __tablename__: ClassVar[str]
     PII_BIND: ClassVar[tuple[str, ...]] = ("id",)
 
     @classmethod
     def pii_ad_for(cls, column: str, values: Mapping[str, Any]) -> bytes:
         """The associated data for `column` of a row with these values (bulk inserts)."""
-        return binding(cls.__tablename__, column, [values[c] for c in cls.PII_BIND])
+        table: str = getattr(cls, "__tablename__")  # noqa: B009 - set by each model
+        return binding(table, column, [values[c] for c in cls.PII_BIND])
 
     def pii_ad(self, column: str) -> bytes:
         """The associated data for `column` of this row."""
@@ -161,6 +161,13 @@ class PiiVault:
         Values written before binding (v1, v2) read without it until rotated.
         """
         return self._data.decrypt(blob, ad)
+
+    def read(self, row: PiiBound, column: str) -> str:
+        """Decrypt `column` of a bound row (which must hold a value)."""
+        blob = getattr(row, column)
+        if blob is None:
+            raise ValueError(f"{column} is empty")
+        return self.decrypt(blob, ad=row.pii_ad(column))
 
     def is_current(self, blob: bytes) -> bool:
         """Tell whether a ciphertext is bound and under the current encryption key."""

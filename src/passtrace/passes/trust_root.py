@@ -12,6 +12,7 @@ their data dir.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,9 @@ def load(path: Path) -> SigningKey:
 def load_or_generate(path: Path) -> SigningKey:
     """The root key at `path`, generated there first if missing (demo, test, first setup)."""
     if not path.exists():
-        try:
+        # Another process may make it first: use theirs.
+        with contextlib.suppress(FileExistsError):
             write_key_file(path, SigningKey.generate("ES256"))
-        except FileExistsError:
-            pass  # another process made it first: use theirs
     return load(path)
 
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Response
 
 from passtrace.core.errors import NotFound
 from passtrace.passes import authz, present
-from passtrace.passes import trust_root as root_keys
 from passtrace.passes import service as pass_service
+from passtrace.passes import trust_root as root_keys
 from passtrace.passes.schemas import Decision, PassCreate, PassPage, PassRead, RevocationList
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.web.openapi import files

@@ -115,4 +115,4 @@ def same_name(vault: PiiVault, claim: PersonClaim, typed: str) -> bool:
     """Whether a typed name is the one the source holds (spaces and case ignored)."""
     def norm(s: str) -> str:
         return "".join(s.split()).casefold()
-    return norm(vault.decrypt(claim.name_enc, ad=claim.pii_ad("name_enc"))) == norm(typed)
+    return norm(vault.read(claim, "name_enc")) == norm(typed)

@@ -51,9 +51,8 @@ BATCH = 1000
 
 
 def doomed_tables() -> list[Table]:
-    """The tables the sunset empties, children before parents."""
-    import passtrace.models  # noqa: F401 - every table on the metadata
-
+    """The tables the sunset empties, children before parents (of every table the caller
+    registered: entry points import `passtrace.models`)."""
     return [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT]
 
 
@@ -120,9 +119,10 @@ def delete_batch(*, session: Session, table: Table, run_id: uuid.UUID) -> int:
         session.execute(delete(table).where(pk[0].in_(ids)))
         n = len(ids)
     else:  # composite keys: small tables, one statement
-        n = session.execute(delete(table)).rowcount or 0
+        n = int(session.scalar(select(func.count()).select_from(table)) or 0)
         if not n:
             return 0
+        session.execute(delete(table))
     audit.record(session=session, actor=None, action=DELETE_ACTION, resource_type="sunset",
                  resource_id=table.name,
                  detail={"table": table.name, "rows": n, "run_id": str(run_id)})
