@@ -85,6 +85,9 @@ def sign(*, session: Session, vault: PiiVault, root: SigningKey,
          actor: Principal | None) -> TrustListRecord:
     """Sign the keys trusted now with the root key and store the list for the server."""
     keyring.ensure(session=session, vault=vault)
+    # Race: two signers (the operator's command and a `keys rotate`) read the same last
+    # version and computed the same next one; one failed on the unique version. The
+    # second now waits for the first and signs the version after it.
     serialize(session, SIGN_LOCK)
     last = newest(session=session)
     if last is not None and last.root_kid != root.kid.hex():
