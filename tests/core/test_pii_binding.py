@@ -42,7 +42,7 @@ def test_swapping_two_peoples_names_in_the_database_makes_reveal_refuse_both(
     for pid in (pa, pb):
         resp = _reveal(client, official, pid)
         assert resp.status_code == 409, resp.text
-        assert "not written for this record" in resp.json()["error"]["message"]
+        assert "不属于这条记录" in resp.json()["error"]["message"]  # says why, in Chinese
     session.execute(update(Person).where(Person.id == b.user.person_id).values(name_enc=phone))
     session.commit()
     assert _reveal(client, official, pb).status_code == 409
