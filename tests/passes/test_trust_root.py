@@ -123,7 +123,7 @@ def test_cli_sign_trust_list_needs_the_root_file(tmp_path: Path, monkeypatch):
     assert missing.exit_code == 2 and "--root-key" in missing.output
     root = tmp_path / "root.pem"
     absent = runner.invoke(app, ["keys", "sign-trust-list", "--root-key", str(root)])
-    assert absent.exit_code == 1 and "No trust-root key file" in absent.output
+    assert absent.exit_code == 1 and "没有信任根密钥文件" in absent.output
     first = runner.invoke(app, ["keys", "sign-trust-list", "--root-key", str(root),
                                 "--generate"])
     assert first.exit_code == 0, first.output
