@@ -69,6 +69,7 @@ from passtrace.core.pii import mask_id_number, mask_name, mask_phone  # noqa: E4
 from passtrace.core.runtime import Runtime  # noqa: E402
 from passtrace.core.validators import id_check_char  # noqa: E402
 from passtrace.passes import keyring  # noqa: E402
+from passtrace.people.models import Person  # noqa: E402
 from passtrace.sites.models import Site  # noqa: E402
 from passtrace.wiring import wire  # noqa: E402
 
@@ -313,10 +314,17 @@ def _load_people(conn: psycopg.Connection[Any], rt: Runtime, args: argparse.Name
                         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
                         phone = f"139{rng.randrange(10**8):08d}"
                         pid, pass_id = uuid7(), uuid7()
-                        people.append((pid, vault.lookup_hash(id_number),
-                                       vault.encrypt(id_number), mask_id_number(id_number),
-                                       vault.encrypt(name), mask_name(name),
-                                       vault.encrypt(phone), mask_phone(phone), "green", now))
+                        digest = vault.lookup_hash(id_number)
+                        bound = {"id_hash": digest}
+                        people.append((pid, digest,
+                                       vault.encrypt(id_number,
+                                                     ad=Person.pii_ad_for("id_enc", bound)),
+                                       mask_id_number(id_number),
+                                       vault.encrypt(name, ad=Person.pii_ad_for("name_enc", bound)),
+                                       mask_name(name),
+                                       vault.encrypt(phone,
+                                                     ad=Person.pii_ad_for("phone_enc", bound)),
+                                       mask_phone(phone), "green", now))
                         if i in gate_idx or filler is None:
                             claims = PassClaims(
                                 pass_id=str(pass_id), holder=mask_name(name),

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -77,7 +78,9 @@ def settings_env(url: str) -> dict[str, str]:
     """Environment variables that point the server (and the seeder) at a database."""
     return {"PASSTRACE_DATABASE_URL": url, "PASSTRACE_ENV": "test",
             "PASSTRACE_SECRET_KEY": SECRET, "PASSTRACE_ARGON2_TIME_COST": "1",
-            "PASSTRACE_ARGON2_MEMORY_KIB": "64"}
+            "PASSTRACE_ARGON2_MEMORY_KIB": "64",
+            # Test mode generates the trust-root key here, not in the working tree.
+            "PASSTRACE_DATA_DIR": str(Path(tempfile.gettempdir()) / "passtrace-checkpoint-data")}
 
 
 def seed(url: str, *, residents: int = 20) -> Seeded:

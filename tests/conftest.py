@@ -56,10 +56,15 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Files test mode generates (the trust-list root key), one directory per run.
+TEST_DATA_DIR = tempfile.mkdtemp(prefix="passtrace-data-")
+
+
 def test_settings(url: str) -> Settings:
     """Settings for tests: cheap password hashing, fixed secrets."""
     return Settings(env="test", database_url=url, secret_key="test-secret-" + "x" * 32,
-                    argon2_time_cost=1, argon2_memory_kib=64, login_max_failures=5)
+                    argon2_time_cost=1, argon2_memory_kib=64, login_max_failures=5,
+                    data_dir=TEST_DATA_DIR)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -45,7 +45,7 @@ def test_one_claim_code_spent_by_two_sign_ups_at_once_binds_one_account(db_engin
         person = people_service.register(
             session=s, vault=rt.vault, actor=None, name="赵六", source=("community", source),
             id_number=demo_id_number("520102", "19800202", str(int(tag, 16) % 1000).zfill(3)))
-        id_number = rt.vault.decrypt(person.id_enc)
+        id_number = rt.vault.read(person, "id_enc")
         code, _ = claim_codes.issue(session=s, vault=rt.vault, actor=office,
                                     person_id=person.id, source_kind="community",
                                     source_id=source)

@@ -33,7 +33,7 @@ def _person_with_code(rt) -> tuple[uuid.UUID, uuid.UUID, str]:  # type: ignore[n
         user = account_service.create(session=s, rt=rt, actor=None, username=f"sms-{t}",
                                       password="long-enough-1", display_name="x")
         sms_binding.request_code(session=s, rt=rt, user=user,
-                                 id_number=rt.vault.decrypt(person.id_enc), name="赵六",
+                                 id_number=rt.vault.read(person, "id_enc"), name="赵六",
                                  locale="zh_CN")
         s.commit()
         text = s.scalars(select(OutboxMessage.payload).where(

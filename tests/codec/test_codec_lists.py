@@ -45,7 +45,7 @@ def test_trust_list_round_trip_feeds_a_trust_store(
     doc = sign_trust_list(keys, root, version=7, issued_at=now)
     assert doc.isascii() and "=" not in doc  # unpadded base64url
     listed = verify_trust_list(doc, root.public_key())
-    assert listed == {"version": 7, "issued_at": now, "keys": keys}
+    assert listed == {"version": 7, "issued_at": now, "keys": keys, "revocation_key": None}
     store = TrustStore.from_trust_list(listed)
     claims = make_claims()
     assert decode_pass(encode_pass(claims, eddsa), store, now=now) == claims

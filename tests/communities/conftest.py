@@ -61,7 +61,7 @@ def pass_at_gate(client: TestClient, staff: Any, **overrides: Any) -> dict[str, 
 def id_number_of(rt: Runtime, session: Any, persona: Any) -> str:
     """The clear ID number of a persona's person record (tests only)."""
     person = session.get(Person, persona.user.person_id)
-    return rt.vault.decrypt(person.id_enc)
+    return rt.vault.read(person, "id_enc")
 
 
 @pytest.fixture

@@ -323,7 +323,7 @@ def test_a_manager_cannot_decide_their_own_invitation(
     user.person_id = person.id
     session.commit()
     resp = client.post(f"/api/v1/communities/{CODE}/residents", json={
-        "building": "2", "unit": "1", "room": "202", "id_number": rt.vault.decrypt(person.id_enc),
+        "building": "2", "unit": "1", "room": "202", "id_number": rt.vault.read(person, "id_enc"),
         "name": "物业经理", "phone": "13800000000", "role": "owner"}, headers=manager.headers)
     assert resp.status_code == 201, resp.text
     # A fresh login: the manager's principal now speaks for their person record.

@@ -36,8 +36,8 @@ def test_rotation_moves_every_value_to_the_new_keys(rt, session):
 
     only_new = PiiVault(NEW, hash_secret=lookup, wrap_secret=WRAP)  # the old key is dropped
     row = session.get(Person, person.id)
-    assert only_new.decrypt(row.name_enc) == "王五"
-    assert only_new.decrypt(row.id_enc) == id_number
+    assert only_new.decrypt(row.name_enc, ad=row.pii_ad("name_enc")) == "王五"
+    assert only_new.decrypt(row.id_enc, ad=row.pii_ad("id_enc")) == id_number
     found = people_service.find_by_id_number(session=session, vault=only_new,
                                              id_number=id_number)
     assert found is not None and found.id == person.id

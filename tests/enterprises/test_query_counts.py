@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+from passtrace.core.ids import uuid7
 from passtrace.enterprises.models import Department, Enterprise, ResumptionApplication
 from tests.enterprises.conftest import credit_code
 from tests.querycount import assert_constant_queries
@@ -25,11 +26,15 @@ def _enterprises(rt, session, official, n: int, *, applying: bool = False) -> No
         session.add(d)
         session.flush()
         if applying:
+            row = {"id": uuid7()}
             session.add(ResumptionApplication(
-                enterprise_id=e.id, applicant_user_id=official.user.id,
+                id=row["id"], enterprise_id=e.id, applicant_user_id=official.user.id,
                 planned_date=date(2030, 1, 1), headcount={str(d.id): 1},
-                measures="每日两次测温，错峰用餐。", contact_name_enc=rt.vault.encrypt("赵安全"),
-                contact_name_masked="赵**", contact_phone_enc=rt.vault.encrypt("13800138000"),
+                measures="每日两次测温，错峰用餐。", contact_name_enc=rt.vault.encrypt(
+                    "赵安全", ad=ResumptionApplication.pii_ad_for("contact_name_enc", row)),
+                contact_name_masked="赵**", contact_phone_enc=rt.vault.encrypt(
+                    "13800138000",
+                    ad=ResumptionApplication.pii_ad_for("contact_phone_enc", row)),
                 contact_phone_masked="138****8000", status="pending"))
     session.commit()
 

@@ -75,3 +75,27 @@ def test_retiring_a_key_while_it_signs_keeps_it_verifying_that_pass(committed_rt
         # The retired key keeps verifying until the pass it signed meanwhile expires.
         assert key.status == "retired" and key.verify_until >= p.valid_until, (
             key.verify_until, p.valid_until)
+
+
+def test_two_trust_list_signers_at_once_store_two_versions(committed_rt, tmp_path):
+    from passtrace.passes import trust_root
+    from passtrace.passes.models import TrustListRecord
+
+    rt = committed_rt
+    root = trust_root.load_or_generate(tmp_path / "root.pem")
+    with rt.sessions() as s:
+        trust_root.sign(session=s, vault=rt.vault, root=root, actor=None)
+        s.commit()
+
+    def sign(session):  # type: ignore[no-untyped-def]
+        trust_root.sign(session=session, vault=rt.vault, root=root, actor=None)
+
+    outcomes = race(rt, sign, sign, before=lambda s: trust_root.newest(session=s))
+    with rt.sessions() as s:
+        versions = list(s.scalars(select(TrustListRecord.version)))
+    # Without the lock both read the same last version and computed the same next one:
+    # one of them failed on the unique version. PostgreSQL: the second waits and signs
+    # the next version; SQLite: it is refused as busy and retried.
+    assert outcomes == ["ok", "ok"] or (not is_postgres(rt) and sorted(outcomes) == [
+        "busy", "ok"]), outcomes
+    assert len(versions) == len(set(versions)) == 1 + outcomes.count("ok")

@@ -77,7 +77,11 @@ def test_the_signed_revocation_list_matches_the_plain_one(client, make_persona):
                 headers=official.headers)
     root = client.get("/api/v1/passes/trust-root").json()
     root_key = load_der_public_key(base64.b64decode(root["public_key_der_b64"]))
+    # The root-signed trust list names the key revocation lists are signed with.
+    rl_key = verify_trust_list(client.get("/api/v1/passes/trust-list").json()["signed"],
+                               root_key)["revocation_key"]
     listing = client.get("/api/v1/passes/revocations?since=0").json()
-    signed = verify_revocation_list(listing["signed"], root_key)
+    signed = verify_revocation_list(
+        listing["signed"], load_der_public_key(base64.b64decode(rl_key["public_key_der_b64"])))
     assert signed["version"] == listing["version"]
     assert p["id"] in {str(r["pass_id"]) for r in signed["revoked"]}

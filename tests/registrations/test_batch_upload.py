@@ -75,7 +75,7 @@ def test_rows_carry_the_holder_resolved_from_pass_or_id_number(client, checkpoin
     from passtrace.people.models import Person
 
     person = session.get(Person, checkpoint.resident.principal.person_id)
-    id_number = rt.vault.decrypt(person.id_enc)
+    id_number = rt.vault.read(person, "id_enc")
     by_pass = row(pass_id=checkpoint.pass_["id"])
     by_id = row(method="id_typed", id_number=id_number, direction="out")
     client.post("/api/v1/registrations/batch", json=batch([by_pass, by_id]),

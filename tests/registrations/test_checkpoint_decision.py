@@ -80,7 +80,7 @@ def test_typing_the_holders_id_number_finds_their_pass(client, checkpoint, sessi
     from passtrace.people.models import Person
 
     person = session.get(Person, checkpoint.resident.principal.person_id)
-    id_number = rt.vault.decrypt(person.id_enc)
+    id_number = rt.vault.read(person, "id_enc")
     out = _register(client, checkpoint, method="id_typed", id_number=id_number)
     assert out["decision"] == "allow"
     assert out["pass_id"] == checkpoint.pass_["id"]

@@ -28,7 +28,7 @@ def _typed(client, staff, id_number: str):
 
 def test_a_typed_id_number_finds_the_person_in_any_spelling(client, checkpoint, session, rt):
     person = session.get(Person, checkpoint.resident.principal.person_id)
-    number = rt.vault.decrypt(person.id_enc)
+    number = rt.vault.read(person, "id_enc")
     for spelling in (fullwidth(number), superscript(number)):
         resp = _typed(client, checkpoint.staff, spelling)
         assert resp.status_code == 200, resp.text
@@ -40,7 +40,7 @@ def test_a_typed_id_number_finds_the_person_in_any_spelling(client, checkpoint, 
 
 def test_a_batch_with_one_odd_spelling_stores_the_good_rows(client, checkpoint, session, rt):
     person = session.get(Person, checkpoint.resident.principal.person_id)
-    number = rt.vault.decrypt(person.id_enc)
+    number = rt.vault.read(person, "id_enc")
 
     def row(**kw):
         return {"id": str(uuid7()), "lane": "1", "occurred_at": datetime.now(UTC).isoformat(),

@@ -135,11 +135,11 @@ def bind_with_claim_code(*, session: Session, rt: Runtime, user: User, id_number
         raise Conflict(ALREADY_LINKED)
     if not claim_codes.use(session=session, row=row, user_id=user.id):
         raise BindingRefused()
-    own_phone = clean_phone or (rt.vault.decrypt(claim.phone_enc) if claim.phone_enc else None)
+    own_phone = clean_phone or (rt.vault.read(claim, "phone_enc") if claim.phone_enc else None)
     # The name as the office wrote it from the ID card (the typed one matched it, give or
     # take spaces and case).
     link(session=session, rt=rt, user=user, person=person,
-         name=rt.vault.decrypt(claim.name_enc), phone=own_phone, actor=actor,
+         name=rt.vault.read(claim, "name_enc"), phone=own_phone, actor=actor,
          detail={"method": "claim_code", "source": row.source_kind,
                  "source_id": str(row.source_id)})
     return person

@@ -77,16 +77,16 @@ def _phone_on_file(session: Session, vault: PiiVault, person: Person,
     def norm(s: str) -> str:
         return "".join(s.split()).casefold()
     if person.identity_proofed_at is not None:
-        if person.phone_enc is None or norm(vault.decrypt(person.name_enc)) != norm(typed_name):
+        if person.phone_enc is None or norm(vault.read(person, "name_enc")) != norm(typed_name):
             return None
-        return vault.decrypt(person.phone_enc), None, vault.decrypt(person.name_enc)
+        return vault.read(person, "phone_enc"), None, vault.read(person, "name_enc")
     rows = session.scalars(select(PersonClaim).where(
         PersonClaim.person_id == person.id, PersonClaim.phone_enc.is_not(None))
         .order_by(PersonClaim.created_at.desc(), PersonClaim.id.desc())).all()
     for claim in rows:
         if claims.same_name(vault, claim, typed_name):
             assert claim.phone_enc is not None
-            return vault.decrypt(claim.phone_enc), claim, vault.decrypt(claim.name_enc)
+            return vault.read(claim, "phone_enc"), claim, vault.read(claim, "name_enc")
     return None
 
 
@@ -184,6 +184,6 @@ def _identity_for(session: Session, vault: PiiVault, person: Person,
         claim = claims.get(session=session, person_id=person.id, source_kind=row.source_kind,
                            source_id=row.source_id)
         if claim is not None and claim.phone_enc is not None:
-            return vault.decrypt(claim.name_enc), vault.decrypt(claim.phone_enc)
-    return (vault.decrypt(person.name_enc),
-            vault.decrypt(person.phone_enc) if person.phone_enc else None)
+            return vault.read(claim, "name_enc"), vault.read(claim, "phone_enc")
+    return (vault.read(person, "name_enc"),
+            vault.read(person, "phone_enc") if person.phone_enc else None)

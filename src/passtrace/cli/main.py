@@ -1,4 +1,4 @@
-"""The passtrace command: serve, demo, db, accounts, keys, codec."""
+"""The passtrace command: serve, demo, db, accounts (and the sub-commands in SUB_APPS)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,8 @@ from passtrace.core.runtime import Runtime
 app = typer.Typer(help="PassTrace: epidemic-prevention field platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Users and role bindings.", no_args_is_help=True)
-keys_app = typer.Typer(help="Pass-signing keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
-app.add_typer(keys_app, name="keys")
 console = Console()
 
 
@@ -48,9 +46,11 @@ SUB_APPS = (
     ("audit", "The audit log: verify its hash chain."),
     ("jobs", "The job runner: scheduled jobs and the outbox."),
     ("retention", "Retention: what personal data is kept, and deleting what fell due."),
+    ("keys", "Pass-signing keys, the trust-list root key, personal-data keys."),
 )
 for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)
+app.command("sunset")(importlib.import_module("passtrace.cli.sunset").sunset)
 
 
 @contextmanager
@@ -224,85 +224,6 @@ def accounts_reset_password(username: str) -> None:
             temporary = admin.reset_password(session=session, rt=rt, actor=None,
                                              user_id=_user_id(session, username))
     console.print(f"temporary password for {username} (shown once): [bold]{temporary}[/bold]")
-
-
-@keys_app.command("rotate")
-def keys_rotate(
-    alg: Annotated[str, typer.Option(help="ES256 (default: smallest QR, verifiable in any "
-                                          "browser), EdDSA, or PS256 (QR grows to ~version 15)")]
-    = "ES256",
-    retire_old: Annotated[bool, typer.Option(help="retire the previous keys now")] = False,
-) -> None:
-    """Add a new signing key; older keys keep verifying their passes."""
-    from passtrace.passes import keyring
-
-    rt = _runtime()
-    with _domain_errors():
-        for session in session_scope(rt.sessions):
-            keyring.ensure(session=session, vault=rt.vault)
-            record = keyring.rotate(session=session, vault=rt.vault, actor=None, alg=alg,
-                                    retire_old=retire_old)
-            kid = record.kid
-    console.print(f"[green]new signing key {kid} ({alg})[/green]")
-
-
-@keys_app.command("list")
-def keys_list() -> None:
-    """List signing keys with their status."""
-    from passtrace.passes import keyring
-
-    rt = _runtime()
-    table = Table("kid", "alg", "purpose", "status", "created", "verifies until")
-    for session in session_scope(rt.sessions):
-        for k in keyring.list_keys(session=session):
-            table.add_row(k.kid, k.alg, k.purpose, k.status, k.created_at.isoformat(" ", "seconds"),
-                          k.verify_until.isoformat(" ", "seconds") if k.verify_until else "")
-    console.print(table)
-
-
-@keys_app.command("retire")
-def keys_retire(kid: str) -> None:
-    """Stop signing with a key; it verifies until its last pass expires."""
-    from passtrace.passes import keyring
-
-    rt = _runtime()
-    with _domain_errors():
-        for session in session_scope(rt.sessions):
-            keyring.retire(session=session, actor=None, kid=kid)
-    console.print(f"[green]retired {kid}[/green]")
-
-
-@keys_app.command("rotate-pii")
-def keys_rotate_pii() -> None:
-    """Re-encrypt personal data and re-wrap signing keys under the current keys."""
-    from rich.progress import Progress
-
-    from passtrace.audit import service as audit_service
-    from passtrace.cli import pii_keys
-
-    rt = _runtime()
-    with Progress(console=console) as progress, rt.engine.connect() as conn:
-        report = pii_keys.rotate(conn, rt.vault, progress)
-    for session in session_scope(rt.sessions):
-        audit_service.record(session=session, actor=None, action="pii.rotate",
-                             resource_type="pii_key", resource_id=rt.vault.current_kid,
-                             detail={"rewritten": report.rewritten})
-    console.print(f"[green]{report.total} values now under key {rt.vault.current_kid}[/green]")
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    kid: str,
-    reason: Annotated[str, typer.Option(help="why (audited; shown to every holder)")],
-) -> None:
-    """Emergency: distrust a leaked key at once and revoke every pass it signed."""
-    from passtrace.passes import keyring
-
-    rt = _runtime()
-    with _domain_errors():
-        for session in session_scope(rt.sessions):
-            count = keyring.revoke(session=session, actor=None, kid=kid, reason=reason)
-    console.print(f"[green]revoked {kid}: {count} passes revoked[/green]")
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """`passtrace keys rotate-pii`: move every ciphertext to the current keys, in batches.
 
 Run it after setting a new `PASSTRACE_PII_KEY` (the old one moved to
-`PASSTRACE_PII_PREVIOUS_KEYS`) or a new `PASSTRACE_KEY_WRAP_KEY`. Personal data is
+`PASSTRACE_PII_PREVIOUS_KEYS`) or a new `PASSTRACE_KEY_WRAP_KEY`, and once after
+upgrading to bound ciphertexts: values written before that (formats v1 and v2, no
+associated data) are rewritten bound to their row and column (v3). Personal data is
 found through the schema (every `*_enc` binary column), so a new table with encrypted
 fields is covered without touching this file. Each batch commits on its own: an
 interrupted run loses nothing and a second run carries on where it stopped.
@@ -18,7 +20,7 @@ from sqlalchemy import Column, LargeBinary, Table, func, select, update
 from sqlalchemy.engine import Connection
 
 from passtrace.core.db import Base
-from passtrace.core.pii import PiiVault
+from passtrace.core.pii import PiiBound, PiiVault
 
 BATCH = 1000
 # Columns holding wrapped signing keys: their own key, not the personal-data key.
@@ -35,6 +37,14 @@ class RotationReport:
     def total(self) -> int:
         """Every value rewritten."""
         return sum(self.rewritten.values())
+
+
+def bound_model(table: Table) -> type[PiiBound]:
+    """The model of a table with encrypted columns (it says what binds them)."""
+    for mapper in Base.registry.mappers:
+        if mapper.local_table is table and issubclass(mapper.class_, PiiBound):
+            return mapper.class_
+    raise LookupError(f"{table.name} has encrypted columns but is not PiiBound")
 
 
 def encrypted_columns() -> list[tuple[Table, Column[bytes]]]:
@@ -60,20 +70,25 @@ def _rotate_column(conn: Connection, vault: PiiVault, table: Table, column: Colu
     is_current = vault.is_wrapped_currently if wrapped else vault.is_current
     read = vault.unwrap if wrapped else vault.decrypt
     write = vault.wrap if wrapped else vault.encrypt
+    model = bound_model(table)
     (pk,) = table.primary_key.columns
+    bind = [table.c[name] for name in model.PII_BIND]
     rewritten, after = 0, None
     while True:
-        query = select(pk, column).where(column.is_not(None)).order_by(pk).limit(BATCH)
+        query = (select(pk, column, *bind).where(column.is_not(None)).order_by(pk)
+                 .limit(BATCH))
         if after is not None:
             query = query.where(pk > after)
         with _unit(conn):
             rows = conn.execute(query).all()
             if not rows:
                 return rewritten
-            stale = [(key, blob) for key, blob in rows if not is_current(blob)]
-            for key, blob in stale:
+            stale = [row for row in rows if not is_current(row[1])]
+            for key, blob, *identity in stale:
+                ad = model.pii_ad_for(column.name, dict(zip(model.PII_BIND, identity,
+                                                            strict=True)))
                 conn.execute(update(table).where(pk == key)
-                             .values({column.name: write(read(blob))}))
+                             .values({column.name: write(read(blob, ad=ad), ad=ad)}))
         rewritten += len(stale)
         after = rows[-1][0]
         advance(len(rows))

@@ -2,7 +2,9 @@
 
 Both are a tagged COSE_Sign1 (same code path as a pass) whose payload is a
 CBOR map with a "typ" field, sent as unpadded base64url text. The root key
-signs them; a checkpoint knows only the root public key in advance.
+signs trust lists, offline; a trust list names the key that signs revocation
+lists ("rl"), which the server holds so a revocation reaches checkpoints at once.
+A checkpoint knows only the root public key in advance.
 """
 
 from __future__ import annotations
@@ -67,25 +69,37 @@ def _open_doc(doc: str, root_public_key: Any, typ: str) -> dict[str, Any]:
     return body
 
 
+def _key_entry(item: dict[str, Any]) -> dict[str, Any]:
+    der = base64.b64decode(item["public_key_der_b64"])
+    key = load_public_key(der)
+    alg = item.get("alg") or alg_for(key)
+    if alg != alg_for(key):
+        raise ValueError(f"kid {item.get('kid')}: alg {alg} does not fit the key")
+    kid = bytes.fromhex(item["kid"]) if item.get("kid") else kid_for(key)
+    return {"kid": kid, "alg": ALG_IDS[alg], "key": der}
+
+
 def sign_trust_list(
-    keys: list[dict[str, Any]], signer: SigningKey, *, version: int, issued_at: int
+    keys: list[dict[str, Any]], signer: SigningKey, *, version: int, issued_at: int,
+    revocation_key: dict[str, Any] | None = None,
 ) -> str:
-    """Sign the list of pass-verification keys; entries as `verify_trust_list` returns them."""
+    """Sign the list of pass-verification keys; entries as `verify_trust_list` returns them.
+
+    `revocation_key` (kid, alg, public_key_der_b64): the key revocation lists are signed
+    with; without one, checkpoints check revocation lists with the root key itself.
+    """
     entries = []
     for item in keys:
-        der = base64.b64decode(item["public_key_der_b64"])
-        key = load_public_key(der)
-        alg = item.get("alg") or alg_for(key)
-        if alg != alg_for(key):
-            raise ValueError(f"kid {item.get('kid')}: alg {alg} does not fit the key")
-        kid = bytes.fromhex(item["kid"]) if item.get("kid") else kid_for(key)
-        entry: dict[str, Any] = {"kid": kid, "alg": ALG_IDS[alg], "key": der}
+        entry = _key_entry(item)
         if item.get("not_after") is not None:
             entry["na"] = int(item["not_after"])
         if item.get("retired_at") is not None:
             entry["ra"] = int(item["retired_at"])
         entries.append(entry)
-    body = {"typ": TRUST_LIST_TYPE, "v": version, "iat": issued_at, "keys": entries}
+    body: dict[str, Any] = {"typ": TRUST_LIST_TYPE, "v": version, "iat": issued_at,
+                            "keys": entries}
+    if revocation_key is not None:
+        body["rl"] = _key_entry(revocation_key)
     return _sign_doc(body, signer)
 
 
@@ -129,7 +143,29 @@ def verify_trust_list(doc: str, root_public_key: Any) -> dict[str, Any]:
                 "retired_at": retired_at,
             }
         )
-    return {"version": body["v"], "issued_at": body["iat"], "keys": keys}
+    return {"version": body["v"], "issued_at": body["iat"], "keys": keys,
+            "revocation_key": _revocation_key(body.get("rl"))}
+
+
+def _revocation_key(entry: Any) -> dict[str, Any] | None:
+    """The trust list's revocation-list key, checked like a pass key entry."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise PassRejected("bad_claims", "rl is not a map")
+    kid, alg, der = entry.get("kid"), entry.get("alg"), entry.get("key")
+    if not (isinstance(kid, bytes) and isinstance(der, bytes)):
+        raise PassRejected("bad_claims", "rl kid and key must be byte strings")
+    if type(alg) is not int or alg not in ALG_NAMES:
+        raise PassRejected("unsupported_alg", f"alg {alg!r} for the revocation key")
+    try:
+        fits = alg_for(load_public_key(der)) == ALG_NAMES[alg]
+    except ValueError as exc:
+        raise PassRejected("bad_claims", f"revocation key: {exc}") from None
+    if not fits:
+        raise PassRejected("bad_claims", "revocation key: alg does not fit the key")
+    return {"kid": kid.hex(), "alg": ALG_NAMES[alg],
+            "public_key_der_b64": base64.b64encode(der).decode("ascii")}
 
 
 def sign_revocation_list(
@@ -155,7 +191,10 @@ def sign_revocation_list(
 
 
 def verify_revocation_list(doc: str, root_public_key: Any) -> dict[str, Any]:
-    """Verify a revocation list; return {"version", "since", "issued_at", "complete", "revoked"}."""
+    """Verify a revocation list with the trust list's revocation key (or the root).
+
+    Returns {"version", "since", "issued_at", "complete", "revoked"}.
+    """
     body = _open_doc(doc, root_public_key, REVOCATION_LIST_TYPE)
     since, complete, ids = body.get("since"), body.get("complete"), body.get("ids")
     if type(since) is not int or not isinstance(complete, bool) or not isinstance(ids, list):

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     pii_hash_key: str | None = None
     # Wraps the pass-signing private keys stored in the database.
     key_wrap_key: str | None = None
+    # The trust-list root private key (PEM): a file read only by the commands that sign
+    # trust lists (`passtrace keys sign-trust-list`), never by the server, and never
+    # kept in the database. Demo and test generate one in data_dir when unset.
+    trust_root_key_file: str | None = None
+    # Where demo and test keep files they generate (the trust-list root key).
+    data_dir: str = "var"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     api_token_hours: int = Field(default=24, ge=1, le=24 * 90)
@@ -177,6 +183,20 @@ class Settings(BaseSettings):
     def signing_wrap_key(self) -> str:
         """The key that wraps pass-signing private keys."""
         return self.key_wrap_key or self.pii_encryption_key
+
+    @property
+    def trust_root_path(self) -> Path | None:
+        """The root key's file: as set, or generated in data_dir by demo and test."""
+        if self.trust_root_key_file:
+            return Path(self.trust_root_key_file)
+        if self.env in ("demo", "test"):
+            return Path(self.data_dir) / "trust-root.pem"
+        return None
+
+    @property
+    def signs_trust_lists_itself(self) -> bool:
+        """Demo and test only: the server re-signs a stale trust list with the root file."""
+        return self.env in ("demo", "test")
 
     @property
     def is_sqlite(self) -> bool:

@@ -86,3 +86,10 @@ class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
     retry_after: int | None = None  # seconds; sent as the Retry-After header
+
+
+class Unavailable(DomainError):
+    """Not ready to answer yet (something an administrator has to do first)."""
+
+    status = 503
+    code = "unavailable"

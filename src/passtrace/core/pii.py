@@ -5,7 +5,9 @@ Three keys with three purposes, none derived from the session secret:
   rotates — a new one would need every ID number decrypted and hashed again;
 - the encryption key (AES-256-GCM for ID numbers, names, phones): every ciphertext
   names the key that wrote it, so `passtrace keys rotate-pii` can move old rows to a
-  new key while the old one still decrypts them (`PASSTRACE_PII_PREVIOUS_KEYS`);
+  new key while the old one still decrypts them (`PASSTRACE_PII_PREVIOUS_KEYS`), and is
+  bound to its row and column (AES-GCM associated data, see `PiiBound`), so a ciphertext
+  copied to another row or field no longer decrypts;
 - the wrapping key for the pass-signing private keys (`wrap` / `unwrap`), so reading
   personal data and minting passes are separate powers.
 """
@@ -15,19 +17,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from passtrace.core.errors import InvalidState
+from passtrace.core.i18n import N_
+
 # Ciphertext formats. v1 (the first release): 0x01 | nonce(12) | ciphertext — it does not
 # say which key wrote it, so reading one tries each known key. v2: 0x02 | key id(8) |
-# nonce(12) | ciphertext.
+# nonce(12) | ciphertext. v3: as v2, and the associated data names the table, column and
+# row the value belongs to (`binding`). v1 and v2 are read without it until
+# `passtrace keys rotate-pii` rewrites them as v3.
 _V1 = b"\x01"
 _V2 = b"\x02"
+_V3 = b"\x03"
 _KID_LEN = 8
 _NONCE_LEN = 12
 
@@ -37,6 +46,40 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     return HKDF(algorithm=SHA256(), length=32, salt=b"passtrace-pii", info=purpose).derive(
         secret.encode()
     )
+
+
+class NotThisRecord(InvalidState):
+    """A bound ciphertext read for another row or field (copied there in the database)."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("This value cannot be read: it was not written for this "
+                            "record. The database may have been altered; tell the "
+                            "administrator."))
+
+
+def binding(table: str, column: str, identity: Sequence[object]) -> bytes:
+    """The associated data that ties a ciphertext to one column of one row."""
+    return "\x1f".join(["passtrace-pii", table, column, *map(str, identity)]).encode()
+
+
+class PiiBound:
+    """A model whose `*_enc` columns are bound to the row named by `PII_BIND` columns.
+
+    The identity must be known before the row is inserted and never change: the primary
+    key when the caller sets it, or a unique value such as a person's lookup hash.
+    """
+
+    PII_BIND: ClassVar[tuple[str, ...]] = ("id",)
+
+    @classmethod
+    def pii_ad_for(cls, column: str, values: Mapping[str, Any]) -> bytes:
+        """The associated data for `column` of a row with these values (bulk inserts)."""
+        table: str = getattr(cls, "__tablename__")  # noqa: B009 - set by each model
+        return binding(table, column, [values[c] for c in cls.PII_BIND])
+
+    def pii_ad(self, column: str) -> bytes:
+        """The associated data for `column` of this row."""
+        return self.pii_ad_for(column, {c: getattr(self, c) for c in self.PII_BIND})
 
 
 class _Keyring:
@@ -49,19 +92,28 @@ class _Keyring:
             self.keys.setdefault(hashlib.sha256(raw).digest()[:_KID_LEN], AESGCM(raw))
         self.current_kid = next(iter(self.keys))
 
-    def encrypt(self, value: str) -> bytes:
+    def encrypt(self, value: str, ad: bytes) -> bytes:
         nonce = os.urandom(_NONCE_LEN)
-        return (_V2 + self.current_kid + nonce
-                + self.keys[self.current_kid].encrypt(nonce, value.encode(), None))
+        return (_V3 + self.current_kid + nonce
+                + self.keys[self.current_kid].encrypt(nonce, value.encode(), ad))
 
-    def decrypt(self, blob: bytes) -> str:
+    def decrypt(self, blob: bytes, ad: bytes | None) -> str:
         version = blob[:1]
-        if version == _V2:
+        if version in (_V2, _V3):
             kid, rest = blob[1:1 + _KID_LEN], blob[1 + _KID_LEN:]
             key = self.keys.get(kid)
             if key is None:
                 raise InvalidTag(f"no key with id {kid.hex()} is configured")
-            return key.decrypt(rest[:_NONCE_LEN], rest[_NONCE_LEN:], None).decode()
+            if version == _V2:
+                return key.decrypt(rest[:_NONCE_LEN], rest[_NONCE_LEN:], None).decode()
+            if ad is None:
+                raise ValueError("a bound ciphertext needs its associated data")
+            try:
+                return key.decrypt(rest[:_NONCE_LEN], rest[_NONCE_LEN:], ad).decode()
+            except InvalidTag:
+                # The key is right (its id matched), so the value was written for another
+                # row or column, or altered.
+                raise NotThisRecord() from None
         if version == _V1:
             for key in self.keys.values():
                 try:
@@ -72,7 +124,7 @@ class _Keyring:
         raise ValueError("unknown ciphertext version")
 
     def is_current(self, blob: bytes) -> bool:
-        return blob[:1] == _V2 and blob[1:1 + _KID_LEN] == self.current_kid
+        return blob[:1] == _V3 and blob[1:1 + _KID_LEN] == self.current_kid
 
 
 class PiiVault:
@@ -97,33 +149,45 @@ class PiiVault:
         """Return the keyed hash used to find a record by an ID number."""
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
-    def encrypt(self, value: str) -> bytes:
-        """Encrypt a value (AES-256-GCM, random nonce, the current key's id in front)."""
-        return self._data.encrypt(value)
+    def encrypt(self, value: str, *, ad: bytes) -> bytes:
+        """Encrypt a value for one column of one row (`PiiBound.pii_ad`): AES-256-GCM,
+        random nonce, the current key's id in front."""
+        return self._data.encrypt(value, ad)
 
-    def decrypt(self, blob: bytes) -> str:
-        """Decrypt a value written by encrypt() with the current or a previous key."""
-        return self._data.decrypt(blob)
+    def decrypt(self, blob: bytes, *, ad: bytes) -> str:
+        """Decrypt a value of this row and column (current or previous key).
+
+        Raises NotThisRecord when the value was written for another row or column.
+        Values written before binding (v1, v2) read without it until rotated.
+        """
+        return self._data.decrypt(blob, ad)
+
+    def read(self, row: PiiBound, column: str) -> str:
+        """Decrypt `column` of a bound row (which must hold a value)."""
+        blob = getattr(row, column)
+        if blob is None:
+            raise ValueError(f"{column} is empty")
+        return self.decrypt(blob, ad=row.pii_ad(column))
 
     def is_current(self, blob: bytes) -> bool:
-        """Tell whether a ciphertext is already under the current encryption key."""
+        """Tell whether a ciphertext is bound and under the current encryption key."""
         return self._data.is_current(blob)
 
-    def wrap(self, private_pem: str) -> bytes:
-        """Encrypt a signing key's private part with the wrapping key."""
-        return self._wrap.encrypt(private_pem)
+    def wrap(self, private_pem: str, *, ad: bytes) -> bytes:
+        """Encrypt a signing key's private part with the wrapping key, bound to its row."""
+        return self._wrap.encrypt(private_pem, ad)
 
-    def unwrap(self, blob: bytes) -> str:
+    def unwrap(self, blob: bytes, *, ad: bytes) -> str:
         """Decrypt a wrapped signing key (also one wrapped before keys were separated)."""
         try:
-            return self._wrap.decrypt(blob)
+            return self._wrap.decrypt(blob, ad)
         except InvalidTag:
             # Signing keys stored before keys were separated were written with the data
             # key; they stay readable until `passtrace keys rotate-pii` re-wraps them.
-            return self._data.decrypt(blob)
+            return self._data.decrypt(blob, ad)
 
     def is_wrapped_currently(self, blob: bytes) -> bool:
-        """Tell whether a wrapped signing key is under the current wrapping key."""
+        """Tell whether a wrapped signing key is bound and under the current wrapping key."""
         return self._wrap.is_current(blob)
 
 

@@ -300,7 +300,9 @@ def seed(*, session: Session, rt: Runtime, admin: Principal) -> dict[str, int]:
         {"id": uuid7_at(r["created_at"], rng), "created_at": r["created_at"],
          "person_id": r["person_id"], "source_kind": "community",
          "source_id": r["community_id"],
-         **claim_columns(rt.vault, *people.claimed[r["person_id"]])}
+         **claim_columns(rt.vault, *people.claimed[r["person_id"]],
+                         person_id=r["person_id"], source_kind="community",
+                         source_id=r["community_id"])}
         for r in rows["residents"] if r["person_id"] in people.claimed])
     for table, model in (("buildings", Building), ("households", Household),
                          ("passes", Pass), ("residents", Resident)):

@@ -322,10 +322,12 @@ def visitors_and_parcels(session: Session, rt: Runtime, key: SigningKey, now: da
             (rng.choice(flats), 200, "中通快递", 3, True)):
         at = now - timedelta(minutes=ago)
         phone = f"{rng.choice(PHONE_PREFIXES)}{rng.randrange(10**8):08d}"
+        parcel_id = uuid7_at(at, rng)
         parcels.append({
-            "id": uuid7_at(at, rng), "community_id": c.id, "site_id": gate.id,
+            "id": parcel_id, "community_id": c.id, "site_id": gate.id,
             "household_id": flat.id, "registered_by": users["gate"].id, "company": company,
-            "courier_phone_enc": rt.vault.encrypt(phone), "courier_phone_masked":
+            "courier_phone_enc": rt.vault.encrypt(phone, ad=Delivery.pii_ad_for(
+                "courier_phone_enc", {"id": parcel_id})), "courier_phone_masked":
             mask_phone(phone), "parcels": count, "temperature": 36.3, "note": "",
             "collected_at": at + timedelta(minutes=50) if collected else None,
             "collected_by": users["gate"].id if collected else None, "created_at": at})

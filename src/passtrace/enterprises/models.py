@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 from passtrace.people.models import Person, PersonClaim
 
 EMPLOYEE_STATUSES = ("active", "left")
@@ -77,7 +78,7 @@ class Employee(IdMixin, CreatedMixin, Base):
         return self.hr_claim.name_masked if self.hr_claim is not None else "—"
 
 
-class ResumptionApplication(IdMixin, CreatedMixin, Base):
+class ResumptionApplication(PiiBound, IdMixin, CreatedMixin, Base):
     """An enterprise's application to resume work, decided by an area official."""
 
     __tablename__ = "resumption_applications"

@@ -100,11 +100,17 @@ def apply_resumption(*, session: Session, rt: Runtime, actor: Principal, e: Ente
             ResumptionApplication.enterprise_id == e.id,
             ResumptionApplication.status == "pending")):
         raise Conflict("An application is already waiting for a decision.")
+    row = {"id": uuid7()}
     r = ResumptionApplication(
-        enterprise_id=e.id, applicant_user_id=actor.user_id, planned_date=data.planned_date,
+        id=row["id"], enterprise_id=e.id, applicant_user_id=actor.user_id,
+        planned_date=data.planned_date,
         headcount={str(k): v for k, v in data.headcount.items() if v > 0}, measures=measures,
-        contact_name_enc=rt.vault.encrypt(contact), contact_name_masked=mask_name(contact),
-        contact_phone_enc=rt.vault.encrypt(phone), contact_phone_masked=mask_phone(phone),
+        contact_name_enc=rt.vault.encrypt(
+            contact, ad=ResumptionApplication.pii_ad_for("contact_name_enc", row)),
+        contact_name_masked=mask_name(contact),
+        contact_phone_enc=rt.vault.encrypt(
+            phone, ad=ResumptionApplication.pii_ad_for("contact_phone_enc", row)),
+        contact_phone_masked=mask_phone(phone),
         status="pending", decision_reasons=[], passes_issued={})
     session.add(r)
     session.flush()

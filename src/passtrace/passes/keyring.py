@@ -1,4 +1,7 @@
-"""Pass-signing keys: create, rotate, retire, and the published trust list."""
+"""Pass-signing keys and the revocation-list key: create, rotate, retire, revoke.
+
+The trust-list root key is not here: it stays out of the database (passes/trust_root.py).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.codec import SigningKey, TrustStore, sign_trust_list
+from passtrace.codec import SigningKey, TrustStore
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked, serialize
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
@@ -22,16 +25,21 @@ ALGS = ("ES256", "EdDSA", "PS256")
 
 
 def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> SigningKeyRecord:
-    record = SigningKeyRecord(kid=key.kid.hex(), alg=key.alg, purpose=purpose,
-                              private_enc=vault.wrap(key.private_pem().decode()),
+    kid = key.kid.hex()
+    record = SigningKeyRecord(kid=kid, alg=key.alg, purpose=purpose,
+                              private_enc=vault.wrap(key.private_pem().decode(),
+                                                     ad=SigningKeyRecord.pii_ad_for(
+                                                         "private_enc", {"kid": kid})),
                               public_der=key.public_der(), status="active")
     session.add(record)
     session.flush()
     return record
 
 
-def _load(vault: PiiVault, record: SigningKeyRecord) -> SigningKey:
-    return SigningKey.from_pem(vault.unwrap(record.private_enc).encode())
+def load_key(vault: PiiVault, record: SigningKeyRecord) -> SigningKey:
+    """Unwrap a stored key's private half."""
+    return SigningKey.from_pem(
+        vault.unwrap(record.private_enc, ad=record.pii_ad("private_enc")).encode())
 
 
 def list_keys(*, session: Session) -> list[SigningKeyRecord]:
@@ -50,11 +58,11 @@ def _active_kid(session: Session, purpose: str) -> str | None:
 
 
 def ensure(*, session: Session, vault: PiiVault) -> None:
-    """Create the first pass key and the trust-list root key if missing."""
-    for purpose in ("pass", "root"):
+    """Create the first pass key and the revocation-list key if missing."""
+    for purpose in ("pass", "list"):
         if _active_kid(session, purpose) is None:
-            # Race: two first requests on a fresh deployment each made a root key, and
-            # the trust list named two roots. Checked again under the keyring lock
+            # Race: two first requests on a fresh deployment each made a list key, and
+            # the trust list could name only one. Checked again under the keyring lock
             # (taken only when a key is missing: signing never waits for it).
             serialize(session, KEYRING_LOCK)
             if _active_kid(session, purpose) is not None:
@@ -162,19 +170,30 @@ def current_signer(*, session: Session, vault: PiiVault) -> SigningKey:
         ).order_by(SigningKeyRecord.created_at.desc()).limit(1)
             .with_for_update(read=True)).first()
         if record is not None:
-            return _load(vault, record)
+            return load_key(vault, record)
         # Retired while this waited for the lock: ensure() makes or finds the next one.
     raise InvalidState("No signing key is active; try again.")
 
 
-def root_signer(*, session: Session, vault: PiiVault) -> SigningKey:
-    """Return the key that signs the trust list."""
+def list_signer(*, session: Session, vault: PiiVault) -> SigningKey:
+    """Return the key that signs revocation lists (named in the signed trust list)."""
     ensure(session=session, vault=vault)
     record = session.scalars(select(SigningKeyRecord).where(
-        SigningKeyRecord.purpose == "root", SigningKeyRecord.status == "active"
+        SigningKeyRecord.purpose == "list", SigningKeyRecord.status == "active"
     ).order_by(SigningKeyRecord.created_at.desc())).first()
     assert record is not None
-    return _load(vault, record)
+    return load_key(vault, record)
+
+
+def list_key_entry(*, session: Session) -> dict[str, object] | None:
+    """The revocation-list key as a trust list names it (None before ensure())."""
+    record = session.scalars(select(SigningKeyRecord).where(
+        SigningKeyRecord.purpose == "list", SigningKeyRecord.status == "active"
+    ).order_by(SigningKeyRecord.created_at.desc())).first()
+    if record is None:
+        return None
+    return {"kid": record.kid, "alg": record.alg,
+            "public_key_der_b64": base64.b64encode(record.public_der).decode()}
 
 
 def verifying_keys(*, session: Session, now: datetime | None = None) -> list[SigningKeyRecord]:
@@ -210,13 +229,3 @@ def _retired_at(k: SigningKeyRecord) -> int | None:
     """When a key stopped signing, for the trust list; a pass it minted later is refused."""
     # Truncated like a pass's iat, so a pass signed before retirement always verifies.
     return int(k.retired_at.timestamp()) if k.status == "retired" and k.retired_at else None
-
-
-def signed_trust_list(*, session: Session, vault: PiiVault) -> dict[str, object]:
-    """Return the trust list both signed (for offline checkpoints) and as plain JSON."""
-    entries = trust_list_entries(session=session)
-    now = int(utcnow().timestamp())
-    version = now  # monotonic enough: a new list per rotation, clients keep the newest
-    doc = sign_trust_list(entries, root_signer(session=session, vault=vault),
-                          version=version, issued_at=now)
-    return {"version": version, "issued_at": now, "keys": entries, "signed": doc}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 from passtrace.people.models import Person
 
 PURPOSES = ("commute", "medical", "supply", "emergency", "other")
@@ -77,14 +79,20 @@ class Revocation(Base):
     expires_at: Mapped[datetime]
 
 
-class SigningKeyRecord(CreatedMixin, Base):
-    """A pass-signing key (or the trust-list root key), private half encrypted."""
+class SigningKeyRecord(PiiBound, CreatedMixin, Base):
+    """A pass-signing key or the revocation-list key, private half encrypted.
+
+    The trust-list root key is never stored here: it lives in a file read only by the
+    command that signs trust lists (passes/trust_root.py). Rows of purpose "root" are
+    left by earlier releases until `passtrace keys export-root` moves them out.
+    """
 
     __tablename__ = "signing_keys"
+    PII_BIND = ("kid",)
 
     kid: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex of 8 bytes
     alg: Mapped[str] = mapped_column(String(8))
-    purpose: Mapped[str] = mapped_column(String(8), default="pass")  # pass | root
+    purpose: Mapped[str] = mapped_column(String(8), default="pass")  # pass | list
     private_enc: Mapped[bytes] = mapped_column(LargeBinary)
     public_der: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(8), default="active")  # active | retired
@@ -136,3 +144,20 @@ class MassRevocation(IdMixin, CreatedMixin, Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     revoked_count: Mapped[int] = mapped_column(default=0)
+
+
+class TrustListRecord(CreatedMixin, Base):
+    """A trust list as signed by the root key (offline); the server publishes the newest."""
+
+    __tablename__ = "trust_lists"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # The root's public half (checkpoints pin it); its private half is never stored.
+    root_kid: Mapped[str] = mapped_column(String(16))
+    root_alg: Mapped[str] = mapped_column(String(8))
+    root_public_der: Mapped[bytes] = mapped_column(LargeBinary)
+    # What GET /passes/trust-list answers: version, issued_at, keys, revocation_key, signed.
+    listing: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -325,9 +325,10 @@ def revocations_since(*, session: Session, since: int, limit: int = 5000) -> dic
 
 
 def signed_revocations(*, session: Session, rt: Runtime, since: int) -> dict[str, object]:
-    """Return the revocations after a version, plus the same list signed by the root key."""
+    """Return the revocations after a version, plus the same list signed by the
+    revocation-list key (which the root-signed trust list names)."""
     listing = revocations_since(session=session, since=since)
-    root = keyring.root_signer(session=session, vault=rt.vault)
+    root = keyring.list_signer(session=session, vault=rt.vault)
     listing["signed"] = sign_revocation_list(
         listing["revoked"], root, version=int(listing["version"]),  # type: ignore[arg-type,call-overload]
         issued_at=int(utcnow().timestamp()), since=since, complete=bool(listing["complete"]))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from passtrace.core.errors import NotFound
-from passtrace.passes import authz, keyring, present
+from passtrace.passes import authz, present
 from passtrace.passes import service as pass_service
+from passtrace.passes import trust_root as root_keys
 from passtrace.passes.schemas import Decision, PassCreate, PassPage, PassRead, RevocationList
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.web.openapi import files
@@ -54,16 +54,17 @@ def review_queue(
 
 @router.get("/trust-list", tags=["checkpoint"])
 def trust_list(session: SessionDep, rt: RuntimeDep) -> dict[str, object]:
-    """Publish the keys that sign passes, signed by the root key (public, cacheable)."""
-    return keyring.signed_trust_list(session=session, vault=rt.vault)
+    """Publish the keys that sign passes and revocation lists, as the root key last signed
+    them (public, cacheable); 503 until a list has been signed."""
+    return dict(root_keys.published(session=session, vault=rt.vault,
+                                     settings=rt.settings).listing)
 
 
 @router.get("/trust-root", tags=["checkpoint"])
 def trust_root(session: SessionDep, rt: RuntimeDep) -> dict[str, str]:
     """Publish the root public key checkpoints pin to check the trust list."""
-    key = keyring.root_signer(session=session, vault=rt.vault)
-    return {"kid": key.kid.hex(), "alg": key.alg,
-            "public_key_der_b64": base64.b64encode(key.public_der()).decode()}
+    return root_keys.root_public(root_keys.published(session=session, vault=rt.vault,
+                                                       settings=rt.settings))
 
 
 @router.get("/revocations", response_model=RevocationList, tags=["checkpoint"])

@@ -21,10 +21,14 @@ from passtrace.core.pii import PiiVault, mask_name, mask_phone
 from passtrace.people.models import CLAIM_SOURCES, PersonClaim
 
 
-def claim_columns(vault: PiiVault, name: str, phone: str | None) -> dict[str, Any]:
+def claim_columns(vault: PiiVault, name: str, phone: str | None, *, person_id: uuid.UUID,
+                  source_kind: str, source_id: uuid.UUID) -> dict[str, Any]:
     """A claim's stored columns from validated values (bulk imports insert these)."""
-    return {"name_enc": vault.encrypt(name), "name_masked": mask_name(name),
-            "phone_enc": vault.encrypt(phone) if phone else None,
+    row = {"person_id": person_id, "source_kind": source_kind, "source_id": source_id}
+    return {"name_enc": vault.encrypt(name, ad=PersonClaim.pii_ad_for("name_enc", row)),
+            "name_masked": mask_name(name),
+            "phone_enc": vault.encrypt(phone, ad=PersonClaim.pii_ad_for("phone_enc", row))
+            if phone else None,
             "phone_masked": mask_phone(phone) if phone else None}
 
 
@@ -46,7 +50,8 @@ def record(*, session: Session, vault: PiiVault, person_id: uuid.UUID, source_ki
     """
     if source_kind not in CLAIM_SOURCES:
         raise ValueError(f"unknown claim source {source_kind!r}")
-    values = claim_columns(vault, name, phone)
+    values = claim_columns(vault, name, phone, person_id=person_id, source_kind=source_kind,
+                           source_id=source_id)
     found = get(session=session, person_id=person_id, source_kind=source_kind,
                 source_id=source_id)
     if found is None:
@@ -91,7 +96,8 @@ def store_many(*, session: Session, vault: PiiVault, source_kind: str, source_id
                            person_ids=list(claimed))
     fresh = [{"id": uuid7(), "created_at": utcnow(), "person_id": pid,
               "source_kind": source_kind, "source_id": source_id,
-              **claim_columns(vault, name, phone)}
+              **claim_columns(vault, name, phone, person_id=pid, source_kind=source_kind,
+                              source_id=source_id)}
              for pid, (name, phone) in claimed.items() if pid not in known]
     if fresh:
         session.execute(insert(PersonClaim), fresh)
@@ -99,7 +105,9 @@ def store_many(*, session: Session, vault: PiiVault, source_kind: str, source_id
         name, phone = claimed[pid]
         session.execute(update(PersonClaim).where(
             PersonClaim.person_id == pid, PersonClaim.source_kind == source_kind,
-            PersonClaim.source_id == source_id).values(**claim_columns(vault, name, phone))
+            PersonClaim.source_id == source_id).values(**claim_columns(
+                vault, name, phone, person_id=pid, source_kind=source_kind,
+                source_id=source_id))
             .execution_options(synchronize_session=False))
 
 
@@ -107,4 +115,4 @@ def same_name(vault: PiiVault, claim: PersonClaim, typed: str) -> bool:
     """Whether a typed name is the one the source holds (spaces and case ignored)."""
     def norm(s: str) -> str:
         return "".join(s.split()).casefold()
-    return norm(vault.decrypt(claim.name_enc)) == norm(typed)
+    return norm(vault.read(claim, "name_enc")) == norm(typed)

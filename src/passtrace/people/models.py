@@ -9,14 +9,18 @@ from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 
 STATUSES = ("green", "yellow", "red")
 
 
-class Person(IdMixin, CreatedMixin, Base):
+class Person(PiiBound, IdMixin, CreatedMixin, Base):
     """A natural person; the ID number is kept only as a keyed hash plus ciphertext."""
 
     __tablename__ = "people"
+    # Ciphertexts are bound to the lookup hash: unique, known before the insert (bulk
+    # imports insert rows whose id the database never hands back), and never changed.
+    PII_BIND = ("id_hash",)
 
     id_hash: Mapped[str] = mapped_column(String(64), unique=True)
     id_enc: Mapped[bytes] = mapped_column(LargeBinary)
@@ -41,7 +45,7 @@ class Person(IdMixin, CreatedMixin, Base):
 CLAIM_SOURCES = ("community", "enterprise", "visit")
 
 
-class PersonClaim(IdMixin, CreatedMixin, Base):
+class PersonClaim(PiiBound, IdMixin, CreatedMixin, Base):
     """What one office (a compound, an employer, a visit invite) says a person is called.
 
     Third parties never write the person's own identity: each keeps its own claim here,
@@ -52,6 +56,9 @@ class PersonClaim(IdMixin, CreatedMixin, Base):
     __tablename__ = "person_claims"
     # One claim per (person, source): a source restating its claim updates it.
     __table_args__ = (UniqueConstraint("person_id", "source_kind", "source_id"),)
+    # Bound to what the claim is about and who made it (unique, and restating a claim
+    # updates the row in place by these columns).
+    PII_BIND = ("person_id", "source_kind", "source_id")
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
                                                  index=True)

@@ -67,11 +67,15 @@ def protected_columns(vault: PiiVault, id_number: str, name: str, phone: str | N
     The one place that decides how a person's data is kept; bulk imports insert these
     as rows, register() builds the ORM object from them.
     """
+    row = {"id_hash": id_hash or vault.lookup_hash(id_number)}
     return {
-        "id_hash": id_hash or vault.lookup_hash(id_number),
-        "id_enc": vault.encrypt(id_number), "id_masked": mask_id_number(id_number),
-        "name_enc": vault.encrypt(name), "name_masked": mask_name(name),
-        "phone_enc": vault.encrypt(phone) if phone else None,
+        **row,
+        "id_enc": vault.encrypt(id_number, ad=Person.pii_ad_for("id_enc", row)),
+        "id_masked": mask_id_number(id_number),
+        "name_enc": vault.encrypt(name, ad=Person.pii_ad_for("name_enc", row)),
+        "name_masked": mask_name(name),
+        "phone_enc": vault.encrypt(phone, ad=Person.pii_ad_for("phone_enc", row))
+        if phone else None,
         "phone_masked": mask_phone(phone) if phone else None,
     }
 
@@ -115,9 +119,11 @@ def set_own_identity(*, session: Session, vault: PiiVault, person: Person, name:
     Only this (after proof) writes a person's identity fields once they are proofed;
     a phone left blank keeps the one on file.
     """
-    person.name_enc, person.name_masked = vault.encrypt(name), mask_name(name)
+    person.name_enc = vault.encrypt(name, ad=person.pii_ad("name_enc"))
+    person.name_masked = mask_name(name)
     if phone:
-        person.phone_enc, person.phone_masked = vault.encrypt(phone), mask_phone(phone)
+        person.phone_enc = vault.encrypt(phone, ad=person.pii_ad("phone_enc"))
+        person.phone_masked = mask_phone(phone)
     person.identity_proofed_at = utcnow()
     session.flush()
 
@@ -149,11 +155,15 @@ def reveal(
         raise NotFound("No such person.")
     if not allowed:
         raise Forbidden("You may not view this person's data.")
-    source = claim if claim is not None else person
-    blob = {"id_number": person.id_enc, "name": source.name_enc,
-            "phone": source.phone_enc}[field]
+    source: Person | PersonClaim = claim if claim is not None else person
+    owner, column = {"id_number": (person, "id_enc"), "name": (source, "name_enc"),
+                     "phone": (source, "phone_enc")}[field]
+    blob = getattr(owner, column)
     if blob is None:
         raise NotFound("This person has no phone number on record.")
+    # Decrypted before the audit entry: a value copied in from another row (NotThisRecord,
+    # 409) reveals nothing, so nothing is recorded as read.
+    value = vault.decrypt(blob, ad=owner.pii_ad(column))
     detail: dict[str, Any] = {"field": field}
     if purpose:
         detail["purpose"] = purpose
@@ -162,4 +172,4 @@ def reveal(
     audit_service.record(session=session, actor=actor, action="person.reveal",
                          resource_type="person", resource_id=person.id,
                          subject_person_id=person.id, reason=reason, detail=detail)
-    return vault.decrypt(blob)
+    return value

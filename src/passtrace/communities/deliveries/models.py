@@ -9,9 +9,10 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, SmallInteger, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 
 
-class Delivery(IdMixin, CreatedMixin, Base):
+class Delivery(PiiBound, IdMixin, CreatedMixin, Base):
     """A courier's hand-over at the gate: registered without the courier entering."""
 
     __tablename__ = "deliveries"

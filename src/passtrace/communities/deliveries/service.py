@@ -149,9 +149,11 @@ def register(*, session: Session, rt: Runtime, actor: Principal, data: DeliveryC
     company = clean_text(data.company, "company", 1, 40)
     note = clean_text(data.note, "note", 0, 200)
     phone = _clean_phone(data.courier_phone)
-    d = Delivery(id=data.id or uuid7(), community_id=c.id, site_id=site.id, household_id=h.id,
+    delivery_id = data.id or uuid7()
+    d = Delivery(id=delivery_id, community_id=c.id, site_id=site.id, household_id=h.id,
                  registered_by=actor.user_id, company=company,
-                 courier_phone_enc=rt.vault.encrypt(phone) if phone else None,
+                 courier_phone_enc=rt.vault.encrypt(phone, ad=Delivery.pii_ad_for(
+                     "courier_phone_enc", {"id": delivery_id})) if phone else None,
                  courier_phone_masked=mask_phone(phone) if phone else None,
                  parcels=data.parcels, note=note,
                  temperature=round_temperature(data.temperature)

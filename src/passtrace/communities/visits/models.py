@@ -9,11 +9,12 @@ from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 
 VISIT_STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
-class Visit(IdMixin, CreatedMixin, Base):
+class Visit(PiiBound, IdMixin, CreatedMixin, Base):
     """A visitor a resident invited for one date; approved, it carries a one-time pass."""
 
     __tablename__ = "visits"

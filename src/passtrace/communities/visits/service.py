@@ -320,9 +320,12 @@ def invite(*, session: Session, rt: Runtime, actor: Principal, data: VisitCreate
             raise Conflict("Someone in your household already invited this visitor for that "
                            "day.")
         return same, False
-    v = Visit(id=data.id or uuid7(), community_id=c.id, household_id=h.id,
+    visit_id = data.id or uuid7()
+    v = Visit(id=visit_id, community_id=c.id, household_id=h.id,
               invited_by_user_id=actor.user_id, visitor_person_id=visitor.id,
-              visitor_phone_enc=rt.vault.encrypt(phone), visitor_phone_masked=mask_phone(phone),
+              visitor_phone_enc=rt.vault.encrypt(phone, ad=Visit.pii_ad_for(
+                  "visitor_phone_enc", {"id": visit_id})),
+              visitor_phone_masked=mask_phone(phone),
               purpose=purpose, visit_date=data.visit_date, status="pending")
     session.add(v)
     session.flush()

@@ -166,7 +166,7 @@ export function unb64(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-/** Verify a signed trust/revocation list (base64url COSE_Sign1) with the root key; return its map. */
+/** Verify a signed trust/revocation list (base64url COSE_Sign1) with its key (root or list key); return its map. */
 export async function openSignedDoc(doc, rootKey, rootKid, typ) {
   const msg = parseSign1(unb64url(doc.trim()));
   if (hex(msg.kid) !== rootKid) throw new Rejected("unknown_kid", "not signed by the root key");

@@ -1,4 +1,5 @@
-// The offline trust material: root key, root-verified trust list and revocation set.
+// The offline trust material: root key, root-verified trust list and revocation set
+// (checked with the revocation-list key the trust list names).
 // Fetched when online, kept in localStorage, re-verified with the root key on every load.
 
 import { hex, importEs256, openSignedDoc, unb64 } from "./cose.js";
@@ -34,16 +35,21 @@ export async function refresh() {
   if (!state.root) state.root = await getJson("/api/v1/passes/trust-root");
   const rootKey = await importEs256(unb64(state.root.public_key_der_b64));
   const list = await getJson("/api/v1/passes/trust-list");
-  await openSignedDoc(list.signed, rootKey, state.root.kid, "PT-TL");  // refuse a bad list
+  // Refuse a bad list. The root signs it offline; it names the key the server signs
+  // revocation lists with ("rl"), so a revocation reaches us without the root.
+  const listBody = await openSignedDoc(list.signed, rootKey, state.root.kid, "PT-TL");
   state.trustList = list.signed;
+  const rlEntry = listBody.get("rl");
+  const rlKey = rlEntry ? await importEs256(rlEntry.get("key")) : rootKey;
+  const rlKid = rlEntry ? hex(rlEntry.get("kid")) : state.root.kid;
   const revoked = state.revoked || {};
   let version = state.revVersion || 0;
   let rl = await getJson("/api/v1/passes/revocations?since=" + version);
-  let body = await openSignedDoc(rl.signed, rootKey, state.root.kid, "PT-RL");
+  let body = await openSignedDoc(rl.signed, rlKey, rlKid, "PT-RL");
   if (body.get("since") > version) {  // a gap: start again from the full list
     version = 0;
     rl = await getJson("/api/v1/passes/revocations?since=0");
-    body = await openSignedDoc(rl.signed, rootKey, state.root.kid, "PT-RL");
+    body = await openSignedDoc(rl.signed, rlKey, rlKid, "PT-RL");
   }
   const fresh = body.get("since") === 0 ? {} : revoked;
   for (const [id, expires] of body.get("ids")) fresh[passIdText(id)] = expires;
