@@ -17,7 +17,8 @@ from tests.passes.helpers import apply
 
 def _reveal(client, persona, person_id, field="name"):  # type: ignore[no-untyped-def]
     return client.post(f"/api/v1/people/{person_id}/reveal",
-                       json={"field": field, "reason": "核查通行证申请"}, headers=persona.headers)
+                       json={"field": field, "purpose": "pass_review",
+                             "reason": "核查通行证申请的身份"}, headers=persona.headers)
 
 
 def test_swapping_two_peoples_names_in_the_database_makes_reveal_refuse_both(
