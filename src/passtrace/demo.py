@@ -109,17 +109,17 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
         ("resident3", "commute", ["520102005"], None, "revoke"),
     )
     for username, purpose, areas, plate, outcome in samples:
-        data = PassCreate(purpose=purpose, reason="demo", valid_from=now - timedelta(hours=1),  # type: ignore[arg-type]
+        data = PassCreate(purpose=purpose, reason="演示数据", valid_from=now - timedelta(hours=1),  # type: ignore[arg-type]
                           valid_until=now + timedelta(days=7), areas=areas, plate=plate)
         p = pass_service.apply(session=session, rt=rt, actor=residents[username], data=data)
         if outcome in ("approve", "revoke"):
             pass_service.approve(session=session, rt=rt, actor=official, pass_id=p.id)
         if outcome == "reject":
             pass_service.reject(session=session, actor=official, pass_id=p.id,
-                                reason="请改为具体街道 / please name a street")
+                                reason="请改为具体街道")
         if outcome == "revoke":
             pass_service.revoke(session=session, actor=official, pass_id=p.id,
-                                reason="行程取消 / trip cancelled")
+                                reason="行程取消")
     sites = site_demo.seed(session=session,
                            official=account_service.principal_for(users["admin"]))
     registration_demo.seed(session=session, site=sites["CP-NM-01"],

@@ -337,7 +337,7 @@ def _household_pass(c: DemoCompound, m: Member, issued: datetime, rt: Runtime, k
                         valid_until=int(until.timestamp()), issued_at=int(issued.timestamp()),
                         areas=(c.code,), sites=(), plate=None, companions=0)
     return {"id": m.pass_id, "person_id": m.person_id, "applicant_user_id": manager.id,
-            "purpose": "household", "reason": f"{c.name} 住户 / resident", "valid_from": issued,
+            "purpose": "household", "reason": f"{c.name} 住户", "valid_from": issued,
             "valid_until": until, "areas": [c.code], "sites": [], "plate": None,
             "companions": 0, "area_prefix": significant_prefix(c.code), "status": "approved",
             "decided_by": manager.id, "decided_at": issued, "kid": key.kid.hex(),

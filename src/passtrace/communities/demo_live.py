@@ -269,9 +269,9 @@ def visitors_and_parcels(session: Session, rt: Runtime, key: SigningKey, now: da
     today = now.astimezone(LOCAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     visits, passes, regs = [], [], []
     for name, sex, born, purpose, day, status in (
-            ("刘芳", "F", 1993, "探望父母 / visiting my parents", today, "pending"),
-            ("陈刚", "M", 1981, "上门维修热水器 / repairing the water heater", today, "approved"),
-            ("周晓燕", "F", 1989, "送年货 / bringing New Year gifts",
+            ("刘芳", "F", 1993, "探望父母", today, "pending"),
+            ("陈刚", "M", 1981, "上门维修热水器", today, "approved"),
+            ("周晓燕", "F", 1989, "送年货",
              today - timedelta(days=1), "approved")):
         asked = min(day - timedelta(hours=rng.randint(3, 10)), now - timedelta(hours=2))
         v = people.new(name, sex, born, phone=True, since=asked)

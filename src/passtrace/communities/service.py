@@ -333,7 +333,7 @@ def sign_household_passes(*, session: Session, rt: Runtime, c: Community,
     created = []
     for r in residents:
         p = Pass(id=uuid7(), person_id=r.person_id, applicant_user_id=applicants[r.id],
-                 purpose="household", reason=f"{c.name} 住户 / resident",
+                 purpose="household", reason=f"{c.name} 住户",
                  valid_from=now, valid_until=until, areas=[c.code], sites=[], plate=None,
                  companions=0, area_prefix=significant_prefix(c.code), status="approved",
                  decided_by=decided_by, decided_at=now)

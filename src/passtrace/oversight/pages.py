@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from passtrace.audit import actors
 from passtrace.audit.access_log import is_sensitive
-from passtrace.audit.labels import action_label
+from passtrace.audit.labels import action_label, resource_label
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.export import csv_batched_chunks
@@ -49,8 +50,9 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
     except DomainError as exc:
         error, status = exc.translated(), exc.status
     query = filters.query()
-    rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": e.actor_name, "action": e.action,
-             "label": action_label(e.action), "resource": f"{e.resource_type} {e.resource_id}",
+    actor = actors.labels(session=session, entries=result.entries)
+    rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": actor(e), "action": e.action,
+             "label": action_label(e.action), "resource": f"{resource_label(e.resource_type)} {e.resource_id}",
              "person": str(e.subject_person_id or ""), "reason": e.reason or "",
              "sensitive": is_sensitive(e.action)} for e in result.entries]
     return render(request, "oversight/audit.html", {

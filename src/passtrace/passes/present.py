@@ -22,6 +22,11 @@ PURPOSE_LABELS = {
     "emergency": lazy_gettext("Emergency"),
     "other": lazy_gettext("Other"),
 }
+# Passes the system issues itself (a household's, a visitor's): never applied for.
+ISSUED_PURPOSE_LABELS = {
+    "household": lazy_gettext("Household pass"),
+    "visitor": lazy_gettext("Visitor pass"),
+}
 STATUS_LABELS = {
     "pending": lazy_gettext("Waiting for approval"),
     "approved": lazy_gettext("Approved"),
@@ -39,7 +44,7 @@ def to_read(session: Session, p: Pass, *, with_token: bool,
         names = area_service.names(session=session, codes=p.areas, locale=get_locale())
     return PassRead(
         id=p.id, status=status, status_label=str(STATUS_LABELS[status]),
-        purpose=p.purpose, purpose_label=str(PURPOSE_LABELS.get(p.purpose, p.purpose)),
+        purpose=p.purpose, purpose_label=purpose_label(p.purpose),
         reason=p.reason, valid_from=p.valid_from, valid_until=p.valid_until,
         areas=[AreaRef(code=c, name=names.get(c, c)) for c in p.areas], sites=p.sites,
         plate=p.plate, companions=p.companions,
@@ -56,6 +61,12 @@ def to_read_many(session: Session, passes: list[Pass], *, with_token: bool) -> l
     codes = sorted({c for p in passes for c in p.areas})
     names = area_service.names(session=session, codes=codes, locale=get_locale())
     return [to_read(session, p, with_token=with_token, names=names) for p in passes]
+
+
+def purpose_label(purpose: str) -> str:
+    """Translate a pass purpose, the issued kinds included."""
+    label = PURPOSE_LABELS.get(purpose) or ISSUED_PURPOSE_LABELS.get(purpose)
+    return str(label) if label is not None else purpose
 
 
 def purpose_choices() -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.audit import access_log as access_log_service
+from passtrace.audit import actors
 from passtrace.audit.labels import action_label
 from passtrace.core.errors import DomainError
 from passtrace.core.i18n import lazy_gettext
@@ -67,7 +68,8 @@ def access_log(request: Request, session: SessionDep, principal: CurrentPrincipa
     except DomainError as exc:
         return render(request, "error.html", {"status": exc.status, "message": exc.translated(),
                                               "back": "/me/access-log"}, status_code=exc.status)
-    rows = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
+    actor = actors.labels(session=session, entries=page.entries)  # a role, not a login
+    rows = [{"at": e.at, "actor": actor(e), "action": action_label(e.action),
              "reason": e.reason, "sensitive": access_log_service.is_sensitive(e.action)}
             for e in page.entries]
     return render(request, "people/access_log.html", {

@@ -112,6 +112,6 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
         session.execute(insert(ReportStop), stops[i:i + 5000])
     counts.rebuild(session=session)  # bulk-inserted: the dashboard counts start from these
     session.add(AreaRisk(area_code="520103003", area_prefix="520103003", level="medium",
-                         valid_from=now - timedelta(days=2), note="demo"))
+                         valid_from=now - timedelta(days=2), note="演示数据"))
     session.flush()
     return {"reports": len(reports), "stops": len(stops)}
