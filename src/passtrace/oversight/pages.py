@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from passtrace.audit import actors
 from passtrace.audit.access_log import is_sensitive
-from passtrace.audit.labels import action_label, resource_label
+from passtrace.audit.labels import ACTION_LABELS, action_label, resource_label
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, Forbidden
 from passtrace.core.export import csv_batched_chunks
@@ -57,6 +57,7 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
              "sensitive": is_sensitive(e.action)} for e in result.entries]
     return render(request, "oversight/audit.html", {
         "rows": rows, "f": filters, "error": error,
+        "actions": sorted(((k, str(v)) for k, v in ACTION_LABELS.items()), key=lambda a: a[1]),
         "next_url": (f"/audit?{urlencode({**query, 'before': result.next_before})}"
                      if result.next_before else None),
         "export_url": f"/audit/export?{urlencode(query)}",
