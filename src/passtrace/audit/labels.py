@@ -71,6 +71,14 @@ ACTION_LABELS = {
     "user.password_reset": lazy_gettext("Reset a password"),
     "user.revoke_role": lazy_gettext("Took back a role"),
     "user.set_locale": lazy_gettext("Changed the language"),
+    "user.deactivate": lazy_gettext("Deactivated an account"),
+    "community.import": lazy_gettext("Imported a compound's residents"),
+    "community.overdue": lazy_gettext("Flagged residents out past their time"),
+    "employee.import": lazy_gettext("Imported a staff list"),
+    "pass.renew": lazy_gettext("Renewed a pass"),
+    "report.amend": lazy_gettext("Corrected a daily report"),
+    "report.escalate": lazy_gettext("Passed a daily report anomaly on"),
+    "site.update": lazy_gettext("Changed a site"),
 }
 
 RESOURCE_LABELS = {
