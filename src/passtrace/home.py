@@ -44,6 +44,7 @@ def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> 
     files_reports = ("public" in principal.roles
                      and report_service.is_filer(session=session, actor=principal))
     return render(request, "home.html", {
-        "roles": principal.roles, "pending": pending, "unread_notices": unread, "files_reports": files_reports,
+        "roles": principal.roles, "pending": pending, "unread_notices": unread,
+        "files_reports": files_reports,
         "gates": _gates(session, principal),
         "is_resident": is_resident(session=session, person_id=principal.person_id)})

@@ -36,3 +36,16 @@ def test_the_pages_before_login_are_chinese(page: Any):
         page.goto(path)
         leaks = walk(page, start=path, limit=1)
         assert not leaks, leaks
+
+
+def test_a_resident_sees_who_viewed_their_data_as_role_and_office(new_context: Any):
+    page = new_context().new_page()
+    login(page, "resident3")
+    page.goto("/me/access-log")
+    text = page.inner_text("main")
+    assert "防控办工作人员 · 南明区" in text  # official_nm approved and revoked the pass
+    assert "official_nm" not in text and "system" not in text
+    page.goto("/passes/mine")
+    page.click("main a[href^='/passes/0']")
+    history = page.inner_text("main")
+    assert "防控办工作人员 · 南明区" in history and "official_nm" not in history

@@ -62,13 +62,14 @@ def walk(page: Any, start: str = "/", limit: int = 60,
         if shape(path) in seen or (skip and skip.search(path)):
             continue
         seen.add(shape(path))
-        response = page.goto(path)
+        response = page.goto(path, wait_until="domcontentloaded")
         if response is None or "text/html" not in response.headers.get("content-type", ""):
             continue
         words = leaked_words(page.evaluate(VISIBLE_TEXT))
         if words:
             leaks[path] = words
-        for href in page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))"):
+        hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.getAttribute('href'))")
+        for href in hrefs:
             if href.startswith("/") and not href.startswith("//") and not SKIP_LINK.search(href):
                 queue.append(href.split("#")[0])
     return leaks

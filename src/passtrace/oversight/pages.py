@@ -50,9 +50,10 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
     except DomainError as exc:
         error, status = exc.translated(), exc.status
     query = filters.query()
-    actor = actors.labels(session=session, entries=result.entries)
-    rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": actor(e), "action": e.action,
-             "label": action_label(e.action), "resource": f"{resource_label(e.resource_type)} {e.resource_id}",
+    actor_label = actors.labels(session=session, entries=result.entries)
+    rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": actor_label(e), "action": e.action,
+             "label": action_label(e.action),
+             "resource": f"{resource_label(e.resource_type)} {e.resource_id}",
              "person": str(e.subject_person_id or ""), "reason": e.reason or "",
              "sensitive": is_sensitive(e.action)} for e in result.entries]
     return render(request, "oversight/audit.html", {

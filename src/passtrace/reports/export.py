@@ -161,8 +161,8 @@ def _orm_batches(session: Session, enterprise: Enterprise, start: date, end: dat
         yield [(day.isoformat(), dept, emp_no, name, float(temp),
                 ";".join(symptom_names.get(x, x) for x in symptoms or ()),
                 yes if home else no, _local(submitted), yes if late else no, seq,
-                area or "", place or "", _local(arrive), _local(depart), modes.get(mode, mode or ""),
-                ref or "", seat or "")
+                area or "", place or "", _local(arrive), _local(depart),
+                modes.get(mode, mode or ""), ref or "", seat or "")
                for (day, dept, emp_no, name, temp, symptoms, home, submitted, late, seq, area,
                     place, arrive, depart, mode, ref, seat) in part]
 
