@@ -7,6 +7,8 @@ Lower layers offer hooks instead of importing upwards:
   (accounts owns tokens);
 - people.flows: domains that grant the right to reveal a person's data (passes,
   enterprises) register their grant; oversight registers the supervisors' reveal alert;
+- audit.actors: oversight describes staff as "role · office" for the people they
+  acted on (no login names in a person's history);
 - accounts.binding: the offices that register people (compounds, employers) tell
   where a person belongs (who may unlink their account) and what an unlinking undoes.
 
@@ -21,11 +23,13 @@ from __future__ import annotations
 
 from passtrace.accounts.binding import register_person_areas, register_unbind_hook
 from passtrace.accounts.service import Principals
+from passtrace.audit.actors import register_describer
 from passtrace.communities.compounds import claim_codes as community_claims
 from passtrace.communities.outings.gate import GATE
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises import claim_codes as enterprise_claims
 from passtrace.enterprises import service as enterprise_service
+from passtrace.oversight import actor_labels
 from passtrace.oversight import alerts as oversight_alerts
 from passtrace.passes import authz as pass_authz
 from passtrace.people.flows import register_reveal_alert, register_reveal_grant
@@ -41,5 +45,6 @@ def wire(rt: Runtime | None = None) -> None:
     register_person_areas("communities", community_claims.resident_areas)
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
+    register_describer("roles", actor_labels.describe)
     if rt is not None and rt.principals is None:
         rt.principals = Principals()

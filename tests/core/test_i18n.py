@@ -35,7 +35,8 @@ MsgId = str | tuple[str, ...]
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # zh_CN msgstrs that may legitimately contain no Chinese character (none yet).
-NOT_CHINESE_OK: set[str] = set()
+# Punctuation-only templates: their Chinese is full-width punctuation, no CJK letter.
+NOT_CHINESE_OK: set[str] = {"%(area)s (%(level)s)", ", "}
 
 
 def _key(msgid: MsgId) -> str:
@@ -282,3 +283,25 @@ def test_default_locale_setting_picks_the_language_of_a_page(rt: Runtime) -> Non
 def test_without_the_setting_a_page_is_in_chinese(rt: Runtime) -> None:
     with TestClient(create_app(runtime=rt)) as client:
         assert "<h1>登录</h1>" in client.get("/login").text
+
+
+# ASCII punctuation between two CJK characters (optionally with spaces): Chinese sentences
+# take full-width ，：；（）？！ ("请重试,稍后" should read "请重试，稍后").
+_CJK = r"[\u3400-\u9fff\uff01-\uff5e\u3000-\u303f]"
+ASCII_PUNCT_IN_CJK = re.compile(_CJK + r" ?[,:;?!)](?!\d)|\( ?" + _CJK + "|" + _CJK + r" ?\(")
+
+
+def test_chinese_sentences_use_chinese_punctuation(zh: Catalog) -> None:
+    offenders = [(message.id, text) for message in zh if message.id
+                 for text in _forms(message) if ASCII_PUNCT_IN_CJK.search(text)]
+    assert offenders == []
+
+
+def test_the_punctuation_check_catches_ascii_between_chinese() -> None:
+    assert ASCII_PUNCT_IN_CJK.search("请重试,稍后")
+    assert ASCII_PUNCT_IN_CJK.search("风险(中)")
+    assert ASCII_PUNCT_IN_CJK.search("原因: 无")
+    assert ASCII_PUNCT_IN_CJK.search("请按 时:分 输入")
+    assert ASCII_PUNCT_IN_CJK.search("原因:%(reason)s")
+    assert not ASCII_PUNCT_IN_CJK.search("请重试，稍后（%(n)d 次）")
+    assert not ASCII_PUNCT_IN_CJK.search("36.8 °C, 贵A12345")

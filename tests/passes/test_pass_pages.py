@@ -60,7 +60,10 @@ def test_the_detail_page_shows_the_history_of_decisions(client, make_persona):
     page = client.get(f"/passes/{p['id']}", headers={**resident.headers, "Accept-Language": "en"})
     history = page.text[page.text.index('id="history"'):]
     assert history.index("Applied for a pass") < history.index("Rejected a pass")
-    assert "材料不全" in history and official.user.username in history
+    assert "材料不全" in history
+    # Who decided, as a role and office: never the official's login name.
+    assert "Prevention office official · " in history
+    assert official.user.username not in history
 
 
 def test_the_home_page_counts_what_waits_for_an_official(client, make_persona):

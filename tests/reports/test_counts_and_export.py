@@ -89,10 +89,17 @@ def test_export_cells_are_exact_and_neutralised(client, world, session):
                                      f"{day} 19:00", "yes", "", "", "", "", "", "", "", ""]
     # SQLite hands 37.0 back as an integer: the cell still reads 37.0 on both databases.
     assert by_who[("'-E7", "2")] == [
-        day, "'=销售部", "'-E7", "李**", "37.0", "cough;fever", "no", f"{day} 19:00", "yes",
-        "2", "520103003", "'@SUM(A1)", f"{day} 08:40", f"{day} 17:30", "flight", "CA1832",
+        day, "'=销售部", "'-E7", "李**", "37.0", "Cough;Fever", "no", f"{day} 19:00", "yes",
+        "2", "520103003", "'@SUM(A1)", f"{day} 08:40", f"{day} 17:30", "Flight", "CA1832",
         "32A"]
     assert by_who[("'-E7", "3")][12:14] == [f"{day} 18:10", ""]
+    # In Chinese the transport and symptoms are words a reader knows, not stored codes.
+    zh = client.get("/api/v1/reports/export", headers={**world.admin.headers,
+                                                       "Accept-Language": "zh-CN"},
+                    params={"enterprise": CODE, "from": str(world.today), "to": str(world.today)})
+    zh_rows = {(r[2], r[9]): r for r in csv.reader(io.StringIO(zh.content.decode("utf-8-sig")))}
+    assert zh_rows[("'-E7", "2")][5] == "咳嗽;发热"
+    assert zh_rows[("'-E7", "2")][14] == "飞机"
 
 
 def test_batched_csv_matches_row_by_row_csv():

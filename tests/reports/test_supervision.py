@@ -115,7 +115,7 @@ def test_csv_export_is_complete_and_injection_safe(client, world, session):
     assert resp.headers["content-disposition"].startswith("attachment")
     rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Date" and len(rows) == 1 + 1 + 3  # header, stayed home, 3 stops
-    train = [r for r in rows if r[14] == "train"][0]
+    train = [r for r in rows if r[14] == "Train"][0]  # the label, not the stored code
     assert train[11] == "'=HYPERLINK(\"http://evil\")" and train[15] == "G1234"
     assert train[3] == "李**"
     assert session.scalars(select(AuditEntry).where(

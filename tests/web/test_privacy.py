@@ -61,5 +61,6 @@ def test_a_reveal_needs_a_reason_and_the_resident_sees_who_looked(
     login(resident, "resident")
     resident.goto("/me/access-log")
     log = resident.inner_text("table")
-    assert reason in log and "official_nm" in log
+    # Who looked, as a role and office: never a login name.
+    assert reason in log and "防控办工作人员 · 南明区" in log and "official_nm" not in log
     assert value not in resident.content()  # the log says who and why, not the value

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from passtrace.audit import actors
 from passtrace.audit.access_log import is_sensitive
-from passtrace.audit.labels import action_label
+from passtrace.audit.labels import ACTION_LABELS, action_label, resource_label
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden
 from passtrace.core.export import csv_batched_chunks
@@ -46,13 +47,16 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
     query = filters.query()
 
     def shown(result: review.Page, error: str | None = None, status: int = 200) -> Response:
-        rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": e.actor_name,
+        actor_label = actors.labels(session=session, entries=result.entries)
+        rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": actor_label(e),
                  "action": e.action, "label": action_label(e.action),
-                 "resource": f"{e.resource_type} {e.resource_id}",
+                 "resource": f"{resource_label(e.resource_type)} {e.resource_id}",
                  "person": str(e.subject_person_id or ""), "reason": e.reason or "",
                  "sensitive": is_sensitive(e.action)} for e in result.entries]
         return render(request, "oversight/audit.html", {
             "rows": rows, "f": filters, "error": error,
+            "actions": sorted(((k, str(v)) for k, v in ACTION_LABELS.items()),
+                              key=lambda a: a[1]),
             "next_url": (f"/audit?{urlencode({**query, 'before': result.next_before})}"
                          if result.next_before else None),
             "export_url": f"/audit/export?{urlencode(query)}",

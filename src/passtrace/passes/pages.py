@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from passtrace.audit import actors
 from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
 from passtrace.core.clock import LOCAL_TZ, utcnow
@@ -99,12 +100,13 @@ def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
     """Show a pass: status and reasons, QR for the holder, decisions for reviewers."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
     view = present.to_read(session, p, with_token=True)
-    history = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
-                "reason": e.reason}
-               for e in reversed(audit_service.list_entries(
-                   session=session, resource_type="pass", resource_id=str(p.id),
-                   # Reads belong in the holder's access log, not in the decision history.
-                   exclude_actions=("pass.view",), limit=50))]
+    entries = list(reversed(audit_service.list_entries(
+        session=session, resource_type="pass", resource_id=str(p.id),
+        # Reads belong in the holder's access log, not in the decision history.
+        exclude_actions=("pass.view",), limit=50)))
+    actor = actors.labels(session=session, entries=entries)  # a role, not a login
+    history = [{"at": e.at, "actor": actor(e), "action": action_label(e.action),
+                "reason": e.reason} for e in entries]
     return render(request, "passes/detail.html", {
         "history": history,
         "p": view, "is_holder": authz.is_holder(principal, p),

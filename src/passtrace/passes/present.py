@@ -22,8 +22,7 @@ PURPOSE_LABELS = {
     "emergency": lazy_gettext("Emergency"),
     "other": lazy_gettext("Other"),
 }
-# Passes a compound issues rather than anyone applying for them: labelled when shown,
-# never offered on the application form.
+# Passes the system issues itself (a household's, a visitor's): never applied for.
 ISSUED_PURPOSE_LABELS = {
     "household": lazy_gettext("Household pass"),
     "visitor": lazy_gettext("Visitor pass"),
@@ -41,12 +40,11 @@ def to_read(session: Session, p: Pass, *, with_token: bool,
             names: dict[str, str] | None = None) -> PassRead:
     """Describe a pass in the current language."""
     status = effective_status(p)
-    label = PURPOSE_LABELS.get(p.purpose) or ISSUED_PURPOSE_LABELS.get(p.purpose)
     if names is None:
         names = area_service.names(session=session, codes=p.areas, locale=get_locale())
     return PassRead(
         id=p.id, status=status, status_label=str(STATUS_LABELS[status]),
-        purpose=p.purpose, purpose_label=str(label or p.purpose),
+        purpose=p.purpose, purpose_label=purpose_label(p.purpose),
         reason=p.reason, valid_from=p.valid_from, valid_until=p.valid_until,
         areas=[AreaRef(code=c, name=names.get(c, c)) for c in p.areas], sites=p.sites,
         plate=p.plate, companions=p.companions,
@@ -64,6 +62,12 @@ def to_read_many(session: Session, passes: list[Pass], *, with_token: bool) -> l
     codes = sorted({c for p in passes for c in p.areas})
     names = area_service.names(session=session, codes=codes, locale=get_locale())
     return [to_read(session, p, with_token=with_token, names=names) for p in passes]
+
+
+def purpose_label(purpose: str) -> str:
+    """Translate a pass purpose, the issued kinds included."""
+    label = PURPOSE_LABELS.get(purpose) or ISSUED_PURPOSE_LABELS.get(purpose)
+    return str(label) if label is not None else purpose
 
 
 def purpose_choices() -> list[tuple[str, str]]:

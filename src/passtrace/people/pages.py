@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.audit import access_log as access_log_service
+from passtrace.audit import actors
 from passtrace.audit.labels import action_label
 from passtrace.core.i18n import lazy_gettext
 from passtrace.people import flows
@@ -62,7 +63,8 @@ def access_log(request: Request, session: SessionDep, principal: CurrentPrincipa
                cursor: Annotated[str | None, Query(max_length=24)] = None) -> Response:
     """Show who read or changed my data: reads in clear and exports first, in pages."""
     def shown(page: access_log_service.AccessPage) -> Response:
-        rows = [{"at": e.at, "actor": e.actor_name, "action": action_label(e.action),
+        actor = actors.labels(session=session, entries=page.entries)  # a role, not a login
+        rows = [{"at": e.at, "actor": actor(e), "action": action_label(e.action),
                  "reason": e.reason, "sensitive": access_log_service.is_sensitive(e.action)}
                 for e in page.entries]
         return render(request, "people/access_log.html", {

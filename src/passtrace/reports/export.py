@@ -15,6 +15,7 @@ from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import gettext, lazy_gettext
 from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people.models import PersonClaim
+from passtrace.reports import present
 from passtrace.reports.models import DailyReport, ReportStop
 
 MAX_DAYS = 92
@@ -76,7 +77,8 @@ _PG_SQL = """
 SELECT to_char(r.report_date, 'YYYY-MM-DD'), d.name, e.employee_no, coalesce(c.name_masked, ''),
        r.temperature::float8,
        CASE WHEN r.symptoms::text = '[]' THEN ''
-            ELSE array_to_string(ARRAY(SELECT json_array_elements_text(r.symptoms)), ';')
+            ELSE array_to_string(ARRAY(SELECT {symptom}
+                                       FROM json_array_elements_text(r.symptoms) AS x), ';')
        END,
        CASE WHEN r.stayed_home THEN %(yes)s ELSE %(no)s END,
        to_char(r.submitted_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'),
@@ -84,7 +86,7 @@ SELECT to_char(r.report_date, 'YYYY-MM-DD'), d.name, e.employee_no, coalesce(c.n
        s.seq, coalesce(s.area_code, ''), coalesce(s.place, ''),
        coalesce(to_char(s.arrive_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'), ''),
        coalesce(to_char(s.depart_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI'), ''),
-       coalesce(s.mode, ''), coalesce(s.ref, ''), coalesce(s.seat, '')
+       {mode}, coalesce(s.ref, ''), coalesce(s.seat, '')
 FROM daily_reports r
 JOIN employees e ON e.id = r.employee_id
 LEFT JOIN person_claims c ON c.person_id = e.person_id AND c.source_kind = 'enterprise'
@@ -95,6 +97,15 @@ WHERE r.enterprise_id = %(ent)s AND r.report_date >= %(start)s AND r.report_date
   {departments}
 ORDER BY r.report_date, d.name, e.employee_no, r.id, s.seq
 """
+
+
+def _case(column: str, prefix: str, labels: dict[str, Any], params: dict[str, Any]) -> str:
+    """A CASE that turns stored codes into their translated labels (bound, not inlined)."""
+    whens = []
+    for i, (code, label) in enumerate(labels.items()):
+        params[f"{prefix}{i}_code"], params[f"{prefix}{i}_label"] = code, str(label)
+        whens.append(f"WHEN %({prefix}{i}_code)s THEN %({prefix}{i}_label)s")
+    return f"CASE {column} {' '.join(whens)} ELSE coalesce({column}, '') END"
 
 
 def _pg_batches(session: Session, enterprise: Enterprise, start: date, end: date,
@@ -112,7 +123,11 @@ def _pg_batches(session: Session, enterprise: Enterprise, start: date, end: date
     assert raw is not None
     with raw.cursor(name=f"report_export_{uuid.uuid4().hex}") as cur:
         cur.itersize = BATCH
-        cur.execute(_PG_SQL.format(departments=where), params)
+        # Labels, not codes: an export is read by people ("火车", not "train").
+        sql = _PG_SQL.format(departments=where,
+                             mode=_case("s.mode", "m", present.MODE_LABELS, params),
+                             symptom=_case("x", "s", present.SYMPTOM_LABELS, params))
+        cur.execute(sql, params)
         while batch := cur.fetchmany(BATCH):
             yield batch
 
@@ -120,6 +135,8 @@ def _pg_batches(session: Session, enterprise: Enterprise, start: date, end: date
 def _orm_batches(session: Session, enterprise: Enterprise, start: date, end: date,
                  departments: set[uuid.UUID] | None) -> Iterator[list[Sequence[Any]]]:
     yes, no = gettext("yes"), gettext("no")
+    modes = {k: str(v) for k, v in present.MODE_LABELS.items()}
+    symptom_names = {k: str(v) for k, v in present.SYMPTOM_LABELS.items()}
     stmt = (select(DailyReport.report_date, Department.name, Employee.employee_no,
                    func.coalesce(PersonClaim.name_masked, ""), DailyReport.temperature,
                    DailyReport.symptoms,
@@ -141,10 +158,11 @@ def _orm_batches(session: Session, enterprise: Enterprise, start: date, end: dat
         stmt = stmt.where(DailyReport.department_id.in_(departments))
     result = session.execute(stmt.execution_options(yield_per=BATCH, stream_results=True))
     for part in result.partitions():
-        yield [(day.isoformat(), dept, emp_no, name, float(temp), ";".join(symptoms or ()),
+        yield [(day.isoformat(), dept, emp_no, name, float(temp),
+                ";".join(symptom_names.get(x, x) for x in symptoms or ()),
                 yes if home else no, _local(submitted), yes if late else no, seq,
-                area or "", place or "", _local(arrive), _local(depart), mode or "",
-                ref or "", seat or "")
+                area or "", place or "", _local(arrive), _local(depart),
+                modes.get(mode, mode or ""), ref or "", seat or "")
                for (day, dept, emp_no, name, temp, symptoms, home, submitted, late, seq, area,
                     place, arrive, depart, mode, ref, seat) in part]
 

@@ -149,7 +149,7 @@ def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrin
     return render(request, "reports/dashboard.html", {
         "b": board, "code": code, "department": department, "trend_svg": trend_svg,
         "dept_svg": dept_svg, "percent": _percent, "dept_choices": dept_choices,
-        "risks": risks.active(session=session),
+        "risks": risks.active(session=session), "risk_labels": present.RISK_LABELS,
         "export_from": (today - timedelta(days=13)).isoformat(), "export_to": today.isoformat(),
         "now": utcnow(),
     })

@@ -38,6 +38,12 @@ def employee_of(*, session: Session, actor: Principal) -> Employee:
     return _filer(session, actor)[0]
 
 
+def is_filer(*, session: Session, actor: Principal) -> bool:
+    """Tell whether the actor is on an active staff list, so has a daily report to file."""
+    return session.scalar(select(Employee.id).where(
+        Employee.user_id == actor.user_id, Employee.status == "active").limit(1)) is not None
+
+
 def _filer(session: Session, actor: Principal) -> tuple[Employee, Enterprise]:
     # The enterprise comes along (its deadline decides lateness): one round trip.
     row = session.execute(

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from passtrace.audit import chain
 from passtrace.audit import service as audit
-from passtrace.communities.models import Delivery, Visit
+from passtrace.communities.deliveries.models import Delivery
+from passtrace.communities.visits.models import Visit
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.db import Base
 from passtrace.core.ids import uuid7

@@ -112,6 +112,21 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
+async def principal_for_error_page(request: Request) -> Principal | None:
+    """Resolve who is looking at an error page no route handled (a 404), for its navigation.
+
+    A page read only (GET/HEAD): nothing is checked or changed, and a failure to resolve
+    just leaves the page without the user's menu.
+    """
+    found = getattr(request.state, "principal", None)
+    if found is not None or request.method not in ("GET", "HEAD"):
+        return found
+    try:
+        return await optional_principal(request, request.app.state.runtime)
+    except Exception:  # noqa: BLE001 - an error page must render whatever went wrong
+        return None
+
+
 async def current_principal(principal: OptionalPrincipal) -> Principal:
     """Require a login (the default for every route)."""
     if principal is None:

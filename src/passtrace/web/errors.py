@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passtrace.core.errors import DomainError, RateLimited, Unauthorized
 from passtrace.core.i18n import N_, gettext
+from passtrace.web.deps import principal_for_error_page
 from passtrace.web.render import render
 
 log = logging.getLogger("passtrace")
@@ -145,6 +146,8 @@ async def validation_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     """Render framework HTTP errors (404, 405, ...) translated."""
     assert isinstance(exc, StarletteHTTPException)
+    if not wants_json(request):  # keep the header and the user's menu on a 404
+        await principal_for_error_page(request)
     message = gettext(STATUS_MESSAGES.get(exc.status_code,
                                           N_("The request could not be handled.")))
     code = "too_large" if exc.status_code == 413 else f"http_{exc.status_code}"

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from passtrace.core import i18n
 from passtrace.core.clock import LOCAL_TZ
+from passtrace.web import nav
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -48,6 +49,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
            *, status_code: int = 200) -> HTMLResponse:
     """Render a page with the principal, locale and CSRF token available."""
     principal = getattr(request.state, "principal", None)
+    nav_items = nav.items_for(principal)
     ctx = {
         "request": request,
         "principal": principal,
@@ -55,6 +57,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "locale": i18n.get_locale(),
         "locales": i18n.LOCALE_NAMES,
         "html_lang": "zh-CN" if i18n.get_locale() == "zh_CN" else "en",
+        "nav_items": nav_items,
+        "nav_current": nav.current(nav_items, request.url.path),
     }
     ctx.update(context or {})
     html = environment().get_template(template).render(ctx)

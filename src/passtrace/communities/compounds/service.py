@@ -117,7 +117,8 @@ def create(*, session: Session, actor: Principal, data: CommunityCreate) -> Comm
         raise Conflict("A community with this code already exists.")
     name = " ".join(data.name.split())
     if not name:
-        raise ValidationFailed("The name is empty.", fields={"name": "The name is empty."})
+        raise ValidationFailed("The compound's name is empty.",
+                               fields={"name": "The compound's name is empty."})
     c = Community(code=data.code, name=name, address=data.address.strip(),
                   visitor_approval=data.visitor_approval, window_days=1)
     session.add(c)
