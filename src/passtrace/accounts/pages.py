@@ -137,7 +137,6 @@ def register(
     try:
         attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                        id_number=id_number)
-        session.commit()  # the attempt counts even if the sign-up is refused
         data = RegisterRequest.model_construct(username=username.strip(), password=password,
                                                name=name, id_number=id_number,
                                                phone=phone.strip() or None,
@@ -183,7 +182,6 @@ def bind(
     try:
         attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                        id_number=id_number)
-        session.commit()  # the attempt counts even if the binding is refused
         user = session.get(User, principal.user_id)
         if user is None:
             raise Forbidden("Your role does not allow this.")
@@ -208,7 +206,6 @@ def request_sms_code(
     try:
         attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                        id_number=id_number)
-        session.commit()  # the attempt counts even if the request is refused
         user = _user_of(session, principal)
         sms_binding.request_code(session=session, rt=rt, user=user, id_number=id_number,
                                  name=name, locale=user.locale or get_locale())
@@ -229,7 +226,6 @@ def confirm_sms_code(
     """Link the account with the texted code."""
     try:
         attempts.check(session=session, vault=rt.vault, ip=client_ip(request), id_number=None)
-        session.commit()
         user = _user_of(session, principal)
         if sms_binding.confirm_code(session=session, rt=rt, user=user, code=sms_code,
                                     actor=principal) is None:

@@ -66,7 +66,6 @@ def register(data: RegisterRequest, request: Request, session: SessionDep,
     not the ID number is known) and you link it later at /me/bind."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                    id_number=data.id_number)
-    session.commit()  # the attempt counts even if the sign-up is refused
     user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
     return _me(account_service.principal_for(user))
 
@@ -77,7 +76,6 @@ def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDe
     """Link your account to your ID number with a claim code from your compound or HR."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                    id_number=data.id_number)
-    session.commit()  # the attempt counts even if the binding is refused
     user = session.get(User, principal.user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -95,7 +93,6 @@ def request_sms_code(data: SmsCodeRequest, request: Request, session: SessionDep
     The answer is the same whether or not they match a record."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                    id_number=data.id_number)
-    session.commit()  # the attempt counts even if the request is refused
     user = _own_user(session, principal)
     sms_binding.request_code(session=session, rt=rt, user=user, id_number=data.id_number,
                              name=data.name, locale=user.locale or get_locale())
@@ -107,7 +104,6 @@ def confirm_sms_code(data: SmsCodeConfirm, request: Request, session: SessionDep
                      rt: RuntimeDep, principal: CurrentPrincipal) -> MeRead:
     """Link your account with the code texted to the phone on file."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request), id_number=None)
-    session.commit()
     user = _own_user(session, principal)
     if sms_binding.confirm_code(session=session, rt=rt, user=user, code=data.code,
                                 actor=principal) is None:
