@@ -130,6 +130,23 @@ def authenticate(
     return user
 
 
+def confirm_password(*, session: Session, rt: Runtime, user: User, password: str,
+                     ip: str | None) -> bool:
+    """Re-check a logged-in user's password (before deleting the account), throttled
+    with the login's counters for (name, address): a stolen session must not be a way
+    round the login throttle to guess the password.
+
+    A wrong password flushes its failure count; the caller commits it before answering.
+    """
+    keys = throttle.keys_for(user.username, ip)
+    throttle.check(session=session, keys=keys, free=rt.settings.login_max_failures)
+    if rt.passwords.verify(user.password_hash, password):
+        return True
+    throttle.record_failure(session=session, keys=keys)
+    session.flush()
+    return False
+
+
 class _DummyHash:
     """A hash of a random password per runtime, to equalize login timing."""
 

@@ -33,6 +33,13 @@ from passtrace.notices.models import Notice
 UNUSABLE_PASSWORD = "!deleted"
 
 
+class WrongPassword(Forbidden):
+    """403, not 401: the login itself is fine, only the confirmation failed.
+
+    Its failure count (accounts.throttle) is flushed: the caller commits it.
+    """
+
+
 def delete_own_account(*, session: Session, rt: Runtime, actor: Principal,
                        password: str) -> None:
     """Delete the actor's own account after they re-entered its password.
@@ -46,9 +53,9 @@ def delete_own_account(*, session: Session, rt: Runtime, actor: Principal,
     user = session.get(User, actor.user_id, with_for_update=True)
     if user is None or not user.is_active:
         raise NotFound("No such user.")
-    if not rt.passwords.verify(user.password_hash, password):
-        # 403, not 401: the login itself is fine, only the confirmation failed.
-        raise Forbidden("The password is not right. Nothing was deleted.")
+    if not account_service.confirm_password(session=session, rt=rt, user=user,
+                                            password=password, ip=actor.ip):
+        raise WrongPassword("The password is not right. Nothing was deleted.")
     person_id = user.person_id
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.execute(delete(RoleBinding).where(RoleBinding.user_id == user.id))

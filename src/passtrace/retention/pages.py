@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from passtrace.core.errors import DomainError
+from passtrace.core.errors import DomainError, RateLimited
 from passtrace.retention import account_deletion
 from passtrace.web.deps import SESSION_COOKIE, CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
@@ -30,9 +30,15 @@ def delete_account(request: Request, session: SessionDep, rt: RuntimeDep,
         account_deletion.delete_own_account(session=session, rt=rt, actor=principal,
                                             password=password)
     except DomainError as exc:
-        session.rollback()
-        return render(request, "retention/delete_account.html",
-                      {"done": False, "error": exc.translated()}, status_code=exc.status)
+        if isinstance(exc, account_deletion.WrongPassword):
+            session.commit()  # the failure counts towards the login throttle
+        else:
+            session.rollback()
+        response = render(request, "retention/delete_account.html",
+                          {"done": False, "error": exc.translated()}, status_code=exc.status)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     session.commit()
     response = render(request, "retention/delete_account.html", {"done": True, "error": None})
     response.delete_cookie(SESSION_COOKIE)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.retention import account_deletion
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import errors
 
 router = APIRouter(tags=["accounts"])
 
@@ -19,9 +20,13 @@ class DeleteAccountRequest(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-@router.post("/me/delete-account", status_code=204)
+@router.post("/me/delete-account", status_code=204, responses=errors(403, 429))
 def delete_account(data: DeleteAccountRequest, session: SessionDep, rt: RuntimeDep,
                    principal: CurrentPrincipal) -> None:
     """Delete your account, your logins and notices (docs/security.md, "Retention")."""
-    account_deletion.delete_own_account(session=session, rt=rt, actor=principal,
-                                        password=data.password)
+    try:
+        account_deletion.delete_own_account(session=session, rt=rt, actor=principal,
+                                            password=data.password)
+    except account_deletion.WrongPassword:
+        session.commit()  # the failure counts towards the login throttle
+        raise
