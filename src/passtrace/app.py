@@ -158,6 +158,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import admin_views as account_admin_views
     from passtrace.accounts import claim_pages
     from passtrace.accounts import pages as account_pages
+    from passtrace.accounts import second_factor_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
     from passtrace.communities import claim_pages as resident_claim_pages
@@ -189,6 +190,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              community_views.router, community_views.me_router, visit_views.router,
              retention_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
+             second_factor_pages.router,
              resident_claim_pages.router,
              employee_claim_pages.router, pass_pages.router,
              people_pages.router,

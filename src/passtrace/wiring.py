@@ -40,4 +40,5 @@ def wire(rt: Runtime | None = None) -> None:
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
     if rt is not None and rt.principals is None:
-        rt.principals = Principals()
+        rt.principals = Principals(
+            second_factor_enforced=rt.settings.second_factor_enforced)

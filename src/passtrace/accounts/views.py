@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import attempts, binding, flows, sms_binding
+from passtrace.accounts import attempts, binding, flows, second_factor, sms_binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import (
@@ -23,7 +23,7 @@ from passtrace.accounts.schemas import (
     TokenRequest,
     UnbindRequest,
 )
-from passtrace.core.errors import NotFound, Unauthorized
+from passtrace.core.errors import Forbidden, NotFound, Unauthorized
 from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.security import Principal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
@@ -32,20 +32,33 @@ from passtrace.web.openapi import errors
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=errors(401, 429))
+@router.post("/auth/token", response_model=TokenRead, responses=errors(401, 403, 429))
 def issue_token(data: TokenRequest, request: Request, session: SessionDep,
                 rt: RuntimeDep) -> TokenRead:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password (and, with a second factor, its code) for a
+    bearer token."""
+    ip = client_ip(request)
     try:
         user = account_service.authenticate(session=session, rt=rt, username=data.username,
-                                            password=data.password, ip=client_ip(request))
+                                            password=data.password, ip=ip)
+        if second_factor.enabled(user):
+            if not data.code:
+                raise Unauthorized("Enter the code from your authenticator app as well.",
+                                   code="second_factor_required")
+            user = second_factor.check_code(session=session, rt=rt, user_id=user.id,
+                                            code=data.code, ip=ip)
     except Unauthorized:
         # The failure count and its audit entry must outlive the refusal; the request's
         # session would otherwise roll them back with the error.
         session.commit()
         raise
+    if second_factor.missing(user, rt.settings.second_factor_enforced):
+        # Set up on the web first (the QR code needs a screen): a token now would hold
+        # no role and only puzzle its script.
+        raise Forbidden("Set up your second factor on the web (Account, Second factor) "
+                        "before asking for an API token.", code="second_factor_setup")
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="api",
-                                                  ip=client_ip(request))
+                                                  ip=ip)
     return TokenRead(access_token=token, expires_at=record.expires_at)
 
 

@@ -2,7 +2,8 @@
 
 Deleted at once: the login (username, password, display name and language are
 replaced so nobody can log in as it again, and the name is free for re-use), every login
-session and API token, role bindings, the account's notices, and the link to the
+session and API token, role bindings, the second factor and its recovery codes, the
+account's notices, and the link to the
 person record (so the person's pass page, household and reports are no longer reachable
 through it).
 
@@ -22,7 +23,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
-from passtrace.accounts.models import AuthSession, RoleBinding, User
+from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
 from passtrace.audit import service as audit
 from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.runtime import Runtime
@@ -62,7 +63,9 @@ def delete_own_account(*, session: Session, rt: Runtime, actor: Principal,
     session.execute(delete(Notice).where(Notice.user_id == user.id))
     session.execute(update(User).where(User.id == user.id).values(
         username=f"deleted-{user.id.hex}", password_hash=UNUSABLE_PASSWORD,
-        display_name="", locale=None, is_active=False, person_id=None))
+        display_name="", locale=None, is_active=False, person_id=None,
+        totp_secret=None, totp_enabled_at=None, totp_last_step=None))
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.expire(user)
     audit.record(session=session, actor=actor, action="account.delete", resource_type="user",
                  resource_id=user.id, subject_person_id=person_id,
