@@ -145,7 +145,10 @@ def authenticate(
                              detail={"ip": ip or "-", "known_user": user is not None})
         session.flush()
         raise Unauthorized("Wrong username or password.")
-    throttle.clear_pair(session=session, keys=keys)
+    # With a second factor the login is not over: the count clears once the code is
+    # right (accounts.second_factor.check_code), or wrong codes would never add up.
+    if not second_factor_enabled(user):
+        throttle.clear_pair(session=session, keys=keys)
     return user
 
 
