@@ -156,9 +156,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace import home
     from passtrace.accounts import admin_pages as account_admin_pages
     from passtrace.accounts import admin_views as account_admin_views
-    from passtrace.accounts import claim_pages
+    from passtrace.accounts import claim_pages, second_factor_pages
     from passtrace.accounts import pages as account_pages
-    from passtrace.accounts import second_factor_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
     from passtrace.communities import claim_pages as resident_claim_pages

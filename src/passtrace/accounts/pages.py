@@ -65,7 +65,7 @@ def _login_response(session: Session, rt: Runtime, user: User, request: Request,
     # an official or admin none until they set up the second factor where required.
     if user.must_change_password:
         target = "/account/password"
-    elif second_factor.missing(user, rt.settings.second_factor_enforced):
+    elif account_service.second_factor_missing(user, rt.settings.second_factor_enforced):
         target = "/account/second-factor"
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
@@ -105,7 +105,7 @@ def login(
         if isinstance(exc, RateLimited) and exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    if second_factor.enabled(user):
+    if account_service.second_factor_enabled(user):
         # Not logged in yet: a short pending login that only the code page accepts.
         pending = second_factor.start_pending(session=session, user=user)
         response = RedirectResponse(f"/login/code?next={quote(_safe_next(next))}",

@@ -30,16 +30,7 @@ from sqlalchemy.orm import Session
 from passtrace.accounts import throttle, totp
 from passtrace.accounts.admin import end_logins, require_admin
 from passtrace.accounts.models import AuthSession, RecoveryCode, User
-from passtrace.accounts.service import SECOND_FACTOR_ROLES as ROLES
-from passtrace.accounts.service import (
-    second_factor_enabled as enabled,
-)
-from passtrace.accounts.service import (
-    second_factor_missing as missing,
-)
-from passtrace.accounts.service import (
-    second_factor_needed as needs,
-)
+from passtrace.accounts.service import second_factor_enabled as enabled
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked

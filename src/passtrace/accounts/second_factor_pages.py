@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import second_factor
+from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.codec.qr import qr_svg
 from passtrace.core.runtime import Runtime
@@ -27,10 +28,10 @@ def _page(request: Request, session: Session, rt: Runtime, principal: Principal,
           codes: list[str] | None = None, errors: dict[str, str] | None = None,
           status: int = 200) -> Response:
     user = session.get(User, principal.user_id)
-    enabled = user is not None and second_factor.enabled(user)
+    enabled = user is not None and account_service.second_factor_enabled(user)
     context: dict[str, object] = {
         "enabled": enabled, "codes": codes, "errors": errors or {},
-        "required": user is not None and second_factor.missing(
+        "required": user is not None and account_service.second_factor_missing(
             user, rt.settings.second_factor_enforced)}
     if not enabled:
         enrolment = second_factor.start_enrolment(session=session, rt=rt, actor=principal)

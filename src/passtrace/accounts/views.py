@@ -41,7 +41,7 @@ def issue_token(data: TokenRequest, request: Request, session: SessionDep,
     try:
         user = account_service.authenticate(session=session, rt=rt, username=data.username,
                                             password=data.password, ip=ip)
-        if second_factor.enabled(user):
+        if account_service.second_factor_enabled(user):
             if not data.code:
                 raise Unauthorized("Enter the code from your authenticator app as well.",
                                    code="second_factor_required")
@@ -52,7 +52,7 @@ def issue_token(data: TokenRequest, request: Request, session: SessionDep,
         # session would otherwise roll them back with the error.
         session.commit()
         raise
-    if second_factor.missing(user, rt.settings.second_factor_enforced):
+    if account_service.second_factor_missing(user, rt.settings.second_factor_enforced):
         # Set up on the web first (the QR code needs a screen): a token now would hold
         # no role and only puzzle its script.
         raise Forbidden("Set up your second factor on the web (Account, Second factor) "
