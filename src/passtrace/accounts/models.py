@@ -63,7 +63,7 @@ class AuthSession(IdMixin, CreatedMixin, Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(8))  # web | api
+    kind: Mapped[str] = mapped_column(String(8))  # web | api | totp (a login awaiting its code)
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
