@@ -160,12 +160,16 @@ def test_accounts_revoke_role_deactivate_and_reset_password(sqlite_env):
     assert runner.invoke(app, ["accounts", "deactivate", "nm-guard"]).exit_code == 0
     reset = runner.invoke(app, ["accounts", "reset-password", "nm-guard"])
     assert reset.exit_code == 0 and "shown once" in reset.output
+    second = runner.invoke(app, ["accounts", "reset-second-factor", "nm-guard"])
+    assert second.exit_code == 0, second.output
+    assert runner.invoke(app, ["accounts", "reset-second-factor", "nobody"]).exit_code == 1
     with sqlite3.connect(sqlite_env) as conn:
         assert list(conn.execute("SELECT count(*) FROM role_bindings")) == [(0,)]
         assert list(conn.execute("SELECT is_active, must_change_password FROM users")) == [
             (0, 1)]
         actions = [r[0] for r in conn.execute("SELECT action FROM audit_entries")]
-    assert {"user.revoke_role", "user.deactivate", "user.password_reset"} <= set(actions)
+    assert {"user.revoke_role", "user.deactivate", "user.password_reset",
+            "user.second_factor_reset"} <= set(actions)
 
 
 def test_accounts_create_refuses_a_common_password(sqlite_env):

@@ -19,6 +19,10 @@ PUBLIC = {
     ("POST", "/api/v1/devices/readings"),
     ("GET", "/login"),
     ("POST", "/login"),
+    # The second step of a login: the pending-login cookie (accounts.second_factor) stands
+    # in for the session; without it both answer a redirect to /login.
+    ("GET", "/login/code"),
+    ("POST", "/login/code"),
     ("GET", "/register"),
     ("POST", "/register"),
     ("POST", "/lang"),

@@ -156,7 +156,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace import home
     from passtrace.accounts import admin_pages as account_admin_pages
     from passtrace.accounts import admin_views as account_admin_views
-    from passtrace.accounts import claim_pages
+    from passtrace.accounts import claim_pages, second_factor_pages
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
@@ -195,6 +195,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              community_views.router, community_views.me_router, outing_views.router,
              visit_views.router, delivery_views.router, retention_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
+             second_factor_pages.router,
              resident_claim_pages.router,
              employee_claim_pages.router, appeal_pages.router, pass_pages.router,
              people_pages.router,

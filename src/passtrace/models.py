@@ -1,6 +1,6 @@
 """Import every table so the metadata (and Alembic) sees the whole schema."""
 
-from passtrace.accounts.models import AuthSession, RoleBinding, User
+from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
 from passtrace.cases.models import Case, CaseEvent
@@ -42,5 +42,5 @@ __all__ = [
     "Household", "Notice", "Outing", "OutboxMessage", "Pass", "Person", "Registration",
     "ReportDayCount",
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
-    "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
+    "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
 ]

@@ -47,4 +47,5 @@ def wire(rt: Runtime | None = None) -> None:
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
     register_describer("roles", actor_labels.describe)
     if rt is not None and rt.principals is None:
-        rt.principals = Principals()
+        rt.principals = Principals(
+            second_factor_enforced=rt.settings.second_factor_enforced)

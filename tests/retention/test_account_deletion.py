@@ -108,3 +108,24 @@ def test_two_deletions_racing_delete_and_audit_once(committed_rt, committed_clie
     with committed_rt.sessions() as session:
         assert _count(session, AuditEntry, AuditEntry.action == "account.delete",
                       AuditEntry.resource_id == str(me.user_id)) == 1
+
+
+def test_wrong_deletion_passwords_are_throttled_like_logins(client, make_persona, monkeypatch):
+    from passtrace.accounts import throttle
+
+    monkeypatch.setattr(throttle, "BASE_DELAY", 30.0)  # longer than any slow test step
+    me = make_persona("public")
+    free = client.app.state.runtime.settings.login_max_failures
+    answers = [client.post("/api/v1/me/delete-account", headers=me.headers,
+                           json={"password": f"guess-{i}"}).status_code
+               for i in range(free + 1)]
+    # The free wrong guesses are refused as wrong; then the pair must wait.
+    assert answers == [403] * free + [429], answers
+    slowed = client.post("/api/v1/me/delete-account", headers=me.headers,
+                         json={"password": PASSWORD})
+    assert slowed.status_code == 429 and int(slowed.headers["Retry-After"]) >= 1
+    # The same counters as the login: guessing here slows logging in from here too.
+    login = client.post("/api/v1/auth/token", json={"username": me.user.username,
+                                                    "password": PASSWORD})
+    assert login.status_code == 429
+    assert client.get("/api/v1/me", headers=me.headers).status_code == 200  # not deleted

@@ -25,7 +25,7 @@ from passtrace.core.security import Principal, token_digest
 MANAGE = "user.manage"  # held by admin only (admin holds every permission)
 
 
-def _require_admin(actor: Principal | None) -> None:
+def require_admin(actor: Principal | None) -> None:
     # actor None: the CLI, run by whoever holds the server and its database.
     if actor is not None and not actor.has(MANAGE):
         raise Forbidden("Your role does not allow this.")
@@ -82,7 +82,7 @@ def reset_password(*, session: Session, rt: Runtime, actor: Principal | None,
     The user holds no role and must choose a new password at their next login; every
     login they have now ends.
     """
-    _require_admin(actor)
+    require_admin(actor)
     user = _user(session, user_id, for_update=True)
     temporary = passwords.temporary()
     user.password_hash = rt.passwords.hash(temporary)
@@ -97,7 +97,7 @@ def reset_password(*, session: Session, rt: Runtime, actor: Principal | None,
 def set_active(*, session: Session, actor: Principal | None, user_id: uuid.UUID,
                active: bool) -> User:
     """Deactivate (every login stops at once) or reactivate a user."""
-    _require_admin(actor)
+    require_admin(actor)
     if actor is not None and actor.user_id == user_id and not active:
         raise ValidationFailed("You cannot deactivate your own account.")
     user = _user(session, user_id, for_update=True)
@@ -117,7 +117,7 @@ def set_active(*, session: Session, actor: Principal | None, user_id: uuid.UUID,
 def revoke_role(*, session: Session, actor: Principal | None, user_id: uuid.UUID,
                 role: str, scope_type: str = "global", scope_value: str = "") -> None:
     """Take back one scoped role; the user's next request no longer has it."""
-    _require_admin(actor)
+    require_admin(actor)
     user = _user(session, user_id)
     value = scope_value if scope_type != "global" else ""
     binding = session.scalar(select(RoleBinding).where(
@@ -136,5 +136,5 @@ def revoke_role(*, session: Session, actor: Principal | None, user_id: uuid.UUID
 
 def get_user(*, session: Session, actor: Principal | None, user_id: uuid.UUID) -> User:
     """One account, for an admin."""
-    _require_admin(actor)
+    require_admin(actor)
     return _user(session, user_id)

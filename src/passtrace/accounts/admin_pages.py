@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from passtrace.accounts import admin
+from passtrace.accounts import admin, second_factor
 from passtrace.accounts import service as account_service
 from passtrace.accounts.admin_forms import ActiveForm, PasswordForm, RoleForm, UserForm
 from passtrace.accounts.admin_views import current_token, search, user_read
@@ -158,6 +158,18 @@ def reset_password(request: Request, user_id: uuid.UUID, session: SessionDep,
     return forms.attempt(session, lambda: _user_page(
         request, session, principal, user_id,
         temporary=_reset(session, rt, principal, user_id)),
+        lambda f: _user_page(request, session, principal, user_id,
+                             errors=f.errors_or_message, status=f.status))
+
+
+@router.post("/admin/users/{user_id}/reset-second-factor")
+def reset_second_factor(request: Request, user_id: uuid.UUID, session: SessionDep,
+                        principal: CurrentPrincipal) -> Response:
+    """Take the user's second factor away; they set it up again at their next login."""
+    _admin(principal)
+    return forms.attempt(session, lambda: (
+        second_factor.reset(session=session, actor=principal, user_id=user_id),
+        RedirectResponse(f"/admin/users/{user_id}", status_code=303))[1],
         lambda f: _user_page(request, session, principal, user_id,
                              errors=f.errors_or_message, status=f.status))
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import admin
+from passtrace.accounts import admin, second_factor
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import RoleBinding, User
 from passtrace.accounts.schemas import (
@@ -50,6 +50,7 @@ def user_read(user: User) -> UserAdminRead:
     return UserAdminRead(id=user.id, username=user.username, display_name=user.display_name,
                          is_active=user.is_active,
                          must_change_password=user.must_change_password,
+                         second_factor=user.totp_enabled_at is not None,
                          roles=[BindingRead(role=b.role, scope_type=b.scope_type,
                                             scope_value=b.scope_value) for b in user.bindings])
 
@@ -144,3 +145,11 @@ def reset_password(user_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
     """Reset a password: a one-time temporary one, shown once (admins)."""
     return TemporaryPasswordRead(temporary_password=admin.reset_password(
         session=session, rt=rt, actor=_admin(principal), user_id=user_id))
+
+
+@router.post("/admin/users/{user_id}/reset-second-factor", response_model=UserAdminRead)
+def reset_second_factor(user_id: uuid.UUID, session: SessionDep,
+                        principal: CurrentPrincipal) -> UserAdminRead:
+    """Take a user's second factor away (a lost phone); they set it up again (admins)."""
+    return user_read(second_factor.reset(session=session, actor=_admin(principal),
+                                         user_id=user_id))

@@ -76,10 +76,18 @@ def keys_for(vault: PiiVault, ip: str | None, id_number: str | None) -> list[tup
 
 
 def check(*, session: Session, vault: PiiVault, ip: str | None, id_number: str | None) -> None:
-    """Count a sign-up or binding attempt; refuse it past a limit (same answer for all)."""
+    """Count a sign-up or binding attempt and commit the count; refuse it past a limit.
+
+    Called first by the sign-up and binding entry points, before they change anything.
+    It commits: an attempt counts against every key even when it is refused or fails
+    later (a refusal raised before the commit was rolled back with the request, so the
+    attempt that hit a limit, and its count against the other keys, were lost). The
+    answer is the same for every ID number.
+    """
     over = False
     for key, limit in keys_for(vault, ip, id_number):
         over = bump(session=session, key=key) > limit or over
+    session.commit()
     if over:
         raise RateLimited("Too many sign-up or binding attempts. Please wait an hour and "
                           "try again.")

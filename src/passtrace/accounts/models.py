@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
+from passtrace.core.pii import PiiBound
 
 
-class User(IdMixin, CreatedMixin, Base):
+class User(PiiBound, IdMixin, CreatedMixin, Base):
     """Someone who logs in: staff, officials, residents."""
 
     __tablename__ = "users"
@@ -28,6 +29,12 @@ class User(IdMixin, CreatedMixin, Base):
     # (accounts.binding). Unique: one account per person, so two sign-ups racing to
     # bind the same person cannot both win.
     person_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("people.id"), unique=True)
+    # The second factor (accounts.second_factor): the TOTP secret, encrypted with the
+    # PII vault; set but not yet enabled while the owner is enrolling.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[datetime | None]
+    # The last time step a code was accepted for: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     bindings: Mapped[list[RoleBinding]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -57,7 +64,7 @@ class AuthSession(IdMixin, CreatedMixin, Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(8))  # web | api
+    kind: Mapped[str] = mapped_column(String(8))  # web | api | totp (a login awaiting its code)
     csrf_token: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
@@ -140,3 +147,18 @@ class LoginFailure(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RecoveryCode(IdMixin, CreatedMixin, Base):
+    """A single-use code that stands in for the second factor when the phone is lost.
+
+    Only a hash is kept (the codes are random, 50 bits: a plain hash is enough). Used
+    once: redeeming sets used_at with a conditional UPDATE (accounts.second_factor).
+    """
+
+    __tablename__ = "recovery_codes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                               index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]

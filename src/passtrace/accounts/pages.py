@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import attempts, binding, flows, sms_binding
+from passtrace.accounts import attempts, binding, flows, second_factor, sms_binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.forms import (
     REGISTER_MESSAGES,
@@ -29,7 +30,7 @@ from passtrace.accounts.schemas import (
     SmsCodeRequest,
     TokenRequest,
 )
-from passtrace.core.errors import Forbidden
+from passtrace.core.errors import DomainError, Forbidden, RateLimited
 from passtrace.core.i18n import LOCALES, get_locale, gettext, set_locale
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal, new_token
@@ -48,6 +49,7 @@ from passtrace.web.render import render
 
 router = APIRouter(include_in_schema=False)
 PRE_CSRF_COOKIE = "pt_precsrf"
+PENDING_COOKIE = "pt_pending"  # a login whose password was right, waiting for its code
 
 
 def _safe_next(target: str | None) -> str:
@@ -77,9 +79,12 @@ def _login_response(session: Session, rt: Runtime, user: User, request: Request,
                     target: str) -> Response:
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="web",
                                                   ip=client_ip(request))
-    # After an admin's reset the account has no role until its owner picks a password.
+    # After an admin's reset the account has no role until its owner picks a password;
+    # an official or admin none until they set up the second factor where required.
     if user.must_change_password:
         target = "/account/password"
+    elif account_service.second_factor_missing(user, rt.settings.second_factor_enforced):
+        target = "/account/second-factor"
     response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=rt.settings.env == "prod",
@@ -106,6 +111,15 @@ def login(request: Request, session: SessionDep, rt: RuntimeDep,
     def start(data: TokenRequest) -> Response:
         user = account_service.authenticate(session=session, rt=rt, username=data.username,
                                             password=data.password, ip=client_ip(request))
+        if account_service.second_factor_enabled(user):
+            # Not logged in yet: a short pending login that only the code page accepts.
+            pending = second_factor.start_pending(session=session, user=user)
+            response = RedirectResponse(f"/login/code?next={quote(_safe_next(form.next))}",
+                                        status_code=303)
+            response.set_cookie(PENDING_COOKIE, pending, httponly=True, samesite="lax",
+                                secure=rt.settings.env == "prod",
+                                max_age=second_factor.PENDING_MINUTES * 60)
+            return response
         return _login_response(session, rt, user, request, form.next)
 
     def page(f: Failure) -> Response:
@@ -117,6 +131,46 @@ def login(request: Request, session: SessionDep, rt: RuntimeDep,
 
     # A refused login keeps its failure count and audit entry (the throttle needs them).
     return forms.submit(session, form, start, page, keep_refusal=True)
+
+
+@router.get("/login/code")
+def code_form(request: Request, session: SessionDep, next: str = "/") -> Response:
+    """Ask for the authenticator app's code (the password was right)."""
+    if second_factor.pending_user(session=session,
+                                  token=request.cookies.get(PENDING_COOKIE)) is None:
+        return RedirectResponse("/login", status_code=303)
+    return _anonymous_form(request, "accounts/login_code.html",
+                           {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login/code")
+def login_code(
+    request: Request, session: SessionDep, rt: RuntimeDep,
+    code: Annotated[str, Form(max_length=32)] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Check the code and start the browser session."""
+    _check_pre_csrf(request, csrf_token)
+    pending = request.cookies.get(PENDING_COOKIE)
+    user_id = second_factor.pending_user(session=session, token=pending)
+    if pending is None or user_id is None:  # expired: the password again
+        return RedirectResponse("/login", status_code=303)
+    try:
+        user = second_factor.check_code(session=session, rt=rt, user_id=user_id, code=code,
+                                        ip=client_ip(request))
+    except DomainError as exc:
+        session.commit()  # the failure counts towards the login throttle
+        response = _anonymous_form(request, "accounts/login_code.html",
+                                   {"next": _safe_next(next), "error": exc.translated()},
+                                   status_code=exc.status)
+        if isinstance(exc, RateLimited) and exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    second_factor.finish_pending(session=session, token=pending)
+    response = _login_response(session, rt, user, request, next)
+    response.delete_cookie(PENDING_COOKIE)
+    return response
 
 
 @router.post("/logout")

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class TokenRequest(BaseModel):
-    """Username and password for an API token."""
+    """Username and password for an API token; the code from the authenticator app (or a
+    recovery code) too when the account has a second factor."""
 
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+    code: str | None = Field(default=None, max_length=32)
 
 
 class TokenRead(BaseModel):
@@ -162,4 +164,5 @@ class UserAdminRead(BaseModel):
     display_name: str
     is_active: bool
     must_change_password: bool
+    second_factor: bool = False  # a confirmed TOTP second factor
     roles: list[BindingRead]

@@ -27,6 +27,23 @@ from passtrace.core.security import (
 )
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+# Roles that call for a second factor (accounts.second_factor), in any scope.
+SECOND_FACTOR_ROLES = frozenset({"official", "admin"})
+
+
+def second_factor_needed(user: User) -> bool:
+    """Whether the account holds a role that calls for a second factor."""
+    return any(b.role in SECOND_FACTOR_ROLES for b in user.bindings)
+
+
+def second_factor_enabled(user: User) -> bool:
+    """Whether the account has a confirmed second factor."""
+    return user.totp_enabled_at is not None
+
+
+def second_factor_missing(user: User, enforced: bool) -> bool:
+    """Whether the account must set up a second factor before it holds its roles."""
+    return enforced and second_factor_needed(user) and not second_factor_enabled(user)
 
 
 def get_by_username(*, session: Session, username: str) -> User | None:
@@ -90,13 +107,15 @@ def grant(
 
 
 def principal_for(user: User, *, auth: AuthSession | None = None,
-                  ip: str | None = None) -> Principal:
+                  ip: str | None = None, second_factor_enforced: bool = False) -> Principal:
     """Build the request principal from a user and their bindings."""
     return Principal(
         user_id=user.id, username=user.username, display_name=user.display_name,
         person_id=user.person_id,
-        # A reset account holds no role until its owner sets a password of their own.
-        bindings=() if user.must_change_password else tuple(
+        # A reset account holds no role until its owner sets a password of their own;
+        # an official or admin none until they set up a second factor where required.
+        bindings=() if user.must_change_password
+        or second_factor_missing(user, second_factor_enforced) else tuple(
             Binding(b.role, b.scope_type, b.scope_value) for b in user.bindings),
         ip=ip, csrf_token=auth.csrf_token if auth else "",
         auth_kind=auth.kind if auth else "web", locale=user.locale,
@@ -126,8 +145,28 @@ def authenticate(
                              detail={"ip": ip or "-", "known_user": user is not None})
         session.flush()
         raise Unauthorized("Wrong username or password.")
-    throttle.clear_pair(session=session, keys=keys)
+    # With a second factor the login is not over: the count clears once the code is
+    # right (accounts.second_factor.check_code), or wrong codes would never add up.
+    if not second_factor_enabled(user):
+        throttle.clear_pair(session=session, keys=keys)
     return user
+
+
+def confirm_password(*, session: Session, rt: Runtime, user: User, password: str,
+                     ip: str | None) -> bool:
+    """Re-check a logged-in user's password (before deleting the account), throttled
+    with the login's counters for (name, address): a stolen session must not be a way
+    round the login throttle to guess the password.
+
+    A wrong password flushes its failure count; the caller commits it before answering.
+    """
+    keys = throttle.keys_for(user.username, ip)
+    throttle.check(session=session, keys=keys, free=rt.settings.login_max_failures)
+    if rt.passwords.verify(user.password_hash, password):
+        return True
+    throttle.record_failure(session=session, keys=keys)
+    session.flush()
+    return False
 
 
 class _DummyHash:
@@ -165,6 +204,8 @@ def resolve_token(*, session: Session, token: str) -> tuple[User, AuthSession] |
         AuthSession.token_hash == token_digest(token)))
     if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
+    if record.kind not in ("web", "api"):
+        return None  # a login still waiting for its second factor grants nothing
     user = session.get(User, record.user_id)
     if user is None or not user.is_active:
         return None
@@ -199,7 +240,8 @@ def cached_principal(*, token: str, ip: str | None) -> Principal | None:
     return replace(hit[1], ip=ip)
 
 
-def resolve_principal(*, session: Session, token: str, ip: str | None) -> Principal | None:
+def resolve_principal(*, session: Session, token: str, ip: str | None,
+                      second_factor_enforced: bool = False) -> Principal | None:
     """Resolve a token to the request principal, through the short-lived cache."""
     cached = cached_principal(token=token, ip=ip)
     if cached is not None:
@@ -209,7 +251,7 @@ def resolve_principal(*, session: Session, token: str, ip: str | None) -> Princi
     if found is None:
         return None
     user, record = found
-    principal = principal_for(user, auth=record)
+    principal = principal_for(user, auth=record, second_factor_enforced=second_factor_enforced)
     _tokens.put(token_digest(token), (record.expires_at, principal), generation=generation)
     return replace(principal, ip=ip)
 
@@ -217,8 +259,17 @@ def resolve_principal(*, session: Session, token: str, ip: str | None) -> Princi
 class Principals:
     """accounts as the Runtime's principal resolver (core.runtime.PrincipalResolver)."""
 
-    cached = staticmethod(cached_principal)
-    resolve = staticmethod(resolve_principal)
+    def __init__(self, *, second_factor_enforced: bool = False) -> None:
+        self.second_factor_enforced = second_factor_enforced
+
+    def cached(self, *, token: str, ip: str | None) -> Principal | None:
+        """The principal behind a token resolved moments ago (no I/O)."""
+        return cached_principal(token=token, ip=ip)
+
+    def resolve(self, *, session: Session, token: str, ip: str | None) -> Principal | None:
+        """The principal behind a token, roles withheld while a second factor is due."""
+        return resolve_principal(session=session, token=token, ip=ip,
+                                 second_factor_enforced=self.second_factor_enforced)
 
 
 def end_session(*, session: Session, token: str) -> None:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import attempts, binding, flows, sms_binding
+from passtrace.accounts import attempts, binding, flows, second_factor, sms_binding
 from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.accounts.schemas import (
@@ -23,7 +23,7 @@ from passtrace.accounts.schemas import (
     TokenRequest,
     UnbindRequest,
 )
-from passtrace.core.errors import NotFound, Unauthorized
+from passtrace.core.errors import Forbidden, NotFound, Unauthorized
 from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.security import Principal
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, bearer_token, client_ip
@@ -32,20 +32,33 @@ from passtrace.web.openapi import errors
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=errors(401, 429))
+@router.post("/auth/token", response_model=TokenRead, responses=errors(401, 403, 429))
 def issue_token(data: TokenRequest, request: Request, session: SessionDep,
                 rt: RuntimeDep) -> TokenRead:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password (and, with a second factor, its code) for a
+    bearer token."""
+    ip = client_ip(request)
     try:
         user = account_service.authenticate(session=session, rt=rt, username=data.username,
-                                            password=data.password, ip=client_ip(request))
+                                            password=data.password, ip=ip)
+        if account_service.second_factor_enabled(user):
+            if not data.code:
+                raise Unauthorized("Enter the code from your authenticator app as well.",
+                                   code="second_factor_required")
+            user = second_factor.check_code(session=session, rt=rt, user_id=user.id,
+                                            code=data.code, ip=ip)
     except Unauthorized:
         # The failure count and its audit entry must outlive the refusal; the request's
         # session would otherwise roll them back with the error.
         session.commit()
         raise
+    if account_service.second_factor_missing(user, rt.settings.second_factor_enforced):
+        # Set up on the web first (the QR code needs a screen): a token now would hold
+        # no role and only puzzle its script.
+        raise Forbidden("Set up your second factor on the web (Account, Second factor) "
+                        "before asking for an API token.", code="second_factor_setup")
     token, record = account_service.start_session(session=session, rt=rt, user=user, kind="api",
-                                                  ip=client_ip(request))
+                                                  ip=ip)
     return TokenRead(access_token=token, expires_at=record.expires_at)
 
 
@@ -66,7 +79,6 @@ def register(data: RegisterRequest, request: Request, session: SessionDep,
     not the ID number is known) and you link it later at /me/bind."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                    id_number=data.id_number)
-    session.commit()  # the attempt counts even if the sign-up is refused
     user = flows.register_resident(session=session, rt=rt, data=data, ip=client_ip(request))
     return _me(account_service.principal_for(user))
 
@@ -77,7 +89,6 @@ def bind(data: BindRequest, request: Request, session: SessionDep, rt: RuntimeDe
     """Link your account to your ID number with a claim code from your compound or HR."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                    id_number=data.id_number)
-    session.commit()  # the attempt counts even if the binding is refused
     user = session.get(User, principal.user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -95,7 +106,6 @@ def request_sms_code(data: SmsCodeRequest, request: Request, session: SessionDep
     The answer is the same whether or not they match a record."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request),
                    id_number=data.id_number)
-    session.commit()  # the attempt counts even if the request is refused
     user = _own_user(session, principal)
     sms_binding.request_code(session=session, rt=rt, user=user, id_number=data.id_number,
                              name=data.name, locale=user.locale or get_locale())
@@ -107,7 +117,6 @@ def confirm_sms_code(data: SmsCodeConfirm, request: Request, session: SessionDep
                      rt: RuntimeDep, principal: CurrentPrincipal) -> MeRead:
     """Link your account with the code texted to the phone on file."""
     attempts.check(session=session, vault=rt.vault, ip=client_ip(request), id_number=None)
-    session.commit()
     user = _own_user(session, principal)
     if sms_binding.confirm_code(session=session, rt=rt, user=user, code=data.code,
                                 actor=principal) is None:

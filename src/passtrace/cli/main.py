@@ -226,6 +226,19 @@ def accounts_reset_password(username: str) -> None:
     console.print(f"temporary password for {username} (shown once): [bold]{temporary}[/bold]")
 
 
+@accounts_app.command("reset-second-factor")
+def accounts_reset_second_factor(username: str) -> None:
+    """Take a user's second factor away (a lost phone); they set it up again at next login."""
+    from passtrace.accounts import second_factor
+
+    rt = _runtime()
+    with _domain_errors():
+        for session in session_scope(rt.sessions):
+            second_factor.reset(session=session, actor=None,
+                                user_id=_user_id(session, username))
+    console.print(f"[green]{username}: second factor reset; their logins ended[/green]")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     api_token_hours: int = Field(default=24, ge=1, le=24 * 90)
     login_max_failures: int = Field(default=5, ge=1, le=100)
+    # Officials and admins must log in with a TOTP code as well (docs/security.md, "The
+    # second factor"). Always on in prod, whatever this says; optional elsewhere.
+    second_factor_required: bool = False
     # argon2 cost; tests lower it, production keeps the library defaults.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
@@ -197,6 +200,11 @@ class Settings(BaseSettings):
     def signs_trust_lists_itself(self) -> bool:
         """Demo and test only: the server re-signs a stale trust list with the root file."""
         return self.env in ("demo", "test")
+
+    @property
+    def second_factor_enforced(self) -> bool:
+        """Whether officials and admins hold their roles only with a second factor."""
+        return self.env == "prod" or self.second_factor_required
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,7 +2,8 @@
 
 Deleted at once: the login (username, password, display name and language are
 replaced so nobody can log in as it again, and the name is free for re-use), every login
-session and API token, role bindings, the account's notices, and the link to the
+session and API token, role bindings, the second factor and its recovery codes, the
+account's notices, and the link to the
 person record (so the person's pass page, household and reports are no longer reachable
 through it).
 
@@ -22,7 +23,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
-from passtrace.accounts.models import AuthSession, RoleBinding, User
+from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
 from passtrace.audit import service as audit
 from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.runtime import Runtime
@@ -31,6 +32,13 @@ from passtrace.notices.models import Notice
 
 # Not a hash argon2 can produce: no password ever verifies against it.
 UNUSABLE_PASSWORD = "!deleted"
+
+
+class WrongPassword(Forbidden):
+    """403, not 401: the login itself is fine, only the confirmation failed.
+
+    Its failure count (accounts.throttle) is flushed: the caller commits it.
+    """
 
 
 def delete_own_account(*, session: Session, rt: Runtime, actor: Principal,
@@ -46,16 +54,18 @@ def delete_own_account(*, session: Session, rt: Runtime, actor: Principal,
     user = session.get(User, actor.user_id, with_for_update=True)
     if user is None or not user.is_active:
         raise NotFound("No such user.")
-    if not rt.passwords.verify(user.password_hash, password):
-        # 403, not 401: the login itself is fine, only the confirmation failed.
-        raise Forbidden("The password is not right. Nothing was deleted.")
+    if not account_service.confirm_password(session=session, rt=rt, user=user,
+                                            password=password, ip=actor.ip):
+        raise WrongPassword("The password is not right. Nothing was deleted.")
     person_id = user.person_id
     session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     session.execute(delete(RoleBinding).where(RoleBinding.user_id == user.id))
     session.execute(delete(Notice).where(Notice.user_id == user.id))
     session.execute(update(User).where(User.id == user.id).values(
         username=f"deleted-{user.id.hex}", password_hash=UNUSABLE_PASSWORD,
-        display_name="", locale=None, is_active=False, person_id=None))
+        display_name="", locale=None, is_active=False, person_id=None,
+        totp_secret=None, totp_enabled_at=None, totp_last_step=None))
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.expire(user)
     audit.record(session=session, actor=actor, action="account.delete", resource_type="user",
                  resource_id=user.id, subject_person_id=person_id,

@@ -35,6 +35,11 @@ def delete_account(request: Request, session: SessionDep, rt: RuntimeDep,
         response.delete_cookie(SESSION_COOKIE)
         return response
 
-    return forms.submit(session, form, delete, lambda f: render(
-        request, "retention/delete_account.html", {"done": False, "error": f.first_error},
-        status_code=f.status))
+    def refused(f: forms.Failure) -> Response:
+        response = render(request, "retention/delete_account.html",
+                          {"done": False, "error": f.first_error}, status_code=f.status)
+        response.headers.update(f.headers)  # Retry-After once the throttle holds
+        return response
+
+    # A wrong password keeps its count in the login throttle (written before refusing).
+    return forms.submit(session, form, delete, refused, keep_refusal=True)

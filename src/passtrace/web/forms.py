@@ -97,20 +97,19 @@ def attempt(session: Session, action: Callable[[], T], page: Page, *,
     """Run one change in a SAVEPOINT; on a domain error or a clash, undo it and show the page.
 
     For buttons with at most a reason (approve, cancel, ...) as much as for forms.
-    `count` runs first in a SAVEPOINT of its own that stays when the change is refused
+    `count` runs first and commits what it counts, which stays when the change is refused
     (a sign-up attempt counter; a refusal of `count` itself, "too many attempts", is
     shown like any other). `keep_refusal` keeps what a refused change wrote on purpose
     before refusing (a failed login's count and audit entry): the page is shown and the
     request commits it.
     """
     if count is not None:
-        counted = session.begin_nested()
+        # The counter commits its count itself (accounts.attempts.check), so an attempt
+        # counts even when it is refused, the one that hits the limit included.
         try:
             count()
         except DomainError as exc:
-            counted.rollback()
             return page(Failure.of(exc, values))
-        counted.commit()
     savepoint = session.begin_nested()
     try:
         result = action()
