@@ -33,6 +33,13 @@ ACTION_LABELS = {
     "delivery.collect": lazy_gettext("Collected a delivery"),
     "audit.export": lazy_gettext("Exported audit entries"),
     "report.export": lazy_gettext("Exported daily reports"),
+    "case.create": lazy_gettext("Opened a case"),
+    "case.edit": lazy_gettext("Edited a case"),
+    "case.reclassify": lazy_gettext("Reclassified a case"),
+    "case.close": lazy_gettext("Closed a case"),
+    "case.reopen": lazy_gettext("Reopened a case"),
+    "case.view": lazy_gettext("Viewed a case"),
+    "case.timeline": lazy_gettext("Viewed movements for a case"),
 }
 
 
