@@ -47,7 +47,7 @@ def index(request: Request, session: SessionDep, rt: RuntimeDep, principal: Curr
     _need(principal, "case.view")
     status = status if status in present.STATUS_LABELS else ""
     classification = classification if classification in present.CLASSIFICATION_LABELS else ""
-    area = area if area.isascii() and area.isdigit() and len(area) == 6 else ""
+    area = area if area.isascii() and area.isdigit() and len(area) in (6, 9, 12) else ""
     search_error, id_hash = None, None
     if q.strip():
         try:
@@ -82,8 +82,8 @@ def new(request: Request, session: SessionDep, principal: CurrentPrincipal) -> R
     """Show the new-case form."""
     _need(principal, "case.manage")
     scopes = principal.area_scopes("case.manage") or []
-    values = {"classification": "confirmed", "area_code": scopes[0].ljust(6, "0")
-              if len(scopes) == 1 else ""}
+    values = {"classification": "confirmed",
+              "area_code": present.scope_area(scopes[0]) if len(scopes) == 1 else ""}
     return _new_page(request, session, principal, values, {})
 
 

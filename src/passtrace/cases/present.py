@@ -73,7 +73,7 @@ def events(session: Session, rows: list[CaseEvent]) -> list[CaseEventRead]:
     """History rows with the acting official's display name (never a login name)."""
     ids = {e.actor_user_id for e in rows if e.actor_user_id}
     names: dict[uuid.UUID, str] = dict(session.execute(
-        select(User.id, User.display_name).where(User.id.in_(ids))).tuples()) if ids else {}
+        select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
     return [CaseEventRead(id=e.id, at=e.at, action=e.action,
                           action_label=gettext(ACTION_LABELS.get(e.action, e.action)),
                           actor=names.get(e.actor_user_id, "") if e.actor_user_id
@@ -164,3 +164,8 @@ def area_choices(session: Session, scopes: list[str] | None) -> list[tuple[str, 
             continue
         out.append((a.code, "\u3000" * indent.get(a.level, 0) + (a.name_zh if zh else a.name_en)))
     return out
+
+
+def scope_area(prefix: str) -> str:
+    """The area code a jurisdiction prefix stands for: 5201 -> 520100, 520102001 as is."""
+    return prefix.ljust(6, "0") if len(prefix) < 6 else prefix

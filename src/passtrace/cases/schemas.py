@@ -12,7 +12,7 @@ from passtrace.core.validators import Day
 
 Classification = Literal["confirmed", "suspected", "asymptomatic"]
 Status = Literal["open", "closed"]
-AREA_PATTERN = r"^[0-9]{6}$"
+AREA_PATTERN = r"^[0-9]{6}([0-9]{3}([0-9]{3})?)?$"
 
 
 class CaseCreate(BaseModel):

@@ -52,7 +52,7 @@ class Timeline:
 def _site_names(session: Session, ids: set[object]) -> dict[object, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(Site.id, Site.name).where(Site.id.in_(ids))).tuples())
+    return dict(session.execute(select(Site.id, Site.name).where(Site.id.in_(ids))).all())
 
 
 def _registrations(session: Session, case: Case) -> list[Registration]:

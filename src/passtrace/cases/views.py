@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from passtrace.cases import present
 from passtrace.cases import service as case_service
 from passtrace.cases.schemas import (
+    AREA_PATTERN,
     CaseCreate,
     CaseHistory,
     CasePage,
@@ -29,7 +30,7 @@ def list_cases(
     session: SessionDep, principal: CurrentPrincipal,
     status: Literal["open", "closed"] | None = None,
     classification: Literal["confirmed", "suspected", "asymptomatic"] | None = None,
-    area: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None,
     cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT,
 ) -> CasePage:
     """List cases in your jurisdiction, newest first (each person shown is audited)."""

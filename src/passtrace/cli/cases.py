@@ -53,6 +53,7 @@ def add(
 
     from passtrace.accounts import service as account_service
     from passtrace.areas import service as area_service
+    from passtrace.cases import present
     from passtrace.cases import service as case_service
     from passtrace.cases.schemas import CaseCreate
     from passtrace.cli.main import _runtime
@@ -76,8 +77,8 @@ def add(
         code = area
         if code is None and principal is not None:
             scopes = principal.area_scopes("case.manage") or []
-            if len(scopes) == 1 and len(scopes[0]) <= 6:
-                code = scopes[0].ljust(6, "0")
+            if len(scopes) == 1:
+                code = present.scope_area(scopes[0])
         if code is None:
             # GB 11643: the first six digits are the region where the number was issued.
             region = normalize_id_number(id_number)[:6]
