@@ -157,11 +157,11 @@ def create(*, session: Session, rt: Runtime, actor: Principal | None, data: Case
     """
     if actor is not None and not actor.has("case.manage"):
         raise Forbidden("Your role does not allow this.")
+    person = _person(session, rt, actor, data)
     area_code = _area(session, actor, data.area_code)
     dates = windows.CaseDates(data.classification, data.onset_date, data.sampling_date,
                               data.isolation_date)
     start, end = _window(dates, data.window_start, data.window_end)
-    person = _person(session, rt, actor, data)
     # Race: a double tap (or two officials typing the same case) would both find no open
     # case and open two. Lock the person row first, so the second waits and sees the first.
     lock_row(session, Person, person.id)
