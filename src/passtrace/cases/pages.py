@@ -116,6 +116,7 @@ def _detail(request: Request, session: Session, principal: Principal, case_id: u
     found = timeline.read(session=session, actor=principal, case=case)
     history = present.events(session, case_service.history(session=session, actor=principal,
                                                            case_id=case.id))
+    names = present.history_area_names(session, history)
     if values is None:
         values = {"version": view.version, "classification": view.classification,
                   "onset_date": view.onset_date or "", "sampling_date": view.sampling_date or "",
@@ -125,7 +126,7 @@ def _detail(request: Request, session: Session, principal: Principal, case_id: u
     return render(request, "cases/detail.html", {
         "c": view, "rows": present.rows(found), "truncated": found.truncated,
         "chart": present.chart(case, found),
-        "history": [(e, present.change_lines(e)) for e in history],
+        "history": [(e, present.change_lines(e, names)) for e in history],
         "can_manage": authz.can_manage(principal, case), "values": values,
         "errors": errors or {}, "message": message, **_choices(session, principal)},
         status_code=status_code)

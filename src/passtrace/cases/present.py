@@ -22,7 +22,7 @@ from passtrace.web.charts import timeline_chart
 
 CLASSIFICATION_LABELS = {"confirmed": N_("Confirmed"), "suspected": N_("Suspected"),
                          "asymptomatic": N_("Asymptomatic")}
-STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
+STATUS_LABELS = {"open": N_("In progress"), "closed": N_("Closed")}
 ACTION_LABELS = {"create": N_("Opened"), "edit": N_("Edited"),
                  "reclassify": N_("Reclassified"), "close": N_("Closed"),
                  "reopen": N_("Reopened")}
@@ -81,11 +81,15 @@ def events(session: Session, rows: list[CaseEvent]) -> list[CaseEventRead]:
                           changes=e.changes) for e in rows]
 
 
-def change_lines(event: CaseEventRead) -> list[tuple[str, str, str]]:
-    """(field label, before, after) for a history row, values shown as users read them."""
+def change_lines(event: CaseEventRead, area_names: dict[str, str] | None = None
+                 ) -> list[tuple[str, str, str]]:
+    """(field label, before, after) for a history row, values shown as users read them
+    (areas by name, never by code)."""
     def shown(field: str, value: object) -> str:
         if value is None or value == "":
             return "—"
+        if field == "area_code":
+            return (area_names or {}).get(str(value), str(value))
         if field == "classification":
             return gettext(CLASSIFICATION_LABELS.get(str(value), str(value)))
         if field == "status":
@@ -97,6 +101,12 @@ def change_lines(event: CaseEventRead) -> list[tuple[str, str, str]]:
 
     return [(gettext(FIELD_LABELS.get(k, k)), shown(k, v[0]), shown(k, v[1]))
             for k, v in event.changes.items()]
+
+
+def history_area_names(session: Session, rows: list[CaseEventRead]) -> dict[str, str]:
+    """Names of every area a case's history mentions, in the reader's language."""
+    codes = {str(v) for e in rows for v in e.changes.get("area_code", []) if v}
+    return area_service.names(session=session, codes=sorted(codes), locale=get_locale())
 
 
 def item_detail(item: Item) -> str:
