@@ -82,8 +82,9 @@ def new(request: Request, session: SessionDep, principal: CurrentPrincipal) -> R
     """Show the new-case form."""
     _need(principal, "case.manage")
     scopes = principal.area_scopes("case.manage") or []
-    values = {"classification": "confirmed",
-              "area_code": present.scope_area(scopes[0]) if len(scopes) == 1 else ""}
+    values: dict[str, object] = {
+        "classification": "confirmed",
+        "area_code": present.scope_area(scopes[0]) if len(scopes) == 1 else ""}
     return _new_page(request, session, principal, values, {})
 
 

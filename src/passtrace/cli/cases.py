@@ -87,8 +87,9 @@ def add(
         if code is None:
             raise _bad("--area is needed: the ID number's region is not a known area")
         try:
-            data = CaseCreate(id_number=id_number, classification=classification,  # type: ignore[arg-type]
-                              area_code=code, source=source, notes=notes, **days)
+            data = CaseCreate.model_validate({
+                "id_number": id_number, "classification": classification, "area_code": code,
+                "source": source, "notes": notes, **days})
         except ValidationError as exc:
             fields = form_field_errors(exc)
             raise _bad("; ".join(f"{k}: {v}" for k, v in fields.items())) from None
