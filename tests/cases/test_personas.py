@@ -99,3 +99,15 @@ def test_an_existing_person_by_id_opens_one_open_case_only(client, cast):
     again = client.post("/api/v1/cases", headers=h, json={
         "person_id": str(resident_person), "onset_date": "2026-11-21", "area_code": "520102"})
     assert again.status_code == 409
+
+
+def test_the_person_reads_it_in_who_viewed_my_data(client, cast):
+    h = cast["official"].headers
+    c = client.post("/api/v1/cases", headers=h, json={
+        "person_id": str(cast["resident"].principal.person_id), "onset_date": "2026-11-20",
+        "area_code": "520102"}).json()
+    assert client.get(f"/cases/{c['id']}", headers=h).status_code == 200
+    log = client.get("/me/access-log", headers=cast["resident"].headers)
+    assert log.status_code == 200
+    for label in ("建立了病例", "查看了病例", "因病例查看了行动轨迹"):
+        assert label in log.text, label
