@@ -160,6 +160,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.areas import views as area_views
+    from passtrace.cases import pages as case_pages
+    from passtrace.cases import views as case_views
     from passtrace.communities.compounds import claim_pages as resident_claim_pages
     from passtrace.communities.compounds import pages as community_pages
     from passtrace.communities.compounds import views as community_views
@@ -193,7 +195,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, outing_views.router,
-             visit_views.router, delivery_views.router, retention_views.router],
+             visit_views.router, delivery_views.router, retention_views.router, case_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
@@ -203,7 +205,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_pages.router, registration_pages.site_router, registration_pages.router,
              community_pages.router, outing_pages.router, visit_pages.router,
              delivery_pages.router, oversight_pages.router,
-             retention_pages.router])
+             retention_pages.router, case_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

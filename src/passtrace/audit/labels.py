@@ -99,6 +99,13 @@ RESOURCE_LABELS = {
     "resumption": lazy_gettext("Resumption of work"), "retention": lazy_gettext("Retention"),
     "signing_key": lazy_gettext("Signing key"), "site": lazy_gettext("Site"),
     "user": lazy_gettext("Account"), "visit": lazy_gettext("Visit"),
+    "case.create": lazy_gettext("Opened a case"),
+    "case.edit": lazy_gettext("Edited a case"),
+    "case.reclassify": lazy_gettext("Reclassified a case"),
+    "case.close": lazy_gettext("Closed a case"),
+    "case.reopen": lazy_gettext("Reopened a case"),
+    "case.view": lazy_gettext("Viewed a case"),
+    "case.timeline": lazy_gettext("Viewed movements for a case"),
 }
 
 

@@ -112,6 +112,29 @@ def register(
     return person
 
 
+def register_by_id_number(*, session: Session, vault: PiiVault, actor: Principal | None,
+                          id_number: str, field: str = "id_number") -> Person:
+    """Find the person with this ID number, or keep a protected record of it with no name.
+
+    For offices that know only the number (a case typed by a tracing team, an imported
+    report): the record holds the keyed hash and ciphertext and defines no identity;
+    name and phone come later from the person's proofed account or an office's claim.
+    """
+    try:
+        clean_id = validate_id_number(id_number)
+    except InvalidValue as exc:
+        raise ValidationFailed(exc.message, fields={field: exc.message}) from None
+    person = find_by_id_number(session=session, vault=vault, id_number=clean_id)
+    if person is None:
+        person = Person(**protected_columns(vault, clean_id, "", None))
+        session.add(person)
+        session.flush()
+        audit_service.record(session=session, actor=actor, action="person.register",
+                             resource_type="person", resource_id=person.id,
+                             subject_person_id=person.id)
+    return person
+
+
 def set_own_identity(*, session: Session, vault: PiiVault, person: Person, name: str,
                      phone: str | None) -> None:
     """The person's own name and phone, set by their proofed account (validated values).

@@ -134,3 +134,52 @@ def grouped_bar_chart(labels: Sequence[str],
                     f'<text x="{lx + 18}" y="{HEIGHT - 3}" font-size="12" fill="#1d2329">'
                     f'{escape(name)}</text>')
     return _frame(title, desc or title, body, top, unit, y_label, labels, xs, "bar grouped")
+
+
+def timeline_chart(lanes: Sequence[str],
+                   marks: Sequence[tuple[int, float, float | None, str, str]],
+                   ticks: Sequence[tuple[float, str]], *, title: str,
+                   desc: str = "") -> Markup:
+    """Render marks on one horizontal time axis, one lane (row) per kind.
+
+    A mark is (lane index, start, end or None, tooltip, colour) with start and end as
+    fractions of the axis (0..1): an interval is a bar, an instant (end None) a dot.
+    `ticks` are (fraction, label) along the axis.
+    """
+    lane_h = 34
+    left, right, top = 110, 16, 12
+    height = top + lane_h * max(1, len(lanes)) + 40
+    plot_w = WIDTH - left - right
+    n = next(_ids)
+    out = [f'<svg class="chart timeline" viewBox="0 0 {WIDTH} {height}" role="img" '
+           f'aria-labelledby="ct-{n} cd-{n}" xmlns="http://www.w3.org/2000/svg">',
+           f'<title id="ct-{n}">{escape(title)}</title>',
+           f'<desc id="cd-{n}">{escape(desc or title)}</desc>']
+    bottom = top + lane_h * max(1, len(lanes))
+    for i, lane in enumerate(lanes):
+        y = top + lane_h * i
+        out.append(f'<rect x="{left}" y="{y}" width="{plot_w}" height="{lane_h}" '
+                   f'fill="{"#f4f6f8" if i % 2 == 0 else "#ffffff"}"/>')
+        out.append(f'<text x="{left - 8}" y="{y + lane_h / 2 + 4:.1f}" text-anchor="end" '
+                   f'font-size="12" fill="#1d2329">{escape(lane)}</text>')
+    for frac, label in ticks:
+        x = left + plot_w * min(max(frac, 0.0), 1.0)
+        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
+                   'stroke="#d9dee3" stroke-width="1"/>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="11" '
+                   f'fill="#5f6b76">{escape(label)}</text>')
+    out.append(f'<line x1="{left}" y1="{bottom}" x2="{WIDTH - right}" y2="{bottom}" '
+               'stroke="#5f6b76"/>')
+    for lane_i, start, end, tip, color in marks:
+        cy = top + lane_h * lane_i + lane_h / 2
+        x0 = left + plot_w * min(max(start, 0.0), 1.0)
+        if end is None:
+            out.append(f'<circle cx="{x0:.1f}" cy="{cy:.1f}" r="4.5" fill="{escape(color)}">'
+                       f'<title>{escape(tip)}</title></circle>')
+            continue
+        x1 = left + plot_w * min(max(end, 0.0), 1.0)
+        out.append(f'<rect x="{x0:.1f}" y="{cy - 8:.1f}" width="{max(2.0, x1 - x0):.1f}" '
+                   f'height="16" rx="3" fill="{escape(color)}" fill-opacity="0.8">'
+                   f'<title>{escape(tip)}</title></rect>')
+    out.append("</svg>")
+    return Markup("".join(out))
