@@ -141,3 +141,27 @@ def test_a_bad_tolerance_changes_nothing(session: Session) -> None:
     with pytest.raises(InvalidState):
         run(session, tolerance=0)
     assert session.scalars(select(ReportFinding)).first() is None
+
+
+def test_the_job_verifies_yesterday_and_today_only(rt, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from passtrace.core import clock
+    from passtrace.jobs.schedule import scheduled_jobs
+    from passtrace.tracing import jobs
+
+    assert "tracing.verify-reports" in [j.name for j in scheduled_jobs()]
+    w = build(session)
+    reports = []
+    for back in (0, 1, 2):
+        p, e = w.person()
+        day = DAY - timedelta(days=back)
+        reports.append(w.report(e, p, [(OFFICE, at("09:00", day), at("10:00", day))], day=day))
+    session.commit()
+    clock.freeze(at("12:00"))
+    try:
+        stats = jobs.verify_recent(rt)
+    finally:
+        clock.freeze(None)
+    assert stats.reports == 2
+    assert [len(findings(session, r.id)) for r in reports] == [1, 1, 0]
