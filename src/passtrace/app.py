@@ -186,6 +186,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import pages as retention_pages
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
+    from passtrace.tracing import verify_pages
     from passtrace.sites import views as site_views
 
     return ([account_views.router, account_admin_views.router, area_views.router,
@@ -202,7 +203,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_pages.router, registration_pages.site_router, registration_pages.router,
              community_pages.router, outing_pages.router, visit_pages.router,
              delivery_pages.router, oversight_pages.router,
-             retention_pages.router])
+             retention_pages.router, verify_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:
