@@ -134,9 +134,9 @@ def reports(*, session: Session, actor: Principal, e: Enterprise,
         counts[rid][cls] = n
     people = dict(session.execute(
         select(Employee.id, Person.id).join(Person, Person.id == Employee.person_id)
-        .where(Employee.id.in_({r.employee_id for r in rows}))).tuples().all())
+        .where(Employee.id.in_({r.employee_id for r in rows}))).all())
     names = dict(session.execute(select(Person.id, Person.name_masked).where(
-        Person.id.in_(set(people.values())))).tuples().all())
+        Person.id.in_(set(people.values())))).all())
     audit_service.record_many(session=session, actor=actor, entries=[
         {"action": "report.findings.view", "resource_type": "daily_report",
          "resource_id": r.id, "subject_person_id": people.get(r.employee_id)} for r in rows])
@@ -208,7 +208,7 @@ def report_findings(*, session: Session, actor: Principal, report_id: uuid.UUID
     reg_ids = {f.registration_id for f in findings if f.registration_id is not None}
     regs = {r.id: (r.occurred_at, name, area) for r, name, area in session.execute(
         select(Registration, Site.name, Site.area_code).join(Site, Site.id == Registration.site_id)
-        .where(Registration.id.in_(reg_ids))).tuples()}
+        .where(Registration.id.in_(reg_ids)))}
     for f in findings:
         if f.registration_id in regs:
             at, name, area = regs[f.registration_id]
