@@ -9,6 +9,7 @@ insert) plus one query per local day for which areas recorded anyone when
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -298,6 +299,25 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
                          "detail": f.detail, "computed_at": now})
     session.execute(delete(ReportFinding).where(ReportFinding.report_id.in_(ids)))
     if rows:
-        session.execute(insert(ReportFinding), rows)
+        _store(session, rows)
     stats.reports += len(reports)
     stats.findings += len(rows)
+
+
+COLUMNS = ("id", "report_id", "finding_class", "stop_seq", "registration_id",
+           "tolerance_minutes", "detail", "computed_at")
+
+
+def _store(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert findings: COPY on PostgreSQL (several times faster than executemany, the
+    bulk of a run's time), a Core executemany elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(ReportFinding.__table__), rows)
+        return
+    raw: Any = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(
+            f"COPY report_findings ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row((r["id"], r["report_id"], r["finding_class"], r["stop_seq"],
+                            r["registration_id"], r["tolerance_minutes"],
+                            json.dumps(r["detail"]), r["computed_at"]))
