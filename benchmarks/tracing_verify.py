@@ -107,7 +107,8 @@ def generate(rt: Runtime, n: int, n_sites: int, seed: int = 13) -> None:
             by_area.setdefault(s["area_code"][:9], []).append(s["id"])
         people, emps, reports, stops, regs = [], [], [], [], []
 
-        def reg(person_hash: str | None, site: uuid.UUID, at: datetime) -> None:
+        def reg(person_hash: str | None, site: uuid.UUID, at: datetime,
+                regs: list[dict[str, Any]] = regs) -> None:
             regs.append({"id": uuid7(), "site_id": site, "lane": "1", "device_key": "bench",
                          "occurred_at": at, "received_at": at, "direction": "in",
                          "method": "scan", "person_hash": person_hash, "person_masked": "张*",

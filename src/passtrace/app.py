@@ -186,8 +186,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import pages as retention_pages
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
-    from passtrace.tracing import verify_pages
     from passtrace.sites import views as site_views
+    from passtrace.tracing import verify_pages
 
     return ([account_views.router, account_admin_views.router, area_views.router,
              pass_views.router, appeal_views.router, people_views.router,

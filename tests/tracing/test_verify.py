@@ -107,7 +107,7 @@ def test_the_enterprise_tolerance_and_the_override(session: Session) -> None:
 def test_rerunning_keeps_the_same_findings_and_ids(session: Session) -> None:
     w = build(session)
     p, e = w.person()
-    r = w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), None)])
+    w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), None)])
     w.seen(p, HOME, at("07:10"))
     w.seen(p, ELSEWHERE, at("23:00"))
     run(session)

@@ -182,7 +182,7 @@ class Observed:
 
 
 def _bucket(session: Session) -> ColumnElement[Any]:
-    size = literal_column(str(BUCKET_S))
+    size: ColumnElement[Any] = literal_column(str(BUCKET_S))
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.floor(func.extract("epoch", Registration.occurred_at) / size), Integer)
     return cast(func.strftime("%s", Registration.occurred_at), Integer) / size
@@ -268,7 +268,7 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
                 .join(Site, Site.id == Registration.site_id)
                 .where(Registration.person_hash.in_(hashes), Registration.occurred_at >= lo,
                        Registration.occurred_at <= hi)):
-            regs[h].append(Seen(rid, area, at))
+            regs[h or ""].append(Seen(rid, area, at))
         for h, sid, area, started, ended in session.execute(
                 select(Stay.person_hash, Stay.id, Site.area_code, Stay.started_at,
                        Stay.ended_at)
@@ -312,7 +312,7 @@ def _store(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert findings: COPY on PostgreSQL (several times faster than executemany, the
     bulk of a run's time), a Core executemany elsewhere."""
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(ReportFinding.__table__), rows)
+        session.execute(insert(ReportFinding), rows)
         return
     raw: Any = session.connection().connection.driver_connection
     with raw.cursor() as cur, cur.copy(

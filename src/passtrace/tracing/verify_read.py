@@ -86,9 +86,8 @@ def summary(*, session: Session, e: Enterprise, departments: set[uuid.UUID] | No
     if departments is not None:
         where.append(DailyReport.department_id.in_(departments))
     days: dict[date, DayLine] = {}
-    for day, cls, n, reports in session.execute(
-            select(DailyReport.report_date, ReportFinding.finding_class, func.count(),
-                   func.count(func.distinct(ReportFinding.report_id)))
+    for day, cls, n in session.execute(
+            select(DailyReport.report_date, ReportFinding.finding_class, func.count())
             .join(DailyReport, DailyReport.id == ReportFinding.report_id).where(*where)
             .group_by(DailyReport.report_date, ReportFinding.finding_class)):
         line = days.setdefault(day, DayLine(day))
@@ -123,6 +122,7 @@ def reports(*, session: Session, actor: Principal, e: Enterprise,
         select(ReportFinding.id).where(ReportFinding.report_id == DailyReport.id).exists())
     if departments is not None:
         stmt = stmt.where(DailyReport.department_id.in_(departments))
+    rows: list[DailyReport]
     rows, nxt = paginate_query(session, stmt, [DailyReport.report_date, DailyReport.id],
                                cursor=cursor, limit=50, descending=True)
     ids = [r.id for r in rows]
@@ -140,7 +140,7 @@ def reports(*, session: Session, actor: Principal, e: Enterprise,
     audit_service.record_many(session=session, actor=actor, entries=[
         {"action": "report.findings.view", "resource_type": "daily_report",
          "resource_id": r.id, "subject_person_id": people.get(r.employee_id)} for r in rows])
-    return [ReportLine(r.id, r.report_date, names.get(people.get(r.employee_id), ""),
+    return [ReportLine(r.id, r.report_date, names.get(people.get(r.employee_id, r.id), ""),
                        counts[r.id]) for r in rows], nxt
 
 
