@@ -189,6 +189,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
+    from passtrace.tracing import verify_pages
 
     return ([account_views.router, account_admin_views.router, area_views.router,
              pass_views.router, appeal_views.router, people_views.router,
@@ -205,7 +206,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_pages.router, registration_pages.site_router, registration_pages.router,
              community_pages.router, outing_pages.router, visit_pages.router,
              delivery_pages.router, oversight_pages.router,
-             retention_pages.router, case_pages.router])
+             retention_pages.router, case_pages.router, verify_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

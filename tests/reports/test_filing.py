@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -177,3 +178,16 @@ def test_a_stop_that_has_not_ended_yet_is_refused_naming_the_field(client, world
                                             "arrive_at": local(day, "08:00")}])
     assert resp.status_code == 422
     assert "stops[1].arrive_at" in resp.json()["error"]["fields"]
+
+
+def test_a_filed_report_carries_the_filers_person_hash(client, world, session):
+    # Trajectory verification joins reports to registrations on it (tracing/verify.py).
+    from passtrace.people.models import Person
+    from passtrace.reports.models import DailyReport
+
+    alice = world.staff["alice"]
+    resp = file(client, alice.persona, world.today)
+    assert resp.status_code == 201, resp.text
+    report = session.get(DailyReport, uuid.UUID(resp.json()["id"]))
+    assert report is not None
+    assert report.person_hash == session.get(Person, alice.employee.person_id).id_hash

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # How often the job runner deletes what fell due (0: off; cron can run
     # `passtrace retention run`).
     retention_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # How often the job runner verifies yesterday's and today's daily reports against
+    # registrations (0: off; cron can run `passtrace verify reports`).
+    verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
     # How often the job runner looks for outbox messages due to leave.
     jobs_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.

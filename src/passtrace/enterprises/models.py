@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -29,6 +29,10 @@ class Enterprise(IdMixin, CreatedMixin, Base):
     report_deadline: Mapped[time] = mapped_column(default=time(10, 0))
     # Set once a resumption-of-work application is approved.
     resumed_on: Mapped[date | None]
+    # Trajectory verification: how far (minutes) a registration may lie outside a reported
+    # stop and still corroborate it (tracing/verify.py).
+    verify_tolerance_minutes: Mapped[int] = mapped_column(SmallInteger, default=30,
+                                                          server_default="30")
 
 
 class Department(IdMixin, CreatedMixin, Base):

@@ -50,7 +50,8 @@ def _error_page(request: Request, back: str) -> forms.Page:
 
 def _ctx(session: Session, principal: CurrentPrincipal, e: Enterprise) -> dict[str, Any]:
     return {"e": present.enterprise(session, e), "can_manage": authz.can_manage(principal, e),
-            "sees_all": authz.sees_all_staff(principal, e)}
+            "sees_all": authz.sees_all_staff(principal, e),
+            "verify_tolerance": e.verify_tolerance_minutes}
 
 
 # --- index, registration, resumption queue (static paths first) ----------------------------

@@ -9,6 +9,7 @@ from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.jobs.runner import Job
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
+from passtrace.tracing import jobs as tracing_jobs
 
 
 def scheduled_jobs() -> list[Job]:
@@ -22,4 +23,6 @@ def scheduled_jobs() -> list[Job]:
             compound_jobs.renew_household_passes),
         Job("retention.delete-expired", lambda rt: rt.settings.retention_seconds,
             retention_jobs.delete_expired),
+        Job("tracing.verify-reports", lambda rt: rt.settings.verify_seconds,
+            tracing_jobs.verify_recent),
     ]

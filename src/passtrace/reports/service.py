@@ -17,6 +17,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.people.models import Person
 from passtrace.reports import authz, counts, rules
 from passtrace.reports.models import FEVER_AT, DailyReport, ReportStop
 from passtrace.reports.rules import CleanStop
@@ -95,7 +96,11 @@ def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterp
                              symptoms=symptoms, stayed_home=stayed_home, source=source,
                              submitted_at=now,
                              late=now > deadline_for(enterprise.report_deadline, day),
-                             flagged=is_flagged(temperature, symptoms))
+                             flagged=is_flagged(temperature, symptoms),
+                             # Trajectory verification joins reports to registrations
+                             # (which carry only the hash) on it.
+                             person_hash=session.scalar(select(Person.id_hash).where(
+                                 Person.id == emp.person_id)))
         session.add(report)
         created = True
     for seq, s in enumerate(stops, start=1):

@@ -1,0 +1,68 @@
+"""passtrace verify: check daily reports' stops against what the sites recorded."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command("reports")
+def reports(
+    start: Annotated[str, typer.Option("--from", help="first report date, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--to", help="last report date, YYYY-MM-DD")],
+    tolerance: Annotated[int | None, typer.Option(
+        "--tolerance-minutes",
+        help="minutes a registration may lie outside a stop (default: each enterprise's)")]
+    = None,
+    fmt: Annotated[str, typer.Option("--format", help="json (JSON lines)")] = "json",
+) -> None:
+    """Verify the reports dated --from..--to (replacing their findings); print one finding
+    per line."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from passtrace.cli.main import _domain_errors, _runtime
+    from passtrace.core.db import session_scope
+    from passtrace.registrations.models import Registration
+    from passtrace.reports.models import DailyReport
+    from passtrace.tracing import verify
+    from passtrace.tracing.models import ReportFinding
+
+    if fmt != "json":
+        console.print("[red]--format is json[/red]")
+        raise typer.Exit(2)
+    try:
+        first, last = date.fromisoformat(start.strip()), date.fromisoformat(end.strip())
+    except ValueError:
+        console.print("[red]dates are YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+    rt = _runtime()
+    reg = aliased(Registration)
+    with _domain_errors():
+        for session in session_scope(rt.sessions):
+            stats = verify.verify(session=session, first=first, last=last,
+                                  tolerance=tolerance)
+            rows = session.execute(
+                select(ReportFinding.finding_class, DailyReport.id, DailyReport.external_id,
+                       ReportFinding.stop_seq, ReportFinding.registration_id,
+                       reg.external_id)
+                .join(DailyReport, DailyReport.id == ReportFinding.report_id)
+                .outerjoin(reg, reg.id == ReportFinding.registration_id)
+                .where(DailyReport.report_date >= first, DailyReport.report_date <= last)
+                .order_by(DailyReport.report_date, DailyReport.id, ReportFinding.stop_seq,
+                          ReportFinding.finding_class, ReportFinding.id))
+            for cls, rid, rext, seq, reg_id, reg_ext in rows:
+                line: dict[str, object] = {"class": cls, "report": rext or str(rid)}
+                if seq is not None:
+                    line["stop_index"] = seq
+                if reg_id is not None:
+                    line["registration"] = reg_ext or str(reg_id)
+                typer.echo(json.dumps(line, ensure_ascii=False))
+    console.print(f"reports verified: {stats.reports}, findings: {stats.findings}")
