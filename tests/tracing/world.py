@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.cases.models import Case
+from passtrace.communities.compounds.models import Building, Community, Household, Resident
 from passtrace.core.runtime import Runtime
+from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.people import service as people_service
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration, Stay
+from passtrace.reports.models import DailyReport, ReportStop
 from passtrace.sites.models import Site
 from tests.conftest import next_id_number
 
@@ -64,3 +68,49 @@ def case(session: Session, p: Person, start: datetime = T0 - timedelta(days=2),
     session.add(c)
     session.flush()
     return c
+
+
+def enterprise(session: Session, area: str = AREA) -> tuple[Enterprise, Department]:
+    e = Enterprise(credit_code=uuid.uuid4().hex[:18].upper(), name="追踪企业", area_code=area)
+    session.add(e)
+    session.flush()
+    d = Department(enterprise_id=e.id, name="生产部")
+    session.add(d)
+    session.flush()
+    return e, d
+
+
+def report(session: Session, dep: Department, p: Person, day: date,
+           stops: list[dict[str, object]] = (), stayed_home: bool = False) -> DailyReport:  # type: ignore[assignment]
+    emp = session.scalar(select(Employee).where(Employee.enterprise_id == dep.enterprise_id,
+                                                Employee.person_id == p.id))
+    if emp is None:
+        emp = Employee(enterprise_id=dep.enterprise_id, department_id=dep.id, person_id=p.id)
+        session.add(emp)
+        session.flush()
+    r = DailyReport(employee_id=emp.id, enterprise_id=dep.enterprise_id, department_id=dep.id,
+                    report_date=day, temperature=36.5, submitted_at=T0, person_hash=p.id_hash,
+                    stayed_home=stayed_home)
+    r.stops = [ReportStop(seq=i, area_code=st.get("area", AREA), arrive_at=st.get("at", T0),
+                          mode=st.get("mode"), ref=st.get("ref"), seat=st.get("seat"))
+               for i, st in enumerate(stops)]
+    session.add(r)
+    session.flush()
+    return r
+
+
+def household(session: Session, people: list[Person], code: str | None = None) -> Household:
+    com = Community(code=code or f"5201020{uuid.uuid4().int % 10**5:05d}", name="测试小区")
+    session.add(com)
+    session.flush()
+    b = Building(community_id=com.id, name="1栋")
+    session.add(b)
+    session.flush()
+    hh = Household(community_id=com.id, building_id=b.id, unit="1", room="101")
+    session.add(hh)
+    session.flush()
+    for p in people:
+        session.add(Resident(community_id=com.id, household_id=hh.id, person_id=p.id,
+                             role="family"))
+    session.flush()
+    return hh
