@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "delivery.collect": lazy_gettext("Collected a delivery"),
     "audit.export": lazy_gettext("Exported audit entries"),
     "report.export": lazy_gettext("Exported daily reports"),
+    "contact.search": lazy_gettext("Searched a case's contacts"),
+    "contact.view": lazy_gettext("Viewed a case's contact list"),
+    "contact.export": lazy_gettext("Exported a case's contact list"),
 }
 
 

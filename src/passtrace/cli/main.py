@@ -48,6 +48,7 @@ SUB_APPS = (
     ("audit", "The audit log: verify its hash chain."),
     ("jobs", "The job runner: scheduled jobs and the outbox."),
     ("retention", "Retention: what personal data is kept, and deleting what fell due."),
+    ("trace", "Contact tracing: a case's contacts with their evidence."),
 )
 for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)
