@@ -70,6 +70,14 @@ def record_view(*, session: Session, actor: Principal | None, case: Case,
     audit_service.record_many(session=session, actor=actor, entries=entries)
 
 
+def record_task_view(*, session: Session, actor: Principal, contacts: list[Contact]) -> None:
+    """A task list read: each listed person with a record sees it."""
+    entries = [{"action": "contact.view", "resource_type": "case", "resource_id": c.case_id,
+                "subject_person_id": c.person_id, "detail": {"contact": str(c.id)}}
+               for c in contacts if c.person_id is not None]
+    audit_service.record_many(session=session, actor=actor, entries=entries)
+
+
 @dataclass(frozen=True)
 class ContactRow:
     """A contact with its task (None for secondary and general contacts)."""
