@@ -53,6 +53,10 @@ class Graph:
     width: int
     height: int
 
+    def by_key(self) -> dict[str, Node]:
+        """Nodes by key (to draw edges between them)."""
+        return {n.key: n for n in self.nodes}
+
 
 def _place(contact: Contact) -> tuple[str, str]:
     """The place a contact was met, for grouping: (kind, id)."""
