@@ -54,18 +54,18 @@ def contacts(
     with _domain_errors():
         for session in session_scope(rt.sessions):
             found = tracing_service.case_for(session=session, principal=None, case_id=case_id)
-            tracing_service.run(session=session, settings=rt.settings, actor=None, case=found,
+            now = tracing_service.run(session=session, settings=rt.settings, actor=None, case=found,
                                 window_minutes=window_minutes, depth=depth,
                                 colleagues=colleagues)
             if fmt == "json":
                 items = export_service.listed(session=session, rt=rt, actor=None, case=found,
-                                              reveal=ask)
+                                              reveal=ask, only=now)
                 lines = [json.dumps(export_service.record(i), ensure_ascii=False)
                          for i in items]
                 chunks = [("\n".join(lines) + "\n").encode() if lines else b""]
             else:
                 header, data = export_service.rows(session=session, rt=rt, actor=None,
-                                                   case=found, reveal=ask)
+                                                   case=found, reveal=ask, only=now)
                 chunks = list(export_service.csv_bytes(header, data))
     for chunk in chunks:
         sys.stdout.buffer.write(chunk)

@@ -107,9 +107,14 @@ def run(*, session: Session, case: Case, options: Options, depth: int = 1) -> li
     stored = _store(session, case, found, existing, depth=1, via=None,
                     days=options.quarantine_days)
     frontier = [c for c in stored if c.kind == "close"]
+    this_run = list(stored)
     for level in range(2, depth + 1):
         frontier = _secondary(session, case, frontier, existing, level, w, options)
-    return sorted(existing.values(), key=lambda c: (c.depth, c.first_exposure, c.person_hash))
+        this_run += frontier
+    # What this search found. A contact stored by an earlier, wider search stays stored
+    # (its tracing task may be under way) but is not part of this answer.
+    return sorted({c.id: c for c in this_run}.values(),
+                  key=lambda c: (c.depth, c.first_exposure, c.person_hash))
 
 
 def _secondary(session: Session, case: Case, frontier: list[Contact],

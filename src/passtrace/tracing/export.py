@@ -58,8 +58,8 @@ class Listed:
 
 
 def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
-           reveal: Reveal | None) -> list[Listed]:
-    """The case's contacts for an export, revealed if asked and allowed; audited."""
+           reveal: Reveal | None, only: list[Contact] | None = None) -> list[Listed]:
+    """The case's contacts (or `only` these) for an export, revealed if asked; audited."""
     reason: str | None = None
     if reveal is not None:
         if actor is not None and not actor.covers_area("person.reveal", case.area_code):
@@ -69,7 +69,8 @@ def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case
         if actor is not None:
             # One export is one reveal against the hourly limit, however many rows.
             reveal_limit.check(session=session, settings=rt.settings, user_id=actor.user_id)
-    contacts = tracing_service.all_contacts(session=session, case=case)
+    contacts = only if only is not None else tracing_service.all_contacts(
+        session=session, case=case)
     people = _people(session, [c.person_id for c in contacts if c.person_id])
     tasks = task_service.by_contact(session=session, contact_ids=[c.id for c in contacts])
     out: list[Listed] = []
@@ -86,11 +87,13 @@ def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case
 
 
 def rows(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
-         reveal: Reveal | None) -> tuple[list[str], list[list[Any]]]:
+         reveal: Reveal | None, only: list[Contact] | None = None
+         ) -> tuple[list[str], list[list[Any]]]:
     """The header and rows of the case's contact list (for CSV and Excel)."""
     header = list(HEADER) + (list(REVEALED) if reveal else [])
     out: list[list[Any]] = []
-    for item in listed(session=session, rt=rt, actor=actor, case=case, reveal=reveal):
+    for item in listed(session=session, rt=rt, actor=actor, case=case, reveal=reveal,
+                       only=only):
         c = item.contact
         row: list[Any] = [item.person.id_masked if item.person else "", c.kind, c.depth,
                           _local(c.first_exposure), _local(c.last_exposure),
