@@ -133,7 +133,12 @@ def test_running_again_changes_nothing(rt: Runtime, session: Session) -> None:
     session.expire_all()
     writes: list[str] = []
     conn = session.connection()
-    listener = lambda *a: writes.append(a[2]) if "case_contacts" in a[2] and not a[2].lstrip().upper().startswith("SELECT") else None  # noqa: E731
+
+    def listener(*a: object) -> None:
+        sql = str(a[2])
+        if "case_contacts" in sql and not sql.lstrip().upper().startswith("SELECT"):
+            writes.append(sql)
+
     event.listen(conn, "before_cursor_execute", listener)
     again = [(x.id, x.person_hash, x.evidence, x.first_exposure, x.last_exposure, x.found_at)
              for x in contacts.run(session=session, case=c, options=OPTS)]

@@ -77,7 +77,8 @@ def _regs(session: Session, where: Any) -> list[Reg]:
         select(Registration.id, Registration.person_hash, Registration.site_id,
                Registration.occurred_at, Registration.direction, Registration.external_id)
         .where(where, Registration.decision == "allow", Registration.person_hash.is_not(None)))
-    return [Reg(*r) for r in rows]
+    # person_hash is never NULL here (the where clause excludes it).
+    return [Reg(r[0], r[1] or "", r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def _stays(session: Session, where: Any) -> list[StayRow]:

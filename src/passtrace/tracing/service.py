@@ -90,6 +90,7 @@ def page(*, session: Session, actor: Principal | None, case: Case, cursor: str |
          limit: int | None) -> tuple[list[ContactRow], str | None]:
     """One page of the case's stored contacts, nearest first (depth, first exposure)."""
     stmt = select(Contact).where(Contact.case_id == case.id)
+    rows: list[Contact]
     rows, nxt = paginate_query(session, stmt, [Contact.depth, Contact.first_exposure,
                                                Contact.id], cursor=cursor, limit=limit)
     record_view(session=session, actor=actor, case=case, rows=rows)

@@ -103,6 +103,7 @@ def page(*, session: Session, principal: Principal, overdue: bool = False,
     if overdue:
         stmt = stmt.where(TracingTask.status == "not_reached",
                           TracingTask.due_at < (now or utcnow()))
+    tasks: list[TracingTask]
     tasks, nxt = paginate_query(session, stmt, [TracingTask.due_at, TracingTask.id],
                                 cursor=cursor, limit=limit)
     contacts = {c.id: c for c in session.scalars(

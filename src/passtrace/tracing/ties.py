@@ -88,7 +88,7 @@ def trips(session: Session, *, person_hash: str, start: datetime,
                ReportStop.mode.in_(("train", "flight")))).all()
     out: list[tuple[Hit, str]] = []
     for day, mode, ref, seat, arrive, _depart, report_id, seq in own:
-        mine = parse_seat(mode, seat)
+        mine = parse_seat(mode or "", seat)
         ref_n = _norm_ref(ref)
         if mine is None or not ref_n:
             continue
@@ -100,12 +100,12 @@ def trips(session: Session, *, person_hash: str, start: datetime,
                    DailyReport.person_hash.is_not(None), DailyReport.person_hash != person_hash,
                    func.upper(ReportStop.ref) == ref_n)).all()
         for other_hash, other_ref, other_seat, area, other_report, other_seq in others:
-            theirs = parse_seat(mode, other_seat)
+            theirs = parse_seat(mode or "", other_seat)
             if theirs is None or _norm_ref(other_ref) != ref_n:
                 continue
             if theirs.carriage != mine.carriage or abs(theirs.row - mine.row) > ROW_SPAN:
                 continue
-            out.append((Hit(other_hash, "same_train" if mode == "train" else "same_flight",
+            out.append((Hit(other_hash or "", "same_train" if mode == "train" else "same_flight",
                             None, arrive, arrive,
                             {"ref": ref_n, "date": day.isoformat(), "case_seat": seat,
                              "contact_seat": other_seat,
@@ -138,6 +138,6 @@ def colleagues(session: Session, *, person_hash: str, start: datetime,
     out: list[tuple[Hit, str]] = []
     for other_hash, dep, day, area in rows:
         lo, hi = local_day_bounds(day)
-        out.append((Hit(other_hash, "colleague", None, max(lo, start), min(hi, end),
+        out.append((Hit(other_hash or "", "colleague", None, max(lo, start), min(hi, end),
                         {"department": str(dep), "date": day.isoformat()}), area))
     return out
