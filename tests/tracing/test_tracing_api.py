@@ -124,3 +124,24 @@ def test_export_masked_by_default_revealed_with_a_reason_and_in_the_access_log(
     xlsx = client.post(f"/api/v1/cases/{c.id}/contacts/export", json={"format": "xlsx"},
                        headers=mine.headers)
     assert xlsx.content[:2] == b"PK"
+
+
+def test_the_task_page_updates_a_status_and_refuses_a_bad_one(
+        rt: Runtime, session: Session, client: TestClient, make_persona) -> None:  # type: ignore[no-untyped-def]
+    c, _ = _world(rt, session)
+    mine = make_persona("official", "area", "520102")
+    resident = make_persona("public")
+    client.post(f"/api/v1/cases/{c.id}/contacts/run", json={}, headers=mine.headers)
+    assert client.get("/tracing/tasks", headers=resident.headers).status_code == 403
+    page = client.get("/tracing/tasks", headers=mine.headers)
+    assert page.status_code == 200 and 'id="task-table"' in page.text
+    task_id = client.get("/api/v1/tracing/tasks", headers=mine.headers).json()["items"][0]["id"]
+    bad = client.post(f"/tracing/tasks/{task_id}", data={"status": "gone", "note": "x"},
+                      headers=mine.headers, follow_redirects=False)
+    assert bad.status_code == 422
+    ok = client.post(f"/tracing/tasks/{task_id}", data={"status": "quarantined",
+                                                        "note": "已居家隔离"},
+                     headers=mine.headers, follow_redirects=False)
+    assert ok.status_code == 303
+    task = client.get("/api/v1/tracing/tasks", headers=mine.headers).json()["items"]
+    assert any(t["status"] == "quarantined" and "已居家隔离" in t["notes"] for t in task)
