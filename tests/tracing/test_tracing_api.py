@@ -145,3 +145,25 @@ def test_the_task_page_updates_a_status_and_refuses_a_bad_one(
     assert ok.status_code == 303
     task = client.get("/api/v1/tracing/tasks", headers=mine.headers).json()["items"]
     assert any(t["status"] == "quarantined" and "已居家隔离" in t["notes"] for t in task)
+
+
+def test_the_contacts_page_exports_revealed_with_a_reason_and_finds_secondary(
+        rt: Runtime, session: Session, client: TestClient, make_persona) -> None:  # type: ignore[no-untyped-def]
+    c, near = _world(rt, session)
+    mine = make_persona("official", "area", "520102")
+    run = client.post(f"/cases/{c.id}/contacts/run", data={"depth": "2"}, headers=mine.headers,
+                      follow_redirects=False)
+    assert run.status_code == 303
+    page = client.get(f"/cases/{c.id}/contacts", headers=mine.headers)
+    assert 'id="export-contacts"' in page.text
+    short = client.post(f"/cases/{c.id}/contacts/export",
+                        data={"format": "csv", "reveal": "1", "purpose": "contact_tracing",
+                              "reason": "短"}, headers=mine.headers)
+    assert short.status_code == 422
+    done = client.post(f"/cases/{c.id}/contacts/export",
+                       data={"format": "csv", "reveal": "1", "purpose": "contact_tracing",
+                             "reason": "流调需要联系密接人员"}, headers=mine.headers)
+    assert done.status_code == 200 and "13800000000" in done.content.decode("utf-8-sig")
+    session.expire_all()
+    entries = access_log.access_page(session=session, person_id=near.id).entries
+    assert entries[0].action == "contact.export" and entries[0].detail["revealed"] is True

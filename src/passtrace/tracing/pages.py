@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from passtrace.core.clock import utcnow
@@ -15,6 +15,8 @@ from passtrace.core.errors import Forbidden
 from passtrace.people.models import Person
 from passtrace.sites.models import Site
 from passtrace.tracing import chain
+from passtrace.tracing import contacts as contact_search
+from passtrace.tracing import export as export_service
 from passtrace.tracing import service as tracing_service
 from passtrace.tracing import tasks as task_service
 from passtrace.tracing.models import TASK_STATUSES, Contact
@@ -47,7 +49,8 @@ def contacts_page(case_id: uuid.UUID, request: Request, session: SessionDep,
         "masked": _masked(session, [r.contact for r in rows]),
         "summary": {r.contact.id: tracing_service.evidence_summary(r.contact) for r in rows},
         "reached": reached, "total": total,
-        "can_manage": principal.covers_area("contact.manage", case.area_code)}
+        "can_manage": principal.covers_area("contact.manage", case.area_code),
+        "secondary_depth": contact_search.DEFAULT_DEPTH}
     if request.headers.get("hx-request") == "true":
         return render(request, "tracing/_contacts.html", ctx)
     return render(request, "tracing/contacts.html", ctx)
@@ -55,12 +58,60 @@ def contacts_page(case_id: uuid.UUID, request: Request, session: SessionDep,
 
 @router.post("/cases/{case_id}/contacts/run")
 def run_page(case_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-             principal: CurrentPrincipal) -> Response:
-    """Find the contacts again (the case's W, depth 1), then show them."""
+             principal: CurrentPrincipal, depth: Annotated[str, Form()] = "1") -> Response:
+    """Find the contacts again (the case's W; depth 1, or secondary ones too), then show them."""
     case = tracing_service.case_for(session=session, principal=principal, case_id=case_id,
                                     permission="contact.manage")
-    tracing_service.run(session=session, settings=rt.settings, actor=principal, case=case)
+    levels = contact_search.DEFAULT_DEPTH if depth.strip() == str(
+        contact_search.DEFAULT_DEPTH) else 1
+    tracing_service.run(session=session, settings=rt.settings, actor=principal, case=case,
+                        depth=levels)
     return RedirectResponse(f"/cases/{case_id}/contacts", status_code=303)
+
+
+class ExportForm(forms.FormModel):
+    """The export's format and, to reveal, a purpose and a reason."""
+
+    format: str = "csv"
+    reveal: str = ""
+    purpose: str = ""
+    reason: str = ""
+
+
+@router.post("/cases/{case_id}/contacts/export")
+def export_page(case_id: uuid.UUID, request: Request, session: SessionDep, rt: RuntimeDep,
+                principal: CurrentPrincipal, form: Annotated[ExportForm, Form()]) -> Response:
+    """Download the contact list (masked, or revealed with a purpose and a reason)."""
+    case = tracing_service.case_for(session=session, principal=principal, case_id=case_id)
+    ask = export_service.Reveal(form.purpose, form.reason) if form.reveal else None
+
+    def build() -> tuple[list[str], list[list[Any]]]:
+        if ask is not None and not principal.has("person.reveal"):
+            raise Forbidden("You may not view this person's data.")
+        return export_service.rows(session=session, rt=rt, actor=principal, case=case,
+                                   reveal=ask)
+
+    def page(failure: forms.Failure) -> Response:
+        return render(request, "error.html", {"status": failure.status,
+                                              "message": failure.message
+                                              or next(iter(failure.errors.values()), ""),
+                                              "back": f"/cases/{case_id}/contacts"},
+                      status_code=failure.status)
+
+    result = forms.attempt(session, build, page, values=form.model_dump())
+    if isinstance(result, Response):
+        return result
+    header, rows = result
+    session.commit()  # the audit entries stand even if the download is cut off
+    if form.format == "xlsx":
+        return StreamingResponse(
+            export_service.xlsx_bytes(header, rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": 'attachment; filename="contacts.xlsx"'})
+    return StreamingResponse(export_service.csv_bytes(header, rows),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      'attachment; filename="contacts.csv"'})
 
 
 @router.get("/tracing/tasks")
