@@ -189,14 +189,17 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
+    from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
+    from passtrace.tracing import views as tracing_views
 
     return ([account_views.router, account_admin_views.router, area_views.router,
              pass_views.router, appeal_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
              community_views.router, community_views.me_router, outing_views.router,
-             visit_views.router, delivery_views.router, retention_views.router, case_views.router],
+             visit_views.router, delivery_views.router, retention_views.router,
+             case_views.router, tracing_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
@@ -206,7 +209,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              site_pages.router, registration_pages.site_router, registration_pages.router,
              community_pages.router, outing_pages.router, visit_pages.router,
              delivery_pages.router, oversight_pages.router,
-             retention_pages.router, case_pages.router, verify_pages.router])
+             retention_pages.router, case_pages.router, verify_pages.router,
+             tracing_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

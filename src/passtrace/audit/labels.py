@@ -86,6 +86,16 @@ ACTION_LABELS = {
     "report.amend": lazy_gettext("Corrected a daily report"),
     "report.escalate": lazy_gettext("Passed a daily report anomaly on"),
     "site.update": lazy_gettext("Changed a site"),
+    "case.create": lazy_gettext("Opened a case"),
+    "case.edit": lazy_gettext("Edited a case"),
+    "case.reclassify": lazy_gettext("Reclassified a case"),
+    "case.close": lazy_gettext("Closed a case"),
+    "case.reopen": lazy_gettext("Reopened a case"),
+    "case.view": lazy_gettext("Viewed a case"),
+    "case.timeline": lazy_gettext("Viewed movements for a case"),
+    "contact.search": lazy_gettext("Searched a case's contacts"),
+    "contact.view": lazy_gettext("Viewed a case's contact list"),
+    "contact.export": lazy_gettext("Exported a case's contact list"),
 }
 
 RESOURCE_LABELS = {
@@ -99,13 +109,6 @@ RESOURCE_LABELS = {
     "resumption": lazy_gettext("Resumption of work"), "retention": lazy_gettext("Retention"),
     "signing_key": lazy_gettext("Signing key"), "site": lazy_gettext("Site"),
     "user": lazy_gettext("Account"), "visit": lazy_gettext("Visit"),
-    "case.create": lazy_gettext("Opened a case"),
-    "case.edit": lazy_gettext("Edited a case"),
-    "case.reclassify": lazy_gettext("Reclassified a case"),
-    "case.close": lazy_gettext("Closed a case"),
-    "case.reopen": lazy_gettext("Reopened a case"),
-    "case.view": lazy_gettext("Viewed a case"),
-    "case.timeline": lazy_gettext("Viewed movements for a case"),
 }
 
 

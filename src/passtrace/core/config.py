@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     reveal_limit_per_hour: int = Field(default=30, ge=1, le=10000)
     reveal_alert_count: int = Field(default=15, ge=1, le=10000)
     reveal_reason_min_chars: int = Field(default=8, ge=1, le=200)
+    # Contact tracing (docs/tracing.md): quarantine until the last exposure's local date plus
+    # this many days; stays at one site count as a contact when they overlap by at least
+    # this many minutes, per site kind (kinds not named: 0, touching stays count).
+    contact_quarantine_days: int = Field(default=14, ge=1, le=60)
+    contact_stay_overlap_minutes: dict[str, int] = Field(default_factory=dict)
     # Revoking more passes than this at once needs a second official's approval.
     mass_revocation_threshold: int = Field(default=10, ge=1, le=100000)
     working_hours_start: int = Field(default=8, ge=0, le=23)

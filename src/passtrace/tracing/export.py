@@ -1,0 +1,152 @@
+"""The contact list of a case as CSV or Excel: masked by default, revealed with a reason.
+
+A revealed export carries ID numbers and phones. It needs person.reveal over the case's
+area and a purpose and reason (people.reveal_limit.clean_reason), counts as one reveal
+against the hourly limit, and is audited twice: one entry for the case (who, how many
+rows) and one per listed person, so each sees it in "who viewed my data".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.cases.models import Case
+from passtrace.core import export as core_export
+from passtrace.core.clock import LOCAL_TZ
+from passtrace.core.errors import Forbidden
+from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
+from passtrace.people import reveal_limit
+from passtrace.people.models import Person
+from passtrace.tracing import service as tracing_service
+from passtrace.tracing import tasks as task_service
+from passtrace.tracing.models import Contact
+
+HEADER = ("person", "kind", "depth", "first_exposure", "last_exposure", "quarantine_until",
+          "area_code", "evidence", "task_status")
+REVEALED = ("id_number", "phone")
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Why the export is revealed (None: masked)."""
+
+    purpose: str
+    reason: str
+
+
+def _local(at: Any) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One contact of the list with what may be shown of the person."""
+
+    contact: Contact
+    person: Person | None
+    task_status: str
+    id_number: str | None
+    phone: str | None
+
+
+def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
+           reveal: Reveal | None, only: list[Contact] | None = None) -> list[Listed]:
+    """The case's contacts (or `only` these) for an export, revealed if asked; audited."""
+    reason: str | None = None
+    if reveal is not None:
+        if actor is not None and not actor.covers_area("person.reveal", case.area_code):
+            raise Forbidden("You may not view this person's data.")
+        reason = reveal_limit.clean_reason(settings=rt.settings, purpose=reveal.purpose,
+                                           reason=reveal.reason)
+        if actor is not None:
+            # One export is one reveal against the hourly limit, however many rows.
+            reveal_limit.check(session=session, settings=rt.settings, user_id=actor.user_id)
+    contacts = only if only is not None else tracing_service.all_contacts(
+        session=session, case=case)
+    people = _people(session, [c.person_id for c in contacts if c.person_id])
+    tasks = task_service.by_contact(session=session, contact_ids=[c.id for c in contacts])
+    out: list[Listed] = []
+    for c in contacts:
+        p = people.get(c.person_id) if c.person_id else None
+        task = tasks.get(c.id)
+        id_number = phone = None
+        if reveal is not None and p is not None:
+            id_number = rt.vault.decrypt(p.id_enc)
+            phone = rt.vault.decrypt(p.phone_enc) if p.phone_enc else ""
+        out.append(Listed(c, p, task.status if task else "", id_number, phone))
+    _audit(session, actor, case, contacts, reveal, reason)
+    return out
+
+
+def rows(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
+         reveal: Reveal | None, only: list[Contact] | None = None
+         ) -> tuple[list[str], list[list[Any]]]:
+    """The header and rows of the case's contact list (for CSV and Excel)."""
+    header = list(HEADER) + (list(REVEALED) if reveal else [])
+    out: list[list[Any]] = []
+    for item in listed(session=session, rt=rt, actor=actor, case=case, reveal=reveal,
+                       only=only):
+        c = item.contact
+        row: list[Any] = [item.person.id_masked if item.person else "", c.kind, c.depth,
+                          _local(c.first_exposure), _local(c.last_exposure),
+                          c.quarantine_until.isoformat(), c.area_code,
+                          " ".join(f"{k}×{n}" for k, n in
+                                   tracing_service.evidence_summary(c).items()),
+                          item.task_status]
+        if reveal:
+            row += [item.id_number or "", item.phone or ""]
+        out.append(row)
+    return header, out
+
+
+def record(item: Listed) -> dict[str, Any]:
+    """One contact as a JSON object (the CLI's JSON lines, docs/cli.md)."""
+    c = item.contact
+    out: dict[str, Any] = {
+        "contact": str(c.id), "person": item.person.id_masked if item.person else None,
+        "kind": c.kind, "depth": c.depth,
+        "via_contact": str(c.via_contact_id) if c.via_contact_id else None,
+        "first_exposure": c.first_exposure.isoformat(),
+        "last_exposure": c.last_exposure.isoformat(),
+        "quarantine_until": c.quarantine_until.isoformat(), "area_code": c.area_code,
+        "task_status": item.task_status or None, "evidence": c.evidence}
+    if item.id_number is not None:
+        out["id_number"], out["phone"] = item.id_number, item.phone
+    return out
+
+
+def _people(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def _audit(session: Session, actor: Principal | None, case: Case, contacts: list[Contact],
+           reveal: Reveal | None, reason: str | None) -> None:
+    detail: dict[str, Any] = {"rows": len(contacts), "revealed": reveal is not None}
+    if reveal:
+        detail["purpose"] = reveal.purpose
+    audit_service.record(session=session, actor=actor, action="contact.export",
+                         resource_type="case", resource_id=case.id, reason=reason,
+                         detail=detail)
+    tracing_service.record_view(session=session, actor=actor, case=case, rows=contacts,
+                                action="contact.export", reason=reason,
+                                extra={"revealed": reveal is not None})
+
+
+def csv_bytes(header: list[str], data: list[list[Any]]) -> Iterator[bytes]:
+    """Formula-safe CSV chunks."""
+    return core_export.csv_chunks(header, data)
+
+
+def xlsx_bytes(header: list[str], data: list[list[Any]]) -> Iterator[bytes]:
+    """Formula-safe Excel chunks."""
+    return core_export.xlsx_chunks(header, data, title="contacts")

@@ -1,0 +1,112 @@
+"""Tracing use cases for the API, pages and CLI: who may, run, list (audited)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.cases.models import Case
+from passtrace.core.config import Settings
+from passtrace.core.errors import Forbidden, NotFound
+from passtrace.core.pagination import paginate_query
+from passtrace.core.security import Principal
+from passtrace.tracing import contacts as contact_search
+from passtrace.tracing import tasks as task_service
+from passtrace.tracing.models import Contact, TracingTask
+
+
+def options_from(settings: Settings, *, window_minutes: int | None = None,
+                 colleagues: bool = False) -> contact_search.Options:
+    """Search options from the settings (M per site kind, quarantine days) and the request."""
+    return contact_search.Options(window_minutes=window_minutes,
+                                  overlap_minutes=dict(settings.contact_stay_overlap_minutes),
+                                  colleagues=colleagues,
+                                  quarantine_days=settings.contact_quarantine_days)
+
+
+def case_for(*, session: Session, principal: Principal | None, case_id: uuid.UUID,
+             permission: str = "contact.view") -> Case:
+    """The case, if the principal covers its area: no such role 403, another area 404.
+
+    principal None is the command line (an operator with the database in hand).
+    """
+    if principal is not None and not principal.has(permission):
+        raise Forbidden("Your role does not allow this.")
+    case = session.get(Case, case_id)
+    if case is None or (principal is not None
+                        and not principal.covers_area(permission, case.area_code)):
+        raise NotFound("No such case.")
+    return case
+
+
+def run(*, session: Session, settings: Settings, actor: Principal | None, case: Case,
+        window_minutes: int | None = None, depth: int = 1,
+        colleagues: bool = False) -> list[Contact]:
+    """Find and store the case's contacts, give close ones a task, audit the run."""
+    found = contact_search.run(session=session, case=case, depth=depth,
+                               options=options_from(settings, window_minutes=window_minutes,
+                                                    colleagues=colleagues))
+    made = task_service.ensure(session=session, contacts=found, case_area=case.area_code)
+    audit_service.record(session=session, actor=actor, action="contact.search",
+                         resource_type="case", resource_id=case.id,
+                         detail={"contacts": len(found), "tasks_made": made, "depth": depth,
+                                 "window_minutes": window_minutes or case.window_minutes})
+    return found
+
+
+def record_view(*, session: Session, actor: Principal | None, case: Case,
+                rows: list[Contact], action: str = "contact.view",
+                extra: dict[str, Any] | None = None, reason: str | None = None) -> None:
+    """Each listed person with a record sees this read in "who viewed my data"."""
+    entries = [{"action": action, "resource_type": "case", "resource_id": case.id,
+                "subject_person_id": c.person_id, "reason": reason,
+                "detail": {"contact": str(c.id), **(extra or {})}}
+               for c in rows if c.person_id is not None]
+    audit_service.record_many(session=session, actor=actor, entries=entries)
+
+
+def record_task_view(*, session: Session, actor: Principal, contacts: list[Contact]) -> None:
+    """A task list read: each listed person with a record sees it."""
+    entries = [{"action": "contact.view", "resource_type": "case", "resource_id": c.case_id,
+                "subject_person_id": c.person_id, "detail": {"contact": str(c.id)}}
+               for c in contacts if c.person_id is not None]
+    audit_service.record_many(session=session, actor=actor, entries=entries)
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """A contact with its task (None for secondary and general contacts)."""
+
+    contact: Contact
+    task: TracingTask | None
+
+
+def page(*, session: Session, actor: Principal | None, case: Case, cursor: str | None,
+         limit: int | None) -> tuple[list[ContactRow], str | None]:
+    """One page of the case's stored contacts, nearest first (depth, first exposure)."""
+    stmt = select(Contact).where(Contact.case_id == case.id)
+    rows: list[Contact]
+    rows, nxt = paginate_query(session, stmt, [Contact.depth, Contact.first_exposure,
+                                               Contact.id], cursor=cursor, limit=limit)
+    record_view(session=session, actor=actor, case=case, rows=rows)
+    tasks = task_service.by_contact(session=session, contact_ids=[c.id for c in rows])
+    return [ContactRow(c, tasks.get(c.id)) for c in rows], nxt
+
+
+def all_contacts(*, session: Session, case: Case) -> list[Contact]:
+    """Every stored contact of the case (exports, the chain graph), nearest first."""
+    return list(session.scalars(select(Contact).where(Contact.case_id == case.id)
+                                .order_by(Contact.depth, Contact.first_exposure, Contact.id)))
+
+
+def evidence_summary(contact: Contact) -> dict[str, int]:
+    """How many pieces of evidence of each kind."""
+    out: dict[str, int] = {}
+    for e in contact.evidence:
+        out[e["kind"]] = out.get(e["kind"], 0) + 1
+    return out

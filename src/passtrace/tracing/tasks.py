@@ -1,0 +1,130 @@
+"""Tracing tasks: reaching each close contact, owned by the officials over its area."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.orm import Session
+
+from passtrace.core.clock import utcnow
+from passtrace.core.db import locked
+from passtrace.core.errors import NotFound, ValidationFailed
+from passtrace.core.i18n import N_
+from passtrace.core.pagination import paginate_query
+from passtrace.core.security import Principal
+from passtrace.tracing.models import TASK_STATUSES, Contact, TracingTask
+
+DUE_IN = timedelta(hours=24)
+NOTES_MAX = 2000
+BAD_STATUS = N_("Choose a status from the list.")
+TOO_LONG = N_("The notes are too long.")
+
+
+def ensure(*, session: Session, contacts: Iterable[Contact], case_area: str,
+           now: datetime | None = None) -> int:
+    """Give every close contact without a task one, due in 24 hours; return how many."""
+    now = now or utcnow()
+    close = [c for c in contacts if c.kind == "close"]
+    if not close:
+        return 0
+    have = set(session.scalars(select(TracingTask.contact_id)
+                               .where(TracingTask.contact_id.in_([c.id for c in close]))))
+    new = [TracingTask(id=uuid.uuid4(), contact_id=c.id, area_code=c.area_code or case_area,
+                       due_at=now + DUE_IN, status="not_reached", notes="")
+           for c in close if c.id not in have]
+    session.add_all(new)
+    session.flush()
+    return len(new)
+
+
+def _scope(principal: Principal, permission: str) -> ColumnElement[bool]:
+    prefixes = principal.area_scopes(permission)
+    if prefixes is None:
+        return true()
+    if not prefixes:
+        return ~true()
+    return or_(*(TracingTask.area_code.like(p + "%") for p in prefixes))
+
+
+def get_for(*, session: Session, principal: Principal, task_id: uuid.UUID,
+            permission: str = "contact.view") -> TracingTask:
+    """The task, if the principal covers its area (else 404: outsiders learn nothing)."""
+    task = session.get(TracingTask, task_id)
+    if task is None or not principal.covers_area(permission, task.area_code):
+        raise NotFound("No such tracing task.")
+    return task
+
+
+def set_status(*, session: Session, principal: Principal, task_id: uuid.UUID, status: str,
+               note: str = "", now: datetime | None = None) -> TracingTask:
+    """Move a task to a status and append a note (both officials' notes are kept)."""
+    if status not in TASK_STATUSES:
+        raise ValidationFailed(BAD_STATUS, fields={"status": BAD_STATUS})
+    note = (note or "").strip()
+    get_for(session=session, principal=principal, task_id=task_id, permission="contact.manage")
+    # Two officials updating the same task at once would each append their note to the
+    # notes they read, and the later write would drop the earlier note: lock the row,
+    # then read notes and reached_at again under the lock.
+    task = locked(session, TracingTask, task_id)
+    if task is None:
+        raise NotFound("No such tracing task.")
+    if len(task.notes) + len(note) > NOTES_MAX:
+        raise ValidationFailed(TOO_LONG, fields={"note": TOO_LONG})
+    now = now or utcnow()
+    task.status = status
+    if status != "not_reached" and task.reached_at is None:
+        task.reached_at = now
+    if note:
+        stamp = now.strftime("%Y-%m-%d %H:%M")
+        line = f"[{stamp} {principal.display_name}] {note}"
+        task.notes = f"{task.notes}\n{line}" if task.notes else line
+    task.updated_at = now
+    session.flush()
+    return task
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task with the contact it is about (for lists)."""
+
+    task: TracingTask
+    contact: Contact
+
+
+def page(*, session: Session, principal: Principal, overdue: bool = False,
+         cursor: str | None = None, limit: int | None = None,
+         now: datetime | None = None) -> tuple[list[TaskRow], str | None]:
+    """The tasks over the principal's areas, oldest due first; overdue: not reached, late."""
+    stmt = select(TracingTask).where(_scope(principal, "contact.view"))
+    if overdue:
+        stmt = stmt.where(TracingTask.status == "not_reached",
+                          TracingTask.due_at < (now or utcnow()))
+    tasks: list[TracingTask]
+    tasks, nxt = paginate_query(session, stmt, [TracingTask.due_at, TracingTask.id],
+                                cursor=cursor, limit=limit)
+    contacts = {c.id: c for c in session.scalars(
+        select(Contact).where(Contact.id.in_([t.contact_id for t in tasks])))}
+    return [TaskRow(t, contacts[t.contact_id]) for t in tasks], nxt
+
+
+def reached_share(*, session: Session, case_id: uuid.UUID) -> tuple[int, int]:
+    """(tasks reached within 24 h of being made, all tasks) for a case's contacts."""
+    rows = session.execute(
+        select(TracingTask.created_at, TracingTask.reached_at)
+        .join(Contact, Contact.id == TracingTask.contact_id)
+        .where(Contact.case_id == case_id)).all()
+    reached = sum(1 for made, at in rows if at is not None and at - made <= DUE_IN)
+    return reached, len(rows)
+
+
+def by_contact(*, session: Session, contact_ids: list[uuid.UUID]) -> dict[uuid.UUID, TracingTask]:
+    """Each contact's task, if it has one."""
+    if not contact_ids:
+        return {}
+    return {t.contact_id: t for t in session.scalars(
+        select(TracingTask).where(TracingTask.contact_id.in_(contact_ids)))}
+
