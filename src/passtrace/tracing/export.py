@@ -79,8 +79,8 @@ def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case
         task = tasks.get(c.id)
         id_number = phone = None
         if reveal is not None and p is not None:
-            id_number = rt.vault.decrypt(p.id_enc)
-            phone = rt.vault.decrypt(p.phone_enc) if p.phone_enc else ""
+            id_number = rt.vault.read(p, "id_enc")
+            phone = rt.vault.read(p, "phone_enc") if p.phone_enc else ""
         out.append(Listed(c, p, task.status if task else "", id_number, phone))
     _audit(session, actor, case, contacts, reveal, reason)
     return out
