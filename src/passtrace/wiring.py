@@ -28,6 +28,7 @@ from passtrace.enterprises import claim_codes as enterprise_claims
 from passtrace.enterprises import service as enterprise_service
 from passtrace.passes import authz as pass_authz
 from passtrace.people.flows import register_reveal_grant
+from passtrace.registrations import stays
 from passtrace.registrations.site_kinds import register_site_kind
 
 
@@ -39,5 +40,7 @@ def wire(rt: Runtime | None = None) -> None:
     register_person_areas("communities", community_claims.resident_areas)
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
+    if rt is not None:
+        stays.configure(rt.settings)  # the stay caps: write time and rebuilds alike
     if rt is not None and rt.principals is None:
         rt.principals = Principals()

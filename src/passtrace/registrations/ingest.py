@@ -33,6 +33,7 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
+from passtrace.registrations import stays
 from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
 from passtrace.registrations.schemas import BatchIn
 from passtrace.registrations.service import clock_skew, heartbeat
@@ -359,6 +360,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
         for i, values in zip(position, rows, strict=True):
             if values["id"] in already:
                 results[i]["status"] = "duplicate"
+    stays.after_batch(session, site=site, rows=[v for v in rows if v["id"] not in already])
     kind = provider_for(site)
     if kind is not None:  # e.g. a compound's gate: residents out and back, visitors in and out
         kind.record_offline(session, site, [v for v in rows if v["id"] not in already])
