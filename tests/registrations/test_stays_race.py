@@ -1,0 +1,75 @@
+"""Two lanes register the same person's "out" at once: the stay ends once, at the earlier.
+
+Committed data, two real transactions (tests/concurrency.py), SQLite and PostgreSQL.
+Without the conditional UPDATE in stays.open_or_close (a read of the open stay, then a
+write), the later "out" overwrites the earlier one whenever it commits last.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from passtrace.core.ids import uuid7
+from passtrace.registrations import stays
+from passtrace.registrations.models import Registration, Stay
+from passtrace.sites.models import Site
+from tests.concurrency import is_postgres, race, tag
+
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+
+def _reg(site_id: uuid.UUID, person: str, when: datetime, direction: str) -> Registration:
+    return Registration(id=uuid7(), site_id=site_id, lane="1", device_key="dev",
+                        occurred_at=when, received_at=when, direction=direction, method="qr",
+                        person_hash=person, person_masked="张*", id_last4="1234",
+                        decision="allow", reasons=[])
+
+
+def test_two_outs_at_once_end_the_stay_once_at_the_earlier(committed_rt):
+    rt = committed_rt
+    with rt.sessions() as session:
+        site = Site(code=f"SR-{tag()}", name="停留竞争", kind="venue", area_code="520102",
+                    lanes=["1", "2"])
+        session.add(site)
+        session.commit()
+        site_id = site.id
+    for round_ in range(6):
+        person = f"race-{tag()}"
+        early_at, late_at = T0 + timedelta(hours=2), T0 + timedelta(hours=2, minutes=1)
+        with rt.sessions() as session:
+            came = _reg(site_id, person, T0, "in")
+            session.add(came)
+            stays.open_or_close(session, came, site_kind="venue")
+            early, late = _reg(site_id, person, early_at, "out"), _reg(site_id, person,
+                                                                       late_at, "out")
+            session.add_all([early, late])
+            session.commit()
+            ids = {"early": early.id, "late": late.id}
+
+        def close(which: str):  # type: ignore[no-untyped-def]
+            def call(session):  # type: ignore[no-untyped-def]
+                stays.open_or_close(session, session.get(Registration, ids[which]),
+                                    site_kind="venue")
+            return call
+
+        def look(session):  # type: ignore[no-untyped-def]
+            # What a request reads before it writes: both see the stay still open.
+            assert session.scalar(select(Stay.closed_by).where(Stay.person_hash == person)) \
+                == "cap"
+
+        # The later "out" first in line, so a lost update would leave its time.
+        outcomes = race(rt, close("late"), close("early"), before=look)
+        with rt.sessions() as session:
+            stay = session.scalar(select(Stay).where(Stay.person_hash == person))
+            assert stay is not None
+            if is_postgres(rt):
+                assert outcomes == ["ok", "ok"], outcomes
+            assert "ok" in outcomes and set(outcomes) <= {"ok", "busy"}, outcomes
+            committed = [w for w, o in zip(("late", "early"), outcomes, strict=True) if o == "ok"]
+            winner = "early" if "early" in committed else "late"
+            expected_at = early_at if winner == "early" else late_at
+            assert (stay.ended_at, stay.closed_by, stay.out_registration_id) == (
+                expected_at, "out", ids[winner]), (round_, outcomes)
