@@ -169,7 +169,8 @@ def test_rebuild_is_idempotent_and_equals_write_time_in_any_arrival_order(sessio
         at = T0
         for _ in range(14):
             at += timedelta(minutes=rng.choice([5, 40, 130, 400, 800]))
-            events.append((rng.choice(sites), person, at, rng.choice(["in", "in", "out", "through"]),
+            direction = rng.choice(["in", "in", "out", "through"])
+            events.append((rng.choice(sites), person, at, direction,
                            rng.choice(["allow", "allow", "allow", "deny"])))
     rng.shuffle(events)
     for site, person, at, direction, decision in events:
@@ -224,8 +225,8 @@ VENUE = "VN-T-01"
 
 @pytest.fixture
 def venue(client, make_persona):
-    from tests.registrations.conftest import Checkpoint, site_body
     from tests.passes.helpers import apply
+    from tests.registrations.conftest import Checkpoint, site_body
 
     official = make_persona("official", "area", "520102", name="南明区防控办")
     resp = client.post("/api/v1/sites", json=site_body(code=VENUE, kind="venue"),

@@ -360,7 +360,6 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
         for i, values in zip(position, rows, strict=True):
             if values["id"] in already:
                 results[i]["status"] = "duplicate"
-    stays.after_batch(session, site=site, rows=[v for v in rows if v["id"] not in already])
     kind = provider_for(site)
     if kind is not None:  # e.g. a compound's gate: residents out and back, visitors in and out
         kind.record_offline(session, site, [v for v in rows if v["id"] not in already])
@@ -383,5 +382,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
                                  "clock_skew_s": skew, "skew_flagged": flagged,
                                  "future_flagged": sum(1 for r in rows
                                                        if r["future_flagged"])})
+    # After the audit entry: the chain lock it took serializes stay upkeep (stays.py).
+    stays.after_batch(session, site=site, rows=[v for v in rows if v["id"] not in already])
     return {"stored": stored, "duplicates": dup, "rejected": rejected,
             "skew_flagged": flagged, "clock_skew_s": skew, "results": results}

@@ -352,7 +352,7 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
                          subject_person_id=person.id if person else None, detail=detail)
-    stays.open_or_close(session, row, site_kind=prep.site.kind)
+    stays.open_or_close(session, row, site_kind=prep.site.kind)  # under the chain lock
     if kind is None or gate is None:
         return Checked(row=row, duplicate=False)
     kind.record(session, gate, registration_id=row.id, direction=row.direction,
@@ -385,7 +385,6 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     row.override_reason = reason
     row.override_by = actor.user_id
     session.flush()
-    stays.open_or_close(session, row, site_kind=site.kind)  # now an allowed in/out
     kind = provider_for(site)
     if kind is not None:  # the guard let them through: the outing or visit happened
         kind.record_offline(session, site, [{
@@ -395,6 +394,8 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     audit_service.record(session=session, actor=actor, action="registration.override",
                          resource_type="registration", resource_id=row.id, reason=reason,
                          detail={"site": site.code, "reasons": list(row.reasons)})
+    # Now an allowed in/out; after the audit entry, under the chain lock (stays.py).
+    stays.open_or_close(session, row, site_kind=site.kind)
     return row
 
 

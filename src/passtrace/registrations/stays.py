@@ -19,6 +19,14 @@ changes at most two stays: the one that contained its time (now ended by it) and
 an "in", its own. So `open_or_close` keeps stays at write time, in any arrival order
 (an offline "in" uploaded after its "out" included), and `rebuild` recomputes the
 same rows from the registrations: the stay's id is the "in"'s id, so it is idempotent.
+
+Race: an "in" reads the event after it, then inserts its stay; an "out" stored at the
+same moment by another lane or device would not be seen (a phantom), and a batch's
+recompute (read, delete, insert) racing another batch would insert the same stay twice.
+So every writer of stays works under the audit chain's lock, which every registration
+path takes anyway for its audit entry (audit/chain.lock_head): service.register and
+override call open_or_close after their audit entry, the fast path's stay CTEs run in
+the statement after it takes the lock, and after_batch and rebuild take it themselves.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from passtrace.audit import chain
 from passtrace.core.config import Settings
 from passtrace.registrations.models import Registration, Stay
 from passtrace.sites.models import Site
@@ -103,6 +112,8 @@ def open_or_close(session: Session, registration: Registration, *,
 
     An "out" (or "in") ends the stay that contains its time; an "in" also opens its own
     stay, ended by whatever stored event follows it (normally none yet).
+
+    The caller holds the audit chain's lock (see the module's docstring).
 
     Race: two "out"s for one open stay at once (two lanes). Each ends it with one
     conditional UPDATE ("... WHERE ended_at > this time"): PostgreSQL re-checks that
@@ -241,8 +252,11 @@ def rebuild(session: Session, *, person_hashes: Collection[str] | None = None,
     For imports and anything stored without open_or_close. Idempotent: it yields what
     write-time upkeep yields. Returns how many stays it (re)wrote. A stay that began
     up to a cap before `since` is recomputed too: an event after `since` may end it.
+    Holds the audit chain's lock until commit (see the module's docstring), so
+    registrations wait for it: rebuild a few persons or a short time at once.
     """
     session.flush()
+    chain.lock_head(session)
     if person_hashes is None:
         return _recompute(session, site_ids=None, person_hashes=None, since=since)
     total = 0
@@ -264,6 +278,7 @@ def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> 
              and r["person_hash"] is not None]
     if not moves:
         return
+    chain.lock_head(session)  # normally held already, by the batch's audit entry
     since = min(r["occurred_at"] for r in moves)
     persons = sorted({r["person_hash"] for r in moves})
     for chunk in _chunks(persons, 500):
