@@ -331,3 +331,22 @@ def test_retention_deletes_stays_with_the_registrations(rt, session):
     assert stats.deleted["stays"] >= 1
     assert [s[0] for s in _stays(session, person)] == [new_id]
     assert session.scalar(select(Registration.id).where(Registration.id == old_id)) is None
+
+
+def test_a_batch_recomputes_each_persons_running_stay(session):
+    """One person's early row must not hide another's stay begun before it."""
+    site = _site(session)
+    early, late = _person(), _person()
+    (late_in,) = _write(session, site, late, [(T0, "in")])
+    # One batch: `early`'s in at T0+1h (the batch's earliest), `late`'s out at T0+3h.
+    rows = [_reg(site, early, T0 + timedelta(hours=1), "in"),
+            _reg(site, late, T0 + timedelta(hours=3), "out")]
+    session.add_all(rows)
+    session.flush()
+    stays.after_batch(session, site=site, rows=[
+        {c: getattr(r, c) for c in ("id", "decision", "direction", "person_hash",
+                                    "occurred_at")} for r in rows])
+    assert _stays(session, late) == [(late_in.id, site.id, T0, T0 + timedelta(hours=3), "out",
+                                      rows[1].id)]
+    assert _stays(session, early) == [(rows[0].id, site.id, T0 + timedelta(hours=1),
+                                       T0 + timedelta(hours=1) + CAP, "cap", None)]

@@ -133,9 +133,12 @@ def open_or_close(session: Session, registration: Registration, *,
     ends: dict[str, Any] = {"ended_at": at, "closed_by": "cap", "out_registration_id": None}
     if registration.direction == "out":
         ends = {"ended_at": at, "closed_by": "out", "out_registration_id": registration.id}
+    # A stay containing `at` began less than a cap before it (ended_at <= started_at +
+    # cap): the bound keeps the index scan to that span of the person's stays.
     session.execute(update(Stay).where(
         Stay.person_hash == person, Stay.site_id == site_id, Stay.started_at < at,
-        Stay.ended_at > at).values(**ends).execution_options(synchronize_session=False))
+        Stay.started_at > at - cap_for(kind), Stay.ended_at > at)
+        .values(**ends).execution_options(synchronize_session=False))
     if registration.direction != "in":
         return
     following = session.execute(
@@ -154,13 +157,14 @@ def open_or_close(session: Session, registration: Registration, *,
 # data-modifying CTEs added to the statement that inserts the registration, so a
 # checkpoint check costs no extra round trip. They read the inserted row from the CTE
 # "r" (RETURNING id, person_hash, site_id, occurred_at), so a retried id (nothing
-# inserted) changes no stay. Parameters: the cap (an interval), then the "in"/"out".
+# inserted) changes no stay.
 # Race: as in open_or_close, the UPDATE's "ended_at > r.occurred_at" is re-checked by
 # PostgreSQL on the locked row, so of two concurrent "out"s the earlier one ends the stay.
 _PG_END = ("s_end AS (UPDATE stays s SET ended_at = r.occurred_at, closed_by = %s, "
            "out_registration_id = CASE WHEN %s = 'out' THEN r.id END FROM r "
            "WHERE s.person_hash = r.person_hash AND s.site_id = r.site_id "
-           "AND s.started_at < r.occurred_at AND s.ended_at > r.occurred_at)")
+           "AND s.started_at < r.occurred_at AND s.started_at > r.occurred_at - %s "
+           "AND s.ended_at > r.occurred_at)")
 _PG_OPEN = (
     "s_open AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, "
     "closed_by, out_registration_id) "
@@ -181,10 +185,10 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
     """The CTEs (", ..." text to append after the CTE "r") and their parameters."""
     if not _counts(registration, site_kind):
         return "", ()
-    if registration.direction == "out":
-        return ", " + _PG_END, ("out", "out")
     cap = cap_for(site_kind)
-    return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, cap, cap, cap)
+    if registration.direction == "out":
+        return ", " + _PG_END, ("out", "out", cap)
+    return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, cap, cap, cap, cap)
 
 
 def _events(*, site_ids: Collection[uuid.UUID] | None,
@@ -214,10 +218,8 @@ def _events(*, site_ids: Collection[uuid.UUID] | None,
 
 
 def _recompute(session: Session, *, site_ids: Collection[uuid.UUID] | None,
-               person_hashes: Collection[str] | None, since: datetime | None) -> int:
-    # A stay that started a cap or more before `since` ended before it, and so did the
-    # event after it: events from `since` on cannot change it.
-    start = since - _longest_cap() if since is not None else None
+               person_hashes: Collection[str] | None, start: datetime | None) -> int:
+    """Replace the stays in scope that began at `start` or later (all if None)."""
     rows = []
     for r in session.execute(_events(site_ids=site_ids, person_hashes=person_hashes,
                                      since=start)):
@@ -257,20 +259,24 @@ def rebuild(session: Session, *, person_hashes: Collection[str] | None = None,
     """
     session.flush()
     chain.lock_head(session)
+    # A stay that began a cap or more before `since` ended before it, and so did the
+    # event after it: events from `since` on cannot change it.
+    start = since - _longest_cap() if since is not None else None
     if person_hashes is None:
-        return _recompute(session, site_ids=None, person_hashes=None, since=since)
+        return _recompute(session, site_ids=None, person_hashes=None, start=start)
     total = 0
     for chunk in _chunks(sorted(set(person_hashes)), 500):
-        total += _recompute(session, site_ids=None, person_hashes=chunk, since=since)
+        total += _recompute(session, site_ids=None, person_hashes=chunk, start=start)
     return total
 
 
 def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> None:
     """Keep the stays after a batch of new registrations at one site (batch upload).
 
-    Set-based: one read of the affected persons' events at this site from the earliest
-    new one (less a cap), then the stays there are replaced. A batch may hold an "in"
-    and its "out", or an "in" whose "out" another lane uploaded before it.
+    Set-based: the affected persons' events at this site from the earliest new one (or
+    the start of the stay containing it) are read in one statement, and the stays from
+    there on replaced. A batch may hold an "in" and its "out", or an "in" whose "out"
+    another lane uploaded before it.
     """
     if not makes_stays(site.kind):
         return
@@ -281,8 +287,16 @@ def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> 
     chain.lock_head(session)  # normally held already, by the batch's audit entry
     since = min(r["occurred_at"] for r in moves)
     persons = sorted({r["person_hash"] for r in moves})
+    cap = cap_for(site.kind)
     for chunk in _chunks(persons, 500):
-        _recompute(session, site_ids=[site.id], person_hashes=chunk, since=since)
+        # A new row can change only a stay that ends after it (and so after `since`, the
+        # earliest): one that ended by `since` ended, with the event after it, before
+        # every new row. So recompute from the earliest stay still running at `since`.
+        containing = session.scalar(select(func.min(Stay.started_at)).where(
+            Stay.site_id == site.id, Stay.person_hash.in_(chunk),
+            Stay.started_at > since - cap, Stay.ended_at > since))
+        start = min(containing, since) if containing is not None else since
+        _recompute(session, site_ids=[site.id], person_hashes=chunk, start=start)
 
 
 def stays_of(session: Session, person_hash: str) -> list[Stay]:
