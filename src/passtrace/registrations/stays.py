@@ -194,16 +194,16 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
 def _events(*, site_ids: Collection[uuid.UUID] | None,
             person_hashes: Collection[str] | None, since: datetime | None) -> Select[Any]:
     """The allowed in/out events in scope, each with the next one (same person, same site)."""
+    parts = (Registration.person_hash, Registration.site_id)
     order = (Registration.occurred_at, Registration.id)
-    window = {"partition_by": (Registration.person_hash, Registration.site_id),
-              "order_by": order}
-    stmt = (select(Registration.person_hash, Registration.site_id, Registration.id,
+    stmt: Select[Any] = (select(Registration.person_hash, Registration.site_id, Registration.id,
                    Registration.occurred_at, Registration.direction,
                    func.lead(Registration.id, type_=Registration.id.type)
-                   .over(**window).label("n_id"),
+                   .over(partition_by=parts, order_by=order).label("n_id"),
                    func.lead(Registration.occurred_at, type_=Registration.occurred_at.type)
-                   .over(**window).label("n_at"),
-                   func.lead(Registration.direction).over(**window).label("n_dir"),
+                   .over(partition_by=parts, order_by=order).label("n_at"),
+                   func.lead(Registration.direction)
+                   .over(partition_by=parts, order_by=order).label("n_dir"),
                    Site.kind)
             .join(Site, Site.id == Registration.site_id)
             .where(_allowed_moves(), Registration.person_hash.is_not(None),
