@@ -255,6 +255,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--site-kind", default="road_checkpoint",
+                        help="kind of the seeded site (venue: every in/out keeps stays)")
     parser.add_argument("--keep-log", type=Path, default=None, help="server log file")
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)
@@ -267,6 +269,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     try:
         print(f"seeding {db_name} ...", file=sys.stderr)
         seeded = seed(url, residents=args.residents)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("UPDATE sites SET kind = %s", (args.site_kind,))
         server.start(timeout=60)
         meter = CpuMeter(server, db_name)
         # Warm-up: every worker imports, connects and fills its caches.
@@ -324,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "batch_concurrency": args.batch_concurrency, "workers": args.workers,
             "connections": args.connections, "single_seconds": args.single_seconds,
             "id_share": args.id_share, "residents": args.residents,
+            "site_kind": args.site_kind,
             "statistic": "median of rounds (batch); whole run (single)",
             "baseline": "psycopg binary COPY of the stored rows, one commit per batch, "
                         "same columns and indexes",

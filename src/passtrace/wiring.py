@@ -33,6 +33,7 @@ from passtrace.oversight import actor_labels
 from passtrace.oversight import alerts as oversight_alerts
 from passtrace.passes import authz as pass_authz
 from passtrace.people.flows import register_reveal_alert, register_reveal_grant
+from passtrace.registrations import stays
 from passtrace.registrations.site_kinds import register_site_kind
 
 
@@ -46,6 +47,8 @@ def wire(rt: Runtime | None = None) -> None:
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
     register_describer("roles", actor_labels.describe)
+    if rt is not None:
+        stays.configure(rt.settings)  # the stay caps: write time and rebuilds alike
     if rt is not None and rt.principals is None:
         rt.principals = Principals(
             second_factor_enforced=rt.settings.second_factor_enforced)

@@ -74,6 +74,9 @@ def _runtime(settings: Settings | None = None) -> Runtime:
         db_path = settings.database_url.split("///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    from passtrace.registrations import stays
+
+    stays.configure(settings)  # rebuilds and imports cap stays as the server does
     return Runtime.build(settings)
 
 

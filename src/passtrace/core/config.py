@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # after their date; expired login sessions retention_session_days after expiry.
     retention_days: int = Field(default=28, ge=1, le=3660)
     retention_session_days: int = Field(default=7, ge=0, le=3660)
+    # Stays (docs/tracing.md): an "in" at a gate, enterprise gate or venue with no "out"
+    # is assumed to last this many hours.
+    stay_cap_hours: int = Field(default=12, ge=1, le=72)
     # Rows deleted per transaction: small enough that a gate registration waiting for the
     # SQLite write lock (or the audit chain lock) waits well under a second.
     retention_batch_size: int = Field(default=500, ge=1, le=100_000)

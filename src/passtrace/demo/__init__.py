@@ -32,6 +32,7 @@ from passtrace.demo.accounts import (
     seed_users,
 )
 from passtrace.passes import keyring
+from passtrace.registrations import stays
 
 __all__ = ["DEMO_PASSWORD", "DEMO_RESIDENTS", "DEMO_USERS", "DemoUser", "demo_id_number",
            "login_table", "seed"]
@@ -53,4 +54,6 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
                          resident_id_number=demo_id_number("520102", "19900307", "013"))
     community_demo.seed(session=session, rt=rt, admin=admin)
     report_demo.seed(session, rt)
+    # The seeding above inserts registrations in bulk, past write-time upkeep.
+    stays.rebuild(session)
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}

@@ -40,7 +40,7 @@ from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.registrations import service
+from passtrace.registrations import service, stays
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.sites import authz as site_authz
@@ -72,11 +72,14 @@ _AUDIT_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type"
 _LOCK_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
 _CHAIN_HEAD = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _JSON_COLUMNS = frozenset({"reasons"})
-_INSERT = (
+_INSERT_REG = (
     f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
     + ", ".join("%s::json" if c in _JSON_COLUMNS else "%s" for c in _REG_COLUMNS)
-    + ") ON CONFLICT (id) DO NOTHING RETURNING id) "
-    f"INSERT INTO audit_entries ({', '.join(_AUDIT_COLUMNS)}) SELECT "
+    + ") ON CONFLICT (id) DO NOTHING RETURNING id, person_hash, site_id, occurred_at)")
+# Between the two: the stays' CTEs (registrations/stays.py), so keeping stays costs
+# no extra round trip.
+_INSERT_AUDIT = (
+    f" INSERT INTO audit_entries ({', '.join(_AUDIT_COLUMNS)}) SELECT "
     + ", ".join("%s::json" if c == "detail" else "%s" for c in _AUDIT_COLUMNS)
     + " FROM r RETURNING id")
 
@@ -302,6 +305,8 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
                     "reason": None, "detail": orjson.loads(orjson.dumps(detail)),
                     "ip": actor.ip}
 
+    stay_sql, stay_params = stays.pg_fast_ctes(row, prep.site.kind)
+
     async def store(conn: psycopg.AsyncConnection[Any]) -> Any:
         # The audit chain's head is read and extended under its lock, in separate
         # statements (a statement's snapshot predates a lock it takes): see
@@ -313,7 +318,8 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
             chain.link([fields], (int(head[0]), str(head[1])) if head else (0, chain.GENESIS))
             audit = [orjson.dumps(fields["detail"]).decode() if c == "detail" else fields[c]
                      for c in _AUDIT_COLUMNS]
-            stored = await (await conn.execute(_INSERT, (*values, *audit))).fetchone()
+            stored = await (await conn.execute(_INSERT_REG + stay_sql + _INSERT_AUDIT,
+                                               (*values, *stay_params, *audit))).fetchone()
             if stored is None:  # stored meanwhile by a concurrent retry of the same id
                 return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
         return None

@@ -33,6 +33,7 @@ from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
+from passtrace.registrations import stays
 from passtrace.registrations.judge import judge
 from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
 from passtrace.registrations.schemas import BatchIn
@@ -370,5 +371,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
                                                        if r["future_flagged"]),
                                  "disagreements": sum(1 for r in rows if r["disagreement"]
                                                       and r["id"] not in already)})
+    # After the audit entry: the chain lock it took serializes stay upkeep (stays.py).
+    stays.after_batch(session, site=site, rows=[v for v in rows if v["id"] not in already])
     return {"stored": stored, "duplicates": dup, "rejected": rejected,
             "skew_flagged": flagged, "clock_skew_s": skew, "results": results}

@@ -104,6 +104,8 @@ class Stay(Base):
     __tablename__ = "stays"
     __table_args__ = (
         Index("ix_stays_person_time", "person_hash", "started_at"),
+        # Write-time upkeep: the stay of this person at this site containing a time.
+        Index("ix_stays_person_site_time", "person_hash", "site_id", "started_at"),
         Index("ix_stays_site_time", "site_id", "started_at"),
         # The retention job deletes the oldest first.
         Index("ix_stays_started_at", "started_at"),

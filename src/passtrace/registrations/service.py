@@ -23,6 +23,7 @@ from passtrace.core.validators import InvalidValue, validate_id_number, validate
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass, SigningKeyRecord
 from passtrace.people.models import Person
+from passtrace.registrations import stays
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.registrations.site_kinds import provider_for
@@ -351,6 +352,7 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
     audit_service.record(session=session, actor=actor, action="registration.create",
                          resource_type="registration", resource_id=row.id,
                          subject_person_id=person.id if person else None, detail=detail)
+    stays.open_or_close(session, row, site_kind=prep.site.kind)  # under the chain lock
     if kind is None or gate is None:
         return Checked(row=row, duplicate=False)
     kind.record(session, gate, registration_id=row.id, direction=row.direction,
@@ -392,6 +394,8 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     audit_service.record(session=session, actor=actor, action="registration.override",
                          resource_type="registration", resource_id=row.id, reason=reason,
                          detail={"site": site.code, "reasons": list(row.reasons)})
+    # Now an allowed in/out; after the audit entry, under the chain lock (stays.py).
+    stays.open_or_close(session, row, site_kind=site.kind)
     return row
 
 

@@ -20,7 +20,7 @@ from passtrace.communities.deliveries.models import Delivery
 from passtrace.communities.visits.models import Visit
 from passtrace.core.config import Settings
 from passtrace.notices.models import Notice
-from passtrace.registrations.models import Registration
+from passtrace.registrations.models import Registration, Stay
 from passtrace.reports.models import DailyReport, ReportStop
 
 
@@ -57,6 +57,8 @@ def _period(settings: Settings) -> int:
 
 KINDS: tuple[Kind, ...] = (
     Kind("registrations", Registration.__table__, "occurred_at", _period),  # type: ignore[arg-type]
+    # A stay goes with its "in" registration (its id, its time): the same period.
+    Kind("stays", Stay.__table__, "started_at", _period),  # type: ignore[arg-type]
     Kind("outings", Outing.__table__, "back_at", _period,  # type: ignore[arg-type]
          also=lambda: Outing.back_at.is_not(None)),
     Kind("daily_reports", DailyReport.__table__, "report_date", _period,  # type: ignore[arg-type]

@@ -1,0 +1,307 @@
+"""Stays: an allowed "in" at a gate, enterprise gate or venue, until the person left.
+
+A stay is defined by two neighbouring events, nothing else: for each allowed "in" of a
+person at a site that makes stays, take the next allowed in/out of the same person at
+the same site (by occurred_at, then id):
+
+- an "out" before the cap: the stay ends there, closed_by "out";
+- an "in" before the cap (the guard missed an "out"): the stay ends at that "in",
+  closed_by "cap" (the end is assumed, not seen: the person cannot have come in twice);
+- nothing before the cap: the stay ends at started_at + cap, closed_by "cap".
+
+An "out" with no open stay (before any "in", after the cap, or a second "out") is an
+instant and makes nothing; denied registrations count for nothing (an override that
+ends as "allow" counts from then on). Events at the very same second as the "in" do
+not pair with it.
+
+Because a stay depends only on its "in" and the event after it, storing one new event
+changes at most two stays: the one that contained its time (now ended by it) and, for
+an "in", its own. So `open_or_close` keeps stays at write time, in any arrival order
+(an offline "in" uploaded after its "out" included), and `rebuild` recomputes the
+same rows from the registrations: the stay's id is the "in"'s id, so it is idempotent.
+
+Race: an "in" reads the event after it, then inserts its stay; an "out" stored at the
+same moment by another lane or device would not be seen (a phantom), and a batch's
+recompute (read, delete, insert) racing another batch would insert the same stay twice.
+So every writer of stays works under the audit chain's lock, which every registration
+path takes anyway for its audit entry (audit/chain.lock_head): service.register and
+override call open_or_close after their audit entry, the fast path's stay CTEs run in
+the statement after it takes the lock, and after_batch and rebuild take it themselves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from passtrace.audit import chain
+from passtrace.core.config import Settings
+from passtrace.registrations.models import Registration, Stay
+from passtrace.sites.models import Site
+
+# The site kinds where people stay inside between an "in" and an "out". A road
+# checkpoint or a temporary intersection is passed "through": an instant.
+STAY_KINDS = frozenset({"community_gate", "enterprise_gate", "venue"})
+DEFAULT_CAP = timedelta(hours=12)
+
+_caps: dict[str, timedelta] = dict.fromkeys(STAY_KINDS, DEFAULT_CAP)
+
+
+def configure(settings: Settings) -> None:
+    """Take the caps from the settings (called by wiring.wire with the runtime)."""
+    cap = timedelta(hours=settings.stay_cap_hours)
+    for kind in STAY_KINDS:
+        _caps[kind] = cap
+
+
+def makes_stays(site_kind: str) -> bool:
+    """Tell whether registrations at this kind of site make stays."""
+    return site_kind in STAY_KINDS
+
+
+def cap_for(site_kind: str) -> timedelta:
+    """How long an "in" with no "out" is assumed to last at this kind of site."""
+    return _caps.get(site_kind, DEFAULT_CAP)
+
+
+def _longest_cap() -> timedelta:
+    return max(_caps.values())
+
+
+@dataclass(frozen=True)
+class _Event:
+    id: uuid.UUID
+    occurred_at: datetime
+    direction: str
+
+
+def _stay_values(start: _Event, following: _Event | None, *, person_hash: str,
+                 site_id: uuid.UUID, cap: timedelta) -> dict[str, Any]:
+    """The stay row an "in" makes, given the next event (the rule in the docstring)."""
+    values: dict[str, Any] = {"id": start.id, "person_hash": person_hash, "site_id": site_id,
+                              "started_at": start.occurred_at,
+                              "ended_at": start.occurred_at + cap, "closed_by": "cap",
+                              "out_registration_id": None}
+    if (following is not None and start.occurred_at < following.occurred_at
+            < start.occurred_at + cap):
+        values["ended_at"] = following.occurred_at
+        if following.direction == "out":
+            values["closed_by"] = "out"
+            values["out_registration_id"] = following.id
+    return values
+
+
+def _counts(row: Any, site_kind: str) -> bool:
+    return (makes_stays(site_kind) and row.decision == "allow"
+            and row.direction in ("in", "out") and row.person_hash is not None)
+
+
+def _allowed_moves() -> Any:
+    return and_(Registration.decision == "allow", Registration.direction.in_(("in", "out")))
+
+
+def open_or_close(session: Session, registration: Registration, *,
+                  site_kind: str | None = None) -> None:
+    """Keep the stays right after storing one registration (same transaction).
+
+    An "out" (or "in") ends the stay that contains its time; an "in" also opens its own
+    stay, ended by whatever stored event follows it (normally none yet).
+
+    The caller holds the audit chain's lock (see the module's docstring).
+
+    Race: two "out"s for one open stay at once (two lanes). Each ends it with one
+    conditional UPDATE ("... WHERE ended_at > this time"): PostgreSQL re-checks that
+    condition on the row after waiting for the other's lock, so the later "out" finds
+    the stay already ended and changes nothing, and the earlier one wins whichever
+    commits first; SQLite lets one writer at a time. Reading the stay and writing it
+    back from Python would let the later "out" overwrite the earlier one.
+    """
+    kind = site_kind
+    if kind is None:
+        kind = session.scalar(select(Site.kind).where(Site.id == registration.site_id)) or ""
+    if not _counts(registration, kind):
+        return
+    at, person, site_id = registration.occurred_at, registration.person_hash, registration.site_id
+    assert person is not None
+    session.flush()
+    ends: dict[str, Any] = {"ended_at": at, "closed_by": "cap", "out_registration_id": None}
+    if registration.direction == "out":
+        ends = {"ended_at": at, "closed_by": "out", "out_registration_id": registration.id}
+    # A stay containing `at` began less than a cap before it (ended_at <= started_at +
+    # cap): the bound keeps the index scan to that span of the person's stays.
+    session.execute(update(Stay).where(
+        Stay.person_hash == person, Stay.site_id == site_id, Stay.started_at < at,
+        Stay.started_at > at - cap_for(kind), Stay.ended_at > at)
+        .values(**ends).execution_options(synchronize_session=False))
+    if registration.direction != "in":
+        return
+    following = session.execute(
+        select(Registration.id, Registration.occurred_at, Registration.direction)
+        .where(Registration.person_hash == person, Registration.site_id == site_id,
+               _allowed_moves(), Registration.occurred_at > at)
+        .order_by(Registration.occurred_at, Registration.id).limit(1)).first()
+    values = _stay_values(_Event(registration.id, at, "in"),
+                          _Event(*following) if following is not None else None,
+                          person_hash=person, site_id=site_id, cap=cap_for(kind))
+    if session.get(Stay, registration.id) is None:
+        session.execute(insert(Stay), [values])
+
+
+# PostgreSQL fast path (registrations/fastpath.py): the same as open_or_close, as
+# data-modifying CTEs added to the statement that inserts the registration, so a
+# checkpoint check costs no extra round trip. They read the inserted row from the CTE
+# "r" (RETURNING id, person_hash, site_id, occurred_at), so a retried id (nothing
+# inserted) changes no stay.
+# Race: as in open_or_close, the UPDATE's "ended_at > r.occurred_at" is re-checked by
+# PostgreSQL on the locked row, so of two concurrent "out"s the earlier one ends the stay.
+_PG_END = ("s_end AS (UPDATE stays s SET ended_at = r.occurred_at, closed_by = %s, "
+           "out_registration_id = CASE WHEN %s = 'out' THEN r.id END FROM r "
+           "WHERE s.person_hash = r.person_hash AND s.site_id = r.site_id "
+           "AND s.started_at < r.occurred_at AND s.started_at > r.occurred_at - %s "
+           "AND s.ended_at > r.occurred_at)")
+_PG_OPEN = (
+    "s_open AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, "
+    "closed_by, out_registration_id) "
+    "SELECT r.id, r.person_hash, r.site_id, r.occurred_at, "
+    "CASE WHEN n.occurred_at < r.occurred_at + %s THEN n.occurred_at "
+    "ELSE r.occurred_at + %s END, "
+    "CASE WHEN n.occurred_at < r.occurred_at + %s AND n.direction = 'out' THEN 'out' "
+    "ELSE 'cap' END, "
+    "CASE WHEN n.occurred_at < r.occurred_at + %s AND n.direction = 'out' THEN n.id END "
+    "FROM r LEFT JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction FROM registrations g "
+    "WHERE g.person_hash = r.person_hash AND g.site_id = r.site_id "
+    "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
+    "AND g.occurred_at > r.occurred_at ORDER BY g.occurred_at, g.id LIMIT 1) n ON true "
+    "ON CONFLICT (id) DO NOTHING)")
+
+
+def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple[Any, ...]]:
+    """The CTEs (", ..." text to append after the CTE "r") and their parameters."""
+    if not _counts(registration, site_kind):
+        return "", ()
+    cap = cap_for(site_kind)
+    if registration.direction == "out":
+        return ", " + _PG_END, ("out", "out", cap)
+    return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, cap, cap, cap, cap)
+
+
+def _events(*, site_ids: Collection[uuid.UUID] | None,
+            person_hashes: Collection[str] | None, since: datetime | None) -> Select[Any]:
+    """The allowed in/out events in scope, each with the next one (same person, same site)."""
+    parts = (Registration.person_hash, Registration.site_id)
+    order = (Registration.occurred_at, Registration.id)
+    stmt: Select[Any] = (select(Registration.person_hash, Registration.site_id, Registration.id,
+                   Registration.occurred_at, Registration.direction,
+                   func.lead(Registration.id, type_=Registration.id.type)
+                   .over(partition_by=parts, order_by=order).label("n_id"),
+                   func.lead(Registration.occurred_at, type_=Registration.occurred_at.type)
+                   .over(partition_by=parts, order_by=order).label("n_at"),
+                   func.lead(Registration.direction)
+                   .over(partition_by=parts, order_by=order).label("n_dir"),
+                   Site.kind)
+            .join(Site, Site.id == Registration.site_id)
+            .where(_allowed_moves(), Registration.person_hash.is_not(None),
+                   Site.kind.in_(sorted(STAY_KINDS))))
+    if site_ids is not None:
+        stmt = stmt.where(Registration.site_id.in_(list(site_ids)))
+    if person_hashes is not None:
+        stmt = stmt.where(Registration.person_hash.in_(list(person_hashes)))
+    if since is not None:
+        stmt = stmt.where(Registration.occurred_at >= since)
+    return stmt
+
+
+def _recompute(session: Session, *, site_ids: Collection[uuid.UUID] | None,
+               person_hashes: Collection[str] | None, start: datetime | None) -> int:
+    """Replace the stays in scope that began at `start` or later (all if None)."""
+    rows = []
+    for r in session.execute(_events(site_ids=site_ids, person_hashes=person_hashes,
+                                     since=start)):
+        if r.direction != "in":
+            continue
+        following = _Event(r.n_id, r.n_at, r.n_dir) if r.n_id is not None else None
+        rows.append(_stay_values(_Event(r.id, r.occurred_at, "in"), following,
+                                 person_hash=r.person_hash, site_id=r.site_id,
+                                 cap=cap_for(r.kind)))
+    gone = delete(Stay)
+    if site_ids is not None:
+        gone = gone.where(Stay.site_id.in_(list(site_ids)))
+    if person_hashes is not None:
+        gone = gone.where(Stay.person_hash.in_(list(person_hashes)))
+    if start is not None:
+        gone = gone.where(Stay.started_at >= start)
+    session.execute(gone.execution_options(synchronize_session=False))
+    for chunk in _chunks(rows, 1000):
+        session.execute(insert(Stay), chunk)
+    return len(rows)
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def rebuild(session: Session, *, person_hashes: Collection[str] | None = None,
+            since: datetime | None = None) -> int:
+    """Recompute stays from the registrations (all, or some persons, or from a time on).
+
+    For imports and anything stored without open_or_close. Idempotent: it yields what
+    write-time upkeep yields. Returns how many stays it (re)wrote. A stay that began
+    up to a cap before `since` is recomputed too: an event after `since` may end it.
+    Holds the audit chain's lock until commit (see the module's docstring), so
+    registrations wait for it: rebuild a few persons or a short time at once.
+    """
+    session.flush()
+    chain.lock_head(session)
+    # A stay that began a cap or more before `since` ended before it, and so did the
+    # event after it: events from `since` on cannot change it.
+    start = since - _longest_cap() if since is not None else None
+    if person_hashes is None:
+        return _recompute(session, site_ids=None, person_hashes=None, start=start)
+    total = 0
+    for chunk in _chunks(sorted(set(person_hashes)), 500):
+        total += _recompute(session, site_ids=None, person_hashes=chunk, start=start)
+    return total
+
+
+def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> None:
+    """Keep the stays after a batch of new registrations at one site (batch upload).
+
+    Set-based: the affected persons' events at this site from the earliest new one (or
+    the start of the stay containing it) are read in one statement, and the stays from
+    there on replaced. A batch may hold an "in" and its "out", or an "in" whose "out"
+    another lane uploaded before it.
+    """
+    if not makes_stays(site.kind):
+        return
+    moves = [r for r in rows if r["decision"] == "allow" and r["direction"] in ("in", "out")
+             and r["person_hash"] is not None]
+    if not moves:
+        return
+    chain.lock_head(session)  # normally held already, by the batch's audit entry
+    since = min(r["occurred_at"] for r in moves)
+    persons = sorted({r["person_hash"] for r in moves})
+    cap = cap_for(site.kind)
+    for chunk in _chunks(persons, 500):
+        # A new row can change only a stay that ends after it (and so after `since`, the
+        # earliest): one that ended by `since` ended, with the event after it, before
+        # every new row. So recompute from the earliest stay still running at `since`.
+        containing = session.scalar(select(func.min(Stay.started_at)).where(
+            Stay.site_id == site.id, Stay.person_hash.in_(chunk),
+            Stay.started_at > since - cap, Stay.ended_at > since))
+        start = min(containing, since) if containing is not None else since
+        _recompute(session, site_ids=[site.id], person_hashes=chunk, start=start)
+
+
+def stays_of(session: Session, person_hash: str) -> list[Stay]:
+    """A person's stays, oldest first (for tests and the case timeline)."""
+    return list(session.scalars(select(Stay).where(Stay.person_hash == person_hash)
+                                .order_by(Stay.started_at)))
+
+
