@@ -153,8 +153,13 @@ def registrations_import(file: FileArg, actor: ActorOpt = None) -> None:
 
 def reports_import(
     file: FileArg, actor: ActorOpt = None,
+    valid_rows: Annotated[bool, typer.Option(
+        "--valid-rows", help="store the valid lines even when others are refused")] = False,
 ) -> None:
-    """Import daily reports from JSON lines (one report a line; idempotent by external_id)."""
+    """Import daily reports from JSON lines (one report a line; idempotent by external_id).
+
+    All or nothing unless --valid-rows; --actor must be an official (case.manage).
+    """
     from passtrace.cli.main import _runtime
     from passtrace.core.db import session_scope
     from passtrace.reports import imports
@@ -163,12 +168,13 @@ def reports_import(
     with _refusals():
         data = _read(file)
         for session in session_scope(rt.sessions):
-            principal = _actor(session, actor, "report.import")
+            principal = _actor(session, actor, "case.manage")
             done = imports.import_reports(session=session, vault=rt.vault, actor=principal,
-                                          data=data)
+                                          data=data, import_valid=valid_rows)
     _print_problems(done.problems)
     if not done.committed:
-        console.print(f"[red]{done.rows} reports, {done.refused} refused: nothing stored[/red]")
+        console.print(f"[red]{done.rows} reports, {done.refused} refused: nothing stored "
+                      "(fix them, or pass --valid-rows)[/red]")
         raise typer.Exit(2)
     console.print(f"[green]{done.rows} reports: {done.imported} imported, "
                   f"{done.unchanged} already there, {done.people} new people[/green]")

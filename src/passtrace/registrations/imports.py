@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
@@ -325,7 +325,7 @@ def rebuild_stays(session: Session, person_hashes: set[str], since: datetime | N
 # What COPY carries; everything else is the same for every imported row.
 _COPY_COLUMNS = ("id", "site_id", "lane", "occurred_at", "direction", "person_hash",
                  "id_last4", "temperature", "plate", "external_id")
-_FIXED = {"device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
+_FIXED: dict[str, Any] = {"device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
           "decided_by": METHOD, "clock_skew_s": None, "skew_flagged": False,
           "future_flagged": False, "companions": 0, "origin": "", "destination": ""}
 
@@ -394,7 +394,7 @@ def _insert_sqlite(session: Session, rows: list[dict[str, Any]], now: datetime) 
                 Person.id_hash.in_(hashes[i:i + 500]))))
     if fresh:
         # OR IGNORE: another import of the same rows may commit in between.
-        session.execute(insert(Registration.__table__).prefix_with("OR IGNORE"), [
+        session.execute(insert(cast(Table, Registration.__table__)).prefix_with("OR IGNORE"), [
             {**_FIXED, **r, "received_at": now, "person_masked": masks.get(r["person_hash"], "")}
             for r in fresh.values()])
     return len(fresh)

@@ -106,8 +106,8 @@ def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterp
                                  "stops": len(stops), "late": report.late})
     if created:
         # Last write of the transaction: the count row stays locked only until commit.
-        counts.bump(session=session, enterprise_id=report.enterprise_id,
-                    department_id=report.department_id, day=day)
+        counts.bump(session=session, enterprise_id=enterprise.id,
+                    department_id=emp.department_id, day=day)
     return report, created
 
 
