@@ -60,7 +60,7 @@ def test_sites_import_bad_input(cli_rt, session, tmp_path, make_persona):
     assert missing.exit_code == 2 and "Traceback" not in missing.output
     path.write_text(GOOD, encoding="utf-8")
     nobody = runner.invoke(cli_app, ["sites", "import", str(path), "--actor", "no-such-login"])
-    assert nobody.exit_code == 2 and "no-such-login" in nobody.output
+    assert nobody.exit_code == 2 and "--actor" in nobody.output
     gone = runner.invoke(cli_app, ["sites", "import", str(tmp_path / "none.csv"), "--actor",
                                    official.user.username])
     assert gone.exit_code == 2

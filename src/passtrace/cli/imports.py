@@ -69,8 +69,8 @@ def _actor(session: Session, login: str | None, permission: str) -> Principal | 
     principal = account_service.principal_for(user) if user is not None and user.is_active \
         else None
     if principal is None or not principal.has(permission):
-        raise ValidationFailed("%(login)s is no active official who may import this.",
-                               login=login)
+        raise ValidationFailed("The --actor login is not an active official who may "
+                               "import this.")
     return principal
 
 
