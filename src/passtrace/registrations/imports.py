@@ -334,9 +334,10 @@ def rebuild_stays(session: Session, person_hashes: set[str], since: datetime | N
 # What COPY carries; everything else is the same for every imported row.
 _COPY_COLUMNS = ("id", "site_id", "lane", "occurred_at", "direction", "person_hash",
                  "id_last4", "temperature", "plate", "external_id")
-_FIXED: dict[str, Any] = {"device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
-          "decided_by": METHOD, "clock_skew_s": None, "skew_flagged": False,
-          "future_flagged": False, "companions": 0, "origin": "", "destination": ""}
+_FIXED: dict[str, Any] = {
+    "device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
+    "decided_by": METHOD, "clock_skew_s": None, "skew_flagged": False,
+    "future_flagged": False, "companions": 0, "origin": "", "destination": ""}
 
 
 def _insert(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
-from passtrace.core.imports import ImportProblem
 from passtrace.core.i18n import N_, gettext
+from passtrace.core.imports import ImportProblem
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import Day

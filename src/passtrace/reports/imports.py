@@ -15,6 +15,7 @@ valid lines are asked for. Idempotent by external_id.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -117,10 +118,8 @@ def _check(session: Session, line: int, raw: Any, now: datetime,
         except InvalidValue as exc:
             problems.append(Problem(line, "id_number", exc.message))
     day = None
-    try:
+    with contextlib.suppress(ValueError):
         day = date.fromisoformat(raw["date"]) if isinstance(raw.get("date"), str) else None
-    except ValueError:
-        pass
     if day is None:
         problems.append(Problem(line, "date", BAD_DATE))
     temperature = raw.get("temperature")
