@@ -114,3 +114,12 @@ def test_cli_reports_import(cli_rt, session, tmp_path, make_persona):
                                       resident.user.username])
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     assert [r.external_id for r in _reports(session)] == ["c-1"]
+
+
+def test_an_imported_report_is_not_on_the_employer_pages(client, session, rt, make_persona):
+    imports.import_reports(session=session, vault=rt.vault, actor=None,
+                           data=_data(_line("nobody", next_id_number())))
+    session.commit()
+    (report,) = _reports(session)
+    admin = make_persona("admin")
+    assert client.get(f"/api/v1/reports/{report.id}", headers=admin.headers).status_code == 404

@@ -191,7 +191,8 @@ def quick(*, session: Session, rt: Runtime, actor: Principal,
 def visible_report(*, session: Session, actor: Principal, report_id: uuid.UUID) -> DailyReport:
     """Get a report the actor may see (others get 'not found'); reads by others audited."""
     report = session.get(DailyReport, report_id)
-    if report is None:
+    # An imported report (no employer) is nobody's here: tracing reads it, not this page.
+    if report is None or report.employee_id is None or report.enterprise_id is None:
         raise NotFound("No such report.")
     emp = session.get(Employee, report.employee_id)
     enterprise = session.get(Enterprise, report.enterprise_id)
