@@ -17,7 +17,7 @@ from passtrace.web.render import STATIC
 from passtrace.wiring import wire
 
 # Routes that take large bodies (and enforce the limit on chunked bodies themselves).
-BIG_BODY_PATHS = frozenset({"/api/v1/registrations/batch"})
+BIG_BODY_PATHS = frozenset({"/api/v1/registrations/batch", "/api/v1/registrations/import"})
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -55,6 +55,14 @@ for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)
 app.command("sunset")(importlib.import_module("passtrace.cli.sunset").sunset)
 
+# Bulk loading from other systems (cli/imports.py): `sites import`, `registrations import`
+# and `reports import`, the last one beside the other report commands.
+_imports = importlib.import_module("passtrace.cli.imports")
+app.add_typer(_imports.sites_app, name="sites", help="Sites: bulk import.")
+app.add_typer(_imports.registrations_app, name="registrations",
+              help="Registrations: bulk import from other systems.")
+importlib.import_module("passtrace.cli.reports").app.command("import")(_imports.reports_import)
+
 
 @contextmanager
 def _domain_errors() -> Iterator[None]:

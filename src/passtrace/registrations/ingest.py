@@ -35,7 +35,7 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.registrations import stays
 from passtrace.registrations.judge import judge
-from passtrace.registrations.models import DECISIONS, DIRECTIONS, METHODS, Registration
+from passtrace.registrations.models import DECISIONS, DEVICE_METHODS, DIRECTIONS, Registration
 from passtrace.registrations.schemas import BatchIn
 from passtrace.registrations.service import clock_skew, heartbeat
 from passtrace.registrations.site_kinds import provider_for
@@ -187,7 +187,7 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     if direction not in DIRECTIONS:
         raise RowError(_BAD_FIELD, field="direction")
     method = raw.get("method", "qr")
-    if method not in METHODS:
+    if method not in DEVICE_METHODS:
         raise RowError(_BAD_FIELD, field="method")
     values = {
         "id": ident, "lane": lane, "occurred_at": occurred, "direction": direction,

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from passtrace.core.db import Base
 
 DIRECTIONS = ("in", "out", "through")
-METHODS = ("qr", "paper", "id_typed", "wedge")
+# How a device took the identity. "import" is not among them: only a bulk load from
+# another system (registrations.imports) stores it, never a device's upload.
+DEVICE_METHODS = ("qr", "paper", "id_typed", "wedge")
+METHODS = (*DEVICE_METHODS, "import")
 DECISIONS = ("allow", "deny")
 
 

@@ -6,18 +6,19 @@ import uuid
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import N_, gettext
+from passtrace.core.imports import ImportProblem
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import Day
-from passtrace.registrations import fastpath, ingest, stats
+from passtrace.registrations import fastpath, imports, ingest, stats
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import (
@@ -199,3 +200,38 @@ def site_stats(code: str, session: SessionDep, principal: CurrentPrincipal,
 def reason_messages(principal: CurrentPrincipal) -> dict[str, str]:
     """Every decision reason code with its message in your language (for offline use)."""
     return {code: gettext(msg) for code, msg in REASONS.items()}
+
+
+class RegistrationImportOut(BaseModel):
+    """What a registrations import did; `problems` lists the first 1,000 refused cells."""
+
+    rows: int
+    imported: int
+    unchanged: int
+    refused: int
+    stays: int
+    problems: list[ImportProblem]
+
+
+@router.post("/registrations/import", response_model=RegistrationImportOut,
+             dependencies=[require("site.manage")])
+async def import_registrations(session: SessionDep, rt: RuntimeDep,
+                               principal: CurrentPrincipal,
+                               file: Annotated[UploadFile, File()]) -> RegistrationImportOut:
+    """Load registrations from another system's CSV (officials; idempotent by external_id).
+
+    Each row's site must lie in the official's area (site.manage there), else that row
+    is refused; the valid rows are stored, committed in chunks.
+    """
+    if file.size is not None and file.size > rt.settings.batch_max_bytes:
+        raise TooLarge("The file is too large (at most %(mb)s MB).",
+                       mb=rt.settings.batch_max_bytes // 1_048_576)
+    done = await run_in_threadpool(
+        lambda: imports.import_registrations(session=session, vault=rt.vault,
+                                             actor=principal, stream=file.file,
+                                             commit=session.commit))
+    return RegistrationImportOut(
+        rows=done.rows, imported=done.imported, unchanged=done.unchanged,
+        refused=done.refused, stays=done.stays,
+        problems=[ImportProblem(row=p.row, column=p.column, message=p.translated())
+                  for p in done.problems])

@@ -189,7 +189,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
             .where(and_(*flagged_filter), cond).order_by(DailyReport.temperature.desc())
             .limit(ANOMALIES_SHOWN)):
         reasons = []
-        if report.temperature >= FEVER_AT:
+        if report.temperature is not None and report.temperature >= FEVER_AT:
             reasons.append(gettext("fever %(temp)s °C", temp=report.temperature))
         if report.symptoms:
             reasons.append(gettext("symptoms"))

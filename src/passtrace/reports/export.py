@@ -158,7 +158,8 @@ def _orm_batches(session: Session, enterprise: Enterprise, start: date, end: dat
         stmt = stmt.where(DailyReport.department_id.in_(departments))
     result = session.execute(stmt.execution_options(yield_per=BATCH, stream_results=True))
     for part in result.partitions():
-        yield [(day.isoformat(), dept, emp_no, name, float(temp),
+        # Enterprise reports always carry a temperature (only imported ones may not).
+        yield [(day.isoformat(), dept, emp_no, name, float(temp) if temp is not None else "",
                 ";".join(symptom_names.get(x, x) for x in symptoms or ()),
                 yes if home else no, _local(submitted), yes if late else no, seq,
                 area or "", place or "", _local(arrive), _local(depart),

@@ -41,13 +41,17 @@ class DailyReport(IdMixin, Base):
               postgresql_where=text("flagged"), sqlite_where=text("flagged")),
     )
 
-    employee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("employees.id"))
+    # Employee, enterprise and department are None only for a report imported from
+    # another system (`reports import`, person_hash and external_id set): it has no
+    # employer, so dashboards, which filter by enterprise, never show it.
+    employee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("employees.id"))
     # Denormalized from the employee so dashboards read one table.
-    enterprise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enterprises.id"))
-    department_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("departments.id"))
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprises.id"))
+    department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("departments.id"))
     filed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     report_date: Mapped[date]
-    temperature: Mapped[float] = mapped_column(Numeric(4, 1, asdecimal=False))
+    # None only for an imported report whose source recorded no temperature.
+    temperature: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
     symptoms: Mapped[list[str]] = mapped_column(default=list)
     stayed_home: Mapped[bool] = mapped_column(Boolean, default=False)
     # How it was filed: form, same_as_yesterday, stayed_home.

@@ -138,8 +138,12 @@ def _ticket(i: int, n: int, stop: StopIn) -> tuple[str | None, str | None]:
 
 
 def validate_stops(session: Session, stops: list[StopIn], day: date,
-                   now: datetime) -> list[CleanStop]:
-    """Check each stop and the day's order; return them cleaned."""
+                   now: datetime, *, require_mode: bool = True) -> list[CleanStop]:
+    """Check each stop and the day's order; return them cleaned.
+
+    require_mode=False accepts a stop without the transport that led to it: a report
+    imported from another system (reports.imports) often never recorded it.
+    """
     clean: list[CleanStop] = []
     for i, stop in enumerate(stops):
         n = i + 1
@@ -169,7 +173,7 @@ def validate_stops(session: Session, stops: list[StopIn], day: date,
                 raise fail(f"stops[{i}].arrive_at",
                            N_("Stop %(n)s: the arrival must not be before leaving the previous "
                               "stop."), n=n)
-            if stop.mode is None:
+            if stop.mode is None and require_mode:
                 raise fail(f"stops[{i}].mode",
                            N_("Stop %(n)s: how did you get here from the previous stop?"), n=n)
         elif stop.mode is not None:

@@ -73,9 +73,9 @@ class ReportRead(BaseModel):
     """A report as its filer or a supervisor sees it."""
 
     id: uuid.UUID
-    employee_id: uuid.UUID
+    employee_id: uuid.UUID | None  # None: imported from another system (no employer)
     report_date: date
-    temperature: float
+    temperature: float | None  # None: imported without one
     symptoms: list[str]
     stayed_home: bool
     source: str
@@ -118,7 +118,7 @@ class Anomaly(BaseModel):
     name: str
     department: str
     reasons: list[str]
-    temperature: float
+    temperature: float | None
 
 
 class TrendPoint(BaseModel):

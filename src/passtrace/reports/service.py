@@ -117,8 +117,8 @@ def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterp
                                  "stops": len(stops), "late": report.late})
     if created:
         # Last write of the transaction: the count row stays locked only until commit.
-        counts.bump(session=session, enterprise_id=report.enterprise_id,
-                    department_id=report.department_id, day=day)
+        counts.bump(session=session, enterprise_id=enterprise.id,
+                    department_id=emp.department_id, day=day)
     return report, created
 
 
@@ -202,7 +202,8 @@ def quick(*, session: Session, rt: Runtime, actor: Principal,
 def visible_report(*, session: Session, actor: Principal, report_id: uuid.UUID) -> DailyReport:
     """Get a report the actor may see (others get 'not found'); reads by others audited."""
     report = session.get(DailyReport, report_id)
-    if report is None:
+    # An imported report (no employer) is nobody's here: tracing reads it, not this page.
+    if report is None or report.employee_id is None or report.enterprise_id is None:
         raise NotFound("No such report.")
     emp = session.get(Employee, report.employee_id)
     enterprise = session.get(Enterprise, report.enterprise_id)

@@ -139,9 +139,12 @@ def reports(*, session: Session, actor: Principal, e: Enterprise,
         Person.id.in_(set(people.values())))).all())
     audit_service.record_many(session=session, actor=actor, entries=[
         {"action": "report.findings.view", "resource_type": "daily_report",
-         "resource_id": r.id, "subject_person_id": people.get(r.employee_id)} for r in rows])
-    return [ReportLine(r.id, r.report_date, names.get(people.get(r.employee_id, r.id), ""),
-                       counts[r.id]) for r in rows], nxt
+         "resource_id": r.id,
+         "subject_person_id": people.get(r.employee_id) if r.employee_id else None}
+        for r in rows])
+    person_of = {r.id: people.get(r.employee_id) if r.employee_id else None for r in rows}
+    return [ReportLine(r.id, r.report_date, names.get(pid, "") if (pid := person_of[r.id])
+                       else "", counts[r.id]) for r in rows], nxt
 
 
 @dataclass

@@ -1,0 +1,401 @@
+"""Registrations from other systems (paper registers, other mini-programs): a bulk CSV load.
+
+Imported rows are historical facts, not checks: they are stored with method "import",
+decision "allow" and decided_by "import", and no rule runs on them again. The file is
+read as a stream and committed in chunks, so a file of millions of rows never sits in
+memory, and a re-run after a crash (or of the same file) stores nothing twice: the
+import is idempotent by `external_id` (unique), and the row id is derived from it.
+
+Speed matters (a district's history is tens of millions of rows): on PostgreSQL each
+chunk goes through binary COPY into a temporary table and one INSERT ... SELECT ... ON
+CONFLICT DO NOTHING, which also fills the server's masked name from `people`; SQLite
+takes an executemany. Rows are checked by hand, not by pydantic.
+
+A bad row never sinks the others: it is reported with its row number (the sheet's, the
+header being row 1), the column and a translated message, and the valid rows are
+stored. A file that cannot be read at all (not UTF-8, no header, a required column
+missing) changes nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from operator import itemgetter
+from typing import IO, Any, cast
+
+from sqlalchemy import Table, insert, select
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
+from passtrace.core.imports import Problem
+from passtrace.core.pii import PiiVault
+from passtrace.core.security import Principal
+from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
+from passtrace.people.models import Person
+from passtrace.registrations import stays
+from passtrace.registrations.models import DIRECTIONS, Registration
+from passtrace.rules.decide import round_temperature
+from passtrace.sites.models import Site
+
+COLUMNS = ("external_id", "site_code", "id_number", "occurred_at", "direction",
+           "temperature", "plate")
+REQUIRED = COLUMNS[:5]
+# Rows per transaction: big enough for COPY to pay off, small enough that a crash
+# loses little (the re-run skips what was committed).
+CHUNK_ROWS = 10_000
+# The report lists this many problems; the count of refused rows is always exact.
+MAX_PROBLEMS = 1_000
+# An imported occurrence may not lie ahead of the server clock by more than this.
+FUTURE_LIMIT = timedelta(days=1)
+METHOD = "import"
+DEVICE_KEY = "import"
+# Deterministic ids: the same external id always makes the same row id.
+_ID_SALT = b"passtrace-registration-import:"
+
+UNKNOWN_SITE = N_("Unknown site %(code)s.")
+OUTSIDE = N_("This area is outside your jurisdiction.")
+BAD_EXTERNAL_ID = N_("The external id is missing or longer than 64 characters.")
+BAD_TIME = N_("The time must be ISO 8601 with its UTC offset, such as "
+              "2026-02-03T08:30:00+08:00.")
+FUTURE_TIME = N_("This time lies in the future.")
+BAD_DIRECTION = N_("The direction must be in, out or through.")
+BAD_TEMPERATURE = N_("The temperature must be between 30.0 and 45.0 °C.")
+EMPTY_ID = N_("The ID number is empty.")
+
+
+@dataclass
+class RegistrationImport:
+    """What an import did. `problems` lists the first MAX_PROBLEMS; `refused` counts all."""
+
+    rows: int = 0
+    imported: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    stays: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _SiteRef:
+    id: uuid.UUID
+    lane: str
+    allowed: bool
+
+
+def import_id(external_id: str, occurred_at: datetime) -> uuid.UUID:
+    """The row id of an imported registration: a UUIDv7 that is a function of its facts.
+
+    Registration ids are UUIDv7 everywhere (time-ordered; devices make them): the time
+    part is the occurrence, the random part a hash of the external id, so a re-run
+    makes the very same id and the stay built from it keeps its id too.
+    """
+    ms = int(occurred_at.timestamp() * 1000) & ((1 << 48) - 1)
+    d = hashlib.blake2b(_ID_SALT + external_id.encode(), digest_size=10).digest()
+    # 48 bits of time, version 7, 12 bits of hash, variant 10, 62 bits of hash.
+    return uuid.UUID(bytes=ms.to_bytes(6, "big") + bytes((0x70 | d[0] & 0x0F, d[1],
+                                                           0x80 | d[2] & 0x3F)) + d[3:10])
+
+
+def check_file(stream: IO[bytes]) -> list[str]:
+    """Refuse a file that cannot be read before anything is stored; return its header.
+
+    The whole file is decoded once (cheap next to storing it): a byte that is not UTF-8
+    on row 900,000 must not leave 899,999 rows stored and the rest refused.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    stream.seek(0)
+    try:
+        while block := stream.read(1 << 20):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ValidationFailed("The file is not UTF-8 text: save it as CSV UTF-8.") from None
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        header = next(csv.reader(text), None)
+    except csv.Error:
+        header = None
+    finally:
+        text.detach()
+    stream.seek(0)
+    if not header or not any(h.strip() for h in header):
+        raise ValidationFailed("The file is empty.")
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise ValidationFailed(
+            "The first row lacks the column(s) %(missing)s. It must name the columns "
+            "%(required)s (%(optional)s are optional).", missing=", ".join(missing),
+            required=", ".join(REQUIRED), optional=", ".join(COLUMNS[len(REQUIRED):]))
+    return names
+
+
+class _Checker:
+    """Turns CSV rows into registration values; remembers sites and ID numbers it saw."""
+
+    def __init__(self, session: Session, vault: PiiVault, actor: Principal | None,
+                 now: datetime) -> None:
+        self.session, self.vault, self.actor = session, vault, actor
+        self.latest = now + FUTURE_LIMIT
+        self.sites: dict[str, _SiteRef | None] = {}
+        # Raw ID number text -> (person_hash, last4), or the msgid of why it is refused.
+        self.people: dict[str, tuple[str, str] | str] = {}
+
+    def site(self, code: str) -> _SiteRef | None:
+        """A site by its code (looked up once per distinct code; None if unknown)."""
+        if code not in self.sites:
+            found = self.session.execute(select(Site.id, Site.lanes, Site.area_code).where(
+                Site.code == code)).first() if code else None
+            self.sites[code] = None if found is None else _SiteRef(
+                found.id, (found.lanes or ["1"])[0][:16],
+                self.actor is None or self.actor.covers_area("site.manage", found.area_code))
+        return self.sites[code]
+
+    def person(self, raw: str) -> tuple[str, str] | str:
+        known = self.people.get(raw)
+        if known is None:
+            try:
+                number = validate_id_number(raw) if raw.strip() else ""
+                if not number:
+                    raise InvalidValue(EMPTY_ID)
+            except InvalidValue as exc:
+                known = exc.message
+            else:
+                known = (self.vault.lookup_hash(number), number[-4:])
+            if len(self.people) < 1_000_000:
+                self.people[raw] = known
+        return known
+
+    def check(self, number: int, cells: list[str], pick: Callable[[list[str]], Any],
+              width: int, problems: list[Problem]) -> dict[str, Any] | None:
+        """One row's values, or None with its problems appended (every column is checked).
+
+        `pick` takes the seven columns out of the row in COLUMNS order (an absent
+        optional column reads the empty cell past the row's end). This runs for every
+        row (tens of thousands a second): the common case takes no helper call.
+        """
+        cells.extend([""] * (width - len(cells)))
+        external_id, code, raw_id, when, direction, temp_text, plate_text = pick(cells)
+        before = len(problems)
+        external_id = external_id.strip()
+        if not external_id or len(external_id) > 64 or not external_id.isprintable():
+            problems.append(Problem(number, "external_id", BAD_EXTERNAL_ID))
+        site = self.sites[code] if code in self.sites else self.site(code.strip())
+        if code not in self.sites:
+            self.sites[code] = site
+        if site is None:
+            problems.append(Problem(number, "site_code", UNKNOWN_SITE, {"code": code.strip()}))
+        elif not site.allowed:
+            problems.append(Problem(number, "site_code", OUTSIDE))
+        person = self.people.get(raw_id) or self.person(raw_id)
+        if person.__class__ is str:
+            problems.append(Problem(number, "id_number", person))
+        try:
+            occurred: datetime | None = datetime.fromisoformat(when.strip())
+        except ValueError:
+            occurred = None
+        if occurred is None or occurred.tzinfo is None or occurred.year < 1971:
+            problems.append(Problem(number, "occurred_at", BAD_TIME))
+        elif occurred > self.latest:
+            problems.append(Problem(number, "occurred_at", FUTURE_TIME))
+        if direction not in DIRECTIONS:
+            direction = direction.strip().lower()
+            if direction not in DIRECTIONS:
+                problems.append(Problem(number, "direction", BAD_DIRECTION))
+        temperature: float | None = None
+        if temp_text:
+            try:
+                temperature = round_temperature(float(temp_text))
+            except ValueError:
+                temperature = -1.0
+            if not 30.0 <= temperature <= 45.0:
+                problems.append(Problem(number, "temperature", BAD_TEMPERATURE))
+        plate = None
+        if plate_text.strip():
+            try:
+                plate = validate_plate(plate_text)
+            except InvalidValue as exc:
+                problems.append(Problem(number, "plate", exc.message))
+        if len(problems) > before:
+            return None
+        assert site is not None and occurred is not None and not isinstance(person, str)
+        occurred = occurred.astimezone(UTC)
+        return {"id": import_id(external_id, occurred), "site_id": site.id, "lane": site.lane,
+                "occurred_at": occurred, "direction": direction, "person_hash": person[0],
+                "id_last4": person[1], "temperature": temperature, "plate": plate,
+                "external_id": external_id}
+
+
+def _rows(stream: IO[bytes], names: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """The data rows with their sheet row numbers (the header is row 1); blank rows skipped."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    next(reader, None)
+    number = 1
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if cells and any(cells):
+                yield number, cells
+    except csv.Error:
+        raise ValidationFailed("Row %(row)s cannot be read as CSV.", row=number + 1) from None
+    finally:
+        text.detach()
+
+
+def import_registrations(*, session: Session, vault: PiiVault, actor: Principal | None,
+                         stream: IO[bytes], commit: Callable[[], None],
+                         progress: Callable[[int], None] | None = None,
+                         chunk_rows: int = CHUNK_ROWS) -> RegistrationImport:
+    """Load a CSV of registrations from another system; see the module docstring.
+
+    `stream` is a seekable binary file; `commit` ends each chunk's transaction (the CLI
+    and the API commit their session); `progress` gets the bytes read so far. Raises
+    ValidationFailed, before storing anything, for a file that cannot be read.
+    """
+    names = check_file(stream)
+    # An absent optional column reads the empty cell check() adds past the row's end.
+    width = len(names) + 1
+    pick = itemgetter(*(names.index(c) if c in names else len(names) for c in COLUMNS))
+    now = utcnow()
+    checker = _Checker(session, vault, actor, now)
+    result = RegistrationImport()
+    touched: set[str] = set()
+    since: datetime | None = None
+    problems: list[Problem] = []
+    chunk: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if not chunk:
+            return
+        stored = _insert(session, chunk, now)
+        result.imported += stored
+        result.unchanged += len(chunk) - stored
+        commit()
+        chunk.clear()
+        if progress is not None:
+            progress(stream.tell())
+
+    for number, cells in _rows(stream, names):
+        result.rows += 1
+        problems.clear()
+        values = checker.check(number, cells, pick, width, problems)
+        if values is None:
+            result.refused += 1
+            room = MAX_PROBLEMS - len(result.problems)
+            result.problems += problems[:max(room, 0)]
+            continue
+        touched.add(values["person_hash"])
+        if since is None or values["occurred_at"] < since:
+            since = values["occurred_at"]
+        chunk.append(values)
+        if len(chunk) >= chunk_rows:
+            flush()
+    flush()
+    if touched:
+        # Every valid row's person, not only the newly stored ones: a re-run after a
+        # crash between the last chunk and this step still builds their stays.
+        result.stays = rebuild_stays(session, touched, since)
+    audit_service.record(session=session, actor=actor, action="registration.import",
+                         resource_type="registration",
+                         detail={"rows": result.rows, "imported": result.imported,
+                                 "unchanged": result.unchanged, "refused": result.refused})
+    commit()
+    return result
+
+
+def rebuild_stays(session: Session, person_hashes: set[str], since: datetime | None) -> int:
+    """Build the stays of the imported rows' persons from `since` (registrations.stays)."""
+    return stays.rebuild(session, person_hashes=person_hashes, since=since)
+
+
+# --- storing a chunk ------------------------------------------------------------------------
+
+# What COPY carries; everything else is the same for every imported row.
+_COPY_COLUMNS = ("id", "site_id", "lane", "occurred_at", "direction", "person_hash",
+                 "id_last4", "temperature", "plate", "external_id")
+_FIXED: dict[str, Any] = {
+    "device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
+    "decided_by": METHOD, "clock_skew_s": None, "skew_flagged": False,
+    "future_flagged": False, "companions": 0, "origin": "", "destination": ""}
+
+
+def _insert(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Store a chunk; return how many rows were new (the rest were stored before)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_postgres(session, rows, now)
+    return _insert_sqlite(session, rows, now)
+
+
+def _insert_postgres(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
+    """COPY the chunk into a temp table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING.
+
+    The masked name is the server's own (people.name_masked, "" for a person this
+    server does not know), joined in the same statement.
+    """
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    cols = ", ".join(_COPY_COLUMNS)
+    pick = itemgetter(*_COPY_COLUMNS)
+    with raw.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS registrations_import_in AS "
+                    f"SELECT {cols} FROM registrations WITH NO DATA")
+        cur.execute("TRUNCATE registrations_import_in")
+        cur.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
+                    "attrelid = 'registrations_import_in'::regclass AND attnum > 0 "
+                    "AND NOT attisdropped ORDER BY attnum")
+        types = [kind.split("(")[0] for (kind,) in cur.fetchall()]
+        with cur.copy(f"COPY registrations_import_in ({cols}) FROM STDIN (FORMAT BINARY)"
+                      ) as copy:
+            copy.set_types(types)
+            for row in rows:
+                if row["temperature"] is not None:  # numeric(3,1) takes no float in binary
+                    row["temperature"] = Decimal(f"{row['temperature']:.1f}")
+                copy.write_row(pick(row))
+        cur.execute(
+            "INSERT INTO registrations (id, site_id, lane, device_key, occurred_at, "
+            "received_at, clock_skew_s, skew_flagged, future_flagged, direction, method, "
+            "person_hash, person_masked, id_last4, temperature, plate, companions, origin, "
+            "destination, decision, reasons, decided_by, external_id) "
+            "SELECT i.id, i.site_id, i.lane, %(device)s, i.occurred_at, %(now)s, NULL, false, "
+            "false, i.direction, %(method)s, i.person_hash, COALESCE(p.name_masked, ''), "
+            "i.id_last4, i.temperature, i.plate, 0, '', '', 'allow', '[]'::json, "
+            "%(method)s, i.external_id "
+            "FROM registrations_import_in i LEFT JOIN people p ON p.id_hash = i.person_hash "
+            "ON CONFLICT DO NOTHING",
+            {"device": DEVICE_KEY, "now": now, "method": METHOD})
+        return int(cur.rowcount)
+
+
+def _insert_sqlite(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
+    """Leave out what is stored (or repeated in the chunk), then one executemany."""
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        fresh.setdefault(row["external_id"], row)
+    keys = list(fresh)
+    hashes = list({r["person_hash"] for r in fresh.values()})
+    masks: dict[str, str] = {}
+    for i in range(0, max(len(keys), len(hashes)), 500):
+        for stored in session.scalars(select(Registration.external_id).where(
+                Registration.external_id.in_(keys[i:i + 500]))):
+            fresh.pop(stored or "", None)
+        masks.update((digest, name) for digest, name in session.execute(
+            select(Person.id_hash, Person.name_masked).where(
+                Person.id_hash.in_(hashes[i:i + 500]))))
+    if fresh:
+        # OR IGNORE: another import of the same rows may commit in between.
+        session.execute(insert(cast(Table, Registration.__table__)).prefix_with("OR IGNORE"), [
+            {**_FIXED, **r, "received_at": now, "person_masked": masks.get(r["person_hash"], "")}
+            for r in fresh.values()])
+    return len(fresh)

@@ -1,0 +1,64 @@
+"""Two imports of the same file at once: every row stored once, neither import fails.
+
+Race: both read "not stored yet" and both insert. The unique external_id decides
+(ON CONFLICT DO NOTHING / INSERT OR IGNORE): without it the second insert raised an
+IntegrityError and the loser's whole import failed with a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from passtrace.core.ids import uuid7
+from passtrace.registrations import imports as registration_imports
+from passtrace.registrations.models import Registration
+from passtrace.reports import imports as report_imports
+from passtrace.reports.models import DailyReport
+from passtrace.sites.models import Site
+from tests.concurrency import committed_rt, committed_url, race, tag  # noqa: F401 - fixtures
+from tests.conftest import next_id_number
+
+
+def test_the_same_registrations_imported_twice_at_once(committed_rt):  # noqa: F811
+    rt = committed_rt
+    code, run = f"RACE-{tag()}", tag()
+    with rt.sessions() as session:
+        session.add(Site(id=uuid7(), code=code, name="竞争", kind="venue",
+                         area_code="520102", lanes=["1"]))
+        session.commit()
+    person = next_id_number()
+    data = ("external_id,site_code,id_number,occurred_at,direction\n" + "".join(
+        f"{run}-{i},{code},{person},2026-02-03T08:{i:02d}:00+08:00,through\n"
+        for i in range(40))).encode()
+
+    def load(session: Session) -> None:
+        registration_imports.import_registrations(
+            session=session, vault=rt.vault, actor=None, stream=io.BytesIO(data),
+            commit=session.commit)
+
+    outcomes = race(rt, load, load)
+    assert set(outcomes) <= {"ok", "busy"} and "ok" in outcomes, outcomes
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Registration).where(
+            Registration.external_id.like(f"{run}-%"))) == 40
+
+
+def test_the_same_reports_imported_twice_at_once(committed_rt):  # noqa: F811
+    rt = committed_rt
+    run, person = tag(), next_id_number()
+    data = "\n".join(json.dumps({"external_id": f"{run}-{i}", "id_number": person,
+                                 "date": "2026-02-03", "stops": []})
+                     for i in range(20)).encode()
+
+    def load(session: Session) -> None:
+        report_imports.import_reports(session=session, vault=rt.vault, actor=None, data=data)
+
+    outcomes = race(rt, load, load)
+    assert set(outcomes) <= {"ok", "busy"} and "ok" in outcomes, outcomes
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(DailyReport).where(
+            DailyReport.external_id.like(f"{run}-%"))) == 20
