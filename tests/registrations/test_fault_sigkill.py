@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import uuid
 from pathlib import Path
 from types import ModuleType
 
@@ -67,8 +68,9 @@ def test_acknowledged_registrations_survive_sigkill_exactly_once(backend: str,
             with engine.begin() as conn:
                 conn.execute(update(Registration).values(direction="in"))
                 one = conn.execute(text("SELECT id FROM registrations LIMIT 1")).scalar_one()
-                conn.execute(update(Registration).where(Registration.id == one).values(
-                    temperature=39.0))
+                conn.execute(update(Registration)
+                             .where(Registration.id == uuid.UUID(str(one)))
+                             .values(temperature=39.0))
         finally:
             engine.dispose()
         corrupted["problems"] = driver.check(db_url, seeded, tally)["problems"]
