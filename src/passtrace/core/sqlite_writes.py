@@ -28,6 +28,7 @@ lock and its busy timeout. PostgreSQL is untouched.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
@@ -113,10 +114,8 @@ def install(engine: Engine, database: str, *, timeout_s: float) -> None:
     # not happen: a transaction always ends in commit or rollback) must not keep it.
     def _drop(dbapi_conn: Any, record: Any, *_: Any) -> None:
         if record is not None and record.info.get(_HELD):
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 dbapi_conn.rollback()
-            except sqlite3.Error:
-                pass
             gate.release(record.info)
 
     event.listen(engine, "checkin", _drop)
