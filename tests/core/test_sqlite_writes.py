@@ -143,3 +143,22 @@ def test_two_engines_on_one_file_share_the_lock(sqlite_file) -> None:  # type: i
     assert done.is_set()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 2
+
+
+def test_a_writer_that_waits_too_long_is_told_busy_not_crashed(tmp_path: Path) -> None:
+    # Past the wait bound the caller gets SQLite's own "database is locked" as a
+    # SQLAlchemy OperationalError, which the web layer answers 503 "busy, retry".
+    from sqlalchemy.exc import OperationalError
+
+    path = tmp_path / "slow.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+    impatient = make_engine(f"sqlite:///{path}", busy_timeout_s=0.2)
+    factory, other = make_sessionmaker(engine), make_sessionmaker(impatient)
+    with factory(info=writing()) as holder:
+        holder.execute(text("INSERT INTO counter VALUES (1)"))
+        with other() as late, pytest.raises(OperationalError, match="locked"):
+            late.execute(text("INSERT INTO counter VALUES (2)"))
+        holder.commit()
+    assert not sqlite_writes.lock_for(str(path.resolve())).locked()

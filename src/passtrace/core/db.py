@@ -86,12 +86,13 @@ class CreatedMixin:
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False,
+                busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and one writer
     at a time per process (core/sqlite_writes)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={
-            "check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
+            "check_same_thread": False, "timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -110,7 +111,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             database = f":memory:{id(engine)}"  # a private database: its own lock
         else:
             database = os.path.realpath(database)
-        sqlite_writes.install(engine, database, timeout_s=SQLITE_BUSY_TIMEOUT_S)
+        sqlite_writes.install(engine, database, timeout_s=busy_timeout_s)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

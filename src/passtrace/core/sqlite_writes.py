@@ -35,6 +35,7 @@ import threading
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 # Execution option (on the connection) and session info key marking a writing transaction.
@@ -65,7 +66,8 @@ class _Gate:
             return
         if not self.lock.acquire(timeout=self.timeout_s):
             # What SQLite says when its own busy timeout runs out: the client gets 503.
-            raise sqlite3.OperationalError("database is locked (waited for this process's writer)")
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
+                "database is locked (waited for this process's writer)"))
         info[_HELD] = True
 
     def release(self, info: dict[Any, Any]) -> None:
@@ -104,6 +106,8 @@ def install(engine: Engine, database: str, *, timeout_s: float) -> None:
             return
         try:
             getattr(conn.connection.dbapi_connection, finish)()
+        except sqlite3.Error as exc:  # wrapped as SQLAlchemy would (a busy one is a 503)
+            raise DBAPIError.instance(finish.upper(), None, exc, sqlite3.Error) from exc
         finally:
             gate.release(conn.info)
 
