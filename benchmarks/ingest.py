@@ -237,6 +237,76 @@ def single_load(server: Server, seeded: Seeded, *, connections: int, seconds: fl
             "single_max_ms": round(latencies[-1] * 1000, 2), "single_requests": len(latencies)}
 
 
+async def _count_statuses(port: int, head: bytes, make_body, until: float,  # type: ignore[no-untyped-def]
+                          statuses: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < until:
+            body = make_body()
+            writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+            status = int((await reader.readline()).split(b" ", 2)[1])
+            length, closing = 0, False
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+                closing |= name.strip().lower() == b"connection" and b"close" in value.lower()
+            await reader.readexactly(length)
+            statuses[status] = statuses.get(status, 0) + 1
+            if closing:
+                break
+    finally:
+        writer.close()
+
+
+def sqlite_busy(*, connections: int, seconds: float, id_share: float, residents: int,
+                rnd: random.Random) -> dict[str, object]:
+    """16 guards at once against the embedded default: the share answered 503 "busy"."""
+    import tempfile
+
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='passtrace-bench-sqlite-')) / 'bench.db'}"
+    print(f"seeding {url} ...", file=sys.stderr)
+    seeded = seed(url, residents=residents)
+    server = Server(url, workers=1)
+    try:
+        server.start(timeout=120)
+        head = (f"POST /api/v1/registrations HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                f"Authorization: Bearer {seeded.token}\r\nContent-Type: application/json\r\n"
+                "Content-Length: ").encode()
+        prefix = orjson.dumps({"site": seeded.site, "lane": "1", "device_key": "bench",
+                               "method": "qr", "temperature": 36.6})[:-1]
+
+        def make_body() -> bytes:
+            now = datetime.now(UTC).isoformat()
+            who = ({"method": "id_typed", "id_number": rnd.choice(seeded.id_numbers)}
+                   if rnd.random() < id_share else {"token": rnd.choice(seeded.pass_tokens)})
+            return prefix + b"," + orjson.dumps({"id": str(uuid7()), "occurred_at": now,
+                                                 "direction": rnd.choice(("in", "out"))}
+                                                | who)[1:]
+
+        async def load() -> tuple[dict[int, int], float]:
+            statuses: dict[int, int] = {}
+            start = time.perf_counter()
+            await asyncio.gather(*(_count_statuses(server.port, head, make_body,
+                                                   start + seconds, statuses)
+                                   for _ in range(connections)))
+            return statuses, time.perf_counter() - start
+
+        statuses, elapsed = asyncio.run(load())
+    finally:
+        server.stop()
+    total = sum(statuses.values())
+    busy = statuses.get(503, 0)
+    others = {str(k): v for k, v in statuses.items() if k not in (200, 503)}
+    print(f"sqlite: {statuses} in {elapsed:.1f} s", file=sys.stderr)
+    return {"sqlite_busy_share": round(busy / total, 4) if total else None,
+            "sqlite_stored_per_s": round(statuses.get(200, 0) / elapsed, 1),
+            "sqlite_requests": total, "sqlite_other_statuses": others}
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     """Run the benchmark and print the JSON summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -254,71 +324,81 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--residents", type=int, default=50, help="people with passes")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--sqlite-connections", type=int, default=16,
+                        help="SQLite: single checks at once (results.sqlite_busy_share)")
+    parser.add_argument("--sqlite-seconds", type=float, default=15.0)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--sqlite-only", action="store_true",
+                        help="only the SQLite busy share (no PostgreSQL)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--site-kind", default="road_checkpoint",
                         help="kind of the seeded site (venue: every in/out keeps stays)")
     parser.add_argument("--keep-log", type=Path, default=None, help="server log file")
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)
-    db_name = f"passtrace_bench_{uuid.uuid4().hex[:8]}"
-    url = create_pg_database(db_name)
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    server = Server(url, workers=args.workers, log=args.keep_log)
     results: dict[str, object] = {}
     ratios: dict[str, object] = {}
-    try:
-        print(f"seeding {db_name} ...", file=sys.stderr)
-        seeded = seed(url, residents=args.residents)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("UPDATE sites SET kind = %s", (args.site_kind,))
-        server.start(timeout=60)
-        meter = CpuMeter(server, db_name)
-        # Warm-up: every worker imports, connects and fills its caches.
-        post_batches(server, seeded.token, [make_batch(seeded, rnd, 200, f"warm-{i}")
-                                            for i in range(4)], args.batch_concurrency)
-        if not args.skip_batch:
-            baseline = CopyBaseline(dsn)
-            http_rates, copy_rates, per_round = [], [], []
-            cpu_used = [0.0, 0.0, 0.0]
-            try:
-                for n in range(args.rounds):
-                    bodies = [make_batch(seeded, rnd, args.batch_size, f"dev-{n}-{i}")
-                              for i in range(args.batches_per_round)]
-                    rows = args.batch_size * len(bodies)
-                    before = meter.sample()
-                    http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency)
-                    cpu_used = [u + a - b for u, b, a in zip(cpu_used, before, meter.sample(),
-                                                              strict=True)]
-                    stored = [baseline.fetch(batch_ids(b)) for b in bodies]
-                    assert sum(map(len, stored)) == rows, "the server did not store every row"
-                    copy_s = baseline.copy(stored)
-                    http_rates.append(rows / http_s)
-                    copy_rates.append(rows / copy_s)
-                    per_round.append(copy_s / http_s)
-                    print(f"round {n + 1}/{args.rounds}: http {http_rates[-1]:,.0f} rows/s, "
-                          f"copy {copy_rates[-1]:,.0f} rows/s", file=sys.stderr)
-            finally:
-                baseline.close()
-            results |= {"batch_regs_per_s": round(statistics.median(http_rates), 1),
-                        "copy_regs_per_s": round(statistics.median(copy_rates), 1),
-                        "batch_regs_per_s_rounds": [round(r) for r in http_rates]}
-            results |= CpuMeter.per_unit((0.0, 0.0, 0.0), tuple(cpu_used),  # type: ignore[arg-type]
-                                         args.rounds * args.batches_per_round
-                                         * args.batch_size // 1000, "batch", "1k_rows")
-            ratios["batch_vs_copy"] = round(statistics.median(per_round), 3)
-        if not args.skip_single:
-            single_load(server, seeded, connections=args.connections,
-                        seconds=args.warmup_seconds, id_share=args.id_share, rnd=rnd)
-            before = meter.sample()
-            figures = single_load(server, seeded, connections=args.connections,
-                                  seconds=args.single_seconds, id_share=args.id_share, rnd=rnd)
-            figures |= CpuMeter.per_unit(before, meter.sample(),
-                                         int(figures["single_requests"]), "single", "req")
-            print(f"single: {figures}", file=sys.stderr)
-            results |= figures
-    finally:
-        server.stop()
-        drop_pg_database(db_name)
+    if not args.skip_sqlite:
+        results |= sqlite_busy(connections=args.sqlite_connections, seconds=args.sqlite_seconds,
+                               id_share=args.id_share, residents=args.residents, rnd=rnd)
+    if not args.sqlite_only:
+        db_name = f"passtrace_bench_{uuid.uuid4().hex[:8]}"
+        url = create_pg_database(db_name)
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        server = Server(url, workers=args.workers, log=args.keep_log)
+        try:
+            print(f"seeding {db_name} ...", file=sys.stderr)
+            seeded = seed(url, residents=args.residents)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("UPDATE sites SET kind = %s", (args.site_kind,))
+            server.start(timeout=60)
+            meter = CpuMeter(server, db_name)
+            # Warm-up: every worker imports, connects and fills its caches.
+            post_batches(server, seeded.token, [make_batch(seeded, rnd, 200, f"warm-{i}")
+                                                for i in range(4)], args.batch_concurrency)
+            if not args.skip_batch:
+                baseline = CopyBaseline(dsn)
+                http_rates, copy_rates, per_round = [], [], []
+                cpu_used = [0.0, 0.0, 0.0]
+                try:
+                    for n in range(args.rounds):
+                        bodies = [make_batch(seeded, rnd, args.batch_size, f"dev-{n}-{i}")
+                                  for i in range(args.batches_per_round)]
+                        rows = args.batch_size * len(bodies)
+                        before = meter.sample()
+                        http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency)
+                        cpu_used = [u + a - b for u, b, a in zip(cpu_used, before, meter.sample(),
+                                                                  strict=True)]
+                        stored = [baseline.fetch(batch_ids(b)) for b in bodies]
+                        assert sum(map(len, stored)) == rows, "the server did not store every row"
+                        copy_s = baseline.copy(stored)
+                        http_rates.append(rows / http_s)
+                        copy_rates.append(rows / copy_s)
+                        per_round.append(copy_s / http_s)
+                        print(f"round {n + 1}/{args.rounds}: http {http_rates[-1]:,.0f} rows/s, "
+                              f"copy {copy_rates[-1]:,.0f} rows/s", file=sys.stderr)
+                finally:
+                    baseline.close()
+                results |= {"batch_regs_per_s": round(statistics.median(http_rates), 1),
+                            "copy_regs_per_s": round(statistics.median(copy_rates), 1),
+                            "batch_regs_per_s_rounds": [round(r) for r in http_rates]}
+                results |= CpuMeter.per_unit((0.0, 0.0, 0.0), tuple(cpu_used),  # type: ignore[arg-type]
+                                             args.rounds * args.batches_per_round
+                                             * args.batch_size // 1000, "batch", "1k_rows")
+                ratios["batch_vs_copy"] = round(statistics.median(per_round), 3)
+            if not args.skip_single:
+                single_load(server, seeded, connections=args.connections,
+                            seconds=args.warmup_seconds, id_share=args.id_share, rnd=rnd)
+                before = meter.sample()
+                figures = single_load(server, seeded, connections=args.connections,
+                                      seconds=args.single_seconds, id_share=args.id_share, rnd=rnd)
+                figures |= CpuMeter.per_unit(before, meter.sample(),
+                                             int(figures["single_requests"]), "single", "req")
+                print(f"single: {figures}", file=sys.stderr)
+                results |= figures
+        finally:
+            server.stop()
+            drop_pg_database(db_name)
 
     summary: dict[str, object] = {
         "benchmark": "ingest",
@@ -329,6 +409,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "connections": args.connections, "single_seconds": args.single_seconds,
             "id_share": args.id_share, "residents": args.residents,
             "site_kind": args.site_kind,
+            "sqlite_connections": args.sqlite_connections,
+            "sqlite_seconds": args.sqlite_seconds, "sqlite_workers": 1,
             "statistic": "median of rounds (batch); whole run (single)",
             "baseline": "psycopg binary COPY of the stored rows, one commit per batch, "
                         "same columns and indexes",

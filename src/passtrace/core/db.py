@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from passtrace.core import sqlite_writes
 from passtrace.core.clock import utcnow
 from passtrace.core.ids import uuid7
 
@@ -81,11 +83,16 @@ class CreatedMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(url: str, *, echo: bool = False,
+                busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and one writer
+    at a time per process (core/sqlite_writes)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
-                                                             "timeout": 30})
+        engine = create_engine(url, echo=echo, connect_args={
+            "check_same_thread": False, "timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -98,10 +105,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
-
+        # BEGIN (deferred) or BEGIN IMMEDIATE under the file's process-wide write lock.
+        database = engine.url.database or ""
+        if database in ("", ":memory:") or "mode=memory" in str(engine.url):
+            database = f":memory:{id(engine)}"  # a private database: its own lock
+        else:
+            database = os.path.realpath(database)
+        sqlite_writes.install(engine, database, timeout_s=busy_timeout_s)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -154,13 +164,28 @@ def serialize(session: Session, name: str) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Build the session factory; objects stay readable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    """Build the session factory; objects stay readable after commit.
+
+    A session opened with `info=writing()` is a writer: on SQLite it begins IMMEDIATE
+    under the process's write lock (core/sqlite_writes); elsewhere nothing changes.
+    """
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    sqlite_writes.mark_writes(factory)
+    return factory
 
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Yield one session: commit at the boundary, roll back on any error."""
-    session = factory()
+def writing() -> dict[str, Any]:
+    """Session info for a transaction that will write (a POST, a registration, a job)."""
+    return {sqlite_writes.WRITE: True}
+
+
+def session_scope(factory: sessionmaker[Session], *,
+                  write: bool = False) -> Iterator[Session]:
+    """Yield one session: commit at the boundary, roll back on any error.
+
+    write=True: the transaction will write; on SQLite it takes the write lock first.
+    """
+    session = factory(info=writing()) if write else factory()
     try:
         yield session
         session.commit()

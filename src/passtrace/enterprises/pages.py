@@ -8,12 +8,14 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_
+from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.enterprises import authz, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -260,10 +262,18 @@ async def import_upload(
     principal: CurrentPrincipal, form: Annotated[imports.ImportForm, Form()],
 ) -> Response:
     """Import the uploaded list and show the row-by-row report."""
+    # The database work runs in the threadpool, never on the event loop: a writer
+    # may wait there for SQLite's write lock (core/sqlite_writes).
+    data = await imports.upload(form.file)
+    return await run_in_threadpool(_import, request, enterprise_id, session, rt, principal,
+                                   form, data)
+
+
+def _import(request: Request, enterprise_id: uuid.UUID, session: Session, rt: Runtime,
+            principal: Principal, form: imports.ImportForm, data: bytes) -> Response:
     e = enterprise_service.get_managed(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
     ctx = {**_ctx(session, principal, e), "partial": form.valid_rows, "report": None}
-    data = await imports.upload(form.file)
 
     def imported() -> Response:
         result = staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,

@@ -6,9 +6,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 
 from passtrace.accounts.schemas import ClaimCodeRead
-from passtrace.core.imports import ImportReport, import_report
+from passtrace.core.imports import ImportReport, ImportResult, import_report
 from passtrace.core.pagination import Page, paginate_items
 from passtrace.enterprises import claim_codes, invites, present, resumption, staff_import
 from passtrace.enterprises import service as enterprise_service
@@ -210,12 +211,18 @@ async def import_employees(
                                               "refused")] = False,
 ) -> ImportReport:
     """Import a staff list; nothing is imported if a row is refused, unless partial."""
-    e = enterprise_service.get_visible(session=session, actor=principal,
-                                       enterprise_id=enterprise_id)
-    result = staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,
-                                       data=await imports.upload(file),
-                                       filename=file.filename or "", partial=partial)
-    return import_report(result)
+    # The database work runs in the threadpool, never on the event loop: a writer
+    # may wait there for SQLite's write lock (core/sqlite_writes).
+    data = await imports.upload(file)
+
+    def work() -> ImportResult:
+        e = enterprise_service.get_visible(session=session, actor=principal,
+                                           enterprise_id=enterprise_id)
+        return staff_import.import_staff(session=session, rt=rt, actor=principal, e=e,
+                                         data=data, filename=file.filename or "",
+                                         partial=partial)
+
+    return import_report(await run_in_threadpool(work))
 
 
 @router.get("/{enterprise_id}/employees/{employee_id}", response_model=EmployeeRead)

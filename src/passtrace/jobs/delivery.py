@@ -34,7 +34,7 @@ def deliver_due(rt: Runtime, *, batch: int = 50) -> DeliveryStats:
     settings = rt.settings
     while True:
         claimed: list[outbox.Claimed] = []
-        for session in session_scope(rt.sessions):
+        for session in session_scope(rt.sessions, write=True):
             claimed = outbox.claim_due(session=session, limit=batch,
                                        lease_s=settings.outbox_lease_s)
         if not claimed:
@@ -48,7 +48,7 @@ def deliver_due(rt: Runtime, *, batch: int = 50) -> DeliveryStats:
             except Exception as exc:  # noqa: BLE001 - a bad payload must not stop the rest
                 log.exception("outbox %s: sending %s crashed", message.channel, message.id)
                 error = DeliveryFailed(f"{type(exc).__name__}: {exc}", retry=False)
-            for session in session_scope(rt.sessions):
+            for session in session_scope(rt.sessions, write=True):
                 if error is None:
                     outbox.record_sent(session=session, message=message)
                     stats.sent += 1

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ, utcnow
+from passtrace.core.db import writing
 from passtrace.core.errors import NotFound, TooLarge, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.imports import ImportProblem
@@ -76,7 +77,8 @@ async def register(data: RegistrationIn, rt: RuntimeDep,
 
 def _register_in_session(rt: Runtime, principal: Principal,
                          data: RegistrationIn) -> RegistrationOut:
-    session = rt.sessions()
+    # A writer from the start: on SQLite it queues for the write lock before reading.
+    session = rt.sessions(info=writing())
     try:
         checked = reg_service.register(session=session, rt=rt, actor=principal, data=data)
         out = to_out(checked.row, duplicate=checked.duplicate, notes=checked.notes)

@@ -10,6 +10,6 @@ from passtrace.reports import reminders
 def remind(rt: Runtime) -> reminders.RunStats:
     """Remind staff past today's deadline and escalate repeat misses (one transaction)."""
     stats = reminders.RunStats()
-    for session in session_scope(rt.sessions):
+    for session in session_scope(rt.sessions, write=True):
         stats = reminders.run(session=session, rt=rt)
     return stats

@@ -22,6 +22,7 @@ from passtrace.audit import chain
 from passtrace.audit import service as audit
 from passtrace.core.clock import utcnow
 from passtrace.core.config import Settings
+from passtrace.core.db import writing
 from passtrace.core.ids import uuid7
 from passtrace.retention.kinds import KINDS, Kind
 
@@ -102,7 +103,7 @@ def run(*, sessions: sessionmaker[Session], settings: Settings, trigger: str,
 def _batches(sessions: sessionmaker[Session], kind: Kind, cutoff: datetime | date,
              limit: int, run_id: uuid.UUID, trigger: str) -> Iterator[int]:
     while True:
-        with sessions() as session:
+        with sessions(info=writing()) as session:
             count = delete_batch(session=session, kind=kind, cutoff=cutoff, limit=limit,
                                  run_id=run_id, trigger=trigger)
             session.commit()

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.i18n import gettext
+from passtrace.core.security import Principal
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.forms import DeviceForm, SiteForm, StaffForm
@@ -60,7 +63,11 @@ async def import_sites(request: Request, session: SessionDep, principal: Current
     if not principal.has("site.manage"):
         raise Forbidden("Your role does not allow this.")
     data = await imports.upload(form.file)
+    return await run_in_threadpool(_import_sites, request, session, principal, form, data)
 
+
+def _import_sites(request: Request, session: Session, principal: Principal,
+                  form: imports.ImportForm, data: bytes) -> Response:
     def page(context: dict[str, object], status: int) -> Response:
         sites = site_service.list_visible(session=session, actor=principal)
         return render(request, "sites/list.html", {

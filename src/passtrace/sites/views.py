@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
@@ -49,9 +50,12 @@ async def import_sites(session: SessionDep, principal: CurrentPrincipal,
                        file: Annotated[UploadFile, File()],
                        apply_valid: Annotated[bool, Form()] = False) -> SiteImportReport:
     """Import sites from CSV or Excel; report every refused row."""
-    done = site_service.import_sites(session=session, actor=principal,
-                                     data=await imports.upload(file),
-                                     filename=file.filename or "", apply_valid=apply_valid)
+    # The database work runs in the threadpool, never on the event loop: a writer
+    # may wait there for SQLite's write lock (core/sqlite_writes).
+    data = await imports.upload(file)
+    done = await run_in_threadpool(lambda: site_service.import_sites(
+        session=session, actor=principal, data=data, filename=file.filename or "",
+        apply_valid=apply_valid))
     return site_report(done.result, created=done.created, updated=done.updated)
 
 

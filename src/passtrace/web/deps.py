@@ -35,9 +35,16 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(rt: RuntimeDep) -> Iterator[Session]:
-    """One session per request; committed once at the end, rolled back on error."""
-    yield from session_scope(rt.sessions)
+def get_session(request: Request, rt: RuntimeDep) -> Iterator[Session]:
+    """One session per request; committed once at the end, rolled back on error.
+
+    A request that may write (not GET/HEAD/OPTIONS) is a writer from its first
+    statement: on SQLite it waits for the process's write lock instead of reading a
+    snapshot another writer may change, which SQLite would refuse as busy at its
+    first write (core/sqlite_writes). The session begins on first use, in the
+    handler's thread, never while the request body is still being read.
+    """
+    yield from session_scope(rt.sessions, write=request.method not in SAFE_METHODS)
 
 
 # scope="function": commit right after the handler returns and BEFORE the response

@@ -13,7 +13,7 @@ def renew_household_passes(rt: Runtime) -> int:
     total = 0
     while True:
         renewed = 0
-        for session in session_scope(rt.sessions):
+        for session in session_scope(rt.sessions, write=True):
             renewed = renewal.renew_expiring(session=session, rt=rt,
                                              within_days=rt.settings.household_pass_renew_days)
         total += renewed

@@ -12,6 +12,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from passtrace.communities.compounds.page_helpers import (
 from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
 from passtrace.core.errors import NotFound
 from passtrace.core.i18n import N_, gettext
+from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.web import forms, imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
@@ -222,9 +224,16 @@ async def import_upload(
     principal: CurrentPrincipal, form: Annotated[imports.ImportForm, Form()],
 ) -> Response:
     """Import the sheet and show the row-by-row report."""
+    # The database work runs in the threadpool, never on the event loop: a writer
+    # may wait there for SQLite's write lock (core/sqlite_writes).
+    data = await imports.upload(form.file)
+    return await run_in_threadpool(_import, request, code, session, rt, principal, form, data)
+
+
+def _import(request: Request, code: str, session: Session, rt: Runtime, principal: Principal,
+            form: imports.ImportForm, data: bytes) -> Response:
     c = community_or_404(session, principal, code)
     ctx = {**compound_ctx(principal, c, "import"), "import_valid": form.valid_rows, "report": None}
-    data = await imports.upload(form.file)
 
     def imported() -> Response:
         result = residents_import.import_households(

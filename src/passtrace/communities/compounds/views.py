@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -179,9 +180,12 @@ async def import_households(
 ) -> ImportReport:
     """Import households and residents; nothing is written if a row is refused, unless
     import_valid. Re-importing the same sheet changes nothing."""
-    result = residents_import.import_households(
+    # The database work runs in the threadpool, never on the event loop: a writer
+    # may wait there for SQLite's write lock (core/sqlite_writes).
+    content = await imports.upload(file)
+    result = await run_in_threadpool(lambda: residents_import.import_households(
         session=session, rt=rt, actor=principal, code=code, filename=file.filename or "",
-        content=await imports.upload(file), import_valid=import_valid)
+        content=content, import_valid=import_valid))
     return import_report(result)
 
 

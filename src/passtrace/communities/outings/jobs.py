@@ -12,7 +12,7 @@ def notice_overdue(rt: Runtime) -> int:
     """Tell managers (in-app, and the gateway through the outbox) about residents newly
     overdue; returns how many."""
     told = 0
-    for session in session_scope(rt.sessions):
+    for session in session_scope(rt.sessions, write=True):
         told = outing_service.sweep_overdue(session=session,
                                       notifier=standard_notifier(session, rt.settings))
     return told
