@@ -13,7 +13,8 @@ from tests.enterprises.conftest import add
 
 def _views(session, person_id) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "employee.view", AuditEntry.subject_person_id == uuid.UUID(str(person_id)))))
+        AuditEntry.action == "employee.view",
+        AuditEntry.subject_person_id == uuid.UUID(str(person_id)))))
 
 
 def test_hr_and_the_head_read_their_own_names_officials_masked(client, world, session):

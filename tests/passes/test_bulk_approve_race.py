@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 
@@ -51,10 +52,8 @@ def test_bulk_and_single_approval_of_one_pass_approve_it_once(db_engine, rt, mon
 
     def slow_sign(**kw):  # type: ignore[no-untyped-def]
         if kw["p"].id == contested:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 both_read.wait()
-            except threading.BrokenBarrierError:
-                pass
         return sign(**kw)
 
     monkeypatch.setattr(pass_service, "sign", slow_sign)

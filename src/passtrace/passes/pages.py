@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from urllib.parse import urlencode
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
