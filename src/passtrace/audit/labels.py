@@ -11,6 +11,7 @@ ACTION_LABELS = {
     "pass.apply": lazy_gettext("Applied for a pass"),
     "pass.view": lazy_gettext("Viewed the pass"),
     "employee.view": lazy_gettext("Viewed you in a staff list"),
+    "resident.view": lazy_gettext("Viewed you in a compound's household list"),
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),
