@@ -9,14 +9,16 @@ from tests.enterprises.conftest import add, csv_bytes, id_number
 EN = {"Accept-Language": "en"}
 
 
-def test_hr_pages_render_and_show_masked_staff(client, world):
+def test_hr_pages_render_and_show_their_own_staff_names(client, world):
     add(client, world, "生产部", 61, "王芳")
     ent = world.ent["id"]
     h = {**world.admin.headers, **EN}
     index = client.get("/enterprises", headers=h, follow_redirects=False)
     assert index.status_code == 303 and index.headers["location"] == f"/enterprises/{ent}"
     home = client.get(f"/enterprises/{ent}", headers=h)
-    assert home.status_code == 200 and "王*" in home.text and "王芳" not in home.text
+    # HR reads the name its own staff list gave (issue 12), the ID number stays masked.
+    assert home.status_code == 200 and "王芳" in home.text and "王*" not in home.text
+    assert id_number(61) not in home.text
     for path in ("import", "employees/new", "resumption", "commute-passes"):
         assert client.get(f"/enterprises/{ent}/{path}", headers=h).status_code == 200, path
 
@@ -37,7 +39,7 @@ def test_department_head_home_shows_only_their_department(client, world):
     add(client, world, "生产部", 64, "王芳")
     add(client, world, "销售部", 65, "李强")
     resp = client.get(f"/enterprises/{world.ent['id']}", headers={**world.head.headers, **EN})
-    assert "李*" in resp.text and "王*" not in resp.text
+    assert "李强" in resp.text and "王芳" not in resp.text and "王*" not in resp.text
     assert client.get(f"/enterprises/{world.ent['id']}/import",
                       headers=world.head.headers).status_code == 403
 

@@ -10,6 +10,8 @@ ACTION_LABELS = {
     "person.reveal_alert": lazy_gettext("Alerted supervisors: many views in clear"),
     "pass.apply": lazy_gettext("Applied for a pass"),
     "pass.view": lazy_gettext("Viewed the pass"),
+    "employee.view": lazy_gettext("Viewed you in a staff list"),
+    "resident.view": lazy_gettext("Viewed you in a compound's household list"),
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),

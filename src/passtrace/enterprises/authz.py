@@ -63,6 +63,12 @@ def can_view_employee(principal: Principal, e: Enterprise, emp: Employee) -> boo
     return sees_all_staff(principal, e) or emp.department_id in headed_departments(principal)
 
 
+def employs(principal: Principal, e: Enterprise, emp: Employee) -> bool:
+    """The enterprise's admins and the head of the employee's department: the employer side,
+    who read the name their own staff list gave (officials read it masked)."""
+    return is_enterprise_admin(principal, e) or emp.department_id in headed_departments(principal)
+
+
 def can_manage(principal: Principal, e: Enterprise) -> bool:
     """Change departments and staff, invite, apply for resumption, request passes."""
     return is_enterprise_admin(principal, e)

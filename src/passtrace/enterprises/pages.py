@@ -168,7 +168,7 @@ def invite_accept(request: Request, token: str, session: SessionDep,
 # --- one enterprise -------------------------------------------------------------------------
 
 @router.get("/{enterprise_id}")
-def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
+def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
          principal: CurrentPrincipal, department: str = "", cursor: str = "") -> Response:
     """The enterprise home: facts, departments and the (masked) staff list."""
     e = enterprise_service.get_visible(session=session, actor=principal,
@@ -182,6 +182,8 @@ def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
     rows, nxt = enterprise_service.list_employees(session=session, actor=principal, e=e,
                                                   department_id=chosen,
                                                   cursor=cursor[:64] or None, limit=200)
+    enterprise_service.record_staff_views(session=session, actor=principal, rows=rows,
+                                          via="staff_list")
     latest_read = None
     if authz.sees_all_staff(principal, e):
         latest = resumption.resumptions_of(session=session, actor=principal, e=e, limit=1)
@@ -189,7 +191,8 @@ def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
     return render(request, "enterprises/home.html", {
         **_ctx(session, principal, e), "departments": depts,
         "department": str(chosen) if chosen else "",
-        "staff": [present.employee(emp) for emp in rows], "next": nxt,
+        "staff": [present.employee(emp, rt.vault if authz.employs(principal, e, emp) else None)
+                  for emp in rows], "next": nxt,
         "total": sum(n for _, n in depts), "resumption": latest_read})
 
 

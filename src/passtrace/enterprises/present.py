@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
 from passtrace.core.i18n import get_locale, lazy_gettext
+from passtrace.core.pii import PiiVault
 from passtrace.enterprises.models import Department, Employee, Enterprise, ResumptionApplication
 from passtrace.enterprises.schemas import (
     EmployeeRead,
@@ -44,11 +45,17 @@ def enterprises(session: Session, rows: list[Enterprise]) -> list[EnterpriseRead
                            resumed_on=e.resumed_on, created_at=e.created_at) for e in rows]
 
 
-def employee(emp: Employee) -> EmployeeRead:
-    """Describe an employee, masked: the name and phone HR supplied, not the registry's."""
+def employee(emp: Employee, vault: PiiVault | None = None) -> EmployeeRead:
+    """Describe an employee by the name and phone HR supplied, not the registry's.
+
+    Masked, unless the caller is the employer and passes the vault: HR and department
+    heads read the name their own staff list gave in clear (it is their own data).
+    """
     claim = emp.hr_claim
-    return EmployeeRead(id=emp.id, person_id=emp.person_id,
-                        name=claim.name_masked if claim else "—",
+    name = claim.name_masked if claim else "—"
+    if claim is not None and vault is not None:
+        name = vault.read(claim, "name_enc")
+    return EmployeeRead(id=emp.id, person_id=emp.person_id, name=name,
                         id_number=emp.person.id_masked,
                         phone=claim.phone_masked if claim else None,
                         department_id=emp.department_id, department=emp.department.name,

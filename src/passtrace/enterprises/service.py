@@ -228,6 +228,14 @@ def list_employees(*, session: Session, actor: Principal, e: Enterprise,
                           max_limit=5000)
 
 
+def record_staff_views(*, session: Session, actor: Principal, rows: list[Employee],
+                       via: str) -> None:
+    """Log a list's read in the access log of each employee shown (the page only)."""
+    audit_service.record_many(session=session, actor=actor, entries=[
+        {"action": "employee.view", "resource_type": "employee", "resource_id": emp.id,
+         "subject_person_id": emp.person_id, "detail": {"via": via}} for emp in rows])
+
+
 def get_employee(*, session: Session, actor: Principal, e: Enterprise,
                  employee_id: uuid.UUID) -> Employee:
     """Get one employee the actor may see."""

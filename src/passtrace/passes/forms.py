@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.passes.schemas import Decision, PassCreate
+from passtrace.passes.schemas import BulkApprove, Decision, PassCreate
 from passtrace.web.forms import FormModel, text
 from passtrace.web.render import LOCAL_INPUT
 
@@ -45,3 +45,14 @@ class DecisionForm(Decision):
     """Approve, reject, revoke: the API's Decision, sent from a page (with its CSRF field)."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class BulkApproveForm(FormModel):
+    """The queue's bulk approval: the ticked passes and one reason for all of them."""
+
+    pass_ids: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+    def parse(self) -> BulkApprove:
+        """Validate with the API's rules (a ValidationError names the form's fields)."""
+        return BulkApprove.model_validate({"pass_ids": self.pass_ids, "reason": self.reason})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,16 +16,19 @@ from passtrace.audit import service as audit_service
 from passtrace.audit.labels import action_label
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.errors import DomainError, Forbidden, NotFound
+from passtrace.core.i18n import gettext
 from passtrace.core.ids import uuid7
-from passtrace.passes import appeals, authz, coercion, present
+from passtrace.passes import appeals, authz, coercion, present, review
 from passtrace.passes import service as pass_service
-from passtrace.passes.forms import DecisionForm, PassForm
-from passtrace.passes.schemas import PassCreate
+from passtrace.passes.forms import BulkApproveForm, DecisionForm, PassForm
+from passtrace.passes.models import PURPOSES, STATUSES
+from passtrace.passes.schemas import BulkApprove, PassCreate
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/passes", include_in_schema=False)
+PAGE_SIZE = 50
 
 
 def _form_context(session: Session, values: dict[str, object],
@@ -80,18 +84,66 @@ def mine(request: Request, session: SessionDep, principal: CurrentPrincipal) -> 
     return render(request, "passes/mine.html", {"items": items})
 
 
-@router.get("/review")
-def review(request: Request, session: SessionDep, principal: CurrentPrincipal,
-           status: str = "pending") -> Response:
-    """Show the approver queue for my jurisdiction."""
+def _list_filter(status: str, purpose: str, q: str, issued: str) -> review.ListFilter:
+    # A page link is typed and edited by hand: anything unknown falls back to the default.
+    return review.ListFilter(
+        status=status if status in STATUSES else "pending",
+        purpose=purpose if purpose in (*PURPOSES, *review.ISSUED_PURPOSES) else None,
+        q=review.normalize_query(q), include_issued=issued == "1")
+
+
+def _queue(request: Request, session: Session, principal: CurrentPrincipal,
+           f: review.ListFilter, cursor: str | None, bulk: dict[str, object] | None = None,
+           status_code: int = 200) -> Response:
     if not principal.has("pass.view_scope"):
         raise Forbidden("Your role does not allow this.")
-    if status not in ("pending", "approved", "rejected", "revoked"):
-        status = "pending"
-    rows, _ = pass_service.list_for_review(session=session, actor=principal, status=status,
-                                           limit=200)
+    rows, nxt = review.list_passes(session=session, actor=principal, f=f, cursor=cursor,
+                                   limit=PAGE_SIZE)
     items = present.to_read_many(session, rows, with_token=False)
-    return render(request, "passes/queue.html", {"items": items, "status": status})
+    query = {"status": f.status or "", "purpose": f.purpose or "", "q": f.q,
+             "issued": "1" if f.include_issued else ""}
+    keep = {k: v for k, v in query.items() if v}
+    return render(request, "passes/queue.html", {
+        "items": items, "status": f.status, "filter": query,
+        "purposes": present.purpose_choices(include_issued=True),
+        "tab_query": {k: v for k, v in keep.items() if k != "status"},
+        "next_url": f"/passes/review?{urlencode({**keep, 'cursor': nxt})}" if nxt else None,
+        "first_url": f"/passes/review?{urlencode(keep)}" if cursor else None,
+        "bulk": bulk}, status_code=status_code)
+
+
+@router.get("/review")
+def review_list(request: Request, session: SessionDep, principal: CurrentPrincipal,
+                status: str = "pending", purpose: str = "", q: str = "", issued: str = "",
+                cursor: str | None = None) -> Response:
+    """Show the approver queue (or the decided passes) for my jurisdiction."""
+    f = _list_filter(status, purpose, q[:review.QUERY_MAX * 2], issued)
+    return _queue(request, session, principal, f, cursor)
+
+
+@router.post("/review/approve")
+def approve_selected(request: Request, session: SessionDep, rt: RuntimeDep,
+                     principal: CurrentPrincipal,
+                     form: Annotated[BulkApproveForm, Form()]) -> Response:
+    """Approve the ticked passes with one reason; show the queue with what was not approved."""
+    pending = review.ListFilter()
+
+    def save(data: BulkApprove) -> Response:
+        result = review.approve_many(session=session, rt=rt, actor=principal,
+                                     pass_ids=data.pass_ids, reason=data.reason)
+        return _queue(request, session, principal, pending, None, bulk={
+            "approved": len(result.approved),
+            "refused": [{"id": pid, "message": exc.translated()}
+                        for pid, exc in result.refused]})
+
+    def again(f: forms.Failure) -> Response:
+        message = f.first_error
+        if "pass_ids" in f.errors:  # pydantic's "at least 1 item" says nothing here
+            message = gettext("Choose at least one pass.")
+        return _queue(request, session, principal, pending, None,
+                      bulk={"error": message, "reason": form.reason}, status_code=f.status)
+
+    return forms.submit(session, form, save, again)
 
 
 @router.get("/{pass_id}")
@@ -164,7 +216,8 @@ def _decide_in_row(action: str, request: Request, pass_id: uuid.UUID, session: S
         p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
         # htmx swaps 2xx answers only; the row carries the error message itself.
         return render(request, "passes/_queue_row.html",
-                      {"p": present.to_read(session, p, with_token=False), "row_error": error})
+                      {"p": present.to_read(session, p, with_token=False), "row_error": error,
+                       "selectable": True})
 
     def change() -> Response:
         if action != "approve":

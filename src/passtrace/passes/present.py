@@ -70,9 +70,10 @@ def purpose_label(purpose: str) -> str:
     return str(label) if label is not None else purpose
 
 
-def purpose_choices() -> list[tuple[str, str]]:
-    """List purposes with translated labels for forms."""
-    return [(k, str(v)) for k, v in PURPOSE_LABELS.items()]
+def purpose_choices(*, include_issued: bool = False) -> list[tuple[str, str]]:
+    """List purposes with translated labels (the issued ones too for officials' filters)."""
+    labels = {**PURPOSE_LABELS, **ISSUED_PURPOSE_LABELS} if include_issued else PURPOSE_LABELS
+    return [(k, str(v)) for k, v in labels.items()]
 
 
 # segno renders a PNG in ~20 ms (pure Python): cache by token, tokens never change.

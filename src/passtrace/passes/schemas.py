@@ -86,6 +86,30 @@ class PassPage(BaseModel):
     next: str | None = None
 
 
+class BulkApprove(BaseModel):
+    """Approve several pending passes with one reason."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    pass_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    reason: str = Field(default="", max_length=500)
+
+
+class BulkRefusal(BaseModel):
+    """A pass a bulk approval left alone, and why (out of scope, already decided...)."""
+
+    id: uuid.UUID
+    code: str
+    message: str
+
+
+class BulkApproveResult(BaseModel):
+    """The passes approved, and every one that was not with its reason."""
+
+    approved: list[uuid.UUID]
+    refused: list[BulkRefusal]
+
+
 class RevocationList(BaseModel):
     """Revocations after a version, for offline checkpoints."""
 

@@ -63,11 +63,11 @@ def read(*, session: Session, actor: Principal, pass_id: uuid.UUID, via: str = "
 
 def record_reads(*, session: Session, actor: Principal, passes: list[Pass], via: str) -> None:
     """Audit that the actor saw these passes' personal data (their holders can see it)."""
-    for p in passes:
-        if not authz.is_holder(actor, p):
-            audit_service.record(session=session, actor=actor, action="pass.view",
-                                 resource_type="pass", resource_id=p.id,
-                                 subject_person_id=p.person_id, detail={"via": via})
+    # One statement for a whole page of a list: each holder still gets their own entry.
+    audit_service.record_many(session=session, actor=actor, entries=[
+        {"action": "pass.view", "resource_type": "pass", "resource_id": p.id,
+         "subject_person_id": p.person_id, "detail": {"via": via}}
+        for p in passes if not authz.is_holder(actor, p)])
 
 
 def _common_prefix(codes: list[str]) -> str:
@@ -174,14 +174,14 @@ def sign(*, session: Session, rt: Runtime, p: Pass, key: SigningKey | None = Non
 
 
 def approve(*, session: Session, rt: Runtime, actor: Principal, pass_id: uuid.UUID,
-            reason: str = "") -> Pass:
-    """Approve a pending pass and sign it."""
+            reason: str = "", key: SigningKey | None = None) -> Pass:
+    """Approve a pending pass and sign it (pass the key in when approving many)."""
     p = _pending_for_review(session, actor, pass_id)
     if p.valid_until <= utcnow():
         raise InvalidState("The pass's validity window is already over; reject it instead.")
     p.status, p.decided_by, p.decided_at = "approved", actor.user_id, utcnow()
     p.decision_reason = reason or None
-    sign(session=session, rt=rt, p=p)
+    sign(session=session, rt=rt, p=p, key=key)
     audit_service.record(session=session, actor=actor, action="pass.approve",
                          resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
                          reason=reason or None, detail={"kid": p.kid})
@@ -265,7 +265,7 @@ def revoke_authorized(*, session: Session, actor: Principal, p: Pass, reason: st
     return p
 
 
-def _page(session: Session, stmt: Select[Pass], cursor: str | None,
+def page(session: Session, stmt: Select[Pass], cursor: str | None,
           limit: int) -> tuple[list[Pass], str | None]:
     # Newest first: ids are time-ordered UUIDv7, so the id alone is the sort key.
     return paginate_query(session, stmt, [Pass.id], cursor=cursor, limit=limit,
@@ -277,10 +277,10 @@ def list_mine(*, session: Session, actor: Principal, cursor: str | None = None,
     """List the actor's own passes, newest first."""
     if actor.person_id is None:
         return [], None
-    return _page(session, select(Pass).where(Pass.person_id == actor.person_id), cursor, limit)
+    return page(session, select(Pass).where(Pass.person_id == actor.person_id), cursor, limit)
 
 
-def _review_scope(actor: Principal, stmt: Select[Pass]) -> Select[Pass]:
+def review_scope(actor: Principal, stmt: Select[Pass]) -> Select[Pass]:
     scopes = actor.area_scopes("pass.view_scope")
     if scopes is not None and not scopes:
         raise Forbidden("Your account has no jurisdiction over passes.")
@@ -292,19 +292,8 @@ def _review_scope(actor: Principal, stmt: Select[Pass]) -> Select[Pass]:
 
 def count_for_review(*, session: Session, actor: Principal) -> int:
     """Count the pending passes in the actor's jurisdiction."""
-    stmt = _review_scope(actor, select(Pass).where(Pass.status == "pending"))
+    stmt = review_scope(actor, select(Pass).where(Pass.status == "pending"))
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-
-
-def list_for_review(*, session: Session, actor: Principal, status: str | None = "pending",
-                    cursor: str | None = None, limit: int = 50) -> tuple[list[Pass], str | None]:
-    """List passes in the actor's jurisdiction (the approver queue by default)."""
-    stmt = _review_scope(actor, select(Pass))
-    if status:
-        stmt = stmt.where(Pass.status == status)
-    rows, nxt = _page(session, stmt, cursor, limit)
-    record_reads(session=session, actor=actor, passes=rows, via="review_list")
-    return rows, nxt
 
 
 def revocations_since(*, session: Session, since: int, limit: int = 5000) -> dict[str, object]:

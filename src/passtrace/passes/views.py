@@ -8,15 +8,26 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from passtrace.core.errors import NotFound
-from passtrace.passes import authz, present
+from passtrace.passes import authz, present, review
 from passtrace.passes import service as pass_service
 from passtrace.passes import trust_root as root_keys
-from passtrace.passes.schemas import Decision, PassCreate, PassPage, PassRead, RevocationList
+from passtrace.passes.models import PURPOSES
+from passtrace.passes.schemas import (
+    BulkApprove,
+    BulkApproveResult,
+    BulkRefusal,
+    Decision,
+    PassCreate,
+    PassPage,
+    PassRead,
+    RevocationList,
+)
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep, require
 from passtrace.web.openapi import files
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/passes", tags=["passes"])
+PURPOSE_PATTERN = "^(" + "|".join((*PURPOSES, *review.ISSUED_PURPOSES)) + ")$"
 
 
 @router.post("", response_model=PassRead, status_code=201,
@@ -42,14 +53,34 @@ def review_queue(
     session: SessionDep, principal: CurrentPrincipal,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected|revoked)$")]
     = "pending",
+    purpose: Annotated[str | None, Query(pattern=PURPOSE_PATTERN)] = None,
+    q: Annotated[str, Query(max_length=review.QUERY_MAX, description=(
+        "Last 4 of the ID number, (part of) the plate, or the pass id or its first "
+        "8+ hex digits."))] = "",
+    include_issued: Annotated[bool, Query(description=(
+        "Include the household and visitor passes compounds issue themselves."))] = False,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> PassPage:
-    """List passes in your jurisdiction (pending ones by default)."""
-    rows, nxt = pass_service.list_for_review(session=session, actor=principal, status=status,
-                                             cursor=cursor, limit=limit)
+    """List passes in your jurisdiction (pending ones by default), searched and filtered."""
+    f = review.ListFilter(status=status, purpose=purpose, q=review.normalize_query(q),
+                          include_issued=include_issued)
+    rows, nxt = review.list_passes(session=session, actor=principal, f=f, cursor=cursor,
+                                   limit=limit)
     return PassPage(items=present.to_read_many(session, rows, with_token=False),
                     next=nxt)
+
+
+@router.post("/approve-many", response_model=BulkApproveResult,
+             dependencies=[require("pass.view_scope")])
+def approve_many(data: BulkApprove, session: SessionDep, rt: RuntimeDep,
+                 principal: CurrentPrincipal) -> BulkApproveResult:
+    """Approve several pending passes with one reason; the ones not approved say why."""
+    result = review.approve_many(session=session, rt=rt, actor=principal,
+                                 pass_ids=data.pass_ids, reason=data.reason)
+    return BulkApproveResult(approved=result.approved, refused=[
+        BulkRefusal(id=pid, code=exc.code, message=exc.translated())
+        for pid, exc in result.refused])
 
 
 @router.get("/trust-list", tags=["checkpoint"])

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from passtrace.audit import service as audit_service
 from passtrace.communities.compounds import overview, residents_import
 from passtrace.communities.compounds import service as community_service
 from passtrace.communities.compounds.forms import (
@@ -80,6 +81,11 @@ def _households(request: Request, session: Session, principal: Principal, c: Com
         after_id = None
     page = overview.households_page(session=session, c=c, building=building, room=room,
                                     after=after_id, limit=PAGE_SIZE)
+    # Every resident on this page (and only they) sees this read in their access log.
+    audit_service.record_many(session=session, actor=principal, entries=[
+        {"action": "resident.view", "resource_type": "resident", "resource_id": r.id,
+         "subject_person_id": r.person_id, "detail": {"via": "household_list"}}
+        for h in page.households for r in h.residents])
     buildings = overview.buildings_with_counts(session=session, c=c)
     return render(request, "communities/households.html", {
         **compound_ctx(principal, c, "households"), "page": page, "building": building,
