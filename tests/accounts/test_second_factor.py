@@ -62,7 +62,7 @@ def test_the_secret_is_stored_encrypted(session, rt, make_persona, frozen):
     user = session.get(User, official.user.id)
     plain = secret.replace(" ", "")
     assert plain.encode() not in user.totp_secret
-    assert rt.vault.decrypt(user.totp_secret) == plain
+    assert rt.vault.read(user, "totp_secret") == plain
 
 
 def test_a_recovery_code_works_once(client, session, rt, make_persona, frozen):

@@ -15,7 +15,7 @@ def test_bad_rules_come_back_with_the_typed_values(client, compound):
         "max_out_per_household": "2", "window_days": "1", "curfew_start": "25:00",
         "curfew_end": "06:00", "max_out_minutes": "5", "visitor_approval": "manual"})
     assert resp.status_code == 422
-    assert "请按 时:分 输入时间，例如 22:00。" in resp.text  # curfew_start
+    assert "请按“时：分”输入时间，例如 22:00。" in resp.text  # curfew_start
     assert "请输入 10 到 1440 之间的分钟数，或留空。" in resp.text  # max_out_minutes
     assert 'value="25:00"' in resp.text and 'value="5"' in resp.text
     rules = client.get(f"/api/v1/communities/{CODE}", headers=_h(compound.manager)).json()

@@ -21,15 +21,16 @@ from passtrace.core.pagination import (
 )
 
 ORDER = [AuditEntry.action, AuditEntry.id]
-# Only this test's rows: other tests (fast path, CLI) commit audit entries of their own
-# to the shared test database.
-OURS = select(AuditEntry).where(AuditEntry.resource_type == "test")
+# Only this module's rows: other tests (fast path, CLI, some under the same resource
+# type) commit audit entries of their own to the shared test database.
+KIND = f"page-{uuid.uuid4().hex[:8]}"
+OURS = select(AuditEntry).where(AuditEntry.resource_type == KIND)
 
 
 def _add(session: Session, *actions: str) -> None:
     # Through the audit service: entries are links of its hash chain.
     audit_service.record_many(session=session, actor=None, entries=[
-        {"action": a, "resource_type": "test"} for a in actions])
+        {"action": a, "resource_type": KIND} for a in actions])
     session.flush()
 
 

@@ -11,7 +11,7 @@ def test_a_bad_registration_comes_back_with_the_typed_values(client, world):
         "credit_code": code, "name": "贵州新厂有限公司", "area_code": "520102006",
         "address": "花果园大街 9 号", "report_deadline": "十点"})
     assert resp.status_code == 422
-    assert "请按 时:分 输入时间。" in resp.text and "Input should be" not in resp.text
+    assert "请按“时：分”输入时间。" in resp.text and "Input should be" not in resp.text
     for typed in ("贵州新厂有限公司", "花果园大街 9 号", 'value="十点"', code):
         assert typed in resp.text
 

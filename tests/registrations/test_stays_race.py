@@ -104,7 +104,10 @@ def test_two_devices_uploading_an_in_and_its_out_at_once_make_the_closed_stay(
         body = BatchIn(site=code, device_key=f"phone-{lane}", sent_at=now, registrations=[{
             "id": str(uuid7()), "lane": lane, "occurred_at": at.isoformat(),
             "direction": direction, "method": "id_typed", "id_number": id_number,
-            "decision": "allow", "reasons": []}])
+            # The server re-judges uploads: an unknown person stays allowed only as the
+            # guard's offline override of exactly that reason.
+            "decision": "allow", "reasons": ["unknown_person"],
+            "override_reason": "人工核验身份证无误"}])
 
         def call(session):  # type: ignore[no-untyped-def]
             out = ingest.ingest(session=session, rt=rt, actor=staff.principal, batch=body)

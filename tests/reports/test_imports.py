@@ -58,7 +58,7 @@ def test_reports_are_imported_once_and_unknown_persons_become_protected_records(
     assert second.temperature is None and second.stops == []
     person = session.scalar(select(Person).where(Person.id_hash == rt.vault.lookup_hash(unknown)))
     assert person is not None and person.name_masked == "" and person.identity_proofed_at is None
-    assert rt.vault.decrypt(person.id_enc) == unknown
+    assert rt.vault.read(person, "id_enc") == unknown
     assert session.scalar(select(func.count()).select_from(Person)) == people_before + 1
     again = imports.import_reports(session=session, vault=rt.vault, actor=None, data=data)
     assert (again.imported, again.unchanged, again.people) == (0, 2, 0)

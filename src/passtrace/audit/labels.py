@@ -98,6 +98,9 @@ ACTION_LABELS = {
     "contact.search": lazy_gettext("Searched a case's contacts"),
     "contact.view": lazy_gettext("Viewed a case's contact list"),
     "contact.export": lazy_gettext("Exported a case's contact list"),
+    "user.second_factor_enable": lazy_gettext("Set up a second factor"),
+    "user.second_factor_reset": lazy_gettext("Reset a second factor"),
+    "trust_list.sign": lazy_gettext("Signed the trust list"),
 }
 
 RESOURCE_LABELS = {
@@ -111,6 +114,8 @@ RESOURCE_LABELS = {
     "resumption": lazy_gettext("Resumption of work"), "retention": lazy_gettext("Retention"),
     "signing_key": lazy_gettext("Signing key"), "site": lazy_gettext("Site"),
     "user": lazy_gettext("Account"), "visit": lazy_gettext("Visit"),
+    "trust_list": lazy_gettext("Trust list"), "case": lazy_gettext("Case"),
+    "mass_revocation": lazy_gettext("Mass revocation"), "sunset": lazy_gettext("Sunset"),
 }
 
 

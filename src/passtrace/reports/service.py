@@ -17,7 +17,6 @@ from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Employee, Enterprise
-from passtrace.people.models import Person
 from passtrace.reports import authz, counts, rules
 from passtrace.reports.models import FEVER_AT, DailyReport, ReportStop
 from passtrace.reports.rules import CleanStop
@@ -99,8 +98,8 @@ def _store(session: Session, actor: Principal, emp: Employee, enterprise: Enterp
                              flagged=is_flagged(temperature, symptoms),
                              # Trajectory verification joins reports to registrations
                              # (which carry only the hash) on it.
-                             person_hash=session.scalar(select(Person.id_hash).where(
-                                 Person.id == emp.person_id)))
+                             # (The person is loaded with the employee: no extra query.)
+                             person_hash=emp.person.id_hash)
         session.add(report)
         created = True
     for seq, s in enumerate(stops, start=1):
