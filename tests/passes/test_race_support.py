@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import delete
 
@@ -17,15 +17,23 @@ from passtrace.people import service as people_service
 from tests.conftest import PASSWORD
 
 
+def _fresh_id_number(tag: str) -> str:
+    """An ID number no other committed test holds: one shared with another race test would
+    bind two accounts to one person (users.person_id is unique)."""
+    from passtrace.demo import demo_id_number
+
+    n = int(tag, 16)
+    birth = date(1960, 1, 1) + timedelta(days=n % 15000)
+    return demo_id_number("520102", birth.strftime("%Y%m%d"), str((n // 15000) % 1000).zfill(3))
+
+
 def committed_pending_pass(factory, rt) -> tuple[uuid.UUID, Principal]:  # type: ignore[no-untyped-def]
     """Commit a resident, an official and a pending pass; return the pass id and official."""
     tag = uuid.uuid4().hex[:8]
     with factory() as session:
-        from passtrace.demo import demo_id_number
-
         person = people_service.register(
             session=session, vault=rt.vault, actor=None, name="赵六",
-            id_number=demo_id_number("520102", "19800101", str(int(tag, 16) % 1000).zfill(3)))
+            id_number=_fresh_id_number(tag))
         user = account_service.create(session=session, rt=rt, actor=None,
                                       username=f"race-{tag}", password=PASSWORD,
                                       display_name="赵*", person_id=person.id)

@@ -22,7 +22,7 @@ def _apply_as_resident(page: Any) -> str:
     page.select_option("#purpose", "medical")
     page.select_option("#areas", "520102006")  # 南明区 花果园街道
     page.fill("#plate", "贵A66666")
-    page.fill("#reason", "复诊 / follow-up visit")
+    page.fill("#reason", "复诊，带病历本")
     with page.expect_navigation() as nav:
         page.click("#apply-form button[type=submit]")
     assert nav.value.status == 200, page.content()
