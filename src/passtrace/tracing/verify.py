@@ -1,10 +1,11 @@
 """Trajectory verification: each daily report's stops against what the sites recorded.
 
-Set-based: reports are verified a chunk at a time with a fixed number of queries per
-chunk (reports + stops, the persons' registrations, their stays, the delete and the
-insert) plus one query per local day for which areas recorded anyone when
-("observability"). The classes and the accuracy figure are defined in docs/tracing.md
-("Verification").
+Set-based: reports are verified a chunk at a time (keyset on id) with a fixed number of
+statements per chunk: the page of report ids (locked), one statement that classifies
+every stop and finds the unreported visits (tracing/verify_sql.py), one DELETE of the old
+findings and one COPY (PostgreSQL) or multi-row INSERT of the new ones. Python only gives
+the findings their stable ids and details. The classes and the accuracy figure are
+defined in docs/tracing.md ("Verification").
 """
 
 from __future__ import annotations
@@ -12,48 +13,28 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    Integer,
-    String,
-    Uuid,
-    any_,
-    bindparam,
-    cast,
-    delete,
-    func,
-    insert,
-    literal_column,
-    select,
-)
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import local_day_bounds as _local_day_bounds
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState
 from passtrace.core.i18n import N_
-from passtrace.enterprises.models import Enterprise
-from passtrace.registrations.models import Registration, Stay
-from passtrace.reports.models import DailyReport, ReportStop
-from passtrace.sites.models import Site
+from passtrace.registrations import stays as stay_rules
+from passtrace.reports.models import DailyReport
+from passtrace.tracing import verify_sql
 from passtrace.tracing.models import ReportFinding
 
 # Finding ids are UUIDv5 in this namespace of (report, class, stop, registration).
 NAMESPACE = uuid.UUID("6f1d3c2a-9b7e-5d41-8a60-2c4e7f90b1d3")
 DEFAULT_TOLERANCE = 30
 MIN_TOLERANCE, MAX_TOLERANCE = 5, 240
-# Observability is read per (site area, 5-minute bucket) with the earliest and latest
-# registration in it. A stop's window is at least 2 x MIN_TOLERANCE = 10 minutes wide, so
-# it always spans several buckets and the answer is exact (see Observed.any_between).
-BUCKET_S = 300
 CHUNK = 2000
 OBSERVABLE = ("corroborated", "contradiction", "uncorroborated")
 
@@ -93,142 +74,6 @@ def accuracy(counts: dict[str, int]) -> float | None:
     return counts.get("corroborated", 0) / observable if observable else None
 
 
-@dataclass(frozen=True)
-class StopIn:
-    seq: int
-    area_code: str
-    arrive_at: datetime
-    depart_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Seen:
-    """A registration (instant: ended_at is None) or a stay of the person, with its area."""
-
-    id: uuid.UUID
-    area_code: str
-    at: datetime
-    ended_at: datetime | None = None
-
-    def meets(self, lo: datetime, hi: datetime) -> bool:
-        return self.at <= hi and (self.ended_at or self.at) >= lo
-
-
-@dataclass
-class Finding:
-    finding_class: str
-    stop_seq: int | None = None
-    registration_id: uuid.UUID | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-def stop_intervals(stops: Sequence[StopIn], day: date) -> list[tuple[datetime, datetime]]:
-    """Each stop's [arrive, end]: its departure, else the next arrival, else midnight."""
-    day_end = local_day_bounds(day)[1]
-    out = []
-    for i, s in enumerate(stops):
-        end = s.depart_at or (stops[i + 1].arrive_at if i + 1 < len(stops) else day_end)
-        out.append((s.arrive_at, max(end, s.arrive_at)))
-    return out
-
-
-def classify(*, day: date, stops: Sequence[StopIn], registrations: Sequence[Seen],
-             stays: Sequence[Seen], tolerance: timedelta,
-             observable: Callable[[str, datetime, datetime], bool]) -> list[Finding]:
-    """Classify one report's stops and the person's registrations (pure; see docs)."""
-    intervals = stop_intervals(stops, day)
-    prefixes = [significant_prefix(s.area_code) for s in stops]
-    windows = [(a - tolerance, e + tolerance) for a, e in intervals]
-    covered: set[uuid.UUID] = set()
-    for r in registrations:
-        if any(r.area_code.startswith(p) and lo <= r.at <= hi
-               for p, (lo, hi) in zip(prefixes, windows, strict=True)):
-            covered.add(r.id)
-    findings: list[Finding] = []
-    cited: set[uuid.UUID] = set()
-    for s, p, (arrive, end), (lo, hi) in zip(stops, prefixes, intervals, windows, strict=True):
-        match = next((r for r in (*registrations, *stays)
-                      if r.area_code.startswith(p) and r.meets(lo, hi)), None)
-        if match is not None:
-            findings.append(Finding("corroborated", s.seq, match.id, _detail(match)))
-            continue
-        # At that time (no tolerance) somewhere not inside the reported area, and not
-        # explained by another stop's window (travel between two stops).
-        other = next((r for r in registrations if arrive <= r.at <= end
-                      and not r.area_code.startswith(p) and r.id not in covered), None)
-        if other is not None:
-            cited.add(other.id)
-            findings.append(Finding("contradiction", s.seq, other.id, _detail(other)))
-        elif observable(p, lo, hi):
-            findings.append(Finding("uncorroborated", s.seq, None, {"area_code": s.area_code}))
-        else:
-            findings.append(Finding("unobservable", s.seq, None, {"area_code": s.area_code}))
-    day_start, day_end = local_day_bounds(day)
-    for r in registrations:
-        if day_start <= r.at < day_end and r.id not in covered and r.id not in cited:
-            findings.append(Finding("unreported_visit", None, r.id, _detail(r)))
-    return findings
-
-
-def _detail(seen: Seen) -> dict[str, Any]:
-    return {"site_area_code": seen.area_code, "at": seen.at.isoformat()}
-
-
-class Observed:
-    """Which site areas recorded anyone when, in 5-minute buckets (earliest, latest)."""
-
-    def __init__(self, rows: Iterable[tuple[str, int, datetime, datetime]]) -> None:
-        self._by_area: dict[str, dict[int, tuple[datetime, datetime]]] = defaultdict(dict)
-        for area, bucket, first, last in rows:
-            # A database may split one bucket into several groups: merge them.
-            old = self._by_area[area].get(int(bucket))
-            self._by_area[area][int(bucket)] = (first, last) if old is None else (
-                min(old[0], first), max(old[1], last))
-        self._merged: dict[str, dict[int, tuple[datetime, datetime]]] = {}
-
-    def _for(self, prefix: str) -> dict[int, tuple[datetime, datetime]]:
-        if prefix not in self._merged:
-            merged: dict[int, tuple[datetime, datetime]] = {}
-            for area, buckets in self._by_area.items():
-                if area.startswith(prefix):
-                    for b, (first, last) in buckets.items():
-                        old = merged.get(b)
-                        merged[b] = (first, last) if old is None else (
-                            min(old[0], first), max(old[1], last))
-            self._merged[prefix] = merged
-        return self._merged[prefix]
-
-    def any_between(self, prefix: str, lo: datetime, hi: datetime) -> bool:
-        """Tell whether a site in the area recorded anyone in [lo, hi] (exact: lo, hi are
-        at least two buckets apart, so only the edge buckets need their first/last)."""
-        m = self._for(prefix)
-        b0, b1 = int(lo.timestamp()) // BUCKET_S, int(hi.timestamp()) // BUCKET_S
-        if b0 in m and m[b0][1] >= lo:
-            return True
-        if b1 in m and m[b1][0] <= hi:
-            return True
-        return any(b in m for b in range(b0 + 1, b1))
-
-
-def _bucket(session: Session) -> ColumnElement[Any]:
-    size: ColumnElement[Any] = literal_column(str(BUCKET_S))
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", Registration.occurred_at) / size), Integer)
-    return cast(func.strftime("%s", Registration.occurred_at), Integer) / size
-
-
-def observed(session: Session, lo: datetime, hi: datetime) -> Observed:
-    """One query: per site area and bucket, the first and last registration in [lo, hi]."""
-    bucket = _bucket(session).label("bucket")
-    rows = session.execute(
-        select(Site.area_code, bucket, func.min(Registration.occurred_at),
-               func.max(Registration.occurred_at))
-        .join(Site, Site.id == Registration.site_id)
-        .where(Registration.occurred_at >= lo, Registration.occurred_at <= hi)
-        .group_by(Site.area_code, bucket)).all()
-    return Observed(rows)
-
-
 @dataclass
 class Stats:
     reports: int = 0
@@ -246,7 +91,6 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
     if last < first:
         raise InvalidState(N_("The first date is after the last."))
     stats = Stats()
-    days: dict[date, Observed] = {}
     where = [DailyReport.report_date >= first, DailyReport.report_date <= last]
     if enterprise_id is not None:
         where.append(DailyReport.enterprise_id == enterprise_id)
@@ -254,100 +98,61 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
         where.append(DailyReport.id.in_(list(report_ids)))
     after: uuid.UUID | None = None
     while True:
-        page = select(DailyReport.id).where(*where).order_by(DailyReport.id).limit(chunk)
+        # Race: two runs (the job and an official's "verify now") replacing one report's
+        # findings at once: each deletes, then both insert the same ids and the second
+        # fails. The page's rows are locked until commit, so the second run waits and then
+        # replaces the first's findings (SQLite lets one writer in at a time anyway).
+        page = (select(DailyReport.id, DailyReport.report_date).where(*where)
+                .order_by(DailyReport.id).limit(chunk).with_for_update())
         if after is not None:
             page = page.where(DailyReport.id > after)
-        ids = list(session.scalars(page))
-        if not ids:
+        reports = session.execute(page).all()
+        if not reports:
             return stats
-        after = ids[-1]
-        _verify_chunk(session, ids, tolerance, days, stats)
+        after = reports[-1].id
+        days = {d: local_day_bounds(d) for d in {r.report_date for r in reports}}
+        _verify_chunk(session, [r.id for r in reports], tolerance, days, stats)
 
 
 def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
-                  days: dict[date, Observed], stats: Stats) -> None:
-    # Race: two runs (the job and an official's "verify now") replacing one report's
-    # findings at once: each deletes, then both insert the same ids and the second fails.
-    # The reports' rows are held until commit, so the second run waits and then replaces
-    # the first's findings (SQLite lets one writer in at a time anyway).
-    reports = session.execute(
-        select(DailyReport.id, DailyReport.report_date, DailyReport.person_hash,
-               Enterprise.verify_tolerance_minutes)
-        .join(Enterprise, Enterprise.id == DailyReport.enterprise_id)
-        .where(_in(session, DailyReport.id, ids, Uuid)).order_by(DailyReport.id)
-        .with_for_update(of=DailyReport)).all()
-    stops: dict[uuid.UUID, list[StopIn]] = defaultdict(list)
-    for rid, seq, area, arrive, depart in session.execute(
-            select(ReportStop.report_id, ReportStop.seq, ReportStop.area_code,
-                   ReportStop.arrive_at, ReportStop.depart_at)
-            .where(_in(session, ReportStop.report_id, ids, Uuid)).order_by(ReportStop.report_id,
-                                                           ReportStop.seq)):
-        stops[rid].append(StopIn(seq, area, arrive, depart))
-    tol = {r.id: timedelta(minutes=tolerance or r.verify_tolerance_minutes or
-                           DEFAULT_TOLERANCE) for r in reports}
-    hashes = {r.person_hash for r in reports if r.person_hash}
-    lo = min(local_day_bounds(r.report_date)[0] - tol[r.id] for r in reports)
-    hi = max(local_day_bounds(r.report_date)[1] + tol[r.id] for r in reports)
-    regs: dict[str, list[Seen]] = defaultdict(list)
-    stays: dict[str, list[Seen]] = defaultdict(list)
-    if hashes:
-        for h, rid, area, at in session.execute(
-                select(Registration.person_hash, Registration.id, Site.area_code,
-                       Registration.occurred_at)
-                .join(Site, Site.id == Registration.site_id)
-                .where(_in(session, Registration.person_hash, hashes, String),
-                       Registration.occurred_at >= lo,
-                       Registration.occurred_at <= hi)):
-            regs[h or ""].append(Seen(rid, area, at))
-        for h, sid, area, started, ended in session.execute(
-                select(Stay.person_hash, Stay.id, Site.area_code, Stay.started_at,
-                       Stay.ended_at)
-                .join(Site, Site.id == Stay.site_id)
-                .where(_in(session, Stay.person_hash, hashes, String), Stay.started_at <= hi,
-                       Stay.ended_at >= lo)):
-            stays[h].append(Seen(sid, area, started, ended))
+                  days: dict[date, tuple[datetime, datetime]], stats: Stats) -> None:
+    dialect = session.get_bind().dialect.name
+    # A stay ends at most the longest cap after it starts (registrations/stays): the floor
+    # keeps the (person, started_at) index scan to the window instead of the person's past.
+    cap = max(stay_rules.cap_for(kind) for kind in stay_rules.STAY_KINDS)
+    rows = session.execute(verify_sql.statement(dialect, days), {
+        "ids": ids, "tol": tolerance, "default_tol": DEFAULT_TOLERANCE,
+        "cap": int(cap.total_seconds() // 60) + 1}).all()
     now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for r in reports:
-        if r.report_date not in days:
-            start, end = local_day_bounds(r.report_date)
-            days[r.report_date] = observed(session, start - timedelta(minutes=MAX_TOLERANCE),
-                                           end + timedelta(minutes=MAX_TOLERANCE))
-        person_regs = sorted(regs.get(r.person_hash or "", ()), key=lambda s: (s.at, s.id))
-        found = classify(day=r.report_date, stops=stops.get(r.id, []),
-                         registrations=person_regs,
-                         stays=sorted(stays.get(r.person_hash or "", ()),
-                                      key=lambda s: (s.at, s.id)),
-                         tolerance=tol[r.id], observable=days[r.report_date].any_between)
-        for f in found:
-            stats.counts[f.finding_class] += 1
-            rows.append({"id": finding_id(r.id, f.finding_class, f.stop_seq,
-                                          f.registration_id),
-                         "report_id": r.id, "finding_class": f.finding_class,
-                         "stop_seq": f.stop_seq, "registration_id": f.registration_id,
-                         "tolerance_minutes": int(tol[r.id].total_seconds() // 60),
-                         "detail": f.detail, "computed_at": now})
+    out: list[tuple[Any, ...]] = []
+    counts = stats.counts
+    for report_id, tol, cls, seq, reg, area, at in rows:
+        counts[cls] += 1
+        detail = ({"site_area_code": area, "at": at.isoformat()} if at is not None
+                  else {"area_code": area})
+        out.append((finding_id(report_id, cls, seq, reg), report_id, cls, seq, reg, tol,
+                    detail, now))
     session.execute(delete(ReportFinding).where(_in(session, ReportFinding.report_id, ids, Uuid)))
-    if rows:
-        _store(session, rows)
-    stats.reports += len(reports)
-    stats.findings += len(rows)
+    if out:
+        _store(session, out)
+    stats.reports += len(ids)
+    stats.findings += len(out)
 
 
 COLUMNS = ("id", "report_id", "finding_class", "stop_seq", "registration_id",
            "tolerance_minutes", "detail", "computed_at")
 
 
-def _store(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert findings: COPY on PostgreSQL (several times faster than executemany, the
-    bulk of a run's time), a Core executemany elsewhere."""
+def _store(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Insert findings (tuples in COLUMNS order): COPY on PostgreSQL (several times faster
+    than executemany), a Core executemany elsewhere."""
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(ReportFinding), rows)
+        session.execute(insert(ReportFinding), [dict(zip(COLUMNS, r, strict=True))
+                                                for r in rows])
         return
     raw: Any = session.connection().connection.driver_connection
+    dumps = json.dumps
     with raw.cursor() as cur, cur.copy(
             f"COPY report_findings ({', '.join(COLUMNS)}) FROM STDIN") as copy:
         for r in rows:
-            copy.write_row((r["id"], r["report_id"], r["finding_class"], r["stop_seq"],
-                            r["registration_id"], r["tolerance_minutes"],
-                            json.dumps(r["detail"]), r["computed_at"]))
+            copy.write_row((*r[:6], dumps(r[6]), r[7]))

@@ -1,0 +1,178 @@
+"""The statement that classifies one chunk of daily reports (tracing/verify.py drives it).
+
+One query per chunk returns every finding of the chunk's reports: one row per stop (its
+class, and the registration or stay that corroborates or contradicts it) and one row per
+unreported visit. The classes are defined in docs/tracing.md ("Verification"); the
+statement is written once, with a few dialect fragments: PostgreSQL computes times with
+intervals and probes the sites of an area through one `site_id = ANY(array)` index scan,
+SQLite shifts its stored time strings (always `YYYY-MM-DD HH:MM:SS.ffffff`, so string
+order is time order) and asks per site.
+
+Every read is bounded by the chunk's reports: stops by report id, registrations and stays
+by (person, time) around the report's day, "did the area record anyone" by (site, time)
+inside one stop's window, so a run costs the day's rows, not the table's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ARRAY, Date, Integer, String, TextClause, Uuid, bindparam, column, text
+
+from passtrace.core.db import UTCDateTime
+
+# The significant prefix of a stop's area code (core/areacodes.significant_prefix):
+# trailing zero pairs of a 6-digit code are dropped, longer codes are kept whole.
+PREFIX = """CASE WHEN length(st.area_code) = 6 AND substr(st.area_code, 3, 4) = '0000'
+                  THEN substr(st.area_code, 1, 2)
+                  WHEN length(st.area_code) = 6 AND substr(st.area_code, 5, 2) = '00'
+                  THEN substr(st.area_code, 1, 4)
+                  ELSE st.area_code END"""
+
+SQL = """
+WITH days(d, day_start, day_end) AS (VALUES {days}),
+r AS (
+  SELECT d.id, d.person_hash AS h, days.day_start, days.day_end,
+         COALESCE(:tol, NULLIF(e.verify_tolerance_minutes, 0), :default_tol) AS tol
+  FROM daily_reports d
+  JOIN enterprises e ON e.id = d.enterprise_id
+  JOIN days ON days.d = d.report_date
+  WHERE d.id {ids}
+),
+s AS (
+  SELECT st.report_id, st.seq, st.area_code, {prefix} AS p, r.h, r.tol, st.arrive_at AS a,
+         {greatest}(COALESCE(st.depart_at,
+                             lead(st.arrive_at) OVER (PARTITION BY st.report_id
+                                                      ORDER BY st.seq),
+                             r.day_end), st.arrive_at) AS e
+  FROM report_stops st JOIN r ON r.id = st.report_id
+  WHERE st.report_id {ids}
+),
+w AS (
+  SELECT s.*, {lo} AS lo, {hi} AS hi FROM s
+),
+span AS (
+  SELECT report_id, min(lo) AS lo, max(hi) AS hi FROM w GROUP BY report_id
+),
+g AS (
+  SELECT r.id AS report_id, x.id, x.occurred_at AS at, t.area_code
+  FROM r
+  LEFT JOIN span ON span.report_id = r.id
+  JOIN registrations x ON x.person_hash = r.h
+   AND x.occurred_at >= {least}(r.day_start, COALESCE(span.lo, r.day_start))
+   AND x.occurred_at <= {greatest}(r.day_end, COALESCE(span.hi, r.day_end))
+  JOIN sites t ON t.id = x.site_id
+),
+hit AS (
+  SELECT w.report_id, w.seq, g.id, g.at, g.area_code, 0 AS k
+  FROM w JOIN g ON g.report_id = w.report_id AND g.at >= w.lo AND g.at <= w.hi
+  WHERE substr(g.area_code, 1, length(w.p)) = w.p
+  UNION ALL
+  SELECT w.report_id, w.seq, z.id, z.started_at, t.area_code, 1
+  FROM w
+  JOIN stays z ON z.person_hash = w.h AND z.started_at <= w.hi AND z.ended_at >= w.lo
+   AND z.started_at >= {stay_floor}
+  JOIN sites t ON t.id = z.site_id
+  WHERE substr(t.area_code, 1, length(w.p)) = w.p
+),
+corr AS (
+  SELECT report_id, seq, id, at, area_code FROM (
+    SELECT hit.*, row_number() OVER (PARTITION BY report_id, seq ORDER BY k, at, id) AS n
+    FROM hit) q
+  WHERE n = 1
+),
+cov AS (
+  SELECT DISTINCT report_id, id FROM hit WHERE k = 0
+),
+con AS (
+  SELECT report_id, seq, id, at, area_code FROM (
+    SELECT w.report_id, w.seq, g.id, g.at, g.area_code,
+           row_number() OVER (PARTITION BY w.report_id, w.seq ORDER BY g.at, g.id) AS n
+    FROM w JOIN g ON g.report_id = w.report_id AND g.at >= w.a AND g.at <= w.e
+    WHERE substr(g.area_code, 1, length(w.p)) <> w.p
+      AND NOT EXISTS (SELECT 1 FROM cov WHERE cov.report_id = g.report_id AND cov.id = g.id)
+      AND NOT EXISTS (SELECT 1 FROM corr WHERE corr.report_id = w.report_id
+                                          AND corr.seq = w.seq)) q
+  WHERE n = 1
+){sites_cte}
+SELECT w.report_id, w.tol,
+       CASE WHEN corr.id IS NOT NULL THEN 'corroborated'
+            WHEN con.id IS NOT NULL THEN 'contradiction'
+            WHEN {observed} THEN 'uncorroborated'
+            ELSE 'unobservable' END AS cls,
+       w.seq, COALESCE(corr.id, con.id) AS reg,
+       COALESCE(corr.area_code, con.area_code, w.area_code) AS area,
+       COALESCE(corr.at, con.at) AS at
+FROM w
+LEFT JOIN corr ON corr.report_id = w.report_id AND corr.seq = w.seq
+LEFT JOIN con ON con.report_id = w.report_id AND con.seq = w.seq{sites_join}
+UNION ALL
+SELECT g.report_id, r.tol, 'unreported_visit', NULL, g.id, g.area_code, g.at
+FROM g JOIN r ON r.id = g.report_id
+WHERE g.at >= r.day_start AND g.at < r.day_end
+  AND NOT EXISTS (SELECT 1 FROM cov WHERE cov.report_id = g.report_id AND cov.id = g.id)
+  AND NOT EXISTS (SELECT 1 FROM con WHERE con.report_id = g.report_id AND con.id = g.id)
+"""
+
+PG = {
+    "ids": "= ANY(:ids)",
+    "greatest": "GREATEST", "least": "LEAST",
+    "lo": "s.a - make_interval(mins => s.tol)",
+    "hi": "s.e + make_interval(mins => s.tol)",
+    "stay_floor": "w.lo - make_interval(mins => :cap)",
+    # The sites of each prefix as one array: the probe below is one index scan on
+    # (site_id, occurred_at) that stops at the first registration.
+    "sites_cte": """,
+ps AS (
+  SELECT q.p, array_agg(t.id) AS sites
+  FROM (SELECT DISTINCT p FROM w) q
+  JOIN sites t ON substr(t.area_code, 1, length(q.p)) = q.p
+  GROUP BY q.p
+)""",
+    "sites_join": "\nLEFT JOIN ps ON ps.p = w.p",
+    "observed": """EXISTS (SELECT 1 FROM registrations o
+                           WHERE o.site_id = ANY(ps.sites)
+                             AND o.occurred_at >= w.lo AND o.occurred_at <= w.hi)""",
+}
+
+
+def _shift(col: str, minutes: str) -> str:
+    # SQLite keeps a UTC time as 'YYYY-MM-DD HH:MM:SS.ffffff': shift the whole seconds
+    # and keep the fraction, so the result compares with stored times as strings.
+    return f"(strftime('%Y-%m-%d %H:%M:%S', {col}, ({minutes}) || ' minutes') || substr({col}, 20))"
+
+
+SQLITE = {
+    "ids": "IN :ids",
+    "greatest": "max", "least": "min",
+    "lo": _shift("s.a", "-s.tol"),
+    "hi": _shift("s.e", "s.tol"),
+    "stay_floor": _shift("w.lo", "-:cap"),
+    "sites_cte": "", "sites_join": "",
+    "observed": """EXISTS (SELECT 1 FROM sites t
+                           JOIN registrations o ON o.site_id = t.id
+                            AND o.occurred_at >= w.lo AND o.occurred_at <= w.hi
+                           WHERE substr(t.area_code, 1, length(w.p)) = w.p)""",
+}
+
+
+def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextClause:
+    """The chunk statement for a dialect and the local days its reports may fall on
+    (date -> UTC start, end: computed in Python, core/clock, so both databases agree)."""
+    frag = PG if dialect == "postgresql" else SQLITE
+    values = ", ".join(f"(:d{i}, :s{i}, :e{i})" for i in range(len(days)))
+    sql = SQL.format(days=values, prefix=PREFIX, **frag)
+    binds: list[Any] = [
+        bindparam("ids", type_=ARRAY(Uuid) if dialect == "postgresql" else Uuid,
+                  expanding=dialect != "postgresql"),
+        bindparam("tol", type_=Integer), bindparam("default_tol", type_=Integer),
+        bindparam("cap", type_=Integer)]
+    for i, (day, (start, end)) in enumerate(sorted(days.items())):
+        binds += [bindparam(f"d{i}", day, type_=Date),
+                  bindparam(f"s{i}", start, type_=UTCDateTime()),
+                  bindparam(f"e{i}", end, type_=UTCDateTime())]
+    return text(sql).bindparams(*binds).columns(
+        column("report_id", Uuid), column("tol", Integer), column("cls", String),
+        column("seq", Integer), column("reg", Uuid), column("area", String),
+        column("at", UTCDateTime()))
