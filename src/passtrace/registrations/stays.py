@@ -208,14 +208,21 @@ _PG_SCOPE = (
     "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
     "WHERE n.decision = 'allow' AND n.direction IN ('in', 'out') "
     "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m")
+# One index probe per pair, whatever the statistics say: right after a bulk load they
+# are stale (a fresh table "has one row"), and the planner then scanned all of a table
+# once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join.
 _PG_SCOPE_DELETE = (
-    "DELETE FROM stays s USING stays_scope p WHERE s.person_hash = p.person_hash "
-    "AND s.site_id = p.site_id AND s.started_at >= p.start_at AND s.started_at <= p.last_at")
+    "DELETE FROM stays WHERE id = ANY(ARRAY(SELECT s.id FROM stays_scope p "
+    "CROSS JOIN LATERAL (SELECT s.id FROM stays s WHERE s.person_hash = p.person_hash "
+    "AND s.site_id = p.site_id AND s.started_at >= p.start_at "
+    "AND s.started_at <= p.last_at OFFSET 0) s))")
 _PG_SCOPE_INS = (
     "WITH r AS (SELECT g.id, g.person_hash, g.site_id, g.occurred_at FROM stays_scope p "
-    "JOIN registrations g ON g.person_hash = p.person_hash AND g.site_id = p.site_id "
-    "AND g.occurred_at >= p.start_at AND g.occurred_at <= p.last_at "
-    "WHERE g.decision = 'allow' AND g.direction = 'in' AND p.cap = %s), ")
+    "CROSS JOIN LATERAL (SELECT g.id, g.person_hash, g.site_id, g.occurred_at, g.direction "
+    "FROM registrations g WHERE g.person_hash = p.person_hash AND g.site_id = p.site_id "
+    "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
+    "AND g.occurred_at >= p.start_at AND g.occurred_at <= p.last_at OFFSET 0) g "
+    "WHERE g.direction = 'in' AND p.cap = %s), ")
 
 
 def pg_after_rows(session: Session, *, new_rows: str) -> int:
