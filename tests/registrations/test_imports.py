@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from passtrace.cli.main import app as cli_app
+from passtrace.core.ids import uuid7
 from passtrace.people import service as people_service
-from passtrace.registrations import imports
+from passtrace.registrations import imports, stays
 from passtrace.registrations.models import Registration
+from passtrace.sites.models import Site
 from tests.conftest import next_id_number
 from tests.registrations.conftest import SITE
 
@@ -27,6 +29,22 @@ def _csv(*rows: str) -> bytes:
 def _post(client: Any, headers: dict[str, str], data: bytes) -> Any:
     return client.post("/api/v1/registrations/import", headers=headers,
                        files={"file": ("regs.csv", data, "text/csv")})
+
+
+def _venue(session: Any) -> Site:
+    """A site where people stay (imports into it build stays); no official needed."""
+    site = Site(id=uuid7(), code=f"V-{uuid7().hex[-8:]}", name="场所", kind="venue",
+                area_code="520102", lanes=["1"])
+    session.add(site)
+    session.commit()
+    return site
+
+
+def _stays_of(session: Any, person_hash: str | None) -> list[tuple[Any, ...]]:
+    session.expire_all()
+    assert person_hash is not None
+    return [(s.id, s.started_at, s.ended_at, s.closed_by, s.out_registration_id)
+            for s in stays.stays_of(session, person_hash)]
 
 
 def _imported(session: Any) -> list[Registration]:
@@ -105,21 +123,18 @@ def test_personas(client, session, checkpoint, make_persona):
     assert _imported(session) == []
 
 
-def test_stays_are_rebuilt_for_the_imported_persons(client, session, rt, checkpoint,
-                                                   monkeypatch):
-    calls: list[tuple[set[str], datetime | None]] = []
-    real = imports.rebuild_stays
-
-    def spy(session_: Any, hashes: set[str], since: datetime | None) -> int:
-        calls.append((set(hashes), since))
-        return real(session_, hashes, since)
-
-    monkeypatch.setattr(imports, "rebuild_stays", spy)
+def test_an_imported_in_and_out_make_a_closed_stay(client, session, checkpoint):
+    venue = _venue(session)
     person = next_id_number()
-    data = _csv(f"s-1,{SITE},{person},2026-02-03T08:30:00+08:00,in,,",
-                f"s-2,{SITE},{person},2026-02-03T07:30:00+08:00,out,,")
-    assert _post(client, checkpoint.official.headers, data).status_code == 200
-    assert calls == [({rt.vault.lookup_hash(person)}, datetime(2026, 2, 2, 23, 30, tzinfo=UTC))]
+    data = _csv(f"s-1,{venue.code},{person},2026-02-03T08:30:00+08:00,in,,",
+                f"s-2,{venue.code},{person},2026-02-03T07:30:00+08:00,out,,",
+                f"s-3,{venue.code},{person},2026-02-03T10:00:00+08:00,out,,")
+    resp = _post(client, checkpoint.official.headers, data)
+    assert resp.status_code == 200 and resp.json()["stays"] == 1, resp.text
+    rows = {r.external_id: r for r in _imported(session)}
+    assert _stays_of(session, rows["s-1"].person_hash) == [
+        (rows["s-1"].id, datetime(2026, 2, 3, 0, 30, tzinfo=UTC),
+         datetime(2026, 2, 3, 2, 0, tzinfo=UTC), "out", rows["s-3"].id)]
 
 
 runner = CliRunner()

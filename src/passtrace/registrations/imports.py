@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from operator import itemgetter
 from typing import IO, Any, cast
 
@@ -179,7 +178,7 @@ class _Checker:
         return known
 
     def check(self, number: int, cells: list[str], pick: Callable[[list[str]], Any],
-              width: int, problems: list[Problem]) -> dict[str, Any] | None:
+              width: int, problems: list[Problem]) -> tuple[Any, ...] | None:
         """One row's values, or None with its problems appended (every column is checked).
 
         `pick` takes the seven columns out of the row in COLUMNS order (an absent
@@ -232,10 +231,9 @@ class _Checker:
             return None
         assert site is not None and occurred is not None and not isinstance(person, str)
         occurred = occurred.astimezone(UTC)
-        return {"id": import_id(external_id, occurred), "site_id": site.id, "lane": site.lane,
-                "occurred_at": occurred, "direction": direction, "person_hash": person[0],
-                "id_last4": person[1], "temperature": temperature, "plate": plate,
-                "external_id": external_id}
+        # In _COPY_COLUMNS order: the PostgreSQL path COPYs the tuple as it is.
+        return (import_id(external_id, occurred), site.id, site.lane, occurred, direction,
+                person[0], person[1], temperature, plate, external_id)
 
 
 def _rows(stream: IO[bytes], names: list[str]) -> Iterator[tuple[int, list[str]]]:
@@ -271,15 +269,21 @@ def import_registrations(*, session: Session, vault: PiiVault, actor: Principal 
     now = utcnow()
     checker = _Checker(session, vault, actor, now)
     result = RegistrationImport()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # SQLite only: whose stays to rebuild at the end, and from when.
     touched: set[str] = set()
     since: datetime | None = None
     problems: list[Problem] = []
-    chunk: list[dict[str, Any]] = []
+    chunk: list[tuple[Any, ...]] = []
 
     def flush() -> None:
         if not chunk:
             return
-        stored = _insert(session, chunk, now)
+        if postgres:
+            stored, made = _store_postgres(session, chunk, now)
+            result.stays += made
+        else:
+            stored = _insert_sqlite(session, chunk, now)
         result.imported += stored
         result.unchanged += len(chunk) - stored
         commit()
@@ -287,18 +291,20 @@ def import_registrations(*, session: Session, vault: PiiVault, actor: Principal 
         if progress is not None:
             progress(stream.tell())
 
+    check = checker.check
     for number, cells in _rows(stream, names):
         result.rows += 1
-        problems.clear()
-        values = checker.check(number, cells, pick, width, problems)
+        values = check(number, cells, pick, width, problems)
         if values is None:
             result.refused += 1
             room = MAX_PROBLEMS - len(result.problems)
             result.problems += problems[:max(room, 0)]
+            problems.clear()
             continue
-        touched.add(values["person_hash"])
-        if since is None or values["occurred_at"] < since:
-            since = values["occurred_at"]
+        if not postgres:
+            touched.add(values[_PERSON])
+            if since is None or values[_AT] < since:
+                since = values[_AT]
         chunk.append(values)
         if len(chunk) >= chunk_rows:
             flush()
@@ -322,66 +328,72 @@ def rebuild_stays(session: Session, person_hashes: set[str], since: datetime | N
 
 # --- storing a chunk ------------------------------------------------------------------------
 
-# What COPY carries; everything else is the same for every imported row.
+# The order of the tuples check() makes; everything else is the same for every row.
 _COPY_COLUMNS = ("id", "site_id", "lane", "occurred_at", "direction", "person_hash",
                  "id_last4", "temperature", "plate", "external_id")
+_AT, _PERSON = _COPY_COLUMNS.index("occurred_at"), _COPY_COLUMNS.index("person_hash")
 _FIXED: dict[str, Any] = {
     "device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
     "decided_by": METHOD, "clock_skew_s": None, "skew_flagged": False,
     "future_flagged": False, "companions": 0, "origin": "", "destination": ""}
 
+# The staging table COPY fills (the temperature as a float: binary COPY takes no float
+# for numeric(3,1); the INSERT casts it), and the table of what the INSERT stored (for
+# the stays). Both are per connection and emptied at commit.
+_STAGE = "registrations_import_stage"
+_NEW = "registrations_import_new"
+_STAGE_TYPES = ("uuid", "uuid", "text", "timestamptz", "text", "text", "text", "float8",
+                "text", "text")
+_PG_TABLES = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ("
+    + ", ".join(f"{c} {t}" for c, t in zip(_COPY_COLUMNS, _STAGE_TYPES, strict=True))
+    + f") ON COMMIT DELETE ROWS; CREATE TEMP TABLE IF NOT EXISTS {_NEW} (person_hash text, "
+    "site_id uuid, occurred_at timestamptz, direction text, decision text) "
+    f"ON COMMIT DELETE ROWS; TRUNCATE {_STAGE}, {_NEW}")
+_PG_COPY = f"COPY {_STAGE} ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+# The masked name is the server's own (people.name_masked, "" for a person this server
+# does not know), joined in. A repeated external id (stored before, by a concurrent
+# import, or twice in the chunk) inserts nothing; RETURNING tells what was new.
+_PG_INSERT = (
+    "WITH new AS (INSERT INTO registrations (id, site_id, lane, device_key, occurred_at, "
+    "received_at, clock_skew_s, skew_flagged, future_flagged, direction, method, "
+    "person_hash, person_masked, id_last4, temperature, plate, companions, origin, "
+    "destination, decision, reasons, decided_by, external_id) "
+    "SELECT i.id, i.site_id, i.lane, %(device)s, i.occurred_at, %(now)s, NULL, false, "
+    "false, i.direction, %(method)s, i.person_hash, COALESCE(p.name_masked, ''), "
+    "i.id_last4, i.temperature::numeric(3, 1), i.plate, 0, '', '', 'allow', '[]'::json, "
+    f"%(method)s, i.external_id FROM {_STAGE} i "
+    "LEFT JOIN people p ON p.id_hash = i.person_hash ON CONFLICT DO NOTHING "
+    "RETURNING person_hash, site_id, occurred_at, direction, decision), "
+    f"kept AS (INSERT INTO {_NEW} SELECT * FROM new) SELECT count(*) FROM new")
 
-def _insert(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
-    """Store a chunk; return how many rows were new (the rest were stored before)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _insert_postgres(session, rows, now)
-    return _insert_sqlite(session, rows, now)
 
+def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
+                    now: datetime) -> tuple[int, int]:
+    """COPY a chunk into the staging table, insert what is new, keep its stays.
 
-def _insert_postgres(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
-    """COPY the chunk into a temp table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING.
-
-    The masked name is the server's own (people.name_masked, "" for a person this
-    server does not know), joined in the same statement.
+    Returns (rows stored, stays written). Python only checked the rows; the rest is
+    three statements whatever the chunk's size (and the stays' four).
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    cols = ", ".join(_COPY_COLUMNS)
-    pick = itemgetter(*_COPY_COLUMNS)
     with raw.cursor() as cur:
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS registrations_import_in AS "
-                    f"SELECT {cols} FROM registrations WITH NO DATA")
-        cur.execute("TRUNCATE registrations_import_in")
-        cur.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
-                    "attrelid = 'registrations_import_in'::regclass AND attnum > 0 "
-                    "AND NOT attisdropped ORDER BY attnum")
-        types = [kind.split("(")[0] for (kind,) in cur.fetchall()]
-        with cur.copy(f"COPY registrations_import_in ({cols}) FROM STDIN (FORMAT BINARY)"
-                      ) as copy:
-            copy.set_types(types)
+        cur.execute(_PG_TABLES)
+        with cur.copy(_PG_COPY) as copy:
+            copy.set_types(_STAGE_TYPES)
             for row in rows:
-                if row["temperature"] is not None:  # numeric(3,1) takes no float in binary
-                    row["temperature"] = Decimal(f"{row['temperature']:.1f}")
-                copy.write_row(pick(row))
-        cur.execute(
-            "INSERT INTO registrations (id, site_id, lane, device_key, occurred_at, "
-            "received_at, clock_skew_s, skew_flagged, future_flagged, direction, method, "
-            "person_hash, person_masked, id_last4, temperature, plate, companions, origin, "
-            "destination, decision, reasons, decided_by, external_id) "
-            "SELECT i.id, i.site_id, i.lane, %(device)s, i.occurred_at, %(now)s, NULL, false, "
-            "false, i.direction, %(method)s, i.person_hash, COALESCE(p.name_masked, ''), "
-            "i.id_last4, i.temperature, i.plate, 0, '', '', 'allow', '[]'::json, "
-            "%(method)s, i.external_id "
-            "FROM registrations_import_in i LEFT JOIN people p ON p.id_hash = i.person_hash "
-            "ON CONFLICT DO NOTHING",
-            {"device": DEVICE_KEY, "now": now, "method": METHOD})
-        return int(cur.rowcount)
+                copy.write_row(row)
+        cur.execute(_PG_INSERT, {"device": DEVICE_KEY, "now": now, "method": METHOD})
+        found = cur.fetchone()
+        stored = int(found[0]) if found else 0
+    return stored, stays.pg_after_rows(session, new_rows=_NEW) if stored else 0
 
 
-def _insert_sqlite(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
+def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]], now: datetime) -> int:
     """Leave out what is stored (or repeated in the chunk), then one executemany."""
     fresh: dict[str, dict[str, Any]] = {}
-    for row in rows:
+    for values in chunk:
+        row = dict(zip(_COPY_COLUMNS, values, strict=True))
         fresh.setdefault(row["external_id"], row)
     keys = list(fresh)
     hashes = list({r["person_hash"] for r in fresh.values()})

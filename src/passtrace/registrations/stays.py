@@ -191,6 +191,69 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
     return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, cap, cap, cap, cap)
 
 
+# PostgreSQL, many new rows at once (registrations.imports): the scope of each
+# (person, site) pair the new rows touch, from the earliest new row (or the start of the
+# stay containing it) to the latest. Stays that began in it are replaced by the stays of
+# the "in"s in it, each opened by _PG_OPEN (the fast path's rule, with the pair's cap).
+_PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
+                   "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval) "
+                   "ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
+_PG_SCOPE = (
+    "INSERT INTO stays_scope SELECT m.person_hash, m.site_id, LEAST(m.first_at, COALESCE("
+    "(SELECT min(s.started_at) FROM stays s WHERE s.person_hash = m.person_hash "
+    "AND s.site_id = m.site_id AND s.started_at > m.first_at - m.cap "
+    "AND s.ended_at > m.first_at), m.first_at)), m.last_at, m.cap "
+    "FROM (SELECT n.person_hash, n.site_id, min(n.occurred_at) AS first_at, "
+    "max(n.occurred_at) AS last_at, c.cap FROM {rows} n JOIN sites t ON t.id = n.site_id "
+    "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
+    "WHERE n.decision = 'allow' AND n.direction IN ('in', 'out') "
+    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m")
+# One index probe per pair, whatever the statistics say: right after a bulk load they
+# are stale (a fresh table "has one row"), and the planner then scanned all of a table
+# once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join.
+_PG_SCOPE_DELETE = (
+    "DELETE FROM stays WHERE id = ANY(ARRAY(SELECT s.id FROM stays_scope p "
+    "CROSS JOIN LATERAL (SELECT s.id FROM stays s WHERE s.person_hash = p.person_hash "
+    "AND s.site_id = p.site_id AND s.started_at >= p.start_at "
+    "AND s.started_at <= p.last_at OFFSET 0) s))")
+_PG_SCOPE_INS = (
+    "WITH r AS (SELECT g.id, g.person_hash, g.site_id, g.occurred_at FROM stays_scope p "
+    "CROSS JOIN LATERAL (SELECT g.id, g.person_hash, g.site_id, g.occurred_at, g.direction "
+    "FROM registrations g WHERE g.person_hash = p.person_hash AND g.site_id = p.site_id "
+    "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
+    "AND g.occurred_at >= p.start_at AND g.occurred_at <= p.last_at OFFSET 0) g "
+    "WHERE g.direction = 'in' AND p.cap = %s), ")
+
+
+def pg_after_rows(session: Session, *, new_rows: str) -> int:
+    """Keep the stays after many new registrations on PostgreSQL, set-based (imports).
+
+    `new_rows` names a (temporary) table of the new registrations in this transaction,
+    with at least person_hash, site_id, occurred_at, direction and decision. What
+    after_batch does for one site, for any sites, in four statements whatever the
+    number of rows. Takes the audit chain's lock (see the module's docstring). Returns
+    how many stays it (re)wrote.
+    """
+    session.flush()
+    chain.lock_head(session)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    kinds = sorted(STAY_KINDS)
+    with raw.cursor() as cur:
+        cur.execute(_PG_SCOPE_TABLE)
+        cur.execute(_PG_SCOPE.format(rows=new_rows), (kinds, [cap_for(k) for k in kinds]))
+        if not cur.rowcount:
+            return 0
+        cur.execute(_PG_SCOPE_DELETE)
+        total = 0
+        for cap in sorted({cap_for(k) for k in kinds}):
+            cur.execute(_PG_SCOPE_INS + _PG_OPEN + " SELECT count(*) FROM r",
+                        (cap,) * 5)
+            row = cur.fetchone()
+            total += int(row[0]) if row else 0
+    return total
+
+
 def _events(*, site_ids: Collection[uuid.UUID] | None,
             person_hashes: Collection[str] | None, since: datetime | None) -> Select[Any]:
     """The allowed in/out events in scope, each with the next one (same person, same site)."""

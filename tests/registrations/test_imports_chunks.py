@@ -1,0 +1,165 @@
+"""Registrations imports in chunks: re-runs, stays across chunk boundaries, bad rows.
+
+A file is stored in chunks of `chunk_rows`, a transaction each, and the stays of each
+chunk's new rows are kept as it goes (set-based on PostgreSQL): an "in" and its "out"
+landing in different chunks, or files, must still make one closed stay, exactly what
+rebuilding the stays from the registrations yields.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from passtrace.core.ids import uuid7
+from passtrace.registrations import imports, stays
+from passtrace.registrations.models import Registration, Stay
+from passtrace.sites.models import Site
+from tests.conftest import next_id_number
+
+HEADER = "external_id,site_code,id_number,occurred_at,direction,temperature,plate\n"
+T0 = datetime(2026, 2, 3, 0, 30, tzinfo=UTC)
+
+
+def _site(session: Session, kind: str = "venue") -> Site:
+    site = Site(id=uuid7(), code=f"IC-{uuid7().hex[-8:]}", name="导入", kind=kind,
+                area_code="520102", lanes=["1"])
+    session.add(site)
+    session.commit()
+    return site
+
+
+def _line(external_id: str, site: Site | str, id_number: str, at: datetime | str,
+          direction: str) -> str:
+    code = site if isinstance(site, str) else site.code
+    when = at if isinstance(at, str) else at.isoformat()
+    return f"{external_id},{code},{id_number},{when},{direction},,"
+
+
+def _load(session: Session, rt: Any, lines: list[str],
+          chunk_rows: int = 2) -> imports.RegistrationImport:
+    data = (HEADER + "".join(line + "\n" for line in lines)).encode()
+    return imports.import_registrations(session=session, vault=rt.vault, actor=None,
+                                        stream=io.BytesIO(data), commit=session.commit,
+                                        chunk_rows=chunk_rows)
+
+
+def _ids(session: Session, run: str) -> dict[str, Any]:
+    session.expire_all()
+    return {r.external_id: r.id for r in session.scalars(
+        select(Registration).where(Registration.external_id.like(f"{run}%")))}
+
+
+def _stays(session: Session, person_hash: str) -> list[tuple[Any, ...]]:
+    session.expire_all()
+    return [(s.id, s.started_at, s.ended_at, s.closed_by, s.out_registration_id)
+            for s in stays.stays_of(session, person_hash)]
+
+
+def test_a_reimport_stores_nothing_new_and_reports_every_row_as_already_there(session, rt):
+    site, person, run = _site(session), next_id_number(), uuid7().hex
+    lines = [_line(f"{run}-{i}", site, person, T0 + timedelta(hours=i), d)
+             for i, d in enumerate(["in", "out", "in", "through", "out", "in", "out"])]
+    first = _load(session, rt, lines, chunk_rows=3)
+    assert (first.imported, first.unchanged, first.refused) == (7, 0, 0)
+    digest = rt.vault.lookup_hash(person)
+    before = _stays(session, digest)
+    assert [s[3] for s in before] == ["out", "out", "out"]
+
+    again = _load(session, rt, lines, chunk_rows=3)
+    assert (again.rows, again.imported, again.unchanged, again.refused) == (7, 0, 7, 0)
+    assert _stays(session, digest) == before
+    assert session.scalar(select(func.count()).select_from(Registration).where(
+        Registration.external_id.like(f"{run}-%"))) == 7
+
+
+def test_an_in_and_its_out_in_different_chunks_make_one_closed_stay(session, rt):
+    site, run = _site(session), uuid7().hex
+    walker, late, other = next_id_number(), next_id_number(), next_id_number()
+    lines = [
+        # chunk 1: someone passing by, then the walker's "in" (its "out" is in chunk 2)
+        _line(f"{run}-a", site, other, T0, "through"),
+        _line(f"{run}-w-in", site, walker, T0, "in"),
+        # chunk 2: the walker's "out"; the late one's "out" before its "in" (chunk 3)
+        _line(f"{run}-w-out", site, walker, T0 + timedelta(hours=2), "out"),
+        _line(f"{run}-l-out", site, late, T0 + timedelta(hours=5), "out"),
+        # chunk 3: the late one's "in", three hours before the "out" already stored
+        _line(f"{run}-l-in", site, late, T0 + timedelta(hours=2), "in"),
+    ]
+    done = _load(session, rt, lines, chunk_rows=2)
+    assert (done.imported, done.refused) == (5, 0)
+    ids = _ids(session, run)
+    assert _stays(session, rt.vault.lookup_hash(walker)) == [
+        (ids[f"{run}-w-in"], T0, T0 + timedelta(hours=2), "out", ids[f"{run}-w-out"])]
+    assert _stays(session, rt.vault.lookup_hash(late)) == [
+        (ids[f"{run}-l-in"], T0 + timedelta(hours=2), T0 + timedelta(hours=5), "out",
+         ids[f"{run}-l-out"])]
+    assert _stays(session, rt.vault.lookup_hash(other)) == []
+
+
+def test_a_second_file_closes_a_stay_the_first_left_open(session, rt):
+    site, person, run = _site(session), next_id_number(), uuid7().hex
+    _load(session, rt, [_line(f"{run}-1", site, person, T0, "in")])
+    digest = rt.vault.lookup_hash(person)
+    ids = _ids(session, run)
+    assert _stays(session, digest) == [(ids[f"{run}-1"], T0, T0 + stays.cap_for("venue"),
+                                        "cap", None)]
+    # A missed "out" an hour later, and a second "in" (the next visit) after that.
+    _load(session, rt, [_line(f"{run}-3", site, person, T0 + timedelta(hours=3), "in"),
+                        _line(f"{run}-2", site, person, T0 + timedelta(hours=1), "out")])
+    ids = _ids(session, run)
+    assert _stays(session, digest) == [
+        (ids[f"{run}-1"], T0, T0 + timedelta(hours=1), "out", ids[f"{run}-2"]),
+        (ids[f"{run}-3"], T0 + timedelta(hours=3), T0 + timedelta(hours=3)
+         + stays.cap_for("venue"), "cap", None)]
+
+
+def test_bad_rows_are_reported_by_row_number_and_the_good_rows_of_every_chunk_land(
+        session, rt):
+    site, person, run = _site(session), next_id_number(), uuid7().hex
+    good = [_line(f"{run}-{i}", site, person, T0 + timedelta(minutes=i), "through")
+            for i in range(7)]
+    lines = [good[0], good[1],
+             _line(f"{run}-x1", "NO-SUCH", person, T0, "through"),     # row 4
+             good[2],
+             "",                                                         # row 6: blank
+             _line(f"{run}-x2", site, "520102199001011234", T0, "in"),   # row 7
+             good[3], good[4],
+             _line(f"{run}-x3", site, person, "2026-02-03 08:30", "up"),  # row 10
+             good[5], good[6]]
+    done = _load(session, rt, lines, chunk_rows=2)
+    assert (done.rows, done.imported, done.refused) == (10, 7, 3)
+    assert [(p.row, p.column) for p in done.problems] == [
+        (4, "site_code"), (7, "id_number"), (10, "occurred_at"), (10, "direction")]
+    assert sorted(_ids(session, run)) == sorted(f"{run}-{i}" for i in range(7))
+
+
+def test_stays_built_chunk_by_chunk_equal_a_rebuild(session, rt):
+    """Random sequences (fixed seed) in shuffled files and chunks; a rebuild must agree."""
+    rng = random.Random(29)
+    sites = [_site(session, kind) for kind in ("venue", "community_gate", "road_checkpoint")]
+    persons = [next_id_number() for _ in range(5)]
+    run, lines = uuid7().hex, []
+    for p, person in enumerate(persons):
+        at = T0
+        for i in range(16):
+            at += timedelta(minutes=rng.choice([5, 40, 130, 400, 800]))
+            lines.append(_line(f"{run}-{p}-{i}", rng.choice(sites), person, at,
+                               rng.choice(["in", "in", "out", "through"])))
+    rng.shuffle(lines)
+    for part in (lines[:30], lines[30:55], lines[55:]):
+        assert _load(session, rt, part, chunk_rows=7).refused == 0
+    hashes = [rt.vault.lookup_hash(p) for p in persons]
+    built = {h: _stays(session, h) for h in hashes}
+    assert sum(len(s) for s in built.values()) > 10
+    assert {s[3] for rows in built.values() for s in rows} == {"out", "cap"}
+    assert stays.rebuild(session, person_hashes=hashes) == sum(len(s) for s in built.values())
+    session.commit()
+    assert {h: _stays(session, h) for h in hashes} == built
+    assert session.scalar(select(func.count()).select_from(Stay).where(
+        Stay.person_hash.in_(hashes))) == sum(len(s) for s in built.values())
