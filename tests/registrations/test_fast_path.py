@@ -1,54 +1,31 @@
 """The PostgreSQL fast path of POST /registrations, on a database with committed data.
 
-The shared fixtures run every test inside one rolled-back transaction, where the
-fast path (its own connections) cannot see the arranged data and so stands aside;
-here the app runs as deployed, on a fresh PostgreSQL database.
+Here the app runs as deployed, on a fresh PostgreSQL database (tests/registrations/
+deployed.py says why).
 """
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from passtrace.app import create_app
-from passtrace.core.config import Settings
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.registrations import fastpath
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.registrations.views import _register_in_session
-from tests.conftest import PG_ADMIN_URL, skip_or_fail
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import checkpoint_env  # noqa: E402
+from tests.conftest import PG_ADMIN_URL
+from tests.registrations.deployed import Deployed, checkpoint_env, serve_deployed
 
 
-@pytest.fixture(scope="module")
-def deployed() -> Iterator[tuple[TestClient, Runtime, checkpoint_env.Seeded]]:
-    name = f"passtrace_fast_{uuid.uuid4().hex[:8]}"
-    try:
-        url = checkpoint_env.create_pg_database(name)
-    except Exception as exc:  # noqa: BLE001 - no server
-        skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    try:
-        seeded = checkpoint_env.seed(url, residents=6)
-        env = checkpoint_env.settings_env(url)
-        rt = Runtime.build(Settings(**{k.removeprefix("PASSTRACE_").lower(): v
-                                       for k, v in env.items()}))
-        with TestClient(create_app(runtime=rt)) as client:
-            client.headers["Authorization"] = f"Bearer {seeded.token}"
-            yield client, rt, seeded
-        rt.engine.dispose()
-    finally:
-        checkpoint_env.drop_pg_database(name)
+@pytest.fixture(scope="module", name="deployed")
+def deployed_fixture() -> Iterator[Deployed]:
+    yield from serve_deployed("passtrace_fast", residents=6)
 
 
 def _body(seeded: checkpoint_env.Seeded, **extra: object) -> dict[str, object]:

@@ -205,17 +205,91 @@ def test_rebuild_since_leaves_older_stays_alone(session):
     assert got[1] == (imported.id, site.id, late, late + CAP, "cap", None)
 
 
-def test_the_cap_is_a_setting(session):
+def test_the_cap_is_a_setting_per_site_kind(session, monkeypatch):
     from passtrace.core.config import Settings
 
-    site, person = _site(session), _person()
+    venue, gate, person = _site(session), _site(session, "community_gate"), _person()
+    monkeypatch.setenv("PASSTRACE_STAY_CAP_HOURS", "default=10, venue=4")
     try:
-        stays.configure(Settings(stay_cap_hours=4))
-        (came,) = _write(session, site, person, [(T0, "in")])
-    finally:
         stays.configure(Settings())
-    assert _stays(session, person) == [(came.id, site.id, T0, T0 + timedelta(hours=4), "cap",
-                                        None)]
+        (at_venue,) = _write(session, venue, person, [(T0, "in")])
+        (at_gate,) = _write(session, gate, person, [(T0, "in")])
+    finally:
+        monkeypatch.delenv("PASSTRACE_STAY_CAP_HOURS")
+        stays.configure(Settings())
+    assert sorted(_stays(session, person), key=lambda s: s[3]) == [
+        (at_venue.id, venue.id, T0, T0 + timedelta(hours=4), "cap", None),
+        (at_gate.id, gate.id, T0, T0 + timedelta(hours=10), "cap", None)]
+    assert stays.cap_for("venue") == CAP  # back to the default
+
+
+@pytest.mark.parametrize("value", ["venue=0", "venue=49", "venue=four", "road_checkpoint=2",
+                                   "gaet=4"])
+def test_a_bad_cap_setting_is_refused_loudly(value, monkeypatch):
+    from pydantic import ValidationError
+
+    from passtrace.core.config import Settings
+
+    monkeypatch.setenv("PASSTRACE_STAY_CAP_HOURS", value)
+    with pytest.raises((ValidationError, ValueError)):
+        stays.configure(Settings())
+    assert stays.cap_for("venue") == CAP
+
+
+def _ordered_ids(n: int) -> list[uuid.UUID]:
+    return sorted(uuid7() for _ in range(n))
+
+
+def _write_ids(session: Session, site: Site, person: str,
+               events: list[tuple[uuid.UUID, datetime, str]]) -> None:
+    for rid, when, direction in events:
+        r = _reg(site, person, when, direction)
+        r.id = rid
+        session.add(r)
+        stays.open_or_close(session, r, site_kind=site.kind)
+    session.flush()
+
+
+@pytest.mark.parametrize("out_first_id", [True, False])
+@pytest.mark.parametrize("out_arrives_first", [True, False])
+def test_an_in_and_an_out_at_one_instant_make_a_stay_of_no_length(
+        session, out_first_id, out_arrives_first):
+    """Ties sort "in" before "out", whatever the ids and the arrival order; rebuild agrees."""
+    site, person = _site(session), _person()
+    low, high = _ordered_ids(2)
+    came, left = (high, low) if out_first_id else (low, high)
+    events = [(came, T0, "in"), (left, T0, "out")]
+    _write_ids(session, site, person, events[::-1] if out_arrives_first else events)
+    want = [(came, site.id, T0, T0, "out", left)]
+    assert _stays(session, person) == want
+    stays.rebuild(session, person_hashes=[person])
+    assert _stays(session, person) == want
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0), (2, 0, 1)])
+def test_two_ins_at_one_instant_make_one_running_stay_whatever_the_arrival(session, order):
+    """A double scan: the lower id ends at once (at the other "in"), the other runs on."""
+    site, person = _site(session), _person()
+    first, second, left = _ordered_ids(3)
+    out_at = T0 + timedelta(hours=2)
+    events = [(first, T0, "in"), (second, T0, "in"), (left, out_at, "out")]
+    _write_ids(session, site, person, [events[i] for i in order])
+    want = [(first, site.id, T0, T0, "cap", None), (second, site.id, T0, out_at, "out", left)]
+    assert sorted(_stays(session, person), key=lambda s: s[3]) == want
+    stays.rebuild(session, person_hashes=[person])
+    assert sorted(_stays(session, person), key=lambda s: s[3]) == want
+
+
+def test_two_outs_at_one_instant_close_with_the_lower_id_in_any_order(session):
+    site, person = _site(session), _person()
+    came, low, high = _ordered_ids(3)
+    left_at = T0 + timedelta(hours=1)
+    _write_ids(session, site, person, [(came, T0, "in"), (high, left_at, "out"),
+                                       (low, left_at, "out")])
+    want = [(came, site.id, T0, left_at, "out", low)]
+    assert _stays(session, person) == want
+    stays.rebuild(session, person_hashes=[person])
+    assert _stays(session, person) == want
 
 
 # --- through the checkpoint API: online, override, batch upload ----------------------------

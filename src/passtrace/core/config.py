@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET = "passtrace-dev-secret-change-me"
 # Secrets that may also be read from a file named by PASSTRACE_<NAME>_FILE, so
@@ -16,6 +16,36 @@ FILE_SECRETS = ("secret_key", "pii_key", "pii_hash_key", "pii_previous_keys", "k
                 "database_url", "gateway_signing_secret")
 # The keys a real deployment must set itself, each for one purpose (docs/security.md).
 EXPLICIT_KEYS = ("secret_key", "pii_key", "pii_hash_key", "key_wrap_key")
+
+
+# Contact search bounds the stays it scans by the longest possible stay
+# (tracing/colocation.MAX_STAY, 48 h): a longer cap would hide contacts.
+MAX_STAY_CAP_HOURS = 48
+
+
+def parse_kind_hours(value: Any, *, low: int, high: int) -> dict[str, int]:
+    """Read "12", 12, "default=12,venue=4" or a mapping as {kind: hours}, "default" always set."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        pairs: dict[str, Any] = {"default": value}
+    elif isinstance(value, dict):
+        pairs = dict(value)
+    elif isinstance(value, str):
+        pairs = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            kind, sep, hours = part.rpartition("=")
+            pairs[kind.strip() if sep else "default"] = hours.strip()
+    else:
+        raise ValueError("expected hours, or kind=hours pairs separated by commas")
+    result = {"default": 12}
+    for kind, hours in pairs.items():
+        try:
+            number = int(hours)
+        except (TypeError, ValueError):
+            raise ValueError(f"{kind}: {hours!r} is not a whole number of hours") from None
+        if not low <= number <= high or not kind:
+            raise ValueError(f"{kind or '?'}: hours must be {low}-{high}")
+        result[kind] = number
+    return result
 
 
 class Settings(BaseSettings):
@@ -68,8 +98,11 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=28, ge=1, le=3660)
     retention_session_days: int = Field(default=7, ge=0, le=3660)
     # Stays (docs/tracing.md): an "in" at a gate, enterprise gate or venue with no "out"
-    # is assumed to last this many hours.
-    stay_cap_hours: int = Field(default=12, ge=1, le=72)
+    # is assumed to last this many hours, per site kind: "12" (every kind) or
+    # "default=12,venue=4" (kinds not named take the default). registrations.stays checks
+    # the kinds' names when it is configured.
+    stay_cap_hours: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=lambda: {"default": 12})
     # Rows deleted per transaction: small enough that a gate registration waiting for the
     # SQLite write lock (or the audit chain lock) waits well under a second.
     retention_batch_size: int = Field(default=500, ge=1, le=100_000)
@@ -125,6 +158,11 @@ class Settings(BaseSettings):
     mass_revocation_threshold: int = Field(default=10, ge=1, le=100000)
     working_hours_start: int = Field(default=8, ge=0, le=23)
     working_hours_end: int = Field(default=20, ge=1, le=24)
+
+    @field_validator("stay_cap_hours", mode="before")
+    @classmethod
+    def _parse_stay_caps(cls, value: Any) -> dict[str, int]:
+        return parse_kind_hours(value, low=1, high=MAX_STAY_CAP_HOURS)
 
     @model_validator(mode="before")
     @classmethod

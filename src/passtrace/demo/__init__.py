@@ -5,7 +5,8 @@
 (checkpoints), `registrations` (a morning at a checkpoint), `enterprises`
 (companies, staff, resumption), `communities` and `community_life` (compounds,
 their households and five days at their gates), `reports` (two weeks of daily
-reports). Everything a user reads is Simplified Chinese; logins and codes are ASCII.
+reports), `tracing` (cases traced by the real services: contacts, tasks, a chain,
+verification findings). Everything a user reads is Simplified Chinese; logins and codes are ASCII.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from passtrace.demo import passes as pass_demo
 from passtrace.demo import registrations as registration_demo
 from passtrace.demo import reports as report_demo
 from passtrace.demo import sites as site_demo
+from passtrace.demo import tracing as tracing_demo
 from passtrace.demo.accounts import (
     DEMO_PASSWORD,
     DEMO_RESIDENTS,
@@ -56,4 +58,7 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
     report_demo.seed(session, rt)
     # The seeding above inserts registrations in bulk, past write-time upkeep.
     stays.rebuild(session)
+    tracing_demo.seed(session=session, rt=rt,
+                      official=account_service.principal_for(users["official_nm"]),
+                      city_official=account_service.principal_for(users["official_gy"]))
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}

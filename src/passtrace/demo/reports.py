@@ -15,6 +15,7 @@ from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.people.models import Person
 from passtrace.reports import counts
 from passtrace.reports.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
 
@@ -46,12 +47,14 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
         if resident_employee is not None and resident_employee.user_id is None:
             resident_employee.user_id = resident.id
     ents = {e.id: e for e in session.scalars(select(Enterprise))}
+    # A filed report carries its filer's person hash (verification and tracing join on it).
     employees = list(session.execute(select(Employee.id, Employee.enterprise_id,
-                                            Employee.department_id)
+                                            Employee.department_id, Person.id_hash)
+                                     .join(Person, Person.id == Employee.person_id)
                                      .where(Employee.status == "active")))
     reports: list[dict[str, Any]] = []
     stops: list[dict[str, Any]] = []
-    for emp_id, ent_id, dept_id in employees:
+    for emp_id, ent_id, dept_id, person_hash in employees:
         ent = ents[ent_id]
         home = rng.choice(streets)
         office = ent.area_code
@@ -76,7 +79,8 @@ def seed(session: Session, rt: Runtime) -> dict[str, int]:
             stayed_home = rng.random() < 0.1
             rid = uuid7()
             reports.append({"id": rid, "employee_id": emp_id, "enterprise_id": ent_id,
-                            "department_id": dept_id, "filed_by": None, "report_date": day,
+                            "department_id": dept_id, "person_hash": person_hash,
+                            "filed_by": None, "report_date": day,
                             "temperature": min(max(temp, 35.5), 42.0), "symptoms": symptoms,
                             "stayed_home": stayed_home, "source": "form",
                             "submitted_at": submitted, "amended_at": None, "late": late,

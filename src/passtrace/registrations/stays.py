@@ -2,7 +2,7 @@
 
 A stay is defined by two neighbouring events, nothing else: for each allowed "in" of a
 person at a site that makes stays, take the next allowed in/out of the same person at
-the same site (by occurred_at, then id):
+the same site in the order (occurred_at, direction, id), "in" before "out":
 
 - an "out" before the cap: the stay ends there, closed_by "out";
 - an "in" before the cap (the guard missed an "out"): the stay ends at that "in",
@@ -11,8 +11,12 @@ the same site (by occurred_at, then id):
 
 An "out" with no open stay (before any "in", after the cap, or a second "out") is an
 instant and makes nothing; denied registrations count for nothing (an override that
-ends as "allow" counts from then on). Events at the very same second as the "in" do
-not pair with it.
+ends as "allow" counts from then on).
+
+Ties: two events at the very same instant are ordered "in" before "out", then by id, so
+every path gives the same stays whatever the arrival order. An "in" and an "out" at one
+instant make a stay of no length, closed by the "out"; two "in"s at one instant (a double
+scan) make one of no length (the lower id, ended by the other) and one that runs on.
 
 Because a stay depends only on its "in" and the event after it, storing one new event
 changes at most two stays: the one that contained its time (now ended by it) and, for
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from passtrace.audit import chain
@@ -54,10 +58,19 @@ _caps: dict[str, timedelta] = dict.fromkeys(STAY_KINDS, DEFAULT_CAP)
 
 
 def configure(settings: Settings) -> None:
-    """Take the caps from the settings (called by wiring.wire with the runtime)."""
-    cap = timedelta(hours=settings.stay_cap_hours)
+    """Take the caps from the settings (called by wiring.wire with the runtime).
+
+    `PASSTRACE_STAY_CAP_HOURS` is "12" or "default=12,venue=4"; a kind that makes no
+    stays (or a misspelt one) is refused loudly rather than silently ignored.
+    """
+    hours = dict(settings.stay_cap_hours)
+    unknown = sorted(set(hours) - STAY_KINDS - {"default"})
+    if unknown:
+        raise ValueError(f"PASSTRACE_STAY_CAP_HOURS: {', '.join(unknown)} make no stays "
+                         f"(kinds: {', '.join(sorted(STAY_KINDS))})")
+    default = hours.get("default", 12)
     for kind in STAY_KINDS:
-        _caps[kind] = cap
+        _caps[kind] = timedelta(hours=hours.get(kind, default))
 
 
 def makes_stays(site_kind: str) -> bool:
@@ -88,8 +101,9 @@ def _stay_values(start: _Event, following: _Event | None, *, person_hash: str,
                               "started_at": start.occurred_at,
                               "ended_at": start.occurred_at + cap, "closed_by": "cap",
                               "out_registration_id": None}
-    if (following is not None and start.occurred_at < following.occurred_at
-            < start.occurred_at + cap):
+    # `following` comes after `start` in the order (occurred_at, direction, id), so it
+    # may share its instant: a stay of no length.
+    if following is not None and following.occurred_at < start.occurred_at + cap:
         values["ended_at"] = following.occurred_at
         if following.direction == "out":
             values["closed_by"] = "out"
@@ -104,6 +118,27 @@ def _counts(row: Any, site_kind: str) -> bool:
 
 def _allowed_moves() -> Any:
     return and_(Registration.decision == "allow", Registration.direction.in_(("in", "out")))
+
+
+# The order of one person's events at one site; "in" sorts before "out" at one instant.
+_ORDER = (Registration.occurred_at, Registration.direction, Registration.id)
+
+
+def _comes_between(x: Registration) -> tuple[Any, Any]:
+    """Stays whose "in" comes before `x` and whose end (the event after it) comes after.
+
+    In the order (occurred_at, direction, id): `x` becomes the event after such a stay's
+    "in". A stay ended by an "in" at x's instant keeps its end either way (same values).
+    """
+    at = x.occurred_at
+    if x.direction == "out":
+        before = Stay.started_at <= at  # every "in" at this instant sorts before an "out"
+        after = or_(Stay.ended_at > at, and_(Stay.ended_at == at, Stay.closed_by == "out",
+                                             Stay.out_registration_id > x.id))
+    else:
+        before = or_(Stay.started_at < at, and_(Stay.started_at == at, Stay.id < x.id))
+        after = or_(Stay.ended_at > at, and_(Stay.ended_at == at, Stay.closed_by == "out"))
+    return before, after
 
 
 def open_or_close(session: Session, registration: Registration, *,
@@ -136,16 +171,18 @@ def open_or_close(session: Session, registration: Registration, *,
     # A stay containing `at` began less than a cap before it (ended_at <= started_at +
     # cap): the bound keeps the index scan to that span of the person's stays.
     session.execute(update(Stay).where(
-        Stay.person_hash == person, Stay.site_id == site_id, Stay.started_at < at,
-        Stay.started_at > at - cap_for(kind), Stay.ended_at > at)
+        Stay.person_hash == person, Stay.site_id == site_id,
+        Stay.started_at > at - cap_for(kind), *_comes_between(registration))
         .values(**ends).execution_options(synchronize_session=False))
     if registration.direction != "in":
         return
     following = session.execute(
         select(Registration.id, Registration.occurred_at, Registration.direction)
         .where(Registration.person_hash == person, Registration.site_id == site_id,
-               _allowed_moves(), Registration.occurred_at > at)
-        .order_by(Registration.occurred_at, Registration.id).limit(1)).first()
+               _allowed_moves(), or_(Registration.occurred_at > at, and_(
+                   Registration.occurred_at == at,
+                   or_(Registration.direction == "out", Registration.id > registration.id))))
+        .order_by(*_ORDER).limit(1)).first()
     values = _stay_values(_Event(registration.id, at, "in"),
                           _Event(*following) if following is not None else None,
                           person_hash=person, site_id=site_id, cap=cap_for(kind))
@@ -160,11 +197,15 @@ def open_or_close(session: Session, registration: Registration, *,
 # inserted) changes no stay.
 # Race: as in open_or_close, the UPDATE's "ended_at > r.occurred_at" is re-checked by
 # PostgreSQL on the locked row, so of two concurrent "out"s the earlier one ends the stay.
+# The tie conditions are _comes_between's; the direction comes as a parameter.
 _PG_END = ("s_end AS (UPDATE stays s SET ended_at = r.occurred_at, closed_by = %s, "
            "out_registration_id = CASE WHEN %s = 'out' THEN r.id END FROM r "
            "WHERE s.person_hash = r.person_hash AND s.site_id = r.site_id "
-           "AND s.started_at < r.occurred_at AND s.started_at > r.occurred_at - %s "
-           "AND s.ended_at > r.occurred_at)")
+           "AND s.started_at > r.occurred_at - %s "
+           "AND (s.started_at < r.occurred_at OR (s.started_at = r.occurred_at "
+           "AND (%s = 'out' OR s.id < r.id))) "
+           "AND (s.ended_at > r.occurred_at OR (s.ended_at = r.occurred_at "
+           "AND s.closed_by = 'out' AND (%s = 'in' OR s.out_registration_id > r.id))))")
 _PG_OPEN = (
     "s_open AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, "
     "closed_by, out_registration_id) "
@@ -177,7 +218,9 @@ _PG_OPEN = (
     "FROM r LEFT JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction FROM registrations g "
     "WHERE g.person_hash = r.person_hash AND g.site_id = r.site_id "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
-    "AND g.occurred_at > r.occurred_at ORDER BY g.occurred_at, g.id LIMIT 1) n ON true "
+    "AND (g.occurred_at > r.occurred_at OR (g.occurred_at = r.occurred_at "
+    "AND (g.direction = 'out' OR g.id > r.id))) "
+    "ORDER BY g.occurred_at, g.direction, g.id LIMIT 1) n ON true "
     "ON CONFLICT (id) DO NOTHING)")
 
 
@@ -187,8 +230,8 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
         return "", ()
     cap = cap_for(site_kind)
     if registration.direction == "out":
-        return ", " + _PG_END, ("out", "out", cap)
-    return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, cap, cap, cap, cap)
+        return ", " + _PG_END, ("out", "out", cap, "out", "out")
+    return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, "in", "in", cap, cap, cap, cap)
 
 
 # PostgreSQL, many new rows at once (registrations.imports): the scope of each
@@ -258,7 +301,7 @@ def _events(*, site_ids: Collection[uuid.UUID] | None,
             person_hashes: Collection[str] | None, since: datetime | None) -> Select[Any]:
     """The allowed in/out events in scope, each with the next one (same person, same site)."""
     parts = (Registration.person_hash, Registration.site_id)
-    order = (Registration.occurred_at, Registration.id)
+    order = _ORDER
     stmt: Select[Any] = (select(Registration.person_hash, Registration.site_id, Registration.id,
                    Registration.occurred_at, Registration.direction,
                    func.lead(Registration.id, type_=Registration.id.type)
@@ -357,7 +400,7 @@ def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> 
         # every new row. So recompute from the earliest stay still running at `since`.
         containing = session.scalar(select(func.min(Stay.started_at)).where(
             Stay.site_id == site.id, Stay.person_hash.in_(chunk),
-            Stay.started_at > since - cap, Stay.ended_at > since))
+            Stay.started_at > since - cap, Stay.ended_at >= since))
         start = min(containing, since) if containing is not None else since
         _recompute(session, site_ids=[site.id], person_hashes=chunk, start=start)
 

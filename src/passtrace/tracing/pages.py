@@ -7,14 +7,14 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden
 from passtrace.people.models import Person
 from passtrace.sites.models import Site
-from passtrace.tracing import chain
+from passtrace.tracing import chain, present
 from passtrace.tracing import contacts as contact_search
 from passtrace.tracing import export as export_service
 from passtrace.tracing import service as tracing_service
@@ -28,12 +28,12 @@ from passtrace.web.render import render
 router = APIRouter(include_in_schema=False)
 
 
-def _masked(session: SessionDep, contacts: list[Contact]) -> dict[uuid.UUID, str]:
-    ids = [c.person_id for c in contacts if c.person_id]
-    if not ids:
-        return {}
-    return dict(session.execute(select(Person.id, Person.id_masked)
-                                .where(Person.id.in_(ids))).all())
+def _error_page(request: Request, back: str) -> forms.Page:
+    """A failed form shows the error page, its message translated, a link back."""
+    return lambda failure: render(request, "error.html", {
+        "status": failure.status,
+        "message": failure.message or next(iter(failure.errors.values()), ""),
+        "back": back}, status_code=failure.status)
 
 
 @router.get("/cases/{case_id}/contacts")
@@ -46,7 +46,7 @@ def contacts_page(case_id: uuid.UUID, request: Request, session: SessionDep,
     reached, total = task_service.reached_share(session=session, case_id=case.id)
     ctx: dict[str, Any] = {
         "case": case, "rows": rows, "next": nxt,
-        "masked": _masked(session, [r.contact for r in rows]),
+        "masked": present.masked(session, [r.contact for r in rows]),
         "summary": {r.contact.id: tracing_service.evidence_summary(r.contact) for r in rows},
         "reached": reached, "total": total,
         "can_manage": principal.covers_area("contact.manage", case.area_code),
@@ -91,27 +91,13 @@ def export_page(case_id: uuid.UUID, request: Request, session: SessionDep, rt: R
         return export_service.rows(session=session, rt=rt, actor=principal, case=case,
                                    reveal=ask)
 
-    def page(failure: forms.Failure) -> Response:
-        return render(request, "error.html", {"status": failure.status,
-                                              "message": failure.message
-                                              or next(iter(failure.errors.values()), ""),
-                                              "back": f"/cases/{case_id}/contacts"},
-                      status_code=failure.status)
-
-    result = forms.attempt(session, build, page, values=form.model_dump())
+    result = forms.attempt(session, build, _error_page(request, f"/cases/{case_id}/contacts"),
+                           values=form.model_dump())
     if isinstance(result, Response):
         return result
     header, rows = result
     session.commit()  # the audit entries stand even if the download is cut off
-    if form.format == "xlsx":
-        return StreamingResponse(
-            export_service.xlsx_bytes(header, rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": 'attachment; filename="contacts.xlsx"'})
-    return StreamingResponse(export_service.csv_bytes(header, rows),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition":
-                                      'attachment; filename="contacts.csv"'})
+    return present.download(form.format, header, rows)
 
 
 @router.get("/tracing/tasks")
@@ -126,7 +112,7 @@ def tasks_page(request: Request, session: SessionDep, principal: CurrentPrincipa
     tracing_service.record_task_view(session=session, actor=principal, contacts=contacts)
     return render(request, "tracing/tasks.html", {
         "rows": rows, "next": nxt, "overdue": overdue, "now": utcnow(),
-        "masked": _masked(session, contacts), "statuses": TASK_STATUSES})
+        "masked": present.masked(session, contacts), "statuses": TASK_STATUSES})
 
 
 class StatusForm(forms.FormModel):
@@ -145,14 +131,8 @@ def task_status(task_id: uuid.UUID, request: Request, session: SessionDep,
                                 status=form.status, note=form.note[:500])
         return RedirectResponse("/tracing/tasks", status_code=303)
 
-    def page(failure: forms.Failure) -> Response:
-        return render(request, "error.html", {"status": failure.status,
-                                              "message": failure.message
-                                              or next(iter(failure.errors.values()), ""),
-                                              "back": "/tracing/tasks"},
-                      status_code=failure.status)
-
-    result: Response = forms.attempt(session, change, page, values=form.model_dump())
+    result: Response = forms.attempt(session, change, _error_page(request, "/tracing/tasks"),
+                                     values=form.model_dump())
     return result
 
 
@@ -162,9 +142,10 @@ def chain_page(case_id: uuid.UUID, request: Request, session: SessionDep,
     """The chain graph: masked persons, edges with evidence, grouped past a threshold."""
     case = tracing_service.case_for(session=session, principal=principal, case_id=case_id)
     contacts = tracing_service.all_contacts(session=session, case=case)
-    graph = chain.build(contacts, _masked(session, contacts) if len(contacts) <= chain.GROUP_OVER
-                        else {}, _site_names(session, contacts), _case_label(session, case))
-    if len(contacts) <= chain.GROUP_OVER:
+    few = len(contacts) <= chain.GROUP_OVER
+    graph = chain.build(contacts, present.masked(session, contacts) if few else {},
+                        _site_names(session, contacts), _case_label(session, case))
+    if few:
         tracing_service.record_view(session=session, actor=principal, case=case,
                                     rows=contacts)
     return render(request, "tracing/chain.html", {"case": case, "graph": graph,

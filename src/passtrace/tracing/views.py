@@ -9,15 +9,14 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden
-from passtrace.people.models import Person
 from passtrace.tracing import export as export_service
+from passtrace.tracing import present
 from passtrace.tracing import service as tracing_service
 from passtrace.tracing import tasks as task_service
-from passtrace.tracing.models import Contact, TracingTask
+from passtrace.tracing.models import TracingTask
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.paging import Cursor, Limit
 
@@ -116,14 +115,6 @@ def task_read(task: TracingTask) -> TaskRead:
                     notes=task.notes)
 
 
-def _masked(session: SessionDep, contacts: list[Contact]) -> dict[uuid.UUID, str]:
-    ids = [c.person_id for c in contacts if c.person_id]
-    if not ids:
-        return {}
-    return dict(session.execute(select(Person.id, Person.id_masked)
-                                .where(Person.id.in_(ids))).all())
-
-
 @router.post("/cases/{case_id}/contacts/run", response_model=ContactPage)
 def run_contacts(case_id: uuid.UUID, data: RunRequest, session: SessionDep, rt: RuntimeDep,
                  principal: CurrentPrincipal) -> ContactPage:
@@ -143,7 +134,7 @@ def list_contacts(case_id: uuid.UUID, session: SessionDep, principal: CurrentPri
     case = tracing_service.case_for(session=session, principal=principal, case_id=case_id)
     rows, nxt = tracing_service.page(session=session, actor=principal, case=case,
                                      cursor=cursor, limit=limit)
-    masked = _masked(session, [r.contact for r in rows])
+    masked = present.masked(session, [r.contact for r in rows])
     reached, total = task_service.reached_share(session=session, case_id=case.id)
     items = [ContactRead(id=c.id, person=masked.get(c.person_id) if c.person_id else None,
                          kind=c.kind, depth=c.depth, via_contact_id=c.via_contact_id,
@@ -166,14 +157,7 @@ def export_contacts(case_id: uuid.UUID, data: ExportRequest, session: SessionDep
     header, rows = export_service.rows(session=session, rt=rt, actor=principal, case=case,
                                        reveal=reveal)
     session.commit()  # the audit entries stand even if the download is cut off
-    if data.format == "xlsx":
-        return StreamingResponse(
-            export_service.xlsx_bytes(header, rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": 'attachment; filename="contacts.xlsx"'})
-    return StreamingResponse(export_service.csv_bytes(header, rows),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="contacts.csv"'})
+    return present.download(data.format, header, rows)
 
 
 @router.get("/tracing/tasks", response_model=TaskPage)
