@@ -105,8 +105,8 @@ def unusual_access(request: Request, session: SessionDep, rt: RuntimeDep,
 
     def shown(found: unusual.Report, error: str | None = None, status: int = 200) -> Response:
         # Who, as role · office: supervisors read the same labels as the people concerned.
-        who = actors.labels(session=session,
-                            entries=[*found.bursts, *found.alerts, *found.off_hours])
+        shown_actors: list[actors.HasActor] = [*found.bursts, *found.alerts, *found.off_hours]
+        who = actors.labels(session=session, entries=shown_actors)
         return render(request, "oversight/unusual.html", {
             "found": found, "who": who, "start": start, "end": end, "area": area, "error": error,
             "burst_count": s.unusual_reveals_count, "burst_minutes": s.unusual_reveals_minutes,

@@ -41,7 +41,7 @@ def actors_in(prefixes: list[str]) -> ColumnElement[bool]:
     return AuditEntry.actor_user_id.in_(users_in(prefixes))
 
 
-def users_in(prefixes: list[str]) -> Select[tuple[uuid.UUID]]:
+def users_in(prefixes: list[str]) -> Select[uuid.UUID]:
     """The users holding a role somewhere inside one of the areas (a select of ids)."""
     inside = [RoleBinding.scope_value.startswith(p) for p in prefixes]
     sites = select(Site.code).where(or_(*[Site.area_code.startswith(p) for p in prefixes]))
