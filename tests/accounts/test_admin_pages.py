@@ -48,13 +48,15 @@ def test_an_admin_creates_a_user_grants_and_takes_back_a_role_and_deactivates(
     assert browser.post(f"{detail}/roles", data={
         "csrf_token": csrf, "role": "checkpoint_staff", "scope_type": "site",
         "scope_value": "NM-9"}, follow_redirects=False).status_code == 303
-    assert "checkpoint_staff @ site NM-9" in browser.get(detail).text
+    # The role by its name, the scope by its kind and code (no role codes on the page).
+    granted = '卡口或门岗值守人员 · 卡口或门岗（站点编号） <span translate="no">NM-9</span>'
+    assert granted in browser.get(detail).text
     found = browser.get("/admin/users", params={"q": "九号", "role": "checkpoint_staff"})
     assert "nm-gate-9" in found.text
     assert browser.post(f"{detail}/roles/revoke", data={
         "csrf_token": csrf, "role": "checkpoint_staff", "scope_type": "site",
         "scope_value": "NM-9"}, follow_redirects=False).status_code == 303
-    assert "checkpoint_staff @ site NM-9" not in browser.get(detail).text
+    assert granted not in browser.get(detail).text
     assert browser.post(f"{detail}/active", data={"csrf_token": csrf, "active": "false"},
                         follow_redirects=False).status_code == 303
     session.refresh(user)

@@ -72,11 +72,11 @@ def test_filters_by_actor_action_person_and_time(client, session, rt, make_perso
         assert resp.status_code == 200, resp.text
         return {r for r in ("旧的查看", "新的查看", "别人查看") if r in resp.text}
 
-    assert reasons(actor=a.user.username) == {"旧的查看", "新的查看"}
+    assert reasons(actor=str(a.user.id)) == {"旧的查看", "新的查看"}
     assert reasons(person=id_number) == {"旧的查看", "新的查看"}
     recent = {"from": "2026-11-25", "to": "2026-11-30"}
     assert reasons(person=id_number, **recent) == {"新的查看"}
-    assert reasons(action="person.", actor=b.user.username) == {"别人查看"}
+    assert reasons(action="person.", actor=str(b.user.id)) == {"别人查看"}
     assert reasons(action="pass.view") == set()
     bad = client.get("/audit", params={"person": "12345"}, headers=admin.headers)
     assert bad.status_code == 422 and "18" in bad.text
@@ -96,7 +96,7 @@ def test_keyset_pages_cover_every_entry_once(client, session, make_persona):
                              resource_type="pass", resource_id=f"p{n:03d}")
     session.commit()
     seen: list[str] = []
-    url = f"/audit?actor={actor.user.username}"
+    url = f"/audit?actor={actor.user.id}"
     while url:
         html = client.get(url, headers=admin.headers).text
         seen += [f"p{n:03d}" for n in range(60) if f" p{n:03d}<" in html]
@@ -109,7 +109,7 @@ def test_the_export_is_formula_safe_and_itself_audited(client, session, make_per
     admin = make_persona("admin")
     actor = make_persona("official", "area", "520102")
     _reveal(session, actor, reason="=HYPERLINK(\"http://evil\")")
-    wanted = {"actor": actor.user.username, "action": "person.reveal"}
+    wanted = {"actor": str(actor.user.id), "action": "person.reveal"}
     resp = client.get("/audit/export", params=wanted, headers=admin.headers)
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(resp.content.decode("utf-8-sig"))))
@@ -138,7 +138,10 @@ def test_unusual_access_lists_bursts_and_reveals_at_night(client, session, make_
     html = client.get("/audit/unusual", params={"from": "2026-11-30", "to": "2026-11-30"},
                       headers=admin.headers).text
     bursts = html.split('id="bursts"')[1].split("</table>")[0]
-    assert busy.user.username in bursts and calm.user.username not in bursts
+    assert str(busy.user.id) in bursts and str(calm.user.id) not in bursts
+    # Who, as role and office: no login name anywhere on the page.
+    assert "防控办工作人员 · 南明区" in bursts
+    assert busy.user.username not in html and calm.user.username not in html
     night = html.split('id="off-hours"')[1].split("</table>")[0]
     assert "深夜查看" in night and "白天" not in night and "批量" not in night
     too_long = client.get("/audit/unusual", params={"from": "2026-01-01", "to": "2026-11-30"},
@@ -148,3 +151,23 @@ def test_unusual_access_lists_bursts_and_reveals_at_night(client, session, make_
                     {"to": "0001-01-01"}):
         resp = client.get("/audit/unusual", params=extreme, headers=admin.headers)
         assert resp.status_code == 422, (extreme, resp.status_code)
+
+
+def test_the_actor_filter_is_a_list_of_roles_and_offices(client, session, make_persona):
+    boss = make_persona("official", "area", "520102", name="南明区督查")
+    mine = make_persona("community_manager", "community", "520102006001", name="物业甲")
+    other = make_persona("official", "area", "520103", name="云岩区专员")
+    _reveal(session, mine, reason="小区查看")
+    html = client.get("/audit", headers={**boss.headers, "Accept-Language": "zh-CN"}).text
+    picker = html.split('id="audit-actor"')[1].split("</select>")[0]
+    assert f'value="{mine.user.id}"' in picker and f'value="{other.user.id}"' not in picker
+    assert "社区管理员" in picker
+    for p in (boss, mine, other):
+        assert p.user.username not in html
+    picked = client.get("/audit", params={"actor": str(mine.user.id)}, headers=boss.headers)
+    assert picked.status_code == 200 and "小区查看" in picked.text
+    # Someone outside the area shows nothing, a typed login name is refused clearly.
+    outside = client.get("/audit", params={"actor": str(other.user.id)}, headers=boss.headers)
+    assert outside.status_code == 200 and "小区查看" not in outside.text
+    typed = client.get("/audit", params={"actor": mine.user.username}, headers=boss.headers)
+    assert typed.status_code == 422 and "小区查看" not in typed.text

@@ -13,6 +13,7 @@ from passtrace.accounts import admin, second_factor
 from passtrace.accounts import service as account_service
 from passtrace.accounts.admin_forms import ActiveForm, PasswordForm, RoleForm, UserForm
 from passtrace.accounts.admin_views import current_token, search, user_read
+from passtrace.accounts.role_labels import role_label, scope_label
 from passtrace.accounts.schemas import PasswordChange, RoleChange, UserCreate
 from passtrace.core.errors import Forbidden
 from passtrace.core.runtime import Runtime
@@ -59,7 +60,8 @@ def _list_page(request: Request, session: SessionDep, principal: Principal,
     users = search(session=session, actor=principal, q=q, role=role, scope=scope)
     return render(request, "accounts/admin_users.html", {
         "users": [user_read(u) for u in users], "q": q, "role": role, "scope": scope,
-        "roles": ROLES, "values": values or {}, "errors": errors or {}}, status_code=status)
+        "roles": ROLES, "role_label": role_label, "scope_label": scope_label,
+        "values": values or {}, "errors": errors or {}}, status_code=status)
 
 
 @router.get("/admin/users")
@@ -92,6 +94,7 @@ def _user_page(request: Request, session: SessionDep, principal: Principal,
     status = extra.pop("status", 200)
     return render(request, "accounts/admin_user.html", {
         "user": user_read(user), "roles": ROLES, "scope_types": SCOPE_TYPES,
+        "role_label": role_label, "scope_label": scope_label,
         "values": {}, "errors": {}, **extra}, status_code=status)
 
 

@@ -20,9 +20,11 @@ _DESCRIBERS: dict[str, Describer] = {}
 
 
 class HasActor(Protocol):
-    """An audit entry, or anything with its actor's user id."""
+    """An audit entry, or anything with its actor's user id (read only)."""
 
-    actor_user_id: uuid.UUID | None
+    @property
+    def actor_user_id(self) -> uuid.UUID | None:
+        """The acting user (None: the system)."""
 
 
 def register_describer(name: str, describer: Describer) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,11 +14,18 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.core.errors import Forbidden
+from passtrace.core.errors import Forbidden, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.enterprises import authz, invites, present, resumption, staff_import
+from passtrace.enterprises import (
+    authz,
+    invites,
+    present,
+    resumption,
+    staff_import,
+    staff_search,
+)
 from passtrace.enterprises import service as enterprise_service
 from passtrace.enterprises.forms import (
     CommuteForm,
@@ -40,6 +48,8 @@ from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import LOCAL_INPUT, render
 
 router = APIRouter(prefix="/enterprises", include_in_schema=False)
+# A phone shows ~12 compact rows a screen: 50 is four screens, then "next page".
+STAFF_PAGE = 50
 EMPLOYEE_MESSAGES = {"department_id": N_("Choose the department.")}
 
 
@@ -169,30 +179,39 @@ def invite_accept(request: Request, token: str, session: SessionDep,
 
 @router.get("/{enterprise_id}")
 def home(request: Request, enterprise_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
-         principal: CurrentPrincipal, department: str = "", cursor: str = "") -> Response:
-    """The enterprise home: facts, departments and the (masked) staff list."""
+         principal: CurrentPrincipal, department: str = "", status: str = "active",
+         q: str = "", cursor: str = "") -> Response:
+    """The enterprise home: facts, departments and the staff list (search, filters, pages)."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
     depts = enterprise_service.departments(session=session, actor=principal, e=e)
-    chosen = None
+    message = None
     try:
-        chosen = uuid.UUID(department) if department else None
-    except ValueError:
-        chosen = None
-    rows, nxt = enterprise_service.list_employees(session=session, actor=principal, e=e,
-                                                  department_id=chosen,
-                                                  cursor=cursor[:64] or None, limit=200)
+        f = staff_search.parse(department, status, q)
+    except ValidationFailed as exc:
+        f, message = staff_search.parse(department, status, ""), exc.translated()
+    where = staff_search.conditions(session=session, vault=rt.vault, actor=principal, e=e,
+                                    q=f.q)
+    rows, nxt = enterprise_service.list_employees(
+        session=session, actor=principal, e=e, department_id=f.department_id,
+        status=None if f.status == "all" else f.status, where=where,
+        cursor=cursor[:64] or None, limit=STAFF_PAGE)
     enterprise_service.record_staff_views(session=session, actor=principal, rows=rows,
                                           via="staff_list")
     latest_read = None
     if authz.sees_all_staff(principal, e):
         latest = resumption.resumptions_of(session=session, actor=principal, e=e, limit=1)
         latest_read = present.resumption(session, latest[0], e) if latest else None
+    keep = {k: v for k, v in {"department": str(f.department_id or ""), "q": f.q,
+                              "status": "" if f.status == "active" else f.status}.items() if v}
+    base = f"/enterprises/{e.id}"
     return render(request, "enterprises/home.html", {
         **_ctx(session, principal, e), "departments": depts,
-        "department": str(chosen) if chosen else "",
+        "department": str(f.department_id or ""), "filter": f, "message": message,
         "staff": [present.employee(emp, rt.vault if authz.employs(principal, e, emp) else None)
-                  for emp in rows], "next": nxt,
+                  for emp in rows],
+        "next_url": f"{base}?{urlencode({**keep, 'cursor': nxt})}" if nxt else None,
+        "first_url": f"{base}?{urlencode(keep)}" if cursor else None,
         "total": sum(n for _, n in depts), "resumption": latest_read})
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from passtrace.areas import service as area_service
@@ -212,8 +213,10 @@ def delete_department(*, session: Session, actor: Principal, e: Enterprise,
 def list_employees(*, session: Session, actor: Principal, e: Enterprise,
                    department_id: uuid.UUID | None = None, status: str | None = "active",
                    cursor: str | None = None, limit: int = 100,
+                   where: Sequence[ColumnElement[bool]] = (),
                    ) -> tuple[list[Employee], str | None]:
-    """List the staff the actor may see (department heads: their department only)."""
+    """List the staff the actor may see (department heads: their department only);
+    `where` adds a search's conditions (enterprises/staff_search.py)."""
     stmt = select(Employee).where(Employee.enterprise_id == e.id)
     if not authz.sees_all_staff(actor, e):
         heads = authz.headed_departments(actor)
@@ -222,7 +225,7 @@ def list_employees(*, session: Session, actor: Principal, e: Enterprise,
         stmt = stmt.where(Employee.department_id == department_id)
     if status:
         stmt = stmt.where(Employee.status == status)
-    stmt = stmt.options(selectinload(Employee.hr_claim))
+    stmt = stmt.where(*where).options(selectinload(Employee.hr_claim))
     # The commute-pass form lists a whole staff on one page: a higher cap than the API's.
     return paginate_query(session, stmt, [Employee.id], cursor=cursor, limit=limit,
                           max_limit=5000)

@@ -9,22 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import RoleBinding
+from passtrace.accounts.role_labels import ROLE_LABELS
 from passtrace.areas import service as area_service
 from passtrace.communities.compounds.models import Community
-from passtrace.core.i18n import get_locale, lazy_gettext
+from passtrace.core.i18n import get_locale
 from passtrace.enterprises.models import Department, Enterprise
 from passtrace.sites.models import Site
 
-ROLE_LABELS = {
-    "admin": lazy_gettext("Administrator"),
-    "official": lazy_gettext("Prevention office official"),
-    "checkpoint_staff": lazy_gettext("Checkpoint or gate staff"),
-    "community_manager": lazy_gettext("Community manager"),
-    "enterprise_admin": lazy_gettext("Enterprise prevention officer"),
-    "department_head": lazy_gettext("Department head"),
-    "supplies_officer": lazy_gettext("Supplies officer"),
-    "public": lazy_gettext("Resident"),
-}
 # A person with several roles is described by the one that acts on others' data.
 _RANK = tuple(ROLE_LABELS)
 

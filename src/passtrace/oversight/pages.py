@@ -55,6 +55,7 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
                  "sensitive": is_sensitive(e.action)} for e in result.entries]
         return render(request, "oversight/audit.html", {
             "rows": rows, "f": filters, "error": error,
+            "actors": review.actor_choices(session=session, principal=principal),
             "actions": sorted(((k, str(v)) for k, v in ACTION_LABELS.items()),
                               key=lambda a: a[1]),
             "next_url": (f"/audit?{urlencode({**query, 'before': result.next_before})}"
@@ -103,8 +104,11 @@ def unusual_access(request: Request, session: SessionDep, rt: RuntimeDep,
     s = rt.settings
 
     def shown(found: unusual.Report, error: str | None = None, status: int = 200) -> Response:
+        # Who, as role · office: supervisors read the same labels as the people concerned.
+        shown_actors: list[actors.HasActor] = [*found.bursts, *found.alerts, *found.off_hours]
+        who = actors.labels(session=session, entries=shown_actors)
         return render(request, "oversight/unusual.html", {
-            "found": found, "start": start, "end": end, "area": area, "error": error,
+            "found": found, "who": who, "start": start, "end": end, "area": area, "error": error,
             "burst_count": s.unusual_reveals_count, "burst_minutes": s.unusual_reveals_minutes,
             "hours_start": s.working_hours_start, "hours_end": s.working_hours_end,
         }, status_code=status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
@@ -12,14 +13,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from passtrace.accounts.models import RoleBinding, User
 from passtrace.audit import service as audit_service
 from passtrace.audit.models import AuditEntry
 from passtrace.core.errors import ValidationFailed
-from passtrace.core.i18n import N_
+from passtrace.core.i18n import N_, gettext
 from passtrace.core.pii import PiiVault
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number
-from passtrace.oversight import scope
+from passtrace.oversight import actor_labels, scope
 from passtrace.people import service as people_service
 
 PAGE_SIZE = 50
@@ -32,7 +34,7 @@ MAX_EXPORT_DAYS = 366
 class Filters:
     """What a supervisor asked for; every field optional."""
 
-    actor: str = ""
+    actor: str = ""  # the acting user's id, picked from actor_choices (never a login name)
     action: str = ""
     person: str = ""  # an ID number; looked up by its keyed hash, never stored
     area: str = ""
@@ -76,7 +78,13 @@ def _statement(session: Session, vault: PiiVault, principal: Principal,
     if prefixes is not None:
         stmt = stmt.where(scope.actors_in(prefixes))
     if f.actor:
-        stmt = stmt.where(AuditEntry.actor_name == f.actor)
+        try:
+            actor_id = uuid.UUID(f.actor)
+        except ValueError:
+            raise ValidationFailed(N_("Choose the person from the list."),
+                                   fields={"actor": N_("Choose the person from the list.")}
+                                   ) from None
+        stmt = stmt.where(AuditEntry.actor_user_id == actor_id)
     if f.action:
         # "person.reveal" exactly, or "person." for every action on people.
         stmt = stmt.where(AuditEntry.action.startswith(f.action) if f.action.endswith(".")
@@ -97,6 +105,34 @@ def _statement(session: Session, vault: PiiVault, principal: Principal,
     if f.end:
         stmt = stmt.where(AuditEntry.at < local_day_start(f.end + timedelta(days=1)))
     return stmt
+
+
+# More staff than a list can usefully hold: past this the area filter narrows it first.
+MAX_ACTOR_CHOICES = 1000
+
+
+def actor_choices(*, session: Session, principal: Principal,
+                  area: str = "") -> list[tuple[str, str]]:
+    """The staff whose actions this supervisor may review, as (user id, role · office).
+
+    A supervisor picks a person from this list instead of typing a login name; two
+    people with the same role and office are told apart by their display names.
+    """
+    prefixes = scope.prefixes_for(principal, area or None)
+    staff = (select(RoleBinding.user_id).where(RoleBinding.role != "public")
+             if prefixes is None else scope.users_in(prefixes))
+    rows = session.execute(select(User.id, User.display_name)
+                           .where(User.id.in_(staff)).order_by(User.id)
+                           .limit(MAX_ACTOR_CHOICES)).all()
+    labels = actor_labels.describe(session, [r[0] for r in rows])
+    counts = Counter(labels.get(r[0], "") for r in rows)
+    out = []
+    for user_id, display_name in rows:
+        label = labels.get(user_id) or gettext("Staff")
+        if counts[labels.get(user_id, "")] > 1 and display_name:
+            label = f"{label}（{display_name}）"
+        out.append((str(user_id), label))
+    return sorted(out, key=lambda c: c[1])
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,9 @@ Admins (a global binding) see every entry, including the system's own.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, select
+import uuid
+
+from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit.models import AuditEntry
@@ -36,6 +38,11 @@ def actors_in(prefixes: list[str]) -> ColumnElement[bool]:
     """Entries whose actor holds a role somewhere inside one of the areas."""
     if not prefixes:
         return false()
+    return AuditEntry.actor_user_id.in_(users_in(prefixes))
+
+
+def users_in(prefixes: list[str]) -> Select[uuid.UUID]:
+    """The users holding a role somewhere inside one of the areas (a select of ids)."""
     inside = [RoleBinding.scope_value.startswith(p) for p in prefixes]
     sites = select(Site.code).where(or_(*[Site.area_code.startswith(p) for p in prefixes]))
     firms = select(Enterprise.credit_code).where(
@@ -44,4 +51,4 @@ def actors_in(prefixes: list[str]) -> ColumnElement[bool]:
         (RoleBinding.scope_type.in_(("area", "community"))) & or_(*inside),
         (RoleBinding.scope_type == "site") & RoleBinding.scope_value.in_(sites),
         (RoleBinding.scope_type == "enterprise") & RoleBinding.scope_value.in_(firms)))
-    return AuditEntry.actor_user_id.in_(users)
+    return users

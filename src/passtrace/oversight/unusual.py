@@ -6,6 +6,7 @@ so they behave alike on SQLite and PostgreSQL. Thresholds are settings.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,9 +28,9 @@ ALERT = "person.reveal_alert"  # oversight.alerts: a user reached the hourly ale
 
 @dataclass(frozen=True)
 class Burst:
-    """The most reveals one actor made within one window."""
+    """The most reveals one actor made within one window (shown as role · office)."""
 
-    actor: str
+    actor_user_id: uuid.UUID | None
     count: int
     first: datetime
     last: datetime
@@ -45,9 +46,9 @@ class Report:
 
 
 def _bursts(entries: list[AuditEntry], threshold: int, window: timedelta) -> list[Burst]:
-    by_actor: dict[str, list[AuditEntry]] = defaultdict(list)
+    by_actor: dict[uuid.UUID | None, list[AuditEntry]] = defaultdict(list)
     for e in entries:
-        by_actor[e.actor_name].append(e)
+        by_actor[e.actor_user_id].append(e)
     found = []
     for actor, rows in by_actor.items():
         best, lo = None, 0
@@ -58,7 +59,7 @@ def _bursts(entries: list[AuditEntry], threshold: int, window: timedelta) -> lis
                 best = Burst(actor, hi - lo + 1, rows[lo].at, rows[hi].at)
         if best is not None:
             found.append(best)
-    return sorted(found, key=lambda b: (-b.count, b.actor))
+    return sorted(found, key=lambda b: (-b.count, str(b.actor_user_id)))
 
 
 def _off_hours(entry: AuditEntry, start_hour: int, end_hour: int) -> bool:

@@ -9,7 +9,6 @@ number, the plate (or part of it), or the pass id (whole, or its first 8+ hex di
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 
@@ -19,6 +18,9 @@ from sqlalchemy.orm import Session
 from passtrace.core.errors import DomainError, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
+from passtrace.core.search import ID_TAIL
+from passtrace.core.search import QUERY_MAX as QUERY_MAX  # re-exported: pages cap raw text
+from passtrace.core.search import normalize_query as normalize_query
 from passtrace.core.security import Principal
 from passtrace.passes import authz, keyring
 from passtrace.passes import service as pass_service
@@ -28,8 +30,6 @@ from passtrace.people.models import Person
 # Passes compounds issue by themselves: thousands of them, never waiting for an official.
 ISSUED_PURPOSES = ("household", "visitor")
 MAX_BULK = 200
-QUERY_MAX = 40
-_ID_TAIL = re.compile(r"^[0-9]{3}[0-9X]$")
 _HEX_PREFIX = re.compile(r"^[0-9a-f]{8,32}$")
 
 
@@ -43,16 +43,6 @@ class ListFilter:
     include_issued: bool = False
 
 
-def normalize_query(raw: str) -> str:
-    """Normalise search text once: NFKC (full-width digits), no spaces or separators."""
-    value = unicodedata.normalize("NFKC", raw or "").strip()
-    value = re.sub(r"[\s·]", "", value)
-    if len(value) > QUERY_MAX:
-        raise ValidationFailed(N_("The search text is too long."),
-                               fields={"q": N_("The search text is too long.")})
-    return value
-
-
 def _id_range(prefix: str) -> tuple[uuid.UUID, uuid.UUID]:
     # A hex prefix of the pass id is a range of ids: it uses the primary key on both
     # databases (a LIKE on a uuid column would need a cast and a scan).
@@ -63,7 +53,7 @@ def _search(stmt: Select[Pass], q: str) -> Select[Pass]:
     upper = q.upper()
     hexed = q.lower().replace("-", "")
     terms = [Pass.plate.contains(upper, autoescape=True)]
-    if _ID_TAIL.match(upper):
+    if ID_TAIL.match(upper):
         terms.append(Pass.person_id.in_(
             select(Person.id).where(Person.id_masked.endswith(upper, autoescape=True))))
     if _HEX_PREFIX.match(hexed):

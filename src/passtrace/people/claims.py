@@ -116,3 +116,30 @@ def same_name(vault: PiiVault, claim: PersonClaim, typed: str) -> bool:
     def norm(s: str) -> str:
         return "".join(s.split()).casefold()
     return norm(vault.read(claim, "name_enc")) == norm(typed)
+
+
+# A name search decrypts only the claims whose masked name shares the typed first
+# character; past this many candidates the search asks for more of the name.
+NAME_CANDIDATES_MAX = 5000
+
+
+def people_named(*, session: Session, vault: PiiVault, source_kind: str,
+                 source_id: uuid.UUID, prefix: str,
+                 person_ids: Any = None) -> set[uuid.UUID]:
+    """The people whose name, as this source gave it, starts with `prefix`.
+
+    Names are stored encrypted: the masked copy keeps the first character, so only the
+    claims starting with it are decrypted (in memory, never shown), and only the
+    source's own claims: an office searches the names it typed itself. `person_ids`
+    (a select of ids) narrows the candidates to what the caller may list.
+    """
+    stmt = select(PersonClaim).where(
+        PersonClaim.source_kind == source_kind, PersonClaim.source_id == source_id,
+        PersonClaim.name_masked.startswith(prefix[0], autoescape=True))
+    if person_ids is not None:
+        stmt = stmt.where(PersonClaim.person_id.in_(person_ids))
+    found: set[uuid.UUID] = set()
+    for claim in session.scalars(stmt.limit(NAME_CANDIDATES_MAX)):
+        if len(prefix) == 1 or vault.read(claim, "name_enc").startswith(prefix):
+            found.add(claim.person_id)
+    return found

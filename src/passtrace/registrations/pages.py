@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from passtrace.areas import service as area_service
+from passtrace.audit import actors
 from passtrace.core.clock import local_day_bounds, local_today
 from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import N_, get_locale, gettext
@@ -198,6 +199,8 @@ def site_day(request: Request, code: str, session: SessionDep, principal: Curren
         context["alert_labels"] = {c: gettext(m) for c, m in ALERT_KINDS.items()}
         context["decision_labels"] = {"allow": gettext("Allowed"), "deny": gettext("Denied")}
     if figures is not None:
+        # A phone is named by its site, number, user and first day, not its browser key.
+        context["device_who"] = actors.labels(session=session, entries=figures.devices)
         context["hour_chart"] = charts.bar_chart(
             [f"{h:02d}:00" for h in range(24)], figures.per_hour,
             title=gettext("Persons per hour"), y_label=gettext("persons"))

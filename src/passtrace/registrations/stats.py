@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -35,6 +36,11 @@ class DeviceState:
     pending: int
     last_seen_at: datetime
     last_sync_at: datetime | None
+    # How the page names it: the site's Nth phone (in the order first seen), who used it
+    # last and since when, never the browser's key.
+    number: int = 0
+    actor_user_id: uuid.UUID | None = None
+    first_seen_at: datetime | None = None
 
 
 @dataclass
@@ -91,8 +97,12 @@ def site_stats(*, session: Session, site: Site, day: date) -> SiteStats:
                                    median_seconds=round(statistics.median(gaps), 1)
                                    if gaps else None))
     out.denials_by_reason = reasons.most_common()
-    out.devices = [DeviceState(device_key=d.device_key, pending=d.pending,
-                               last_seen_at=d.last_seen_at, last_sync_at=d.last_sync_at)
-                   for d in session.scalars(select(DeviceSync).where(
-                       DeviceSync.site_id == site.id).order_by(DeviceSync.pending.desc()))]
+    known = session.scalars(select(DeviceSync).where(DeviceSync.site_id == site.id)
+                            .order_by(DeviceSync.id))
+    out.devices = sorted((DeviceState(device_key=d.device_key, pending=d.pending,
+                                      last_seen_at=d.last_seen_at, last_sync_at=d.last_sync_at,
+                                      number=n, actor_user_id=d.operator_user_id,
+                                      first_seen_at=d.first_seen_at)
+                          for n, d in enumerate(known, start=1)),
+                         key=lambda d: -d.pending)
     return out

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from passtrace.core.clock import utcnow
 from passtrace.core.db import Base, CreatedMixin, IdMixin
 
 KINDS = ("road_checkpoint", "temporary_intersection", "community_gate", "enterprise_gate",
@@ -74,6 +75,9 @@ class DeviceSync(Base):
     pending: Mapped[int] = mapped_column(default=0)
     last_seen_at: Mapped[datetime]
     last_sync_at: Mapped[datetime | None]
+    # When this phone first reported: with the operator, what the site page names it by
+    # (the browser's own key means nothing to a reader). Null only if never recorded.
+    first_seen_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class ThermalReading(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from passtrace.communities.compounds import service as community_service
@@ -139,12 +139,14 @@ class HouseholdPage:
 
 
 def households_page(*, session: Session, c: Community, building: str = "", room: str = "",
-                    after: uuid.UUID | None = None, limit: int = 50) -> HouseholdPage:
+                    after: uuid.UUID | None = None, limit: int = 50,
+                    where: Sequence[ColumnElement[bool]] = ()) -> HouseholdPage:
     """Households by building, unit and room (natural order), optionally of one building
-    or with a room number containing `room`; page on with `after` (the last id shown)."""
+    or with a room number containing `room`, or matching a search's `where` terms
+    (household_search.py); page on with `after` (the last id shown)."""
     stmt = (select(Household.id, Building.name, Household.unit, Household.room)
             .join(Building, Building.id == Household.building_id)
-            .where(Household.community_id == c.id))
+            .where(Household.community_id == c.id, *where))
     if building:
         stmt = stmt.where(Building.name == building)
     if room.strip():

@@ -17,7 +17,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.communities.compounds import overview, residents_import
+from passtrace.communities.compounds import (
+    authz,
+    household_search,
+    overview,
+    residents_import,
+)
 from passtrace.communities.compounds import service as community_service
 from passtrace.communities.compounds.forms import (
     BuildingForm,
@@ -35,9 +40,10 @@ from passtrace.communities.compounds.page_helpers import (
     compound_ctx,
 )
 from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
-from passtrace.core.errors import NotFound
+from passtrace.core.errors import NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
+from passtrace.core.search import normalize_query
 from passtrace.core.security import Principal
 from passtrace.web import forms, imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
@@ -70,7 +76,7 @@ def index(request: Request, session: SessionDep, principal: CurrentPrincipal,
 # --- households ----------------------------------------------------------------------------
 
 def _households(request: Request, session: Session, principal: Principal, c: Community, *,
-                building: str = "", room: str = "", after: str = "",
+                rt: Runtime, building: str = "", room: str = "", after: str = "", q: str = "",
                 values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                 building_values: dict[str, str] | None = None,
                 building_errors: dict[str, str] | None = None, message: str | None = None,
@@ -79,8 +85,14 @@ def _households(request: Request, session: Session, principal: Principal, c: Com
         after_id = uuid.UUID(after) if after else None
     except ValueError:
         after_id = None
+    try:
+        q = normalize_query(q)
+    except ValidationFailed as exc:
+        q, message = "", message or exc.translated()
+    where = household_search.conditions(session=session, vault=rt.vault, c=c, q=q,
+                                        full_names=authz.can_manage(principal, c))
     page = overview.households_page(session=session, c=c, building=building, room=room,
-                                    after=after_id, limit=PAGE_SIZE)
+                                    after=after_id, limit=PAGE_SIZE, where=where)
     # Every resident on this page (and only they) sees this read in their access log.
     audit_service.record_many(session=session, actor=principal, entries=[
         {"action": "resident.view", "resource_type": "resident", "resource_id": r.id,
@@ -89,7 +101,7 @@ def _households(request: Request, session: Session, principal: Principal, c: Com
     buildings = overview.buildings_with_counts(session=session, c=c)
     return render(request, "communities/households.html", {
         **compound_ctx(principal, c, "households"), "page": page, "building": building,
-        "room": room, "buildings": buildings,
+        "room": room, "q": q, "buildings": buildings,
         "unit_names": sorted({u for b, _ in buildings for u in b.units},
                              key=community_service.natural_key),
         "roles": [(r, gettext(community_service.ROLE_LABELS[r])) for r in ROLES],
@@ -99,16 +111,18 @@ def _households(request: Request, session: Session, principal: Principal, c: Com
 
 
 @router.get("/communities/{code}/households")
-def households(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-               building: str = "", room: str = "", after: str = "",
+def households(request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+               principal: CurrentPrincipal, building: str = "", room: str = "",
+               after: str = "", q: str = "",
                added: str = "", removed: str = "", built: str = "") -> Response:
     """Buildings, households and residents (masked), with who is out; the forms to add."""
     c = community_or_404(session, principal, code)
     flash = (gettext("The resident was added and their household pass issued.") if added
              else gettext("The resident was removed and their household pass revoked.")
              if removed else gettext("The building was saved.") if built else None)
-    return _households(request, session, principal, c, building=clean_text(building, 32),
-                       room=clean_text(room, 16), after=clean_text(after, 40), flash=flash)
+    return _households(request, session, principal, c, rt=rt,
+                       building=clean_text(building, 32), room=clean_text(room, 16),
+                       after=clean_text(after, 40), q=clean_text(q, 100), flash=flash)
 
 
 @router.post("/communities/{code}/residents")
@@ -125,7 +139,7 @@ def add_resident(request: Request, code: str, session: SessionDep, rt: RuntimeDe
                                 f"#household-{r.household_id}", status_code=303)
 
     return forms.submit(session, form, save, lambda f: _households(
-        request, session, principal, c, values=f.values, errors=f.errors,
+        request, session, principal, c, rt=rt, values=f.values, errors=f.errors,
         message=f.message, status_code=f.status))
 
 
@@ -133,7 +147,8 @@ BUILDING_MESSAGES = {"units.too_long": N_("At most 20 units.")}
 
 
 @router.post("/communities/{code}/buildings")
-def add_building(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
+def add_building(request: Request, code: str, session: SessionDep, rt: RuntimeDep,
+                 principal: CurrentPrincipal,
                  form: Annotated[BuildingForm, Form()]) -> Response:
     """Add a building with its units (or more units to one)."""
     c = community_or_404(session, principal, code)
@@ -147,7 +162,7 @@ def add_building(request: Request, code: str, session: SessionDep, principal: Cu
         # The service names the building and unit; the form calls them name and units.
         errors = {"name" if k == "building" else "units" if k == "unit" else k: v
                   for k, v in f.errors.items()} or {"name": f.message or ""}
-        return _households(request, session, principal, c, building_values=f.values,
+        return _households(request, session, principal, c, rt=rt, building_values=f.values,
                            building_errors=errors, status_code=f.status)
 
     return forms.submit(session, form, save, again, messages=BUILDING_MESSAGES)

@@ -1,0 +1,36 @@
+"""What roles and scope types are called on screen (the codes stay in the database)."""
+
+from __future__ import annotations
+
+from passtrace.core.i18n import lazy_gettext
+
+ROLE_LABELS = {
+    "admin": lazy_gettext("Administrator"),
+    "official": lazy_gettext("Prevention office official"),
+    "checkpoint_staff": lazy_gettext("Checkpoint or gate staff"),
+    "community_manager": lazy_gettext("Community manager"),
+    "enterprise_admin": lazy_gettext("Enterprise prevention officer"),
+    "department_head": lazy_gettext("Department head"),
+    "supplies_officer": lazy_gettext("Supplies officer"),
+    "public": lazy_gettext("Resident"),
+}
+SCOPE_LABELS = {
+    "global": lazy_gettext("Everywhere"),
+    "area": lazy_gettext("Area (division code)"),
+    "site": lazy_gettext("Checkpoint or gate (site code)"),
+    "community": lazy_gettext("Compound (community code)"),
+    "enterprise": lazy_gettext("Enterprise (credit code)"),
+    "department": lazy_gettext("Department"),
+}
+
+
+def role_label(role: str) -> str:
+    """The role's name in the current language (the code only if it is unknown)."""
+    label = ROLE_LABELS.get(role)
+    return str(label) if label is not None else role
+
+
+def scope_label(scope_type: str) -> str:
+    """The scope type's name in the current language."""
+    label = SCOPE_LABELS.get(scope_type)
+    return str(label) if label is not None else scope_type
