@@ -7,7 +7,8 @@ runs on SQLite. On PostgreSQL a checkpoint check is instead done on the event lo
    its holder (or the person and their passes) and whether they are inside;
 2. one short transaction takes the audit chain's lock, reads its head and inserts
    the registration and its chained audit entry together (so both commit, or
-   neither, before the response is sent).
+   neither, before the response is sent); the checks that arrive meanwhile are
+   written together in the next such transaction (groupcommit.py).
 
 Validation, verification and the decision are the service's own functions
 (prepare, pick_best_pass, finish, decide), so both paths decide alike. Sites and
@@ -35,12 +36,11 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError
 
-from passtrace.audit import chain
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.registrations import service, stays
+from passtrace.registrations import groupcommit, service, stays
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.sites import authz as site_authz
@@ -67,10 +67,6 @@ _INSIDE_BY_HASH = _INSIDE.format(hash="%s")
 _INSIDE_BY_PASS = _INSIDE.format(
     hash="(SELECT pe.id_hash FROM passes p JOIN people pe ON pe.id = p.person_id "
          "WHERE p.id = %s)")
-_AUDIT_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
-                  "subject_person_id", "reason", "detail", "ip", "seq", "prev_hash", "hash")
-_LOCK_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
-_CHAIN_HEAD = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
 _JSON_COLUMNS = frozenset({"reasons"})
 _INSERT_REG = (
     f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
@@ -79,8 +75,8 @@ _INSERT_REG = (
 # Between the two: the stays' CTEs (registrations/stays.py), so keeping stays costs
 # no extra round trip.
 _INSERT_AUDIT = (
-    f" INSERT INTO audit_entries ({', '.join(_AUDIT_COLUMNS)}) SELECT "
-    + ", ".join("%s::json" if c == "detail" else "%s" for c in _AUDIT_COLUMNS)
+    f" INSERT INTO audit_entries ({', '.join(groupcommit.AUDIT_COLUMNS)}) SELECT "
+    + ", ".join("%s::json" if c == "detail" else "%s" for c in groupcommit.AUDIT_COLUMNS)
     + " FROM r RETURNING id")
 
 
@@ -165,6 +161,9 @@ class FastPath:
         self.conninfo = url.render_as_string(hide_password=False)
         self.pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
             weakref.WeakKeyDictionary())
+        self.writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                                groupcommit.GroupWriter] = (
+            weakref.WeakKeyDictionary())
 
     def pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
@@ -172,6 +171,14 @@ class FastPath:
         if pool is None:
             pool = self.pools[loop] = _LoopPool(self.conninfo, POOL_SIZE)
         return pool
+
+    def writer(self) -> groupcommit.GroupWriter:
+        """The group committer of this event loop (see groupcommit.py)."""
+        loop = asyncio.get_running_loop()
+        writer = self.writers.get(loop)
+        if writer is None:
+            writer = self.writers[loop] = groupcommit.GroupWriter(self.run)
+        return writer
 
     async def run(self, work: Any) -> Any:
         """Run `work(conn)`; a reused connection found dead is replaced once.
@@ -306,25 +313,9 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
                     "ip": actor.ip}
 
     stay_sql, stay_params = stays.pg_fast_ctes(row, prep.site.kind)
-
-    async def store(conn: psycopg.AsyncConnection[Any]) -> Any:
-        # The audit chain's head is read and extended under its lock, in separate
-        # statements (a statement's snapshot predates a lock it takes): see
-        # audit/chain.py for the race.
-        async with conn.transaction():
-            await conn.execute(_LOCK_CHAIN, (chain.PG_LOCK_KEY,))
-            head = await (await conn.execute(_CHAIN_HEAD)).fetchone()
-            fields = dict(audit_fields)
-            chain.link([fields], (int(head[0]), str(head[1])) if head else (0, chain.GENESIS))
-            audit = [orjson.dumps(fields["detail"]).decode() if c == "detail" else fields[c]
-                     for c in _AUDIT_COLUMNS]
-            stored = await (await conn.execute(_INSERT_REG + stay_sql + _INSERT_AUDIT,
-                                               (*values, *stay_params, *audit))).fetchone()
-            if stored is None:  # stored meanwhile by a concurrent retry of the same id
-                return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
-        return None
-
-    raced = await fast.run(store)
+    raced = await fast.writer().write(groupcommit.Write(
+        sql=_INSERT_REG + stay_sql + _INSERT_AUDIT, params=(*values, *stay_params),
+        audit=audit_fields, reread=_SELECT_EXISTING, key=data.id))
     if raced is not None:
         return _duplicate(actor, raced)
     return service.Checked(row=row, duplicate=False)
