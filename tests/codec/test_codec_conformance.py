@@ -257,3 +257,64 @@ def test_vectors_in_versioned_folders_are_found_and_counted(tmp_path: Path) -> N
     assert verify["found"] == verify["run"] == verify["passed"] == 1
     out = CliRunner().invoke(app, ["conformance", str(tmp_path)])
     assert out.exit_code == 0 and "EXPECTEDVERIFY" in out.output
+
+
+def _resigned(curve: Any, hash_alg: Any, alg_id: int) -> dict[str, Any]:
+    """The sample vector signed again by a fresh key on `curve`, with its certificate."""
+    import hashlib
+    import zlib
+
+    import cbor2
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    from cryptography.x509.oid import NameOID
+
+    from passtrace.codec.base45 import b45encode
+    from passtrace.codec.cose import sig_structure
+
+    key = ec.generate_private_key(curve)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DSC " + curve.name)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(7)
+            .not_valid_before(datetime(2021, 1, 1, tzinfo=UTC))
+            .not_valid_after(datetime(2031, 1, 1, tzinfo=UTC))
+            .sign(key, hash_alg))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    vector = _sample()
+    payload = cbor2.loads(bytes.fromhex(vector["COSE"])).value[2]
+    protected = cbor2.dumps({1: alg_id, 4: hashlib.sha256(der).digest()[:8]})
+    r, s = decode_dss_signature(key.sign(sig_structure(protected, payload),
+                                         ec.ECDSA(hash_alg)))
+    size = (curve.key_size + 7) // 8
+    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload,
+                                          r.to_bytes(size, "big") + s.to_bytes(size, "big")]))
+    compressed = zlib.compress(cose, 9)
+    text = b45encode(compressed)
+    vector.update(COSE=cose.hex(), COMPRESSED=compressed.hex(), BASE45=text,
+                  PREFIX="HC1:" + text)
+    vector["2DCODE"] = base64.b64encode(qr_png("HC1:" + text)).decode()
+    vector["TESTCTX"]["CERTIFICATE"] = base64.b64encode(der).decode()
+    return vector
+
+
+@pytest.mark.parametrize("alg", ["ES384", "ES512"])
+def test_certificates_on_p384_and_p521_verify(tmp_path: Path, alg: str) -> None:
+    """Upstream vectors and real trust lists carry P-384 and P-521 signing certificates."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    curve, hash_alg, alg_id = {"ES384": (ec.SECP384R1(), hashes.SHA384(), -35),
+                               "ES512": (ec.SECP521R1(), hashes.SHA512(), -36)}[alg]
+    vector = _resigned(curve, hash_alg, alg_id)
+    result = _run(tmp_path, vector)
+    assert result["failed"] == [] and result["passed"] == 1
+    assert result["checks"]["EXPECTEDVERIFY"]["passed"] == 1
+    # One bit of the signature changed: it no longer verifies (and COMPRESSED no
+    # longer inflates to this COSE); the rest still decodes.
+    cose = bytearray(bytes.fromhex(vector["COSE"]))
+    cose[-1] ^= 1
+    vector["COSE"] = cose.hex()
+    broken = _run(tmp_path / "broken", vector)
+    assert _failed_checks(broken) == {"EXPECTEDVERIFY", "EXPECTEDCOMPRESSION"}

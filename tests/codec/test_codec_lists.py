@@ -129,3 +129,22 @@ def test_revocation_set_refuses_a_gap(root: SigningKey, now: int) -> None:
     later = sign_revocation_list([], root, version=9, since=5, issued_at=now)
     with pytest.raises(ValueError, match="after version 5"):
         RevocationSet().apply(verify_revocation_list(later, root.public_key()))
+
+
+@pytest.mark.parametrize("alg", ["ES384", "ES512"])
+def test_a_trust_list_of_p384_and_p521_keys_verifies_their_passes(
+    alg: str, make_claims, now: int
+) -> None:
+    """Real trust lists carry P-384 and P-521 keys: listed, signed (by such a root too),
+    verified, and their passes accepted; a key listed under another curve's alg is not."""
+    root, key = SigningKey.generate(alg), SigningKey.generate(alg)
+    doc = sign_trust_list([_entry(key)], root, version=1, issued_at=now)
+    listed = verify_trust_list(doc, root.public_key())
+    assert [k["alg"] for k in listed["keys"]] == [alg]
+    claims = make_claims()
+    store = TrustStore.from_trust_list(listed)
+    assert decode_pass(encode_pass(claims, key), store, now=now) == claims
+    with pytest.raises(PassRejected):
+        verify_trust_list(doc, SigningKey.generate(alg).public_key())
+    with pytest.raises(ValueError):
+        sign_trust_list([_entry(key) | {"alg": "ES256"}], root, version=1, issued_at=now)

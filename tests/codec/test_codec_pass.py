@@ -192,8 +192,23 @@ def _signed(key: SigningKey, protected: dict[int, object], payload: bytes) -> st
 
 
 def test_unsupported_alg(es256_key: SigningKey, trust: TrustStore, now: int) -> None:
-    text = _signed(es256_key, {1: -35, 4: es256_key.kid}, b"\xa0")  # ES384
+    text = _signed(es256_key, {1: -47, 4: es256_key.kid}, b"\xa0")  # ES256K
     assert _reason(text, trust, now) == "unsupported_alg"
+
+
+def test_an_ecdsa_key_verifies_only_its_own_curves_algorithm(
+    es256_key: SigningKey, trust: TrustStore, make_claims: MakeClaims, now: int
+) -> None:
+    """A P-256 key's signature labelled ES384 (or a P-384 one labelled ES256) is refused."""
+    payload = cbor2.loads(unwrap(encode_pass(make_claims(), es256_key)).cose).value[2]
+    assert _reason(_signed(es256_key, {1: -35, 4: es256_key.kid}, payload), trust,
+                   now) == "bad_signature"
+    p384 = SigningKey.generate("ES384")
+    store = TrustStore()
+    store.add(p384.public_key())
+    assert _reason(_signed(p384, {1: -7, 4: p384.kid}, payload), store, now) == "bad_signature"
+    assert _reason(_signed(p384, {1: -36, 4: p384.kid}, payload), store,
+                   now) == "bad_signature"
 
 
 def test_alg_must_match_the_key(es256_key: SigningKey, trust: TrustStore, now: int) -> None:
@@ -223,7 +238,7 @@ def test_kid_must_be_protected_in_our_passes(
     assert _reason(text, trust, now) == "bad_cose"
 
 
-@pytest.mark.parametrize("alg", ["EdDSA", "PS256"])
+@pytest.mark.parametrize("alg", ["ES384", "ES512", "EdDSA", "PS256"])
 def test_other_algorithms_verify(alg: str, make_claims: MakeClaims, now: int) -> None:
     key = SigningKey.generate(alg)
     store = TrustStore()
@@ -283,7 +298,7 @@ def test_encode_refuses_bad_claims(
         encode_pass(make_claims(**change), es256_key)
 
 
-@pytest.mark.parametrize("alg", ["ES256", "EdDSA", "PS256"])
+@pytest.mark.parametrize("alg", ["ES256", "ES384", "ES512", "EdDSA", "PS256"])
 def test_keys_survive_pem_and_have_spki_kids(alg: str) -> None:
     key = SigningKey.generate(alg) if alg != "PS256" else _rsa_key()
     again = SigningKey.from_pem(key.private_pem())
@@ -306,9 +321,11 @@ def test_unsupported_key_types() -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     with pytest.raises(ValueError):
-        SigningKey.generate("ES512")
+        SigningKey.generate("ES256K")
     with pytest.raises(ValueError):
-        SigningKey(ec.generate_private_key(ec.SECP384R1()))  # type: ignore[arg-type]
+        SigningKey(ec.generate_private_key(ec.SECP256K1()))
+    with pytest.raises(ValueError):
+        SigningKey(ec.generate_private_key(ec.SECP224R1()))
 
 
 def test_trust_store_lookup(es256_key: SigningKey, other_key: SigningKey) -> None:
@@ -360,3 +377,39 @@ def test_random_bytes_only_ever_raise_pass_rejected(
 ) -> None:
     with pytest.raises(PassRejected):
         decode_pass("PT1:" + b45encode(raw), trust, now=now)
+
+
+@pytest.mark.parametrize(("alg", "size", "curve"), [("ES256", 64, "secp256r1"),
+                                                    ("ES384", 96, "secp384r1"),
+                                                    ("ES512", 132, "secp521r1")])
+def test_ecdsa_signatures_are_raw_low_s_and_their_twin_verifies(
+    alg: str, size: int, curve: str, make_claims: MakeClaims, now: int
+) -> None:
+    """r||s of the curve's size (what WebCrypto verifies); s is the low one of (s, n - s).
+
+    The twin (r, n - s) must verify too: that proves the group order the signer
+    uses to pick the low s is the curve's own.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from passtrace.codec.keys import ECDSA_ALGS
+
+    key = SigningKey.generate(alg)
+    store = TrustStore()
+    store.add(key.public_der())
+    order, half = ECDSA_ALGS[curve].order, size // 2
+    assert isinstance(key.public_key(), ec.EllipticCurvePublicKey)
+    for n in range(8):
+        text = encode_pass(make_claims(plate=f"京A1234{n}"), key)
+        protected, unprotected, payload, sig = cbor2.loads(unwrap(text).cose).value
+        assert len(sig) == size
+        r, s = sig[:half], int.from_bytes(sig[half:], "big")
+        assert s <= order // 2
+        twin = wrap(cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload,
+                                                   r + (order - s).to_bytes(half, "big")])))
+        assert decode_pass(twin, store, now=now) == make_claims(plate=f"京A1234{n}")
+        bent = wrap(cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload,
+                                                   r + (s ^ 1).to_bytes(half, "big")])))
+        assert _reason(bent, store, now) == "bad_signature"
+    assert _reason(wrap(cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload,
+                                                       sig[:-1]]))), store, now) == "bad_signature"

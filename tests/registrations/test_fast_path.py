@@ -215,3 +215,79 @@ def test_a_full_width_id_number_is_the_same_person_on_the_fast_path(deployed):
         for spelling in (number, full_width)]
     assert seen[1]["holder"] == seen[0]["holder"] != ""
     assert seen[1]["id_last4"] == number[-4:]
+
+
+def _concurrently(client: TestClient, rt: Runtime, bodies: list[dict[str, object]]
+                  ) -> list[dict[str, object]]:
+    """POST the bodies at once on one event loop (as one server worker receives them)."""
+    import asyncio
+
+    import httpx
+
+    async def go() -> list[dict[str, object]]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t",
+                                     headers=dict(client.headers)) as http:
+            try:
+                answers = await asyncio.gather(*(http.post("/api/v1/registrations", json=b)
+                                                 for b in bodies))
+            finally:
+                fast = fastpath.for_runtime(rt)
+                assert fast is not None
+                await fast.close()
+        assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+        return [a.json() for a in answers]
+
+    return asyncio.run(go())
+
+
+def test_concurrent_checks_share_commits_and_keep_the_chain_whole(deployed):
+    """Checks arriving together are written in a few transactions; each is stored and
+    chained as if alone, and the chain verifies."""
+    from sqlalchemy.orm import Session
+
+    from passtrace.audit import verify as chain_verify
+
+    client, rt, seeded = deployed
+    bodies = [_body(seeded, token=seeded.pass_tokens[i % 6], direction="through")
+              for i in range(40)]
+    answers = _concurrently(client, rt, bodies)
+    assert {a["id"] for a in answers} == {b["id"] for b in bodies}
+    assert all(a["decision"] == "allow" and not a["duplicate"] for a in answers)
+    ids = [b["id"] for b in bodies]
+    with rt.engine.connect() as conn:
+        # Each check's registration and audit entry were committed by one transaction.
+        txs = conn.execute(text(
+            "SELECT count(DISTINCT a.xmin::text), count(*) FROM audit_entries a "
+            "JOIN registrations r ON r.id::text = a.resource_id AND r.xmin = a.xmin "
+            "WHERE a.action = 'registration.create' AND a.resource_id = ANY(:ids)"),
+            {"ids": ids}).one()
+    assert txs[1] == 40  # every entry committed with its own registration
+    assert txs[0] < 40  # ... and checks shared transactions (one commit each would be 40)
+    with Session(rt.engine) as s:
+        outcome = chain_verify.verify(session=s)
+    assert outcome.broken is None, outcome.broken
+
+
+def test_a_retry_inside_a_group_is_answered_as_a_duplicate(deployed):
+    """Two copies of one check in one group: the group is written again one by one,
+    the first stores it, the second gets the first's answer, the chain has no hole."""
+    from sqlalchemy.orm import Session
+
+    from passtrace.audit import verify as chain_verify
+
+    client, rt, seeded = deployed
+    twice = _body(seeded, token=seeded.pass_tokens[1], direction="through")
+    others = [_body(seeded, token=seeded.pass_tokens[2], direction="through")
+              for _ in range(6)]
+    answers = _concurrently(client, rt, [*others[:3], twice, twice, *others[3:]])
+    copies = [a for a in answers if a["id"] == twice["id"]]
+    assert sorted(a["duplicate"] for a in copies) == [False, True]
+    assert _count(rt, "SELECT count(*) FROM registrations WHERE id = :i", i=twice["id"]) == 1
+    assert _count(rt, "SELECT count(*) FROM audit_entries WHERE resource_id = :i",
+                  i=twice["id"]) == 1
+    assert all(_count(rt, "SELECT count(*) FROM registrations WHERE id = :i", i=b["id"]) == 1
+               for b in others)
+    with Session(rt.engine) as s:
+        outcome = chain_verify.verify(session=s)
+    assert outcome.broken is None, outcome.broken

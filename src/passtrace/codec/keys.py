@@ -17,16 +17,44 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 # COSE algorithm ids (RFC 9053 / RFC 8230).
-ALG_IDS: dict[str, int] = {"ES256": -7, "EdDSA": -8, "PS256": -37}
+ALG_IDS: dict[str, int] = {"ES256": -7, "ES384": -35, "ES512": -36, "EdDSA": -8,
+                           "PS256": -37}
 ALG_NAMES: dict[int, str] = {v: k for k, v in ALG_IDS.items()}
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 Verifier = Callable[[bytes, bytes], bool]
 
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
-# The order n of the P-256 group (ES256 is the only ECDSA curve we sign with).
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+@dataclass(frozen=True, slots=True)
+class EcdsaAlg:
+    """One ECDSA algorithm of COSE: its curve, hash, the group order n and the size of r and s.
+
+    RFC 9053 pairs each with one curve (ES256: P-256 + SHA-256, ES384: P-384 +
+    SHA-384, ES512: P-521 + SHA-512); a signature is r||s, each as many bytes as
+    the curve's order (66 for P-521, whose order has 521 bits).
+    """
+
+    name: str
+    curve: type[ec.EllipticCurve]
+    ecdsa: ec.ECDSA
+    order: int
+    size: int
+
+
+# The curve orders n (SEC 2 / FIPS 186-4).
+ECDSA_ALGS: dict[str, EcdsaAlg] = {  # by the curve's name, as key.curve.name gives it
+    "secp256r1": EcdsaAlg("ES256", ec.SECP256R1, ec.ECDSA(hashes.SHA256()), P256_ORDER, 32),
+    "secp384r1": EcdsaAlg("ES384", ec.SECP384R1, ec.ECDSA(hashes.SHA384()), int(
+        "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
+        "581a0db248b0a77aecec196accc52973", 16), 48),
+    "secp521r1": EcdsaAlg("ES512", ec.SECP521R1, ec.ECDSA(hashes.SHA512()), int(
+        "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409", 16), 66),
+}
+_ECDSA_BY_NAME = {alg.name: alg for alg in ECDSA_ALGS.values()}
 # RFC 8230: PS256 uses MGF1 with SHA-256 and a salt as long as the hash.
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 _SHA256 = hashes.SHA256()
@@ -35,9 +63,11 @@ _SHA256 = hashes.SHA256()
 def alg_for(key: PrivateKey | PublicKey) -> str:
     """Return the COSE algorithm name a key type is used with, or raise ValueError."""
     if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-        if isinstance(key.curve, ec.SECP256R1):
-            return "ES256"
-        raise ValueError(f"unsupported curve {key.curve.name}; ES256 needs P-256")
+        found = ECDSA_ALGS.get(key.curve.name)
+        if found is not None and isinstance(key.curve, found.curve):
+            return found.name
+        raise ValueError(f"unsupported curve {key.curve.name}; ES256, ES384 and ES512 need "
+                         "P-256, P-384 and P-521")
     if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
         return "EdDSA"
     if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
@@ -72,9 +102,9 @@ class SigningKey:
 
     @classmethod
     def generate(cls, alg: str = "ES256") -> SigningKey:
-        """Generate a fresh key for "ES256", "EdDSA" or "PS256"."""
-        if alg == "ES256":
-            return cls(ec.generate_private_key(ec.SECP256R1()))
+        """Generate a fresh key for "ES256", "ES384", "ES512", "EdDSA" or "PS256"."""
+        if alg in _ECDSA_BY_NAME:
+            return cls(ec.generate_private_key(_ECDSA_BY_NAME[alg].curve()))
         if alg == "EdDSA":
             return cls(ed25519.Ed25519PrivateKey.generate())
         if alg == "PS256":
@@ -109,15 +139,16 @@ class SigningKey:
         return spki_der(self._private.public_key())
 
     def sign(self, data: bytes) -> bytes:
-        """Sign bytes the way COSE wants (ES256 as raw r||s, 64 bytes)."""
+        """Sign bytes the way COSE wants (ECDSA as raw r||s: 64, 96 or 132 bytes)."""
         key = self._private
         if isinstance(key, ec.EllipticCurvePrivateKey):
-            r, s = decode_dss_signature(key.sign(data, _ECDSA_SHA256))
+            alg = ECDSA_ALGS[key.curve.name]
+            r, s = decode_dss_signature(key.sign(data, alg.ecdsa))
             # (r, s) and (r, n - s) both verify: always the low s, so one pass has one
             # text. Passes signed before this may carry the high one and still verify;
             # a pass is known by its pass id, never by its text.
-            s = min(s, P256_ORDER - s)
-            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+            s = min(s, alg.order - s)
+            return r.to_bytes(alg.size, "big") + s.to_bytes(alg.size, "big")
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(data, _PSS, _SHA256)
         return key.sign(data)
@@ -131,21 +162,23 @@ def make_verifier(public_key: PublicKey) -> Verifier:
     alg_for(public_key)  # refuses curves and sizes we do not support
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         ec_verify = public_key.verify
+        alg = ECDSA_ALGS[public_key.curve.name]
+        size, ecdsa = alg.size, alg.ecdsa
 
-        def check_es256(signature: bytes, data: bytes) -> bool:
-            if len(signature) != 64:
+        def check_ecdsa(signature: bytes, data: bytes) -> bool:
+            if len(signature) != 2 * size:
                 return False
             # COSE carries raw r||s (as WebCrypto does); cryptography wants DER.
             der = encode_dss_signature(
-                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+                int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
             )
             try:
-                ec_verify(der, data, _ECDSA_SHA256)
+                ec_verify(der, data, ecdsa)
             except InvalidSignature:
                 return False
             return True
 
-        return check_es256
+        return check_ecdsa
     if isinstance(public_key, rsa.RSAPublicKey):
         rsa_verify = public_key.verify
 

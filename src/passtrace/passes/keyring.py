@@ -21,7 +21,7 @@ from passtrace.core.pii import PiiVault
 from passtrace.core.security import Principal
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 
-ALGS = ("ES256", "EdDSA", "PS256")
+ALGS = ("ES256", "ES384", "ES512", "EdDSA", "PS256")
 
 
 def _store(session: Session, vault: PiiVault, key: SigningKey, purpose: str) -> SigningKeyRecord:

@@ -1,13 +1,14 @@
-"""The single-registration hot path on PostgreSQL: async psycopg, two round trips.
+"""The single-registration hot path on PostgreSQL: async psycopg, two statements.
 
 The generic path (service.register, ORM, one thread hop) stays the reference and
 runs on SQLite. On PostgreSQL a checkpoint check is instead done on the event loop:
 
-1. one pipelined round trip reads the retried registration (if any), the pass and
+1. one statement reads whether the id is stored already (a retry), the pass and
    its holder (or the person and their passes) and whether they are inside;
 2. one short transaction takes the audit chain's lock, reads its head and inserts
    the registration and its chained audit entry together (so both commit, or
-   neither, before the response is sent).
+   neither, before the response is sent); the checks that arrive meanwhile are
+   written together in the next such transaction (groupcommit.py).
 
 Validation, verification and the decision are the service's own functions
 (prepare, pick_best_pass, finish, decide), so both paths decide alike. Sites and
@@ -35,12 +36,11 @@ from fastapi.concurrency import run_in_threadpool
 from psycopg.pq import TransactionStatus
 from sqlalchemy.exc import DBAPIError
 
-from passtrace.audit import chain
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import DomainError, NotFound
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.registrations import service, stays
+from passtrace.registrations import groupcommit, service, stays
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.sites import authz as site_authz
@@ -53,24 +53,25 @@ _SELECT_EXISTING = (f"SELECT {', '.join('r.' + c for c in _REG_COLUMNS)}, s.code
                     "FROM registrations r LEFT JOIN sites s ON s.id = r.site_id WHERE r.id = %s")
 _PASS_COLUMNS = "p.id, p.valid_from, p.valid_until, p.areas, p.sites, p.status"
 _PERSON_COLUMNS = "pe.id, pe.id_hash, pe.name_masked, pe.id_masked, pe.status"
-_SELECT_PASS = (f"SELECT {_PASS_COLUMNS}, {_PERSON_COLUMNS} FROM passes p "
-                "JOIN people pe ON pe.id = p.person_id WHERE p.id = %s")
-_SELECT_PERSON = f"SELECT {_PERSON_COLUMNS} FROM people pe WHERE pe.id_hash = %s"
-_SELECT_PASSES = (f"SELECT {_PASS_COLUMNS} FROM passes p JOIN people pe ON pe.id = p.person_id "
-                  "WHERE pe.id_hash = %s AND p.status = 'approved' AND p.valid_until > %s "
-                  "ORDER BY p.valid_until DESC")
-# service.is_inside, by the holder's hash: the pass's holder or the typed ID number's.
-_INSIDE = ("SELECT direction FROM registrations WHERE site_id = %s AND decision = 'allow' "
-           "AND direction IN ('in', 'out') AND person_hash = {hash} "
-           "ORDER BY occurred_at DESC LIMIT 1")
-_INSIDE_BY_HASH = _INSIDE.format(hash="%s")
-_INSIDE_BY_PASS = _INSIDE.format(
-    hash="(SELECT pe.id_hash FROM passes p JOIN people pe ON pe.id = p.person_id "
-         "WHERE p.id = %s)")
-_AUDIT_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
-                  "subject_person_id", "reason", "detail", "ip", "seq", "prev_hash", "hash")
-_LOCK_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
-_CHAIN_HEAD = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
+# The whole read of a check is one statement returning one row (a typed ID number:
+# one per approved pass): whether the id is stored already (a retry, read in full
+# only then), the holder's last allowed in/out here (service.is_inside; literal
+# predicates, so it uses the partial index ix_registrations_inside even in a
+# prepared plan), then the pass and its holder, or the person and their passes.
+_STORED = "EXISTS (SELECT 1 FROM registrations WHERE id = %s)"
+_LAST_MOVE = ("(SELECT direction FROM registrations WHERE site_id = %s AND decision = 'allow' "
+              "AND direction IN ('in', 'out') AND person_hash = {hash} "
+              "ORDER BY occurred_at DESC LIMIT 1)")
+_LOOKUP_BY_PASS = (
+    f"SELECT {_STORED}, {_LAST_MOVE.format(hash='pe.id_hash')}, {_PASS_COLUMNS}, "
+    f"{_PERSON_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN passes p ON p.id = %s "
+    "LEFT JOIN people pe ON pe.id = p.person_id")
+_LOOKUP_BY_HASH = (
+    f"SELECT {_STORED}, {_LAST_MOVE.format(hash='%s')}, {_PERSON_COLUMNS}, {_PASS_COLUMNS} "
+    "FROM (SELECT 1) AS one LEFT JOIN people pe ON pe.id_hash = %s "
+    "LEFT JOIN passes p ON p.person_id = pe.id AND p.status = 'approved' "
+    "AND p.valid_until > %s ORDER BY p.valid_until DESC")
+_LOOKUP_STORED = f"SELECT {_STORED}, NULL"
 _JSON_COLUMNS = frozenset({"reasons"})
 _INSERT_REG = (
     f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
@@ -79,8 +80,8 @@ _INSERT_REG = (
 # Between the two: the stays' CTEs (registrations/stays.py), so keeping stays costs
 # no extra round trip.
 _INSERT_AUDIT = (
-    f" INSERT INTO audit_entries ({', '.join(_AUDIT_COLUMNS)}) SELECT "
-    + ", ".join("%s::json" if c == "detail" else "%s" for c in _AUDIT_COLUMNS)
+    f" INSERT INTO audit_entries ({', '.join(groupcommit.AUDIT_COLUMNS)}) SELECT "
+    + ", ".join("%s::json" if c == "detail" else "%s" for c in groupcommit.AUDIT_COLUMNS)
     + " FROM r RETURNING id")
 
 
@@ -165,6 +166,9 @@ class FastPath:
         self.conninfo = url.render_as_string(hide_password=False)
         self.pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
             weakref.WeakKeyDictionary())
+        self.writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                                groupcommit.GroupWriter] = (
+            weakref.WeakKeyDictionary())
 
     def pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
@@ -172,6 +176,14 @@ class FastPath:
         if pool is None:
             pool = self.pools[loop] = _LoopPool(self.conninfo, POOL_SIZE)
         return pool
+
+    def writer(self) -> groupcommit.GroupWriter:
+        """The group committer of this event loop (see groupcommit.py)."""
+        loop = asyncio.get_running_loop()
+        writer = self.writers.get(loop)
+        if writer is None:
+            writer = self.writers[loop] = groupcommit.GroupWriter(self.run)
+        return writer
 
     async def run(self, work: Any) -> Any:
         """Run `work(conn)`; a reused connection found dead is replaced once.
@@ -224,6 +236,21 @@ def _load_trust_store(rt: Runtime) -> Any:
         session.close()
 
 
+async def _read_stored(fast: FastPath, registration_id: Any) -> Any:
+    async def read(conn: psycopg.AsyncConnection[Any]) -> Any:
+        return await (await conn.execute(_SELECT_EXISTING, (registration_id,))).fetchone()
+
+    return await fast.run(read)
+
+
+async def _stored_before(fast: FastPath, actor: Principal,
+                         registration_id: Any) -> service.Checked:
+    found = await _read_stored(fast, registration_id)
+    if found is None:  # retention drops only rows weeks old: not between two reads
+        raise NotFound("No such registration.")
+    return _duplicate(actor, found)
+
+
 def _duplicate(actor: Principal, values: tuple[Any, ...]) -> service.Checked:
     code = values[-1]
     if code is None or not site_authz.is_staff_at(actor, code):
@@ -254,46 +281,37 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
     except DomainError:
         # A retry of a stored registration returns it even if the request is now
         # refused (the site closed, the duty ended for another site...).
-        async def existing(conn: psycopg.AsyncConnection[Any]) -> Any:
-            return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
-
-        found = await fast.run(existing)
+        found = await _read_stored(fast, data.id)
         if found is not None:
             return _duplicate(actor, found)
         raise
 
-    async def lookup(conn: psycopg.AsyncConnection[Any]) -> tuple[Any, Any, list[Any], Any]:
-        async with conn.pipeline():
-            c_existing = await conn.execute(_SELECT_EXISTING, (data.id,))
-            c_who: psycopg.AsyncCursor[Any] | None
-            c_inside: psycopg.AsyncCursor[Any] | None
-            c_passes: psycopg.AsyncCursor[Any] | None = None
-            if prep.pass_id is not None:
-                c_who = await conn.execute(_SELECT_PASS, (prep.pass_id,))
-                c_inside = await conn.execute(_INSIDE_BY_PASS, (prep.site.id, prep.pass_id))
-            elif prep.id_hash is not None:
-                c_who = await conn.execute(_SELECT_PERSON, (prep.id_hash,))
-                c_passes = await conn.execute(_SELECT_PASSES, (prep.id_hash, prep.now))
-                c_inside = await conn.execute(_INSIDE_BY_HASH, (prep.site.id, prep.id_hash))
-            else:  # a rejected pass: nobody to look up
-                c_who = c_inside = None
-        return (await c_existing.fetchone(),
-                await c_who.fetchone() if c_who else None,
-                await c_passes.fetchall() if c_passes else [],
-                await c_inside.fetchone() if c_inside else None)
+    params: tuple[Any, ...]
+    if prep.pass_id is not None:
+        sql, params = _LOOKUP_BY_PASS, (data.id, prep.site.id, prep.pass_id)
+    elif prep.id_hash is not None:
+        sql, params = _LOOKUP_BY_HASH, (data.id, prep.site.id, prep.id_hash, prep.id_hash,
+                                         prep.now)
+    else:  # a rejected pass: nobody to look up
+        sql, params = _LOOKUP_STORED, (data.id,)
 
-    found, who, passes, last = await fast.run(lookup)
-    if found is not None:
-        return _duplicate(actor, found)
+    async def lookup(conn: psycopg.AsyncConnection[Any]) -> list[tuple[Any, ...]]:
+        return await (await conn.execute(sql, params)).fetchall()
+
+    rows = await fast.run(lookup)
+    if rows[0][0]:  # stored already: a retry gets the first answer
+        return await _stored_before(fast, actor, data.id)
     person = pass_row = None
-    if prep.pass_id is not None and who is not None:
-        pass_row, person = _pass_row(who[:6]), _person_row(who[6:])
-    elif prep.id_hash is not None and who is not None:
-        person = _person_row(who)
-        pass_row = service.pick_best_pass([_pass_row(p) for p in passes], prep.site, prep.now)
+    last = rows[0][1]
+    if prep.pass_id is not None and rows[0][2] is not None:
+        pass_row = _pass_row(rows[0][2:8])
+        person = _person_row(rows[0][8:]) if rows[0][8] is not None else None
+    elif prep.id_hash is not None and rows[0][2] is not None:
+        person = _person_row(rows[0][2:7])
+        pass_row = service.pick_best_pass([_pass_row(r[7:]) for r in rows if r[7] is not None],
+                                          prep.site, prep.now)
     # is_inside: nothing to look for with neither a holder's hash nor a known pass.
-    inside = last is not None and last[0] == "in" and (
-        person is not None or prep.id_hash is not None)
+    inside = last == "in" and (person is not None or prep.id_hash is not None)
     row, detail = service.finish(prep=prep, data=data, actor=actor, person=person,
                                  pass_row=pass_row, inside=inside)
     values = [orjson.dumps(getattr(row, c)).decode() if c in _JSON_COLUMNS
@@ -306,25 +324,9 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
                     "ip": actor.ip}
 
     stay_sql, stay_params = stays.pg_fast_ctes(row, prep.site.kind)
-
-    async def store(conn: psycopg.AsyncConnection[Any]) -> Any:
-        # The audit chain's head is read and extended under its lock, in separate
-        # statements (a statement's snapshot predates a lock it takes): see
-        # audit/chain.py for the race.
-        async with conn.transaction():
-            await conn.execute(_LOCK_CHAIN, (chain.PG_LOCK_KEY,))
-            head = await (await conn.execute(_CHAIN_HEAD)).fetchone()
-            fields = dict(audit_fields)
-            chain.link([fields], (int(head[0]), str(head[1])) if head else (0, chain.GENESIS))
-            audit = [orjson.dumps(fields["detail"]).decode() if c == "detail" else fields[c]
-                     for c in _AUDIT_COLUMNS]
-            stored = await (await conn.execute(_INSERT_REG + stay_sql + _INSERT_AUDIT,
-                                               (*values, *stay_params, *audit))).fetchone()
-            if stored is None:  # stored meanwhile by a concurrent retry of the same id
-                return await (await conn.execute(_SELECT_EXISTING, (data.id,))).fetchone()
-        return None
-
-    raced = await fast.run(store)
+    raced = await fast.writer().write(groupcommit.Write(
+        sql=_INSERT_REG + stay_sql + _INSERT_AUDIT, params=(*values, *stay_params),
+        audit=audit_fields, reread=_SELECT_EXISTING, key=data.id))
     if raced is not None:
         return _duplicate(actor, raced)
     return service.Checked(row=row, duplicate=False)

@@ -6,7 +6,14 @@ import { b45decode } from "./base45.js";
 import { decode, Tagged } from "./cbor.js";
 
 const TAG_SIGN1 = 18;
-const ALG_ES256 = -7;
+// The COSE ECDSA algorithms WebCrypto verifies, each on its one curve (RFC 9053):
+// alg id -> the curve and hash. A key verifies only for its own curve's alg, as
+// codec/keys.py: a P-256 key never checks a signature labelled ES384.
+export const ECDSA_ALGS = new Map([
+  [-7, { name: "ES256", curve: "P-256", hash: "SHA-256" }],
+  [-35, { name: "ES384", curve: "P-384", hash: "SHA-384" }],
+  [-36, { name: "ES512", curve: "P-521", hash: "SHA-512" }],
+]);
 const CLAIM_PASS = -65537;
 const PURPOSES = ["commute", "medical", "supply", "emergency", "other", "household", "visitor"];
 
@@ -68,16 +75,25 @@ export function parseSign1(bytes) {
   return { protectedBytes: prot, alg: header.get(1), kid, payload, signature };
 }
 
-/** Import an SPKI DER P-256 public key for ES256 verification. */
-export function importEs256(der) {
-  return crypto.subtle.importKey("spki", der, { name: "ECDSA", namedCurve: "P-256" }, false,
+/** Import an SPKI DER public key for an ECDSA alg (ES256, ES384 or ES512 by COSE id). */
+export function importEcdsa(der, alg) {
+  const known = ECDSA_ALGS.get(alg);
+  if (!known) throw new Rejected("unsupported_alg", "alg " + alg);
+  return crypto.subtle.importKey("spki", der, { name: "ECDSA", namedCurve: known.curve }, false,
     ["verify"]);
 }
 
-/** Verify a parsed Sign1 with an imported key; the alg must be ES256. */
+/** Import an SPKI DER P-256 public key for ES256 verification (the root key). */
+export function importEs256(der) {
+  return importEcdsa(der, -7);
+}
+
+/** Verify a parsed Sign1 with an imported key; the alg must be its curve's. */
 export async function verifySign1(msg, key) {
-  if (msg.alg !== ALG_ES256) throw new Rejected("unsupported_alg", "alg " + msg.alg);
-  const ok = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, msg.signature,
+  const known = ECDSA_ALGS.get(msg.alg);
+  if (!known) throw new Rejected("unsupported_alg", "alg " + msg.alg);
+  if (key.algorithm.namedCurve !== known.curve) throw new Rejected("bad_signature", "alg");
+  const ok = await crypto.subtle.verify({ name: "ECDSA", hash: known.hash }, key, msg.signature,
     sigStructure(msg.protectedBytes, msg.payload));
   if (!ok) throw new Rejected("bad_signature");
 }
@@ -138,7 +154,7 @@ export async function verifyPass(text, trust, revoked, now) {
   try { bytes = b45decode(body); } catch (e) { throw new Rejected("bad_base45", e.message); }
   if (bytes.length && bytes[0] === 0x78) bytes = await inflate(bytes);
   const msg = parseSign1(bytes);
-  if (msg.alg !== ALG_ES256) throw new Rejected("unsupported_alg", "alg " + msg.alg);
+  if (!ECDSA_ALGS.has(msg.alg)) throw new Rejected("unsupported_alg", "alg " + msg.alg);
   const entry = trust.get(hex(msg.kid));
   if (!entry) throw new Rejected("unknown_kid");
   await verifySign1(msg, entry.key);

@@ -2,7 +2,7 @@
 // (checked with the revocation-list key the trust list names).
 // Fetched when online, kept in localStorage, re-verified with the root key on every load.
 
-import { hex, importEs256, openSignedDoc, unb64 } from "./cose.js";
+import { ECDSA_ALGS, hex, importEcdsa, importEs256, openSignedDoc, unb64 } from "./cose.js";
 
 const STORE = "passtrace.checkpoint.trust";
 
@@ -70,9 +70,10 @@ export async function load() {
     const rootKey = await importEs256(unb64(state.root.public_key_der_b64));
     const body = await openSignedDoc(state.trustList, rootKey, state.root.kid, "PT-TL");
     for (const entry of body.get("keys")) {
-      if (entry.get("alg") !== -7) continue;  // WebCrypto verifies ES256 everywhere
+      // WebCrypto verifies ECDSA on P-256, P-384 and P-521 (ES256, ES384, ES512).
+      if (!ECDSA_ALGS.has(entry.get("alg"))) continue;
       trust.set(hex(entry.get("kid")), {
-        key: await importEs256(entry.get("key")),
+        key: await importEcdsa(entry.get("key"), entry.get("alg")),
         notAfter: entry.has("na") ? entry.get("na") : null,
         retiredAt: entry.has("ra") ? entry.get("ra") : null,
       });
