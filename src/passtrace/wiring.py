@@ -3,6 +3,7 @@
 Lower layers offer hooks instead of importing upwards:
 - registrations.site_kinds: a site kind with rules of its own (a compound's gate)
   registers the provider that gathers its facts and records what passed;
+- registrations.fast_kinds: the compound's gate registers its PostgreSQL fast path;
 - core.runtime.Runtime.principals: how the web toolkit turns a token into a principal
   (accounts owns tokens);
 - people.flows: domains that grant the right to reveal a person's data (passes,
@@ -25,6 +26,7 @@ from passtrace.accounts.binding import register_person_areas, register_unbind_ho
 from passtrace.accounts.service import Principals
 from passtrace.audit.actors import register_describer
 from passtrace.communities.compounds import claim_codes as community_claims
+from passtrace.communities.outings import gate_fast
 from passtrace.communities.outings.gate import GATE
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises import claim_codes as enterprise_claims
@@ -34,12 +36,14 @@ from passtrace.oversight import alerts as oversight_alerts
 from passtrace.passes import authz as pass_authz
 from passtrace.people.flows import register_reveal_alert, register_reveal_grant
 from passtrace.registrations import stays
+from passtrace.registrations.fast_kinds import register_fast_kind
 from passtrace.registrations.site_kinds import register_site_kind
 
 
 def wire(rt: Runtime | None = None) -> None:
     """Register every site kind's provider; set the runtime's principal resolver."""
     register_site_kind("community_gate", GATE)
+    register_fast_kind("community_gate", gate_fast.register)
     register_reveal_grant("passes", pass_authz.reveal_allowed)
     register_reveal_grant("enterprises", enterprise_service.reveal_grant)
     register_reveal_alert("supervisors", oversight_alerts.notify_supervisors)

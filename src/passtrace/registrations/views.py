@@ -19,7 +19,7 @@ from passtrace.core.imports import ImportProblem
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import Day
-from passtrace.registrations import fastpath, imports, ingest, stats
+from passtrace.registrations import fast_kinds, fastpath, imports, ingest, stats
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import (
@@ -64,14 +64,19 @@ async def register(data: RegistrationIn, rt: RuntimeDep,
     # The hot path: on PostgreSQL it runs on the event loop (async psycopg, no thread
     # hop); elsewhere the ORM path runs in one thread hop. Either commits before the
     # response is sent.
-    # Community gates take the ORM path: their rules lock the household row and
-    # open or close outings in the same transaction.
+    # Community gates have a fast path of their own (registered by communities, see
+    # fast_kinds.py): their rules lock the household row and open or close outings in
+    # the same transaction.
     fast = fastpath.for_runtime(rt)
     if fast is not None and not await fastpath.is_community_gate(rt, data.site):
         if data.direction == "auto":  # only a compound's gate knows which way people go
             data = data.model_copy(update={"direction": "in"})
         checked = await fastpath.register(fast, rt=rt, actor=principal, data=data)
         return to_out(checked.row, duplicate=checked.duplicate)
+    gate_check = fast_kinds.fast_check("community_gate") if fast is not None else None
+    if gate_check is not None:
+        checked = await gate_check(fast, rt=rt, actor=principal, data=data)
+        return to_out(checked.row, duplicate=checked.duplicate, notes=checked.notes)
     return await run_in_threadpool(_register_in_session, rt, principal, data)
 
 

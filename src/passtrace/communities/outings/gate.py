@@ -71,6 +71,11 @@ _communities: TtlCache[tuple[int, str], Community | None] = TtlCache(
     ttl=COMMUNITY_CACHE_SECONDS, max_entries=10_000, changes=COMMUNITY_CHANGES)
 
 
+def cached_community(bind: object, code: str) -> Community | None | Miss:
+    """community_of's cached row for a compound code on a database (engine); no I/O."""
+    return _communities.get((id(bind), code))
+
+
 def community_of(session: Session, site: Site) -> Community | None:
     """The compound a gate belongs to (None for other sites or an unregistered compound)."""
     code = site.community_code

@@ -1,0 +1,59 @@
+"""Append one chained audit entry on PostgreSQL inside the statement that stores its subject.
+
+An entry's hash (audit/chain.py) covers canonical JSON in which only `seq` and
+`prev_hash` depend on the chain's head. The text is built here with two unique
+placeholders and cut around them, so PostgreSQL hashes `before || head.hash || middle
+|| head.seq + 1 || after` itself: the head is read inside the write statement, and
+appending costs no round trip of its own (no "read the head, then insert").
+
+Race: two writers reading the same head would fork the chain. The caller takes the
+chain's lock (LOCK_CHAIN) in an earlier statement of the same transaction: in READ
+COMMITTED each statement's snapshot is taken when it starts, so the write statement
+sees the head the previous lock holder committed; a lock taken inside the statement
+itself would come after its snapshot. tests/communities/test_gate_fast_path.py checks
+the chain with `passtrace audit verify`'s code after concurrent gate checks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from passtrace.audit import chain
+
+LOCK_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
+LOCK_CHAIN_PARAMS = (chain.PG_LOCK_KEY,)
+COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
+           "subject_person_id", "reason", "detail", "ip")
+# A CTE (to list after the caller's own): the next position and the previous hash.
+HEAD_CTE = ("a_head AS (SELECT COALESCE(l.seq, 0) + 1 AS seq, COALESCE(l.hash, %s) AS prev "
+            "FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash FROM audit_entries "
+            "ORDER BY seq DESC LIMIT 1) AS l ON true)")
+
+
+def insert_sql(source: str) -> str:
+    """The final INSERT of a WITH statement: one entry per row of CTE `source`."""
+    values = ", ".join("%s::json" if c == "detail" else "%s" for c in COLUMNS)
+    return (f" INSERT INTO audit_entries ({', '.join(COLUMNS)}, seq, prev_hash, hash) "
+            f"SELECT {values}, a_head.seq, a_head.prev, encode(sha256(convert_to("
+            "%s::text || a_head.prev || %s::text || a_head.seq::text || %s::text, 'UTF8')), "
+            f"'hex') FROM {source}, a_head RETURNING id")
+
+
+def params(fields: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """HEAD_CTE's parameters and insert_sql's, for an entry's fields (record()'s)."""
+    detail = orjson.loads(orjson.dumps(fields.get("detail")))  # as it reads back
+    doc = {c: fields.get(c) for c in COLUMNS} | {"detail": detail}
+    while True:
+        # Placeholders nothing else in the entry can contain (checked below).
+        prev, seq = uuid.uuid4().hex, str(uuid.uuid4().int)
+        text = chain.canonical(doc | {"seq": int(seq)}, prev).decode("utf-8")
+        if text.count(prev) == 1 and text.count(seq) == 1 and text.index(prev) < text.index(seq):
+            break
+    before, rest = text.split(prev)
+    middle, after = rest.split(seq)
+    stored = tuple(orjson.dumps(detail).decode() if c == "detail" else doc[c] for c in COLUMNS)
+    return (chain.GENESIS,), (*stored, before, middle, after)
