@@ -59,9 +59,7 @@ g AS (
   SELECT r.id AS report_id, x.id, x.occurred_at AS at, t.area_code
   FROM r
   LEFT JOIN span ON span.report_id = r.id
-  JOIN registrations x ON x.person_hash = r.h
-   AND x.occurred_at >= {least}(r.day_start, COALESCE(span.lo, r.day_start))
-   AND x.occurred_at <= {greatest}(r.day_end, COALESCE(span.hi, r.day_end))
+  {regs}
   JOIN sites t ON t.id = x.site_id
 ),
 hit AS (
@@ -71,8 +69,7 @@ hit AS (
   UNION ALL
   SELECT w.report_id, w.seq, z.id, z.started_at, t.area_code, 1
   FROM w
-  JOIN stays z ON z.person_hash = w.h AND z.started_at <= w.hi AND z.ended_at >= w.lo
-   AND z.started_at >= {stay_floor}
+  {stays}
   JOIN sites t ON t.id = z.site_id
   WHERE substr(t.area_code, 1, length(w.p)) = w.p
 ),
@@ -157,12 +154,33 @@ SQLITE = {
 }
 
 
+# The person's registrations around the report's day, and their stays meeting a window.
+REGS = ("registrations x", "x.id, x.occurred_at, x.site_id", """x.person_hash = r.h
+            AND x.occurred_at >= {least}(r.day_start, COALESCE(span.lo, r.day_start))
+            AND x.occurred_at <= {greatest}(r.day_end, COALESCE(span.hi, r.day_end))""")
+STAYS = ("stays z", "z.id, z.started_at, z.site_id", """z.person_hash = w.h
+            AND z.started_at <= w.hi AND z.ended_at >= w.lo AND z.started_at >= {stay_floor}""")
+
+
+def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
+    if dialect == "postgresql":
+        # LATERAL (OFFSET 0 keeps the planner from flattening it): one (person, time)
+        # index scan per report or stop, whatever the planner guesses for the CTEs (it
+        # cannot see their sizes and may pick a hash join reading the whole table).
+        alias = table.split()[1]
+        return f"CROSS JOIN LATERAL (SELECT {cols} FROM {table} WHERE {cond} OFFSET 0) {alias}"
+    # SQLite has no LATERAL; its joins are nested loops on the same indexes anyway.
+    return f"JOIN {table} ON {cond}"
+
+
 def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextClause:
     """The chunk statement for a dialect and the local days its reports may fall on
     (date -> UTC start, end: computed in Python, core/clock, so both databases agree)."""
     frag = PG if dialect == "postgresql" else SQLITE
     values = ", ".join(f"(:d{i}, :s{i}, :e{i})" for i in range(len(days)))
-    sql = SQL.format(days=values, prefix=PREFIX, **frag)
+    regs = _probe(dialect, REGS[0], REGS[1], REGS[2].format(**frag))
+    stays = _probe(dialect, STAYS[0], STAYS[1], STAYS[2].format(**frag))
+    sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, **frag)
     binds: list[Any] = [
         bindparam("ids", type_=ARRAY(Uuid) if dialect == "postgresql" else Uuid,
                   expanding=dialect != "postgresql"),
