@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, TextClause, Uuid, bindparam, column, text
+from sqlalchemy import ARRAY, Date, Integer, String, TextualSelect, Uuid, bindparam, column, text
 
 from passtrace.core.db import UTCDateTime
 
@@ -32,11 +32,13 @@ PREFIX = """CASE WHEN length(st.area_code) = 6 AND substr(st.area_code, 3, 4) = 
 
 SQL = """
 WITH days(d, day_start, day_end) AS (VALUES {days}),
+-- The chunk's reports; one imported from another system has no enterprise and is
+-- verified with the run's or the default tolerance.
 r AS (
   SELECT d.id, d.person_hash AS h, days.day_start, days.day_end,
          COALESCE(:tol, NULLIF(e.verify_tolerance_minutes, 0), :default_tol) AS tol
   FROM daily_reports d
-  JOIN enterprises e ON e.id = d.enterprise_id
+  LEFT JOIN enterprises e ON e.id = d.enterprise_id
   JOIN days ON days.d = d.report_date
   WHERE d.id {ids}
 ),
@@ -173,7 +175,7 @@ def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
     return f"JOIN {table} ON {cond}"
 
 
-def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextClause:
+def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextualSelect:
     """The chunk statement for a dialect and the local days its reports may fall on
     (date -> UTC start, end: computed in Python, core/clock, so both databases agree)."""
     frag = PG if dialect == "postgresql" else SQLITE
