@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, TextClause, Uuid, bindparam, column, text
+from sqlalchemy import ARRAY, Date, Integer, String, TextualSelect, Uuid, bindparam, column, text
 
 from passtrace.core.db import UTCDateTime
 
@@ -32,11 +32,13 @@ PREFIX = """CASE WHEN length(st.area_code) = 6 AND substr(st.area_code, 3, 4) = 
 
 SQL = """
 WITH days(d, day_start, day_end) AS (VALUES {days}),
+-- The chunk's reports; one imported from another system has no enterprise and is
+-- verified with the run's or the default tolerance.
 r AS (
   SELECT d.id, d.person_hash AS h, days.day_start, days.day_end,
          COALESCE(:tol, NULLIF(e.verify_tolerance_minutes, 0), :default_tol) AS tol
   FROM daily_reports d
-  JOIN enterprises e ON e.id = d.enterprise_id
+  LEFT JOIN enterprises e ON e.id = d.enterprise_id
   JOIN days ON days.d = d.report_date
   WHERE d.id {ids}
 ),
@@ -59,9 +61,7 @@ g AS (
   SELECT r.id AS report_id, x.id, x.occurred_at AS at, t.area_code
   FROM r
   LEFT JOIN span ON span.report_id = r.id
-  JOIN registrations x ON x.person_hash = r.h
-   AND x.occurred_at >= {least}(r.day_start, COALESCE(span.lo, r.day_start))
-   AND x.occurred_at <= {greatest}(r.day_end, COALESCE(span.hi, r.day_end))
+  {regs}
   JOIN sites t ON t.id = x.site_id
 ),
 hit AS (
@@ -71,8 +71,7 @@ hit AS (
   UNION ALL
   SELECT w.report_id, w.seq, z.id, z.started_at, t.area_code, 1
   FROM w
-  JOIN stays z ON z.person_hash = w.h AND z.started_at <= w.hi AND z.ended_at >= w.lo
-   AND z.started_at >= {stay_floor}
+  {stays}
   JOIN sites t ON t.id = z.site_id
   WHERE substr(t.area_code, 1, length(w.p)) = w.p
 ),
@@ -157,12 +156,33 @@ SQLITE = {
 }
 
 
-def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextClause:
+# The person's registrations around the report's day, and their stays meeting a window.
+REGS = ("registrations x", "x.id, x.occurred_at, x.site_id", """x.person_hash = r.h
+            AND x.occurred_at >= {least}(r.day_start, COALESCE(span.lo, r.day_start))
+            AND x.occurred_at <= {greatest}(r.day_end, COALESCE(span.hi, r.day_end))""")
+STAYS = ("stays z", "z.id, z.started_at, z.site_id", """z.person_hash = w.h
+            AND z.started_at <= w.hi AND z.ended_at >= w.lo AND z.started_at >= {stay_floor}""")
+
+
+def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
+    if dialect == "postgresql":
+        # LATERAL (OFFSET 0 keeps the planner from flattening it): one (person, time)
+        # index scan per report or stop, whatever the planner guesses for the CTEs (it
+        # cannot see their sizes and may pick a hash join reading the whole table).
+        alias = table.split()[1]
+        return f"CROSS JOIN LATERAL (SELECT {cols} FROM {table} WHERE {cond} OFFSET 0) {alias}"
+    # SQLite has no LATERAL; its joins are nested loops on the same indexes anyway.
+    return f"JOIN {table} ON {cond}"
+
+
+def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextualSelect:
     """The chunk statement for a dialect and the local days its reports may fall on
     (date -> UTC start, end: computed in Python, core/clock, so both databases agree)."""
     frag = PG if dialect == "postgresql" else SQLITE
     values = ", ".join(f"(:d{i}, :s{i}, :e{i})" for i in range(len(days)))
-    sql = SQL.format(days=values, prefix=PREFIX, **frag)
+    regs = _probe(dialect, REGS[0], REGS[1], REGS[2].format(**frag))
+    stays = _probe(dialect, STAYS[0], STAYS[1], STAYS[2].format(**frag))
+    sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, **frag)
     binds: list[Any] = [
         bindparam("ids", type_=ARRAY(Uuid) if dialect == "postgresql" else Uuid,
                   expanding=dialect != "postgresql"),
