@@ -6,10 +6,14 @@ read as a stream and committed in chunks, so a file of millions of rows never si
 memory, and a re-run after a crash (or of the same file) stores nothing twice: the
 import is idempotent by `external_id` (unique), and the row id is derived from it.
 
-Speed matters (a district's history is tens of millions of rows): on PostgreSQL each
-chunk goes through binary COPY into a temporary table and one INSERT ... SELECT ... ON
-CONFLICT DO NOTHING, which also fills the server's masked name from `people`; SQLite
-takes an executemany. Rows are checked by hand, not by pydantic.
+Speed matters (a district's history is tens of millions of rows). On PostgreSQL the
+work is set-based: Python only reads, checks and hashes the rows (by hand, not by
+pydantic); each chunk goes through binary COPY into a staging table and one INSERT ...
+SELECT ... ON CONFLICT DO NOTHING RETURNING, which also fills the server's masked name
+from `people` and tells which rows were new, and the stays of the new rows are kept in
+the same transaction (stays.pg_after_rows). A chunk is stored in a second thread while
+the next one is checked. SQLite takes an executemany per chunk and rebuilds the stays
+at the end.
 
 A bad row never sinks the others: it is reported with its row number (the sheet's, the
 header being row 1), the column and a translated message, and the valid rows are
