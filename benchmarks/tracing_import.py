@@ -18,12 +18,20 @@ through, half with a temperature) and times, in the same process:
 
 Prints one JSON line: {"benchmark", "params", "results": {"import_rows_per_s",
 "copy_rows_per_s", ...}, "ratios": {"import_vs_copy"}} — medians of the rounds.
+
+Timings move with the machine's load (params.load_1m), so the results also give what
+does not: CPU per row, of this process (`*_client_cpu_us_per_row`: CSV, checks, hashes,
+COPY encoding) and of the PostgreSQL backends of the benchmark database
+(`*_server_cpu_us_per_row`, read from /proc: the server runs on this machine), and
+`import_sql_rows_per_s`, the rows over the time spent storing chunks (COPY, the
+statements, the commits), i.e. the import without its Python part.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -71,8 +79,32 @@ def write_csv(path: Path, rnd: random.Random, *, rows: int, tag: str, sites: lis
                      f"{rnd.choice(('in', 'out', 'through'))},{temp},\n")
 
 
-def copy_baseline(dsn: str, tag: str, chunk: int) -> tuple[float, int]:
-    """Binary COPY of the rows the import stored, into the scratch table; (seconds, rows)."""
+def server_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds used so far by each backend of the benchmark database (Linux /proc)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        pids = [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends used between two server_cpu readings."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+def copy_baseline(dsn: str, tag: str, chunk: int) -> tuple[float, int, float, float]:
+    """Binary COPY of the rows the import stored, into the scratch table.
+
+    Returns (seconds, rows, client CPU seconds, server CPU seconds).
+    """
     with psycopg.connect(dsn) as conn:
         with conn.cursor() as cur:
             cur.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
@@ -85,6 +117,7 @@ def copy_baseline(dsn: str, tag: str, chunk: int) -> tuple[float, int]:
                         "WHERE external_id LIKE %s", (f"{tag}-%",))
             rows = cur.fetchall()
         conn.commit()
+        cpu, server = time.process_time(), server_cpu(dsn)
         start = time.perf_counter()
         for i in range(0, len(rows), chunk):
             with conn.cursor() as cur, cur.copy(
@@ -94,7 +127,33 @@ def copy_baseline(dsn: str, tag: str, chunk: int) -> tuple[float, int]:
                 for row in rows[i:i + chunk]:
                     copy.write_row(row)
             conn.commit()
-        return time.perf_counter() - start, len(rows)
+        elapsed = time.perf_counter() - start
+        return (elapsed, len(rows), time.process_time() - cpu,
+                spent(server, server_cpu(dsn)))
+
+
+class _StoreClock:
+    """Times the import's chunk storing (imports._store_postgres and the commit)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.real = imports._store_postgres
+
+    def __call__(self, *args: object, **kwargs: object) -> tuple[int, int]:
+        start = time.perf_counter()
+        try:
+            return self.real(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def commit(self, session: object) -> object:
+        def timed() -> None:
+            start = time.perf_counter()
+            try:
+                session.commit()  # type: ignore[attr-defined]
+            finally:
+                self.seconds += time.perf_counter() - start
+        return timed
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -107,6 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)
+    load = round(os.getloadavg()[0], 2)
     url = create_pg_database(DB)
     settings = Settings(env="test", database_url=url, secret_key=SECRET)
     rt = Runtime.build(settings)
@@ -126,23 +186,38 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             conn.execute("CREATE TABLE registrations_copy (LIKE registrations INCLUDING ALL)")
         rates: list[float] = []
         copy_rates: list[float] = []
+        sql_rates: list[float] = []
+        cpu: dict[str, list[float]] = {"import_client": [], "import_server": [],
+                                       "copy_client": [], "copy_server": []}
         with tempfile.TemporaryDirectory() as tmp:
             for r in range(args.rounds):
                 path = Path(tmp) / f"round{r}.csv"
                 tag = f"b{r}"
                 write_csv(path, rnd, rows=args.rows, tag=tag, sites=codes, persons=persons)
-                with rt.sessions() as session, path.open("rb") as fh:
-                    start = time.perf_counter()
-                    done = imports.import_registrations(
-                        session=session, vault=rt.vault, actor=None, stream=fh,
-                        commit=session.commit)
-                    elapsed = time.perf_counter() - start
+                clock = _StoreClock()
+                imports._store_postgres = clock  # type: ignore[assignment]
+                client, server = time.process_time(), server_cpu(dsn)
+                try:
+                    with rt.sessions() as session, path.open("rb") as fh:
+                        start = time.perf_counter()
+                        done = imports.import_registrations(
+                            session=session, vault=rt.vault, actor=None, stream=fh,
+                            commit=clock.commit(session))
+                        elapsed = time.perf_counter() - start
+                finally:
+                    imports._store_postgres = clock.real  # type: ignore[assignment]
+                cpu["import_client"].append(time.process_time() - client)
+                cpu["import_server"].append(spent(server, server_cpu(dsn)))
+                sql_rates.append(args.rows / clock.seconds)
                 if done.imported != args.rows or done.refused:
                     raise RuntimeError(f"import stored {done.imported}, refused "
                                        f"{done.refused}: {done.problems[:3]}")
                 rates.append(args.rows / elapsed)
-                copy_s, copied = copy_baseline(dsn, tag, imports.CHUNK_ROWS)
+                copy_s, copied, copy_client, copy_server = copy_baseline(
+                    dsn, tag, imports.CHUNK_ROWS)
                 copy_rates.append(copied / copy_s)
+                cpu["copy_client"].append(copy_client)
+                cpu["copy_server"].append(copy_server)
         ratios = [a / b for a, b in zip(rates, copy_rates, strict=True)]
         summary: dict[str, object] = {
             "benchmark": "tracing_import",
@@ -150,11 +225,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                        "persons": args.persons, "chunk_rows": imports.CHUNK_ROWS,
                        "seed": args.seed, "python": platform.python_version(),
                        "psycopg": package_version("psycopg"),
-                       "stays_rebuilt": _has_stays()},
+                       "stays_rebuilt": _has_stays(), "load_1m": load},
             "results": {"import_rows_per_s": round(statistics.median(rates)),
                         "copy_rows_per_s": round(statistics.median(copy_rates)),
                         "import_rows_per_s_rounds": [round(x) for x in rates],
-                        "copy_rows_per_s_rounds": [round(x) for x in copy_rates]},
+                        "copy_rows_per_s_rounds": [round(x) for x in copy_rates],
+                        "import_sql_rows_per_s": round(statistics.median(sql_rates)),
+                        **{f"{k}_cpu_us_per_row": round(statistics.median(v) / args.rows
+                                                        * 1e6, 1)
+                           for k, v in cpu.items()}},
             "ratios": {"import_vs_copy": round(statistics.median(ratios), 3)},
         }
     finally:
