@@ -8,7 +8,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from passtrace.core.runtime import Runtime
-from passtrace.tracing import contacts
+from passtrace.registrations import stays
+from passtrace.tracing import colocation, contacts
 from passtrace.tracing.models import Contact
 from tests.tracing.world import T0, case, person, reg, site, stay
 
@@ -108,6 +109,31 @@ def test_an_instant_inside_a_stay_both_ways(rt: Runtime, session: Session) -> No
     assert found["passes-through"].evidence[0]["stay_of"] == "case"
     assert [e["kind"] for e in found["stays"].evidence] == ["instant_in_stay"]
     assert found["stays"].evidence[0]["stay_of"] == "contact"
+
+
+def test_stays_longer_than_48_hours_are_found_when_the_cap_allows_them(
+        rt: Runtime, session: Session) -> None:
+    # The cap raised to 72 h: a 60-hour stay is possible, and the search's bound on a
+    # stay's length follows the configured cap (a fixed 48 h would miss both below).
+    stays.configure(rt.settings.model_copy(update={"stay_cap_hours": 72}))
+    try:
+        venue, hall = site(session), site(session)
+        p = person(session, rt)
+        c = case(session, p, start=T0 + timedelta(hours=50), end=T0 + timedelta(hours=70))
+        stay(session, venue, "long-stayer", T0, T0 + timedelta(hours=60))
+        reg(session, venue, p.id_hash, T0 + timedelta(hours=55))
+        # The case's own stay began 50 h before the window and lasts into it.
+        stay(session, hall, p.id_hash, T0, T0 + timedelta(hours=58))
+        reg(session, hall, "passer-by", T0 + timedelta(hours=52))
+        found = _found(session, c)
+    finally:
+        stays.configure(rt.settings)
+    assert [e["kind"] for e in found["long-stayer"].evidence] == ["instant_in_stay"]
+    assert found["long-stayer"].evidence[0]["stay_of"] == "contact"
+    assert [e["kind"] for e in found["passer-by"].evidence] == ["instant_in_stay"]
+    assert found["passer-by"].evidence[0]["stay_of"] == "case"
+    # Back at the configured cap, the bound is back too.
+    assert colocation.stay_bound() == timedelta(hours=rt.settings.stay_cap_hours)
 
 
 def test_a_case_with_no_registrations_has_no_contacts(rt: Runtime, session: Session) -> None:

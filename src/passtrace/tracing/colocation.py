@@ -1,31 +1,42 @@
-"""Same place, same time: registrations and stays of others near the index person's own.
+"""Same place, same time: registrations and stays of others near the index persons' own.
 
-Two steps, both set-based: first the index person's own allowed registrations and stays
-in the window (the (person, time) indexes), then everyone else's at those sites around
-those times, one statement per kind with one indexed range per site and time (the
-(site, time) indexes). Pairs are matched exactly in Python; the candidates are few.
+Two steps, both set-based and for any number of index persons at once (a case's person,
+or every contact of one level when secondary contacts are searched): first their own
+allowed registrations and stays in the window (the (person, time) indexes), then
+everyone's at those sites around those times, one statement per kind (registrations,
+stays) with one indexed (site, time) range per own registration or stay: on PostgreSQL
+the ranges are arrays joined with unnest (one plan whatever their number), elsewhere
+OR-ed (CHUNK a statement). Pairs are matched exactly in Python; the candidates are few.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ARRAY, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from passtrace.registrations import stays
 from passtrace.registrations.models import Registration, Stay
 from passtrace.sites.models import Site
 
-# No stay is longer than this (the per-site-kind cap is 12 h by default): a stay that
-# could overlap an instant started at most this long before it, which bounds the
-# (site, started_at) index range scanned.
-MAX_STAY = timedelta(hours=48)
 # OR-ed index ranges per statement (SQLite's expression depth stays well inside limits).
 CHUNK = 200
+
+
+def stay_bound() -> timedelta:
+    """How long a stay can be: the longest configured cap (registrations.stays).
+
+    A stay ends at its "in" plus the cap of its site's kind at the latest, so a stay that
+    could overlap a time started at most this long before it; this bounds the
+    (site, started_at) and (person, started_at) index ranges scanned. The caps come from
+    PASSTRACE_STAY_CAP_HOURS: raising it lengthens the bound with it.
+    """
+    return max(stays.cap_for(kind) for kind in stays.STAY_KINDS)
 
 
 @dataclass
@@ -72,20 +83,24 @@ class StayRow:
                 "to": self.end.isoformat(), "closed_by": self.closed_by}
 
 
-def _regs(session: Session, where: Any) -> list[Reg]:
-    rows = session.execute(
-        select(Registration.id, Registration.person_hash, Registration.site_id,
-               Registration.occurred_at, Registration.direction, Registration.external_id)
-        .where(where, Registration.decision == "allow", Registration.person_hash.is_not(None)))
-    # person_hash is never NULL here (the where clause excludes it).
-    return [Reg(r[0], r[1] or "", r[2], r[3], r[4], r[5]) for r in rows]
+@dataclass(frozen=True)
+class Source:
+    """An index person and where their part of the window begins."""
+
+    person_hash: str
+    start: datetime
 
 
-def _stays(session: Session, where: Any) -> list[StayRow]:
-    rows = session.execute(
-        select(Stay.id, Stay.person_hash, Stay.site_id, Stay.started_at, Stay.ended_at,
-               Stay.out_registration_id, Stay.closed_by).where(where))
-    return [StayRow(*r) for r in rows]
+_REG_COLS = (Registration.id, Registration.person_hash, Registration.site_id,
+             Registration.occurred_at, Registration.direction, Registration.external_id)
+_STAY_COLS = (Stay.id, Stay.person_hash, Stay.site_id, Stay.started_at, Stay.ended_at,
+              Stay.out_registration_id, Stay.closed_by)
+_ALLOWED = (Registration.decision == "allow", Registration.person_hash.is_not(None))
+
+
+def _reg(r: Any) -> Reg:
+    # person_hash is never NULL here (_ALLOWED excludes it).
+    return Reg(r[0], r[1] or "", r[2], r[3], r[4], r[5])
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
@@ -93,31 +108,79 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[i:i + CHUNK]
 
 
-def _others_regs(session: Session, person_hash: str,
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _ranges(names: tuple[str, ...], rows: list[tuple[Any, ...]],
+            types: tuple[Any, ...]) -> Any:
+    """The ranges as a PostgreSQL table: unnest(array, array, ...) AS q(names...)."""
+    arrays = [bindparam(None, list(values), type_=ARRAY(t)) for values, t in
+              zip(zip(*rows, strict=True), types, strict=True)]
+    return func.unnest(*arrays).table_valued(*names).render_derived(name="q")
+
+
+def _others_regs(session: Session,
                  ranges: list[tuple[uuid.UUID, datetime, datetime]]) -> list[Reg]:
+    """Allowed registrations at a site within [lo, hi], of anyone."""
+    ranges = sorted(set(ranges))
+    if not ranges:
+        return []
     out: dict[uuid.UUID, Reg] = {}
+    if _postgres(session):
+        q = _ranges(("site_id", "lo", "hi"), ranges,
+                    (Registration.site_id.type, Registration.occurred_at.type,
+                     Registration.occurred_at.type))
+        rows = session.execute(select(*_REG_COLS).distinct().select_from(q).join(
+            Registration, and_(Registration.site_id == q.c.site_id,
+                               Registration.occurred_at >= q.c.lo,
+                               Registration.occurred_at <= q.c.hi)).where(*_ALLOWED))
+        return [_reg(r) for r in rows]
     for part in _chunks(ranges):
         clause = or_(*(and_(Registration.site_id == s, Registration.occurred_at >= lo,
                             Registration.occurred_at <= hi) for s, lo, hi in part))
-        for r in _regs(session, and_(clause, Registration.person_hash != person_hash)):
-            out[r.id] = r
+        for r in session.execute(select(*_REG_COLS).where(clause, *_ALLOWED)):
+            out[r[0]] = _reg(r)
     return list(out.values())
 
 
-def _others_stays(session: Session, person_hash: str,
+def _others_stays(session: Session,
                   ranges: list[tuple[uuid.UUID, datetime, datetime]]) -> list[StayRow]:
-    """Stays at a site touching [lo, hi] (started before hi, ended after lo)."""
+    """Stays at a site touching [lo, hi] (started by hi, ended at lo or later), of anyone."""
+    ranges = sorted(set(ranges))
+    if not ranges:
+        return []
+    bound = stay_bound()
+    if _postgres(session):
+        q = _ranges(("site_id", "first", "lo", "hi"),
+                    [(s, lo - bound, lo, hi) for s, lo, hi in ranges],
+                    (Stay.site_id.type, Stay.started_at.type, Stay.started_at.type,
+                     Stay.started_at.type))
+        rows = session.execute(select(*_STAY_COLS).distinct().select_from(q).join(
+            Stay, and_(Stay.site_id == q.c.site_id, Stay.started_at >= q.c.first,
+                       Stay.started_at <= q.c.hi, Stay.ended_at >= q.c.lo)))
+        return [StayRow(*r) for r in rows]
     out: dict[uuid.UUID, StayRow] = {}
     for part in _chunks(ranges):
-        clause = or_(*(and_(Stay.site_id == s, Stay.started_at >= lo - MAX_STAY,
+        clause = or_(*(and_(Stay.site_id == s, Stay.started_at >= lo - bound,
                             Stay.started_at <= hi, Stay.ended_at >= lo) for s, lo, hi in part))
-        for s in _stays(session, and_(clause, Stay.person_hash != person_hash)):
-            out[s.id] = s
+        for s in session.execute(select(*_STAY_COLS).where(clause)):
+            out[s[0]] = StayRow(*s)
     return list(out.values())
 
 
 def _minutes(delta: timedelta) -> float:
     return round(delta.total_seconds() / 60, 2)
+
+
+@dataclass
+class _Near:
+    """Everyone's registrations and stays near the index persons', by site."""
+
+    regs: dict[uuid.UUID, list[Reg]]
+    stays: dict[uuid.UUID, list[StayRow]]
+    stay_ends: set[uuid.UUID]
+    kinds: dict[uuid.UUID, str]
 
 
 def find(session: Session, *, person_hash: str, start: datetime, end: datetime,
@@ -127,62 +190,96 @@ def find(session: Session, *, person_hash: str, start: datetime, end: datetime,
     window_minutes: W for same_site_window (a gap of exactly W counts). overlap_minutes:
     M per site kind for stay_overlap (missing kinds: 0, touching stays count).
     """
-    own_regs = _regs(session, and_(Registration.person_hash == person_hash,
-                                   Registration.occurred_at >= start,
-                                   Registration.occurred_at < end))
-    own_stays = _stays(session, and_(Stay.person_hash == person_hash,
-                                     Stay.started_at >= start - MAX_STAY,
-                                     Stay.started_at < end, Stay.ended_at >= start))
-    if not own_regs and not own_stays:
-        return []
-    w = timedelta(minutes=window_minutes)
-    reg_ranges = [(r.site_id, r.at - w, r.at + w) for r in own_regs]
-    stay_ranges = [(s.site_id, s.start, s.end) for s in own_stays]
-    others_regs = _others_regs(session, person_hash, reg_ranges + stay_ranges)
-    others_stays = _others_stays(session, person_hash,
-                                 stay_ranges + [(r.site_id, r.at, r.at) for r in own_regs])
-    kinds = _site_kinds(session, {r.site_id for r in own_regs} | {s.site_id for s in own_stays})
+    return find_many(session, sources=[Source(person_hash, start)], end=end,
+                     window_minutes=window_minutes,
+                     overlap_minutes=overlap_minutes)[person_hash]
 
+
+def find_many(session: Session, *, sources: Sequence[Source], end: datetime,
+              window_minutes: int, overlap_minutes: Mapping[str, int]
+              ) -> dict[str, list[Hit]]:
+    """`find` for several index persons at once (each from its own start), by person hash."""
+    out: dict[str, list[Hit]] = {s.person_hash: [] for s in sources}
+    if not sources:
+        return out
+    starts = {s.person_hash: s.start for s in sources}
+    first = min(starts.values())
+    hashes = sorted(starts)
+    own_regs: dict[str, list[Reg]] = {h: [] for h in hashes}
+    for r in session.execute(select(*_REG_COLS).where(
+            Registration.person_hash.in_(hashes), Registration.occurred_at >= first,
+            Registration.occurred_at < end, *_ALLOWED)):
+        reg = _reg(r)
+        if reg.at >= starts[reg.person_hash]:
+            own_regs[reg.person_hash].append(reg)
+    own_stays: dict[str, list[StayRow]] = {h: [] for h in hashes}
+    # A stay touching the window ended at its start or later, so began at most a stay's
+    # longest length before it.
+    for s in session.execute(select(*_STAY_COLS).where(
+            Stay.person_hash.in_(hashes), Stay.started_at >= first - stay_bound(),
+            Stay.started_at < end, Stay.ended_at >= first)):
+        stay = StayRow(*s)
+        if stay.end >= starts[stay.person_hash]:
+            own_stays[stay.person_hash].append(stay)
+    mine_r = [r for h in hashes for r in own_regs[h]]
+    mine_s = [s for h in hashes for s in own_stays[h]]
+    if not mine_r and not mine_s:
+        return out
+    w = timedelta(minutes=window_minutes)
+    stay_ranges = [(s.site_id, s.start, s.end) for s in mine_s]
+    others_regs = _others_regs(session, [(r.site_id, r.at - w, r.at + w) for r in mine_r]
+                               + stay_ranges)
+    others_stays = _others_stays(session, stay_ranges + [(r.site_id, r.at, r.at)
+                                                         for r in mine_r])
+    near = _Near({}, {}, {s.id for s in others_stays}
+                 | {s.out_id for s in others_stays if s.out_id},
+                 _site_kinds(session, {r.site_id for r in mine_r}
+                             | {s.site_id for s in mine_s}))
+    for o in others_regs:
+        near.regs.setdefault(o.site_id, []).append(o)
+    for st in others_stays:
+        near.stays.setdefault(st.site_id, []).append(st)
+    for h in hashes:
+        out[h] = _match(h, own_regs[h], own_stays[h], near, w, overlap_minutes)
+    return out
+
+
+def _match(me: str, own_regs: list[Reg], own_stays: list[StayRow], near: _Near,
+           w: timedelta, overlap_minutes: Mapping[str, int]) -> list[Hit]:
+    """The exact rules (docs/tracing.md) between one index person's rows and the others'."""
     # An instant is a registration that is neither end of a stay: in/out pairs are
     # compared as stays, so they do not also count as instants inside one.
     own_stay_ends = {s.id for s in own_stays} | {s.out_id for s in own_stays if s.out_id}
-    their_stay_ends = ({s.id for s in others_stays}
-                       | {s.out_id for s in others_stays if s.out_id})
     hits: list[Hit] = []
-    by_site: dict[uuid.UUID, list[Reg]] = {}
-    for o in others_regs:
-        by_site.setdefault(o.site_id, []).append(o)
     for c in own_regs:
-        for o in by_site.get(c.site_id, ()):
+        for o in near.regs.get(c.site_id, ()):
             gap = abs(o.at - c.at)
-            if gap <= w:
+            if gap <= w and o.person_hash != me:
                 hits.append(Hit(o.person_hash, "same_site_window", c.site_id,
                                 min(c.at, o.at), max(c.at, o.at),
                                 {"site": str(c.site_id), "case_registration": c.ref(),
                                  "contact_registration": o.ref(),
                                  "gap_minutes": _minutes(gap)}))
-    stays_by_site: dict[uuid.UUID, list[StayRow]] = {}
-    for s in others_stays:
-        stays_by_site.setdefault(s.site_id, []).append(s)
     for c_stay in own_stays:
-        need = timedelta(minutes=overlap_minutes.get(kinds.get(c_stay.site_id, ""), 0))
-        for o_stay in stays_by_site.get(c_stay.site_id, ()):
+        need = timedelta(minutes=overlap_minutes.get(near.kinds.get(c_stay.site_id, ""), 0))
+        for o_stay in near.stays.get(c_stay.site_id, ()):
             lo, hi = max(c_stay.start, o_stay.start), min(c_stay.end, o_stay.end)
-            if hi >= lo and hi - lo >= need:
+            if hi >= lo and hi - lo >= need and o_stay.person_hash != me:
                 hits.append(Hit(o_stay.person_hash, "stay_overlap", c_stay.site_id, lo, hi,
                                 {"site": str(c_stay.site_id), "case_stay": c_stay.ref(),
                                  "contact_stay": o_stay.ref(),
                                  "overlap_minutes": _minutes(hi - lo)}))
-        for o in by_site.get(c_stay.site_id, ()):
-            if o.id not in their_stay_ends and c_stay.start <= o.at <= c_stay.end:
+        for o in near.regs.get(c_stay.site_id, ()):
+            if (o.id not in near.stay_ends and c_stay.start <= o.at <= c_stay.end
+                    and o.person_hash != me):
                 hits.append(Hit(o.person_hash, "instant_in_stay", o.site_id, o.at, o.at,
                                 {"site": str(o.site_id), "registration": o.ref(),
                                  "stay": c_stay.ref(), "stay_of": "case"}))
     for c in own_regs:
         if c.id in own_stay_ends:
             continue
-        for o_stay in stays_by_site.get(c.site_id, ()):
-            if o_stay.start <= c.at <= o_stay.end:
+        for o_stay in near.stays.get(c.site_id, ()):
+            if o_stay.start <= c.at <= o_stay.end and o_stay.person_hash != me:
                 hits.append(Hit(o_stay.person_hash, "instant_in_stay", c.site_id, c.at, c.at,
                                 {"site": str(c.site_id), "registration": c.ref(),
                                  "stay": o_stay.ref(), "stay_of": "contact"}))

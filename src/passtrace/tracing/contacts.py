@@ -26,6 +26,7 @@ from passtrace.tracing.colocation import Hit
 from passtrace.tracing.models import QUARANTINE_DAYS, Contact
 
 DEFAULT_DEPTH = 2  # secondary contacts, when asked for, go this deep unless told
+PEOPLE_CHUNK = 1000  # person hashes looked up per statement
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,53 @@ class Found:
     last: datetime
     area_code: str
     kind: str
+    via: uuid.UUID | None = None  # the contact they were found through (secondary)
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index person: the case's, or a contact whose own contacts are looked for."""
+
+    person_hash: str
+    person_id: uuid.UUID | None
+    start: datetime
 
 
 def gather(session: Session, *, person_hash: str, person_id: uuid.UUID | None,
            start: datetime, end: datetime, window_minutes: int,
            options: Options) -> dict[str, Found]:
     """Everyone exposed to `person_hash` in [start, end), by person hash, with evidence."""
-    hits = colocation.find(session, person_hash=person_hash, start=start, end=end,
-                           window_minutes=window_minutes,
-                           overlap_minutes=options.overlap_minutes)
-    areas = colocation.site_areas(session, {h.site_id for h in hits if h.site_id})
-    placed: list[tuple[Hit, str]] = [(h, areas.get(h.site_id, "") if h.site_id else "")
-                                     for h in hits]
-    placed += ties.household(session, person_id=person_id, start=start, end=end)
-    placed += ties.trips(session, person_hash=person_hash, start=start, end=end)
-    if options.colleagues:
-        placed += ties.colleagues(session, person_hash=person_hash, start=start, end=end)
+    return gather_many(session, index=[Index(person_hash, person_id, start)], end=end,
+                       window_minutes=window_minutes, options=options)[person_hash]
+
+
+def gather_many(session: Session, *, index: list[Index], end: datetime, window_minutes: int,
+                options: Options) -> dict[str, dict[str, Found]]:
+    """`gather` for several index persons at once, each from its own start: a fixed number
+    of statements whatever their number (secondary contacts search a whole level)."""
+    sources = [colocation.Source(i.person_hash, i.start) for i in index]
+    hits = colocation.find_many(session, sources=sources, end=end,
+                                window_minutes=window_minutes,
+                                overlap_minutes=options.overlap_minutes)
+    areas = colocation.site_areas(session, {h.site_id for found in hits.values()
+                                            for h in found if h.site_id})
+    households = ties.households(session, index=[(i.person_id, i.start) for i in index
+                                                 if i.person_id is not None], end=end)
+    trips = ties.trips_many(session, sources=sources, end=end)
+    out: dict[str, dict[str, Found]] = {}
+    for i in index:
+        placed: list[tuple[Hit, str]] = [(h, areas.get(h.site_id, "") if h.site_id else "")
+                                         for h in hits[i.person_hash]]
+        placed += households.get(i.person_id, []) if i.person_id is not None else []
+        placed += trips[i.person_hash]
+        if options.colleagues:
+            placed += ties.colleagues(session, person_hash=i.person_hash, start=i.start,
+                                      end=end)
+        out[i.person_hash] = _merge(placed)
+    return out
+
+
+def _merge(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
     out: dict[str, Found] = {}
     for hit, area in placed:
         ev = {"kind": hit.kind, **hit.evidence}
@@ -81,8 +113,8 @@ def gather(session: Session, *, person_hash: str, person_id: uuid.UUID | None,
             f.kind = "close"
     for f in out.values():
         # A stable order, so storing the same result again compares equal.
-        f.evidence = sorted({json.dumps(e, sort_keys=True): e for e in f.evidence}.values(),
-                            key=lambda e: json.dumps(e, sort_keys=True))
+        keyed = {json.dumps(e, sort_keys=True): e for e in f.evidence}
+        f.evidence = [keyed[k] for k in sorted(keyed)]
     return out
 
 
@@ -104,8 +136,7 @@ def run(*, session: Session, case: Case, options: Options, depth: int = 1) -> li
     found.pop(case.person_hash, None)
     existing = {c.person_hash: c for c in session.scalars(
         select(Contact).where(Contact.case_id == case.id))}
-    stored = _store(session, case, found, existing, depth=1, via=None,
-                    days=options.quarantine_days)
+    stored = _store(session, case, found, existing, depth=1, days=options.quarantine_days)
     frontier = [c for c in stored if c.kind == "close"]
     this_run = list(stored)
     for level in range(2, depth + 1):
@@ -120,37 +151,46 @@ def run(*, session: Session, case: Case, options: Options, depth: int = 1) -> li
 def _secondary(session: Session, case: Case, frontier: list[Contact],
                existing: dict[str, Contact], level: int, w: int,
                options: Options) -> list[Contact]:
-    """Contacts of the previous level's contacts, exposed after they were."""
-    nxt: list[Contact] = []
+    """Contacts of the previous level's contacts, exposed after they were.
+
+    One search for the whole level. A person reached through several contacts of the
+    level is kept through the one exposed first (then the lowest person hash), and a
+    person already known at a lower depth keeps that depth.
+    """
+    if not frontier:
+        return []
     plain = Options(overlap_minutes=options.overlap_minutes,
                     quarantine_days=options.quarantine_days)
-    for parent in frontier:
-        found = gather(session, person_hash=parent.person_hash, person_id=parent.person_id,
-                       start=parent.first_exposure, end=case.window_end, window_minutes=w,
-                       options=plain)
-        found = {h: f for h, f in found.items()
-                 if h != case.person_hash and (h not in existing
-                                               or existing[h].depth >= level)}
-        for f in found.values():
-            f.kind = "secondary"
-        nxt += _store(session, case, found, existing, depth=level, via=parent.id,
-                      days=options.quarantine_days)
-    return nxt
+    found_by = gather_many(session, index=[Index(p.person_hash, p.person_id, p.first_exposure)
+                                           for p in frontier],
+                           end=case.window_end, window_minutes=w, options=plain)
+    chosen: dict[str, Found] = {}
+    for parent in sorted(frontier, key=lambda c: (c.first_exposure, c.person_hash)):
+        for h, f in found_by[parent.person_hash].items():
+            if h == case.person_hash or h in chosen or (h in existing
+                                                        and existing[h].depth < level):
+                continue
+            f.kind, f.via = "secondary", parent.id
+            chosen[h] = f
+    return _store(session, case, chosen, existing, depth=level,
+                  days=options.quarantine_days)
 
 
 def _store(session: Session, case: Case, found: dict[str, Found],
-           existing: dict[str, Contact], *, depth: int, via: uuid.UUID | None,
-           days: int) -> list[Contact]:
+           existing: dict[str, Contact], *, depth: int, days: int) -> list[Contact]:
     if not found:
         return []
-    people = dict(session.execute(select(Person.id_hash, Person.id)
-                                  .where(Person.id_hash.in_(list(found)))).all())
+    hashes = sorted(found)
+    people: dict[str, uuid.UUID] = {}
+    for i in range(0, len(hashes), PEOPLE_CHUNK):
+        people.update(session.execute(select(Person.id_hash, Person.id).where(
+            Person.id_hash.in_(hashes[i:i + PEOPLE_CHUNK]))).all())
     now = utcnow()
     out: list[Contact] = []
     for h, f in sorted(found.items()):
         values: dict[str, Any] = {
             "person_id": people.get(h), "kind": f.kind, "depth": depth,
-            "via_contact_id": via, "first_exposure": f.first, "last_exposure": f.last,
+            "via_contact_id": f.via, "first_exposure": f.first, "last_exposure": f.last,
             "quarantine_until": quarantine_until(f.last, days), "area_code": f.area_code,
             "evidence": f.evidence}
         row = existing.get(h)

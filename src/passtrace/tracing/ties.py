@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -25,7 +27,7 @@ from passtrace.core.clock import LOCAL_TZ, local_day_bounds
 from passtrace.enterprises.models import Enterprise
 from passtrace.people.models import Person
 from passtrace.reports.models import DailyReport, ReportStop
-from passtrace.tracing.colocation import Hit
+from passtrace.tracing.colocation import Hit, Source
 
 ROW_SPAN = 3  # same trip: within this many seat rows
 _FLIGHT_SEAT = re.compile(r"^(\d{1,3})([A-Z])?$")
@@ -61,57 +63,83 @@ def local_dates(start: datetime, end: datetime) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def household(session: Session, *, person_id: uuid.UUID | None, start: datetime,
-              end: datetime) -> list[tuple[Hit, str]]:
-    """The other residents of every household the person lives in, with the compound's area."""
-    if person_id is None:
-        return []
-    mine = select(Resident.household_id).where(Resident.person_id == person_id)
+def households(session: Session, *, index: list[tuple[uuid.UUID, datetime]],
+               end: datetime) -> dict[uuid.UUID, list[tuple[Hit, str]]]:
+    """The other residents of every household each person lives in, with the compound's
+    area; exposure from the person's start to `end`. One statement for them all."""
+    out: dict[uuid.UUID, list[tuple[Hit, str]]] = {pid: [] for pid, _ in index}
+    if not index:
+        return out
+    starts = dict(index)
+    ids = sorted(starts)
+    theirs = select(Resident.household_id, Resident.person_id).where(
+        Resident.person_id.in_(ids)).subquery()
     rows = session.execute(
-        select(Person.id_hash, Resident.household_id, Community.code)
+        select(theirs.c.person_id, Person.id_hash, Resident.household_id, Community.code)
+        .join(Resident, Resident.household_id == theirs.c.household_id)
         .join(Person, Person.id == Resident.person_id)
         .join(Community, Community.id == Resident.community_id)
-        .where(Resident.household_id.in_(mine), Resident.person_id != person_id))
-    return [(Hit(h, "household", None, start, end, {"household": str(hh)}), code)
-            for h, hh, code in rows]
+        .where(Resident.person_id != theirs.c.person_id))
+    for pid, h, hh, code in rows:
+        out[pid].append((Hit(h, "household", None, starts[pid], end, {"household": str(hh)}),
+                         code))
+    return out
 
 
-def trips(session: Session, *, person_hash: str, start: datetime,
-          end: datetime) -> list[tuple[Hit, str]]:
-    """Others on the same train (same carriage) or flight, same date, within ROW_SPAN rows."""
-    days = local_dates(start, end)
-    own = session.execute(
-        select(DailyReport.report_date, ReportStop.mode, ReportStop.ref, ReportStop.seat,
-               ReportStop.arrive_at, ReportStop.depart_at, DailyReport.id, ReportStop.seq)
+def trips_many(session: Session, *, sources: Sequence[Source],
+               end: datetime) -> dict[str, list[tuple[Hit, str]]]:
+    """Others on the same train (same carriage) or flight, same date, within ROW_SPAN rows,
+    for each index person from their start: two statements for them all."""
+    out: dict[str, list[tuple[Hit, str]]] = {s.person_hash: [] for s in sources}
+    if not sources:
+        return out
+    dates = {s.person_hash: set(local_dates(s.start, end)) for s in sources}
+    every_day = sorted(set().union(*dates.values()))
+    own = [row for row in session.execute(
+        select(DailyReport.person_hash, DailyReport.report_date, ReportStop.mode,
+               ReportStop.ref, ReportStop.seat, ReportStop.arrive_at, DailyReport.id,
+               ReportStop.seq)
         .join(ReportStop, ReportStop.report_id == DailyReport.id)
-        .where(DailyReport.person_hash == person_hash, DailyReport.report_date.in_(days),
+        .where(DailyReport.person_hash.in_(sorted(out)),
+               DailyReport.report_date.in_(every_day),
                ReportStop.mode.in_(("train", "flight")))).all()
-    out: list[tuple[Hit, str]] = []
-    for day, mode, ref, seat, arrive, _depart, report_id, seq in own:
+        if row[1] in dates[row[0] or ""]]
+    # (date, mode, number) -> the index persons' parsed seats on it.
+    wanted: dict[tuple[date, str, str], list[tuple[Any, ...]]] = {}
+    for who, day, mode, ref, seat, arrive, report_id, seq in own:
         mine = parse_seat(mode or "", seat)
         ref_n = _norm_ref(ref)
-        if mine is None or not ref_n:
+        if mine is not None and ref_n:
+            wanted.setdefault((day, mode or "", ref_n), []).append(
+                (who, mine, seat, arrive, report_id, seq))
+    if not wanted:
+        return out
+    others = session.execute(
+        select(DailyReport.report_date, ReportStop.mode, DailyReport.person_hash,
+               ReportStop.ref, ReportStop.seat, ReportStop.area_code, DailyReport.id,
+               ReportStop.seq)
+        .join(ReportStop, ReportStop.report_id == DailyReport.id)
+        .where(DailyReport.report_date.in_(sorted({k[0] for k in wanted})),
+               ReportStop.mode.in_(sorted({k[1] for k in wanted})),
+               DailyReport.person_hash.is_not(None),
+               func.upper(ReportStop.ref).in_(sorted({k[2] for k in wanted})))).all()
+    for day, mode, other_hash, other_ref, other_seat, area, other_report, other_seq in others:
+        theirs = parse_seat(mode or "", other_seat)
+        ref_n = _norm_ref(other_ref)
+        if theirs is None:
             continue
-        others = session.execute(
-            select(DailyReport.person_hash, ReportStop.ref, ReportStop.seat,
-                   ReportStop.area_code, DailyReport.id, ReportStop.seq)
-            .join(ReportStop, ReportStop.report_id == DailyReport.id)
-            .where(DailyReport.report_date == day, ReportStop.mode == mode,
-                   DailyReport.person_hash.is_not(None), DailyReport.person_hash != person_hash,
-                   func.upper(ReportStop.ref) == ref_n)).all()
-        for other_hash, other_ref, other_seat, area, other_report, other_seq in others:
-            theirs = parse_seat(mode or "", other_seat)
-            if theirs is None or _norm_ref(other_ref) != ref_n:
+        for who, mine, seat, arrive, report_id, seq in wanted.get((day, mode or "", ref_n), ()):
+            if (other_hash == who or theirs.carriage != mine.carriage
+                    or abs(theirs.row - mine.row) > ROW_SPAN):
                 continue
-            if theirs.carriage != mine.carriage or abs(theirs.row - mine.row) > ROW_SPAN:
-                continue
-            out.append((Hit(other_hash or "", "same_train" if mode == "train" else "same_flight",
-                            None, arrive, arrive,
-                            {"ref": ref_n, "date": day.isoformat(), "case_seat": seat,
-                             "contact_seat": other_seat,
-                             "case_report": str(report_id), "case_stop": seq,
-                             "contact_report": str(other_report), "contact_stop": other_seq}),
-                        area))
+            out[who].append((Hit(other_hash or "", "same_train" if mode == "train"
+                                 else "same_flight", None, arrive, arrive,
+                                 {"ref": ref_n, "date": day.isoformat(), "case_seat": seat,
+                                  "contact_seat": other_seat,
+                                  "case_report": str(report_id), "case_stop": seq,
+                                  "contact_report": str(other_report),
+                                  "contact_stop": other_seq}),
+                            area))
     return out
 
 

@@ -1,0 +1,702 @@
+"""Benchmark contact tracing at scale: close and secondary contacts over HTTP, one day's
+verification and the registrations import, on one loaded PostgreSQL database.
+
+How to run: `python benchmarks/tracing.py` (PostgreSQL on 127.0.0.1:5432, trust auth)
+builds a database with --persons people, --registrations registrations over 28 days
+(with their stays), --reports daily reports (three stops each) at --sites sites, all
+binary-COPYed straight into the tables from a fixed seed; the indexes and constraints
+are made after loading, then ANALYZE. It then starts `python -m passtrace serve` (a real
+uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
+
+* contacts: POST /api/v1/cases/{id}/contacts/run (depth 1, a 14-day window) as an
+  official of the area, once for each of --cases cases (different people): p50/p95,
+  against the same co-location written by hand in one SQL statement (p95);
+* secondary: the same with depth 2 for --secondary-cases of those cases (p95);
+* verify: `tracing.verify` of one day's reports, timed by benchmarks/tracing_verify.py's
+  own helpers (reports/s), against that file's hand-written SQL baseline;
+* import: `registrations.imports.import_registrations` of --import-rows rows (the CSV
+  benchmarks/tracing_import.py writes) into the loaded table, against raw binary COPY of
+  the same rows (that file's `copy_baseline`).
+
+Quick run: `--persons 20000 --registrations 200000 --reports 20000`. `--keep-db NAME`
+keeps (and on a second run reuses) the loaded database, which takes many minutes to
+load at full size; without it the database is dropped at the end. Prints one JSON
+object as its last line (DESIGN.md, "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Json
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import tracing_import  # noqa: E402 - the import benchmark's CSV writer and COPY baseline
+import tracing_verify  # noqa: E402 - the verify benchmark's timed entry point and SQL
+from checkpoint_env import (  # noqa: E402
+    PG_ADMIN_URL,
+    Server,
+    create_pg_database,
+    drop_pg_database,
+    package_version,
+    settings_env,
+)
+
+from passtrace.accounts import service as account_service  # noqa: E402
+from passtrace.areas import service as area_service  # noqa: E402
+from passtrace.cases.models import Case  # noqa: E402
+from passtrace.core import migrate  # noqa: E402
+from passtrace.core.clock import LOCAL_TZ  # noqa: E402
+from passtrace.core.config import Settings  # noqa: E402
+from passtrace.core.ids import uuid7  # noqa: E402
+from passtrace.core.runtime import Runtime  # noqa: E402
+from passtrace.demo.accounts import demo_id_number  # noqa: E402
+from passtrace.enterprises.models import Department, Enterprise  # noqa: E402
+from passtrace.registrations import imports, stays  # noqa: E402
+from passtrace.sites.models import Site  # noqa: E402
+from passtrace.wiring import wire  # noqa: E402
+
+DEFAULT_DB = "passtrace_bench_tracing"
+# The verify day is the verify benchmark's; the 28 days of data surround it.
+DAY: date = tracing_verify.DAY
+FIRST_DAY = DAY - timedelta(days=20)
+DAYS = 28
+AREA = "5201"  # the official's area: every generated site lies inside it
+STREETS = [f"520102{i:03d}" for i in range(1, 21)] + [f"520103{i:03d}" for i in range(1, 21)]
+KINDS = (("road_checkpoint", 0.4), ("community_gate", 0.3), ("enterprise_gate", 0.2),
+         ("venue", 0.1))
+WINDOW_DAYS = 14
+TEMPERATURE = Decimal("36.5")
+BIG_TABLES = ("people", "employees", "registrations", "stays", "daily_reports",
+              "report_stops")
+PASSWORD = "bench-password-1"
+IMPORT_SITES = 20
+
+# The co-location of colocation.find written by hand: the case's allowed registrations
+# and stays in the window, everyone else's at the same sites around them (same site
+# within W; stays overlapping; instants inside a stay, both ways). Distinct people.
+CONTACTS_SQL = """
+WITH own_r AS (
+  SELECT site_id, occurred_at AS at FROM registrations
+  WHERE person_hash = %(h)s AND occurred_at >= %(s)s AND occurred_at < %(e)s
+    AND decision = 'allow'),
+own_s AS (
+  SELECT site_id, started_at, ended_at FROM stays
+  WHERE person_hash = %(h)s AND started_at >= %(s)s - %(cap)s AND started_at < %(e)s
+    AND ended_at >= %(s)s)
+SELECT count(DISTINCT x.person_hash) FROM (
+  SELECT g.person_hash FROM own_r o JOIN registrations g ON g.site_id = o.site_id
+    AND g.occurred_at BETWEEN o.at - %(w)s AND o.at + %(w)s
+  WHERE g.decision = 'allow' AND g.person_hash <> %(h)s
+  UNION ALL
+  SELECT t.person_hash FROM own_s o JOIN stays t ON t.site_id = o.site_id
+    AND t.started_at BETWEEN o.started_at - %(cap)s AND o.ended_at
+    AND t.ended_at >= o.started_at
+  WHERE t.person_hash <> %(h)s
+  UNION ALL
+  SELECT g.person_hash FROM own_s o JOIN registrations g ON g.site_id = o.site_id
+    AND g.occurred_at BETWEEN o.started_at AND o.ended_at
+  WHERE g.decision = 'allow' AND g.person_hash <> %(h)s
+  UNION ALL
+  SELECT t.person_hash FROM own_r o JOIN stays t ON t.site_id = o.site_id
+    AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
+  WHERE t.person_hash <> %(h)s) x
+"""
+
+# Stays from the registrations in one statement: each allowed "in" at a site that makes
+# stays, ended by the person's next allowed in/out there before the cap (the rule of
+# registrations/stays.py, whose rebuild does the same a few persons at a time).
+STAYS_SQL = """
+INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by,
+                   out_registration_id)
+SELECT e.id, e.person_hash, e.site_id, e.occurred_at,
+       CASE WHEN e.n_at > e.occurred_at AND e.n_at < e.occurred_at + e.cap THEN e.n_at
+            ELSE e.occurred_at + e.cap END,
+       CASE WHEN e.n_at > e.occurred_at AND e.n_at < e.occurred_at + e.cap
+                 AND e.n_dir = 'out' THEN 'out' ELSE 'cap' END,
+       CASE WHEN e.n_at > e.occurred_at AND e.n_at < e.occurred_at + e.cap
+                 AND e.n_dir = 'out' THEN e.n_id END
+FROM (SELECT r.id, r.person_hash, r.site_id, r.occurred_at, r.direction, c.cap,
+             lead(r.id) OVER w AS n_id, lead(r.occurred_at) OVER w AS n_at,
+             lead(r.direction) OVER w AS n_dir
+      FROM registrations r JOIN sites s ON s.id = r.site_id
+      JOIN (SELECT * FROM unnest(%(kinds)s::text[], %(caps)s::interval[])) AS c(kind, cap)
+        ON c.kind = s.kind
+      WHERE r.decision = 'allow' AND r.direction IN ('in', 'out')
+        AND r.person_hash IS NOT NULL
+      WINDOW w AS (PARTITION BY r.person_hash, r.site_id ORDER BY r.occurred_at, r.id)) e
+WHERE e.direction = 'in'
+"""
+
+
+def _local(day: date, minutes: float) -> datetime:
+    return datetime.combine(day, dtime(0), LOCAL_TZ) + timedelta(minutes=minutes)
+
+
+class Ids:
+    """UUIDv7-shaped ids from the occurrence time and a counter: unique, reproducible."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def at(self, when: datetime) -> uuid.UUID:
+        self.n += 1
+        ms = int(when.timestamp() * 1000)
+        return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (0b10 << 62) | self.n)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _types(conn: psycopg.Connection[Any], table: str, cols: tuple[str, ...]) -> list[str]:
+    rows = dict(conn.execute(
+        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        (table,)).fetchall())
+    return [rows[c].split("(")[0] for c in cols]
+
+
+class Copier:
+    """One binary COPY per table, fed row by row, on a connection of its own (one
+    connection carries one COPY at a time); committed when it ends."""
+
+    def __init__(self, dsn: str, table: str, cols: tuple[str, ...]):
+        self.conn = psycopg.connect(dsn)
+        self.table, self.cols = table, cols
+        self.types = _types(self.conn, table, cols)
+        self.rows = 0
+
+    def __enter__(self) -> Copier:
+        self.cur = self.conn.cursor()
+        self.ctx = self.cur.copy(f"COPY {self.table} ({', '.join(self.cols)}) FROM STDIN "
+                                 "(FORMAT BINARY)")
+        self.copy = self.ctx.__enter__()
+        self.copy.set_types(self.types)
+        return self
+
+    def write(self, row: tuple[Any, ...]) -> None:
+        self.copy.write_row(row)
+        self.rows += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        self.ctx.__exit__(*exc)
+        self.cur.close()
+        if exc[0] is None:
+            self.conn.commit()
+        self.conn.close()
+
+
+def _drop_indexes(conn: psycopg.Connection[Any]) -> list[str]:
+    """Drop the big tables' secondary indexes and constraints; return how to remake them."""
+    remake: list[str] = []
+    for table in BIG_TABLES:
+        for name, definition in conn.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype IN ('f', 'u')", (table,)):
+            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            remake.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for name, definition in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint "
+                "WHERE conrelid = %s::regclass)", (table, table)).fetchall():
+            conn.execute(f'DROP INDEX "{name}"')
+            remake.append(definition)
+    return remake
+
+
+def load(url: str, rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
+    """Migrate, seed the official and the sites, then COPY everything big."""
+    rnd = random.Random(args.seed)
+    migrate.upgrade(rt.engine)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    n_sites = args.sites
+    site_rows: list[dict[str, Any]] = []
+    with Session(rt.engine, expire_on_commit=False) as session:
+        area_service.load_bundled(session=session)
+        user = account_service.create(session=session, rt=rt, actor=None, username="tracer",
+                                      password=PASSWORD, display_name="流调员")
+        account_service.grant(session=session, actor=None, user=user, role="official",
+                              scope_type="area", scope_value=AREA)
+        kinds = [k for k, _ in KINDS]
+        weights = [w for _, w in KINDS]
+        for i in range(n_sites):
+            kind = rnd.choices(kinds, weights)[0]
+            site_rows.append({"id": uuid7(), "code": f"TB-{i:05d}", "name": f"基准场所{i}",
+                              "kind": kind, "area_code": STREETS[i % len(STREETS)],
+                              "lanes": ["1"], "opening_hours": [], "fever_threshold": 37.3,
+                              "community_code": "", "active": True})
+        for i in range(IMPORT_SITES):  # the import's own sites (removed after it)
+            site_rows.append({"id": uuid7(), "code": f"TBI-{i:03d}", "name": f"导入场所{i}",
+                              "kind": "venue", "area_code": STREETS[i % len(STREETS)],
+                              "lanes": ["1"], "opening_hours": [], "fever_threshold": 37.3,
+                              "community_code": "", "active": True})
+        session.execute(Site.__table__.insert(), site_rows)
+        offices = [s for s in site_rows[:n_sites] if s["kind"] == "enterprise_gate"]
+        enterprises = []
+        for i, s in enumerate(offices):
+            ent = Enterprise(credit_code=f"9152010{i:011d}", name=f"基准企业{i}",
+                             area_code=s["area_code"])
+            session.add(ent)
+            session.flush()
+            dept = Department(enterprise_id=ent.id, name="综合部")
+            session.add(dept)
+            session.flush()
+            enterprises.append((s, ent.id, dept.id))
+        session.commit()
+    timings["seed_s"] = round(time.perf_counter() - t0, 1)
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        remake = _drop_indexes(conn)
+        conn.commit()
+        t0 = time.perf_counter()
+        sizes = _copy_all(dsn, rt, args, rnd, site_rows[:n_sites], enterprises)
+        conn.commit()
+        timings["copy_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute("SET work_mem = '256MB'")
+        caps = {k: stays.cap_for(k) for k in stays.STAY_KINDS}
+        cur = conn.execute(STAYS_SQL, {"kinds": list(caps), "caps": list(caps.values())})
+        sizes["stays"] = cur.rowcount
+        conn.commit()
+        timings["stays_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        for statement in remake:
+            conn.execute(statement)
+            conn.commit()
+        timings["indexes_s"] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+        timings["analyze_s"] = round(time.perf_counter() - t0, 1)
+    return {"sizes": sizes, "load_s": timings}
+
+
+def _copy_all(dsn: str, rt: Runtime, args: argparse.Namespace,
+              rnd: random.Random, sites: list[dict[str, Any]],
+              enterprises: list[tuple[dict[str, Any], uuid.UUID, uuid.UUID]]) -> dict[str, Any]:
+    """People, employees, their commutes and reports, then everyone's other visits."""
+    ids = Ids()
+    vault = rt.vault
+    now = datetime.now(UTC)
+    homes = [s for s in sites if s["kind"] == "community_gate"]
+    reasons = Json([])
+    hashes: list[str] = []
+    person_ids: list[uuid.UUID] = []
+    with Copier(dsn, "people", ("id", "id_hash", "id_enc", "id_masked", "name_enc",
+                                 "name_masked", "status", "created_at")) as people:
+        for i in range(args.persons):
+            number = demo_id_number(f"5201{i % 90 + 10:02d}",
+                                    (date(1950, 1, 1) + timedelta(days=i // 900 % 20000))
+                                    .strftime("%Y%m%d"), f"{100 + i % 900}")
+            h = vault.lookup_hash(number)
+            pid = uuid.UUID(int=rnd.getrandbits(128) | (1 << 127))
+            hashes.append(h)
+            person_ids.append(pid)
+            # The ciphertexts are placeholders: nothing here decrypts (no reveal).
+            people.write((pid, h, b"bench", number[:6] + "********" + number[-4:], b"bench",
+                          "张*", "green", now))
+    home_of = [rnd.choice(homes)["id"] for _ in range(args.persons)]
+
+    reg_cols = ("id", "site_id", "lane", "device_key", "occurred_at", "received_at",
+                "skew_flagged", "future_flagged", "direction", "method", "person_hash",
+                "person_masked", "id_last4", "companions", "origin", "destination",
+                "decision", "reasons", "decided_by")
+
+    def reg(copy: Copier, person: int, site: uuid.UUID, at: datetime, direction: str,
+            decision: str = "allow") -> None:
+        copy.write((ids.at(at), site, "1", "bench", at, at, False, False, direction, "qr",
+                    hashes[person], "张*", "1234", 0, "", "", decision, reasons, "server"))
+
+    days = [FIRST_DAY + timedelta(days=d) for d in range(DAYS)]
+    n_emp = max(1, round(args.reports / (DAYS * 0.9)))
+    employees = rnd.sample(range(args.persons), min(n_emp, args.persons))
+    site_area = {s["id"]: s["area_code"] for s in sites}
+    emp_rows, report_rows, stop_rows = 0, 0, 0
+    with Copier(dsn, "employees", ("id", "enterprise_id", "department_id", "person_id",
+                                    "employee_no", "status", "created_at")) as emps, \
+            Copier(dsn, "registrations", reg_cols) as regs, \
+            Copier(dsn, "daily_reports", ("id", "enterprise_id", "department_id",
+                                           "report_date", "temperature", "symptoms",
+                                           "stayed_home", "source", "submitted_at", "late",
+                                           "flagged", "person_hash")) as reports, \
+            Copier(dsn, "report_stops", ("report_id", "seq", "area_code", "place",
+                                          "arrive_at", "depart_at", "mode", "ref",
+                                          "seat")) as stops:
+        for k, p in enumerate(employees):
+            office, ent_id, dept_id = enterprises[k % len(enterprises)]
+            emps.write((uuid.UUID(int=rnd.getrandbits(128) | (1 << 127)), ent_id, dept_id,
+                        person_ids[p], f"E{k}", "active", now))
+            emp_rows += 1
+            home = home_of[p]
+            for day in days:
+                if reports.rows >= args.reports or rnd.random() < 0.1:
+                    continue  # a day off, or the report budget is spent
+                go = _local(day, 7 * 60 + rnd.randrange(90))
+                back = _local(day, 17 * 60 + rnd.randrange(120))
+                arrive, leave = go + timedelta(minutes=rnd.randrange(25, 55)), back
+                home_again = back + timedelta(minutes=rnd.randrange(25, 55))
+                roll = rnd.random()
+                if roll < 0.85:  # seen leaving home, at work, and coming home
+                    reg(regs, p, home, go, "out")
+                    reg(regs, p, office["id"], arrive, "in")
+                    reg(regs, p, office["id"], leave, "out")
+                    reg(regs, p, home, home_again, "in")
+                elif roll < 0.93:  # seen somewhere else at lunch time
+                    reg(regs, p, rnd.choice(sites)["id"],
+                        _local(day, 12 * 60 + rnd.randrange(60)), "through")
+                rid = ids.at(_local(day, 21 * 60))
+                reports.write((rid, ent_id, dept_id, day, TEMPERATURE, reasons, False, "form",
+                               _local(day, 21 * 60), False, False, hashes[p]))
+                train = rnd.random() < 0.02
+                for seq, (area, a, d, mode, ref, seat) in enumerate((
+                        (site_area[home], _local(day, 0), go, None, None, None),
+                        (office["area_code"], arrive, leave,
+                         "train" if train else "walk", f"G{rnd.randrange(40)}" if train
+                         else None, f"0{rnd.randrange(1, 9)}车{rnd.randrange(1, 20)}A"
+                         if train else None),
+                        (site_area[home], home_again, None, "walk", None, None)), start=1):
+                    stops.write((rid, seq, area, "", a, d, mode, ref, seat))
+                    stop_rows += 1
+        report_rows = reports.rows
+        # Everyone else's (and the employees') other visits until the budget is spent:
+        # a road checkpoint is passed through, a stay site is entered and left.
+        hours = [h for h in range(24) for _ in range(6 if 7 <= h < 21 else 1)]
+        while regs.rows < args.registrations:
+            p = rnd.randrange(args.persons)
+            site = rnd.choice(sites)
+            at = _local(rnd.choice(days), rnd.choice(hours) * 60 + rnd.random() * 60)
+            decision = "deny" if rnd.random() < 0.01 else "allow"
+            if site["kind"] == "road_checkpoint":
+                reg(regs, p, site["id"], at, "through", decision)
+            else:
+                reg(regs, p, site["id"], at, "in", decision)
+                if rnd.random() < 0.95:  # the guard sometimes misses the "out"
+                    reg(regs, p, site["id"], at + timedelta(minutes=rnd.randrange(10, 240)),
+                        "out", decision)
+        reg_rows = regs.rows
+    return {"persons": args.persons, "employees": emp_rows, "registrations": reg_rows,
+            "reports": report_rows, "report_stops": stop_rows, "sites": len(sites)}
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of values, rounded to 0.01."""
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))], 2)
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection as the official."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        self.conn.request("POST", path, body=json.dumps(body), headers=self.headers)
+        resp = self.conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"null")
+
+
+def make_cases(rt: Runtime, n: int, seed: int) -> list[tuple[uuid.UUID, str, datetime,
+                                                              datetime]]:
+    """n cases of different people, each with registrations in its 14-day window."""
+    rnd = random.Random(seed + 1)
+    out = []
+    with Session(rt.engine) as session:
+        official = session.execute(text("SELECT id FROM users WHERE username = 'tracer'")
+                                   ).scalar_one()
+        tried: set[str] = set()
+        starts = [FIRST_DAY + timedelta(days=1 + d) for d in range(DAYS - WINDOW_DAYS - 1)]
+        while len(out) < n:
+            start_day = rnd.choice(starts)
+            start = _local(start_day, 0)
+            end = start + timedelta(days=WINDOW_DAYS)
+            # A random registration in the window picks the person (active people are
+            # the ones cases come from); TABLESAMPLE would not be reproducible.
+            row = session.execute(text(
+                "SELECT r.person_hash, p.id FROM registrations r "
+                "JOIN people p ON p.id_hash = r.person_hash "
+                "WHERE r.occurred_at >= :t AND r.occurred_at < :e AND r.decision = 'allow' "
+                "ORDER BY r.occurred_at LIMIT 1"),
+                {"t": start + timedelta(seconds=rnd.randrange(WINDOW_DAYS * 86400 - 3600)),
+                 "e": end}).first()
+            if row is None or row[0] in tried:
+                continue
+            tried.add(row[0])
+            case = Case(person_id=row[1], person_hash=row[0], classification="confirmed",
+                        window_start=start, window_end=end, area_code=STREETS[0],
+                        source="基准", created_by=official)
+            session.add(case)
+            session.flush()
+            out.append((case.id, row[0], start, end))
+        session.commit()
+    return out
+
+
+def drop_cases(rt: Runtime, case_ids: list[uuid.UUID]) -> None:
+    """Remove the run's cases (their contacts and tasks go with them)."""
+    with Session(rt.engine) as session:
+        session.execute(text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": case_ids})
+        session.commit()
+
+
+def measure_contacts(port: int, token: str, cases: list[Any], depth: int
+                     ) -> tuple[list[float], list[int]]:
+    client = Client(port, token)
+    lat, found = [], []
+    for case_id, *_ in cases:
+        t0 = time.perf_counter()
+        status, body = client.post(f"/api/v1/cases/{case_id}/contacts/run", {"depth": depth})
+        lat.append((time.perf_counter() - t0) * 1000)
+        if status != 200:
+            raise RuntimeError(f"contacts run answered {status}: {body}")
+        found.append(len(body["items"]))
+    return lat, found
+
+
+def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[float],
+                                                                         list[int]]:
+    cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
+    lat, counts = [], []
+    with psycopg.connect(dsn) as conn:
+        for _case_id, h, start, end in cases:
+            t0 = time.perf_counter()
+            row = conn.execute(CONTACTS_SQL, {"h": h, "s": start, "e": end, "cap": cap,
+                                              "w": timedelta(minutes=window_minutes)}
+                               ).fetchone()
+            lat.append((time.perf_counter() - t0) * 1000)
+            counts.append(row[0] if row else 0)
+    return lat, counts
+
+
+def measure_verify(rt: Runtime, reports_that_day: int) -> dict[str, Any]:
+    """tracing_verify's own helpers: the library entry point and the SQL baseline."""
+    spent, findings = tracing_verify.time_verify(rt)
+    sql_spent, _row = tracing_verify.time_sql(rt)
+    return {"verify_reports_per_s": round(reports_that_day / spent),
+            "verify_sql_reports_per_s": round(reports_that_day / sql_spent),
+            "verify_findings": findings, "verify_reports": reports_that_day}
+
+
+def measure_import(url: str, rt: Runtime, rows: int, seed: int) -> dict[str, Any]:
+    """import_registrations (as tracing_import.py calls it) vs binary COPY of its rows."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    rnd = random.Random(seed + 2)
+    tag = f"tb{int(time.time())}"
+    codes = [f"TBI-{i:03d}" for i in range(IMPORT_SITES)]
+    persons = [demo_id_number("520111", (date(1960, 1, 1) + timedelta(days=i // 900))
+                              .strftime("%Y%m%d"), f"{100 + i % 900}")
+               for i in range(max(100, rows // 10))]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS registrations_copy")
+        conn.execute("CREATE TABLE registrations_copy (LIKE registrations INCLUDING ALL)")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "import.csv"
+            tracing_import.write_csv(path, rnd, rows=rows, tag=tag, sites=codes,
+                                     persons=persons)
+            with rt.sessions() as session, path.open("rb") as fh:
+                t0 = time.perf_counter()
+                done = imports.import_registrations(session=session, vault=rt.vault,
+                                                    actor=None, stream=fh,
+                                                    commit=session.commit)
+                spent = time.perf_counter() - t0
+            if done.imported != rows or done.refused:
+                raise RuntimeError(f"import stored {done.imported}, refused {done.refused}")
+            copy_s, copied = tracing_import.copy_baseline(dsn, tag, imports.CHUNK_ROWS)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS registrations_copy")
+            # The imported rows live at the import's own sites: remove them, so a kept
+            # database stays as it was loaded.
+            conn.execute("DELETE FROM stays WHERE site_id IN "
+                         "(SELECT id FROM sites WHERE code LIKE 'TBI-%%')")
+            conn.execute("DELETE FROM registrations WHERE site_id IN "
+                         "(SELECT id FROM sites WHERE code LIKE 'TBI-%%')")
+    rate, copy_rate = rows / spent, copied / copy_s
+    return {"import_rows_per_s": round(rate), "copy_rows_per_s": round(copy_rate),
+            "import_rows": rows, "ratio": round(rate / copy_rate, 3)}
+
+
+def _loaded(name: str) -> bool:
+    """Whether the database exists and a load into it finished (its meta row exists)."""
+    engine = create_engine(PG_ADMIN_URL)
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                {"n": name}).first():
+                return False
+    finally:
+        engine.dispose()
+    dsn = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(f"{dsn}/{name}") as conn:
+        return conn.execute("SELECT to_regclass('bench_tracing_meta')").fetchone() != (None,)
+
+
+def _loaded_sizes(dsn: str) -> dict[str, Any]:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT value FROM bench_tracing_meta WHERE key = 'load'"
+                           ).fetchone()
+        return dict(row[0]) if row else {}
+
+
+def _uptime() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Load (or reuse) the database, measure, print the JSON summary."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--registrations", type=int, default=10_000_000)
+    ap.add_argument("--reports", type=int, default=1_000_000)
+    ap.add_argument("--sites", type=int, default=0,
+                    help="default: one per 2,500 registrations (about 90 a day each)")
+    ap.add_argument("--cases", type=int, default=50)
+    ap.add_argument("--secondary-cases", type=int, default=20)
+    ap.add_argument("--import-rows", type=int, default=0,
+                    help="default: registrations / 100, at least 2,000")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--keep-db", metavar="NAME", default=None,
+                    help="keep the loaded database under this name (reused when it exists)")
+    ap.add_argument("--load-only", action="store_true",
+                    help="with --keep-db: load the database and stop")
+    args = ap.parse_args(argv)
+    args.sites = args.sites or max(40, args.registrations // 2500)
+    args.import_rows = args.import_rows or max(2_000, args.registrations // 100)
+    name = args.keep_db or f"{DEFAULT_DB}_{os.getpid()}"
+    reuse = args.keep_db is not None and _loaded(name)
+    url = (PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}") if reuse else create_pg_database(name)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    # The server's job runner must not verify or delete the generated days meanwhile.
+    os.environ.update({"PASSTRACE_RETENTION_SECONDS": "0", "PASSTRACE_VERIFY_SECONDS": "0"})
+    settings = Settings(**{k.removeprefix("PASSTRACE_").lower(): v
+                           for k, v in settings_env(url).items()})
+    rt = Runtime.build(settings)
+    wire(rt)
+    server = Server(url)
+    case_ids: list[uuid.UUID] = []
+    try:
+        if reuse:
+            loaded = _loaded_sizes(dsn)
+            if loaded.get("params") != [args.persons, args.registrations, args.reports,
+                                        args.sites, args.seed]:
+                raise SystemExit(f"database {name} holds another size: {loaded.get('params')}")
+        else:
+            loaded = load(url, rt, args)
+            loaded["params"] = [args.persons, args.registrations, args.reports, args.sites,
+                                args.seed]
+            with psycopg.connect(dsn) as conn:
+                conn.execute("CREATE TABLE bench_tracing_meta (key text PRIMARY KEY, "
+                             "value jsonb)")
+                conn.execute("INSERT INTO bench_tracing_meta VALUES ('load', %s)",
+                             (Json(loaded),))
+        if args.load_only:
+            print(json.dumps(loaded))
+            return loaded
+        with Session(rt.engine) as session:
+            user = session.execute(text("SELECT id FROM users WHERE username = 'tracer'")
+                                   ).scalar_one()
+            from passtrace.accounts.models import User
+            token, _ = account_service.start_session(session=session, rt=rt,
+                                                     user=session.get_one(User, user),
+                                                     kind="api", ip="127.0.0.1")
+            session.commit()
+        load_before = _uptime()
+        cases = make_cases(rt, args.cases, args.seed)
+        case_ids = [c[0] for c in cases]
+        server.start(timeout=60)
+        # Warm-up: one search on a case not measured (connections, caches, plans).
+        warm = make_cases(rt, 1, args.seed + 100)
+        case_ids += [c[0] for c in warm]
+        measure_contacts(server.port, token, warm, 1)
+        lat, found = measure_contacts(server.port, token, cases, 1)
+        sql_lat, sql_found = measure_sql(dsn, cases, 30)
+        sec_lat, sec_found = measure_contacts(server.port, token,
+                                              cases[:args.secondary_cases], 2)
+        server.stop()
+        with psycopg.connect(dsn) as conn:
+            that_day = conn.execute("SELECT count(*) FROM daily_reports WHERE report_date = %s",
+                                    (DAY,)).fetchone()[0]  # type: ignore[index]
+        verify = measure_verify(rt, that_day)
+        imported = measure_import(url, rt, args.import_rows, args.seed)
+        load_after = _uptime()
+        results = {
+            "contacts_p50_ms": pct(lat, 50), "contacts_p95_ms": pct(lat, 95),
+            "contacts_sql_p50_ms": pct(sql_lat, 50), "contacts_sql_p95_ms": pct(sql_lat, 95),
+            "contacts_per_case_median": statistics.median(found),
+            "contacts_per_case_max": max(found),
+            "contacts_sql_people_median": statistics.median(sql_found),
+            "secondary_p50_ms": pct(sec_lat, 50), "secondary_p95_ms": pct(sec_lat, 95),
+            "secondary_first_page_median": statistics.median(sec_found),
+            "verify_reports_per_s": verify["verify_reports_per_s"],
+            "verify_sql_reports_per_s": verify["verify_sql_reports_per_s"],
+            "verify_reports": verify["verify_reports"],
+            "verify_findings": verify["verify_findings"],
+            "import_rows_per_s": imported["import_rows_per_s"],
+            "import_copy_rows_per_s": imported["copy_rows_per_s"],
+        }
+        summary: dict[str, Any] = {
+            "benchmark": "tracing",
+            "params": {"persons": args.persons, "registrations": args.registrations,
+                       "reports": args.reports, "sites": args.sites, "cases": args.cases,
+                       "secondary_cases": args.secondary_cases, "window_days": WINDOW_DAYS,
+                       "window_minutes": 30, "import_rows": args.import_rows,
+                       "seed": args.seed, "db": "postgresql", "reused_db": reuse,
+                       "http": "uvicorn (python -m passtrace serve, 1 worker), http.client",
+                       "sizes": loaded.get("sizes"), "load_s": loaded.get("load_s"),
+                       "loadavg_before": load_before, "loadavg_after": load_after,
+                       "cpus": os.cpu_count(), "python": platform.python_version(),
+                       "psycopg": package_version("psycopg")},
+            "results": results,
+            "goals": {"contacts_p95_ms": 20, "secondary_p95_ms": 200,
+                      "verify_reports_per_s": 5000, "import_rows_per_s": 50000},
+            "ratios": {
+                "contacts_http_vs_sql_p95": round(pct(lat, 95) / max(pct(sql_lat, 95), 0.01),
+                                                  2),
+                "verify_vs_sql": round(verify["verify_reports_per_s"]
+                                       / max(verify["verify_sql_reports_per_s"], 1), 3),
+                "import_vs_copy": imported["ratio"]},
+        }
+        summary["met"] = {k: (results[k] <= v if k.endswith("_ms") else results[k] >= v)
+                          for k, v in summary["goals"].items()}
+    finally:
+        server.stop()
+        if args.keep_db is not None and case_ids:
+            drop_cases(rt, case_ids)
+        rt.engine.dispose()
+        if args.keep_db is None:
+            drop_pg_database(name)
+    print(json.dumps(summary, ensure_ascii=False))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
