@@ -164,6 +164,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.cases import views as case_views
     from passtrace.communities.compounds import claim_pages as resident_claim_pages
     from passtrace.communities.compounds import pages as community_pages
+    from passtrace.communities.compounds import rule_appeal_views, rule_change_pages
     from passtrace.communities.compounds import views as community_views
     from passtrace.communities.deliveries import pages as delivery_pages
     from passtrace.communities.deliveries import views as delivery_views
@@ -197,7 +198,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              pass_views.router, appeal_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
              enterprise_views.router, report_views.router, report_views.risk_router,
-             community_views.router, community_views.me_router, outing_views.router,
+             community_views.router, community_views.me_router, rule_appeal_views.router,
+             outing_views.router,
              visit_views.router, delivery_views.router, retention_views.router,
              case_views.router, tracing_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
@@ -207,7 +209,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              people_pages.router,
              enterprise_pages.router, report_pages.router, notice_pages.router,
              site_pages.router, registration_pages.site_router, registration_pages.router,
-             community_pages.router, outing_pages.router, visit_pages.router,
+             community_pages.router, rule_change_pages.router, outing_pages.router,
+             visit_pages.router,
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
              tracing_pages.router])

@@ -46,6 +46,7 @@ def wire(rt: Runtime | None = None) -> None:
     register_fast_kind("community_gate", gate_fast.register)
     register_reveal_grant("passes", pass_authz.reveal_allowed)
     register_reveal_grant("enterprises", enterprise_service.reveal_grant)
+    register_reveal_grant("communities", community_claims.reveal_grant)
     register_reveal_alert("supervisors", oversight_alerts.notify_supervisors)
     register_person_areas("communities", community_claims.resident_areas)
     register_person_areas("enterprises", enterprise_claims.employer_areas)

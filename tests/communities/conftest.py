@@ -33,8 +33,10 @@ class Compound:
     resident_ids: list[str] = field(default_factory=list)
 
     def rules(self, client: TestClient, **rules: Any) -> dict[str, Any]:
-        """Set the compound's rules (others off) as its manager."""
-        resp = client.put(f"/api/v1/communities/{CODE}/rules", json=rules,
+        """Set the compound's rules (others off) as its manager (with a reason, needed
+        when a rule gets stricter)."""
+        resp = client.put(f"/api/v1/communities/{CODE}/rules",
+                          json={"reason_code": "directive", "reason": "区防控办通知", **rules},
                           headers=self.manager.headers)
         assert resp.status_code == 200, resp.text
         return resp.json()

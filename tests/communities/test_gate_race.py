@@ -93,7 +93,8 @@ def deployed(request: pytest.FixtureRequest) -> Iterator[tuple[Runtime, Any, lis
                         name="住户", role="family"))
                 ids.append(id_number)
             community_service.set_rules(session=session, actor=actor, code=CODE,
-                                        data=RulesWrite(max_out_per_household=1))
+                                        data=RulesWrite(max_out_per_household=1),
+                                        reason_code="directive", reason="区防控办通知")
             session.commit()
         yield rt, actor, ids
     finally:

@@ -282,10 +282,10 @@ def test_the_job_runners_sweep_tells_the_manager_and_queues_the_gateway_copy(
     from passtrace.communities.outings import jobs as outing_jobs
     from passtrace.core.outbox import OutboxMessage
 
+    compound.rules(client, max_out_minutes=30)  # before the gateway: only the sweep queues
     rt.settings = rt.settings.model_copy(update={
         "notify_webhook_url": "http://127.0.0.1:9/never-called-inside-the-sweep",
         "gateway_signing_secret": "s" * 32})
-    compound.rules(client, max_out_minutes=30)
     _out(client, compound, 1, occurred_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
     assert outing_jobs.notice_overdue(rt) == 1
     assert outing_jobs.notice_overdue(rt) == 0
@@ -315,8 +315,8 @@ def test_the_sweep_covers_compounds_with_different_limits(client, session, rt, c
     client.post(f"/api/v1/communities/{other}/residents", json={
         "building": "8", "unit": "1", "room": "801", "name": "赵六",
         "id_number": id_number_of(rt, session, neighbour)}, headers=manager2.headers)
-    client.put(f"/api/v1/communities/{other}/rules", json={"max_out_minutes": 120},
-               headers=manager2.headers)
+    client.put(f"/api/v1/communities/{other}/rules", headers=manager2.headers, json={
+        "max_out_minutes": 120, "reason_code": "directive", "reason": "区防控办通知"})
     compound.rules(client, max_out_minutes=30)
     staff2 = make_persona("checkpoint_staff", "site", "GATE-T2")
     ninety_ago = (datetime.now(UTC) - timedelta(minutes=90)).isoformat()

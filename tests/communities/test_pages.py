@@ -199,7 +199,7 @@ def test_rules_form_saves_and_the_overview_shows_them(client, compound):
     h = _h(compound.manager)
     form = {"max_out_per_household": "1", "outings_per_window": "2", "window_days": "2",
             "curfew_start": "22:00", "curfew_end": "06:00", "max_out_minutes": "",
-            "visitor_approval": "auto"}
+            "visitor_approval": "auto", "reason_code": "cases_nearby", "reason": "邻街出现病例"}
     resp = client.post(f"/communities/{CODE}/rules", headers=h, data=form,
                        follow_redirects=False)
     assert resp.status_code == 303

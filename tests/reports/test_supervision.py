@@ -42,7 +42,11 @@ def test_dashboard_numbers_for_the_enterprise_admin(client, world, session):
     assert len(b["trend"]) == 14 and b["trend"][-1]["submitted"] == 2
     audits = session.scalars(select(AuditEntry).where(
         AuditEntry.action == "report.dashboard")).all()
-    assert len(audits) == 1
+    # One entry for the read, and one in the access log of each person named on it.
+    assert len([a for a in audits if a.subject_person_id is None]) == 1
+    named = {a.subject_person_id for a in audits if a.subject_person_id}
+    assert named == {world.staff["alice"].persona.user.person_id,
+                     world.staff["carol"].persona.user.person_id}
 
 
 def test_a_stop_in_a_risky_area_is_an_anomaly(client, world, make_persona):

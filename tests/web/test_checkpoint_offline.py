@@ -184,3 +184,48 @@ def test_staff_choose_their_lane_and_get_the_thermal_reading(
     assert "lane=2" in page.url
     page.wait_for_function("() => document.getElementById('temperature').value === '36.6'")
     assert page.inner_text("#temperature-hint")
+
+
+REFUSED_ROWS = """async () => {
+  const db = await new Promise((ok, bad) => {
+    const r = indexedDB.open("passtrace-checkpoint"); r.onsuccess = () => ok(r.result);
+    r.onerror = () => bad(r.error); });
+  return await new Promise((ok) => {
+    const r = db.transaction("refused").objectStore("refused").getAll();
+    r.onsuccess = () => ok(r.result); });
+}"""
+
+SPOIL_QUEUED = """async () => {
+  // A clear name where the mask belongs: the server refuses this row (and only it).
+  const db = await new Promise((ok, bad) => {
+    const r = indexedDB.open("passtrace-checkpoint"); r.onsuccess = () => ok(r.result);
+    r.onerror = () => bad(r.error); });
+  const tx = db.transaction("queue", "readwrite");
+  const store = tx.objectStore("queue");
+  const rows = await new Promise((ok) => { const r = store.getAll();
+                                           r.onsuccess = () => ok(r.result); });
+  for (const row of rows) store.put({ ...row, holder: "张三丰",
+                                      id_number: "520102199003070138" });
+  await new Promise((ok) => { tx.oncomplete = ok; });
+}"""
+
+
+def test_a_refused_row_keeps_no_personal_data_on_the_device(
+        new_context: Any, live_server: LiveServer) -> None:
+    token = demo_approved_pass(live_server)["token"]
+    context = new_context()
+    page = context.new_page()
+    open_checkpoint(page)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    _scan(page, token)
+    page.wait_for_selector("#queue-length:text-is('1')")
+    [rid] = page.evaluate(QUEUED_IDS)
+    page.evaluate(SPOIL_QUEUED)
+    context.set_offline(False)
+    page.wait_for_selector("#queue-length:text-is('0')")
+    page.wait_for_selector("#refused", state="visible")
+    [kept] = page.evaluate(REFUSED_ROWS)
+    assert kept["id"] == rid and kept["error"]
+    assert set(kept) == {"id", "site", "occurred_at", "error"}, kept
+    assert "520102199003070138" not in str(kept) and "PT1:" not in str(kept)

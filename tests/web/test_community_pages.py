@@ -27,7 +27,8 @@ def hgy1_rules(live_server: LiveServer) -> Iterator[None]:
     url = f"{live_server.url}/api/v1/communities/{HGY1}"
     before = httpx.get(url, headers=headers, timeout=10).json()
     yield
-    resp = httpx.put(f"{url}/rules", json={f: before[f] for f in RULE_FIELDS},
+    resp = httpx.put(f"{url}/rules", json={**{f: before[f] for f in RULE_FIELDS},
+                                           "reason_code": "other", "reason": "测试后恢复原规则"},
                      headers=headers, timeout=10)
     assert resp.status_code == 200, resp.text
 
@@ -64,6 +65,23 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
     rules = page.inner_text("#rule-lines")
     assert "每户同时最多 2 人外出" in rules and "23:00–05:30" in rules
     assert page.locator("#saved").is_visible()
+
+    # Making a rule stricter is coercive: the page asks for a reason from the list and
+    # words of its own, and saves nothing without them.
+    page.click("#nav-rules")
+    page.fill("#max_out_per_household", "1")
+    with page.expect_navigation():
+        page.click("#rules-submit")
+    assert page.locator("#reason_code[aria-invalid=true]").count() == 1
+    assert page.inner_text("#error-reason_code") == "请从列表中选择原因。"
+    assert page.input_value("#max_out_per_household") == "1"  # what was typed stays
+    shot(page, "community-rules-reason", full_page=True)
+    page.select_option("#reason_code", "cases_nearby")
+    page.fill("#reason", "邻街出现确诊病例")
+    with page.expect_navigation():
+        page.click("#rules-submit")
+    assert page.url.endswith(f"/communities/{HGY1}?saved=rules#rules")
+    assert "每户同时最多 1 人外出" in page.inner_text("#rule-lines")
 
     # Who is out: the overdue first in red; households with who is out.
     page.click("#nav-out")

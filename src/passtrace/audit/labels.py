@@ -101,6 +101,12 @@ ACTION_LABELS = {
     "user.second_factor_enable": lazy_gettext("Set up a second factor"),
     "user.second_factor_reset": lazy_gettext("Reset a second factor"),
     "trust_list.sign": lazy_gettext("Signed the trust list"),
+    "community.rules.tighten": lazy_gettext("Made a compound's outing rules stricter"),
+    "community.rules.appeal": lazy_gettext("Appealed stricter outing rules"),
+    "community.rules.appeal.upheld": lazy_gettext(
+        "Decided an appeal: the stricter outing rules stand"),
+    "community.rules.appeal.reversed": lazy_gettext(
+        "Decided an appeal: the earlier outing rules are back"),
 }
 
 RESOURCE_LABELS = {
@@ -116,6 +122,7 @@ RESOURCE_LABELS = {
     "user": lazy_gettext("Account"), "visit": lazy_gettext("Visit"),
     "trust_list": lazy_gettext("Trust list"), "case": lazy_gettext("Case"),
     "mass_revocation": lazy_gettext("Mass revocation"), "sunset": lazy_gettext("Sunset"),
+    "community_rule_change": lazy_gettext("Outing rule change"),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -50,6 +51,23 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_reads(*, session: Session, actor: Principal | None, action: str,
+                 resource_type: str, people: Iterable[tuple[object, uuid.UUID | None]],
+                 detail: dict[str, Any] | None = None) -> int:
+    """A list, detail or export read: one entry per person shown, in one INSERT.
+
+    `people` holds (resource id, person id) pairs; a person shown twice gets one entry,
+    and rows without a person record (an unknown visitor) get none.
+    """
+    seen: dict[uuid.UUID, object] = {}
+    for resource_id, person_id in people:
+        if person_id is not None and person_id not in seen:
+            seen[person_id] = resource_id
+    return record_many(session=session, actor=actor, entries=[
+        {"action": action, "resource_type": resource_type, "resource_id": rid,
+         "subject_person_id": pid, "detail": detail} for pid, rid in seen.items()])
 
 
 def record_many(*, session: Session, actor: Principal | None,

@@ -8,9 +8,11 @@ and otherwise say that `passtrace keys sign-trust-list` must run where it is.
 
 from __future__ import annotations
 
+import sys
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
+
+if TYPE_CHECKING:
+    from passtrace.codec import SigningKey
 
 app = typer.Typer(no_args_is_help=True)
 console = Console()
@@ -38,6 +43,35 @@ def _root_path(rt: Runtime, given: Path | None) -> Path | None:
     return given or rt.settings.trust_root_path
 
 
+def _interactive() -> bool:
+    """Whether someone at a terminal can type the passphrase."""
+    return sys.stdin.isatty()
+
+
+def _passphrase(rt: Runtime, path: Path, *, new: bool = False) -> bytes | None:
+    """The trust-root file's passphrase: PASSTRACE_TRUST_ROOT_PASSPHRASE (or its _FILE),
+    else asked at the terminal when the file is encrypted (or about to be written)."""
+    if rt.settings.trust_root_passphrase:
+        return rt.settings.trust_root_passphrase.encode()
+    from passtrace.passes import trust_root
+
+    if (new or trust_root.is_encrypted(path)) and _interactive():
+        typed = typer.prompt("Passphrase of the trust-root key", hide_input=True,
+                             confirmation_prompt=new, default="", show_default=False)
+        return typed.encode() if typed else None
+    return None
+
+
+def _load_root(rt: Runtime, path: Path, passphrase: bytes | None = None) -> SigningKey:
+    from passtrace.passes import trust_root
+
+    root = trust_root.load(path, passphrase or _passphrase(rt, path))
+    if not trust_root.is_encrypted(path):
+        console.print(f"[yellow]{path} is not encrypted: protect it with a passphrase "
+                      "(see docs/security.md).[/yellow]")
+    return root
+
+
 def _resign(session: Session, rt: Runtime, root_key: Path | None) -> None:
     """Sign a new trust list after the trusted keys changed, if the root file is here."""
     from passtrace.passes import trust_root
@@ -47,7 +81,7 @@ def _resign(session: Session, rt: Runtime, root_key: Path | None) -> None:
         console.print("[yellow]The trust list checkpoints hold is now out of date: run "
                       "`passtrace keys sign-trust-list` where the trust-root key is.[/yellow]")
         return
-    record = trust_root.sign(session=session, vault=rt.vault, root=trust_root.load(path),
+    record = trust_root.sign(session=session, vault=rt.vault, root=_load_root(rt, path),
                              actor=None)
     console.print(f"trust list {record.version} signed")
 
@@ -141,12 +175,46 @@ def sign_trust_list(
                       "PASSTRACE_TRUST_ROOT_KEY_FILE.[/red]")
         raise typer.Exit(2)
     with _errors():
-        root = trust_root.load_or_generate(path) if generate else trust_root.load(path)
+        passphrase = None
+        if generate and not path.exists():
+            passphrase = _passphrase(rt, path, new=True)
+            if passphrase is None and rt.settings.env == "prod":
+                console.print("[red]A production trust-root key needs a passphrase: set "
+                              "PASSTRACE_TRUST_ROOT_PASSPHRASE (or its _FILE), or run this "
+                              "at a terminal.[/red]")
+                raise typer.Exit(2)
+            trust_root.load_or_generate(path, passphrase)
+        root = _load_root(rt, path, passphrase)
         for session in session_scope(rt.sessions):
             record = trust_root.sign(session=session, vault=rt.vault, root=root, actor=None)
             version, count = record.version, len(record.listing["keys"])
     console.print(f"[green]trust list {version} signed by root {root.kid.hex()}: "
                   f"{count} pass keys[/green]")
+
+
+@app.command("rotate-list")
+def rotate_list(root_key: RootOption = None) -> None:
+    """Replace the online revocation-list key; the root signs a trust list naming it."""
+    from passtrace.passes import keyring, trust_root
+
+    rt = _runtime()
+    path = _root_path(rt, root_key)
+    if path is None:
+        # Without the root the new key would sign revocation lists no checkpoint trusts.
+        console.print("[red]Name the trust-root key file: --root-key FILE or "
+                      "PASSTRACE_TRUST_ROOT_KEY_FILE.[/red]")
+        raise typer.Exit(2)
+    overlap = timedelta(hours=rt.settings.list_key_overlap_hours)
+    with _errors():
+        root = _load_root(rt, path)  # before anything changes: a wrong passphrase stops here
+        for session in session_scope(rt.sessions):
+            record = keyring.rotate_list(session=session, vault=rt.vault, actor=None,
+                                         overlap=overlap)
+            listing = trust_root.sign(session=session, vault=rt.vault, root=root, actor=None)
+            kid, version = record.kid, listing.version
+    console.print(f"[green]new list key {kid}; trust list {version} signed. The old key "
+                  f"verifies the lists it signed for {rt.settings.list_key_overlap_hours} "
+                  "h more.[/green]")
 
 
 @app.command("export-root")
@@ -157,8 +225,9 @@ def export_root(file: Path) -> None:
     rt = _runtime()
     with _errors():
         for session in session_scope(rt.sessions):
-            root = trust_root.export_from_database(session=session, vault=rt.vault,
-                                                   path=file, actor=None)
+            root = trust_root.export_from_database(
+                session=session, vault=rt.vault, path=file, actor=None,
+                passphrase=_passphrase(rt, file, new=True))
     console.print(f"[green]root key {root.kid.hex()} written to {file}; the database no "
                   "longer holds it. Keep the file offline and set "
                   "PASSTRACE_TRUST_ROOT_KEY_FILE where trust lists are signed.[/green]")

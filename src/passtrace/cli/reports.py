@@ -43,6 +43,7 @@ def export(
     from sqlalchemy import func, select
 
     from passtrace.audit import service as audit_service
+    from passtrace.cli.files import os_user, private_file
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.db import session_scope
     from passtrace.core.export import csv_batched_chunks, xlsx_chunks
@@ -76,10 +77,17 @@ def export(
             empty = session.scalar(select(func.count()).select_from(DailyReport).where(
                 *where, ~select(ReportStop.seq).where(
                     ReportStop.report_id == DailyReport.id).exists())) or 0
+            # No login runs the CLI: the OS account that ran it is who exported.
             audit_service.record(session=session, actor=None, action="report.export",
                                  resource_type="enterprise", resource_id=ent.id,
                                  detail={"from": start, "to": end, "format": fmt,
-                                         "via": "cli", "file": str(output)})
+                                         "via": "cli", "file": str(output),
+                                         "os_user": os_user()})
+            audit_service.record_reads(
+                session=session, actor=None, action="report.export", resource_type="employee",
+                people=export_service.exported_people(session=session, enterprise=ent,
+                                                      start=first, end=last),
+                detail={"via": "cli", "from": start, "to": end, "os_user": os_user()})
             total = stops + empty
 
             def advance(n: int) -> None:
@@ -94,7 +102,7 @@ def export(
                 chunks = (xlsx_chunks(header, (r for b in batches for r in b),
                                       title=f"{first}_{last}") if fmt == "xlsx"
                           else csv_batched_chunks(header, batches))
-                with output.open("wb") as fh:
+                with private_file(output) as fh:
                     for chunk in chunks:
                         fh.write(chunk)
     console.print(f"[green]{total} rows ({reports} reports) -> {output}[/green]")

@@ -11,6 +11,7 @@ from passtrace.codec.errors import REASONS, PassRejected
 from passtrace.codec.keys import SigningKey, TrustedKey, TrustStore, kid_for
 from passtrace.codec.lists import (
     RevocationSet,
+    revocation_key_for,
     sign_revocation_list,
     sign_trust_list,
     verify_revocation_list,
@@ -37,6 +38,7 @@ __all__ = [
     "encode_pass",
     "inspect_pass",
     "kid_for",
+    "revocation_key_for",
     "sign_revocation_list",
     "sign_trust_list",
     "verify_pass",

@@ -82,11 +82,14 @@ def _key_entry(item: dict[str, Any]) -> dict[str, Any]:
 def sign_trust_list(
     keys: list[dict[str, Any]], signer: SigningKey, *, version: int, issued_at: int,
     revocation_key: dict[str, Any] | None = None,
+    previous_revocation_keys: list[dict[str, Any]] | None = None,
 ) -> str:
     """Sign the list of pass-verification keys; entries as `verify_trust_list` returns them.
 
     `revocation_key` (kid, alg, public_key_der_b64): the key revocation lists are signed
     with; without one, checkpoints check revocation lists with the root key itself.
+    `previous_revocation_keys` (the same plus not_after): list keys replaced by a rotation,
+    still good for the lists they signed until not_after ("rlp").
     """
     entries = []
     for item in keys:
@@ -100,6 +103,9 @@ def sign_trust_list(
                             "keys": entries}
     if revocation_key is not None:
         body["rl"] = _key_entry(revocation_key)
+    if previous_revocation_keys:
+        body["rlp"] = [{**_key_entry(k), "na": int(k["not_after"])}
+                       for k in previous_revocation_keys]
     return _sign_doc(body, signer)
 
 
@@ -143,8 +149,35 @@ def verify_trust_list(doc: str, root_public_key: Any) -> dict[str, Any]:
                 "retired_at": retired_at,
             }
         )
-    return {"version": body["v"], "issued_at": body["iat"], "keys": keys,
-            "revocation_key": _revocation_key(body.get("rl"))}
+    previous = body.get("rlp", [])
+    if not isinstance(previous, list):
+        raise PassRejected("bad_claims", "rlp is not a list")
+    old = []
+    for entry in previous:
+        key = _revocation_key(entry)
+        not_after = entry.get("na") if isinstance(entry, dict) else None
+        if key is None or type(not_after) is not int:
+            raise PassRejected("bad_claims", "rlp entries need a key and na")
+        old.append({**key, "not_after": not_after})
+    out = {"version": body["v"], "issued_at": body["iat"], "keys": keys,
+           "revocation_key": _revocation_key(body.get("rl"))}
+    if old:  # only after a list-key rotation: older lists keep their exact shape
+        out["previous_revocation_keys"] = old
+    return out
+
+
+def revocation_key_for(doc: str, trust: dict[str, Any], now: int) -> Any:
+    """The public key a verified trust list gives for this revocation list: the current
+    list key, or a replaced one until its not_after (PassRejected "unknown_kid" if none)."""
+    kid = parse_sign1(_unb64url(doc.strip())).kid
+    kid_hex = kid.hex() if isinstance(kid, bytes) else None
+    current = trust.get("revocation_key")
+    if current is not None and current["kid"] == kid_hex:
+        return base64.b64decode(current["public_key_der_b64"])
+    for old in trust.get("previous_revocation_keys", []):
+        if old["kid"] == kid_hex and now <= old["not_after"]:
+            return base64.b64decode(old["public_key_der_b64"])
+    raise PassRejected("unknown_kid", "no key of the trust list signed this revocation list")
 
 
 def _revocation_key(entry: Any) -> dict[str, Any] | None:

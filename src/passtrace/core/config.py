@@ -13,7 +13,7 @@ DEFAULT_SECRET = "passtrace-dev-secret-change-me"
 # Secrets that may also be read from a file named by PASSTRACE_<NAME>_FILE, so
 # production can mount them (Docker/Kubernetes secrets) instead of exporting them.
 FILE_SECRETS = ("secret_key", "pii_key", "pii_hash_key", "pii_previous_keys", "key_wrap_key",
-                "database_url", "gateway_signing_secret")
+                "database_url", "gateway_signing_secret", "trust_root_passphrase")
 # The keys a real deployment must set itself, each for one purpose (docs/security.md).
 EXPLICIT_KEYS = ("secret_key", "pii_key", "pii_hash_key", "key_wrap_key")
 
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # trust lists (`passtrace keys sign-trust-list`), never by the server, and never
     # kept in the database. Demo and test generate one in data_dir when unset.
     trust_root_key_file: str | None = None
+    # The passphrase that encrypts that file (PKCS#8, AES-256-CBC with scrypt); the
+    # commands that sign ask for it when run at a terminal and this is unset.
+    trust_root_passphrase: str | None = None
+    # After `keys rotate-list` the old list key stays in the trust list this long, so a
+    # revocation list it signed still verifies until a checkpoint fetches a fresh one.
+    list_key_overlap_hours: int = Field(default=24, ge=1, le=24 * 30)
     # Where demo and test keep files they generate (the trust-list root key).
     data_dir: str = "var"
     default_locale: Literal["zh_CN", "en"] = "zh_CN"

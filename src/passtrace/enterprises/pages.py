@@ -318,6 +318,8 @@ def employee_detail(request: Request, enterprise_id: uuid.UUID, employee_id: uui
                                        enterprise_id=enterprise_id)
     emp = enterprise_service.get_employee(session=session, actor=principal, e=e,
                                           employee_id=employee_id)
+    enterprise_service.record_staff_views(session=session, actor=principal, rows=[emp],
+                                          via="employee_page")
     return _employee_page(request, session, principal, e, emp, invite=None)
 
 
@@ -406,6 +408,8 @@ def _commute_page(request: Request, session: Session, principal: CurrentPrincipa
     r = resumption.approved_resumption(session=session, e=e)
     rows, _ = enterprise_service.list_employees(session=session, actor=principal, e=e,
                                                 limit=2000)
+    enterprise_service.record_staff_views(session=session, actor=principal, rows=rows,
+                                          via="commute_form")
     return render(request, "enterprises/commute.html", {
         **_ctx(session, principal, e), "approved": present.resumption(session, r, e) if r
         else None, "staff": [present.employee(emp) for emp in rows], "values": values,

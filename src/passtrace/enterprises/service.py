@@ -234,9 +234,10 @@ def list_employees(*, session: Session, actor: Principal, e: Enterprise,
 def record_staff_views(*, session: Session, actor: Principal, rows: list[Employee],
                        via: str) -> None:
     """Log a list's read in the access log of each employee shown (the page only)."""
-    audit_service.record_many(session=session, actor=actor, entries=[
-        {"action": "employee.view", "resource_type": "employee", "resource_id": emp.id,
-         "subject_person_id": emp.person_id, "detail": {"via": via}} for emp in rows])
+    audit_service.record_reads(session=session, actor=actor, action="employee.view",
+                               resource_type="employee",
+                               people=[(emp.id, emp.person_id) for emp in rows],
+                               detail={"via": via})
 
 
 def get_employee(*, session: Session, actor: Principal, e: Enterprise,

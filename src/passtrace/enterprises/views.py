@@ -189,6 +189,9 @@ def list_employees(
     rows, nxt = enterprise_service.list_employees(session=session, actor=principal, e=e,
                                                   department_id=department, status=status,
                                                   cursor=cursor, limit=limit)
+    # Each employee on this page (and only they) sees the read in their access log.
+    enterprise_service.record_staff_views(session=session, actor=principal, rows=rows,
+                                          via="api")
     return EmployeePage(items=[present.employee(emp) for emp in rows], next=nxt)
 
 
@@ -231,8 +234,11 @@ def read_employee(enterprise_id: uuid.UUID, employee_id: uuid.UUID, session: Ses
     """Show one employee, masked."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    return present.employee(enterprise_service.get_employee(
-        session=session, actor=principal, e=e, employee_id=employee_id))
+    emp = enterprise_service.get_employee(session=session, actor=principal, e=e,
+                                          employee_id=employee_id)
+    enterprise_service.record_staff_views(session=session, actor=principal, rows=[emp],
+                                          via="api_detail")
+    return present.employee(emp)
 
 
 @router.post("/{enterprise_id}/employees/{employee_id}/leave", response_model=EmployeeRead)

@@ -8,6 +8,7 @@ the notification gateway through the outbox when one is set) and may appeal.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,10 +33,14 @@ REVOKE_REASONS = {
 }
 
 
-def check_reason(reason_code: str | None, reason: str) -> tuple[str, str]:
-    """Return (code, text) stripped, or refuse with 422 naming the missing field."""
+def check_reason(reason_code: str | None, reason: str,
+                 reasons: Mapping[str, object] = REVOKE_REASONS) -> tuple[str, str]:
+    """Return (code, text) stripped, or refuse with 422 naming the missing field.
+
+    `reasons` is the list the code must come from (another coercive action's own list).
+    """
     fields: dict[str, str] = {}
-    if reason_code not in REVOKE_REASONS:
+    if reason_code not in reasons:
         fields["reason_code"] = N_("Choose a reason from the list.")
     text = (reason or "").strip()
     if len(text) < MIN_TEXT:

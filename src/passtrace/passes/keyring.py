@@ -6,7 +6,7 @@ The trust-list root key is not here: it stays out of the database (passes/trust_
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from sqlalchemy import func, select
@@ -183,6 +183,47 @@ def list_signer(*, session: Session, vault: PiiVault) -> SigningKey:
     ).order_by(SigningKeyRecord.created_at.desc())).first()
     assert record is not None
     return load_key(vault, record)
+
+
+def rotate_list(*, session: Session, vault: PiiVault, actor: Principal | None,
+                overlap: timedelta) -> SigningKeyRecord:
+    """A new revocation-list key signs from now on; the old one is retired but stays in
+    the trust list for `overlap`, so lists it signed still verify until replaced.
+
+    The caller signs a new trust list in the same transaction (the root names the key);
+    otherwise checkpoints would refuse lists signed by a key they were never told about.
+    """
+    # Race: two rotations at once each retired only the key they saw, leaving two active
+    # list keys; the keyring lock makes them one at a time.
+    serialize(session, KEYRING_LOCK)
+    ensure(session=session, vault=vault)
+    old = list(session.scalars(select(SigningKeyRecord).where(
+        SigningKeyRecord.purpose == "list", SigningKeyRecord.status == "active")
+        .execution_options(populate_existing=True)))
+    record = _store(session, vault, SigningKey.generate("ES256"), "list")
+    now = utcnow()
+    for k in old:
+        k.status, k.retired_at, k.verify_until = "retired", now, now + overlap
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="key.rotate",
+                         resource_type="signing_key", resource_id=record.kid,
+                         detail={"purpose": "list", "retired": [k.kid for k in old],
+                                 "verify_until": (now + overlap).isoformat()})
+    return record
+
+
+def previous_list_keys(*, session: Session, now: datetime | None = None
+                       ) -> list[dict[str, object]]:
+    """Retired list keys whose lists may still be about, with when to stop trusting them."""
+    now = now or utcnow()
+    rows = session.scalars(select(SigningKeyRecord).where(
+        SigningKeyRecord.purpose == "list", SigningKeyRecord.status == "retired",
+        SigningKeyRecord.verify_until > now).order_by(SigningKeyRecord.created_at.desc(),
+                                                      SigningKeyRecord.kid))
+    return [{"kid": k.kid, "alg": k.alg,
+             "public_key_der_b64": base64.b64encode(k.public_der).decode(),
+             "not_after": int(k.verify_until.timestamp())} for k in rows
+            if k.verify_until is not None]
 
 
 def list_key_entry(*, session: Session) -> dict[str, object] | None:

@@ -35,31 +35,50 @@ from passtrace.passes.models import SigningKeyRecord, TrustListRecord
 SIGN_LOCK = "trust_lists"
 
 
-def write_key_file(path: Path, key: SigningKey) -> None:
-    """Write a private key readable by its owner only; never overwrite one."""
+def write_key_file(path: Path, key: SigningKey, passphrase: bytes | None = None) -> None:
+    """Write a private key readable by its owner only, encrypted under `passphrase` when
+    one is given (PKCS#8); never overwrite one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
-        out.write(key.private_pem())
+        out.write(key.private_pem(passphrase))
 
 
-def load(path: Path) -> SigningKey:
-    """Read the root private key from its file."""
+def is_encrypted(path: Path) -> bool:
+    """Whether the key file needs a passphrase (an encrypted PKCS#8 PEM)."""
     try:
-        return SigningKey.from_pem(path.read_bytes())
+        return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in path.read_bytes()[:200]
+    except FileNotFoundError:
+        return False
+
+
+def load(path: Path, passphrase: bytes | None = None) -> SigningKey:
+    """Read the root private key from its file (decrypting it when it is encrypted)."""
+    try:
+        pem = path.read_bytes()
     except FileNotFoundError:
         raise NotFound("No trust-root key file at %(path)s.", path=str(path)) from None
+    encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem[:200]
+    if encrypted and not passphrase:
+        raise InvalidState("%(path)s is encrypted: give its passphrase "
+                           "(PASSTRACE_TRUST_ROOT_PASSPHRASE or its _FILE, or type it when "
+                           "asked).", path=str(path))
+    try:
+        return SigningKey.from_pem(pem, passphrase if encrypted else None)
     except ValueError:
+        if encrypted:  # cryptography says "bad decrypt" or "Could not deserialize"
+            raise InvalidState("The passphrase does not open %(path)s.",
+                               path=str(path)) from None
         raise InvalidState("%(path)s does not hold a private key.", path=str(path)) from None
 
 
-def load_or_generate(path: Path) -> SigningKey:
+def load_or_generate(path: Path, passphrase: bytes | None = None) -> SigningKey:
     """The root key at `path`, generated there first if missing (demo, test, first setup)."""
     if not path.exists():
         # Another process may make it first: use theirs.
         with contextlib.suppress(FileExistsError):
-            write_key_file(path, SigningKey.generate("ES256"))
-    return load(path)
+            write_key_file(path, SigningKey.generate("ES256"), passphrase)
+    return load(path, passphrase)
 
 
 def newest(*, session: Session) -> TrustListRecord | None:
@@ -69,8 +88,12 @@ def newest(*, session: Session) -> TrustListRecord | None:
 
 
 def _unsigned(session: Session) -> dict[str, Any]:
-    return {"keys": keyring.trust_list_entries(session=session),
-            "revocation_key": keyring.list_key_entry(session=session)}
+    out = {"keys": keyring.trust_list_entries(session=session),
+           "revocation_key": keyring.list_key_entry(session=session)}
+    previous = keyring.previous_list_keys(session=session)
+    if previous:  # only after a list-key rotation, so older stored lists stay current
+        out["previous_revocation_keys"] = previous
+    return out
 
 
 def is_stale(*, session: Session, record: TrustListRecord | None) -> bool:
@@ -78,7 +101,8 @@ def is_stale(*, session: Session, record: TrustListRecord | None) -> bool:
     if record is None:
         return True
     now = _unsigned(session)
-    return any(record.listing.get(name) != value for name, value in now.items())
+    names = set(now) | {"previous_revocation_keys"}
+    return any(record.listing.get(name) != now.get(name) for name in names)
 
 
 def sign(*, session: Session, vault: PiiVault, root: SigningKey,
@@ -99,7 +123,8 @@ def sign(*, session: Session, vault: PiiVault, root: SigningKey,
     now = int(utcnow().timestamp())
     version = max(now, last.version + 1) if last is not None else now
     doc = sign_trust_list(unsigned["keys"], root, version=version, issued_at=now,
-                          revocation_key=unsigned["revocation_key"])
+                          revocation_key=unsigned["revocation_key"],
+                          previous_revocation_keys=unsigned.get("previous_revocation_keys"))
     record = TrustListRecord(version=version, root_kid=root.kid.hex(), root_alg=root.alg,
                              root_public_der=root.public_der(),
                              listing={"version": version, "issued_at": now, **unsigned,
@@ -123,7 +148,9 @@ def published(*, session: Session, vault: PiiVault, settings: Settings) -> Trust
     if settings.signs_trust_lists_itself and is_stale(session=session, record=record):
         path = settings.trust_root_path
         assert path is not None  # demo and test always have one
-        record = sign(session=session, vault=vault, root=load_or_generate(path), actor=None)
+        passphrase = settings.trust_root_passphrase
+        record = sign(session=session, vault=vault, actor=None, root=load_or_generate(
+            path, passphrase.encode() if passphrase else None))
     if record is None:
         raise Unavailable("No trust list has been signed yet: an administrator runs "
                           "`passtrace keys sign-trust-list` with the trust-root key.")
@@ -137,7 +164,8 @@ def root_public(record: TrustListRecord) -> dict[str, str]:
 
 
 def export_from_database(*, session: Session, vault: PiiVault, path: Path,
-                         actor: Principal | None) -> SigningKey:
+                         actor: Principal | None, passphrase: bytes | None = None
+                         ) -> SigningKey:
     """Move the root key an earlier release kept (wrapped) in the database to `path`.
 
     Writes the file (0600, never over an existing one), signs and stores a trust list
@@ -151,7 +179,7 @@ def export_from_database(*, session: Session, vault: PiiVault, path: Path,
         raise NotFound("The database holds no trust-root key: nothing to export.")
     root = keyring.load_key(vault, active)
     try:
-        write_key_file(path, root)
+        write_key_file(path, root, passphrase)
     except FileExistsError:
         raise InvalidState("%(path)s already exists; choose a new file.",
                            path=str(path)) from None

@@ -391,8 +391,12 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
             "id": row.id, "person_hash": row.person_hash, "pass_id": row.pass_id,
             "direction": row.direction, "decision": row.decision,
             "occurred_at": row.occurred_at}])
+    # The person let through sees the guard's override in their access log.
+    person_id = session.scalar(select(Person.id).where(Person.id_hash == row.person_hash)
+                               ) if row.person_hash else None
     audit_service.record(session=session, actor=actor, action="registration.override",
                          resource_type="registration", resource_id=row.id, reason=reason,
+                         subject_person_id=person_id,
                          detail={"site": site.code, "reasons": list(row.reasons)})
     # Now an allowed in/out; after the audit entry, under the chain lock (stays.py).
     stays.open_or_close(session, row, site_kind=site.kind)

@@ -156,6 +156,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
     total_s = sum(submitted.values())
 
     overdue: list[OverduePerson] = []
+    shown: list[tuple[object, uuid.UUID]] = []  # (employee, person) named on the dashboard
     overdue_total = 0
     if passed:
         base = [Employee.enterprise_id == ent.id, Employee.status == "active",
@@ -172,6 +173,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
         overdue_total = int(found[0][1]) if found else 0
         before = missed(session=session, employee_ids=[e.id for e in rows],
                         day=day - timedelta(days=1))
+        shown += [(e.id, e.person_id) for e in rows]
         overdue = [OverduePerson(employee_id=e.id, name=e.listed_name,
                                  department=e.department.name, missed_before=e.id in before)
                    for e in rows]
@@ -195,6 +197,7 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
             reasons.append(gettext("symptoms"))
         if report.id in risky:
             reasons.append(gettext("was in a risk area"))
+        shown.append((emp.id, emp.person_id))
         anomalies.append(Anomaly(report_id=report.id, employee_id=emp.id,
                                  name=emp.listed_name, department=emp.department.name,
                                  reasons=reasons, temperature=report.temperature))
@@ -222,6 +225,10 @@ def build(*, session: Session, actor: Principal, enterprise_code: str,
                                      if allowed is not None else "all",
                                      "overdue_shown": len(overdue),
                                      "anomalies_shown": len(anomalies)})
+        # ...and each person named on it sees the read in their own access log.
+        audit_service.record_reads(session=session, actor=actor, action="report.dashboard",
+                                   resource_type="employee", people=shown,
+                                   detail={"day": day.isoformat()})
     return Dashboard(enterprise_id=ent.id, enterprise_name=ent.name, day=day,
                      deadline=deadline, deadline_passed=passed, headcount=total_n,
                      submitted=total_s, rate=round(total_s / total_n, 4) if total_n else 0.0,

@@ -32,6 +32,13 @@ def stream_export(*, session: Session, rt: Runtime, principal: Principal,
                          detail={"from": start.isoformat(), "to": end.isoformat(),
                                  "format": fmt, "departments": sorted(str(d) for d in allowed)
                                  if allowed is not None else "all"})
+    # Everyone in the file sees the export in their access log (one INSERT, before the
+    # rows stream from a session of their own).
+    audit_service.record_reads(session=session, actor=principal, action="report.export",
+                               resource_type="employee", people=export_service.exported_people(
+                                   session=session, enterprise=ent, start=start, end=end,
+                                   departments=allowed),
+                               detail={"from": start.isoformat(), "to": end.isoformat()})
     header = export_service.header()
     ent_id = ent.id
 

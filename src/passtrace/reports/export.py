@@ -64,6 +64,20 @@ def batches(*, session: Session, enterprise: Enterprise, start: date, end: date,
             progress(len(batch))
 
 
+def exported_people(*, session: Session, enterprise: Enterprise, start: date, end: date,
+                    departments: set[uuid.UUID] | None = None
+                    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(employee, person) of everyone whose reports an export carries: one query, so each
+    of them can be told in their access log (the rows themselves stream later)."""
+    stmt = (select(Employee.id, Employee.person_id).distinct()
+            .join(DailyReport, DailyReport.employee_id == Employee.id)
+            .where(DailyReport.enterprise_id == enterprise.id,
+                   DailyReport.report_date >= start, DailyReport.report_date <= end))
+    if departments is not None:
+        stmt = stmt.where(DailyReport.department_id.in_(list(departments)))
+    return [(eid, pid) for eid, pid in session.execute(stmt)]
+
+
 def rows(*, session: Session, enterprise: Enterprise, start: date, end: date,
          departments: set[uuid.UUID] | None = None,
          progress: Callable[[int], None] | None = None) -> Iterator[Sequence[Any]]:

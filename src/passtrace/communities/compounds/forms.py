@@ -11,7 +11,7 @@ import re
 from pydantic import BaseModel, Field, field_validator
 
 from passtrace.communities.compounds.page_helpers import clean_text
-from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
+from passtrace.communities.compounds.schemas import ResidentCreate, RulesChange
 from passtrace.web.forms import FormModel, text
 
 UNIT_SEPARATORS = re.compile(r"[,，;；\s]+")
@@ -83,7 +83,7 @@ class RemovalForm(CompoundForm):
 
 
 class RulesForm(CompoundForm):
-    """The outing rules; an empty limit means no limit. `parse()` gives RulesWrite."""
+    """The outing rules; an empty limit means no limit. `parse()` gives RulesChange."""
 
     max_out_per_household: str = ""
     outings_per_window: str = ""
@@ -92,10 +92,13 @@ class RulesForm(CompoundForm):
     curfew_end: str = ""
     max_out_minutes: str = ""
     visitor_approval: str = "manual"
+    reason_code: str = ""  # rule_changes.RULE_REASONS; needed when a rule gets stricter
+    reason: str = ""
 
-    def parse(self) -> RulesWrite:
+    def parse(self) -> RulesChange:
         """Validate with the API's rules."""
-        return RulesWrite.model_validate({
+        return RulesChange.model_validate({
             **{k: text(v) for k, v in self.model_dump().items()},
             "window_days": text(self.window_days) or 1,
-            "visitor_approval": text(self.visitor_approval) or "manual"})
+            "visitor_approval": text(self.visitor_approval) or "manual",
+            "reason": self.reason})

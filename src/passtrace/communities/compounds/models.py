@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
     Index,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -123,3 +125,41 @@ class Outing(IdMixin, Base):
     back_registration_id: Mapped[uuid.UUID | None]
     # Set when the manager was told this outing is overdue (told once).
     overdue_noticed_at: Mapped[datetime | None]
+
+
+class RuleChange(IdMixin, CreatedMixin, Base):
+    """A tightening of a compound's outing rules: coercive, so it carries a reason from
+    compounds.rule_changes.RULE_REASONS plus text, and the residents may appeal it."""
+
+    __tablename__ = "community_rule_changes"
+    __table_args__ = (Index("ix_community_rule_changes_community", "community_id",
+                            "created_at"),)
+
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("communities.id"))
+    changed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    reason_code: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    tightened: Mapped[list[str]] = mapped_column(default=list)  # the rule fields made stricter
+
+
+class RuleAppeal(IdMixin, CreatedMixin, Base):
+    """A resident's appeal against a rule change; an official over the area decides.
+
+    One appeal per change per person (the unique key: filing twice at once keeps one).
+    """
+
+    __tablename__ = "community_rule_appeals"
+    __table_args__ = (UniqueConstraint("change_id", "person_id"),
+                      Index("ix_community_rule_appeals_status", "status"))
+
+    change_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("community_rule_changes.id", ondelete="CASCADE"))
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    filed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # upheld | reversed
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -16,12 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from passtrace.audit import service as audit_service
 from passtrace.communities.compounds import (
     authz,
     household_search,
     overview,
     residents_import,
+    rule_changes,
 )
 from passtrace.communities.compounds import service as community_service
 from passtrace.communities.compounds.forms import (
@@ -39,7 +39,7 @@ from passtrace.communities.compounds.page_helpers import (
     community_or_404,
     compound_ctx,
 )
-from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
+from passtrace.communities.compounds.schemas import ResidentCreate, RulesChange
 from passtrace.core.errors import NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
@@ -94,10 +94,9 @@ def _households(request: Request, session: Session, principal: Principal, c: Com
     page = overview.households_page(session=session, c=c, building=building, room=room,
                                     after=after_id, limit=PAGE_SIZE, where=where)
     # Every resident on this page (and only they) sees this read in their access log.
-    audit_service.record_many(session=session, actor=principal, entries=[
-        {"action": "resident.view", "resource_type": "resident", "resource_id": r.id,
-         "subject_person_id": r.person_id, "detail": {"via": "household_list"}}
-        for h in page.households for r in h.residents])
+    community_service.record_resident_reads(session=session, actor=principal, people=[
+        (r.id, r.person_id) for h in page.households for r in h.residents],
+        via="household_list")
     buildings = overview.buildings_with_counts(session=session, c=c)
     return render(request, "communities/households.html", {
         **compound_ctx(principal, c, "households"), "page": page, "building": building,
@@ -279,6 +278,8 @@ RULE_MESSAGES = {
     "curfew_end": N_("Enter a time as HH:MM, e.g. 06:00."),
     "max_out_minutes": N_("Enter minutes from 10 to 1440, or leave it empty."),
     "visitor_approval": N_("Choose one of the offered values."),
+    "reason": N_("Explain the decision in at most 500 characters."),
+    "reason_code": N_("Choose a reason from the list."),
 }
 
 
@@ -292,7 +293,8 @@ def _rules_page(request: Request, principal: Principal, c: Community, values: di
                 status_code: int = 200) -> Response:
     return render(request, "communities/rules.html", {
         **compound_ctx(principal, c, "rules"), "values": values, "errors": errors,
-        "message": message}, status_code=status_code)
+        "message": message, "rule_reasons": list(rule_changes.RULE_REASONS.items())},
+        status_code=status_code)
 
 
 @router.get("/communities/{code}/rules")
@@ -305,12 +307,14 @@ def rules_form(request: Request, code: str, session: SessionDep,
 
 @router.post("/communities/{code}/rules")
 def rules_save(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
-               form: Annotated[RulesForm, Form()]) -> Response:
+               rt: RuntimeDep, form: Annotated[RulesForm, Form()]) -> Response:
     """Save the rules and go back to the overview, or show the form with messages."""
     c = community_or_404(session, principal, code)
 
-    def save(data: RulesWrite) -> Response:
-        community_service.set_rules(session=session, actor=principal, code=c.code, data=data)
+    def save(data: RulesChange) -> Response:
+        community_service.set_rules(session=session, actor=principal, code=c.code, data=data,
+                                    reason_code=data.reason_code, reason=data.reason,
+                                    settings=rt.settings)
         return RedirectResponse(f"/communities/{c.code}?saved=rules#rules", status_code=303)
 
     return forms.submit(session, form, save, lambda f: _rules_page(

@@ -32,6 +32,15 @@ class RulesWrite(BaseModel):
     visitor_approval: Literal["manual", "auto"] = "manual"
 
 
+class RulesChange(RulesWrite):
+    """New outing rules; making any stricter needs a reason (compounds.rule_changes)."""
+
+    reason_code: str | None = Field(default=None, max_length=24,
+                                    description="one of rule_changes.RULE_REASONS; required "
+                                                "when a rule is made stricter")
+    reason: str = Field(default="", max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
+
+
 class CommunityRead(RulesWrite):
     """A compound, its rules and its size."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
-from passtrace.communities.compounds import authz
+from passtrace.communities.compounds import authz, rule_changes
 from passtrace.communities.compounds.models import Building, Community, Household, Outing, Resident
 from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate, RulesWrite
 from passtrace.core.areacodes import significant_prefix
@@ -133,8 +133,14 @@ RULE_FIELDS = ("max_out_per_household", "outings_per_window", "window_days", "cu
                "curfew_end", "max_out_minutes", "visitor_approval")
 
 
-def set_rules(*, session: Session, actor: Principal, code: str, data: RulesWrite) -> Community:
-    """Change the outing rules and the visitor policy (audited with before and after)."""
+def set_rules(*, session: Session, actor: Principal, code: str, data: RulesWrite,
+              reason_code: str | None = None, reason: str | None = None,
+              settings: Settings | None = None) -> Community:
+    """Change the outing rules and the visitor policy (audited with before and after).
+
+    Making a rule stricter is coercive (rule_changes): it needs a reason from the list
+    plus text, every household is told and may appeal. Loosening needs no reason.
+    """
     if bool(data.curfew_start) != bool(data.curfew_end):
         msg = N_("Give both the start and the end of the curfew, or neither.")
         raise ValidationFailed(msg, fields={"curfew_end": msg})
@@ -143,15 +149,33 @@ def set_rules(*, session: Session, actor: Principal, code: str, data: RulesWrite
         raise ValidationFailed(msg, fields={"curfew_end": msg})
     c = get_managed(session=session, actor=actor, code=code, for_update=True)
     before = {f: getattr(c, f) for f in RULE_FIELDS}
+    after = {f: getattr(data, f) for f in RULE_FIELDS}
+    stricter = rule_changes.tightened(before, after)
+    if stricter:
+        # Checked against the rules as they are under the row lock, so a rule another
+        # manager loosened a moment ago still counts as tightened here.
+        reason_code, reason = rule_changes.check_reason(reason_code, reason)
     for f in RULE_FIELDS:
-        setattr(c, f, getattr(data, f))
-    after = {f: getattr(c, f) for f in RULE_FIELDS}
+        setattr(c, f, after[f])
     session.flush()
     if before != after:
         audit_service.record(session=session, actor=actor, action="community.rules",
                              resource_type="community", resource_id=c.code,
+                             reason=reason if stricter else None,
                              detail={"before": before, "after": after})
+    if stricter:
+        assert reason_code is not None and reason is not None
+        rule_changes.record(session=session, settings=settings, actor=actor, c=c,
+                            before=before, after=after, fields=stricter,
+                            reason_code=reason_code, reason=reason)
     return c
+
+
+def record_resident_reads(*, session: Session, actor: Principal,
+                          people: list[tuple[object, uuid.UUID]], via: str) -> None:
+    """Each resident shown to a manager or an official sees the read in their access log."""
+    audit_service.record_reads(session=session, actor=actor, action="resident.view",
+                               resource_type="resident", people=people, detail={"via": via})
 
 
 def gates(*, session: Session, c: Community) -> list[Site]:

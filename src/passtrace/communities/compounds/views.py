@@ -22,7 +22,7 @@ from passtrace.communities.compounds.schemas import (
     HouseholdRead,
     ResidentCreate,
     ResidentRead,
-    RulesWrite,
+    RulesChange,
 )
 from passtrace.core.errors import NotFound, ValidationFailed
 from passtrace.core.imports import ImportReport, import_report
@@ -70,10 +70,13 @@ def read(code: str, session: SessionDep, principal: CurrentPrincipal) -> Communi
 
 
 @router.put("/{code}/rules", response_model=CommunityRead)
-def set_rules(code: str, data: RulesWrite, session: SessionDep,
+def set_rules(code: str, data: RulesChange, session: SessionDep, rt: RuntimeDep,
               principal: CurrentPrincipal) -> CommunityRead:
-    """Set the outing rules and the visitor policy (null = no limit)."""
-    c = community_service.set_rules(session=session, actor=principal, code=code, data=data)
+    """Set the outing rules and the visitor policy (null = no limit). Making a rule stricter
+    needs `reason_code` and `reason`; every household is told and may appeal."""
+    c = community_service.set_rules(session=session, actor=principal, code=code, data=data,
+                                    reason_code=data.reason_code, reason=data.reason,
+                                    settings=rt.settings)
     return present.community(session, c)
 
 
@@ -124,6 +127,9 @@ def list_households(code: str, session: SessionDep, principal: CurrentPrincipal,
     page = overview.households_page(session=session, c=c, building=building or "",
                                     after=after, limit=limit)
     nxt = encode_cursor((page.next_after,)) if page.next_after else None
+    community_service.record_resident_reads(session=session, actor=principal, people=[
+        (r.id, r.person_id) for h in page.households for r in h.residents],
+        via="household_list")
     return Page(items=present.households(session, c, page.households), next=nxt)
 
 
@@ -135,6 +141,8 @@ def read_household(code: str, household_id: uuid.UUID, session: SessionDep,
     view = overview.household_view(session=session, c=c, household_id=household_id)
     if view is None:
         raise NotFound("No such household.")
+    community_service.record_resident_reads(session=session, actor=principal, people=[
+        (r.id, r.person_id) for r in view.residents], via="household")
     return present.households(session, c, [view])[0]
 
 

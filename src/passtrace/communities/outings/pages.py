@@ -80,6 +80,8 @@ def out_now(request: Request, code: str, session: SessionDep, principal: Current
     only_overdue = overdue not in ("", "0", "false")
     rows = outing_service.who_is_out(session=session, c=c, overdue_only=only_overdue)
     weekly = outing_service.outings_this_week(session=session, c=c)
+    community_service.record_resident_reads(session=session, actor=principal, people=[
+        (r.outing_id, r.person_id) for r in rows], via="who_is_out")
     top = weekly[:10]
     short = overview.short_labels(session=session, household_ids=[w.household_id for w in top])
     chart = charts.bar_chart(

@@ -29,6 +29,8 @@ def who_is_out(code: str, session: SessionDep, principal: CurrentPrincipal,
     rows, nxt = paginate_items(
         outing_service.who_is_out(session=session, c=c, overdue_only=overdue),
         lambda r: (r.out_at, r.outing_id), cursor=cursor, limit=limit)
+    community_service.record_resident_reads(session=session, actor=principal, people=[
+        (r.outing_id, r.person_id) for r in rows], via="who_is_out")
     return Page(items=[present.out_now(r) for r in rows], next=nxt)
 
 

@@ -269,8 +269,9 @@ def residence_for(*, session: Session, actor: Principal, code: str | None
     if code:
         rows = [r for r in rows if r[3].code == code]
         if not rows:
-            msg = N_("You do not live in community %(code)s.")
-            raise ValidationFailed(msg, code=code, fields={"community": msg})
+            # The compound as a parameter of its own: `code=` would be the error code.
+            msg = N_("You do not live in community %(community)s.")
+            raise ValidationFailed(msg, community=code, fields={"community": msg})
     elif len(rows) > 1:
         msg = N_("You live in several communities: choose the one the visitor comes to.")
         raise ValidationFailed(msg, fields={"community": msg})

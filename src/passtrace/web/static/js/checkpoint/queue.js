@@ -2,6 +2,9 @@
 // order is the order they happened on this device. Rows leave the queue only
 // when the server acknowledged them (stored or duplicate); rows the server
 // refused move to a "refused" store so they cannot block the queue for ever.
+// Once synced nothing personal stays on the device: a refused row keeps only its id,
+// site, time and the server's error (no ID number, pass text or name), so a lost or
+// stolen phone holds no one's clear ID number.
 
 const DB_NAME = "passtrace-checkpoint";
 
@@ -71,14 +74,31 @@ export async function count(store = "queue") {
   return request(tx.objectStore(store).count());
 }
 
-/** Remove acknowledged ids; move refused rows (with the server's error) aside. */
+/** What a refused row keeps once the server has answered: nothing that names a person. */
+function scrubbed(row, error) {
+  return { id: row.id, site: row.site, occurred_at: row.occurred_at, error };
+}
+
+/** Remove acknowledged ids; move refused rows (with the server's error) aside, scrubbed;
+ *  rows an earlier version kept whole are scrubbed too. */
 export async function settle(ackIds, refused) {
   const tx = (await db()).transaction(["queue", "refused"], "readwrite");
   const queue = tx.objectStore("queue");
+  const aside = tx.objectStore("refused");
   for (const id of ackIds) queue.delete(id);
   for (const { row, error } of refused) {
     queue.delete(row.id);
-    tx.objectStore("refused").put({ ...row, error });
+    aside.put(scrubbed(row, error));
   }
+  const cursor = aside.openCursor();
+  cursor.onsuccess = () => {
+    const c = cursor.result;
+    if (!c) return;
+    const v = c.value;
+    if (Object.keys(v).some((k) => !["id", "site", "occurred_at", "error"].includes(k))) {
+      c.update(scrubbed(v, v.error));
+    }
+    c.continue();
+  };
   await done(tx);
 }
