@@ -146,6 +146,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.add_middleware(LocaleAndHeaders, rt=rt)
     errors.install(app)
     _include_routers(app)
+    # The checkpoint's hot endpoint, matched before every router (registrations/views.py).
+    from passtrace.registrations import views as registration_views
+
+    app.router.routes.insert(0, registration_views.lean_route())
     openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

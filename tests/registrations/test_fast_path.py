@@ -50,7 +50,9 @@ def _both(client, rt, seeded, fast_who, slow_who, direction):  # type: ignore[no
     fast = client.post("/api/v1/registrations", json=_body(seeded, direction=direction,
                                                            **fast_who))
     assert fast.status_code == 200, fast.text
-    actor = account_service.cached_principal(token=seeded.token, ip=None)
+    # Resolved (not only looked up in the 5-second cache: a loaded machine outlasts it).
+    with rt.sessions() as session:
+        actor = account_service.resolve_principal(session=session, token=seeded.token, ip=None)
     assert actor is not None
     data = RegistrationIn.model_validate(_body(seeded, direction=direction, **slow_who))
     slow = _register_in_session(rt, actor, data).model_dump(mode="json")
@@ -291,3 +293,19 @@ def test_a_retry_inside_a_group_is_answered_as_a_duplicate(deployed):
     with Session(rt.engine) as s:
         outcome = chain_verify.verify(session=s)
     assert outcome.broken is None, outcome.broken
+
+
+def test_the_lean_endpoint_refuses_like_the_documented_route(deployed):
+    """POST /registrations is served by a plain Starlette endpoint: same login, permission,
+    body errors (translated, per field) and OpenAPI entry as the FastAPI route it shadows."""
+    client, _, seeded = deployed
+    url = "/api/v1/registrations"
+    no_login = client.post(url, json=_body(seeded), headers={"Authorization": ""})
+    assert no_login.status_code == 401 and no_login.json()["error"]["code"] == "unauthorized"
+    for content in (b"", b"{not json", b"[]"):
+        resp = client.post(url, content=content, headers={"Content-Type": "application/json"})
+        assert resp.status_code == 422 and resp.json()["error"]["code"] == "invalid", content
+    resp = client.post(url, json=_body(seeded, temperature=99, extra="x"))
+    assert resp.status_code == 422
+    assert set(resp.json()["error"]["fields"]) == {"temperature", "extra"}
+    assert "post" in client.get("/api/v1/openapi.json").json()["paths"][url]
