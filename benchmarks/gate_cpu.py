@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         paths = {"generic": run_generic, "fast": run_fast}
         for run in paths.values():  # warm-up: caches, pools, prepared statements
             run(rt, actor, traffic, 50)
+        traffic.outcomes.clear()
         cpu: dict[str, list[float]] = {p: [] for p in paths}
         pg: dict[str, list[float]] = {p: [] for p in paths}
         lat: dict[str, list[float]] = {p: [] for p in paths}
