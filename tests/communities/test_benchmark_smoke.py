@@ -52,3 +52,18 @@ def test_the_community_benchmark_prints_its_figures_at_the_tiniest_size() -> Non
     assert results["gate_outcomes"]["allow"] > 0
     assert set(results["checkpoint_outcomes"]) == {"allow"}
     assert results["who_is_out_rows"] >= 0
+
+
+def test_the_gate_cpu_benchmark_compares_both_paths_at_the_tiniest_size() -> None:
+    _postgres_up()
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gate_cpu.py"),
+                           "--households", "2", "--decisions", "10", "--rounds", "1"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["benchmark"] == "gate_cpu"
+    results = summary["results"]
+    for path in ("generic", "fast"):
+        assert results[f"{path}_server_cpu_ms_per_decision"] > 0
+    assert sum(results["outcomes"].values()) == 2 * 10  # the measured block of each path
+    assert summary["ratios"]["fast_vs_generic_server_cpu"] > 0
