@@ -10,11 +10,14 @@ and --history-days of past outings with their gate registrations (made in SQL). 
 starts `python -m passtrace serve` on 127.0.0.1 and measures, at a steady paced rate,
 sequentially and from 4 connections: POST /api/v1/registrations at --gate-compounds
 gates (residents by household-pass QR text or typed ID number, out when in and in when
-out, so the rules allow and deny), the same registrations at a plain road checkpoint
-(baseline: the PostgreSQL fast path), and GET /api/v1/communities/{code}/out for one
+out, so the rules allow and deny; on PostgreSQL the gate's own fast path,
+communities/outings/gate_fast.py), the same registrations at a plain road checkpoint
+(baseline: the checkpoint's fast path), and GET /api/v1/communities/{code}/out for one
 compound against the raw SQL of its open-outings query. For a quick run:
-`--compounds 50 --households 100`; `--explain` prints the query plans. Prints one JSON
-object as its last line (DESIGN.md, "Benchmarks").
+`--compounds 50 --households 100`; `--explain` prints the query plans. The server CPU
+per request (`*_server_cpu_ms_per_req`) is the figure a loaded machine moves least;
+benchmarks/gate_cpu.py gives the gate's per decision in-process, against the ORM path.
+Prints one JSON object as its last line (DESIGN.md, "Benchmarks").
 """
 
 from __future__ import annotations
