@@ -173,9 +173,12 @@ def _transition(request: Request, case_id: uuid.UUID, session: Session,
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
     def again(f: forms.Failure) -> Response:
-        return _detail(request, session, principal, case_id, None, {}, f.message, f.status)
+        # The version is a hidden field: name what to do rather than a field nobody sees.
+        return _detail(request, session, principal, case_id, None, {}, f.first_error,
+                       f.status)
 
-    return forms.submit(session, form, save, again)
+    return forms.submit(session, form, save, again,
+                        messages={"version": N_("Reload the page and try again.")})
 
 
 @router.post("/{case_id}/close")

@@ -126,6 +126,9 @@ class StatusForm(forms.FormModel):
 def task_status(task_id: uuid.UUID, request: Request, session: SessionDep,
                 principal: CurrentPrincipal, form: Annotated[StatusForm, Form()]) -> Response:
     """Update a task's status from the list, then come back to it."""
+    if not principal.has("contact.manage"):
+        raise Forbidden("Your role does not allow this.")  # a resident: 403, not 404
+
     def change() -> Response:
         task_service.set_status(session=session, principal=principal, task_id=task_id,
                                 status=form.status, note=form.note[:500])

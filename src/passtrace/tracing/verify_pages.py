@@ -13,6 +13,7 @@ from pydantic import Field
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import local_today
+from passtrace.core.errors import Forbidden
 from passtrace.core.validators import Day
 from passtrace.enterprises import service as enterprise_service
 from passtrace.tracing import verify, verify_read
@@ -99,6 +100,8 @@ def set_tolerance(request: Request, enterprise_id: uuid.UUID, session: SessionDe
                   principal: CurrentPrincipal,
                   form: Annotated[ToleranceForm, Form()]) -> Response:
     """The enterprise admin sets how far a registration may lie outside a reported stop."""
+    if not principal.has("enterprise.view"):
+        raise Forbidden("Your role does not allow this.")  # a resident: 403, not 404
     back = f"/enterprises/{enterprise_id}"
 
     def save(minutes: int) -> Response:
