@@ -1,7 +1,7 @@
 """Every role's main pages on 360 px and 390 px phones: what a thumb and an eye would notice.
 
 For each page: no sideways scrolling, no button whose label wraps onto a second line,
-every button, field and menu entry at least 44 px tall, and chart text at least 10 px
+every button, field and menu entry at least 44 px tall and wide, and chart text at least 10 px
 on screen. A full-page screenshot of each is kept under tests/web/screens/ as the
 reference a person looked at; refresh them with PASSTRACE_UPDATE_SCREENS=1 (SQLite run).
 """
@@ -55,8 +55,9 @@ MEASURE = """() => {
   const targets = 'button, a.button, select, textarea, nav.site-nav a, '
       + 'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
   for (const el of document.querySelectorAll(targets)) {
-    const h = el.getBoundingClientRect().height;
-    if (shown(el) && h < 44) out.small.push(name(el) + ' ' + Math.round(h) + 'px');
+    const box = el.getBoundingClientRect();
+    if (shown(el) && Math.min(box.width, box.height) < 44)
+      out.small.push(name(el) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
   }
   for (const svg of document.querySelectorAll('svg.chart')) {
     if (!shown(svg)) continue;
