@@ -50,6 +50,7 @@ class Hit:
     start: datetime
     end: datetime
     evidence: dict[str, Any] = field(default_factory=dict)
+    area: str = ""  # the site's area code (where a contact met there is traced)
 
 
 @dataclass
@@ -262,11 +263,12 @@ def find_many(session: Session, *, sources: Sequence[Source], end: datetime,
                                + stay_ranges)
     others_stays = _others_stays(session, stay_ranges + [(r.site_id, r.at, r.at)
                                                          for r in mine_r])
-    near = _Near(others_regs, others_stays,
-                 _site_kinds(session, {r.site_id for r in mine_r}
-                             | {s.site_id for s in mine_s}))
+    sites = _site_facts(session, {r.site_id for r in mine_r} | {s.site_id for s in mine_s})
+    near = _Near(others_regs, others_stays, {k: kind for k, (kind, _) in sites.items()})
     for h in hashes:
         out[h] = _match(h, own_regs[h], own_stays[h], near, w, overlap_minutes)
+        for hit in out[h]:
+            hit.area = sites[hit.site_id][1] if hit.site_id in sites else ""
     return out
 
 
@@ -311,15 +313,9 @@ def _match(me: str, own_regs: list[Reg], own_stays: list[StayRow], near: _Near,
     return hits
 
 
-def _site_kinds(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+def _site_facts(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """Each site's kind and area code, in one statement."""
     if not site_ids:
         return {}
-    return dict(session.execute(select(Site.id, Site.kind).where(Site.id.in_(site_ids))).all())
-
-
-def site_areas(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Each site's area code (where a contact met there is traced)."""
-    if not site_ids:
-        return {}
-    return dict(session.execute(select(Site.id, Site.area_code)
-                                .where(Site.id.in_(site_ids))).all())
+    return {i: (kind, area) for i, kind, area in session.execute(
+        select(Site.id, Site.kind, Site.area_code).where(Site.id.in_(site_ids)))}

@@ -77,15 +77,12 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
     hits = colocation.find_many(session, sources=sources, end=end,
                                 window_minutes=window_minutes,
                                 overlap_minutes=options.overlap_minutes)
-    areas = colocation.site_areas(session, {h.site_id for found in hits.values()
-                                            for h in found if h.site_id})
     households = ties.households(session, index=[(i.person_id, i.start) for i in index
                                                  if i.person_id is not None], end=end)
     trips = ties.trips_many(session, sources=sources, end=end)
     out: dict[str, dict[str, Found]] = {}
     for i in index:
-        placed: list[tuple[Hit, str]] = [(h, areas.get(h.site_id, "") if h.site_id else "")
-                                         for h in hits[i.person_hash]]
+        placed: list[tuple[Hit, str]] = [(h, h.area) for h in hits[i.person_hash]]
         placed += households.get(i.person_id, []) if i.person_id is not None else []
         placed += trips[i.person_hash]
         if options.colleagues:
