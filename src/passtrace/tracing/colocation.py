@@ -61,13 +61,16 @@ class Reg:
     at: datetime
     direction: str
     external_id: str | None
+    _ref: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def ref(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": str(self.id), "at": self.at.isoformat(),
-                               "direction": self.direction}
-        if self.external_id:
-            out["external_id"] = self.external_id
-        return out
+        # Built once: one registration is named by every hit it takes part in.
+        if self._ref is None:
+            self._ref = {"id": str(self.id), "at": self.at.isoformat(),
+                         "direction": self.direction}
+            if self.external_id:
+                self._ref["external_id"] = self.external_id
+        return self._ref
 
 
 @dataclass
@@ -79,10 +82,13 @@ class StayRow:
     end: datetime
     out_id: uuid.UUID | None
     closed_by: str
+    _ref: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def ref(self) -> dict[str, Any]:
-        return {"id": str(self.id), "from": self.start.isoformat(),
-                "to": self.end.isoformat(), "closed_by": self.closed_by}
+        if self._ref is None:
+            self._ref = {"id": str(self.id), "from": self.start.isoformat(),
+                         "to": self.end.isoformat(), "closed_by": self.closed_by}
+        return self._ref
 
 
 @dataclass(frozen=True)
