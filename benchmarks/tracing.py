@@ -144,7 +144,8 @@ FROM (SELECT r.id, r.person_hash, r.site_id, r.occurred_at, r.direction, c.cap,
         ON c.kind = s.kind
       WHERE r.decision = 'allow' AND r.direction IN ('in', 'out')
         AND r.person_hash IS NOT NULL
-      WINDOW w AS (PARTITION BY r.person_hash, r.site_id ORDER BY r.occurred_at, r.id)) e
+      WINDOW w AS (PARTITION BY r.person_hash COLLATE "C", r.site_id
+                   ORDER BY r.occurred_at, r.id)) e
 WHERE e.direction = 'in'
 """
 
@@ -276,7 +277,7 @@ def load(url: str, rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
         timings["copy_s"] = round(time.perf_counter() - t0, 1)
         t0 = time.perf_counter()
         conn.execute("SET maintenance_work_mem = '512MB'")
-        conn.execute("SET work_mem = '256MB'")
+        conn.execute("SET work_mem = '1GB'")
         caps = {k: stays.cap_for(k) for k in stays.STAY_KINDS}
         cur = conn.execute(STAYS_SQL, {"kinds": list(caps), "caps": list(caps.values())})
         sizes["stays"] = cur.rowcount
@@ -463,7 +464,15 @@ def make_cases(rt: Runtime, n: int, seed: int) -> list[tuple[uuid.UUID, str, dat
 def drop_cases(rt: Runtime, case_ids: list[uuid.UUID]) -> None:
     """Remove the run's cases (their contacts and tasks go with them)."""
     with Session(rt.engine) as session:
-        session.execute(text("DELETE FROM cases WHERE id = ANY(:ids)"), {"ids": case_ids})
+        # case_contacts.via_contact_id has no index: a cascading delete would look for
+        # each deleted contact's children with a scan. Delete in order, triggers off.
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+        for table, column in (("tracing_tasks", "contact_id IN (SELECT id FROM case_contacts "
+                                                "WHERE case_id = ANY(:ids))"),
+                              ("case_contacts", "case_id = ANY(:ids)"),
+                              ("case_events", "case_id = ANY(:ids)"),
+                              ("cases", "id = ANY(:ids)")):
+            session.execute(text(f"DELETE FROM {table} WHERE {column}"), {"ids": case_ids})
         session.commit()
 
 

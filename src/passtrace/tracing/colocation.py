@@ -12,6 +12,7 @@ OR-ed (CHUNK a statement). Pairs are matched exactly in Python; the candidates a
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +50,7 @@ class Hit:
     start: datetime
     end: datetime
     evidence: dict[str, Any] = field(default_factory=dict)
+    area: str = ""  # the site's area code (where a contact met there is traced)
 
 
 @dataclass
@@ -59,13 +61,16 @@ class Reg:
     at: datetime
     direction: str
     external_id: str | None
+    _ref: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def ref(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": str(self.id), "at": self.at.isoformat(),
-                               "direction": self.direction}
-        if self.external_id:
-            out["external_id"] = self.external_id
-        return out
+        # Built once: one registration is named by every hit it takes part in.
+        if self._ref is None:
+            self._ref = {"id": str(self.id), "at": self.at.isoformat(),
+                         "direction": self.direction}
+            if self.external_id:
+                self._ref["external_id"] = self.external_id
+        return self._ref
 
 
 @dataclass
@@ -77,10 +82,13 @@ class StayRow:
     end: datetime
     out_id: uuid.UUID | None
     closed_by: str
+    _ref: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def ref(self) -> dict[str, Any]:
-        return {"id": str(self.id), "from": self.start.isoformat(),
-                "to": self.end.isoformat(), "closed_by": self.closed_by}
+        if self._ref is None:
+            self._ref = {"id": str(self.id), "from": self.start.isoformat(),
+                         "to": self.end.isoformat(), "closed_by": self.closed_by}
+        return self._ref
 
 
 @dataclass(frozen=True)
@@ -173,14 +181,44 @@ def _minutes(delta: timedelta) -> float:
     return round(delta.total_seconds() / 60, 2)
 
 
-@dataclass
 class _Near:
-    """Everyone's registrations and stays near the index persons', by site."""
+    """Everyone's registrations and stays near the index persons', by site and time.
 
-    regs: dict[uuid.UUID, list[Reg]]
-    stays: dict[uuid.UUID, list[StayRow]]
-    stay_ends: set[uuid.UUID]
-    kinds: dict[uuid.UUID, str]
+    Each site's rows are sorted by time, so one index person's registration or stay
+    looks only at the rows inside its own range (bisect), not at every row fetched for
+    the whole level.
+    """
+
+    def __init__(self, regs: list[Reg], stays_: list[StayRow],
+                 kinds: dict[uuid.UUID, str]) -> None:
+        self.kinds = kinds
+        self.stay_ends = {s.id for s in stays_} | {s.out_id for s in stays_ if s.out_id}
+        by_site: dict[uuid.UUID, list[Reg]] = {}
+        for r in regs:
+            by_site.setdefault(r.site_id, []).append(r)
+        self.regs = {k: sorted(v, key=lambda r: r.at) for k, v in by_site.items()}
+        self.reg_times = {k: [r.at for r in v] for k, v in self.regs.items()}
+        stays_by_site: dict[uuid.UUID, list[StayRow]] = {}
+        for st in stays_:
+            stays_by_site.setdefault(st.site_id, []).append(st)
+        self.stays = {k: sorted(v, key=lambda s: s.start) for k, v in stays_by_site.items()}
+        self.stay_starts = {k: [s.start for s in v] for k, v in self.stays.items()}
+        self.bound = stay_bound()
+
+    def regs_between(self, site: uuid.UUID, lo: datetime, hi: datetime) -> list[Reg]:
+        """The registrations at the site at lo..hi (both included)."""
+        times = self.reg_times.get(site)
+        if not times:
+            return []
+        return self.regs[site][bisect_left(times, lo):bisect_right(times, hi)]
+
+    def stays_touching(self, site: uuid.UUID, lo: datetime, hi: datetime) -> list[StayRow]:
+        """The stays at the site that began by hi and ended at lo or later."""
+        starts = self.stay_starts.get(site)
+        if not starts:
+            return []
+        rows = self.stays[site][bisect_left(starts, lo - self.bound):bisect_right(starts, hi)]
+        return [s for s in rows if s.end >= lo]
 
 
 def find(session: Session, *, person_hash: str, start: datetime, end: datetime,
@@ -231,16 +269,12 @@ def find_many(session: Session, *, sources: Sequence[Source], end: datetime,
                                + stay_ranges)
     others_stays = _others_stays(session, stay_ranges + [(r.site_id, r.at, r.at)
                                                          for r in mine_r])
-    near = _Near({}, {}, {s.id for s in others_stays}
-                 | {s.out_id for s in others_stays if s.out_id},
-                 _site_kinds(session, {r.site_id for r in mine_r}
-                             | {s.site_id for s in mine_s}))
-    for o in others_regs:
-        near.regs.setdefault(o.site_id, []).append(o)
-    for st in others_stays:
-        near.stays.setdefault(st.site_id, []).append(st)
+    sites = _site_facts(session, {r.site_id for r in mine_r} | {s.site_id for s in mine_s})
+    near = _Near(others_regs, others_stays, {k: kind for k, (kind, _) in sites.items()})
     for h in hashes:
         out[h] = _match(h, own_regs[h], own_stays[h], near, w, overlap_minutes)
+        for hit in out[h]:
+            hit.area = sites[hit.site_id][1] if hit.site_id in sites else ""
     return out
 
 
@@ -252,9 +286,9 @@ def _match(me: str, own_regs: list[Reg], own_stays: list[StayRow], near: _Near,
     own_stay_ends = {s.id for s in own_stays} | {s.out_id for s in own_stays if s.out_id}
     hits: list[Hit] = []
     for c in own_regs:
-        for o in near.regs.get(c.site_id, ()):
+        for o in near.regs_between(c.site_id, c.at - w, c.at + w):
             gap = abs(o.at - c.at)
-            if gap <= w and o.person_hash != me:
+            if o.person_hash != me:
                 hits.append(Hit(o.person_hash, "same_site_window", c.site_id,
                                 min(c.at, o.at), max(c.at, o.at),
                                 {"site": str(c.site_id), "case_registration": c.ref(),
@@ -262,39 +296,32 @@ def _match(me: str, own_regs: list[Reg], own_stays: list[StayRow], near: _Near,
                                  "gap_minutes": _minutes(gap)}))
     for c_stay in own_stays:
         need = timedelta(minutes=overlap_minutes.get(near.kinds.get(c_stay.site_id, ""), 0))
-        for o_stay in near.stays.get(c_stay.site_id, ()):
+        for o_stay in near.stays_touching(c_stay.site_id, c_stay.start, c_stay.end):
             lo, hi = max(c_stay.start, o_stay.start), min(c_stay.end, o_stay.end)
             if hi >= lo and hi - lo >= need and o_stay.person_hash != me:
                 hits.append(Hit(o_stay.person_hash, "stay_overlap", c_stay.site_id, lo, hi,
                                 {"site": str(c_stay.site_id), "case_stay": c_stay.ref(),
                                  "contact_stay": o_stay.ref(),
                                  "overlap_minutes": _minutes(hi - lo)}))
-        for o in near.regs.get(c_stay.site_id, ()):
-            if (o.id not in near.stay_ends and c_stay.start <= o.at <= c_stay.end
-                    and o.person_hash != me):
+        for o in near.regs_between(c_stay.site_id, c_stay.start, c_stay.end):
+            if o.id not in near.stay_ends and o.person_hash != me:
                 hits.append(Hit(o.person_hash, "instant_in_stay", o.site_id, o.at, o.at,
                                 {"site": str(o.site_id), "registration": o.ref(),
                                  "stay": c_stay.ref(), "stay_of": "case"}))
     for c in own_regs:
         if c.id in own_stay_ends:
             continue
-        for o_stay in near.stays.get(c.site_id, ()):
-            if o_stay.start <= c.at <= o_stay.end and o_stay.person_hash != me:
+        for o_stay in near.stays_touching(c.site_id, c.at, c.at):
+            if o_stay.person_hash != me:
                 hits.append(Hit(o_stay.person_hash, "instant_in_stay", c.site_id, c.at, c.at,
                                 {"site": str(c.site_id), "registration": c.ref(),
                                  "stay": o_stay.ref(), "stay_of": "contact"}))
     return hits
 
 
-def _site_kinds(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+def _site_facts(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """Each site's kind and area code, in one statement."""
     if not site_ids:
         return {}
-    return dict(session.execute(select(Site.id, Site.kind).where(Site.id.in_(site_ids))).all())
-
-
-def site_areas(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Each site's area code (where a contact met there is traced)."""
-    if not site_ids:
-        return {}
-    return dict(session.execute(select(Site.id, Site.area_code)
-                                .where(Site.id.in_(site_ids))).all())
+    return {i: (kind, area) for i, kind, area in session.execute(
+        select(Site.id, Site.kind, Site.area_code).where(Site.id.in_(site_ids)))}

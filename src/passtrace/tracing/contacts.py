@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.cases.models import Case
@@ -77,15 +77,12 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
     hits = colocation.find_many(session, sources=sources, end=end,
                                 window_minutes=window_minutes,
                                 overlap_minutes=options.overlap_minutes)
-    areas = colocation.site_areas(session, {h.site_id for found in hits.values()
-                                            for h in found if h.site_id})
     households = ties.households(session, index=[(i.person_id, i.start) for i in index
                                                  if i.person_id is not None], end=end)
     trips = ties.trips_many(session, sources=sources, end=end)
     out: dict[str, dict[str, Found]] = {}
     for i in index:
-        placed: list[tuple[Hit, str]] = [(h, areas.get(h.site_id, "") if h.site_id else "")
-                                         for h in hits[i.person_hash]]
+        placed: list[tuple[Hit, str]] = [(h, h.area) for h in hits[i.person_hash]]
         placed += households.get(i.person_id, []) if i.person_id is not None else []
         placed += trips[i.person_hash]
         if options.colleagues:
@@ -112,9 +109,10 @@ def _merge(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
         if hit.kind != "colleague":
             f.kind = "close"
     for f in out.values():
-        # A stable order, so storing the same result again compares equal.
-        keyed = {json.dumps(e, sort_keys=True): e for e in f.evidence}
-        f.evidence = [keyed[k] for k in sorted(keyed)]
+        if len(f.evidence) > 1:
+            # A stable order, so storing the same result again compares equal.
+            keyed = {json.dumps(e, sort_keys=True): e for e in f.evidence}
+            f.evidence = [keyed[k] for k in sorted(keyed)]
     return out
 
 
@@ -187,7 +185,9 @@ def _store(session: Session, case: Case, found: dict[str, Found],
             Person.id_hash.in_(hashes[i:i + PEOPLE_CHUNK]))).all())
     now = utcnow()
     out: list[Contact] = []
-    for h, f in sorted(found.items()):
+    new: list[dict[str, Any]] = []
+    for h in hashes:
+        f = found[h]
         values: dict[str, Any] = {
             "person_id": people.get(h), "kind": f.kind, "depth": depth,
             "via_contact_id": f.via, "first_exposure": f.first, "last_exposure": f.last,
@@ -195,9 +195,11 @@ def _store(session: Session, case: Case, found: dict[str, Found],
             "evidence": f.evidence}
         row = existing.get(h)
         if row is None:
-            row = Contact(id=uuid.uuid4(), case_id=case.id, person_hash=h, found_at=now,
-                          **values)
-            session.add(row)
+            values.update(id=uuid.uuid4(), case_id=case.id, person_hash=h, found_at=now)
+            new.append(values)
+            # Written by the one bulk INSERT below (thousands of secondary contacts
+            # through the unit of work cost ~1 ms each); the object is not attached.
+            row = Contact(**values)
             existing[h] = row
         else:
             for k, v in values.items():
@@ -205,4 +207,6 @@ def _store(session: Session, case: Case, found: dict[str, Found],
                     setattr(row, k, v)
         out.append(row)
     session.flush()
+    if new:
+        session.execute(insert(Contact), new)
     return out

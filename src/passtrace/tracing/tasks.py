@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
@@ -31,8 +31,11 @@ def ensure(*, session: Session, contacts: Iterable[Contact], case_area: str,
     close = [c for c in contacts if c.kind == "close"]
     if not close:
         return 0
+    # A contact this search has just inserted (not yet in the session: contacts._store
+    # bulk-inserts new rows) cannot have a task: look up only the stored ones.
+    stored = [c.id for c in close if inspect(c).persistent]
     have = set(session.scalars(select(TracingTask.contact_id)
-                               .where(TracingTask.contact_id.in_([c.id for c in close]))))
+                               .where(TracingTask.contact_id.in_(stored)))) if stored else set()
     new = [TracingTask(id=uuid.uuid4(), contact_id=c.id, area_code=c.area_code or case_area,
                        due_at=now + DUE_IN, status="not_reached", notes="")
            for c in close if c.id not in have]
