@@ -2,7 +2,7 @@
 community_rule_appeals
 
 Revision ID: b7d3e9a41f25
-Revises: 8e2b5f9c1a47
+Revises: f3a9c2d71e58
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import passtrace.core.db
 
 revision = 'b7d3e9a41f25'
-down_revision = '8e2b5f9c1a47'
+down_revision = 'f3a9c2d71e58'
 branch_labels = None
 depends_on = None
 
