@@ -223,7 +223,7 @@ def test_the_cap_is_a_setting_per_site_kind(session, monkeypatch):
     assert stays.cap_for("venue") == CAP  # back to the default
 
 
-@pytest.mark.parametrize("value", ["venue=0", "venue=49", "venue=four", "road_checkpoint=2",
+@pytest.mark.parametrize("value", ["venue=0", "venue=169", "venue=four", "road_checkpoint=2",
                                    "gaet=4"])
 def test_a_bad_cap_setting_is_refused_loudly(value, monkeypatch):
     from pydantic import ValidationError

@@ -18,9 +18,10 @@ FILE_SECRETS = ("secret_key", "pii_key", "pii_hash_key", "pii_previous_keys", "k
 EXPLICIT_KEYS = ("secret_key", "pii_key", "pii_hash_key", "key_wrap_key")
 
 
-# Contact search bounds the stays it scans by the longest possible stay
-# (tracing/colocation.MAX_STAY, 48 h): a longer cap would hide contacts.
-MAX_STAY_CAP_HOURS = 48
+# A week at most: contact search and verification bound the stays they scan by the longest
+# configured cap (tracing.colocation.stay_bound), so a longer cap widens every index range
+# they read; nobody stays at a gate or venue unseen for longer than that.
+MAX_STAY_CAP_HOURS = 168
 
 
 def parse_kind_hours(value: Any, *, low: int, high: int) -> dict[str, int]:
