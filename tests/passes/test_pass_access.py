@@ -83,3 +83,22 @@ def test_anonymous_requests_are_refused(client, cast):
     # ...but the offline-verification material is public.
     assert client.get("/api/v1/passes/trust-list").status_code == 200
     assert client.get("/api/v1/passes/revocations").status_code == 200
+
+
+def test_the_pass_text_is_shown_only_to_its_holder(client, cast):
+    """A pass text is a bearer credential: the official who approved it (or any other
+    reader) sees the pass, never its QR, its print or its text."""
+    pid = cast["pass"]["id"]
+    client.post(f"/api/v1/passes/{pid}/approve", json={}, headers=cast["official"].headers)
+    official = cast["official"].headers
+    assert client.get(f"/api/v1/passes/{pid}", headers=official).json()["token"] is None
+    for path in (f"/api/v1/passes/{pid}/qr.png", f"/api/v1/passes/{pid}/qr.svg",
+                 f"/passes/{pid}/print"):
+        assert client.get(path, headers=official).status_code == 404, path
+    page = client.get(f"/passes/{pid}", headers=official)
+    assert page.status_code == 200 and 'id="pass-qr"' not in page.text
+    assert "PT1:" not in page.text
+    holder = cast["holder"].headers
+    assert client.get(f"/api/v1/passes/{pid}/qr.png", headers=holder).status_code == 200
+    assert 'id="pass-qr"' in client.get(f"/passes/{pid}", headers=holder).text
+    assert client.get(f"/passes/{pid}/print", headers=holder).status_code == 200

@@ -151,7 +151,7 @@ def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
            principal: CurrentPrincipal) -> Response:
     """Show a pass: status and reasons, QR for the holder, decisions for reviewers."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
-    view = present.to_read(session, p, with_token=True)
+    view = present.to_read(session, p, with_token=authz.is_holder(principal, p))
     entries = list(reversed(audit_service.list_entries(
         session=session, resource_type="pass", resource_id=str(p.id),
         # Reads belong in the holder's access log, not in the decision history.
@@ -177,7 +177,7 @@ def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep,
                principal: CurrentPrincipal, size: str = "a4") -> Response:
     """Show the printable paper pass (A4 or A6)."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id, via="print")
-    view = present.to_read(session, p, with_token=True)
+    view = present.to_read(session, p, with_token=authz.is_holder(principal, p))
     if view.token is None:
         raise NotFound("The QR code appears once the pass is approved and valid.")
     return render(request, "passes/print.html", {"p": view,

@@ -109,8 +109,8 @@ def revocations(session: SessionDep, rt: RuntimeDep,
 def read(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> PassRead:
     """Show one pass (holder or a reviewer in jurisdiction)."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
-    return present.to_read(session, p, with_token=authz.is_holder(principal, p)
-                           or authz.can_review(principal, p))
+    # The pass text is a bearer credential: its holder's only.
+    return present.to_read(session, p, with_token=authz.is_holder(principal, p))
 
 
 @router.post("/{pass_id}/approve", response_model=PassRead)
@@ -145,7 +145,9 @@ def revoke(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: RuntimeD
 def _token_for_image(session: SessionDep, principal: CurrentPrincipal,
                      pass_id: uuid.UUID) -> str:
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id, via="qr")
-    if pass_service.effective_status(p) != "approved" or not p.token:
+    # The QR is the pass text, a bearer credential: a reviewer sees the pass, not its QR.
+    if (pass_service.effective_status(p) != "approved" or not p.token
+            or not authz.is_holder(principal, p)):
         raise NotFound("The QR code appears once the pass is approved and valid.")
     return p.token
 
