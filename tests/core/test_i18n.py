@@ -305,3 +305,30 @@ def test_the_punctuation_check_catches_ascii_between_chinese() -> None:
     assert ASCII_PUNCT_IN_CJK.search("原因:%(reason)s")
     assert not ASCII_PUNCT_IN_CJK.search("请重试，稍后（%(n)d 次）")
     assert not ASCII_PUNCT_IN_CJK.search("36.8 °C, 贵A12345")
+
+
+# (e) 姓名 is a person's name: places and organisations have a 名称 (issue 12) -----------
+
+ORGANISATION_NAME = re.compile(
+    r"\b(enterprise|compound|site|community|department|depot|device|registered)('s)? names?\b",
+    re.IGNORECASE)
+
+
+def test_names_of_places_and_organisations_are_never_translated_as_a_persons_name(
+    zh: Catalog,
+) -> None:
+    wrong = [(m.id, _forms(m)) for m in zh
+             if m.id and ORGANISATION_NAME.search(_key(m.id))
+             and any("姓名" in f for f in _forms(m))]
+    assert not wrong, wrong
+    # The pattern does match the labels it guards.
+    assert {"Site name", "Enterprise name", "Compound name", "Department name",
+            "Registered name"} <= {_key(m.id) for m in zh
+                                   if m.id and ORGANISATION_NAME.search(_key(m.id))}
+
+
+def test_the_name_column_of_a_site_sheet_is_not_a_persons_name(zh: Catalog) -> None:
+    from passtrace.sites.present import IMPORT_COLUMN_LABELS
+
+    label = zh.get(IMPORT_COLUMN_LABELS["name"])
+    assert label is not None and "名称" in label.string and "姓名" not in label.string

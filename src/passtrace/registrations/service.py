@@ -387,6 +387,10 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
     session.flush()
     kind = provider_for(site)
     if kind is not None:  # the guard let them through: the outing or visit happened
+        # Lock order, as at the gate: record_offline takes the household (or visit) row
+        # and the audit chain's lock before writing the outing. Writing it first, then
+        # taking the chain lock for the audit entry below, deadlocked against a gate
+        # check of the same person on PostgreSQL (tests/communities/test_override_race.py).
         kind.record_offline(session, site, [{
             "id": row.id, "person_hash": row.person_hash, "pass_id": row.pass_id,
             "direction": row.direction, "decision": row.decision,

@@ -70,7 +70,11 @@ class SiteKindProvider(Protocol):
         ...
 
     def record_offline(self, session: Session, site: Site, rows: list[dict[str, Any]]) -> int:
-        """Apply registrations a device decided offline, or a guard's override."""
+        """Apply registrations a device decided offline, or a guard's override.
+
+        Takes the kind's row locks and then the audit chain's lock (the gate's order)
+        before writing, so call it before the caller's own audit entry.
+        """
         ...
 
     def offline_facts(self, session: Session, site: Site, *, person_hashes: set[str],

@@ -30,9 +30,10 @@ def to_read_many(session: Session, sites: list[Site]) -> list[SiteRead]:
                      fever_threshold=float(s.fever_threshold),
                      community_code=s.community_code, active=s.active) for s in sites]
 
-# How the columns of a site sheet are named in the import report.
+# How the columns of a site sheet are named in the import report. "name" is the site's
+# name: the bare "Name" msgid reads 姓名 (a person's name) in Chinese (issue 12).
 IMPORT_COLUMN_LABELS = {
-    "code": N_("Code"), "name": N_("Name"), "kind": N_("Type"), "area_code": N_("Area code"),
+    "code": N_("Code"), "name": N_("Site name"), "kind": N_("Type"), "area_code": N_("Area code"),
     "latitude": N_("Latitude"), "longitude": N_("Longitude"), "lanes": N_("Lanes"),
     "opening_hours": N_("Opening hours"), "fever_threshold": N_("Fever threshold"),
 }

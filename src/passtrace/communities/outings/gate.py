@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from passtrace.audit import chain
 from passtrace.communities.compounds.models import Building, Community, Household, Outing, Resident
 from passtrace.communities.compounds.service import ROLE_LABELS, household_label, lock_household
 from passtrace.communities.visits.models import Visit
 from passtrace.core.cache import Changes, Miss, TtlCache
 from passtrace.core.clock import LOCAL_TZ
-from passtrace.core.db import locked
+from passtrace.core.db import lock_row, locked
 from passtrace.core.i18n import gettext
 from passtrace.people.models import Person
 from passtrace.rules import outings as outing_rules
@@ -246,6 +247,22 @@ def record_offline(session: Session, site: Site, rows: list[dict[str, Any]]) -> 
     visits = {v.pass_id: v for v in session.scalars(
         select(Visit).where(Visit.pass_id.in_(pass_ids), Visit.community_id == c.id))
     } if pass_ids else {}
+    # Race (a deadlock on PostgreSQL): an online check at the gate takes the household's
+    # row (or the visit's), then the audit chain's lock, then writes the person's outing
+    # rows (or the visit). A guard's override (registrations.service.override) or a
+    # device's upload used to write the outing rows first and take the chain lock after,
+    # for its audit entry: each transaction then held what the other waited for. So take
+    # the locks here in the gate's order before writing anything: households, visits
+    # (each in id order, so two uploads agree too), then the chain.
+    # tests/communities/test_override_race.py deadlocks on PostgreSQL without this.
+    for household_id in sorted({r.household_id for r in residents.values()}):
+        lock_household(session, household_id)
+    for visit_id in sorted(v.id for v in visits.values()):
+        lock_row(session, Visit, visit_id)
+    if residents or visits:
+        chain.lock_head(session)
+        for v in visits.values():  # read again after the lock: another gate may have marked it
+            session.refresh(v)
     changed = 0
     for row in sorted(allowed, key=lambda r: r["occurred_at"]):
         found = residents.get(row["person_hash"] or "")
