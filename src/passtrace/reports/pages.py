@@ -19,7 +19,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.validators import Day
 from passtrace.enterprises.models import Department, Employee
 from passtrace.reports import dashboard as dashboard_service
-from passtrace.reports import present, risks
+from passtrace.reports import present, recents, risks
 from passtrace.reports import service as report_service
 from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.forms import QuickForm, ReportForm, blank_stop
@@ -67,6 +67,9 @@ def _today_context(session: Session, principal: CurrentPrincipal,
         "area_choices": area_choices(session), "modes": list(present.MODE_LABELS.items()),
         "symptoms": list(present.SYMPTOM_LABELS.items()),
         "mode_labels": present.MODE_LABELS,
+        "recent": recents.recent_stops(session=session, employee_id=emp.id),
+        # What "same as yesterday" would file, shown before it is filed.
+        "yesterday_read": present.to_read(session, yesterday) if yesterday else None,
     }
 
 
