@@ -17,9 +17,9 @@ from passtrace.core.errors import Forbidden
 from passtrace.core.i18n import get_locale, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.validators import Day
-from passtrace.enterprises.models import Department
+from passtrace.enterprises.models import Department, Employee
 from passtrace.reports import dashboard as dashboard_service
-from passtrace.reports import present, risks
+from passtrace.reports import present, recents, risks
 from passtrace.reports import service as report_service
 from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.forms import QuickForm, ReportForm, blank_stop
@@ -67,6 +67,9 @@ def _today_context(session: Session, principal: CurrentPrincipal,
         "area_choices": area_choices(session), "modes": list(present.MODE_LABELS.items()),
         "symptoms": list(present.SYMPTOM_LABELS.items()),
         "mode_labels": present.MODE_LABELS,
+        "recent": recents.recent_stops(session=session, employee_id=emp.id),
+        # What "same as yesterday" would file, shown before it is filed.
+        "yesterday_read": present.to_read(session, yesterday) if yesterday else None,
     }
 
 
@@ -168,3 +171,30 @@ def export_page(session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal
     return stream_export(session=session, rt=rt, principal=principal, enterprise=enterprise,
                          start=start or today, end=end or today,
                          fmt="xlsx" if format == "xlsx" else "csv", department=department)
+
+
+@router.get("/view/{report_id}")
+def report_page(request: Request, report_id: uuid.UUID, session: SessionDep,
+                principal: CurrentPrincipal) -> Response:
+    """One report (a dashboard anomaly row opens it): filer, department head, admin."""
+    from passtrace.web.render import render
+
+    report = report_service.visible_report(session=session, actor=principal,
+                                           report_id=report_id)
+    emp = session.get(Employee, report.employee_id)
+    return render(request, "reports/view.html", {
+        "r": present.to_read(session, report), "name": emp.listed_name if emp else "",
+        "employee_id": report.employee_id, "mode_labels": present.MODE_LABELS,
+        "symptom_labels": present.SYMPTOM_LABELS})
+
+
+@router.get("/employee/{employee_id}")
+def employee_page(request: Request, employee_id: uuid.UUID, session: SessionDep,
+                  principal: CurrentPrincipal) -> Response:
+    """One person's recent reports (a dashboard overdue row opens it)."""
+    from passtrace.web.render import render
+
+    emp, reports = report_service.employee_reports(session=session, actor=principal,
+                                                   employee_id=employee_id)
+    return render(request, "reports/employee.html", {
+        "name": emp.listed_name, "reports": reports, "today": local_today()})

@@ -215,6 +215,29 @@ def visible_report(*, session: Session, actor: Principal, report_id: uuid.UUID) 
     return report
 
 
+def employee_reports(*, session: Session, actor: Principal, employee_id: uuid.UUID,
+                     days: int = 14) -> tuple[Employee, list[DailyReport]]:
+    """One employee's recent reports, for whom may see them (others: 'not found'); audited.
+
+    The dashboard's overdue rows open this: the person has no report for the day, so
+    their recent ones show what they usually file and since when they stopped.
+    """
+    emp = session.get(Employee, employee_id)
+    enterprise = session.get(Enterprise, emp.enterprise_id) if emp is not None else None
+    if emp is None or enterprise is None or not authz.can_view(actor, emp, enterprise):
+        raise NotFound("No such report.")
+    since = local_today() - timedelta(days=days)
+    reports = list(session.scalars(select(DailyReport).where(
+        DailyReport.employee_id == emp.id, DailyReport.report_date >= since)
+        .order_by(DailyReport.report_date.desc())))
+    if not authz.is_filer(actor, emp):
+        audit_service.record(session=session, actor=actor, action="report.view",
+                             resource_type="employee", resource_id=emp.id,
+                             subject_person_id=emp.person_id,
+                             detail={"reports": len(reports), "days": days})
+    return emp, reports
+
+
 def list_mine(*, session: Session, actor: Principal, days: int = 14) -> list[DailyReport]:
     """List the actor's own recent reports, newest first."""
     emp = session.scalars(select(Employee).where(Employee.user_id == actor.user_id)

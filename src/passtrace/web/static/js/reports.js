@@ -74,6 +74,57 @@
     addStop().querySelector("[data-field=place]").focus();
   });
   homeBox.addEventListener("change", toggleHome);
+
+  // A recent place fills the empty last row, or a new one: one tap per stop.
+  function isEmpty(stop) {
+    return ["place", "arrive", "depart", "ref", "seat"].every(function (f) {
+      return !stop.querySelector("[data-field=" + f + "]").value;
+    });
+  }
+
+  var recent = document.getElementById("recent-stops");
+  if (recent) {
+    recent.hidden = false;
+    recent.querySelectorAll("[data-recent]").forEach(function (chip) {
+      chip.addEventListener("click", function () {
+        if (homeBox.checked) { homeBox.checked = false; toggleHome(); }
+        var stops = list.querySelectorAll("[data-stop]");
+        var last = stops[stops.length - 1];
+        var stop = last && isEmpty(last) ? last : addStop();
+        ["area", "place", "arrive", "depart", "mode", "ref", "seat"].forEach(function (f) {
+          stop.querySelector("[data-field=" + f + "]").value = chip.dataset[f] || "";
+        });
+        renumber();
+      });
+    });
+  }
   renumber();
   toggleHome();
+}());
+
+// One-tap buttons: show exactly what will be filed, file only on "confirm".
+(function () {
+  "use strict";
+  var quick = document.getElementById("quick-form");
+  var preview = document.getElementById("quick-preview");
+  if (!quick || !preview) { return; }
+  var confirm = document.getElementById("quick-confirm");
+  var temperature = document.getElementById("quick-temperature");
+
+  quick.addEventListener("submit", function (event) {
+    if (event.submitter === confirm) { return; }
+    event.preventDefault();
+    if (!temperature.reportValidity()) { return; }
+    var kind = event.submitter ? event.submitter.value : "same_as_yesterday";
+    confirm.value = kind;
+    preview.querySelector("[data-preview-temperature]").textContent = temperature.value;
+    preview.querySelectorAll("[data-preview-kind]").forEach(function (part) {
+      part.hidden = part.dataset.previewKind !== kind;
+    });
+    preview.hidden = false;
+    confirm.focus();
+  });
+  document.getElementById("quick-cancel").addEventListener("click", function () {
+    preview.hidden = true;
+  });
 }());
