@@ -63,7 +63,8 @@ class Deployed:
     def rules(self, **rules: Any) -> None:
         with Session(self.rt.engine) as session:
             community_service.set_rules(session=session, actor=self.admin, code=CODE,
-                                        data=RulesWrite(**rules))
+                                        data=RulesWrite(**rules),
+                                        reason_code="directive", reason="区防控办通知")
             session.commit()
 
     def count(self, sql: str, **params: object) -> int:
