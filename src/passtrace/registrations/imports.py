@@ -298,10 +298,17 @@ def import_registrations(*, session: Session, vault: PiiVault, actor: Principal 
 
     def store(rows: list[tuple[Any, ...]], at: int) -> None:
         if postgres:
-            stored, made = _store_postgres(session, rows, now)
+            stored, made, subjects = _store_postgres(session, rows, now)
             result.stays += made
         else:
-            stored = _insert_sqlite(session, rows, now)
+            stored, subjects = _insert_sqlite(session, rows, now)
+        # Each known person whose rows this chunk stored sees the import in their own
+        # access log: one entry per person per chunk, in one INSERT, committed with the
+        # rows (a person spread over chunks gets one per chunk).
+        audit_service.record_reads(session=session, actor=actor,
+                                   action="registration.import",
+                                   resource_type="registration",
+                                   people=[("", pid) for pid in subjects])
         result.imported += stored
         result.unchanged += len(rows) - stored
         commit()
@@ -409,12 +416,18 @@ _PG_INSERT = (
     f"kept AS (INSERT INTO {_NEW} SELECT * FROM new) SELECT count(*) FROM new")
 
 
+# The known persons whose rows the INSERT stored (for their access logs).
+_PG_SUBJECTS = (f"SELECT DISTINCT p.id FROM {_NEW} n JOIN people p "
+                "ON p.id_hash = n.person_hash")
+
+
 def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
-                    now: datetime) -> tuple[int, int]:
+                    now: datetime) -> tuple[int, int, list[uuid.UUID]]:
     """COPY a chunk into the staging table, insert what is new, keep its stays.
 
-    Returns (rows stored, stays written). Python only checked the rows; the rest is
-    three statements whatever the chunk's size (and the stays' four).
+    Returns (rows stored, stays written, the known persons stored for). Python only
+    checked the rows; the rest is four statements whatever the chunk's size (and the
+    stays' four).
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
@@ -427,11 +440,18 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
         cur.execute(_PG_INSERT, {"device": DEVICE_KEY, "now": now, "method": METHOD})
         found = cur.fetchone()
         stored = int(found[0]) if found else 0
-    return stored, stays.pg_after_rows(session, new_rows=_NEW) if stored else 0
+        subjects: list[uuid.UUID] = []
+        if stored:
+            cur.execute(_PG_SUBJECTS)
+            subjects = [r[0] for r in cur.fetchall()]
+    return stored, stays.pg_after_rows(session, new_rows=_NEW) if stored else 0, subjects
 
 
-def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]], now: datetime) -> int:
-    """Leave out what is stored (or repeated in the chunk), then one executemany."""
+def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]],
+                   now: datetime) -> tuple[int, list[uuid.UUID]]:
+    """Leave out what is stored (or repeated in the chunk), then one executemany.
+
+    Returns (rows stored, the known persons stored for)."""
     fresh: dict[str, dict[str, Any]] = {}
     for values in chunk:
         row = dict(zip(_COPY_COLUMNS, values, strict=True))
@@ -439,16 +459,19 @@ def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]], now: datetime
     keys = list(fresh)
     hashes = list({r["person_hash"] for r in fresh.values()})
     masks: dict[str, str] = {}
+    ids: dict[str, uuid.UUID] = {}
     for i in range(0, max(len(keys), len(hashes)), 500):
         for stored in session.scalars(select(Registration.external_id).where(
                 Registration.external_id.in_(keys[i:i + 500]))):
             fresh.pop(stored or "", None)
-        masks.update((digest, name) for digest, name in session.execute(
-            select(Person.id_hash, Person.name_masked).where(
-                Person.id_hash.in_(hashes[i:i + 500]))))
+        for digest, name, person_id in session.execute(
+                select(Person.id_hash, Person.name_masked, Person.id).where(
+                    Person.id_hash.in_(hashes[i:i + 500]))):
+            masks[digest], ids[digest] = name, person_id
     if fresh:
         # OR IGNORE: another import of the same rows may commit in between.
         session.execute(insert(cast(Table, Registration.__table__)).prefix_with("OR IGNORE"), [
             {**_FIXED, **r, "received_at": now, "person_masked": masks.get(r["person_hash"], "")}
             for r in fresh.values()])
-    return len(fresh)
+    subjects = {ids[r["person_hash"]] for r in fresh.values() if r["person_hash"] in ids}
+    return len(fresh), sorted(subjects)
