@@ -139,7 +139,7 @@ class _StoreClock:
         self.seconds = 0.0
         self.real = imports._store_postgres
 
-    def __call__(self, *args: object, **kwargs: object) -> tuple[int, int, list[object]]:
+    def __call__(self, *args: object, **kwargs: object) -> tuple[int, int]:
         start = time.perf_counter()
         try:
             return self.real(*args, **kwargs)  # type: ignore[arg-type]
