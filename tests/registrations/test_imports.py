@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from passtrace.audit import verify as chain_verify
 from passtrace.cli.main import app as cli_app
 from passtrace.core.ids import uuid7
 from passtrace.people import service as people_service
+from passtrace.people.models import Person
 from passtrace.registrations import imports, stays
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
@@ -186,3 +188,38 @@ def test_chunks_commit_as_they_go(session, rt, checkpoint, tmp_path):
                                             stream=fh, commit=commit, chunk_rows=10)
     assert done.imported == 25
     assert commits[:3] == [10, 20, 25]
+
+
+def test_an_imported_person_sees_the_import_in_their_access_log(client, session, rt,
+                                                                 checkpoint, make_persona):
+    resident = make_persona("public", name="王五")
+    person = session.get(Person, resident.principal.person_id)
+    number = rt.vault.read(person, "id_enc")
+    other = make_persona("public", name="赵六")
+    # More known persons in the file: their entries chain one after another.
+    more = [make_persona("public", name=f"孙{i}") for i in range(3)]
+    numbers = [rt.vault.read(session.get(Person, m.principal.person_id), "id_enc")
+               for m in more]
+    before = client.get("/me/access-log", headers=resident.headers).text
+    assert "从其他系统导入了登记记录" not in before
+    data = _csv(f"log-1,{SITE},{number},2026-02-03T08:30:00+08:00,in,,",
+                f"log-2,{SITE},{number},2026-02-03T09:30:00+08:00,out,,",
+                f"log-3,{SITE},{next_id_number()},2026-02-03T09:00:00+08:00,through,,",
+                *(f"log-m{i},{SITE},{n},2026-02-03T10:00:00+08:00,through,,"
+                  for i, n in enumerate(numbers)))
+    resp = _post(client, checkpoint.official.headers, data)
+    assert resp.status_code == 200 and resp.json()["imported"] == 6, resp.text
+    log = client.get("/me/access-log", headers=resident.headers)
+    assert log.status_code == 200
+    assert log.text.count("从其他系统导入了登记记录") == 1
+    for m in more:
+        assert client.get("/me/access-log", headers=m.headers).text.count(
+            "从其他系统导入了登记记录") == 1
+    assert "从其他系统导入了登记记录" not in client.get("/me/access-log",
+                                                   headers=other.headers).text
+    # Nothing new the second time: no entry either; the chain still verifies.
+    _post(client, checkpoint.official.headers, data)
+    assert client.get("/me/access-log", headers=resident.headers).text.count(
+        "从其他系统导入了登记记录") == 1
+    session.expire_all()
+    assert chain_verify.verify(session=session).broken is None

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from passtrace.audit import verify as chain_verify
 from passtrace.cli.main import app as cli_app
 from passtrace.people import service as people_service
 from passtrace.people.models import Person
@@ -123,3 +124,25 @@ def test_an_imported_report_is_not_on_the_employer_pages(client, session, rt, ma
     (report,) = _reports(session)
     admin = make_persona("admin")
     assert client.get(f"/api/v1/reports/{report.id}", headers=admin.headers).status_code == 404
+
+
+def test_an_imported_person_sees_the_import_in_their_access_log(client, session, rt,
+                                                                 make_persona):
+    resident = make_persona("public", name="王五")
+    person = session.get(Person, resident.principal.person_id)
+    number = rt.vault.read(person, "id_enc")
+    other = make_persona("public", name="赵六")
+    official = make_persona("official", "area", "520102")
+    data = _data(_line("log-1", number), _line("log-2", number, stops=[]),
+                 _line("log-3", next_id_number()))
+    done = imports.import_reports(session=session, vault=rt.vault,
+                                  actor=official.principal, data=data)
+    session.commit()
+    assert done.imported == 3
+    log = client.get("/me/access-log", headers=resident.headers)
+    assert log.status_code == 200
+    assert log.text.count("从其他系统导入了每日报告") == 1
+    assert "从其他系统导入了每日报告" not in client.get("/me/access-log",
+                                                     headers=other.headers).text
+    session.expire_all()
+    assert chain_verify.verify(session=session).broken is None

@@ -61,6 +61,8 @@ ACTION_LABELS = {
     "person.claim_code.issue": lazy_gettext("Issued a claim code"),
     "pii.rotate": lazy_gettext("Re-encrypted personal data with a new key"),
     "registration.batch": lazy_gettext("Uploaded offline registrations"),
+    "registration.import": lazy_gettext("Imported registrations from another system"),
+    "report.import": lazy_gettext("Imported daily reports from another system"),
     "report.dashboard": lazy_gettext("Viewed the daily reports dashboard"),
     "report.remind": lazy_gettext("Sent report reminders"),
     "resumption.apply": lazy_gettext("Applied to resume work"),

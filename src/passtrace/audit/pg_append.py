@@ -57,3 +57,41 @@ def params(fields: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]
     middle, after = rest.split(seq)
     stored = tuple(orjson.dumps(detail).decode() if c == "detail" else doc[c] for c in COLUMNS)
     return (chain.GENESIS,), (*stored, before, middle, after)
+
+
+def per_subject_sql(subjects: str, fields: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """One chained entry per person id that the query `subjects` selects (column `id`),
+    in one statement: the same fields for each but `subject_person_id`.
+
+    Set-based: the ids go into one array in id order, and a recursive CTE walks it,
+    hashing each entry's text with the previous entry's hash (the chain is sequential;
+    an array subscript keeps each step O(1)). As for `insert_sql`, the text is built in
+    Python with unique placeholders for the previous hash, the position and the person,
+    and cut around them. The caller takes LOCK_CHAIN in an earlier statement.
+    """
+    detail = orjson.loads(orjson.dumps(fields.get("detail")))  # as it reads back
+    doc = {c: fields.get(c) for c in COLUMNS} | {"detail": detail}
+    while True:
+        prev, seq, who = uuid.uuid4().hex, str(uuid.uuid4().int), uuid.uuid4().hex
+        text = chain.canonical(doc | {"seq": int(seq), "subject_person_id": who},
+                               prev).decode("utf-8")
+        if (all(text.count(p) == 1 for p in (prev, seq, who))
+                and text.index(prev) < text.index(seq) < text.index(who)):
+            break
+    before, rest = text.split(prev)
+    middle, rest = rest.split(seq)
+    after_seq, after = rest.split(who)
+    values = ", ".join("%s::json" if c == "detail" else
+                       "s.ids[c.i]" if c == "subject_person_id" else "%s" for c in COLUMNS)
+    stored = tuple(orjson.dumps(detail).decode() if c == "detail" else doc[c]
+                   for c in COLUMNS if c != "subject_person_id")
+    sql = (f"WITH RECURSIVE a_subj AS (SELECT array_agg(x.id ORDER BY x.id) AS ids "
+           f"FROM ({subjects}) AS x), {HEAD_CTE}, "
+           "a_chain(i, seq, prev, hash) AS (SELECT 0, a_head.seq - 1, NULL::text, a_head.prev "
+           "FROM a_head UNION ALL SELECT c.i + 1, c.seq + 1, c.hash, encode(sha256(convert_to("
+           "%s::text || c.hash || %s::text || (c.seq + 1)::text || %s::text || "
+           "(s.ids[c.i + 1])::text || %s::text, 'UTF8')), 'hex') FROM a_chain c, a_subj s "
+           "WHERE c.i < COALESCE(cardinality(s.ids), 0)) "
+           f"INSERT INTO audit_entries ({', '.join(COLUMNS)}, seq, prev_hash, hash) "
+           f"SELECT {values}, c.seq, c.prev, c.hash FROM a_chain c, a_subj s WHERE c.i > 0")
+    return sql, (chain.GENESIS, before, middle, after_seq, after, *stored)

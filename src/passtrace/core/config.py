@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # after their date; expired login sessions retention_session_days after expiry.
     retention_days: int = Field(default=28, ge=1, le=3660)
     retention_session_days: int = Field(default=7, ge=0, le=3660)
+    # A closed case, with its contacts, their tracing tasks and its history, is deleted
+    # this many days after it was closed (an open case never is).
+    case_retention_days: int = Field(default=180, ge=1, le=3660)
     # Stays (docs/tracing.md): an "in" at a gate, enterprise gate or venue with no "out"
     # is assumed to last this many hours, per site kind: "12" (every kind) or
     # "default=12,venue=4" (kinds not named take the default). registrations.stays checks

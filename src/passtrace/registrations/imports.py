@@ -38,6 +38,7 @@ from typing import IO, Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from passtrace.audit import pg_append
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import ValidationFailed
@@ -297,11 +298,17 @@ def import_registrations(*, session: Session, vault: PiiVault, actor: Principal 
     pending: list[Future[None]] = []
 
     def store(rows: list[tuple[Any, ...]], at: int) -> None:
+        # Each known person whose rows this chunk stored sees the import in their own
+        # access log: one entry per person per chunk, in one INSERT, committed with the
+        # rows (a person spread over chunks gets one per chunk).
         if postgres:
-            stored, made = _store_postgres(session, rows, now)
+            stored, made = _store_postgres(session, rows, now, _entry(actor))
             result.stays += made
         else:
-            stored = _insert_sqlite(session, rows, now)
+            stored, subjects = _insert_sqlite(session, rows, now)
+            audit_service.record_reads(session=session, actor=actor, action=_ACTION,
+                                       resource_type="registration",
+                                       people=[("", pid) for pid in subjects])
         result.imported += stored
         result.unchanged += len(rows) - stored
         commit()
@@ -352,7 +359,7 @@ def import_registrations(*, session: Session, vault: PiiVault, actor: Principal 
         # Every valid row's person, not only the newly stored ones: a re-run after a
         # crash between the last chunk and this step still builds their stays.
         result.stays = rebuild_stays(session, touched, since)
-    audit_service.record(session=session, actor=actor, action="registration.import",
+    audit_service.record(session=session, actor=actor, action=_ACTION,
                          resource_type="registration",
                          detail={"rows": result.rows, "imported": result.imported,
                                  "unchanged": result.unchanged, "refused": result.refused})
@@ -409,12 +416,27 @@ _PG_INSERT = (
     f"kept AS (INSERT INTO {_NEW} SELECT * FROM new) SELECT count(*) FROM new")
 
 
+# The known persons whose rows the INSERT stored (for their access logs).
+_PG_SUBJECTS = (f"SELECT DISTINCT p.id FROM {_NEW} n JOIN people p "
+                "ON p.id_hash = n.person_hash")
+_ACTION = "registration.import"
+
+
+def _entry(actor: Principal | None) -> dict[str, Any]:
+    """A per-person entry's fields (audit.service.record's), but for the person."""
+    return {"at": utcnow(), "actor_user_id": actor.user_id if actor else None,
+            "actor_name": actor.username if actor else "system", "action": _ACTION,
+            "resource_type": "registration", "resource_id": "", "subject_person_id": None,
+            "reason": None, "detail": {}, "ip": actor.ip if actor else None}
+
+
 def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
-                    now: datetime) -> tuple[int, int]:
-    """COPY a chunk into the staging table, insert what is new, keep its stays.
+                    now: datetime, entry: dict[str, Any]) -> tuple[int, int]:
+    """COPY a chunk into the staging table, insert what is new, keep its stays, and
+    append one chained audit entry per known person stored for (`entry`'s fields).
 
     Returns (rows stored, stays written). Python only checked the rows; the rest is
-    three statements whatever the chunk's size (and the stays' four).
+    five statements whatever the chunk's size (and the stays' four).
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
@@ -427,11 +449,19 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
         cur.execute(_PG_INSERT, {"device": DEVICE_KEY, "now": now, "method": METHOD})
         found = cur.fetchone()
         stored = int(found[0]) if found else 0
+        if stored:
+            # The chain's lock in a statement before the one that reads the head
+            # (audit/pg_append.py): two importers (or a gate) would fork the chain.
+            cur.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
+            cur.execute(*pg_append.per_subject_sql(_PG_SUBJECTS, entry))
     return stored, stays.pg_after_rows(session, new_rows=_NEW) if stored else 0
 
 
-def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]], now: datetime) -> int:
-    """Leave out what is stored (or repeated in the chunk), then one executemany."""
+def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]],
+                   now: datetime) -> tuple[int, list[uuid.UUID]]:
+    """Leave out what is stored (or repeated in the chunk), then one executemany.
+
+    Returns (rows stored, the known persons stored for)."""
     fresh: dict[str, dict[str, Any]] = {}
     for values in chunk:
         row = dict(zip(_COPY_COLUMNS, values, strict=True))
@@ -439,16 +469,19 @@ def _insert_sqlite(session: Session, chunk: list[tuple[Any, ...]], now: datetime
     keys = list(fresh)
     hashes = list({r["person_hash"] for r in fresh.values()})
     masks: dict[str, str] = {}
+    ids: dict[str, uuid.UUID] = {}
     for i in range(0, max(len(keys), len(hashes)), 500):
         for stored in session.scalars(select(Registration.external_id).where(
                 Registration.external_id.in_(keys[i:i + 500]))):
             fresh.pop(stored or "", None)
-        masks.update((digest, name) for digest, name in session.execute(
-            select(Person.id_hash, Person.name_masked).where(
-                Person.id_hash.in_(hashes[i:i + 500]))))
+        for digest, name, person_id in session.execute(
+                select(Person.id_hash, Person.name_masked, Person.id).where(
+                    Person.id_hash.in_(hashes[i:i + 500]))):
+            masks[digest], ids[digest] = name, person_id
     if fresh:
         # OR IGNORE: another import of the same rows may commit in between.
         session.execute(insert(cast(Table, Registration.__table__)).prefix_with("OR IGNORE"), [
             {**_FIXED, **r, "received_at": now, "person_masked": masks.get(r["person_hash"], "")}
             for r in fresh.values()])
-    return len(fresh)
+    subjects = {ids[r["person_hash"]] for r in fresh.values() if r["person_hash"] in ids}
+    return len(fresh), sorted(subjects)

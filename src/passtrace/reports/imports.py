@@ -16,6 +16,7 @@ valid lines are asked for. Idempotent by external_id.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -205,11 +206,11 @@ def import_reports(*, session: Session, vault: PiiVault, actor: Principal | None
 def _write(session: Session, vault: PiiVault, actor: Principal | None,
            reports: list[_Report], now: datetime, result: ReportImport) -> None:
     hashes = {r.id_number: vault.lookup_hash(r.id_number) for r in reports}
-    known: set[str] = set()
+    known: dict[str, uuid.UUID | None] = {}
     wanted = list(set(hashes.values()))
     for i in range(0, len(wanted), 500):
-        known.update(session.scalars(select(Person.id_hash).where(
-            Person.id_hash.in_(wanted[i:i + 500]))))
+        known.update((digest, pid) for digest, pid in session.execute(
+            select(Person.id_hash, Person.id).where(Person.id_hash.in_(wanted[i:i + 500]))))
     ins = dialect_insert(session)
     for number, digest in hashes.items():
         if digest in known:
@@ -219,9 +220,13 @@ def _write(session: Session, vault: PiiVault, actor: Principal | None,
         added = session.execute(ins(Person).values(
             id=uuid7(), created_at=now, status="green",
             **protected_columns(vault, number, "", None, id_hash=digest))
-            .on_conflict_do_nothing(index_elements=["id_hash"]).returning(Person.id)).first()
-        known.add(digest)
+            .on_conflict_do_nothing(index_elements=["id_hash"]).returning(Person.id)).scalar()
         result.people += added is not None
+        # Lost the race: the winner's row is there to read.
+        known[digest] = added or session.scalar(select(Person.id).where(
+            Person.id_hash == digest))
+    # Whose reports were stored: each person sees the import in their own access log.
+    subjects: list[tuple[object, uuid.UUID | None]] = []
     for r in reports:
         # Race: the same file imported twice at once; the unique external_id lets one
         # insert win and the other count the report as already there.
@@ -238,6 +243,7 @@ def _write(session: Session, vault: PiiVault, actor: Principal | None,
             result.unchanged += 1
             continue
         result.imported += 1
+        subjects.append((report_id, known.get(hashes[r.id_number])))
         if r.stops:
             session.execute(insert(ReportStop), [
                 {"report_id": report_id, "seq": seq, "area_code": s.area_code,
@@ -249,3 +255,7 @@ def _write(session: Session, vault: PiiVault, actor: Principal | None,
                          detail={"rows": result.rows, "imported": result.imported,
                                  "unchanged": result.unchanged, "refused": result.refused,
                                  "people": result.people})
+    # One entry per person in one INSERT (the summary above is the official's view).
+    audit_service.record_reads(session=session, actor=actor, action="report.import",
+                               resource_type="daily_report", people=subjects,
+                               detail={"source": SOURCE})

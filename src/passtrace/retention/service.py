@@ -53,8 +53,9 @@ def delete_batch(*, session: Session, kind: Kind, cutoff: datetime | date, limit
     if not rows:
         return 0
     ids = [r[0] for r in rows]
-    for child, fk in kind.children:
-        session.execute(delete(child).where(child.c[fk].in_(ids)))
+    for child, fk, *via in kind.children:
+        keys = via[0](ids) if via else ids
+        session.execute(delete(child).where(child.c[fk].in_(keys)))
     session.execute(delete(table).where(table.c.id.in_(ids)))
     audit.record(session=session, actor=None, action=RECEIPT_ACTION, resource_type="retention",
                  resource_id=kind.name,
