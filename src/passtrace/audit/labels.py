@@ -90,7 +90,8 @@ ACTION_LABELS = {
     "report.amend": lazy_gettext("Corrected a daily report"),
     "report.escalate": lazy_gettext("Passed a daily report anomaly on"),
     "site.update": lazy_gettext("Changed a site"),
-    "report.findings.view": lazy_gettext("Viewed the check of a daily report against registrations"),
+    "report.findings.view": lazy_gettext(
+        "Viewed the check of a daily report against registrations"),
     "report.verify": lazy_gettext("Checked daily reports against registrations"),
     "enterprise.verify_tolerance": lazy_gettext("Changed the time tolerance for checking reports"),
     "trust_root.export": lazy_gettext("Exported the trust root certificate"),
