@@ -115,7 +115,7 @@ def test_stays_longer_than_48_hours_are_found_when_the_cap_allows_them(
         rt: Runtime, session: Session) -> None:
     # The cap raised to 72 h: a 60-hour stay is possible, and the search's bound on a
     # stay's length follows the configured cap (a fixed 48 h would miss both below).
-    stays.configure(rt.settings.model_copy(update={"stay_cap_hours": 72}))
+    stays.configure(rt.settings.model_copy(update={"stay_cap_hours": {"default": 72}}))
     try:
         venue, hall = site(session), site(session)
         p = person(session, rt)
@@ -133,7 +133,7 @@ def test_stays_longer_than_48_hours_are_found_when_the_cap_allows_them(
     assert [e["kind"] for e in found["passer-by"].evidence] == ["instant_in_stay"]
     assert found["passer-by"].evidence[0]["stay_of"] == "case"
     # Back at the configured cap, the bound is back too.
-    assert colocation.stay_bound() == timedelta(hours=rt.settings.stay_cap_hours)
+    assert colocation.stay_bound() == timedelta(hours=max(rt.settings.stay_cap_hours.values()))
 
 
 def test_a_case_with_no_registrations_has_no_contacts(rt: Runtime, session: Session) -> None:
