@@ -96,7 +96,8 @@ def seed(rt: Runtime, households: int) -> tuple[Any, list[str]]:
                         name="住户", role="family"))
                 ids.append(id_number)
         community_service.set_rules(session=session, actor=actor, code=CODE,
-                                    data=RulesWrite(**RULES))
+                                    data=RulesWrite(**RULES),
+                                    reason_code="directive", reason="区防控办通知")
         session.commit()
     return actor, ids
 

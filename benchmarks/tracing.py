@@ -507,7 +507,7 @@ def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[f
 
 def measure_verify(rt: Runtime, reports_that_day: int) -> dict[str, Any]:
     """tracing_verify's own helpers: the library entry point and the SQL baseline."""
-    spent, findings = tracing_verify.time_verify(rt)
+    spent, findings, *_cpu = tracing_verify.time_verify(rt)
     sql_spent, _row = tracing_verify.time_sql(rt)
     return {"verify_reports_per_s": round(reports_that_day / spent),
             "verify_sql_reports_per_s": round(reports_that_day / sql_spent),

