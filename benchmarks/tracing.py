@@ -539,7 +539,7 @@ def measure_import(url: str, rt: Runtime, rows: int, seed: int) -> dict[str, Any
                 spent = time.perf_counter() - t0
             if done.imported != rows or done.refused:
                 raise RuntimeError(f"import stored {done.imported}, refused {done.refused}")
-            copy_s, copied = tracing_import.copy_baseline(dsn, tag, imports.CHUNK_ROWS)
+            copy_s, copied, *_cpu = tracing_import.copy_baseline(dsn, tag, imports.CHUNK_ROWS)
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS registrations_copy")
