@@ -27,10 +27,12 @@ import http.client
 import json
 import math
 import os
+import pickle
 import platform
 import random
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -51,6 +53,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from checkpoint_env import (  # noqa: E402
+    PG_ADMIN_URL,
     CpuMeter,
     Server,
     create_pg_database,
@@ -128,6 +131,23 @@ class Built:
     out_now: set[uuid.UUID] = field(default_factory=set)
     sizes: dict[str, int] = field(default_factory=dict)
     load_s: dict[str, float] = field(default_factory=dict)
+
+
+def _built_file(db_name: str) -> Path:
+    return Path(tempfile.gettempdir()) / f"{db_name}.built.pickle"
+
+
+def save_built(db_name: str, built: Built) -> None:
+    """Keep what the HTTP phases need beside a kept database (tokens, residents)."""
+    _built_file(db_name).write_bytes(pickle.dumps(built))
+
+
+def load_built(db_name: str) -> Built:
+    """What an earlier --keep-db run saved for this database."""
+    try:
+        return pickle.loads(_built_file(db_name).read_bytes())
+    except FileNotFoundError:
+        sys.exit(f"{db_name} was not loaded by a --keep-db run of this benchmark")
 
 
 def _progress() -> Progress:
@@ -683,6 +703,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="the server's overdue sweep interval (default: its own, 120 s)")
     ap.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE plans")
     ap.add_argument("--keep-db", action="store_true", help="keep the database (print its URL)")
+    ap.add_argument("--reuse-db", default=None, metavar="NAME",
+                    help="measure a database an earlier --keep-db run loaded (skips the "
+                         "load, which takes most of the run; its state is what that run left)")
     ap.add_argument("--dump-latencies", type=Path, default=None,
                     help="write every request's latency (JSON lines) to this file")
     ap.add_argument("--keep-log", type=Path, default=None, help="server log file")
@@ -690,8 +713,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     global DUMP
     DUMP = [] if args.dump_latencies else None
     rng = random.Random(args.seed)
-    db_name = f"passtrace_bench_community_{uuid.uuid4().hex[:8]}"
-    url = create_pg_database(db_name)
+    db_name = args.reuse_db or f"passtrace_bench_community_{uuid.uuid4().hex[:8]}"
+    url = (PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name if args.reuse_db
+           else create_pg_database(db_name))
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     if args.sweep_seconds is not None:  # the server takes its settings from the environment
         os.environ["PASSTRACE_OVERDUE_SWEEP_SECONDS"] = str(args.sweep_seconds)
@@ -699,8 +723,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         t0 = time.perf_counter()
-        built = build(url, args, rng)
-        load_s = time.perf_counter() - t0
+        built = load_built(db_name) if args.reuse_db else build(url, args, rng)
+        if args.keep_db and not args.reuse_db:
+            save_built(db_name, built)
+        load_s = time.perf_counter() - t0 if not args.reuse_db else sum(built.load_s.values())
         console.print(f"loaded in {load_s:.1f} s: {built.sizes}")
         server.start(timeout=120)
         try:
@@ -713,8 +739,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                               "current_setting('shared_buffers')").fetchone()
     finally:
         server.stop()
-        if args.keep_db:
-            console.print(f"kept {url}")
+        if args.keep_db or args.reuse_db:
+            console.print(f"kept {url} (measure it again: --reuse-db {db_name})")
         else:
             drop_pg_database(db_name)
     goals = {"gate_decision_p99_ms": 50, "who_is_out_p95_ms": 300}
