@@ -1,7 +1,8 @@
 """The offline page verifies passes (cose.js, WebCrypto) exactly as the server's codec does.
 
 A checkpoint without network checks signatures in the browser; a trust list may
-carry P-256, P-384 and P-521 keys (ES256, ES384, ES512). Every pass below, signed
+carry P-256, P-384 and P-521 keys (ES256, ES384, ES512), Ed25519 (EdDSA) and RSA (PS256)
+keys: whatever `passtrace keys rotate --alg` made. Every pass below, signed
 in Python with keys generated here, runs through codec.decode_pass and through
 static/js/checkpoint/cose.js in real Chromium, and the two must agree.
 """
@@ -49,8 +50,9 @@ def _python(text: str, trust: TrustStore) -> str:
         return exc.reason
 
 
-def test_the_offline_page_verifies_es256_es384_and_es512_like_the_server(page: Any) -> None:
-    keys = {alg: SigningKey.generate(alg) for alg in ("ES256", "ES384", "ES512")}
+def test_the_offline_page_verifies_every_signing_alg_like_the_server(page: Any) -> None:
+    keys = {alg: SigningKey.generate(alg) for alg in ("ES256", "ES384", "ES512", "EdDSA",
+                                                      "PS256")}
     stranger = SigningKey.generate("ES384")  # not in the trust list
     trust = TrustStore()
     for key in keys.values():
@@ -66,19 +68,24 @@ def test_the_offline_page_verifies_es256_es384_and_es512_like_the_server(page: A
         _relabelled(texts[2], -7, keys["ES384"]),
         _relabelled(texts[4], -35, keys["ES512"]),
         _relabelled(texts[0], -47, keys["ES256"]),  # ES256K: not ours
+        # EdDSA and PS256 labels on other keys' signatures, and the other way round.
+        _relabelled(texts[0], -8, keys["ES256"]),
+        _relabelled(texts[6], -7, keys["EdDSA"]),
+        _relabelled(texts[8], -8, keys["PS256"]),
+        _relabelled(texts[0], -37, keys["ES256"]),
     ]
     expected = [_python(t, trust) for t in texts]
-    assert expected[:6:2] == [_claims(n).pass_id for n in range(3)]  # every curve verifies
-    assert set(expected[1:6:2]) == {"bad_signature"}
-    assert expected[6:] == ["unknown_kid", "bad_signature", "bad_signature", "bad_signature",
-                            "unsupported_alg"]
+    assert expected[:10:2] == [_claims(n).pass_id for n in range(5)]  # every alg verifies
+    assert set(expected[1:10:2]) == {"bad_signature"}
+    assert expected[10:] == ["unknown_kid", "bad_signature", "bad_signature", "bad_signature",
+                             "unsupported_alg"] + ["bad_signature"] * 4
     page.goto("/login")
     got = page.evaluate(
         """async ([texts, keys, now]) => {
             const m = await import('/static/js/checkpoint/cose.js');
             const trust = new Map();
             for (const [kid, alg, der] of keys) {
-                trust.set(kid, {key: await m.importEcdsa(m.unb64(der), alg), notAfter: null,
+                trust.set(kid, {key: await m.importKey(m.unb64(der), alg), notAfter: null,
                                 retiredAt: null});
             }
             const out = [];

@@ -83,18 +83,57 @@ export function importEcdsa(der, alg) {
     ["verify"]);
 }
 
+// The other pass-signing algorithms of codec/keys.py. A trust list may carry EdDSA
+// (Ed25519) and PS256 (RSA-PSS) keys after `passtrace keys rotate --alg`: without them an
+// offline checkpoint would refuse every pass the new key signs.
+const EDDSA = -8;
+const PS256 = -37;
+// RFC 8230: PS256 is RSASSA-PSS with SHA-256, MGF1 and a salt as long as the hash.
+const PSS = { name: "RSA-PSS", hash: "SHA-256" };
+
+/** The COSE algs this page verifies offline (the trust list's other entries are skipped). */
+export function verifiable(alg) {
+  return ECDSA_ALGS.has(alg) || alg === EDDSA || alg === PS256;
+}
+
+/** Import an SPKI DER public key for any verifiable alg (by COSE id). */
+export function importKey(der, alg) {
+  if (ECDSA_ALGS.has(alg)) return importEcdsa(der, alg);
+  if (alg === EDDSA) return crypto.subtle.importKey("spki", der, { name: "Ed25519" }, false, ["verify"]);
+  if (alg === PS256) return crypto.subtle.importKey("spki", der, PSS, false, ["verify"]);
+  throw new Rejected("unsupported_alg", "alg " + alg);
+}
+
 /** Import an SPKI DER P-256 public key for ES256 verification (the root key). */
 export function importEs256(der) {
   return importEcdsa(der, -7);
 }
 
-/** Verify a parsed Sign1 with an imported key; the alg must be its curve's. */
+/** Verify a parsed Sign1 with an imported key; the alg must be the key's own. */
 export async function verifySign1(msg, key) {
+  const data = sigStructure(msg.protectedBytes, msg.payload);
+  let params;
   const known = ECDSA_ALGS.get(msg.alg);
-  if (!known) throw new Rejected("unsupported_alg", "alg " + msg.alg);
-  if (key.algorithm.namedCurve !== known.curve) throw new Rejected("bad_signature", "alg");
-  const ok = await crypto.subtle.verify({ name: "ECDSA", hash: known.hash }, key, msg.signature,
-    sigStructure(msg.protectedBytes, msg.payload));
+  if (known) {
+    if (key.algorithm.name !== "ECDSA" || key.algorithm.namedCurve !== known.curve) {
+      throw new Rejected("bad_signature", "alg");
+    }
+    params = { name: "ECDSA", hash: known.hash };
+  } else if (msg.alg === EDDSA) {
+    if (key.algorithm.name !== "Ed25519") throw new Rejected("bad_signature", "alg");
+    params = { name: "Ed25519" };
+  } else if (msg.alg === PS256) {
+    if (key.algorithm.name !== "RSA-PSS") throw new Rejected("bad_signature", "alg");
+    params = { name: "RSA-PSS", saltLength: 32 };
+  } else {
+    throw new Rejected("unsupported_alg", "alg " + msg.alg);
+  }
+  let ok;
+  try {
+    ok = await crypto.subtle.verify(params, key, msg.signature, data);
+  } catch (e) {
+    ok = false; // a malformed signature (wrong length) is a bad one, as in the codec
+  }
   if (!ok) throw new Rejected("bad_signature");
 }
 
@@ -154,7 +193,7 @@ export async function verifyPass(text, trust, revoked, now) {
   try { bytes = b45decode(body); } catch (e) { throw new Rejected("bad_base45", e.message); }
   if (bytes.length && bytes[0] === 0x78) bytes = await inflate(bytes);
   const msg = parseSign1(bytes);
-  if (!ECDSA_ALGS.has(msg.alg)) throw new Rejected("unsupported_alg", "alg " + msg.alg);
+  if (!verifiable(msg.alg)) throw new Rejected("unsupported_alg", "alg " + msg.alg);
   const entry = trust.get(hex(msg.kid));
   if (!entry) throw new Rejected("unknown_kid");
   await verifySign1(msg, entry.key);

@@ -2,7 +2,7 @@
 // (checked with the revocation-list key the trust list names).
 // Fetched when online, kept in localStorage, re-verified with the root key on every load.
 
-import { ECDSA_ALGS, hex, importEcdsa, importEs256, openSignedDoc, unb64 } from "./cose.js";
+import { hex, importEs256, importKey, openSignedDoc, unb64, verifiable } from "./cose.js";
 
 const STORE = "passtrace.checkpoint.trust";
 
@@ -70,10 +70,10 @@ export async function load() {
     const rootKey = await importEs256(unb64(state.root.public_key_der_b64));
     const body = await openSignedDoc(state.trustList, rootKey, state.root.kid, "PT-TL");
     for (const entry of body.get("keys")) {
-      // WebCrypto verifies ECDSA on P-256, P-384 and P-521 (ES256, ES384, ES512).
-      if (!ECDSA_ALGS.has(entry.get("alg"))) continue;
+      // WebCrypto verifies ES256/384/512, EdDSA (Ed25519) and PS256: every alg we sign with.
+      if (!verifiable(entry.get("alg"))) continue;
       trust.set(hex(entry.get("kid")), {
-        key: await importEcdsa(entry.get("key"), entry.get("alg")),
+        key: await importKey(entry.get("key"), entry.get("alg")),
         notAfter: entry.has("na") ? entry.get("na") : null,
         retiredAt: entry.has("ra") ? entry.get("ra") : null,
       });
