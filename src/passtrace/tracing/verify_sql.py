@@ -18,7 +18,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, TextualSelect, Uuid, bindparam, column, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    TextualSelect,
+    Uuid,
+    bindparam,
+    column,
+    text,
+)
+from sqlalchemy.types import NullType
 
 from passtrace.core.db import UTCDateTime
 
@@ -115,7 +126,7 @@ WHERE g.at >= r.day_start AND g.at < r.day_end
 """
 
 PG = {
-    "ids": "= ANY(:ids)",
+    "ids": "= ANY(CAST(:ids AS uuid[]))",
     "greatest": "GREATEST", "least": "LEAST",
     "lo": "s.a - make_interval(mins => s.tol)",
     "hi": "s.e + make_interval(mins => s.tol)",
@@ -183,8 +194,17 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> Text
     regs = _probe(dialect, REGS[0], REGS[1], REGS[2].format(**frag))
     stays = _probe(dialect, STAYS[0], STAYS[1], STAYS[2].format(**frag))
     sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, **frag)
+    ident: Any = Uuid
+    if dialect == "postgresql":
+        # The ids as text: tracing/verify.py keys its comparison on them, and strings
+        # hash in C where a uuid.UUID hashes in Python.
+        sql = ("SELECT report_id::text AS report_id, tol, cls, seq, reg::text AS reg, area, "
+               f"at FROM ({sql}) q")
+        ident = String
     binds: list[Any] = [
-        bindparam("ids", type_=ARRAY(Uuid) if dialect == "postgresql" else Uuid,
+        # PostgreSQL: an array literal in one untyped parameter (verify.pg_array), read
+        # by the server as uuid[] and planned as a constant.
+        bindparam("ids", type_=NullType() if dialect == "postgresql" else Uuid,
                   expanding=dialect != "postgresql"),
         bindparam("tol", type_=Integer), bindparam("default_tol", type_=Integer),
         bindparam("cap", type_=Integer)]
@@ -193,6 +213,7 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> Text
                   bindparam(f"s{i}", start, type_=UTCDateTime()),
                   bindparam(f"e{i}", end, type_=UTCDateTime())]
     return text(sql).bindparams(*binds).columns(
-        column("report_id", Uuid), column("tol", Integer), column("cls", String),
-        column("seq", Integer), column("reg", Uuid), column("area", String),
-        column("at", UTCDateTime()))
+        column("report_id", ident), column("tol", Integer), column("cls", String),
+        column("seq", Integer), column("reg", ident), column("area", String),
+        # PostgreSQL hands back aware times (the caller converts to UTC); SQLite naive.
+        column("at", DateTime(timezone=True) if dialect == "postgresql" else UTCDateTime()))
