@@ -64,8 +64,8 @@ s AS (
                              lead(st.arrive_at) OVER (PARTITION BY st.report_id
                                                       ORDER BY st.seq),
                              r.day_end), st.arrive_at) AS e
-  FROM report_stops st JOIN r ON r.id = st.report_id
-  WHERE st.report_id {ids}
+  FROM r
+  {stops}
 ),
 w AS (
   SELECT s.*, {lo} AS lo, {hi} AS hi FROM s
@@ -179,6 +179,12 @@ STAYS = ("stays z", "z.id, z.started_at, z.site_id", """z.person_hash = w.h
             AND z.started_at <= w.hi AND z.ended_at >= w.lo AND z.started_at >= {stay_floor}""")
 
 
+# A report's stops, by its primary key (report_id, seq): with the ids as a join the
+# planner scanned the whole table (in parallel) once per chunk, growing with the table.
+STOPS = ("report_stops st", "st.report_id, st.seq, st.area_code, st.arrive_at, st.depart_at",
+         "st.report_id = r.id")
+
+
 def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
     if dialect == "postgresql":
         # LATERAL (OFFSET 0 keeps the planner from flattening it): one (person, time)
@@ -197,7 +203,8 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> Text
     values = ", ".join(f"(:d{i}, :s{i}, :e{i})" for i in range(len(days)))
     regs = _probe(dialect, REGS[0], REGS[1], REGS[2].format(**frag))
     stays = _probe(dialect, STAYS[0], STAYS[1], STAYS[2].format(**frag))
-    sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, **frag)
+    stops = _probe(dialect, *STOPS)
+    sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, stops=stops, **frag)
     ident: Any = Uuid
     if dialect == "postgresql":
         # The ids as text: tracing/verify.py keys its comparison on them, and strings
