@@ -3,9 +3,10 @@ verification and the registrations import, on one loaded PostgreSQL database.
 
 How to run: `python benchmarks/tracing.py` (PostgreSQL on 127.0.0.1:5432, trust auth)
 builds a database with --persons people, --registrations registrations over 28 days
-(with their stays), --reports daily reports (three stops each) at --sites sites, all
-binary-COPYed straight into the tables from a fixed seed; the indexes and constraints
-are made after loading, then ANALYZE. It then starts `python -m passtrace serve` (a real
+(with their stays), --reports daily reports (three stops each) at --sites sites,
+generated inside PostgreSQL from a fixed seed (benchmarks/tracing_load.py: INSERT ...
+SELECT over generate_series on two connections, the indexes and constraints made after
+loading, then VACUUM ANALYZE). It then starts `python -m passtrace serve` (a real
 uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
 
 * contacts: POST /api/v1/cases/{id}/contacts/run (depth 1, a 14-day window) as an
@@ -19,9 +20,9 @@ uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
   the same rows (that file's `copy_baseline`).
 
 Quick run: `--persons 20000 --registrations 200000 --reports 20000`. `--keep-db NAME`
-keeps (and on a second run reuses) the loaded database, which takes many minutes to
-load at full size; without it the database is dropped at the end. Prints one JSON
-object as its last line (DESIGN.md, "Benchmarks").
+keeps (and on a second run reuses) the loaded database (about 2 minutes per million
+registrations on a busy 2-core machine, see `params.load_s`); without it the database
+is dropped at the end. Prints one JSON object as its last line (DESIGN.md, "Benchmarks").
 """
 
 from __future__ import annotations
