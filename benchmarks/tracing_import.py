@@ -1,7 +1,7 @@
 """Benchmark `passtrace registrations import` on PostgreSQL against raw binary COPY.
 
 Run: python benchmarks/tracing_import.py [--rows 200000] [--rounds 3] [--sites 20]
-     [--persons 20000] [--seed 7]
+     [--persons 20000] [--seed 7] [--db passtrace_bench_import]
 
 Creates a fresh PostgreSQL database (dropped at the end), migrates it and adds
 --sites sites. Each round generates a CSV of --rows registrations (fresh external
