@@ -3,9 +3,10 @@ verification and the registrations import, on one loaded PostgreSQL database.
 
 How to run: `python benchmarks/tracing.py` (PostgreSQL on 127.0.0.1:5432, trust auth)
 builds a database with --persons people, --registrations registrations over 28 days
-(with their stays), --reports daily reports (three stops each) at --sites sites, all
-binary-COPYed straight into the tables from a fixed seed; the indexes and constraints
-are made after loading, then ANALYZE. It then starts `python -m passtrace serve` (a real
+(with their stays), --reports daily reports (three stops each) at --sites sites,
+generated inside PostgreSQL from a fixed seed (benchmarks/tracing_load.py: INSERT ...
+SELECT over generate_series on two connections, the indexes and constraints made after
+loading, then VACUUM ANALYZE). It then starts `python -m passtrace serve` (a real
 uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
 
 * contacts: POST /api/v1/cases/{id}/contacts/run (depth 1, a 14-day window) as an
@@ -19,9 +20,9 @@ uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
   the same rows (that file's `copy_baseline`).
 
 Quick run: `--persons 20000 --registrations 200000 --reports 20000`. `--keep-db NAME`
-keeps (and on a second run reuses) the loaded database, which takes many minutes to
-load at full size; without it the database is dropped at the end. Prints one JSON
-object as its last line (DESIGN.md, "Benchmarks").
+keeps (and on a second run reuses) the loaded database (about 2 minutes per million
+registrations on a busy 2-core machine, see `params.load_s`); without it the database
+is dropped at the end. Prints one JSON object as its last line (DESIGN.md, "Benchmarks").
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import tracing_import  # noqa: E402 - the import benchmark's CSV writer and COPY baseline
+import tracing_load  # noqa: E402 - the loader: generated inside PostgreSQL
 import tracing_verify  # noqa: E402 - the verify benchmark's timed entry point and SQL
 from checkpoint_env import (  # noqa: E402
     PG_ADMIN_URL,
@@ -63,17 +65,12 @@ from checkpoint_env import (  # noqa: E402
 )
 
 from passtrace.accounts import service as account_service  # noqa: E402
-from passtrace.areas import service as area_service  # noqa: E402
 from passtrace.cases.models import Case  # noqa: E402
-from passtrace.core import migrate  # noqa: E402
 from passtrace.core.clock import LOCAL_TZ  # noqa: E402
 from passtrace.core.config import Settings  # noqa: E402
-from passtrace.core.ids import uuid7  # noqa: E402
 from passtrace.core.runtime import Runtime  # noqa: E402
 from passtrace.demo.accounts import demo_id_number  # noqa: E402
-from passtrace.enterprises.models import Department, Enterprise  # noqa: E402
 from passtrace.registrations import imports, stays  # noqa: E402
-from passtrace.sites.models import Site  # noqa: E402
 from passtrace.wiring import wire  # noqa: E402
 
 DEFAULT_DB = "passtrace_bench_tracing"
@@ -123,284 +120,15 @@ SELECT count(DISTINCT x.person_hash) FROM (
   WHERE t.person_hash <> %(h)s) x
 """
 
-# Stays from the registrations in one statement: each allowed "in" at a site that makes
-# stays, ended by the person's next allowed in/out there before the cap (the rule of
-# registrations/stays.py, whose rebuild does the same a few persons at a time).
-STAYS_SQL = """
-INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by,
-                   out_registration_id)
-SELECT e.id, e.person_hash, e.site_id, e.occurred_at,
-       CASE WHEN e.n_at > e.occurred_at AND e.n_at < e.occurred_at + e.cap THEN e.n_at
-            ELSE e.occurred_at + e.cap END,
-       CASE WHEN e.n_at > e.occurred_at AND e.n_at < e.occurred_at + e.cap
-                 AND e.n_dir = 'out' THEN 'out' ELSE 'cap' END,
-       CASE WHEN e.n_at > e.occurred_at AND e.n_at < e.occurred_at + e.cap
-                 AND e.n_dir = 'out' THEN e.n_id END
-FROM (SELECT r.id, r.person_hash, r.site_id, r.occurred_at, r.direction, c.cap,
-             lead(r.id) OVER w AS n_id, lead(r.occurred_at) OVER w AS n_at,
-             lead(r.direction) OVER w AS n_dir
-      FROM registrations r JOIN sites s ON s.id = r.site_id
-      JOIN (SELECT * FROM unnest(%(kinds)s::text[], %(caps)s::interval[])) AS c(kind, cap)
-        ON c.kind = s.kind
-      WHERE r.decision = 'allow' AND r.direction IN ('in', 'out')
-        AND r.person_hash IS NOT NULL
-      WINDOW w AS (PARTITION BY r.person_hash COLLATE "C", r.site_id
-                   ORDER BY r.occurred_at, r.id)) e
-WHERE e.direction = 'in'
-"""
-
-
 def _local(day: date, minutes: float) -> datetime:
     return datetime.combine(day, dtime(0), LOCAL_TZ) + timedelta(minutes=minutes)
 
 
-class Ids:
-    """UUIDv7-shaped ids from the occurrence time and a counter: unique, reproducible."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def at(self, when: datetime) -> uuid.UUID:
-        self.n += 1
-        ms = int(when.timestamp() * 1000)
-        return uuid.UUID(int=(ms << 80) | (0x7 << 76) | (0b10 << 62) | self.n)
-
-
-# --- loading -----------------------------------------------------------------------------
-
-
-def _types(conn: psycopg.Connection[Any], table: str, cols: tuple[str, ...]) -> list[str]:
-    rows = dict(conn.execute(
-        "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        (table,)).fetchall())
-    return [rows[c].split("(")[0] for c in cols]
-
-
-class Copier:
-    """One binary COPY per table, fed row by row, on a connection of its own (one
-    connection carries one COPY at a time); committed when it ends."""
-
-    def __init__(self, dsn: str, table: str, cols: tuple[str, ...]):
-        self.conn = psycopg.connect(dsn)
-        self.table, self.cols = table, cols
-        self.types = _types(self.conn, table, cols)
-        self.rows = 0
-
-    def __enter__(self) -> Copier:
-        self.cur = self.conn.cursor()
-        self.ctx = self.cur.copy(f"COPY {self.table} ({', '.join(self.cols)}) FROM STDIN "
-                                 "(FORMAT BINARY)")
-        self.copy = self.ctx.__enter__()
-        self.copy.set_types(self.types)
-        return self
-
-    def write(self, row: tuple[Any, ...]) -> None:
-        self.copy.write_row(row)
-        self.rows += 1
-
-    def __exit__(self, *exc: Any) -> None:
-        self.ctx.__exit__(*exc)
-        self.cur.close()
-        if exc[0] is None:
-            self.conn.commit()
-        self.conn.close()
-
-
-def _drop_indexes(conn: psycopg.Connection[Any]) -> list[str]:
-    """Drop the big tables' secondary indexes and constraints; return how to remake them."""
-    remake: list[str] = []
-    for table in BIG_TABLES:
-        for name, definition in conn.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype IN ('f', 'u')", (table,)):
-            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-            remake.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        for name, definition in conn.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-                "AND indexname NOT IN (SELECT conname FROM pg_constraint "
-                "WHERE conrelid = %s::regclass)", (table, table)).fetchall():
-            conn.execute(f'DROP INDEX "{name}"')
-            remake.append(definition)
-    return remake
-
-
 def load(url: str, rt: Runtime, args: argparse.Namespace) -> dict[str, Any]:
-    """Migrate, seed the official and the sites, then COPY everything big."""
-    rnd = random.Random(args.seed)
-    migrate.upgrade(rt.engine)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    n_sites = args.sites
-    site_rows: list[dict[str, Any]] = []
-    with Session(rt.engine, expire_on_commit=False) as session:
-        area_service.load_bundled(session=session)
-        user = account_service.create(session=session, rt=rt, actor=None, username="tracer",
-                                      password=PASSWORD, display_name="流调员")
-        account_service.grant(session=session, actor=None, user=user, role="official",
-                              scope_type="area", scope_value=AREA)
-        kinds = [k for k, _ in KINDS]
-        weights = [w for _, w in KINDS]
-        for i in range(n_sites):
-            kind = rnd.choices(kinds, weights)[0]
-            site_rows.append({"id": uuid7(), "code": f"TB-{i:05d}", "name": f"基准场所{i}",
-                              "kind": kind, "area_code": STREETS[i % len(STREETS)],
-                              "lanes": ["1"], "opening_hours": [], "fever_threshold": 37.3,
-                              "community_code": "", "active": True})
-        for i in range(IMPORT_SITES):  # the import's own sites (removed after it)
-            site_rows.append({"id": uuid7(), "code": f"TBI-{i:03d}", "name": f"导入场所{i}",
-                              "kind": "venue", "area_code": STREETS[i % len(STREETS)],
-                              "lanes": ["1"], "opening_hours": [], "fever_threshold": 37.3,
-                              "community_code": "", "active": True})
-        session.execute(Site.__table__.insert(), site_rows)
-        offices = [s for s in site_rows[:n_sites] if s["kind"] == "enterprise_gate"]
-        enterprises = []
-        for i, s in enumerate(offices):
-            ent = Enterprise(credit_code=f"9152010{i:011d}", name=f"基准企业{i}",
-                             area_code=s["area_code"])
-            session.add(ent)
-            session.flush()
-            dept = Department(enterprise_id=ent.id, name="综合部")
-            session.add(dept)
-            session.flush()
-            enterprises.append((s, ent.id, dept.id))
-        session.commit()
-    timings["seed_s"] = round(time.perf_counter() - t0, 1)
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn) as conn:
-        remake = _drop_indexes(conn)
-        conn.commit()
-        t0 = time.perf_counter()
-        sizes = _copy_all(dsn, rt, args, rnd, site_rows[:n_sites], enterprises)
-        conn.commit()
-        timings["copy_s"] = round(time.perf_counter() - t0, 1)
-        t0 = time.perf_counter()
-        conn.execute("SET maintenance_work_mem = '512MB'")
-        conn.execute("SET work_mem = '1GB'")
-        caps = {k: stays.cap_for(k) for k in stays.STAY_KINDS}
-        cur = conn.execute(STAYS_SQL, {"kinds": list(caps), "caps": list(caps.values())})
-        sizes["stays"] = cur.rowcount
-        conn.commit()
-        timings["stays_s"] = round(time.perf_counter() - t0, 1)
-        t0 = time.perf_counter()
-        for statement in remake:
-            conn.execute(statement)
-            conn.commit()
-        timings["indexes_s"] = round(time.perf_counter() - t0, 1)
-        t0 = time.perf_counter()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE")
-        conn.execute("CHECKPOINT")
-        timings["analyze_s"] = round(time.perf_counter() - t0, 1)
-    return {"sizes": sizes, "load_s": timings}
-
-
-def _copy_all(dsn: str, rt: Runtime, args: argparse.Namespace,
-              rnd: random.Random, sites: list[dict[str, Any]],
-              enterprises: list[tuple[dict[str, Any], uuid.UUID, uuid.UUID]]) -> dict[str, Any]:
-    """People, employees, their commutes and reports, then everyone's other visits."""
-    ids = Ids()
-    vault = rt.vault
-    now = datetime.now(UTC)
-    homes = [s for s in sites if s["kind"] == "community_gate"]
-    reasons = Json([])
-    hashes: list[str] = []
-    person_ids: list[uuid.UUID] = []
-    with Copier(dsn, "people", ("id", "id_hash", "id_enc", "id_masked", "name_enc",
-                                 "name_masked", "status", "created_at")) as people:
-        for i in range(args.persons):
-            number = demo_id_number(f"5201{i % 90 + 10:02d}",
-                                    (date(1950, 1, 1) + timedelta(days=i // 900 % 20000))
-                                    .strftime("%Y%m%d"), f"{100 + i % 900}")
-            h = vault.lookup_hash(number)
-            pid = uuid.UUID(int=rnd.getrandbits(128) | (1 << 127))
-            hashes.append(h)
-            person_ids.append(pid)
-            # The ciphertexts are placeholders: nothing here decrypts (no reveal).
-            people.write((pid, h, b"bench", number[:6] + "********" + number[-4:], b"bench",
-                          "张*", "green", now))
-    home_of = [rnd.choice(homes)["id"] for _ in range(args.persons)]
-
-    reg_cols = ("id", "site_id", "lane", "device_key", "occurred_at", "received_at",
-                "skew_flagged", "future_flagged", "direction", "method", "person_hash",
-                "person_masked", "id_last4", "companions", "origin", "destination",
-                "decision", "reasons", "decided_by")
-
-    def reg(copy: Copier, person: int, site: uuid.UUID, at: datetime, direction: str,
-            decision: str = "allow") -> None:
-        copy.write((ids.at(at), site, "1", "bench", at, at, False, False, direction, "qr",
-                    hashes[person], "张*", "1234", 0, "", "", decision, reasons, "server"))
-
-    days = [FIRST_DAY + timedelta(days=d) for d in range(DAYS)]
-    n_emp = max(1, round(args.reports / (DAYS * 0.9)))
-    employees = rnd.sample(range(args.persons), min(n_emp, args.persons))
-    site_area = {s["id"]: s["area_code"] for s in sites}
-    emp_rows, report_rows, stop_rows = 0, 0, 0
-    with Copier(dsn, "employees", ("id", "enterprise_id", "department_id", "person_id",
-                                    "employee_no", "status", "created_at")) as emps, \
-            Copier(dsn, "registrations", reg_cols) as regs, \
-            Copier(dsn, "daily_reports", ("id", "enterprise_id", "department_id",
-                                           "report_date", "temperature", "symptoms",
-                                           "stayed_home", "source", "submitted_at", "late",
-                                           "flagged", "person_hash")) as reports, \
-            Copier(dsn, "report_stops", ("report_id", "seq", "area_code", "place",
-                                          "arrive_at", "depart_at", "mode", "ref",
-                                          "seat")) as stops:
-        for k, p in enumerate(employees):
-            office, ent_id, dept_id = enterprises[k % len(enterprises)]
-            emps.write((uuid.UUID(int=rnd.getrandbits(128) | (1 << 127)), ent_id, dept_id,
-                        person_ids[p], f"E{k}", "active", now))
-            emp_rows += 1
-            home = home_of[p]
-            for day in days:
-                if reports.rows >= args.reports or rnd.random() < 0.1:
-                    continue  # a day off, or the report budget is spent
-                go = _local(day, 7 * 60 + rnd.randrange(90))
-                back = _local(day, 17 * 60 + rnd.randrange(120))
-                arrive, leave = go + timedelta(minutes=rnd.randrange(25, 55)), back
-                home_again = back + timedelta(minutes=rnd.randrange(25, 55))
-                roll = rnd.random()
-                if roll < 0.85:  # seen leaving home, at work, and coming home
-                    reg(regs, p, home, go, "out")
-                    reg(regs, p, office["id"], arrive, "in")
-                    reg(regs, p, office["id"], leave, "out")
-                    reg(regs, p, home, home_again, "in")
-                elif roll < 0.93:  # seen somewhere else at lunch time
-                    reg(regs, p, rnd.choice(sites)["id"],
-                        _local(day, 12 * 60 + rnd.randrange(60)), "through")
-                rid = ids.at(_local(day, 21 * 60))
-                reports.write((rid, ent_id, dept_id, day, TEMPERATURE, reasons, False, "form",
-                               _local(day, 21 * 60), False, False, hashes[p]))
-                train = rnd.random() < 0.02
-                for seq, (area, a, d, mode, ref, seat) in enumerate((
-                        (site_area[home], _local(day, 0), go, None, None, None),
-                        (office["area_code"], arrive, leave,
-                         "train" if train else "walk", f"G{rnd.randrange(40)}" if train
-                         else None, f"0{rnd.randrange(1, 9)}车{rnd.randrange(1, 20)}A"
-                         if train else None),
-                        (site_area[home], home_again, None, "walk", None, None)), start=1):
-                    stops.write((rid, seq, area, "", a, d, mode, ref, seat))
-                    stop_rows += 1
-        report_rows = reports.rows
-        # Everyone else's (and the employees') other visits until the budget is spent:
-        # a road checkpoint is passed through, a stay site is entered and left.
-        hours = [h for h in range(24) for _ in range(6 if 7 <= h < 21 else 1)]
-        while regs.rows < args.registrations:
-            p = rnd.randrange(args.persons)
-            site = rnd.choice(sites)
-            at = _local(rnd.choice(days), rnd.choice(hours) * 60 + rnd.random() * 60)
-            decision = "deny" if rnd.random() < 0.01 else "allow"
-            if site["kind"] == "road_checkpoint":
-                reg(regs, p, site["id"], at, "through", decision)
-            else:
-                reg(regs, p, site["id"], at, "in", decision)
-                if rnd.random() < 0.95:  # the guard sometimes misses the "out"
-                    reg(regs, p, site["id"], at + timedelta(minutes=rnd.randrange(10, 240)),
-                        "out", decision)
-        reg_rows = regs.rows
-    return {"persons": args.persons, "employees": emp_rows, "registrations": reg_rows,
-            "reports": report_rows, "report_stops": stop_rows, "sites": len(sites)}
+    """Generate the database inside PostgreSQL (benchmarks/tracing_load.py)."""
+    return tracing_load.load(url, rt, args, first_day=FIRST_DAY, days=DAYS,
+                             local_midnight=_local(FIRST_DAY, 0), area=AREA, streets=STREETS,
+                             password=PASSWORD, import_sites=IMPORT_SITES)
 
 
 # --- measuring ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Benchmark `passtrace registrations import` on PostgreSQL against raw binary COPY.
 
 Run: python benchmarks/tracing_import.py [--rows 200000] [--rounds 3] [--sites 20]
-     [--persons 20000] [--seed 7]
+     [--persons 20000] [--seed 7] [--db passtrace_bench_import]
 
 Creates a fresh PostgreSQL database (dropped at the end), migrates it and adds
 --sites sites. Each round generates a CSV of --rows registrations (fresh external
@@ -164,10 +164,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--sites", type=int, default=20)
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", default=DB, help="the scratch database's name (dropped)")
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)
     load = round(os.getloadavg()[0], 2)
-    url = create_pg_database(DB)
+    url = create_pg_database(args.db)
     settings = Settings(env="test", database_url=url, secret_key=SECRET)
     rt = Runtime.build(settings)
     try:
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         }
     finally:
         rt.engine.dispose()
-        drop_pg_database(DB)
+        drop_pg_database(args.db)
     print(json.dumps(summary))
     return summary
 

@@ -8,6 +8,11 @@ intervals and probes the sites of an area through one `site_id = ANY(array)` ind
 SQLite shifts its stored time strings (always `YYYY-MM-DD HH:MM:SS.ffffff`, so string
 order is time order) and asks per site.
 
+The anti-joins against the CTEs are `(...) NOT IN (SELECT ...)` (no NULLs on either
+side, so the same as NOT EXISTS): PostgreSQL cannot estimate a CTE's rows, planned the
+NOT EXISTS as nested loops rescanning the CTE for every row (5.7 of 7 s of a chunk on 1M
+registrations), and runs a NOT IN as one hashed subplan.
+
 Every read is bounded by the chunk's reports: stops by report id, registrations and stays
 by (person, time) around the report's day, "did the area record anyone" by (site, time)
 inside one stop's window, so a run costs the day's rows, not the table's.
@@ -18,7 +23,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Date, Integer, String, TextualSelect, Uuid, bindparam, column, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    TextualSelect,
+    Uuid,
+    bindparam,
+    column,
+    text,
+)
+from sqlalchemy.types import NullType
 
 from passtrace.core.db import UTCDateTime
 
@@ -48,8 +64,8 @@ s AS (
                              lead(st.arrive_at) OVER (PARTITION BY st.report_id
                                                       ORDER BY st.seq),
                              r.day_end), st.arrive_at) AS e
-  FROM report_stops st JOIN r ON r.id = st.report_id
-  WHERE st.report_id {ids}
+  FROM r
+  {stops}
 ),
 w AS (
   SELECT s.*, {lo} AS lo, {hi} AS hi FROM s
@@ -90,9 +106,8 @@ con AS (
            row_number() OVER (PARTITION BY w.report_id, w.seq ORDER BY g.at, g.id) AS n
     FROM w JOIN g ON g.report_id = w.report_id AND g.at >= w.a AND g.at <= w.e
     WHERE substr(g.area_code, 1, length(w.p)) <> w.p
-      AND NOT EXISTS (SELECT 1 FROM cov WHERE cov.report_id = g.report_id AND cov.id = g.id)
-      AND NOT EXISTS (SELECT 1 FROM corr WHERE corr.report_id = w.report_id
-                                          AND corr.seq = w.seq)) q
+      AND (g.report_id, g.id) NOT IN (SELECT report_id, id FROM cov)
+      AND (w.report_id, w.seq) NOT IN (SELECT report_id, seq FROM corr)) q
   WHERE n = 1
 ){sites_cte}
 SELECT w.report_id, w.tol,
@@ -110,12 +125,12 @@ UNION ALL
 SELECT g.report_id, r.tol, 'unreported_visit', NULL, g.id, g.area_code, g.at
 FROM g JOIN r ON r.id = g.report_id
 WHERE g.at >= r.day_start AND g.at < r.day_end
-  AND NOT EXISTS (SELECT 1 FROM cov WHERE cov.report_id = g.report_id AND cov.id = g.id)
-  AND NOT EXISTS (SELECT 1 FROM con WHERE con.report_id = g.report_id AND con.id = g.id)
+  AND (g.report_id, g.id) NOT IN (SELECT report_id, id FROM cov)
+  AND (g.report_id, g.id) NOT IN (SELECT report_id, id FROM con)
 """
 
 PG = {
-    "ids": "= ANY(:ids)",
+    "ids": "= ANY(CAST(:ids AS uuid[]))",
     "greatest": "GREATEST", "least": "LEAST",
     "lo": "s.a - make_interval(mins => s.tol)",
     "hi": "s.e + make_interval(mins => s.tol)",
@@ -164,6 +179,12 @@ STAYS = ("stays z", "z.id, z.started_at, z.site_id", """z.person_hash = w.h
             AND z.started_at <= w.hi AND z.ended_at >= w.lo AND z.started_at >= {stay_floor}""")
 
 
+# A report's stops, by its primary key (report_id, seq): with the ids as a join the
+# planner scanned the whole table (in parallel) once per chunk, growing with the table.
+STOPS = ("report_stops st", "st.report_id, st.seq, st.area_code, st.arrive_at, st.depart_at",
+         "st.report_id = r.id")
+
+
 def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
     if dialect == "postgresql":
         # LATERAL (OFFSET 0 keeps the planner from flattening it): one (person, time)
@@ -182,9 +203,19 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> Text
     values = ", ".join(f"(:d{i}, :s{i}, :e{i})" for i in range(len(days)))
     regs = _probe(dialect, REGS[0], REGS[1], REGS[2].format(**frag))
     stays = _probe(dialect, STAYS[0], STAYS[1], STAYS[2].format(**frag))
-    sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, **frag)
+    stops = _probe(dialect, *STOPS)
+    sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, stops=stops, **frag)
+    ident: Any = Uuid
+    if dialect == "postgresql":
+        # The ids as text: tracing/verify.py keys its comparison on them, and strings
+        # hash in C where a uuid.UUID hashes in Python.
+        sql = ("SELECT report_id::text AS report_id, tol, cls, seq, reg::text AS reg, area, "
+               f"at FROM ({sql}) q")
+        ident = String
     binds: list[Any] = [
-        bindparam("ids", type_=ARRAY(Uuid) if dialect == "postgresql" else Uuid,
+        # PostgreSQL: an array literal in one untyped parameter (verify.pg_array), read
+        # by the server as uuid[] and planned as a constant.
+        bindparam("ids", type_=NullType() if dialect == "postgresql" else Uuid,
                   expanding=dialect != "postgresql"),
         bindparam("tol", type_=Integer), bindparam("default_tol", type_=Integer),
         bindparam("cap", type_=Integer)]
@@ -193,6 +224,7 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> Text
                   bindparam(f"s{i}", start, type_=UTCDateTime()),
                   bindparam(f"e{i}", end, type_=UTCDateTime())]
     return text(sql).bindparams(*binds).columns(
-        column("report_id", Uuid), column("tol", Integer), column("cls", String),
-        column("seq", Integer), column("reg", Uuid), column("area", String),
-        column("at", UTCDateTime()))
+        column("report_id", ident), column("tol", Integer), column("cls", String),
+        column("seq", Integer), column("reg", ident), column("area", String),
+        # PostgreSQL hands back aware times (the caller converts to UTC); SQLite naive.
+        column("at", DateTime(timezone=True) if dialect == "postgresql" else UTCDateTime()))
