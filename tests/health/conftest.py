@@ -43,3 +43,18 @@ def person(session: Session, rt: Runtime) -> Person:
 def in_days(days: float) -> datetime:
     """A moment `days` from now."""
     return utcnow() + timedelta(days=days)
+
+
+@pytest.fixture
+def cast(make_persona, client):  # type: ignore[no-untyped-def]
+    """A resident known in 520102 (a pending pass there), two officials of 520102, one of
+    another district (520103), an admin."""
+    from tests.passes.helpers import apply
+
+    resident = make_persona("public", name="李四")
+    apply(client, resident.headers, areas=["520102006"])
+    return {"resident": resident,
+            "official": make_persona("official", "area", "520102"),
+            "second": make_persona("official", "area", "520102"),
+            "other": make_persona("official", "area", "520103"),
+            "admin": make_persona("admin")}

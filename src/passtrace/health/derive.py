@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from passtrace.health.models import SEVERITY
 
@@ -13,10 +13,14 @@ from passtrace.health.models import SEVERITY
 class FlagLike(Protocol):
     """What the derivation reads of a flag (a StatusFlag row, or a test's stand-in)."""
 
-    level: str
-    starts_at: datetime
-    until: datetime | None
-    cleared_at: datetime | None
+    @property
+    def level(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def until(self) -> datetime | None: ...
+    @property
+    def cleared_at(self) -> datetime | None: ...
 
 
 def is_live(flag: FlagLike, now: datetime) -> bool:
@@ -32,12 +36,15 @@ def is_live(flag: FlagLike, now: datetime) -> bool:
     return flag.until is None or flag.until > now
 
 
+F = TypeVar("F", bound=FlagLike)
+
+
 @dataclass
-class Derived:
+class Derived(Generic[F]):
     """A status and the live flags that explain it (worst first, the latest first)."""
 
     status: str
-    flags: list[FlagLike] = field(default_factory=list)
+    flags: list[F] = field(default_factory=list)
 
     @property
     def until(self) -> datetime | None:
@@ -51,7 +58,7 @@ class Derived:
         return max(e for e in ends if e is not None)
 
 
-def derive(flags: Iterable[FlagLike], now: datetime) -> Derived:
+def derive(flags: Iterable[F], now: datetime) -> Derived[F]:
     """Green without live flags; otherwise the worst live level (red beats yellow)."""
     live = [f for f in flags if is_live(f, now)]
     if not live:

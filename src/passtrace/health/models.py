@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -66,3 +66,52 @@ class StatusChange(IdMixin, Base):
     after: Mapped[str] = mapped_column(String(8))
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class StatusProposal(IdMixin, CreatedMixin, Base):
+    """A status set by hand, waiting for a second official (four eyes).
+
+    One official proposes with a reason; another official over the person's area
+    approves or refuses. The CHECK makes the proposer approving their own proposal
+    impossible whatever the code path (an admin's API call included).
+    """
+
+    __tablename__ = "status_proposals"
+    __table_args__ = (
+        CheckConstraint("decided_by IS NULL OR decided_by <> proposed_by",
+                        name="four_eyes"),
+        Index("ix_status_proposals_person", "person_id", "created_at"),
+        Index("ix_status_proposals_state", "state", "created_at"),
+    )
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(8))  # green | yellow | red
+    reason: Mapped[str] = mapped_column(String(500))
+    until: Mapped[datetime | None]
+    proposed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # approved | refused
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class StatusAppeal(IdMixin, CreatedMixin, Base):
+    """The person's appeal against one flag; an official decides by `due_at`.
+
+    One appeal per flag: flag_id is unique (a second appeal is refused by the database
+    even if two arrive at once).
+    """
+
+    __tablename__ = "status_appeals"
+    __table_args__ = (Index("ix_status_appeals_state", "state", "due_at"),)
+
+    flag_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("status_flags.id", ondelete="CASCADE"), unique=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                                 index=True)
+    statement: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # granted | refused
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str] = mapped_column(String(500), default="")

@@ -154,7 +154,7 @@ def live_flags(session: Session, person_id: uuid.UUID, now: datetime) -> list[St
 
 
 def current(*, session: Session, person_id: uuid.UUID,
-            now: datetime | None = None) -> Derived:
+            now: datetime | None = None) -> Derived[StatusFlag]:
     """The person's status now, with the live flags that explain it (worst first)."""
     return derive(live_flags(session, person_id, now or utcnow()), now or utcnow())
 
