@@ -66,7 +66,8 @@ def appeal(request: Request, session: SessionDep, rt: RuntimeDep, principal: Cur
         return RedirectResponse("/health/me#appeals", status_code=303)
 
     return forms.submit(session, form, save,
-                        lambda f: _me(request, session, rt, principal, f))
+                        lambda f: _me(request, session, rt, principal, f),
+                        messages={"statement": "Give 4 to 500 characters."})
 
 
 def _person(request: Request, session: Session, rt: Runtime, principal: Principal,
