@@ -35,3 +35,33 @@ def test_two_flags_at_once_leave_the_right_stored_status(committed_rt) -> None:
             assert stored == derived, (outcomes, stored, derived)
             if outcomes == ["ok", "ok"]:
                 assert stored == "red"
+
+
+def test_two_approvals_at_once_change_the_status_once(committed_rt, committed_client) -> None:
+    from passtrace.health import manual
+    from passtrace.health.models import StatusChange, StatusProposal
+    from tests.concurrency import committed_persona
+
+    rt = committed_rt
+    proposer = committed_persona(rt, committed_client, "official", "global").principal
+    a = committed_persona(rt, committed_client, "official", "global").principal
+    b = committed_persona(rt, committed_client, "official", "global").principal
+    with rt.sessions() as s:
+        person_id = new_person(s, rt).id
+        proposal = manual.propose(session=s, actor=proposer, person_id=person_id, level="red",
+                                  reason="两人同时批准")
+        s.commit()
+        proposal_id = proposal.id
+
+    def approve(actor):  # type: ignore[no-untyped-def]
+        return lambda session: manual.decide(session=session, actor=actor,
+                                             proposal_id=proposal_id, approve=True)
+
+    outcomes = race(rt, approve(a), approve(b),
+                    before=lambda s: s.get(StatusProposal, proposal_id))
+    loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
+    assert outcomes.count("ok") == 1 and (set(outcomes) - {"ok"}) <= loser, outcomes
+    with rt.sessions() as s:
+        changes = s.scalars(select(StatusChange).where(StatusChange.person_id == person_id)).all()
+        assert [(c.before, c.after) for c in changes] == [("green", "red")]
+        assert s.scalar(select(Person.status).where(Person.id == person_id)) == "red"
