@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from passtrace.health.models import SEVERITY
 
@@ -36,7 +36,8 @@ def is_live(flag: FlagLike, now: datetime) -> bool:
     return flag.until is None or flag.until > now
 
 
-F = TypeVar("F", bound=FlagLike)
+# Any row with FlagLike's fields (mypy cannot match SQLAlchemy columns to a Protocol).
+F = TypeVar("F")
 
 
 @dataclass
@@ -52,7 +53,8 @@ class Derived(Generic[F]):
 
         None while green, or while any flag at that level has no end.
         """
-        ends = [f.until for f in self.flags if f.level == self.status]
+        flags = cast(list[Any], self.flags)
+        ends = [f.until for f in flags if f.level == self.status]
         if not ends or any(e is None for e in ends):
             return None
         return max(e for e in ends if e is not None)
@@ -60,8 +62,9 @@ class Derived(Generic[F]):
 
 def derive(flags: Iterable[F], now: datetime) -> Derived[F]:
     """Green without live flags; otherwise the worst live level (red beats yellow)."""
-    live = [f for f in flags if is_live(f, now)]
+    live = [f for f in flags if is_live(cast(FlagLike, f), now)]
     if not live:
         return Derived("green")
-    live.sort(key=lambda f: (SEVERITY[f.level], f.starts_at), reverse=True)
-    return Derived(live[0].level, live)
+    live.sort(key=lambda f: (SEVERITY[cast(FlagLike, f).level], cast(FlagLike, f).starts_at),
+              reverse=True)
+    return Derived(cast(FlagLike, live[0]).level, live)
