@@ -21,6 +21,7 @@ from passtrace.enterprises.models import (
     Enterprise,
     ResumptionApplication,
 )
+from passtrace.health.models import StatusAppeal, StatusChange, StatusFlag, StatusProposal
 from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
@@ -36,6 +37,7 @@ from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 
 __all__ = [
+    "StatusAppeal", "StatusChange", "StatusFlag", "StatusProposal",
     "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",
     "TracingTask", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",

@@ -29,7 +29,7 @@ def _case(**kw: Any) -> dict[str, Any]:
         "now": NOW, "direction": "in", "temperature": 36.5, "inside": False,
         "pass": {"valid_from": NOW - HOUR, "valid_until": NOW + 24 * HOUR,
                  "areas": ["520102006"], "sites": []},
-        "pass_rejected": None,
+        "pass_rejected": None, "status": None,
     }
     for key, value in kw.items():
         if key in ("areas", "sites", "valid_from", "valid_until"):
@@ -71,6 +71,10 @@ CASES = [
     _case(pass_rejected="revoked"),
     _case(**{"pass": None}),
     _case(**{"pass": None}, temperature=39.0),
+    # The holder's status from the signed status list (a pass on it), as online.
+    _case(status="red"),
+    _case(status="yellow", temperature=38.0),
+    _case(status="red", areas=["520103"]),
     _case(valid_until=NOW - HOUR, areas=["520103"], temperature=38.0, inside=True,
           opening_hours=["00:00-01:00"]),
 ]
@@ -88,7 +92,8 @@ def _python(case: dict[str, Any]) -> list[str]:
         pass_facts=PassFacts(valid_from=p["valid_from"], valid_until=p["valid_until"],
                              areas=tuple(p["areas"]), sites=tuple(p["sites"]))
         if p and not case["pass_rejected"] else None,
-        pass_rejected=case["pass_rejected"], inside=case["inside"])
+        pass_rejected=case["pass_rejected"], inside=case["inside"],
+        person_status=case["status"])
     return decide(facts).reasons
 
 
@@ -98,6 +103,7 @@ def _js_facts(case: dict[str, Any]) -> dict[str, Any]:
         "site": case["site"], "now_ms": int(case["now"].timestamp() * 1000),
         "direction": case["direction"], "temperature": case["temperature"],
         "inside": case["inside"], "passRejected": case["pass_rejected"],
+        "personStatus": case["status"],
         "pass": {"validFrom": int(p["valid_from"].timestamp()),
                  "validUntil": int(p["valid_until"].timestamp()),
                  "areas": p["areas"], "sites": p["sites"]}
@@ -120,4 +126,4 @@ def test_offline_and_online_decisions_agree(page: Any, live_server: Any) -> None
     seen = {code for reasons in py_reasons for code in reasons}
     assert seen >= {"fever", "expired", "not_yet_valid", "area_not_allowed",
                     "site_not_allowed", "already_inside", "site_closed", "bad_signature",
-                    "revoked", "unknown_person"}
+                    "revoked", "unknown_person", "status_red", "status_yellow"}

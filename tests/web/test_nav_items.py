@@ -15,7 +15,7 @@ def _keys(*bindings: Binding) -> list[str]:
 
 
 def test_each_role_gets_the_destinations_its_permissions_open():
-    assert _keys(Binding("public", "global")) == ["home", "passes", "notices"]
+    assert _keys(Binding("public", "global")) == ["home", "passes", "health", "notices"]
     assert _keys(Binding("supplies_officer", "area", "520100")) == ["home", "notices"]
     assert _keys(Binding("checkpoint_staff", "site", "CP-1")) == [
         "home", "checkpoint", "sites", "notices"]

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     # How often the job runner verifies yesterday's and today's daily reports against
     # registrations (0: off; cron can run `passtrace verify reports`).
     verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # How often the job runner brings people.status (what checkpoints read) in step
+    # with health flags that ran out (0: off).
+    health_sweep_seconds: int = Field(default=300, ge=0, le=86400)
+    # How long an official has to decide a person's appeal against a health flag.
+    health_appeal_hours: int = Field(default=72, ge=1, le=30 * 24)
     # How often the job runner looks for outbox messages due to leave.
     jobs_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
+from passtrace.health import jobs as health_jobs
 from passtrace.jobs.runner import Job
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
@@ -25,4 +26,6 @@ def scheduled_jobs() -> list[Job]:
             retention_jobs.delete_expired),
         Job("tracing.verify-reports", lambda rt: rt.settings.verify_seconds,
             tracing_jobs.verify_recent),
+        Job("health.sweep-expired", lambda rt: rt.settings.health_sweep_seconds,
+            health_jobs.sweep_expired),
     ]

@@ -26,6 +26,7 @@ class NavItem:
 # field-staff screens (scan, my passes) an administrator does not work in.
 _DESTINATIONS: tuple[tuple[str, NavItem], ...] = (
     ("pass.apply", NavItem("/passes/mine", N_("My passes"), "passes")),
+    ("pass.apply", NavItem("/health/me", N_("Health code"), "health")),
     ("pass.verify", NavItem("/checkpoint", N_("Scan"), "checkpoint")),
     ("pass.review", NavItem("/passes/review", N_("Approvals"), "review")),
     ("site.view", NavItem("/sites", N_("Sites"), "sites")),

@@ -1,9 +1,10 @@
 // The checkpoint decision, offline: the same rules and reason codes as
 // passtrace/rules/decide.py (keep the two in step).
 //
-// Offline the device cannot know the person's health status nor whether the
-// server has the pass as approved: a pass that verifies and is not on the
-// (cached) revocation list counts as approved, and no status reason is given.
+// Offline the device cannot know whether the server has the pass as approved: a
+// pass that verifies and is not on the (cached) revocation list counts as approved.
+// The holder's health status comes from the signed status list synced with the
+// trust material (trust.js): a pass on it is denied as red or yellow, like online.
 // "Already inside" is tracked locally, per pass id, from this device's records.
 
 // Order = severity, as REASONS in decide.py.
@@ -72,7 +73,7 @@ const round1 = (x) => Math.round(x * 10) / 10;
 /**
  * facts: {site: {code, area_code, fever_threshold, opening_hours}, now: Date,
  *   direction, temperature (number|null), pass: claims|null, passRejected: code|null,
- *   inside: bool}. Returns {decision, reasons} with reasons most serious first.
+ *   inside: bool, personStatus: "red"|"yellow"|null (the status list's)}. Returns {decision, reasons} with reasons most serious first.
  */
 export function decide(facts) {
   const reasons = [];
@@ -89,6 +90,8 @@ export function decide(facts) {
     // A typed ID number: offline the device cannot look the person up.
     reasons.push("unknown_person");
   }
+  if (facts.personStatus === "red") reasons.push("status_red");
+  else if (facts.personStatus === "yellow") reasons.push("status_yellow");
   if (facts.temperature != null && round1(facts.temperature) >= round1(facts.site.fever_threshold)) {
     reasons.push("fever");
   }

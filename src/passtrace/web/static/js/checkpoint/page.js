@@ -18,7 +18,7 @@ const BATCH = 500;
 const KEY = "passtrace.checkpoint.";
 
 let direction = config.direction;
-let trust = { trust: new Map(), revoked: new Set(), ready: false };
+let trust = { trust: new Map(), revoked: new Set(), statuses: new Map(), ready: false };
 let current = null;  // the result on screen: {id, queued, online, uploadable}
 let camera = null;
 let tempEdited = false;
@@ -213,6 +213,7 @@ async function checkOffline(reg) {
   const outcome = decide({
     site, now, direction: reg.direction, temperature: reg.temperature, pass: claims,
     passRejected, inside: Boolean(claims && insideMap()[claims.passId]),
+    personStatus: claims ? trust.statuses.get(claims.passId) || null : null,
   });
   const row = {
     id: reg.id, site: site.code, lane: reg.lane, occurred_at: reg.occurred_at,

@@ -57,9 +57,35 @@ export async function refresh() {
   for (const [id, expires] of Object.entries(fresh)) if (expires < now) delete fresh[id];
   state.revoked = fresh;
   state.revVersion = Math.max(version, body.get("v"));
+  await refreshStatuses(state, rlKey, rlKid);
   state.fetchedAt = Date.now();
   save(state);
   return load();
+}
+
+const LEVELS = { 2: "yellow", 3: "red" };
+
+/**
+ * The signed status list: the passes of people whose health status is not green
+ * (docs/security.md, "Health status offline"). Complete each time, signed with the
+ * revocation-list key; an older list never replaces a newer one. A device whose login
+ * may not read it (or that is offline) keeps what it had.
+ */
+async function refreshStatuses(state, rlKey, rlKid) {
+  let doc;
+  try {
+    doc = await getJson("/api/v1/health/status-list");
+  } catch (e) {
+    return;
+  }
+  const body = await openSignedDoc(doc.signed, rlKey, rlKid, "PT-SL");
+  if (body.get("v") < (state.statusVersion || 0)) return;
+  const statuses = {};
+  for (const [id, level] of body.get("s")) {
+    if (LEVELS[level]) statuses[passIdText(id)] = LEVELS[level];
+  }
+  state.statuses = statuses;
+  state.statusVersion = body.get("v");
 }
 
 /** Build the verifier's view from what is kept: {trust: Map kid->{key, notAfter}, revoked: Set}. */
@@ -81,6 +107,7 @@ export async function load() {
   }
   return {
     trust, revoked: new Set(Object.keys(state.revoked || {})),
+    statuses: new Map(Object.entries(state.statuses || {})),
     fetchedAt: state.fetchedAt || null, ready: trust.size > 0,
   };
 }
