@@ -151,6 +151,34 @@ def test_two_runners_make_each_day_partition_once(committed_rt):
             session.commit()
 
 
+def test_two_runners_dropping_at_once_drop_and_receipt_each_day_once(committed_rt):
+    if not is_postgres(committed_rt):
+        pytest.skip("SQLite keeps registrations in one table")
+    first = date(2019, 1, 1) + timedelta(days=int(uuid.uuid4().int % 300))
+    days = [first + timedelta(days=n) for n in range(3)]
+    with committed_rt.sessions() as session:
+        partitions.create_ahead(session, today=first, days_ahead=2)
+        spot = site(session)
+        for day in days:
+            for _ in range(2):
+                _reg(session, spot.id, _id_at(_noon(day)), _noon(day))
+        session.commit()
+    cutoff = datetime.combine(days[-1] + timedelta(days=1), time(), tzinfo=UTC)
+    dropped: list[partitions.Dropped] = []
+
+    def drop(_: Session) -> None:
+        dropped.extend(service.drop_partitions(sessions=committed_rt.sessions, cutoff=cutoff,
+                                               run_id=uuid7(), trigger="job"))
+
+    assert race(committed_rt, drop, drop) == ["ok", "ok"]
+    mine = [d for d in dropped if d.name in {partitions.partition_name(x) for x in days}]
+    assert sorted(d.name for d in mine) == [partitions.partition_name(x) for x in days]
+    assert sum(d.rows for d in mine) == 6  # each day's receipt written once
+    with committed_rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Registration).where(
+            Registration.site_id == spot.id)) == 0
+
+
 def test_an_external_id_sent_again_with_another_time_is_not_stored_twice(rt, session):
     spot = site(session)
     session.commit()

@@ -168,7 +168,15 @@ def drop(session: Session, partition: Partition, cutoff: datetime) -> Dropped | 
     not (a device clock behind by days: the batch deletes take the rest later). A lock
     not had within DROP_LOCK_TIMEOUT raises OperationalError: the caller rolls back and
     leaves the day to the next run. The caller writes the receipt in this transaction.
+
+    The race: two runners list the same day as due; the second's LOCK would then meet a
+    table the first dropped. The partitions' advisory lock (taken before the short lock
+    timeout: it waits for the other drop as long as that takes) makes the second wait,
+    then find the day gone and skip it.
     """
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+    if session.scalar(text("SELECT to_regclass(:t)"), {"t": partition.name}) is None:
+        return None
     session.execute(text(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'"))
     # Counted under a lock on this day only (late uploads of that day wait; today's
     # writes go elsewhere), so the receipt's count is what goes; the parent's
