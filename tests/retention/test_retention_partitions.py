@@ -77,6 +77,13 @@ def test_retention_drops_whole_old_days_and_deletes_the_rest_by_occurrence(rt, s
     old_in_default = _reg(session, spot.id, _id_at(ancient), _noon(today - timedelta(days=50)))
     new_in_default = _reg(session, spot.id, _id_at(ancient), utcnow())
     new = _reg(session, spot.id, uuid7(), utcnow())
+    # Past the period by less than its day: kept until its whole day is (the batches do
+    # not eat into the day the cutoff falls in, or the drop would find it empty).
+    cutoff = utcnow() - timedelta(days=rt.settings.retention_days)
+    day_of_cutoff = partitions.day_start(cutoff)
+    partitions.create_ahead(session, today=day_of_cutoff.date(), days_ahead=0)
+    late_in_day = _reg(session, spot.id, _id_at(day_of_cutoff + timedelta(seconds=1)),
+                       day_of_cutoff + timedelta(seconds=1))
     session.commit()
     assert _where(session, gone_whole[0]) == partitions.partition_name(d40)
     assert _where(session, new) == partitions.partition_name(today)
@@ -88,7 +95,7 @@ def test_retention_drops_whole_old_days_and_deletes_the_rest_by_occurrence(rt, s
     assert stats.deleted["registrations"] == 4  # two dropped with their day, two in batches
     session.expire_all()
     kept = set(session.scalars(select(Registration.id).where(Registration.site_id == spot.id)))
-    assert kept == {straggler, new, new_in_default}
+    assert kept == {straggler, new, new_in_default, late_in_day}
     assert old_of_d38 not in kept and old_in_default not in kept
     names = {p.name for p in partitions.partitions(session)}
     assert partitions.partition_name(d40) not in names

@@ -11,10 +11,10 @@ against ranging on occurred_at.
 
 A row whose id time is not a day we made a partition for (an id from before the
 partitions, a device clock months off) lands in the DEFAULT partition. The retention
-job drops a day's partition only once every row in it occurred before the cutoff too,
-and deletes the rest (the default partition, the day the cutoff falls in, a row whose
-device clock made its id days apart from its occurrence) in batches by occurred_at, as
-on SQLite, where the table stays one table.
+job goes by whole UTC days, drops a day's partition only once every row in it occurred
+before the cutoff too, and deletes the rest (the default partition, a row whose device
+clock made its id days apart from its occurrence) in batches by occurred_at, as on
+SQLite, where the table stays one table.
 
 Partitions are made ahead by the job runner (`create_ahead`, also at each retention
 run): CREATE TABLE and then ATTACH, because ATTACH takes only a SHARE UPDATE EXCLUSIVE
@@ -53,6 +53,11 @@ def day_bound(day: date) -> uuid.UUID:
     """The smallest UUIDv7 of `day`'s first millisecond (UTC): a partition's lower bound."""
     ms = int(datetime.combine(day, time(), tzinfo=UTC).timestamp() * 1000)
     return uuid.UUID(f"{ms:012x}70008000000000000000")
+
+
+def day_start(moment: datetime) -> datetime:
+    """The start (UTC) of `moment`'s UTC day."""
+    return datetime.combine(moment.astimezone(UTC).date(), time(), tzinfo=UTC)
 
 
 def id_day(registration_id: uuid.UUID) -> date:

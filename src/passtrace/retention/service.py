@@ -6,11 +6,12 @@ audit entry (so `passtrace audit verify` covers receipts too), and it needs no s
 chain. Each names the kind, how many rows, the oldest and newest date deleted, the
 cutoff, and the run (a UUID per run, plus whether the job runner or the CLI ran it).
 
-On PostgreSQL registrations are partitioned by day (registrations.partitions): a run
-first drops each day partition that lies wholly before the cutoff, with one receipt per
+On PostgreSQL registrations are partitioned by day (registrations.partitions) and go
+by whole UTC days (the cutoff rounded down to its day's start): a run first drops each
+day partition that lies wholly before the cutoff, with one receipt per
 partition (`partition` names it, `rows` counts what it held), and the batches then
-delete what is left by occurred_at: the default partition, the day the cutoff falls in,
-rows whose device clock put their id days away from their occurrence.
+delete what is left by occurred_at: the default partition, rows whose device clock
+put their id days away from their occurrence.
 """
 
 from __future__ import annotations
@@ -109,11 +110,18 @@ def run(*, sessions: sessionmaker[Session], settings: Settings, trigger: str,
     # runner off) still has them.
     partitions.keep_ahead(sessions, today=moment.date(),
                           days_ahead=settings.registration_partitions_ahead_days)
+    with sessions() as session:
+        by_day = partitions.is_partitioned(session)
     for kind in KINDS:
         cutoff = kind.cutoff(settings, moment)
         total = 0
-        if kind.name == "registrations":
+        if kind.name == "registrations" and by_day:
             assert isinstance(cutoff, datetime)
+            # Whole UTC days: a day's rows go when its partition is dropped, so the
+            # batches must not eat into the day the cutoff falls in hour by hour (the
+            # hourly run would leave the drop nothing to do). A row is kept at most one
+            # day past the period (docs/security.md).
+            cutoff = partitions.day_start(cutoff)
             for gone in drop_partitions(sessions=sessions, cutoff=cutoff,
                                         run_id=stats.run_id, trigger=trigger):
                 total += gone.rows
@@ -190,12 +198,17 @@ def due_counts(*, session: Session, settings: Settings,
                now: datetime | None = None) -> dict[str, int]:
     """How many rows of each kind are past their period now (the progress bar's total)."""
     moment = now or utcnow()
+    by_day = partitions.is_partitioned(session)
     out = {}
     for kind in KINDS:
         dated = kind.table.c[kind.dated_by]
+        cutoff = kind.cutoff(settings, moment)
+        if kind.name == "registrations" and by_day:
+            assert isinstance(cutoff, datetime)
+            cutoff = partitions.day_start(cutoff)  # whole days (see run)
         out[kind.name] = session.scalar(
             select(func.count()).select_from(kind.table)
-            .where(dated < kind.cutoff(settings, moment), kind.also())) or 0
+            .where(dated < cutoff, kind.also())) or 0
     return out
 
 

@@ -4,7 +4,7 @@ PostgreSQL: registrations becomes PARTITION BY RANGE (id), one partition per UTC
 the id's UUIDv7 time (registrations.partitions), plus a DEFAULT partition. The rows
 are moved: the old table is renamed, the partitioned one made with the same columns,
 the day partitions from the oldest row's day (at most 62 days back: older rows go to
-the default partition, which the retention job empties in batches) to 7 days ahead,
+the default partition, which the retention job empties in batches) to 2 days ahead,
 the rows copied, the old table dropped, and its indexes and foreign keys made again
 on the new one (taken from the catalog, so exactly what the table had).
 
@@ -30,7 +30,7 @@ down_revision = 'c5e1a7f3b914'
 branch_labels = None
 depends_on = None
 
-_BACK_DAYS, _AHEAD_DAYS = 62, 7
+_BACK_DAYS, _AHEAD_DAYS = 62, 2
 
 
 def upgrade() -> None:
