@@ -8,11 +8,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from passtrace.models import Base
+from passtrace.registrations.partitions import is_partition
 
 
 def test_migrations_match_the_models(db_engine):
     with db_engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        # The day partitions of registrations are the job runner's, not the models'.
+        ctx = MigrationContext.configure(conn, opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, _: not (type_ == "table" and is_partition(name))})
         assert compare_metadata(ctx, Base.metadata) == []
 
 

@@ -27,7 +27,18 @@ def status() -> None:
                           line.oldest.isoformat() if line.oldest else "-",
                           str(line.period_days),
                           line.next_due.isoformat() if line.next_due else "-")
+        days = service.partition_status(session=session, settings=rt.settings)
     console.print(table)
+    if days:
+        # PostgreSQL: registrations by day of their id; a run drops a day when it is due.
+        kept = Table("partition", "day (UTC)", "rows", "dropped after",
+                     title="Registration partitions")
+        for part in days:
+            kept.add_row(part.name, part.day.isoformat() if part.day else "default",
+                         str(part.rows),
+                         part.drop_due.isoformat() if part.drop_due else
+                         "never (its rows are deleted in batches)")
+        console.print(kept)
 
 
 @app.command("run")

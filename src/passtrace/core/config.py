@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     # How often the job runner deletes what fell due (0: off; cron can run
     # `passtrace retention run`).
     retention_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # PostgreSQL: registrations are partitioned by day; the job runner (and each
+    # retention run) makes today's partition and this many days' ahead, this often
+    # (0: off; `passtrace retention run` from cron makes them too).
+    registration_partitions_ahead_days: int = Field(default=2, ge=1, le=366)
+    registration_partitions_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
     # How often the job runner verifies yesterday's and today's daily reports against
     # registrations (0: off; cron can run `passtrace verify reports`).
     verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)

@@ -8,6 +8,7 @@ from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.health import jobs as health_jobs
 from passtrace.jobs.runner import Job
+from passtrace.registrations import jobs as registration_jobs
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
 from passtrace.tracing import jobs as tracing_jobs
@@ -22,6 +23,9 @@ def scheduled_jobs() -> list[Job]:
         Job("communities.renew-household-passes",
             lambda rt: rt.settings.household_renewal_seconds,
             compound_jobs.renew_household_passes),
+        Job("registrations.partitions-ahead",
+            lambda rt: rt.settings.registration_partitions_seconds,
+            registration_jobs.create_partitions_ahead),
         Job("retention.delete-expired", lambda rt: rt.settings.retention_seconds,
             retention_jobs.delete_expired),
         Job("tracing.verify-reports", lambda rt: rt.settings.verify_seconds,

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from passtrace.models import Base
+from passtrace.registrations.partitions import is_partition
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,10 +25,16 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate compares the partitioned registrations table, not its day partitions
+    (the job runner makes and drops those: registrations.partitions)."""
+    return not (type_ == "table" and is_partition(name))
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
-                      compare_type=True)
+                      compare_type=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 

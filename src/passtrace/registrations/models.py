@@ -47,6 +47,9 @@ class Registration(Base):
         Index("ix_registrations_disagreement", "site_id", "occurred_at",
               postgresql_where=text("disagreement IS NOT NULL"),
               sqlite_where=text("disagreement IS NOT NULL")),
+        # PostgreSQL: one partition per UTC day of the id's UUIDv7 time, which the
+        # retention job drops whole (registrations.partitions; made by the migration).
+        {"postgresql_partition_by": "RANGE (id)"},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -89,8 +92,28 @@ class Registration(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     override_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # The row's id in the system it was imported from (`registrations import`): the
-    # import is idempotent by it, and tracing output names it.
-    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # import is idempotent by it, and tracing output names it. Unique through
+    # RegistrationExternalId: a partitioned table has no unique index without its key.
+    external_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class RegistrationExternalId(Base):
+    """An imported registration's external id, once: what keeps the import idempotent.
+
+    PostgreSQL partitions registrations by id, and a unique index on a partitioned table
+    must contain the partition key, so registrations.external_id cannot be unique there
+    (an external id sent again with another time makes another id, in another day). The
+    import inserts here first, in the same statement (ON CONFLICT DO NOTHING), and only
+    rows whose key was new go on to registrations. Deleted with the registrations
+    (retention kind "registration_external_ids", the same period).
+    """
+
+    __tablename__ = "registration_external_ids"
+    __table_args__ = (Index("ix_registration_external_ids_occurred_at", "occurred_at"),)
+
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    registration_id: Mapped[uuid.UUID]
+    occurred_at: Mapped[datetime]
 
 
 STAY_CLOSED_BY = ("out", "cap")

@@ -23,7 +23,7 @@ from passtrace.communities.deliveries.models import Delivery
 from passtrace.communities.visits.models import Visit
 from passtrace.core.config import Settings
 from passtrace.notices.models import Notice
-from passtrace.registrations.models import Registration, Stay
+from passtrace.registrations.models import Registration, RegistrationExternalId, Stay
 from passtrace.reports.models import DailyReport, ReportStop
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 
@@ -46,6 +46,7 @@ class Kind:
     child's fk column is in the deleted ids, or, with `via`, in what `via(ids)` selects
     (a case's tracing tasks point at its contacts, not at the case). Deleted explicitly,
     not left to ON DELETE CASCADE, so what goes does not hang on a pragma.
+    `key`: the column that names a row (the primary key).
     """
 
     name: str
@@ -55,6 +56,7 @@ class Kind:
     is_date: bool = False
     also: Callable[[], ColumnElement[bool]] = _always
     children: tuple[Child, ...] = field(default=())
+    key: str = "id"
 
     def cutoff(self, settings: Settings, now: datetime) -> datetime | date:
         """Rows dated before this go."""
@@ -71,7 +73,12 @@ def _contacts_of(case_ids: list[object]) -> Select[tuple[object]]:
 
 
 KINDS: tuple[Kind, ...] = (
+    # On PostgreSQL whole days go first, by dropping their partitions
+    # (retention.service.drop_partitions); the batches take what is left.
     Kind("registrations", Registration.__table__, "occurred_at", _period),  # type: ignore[arg-type]
+    # An imported registration's external id goes with it (the same time, the same period).
+    Kind("registration_external_ids", RegistrationExternalId.__table__,  # type: ignore[arg-type]
+         "occurred_at", _period, key="external_id"),
     # A stay goes with its "in" registration (its id, its time): the same period.
     Kind("stays", Stay.__table__, "started_at", _period),  # type: ignore[arg-type]
     Kind("outings", Outing.__table__, "back_at", _period,  # type: ignore[arg-type]
