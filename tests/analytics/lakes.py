@@ -69,7 +69,8 @@ def generated(path: Path, *, seed: int = 7, people: int = 300, sites: int = 12,
         for h in hashes:
             for _ in range(regs_per_person_day):
                 n += 1
-                at = day0 + timedelta(seconds=rnd.randrange(86_400))
+                at = day0 + timedelta(seconds=rnd.randrange(86_400),
+                                          microseconds=rnd.randrange(1_000_000))
                 site = rnd.choice(site_rows)["id"]
                 deny = rnd.random() < 0.1
                 regs.append(reg(n, h, site, at, decision="deny" if deny else "allow",
@@ -80,7 +81,18 @@ def generated(path: Path, *, seed: int = 7, people: int = 300, sites: int = 12,
                                   "started_at": at,
                                   "ended_at": at + timedelta(minutes=rnd.randrange(5, 240)),
                                   "closed_by": "out"})
-    return write_lake(path, {"registrations": regs, "stays": stays, "sites": site_rows})
+    ents = [f"40000000-0000-0000-0000-{e:012d}" for e in range(3)]
+    emps = [{"id": f"50000000-0000-0000-0000-{i:012d}", "enterprise_id": ents[i % 3],
+             "department_id": None, "status": "active" if i % 7 else "left",
+             "created_at": datetime(2026, 11, 9 + i % 3, tzinfo=UTC)} for i in range(30)]
+    reports = [{"id": f"60000000-0000-0000-0000-{d * 100 + i:012d}",
+                "enterprise_id": e["enterprise_id"], "employee_id": e["id"],
+                "report_date": date(2026, 11, 10 + d), "person_hash": hashes[i],
+                "stayed_home": False, "late": False, "source": "form",
+                "submitted_at": datetime(2026, 11, 10 + d, 8, tzinfo=UTC)}
+               for d in range(days) for i, e in enumerate(emps) if rnd.random() < 0.7]
+    return write_lake(path, {"registrations": regs, "stays": stays, "sites": site_rows,
+                             "employees": emps, "reports": reports})
 
 
 def day(d: int) -> date:

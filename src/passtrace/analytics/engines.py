@@ -85,6 +85,7 @@ class Lake:
         return con.read_parquet(str(base), table_name=table_name)
 
     def _empty(self, schema: pa.Schema, table_name: str, *, partitioned: bool) -> ibis.Table:
+        del table_name
         if partitioned:
             schema = schema.append(pa.field("date", pa.date32()))
-        return ibis.memtable(schema.empty_table(), name=table_name)
+        return ibis.memtable(schema.empty_table())

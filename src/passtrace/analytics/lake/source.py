@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from passtrace.analytics.lake.tables import UTC_TS, Column, Table
 
@@ -91,9 +92,19 @@ class _ChunkReader(io.RawIOBase):
 class Source:
     """One OLTP database the lake is exported from."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
+    def __init__(self, bind: Engine | Connection) -> None:
+        # An Engine (the CLI: its own read connection) or a Connection (a caller's
+        # transaction, e.g. the tests' rolled-back one).
+        self.bind = bind
+        self.postgres = bind.dialect.name == "postgresql"
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        if isinstance(self.bind, Connection):
+            yield self.bind
+        else:
+            with self.bind.connect() as conn:
+                yield conn
 
     # -- SQL pieces per dialect ------------------------------------------------------
 
@@ -129,7 +140,7 @@ class Source:
         where, params = self._since_clause(table, since)
         sql = (f"SELECT {day} AS d, count(*), {marker} FROM {table.source} {where} "
                f"GROUP BY 1")
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             rows = conn.exec_driver_sql(sql, params).all()
         return {str(d): (int(n), str(m or "")) for d, n, m in rows}
 
@@ -180,11 +191,9 @@ class Source:
         # Only the small snapshot tables carry text a person of the office typed (a
         # site's name) that might hold a newline; the big ones parse faster without.
         parse = pacsv.ParseOptions(newlines_in_values=table.partition_by is None)
-        raw_conn = self.engine.raw_connection()
-        try:
-            dbapi: Any = raw_conn.driver_connection
+        with self._connection() as conn:
+            dbapi: Any = conn.connection.driver_connection
             with dbapi.cursor() as cur:
-                cur.execute("SET LOCAL TIME ZONE 'UTC'")
                 with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
                     stream = io.BufferedReader(_ChunkReader(copy), buffer_size=1 << 20)
                     try:
@@ -195,15 +204,12 @@ class Source:
                             pass
                         return
                     yield from reader
-            dbapi.rollback()
-        finally:
-            raw_conn.close()
 
     def _cursor_batches(self, table: Table, sql: str,
                         params: tuple[Any, ...]) -> Iterator[pa.RecordBatch]:
         types = [_raw_type(c, postgres=False) for c in table.columns]
         names = [c.name for c in table.columns]
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
             result = conn.exec_driver_sql(sql, params)
             while rows := result.fetchmany(BATCH_ROWS):
                 cols = list(zip(*rows, strict=True))
