@@ -39,6 +39,7 @@ def write_lake(path: Path, rows: dict[str, list[dict[str, Any]]]) -> Path:
             d.mkdir(parents=True, exist_ok=True)
             pq.write_table(pa.Table.from_pylist(day_rows, schema=table.schema),
                            d / "part-0.parquet")
+    (path / "_manifest.json").write_text('{"schema_version": 1, "tables": {}}')
     return path
 
 
