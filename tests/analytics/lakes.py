@@ -92,8 +92,12 @@ def generated(path: Path, *, seed: int = 7, people: int = 300, sites: int = 12,
                 "stayed_home": False, "late": False, "source": "form",
                 "submitted_at": datetime(2026, 11, 10 + d, 8, tzinfo=UTC)}
                for d in range(days) for i, e in enumerate(emps) if rnd.random() < 0.7]
+    stops = [{"report_id": r["id"], "seq": 0, "person_hash": r["person_hash"],
+              "report_date": r["report_date"], "area_code": rnd.choice(counties) + "002",
+              "arrive_at": r["submitted_at"] + timedelta(hours=1), "mode": None}
+             for r in reports]
     return write_lake(path, {"registrations": regs, "stays": stays, "sites": site_rows,
-                             "employees": emps, "reports": reports})
+                             "employees": emps, "reports": reports, "report_stops": stops})
 
 
 def day(d: int) -> date:

@@ -164,7 +164,9 @@ def risk_visitors(lake: Lake, p: Params) -> ir.Table:
         stop=ibis.literal(0, "int64"))
     stops = stops.filter(_in_days(stops, p.day_from, p.day_to), stops.person_hash.notnull(),
                          _prefixed(stops.area_code, p.area_codes))
-    told = stops.select("person_hash", at=stops.arrive_at,
+    # An empty table (a memtable) and Parquet on Spark can disagree on the time zone of
+    # the type: one type for both sides of the union.
+    told = stops.select("person_hash", at=stops.arrive_at.cast(regs.occurred_at.type()),
                         registration=ibis.literal(0, "int64"), stop=ibis.literal(1, "int64"))
     both = ibis.union(seen, told)
     out = both.group_by("person_hash").agg(
