@@ -55,5 +55,5 @@ def write(table: pa.Table, out: Path) -> None:
 
 def _cell(value: object) -> object:
     if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[attr-defined]
+        return value.isoformat()
     return "" if value is None else value

@@ -31,7 +31,7 @@ def export(
 ) -> None:
     """Write new and changed dates of registrations, stays, reports, cases, contacts,
     sites and areas as Parquet (pseudonymised: persons are keyed hashes)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
     from passtrace.analytics.lake import export as lake_export
     from passtrace.analytics.lake.source import Source
@@ -42,7 +42,7 @@ def export(
     started = datetime.now()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def planned(table: str, rows: int) -> None:
             tasks[table] = bar.add_task(table, total=rows)

@@ -116,7 +116,7 @@ def export(source: Source, out: Path, *, since: date | None = None,
         else:
             _export_partitioned(source, out, table, entry, since, summary, progress)
     manifest["exported_at"] = datetime.now(UTC).isoformat()
-    for name, entry in manifest["tables"].items():
+    for entry in manifest["tables"].values():
         if "dates" in entry:
             entry["rows"] = sum(d["rows"] for d in entry["dates"].values())
     tmp = out / f".{MANIFEST}.tmp"

@@ -193,17 +193,17 @@ class Source:
         parse = pacsv.ParseOptions(newlines_in_values=table.partition_by is None)
         with self._connection() as conn:
             dbapi: Any = conn.connection.driver_connection
-            with dbapi.cursor() as cur:
-                with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-                    stream = io.BufferedReader(_ChunkReader(copy), buffer_size=1 << 20)
-                    try:
-                        reader = pacsv.open_csv(stream, read_options=read,
-                                                parse_options=parse, convert_options=convert)
-                    except pa.ArrowInvalid:  # "Empty CSV file": no rows
-                        for _ in copy:
-                            pass
-                        return
-                    yield from reader
+            copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+            with dbapi.cursor() as cur, cur.copy(copy_sql, params) as copy:
+                stream = io.BufferedReader(_ChunkReader(copy), buffer_size=1 << 20)
+                try:
+                    reader = pacsv.open_csv(stream, read_options=read,
+                                            parse_options=parse, convert_options=convert)
+                except pa.ArrowInvalid:  # "Empty CSV file": no rows
+                    for _ in copy:
+                        pass
+                    return
+                yield from reader
 
     def _cursor_batches(self, table: Table, sql: str,
                         params: tuple[Any, ...]) -> Iterator[pa.RecordBatch]:
