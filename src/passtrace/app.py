@@ -196,6 +196,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.sites import views as site_views
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
+    from passtrace.analytics import pages as analytics_pages
     from passtrace.tracing import views as tracing_views
 
     return ([account_views.router, account_admin_views.router, area_views.router,
@@ -217,7 +218,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              visit_pages.router,
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
-             tracing_pages.router])
+             tracing_pages.router, analytics_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

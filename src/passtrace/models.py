@@ -1,6 +1,7 @@
 """Import every table so the metadata (and Alembic) sees the whole schema."""
 
 from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
+from passtrace.analytics.models import AnalyticsRun
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
 from passtrace.cases.models import Case, CaseEvent
@@ -36,6 +37,7 @@ from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 
 __all__ = [
+    "AnalyticsRun",
     "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",
     "TracingTask", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",

@@ -4,6 +4,7 @@ and add a Job line here with the setting that says how often (docs/jobs.md)."""
 
 from __future__ import annotations
 
+from passtrace.analytics import jobs as analytics_jobs
 from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.jobs.runner import Job
@@ -25,4 +26,6 @@ def scheduled_jobs() -> list[Job]:
             retention_jobs.delete_expired),
         Job("tracing.verify-reports", lambda rt: rt.settings.verify_seconds,
             tracing_jobs.verify_recent),
+        Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
+            analytics_jobs.run_queued),
     ]
