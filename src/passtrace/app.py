@@ -163,6 +163,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import claim_pages, second_factor_pages
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
+    from passtrace.analytics import pages as analytics_pages
     from passtrace.areas import views as area_views
     from passtrace.cases import pages as case_pages
     from passtrace.cases import views as case_views
@@ -196,7 +197,6 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.sites import views as site_views
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
-    from passtrace.analytics import pages as analytics_pages
     from passtrace.tracing import views as tracing_views
 
     return ([account_views.router, account_admin_views.router, area_views.router,

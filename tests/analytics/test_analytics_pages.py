@@ -46,6 +46,7 @@ def test_ask_run_download_and_history(rt: Runtime, session: Session, client, mak
 
     history = client.get("/analytics", headers=official.headers)
     assert history.text.count("data-run=") == 1
+    assert official.user.display_name in history.text  # who ran it
     actions = set(session.scalars(select(AuditEntry.action).where(
         AuditEntry.actor_user_id == official.user.id)))
     assert {"analytics.request", "analytics.download"} <= actions

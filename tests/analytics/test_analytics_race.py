@@ -11,8 +11,7 @@ from passtrace.analytics import service
 from passtrace.analytics.models import AnalyticsRun
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
-from tests.concurrency import is_postgres, race
-from tests.concurrency import committed_rt, committed_url  # noqa: F401 - fixtures
+from tests.concurrency import committed_rt, committed_url, is_postgres, race  # noqa: F401 - fixtures
 
 
 def test_two_runners_claim_a_run_once(committed_rt: Runtime) -> None:  # noqa: F811

@@ -7,6 +7,7 @@ from datetime import date
 
 from passtrace.analytics.queries import JOBS
 from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.web import forms
 
 
@@ -24,7 +25,7 @@ def _day(value: str, name: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationFailed("Enter a date.", fields={name: "Enter a date."}) from None
+        raise ValidationFailed("Enter a date.", fields={name: N_("Enter a date.")}) from None
 
 
 class RunForm(forms.FormModel):
@@ -40,13 +41,12 @@ class RunForm(forms.FormModel):
     def parse(self) -> RunRequest:
         if self.job not in JOBS:
             raise ValidationFailed("Unknown analytics job.",
-                                   fields={"job": "Unknown analytics job."})
+                                   fields={"job": N_("Unknown analytics job.")})
         try:
             minutes = int(self.window_minutes.strip() or "30")
         except ValueError:
-            raise ValidationFailed("The window is 1 to 1440 minutes.",
-                                   fields={"window_minutes": "The window is 1 to 1440 minutes."}
-                                   ) from None
+            message = N_("The window is 1 to 1440 minutes.")
+            raise ValidationFailed(message, fields={"window_minutes": message}) from None
         return RunRequest(job=self.job, day_from=_day(self.day_from, "day_from"),
                           day_to=_day(self.day_to, "day_to"),
                           area_codes=self.areas.replace(",", " ").split()[:50],

@@ -34,7 +34,8 @@ def _index(request: Request, session: SessionDep, principal: CurrentPrincipal,
     defaults = {"job": "site-load", "day_from": (today - timedelta(days=6)).isoformat(),
                 "day_to": today.isoformat(), "areas": "", "cases": "", "window_minutes": "30"}
     return render(request, "analytics/index.html", {
-        "jobs": list(JOBS), "runs": runs, "next": nxt, "values": values or defaults,
+        "jobs": list(JOBS), "runs": runs, "next": nxt,
+        "who": service.requesters(session=session, runs=runs), "values": values or defaults,
         "errors": errors or {}, "message": message}, status_code=status_code)
 
 

@@ -9,6 +9,7 @@ from datetime import date
 
 from passtrace.analytics.queries import JOBS, Params
 from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
 
 MAX_DAYS = 92  # a quarter: longer ranges belong to a scheduled export, not one job
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -20,10 +21,11 @@ def check(job: str, *, day_from: date, day_to: date, case_ids: Iterable[str] = (
           area_codes: Iterable[str] = (), evidence: Iterable[str] = ("window", "stays"),
           ) -> Params:
     if job not in JOBS:
-        raise ValidationFailed("Unknown analytics job.", fields={"job": "Unknown analytics job."})
+        raise ValidationFailed("Unknown analytics job.",
+                               fields={"job": N_("Unknown analytics job.")})
     if day_to < day_from:
         raise ValidationFailed("The end date is before the start date.",
-                               fields={"day_to": "The end date is before the start date."})
+                               fields={"day_to": N_("The end date is before the start date.")})
     if (day_to - day_from).days + 1 > MAX_DAYS:
         raise ValidationFailed("A job covers at most %(days)s days.", days=MAX_DAYS)
     if not 1 <= window_minutes <= 1440:

@@ -72,6 +72,17 @@ def history(*, session: Session, actor: Principal, cursor: str | None,
                                      cursor=cursor, limit=limit, descending=True)
 
 
+def requesters(*, session: Session, runs: list[AnalyticsRun]) -> dict[uuid.UUID, str]:
+    """Who asked for each run, by display name (never the login name)."""
+    from passtrace.accounts.models import User
+
+    ids = {r.requested_by for r in runs if r.requested_by}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+                .tuples().all())
+
+
 def result_path(results_dir: str, run: AnalyticsRun) -> Path:
     return Path(results_dir) / f"{run.id}.parquet"
 
