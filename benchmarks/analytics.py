@@ -270,7 +270,7 @@ def _export_part(data: dict[str, Any], runs: int) -> dict[str, Any]:
             "received_at": regs["received_at"], "direction": regs["direction"],
             "method": regs["method"], "person_hash": regs["person_hash"],
             "decision": regs["decision"],
-            "reasons": pa.array(['["%s"]' % r[0] if r else "[]"
+            "reasons": pa.array([f'["{r[0]}"]' if r else "[]"
                                  for r in regs["reasons"].to_pylist()])})
         csv_path = tmp / "regs.csv"
         pacsv.write_csv(load, csv_path, pacsv.WriteOptions(include_header=False))
@@ -285,11 +285,11 @@ def _export_part(data: dict[str, Any], runs: int) -> dict[str, Any]:
                                f"SET DEFAULT {default}"))
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cur:  # type: ignore[attr-defined]
-                with cur.copy(f"COPY registrations ({cols}) FROM STDIN (FORMAT csv)") as cp, \
-                        csv_path.open("rb") as fh:
-                    while chunk := fh.read(1 << 20):
-                        cp.write(chunk)
+            copy_in = f"COPY registrations ({cols}) FROM STDIN (FORMAT csv)"
+            with raw.cursor() as cur, cur.copy(copy_in) as cp, \
+                    csv_path.open("rb") as fh:  # type: ignore[attr-defined]
+                while chunk := fh.read(1 << 20):
+                    cp.write(chunk)
             raw.commit()
         finally:
             raw.close()
@@ -304,10 +304,10 @@ def _export_part(data: dict[str, Any], runs: int) -> dict[str, Any]:
             got = 0
             conn = engine.raw_connection()
             try:
-                with conn.cursor() as cur:  # type: ignore[attr-defined]
-                    with cur.copy(f"COPY ({select_sql}) TO STDOUT WITH (FORMAT csv)") as cp:
-                        for chunk in cp:
-                            got += len(chunk)
+                copy_out = f"COPY ({select_sql}) TO STDOUT WITH (FORMAT csv)"
+                with conn.cursor() as cur, cur.copy(copy_out) as cp:  # type: ignore[attr-defined]
+                    for chunk in cp:
+                        got += len(chunk)
             finally:
                 conn.close()
             return got
