@@ -369,8 +369,11 @@ def main(argv: list[str] | None = None) -> None:
         jobs = _duckdb_part(work / "lake", params, args.runs)
         results: dict[str, Any] = {"lake_generate_s": round(gen_s, 1), **{
             f"{job}_{k}": v for job, d in jobs.items() for k, v in d.items()}}
+        # Partial figures on stderr as each part ends: a long run cut short still tells.
+        print(json.dumps({"partial": results}), file=sys.stderr, flush=True)
         if not args.no_spark:
             results.update(_spark_part(work / "lake", params))
+            print(json.dumps({"partial": results}), file=sys.stderr, flush=True)
         if not args.no_export:
             exp = _export_part(data, args.runs)
             results.update({f"export_{k}": v for k, v in exp.items()
