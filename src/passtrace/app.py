@@ -163,6 +163,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import claim_pages, second_factor_pages
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
+    from passtrace.analytics import pages as analytics_pages
     from passtrace.areas import views as area_views
     from passtrace.cases import pages as case_pages
     from passtrace.cases import views as case_views
@@ -219,7 +220,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              visit_pages.router,
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
-             tracing_pages.router, health_pages.router])
+             tracing_pages.router, health_pages.router, analytics_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -1,6 +1,7 @@
 """Import every table so the metadata (and Alembic) sees the whole schema."""
 
 from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
+from passtrace.analytics.models import AnalyticsRun
 from passtrace.areas.models import Area
 from passtrace.audit.models import AuditEntry
 from passtrace.cases.models import Case, CaseEvent
@@ -38,6 +39,7 @@ from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 
 __all__ = [
     "StatusAppeal", "StatusChange", "StatusFlag", "StatusProposal",
+    "AnalyticsRun",
     "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",
     "TracingTask", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",

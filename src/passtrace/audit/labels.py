@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),
+    "analytics.request": lazy_gettext("Asked for a population analytics run"),
+    "analytics.download": lazy_gettext("Downloaded a population analytics result"),
     "pass.issue": lazy_gettext("Issued a pass"),
     "pass.appeal": lazy_gettext("Appealed a revocation"),
     "pass.appeal.upheld": lazy_gettext("Decided an appeal: the revocation stands"),
@@ -142,6 +144,7 @@ RESOURCE_LABELS = {
     "trust_list": lazy_gettext("Trust list"), "case": lazy_gettext("Case"),
     "mass_revocation": lazy_gettext("Mass revocation"), "sunset": lazy_gettext("Sunset"),
     "community_rule_change": lazy_gettext("Outing rule change"),
+    "analytics_run": lazy_gettext("Analytics run"),
 }
 
 

@@ -50,6 +50,8 @@ SUB_APPS = (
     ("cases", "Cases: open a case for a person from the command line."),
     ("verify", "Trajectory verification: daily reports against registrations."),
     ("trace", "Contact tracing: a case's contacts with their evidence."),
+    ("lake", "The pseudonymised Parquet lake the analytics jobs read."),
+    ("analytics", "Population analytics jobs over the lake (DuckDB or Spark)."),
 )
 for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     health_sweep_seconds: int = Field(default=300, ge=0, le=86400)
     # How long an official has to decide a person's appeal against a health flag.
     health_appeal_hours: int = Field(default=72, ge=1, le=30 * 24)
+    # The Parquet lake `passtrace lake export` writes and the analytics page's jobs read.
+    lake_dir: str = "var/lake"
+    # Where the analytics page's results are kept (pseudonymised Parquet, one per run).
+    analytics_results_dir: str = "var/analytics"
+    # How often the job runner looks for analytics runs officials asked for (0: off).
+    analytics_seconds: int = Field(default=10, ge=0, le=86400)
     # How often the job runner looks for outbox messages due to leave.
     jobs_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.

@@ -4,6 +4,7 @@ and add a Job line here with the setting that says how often (docs/jobs.md)."""
 
 from __future__ import annotations
 
+from passtrace.analytics import jobs as analytics_jobs
 from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.health import jobs as health_jobs
@@ -32,4 +33,6 @@ def scheduled_jobs() -> list[Job]:
             tracing_jobs.verify_recent),
         Job("health.sweep-expired", lambda rt: rt.settings.health_sweep_seconds,
             health_jobs.sweep_expired),
+        Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
+            analytics_jobs.run_queued),
     ]

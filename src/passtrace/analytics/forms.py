@@ -1,0 +1,54 @@
+"""The analytics page's form: text as the browser sends it, parsed into a run request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from passtrace.analytics.queries import JOBS
+from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import N_
+from passtrace.web import forms
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    job: str
+    day_from: date
+    day_to: date
+    area_codes: list[str]
+    case_ids: list[str]
+    window_minutes: int
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed("Enter a date.", fields={name: N_("Enter a date.")}) from None
+
+
+class RunForm(forms.FormModel):
+    """Which job, over which dates and areas (and for companions, which cases)."""
+
+    job: str = "site-load"
+    day_from: str = ""
+    day_to: str = ""
+    areas: str = ""
+    cases: str = ""
+    window_minutes: str = "30"
+
+    def parse(self) -> RunRequest:
+        if self.job not in JOBS:
+            raise ValidationFailed("Unknown analytics job.",
+                                   fields={"job": N_("Unknown analytics job.")})
+        try:
+            minutes = int(self.window_minutes.strip() or "30")
+        except ValueError:
+            message = N_("The window is 1 to 1440 minutes.")
+            raise ValidationFailed(message, fields={"window_minutes": message}) from None
+        return RunRequest(job=self.job, day_from=_day(self.day_from, "day_from"),
+                          day_to=_day(self.day_to, "day_to"),
+                          area_codes=self.areas.replace(",", " ").split()[:50],
+                          case_ids=self.cases.replace(",", " ").split()[:200],
+                          window_minutes=minutes)

@@ -1,0 +1,1 @@
+"""The Parquet lake: what is exported (tables), how (export) and how it is read (read)."""

@@ -1,0 +1,85 @@
+"""The officials' analytics page: ask for a job, watch it run, download its result.
+
+Jobs run in the job runner (analytics.jobs), never in the request: a population scan
+takes seconds to minutes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from passtrace.analytics import service
+from passtrace.analytics.forms import RunForm, RunRequest
+from passtrace.analytics.queries import JOBS
+from passtrace.core.clock import local_today
+from passtrace.core.errors import NotFound
+from passtrace.web import forms
+from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.render import render
+
+router = APIRouter(prefix="/analytics", include_in_schema=False)
+
+
+def _index(request: Request, session: SessionDep, principal: CurrentPrincipal,
+           cursor: str | None, *, values: dict[str, str] | None = None,
+           errors: dict[str, str] | None = None, message: str | None = None,
+           status_code: int = 200) -> Response:
+    runs, nxt = service.history(session=session, actor=principal, cursor=cursor)
+    today = local_today()
+    defaults = {"job": "site-load", "day_from": (today - timedelta(days=6)).isoformat(),
+                "day_to": today.isoformat(), "areas": "", "cases": "", "window_minutes": "30"}
+    return render(request, "analytics/index.html", {
+        "jobs": list(JOBS), "runs": runs, "next": nxt,
+        "who": service.requesters(session=session, runs=runs), "values": values or defaults,
+        "errors": errors or {}, "message": message}, status_code=status_code)
+
+
+@router.get("")
+def index(request: Request, session: SessionDep, principal: CurrentPrincipal,
+          cursor: str = "") -> Response:
+    """The form and the history of runs (who ran what, with which parameters)."""
+    return _index(request, session, principal, cursor[:200] or None)
+
+
+@router.post("/runs")
+def ask(request: Request, session: SessionDep, principal: CurrentPrincipal,
+        form: Annotated[RunForm, Form()]) -> Response:
+    """Queue a run for the job runner; then show its progress."""
+    def save(data: RunRequest) -> Response:
+        run = service.request_run(session=session, actor=principal, job=data.job,
+                                  day_from=data.day_from, day_to=data.day_to,
+                                  area_codes=data.area_codes, case_ids=data.case_ids,
+                                  window_minutes=data.window_minutes)
+        return RedirectResponse(f"/analytics/runs/{run.id}", status_code=303)
+
+    def refused(f: forms.Failure) -> Response:
+        return _index(request, session, principal, None, values=f.values, errors=f.errors,
+                      message=f.message, status_code=f.status)
+
+    return forms.submit(session, form, save, refused)
+
+
+@router.get("/runs/{run_id}")
+def show(request: Request, run_id: uuid.UUID, session: SessionDep,
+         principal: CurrentPrincipal) -> Response:
+    """One run: its parameters and progress (the page refreshes itself until it ends)."""
+    run = service.get(session=session, actor=principal, run_id=run_id)
+    return render(request, "analytics/run.html", {"run": run})
+
+
+@router.get("/runs/{run_id}/result")
+def result(run_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+           principal: CurrentPrincipal) -> Response:
+    """The result (pseudonymised Parquet); the download is audited."""
+    run = service.get(session=session, actor=principal, run_id=run_id)
+    path = service.result_path(rt.settings.analytics_results_dir, run)
+    if run.status != "done" or not path.exists():
+        raise NotFound("No such analytics run.")
+    service.record_download(session=session, actor=principal, run=run)
+    return FileResponse(path, media_type="application/vnd.apache.parquet",
+                        filename=f"{run.job}-{run.id}.parquet")

@@ -1,0 +1,119 @@
+"""Analytics runs: asked for by an official, claimed and run by the job runner.
+
+Runs read the lake only (pseudonymised), on DuckDB in the runner's process. Asking,
+and downloading a result, are audited; the run's row is the history of who ran what
+with which parameters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from passtrace.analytics.models import AnalyticsRun
+from passtrace.analytics.params import check
+from passtrace.audit import service as audit_service
+from passtrace.core import pagination
+from passtrace.core.clock import utcnow
+from passtrace.core.errors import Forbidden, NotFound
+from passtrace.core.security import Principal
+
+PERMISSION = "case.manage"  # officials who run case work run population jobs (roles.md)
+
+
+def _require(actor: Principal) -> None:
+    if not actor.has(PERMISSION):
+        raise Forbidden("Your role does not allow this.")
+
+
+def request_run(*, session: Session, actor: Principal, job: str, day_from: date,
+                day_to: date, area_codes: list[str], case_ids: list[str],
+                window_minutes: int) -> AnalyticsRun:
+    """Queue a run (the job runner picks it up); audited with its parameters."""
+    _require(actor)
+    scopes = actor.area_scopes(PERMISSION)
+    if scopes is not None and any(not any(a.startswith(s) for s in scopes)
+                                  for a in area_codes):
+        raise Forbidden("An area is outside your jurisdiction.")
+    params = check(job, day_from=day_from, day_to=day_to, area_codes=area_codes,
+                   case_ids=case_ids, window_minutes=window_minutes)
+    stored = {k: (v.isoformat() if isinstance(v, date) else list(v)
+                  if isinstance(v, tuple) else v) for k, v in asdict(params).items()}
+    run = AnalyticsRun(job=job, params=stored, requested_by=actor.user_id,
+                       requested_at=utcnow())
+    session.add(run)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="analytics.request",
+                         resource_type="analytics_run", resource_id=run.id,
+                         detail={"job": job, **stored})
+    return run
+
+
+def get(*, session: Session, actor: Principal, run_id: uuid.UUID) -> AnalyticsRun:
+    _require(actor)
+    run = session.get(AnalyticsRun, run_id)
+    if run is None:
+        raise NotFound("No such analytics run.")
+    return run
+
+
+def history(*, session: Session, actor: Principal, cursor: str | None,
+            limit: int = 50) -> tuple[list[AnalyticsRun], str | None]:
+    """Every run, newest first (the history officials see)."""
+    _require(actor)
+    return pagination.paginate_query(session, select(AnalyticsRun),
+                                     [AnalyticsRun.requested_at, AnalyticsRun.id],
+                                     cursor=cursor, limit=limit, descending=True)
+
+
+def requesters(*, session: Session, runs: list[AnalyticsRun]) -> dict[uuid.UUID, str]:
+    """Who asked for each run, by display name (never the login name)."""
+    from passtrace.accounts.models import User
+
+    ids = {r.requested_by for r in runs if r.requested_by}
+    if not ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+                .tuples().all())
+
+
+def result_path(results_dir: str, run: AnalyticsRun) -> Path:
+    return Path(results_dir) / f"{run.id}.parquet"
+
+
+def record_download(*, session: Session, actor: Principal, run: AnalyticsRun) -> None:
+    audit_service.record(session=session, actor=actor, action="analytics.download",
+                         resource_type="analytics_run", resource_id=run.id,
+                         detail={"job": run.job, "rows": run.rows})
+
+
+def claim_next(session: Session) -> AnalyticsRun | None:
+    """Take the oldest queued run for this runner.
+
+    Race: two runners (a cron `jobs run --once` beside the serving one) may both read
+    the same queued run; the claim is a compare-and-set (UPDATE … WHERE status =
+    'queued'), so only the one whose update touched the row runs it.
+    """
+    for run_id in session.scalars(select(AnalyticsRun.id).where(
+            AnalyticsRun.status == "queued").order_by(AnalyticsRun.requested_at).limit(5)):
+        claimed = session.execute(
+            update(AnalyticsRun).where(AnalyticsRun.id == run_id,
+                                       AnalyticsRun.status == "queued")
+            .values(status="running", started_at=utcnow(), progress=10))
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            session.flush()
+            return session.get(AnalyticsRun, run_id, populate_existing=True)
+    return None
+
+
+def params_of(run: AnalyticsRun) -> dict[str, Any]:
+    p = {k: v for k, v in run.params.items() if k != "extra"}
+    p["day_from"] = date.fromisoformat(p["day_from"])
+    p["day_to"] = date.fromisoformat(p["day_to"])
+    return p
