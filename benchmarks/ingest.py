@@ -374,6 +374,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 baseline = CopyBaseline(dsn)
                 http_rates, copy_rates, per_round = [], [], []
                 cpu_used = [0.0, 0.0, 0.0]
+                copy_pg = 0.0  # the baseline's PostgreSQL CPU, to compare with the server's
                 try:
                     for n in range(args.rounds):
                         bodies = [make_batch(seeded, rnd, args.batch_size, f"dev-{n}-{i}")
@@ -385,7 +386,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                                                                   strict=True)]
                         stored = [baseline.fetch(batch_ids(b)) for b in bodies]
                         assert sum(map(len, stored)) == rows, "the server did not store every row"
+                        copy_before = meter.sample()
                         copy_s = baseline.copy(stored)
+                        copy_pg += meter.sample()[1] - copy_before[1]
                         http_rates.append(rows / http_s)
                         copy_rates.append(rows / copy_s)
                         per_round.append(copy_s / http_s)
@@ -399,6 +402,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 results |= CpuMeter.per_unit((0.0, 0.0, 0.0), tuple(cpu_used),  # type: ignore[arg-type]
                                              args.rounds * args.batches_per_round
                                              * args.batch_size // 1000, "batch", "1k_rows")
+                results["copy_postgres_cpu_ms_per_1k_rows"] = round(
+                    copy_pg * 1000 / (args.rounds * args.batches_per_round
+                                      * args.batch_size // 1000), 3)
                 ratios["batch_vs_copy"] = round(statistics.median(per_round), 3)
             if not args.skip_single:
                 single_load(server, seeded, connections=args.connections,
