@@ -56,7 +56,7 @@ def test_a_pass_revoked_between_two_batches_is_denied_in_the_second(client, chec
     assert second["reasons"][0] == "revoked"
 
 
-def test_a_trust_store_without_the_key_does_not_inherit_another_stores_answer():
+def test_a_trust_store_with_other_keys_does_not_inherit_another_stores_answer():
     key = SigningKey.generate("ES256")
     now = int(time.time())
     text = encode_pass(PassClaims(
@@ -68,6 +68,14 @@ def test_a_trust_store_without_the_key_does_not_inherit_another_stores_answer():
     assert verified.verify(text, trusting)[0].holder == "张*"
     assert verified.verify(text, trusting)[0].holder == "张*"  # remembered
     assert verified.answers(trusting) == 1
+    rebuilt = TrustStore()  # the cache's next store, same keys: the answer is kept
+    rebuilt.add(key.public_key())
+    assert verified.answers(rebuilt) == 1
     with pytest.raises(PassRejected) as exc:
         verified.verify(text, TrustStore())
     assert exc.value.reason == "unknown_kid"
+    impostor = TrustStore()  # the same kid, another key: its own verdict
+    impostor.add(SigningKey.generate("ES256").public_key(), kid=key.kid)
+    with pytest.raises(PassRejected) as exc:
+        verified.verify(text, impostor)
+    assert exc.value.reason == "bad_signature"
