@@ -274,12 +274,15 @@ def prepare(*, rt: Runtime, actor: Principal, data: RegistrationIn, site: Site |
 
 
 def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: Any,
-           pass_row: Any, inside: bool, gate: GateFacts | None = None
+           pass_row: Any, inside: bool, gate: GateFacts | None = None,
+           row_type: Callable[..., Any] = Registration,
            ) -> tuple[Registration, dict[str, Any]]:
     """Decide and build the registration row and its audit detail (not stored yet).
 
     person (id, id_hash, name_masked, id_last4, status) and pass_row (id and the pass
-    fields) may be ORM rows or plain rows; None when not found.
+    fields) may be ORM rows or plain rows; None when not found. row_type builds the
+    row: the ORM class, or (the PostgreSQL fast path, which never adds it to a
+    session) a plain row with the same attributes.
     """
     facts_kw = dict(prep.facts_kw)
     holder, last4, person_hash = prep.holder, prep.last4, prep.id_hash
@@ -297,7 +300,7 @@ def finish(*, prep: Prepared, data: RegistrationIn, actor: Principal, person: An
                            temperature=data.temperature, person_known=person is not None,
                            person_status=person.status if person else None, inside=inside,
                            community=gate, **facts_kw))  # type: ignore[arg-type]
-    row = Registration(
+    row = row_type(
         id=data.id, site_id=site.id, lane=data.lane, device_key=data.device_key,
         operator_user_id=actor.user_id, occurred_at=prep.occurred_at, received_at=prep.now,
         clock_skew_s=prep.skew, skew_flagged=prep.flagged,
