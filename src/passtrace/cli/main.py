@@ -296,8 +296,11 @@ def make_app() -> FastAPI:
     """Build the app from the environment (uvicorn factory, once per worker); it starts
     no background work: the job runner is `serve`'s, or `passtrace jobs run`."""
     from passtrace.app import create_app
+    from passtrace.core.gc_tuning import tune_for_serving
 
-    return create_app(Settings())
+    built = create_app(Settings())
+    tune_for_serving()  # after the app's imports: see core/gc_tuning.py
+    return built
 
 
 @app.command()

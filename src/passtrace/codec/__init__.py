@@ -17,7 +17,13 @@ from passtrace.codec.lists import (
     verify_revocation_list,
     verify_trust_list,
 )
-from passtrace.codec.pipeline import decode_pass, encode_pass, inspect_pass, verify_pass
+from passtrace.codec.pipeline import (
+    check_at,
+    decode_pass,
+    encode_pass,
+    inspect_pass,
+    verify_pass,
+)
 from passtrace.codec.transport import DCC_PREFIX, PREFIX
 
 __all__ = [
@@ -34,6 +40,7 @@ __all__ = [
     "TrustedKey",
     "b45decode",
     "b45encode",
+    "check_at",
     "decode_pass",
     "encode_pass",
     "inspect_pass",

@@ -93,6 +93,21 @@ def decode_pass(
 ) -> PassClaims:
     """Verify a pass text at time `now` and return its claims; raise PassRejected."""
     claims, entry = verify_pass(text, trust)
+    return check_at(claims, entry, now=now, revoked=revoked)
+
+
+def check_at(
+    claims: PassClaims,
+    entry: TrustedKey,
+    *,
+    now: int,
+    revoked: Container[str] = _NO_REVOCATIONS,
+) -> PassClaims:
+    """decode_pass's checks that depend on the clock, on what verify_pass returned.
+
+    For a caller that keeps verify_pass's answer for a pass text (the signature
+    does not change) and checks the time on every scan.
+    """
     if entry.not_after is not None and now > entry.not_after:
         raise PassRejected("key_retired", entry.kid.hex())
     if claims.pass_id in revoked:

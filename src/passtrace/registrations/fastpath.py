@@ -95,6 +95,15 @@ class _Row:
         raise AttributeError(name)
 
 
+_UNSET = dict.fromkeys(_REG_COLUMNS)
+
+
+def _plain_registration(**fields: Any) -> Any:
+    """A registration row as service.finish builds it, without the ORM's instrumentation
+    (about 50 µs a check): every column readable, None where the ORM's would be."""
+    return _Row(**{**_UNSET, **fields})
+
+
 def _pass_row(values: tuple[Any, ...]) -> _Row:
     return _Row(id=values[0], valid_from=values[1].astimezone(UTC),
                 valid_until=values[2].astimezone(UTC), areas=values[3] or [],
@@ -313,7 +322,8 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
     # is_inside: nothing to look for with neither a holder's hash nor a known pass.
     inside = last == "in" and (person is not None or prep.id_hash is not None)
     row, detail = service.finish(prep=prep, data=data, actor=actor, person=person,
-                                 pass_row=pass_row, inside=inside)
+                                 pass_row=pass_row, inside=inside,
+                                 row_type=_plain_registration)
     values = [orjson.dumps(getattr(row, c)).decode() if c in _JSON_COLUMNS
               else getattr(row, c) for c in _REG_COLUMNS]
     audit_fields = {"at": utcnow(), "actor_user_id": actor.user_id,

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.codec import PassClaims, PassRejected, verify_pass
+from passtrace.codec import PassClaims, PassRejected
 from passtrace.core.runtime import Runtime
 from passtrace.passes.models import Pass
 from passtrace.people.models import Person
-from passtrace.registrations import service
+from passtrace.registrations import service, verified
 from passtrace.registrations.site_kinds import provider_for
 from passtrace.rules.decide import (
     CODEC_REASONS,
@@ -87,16 +87,21 @@ class _Verified:
 
 
 def _verify(tokens: set[str], trust: Any) -> dict[str, _Verified | str]:
-    """Each distinct pass text once: its claims, or the reason code it is refused."""
-    verified: dict[str, _Verified | str] = {}
+    """Each distinct pass text once: its claims, or the reason code it is refused.
+
+    A text seen in an earlier batch (or scan) with this trust store is not verified
+    again (registrations/verified.py); its revocation is still read per batch.
+    """
+    answers: dict[str, _Verified | str] = {}
     for token in tokens:
         try:
-            claims = verify_pass(token, trust)[0]
+            claims = verified.verify(token, trust)[0]
         except PassRejected as exc:
-            verified[token] = CODEC_REASONS.get(exc.reason, "not_a_pass")
+            answers[token] = CODEC_REASONS.get(exc.reason, "not_a_pass")
         else:
-            verified[token] = _Verified(pass_id=uuid.UUID(claims.pass_id), claims=claims)
-    return verified
+            answers[token] = _Verified(pass_id=uuid.UUID(claims.pass_id), claims=claims)
+    return answers
+
 
 
 def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None:
@@ -109,7 +114,7 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
     tokens = {r.token for r in rows if r.token is not None}
     trust = service.cached_trust_store(rt) or service.load_trust_store(session, rt) \
         if tokens else None
-    verified = _verify(tokens, trust) if tokens else {}
+    by_text = _verify(tokens, trust) if tokens else {}
     # Which pass each row is about: the verified text's own id, never the id the
     # device wrote beside it; a row without its text names a pass the server judges
     # from its own records.
@@ -117,7 +122,7 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
     for r in rows:
         v = r.values
         if r.token is not None:
-            found = verified[r.token]
+            found = by_text[r.token]
             v["pass_id"] = found.pass_id if found.__class__ is _Verified else None
         if v["pass_id"] is not None:
             wanted.add(v["pass_id"])
@@ -157,7 +162,7 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
     rules = service.site_rules(site)
     memo = _Memo(fever=tenths(rules.fever_threshold), outcomes={}, rules=rules, covers={})
     for r in rows:
-        _judge_row(r, rules=rules, memo=memo, site=site, verified=verified, by_pass=by_pass,
+        _judge_row(r, rules=rules, memo=memo, site=site, verified=by_text, by_pass=by_pass,
                    hashes=hashes, people=people, passes_of=passes_of,
                    gate=kind is not None, residents=residents, visits=visits)
 
