@@ -62,15 +62,26 @@ _STORED = "EXISTS (SELECT 1 FROM registrations WHERE id = %s)"
 _LAST_MOVE = ("(SELECT direction FROM registrations WHERE site_id = %s AND decision = 'allow' "
               "AND direction IN ('in', 'out') AND person_hash = {hash} "
               "ORDER BY occurred_at DESC LIMIT 1)")
-_LOOKUP_BY_PASS = (
-    f"SELECT {_STORED}, {_LAST_MOVE.format(hash='pe.id_hash')}, {_PASS_COLUMNS}, "
-    f"{_PERSON_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN passes p ON p.id = %s "
-    "LEFT JOIN people pe ON pe.id = p.person_id")
-_LOOKUP_BY_HASH = (
-    f"SELECT {_STORED}, {_LAST_MOVE.format(hash='%s')}, {_PERSON_COLUMNS}, {_PASS_COLUMNS} "
-    "FROM (SELECT 1) AS one LEFT JOIN people pe ON pe.id_hash = %s "
-    "LEFT JOIN passes p ON p.person_id = pe.id AND p.status = 'approved' "
-    "AND p.valid_until > %s ORDER BY p.valid_until DESC")
+# Only an "in" asks whether the person is inside already (rules/decide.py): an "out" or
+# a "through" skips the read. On PostgreSQL registrations are partitioned by day
+# (registrations/partitions.py) and this read, not bounded in time, visits every
+# partition (about 12 µs each): a road checkpoint's "through" must not pay for it.
+_NO_MOVE = "NULL::text"
+
+
+def _lookups(move: str) -> tuple[str, str]:
+    by_pass = (f"SELECT {_STORED}, {move.format(hash='pe.id_hash')}, {_PASS_COLUMNS}, "
+               f"{_PERSON_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN passes p ON p.id = %s "
+               "LEFT JOIN people pe ON pe.id = p.person_id")
+    by_hash = (f"SELECT {_STORED}, {move.format(hash='%s')}, {_PERSON_COLUMNS}, "
+               f"{_PASS_COLUMNS} FROM (SELECT 1) AS one LEFT JOIN people pe ON pe.id_hash = %s "
+               "LEFT JOIN passes p ON p.person_id = pe.id AND p.status = 'approved' "
+               "AND p.valid_until > %s ORDER BY p.valid_until DESC")
+    return by_pass, by_hash
+
+
+_LOOKUP_BY_PASS, _LOOKUP_BY_HASH = _lookups(_LAST_MOVE)
+_LOOKUP_BY_PASS_ONLY, _LOOKUP_BY_HASH_ONLY = _lookups(_NO_MOVE)
 _LOOKUP_STORED = f"SELECT {_STORED}, NULL"
 _JSON_COLUMNS = frozenset({"reasons"})
 _INSERT_REG = (
@@ -296,11 +307,15 @@ async def register(fast: FastPath, *, rt: Runtime, actor: Principal,
         raise
 
     params: tuple[Any, ...]
+    entering = data.direction == "in"
+    site_param: tuple[Any, ...] = (prep.site.id,) if entering else ()
     if prep.pass_id is not None:
-        sql, params = _LOOKUP_BY_PASS, (data.id, prep.site.id, prep.pass_id)
+        sql = _LOOKUP_BY_PASS if entering else _LOOKUP_BY_PASS_ONLY
+        params = (data.id, *site_param, prep.pass_id)
     elif prep.id_hash is not None:
-        sql, params = _LOOKUP_BY_HASH, (data.id, prep.site.id, prep.id_hash, prep.id_hash,
-                                         prep.now)
+        sql = _LOOKUP_BY_HASH if entering else _LOOKUP_BY_HASH_ONLY
+        params = (data.id, *site_param, *((prep.id_hash,) if entering else ()), prep.id_hash,
+                  prep.now)
     else:  # a rejected pass: nobody to look up
         sql, params = _LOOKUP_STORED, (data.id,)
 

@@ -348,9 +348,11 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
                        direction=data.direction) if kind is not None else None
     inside = gate.inside() if gate is not None else None
     if inside is None:
-        inside = is_inside(session, site_id=prep.site.id,
-                           person_hash=person.id_hash if person is not None else prep.id_hash,
-                           pass_id=pass_row.id if pass_row else None)
+        # Only an "in" can be refused as "already inside" (rules/decide.py); the read visits
+        # every day partition on PostgreSQL, so an "out" or a "through" skips it.
+        inside = data.direction == "in" and is_inside(session, site_id=prep.site.id,
+            person_hash=person.id_hash if person is not None else prep.id_hash,
+            pass_id=pass_row.id if pass_row else None)
     row, detail = finish(prep=prep, data=data, actor=actor, person=person, pass_row=pass_row,
                          inside=inside, gate=gate.facts if gate is not None else None)
     session.add(row)  # flushed with the audit entry: one flush, two inserts

@@ -1,7 +1,7 @@
 """analytics: analytics_runs (who ran which population job, its progress and result)
 
 Revision ID: a7c4e2f91d35
-Revises: c5e1a7f3b914
+Revises: e8b2d6f4a1c3
 Create Date: 2026-12-03 17:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import passtrace.core.db
 
 revision = 'a7c4e2f91d35'
-down_revision = 'c5e1a7f3b914'
+down_revision = 'e8b2d6f4a1c3'
 branch_labels = None
 depends_on = None
 

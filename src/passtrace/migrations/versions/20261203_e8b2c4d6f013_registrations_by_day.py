@@ -13,7 +13,7 @@ table cannot have it) and registration_external_ids keeps the uniqueness, filled
 the imported rows already stored.
 
 Revision ID: e8b2c4d6f013
-Revises: c5e1a7f3b914
+Revises: 7c2e9a4d1f63
 Create Date: 2026-12-03 17:10:00
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e8b2c4d6f013'
-down_revision = 'c5e1a7f3b914'
+down_revision = '7c2e9a4d1f63'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ A status set by hand needs two officials (status_proposals, CHECK four_eyes); a 
 appeals one flag once (status_appeals.flag_id unique).
 
 Revision ID: e8b2d6f4a1c3
-Revises: c5e1a7f3b914
+Revises: e8b2c4d6f013
 Create Date: 2026-12-03 17:01:19.351286
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import passtrace.core.db
 
 revision = 'e8b2d6f4a1c3'
-down_revision = 'c5e1a7f3b914'
+down_revision = 'e8b2c4d6f013'
 branch_labels = None
 depends_on = None
 
