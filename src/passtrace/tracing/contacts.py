@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, or_, select, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+import orjson
+from sqlalchemy import ColumnElement, Text, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from passtrace.cases.models import Case
@@ -81,9 +81,19 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
 
     summary: each person's evidence in summary (`summarize`), not every item."""
     sources = [colocation.Source(i.person_hash, i.start) for i in index]
-    hits = colocation.find_many(session, sources=sources, end=end,
-                                window_minutes=window_minutes,
-                                overlap_minutes=options.overlap_minutes)
+    summed: dict[str, dict[str, colocation.Summary]] = {}
+    if summary and session.get_bind().dialect.name == "postgresql":
+        # Summarized by the database: no row per item comes back (thousands of secondary
+        # contacts, tens of thousands of items per level).
+        summed = colocation.summaries_pg(session, sources=sources, end=end,
+                                         window_minutes=window_minutes,
+                                         overlap_minutes=options.overlap_minutes,
+                                         examples=EXAMPLES)
+        hits: dict[str, list[Hit]] = {s.person_hash: [] for s in sources}
+    else:
+        hits = colocation.find_many(session, sources=sources, end=end,
+                                    window_minutes=window_minutes,
+                                    overlap_minutes=options.overlap_minutes)
     households = ties.households(session, index=[(i.person_id, i.start) for i in index
                                                  if i.person_id is not None], end=end)
     trips = ties.trips_many(session, sources=sources, end=end)
@@ -95,37 +105,8 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
         if options.colleagues:
             placed += ties.colleagues(session, person_hash=i.person_hash, start=i.start,
                                       end=end)
-        out[i.person_hash] = summarize(placed) if summary else _merge(placed)
-    return out
-
-
-def summarize(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
-    """Like `_merge`, but each person keeps the count of items per kind and the EXAMPLES
-    earliest items (exposure start, end, kind; ties in the text's order), not every one."""
-    by_person: dict[str, list[tuple[Hit, str]]] = {}
-    for hit, area in placed:
-        by_person.setdefault(hit.person_hash, []).append((hit, area))
-    out: dict[str, Found] = {}
-    for h, mine in by_person.items():
-        counts: dict[str, int] = {}
-        first, last, area = mine[0][0].start, mine[0][0].end, mine[0][1]
-        close = False
-        for hit, a in mine:
-            counts[hit.kind] = counts.get(hit.kind, 0) + 1
-            first = min(first, hit.start)
-            if hit.end > last or (hit.end == last and a and a < area):
-                last, area = hit.end, a or area
-            close = close or hit.kind != "colleague"
-        early = heapq.nsmallest(EXAMPLES, mine, key=lambda x: (x[0].start, x[0].end, x[0].kind))
-        edge = (early[-1][0].start, early[-1][0].end, early[-1][0].kind)
-        # Items tied with the last example are ordered by their text, so a re-run keeps
-        # the same examples whatever order the database returned the rows in.
-        tied = [x for x in mine if (x[0].start, x[0].end, x[0].kind) <= edge]
-        keyed = sorted(tied, key=lambda x: (x[0].start, x[0].end, x[0].kind,
-                                            json.dumps(x[0].evidence, sort_keys=True)))
-        picked = [{"kind": x[0].kind, **x[0].evidence} for x in keyed[:EXAMPLES]]
-        out[h] = Found(h, picked, first, last, area, "close" if close else "general",
-                       counts=dict(sorted(counts.items())))
+        out[i.person_hash] = (summarize(placed, summed.get(i.person_hash))
+                              if summary else _merge(placed))
     return out
 
 
@@ -151,6 +132,48 @@ def _merge(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
             keyed = {json.dumps(e, sort_keys=True): e for e in f.evidence}
             f.evidence = [keyed[k] for k in sorted(keyed)]
     return out
+
+
+def summarize(placed: list[tuple[Hit, str]],
+              summed: Mapping[str, colocation.Summary] | None = None) -> dict[str, Found]:
+    """Like `_merge`, but each person keeps the number of items per kind and the EXAMPLES
+    earliest items (same-place ones as `colocation.example` writes them), not every one.
+
+    summed: same-place exposures already summarized by the database, by person.
+    """
+    parts: dict[str, colocation.Summary] = {
+        h: colocation.Summary(dict(x.counts), x.first, x.last, x.area, list(x.examples))
+        for h, x in (summed or {}).items()}
+    for hit, area in placed:
+        item = (colocation.example(hit.kind, hit.site_id, hit.start, hit.end)
+                if hit.site_id is not None else {"kind": hit.kind, **hit.evidence})
+        x = parts.get(hit.person_hash)
+        if x is None:
+            parts[hit.person_hash] = colocation.Summary(
+                {hit.kind: 1}, hit.start, hit.end, area, [(hit.start, hit.end, hit.kind, item)])
+            continue
+        x.counts[hit.kind] = x.counts.get(hit.kind, 0) + 1
+        x.first = min(x.first, hit.start)
+        if hit.end > x.last or (hit.end == x.last and area and area < x.area):
+            x.last, x.area = hit.end, area or x.area
+        x.examples.append((hit.start, hit.end, hit.kind, item))
+    out: dict[str, Found] = {}
+    for h, x in parts.items():
+        close = any(k != "colleague" for k in x.counts)
+        out[h] = Found(h, _earliest(x.examples), x.first, x.last, x.area,
+                       "close" if close else "general", counts=dict(sorted(x.counts.items())))
+    return out
+
+
+def _earliest(items: list[tuple[datetime, datetime, str, dict[str, Any]]]
+              ) -> list[dict[str, Any]]:
+    """The EXAMPLES earliest items (start, end, kind); ties in the order of their text, so
+    a re-run keeps the same examples whatever order the rows came in."""
+    if len(items) > EXAMPLES:
+        edge = heapq.nsmallest(EXAMPLES, items, key=lambda x: x[:3])[-1][:3]
+        items = [x for x in items if x[:3] <= edge]
+    items = sorted(items, key=lambda x: (*x[:3], json.dumps(x[3], sort_keys=True)))
+    return [x[3] for x in items[:EXAMPLES]]
 
 
 def quarantine_until(last: datetime, days: int) -> date:
@@ -239,12 +262,15 @@ def _secondary(session: Session, case: Case, frontier: list[Stored],
         return []
     plain = Options(overlap_minutes=options.overlap_minutes,
                     quarantine_days=options.quarantine_days)
+    # In the order parents are tried below (colocation.summaries_pg keeps each person
+    # under the first parent of this order it met).
+    frontier = sorted(frontier, key=lambda c: (c.first_exposure, c.person_hash))
     found_by = gather_many(session, index=[Index(p.person_hash, p.person_id, p.first_exposure)
                                            for p in frontier],
                            end=case.window_end, window_minutes=w, options=plain,
                            summary=True)
     chosen: dict[str, Found] = {}
-    for parent in sorted(frontier, key=lambda c: (c.first_exposure, c.person_hash)):
+    for parent in frontier:
         for h, f in found_by[parent.person_hash].items():
             if h == case.person_hash or h in chosen or (h in existing
                                                         and existing[h].depth < level):
@@ -256,6 +282,12 @@ def _secondary(session: Session, case: Case, frontier: list[Stored],
 
 
 def _people(session: Session, hashes: list[str]) -> dict[str, uuid.UUID]:
+    if not hashes:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        with _cursor(session) as cur:
+            cur.execute("SELECT id_hash, id FROM people WHERE id_hash = ANY(%s)", (hashes,))
+            return dict(cur.fetchall())
     people: dict[str, uuid.UUID] = {}
     for i in range(0, len(hashes), PEOPLE_CHUNK):
         people.update(session.execute(select(Person.id_hash, Person.id).where(
@@ -308,13 +340,14 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
         if isinstance(obj, Contact):
             session.expire(obj)
     pg = session.get_bind().dialect.name == "postgresql"
+    if pg:
+        _upsert_pg(session, rows)
+        return
     table = Contact.__table__
 
     def differs(mine: Any, theirs: Any, name: str) -> ColumnElement[bool]:
         if name in ("evidence", "evidence_counts"):
-            # json has no equality on PostgreSQL; SQLite keeps the text as written.
-            if pg:
-                return cast(mine, JSONB).is_distinct_from(cast(theirs, JSONB))
+            # SQLite keeps the JSON text as written.
             return type_coerce(mine, Text).is_distinct_from(type_coerce(theirs, Text))
         return mine.is_distinct_from(theirs)
 
@@ -325,3 +358,36 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
             index_elements=[table.c.case_id, table.c.person_hash],
             where=or_(*(differs(table.c[n], ex[n], n) for n in _UPDATED)),
             set_={n: ex[n] for n in _UPDATED}))
+
+
+def _cursor(session: Session) -> Any:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    return raw.cursor()
+
+
+# PostgreSQL: the rows go as one JSON document (json_to_recordset), so the statement's
+# text and plan are the same whatever the number of rows (a VALUES list of thousands of
+# rows costs more to build and parse than to run). json has no equality: compared as jsonb.
+_PG_UPSERT = (
+    "INSERT INTO case_contacts (id, case_id, person_hash, found_at, "
+    + ", ".join(_UPDATED) + ") "
+    "SELECT u.id, %(case)s, u.person_hash, %(now)s, " + ", ".join(f"u.{n}" for n in _UPDATED)
+    + " FROM json_to_recordset(%(rows)s::json) AS u(id uuid, person_hash text, "
+    "person_id uuid, kind text, depth smallint, via_contact_id uuid, "
+    "first_exposure timestamptz, last_exposure timestamptz, quarantine_until date, "
+    "area_code text, evidence json, evidence_counts json) "
+    "ON CONFLICT (case_id, person_hash) DO UPDATE SET "
+    + ", ".join(f"{n} = excluded.{n}" for n in _UPDATED)
+    + " WHERE " + " OR ".join(
+        f"case_contacts.{n}::jsonb IS DISTINCT FROM excluded.{n}::jsonb"
+        if n in ("evidence", "evidence_counts") else
+        f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED))
+_PG_KEYS = ("id", "person_hash", *_UPDATED)
+
+
+def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> None:
+    doc = orjson.dumps([{k: r[k] for k in _PG_KEYS} for r in rows]).decode()
+    with _cursor(session) as cur:
+        cur.execute(_PG_UPSERT, {"case": rows[0]["case_id"], "now": rows[0]["found_at"],
+                                 "rows": doc})
