@@ -327,8 +327,9 @@ def _store(session: Session, case: Case, found: dict[str, Found],
     return out
 
 
-# Rows per INSERT: 16 parameters each stay under SQLite's 32,766 and PostgreSQL's 65,535.
-UPSERT_CHUNK = 2000
+# Rows per INSERT on SQLite: 16 parameters each stay well under its 32,766 (PostgreSQL
+# sends every row in one JSON parameter, `_upsert_pg`).
+UPSERT_CHUNK = 1000
 _UPDATED = ("person_id", "kind", "depth", "via_contact_id", "first_exposure", "last_exposure",
             "quarantine_until", "area_code", "evidence", "evidence_counts")
 
