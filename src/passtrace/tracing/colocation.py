@@ -351,8 +351,7 @@ def example(kind: str, site_id: uuid.UUID | str, start: datetime,
 # their own allowed registrations and stays from their start, everyone else's at the same
 # sites around them, and per (index person, other person) the counts, first/last exposure,
 # area of the last and the `examples` earliest items, without sending a row per item.
-# With `first_only`, each other person once: through the first index person (in the
-# order given) they met.
+# Each other person once: through the first index person (in the order given) they met.
 _LEVEL_SQL = """
 WITH src AS (SELECT * FROM unnest(%(h)s::text[], %(st)s::timestamptz[])
              WITH ORDINALITY AS s(h, st, rank)),
@@ -397,8 +396,12 @@ hits AS (
    AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
   WHERE t.person_hash <> o.src
     AND NOT EXISTS (SELECT 1 FROM own_s e WHERE e.src = o.src
-                    AND (e.id = o.id OR e.out_id = o.id)))
-SELECT DISTINCT ON (x.h) x.src, x.h, x.n_window, x.n_overlap, x.n_instant, x.first,
+                    AND (e.id = o.id OR e.out_id = o.id))),
+ranked AS (SELECT hits.*, src.rank FROM hits JOIN src ON src.h = hits.src),
+-- Each other person through the first index person they met: only those items are
+-- summarized (the rest would be thrown away).
+best AS (SELECT h, min(rank) AS rank FROM ranked GROUP BY h)
+SELECT x.src, x.h, x.n_window, x.n_overlap, x.n_instant, x.first,
        x.last, x.area, x.kinds[1:%(k)s], x.sites[1:%(k)s], x.los[1:%(k)s], x.his[1:%(k)s]
 FROM (
   SELECT hits.src, hits.h,
@@ -415,10 +418,9 @@ FROM (
                    hits.site_id::text COLLATE "C") AS los,
          array_agg(hits.hi ORDER BY hits.lo, hits.hi, hits.kind COLLATE "C",
                    hits.site_id::text COLLATE "C") AS his
-  FROM hits JOIN sites si ON si.id = hits.site_id
+  FROM ranked AS hits JOIN best ON best.h = hits.h AND best.rank = hits.rank
+  JOIN sites si ON si.id = hits.site_id
   GROUP BY hits.src, hits.h) AS x
-JOIN src ON src.h = x.src
-ORDER BY x.h, src.rank
 """
 
 
