@@ -218,6 +218,43 @@ def measure_contacts(port: int, token: str, cases: list[Any], depth: int
     return lat, found
 
 
+def _ticks(pids: set[int] | None = None, pgid: int | None = None) -> float:
+    """CPU seconds (user + system) of these processes, or of a process group's."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the name: state ppid pgrp ... utime (12th) stime (13th).
+        if (pids is not None and int(entry.name) in pids) or (
+                pgid is not None and int(fields[2]) == pgid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure_contacts_cpu(port: int, token: str, cases: list[Any], depth: int, dsn: str,
+                         server_pgid: int) -> tuple[list[float], list[int], float, float]:
+    """measure_contacts, with the server's and its PostgreSQL backends' CPU ms per run."""
+    with psycopg.connect(dsn) as conn:
+        def backends() -> set[int]:
+            return {r[0] for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()").fetchall()}
+        before = backends()
+        app0, pg0 = _ticks(pgid=server_pgid), _ticks(pids=before)
+        lat, found = measure_contacts(port, token, cases, depth)
+        after = backends()
+        # Backends that ended meanwhile are not counted (the pool keeps its connections).
+        app1, pg1 = _ticks(pgid=server_pgid), _ticks(pids=before & after)
+        pg_new = _ticks(pids=after - before)
+    n = max(len(cases), 1)
+    return lat, found, round((app1 - app0) * 1000 / n, 1), round(
+        (pg1 - pg0 + pg_new) * 1000 / n, 1)
+
+
 def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[float],
                                                                          list[int]]:
     cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
@@ -374,10 +411,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         warm = make_cases(rt, 1, args.seed + 100)
         case_ids += [c[0] for c in warm]
         measure_contacts(server.port, token, warm, 1)
-        lat, found = measure_contacts(server.port, token, cases, 1)
+        pgid = server.proc.pid if server.proc is not None else -1
+        lat, found, app_cpu, pg_cpu = measure_contacts_cpu(server.port, token, cases, 1,
+                                                           dsn, pgid)
         sql_lat, sql_found = measure_sql(dsn, cases, 30)
-        sec_lat, sec_found = measure_contacts(server.port, token,
-                                              cases[:args.secondary_cases], 2)
+        sec_lat, sec_found, sec_app_cpu, sec_pg_cpu = measure_contacts_cpu(
+            server.port, token, cases[:args.secondary_cases], 2, dsn, pgid)
+        load_contacts = _uptime()
         server.stop()
         with psycopg.connect(dsn) as conn:
             that_day = conn.execute("SELECT count(*) FROM daily_reports WHERE report_date = %s",
@@ -393,6 +433,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "contacts_sql_people_median": statistics.median(sql_found),
             "secondary_p50_ms": pct(sec_lat, 50), "secondary_p95_ms": pct(sec_lat, 95),
             "secondary_first_page_median": statistics.median(sec_found),
+            "contacts_server_cpu_ms_per_run": app_cpu, "contacts_pg_cpu_ms_per_run": pg_cpu,
+            "secondary_server_cpu_ms_per_run": sec_app_cpu,
+            "secondary_pg_cpu_ms_per_run": sec_pg_cpu,
+            "loadavg_after_contacts": load_contacts,
             "verify_reports_per_s": verify["verify_reports_per_s"],
             "verify_sql_reports_per_s": verify["verify_sql_reports_per_s"],
             "verify_reports": verify["verify_reports"],

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from passtrace.audit import chain
+from passtrace.audit import chain, pg_append
 from passtrace.audit.models import AuditEntry
 from passtrace.core.clock import utcnow
 from passtrace.core.security import Principal
@@ -51,6 +51,63 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _fields(actor: Principal | None, action: str, resource_type: str,
+            resource_id: str | uuid.UUID, reason: str | None,
+            detail: dict[str, Any] | None) -> dict[str, Any]:
+    return {"at": utcnow(), "actor_user_id": actor.user_id if actor else None,
+            "actor_name": actor.username if actor else "system", "action": action,
+            "resource_type": resource_type, "resource_id": str(resource_id),
+            "subject_person_id": None, "reason": reason, "detail": _stored_form(detail),
+            "ip": actor.ip if actor else None}
+
+
+def _pg_cursor(session: Session) -> Any:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    return raw.cursor()
+
+
+def append(*, session: Session, actor: Principal | None, action: str, resource_type: str,
+           resource_id: str | uuid.UUID = "", reason: str | None = None,
+           detail: dict[str, Any] | None = None) -> None:
+    """`record` without handing the entry back: on PostgreSQL the head is read and the
+    entry hashed and written in one statement (audit/pg_append.py), after the lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        record(session=session, actor=actor, action=action, resource_type=resource_type,
+               resource_id=resource_id, reason=reason, detail=detail)
+        return
+    head, values = pg_append.params(_fields(actor, action, resource_type, resource_id,
+                                            reason, detail))
+    with _pg_cursor(session) as cur:
+        # The lock in a statement of its own, before the one that reads the head.
+        cur.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
+        cur.execute("WITH " + pg_append.HEAD_CTE + pg_append.insert_sql("(SELECT 1) AS one"),
+                    (*head, *values))
+
+
+def record_people(*, session: Session, actor: Principal | None, action: str,
+                  resource_type: str, resource_id: str | uuid.UUID,
+                  people: Iterable[uuid.UUID], reason: str | None = None,
+                  detail: dict[str, Any] | None = None) -> int:
+    """A read of many persons' data: one entry per person (their "who viewed my data"),
+    the same fields for each; on PostgreSQL all of them in one statement, hashed in SQL
+    (audit/pg_append.per_subject_sql), however many persons."""
+    ids = sorted(set(people))
+    if not ids:
+        return 0
+    if session.get_bind().dialect.name != "postgresql":
+        return record_many(session=session, actor=actor, entries=[
+            {"action": action, "resource_type": resource_type, "resource_id": resource_id,
+             "subject_person_id": pid, "reason": reason, "detail": detail} for pid in ids])
+    sql, params = pg_append.per_subject_sql(
+        "SELECT unnest(%s::uuid[]) AS id",
+        _fields(actor, action, resource_type, resource_id, reason, detail))
+    with _pg_cursor(session) as cur:
+        cur.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
+        cur.execute(sql, (ids, *params))
+    return len(ids)
 
 
 def record_reads(*, session: Session, actor: Principal | None, action: str,

@@ -54,9 +54,9 @@ def contacts(
     with _domain_errors():
         for session in session_scope(rt.sessions):
             found = tracing_service.case_for(session=session, principal=None, case_id=case_id)
-            now = tracing_service.run(session=session, settings=rt.settings, actor=None, case=found,
-                                window_minutes=window_minutes, depth=depth,
-                                colleagues=colleagues)
+            now = tracing_service.stored(session=session, found=tracing_service.run(
+                session=session, settings=rt.settings, actor=None, case=found,
+                window_minutes=window_minutes, depth=depth, colleagues=colleagues))
             if fmt == "json":
                 items = export_service.listed(session=session, rt=rt, actor=None, case=found,
                                               reveal=ask, only=now)

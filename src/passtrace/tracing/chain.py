@@ -93,7 +93,9 @@ def build(contacts: list[Contact], masked: dict[uuid.UUID, str],
                               masked.get(c.person_id, "—") if c.person_id else "—")
         node_of[c.id] = key
         edge = edges.setdefault((parent, key), Edge(parent, key))
-        edge.kinds.update(e["kind"] for e in c.evidence)
+        # A secondary contact keeps a few items and the count per kind (all its kinds).
+        edge.kinds.update(c.evidence_counts if c.evidence_counts is not None
+                          else (e["kind"] for e in c.evidence))
         edge.count += 1
     kept = _cap(list(nodes.values()))
     keys = {n.key for n in kept}

@@ -15,7 +15,7 @@ import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ARRAY, and_, bindparam, func, or_, select
@@ -325,3 +325,132 @@ def _site_facts(session: Session, site_ids: set[uuid.UUID]) -> dict[uuid.UUID, t
         return {}
     return {i: (kind, area) for i, kind, area in session.execute(
         select(Site.id, Site.kind, Site.area_code).where(Site.id.in_(site_ids)))}
+
+
+@dataclass
+class Summary:
+    """One person's same-place exposures to one index person, in summary: items per kind,
+    first and last exposure, the area of the last, and the earliest few items."""
+
+    counts: dict[str, int]
+    first: datetime
+    last: datetime
+    area: str
+    # (start, end, kind, item): the earliest items, as `example` writes them.
+    examples: list[tuple[datetime, datetime, str, dict[str, Any]]]
+
+
+def example(kind: str, site_id: uuid.UUID | str, start: datetime,
+            end: datetime) -> dict[str, Any]:
+    """A same-place evidence item as a secondary contact keeps it: kind, site and times."""
+    return {"kind": kind, "site": str(site_id), "from": start.astimezone(UTC).isoformat(),
+            "to": end.astimezone(UTC).isoformat()}
+
+
+# The rules of `_match` as one statement for every index person of a level (PostgreSQL):
+# their own allowed registrations and stays from their start, everyone else's at the same
+# sites around them, and per (index person, other person) the counts, first/last exposure,
+# area of the last and the `examples` earliest items, without sending a row per item.
+# Each other person once: through the first index person (in the order given) they met.
+_LEVEL_SQL = """
+WITH src AS (SELECT * FROM unnest(%(h)s::text[], %(st)s::timestamptz[])
+             WITH ORDINALITY AS s(h, st, rank)),
+need AS (SELECT * FROM unnest(%(mk)s::text[], %(mm)s::interval[]) AS m(kind, need)),
+own_r AS (
+  SELECT s.h AS src, r.id, r.site_id, r.occurred_at AS at FROM src s
+  JOIN registrations r ON r.person_hash = s.h AND r.occurred_at >= s.st
+   AND r.occurred_at < %(e)s
+  WHERE r.decision = 'allow'),
+own_s AS (
+  SELECT s.h AS src, t.id, t.out_registration_id AS out_id, t.site_id,
+         t.started_at AS lo, t.ended_at AS hi FROM src s
+  JOIN stays t ON t.person_hash = s.h AND t.started_at >= s.st - %(cap)s
+   AND t.started_at < %(e)s AND t.ended_at >= s.st),
+hits AS (
+  SELECT o.src, g.person_hash AS h, 'same_site_window' AS kind, o.site_id,
+         LEAST(o.at, g.occurred_at) AS lo, GREATEST(o.at, g.occurred_at) AS hi
+  FROM own_r o JOIN registrations g ON g.site_id = o.site_id
+   AND g.occurred_at BETWEEN o.at - %(w)s AND o.at + %(w)s
+  WHERE g.decision = 'allow' AND g.person_hash IS NOT NULL AND g.person_hash <> o.src
+  UNION ALL
+  SELECT o.src, t.person_hash, 'stay_overlap', o.site_id,
+         GREATEST(o.lo, t.started_at), LEAST(o.hi, t.ended_at)
+  FROM own_s o JOIN stays t ON t.site_id = o.site_id
+   AND t.started_at BETWEEN o.lo - %(cap)s AND o.hi AND t.ended_at >= o.lo
+  JOIN sites si ON si.id = o.site_id LEFT JOIN need ON need.kind = si.kind
+  WHERE t.person_hash <> o.src
+    AND LEAST(o.hi, t.ended_at) - GREATEST(o.lo, t.started_at)
+        >= COALESCE(need.need, interval '0')
+  UNION ALL
+  SELECT o.src, g.person_hash, 'instant_in_stay', o.site_id, g.occurred_at, g.occurred_at
+  FROM own_s o JOIN registrations g ON g.site_id = o.site_id
+   AND g.occurred_at BETWEEN o.lo AND o.hi
+  WHERE g.decision = 'allow' AND g.person_hash IS NOT NULL AND g.person_hash <> o.src
+    AND NOT EXISTS (SELECT 1 FROM stays e WHERE e.id = g.id)
+    AND NOT EXISTS (SELECT 1 FROM stays e WHERE e.site_id = g.site_id
+                    AND e.started_at BETWEEN g.occurred_at - %(cap)s AND g.occurred_at
+                    AND e.ended_at = g.occurred_at AND e.out_registration_id = g.id)
+  UNION ALL
+  SELECT o.src, t.person_hash, 'instant_in_stay', o.site_id, o.at, o.at
+  FROM own_r o JOIN stays t ON t.site_id = o.site_id
+   AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
+  WHERE t.person_hash <> o.src
+    AND NOT EXISTS (SELECT 1 FROM own_s e WHERE e.src = o.src
+                    AND (e.id = o.id OR e.out_id = o.id))),
+ranked AS (SELECT hits.*, src.rank FROM hits JOIN src ON src.h = hits.src),
+-- Each other person through the first index person they met: only those items are
+-- summarized (the rest would be thrown away).
+best AS (SELECT h, min(rank) AS rank FROM ranked GROUP BY h)
+SELECT x.src, x.h, x.n_window, x.n_overlap, x.n_instant, x.first,
+       x.last, x.area, x.kinds[1:%(k)s], x.sites[1:%(k)s], x.los[1:%(k)s], x.his[1:%(k)s]
+FROM (
+  SELECT hits.src, hits.h,
+         count(*) FILTER (WHERE hits.kind = 'same_site_window') AS n_window,
+         count(*) FILTER (WHERE hits.kind = 'stay_overlap') AS n_overlap,
+         count(*) FILTER (WHERE hits.kind = 'instant_in_stay') AS n_instant,
+         min(hits.lo) AS first, max(hits.hi) AS last,
+         (array_agg(si.area_code ORDER BY hits.hi DESC, si.area_code COLLATE "C"))[1] AS area,
+         array_agg(hits.kind ORDER BY hits.lo, hits.hi, hits.kind COLLATE "C",
+                   hits.site_id::text COLLATE "C") AS kinds,
+         array_agg(hits.site_id ORDER BY hits.lo, hits.hi, hits.kind COLLATE "C",
+                   hits.site_id::text COLLATE "C") AS sites,
+         array_agg(hits.lo ORDER BY hits.lo, hits.hi, hits.kind COLLATE "C",
+                   hits.site_id::text COLLATE "C") AS los,
+         array_agg(hits.hi ORDER BY hits.lo, hits.hi, hits.kind COLLATE "C",
+                   hits.site_id::text COLLATE "C") AS his
+  FROM ranked AS hits JOIN best ON best.h = hits.h AND best.rank = hits.rank
+  JOIN sites si ON si.id = hits.site_id
+  GROUP BY hits.src, hits.h) AS x
+"""
+
+
+def summaries_pg(session: Session, *, sources: Sequence[Source], end: datetime,
+                 window_minutes: int, overlap_minutes: Mapping[str, int],
+                 examples: int) -> dict[str, dict[str, Summary]]:
+    """`find_many` in summary, in one statement (PostgreSQL): by index person, by person.
+
+    Each other person comes once, under the first of `sources` (in their order) that they
+    met: secondary contacts keep the contact they were exposed through first, so the
+    others' summaries would be thrown away."""
+    out: dict[str, dict[str, Summary]] = {s.person_hash: {} for s in sources}
+    if not sources:
+        return out
+    kinds = sorted(overlap_minutes)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        cur.execute(_LEVEL_SQL, {
+            "h": [s.person_hash for s in sources], "st": [s.start for s in sources],
+            "e": end, "w": timedelta(minutes=window_minutes), "cap": stay_bound(),
+            "mk": kinds, "mm": [timedelta(minutes=overlap_minutes[k]) for k in kinds],
+            "k": examples})
+        rows = cur.fetchall()
+    for (src, h, n_window, n_overlap, n_instant, first, last, area, kinds_, sites, los,
+         his) in rows:
+        counts = {k: n for k, n in (("same_site_window", n_window),
+                                    ("stay_overlap", n_overlap),
+                                    ("instant_in_stay", n_instant)) if n}
+        out[src][h] = Summary(counts, first, last, area or "", [
+            (lo, hi, k, example(k, s, lo, hi))
+            for k, s, lo, hi in zip(kinds_, sites, los, his, strict=True)])
+    return out

@@ -7,6 +7,7 @@ its contact. docs/tracing.md lists the evidence kinds and their fields.
 
 from __future__ import annotations
 
+import heapq
 import json
 import uuid
 from collections.abc import Mapping
@@ -14,18 +15,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+import orjson
+from sqlalchemy import ColumnElement, Text, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from passtrace.cases.models import Case
 from passtrace.core.clock import LOCAL_TZ, utcnow
-from passtrace.core.db import lock_row
+from passtrace.core.db import dialect_insert, lock_row
 from passtrace.people.models import Person
 from passtrace.tracing import colocation, ties
 from passtrace.tracing.colocation import Hit
 from passtrace.tracing.models import QUARANTINE_DAYS, Contact
 
 DEFAULT_DEPTH = 2  # secondary contacts, when asked for, go this deep unless told
+EXAMPLES = 3  # evidence items a secondary contact keeps (the earliest), beside its counts
 PEOPLE_CHUNK = 1000  # person hashes looked up per statement
 
 
@@ -50,6 +53,8 @@ class Found:
     area_code: str
     kind: str
     via: uuid.UUID | None = None  # the contact they were found through (secondary)
+    # Secondary contacts: evidence items per kind; `evidence` then holds EXAMPLES of them.
+    counts: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,13 +75,25 @@ def gather(session: Session, *, person_hash: str, person_id: uuid.UUID | None,
 
 
 def gather_many(session: Session, *, index: list[Index], end: datetime, window_minutes: int,
-                options: Options) -> dict[str, dict[str, Found]]:
+                options: Options, summary: bool = False) -> dict[str, dict[str, Found]]:
     """`gather` for several index persons at once, each from its own start: a fixed number
-    of statements whatever their number (secondary contacts search a whole level)."""
+    of statements whatever their number (secondary contacts search a whole level).
+
+    summary: each person's evidence in summary (`summarize`), not every item."""
     sources = [colocation.Source(i.person_hash, i.start) for i in index]
-    hits = colocation.find_many(session, sources=sources, end=end,
-                                window_minutes=window_minutes,
-                                overlap_minutes=options.overlap_minutes)
+    summed: dict[str, dict[str, colocation.Summary]] = {}
+    if summary and session.get_bind().dialect.name == "postgresql":
+        # Summarized by the database: no row per item comes back (thousands of secondary
+        # contacts, tens of thousands of items per level).
+        summed = colocation.summaries_pg(session, sources=sources, end=end,
+                                         window_minutes=window_minutes,
+                                         overlap_minutes=options.overlap_minutes,
+                                         examples=EXAMPLES)
+        hits: dict[str, list[Hit]] = {s.person_hash: [] for s in sources}
+    else:
+        hits = colocation.find_many(session, sources=sources, end=end,
+                                    window_minutes=window_minutes,
+                                    overlap_minutes=options.overlap_minutes)
     households = ties.households(session, index=[(i.person_id, i.start) for i in index
                                                  if i.person_id is not None], end=end)
     trips = ties.trips_many(session, sources=sources, end=end)
@@ -88,7 +105,8 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
         if options.colleagues:
             placed += ties.colleagues(session, person_hash=i.person_hash, start=i.start,
                                       end=end)
-        out[i.person_hash] = _merge(placed)
+        out[i.person_hash] = (summarize(placed, summed.get(i.person_hash))
+                              if summary else _merge(placed))
     return out
 
 
@@ -116,13 +134,93 @@ def _merge(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
     return out
 
 
+def summarize(placed: list[tuple[Hit, str]],
+              summed: Mapping[str, colocation.Summary] | None = None) -> dict[str, Found]:
+    """Like `_merge`, but each person keeps the number of items per kind and the EXAMPLES
+    earliest items (same-place ones as `colocation.example` writes them), not every one.
+
+    summed: same-place exposures already summarized by the database, by person.
+    """
+    parts: dict[str, colocation.Summary] = {
+        h: colocation.Summary(dict(x.counts), x.first, x.last, x.area, list(x.examples))
+        for h, x in (summed or {}).items()}
+    for hit, area in placed:
+        item = (colocation.example(hit.kind, hit.site_id, hit.start, hit.end)
+                if hit.site_id is not None else {"kind": hit.kind, **hit.evidence})
+        x = parts.get(hit.person_hash)
+        if x is None:
+            parts[hit.person_hash] = colocation.Summary(
+                {hit.kind: 1}, hit.start, hit.end, area, [(hit.start, hit.end, hit.kind, item)])
+            continue
+        x.counts[hit.kind] = x.counts.get(hit.kind, 0) + 1
+        x.first = min(x.first, hit.start)
+        if hit.end > x.last or (hit.end == x.last and area and area < x.area):
+            x.last, x.area = hit.end, area or x.area
+        x.examples.append((hit.start, hit.end, hit.kind, item))
+    out: dict[str, Found] = {}
+    for h, x in parts.items():
+        close = any(k != "colleague" for k in x.counts)
+        out[h] = Found(h, _earliest(x.examples), x.first, x.last, x.area,
+                       "close" if close else "general", counts=dict(sorted(x.counts.items())))
+    return out
+
+
+def _earliest(items: list[tuple[datetime, datetime, str, dict[str, Any]]]
+              ) -> list[dict[str, Any]]:
+    """The EXAMPLES earliest items (start, end, kind); ties in the order of their text, so
+    a re-run keeps the same examples whatever order the rows came in."""
+    if len(items) > EXAMPLES:
+        edge = heapq.nsmallest(EXAMPLES, items, key=lambda x: x[:3])[-1][:3]
+        items = [x for x in items if x[:3] <= edge]
+    items = sorted(items, key=lambda x: (*x[:3], json.dumps(x[3], sort_keys=True)))
+    return [x[3] for x in items[:EXAMPLES]]
+
+
 def quarantine_until(last: datetime, days: int) -> date:
     """The last exposure's local date plus the quarantine days."""
     return last.astimezone(LOCAL_TZ).date() + timedelta(days=days)
 
 
 def run(*, session: Session, case: Case, options: Options, depth: int = 1) -> list[Contact]:
-    """Search and store the case's contacts (depth > 1: secondary ones too); idempotent."""
+    """Search and store the case's contacts (depth > 1: secondary ones too); idempotent.
+
+    The stored rows of this search, nearest first (`search_and_store` without reading
+    them back, for callers that need only the ids)."""
+    found = search_and_store(session=session, case=case, options=options, depth=depth)
+    return load(session, [c.id for c in found])
+
+
+def load(session: Session, ids: list[uuid.UUID]) -> list[Contact]:
+    """The contacts with these ids, in this order."""
+    rows: dict[uuid.UUID, Contact] = {}
+    for i in range(0, len(ids), PEOPLE_CHUNK):
+        rows.update((c.id, c) for c in session.scalars(
+            select(Contact).where(Contact.id.in_(ids[i:i + PEOPLE_CHUNK]))))
+    return [rows[i] for i in ids if i in rows]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a search stored for one person (or found stored already), without evidence."""
+
+    id: uuid.UUID
+    person_hash: str
+    person_id: uuid.UUID | None
+    kind: str
+    depth: int
+    first_exposure: datetime
+    area_code: str
+    # Close now, and not close before this search: it needs a tracing task.
+    newly_close: bool = False
+
+
+def search_and_store(*, session: Session, case: Case, options: Options,
+                     depth: int = 1) -> list[Stored]:
+    """Search the case's contacts and write only what differs from the stored rows.
+
+    A re-run that finds nothing new writes no contact row: each level is one INSERT ...
+    ON CONFLICT DO UPDATE whose WHERE skips rows equal to what is stored.
+    """
     # Two officials pressing "find contacts" at once would both read "no row yet" for a
     # person and both insert: lock the case so the second run waits (PostgreSQL) or is
     # refused as busy (SQLite), then re-reads the rows the first one stored.
@@ -132,8 +230,11 @@ def run(*, session: Session, case: Case, options: Options, depth: int = 1) -> li
                    start=case.window_start, end=case.window_end, window_minutes=w,
                    options=options)
     found.pop(case.person_hash, None)
-    existing = {c.person_hash: c for c in session.scalars(
-        select(Contact).where(Contact.case_id == case.id))}
+    # What is stored, as plain rows (no ORM objects): compared with what was found, so
+    # that only the rows that differ are sent at all.
+    existing: dict[str, Any] = {r.person_hash: r for r in session.execute(
+        select(Contact.person_hash, Contact.id, *(getattr(Contact, n) for n in _UPDATED))
+        .where(Contact.case_id == case.id)).all()}
     stored = _store(session, case, found, existing, depth=1, days=options.quarantine_days)
     frontier = [c for c in stored if c.kind == "close"]
     this_run = list(stored)
@@ -146,24 +247,30 @@ def run(*, session: Session, case: Case, options: Options, depth: int = 1) -> li
                   key=lambda c: (c.depth, c.first_exposure, c.person_hash))
 
 
-def _secondary(session: Session, case: Case, frontier: list[Contact],
-               existing: dict[str, Contact], level: int, w: int,
-               options: Options) -> list[Contact]:
+def _secondary(session: Session, case: Case, frontier: list[Stored],
+               existing: dict[str, Any], level: int, w: int,
+               options: Options) -> list[Stored]:
     """Contacts of the previous level's contacts, exposed after they were.
 
     One search for the whole level. A person reached through several contacts of the
     level is kept through the one exposed first (then the lowest person hash), and a
-    person already known at a lower depth keeps that depth.
+    person already known at a lower depth keeps that depth. Their evidence is kept in
+    summary (`summarize`): thousands of secondary contacts each exposed many times
+    would otherwise store tens of thousands of items per run.
     """
     if not frontier:
         return []
     plain = Options(overlap_minutes=options.overlap_minutes,
                     quarantine_days=options.quarantine_days)
+    # In the order parents are tried below (colocation.summaries_pg keeps each person
+    # under the first parent of this order it met).
+    frontier = sorted(frontier, key=lambda c: (c.first_exposure, c.person_hash))
     found_by = gather_many(session, index=[Index(p.person_hash, p.person_id, p.first_exposure)
                                            for p in frontier],
-                           end=case.window_end, window_minutes=w, options=plain)
+                           end=case.window_end, window_minutes=w, options=plain,
+                           summary=True)
     chosen: dict[str, Found] = {}
-    for parent in sorted(frontier, key=lambda c: (c.first_exposure, c.person_hash)):
+    for parent in frontier:
         for h, f in found_by[parent.person_hash].items():
             if h == case.person_hash or h in chosen or (h in existing
                                                         and existing[h].depth < level):
@@ -174,39 +281,114 @@ def _secondary(session: Session, case: Case, frontier: list[Contact],
                   days=options.quarantine_days)
 
 
-def _store(session: Session, case: Case, found: dict[str, Found],
-           existing: dict[str, Contact], *, depth: int, days: int) -> list[Contact]:
-    if not found:
-        return []
-    hashes = sorted(found)
+def _people(session: Session, hashes: list[str]) -> dict[str, uuid.UUID]:
+    if not hashes:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        with _cursor(session) as cur:
+            cur.execute("SELECT id_hash, id FROM people WHERE id_hash = ANY(%s)", (hashes,))
+            return dict(cur.fetchall())
     people: dict[str, uuid.UUID] = {}
     for i in range(0, len(hashes), PEOPLE_CHUNK):
         people.update(session.execute(select(Person.id_hash, Person.id).where(
             Person.id_hash.in_(hashes[i:i + PEOPLE_CHUNK]))).all())
+    return people
+
+
+def _store(session: Session, case: Case, found: dict[str, Found],
+           existing: dict[str, Any], *, depth: int, days: int) -> list[Stored]:
+    """Upsert the level's contacts in one statement (per UPSERT_CHUNK rows)."""
+    if not found:
+        return []
+    hashes = sorted(found)
+    known = {h: existing[h].person_id for h in hashes if h in existing}
+    people = _people(session, [h for h in hashes if h not in known]) | known
     now = utcnow()
-    out: list[Contact] = []
-    new: list[dict[str, Any]] = []
+    out: list[Stored] = []
+    rows: list[dict[str, Any]] = []
     for h in hashes:
         f = found[h]
-        values: dict[str, Any] = {
-            "person_id": people.get(h), "kind": f.kind, "depth": depth,
-            "via_contact_id": f.via, "first_exposure": f.first, "last_exposure": f.last,
-            "quarantine_until": quarantine_until(f.last, days), "area_code": f.area_code,
-            "evidence": f.evidence}
-        row = existing.get(h)
-        if row is None:
-            values.update(id=uuid.uuid4(), case_id=case.id, person_hash=h, found_at=now)
-            new.append(values)
-            # Written by the one bulk INSERT below (thousands of secondary contacts
-            # through the unit of work cost ~1 ms each); the object is not attached.
-            row = Contact(**values)
-            existing[h] = row
-        else:
-            for k, v in values.items():
-                if getattr(row, k) != v:  # untouched rows are not written at all
-                    setattr(row, k, v)
+        old = existing.get(h)
+        cid = old.id if old is not None else uuid.uuid4()
+        values = {"person_id": people.get(h), "kind": f.kind, "depth": depth,
+                  "via_contact_id": f.via, "first_exposure": f.first, "last_exposure": f.last,
+                  "quarantine_until": quarantine_until(f.last, days),
+                  "area_code": f.area_code, "evidence": f.evidence,
+                  "evidence_counts": f.counts}
+        if old is None or any(getattr(old, n) != v for n, v in values.items()):
+            rows.append({"id": cid, "case_id": case.id, "person_hash": h, "found_at": now,
+                         **values})
+        row = Stored(cid, h, people.get(h), f.kind, depth, f.first, f.area_code,
+                     newly_close=f.kind == "close" and (old is None or old.kind != "close"))
+        existing[h] = row
         out.append(row)
-    session.flush()
-    if new:
-        session.execute(insert(Contact), new)
+    if rows:
+        _upsert(session, rows)
     return out
+
+
+# Rows per INSERT on SQLite: 16 parameters each stay well under its 32,766 (PostgreSQL
+# sends every row in one JSON parameter, `_upsert_pg`).
+UPSERT_CHUNK = 1000
+_UPDATED = ("person_id", "kind", "depth", "via_contact_id", "first_exposure", "last_exposure",
+            "quarantine_until", "area_code", "evidence", "evidence_counts")
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT new rows; UPDATE a stored row only where a value differs (no write else)."""
+    # ORM objects of these rows held by the session would now be stale.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Contact):
+            session.expire(obj)
+    pg = session.get_bind().dialect.name == "postgresql"
+    if pg:
+        _upsert_pg(session, rows)
+        return
+    table = Contact.__table__
+
+    def differs(mine: Any, theirs: Any, name: str) -> ColumnElement[bool]:
+        if name in ("evidence", "evidence_counts"):
+            # SQLite keeps the JSON text as written.
+            return type_coerce(mine, Text).is_distinct_from(type_coerce(theirs, Text))
+        return mine.is_distinct_from(theirs)
+
+    for i in range(0, len(rows), UPSERT_CHUNK):
+        stmt = dialect_insert(session)(table).values(rows[i:i + UPSERT_CHUNK])
+        ex = stmt.excluded
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=[table.c.case_id, table.c.person_hash],
+            where=or_(*(differs(table.c[n], ex[n], n) for n in _UPDATED)),
+            set_={n: ex[n] for n in _UPDATED}))
+
+
+def _cursor(session: Session) -> Any:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    return raw.cursor()
+
+
+# PostgreSQL: the rows go as one JSON document (json_to_recordset), so the statement's
+# text and plan are the same whatever the number of rows (a VALUES list of thousands of
+# rows costs more to build and parse than to run). json has no equality: compared as jsonb.
+_PG_UPSERT = (
+    "INSERT INTO case_contacts (id, case_id, person_hash, found_at, "
+    + ", ".join(_UPDATED) + ") "
+    "SELECT u.id, %(case)s, u.person_hash, %(now)s, " + ", ".join(f"u.{n}" for n in _UPDATED)
+    + " FROM json_to_recordset(%(rows)s::json) AS u(id uuid, person_hash text, "
+    "person_id uuid, kind text, depth smallint, via_contact_id uuid, "
+    "first_exposure timestamptz, last_exposure timestamptz, quarantine_until date, "
+    "area_code text, evidence json, evidence_counts json) "
+    "ON CONFLICT (case_id, person_hash) DO UPDATE SET "
+    + ", ".join(f"{n} = excluded.{n}" for n in _UPDATED)
+    + " WHERE " + " OR ".join(
+        f"case_contacts.{n}::jsonb IS DISTINCT FROM excluded.{n}::jsonb"
+        if n in ("evidence", "evidence_counts") else
+        f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED))
+_PG_KEYS = ("id", "person_hash", *_UPDATED)
+
+
+def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> None:
+    doc = orjson.dumps([{k: r[k] for k in _PG_KEYS} for r in rows]).decode()
+    with _cursor(session) as cur:
+        cur.execute(_PG_UPSERT, {"case": rows[0]["case_id"], "now": rows[0]["found_at"],
+                                 "rows": doc})

@@ -118,6 +118,9 @@ def record(item: Listed) -> dict[str, Any]:
         "last_exposure": c.last_exposure.isoformat(),
         "quarantine_until": c.quarantine_until.isoformat(), "area_code": c.area_code,
         "task_status": item.task_status or None, "evidence": c.evidence}
+    if c.evidence_counts is not None:
+        # A secondary contact: `evidence` holds its earliest items, these count them all.
+        out["evidence_counts"] = c.evidence_counts
     if item.id_number is not None:
         out["id_number"], out["phone"] = item.id_number, item.phone
     return out

@@ -54,6 +54,11 @@ class Contact(IdMixin, Base):
     area_code: Mapped[str] = mapped_column(String(12), default="")
     # [{"kind": one of EVIDENCE_KINDS, ...ids and times involved}], see docs/tracing.md.
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Secondary contacts (depth >= 2) keep their evidence in summary: the number of items
+    # per kind here, and only the earliest few items in `evidence` (a secondary contact
+    # can be exposed hundreds of times; thousands of them per case). None: `evidence`
+    # holds every item.
+    evidence_counts: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True))
     found_at: Mapped[datetime]
 
 

@@ -46,28 +46,35 @@ def case_for(*, session: Session, principal: Principal | None, case_id: uuid.UUI
 
 def run(*, session: Session, settings: Settings, actor: Principal | None, case: Case,
         window_minutes: int | None = None, depth: int = 1,
-        colleagues: bool = False) -> list[Contact]:
-    """Find and store the case's contacts, give close ones a task, audit the run."""
-    found = contact_search.run(session=session, case=case, depth=depth,
-                               options=options_from(settings, window_minutes=window_minutes,
-                                                    colleagues=colleagues))
-    made = task_service.ensure(session=session, contacts=found, case_area=case.area_code)
-    audit_service.record(session=session, actor=actor, action="contact.search",
+        colleagues: bool = False) -> list[contact_search.Stored]:
+    """Find and store the case's contacts, give new close ones a task, audit the run (one
+    entry: the search reads no person's data beyond what the listing then records)."""
+    found = contact_search.search_and_store(
+        session=session, case=case, depth=depth,
+        options=options_from(settings, window_minutes=window_minutes, colleagues=colleagues))
+    made = task_service.ensure(session=session, contacts=[c for c in found if c.newly_close],
+                               case_area=case.area_code)
+    audit_service.append(session=session, actor=actor, action="contact.search",
                          resource_type="case", resource_id=case.id,
                          detail={"contacts": len(found), "tasks_made": made, "depth": depth,
                                  "window_minutes": window_minutes or case.window_minutes})
     return found
 
 
+def stored(*, session: Session, found: list[contact_search.Stored]) -> list[Contact]:
+    """The stored rows of a search's contacts, in its order (the CLI prints them)."""
+    return contact_search.load(session, [c.id for c in found])
+
+
 def record_view(*, session: Session, actor: Principal | None, case: Case,
                 rows: list[Contact], action: str = "contact.view",
                 extra: dict[str, Any] | None = None, reason: str | None = None) -> None:
-    """Each listed person with a record sees this read in "who viewed my data"."""
-    entries = [{"action": action, "resource_type": "case", "resource_id": case.id,
-                "subject_person_id": c.person_id, "reason": reason,
-                "detail": {"contact": str(c.id), **(extra or {})}}
-               for c in rows if c.person_id is not None]
-    audit_service.record_many(session=session, actor=actor, entries=entries)
+    """Each listed person with a record sees this read in "who viewed my data": one entry
+    per person, written in one statement (audit.service.record_people)."""
+    audit_service.record_people(session=session, actor=actor, action=action,
+                                resource_type="case", resource_id=case.id, reason=reason,
+                                people=[c.person_id for c in rows if c.person_id is not None],
+                                detail=dict(extra or {}))
 
 
 def record_task_view(*, session: Session, actor: Principal, contacts: list[Contact]) -> None:
@@ -105,7 +112,10 @@ def all_contacts(*, session: Session, case: Case) -> list[Contact]:
 
 
 def evidence_summary(contact: Contact) -> dict[str, int]:
-    """How many pieces of evidence of each kind."""
+    """How many pieces of evidence of each kind (a secondary contact keeps only a few
+    items, and the counts)."""
+    if contact.evidence_counts is not None:
+        return dict(contact.evidence_counts)
     out: dict[str, int] = {}
     for e in contact.evidence:
         out[e["kind"]] = out.get(e["kind"], 0) + 1

@@ -61,6 +61,8 @@ class ContactRead(BaseModel):
     quarantine_until: date
     area_code: str
     evidence: list[dict[str, Any]]
+    # Secondary contacts: the number of items per kind (`evidence` holds the earliest few).
+    evidence_counts: dict[str, int] | None = None
     task: TaskRead | None
 
 
@@ -140,7 +142,8 @@ def list_contacts(case_id: uuid.UUID, session: SessionDep, principal: CurrentPri
                          kind=c.kind, depth=c.depth, via_contact_id=c.via_contact_id,
                          first_exposure=c.first_exposure, last_exposure=c.last_exposure,
                          quarantine_until=c.quarantine_until, area_code=c.area_code,
-                         evidence=c.evidence, task=task_read(t) if t else None)
+                         evidence=c.evidence, evidence_counts=c.evidence_counts,
+                         task=task_read(t) if t else None)
              for c, t in ((r.contact, r.task) for r in rows)]
     return ContactPage(items=items, next=nxt, reached_within_24h=reached, tasks=total)
 
