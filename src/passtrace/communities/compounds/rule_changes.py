@@ -13,6 +13,7 @@ revoked pass and re-issue it, so they do not generalise to a compound-wide rule.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
 from passtrace.notices.service import InAppNotifier, Message, WebhookOutboxNotifier
 from passtrace.passes import coercion
+from passtrace.people.models import Person
 
 # The reasons a manager or an official may give for making the outing rules stricter.
 RULE_REASONS = {
@@ -179,6 +181,42 @@ def list_for_review(*, session: Session, actor: Principal, status: str = "pendin
         Community, Community.id == RuleChange.community_id).where(
         RuleAppeal.status == status).order_by(RuleAppeal.id).limit(limit * 5)).all()
     return [a for a, c in rows if _decidable(actor, c)][:limit]
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One open appeal as the officials' page shows it."""
+
+    appeal: RuleAppeal
+    change: RuleChange
+    community: Community
+    name_masked: str  # the appellant, masked: the statement is what matters here
+    own: bool  # the actor made the change: another official must decide
+
+
+def review_rows(*, session: Session, actor: Principal, limit: int = 100) -> list[ReviewRow]:
+    """The open appeals over the actor's areas with who filed them (masked) and the change;
+    each appellant's access log records that an official read their appeal."""
+    appeals = list_for_review(session=session, actor=actor, limit=limit)
+    if not appeals:
+        return []
+    changes = {c.id: c for c in session.scalars(select(RuleChange).where(
+        RuleChange.id.in_({a.change_id for a in appeals})))}
+    compounds = {c.id: c for c in session.scalars(select(Community).where(
+        Community.id.in_({c.community_id for c in changes.values()})))}
+    names = {pid: name for pid, name in session.execute(select(
+        Person.id, Person.name_masked).where(Person.id.in_({a.person_id for a in appeals})))}
+    audit_service.record_reads(session=session, actor=actor, action="community.rules.appeal.view",
+                               resource_type="community_rule_change",
+                               people=[(a.change_id, a.person_id) for a in appeals])
+    rows = []
+    for a in appeals:
+        change = changes[a.change_id]
+        rows.append(ReviewRow(appeal=a, change=change,
+                              community=compounds[change.community_id],
+                              name_masked=names.get(a.person_id, ""),
+                              own=change.changed_by == actor.user_id))
+    return rows
 
 
 def decide(*, session: Session, settings: Settings | None, actor: Principal,
