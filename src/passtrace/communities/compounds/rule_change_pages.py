@@ -71,10 +71,10 @@ def _queue(request: Request, session: SessionDep, principal: Principal,
     # Officials over areas only: the resident's and the manager's answer is 403 here.
     if not principal.has("community.register"):
         raise Forbidden("Your role does not allow this.")
+    found = rule_changes.review_rows(session=session, actor=principal)
     rows = [{"r": r, "reason_label": rule_changes.reason_label(r.change.reason_code),
-             **_summaries(r.change)}
-            for r in rule_changes.review_rows(session=session, actor=principal)]
-    shown = {row["r"].appeal.id for row in rows}
+             **_summaries(r.change)} for r in found]
+    shown = {r.appeal.id for r in found}
     return render(request, "communities/rule_appeals.html", {
         "rows": rows, "failed": failed or {},
         "failed_elsewhere": failed is not None and failed["id"] not in shown,
