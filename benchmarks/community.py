@@ -75,6 +75,7 @@ from passtrace.core.pii import mask_id_number, mask_name, mask_phone  # noqa: E4
 from passtrace.core.runtime import Runtime  # noqa: E402
 from passtrace.core.validators import id_check_char  # noqa: E402
 from passtrace.passes import keyring  # noqa: E402
+from passtrace.passes.models import Pass  # noqa: E402
 from passtrace.people.models import Person  # noqa: E402
 from passtrace.sites.models import Site  # noqa: E402
 from passtrace.wiring import wire  # noqa: E402
@@ -280,9 +281,9 @@ PEOPLE_TYPES = ("uuid", "varchar", "bytea", "varchar", "bytea", "varchar", "byte
                 "varchar", "timestamptz")
 PASS_COLS = ("id", "person_id", "applicant_user_id", "purpose", "reason", "valid_from",
              "valid_until", "areas", "sites", "companions", "status", "decided_by",
-             "decided_at", "area_prefix", "kid", "token", "created_at")
+             "decided_at", "area_prefix", "kid", "token_enc", "created_at")
 PASS_TYPES = ("uuid", "uuid", "uuid", "varchar", "text", "timestamptz", "timestamptz", "json",
-              "json", "int4", "varchar", "uuid", "timestamptz", "varchar", "varchar", "text",
+              "json", "int4", "varchar", "uuid", "timestamptz", "varchar", "varchar", "bytea",
               "timestamptz")
 HH_COLS = ("id", "community_id", "building_id", "unit", "room", "created_at")
 HH_TYPES = ("uuid", "uuid", "uuid", "varchar", "varchar", "timestamptz")
@@ -361,7 +362,10 @@ def _load_people(conn: psycopg.Connection[Any], rt: Runtime, args: argparse.Name
                             token = filler
                         passes.append((pass_id, pid, manager.id, "household",
                                        "住户 / resident", now, until, areas, [], 0, "approved",
-                                       manager.id, now, code, key.kid.hex(), token, now))
+                                       manager.id, now, code, key.kid.hex(),
+                                       # Stored encrypted, bound to its row (the app's way).
+                                       vault.encrypt(token, ad=Pass.pii_ad_for(
+                                           "token_enc", {"id": pass_id})), now))
                         role = ("owner" if rng.random() < 0.85 else "tenant") if m == 0 else (
                             "live_in_worker" if rng.random() < 0.03 else "family")
                         residents.append((uuid7(), cid, hid, pid, role, pass_id, now))

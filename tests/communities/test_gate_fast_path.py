@@ -205,11 +205,16 @@ def test_fast_and_generic_gate_paths_decide_note_and_store_alike(deployed):
 
 
 def _tokens(d: Deployed, room: str) -> list[str]:
+    from passtrace.passes.models import Pass
+
     with d.rt.engine.connect() as conn:
-        return list(conn.execute(text(
-            "SELECT p.token FROM residents r JOIN passes p ON p.id = r.pass_id "
+        rows = conn.execute(text(
+            "SELECT p.id, p.token_enc FROM residents r JOIN passes p ON p.id = r.pass_id "
             "JOIN households h ON h.id = r.household_id WHERE h.room = :room "
-            "ORDER BY r.created_at"), {"room": room}).scalars())
+            "ORDER BY r.created_at"), {"room": room}).all()
+    # Stored encrypted and bound to the pass row (the holder's page decrypts it so).
+    return [d.rt.vault.decrypt(bytes(blob), ad=Pass.pii_ad_for(
+        "token_enc", {"id": uuid.UUID(str(pid))})) for pid, blob in rows]
 
 
 def test_household_pass_qr_codes_decide_alike_on_both_paths(deployed):

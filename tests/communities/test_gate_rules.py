@@ -12,7 +12,7 @@ from passtrace.core.clock import LOCAL_TZ
 from passtrace.notices.models import Notice
 from passtrace.notices.service import InAppNotifier
 from tests.communities.conftest import CODE, GATE, gate_body, pass_at_gate
-from tests.passes.helpers import apply
+from tests.passes.helpers import apply, approve
 
 
 def _codes(out):
@@ -135,20 +135,21 @@ def test_overdue_residents_are_listed_and_the_manager_is_told_once(client, sessi
 def test_non_residents_are_refused_at_the_compound_gate(client, compound, make_persona):
     visitor = make_persona("public", name="路人甲")
     p = apply(client, visitor.headers)  # a commute pass for the district covers the gate's area
-    approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                           headers=compound.official.headers).json()
+    approved = approve(client, p["id"], compound.official.headers, visitor.headers)
     out = pass_at_gate(client, compound.staff, token=approved["token"], method="qr",
                        direction="in")
     assert _codes(out) == ["not_resident"]
     assert any("测试小区" in n for n in out["notes"])
 
 
-def test_household_pass_is_good_at_every_gate_of_the_compound_only(client, session, compound):
+def test_household_pass_is_good_at_every_gate_of_the_compound_only(client, session, rt,
+                                                                    compound):
     from passtrace.passes.models import Pass
+    from passtrace.passes.service import pass_text
 
     resident = compound.residents[0]
-    token = session.scalars(select(Pass.token).where(
-        Pass.person_id == resident.user.person_id, Pass.purpose == "household")).one()
+    token = pass_text(vault=rt.vault, p=session.scalars(select(Pass).where(
+        Pass.person_id == resident.user.person_id, Pass.purpose == "household")).one())
     assert _codes(pass_at_gate(client, compound.staff, token=token, method="qr",
                                direction="out")) == []
     # At a road checkpoint in the same street the household pass is not a road pass.
@@ -235,12 +236,13 @@ def test_only_the_compounds_manager_and_area_officials_see_it(client, compound, 
                       headers=other.headers).status_code == 404
 
 
-def test_a_resident_who_moves_out_loses_the_gate(client, session, compound):
+def test_a_resident_who_moves_out_loses_the_gate(client, session, rt, compound):
     from passtrace.passes.models import Pass
+    from passtrace.passes.service import pass_text
 
-    token = session.scalars(select(Pass.token).where(
+    token = pass_text(vault=rt.vault, p=session.scalars(select(Pass).where(
         Pass.person_id == compound.residents[2].user.person_id,
-        Pass.purpose == "household")).one()
+        Pass.purpose == "household")).one())
     resp = client.post(f"/api/v1/communities/{CODE}/residents/{compound.resident_ids[2]}/remove",
                        json={"reason_code": "moved_out", "reason": "搬离本小区"},
                        headers=compound.manager.headers)

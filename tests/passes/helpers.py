@@ -29,3 +29,16 @@ def apply(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict
     resp = client.post("/api/v1/passes", json=apply_body(**overrides), headers=headers)
     assert resp.status_code == 201, resp.text
     return resp.json()  # type: ignore[no-any-return]
+
+
+def approve(client: TestClient, pass_id: str, official: dict[str, str],
+            holder: dict[str, str]) -> dict[str, Any]:
+    """Approve a pass as `official` and return it as its holder reads it (with the pass
+    text: the approver's answer never carries it)."""
+    resp = client.post(f"/api/v1/passes/{pass_id}/approve", json={"reason": ""},
+                       headers=official)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["token"] is None
+    mine = client.get(f"/api/v1/passes/{pass_id}", headers=holder)
+    assert mine.status_code == 200, mine.text
+    return mine.json()  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ from passtrace.codec import PassClaims, PassRejected, decode_pass, encode_pass
 from passtrace.core.errors import InvalidState
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass, Revocation
-from tests.passes.helpers import apply
+from tests.passes.helpers import apply, approve
 
 
 def _minted(key, issued_at: int) -> str:  # type: ignore[no-untyped-def]
@@ -48,8 +48,7 @@ def test_revoking_a_key_distrusts_it_and_revokes_its_passes(client, make_persona
     official = make_persona("official", "area", "520102")
     resident = make_persona("public", name="张三")
     p = apply(client, resident.headers)
-    approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                           headers=official.headers).json()
+    approved = approve(client, p["id"], official.headers, resident.headers)
     kid = session.get(Pass, uuid.UUID(approved["id"])).kid
     count = keyring.revoke(session=session, actor=None, kid=kid, reason="key leaked")
     assert count >= 1

@@ -16,7 +16,7 @@ from passtrace.codec import (
     verify_trust_list,
 )
 from passtrace.passes import keyring
-from tests.passes.helpers import apply
+from tests.passes.helpers import apply, approve
 
 
 def checkpoint_trust(client) -> TrustStore:  # type: ignore[no-untyped-def]
@@ -36,8 +36,7 @@ def approved_token(client, make_persona) -> str:  # type: ignore[no-untyped-def]
     resident = make_persona("public")
     official = make_persona("official", "area", "520102")
     p = apply(client, resident.headers)
-    return client.post(f"/api/v1/passes/{p['id']}/approve", json={},
-                       headers=official.headers).json()["token"]
+    return str(approve(client, p["id"], official.headers, resident.headers)["token"])
 
 
 def test_passes_signed_before_a_rotation_still_verify(client, make_persona, session, rt):

@@ -8,7 +8,7 @@ import pytest
 
 from passtrace.codec import PassRejected, decode_pass
 from passtrace.passes import keyring
-from tests.passes.helpers import apply, apply_body
+from tests.passes.helpers import apply, apply_body, approve
 
 
 def test_it_signs_an_approved_pass_that_verifies_offline(client, make_persona, session):
@@ -24,9 +24,9 @@ def test_it_signs_an_approved_pass_that_verifies_offline(client, make_persona, s
     resp = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
                        headers=official.headers)
     assert resp.status_code == 200, resp.text
-    approved = resp.json()
-    assert approved["status"] == "approved"
-    token = approved["token"]
+    assert resp.json()["status"] == "approved"
+    assert resp.json()["token"] is None  # a bearer credential: the approver never gets it
+    token = client.get(f"/api/v1/passes/{p['id']}", headers=resident.headers).json()["token"]
     assert token.startswith("PT1:")
 
     claims = decode_pass(token, keyring.trust_store(session=session), now=int(time.time()))
@@ -91,8 +91,7 @@ def test_revocation_reaches_the_incremental_list(client, make_persona, session):
     official = make_persona("official", "area", "520102")
     before = client.get("/api/v1/passes/revocations?since=0").json()["version"]
     p = apply(client, resident.headers)
-    approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={},
-                           headers=official.headers).json()
+    approved = approve(client, p["id"], official.headers, resident.headers)
     resp = client.post(f"/api/v1/passes/{p['id']}/revoke",
                        json={"reason_code": "other", "reason": "行程取消了"},
                        headers=official.headers)

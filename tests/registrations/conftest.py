@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from passtrace.core.ids import uuid7
-from tests.passes.helpers import apply
+from tests.passes.helpers import apply, approve
 
 SITE = "CP-T-01"
 
@@ -53,7 +53,5 @@ def checkpoint(client: TestClient, make_persona: Callable[..., Any]) -> Checkpoi
     staff = make_persona("checkpoint_staff", "site", SITE, name="值守员")
     resident = make_persona("public", name="张三")
     p = apply(client, resident.headers)
-    resp = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                       headers=official.headers)
-    assert resp.status_code == 200, resp.text
-    return Checkpoint(official=official, staff=staff, resident=resident, pass_=resp.json())
+    approved = approve(client, p["id"], official.headers, resident.headers)
+    return Checkpoint(official=official, staff=staff, resident=resident, pass_=approved)

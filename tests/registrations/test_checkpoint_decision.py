@@ -65,13 +65,12 @@ def test_garbage_in_the_scanner_is_not_a_pass(client, checkpoint):
 
 
 def test_a_pass_for_another_area_is_denied_here(client, checkpoint, make_persona):
-    from tests.passes.helpers import apply
+    from tests.passes.helpers import apply, approve
 
     other = make_persona("public", name="李四")
     p = apply(client, other.headers, areas=["520103"])
     official = make_persona("official", "area", "520103")
-    approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                           headers=official.headers).json()
+    approved = approve(client, p["id"], official.headers, other.headers)
     out = _register(client, checkpoint, token=approved["token"])
     assert [r["code"] for r in out["reasons"]] == ["area_not_allowed"]
 
@@ -185,15 +184,14 @@ def test_the_fever_threshold_is_per_site(client, checkpoint):
 
 
 def test_a_pass_naming_sites_is_good_only_there(client, checkpoint, make_persona):
-    from tests.passes.helpers import apply, apply_body
+    from tests.passes.helpers import apply, apply_body, approve
 
     other = make_persona("public", name="王五")
     bad = client.post("/api/v1/passes", json=apply_body(sites=["NO-SUCH-SITE"]),
                       headers=other.headers)
     assert bad.status_code == 422 and "sites" in bad.json()["error"]["fields"]
     p = apply(client, other.headers, sites=[SITE])
-    approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                           headers=checkpoint.official.headers).json()
+    approved = approve(client, p["id"], checkpoint.official.headers, other.headers)
     assert _register(client, checkpoint, token=approved["token"])["decision"] == "allow"
     resp = client.post("/api/v1/sites", json={"code": "CP-T-02", "name": "另一个卡口",
                                               "kind": "road_checkpoint",

@@ -192,14 +192,13 @@ def test_a_batch_costs_the_same_queries_for_ten_people_as_for_one(
         client, checkpoint, session, make_persona, rt):
     """Lookups are per batch, not per row: 40 rows of 10 people cost what 1 row costs."""
     from passtrace.people.models import Person
-    from tests.passes.helpers import apply
+    from tests.passes.helpers import apply, approve
 
     holders = []
     for i in range(10):
         persona = make_persona("public", name=f"刘{i}")
         p = apply(client, persona.headers)
-        approved = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                               headers=checkpoint.official.headers).json()
+        approved = approve(client, p["id"], checkpoint.official.headers, persona.headers)
         id_number = rt.vault.read(session.get(Person, persona.principal.person_id), "id_enc")
         holders.append((approved, id_number))
 

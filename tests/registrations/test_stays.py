@@ -299,7 +299,7 @@ VENUE = "VN-T-01"
 
 @pytest.fixture
 def venue(client, make_persona):
-    from tests.passes.helpers import apply
+    from tests.passes.helpers import apply, approve
     from tests.registrations.conftest import Checkpoint, site_body
 
     official = make_persona("official", "area", "520102", name="南明区防控办")
@@ -309,10 +309,8 @@ def venue(client, make_persona):
     staff = make_persona("checkpoint_staff", "site", VENUE, name="值守员")
     resident = make_persona("public", name="张三")
     p = apply(client, resident.headers)
-    resp = client.post(f"/api/v1/passes/{p['id']}/approve", json={"reason": ""},
-                       headers=official.headers)
-    assert resp.status_code == 200, resp.text
-    return Checkpoint(official=official, staff=staff, resident=resident, pass_=resp.json())
+    approved = approve(client, p["id"], official.headers, resident.headers)
+    return Checkpoint(official=official, staff=staff, resident=resident, pass_=approved)
 
 
 def _hash(session, venue) -> str:

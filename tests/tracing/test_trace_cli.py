@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from datetime import timedelta
 
 import pytest
@@ -67,3 +68,45 @@ def test_trace_contacts_refuses_bad_input(cli_env) -> None:  # type: ignore[no-u
     assert runner.invoke(app, ["trace", "contacts", "0" * 32, "--format", "xml"]).exit_code == 2
     missing = runner.invoke(app, ["trace", "contacts", "0" * 32])
     assert missing.exit_code == 1
+
+
+def test_trace_export_file_is_private_and_names_the_os_user(cli_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from passtrace.audit.models import AuditEntry
+    from passtrace.cli.files import os_user
+
+    rt = cli_env
+    with rt.sessions() as session:
+        s = site(session, "road_checkpoint")
+        p, near = person(session, rt), person(session, rt)
+        c = case(session, p)
+        reg(session, s, p.id_hash, T0)
+        reg(session, s, near.id_hash, T0 + timedelta(minutes=10))
+        session.commit()
+        case_id, near_id = c.id, near.id
+    out = tmp_path / "contacts.csv"
+    out.write_text("left over from before\n")
+    out.chmod(0o644)  # an older, readable file: the export must not stay readable
+    done = runner.invoke(app, ["trace", "contacts", str(case_id), "--format", "csv",
+                               "--reveal", "--reason", "流调需要联系密接人员", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = out.read_text(encoding="utf-8-sig")
+    assert "left over" not in text and "13800000000" in text
+    with rt.sessions() as session:
+        entries = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "contact.export",
+            AuditEntry.resource_id == str(case_id))).all()
+        assert entries and {e.detail.get("os_user") for e in entries} == {os_user()}
+        mine = [e for e in entries if e.subject_person_id == near_id]
+        assert mine and mine[0].detail["file"] == str(out)
+    # Printed to stdout, the entry still names who ran it.
+    printed = runner.invoke(app, ["trace", "contacts", str(case_id)])
+    assert printed.exit_code == 0, printed.output
+    with rt.sessions() as session:
+        entries = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "contact.export", AuditEntry.resource_id == str(case_id),
+            AuditEntry.subject_person_id.is_(None))).all()
+        assert [e.detail.get("file") for e in entries].count("stdout") == 1
+        assert all(e.detail.get("os_user") == os_user() for e in entries)

@@ -128,6 +128,7 @@ ACTION_LABELS = {
         "Decided an appeal: the stricter outing rules stand"),
     "community.rules.appeal.reversed": lazy_gettext(
         "Decided an appeal: the earlier outing rules are back"),
+    "community.rules.appeal.view": lazy_gettext("Read an appeal against stricter outing rules"),
 }
 
 RESOURCE_LABELS = {

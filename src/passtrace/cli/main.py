@@ -96,7 +96,7 @@ def db_upgrade(revision: str = "head") -> None:
     from passtrace.core import migrate
 
     rt = _runtime()
-    migrate.upgrade(rt.engine, revision)
+    migrate.upgrade(rt.engine, revision, vault=rt.vault)
     console.print(f"[green]schema at {revision}[/green]")
 
 
@@ -323,7 +323,7 @@ def demo(
     settings = Settings(env="demo", database_url=f"sqlite:///{db}")
     rt = _runtime(settings)
     with console.status("creating the demo database"):
-        migrate.upgrade(rt.engine)
+        migrate.upgrade(rt.engine, vault=rt.vault)
         for session in session_scope(rt.sessions):
             demo_data.seed(session=session, rt=rt)
     url = f"http://{host}:{port}/"

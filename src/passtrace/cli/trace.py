@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,8 +32,12 @@ def contacts(
                       ] = "",
     purpose: Annotated[str, typer.Option(help="the purpose code of the reveal")
                        ] = "contact_tracing",
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="file to write (readable by its owner only); default stdout")
+    ] = None,
 ) -> None:
-    """Find a case's contacts, store them, and print them (JSON lines or CSV)."""
+    """Find a case's contacts, store them, and print or write them (JSON lines or CSV)."""
+    from passtrace.cli.files import os_user, private_file
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.db import session_scope
     from passtrace.tracing import export as export_service
@@ -51,6 +56,9 @@ def contacts(
         raise typer.Exit(2)
     rt = _runtime()
     ask = export_service.Reveal(purpose, reason) if reveal else None
+    # No login runs the CLI: the OS account that ran it is who exported.
+    audit_extra = {"via": "cli", "os_user": os_user(), "format": fmt,
+                   "file": str(output) if output else "stdout"}
     with _domain_errors():
         for session in session_scope(rt.sessions):
             found = tracing_service.case_for(session=session, principal=None, case_id=case_id)
@@ -59,14 +67,22 @@ def contacts(
                 window_minutes=window_minutes, depth=depth, colleagues=colleagues))
             if fmt == "json":
                 items = export_service.listed(session=session, rt=rt, actor=None, case=found,
-                                              reveal=ask, only=now)
+                                              reveal=ask, only=now,
+                                              audit_extra=audit_extra)
                 lines = [json.dumps(export_service.record(i), ensure_ascii=False)
                          for i in items]
                 chunks = [("\n".join(lines) + "\n").encode() if lines else b""]
             else:
                 header, data = export_service.rows(session=session, rt=rt, actor=None,
-                                                   case=found, reveal=ask, only=now)
+                                                   case=found, reveal=ask, only=now,
+                                                   audit_extra=audit_extra)
                 chunks = list(export_service.csv_bytes(header, data))
+    if output is not None:
+        with private_file(output) as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        err.print(f"[green]{len(now)} contacts -> {output}[/green]")
+        return
     for chunk in chunks:
         sys.stdout.buffer.write(chunk)
     sys.stdout.flush()

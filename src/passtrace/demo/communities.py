@@ -37,6 +37,7 @@ from passtrace.demo.community_life import (
 from passtrace.notices.service import InAppNotifier
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass
+from passtrace.passes.service import seal_text
 from passtrace.people.claims import claim_columns
 from passtrace.people.models import Person, PersonClaim
 from passtrace.registrations.models import Registration
@@ -343,6 +344,7 @@ def _household_pass(c: DemoCompound, m: Member, issued: datetime, rt: Runtime, k
             "valid_until": until, "areas": [c.code], "sites": [], "plate": None,
             "companions": 0, "area_prefix": significant_prefix(c.code), "status": "approved",
             "decided_by": manager.id, "decided_at": issued, "kid": key.kid.hex(),
-            "token": encode_pass(claims, key)}  # created_at: loaded now, after the sample passes
+            # created_at: loaded now, after the sample passes
+            "token_enc": seal_text(rt.vault, m.pass_id, encode_pass(claims, key))}
 
 

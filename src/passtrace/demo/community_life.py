@@ -30,6 +30,7 @@ from passtrace.core.pii import PiiVault, mask_name, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.validators import id_check_char
 from passtrace.passes.models import Pass
+from passtrace.passes.service import seal_text
 from passtrace.people.models import Person
 from passtrace.people.service import protected_columns
 from passtrace.registrations.models import Registration
@@ -296,7 +297,8 @@ def visitors_and_parcels(session: Session, rt: Runtime, key: SigningKey, now: da
                 "valid_until": until, "areas": [c.code], "sites": [], "plate": None,
                 "companions": 0, "area_prefix": significant_prefix(c.code),
                 "status": "approved", "decided_by": manager, "decided_at": decided,
-                "kid": key.kid.hex(), "token": encode_pass(claims, key)})
+                "kid": key.kid.hex(),
+                "token_enc": seal_text(rt.vault, pass_id, encode_pass(claims, key))})
             visit |= {"decided_by": manager, "decided_at": decided, "pass_id": pass_id}
             if day < today:  # yesterday's visitor came and left
                 visit["entered_at"] = day + timedelta(hours=10, minutes=12)

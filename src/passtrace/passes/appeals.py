@@ -13,16 +13,14 @@ details"). Each step is audited and the person gets a notice.
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
-from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
@@ -31,8 +29,8 @@ from passtrace.passes import authz, coercion
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass, PassAppeal
 
-MIN_TEXT = 6  # a sentence, even a short Chinese one, says why the decision was wrong
-Outcome = Literal["upheld", "reversed"]
+MIN_TEXT = coercion.APPEAL_MIN_TEXT
+Outcome = coercion.Outcome
 
 
 def appealable(p: Pass) -> bool:
@@ -46,31 +44,25 @@ def for_pass(*, session: Session, pass_id: uuid.UUID) -> PassAppeal | None:
 
 
 def file(*, session: Session, actor: Principal, pass_id: uuid.UUID, text: str) -> PassAppeal:
-    """File the holder's appeal against the revocation of their pass (once per pass)."""
-    text = (text or "").strip()
-    if len(text) < MIN_TEXT:
-        raise ValidationFailed(N_("Explain your appeal in at least %(min)s characters."),
-                               fields={"text": N_("Explain your appeal in at least %(min)s "
-                                                  "characters.")}, min=MIN_TEXT)
-    p = pass_service.get(session=session, pass_id=pass_id)
-    if p is None or not authz.is_holder(actor, p):
-        raise NotFound("No such pass.")
-    if not appealable(p):
-        raise InvalidState("Only a pass revoked by an official or a compound can be appealed.")
-    appeal = PassAppeal(id=uuid7(), pass_id=p.id, person_id=p.person_id,
-                        filed_by=actor.user_id, text=text, status="pending")
-    # Race: the holder submitting twice (two tabs, a retry); the unique pass_id keeps one
-    # appeal and the second is told it exists, rather than a SELECT-then-INSERT window.
-    try:
-        with session.begin_nested():
-            session.add(appeal)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("You have already appealed this decision.") from None
-    audit_service.record(session=session, actor=actor, action="pass.appeal",
-                         resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
-                         reason=text)
-    return appeal
+    """File the holder's appeal against the revocation of their pass (once per pass:
+    the unique pass_id)."""
+    def open_appeal(text: str) -> tuple[PassAppeal, coercion.Appealed]:
+        p = pass_service.get(session=session, pass_id=pass_id)
+        if p is None or not authz.is_holder(actor, p):
+            raise NotFound("No such pass.")
+        if not appealable(p):
+            raise InvalidState("Only a pass revoked by an official or a compound can be "
+                               "appealed.")
+        return (PassAppeal(id=uuid7(), pass_id=p.id, person_id=p.person_id,
+                           filed_by=actor.user_id, text=text, status="pending"),
+                _about(p.id))
+
+    return coercion.file_appeal(session=session, actor=actor, text=text,
+                                open_appeal=open_appeal)
+
+
+def _about(pass_id: uuid.UUID) -> coercion.Appealed:
+    return coercion.Appealed(action="pass.appeal", resource_type="pass", resource_id=pass_id)
 
 
 def _scope(actor: Principal, stmt: Select[PassAppeal]) -> Select[PassAppeal]:
@@ -101,16 +93,7 @@ def decide(*, session: Session, rt: Runtime, actor: Principal, appeal_id: uuid.U
     Race: two officials deciding the same appeal at once (or one twice): the appeal row
     is locked and re-read, so the second sees it decided (409) and nothing is issued twice.
     """
-    reason = (reason or "").strip()
-    if len(reason) < coercion.MIN_TEXT:
-        raise ValidationFailed(N_("Explain the decision in at least %(min)s characters."),
-                               fields={"reason": N_("Explain the decision in at least "
-                                                    "%(min)s characters.")},
-                               min=coercion.MIN_TEXT)
-    if outcome not in ("upheld", "reversed"):
-        raise ValidationFailed("Choose whether to uphold or reverse the decision.",
-                               fields={"outcome": "Choose whether to uphold or reverse the "
-                                                  "decision."})
+    reason = coercion.check_decision(outcome, reason)
     appeal = locked(session, PassAppeal, appeal_id)
     if appeal is None or not authz.can_review(actor, appeal.revoked_pass):
         raise NotFound("No such appeal.")
@@ -120,8 +103,6 @@ def decide(*, session: Session, rt: Runtime, actor: Principal, appeal_id: uuid.U
     if appeal.status != "pending":
         raise Conflict("This appeal was already decided.")
     now = utcnow()
-    appeal.status, appeal.decided_by, appeal.decided_at = outcome, actor.user_id, now
-    appeal.decision_reason = reason
     new: Pass | None = None
     if outcome == "reversed" and old.valid_until > now:
         new = Pass(id=uuid7(), person_id=old.person_id, applicant_user_id=old.applicant_user_id,
@@ -138,12 +119,10 @@ def decide(*, session: Session, rt: Runtime, actor: Principal, appeal_id: uuid.U
                              resource_type="pass", resource_id=new.id,
                              subject_person_id=new.person_id, reason=reason,
                              detail={"reissue_of": str(old.id), "kid": new.kid})
-    session.flush()
-    audit_service.record(session=session, actor=actor, action=f"pass.appeal.{outcome}",
-                         resource_type="pass", resource_id=old.id,
-                         subject_person_id=old.person_id, reason=reason,
-                         detail={"appeal": str(appeal.id),
-                                 "reissued": str(new.id) if new else None})
+    coercion.settle(session=session, actor=actor, appeal=appeal, outcome=outcome,
+                    reason=reason, about=_about(old.id),
+                    detail={"appeal": str(appeal.id),
+                            "reissued": str(new.id) if new else None})
     text = (N_("Your appeal was decided: the revocation of your pass stands. %(reason)s")
             if outcome == "upheld" else
             N_("Your appeal succeeded: the revocation was reversed and a new pass with the same "

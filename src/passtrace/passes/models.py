@@ -26,7 +26,7 @@ PURPOSES = ("commute", "medical", "supply", "emergency", "other")
 STATUSES = ("pending", "approved", "rejected", "revoked")
 
 
-class Pass(IdMixin, CreatedMixin, Base):
+class Pass(PiiBound, IdMixin, CreatedMixin, Base):
     """A temporary pass: applied for, decided, then signed into a QR token."""
 
     __tablename__ = "passes"
@@ -60,7 +60,11 @@ class Pass(IdMixin, CreatedMixin, Base):
     # cover this prefix too, so the approver queue is one indexed LIKE.
     area_prefix: Mapped[str] = mapped_column(String(12), default="", index=True)
     kid: Mapped[str | None] = mapped_column(String(16))
-    token: Mapped[str | None] = mapped_column(Text)  # the signed "PT1:" text
+    # The signed "PT1:" text is a bearer credential (whoever shows it passes): kept
+    # encrypted with the personal-data key, bound to this row (PiiBound, by id), so a
+    # database dump or a reviewer's screen never carries one. Only its holder reads it
+    # (service.pass_text); `passtrace keys rotate-pii` re-encrypts it like the rest.
+    token_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     person: Mapped[Person] = relationship(lazy="joined", innerjoin=True)
 

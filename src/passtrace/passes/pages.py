@@ -77,10 +77,11 @@ def apply(request: Request, session: SessionDep, rt: RuntimeDep, principal: Curr
 
 
 @router.get("/mine")
-def mine(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def mine(request: Request, session: SessionDep, rt: RuntimeDep,
+         principal: CurrentPrincipal) -> Response:
     """List my passes, the valid ones with their QR."""
     rows, _ = pass_service.list_mine(session=session, actor=principal, limit=100)
-    items = present.to_read_many(session, rows, with_token=True)
+    items = present.to_read_many(session, rows, with_token=True, vault=rt.vault)
     return render(request, "passes/mine.html", {"items": items})
 
 
@@ -147,11 +148,12 @@ def approve_selected(request: Request, session: SessionDep, rt: RuntimeDep,
 
 
 @router.get("/{pass_id}")
-def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
+def detail(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal) -> Response:
     """Show a pass: status and reasons, QR for the holder, decisions for reviewers."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
-    view = present.to_read(session, p, with_token=authz.is_holder(principal, p))
+    view = present.to_read(session, p, with_token=authz.is_holder(principal, p),
+                           vault=rt.vault)
     entries = list(reversed(audit_service.list_entries(
         session=session, resource_type="pass", resource_id=str(p.id),
         # Reads belong in the holder's access log, not in the decision history.
@@ -173,11 +175,12 @@ def detail(request: Request, pass_id: uuid.UUID, session: SessionDep,
 
 
 @router.get("/{pass_id}/print")
-def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep,
+def print_pass(request: Request, pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
                principal: CurrentPrincipal, size: str = "a4") -> Response:
     """Show the printable paper pass (A4 or A6)."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id, via="print")
-    view = present.to_read(session, p, with_token=authz.is_holder(principal, p))
+    view = present.to_read(session, p, with_token=authz.is_holder(principal, p),
+                           vault=rt.vault)
     if view.token is None:
         raise NotFound("The QR code appears once the pass is approved and valid.")
     return render(request, "passes/print.html", {"p": view,

@@ -11,9 +11,10 @@ from passtrace.areas import service as area_service
 from passtrace.areas.models import Area
 from passtrace.codec.qr import qr_png, qr_svg
 from passtrace.core.i18n import get_locale, lazy_gettext
+from passtrace.core.pii import PiiVault
 from passtrace.passes.models import Pass
 from passtrace.passes.schemas import AreaRef, HolderRead, PassRead
-from passtrace.passes.service import effective_status
+from passtrace.passes.service import effective_status, pass_text
 
 PURPOSE_LABELS = {
     "commute": lazy_gettext("Commute to work"),
@@ -37,9 +38,17 @@ STATUS_LABELS = {
 
 
 def to_read(session: Session, p: Pass, *, with_token: bool,
-            names: dict[str, str] | None = None) -> PassRead:
-    """Describe a pass in the current language."""
+            names: dict[str, str] | None = None, vault: PiiVault | None = None) -> PassRead:
+    """Describe a pass in the current language.
+
+    `with_token` (the holder only) decrypts the pass text with `vault`.
+    """
     status = effective_status(p)
+    token = None
+    if with_token and status == "approved":
+        if vault is None:
+            raise TypeError("the pass text is encrypted: pass the vault with with_token")
+        token = pass_text(vault=vault, p=p)
     if names is None:
         names = area_service.names(session=session, codes=p.areas, locale=get_locale())
     return PassRead(
@@ -53,15 +62,17 @@ def to_read(session: Session, p: Pass, *, with_token: bool,
         created_at=p.created_at, decided_at=p.decided_at, decision_reason=p.decision_reason,
         revoked_at=p.revoked_at, revoke_reason=p.revoke_reason,
         revoke_reason_code=p.revoke_reason_code, kid=p.kid,
-        token=p.token if with_token and status == "approved" else None,
+        token=token,
     )
 
 
-def to_read_many(session: Session, passes: list[Pass], *, with_token: bool) -> list[PassRead]:
+def to_read_many(session: Session, passes: list[Pass], *, with_token: bool,
+                 vault: PiiVault | None = None) -> list[PassRead]:
     """Describe a page of passes with one area-name lookup for all of them."""
     codes = sorted({c for p in passes for c in p.areas})
     names = area_service.names(session=session, codes=codes, locale=get_locale())
-    return [to_read(session, p, with_token=with_token, names=names) for p in passes]
+    return [to_read(session, p, with_token=with_token, names=names, vault=vault)
+            for p in passes]
 
 
 def purpose_label(purpose: str) -> str:

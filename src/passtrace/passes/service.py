@@ -19,6 +19,7 @@ from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, V
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
 from passtrace.core.pagination import paginate_query
+from passtrace.core.pii import PiiVault
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_plate
@@ -168,9 +169,24 @@ def sign(*, session: Session, rt: Runtime, p: Pass, key: SigningKey | None = Non
         valid_until=int(p.valid_until.timestamp()), issued_at=int(utcnow().timestamp()),
         areas=tuple(p.areas), sites=tuple(p.sites), plate=p.plate, companions=p.companions,
     )
-    p.token = encode_pass(claims, key)
+    text = encode_pass(claims, key)
+    if p.id is None:  # the ciphertext is bound to the row's id: it must exist first
+        p.id = uuid7()
+    p.token_enc = seal_text(rt.vault, p.id, text)
     p.kid = key.kid.hex()
-    return p.token
+    return text
+
+
+def seal_text(vault: PiiVault, pass_id: uuid.UUID, text: str) -> bytes:
+    """Encrypt a pass text for the `token_enc` column of the pass `pass_id` (bulk inserts
+    pass the value in; `sign` sets it)."""
+    return vault.encrypt(text, ad=Pass.pii_ad_for("token_enc", {"id": pass_id}))
+
+
+def pass_text(*, vault: PiiVault, p: Pass) -> str | None:
+    """The signed pass text, decrypted: a bearer credential, for its holder's eyes only
+    (callers check authz.is_holder, or that the actor is the inviter of a visitor pass)."""
+    return vault.read(p, "token_enc") if p.token_enc is not None else None
 
 
 def approve(*, session: Session, rt: Runtime, actor: Principal, pass_id: uuid.UUID,

@@ -40,12 +40,13 @@ def apply(data: PassCreate, session: SessionDep, rt: RuntimeDep,
 
 
 @router.get("/mine", response_model=PassPage)
-def mine(session: SessionDep, principal: CurrentPrincipal,
+def mine(session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
          cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> PassPage:
     """List your own passes, newest first."""
     rows, nxt = pass_service.list_mine(session=session, actor=principal, cursor=cursor,
                                        limit=limit)
-    return PassPage(items=present.to_read_many(session, rows, with_token=True), next=nxt)
+    return PassPage(items=present.to_read_many(session, rows, with_token=True,
+                                               vault=rt.vault), next=nxt)
 
 
 @router.get("/review", response_model=PassPage, dependencies=[require("pass.view_scope")])
@@ -106,20 +107,22 @@ def revocations(session: SessionDep, rt: RuntimeDep,
 
 
 @router.get("/{pass_id}", response_model=PassRead)
-def read(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> PassRead:
+def read(pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+         principal: CurrentPrincipal) -> PassRead:
     """Show one pass (holder or a reviewer in jurisdiction)."""
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id)
     # The pass text is a bearer credential: its holder's only.
-    return present.to_read(session, p, with_token=authz.is_holder(principal, p))
+    return present.to_read(session, p, with_token=authz.is_holder(principal, p),
+                           vault=rt.vault)
 
 
 @router.post("/{pass_id}/approve", response_model=PassRead)
 def approve(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: RuntimeDep,
             principal: CurrentPrincipal) -> PassRead:
-    """Approve and sign a pending pass."""
+    """Approve and sign a pending pass (the pass text goes to its holder, not here)."""
     p = pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
                              reason=data.reason)
-    return present.to_read(session, p, with_token=True)
+    return present.to_read(session, p, with_token=False)
 
 
 @router.post("/{pass_id}/reject", response_model=PassRead)
@@ -142,29 +145,31 @@ def revoke(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: RuntimeD
     return present.to_read(session, p, with_token=False)
 
 
-def _token_for_image(session: SessionDep, principal: CurrentPrincipal,
+def _token_for_image(session: SessionDep, rt: RuntimeDep, principal: CurrentPrincipal,
                      pass_id: uuid.UUID) -> str:
     p = pass_service.read(session=session, actor=principal, pass_id=pass_id, via="qr")
     # The QR is the pass text, a bearer credential: a reviewer sees the pass, not its QR.
-    if (pass_service.effective_status(p) != "approved" or not p.token
+    if (pass_service.effective_status(p) != "approved" or p.token_enc is None
             or not authz.is_holder(principal, p)):
         raise NotFound("The QR code appears once the pass is approved and valid.")
-    return p.token
+    return pass_service.pass_text(vault=rt.vault, p=p) or ""
 
 
 @router.get("/{pass_id}/qr.png", response_class=Response,
             responses=files("The pass as a QR code.", "image/png"))
-def qr_png(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def qr_png(pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+           principal: CurrentPrincipal) -> Response:
     """Return the pass QR as PNG."""
-    token = _token_for_image(session, principal, pass_id)
+    token = _token_for_image(session, rt, principal, pass_id)
     return Response(present.cached_png(token), media_type="image/png",
                     headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get("/{pass_id}/qr.svg", response_class=Response,
             responses=files("The pass as a QR code.", "image/svg+xml"))
-def qr_svg(pass_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def qr_svg(pass_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+           principal: CurrentPrincipal) -> Response:
     """Return the pass QR as SVG (sharp on paper)."""
-    token = _token_for_image(session, principal, pass_id)
+    token = _token_for_image(session, rt, principal, pass_id)
     return Response(present.cached_svg(token), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300"})

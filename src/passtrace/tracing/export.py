@@ -9,7 +9,7 @@ rows) and one per listed person, so each sees it in "who viewed my data".
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,12 @@ class Listed:
 
 
 def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
-           reveal: Reveal | None, only: list[Contact] | None = None) -> list[Listed]:
-    """The case's contacts (or `only` these) for an export, revealed if asked; audited."""
+           reveal: Reveal | None, only: list[Contact] | None = None,
+           audit_extra: Mapping[str, Any] | None = None) -> list[Listed]:
+    """The case's contacts (or `only` these) for an export, revealed if asked; audited.
+
+    `audit_extra` joins the audit entries' detail (the CLI names the OS account and file).
+    """
     reason: str | None = None
     if reveal is not None:
         if actor is not None and not actor.covers_area("person.reveal", case.area_code):
@@ -82,18 +86,19 @@ def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case
             id_number = rt.vault.read(p, "id_enc")
             phone = rt.vault.read(p, "phone_enc") if p.phone_enc else ""
         out.append(Listed(c, p, task.status if task else "", id_number, phone))
-    _audit(session, actor, case, contacts, reveal, reason)
+    _audit(session, actor, case, contacts, reveal, reason, audit_extra or {})
     return out
 
 
 def rows(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
-         reveal: Reveal | None, only: list[Contact] | None = None
+         reveal: Reveal | None, only: list[Contact] | None = None,
+         audit_extra: Mapping[str, Any] | None = None
          ) -> tuple[list[str], list[list[Any]]]:
     """The header and rows of the case's contact list (for CSV and Excel)."""
     header = list(HEADER) + (list(REVEALED) if reveal else [])
     out: list[list[Any]] = []
     for item in listed(session=session, rt=rt, actor=actor, case=case, reveal=reveal,
-                       only=only):
+                       only=only, audit_extra=audit_extra):
         c = item.contact
         row: list[Any] = [item.person.id_masked if item.person else "", c.kind, c.depth,
                           _local(c.first_exposure), _local(c.last_exposure),
@@ -133,8 +138,8 @@ def _people(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Person]:
 
 
 def _audit(session: Session, actor: Principal | None, case: Case, contacts: list[Contact],
-           reveal: Reveal | None, reason: str | None) -> None:
-    detail: dict[str, Any] = {"rows": len(contacts), "revealed": reveal is not None}
+           reveal: Reveal | None, reason: str | None, extra: Mapping[str, Any]) -> None:
+    detail: dict[str, Any] = {"rows": len(contacts), "revealed": reveal is not None, **extra}
     if reveal:
         detail["purpose"] = reveal.purpose
     audit_service.record(session=session, actor=actor, action="contact.export",
@@ -142,7 +147,7 @@ def _audit(session: Session, actor: Principal | None, case: Case, contacts: list
                          detail=detail)
     tracing_service.record_view(session=session, actor=actor, case=case, rows=contacts,
                                 action="contact.export", reason=reason,
-                                extra={"revealed": reveal is not None})
+                                extra={"revealed": reveal is not None, **extra})
 
 
 def csv_bytes(header: list[str], data: list[list[Any]]) -> Iterator[bytes]:

@@ -11,7 +11,12 @@ import re
 from pydantic import BaseModel, Field, field_validator
 
 from passtrace.communities.compounds.page_helpers import clean_text
-from passtrace.communities.compounds.schemas import ResidentCreate, RulesChange
+from passtrace.communities.compounds.schemas import (
+    ResidentCreate,
+    RuleAppealCreate,
+    RuleAppealDecision,
+    RulesChange,
+)
 from passtrace.web.forms import FormModel, text
 
 UNIT_SEPARATORS = re.compile(r"[,，;；\s]+")
@@ -102,3 +107,24 @@ class RulesForm(CompoundForm):
             "window_days": text(self.window_days) or 1,
             "visitor_approval": text(self.visitor_approval) or "manual",
             "reason": self.reason})
+
+
+class RuleAppealForm(CompoundForm):
+    """A resident's appeal against stricter outing rules (their own words)."""
+
+    text: str = ""
+
+    def parse(self) -> RuleAppealCreate:
+        """Validate with the API's rules (the service checks the length)."""
+        return RuleAppealCreate.model_validate(self.model_dump())
+
+
+class RuleAppealDecisionForm(CompoundForm):
+    """An official's decision on a rule appeal: uphold or reverse, and why."""
+
+    outcome: str = ""
+    reason: str = ""
+
+    def parse(self) -> RuleAppealDecision:
+        """Validate with the API's rules (the service checks the reason's length)."""
+        return RuleAppealDecision.model_validate(self.model_dump())

@@ -7,32 +7,16 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from passtrace.communities.compounds import rule_changes
 from passtrace.communities.compounds.models import RuleAppeal
+from passtrace.communities.compounds.schemas import RuleAppealCreate, RuleAppealDecision
 from passtrace.core.pagination import Page
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.openapi import errors
 
 router = APIRouter(tags=["communities"])
-
-
-class RuleAppealCreate(BaseModel):
-    """Why the stricter rule is wrong for me, in my words."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(default="", max_length=1000)
-
-
-class RuleAppealDecision(BaseModel):
-    """What happens to the rule change, and why."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    outcome: Literal["upheld", "reversed"]
-    reason: str = Field(default="", max_length=500)
 
 
 class RuleAppealRead(BaseModel):

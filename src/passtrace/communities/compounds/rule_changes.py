@@ -6,32 +6,33 @@ there was none is stricter too. Loosening needs no reason. A tightening is kept 
 RuleChange (the before, the after, the reason); each resident may appeal it once, and an
 official over the compound's area (not whoever changed the rules) decides: "upheld" (the
 rules stand) or "reversed" (the rules go back to what they were before the change, if
-nobody changed them since). The residents' pass appeals (passes.appeals) are tied to one
-revoked pass and re-issue it, so they do not generalise to a compound-wide rule.
+nobody changed them since). Filing and recording the decision are the ones pass appeals
+use (passes.coercion); what is appealed, who decides and what a reversal does are this
+module's: a pass appeal re-issues one revoked pass, this one puts a compound's rules back.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
 from passtrace.audit import service as audit_service
 from passtrace.communities.compounds import authz
 from passtrace.communities.compounds.models import Community, Resident, RuleAppeal, RuleChange
-from passtrace.core.clock import utcnow
 from passtrace.core.config import Settings
 from passtrace.core.db import locked
-from passtrace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from passtrace.core.errors import Conflict, Forbidden, NotFound
 from passtrace.core.i18n import N_, lazy_gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
 from passtrace.notices.service import InAppNotifier, Message, WebhookOutboxNotifier
 from passtrace.passes import coercion
+from passtrace.people.models import Person
 
 # The reasons a manager or an official may give for making the outing rules stricter.
 RULE_REASONS = {
@@ -41,8 +42,8 @@ RULE_REASONS = {
     "crowding": lazy_gettext("Too many people out at once (crowding at shops or gates)"),
     "other": lazy_gettext("Other (explained in the text)"),
 }
-APPEAL_MIN_TEXT = 6  # like a pass appeal: a sentence, even a short Chinese one
-Outcome = Literal["upheld", "reversed"]
+APPEAL_MIN_TEXT = coercion.APPEAL_MIN_TEXT
+Outcome = coercion.Outcome
 DAY_MINUTES = 24 * 60
 
 
@@ -136,27 +137,22 @@ def appeal_of(*, session: Session, change: RuleChange,
 
 
 def file(*, session: Session, actor: Principal, change_id: uuid.UUID, text: str) -> RuleAppeal:
-    """File a resident's appeal against a tightening of their compound's rules (once)."""
-    text = (text or "").strip()
-    if len(text) < APPEAL_MIN_TEXT:
-        msg = N_("Explain your appeal in at least %(min)s characters.")
-        raise ValidationFailed(msg, fields={"text": msg}, min=APPEAL_MIN_TEXT)
-    change = get_for_resident(session=session, actor=actor, change_id=change_id)
-    assert actor.person_id is not None
-    appeal = RuleAppeal(id=uuid7(), change_id=change.id, person_id=actor.person_id,
-                        filed_by=actor.user_id, text=text, status="pending")
-    # Race: the resident submitting twice (two tabs, a retry); the unique (change, person)
-    # keeps one appeal and the second is told, rather than a SELECT-then-INSERT window.
-    try:
-        with session.begin_nested():
-            session.add(appeal)
-            session.flush()
-    except IntegrityError:
-        raise Conflict("You have already appealed this decision.") from None
-    audit_service.record(session=session, actor=actor, action="community.rules.appeal",
-                         resource_type="community_rule_change", resource_id=change.id,
-                         subject_person_id=actor.person_id, reason=text)
-    return appeal
+    """File a resident's appeal against a tightening of their compound's rules (once per
+    change and person: the unique key)."""
+    def open_appeal(text: str) -> tuple[RuleAppeal, coercion.Appealed]:
+        change = get_for_resident(session=session, actor=actor, change_id=change_id)
+        assert actor.person_id is not None
+        return (RuleAppeal(id=uuid7(), change_id=change.id, person_id=actor.person_id,
+                           filed_by=actor.user_id, text=text, status="pending"),
+                _about(change.id))
+
+    return coercion.file_appeal(session=session, actor=actor, text=text,
+                                open_appeal=open_appeal)
+
+
+def _about(change_id: uuid.UUID) -> coercion.Appealed:
+    return coercion.Appealed(action="community.rules.appeal",
+                             resource_type="community_rule_change", resource_id=change_id)
 
 
 def _decidable(actor: Principal, c: Community) -> bool:
@@ -181,6 +177,42 @@ def list_for_review(*, session: Session, actor: Principal, status: str = "pendin
     return [a for a, c in rows if _decidable(actor, c)][:limit]
 
 
+@dataclass(frozen=True)
+class ReviewRow:
+    """One open appeal as the officials' page shows it."""
+
+    appeal: RuleAppeal
+    change: RuleChange
+    community: Community
+    name_masked: str  # the appellant, masked: the statement is what matters here
+    own: bool  # the actor made the change: another official must decide
+
+
+def review_rows(*, session: Session, actor: Principal, limit: int = 100) -> list[ReviewRow]:
+    """The open appeals over the actor's areas with who filed them (masked) and the change;
+    each appellant's access log records that an official read their appeal."""
+    appeals = list_for_review(session=session, actor=actor, limit=limit)
+    if not appeals:
+        return []
+    changes = {c.id: c for c in session.scalars(select(RuleChange).where(
+        RuleChange.id.in_({a.change_id for a in appeals})))}
+    compounds = {c.id: c for c in session.scalars(select(Community).where(
+        Community.id.in_({c.community_id for c in changes.values()})))}
+    names = {pid: name for pid, name in session.execute(select(
+        Person.id, Person.name_masked).where(Person.id.in_({a.person_id for a in appeals})))}
+    audit_service.record_reads(session=session, actor=actor, action="community.rules.appeal.view",
+                               resource_type="community_rule_change",
+                               people=[(a.change_id, a.person_id) for a in appeals])
+    rows = []
+    for a in appeals:
+        change = changes[a.change_id]
+        rows.append(ReviewRow(appeal=a, change=change,
+                              community=compounds[change.community_id],
+                              name_masked=names.get(a.person_id, ""),
+                              own=change.changed_by == actor.user_id))
+    return rows
+
+
 def decide(*, session: Session, settings: Settings | None, actor: Principal,
            appeal_id: uuid.UUID, outcome: Outcome, reason: str) -> RuleAppeal:
     """Uphold or reverse a rule appeal; a reversal puts the earlier rules back.
@@ -189,13 +221,7 @@ def decide(*, session: Session, settings: Settings | None, actor: Principal,
     re-read, so the second sees it decided (409); the compound row is locked too, so a
     manager saving the rules at that moment is not overwritten unseen.
     """
-    reason = (reason or "").strip()
-    if len(reason) < coercion.MIN_TEXT:
-        msg = N_("Explain the decision in at least %(min)s characters.")
-        raise ValidationFailed(msg, fields={"reason": msg}, min=coercion.MIN_TEXT)
-    if outcome not in ("upheld", "reversed"):
-        msg = N_("Choose whether to uphold or reverse the decision.")
-        raise ValidationFailed(msg, fields={"outcome": msg})
+    reason = coercion.check_decision(outcome, reason)
     _officials_only(actor)
     appeal = locked(session, RuleAppeal, appeal_id)
     change = session.get(RuleChange, appeal.change_id) if appeal is not None else None
@@ -218,14 +244,9 @@ def decide(*, session: Session, settings: Settings | None, actor: Principal,
                              resource_type="community", resource_id=c.code, reason=reason,
                              detail={"before": change.after, "after": change.before,
                                      "appeal": str(appeal.id)})
-    appeal.status, appeal.decided_by, appeal.decided_at = outcome, actor.user_id, utcnow()
-    appeal.decision_reason = reason
-    session.flush()
-    audit_service.record(session=session, actor=actor,
-                         action=f"community.rules.appeal.{outcome}",
-                         resource_type="community_rule_change", resource_id=change.id,
-                         subject_person_id=appeal.person_id, reason=reason,
-                         detail={"appeal": str(appeal.id), "community": c.code})
+    coercion.settle(session=session, actor=actor, appeal=appeal, outcome=outcome,
+                    reason=reason, about=_about(change.id),
+                    detail={"appeal": str(appeal.id), "community": c.code})
     text = (N_("Your appeal was decided: the stricter outing rules stand. %(reason)s")
             if outcome == "upheld" else
             N_("Your appeal succeeded: the earlier outing rules are back. %(reason)s"))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["owner", "tenant", "family", "live_in_worker"]
 
@@ -111,3 +111,20 @@ class HouseholdRead(BaseModel):
 
 # Free text people type: any character but control characters (PostgreSQL refuses NUL).
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
+
+
+class RuleAppealCreate(BaseModel):
+    """Why the stricter rule is wrong for me, in my words."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=1000)
+
+
+class RuleAppealDecision(BaseModel):
+    """What happens to the rule change, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["upheld", "reversed"]
+    reason: str = Field(default="", max_length=500)

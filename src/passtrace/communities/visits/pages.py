@@ -30,6 +30,7 @@ from passtrace.core.clock import local_today
 from passtrace.core.errors import NotFound
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
+from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
@@ -82,15 +83,15 @@ def invite(request: Request, session: SessionDep, rt: RuntimeDep, principal: Cur
         messages=VISIT_FIELD_MESSAGES)
 
 
-def _visit_detail(request: Request, session: Session, principal: Principal,
+def _visit_detail(request: Request, session: Session, rt: Runtime, principal: Principal,
                   visit_id: uuid.UUID, *, template: str, via: str,
                   message: str | None = None, status_code: int = 200) -> Response:
     v = visits.get_for_inviter(session=session, actor=principal, visit_id=visit_id)
     token = None
     if v.status == "approved" and v.exited_at is None:
         try:
-            token = visits.visitor_pass(session=session, actor=principal, visit_id=v.id,
-                                        via=via)[1].token
+            token = visits.visitor_pass(session=session, vault=rt.vault, actor=principal,
+                                        visit_id=v.id, via=via)[1]
         except NotFound:
             token = None
     view = visits.to_read(visits.view_of(session, v), token=token)
@@ -100,26 +101,27 @@ def _visit_detail(request: Request, session: Session, principal: Principal,
 
 
 @router.get("/community/visits/{visit_id}")
-def visit_detail(request: Request, visit_id: uuid.UUID, session: SessionDep,
+def visit_detail(request: Request, visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
                  principal: CurrentPrincipal) -> Response:
     """One invitation: where it stands and, once approved, the visitor's QR to send on."""
-    return _visit_detail(request, session, principal, visit_id,
+    return _visit_detail(request, session, rt, principal, visit_id,
                          template="communities/visits/detail.html", via="visit_page")
 
 
 @router.get("/community/visits/{visit_id}/print")
-def visit_print(request: Request, visit_id: uuid.UUID, session: SessionDep,
+def visit_print(request: Request, visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
                 principal: CurrentPrincipal, size: str = "a6") -> Response:
     """The visitor pass on paper (A6 by default, or A4)."""
     v = visits.get_for_inviter(session=session, actor=principal, visit_id=visit_id)
-    _, p = visits.visitor_pass(session=session, actor=principal, visit_id=v.id, via="print")
-    view = visits.to_read(visits.view_of(session, v), token=p.token)
+    _, token = visits.visitor_pass(session=session, vault=rt.vault, actor=principal,
+                                   visit_id=v.id, via="print")
+    view = visits.to_read(visits.view_of(session, v), token=token)
     return render(request, "communities/visits/print.html",
                   {"v": view, "size": "a4" if size == "a4" else "a6"})
 
 
 @router.post("/community/visits/{visit_id}/cancel")
-def cancel(request: Request, visit_id: uuid.UUID, session: SessionDep,
+def cancel(request: Request, visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal, form: Annotated[ReasonForm, Form()]) -> Response:
     """Call the visit off (the pass, if issued, is revoked)."""
     def change() -> Response:
@@ -128,7 +130,7 @@ def cancel(request: Request, visit_id: uuid.UUID, session: SessionDep,
         return RedirectResponse(f"/community/visits/{visit_id}", status_code=303)
 
     return forms.attempt(session, change, lambda f: _visit_detail(
-        request, session, principal, visit_id, template="communities/visits/detail.html",
+        request, session, rt, principal, visit_id, template="communities/visits/detail.html",
         via="visit_page", message=f.message, status_code=f.status))
 
 

@@ -26,7 +26,7 @@ from passtrace.core.clock import local_day_bounds, local_today, utcnow
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
-from passtrace.core.pii import mask_phone
+from passtrace.core.pii import PiiVault, mask_phone
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import check_day, validate_phone
@@ -477,15 +477,15 @@ def _revoke_pass(session: Session, actor: Principal, v: Visit, reason: str) -> N
         pass_service.revoke_authorized(session=session, actor=actor, p=p, reason=reason)
 
 
-def visitor_pass(*, session: Session, actor: Principal, visit_id: uuid.UUID,
-                 via: str) -> tuple[Visit, Pass]:
-    """The visitor's pass, for its inviter to show or send on (the read is audited)."""
+def visitor_pass(*, session: Session, vault: PiiVault, actor: Principal, visit_id: uuid.UUID,
+                 via: str) -> tuple[Visit, str]:
+    """The visitor's pass text, for its inviter to show or send on (the read is audited)."""
     v = get_for_inviter(session=session, actor=actor, visit_id=visit_id)
     p = session.get(Pass, v.pass_id) if v.pass_id is not None else None
-    if (v.status != "approved" or p is None or not p.token
+    if (v.status != "approved" or p is None or p.token_enc is None
             or pass_service.effective_status(p) != "approved"):
         raise NotFound("The QR code appears once the visit is approved.")
     if v.exited_at is not None:
         raise NotFound("The visitor has left; the pass cannot be used again.")
     pass_service.record_reads(session=session, actor=actor, passes=[p], via=via)
-    return v, p
+    return v, pass_service.pass_text(vault=vault, p=p) or ""

@@ -63,15 +63,15 @@ def my_visits(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor =
 
 
 @router.get("/visits/{visit_id}", response_model=VisitRead, tags=["visits"])
-def read_visit(visit_id: uuid.UUID, session: SessionDep,
+def read_visit(visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
                principal: CurrentPrincipal) -> VisitRead:
     """One visit; its inviter also gets the visitor pass text once approved (audited)."""
     v = visits.get_visible(session=session, actor=principal, visit_id=visit_id)
     token = None
     if v.invited_by_user_id == principal.user_id and v.status == "approved":
         try:
-            token = visits.visitor_pass(session=session, actor=principal, visit_id=v.id,
-                                        via="visit")[1].token
+            token = visits.visitor_pass(session=session, vault=rt.vault, actor=principal,
+                                        visit_id=v.id, via="visit")[1]
         except NotFound:
             token = None
     return visits.to_read(visits.view_of(session, v), token=token)
@@ -95,23 +95,23 @@ def _attachment(download: bool, visit_id: uuid.UUID, ext: str) -> dict[str, str]
 
 @router.get("/visits/{visit_id}/qr.png", response_class=Response, tags=["visits"],
             responses=files("The visitor pass as a QR code.", "image/png"))
-def visitor_qr_png(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                   download: bool = False) -> Response:
+def visitor_qr_png(visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+                   principal: CurrentPrincipal, download: bool = False) -> Response:
     """The visitor pass QR as PNG, for its inviter to send on (`download=true`: as a file)."""
-    _, p = visits.visitor_pass(session=session, actor=principal, visit_id=visit_id, via="qr")
-    assert p.token is not None
-    return Response(pass_present.cached_png(p.token), media_type="image/png",
+    _, token = visits.visitor_pass(session=session, vault=rt.vault, actor=principal,
+                                   visit_id=visit_id, via="qr")
+    return Response(pass_present.cached_png(token), media_type="image/png",
                     headers=_attachment(download, visit_id, "png"))
 
 
 @router.get("/visits/{visit_id}/qr.svg", response_class=Response, tags=["visits"],
             responses=files("The visitor pass as a QR code.", "image/svg+xml"))
-def visitor_qr_svg(visit_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
-                   download: bool = False) -> Response:
+def visitor_qr_svg(visit_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
+                   principal: CurrentPrincipal, download: bool = False) -> Response:
     """The visitor pass QR as SVG (sharp on paper)."""
-    _, p = visits.visitor_pass(session=session, actor=principal, visit_id=visit_id, via="qr")
-    assert p.token is not None
-    return Response(pass_present.cached_svg(p.token), media_type="image/svg+xml",
+    _, token = visits.visitor_pass(session=session, vault=rt.vault, actor=principal,
+                                   visit_id=visit_id, via="qr")
+    return Response(pass_present.cached_svg(token), media_type="image/svg+xml",
                     headers=_attachment(download, visit_id, "svg"))
 
 
