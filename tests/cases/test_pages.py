@@ -109,3 +109,14 @@ def test_the_pages_read_in_english_too(client, cast):
 def test_the_home_page_links_cases_for_officials_only(client, cast):
     assert 'id="tile-cases"' in client.get("/", headers=cast["official"].headers).text
     assert 'id="tile-cases"' not in client.get("/", headers=cast["resident"].headers).text
+
+
+def test_officials_reach_health_decisions_and_analytics_from_home(client, cast):
+    home = client.get("/", headers=cast["official"].headers).text
+    for tile, href in (("tile-health-queue", "/health/queue"), ("tile-analytics", "/analytics")):
+        assert f'id="{tile}"' in home
+        assert f'href="{href}"' in home
+        assert client.get(href, headers=cast["official"].headers).status_code == 200
+    resident_home = client.get("/", headers=cast["resident"].headers).text
+    assert 'id="tile-health-queue"' not in resident_home
+    assert 'id="tile-analytics"' not in resident_home
