@@ -201,7 +201,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     return ([account_views.router, account_admin_views.router, area_views.router,
              pass_views.router, appeal_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
-             enterprise_views.router, report_views.router, report_views.risk_router,
+             enterprise_views.router, report_views.router,
              community_views.router, community_views.me_router, rule_appeal_views.router,
              outing_views.router,
              visit_views.router, delivery_views.router, retention_views.router,

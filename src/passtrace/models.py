@@ -1,7 +1,7 @@
 """Import every table so the metadata (and Alembic) sees the whole schema."""
 
 from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
-from passtrace.areas.models import Area
+from passtrace.areas.models import Area, AreaRisk
 from passtrace.audit.models import AuditEntry
 from passtrace.cases.models import Case, CaseEvent
 from passtrace.communities.compounds.models import (
@@ -26,7 +26,6 @@ from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration, Stay
 from passtrace.reports.models import (
-    AreaRisk,
     DailyReport,
     ReportDayCount,
     ReportReminder,
@@ -34,8 +33,10 @@ from passtrace.reports.models import (
 )
 from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
+from passtrace.warnings.models import Alert, RuleSetting
 
 __all__ = [
+    "Alert", "RuleSetting",
     "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",
     "TracingTask", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",

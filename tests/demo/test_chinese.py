@@ -29,7 +29,8 @@ from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Department, Enterprise, ResumptionApplication
 from passtrace.passes.models import Pass
-from passtrace.reports.models import AreaRisk, ReportStop
+from passtrace.areas.models import AreaRisk
+from passtrace.reports.models import ReportStop
 from passtrace.sites.models import Site
 from tests.conftest import test_settings as fast_settings
 

@@ -17,7 +17,8 @@ from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.people.models import Person
 from passtrace.reports import counts
-from passtrace.reports.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
+from passtrace.areas.models import AreaRisk
+from passtrace.reports.models import FEVER_AT, DailyReport, ReportStop
 
 DAYS = 14
 TRAINS = ("G1234", "D2856", "G2331", "K1186")
