@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
-    Float,
+    Numeric,
     String,
     cast,
     func,
@@ -82,9 +82,10 @@ def _insert(session: Session, rule: Effective, day: date, rows: Select[Any]) -> 
         literal(day, Date), sub.c.evidence, literal("open", String), literal("", String),
         literal(0), literal(utcnow(), Alert.__table__.c.created_at.type),
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-    insert = dialect_insert(session)(Alert).from_select(COLUMNS, stmt).on_conflict_do_nothing(
+    insert = dialect_insert(session)(Alert.__table__).from_select(COLUMNS, stmt).on_conflict_do_nothing(
         index_elements=["rule_code", "subject_key", "day"])
-    return session.execute(insert).rowcount or 0
+    # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked.
+    return session.execute(insert.execution_options(preserve_rowcount=True)).rowcount or 0
 
 
 def _first_per(partition: Sequence[Any], order: Any) -> ColumnElement[int]:
@@ -225,8 +226,8 @@ def pass_outside_area(session: Session, rule: Effective, day: date) -> int:
 
 def _distance_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> ColumnElement[float]:
     """Great-circle distance (haversine), in SQL: both databases have the math functions."""
-    dlat = func.radians(lat2 - lat1) / 2
-    dlon = func.radians(lon2 - lon1) / 2
+    dlat = func.radians(lat2 - lat1) / 2.0
+    dlon = func.radians(lon2 - lon1) / 2.0
     a = (func.sin(dlat) * func.sin(dlat) + func.cos(func.radians(lat1))
          * func.cos(func.radians(lat2)) * func.sin(dlon) * func.sin(dlon))
     return 2 * EARTH_KM * func.asin(func.sqrt(a))
@@ -260,8 +261,8 @@ def impossible_travel(session: Session, rule: Effective, day: date) -> int:
                          site=_text(session, pairs.c.site_id),
                          other_registration=_text(session, pairs.c.prev_id),
                          other_site=_text(session, pairs.c.prev_site),
-                         km=func.round(cast(km, Float), 1),
-                         minutes=func.round(cast(gap / 60.0, Float), 0),
+                         km=func.round(cast(km, Numeric), 1),
+                         minutes=func.round(cast(gap / 60.0, Numeric), 0),
                          speed=literal(speed)).label("evidence"))
             .join(here, here.c.id == pairs.c.site_id)
             .join(there, there.c.id == pairs.c.prev_site)

@@ -118,10 +118,10 @@ def raise_alert(*, session: Session, rule_code: str, subject_kind: str, subject_
     if not rule.enabled:
         return False
     day = day or local_today()
-    stmt = dialect_insert(session)(Alert).values(
+    stmt = dialect_insert(session)(Alert.__table__).values(
         rule_code=rule_code, severity=rule.severity, subject_kind=subject_kind,
         subject_key=subject_key, person_hash=person_hash, subject_masked=masked,
         area_code=area_code, queue_area=area_code, day=day, evidence=evidence,
         status="open", note="", escalations=0, created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["rule_code", "subject_key", "day"])
-    return bool(session.execute(stmt).rowcount)
+    return bool(session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
