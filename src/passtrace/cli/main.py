@@ -50,6 +50,7 @@ SUB_APPS = (
     ("cases", "Cases: open a case for a person from the command line."),
     ("verify", "Trajectory verification: daily reports against registrations."),
     ("trace", "Contact tracing: a case's contacts with their evidence."),
+    ("warnings", "Early warning: run the rules over a day, escalate overdue alerts."),
 )
 for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)

@@ -33,7 +33,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
          "enterprise.register", "enterprise.view", "resumption.review", "risk.manage",
          "community.register", "community.view", "community.manage", "visit.review",
          "account.unbind", "case.view", "case.manage", "contact.view", "contact.manage",
-         "trajectory.verify"}
+         "trajectory.verify",
+         "alert.view", "alert.manage"}
     ),
     "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",
                                    "site.stats", "delivery.register"}),

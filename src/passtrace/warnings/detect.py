@@ -82,8 +82,8 @@ def _insert(session: Session, rule: Effective, day: date, rows: Select[Any]) -> 
         literal(day, Date), sub.c.evidence, literal("open", String), literal("", String),
         literal(0), literal(utcnow(), Alert.__table__.c.created_at.type),
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
-    insert = dialect_insert(session)(Alert.__table__).from_select(COLUMNS, stmt).on_conflict_do_nothing(
-        index_elements=["rule_code", "subject_key", "day"])
+    insert = (dialect_insert(session)(Alert.__table__).from_select(COLUMNS, stmt)
+              .on_conflict_do_nothing(index_elements=["rule_code", "subject_key", "day"]))
     # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked.
     return session.execute(insert.execution_options(preserve_rowcount=True)).rowcount or 0
 
