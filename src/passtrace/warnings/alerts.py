@@ -60,8 +60,8 @@ def queue(*, session: Session, actor: Principal, status: str | None = None,
         stmt = stmt.where(Alert.id < before_id)
     rows = list(session.scalars(stmt))
     hashes = {a.person_hash for a in rows if a.person_hash}
-    ids = dict(session.execute(select(Person.id_hash, Person.id)
-                               .where(Person.id_hash.in_(hashes)))) if hashes else {}
+    ids = {h: i for h, i in session.execute(
+        select(Person.id_hash, Person.id).where(Person.id_hash.in_(hashes)))} if hashes else {}
     audit_service.record_reads(session=session, actor=actor, action="alert.list",
                                resource_type="alert",
                                people=[(a.id, ids.get(a.person_hash or "")) for a in rows])

@@ -155,8 +155,8 @@ def _detail(request: Request, session: Session, principal: Principal, alert_id: 
     alert = alerts.read(session=session, actor=principal, alert_id=alert_id)
     [view] = present.alert_reads(session, [alert])
     users = officials.of_area(session=session, area_code=alert.queue_area)
-    names = dict(session.execute(select(User.id, User.display_name)
-                                 .where(User.id.in_(users)))) if users else {}
+    names = {i: n for i, n in session.execute(
+        select(User.id, User.display_name).where(User.id.in_(users)))} if users else {}
     return render(request, "warnings/detail.html", {
         "a": view, "officials": sorted(names.items(), key=lambda kv: kv[1]),
         "assignee": names.get(alert.assigned_to) if alert.assigned_to else None,
