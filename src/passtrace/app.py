@@ -179,6 +179,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.enterprises import claim_pages as employee_claim_pages
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
+    from passtrace.health import pages as health_pages
+    from passtrace.health import views as health_views
     from passtrace.notices import pages as notice_pages
     from passtrace.oversight import pages as oversight_pages
     from passtrace.passes import appeal_pages, appeal_views
@@ -209,7 +211,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              visit_views.router, delivery_views.router, retention_views.router,
              case_views.router, tracing_views.router,
              warning_views.risk_router, warning_views.public_router,
-             warning_views.alert_router, warning_views.rule_router],
+             warning_views.alert_router, warning_views.rule_router,
+             health_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
@@ -221,7 +224,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              visit_pages.router,
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
-             tracing_pages.router, warning_pages.router, warning_pages.public_router])
+             tracing_pages.router, warning_pages.router, warning_pages.public_router,
+             health_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ from passtrace.enterprises.models import (
     Enterprise,
     ResumptionApplication,
 )
+from passtrace.health.models import StatusAppeal, StatusChange, StatusFlag, StatusProposal
 from passtrace.notices.models import Notice
 from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
@@ -37,6 +38,7 @@ from passtrace.warnings.models import Alert, RuleSetting
 
 __all__ = [
     "Alert", "RuleSetting",
+    "StatusAppeal", "StatusChange", "StatusFlag", "StatusProposal",
     "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",
     "TracingTask", "AuditEntry", "AuthSession", "Base", "Building", "Community",
     "DailyReport", "Delivery", "Department", "Device", "DeviceSync", "Employee", "Enterprise",

@@ -32,6 +32,9 @@ from passtrace.codec.pipeline import verify_sign1
 
 TRUST_LIST_TYPE = "PT-TL"
 REVOCATION_LIST_TYPE = "PT-RL"
+# The passes of people whose health status is not green (docs/security.md, "Status list").
+STATUS_LIST_TYPE = "PT-SL"
+STATUS_LEVELS = {"yellow": 2, "red": 3}
 
 
 def _b64url(data: bytes) -> str:
@@ -250,6 +253,34 @@ def verify_revocation_list(doc: str, root_public_key: Any) -> dict[str, Any]:
         "complete": complete,
         "revoked": revoked,
     }
+
+
+def sign_status_list(entries: Iterable[tuple[str, str]], signer: SigningKey, *,
+                     version: int, issued_at: int) -> str:
+    """Sign the complete status list: (pass id, "yellow"|"red") for every live pass whose
+    holder is not green. Complete every time (a person turning green must drop out)."""
+    body = {"typ": STATUS_LIST_TYPE, "v": version, "iat": issued_at,
+            "s": [[uuid.UUID(pid).bytes, STATUS_LEVELS[level]] for pid, level in entries]}
+    return _sign_doc(body, signer)
+
+
+def verify_status_list(doc: str, public_key: Any) -> dict[str, Any]:
+    """Verify a status list with the trust list's revocation-list key.
+
+    Returns {"version", "issued_at", "statuses": {pass id: "yellow"|"red"}}.
+    """
+    body = _open_doc(doc, public_key, STATUS_LIST_TYPE)
+    names = {code: name for name, code in STATUS_LEVELS.items()}
+    items = body.get("s")
+    if not isinstance(items, list):
+        raise PassRejected("bad_claims", "s must be a list")
+    statuses: dict[str, str] = {}
+    for item in items:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], bytes)
+                and len(item[0]) == 16 and type(item[1]) is int and item[1] in names):
+            raise PassRejected("bad_claims", "status entry malformed")
+        statuses[str(uuid.UUID(bytes=item[0]))] = names[item[1]]
+    return {"version": body["v"], "issued_at": body["iat"], "statuses": statuses}
 
 
 class RevocationSet:

@@ -10,7 +10,9 @@ from passtrace.codec.errors import PassRejected
 
 PREFIX = "PT1:"
 DCC_PREFIX = "HC1:"  # EU Digital COVID Certificate, accepted for decoding only
-PREFIXES = (PREFIX, DCC_PREFIX)
+# A health-status code (codec/status.py): signed like a pass, never accepted as one.
+STATUS_PREFIX = "ST1:"
+PREFIXES = (PREFIX, DCC_PREFIX, STATUS_PREFIX)
 # A pass is a few hundred bytes; the cap stops a zlib bomb from a hostile QR.
 MAX_INFLATED = 64 * 1024
 

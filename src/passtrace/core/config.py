@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     alert_sla_high_minutes: int = Field(default=60, ge=1, le=10080)
     alert_sla_medium_minutes: int = Field(default=240, ge=1, le=10080)
     alert_sla_low_minutes: int = Field(default=1440, ge=1, le=10080)
+    # How often the job runner brings people.status (what checkpoints read) in step
+    # with health flags that ran out (0: off).
+    health_sweep_seconds: int = Field(default=300, ge=0, le=86400)
+    # How long an official has to decide a person's appeal against a health flag.
+    health_appeal_hours: int = Field(default=72, ge=1, le=30 * 24)
     # How often the job runner looks for outbox messages due to leave.
     jobs_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Largest request body accepted; checkpoint batch uploads have their own, larger limit.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
+from passtrace.health import jobs as health_jobs
 from passtrace.jobs.runner import Job
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
@@ -30,4 +31,6 @@ def scheduled_jobs() -> list[Job]:
             warning_jobs.run_rules),
         Job("warnings.escalate", lambda rt: rt.settings.alert_escalate_seconds,
             warning_jobs.escalate),
+        Job("health.sweep-expired", lambda rt: rt.settings.health_sweep_seconds,
+            health_jobs.sweep_expired),
     ]

@@ -185,6 +185,11 @@ def approve(*, session: Session, rt: Runtime, actor: Principal, pass_id: uuid.UU
     audit_service.record(session=session, actor=actor, action="pass.approve",
                          resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
                          reason=reason or None, detail={"kid": p.kid})
+    # The applicant is told (issue 15: a decision nobody hears of is no decision).
+    coercion.tell_person(
+        session=session, settings=rt.settings, person_id=p.person_id, kind="pass_approved",
+        text=N_("Your pass was approved. Open it to show the code at checkpoints."),
+        key=f"pass-approved:{p.id}", link=f"/passes/{p.id}")
     return p
 
 
@@ -204,6 +209,10 @@ def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: st
     audit_service.record(session=session, actor=actor, action="pass.reject",
                          resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
                          reason=reason)
+    coercion.tell_person(
+        session=session, settings=None, person_id=p.person_id, kind="pass_rejected",
+        text=N_("Your pass application was rejected: %(reason)s"), params={"reason": reason},
+        key=f"pass-rejected:{p.id}", link=f"/passes/{p.id}")
     return p
 
 

@@ -1,0 +1,15 @@
+"""Health status jobs (registered in passtrace.jobs.schedule)."""
+
+from __future__ import annotations
+
+from passtrace.core.db import session_scope
+from passtrace.core.runtime import Runtime
+from passtrace.health import service
+
+
+def sweep_expired(rt: Runtime) -> int:
+    """Bring people.status in step for flags that ran out (one transaction)."""
+    swept = 0
+    for session in session_scope(rt.sessions, write=True):
+        swept = service.sweep_expired(session=session)
+    return swept

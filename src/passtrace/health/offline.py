@@ -1,0 +1,62 @@
+"""What offline checkpoints learn of health status: the status code and the status list.
+
+The status code ("ST1:", codec/status.py) is signed with the pass keys, so a device
+verifies it with the trust list it already holds; it is short-lived, so a phone shows
+a fresh one and an old screenshot stops verifying. The status list names the live
+passes of people who are not green (pass ids, not people: a pass carries no person
+identifier a device could match, and the ID hash is keyed on the server), signed with
+the revocation-list key. Why a list of its own and not the revocation list:
+docs/security.md, "Health status offline".
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.codec.lists import sign_status_list
+from passtrace.codec.status import StatusClaims, encode_status
+from passtrace.core.clock import utcnow
+from passtrace.core.runtime import Runtime
+from passtrace.passes import keyring
+from passtrace.passes.models import Pass
+from passtrace.people.models import Person
+
+CODE_MINUTES = 30
+MAX_ENTRIES = 2_000_000  # beyond this the list is no use on a phone; the server decides
+
+
+def status_code(*, session: Session, rt: Runtime, person: Person, level: str,
+                updated_at: datetime) -> str:
+    """A signed status code for the person's phone, valid CODE_MINUTES."""
+    now = utcnow()
+    key = keyring.current_signer(session=session, vault=rt.vault)
+    return encode_status(StatusClaims(
+        code_id=os.urandom(16), level=level, holder=person.name_masked,
+        id_last4=person.id_last4, updated_at=int(updated_at.timestamp()),
+        issued_at=int(now.timestamp()),
+        expires_at=int((now + timedelta(minutes=CODE_MINUTES)).timestamp())), key)
+
+
+def status_entries(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """(pass id, level) for each live pass whose holder is yellow or red."""
+    rows = session.execute(
+        select(Pass.id, Person.status).join(Person, Person.id == Pass.person_id)
+        .where(Person.status.in_(("yellow", "red")), Pass.status == "approved",
+               Pass.valid_until > now).order_by(Pass.id).limit(MAX_ENTRIES))
+    return [(str(pid), status) for pid, status in rows]
+
+
+def signed_status_list(*, session: Session, rt: Runtime) -> dict[str, object]:
+    """The complete status list, signed; its version is when it was made (milliseconds),
+    so a device keeps whichever it fetched last."""
+    now = utcnow()
+    entries = status_entries(session, now)
+    signer = keyring.list_signer(session=session, vault=rt.vault)
+    version = int(now.timestamp() * 1000)
+    return {"version": version, "count": len(entries),
+            "signed": sign_status_list(entries, signer, version=version,
+                                       issued_at=int(now.timestamp()))}
