@@ -5,7 +5,7 @@ source (manual or an imported list) and when its recent visitors were scanned; e
 rows count as scanned (they were declared before the rules existed).
 
 Revision ID: e8b2f4a61c07
-Revises: c5e1a7f3b914
+Revises: e8b2d6f4a1c3
 Create Date: 2026-12-03 17:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import passtrace.core.db
 
 revision = 'e8b2f4a61c07'
-down_revision = 'c5e1a7f3b914'
+down_revision = 'e8b2d6f4a1c3'
 branch_labels = None
 depends_on = None
 
