@@ -39,7 +39,7 @@ def run(
             raise typer.Exit(2) from None
     rt = _runtime()
     total: dict[str, int] = {}
-    notified = scanned = 0
+    notified = scanned = flags = 0
     with _domain_errors(), Progress(TextColumn("warning rules"), BarColumn(),
                                     MofNCompleteColumn(), TimeElapsedColumn(),
                                     console=console) as bar:
@@ -52,9 +52,11 @@ def run(
                     total[rule] = total.get(rule, 0) + n
                 notified += stats.notified
                 scanned += stats.scanned_areas
+                flags += stats.flags_raised
             bar.advance(task)
     typer.echo(json.dumps({"new": total, "total": sum(total.values()),
-                           "scanned_areas": scanned, "officials_notified": notified},
+                           "scanned_areas": scanned, "officials_notified": notified,
+                           "status_flags_raised": flags},
                           sort_keys=True))
 
 

@@ -24,7 +24,7 @@ from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.notices.service import Message, Notifier
 from passtrace.people.models import Person
-from passtrace.warnings import authz, officials
+from passtrace.warnings import authz, effects, officials
 from passtrace.warnings.models import RESOLUTIONS, SEVERITIES, Alert
 
 CLOSED = ("resolved", "dismissed")
@@ -140,11 +140,15 @@ def _close(session: Session, actor: Principal, alert_id: int, status: str,
 
 def resolve(*, session: Session, actor: Principal, alert_id: int, resolution: str,
             note: str = "") -> Alert:
-    """Close an alert with what was done."""
+    """Close an alert with what was done; a negative test on a fever alert clears the
+    person's fever flags (their status turns back unless something else holds it)."""
     if resolution not in RESOLUTIONS:
         msg = N_("Choose what was done.")
         raise ValidationFailed(msg, fields={"resolution": msg})
-    return _close(session, actor, alert_id, "resolved", resolution, note.strip())
+    alert = _close(session, actor, alert_id, "resolved", resolution, note.strip())
+    if resolution == "negative" and alert.rule_code in effects.FEVER_RULES:
+        effects.clear_fever(session=session, actor=actor, alert=alert)
+    return alert
 
 
 def dismiss(*, session: Session, actor: Principal, alert_id: int, reason: str) -> Alert:
@@ -211,8 +215,9 @@ def escalate_overdue(*, session: Session, settings: Settings, notifier: Notifier
             .order_by(Alert.id).limit(limit)).all()
         if not rows:
             continue
-        parents = dict(session.execute(select(Area.code, Area.parent_code).where(
-            Area.code.in_({r.queue_area for r in rows}))).tuples())
+        parents = {code: parent for code, parent in session.execute(
+            select(Area.code, Area.parent_code).where(
+                Area.code.in_({r.queue_area for r in rows})))}
         for alert_id, area, count in rows:
             parent = parents.get(area)
             if not parent:

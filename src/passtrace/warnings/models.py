@@ -24,7 +24,7 @@ from passtrace.core.db import Base
 
 SEVERITIES = ("high", "medium", "low")
 STATUSES = ("open", "acknowledged", "resolved", "dismissed")
-RESOLUTIONS = ("contacted", "isolated", "tested", "referred", "no_action")
+RESOLUTIONS = ("contacted", "isolated", "tested", "negative", "referred", "no_action")
 
 
 class RuleSetting(Base):

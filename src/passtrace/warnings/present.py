@@ -27,6 +27,7 @@ STATUS_LABELS = {"open": lazy_gettext("open"), "acknowledged": lazy_gettext("ack
 RESOLUTION_LABELS = {"contacted": lazy_gettext("Person contacted"),
                      "isolated": lazy_gettext("Isolated or quarantined"),
                      "tested": lazy_gettext("Tested"),
+                     "negative": lazy_gettext("Negative test recorded"),
                      "referred": lazy_gettext("Referred to a hospital"),
                      "no_action": lazy_gettext("No action needed"),
                      "false_alarm": lazy_gettext("False alarm")}

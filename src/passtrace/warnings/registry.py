@@ -59,7 +59,8 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          N_("The daily report of %(day)s recorded a fever or symptoms.")),
     Rule("risk_visit", "medium", N_("Visit to a risk area"),
          N_("On %(day)s there was a visit to %(area)s, a risk area."),
-         {"days": Param(14, 1, 28, DAYS)}),
+         {"days": Param(14, 1, 28, DAYS),
+          "yellow_days": Param(7, 1, 28, N_("Days the status stays yellow"))}),
     Rule("close_contact", "high", N_("Close contact of a case"),
          N_("Found on %(day)s to be a close contact of a case; quarantine until "
             "%(until)s.")),

@@ -95,7 +95,7 @@ class AssignIn(_In):
 class ResolveIn(_In):
     """Close the alert with what was done."""
 
-    resolution: Literal["contacted", "isolated", "tested", "referred", "no_action"]
+    resolution: Literal["contacted", "isolated", "tested", "negative", "referred", "no_action"]
     note: str = Field(default="", max_length=1000)
 
 

@@ -19,7 +19,7 @@ from passtrace.core.errors import NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.notices.service import standard_notifier
-from passtrace.warnings import alerts, engine, registry
+from passtrace.warnings import alerts, effects, engine, registry
 from passtrace.warnings.models import SEVERITIES, Alert, RuleSetting
 
 
@@ -31,6 +31,7 @@ class RunStats:
     new: dict[str, int] = field(default_factory=dict)
     scanned_areas: int = 0
     notified: int = 0
+    flags_raised: int = 0
 
     @property
     def total(self) -> int:
@@ -63,6 +64,7 @@ def run(*, session: Session, settings: Settings, days: list[date] | None = None)
     stats.scanned_areas, declared = scan_pending(session=session)
     if declared:
         stats.new["risk_visit"] = stats.new.get("risk_visit", 0) + declared
+    stats.flags_raised = effects.apply_new(session=session, after_id=mark)
     stats.notified = alerts.notify_new(session=session,
                                        notifier=standard_notifier(session, settings),
                                        after_id=mark)
