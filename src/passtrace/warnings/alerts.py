@@ -226,7 +226,7 @@ def escalate_overdue(*, session: Session, settings: Settings, notifier: Notifier
                 update(Alert).where(Alert.id == alert_id, Alert.escalations == count,
                                     Alert.status == "open")
                 .values(queue_area=parent, escalations=count + 1, escalated_at=now)
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]
             if not done:
                 continue
             moved += 1

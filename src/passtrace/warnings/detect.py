@@ -55,7 +55,7 @@ def _json(session: Session, **pairs: Any) -> ColumnElement[Any]:
     return func.json_object(*args)
 
 
-def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     """later - earlier in seconds."""
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier)
@@ -85,7 +85,8 @@ def _insert(session: Session, rule: Effective, day: date, rows: Select[Any]) -> 
     insert = (dialect_insert(session)(Alert.__table__).from_select(COLUMNS, stmt)
               .on_conflict_do_nothing(index_elements=["rule_code", "subject_key", "day"]))
     # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked.
-    return session.execute(insert.execution_options(preserve_rowcount=True)).rowcount or 0
+    done = session.execute(insert.execution_options(preserve_rowcount=True))
+    return done.rowcount or 0  # type: ignore[attr-defined]
 
 
 def _first_per(partition: Sequence[Any], order: Any) -> ColumnElement[int]:

@@ -126,4 +126,5 @@ def raise_alert(*, session: Session, rule_code: str, subject_kind: str, subject_
         area_code=area_code, queue_area=area_code, day=day, evidence=evidence,
         status="open", note="", escalations=0, created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["rule_code", "subject_key", "day"])
-    return bool(session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount)
+    done = session.execute(stmt.execution_options(preserve_rowcount=True))
+    return bool(done.rowcount)  # type: ignore[attr-defined]
