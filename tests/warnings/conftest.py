@@ -10,7 +10,11 @@ from sqlalchemy import select
 
 from passtrace.warnings import service
 from passtrace.warnings.models import Alert
-from tests.concurrency import committed_rt, committed_url  # noqa: F401 - fixtures
+from tests.concurrency import (  # noqa: F401 - fixtures
+    committed_client,
+    committed_rt,
+    committed_url,
+)
 
 
 @dataclass

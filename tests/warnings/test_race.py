@@ -42,3 +42,38 @@ def test_two_runs_of_a_day_at_once_make_each_alert_once(committed_rt) -> None:  
         found = session.scalar(select(func.count()).select_from(Alert).where(
             Alert.rule_code == "checkpoint_fever", Alert.person_hash.in_(hashes)))
     assert found == 3
+
+
+def test_two_officials_closing_one_alert_at_once_leave_one_decision(
+        committed_rt, committed_client) -> None:  # type: ignore[no-untyped-def]
+    """Resolve and dismiss at once: without the row lock both read "open" and the later
+    commit silently overwrites the first decision (PostgreSQL); with it the second waits,
+    sees the alert closed and is refused."""
+    from passtrace.warnings import alerts, service
+    from tests.concurrency import committed_persona
+
+    a = committed_persona(committed_rt, committed_client, "official", "area", "520102")
+    b = committed_persona(committed_rt, committed_client, "official", "area", "520102")
+    key = f"close{tag()}".ljust(64, "0")
+    with committed_rt.sessions() as session:
+        service.raise_alert(session=session, rule_code="checkpoint_fever",
+                            subject_kind="person", subject_key=key, person_hash=key,
+                            area_code="520102", evidence={})
+        session.commit()
+        alert_id = session.scalar(select(Alert.id).where(Alert.subject_key == key))
+
+    outcomes = race(
+        committed_rt,
+        lambda s: alerts.resolve(session=s, actor=a.principal, alert_id=alert_id,
+                                 resolution="contacted", note="已联系"),
+        lambda s: alerts.dismiss(session=s, actor=b.principal, alert_id=alert_id,
+                                 reason="误报"))
+    if is_postgres(committed_rt):
+        assert sorted(outcomes) == ["InvalidState", "ok"]
+    else:
+        assert sorted(outcomes) in (["InvalidState", "ok"], ["busy", "ok"])
+    with committed_rt.sessions() as session:
+        alert = session.get(Alert, alert_id)
+        winner = a if outcomes[0] == "ok" else b
+        assert alert is not None and alert.closed_by == winner.user_id
+        assert alert.status == ("resolved" if winner is a else "dismissed")
