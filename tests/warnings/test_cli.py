@@ -49,3 +49,10 @@ def test_run_counts_new_alerts_once_per_day(db) -> None:  # type: ignore[no-unty
     assert bad.exit_code == 2
     escalated = runner.invoke(app, ["warnings", "escalate"])
     assert escalated.exit_code == 0 and '"escalated"' in escalated.stdout
+
+
+def test_both_jobs_are_scheduled() -> None:
+    from passtrace.jobs.schedule import scheduled_jobs
+
+    names = [j.name for j in scheduled_jobs()]
+    assert "warnings.run-rules" in names and "warnings.escalate" in names
