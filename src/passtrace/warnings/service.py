@@ -83,7 +83,8 @@ def update_rule(*, session: Session, actor: Principal, code: str, severity: str,
     for name, value in params.items():
         spec = rule.params.get(name)
         if spec is None:
-            raise ValidationFailed(N_("This rule has no such parameter."), fields={name: ""})
+            msg = N_("This rule has no such parameter.")
+            raise ValidationFailed(msg, fields={name[:40]: msg})
         if not spec.low <= value <= spec.high:
             msg = N_("Must be between %(low)s and %(high)s.")
             raise ValidationFailed(msg, fields={name: msg}, low=spec.low, high=spec.high)
