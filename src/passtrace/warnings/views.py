@@ -71,7 +71,7 @@ def list_risks(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor 
 
 
 @risk_router.get("/history", response_model=Page[AreaRiskRead],
-                 dependencies=[require("risk.manage")])
+                 dependencies=[require("risk.manage")], responses=errors(404))
 def history(session: SessionDep, principal: CurrentPrincipal,
             area: Annotated[str, Query(pattern=AREA_PATTERN)], cursor: Cursor = None,
             limit: Limit = DEFAULT_LIMIT) -> Page[AreaRiskRead]:
