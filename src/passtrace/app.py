@@ -200,15 +200,20 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
     from passtrace.tracing import views as tracing_views
+    from passtrace.warnings import pages as warning_pages
+    from passtrace.warnings import views as warning_views
 
     return ([account_views.router, account_admin_views.router, area_views.router,
              pass_views.router, appeal_views.router, people_views.router,
              site_views.router, site_views.device_router, registration_views.router,
-             enterprise_views.router, report_views.router, report_views.risk_router,
+             enterprise_views.router, report_views.router,
              community_views.router, community_views.me_router, rule_appeal_views.router,
              outing_views.router,
              visit_views.router, delivery_views.router, retention_views.router,
-             case_views.router, tracing_views.router, health_views.router],
+             case_views.router, tracing_views.router,
+             warning_views.risk_router, warning_views.public_router,
+             warning_views.alert_router, warning_views.rule_router,
+             health_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
@@ -220,7 +225,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              visit_pages.router,
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
-             tracing_pages.router, health_pages.router, analytics_pages.router])
+             tracing_pages.router, warning_pages.router, warning_pages.public_router,
+             health_pages.router, analytics_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

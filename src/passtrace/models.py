@@ -2,7 +2,7 @@
 
 from passtrace.accounts.models import AuthSession, RecoveryCode, RoleBinding, User
 from passtrace.analytics.models import AnalyticsRun
-from passtrace.areas.models import Area
+from passtrace.areas.models import Area, AreaRisk
 from passtrace.audit.models import AuditEntry
 from passtrace.cases.models import Case, CaseEvent
 from passtrace.communities.compounds.models import (
@@ -28,7 +28,6 @@ from passtrace.passes.models import Pass, Revocation, SigningKeyRecord
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration, Stay
 from passtrace.reports.models import (
-    AreaRisk,
     DailyReport,
     ReportDayCount,
     ReportReminder,
@@ -36,8 +35,10 @@ from passtrace.reports.models import (
 )
 from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
+from passtrace.warnings.models import Alert, RuleSetting
 
 __all__ = [
+    "Alert", "RuleSetting",
     "StatusAppeal", "StatusChange", "StatusFlag", "StatusProposal",
     "AnalyticsRun",
     "Area", "AreaRisk", "Case", "CaseEvent", "Contact", "ReportFinding", "Stay",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from passtrace import demo
 from passtrace.accounts.models import User
 from passtrace.app import create_app
+from passtrace.areas.models import AreaRisk
 from passtrace.communities.compounds.models import Community
 from passtrace.communities.deliveries.models import Delivery
 from passtrace.communities.visits.models import Visit
@@ -29,7 +30,7 @@ from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Department, Enterprise, ResumptionApplication
 from passtrace.passes.models import Pass
-from passtrace.reports.models import AreaRisk, ReportStop
+from passtrace.reports.models import ReportStop
 from passtrace.sites.models import Site
 from tests.conftest import test_settings as fast_settings
 

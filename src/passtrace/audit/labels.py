@@ -83,6 +83,14 @@ ACTION_LABELS = {
     "resumption.withdraw": lazy_gettext("Withdrew a resumption application"),
     "risk.create": lazy_gettext("Set an area's risk level"),
     "risk.end": lazy_gettext("Ended an area's risk level"),
+    "risk.import": lazy_gettext("Imported a published list of risk areas"),
+    "alert.list": lazy_gettext("Viewed you in a warnings queue"),
+    "alert.read": lazy_gettext("Viewed a warning about you"),
+    "alert.assign": lazy_gettext("Assigned a warning"),
+    "alert.acknowledge": lazy_gettext("Acknowledged a warning"),
+    "alert.resolve": lazy_gettext("Resolved a warning"),
+    "alert.dismiss": lazy_gettext("Dismissed a warning as a false alarm"),
+    "rule.update": lazy_gettext("Changed a warning rule"),
     "site.create": lazy_gettext("Registered a site"),
     "site.import": lazy_gettext("Imported sites"),
     "user.activate": lazy_gettext("Activated an account"),
@@ -133,6 +141,7 @@ ACTION_LABELS = {
 
 RESOURCE_LABELS = {
     "area_risk": lazy_gettext("Area risk"), "audit": lazy_gettext("Audit log"),
+    "alert": lazy_gettext("Warning"), "warning_rule": lazy_gettext("Warning rule"),
     "community": lazy_gettext("Compound"), "daily_report": lazy_gettext("Daily report"),
     "delivery": lazy_gettext("Delivery"), "department": lazy_gettext("Department"),
     "device": lazy_gettext("Device"), "employee": lazy_gettext("Employee"),

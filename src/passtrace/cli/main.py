@@ -52,6 +52,7 @@ SUB_APPS = (
     ("trace", "Contact tracing: a case's contacts with their evidence."),
     ("lake", "The pseudonymised Parquet lake the analytics jobs read."),
     ("analytics", "Population analytics jobs over the lake (DuckDB or Spark)."),
+    ("warnings", "Early warning: run the rules over a day, escalate overdue alerts."),
 )
 for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)

@@ -127,6 +127,17 @@ class Settings(BaseSettings):
     # How often the job runner verifies yesterday's and today's daily reports against
     # registrations (0: off; cron can run `passtrace verify reports`).
     verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # Early warning (docs/warnings.md): how often the job runner runs the windowed rules
+    # over yesterday and today, and scans newly declared risk areas (0: off; cron can
+    # run `passtrace warnings run`).
+    warnings_seconds: int = Field(default=300, ge=0, le=86400)
+    # How often unacknowledged alerts past their SLA are escalated one area up.
+    alert_escalate_seconds: int = Field(default=300, ge=0, le=86400)
+    # An alert not acknowledged this many minutes after it was raised (or last
+    # escalated) moves to the officials of the next area up.
+    alert_sla_high_minutes: int = Field(default=60, ge=1, le=10080)
+    alert_sla_medium_minutes: int = Field(default=240, ge=1, le=10080)
+    alert_sla_low_minutes: int = Field(default=1440, ge=1, le=10080)
     # How often the job runner brings people.status (what checkpoints read) in step
     # with health flags that ran out (0: off).
     health_sweep_seconds: int = Field(default=300, ge=0, le=86400)

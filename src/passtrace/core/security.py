@@ -34,6 +34,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
          "community.register", "community.view", "community.manage", "visit.review",
          "account.unbind", "case.view", "case.manage", "contact.view", "contact.manage",
          "trajectory.verify",
+         "alert.view", "alert.manage",
          "health.view", "health.manage"}
     ),
     "checkpoint_staff": frozenset({"pass.verify", "registration.create", "site.view",

@@ -10,14 +10,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
-from passtrace.areas.models import Area
+from passtrace.areas.models import Area, AreaRisk
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.people.models import Person
 from passtrace.reports import counts
-from passtrace.reports.models import FEVER_AT, AreaRisk, DailyReport, ReportStop
+from passtrace.reports.models import FEVER_AT, DailyReport, ReportStop
 
 DAYS = 14
 TRAINS = ("G1234", "D2856", "G2331", "K1186")

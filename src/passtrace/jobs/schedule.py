@@ -13,6 +13,7 @@ from passtrace.registrations import jobs as registration_jobs
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
 from passtrace.tracing import jobs as tracing_jobs
+from passtrace.warnings import jobs as warning_jobs
 
 
 def scheduled_jobs() -> list[Job]:
@@ -31,6 +32,10 @@ def scheduled_jobs() -> list[Job]:
             retention_jobs.delete_expired),
         Job("tracing.verify-reports", lambda rt: rt.settings.verify_seconds,
             tracing_jobs.verify_recent),
+        Job("warnings.run-rules", lambda rt: rt.settings.warnings_seconds,
+            warning_jobs.run_rules),
+        Job("warnings.escalate", lambda rt: rt.settings.alert_escalate_seconds,
+            warning_jobs.escalate),
         Job("health.sweep-expired", lambda rt: rt.settings.health_sweep_seconds,
             health_jobs.sweep_expired),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from passtrace.areas import risks as area_risks
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import NotFound
@@ -18,7 +19,6 @@ from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.reports import authz
 from passtrace.reports.models import (
     FEVER_AT,
-    AreaRisk,
     DailyReport,
     ReportDayCount,
     ReportStop,
@@ -99,9 +99,7 @@ def _risky_reports(session: Session, ent: Enterprise, day: date,
                    allowed: set[uuid.UUID] | None) -> dict[uuid.UUID, list[str]]:
     start = datetime.combine(day, datetime.min.time(), LOCAL_TZ)
     end = start + timedelta(days=1)
-    risks = list(session.scalars(select(AreaRisk).where(
-        AreaRisk.valid_from < end,
-        or_(AreaRisk.valid_until.is_(None), AreaRisk.valid_until > start))))
+    risks = area_risks.overlapping(session=session, start=start, end=end)
     if not risks:
         return {}
     prefixes = {r.area_prefix for r in risks}

@@ -1,4 +1,4 @@
-"""Daily reports, their ordered stops, reminder deliveries and risky areas."""
+"""Daily reports, their ordered stops and reminder deliveries (risk areas: areas.models)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from passtrace.core.db import Base, CreatedMixin, IdMixin
 MODES = ("walk", "car", "bus", "metro", "taxi", "train", "flight")
 SYMPTOMS = ("fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhea",
             "short_breath")
-RISK_LEVELS = ("medium", "high")
 FEVER_AT = 37.3
 
 
@@ -120,18 +119,3 @@ class ReportReminder(IdMixin, CreatedMixin, Base):
     report_date: Mapped[date]
     kind: Mapped[str] = mapped_column(String(10))  # remind | escalate
     recipient_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-
-
-class AreaRisk(IdMixin, CreatedMixin, Base):
-    """An area (code prefix) marked risky for a time window, set by officials."""
-
-    __tablename__ = "area_risks"
-    __table_args__ = (Index("ix_area_risks_prefix", "area_prefix"),)
-
-    area_code: Mapped[str] = mapped_column(String(12))
-    area_prefix: Mapped[str] = mapped_column(String(12))
-    level: Mapped[str] = mapped_column(String(8))
-    valid_from: Mapped[datetime]
-    valid_until: Mapped[datetime | None]
-    note: Mapped[str] = mapped_column(String(200), default="")
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from passtrace.areas import risks as area_risks
 from passtrace.areas.models import Area
 from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import Forbidden
@@ -19,7 +20,7 @@ from passtrace.core.ids import uuid7
 from passtrace.core.validators import Day
 from passtrace.enterprises.models import Department, Employee
 from passtrace.reports import dashboard as dashboard_service
-from passtrace.reports import present, recents, risks
+from passtrace.reports import present, recents
 from passtrace.reports import service as report_service
 from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.forms import QuickForm, ReportForm, blank_stop
@@ -152,7 +153,7 @@ def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrin
     return render(request, "reports/dashboard.html", {
         "b": board, "code": code, "department": department, "trend_svg": trend_svg,
         "dept_svg": dept_svg, "percent": _percent, "dept_choices": dept_choices,
-        "risks": risks.active(session=session), "risk_labels": present.RISK_LABELS,
+        "risks": area_risks.active(session=session), "risk_labels": present.RISK_LABELS,
         "export_from": (today - timedelta(days=13)).isoformat(), "export_to": today.isoformat(),
         "now": utcnow(),
     })

@@ -146,26 +146,3 @@ class Dashboard(BaseModel):
     overdue_total: int
     anomalies: list[Anomaly]
     trend: list[TrendPoint]
-
-
-class AreaRiskIn(BaseModel):
-    """Mark an area risky for a window."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    area_code: str = Field(pattern=r"^\d{6,12}$")
-    level: Literal["medium", "high"]
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    note: str = Field(default="", max_length=200)
-
-
-class AreaRiskRead(BaseModel):
-    """A risky area as stored."""
-
-    id: uuid.UUID
-    area_code: str
-    level: str
-    valid_from: datetime
-    valid_until: datetime | None
-    note: str

@@ -8,15 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from passtrace.core.pagination import Page, paginate_items
 from passtrace.core.validators import Day
 from passtrace.reports import dashboard as dashboard_service
-from passtrace.reports import present, risks
+from passtrace.reports import present
 from passtrace.reports import service as report_service
 from passtrace.reports.download import CREDIT, stream_export
 from passtrace.reports.schemas import (
-    AreaRiskIn,
-    AreaRiskRead,
     Dashboard,
     QuickIn,
     ReportIn,
@@ -25,10 +22,8 @@ from passtrace.reports.schemas import (
 )
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.openapi import errors, files
-from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-risk_router = APIRouter(prefix="/area-risks", tags=["reports"])
 
 
 @router.post("", response_model=ReportRead, status_code=201)
@@ -88,30 +83,3 @@ def read(report_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal)
     report = report_service.visible_report(session=session, actor=principal,
                                            report_id=report_id)
     return present.to_read(session, report)
-
-
-def _risk_read(r: object) -> AreaRiskRead:
-    return AreaRiskRead.model_validate(r, from_attributes=True)
-
-
-@risk_router.get("", response_model=Page[AreaRiskRead])
-def list_risks(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
-               limit: Limit = DEFAULT_LIMIT) -> Page[AreaRiskRead]:
-    """List the areas marked risky now, by area code."""
-    rows, nxt = paginate_items(risks.active(session=session), lambda r: (r.area_code, r.id),
-                               cursor=cursor, limit=limit)
-    return Page(items=[_risk_read(r) for r in rows], next=nxt)
-
-
-@risk_router.post("", response_model=AreaRiskRead, status_code=201)
-def create_risk(data: AreaRiskIn, session: SessionDep,
-                principal: CurrentPrincipal) -> AreaRiskRead:
-    """Mark an area risky (officials responsible for it)."""
-    return _risk_read(risks.create(session=session, actor=principal, data=data))
-
-
-@risk_router.post("/{risk_id}/end", response_model=AreaRiskRead)
-def end_risk(risk_id: uuid.UUID, session: SessionDep,
-             principal: CurrentPrincipal) -> AreaRiskRead:
-    """Lift a risk now."""
-    return _risk_read(risks.end(session=session, actor=principal, risk_id=risk_id))

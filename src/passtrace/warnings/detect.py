@@ -1,0 +1,331 @@
+"""The windowed rules, each one set-based INSERT ... SELECT per local day.
+
+Each statement selects the day's firing subjects (one row per subject: the first
+event of the day is the evidence, by row_number()), and inserts them into `alerts`
+with ON CONFLICT DO NOTHING on (rule, subject, day): running a day twice, two runners
+at once, or a declared area re-scanning days already scanned, creates nothing new.
+Nothing here reads rows into Python, so a day of a million registrations is a handful
+of statements (benchmarks/warnings.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Numeric,
+    String,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from passtrace.core.clock import local_day_bounds, utcnow
+from passtrace.core.db import dialect_insert
+from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.people.models import Person
+from passtrace.registrations.models import Registration
+from passtrace.reports.models import DailyReport, ReportStop
+from passtrace.sites.models import Site
+from passtrace.tracing.models import Contact, ReportFinding
+from passtrace.warnings.models import Alert
+from passtrace.warnings.registry import Effective
+
+COLUMNS = ("rule_code", "severity", "subject_kind", "subject_key", "person_hash",
+           "subject_masked", "area_code", "queue_area", "day", "evidence", "status", "note",
+           "escalations", "created_at")
+EARTH_KM = 6371.0
+
+
+def _json(session: Session, **pairs: Any) -> ColumnElement[Any]:
+    """A JSON object built in SQL (json_build_object / json_object)."""
+    args: list[Any] = []
+    for key, value in pairs.items():
+        args += [literal(key), value]
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_build_object(*args)
+    return func.json_object(*args)
+
+
+def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """later - earlier in seconds."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _text(session: Session, value: Any) -> ColumnElement[str]:
+    """An id as the text the evidence keeps (the same on both databases)."""
+    # PostgreSQL writes a UUID with dashes, SQLite as 32 hex digits: uuid.UUID reads both.
+    return cast(value, String)
+
+
+def _masked() -> ColumnElement[str]:
+    return func.coalesce(Person.name_masked, literal(""))
+
+
+def _insert(session: Session, rule: Effective, day: date, rows: Select[Any]) -> int:
+    """INSERT the selected (subject_kind, subject_key, person_hash, masked, area, evidence)
+    rows as alerts of `rule` on `day`; a (rule, subject, day) already there is skipped."""
+    sub = rows.subquery()
+    stmt = select(
+        literal(rule.rule.code, String), literal(rule.severity, String),
+        sub.c.kind, sub.c.key, sub.c.person_hash, sub.c.masked, sub.c.area, sub.c.area,
+        literal(day, Date), sub.c.evidence, literal("open", String), literal("", String),
+        literal(0), literal(utcnow(), Alert.__table__.c.created_at.type),
+    ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+    insert = (dialect_insert(session)(Alert.__table__).from_select(COLUMNS, stmt)
+              .on_conflict_do_nothing(index_elements=["rule_code", "subject_key", "day"]))
+    # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked.
+    done = session.execute(insert.execution_options(preserve_rowcount=True))
+    return done.rowcount or 0  # type: ignore[attr-defined]
+
+
+def _first_per(partition: Sequence[Any], order: Any) -> ColumnElement[int]:
+    return func.row_number().over(partition_by=list(partition), order_by=order)
+
+
+def _person_rows(session: Session, base: Select[Any]) -> Select[Any]:
+    """Keep the first row per person of a subquery with person_hash, area, evidence, at."""
+    sub = base.add_columns(
+        _first_per([base.selected_columns.person_hash], base.selected_columns.at).label("rn")
+    ).subquery()
+    return (select(literal("person", String).label("kind"), sub.c.person_hash.label("key"),
+                   sub.c.person_hash, _masked().label("masked"), sub.c.area,
+                   sub.c.evidence)
+            .select_from(sub).outerjoin(Person, Person.id_hash == sub.c.person_hash)
+            .where(sub.c.rn == 1))
+
+
+def checkpoint_fever(session: Session, rule: Effective, day: date) -> int:
+    """A temperature at or above the site's own threshold."""
+    start, end = local_day_bounds(day)
+    base = (select(Registration.person_hash, Site.area_code.label("area"),
+                   Registration.occurred_at.label("at"),
+                   _json(session, registration=_text(session, Registration.id),
+                         site=_text(session, Site.id), temperature=Registration.temperature,
+                         threshold=Site.fever_threshold).label("evidence"))
+            .join(Site, Site.id == Registration.site_id)
+            .where(Registration.occurred_at >= start, Registration.occurred_at < end,
+                   Registration.person_hash.is_not(None),
+                   Registration.temperature >= Site.fever_threshold))
+    return _insert(session, rule, day, _person_rows(session, base))
+
+
+def report_symptoms(session: Session, rule: Effective, day: date) -> int:
+    """A daily report flagged when filed (fever or any symptom)."""
+    base = (select(DailyReport.person_hash, Enterprise.area_code.label("area"),
+                   DailyReport.submitted_at.label("at"),
+                   _json(session, report=_text(session, DailyReport.id),
+                         temperature=DailyReport.temperature).label("evidence"))
+            .join(Enterprise, Enterprise.id == DailyReport.enterprise_id)
+            .where(DailyReport.report_date == day, DailyReport.flagged,
+                   DailyReport.person_hash.is_not(None)))
+    return _insert(session, rule, day, _person_rows(session, base))
+
+
+def _in_prefixes(column: Any, prefixes: Sequence[str]) -> ColumnElement[bool]:
+    return or_(*[column.startswith(p, autoescape=True) for p in prefixes])
+
+
+def risk_visit(session: Session, rule: Effective, day: date,
+               risks: Sequence[tuple[str, str, datetime, datetime | None]]) -> int:
+    """Registrations at a site in a risk area, or reported stops in one, on `day`.
+
+    `risks` is (area_code, prefix, from, until): the daily run passes the risks in force
+    that day and checks the visit fell in the risk's window; a declaration passes its
+    one area with the window opened to the whole look-back (people who were there in
+    the last N days are flagged now).
+    """
+    if not risks:
+        return 0
+    start, end = local_day_bounds(day)
+    inserted = 0
+    for code, prefix, valid_from, valid_until in risks:
+        lo = max(start, valid_from)
+        hi = end if valid_until is None else min(end, valid_until)
+        if lo >= hi:
+            continue
+        sites = select(Site.id).where(Site.area_code.startswith(prefix, autoescape=True))
+        at_site = (select(Registration.person_hash, literal(code, String).label("area"),
+                          Registration.occurred_at.label("at"),
+                          _json(session, registration=_text(session, Registration.id),
+                                site=_text(session, Registration.site_id),
+                                area=literal(code, String)).label("evidence"))
+                   .where(Registration.site_id.in_(sites), Registration.occurred_at >= lo,
+                          Registration.occurred_at < hi,
+                          Registration.person_hash.is_not(None)))
+        stop = (select(DailyReport.person_hash, literal(code, String).label("area"),
+                       ReportStop.arrive_at.label("at"),
+                       _json(session, report=_text(session, DailyReport.id),
+                             area=literal(code, String)).label("evidence"))
+                .join(DailyReport, DailyReport.id == ReportStop.report_id)
+                .where(ReportStop.area_code.startswith(prefix, autoescape=True),
+                       ReportStop.arrive_at >= lo, ReportStop.arrive_at < hi,
+                       DailyReport.person_hash.is_not(None)))
+        union = at_site.union_all(stop).subquery()
+        base = select(union.c.person_hash, union.c.area, union.c.at, union.c.evidence)
+        inserted += _insert(session, rule, day, _person_rows(session, base))
+    return inserted
+
+
+def contacts(session: Session, close: Effective, secondary: Effective, day: date) -> int:
+    """Contacts found on `day`: depth 1 is a close contact, deeper a secondary one."""
+    start, end = local_day_bounds(day)
+    inserted = 0
+    for rule, depth in ((close, Contact.depth == 1), (secondary, Contact.depth >= 2)):
+        if not rule.enabled:
+            continue
+        base = (select(Contact.person_hash, Contact.area_code.label("area"),
+                       Contact.found_at.label("at"),
+                       _json(session, contact=_text(session, Contact.id),
+                             case=_text(session, Contact.case_id),
+                             until=cast(Contact.quarantine_until, String)).label("evidence"))
+                .where(Contact.found_at >= start, Contact.found_at < end, depth,
+                       Contact.area_code != ""))
+        inserted += _insert(session, rule, day, _person_rows(session, base))
+    return inserted
+
+
+def _reason(column: Any, *codes: str) -> ColumnElement[bool]:
+    # reasons is a JSON list of codes; its text form holds each as "code" on both databases.
+    text = cast(column, String)
+    return or_(*[text.like(f'%"{c}"%') for c in codes])
+
+
+def _denied_with(session: Session, rule: Effective, day: date, *codes: str) -> int:
+    start, end = local_day_bounds(day)
+    base = (select(Registration.person_hash, Site.area_code.label("area"),
+                   Registration.occurred_at.label("at"),
+                   _json(session, registration=_text(session, Registration.id),
+                         site=_text(session, Site.id),
+                         pass_id=_text(session, Registration.pass_id)).label("evidence"))
+            .join(Site, Site.id == Registration.site_id)
+            .where(Registration.occurred_at >= start, Registration.occurred_at < end,
+                   Registration.decision == "deny", Registration.person_hash.is_not(None),
+                   _reason(Registration.reasons, *codes)))
+    return _insert(session, rule, day, _person_rows(session, base))
+
+
+def pass_invalid(session: Session, rule: Effective, day: date) -> int:
+    """A revoked or expired pass presented (the checkpoint denied it)."""
+    return _denied_with(session, rule, day, "revoked", "expired")
+
+
+def pass_outside_area(session: Session, rule: Effective, day: date) -> int:
+    """A pass presented at a site or area it is not valid in."""
+    return _denied_with(session, rule, day, "area_not_allowed", "site_not_allowed")
+
+
+def _distance_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> ColumnElement[float]:
+    """Great-circle distance (haversine), in SQL: both databases have the math functions."""
+    dlat = func.radians(lat2 - lat1) / 2.0
+    dlon = func.radians(lon2 - lon1) / 2.0
+    a = (func.sin(dlat) * func.sin(dlat) + func.cos(func.radians(lat1))
+         * func.cos(func.radians(lat2)) * func.sin(dlon) * func.sin(dlon))
+    return 2 * EARTH_KM * func.asin(func.sqrt(a))
+
+
+def _pairs(session: Session, day: date, key: Any) -> Any:
+    """Each registration of the day with the previous one of the same key (LAG)."""
+    start, end = local_day_bounds(day)
+    window = {"partition_by": key, "order_by": Registration.occurred_at}
+    return (select(key.label("k"), Registration.person_hash, Registration.id,
+                   Registration.site_id, Registration.occurred_at,
+                   func.lag(Registration.site_id).over(**window).label("prev_site"),
+                   func.lag(Registration.occurred_at).over(**window).label("prev_at"),
+                   func.lag(Registration.id).over(**window).label("prev_id"))
+            .where(Registration.occurred_at >= start, Registration.occurred_at < end,
+                   key.is_not(None))
+            .subquery())
+
+
+def impossible_travel(session: Session, rule: Effective, day: date) -> int:
+    """Two consecutive registrations of one person further apart than the speed bound
+    allows (site coordinates; sites without them are never compared)."""
+    pairs = _pairs(session, day, Registration.person_hash)
+    here, there = Site.__table__.alias("here"), Site.__table__.alias("there")
+    km = _distance_km(there.c.latitude, there.c.longitude, here.c.latitude, here.c.longitude)
+    gap = _seconds(session, pairs.c.occurred_at, pairs.c.prev_at)
+    speed = rule.params["speed_kmh"]
+    base = (select(pairs.c.person_hash, here.c.area_code.label("area"),
+                   pairs.c.occurred_at.label("at"),
+                   _json(session, registration=_text(session, pairs.c.id),
+                         site=_text(session, pairs.c.site_id),
+                         other_registration=_text(session, pairs.c.prev_id),
+                         other_site=_text(session, pairs.c.prev_site),
+                         km=func.round(cast(km, Numeric), 1),
+                         minutes=func.round(cast(gap / 60.0, Numeric), 0),
+                         speed=literal(speed)).label("evidence"))
+            .join(here, here.c.id == pairs.c.site_id)
+            .join(there, there.c.id == pairs.c.prev_site)
+            .where(pairs.c.prev_site.is_not(None), pairs.c.prev_site != pairs.c.site_id,
+                   here.c.latitude.is_not(None), there.c.latitude.is_not(None),
+                   # distance / hours > speed, written without a division by a zero gap
+                   km * 3600.0 > speed * gap))
+    return _insert(session, rule, day, _person_rows(session, base))
+
+
+def pass_two_sites(session: Session, rule: Effective, day: date) -> int:
+    """The same pass at two different sites within `minutes` (a copied QR)."""
+    pairs = _pairs(session, day, Registration.pass_id)
+    gap = _seconds(session, pairs.c.occurred_at, pairs.c.prev_at)
+    minutes = rule.params["minutes"]
+    here = Site.__table__.alias("here")
+    base = (select(pairs.c.person_hash, here.c.area_code.label("area"),
+                   pairs.c.occurred_at.label("at"),
+                   _json(session, registration=_text(session, pairs.c.id),
+                         site=_text(session, pairs.c.site_id),
+                         other_registration=_text(session, pairs.c.prev_id),
+                         other_site=_text(session, pairs.c.prev_site),
+                         pass_id=_text(session, pairs.c.k),
+                         minutes=literal(minutes)).label("evidence"))
+            .join(here, here.c.id == pairs.c.site_id)
+            .where(pairs.c.prev_site.is_not(None), pairs.c.prev_site != pairs.c.site_id,
+                   pairs.c.person_hash.is_not(None), gap <= minutes * 60))
+    return _insert(session, rule, day, _person_rows(session, base))
+
+
+def missing_reports(session: Session, rule: Effective, day: date) -> int:
+    """Active employees with no report on any of the K days up to `day`."""
+    days = rule.params["days"]
+    first = day - timedelta(days=days - 1)
+    filed = (select(DailyReport.id).where(DailyReport.employee_id == Employee.id,
+                                          DailyReport.report_date >= first,
+                                          DailyReport.report_date <= day)
+             .exists())
+    rows = (select(literal("person", String).label("kind"), Person.id_hash.label("key"),
+                   Person.id_hash.label("person_hash"), Person.name_masked.label("masked"),
+                   Enterprise.area_code.label("area"),
+                   _json(session, employee=_text(session, Employee.id),
+                         enterprise=_text(session, Enterprise.id),
+                         days=literal(days)).label("evidence"))
+            .join(Person, Person.id == Employee.person_id)
+            .join(Enterprise, Enterprise.id == Employee.enterprise_id)
+            .where(Employee.status == "active", ~filed,
+                   # Only someone employed over the whole run of days can have missed it.
+                   Employee.created_at < local_day_bounds(first)[0]))
+    return _insert(session, rule, day, rows)
+
+
+def trajectory_mismatch(session: Session, rule: Effective, day: date) -> int:
+    """Verification findings: a visit left out of the report, or a contradiction."""
+    base = (select(DailyReport.person_hash, Enterprise.area_code.label("area"),
+                   ReportFinding.computed_at.label("at"),
+                   _json(session, report=_text(session, DailyReport.id),
+                         finding=_text(session, ReportFinding.id),
+                         finding_class=ReportFinding.finding_class).label("evidence"))
+            .join(DailyReport, DailyReport.id == ReportFinding.report_id)
+            .join(Enterprise, Enterprise.id == DailyReport.enterprise_id)
+            .where(DailyReport.report_date == day, DailyReport.person_hash.is_not(None),
+                   ReportFinding.finding_class.in_(("unreported_visit", "contradiction"))))
+    return _insert(session, rule, day, _person_rows(session, base))
+

@@ -1,0 +1,57 @@
+"""Running the windowed rules for a day, and the risk-visit scan when an area is declared."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from passtrace.areas import risks as area_risks
+from passtrace.areas.models import AreaRisk
+from passtrace.core.clock import local_day_bounds, local_today, utcnow
+from passtrace.warnings import detect, registry
+
+
+def run_day(*, session: Session, day: date) -> dict[str, int]:
+    """Every enabled windowed rule over one local day; returns new alerts per rule."""
+    rules = registry.effective(session=session)
+    counts: dict[str, int] = {}
+
+    def on(code: str) -> registry.Effective | None:
+        rule = rules[code]
+        return rule if rule.enabled else None
+
+    simple = {"checkpoint_fever": detect.checkpoint_fever,
+              "report_symptoms": detect.report_symptoms,
+              "pass_invalid": detect.pass_invalid,
+              "pass_outside_area": detect.pass_outside_area,
+              "impossible_travel": detect.impossible_travel,
+              "pass_two_sites": detect.pass_two_sites,
+              "missing_reports": detect.missing_reports,
+              "trajectory_mismatch": detect.trajectory_mismatch}
+    for code, fn in simple.items():
+        if (rule := on(code)) is not None:
+            counts[code] = fn(session, rule, day)
+    if (rule := on("risk_visit")) is not None:
+        start, end = local_day_bounds(day)
+        risks = [(r.area_code, r.area_prefix, r.valid_from, r.valid_until)
+                 for r in area_risks.overlapping(session=session, start=start, end=end)]
+        counts["risk_visit"] = detect.risk_visit(session, rule, day, risks)
+    counts["contacts"] = detect.contacts(session, rules["close_contact"],
+                                         rules["secondary_contact"], day)
+    return counts
+
+
+def scan_declared(*, session: Session, risk: AreaRisk, days: int | None = None) -> int:
+    """Flag everyone who was in a newly declared area in the last N days (default: the
+    rule's parameter, 14), one statement per day; the visit need not fall in the risk's
+    window: being there recently is what matters once the area is declared."""
+    rule = registry.effective(session=session)["risk_visit"]
+    if not rule.enabled:
+        return 0
+    days = days or rule.params["days"]
+    today = local_today()
+    since = local_day_bounds(today - timedelta(days=days - 1))[0]
+    window = [(risk.area_code, risk.area_prefix, since, utcnow())]
+    return sum(detect.risk_visit(session, rule, today - timedelta(days=back), window)
+               for back in range(days))

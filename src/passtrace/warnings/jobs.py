@@ -1,0 +1,25 @@
+"""Early warning's scheduled jobs (registered in passtrace.jobs.schedule)."""
+
+from __future__ import annotations
+
+from passtrace.core.db import session_scope
+from passtrace.core.runtime import Runtime
+from passtrace.notices.service import standard_notifier
+from passtrace.warnings import alerts, service
+
+
+def run_rules(rt: Runtime) -> service.RunStats:
+    """The windowed rules over yesterday and today, and declared areas' scans."""
+    stats = service.RunStats()
+    for session in session_scope(rt.sessions, write=True):
+        stats = service.run(session=session, settings=rt.settings)
+    return stats
+
+
+def escalate(rt: Runtime) -> int:
+    """Escalate alerts left unacknowledged past their SLA."""
+    moved = 0
+    for session in session_scope(rt.sessions, write=True):
+        moved = alerts.escalate_overdue(session=session, settings=rt.settings,
+                                        notifier=standard_notifier(session, rt.settings))
+    return moved

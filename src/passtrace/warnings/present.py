@@ -1,0 +1,122 @@
+"""How alerts, rules and risk areas read to people: labels, explanations, evidence links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from passtrace.areas import service as area_service
+from passtrace.areas.models import Area, AreaRisk
+from passtrace.core.clock import LOCAL_TZ, utcnow
+from passtrace.core.i18n import get_locale, gettext, lazy_gettext
+from passtrace.sites.models import Site
+from passtrace.warnings import registry
+from passtrace.warnings.models import Alert
+from passtrace.warnings.schemas import AlertRead, PublicRisk, RuleRead
+
+LEVEL_LABELS = {"high": lazy_gettext("high risk"), "medium": lazy_gettext("medium risk"),
+                "low": lazy_gettext("low risk")}
+SEVERITY_LABELS = {"high": lazy_gettext("high"), "medium": lazy_gettext("medium"),
+                   "low": lazy_gettext("low")}
+STATUS_LABELS = {"open": lazy_gettext("open"), "acknowledged": lazy_gettext("acknowledged"),
+                 "resolved": lazy_gettext("resolved"), "dismissed": lazy_gettext("false alarm")}
+RESOLUTION_LABELS = {"contacted": lazy_gettext("Person contacted"),
+                     "isolated": lazy_gettext("Isolated or quarantined"),
+                     "tested": lazy_gettext("Tested"),
+                     "negative": lazy_gettext("Negative test recorded"),
+                     "referred": lazy_gettext("Referred to a hospital"),
+                     "no_action": lazy_gettext("No action needed"),
+                     "false_alarm": lazy_gettext("False alarm")}
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def links(evidence: dict[str, Any]) -> dict[str, str]:
+    """Where the evidence can be read (pages officials already have)."""
+    out: dict[str, str] = {}
+    if (case := _uuid(evidence.get("case"))) is not None:
+        out["case"] = f"/cases/{case}"
+    if (report := _uuid(evidence.get("report"))) is not None:
+        out["report"] = f"/verify/reports/{report}"
+    return out
+
+
+def _names(session: Session, alerts: list[Alert]) -> tuple[dict[str, str], dict[str, str]]:
+    site_ids = {u for a in alerts for k in ("site", "other_site")
+                if (u := _uuid(a.evidence.get(k))) is not None}
+    sites = {str(i): n for i, n in session.execute(
+        select(Site.id, Site.name).where(Site.id.in_(site_ids)))} if site_ids else {}
+    codes = {c for a in alerts for c in (a.area_code, a.evidence.get("area")) if c}
+    areas = area_service.names(session=session, codes=sorted(codes), locale=get_locale())
+    return sites, areas
+
+
+def explanation(alert: Alert, sites: dict[str, str], areas: dict[str, str]) -> str:
+    """The rule's explanation filled from the evidence, in the current language."""
+    rule = registry.RULES.get(alert.rule_code)
+    if rule is None:
+        return alert.rule_code
+    ev = alert.evidence
+    site_of = lambda key: sites.get(str(_uuid(ev.get(key))), gettext("a site"))  # noqa: E731
+    values = {"day": alert.day.isoformat(), "site": site_of("site"),
+              "other_site": site_of("other_site"),
+              "area": areas.get(ev.get("area") or alert.area_code, gettext("an area")),
+              "temperature": ev.get("temperature", ""), "threshold": ev.get("threshold", ""),
+              "until": ev.get("until", ""), "days": ev.get("days", ""),
+              "minutes": ev.get("minutes", ""), "km": ev.get("km", ""),
+              "speed": ev.get("speed", "")}
+    return gettext(rule.explanation, **values)
+
+
+def alert_reads(session: Session, alerts: list[Alert],
+                now: datetime | None = None) -> list[AlertRead]:
+    """Alerts as the queue shows them (names looked up once for the page)."""
+    now = now or utcnow()
+    sites, areas = _names(session, alerts)
+    return [AlertRead(
+        id=a.id, rule=a.rule_code,
+        rule_title=gettext(registry.RULES[a.rule_code].title)
+        if a.rule_code in registry.RULES else a.rule_code,
+        severity=a.severity, status=a.status, subject=a.subject_masked or "—",
+        area_code=a.area_code, queue_area=a.queue_area, day=a.day, created_at=a.created_at,
+        age_minutes=int((now - a.created_at).total_seconds() // 60),
+        explanation=explanation(a, sites, areas), evidence=a.evidence,
+        links=links(a.evidence), assigned_to=a.assigned_to, resolution=a.resolution,
+        note=a.note, escalations=a.escalations) for a in alerts]
+
+
+def area_names(session: Session, codes: list[str]) -> dict[str, str]:
+    """Area names in the current language."""
+    return area_service.names(session=session, codes=codes, locale=get_locale())
+
+
+def public_risks(session: Session, risks: list[AreaRisk]) -> list[PublicRisk]:
+    """Current risks with their names in both languages (the public page shows both)."""
+    codes = {r.area_code for r in risks}
+    names = {a.code: a for a in session.scalars(select(Area).where(Area.code.in_(codes)))}
+    return [PublicRisk(area_code=r.area_code,
+                       name_zh=names[r.area_code].name_zh if r.area_code in names else "",
+                       name_en=names[r.area_code].name_en if r.area_code in names else "",
+                       level=r.level, valid_from=r.valid_from, valid_until=r.valid_until,
+                       reason=r.note) for r in risks]
+
+
+def rule_reads(session: Session) -> list[RuleRead]:
+    """Every rule as it runs now."""
+    return [RuleRead(code=code, title=gettext(e.rule.title), severity=e.severity,
+                     enabled=e.enabled, params=e.params, explanation=gettext(e.rule.explanation))
+            for code, e in registry.effective(session=session).items()]
+
+
+def local_time(value: datetime | None) -> str:
+    """A time as people here read it."""
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""

@@ -1,0 +1,108 @@
+"""Status effects through health.raise_flag, and escalation with notices through the outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from passtrace.core import clock
+from passtrace.core.clock import local_midnight
+from passtrace.core.outbox import OutboxMessage
+from passtrace.health.models import StatusFlag
+from passtrace.jobs.delivery import deliver_due
+from passtrace.notices.models import Notice
+from passtrace.notices.service import standard_notifier
+from passtrace.people.models import Person
+from passtrace.tracing.models import Contact
+from passtrace.warnings import alerts, service
+from passtrace.warnings.models import Alert
+from tests.jobs.gateway import Gateway, free_port, with_gateways
+from tests.tracing import world as tw
+
+
+def _status(session, person) -> str:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return session.get(Person, person.id).status
+
+
+def test_a_close_contact_turns_red_until_quarantine_ends_once(session, rt):  # type: ignore[no-untyped-def]
+    now = clock.utcnow()
+    patient, contact = tw.person(session, rt), tw.person(session, rt)
+    case = tw.case(session, patient, start=now - timedelta(days=2), end=now)
+    until = clock.local_today() + timedelta(days=10)
+    session.add(Contact(case_id=case.id, person_hash=contact.id_hash, person_id=contact.id,
+                        kind="close", depth=1, first_exposure=now, last_exposure=now,
+                        quarantine_until=until, area_code="520102", found_at=now))
+    session.flush()
+    first = service.run(session=session, settings=rt.settings)
+    assert first.flags_raised == 1 and _status(session, contact) == "red"
+    [flag] = session.scalars(select(StatusFlag).where(StatusFlag.person_id == contact.id))
+    assert flag.until == local_midnight(until + timedelta(days=1))
+    assert flag.reason == "close_contact"
+    again = service.run(session=session, settings=rt.settings)
+    assert again.flags_raised == 0 and again.total == 0
+
+
+def test_fever_is_yellow_until_an_official_records_a_negative_test(session, rt, make_persona):  # type: ignore[no-untyped-def]
+    official = make_persona("official", "area", "520102")
+    site = tw.site(session)
+    feverish, symptoms_only = tw.person(session, rt), tw.person(session, rt)
+    tw.reg(session, site, feverish.id_hash, clock.utcnow()).temperature = 38.0
+    _, dep = tw.enterprise(session)
+    r = tw.report(session, dep, symptoms_only, clock.local_today())
+    r.flagged, r.symptoms = True, ["cough"]
+    session.flush()
+    stats = service.run(session=session, settings=rt.settings)
+    assert stats.new["checkpoint_fever"] == 1 and stats.new["report_symptoms"] == 1
+    assert _status(session, feverish) == "yellow"
+    assert _status(session, symptoms_only) == "green"  # symptoms alone: an alert, no flag
+    alert = session.scalar(select(Alert).where(Alert.person_hash == feverish.id_hash))
+    alerts.resolve(session=session, actor=official.principal, alert_id=alert.id,
+                   resolution="negative", note="核酸阴性")
+    assert _status(session, feverish) == "green"
+
+
+def test_an_unacknowledged_alert_escalates_and_the_city_hears_through_the_webhook(
+        session, rt, make_persona):  # type: ignore[no-untyped-def]
+    city = make_persona("official", "area", "520100", name="市指挥部")
+    district = make_persona("official", "area", "520102", name="南明疾控")
+    gateway = Gateway(port=free_port(), fail_first=1)  # fails once, then recovers
+    gateway.start()
+    try:
+        rt.settings = with_gateways(rt.settings, webhook=gateway)
+        raised = clock.utcnow() - timedelta(minutes=61)
+        assert service.raise_alert(session=session, rule_code="checkpoint_fever",
+                                   subject_kind="person", subject_key="e" * 64,
+                                   person_hash="e" * 64, area_code="520102",
+                                   evidence={"temperature": 38.5})
+        session.flush()
+        alert = session.scalar(select(Alert).where(Alert.subject_key == "e" * 64))
+        alert.created_at = raised
+        acked = session.scalar(select(Alert).where(Alert.subject_key == "e" * 64))
+        session.flush()
+        notifier = standard_notifier(session, rt.settings)
+        # Not yet past the SLA one minute earlier: nothing moves.
+        assert alerts.escalate_overdue(session=session, settings=rt.settings,
+                                       notifier=notifier,
+                                       now=raised + timedelta(minutes=59)) == 0
+        assert alerts.escalate_overdue(session=session, settings=rt.settings,
+                                       notifier=notifier) == 1
+        session.refresh(acked)
+        assert acked.queue_area == "520100" and acked.escalations == 1
+        # Twice in a row escalates once: the SLA counts again from the escalation.
+        assert alerts.escalate_overdue(session=session, settings=rt.settings,
+                                       notifier=notifier) == 0
+        notices = list(session.scalars(select(Notice).where(Notice.kind == "alert.escalated")))
+        assert [n.user_id for n in notices] == [city.user.id]  # not the district's official
+        assert district.user.id not in [n.user_id for n in notices]
+        session.commit()
+        assert deliver_due(rt).retrying == 1  # the gateway fails the first call
+        assert deliver_due(rt).sent == 1
+        assert len(gateway.received) == 1 and "升级" in gateway.received[0]["text"]
+        session.expire_all()
+        [row] = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("notice:alert:%")))
+        assert row.processed_at is not None
+    finally:
+        gateway.stop()
