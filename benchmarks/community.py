@@ -710,6 +710,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--reuse-db", default=None, metavar="NAME",
                     help="measure a database an earlier --keep-db run loaded (skips the "
                          "load, which takes most of the run; its state is what that run left)")
+    ap.add_argument("--load-only", action="store_true",
+                    help="with --keep-db: load, keep, and measure nothing (measure later with "
+                         "--reuse-db, on a quiet machine)")
     ap.add_argument("--dump-latencies", type=Path, default=None,
                     help="write every request's latency (JSON lines) to this file")
     ap.add_argument("--keep-log", type=Path, default=None, help="server log file")
@@ -732,6 +735,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             save_built(db_name, built)
         load_s = time.perf_counter() - t0 if not args.reuse_db else sum(built.load_s.values())
         console.print(f"loaded in {load_s:.1f} s: {built.sizes}")
+        if args.load_only and args.keep_db:
+            console.print(f"kept {url} (measure it: --reuse-db {db_name})")
+            return {}
         server.start(timeout=120)
         try:
             results = measure(server, built, args, rng, db_name)
