@@ -33,6 +33,14 @@ from passtrace.reports.models import (
     ReportStop,
 )
 from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
+from passtrace.supplies.models import (
+    Depot,
+    LedgerEntry,
+    StockBalance,
+    SupplyItem,
+    SupplyLot,
+    SupplyTransfer,
+)
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 
 __all__ = [
@@ -43,4 +51,5 @@ __all__ = [
     "ReportDayCount",
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
     "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
+    "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyTransfer",
 ]

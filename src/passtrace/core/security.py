@@ -44,7 +44,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                    "trajectory.verify"}),
     "department_head": frozenset({"enterprise.view", "employee.view", "report.supervise",
                                   "report.export", "trajectory.verify"}),
-    "supplies_officer": frozenset(),
+    "supplies_officer": frozenset({"supplies.manage"}),
     "public": frozenset({"pass.apply", "pass.view_own"}),
 }
 
