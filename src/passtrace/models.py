@@ -39,6 +39,7 @@ from passtrace.supplies.models import (
     StockBalance,
     SupplyItem,
     SupplyLot,
+    SupplyRequest,
     SupplyTransfer,
 )
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
@@ -51,5 +52,6 @@ __all__ = [
     "ReportDayCount",
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
     "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
-    "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyTransfer",
+    "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyRequest",
+    "SupplyTransfer",
 ]

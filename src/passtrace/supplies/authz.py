@@ -19,3 +19,18 @@ def require_manage(actor: Principal | None, depot: Depot) -> None:
     """Refuse a movement at a depot outside the actor's scope (None: the system itself)."""
     if actor is not None and not can_manage(actor, depot):
         raise Forbidden("You may not move stock at this depot.")
+
+
+REQUEST = "supplies.request"
+
+
+def can_request(actor: Principal, depot: Depot) -> bool:
+    """Staff bound to the requesting depot, or an officer over its area."""
+    return (actor.covers(REQUEST, "depot", depot.code)
+            or actor.covers_area(REQUEST, depot.area_code))
+
+
+def require_manage_area(actor: Principal | None, depot: Depot) -> None:
+    """Deciding requests is for officers over the depot's area, not the depot's own staff."""
+    if actor is not None and not actor.covers_area(MANAGE, depot.area_code):
+        raise Forbidden("You may not decide requests for this depot.")

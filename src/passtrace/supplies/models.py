@@ -114,3 +114,28 @@ class LedgerEntry(IdMixin, CreatedMixin, Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("supply_transfers.id"))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+PRIORITIES = ("critical", "high", "normal")  # most urgent first
+REQUEST_STATES = ("open", "approved", "partly_approved", "rejected")
+
+
+class SupplyRequest(IdMixin, CreatedMixin, Base):
+    """A depot (checkpoint, community, hospital, enterprise) asking for an item."""
+
+    __tablename__ = "supply_requests"
+    __table_args__ = (Index("ix_supply_requests_state_item", "state", "item_id"),
+                      Index("ix_supply_requests_depot", "depot_id", "created_at"))
+
+    depot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("supply_depots.id"))
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("supply_items.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[str] = mapped_column(String(10))
+    needed_by: Mapped[date]
+    justification: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    approved_quantity: Mapped[int | None] = mapped_column(Integer)
+    decision_reason: Mapped[str] = mapped_column(String(500), default="")
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]

@@ -127,9 +127,34 @@ def upgrade() -> None:
     op.create_index('ix_supply_ledger_depot_lot', 'supply_ledger', ['depot_id', 'lot_id'])
     op.create_index('ix_supply_ledger_depot_item_time', 'supply_ledger',
                     ['depot_id', 'item_id', 'created_at'])
+    op.create_table(
+        'supply_requests', _id(), _created(),
+        sa.Column('depot_id', sa.Uuid(), nullable=False),
+        sa.Column('item_id', sa.Uuid(), nullable=False),
+        sa.Column('quantity', sa.Integer(), nullable=False),
+        sa.Column('priority', sa.String(10), nullable=False),
+        sa.Column('needed_by', sa.Date(), nullable=False),
+        sa.Column('justification', sa.String(500), nullable=False),
+        sa.Column('state', sa.String(16), nullable=False),
+        sa.Column('approved_quantity', sa.Integer(), nullable=True),
+        sa.Column('decision_reason', sa.String(500), nullable=False),
+        sa.Column('requested_by', sa.Uuid(), nullable=True),
+        sa.Column('decided_by', sa.Uuid(), nullable=True),
+        sa.Column('decided_at', UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['depot_id'], ['supply_depots.id'],
+                                name=op.f('fk_supply_requests_depot_id_supply_depots')),
+        sa.ForeignKeyConstraint(['item_id'], ['supply_items.id'],
+                                name=op.f('fk_supply_requests_item_id_supply_items')),
+        sa.ForeignKeyConstraint(['requested_by'], ['users.id'],
+                                name=op.f('fk_supply_requests_requested_by_users')),
+        sa.ForeignKeyConstraint(['decided_by'], ['users.id'],
+                                name=op.f('fk_supply_requests_decided_by_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_requests')))
+    op.create_index('ix_supply_requests_state_item', 'supply_requests', ['state', 'item_id'])
+    op.create_index('ix_supply_requests_depot', 'supply_requests', ['depot_id', 'created_at'])
 
 
 def downgrade() -> None:
-    for name in ('supply_ledger', 'supply_transfers', 'supply_balances', 'supply_depots',
+    for name in ('supply_requests', 'supply_ledger', 'supply_transfers', 'supply_balances', 'supply_depots',
                  'supply_lots', 'supply_items'):
         op.drop_table(name)
