@@ -44,7 +44,7 @@ def move(session: Session, *, depot_id: uuid.UUID, lot: SupplyLot, kind: str, qu
     """Write one signed movement and apply it to its balance; refuse to go below zero."""
     row = locked_balance(session, depot_id, lot)
     if row.quantity + quantity < 0:
-        raise InvalidState("Not enough stock: {available} left in this lot.",
+        raise InvalidState("Not enough stock: %(available)s left in this lot.",
                            code="insufficient_stock", available=row.quantity)
     row.quantity += quantity
     row.updated_at = utcnow()

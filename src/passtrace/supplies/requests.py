@@ -15,6 +15,7 @@ from passtrace.audit import service as audit_service
 from passtrace.core.clock import local_today, utcnow
 from passtrace.core.db import locked
 from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.notices.service import Message, Notifier
 from passtrace.supplies import authz
@@ -33,19 +34,19 @@ def file_request(*, session: Session, actor: Principal, depot_id: uuid.UUID,
         raise Forbidden("You may not request supplies for this depot.")
     if depot.kind not in REQUESTER_KINDS:
         raise ValidationFailed("Warehouses do not file requests; they allocate.",
-                               fields={"depot_id": "Not a requesting depot."})
+                               fields={"depot_id": N_("Not a requesting depot.")})
     get_item(session, item_id)
     if quantity <= 0:
         raise ValidationFailed("The quantity must be a whole number above zero.",
-                               fields={"quantity": "Must be above zero."})
+                               fields={"quantity": N_("Must be above zero.")})
     if priority not in PRIORITIES:
-        raise ValidationFailed("Unknown priority.", fields={"priority": "Unknown."})
+        raise ValidationFailed("Unknown priority.", fields={"priority": N_("Unknown.")})
     if needed_by < local_today():
         raise ValidationFailed("The needed-by date has passed.",
-                               fields={"needed_by": "In the past."})
+                               fields={"needed_by": N_("In the past.")})
     if not justification.strip():
         raise ValidationFailed("Say why the supplies are needed.",
-                               fields={"justification": "Required."})
+                               fields={"justification": N_("Required.")})
     r = SupplyRequest(depot_id=depot.id, item_id=item_id, quantity=quantity, priority=priority,
                       needed_by=needed_by, justification=justification.strip(), state="open",
                       decision_reason="", requested_by=actor.user_id)
@@ -72,10 +73,10 @@ def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
         raise InvalidState("This request has already been decided.")
     if not 0 <= approved_quantity <= r.quantity:
         raise ValidationFailed("Approve between none and the quantity asked for.",
-                               fields={"approved_quantity": "Out of range."})
+                               fields={"approved_quantity": N_("Out of range.")})
     if approved_quantity < r.quantity and not reason.strip():
         raise ValidationFailed("Give a reason for approving less than was asked.",
-                               fields={"reason": "Required."})
+                               fields={"reason": N_("Required.")})
     r.state = ("approved" if approved_quantity == r.quantity
                else "rejected" if approved_quantity == 0 else "partly_approved")
     r.approved_quantity, r.decision_reason = approved_quantity, reason.strip()
@@ -90,10 +91,10 @@ def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
 
 def _decision_message(r: SupplyRequest, user_id: uuid.UUID) -> Message:
     texts = {
-        "approved": "Your supplies request was approved: {approved} of {asked}.",
-        "partly_approved": ("Your supplies request was partly approved: {approved} of "
-                            "{asked}. Reason: {reason}"),
-        "rejected": "Your supplies request was rejected. Reason: {reason}",
+        "approved": N_("Your supplies request was approved: %(approved)s of %(asked)s."),
+        "partly_approved": N_("Your supplies request was partly approved: %(approved)s of "
+                              "%(asked)s. Reason: %(reason)s"),
+        "rejected": N_("Your supplies request was rejected. Reason: %(reason)s"),
     }
     return Message(user_id=user_id, kind="supplies.request", text=texts[r.state],
                    dedupe_key=f"supplies.request:{r.id}",

@@ -18,6 +18,7 @@ from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
 from passtrace.core.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.supplies import authz, ledger
 from passtrace.supplies.models import (
@@ -36,7 +37,7 @@ from passtrace.supplies.models import (
 def _positive(quantity: int) -> None:
     if quantity <= 0:
         raise ValidationFailed("The quantity must be a whole number above zero.",
-                               fields={"quantity": "Must be above zero."})
+                               fields={"quantity": N_("Must be above zero.")})
 
 
 def _actor_id(actor: Principal | None) -> uuid.UUID | None:
@@ -48,7 +49,7 @@ def create_item(*, session: Session, actor: Principal | None, name: str, categor
                 ) -> SupplyItem:
     """Add an item to the catalogue."""
     if category not in CATEGORIES:
-        raise ValidationFailed("Unknown item category.", fields={"category": "Unknown."})
+        raise ValidationFailed("Unknown item category.", fields={"category": N_("Unknown.")})
     if pack_size <= 0 or (shelf_life_days is not None and shelf_life_days <= 0):
         raise ValidationFailed("Pack size and shelf life must be above zero.")
     if session.scalar(select(SupplyItem.id).where(SupplyItem.name == name)) is not None:
@@ -66,9 +67,9 @@ def create_depot(*, session: Session, actor: Principal | None, code: str, name: 
                  kind: str, area_code: str) -> Depot:
     """Place a depot in the area tree."""
     if kind not in DEPOT_KINDS:
-        raise ValidationFailed("Unknown depot kind.", fields={"kind": "Unknown."})
+        raise ValidationFailed("Unknown depot kind.", fields={"kind": N_("Unknown.")})
     if area_service.get(session=session, code=area_code) is None:
-        raise ValidationFailed("Unknown area.", fields={"area_code": "Unknown."})
+        raise ValidationFailed("Unknown area.", fields={"area_code": N_("Unknown.")})
     if actor is not None and not actor.covers_area(authz.MANAGE, area_code):
         raise Forbidden("You may not add a depot in this area.")
     if session.scalar(select(Depot.id).where(Depot.code == code)) is not None:
@@ -153,7 +154,7 @@ def fefo(session: Session, *, depot_id: uuid.UUID, item_id: uuid.UUID,
         picks.append(Pick(lot, take))
         left -= take
     if left > 0:
-        raise InvalidState("Not enough stock: {available} left at this depot.",
+        raise InvalidState("Not enough stock: %(available)s left at this depot.",
                            code="insufficient_stock", available=quantity - left)
     return picks
 
@@ -219,7 +220,7 @@ def receive_transfer(*, session: Session, actor: Principal | None, transfer_id: 
     """The receiving depot counts what arrived; any difference is kept as the discrepancy."""
     if received_quantity < 0:
         raise ValidationFailed("The received quantity cannot be negative.",
-                               fields={"received_quantity": "Cannot be negative."})
+                               fields={"received_quantity": N_("Cannot be negative.")})
     # Two staff confirming one delivery at once: the row lock lets the second see it done.
     t = locked(session, SupplyTransfer, transfer_id)
     if t is None:
@@ -230,7 +231,7 @@ def receive_transfer(*, session: Session, actor: Principal | None, transfer_id: 
         raise InvalidState("This transfer has already been received.")
     if received_quantity > t.quantity:
         raise ValidationFailed("More received than was sent.",
-                               fields={"received_quantity": "More than was sent."})
+                               fields={"received_quantity": N_("More than was sent.")})
     lot = session.get(SupplyLot, t.lot_id)
     assert lot is not None
     if received_quantity:
@@ -256,7 +257,7 @@ def adjust(*, session: Session, actor: Principal | None, depot_id: uuid.UUID,
     (units removed, above zero). Nothing is written when a count agrees.
     """
     if reason not in ADJUSTMENT_REASONS:
-        raise ValidationFailed("Unknown adjustment reason.", fields={"reason": "Unknown."})
+        raise ValidationFailed("Unknown adjustment reason.", fields={"reason": N_("Unknown.")})
     depot = get_depot(session, depot_id)
     authz.require_manage(actor, depot)
     lot = session.get(SupplyLot, lot_id)
@@ -265,7 +266,7 @@ def adjust(*, session: Session, actor: Principal | None, depot_id: uuid.UUID,
     if reason == "count":
         if counted is None or counted < 0:
             raise ValidationFailed("A count needs the number on the shelf.",
-                                   fields={"counted": "Cannot be negative."})
+                                   fields={"counted": N_("Cannot be negative.")})
         # The delta is computed from the locked balance inside ledger.move's transaction:
         # lock it first so an issue committing meanwhile is not overwritten by the count.
         row = ledger.locked_balance(session, depot.id, lot)
@@ -273,7 +274,7 @@ def adjust(*, session: Session, actor: Principal | None, depot_id: uuid.UUID,
     else:
         if change is None or change <= 0:
             raise ValidationFailed("Give how many units are written off.",
-                                   fields={"change": "Must be above zero."})
+                                   fields={"change": N_("Must be above zero.")})
         delta = -change
     if delta == 0:
         return None
