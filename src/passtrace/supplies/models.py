@@ -36,6 +36,10 @@ class SupplyItem(IdMixin, CreatedMixin, Base):
     unit: Mapped[str] = mapped_column(String(16))
     pack_size: Mapped[int] = mapped_column(Integer, default=1)
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
+    # Days from ordering to stock on the shelf, and the margin kept beyond them: cover
+    # below their sum is a shortage (cover.py).
+    lead_time_days: Mapped[int] = mapped_column(Integer, default=7)
+    safety_days: Mapped[int] = mapped_column(Integer, default=3)
 
 
 class SupplyLot(IdMixin, CreatedMixin, Base):

@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column('unit', sa.String(16), nullable=False),
         sa.Column('pack_size', sa.Integer(), nullable=False),
         sa.Column('shelf_life_days', sa.Integer(), nullable=True),
+        sa.Column('lead_time_days', sa.Integer(), nullable=False),
+        sa.Column('safety_days', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_supply_items')),
         sa.UniqueConstraint('name', name=op.f('uq_supply_items_name')))
     op.create_table(
