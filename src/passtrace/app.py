@@ -194,6 +194,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
+    from passtrace.supplies import views as supplies_views
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
     from passtrace.tracing import views as tracing_views
@@ -205,7 +206,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              community_views.router, community_views.me_router, rule_appeal_views.router,
              outing_views.router,
              visit_views.router, delivery_views.router, retention_views.router,
-             case_views.router, tracing_views.router],
+             case_views.router, tracing_views.router, supplies_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
