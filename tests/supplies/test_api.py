@@ -31,13 +31,13 @@ def test_request_allocate_and_receive_through_the_api(client, make_persona):
         "depot_id": cp["id"], "item_id": item["id"], "quantity": 100, "priority": "critical",
         "needed_by": (local_today() + timedelta(days=1)).isoformat(),
         "justification": "夜班执勤"})
-    resp = client.get("/api/v1/supplies/allocations/preview", headers=h,
-                      params={"warehouse_id": wh["id"], "item_id": item["id"]})
+    resp = client.get(f"/api/v1/supplies/depots/{wh['id']}/allocations/{item['id']}",
+                      headers=h)
     assert resp.status_code == 200, resp.text
     [share] = resp.json()["shares"]
     assert share["quantity"] == 40 and share["request"]["id"] == req["id"]
     assert "40" in share["explanation"] and "critical" not in share["explanation"]
-    sent = _post(client, f"/allocations?warehouse_id={wh['id']}&item_id={item['id']}", h, None)
+    sent = _post(client, f"/depots/{wh['id']}/allocations/{item['id']}", h, None)
     assert sent["shares"][0]["request"]["state"] == "partly_approved"
     stock = client.get(f"/api/v1/supplies/depots/{wh['id']}/stock", headers=h).json()
     assert stock == {"items": [], "next": None}

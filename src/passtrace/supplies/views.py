@@ -224,7 +224,7 @@ def _allocation(available: int, plan: list[tuple[SupplyRequest, allocation.Share
         for r, s in plan])
 
 
-@router.get("/allocations/preview", response_model=AllocationRead)
+@router.get("/depots/{warehouse_id}/allocations/{item_id}", response_model=AllocationRead)
 def preview_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
                        principal: CurrentPrincipal) -> AllocationRead:
     """How the warehouse's stock of an item would be shared among open requests."""
@@ -232,7 +232,8 @@ def preview_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: Ses
                                            warehouse_id=warehouse_id, item_id=item_id))
 
 
-@router.post("/allocations", response_model=AllocationRead, status_code=201)
+@router.post("/depots/{warehouse_id}/allocations/{item_id}", response_model=AllocationRead,
+             status_code=201)
 def commit_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
                       rt: RuntimeDep, principal: CurrentPrincipal) -> AllocationRead:
     """Decide the open requests with their shares and send the transfers."""
