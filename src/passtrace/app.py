@@ -194,6 +194,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
+    from passtrace.supplies import pages as supplies_pages
     from passtrace.supplies import views as supplies_views
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
@@ -218,7 +219,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              visit_pages.router,
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
-             tracing_pages.router])
+             tracing_pages.router, supplies_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:
