@@ -197,6 +197,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
+    from passtrace.supplies import pages as supplies_pages
+    from passtrace.supplies import views as supplies_views
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
     from passtrace.tracing import views as tracing_views
@@ -213,7 +215,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              case_views.router, tracing_views.router,
              warning_views.risk_router, warning_views.public_router,
              warning_views.alert_router, warning_views.rule_router,
-             health_views.router],
+             health_views.router, supplies_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
@@ -226,7 +228,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
              tracing_pages.router, warning_pages.router, warning_pages.public_router,
-             health_pages.router, analytics_pages.router])
+             health_pages.router, analytics_pages.router, supplies_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -34,6 +34,15 @@ from passtrace.reports.models import (
     ReportStop,
 )
 from passtrace.sites.models import Device, DeviceSync, Site, ThermalReading
+from passtrace.supplies.models import (
+    Depot,
+    LedgerEntry,
+    StockBalance,
+    SupplyItem,
+    SupplyLot,
+    SupplyRequest,
+    SupplyTransfer,
+)
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 from passtrace.warnings.models import Alert, RuleSetting
 
@@ -48,4 +57,6 @@ __all__ = [
     "ReportDayCount",
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
     "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
+    "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyRequest",
+    "SupplyTransfer",
 ]

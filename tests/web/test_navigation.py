@@ -67,8 +67,10 @@ def test_the_supplies_officer_sees_only_what_works_today(new_context: Any):
     page = new_context().new_page()
     login(page, "supplies")
     assert _menu(page) == ["nav-home", "nav-notices"]
-    assert page.locator("main a.tile").evaluate_all("ts => ts.map(t => t.id)") == ["tile-notices"]
-    assert "物资保障模块" in page.inner_text("#tile-supplies")
+    tiles = page.locator("main a.tile").evaluate_all("ts => ts.map(t => t.id)")
+    assert sorted(tiles) == ["tile-notices", "tile-supplies"]
+    page.click("#tile-supplies")
+    assert page.locator("h1").inner_text() == "物资保障"
 
 
 def test_only_staff_on_a_list_get_the_daily_report_tile(new_context: Any):

@@ -21,6 +21,7 @@ SCOPE_LABELS = {
     "community": lazy_gettext("Compound (community code)"),
     "enterprise": lazy_gettext("Enterprise (credit code)"),
     "department": lazy_gettext("Department"),
+    "depot": lazy_gettext("Supply depot (depot code)"),
 }
 
 

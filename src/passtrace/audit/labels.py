@@ -6,6 +6,17 @@ from passtrace.core.i18n import lazy_gettext
 
 ACTION_LABELS = {
     "person.register": lazy_gettext("Registered"),
+    "supplies.item.create": lazy_gettext("Added a supply item"),
+    "supplies.depot.create": lazy_gettext("Added a supply depot"),
+    "supplies.receive": lazy_gettext("Received supplies at a depot"),
+    "supplies.issue": lazy_gettext("Issued supplies from a depot"),
+    "supplies.transfer": lazy_gettext("Sent supplies to another depot"),
+    "supplies.transfer.receive": lazy_gettext("Received a supplies transfer"),
+    "supplies.adjust": lazy_gettext("Adjusted a depot's stock"),
+    "supplies.request": lazy_gettext("Requested supplies"),
+    "supplies.request.approved": lazy_gettext("Approved a supplies request"),
+    "supplies.request.partly_approved": lazy_gettext("Partly approved a supplies request"),
+    "supplies.request.rejected": lazy_gettext("Rejected a supplies request"),
     "person.reveal": lazy_gettext("Viewed in clear"),
     "person.reveal_alert": lazy_gettext("Alerted supervisors: many views in clear"),
     "pass.apply": lazy_gettext("Applied for a pass"),

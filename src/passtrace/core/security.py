@@ -22,7 +22,7 @@ ROLES = (
     "supplies_officer",
     "public",
 )
-SCOPE_TYPES = ("global", "area", "site", "community", "enterprise", "department")
+SCOPE_TYPES = ("global", "area", "site", "community", "enterprise", "department", "depot")
 
 # What each role may do; where it may do it comes from the binding's scope.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -46,7 +46,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                    "trajectory.verify"}),
     "department_head": frozenset({"enterprise.view", "employee.view", "report.supervise",
                                   "report.export", "trajectory.verify"}),
-    "supplies_officer": frozenset(),
+    "supplies_officer": frozenset({"supplies.manage", "supplies.request"}),
     "public": frozenset({"pass.apply", "pass.view_own"}),
 }
 

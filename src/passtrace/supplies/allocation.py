@@ -1,0 +1,139 @@
+"""Allocation under shortage: priority first, then in proportion to need.
+
+Pure arithmetic (`allocate`) apart from the database (`preview`, `commit`), so the
+property tests can run it on any numbers. Within one priority, each request gets
+floor(need x available / total need) and the units left by rounding go one each to
+the largest remainders (ties: the earlier request), so shares are whole units, add up
+to exactly what is available, and differ from the exact proportion by less than one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from passtrace.core.areacodes import contains
+from passtrace.core.db import lock_row
+from passtrace.core.errors import InvalidState
+from passtrace.core.i18n import N_, gettext, lazy_gettext
+from passtrace.core.security import Principal
+from passtrace.notices.service import Notifier
+from passtrace.supplies import authz, requests, service
+from passtrace.supplies.models import PRIORITIES, Depot, StockBalance, SupplyRequest
+
+PRIORITY_LABELS = {"critical": lazy_gettext("critical"), "high": lazy_gettext("high"),
+                   "normal": lazy_gettext("normal")}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One open request as allocation sees it (earlier requests sort first)."""
+
+    request_id: uuid.UUID
+    priority: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one request gets, and why (an English msgid and its parameters)."""
+
+    request_id: uuid.UUID
+    quantity: int
+    why: str
+    params: dict[str, Any]
+
+
+def allocate(available: int, needs: list[Need]) -> list[Share]:
+    """Hand out `available` units: whole priorities in turn, the first short one in
+    proportion (largest remainder), later priorities nothing."""
+    shares: list[Share] = []
+    left = max(available, 0)
+    for priority in PRIORITIES:
+        group = [n for n in needs if n.priority == priority]
+        total = sum(n.quantity for n in group)
+        if not group:
+            continue
+        if total <= left:
+            shares += [Share(n.request_id, n.quantity, N_("In full: %(priority)s requests fit in "
+                             "the stock."), {"priority": priority}) for n in group]
+            left -= total
+            continue
+        floors = [n.quantity * left // total for n in group]
+        rest = left - sum(floors)
+        # Largest remainder first; sorted() is stable, so ties keep request order.
+        by_remainder = sorted(range(len(group)),
+                              key=lambda k: -(group[k].quantity * left % total))
+        for k in by_remainder[:rest]:
+            floors[k] += 1
+        why = N_("%(got)s of %(asked)s: %(priority)s requests asked for %(total)s with "
+                 "%(available)s left, shared in proportion to need.")
+        shares += [Share(n.request_id, q, why,
+                         {"got": q, "asked": n.quantity, "priority": priority,
+                          "total": total, "available": left})
+                   for n, q in zip(group, floors, strict=True)]
+        left = 0
+    return shares
+
+
+def explain(share: Share) -> str:
+    """A share's explanation in the current language."""
+    params = dict(share.params, priority=str(PRIORITY_LABELS[share.params["priority"]]))
+    return gettext(share.why, **params)
+
+
+def _open_requests(session: Session, warehouse: Depot, item_id: uuid.UUID
+                   ) -> list[SupplyRequest]:
+    """Open requests for the item from depots in the warehouse's area, oldest first."""
+    rows = session.scalars(select(SupplyRequest).join(Depot, Depot.id == SupplyRequest.depot_id)
+                           .where(SupplyRequest.item_id == item_id,
+                                  SupplyRequest.state == "open")
+                           .order_by(SupplyRequest.created_at, SupplyRequest.id)).all()
+    return [r for r in rows
+            if contains(warehouse.area_code, session.get(Depot, r.depot_id).area_code)]  # type: ignore[union-attr]
+
+
+def _on_hand(session: Session, depot_id: uuid.UUID, item_id: uuid.UUID) -> int:
+    return int(session.scalar(select(func.coalesce(func.sum(StockBalance.quantity), 0))
+                              .where(StockBalance.depot_id == depot_id,
+                                     StockBalance.item_id == item_id)) or 0)
+
+
+def preview(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
+            item_id: uuid.UUID) -> tuple[int, list[tuple[SupplyRequest, Share]]]:
+    """The warehouse's stock of the item and each open request's share, nothing stored."""
+    warehouse = service.get_depot(session, warehouse_id)
+    authz.require_manage(actor, warehouse)
+    service.get_item(session, item_id)
+    open_requests = _open_requests(session, warehouse, item_id)
+    available = _on_hand(session, warehouse.id, item_id)
+    shares = allocate(available, [Need(r.id, r.priority, r.quantity) for r in open_requests])
+    by_id = {r.id: r for r in open_requests}
+    return available, [(by_id[s.request_id], s) for s in shares]
+
+
+def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
+           item_id: uuid.UUID, notifier: Notifier) -> list[tuple[SupplyRequest, Share]]:
+    """Decide every open request with its share and send it: one transfer per share.
+
+    Two officers committing at once would both hand out the same stock: the warehouse
+    row is locked first, so the second waits and then sees the requests decided.
+    Requests whose share is zero stay open for the next delivery.
+    """
+    lock_row(session, Depot, warehouse_id)
+    _, plan = preview(session=session, actor=actor, warehouse_id=warehouse_id, item_id=item_id)
+    if not any(share.quantity for _, share in plan):
+        raise InvalidState("Nothing to allocate: no stock of this item, or no open request.")
+    for r, share in plan:
+        if share.quantity == 0:
+            continue
+        requests.decide(session=session, actor=actor, request_id=r.id,
+                        approved_quantity=share.quantity,
+                        reason=explain(share), notifier=notifier)
+        service.transfer(session=session, actor=actor, from_depot_id=warehouse_id,
+                         to_depot_id=r.depot_id, item_id=item_id, quantity=share.quantity)
+    return plan

@@ -1,0 +1,103 @@
+"""Requests for supplies: filed by a depot's staff, decided by an officer.
+
+The requester is told the decision through the notices package (in-app, plus the
+webhook gateway through the outbox when configured: nothing leaves the process here).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from passtrace.audit import service as audit_service
+from passtrace.core.clock import local_today, utcnow
+from passtrace.core.db import locked
+from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
+from passtrace.core.security import Principal
+from passtrace.notices.service import Message, Notifier
+from passtrace.supplies import authz
+from passtrace.supplies.models import PRIORITIES, SupplyRequest
+from passtrace.supplies.service import get_depot, get_item
+
+REQUESTER_KINDS = ("checkpoint", "community", "hospital", "enterprise")
+
+
+def file_request(*, session: Session, actor: Principal, depot_id: uuid.UUID,
+                 item_id: uuid.UUID, quantity: int, priority: str, needed_by: date,
+                 justification: str) -> SupplyRequest:
+    """Ask for `quantity` of an item for a checkpoint, community, hospital or enterprise."""
+    depot = get_depot(session, depot_id)
+    if not authz.can_request(actor, depot):
+        raise Forbidden("You may not request supplies for this depot.")
+    if depot.kind not in REQUESTER_KINDS:
+        raise ValidationFailed("Warehouses do not file requests; they allocate.",
+                               fields={"depot_id": N_("Not a requesting depot.")})
+    get_item(session, item_id)
+    if quantity <= 0:
+        raise ValidationFailed("The quantity must be a whole number above zero.",
+                               fields={"quantity": N_("Must be above zero.")})
+    if priority not in PRIORITIES:
+        raise ValidationFailed("Unknown priority.", fields={"priority": N_("Unknown.")})
+    if needed_by < local_today():
+        raise ValidationFailed("The needed-by date has passed.",
+                               fields={"needed_by": N_("In the past.")})
+    if not justification.strip():
+        raise ValidationFailed("Say why the supplies are needed.",
+                               fields={"justification": N_("Required.")})
+    r = SupplyRequest(depot_id=depot.id, item_id=item_id, quantity=quantity, priority=priority,
+                      needed_by=needed_by, justification=justification.strip(), state="open",
+                      decision_reason="", requested_by=actor.user_id)
+    session.add(r)
+    session.flush()
+    audit_service.record(session=session, actor=actor, action="supplies.request",
+                         resource_type="supply_request", resource_id=r.id)
+    return r
+
+
+def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
+           approved_quantity: int, reason: str, notifier: Notifier) -> SupplyRequest:
+    """Approve (all), partly approve (fewer, with a reason) or reject (none, with a reason).
+
+    Two officers deciding one request at once: the row lock makes the second see the
+    first's decision and refuse, rather than overwrite it.
+    """
+    r = locked(session, SupplyRequest, request_id)
+    if r is None:
+        raise NotFound("No such request.")
+    depot = get_depot(session, r.depot_id)
+    authz.require_manage_area(actor, depot)
+    if r.state != "open":
+        raise InvalidState("This request has already been decided.")
+    if not 0 <= approved_quantity <= r.quantity:
+        raise ValidationFailed("Approve between none and the quantity asked for.",
+                               fields={"approved_quantity": N_("Out of range.")})
+    if approved_quantity < r.quantity and not reason.strip():
+        raise ValidationFailed("Give a reason for approving less than was asked.",
+                               fields={"reason": N_("Required.")})
+    r.state = ("approved" if approved_quantity == r.quantity
+               else "rejected" if approved_quantity == 0 else "partly_approved")
+    r.approved_quantity, r.decision_reason = approved_quantity, reason.strip()
+    r.decided_by, r.decided_at = (actor.user_id if actor else None), utcnow()
+    session.flush()
+    audit_service.record(session=session, actor=actor, action=f"supplies.request.{r.state}",
+                         resource_type="supply_request", resource_id=r.id, reason=reason or None)
+    if r.requested_by is not None:
+        notifier.send(_decision_message(r, r.requested_by))
+    return r
+
+
+def _decision_message(r: SupplyRequest, user_id: uuid.UUID) -> Message:
+    texts = {
+        "approved": N_("Your supplies request was approved: %(approved)s of %(asked)s."),
+        "partly_approved": N_("Your supplies request was partly approved: %(approved)s of "
+                              "%(asked)s. Reason: %(reason)s"),
+        "rejected": N_("Your supplies request was rejected. Reason: %(reason)s"),
+    }
+    return Message(user_id=user_id, kind="supplies.request", text=texts[r.state],
+                   dedupe_key=f"supplies.request:{r.id}",
+                   params={"approved": r.approved_quantity, "asked": r.quantity,
+                           "reason": r.decision_reason},
+                   link=f"/supplies/requests/{r.id}")
