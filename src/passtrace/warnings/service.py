@@ -61,6 +61,12 @@ def run(*, session: Session, settings: Settings, days: list[date] | None = None)
     for day in days:
         for code, count in engine.run_day(session=session, day=day).items():
             stats.new[code] = stats.new.get(code, 0) + count
+    # Supplies: a shortage is a state of today, not of a past day's registrations.
+    from passtrace.warnings import shortages  # here: shortages imports this module
+
+    short = shortages.raise_for_day(session=session, today=today)
+    if short:
+        stats.new["supply_shortage"] = stats.new.get("supply_shortage", 0) + short
     stats.scanned_areas, declared = scan_pending(session=session)
     if declared:
         stats.new["risk_visit"] = stats.new.get("risk_visit", 0) + declared
