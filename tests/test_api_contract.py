@@ -21,6 +21,7 @@ FILE_TYPES = {"text/csv", "image/png", "image/svg+xml",
 PUBLIC = {  # operations anyone may call without a login
     "accounts_issue_token", "accounts_register", "passes_trust_list", "passes_trust_root",
     "passes_revocations", "sites_post_reading",
+    "warnings_public_risks",  # the published risk areas
 }
 
 

@@ -70,10 +70,23 @@ def test_codec_inspect_shows_the_claims_of_a_demo_pass(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "demo.db"
     assert runner.invoke(app, ["demo", "--no-serve", "--db", str(db)]).exit_code == 0
-    with sqlite3.connect(db) as conn:
-        # A road pass with a plate (the demo also has thousands of household passes).
-        token = conn.execute("SELECT token FROM passes WHERE status = 'approved' "
-                             "AND plate IS NOT NULL ORDER BY created_at").fetchone()[0]
+    # A road pass with a plate (the demo also has thousands of household passes). Pass
+    # texts are stored encrypted: read it the way its holder's page does.
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from passtrace.core.config import Settings
+    from passtrace.core.runtime import Runtime
+    from passtrace.passes import service as pass_service
+    from passtrace.passes.models import Pass
+
+    rt = Runtime.build(Settings(env="demo", database_url=f"sqlite:///{db}"))
+    with Session(rt.engine) as session:
+        p = session.scalars(select(Pass).where(Pass.status == "approved",
+                                               Pass.plate.is_not(None))
+                            .order_by(Pass.created_at)).first()
+        token = pass_service.pass_text(vault=rt.vault, p=p)
+    rt.engine.dispose()
     result = runner.invoke(app, ["codec", "inspect", token])
     assert result.exit_code == 0, result.output
     assert "贵A12345" in result.output or "贵AD12345" in result.output

@@ -26,6 +26,9 @@ PUBLIC = {
     ("GET", "/register"),
     ("POST", "/register"),
     ("POST", "/lang"),
+    # The current risk areas are published to everyone (issue 15: "a public page, no login").
+    ("GET", "/api/v1/public/risk-areas"),
+    ("GET", "/risk-areas"),
 }
 
 

@@ -93,7 +93,7 @@ def test_resolve_then_nothing_more_and_dismissals_feed_the_rate(client, session,
     again = client.post(f"/api/v1/alerts/{world.alert}/resolve",
                         json={"resolution": "tested"}, headers=h)
     assert again.status_code == 409 and "已关闭" in again.json()["error"]["message"]
-    [rate] = client.get("/api/v1/alerts/rates", headers=h).json()
+    [rate] = client.get("/api/v1/alerts/rates", headers=h).json()["items"]
     assert (rate["rule"], rate["closed"], rate["dismissed"], rate["false_alarm_rate"]) == (
         "checkpoint_fever", 1, 1, 1.0)
     page = client.get("/warnings/rates", headers=h)
@@ -141,7 +141,7 @@ def test_only_admins_change_rules_and_the_change_is_audited(client, session, wor
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "rule.update"))
     assert entry is not None and entry.detail["before"]["params"] == {"speed_kmh": 120}
     listed = {r["code"]: r for r in client.get("/api/v1/warning-rules",
-                                               headers=world.official.headers).json()}
+                                               headers=world.official.headers).json()["items"]}
     assert listed["impossible_travel"]["severity"] == "medium"
     page = client.post("/warnings/rules/missing_reports",
                        data={"severity": "high", "param_days": "abc", "enabled": "on"},

@@ -43,7 +43,7 @@ def test_a_desktop_gets_a_menu_under_the_header_marking_where_you_are(new_contex
     nav = page.locator("#site-nav").bounding_box()
     assert abs(nav["y"] - (header["y"] + header["height"])) <= 1
     assert _menu(page) == ["nav-home", "nav-review", "nav-sites", "nav-communities",
-                           "nav-enterprises", "nav-audit", "nav-notices"]
+                           "nav-enterprises", "nav-audit", "nav-warnings", "nav-notices"]
     assert page.get_attribute("#nav-review", "aria-current") == "page"
     assert page.locator("#nav-review").inner_text() == "审批"
     page.click("#nav-sites")

@@ -173,6 +173,10 @@ def _settle(session: Session, person: Person, *, event: str, flag_id: uuid.UUID 
     Returns the status; tells the person's account when it changed.
     """
     before = person.status
+    # Derive at the time the lock was won, not when the caller started: a flag raised by
+    # the transaction we waited for starts after our own start and would not count yet
+    # (red overwritten by yellow; tests/health/test_race.py).
+    now = max(now, utcnow())
     after = derive(live_flags(session, person.id, now), now).status
     change_id = uuid7()
     session.add(StatusChange(id=change_id, person_id=person.id, at=now, event=event,

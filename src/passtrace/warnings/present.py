@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -110,10 +111,20 @@ def public_risks(session: Session, risks: list[AreaRisk]) -> list[PublicRisk]:
                        reason=r.note) for r in risks]
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _template(text: str) -> str:
+    """An explanation as the rules page shows it: its %(name)s blanks as "…" (the names are
+    codes, not words for people)."""
+    return _PLACEHOLDER.sub("…", text)
+
+
 def rule_reads(session: Session) -> list[RuleRead]:
     """Every rule as it runs now."""
     return [RuleRead(code=code, title=gettext(e.rule.title), severity=e.severity,
-                     enabled=e.enabled, params=e.params, explanation=gettext(e.rule.explanation))
+                     enabled=e.enabled, params=e.params,
+                     explanation=_template(gettext(e.rule.explanation)))
             for code, e in registry.effective(session=session).items()]
 
 

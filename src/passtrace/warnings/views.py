@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from passtrace.areas import risks as area_risks
@@ -43,6 +43,10 @@ from passtrace.web.openapi import errors
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 risk_router = APIRouter(prefix="/area-risks", tags=["warnings"])
+# An alert id is a database integer: a larger number can name no alert (and SQLite cannot
+# even bind it), so it is refused as bad input, not looked up.
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
 public_router = APIRouter(prefix="/public", tags=["warnings"])
 alert_router = APIRouter(prefix="/alerts", tags=["warnings"])
 rule_router = APIRouter(prefix="/warning-rules", tags=["warnings"])
@@ -137,14 +141,16 @@ def queue(session: SessionDep, principal: CurrentPrincipal,
     return _page(session, principal, rows, limit)  # type: ignore[arg-type]
 
 
-@alert_router.get("/rates", response_model=list[RuleRateRead],
+@alert_router.get("/rates", response_model=Page[RuleRateRead],
                   dependencies=[require("alert.view")])
-def rates(session: SessionDep, principal: CurrentPrincipal) -> list[RuleRateRead]:
-    """Per rule: closed alerts in your areas and the share dismissed as false alarms."""
+def rates(session: SessionDep, principal: CurrentPrincipal) -> Page[RuleRateRead]:
+    """Per rule: closed alerts in your areas and the share dismissed as false alarms (one
+    page: there is one row per rule)."""
     titles = {r.code: r.title for r in present.rule_reads(session)}
-    return [RuleRateRead(rule=r.rule, rule_title=titles.get(r.rule, r.rule), closed=r.closed,
-                         dismissed=r.dismissed, false_alarm_rate=round(r.rate, 4))
-            for r in alerts.false_alarm_rates(session=session, actor=principal)]
+    return Page(items=[
+        RuleRateRead(rule=r.rule, rule_title=titles.get(r.rule, r.rule), closed=r.closed,
+                     dismissed=r.dismissed, false_alarm_rate=round(r.rate, 4))
+        for r in alerts.false_alarm_rates(session=session, actor=principal)])
 
 
 def _one(session: SessionDep, alert: object) -> AlertRead:
@@ -152,14 +158,14 @@ def _one(session: SessionDep, alert: object) -> AlertRead:
 
 
 @alert_router.get("/{alert_id}", response_model=AlertRead, dependencies=[require("alert.view")])
-def read(alert_id: int, session: SessionDep, principal: CurrentPrincipal) -> AlertRead:
+def read(alert_id: AlertId, session: SessionDep, principal: CurrentPrincipal) -> AlertRead:
     """One alert of your areas (audited as a read of its person's data)."""
     return _one(session, alerts.read(session=session, actor=principal, alert_id=alert_id))
 
 
 @alert_router.post("/{alert_id}/assign", response_model=AlertRead,
                    dependencies=[require("alert.manage")], responses=errors(409))
-def assign(alert_id: int, data: AssignIn, session: SessionDep,
+def assign(alert_id: AlertId, data: AssignIn, session: SessionDep,
            principal: CurrentPrincipal) -> AlertRead:
     """Give the alert to an official of its area."""
     return _one(session, alerts.assign(session=session, actor=principal, alert_id=alert_id,
@@ -168,7 +174,7 @@ def assign(alert_id: int, data: AssignIn, session: SessionDep,
 
 @alert_router.post("/{alert_id}/acknowledge", response_model=AlertRead,
                    dependencies=[require("alert.manage")], responses=errors(409))
-def acknowledge(alert_id: int, session: SessionDep, principal: CurrentPrincipal) -> AlertRead:
+def acknowledge(alert_id: AlertId, session: SessionDep, principal: CurrentPrincipal) -> AlertRead:
     """Acknowledge the alert (it stops escalating)."""
     return _one(session, alerts.acknowledge(session=session, actor=principal,
                                             alert_id=alert_id))
@@ -176,7 +182,7 @@ def acknowledge(alert_id: int, session: SessionDep, principal: CurrentPrincipal)
 
 @alert_router.post("/{alert_id}/resolve", response_model=AlertRead,
                    dependencies=[require("alert.manage")], responses=errors(409))
-def resolve(alert_id: int, data: ResolveIn, session: SessionDep,
+def resolve(alert_id: AlertId, data: ResolveIn, session: SessionDep,
             principal: CurrentPrincipal) -> AlertRead:
     """Close the alert with what was done and a note."""
     return _one(session, alerts.resolve(session=session, actor=principal, alert_id=alert_id,
@@ -185,17 +191,18 @@ def resolve(alert_id: int, data: ResolveIn, session: SessionDep,
 
 @alert_router.post("/{alert_id}/dismiss", response_model=AlertRead,
                    dependencies=[require("alert.manage")], responses=errors(409))
-def dismiss(alert_id: int, data: DismissIn, session: SessionDep,
+def dismiss(alert_id: AlertId, data: DismissIn, session: SessionDep,
             principal: CurrentPrincipal) -> AlertRead:
     """Close the alert as a false alarm, saying why."""
     return _one(session, alerts.dismiss(session=session, actor=principal, alert_id=alert_id,
                                         reason=data.reason))
 
 
-@rule_router.get("", response_model=list[RuleRead], dependencies=[require("alert.view")])
-def rules(session: SessionDep) -> list[RuleRead]:
-    """Every rule: severity, parameters, on/off, its explanation."""
-    return present.rule_reads(session)
+@rule_router.get("", response_model=Page[RuleRead], dependencies=[require("alert.view")])
+def rules(session: SessionDep) -> Page[RuleRead]:
+    """Every rule: severity, parameters, on/off, its explanation (one page: the registry
+    is short)."""
+    return Page(items=present.rule_reads(session))
 
 
 @rule_router.put("/{code}", response_model=RuleRead, dependencies=[require("rule.manage")])
