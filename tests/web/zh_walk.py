@@ -25,7 +25,9 @@ VISIBLE_TEXT = """() => {
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode, el = node.parentElement;
-    if (!el || el.closest('script,style,template,[translate="no"]')) continue;
+    // [lang="en"]: English a page shows on purpose beside the Chinese (the public,
+    // bilingual risk-area list); every other English word is a leak.
+    if (!el || el.closest('script,style,template,[translate="no"],[lang="en"]')) continue;
     if (!el.checkVisibility({visibilityProperty: true})) continue;
     out.push(node.textContent);
   }
