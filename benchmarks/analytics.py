@@ -41,6 +41,10 @@ import pyarrow.parquet as pq
 from passtrace.analytics.lake.tables import BY_NAME, TABLES, UTC_TS
 from passtrace.analytics.queries import Params
 
+ROOT_SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(ROOT_SCRIPTS))
+from checkpoint_env import process_cpu  # noqa: E402 - shared benchmark helpers
+
 DAY0 = date(2026, 11, 1)
 COUNTIES = [f"52{c:02d}{d:02d}" for c in range(1, 5) for d in range(1, 6)]  # 20
 
@@ -232,10 +236,6 @@ def _spark_part(lake: Path, params: dict[str, Params]) -> dict[str, Any]:
     return out
 
 
-def _backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def _export_part(data: dict[str, Any], runs: int) -> dict[str, Any]:
     import pyarrow.csv as pacsv
@@ -321,12 +321,12 @@ def _export_part(data: dict[str, Any], runs: int) -> dict[str, Any]:
         for label, fn in (("copy", raw_copy), ("export", lake_export)):
             walls, cpus, pg = [], [], []
             for _ in range(runs):
-                b0 = _backend_cpu(pid)
+                b0 = process_cpu(pid)
                 w0, c0 = time.perf_counter(), time.process_time()
                 fn()
                 walls.append(time.perf_counter() - w0)
                 cpus.append(time.process_time() - c0)
-                pg.append(_backend_cpu(pid) - b0)
+                pg.append(process_cpu(pid) - b0)
             res[f"{label}_s"] = round(statistics.median(walls), 2)
             res[f"{label}_client_cpu_s"] = round(statistics.median(cpus), 2)
             res[f"{label}_pg_cpu_s"] = round(statistics.median(pg), 2)

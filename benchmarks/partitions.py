@@ -30,7 +30,11 @@ from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from checkpoint_env import create_pg_database, drop_pg_database  # noqa: E402
+from checkpoint_env import (  # noqa: E402
+    create_pg_database,
+    drop_pg_database,
+    process_cpu,
+)
 
 import passtrace.models  # noqa: E402, F401 - every table
 from passtrace.core import migrate  # noqa: E402
@@ -49,11 +53,6 @@ _INSERT = (
     "'[]'::json, 'server') ON CONFLICT (id) DO NOTHING RETURNING id")
 _READ = f"SELECT {fastpath._STORED}, {fastpath._LAST_MOVE.format(hash='%s')}"
 
-
-def _backend_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(url: str, revision: str, past_days: int, rows: int,
@@ -75,15 +74,15 @@ def _measure(url: str, revision: str, past_days: int, rows: int,
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
         pid = conn.info.backend_pid
-        start = _backend_cpu(pid)
+        start = process_cpu(pid)
         for i in range(rows):
             conn.execute(_INSERT, (uuid7(), site_id, f"h{i % 50}"), prepare=True)
-        inserted = _backend_cpu(pid) - start
+        inserted = process_cpu(pid) - start
         conn.execute("ANALYZE registrations")
-        start = _backend_cpu(pid)
+        start = process_cpu(pid)
         for i in range(statements):
             conn.execute(_READ, (uuid7(), site_id, f"h{i % 50}"), prepare=True)
-        read = _backend_cpu(pid) - start
+        read = process_cpu(pid) - start
     return {"partitions": count, "insert_cpu_ms": inserted * 1000 / rows,
             "read_cpu_ms": read * 1000 / statements}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -25,6 +24,7 @@ import time
 import uuid
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, insert, text
@@ -41,6 +41,10 @@ from passtrace.registrations.models import Registration
 from passtrace.reports.models import DailyReport, ReportStop
 from passtrace.sites.models import Site
 from passtrace.tracing import verify
+
+ROOT_SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(ROOT_SCRIPTS))
+from checkpoint_env import backend_cpu  # noqa: E402 - shared benchmark helpers
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/passtrace_bench_verify"
 DAY = date(2026, 11, 20)
@@ -154,25 +158,15 @@ def generate(rt: Runtime, n: int, n_sites: int, seed: int = 13) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def _backend_cpu(session: Any) -> float | None:
-    """CPU seconds the session's PostgreSQL backend used so far (None if /proc is not ours)."""
-    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def time_verify(rt: Runtime) -> tuple[float, int, float, float | None]:
     """Wall seconds, findings, client CPU seconds, server (backend) CPU seconds."""
     start, cpu = time.perf_counter(), time.process_time()
     server: float | None = None
     for session in session_scope(rt.sessions):
-        before = _backend_cpu(session)
+        before = backend_cpu(session)
         stats = verify.verify(session=session, first=DAY, last=DAY)
-        after = _backend_cpu(session)
+        after = backend_cpu(session)
         server = after - before if before is not None and after is not None else None
     return time.perf_counter() - start, stats.findings, time.process_time() - cpu, server
 

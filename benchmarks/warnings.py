@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, delete, text
@@ -39,6 +40,10 @@ from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
 from passtrace.warnings import engine
 from passtrace.warnings.models import Alert
+
+ROOT_SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(ROOT_SCRIPTS))
+from checkpoint_env import backend_cpu  # noqa: E402 - shared benchmark helpers
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/passtrace_bench_warnings"
 DISTRICTS = ("520102", "520103", "520111", "520112", "520113", "520115", "520121",
@@ -88,16 +93,6 @@ def generate(rt: Runtime, args: argparse.Namespace) -> None:
         conn.execute(text("ANALYZE registrations; ANALYZE sites"))
 
 
-def _backend_cpu(session: Any) -> float | None:
-    """CPU seconds the session's PostgreSQL backend used so far (None if /proc is not ours)."""
-    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def timed(rt: Runtime, work: Any) -> tuple[float, float, float | None, Any]:
     """Wall seconds, client CPU, backend CPU and the result of work(session), committed."""
@@ -106,11 +101,11 @@ def timed(rt: Runtime, work: Any) -> tuple[float, float, float | None, Any]:
     for session in session_scope(rt.sessions):
         session.execute(delete(Alert))
         session.flush()
-        before = _backend_cpu(session)
+        before = backend_cpu(session)
         t0, c0 = time.perf_counter(), time.process_time()
         result = work(session)
         spent, cpu_spent = time.perf_counter() - t0, time.process_time() - c0
-        after = _backend_cpu(session)
+        after = backend_cpu(session)
         server = after - before if before is not None and after is not None else None
     del start, cpu
     return spent, cpu_spent, server, result

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -249,6 +250,22 @@ def cpu_seconds(pgid: int | None = None, cmd_contains: str | None = None) -> flo
             continue
         total += int(fields[11]) + int(fields[12])
     return total / tick
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) one process has used so far (OSError once it is gone)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(session: Any) -> float | None:
+    """CPU seconds a session's PostgreSQL backend has used so far (None if /proc is not
+    ours: a database on another machine)."""
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        return process_cpu(pid)
+    except OSError:
+        return None
 
 
 class CpuMeter:
