@@ -34,6 +34,26 @@ schemathesis.openapi.format("date-time", st.sampled_from(
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
+def fuzz(operation, headers: dict[str, str], failures: set[str]) -> None:  # type: ignore[no-untyped-def]
+    """Call one operation with 40 generated requests as `headers`; add one line per
+    operation, status and kind of failure to `failures`."""
+
+    @settings(max_examples=40, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def check(case):  # type: ignore[no-untyped-def]
+        response = case.call(headers=headers)
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (AssertionError, FailureGroup) as exc:
+            found = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
+            for failure in found:
+                title = getattr(failure, "title", type(failure).__name__)
+                failures.add(f"{case.method} {case.path} -> {response.status_code}: {title}")
+
+    check()
+
+
 # Logging out would end the persona's token halfway through the run.
 SKIP_PATHS = {"/api/v1/auth/logout"}
 
@@ -49,19 +69,5 @@ def test_every_generated_request_gets_a_declared_answer(rt, make_persona, role):
         if operation.path in SKIP_PATHS:
             continue
 
-        @settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def check(case):  # type: ignore[no-untyped-def]
-            response = case.call(headers=persona.headers)
-            try:
-                case.validate_response(response, checks=CHECKS)
-            except (AssertionError, FailureGroup) as exc:
-                found = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
-                for failure in found:
-                    title = getattr(failure, "title", type(failure).__name__)
-                    failures.add(f"{case.method} {case.path} -> "
-                                 f"{response.status_code}: {title}")
-
-        check()
+        fuzz(operation, persona.headers, failures)
     assert not failures, "\n".join(sorted(failures))

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.core.failures import FailureGroup
 
 from passtrace.app import create_app
-from tests.test_api_fuzz import CHECKS
+from tests.test_api_fuzz import fuzz
 
 
 @pytest.mark.parametrize("role", ["supplies_officer"])
@@ -23,21 +21,6 @@ def test_supplies_operations_answer_as_declared(rt, make_persona, role):
         if not operation.path.startswith("/api/v1/supplies"):
             continue
         walked += 1
-
-        @settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def check(case):  # type: ignore[no-untyped-def]
-            response = case.call(headers=persona.headers)
-            try:
-                case.validate_response(response, checks=CHECKS)
-            except (AssertionError, FailureGroup) as exc:
-                found = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
-                for failure in found:
-                    title = getattr(failure, "title", type(failure).__name__)
-                    failures.add(f"{case.method} {case.path} -> "
-                                 f"{response.status_code}: {title}")
-
-        check()
+        fuzz(operation, persona.headers, failures)
     assert walked >= 14
     assert not failures, "\n".join(sorted(failures))
