@@ -164,6 +164,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.accounts import pages as account_pages
     from passtrace.accounts import views as account_views
     from passtrace.analytics import pages as analytics_pages
+    from passtrace.analytics import views as analytics_views
     from passtrace.areas import views as area_views
     from passtrace.cases import pages as case_pages
     from passtrace.cases import views as case_views
@@ -215,7 +216,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              case_views.router, tracing_views.router,
              warning_views.risk_router, warning_views.public_router,
              warning_views.alert_router, warning_views.rule_router,
-             health_views.router, supplies_views.router],
+             health_views.router, supplies_views.router, analytics_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,

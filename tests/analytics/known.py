@@ -64,9 +64,10 @@ def build(path: Path) -> Path:
          "source": "form", "submitted_at": T(d, 8)}
         for i, ent, e, d in [(1, E1, 1, 2), (2, E1, 2, 2), (3, E1, 1, 3), (4, E2, 5, 3),
                              (5, E1, 4, 3)]]  # 5: one who left: not on the roster
+    enterprises = [{"id": E1, "area_code": "110101001"}, {"id": E2, "area_code": "120101"}]
     return write_lake(path, {"registrations": regs, "stays": stays, "sites": sites,
                              "cases": cases, "report_stops": stops, "employees": emp,
-                             "reports": reports})
+                             "reports": reports, "enterprises": enterprises})
 
 
 def utc(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
@@ -101,7 +102,34 @@ CASES: dict[str, tuple[Params, list[dict[str, object]]]] = {
         {"date": day(3), "enterprise_id": E1, "employees": 3, "filed": 1, "share": 0.333333},
         {"date": day(3), "enterprise_id": E2, "employees": 1, "filed": 1, "share": 1.0},
     ]),
+    # The job's area (a key "JOB@what" runs JOB): flows out of or into it; a city code
+    # (110100) means every code starting 1101.
+    "flows@destination": (Params(**WINDOW, area_codes=("110102",)), [
+        {"date": day(3), "origin": "110101", "destination": "110102", "moves": 2},
+    ]),
+    "flows@origin-city": (Params(**WINDOW, area_codes=("120100",)), [
+        {"date": day(2), "origin": "120101", "destination": "110101", "moves": 1},
+    ]),
+    "report-coverage@area": (Params(**WINDOW, area_codes=("110101",)), [
+        {"date": day(2), "enterprise_id": E1, "employees": 3, "filed": 2, "share": 0.666667},
+        {"date": day(3), "enterprise_id": E1, "employees": 3, "filed": 1, "share": 0.333333},
+    ]),
+    "site-load@area": (Params(**WINDOW, area_codes=("120101",)), [
+        {"site_id": SITE_C, "hour": T(2, 8), "reason": "*", "registrations": 1, "denied": 0,
+         "denial_rate": 0.0},
+        {"site_id": SITE_C, "hour": T(3, 12), "reason": "*", "registrations": 2, "denied": 2,
+         "denial_rate": 1.0},
+        {"site_id": SITE_C, "hour": T(3, 12), "reason": "fever", "registrations": 2,
+         "denied": 2, "denial_rate": 1.0},
+        {"site_id": SITE_C, "hour": T(3, 12), "reason": "no_pass", "registrations": 2,
+         "denied": 1, "denial_rate": 0.5},
+    ]),
 }
+
+
+def job_of(key: str) -> str:
+    """The job a CASES key runs ("flows@origin-city" runs flows)."""
+    return key.split("@")[0]
 
 # site-load: a few rows out of the whole answer (every site-hour is a row).
 SITE_LOAD_PARAMS = Params(**WINDOW)

@@ -83,6 +83,9 @@ def generated(path: Path, *, seed: int = 7, people: int = 300, sites: int = 12,
                                   "ended_at": at + timedelta(minutes=rnd.randrange(5, 240)),
                                   "closed_by": "out"})
     ents = [f"40000000-0000-0000-0000-{e:012d}" for e in range(3)]
+    # After every other draw, so the rows above stay what they were for this seed.
+    ent_rows = [{"id": e, "area_code": counties[i % len(counties)] + "001"}
+                for i, e in enumerate(ents)]
     emps = [{"id": f"50000000-0000-0000-0000-{i:012d}", "enterprise_id": ents[i % 3],
              "department_id": None, "status": "active" if i % 7 else "left",
              "created_at": datetime(2026, 11, 9 + i % 3, tzinfo=UTC)} for i in range(30)]
@@ -97,7 +100,8 @@ def generated(path: Path, *, seed: int = 7, people: int = 300, sites: int = 12,
               "arrive_at": r["submitted_at"] + timedelta(hours=1), "mode": None}
              for r in reports]
     return write_lake(path, {"registrations": regs, "stays": stays, "sites": site_rows,
-                             "employees": emps, "reports": reports, "report_stops": stops})
+                             "employees": emps, "reports": reports, "report_stops": stops,
+                             "enterprises": ent_rows})
 
 
 def day(d: int) -> date:

@@ -17,7 +17,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.parametrize("job", sorted(known.CASES))
 def test_job_answer(lake, job: str) -> None:
     params, expected = known.CASES[job]
-    assert runner.run(job, lake, params).to_pylist() == expected
+    assert runner.run(known.job_of(job), lake, params).to_pylist() == expected
 
 
 def test_site_load(lake) -> None:

@@ -28,7 +28,7 @@ def test_spark_gives_the_known_answers_and_agrees_with_duckdb(tmp_path: Path) ->
     lake = Lake(spark, hand)
     failures = []
     for job, (params, expected) in known.CASES.items():
-        got = runner.run(job, hand, params, lake=lake).to_pylist()
+        got = runner.run(known.job_of(job), hand, params, lake=lake).to_pylist()
         if got != expected:
             failures.append((job, got))
     rows = runner.run("site-load", hand, known.SITE_LOAD_PARAMS, lake=lake).to_pylist()

@@ -26,6 +26,7 @@ class AnalyticsRun(IdMixin, Base):
         # The runner's claim looks for the oldest queued run.
         Index("ix_analytics_runs_status", "status", "requested_at"),
         Index("ix_analytics_runs_requested_at", "requested_at"),
+        Index("ix_analytics_runs_area_scope", "area_scope", "requested_at"),
     )
 
     job: Mapped[str] = mapped_column(String(24))
@@ -33,6 +34,9 @@ class AnalyticsRun(IdMixin, Base):
     engine: Mapped[str] = mapped_column(String(8), default="duckdb")
     status: Mapped[str] = mapped_column(String(8), default="queued")
     progress: Mapped[int] = mapped_column(SmallInteger, default=0)  # percent
+    # The area the run is confined to (the common prefix of its areas; "" = city-wide):
+    # officials over that area see the run in their history, others do not.
+    area_scope: Mapped[str] = mapped_column(String(12), default="", server_default="")
     requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime]
     started_at: Mapped[datetime | None]

@@ -17,7 +17,6 @@ from passtrace.analytics import service
 from passtrace.analytics.forms import RunForm, RunRequest
 from passtrace.analytics.queries import JOBS
 from passtrace.core.clock import local_today
-from passtrace.core.errors import NotFound
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
@@ -76,10 +75,7 @@ def show(request: Request, run_id: uuid.UUID, session: SessionDep,
 def result(run_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal) -> Response:
     """The result (pseudonymised Parquet); the download is audited."""
-    run = service.get(session=session, actor=principal, run_id=run_id)
-    path = service.result_path(rt.settings.analytics_results_dir, run)
-    if run.status != "done" or not path.exists():
-        raise NotFound("No such analytics run.")
-    service.record_download(session=session, actor=principal, run=run)
+    run, path = service.download(session=session, actor=principal, run_id=run_id,
+                                 results_dir=rt.settings.analytics_results_dir)
     return FileResponse(path, media_type="application/vnd.apache.parquet",
                         filename=f"{run.job}-{run.id}.parquet")

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 
 from passtrace.analytics.engines import Lake
+from passtrace.core.areacodes import significant_prefix
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,11 @@ def _in_days(t: ir.Table, lo: date, hi: date) -> ir.BooleanValue:
 
 
 def _prefixed(col: ir.StringValue, codes: Sequence[str]) -> ir.BooleanValue:
-    """An area code inside any of the given areas (a code's ancestors are its prefixes)."""
+    """An area code inside any of the given areas (a code's ancestors are its prefixes:
+    520100, the city, is every code starting 5201)."""
     cond = ibis.literal(False)
     for code in codes:
-        cond = cond | col.startswith(code)
+        cond = cond | col.startswith(significant_prefix(code))
     return cond
 
 
@@ -117,12 +119,16 @@ def flows(lake: Lake, p: Params) -> ir.Table:
     sites = lake.table("sites")
     regs = regs.filter(_in_days(regs, p.day_from, p.day_to), regs.person_hash.notnull(),
                        regs.decision == "allow")
-    counties = sites.select(sid=sites.id, county=sites.area_code.substr(0, 6))
+    counties = sites.select(sid=sites.id, county=sites.area_code.substr(0, 6),
+                            area=sites.area_code)
     j = regs.join(counties, regs.site_id == counties.sid)
     w = ibis.window(group_by=j.person_hash, order_by=[j.occurred_at, j.id])
     moves = j.select(day=j.occurred_at.date(), origin=j.county.lag().over(w),
-                     destination=j.county)
+                     destination=j.county, from_area=j.area.lag().over(w), to_area=j.area)
     moves = moves.filter(moves.origin.notnull(), moves.origin != moves.destination)
+    if p.area_codes:  # the job's area: moves out of it or into it
+        moves = moves.filter(_prefixed(moves.from_area, p.area_codes)
+                             | _prefixed(moves.to_area, p.area_codes))
     out = moves.group_by(["day", "origin", "destination"]).agg(moves=ibis._.count())
     return out.select(date=out.day, origin=out.origin, destination=out.destination,
                       moves=out.moves.cast("int64"))
@@ -133,6 +139,10 @@ def site_load(lake: Lake, p: Params) -> ir.Table:
     reason "*" (every denial) and one per denial reason."""
     regs = lake.table("registrations")
     regs = regs.filter(_in_days(regs, p.day_from, p.day_to))
+    if p.area_codes:  # the job's area: its sites only
+        sites = lake.table("sites")
+        inside = sites.filter(_prefixed(sites.area_code, p.area_codes)).select(sid=sites.id)
+        regs = regs.semi_join(inside, regs.site_id == inside.sid)
     regs = regs.mutate(hour=regs.occurred_at.truncate("h"))
     base = regs.group_by(["site_id", "hour"]).agg(
         registrations=ibis._.count(),
@@ -184,6 +194,10 @@ def report_coverage(lake: Lake, p: Params) -> ir.Table:
     calendar = ibis.memtable({"day": days}, schema={"day": "date"})
     emp = lake.table("employees")
     emp = emp.filter(emp.status == "active")
+    if p.area_codes:  # the job's area: enterprises registered in it
+        ents = lake.table("enterprises")
+        inside = ents.filter(_prefixed(ents.area_code, p.area_codes)).select(xid=ents.id)
+        emp = emp.semi_join(inside, emp.enterprise_id == inside.xid)
     roster = emp.cross_join(calendar)
     roster = roster.filter(roster.created_at.date() <= roster.day)
     roster = roster.group_by(["enterprise_id", "day"]).agg(employees=ibis._.count())

@@ -13,13 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from passtrace.analytics.models import AnalyticsRun
 from passtrace.analytics.params import check
 from passtrace.audit import service as audit_service
+from passtrace.cases.models import Case
 from passtrace.core import pagination
+from passtrace.core.areacodes import contains, significant_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.security import Principal
@@ -32,21 +34,56 @@ def _require(actor: Principal) -> None:
         raise Forbidden("Your role does not allow this.")
 
 
+def _confined(actor: Principal, area_codes: list[str]) -> list[str]:
+    """The run's areas: a scoped official's runs stay inside their jurisdiction (no
+    areas given means all of theirs); a city-wide official may ask for any."""
+    scopes = actor.area_scopes(PERMISSION)
+    if scopes is None:
+        return area_codes
+    if not area_codes:
+        return sorted(scopes)
+    if any(not any(contains(s, a) for s in scopes) for a in area_codes):
+        raise Forbidden("An area is outside your jurisdiction.")
+    return area_codes
+
+
+def _check_cases(session: Session, actor: Principal, case_ids: list[str]) -> None:
+    """Companions start from cases: each must exist and lie in the official's areas
+    (an unknown case and another district's case get the same answer)."""
+    for raw in case_ids:
+        try:
+            case = session.get(Case, uuid.UUID(raw.strip()))
+        except ValueError:
+            case = None
+        if case is None or not actor.covers_area(PERMISSION, case.area_code):
+            raise NotFound("No such case.")
+
+
+def _common_prefix(area_codes: list[str]) -> str:
+    """The longest area prefix every code of the run lies in ("" = city-wide)."""
+    prefixes = [significant_prefix(a) for a in area_codes]
+    if not prefixes:
+        return ""
+    first, last = min(prefixes), max(prefixes)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
 def request_run(*, session: Session, actor: Principal, job: str, day_from: date,
                 day_to: date, area_codes: list[str], case_ids: list[str],
                 window_minutes: int) -> AnalyticsRun:
     """Queue a run (the job runner picks it up); audited with its parameters."""
     _require(actor)
-    scopes = actor.area_scopes(PERMISSION)
-    if scopes is not None and any(not any(a.startswith(s) for s in scopes)
-                                  for a in area_codes):
-        raise Forbidden("An area is outside your jurisdiction.")
+    area_codes = _confined(actor, area_codes)
     params = check(job, day_from=day_from, day_to=day_to, area_codes=area_codes,
                    case_ids=case_ids, window_minutes=window_minutes)
+    _check_cases(session, actor, list(params.case_ids))
     stored = {k: (v.isoformat() if isinstance(v, date) else list(v)
                   if isinstance(v, tuple) else v) for k, v in asdict(params).items()}
     run = AnalyticsRun(job=job, params=stored, requested_by=actor.user_id,
-                       requested_at=utcnow())
+                       requested_at=utcnow(), area_scope=_common_prefix(area_codes))
     session.add(run)
     session.flush()
     audit_service.record(session=session, actor=actor, action="analytics.request",
@@ -55,9 +92,20 @@ def request_run(*, session: Session, actor: Principal, job: str, day_from: date,
     return run
 
 
+def _visible(actor: Principal) -> ColumnElement[bool]:
+    """Runs an official may see: their own, and those confined to one of their areas."""
+    scopes = actor.area_scopes(PERMISSION)
+    if scopes is None:
+        return true()
+    inside = [AnalyticsRun.area_scope.startswith(s) for s in scopes if s]
+    return or_(AnalyticsRun.requested_by == actor.user_id,
+               *[(AnalyticsRun.area_scope != "") & c for c in inside])
+
+
 def get(*, session: Session, actor: Principal, run_id: uuid.UUID) -> AnalyticsRun:
     _require(actor)
-    run = session.get(AnalyticsRun, run_id)
+    run = session.scalar(select(AnalyticsRun).where(AnalyticsRun.id == run_id,
+                                                    _visible(actor)))
     if run is None:
         raise NotFound("No such analytics run.")
     return run
@@ -65,9 +113,9 @@ def get(*, session: Session, actor: Principal, run_id: uuid.UUID) -> AnalyticsRu
 
 def history(*, session: Session, actor: Principal, cursor: str | None,
             limit: int = 50) -> tuple[list[AnalyticsRun], str | None]:
-    """Every run, newest first (the history officials see)."""
+    """The runs the official may see, newest first (who ran what, with which parameters)."""
     _require(actor)
-    return pagination.paginate_query(session, select(AnalyticsRun),
+    return pagination.paginate_query(session, select(AnalyticsRun).where(_visible(actor)),
                                      [AnalyticsRun.requested_at, AnalyticsRun.id],
                                      cursor=cursor, limit=limit, descending=True)
 
@@ -85,6 +133,17 @@ def requesters(*, session: Session, runs: list[AnalyticsRun]) -> dict[uuid.UUID,
 
 def result_path(results_dir: str, run: AnalyticsRun) -> Path:
     return Path(results_dir) / f"{run.id}.parquet"
+
+
+def download(*, session: Session, actor: Principal, results_dir: str,
+             run_id: uuid.UUID) -> tuple[AnalyticsRun, Path]:
+    """A finished run's result file, for the page or the API; the download is audited."""
+    run = get(session=session, actor=actor, run_id=run_id)
+    path = result_path(results_dir, run)
+    if run.status != "done" or not path.exists():
+        raise NotFound("No such analytics run.")
+    record_download(session=session, actor=actor, run=run)
+    return run, path
 
 
 def record_download(*, session: Session, actor: Principal, run: AnalyticsRun) -> None:

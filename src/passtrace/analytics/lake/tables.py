@@ -120,6 +120,10 @@ TABLES: tuple[Table, ...] = (
         _c("department_id", "uuid", "e.department_id"), _c("status", "text", "e.status"),
         _c("created_at", "ts", "e.created_at"),
     )),
+    # Only where an enterprise is (for a job's area), never its name or contacts.
+    Table("enterprises", "enterprises x", (
+        _c("id", "uuid", "x.id"), _c("area_code", "text", "x.area_code"),
+    )),
     Table("sites", "sites s", (
         _c("id", "uuid", "s.id"), _c("code", "text", "s.code"), _c("name", "text", "s.name"),
         _c("kind", "text", "s.kind"), _c("area_code", "text", "s.area_code"),
