@@ -16,8 +16,8 @@ from passtrace.core.runtime import Runtime
 
 from . import known
 
-FORM = {"job": "flows", "day_from": "2026-11-02", "day_to": "2026-11-03", "areas": "",
-        "cases": "", "window_minutes": "30"}
+FORM = {"job": "flows", "day_from": "2026-11-02", "day_to": "2026-11-03",
+        "window_minutes": "30"}
 
 
 def _lake(rt: Runtime, tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_refused_without_the_permission_and_on_bad_input(rt: Runtime, session: S
                       headers=official.headers, follow_redirects=False)
     assert bad.status_code == 422 and 'role="alert"' in bad.text
     outside = client.post("/analytics/runs", data={**FORM, "job": "risk-visitors",
-                                                   "areas": "1201"},
+                                                   "areas": ["1201"]},
                           headers=official.headers, follow_redirects=False)
     assert outside.status_code == 403
     assert session.scalar(select(func.count()).select_from(AnalyticsRun)) == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pydantic import Field
+
 from passtrace.analytics.queries import JOBS
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_
@@ -34,8 +36,9 @@ class RunForm(forms.FormModel):
     job: str = "site-load"
     day_from: str = ""
     day_to: str = ""
-    areas: str = ""
-    cases: str = ""
+    # Picked from lists (names, not codes): the areas, and for companions the cases.
+    areas: list[str] = Field(default_factory=list, max_length=50)
+    cases: list[str] = Field(default_factory=list, max_length=200)
     window_minutes: str = "30"
 
     def parse(self) -> RunRequest:
@@ -49,6 +52,6 @@ class RunForm(forms.FormModel):
             raise ValidationFailed(message, fields={"window_minutes": message}) from None
         return RunRequest(job=self.job, day_from=_day(self.day_from, "day_from"),
                           day_to=_day(self.day_to, "day_to"),
-                          area_codes=self.areas.replace(",", " ").split()[:50],
-                          case_ids=self.cases.replace(",", " ").split()[:200],
+                          area_codes=[a for a in self.areas if a.strip()],
+                          case_ids=[c for c in self.cases if c.strip()],
                           window_minutes=minutes)

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from passtrace.analytics import service
+from passtrace.analytics import choices, service
 from passtrace.analytics.forms import RunForm, RunRequest
 from passtrace.analytics.queries import JOBS
 from passtrace.core.clock import local_today
@@ -31,9 +31,11 @@ def _index(request: Request, session: SessionDep, principal: CurrentPrincipal,
     runs, nxt = service.history(session=session, actor=principal, cursor=cursor)
     today = local_today()
     defaults = {"job": "site-load", "day_from": (today - timedelta(days=6)).isoformat(),
-                "day_to": today.isoformat(), "areas": "", "cases": "", "window_minutes": "30"}
+                "day_to": today.isoformat(), "areas": [], "cases": [], "window_minutes": "30"}
     return render(request, "analytics/index.html", {
         "jobs": list(JOBS), "runs": runs, "next": nxt,
+        "area_choices": choices.areas(session=session, actor=principal),
+        "case_choices": choices.cases(session=session, actor=principal),
         "who": service.requesters(session=session, runs=runs), "values": values or defaults,
         "errors": errors or {}, "message": message}, status_code=status_code)
 

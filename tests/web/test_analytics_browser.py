@@ -1,0 +1,99 @@
+"""The analytics page in real Chromium: a district official asks for the busiest sites
+of their district, watches the run, downloads the result; another district's official
+does not see it.
+
+The lake is exported from the live server's demo database (Nanming's checkpoint
+morning), as `passtrace lake export` does.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+
+from passtrace.analytics import jobs as analytics_jobs
+from passtrace.analytics.lake.export import export
+from passtrace.analytics.lake.source import Source
+from passtrace.sites.models import Site
+from tests.web.conftest import LiveServer, login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def lake(live_server: LiveServer, tmp_path: Path) -> Iterator[Path]:
+    """The demo exported to a lake, and the server pointed at it (restored after)."""
+    rt = live_server.rt
+    before = rt.settings
+    export(Source(rt.engine), tmp_path / "lake")
+    rt.settings = before.model_copy(update={"lake_dir": str(tmp_path / "lake"),
+                                            "analytics_results_dir": str(tmp_path / "out")})
+    yield tmp_path / "lake"
+    rt.settings = before
+
+
+def _nanming_sites(live_server: LiveServer) -> set[str]:
+    with live_server.rt.sessions() as session:
+        return {str(i) for i in session.scalars(
+            select(Site.id).where(Site.area_code.startswith("520102")))}
+
+
+def test_an_official_runs_site_load_for_the_district_and_downloads_it(
+        new_context: Callable[..., Any], live_server: LiveServer, lake: Path,
+        shot: Callable[..., Any]) -> None:
+    page = new_context().new_page()
+    login(page, "official_nm")
+    page.goto("/analytics")
+    page.select_option("select[name=job]", "site-load")
+    # No area picked: the run stays inside Nanming, the official's district.
+    with page.expect_navigation():
+        page.click("#run-form button[type=submit]")
+    run_url = page.url
+    assert "/analytics/runs/" in run_url
+    assert page.locator("#run-status").inner_text() == "排队中"
+    shot(page, "analytics-queued")
+
+    assert analytics_jobs.run_queued(live_server.rt) == "1 analytics run(s)"
+    # The page refreshes itself until the run is done.
+    page.wait_for_selector("#download", timeout=15_000)
+    assert page.locator("#run-status").inner_text() == "已完成"
+    with page.expect_download() as got:
+        page.click("#download")
+    rows = pq.read_table(io.BytesIO(Path(got.value.path()).read_bytes())).to_pylist()
+    assert rows, "the demo morning has registrations at Nanming's checkpoint"
+    assert {r["site_id"] for r in rows} <= _nanming_sites(live_server)
+    assert sum(r["registrations"] for r in rows if r["reason"] == "*") > 0
+    shot(page, "analytics-done")
+
+    page.goto("/analytics")
+    row = page.locator(f"tr[data-run='{run_url.rsplit('/', 1)[1]}']")
+    assert "南明区防控办" in row.inner_text() and "official_nm" not in row.inner_text()
+
+    other = new_context().new_page()
+    login(other, "official_yy")  # Yunyan: not their district's run
+    assert other.goto(run_url).status == 404
+    other.goto("/analytics")
+    assert other.locator(f"tr[data-run='{run_url.rsplit('/', 1)[1]}']").count() == 0
+
+
+def test_the_area_list_names_areas_and_refuses_an_empty_range(
+        new_context: Callable[..., Any], live_server: LiveServer, lake: Path) -> None:
+    page = new_context().new_page()
+    login(page, "official_nm")
+    page.goto("/analytics")
+    options = page.locator("#areas option").all_inner_texts()
+    assert any("南明区" in o for o in options)
+    assert not any("云岩区" in o for o in options)  # only the official's jurisdiction
+    page.fill("input[name=day_from]", "2026-11-10")
+    page.fill("input[name=day_to]", "2026-11-01")
+    page.evaluate("document.getElementById('run-form').noValidate = true")
+    with page.expect_navigation():
+        page.click("#run-form button[type=submit]")
+    assert "结束日期早于开始日期" in page.locator("form#run-form").inner_text() \
+        or "结束日期早于开始日期" in page.content()
