@@ -28,6 +28,8 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="the lake directory")],
     since: Annotated[str | None, typer.Option(help="only dates from this one on (YYYY-MM-DD)")
                      ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16,
+                                         help="dates exported at once (PostgreSQL)")] = 2,
 ) -> None:
     """Write new and changed dates of registrations, stays, reports, cases, contacts,
     sites and areas as Parquet (pseudonymised: persons are keyed hashes)."""
@@ -51,7 +53,8 @@ def export(
             bar.advance(tasks[table], rows)
 
         summary = lake_export.export(Source(rt.engine), out, since=since_day,
-                                     progress=lake_export.Progress(planned, advanced))
+                                     progress=lake_export.Progress(planned, advanced),
+                                     workers=workers)
     seconds = (datetime.now() - started).total_seconds()
     for table, rows in summary.written.items():
         dates = summary.dates_written.get(table)

@@ -12,6 +12,11 @@ content changed. So a re-run with nothing new writes nothing.
 
 Each partition is written to a hidden directory and renamed into place, and the
 manifest is replaced last: an interrupted export leaves the previous lake readable.
+
+Dates are exported `workers` at a time, each on its own database connection: one COPY
+keeps one PostgreSQL backend and one Arrow parser busy, and the two alternate (the
+backend waits while the client parses and writes Parquet), so two streams use both
+cores of a small server. The CSV parser and the Parquet writer release the GIL.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -103,8 +109,9 @@ def _content_hash(tbl: pa.Table) -> str:
 
 
 def export(source: Source, out: Path, *, since: date | None = None,
-           progress: Progress | None = None) -> Summary:
-    """Bring the lake at `out` up to date with the database (from `since` on)."""
+           progress: Progress | None = None, workers: int = 2) -> Summary:
+    """Bring the lake at `out` up to date with the database (from `since` on), `workers`
+    dates at a time (1 when the source is one connection: a caller's transaction)."""
     progress = progress or Progress()
     out.mkdir(parents=True, exist_ok=True)
     manifest = load_manifest(out)
@@ -114,7 +121,8 @@ def export(source: Source, out: Path, *, since: date | None = None,
         if table.partition_by is None:
             _export_snapshot(source, out, table, entry, summary, progress)
         else:
-            _export_partitioned(source, out, table, entry, since, summary, progress)
+            _export_partitioned(source, out, table, entry, since, summary, progress,
+                                workers=workers if source.parallel else 1)
     manifest["exported_at"] = datetime.now(UTC).isoformat()
     for entry in manifest["tables"].values():
         if "dates" in entry:
@@ -142,7 +150,8 @@ def _export_snapshot(source: Source, out: Path, table: Table, entry: dict[str, A
 
 
 def _export_partitioned(source: Source, out: Path, table: Table, entry: dict[str, Any],
-                        since: date | None, summary: Summary, progress: Progress) -> None:
+                        since: date | None, summary: Summary, progress: Progress, *,
+                        workers: int) -> None:
     entry["partitioned"] = True
     known: dict[str, dict[str, Any]] = entry.setdefault("dates", {})
     now = source.date_counts(table, since)
@@ -152,13 +161,19 @@ def _export_partitioned(source: Source, out: Path, table: Table, entry: dict[str
     floor = since.isoformat() if since else ""
     gone = sorted(d for d in known if d >= floor and d not in now)
     progress.planned(table.name, sum(now[d][0] for d in changed))
+
+    def one(day: str) -> int:
+        return _write_partition(out, table, day,
+                                source.batches(table, date.fromisoformat(day)),
+                                lambda n: progress.advanced(table.name, n))
+
     written = 0
-    for day in changed:
-        written += _write_partition(
-            out, table, day, source.batches(table, date.fromisoformat(day)),
-            lambda n: progress.advanced(table.name, n))
-        rows, marker = now[day]
-        known[day] = {"rows": rows, "marker": marker}
+    # The manifest is only touched here, in this thread, as each date lands.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for day, rows_written in zip(changed, pool.map(one, changed), strict=True):
+            written += rows_written
+            rows, marker = now[day]
+            known[day] = {"rows": rows, "marker": marker}
     for day in gone:
         shutil.rmtree(out / table.name / f"date={day}", ignore_errors=True)
         del known[day]

@@ -97,6 +97,9 @@ class Source:
         # transaction, e.g. the tests' rolled-back one).
         self.bind = bind
         self.postgres = bind.dialect.name == "postgresql"
+        # Dates can be read at once only on connections of their own (an Engine);
+        # SQLite's one writer and a small file gain nothing from it.
+        self.parallel = isinstance(bind, Engine) and self.postgres
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
