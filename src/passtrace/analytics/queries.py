@@ -76,8 +76,12 @@ def companions(lake: Lake, p: Params) -> ir.Table:
         idx = regs.filter(regs.person_hash.isin(hashes)).select(
             isite=regs.site_id, isec=_seconds(regs.occurred_at),
             ibucket=_seconds(regs.occurred_at) // width)
-        # Each index registration probes its own bucket and the two beside it.
-        probes = ibis.union(*[idx.mutate(ibucket=idx.ibucket + k) for k in (-1, 0, 1)])
+        # Each index registration probes its own bucket and the two beside it: one
+        # cross join with the three offsets (a union of three copies made the engine
+        # scan the registrations for the index persons three times).
+        offsets = ibis.memtable({"k": [-1, 0, 1]}, schema={"k": "int64"})
+        probes = idx.cross_join(offsets)
+        probes = probes.select("isite", "isec", ibucket=probes.ibucket + probes.k)
         other = regs.view()
         other = other.filter(~other.person_hash.isin(hashes)).select(
             "person_hash", site=other.site_id, sec=_seconds(other.occurred_at),
