@@ -14,8 +14,10 @@ from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
 from passtrace.notices.service import standard_notifier
 from passtrace.supplies import allocation, authz, cover, requests, service
+from passtrace.supplies import forecast as forecasting
 from passtrace.supplies.models import (
     Depot,
+    ForecastRate,
     LedgerEntry,
     StockBalance,
     SupplyItem,
@@ -30,15 +32,20 @@ from passtrace.supplies.schemas import (
     DecisionIn,
     DepotCreate,
     DepotRead,
+    Driver,
+    ForecastRead,
     IssueIn,
     ItemCreate,
     ItemRead,
     MovementRead,
+    RateIn,
+    RateRead,
     ReceiptIn,
     RequestCreate,
     RequestRead,
     ShareRead,
     StockRead,
+    TermRead,
     TransferIn,
     TransferRead,
     TransferReceiveIn,
@@ -255,7 +262,50 @@ def shortages(session: SessionDep, principal: CurrentPrincipal, area: AreaQuery 
             if principal.covers_area(authz.MANAGE, c.area_code)]
     page, nxt = paginate_items(rows, lambda c: (c.depot_id, c.item_id), cursor=cursor,
                                limit=limit)
-    return Page(items=[CoverRead(depot_id=c.depot_id, depot_name=c.depot_name,
-                                 item_id=c.item_id, item_name=c.item_name, on_hand=c.on_hand,
-                                 daily_use=c.daily_use, days_of_cover=c.days_of_cover,
-                                 threshold_days=c.threshold_days) for c in page], next=nxt)
+    return Page(items=[_cover(c) for c in page], next=nxt)
+
+
+def _cover(c: cover.Cover) -> CoverRead:
+    return CoverRead(depot_id=c.depot_id, depot_name=c.depot_name, item_id=c.item_id,
+                     item_name=c.item_name, on_hand=c.on_hand, daily_use=c.daily_use,
+                     days_of_cover=c.days_of_cover, threshold_days=c.threshold_days,
+                     forecast_need=c.forecast_need, basis=c.basis, explanation=c.explain())
+
+
+def _rate(r: ForecastRate) -> RateRead:
+    return RateRead.model_validate(r, from_attributes=True)
+
+
+@router.get("/items/{item_id}/rates", response_model=list[RateRead])
+def list_rates(item_id: uuid.UUID, session: SessionDep,
+               principal: CurrentPrincipal) -> list[RateRead]:
+    """The item's forecast rates, one per driver that has one."""
+    _require_any(principal)
+    item = service.get_item(session, item_id)
+    return [_rate(r) for r in forecasting.rates_of(session, [item.id]).get(item.id, [])]
+
+
+@router.put("/items/{item_id}/rates/{driver}", response_model=RateRead)
+def set_rate(item_id: uuid.UUID, driver: Driver, data: RateIn, session: SessionDep,
+             principal: CurrentPrincipal) -> RateRead:
+    """Set how much of the item one unit of a driver uses (supplies officers; audited)."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may change forecast rates.")
+    return _rate(forecasting.set_rate(session=session, actor=principal,
+                                      item=service.get_item(session, item_id), driver=driver,
+                                      rate=data.rate, periods_per_day=data.periods_per_day))
+
+
+@router.get("/depots/{depot_id}/forecast/{item_id}", response_model=ForecastRead)
+def depot_forecast(depot_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
+                   principal: CurrentPrincipal) -> ForecastRead:
+    """Days of cover of one item at a depot, with the forecast's drivers explained."""
+    depot = service.get_depot(session, depot_id)
+    if not (authz.can_manage(principal, depot) or authz.can_request(principal, depot)):
+        raise Forbidden("You may not see this depot's stock.")
+    c = cover.one(session, depot=depot, item=service.get_item(session, item_id))
+    terms = c.forecast.terms if c.forecast is not None else ()
+    return ForecastRead(cover=_cover(c), terms=[
+        TermRead(driver=t.driver, count=t.count, rate=t.rate,
+                 periods_per_day=t.periods_per_day, need=t.need,
+                 explanation=t.explain(c.unit)) for t in terms])
