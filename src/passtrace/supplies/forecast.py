@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
-from passtrace.core.errors import ValidationFailed
+from passtrace.core.errors import Conflict, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
 from passtrace.supplies import drivers as driver_source
@@ -145,12 +146,20 @@ def set_rate(*, session: Session, actor: Principal | None, item: SupplyItem, dri
     # exist yet both insert: the unique (item, driver) refuses the second (409).
     row = locked(session, ForecastRate, rate_id) if rate_id is not None else None
     before = [row.rate, row.periods_per_day] if row is not None else None
+    stamp = {"rate": float(rate), "periods_per_day": periods_per_day, "updated_at": utcnow(),
+             "updated_by": actor.user_id if actor else None}
     if row is None:
-        row = ForecastRate(item_id=item.id, driver=driver)
-        session.add(row)
-    row.rate, row.periods_per_day = float(rate), periods_per_day
-    row.updated_at, row.updated_by = utcnow(), actor.user_id if actor else None
-    session.flush()
+        row = ForecastRate(item_id=item.id, driver=driver, **stamp)
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            raise Conflict("Someone set this rate at the same moment: look at it again "
+                           "and change it if needed.") from None
+    else:
+        for name, value in stamp.items():
+            setattr(row, name, value)
+        session.flush()
     audit_service.record(session=session, actor=actor, action="supplies.rate.set",
                          resource_type="supply_item", resource_id=item.id,
                          detail={"driver": driver, "before": before,
