@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from passtrace.core.imports import ImportReport
 from passtrace.core.validators import Day
 
 # Printable text without control characters (names, suppliers, reasons).
@@ -198,3 +199,11 @@ class ForecastRead(BaseModel):
 
     cover: CoverRead
     terms: list[TermRead]
+
+
+class SupplyImportReport(ImportReport):
+    """An import's row report, with what it created, updated or loaded."""
+
+    created: int = 0
+    updated: int = 0
+    units: int = 0

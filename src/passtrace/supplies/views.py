@@ -6,15 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from sqlalchemy import or_, select
 
 from passtrace.core.errors import Forbidden
+from passtrace.core.imports import import_report
 from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
 from passtrace.notices.service import standard_notifier
 from passtrace.supplies import allocation, authz, cover, requests, service
+from passtrace.supplies import export as exports
 from passtrace.supplies import forecast as forecasting
+from passtrace.supplies import imports as supply_imports
 from passtrace.supplies.models import (
     Depot,
     ForecastRate,
@@ -45,11 +50,14 @@ from passtrace.supplies.schemas import (
     RequestRead,
     ShareRead,
     StockRead,
+    SupplyImportReport,
     TermRead,
     TransferIn,
     TransferRead,
     TransferReceiveIn,
 )
+from passtrace.core.validators import Day
+from passtrace.web import imports as web_imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
@@ -309,3 +317,53 @@ def depot_forecast(depot_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
         TermRead(driver=t.driver, count=t.count, rate=t.rate,
                  periods_per_day=t.periods_per_day, need=t.need,
                  explanation=t.explain(c.unit)) for t in terms])
+
+
+
+@router.post("/import/items", response_model=SupplyImportReport)
+async def import_items(session: SessionDep, principal: CurrentPrincipal,
+                       file: Annotated[UploadFile, File()],
+                       import_valid: Annotated[bool, Form()] = False) -> SupplyImportReport:
+    """Create or update catalogue items from CSV or Excel (keyed by name); report every
+    refused row. All or nothing unless import_valid."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may add items.")
+    data = await web_imports.upload(file)
+    # The database work runs in the threadpool: a writer may wait for SQLite's write lock.
+    done = await run_in_threadpool(lambda: supply_imports.import_items(
+        session=session, actor=principal, data=data, filename=file.filename or "",
+        apply_valid=import_valid))
+    return SupplyImportReport(**import_report(done.result).model_dump(), created=done.created,
+                              updated=done.updated)
+
+
+@router.post("/import/stock", response_model=SupplyImportReport)
+async def import_stock(session: SessionDep, principal: CurrentPrincipal,
+                       file: Annotated[UploadFile, File()],
+                       import_valid: Annotated[bool, Form()] = False) -> SupplyImportReport:
+    """Load opening stock (depot code, item, lot, expiry, quantity) into the ledger; a row
+    already loaded is skipped. All or nothing unless import_valid."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may load stock.")
+    data = await web_imports.upload(file)
+    done = await run_in_threadpool(lambda: supply_imports.import_stock(
+        session=session, actor=principal, data=data, filename=file.filename or "",
+        apply_valid=import_valid))
+    return SupplyImportReport(**import_report(done.result).model_dump(), units=done.units)
+
+
+@router.get("/export/{report}")
+def export(report: exports.Report, session: SessionDep, principal: CurrentPrincipal,
+           fmt: Annotated[exports.Format, Query(alias="format")] = "csv",
+           depot: Annotated[list[str] | None, Query(max_length=50)] = None,
+           since: Day | None = None, until: Day | None = None) -> StreamingResponse:
+    """The ledger or the stock report of your depots as CSV or Excel (formula-safe,
+    audited); `depot` narrows it to some depot codes, since/until the ledger's days."""
+    header, rows = exports.build(session=session, actor=principal, report=report,
+                                 depot_codes=depot, since=since, until=until,
+                                 audit_extra={"via": "api", "format": fmt})
+    session.commit()  # the audit entry stands even if the download is cut off
+    media = exports.XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return StreamingResponse(exports.chunks(fmt, header, rows, report), media_type=media,
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="supplies-{report}.{fmt}"'})
