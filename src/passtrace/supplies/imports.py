@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -57,6 +58,8 @@ CATEGORY_ALIASES = {"口罩": "mask", "医用口罩": "mask", "防护口罩": "r
                     "药品": "medicine"}
 OPENING = "opening"
 MAX_QUANTITY = 10_000_000
+# Told (rows written, rows to write) as the write goes: the CLI's progress bar.
+Progress = Callable[[int, int], None]
 # Item fields an import may set, with their bounds (None: no upper limit).
 NUMBERS = {"pack_size": (1, 100_000), "shelf_life_days": (1, 36_500),
            "lead_time_days": (0, 365), "safety_days": (0, 365)}
@@ -147,7 +150,7 @@ def _changes(item: SupplyItem, values: dict[str, object]) -> dict[str, list[obje
 
 
 def import_items(*, session: Session, actor: Principal | None, data: bytes, filename: str,
-                 apply_valid: bool) -> ItemImport:
+                 apply_valid: bool, progress: Progress | None = None) -> ItemImport:
     """Create or update catalogue items from CSV/Excel, keyed by name."""
     stored: dict[str, SupplyItem] = {}
     done = ItemImport(result=ImportResult(0, 0, 0, 0, False, []))
@@ -162,7 +165,9 @@ def import_items(*, session: Session, actor: Principal | None, data: bytes, file
         return matched
 
     def write(matched: Matched[_ItemRow], result: ImportResult) -> int:
-        for r in matched.new:
+        for n, r in enumerate(matched.new, start=1):
+            if progress is not None:
+                progress(n, len(matched.new))
             if r.name not in stored:
                 # Two imports creating one item at once: the unique name refuses the second
                 # (its transaction rolls back whole; the officer re-runs it: all unchanged).
@@ -271,7 +276,7 @@ class StockImport:
 
 
 def import_stock(*, session: Session, actor: Principal | None, data: bytes, filename: str,
-                 apply_valid: bool) -> StockImport:
+                 apply_valid: bool, progress: Progress | None = None) -> StockImport:
     """Load opening stock (depot code, item name, lot, expiry, quantity) into the ledger."""
     known = _Known()
     done = StockImport(result=ImportResult(0, 0, 0, 0, False, []))
@@ -319,7 +324,9 @@ def import_stock(*, session: Session, actor: Principal | None, data: bytes, file
         return matched
 
     def write(matched: Matched[_StockRow], result: ImportResult) -> int:
-        for r in matched.new:
+        for n, r in enumerate(matched.new, start=1):
+            if progress is not None:
+                progress(n, len(matched.new))
             lot = service.lot_for(session=session, item=r.item, lot_number=r.lot,
                                   expires_on=r.expires_on)
             # Two imports of one sheet at once: both found no opening entry above. The
