@@ -1,0 +1,43 @@
+"""Two officers importing the same opening-stock sheet at the same moment (both databases).
+
+Committed data in a database of its own per backend (tests/concurrency.py). The lot is
+already at the depot (a receipt), so both imports find its balance row and neither finds
+an opening entry when they read: without the unique index on (depot, lot) for kind
+"opening", PostgreSQL lets the second add the opening stock again once the first commits
+and the depot shows 210 units instead of 110.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from passtrace.supplies import imports
+from passtrace.supplies.models import Depot, LedgerEntry
+from tests.concurrency import is_postgres, race
+from tests.supplies.helpers import depot, item, on_hand, stock
+
+
+def test_two_imports_of_one_sheet_at_once_load_the_stock_once(committed_rt):
+    rt = committed_rt
+    with rt.sessions() as s:
+        d, masks = depot(s), item(s)
+        stock(s, d, masks, "RACE", date(2027, 6, 30), 10)
+        s.commit()
+        depot_id = d.id
+        sheet = (f"depot code,item,lot,expiry,quantity\n"
+                 f"{d.code},{masks.name},RACE,2027-06-30,100\n").encode()
+
+    def load(session):  # type: ignore[no-untyped-def]
+        done = imports.import_stock(session=session, actor=None, data=sheet,
+                                    filename="s.csv", apply_valid=False)
+        assert done.result.imported == 1, done.result
+
+    outcomes = race(rt, load, load)
+    loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
+    assert outcomes.count("ok") == 1 and (set(outcomes) - {"ok"}) <= loser, outcomes
+    with rt.sessions() as s:
+        assert on_hand(s, s.get(Depot, depot_id), masks) == 110
+        assert s.scalar(select(func.count()).select_from(LedgerEntry).where(
+            LedgerEntry.depot_id == depot_id, LedgerEntry.kind == "opening")) == 1
