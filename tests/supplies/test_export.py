@@ -34,7 +34,7 @@ def test_the_officer_exports_their_depots_formula_safe(client, make_persona, ses
     header, *rows = _rows(resp.content)
     assert header[:3] == ["时间", "库点编码", "库点"]
     assert [(r[1], r[5], r[7], r[8], r[9]) for r in rows] == [
-        (mine.code, "'=HYPERLINK(\"http://x\")", "入库", "50", ""),
+        (mine.code, "'=HYPERLINK(\"http://x\")", "入库", "50", "红十字会"),
         (mine.code, "'=HYPERLINK(\"http://x\")", "出库", "-20", "'+86 卡口")]
     resp = client.get("/api/v1/supplies/export/stock?format=xlsx", headers=officer.headers)
     assert resp.status_code == 200

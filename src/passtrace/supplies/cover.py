@@ -57,9 +57,9 @@ class Cover:
         """Why the cover is what it is, in the reader's language."""
         if self.basis == "forecast" and self.forecast is not None:
             return self.forecast.explain()
+        use = round(self.daily_use, 1)
         return gettext("consumption: %(use)s %(unit)s a day (average of issues over "
-                       "%(days)s days)", use=f"{self.daily_use:.1f}",
-                       unit=self.unit, days=WINDOW_DAYS)
+                       "%(days)s days)", use=use, unit=self.unit, days=WINDOW_DAYS)
 
     @property
     def short(self) -> bool:
