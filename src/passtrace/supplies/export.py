@@ -83,7 +83,7 @@ def stock_rows(session: Session, depots: list[Depot]) -> list[list[Any]]:
             .join(SupplyItem, SupplyItem.id == StockBalance.item_id)
             .join(SupplyLot, SupplyLot.id == StockBalance.lot_id)
             .where(StockBalance.depot_id.in_(list(by_id)), StockBalance.quantity > 0))
-    found = sorted(session.execute(stmt).tuples(),
+    found = sorted(session.execute(stmt).all(),
                    key=lambda r: (by_id[r[0].depot_id].code, r[1].name, r[2].expires_on,
                                   r[2].lot_number))
     return [[by_id[b.depot_id].code, by_id[b.depot_id].name, by_id[b.depot_id].area_code,
