@@ -158,7 +158,7 @@ def test_rates_and_forecast_through_the_api(client, make_persona, session, rt):
     assert bad.status_code == 422 and "班" in bad.text, bad.text  # translated, zh_CN
     assert client.put(f"{url}/visitors", headers=officer.headers,
                       json={"rate": 1}).status_code == 422
-    assert client.get(url, headers=officer.headers).json() == [
+    assert client.get(url, headers=officer.headers).json()["items"] == [
         {"item_id": str(masks.id), "driver": "staff_on_duty", "rate": 2.0,
          "periods_per_day": 3}]
     body = client.get(f"/api/v1/supplies/depots/{d.id}/forecast/{masks.id}",

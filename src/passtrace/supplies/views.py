@@ -59,6 +59,7 @@ from passtrace.supplies.schemas import (
 from passtrace.core.validators import Day
 from passtrace.web import imports as web_imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import files
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/supplies", tags=["supplies"])
@@ -284,13 +285,15 @@ def _rate(r: ForecastRate) -> RateRead:
     return RateRead.model_validate(r, from_attributes=True)
 
 
-@router.get("/items/{item_id}/rates", response_model=list[RateRead])
-def list_rates(item_id: uuid.UUID, session: SessionDep,
-               principal: CurrentPrincipal) -> list[RateRead]:
+@router.get("/items/{item_id}/rates", response_model=Page[RateRead])
+def list_rates(item_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+               cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[RateRead]:
     """The item's forecast rates, one per driver that has one."""
     _require_any(principal)
     item = service.get_item(session, item_id)
-    return [_rate(r) for r in forecasting.rates_of(session, [item.id]).get(item.id, [])]
+    rows = forecasting.rates_of(session, [item.id]).get(item.id, [])
+    page, nxt = paginate_items(rows, lambda r: (r.driver, r.id), cursor=cursor, limit=limit)
+    return Page(items=[_rate(r) for r in page], next=nxt)
 
 
 @router.put("/items/{item_id}/rates/{driver}", response_model=RateRead)
@@ -352,7 +355,8 @@ async def import_stock(session: SessionDep, principal: CurrentPrincipal,
     return SupplyImportReport(**import_report(done.result).model_dump(), units=done.units)
 
 
-@router.get("/export/{report}")
+@router.get("/export/{report}", response_class=StreamingResponse, responses=files(
+    "The ledger or the stock report as a spreadsheet.", "text/csv", exports.XLSX))
 def export(report: exports.Report, session: SessionDep, principal: CurrentPrincipal,
            fmt: Annotated[exports.Format, Query(alias="format")] = "csv",
            depot: Annotated[list[str] | None, Query(max_length=50)] = None,
