@@ -13,8 +13,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from passtrace.supplies import imports
 from passtrace.audit.models import AuditEntry
+from passtrace.supplies import imports
 from passtrace.supplies.models import Depot, LedgerEntry, SupplyItem
 from tests.concurrency import is_postgres, race
 from tests.supplies.helpers import depot, item, on_hand, stock

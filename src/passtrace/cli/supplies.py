@@ -10,7 +10,7 @@ audited with the OS account that ran the command.
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -31,12 +31,12 @@ ValidRowsOpt = Annotated[bool, typer.Option(
     "--valid-rows", help="store the valid rows even when others are refused")]
 
 
-class Report(str, Enum):
+class Report(StrEnum):
     ledger = "ledger"
     stock = "stock"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
 

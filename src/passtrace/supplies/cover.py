@@ -4,9 +4,10 @@ Daily use is the moving average of issues over the last `window_days` local days
 (issues only: transfers move stock without consuming it). The forecast (forecast.py) is
 the need the epidemic drivers in the depot's area imply. Days of cover is what is on
 hand divided by the larger of the two, and `basis` says which one it was; a depot x
-item with neither use nor forecast need has no finite cover and is never short. A shortage is cover below the item's lead time plus its
-safety days: an order placed now would arrive after the shelf is empty. The early-
-warning "supply shortage" rule reads `shortages()`.
+item with neither use nor forecast need has no finite cover and is never short. A
+shortage is cover below the item's lead time plus its safety days: an order placed now
+would arrive after the shelf is empty. The early-warning "supply shortage" rule reads
+`shortages()`.
 """
 
 from __future__ import annotations

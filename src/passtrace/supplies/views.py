@@ -15,6 +15,7 @@ from passtrace.core.errors import Forbidden
 from passtrace.core.imports import import_report
 from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
+from passtrace.core.validators import Day
 from passtrace.notices.service import standard_notifier
 from passtrace.supplies import allocation, authz, cover, requests, service
 from passtrace.supplies import export as exports
@@ -56,7 +57,6 @@ from passtrace.supplies.schemas import (
     TransferRead,
     TransferReceiveIn,
 )
-from passtrace.core.validators import Day
 from passtrace.web import imports as web_imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.openapi import files
