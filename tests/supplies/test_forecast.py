@@ -171,3 +171,16 @@ def test_rates_and_forecast_through_the_api(client, make_persona, session, rt):
     outsider = make_persona("supplies_officer", "area", ELSEWHERE)
     assert client.get(f"/api/v1/supplies/depots/{d.id}/forecast/{masks.id}",
                       headers=outsider.headers).status_code == 403
+
+
+def test_a_process_that_did_not_wire_the_drivers_fails_instead_of_forecasting_zero(
+        session, monkeypatch):
+    from passtrace.supplies import drivers
+
+    d, masks = depot(session, area_code=AREA), item(session)
+    stock(session, d, masks, "M", FAR, 10)
+    assert cover.one(session, depot=d, item=masks).days_of_cover is None  # no rates: fine
+    epidemic.rate(session, masks, "quarantined", 1)
+    monkeypatch.setattr(drivers, "_source", None)
+    with pytest.raises(drivers.DriversNotWired):
+        cover.covers(session, area_code=AREA)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import LOCAL_TZ, local_today
 from passtrace.core.i18n import gettext
+from passtrace.supplies import drivers
 from passtrace.supplies import forecast as forecasting
 from passtrace.supplies.models import Depot, LedgerEntry, StockBalance, SupplyItem
 
@@ -129,8 +130,10 @@ def one(session: Session, *, depot: Depot, item: SupplyItem, today: date | None 
         select(func.coalesce(func.sum(StockBalance.quantity), 0))
         .where(StockBalance.depot_id == depot.id, StockBalance.item_id == item.id)) or 0)
     rates = forecasting.rates_of(session, [item.id]).get(item.id, [])
-    need = forecasting.forecast(item, rates, forecasting.DriverCounts(session, today)(
-        significant_prefix(depot.area_code)))
+    # No rates, no forecast: the drivers are only counted for an item that uses them.
+    counts = (forecasting.DriverCounts(session, today)(significant_prefix(depot.area_code))
+              if rates else drivers.Drivers())
+    need = forecasting.forecast(item, rates, counts)
     daily = used / window_days
     rate = max(daily, need.daily_need)
     return Cover(depot.id, depot.name, depot.area_code, item.id, item.name, on_hand, daily,
