@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from passtrace.audit.models import AuditEntry
 from passtrace.supplies import imports
 from passtrace.supplies.models import Depot, LedgerEntry, SupplyItem
-from tests.concurrency import is_postgres, race
+from tests.concurrency import is_postgres, race, tag
 from tests.supplies.helpers import depot, item, on_hand, stock
 
 
@@ -78,3 +78,24 @@ def test_two_item_imports_changing_one_item_at_once_audit_each_change(committed_
     for (_, after), (before, _) in zip(history, history[1:], strict=False):
         assert before == after, history
     assert len(history) == outcomes.count("ok")
+
+
+def test_two_item_imports_creating_one_item_at_once_leave_one_item(committed_rt):
+    """Both find no item by that name; the unique name refuses the second (409)."""
+    rt = committed_rt
+    name = f"新品口罩{tag()}"
+    sheet = f"name,category,unit\n{name},mask,只\n".encode()
+
+    def create(session):  # type: ignore[no-untyped-def]
+        imports.import_items(session=session, actor=None, data=sheet, filename="i.csv",
+                             apply_valid=False)
+
+    def look(session):  # type: ignore[no-untyped-def]
+        return session.scalar(select(SupplyItem.id).where(SupplyItem.name == name))
+
+    outcomes = race(rt, create, create, before=look)
+    loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
+    assert outcomes.count("ok") == 1 and (set(outcomes) - {"ok"}) <= loser, outcomes
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SupplyItem).where(
+            SupplyItem.name == name)) == 1
