@@ -12,6 +12,9 @@ Lower layers offer hooks instead of importing upwards:
   acted on (no login names in a person's history);
 - accounts.binding: the offices that register people (compounds, employers) tell
   where a person belongs (who may unlink their account) and what an unlinking undoes.
+- supplies.drivers: the supply forecast's epidemic drivers (staff on duty, people in
+  quarantine, contacts to test, cases in isolation) are counted by
+  warnings.supply_drivers, which reads sites, tracing and cases.
 
 `wire()` registers the site kinds and reveal grants (process-wide) and, given a Runtime, sets its
 principal resolver. It is idempotent. Called by app.create_app, the CLI's entry
@@ -38,6 +41,8 @@ from passtrace.people.flows import register_reveal_alert, register_reveal_grant
 from passtrace.registrations import stays
 from passtrace.registrations.fast_kinds import register_fast_kind
 from passtrace.registrations.site_kinds import register_site_kind
+from passtrace.supplies import drivers as supply_drivers
+from passtrace.warnings import supply_drivers as supply_driver_counts
 
 
 def wire(rt: Runtime | None = None) -> None:
@@ -52,6 +57,7 @@ def wire(rt: Runtime | None = None) -> None:
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
     register_describer("roles", actor_labels.describe)
+    supply_drivers.register_source(supply_driver_counts.count)
     if rt is not None:
         stays.configure(rt.settings)  # the stay caps: write time and rebuilds alike
     if rt is not None and rt.principals is None:

@@ -53,6 +53,7 @@ SUB_APPS = (
     ("lake", "The pseudonymised Parquet lake the analytics jobs read."),
     ("analytics", "Population analytics jobs over the lake (DuckDB or Spark)."),
     ("warnings", "Early warning: run the rules over a day, escalate overdue alerts."),
+    ("supplies", "Supplies: import items and opening stock, export the ledger and stock."),
 )
 for _name, _help in SUB_APPS:
     app.add_typer(importlib.import_module(f"passtrace.cli.{_name}").app, name=_name, help=_help)

@@ -10,7 +10,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.clock import utcnow
@@ -20,8 +29,10 @@ CATEGORIES = ("mask", "respirator", "gloves", "gown", "goggles", "disinfectant",
               "thermometer", "medicine")
 DEPOT_KINDS = ("city_warehouse", "district_warehouse", "hospital", "community", "checkpoint",
                "enterprise")
-# Ledger kinds; quantity is signed (receipts and transfers in add, the rest subtract).
-LEDGER_KINDS = ("receipt", "issue", "transfer_out", "transfer_in", "adjustment")
+# Ledger kinds; quantity is signed (receipts, openings and transfers in add, the rest
+# subtract). "opening" is the stock a depot held when it started using PassTrace, loaded
+# from a sheet (imports.py): at most one per depot x lot, so re-importing adds nothing.
+LEDGER_KINDS = ("receipt", "opening", "issue", "transfer_out", "transfer_in", "adjustment")
 ADJUSTMENT_REASONS = ("count", "damage", "expiry")
 TRANSFER_STATES = ("in_transit", "received")
 
@@ -106,7 +117,12 @@ class LedgerEntry(IdMixin, CreatedMixin, Base):
     __tablename__ = "supply_ledger"
     __table_args__ = (Index("ix_supply_ledger_depot_lot", "depot_id", "lot_id"),
                       Index("ix_supply_ledger_depot_item_time", "depot_id", "item_id",
-                            "created_at"))
+                            "created_at"),
+                      # Two imports of one opening-stock sheet at once: without this, both
+                      # see no opening entry and the stock is counted twice.
+                      Index("uq_supply_ledger_opening", "depot_id", "lot_id", unique=True,
+                            sqlite_where=text("kind = 'opening'"),
+                            postgresql_where=text("kind = 'opening'")))
 
     depot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("supply_depots.id"))
     item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("supply_items.id"))
@@ -143,3 +159,29 @@ class SupplyRequest(IdMixin, CreatedMixin, Base):
     requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
+
+
+# What the epidemic-driven forecast multiplies (forecast.py); each is counted in a depot's
+# area by a source the entry points wire in (drivers.py).
+DRIVERS = ("staff_on_duty", "quarantined", "contacts_to_test", "cases_in_isolation")
+
+
+class ForecastRate(IdMixin, Base):
+    """How much of an item one unit of a driver uses: 2 masks per staff member per shift
+    (3 shifts a day), 1 test kit per contact awaiting a test, ...
+
+    Daily need of the item = the sum over its rates of rate x periods_per_day x driver.
+    One row per item x driver (the unique key is what stops two officers setting the same
+    rate at once from leaving two rows).
+    """
+
+    __tablename__ = "supply_forecast_rates"
+    __table_args__ = (UniqueConstraint("item_id", "driver"),)
+
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("supply_items.id"))
+    driver: Mapped[str] = mapped_column(String(24))
+    rate: Mapped[float] = mapped_column(Float)
+    # Shifts a day for staff on duty (the rate is per shift); 1 for the per-day drivers.
+    periods_per_day: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from passtrace.core.imports import ImportReport
 from passtrace.core.validators import Day
 
 # Printable text without control characters (names, suppliers, reasons).
@@ -161,3 +162,48 @@ class CoverRead(BaseModel):
     daily_use: float
     days_of_cover: float | None
     threshold_days: int
+    # The epidemic forecast's daily need, which of the two the cover divides by, and why.
+    forecast_need: float = 0.0
+    basis: Literal["consumption", "forecast"] = "consumption"
+    explanation: str = ""
+
+
+Driver = Literal["staff_on_duty", "quarantined", "contacts_to_test", "cases_in_isolation"]
+
+
+class RateIn(BaseModel):
+    """How much of the item one unit of the driver uses (per shift for staff on duty)."""
+
+    rate: float = Field(ge=0, le=10_000, allow_inf_nan=False)
+    periods_per_day: int = Field(default=1, ge=1, le=4)
+
+
+class RateRead(BaseModel):
+    item_id: uuid.UUID
+    driver: str
+    rate: float
+    periods_per_day: int
+
+
+class TermRead(BaseModel):
+    driver: str
+    count: int
+    rate: float
+    periods_per_day: int
+    need: float
+    explanation: str
+
+
+class ForecastRead(BaseModel):
+    """One depot x item: stock, consumption, the forecast with its drivers, the cover."""
+
+    cover: CoverRead
+    terms: list[TermRead]
+
+
+class SupplyImportReport(ImportReport):
+    """An import's row report, with what it created, updated or loaded."""
+
+    created: int = 0
+    updated: int = 0
+    units: int = 0

@@ -6,16 +6,24 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from sqlalchemy import or_, select
 
 from passtrace.core.errors import Forbidden
+from passtrace.core.imports import import_report
 from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
+from passtrace.core.validators import Day
 from passtrace.notices.service import standard_notifier
 from passtrace.supplies import allocation, authz, cover, requests, service
+from passtrace.supplies import export as exports
+from passtrace.supplies import forecast as forecasting
+from passtrace.supplies import imports as supply_imports
 from passtrace.supplies.models import (
     Depot,
+    ForecastRate,
     LedgerEntry,
     StockBalance,
     SupplyItem,
@@ -30,20 +38,28 @@ from passtrace.supplies.schemas import (
     DecisionIn,
     DepotCreate,
     DepotRead,
+    Driver,
+    ForecastRead,
     IssueIn,
     ItemCreate,
     ItemRead,
     MovementRead,
+    RateIn,
+    RateRead,
     ReceiptIn,
     RequestCreate,
     RequestRead,
     ShareRead,
     StockRead,
+    SupplyImportReport,
+    TermRead,
     TransferIn,
     TransferRead,
     TransferReceiveIn,
 )
+from passtrace.web import imports as web_imports
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from passtrace.web.openapi import files
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/supplies", tags=["supplies"])
@@ -255,7 +271,103 @@ def shortages(session: SessionDep, principal: CurrentPrincipal, area: AreaQuery 
             if principal.covers_area(authz.MANAGE, c.area_code)]
     page, nxt = paginate_items(rows, lambda c: (c.depot_id, c.item_id), cursor=cursor,
                                limit=limit)
-    return Page(items=[CoverRead(depot_id=c.depot_id, depot_name=c.depot_name,
-                                 item_id=c.item_id, item_name=c.item_name, on_hand=c.on_hand,
-                                 daily_use=c.daily_use, days_of_cover=c.days_of_cover,
-                                 threshold_days=c.threshold_days) for c in page], next=nxt)
+    return Page(items=[_cover(c) for c in page], next=nxt)
+
+
+def _cover(c: cover.Cover) -> CoverRead:
+    return CoverRead(depot_id=c.depot_id, depot_name=c.depot_name, item_id=c.item_id,
+                     item_name=c.item_name, on_hand=c.on_hand, daily_use=c.daily_use,
+                     days_of_cover=c.days_of_cover, threshold_days=c.threshold_days,
+                     forecast_need=c.forecast_need, basis=c.basis, explanation=c.explain())
+
+
+def _rate(r: ForecastRate) -> RateRead:
+    return RateRead.model_validate(r, from_attributes=True)
+
+
+@router.get("/items/{item_id}/rates", response_model=Page[RateRead])
+def list_rates(item_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
+               cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[RateRead]:
+    """The item's forecast rates, one per driver that has one."""
+    _require_any(principal)
+    item = service.get_item(session, item_id)
+    rows = forecasting.rates_of(session, [item.id]).get(item.id, [])
+    page, nxt = paginate_items(rows, lambda r: (r.driver, r.id), cursor=cursor, limit=limit)
+    return Page(items=[_rate(r) for r in page], next=nxt)
+
+
+@router.put("/items/{item_id}/rates/{driver}", response_model=RateRead)
+def set_rate(item_id: uuid.UUID, driver: Driver, data: RateIn, session: SessionDep,
+             principal: CurrentPrincipal) -> RateRead:
+    """Set how much of the item one unit of a driver uses (supplies officers; audited)."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may change forecast rates.")
+    return _rate(forecasting.set_rate(session=session, actor=principal,
+                                      item=service.get_item(session, item_id), driver=driver,
+                                      rate=data.rate, periods_per_day=data.periods_per_day))
+
+
+@router.get("/depots/{depot_id}/forecast/{item_id}", response_model=ForecastRead)
+def depot_forecast(depot_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
+                   principal: CurrentPrincipal) -> ForecastRead:
+    """Days of cover of one item at a depot, with the forecast's drivers explained."""
+    depot = service.get_depot(session, depot_id)
+    if not (authz.can_manage(principal, depot) or authz.can_request(principal, depot)):
+        raise Forbidden("You may not see this depot's stock.")
+    c = cover.one(session, depot=depot, item=service.get_item(session, item_id))
+    terms = c.forecast.terms if c.forecast is not None else ()
+    return ForecastRead(cover=_cover(c), terms=[
+        TermRead(driver=t.driver, count=t.count, rate=t.rate,
+                 periods_per_day=t.periods_per_day, need=t.need,
+                 explanation=t.explain(c.unit)) for t in terms])
+
+
+
+@router.post("/import/items", response_model=SupplyImportReport)
+async def import_items(session: SessionDep, principal: CurrentPrincipal,
+                       file: Annotated[UploadFile, File()],
+                       import_valid: Annotated[bool, Form()] = False) -> SupplyImportReport:
+    """Create or update catalogue items from CSV or Excel (keyed by name); report every
+    refused row. All or nothing unless import_valid."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may add items.")
+    data = await web_imports.upload(file)
+    # The database work runs in the threadpool: a writer may wait for SQLite's write lock.
+    done = await run_in_threadpool(lambda: supply_imports.import_items(
+        session=session, actor=principal, data=data, filename=file.filename or "",
+        apply_valid=import_valid))
+    return SupplyImportReport(**import_report(done.result).model_dump(), created=done.created,
+                              updated=done.updated)
+
+
+@router.post("/import/stock", response_model=SupplyImportReport)
+async def import_stock(session: SessionDep, principal: CurrentPrincipal,
+                       file: Annotated[UploadFile, File()],
+                       import_valid: Annotated[bool, Form()] = False) -> SupplyImportReport:
+    """Load opening stock (depot code, item, lot, expiry, quantity) into the ledger; a row
+    already loaded is skipped. All or nothing unless import_valid."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may load stock.")
+    data = await web_imports.upload(file)
+    done = await run_in_threadpool(lambda: supply_imports.import_stock(
+        session=session, actor=principal, data=data, filename=file.filename or "",
+        apply_valid=import_valid))
+    return SupplyImportReport(**import_report(done.result).model_dump(), units=done.units)
+
+
+@router.get("/export/{report}", response_class=StreamingResponse, responses=files(
+    "The ledger or the stock report as a spreadsheet.", "text/csv", exports.XLSX))
+def export(report: exports.Report, session: SessionDep, principal: CurrentPrincipal,
+           fmt: Annotated[exports.Format, Query(alias="format")] = "csv",
+           depot: Annotated[list[str] | None, Query(max_length=50)] = None,
+           since: Day | None = None, until: Day | None = None) -> StreamingResponse:
+    """The ledger or the stock report of your depots as CSV or Excel (formula-safe,
+    audited); `depot` narrows it to some depot codes, since/until the ledger's days."""
+    header, rows = exports.build(session=session, actor=principal, report=report,
+                                 depot_codes=depot, since=since, until=until,
+                                 audit_extra={"via": "api", "format": fmt})
+    session.commit()  # the audit entry stands even if the download is cut off
+    media = exports.XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return StreamingResponse(exports.chunks(fmt, header, rows, report), media_type=media,
+                             headers={"Content-Disposition":
+                                      f'attachment; filename="supplies-{report}.{fmt}"'})

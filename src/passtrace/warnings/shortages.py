@@ -1,5 +1,8 @@
 """The "supply shortage" rule: a depot x item whose days of cover fell below its lead time
 plus safety days (supplies/cover.py) becomes one alert a day in that depot's area queue.
+The cover divides by the larger of consumption and the epidemic forecast, so an area
+gaining 200 quarantined contacts raises the alert before consumption catches up; the
+evidence keeps the forecast's terms (driver, count, rate) so the alert shows why.
 
 The supplies domain computes the cover; warnings only turns each shortage into an alert,
 so supplies never imports warnings (the layers contract allows one direction only).
@@ -38,5 +41,9 @@ def raise_for_day(*, session: Session, today: date) -> int:
                       "daily_use": round(c.daily_use, 2),
                       "days_of_cover": (round(c.days_of_cover, 1)
                                         if c.days_of_cover is not None else None),
-                      "threshold_days": c.threshold_days})
+                      "threshold_days": c.threshold_days, "basis": c.basis,
+                      "forecast_need": round(c.forecast_need, 2),
+                      "forecast": [{"driver": t.driver, "count": t.count, "rate": t.rate,
+                                    "periods_per_day": t.periods_per_day}
+                                   for t in (c.forecast.terms if c.forecast else ())]})
     return raised
