@@ -1,7 +1,7 @@
 """supplies: forecast rates per item x driver, and one opening entry per depot x lot
 
 Revision ID: c4f1a9d2e7b5
-Revises: e8a4c2d6f1b3
+Revises: b5d1e7a3c902
 Create Date: 2026-12-04 16:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from passtrace.core.db import UTCDateTime
 
 revision = 'c4f1a9d2e7b5'
-down_revision = 'e8a4c2d6f1b3'
+down_revision = 'b5d1e7a3c902'
 branch_labels = None
 depends_on = None
 
