@@ -310,6 +310,26 @@ def _day_partitions(rt: Runtime, first_day: date, days: int) -> None:
             session.commit()
 
 
+def _index_check(dsn: str) -> dict[str, int]:
+    """Refuse a load whose indexes are not all usable; where its registrations lie.
+
+    An index left INVALID (one made ON ONLY a partitioned table) is never used: every
+    read would scan, and the figures would measure the loader, not the code."""
+    with psycopg.connect(dsn) as conn:
+        bad = conn.execute(
+            "SELECT string_agg(i.indexrelid::regclass::text, ', ') FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indrelid WHERE NOT i.indisvalid").fetchone()
+        if bad is not None and bad[0]:
+            raise SystemExit(f"invalid indexes after loading: {bad[0]}")
+        row = conn.execute(
+            "SELECT count(*) FILTER (WHERE c.relname <> 'registrations_default'), "
+            "(SELECT count(*) FROM registrations_default) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'registrations'::regclass").fetchone()
+    assert row is not None
+    return {"registration_partitions": int(row[0]), "registrations_in_default": int(row[1])}
+
+
 def _seed(rt: Runtime, args: argparse.Namespace, area: str, streets: list[str],
           password: str, import_sites: int) -> tuple[list[dict[str, Any]], list[Any]]:
     """The official, the sites (and the import's own), an enterprise per office."""
@@ -435,6 +455,7 @@ def load(url: str, rt: Runtime, args: argparse.Namespace, *, first_day: date, da
     _parallel(dsn, [(s, None) for s in remake if "FOREIGN KEY" not in s])
     _parallel(dsn, [(s, None) for s in remake if "FOREIGN KEY" in s])
     lap("indexes_s")
+    sizes.update(_index_check(dsn))
     _run(dsn, "DROP TABLE bench_people, bench_emp, bench_rep, bench_sites, bench_homes, "
               "bench_ent")
     _parallel(dsn, [(f"VACUUM ANALYZE {t}", None) for t in (
