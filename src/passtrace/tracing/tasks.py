@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
@@ -51,6 +51,8 @@ def ensure(*, session: Session, contacts: Iterable[NeedsTask], case_area: str,
     rows = [{"id": uuid.uuid4(), "contact_id": c.id, "area_code": c.area_code or case_area,
              "due_at": now + DUE_IN, "status": "not_reached", "notes": "", "created_at": now}
             for c in contacts if c.kind == "close"]
+    if rows and session.get_bind().dialect.name == "postgresql":
+        return _ensure_pg(session, rows, now)
     made = 0
     for i in range(0, len(rows), ENSURE_CHUNK):
         made += len(session.execute(
@@ -58,6 +60,29 @@ def ensure(*, session: Session, contacts: Iterable[NeedsTask], case_area: str,
             .on_conflict_do_nothing(index_elements=["contact_id"])
             .returning(TracingTask.id)).all())
     return made
+
+
+# PostgreSQL: the rows as three arrays (one statement, one plan whatever their number).
+# SQLAlchemy's multi-row VALUES compiled 7 bind parameters per row in Python: 130 ms of
+# CPU for a run with a few hundred new close contacts (cProfile, 200k registrations).
+_PG_ENSURE = """
+INSERT INTO tracing_tasks (id, contact_id, area_code, due_at, status, notes, created_at)
+SELECT u.id, u.contact_id, u.area_code, %(due)s, 'not_reached', '', %(now)s
+FROM unnest(%(ids)s::uuid[], %(contacts)s::uuid[], %(areas)s::text[])
+     AS u(id, contact_id, area_code)
+ON CONFLICT (contact_id) DO NOTHING
+RETURNING id"""
+
+
+def _ensure_pg(session: Session, rows: list[dict[str, Any]], now: datetime) -> int:
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur:
+        cur.execute(_PG_ENSURE, {"due": now + DUE_IN, "now": now,
+                                 "ids": [r["id"] for r in rows],
+                                 "contacts": [r["contact_id"] for r in rows],
+                                 "areas": [r["area_code"] for r in rows]})
+        return len(cur.fetchall())
 
 
 def _scope(principal: Principal, permission: str) -> ColumnElement[bool]:
