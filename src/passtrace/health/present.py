@@ -12,12 +12,14 @@ from passtrace.core.clock import utcnow
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.health import appeals, offline, reasons, service
+from passtrace.health.codecheck import CodeCheck
 from passtrace.health.models import MANUAL, StatusAppeal, StatusChange, StatusProposal
 from passtrace.health.schemas import (
     AppealRead,
     FlagRead,
     HistoryRead,
     ProposalRead,
+    StatusCodeCheck,
     StatusRead,
 )
 from passtrace.people.models import Person
@@ -75,3 +77,11 @@ def proposal_read(p: StatusProposal, viewer: uuid.UUID) -> ProposalRead:
         "until": p.until, "state": p.state, "mine": p.proposed_by == viewer,
         "created_at": p.created_at, "decided_at": p.decided_at,
         "decision_note": p.decision_note})
+
+
+def code_check_read(c: CodeCheck) -> StatusCodeCheck:
+    """A verified status code for the checkpoint."""
+    return StatusCodeCheck.model_validate({
+        "level": c.level, "label": gettext(LEVEL_LABELS[c.level]), "code_level": c.code_level,
+        "changed_since": c.changed_since, "holder": c.holder, "id_last4": c.id_last4,
+        "updated_at": c.updated_at, "valid_until": c.valid_until})

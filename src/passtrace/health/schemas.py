@@ -133,3 +133,24 @@ class StatusList(BaseModel):
     version: int
     count: int
     signed: str
+
+
+class StatusCodeText(BaseModel):
+    """A scanned or pasted status code ("ST1:...")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=2000)
+
+
+class StatusCodeCheck(BaseModel):
+    """A verified status code: the holder's status now and what the code said."""
+
+    level: Level
+    label: str  # translated colour name
+    code_level: Level
+    changed_since: bool
+    holder: str  # masked name
+    id_last4: str
+    updated_at: datetime
+    valid_until: datetime  # the code's own expiry
