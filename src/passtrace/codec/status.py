@@ -68,7 +68,8 @@ def _claims(cwt: Any) -> StatusClaims:
                                      private.get("u"))
     iat, exp, cti, iss = cwt.get(CWT_IAT), cwt.get(CWT_EXP), cwt.get(CWT_CTI), cwt.get(CWT_ISS)
     ref = private.get("r", b"")
-    if (not isinstance(ref, bytes) or len(ref) not in (0, 16) or level not in LEVEL_NAMES or not isinstance(holder, str) or not isinstance(last4, str)
+    if (not isinstance(ref, bytes) or len(ref) not in (0, 16) or level not in LEVEL_NAMES
+            or not isinstance(holder, str) or not isinstance(last4, str)
             or not all(type(t) is int for t in (updated, iat, exp))
             or not isinstance(cti, bytes) or not isinstance(iss, str)):
         raise PassRejected("bad_claims", "status claims malformed")
