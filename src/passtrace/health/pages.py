@@ -44,7 +44,7 @@ def _me(request: Request, session: Session, rt: Runtime, principal: Principal,
     view = present.status_read(session, rt, person, with_code=True)
     qr = Markup(qr_svg(view.code or "", scale=5).decode())  # noqa: S704 - our own SVG
     return render(request, "health/me.html", {
-        "s": view, "qr": qr,
+        "s": view, "qr": qr, "appeal_hours": rt.settings.health_appeal_hours,
         "appeals": [present.appeal_read(a) for a in appeals.for_person(
             session=session, person_id=person.id)],
         "values": failure.values if failure else {},

@@ -67,6 +67,7 @@ def appeal_read(a: StatusAppeal) -> AppealRead:
     return AppealRead.model_validate({
         "id": a.id, "flag_id": a.flag_id, "person_id": a.person_id, "statement": a.statement,
         "due_at": a.due_at, "overdue": a.state == "pending" and a.due_at < utcnow(),
+        "escalated": a.escalated_at is not None,
         "state": a.state, "decision_reason": a.decision_reason})
 
 

@@ -65,6 +65,7 @@ class AppealRead(BaseModel):
     statement: str
     due_at: datetime
     overdue: bool
+    escalated: bool = False  # past its deadline, the officials above were told
     state: Literal["pending", "granted", "refused"]
     decision_reason: str
 

@@ -38,6 +38,8 @@ def scheduled_jobs() -> list[Job]:
             warning_jobs.escalate),
         Job("health.sweep-expired", lambda rt: rt.settings.health_sweep_seconds,
             health_jobs.sweep_expired),
+        Job("health.escalate-appeals", lambda rt: rt.settings.health_sweep_seconds,
+            health_jobs.escalate_appeals),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
     ]
