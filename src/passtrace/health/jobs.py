@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
-from passtrace.health import escalation, service
+from passtrace.health import escalation, relay, service
 from passtrace.notices.service import standard_notifier
 
 
@@ -23,3 +23,13 @@ def escalate_appeals(rt: Runtime) -> int:
         moved = escalation.escalate_overdue(session=session,
                                             notifier=standard_notifier(session, rt.settings))
     return moved
+
+
+def relay_status_notices(rt: Runtime) -> int:
+    """Queue the webhook copy of recent status-change notices (a gateway configured)."""
+    if not rt.settings.notify_webhook_url:
+        return 0
+    queued = 0
+    for session in session_scope(rt.sessions, write=True):
+        queued = relay.queue_status_notices(session=session)
+    return queued

@@ -40,6 +40,8 @@ def scheduled_jobs() -> list[Job]:
             health_jobs.sweep_expired),
         Job("health.escalate-appeals", lambda rt: rt.settings.health_sweep_seconds,
             health_jobs.escalate_appeals),
+        Job("health.relay-status-notices", lambda rt: rt.settings.health_sweep_seconds,
+            health_jobs.relay_status_notices),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
     ]
