@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from cbor2 import CBORTag, dumps, loads
 from sqlalchemy.orm import Session
 
+from passtrace.codec import b45decode, b45encode
 from passtrace.core.clock import utcnow
 from passtrace.core.runtime import Runtime
 from passtrace.health import service as health
@@ -58,3 +61,15 @@ def cast(make_persona, client):  # type: ignore[no-untyped-def]
             "second": make_persona("official", "area", "520102"),
             "other": make_persona("official", "area", "520103"),
             "admin": make_persona("admin")}
+
+
+def tamper_status_code(code: str, **private: object) -> str:
+    """Change the status claims inside a genuine status code and keep its signature."""
+    raw = b45decode(code[4:])
+    if raw[0] == 0x78:
+        raw = zlib.decompress(raw)
+    protected, unprotected, payload, signature = loads(raw).value
+    claims = loads(payload)
+    claims[-65538].update(private)
+    return "ST1:" + b45encode(dumps(CBORTag(18, [protected, unprotected, dumps(claims),
+                                                 signature])))

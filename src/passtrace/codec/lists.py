@@ -256,18 +256,23 @@ def verify_revocation_list(doc: str, root_public_key: Any) -> dict[str, Any]:
 
 
 def sign_status_list(entries: Iterable[tuple[str, str]], signer: SigningKey, *,
-                     version: int, issued_at: int) -> str:
+                     version: int, issued_at: int,
+                     people: Iterable[tuple[bytes, str]] = ()) -> str:
     """Sign the complete status list: (pass id, "yellow"|"red") for every live pass whose
-    holder is not green. Complete every time (a person turning green must drop out)."""
+    holder is not green, and (status reference, level) for every person who is not green
+    (the reference a status code carries, codec/status.py). Complete every time (a person
+    turning green must drop out)."""
     body = {"typ": STATUS_LIST_TYPE, "v": version, "iat": issued_at,
-            "s": [[uuid.UUID(pid).bytes, STATUS_LEVELS[level]] for pid, level in entries]}
+            "s": [[uuid.UUID(pid).bytes, STATUS_LEVELS[level]] for pid, level in entries],
+            "p": [[ref, STATUS_LEVELS[level]] for ref, level in people]}
     return _sign_doc(body, signer)
 
 
 def verify_status_list(doc: str, public_key: Any) -> dict[str, Any]:
     """Verify a status list with the trust list's revocation-list key.
 
-    Returns {"version", "issued_at", "statuses": {pass id: "yellow"|"red"}}.
+    Returns {"version", "issued_at", "statuses": {pass id: "yellow"|"red"},
+    "people": {status reference hex: "yellow"|"red"}}.
     """
     body = _open_doc(doc, public_key, STATUS_LIST_TYPE)
     names = {code: name for name, code in STATUS_LEVELS.items()}
@@ -280,7 +285,14 @@ def verify_status_list(doc: str, public_key: Any) -> dict[str, Any]:
                 and len(item[0]) == 16 and type(item[1]) is int and item[1] in names):
             raise PassRejected("bad_claims", "status entry malformed")
         statuses[str(uuid.UUID(bytes=item[0]))] = names[item[1]]
-    return {"version": body["v"], "issued_at": body["iat"], "statuses": statuses}
+    people: dict[str, str] = {}
+    for item in body.get("p", []) if isinstance(body.get("p", []), list) else [None]:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], bytes)
+                and len(item[0]) == 16 and type(item[1]) is int and item[1] in names):
+            raise PassRejected("bad_claims", "status entry malformed")
+        people[item[0].hex()] = names[item[1]]
+    return {"version": body["v"], "issued_at": body["iat"], "statuses": statuses,
+            "people": people}
 
 
 class RevocationSet:

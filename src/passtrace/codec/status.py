@@ -37,19 +37,26 @@ class StatusClaims:
     issued_at: int
     expires_at: int  # a status code is short-lived: the phone fetches a fresh one
     issuer: str = "PassTrace"
+    # The holder's status reference (16 bytes, keyed on the server, says nothing about who
+    # they are): the signed status list names it when the holder is not green, so a
+    # device shows a status that changed after the code was issued. Empty in old codes.
+    ref: bytes = b""
 
 
 def encode_status(claims: StatusClaims, key: SigningKey) -> str:
     """Sign a status code's claims into QR text ("ST1:...")."""
-    if claims.level not in LEVEL_CODES or len(claims.code_id) != 16:
-        raise ValueError("level must be green, yellow or red; code_id 16 bytes")
+    if (claims.level not in LEVEL_CODES or len(claims.code_id) != 16
+            or len(claims.ref) not in (0, 16)):
+        raise ValueError("level must be green, yellow or red; code_id and ref 16 bytes")
     for t in (claims.updated_at, claims.issued_at, claims.expires_at):
         if type(t) is not int or not 0 <= t <= MAX_TIME:
             raise ValueError("times must be seconds between 1970 and 2100")
+    private: dict[str, Any] = {"s": LEVEL_CODES[claims.level], "n": claims.holder,
+                               "i": claims.id_last4, "u": claims.updated_at}
+    if claims.ref:
+        private["r"] = claims.ref
     cwt = dumps({CWT_ISS: claims.issuer, CWT_EXP: claims.expires_at, CWT_IAT: claims.issued_at,
-                 CWT_CTI: claims.code_id,
-                 CLAIM_STATUS: {"s": LEVEL_CODES[claims.level], "n": claims.holder,
-                                "i": claims.id_last4, "u": claims.updated_at}})
+                 CWT_CTI: claims.code_id, CLAIM_STATUS: private})
     return wrap(encode_sign1(cwt, key), STATUS_PREFIX)
 
 
@@ -60,13 +67,15 @@ def _claims(cwt: Any) -> StatusClaims:
     level, holder, last4, updated = (private.get("s"), private.get("n"), private.get("i"),
                                      private.get("u"))
     iat, exp, cti, iss = cwt.get(CWT_IAT), cwt.get(CWT_EXP), cwt.get(CWT_CTI), cwt.get(CWT_ISS)
-    if (level not in LEVEL_NAMES or not isinstance(holder, str) or not isinstance(last4, str)
+    ref = private.get("r", b"")
+    if (not isinstance(ref, bytes) or len(ref) not in (0, 16) or level not in LEVEL_NAMES
+            or not isinstance(holder, str) or not isinstance(last4, str)
             or not all(type(t) is int for t in (updated, iat, exp))
             or not isinstance(cti, bytes) or not isinstance(iss, str)):
         raise PassRejected("bad_claims", "status claims malformed")
     return StatusClaims(code_id=cti, level=LEVEL_NAMES[level], holder=holder, id_last4=last4,
                         updated_at=int(updated), issued_at=int(iat),  # type: ignore[arg-type]
-                        expires_at=int(exp), issuer=iss)  # type: ignore[arg-type]
+                        expires_at=int(exp), issuer=iss, ref=ref)  # type: ignore[arg-type]
 
 
 def verify_status(text: str, trust: TrustStore, *, now: int) -> StatusClaims:

@@ -115,3 +115,5 @@ class StatusAppeal(IdMixin, CreatedMixin, Base):
     decided_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Set once when the deadline passed undecided and the next area up was told.
+    escalated_at: Mapped[datetime | None]

@@ -12,6 +12,7 @@ docs/security.md, "Health status offline".
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -29,6 +30,16 @@ CODE_MINUTES = 30
 MAX_ENTRIES = 2_000_000  # beyond this the list is no use on a phone; the server decides
 
 
+def status_ref(rt: Runtime, person_id: uuid.UUID) -> bytes:
+    """The person's status reference: what their status code and the status list share.
+
+    Keyed on the server (the lookup-hash key, under a label of its own), so it neither
+    names the person nor can be computed from anything a device or a stranger holds;
+    stable, so a list made after a code still names that code's holder.
+    """
+    return bytes.fromhex(rt.vault.lookup_hash(f"status-ref:{person_id}"))[:16]
+
+
 def status_code(*, session: Session, rt: Runtime, person: Person, level: str,
                 updated_at: datetime) -> str:
     """A signed status code for the person's phone, valid CODE_MINUTES."""
@@ -38,7 +49,8 @@ def status_code(*, session: Session, rt: Runtime, person: Person, level: str,
         code_id=os.urandom(16), level=level, holder=person.name_masked,
         id_last4=person.id_last4, updated_at=int(updated_at.timestamp()),
         issued_at=int(now.timestamp()),
-        expires_at=int((now + timedelta(minutes=CODE_MINUTES)).timestamp())), key)
+        expires_at=int((now + timedelta(minutes=CODE_MINUTES)).timestamp()),
+        ref=status_ref(rt, person.id)), key)
 
 
 def status_entries(session: Session, now: datetime) -> list[tuple[str, str]]:
@@ -50,6 +62,14 @@ def status_entries(session: Session, now: datetime) -> list[tuple[str, str]]:
     return [(str(pid), status) for pid, status in rows]
 
 
+def people_entries(session: Session, rt: Runtime) -> list[tuple[bytes, str]]:
+    """(status reference, level) for each person who is yellow or red."""
+    rows = session.execute(select(Person.id, Person.status)
+                           .where(Person.status.in_(("yellow", "red")))
+                           .order_by(Person.id).limit(MAX_ENTRIES))
+    return [(status_ref(rt, pid), status) for pid, status in rows]
+
+
 def signed_status_list(*, session: Session, rt: Runtime) -> dict[str, object]:
     """The complete status list, signed; its version is when it was made (milliseconds),
     so a device keeps whichever it fetched last."""
@@ -59,4 +79,5 @@ def signed_status_list(*, session: Session, rt: Runtime) -> dict[str, object]:
     version = int(now.timestamp() * 1000)
     return {"version": version, "count": len(entries),
             "signed": sign_status_list(entries, signer, version=version,
-                                       issued_at=int(now.timestamp()))}
+                                       issued_at=int(now.timestamp()),
+                                       people=people_entries(session, rt))}

@@ -12,9 +12,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from passtrace.codec.qr import qr_svg
+from passtrace.core.errors import ValidationFailed
+from passtrace.core.i18n import gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.health import appeals, authz, manual, present, reading
+from passtrace.health import appeals, authz, manual, present, reading, search
 from passtrace.health.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -27,6 +29,7 @@ from passtrace.health.schemas import (
     ProposalCreate,
     ProposalDecision,
 )
+from passtrace.people.models import Person
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
@@ -41,7 +44,7 @@ def _me(request: Request, session: Session, rt: Runtime, principal: Principal,
     view = present.status_read(session, rt, person, with_code=True)
     qr = Markup(qr_svg(view.code or "", scale=5).decode())  # noqa: S704 - our own SVG
     return render(request, "health/me.html", {
-        "s": view, "qr": qr,
+        "s": view, "qr": qr, "appeal_hours": rt.settings.health_appeal_hours,
         "appeals": [present.appeal_read(a) for a in appeals.for_person(
             session=session, person_id=person.id)],
         "values": failure.values if failure else {},
@@ -107,6 +110,33 @@ def propose(person_id: uuid.UUID, request: Request, session: SessionDep, rt: Run
     return forms.submit(session, form, save,
                         lambda f: _person(request, session, rt, principal, person_id, f),
                         messages={"until": "Enter a date.", "level": "Choose a status."})
+
+
+def _search(request: Request, principal: Principal, *, hits: list[Person] | None = None,
+            error: str | None = None, status_code: int = 200) -> Response:
+    authz.require(principal, "health.view")
+    return render(request, "health/search.html", {
+        "searched": hits is not None, "search_error": error,
+        "hits": [{"id": p.id, "name": p.name_masked, "id_masked": p.id_masked,
+                  "status": p.status, "label": gettext(present.LEVEL_LABELS[p.status])}
+                 for p in hits or ()]}, status_code=status_code)
+
+
+@router.get("/people")
+def people(request: Request, principal: CurrentPrincipal) -> Response:
+    """Find a person in my areas by ID number or mobile number."""
+    return _search(request, principal)
+
+
+@router.post("/people/search")
+def people_search(request: Request, session: SessionDep, rt: RuntimeDep,
+                  principal: CurrentPrincipal, q: Annotated[str, Form()] = "") -> Response:
+    """The people the number names in my areas (each hit audited); else "not found"."""
+    try:
+        hits = search.find(session=session, rt=rt, actor=principal, query=q, via="page")
+    except ValidationFailed as exc:
+        return _search(request, principal, error=exc.translated(), status_code=422)
+    return _search(request, principal, hits=hits)
 
 
 def _queue(request: Request, session: Session, principal: Principal,

@@ -12,12 +12,14 @@ from passtrace.core.clock import utcnow
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.health import appeals, offline, reasons, service
+from passtrace.health.codecheck import CodeCheck
 from passtrace.health.models import MANUAL, StatusAppeal, StatusChange, StatusProposal
 from passtrace.health.schemas import (
     AppealRead,
     FlagRead,
     HistoryRead,
     ProposalRead,
+    StatusCodeCheck,
     StatusRead,
 )
 from passtrace.people.models import Person
@@ -65,6 +67,7 @@ def appeal_read(a: StatusAppeal) -> AppealRead:
     return AppealRead.model_validate({
         "id": a.id, "flag_id": a.flag_id, "person_id": a.person_id, "statement": a.statement,
         "due_at": a.due_at, "overdue": a.state == "pending" and a.due_at < utcnow(),
+        "escalated": a.escalated_at is not None,
         "state": a.state, "decision_reason": a.decision_reason})
 
 
@@ -75,3 +78,11 @@ def proposal_read(p: StatusProposal, viewer: uuid.UUID) -> ProposalRead:
         "until": p.until, "state": p.state, "mine": p.proposed_by == viewer,
         "created_at": p.created_at, "decided_at": p.decided_at,
         "decision_note": p.decision_note})
+
+
+def code_check_read(c: CodeCheck) -> StatusCodeCheck:
+    """A verified status code for the checkpoint."""
+    return StatusCodeCheck.model_validate({
+        "level": c.level, "label": gettext(LEVEL_LABELS[c.level]), "code_level": c.code_level,
+        "changed_since": c.changed_since, "holder": c.holder, "id_last4": c.id_last4,
+        "updated_at": c.updated_at, "valid_until": c.valid_until})

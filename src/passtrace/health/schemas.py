@@ -65,6 +65,7 @@ class AppealRead(BaseModel):
     statement: str
     due_at: datetime
     overdue: bool
+    escalated: bool = False  # past its deadline, the officials above were told
     state: Literal["pending", "granted", "refused"]
     decision_reason: str
 
@@ -133,3 +134,24 @@ class StatusList(BaseModel):
     version: int
     count: int
     signed: str
+
+
+class StatusCodeText(BaseModel):
+    """A scanned or pasted status code ("ST1:...")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=2000)
+
+
+class StatusCodeCheck(BaseModel):
+    """A verified status code: the holder's status now and what the code said."""
+
+    level: Level
+    label: str  # translated colour name
+    code_level: Level
+    changed_since: bool
+    holder: str  # masked name
+    id_last4: str
+    updated_at: datetime
+    valid_until: datetime  # the code's own expiry

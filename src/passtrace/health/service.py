@@ -190,13 +190,17 @@ def _settle(session: Session, person: Person, *, event: str, flag_id: uuid.UUID 
     return after
 
 
+def status_message(user_id: uuid.UUID, status: str, change_id: uuid.UUID) -> Message:
+    """The notice of one status change (in-app now; the webhook copy: health/relay.py)."""
+    return Message(user_id=user_id, kind="health.status", text=STATUS_NOTICES[status],
+                   dedupe_key=f"health:{change_id}", link=STATUS_PAGE)
+
+
 def _tell(session: Session, person_id: uuid.UUID, status: str, change_id: uuid.UUID) -> None:
     user_id = session.scalar(select(User.id).where(User.person_id == person_id))
     if user_id is None:
         return
-    InAppNotifier(session).send(Message(
-        user_id=user_id, kind="health.status", text=STATUS_NOTICES[status],
-        dedupe_key=f"health:{change_id}", link=STATUS_PAGE))
+    InAppNotifier(session).send(status_message(user_id, status, change_id))
 
 
 def sweep_expired(*, session: Session, now: datetime | None = None,

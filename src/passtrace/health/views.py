@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.pagination import BAD_CURSOR, START_AGAIN, decode_cursor, encode_cursor
-from passtrace.health import appeals, manual, offline, present, reading
+from passtrace.health import appeals, codecheck, manual, offline, present, reading
 from passtrace.health.schemas import (
     AppealCreate,
     AppealDecision,
@@ -19,6 +19,8 @@ from passtrace.health.schemas import (
     ProposalDecision,
     ProposalPage,
     ProposalRead,
+    StatusCodeCheck,
+    StatusCodeText,
     StatusList,
     StatusRead,
 )
@@ -122,3 +124,11 @@ def decide_proposal(proposal_id: uuid.UUID, data: ProposalDecision, session: Ses
 def status_list(session: SessionDep, rt: RuntimeDep) -> StatusList:
     """The passes of people who are not green, signed with the revocation-list key."""
     return StatusList.model_validate(offline.signed_status_list(session=session, rt=rt))
+
+
+@router.post("/status-code/check", response_model=StatusCodeCheck, tags=["checkpoint"],
+             dependencies=[require("pass.verify")], responses=errors(422))
+def check_status_code(data: StatusCodeText, session: SessionDep,
+                      rt: RuntimeDep) -> StatusCodeCheck:
+    """Verify a scanned status code; the status now overrides what an older code says."""
+    return present.code_check_read(codecheck.check(session=session, rt=rt, text=data.code))

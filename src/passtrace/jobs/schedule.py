@@ -38,6 +38,10 @@ def scheduled_jobs() -> list[Job]:
             warning_jobs.escalate),
         Job("health.sweep-expired", lambda rt: rt.settings.health_sweep_seconds,
             health_jobs.sweep_expired),
+        Job("health.escalate-appeals", lambda rt: rt.settings.health_sweep_seconds,
+            health_jobs.escalate_appeals),
+        Job("health.relay-status-notices", lambda rt: rt.settings.health_sweep_seconds,
+            health_jobs.relay_status_notices),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
     ]

@@ -198,7 +198,8 @@ def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
             pass_service.approve(session=session, rt=rt, actor=principal, pass_id=pass_id,
                                  reason=reason)
         elif action == "reject":
-            pass_service.reject(session=session, actor=principal, pass_id=pass_id, reason=reason)
+            pass_service.reject(session=session, actor=principal, pass_id=pass_id, reason=reason,
+                                settings=rt.settings)
         else:
             pass_service.revoke(session=session, actor=principal, pass_id=pass_id, reason=reason,
                                 reason_code=reason_code, settings=rt.settings)

@@ -216,8 +216,10 @@ def _need_reason(reason: str) -> str:
     return reason
 
 
-def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str) -> Pass:
-    """Reject a pending pass with a reason the applicant will read."""
+def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: str,
+           settings: Settings | None = None) -> Pass:
+    """Reject a pending pass with a reason the applicant will read (in-app, and through the
+    outbox to the webhook gateway when `settings` names one)."""
     reason = _need_reason(reason)
     p = _pending_for_review(session, actor, pass_id)
     p.status, p.decided_by, p.decided_at, p.decision_reason = (
@@ -226,7 +228,7 @@ def reject(*, session: Session, actor: Principal, pass_id: uuid.UUID, reason: st
                          resource_type="pass", resource_id=p.id, subject_person_id=p.person_id,
                          reason=reason)
     coercion.tell_person(
-        session=session, settings=None, person_id=p.person_id, kind="pass_rejected",
+        session=session, settings=settings, person_id=p.person_id, kind="pass_rejected",
         text=N_("Your pass application was rejected: %(reason)s"), params={"reason": reason},
         key=f"pass-rejected:{p.id}", link=f"/passes/{p.id}")
     return p

@@ -126,11 +126,11 @@ def approve(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: Runtime
 
 
 @router.post("/{pass_id}/reject", response_model=PassRead)
-def reject(pass_id: uuid.UUID, data: Decision, session: SessionDep,
+def reject(pass_id: uuid.UUID, data: Decision, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal) -> PassRead:
     """Reject a pending pass with a reason."""
     p = pass_service.reject(session=session, actor=principal, pass_id=pass_id,
-                            reason=data.reason)
+                            reason=data.reason, settings=rt.settings)
     return present.to_read(session, p, with_token=False)
 
 

@@ -48,7 +48,7 @@ OFFLINE_ASSETS = (
     "/static/vendor/jsqr/jsQR.js",
     *(JS + name for name in ("page.js", "base45.js", "cbor.js", "cose.js", "trust.js",
                              "decide.js", "idnumber.js", "uuid7.js", "queue.js",
-                             "scanner.js")),
+                             "scanner.js", "status.js")),
 )
 # Kinds of site where people pass through rather than enter and leave.
 THROUGH_KINDS = frozenset({"road_checkpoint", "temporary_intersection"})
@@ -98,6 +98,20 @@ def _ui_strings() -> dict[str, str]:
         "offline_id_queued": gettext("Queued: the server decides when this check is "
                                      "uploaded."),
         "area_elsewhere": gettext("an area elsewhere"),
+        # A scanned health-status code (static/js/checkpoint/status.js).
+        "level_green": gettext("Green"),
+        "level_yellow": gettext("Yellow"),
+        "level_red": gettext("Red"),
+        "status_changed": gettext("The status changed after this code was issued: this is "
+                                  "the status now."),
+        "status_expired": gettext("This status code has expired: ask the person to open a "
+                                  "fresh one."),
+        "status_forged": gettext("This status code is not genuine (its signature does not "
+                                 "verify)."),
+        "status_unknown_key": gettext("This status code is not genuine (signed with an "
+                                      "unknown key)."),
+        "status_not_code": gettext("This is not a status code."),
+        "status_checked_here": gettext("Checked on this device with the synced status list."),
         **{key: gettext(msg) for key, msg in ID_MESSAGES.items()},
     }
 

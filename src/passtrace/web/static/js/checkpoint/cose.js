@@ -137,7 +137,7 @@ export async function verifySign1(msg, key) {
   if (!ok) throw new Rejected("bad_signature");
 }
 
-async function inflate(bytes) {
+export async function inflate(bytes) {
   try {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
     const out = new Uint8Array(await new Response(stream).arrayBuffer());

@@ -7,6 +7,7 @@ import { codecReason, decide } from "./decide.js";
 import { checkId, normalizeId } from "./idnumber.js";
 import * as queue from "./queue.js";
 import { bindWedge, startCamera } from "./scanner.js";
+import { levelNow, verifyStatus } from "./status.js";
 import * as trustStore from "./trust.js";
 import { uuid7 } from "./uuid7.js";
 
@@ -293,6 +294,11 @@ async function check(input) {
 }
 
 function enqueueCheck(input) {
+  if (input.token && isStatusCode(input.token)) {
+    busy = busy.then(() => checkStatusCode(input.token.trim())).catch((e) => console.error(e));
+    return busy;
+  }
+  $("status-result").hidden = true;
   // One check at a time, in the order they were read.
   busy = busy.then(() => check(input)).catch((e) => console.error(e));
   return busy;
@@ -324,6 +330,73 @@ async function override(reason) {
   } catch (e) {
     $("result-note").textContent = T.override_needs_network;
   }
+}
+
+// --- a health-status code ------------------------------------------------------------------
+
+const STATUS_REFUSALS = {
+  expired: "status_expired", bad_signature: "status_forged", unknown_kid: "status_unknown_key",
+  key_retired: "status_unknown_key", unsupported_alg: "status_unknown_key",
+};
+
+function showStatusCode(r) {
+  $("result").hidden = true;
+  const box = $("status-result");
+  box.hidden = false;
+  box.className = "cp-result " + (r.level === "green" ? "allow" : r.level === "yellow" ? "check" : "deny");
+  box.dataset.level = r.level;
+  box.dataset.source = r.source;
+  $("status-level").textContent = r.level === "refused" ? T.deny : T["level_" + r.level];
+  $("status-message").textContent = r.message || "";
+  $("status-details").hidden = r.level === "refused";
+  $("status-holder").textContent = r.holder || "";
+  $("status-last4").textContent = r.idLast4 || "";
+  $("status-updated").textContent = r.updatedAt ? localTime(r.updatedAt) : "";
+  $("status-until").textContent = r.validUntil ? localTime(r.validUntil) : "";
+  $("status-note").textContent = r.source === "device" && r.level !== "refused" ? T.status_checked_here : "";
+  box.scrollIntoView({ block: "start" });
+}
+
+async function statusOnline(text) {
+  const resp = await post("/api/v1/health/status-code/check", { code: text });
+  if (resp.status >= 500) throw new Error("server error " + resp.status);
+  const data = await resp.json().catch(() => ({}));
+  if (resp.status === 422) return { level: "refused", source: "server", message: errorMessage(data, resp) };
+  if (!resp.ok) throw new Error("HTTP " + resp.status);  // not allowed online: decide here
+  const epoch = (iso) => Math.floor(Date.parse(iso) / 1000);
+  return {
+    level: data.level, source: "server", holder: data.holder, idLast4: data.id_last4,
+    updatedAt: epoch(data.updated_at), validUntil: epoch(data.valid_until),
+    message: data.changed_since ? T.status_changed : "",
+  };
+}
+
+async function statusOffline(text) {
+  try {
+    const claims = await verifyStatus(text, trust.trust, Math.floor(Date.now() / 1000));
+    const level = levelNow(claims, trust.people, trust.peopleVersion);
+    return {
+      level, source: "device", holder: claims.holder, idLast4: claims.idLast4,
+      updatedAt: claims.updatedAt, validUntil: claims.expiresAt,
+      message: level !== claims.level ? T.status_changed : "",
+    };
+  } catch (e) {
+    const key = e instanceof Rejected ? STATUS_REFUSALS[e.reason] : null;
+    return { level: "refused", source: "device", message: T[key || "status_not_code"] };
+  }
+}
+
+/** A status code is shown, not registered: it is the person's colour, not a pass. */
+async function checkStatusCode(text) {
+  let result = null;
+  if (navigator.onLine) {
+    try { result = await statusOnline(text); } catch (e) { result = null; }
+  }
+  showStatusCode(result || await statusOffline(text));
+}
+
+function isStatusCode(text) {
+  return text.trim().toUpperCase().startsWith("ST1:");
 }
 
 // --- sync ----------------------------------------------------------------------------------
@@ -462,6 +535,10 @@ function wire() {
     $("camera-hint").textContent = "";
   });
   $("next-button").addEventListener("click", clearResult);
+  $("status-next").addEventListener("click", () => {
+    $("status-result").hidden = true;
+    $("wedge").focus();
+  });
   $("override-button").addEventListener("click", () => {
     $("override-form").hidden = false;
     $("override-reason").focus();

@@ -86,9 +86,18 @@ async function refreshStatuses(state, rlKey, rlKid) {
   }
   state.statuses = statuses;
   state.statusVersion = body.get("v");
+  // The people who are not green, by the status reference their status codes carry
+  // (status.js). Kept only from a list that has them: absent there means green.
+  if (body.has("p")) {
+    const people = {};
+    for (const [ref, level] of body.get("p")) if (LEVELS[level]) people[hex(ref)] = LEVELS[level];
+    state.people = people;
+    state.peopleVersion = body.get("v");
+  }
 }
 
-/** Build the verifier's view from what is kept: {trust: Map kid->{key, notAfter}, revoked: Set}. */
+/** Build the verifier's view from what is kept: {trust: Map kid->{key, notAfter}, revoked: Set,
+ *  statuses: Map pass id->level, people: Map status reference->level, peopleVersion}. */
 export async function load() {
   const state = saved();
   const trust = new Map();
@@ -108,6 +117,7 @@ export async function load() {
   return {
     trust, revoked: new Set(Object.keys(state.revoked || {})),
     statuses: new Map(Object.entries(state.statuses || {})),
+    people: new Map(Object.entries(state.people || {})), peopleVersion: state.peopleVersion || 0,
     fetchedAt: state.fetchedAt || null, ready: trust.size > 0,
   };
 }
