@@ -2,7 +2,7 @@
 escalated once to the officials of the next area up)
 
 Revision ID: c7d1e9a3b5f2
-Revises: e8a4c2d6f1b3
+Revises: c4f1a9d2e7b5
 Create Date: 2026-12-04 17:05:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from passtrace.core.db import UTCDateTime
 
 revision = 'c7d1e9a3b5f2'
-down_revision = 'e8a4c2d6f1b3'
+down_revision = 'c4f1a9d2e7b5'
 branch_labels = None
 depends_on = None
 
