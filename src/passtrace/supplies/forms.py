@@ -16,8 +16,6 @@ from passtrace.supplies.schemas import TEXT
 from passtrace.web.forms import FormModel, text
 
 
-
-
 class Receipt(BaseModel):
     form_id: uuid.UUID
     item_id: uuid.UUID
