@@ -22,6 +22,7 @@ def _request_masks(page: Any) -> None:
     login(page, "depot_cp")
     page.click("#tile-depot")  # one depot: straight to it
     page.wait_for_selector("#depot-actions")
+    _fits_a_phone(page)
     assert CHECKPOINT in page.inner_text("main h1")
     page.click("#action-request")
     page.select_option("#item_id", label=MASKS)
@@ -52,6 +53,20 @@ def _allocate_under_shortage(page: Any) -> None:
     assert page.is_visible("#done-message")
 
 
+PHONE = {"width": 390, "height": 844}
+# Every button, link-button and field a thumb must hit, and whether the page fits the phone.
+TARGETS = """() => ({
+  small: [...document.querySelectorAll(
+      'main button, main a.button, main input:not([type=hidden]), main select')]
+    .filter(e => e.checkVisibility()).map(e => e.getBoundingClientRect())
+    .filter(r => r.height < 44).length,
+  overflow: document.scrollingElement.scrollWidth > window.innerWidth})"""
+
+
+def _fits_a_phone(page: Any) -> None:
+    assert page.evaluate(TARGETS) == {"small": 0, "overflow": False}, page.url
+
+
 def _receive_and_issue(page: Any) -> None:
     login(page, "depot_cp")
     page.goto("/supplies/depots")
@@ -59,6 +74,7 @@ def _receive_and_issue(page: Any) -> None:
     assert "1000" in incoming.inner_text()
     incoming.locator("a").click()
     page.wait_for_selector("#receive-transfer-form")
+    _fits_a_phone(page)
     assert page.input_value("#received_quantity") == "1000"  # what was sent, prefilled
     with page.expect_navigation():
         page.click("#receive-transfer-form button[type=submit]")
@@ -70,6 +86,7 @@ def _receive_and_issue(page: Any) -> None:
     with page.expect_navigation():
         page.click("#preview-issue")
     assert page.locator("#issue-picks tbody tr").count() >= 1  # the lots, before confirming
+    _fits_a_phone(page)
     with page.expect_navigation():
         page.click("#confirm-issue")
     assert page.is_visible("#done-message")
@@ -77,9 +94,9 @@ def _receive_and_issue(page: Any) -> None:
 
 def test_checkpoint_requests_officer_allocates_checkpoint_receives_district_alerted(
         new_context: Any, live_server: LiveServer):
-    _request_masks(new_context().new_page())
+    _request_masks(new_context(viewport=PHONE).new_page())
     _allocate_under_shortage(new_context().new_page())
-    _receive_and_issue(new_context().new_page())
+    _receive_and_issue(new_context(viewport=PHONE).new_page())  # depot staff: a phone
 
     # The job runner's warnings run (registered in jobs/schedule.py), here in-process.
     with live_server.rt.sessions() as s:
