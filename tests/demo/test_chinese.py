@@ -118,7 +118,8 @@ def _browse(client: TestClient, username: str, paths: list[str]) -> dict[str, li
     ("resident3", ["/passes/mine"], ["行程已取消"]),
     ("supplies", ["/supplies", "/supplies/requests", "/supplies/cover", "/supplies/expiring",
                   "/supplies/stock"],
-     ["花果园大道卡口物资点", "医用外科口罩", "社区封控期间志愿者及居民防护用", "新冠抗原检测试剂盒"]),
+     ["花果园大道卡口物资点", "医用外科口罩", "社区封控期间志愿者及居民防护用",
+      "新冠抗原检测试剂盒"]),
     ("depot_cp", ["/supplies/depots"], ["花果园大道卡口物资点", "医用外科口罩", "等待审批"]),
 ])
 def test_key_pages_show_the_seeded_data_in_chinese(demo_rt: Runtime, username: str,
