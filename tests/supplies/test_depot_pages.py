@@ -127,6 +127,13 @@ def test_a_count_books_the_difference_with_its_reason(client, make_persona, sess
     staff = staff_of(make_persona, d)
     page = client.get(f"/supplies/depots/{d.id}/count", headers=staff.headers)
     assert page.status_code == 200 and "CNT-1" in page.text
+    elsewhere = depot(session, "community")
+    stock(session, elsewhere, i, "CNT-ELSEWHERE", local_today() + timedelta(days=90), 5)
+    foreign = session.scalar(select(SupplyLot).where(SupplyLot.lot_number == "CNT-ELSEWHERE"))
+    session.commit()
+    not_here = post(client, f"/supplies/depots/{d.id}/count", staff, {
+        "form_id": form_id(), "lot_id": str(foreign.id), "counted": "5", "note": "多出"})
+    assert not_here.status_code == 422 and 'id="form-message"' in not_here.text
     no_reason = post(client, f"/supplies/depots/{d.id}/count", staff, {
         "form_id": form_id(), "lot_id": str(lot.id), "counted": "47", "note": ""})
     assert no_reason.status_code == 422 and 'class="field-error"' in no_reason.text

@@ -319,7 +319,9 @@ def count(depot_id: uuid.UUID, request: Request, session: SessionDep,
         if earlier:
             return _done(earlier)
         lot = session.get(SupplyLot, data.lot_id)
-        if lot is None:
+        kept_here = session.scalar(select(StockBalance.id).where(
+            StockBalance.depot_id == depot.id, StockBalance.lot_id == data.lot_id))
+        if lot is None or kept_here is None:  # a count corrects lots this depot holds
             raise ValidationFailed("No such lot of this item.",
                                    fields={"lot_id": N_("Unknown.")})
         # Read under the balance lock, so the "differs, give a reason" check and the
