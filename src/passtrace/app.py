@@ -198,7 +198,10 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.retention import views as retention_views
     from passtrace.sites import pages as site_pages
     from passtrace.sites import views as site_views
+    from passtrace.supplies import depot_pages as supplies_depot_pages
+    from passtrace.supplies import officer_pages as supplies_officer_pages
     from passtrace.supplies import pages as supplies_pages
+    from passtrace.supplies import request_pages as supplies_request_pages
     from passtrace.supplies import views as supplies_views
     from passtrace.tracing import pages as tracing_pages
     from passtrace.tracing import verify_pages
@@ -229,7 +232,9 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              delivery_pages.router, oversight_pages.router,
              retention_pages.router, case_pages.router, verify_pages.router,
              tracing_pages.router, warning_pages.router, warning_pages.public_router,
-             health_pages.router, analytics_pages.router, supplies_pages.router])
+             health_pages.router, analytics_pages.router, supplies_pages.router,
+             supplies_depot_pages.router, supplies_request_pages.router,
+             supplies_officer_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

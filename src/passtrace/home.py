@@ -33,6 +33,14 @@ def _gates(session: Session, principal: Principal) -> list[Site]:
                                 .order_by(Site.code)))
 
 
+def _supplies_tile(principal: Principal) -> str | None:
+    """Which supplies tile the user gets: "officer" (an area), "depot" (their depot) or none."""
+    scopes = {b.scope_type for b in principal.bindings if b.role == "supplies_officer"}
+    if scopes & {"area", "global"}:
+        return "officer"
+    return "depot" if "depot" in scopes else None
+
+
 @router.get("/")
 def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Show the tasks this user's roles allow, with what is waiting for them."""
@@ -47,4 +55,5 @@ def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> 
         "roles": principal.roles, "pending": pending, "unread_notices": unread,
         "files_reports": files_reports,
         "gates": _gates(session, principal),
+        "supplies": _supplies_tile(principal),
         "is_resident": is_resident(session=session, person_id=principal.person_id)})

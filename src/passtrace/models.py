@@ -43,6 +43,7 @@ from passtrace.supplies.models import (
     SupplyRequest,
     SupplyTransfer,
 )
+from passtrace.supplies.submissions import FormSubmission
 from passtrace.tracing.models import Contact, ReportFinding, TracingTask
 from passtrace.warnings.models import Alert, RuleSetting
 
@@ -58,5 +59,5 @@ __all__ = [
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
     "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
     "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyRequest",
-    "SupplyTransfer",
+    "SupplyTransfer", "FormSubmission",
 ]

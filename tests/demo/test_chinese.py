@@ -32,6 +32,7 @@ from passtrace.enterprises.models import Department, Enterprise, ResumptionAppli
 from passtrace.passes.models import Pass
 from passtrace.reports.models import ReportStop
 from passtrace.sites.models import Site
+from passtrace.supplies.models import Depot, LedgerEntry, SupplyItem, SupplyRequest
 from tests.conftest import test_settings as fast_settings
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -66,7 +67,8 @@ def test_the_names_people_read_are_chinese(demo_rt: Runtime) -> None:
         for column in (Community.name, Community.address, Enterprise.name, Enterprise.address,
                        Department.name, Site.name, User.display_name, Visit.purpose,
                        Delivery.company, ReportStop.place, AreaRisk.note,
-                       ResumptionApplication.measures):
+                       ResumptionApplication.measures, SupplyItem.name, Depot.name,
+                       SupplyRequest.justification, LedgerEntry.counterparty):
             texts = list(session.scalars(select(column).distinct()))
             assert texts, column
             assert _english(texts) == [], column
@@ -114,6 +116,11 @@ def _browse(client: TestClient, username: str, paths: list[str]) -> dict[str, li
     ("official_nm", ["/passes/review"], ["给花果园超市配送蔬菜"]),
     ("resident2", ["/passes/mine"], ["请写明具体前往的街道"]),
     ("resident3", ["/passes/mine"], ["行程已取消"]),
+    ("supplies", ["/supplies", "/supplies/requests", "/supplies/cover", "/supplies/expiring",
+                  "/supplies/stock"],
+     ["花果园大道卡口物资点", "医用外科口罩", "社区封控期间志愿者及居民防护用",
+      "新冠抗原检测试剂盒"]),
+    ("depot_cp", ["/supplies/depots"], ["花果园大道卡口物资点", "医用外科口罩", "等待审批"]),
 ])
 def test_key_pages_show_the_seeded_data_in_chinese(demo_rt: Runtime, username: str,
                                                    paths: list[str], seen: list[str]) -> None:

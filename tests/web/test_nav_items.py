@@ -16,7 +16,10 @@ def _keys(*bindings: Binding) -> list[str]:
 
 def test_each_role_gets_the_destinations_its_permissions_open():
     assert _keys(Binding("public", "global")) == ["home", "passes", "health", "notices"]
-    assert _keys(Binding("supplies_officer", "area", "520100")) == ["home", "notices"]
+    # Supplies: an officer over an area oversees; staff bound to one depot work there.
+    assert _keys(Binding("supplies_officer", "area", "520100")) == [
+        "home", "supplies", "notices"]
+    assert _keys(Binding("supplies_officer", "depot", "DEP-1")) == ["home", "depot", "notices"]
     assert _keys(Binding("checkpoint_staff", "site", "CP-1")) == [
         "home", "checkpoint", "sites", "notices"]
     assert _keys(Binding("enterprise_admin", "enterprise", "X")) == [

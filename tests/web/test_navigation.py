@@ -66,11 +66,21 @@ def test_a_missing_page_keeps_the_header_the_menu_and_the_favicon(new_context: A
 def test_the_supplies_officer_sees_only_what_works_today(new_context: Any):
     page = new_context().new_page()
     login(page, "supplies")
-    assert _menu(page) == ["nav-home", "nav-notices"]
+    assert _menu(page) == ["nav-home", "nav-supplies", "nav-notices"]
     tiles = page.locator("main a.tile").evaluate_all("ts => ts.map(t => t.id)")
-    assert sorted(tiles) == ["tile-notices", "tile-supplies"]
+    assert sorted(tiles) == ["tile-notices", "tile-supplies", "tile-supplies-allocation",
+                             "tile-supplies-requests"]
     page.click("#tile-supplies")
     assert page.locator("h1").inner_text() == "物资保障"
+
+
+def test_depot_staff_see_their_depot_and_not_the_officers_pages(new_context: Any):
+    page = new_context().new_page()
+    login(page, "depot_cp")
+    assert _menu(page) == ["nav-home", "nav-depot", "nav-notices"]
+    tiles = page.locator("main a.tile").evaluate_all("ts => ts.map(t => t.id)")
+    assert sorted(tiles) == ["tile-depot", "tile-notices"]
+    assert page.goto("/supplies/allocation").status == 403
 
 
 def test_only_staff_on_a_list_get_the_daily_report_tile(new_context: Any):

@@ -6,7 +6,8 @@
 (companies, staff, resumption), `communities` and `community_life` (compounds,
 their households and five days at their gates), `reports` (two weeks of daily
 reports), `tracing` (cases traced by the real services: contacts, tasks, a chain,
-verification findings). Everything a user reads is Simplified Chinese; logins and codes are ASCII.
+verification findings), `supplies` (depots, stock, two weeks of issues, open
+requests, a shortage). Everything a user reads is Simplified Chinese; logins and codes are ASCII.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from passtrace.demo import passes as pass_demo
 from passtrace.demo import registrations as registration_demo
 from passtrace.demo import reports as report_demo
 from passtrace.demo import sites as site_demo
+from passtrace.demo import supplies as supplies_demo
 from passtrace.demo import tracing as tracing_demo
 from passtrace.demo.accounts import (
     DEMO_PASSWORD,
@@ -61,4 +63,6 @@ def seed(*, session: Session, rt: Runtime) -> dict[str, object]:
     tracing_demo.seed(session=session, rt=rt,
                       official=account_service.principal_for(users["official_nm"]),
                       city_official=account_service.principal_for(users["official_gy"]))
+    supplies_demo.seed(session=session, officer=account_service.principal_for(users["supplies"]),
+                       requester=account_service.principal_for(users["depot_cp"]))
     return {"users": [du.username for du in DEMO_USERS] + [r[0] for r in DEMO_RESIDENTS]}

@@ -50,6 +50,11 @@ DEMO_USERS = (
              "贵阳黔筑建设销售部负责人", "销售部负责人"),
     DemoUser("supplies", "supplies_officer", "area", "520100", "贵阳市物资保障专员",
              "贵阳市物资保障组"),
+    # Depot staff, bound to one depot each (demo.supplies): receive, issue, count, request.
+    DemoUser("depot_nm", "supplies_officer", "depot", "DEP-NM", "南明区物资储备库保管员",
+             "南明区物资储备库"),
+    DemoUser("depot_cp", "supplies_officer", "depot", "DEP-CP-NM-01",
+             "花果园大道卡口物资管理员（申领物资）", "花果园大道卡口物资点"),
 )
 
 # (username, name, birthplace, birth date, phone): residents of Guiyang.

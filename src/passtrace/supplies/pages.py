@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from passtrace.core.clock import local_today
@@ -14,6 +14,7 @@ from passtrace.core.errors import Forbidden
 from passtrace.supplies import authz, cover
 from passtrace.supplies.allocation import PRIORITY_LABELS
 from passtrace.supplies.models import Depot, StockBalance, SupplyItem, SupplyLot, SupplyRequest
+from passtrace.supplies.page_helpers import is_area_officer
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -26,6 +27,9 @@ def overview(request: Request, session: SessionDep, principal: CurrentPrincipal)
     """Stock, requests, shortages and expiring lots in the officer's areas."""
     if not principal.has(authz.MANAGE):
         raise Forbidden("Only supplies officers may see shortages.")
+    if not is_area_officer(principal):
+        # Depot staff oversee no area: their page is their depot.
+        return RedirectResponse("/supplies/depots", status_code=303)
     depots = [d for d in session.scalars(select(Depot).order_by(Depot.code).limit(500))
               if authz.can_manage(principal, d)]
     ids = [d.id for d in depots]

@@ -90,14 +90,24 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, des
 
 def line_chart(labels: Sequence[str], values: Sequence[float], *, title: str, desc: str = "",
                unit: str = "", y_label: str = "", y_max: float | None = None,
-               color: str = "#0a7d32") -> Markup:
-    """Render a line chart with a dot (and tooltip) per point."""
-    top = _nice_max(values, y_max)
+               color: str = "#0a7d32", reference: float | None = None,
+               reference_label: str = "") -> Markup:
+    """Render a line chart with a dot (and tooltip) per point; `reference` draws a dashed
+    horizontal line (a threshold, e.g. lead time + safety days) labelled on the right."""
+    top = _nice_max([*values, *([reference] if reference is not None else [])], y_max)
     plot_w, plot_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
     n = len(values)
     xs = [PAD_L + (plot_w * i / (n - 1) if n > 1 else plot_w / 2) for i in range(n)]
     ys = [PAD_T + plot_h - plot_h * min(max(v, 0), top) / top for v in values]
     body = []
+    if reference is not None:
+        y = PAD_T + plot_h - plot_h * min(max(reference, 0), top) / top
+        body.append(f'<line class="reference" x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - PAD_R}" '
+                    f'y2="{y:.1f}" stroke="#c0392b" stroke-width="2" stroke-dasharray="6 4">'
+                    f'<title>{escape(reference_label)}: {escape(_fmt(reference, unit))}</title>'
+                    '</line>')
+        body.append(f'<text x="{WIDTH - PAD_R}" y="{y - 5:.1f}" text-anchor="end" '
+                    f'font-size="11" fill="#c0392b">{escape(reference_label)}</text>')
     if n > 1:
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
         body.append(f'<polyline points="{points}" fill="none" stroke="{escape(color)}" '

@@ -46,12 +46,26 @@ def _named(principal: Principal, permission: str) -> bool:
     return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)
 
 
+def _supplies(principal: Principal) -> list[NavItem]:
+    """Supplies officers over an area oversee (stock, requests, allocation); staff bound to
+    one depot work there (receive, issue, count, request). A binding decides which."""
+    scopes = {b.scope_type for b in principal.bindings
+              if "supplies.manage" in ROLE_PERMISSIONS.get(b.role, frozenset())}
+    found = []
+    if scopes & {"area", "global"}:
+        found.append(NavItem("/supplies", N_("Supplies"), "supplies"))
+    elif "depot" in scopes:
+        found.append(NavItem("/supplies/depots", N_("My depot"), "depot"))
+    return found
+
+
 def items_for(principal: Principal | None) -> list[NavItem]:
     """List the destinations this principal may use, home first and notices last."""
     if principal is None:
         return []
     found = [NavItem("/", N_("Home"), "home")]
     found += [item for permission, item in _DESTINATIONS if _named(principal, permission)]
+    found += _supplies(principal)
     if "admin" in principal.roles:
         found.append(NavItem("/admin/users", N_("Accounts"), "accounts"))
     found.append(NavItem("/notices", N_("Notices"), "notices"))
