@@ -1,7 +1,7 @@
 """supplies: form submissions (a double-tapped supplies form saves once)
 
 Revision ID: b7d1e3f5a902
-Revises: e8a4c2d6f1b3
+Revises: c7d1e9a3b5f2
 Create Date: 2026-12-04 16:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from passtrace.core.db import UTCDateTime
 
 revision = 'b7d1e3f5a902'
-down_revision = 'e8a4c2d6f1b3'
+down_revision = 'c7d1e9a3b5f2'
 branch_labels = None
 depends_on = None
 
