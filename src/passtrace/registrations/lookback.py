@@ -8,12 +8,15 @@ stay only until its cap, so a person whose last "in" is older than the cap is no
 inside, and an event after an "in" later than the cap leaves its stay ending at the cap.
 
 On PostgreSQL registrations are partitioned by the day of their id (partitions.py), and
-a read bounded only by occurred_at visits every day's partition (about 12 µs each, ~40
-of them with the retention window): an id bound lets PostgreSQL skip all but a few. A
-registration's id and its occurred_at are both read from the device's clock at the
-check, so they agree; ID_SLACK is how far apart they may be and still be seen. A row
-whose id is more than a day away from its occurrence (a broken device) is invisible
-to these two reads; every other read (tracing, stays rebuild, retention) still sees it.
+a read bounded only by occurred_at visits every day's partition (about 12 µs each, ~33
+of them with the retention window): a lower bound on the id lets PostgreSQL skip the
+older ones. A registration's id is made when it occurred (the device's UUIDv7 at the
+check, and an import's id from its occurred_at, registrations/imports.import_id), or
+later (an id made on the server for an older event), never much before: ID_SLACK is
+how much earlier than its occurrence an id may say and still be seen. A row whose id
+says more than a day before its occurred_at (a device clock that jumped between the
+two) is invisible to these two reads; every other read (tracing, stays rebuild,
+retention) still sees it.
 """
 
 from __future__ import annotations
@@ -33,8 +36,3 @@ def id_floor(moment: datetime) -> uuid.UUID:
 def ids_from(since: datetime) -> uuid.UUID:
     """The lowest id a move that occurred at `since` or later can have (within ID_SLACK)."""
     return id_floor(since - ID_SLACK)
-
-
-def ids_before(until: datetime) -> uuid.UUID:
-    """An id above every move that occurred before `until` (within ID_SLACK)."""
-    return id_floor(until + ID_SLACK)

@@ -187,17 +187,15 @@ def open_or_close(session: Session, registration: Registration, *,
         return
     cap = cap_for(kind)
     # Only an event before the cap can end the stay early (_stay_values): the bound on
-    # occurred_at changes nothing, and the one on the id keeps PostgreSQL to the few
-    # day partitions that can hold it (lookback.py).
+    # occurred_at changes nothing, and the one on the id keeps PostgreSQL off the day
+    # partitions older than the "in" (lookback.py).
     following = session.execute(
         select(Registration.id, Registration.occurred_at, Registration.direction)
         .where(Registration.person_hash == person, Registration.site_id == site_id,
                _allowed_moves(), or_(Registration.occurred_at > at, and_(
                    Registration.occurred_at == at,
                    or_(Registration.direction == "out", Registration.id > registration.id))),
-               Registration.occurred_at < at + cap,
-               Registration.id >= lookback.ids_from(at),
-               Registration.id < lookback.ids_before(at + cap))
+               Registration.occurred_at < at + cap, Registration.id >= lookback.ids_from(at))
         .order_by(*_ORDER).limit(1)).first()
     values = _stay_values(_Event(registration.id, at, "in"),
                           _Event(*following) if following is not None else None,
@@ -239,9 +237,9 @@ _PG_OPEN = (
     "AND g.occurred_at < r.occurred_at + %s{id_bounds} "
     "ORDER BY g.occurred_at, g.direction, g.id LIMIT 1) n ON true "
     "ON CONFLICT (id) DO NOTHING)")
-# The fast path's one "in": the ids that can hold the event after it (lookback.py), as
-# parameters, so PostgreSQL prunes the day partitions when the statement starts.
-_PG_OPEN_ONE = _PG_OPEN.format(id_bounds=" AND g.id >= %s AND g.id < %s")
+# The fast path's one "in": the lowest id the event after it can have (lookback.py), as a
+# parameter, so PostgreSQL prunes the older day partitions when the statement starts.
+_PG_OPEN_ONE = _PG_OPEN.format(id_bounds=" AND g.id >= %s")
 _PG_OPEN_MANY = _PG_OPEN.format(id_bounds="")
 
 
@@ -254,8 +252,7 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
         return ", " + _PG_END, ("out", "out", cap, "out", "out")
     at = registration.occurred_at
     return ", " + _PG_END + ", " + _PG_OPEN_ONE, (
-        "cap", "in", cap, "in", "in", cap, cap, cap, cap, cap,
-        lookback.ids_from(at), lookback.ids_before(at + cap))
+        "cap", "in", cap, "in", "in", cap, cap, cap, cap, cap, lookback.ids_from(at))
 
 
 # PostgreSQL, many new rows at once (registrations.imports): the scope of each
