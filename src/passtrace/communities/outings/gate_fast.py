@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 import psycopg
 from fastapi.concurrency import run_in_threadpool
 
@@ -88,11 +87,7 @@ _RESIDENT = (
 _INSIDE = ("SELECT direction FROM registrations WHERE site_id = %s AND decision = 'allow' "
            "AND direction IN ('in', 'out') AND {who} AND occurred_at > %s AND id >= %s "
            "ORDER BY occurred_at DESC LIMIT 1")
-_JSON_COLUMNS = frozenset({"reasons"})
-_INSERT_REG = (
-    f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
-    + ", ".join("%s::json" if c in _JSON_COLUMNS else "%s" for c in _REG_COLUMNS)
-    + ") ON CONFLICT (id) DO NOTHING RETURNING id, person_hash, site_id, occurred_at)")
+_INSERT_REG = fastpath._INSERT_REG  # the checkpoint's: the columns an online check sets
 # gate._resident_passed: an open outing is closed at any allowed pass, "out" opens one.
 # Both read the inserted registration from "r": a retried id (nothing inserted) changes
 # nothing.
@@ -257,8 +252,7 @@ def _write(row: Registration, detail: dict[str, Any], *, actor: Principal, perso
            ctx: gate.GateContext, site_kind: str) -> tuple[str, tuple[Any, ...]]:
     """The one write statement: registration, outing, stays and audit entry (CTEs)."""
     sql = _INSERT_REG
-    params = [orjson.dumps(getattr(row, c)).decode() if c in _JSON_COLUMNS
-              else getattr(row, c) for c in _REG_COLUMNS]
+    params = fastpath.online_values(row)
     r = ctx.resident
     if r is not None and row.decision == "allow" and row.direction in ("in", "out"):
         # As gate._resident_passed: an "out" of someone not out has nothing to close.

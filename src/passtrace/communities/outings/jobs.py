@@ -9,7 +9,6 @@ from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
 from passtrace.notices.service import standard_notifier
 
-
 # Outings noticed per transaction, and the pause between two (the job runner is a thread
 # of the serving process). One transaction for everything due held the noticed outings'
 # rows locked until its commit, so a resident coming back through a gate (whose check
