@@ -109,6 +109,21 @@ class Fanout:
         for n in self.notifiers:
             n.send(message)
 
+    def send_many(self, messages: list[Message]) -> None:
+        """Hand the messages to every notifier, each in its own batch."""
+        for n in self.notifiers:
+            send_all(n, messages)
+
+
+def send_all(notifier: Notifier, messages: list[Message]) -> None:
+    """Send many messages: one statement per channel where the notifier batches."""
+    many = getattr(notifier, "send_many", None)
+    if many is not None:
+        many(messages)
+        return
+    for message in messages:
+        notifier.send(message)
+
 
 def standard_notifier(session: Session, settings: Settings) -> Notifier:
     """In-app always; plus the webhook gateway (through the outbox) when one is configured."""

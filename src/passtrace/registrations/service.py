@@ -23,7 +23,7 @@ from passtrace.core.validators import InvalidValue, validate_id_number, validate
 from passtrace.passes import keyring
 from passtrace.passes.models import Pass, SigningKeyRecord
 from passtrace.people.models import Person
-from passtrace.registrations import stays, verified
+from passtrace.registrations import lookback, stays, verified
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.registrations.site_kinds import provider_for
@@ -117,15 +117,25 @@ def _best_pass(session: Session, person: Person, site: Site, now: datetime) -> P
 INSIDE_PREDICATE = text("decision = 'allow' AND direction IN ('in', 'out')")
 
 
+def inside_since(site: Site, now: datetime) -> datetime:
+    """The oldest "in" that can still make a person "already inside" here: one stay cap
+    of the site's kind ago (registrations/lookback.py)."""
+    return now - stays.cap_for(site.kind)
+
+
 def is_inside(session: Session, *, site_id: uuid.UUID, person_hash: str | None,
-              pass_id: uuid.UUID | None) -> bool:
-    """Tell whether this person's (or pass's) last allowed in/out at the site was "in"."""
+              pass_id: uuid.UUID | None, since: datetime) -> bool:
+    """Tell whether this person's (or pass's) last allowed in/out at the site was an "in"
+    that occurred after `since` (inside_since: an older "in" ended at its stay's cap)."""
     if person_hash is None and pass_id is None:
         return False
     # Literal text, not bound values: it must match the partial index
-    # ix_registrations_inside even in a prepared (generic) plan.
+    # ix_registrations_inside even in a prepared (generic) plan. The id bound lets
+    # PostgreSQL skip every day partition older than the look-back (lookback.py).
     stmt = select(Registration.direction).where(Registration.site_id == site_id,
-                                                INSIDE_PREDICATE)
+                                                INSIDE_PREDICATE,
+                                                Registration.occurred_at > since,
+                                                Registration.id >= lookback.ids_from(since))
     stmt = stmt.where(Registration.person_hash == person_hash if person_hash
                       else Registration.pass_id == pass_id)
     last = session.scalar(stmt.order_by(Registration.occurred_at.desc()).limit(1))
@@ -348,11 +358,12 @@ def register(*, session: Session, rt: Runtime, actor: Principal,
                        direction=data.direction) if kind is not None else None
     inside = gate.inside() if gate is not None else None
     if inside is None:
-        # Only an "in" can be refused as "already inside" (rules/decide.py); the read visits
-        # every day partition on PostgreSQL, so an "out" or a "through" skips it.
+        # Only an "in" can be refused as "already inside" (rules/decide.py): an "out" or
+        # a "through" skips the read.
         inside = data.direction == "in" and is_inside(session, site_id=prep.site.id,
             person_hash=person.id_hash if person is not None else prep.id_hash,
-            pass_id=pass_row.id if pass_row else None)
+            pass_id=pass_row.id if pass_row else None,
+            since=inside_since(prep.site, prep.now))
     row, detail = finish(prep=prep, data=data, actor=actor, person=person, pass_row=pass_row,
                          inside=inside, gate=gate.facts if gate is not None else None)
     session.add(row)  # flushed with the audit entry: one flush, two inserts

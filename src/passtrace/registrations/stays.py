@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.audit import chain
 from passtrace.core.config import Settings
+from passtrace.registrations import lookback
 from passtrace.registrations.models import Registration, Stay
 from passtrace.sites.models import Site
 
@@ -55,6 +56,9 @@ STAY_KINDS = frozenset({"community_gate", "enterprise_gate", "venue"})
 DEFAULT_CAP = timedelta(hours=12)
 
 _caps: dict[str, timedelta] = dict.fromkeys(STAY_KINDS, DEFAULT_CAP)
+# The configured default: the cap of a kind that makes no stays, which is how far back
+# "already inside?" looks there (registrations/lookback.py).
+_other_kinds_cap = [DEFAULT_CAP]
 
 
 def configure(settings: Settings) -> None:
@@ -71,6 +75,7 @@ def configure(settings: Settings) -> None:
     default = hours.get("default", 12)
     for kind in STAY_KINDS:
         _caps[kind] = timedelta(hours=hours.get(kind, default))
+    _other_kinds_cap[0] = timedelta(hours=default)
 
 
 def makes_stays(site_kind: str) -> bool:
@@ -79,8 +84,12 @@ def makes_stays(site_kind: str) -> bool:
 
 
 def cap_for(site_kind: str) -> timedelta:
-    """How long an "in" with no "out" is assumed to last at this kind of site."""
-    return _caps.get(site_kind, DEFAULT_CAP)
+    """How long an "in" with no "out" is assumed to last at this kind of site.
+
+    A kind that makes no stays (a road checkpoint) takes the configured default: it
+    bounds how long its "in" makes the person "already inside" (lookback.py).
+    """
+    return _caps.get(site_kind, _other_kinds_cap[0])
 
 
 def _longest_cap() -> timedelta:
@@ -176,16 +185,21 @@ def open_or_close(session: Session, registration: Registration, *,
         .values(**ends).execution_options(synchronize_session=False))
     if registration.direction != "in":
         return
+    cap = cap_for(kind)
+    # Only an event before the cap can end the stay early (_stay_values): the bound on
+    # occurred_at changes nothing, and the one on the id keeps PostgreSQL off the day
+    # partitions older than the "in" (lookback.py).
     following = session.execute(
         select(Registration.id, Registration.occurred_at, Registration.direction)
         .where(Registration.person_hash == person, Registration.site_id == site_id,
                _allowed_moves(), or_(Registration.occurred_at > at, and_(
                    Registration.occurred_at == at,
-                   or_(Registration.direction == "out", Registration.id > registration.id))))
+                   or_(Registration.direction == "out", Registration.id > registration.id))),
+               Registration.occurred_at < at + cap, Registration.id >= lookback.ids_from(at))
         .order_by(*_ORDER).limit(1)).first()
     values = _stay_values(_Event(registration.id, at, "in"),
                           _Event(*following) if following is not None else None,
-                          person_hash=person, site_id=site_id, cap=cap_for(kind))
+                          person_hash=person, site_id=site_id, cap=cap)
     if session.get(Stay, registration.id) is None:
         session.execute(insert(Stay), [values])
 
@@ -198,14 +212,20 @@ def open_or_close(session: Session, registration: Registration, *,
 # Race: as in open_or_close, the UPDATE's "ended_at > r.occurred_at" is re-checked by
 # PostgreSQL on the locked row, so of two concurrent "out"s the earlier one ends the stay.
 # The tie conditions are _comes_between's; the direction comes as a parameter.
-_PG_END = ("s_end AS (UPDATE stays s SET ended_at = r.occurred_at, closed_by = %s, "
-           "out_registration_id = CASE WHEN %s = 'out' THEN r.id END FROM r "
-           "WHERE s.person_hash = r.person_hash AND s.site_id = r.site_id "
-           "AND s.started_at > r.occurred_at - %s "
-           "AND (s.started_at < r.occurred_at OR (s.started_at = r.occurred_at "
-           "AND (%s = 'out' OR s.id < r.id))) "
-           "AND (s.ended_at > r.occurred_at OR (s.ended_at = r.occurred_at "
-           "AND s.closed_by = 'out' AND (%s = 'in' OR s.out_registration_id > r.id))))")
+# The direction is written into the text (one statement per direction), not passed:
+# the statements stay under psycopg's 50 parameters, past which it parses the text of
+# every execution again (about 0.3 ms for the gate's write).
+_PG_END_SQL = ("s_end AS (UPDATE stays s SET ended_at = r.occurred_at, closed_by = '{closed_by}', "
+               "out_registration_id = CASE WHEN '{direction}' = 'out' THEN r.id END FROM r "
+               "WHERE s.person_hash = r.person_hash AND s.site_id = r.site_id "
+               "AND s.started_at > r.occurred_at - %s "
+               "AND (s.started_at < r.occurred_at OR (s.started_at = r.occurred_at "
+               "AND ('{direction}' = 'out' OR s.id < r.id))) "
+               "AND (s.ended_at > r.occurred_at OR (s.ended_at = r.occurred_at "
+               "AND s.closed_by = 'out' AND ('{direction}' = 'in' "
+               "OR s.out_registration_id > r.id))))")
+_PG_END = {"in": _PG_END_SQL.format(closed_by="cap", direction="in"),
+           "out": _PG_END_SQL.format(closed_by="out", direction="out")}
 _PG_OPEN = (
     "s_open AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, "
     "closed_by, out_registration_id) "
@@ -220,8 +240,13 @@ _PG_OPEN = (
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
     "AND (g.occurred_at > r.occurred_at OR (g.occurred_at = r.occurred_at "
     "AND (g.direction = 'out' OR g.id > r.id))) "
+    "AND g.occurred_at < r.occurred_at + %s{id_bounds} "
     "ORDER BY g.occurred_at, g.direction, g.id LIMIT 1) n ON true "
     "ON CONFLICT (id) DO NOTHING)")
+# The fast path's one "in": the lowest id the event after it can have (lookback.py), as a
+# parameter, so PostgreSQL prunes the older day partitions when the statement starts.
+_PG_OPEN_ONE = _PG_OPEN.format(id_bounds=" AND g.id >= %s")
+_PG_OPEN_MANY = _PG_OPEN.format(id_bounds="")
 
 
 def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple[Any, ...]]:
@@ -230,8 +255,10 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
         return "", ()
     cap = cap_for(site_kind)
     if registration.direction == "out":
-        return ", " + _PG_END, ("out", "out", cap, "out", "out")
-    return ", " + _PG_END + ", " + _PG_OPEN, ("cap", "in", cap, "in", "in", cap, cap, cap, cap)
+        return ", " + _PG_END["out"], (cap,)
+    at = registration.occurred_at
+    return ", " + _PG_END["in"] + ", " + _PG_OPEN_ONE, (
+        cap, cap, cap, cap, cap, cap, lookback.ids_from(at))
 
 
 # PostgreSQL, many new rows at once (registrations.imports): the scope of each
@@ -290,8 +317,8 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
         cur.execute(_PG_SCOPE_DELETE)
         total = 0
         for cap in sorted({cap_for(k) for k in kinds}):
-            cur.execute(_PG_SCOPE_INS + _PG_OPEN + " SELECT count(*) FROM r",
-                        (cap,) * 5)
+            cur.execute(_PG_SCOPE_INS + _PG_OPEN_MANY + " SELECT count(*) FROM r",
+                        (cap,) * 6)
             row = cur.fetchone()
             total += int(row[0]) if row else 0
     return total

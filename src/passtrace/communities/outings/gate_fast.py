@@ -29,9 +29,9 @@ tests/communities/test_gate_fast_path.py fails without the lock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-import orjson
 import psycopg
 from fastapi.concurrency import run_in_threadpool
 
@@ -46,7 +46,7 @@ from passtrace.core.errors import DomainError
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.registrations import fastpath, service, stays
+from passtrace.registrations import fastpath, lookback, service, stays
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.rules import outings as outing_rules
@@ -83,13 +83,11 @@ _RESIDENT = (
     "count(*) FILTER (WHERE o.back_at IS NULL AND o.person_id = r.person_id) AS self_out "
     "FROM outings o WHERE o.household_id = r.household_id) c "
     "WHERE r.community_id = %s AND r.person_id = {person}")
+# Bounded as service.is_inside is (registrations/lookback.py).
 _INSIDE = ("SELECT direction FROM registrations WHERE site_id = %s AND decision = 'allow' "
-           "AND direction IN ('in', 'out') AND {who} ORDER BY occurred_at DESC LIMIT 1")
-_JSON_COLUMNS = frozenset({"reasons"})
-_INSERT_REG = (
-    f"WITH r AS (INSERT INTO registrations ({', '.join(_REG_COLUMNS)}) VALUES ("
-    + ", ".join("%s::json" if c in _JSON_COLUMNS else "%s" for c in _REG_COLUMNS)
-    + ") ON CONFLICT (id) DO NOTHING RETURNING id, person_hash, site_id, occurred_at)")
+           "AND direction IN ('in', 'out') AND {who} AND occurred_at > %s AND id >= %s "
+           "ORDER BY occurred_at DESC LIMIT 1")
+_INSERT_REG = fastpath._INSERT_REG  # the checkpoint's: the columns an online check sets
 # gate._resident_passed: an open outing is closed at any allowed pass, "out" opens one.
 # Both read the inserted registration from "r": a retried id (nothing inserted) changes
 # nothing.
@@ -216,7 +214,8 @@ async def _decide_and_queue(conn: psycopg.AsyncConnection[Any], *, actor: Princi
         inside = False
     else:
         direction = "in" if direction == "auto" else direction
-        inside = await _inside(conn, prep.site, person, pass_row, prep.id_hash)
+        inside = await _inside(conn, prep.site, person, pass_row, prep.id_hash,
+                               since=service.inside_since(prep.site, prep.now))
     if direction != data.direction:
         data = data.model_copy(update={"direction": direction})
     row, detail = service.finish(prep=prep, data=data, actor=actor, person=person,
@@ -235,7 +234,7 @@ def _pass_row(values: tuple[Any, ...]) -> Any:
 
 
 async def _inside(conn: psycopg.AsyncConnection[Any], site: Site, person: Any, pass_row: Any,
-                  id_hash: str | None) -> bool:
+                  id_hash: str | None, *, since: datetime) -> bool:
     """service.is_inside, for someone who is not a resident (a refused, rare case)."""
     person_hash = person.id_hash if person is not None else id_hash
     if person_hash is not None:
@@ -244,7 +243,8 @@ async def _inside(conn: psycopg.AsyncConnection[Any], site: Site, person: Any, p
         who, value = "pass_id = %s", pass_row.id
     else:
         return False
-    last = await (await conn.execute(_INSIDE.format(who=who), (site.id, value))).fetchone()
+    last = await (await conn.execute(_INSIDE.format(who=who), (
+        site.id, value, since, lookback.ids_from(since)))).fetchone()
     return last is not None and last[0] == "in"
 
 
@@ -252,8 +252,7 @@ def _write(row: Registration, detail: dict[str, Any], *, actor: Principal, perso
            ctx: gate.GateContext, site_kind: str) -> tuple[str, tuple[Any, ...]]:
     """The one write statement: registration, outing, stays and audit entry (CTEs)."""
     sql = _INSERT_REG
-    params = [orjson.dumps(getattr(row, c)).decode() if c in _JSON_COLUMNS
-              else getattr(row, c) for c in _REG_COLUMNS]
+    params = fastpath.online_values(row)
     r = ctx.resident
     if r is not None and row.decision == "allow" and row.direction in ("in", "out"):
         # As gate._resident_passed: an "out" of someone not out has nothing to close.

@@ -14,7 +14,7 @@ from passtrace.communities.compounds.models import Building, Community, Househol
 from passtrace.communities.compounds.service import household_label, managers_of, natural_key
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.i18n import N_
-from passtrace.notices.service import Message, Notifier
+from passtrace.notices.service import Message, Notifier, send_all
 from passtrace.people.models import Person
 from passtrace.registrations.models import Registration
 from passtrace.rules import outings as outing_rules
@@ -123,13 +123,14 @@ OVERDUE_NOTICE = N_("%(name)s (Bldg %(building)s, Unit %(unit)s, Room %(room)s) 
 
 
 def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None = None,
-                  community_code: str | None = None) -> int:
+                  community_code: str | None = None, limit: int | None = None) -> int:
     """Tell each compound's managers about residents newly overdue; safe to re-run.
 
     Each outing is noticed once (overdue_noticed_at), so running this every few
     minutes (``passtrace community overdue``) never repeats a notice. One query per
     distinct time limit (compounds share a handful), not one per compound, each on
-    the partial index of open, unnoticed outings.
+    the partial index of open, unnoticed outings. `limit`: notice at most that many
+    (the oldest first) and leave the rest to the next call (see jobs.notice_overdue).
     """
     now = now or utcnow()
     limits = select(Community.max_out_minutes).where(Community.max_out_minutes.is_not(None))
@@ -150,7 +151,12 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
                 .order_by(Outing.out_at))
         if community_code:
             stmt = stmt.where(Community.code == community_code)
+        if limit is not None:
+            if told >= limit:
+                break
+            stmt = stmt.limit(limit - told)
         late = session.execute(stmt).all()
+        messages: list[Message] = []
         for oid, out_at, name, building, unit, room, c in late:
             if c.id not in managers:
                 managers[c.id] = managers_of(session, c)
@@ -158,11 +164,12 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
                 "name": name, "building": building, "unit": unit, "room": room,
                 "since": out_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"),
                 "community": c.name}
-            for user_id in managers[c.id]:
-                notifier.send(Message(
-                    user_id=user_id, kind="community.overdue", text=OVERDUE_NOTICE,
-                    params=params, link=f"/communities/{c.code}/out?overdue=1",
-                    dedupe_key=f"overdue:{oid}:{user_id}"))
+            messages += [Message(
+                user_id=user_id, kind="community.overdue", text=OVERDUE_NOTICE,
+                params=params, link=f"/communities/{c.code}/out?overdue=1",
+                dedupe_key=f"overdue:{oid}:{user_id}") for user_id in managers[c.id]]
+        # One statement per notifier for all of them, not a round trip per notice.
+        send_all(notifier, messages)
         ids = [row[0] for row in late]
         for i in range(0, len(ids), 1000):
             session.execute(update(Outing).where(Outing.id.in_(ids[i:i + 1000]))
