@@ -307,6 +307,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--quick", action="store_true", help="a small size for a smoke test")
     ap.add_argument("--keep-db", metavar="NAME", default=None,
                     help="keep the loaded database under this name (reused when it exists)")
+    ap.add_argument("--load-only", action="store_true",
+                    help="with --keep-db: load the database and stop")
     args = ap.parse_args(argv)
     if args.quick:
         for key, value in QUICK.items():
@@ -340,6 +342,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 conn.execute("CREATE TABLE bench_supplies_meta (value jsonb)")
                 conn.execute("INSERT INTO bench_supplies_meta VALUES (%s)", (Json(loaded),))
         note(f"loaded: {loaded}")
+        if args.load_only:
+            print(json.dumps(loaded))
+            return dict(loaded)
         tokens = supplies_load.tokens(rt, ["officer", *clients])
         load_before = _uptime()
         server.start(timeout=60)

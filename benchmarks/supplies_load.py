@@ -175,14 +175,14 @@ def load(dsn: str, rt: Runtime, *, items: int, depots: int, ledger_rows: int,
                    now() - interval '58 days' + (n * interval '57 days') / %(per)s
                          + (b %% 3600) * interval '1 second',
                    depot_id, item_id, lot_id,
-                   CASE WHEN n %% 11 = 0 THEN 'receipt' WHEN n %% 7 = 0 THEN 'adjustment'
+                   CASE WHEN (b + n) %% 11 = 0 THEN 'receipt' WHEN (b + n) %% 7 = 0 THEN 'adjustment'
                         ELSE 'issue' END,
-                   CASE WHEN n %% 11 = 0 THEN 10 + (b + n) %% 40
-                        WHEN n %% 7 = 0 THEN -(1 + (b + n) %% 5)
+                   CASE WHEN (b + n) %% 11 = 0 THEN 10 + (b + n) %% 40
+                        WHEN (b + n) %% 7 = 0 THEN -(1 + (b + n) %% 5)
                         ELSE -(1 + (b * 7 + n) %% greatest(1, 150 / %(per)s)) END,
-                   CASE WHEN n %% 11 = 0 THEN '红十字会' WHEN n %% 7 = 0 THEN ''
+                   CASE WHEN (b + n) %% 11 = 0 THEN '红十字会' WHEN (b + n) %% 7 = 0 THEN ''
                         ELSE '卡口' END,
-                   CASE WHEN n %% 7 = 0 AND n %% 11 <> 0 THEN 'count: 盘点' ELSE '' END
+                   CASE WHEN (b + n) %% 7 = 0 AND (b + n) %% 11 <> 0 THEN 'count: 盘点' ELSE '' END
             FROM held CROSS JOIN generate_series(3, %(per)s) n""", p)
         # The warehouses' receipts cover what they sent on and leave about ten times
         # the requests per warehouse x item (of ~30 units each) for an item: the critical
@@ -229,7 +229,8 @@ def load(dsn: str, rt: Runtime, *, items: int, depots: int, ledger_rows: int,
                    now() - interval '2 days' + n * interval '10 ms',
                    c.id, md5('item' || (1 + (n / %(aw)s) %% %(ai)s))::uuid,
                    5 + (n * 7) %% 50,
-                   CASE WHEN n %% 10 < 2 THEN 'critical' WHEN n %% 10 < 5 THEN 'high'
+                   CASE WHEN ('x' || md5('p' || n))::bit(8)::int %% 10 < 2 THEN 'critical'
+                        WHEN ('x' || md5('p' || n))::bit(8)::int %% 10 < 5 THEN 'high'
                         ELSE 'normal' END,
                    current_date + 7, '执勤消耗', 'open', '',
                    (SELECT id FROM users WHERE username = 'officer')

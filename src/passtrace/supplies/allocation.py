@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from passtrace.audit import service as audit_service
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.db import lock_row
 from passtrace.core.errors import InvalidState
@@ -87,17 +88,19 @@ def explain(share: Share) -> str:
 
 
 def _open_requests(session: Session, warehouse: Depot, item_id: uuid.UUID, *,
-                   lock: bool = False) -> list[SupplyRequest]:
-    """Open requests for the item from depots in the warehouse's area, oldest first
-    (`lock`: each row locked, and read again under the lock)."""
-    stmt = (select(SupplyRequest).join(Depot, Depot.id == SupplyRequest.depot_id)
+                   lock: bool = False) -> list[tuple[SupplyRequest, str, str]]:
+    """Open requests for the item from depots in the warehouse's area, oldest first,
+    with their depot's area code and name (`lock`: each request row locked, and read
+    again under the lock)."""
+    stmt = (select(SupplyRequest, Depot.area_code, Depot.name)
+            .join(Depot, Depot.id == SupplyRequest.depot_id)
             .where(SupplyRequest.item_id == item_id, SupplyRequest.state == "open",
                    Depot.area_code.startswith(significant_prefix(warehouse.area_code)))
             .order_by(SupplyRequest.created_at, SupplyRequest.id))
     if lock:
         stmt = stmt.with_for_update(of=SupplyRequest).execution_options(
             populate_existing=True)
-    return list(session.scalars(stmt))
+    return [(r, area, name) for r, area, name in session.execute(stmt)]
 
 
 def _on_hand(session: Session, depot_id: uuid.UUID, item_id: uuid.UUID) -> int:
@@ -120,7 +123,8 @@ def preview(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUI
     authz.require_manage(actor, warehouse)
     service.get_item(session, item_id)
     available = _on_hand(session, warehouse.id, item_id)
-    return available, _plan(available, _open_requests(session, warehouse, item_id))
+    return available, _plan(available, [r for r, *_ in _open_requests(session, warehouse,
+                                                                        item_id)])
 
 
 def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
@@ -141,14 +145,19 @@ def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID
     warehouse = service.get_depot(session, warehouse_id)
     authz.require_manage(actor, warehouse)
     service.get_item(session, item_id)
-    open_requests = _open_requests(session, warehouse, item_id, lock=True)
-    available = sum(b.quantity for b, _ in ledger.locked_stock(session, warehouse.id, item_id))
-    plan = _plan(available, open_requests)
+    found = _open_requests(session, warehouse, item_id, lock=True)
+    held = ledger.locked_stock(session, warehouse.id, item_id)
+    available = sum(b.quantity for b, _ in held)
+    plan = _plan(available, [r for r, *_ in found])
     given = [(r, share) for r, share in plan if share.quantity]
     if not given:
         raise InvalidState("Nothing to allocate: no stock of this item, or no open request.")
-    requests.decide_many(session=session, actor=actor, notifier=notifier, decisions=[
-        (r, share.quantity, explain(share)) for r, share in given])
+    audit: list[dict[str, Any]] = []
+    requests.decide_many(session=session, actor=actor, notifier=notifier, audit=audit,
+                         areas={r.depot_id: area for r, area, _ in found},
+                         decisions=[(r, share.quantity, explain(share)) for r, share in given])
     service.send_many(session=session, actor=actor, source=warehouse, item_id=item_id,
+                      held=held, audit=audit, names={r.depot_id: name for r, _, name in found},
                       shipments=[(r.depot_id, share.quantity) for r, share in given])
+    audit_service.record_many(session=session, actor=actor, entries=audit)
     return available, plan

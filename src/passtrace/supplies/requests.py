@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
@@ -20,7 +20,7 @@ from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.notices.service import Message, Notifier
 from passtrace.supplies import authz
-from passtrace.supplies.models import PRIORITIES, Depot, SupplyRequest
+from passtrace.supplies.models import PRIORITIES, SupplyRequest
 from passtrace.supplies.service import get_depot, get_item
 
 REQUESTER_KINDS = ("checkpoint", "community", "hospital", "enterprise")
@@ -91,14 +91,13 @@ def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
 
 
 def decide_many(*, session: Session, actor: Principal | None,
-                decisions: list[tuple[SupplyRequest, int, str]], notifier: Notifier) -> None:
+                decisions: list[tuple[SupplyRequest, int, str]], notifier: Notifier,
+                areas: dict[uuid.UUID, str], audit: list[dict[str, Any]]) -> None:
     """decide() for many requests at once (an allocation's commit): each request already
-    locked by the caller and read under that lock, with its depot's area checked here;
-    the changes go out in batched UPDATEs, one audit statement and one notices batch."""
-    if not decisions:
-        return
-    areas = dict(session.execute(select(Depot.id, Depot.area_code).where(
-        Depot.id.in_({r.depot_id for r, _, _ in decisions}))).all())
+    locked by the caller and read under that lock, `areas` its depot's area code (checked
+    here). The changes go out in batched UPDATEs and one notices batch; the audit
+    entries are added to `audit` for the caller to write with its own in one statement.
+    """
     now, decided_by = utcnow(), (actor.user_id if actor else None)
     for r, approved, reason in decisions:
         if actor is not None and not actor.covers_area(authz.MANAGE, areas[r.depot_id]):
@@ -113,9 +112,8 @@ def decide_many(*, session: Session, actor: Principal | None,
         r.approved_quantity, r.decision_reason = approved, reason.strip()
         r.decided_by, r.decided_at = decided_by, now
     session.flush()
-    audit_service.record_many(session=session, actor=actor, entries=[
-        {"action": f"supplies.request.{r.state}", "resource_type": "supply_request",
-         "resource_id": r.id, "reason": reason or None} for r, _, reason in decisions])
+    audit += [{"action": f"supplies.request.{r.state}", "resource_type": "supply_request",
+               "resource_id": r.id, "reason": reason or None} for r, _, reason in decisions]
     messages = [_decision_message(r, r.requested_by) for r, _, _ in decisions
                 if r.requested_by is not None]
     send_many = getattr(notifier, "send_many", None)

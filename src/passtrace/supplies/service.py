@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -234,17 +235,16 @@ def transfer(*, session: Session, actor: Principal | None, from_depot_id: uuid.U
 
 
 def send_many(*, session: Session, actor: Principal | None, source: Depot,
-              item_id: uuid.UUID, shipments: list[tuple[uuid.UUID, int]]) -> int:
-    """Send several depots their units of one item from one source, earliest expiry
-    first, as set-based writes: the transfers in one INSERT, their ledger rows in
-    another, one UPDATE per lot touched and one audit statement. Returns the transfers.
-
-    The source's lots are locked once, in FEFO order (ledger.locked_stock), for all the
-    shipments: the same lock that keeps two issues from handing out the same units.
+              item_id: uuid.UUID, held: list[tuple[StockBalance, SupplyLot]],
+              shipments: list[tuple[uuid.UUID, int]], names: dict[uuid.UUID, str],
+              audit: list[dict[str, Any]]) -> int:
+    """Send several depots (`names`: id -> name) their units of one item from the
+    source's locked lots `held` (ledger.locked_stock: the lock that keeps two takers from
+    handing out the same units), earliest expiry first, as set-based writes: the
+    transfers in one INSERT, their ledger rows in another, one UPDATE per lot touched.
+    The audit entries are added to `audit` for the caller to write. Returns the number
+    of transfers (one per shipment and lot).
     """
-    held = ledger.locked_stock(session, source.id, item_id)
-    names = dict(session.execute(select(Depot.id, Depot.name).where(
-        Depot.id.in_({to for to, _ in shipments}))).all())
     now, actor_id = utcnow(), _actor_id(actor)
     transfers: list[dict[str, object]] = []
     entries: list[dict[str, object]] = []
@@ -266,10 +266,9 @@ def send_many(*, session: Session, actor: Principal | None, source: Depot,
     if transfers:
         session.execute(insert(SupplyTransfer), transfers)
     ledger.write_entries(session, entries)
-    audit_service.record_many(session=session, actor=actor, entries=[
-        {"action": "supplies.transfer", "resource_type": "supply_depot",
-         "resource_id": source.id, "detail": {"to": str(to), "quantity": q}}
-        for to, q in shipments])
+    audit += [{"action": "supplies.transfer", "resource_type": "supply_depot",
+               "resource_id": source.id, "detail": {"to": str(to), "quantity": q}}
+              for to, q in shipments]
     return len(transfers)
 
 
