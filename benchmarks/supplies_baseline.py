@@ -15,12 +15,18 @@ import psycopg
 
 from passtrace.core.areacodes import significant_prefix
 
+# The page's depots first (those holding stock, in code order), then their sums.
 REPORT = """
-SELECT d.code, d.id, d.name, i.name, i.id, sum(b.quantity)
-FROM supply_depots d JOIN supply_balances b ON b.depot_id = d.id
-JOIN supply_items i ON i.id = b.item_id
-WHERE d.area_code LIKE '5201%%' {where}
-GROUP BY d.code, d.id, d.name, i.name, i.id ORDER BY d.code, i.name, i.id LIMIT 51"""
+SELECT d.code, d.id, d.name, i.name, i.id, s.q
+FROM (SELECT id, code, name FROM supply_depots d
+      WHERE area_code LIKE '5201%%' AND code >= %(code)s
+        AND EXISTS (SELECT 1 FROM supply_balances b WHERE b.depot_id = d.id {item})
+      ORDER BY code LIMIT 52) d
+CROSS JOIN LATERAL (SELECT item_id, sum(quantity) AS q FROM supply_balances b
+                    WHERE b.depot_id = d.id {item} GROUP BY item_id) s
+JOIN supply_items i ON i.id = s.item_id
+WHERE (d.code, i.name, i.id) > (%(code)s, %(name)s, %(id)s)
+ORDER BY d.code, i.name, i.id LIMIT 51"""
 DEPOT_LOTS = """
 SELECT i.id, i.name, l.id, l.lot_number, l.expires_on, b.quantity
 FROM supply_balances b JOIN supply_lots l ON l.id = b.lot_id
@@ -49,15 +55,14 @@ def report(dsn: str, targets: list[tuple[str, dict[str, Any]]]) -> list[float]:
                         break
                     after = (rows[199][4], rows[199][2])
                 continue
+            start = {"code": "", "name": "", "id": uuid.UUID(int=0), "item": None}
+            if kind == "item":
+                start["item"] = p["item_id"]
+            if kind == "deep_page":
+                start.update(code=p["after_code"], name="\uffff")
+            sql = REPORT.format(item="AND b.item_id = %(item)s" if start["item"] else "")
             t0 = time.perf_counter()
-            if kind == "first_page":
-                conn.execute(REPORT.format(where="")).fetchall()
-            elif kind == "item":
-                conn.execute(REPORT.format(where="AND b.item_id = %s"), (p["item_id"],)
-                             ).fetchall()
-            else:
-                conn.execute(REPORT.format(where="AND (d.code, i.name, i.id) > (%s, %s, %s)"),
-                             (p["after_code"], "\uffff", uuid.UUID(int=0))).fetchall()
+            conn.execute(sql, start).fetchall()
             lat.append(_ms(t0))
     return lat
 

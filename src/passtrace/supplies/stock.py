@@ -2,10 +2,8 @@
 depot's lots.
 
 Both page on a keyset in SQL (core/pagination's cursor), never by loading the whole
-list: the city's report is ~100k depot x item lines over ~200k balance rows, and a
-warehouse holds thousands of lots. The depot x item page reads depots in code order and
-stops after a page (PostgreSQL's incremental sort on the depot code keeps the LIMIT
-inside the join), so a page costs its own rows, not the city's.
+list: the city's report is ~90k depot x item lines over ~190k balance rows, and a
+warehouse holds thousands of lots. A page costs its own rows, not the city's.
 """
 
 from __future__ import annotations
@@ -67,21 +65,35 @@ def scope_filter(area_prefixes: list[str] | None, depot_codes: list[str]
 def by_depot_and_item(session: Session, *, scope: ColumnElement[bool] | None,
                       item_id: uuid.UUID | None, cursor: str | None, limit: int | None
                       ) -> tuple[list[StockLine], str | None]:
-    """Stock per depot x item with any balance row, by depot code then item name."""
+    """Stock per depot x item with any balance row, by depot code then item name.
+
+    The page's depots are chosen first (in code order from the cursor's depot, those
+    holding the item), then only their balances are summed: aggregating the whole scope
+    and sorting it for 50 lines took 2.6 s on the benchmark's 190k balances. Every depot
+    chosen gives at least one line, so size + 2 depots (the cursor's own may have none
+    left) always fill a page and tell whether another follows.
+    """
     size = capped(limit)
+    position = decode_cursor(cursor, 3) if cursor else None
+    held = select(StockBalance.id).where(StockBalance.depot_id == Depot.id)
+    if item_id is not None:
+        held = held.where(StockBalance.item_id == item_id)
+    depots = select(Depot.id).where(held.exists()).order_by(Depot.code).limit(size + 2)
+    if scope is not None:
+        depots = depots.where(scope)
+    if position is not None:
+        depots = depots.where(Depot.code >= position[0])
     total = func.sum(StockBalance.quantity)
     stmt = (select(Depot.code, Depot.id, Depot.name, SupplyItem.name, SupplyItem.id, total)
             .join(StockBalance, StockBalance.depot_id == Depot.id)
             .join(SupplyItem, SupplyItem.id == StockBalance.item_id)
+            .where(Depot.id.in_(depots.scalar_subquery()))
             .group_by(Depot.code, Depot.id, Depot.name, SupplyItem.name, SupplyItem.id)
             .order_by(Depot.code, SupplyItem.name, SupplyItem.id).limit(size + 1))
-    if scope is not None:
-        stmt = stmt.where(scope)
     if item_id is not None:
         stmt = stmt.where(StockBalance.item_id == item_id)
-    if cursor:
-        stmt = stmt.where(_after([Depot.code, SupplyItem.name, SupplyItem.id],
-                                 decode_cursor(cursor, 3)))
+    if position is not None:
+        stmt = stmt.where(_after([Depot.code, SupplyItem.name, SupplyItem.id], position))
     rows = [StockLine(d_id, code, d_name, i_id, i_name, int(q))
             for code, d_id, d_name, i_name, i_id, q in session.execute(stmt)]
     if len(rows) <= size:
