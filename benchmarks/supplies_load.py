@@ -105,7 +105,8 @@ def load(dsn: str, rt: Runtime, *, items: int, depots: int, ledger_rows: int,
         conn.execute("""
             INSERT INTO supply_items (id, created_at, name, category, unit, pack_size,
                                       shelf_life_days, lead_time_days, safety_days)
-            SELECT md5('item' || i)::uuid, now() - interval '90 days', '物资-' || lpad(i::text, 5, '0'),
+            SELECT md5('item' || i)::uuid, now() - interval '90 days',
+                   '物资-' || lpad(i::text, 5, '0'),
                    (ARRAY['mask','respirator','gloves','gown','goggles','disinfectant',
                           'test_kit','thermometer','medicine'])[1 + i %% 9], '件', 1, 730, 7, 3
             FROM generate_series(1, %(items)s) i""", p)
@@ -175,8 +176,8 @@ def load(dsn: str, rt: Runtime, *, items: int, depots: int, ledger_rows: int,
                    now() - interval '58 days' + (n * interval '57 days') / %(per)s
                          + (b %% 3600) * interval '1 second',
                    depot_id, item_id, lot_id,
-                   CASE WHEN (b + n) %% 11 = 0 THEN 'receipt' WHEN (b + n) %% 7 = 0 THEN 'adjustment'
-                        ELSE 'issue' END,
+                   CASE WHEN (b + n) %% 11 = 0 THEN 'receipt'
+                        WHEN (b + n) %% 7 = 0 THEN 'adjustment' ELSE 'issue' END,
                    CASE WHEN (b + n) %% 11 = 0 THEN 10 + (b + n) %% 40
                         WHEN (b + n) %% 7 = 0 THEN -(1 + (b + n) %% 5)
                         ELSE -(1 + (b * 7 + n) %% greatest(1, 150 / %(per)s)) END,
@@ -209,7 +210,8 @@ def load(dsn: str, rt: Runtime, *, items: int, depots: int, ledger_rows: int,
             INSERT INTO supply_ledger (id, created_at, depot_id, item_id, lot_id, kind,
                                        quantity, counterparty, reason)
             SELECT md5('x' || e)::uuid, now() - interval '30 days' + e * interval '1 second',
-                   md5('depot' || (1 + e %% %(wh)s))::uuid, md5('item' || (1 + e %% %(items)s))::uuid,
+                   md5('depot' || (1 + e %% %(wh)s))::uuid,
+                   md5('item' || (1 + e %% %(items)s))::uuid,
                    md5('lot' || (1 + e %% %(items)s) || '-' || (1 + e %% %(lots)s))::uuid,
                    'receipt', 5, '捐赠', ''
             FROM generate_series(1, %(extra)s) e""", p)
