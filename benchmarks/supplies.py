@@ -256,6 +256,9 @@ def undo_since(dsn: str, mark: datetime) -> None:
     """Undo what the run wrote after `mark`: ledger rows (and their balances), transfers,
     decisions, notices; so each run starts from the loaded data."""
     with psycopg.connect(dsn) as conn:
+        # Foreign keys off for the undo: the ledger's transfer_id has no index, so each
+        # deleted transfer's check would scan the million-row ledger.
+        conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute("""
             UPDATE supply_balances b SET quantity = b.quantity - l.q FROM (
                 SELECT depot_id, lot_id, sum(quantity) AS q FROM supply_ledger
