@@ -1,4 +1,5 @@
-"""The stock ledger: every movement writes an entry and moves one locked balance row.
+"""The stock ledger: every movement writes an entry and moves locked balance rows, one
+(`move`) or all of a depot's lots of an item at once in FEFO order (`locked_stock`).
 
 The race: two issues of the last units at one depot. Each reads the balance, sees
 enough, and writes balance - n: without a lock both pass and one unit is handed out
