@@ -310,6 +310,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--quick", action="store_true", help="a small size for a smoke test")
     ap.add_argument("--keep-db", metavar="NAME", default=None,
                     help="keep the loaded database under this name (reused when it exists)")
+    ap.add_argument("--parts", default="report,allocate,issue",
+                    help="which measures to run (comma-separated)")
     ap.add_argument("--load-only", action="store_true",
                     help="with --keep-db: load the database and stop")
     args = ap.parse_args(argv)
@@ -354,8 +356,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         officer = tokens["officer"]
         targets = report_targets(dsn, args.report_requests)
         measure_report(server.port, officer, dsn, targets[:4])  # warm-up
-        report_p95, report_sql_p95, by_kind = [], [], {}
-        for _ in range(args.runs):
+        parts = set(args.parts.split(","))
+        report_p95: list[float] = []
+        report_sql_p95: list[float] = []
+        by_kind: dict[str, list[float]] = {}
+        lines = 0
+        for _ in range(args.runs if "report" in parts else 0):
             lat, lines = measure_report(server.port, officer, dsn, targets)
             sql_lat = supplies_baseline.report(dsn, targets)
             report_p95.append(pct([x for v in lat.values() for x in v], 95))
@@ -367,8 +373,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         pairs = allocation_pairs(dsn)
         open_requests = sum(n for *_, n in pairs)
-        alloc_s, alloc_sql_s, sent = [], [], 0
-        for _ in range(args.runs):
+        alloc_s: list[float] = []
+        alloc_sql_s: list[float] = []
+        sent = 0
+        for _ in range(args.runs if "allocate" in parts else 0):
             alloc_sql_s.append(supplies_baseline.allocate(dsn, [(w, i) for w, i, _ in pairs]))
             mark = _now(dsn)
             spent, sent = measure_allocate(server.port, officer, pairs)
@@ -379,8 +387,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         issue_to = issue_targets(dsn)
         client_tokens = [tokens[c] for c in clients]
-        issue_p99, issue_p50, issue_sql_p99 = [], [], []
-        for _ in range(args.runs):
+        issue_p99: list[float] = []
+        issue_p50: list[float] = []
+        issue_sql_p99: list[float] = []
+        for _ in range(args.runs if "issue" in parts else 0):
             mark = _now(dsn)
             lat_i = measure_issues(server.port, client_tokens, issue_to[:args.clients],
                                    args.issues_per_client)
@@ -391,7 +401,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             issue_sql_p99.append(pct(sql_i, 99))
         load_after = _uptime()
         note(f"issue p99 {issue_p99} sql {issue_sql_p99}")
-        med = statistics.median
+        def med(values: list[float]) -> float:
+            return statistics.median(values) if values else 0.0
+
         results = {
             "stock_report_p95_ms": med(report_p95),
             "stock_report_sql_p95_ms": med(report_sql_p95),
