@@ -54,6 +54,7 @@ import supplies_load  # noqa: E402 - the loader: generated inside PostgreSQL
 from checkpoint_env import (  # noqa: E402
     PG_ADMIN_URL,
     Server,
+    cpu_seconds,
     create_pg_database,
     drop_pg_database,
     package_version,
@@ -390,10 +391,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         issue_p99: list[float] = []
         issue_p50: list[float] = []
         issue_sql_p99: list[float] = []
+        issue_cpu: list[float] = []
         for _ in range(args.runs if "issue" in parts else 0):
             mark = _now(dsn)
+            cpu0 = cpu_seconds(pgid=server.proc.pid) if server.proc else 0.0
             lat_i = measure_issues(server.port, client_tokens, issue_to[:args.clients],
                                    args.issues_per_client)
+            issue_cpu.append((cpu_seconds(pgid=server.proc.pid) - cpu0 if server.proc else 0.0)
+                             * 1000 / (args.clients * args.issues_per_client))
             sql_i = measure_sql_issues(dsn, issue_to[:args.clients], args.issues_per_client)
             undo_since(dsn, mark)
             issue_p99.append(pct(lat_i, 99))
@@ -414,6 +419,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "allocate_transfers_to_requests": sent,
             "issue_p99_ms": med(issue_p99), "issue_p50_ms": med(issue_p50),
             "issue_sql_p99_ms": med(issue_sql_p99),
+            # CPU the server process spent per issue: what the load on this shared
+            # machine does not change, unlike the latencies.
+            "issue_server_cpu_ms_per_issue": round(med(issue_cpu), 2),
             "issues_per_run": args.clients * args.issues_per_client,
             "runs": {"stock_report_p95_ms": report_p95, "allocate_s": [round(x, 3)
                                                                      for x in alloc_s],
