@@ -127,6 +127,22 @@ def preview(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUI
                                                                         item_id)])
 
 
+def _lock_warehouse(session: Session, warehouse_id: uuid.UUID) -> None:
+    """Hold the warehouse row so two commits there run one after the other.
+
+    PostgreSQL: FOR NO KEY UPDATE, not FOR UPDATE. An issue at the warehouse holds its
+    balance rows and then writes its ledger entry, whose foreign key takes a KEY SHARE
+    lock on this row; FOR UPDATE would block that while this commit waits for those
+    balance rows: a deadlock (the race test caught it). NO KEY UPDATE still excludes a
+    second commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Depot.id).where(Depot.id == warehouse_id)
+                        .with_for_update(key_share=True))
+    else:
+        lock_row(session, Depot, warehouse_id)
+
+
 def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
            item_id: uuid.UUID, notifier: Notifier
            ) -> tuple[int, list[tuple[SupplyRequest, Share]]]:
@@ -141,7 +157,7 @@ def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID
     commit decides thousands. Requests whose share is zero stay open for the next
     delivery.
     """
-    lock_row(session, Depot, warehouse_id)
+    _lock_warehouse(session, warehouse_id)
     warehouse = service.get_depot(session, warehouse_id)
     authz.require_manage(actor, warehouse)
     service.get_item(session, item_id)
