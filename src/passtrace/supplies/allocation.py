@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from passtrace.core.areacodes import contains
+from passtrace.audit import service as audit_service
+from passtrace.core.areacodes import significant_prefix
 from passtrace.core.db import lock_row
 from passtrace.core.errors import InvalidState
 from passtrace.core.i18n import N_, gettext, lazy_gettext
 from passtrace.core.security import Principal
 from passtrace.notices.service import Notifier
-from passtrace.supplies import authz, requests, service
+from passtrace.supplies import authz, ledger, requests, service
 from passtrace.supplies.models import PRIORITIES, Depot, StockBalance, SupplyRequest
 
 PRIORITY_LABELS = {"critical": lazy_gettext("critical"), "high": lazy_gettext("high"),
@@ -86,15 +87,20 @@ def explain(share: Share) -> str:
     return gettext(share.why, **params)
 
 
-def _open_requests(session: Session, warehouse: Depot, item_id: uuid.UUID
-                   ) -> list[SupplyRequest]:
-    """Open requests for the item from depots in the warehouse's area, oldest first."""
-    rows = session.scalars(select(SupplyRequest).join(Depot, Depot.id == SupplyRequest.depot_id)
-                           .where(SupplyRequest.item_id == item_id,
-                                  SupplyRequest.state == "open")
-                           .order_by(SupplyRequest.created_at, SupplyRequest.id)).all()
-    return [r for r in rows
-            if contains(warehouse.area_code, session.get(Depot, r.depot_id).area_code)]  # type: ignore[union-attr]
+def _open_requests(session: Session, warehouse: Depot, item_id: uuid.UUID, *,
+                   lock: bool = False) -> list[tuple[SupplyRequest, str, str]]:
+    """Open requests for the item from depots in the warehouse's area, oldest first,
+    with their depot's area code and name (`lock`: each request row locked, and read
+    again under the lock)."""
+    stmt = (select(SupplyRequest, Depot.area_code, Depot.name)
+            .join(Depot, Depot.id == SupplyRequest.depot_id)
+            .where(SupplyRequest.item_id == item_id, SupplyRequest.state == "open",
+                   Depot.area_code.startswith(significant_prefix(warehouse.area_code)))
+            .order_by(SupplyRequest.created_at, SupplyRequest.id))
+    if lock:
+        stmt = stmt.with_for_update(of=SupplyRequest).execution_options(
+            populate_existing=True)
+    return [(r, area, name) for r, area, name in session.execute(stmt)]
 
 
 def _on_hand(session: Session, depot_id: uuid.UUID, item_id: uuid.UUID) -> int:
@@ -103,37 +109,71 @@ def _on_hand(session: Session, depot_id: uuid.UUID, item_id: uuid.UUID) -> int:
                                      StockBalance.item_id == item_id)) or 0)
 
 
+def _plan(available: int, open_requests: list[SupplyRequest]
+          ) -> list[tuple[SupplyRequest, Share]]:
+    shares = allocate(available, [Need(r.id, r.priority, r.quantity) for r in open_requests])
+    by_id = {r.id: r for r in open_requests}
+    return [(by_id[s.request_id], s) for s in shares]
+
+
 def preview(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
             item_id: uuid.UUID) -> tuple[int, list[tuple[SupplyRequest, Share]]]:
     """The warehouse's stock of the item and each open request's share, nothing stored."""
     warehouse = service.get_depot(session, warehouse_id)
     authz.require_manage(actor, warehouse)
     service.get_item(session, item_id)
-    open_requests = _open_requests(session, warehouse, item_id)
     available = _on_hand(session, warehouse.id, item_id)
-    shares = allocate(available, [Need(r.id, r.priority, r.quantity) for r in open_requests])
-    by_id = {r.id: r for r in open_requests}
-    return available, [(by_id[s.request_id], s) for s in shares]
+    return available, _plan(available, [r for r, *_ in _open_requests(session, warehouse,
+                                                                        item_id)])
+
+
+def _lock_warehouse(session: Session, warehouse_id: uuid.UUID) -> None:
+    """Hold the warehouse row so two commits there run one after the other.
+
+    PostgreSQL: FOR NO KEY UPDATE, not FOR UPDATE. An issue at the warehouse holds its
+    balance rows and then writes its ledger entry, whose foreign key takes a KEY SHARE
+    lock on this row; FOR UPDATE would block that while this commit waits for those
+    balance rows: a deadlock (the race test caught it). NO KEY UPDATE still excludes a
+    second commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Depot.id).where(Depot.id == warehouse_id)
+                        .with_for_update(key_share=True))
+    else:
+        lock_row(session, Depot, warehouse_id)
 
 
 def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
-           item_id: uuid.UUID, notifier: Notifier) -> list[tuple[SupplyRequest, Share]]:
-    """Decide every open request with its share and send it: one transfer per share.
+           item_id: uuid.UUID, notifier: Notifier
+           ) -> tuple[int, list[tuple[SupplyRequest, Share]]]:
+    """Decide every open request with its share and send it: one transfer per share and
+    lot. Returns the stock there was and the plan, as preview() shows it.
 
     Two officers committing at once would both hand out the same stock: the warehouse
-    row is locked first, so the second waits and then sees the requests decided.
-    Requests whose share is zero stay open for the next delivery.
+    row is locked first, so the second waits and then sees the requests decided. The
+    open requests are locked too (an officer deciding one by hand meanwhile), and the
+    warehouse's lots of the item (an issue there meanwhile). Set-based: a few statements
+    however many requests (requests.decide_many, service.send_many), since a city's
+    commit decides thousands. Requests whose share is zero stay open for the next
+    delivery.
     """
-    lock_row(session, Depot, warehouse_id)
-    _, plan = preview(session=session, actor=actor, warehouse_id=warehouse_id, item_id=item_id)
-    if not any(share.quantity for _, share in plan):
+    _lock_warehouse(session, warehouse_id)
+    warehouse = service.get_depot(session, warehouse_id)
+    authz.require_manage(actor, warehouse)
+    service.get_item(session, item_id)
+    found = _open_requests(session, warehouse, item_id, lock=True)
+    held = ledger.locked_stock(session, warehouse.id, item_id)
+    available = sum(b.quantity for b, _ in held)
+    plan = _plan(available, [r for r, *_ in found])
+    given = [(r, share) for r, share in plan if share.quantity]
+    if not given:
         raise InvalidState("Nothing to allocate: no stock of this item, or no open request.")
-    for r, share in plan:
-        if share.quantity == 0:
-            continue
-        requests.decide(session=session, actor=actor, request_id=r.id,
-                        approved_quantity=share.quantity,
-                        reason=explain(share), notifier=notifier)
-        service.transfer(session=session, actor=actor, from_depot_id=warehouse_id,
-                         to_depot_id=r.depot_id, item_id=item_id, quantity=share.quantity)
-    return plan
+    audit: list[dict[str, Any]] = []
+    requests.decide_many(session=session, actor=actor, notifier=notifier, audit=audit,
+                         areas={r.depot_id: area for r, area, _ in found},
+                         decisions=[(r, share.quantity, explain(share)) for r, share in given])
+    service.send_many(session=session, actor=actor, source=warehouse, item_id=item_id,
+                      held=held, audit=audit, names={r.depot_id: name for r, _, name in found},
+                      shipments=[(r.depot_id, share.quantity) for r, share in given])
+    audit_service.record_many(session=session, actor=actor, entries=audit)
+    return available, plan

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -87,6 +88,40 @@ def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
     if r.requested_by is not None:
         notifier.send(_decision_message(r, r.requested_by))
     return r
+
+
+def decide_many(*, session: Session, actor: Principal | None,
+                decisions: list[tuple[SupplyRequest, int, str]], notifier: Notifier,
+                areas: dict[uuid.UUID, str], audit: list[dict[str, Any]]) -> None:
+    """decide() for many requests at once (an allocation's commit): each request already
+    locked by the caller and read under that lock, `areas` its depot's area code (checked
+    here). The changes go out in batched UPDATEs and one notices batch; the audit
+    entries are added to `audit` for the caller to write with its own in one statement.
+    """
+    now, decided_by = utcnow(), (actor.user_id if actor else None)
+    for r, approved, reason in decisions:
+        if actor is not None and not actor.covers_area(authz.MANAGE, areas[r.depot_id]):
+            raise Forbidden("You may not decide requests for this depot.")
+        if r.state != "open":
+            raise InvalidState("This request has already been decided.")
+        if not 0 <= approved <= r.quantity or (approved < r.quantity and not reason.strip()):
+            raise ValidationFailed("Approve between none and the quantity asked for.",
+                                   fields={"approved_quantity": N_("Out of range.")})
+        r.state = ("approved" if approved == r.quantity
+                   else "rejected" if approved == 0 else "partly_approved")
+        r.approved_quantity, r.decision_reason = approved, reason.strip()
+        r.decided_by, r.decided_at = decided_by, now
+    session.flush()
+    audit += [{"action": f"supplies.request.{r.state}", "resource_type": "supply_request",
+               "resource_id": r.id, "reason": reason or None} for r, _, reason in decisions]
+    messages = [_decision_message(r, r.requested_by) for r, _, _ in decisions
+                if r.requested_by is not None]
+    send_many = getattr(notifier, "send_many", None)
+    if send_many is not None:
+        send_many(messages)
+    else:  # a Fanout: each of its channels gets them one by one
+        for m in messages:
+            notifier.send(m)
 
 
 def _decision_message(r: SupplyRequest, user_id: uuid.UUID) -> Message:

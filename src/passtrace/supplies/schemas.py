@@ -115,6 +115,15 @@ class StockRead(BaseModel):
     quantity: int
 
 
+class StockLineRead(BaseModel):
+    depot_id: uuid.UUID
+    depot_code: str
+    depot_name: str
+    item_id: uuid.UUID
+    item_name: str
+    quantity: int
+
+
 class RequestCreate(BaseModel):
     depot_id: uuid.UUID
     item_id: uuid.UUID

@@ -17,7 +17,7 @@ from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
 from passtrace.core.validators import Day
 from passtrace.notices.service import standard_notifier
-from passtrace.supplies import allocation, authz, cover, requests, service
+from passtrace.supplies import allocation, authz, cover, requests, service, stock
 from passtrace.supplies import export as exports
 from passtrace.supplies import forecast as forecasting
 from passtrace.supplies import imports as supply_imports
@@ -25,9 +25,7 @@ from passtrace.supplies.models import (
     Depot,
     ForecastRate,
     LedgerEntry,
-    StockBalance,
     SupplyItem,
-    SupplyLot,
     SupplyRequest,
     SupplyTransfer,
 )
@@ -50,6 +48,7 @@ from passtrace.supplies.schemas import (
     RequestCreate,
     RequestRead,
     ShareRead,
+    StockLineRead,
     StockRead,
     SupplyImportReport,
     TermRead,
@@ -143,16 +142,21 @@ def depot_stock(depot_id: uuid.UUID, session: SessionDep, principal: CurrentPrin
     depot = service.get_depot(session, depot_id)
     if not (authz.can_manage(principal, depot) or authz.can_request(principal, depot)):
         raise Forbidden("You may not see this depot's stock.")
-    rows = session.execute(
-        select(StockBalance, SupplyLot, SupplyItem)
-        .join(SupplyLot, SupplyLot.id == StockBalance.lot_id)
-        .join(SupplyItem, SupplyItem.id == StockBalance.item_id)
-        .where(StockBalance.depot_id == depot.id, StockBalance.quantity > 0)).all()
-    page, nxt = paginate_items(rows, lambda r: (r[1].expires_on, r[1].id), cursor=cursor,
-                               limit=limit)
-    return Page(items=[StockRead(item_id=i.id, item_name=i.name, lot_id=lot.id,
-                                 lot_number=lot.lot_number, expires_on=lot.expires_on,
-                                 quantity=b.quantity) for b, lot, i in page], next=nxt)
+    rows, nxt = stock.depot_lots(session, depot_id=depot.id, cursor=cursor, limit=limit)
+    return Page(items=[StockRead(**vars(r)) for r in rows], next=nxt)
+
+
+@router.get("/stock", response_model=Page[StockLineRead])
+def stock_report(session: SessionDep, principal: CurrentPrincipal, item_id: uuid.UUID | None = None,
+                 cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[StockLineRead]:
+    """Stock by depot and item (all lots) in your scope, by depot code then item name."""
+    if not principal.has(authz.MANAGE):
+        raise Forbidden("Only supplies officers may see stock reports.")
+    own = [b.scope_value for b in principal.bindings if b.scope_type == "depot"]
+    rows, nxt = stock.by_depot_and_item(
+        session, scope=stock.scope_filter(principal.area_scopes(authz.MANAGE), own),
+        item_id=item_id, cursor=cursor, limit=limit)
+    return Page(items=[StockLineRead(**vars(r)) for r in rows], next=nxt)
 
 
 @router.post("/depots/{depot_id}/receipts", response_model=MovementRead, status_code=201)
@@ -253,12 +257,9 @@ def preview_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: Ses
 def commit_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
                       rt: RuntimeDep, principal: CurrentPrincipal) -> AllocationRead:
     """Decide the open requests with their shares and send the transfers."""
-    available, _ = allocation.preview(session=session, actor=principal,
-                                      warehouse_id=warehouse_id, item_id=item_id)
-    plan = allocation.commit(session=session, actor=principal, warehouse_id=warehouse_id,
-                             item_id=item_id,
-                             notifier=standard_notifier(session, rt.settings))
-    return _allocation(available, plan)
+    return _allocation(*allocation.commit(session=session, actor=principal,
+                                          warehouse_id=warehouse_id, item_id=item_id,
+                                          notifier=standard_notifier(session, rt.settings)))
 
 
 @router.get("/shortages", response_model=Page[CoverRead])
