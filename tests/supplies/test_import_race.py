@@ -33,11 +33,15 @@ def test_two_imports_of_one_sheet_at_once_load_the_stock_once(committed_rt):
     def load(session):  # type: ignore[no-untyped-def]
         done = imports.import_stock(session=session, actor=None, data=sheet,
                                     filename="s.csv", apply_valid=False)
-        assert done.result.imported == 1, done.result
+        # Loaded now, or already there: SQLite may run the second import wholly after
+        # the first committed, and then it rightly finds the sheet loaded.
+        assert done.result.imported + done.result.unchanged == 1, done.result
 
     outcomes = race(rt, load, load)
-    loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
-    assert outcomes.count("ok") == 1 and (set(outcomes) - {"ok"}) <= loser, outcomes
+    if is_postgres(rt):  # both read before either commits: the index refuses one
+        assert sorted(outcomes) == ["Conflict", "ok"], outcomes
+    else:
+        assert "ok" in outcomes and set(outcomes) <= {"ok", "Conflict", "busy"}, outcomes
     with rt.sessions() as s:
         assert on_hand(s, s.get(Depot, depot_id), masks) == 110
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(
