@@ -34,6 +34,7 @@ _DESTINATIONS: tuple[tuple[str, NavItem], ...] = (
     ("enterprise.view", NavItem("/enterprises", N_("Enterprises"), "enterprises")),
     ("report.supervise", NavItem("/reports/dashboard", N_("Reports"), "reports")),
     ("audit.view", NavItem("/audit", N_("Audit"), "audit")),
+    ("alert.view", NavItem("/dashboard", N_("Dashboard"), "dashboard")),
     ("alert.view", NavItem("/warnings/alerts", N_("Warnings"), "warnings")),
 )
 _ADMIN_EXTRA = ("pass.review", "site.view", "community.view", "enterprise.view", "audit.view")
