@@ -17,6 +17,7 @@ from passtrace.areas import service as area_service
 from passtrace.areas.models import Area
 from passtrace.core.areacodes import significant_prefix
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 
 PERMISSION = "alert.view"
@@ -49,7 +50,7 @@ def normalize_area(raw: str) -> str:
     """The code as typed, full-width digits and spaces forgiven; 422 if not a code."""
     code = unicodedata.normalize("NFKC", raw).strip()
     if not (code.isascii() and code.isdigit() and len(code) in AREA_LENGTHS):
-        msg = "Enter a division code (6, 9 or 12 digits)."
+        msg = N_("Enter a division code (6, 9 or 12 digits).")
         raise ValidationFailed(msg, fields={"area": msg})
     return code
 

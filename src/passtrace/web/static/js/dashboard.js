@@ -106,7 +106,7 @@
     if (reg) {
       reg.setOption({
         color: COLORS,
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", className: "dash-tooltip" },
         legend: { top: 0, type: "scroll" },
         grid: { left: 48, right: 16, top: 36, bottom: 56 },
         xAxis: { type: "category", data: hours, boundaryGap: false },
@@ -121,7 +121,7 @@
     if (den) {
       den.setOption({
         color: ["#b3261e", "#b86e00"],
-        tooltip: { trigger: "axis" },
+        tooltip: { trigger: "axis", className: "dash-tooltip" },
         legend: { top: 0 },
         grid: { left: 48, right: 16, top: 36, bottom: 56 },
         xAxis: { type: "category", data: hours, boundaryGap: false },
@@ -139,7 +139,7 @@
       var rules = data.alerts.by_rule.slice().reverse();
       al.setOption({
         color: ["#9ccc65", "#ffb300", "#f4511e", "#b3261e"],
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        tooltip: { trigger: "axis", className: "dash-tooltip", axisPointer: { type: "shadow" } },
         legend: { top: 0 },
         grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
         xAxis: { type: "value", minInterval: 1 },
