@@ -10,6 +10,9 @@
   var t = root.dataset;
   var charts = {};
   var COLORS = ["#0b5cad", "#0a7d32", "#b86e00", "#6a3fb3", "#00838f", "#5f6b76"];
+  // Youngest first. The page's embedded copy of the figures has its keys sorted (Jinja's
+  // tojson), so the order is spelled out here rather than read from the object.
+  var AGES = ["lt1h", "h1to24", "d1to3", "gt3d"];
 
   function get(obj, path) {
     return path.split(".").reduce(function (o, k) { return o == null ? o : o[k]; }, obj);
@@ -39,7 +42,7 @@
     "registrations.denials_by_reason": function (r, tr) { cell(tr, r.label); cell(tr, link(r.count, r.href)); },
     "alerts.by_rule": function (a, tr) {
       cell(tr, a.label); cell(tr, link(a.total, a.href));
-      Object.keys(data.alerts.age_labels).forEach(function (k) { cell(tr, a.ages[k] || 0); });
+      AGES.forEach(function (k) { cell(tr, a.ages[k] || 0); });
     },
     "sites": function (s, tr) {
       cell(tr, link(s.name, s.href)); cell(tr, s.kind_label);
@@ -133,9 +136,12 @@
         ]
       });
     }
-    var al = chart("chart-alerts");
+    var box = document.getElementById("chart-alerts");
+    if (box) { box.hidden = !data.alerts.by_rule.length; }  // nothing open: the table says so
+    var al = box && !box.hidden ? chart("chart-alerts") : null;
     if (al) {
-      var ages = Object.keys(data.alerts.age_labels);
+      al.resize();
+      var ages = AGES;
       var rules = data.alerts.by_rule.slice().reverse();
       al.setOption({
         color: ["#9ccc65", "#ffb300", "#f4511e", "#b3261e"],
