@@ -43,7 +43,6 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from checkpoint_env import (  # noqa: E402 - shared benchmark helpers
-    PG_ADMIN_URL,
     Server,
     create_pg_database,
     drop_pg_database,

@@ -242,7 +242,8 @@ def cases(*, session: Session, scope: Scope, window: Window) -> tuple[dict[str, 
 
 def tracing(*, session: Session, scope: Scope, now: datetime) -> TracingFigures:
     """Tasks made in the last 14 days: due, reached within their 24 h, overdue."""
-    in_time = and_(TracingTask.reached_at.is_not(None), TracingTask.reached_at <= TracingTask.due_at)
+    in_time = and_(TracingTask.reached_at.is_not(None),
+                   TracingTask.reached_at <= TracingTask.due_at)
     due = or_(TracingTask.due_at <= now, in_time)
     stmt = select(
         func.count(),
