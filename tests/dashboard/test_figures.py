@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import date
 from typing import Any
+
+import pytest
+from sqlalchemy import text
 
 from passtrace.areas.models import Area
 from passtrace.core.security import Binding, Principal
-from passtrace.dashboard import service
+from passtrace.dashboard import figures, scope, service
+from passtrace.dashboard.window import window
+from passtrace.registrations import partitions
 from passtrace.dashboard.schemas import DashboardRead
 from tests.dashboard.conftest import NOW, World
 
@@ -83,3 +90,17 @@ def test_drilling_into_an_area_narrows_every_figure(session, world):
     assert d.alerts.total.count == 1 and d.cases.open.count == 1
     assert d.cases.open.href == "/cases?status=open&area=520102001"
     assert counts(d.risks)["high"] == 1
+
+
+def test_on_postgresql_the_registrations_read_only_the_windows_day_partitions(session, world):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite keeps registrations in one table")
+    partitions.create_ahead(session, today=date(2026, 11, 25), days_ahead=12)
+    where = scope.resolve(session=session, actor=official(), area=None)
+    stmt = figures.registrations_statement(session, where, window(NOW))
+    compiled = stmt.compile(dialect=session.get_bind().dialect,
+                            compile_kwargs={"literal_binds": True})
+    plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN {compiled}")))
+    scanned = set(re.findall(r"registrations_(p\d{8}|default)", plan))
+    # 11:00 on 2 December to 10:30 on 3 December local, an hour either side: two UTC days
+    assert scanned == {"p20261202", "p20261203"}, plan

@@ -136,12 +136,8 @@ def _in_window(window: Window) -> Any:
                 Registration.occurred_at >= window.start, Registration.occurred_at < window.end)
 
 
-def registrations(*, session: Session, scope: Scope, window: Window) -> RegistrationFigures:
-    """One pass over the window's registrations, grouped by hour, site kind and verdict.
-
-    Denied rows keep their reasons' text in the grouping, so the reasons are counted from
-    the (small) grouped result instead of a second pass; allowed rows have none.
-    """
+def registrations_statement(session: Session, scope: Scope, window: Window) -> Select[Any]:
+    """The window's registrations grouped by hour, site kind, verdict and denial reasons."""
     hour = _hour(session)
     fever = func.sum(case((Registration.temperature >= Site.fever_threshold, 1), else_=0))
     denied = Registration.decision == "deny"
@@ -150,9 +146,18 @@ def registrations(*, session: Session, scope: Scope, window: Window) -> Registra
             .join(Site, Site.id == Registration.site_id)
             .where(_in_window(window))
             .group_by(hour, Site.kind, Registration.decision, reasons))
+    return _scoped(stmt, scope, Site.area_code)
+
+
+def registrations(*, session: Session, scope: Scope, window: Window) -> RegistrationFigures:
+    """One pass over the window's registrations, grouped by hour, site kind and verdict.
+
+    Denied rows keep their reasons' text in the grouping, so the reasons are counted from
+    the (small) grouped result instead of a second pass; allowed rows have none.
+    """
     out = RegistrationFigures()
     for at, kind, decision, reason_text, n, fevers in session.execute(
-            _scoped(stmt, scope, Site.area_code)):
+            registrations_statement(session, scope, window)):
         start = _as_utc(at)
         i = window.bucket(start)
         if i is None:
