@@ -13,9 +13,9 @@ from sqlalchemy import text
 from passtrace.areas.models import Area
 from passtrace.core.security import Binding, Principal
 from passtrace.dashboard import figures, scope, service
+from passtrace.dashboard.schemas import DashboardRead
 from passtrace.dashboard.window import window
 from passtrace.registrations import partitions
-from passtrace.dashboard.schemas import DashboardRead
 from tests.dashboard.conftest import NOW, World
 
 NINE = 22  # 24 hourly buckets end with 10:00 local (NOW 10:30): 11:00 yesterday first
