@@ -20,8 +20,11 @@ It starts `python -m passtrace serve` (1 worker) on 127.0.0.1 and, after 3 warm-
 requests each, alternates `--requests` requests as the district official and as the
 city official with one run of the baseline for each (every figure's aggregate by hand,
 one statement each, psycopg, same scopes). `results.dashboard_p95_ms` is the worse of
-the two p95s (goal 300 ms). `results.counts_match` checks the API's registrations today
-against the baseline's. Prints one JSON line.
+the two p95s (goal 300 ms); `*_cpu_ms_median` is the CPU the server and its PostgreSQL
+backends spent per request (what a request costs on an idle machine: wall figures here
+move with the other work on the machine, see `params.loadavg_*`).
+`results.counts_match` checks the API's registrations today against the baseline's.
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import http.client
 import json
 import os
+import statistics
 import sys
 import time
 from datetime import date, timedelta
@@ -44,8 +48,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from checkpoint_env import (  # noqa: E402 - shared benchmark helpers
     Server,
+    cpu_seconds,
     create_pg_database,
     drop_pg_database,
+    process_cpu,
     settings_env,
 )
 
@@ -330,9 +336,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    # The server's job runner must not run rules, retention or verification meanwhile.
-    os.environ.update({"PASSTRACE_WARNINGS_SECONDS": "0", "PASSTRACE_RETENTION_SECONDS": "0",
-                       "PASSTRACE_VERIFY_SECONDS": "0", "PASSTRACE_ANALYTICS_SECONDS": "0"})
+    # The server's job runner must not run rules, escalate the generated alerts, sweep,
+    # verify or delete meanwhile: only the requests measured may load the database.
+    os.environ.update({f"PASSTRACE_{job}_SECONDS": "0" for job in (
+        "WARNINGS", "ALERT_ESCALATE", "HEALTH_SWEEP", "RETENTION", "VERIFY", "ANALYTICS",
+        "OVERDUE_SWEEP", "REMINDERS", "HOUSEHOLD_RENEWAL", "REGISTRATION_PARTITIONS")})
     settings = Settings(**{k.removeprefix("PASSTRACE_").lower(): v
                            for k, v in settings_env(url).items()})
     rt = Runtime.build(settings)
@@ -358,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         loadavg_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
         lat: dict[str, list[float]] = {"district": [], "city": []}
         base: dict[str, list[float]] = {"district": [], "city": []}
+        cpu: dict[str, list[float]] = {"district": [], "city": []}
         api_today: dict[str, int] = {}
         sql_today: dict[str, int] = {}
         with psycopg.connect(dsn, autocommit=True) as pg:
@@ -365,9 +374,19 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(3):
                     get(conn, "/api/v1/dashboard", tokens[who])
                     run_baseline(pg, prefixes[who])
+            mine = pg.execute("SELECT pg_backend_pid()").fetchone()
+            base_pid = mine[0] if mine else -1
+            db_name = dsn.rsplit("/", 1)[1]
+            pgid = server.proc.pid if server.proc is not None else -1
             for _ in range(args.requests):  # interleaved: all see the same background load
                 for who in lat:
+                    # CPU of the server and of its PostgreSQL backends for this request: what
+                    # it would take on an idle machine, whatever else runs here.
+                    cpu0 = (cpu_seconds(pgid=pgid) + cpu_seconds(cmd_contains=db_name)
+                            - process_cpu(base_pid))
                     spent, body = get(conn, "/api/v1/dashboard", tokens[who])
+                    cpu[who].append((cpu_seconds(pgid=pgid) + cpu_seconds(cmd_contains=db_name)
+                                     - process_cpu(base_pid) - cpu0) * 1000)
                     lat[who].append(spent)
                     api_today[who] = body["registrations"]["today"]["count"]
                     ms, sql_today[who] = run_baseline(pg, prefixes[who])
@@ -395,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                         "district_p50_ms": pct(lat["district"], 50),
                         "district_p95_ms": p95["district"],
                         "city_p50_ms": pct(lat["city"], 50), "city_p95_ms": p95["city"],
+                        "district_cpu_ms_median": round(statistics.median(cpu["district"]), 1),
+                        "city_cpu_ms_median": round(statistics.median(cpu["city"]), 1),
                         "sql_district_p95_ms": sql95["district"],
                         "sql_city_p95_ms": sql95["city"],
                         "registrations_today_district": api_today.get("district"),
