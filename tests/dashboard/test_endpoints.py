@@ -99,10 +99,13 @@ def test_the_menu_offers_the_dashboard_to_officials_only():
     from passtrace.core.security import Binding, Principal
     from passtrace.web import nav
 
-    def keys(b: Binding) -> list[str]:
-        return [i.key for i in nav.items_for(Principal(
-            user_id=uuid.uuid4(), username="u", display_name="u", person_id=None,
-            bindings=(b,)))]
-
-    assert "dashboard" in keys(Binding("official", "area", "520102"))
-    assert "dashboard" not in keys(Binding("public", "global"))
+    official = Principal(user_id=uuid.uuid4(), username="u", display_name="u",
+                         person_id=None, bindings=(Binding("official", "area", "520102"),))
+    items = nav.items_for(official)
+    assert [i.href for i in items if i.key == "warnings"] == ["/dashboard"]
+    # The alert queue and the risk areas stay under the same destination.
+    assert nav.current(items, "/warnings/alerts") == "warnings"
+    assert nav.current(items, "/dashboard") == "warnings"
+    assert "/dashboard" not in [i.href for i in nav.items_for(Principal(
+        user_id=uuid.uuid4(), username="u", display_name="u", person_id=None,
+        bindings=(Binding("public", "global"),)))]
