@@ -52,6 +52,7 @@ def test_the_district_dashboard_draws_charts_with_tooltips_and_refreshes(
     # ECharts replaced the server-drawn SVG with its canvas in each chart.
     for chart in ("#chart-registrations", "#chart-denials"):
         page.wait_for_selector(f"{chart} canvas", timeout=10_000)
+    page.locator("#chart-registrations").scroll_into_view_if_needed()
     box = page.locator("#chart-registrations canvas").first.bounding_box()
     assert box and box["width"] > 200
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=5)
