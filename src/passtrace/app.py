@@ -178,6 +178,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from passtrace.communities.outings import views as outing_views
     from passtrace.communities.visits import pages as visit_pages
     from passtrace.communities.visits import views as visit_views
+    from passtrace.dashboard import pages as dashboard_pages
+    from passtrace.dashboard import views as dashboard_views
     from passtrace.enterprises import claim_pages as employee_claim_pages
     from passtrace.enterprises import pages as enterprise_pages
     from passtrace.enterprises import views as enterprise_views
@@ -219,7 +221,8 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              case_views.router, tracing_views.router,
              warning_views.risk_router, warning_views.public_router,
              warning_views.alert_router, warning_views.rule_router,
-             health_views.router, supplies_views.router, analytics_views.router],
+             health_views.router, supplies_views.router, analytics_views.router,
+             dashboard_views.router],
             [home.router, account_pages.router, account_admin_pages.router, claim_pages.router,
              second_factor_pages.router,
              resident_claim_pages.router,
@@ -234,7 +237,7 @@ def routers() -> tuple[list[APIRouter], list[APIRouter]]:
              tracing_pages.router, warning_pages.router, warning_pages.public_router,
              health_pages.router, analytics_pages.router, supplies_pages.router,
              supplies_depot_pages.router, supplies_request_pages.router,
-             supplies_officer_pages.router])
+             supplies_officer_pages.router, dashboard_pages.router])
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -60,3 +60,12 @@ def test_the_admin_pages_name_roles_and_keep_login_names_in_their_field(new_cont
     assert "登录名" in page.inner_text("main") and page.inner_text("#login-name") == "official_nm"
     options = page.locator("select[name=role] option").all_inner_texts()
     assert "社区管理员" in options and "community_manager" not in options
+
+
+@pytest.mark.parametrize("username", ["official_nm", "official_gy"])
+def test_the_command_dashboard_is_chinese(new_context: Any, username: str):
+    page = new_context().new_page()
+    login(page, username)
+    for path in ("/dashboard", "/dashboard?area=520102"):
+        leaks = walk(page, start=path, limit=1)
+        assert not leaks, f"{username} sees ASCII words on {path}: {leaks}"

@@ -19,6 +19,8 @@ class NavItem:
     href: str
     label: str
     key: str
+    # Other path prefixes that belong to this destination (it stays marked there).
+    also: tuple[str, ...] = ()
 
 
 # In display order. A destination shows when one of the principal's roles names the
@@ -34,7 +36,9 @@ _DESTINATIONS: tuple[tuple[str, NavItem], ...] = (
     ("enterprise.view", NavItem("/enterprises", N_("Enterprises"), "enterprises")),
     ("report.supervise", NavItem("/reports/dashboard", N_("Reports"), "reports")),
     ("audit.view", NavItem("/audit", N_("Audit"), "audit")),
-    ("alert.view", NavItem("/warnings/alerts", N_("Warnings"), "warnings")),
+    # Early warning opens on the command dashboard, whose numbers lead into the alert
+    # queue and the risk areas; one destination, so a phone's bar keeps eight at most.
+    ("alert.view", NavItem("/dashboard", N_("Warnings"), "warnings", also=("/warnings",))),
 )
 _ADMIN_EXTRA = ("pass.review", "site.view", "community.view", "enterprise.view", "audit.view")
 
@@ -76,7 +80,8 @@ def current(items: list[NavItem], path: str) -> str | None:
     """Return the key of the destination the path belongs to (the longest prefix)."""
     best: NavItem | None = None
     for item in items:
-        inside = path == item.href or (item.href != "/" and path.startswith(item.href + "/"))
+        inside = any(path == href or (href != "/" and path.startswith(href + "/"))
+                     for href in (item.href, *item.also))
         if inside and (best is None or len(item.href) > len(best.href)):
             best = item
     return best.key if best else None

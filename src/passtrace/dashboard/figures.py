@@ -1,0 +1,319 @@
+"""Every figure of the command dashboard, for a scope and a window: counts only.
+
+Each figure is one set-based statement bounded by indexed columns: registrations by the
+id range of the window (partition pruning on PostgreSQL) and occurred_at, alerts by
+(queue_area, status), cases by (area_code, status), tracing tasks by (area_code, status,
+due_at), daily reports through the per-day counters. No person is read, so nothing
+reaches an access log here; the lists the numbers link to log their own reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import BigInteger, Select, Text, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from passtrace.areas.models import AreaRisk
+from passtrace.cases.models import Case
+from passtrace.core.clock import local_today
+from passtrace.dashboard.scope import Scope
+from passtrace.dashboard.window import HOURS, Window
+from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.health.models import StatusFlag
+from passtrace.registrations.models import Registration
+from passtrace.reports.models import DailyReport, ReportDayCount
+from passtrace.sites.models import Site
+from passtrace.tracing.models import TracingTask
+from passtrace.warnings.models import Alert
+
+OPEN_ALERT = ("open", "acknowledged")
+# Age buckets of open alerts: (key, lower bound). An alert is in the last bucket whose
+# lower bound it has reached.
+AGES: tuple[tuple[str, timedelta], ...] = (
+    ("lt1h", timedelta(0)), ("h1to24", timedelta(hours=1)),
+    ("d1to3", timedelta(days=1)), ("gt3d", timedelta(days=3)))
+TRACING_DAYS = 14  # a contact's quarantine: the tasks the contacts figure covers
+TOP_SITES = 10
+
+
+@dataclass
+class RegistrationFigures:
+    """Registrations in the window: per hour by site kind; today's totals."""
+
+    by_kind: dict[str, list[int]] = field(default_factory=dict)
+    denied_per_hour: list[int] = field(default_factory=lambda: [0] * HOURS)
+    fevers_per_hour: list[int] = field(default_factory=lambda: [0] * HOURS)
+    today: int = 0
+    today_denied: int = 0
+    today_fevers: int = 0
+    denials_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SiteFigures:
+    """One site's day so far (the sites with the most denials and fevers first)."""
+
+    code: str
+    name: str
+    kind: str
+    total: int
+    denied: int
+    fevers: int
+
+
+@dataclass
+class ReportFigures:
+    """Today's daily reports: submitted of expected, flagged (fever or symptoms)."""
+
+    submitted: int = 0
+    expected: int = 0
+    flagged: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.submitted / self.expected, 4) if self.expected else None
+
+
+@dataclass
+class TracingFigures:
+    """Tracing tasks of the last 14 days: reached within 24 h of being made, and late."""
+
+    tasks: int = 0
+    due: int = 0  # whose 24 h have passed, or reached already
+    reached_in_time: int = 0
+    overdue: int = 0  # not reached and past due
+
+    @property
+    def reached_share(self) -> float | None:
+        return round(self.reached_in_time / self.due, 4) if self.due else None
+
+
+@dataclass
+class Figures:
+    """The whole dashboard."""
+
+    window: Window
+    registrations: RegistrationFigures
+    sites: list[SiteFigures]
+    reports: ReportFigures
+    alerts: dict[str, dict[str, int]]  # rule -> age bucket -> open alerts
+    cases: dict[str, int]  # classification -> open cases
+    cases_today: int
+    tracing: TracingFigures
+    risks: dict[str, int]  # level -> risk areas in force
+    status: dict[str, int]  # yellow/red -> persons
+
+
+S = TypeVar("S", bound=Select)
+
+
+def _scoped(stmt: S, scope: Scope, column: Any) -> S:
+    where = scope.where(column)
+    return stmt if where is None else stmt.where(where)
+
+
+def _hour(session: Session) -> Any:
+    """The occurrence's hour, truncated in the database (a datetime or an ISO prefix)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("hour", Registration.occurred_at)
+    return func.substr(Registration.occurred_at, 1, 13)  # "YYYY-MM-DD HH", stored as UTC
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _in_window(window: Window) -> Any:
+    """Rows of the window: the id range prunes partitions, occurred_at decides."""
+    return and_(Registration.id >= window.id_low, Registration.id < window.id_high,
+                Registration.occurred_at >= window.start, Registration.occurred_at < window.end)
+
+
+def registrations_statement(session: Session, scope: Scope, window: Window) -> Select[Any]:
+    """The window's registrations grouped by hour, site kind, verdict and denial reasons."""
+    hour = _hour(session)
+    fever = func.sum(case((Registration.temperature >= Site.fever_threshold, 1), else_=0))
+    denied = Registration.decision == "deny"
+    reasons = case((denied, cast(Registration.reasons, Text)), else_="")
+    stmt = (select(hour, Site.kind, Registration.decision, reasons, func.count(), fever)
+            .join(Site, Site.id == Registration.site_id)
+            .where(_in_window(window))
+            .group_by(hour, Site.kind, Registration.decision, reasons))
+    return _scoped(stmt, scope, Site.area_code)
+
+
+def registrations(*, session: Session, scope: Scope, window: Window) -> RegistrationFigures:
+    """One pass over the window's registrations, grouped by hour, site kind and verdict.
+
+    Denied rows keep their reasons' text in the grouping, so the reasons are counted from
+    the (small) grouped result instead of a second pass; allowed rows have none.
+    """
+    out = RegistrationFigures()
+    for at, kind, decision, reason_text, n, fevers in session.execute(
+            registrations_statement(session, scope, window)):
+        start = _as_utc(at)
+        i = window.bucket(start)
+        if i is None:
+            continue
+        out.by_kind.setdefault(kind, [0] * HOURS)[i] += n
+        out.fevers_per_hour[i] += int(fevers or 0)
+        if decision == "deny":
+            out.denied_per_hour[i] += n
+        if start < window.today_start:
+            continue
+        out.today += n
+        out.today_fevers += int(fevers or 0)
+        if decision == "deny":
+            out.today_denied += n
+            for code in _codes(reason_text):
+                out.denials_by_reason[code] = out.denials_by_reason.get(code, 0) + n
+    return out
+
+
+def _codes(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+
+
+def top_sites(*, session: Session, scope: Scope, window: Window) -> list[SiteFigures]:
+    """Today's sites with the most denials, then fevers, then registrations."""
+    fever = func.sum(case((Registration.temperature >= Site.fever_threshold, 1), else_=0))
+    denied = func.sum(case((Registration.decision == "deny", 1), else_=0))
+    total = func.count()
+    stmt = (select(Site.code, Site.name, Site.kind, total, denied, fever)
+            .join(Site, Site.id == Registration.site_id)
+            .where(Registration.id >= window.id_low, Registration.id < window.id_high,
+                   Registration.occurred_at >= window.today_start,
+                   Registration.occurred_at < window.end)
+            .group_by(Site.code, Site.name, Site.kind)
+            .order_by(denied.desc(), fever.desc(), total.desc(), Site.code)
+            .limit(TOP_SITES))
+    return [SiteFigures(code, name, kind, int(t), int(d or 0), int(f or 0))
+            for code, name, kind, t, d, f in session.execute(
+                _scoped(stmt, scope, Site.area_code))]
+
+
+def reports(*, session: Session, scope: Scope, now: datetime) -> ReportFigures:
+    """Today's reports submitted (the per-day counters) of the active staff expected."""
+    today = local_today(now)
+    submitted = session.scalar(_scoped(
+        select(func.coalesce(func.sum(ReportDayCount.submitted), 0))
+        .join(Enterprise, Enterprise.id == ReportDayCount.enterprise_id)
+        .where(ReportDayCount.report_date == today), scope, Enterprise.area_code))
+    expected = session.scalar(_scoped(
+        select(func.count()).select_from(Employee)
+        .join(Enterprise, Enterprise.id == Employee.enterprise_id)
+        .where(Employee.status == "active"), scope, Enterprise.area_code))
+    flagged = session.scalar(_scoped(
+        select(func.count()).select_from(DailyReport)
+        .join(Enterprise, Enterprise.id == DailyReport.enterprise_id)
+        .where(DailyReport.report_date == today, DailyReport.flagged), scope,
+        Enterprise.area_code))
+    return ReportFigures(int(submitted or 0), int(expected or 0), int(flagged or 0))
+
+
+def open_alerts(*, session: Session, scope: Scope, now: datetime) -> dict[str, dict[str, int]]:
+    """Open (and acknowledged, not yet closed) alerts by rule and age."""
+    age = case(*[(Alert.created_at <= now - low, key) for key, low in reversed(AGES[1:])],
+               else_=AGES[0][0])
+    stmt = (select(Alert.rule_code, age, func.count())
+            .where(Alert.status.in_(OPEN_ALERT)).group_by(Alert.rule_code, age))
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for rule, bucket, n in session.execute(_scoped(stmt, scope, Alert.queue_area)):
+        out[rule][bucket] = out[rule].get(bucket, 0) + n
+    return dict(out)
+
+
+def cases(*, session: Session, scope: Scope, window: Window) -> tuple[dict[str, int], int]:
+    """Open cases by classification, and cases opened today."""
+    stmt = (select(Case.classification, func.count()).where(Case.status == "open")
+            .group_by(Case.classification))
+    by_class = {c: n for c, n in session.execute(_scoped(stmt, scope, Case.area_code))}
+    today = session.scalar(_scoped(
+        select(func.count()).select_from(Case).where(Case.created_at >= window.today_start),
+        scope, Case.area_code))
+    return by_class, int(today or 0)
+
+
+def tracing(*, session: Session, scope: Scope, now: datetime) -> TracingFigures:
+    """Tasks made in the last 14 days: due, reached within their 24 h, overdue."""
+    in_time = and_(TracingTask.reached_at.is_not(None),
+                   TracingTask.reached_at <= TracingTask.due_at)
+    due = or_(TracingTask.due_at <= now, in_time)
+    stmt = select(
+        func.count(),
+        func.sum(case((due, 1), else_=0)),
+        func.sum(case((in_time, 1), else_=0)),
+        func.sum(case((and_(TracingTask.status == "not_reached", TracingTask.due_at < now),
+                       1), else_=0)),
+    ).where(TracingTask.created_at >= now - timedelta(days=TRACING_DAYS))
+    tasks, due_n, reached, overdue = session.execute(
+        _scoped(stmt, scope, TracingTask.area_code)).one()
+    return TracingFigures(int(tasks or 0), int(due_n or 0), int(reached or 0),
+                          int(overdue or 0))
+
+
+def risks(*, session: Session, scope: Scope, now: datetime) -> dict[str, int]:
+    """Risk areas in force now, by level: inside the scope or covering it."""
+    stmt = (select(AreaRisk.level, func.count())
+            .where(AreaRisk.valid_from <= now,
+                   or_(AreaRisk.valid_until.is_(None), AreaRisk.valid_until > now))
+            .group_by(AreaRisk.level))
+    if scope.prefixes is not None:
+        inside = scope.where(AreaRisk.area_code)
+        covering = [AreaRisk.area_prefix == p[:n] for p in scope.prefixes
+                    for n in range(2, len(p) + 1)]
+        stmt = stmt.where(or_(inside, *covering) if inside is not None else or_(*covering))
+    return {level: n for level, n in session.execute(stmt)}
+
+
+def status(*, session: Session, scope: Scope, now: datetime) -> dict[str, int]:
+    """Persons yellow or red now, from their live flags (green is everyone else).
+
+    In an area, a flag counts when the alert that raised it happened there (the flag's
+    dedupe key names the alert); a manual change has no area and counts city-wide only.
+    """
+    live = and_(StatusFlag.cleared_at.is_(None), StatusFlag.starts_at <= now,
+                or_(StatusFlag.until.is_(None), StatusFlag.until > now))
+    rank = func.max(case((StatusFlag.level == "red", 2), (StatusFlag.level == "yellow", 1),
+                         else_=0))
+    per_person = select(StatusFlag.person_id, rank.label("rank")).where(live)
+    if scope.prefixes is not None:
+        alert_id = cast(func.substr(StatusFlag.dedupe_key, 7), BigInteger)
+        per_person = per_person.join(Alert, Alert.id == alert_id).where(
+            StatusFlag.dedupe_key.startswith("alert:"))
+        per_person = _scoped(per_person, scope, Alert.area_code)
+    sub = per_person.group_by(StatusFlag.person_id).subquery()
+    rows = session.execute(select(sub.c.rank, func.count()).group_by(sub.c.rank))
+    names = {2: "red", 1: "yellow"}
+    out = {"red": 0, "yellow": 0}
+    for r, n in rows:
+        if r in names:
+            out[names[r]] = n
+    return out
+
+
+def compute(*, session: Session, scope: Scope, window: Window) -> Figures:
+    """Every figure of the dashboard for a scope and window."""
+    now = window.end
+    by_class, cases_today = cases(session=session, scope=scope, window=window)
+    return Figures(
+        window=window,
+        registrations=registrations(session=session, scope=scope, window=window),
+        sites=top_sites(session=session, scope=scope, window=window),
+        reports=reports(session=session, scope=scope, now=now),
+        alerts=open_alerts(session=session, scope=scope, now=now),
+        cases=by_class, cases_today=cases_today,
+        tracing=tracing(session=session, scope=scope, now=now),
+        risks=risks(session=session, scope=scope, now=now),
+        status=status(session=session, scope=scope, now=now))

@@ -1,0 +1,118 @@
+"""The command dashboard in real Chromium, in Chinese: the charts are drawn, hovering
+shows a tooltip, a number opens its list, and a new registration shows after a refresh.
+
+The live server runs on the demo: official_nm is Nanming's official, official_gy the city's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from passtrace.core.clock import utcnow
+from passtrace.core.ids import uuid7
+from passtrace.registrations.models import Registration
+from passtrace.sites.models import Site
+from tests.web.conftest import LiveServer, login
+from tests.web.zh_walk import VISIBLE_TEXT, leaked_words
+
+pytestmark = pytest.mark.browser
+
+
+def _today(page: Any) -> int:
+    return int(page.inner_text("[data-figure='registrations.today']"))
+
+
+def _register_now(server: LiveServer, code: str) -> None:
+    """A registration made a minute ago at a demo site, stored as a device's upload is."""
+    with server.rt.sessions() as session:
+        site = session.scalars(select(Site).where(Site.code == code)).one()
+        at = utcnow() - timedelta(minutes=1)
+        session.add(Registration(
+            id=uuid7(), site_id=site.id, lane="1", device_key="browser-test",
+            occurred_at=at, received_at=at, clock_skew_s=0, skew_flagged=False,
+            future_flagged=False, direction="through", method="qr", person_hash="b" * 64,
+            person_masked="", id_last4="", temperature=36.6, companions=0, origin="",
+            destination="", decision="allow", reasons=[], decided_by="server"))
+        session.commit()
+
+
+def test_the_district_dashboard_draws_charts_with_tooltips_and_refreshes(
+        new_context: Callable[..., Any], live_server: LiveServer,
+        shot: Callable[..., Any]) -> None:
+    page = new_context().new_page()
+    login(page, "official_nm")
+    page.goto("/dashboard?every=5")
+    assert page.locator("h1").inner_text().startswith("指挥大屏")
+    assert "南明区" in page.inner_text("#dash-title")
+    # ECharts replaced the server-drawn SVG with its canvas in each chart.
+    for chart in ("#chart-registrations", "#chart-denials"):
+        page.wait_for_selector(f"{chart} canvas", timeout=10_000)
+    page.locator("#chart-registrations").scroll_into_view_if_needed()
+    box = page.locator("#chart-registrations canvas").first.bounding_box()
+    assert box and box["width"] > 200
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=5)
+    tip = page.locator("#chart-registrations .dash-tooltip")
+    tip.wait_for(state="visible", timeout=5_000)
+    assert ":00" in tip.inner_text()  # the hour under the pointer, with its counts
+    assert not leaked_words(page.evaluate(VISIBLE_TEXT)), "English on the dashboard"
+    shot(page, "dashboard-district", full_page=True)
+
+    before = _today(page)
+    _register_now(live_server, "CP-NM-01")
+    # Auto-refresh every 5 s (here): the number changes without reloading the page.
+    page.wait_for_function(
+        "n => Number(document.querySelector(\"[data-figure='registrations.today']\")"
+        ".textContent) === n", arg=before + 1, timeout=15_000)
+    assert "更新于" in page.inner_text("#dash-updated")
+
+    # A Yunyan registration is not Nanming's: refreshing now leaves the number as it is.
+    _register_now(live_server, "CP-YY-01")
+    refreshed = int(page.get_attribute("#dashboard", "data-refreshed") or 0)
+    page.click("#dash-refresh")
+    page.wait_for_function("n => Number(document.querySelector('#dashboard').dataset.refreshed)"
+                           " > n", arg=refreshed, timeout=10_000)
+    assert _today(page) == before + 1
+
+    # Every number is a link to the list behind it.
+    with page.expect_navigation():
+        page.click("[data-figure='alerts.total']")
+    assert page.url.endswith("/warnings/alerts?status=open")
+    assert page.locator("#alert-list").count() == 1
+
+
+def test_the_city_official_opens_a_district_from_the_city_dashboard(
+        new_context: Callable[..., Any], live_server: LiveServer) -> None:
+    page = new_context().new_page()
+    login(page, "official_gy")
+    page.goto("/dashboard")
+    city = _today(page)
+    with page.expect_navigation():
+        page.click(".dash-areas a:has-text('南明区')")
+    assert "area=520102" in page.url
+    assert "南明区" in page.inner_text("#dash-title")
+    assert _today(page) <= city
+    assert not leaked_words(page.evaluate(VISIBLE_TEXT))
+
+
+def test_without_script_the_numbers_and_a_chart_are_still_there(
+        new_context: Callable[..., Any], live_server: LiveServer) -> None:
+    page = new_context(java_script_enabled=False).new_page()
+    login(page, "official_nm")
+    page.goto("/dashboard")
+    assert page.locator("#chart-registrations svg.chart").count() == 1
+    assert _today(page) >= 0
+    assert page.locator("[data-figure='alerts.total']").get_attribute("href") == (
+        "/warnings/alerts?status=open")
+
+
+def test_a_resident_cannot_open_the_dashboard(new_context: Callable[..., Any],
+                                              live_server: LiveServer) -> None:
+    page = new_context().new_page()
+    login(page, "resident")
+    response = page.goto("/dashboard")
+    assert response is not None and response.status == 403
