@@ -95,3 +95,44 @@ def per_subject_sql(subjects: str, fields: Mapping[str, Any]) -> tuple[str, tupl
            f"INSERT INTO audit_entries ({', '.join(COLUMNS)}, seq, prev_hash, hash) "
            f"SELECT {values}, c.seq, c.prev, c.hash FROM a_chain c, a_subj s WHERE c.i > 0")
     return sql, (chain.GENESIS, before, middle, after_seq, after, *stored)
+
+
+def per_row_sql(rows: str, fields: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """One chained entry per row of the query `rows` (columns `rid`: the resource's id, a
+    uuid; `who`: the subject person's id; `ord`), in the rows' `ord` order, in one statement:
+    the same fields for each but `resource_id` and `subject_person_id`.
+
+    `per_subject_sql` with a second varying field: in the canonical text (sorted keys)
+    the previous hash, the resource id, the position and the person come in that order,
+    so the text is cut around four placeholders. The caller takes LOCK_CHAIN first.
+    """
+    detail = orjson.loads(orjson.dumps(fields.get("detail")))  # as it reads back
+    doc = {c: fields.get(c) for c in COLUMNS} | {"detail": detail}
+    while True:
+        prev, rid, seq, who = (uuid.uuid4().hex, uuid.uuid4().hex, str(uuid.uuid4().int),
+                               uuid.uuid4().hex)
+        text = chain.canonical(doc | {"seq": int(seq), "resource_id": rid,
+                                      "subject_person_id": who}, prev).decode("utf-8")
+        marks = (prev, rid, seq, who)
+        if (all(text.count(p) == 1 for p in marks)
+                and [text.index(p) for p in marks] == sorted(text.index(p) for p in marks)):
+            break
+    before, rest = text.split(prev)
+    after_prev, rest = rest.split(rid)
+    after_rid, rest = rest.split(seq)
+    after_seq, after = rest.split(who)
+    # uuid arrays: fixed-width elements, so a subscript is O(1) (text would walk).
+    varying = {"resource_id": "(s.rids[c.i])::text", "subject_person_id": "s.whos[c.i]"}
+    values = ", ".join("%s::json" if c == "detail" else varying.get(c, "%s") for c in COLUMNS)
+    stored = tuple(orjson.dumps(detail).decode() if c == "detail" else doc[c]
+                   for c in COLUMNS if c not in varying)
+    sql = (f"WITH RECURSIVE a_rows AS (SELECT array_agg(x.rid ORDER BY x.ord) AS rids, "
+           f"array_agg(x.who ORDER BY x.ord) AS whos FROM ({rows}) AS x), {HEAD_CTE}, "
+           "a_chain(i, seq, prev, hash) AS (SELECT 0, a_head.seq - 1, NULL::text, a_head.prev "
+           "FROM a_head UNION ALL SELECT c.i + 1, c.seq + 1, c.hash, encode(sha256(convert_to("
+           "%s::text || c.hash || %s::text || (s.rids[c.i + 1])::text || %s::text || "
+           "(c.seq + 1)::text || %s::text || (s.whos[c.i + 1])::text || %s::text, 'UTF8')), "
+           "'hex') FROM a_chain c, a_rows s WHERE c.i < COALESCE(cardinality(s.rids), 0)) "
+           f"INSERT INTO audit_entries ({', '.join(COLUMNS)}, seq, prev_hash, hash) "
+           f"SELECT {values}, c.seq, c.prev, c.hash FROM a_chain c, a_rows s WHERE c.i > 0")
+    return sql, (chain.GENESIS, before, after_prev, after_rid, after_seq, after, *stored)
