@@ -183,7 +183,8 @@ def _store_statuses(session: Session, changes: IdRange) -> None:
 
 
 def _audit(session: Session, flags: IdRange) -> None:
-    """One entry per new flag (service.raise_flag's), kind by kind."""
+    """One entry per new flag (service.raise_flag's), kind by kind: a statement per
+    (level, source, reason), since an entry's detail is hashed as a constant."""
     kinds = session.execute(select(FLAGS.c.level, FLAGS.c.source, FLAGS.c.reason)
                             .where(flags.has(FLAGS.c.id)).distinct()).all()
     for level, source, reason in kinds:

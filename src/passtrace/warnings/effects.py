@@ -9,7 +9,8 @@ new alert about a known person.
 The flags of one run are raised together (`health.bulk.raise_selected`), with the outcome
 `health.service.raise_flag` would give for each in turn.
 
-The flag's dedupe key is the alert's (`alert:<id>`), so a re-run raises nothing twice;
+The flag's dedupe key is the alert's (`alert:<id>`; of the first alert, when one run
+finds several calling for the same flag), so a re-run raises nothing twice;
 a person unknown to the registry (a bare typed ID hash) has no status to change.
 """
 
@@ -68,34 +69,46 @@ def flag_rows(*, session: Session, after_id: int) -> Select[Any]:
     - risk-area visit: yellow for the rule's `yellow_days` from now;
     - fever at a checkpoint: yellow until cleared;
     - a daily report with a fever (symptoms alone: the alert, no flag): yellow until
-      cleared."""
+      cleared.
+    One flag per person and effect: alerts of one run calling for the same flag raise
+    it for the first of them."""
     now = utcnow()
     days = registry.effective(session=session)["risk_visit"].params.get("yellow_days", 7)
     when = Alert.__table__.c.created_at.type
     rule = Alert.rule_code
     contact_until = _local_midnight_after(session, _json_text(session, Alert.evidence, "until"))
     temperature = cast(_json_text(session, Alert.evidence, "temperature"), Numeric)
-    return (select(
-        Person.id.label("person_id"),
-        case((rule == "close_contact", "red"), else_="yellow").label("level"),
-        (literal("warnings.", String) + rule).label("source"),
-        case((rule == "close_contact", "close_contact"),
-             (rule == "risk_visit", "risk_area_visit"),
-             (rule == "checkpoint_fever", "fever_checkpoint"),
-             else_="fever_report").label("reason"),
+    level = case((rule == "close_contact", "red"), else_="yellow")
+    reason = case((rule == "close_contact", "close_contact"),
+                  (rule == "risk_visit", "risk_area_visit"),
+                  (rule == "checkpoint_fever", "fever_checkpoint"), else_="fever_report")
+    until = case((rule == "close_contact", contact_until),
+                 (rule == "risk_visit", literal(now + timedelta(days=days), when)),
+                 else_=literal(None, when))
+    every = (select(
+        Person.id.label("person_id"), level.label("level"),
+        (literal("warnings.", String) + rule).label("source"), reason.label("reason"),
         detect.json_object(session, alert=Alert.id, rule=rule,
                            day=cast(Alert.day, String)).label("evidence"),
-        case((rule == "close_contact", contact_until),
-             (rule == "risk_visit", literal(now + timedelta(days=days), when)),
-             else_=literal(None, when)).label("until"),
+        until.label("until"),
         (literal(FLAG_PREFIX, String) + cast(Alert.id, String)).label("dedupe_key"),
-        Alert.id.label("ord"))
+        Alert.id.label("ord"),
+        # A person's alerts of one run that call for the same flag (a visit on each of
+        # seven days to a county just declared) raise it once, for the first of them:
+        # the others would add a copy changing nothing (same level, same end) that the
+        # person would see, and could appeal, seven times.
+        func.row_number().over(partition_by=[Person.id, level, reason, until],
+                               order_by=Alert.id).label("nth"))
         .join(Person, Person.id_hash == Alert.person_hash)
         .where(Alert.id > after_id, rule.in_(EFFECT_RULES),
                # symptoms without a fever: the alert alone, no status change
                or_(rule != "report_symptoms", temperature >= FEVER_AT),
                # a quarantine over already changes nothing
-               or_(rule != "close_contact", contact_until > literal(now, when))))
+               or_(rule != "close_contact", contact_until > literal(now, when)))
+        .subquery("every"))
+    return select(*[every.c[name] for name in (
+        "person_id", "level", "source", "reason", "evidence", "until", "dedupe_key", "ord")]
+    ).where(every.c.nth == 1)
 
 
 def apply_new(*, session: Session, after_id: int) -> int:
