@@ -110,8 +110,9 @@ def _lock(session: Session, src: Any) -> None:
     from flags the other has not committed (red overwritten by yellow), as in
     raise_flag. Every person is locked before any flag is written, in id order, so two
     batches meeting the same people wait for each other instead of deadlocking, and a
-    raise_flag/clear_flag for one of them waits for the whole batch
-    (tests/health/test_race.py)."""
+    raise_flag/clear_flag for one of them waits for the whole batch. The flags' foreign
+    key alone would not do: two batches' inserts take key-share locks, which do not
+    conflict (tests/health/test_race.py makes that interleaving happen)."""
     people = select(src.c.person_id)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(PEOPLE.c.id).where(PEOPLE.c.id.in_(people))
