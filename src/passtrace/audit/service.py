@@ -164,22 +164,3 @@ def list_entries(
     return list(session.scalars(stmt))
 
 
-def record_rows(*, session: Session, actor: Principal | None, action: str,
-                resource_type: str, rows: Any, detail: dict[str, Any] | None = None) -> int:
-    """One entry per row of `rows` (a SELECT of `rid` uuid, `who` person id, `ord`), in
-    `ord` order, the same action and detail for each: on PostgreSQL in one statement,
-    hashed in SQL (audit/pg_append.per_row_sql), however many rows."""
-    if session.get_bind().dialect.name != "postgresql":
-        found = session.execute(rows.order_by(rows.selected_columns.ord)).all()
-        return record_many(session=session, actor=actor, entries=[
-            {"action": action, "resource_type": resource_type, "resource_id": rid,
-             "subject_person_id": who, "detail": detail} for rid, who, _ in found])
-    compiled = rows.compile(dialect=session.get_bind().dialect,
-                            compile_kwargs={"literal_binds": True})
-    sql, params = pg_append.per_row_sql(
-        str(compiled).replace("%", "%%"),
-        _fields(actor, action, resource_type, "", None, detail))
-    with _pg_cursor(session) as cur:
-        cur.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
-        cur.execute(sql, params)
-        return int(cur.rowcount)
