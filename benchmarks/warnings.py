@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas.models import AreaRisk
 from passtrace.core.areacodes import significant_prefix
-from passtrace.core.clock import local_day_bounds, local_today, utcnow
+from passtrace.core.clock import freeze, local_day_bounds, local_today, utcnow
 from passtrace.core.config import Settings
 from passtrace.core.runtime import Runtime
 from passtrace.warnings import alerts, effects, engine, service
@@ -227,11 +227,17 @@ def main(argv: list[str] | None = None) -> int:
             add("day", spent), add("day_cpu", cpu), add("day_server", server)
             spent, server, sql_day = sql_timed(rt, SQL_DAY, {"start": start, "end": end})
             add("sql_day", spent), add("sql_day_server", server)
-            spent, cpu, server, declared = timed(rt, declare(args.area))
-            add("declare", spent), add("declare_cpu", cpu), add("declare_server", server)
-            spent, server, sql_decl = sql_timed(rt, SQL_DECLARE, {
-                "prefix": significant_prefix(args.area) + "%", "start": since,
-                "end": utcnow()})
+            # One "now" for the declaration and its baseline: today's rows run on past
+            # it, and the two windows must end at the same moment.
+            freeze(utcnow())
+            try:
+                spent, cpu, server, declared = timed(rt, declare(args.area))
+                add("declare", spent), add("declare_cpu", cpu), add("declare_server", server)
+                spent, server, sql_decl = sql_timed(rt, SQL_DECLARE, {
+                    "prefix": significant_prefix(args.area) + "%", "start": since,
+                    "end": utcnow()})
+            finally:
+                freeze(None)
             add("sql_declare", spent), add("sql_declare_server", server)
         with rt.engine.connect() as conn:
             flagged = conn.execute(text(
