@@ -51,8 +51,8 @@ from passtrace.warnings import alerts, effects, engine, service
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "scripts"))
 sys.path.insert(0, str(HERE))
-from checkpoint_env import backend_cpu  # noqa: E402 - shared benchmark helpers
 import warnings_load  # noqa: E402 - the loader
+from checkpoint_env import backend_cpu  # noqa: E402 - shared benchmark helpers
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/passtrace_bench_warnings"
 SIZES = ("persons", "registrations", "last_day", "days", "reports", "sites")

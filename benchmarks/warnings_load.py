@@ -28,10 +28,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
+import tracing_load as tl  # the shared generators: Rand, uuid_sql, _parallel, ...
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-import tracing_load as tl  # the shared generators: Rand, uuid_sql, _parallel, ...
 from passtrace.areas import service as area_service
 from passtrace.core import migrate
 from passtrace.core.clock import local_midnight
@@ -152,7 +152,7 @@ SELECT md5('emp' || k)::uuid, md5('ent' || k % {ENTERPRISES})::uuid,
        md5('dep' || k % {ENTERPRISES})::uuid, md5('p' || (k::bigint * {stride}) % {persons})::uuid,
        'E' || k, 'active', {t0s} - interval '30 days'
 FROM generate_series(0, {n_emp - 1}) k"""
-    reports = f"""
+    reports = """
 INSERT INTO daily_reports (id, employee_id, enterprise_id, department_id, report_date,
                            temperature, symptoms, stayed_home, source, submitted_at, late,
                            flagged, person_hash)
