@@ -1,21 +1,28 @@
-"""Benchmark the early-warning rules: all windowed rules over one day, and declaring a
-county high-risk over 14 days, each against a hand-written SQL baseline.
+"""Benchmark the early-warning rules at the issue's size (issue 15): all windowed rules
+over one day, and declaring a county high-risk over 14 days, each against a
+hand-written SQL baseline in the same run.
 
-Run: python benchmarks/warnings.py [--db-url URL] [--per-day 70000] [--days 14]
-     [--sites 2000] [--people 200000] [--rounds 3]
-Defaults: PostgreSQL (own database, dropped at the end). Generated server-side with
-generate_series (fixed arithmetic, no randomness): `--sites` sites spread over the nine
-districts of Guiyang with coordinates, `--per-day` registrations a day for `--days` days
-(about 1 in 200 with a fever, 1 in 500 denied as revoked/expired), by `--people` person
-hashes. Times, medians of --rounds with the alerts deleted before each round:
+Run: python benchmarks/warnings.py [--db-url URL] [--persons 1000000]
+     [--registrations 10000000] [--last-day 1000000] [--days 14] [--reports 1000000]
+     [--sites 2000] [--area 520123] [--rounds 3] [--keep-db NAME]
+PostgreSQL. The data are generated inside the database (benchmarks/warnings_load.py:
+people, sites with coordinates, registrations partitioned by day, daily reports with
+stops). `--keep-db NAME` loads into database NAME and keeps it; a second run with the
+same sizes on the same day reuses it (benchmarks/dashboard.py can run on the same data;
+`bench_meta` holds the sizes). Without it the database is made and dropped.
+
+Times, medians of --rounds (interleaved, so all see the same background load):
 - `rules_day_s`: `warnings.engine.run_day` for the last day (every windowed rule, as the
-  job runs it), vs `sql_day_s`: one hand-written SELECT of the fever and revoked/expired
-  persons of that day (what the two cheapest rules must at least read);
-- `declare_s`: `warnings.engine.scan_declared` for Nanming district (520102) over the
-  last 14 days, vs `sql_declare_s`: a hand-written SELECT DISTINCT of (person, day) of
-  registrations at the district's sites in those days.
-CPU seconds of this process and of its PostgreSQL backend (from /proc) are reported
-beside each wall figure. Prints one JSON line.
+  job runs it; alerts deleted before each round), vs `sql_day_s`: one hand-written
+  SELECT of the fever and refused persons of that day;
+- `declare_s`: declaring `--area` (修文县, a county) high-risk and flagging its visitors
+  of the last 14 days, as the job runner does it (`service.scan_pending` then
+  `effects.apply_new`: alerts, flags, statuses, history; all reset before each round),
+  vs `sql_declare_s`: a hand-written SELECT DISTINCT of the (person, day) visits to the
+  area's sites and reported stops. `declare_matches_sql` checks the alerts are exactly
+  those (person, day) pairs and the flagged persons exactly the visitors known as people.
+CPU seconds of this process and of its PostgreSQL backend (scripts/checkpoint_env.py)
+are reported beside each wall figure. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -26,33 +33,38 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from passtrace.areas.models import AreaRisk
-from passtrace.core import migrate
-from passtrace.core.clock import local_day_bounds, local_today, utcnow
+from passtrace.core.areacodes import significant_prefix
+from passtrace.core.clock import freeze, local_day_bounds, local_today, utcnow
 from passtrace.core.config import Settings
-from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
-from passtrace.warnings import engine
-from passtrace.warnings.models import Alert
+from passtrace.warnings import alerts, effects, engine, service
 
-ROOT_SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-sys.path.insert(0, str(ROOT_SCRIPTS))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "scripts"))
+sys.path.insert(0, str(HERE))
+import warnings_load  # noqa: E402 - the loader
 from checkpoint_env import backend_cpu  # noqa: E402 - shared benchmark helpers
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/passtrace_bench_warnings"
-DISTRICTS = ("520102", "520103", "520111", "520112", "520113", "520115", "520121",
-             "520122", "520123")
+SIZES = ("persons", "registrations", "last_day", "days", "reports", "sites")
 
 
-def _setup_db(url: str, *, drop_only: bool = False) -> None:
-    base, name = url.rsplit("/", 1)
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+def _admin(url: str) -> Any:
+    return create_engine(f"{url.rsplit('/', 1)[0]}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def _recreate(url: str, *, drop_only: bool = False) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = _admin(url)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         if not drop_only:
@@ -60,148 +72,214 @@ def _setup_db(url: str, *, drop_only: bool = False) -> None:
     admin.dispose()
 
 
-def generate(rt: Runtime, args: argparse.Namespace) -> None:
-    """Sites and registrations, generated by the database (a few statements)."""
-    first = local_day_bounds(local_today() - timedelta(days=args.days - 1))[0]
-    districts = "ARRAY[" + ",".join(f"'{d}'" for d in DISTRICTS) + "]"
+def _kept(url: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored load of a kept database when it has the wanted sizes and day."""
+    name = url.rsplit("/", 1)[1]
+    admin = _admin(url)
+    with admin.connect() as conn:
+        there = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                             {"n": name}).scalar()
+    admin.dispose()
+    if not there:
+        return None
+    eng = create_engine(url)
+    try:
+        with eng.connect() as conn:
+            if conn.execute(text("SELECT to_regclass('bench_meta')")).scalar() is None:
+                return None
+            meta = conn.execute(text("SELECT value FROM bench_meta WHERE key = 'load'")).scalar()
+    finally:
+        eng.dispose()
+    if not meta or {k: meta["params"].get(k) for k in wanted} != wanted:
+        return None
+    return dict(meta)
+
+
+def _reset(rt: Runtime) -> None:
+    """Forget what a previous round (or run) raised: alerts, flags, statuses, risks."""
     with rt.engine.begin() as conn:
-        conn.execute(text(f"""
-            INSERT INTO sites (id, created_at, code, name, kind, area_code, latitude,
-                               longitude, lanes, opening_hours, fever_threshold,
-                               community_code, active)
-            SELECT md5('site' || i)::uuid, now(), 'B' || i, 'site ' || i, 'venue',
-                   ({districts})[1 + i % 9] || lpad((1 + i % 12)::text, 3, '0'),
-                   26.4 + (i % 100) * 0.004, 106.6 + (i / 100) * 0.004, '["1"]', '[]',
-                   37.3, '', true
-            FROM generate_series(0, :sites - 1) AS i"""), {"sites": args.sites})
-        conn.execute(text("""
-            INSERT INTO registrations (id, site_id, lane, device_key, occurred_at,
-                received_at, skew_flagged, future_flagged, direction, method, person_hash,
-                person_masked, id_last4, temperature, companions, origin, destination,
-                decision, reasons, decided_by)
-            SELECT md5('reg' || n)::uuid, md5('site' || (n * 7919 % :sites))::uuid, '1', 'd',
-                   :first + make_interval(secs => (n % :days) * 86400
-                                           + (n / :days) * 86400.0 / :per_day),
-                   now(), false, false, 'through', 'qr',
-                   md5('person' || (n * 104729 % :people)), '', '',
-                   CASE WHEN n % 200 = 0 THEN 38.2 ELSE 36.5 END, 0, '', '',
-                   CASE WHEN n % 500 = 1 THEN 'deny' ELSE 'allow' END,
-                   CASE WHEN n % 500 = 1 THEN '["revoked"]' ELSE '[]' END::json, 'server'
-            FROM generate_series(0::bigint, :total - 1) AS n"""),
-            {"sites": args.sites, "first": first, "days": args.days, "per_day": args.per_day,
-             "people": args.people, "total": args.per_day * args.days})
-        conn.execute(text("ANALYZE registrations; ANALYZE sites"))
+        # TRUNCATE: deleting 200k flags checks each against status_history.flag_id,
+        # which has no index (minutes). Nothing else refers to these rows here.
+        conn.execute(text("TRUNCATE status_history, status_appeals, status_flags, alerts; "
+                          "DELETE FROM area_risks; "
+                          "UPDATE people SET status = 'green' WHERE status <> 'green'"))
 
 
-
-def timed(rt: Runtime, work: Any) -> tuple[float, float, float | None, Any]:
+def timed(rt: Runtime, work: Callable[[Session], Any]) -> tuple[float, float, float, Any]:
     """Wall seconds, client CPU, backend CPU and the result of work(session), committed."""
-    start, cpu = time.perf_counter(), time.process_time()
-    server, result = None, None
-    for session in session_scope(rt.sessions):
-        session.execute(delete(Alert))
-        session.flush()
+    _reset(rt)
+    with rt.sessions() as session:
         before = backend_cpu(session)
         t0, c0 = time.perf_counter(), time.process_time()
         result = work(session)
+        session.commit()
         spent, cpu_spent = time.perf_counter() - t0, time.process_time() - c0
         after = backend_cpu(session)
-        server = after - before if before is not None and after is not None else None
-    del start, cpu
+    server = after - before if before is not None and after is not None else 0.0
     return spent, cpu_spent, server, result
 
 
+def sql_timed(rt: Runtime, sql: str, params: dict[str, Any]) -> tuple[float, float, Any]:
+    """Wall and backend CPU seconds of a hand-written statement; its rows."""
+    with rt.sessions() as session:
+        before = backend_cpu(session)
+        t0 = time.perf_counter()
+        rows = session.execute(text(sql), params).all()
+        spent = time.perf_counter() - t0
+        after = backend_cpu(session)
+    server = after - before if before is not None and after is not None else 0.0
+    return spent, server, rows
+
+
 SQL_DAY = """
-SELECT count(*) FROM (
-  SELECT DISTINCT r.person_hash FROM registrations r JOIN sites s ON s.id = r.site_id
-  WHERE r.occurred_at >= :start AND r.occurred_at < :end
-    AND (r.temperature >= s.fever_threshold
-         OR (r.decision = 'deny' AND r.reasons::text LIKE '%"revoked"%'))) AS x"""
+SELECT count(DISTINCT r.person_hash) FROM registrations r JOIN sites s ON s.id = r.site_id
+WHERE r.occurred_at >= :start AND r.occurred_at < :end
+  AND (r.temperature >= s.fever_threshold
+       OR (r.decision = 'deny' AND r.reasons::text LIKE '%"revoked"%'))"""
+# The visits the declaration must flag: (person, local day) at the area's sites or
+# reported stops in it, since the look-back's first midnight and until now.
 SQL_DECLARE = """
-SELECT count(*) FROM (
-  SELECT DISTINCT r.person_hash, date(r.occurred_at AT TIME ZONE 'Asia/Shanghai')
+WITH v AS (
+  SELECT r.person_hash AS h, (r.occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS d
   FROM registrations r
-  WHERE r.site_id IN (SELECT id FROM sites WHERE area_code LIKE '520102%')
-    AND r.occurred_at >= :start AND r.occurred_at < :end) AS x"""
+  WHERE r.site_id IN (SELECT id FROM sites WHERE area_code LIKE :prefix)
+    AND r.occurred_at >= :start AND r.occurred_at < :end AND r.person_hash IS NOT NULL
+  UNION
+  SELECT dr.person_hash, (st.arrive_at AT TIME ZONE 'Asia/Shanghai')::date
+  FROM report_stops st JOIN daily_reports dr ON dr.id = st.report_id
+  WHERE st.area_code LIKE :prefix AND st.arrive_at >= :start AND st.arrive_at < :end
+    AND dr.person_hash IS NOT NULL)
+SELECT count(*), count(DISTINCT h),
+       (SELECT count(*) FROM people p WHERE p.id_hash IN (SELECT h FROM v)) FROM v"""
+
+
+def declare(area: str) -> Callable[[Session], tuple[int, int]]:
+    """An official declares `area` high-risk; the job runner scans it and raises flags."""
+    def work(session: Session) -> tuple[int, int]:
+        session.add(AreaRisk(area_code=area, area_prefix=significant_prefix(area),
+                             level="high", valid_from=utcnow(), note="bench"))
+        session.flush()
+        mark = alerts.last_id(session=session)
+        _, found = service.scan_pending(session=session)
+        return found, effects.apply_new(session=session, after_id=mark)
+    return work
+
+
+def _load_or_reuse(url: str, rt: Runtime, args: argparse.Namespace,
+                   today: date) -> dict[str, Any]:
+    wanted = {k: getattr(args, k) for k in SIZES} | {"today": today.isoformat()}
+    if args.keep_db and (meta := _kept(url, wanted)) is not None:
+        return meta | {"reused": True}
+    _recreate(url)
+    t0 = time.perf_counter()
+    loaded = warnings_load.load(url, rt, args, today)
+    meta = {"params": wanted, **loaded, "load_wall_s": round(time.perf_counter() - t0, 1)}
+    with rt.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE bench_meta (key text PRIMARY KEY, value json)"))
+        conn.execute(text("INSERT INTO bench_meta VALUES ('load', :v)"),
+                     {"v": json.dumps(meta)})
+    return meta | {"reused": False}
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db-url", default=DEFAULT_PG)
-    ap.add_argument("--per-day", type=int, default=70_000)
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--registrations", type=int, default=10_000_000)
+    ap.add_argument("--last-day", type=int, default=1_000_000)
     ap.add_argument("--days", type=int, default=14)
+    ap.add_argument("--reports", type=int, default=1_000_000)
     ap.add_argument("--sites", type=int, default=2000)
-    ap.add_argument("--people", type=int, default=200_000)
+    ap.add_argument("--area", default="520123", help="the county declared high-risk")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    ap.add_argument("--keep-db", metavar="NAME",
+                    help="load into database NAME, keep it, reuse it on the next run")
+    ap.add_argument("--load-only", action="store_true",
+                    help="with --keep-db: load (or find) the database and stop")
     args = ap.parse_args(argv)
     if not args.db_url.startswith("postgresql"):
         print("the baselines are PostgreSQL SQL: give a postgresql URL", file=sys.stderr)
         return 2
-    _setup_db(args.db_url)
-    rt = Runtime.build(Settings(database_url=args.db_url))
+    url = f"{args.db_url.rsplit('/', 1)[0]}/{args.keep_db}" if args.keep_db else args.db_url
+    today = local_today()
+    rt = Runtime.build(Settings(database_url=url))
     try:
-        migrate.upgrade(rt.engine)
-        t0 = time.perf_counter()
-        generate(rt, args)
-        load_s = time.perf_counter() - t0
-        day = local_today()
-        start, end = local_day_bounds(day)
-        since = local_day_bounds(day - timedelta(days=13))[0]
-        risk = AreaRisk(area_code="520102", area_prefix="520102", level="high",
-                        valid_from=utcnow(), scanned_at=utcnow())
-        with rt.sessions() as session:
-            session.add(risk)
-            session.commit()
-            session.expunge(risk)
-        rows: dict[str, list[Any]] = {k: [] for k in (
-            "day", "day_cpu", "day_server", "sql_day", "declare", "declare_cpu",
-            "declare_server", "sql_declare")}
-        alerts_day = declared = sql_day_n = sql_decl_n = 0
-        for _ in range(args.rounds):  # interleaved: all see the same background load
-            spent, cpu, server, counts = timed(rt, lambda s: engine.run_day(session=s, day=day))
-            rows["day"].append(spent)
-            rows["day_cpu"].append(cpu)
-            rows["day_server"].append(server or 0.0)
-            alerts_day = sum(counts.values())
-            with rt.engine.connect() as conn:
-                t = time.perf_counter()
-                sql_day_n = conn.execute(text(SQL_DAY), {"start": start, "end": end}).scalar()
-                rows["sql_day"].append(time.perf_counter() - t)
-            spent, cpu, server, declared = timed(
-                rt, lambda s: engine.scan_declared(session=s, risk=s.merge(risk)))
-            rows["declare"].append(spent)
-            rows["declare_cpu"].append(cpu)
-            rows["declare_server"].append(server or 0.0)
-            with rt.engine.connect() as conn:
-                t = time.perf_counter()
-                sql_decl_n = conn.execute(text(SQL_DECLARE),
-                                          {"start": since, "end": utcnow()}).scalar()
-                rows["sql_declare"].append(time.perf_counter() - t)
+        meta = _load_or_reuse(url, rt, args, today)
+        if args.load_only and args.keep_db:
+            print(json.dumps({"benchmark": "warnings", "params": meta, "results": {},
+                              "ratios": {}}))
+            return 0
+        rt.engine.dispose()
+        rt = Runtime.build(Settings(database_url=url))
+        start, end = local_day_bounds(today)
+        since = local_day_bounds(today - timedelta(days=13))[0]
+        rows: dict[str, list[float]] = {}
+
+        def add(key: str, value: float) -> None:
+            rows.setdefault(key, []).append(value)
+
+        counts: dict[str, int] = {}
+        declared: tuple[int, int] = (0, 0)
+        sql_day: Any = None
+        sql_decl: Any = None
+        for _ in range(args.rounds):
+            spent, cpu, server, counts = timed(
+                rt, lambda s: engine.run_day(session=s, day=today))
+            add("day", spent), add("day_cpu", cpu), add("day_server", server)
+            spent, server, sql_day = sql_timed(rt, SQL_DAY, {"start": start, "end": end})
+            add("sql_day", spent), add("sql_day_server", server)
+            # One "now" for the declaration and its baseline: today's rows run on past
+            # it, and the two windows must end at the same moment.
+            freeze(utcnow())
+            try:
+                spent, cpu, server, declared = timed(rt, declare(args.area))
+                add("declare", spent), add("declare_cpu", cpu), add("declare_server", server)
+                spent, server, sql_decl = sql_timed(rt, SQL_DECLARE, {
+                    "prefix": significant_prefix(args.area) + "%", "start": since,
+                    "end": utcnow()})
+            finally:
+                freeze(None)
+            add("sql_declare", spent), add("sql_declare_server", server)
+        with rt.engine.connect() as conn:
+            flagged = conn.execute(text(
+                "SELECT count(DISTINCT person_id) FROM status_flags")).scalar()
+            yellow = conn.execute(text(
+                "SELECT count(*) FROM people WHERE status = 'yellow'")).scalar()
         med = {k: statistics.median(v) for k, v in rows.items()}
+        person_days, visitors, known = sql_decl[0]
         print(json.dumps({
             "benchmark": "warnings",
-            "params": {"per_day": args.per_day, "days": args.days, "sites": args.sites,
-                       "people": args.people, "rounds": args.rounds, "db": "postgresql",
-                       "registrations": args.per_day * args.days, "load_s": round(load_s, 1),
-                       "loadavg": os.getloadavg()[0]},
-            "results": {"rules_day_s": round(med["day"], 3),
-                        "rules_day_client_cpu_s": round(med["day_cpu"], 3),
-                        "rules_day_server_cpu_s": round(med["day_server"], 3),
-                        "sql_day_s": round(med["sql_day"], 3),
-                        "declare_s": round(med["declare"], 3),
-                        "declare_client_cpu_s": round(med["declare_cpu"], 3),
-                        "declare_server_cpu_s": round(med["declare_server"], 3),
-                        "sql_declare_s": round(med["sql_declare"], 3),
-                        "alerts_day": alerts_day, "sql_day_persons": sql_day_n,
-                        "declare_alerts": declared, "sql_declare_person_days": sql_decl_n},
+            "params": {**{k: getattr(args, k) for k in SIZES}, "area": args.area,
+                       "rounds": args.rounds, "db": "postgresql", "sizes": meta["sizes"],
+                       "load_s": meta["load_s"], "reused_db": meta["reused"],
+                       "keep_db": args.keep_db, "loadavg": os.getloadavg()},
+            "results": {
+                "rules_day_s": round(med["day"], 3),
+                "rules_day_client_cpu_s": round(med["day_cpu"], 3),
+                "rules_day_server_cpu_s": round(med["day_server"], 3),
+                "sql_day_s": round(med["sql_day"], 3),
+                "sql_day_server_cpu_s": round(med["sql_day_server"], 3),
+                "alerts_day": sum(counts.values()), "alerts_day_by_rule": counts,
+                "sql_day_persons": sql_day[0][0],
+                "declare_s": round(med["declare"], 3),
+                "declare_client_cpu_s": round(med["declare_cpu"], 3),
+                "declare_server_cpu_s": round(med["declare_server"], 3),
+                "sql_declare_s": round(med["sql_declare"], 3),
+                "sql_declare_server_cpu_s": round(med["sql_declare_server"], 3),
+                "declare_alerts": declared[0], "declare_flags": declared[1],
+                "declare_persons_flagged": flagged, "persons_yellow": yellow,
+                "sql_declare_person_days": person_days, "sql_declare_visitors": visitors,
+                "declare_matches_sql": declared[0] == person_days and flagged == known
+                and yellow == known,
+            },
             "ratios": {"rules_day_vs_sql": round(med["day"] / med["sql_day"], 2),
                        "declare_vs_sql": round(med["declare"] / med["sql_declare"], 2)},
         }))
     finally:
         rt.engine.dispose()
-        if not args.keep:
-            _setup_db(args.db_url, drop_only=True)
+        if not args.keep_db:
+            _recreate(url, drop_only=True)
     return 0
 
 

@@ -95,3 +95,4 @@ def per_subject_sql(subjects: str, fields: Mapping[str, Any]) -> tuple[str, tupl
            f"INSERT INTO audit_entries ({', '.join(COLUMNS)}, seq, prev_hash, hash) "
            f"SELECT {values}, c.seq, c.prev, c.hash FROM a_chain c, a_subj s WHERE c.i > 0")
     return sql, (chain.GENESIS, before, middle, after_seq, after, *stored)
+

@@ -162,3 +162,5 @@ def list_entries(
     if resource_id:
         stmt = stmt.where(AuditEntry.resource_id == resource_id)
     return list(session.scalars(stmt))
+
+

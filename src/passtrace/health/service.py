@@ -43,7 +43,7 @@ STATUS_NOTICES = {
 STATUS_PAGE = "/health/me"
 
 
-def _check_flag_input(*, level: str, source: str, reason: str, evidence: dict[str, Any],
+def check_flag_input(*, level: str, source: str, reason: str, evidence: dict[str, Any],
                       until: datetime | None, starts_at: datetime, dedupe_key: str,
                       now: datetime) -> None:
     fields: dict[str, str] = {}
@@ -82,7 +82,7 @@ def raise_flag(*, session: Session, person_id: uuid.UUID, level: str, source: st
     """
     now = utcnow()
     starts = starts_at or now
-    _check_flag_input(level=level, source=source, reason=reason, evidence=evidence,
+    check_flag_input(level=level, source=source, reason=reason, evidence=evidence,
                       until=until, starts_at=starts, dedupe_key=dedupe_key, now=now)
     # A rule re-run mostly finds its flag raised already: answer that without a lock.
     if session.scalar(select(StatusFlag.id).where(StatusFlag.dedupe_key == dedupe_key)):

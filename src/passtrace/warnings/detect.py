@@ -45,7 +45,7 @@ COLUMNS = ("rule_code", "severity", "subject_kind", "subject_key", "person_hash"
 EARTH_KM = 6371.0
 
 
-def _json(session: Session, **pairs: Any) -> ColumnElement[Any]:
+def json_object(session: Session, **pairs: Any) -> ColumnElement[Any]:
     """A JSON object built in SQL (json_build_object / json_object)."""
     args: list[Any] = []
     for key, value in pairs.items():
@@ -110,7 +110,7 @@ def checkpoint_fever(session: Session, rule: Effective, day: date) -> int:
     start, end = local_day_bounds(day)
     base = (select(Registration.person_hash, Site.area_code.label("area"),
                    Registration.occurred_at.label("at"),
-                   _json(session, registration=_text(session, Registration.id),
+                   json_object(session, registration=_text(session, Registration.id),
                          site=_text(session, Site.id), temperature=Registration.temperature,
                          threshold=Site.fever_threshold).label("evidence"))
             .join(Site, Site.id == Registration.site_id)
@@ -124,7 +124,7 @@ def report_symptoms(session: Session, rule: Effective, day: date) -> int:
     """A daily report flagged when filed (fever or any symptom)."""
     base = (select(DailyReport.person_hash, Enterprise.area_code.label("area"),
                    DailyReport.submitted_at.label("at"),
-                   _json(session, report=_text(session, DailyReport.id),
+                   json_object(session, report=_text(session, DailyReport.id),
                          temperature=DailyReport.temperature).label("evidence"))
             .join(Enterprise, Enterprise.id == DailyReport.enterprise_id)
             .where(DailyReport.report_date == day, DailyReport.flagged,
@@ -157,7 +157,7 @@ def risk_visit(session: Session, rule: Effective, day: date,
         sites = select(Site.id).where(Site.area_code.startswith(prefix, autoescape=True))
         at_site = (select(Registration.person_hash, literal(code, String).label("area"),
                           Registration.occurred_at.label("at"),
-                          _json(session, registration=_text(session, Registration.id),
+                          json_object(session, registration=_text(session, Registration.id),
                                 site=_text(session, Registration.site_id),
                                 area=literal(code, String)).label("evidence"))
                    .where(Registration.site_id.in_(sites), Registration.occurred_at >= lo,
@@ -165,7 +165,7 @@ def risk_visit(session: Session, rule: Effective, day: date,
                           Registration.person_hash.is_not(None)))
         stop = (select(DailyReport.person_hash, literal(code, String).label("area"),
                        ReportStop.arrive_at.label("at"),
-                       _json(session, report=_text(session, DailyReport.id),
+                       json_object(session, report=_text(session, DailyReport.id),
                              area=literal(code, String)).label("evidence"))
                 .join(DailyReport, DailyReport.id == ReportStop.report_id)
                 .where(ReportStop.area_code.startswith(prefix, autoescape=True),
@@ -186,7 +186,7 @@ def contacts(session: Session, close: Effective, secondary: Effective, day: date
             continue
         base = (select(Contact.person_hash, Contact.area_code.label("area"),
                        Contact.found_at.label("at"),
-                       _json(session, contact=_text(session, Contact.id),
+                       json_object(session, contact=_text(session, Contact.id),
                              case=_text(session, Contact.case_id),
                              until=cast(Contact.quarantine_until, String)).label("evidence"))
                 .where(Contact.found_at >= start, Contact.found_at < end, depth,
@@ -205,7 +205,7 @@ def _denied_with(session: Session, rule: Effective, day: date, *codes: str) -> i
     start, end = local_day_bounds(day)
     base = (select(Registration.person_hash, Site.area_code.label("area"),
                    Registration.occurred_at.label("at"),
-                   _json(session, registration=_text(session, Registration.id),
+                   json_object(session, registration=_text(session, Registration.id),
                          site=_text(session, Site.id),
                          pass_id=_text(session, Registration.pass_id)).label("evidence"))
             .join(Site, Site.id == Registration.site_id)
@@ -258,7 +258,7 @@ def impossible_travel(session: Session, rule: Effective, day: date) -> int:
     speed = rule.params["speed_kmh"]
     base = (select(pairs.c.person_hash, here.c.area_code.label("area"),
                    pairs.c.occurred_at.label("at"),
-                   _json(session, registration=_text(session, pairs.c.id),
+                   json_object(session, registration=_text(session, pairs.c.id),
                          site=_text(session, pairs.c.site_id),
                          other_registration=_text(session, pairs.c.prev_id),
                          other_site=_text(session, pairs.c.prev_site),
@@ -282,7 +282,7 @@ def pass_two_sites(session: Session, rule: Effective, day: date) -> int:
     here = Site.__table__.alias("here")
     base = (select(pairs.c.person_hash, here.c.area_code.label("area"),
                    pairs.c.occurred_at.label("at"),
-                   _json(session, registration=_text(session, pairs.c.id),
+                   json_object(session, registration=_text(session, pairs.c.id),
                          site=_text(session, pairs.c.site_id),
                          other_registration=_text(session, pairs.c.prev_id),
                          other_site=_text(session, pairs.c.prev_site),
@@ -305,7 +305,7 @@ def missing_reports(session: Session, rule: Effective, day: date) -> int:
     rows = (select(literal("person", String).label("kind"), Person.id_hash.label("key"),
                    Person.id_hash.label("person_hash"), Person.name_masked.label("masked"),
                    Enterprise.area_code.label("area"),
-                   _json(session, employee=_text(session, Employee.id),
+                   json_object(session, employee=_text(session, Employee.id),
                          enterprise=_text(session, Enterprise.id),
                          days=literal(days)).label("evidence"))
             .join(Person, Person.id == Employee.person_id)
@@ -320,7 +320,7 @@ def trajectory_mismatch(session: Session, rule: Effective, day: date) -> int:
     """Verification findings: a visit left out of the report, or a contradiction."""
     base = (select(DailyReport.person_hash, Enterprise.area_code.label("area"),
                    ReportFinding.computed_at.label("at"),
-                   _json(session, report=_text(session, DailyReport.id),
+                   json_object(session, report=_text(session, DailyReport.id),
                          finding=_text(session, ReportFinding.id),
                          finding_class=ReportFinding.finding_class).label("evidence"))
             .join(DailyReport, DailyReport.id == ReportFinding.report_id)
