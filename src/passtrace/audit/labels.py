@@ -7,6 +7,12 @@ from passtrace.core.i18n import lazy_gettext
 ACTION_LABELS = {
     "person.register": lazy_gettext("Registered"),
     "supplies.item.create": lazy_gettext("Added a supply item"),
+    "supplies.item.update": lazy_gettext("Changed a supply item"),
+    "supplies.item.import": lazy_gettext("Imported supply items"),
+    "supplies.stock.import": lazy_gettext("Imported opening stock"),
+    "supplies.rate.set": lazy_gettext("Set a supply forecast rate"),
+    "supplies.export.ledger": lazy_gettext("Exported the supplies ledger"),
+    "supplies.export.stock": lazy_gettext("Exported the stock report"),
     "supplies.depot.create": lazy_gettext("Added a supply depot"),
     "supplies.receive": lazy_gettext("Received supplies at a depot"),
     "supplies.issue": lazy_gettext("Issued supplies from a depot"),
@@ -24,6 +30,7 @@ ACTION_LABELS = {
     "health.flag.clear": lazy_gettext("Cleared a flag on your health status"),
     "health.flag.expire": lazy_gettext("A flag on your health status ran out"),
     "health.view": lazy_gettext("Viewed your health status"),
+    "health.search": lazy_gettext("Found you in a search of health statuses"),
     "health.manual.propose": lazy_gettext("Proposed setting your health status by hand"),
     "health.manual.approved": lazy_gettext("Approved setting your health status by hand"),
     "health.manual.refused": lazy_gettext("Refused setting your health status by hand"),
@@ -166,6 +173,12 @@ RESOURCE_LABELS = {
     "mass_revocation": lazy_gettext("Mass revocation"), "sunset": lazy_gettext("Sunset"),
     "community_rule_change": lazy_gettext("Outing rule change"),
     "analytics_run": lazy_gettext("Analytics run"),
+    "status_appeal": lazy_gettext("Health status appeal"),
+    "status_flag": lazy_gettext("Health status flag"),
+    "status_proposal": lazy_gettext("Proposed health status change"),
+    "supply_depot": lazy_gettext("Supply depot"), "supply_item": lazy_gettext("Supply item"),
+    "supply_request": lazy_gettext("Supplies request"),
+    "supply_transfer": lazy_gettext("Supplies transfer"),
 }
 
 
