@@ -35,7 +35,7 @@ def _resident(server: LiveServer) -> tuple[uuid.UUID, str]:
 
 def _second_official(server: LiveServer) -> str:
     """Another official of 南明区 (520102), like official_nm."""
-    username = f"official_nm_{uuid.uuid4().hex[:6]}"
+    username = f"second_nm_{uuid.uuid4().hex[:6]}"
     for session in session_scope(server.rt.sessions, write=True):
         user = account_service.create(session=session, rt=server.rt, actor=None,
                                       username=username, password=demo.DEMO_PASSWORD,

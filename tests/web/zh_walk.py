@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 # Brands, file formats and key names a Chinese reader sees in Chinese software too.
-ALLOWED = {"QR", "PDF", "SVG", "CSV", "Excel", "xlsx", "Ctrl", "English", "PassTrace", "°C"}
+ALLOWED = {"QR", "PDF", "SVG", "CSV", "Excel", "xlsx", "Parquet", "Ctrl", "English", "PassTrace",
+           "°C"}
 # Site codes (GATE-HGY1-N, VEN-NM-HOSP): typed at checkpoints, printed on the gate.
 SITE_CODE = re.compile(r"^[A-Z]{2,}(-[A-Z0-9]+)+$")
 WORD = re.compile(r"[A-Za-z0-9_.\-@/]*[A-Za-z][A-Za-z0-9_.\-@/]*")
