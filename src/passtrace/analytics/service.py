@@ -21,7 +21,7 @@ from passtrace.analytics.params import check
 from passtrace.audit import service as audit_service
 from passtrace.cases.models import Case
 from passtrace.core import pagination
-from passtrace.core.areacodes import contains, significant_prefix
+from passtrace.core.areacodes import common_prefix, contains
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.security import Principal
@@ -59,18 +59,6 @@ def _check_cases(session: Session, actor: Principal, case_ids: list[str]) -> Non
             raise NotFound("No such case.")
 
 
-def _common_prefix(area_codes: list[str]) -> str:
-    """The longest area prefix every code of the run lies in ("" = city-wide)."""
-    prefixes = [significant_prefix(a) for a in area_codes]
-    if not prefixes:
-        return ""
-    first, last = min(prefixes), max(prefixes)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    return first[:n]
-
-
 def request_run(*, session: Session, actor: Principal, job: str, day_from: date,
                 day_to: date, area_codes: list[str], case_ids: list[str],
                 window_minutes: int) -> AnalyticsRun:
@@ -83,7 +71,7 @@ def request_run(*, session: Session, actor: Principal, job: str, day_from: date,
     stored = {k: (v.isoformat() if isinstance(v, date) else list(v)
                   if isinstance(v, tuple) else v) for k, v in asdict(params).items()}
     run = AnalyticsRun(job=job, params=stored, requested_by=actor.user_id,
-                       requested_at=utcnow(), area_scope=_common_prefix(area_codes))
+                       requested_at=utcnow(), area_scope=common_prefix(area_codes))
     session.add(run)
     session.flush()
     audit_service.record(session=session, actor=actor, action="analytics.request",

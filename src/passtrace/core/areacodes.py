@@ -16,3 +16,15 @@ def significant_prefix(code: str) -> str:
 def contains(ancestor: str, code: str) -> bool:
     """Tell whether an area lies inside (or is) another."""
     return code.startswith(significant_prefix(ancestor))
+
+
+def common_prefix(codes: list[str]) -> str:
+    """The longest area prefix every code lies in ("" when they share none, or none given)."""
+    prefixes = [significant_prefix(c) for c in codes]
+    if not prefixes:
+        return ""
+    first, last = min(prefixes), max(prefixes)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]

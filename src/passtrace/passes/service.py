@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from passtrace.areas import service as area_service
 from passtrace.audit import service as audit_service
 from passtrace.codec import PassClaims, SigningKey, encode_pass, sign_revocation_list
-from passtrace.core.areacodes import significant_prefix
+from passtrace.core.areacodes import common_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.config import Settings
 from passtrace.core.db import serialize
@@ -69,17 +69,6 @@ def record_reads(*, session: Session, actor: Principal, passes: list[Pass], via:
         {"action": "pass.view", "resource_type": "pass", "resource_id": p.id,
          "subject_person_id": p.person_id, "detail": {"via": via}}
         for p in passes if not authz.is_holder(actor, p)])
-
-
-def _common_prefix(codes: list[str]) -> str:
-    prefixes = [significant_prefix(c) for c in codes]
-    if not prefixes:
-        return ""
-    first, last = min(prefixes), max(prefixes)
-    n = 0
-    while n < min(len(first), len(last)) and first[n] == last[n]:
-        n += 1
-    return first[:n]
 
 
 def _validate(session: Session, rt: Runtime, data: PassCreate) -> tuple[list[str], list[str],
@@ -141,7 +130,7 @@ def apply(*, session: Session, rt: Runtime, actor: Principal, data: PassCreate) 
              purpose=data.purpose,
              reason=data.reason, valid_from=data.valid_from, valid_until=data.valid_until,
              areas=areas, sites=sites, plate=plate, companions=data.companions,
-             area_prefix=_common_prefix(areas), status="pending")
+             area_prefix=common_prefix(areas), status="pending")
     session.add(p)
     session.flush()
     audit_service.record(session=session, actor=actor, action="pass.apply",
