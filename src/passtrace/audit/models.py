@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.clock import utcnow
@@ -20,6 +20,9 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_subject_at", "subject_person_id", "at"),
         Index("ix_audit_resource", "resource_type", "resource_id"),
+        # Two writers can never both append at one position of one lane; the index also
+        # finds a lane's head (WHERE lane = k ORDER BY seq DESC LIMIT 1).
+        UniqueConstraint("lane", "seq", name="uq_audit_entries_lane_seq"),
     )
 
     # A plain autoincrement id keeps the log's order total and gap-visible.
@@ -37,8 +40,9 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
-    # The hash chain (audit/chain.py): position in the log (unique: two writers can
-    # never both append at one position), the previous entry's hash, and this one's.
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), unique=True)
+    # The hash chain (audit/chain.py): the lane (0: the main chain), the position in it,
+    # the previous entry's hash in that lane, and this one's.
+    lane: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

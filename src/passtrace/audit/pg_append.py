@@ -31,7 +31,7 @@ COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "reso
 # A CTE (to list after the caller's own): the next position and the previous hash.
 HEAD_CTE = ("a_head AS (SELECT COALESCE(l.seq, 0) + 1 AS seq, COALESCE(l.hash, %s) AS prev "
             "FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash FROM audit_entries "
-            "ORDER BY seq DESC LIMIT 1) AS l ON true)")
+            "WHERE lane = 0 ORDER BY seq DESC LIMIT 1) AS l ON true)")
 
 
 def insert_sql(source: str) -> str:
@@ -43,10 +43,12 @@ def insert_sql(source: str) -> str:
             f"'hex') FROM {source}, a_head RETURNING id")
 
 
-def params(fields: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """HEAD_CTE's parameters and insert_sql's, for an entry's fields (record()'s)."""
+def params(fields: Mapping[str, Any], lane: int = chain.MAIN_LANE
+           ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """HEAD_CTE's parameters and insert_sql's, for an entry's fields (record()'s); `lane`:
+    a side lane's entry hashes its lane too (audit/lanes.py)."""
     detail = orjson.loads(orjson.dumps(fields.get("detail")))  # as it reads back
-    doc = {c: fields.get(c) for c in COLUMNS} | {"detail": detail}
+    doc = {c: fields.get(c) for c in COLUMNS} | {"detail": detail, "lane": lane}
     while True:
         # Placeholders nothing else in the entry can contain (checked below).
         prev, seq = uuid.uuid4().hex, str(uuid.uuid4().int)

@@ -53,7 +53,7 @@ def record(
     return entry
 
 
-def _fields(actor: Principal | None, action: str, resource_type: str,
+def entryentry_fields(actor: Principal | None, action: str, resource_type: str,
             resource_id: str | uuid.UUID, reason: str | None,
             detail: dict[str, Any] | None) -> dict[str, Any]:
     return {"at": utcnow(), "actor_user_id": actor.user_id if actor else None,
@@ -63,7 +63,7 @@ def _fields(actor: Principal | None, action: str, resource_type: str,
             "ip": actor.ip if actor else None}
 
 
-def _pg_cursor(session: Session) -> Any:
+def pg_cursor(session: Session) -> Any:
     raw = session.connection().connection.driver_connection
     assert raw is not None
     return raw.cursor()
@@ -78,9 +78,9 @@ def append(*, session: Session, actor: Principal | None, action: str, resource_t
         record(session=session, actor=actor, action=action, resource_type=resource_type,
                resource_id=resource_id, reason=reason, detail=detail)
         return
-    head, values = pg_append.params(_fields(actor, action, resource_type, resource_id,
+    head, values = pg_append.params(entry_fields(actor, action, resource_type, resource_id,
                                             reason, detail))
-    with _pg_cursor(session) as cur:
+    with pg_cursor(session) as cur:
         # The lock in a statement of its own, before the one that reads the head.
         cur.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
         cur.execute("WITH " + pg_append.HEAD_CTE + pg_append.insert_sql("(SELECT 1) AS one"),
@@ -103,8 +103,8 @@ def record_people(*, session: Session, actor: Principal | None, action: str,
              "subject_person_id": pid, "reason": reason, "detail": detail} for pid in ids])
     sql, params = pg_append.per_subject_sql(
         "SELECT unnest(%s::uuid[]) AS id",
-        _fields(actor, action, resource_type, resource_id, reason, detail))
-    with _pg_cursor(session) as cur:
+        entry_fields(actor, action, resource_type, resource_id, reason, detail))
+    with pg_cursor(session) as cur:
         cur.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
         cur.execute(sql, (ids, *params))
     return len(ids)

@@ -33,5 +33,16 @@ def verify() -> None:
         raise typer.Exit(1)
     console.print(f"[green]audit chain intact: {outcome.checked} entries[/green]")
     console.print(f"head: position {outcome.head_seq}, hash {outcome.head_hash}")
+    for lane, (seq, head) in sorted(outcome.side_heads.items()):
+        console.print(f"side lane {lane}: position {seq}, hash {head}")
     console.print("Keep this head somewhere else: a log emptied or rewritten from the start "
                   "is a valid chain too, and only an earlier head shows it.")
+
+
+@app.command("anchor")
+def anchor() -> None:
+    """Record the side lanes' heads on the main chain now (the job runner does it too)."""
+    from passtrace.audit import jobs
+    from passtrace.cli.main import _runtime
+
+    console.print(jobs.anchor_lanes(_runtime()))

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     # How often the job runner verifies yesterday's and today's daily reports against
     # registrations (0: off; cron can run `passtrace verify reports`).
     verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # How often the job runner anchors the audit log's side lanes on its main chain
+    # (audit/lanes.py): the longest a side lane's newest entries go unanchored (0: off;
+    # cron can run `passtrace audit anchor`).
+    audit_anchor_seconds: int = Field(default=60, ge=0, le=86400)
     # Early warning (docs/warnings.md): how often the job runner runs the windowed rules
     # over yesterday and today, and scans newly declared risk areas (0: off; cron can
     # run `passtrace warnings run`).

@@ -5,6 +5,7 @@ and add a Job line here with the setting that says how often (docs/jobs.md)."""
 from __future__ import annotations
 
 from passtrace.analytics import jobs as analytics_jobs
+from passtrace.audit import jobs as audit_jobs
 from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.health import jobs as health_jobs
@@ -44,4 +45,6 @@ def scheduled_jobs() -> list[Job]:
             health_jobs.relay_status_notices),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
+        Job("audit.anchor-lanes", lambda rt: rt.settings.audit_anchor_seconds,
+            audit_jobs.anchor_lanes),
     ]

@@ -35,7 +35,7 @@ from passtrace.audit import chain
 MAX_GROUP = 64  # checks per transaction: bounds the lock hold time and the statement
 
 _LOCK_CHAIN = "SELECT pg_advisory_xact_lock(%s)"
-_CHAIN_HEAD = "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
+_CHAIN_HEAD = "SELECT seq, hash FROM audit_entries WHERE lane = 0 ORDER BY seq DESC LIMIT 1"
 AUDIT_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
                  "subject_person_id", "reason", "detail", "ip", "seq", "prev_hash", "hash")
 

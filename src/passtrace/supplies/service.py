@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
+from passtrace.audit import lanes as audit_lanes
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
@@ -200,7 +201,9 @@ def issue(*, session: Session, actor: Principal | None, depot_id: uuid.UUID,
                    for t in ledger.take_fefo(held, quantity)]
         session.add_all(entries)
         session.flush()
-    audit_service.append(session=session, actor=actor, action="supplies.issue",
+    # A side lane of the audit chain (audit/lanes.py): issues are the hot path, and the
+    # main chain's one lock, held to commit, queued concurrent clerks behind each other.
+    audit_lanes.append(session=session, actor=actor, action="supplies.issue",
                          resource_type="supply_depot", resource_id=depot.id,
                          detail={"item": str(item_id), "quantity": quantity})
     return entries
