@@ -53,7 +53,7 @@ def record(
     return entry
 
 
-def entryentry_fields(actor: Principal | None, action: str, resource_type: str,
+def entry_fields(actor: Principal | None, action: str, resource_type: str,
             resource_id: str | uuid.UUID, reason: str | None,
             detail: dict[str, Any] | None) -> dict[str, Any]:
     return {"at": utcnow(), "actor_user_id": actor.user_id if actor else None,
