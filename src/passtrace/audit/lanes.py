@@ -18,7 +18,7 @@ breaks the check as it does on the main chain. Between two anchors a lane's newe
 entries are as exposed as the main chain's newest ones always are (a rewrite from
 there on forward is consistent); the anchor interval bounds that window.
 
-SQLite has a single writer anyway: there `append` writes on the main chain.
+SQLite has a single writer anyway; side lanes there only keep both databases alike.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import random
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import chain, pg_append, service
@@ -77,17 +77,24 @@ def take_lane(cur: Any) -> int:
     return lane
 
 
+def sqlite_lane(session: Session) -> int:
+    """SQLite: take the database's write lock (the same race as take_lane's, closed by
+    SQLite's single writer) and pick a side lane."""
+    chain.lock_head(session)
+    return 1 + random.randrange(chain.LANES)
+
+
 def append(*, session: Session, actor: Principal | None, action: str, resource_type: str,
            resource_id: str | uuid.UUID = "", reason: str | None = None,
            detail: dict[str, Any] | None = None) -> None:
-    """service.append for a hot path: on PostgreSQL the entry goes on a free side lane
-    (two round trips: take the lane; hash and insert in one statement)."""
-    if session.get_bind().dialect.name != "postgresql":
-        service.record(session=session, actor=actor, action=action,
-                       resource_type=resource_type, resource_id=resource_id, reason=reason,
-                       detail=detail)
-        return
+    """service.append for a hot path: the entry goes on a free side lane (PostgreSQL: two
+    round trips, take the lane; hash and insert in one statement)."""
     fields = service.entry_fields(actor, action, resource_type, resource_id, reason, detail)
+    if session.get_bind().dialect.name != "postgresql":
+        lane = sqlite_lane(session)
+        chain.link([fields], chain.read_lane_head(session, lane), lane)
+        session.execute(insert(AuditEntry), [fields])
+        return
     with service.pg_cursor(session) as cur:
         lane = take_lane(cur)
         head, values = pg_append.params(fields, lane=lane)
