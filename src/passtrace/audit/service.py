@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from psycopg.types.json import Json
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -145,8 +146,29 @@ def record_many(*, session: Session, actor: Principal | None,
              "action": e["action"], "resource_type": e["resource_type"]} for e in entries]
     chain.lock_head(session)
     chain.link(rows, chain.read_head(session))
-    session.execute(insert(AuditEntry), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        copy_rows(session, "audit_entries", COPY_COLUMNS, rows)
+    else:
+        session.execute(insert(AuditEntry), rows)
     return len(rows)
+
+
+COPY_COLUMNS = ("at", "actor_user_id", "actor_name", "action", "resource_type", "resource_id",
+                "subject_person_id", "reason", "detail", "ip", "lane", "seq", "prev_hash",
+                "hash")
+
+
+def copy_rows(session: Session, table: str, columns: tuple[str, ...],
+              rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: write `rows` (dicts holding `columns`) with one COPY in the session's
+    transaction, after flushing what the session holds. An allocation writes thousands
+    of entries at once; COPY costs a fraction of an executemany's per-row round trips
+    and statement work. Dict values go in as JSON."""
+    session.flush()
+    names = ", ".join(columns)
+    with pg_cursor(session) as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([Json(v) if isinstance(v := row[c], dict) else v for c in columns])
 
 
 def list_entries(

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
 from passtrace.core.errors import InvalidState
@@ -120,7 +121,18 @@ def write_entries(session: Session, entries: list[dict[str, Any]]) -> None:
     if not entries:
         return
     now = utcnow()
-    session.flush()
-    session.execute(insert(LedgerEntry), [
-        {"id": uuid7(), "created_at": now, "counterparty": "", "reason": "",
-         "transfer_id": None, **e} for e in entries])
+    rows = [{"id": uuid7(), "created_at": now, "counterparty": "", "reason": "",
+             "transfer_id": None, "actor_id": None, **e} for e in entries]
+    insert_rows(session, LedgerEntry, rows)
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows holding every column of `model`'s table, after flushing what the
+    session holds: PostgreSQL by COPY (an allocation writes thousands of transfers and
+    ledger rows at once), SQLite by one executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        columns = tuple(c.name for c in model.__table__.c)
+        audit_service.copy_rows(session, model.__tablename__, columns, rows)
+    else:
+        session.flush()
+        session.execute(insert(model), rows)

@@ -7,10 +7,12 @@ webhook gateway through the outbox when configured: nothing leaves the process h
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import local_today, utcnow
@@ -99,6 +101,7 @@ def decide_many(*, session: Session, actor: Principal | None,
     entries are added to `audit` for the caller to write with its own in one statement.
     """
     now, decided_by = utcnow(), (actor.user_id if actor else None)
+    changes: list[dict[str, Any]] = []
     for r, approved, reason in decisions:
         if actor is not None and not actor.covers_area(authz.MANAGE, areas[r.depot_id]):
             raise Forbidden("You may not decide requests for this depot.")
@@ -107,11 +110,18 @@ def decide_many(*, session: Session, actor: Principal | None,
         if not 0 <= approved <= r.quantity or (approved < r.quantity and not reason.strip()):
             raise ValidationFailed("Approve between none and the quantity asked for.",
                                    fields={"approved_quantity": N_("Out of range.")})
-        r.state = ("approved" if approved == r.quantity
-                   else "rejected" if approved == 0 else "partly_approved")
-        r.approved_quantity, r.decision_reason = approved, reason.strip()
-        r.decided_by, r.decided_at = decided_by, now
-    session.flush()
+        changes.append({"b_id": r.id, "state": ("approved" if approved == r.quantity
+                                                else "rejected" if approved == 0
+                                                else "partly_approved"),
+                        "approved_quantity": approved, "decision_reason": reason.strip()})
+    _write_decisions(session, changes, decided_by, now)
+    for (r, _, _), change in zip(decisions, changes, strict=True):
+        # The rows are written; the loaded objects take the values as stored, not as
+        # changes of their own for a later flush to write again row by row.
+        for key in ("state", "approved_quantity", "decision_reason"):
+            set_committed_value(r, key, change[key])
+        set_committed_value(r, "decided_by", decided_by)
+        set_committed_value(r, "decided_at", now)
     audit += [{"action": f"supplies.request.{r.state}", "resource_type": "supply_request",
                "resource_id": r.id, "reason": reason or None} for r, _, reason in decisions]
     messages = [_decision_message(r, r.requested_by) for r, _, _ in decisions
@@ -122,6 +132,31 @@ def decide_many(*, session: Session, actor: Principal | None,
     else:  # a Fanout: each of its channels gets them one by one
         for m in messages:
             notifier.send(m)
+
+
+def _write_decisions(session: Session, changes: list[dict[str, Any]],
+                     decided_by: uuid.UUID | None, now: datetime) -> None:
+    """The decisions in one statement on PostgreSQL (an UPDATE joined to unnest()ed
+    arrays), one executemany on SQLite. The rows are locked by the caller."""
+    if not changes:
+        return
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            "UPDATE supply_requests AS r SET state = v.state, approved_quantity = v.q, "
+            "decision_reason = v.reason, decided_by = :by, decided_at = :at "
+            "FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[]), CAST(:qs AS int[]), "
+            "CAST(:reasons AS text[])) AS v(id, state, q, reason) WHERE r.id = v.id"),
+            {"by": decided_by, "at": now, "ids": [c["b_id"] for c in changes],
+             "states": [c["state"] for c in changes],
+             "qs": [c["approved_quantity"] for c in changes],
+             "reasons": [c["decision_reason"] for c in changes]})
+        return
+    table = SupplyRequest.__table__
+    session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+        state=bindparam("state"), approved_quantity=bindparam("approved_quantity"),
+        decision_reason=bindparam("decision_reason"), decided_by=decided_by, decided_at=now),
+        changes)
 
 
 def _decision_message(r: SupplyRequest, user_id: uuid.UUID) -> Message:

@@ -260,14 +260,15 @@ def send_many(*, session: Session, actor: Principal | None, source: Depot,
             transfers.append({"id": transfer_id, "created_at": now, "from_depot_id": source.id,
                               "to_depot_id": to_depot_id, "item_id": item_id,
                               "lot_id": t.lot.id, "quantity": t.quantity,
-                              "state": "in_transit", "sent_by": actor_id})
+                              "state": "in_transit", "sent_by": actor_id,
+                              "received_quantity": None, "discrepancy": None,
+                              "received_at": None, "received_by": None})
             entries.append({"depot_id": source.id, "item_id": item_id, "lot_id": t.lot.id,
                             "kind": "transfer_out", "quantity": -t.quantity,
                             "counterparty": names[to_depot_id], "transfer_id": transfer_id,
                             "actor_id": actor_id})
-    session.flush()
     if transfers:
-        session.execute(insert(SupplyTransfer), transfers)
+        ledger.insert_rows(session, SupplyTransfer, transfers)
     ledger.write_entries(session, entries)
     # One entry for the whole batch, not one per shipment: each shipment is a transfer
     # row with its sender, and an allocation's commit audits every request's decision,
