@@ -184,3 +184,27 @@ def test_a_process_that_did_not_wire_the_drivers_fails_instead_of_forecasting_ze
     monkeypatch.setattr(drivers, "_source", None)
     with pytest.raises(drivers.DriversNotWired):
         cover.covers(session, area_code=AREA)
+
+
+def test_only_an_officer_over_every_depot_may_change_a_rate(client, make_persona, session):
+    # A rate counts at every depot: a district officer would change other districts'
+    # cover. Refused with a translated message, and the rate is left as it was.
+    masks = item(session)
+    depot(session, area_code=AREA)
+    depot(session, area_code=ELSEWHERE)
+    session.commit()
+    url = f"/api/v1/supplies/items/{masks.id}/rates/quarantined"
+    district = make_persona("supplies_officer", "area", AREA)
+    refused = client.put(url, headers=district.headers, json={"rate": 5})
+    assert refused.status_code == 403 and "每个" in refused.json()["error"]["message"]
+    keeper = make_persona("supplies_officer", "depot", "SOMEWHERE")
+    assert client.put(url, headers=keeper.headers, json={"rate": 5}).status_code == 403
+    assert forecast.rates_of(session, [masks.id]) == {}
+    city = make_persona("supplies_officer", "area", "520100")
+    assert client.put(url, headers=city.headers, json={"rate": 5}).status_code == 200
+    session.expire_all()
+    [rate] = forecast.rates_of(session, [masks.id])[masks.id]
+    assert rate.rate == 5
+    assert session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "supplies.rate.set",
+        AuditEntry.resource_id == str(masks.id))).one().actor_name == city.user.username

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.clock import LOCAL_TZ, local_today
 from passtrace.core.security import Principal
-from passtrace.supplies import requests, service
+from passtrace.supplies import forecast, requests, service
 from passtrace.supplies.models import Depot, LedgerEntry, SupplyItem
 
 # (name, category, unit, pack size, shelf life in days)
@@ -76,8 +76,24 @@ def _backdate(session: Session, entries: list[LedgerEntry], when: datetime) -> N
                     .values(created_at=when))
 
 
+# Forecast rates (docs/supplies.md, "Rates"), so the forecast page has something to show:
+# (item, driver, units per driver unit, shifts a day for staff on duty). A masked guard
+# changes masks every 4 hours on a 3-shift roster; people in quarantine get two masks a
+# day and a test every other day; every contact to test takes one kit; a case in
+# isolation needs gloves and a gown a day for the staff caring for them.
+RATES = (
+    (MASK, "staff_on_duty", 2, 3),
+    (MASK, "quarantined", 2, 1),
+    (KIT, "quarantined", 0.5, 1),
+    (KIT, "contacts_to_test", 1, 1),
+    (GLOVES, "cases_in_isolation", 6, 1),
+    (GOWN, "cases_in_isolation", 2, 1),
+)
+
+
 def seed(*, session: Session, officer: Principal, requester: Principal) -> dict[str, Depot]:
-    """Create the catalogue, depots, stock, two weeks of issues and open requests."""
+    """Create the catalogue, depots, stock, two weeks of issues, forecast rates and open
+    requests."""
     items: dict[str, SupplyItem] = {}
     for name, category, unit, pack, shelf in ITEMS:
         items[name] = service.create_item(session=session, actor=None, name=name,
@@ -100,6 +116,9 @@ def seed(*, session: Session, officer: Principal, requester: Principal) -> dict[
                                     item_id=items[item].id, quantity=per_day,
                                     consumer=consumer)
             _backdate(session, entries, _at(days_ago, 8))
+    for item, driver, rate, shifts in RATES:
+        forecast.set_rate(session=session, actor=officer, item=items[item], driver=driver,
+                          rate=rate, periods_per_day=shifts)
     _requests(session, depots, items, officer=officer, requester=requester, today=today)
     session.flush()
     return depots

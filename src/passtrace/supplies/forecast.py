@@ -6,7 +6,8 @@ in quarantine today draw no masks from the ledger until someone issues them. The
 forecast sees them at once, so days of cover divides the stock by the larger of the two
 and a depot goes short before consumption catches up.
 
-Rates are parameters supplies officers edit (audited with their before and after).
+Rates are parameters supplies officers over every depot edit (audited with their before
+and after): one rate counts at every depot.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
-from passtrace.core.errors import Conflict, ValidationFailed
+from passtrace.core.errors import Conflict, Forbidden, ValidationFailed
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.security import Principal
+from passtrace.supplies import authz
 from passtrace.supplies import drivers as driver_source
-from passtrace.supplies.models import DRIVERS, ForecastRate, SupplyItem
+from passtrace.supplies.models import DRIVERS, Depot, ForecastRate, SupplyItem
 
 MAX_RATE = 10_000.0
 MAX_SHIFTS = 4
@@ -122,13 +124,34 @@ class DriverCounts:
         return self._seen[area_prefix]
 
 
+def covers_every_depot(session: Session, actor: Principal) -> bool:
+    """Whether the actor manages supplies over every depot's area (or everywhere).
+
+    A rate is one number per item and driver for the whole deployment, so it moves the
+    forecast at every depot: a district officer changing it would change the cover of
+    depots outside the district. Officers bound to a depot, not an area, never cover all.
+    """
+    prefixes = actor.area_scopes(authz.MANAGE)
+    if prefixes is None:
+        return True
+    if not prefixes:
+        return False
+    outside = select(Depot.id).where(~or_(*(Depot.area_code.startswith(p)
+                                            for p in prefixes))).limit(1)
+    return session.scalar(outside) is None
+
+
 def set_rate(*, session: Session, actor: Principal | None, item: SupplyItem, driver: str,
              rate: float, periods_per_day: int = 1) -> ForecastRate:
     """Set how much of the item one unit of the driver uses; audited with before and after.
+    Only an officer over every depot may (covers_every_depot).
 
     periods_per_day is the number of shifts for staff on duty (the rate is per shift);
     the other drivers are counted per day (or per contact), so theirs is 1.
     """
+    if actor is not None and not covers_every_depot(session, actor):
+        raise Forbidden("A forecast rate counts at every depot: only an officer over all "
+                        "of them may change it.")
     if driver not in DRIVERS:
         raise ValidationFailed("Unknown forecast driver.", fields={"driver": N_("Unknown.")})
     if not 0 <= rate <= MAX_RATE:
