@@ -208,3 +208,30 @@ def test_only_an_officer_over_every_depot_may_change_a_rate(client, make_persona
     assert session.scalars(select(AuditEntry).where(
         AuditEntry.action == "supplies.rate.set",
         AuditEntry.resource_id == str(masks.id))).one().actor_name == city.user.username
+
+
+def test_a_depot_nested_in_another_takes_its_own_drivers_and_they_are_not_counted_twice(
+        session, rt):
+    # A district warehouse and a street checkpoint depot inside its area: the street's
+    # staff drive the street depot's forecast only, not both (5 people, not 7 needs).
+    street = AREA + "001"
+    district_depot = depot(session, area_code=AREA)
+    street_depot = depot(session, "checkpoint", area_code=street)
+    masks = item(session)
+    epidemic.on_duty(session, rt, epidemic.checkpoint(session, street), 2)
+    epidemic.on_duty(session, rt, epidemic.checkpoint(session, AREA), 3)
+    epidemic.rate(session, masks, "staff_on_duty", 1)
+
+    def staff(d):  # type: ignore[no-untyped-def]
+        found = cover.one(session, depot=d, item=masks).forecast
+        assert found is not None
+        return {t.driver: t.count for t in found.terms}["staff_on_duty"]
+
+    assert staff(street_depot) == 2
+    assert staff(district_depot) == 3
+    # The area's list (depots with stock) agrees with the one-depot view.
+    stock(session, district_depot, masks, "N1", FAR, 10)
+    stock(session, street_depot, masks, "N2", FAR, 10)
+    listed = {c.depot_id: c.forecast for c in cover.covers(session, area_code=AREA)}
+    assert [t.count for t in listed[district_depot.id].terms] == [3]  # type: ignore[union-attr]
+    assert [t.count for t in listed[street_depot.id].terms] == [2]  # type: ignore[union-attr]

@@ -98,7 +98,7 @@ def covers(session: Session, *, area_code: str | None = None, today: date | None
         d, it = depot_rows[depot_id], item_rows[item_id]
         daily = used.get((depot_id, item_id), 0) / window_days
         on_hand = stock.get((depot_id, item_id), 0)
-        need = (forecasting.forecast(it, rates[item_id], counts(significant_prefix(
+        need = (forecasting.forecast(it, rates[item_id], counts.own(significant_prefix(
             d.area_code))) if item_id in rates else None)
         rate = max(daily, need.daily_need if need is not None else 0.0)
         out.append(Cover(depot_id, d.name, d.area_code, item_id, it.name, on_hand, daily,
@@ -131,7 +131,7 @@ def one(session: Session, *, depot: Depot, item: SupplyItem, today: date | None 
         .where(StockBalance.depot_id == depot.id, StockBalance.item_id == item.id)) or 0)
     rates = forecasting.rates_of(session, [item.id]).get(item.id, [])
     # No rates, no forecast: the drivers are only counted for an item that uses them.
-    counts = (forecasting.DriverCounts(session, today)(significant_prefix(depot.area_code))
+    counts = (forecasting.DriverCounts(session, today).own(significant_prefix(depot.area_code))
               if rates else drivers.Drivers())
     need = forecasting.forecast(item, rates, counts)
     daily = used / window_days

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
+from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import utcnow
 from passtrace.core.db import locked
 from passtrace.core.errors import Conflict, Forbidden, ValidationFailed
@@ -116,12 +117,36 @@ class DriverCounts:
     def __init__(self, session: Session, day: date) -> None:
         self._session, self._day = session, day
         self._seen: dict[str, driver_source.Drivers] = {}
+        self._depot_prefixes: list[str] | None = None
 
     def __call__(self, area_prefix: str) -> driver_source.Drivers:
         if area_prefix not in self._seen:
             self._seen[area_prefix] = driver_source.count(self._session, area_prefix,
                                                           self._day)
         return self._seen[area_prefix]
+
+    def own(self, area_prefix: str) -> driver_source.Drivers:
+        """The drivers a depot with this area prefix serves itself: its area's, less
+        those in the areas of depots nested inside it (a checkpoint's depot inside a
+        district depot's area). Each person then drives one depot's forecast, the most
+        local one, instead of being counted again at every depot above it."""
+        total = self(area_prefix)
+        inner = self._nested(area_prefix)
+        if not inner:
+            return total
+        less = [self(p) for p in inner]
+        return driver_source.Drivers(**{
+            d: max(total.get(d) - sum(x.get(d) for x in less), 0) for d in DRIVERS})
+
+    def _nested(self, area_prefix: str) -> list[str]:
+        # The outermost depot areas strictly inside this one (one query per call for
+        # every depot's area; areas inside those are already inside their counts).
+        if self._depot_prefixes is None:
+            self._depot_prefixes = sorted({significant_prefix(a) for a in self._session.scalars(
+                select(Depot.area_code).distinct())})
+        inside = [p for p in self._depot_prefixes
+                  if p != area_prefix and p.startswith(area_prefix)]
+        return [p for p in inside if not any(q != p and p.startswith(q) for q in inside)]
 
 
 def covers_every_depot(session: Session, actor: Principal) -> bool:
