@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import Table, bindparam, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -152,7 +152,7 @@ def _write_decisions(session: Session, changes: list[dict[str, Any]],
              "qs": [c["approved_quantity"] for c in changes],
              "reasons": [c["decision_reason"] for c in changes]})
         return
-    table = SupplyRequest.__table__
+    table = cast(Table, SupplyRequest.__table__)  # Core: an executemany, not ORM bulk
     session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
         state=bindparam("state"), approved_quantity=bindparam("approved_quantity"),
         decision_reason=bindparam("decision_reason"), decided_by=decided_by, decided_at=now),
