@@ -32,6 +32,16 @@ Measured 2026-12-04 at the default size (2 shared cores, load 7-9, medians of 3 
 stock report p95 74 ms (SQL 20), allocate 7.6 s (SQL 2.9), issue p99 188 ms (SQL 21;
 p50 38 ms, 4.7 server CPU ms per issue). At load ~19: 263 / 69 ms, 18.9 / 5.5 s,
 1,067 / 108 ms; without the audit entry the issue p99 was ~30% lower.
+
+Measured 2026-12-04 after the allocation commit went set-based (decisions in one
+UPDATE over unnest(), transfers, ledger rows and audit entries by COPY) and issues
+moved to an audit side lane (audit/lanes.py), same size, medians of 3 runs, load 15-20
+(2 cores shared by eight engineers): stock report p95 136 ms (SQL 40), allocate 9.3 s
+(SQL 3.4; ratio 2.71, was 3.5 at load 9 before), issue p99 654 ms (SQL 83; ratio 7.9,
+was 8.2), p50 172 ms, 6.3 server CPU ms per issue (was 6.8-7.1). The issue path is
+bound by the one uvicorn worker's CPU: eight clients x ~6.5 ms of Python per issue
+queue inside one process whatever the lock, so taking the audit lock off the hot path
+shows little here; the goals (2 s, 50 ms) are not met at this load.
 """
 
 from __future__ import annotations
