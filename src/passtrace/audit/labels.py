@@ -11,6 +11,7 @@ ACTION_LABELS = {
     "supplies.item.import": lazy_gettext("Imported supply items"),
     "supplies.stock.import": lazy_gettext("Imported opening stock"),
     "supplies.rate.set": lazy_gettext("Set a supply forecast rate"),
+    "audit.anchor": lazy_gettext("Anchored the audit log's side lanes"),
     "supplies.export.ledger": lazy_gettext("Exported the supplies ledger"),
     "supplies.export.stock": lazy_gettext("Exported the stock report"),
     "supplies.depot.create": lazy_gettext("Added a supply depot"),
