@@ -27,6 +27,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
     String,
     Table,
     Uuid,
@@ -42,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql import ColumnElement, Select
 
 from passtrace.accounts.models import User
@@ -59,6 +63,8 @@ _SPAN = 1 << 40
 FLAGS: Table = StatusFlag.__table__  # type: ignore[assignment]
 HISTORY: Table = StatusChange.__table__  # type: ignore[assignment]
 PEOPLE: Table = Person.__table__  # type: ignore[assignment]
+SOURCE_COLUMNS = ("person_id", "level", "source", "reason", "evidence", "until", "dedupe_key",
+                  "ord")
 
 
 class IdRange:
@@ -219,7 +225,25 @@ def raise_selected(*, session: Session, rows: Select[Any]) -> int:
     name known persons and give flags that have not ended (until NULL or in the future).
     """
     now = utcnow()
-    src = rows.subquery("src")
+    if session.get_bind().dialect.name == "postgresql":
+        # For this transaction: JIT compiling these few large one-off statements cost more
+        # than it saved (a declared county's flags, benchmarks/warnings.py).
+        session.execute(text("SET LOCAL jit = off"))
+    # The caller's SELECT is read by three statements (checks, locks, inserts): kept in
+    # a temporary table, it is evaluated once (a declared county's: alerts joined to
+    # 200,000 people by ID hash, with a window).
+    kept = Table(f"bulk_flags_{secrets.token_hex(6)}", MetaData(),
+                 *[Column(name, FLAGS.c[name].type) for name in SOURCE_COLUMNS[:-1]],
+                 Column("ord", BigInteger), prefixes=["TEMPORARY"])
+    session.execute(CreateTable(kept))
+    session.execute(kept.insert().from_select(SOURCE_COLUMNS, rows))
+    made = _raise_kept(session, kept, now)
+    # (On an error the rollback takes the table away with the rest.)
+    session.execute(DropTable(kept))
+    return made
+
+
+def _raise_kept(session: Session, src: Table, now: datetime) -> int:
     _check(session, src, now)
     _lock(session, src)
     flags = IdRange(session, now)
