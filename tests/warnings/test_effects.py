@@ -19,7 +19,7 @@ from passtrace.people.models import Person
 from passtrace.registrations.imports import import_id
 from passtrace.registrations.models import Registration
 from passtrace.tracing.models import Contact
-from passtrace.warnings import alerts, risk_areas, service
+from passtrace.warnings import alerts, present, risk_areas, service
 from passtrace.warnings.models import Alert
 from tests.jobs.gateway import Gateway, free_port, with_gateways
 from tests.tracing import world as tw
@@ -76,6 +76,10 @@ def test_a_declared_area_turns_its_recent_visitors_yellow_once(session, rt):  # 
     assert _status(session, visitor) == "yellow" and _status(session, stranger) == "green"
     [alert] = session.scalars(select(Alert).where(Alert.rule_code == "risk_visit"))
     assert alert.evidence["visits"] == 3 and len(alert.evidence["days"]) == 3
+    # The queue explains it with the visits, not one day's visit.
+    text = present.explanation(alert, {}, {"520102001": "花果园"})
+    assert "花果园" in text and "3" in text
+    assert all(d[5:] in text for d in alert.evidence["days"]), text
     [flag] = session.scalars(select(StatusFlag).where(StatusFlag.person_id == visitor.id))
     assert flag.reason == "risk_area_visit" and flag.area_code == "520102001"
     again = service.run(session=session, settings=rt.settings)
