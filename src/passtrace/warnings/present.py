@@ -81,7 +81,8 @@ def explanation(alert: Alert, sites: dict[str, str], areas: dict[str, str]) -> s
               "minutes": ev.get("minutes", ""), "km": ev.get("km", ""),
               "speed": ev.get("speed", "")}
     if alert.rule_code == "risk_visit" and "declared" in ev:
-        days = ev.get("days") if isinstance(ev.get("days"), list) else []
+        raw = ev.get("days")
+        days: list[Any] = raw if isinstance(raw, list) else []
         return gettext(DECLARED, area=values["area"], day=values["day"],
                        visits=ev.get("visits", ""),
                        days=", ".join(sorted(str(d)[5:] for d in days)))
