@@ -19,8 +19,10 @@ Times, medians of --rounds (interleaved, so all see the same background load):
   of the last 14 days, as the job runner does it (`service.scan_pending` then
   `effects.apply_new`: alerts, flags, statuses, history; all reset before each round),
   vs `sql_declare_s`: a hand-written SELECT DISTINCT of the (person, day) visits to the
-  area's sites and reported stops. `declare_matches_sql` checks the alerts are exactly
-  those (person, day) pairs and the flagged persons exactly the visitors known as people.
+  area's sites and reported stops. A declaration raises one alert per person (its
+  visits as evidence, docs/warnings.md): `declare_matches_sql` checks, as sets, that
+  the persons alerted are exactly the visitors of the baseline and the persons flagged
+  (and now yellow) exactly those visitors known as people.
 CPU seconds of this process and of its PostgreSQL backend (scripts/checkpoint_env.py)
 are reported beside each wall figure. Prints one JSON line.
 """
@@ -98,8 +100,8 @@ def _kept(url: str, wanted: dict[str, Any]) -> dict[str, Any] | None:
 def _reset(rt: Runtime) -> None:
     """Forget what a previous round (or run) raised: alerts, flags, statuses, risks."""
     with rt.engine.begin() as conn:
-        # TRUNCATE: deleting 200k flags checks each against status_history.flag_id,
-        # which has no index (minutes). Nothing else refers to these rows here.
+        # TRUNCATE: cheaper than deleting 200k flags and their history row by row.
+        # Nothing else refers to these rows here.
         conn.execute(text("TRUNCATE status_history, status_appeals, status_flags, alerts; "
                           "DELETE FROM area_risks; "
                           "UPDATE people SET status = 'green' WHERE status <> 'green'"))
@@ -151,6 +153,18 @@ WITH v AS (
     AND dr.person_hash IS NOT NULL)
 SELECT count(*), count(DISTINCT h),
        (SELECT count(*) FROM people p WHERE p.id_hash IN (SELECT h FROM v)) FROM v"""
+
+
+SQL_SAME = SQL_DECLARE.split("SELECT count(*), count(DISTINCT h)")[0].rstrip() + """
+, a AS (SELECT DISTINCT person_hash AS h FROM alerts WHERE rule_code = 'risk_visit'),
+  k AS (SELECT p.id, p.id_hash AS h FROM people p WHERE p.id_hash IN (SELECT h FROM v)),
+  f AS (SELECT DISTINCT person_id AS id FROM status_flags)
+SELECT (SELECT count(*) FROM (SELECT h FROM v EXCEPT SELECT h FROM a) x),
+       (SELECT count(*) FROM (SELECT h FROM a EXCEPT SELECT h FROM v) x),
+       (SELECT count(*) FROM (SELECT id FROM k EXCEPT SELECT id FROM f) x),
+       (SELECT count(*) FROM (SELECT id FROM f EXCEPT SELECT id FROM k) x),
+       (SELECT count(*) FROM people WHERE status = 'yellow'
+          AND id NOT IN (SELECT id FROM k))"""
 
 
 def declare(area: str) -> Callable[[Session], tuple[int, int]]:
@@ -221,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
         counts: dict[str, int] = {}
         declared: tuple[int, int] = (0, 0)
+        declared_at = utcnow()
         sql_day: Any = None
         sql_decl: Any = None
         for _ in range(args.rounds):
@@ -231,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             add("sql_day", spent), add("sql_day_server", server)
             # One "now" for the declaration and its baseline: today's rows run on past
             # it, and the two windows must end at the same moment.
-            freeze(utcnow())
+            declared_at = utcnow()
+            freeze(declared_at)
             try:
                 spent, cpu, server, declared = timed(rt, declare(args.area))
                 add("declare", spent), add("declare_cpu", cpu), add("declare_server", server)
@@ -241,11 +257,20 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 freeze(None)
             add("sql_declare", spent), add("sql_declare_server", server)
-        with rt.engine.connect() as conn:
-            flagged = conn.execute(text(
-                "SELECT count(DISTINCT person_id) FROM status_flags")).scalar()
-            yellow = conn.execute(text(
-                "SELECT count(*) FROM people WHERE status = 'yellow'")).scalar()
+        freeze(declared_at)
+        try:
+            with rt.engine.connect() as conn:
+                flagged = conn.execute(text(
+                    "SELECT count(DISTINCT person_id) FROM status_flags")).scalar()
+                yellow = conn.execute(text(
+                    "SELECT count(*) FROM people WHERE status = 'yellow'")).scalar()
+                # The sets themselves: persons alerted vs the baseline's visitors, persons
+                # flagged / yellow vs the visitors known as people (0 rows each way).
+                differ = conn.execute(text(SQL_SAME), {
+                    "prefix": significant_prefix(args.area) + "%", "start": since,
+                    "end": utcnow()}).one()
+        finally:
+            freeze(None)
         med = {k: statistics.median(v) for k, v in rows.items()}
         person_days, visitors, known = sql_decl[0]
         print(json.dumps({
@@ -270,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
                 "declare_alerts": declared[0], "declare_flags": declared[1],
                 "declare_persons_flagged": flagged, "persons_yellow": yellow,
                 "sql_declare_person_days": person_days, "sql_declare_visitors": visitors,
-                "declare_matches_sql": declared[0] == person_days and flagged == known
-                and yellow == known,
+                "declare_set_differences": list(differ),
+                "declare_matches_sql": declared[0] == visitors and flagged == known
+                and yellow == known and declared[1] == known and not any(differ),
             },
             "ratios": {"rules_day_vs_sql": round(med["day"] / med["sql_day"], 2),
                        "declare_vs_sql": round(med["declare"] / med["sql_declare"], 2)},

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from passtrace.audit.models import AuditEntry
-from passtrace.health.models import StatusProposal
+from passtrace.health.models import StatusFlag, StatusProposal
 from passtrace.people.models import Person
 
 
@@ -53,6 +53,18 @@ def test_a_second_official_approves_and_the_status_changes(client, session, cast
     assert {"health.manual.propose", "health.manual.approved"} <= seen, seen
     # twice is a conflict: the status changed once
     assert _decide(client, cast["admin"].headers, proposal["id"]).status_code == 409
+
+
+def test_a_status_set_by_hand_is_counted_in_the_persons_area(client, session, cast) -> None:
+    """District counts read a flag's area: a status set by hand takes the person's area
+    (the pass's 520102006, where the deciding official is responsible)."""
+    person_id = cast["resident"].user.person_id
+    pid = _propose(client, cast["official"].headers, person_id, level="yellow").json()["id"]
+    assert _decide(client, cast["second"].headers, pid).status_code == 200
+    session.expire_all()
+    flag = session.scalar(select(StatusFlag).where(StatusFlag.person_id == person_id))
+    assert flag is not None and flag.source == "manual"
+    assert flag.area_code == "520102006"
 
 
 def test_the_proposer_cannot_approve_through_the_api_or_the_page(client, session,

@@ -13,6 +13,7 @@ from passtrace.core.errors import ValidationFailed
 from passtrace.core.pii import mask_phone
 from passtrace.health import search
 from passtrace.people.models import Person
+from passtrace.people.service import phone_hash
 from tests.conftest import PASSWORD, next_id_number
 
 PHONE = "13912345678"
@@ -23,6 +24,7 @@ def _resident(session, rt, cast) -> tuple[Person, str]:  # type: ignore[no-untyp
     person = session.get(Person, cast["resident"].user.person_id)
     person.phone_enc = rt.vault.encrypt(PHONE, ad=person.pii_ad("phone_enc"))
     person.phone_masked = mask_phone(PHONE)
+    person.phone_hash = phone_hash(rt.vault, PHONE)
     session.commit()
     return person, rt.vault.read(person, "id_enc")
 
@@ -59,6 +61,35 @@ def test_a_phone_number_finds_the_person_among_others_with_the_same_mask(
     hits = search.find(session=session, rt=rt, actor=cast["official"].principal,
                        query="+86 139-1234-5678", via="page")
     assert [p.id for p in hits] == [person.id]
+
+
+def test_a_phone_stored_now_is_found_by_its_keyed_hash_and_an_older_one_by_its_mask(
+        session, rt, cast) -> None:
+    """A phone set by the person's proofed account keeps a keyed hash (never the number);
+    a person stored before the hash existed (phone_hash NULL) is still found."""
+    from passtrace.people import service as people_service
+    person = session.get(Person, cast["resident"].user.person_id)
+    people_service.set_own_identity(session=session, vault=rt.vault, person=person,
+                                    name="李四", phone="13811112222")
+    legacy = people_service.register(session=session, vault=rt.vault, actor=None,
+                                     id_number=next_id_number(), name="钱七",
+                                     phone="13811113333")
+    legacy.phone_hash = None  # as stored before this column
+    session.commit()
+    assert person.phone_hash and "13811112222" not in person.phone_hash
+    assert person.phone_hash != rt.vault.lookup_hash("13811112222")
+    official = cast["official"].principal
+    hits = search.find(session=session, rt=rt, actor=official, query="13811112222",
+                       via="page")
+    assert [p.id for p in hits] == [person.id]
+    # The older one: out of the official's areas, so it reads like nobody; a global
+    # official finds it.
+    assert search.find(session=session, rt=rt, actor=official, query="13811113333",
+                       via="page") == []
+    admin = cast["admin"].principal
+    if admin.has("health.view"):
+        assert [p.id for p in search.find(session=session, rt=rt, actor=admin,
+                                          query="13811113333", via="page")] == [legacy.id]
 
 
 def test_out_of_area_reads_like_nobody_and_leaves_no_trace(session, rt, cast) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from passtrace.areas.models import AreaRisk
 from passtrace.core import clock
 from passtrace.core.clock import local_midnight
 from passtrace.core.outbox import OutboxMessage
@@ -14,8 +16,10 @@ from passtrace.jobs.delivery import deliver_due
 from passtrace.notices.models import Notice
 from passtrace.notices.service import standard_notifier
 from passtrace.people.models import Person
+from passtrace.registrations.imports import import_id
+from passtrace.registrations.models import Registration
 from passtrace.tracing.models import Contact
-from passtrace.warnings import alerts, service
+from passtrace.warnings import alerts, present, risk_areas, service
 from passtrace.warnings.models import Alert
 from tests.jobs.gateway import Gateway, free_port, with_gateways
 from tests.tracing import world as tw
@@ -42,6 +46,61 @@ def test_a_close_contact_turns_red_until_quarantine_ends_once(session, rt):  # t
     assert flag.reason == "close_contact"
     again = service.run(session=session, settings=rt.settings)
     assert again.flags_raised == 0 and again.total == 0
+
+
+def _declare(session, code: str):  # type: ignore[no-untyped-def]
+    risk = AreaRisk(area_code=code, area_prefix=code, level="high",
+                    valid_from=clock.utcnow(), note="test")
+    session.add(risk)
+    session.flush()
+    return risk
+
+
+def test_a_declared_area_turns_its_recent_visitors_yellow_once(session, rt):  # type: ignore[no-untyped-def]
+    now = clock.utcnow()
+    inside, elsewhere = tw.site(session, area="520102001"), tw.site(session, area="520102002")
+    visitor, stranger = tw.person(session, rt), tw.person(session, rt)
+    for back in (1, 3, 5):  # three days: one alert, one flag
+        session.add(Registration(
+            id=import_id(uuid.uuid4().hex, now - timedelta(days=back)), site_id=inside.id,
+            lane="1", device_key="d", occurred_at=now - timedelta(days=back),
+            received_at=now, direction="through", method="qr",
+            person_hash=visitor.id_hash, decision="allow"))
+    session.add(Registration(id=import_id(uuid.uuid4().hex, now), site_id=elsewhere.id,
+                             lane="1", device_key="d", occurred_at=now - timedelta(hours=1),
+                             received_at=now, direction="through", method="qr",
+                             person_hash=stranger.id_hash, decision="allow"))
+    _declare(session, "520102001")
+    first = service.run(session=session, settings=rt.settings)
+    assert first.scanned_areas == 1 and first.flags_raised == 1
+    assert _status(session, visitor) == "yellow" and _status(session, stranger) == "green"
+    [alert] = session.scalars(select(Alert).where(Alert.rule_code == "risk_visit"))
+    assert alert.evidence["visits"] == 3 and len(alert.evidence["days"]) == 3
+    # The queue explains it with the visits, not one day's visit.
+    text = present.explanation(alert, {}, {"520102001": "花果园"})
+    assert "花果园" in text and "3" in text
+    assert all(d[5:] in text for d in alert.evidence["days"]), text
+    [flag] = session.scalars(select(StatusFlag).where(StatusFlag.person_id == visitor.id))
+    assert flag.reason == "risk_area_visit" and flag.area_code == "520102001"
+    again = service.run(session=session, settings=rt.settings)
+    assert again.flags_raised == 0 and again.total == 0
+
+
+def test_a_declaration_lifted_before_its_scan_flags_nobody(session, rt, make_persona):  # type: ignore[no-untyped-def]
+    official = make_persona("official", "area", "520102")
+    now = clock.utcnow()
+    inside, visitor = tw.site(session, area="520102001"), tw.person(session, rt)
+    session.add(Registration(id=import_id(uuid.uuid4().hex, now), site_id=inside.id,
+                             lane="1", device_key="d", occurred_at=now - timedelta(days=2),
+                             received_at=now, direction="through", method="qr",
+                             person_hash=visitor.id_hash, decision="allow"))
+    risk = _declare(session, "520102001")
+    risk_areas.lift(session=session, actor=official.principal, risk_id=risk.id,
+                    reason="declared in error")
+    stats = service.run(session=session, settings=rt.settings)
+    assert stats.scanned_areas == 1 and stats.total == 0 and stats.flags_raised == 0
+    assert _status(session, visitor) == "green"
+    assert service.run(session=session, settings=rt.settings).scanned_areas == 0
 
 
 def test_fever_is_yellow_until_an_official_records_a_negative_test(session, rt, make_persona):  # type: ignore[no-untyped-def]

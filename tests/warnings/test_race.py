@@ -4,13 +4,16 @@ day). Without the unique (rule, subject, day) constraint each run inserts its ow
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from passtrace.areas.models import AreaRisk
+from passtrace.core.clock import utcnow
+from passtrace.registrations.imports import import_id
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
-from passtrace.warnings import engine
+from passtrace.warnings import engine, service
 from passtrace.warnings.models import Alert
 from tests.concurrency import is_postgres, race, tag
 
@@ -77,3 +80,40 @@ def test_two_officials_closing_one_alert_at_once_leave_one_decision(
         winner = a if outcomes[0] == "ok" else b
         assert alert is not None and alert.closed_by == winner.user_id
         assert alert.status == ("resolved" if winner is a else "dismissed")
+
+
+def test_two_runners_scanning_one_declaration_at_once_scan_it_once(committed_rt) -> None:  # type: ignore[no-untyped-def]
+    """Without the row lock on pending declarations both runners would scan it (its
+    alerts would still be made once, by the dedupe key)."""
+    now = utcnow()
+    person = f"decl{tag()}".ljust(64, "0")
+    with committed_rt.sessions() as session:
+        site = Site(code=f"RACE-{tag()}", name="并发", kind="venue", area_code="520102009")
+        session.add(site)
+        session.flush()
+        session.add(Registration(
+            id=import_id(uuid.uuid4().hex, now - timedelta(days=2)), site_id=site.id,
+            lane="1", device_key="d", occurred_at=now - timedelta(days=2), received_at=now,
+            direction="through", method="qr", person_hash=person, decision="allow"))
+        risk = AreaRisk(area_code="520102009", area_prefix="520102009", level="high",
+                        valid_from=now, note="race")
+        session.add(risk)
+        session.commit()
+        risk_id = risk.id
+    scanned: list[int] = []
+
+    def run(session) -> None:  # type: ignore[no-untyped-def]
+        _, found = service.scan_pending(session=session)
+        scanned.append(found)
+
+    outcomes = race(committed_rt, run, run)
+    if is_postgres(committed_rt):
+        assert outcomes == ["ok", "ok"]  # the second skips the locked declaration
+    else:
+        assert sorted(outcomes) in (["ok", "ok"], ["busy", "ok"])
+    with committed_rt.sessions() as session:
+        found = session.scalar(select(func.count()).select_from(Alert).where(
+            Alert.rule_code == "risk_visit", Alert.person_hash == person))
+        stored = session.get(AreaRisk, risk_id)
+        assert stored is not None and stored.scanned_at is not None
+    assert found == 1

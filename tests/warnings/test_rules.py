@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from passtrace.areas.models import AreaRisk
-from passtrace.core.clock import freeze
+from passtrace.core.clock import freeze, local_midnight
 from passtrace.enterprises.models import Employee
+from passtrace.registrations.imports import import_id
+from passtrace.registrations.models import Registration
 from passtrace.tracing.models import Contact, ReportFinding
 from passtrace.warnings import engine, registry
 from passtrace.warnings.models import Alert, RuleSetting
@@ -86,22 +88,78 @@ def test_risk_visit_by_registration_or_reported_stop_inside_the_window(session, 
     assert run(session)["risk_visit"] == 0
 
 
-def test_declaring_an_area_flags_the_last_n_days_once(session, rt):
-    freeze(T0 + timedelta(days=3))
+def visit(session, site, person_hash: str, at: datetime) -> None:
+    """A registration with a device's id (UUIDv7 of when it occurred): the declaration's
+    scan bounds the ids from below (registrations/lookback.py)."""
+    session.add(Registration(id=import_id(uuid.uuid4().hex, at), site_id=site.id, lane="1",
+                             device_key="d", occurred_at=at, received_at=at,
+                             direction="through", method="qr", person_hash=person_hash,
+                             decision="allow"))
+    session.flush()
+
+
+def test_declaring_an_area_raises_one_alert_per_person_with_the_visits_as_evidence(
+        session, rt):
+    declared = T0 + timedelta(days=3)  # 10:00 local on 11-13: the look-back starts 10-31
+    first_midnight = local_midnight(DAY + timedelta(days=3) - timedelta(days=13))
+    freeze(declared)
     try:
         inside = world.site(session, area="520102001")
-        recent, old = world.person(session, rt), world.person(session, rt)
-        world.reg(session, inside, recent.id_hash, T0 - timedelta(days=10))
-        world.reg(session, inside, recent.id_hash, T0)  # a second day: a second alert
-        world.reg(session, inside, old.id_hash, T0 - timedelta(days=15))  # past 14 days
-        risk = _risk(session, "520102001", T0 + timedelta(days=3))
+        elsewhere = world.site(session, area="520102002")
+        _, dep = world.enterprise(session)
+        recent, edge, early, old, other = (world.person(session, rt) for _ in range(5))
+        visit(session, inside, recent.id_hash, T0 - timedelta(days=10))
+        visit(session, inside, recent.id_hash, T0)
+        visit(session, inside, recent.id_hash, T0 + timedelta(hours=1))
+        world.report(session, dep, recent, DAY,
+                     stops=[{"area": "520102001004", "at": T0 + timedelta(hours=3)}])
+        visit(session, inside, edge.id_hash, first_midnight)  # the window's first instant
+        visit(session, inside, early.id_hash, first_midnight - timedelta(seconds=1))
+        visit(session, inside, old.id_hash, T0 - timedelta(days=15))
+        visit(session, elsewhere, other.id_hash, T0)
+        risk = _risk(session, "520102001", declared)
         assert engine.scan_declared(session=session, risk=risk) == 2
-        assert {x.person_hash for x in alerts(session, "risk_visit")} == {recent.id_hash}
-        assert engine.scan_declared(session=session, risk=risk) == 0
+        got = {x.person_hash: x for x in alerts(session, "risk_visit")}
+        assert set(got) == {recent.id_hash, edge.id_hash}
+        mine = got[recent.id_hash]
+        # One alert for the declaration, on its day; the visits are its evidence.
+        assert mine.day == DAY + timedelta(days=3) and mine.area_code == "520102001"
+        assert mine.evidence["visits"] == 4
+        assert sorted(mine.evidence["days"]) == ["2026-10-31", "2026-11-10"]
+        assert mine.evidence["risk"] == str(risk.id)
+        assert uuid.UUID(mine.evidence["site"]) == inside.id  # the first visit's site
+        assert got[edge.id_hash].evidence["days"] == ["2026-10-31"]
+        assert engine.scan_declared(session=session, risk=risk) == 0  # re-run: nothing new
         session.add(RuleSetting(code="risk_visit", severity="medium", params={"days": 20},
                                 updated_at=T0))
         session.flush()
-        assert engine.scan_declared(session=session, risk=risk) == 1  # now reaches "old"
+        assert engine.scan_declared(session=session, risk=risk) == 2  # now reaches two more
+        assert {x.person_hash for x in alerts(session, "risk_visit")} == {
+            recent.id_hash, edge.id_hash, early.id_hash, old.id_hash}
+    finally:
+        freeze(None)
+
+
+def test_a_visit_after_the_declaration_on_its_day_adds_no_second_alert(session, rt):
+    declared = T0 + timedelta(days=3)
+    freeze(declared)
+    try:
+        inside = world.site(session, area="520102001")
+        visitor, newcomer = world.person(session, rt), world.person(session, rt)
+        visit(session, inside, visitor.id_hash, T0)
+        risk = _risk(session, "520102001", declared)
+        assert engine.scan_declared(session=session, risk=risk) == 1
+    finally:
+        freeze(None)
+    freeze(declared + timedelta(hours=2))
+    try:
+        visit(session, inside, visitor.id_hash, declared + timedelta(hours=1))
+        visit(session, inside, newcomer.id_hash, declared + timedelta(hours=1))
+        # The windowed run of the declaration's day: the person already alerted for the
+        # declaration gets nothing more; someone new does.
+        assert run(session, DAY + timedelta(days=3))["risk_visit"] == 1
+        assert {x.person_hash for x in alerts(session, "risk_visit")} == {
+            visitor.id_hash, newcomer.id_hash}
     finally:
         freeze(None)
 

@@ -27,6 +27,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
     String,
     Table,
     Uuid,
@@ -42,6 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql import ColumnElement, Select
 
 from passtrace.accounts.models import User
@@ -59,6 +63,7 @@ _SPAN = 1 << 40
 FLAGS: Table = StatusFlag.__table__  # type: ignore[assignment]
 HISTORY: Table = StatusChange.__table__  # type: ignore[assignment]
 PEOPLE: Table = Person.__table__  # type: ignore[assignment]
+SOURCE_COLUMNS = ("person_id", "level", "source", "reason", "evidence", "until", "dedupe_key")
 
 
 class IdRange:
@@ -125,11 +130,11 @@ def _lock(session: Session, src: Any) -> None:
 def _insert_flags(session: Session, src: Any, ids: IdRange, now: datetime) -> int:
     at = literal(now, FLAGS.c.created_at.type)
     rows = select(ids.expr(src.c.ord), at, src.c.person_id, src.c.level, src.c.source,
-                  src.c.reason, src.c.evidence, at, src.c.until, src.c.dedupe_key
-                  ).where(true())  # SQLite needs a WHERE before ON CONFLICT
+                  src.c.reason, src.c.evidence, at, src.c.until, src.c.dedupe_key,
+                  src.c.area_code).where(true())  # SQLite needs a WHERE before ON CONFLICT
     stmt = (dialect_insert(session)(FLAGS)
             .from_select(["id", "created_at", "person_id", "level", "source", "reason",
-                          "evidence", "starts_at", "until", "dedupe_key"], rows)
+                          "evidence", "starts_at", "until", "dedupe_key", "area_code"], rows)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]))
     done = session.execute(stmt.execution_options(preserve_rowcount=True))
     return done.rowcount or 0  # type: ignore[attr-defined]
@@ -212,14 +217,35 @@ def _tell(session: Session, changes: IdRange) -> None:
 
 def raise_selected(*, session: Session, rows: Select[Any]) -> int:
     """Raise the flags `rows` selects (columns person_id, level, source, reason, evidence,
-    until, dedupe_key, and ord: a distinct positive integer giving the order); how many
-    were new. As the system (rules run with no actor).
+    until, dedupe_key, optionally area_code, and ord: a distinct positive integer giving
+    the order); how many were new. As the system (rules run with no actor).
 
     The same rows and outcome as raise_flag for each row in `ord` order. The SELECT must
     name known persons and give flags that have not ended (until NULL or in the future).
     """
     now = utcnow()
-    src = rows.subquery("src")
+    if session.get_bind().dialect.name == "postgresql":
+        # For this transaction: JIT compiling these few large one-off statements cost more
+        # than it saved (a declared county's flags, benchmarks/warnings.py).
+        session.execute(text("SET LOCAL jit = off"))
+    # The caller's SELECT is read by three statements (checks, locks, inserts): kept in
+    # a temporary table, it is evaluated once (a declared county's: alerts joined to
+    # 200,000 people by ID hash, with a window).
+    kept = Table(f"bulk_flags_{secrets.token_hex(6)}", MetaData(),
+                 *[Column(name, FLAGS.c[name].type) for name in SOURCE_COLUMNS],
+                 Column("area_code", FLAGS.c.area_code.type),
+                 Column("ord", BigInteger), prefixes=["TEMPORARY"])
+    session.execute(CreateTable(kept))
+    sub = rows.subquery("src")
+    given = [c for c in (*SOURCE_COLUMNS, "area_code", "ord") if c in sub.c]
+    session.execute(kept.insert().from_select(given, select(*[sub.c[c] for c in given])))
+    made = _raise_kept(session, kept, now)
+    # (On an error the rollback takes the table away with the rest.)
+    session.execute(DropTable(kept))
+    return made
+
+
+def _raise_kept(session: Session, src: Table, now: datetime) -> int:
     _check(session, src, now)
     _lock(session, src)
     flags = IdRange(session, now)

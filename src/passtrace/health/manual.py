@@ -22,7 +22,7 @@ from passtrace.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
 from passtrace.core.security import Principal
-from passtrace.health import authz, service
+from passtrace.health import authz, jurisdiction, service
 from passtrace.health.errors import PersonNotFound
 from passtrace.health.models import MANUAL, StatusFlag, StatusProposal
 from passtrace.people.models import Person
@@ -140,7 +140,17 @@ def _apply(session: Session, actor: Principal, proposal: StatusProposal) -> None
     service.raise_flag(session=session, person_id=proposal.person_id, level=proposal.level,
                        source=MANUAL, reason=MANUAL,
                        evidence={"proposal": str(proposal.id), "reason": proposal.reason},
-                       until=proposal.until, dedupe_key=f"manual:{proposal.id}", actor=actor)
+                       until=proposal.until, dedupe_key=f"manual:{proposal.id}", actor=actor,
+                       area_code=person_area(session, actor, proposal.person_id))
+
+
+def person_area(session: Session, actor: Principal, person_id: uuid.UUID) -> str | None:
+    """The person's area for a status set by hand (district counts): the most specific of
+    the areas the person is known in (jurisdiction.areas_of) that the deciding official
+    is responsible for; None when the official's scope is global and the person is known
+    nowhere."""
+    mine = sorted(jurisdiction.areas_of(session, person_id), key=lambda c: (-len(c), c))
+    return next((c for c in mine if actor.covers_area("health.manage", c)), None)
 
 
 def for_person(*, session: Session, person_id: uuid.UUID,

@@ -47,13 +47,18 @@ class StatusFlag(IdMixin, CreatedMixin, Base):
     cleared_reason: Mapped[str | None] = mapped_column(String(48))
     # When the expiry sweep recomputed the person's status after `until` passed.
     settled_at: Mapped[datetime | None]
+    # Where the reason arose, for district counts: the alert's area; for a status set by
+    # hand, the person's area where the deciding official is responsible (None: unknown).
+    area_code: Mapped[str | None] = mapped_column(String(12))
 
 
 class StatusChange(IdMixin, Base):
     """One entry of a person's status history: what happened and the status after it."""
 
     __tablename__ = "status_history"
-    __table_args__ = (Index("ix_status_history_person", "person_id", "at"),)
+    __table_args__ = (Index("ix_status_history_person", "person_id", "at"),
+                      # deleting or clearing a flag finds its history rows (ON DELETE)
+                      Index("ix_status_history_flag", "flag_id"))
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     at: Mapped[datetime]

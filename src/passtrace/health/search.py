@@ -1,9 +1,11 @@
 """Officials find a person by ID number or mobile number, within their own areas.
 
 The ID number is normalised once (NFKC, separators, upper-case X) and validated, then
-looked up by its keyed hash; the phone is found among the few people whose masked phone
-matches, each decrypted and compared. Neither is stored or logged: the search is a POST
-(no query string in server logs) and the audit entry names the person, not the query.
+looked up by its keyed hash; the phone likewise by its own keyed hash
+(people.service.phone_hash; a person stored before that hash existed is found among
+the few whose masked phone matches, decrypted and compared). Neither is stored or
+logged: the search is a POST (no query string in server logs) and the audit entry names
+the person, not the query.
 A person outside the official's areas is "not found", the same answer as nobody.
 """
 
@@ -23,6 +25,7 @@ from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_phone
 from passtrace.health import authz
 from passtrace.people.models import Person
+from passtrace.people.service import phone_hash
 
 MAX_QUERY_CHARS = 40
 MAX_PHONE_CANDIDATES = 200  # people sharing a masked phone; a real number has a handful
@@ -44,9 +47,16 @@ def _by_phone(session: Session, rt: Runtime, value: str) -> list[Person]:
     phone = validate_phone(value)
     if not phone.isascii():
         raise InvalidValue("A mobile number has 11 digits and starts with 13 to 19.")
-    candidates = session.scalars(select(Person).where(Person.phone_masked == mask_phone(phone))
-                                 .order_by(Person.id).limit(MAX_PHONE_CANDIDATES))
-    return [p for p in candidates if p.phone_enc and rt.vault.read(p, "phone_enc") == phone]
+    found = list(session.scalars(
+        select(Person).where(Person.phone_hash == phone_hash(rt.vault, phone))
+        .order_by(Person.id).limit(MAX_PHONE_CANDIDATES)))
+    # People stored before the phone's hash existed: among those few sharing the masked
+    # phone, each decrypted and compared.
+    legacy = session.scalars(select(Person).where(
+        Person.phone_hash.is_(None), Person.phone_masked == mask_phone(phone))
+        .order_by(Person.id).limit(MAX_PHONE_CANDIDATES))
+    return found + [p for p in legacy
+                    if p.phone_enc and rt.vault.read(p, "phone_enc") == phone]
 
 
 def find(*, session: Session, rt: Runtime, actor: Principal, query: str,

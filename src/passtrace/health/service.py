@@ -73,8 +73,10 @@ def check_flag_input(*, level: str, source: str, reason: str, evidence: dict[str
 def raise_flag(*, session: Session, person_id: uuid.UUID, level: str, source: str,
                reason: str, evidence: dict[str, Any], until: datetime | None,
                dedupe_key: str, starts_at: datetime | None = None,
-               actor: Principal | None = None) -> bool:
+               actor: Principal | None = None, area_code: str | None = None) -> bool:
     """Raise one flag; True if it is new, False if its dedupe key was raised before.
+
+    `area_code`: where its reason arose (district counts; None when unknown).
 
     Re-raising (a rule re-run) creates nothing and changes nothing, even when the first
     flag was cleared since: a cleared flag stays cleared until a new key is raised.
@@ -99,7 +101,7 @@ def raise_flag(*, session: Session, person_id: uuid.UUID, level: str, source: st
             index_elements=["dedupe_key"]).values(
             id=uuid7(), created_at=now, person_id=person_id, level=level, source=source,
             reason=reason, evidence=evidence, starts_at=starts, until=until,
-            dedupe_key=dedupe_key).returning(StatusFlag.id))
+            dedupe_key=dedupe_key, area_code=area_code).returning(StatusFlag.id))
     if flag_id is None:  # raised by another transaction since our first look
         return False
     audit.record(session=session, actor=actor, action="health.flag.raise",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base, CreatedMixin, IdMixin
@@ -18,6 +18,10 @@ class Person(PiiBound, IdMixin, CreatedMixin, Base):
     """A natural person; the ID number is kept only as a keyed hash plus ciphertext."""
 
     __tablename__ = "people"
+    # The phones stored before phone_hash existed, by their mask (health/search.py).
+    __table_args__ = (Index("ix_people_phone_masked_legacy", "phone_masked",
+                            postgresql_where=text("phone_hash IS NULL"),
+                            sqlite_where=text("phone_hash IS NULL")),)
     # Ciphertexts are bound to the lookup hash: unique, known before the insert (bulk
     # imports insert rows whose id the database never hands back), and never changed.
     PII_BIND = ("id_hash",)
@@ -29,6 +33,9 @@ class Person(PiiBound, IdMixin, CreatedMixin, Base):
     name_masked: Mapped[str] = mapped_column(String(32))
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     phone_masked: Mapped[str | None] = mapped_column(String(16))
+    # The phone's keyed hash (people.service.phone_hash): officials search by it. NULL
+    # for a phone stored before the hash existed (health/search.py reads those too).
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # A plain health-code status for now; the early-warning platform will own it.
     status: Mapped[str] = mapped_column(String(8), default="green")
     # When the person's own account proved the identity (a claim code or an SMS code)

@@ -77,7 +77,14 @@ def protected_columns(vault: PiiVault, id_number: str, name: str, phone: str | N
         "phone_enc": vault.encrypt(phone, ad=Person.pii_ad_for("phone_enc", row))
         if phone else None,
         "phone_masked": mask_phone(phone) if phone else None,
+        "phone_hash": phone_hash(vault, phone) if phone else None,
     }
+
+
+def phone_hash(vault: PiiVault, phone: str) -> str:
+    """The keyed hash an official's search finds a (validated) mobile number by, as the
+    ID number's; prefixed, so a phone's hash can never equal an ID number's."""
+    return vault.lookup_hash(f"phone:{phone}")
 
 
 def register(
@@ -147,6 +154,7 @@ def set_own_identity(*, session: Session, vault: PiiVault, person: Person, name:
     if phone:
         person.phone_enc = vault.encrypt(phone, ad=person.pii_ad("phone_enc"))
         person.phone_masked = mask_phone(phone)
+        person.phone_hash = phone_hash(vault, phone)
     person.identity_proofed_at = utcnow()
     session.flush()
 

@@ -92,7 +92,7 @@ def flag_rows(*, session: Session, after_id: int) -> Select[Any]:
                            day=cast(Alert.day, String)).label("evidence"),
         until.label("until"),
         (literal(FLAG_PREFIX, String) + cast(Alert.id, String)).label("dedupe_key"),
-        Alert.id.label("ord"),
+        Alert.area_code.label("area_code"), Alert.id.label("ord"),
         # A person's alerts of one run that call for the same flag (a visit on each of
         # seven days to a county just declared) raise it once, for the first of them:
         # the others would add a copy changing nothing (same level, same end) that the
@@ -107,7 +107,8 @@ def flag_rows(*, session: Session, after_id: int) -> Select[Any]:
                or_(rule != "close_contact", contact_until > literal(now, when)))
         .subquery("every"))
     return select(*[every.c[name] for name in (
-        "person_id", "level", "source", "reason", "evidence", "until", "dedupe_key", "ord")]
+        "person_id", "level", "source", "reason", "evidence", "until", "dedupe_key",
+        "area_code", "ord")]
     ).where(every.c.nth == 1)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.areas import risks as area_risks
 from passtrace.areas.models import AreaRisk
-from passtrace.core.clock import local_day_bounds, local_today, utcnow
+from passtrace.core.clock import LOCAL_TZ, local_day_bounds, utcnow
 from passtrace.warnings import detect, registry
 
 
@@ -42,16 +42,23 @@ def run_day(*, session: Session, day: date) -> dict[str, int]:
     return counts
 
 
+def declared_day(risk: AreaRisk) -> date:
+    """The local day a declaration was made: its alerts' day (their dedupe key)."""
+    return (risk.created_at or utcnow()).astimezone(LOCAL_TZ).date()
+
+
 def scan_declared(*, session: Session, risk: AreaRisk, days: int | None = None) -> int:
     """Flag everyone who was in a newly declared area in the last N days (default: the
-    rule's parameter, 14), one statement per day; the visit need not fall in the risk's
-    window: being there recently is what matters once the area is declared."""
+    rule's parameter, 14) up to now: one alert per person for the declaration, the
+    visits as its evidence (detect.risk_declared). The visit need not fall in the risk's
+    window: being there recently is what matters once the area is declared. The N days
+    count back from the declaration's day, so a scan run late looks at the same days."""
     rule = registry.effective(session=session)["risk_visit"]
     if not rule.enabled:
         return 0
     days = days or rule.params["days"]
-    today = local_today()
-    since = local_day_bounds(today - timedelta(days=days - 1))[0]
-    window = [(risk.area_code, risk.area_prefix, since, utcnow())]
-    return sum(detect.risk_visit(session, rule, today - timedelta(days=back), window)
-               for back in range(days))
+    day = declared_day(risk)
+    since = local_day_bounds(day - timedelta(days=days - 1))[0]
+    return detect.risk_declared(session, rule, risk_id=str(risk.id), code=risk.area_code,
+                                prefix=risk.area_prefix, since=since, until=utcnow(),
+                                day=day)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from passtrace.areas import service as area_service
 from passtrace.areas.models import Area, AreaRisk
 from passtrace.core.clock import LOCAL_TZ, utcnow
-from passtrace.core.i18n import get_locale, gettext, lazy_gettext
+from passtrace.core.i18n import N_, get_locale, gettext, lazy_gettext
 from passtrace.sites.models import Site
 from passtrace.warnings import registry
 from passtrace.warnings.models import Alert
@@ -32,6 +32,11 @@ RESOLUTION_LABELS = {"contacted": lazy_gettext("Person contacted"),
                      "referred": lazy_gettext("Referred to a hospital"),
                      "no_action": lazy_gettext("No action needed"),
                      "false_alarm": lazy_gettext("False alarm")}
+
+# A declaration's alert (one per person, warnings.detect.risk_declared): its evidence is
+# the person's visits over the look-back, not one day's.
+DECLARED = N_("%(area)s was declared a risk area on %(day)s; %(visits)s visits there on "
+              "%(days)s.")
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -75,6 +80,12 @@ def explanation(alert: Alert, sites: dict[str, str], areas: dict[str, str]) -> s
               "until": ev.get("until", ""), "days": ev.get("days", ""),
               "minutes": ev.get("minutes", ""), "km": ev.get("km", ""),
               "speed": ev.get("speed", "")}
+    if alert.rule_code == "risk_visit" and "declared" in ev:
+        raw = ev.get("days")
+        days: list[Any] = raw if isinstance(raw, list) else []
+        return gettext(DECLARED, area=values["area"], day=values["day"],
+                       visits=ev.get("visits", ""),
+                       days=", ".join(sorted(str(d)[5:] for d in days)))
     return gettext(rule.explanation, **values)
 
 

@@ -40,12 +40,23 @@ class RunStats:
 
 
 def scan_pending(*, session: Session) -> tuple[int, int]:
-    """Scan the recent visitors of every declared area not scanned yet; (areas, alerts)."""
-    pending = list(session.scalars(select(AreaRisk).where(AreaRisk.scanned_at.is_(None))
-                                   .order_by(AreaRisk.created_at)))
+    """Scan the recent visitors of every declared area not scanned yet; (areas, alerts).
+
+    A declaration lifted before its scan ran (declared in error) flags nobody: it is
+    only marked scanned.
+
+    Race: two runners at once would both scan the same declaration. Its alerts would
+    still be made once (the dedupe key), but both would pay for the scan; the row lock
+    (SKIP LOCKED on PostgreSQL: the second runner moves on to other work; SQLite has one
+    writer at a time anyway) makes one runner scan it.
+    """
+    pending = list(session.scalars(
+        select(AreaRisk).where(AreaRisk.scanned_at.is_(None))
+        .order_by(AreaRisk.created_at).with_for_update(skip_locked=True)))
     found = 0
     for risk in pending:
-        found += engine.scan_declared(session=session, risk=risk)
+        if risk.lifted_at is None:
+            found += engine.scan_declared(session=session, risk=risk)
         risk.scanned_at = utcnow()
     session.flush()
     return len(pending), found
@@ -58,6 +69,10 @@ def run(*, session: Session, settings: Settings, days: list[date] | None = None)
     days = days or [today - timedelta(days=1), today]
     stats = RunStats(days=[d.isoformat() for d in days])
     mark = alerts.last_id(session=session)
+    # Declarations first: a person who visited a just-declared area gets its alert (all
+    # the visits as evidence) rather than the windowed rule's for today's visit alone;
+    # the two share the dedupe key, so the second finds nothing new.
+    stats.scanned_areas, declared = scan_pending(session=session)
     for day in days:
         for code, count in engine.run_day(session=session, day=day).items():
             stats.new[code] = stats.new.get(code, 0) + count
@@ -67,7 +82,6 @@ def run(*, session: Session, settings: Settings, days: list[date] | None = None)
     short = shortages.raise_for_day(session=session, today=today)
     if short:
         stats.new["supply_shortage"] = stats.new.get("supply_shortage", 0) + short
-    stats.scanned_areas, declared = scan_pending(session=session)
     if declared:
         stats.new["risk_visit"] = stats.new.get("risk_visit", 0) + declared
     stats.flags_raised = effects.apply_new(session=session, after_id=mark)
