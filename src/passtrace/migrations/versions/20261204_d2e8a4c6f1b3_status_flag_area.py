@@ -9,7 +9,7 @@ the ID number, instead of scanning the masked phones (the people stored before k
 NULL hash: the search still reads those by their masked phone).
 
 Revision ID: d2e8a4c6f1b3
-Revises: b7d1e3f5a902
+Revises: d8e2a6c4f1b3
 Create Date: 2026-12-04 20:45:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'd2e8a4c6f1b3'
-down_revision = 'b7d1e3f5a902'
+down_revision = 'd8e2a6c4f1b3'
 branch_labels = None
 depends_on = None
 
