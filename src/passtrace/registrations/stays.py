@@ -246,7 +246,6 @@ _PG_OPEN = (
 # The fast path's one "in": the lowest id the event after it can have (lookback.py), as a
 # parameter, so PostgreSQL prunes the older day partitions when the statement starts.
 _PG_OPEN_ONE = _PG_OPEN.format(id_bounds=" AND g.id >= %s")
-_PG_OPEN_MANY = _PG_OPEN.format(id_bounds="")
 
 
 def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple[Any, ...]]:
@@ -264,20 +263,28 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
 # PostgreSQL, many new rows at once (registrations.imports): the scope of each
 # (person, site) pair the new rows touch, from the earliest new row (or the start of the
 # stay containing it) to the latest. Stays that began in it are replaced by the stays of
-# the "in"s in it, each opened by _PG_OPEN (the fast path's rule, with the pair's cap).
+# the "in"s in it. Each pair also gets the lowest id its events can have (lookback.py:
+# the id floor of its start less ID_SLACK), so the reads of registrations below skip
+# the day partitions older than the pair's start (run-time pruning: the bound is the
+# outer row's, a parameter of the inner scan).
 _PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
-                   "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval) "
-                   "ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
+                   "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval, "
+                   "id_from uuid) ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
+# lookback.id_floor in SQL: the first 48 bits the Unix milliseconds, the rest zero.
+_PG_ID_FLOOR = ("CAST(lpad(to_hex(GREATEST(0, floor(extract(epoch FROM {at} - %s::interval) "
+                "* 1000))::bigint), 12, '0') || '00000000000000000000' AS uuid)")
 _PG_SCOPE = (
-    "INSERT INTO stays_scope SELECT m.person_hash, m.site_id, LEAST(m.first_at, COALESCE("
+    "INSERT INTO stays_scope SELECT q.person_hash, q.site_id, q.start_at, q.last_at, q.cap, "
+    + _PG_ID_FLOOR.format(at="q.start_at") + " FROM (SELECT m.person_hash, m.site_id, "
+    "LEAST(m.first_at, COALESCE("
     "(SELECT min(s.started_at) FROM stays s WHERE s.person_hash = m.person_hash "
     "AND s.site_id = m.site_id AND s.started_at > m.first_at - m.cap "
-    "AND s.ended_at > m.first_at), m.first_at)), m.last_at, m.cap "
+    "AND s.ended_at > m.first_at), m.first_at)) AS start_at, m.last_at, m.cap "
     "FROM (SELECT n.person_hash, n.site_id, min(n.occurred_at) AS first_at, "
     "max(n.occurred_at) AS last_at, c.cap FROM {rows} n JOIN sites t ON t.id = n.site_id "
     "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
     "WHERE n.decision = 'allow' AND n.direction IN ('in', 'out') "
-    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m")
+    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m) q")
 # One index probe per pair, whatever the statistics say: right after a bulk load they
 # are stale (a fresh table "has one row"), and the planner then scanned all of a table
 # once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join.
@@ -286,13 +293,31 @@ _PG_SCOPE_DELETE = (
     "CROSS JOIN LATERAL (SELECT s.id FROM stays s WHERE s.person_hash = p.person_hash "
     "AND s.site_id = p.site_id AND s.started_at >= p.start_at "
     "AND s.started_at <= p.last_at OFFSET 0) s))")
+# The stays of the "in"s in each pair's scope, set-based: one read of the pair's allowed
+# in/out from its start to a cap after its last new row (an event later than that cannot
+# end a stay that began in the scope: the stay ends at its cap first), and the event
+# after each "in" from lead() in the order of _ORDER, "in" before "out" at one instant.
+# The rule is _stay_values' (and _PG_OPEN's), with the pair's own cap. This replaced a
+# probe of registrations per "in" for the event after it (_PG_OPEN_MANY), which was most
+# of what keeping stays cost an import.
 _PG_SCOPE_INS = (
-    "WITH r AS (SELECT g.id, g.person_hash, g.site_id, g.occurred_at FROM stays_scope p "
-    "CROSS JOIN LATERAL (SELECT g.id, g.person_hash, g.site_id, g.occurred_at, g.direction "
+    "WITH e AS (SELECT p.person_hash, p.site_id, p.cap, p.last_at, g.id, g.occurred_at, "
+    "g.direction, lead(g.id) OVER w AS n_id, lead(g.occurred_at) OVER w AS n_at, "
+    "lead(g.direction) OVER w AS n_dir FROM stays_scope p "
+    "CROSS JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction "
     "FROM registrations g WHERE g.person_hash = p.person_hash AND g.site_id = p.site_id "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
-    "AND g.occurred_at >= p.start_at AND g.occurred_at <= p.last_at OFFSET 0) g "
-    "WHERE g.direction = 'in' AND p.cap = %s), ")
+    "AND g.occurred_at >= p.start_at AND g.occurred_at < p.last_at + p.cap "
+    "AND g.id >= p.id_from OFFSET 0) g "
+    "WINDOW w AS (PARTITION BY p.person_hash, p.site_id "
+    "ORDER BY g.occurred_at, g.direction, g.id)), "
+    "ins AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by, "
+    "out_registration_id) SELECT e.id, e.person_hash, e.site_id, e.occurred_at, "
+    "CASE WHEN e.n_at < e.occurred_at + e.cap THEN e.n_at ELSE e.occurred_at + e.cap END, "
+    "CASE WHEN e.n_at < e.occurred_at + e.cap AND e.n_dir = 'out' THEN 'out' ELSE 'cap' END, "
+    "CASE WHEN e.n_at < e.occurred_at + e.cap AND e.n_dir = 'out' THEN e.n_id END "
+    "FROM e WHERE e.direction = 'in' AND e.occurred_at <= e.last_at "
+    "ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) FROM ins")
 
 
 def pg_after_rows(session: Session, *, new_rows: str) -> int:
@@ -301,8 +326,8 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
     `new_rows` names a (temporary) table of the new registrations in this transaction,
     with at least person_hash, site_id, occurred_at, direction and decision. What
     after_batch does for one site, for any sites, in four statements whatever the
-    number of rows. Takes the audit chain's lock (see the module's docstring). Returns
-    how many stays it (re)wrote.
+    number of rows and caps. Takes the audit chain's lock (see the module's docstring).
+    Returns how many stays it (re)wrote.
     """
     session.flush()
     chain.lock_head(session)
@@ -311,17 +336,14 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
     kinds = sorted(STAY_KINDS)
     with raw.cursor() as cur:
         cur.execute(_PG_SCOPE_TABLE)
-        cur.execute(_PG_SCOPE.format(rows=new_rows), (kinds, [cap_for(k) for k in kinds]))
+        cur.execute(_PG_SCOPE.format(rows=new_rows),
+                    (lookback.ID_SLACK, kinds, [cap_for(k) for k in kinds]))
         if not cur.rowcount:
             return 0
         cur.execute(_PG_SCOPE_DELETE)
-        total = 0
-        for cap in sorted({cap_for(k) for k in kinds}):
-            cur.execute(_PG_SCOPE_INS + _PG_OPEN_MANY + " SELECT count(*) FROM r",
-                        (cap,) * 6)
-            row = cur.fetchone()
-            total += int(row[0]) if row else 0
-    return total
+        cur.execute(_PG_SCOPE_INS)
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _events(*, site_ids: Collection[uuid.UUID] | None,
