@@ -270,12 +270,9 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
 _PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
                    "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval, "
                    "id_from uuid) ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
-# lookback.id_floor in SQL: the first 48 bits the Unix milliseconds, the rest zero.
-_PG_ID_FLOOR = ("CAST(lpad(to_hex(GREATEST(0, floor(extract(epoch FROM {at} - %s::interval) "
-                "* 1000))::bigint), 12, '0') || '00000000000000000000' AS uuid)")
 _PG_SCOPE = (
     "INSERT INTO stays_scope SELECT q.person_hash, q.site_id, q.start_at, q.last_at, q.cap, "
-    + _PG_ID_FLOOR.format(at="q.start_at") + " FROM (SELECT m.person_hash, m.site_id, "
+    + lookback.pg_ids_from("q.start_at") + " FROM (SELECT m.person_hash, m.site_id, "
     "LEAST(m.first_at, COALESCE("
     "(SELECT min(s.started_at) FROM stays s WHERE s.person_hash = m.person_hash "
     "AND s.site_id = m.site_id AND s.started_at > m.first_at - m.cap "
@@ -336,8 +333,7 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
     kinds = sorted(STAY_KINDS)
     with raw.cursor() as cur:
         cur.execute(_PG_SCOPE_TABLE)
-        cur.execute(_PG_SCOPE.format(rows=new_rows),
-                    (lookback.ID_SLACK, kinds, [cap_for(k) for k in kinds]))
+        cur.execute(_PG_SCOPE.format(rows=new_rows), (kinds, [cap_for(k) for k in kinds]))
         if not cur.rowcount:
             return 0
         cur.execute(_PG_SCOPE_DELETE)
