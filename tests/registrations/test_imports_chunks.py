@@ -202,3 +202,25 @@ def test_stays_of_kinds_with_different_caps_built_chunk_by_chunk_equal_a_rebuild
     finally:
         monkeypatch.delenv("PASSTRACE_STAY_CAP_HOURS")
         stays.configure(Settings())
+
+
+def test_an_imported_out_closes_a_stay_whose_in_lies_in_another_day_partition(session, rt):
+    """The "in" a guard's phone stored (its id made today, for February: it lands in
+    today's partition on PostgreSQL) and the imported "out" of February (its id from its
+    time: another partition) still make one closed stay: the import's read of the moves
+    keeps every partition whose rows occurred in the span, whatever their ids say."""
+    site, run, person = _site(session), uuid7().hex, next_id_number()
+    digest = rt.vault.lookup_hash(person)
+    came = Registration(id=uuid7(), site_id=site.id, lane="1", device_key="dev",
+                        occurred_at=T0, received_at=T0, direction="in", method="qr",
+                        person_hash=digest, person_masked="", id_last4=person[-4:],
+                        decision="allow", reasons=[])
+    session.add(came)
+    stays.open_or_close(session, came, site_kind=site.kind)
+    session.commit()
+    assert _stays(session, digest) == [(came.id, T0, T0 + stays.DEFAULT_CAP, "cap", None)]
+    done = _load(session, rt, [_line(f"{run}-out", site, person, T0 + timedelta(hours=3),
+                                     "out")])
+    assert (done.imported, done.refused) == (1, 0)
+    assert _stays(session, digest) == [
+        (came.id, T0, T0 + timedelta(hours=3), "out", _ids(session, run)[f"{run}-out"])]

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg import sql as pg_sql
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -296,16 +297,20 @@ _PG_SCOPE_DELETE = (
 # after each "in" from lead() in the order of _ORDER, "in" before "out" at one instant.
 # The rule is _stay_values' (and _PG_OPEN's), with the pair's own cap. This replaced a
 # probe of registrations per "in" for the event after it (_PG_OPEN_MANY), which was most
-# of what keeping stays cost an import.
+# of what keeping stays cost an import. The site is compared as text so that no index
+# can start with it: right after a bulk load a partition's statistics are stale and the
+# planner took (site_id, occurred_at), reading every row of the site in the scope's span
+# for each pair (43 rows to find one, measured); by person it reads that person's few.
 _PG_SCOPE_INS = (
     "WITH e AS (SELECT p.person_hash, p.site_id, p.cap, p.last_at, g.id, g.occurred_at, "
     "g.direction, lead(g.id) OVER w AS n_id, lead(g.occurred_at) OVER w AS n_at, "
     "lead(g.direction) OVER w AS n_dir FROM stays_scope p "
     "CROSS JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction "
-    "FROM registrations g WHERE g.person_hash = p.person_hash AND g.site_id = p.site_id "
+    "FROM registrations g WHERE g.person_hash = p.person_hash "
+    "AND g.site_id::text = p.site_id::text "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
     "AND g.occurred_at >= p.start_at AND g.occurred_at < p.last_at + p.cap "
-    "AND g.id >= p.id_from OFFSET 0) g "
+    "AND g.id >= p.id_from{id_ranges} OFFSET 0) g "
     "WINDOW w AS (PARTITION BY p.person_hash, p.site_id "
     "ORDER BY g.occurred_at, g.direction, g.id)), "
     "ins AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by, "
@@ -332,14 +337,56 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
     assert raw is not None
     kinds = sorted(STAY_KINDS)
     with raw.cursor() as cur:
+        # No JIT (this transaction only): the read below spans every day partition, its
+        # estimated cost passes jit_above_cost, and compiling its 345 functions took 5.2 s
+        # of a 5.5 s statement on 34 partitions (tracing/contacts.no_jit saw the same).
+        cur.execute("SET LOCAL jit = off")
         cur.execute(_PG_SCOPE_TABLE)
         cur.execute(_PG_SCOPE.format(rows=new_rows), (kinds, [cap_for(k) for k in kinds]))
         if not cur.rowcount:
             return 0
         cur.execute(_PG_SCOPE_DELETE)
-        cur.execute(_PG_SCOPE_INS)
+        cur.execute(_PG_SCOPE_INS.format(id_ranges=_pg_id_ranges(cur)))
         row = cur.fetchone()
     return int(row[0]) if row else 0
+
+
+def _pg_id_ranges(cur: Any) -> str:
+    """A condition on g.id that keeps only the day partitions holding moves in the scope.
+
+    The id floor prunes from below only (an id may be made long after its occurrence,
+    lookback.py), so an import of last year's paper registers would still probe every
+    day partition for every pair: ~35 index probes a pair, most of an import's time on
+    a loaded table. Each partition's rows occurred between its min and max occurred_at
+    (two index descents, as are its min and max id): only the partitions whose span of
+    occurrences meets the scope's are read, named by their rows' id ranges as constants
+    so PostgreSQL prunes the others when it plans the statement. The new rows were
+    inserted before, in this transaction: their partitions are among those kept.
+
+    Race: a row committed by another writer after these spans are read and before the
+    stays statement would be missed; every writer of registrations that keeps stays
+    holds the audit chain's lock (taken by pg_after_rows before this), so none can.
+    """
+    cur.execute("SELECT min(start_at), max(last_at + cap) FROM stays_scope")
+    lo, hi = cur.fetchone()
+    cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = to_regclass('registrations')")
+    names = [name for (name,) in cur.fetchall()]
+    if not names or lo is None:
+        return ""
+    cur.execute(pg_sql.SQL(" UNION ALL ").join(
+        # (PostgreSQL 15 has no min(uuid): the first and last id by the primary key.)
+        pg_sql.SQL("SELECT (SELECT min(occurred_at) FROM {t}), (SELECT max(occurred_at) "
+                   "FROM {t}), (SELECT id FROM {t} ORDER BY id LIMIT 1), "
+                   "(SELECT id FROM {t} ORDER BY id DESC LIMIT 1)")
+        .format(t=pg_sql.Identifier(name)) for name in names))
+    ranges = sorted((low, high) for first, last, low, high in cur.fetchall()
+                    if first is not None and first <= hi and last >= lo)
+    if not ranges:
+        return ""
+    # uuid.UUID values from the database: their text is hex digits and hyphens only.
+    return " AND (" + " OR ".join(f"g.id BETWEEN '{low}' AND '{high}'"
+                                  for low, high in ranges) + ")"
 
 
 def _events(*, site_ids: Collection[uuid.UUID] | None,
