@@ -41,13 +41,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg import sql as pg_sql
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from passtrace.audit import chain
 from passtrace.core.config import Settings
-from passtrace.registrations import lookback
+from passtrace.registrations import lookback, partitions
 from passtrace.registrations.models import Registration, Stay
 from passtrace.sites.models import Site
 
@@ -306,11 +305,11 @@ _PG_SCOPE_INS = (
     "g.direction, lead(g.id) OVER w AS n_id, lead(g.occurred_at) OVER w AS n_at, "
     "lead(g.direction) OVER w AS n_dir FROM stays_scope p "
     "CROSS JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction "
-    "FROM registrations g WHERE g.person_hash = p.person_hash "
+    "FROM {registrations} g WHERE g.person_hash = p.person_hash "
     "AND g.site_id::text = p.site_id::text "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
     "AND g.occurred_at >= p.start_at AND g.occurred_at < p.last_at + p.cap "
-    "AND g.id >= p.id_from{id_ranges} OFFSET 0) g "
+    "AND g.id >= p.id_from OFFSET 0) g "
     "WINDOW w AS (PARTITION BY p.person_hash, p.site_id "
     "ORDER BY g.occurred_at, g.direction, g.id)), "
     "ins AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by, "
@@ -346,47 +345,31 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
         if not cur.rowcount:
             return 0
         cur.execute(_PG_SCOPE_DELETE)
-        cur.execute(_PG_SCOPE_INS.format(id_ranges=_pg_id_ranges(cur)))
+        cur.execute(_PG_SCOPE_INS.format(registrations=_pg_moves(session, cur)))
         row = cur.fetchone()
     return int(row[0]) if row else 0
 
 
-def _pg_id_ranges(cur: Any) -> str:
-    """A condition on g.id that keeps only the day partitions holding moves in the scope.
+def _pg_moves(session: Session, cur: Any) -> str:
+    """The day partitions that can hold moves in the scope (partitions.relation).
 
     The id floor prunes from below only (an id may be made long after its occurrence,
     lookback.py), so an import of last year's paper registers would still probe every
     day partition for every pair: ~35 index probes a pair, most of an import's time on
-    a loaded table. Each partition's rows occurred between its min and max occurred_at
-    (two index descents, as are its min and max id): only the partitions whose span of
-    occurrences meets the scope's are read, named by their rows' id ranges as constants
-    so PostgreSQL prunes the others when it plans the statement. The new rows were
-    inserted before, in this transaction: their partitions are among those kept.
+    a loaded table. Only the partitions whose rows occurred in the scope's span are
+    read. The new rows were inserted before, in this transaction: their partitions are
+    among those kept.
 
-    Race: a row committed by another writer after these spans are read and before the
+    Race: a row committed by another writer after the spans are read and before the
     stays statement would be missed; every writer of registrations that keeps stays
     holds the audit chain's lock (taken by pg_after_rows before this), so none can.
     """
     cur.execute("SELECT min(start_at), max(last_at + cap) FROM stays_scope")
     lo, hi = cur.fetchone()
-    cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE i.inhparent = to_regclass('registrations')")
-    names = [name for (name,) in cur.fetchall()]
-    if not names or lo is None:
-        return ""
-    cur.execute(pg_sql.SQL(" UNION ALL ").join(
-        # (PostgreSQL 15 has no min(uuid): the first and last id by the primary key.)
-        pg_sql.SQL("SELECT (SELECT min(occurred_at) FROM {t}), (SELECT max(occurred_at) "
-                   "FROM {t}), (SELECT id FROM {t} ORDER BY id LIMIT 1), "
-                   "(SELECT id FROM {t} ORDER BY id DESC LIMIT 1)")
-        .format(t=pg_sql.Identifier(name)) for name in names))
-    ranges = sorted((low, high) for first, last, low, high in cur.fetchall()
-                    if first is not None and first <= hi and last >= lo)
-    if not ranges:
-        return ""
-    # uuid.UUID values from the database: their text is hex digits and hyphens only.
-    return " AND (" + " OR ".join(f"g.id BETWEEN '{low}' AND '{high}'"
-                                  for low, high in ranges) + ")"
+    if lo is None:
+        return "registrations"
+    return partitions.relation(partitions.occurrence_spans(session), lo, hi,
+                               "id, person_hash, site_id, occurred_at, direction, decision")
 
 
 def _events(*, site_ids: Collection[uuid.UUID] | None,

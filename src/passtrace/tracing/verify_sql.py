@@ -20,6 +20,7 @@ inside one stop's window, so a run costs the day's rows, not the table's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -197,19 +198,30 @@ def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
         # LATERAL (OFFSET 0 keeps the planner from flattening it): one (person, time)
         # index scan per report or stop, whatever the planner guesses for the CTEs (it
         # cannot see their sizes and may pick a hash join reading the whole table).
-        alias = table.split()[1]
+        alias = table.split()[-1]
         return f"CROSS JOIN LATERAL (SELECT {cols} FROM {table} WHERE {cond} OFFSET 0) {alias}"
     # SQLite has no LATERAL; its joins are nested loops on the same indexes anyway.
     return f"JOIN {table} ON {cond}"
 
 
-def statement(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> TextualSelect:
+def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
+              registrations: Callable[[str], str] | None = None) -> TextualSelect:
     """The chunk statement for a dialect and the local days its reports may fall on
-    (date -> UTC start, end: computed in Python, core/clock, so both databases agree)."""
+    (date -> UTC start, end: computed in Python, core/clock, so both databases agree).
+
+    `registrations(columns)` (PostgreSQL) names what to read instead of the table: the
+    day partitions whose rows occurred in the chunk's span (registrations/partitions.
+    relation), so the per-report and per-stop probes skip the others.
+    """
     frag = PG if dialect == "postgresql" else SQLITE
+    if registrations is not None:
+        frag = {**frag, "observed": frag["observed"].replace(
+            "FROM registrations o", f"FROM {registrations('id, site_id, occurred_at')} o")}
     values = ", ".join(f"(:d{i}, :s{i}, :e{i})" for i in range(len(days)))
     # Twice: the id floor's fragment names {least} itself.
-    regs = _probe(dialect, REGS[0], REGS[1], REGS[2].format(**frag).format(**frag))
+    table = REGS[0] if registrations is None else (
+        registrations("id, person_hash, site_id, occurred_at") + " x")
+    regs = _probe(dialect, table, REGS[1], REGS[2].format(**frag).format(**frag))
     stays = _probe(dialect, STAYS[0], STAYS[1], STAYS[2].format(**frag))
     stops = _probe(dialect, *STOPS)
     sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, stops=stops, **frag)
