@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -192,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sites", type=int, default=400)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
+    # The machine is shared: wall times move with its load, CPU per report does not.
+    load_start = round(os.getloadavg()[0], 2)
     if not args.db_url.startswith("postgresql"):
         print("the SQL baseline is PostgreSQL SQL: give a postgresql URL", file=sys.stderr)
         return 2
@@ -218,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             "benchmark": "tracing_verify",
             "params": {"reports": args.reports, "sites": args.sites, "rounds": args.rounds,
                        "tolerance_minutes": verify.DEFAULT_TOLERANCE,
-                       "db": "postgresql", "load_s": round(load_s, 1)},
+                       "db": "postgresql", "load_s": round(load_s, 1),
+                       "load_1m": load_start, "load_1m_end": round(os.getloadavg()[0], 2)},
             "results": {"verify_reports_per_s": round(ours_rate),
                         "sql_baseline_reports_per_s": round(sql_rate),
                         # Round 1 stores every finding; later rounds find them unchanged

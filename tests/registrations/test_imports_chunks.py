@@ -163,3 +163,64 @@ def test_stays_built_chunk_by_chunk_equal_a_rebuild(session, rt):
     assert {h: _stays(session, h) for h in hashes} == built
     assert session.scalar(select(func.count()).select_from(Stay).where(
         Stay.person_hash.in_(hashes))) == sum(len(s) for s in built.values())
+
+
+def test_stays_of_kinds_with_different_caps_built_chunk_by_chunk_equal_a_rebuild(
+        session, rt, monkeypatch):
+    """Each pair keeps its own kind's cap when one chunk holds several kinds.
+
+    A venue capped at 3 h beside a gate capped at 10 h: a stay at the venue ends at its
+    cap where the gate's runs on to the next event, and the import (one statement for
+    every cap on PostgreSQL) must agree with a rebuild on both.
+    """
+    from passtrace.core.config import Settings
+
+    rng = random.Random(31)
+    monkeypatch.setenv("PASSTRACE_STAY_CAP_HOURS", "default=10,venue=3")
+    try:
+        stays.configure(Settings())
+        sites = [_site(session, kind) for kind in ("venue", "community_gate")]
+        persons = [next_id_number() for _ in range(4)]
+        run, lines = uuid7().hex, []
+        for p, person in enumerate(persons):
+            at = T0
+            for i in range(14):
+                at += timedelta(minutes=rng.choice([20, 130, 250, 420, 700]))
+                lines.append(_line(f"{run}-{p}-{i}", rng.choice(sites), person, at,
+                                   rng.choice(["in", "in", "out"])))
+        rng.shuffle(lines)
+        for part in (lines[:20], lines[20:]):
+            assert _load(session, rt, part, chunk_rows=9).refused == 0
+        hashes = [rt.vault.lookup_hash(p) for p in persons]
+        built = {h: _stays(session, h) for h in hashes}
+        lengths = {s[2] - s[1] for rows in built.values() for s in rows}
+        assert timedelta(hours=3) in lengths and timedelta(hours=10) in lengths
+        assert stays.rebuild(session, person_hashes=hashes) == sum(
+            len(s) for s in built.values())
+        session.commit()
+        assert {h: _stays(session, h) for h in hashes} == built
+    finally:
+        monkeypatch.delenv("PASSTRACE_STAY_CAP_HOURS")
+        stays.configure(Settings())
+
+
+def test_an_imported_out_closes_a_stay_whose_in_lies_in_another_day_partition(session, rt):
+    """The "in" a guard's phone stored (its id made today, for February: it lands in
+    today's partition on PostgreSQL) and the imported "out" of February (its id from its
+    time: another partition) still make one closed stay: the import's read of the moves
+    keeps every partition whose rows occurred in the span, whatever their ids say."""
+    site, run, person = _site(session), uuid7().hex, next_id_number()
+    digest = rt.vault.lookup_hash(person)
+    came = Registration(id=uuid7(), site_id=site.id, lane="1", device_key="dev",
+                        occurred_at=T0, received_at=T0, direction="in", method="qr",
+                        person_hash=digest, person_masked="", id_last4=person[-4:],
+                        decision="allow", reasons=[])
+    session.add(came)
+    stays.open_or_close(session, came, site_kind=site.kind)
+    session.commit()
+    assert _stays(session, digest) == [(came.id, T0, T0 + stays.DEFAULT_CAP, "cap", None)]
+    done = _load(session, rt, [_line(f"{run}-out", site, person, T0 + timedelta(hours=3),
+                                     "out")])
+    assert (done.imported, done.refused) == (1, 0)
+    assert _stays(session, digest) == [
+        (came.id, T0, T0 + timedelta(hours=3), "out", _ids(session, run)[f"{run}-out"])]

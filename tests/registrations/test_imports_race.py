@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from passtrace.core.ids import uuid7
 from passtrace.registrations import imports as registration_imports
-from passtrace.registrations.models import Registration
+from passtrace.registrations.models import Registration, Stay
 from passtrace.reports import imports as report_imports
 from passtrace.reports.models import DailyReport
 from passtrace.sites.models import Site
@@ -62,3 +63,44 @@ def test_the_same_reports_imported_twice_at_once(committed_rt):  # noqa: F811
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(DailyReport).where(
             DailyReport.external_id.like(f"{run}-%"))) == 20
+
+
+def test_an_in_and_its_out_imported_by_two_files_at_once_pair(committed_rt):  # noqa: F811
+    """Race: each import keeps the stays of its own new rows from what it reads; the file
+    of the "in"s and the file of the "out"s committing at the same moment would each miss
+    the other's rows and leave every stay open. The stays statements run under the audit
+    chain's lock (stays.pg_after_rows), so the second reads the first's rows, whichever
+    it is; SQLite lets one writer in (a "busy" import is run again, as its caller would).
+    """
+    rt = committed_rt
+    code, run = f"RACE-{tag()}", tag()
+    with rt.sessions() as session:
+        session.add(Site(id=uuid7(), code=code, name="竞争", kind="venue",
+                         area_code="520102", lanes=["1"]))
+        session.commit()
+    persons = [next_id_number() for _ in range(6)]
+    header = "external_id,site_code,id_number,occurred_at,direction\n"
+    ins = (header + "".join(f"{run}-in-{i},{code},{p},2026-02-03T08:{i:02d}:00+08:00,in\n"
+                            for i, p in enumerate(persons))).encode()
+    outs = (header + "".join(f"{run}-out-{i},{code},{p},2026-02-03T10:{i:02d}:00+08:00,out\n"
+                             for i, p in enumerate(persons))).encode()
+
+    def loader(data: bytes) -> Callable[[Session], None]:
+        def load(session: Session) -> None:
+            registration_imports.import_registrations(
+                session=session, vault=rt.vault, actor=None, stream=io.BytesIO(data),
+                commit=session.commit)
+        return load
+
+    calls = [loader(ins), loader(outs)]
+    outcomes = race(rt, *calls)
+    assert set(outcomes) <= {"ok", "busy"} and "ok" in outcomes, outcomes
+    for outcome, call in zip(outcomes, calls, strict=True):
+        if outcome == "busy":
+            with rt.sessions() as session:
+                call(session)
+    with rt.sessions() as session:
+        for p in persons:
+            got = session.execute(select(Stay.closed_by, Stay.ended_at).where(
+                Stay.person_hash == rt.vault.lookup_hash(p))).all()
+            assert [closed for closed, _ in got] == ["out"], (p, got)

@@ -165,3 +165,30 @@ def test_the_job_verifies_yesterday_and_today_only(rt, session: Session) -> None
         clock.freeze(None)
     assert stats.reports == 2
     assert [len(findings(session, r.id)) for r in reports] == [1, 1, 0]
+
+
+def test_registrations_in_any_day_partition_count_whatever_their_ids_say(
+        session: Session) -> None:
+    """One registration whose id is of its own day (an import: its own day partition on
+    PostgreSQL) and one whose id was made weeks later (a late upload: today's partition)
+    both corroborate their stops; verification reads each partition whose rows occurred
+    on the report's day, not the partitions named after it."""
+    from passtrace.registrations import imports, partitions
+    from passtrace.registrations.models import Registration
+
+    if session.get_bind().dialect.name == "postgresql":
+        partitions.create_ahead(session, today=DAY, days_ahead=0)
+    w = build(session)
+    p, e = w.person()
+    r = w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), at("12:00"))])
+    own_day = Registration(id=imports.import_id("paper-1", at("07:30")),
+                           site_id=w.sites[HOME].id, lane="1", device_key="import",
+                           occurred_at=at("07:30"), received_at=at("07:30"), direction="in",
+                           method="import", decision="allow", person_hash=p.id_hash,
+                           person_masked="", id_last4="1234", external_id="paper-1")
+    session.add(own_day)
+    session.flush()
+    late = w.seen(p, OFFICE, at("10:00"))  # its id made now, weeks after
+    run(session)
+    assert findings(session, r.id) == [("corroborated", 1, own_day.id),
+                                       ("corroborated", 2, late.id)]

@@ -6,6 +6,9 @@ Two reads of a check look for a person's allowed in/out at one site: "already in
 site kind's, stays.cap_for; 12 h unless configured): an "in" with no "out" counts as a
 stay only until its cap, so a person whose last "in" is older than the cap is no longer
 inside, and an event after an "in" later than the cap leaves its stay ending at the cap.
+Two set-based readers bound their reads the same way, per row, in SQL (`pg_ids_from`):
+the import's stays (stays.pg_after_rows, from each person and site's earliest new move)
+and trajectory verification (tracing/verify_sql.py, from each report's earliest window).
 
 On PostgreSQL registrations are partitioned by the day of their id (partitions.py), and
 a read bounded only by occurred_at visits every day's partition (about 12 µs each, ~33
@@ -15,8 +18,8 @@ check, and an import's id from its occurred_at, registrations/imports.import_id)
 later (an id made on the server for an older event), never much before: ID_SLACK is
 how much earlier than its occurrence an id may say and still be seen. A row whose id
 says more than a day before its occurred_at (a device clock that jumped between the
-two) is invisible to these two reads; every other read (tracing, stays rebuild,
-retention) still sees it.
+two) is invisible to these reads; every other read (contacts, stays rebuild, retention)
+still sees it.
 """
 
 from __future__ import annotations
@@ -36,3 +39,15 @@ def id_floor(moment: datetime) -> uuid.UUID:
 def ids_from(since: datetime) -> uuid.UUID:
     """The lowest id a move that occurred at `since` or later can have (within ID_SLACK)."""
     return id_floor(since - ID_SLACK)
+
+
+def pg_ids_from(at_sql: str) -> str:
+    """`ids_from` as a PostgreSQL expression of a timestamptz expression.
+
+    Compared with registrations.id inside a LATERAL read (`g.id >= ...` of an outer
+    row's time), PostgreSQL prunes the older day partitions at run time, per outer row:
+    the bound is then a parameter of the inner scan, not a constant of the plan.
+    """
+    slack_ms = int(ID_SLACK.total_seconds() * 1000)
+    return (f"CAST(lpad(to_hex(GREATEST(0, floor(extract(epoch FROM ({at_sql})) * 1000) "
+            f"- {slack_ms})::bigint), 12, '0') || '00000000000000000000' AS uuid)")

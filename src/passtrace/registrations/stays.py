@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.audit import chain
 from passtrace.core.config import Settings
-from passtrace.registrations import lookback
+from passtrace.registrations import lookback, partitions
 from passtrace.registrations.models import Registration, Stay
 from passtrace.sites.models import Site
 
@@ -246,7 +246,6 @@ _PG_OPEN = (
 # The fast path's one "in": the lowest id the event after it can have (lookback.py), as a
 # parameter, so PostgreSQL prunes the older day partitions when the statement starts.
 _PG_OPEN_ONE = _PG_OPEN.format(id_bounds=" AND g.id >= %s")
-_PG_OPEN_MANY = _PG_OPEN.format(id_bounds="")
 
 
 def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple[Any, ...]]:
@@ -264,20 +263,25 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
 # PostgreSQL, many new rows at once (registrations.imports): the scope of each
 # (person, site) pair the new rows touch, from the earliest new row (or the start of the
 # stay containing it) to the latest. Stays that began in it are replaced by the stays of
-# the "in"s in it, each opened by _PG_OPEN (the fast path's rule, with the pair's cap).
+# the "in"s in it. Each pair also gets the lowest id its events can have (lookback.py:
+# the id floor of its start less ID_SLACK), so the reads of registrations below skip
+# the day partitions older than the pair's start (run-time pruning: the bound is the
+# outer row's, a parameter of the inner scan).
 _PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
-                   "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval) "
-                   "ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
+                   "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval, "
+                   "id_from uuid) ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
 _PG_SCOPE = (
-    "INSERT INTO stays_scope SELECT m.person_hash, m.site_id, LEAST(m.first_at, COALESCE("
+    "INSERT INTO stays_scope SELECT q.person_hash, q.site_id, q.start_at, q.last_at, q.cap, "
+    + lookback.pg_ids_from("q.start_at") + " FROM (SELECT m.person_hash, m.site_id, "
+    "LEAST(m.first_at, COALESCE("
     "(SELECT min(s.started_at) FROM stays s WHERE s.person_hash = m.person_hash "
     "AND s.site_id = m.site_id AND s.started_at > m.first_at - m.cap "
-    "AND s.ended_at > m.first_at), m.first_at)), m.last_at, m.cap "
+    "AND s.ended_at > m.first_at), m.first_at)) AS start_at, m.last_at, m.cap "
     "FROM (SELECT n.person_hash, n.site_id, min(n.occurred_at) AS first_at, "
     "max(n.occurred_at) AS last_at, c.cap FROM {rows} n JOIN sites t ON t.id = n.site_id "
     "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
     "WHERE n.decision = 'allow' AND n.direction IN ('in', 'out') "
-    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m")
+    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m) q")
 # One index probe per pair, whatever the statistics say: right after a bulk load they
 # are stale (a fresh table "has one row"), and the planner then scanned all of a table
 # once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join.
@@ -286,13 +290,35 @@ _PG_SCOPE_DELETE = (
     "CROSS JOIN LATERAL (SELECT s.id FROM stays s WHERE s.person_hash = p.person_hash "
     "AND s.site_id = p.site_id AND s.started_at >= p.start_at "
     "AND s.started_at <= p.last_at OFFSET 0) s))")
+# The stays of the "in"s in each pair's scope, set-based: one read of the pair's allowed
+# in/out from its start to a cap after its last new row (an event later than that cannot
+# end a stay that began in the scope: the stay ends at its cap first), and the event
+# after each "in" from lead() in the order of _ORDER, "in" before "out" at one instant.
+# The rule is _stay_values' (and _PG_OPEN's), with the pair's own cap. This replaced a
+# probe of registrations per "in" for the event after it (_PG_OPEN_MANY), which was most
+# of what keeping stays cost an import. The site is compared as text so that no index
+# can start with it: right after a bulk load a partition's statistics are stale and the
+# planner took (site_id, occurred_at), reading every row of the site in the scope's span
+# for each pair (43 rows to find one, measured); by person it reads that person's few.
 _PG_SCOPE_INS = (
-    "WITH r AS (SELECT g.id, g.person_hash, g.site_id, g.occurred_at FROM stays_scope p "
-    "CROSS JOIN LATERAL (SELECT g.id, g.person_hash, g.site_id, g.occurred_at, g.direction "
-    "FROM registrations g WHERE g.person_hash = p.person_hash AND g.site_id = p.site_id "
+    "WITH e AS (SELECT p.person_hash, p.site_id, p.cap, p.last_at, g.id, g.occurred_at, "
+    "g.direction, lead(g.id) OVER w AS n_id, lead(g.occurred_at) OVER w AS n_at, "
+    "lead(g.direction) OVER w AS n_dir FROM stays_scope p "
+    "CROSS JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction "
+    "FROM {registrations} g WHERE g.person_hash = p.person_hash "
+    "AND g.site_id::text = p.site_id::text "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
-    "AND g.occurred_at >= p.start_at AND g.occurred_at <= p.last_at OFFSET 0) g "
-    "WHERE g.direction = 'in' AND p.cap = %s), ")
+    "AND g.occurred_at >= p.start_at AND g.occurred_at < p.last_at + p.cap "
+    "AND g.id >= p.id_from OFFSET 0) g "
+    "WINDOW w AS (PARTITION BY p.person_hash, p.site_id "
+    "ORDER BY g.occurred_at, g.direction, g.id)), "
+    "ins AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by, "
+    "out_registration_id) SELECT e.id, e.person_hash, e.site_id, e.occurred_at, "
+    "CASE WHEN e.n_at < e.occurred_at + e.cap THEN e.n_at ELSE e.occurred_at + e.cap END, "
+    "CASE WHEN e.n_at < e.occurred_at + e.cap AND e.n_dir = 'out' THEN 'out' ELSE 'cap' END, "
+    "CASE WHEN e.n_at < e.occurred_at + e.cap AND e.n_dir = 'out' THEN e.n_id END "
+    "FROM e WHERE e.direction = 'in' AND e.occurred_at <= e.last_at "
+    "ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) FROM ins")
 
 
 def pg_after_rows(session: Session, *, new_rows: str) -> int:
@@ -301,8 +327,8 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
     `new_rows` names a (temporary) table of the new registrations in this transaction,
     with at least person_hash, site_id, occurred_at, direction and decision. What
     after_batch does for one site, for any sites, in four statements whatever the
-    number of rows. Takes the audit chain's lock (see the module's docstring). Returns
-    how many stays it (re)wrote.
+    number of rows and caps. Takes the audit chain's lock (see the module's docstring).
+    Returns how many stays it (re)wrote.
     """
     session.flush()
     chain.lock_head(session)
@@ -310,18 +336,40 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
     assert raw is not None
     kinds = sorted(STAY_KINDS)
     with raw.cursor() as cur:
+        # No JIT (this transaction only): the read below spans every day partition, its
+        # estimated cost passes jit_above_cost, and compiling its 345 functions took 5.2 s
+        # of a 5.5 s statement on 34 partitions (tracing/contacts.no_jit saw the same).
+        cur.execute("SET LOCAL jit = off")
         cur.execute(_PG_SCOPE_TABLE)
         cur.execute(_PG_SCOPE.format(rows=new_rows), (kinds, [cap_for(k) for k in kinds]))
         if not cur.rowcount:
             return 0
         cur.execute(_PG_SCOPE_DELETE)
-        total = 0
-        for cap in sorted({cap_for(k) for k in kinds}):
-            cur.execute(_PG_SCOPE_INS + _PG_OPEN_MANY + " SELECT count(*) FROM r",
-                        (cap,) * 6)
-            row = cur.fetchone()
-            total += int(row[0]) if row else 0
-    return total
+        cur.execute(_PG_SCOPE_INS.format(registrations=_pg_moves(session, cur)))
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _pg_moves(session: Session, cur: Any) -> str:
+    """The day partitions that can hold moves in the scope (partitions.relation).
+
+    The id floor prunes from below only (an id may be made long after its occurrence,
+    lookback.py), so an import of last year's paper registers would still probe every
+    day partition for every pair: ~35 index probes a pair, most of an import's time on
+    a loaded table. Only the partitions whose rows occurred in the scope's span are
+    read. The new rows were inserted before, in this transaction: their partitions are
+    among those kept.
+
+    Race: a row committed by another writer after the spans are read and before the
+    stays statement would be missed; every writer of registrations that keeps stays
+    holds the audit chain's lock (taken by pg_after_rows before this), so none can.
+    """
+    cur.execute("SELECT min(start_at), max(last_at + cap) FROM stays_scope")
+    lo, hi = cur.fetchone()
+    if lo is None:
+        return "registrations"
+    return partitions.relation(partitions.occurrence_spans(session), lo, hi,
+                               "id, person_hash, site_id, occurred_at, direction, decision")
 
 
 def _events(*, site_ids: Collection[uuid.UUID] | None,

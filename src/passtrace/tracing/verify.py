@@ -14,13 +14,25 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, String, Uuid, any_, bindparam, cast, delete, insert, select, text
+from sqlalchemy import (
+    ARRAY,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -28,8 +40,10 @@ from passtrace.core.clock import local_day_bounds as _local_day_bounds
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState
 from passtrace.core.i18n import N_
+from passtrace.enterprises.models import Enterprise
+from passtrace.registrations import partitions
 from passtrace.registrations import stays as stay_rules
-from passtrace.reports.models import DailyReport
+from passtrace.reports.models import DailyReport, ReportStop
 from passtrace.tracing import verify_sql
 from passtrace.tracing.models import ReportFinding
 
@@ -127,6 +141,11 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
         where.append(DailyReport.enterprise_id == enterprise_id)
     if report_ids is not None:
         where.append(DailyReport.id.in_(list(report_ids)))
+    # When each day partition's rows occurred, read once for the run: each chunk then
+    # reads only the partitions whose rows occurred in its span (registrations/
+    # partitions.occurrence_spans). A registration stored meanwhile in a partition left
+    # out is not seen, as if it had been stored after the run.
+    spans = partitions.occurrence_spans(session)
     after: uuid.UUID | None = None
     while True:
         # Race: two runs (the job and an official's "verify now") replacing one report's
@@ -142,11 +161,12 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
             return stats
         after = reports[-1].id
         days = {d: local_day_bounds(d) for d in {r.report_date for r in reports}}
-        _verify_chunk(session, [r.id for r in reports], tolerance, days, stats)
+        _verify_chunk(session, [r.id for r in reports], tolerance, days, stats, spans)
 
 
 def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
-                  days: dict[date, tuple[datetime, datetime]], stats: Stats) -> None:
+                  days: dict[date, tuple[datetime, datetime]], stats: Stats,
+                  spans: list[partitions.Span] | None = None) -> None:
     dialect = session.get_bind().dialect.name
     # A stay ends at most the longest cap after it starts (registrations/stays): the floor
     # keeps the (person, started_at) index scan to the window instead of the person's past.
@@ -156,7 +176,8 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     # keys below hash as strings (a uuid.UUID hashes in Python, and the dict lookups of
     # the comparison were a third of this function's CPU).
     conn = session.connection()
-    rows = conn.execute(verify_sql.statement(dialect, days), {
+    tables = _registrations(session, ids, tolerance, days, spans) if spans else None
+    rows = conn.execute(verify_sql.statement(dialect, days, tables), {
         "ids": pg_array(ids) if dialect == "postgresql" else ids, "tol": tolerance,
         "default_tol": DEFAULT_TOLERANCE, "cap": int(cap.total_seconds() // 60) + 1}).all()
     counts = stats.counts
@@ -192,6 +213,32 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
              else {"area_code": area}, now) for k, (tol, area, at) in new.items()])
     stats.reports += len(ids)
     stats.findings += len(rows)
+
+
+def _registrations(session: Session, ids: list[uuid.UUID], tolerance: int | None,
+                   days: dict[date, tuple[datetime, datetime]],
+                   spans: list[partitions.Span]) -> Callable[[str], str]:
+    """The partitions the chunk's statement may read (partitions.relation), from its span.
+
+    Every read of registrations in verify_sql lies in [the earliest of its days' starts
+    and its stops' arrivals less the tolerance, the latest of its days' ends and its
+    stops' arrivals and departures plus the tolerance] (a stop's end is its departure,
+    the next arrival or the day's end): one short statement by the reports' ids finds
+    it, with the largest tolerance any of them is verified with.
+    """
+    low, high, widest = session.connection().execute(
+        select(func.min(ReportStop.arrive_at),
+               func.max(func.greatest(ReportStop.arrive_at,
+                                      func.coalesce(ReportStop.depart_at, ReportStop.arrive_at))),
+               func.max(Enterprise.verify_tolerance_minutes))
+        .select_from(DailyReport)
+        .outerjoin(ReportStop, ReportStop.report_id == DailyReport.id)
+        .outerjoin(Enterprise, Enterprise.id == DailyReport.enterprise_id)
+        .where(_in(session, DailyReport.id, ids, Uuid))).one()
+    margin = timedelta(minutes=max(tolerance or 0, widest or 0, DEFAULT_TOLERANCE))
+    first = min([start for start, _ in days.values()] + ([low] if low else [])) - margin
+    last = max([end for _, end in days.values()] + ([high] if high else [])) + margin
+    return lambda columns: partitions.relation(spans, first, last, columns)
 
 
 def _as_text(col: Any) -> Any:
