@@ -1,12 +1,13 @@
 """Same place, same time: registrations and stays of others near the index persons' own.
 
-Two steps, both set-based and for any number of index persons at once (a case's person,
-or every contact of one level when secondary contacts are searched): first their own
-allowed registrations and stays in the window (the (person, time) indexes), then
-everyone's at those sites around those times, one statement per kind (registrations,
-stays) with one indexed (site, time) range per own registration or stay: on PostgreSQL
-the ranges are arrays joined with unnest (one plan whatever their number), elsewhere
-OR-ed (CHUNK a statement). Pairs are matched exactly in Python; the candidates are few.
+Set-based, for any number of index persons at once (a case's person, or every contact of
+one level when secondary contacts are searched): first their own allowed registrations
+and stays in the window (the (person, time) indexes), then everyone's at those sites
+around those times (one indexed (site, time) range per own registration or stay). On
+PostgreSQL both steps are one prepared statement of LATERAL probes, each pruned to the
+day partitions that can hold its rows (`_FETCH_SQL`, `_PARTS_SQL`); elsewhere one
+statement per kind with the ranges OR-ed (CHUNK a statement). Pairs are matched exactly
+in Python (`_match`), the same code on both databases; the candidates are few.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, and_, bindparam, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.registrations import stays
@@ -120,30 +121,14 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _ranges(names: tuple[str, ...], rows: list[tuple[Any, ...]],
-            types: tuple[Any, ...]) -> Any:
-    """The ranges as a PostgreSQL table: unnest(array, array, ...) AS q(names...)."""
-    arrays = [bindparam(None, list(values), type_=ARRAY(t)) for values, t in
-              zip(zip(*rows, strict=True), types, strict=True)]
-    return func.unnest(*arrays).table_valued(*names).render_derived(name="q")
-
-
 def _others_regs(session: Session,
                  ranges: list[tuple[uuid.UUID, datetime, datetime]]) -> list[Reg]:
-    """Allowed registrations at a site within [lo, hi], of anyone."""
+    """Allowed registrations at a site within [lo, hi], of anyone (SQLite: PostgreSQL
+    reads them in _FETCH_SQL)."""
     ranges = sorted(set(ranges))
     if not ranges:
         return []
     out: dict[uuid.UUID, Reg] = {}
-    if _postgres(session):
-        q = _ranges(("site_id", "lo", "hi"), ranges,
-                    (Registration.site_id.type, Registration.occurred_at.type,
-                     Registration.occurred_at.type))
-        rows = session.execute(select(*_REG_COLS).distinct().select_from(q).join(
-            Registration, and_(Registration.site_id == q.c.site_id,
-                               Registration.occurred_at >= q.c.lo,
-                               Registration.occurred_at <= q.c.hi)).where(*_ALLOWED))
-        return [_reg(r) for r in rows]
     for part in _chunks(ranges):
         clause = or_(*(and_(Registration.site_id == s, Registration.occurred_at >= lo,
                             Registration.occurred_at <= hi) for s, lo, hi in part))
@@ -154,20 +139,12 @@ def _others_regs(session: Session,
 
 def _others_stays(session: Session,
                   ranges: list[tuple[uuid.UUID, datetime, datetime]]) -> list[StayRow]:
-    """Stays at a site touching [lo, hi] (started by hi, ended at lo or later), of anyone."""
+    """Stays at a site touching [lo, hi] (started by hi, ended at lo or later), of anyone
+    (SQLite: PostgreSQL reads them in _FETCH_SQL)."""
     ranges = sorted(set(ranges))
     if not ranges:
         return []
     bound = stay_bound()
-    if _postgres(session):
-        q = _ranges(("site_id", "first", "lo", "hi"),
-                    [(s, lo - bound, lo, hi) for s, lo, hi in ranges],
-                    (Stay.site_id.type, Stay.started_at.type, Stay.started_at.type,
-                     Stay.started_at.type))
-        rows = session.execute(select(*_STAY_COLS).distinct().select_from(q).join(
-            Stay, and_(Stay.site_id == q.c.site_id, Stay.started_at >= q.c.first,
-                       Stay.started_at <= q.c.hi, Stay.ended_at >= q.c.lo)))
-        return [StayRow(*r) for r in rows]
     out: dict[uuid.UUID, StayRow] = {}
     for part in _chunks(ranges):
         clause = or_(*(and_(Stay.site_id == s, Stay.started_at >= lo - bound,
