@@ -71,6 +71,7 @@ from passtrace.core.config import Settings  # noqa: E402
 from passtrace.core.runtime import Runtime  # noqa: E402
 from passtrace.demo.accounts import demo_id_number  # noqa: E402
 from passtrace.registrations import imports, stays  # noqa: E402
+from passtrace.tracing import colocation  # noqa: E402
 from passtrace.wiring import wire  # noqa: E402
 
 DEFAULT_DB = "passtrace_bench_tracing"
@@ -92,32 +93,38 @@ IMPORT_SITES = 20
 # The co-location of colocation.find written by hand: the case's allowed registrations
 # and stays in the window, everyone else's at the same sites around them (same site
 # within W; stays overlapping; instants inside a stay, both ways). Distinct people.
+# Each read is a LATERAL probe (OFFSET 0): written as plain joins, the planner hashed a
+# parallel scan of every partition for the cases with many stays (p95 380-780 ms at 1M
+# registrations), which measured its estimates, not the database.
 CONTACTS_SQL = """
-WITH own_r AS (
+WITH own_r AS MATERIALIZED (
   SELECT site_id, occurred_at AS at FROM registrations
   WHERE person_hash = %(h)s AND occurred_at >= %(s)s AND occurred_at < %(e)s
     AND decision = 'allow'),
-own_s AS (
+own_s AS MATERIALIZED (
   SELECT site_id, started_at, ended_at FROM stays
   WHERE person_hash = %(h)s AND started_at >= %(s)s - %(cap)s AND started_at < %(e)s
     AND ended_at >= %(s)s)
 SELECT count(DISTINCT x.person_hash) FROM (
-  SELECT g.person_hash FROM own_r o JOIN registrations g ON g.site_id = o.site_id
-    AND g.occurred_at BETWEEN o.at - %(w)s AND o.at + %(w)s
-  WHERE g.decision = 'allow' AND g.person_hash <> %(h)s
+  SELECT g.person_hash FROM own_r o CROSS JOIN LATERAL (
+    SELECT g.person_hash FROM registrations g WHERE g.site_id = o.site_id
+      AND g.occurred_at BETWEEN o.at - %(w)s AND o.at + %(w)s
+      AND g.decision = 'allow' AND g.person_hash <> %(h)s OFFSET 0) g
   UNION ALL
-  SELECT t.person_hash FROM own_s o JOIN stays t ON t.site_id = o.site_id
-    AND t.started_at BETWEEN o.started_at - %(cap)s AND o.ended_at
-    AND t.ended_at >= o.started_at
-  WHERE t.person_hash <> %(h)s
+  SELECT t.person_hash FROM own_s o CROSS JOIN LATERAL (
+    SELECT t.person_hash FROM stays t WHERE t.site_id = o.site_id
+      AND t.started_at BETWEEN o.started_at - %(cap)s AND o.ended_at
+      AND t.ended_at >= o.started_at AND t.person_hash <> %(h)s OFFSET 0) t
   UNION ALL
-  SELECT g.person_hash FROM own_s o JOIN registrations g ON g.site_id = o.site_id
-    AND g.occurred_at BETWEEN o.started_at AND o.ended_at
-  WHERE g.decision = 'allow' AND g.person_hash <> %(h)s
+  SELECT g.person_hash FROM own_s o CROSS JOIN LATERAL (
+    SELECT g.person_hash FROM registrations g WHERE g.site_id = o.site_id
+      AND g.occurred_at BETWEEN o.started_at AND o.ended_at
+      AND g.decision = 'allow' AND g.person_hash <> %(h)s OFFSET 0) g
   UNION ALL
-  SELECT t.person_hash FROM own_r o JOIN stays t ON t.site_id = o.site_id
-    AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
-  WHERE t.person_hash <> %(h)s) x
+  SELECT t.person_hash FROM own_r o CROSS JOIN LATERAL (
+    SELECT t.person_hash FROM stays t WHERE t.site_id = o.site_id
+      AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
+      AND t.person_hash <> %(h)s OFFSET 0) t) x
 """
 
 def _local(day: date, minutes: float) -> datetime:
@@ -271,6 +278,47 @@ def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[f
     return lat, counts
 
 
+def _explained(conn: psycopg.Connection[Any], sql: str, names: list[str],
+               types: list[str], rows: list[dict[str, Any]]) -> list[float]:
+    """EXPLAIN (ANALYZE) execution times (ms) of `sql` as a prepared statement with a
+    generic plan (as colocation.prepared runs it), once per parameter row."""
+    text_ = sql.replace("%%", "%")
+    for i, n in enumerate(names):
+        text_ = text_.replace(f"%({n})s", f"${i + 1}")
+    conn.execute("DEALLOCATE ALL")
+    conn.execute(f"PREPARE bench_q ({', '.join(types)}) AS {text_}")
+    out = []
+    for params in rows:
+        args = ", ".join(f"%s::{t}" for t in types)
+        plan = conn.cursor().execute(f"EXPLAIN (ANALYZE, SUMMARY) EXECUTE bench_q ({args})",
+                                     [params[n] for n in names]).fetchall()
+        out += [float(r[0].split(":")[1].split()[0]) for r in plan
+                if r[0].startswith("Execution Time")]
+    return out
+
+
+def explain_contacts(dsn: str, cases: list[Any], window_minutes: int) -> dict[str, float]:
+    """The search statement's and the hand-written SQL's own execution times (EXPLAIN
+    ANALYZE inside PostgreSQL: no network, no Python, no planning), p50 and p95."""
+    cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
+    w = timedelta(minutes=window_minutes)
+    with psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute("SET jit = off")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        search = _explained(conn, colocation._FETCH_SQL, ["h", "st", "e", "w", "cap"],
+                            ["text[]", "timestamptz[]", "timestamptz", "interval", "interval"],
+                            [{"h": [h], "st": [s], "e": e, "w": w, "cap": cap}
+                             for _c, h, s, e in cases])
+        sql = _explained(conn, CONTACTS_SQL, ["h", "s", "e", "w", "cap"],
+                         ["text", "timestamptz", "timestamptz", "interval", "interval"],
+                         [{"h": h, "s": s, "e": e, "w": w, "cap": cap}
+                          for _c, h, s, e in cases])
+    return {"contacts_search_explain_p50_ms": pct(search, 50),
+            "contacts_search_explain_p95_ms": pct(search, 95),
+            "contacts_sql_explain_p50_ms": pct(sql, 50),
+            "contacts_sql_explain_p95_ms": pct(sql, 95)}
+
+
 def measure_verify(rt: Runtime, reports_that_day: int) -> dict[str, Any]:
     """tracing_verify's own helpers: the library entry point and the SQL baseline."""
     spent, findings, *_cpu = tracing_verify.time_verify(rt)
@@ -363,6 +411,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     help="keep the loaded database under this name (reused when it exists)")
     ap.add_argument("--load-only", action="store_true",
                     help="with --keep-db: load the database and stop")
+    ap.add_argument("--skip-verify-import", action="store_true",
+                    help="measure contacts and secondary contacts only (their figures "
+                         "then read 0)")
     args = ap.parse_args(argv)
     args.sites = args.sites or max(40, args.registrations // 2500)
     args.import_rows = args.import_rows or max(2_000, args.registrations // 100)
@@ -416,6 +467,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         lat, found, app_cpu, pg_cpu = measure_contacts_cpu(server.port, token, cases, 1,
                                                            dsn, pgid)
         sql_lat, sql_found = measure_sql(dsn, cases, 30)
+        explained = explain_contacts(dsn, cases, 30)
         sec_lat, sec_found, sec_app_cpu, sec_pg_cpu = measure_contacts_cpu(
             server.port, token, cases[:args.secondary_cases], 2, dsn, pgid)
         load_contacts = _uptime()
@@ -423,12 +475,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with psycopg.connect(dsn) as conn:
             that_day = conn.execute("SELECT count(*) FROM daily_reports WHERE report_date = %s",
                                     (DAY,)).fetchone()[0]  # type: ignore[index]
-        verify = measure_verify(rt, that_day)
-        imported = measure_import(url, rt, args.import_rows, args.seed)
+        if args.skip_verify_import:
+            verify = {"verify_reports_per_s": 0, "verify_sql_reports_per_s": 0,
+                      "verify_findings": 0, "verify_reports": that_day}
+            imported = {"import_rows_per_s": 0, "copy_rows_per_s": 0,
+                        "import_rows": 0, "ratio": 0}
+        else:
+            verify = measure_verify(rt, that_day)
+            imported = measure_import(url, rt, args.import_rows, args.seed)
         load_after = _uptime()
         results = {
             "contacts_p50_ms": pct(lat, 50), "contacts_p95_ms": pct(lat, 95),
             "contacts_sql_p50_ms": pct(sql_lat, 50), "contacts_sql_p95_ms": pct(sql_lat, 95),
+            **explained,
             "contacts_per_case_median": statistics.median(found),
             "contacts_per_case_max": max(found),
             "contacts_sql_people_median": statistics.median(sql_found),

@@ -38,8 +38,9 @@ def person(session: Session, rt: Runtime, name: str = "测试") -> Person:
 
 
 def reg(session: Session, s: Site, person_hash: str, at: datetime, direction: str = "through",
-        decision: str = "allow", external_id: str | None = None) -> Registration:
-    r = Registration(id=uuid.uuid4(), site_id=s.id, lane="1", device_key="d", occurred_at=at,
+        decision: str = "allow", external_id: str | None = None,
+        rid: uuid.UUID | None = None) -> Registration:
+    r = Registration(id=rid or uuid.uuid4(), site_id=s.id, lane="1", device_key="d", occurred_at=at,
                      received_at=at, direction=direction, method="qr",
                      person_hash=person_hash, decision=decision, external_id=external_id)
     session.add(r)
