@@ -153,7 +153,8 @@ class PassTraceApp(FastAPI):
         for cls in type(exc).__mro__:
             handler = self.exception_handlers.get(cls)
             if handler is not None:
-                return await handler(request, exc)  # type: ignore[no-any-return]
+                found = handler(request, exc)
+                return await found if isinstance(found, Awaitable) else found
         raise exc  # unreachable: Exception has a handler (errors.install)
 
 
