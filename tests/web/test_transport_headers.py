@@ -55,3 +55,36 @@ def test_production_api_docs_need_a_login(prod_client, make_persona):
 
 def test_elsewhere_the_api_docs_stay_public(client):
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+# The checkpoint's check (POST /api/v1/registrations) is served ahead of the middleware
+# stack (app.PassTraceApp): it must still answer as every other route does.
+CHECK = "/api/v1/registrations"
+
+
+def test_the_checkpoint_check_keeps_the_headers_language_and_limits(client, make_persona):
+    refused = client.post(CHECK, json={}, headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"] == "请先登录。"
+    assert refused.headers["cache-control"] == "no-store"
+    assert refused.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+    assert client.post(CHECK, json={}, headers={"Accept-Language": "en"}).json()[
+        "error"]["message"] == "Please log in."
+    resident = make_persona("public")  # logged in, without the permission: nothing stored
+    denied = client.post(CHECK, json={}, headers={**resident.headers, "Accept-Language": "en"})
+    assert denied.status_code == 403 and denied.headers["cache-control"] == "no-store"
+    big = client.post(CHECK, content=b" " * (2 * 1_048_576),
+                      headers={"Content-Type": "application/json", "Accept-Language": "zh-CN"})
+    assert big.status_code == 413 and big.json()["error"]["message"] == "上传的内容过大。"
+    guard = make_persona("checkpoint_staff", "site", "CP-ANY")  # may check: reads the body
+    chunked = client.post(CHECK, content=(b" " * 65536 for _ in range(40)),
+                          headers={**guard.headers, "Content-Type": "application/json"})
+    assert chunked.status_code == 413 and chunked.json()["error"]["code"] == "too_large"
+    assert client.get(CHECK).status_code == 405  # other methods: the usual stack
+
+
+def test_the_checkpoint_check_gets_hsts_in_production(prod_client):
+    resp = prod_client.post(CHECK, json={})
+    assert resp.status_code == 401
+    assert resp.headers["strict-transport-security"].startswith("max-age=")

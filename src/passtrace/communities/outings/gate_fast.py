@@ -36,7 +36,7 @@ import psycopg
 from fastapi.concurrency import run_in_threadpool
 
 from passtrace.audit import pg_append
-from passtrace.communities.compounds.models import Community, Resident
+from passtrace.communities.compounds.models import Community
 from passtrace.communities.compounds.service import household_label
 from passtrace.communities.outings import gate
 from passtrace.core.cache import Miss
@@ -199,8 +199,10 @@ async def _decide_and_queue(conn: psycopg.AsyncConnection[Any], *, actor: Princi
         return None
     direction = data.direction
     if res is not None:
-        ctx.resident = Resident(id=res[0], role=res[1], household_id=res[2], person_id=res[3],
-                                pass_id=res[4], community_id=c.id)
+        # A plain row, not an ORM instance (gate.notes and _write read its fields).
+        ctx.resident = fastpath._Row(  # type: ignore[assignment]
+            id=res[0], role=res[1], household_id=res[2], person_id=res[3], pass_id=res[4],
+            community_id=c.id)
         ctx.household = household_label(res[5], res[6], res[7])
         if direction == "auto":  # gate.usual_direction: a resident who is out comes in
             direction = "in" if res[11] else "out"
@@ -219,7 +221,8 @@ async def _decide_and_queue(conn: psycopg.AsyncConnection[Any], *, actor: Princi
     if direction != data.direction:
         data = data.model_copy(update={"direction": direction})
     row, detail = service.finish(prep=prep, data=data, actor=actor, person=person,
-                                 pass_row=pass_row, inside=inside, gate=ctx.facts)
+                                 pass_row=pass_row, inside=inside, gate=ctx.facts,
+                                 row_type=fastpath._plain_registration)
     sql, params = _write(row, detail, actor=actor, person=person, ctx=ctx,
                          site_kind=prep.site.kind)
     await conn.execute(pg_append.LOCK_CHAIN, pg_append.LOCK_CHAIN_PARAMS)
