@@ -317,7 +317,7 @@ def test_the_case_page_names_the_evidence(rt: Runtime, session: Session, client,
                       run_id=run.id, case_id=None)
     session.commit()
     page = client.get(f"/cases/{w.case2.id}/contacts", headers=official.headers)
-    assert "Companion in an analytics run" in page.text or "分析" in page.text
+    assert "人群分析中的时空伴随 × 1" in page.text  # the evidence, named (zh default)
 
 
 def test_a_result_without_the_index_person_is_refused(
