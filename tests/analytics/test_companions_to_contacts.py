@@ -336,3 +336,48 @@ def test_a_result_without_the_index_person_is_refused(
         flows.to_contacts(session=session, settings=rt.settings, actor=official.principal,
                           run_id=run.id, case_id=None)
     assert _count(session, Contact) == 0
+
+
+def test_merging_never_downgrades_a_stored_contact(rt: Runtime, session: Session) -> None:
+    """A secondary contact (evidence in summary) and a general one (a colleague) found
+    by the search become close at depth 1 with the run's item added; exposures and the
+    quarantine only widen; a later quarantine already set stays."""
+    from passtrace.tracing import contacts as contact_search
+
+    p, sec, gen = (person(session, rt) for _ in range(3))
+    c = case(session, p)
+    late = date(2026, 12, 31)
+    old_first = T0 - timedelta(hours=5)
+    stored = {
+        sec.id_hash: Contact(case_id=c.id, person_hash=sec.id_hash, person_id=sec.id,
+                             kind="secondary", depth=2, first_exposure=old_first,
+                             last_exposure=old_first, quarantine_until=late,
+                             area_code="520103", found_at=T0,
+                             evidence=[{"kind": "same_site_window", "site": "s"}],
+                             evidence_counts={"same_site_window": 3}),
+        gen.id_hash: Contact(case_id=c.id, person_hash=gen.id_hash, person_id=gen.id,
+                             kind="general", depth=1, first_exposure=old_first,
+                             last_exposure=old_first, quarantine_until=DAY, area_code="",
+                             found_at=T0, evidence=[{"kind": "colleague", "date": "d"}])}
+    session.add_all(stored.values())
+    session.flush()
+    at = T0 + timedelta(hours=1)
+    item = {"kind": "analytics_companion", "run": "r", "day": DAY.isoformat(),
+            "window_hits": 1, "stay_overlaps": 0, "from": at.isoformat(),
+            "to": at.isoformat()}
+    found = [contact_search.Outside(h, at, at, item) for h in stored]
+    merged = contact_search.merge_outside(session=session, case=c, found=found)
+    assert (merged.added, merged.merged, merged.unchanged) == (0, 2, 0)
+    assert all(s.newly_close for s in merged.stored)  # each gets a tracing task
+    session.expire_all()
+    rows = _contacts(session, c)
+    s, g = rows[sec.id], rows[gen.id]
+    assert (s.kind, s.depth, g.kind, g.depth) == ("close", 1, "close", 1)
+    assert s.evidence_counts == {"same_site_window": 3, "analytics_companion": 1}
+    assert item in s.evidence and item in g.evidence and len(g.evidence) == 2
+    assert s.first_exposure == old_first and s.last_exposure == at
+    assert s.quarantine_until == late  # never shortened
+    assert g.quarantine_until == at.astimezone(LOCAL_TZ).date() + timedelta(days=14)
+    assert s.area_code == "520103"  # where the search placed them
+    again = contact_search.merge_outside(session=session, case=c, found=found)
+    assert (again.added, again.merged, again.unchanged, again.stored) == (0, 0, 2, [])
