@@ -277,6 +277,7 @@ def test_the_run_page_adds_and_links_the_case(
     page = client.get(f"/analytics/runs/{run.id}", headers=official.headers)
     assert 'id="convert-form"' in page.text and 'id="conversions"' not in page.text
     assert page.text.count('<option value="') == 3  # every case, and each one
+    assert "南明区" in page.text and "520102" not in page.text  # areas by name, no codes
     bad = client.post(f"/analytics/runs/{run.id}/contacts", data={"case": str(w.other.id)},
                       headers=official.headers, follow_redirects=False)
     assert bad.status_code == 422 and 'role="alert"' in bad.text

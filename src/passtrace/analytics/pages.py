@@ -16,7 +16,9 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from passtrace.analytics import choices, flows, service
 from passtrace.analytics.forms import ContactsForm, RunForm, RunRequest, case_id
 from passtrace.analytics.queries import JOBS
+from passtrace.areas import service as area_service
 from passtrace.core.clock import local_today
+from passtrace.core.i18n import get_locale
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
@@ -82,8 +84,12 @@ def _run_page(request: Request, session: SessionDep, principal: CurrentPrincipal
                                case_ids=flows.listed_cases(run)) if companions else [])
     who = service.requesters_by_id(session=session,
                                    ids={c.actor_user_id for c in done if c.actor_user_id})
+    areas = area_service.names(session=session, codes=list(run.params.get("area_codes", [])),
+                               locale=str(get_locale()))
     return render(request, "analytics/run.html", {
-        "run": run, "conversions": done, "run_cases": cases,
+        "run": run, "conversions": done,
+        # The run's areas by name (officials never read codes).
+        "areas": [areas.get(c, c) for c in run.params.get("area_codes", [])], "run_cases": cases,
         "case_names": dict(cases), "who": who, "message": message,
         "can_convert": companions and run.status == "done" and bool(cases)},
         status_code=status_code)
