@@ -101,13 +101,11 @@ def _utc(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _outside(run: AnalyticsRun, rows: Sequence[dict[str, Any]], index_hash: str
+def _outside(run: AnalyticsRun, rows: Sequence[dict[str, Any]]
              ) -> list[contact_search.Outside]:
-    """The result's rows for one index person, as evidence items (one per day)."""
+    """One index person's rows of the result as evidence items (one per day)."""
     out = []
     for r in rows:
-        if r["index_hash"] != index_hash:
-            continue
         first, last = _utc(r["first_at"]), _utc(r["last_at"])
         out.append(contact_search.Outside(r["person_hash"], first, last, {
             "kind": EVIDENCE_KIND, "run": str(run.id), "day": r["date"].isoformat(),
@@ -132,11 +130,14 @@ def to_contacts(*, session: Session, settings: Settings, actor: Principal,
     if run.status != "done":
         raise ValidationFailed(NOT_DONE)
     cases = _cases(session, actor, run, case_id)
-    rows = _result(settings.analytics_results_dir, run)
+    by_index: dict[str, list[dict[str, Any]]] = {}
+    for r in _result(settings.analytics_results_dir, run):
+        by_index.setdefault(r["index_hash"], []).append(r)
     out = []
     for case in cases:
-        added = tracing_service.add_outside(session=session, settings=settings, case=case,
-                                            found=_outside(run, rows, case.person_hash))
+        added = tracing_service.add_outside(
+            session=session, settings=settings, case=case,
+            found=_outside(run, by_index.get(case.person_hash, [])))
         result = CaseResult(case.id, added.added, added.merged, added.unchanged,
                             added.unknown, added.tasks_made)
         audit_service.record(session=session, actor=actor, action=ACTION,
