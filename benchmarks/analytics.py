@@ -120,32 +120,37 @@ COMPANIONS_SQL = """
 WITH regs AS (
   SELECT * FROM read_parquet('{lake}/registrations/date=*/*.parquet', hive_partitioning=true)
   WHERE CAST(date AS DATE) BETWEEN DATE '{lo}' AND DATE '{hi}' AND person_hash IS NOT NULL),
-idx AS (SELECT site_id AS isite, CAST(floor(epoch(occurred_at)) AS BIGINT) AS isec
+idx AS (SELECT person_hash AS ihash, site_id AS isite,
+               CAST(floor(epoch(occurred_at)) AS BIGINT) AS isec
         FROM regs WHERE person_hash IN ({hashes})),
-probes AS (SELECT isite, isec, isec // {w} + k AS ibucket FROM idx, (VALUES (-1), (0), (1)) v(k)),
+probes AS (SELECT ihash, isite, isec, isec // {w} + k AS ibucket
+           FROM idx, (VALUES (-1), (0), (1)) v(k)),
 other AS (SELECT person_hash, site_id, CAST(floor(epoch(occurred_at)) AS BIGINT) AS sec,
-                 CAST(occurred_at AS DATE) AS day
+                 CAST(occurred_at AS DATE) AS day, occurred_at
           FROM regs WHERE person_hash NOT IN ({hashes})),
-win AS (SELECT o.day, o.person_hash, count(*) AS n FROM other o
-        JOIN probes p ON o.site_id = p.isite AND o.sec // {w} = p.ibucket
+win AS (SELECT o.day, p.ihash, o.person_hash, count(*) AS n, min(o.occurred_at) AS f,
+               max(o.occurred_at) AS l
+        FROM other o JOIN probes p ON o.site_id = p.isite AND o.sec // {w} = p.ibucket
         WHERE abs(o.sec - p.isec) <= {w} GROUP BY ALL),
 stays AS (
   SELECT * FROM read_parquet('{lake}/stays/date=*/*.parquet', hive_partitioning=true)
   WHERE CAST(date AS DATE) BETWEEN DATE '{lo}' - INTERVAL 1 DAY AND DATE '{hi}'
     AND started_at < TIMESTAMPTZ '{hi}' + INTERVAL 1 DAY AND ended_at > TIMESTAMPTZ '{lo}'),
-ist AS (SELECT site_id AS isite, started_at AS istart, ended_at AS iend FROM stays
-        WHERE person_hash IN ({hashes})),
-st AS (SELECT CAST(greatest(o.started_at, i.istart) AS DATE) AS day, o.person_hash,
-              count(*) AS n
+ist AS (SELECT person_hash AS ihash, site_id AS isite, started_at AS istart,
+               ended_at AS iend
+        FROM stays WHERE person_hash IN ({hashes})),
+st AS (SELECT CAST(greatest(o.started_at, i.istart) AS DATE) AS day, i.ihash,
+              o.person_hash, count(*) AS n, min(greatest(o.started_at, i.istart)) AS f,
+              max(least(o.ended_at, i.iend)) AS l
        FROM stays o JOIN ist i ON o.site_id = i.isite
        WHERE o.person_hash NOT IN ({hashes}) AND o.started_at < i.iend AND i.istart < o.ended_at
        GROUP BY ALL)
-SELECT day AS date, person_hash, CAST(sum(w) AS BIGINT) AS window_hits,
-       CAST(sum(s) AS BIGINT) AS stay_overlaps
-FROM (SELECT day, person_hash, n AS w, 0 AS s FROM win
-      UNION ALL SELECT day, person_hash, 0, n FROM st
+SELECT day AS date, ihash AS index_hash, person_hash, CAST(sum(w) AS BIGINT) AS window_hits,
+       CAST(sum(s) AS BIGINT) AS stay_overlaps, min(f) AS first_at, max(l) AS last_at
+FROM (SELECT day, ihash, person_hash, n AS w, 0 AS s, f, l FROM win
+      UNION ALL SELECT day, ihash, person_hash, 0, n, f, l FROM st
                 WHERE day BETWEEN DATE '{lo}' AND DATE '{hi}')
-GROUP BY ALL ORDER BY 1, 2
+GROUP BY ALL ORDER BY 1, 2, 3
 """
 
 FLOWS_SQL = """

@@ -78,10 +78,16 @@ WINDOW = dict(day_from=day(2), day_to=day(3))
 
 CASES: dict[str, tuple[Params, list[dict[str, object]]]] = {
     "companions": (Params(**WINDOW, case_ids=(CASE,), window_minutes=30), [
-        {"date": day(2), "person_hash": A, "window_hits": 2, "stay_overlaps": 0},
-        {"date": day(2), "person_hash": B, "window_hits": 0, "stay_overlaps": 1},
-        {"date": day(3), "person_hash": C, "window_hits": 1, "stay_overlaps": 0},
-        {"date": day(3), "person_hash": D, "window_hits": 1, "stay_overlaps": 0},
+        # A: 20 min before and 20 min after the case's 10:00 at site A.
+        {"date": day(2), "index_hash": P, "person_hash": A, "window_hits": 2,
+         "stay_overlaps": 0, "first_at": T(2, 9, 40), "last_at": T(2, 10, 20)},
+        # B: came 45 min after (no window hit) but stayed while the case was there.
+        {"date": day(2), "index_hash": P, "person_hash": B, "window_hits": 0,
+         "stay_overlaps": 1, "first_at": T(2, 10, 45), "last_at": T(2, 11)},
+        {"date": day(3), "index_hash": P, "person_hash": C, "window_hits": 1,
+         "stay_overlaps": 0, "first_at": T(3, 9, 29, 59), "last_at": T(3, 9, 29, 59)},
+        {"date": day(3), "index_hash": P, "person_hash": D, "window_hits": 1,
+         "stay_overlaps": 0, "first_at": T(3, 8, 31), "last_at": T(3, 8, 31)},
     ]),
     "flows": (Params(**WINDOW), [
         {"date": day(2), "origin": "120101", "destination": "110101", "moves": 1},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,92 @@ def test_the_area_list_names_areas_and_refuses_an_empty_range(
         page.click("#run-form button[type=submit]")
     assert "结束日期早于开始日期" in page.locator("form#run-form").inner_text() \
         or "结束日期早于开始日期" in page.content()
+
+
+def test_companions_become_the_cases_contacts_and_are_exported_with_a_reason(
+        new_context: Callable[..., Any], live_server: LiveServer, lake: Path,
+        tmp_path: Path, shot: Callable[..., Any]) -> None:
+    """A new case's person passed a Nanming checkpoint; 王建国 passed 40 minutes later
+    (outside the case's 30-minute window, inside the run's 60) and someone with no
+    person record 10 minutes later. The official runs companions for the case, adds them
+    to its contacts, and exports them revealed; 王建国 sees the export."""
+    from passtrace.accounts.models import User
+    from passtrace.core.clock import utcnow
+    from passtrace.core.ids import uuid7
+    from passtrace.people.models import Person
+    from passtrace.registrations.models import Registration
+    from tests.conftest import next_id_number
+    from tests.web.test_case_journey import _open_case
+
+    rt = live_server.rt
+    number = next_id_number()
+    seen_at = utcnow() - timedelta(hours=20)
+    with rt.sessions() as s:
+        wang = s.scalars(select(Person).join(User, User.person_id == Person.id)
+                         .where(User.username == "resident3")).one()
+        wang_hash, wang_masked = wang.id_hash, wang.id_masked
+        wang_number = rt.vault.read(wang, "id_enc")
+        # A checkpoint of its own (inactive and listed last, so other tests' site lists
+        # do not change): other tests' passers-by stay out of this run.
+        site = Site(code=f"ZZ-BT-{uuid7().hex[-8:]}", name="浏览器测试卡口",
+                    kind="road_checkpoint", area_code="520102001", active=False)
+        s.add(site)
+        s.flush()
+        for who, minutes in ((rt.vault.lookup_hash(number), 0), (wang_hash, 40),
+                             ("f" * 64, 10)):
+            at = seen_at + timedelta(minutes=minutes)
+            s.add(Registration(id=uuid7(), site_id=site.id, lane="1",
+                               device_key="browser-test", occurred_at=at, received_at=at,
+                               direction="through", method="id_typed", person_hash=who,
+                               decision="allow", reasons=[]))
+        s.commit()
+
+    page = new_context().new_page()
+    _open_case(page, number)
+    case_id = page.url.rsplit("/", 1)[-1]
+    # The lake as it is now (the fixture's was exported before these registrations).
+    export(Source(rt.engine), tmp_path / "lake-now")
+    rt.settings = rt.settings.model_copy(update={"lake_dir": str(tmp_path / "lake-now")})
+
+    page.goto("/analytics")
+    page.select_option("select[name=job]", "companions")
+    page.select_option("#cases", case_id)
+    page.fill("input[name=window_minutes]", "60")
+    with page.expect_navigation():
+        page.click("#run-form button[type=submit]")
+    assert analytics_jobs.run_queued(rt) == "1 analytics run(s)"
+    page.wait_for_selector("#convert-form", timeout=15_000)
+    assert page.locator("#convert-case option").count() == 1  # the run's one case
+    with page.expect_navigation():
+        page.click("#convert-submit")
+    row = page.locator(f"#conversion-table tr[data-case='{case_id}']")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[3:] == ["1", "0", "0", "1"]  # 王建国 added; the bare hash only counted
+    assert "南明区防控办" in cells[1]  # who, by name
+    shot(page, "analytics-companions-added", full_page=True)
+
+    reason = "流调需电话核实时空伴随人员行程"
+    page.click("#export-1-contacts summary")
+    page.check("#export-1-reveal")
+    page.select_option("#export-1-purpose", "contact_tracing")
+    page.fill("#export-1-reason", reason)
+    with page.expect_download() as download:
+        page.click("#export-1-submit")
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert wang_number in exported and wang_masked in exported
+
+    # The case's contact list names where 王建国 came from, masked.
+    with page.expect_navigation():
+        row.locator("a").click()
+    assert page.url.endswith(f"/cases/{case_id}/contacts")
+    contact = page.locator(f"#contact-table tr:has-text('{wang_masked}')")
+    assert "人群分析中的时空伴随" in contact.inner_text()
+    assert "未联系上" in contact.inner_text()  # a tracing task, like the search's
+    assert wang_number not in page.content()
+
+    his = new_context().new_page()
+    login(his, "resident3")
+    his.goto("/me/access-log")
+    first = his.locator("table tbody tr").first
+    assert "导出了来自人群分析时空伴随结果的病例接触者名单" in first.inner_text()
+    assert reason in first.inner_text()

@@ -3,6 +3,8 @@ jurisdiction, by name (officials never type codes or case ids)."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -30,10 +32,15 @@ def cases(*, session: Session, actor: Principal) -> list[tuple[str, str]]:
     if scopes is not None:
         stmt = stmt.where(or_(*[Case.area_code.startswith(s) for s in scopes]))
     rows = list(session.scalars(stmt.order_by(Case.created_at.desc()).limit(OPEN_CASES_SHOWN)))
-    names = area_service.names(session=session, codes=sorted({c.area_code for c in rows}),
+    return labels(session=session, cases=rows)
+
+
+def labels(*, session: Session, cases: list[Case]) -> list[tuple[str, str]]:
+    """Cases labelled without any person data, in the order given."""
+    names = area_service.names(session=session, codes=sorted({c.area_code for c in cases}),
                                locale=str(get_locale()))
     out = []
-    for c in rows:
+    for c in cases:
         day = c.onset_date or c.sampling_date
         label = " · ".join(filter(None, [
             gettext(case_present.CLASSIFICATION_LABELS.get(c.classification,
@@ -44,3 +51,21 @@ def cases(*, session: Session, actor: Principal) -> list[tuple[str, str]]:
                     at=c.created_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"))]))
         out.append((str(c.id), label))
     return out
+
+
+def run_cases(*, session: Session, actor: Principal, case_ids: list[str]
+              ) -> list[tuple[str, str]]:
+    """A companions run's cases that the official traces (contact.manage over their
+    area), labelled: what its companions may be added to."""
+    ids = []
+    for raw in case_ids:
+        try:
+            ids.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    if not ids:
+        return []
+    rows = [c for c in session.scalars(select(Case).where(Case.id.in_(ids)))
+            if actor.covers_area("contact.manage", c.area_code)]
+    order = {str(i): n for n, i in enumerate(ids)}
+    return labels(session=session, cases=sorted(rows, key=lambda c: order[str(c.id)]))

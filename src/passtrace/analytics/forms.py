@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -55,3 +56,24 @@ class RunForm(forms.FormModel):
                           area_codes=[a for a in self.areas if a.strip()],
                           case_ids=[c for c in self.cases if c.strip()],
                           window_minutes=minutes)
+
+
+class ContactsForm(forms.FormModel):
+    """Which of a companions run's cases gets its companions ("": each listed case)."""
+
+    case: str = ""
+
+    def parse(self) -> str:
+        return self.case.strip()
+
+
+def case_id(raw: str) -> uuid.UUID | None:
+    """The picked case (None: each listed case); called inside the form's attempt, so a
+    bad value is shown on the page like any refusal."""
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        message = N_("That case is not one of this run's cases.")
+        raise ValidationFailed(message, fields={"case": message}) from None

@@ -66,7 +66,11 @@ def index_hashes(lake: Lake, p: Params) -> list[str]:
 def companions(lake: Lake, p: Params) -> ir.Table:
     """Everyone who shared a site with an index person: registrations within ±W minutes
     (bucketed by site and W-minute window first: a plain site + time-range join
-    explodes), and overlapping stays. One row per date and person with evidence counts."""
+    explodes), and overlapping stays. One row per date, index person and companion with
+    evidence counts and the first and last moment of exposure that day.
+
+    The index person is kept (index_hash) so that a run over several cases can hand
+    each case its own companions (analytics.companions, into the case's contacts)."""
     hashes = index_hashes(lake, p)
     width = p.window_minutes * 60
     regs = lake.table("registrations")
@@ -74,22 +78,25 @@ def companions(lake: Lake, p: Params) -> ir.Table:
     parts = []
     if "window" in p.evidence:
         idx = regs.filter(regs.person_hash.isin(hashes)).select(
-            isite=regs.site_id, isec=_seconds(regs.occurred_at),
+            ihash=regs.person_hash, isite=regs.site_id, isec=_seconds(regs.occurred_at),
             ibucket=_seconds(regs.occurred_at) // width)
         # Each index registration probes its own bucket and the two beside it: one
         # cross join with the three offsets (a union of three copies made the engine
         # scan the registrations for the index persons three times).
         offsets = ibis.memtable({"k": [-1, 0, 1]}, schema={"k": "int64"})
         probes = idx.cross_join(offsets)
-        probes = probes.select("isite", "isec", ibucket=probes.ibucket + probes.k)
+        probes = probes.select("ihash", "isite", "isec", ibucket=probes.ibucket + probes.k)
         other = regs.view()
         other = other.filter(~other.person_hash.isin(hashes)).select(
             "person_hash", site=other.site_id, sec=_seconds(other.occurred_at),
-            bucket=_seconds(other.occurred_at) // width, day=other.occurred_at.date())
+            bucket=_seconds(other.occurred_at) // width, day=other.occurred_at.date(),
+            at=other.occurred_at)
         pairs = other.join(probes, [other.site == probes.isite, other.bucket == probes.ibucket])
         pairs = pairs.filter((pairs.sec - pairs.isec).abs() <= width)
-        parts.append(pairs.group_by(["day", "person_hash"]).agg(
-            window_hits=ibis._.count(), stay_overlaps=ibis.literal(0, "int64")))
+        # The exposure's moment is the companion's registration (within W of the case's).
+        parts.append(pairs.group_by(["day", "ihash", "person_hash"]).agg(
+            window_hits=ibis._.count(), stay_overlaps=ibis.literal(0, "int64"),
+            first_at=pairs.at.min(), last_at=pairs.at.max()))
     if "stays" in p.evidence:
         stays = lake.table("stays")
         lo = ibis.timestamp(f"{p.day_from.isoformat()}T00:00:00+00:00")
@@ -98,22 +105,28 @@ def companions(lake: Lake, p: Params) -> ir.Table:
         stays = stays.filter(_in_days(stays, p.day_from - timedelta(days=1), p.day_to),
                              stays.started_at < hi, stays.ended_at > lo)
         ist = stays.filter(stays.person_hash.isin(hashes)).select(
-            isite=stays.site_id, istart=stays.started_at, iend=stays.ended_at)
+            ihash=stays.person_hash, isite=stays.site_id, istart=stays.started_at,
+            iend=stays.ended_at)
         ost = stays.view()
         ost = ost.filter(~ost.person_hash.isin(hashes)).select(
             "person_hash", site=ost.site_id, start=ost.started_at, end=ost.ended_at)
         j = ost.join(ist, ost.site == ist.isite)
         j = j.filter(j.start < j.iend, j.istart < j.end)
-        j = j.mutate(day=ibis.greatest(j.start, j.istart).date())
+        # The exposure is the overlap of the two stays.
+        j = j.mutate(ostart=ibis.greatest(j.start, j.istart), oend=ibis.least(j.end, j.iend))
+        j = j.mutate(day=j.ostart.date())
         j = j.filter(j.day >= ibis.date(p.day_from), j.day <= ibis.date(p.day_to))
-        parts.append(j.group_by(["day", "person_hash"]).agg(
-            window_hits=ibis.literal(0, "int64"), stay_overlaps=ibis._.count()))
+        parts.append(j.group_by(["day", "ihash", "person_hash"]).agg(
+            window_hits=ibis.literal(0, "int64"), stay_overlaps=ibis._.count(),
+            first_at=j.ostart.min(), last_at=j.oend.max()))
     both = ibis.union(*parts) if len(parts) > 1 else parts[0]
-    out = both.group_by(["day", "person_hash"]).agg(
-        window_hits=both.window_hits.sum(), stay_overlaps=both.stay_overlaps.sum())
-    return out.select(date=out.day, person_hash=out.person_hash,
+    out = both.group_by(["day", "ihash", "person_hash"]).agg(
+        window_hits=both.window_hits.sum(), stay_overlaps=both.stay_overlaps.sum(),
+        first_at=both.first_at.min(), last_at=both.last_at.max())
+    return out.select(date=out.day, index_hash=out.ihash, person_hash=out.person_hash,
                       window_hits=out.window_hits.cast("int64"),
-                      stay_overlaps=out.stay_overlaps.cast("int64"))
+                      stay_overlaps=out.stay_overlaps.cast("int64"),
+                      first_at=out.first_at, last_at=out.last_at)
 
 
 def flows(lake: Lake, p: Params) -> ir.Table:
@@ -229,7 +242,7 @@ JOBS: dict[str, Callable[[Lake, Params], ir.Table]] = {
 
 # The columns a result is sorted by, so both engines give the same rows in the same order.
 SORT_KEYS = {
-    "companions": ["date", "person_hash"],
+    "companions": ["date", "index_hash", "person_hash"],
     "flows": ["date", "origin", "destination"],
     "site-load": ["site_id", "hour", "reason"],
     "risk-visitors": ["person_hash"],

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.validators import Day
 
@@ -34,3 +34,33 @@ class RunRead(BaseModel):
     rows: int | None
     # Where the result can be downloaded once the run is done (null before).
     result_url: str | None = None
+    # A finished companions run: where to POST to add its companions to case contacts.
+    add_to_contacts_url: str | None = None
+
+
+class ContactsCreate(BaseModel):
+    """Which of the run's cases gets its companions as contacts (null: every listed case,
+    each its own)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: uuid.UUID | None = None
+
+
+class CaseContactsRead(BaseModel):
+    """What adding a run's companions did to one case's contacts, counted by person."""
+
+    case_id: uuid.UUID
+    added: int  # new close contacts
+    merged: int  # contacts found already, now with the run's evidence too
+    unchanged: int  # contacts holding this run's evidence already (added before)
+    unknown: int  # hashes with no person record: counted, not made into contacts
+    tasks_made: int
+    contacts_url: str
+
+
+class ContactsRead(BaseModel):
+    """The run and what was added, case by case."""
+
+    run_id: uuid.UUID
+    cases: list[CaseContactsRead]

@@ -110,9 +110,14 @@ def history(*, session: Session, actor: Principal, cursor: str | None,
 
 def requesters(*, session: Session, runs: list[AnalyticsRun]) -> dict[uuid.UUID, str]:
     """Who asked for each run, by display name (never the login name)."""
+    return requesters_by_id(session=session,
+                            ids={r.requested_by for r in runs if r.requested_by})
+
+
+def requesters_by_id(*, session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Users' display names (never the login name) by id."""
     from passtrace.accounts.models import User
 
-    ids = {r.requested_by for r in runs if r.requested_by}
     if not ids:
         return {}
     return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))

@@ -9,9 +9,15 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from passtrace.analytics import service
+from passtrace.analytics import flows, service
 from passtrace.analytics.models import AnalyticsRun
-from passtrace.analytics.schemas import RunCreate, RunRead
+from passtrace.analytics.schemas import (
+    CaseContactsRead,
+    ContactsCreate,
+    ContactsRead,
+    RunCreate,
+    RunRead,
+)
 from passtrace.core.pagination import Page
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.paging import DEFAULT_LIMIT, Cursor, Limit
@@ -21,9 +27,11 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 def _read(run: AnalyticsRun) -> RunRead:
     url = f"/api/v1/analytics/runs/{run.id}/result" if run.status == "done" else None
+    convert = (f"/api/v1/analytics/runs/{run.id}/contacts"
+               if run.status == "done" and run.job == "companions" else None)
     return RunRead.model_validate({**{k: getattr(run, k) for k in (
         "id", "job", "params", "status", "progress", "requested_at", "started_at",
-        "finished_at", "rows")}, "result_url": url})
+        "finished_at", "rows")}, "result_url": url, "add_to_contacts_url": convert})
 
 
 @router.post("/runs", response_model=RunRead, status_code=202)
@@ -60,3 +68,19 @@ def result(run_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
                                  results_dir=rt.settings.analytics_results_dir)
     return FileResponse(path, media_type="application/vnd.apache.parquet",
                         filename=f"{run.job}-{run.id}.parquet")
+
+
+@router.post("/runs/{run_id}/contacts", response_model=ContactsRead)
+def to_contacts(run_id: uuid.UUID, data: ContactsCreate, session: SessionDep,
+                rt: RuntimeDep, principal: CurrentPrincipal) -> ContactsRead:
+    """Add a finished companions run's companions to a listed case's contacts (or, with
+    no case_id, to each listed case's, each its own). Needs contact.manage over the
+    case's area; idempotent; audited. The list is then exported (masked, or revealed
+    with a purpose and reason) at POST /cases/{case_id}/contacts/export with
+    `analytics_run`."""
+    done = flows.to_contacts(session=session, settings=rt.settings, actor=principal,
+                             run_id=run_id, case_id=data.case_id)
+    return ContactsRead(run_id=run_id, cases=[CaseContactsRead(
+        case_id=r.case_id, added=r.added, merged=r.merged, unchanged=r.unchanged,
+        unknown=r.unknown, tasks_made=r.tasks_made,
+        contacts_url=f"/api/v1/cases/{r.case_id}/contacts") for r in done])

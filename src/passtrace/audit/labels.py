@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "pass.revoke": lazy_gettext("Revoked a pass"),
     "analytics.request": lazy_gettext("Asked for a population analytics run"),
     "analytics.download": lazy_gettext("Downloaded a population analytics result"),
+    "analytics.convert": lazy_gettext(
+        "Added a companions run's companions to a case's contacts"),
     "pass.issue": lazy_gettext("Issued a pass"),
     "pass.appeal": lazy_gettext("Appealed a revocation"),
     "pass.appeal.upheld": lazy_gettext("Decided an appeal: the revocation stands"),
@@ -146,6 +148,8 @@ ACTION_LABELS = {
     "contact.search": lazy_gettext("Searched a case's contacts"),
     "contact.view": lazy_gettext("Viewed a case's contact list"),
     "contact.export": lazy_gettext("Exported a case's contact list"),
+    "contact.companions.export": lazy_gettext(
+        "Exported a case's contact list from an analytics run's companions"),
     "user.second_factor_enable": lazy_gettext("Set up a second factor"),
     "user.second_factor_reset": lazy_gettext("Reset a second factor"),
     "trust_list.sign": lazy_gettext("Signed the trust list"),

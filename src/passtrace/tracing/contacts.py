@@ -25,7 +25,7 @@ from passtrace.core.db import dialect_insert, lock_row
 from passtrace.people.models import Person
 from passtrace.tracing import colocation, ties
 from passtrace.tracing.colocation import Hit
-from passtrace.tracing.models import QUARANTINE_DAYS, Contact
+from passtrace.tracing.models import OUTSIDE_KINDS, QUARANTINE_DAYS, Contact
 
 DEFAULT_DEPTH = 2  # secondary contacts, when asked for, go this deep unless told
 EXAMPLES = 3  # evidence items a secondary contact keeps (the earliest), beside its counts
@@ -319,8 +319,8 @@ def _store(session: Session, case: Case, found: dict[str, Found],
     out: list[Stored] = []
     rows: list[dict[str, Any]] = []
     for h in hashes:
-        f = found[h]
         old = existing.get(h)
+        f = _keep_outside(found[h], old)
         cid = old.id if old is not None else uuid.uuid4()
         values = {"person_id": people.get(h), "kind": f.kind, "depth": depth,
                   "via_contact_id": f.via, "first_exposure": f.first, "last_exposure": f.last,
@@ -337,6 +337,151 @@ def _store(session: Session, case: Case, found: dict[str, Found],
     if rows:
         _upsert(session, rows)
     return out
+
+
+def _keep_outside(f: Found, old: Any) -> Found:
+    """The search's finding plus the evidence it cannot find itself that the stored row
+    holds (an analytics run's companions, `merge_outside`): a search run after companions
+    were added must not drop them, nor turn their close contact back into a general one."""
+    kept = [e for e in (getattr(old, "evidence", None) or []) if e.get("kind") in OUTSIDE_KINDS]
+    if not kept:
+        return f
+    items = _union(f.evidence, kept)
+    counts = None
+    if f.counts is not None:
+        counts = dict(f.counts)
+        for e in kept:
+            counts[e["kind"]] = counts.get(e["kind"], 0) + 1
+    first = min([f.first, *(_at(e["from"]) for e in kept)])
+    last = max([f.last, *(_at(e["to"]) for e in kept)])
+    return Found(f.person_hash, items, first, last, f.area_code, "close", f.via, counts)
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _union(items: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Both lists' items once each, in the order of their text (as `_merge` keeps them, so
+    storing the same items again compares equal)."""
+    keyed = {json.dumps(e, sort_keys=True): e for e in [*items, *more]}
+    return [keyed[k] for k in sorted(keyed)]
+
+
+@dataclass(frozen=True)
+class Outside:
+    """One piece of evidence found outside the search: the person, when, and the item
+    (its `kind` one of OUTSIDE_KINDS; `from` and `to` ISO times)."""
+
+    person_hash: str
+    first: datetime
+    last: datetime
+    item: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Merged:
+    """What `merge_outside` did, by person: new contacts, stored ones that gained evidence,
+    stored ones that had it all already, and hashes that belong to no person record."""
+
+    stored: list[Stored]
+    added: int
+    merged: int
+    unchanged: int
+    unknown: list[str]
+
+
+def merge_outside(*, session: Session, case: Case, found: list[Outside],
+                  days: int = QUARANTINE_DAYS) -> Merged:
+    """Make the persons in `found` close contacts of the case, merged into what is stored.
+
+    One row per (case, person hash) as ever: a person the search already found keeps
+    its row, its evidence and its task, gains the new items, and is never made less
+    than it was (close stays close; a secondary or general contact becomes close, at
+    depth 1: they were with the case themselves; exposures and quarantine only widen).
+    Adding the same evidence again changes nothing. A hash with no person record is
+    not stored: it is reported back (`unknown`), never made into a contact.
+    """
+    # Race: two officials adding companions to one case at once, or an official adding
+    # them while another runs the contact search, would each read the stored rows and
+    # write back their own merge, and the later write would drop the other's evidence.
+    # Lock the case (as the search does): the second waits (PostgreSQL) or is refused as
+    # busy (SQLite), then reads the rows the first one stored.
+    lock_row(session, Case, case.id)
+    by_person: dict[str, list[Outside]] = {}
+    for o in found:
+        if o.person_hash != case.person_hash:
+            by_person.setdefault(o.person_hash, []).append(o)
+    hashes = sorted(by_person)
+    existing: dict[str, Any] = {}
+    for i in range(0, len(hashes), PEOPLE_CHUNK):
+        existing.update((r.person_hash, r) for r in session.execute(
+            select(Contact.person_hash, Contact.id, *(getattr(Contact, n) for n in _UPDATED))
+            .where(Contact.case_id == case.id,
+                   Contact.person_hash.in_(hashes[i:i + PEOPLE_CHUNK]))).all())
+    known = {h: existing[h].person_id for h in hashes
+             if h in existing and existing[h].person_id is not None}
+    people = _people(session, [h for h in hashes if h not in known]) | known
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    stored: list[Stored] = []
+    added = merged = unchanged = 0
+    unknown: list[str] = []
+    for h in hashes:
+        if h not in people:
+            unknown.append(h)
+            continue
+        items = _union([], [o.item for o in by_person[h]])
+        first = min(o.first for o in by_person[h])
+        last = max(o.last for o in by_person[h])
+        old = existing.get(h)
+        if old is None:
+            values: dict[str, Any] = {
+                "person_id": people[h], "kind": "close", "depth": 1, "via_contact_id": None,
+                "first_exposure": first, "last_exposure": last,
+                "quarantine_until": quarantine_until(last, days),
+                # Where to trace them: the result names no site, so the case's area
+                # (whose officials added them); the search's rows name the site's.
+                "area_code": case.area_code, "evidence": items, "evidence_counts": None}
+            added += 1
+        else:
+            values = _merged_values(old, people[h], items, first, last, days)
+            if all(getattr(old, n) == v for n, v in values.items()):
+                unchanged += 1
+                continue
+            merged += 1
+        cid = old.id if old is not None else uuid.uuid4()
+        rows.append({"id": cid, "case_id": case.id, "person_hash": h, "found_at": now,
+                     **values})
+        stored.append(Stored(cid, h, people[h], "close", 1, values["first_exposure"],
+                             values["area_code"],
+                             newly_close=old is None or old.kind != "close"))
+    if rows:
+        _upsert(session, rows)
+    return Merged(stored, added, merged, unchanged, unknown)
+
+
+def _merged_values(old: Any, person_id: uuid.UUID, items: list[dict[str, Any]],
+                   first: datetime, last: datetime, days: int) -> dict[str, Any]:
+    """A stored row with outside evidence added, nothing taken away."""
+    new = [e for e in items if e not in old.evidence]
+    counts = old.evidence_counts
+    if counts is not None:
+        # A secondary contact keeps examples and counts: the new items are counted, and
+        # kept as examples too (they are what made it close).
+        counts = dict(counts)
+        for e in new:
+            counts[e["kind"]] = counts.get(e["kind"], 0) + 1
+        evidence = [*old.evidence, *new]
+    else:
+        evidence = _union(old.evidence, new)
+    last = max(old.last_exposure, last)
+    return {"person_id": old.person_id or person_id, "kind": "close", "depth": 1,
+            "via_contact_id": None, "first_exposure": min(old.first_exposure, first),
+            "last_exposure": last,
+            "quarantine_until": max(old.quarantine_until, quarantine_until(last, days)),
+            "area_code": old.area_code, "evidence": evidence if new else old.evidence,
+            "evidence_counts": counts if new else old.evidence_counts}
 
 
 # Rows per INSERT on SQLite: 16 parameters each stay well under its 32,766 (PostgreSQL

@@ -59,10 +59,14 @@ class Listed:
 
 def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
            reveal: Reveal | None, only: list[Contact] | None = None,
-           audit_extra: Mapping[str, Any] | None = None) -> list[Listed]:
+           audit_extra: Mapping[str, Any] | None = None,
+           from_run: str | None = None) -> list[Listed]:
     """The case's contacts (or `only` these) for an export, revealed if asked; audited.
 
     `audit_extra` joins the audit entries' detail (the CLI names the OS account and file).
+    `from_run`: only the companions an analytics run added (docs/analytics.md); the
+    entries then say so (action contact.companions.export, detail analytics_run), so
+    the audit and each listed person's "who viewed my data" show where the list came from.
     """
     reason: str | None = None
     if reveal is not None:
@@ -75,6 +79,11 @@ def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case
             reveal_limit.check(session=session, settings=rt.settings, user_id=actor.user_id)
     contacts = only if only is not None else tracing_service.all_contacts(
         session=session, case=case)
+    action = "contact.export"
+    if from_run is not None:
+        contacts = [c for c in contacts if tracing_service.from_run(c, from_run)]
+        action = "contact.companions.export"
+        audit_extra = {**(audit_extra or {}), "analytics_run": from_run}
     people = _people(session, [c.person_id for c in contacts if c.person_id])
     tasks = task_service.by_contact(session=session, contact_ids=[c.id for c in contacts])
     out: list[Listed] = []
@@ -86,19 +95,19 @@ def listed(*, session: Session, rt: Runtime, actor: Principal | None, case: Case
             id_number = rt.vault.read(p, "id_enc")
             phone = rt.vault.read(p, "phone_enc") if p.phone_enc else ""
         out.append(Listed(c, p, task.status if task else "", id_number, phone))
-    _audit(session, actor, case, contacts, reveal, reason, audit_extra or {})
+    _audit(session, actor, case, contacts, reveal, reason, audit_extra or {}, action)
     return out
 
 
 def rows(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
          reveal: Reveal | None, only: list[Contact] | None = None,
-         audit_extra: Mapping[str, Any] | None = None
+         audit_extra: Mapping[str, Any] | None = None, from_run: str | None = None
          ) -> tuple[list[str], list[list[Any]]]:
     """The header and rows of the case's contact list (for CSV and Excel)."""
     header = list(HEADER) + (list(REVEALED) if reveal else [])
     out: list[list[Any]] = []
     for item in listed(session=session, rt=rt, actor=actor, case=case, reveal=reveal,
-                       only=only, audit_extra=audit_extra):
+                       only=only, audit_extra=audit_extra, from_run=from_run):
         c = item.contact
         row: list[Any] = [item.person.id_masked if item.person else "", c.kind, c.depth,
                           _local(c.first_exposure), _local(c.last_exposure),
@@ -138,15 +147,16 @@ def _people(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Person]:
 
 
 def _audit(session: Session, actor: Principal | None, case: Case, contacts: list[Contact],
-           reveal: Reveal | None, reason: str | None, extra: Mapping[str, Any]) -> None:
+           reveal: Reveal | None, reason: str | None, extra: Mapping[str, Any],
+           action: str = "contact.export") -> None:
     detail: dict[str, Any] = {"rows": len(contacts), "revealed": reveal is not None, **extra}
     if reveal:
         detail["purpose"] = reveal.purpose
-    audit_service.record(session=session, actor=actor, action="contact.export",
+    audit_service.record(session=session, actor=actor, action=action,
                          resource_type="case", resource_id=case.id, reason=reason,
                          detail=detail)
     tracing_service.record_view(session=session, actor=actor, case=case, rows=contacts,
-                                action="contact.export", reason=reason,
+                                action=action, reason=reason,
                                 extra={"revealed": reveal is not None, **extra})
 
 

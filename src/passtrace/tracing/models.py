@@ -13,7 +13,10 @@ from passtrace.core.db import Base, CreatedMixin, IdMixin
 
 CONTACT_KINDS = ("close", "secondary", "general")
 EVIDENCE_KINDS = ("same_site_window", "stay_overlap", "instant_in_stay", "household",
-                  "same_train", "same_flight", "colleague")
+                  "same_train", "same_flight", "colleague", "analytics_companion")
+# Evidence found outside the search (a population analytics run's companions, added to a
+# case's contacts by an official): kept when the search runs again (contacts._store).
+OUTSIDE_KINDS = ("analytics_companion",)
 TASK_STATUSES = ("not_reached", "reached", "quarantined", "tested")
 FINDING_CLASSES = ("corroborated", "unreported_visit", "contradiction", "uncorroborated",
                    "unobservable")

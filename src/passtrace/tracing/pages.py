@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from passtrace.core.clock import utcnow
-from passtrace.core.errors import Forbidden
+from passtrace.core.errors import Forbidden, ValidationFailed
 from passtrace.people.models import Person
 from passtrace.sites.models import Site
 from passtrace.tracing import chain, present
@@ -76,6 +76,8 @@ class ExportForm(forms.FormModel):
     reveal: str = ""
     purpose: str = ""
     reason: str = ""
+    # From an analytics run's page: only the companions that run added.
+    analytics_run: str = ""
 
 
 @router.post("/cases/{case_id}/contacts/export")
@@ -89,7 +91,7 @@ def export_page(case_id: uuid.UUID, request: Request, session: SessionDep, rt: R
         if ask is not None and not principal.has("person.reveal"):
             raise Forbidden("You may not view this person's data.")
         return export_service.rows(session=session, rt=rt, actor=principal, case=case,
-                                   reveal=ask)
+                                   reveal=ask, from_run=_run_id(form.analytics_run))
 
     result = forms.attempt(session, build, _error_page(request, f"/cases/{case_id}/contacts"),
                            values=form.model_dump())
@@ -98,6 +100,16 @@ def export_page(case_id: uuid.UUID, request: Request, session: SessionDep, rt: R
     header, rows = result
     session.commit()  # the audit entries stand even if the download is cut off
     return present.download(form.format, header, rows)
+
+
+def _run_id(raw: str) -> str | None:
+    """The analytics run named by the form (None: the whole list)."""
+    if not raw.strip():
+        return None
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise ValidationFailed("No such analytics run.") from None
 
 
 @router.get("/tracing/tasks")

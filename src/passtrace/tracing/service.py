@@ -61,6 +61,37 @@ def run(*, session: Session, settings: Settings, actor: Principal | None, case: 
     return found
 
 
+@dataclass(frozen=True)
+class Added:
+    """What adding outside evidence to a case's contacts did (counted by person)."""
+
+    added: int
+    merged: int
+    unchanged: int
+    unknown: int
+    tasks_made: int
+
+
+def add_outside(*, session: Session, settings: Settings, case: Case,
+                found: list[contact_search.Outside]) -> Added:
+    """Make the persons found outside the search (an analytics run's companions) close
+    contacts of the case, merged into the stored ones (contacts.merge_outside), and give
+    the newly close ones a tracing task like the search's. The caller audits (it knows
+    where the evidence came from); the case's area is checked by the caller too."""
+    merged = contact_search.merge_outside(session=session, case=case, found=found,
+                                          days=settings.contact_quarantine_days)
+    made = task_service.ensure(session=session,
+                               contacts=[c for c in merged.stored if c.newly_close],
+                               case_area=case.area_code)
+    return Added(merged.added, merged.merged, merged.unchanged, len(merged.unknown), made)
+
+
+def from_run(contact: Contact, run_id: str) -> bool:
+    """Whether the contact holds evidence from this analytics run."""
+    return any(e.get("kind") == "analytics_companion" and e.get("run") == run_id
+               for e in contact.evidence)
+
+
 def stored(*, session: Session, found: list[contact_search.Stored]) -> list[Contact]:
     """The stored rows of a search's contacts, in its order (the CLI prints them)."""
     return contact_search.load(session, [c.id for c in found])

@@ -107,6 +107,8 @@ class ExportRequest(BaseModel):
 
     format: Literal["csv", "xlsx"] = "csv"
     reveal: RevealIn | None = None
+    # Only the companions this analytics run added (audited as coming from it).
+    analytics_run: uuid.UUID | None = None
 
 
 def task_read(task: TracingTask) -> TaskRead:
@@ -157,8 +159,9 @@ def export_contacts(case_id: uuid.UUID, data: ExportRequest, session: SessionDep
         raise Forbidden("You may not view this person's data.")
     reveal = (export_service.Reveal(data.reveal.purpose, data.reveal.reason)
               if data.reveal else None)
-    header, rows = export_service.rows(session=session, rt=rt, actor=principal, case=case,
-                                       reveal=reveal)
+    header, rows = export_service.rows(
+        session=session, rt=rt, actor=principal, case=case, reveal=reveal,
+        from_run=str(data.analytics_run) if data.analytics_run else None)
     session.commit()  # the audit entries stand even if the download is cut off
     return present.download(data.format, header, rows)
 
