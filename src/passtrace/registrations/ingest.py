@@ -26,11 +26,12 @@ from typing import Any
 import orjson
 import psycopg
 from psycopg.types.json import set_json_dumps
-from sqlalchemy import insert, select
+from sqlalchemy import Uuid, column, insert, select, table
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
+from passtrace.core.errors import NotFound, Unauthorized
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
@@ -44,6 +45,7 @@ from passtrace.registrations.site_kinds import provider_for
 from passtrace.rules.decide import REASONS, round_temperature
 from passtrace.rules.offline import is_masked_name
 from passtrace.sites import service as site_service
+from passtrace.sites.models import Site
 
 # How far in the future (server clock) an occurrence may lie before the row is refused.
 FUTURE_LIMIT = timedelta(days=1)
@@ -211,12 +213,12 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
         "plate": plate or None, "companions": companions, "decision": decision,
         "reasons": list(reasons), "override_reason": override_reason,
     }
-    for key, column, limit in _TEXTS:
+    for key, stored_as, limit in _TEXTS:
         value = raw.get(key)
         if value is None:
-            values[column] = ""
+            values[stored_as] = ""
         elif isinstance(value, str) and len(value) <= limit:
-            values[column] = value.strip()
+            values[stored_as] = value.strip()
         else:
             raise RowError(_BAD_FIELD, field=key)
     # The stored mask is the server's own (registrations.judge); a device that sends a
@@ -323,6 +325,33 @@ def _copy_types(cur: Any) -> list[str]:
     return _COPY_TYPES
 
 
+# The users table, by its key alone (registrations does not import accounts).
+_USERS = table("users", column("id", Uuid()))
+
+
+def hold_site_and_operator(session: Session, *, site_id: uuid.UUID,
+                           operator_id: uuid.UUID) -> None:
+    """Lock the batch's site and operator against deletion until commit; refuse if gone.
+
+    What the foreign keys registrations.site_id -> sites and operator_user_id -> users
+    did for every row, done once for the batch (migration d9a4c2e7f150 dropped them:
+    they checked the same two rows thousands of times). FOR KEY SHARE is the lock such
+    a key takes. The race: a site or user deleted while the batch is stored. A delete
+    after this read waits for the lock, and its trigger then sees the stored rows and
+    refuses; a delete that came first makes this read find nothing, and the batch is
+    refused whole, nothing stored. (SQLite has one writer at a time, and ignores the
+    lock: a deletion cannot interleave with the batch's transaction there.)
+    """
+    found = session.execute(
+        select(Site.id).join(_USERS, _USERS.c.id == operator_id).where(Site.id == site_id)
+        .with_for_update(read=True, key_share=True)).first()
+    if found is not None:
+        return
+    if session.scalar(select(Site.id).where(Site.id == site_id)) is None:
+        raise NotFound("No such site.")
+    raise Unauthorized("Please log in.")
+
+
 def _insert_generic(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     """Find the ids already stored, then insert the rest in one executemany."""
     ids = [r["id"] for r in rows]
@@ -391,6 +420,8 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
         values["override_by"] = actor.user_id if values["override_reason"] else None
         values["future_flagged"] = values["occurred_at"] > future_after
         rows.append(values)
+    if rows:
+        hold_site_and_operator(session, site_id=site.id, operator_id=actor.user_id)
     if not rows:
         already: set[uuid.UUID] = set()
     elif session.get_bind().dialect.name == "postgresql":
