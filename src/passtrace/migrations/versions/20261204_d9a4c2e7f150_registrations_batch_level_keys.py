@@ -20,7 +20,7 @@ override_by -> users stays a foreign key: it is NULL on almost every row, and a 
 costs no check.
 
 Revision ID: d9a4c2e7f150
-Revises: b7d1e3f5a902
+Revises: d2e8a4c6f1b3
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = 'd9a4c2e7f150'
-down_revision = 'b7d1e3f5a902'
+down_revision = 'd2e8a4c6f1b3'
 branch_labels = None
 depends_on = None
 
