@@ -10,10 +10,10 @@ import uuid
 
 import pytest
 
-from passtrace.core.ids import uuid7
 from passtrace.registrations.ingest import uuid7_of
 
-_ID = str(uuid7())
+# A fixed version-7 id: xdist workers must collect the same parameters.
+_ID = "01a242f8-bc50-7111-a8f7-a7af180fa0cb"
 
 
 def _reference(text: str) -> uuid.UUID | None:
