@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, cast, func, literal, select, text, union_all
+from sqlalchemy import bindparam, case, cast, delete, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
@@ -51,7 +51,7 @@ def counted(session: Session, *, since: datetime, until: datetime, now: datetime
             ) -> Any:
     """(hour, site_id, decision, reasons, n, fevers) of registrations with occurred_at in
     [since, min(until, now)), `since` and `until` on the hour: a subquery to group."""
-    parts: list[Select[Any]] = []
+    parts: list[Any] = []
     for table in (RegistrationHour, RegistrationHourDelta):
         parts.append(select(table.hour.label("hour"), table.site_id.label("site_id"),
                             table.decision.label("decision"), table.reasons.label("reasons"),
@@ -104,9 +104,10 @@ def fold(session: Session, *, now: datetime | None = None) -> int:
             f" SELECT {keys}, sum(n), sum(fevers) FROM registration_hour_deltas"
             f" WHERE id <= :last AND hour >= :keep GROUP BY {keys} {upsert}"
             ).bindparams(_KEEP), {"last": last, "keep": keep})
-        folded = session.execute(text("DELETE FROM registration_hour_deltas WHERE id <= :last"),
-                                 {"last": last}).rowcount
-    session.execute(RegistrationHour.__table__.delete().where(
+        folded = session.execute(  # type: ignore[attr-defined]
+            text("DELETE FROM registration_hour_deltas WHERE id <= :last"),
+            {"last": last}).rowcount
+    session.execute(delete(RegistrationHour).where(
         (RegistrationHour.hour < keep) | ((RegistrationHour.n == 0)
                                           & (RegistrationHour.fevers == 0))))
     return int(folded or 0)

@@ -92,7 +92,7 @@ _SQLITE_TRIGGERS = (
 )
 
 
-def _key_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _key_columns() -> list[sa.Column[object]]:
     return [sa.Column('hour', UTCDateTime(timezone=True), nullable=False),
             sa.Column('site_id', sa.Uuid(), nullable=False),
             sa.Column('decision', sa.String(8), nullable=False),
