@@ -334,7 +334,12 @@ def fold_counts(rt: Runtime) -> float:
     with Session(rt.engine) as session:
         rollup.fold(session)
         session.commit()
-    return time.perf_counter() - t0
+    spent = time.perf_counter() - t0
+    # Then what autovacuum does within the minute (the migration sets its threshold for
+    # the deltas): reads of the deltas do not walk the folded rows' pages.
+    with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE registration_hour_deltas, registration_hours"))
+    return spent
 
 
 

@@ -118,6 +118,11 @@ def _scoped(stmt: S, scope: Scope, column: Any) -> S:
     return stmt if where is None else stmt.where(where)
 
 
+def _sites(scope: Scope) -> Select[Any] | None:
+    """The ids of the scope's sites (None: every site)."""
+    return None if scope.prefixes is None else _scoped(select(Site.id), scope, Site.area_code)
+
+
 def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -127,7 +132,7 @@ def registrations_statement(session: Session, scope: Scope, window: Window) -> S
     from the hourly counts (dashboard/rollup.py): no registration is read but those of
     the open hour still ahead of now."""
     c = rollup.counted(session, since=window.start, until=window.start + HOURS * HOUR,
-                       now=window.end)
+                       now=window.end, sites=_sites(scope))
     stmt = (select(c.c.hour, Site.kind, c.c.decision, c.c.reasons, func.sum(c.c.n),
                    func.sum(c.c.fevers))
             .join(Site, Site.id == c.c.site_id)
@@ -175,7 +180,7 @@ def _codes(text: str | None) -> list[str]:
 def top_sites(*, session: Session, scope: Scope, window: Window) -> list[SiteFigures]:
     """Today's sites with the most denials, then fevers, then registrations."""
     c = rollup.counted(session, since=window.today_start,
-                       until=window.start + HOURS * HOUR, now=window.end)
+                       until=window.start + HOURS * HOUR, now=window.end, sites=_sites(scope))
     fever = func.sum(c.c.fevers)
     denied = func.sum(case((c.c.decision == "deny", c.c.n), else_=0))
     total = func.sum(c.c.n)

@@ -47,21 +47,24 @@ def hour_of(session: Session, column: Any) -> Any:
             + ":00:00.000000")
 
 
-def counted(session: Session, *, since: datetime, until: datetime, now: datetime
-            ) -> Any:
+def counted(session: Session, *, since: datetime, until: datetime, now: datetime,
+            sites: Any = None) -> Any:
     """(hour, site_id, decision, reasons, n, fevers) of registrations with occurred_at in
-    [since, min(until, now)), `since` and `until` on the hour: a subquery to group."""
+    [since, min(until, now)), `since` and `until` on the hour: a subquery to group.
+    `sites`, a SELECT of site ids, keeps those sites' rows only (in every branch, so a
+    district's read does not carry the whole city's rows up to the join)."""
     parts: list[Any] = []
     for table in (RegistrationHour, RegistrationHourDelta):
-        parts.append(select(table.hour.label("hour"), table.site_id.label("site_id"),
-                            table.decision.label("decision"), table.reasons.label("reasons"),
-                            table.n.label("n"), table.fevers.label("fevers"))
-                     .where(table.hour >= since, table.hour < until))
+        part = (select(table.hour.label("hour"), table.site_id.label("site_id"),
+                       table.decision.label("decision"), table.reasons.label("reasons"),
+                       table.n.label("n"), table.fevers.label("fevers"))
+                .where(table.hour >= since, table.hour < until))
+        parts.append(part if sites is None else part.where(table.site_id.in_(sites)))
     top = now.replace(minute=0, second=0, microsecond=0)
     if top < until:  # the open hour is in the range: take away what has not happened yet
         end = top + HOUR
         reasons = cast(Registration.reasons, RegistrationHour.reasons.type)
-        parts.append(
+        ahead = (
             select(hour_of(session, Registration.occurred_at),
                    Registration.site_id, Registration.decision,
                    case((Registration.decision == "deny", reasons), else_=literal("")),
@@ -71,6 +74,7 @@ def counted(session: Session, *, since: datetime, until: datetime, now: datetime
             .where(Registration.id >= id_floor(now - SLACK),
                    Registration.id < id_floor(end + SLACK),
                    Registration.occurred_at >= now, Registration.occurred_at < end))
+        parts.append(ahead if sites is None else ahead.where(Registration.site_id.in_(sites)))
     return union_all(*parts).subquery("counted")
 
 
