@@ -16,6 +16,7 @@ from passtrace.communities.deliveries.models import Delivery
 from passtrace.communities.visits.models import Visit
 from passtrace.core.db import Base
 from passtrace.core.outbox import OutboxMessage
+from passtrace.dashboard.models import RegistrationHour, RegistrationHourDelta
 from passtrace.enterprises.models import (
     Department,
     Employee,
@@ -59,5 +60,5 @@ __all__ = [
     "ReportReminder", "ReportStop", "Resident", "ResumptionApplication", "Revocation",
     "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
     "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyRequest",
-    "SupplyTransfer", "FormSubmission",
+    "SupplyTransfer", "FormSubmission", "RegistrationHour", "RegistrationHourDelta",
 ]

@@ -151,6 +151,9 @@ class Settings(BaseSettings):
     lake_dir: str = "var/lake"
     # Where the analytics page's results are kept (pseudonymised Parquet, one per run).
     analytics_results_dir: str = "var/analytics"
+    # How often the job runner folds the dashboard's hourly registration counts (the
+    # figures are exact either way; unfolded counts only make the dashboard read more).
+    dashboard_fold_seconds: int = Field(default=60, ge=0, le=86400)
     # How often the job runner looks for analytics runs officials asked for (0: off).
     analytics_seconds: int = Field(default=10, ge=0, le=86400)
     # How often the job runner looks for outbox messages due to leave.

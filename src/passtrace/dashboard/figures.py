@@ -1,7 +1,7 @@
 """Every figure of the command dashboard, for a scope and a window: counts only.
 
-Each figure is one set-based statement bounded by indexed columns: registrations by the
-id range of the window (partition pruning on PostgreSQL) and occurred_at, alerts by
+Each figure is one set-based statement bounded by indexed columns: registrations from
+their hourly counts (dashboard/rollup.py: kept by triggers, exact for every hour), alerts by
 (queue_area, status), cases by (area_code, status), tracing tasks by (area_code, status,
 due_at), daily reports through the per-day counters. No person is read, so nothing
 reaches an access log here; the lists the numbers link to log their own reads.
@@ -15,17 +15,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Select, Text, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import AreaRisk
 from passtrace.cases.models import Case
 from passtrace.core.clock import local_today
+from passtrace.dashboard import rollup
+from passtrace.dashboard.rollup import HOUR
 from passtrace.dashboard.scope import Scope
 from passtrace.dashboard.window import HOURS, Window
 from passtrace.enterprises.models import Employee, Enterprise
 from passtrace.health.models import StatusFlag
-from passtrace.registrations.models import Registration
 from passtrace.reports.models import DailyReport, ReportDayCount
 from passtrace.sites.models import Site
 from passtrace.tracing.models import TracingTask
@@ -117,59 +118,50 @@ def _scoped(stmt: S, scope: Scope, column: Any) -> S:
     return stmt if where is None else stmt.where(where)
 
 
-def _hour(session: Session) -> Any:
-    """The occurrence's hour, truncated in the database (a datetime or an ISO prefix)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("hour", Registration.occurred_at)
-    return func.substr(Registration.occurred_at, 1, 13)  # "YYYY-MM-DD HH", stored as UTC
+def _sites(scope: Scope) -> Select[Any] | None:
+    """The ids of the scope's sites (None: every site)."""
+    return None if scope.prefixes is None else _scoped(select(Site.id), scope, Site.area_code)
 
 
-def _as_utc(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
+def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _in_window(window: Window) -> Any:
-    """Rows of the window: the id range prunes partitions, occurred_at decides."""
-    return and_(Registration.id >= window.id_low, Registration.id < window.id_high,
-                Registration.occurred_at >= window.start, Registration.occurred_at < window.end)
-
-
 def registrations_statement(session: Session, scope: Scope, window: Window) -> Select[Any]:
-    """The window's registrations grouped by hour, site kind, verdict and denial reasons."""
-    hour = _hour(session)
-    fever = func.sum(case((Registration.temperature >= Site.fever_threshold, 1), else_=0))
-    denied = Registration.decision == "deny"
-    reasons = case((denied, cast(Registration.reasons, Text)), else_="")
-    stmt = (select(hour, Site.kind, Registration.decision, reasons, func.count(), fever)
-            .join(Site, Site.id == Registration.site_id)
-            .where(_in_window(window))
-            .group_by(hour, Site.kind, Registration.decision, reasons))
+    """The window's registrations grouped by hour, site kind, verdict and denial reasons,
+    from the hourly counts (dashboard/rollup.py): no registration is read but those of
+    the open hour still ahead of now."""
+    c = rollup.counted(session, since=window.start, until=window.start + HOURS * HOUR,
+                       now=window.end, sites=_sites(scope))
+    stmt = (select(c.c.hour, Site.kind, c.c.decision, c.c.reasons, func.sum(c.c.n),
+                   func.sum(c.c.fevers))
+            .join(Site, Site.id == c.c.site_id)
+            .group_by(c.c.hour, Site.kind, c.c.decision, c.c.reasons))
     return _scoped(stmt, scope, Site.area_code)
 
 
 def registrations(*, session: Session, scope: Scope, window: Window) -> RegistrationFigures:
-    """One pass over the window's registrations, grouped by hour, site kind and verdict.
+    """The window's counts, grouped by hour, site kind and verdict.
 
     Denied rows keep their reasons' text in the grouping, so the reasons are counted from
-    the (small) grouped result instead of a second pass; allowed rows have none.
+    the (small) grouped result; allowed rows have none.
     """
     out = RegistrationFigures()
     for at, kind, decision, reason_text, n, fevers in session.execute(
             registrations_statement(session, scope, window)):
+        n, fevers = int(n or 0), int(fevers or 0)
         start = _as_utc(at)
         i = window.bucket(start)
-        if i is None:
+        if i is None or (n == 0 and fevers == 0):
             continue
         out.by_kind.setdefault(kind, [0] * HOURS)[i] += n
-        out.fevers_per_hour[i] += int(fevers or 0)
+        out.fevers_per_hour[i] += fevers
         if decision == "deny":
             out.denied_per_hour[i] += n
         if start < window.today_start:
             continue
         out.today += n
-        out.today_fevers += int(fevers or 0)
+        out.today_fevers += fevers
         if decision == "deny":
             out.today_denied += n
             for code in _codes(reason_text):
@@ -187,15 +179,15 @@ def _codes(text: str | None) -> list[str]:
 
 def top_sites(*, session: Session, scope: Scope, window: Window) -> list[SiteFigures]:
     """Today's sites with the most denials, then fevers, then registrations."""
-    fever = func.sum(case((Registration.temperature >= Site.fever_threshold, 1), else_=0))
-    denied = func.sum(case((Registration.decision == "deny", 1), else_=0))
-    total = func.count()
+    c = rollup.counted(session, since=window.today_start,
+                       until=window.start + HOURS * HOUR, now=window.end, sites=_sites(scope))
+    fever = func.sum(c.c.fevers)
+    denied = func.sum(case((c.c.decision == "deny", c.c.n), else_=0))
+    total = func.sum(c.c.n)
     stmt = (select(Site.code, Site.name, Site.kind, total, denied, fever)
-            .join(Site, Site.id == Registration.site_id)
-            .where(Registration.id >= window.id_low, Registration.id < window.id_high,
-                   Registration.occurred_at >= window.today_start,
-                   Registration.occurred_at < window.end)
+            .join(Site, Site.id == c.c.site_id)
             .group_by(Site.code, Site.name, Site.kind)
+            .having(total > 0)
             .order_by(denied.desc(), fever.desc(), total.desc(), Site.code)
             .limit(TOP_SITES))
     return [SiteFigures(code, name, kind, int(t), int(d or 0), int(f or 0))

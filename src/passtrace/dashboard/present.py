@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from passtrace.cases.present import CLASSIFICATION_LABELS
-from passtrace.core.clock import LOCAL_TZ, utcnow
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.dashboard.figures import AGES, Figures
 from passtrace.dashboard.schemas import (
@@ -79,7 +79,9 @@ def to_read(session: Session, scope: Scope, f: Figures) -> DashboardRead:
     hours = [(f.window.start + timedelta(hours=i)).astimezone(LOCAL_TZ).strftime("%H:00")
              for i in range(len(reg.denied_per_hour))]
     return DashboardRead(
-        title=title(session, scope), area_code=area or None, generated_at=utcnow(),
+        title=title(session, scope), area_code=area or None,
+        # The instant every figure is as of (the window's end), so a check can recount it.
+        generated_at=f.window.end,
         window_start=f.window.start, today_start=f.window.today_start, hour_labels=hours,
         registrations=RegistrationsRead(
             today=Count(key="today", label=gettext("Registrations today"), count=reg.today,

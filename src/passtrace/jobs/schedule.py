@@ -8,6 +8,7 @@ from passtrace.analytics import jobs as analytics_jobs
 from passtrace.audit import jobs as audit_jobs
 from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
+from passtrace.dashboard import jobs as dashboard_jobs
 from passtrace.health import jobs as health_jobs
 from passtrace.jobs.runner import Job
 from passtrace.registrations import jobs as registration_jobs
@@ -43,6 +44,8 @@ def scheduled_jobs() -> list[Job]:
             health_jobs.escalate_appeals),
         Job("health.relay-status-notices", lambda rt: rt.settings.health_sweep_seconds,
             health_jobs.relay_status_notices),
+        Job("dashboard.fold-hours", lambda rt: rt.settings.dashboard_fold_seconds,
+            dashboard_jobs.fold_hours),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
         Job("audit.anchor-lanes", lambda rt: rt.settings.audit_anchor_seconds,

@@ -1,0 +1,60 @@
+"""Registrations counted by the hour, kept by the database as rows are written.
+
+Every insert, update or delete of registrations appends its counts to
+`registration_hour_deltas` in the same transaction (triggers made by the migration:
+statement-level with transition tables on PostgreSQL, so a COPY of 5,000 rows adds one
+grouped statement; row-level on SQLite). Nothing in the write paths calls us, so every
+path (online scans, batch uploads, imports, overrides, gate uploads, a hand-written
+COPY) is counted, and a registration and its count commit or roll back together.
+
+Deltas are only appended: concurrent writers never wait on each other for a counter row
+(a shared counter per site and hour would serialize a site's lanes and deadlock against
+the audit chain's lock, which some paths take before inserting and others after). The
+job `dashboard.fold-hours` (dashboard/rollup.py) moves deltas into `registration_hours`,
+one row per key, in one statement that deletes the deltas it adds, so a reader summing
+both tables in one statement counts each registration exactly once at any instant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from passtrace.core.db import Base
+
+
+class RegistrationHour(Base):
+    """Registrations of one site, hour (UTC), verdict and denial reasons; fevers among them.
+
+    `reasons` is the denial's reasons as stored (JSON text), '' for an allowed row.
+    `fevers` counts temperatures at or above the site's threshold when the row was
+    written: a threshold changed later does not re-judge readings already taken.
+    """
+
+    __tablename__ = "registration_hours"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    decision: Mapped[str] = mapped_column(String(8), primary_key=True)
+    reasons: Mapped[str] = mapped_column(Text, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    fevers: Mapped[int] = mapped_column(BigInteger)
+
+
+class RegistrationHourDelta(Base):
+    """Counts one write statement added (or, negative, took away), not yet folded."""
+
+    __tablename__ = "registration_hour_deltas"
+    __table_args__ = (Index("ix_registration_hour_deltas_hour", "hour"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    hour: Mapped[datetime]
+    site_id: Mapped[uuid.UUID]
+    decision: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(BigInteger)
+    fevers: Mapped[int] = mapped_column(BigInteger)

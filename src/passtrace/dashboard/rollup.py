@@ -1,0 +1,117 @@
+"""Registrations by the hour for the dashboard: the folded counts, the deltas not yet
+folded, and a live correction for the part of the open hour that has not happened yet.
+
+Counting (dashboard/models.py): triggers append each write's counts to the deltas in
+the writer's transaction; `fold` moves them into registration_hours. A reader sums
+registration_hours + deltas for the window's hours in ONE statement (one snapshot), so
+each registration is counted once whatever the fold does meanwhile, for every hour,
+the open one included, and a late offline upload or an import into a closed hour counts
+as soon as it commits.
+
+The window ends at `now`, not on the hour: rows of the open hour whose occurred_at is
+still ahead (a device clock running fast) are in the counts but not yet in the window,
+so the same statement subtracts them, read live from registrations (the id range prunes
+to the open hour's partition; normally no row).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, case, cast, delete, func, literal, select, text, union_all
+from sqlalchemy.orm import Session
+
+from passtrace.core.clock import utcnow
+from passtrace.core.db import UTCDateTime
+from passtrace.dashboard.models import RegistrationHour, RegistrationHourDelta
+from passtrace.dashboard.window import SLACK, id_floor
+from passtrace.registrations.models import Registration
+from passtrace.sites.models import Site
+
+HOUR = timedelta(hours=1)
+_KEEP = bindparam("keep", type_=UTCDateTime())
+# Folded hours older than this are dropped (the dashboard reads the last 24 hours).
+KEEP = timedelta(days=2)
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def hour_of(session: Session, column: Any) -> Any:
+    """The UTC hour of a time, as the triggers key it (migration d4a5b6c7e8f9)."""
+    if _postgres(session):
+        return func.date_trunc("hour", column, "UTC")
+    return (func.substr(column, 1, 10) + " " + func.substr(column, 12, 2)
+            + ":00:00.000000")
+
+
+def counted(session: Session, *, since: datetime, until: datetime, now: datetime,
+            sites: Any = None) -> Any:
+    """(hour, site_id, decision, reasons, n, fevers) of registrations with occurred_at in
+    [since, min(until, now)), `since` and `until` on the hour: a subquery to group.
+    `sites`, a SELECT of site ids, keeps those sites' rows only (in every branch, so a
+    district's read does not carry the whole city's rows up to the join)."""
+    parts: list[Any] = []
+    for table in (RegistrationHour, RegistrationHourDelta):
+        part = (select(table.hour.label("hour"), table.site_id.label("site_id"),
+                       table.decision.label("decision"), table.reasons.label("reasons"),
+                       table.n.label("n"), table.fevers.label("fevers"))
+                .where(table.hour >= since, table.hour < until))
+        parts.append(part if sites is None else part.where(table.site_id.in_(sites)))
+    top = now.replace(minute=0, second=0, microsecond=0)
+    if top < until:  # the open hour is in the range: take away what has not happened yet
+        end = top + HOUR
+        reasons = cast(Registration.reasons, RegistrationHour.reasons.type)
+        ahead = (
+            select(hour_of(session, Registration.occurred_at),
+                   Registration.site_id, Registration.decision,
+                   case((Registration.decision == "deny", reasons), else_=literal("")),
+                   literal(-1),
+                   case((Registration.temperature >= Site.fever_threshold, -1), else_=0))
+            .join(Site, Site.id == Registration.site_id)
+            .where(Registration.id >= id_floor(now - SLACK),
+                   Registration.id < id_floor(end + SLACK),
+                   Registration.occurred_at >= now, Registration.occurred_at < end))
+        parts.append(ahead if sites is None else ahead.where(Registration.site_id.in_(sites)))
+    return union_all(*parts).subquery("counted")
+
+
+def fold(session: Session, *, now: datetime | None = None) -> int:
+    """Move the deltas into registration_hours; drop hours older than KEEP. The rows folded.
+
+    Race: a fold deleting deltas that another fold is adding would count them twice, and
+    deltas committed between reading and deleting them would be lost. On PostgreSQL the
+    deletion and the addition are one statement (one snapshot: exactly the deltas it
+    deleted are added; a delta committed meanwhile stays for the next fold), and folds
+    take a transaction advisory lock so two job runners fold one after the other.
+    SQLite has one writer at a time: the two statements see the same deltas.
+    """
+    keep = (now or utcnow()) - KEEP
+    keys = "hour, site_id, decision, reasons"
+    upsert = (f"ON CONFLICT ({keys}) DO UPDATE SET n = registration_hours.n + excluded.n,"
+              " fevers = registration_hours.fevers + excluded.fevers")
+    if _postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('registration_hours'))"))
+        folded = session.execute(text(
+            f"WITH gone AS (DELETE FROM registration_hour_deltas RETURNING {keys}, n, fevers),"
+            f" added AS (INSERT INTO registration_hours ({keys}, n, fevers)"
+            f" SELECT {keys}, sum(n), sum(fevers) FROM gone WHERE hour >= :keep"
+            f" GROUP BY {keys} ORDER BY {keys} {upsert} RETURNING 1)"
+            " SELECT (SELECT count(*) FROM gone)").bindparams(_KEEP),
+            {"keep": keep}).scalar_one()
+    else:
+        last = session.scalar(select(func.max(RegistrationHourDelta.id))) or 0
+        session.execute(text(
+            f"INSERT INTO registration_hours ({keys}, n, fevers)"
+            f" SELECT {keys}, sum(n), sum(fevers) FROM registration_hour_deltas"
+            f" WHERE id <= :last AND hour >= :keep GROUP BY {keys} {upsert}"
+            ).bindparams(_KEEP), {"last": last, "keep": keep})
+        folded = session.execute(  # type: ignore[attr-defined]
+            text("DELETE FROM registration_hour_deltas WHERE id <= :last"),
+            {"last": last}).rowcount
+    session.execute(delete(RegistrationHour).where(
+        (RegistrationHour.hour < keep) | ((RegistrationHour.n == 0)
+                                          & (RegistrationHour.fevers == 0))))
+    return int(folded or 0)
