@@ -1,7 +1,7 @@
 """dashboard: registrations counted by the hour, kept by triggers (registration_hours)
 
 Revision ID: d4a5b6c7e8f9
-Revises: b7d1e3f5a902
+Revises: d9a4c2e7f150
 Create Date: 2026-12-04 20:50:00
 
 Every write to registrations appends its counts to registration_hour_deltas in the same
@@ -19,7 +19,7 @@ from alembic import op
 from passtrace.core.db import UTCDateTime
 
 revision = 'd4a5b6c7e8f9'
-down_revision = 'b7d1e3f5a902'
+down_revision = 'd9a4c2e7f150'
 branch_labels = None
 depends_on = None
 
