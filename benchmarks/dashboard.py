@@ -159,10 +159,11 @@ def generate(dsn: str, args: argparse.Namespace) -> None:
                                ELSE 'acknowledged' END, '', 0
             FROM generate_series(0, {args.alerts - 1}) AS i""",
         f"""INSERT INTO status_flags (id, created_at, person_id, level, source, reason,
-                                      evidence, starts_at, until, dedupe_key)
+                                      evidence, starts_at, until, dedupe_key, area_code)
             SELECT md5('flag' || a.id)::uuid, now(), md5('p' || (a.id % {args.people}))::uuid,
                    CASE WHEN a.id % 3 = 0 THEN 'red' ELSE 'yellow' END, 'warnings.bench',
-                   'bench', '{{}}', now() - interval '1 hour', NULL, 'alert:' || a.id
+                   'bench', '{{}}', now() - interval '1 hour', NULL, 'alert:' || a.id,
+                   a.area_code
             FROM alerts a WHERE a.id % 100 = 0 AND a.id / 100 < {args.people // 100}""",
         f"""INSERT INTO cases (id, created_at, person_id, person_hash, classification, status,
                                window_start, window_end, window_minutes, area_code, source,
@@ -282,10 +283,9 @@ def baseline_sql(prefix: str, now: datetime) -> list[tuple[str, dict[str, Any]]]
            GROUP BY 1""",
         """SELECT rank, count(*) FROM (
              SELECT f.person_id, max(CASE f.level WHEN 'red' THEN 2 ELSE 1 END) AS rank
-             FROM status_flags f JOIN alerts a
-               ON a.id = substr(f.dedupe_key, 7)::bigint AND f.dedupe_key LIKE 'alert:%%'
+             FROM status_flags f
              WHERE f.cleared_at IS NULL AND f.starts_at <= %(now)s
-               AND (f.until IS NULL OR f.until > %(now)s) AND a.area_code LIKE %(p)s
+               AND (f.until IS NULL OR f.until > %(now)s) AND f.area_code LIKE %(p)s
              GROUP BY f.person_id) x GROUP BY rank""")]
 
 

@@ -11,7 +11,8 @@ Nanming, today (local 3 December):
 - cases: 1 confirmed and 1 suspected open, 1 closed; tracing: 2 tasks made 30 h ago,
   one reached 3 h after, one not reached (overdue), and one made 2 h ago (not yet due);
 - risk areas: 520102001 high (in force), 520102002 low (lifted);
-- status: a red flag raised by the fever alert; a manual yellow flag (no area);
+- status: a red flag raised by the fever alert; a manual yellow flag (approved for
+  520102); an old flag with no area (city-wide only);
 - reports: an enterprise with 4 active staff (and 1 who left), 3 reports today, 1 flagged.
 Yunyan: 2 registrations at a venue at 09:xx (one 37.5 against a 37.3 threshold), an open
 alert, an open case, a medium risk area.
@@ -117,10 +118,10 @@ def _task(session: Any, case: Case, made: datetime, reached: datetime | None) ->
                             created_at=made))
 
 
-def _flag(session: Any, person: Any, level: str, key: str) -> None:
+def _flag(session: Any, person: Any, level: str, key: str, area: str | None) -> None:
     session.add(StatusFlag(person_id=person.id, level=level, source="test", reason="test",
                            evidence={}, starts_at=NOW - timedelta(hours=1), until=None,
-                           dedupe_key=key))
+                           dedupe_key=key, area_code=area))
 
 
 def _reports(session: Any, rt: Any) -> None:
@@ -179,8 +180,9 @@ def world(session: Any, rt: Any) -> World:
                          valid_from=NOW - timedelta(days=5), valid_until=NOW - timedelta(days=1)))
     session.add(AreaRisk(area_code="520103", area_prefix="520103",
                          level="medium", valid_from=NOW - timedelta(days=1)))
-    _flag(session, people[0], "red", f"alert:{fever}")
-    _flag(session, people[4], "yellow", "manual:test")
+    _flag(session, people[0], "red", f"alert:{fever}", "520102001")
+    _flag(session, people[4], "yellow", "manual:test", "520102")
+    _flag(session, people[3], "yellow", "manual:old", None)
     _reports(session, rt)
     session.commit()
     return World(gate, checkpoint, venue, fever)

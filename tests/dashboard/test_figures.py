@@ -65,7 +65,7 @@ def test_the_district_sees_its_alerts_cases_contacts_risks_status_and_reports(se
     assert d.tracing.reached_in_time == 1 and d.tracing.reached_share == 0.5
     assert d.tracing.overdue.count == 1 and d.tracing.overdue.href == "/tracing/tasks?overdue=true"
     assert counts(d.risks) == {"high": 1, "medium": 0, "low": 0}
-    assert counts(d.status) == {"red": 1, "yellow": 0}  # the manual flag has no area
+    assert counts(d.status) == {"red": 1, "yellow": 1}  # the manual flag counts here
     assert (d.reports.submitted, d.reports.expected, d.reports.flagged) == (3, 4, 1)
     assert d.reports.rate == 0.75
 
@@ -79,8 +79,9 @@ def test_the_city_sees_every_district(session, world):
     assert d.alerts.total.count == 3 and d.cases.open.count == 3
     assert counts(d.risks) == {"high": 1, "medium": 1, "low": 0}
     assert {a.code for a in d.areas} >= {"520102", "520103"}  # drill down into districts
+    assert counts(d.status) == {"red": 1, "yellow": 1}  # the flag with no area: not here
     everywhere = read(session, official("global", ""))
-    assert counts(everywhere.status) == {"red": 1, "yellow": 1}
+    assert counts(everywhere.status) == {"red": 1, "yellow": 2}
 
 
 def test_drilling_into_an_area_narrows_every_figure(session, world):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import AreaRisk
@@ -272,19 +272,17 @@ def risks(*, session: Session, scope: Scope, now: datetime) -> dict[str, int]:
 def status(*, session: Session, scope: Scope, now: datetime) -> dict[str, int]:
     """Persons yellow or red now, from their live flags (green is everyone else).
 
-    In an area, a flag counts when the alert that raised it happened there (the flag's
-    dedupe key names the alert); a manual change has no area and counts city-wide only.
+    In an area, a flag counts where its reason arose (`StatusFlag.area_code`: the
+    alert's area, or for a manual change the person's area the approving official
+    covers); a flag with no area (raised before areas were kept on flags) counts
+    city-wide only.
     """
     live = and_(StatusFlag.cleared_at.is_(None), StatusFlag.starts_at <= now,
                 or_(StatusFlag.until.is_(None), StatusFlag.until > now))
     rank = func.max(case((StatusFlag.level == "red", 2), (StatusFlag.level == "yellow", 1),
                          else_=0))
-    per_person = select(StatusFlag.person_id, rank.label("rank")).where(live)
-    if scope.prefixes is not None:
-        alert_id = cast(func.substr(StatusFlag.dedupe_key, 7), BigInteger)
-        per_person = per_person.join(Alert, Alert.id == alert_id).where(
-            StatusFlag.dedupe_key.startswith("alert:"))
-        per_person = _scoped(per_person, scope, Alert.area_code)
+    per_person = _scoped(select(StatusFlag.person_id, rank.label("rank")).where(live),
+                         scope, StatusFlag.area_code)
     sub = per_person.group_by(StatusFlag.person_id).subquery()
     rows = session.execute(select(sub.c.rank, func.count()).group_by(sub.c.rank))
     names = {2: "red", 1: "yellow"}
