@@ -150,6 +150,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from passtrace.registrations import views as registration_views
 
     app.router.routes.insert(0, registration_views.lean_route())
+    # The clerk's issue, likewise (supplies/issue_fast.py).
+    from passtrace.supplies import issue_fast
+
+    app.router.routes.insert(0, issue_fast.lean_route())
     openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
