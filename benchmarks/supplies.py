@@ -324,6 +324,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--report-requests", type=int, default=40,
                     help="report requests of each kind per run")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="uvicorn worker processes (1: the figure of record)")
     ap.add_argument("--quick", action="store_true", help="a small size for a smoke test")
     ap.add_argument("--keep-db", metavar="NAME", default=None,
                     help="keep the loaded database under this name (reused when it exists)")
@@ -349,7 +351,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            for k, v in settings_env(url).items()})
     rt = Runtime.build(settings)
     wire(rt)
-    server = Server(url)
+    server = Server(url, workers=args.workers)
     try:
         if reuse:
             with psycopg.connect(dsn) as conn:
@@ -452,7 +454,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        "issues_per_client": args.issues_per_client,
                        "report_requests": args.report_requests, "runs": args.runs,
                        "db": "postgresql", "reused_db": reuse,
-                       "http": "uvicorn (python -m passtrace serve, 1 worker), http.client",
+                       "http": f"uvicorn (python -m passtrace serve, {args.workers} "
+                               f"worker{'s' if args.workers > 1 else ''}), http.client",
+                       "workers": args.workers,
                        "allocate_measures": "POST .../allocations/{item} (commit: decisions,"
                                             " transfers, ledger), every warehouse x item",
                        "sizes": loaded.get("sizes"), "load_s": loaded.get("load_s"),
