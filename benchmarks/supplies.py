@@ -410,6 +410,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         issue_p50: list[float] = []
         issue_sql_p99: list[float] = []
         issue_cpu: list[float] = []
+        if "issue" in parts:
+            # Warm-up, as for the report: a server that has just started opens its
+            # database connections and plans its statements on the first issues (the
+            # first ~8 per client took 40-220 ms at load 5), which a running server
+            # has done long before; undone like a run.
+            mark = _now(dsn)
+            measure_issues(server.port, client_tokens, issue_to[:args.clients], 10)
+            undo_since(dsn, mark)
         for _ in range(args.runs if "issue" in parts else 0):
             mark = _now(dsn)
             cpu0 = cpu_seconds(pgid=server.proc.pid) if server.proc else 0.0

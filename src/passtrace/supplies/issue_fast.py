@@ -28,6 +28,7 @@ before.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import uuid
@@ -35,6 +36,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.pq import TransactionStatus
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -211,9 +213,16 @@ async def _issue_pg(fast: fastpath.FastPath, actor: Principal, depot_id: uuid.UU
     now = utcnow()
 
     async def work(conn: psycopg.AsyncConnection[Any]) -> list[dict[str, Any]]:
-        async with conn.transaction():
-            code, area_code, item_known, lane = await (await conn.execute(
-                _READ, (item_id, *lanes.pick_params(start), depot_id))).fetchone()  # type: ignore[misc]
+        # BEGIN and COMMIT go in a pipeline with the statements next to them: no round
+        # trip of their own, and above all the balance rows' lock is not held while
+        # this worker's event loop, busy with other clerks, gets round to sending COMMIT
+        # (the clerks of one depot x item queue on that lock).
+        try:
+            async with conn.pipeline():
+                await conn.execute("BEGIN")
+                read = await conn.execute(_READ, (item_id, *lanes.pick_params(start),
+                                                  depot_id))
+            code, area_code, item_known, lane = await read.fetchone()  # type: ignore[misc]
             if code is None:
                 raise NotFound("No such depot.")
             authz.require_manage(actor, _Depot(depot_id, code, area_code))
@@ -221,20 +230,31 @@ async def _issue_pg(fast: fastpath.FastPath, actor: Principal, depot_id: uuid.UU
                 lane = 1 + start
                 await conn.execute(lanes.WAIT_SQL, (chain.PG_LANE_LOCK_CLASS, lane))
             head, audit_values = lanes.params(fields, lane)
-            rows = await (await conn.execute(_WRITE, (
-                depot_id, item_id, quantity, quantity, len(ids), quantity, quantity, now,
-                ids, now, depot_id, item_id, data.consumer, actor.user_id,
-                *head, *audit_values))).fetchall()
-            total, go = rows[0][0], rows[0][1]
-            if go:
-                return [{"id": ids[n - 1], "kind": "issue", "lot_id": lot_id,
-                         "quantity": -take} for _, _, n, lot_id, take in rows]
-            if total >= quantity:
-                raise _TooManyLots
-            if total == 0 and not item_known:
-                raise NotFound("No such item.")  # an unknown item is a 404, not "no stock"
-            raise InvalidState("Not enough stock: %(available)s left at this depot.",
-                               code="insufficient_stock", available=total)
+            async with conn.pipeline():
+                # Committed whatever it found: when the lots hold too little it wrote
+                # nothing.
+                write = await conn.execute(_WRITE, (
+                    depot_id, item_id, quantity, quantity, len(ids), quantity, quantity,
+                    now, ids, now, depot_id, item_id, data.consumer, actor.user_id,
+                    *head, *audit_values))
+                await conn.execute("COMMIT")
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                # Back to the pool idle; a connection that cannot roll back is closed.
+                with contextlib.suppress(psycopg.Error):
+                    await conn.execute("ROLLBACK")
+            raise
+        rows = await write.fetchall()
+        total, go = rows[0][0], rows[0][1]
+        if go:
+            return [{"id": ids[n - 1], "kind": "issue", "lot_id": lot_id,
+                     "quantity": -take} for _, _, n, lot_id, take in rows]
+        if total >= quantity:
+            raise _TooManyLots
+        if total == 0 and not item_known:
+            raise NotFound("No such item.")  # an unknown item is a 404, not "no stock"
+        raise InvalidState("Not enough stock: %(available)s left at this depot.",
+                           code="insufficient_stock", available=total)
 
     try:
         result: list[dict[str, Any]] = await fast.run(work)
