@@ -6,7 +6,8 @@ builds a database with --items items (three lots each) and --depots depots in Gu
 area tree (ten district warehouses), --ledger-rows ledger rows (receipts, transfers with
 both legs, issues, adjustments; the balances are the ledger's sums) and --requests open
 requests under shortage, generated inside PostgreSQL (benchmarks/supplies_load.py). It
-starts `python -m passtrace serve` (uvicorn, one worker, 127.0.0.1) and measures:
+starts `python -m passtrace serve` (uvicorn, --workers workers, one by default,
+127.0.0.1) and measures:
 
 * stock report: GET /api/v1/supplies/stock as the city's officer (first page; one
   item's page; a page deep in the list by its cursor) and GET .../depots/{id}/stock
@@ -42,6 +43,15 @@ was 8.2), p50 172 ms, 6.3 server CPU ms per issue (was 6.8-7.1). The issue path 
 bound by the one uvicorn worker's CPU: eight clients x ~6.5 ms of Python per issue
 queue inside one process whatever the lock, so taking the audit lock off the hot path
 shows little here; the goals (2 s, 50 ms) are not met at this load.
+
+Measured 2026-12-04 after issues got a lean endpoint (supplies/issue_fast.py: a raw
+ASGI route, two statements on async psycopg, no ORM or pydantic), --parts issue, same
+size, medians of 3 runs after a warm-up of 10 issues per client (new: a starting
+server's first issues open its connections and plan its statements, 40-220 ms):
+issue p99 13 ms (SQL 12; p50 7 ms, 0.76 server CPU ms per issue, was 5.35) at load
+1-2; p99 38-49 ms (SQL 19-22; p50 12-14 ms, 0.88-1.0 CPU ms) at load 4-5. With
+--workers 2: p99 24-87 ms, 1.16-1.22 CPU ms per issue (two workers and PostgreSQL on
+two shared cores); one worker stays the figure of record (docs/supplies.md).
 """
 
 from __future__ import annotations
