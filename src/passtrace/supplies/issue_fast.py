@@ -209,6 +209,9 @@ async def _issue_pg(fast: fastpath.FastPath, actor: Principal, depot_id: uuid.UU
     start = random.randrange(chain.LANES)
     fields = audit_service.entry_fields(actor, "supplies.issue", "supply_depot", depot_id,
                                         None, {"item": str(item_id), "quantity": quantity})
+    # Made once, outside `work`: should fast.run re-run it on a fresh connection after
+    # the first died past its COMMIT, the same ledger ids make the re-run fail on the
+    # primary key (a 409) instead of issuing twice.
     ids = [uuid7() for _ in range(min(quantity, MAX_LOTS))]
     now = utcnow()
 
