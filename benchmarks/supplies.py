@@ -49,7 +49,8 @@ ASGI route, two statements on async psycopg, no ORM or pydantic), --parts issue,
 size, medians of 3 runs after a warm-up of 10 issues per client (new: a starting
 server's first issues open its connections and plan its statements, 40-220 ms):
 issue p99 13 ms (SQL 12; p50 7 ms, 0.76 server CPU ms per issue, was 5.35) at load
-1-2 (before the warm-up and the pipelined BEGIN/COMMIT); at load 4-5, four
+1-2 (before the warm-up and the pipelined BEGIN/COMMIT); 33 ms (SQL 23) at load
+3.6-4; at load 4-5, four
 invocations: p99 38, 49, 62, 78 ms (SQL 18-22; p50 11-14 ms, 0.88-1.0 CPU ms), the
 slow issues coming at the same moment for all eight clients (the machine, not the
 lock). With --workers 2: p99 24 ms at load 2-3, 87-92 ms at load 4-5, 1.16-1.32 CPU
