@@ -6,7 +6,8 @@ builds a database with --items items (three lots each) and --depots depots in Gu
 area tree (ten district warehouses), --ledger-rows ledger rows (receipts, transfers with
 both legs, issues, adjustments; the balances are the ledger's sums) and --requests open
 requests under shortage, generated inside PostgreSQL (benchmarks/supplies_load.py). It
-starts `python -m passtrace serve` (uvicorn, one worker, 127.0.0.1) and measures:
+starts `python -m passtrace serve` (uvicorn, --workers workers, one by default,
+127.0.0.1) and measures:
 
 * stock report: GET /api/v1/supplies/stock as the city's officer (first page; one
   item's page; a page deep in the list by its cursor) and GET .../depots/{id}/stock
@@ -42,6 +43,19 @@ was 8.2), p50 172 ms, 6.3 server CPU ms per issue (was 6.8-7.1). The issue path 
 bound by the one uvicorn worker's CPU: eight clients x ~6.5 ms of Python per issue
 queue inside one process whatever the lock, so taking the audit lock off the hot path
 shows little here; the goals (2 s, 50 ms) are not met at this load.
+
+Measured 2026-12-04 after issues got a lean endpoint (supplies/issue_fast.py: a raw
+ASGI route, two statements on async psycopg, no ORM or pydantic), --parts issue, same
+size, medians of 3 runs after a warm-up of 10 issues per client (new: a starting
+server's first issues open its connections and plan its statements, 40-220 ms):
+issue p99 13 ms (SQL 12; p50 7 ms, 0.76 server CPU ms per issue, was 5.35) at load
+1-2 (before the warm-up and the pipelined BEGIN/COMMIT); 33 ms (SQL 23) at load
+3.6-4; at load 4-5, four
+invocations: p99 38, 49, 62, 78 ms (SQL 18-22; p50 11-14 ms, 0.88-1.0 CPU ms), the
+slow issues coming at the same moment for all eight clients (the machine, not the
+lock). With --workers 2: p99 24 ms at load 2-3, 87-92 ms at load 4-5, 1.16-1.32 CPU
+ms per issue (two workers and PostgreSQL on two shared cores);
+one worker stays the figure of record (docs/supplies.md).
 """
 
 from __future__ import annotations
@@ -324,6 +338,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--report-requests", type=int, default=40,
                     help="report requests of each kind per run")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="uvicorn worker processes (1: the figure of record)")
     ap.add_argument("--quick", action="store_true", help="a small size for a smoke test")
     ap.add_argument("--keep-db", metavar="NAME", default=None,
                     help="keep the loaded database under this name (reused when it exists)")
@@ -349,7 +365,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                            for k, v in settings_env(url).items()})
     rt = Runtime.build(settings)
     wire(rt)
-    server = Server(url)
+    server = Server(url, workers=args.workers)
     try:
         if reuse:
             with psycopg.connect(dsn) as conn:
@@ -408,6 +424,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         issue_p50: list[float] = []
         issue_sql_p99: list[float] = []
         issue_cpu: list[float] = []
+        if "issue" in parts:
+            # Warm-up, as for the report: a server that has just started opens its
+            # database connections and plans its statements on the first issues (the
+            # first ~8 per client took 40-220 ms at load 5), which a running server
+            # has done long before; undone like a run.
+            mark = _now(dsn)
+            measure_issues(server.port, client_tokens, issue_to[:args.clients], 10)
+            undo_since(dsn, mark)
         for _ in range(args.runs if "issue" in parts else 0):
             mark = _now(dsn)
             cpu0 = cpu_seconds(pgid=server.proc.pid) if server.proc else 0.0
@@ -452,7 +476,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        "issues_per_client": args.issues_per_client,
                        "report_requests": args.report_requests, "runs": args.runs,
                        "db": "postgresql", "reused_db": reuse,
-                       "http": "uvicorn (python -m passtrace serve, 1 worker), http.client",
+                       "http": f"uvicorn (python -m passtrace serve, {args.workers} "
+                               f"worker{'s' if args.workers > 1 else ''}), http.client",
+                       "workers": args.workers,
                        "allocate_measures": "POST .../allocations/{item} (commit: decisions,"
                                             " transfers, ledger), every warehouse x item",
                        "sizes": loaded.get("sizes"), "load_s": loaded.get("load_s"),

@@ -231,6 +231,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # ... and ahead of the middleware stack too (PassTraceApp).
     app.hot_endpoints = {registration_views.REGISTRATIONS_PATH:
                          registration_views.register_endpoint}
+    # The clerk's issue, likewise (supplies/issue_fast.py).
+    from passtrace.supplies import issue_fast
+
+    app.router.routes.insert(0, issue_fast.lean_route())
     openapi.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

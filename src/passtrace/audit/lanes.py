@@ -47,15 +47,35 @@ _LANE_HEAD = ("a_head AS (SELECT COALESCE(l.seq, 0) + 1 AS seq, COALESCE(l.hash,
               "WHERE lane = %s ORDER BY seq DESC LIMIT 1) AS l ON true)")
 
 
-def _insert_sql() -> str:
+def insert_sql(source: str = "a_head") -> str:
+    """The INSERT of a side lane's entry, for a WITH statement that lists LANE_HEAD_CTE:
+    one entry per row of `source` (which includes a_head). Its parameters follow
+    LANE_HEAD_CTE's: see `params`."""
     values = ", ".join("%s::json" if c == "detail" else "%s" for c in pg_append.COLUMNS)
-    return (f"WITH {_LANE_HEAD} INSERT INTO audit_entries ({', '.join(pg_append.COLUMNS)}, "
+    return (f"INSERT INTO audit_entries ({', '.join(pg_append.COLUMNS)}, "
             f"lane, seq, prev_hash, hash) SELECT {values}, %s, a_head.seq, a_head.prev, "
             "encode(sha256(convert_to(%s::text || a_head.prev || %s::text || "
-            "a_head.seq::text || %s::text, 'UTF8')), 'hex') FROM a_head")
+            f"a_head.seq::text || %s::text, 'UTF8')), 'hex') FROM {source}")
 
 
-INSERT_SQL = _insert_sql()
+LANE_HEAD_CTE = _LANE_HEAD
+INSERT_SQL = f"WITH {_LANE_HEAD} " + insert_sql()
+
+
+def params(fields: dict[str, Any], lane: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """LANE_HEAD_CTE's parameters and insert_sql's, for an entry on `lane` (the caller
+    holds the lane's lock, take_lane, taken in an earlier statement)."""
+    head, values = pg_append.params(fields, lane=lane)
+    n = len(pg_append.COLUMNS)
+    return (*head, lane), (*values[:n], lane, *values[n:])
+
+
+PICK_SQL, WAIT_SQL = _PICK, _WAIT
+
+
+def pick_params(start: int) -> tuple[int, int, int, int]:
+    """PICK_SQL's parameters, trying the lanes from `start` (0-based) round."""
+    return (start, chain.LANES, chain.LANES, chain.PG_LANE_LOCK_CLASS)
 
 
 def take_lane(cur: Any) -> int:
@@ -68,8 +88,7 @@ def take_lane(cur: Any) -> int:
     commit; a writer finding every lane held waits for one, picked at random.
     """
     start = random.randrange(chain.LANES)
-    row = cur.execute(_PICK, (start, chain.LANES, chain.LANES,
-                              chain.PG_LANE_LOCK_CLASS)).fetchone()
+    row = cur.execute(_PICK, pick_params(start)).fetchone()
     if row is not None:
         return int(row[0])
     lane = 1 + start
@@ -97,9 +116,8 @@ def append(*, session: Session, actor: Principal | None, action: str, resource_t
         return
     with service.pg_cursor(session) as cur:
         lane = take_lane(cur)
-        head, values = pg_append.params(fields, lane=lane)
-        cur.execute(INSERT_SQL, (*head, lane, *values[:len(pg_append.COLUMNS)], lane,
-                                 *values[len(pg_append.COLUMNS):]))
+        head, values = params(fields, lane)
+        cur.execute(INSERT_SQL, (*head, *values))
 
 
 def side_heads(session: Session) -> dict[int, tuple[int, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from passtrace.core.errors import Forbidden
 from passtrace.core.security import Principal
 from passtrace.supplies.models import Depot
@@ -9,13 +11,23 @@ from passtrace.supplies.models import Depot
 MANAGE = "supplies.manage"
 
 
-def can_manage(actor: Principal, depot: Depot) -> bool:
+class Placed(Protocol):
+    """What the scope checks read of a depot (a Depot, or the lean issue's plain row)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def area_code(self) -> str: ...
+
+
+def can_manage(actor: Principal, depot: Placed) -> bool:
     """An officer bound to the depot itself, or to an area containing it (or globally)."""
     return (actor.covers(MANAGE, "depot", depot.code)
             or actor.covers_area(MANAGE, depot.area_code))
 
 
-def require_manage(actor: Principal | None, depot: Depot) -> None:
+def require_manage(actor: Principal | None, depot: Placed) -> None:
     """Refuse a movement at a depot outside the actor's scope (None: the system itself)."""
     if actor is not None and not can_manage(actor, depot):
         raise Forbidden("You may not move stock at this depot.")
