@@ -231,7 +231,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # ... and ahead of the middleware stack too (PassTraceApp).
     app.hot_endpoints = {registration_views.REGISTRATIONS_PATH:
                          registration_views.register_endpoint}
-    # The clerk's issue, likewise (supplies/issue_fast.py).
+    # The clerk's issue is matched before every router too (supplies/issue_fast.py), but
+    # keeps the middleware: its path carries the depot id, and it is far less frequent.
     from passtrace.supplies import issue_fast
 
     app.router.routes.insert(0, issue_fast.lean_route())
