@@ -267,7 +267,7 @@ def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[f
     cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
     lat, counts = [], []
     with psycopg.connect(dsn) as conn:
-        conn.execute("SET jit = off")  # as the API's search runs (tracing/contacts.no_jit)
+        conn.execute("SET jit = off")  # as the API's search runs (tracing/colocation.prepared)
         for _case_id, h, start, end in cases:
             t0 = time.perf_counter()
             row = conn.execute(CONTACTS_SQL, {"h": h, "s": start, "e": end, "cap": cap,

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Text, or_, select, text, type_coerce
+from sqlalchemy import ColumnElement, Text, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from passtrace.cases.models import Case
@@ -225,7 +225,6 @@ def search_and_store(*, session: Session, case: Case, options: Options,
     # person and both insert: lock the case so the second run waits (PostgreSQL) or is
     # refused as busy (SQLite), then re-reads the rows the first one stored.
     lock_row(session, Case, case.id)
-    no_jit(session)
     w = options.window_minutes if options.window_minutes is not None else case.window_minutes
     found = gather(session, person_hash=case.person_hash, person_id=case.person_id,
                    start=case.window_start, end=case.window_end, window_minutes=w,
@@ -246,17 +245,6 @@ def search_and_store(*, session: Session, case: Case, options: Options,
     # (its tracing task may be under way) but is not part of this answer.
     return sorted({c.id: c for c in this_run}.values(),
                   key=lambda c: (c.depth, c.first_exposure, c.person_hash))
-
-
-def no_jit(session: Session) -> None:
-    """Turn PostgreSQL's JIT off for this transaction (a no-op elsewhere).
-
-    A statement over the partitioned registrations table that the planner costs above
-    jit_above_cost is compiled per partition: a verify baseline over 40 day partitions
-    spent 29 of its 33 s compiling 682 functions (EXPLAIN ANALYZE, 200k registrations).
-    These searches are index probes that run in milliseconds; compiling never pays."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
 
 
 def _secondary(session: Session, case: Case, frontier: list[Stored],
@@ -313,11 +301,16 @@ def _store(session: Session, case: Case, found: dict[str, Found],
     if not found:
         return []
     hashes = sorted(found)
-    known = {h: existing[h].person_id for h in hashes if h in existing}
-    people = _people(session, [h for h in hashes if h not in known]) | known
+    people = {h: existing[h].person_id for h in hashes if h in existing}
+    pg = session.get_bind().dialect.name == "postgresql"
+    if not pg:
+        people |= _people(session, [h for h in hashes if h not in people])
+    # PostgreSQL: a new contact's person record is looked up by the upsert itself
+    # (`_PG_UPSERT`, which returns it), not by a statement of its own first: one round
+    # trip less per level, and no Python dict of 30k hashes for a commuter's depth 2.
     now = utcnow()
-    out: list[Stored] = []
     rows: list[dict[str, Any]] = []
+    made: list[tuple[str, Found, uuid.UUID, Any]] = []
     for h in hashes:
         old = existing.get(h)
         f = _keep_outside(found[h], old)
@@ -329,13 +322,16 @@ def _store(session: Session, case: Case, found: dict[str, Found],
                   "evidence_counts": f.counts}
         if old is None or any(getattr(old, n) != v for n, v in values.items()):
             rows.append({"id": cid, "case_id": case.id, "person_hash": h, "found_at": now,
-                         **values})
+                         "find_person": old is None, **values})
+        made.append((h, f, cid, old))
+    if rows:
+        people |= _upsert(session, rows)
+    out: list[Stored] = []
+    for h, f, cid, old in made:
         row = Stored(cid, h, people.get(h), f.kind, depth, f.first, f.area_code,
                      newly_close=f.kind == "close" and (old is None or old.kind != "close"))
         existing[h] = row
         out.append(row)
-    if rows:
-        _upsert(session, rows)
     return out
 
 
@@ -491,16 +487,18 @@ _UPDATED = ("person_id", "kind", "depth", "via_contact_id", "first_exposure", "l
             "quarantine_until", "area_code", "evidence", "evidence_counts")
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT new rows; UPDATE a stored row only where a value differs (no write else)."""
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID | None]:
+    """INSERT new rows; UPDATE a stored row only where a value differs (no write else).
+
+    Rows with `find_person` (PostgreSQL only) get their person record looked up by
+    person hash here; returns those person ids by hash."""
     # ORM objects of these rows held by the session would now be stale.
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Contact):
             session.expire(obj)
     pg = session.get_bind().dialect.name == "postgresql"
     if pg:
-        _upsert_pg(session, rows)
-        return
+        return _upsert_pg(session, rows)
     table = Contact.__table__
 
     def differs(mine: Any, theirs: Any, name: str) -> ColumnElement[bool]:
@@ -509,13 +507,16 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
             return type_coerce(mine, Text).is_distinct_from(type_coerce(theirs, Text))
         return mine.is_distinct_from(theirs)
 
-    for i in range(0, len(rows), UPSERT_CHUNK):
-        stmt = dialect_insert(session)(table).values(rows[i:i + UPSERT_CHUNK])
+    # SQLite: the caller looked every person up already (`_people`).
+    plain = [{k: v for k, v in r.items() if k != "find_person"} for r in rows]
+    for i in range(0, len(plain), UPSERT_CHUNK):
+        stmt = dialect_insert(session)(table).values(plain[i:i + UPSERT_CHUNK])
         ex = stmt.excluded
         session.execute(stmt.on_conflict_do_update(
             index_elements=[table.c.case_id, table.c.person_hash],
             where=or_(*(differs(table.c[n], ex[n], n) for n in _UPDATED)),
             set_={n: ex[n] for n in _UPDATED}))
+    return {}
 
 
 def _cursor(session: Session) -> Any:
@@ -527,12 +528,17 @@ def _cursor(session: Session) -> Any:
 # PostgreSQL: the rows go as one JSON document (json_to_recordset), so the statement's
 # text and plan are the same whatever the number of rows (a VALUES list of thousands of
 # rows costs more to build and parse than to run). json has no equality: compared as jsonb.
+# A row marked find_person (a new contact) takes its person record's id by person hash
+# (the unique people.id_hash index), and the statement returns it.
 _PG_UPSERT = (
     "INSERT INTO case_contacts (id, case_id, person_hash, found_at, "
     + ", ".join(_UPDATED) + ") "
-    "SELECT u.id, %(case)s, u.person_hash, %(now)s, " + ", ".join(f"u.{n}" for n in _UPDATED)
+    "SELECT u.id, %(case)s, u.person_hash, %(now)s, "
+    "COALESCE(u.person_id, CASE WHEN u.find_person THEN "
+    "(SELECT p.id FROM people p WHERE p.id_hash = u.person_hash) END), "
+    + ", ".join(f"u.{n}" for n in _UPDATED if n != "person_id")
     + " FROM json_to_recordset(%(rows)s::json) AS u(id uuid, person_hash text, "
-    "person_id uuid, kind text, depth smallint, via_contact_id uuid, "
+    "find_person boolean, person_id uuid, kind text, depth smallint, via_contact_id uuid, "
     "first_exposure timestamptz, last_exposure timestamptz, quarantine_until date, "
     "area_code text, evidence json, evidence_counts json) "
     "ON CONFLICT (case_id, person_hash) DO UPDATE SET "
@@ -540,12 +546,15 @@ _PG_UPSERT = (
     + " WHERE " + " OR ".join(
         f"case_contacts.{n}::jsonb IS DISTINCT FROM excluded.{n}::jsonb"
         if n in ("evidence", "evidence_counts") else
-        f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED))
-_PG_KEYS = ("id", "person_hash", *_UPDATED)
+        f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED)
+    + " RETURNING person_hash, person_id")
+_PG_KEYS = ("id", "person_hash", "find_person", *_UPDATED)
 
 
-def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> None:
-    doc = orjson.dumps([{k: r[k] for k in _PG_KEYS} for r in rows]).decode()
+def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID | None]:
+    doc = orjson.dumps([{k: r.get(k) for k in _PG_KEYS} for r in rows]).decode()
+    wanted = {r["person_hash"] for r in rows if r.get("find_person")}
     with _cursor(session) as cur:
         cur.execute(_PG_UPSERT, {"case": rows[0]["case_id"], "now": rows[0]["found_at"],
                                  "rows": doc})
+        return {h: pid for h, pid in cur.fetchall() if h in wanted}

@@ -46,7 +46,7 @@ def contacts_page(case_id: uuid.UUID, request: Request, session: SessionDep,
     reached, total = task_service.reached_share(session=session, case_id=case.id)
     ctx: dict[str, Any] = {
         "case": case, "rows": rows, "next": nxt,
-        "masked": present.masked(session, [r.contact for r in rows]),
+        "masked": {r.contact.person_id: r.masked for r in rows if r.contact.person_id},
         "summary": {r.contact.id: tracing_service.evidence_summary(r.contact) for r in rows},
         "reached": reached, "total": total,
         "can_manage": principal.covers_area("contact.manage", case.area_code),

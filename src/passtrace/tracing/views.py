@@ -138,15 +138,14 @@ def list_contacts(case_id: uuid.UUID, session: SessionDep, principal: CurrentPri
     case = tracing_service.case_for(session=session, principal=principal, case_id=case_id)
     rows, nxt = tracing_service.page(session=session, actor=principal, case=case,
                                      cursor=cursor, limit=limit)
-    masked = present.masked(session, [r.contact for r in rows])
     reached, total = task_service.reached_share(session=session, case_id=case.id)
-    items = [ContactRead(id=c.id, person=masked.get(c.person_id) if c.person_id else None,
+    items = [ContactRead(id=c.id, person=m if c.person_id else None,
                          kind=c.kind, depth=c.depth, via_contact_id=c.via_contact_id,
                          first_exposure=c.first_exposure, last_exposure=c.last_exposure,
                          quarantine_until=c.quarantine_until, area_code=c.area_code,
                          evidence=c.evidence, evidence_counts=c.evidence_counts,
                          task=task_read(t) if t else None)
-             for c, t in ((r.contact, r.task) for r in rows)]
+             for c, t, m in ((r.contact, r.task, r.masked) for r in rows)]
     return ContactPage(items=items, next=nxt, reached_within_24h=reached, tasks=total)
 
 
