@@ -96,3 +96,32 @@ def test_a_second_depth_two_run_writes_no_contact_row(rt: Runtime, session: Sess
     assert again == first
     assert session.scalar(select(func.count()).select_from(Contact)
                           .where(Contact.case_id == c.id)) == 4
+
+
+def test_contacts_at_every_depth_name_their_person_record_and_bare_ids_none(
+        rt: Runtime, session: Session) -> None:
+    # PostgreSQL looks a new contact's person record up inside the upsert itself.
+    c, b, b2 = _world(rt, session)
+    found = {x.person_hash: x for x in contacts.run(session=session, case=c, options=OPTS,
+                                                     depth=2)}
+    assert found[b.id_hash].person_id == b.id and found[b2.id_hash].person_id == b2.id
+    assert found["many"].person_id is None and found["both"].person_id is None
+    # The search's own answer (search_and_store, which the tasks and the next level use)
+    # carries the same ids as the stored rows.
+    again = {x.person_hash: x.person_id
+             for x in contacts.search_and_store(session=session, case=c, options=OPTS,
+                                                depth=2)}
+    assert again == {h: x.person_id for h, x in found.items()}
+
+
+def test_examples_that_tie_on_time_and_kind_come_in_the_order_of_their_text() -> None:
+    at = T0 + H
+    items = [(at, at, "same_site_window", {"kind": "same_site_window", "site": s})
+             for s in ("c", "a", "d", "b")]
+    first = contacts._earliest(items)
+    assert [e["site"] for e in first] == ["a", "b", "c"]
+    assert contacts._earliest(list(reversed(items))) == first
+    # Without ties, time alone orders them.
+    apart = [(at + k * M, at + k * M, "stay_overlap", {"kind": "stay_overlap", "site": s})
+             for k, s in ((3, "a"), (1, "z"), (2, "m"), (0, "q"))]
+    assert [e["site"] for e in contacts._earliest(apart)] == ["q", "z", "m"]
