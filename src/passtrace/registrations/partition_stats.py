@@ -32,13 +32,15 @@ _STALE = text(
     "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
     "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE i.inhparent = to_regclass(:t) "
     "AND s.n_mod_since_analyze >= :least + :share * greatest(c.reltuples, 0) "
-    "ORDER BY s.n_mod_since_analyze DESC")
+    "ORDER BY s.n_mod_since_analyze DESC"
+)
 
 
 def stale(session: Session) -> list[str]:
     """The partitions changed enough since their last ANALYZE, most changed first."""
-    names = session.scalars(_STALE, {"t": partitions.TABLE, "least": MIN_CHANGED,
-                                     "share": SHARE_CHANGED}).all()
+    names = session.scalars(
+        _STALE, {"t": partitions.TABLE, "least": MIN_CHANGED, "share": SHARE_CHANGED}
+    ).all()
     # Names from the catalog, kept only when they are ours: no quoting needed below.
     return [n for n in names if partitions.is_partition(n)]
 
