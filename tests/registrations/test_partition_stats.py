@@ -14,18 +14,19 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, text
 
 from passtrace.core.ids import uuid7
-from passtrace.registrations import fastpath, jobs, lookback, partitions
+from passtrace.registrations import fastpath, jobs, lookback, partition_stats, partitions
 from passtrace.registrations.models import Registration
 from tests.concurrency import is_postgres
 
 MOVES = 3000  # one person's moves at one site in the last hours (a benchmark's resident)
 
 
-def _upload(rt: Any, *, site_id: uuid.UUID, person_hash: str) -> None:
-    """Commit MOVES allowed in/out registrations of one person at one site, today."""
+def _upload(rt: Any, *, site_id: uuid.UUID, person_hash: str, moves: int = MOVES) -> None:
+    """Commit `moves` allowed in/out registrations of one person at one site, today."""
     now = datetime.now(UTC)
     rows = [
         {
@@ -33,7 +34,7 @@ def _upload(rt: Any, *, site_id: uuid.UUID, person_hash: str) -> None:
             "site_id": site_id,
             "lane": "1",
             "device_key": "phone-1",
-            "occurred_at": now - timedelta(seconds=MOVES - i),
+            "occurred_at": now - timedelta(seconds=moves - i),
             "received_at": now,
             "direction": ("in", "out")[i % 2],
             "method": "id_typed",
@@ -43,7 +44,7 @@ def _upload(rt: Any, *, site_id: uuid.UUID, person_hash: str) -> None:
             "decision": "allow",
             "reasons": [],
         }
-        for i in range(MOVES)
+        for i in range(moves)
     ]
     with rt.sessions() as session:
         session.execute(insert(Registration), rows)
@@ -82,20 +83,59 @@ def _look_back_rows(rt: Any, *, site_id: uuid.UUID, person_hash: str) -> int:
     return sum(found)
 
 
-def test_after_a_large_upload_a_check_reads_the_newest_move_only(committed_rt):
+def _today(rt: Any) -> str:
+    with rt.sessions() as session:
+        return str(
+            session.scalar(
+                text("SELECT tableoid::regclass::text FROM registrations ORDER BY id DESC LIMIT 1")
+            )
+        )
+
+
+def _rows_then(rt: Any, name: str) -> int:
+    """How many rows the partition had at its last ANALYZE."""
+    with rt.sessions() as session:
+        return int(
+            session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :n"), {"n": name})
+        )
+
+
+def test_after_a_large_upload_a_check_reads_the_newest_move_only(committed_rt, monkeypatch):
     if not is_postgres(committed_rt):
         assert jobs.analyze_partitions(committed_rt) == []  # one table: nothing to do
         return
+    # Whenever the partition was analysed last (autovacuum, where it runs, may have).
+    monkeypatch.setattr(partition_stats, "AGAIN_AFTER", "0 seconds")
     site_id, person_hash = uuid.uuid4(), uuid.uuid4().hex * 2
     _upload(committed_rt, site_id=site_id, person_hash=person_hash)
-    # The statistics still describe the partition before the upload (or nothing).
-    with committed_rt.sessions() as session:
-        today = session.scalar(
-            text("SELECT tableoid::regclass::text FROM registrations ORDER BY id DESC LIMIT 1")
-        )
+    today = _today(committed_rt)  # its statistics still describe it before the upload
     assert today.startswith(partitions.PREFIX)
 
     assert today in jobs.analyze_partitions(committed_rt)
 
     assert _look_back_rows(committed_rt, site_id=site_id, person_hash=person_hash) <= 2
     assert today not in jobs.analyze_partitions(committed_rt)  # analysed: not again
+
+
+def test_a_partition_filling_fast_waits_a_minute_unless_it_doubled(committed_rt, monkeypatch):
+    if not is_postgres(committed_rt):
+        pytest.skip("SQLite keeps registrations in one table")
+    site_id = uuid.uuid4()
+    _upload(committed_rt, site_id=site_id, person_hash=uuid.uuid4().hex * 2)
+    today = _today(committed_rt)
+    with monkeypatch.context() as now_at_once:  # analysed now, whenever it was before
+        now_at_once.setattr(partition_stats, "AGAIN_AFTER", "0 seconds")
+        assert today in jobs.analyze_partitions(committed_rt)
+    then = _rows_then(committed_rt, today)
+    share = int(partition_stats.MIN_CHANGED + partition_stats.SHARE_CHANGED * then) + 10
+    _upload(committed_rt, site_id=site_id, person_hash=uuid.uuid4().hex * 2, moves=share)
+
+    assert today not in jobs.analyze_partitions(committed_rt)  # stale, but just analysed
+
+    _upload(
+        committed_rt,
+        site_id=site_id,
+        person_hash=uuid.uuid4().hex * 2,
+        moves=then + partition_stats.MIN_CHANGED - share + 10,
+    )
+    assert today in jobs.analyze_partitions(committed_rt)  # doubled: at once
