@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     # (0: off; `passtrace retention run` from cron makes them too).
     registration_partitions_ahead_days: int = Field(default=2, ge=1, le=366)
     registration_partitions_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    # How often the job runner looks for registrations partitions whose planner
+    # statistics are stale (changed by 10 % since their last ANALYZE) and analyses them
+    # (0: off; then only autovacuum does).
+    registration_analyze_seconds: int = Field(default=5, ge=0, le=86400)
     # How often the job runner verifies yesterday's and today's daily reports against
     # registrations (0: off; cron can run `passtrace verify reports`).
     verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
