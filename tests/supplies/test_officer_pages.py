@@ -75,7 +75,7 @@ def test_expiring_lots_within_the_chosen_days(client, make_persona, session):
                                      headers=officer.headers).text
     for typed in ("abc", "0", "366"):
         refused = client.get(f"/supplies/expiring?days={typed}", headers=officer.headers)
-        assert refused.status_code == 400 and 'id="form-message"' in refused.text
+        assert refused.status_code == 422 and 'id="form-message"' in refused.text
         assert "EXP-SOON" not in refused.text
     assert client.get("/supplies/expiring", headers=make_persona("public").headers
                       ).status_code == 403

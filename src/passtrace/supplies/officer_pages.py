@@ -186,7 +186,7 @@ def expiring(request: Request, session: SessionDep, principal: CurrentPrincipal,
         # Listing 30 days under a typed "90" would answer a question nobody asked.
         return render(request, "supplies/expiring.html", {
             "rows": [], "days": None, "typed": days, "next_url": None,
-            "message": gettext(BAD_DAYS, max=MAX_EXPIRING_DAYS)}, status_code=400)
+            "message": gettext(BAD_DAYS, max=MAX_EXPIRING_DAYS)}, status_code=422)
     depots = _managed(session, principal)
     rows = session.execute(
         select(StockBalance.depot_id, StockBalance.quantity, SupplyItem.name, SupplyLot)
