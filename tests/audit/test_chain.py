@@ -8,24 +8,14 @@ import uuid
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from passtrace.audit import chain
 from passtrace.audit import service as audit_service
 from passtrace.audit import verify as chain_verify
 from passtrace.audit.models import AuditEntry
-from passtrace.cli.main import app as cli
 from passtrace.core import migrate
 from passtrace.core.db import make_engine, make_sessionmaker
-
-
-def _lift_append_only(session: Session) -> None:
-    """What someone with the owner's rights (or the SQLite file) can do: drop the guard."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
-    else:
-        for event in ("update", "delete"):
-            session.execute(text(f"DROP TRIGGER audit_entries_no_{event}"))
+from tests.audit.helpers import audit_command, lift_append_only, two_writers
 
 
 def _record_three(session: Session) -> list[AuditEntry]:
@@ -50,7 +40,7 @@ def test_each_entry_carries_the_previous_hash_and_the_chain_verifies(session):
 
 def test_a_changed_entry_is_the_first_break(session):
     first, second, _ = _record_three(session)
-    _lift_append_only(session)
+    lift_append_only(session)
     session.execute(text("UPDATE audit_entries SET reason = 'nothing to see' WHERE id = :i"),
                     {"i": second.id})
     broken = chain_verify.verify(session=session).broken
@@ -61,7 +51,7 @@ def test_a_changed_entry_is_the_first_break(session):
 
 def test_a_removed_entry_breaks_the_chain_at_the_next_one(session):
     _, second, third = _record_three(session)
-    _lift_append_only(session)
+    lift_append_only(session)
     session.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": second.id})
     broken = chain_verify.verify(session=session).broken
     assert broken is not None and broken.entry_id == third.id
@@ -71,7 +61,7 @@ def test_a_removed_entry_breaks_the_chain_at_the_next_one(session):
 def test_a_rehashed_entry_breaks_the_link_after_it(session):
     # A forger who recomputes the changed entry's own hash still breaks the next link.
     _, second, third = _record_three(session)
-    _lift_append_only(session)
+    lift_append_only(session)
     fields = {c: getattr(second, c) for c in chain.HASHED_FIELDS}
     fields["reason"] = "forged"
     session.execute(text("UPDATE audit_entries SET reason = 'forged', hash = :h WHERE id = :i"),
@@ -97,25 +87,9 @@ def test_two_writers_at_once_both_land_on_one_chain(db_engine, monkeypatch):
 
     monkeypatch.setattr(chain, "read_head", read_then_wait)
     factory = make_sessionmaker(db_engine)  # real commits, outside the test transaction
-    outcomes: list[str] = []
-
-    def write(n: int) -> None:
-        with factory() as s:
-            try:
-                entry = audit_service.record(session=s, actor=None, action="test.race",
-                                             resource_type="test", resource_id=str(n))
-                s.commit()
-                outcomes.append(f"seq {entry.seq}")
-            except Exception as exc:  # noqa: BLE001 - recorded; the assertion shows it
-                s.rollback()
-                outcomes.append(f"error: {exc!r}")
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert len(outcomes) == 2 and all(o.startswith("seq") for o in outcomes), outcomes
+    outcomes = two_writers(factory, lambda s, n: audit_service.record(
+        session=s, actor=None, action="test.race", resource_type="test", resource_id=str(n)))
+    assert outcomes == ["ok", "ok"], outcomes
     with Session(db_engine) as s:
         assert chain_verify.verify(session=s).broken is None
 
@@ -163,12 +137,11 @@ def test_audit_verify_command_exits_1_and_names_the_first_break(fresh_url, monke
         with Session(engine, expire_on_commit=False) as s:
             entries = _record_three(s)
             s.commit()
-        monkeypatch.setenv("PASSTRACE_DATABASE_URL", fresh_url)
-        ok = CliRunner().invoke(cli, ["audit", "verify"])
+        ok = audit_command(fresh_url, monkeypatch, "verify")
         assert ok.exit_code == 0, ok.output
         assert "intact: 3 entries" in ok.output and entries[-1].hash in ok.output
         with Session(engine) as s:
-            _lift_append_only(s)
+            lift_append_only(s)
             s.execute(insert(AuditEntry).values(
                 at=entries[0].at, actor_name="forger", action="person.reveal",
                 resource_type="person", resource_id="", detail={},
@@ -176,7 +149,7 @@ def test_audit_verify_command_exits_1_and_names_the_first_break(fresh_url, monke
             s.execute(text("UPDATE audit_entries SET actor_name = 'nobody' WHERE id = :i"),
                       {"i": entries[1].id})
             s.commit()
-        broken = CliRunner().invoke(cli, ["audit", "verify"])
+        broken = audit_command(fresh_url, monkeypatch, "verify")
         assert broken.exit_code == 1, broken.output
         assert f"entry id {entries[1].id}, position {entries[1].seq}" in broken.output
     finally:

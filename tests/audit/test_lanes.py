@@ -9,15 +9,13 @@ import threading
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from passtrace.audit import chain, lanes
 from passtrace.audit import service as audit_service
 from passtrace.audit import verify as chain_verify
 from passtrace.audit.models import AuditEntry
-from passtrace.cli.main import app as cli
 from passtrace.core.db import make_sessionmaker
-from tests.audit.test_chain import _lift_append_only
+from tests.audit.helpers import audit_command, lift_append_only, two_writers
 
 
 def _side_entries(session: Session) -> list[AuditEntry]:
@@ -71,7 +69,7 @@ def test_an_anchor_lists_the_side_heads_once_until_they_move(session):
 
 def test_a_changed_side_entry_is_the_first_break(session):
     side = _issue_three(session)
-    _lift_append_only(session)
+    lift_append_only(session)
     session.execute(text("UPDATE audit_entries SET resource_id = 'other' WHERE id = :i"),
                     {"i": side[1].id})
     broken = chain_verify.verify(session=session).broken
@@ -83,7 +81,7 @@ def test_an_entry_moved_to_another_lane_is_found(session):
     # The lane is in a side entry's hash: moving it (with its position) shows.
     lanes.append(session=session, actor=None, action="test.hot", resource_type="test")
     entry = _side_entries(session)[0]
-    _lift_append_only(session)
+    lift_append_only(session)
     other = 1 if entry.lane != 1 else 2
     session.execute(text("UPDATE audit_entries SET lane = :l WHERE id = :i"),
                     {"l": other, "i": entry.id})
@@ -96,7 +94,7 @@ def test_a_side_lane_cut_short_after_its_anchor_is_found(session):
     side = _issue_three(session)
     lanes.anchor(session)
     last = side[-1]
-    _lift_append_only(session)
+    lift_append_only(session)
     session.execute(text("DELETE FROM audit_entries WHERE id = :i"), {"i": last.id})
     broken = chain_verify.verify(session=session).broken
     assert broken is not None
@@ -111,7 +109,7 @@ def test_a_side_lane_rewritten_consistently_is_found_by_its_anchor(session):
     last = side[-1]
     fields = {c: getattr(last, c) for c in (*chain.HASHED_FIELDS, "lane")}
     fields["resource_id"] = "forged"
-    _lift_append_only(session)
+    lift_append_only(session)
     session.execute(text("UPDATE audit_entries SET resource_id = 'forged', hash = :h "
                          "WHERE id = :i"), {"h": chain.entry_hash(fields, last.prev_hash),
                                             "i": last.id})
@@ -145,24 +143,8 @@ def test_concurrent_hot_writers_all_land_on_intact_lanes(db_engine, monkeypatch,
     factory = make_sessionmaker(db_engine)  # real commits, outside the test transaction
     with factory() as s:
         before = s.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) or 0
-    outcomes: list[str] = []
-
-    def write(n: int) -> None:
-        with factory() as s:
-            try:
-                lanes.append(session=s, actor=None, action="test.race", resource_type="test",
-                             resource_id=str(n))
-                s.commit()
-                outcomes.append("ok")
-            except Exception as exc:  # noqa: BLE001 - recorded; the assertion shows it
-                s.rollback()
-                outcomes.append(f"error: {exc!r}")
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = two_writers(factory, lambda s, n: lanes.append(
+        session=s, actor=None, action="test.race", resource_type="test", resource_id=str(n)))
     assert outcomes == ["ok", "ok"], outcomes
     with Session(db_engine) as s:
         written = list(s.scalars(select(AuditEntry).where(AuditEntry.id > before)))
@@ -178,16 +160,15 @@ def test_audit_anchor_and_verify_commands_show_the_side_lanes(fresh_url, monkeyp
     from passtrace.core import migrate
     from passtrace.core.db import make_engine
 
-    monkeypatch.setenv("PASSTRACE_DATABASE_URL", fresh_url)
     engine = make_engine(fresh_url)
     migrate.upgrade(engine)
     with Session(engine) as s:
         _issue_three(s)
         s.commit()
         lane = _side_entries(s)[0].lane
-    anchored = CliRunner().invoke(cli, ["audit", "anchor"])
+    anchored = audit_command(fresh_url, monkeypatch, "anchor")
     assert anchored.exit_code == 0 and "anchored" in anchored.output
-    result = CliRunner().invoke(cli, ["audit", "verify"])
+    result = audit_command(fresh_url, monkeypatch, "verify")
     assert result.exit_code == 0, result.output
     assert "intact: 4 entries" in result.output and f"side lane {lane}:" in result.output
     engine.dispose()

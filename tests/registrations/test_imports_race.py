@@ -12,9 +12,10 @@ import json
 from collections.abc import Callable
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from passtrace.core.ids import uuid7
+from passtrace.core.runtime import Runtime
 from passtrace.registrations import imports as registration_imports
 from passtrace.registrations.models import Registration, Stay
 from passtrace.reports import imports as report_imports
@@ -23,29 +24,45 @@ from passtrace.sites.models import Site
 from tests.concurrency import committed_rt, committed_url, race, tag  # noqa: F401 - fixtures
 from tests.conftest import next_id_number
 
+HEADER = "external_id,site_code,id_number,occurred_at,direction\n"
 
-def test_the_same_registrations_imported_twice_at_once(committed_rt):  # noqa: F811
-    rt = committed_rt
-    code, run = f"RACE-{tag()}", tag()
+
+def _race_site(rt: Runtime) -> str:
+    """A venue of its own for one test (the committed database is shared); its code."""
+    code = f"RACE-{tag()}"
     with rt.sessions() as session:
         session.add(Site(id=uuid7(), code=code, name="竞争", kind="venue",
                          area_code="520102", lanes=["1"]))
         session.commit()
-    person = next_id_number()
-    data = ("external_id,site_code,id_number,occurred_at,direction\n" + "".join(
-        f"{run}-{i},{code},{person},2026-02-03T08:{i:02d}:00+08:00,through\n"
-        for i in range(40))).encode()
+    return code
 
+
+def _registrations_import(rt: Runtime, data: bytes) -> Callable[[Session], None]:
+    """Import this CSV in the session a racing thread gives it, committing as it goes."""
     def load(session: Session) -> None:
         registration_imports.import_registrations(
             session=session, vault=rt.vault, actor=None, stream=io.BytesIO(data),
             commit=session.commit)
+    return load
 
+
+def _stored_by_both(rt: Runtime, load: Callable[[Session], None],
+                    external_id: InstrumentedAttribute[str | None], run: str) -> int:
+    """Run one import in two threads at once (neither may fail); count the run's rows."""
     outcomes = race(rt, load, load)
     assert set(outcomes) <= {"ok", "busy"} and "ok" in outcomes, outcomes
     with rt.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(Registration).where(
-            Registration.external_id.like(f"{run}-%"))) == 40
+        return session.scalar(select(func.count()).where(external_id.like(f"{run}-%"))) or 0
+
+
+def test_the_same_registrations_imported_twice_at_once(committed_rt):  # noqa: F811
+    rt = committed_rt
+    code, run, person = _race_site(rt), tag(), next_id_number()
+    data = (HEADER + "".join(
+        f"{run}-{i},{code},{person},2026-02-03T08:{i:02d}:00+08:00,through\n"
+        for i in range(40))).encode()
+    assert _stored_by_both(rt, _registrations_import(rt, data),
+                           Registration.external_id, run) == 40
 
 
 def test_the_same_reports_imported_twice_at_once(committed_rt):  # noqa: F811
@@ -58,11 +75,7 @@ def test_the_same_reports_imported_twice_at_once(committed_rt):  # noqa: F811
     def load(session: Session) -> None:
         report_imports.import_reports(session=session, vault=rt.vault, actor=None, data=data)
 
-    outcomes = race(rt, load, load)
-    assert set(outcomes) <= {"ok", "busy"} and "ok" in outcomes, outcomes
-    with rt.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(DailyReport).where(
-            DailyReport.external_id.like(f"{run}-%"))) == 20
+    assert _stored_by_both(rt, load, DailyReport.external_id, run) == 20
 
 
 def test_an_in_and_its_out_imported_by_two_files_at_once_pair(committed_rt):  # noqa: F811
@@ -73,26 +86,14 @@ def test_an_in_and_its_out_imported_by_two_files_at_once_pair(committed_rt):  # 
     it is; SQLite lets one writer in (a "busy" import is run again, as its caller would).
     """
     rt = committed_rt
-    code, run = f"RACE-{tag()}", tag()
-    with rt.sessions() as session:
-        session.add(Site(id=uuid7(), code=code, name="竞争", kind="venue",
-                         area_code="520102", lanes=["1"]))
-        session.commit()
+    code, run = _race_site(rt), tag()
     persons = [next_id_number() for _ in range(6)]
-    header = "external_id,site_code,id_number,occurred_at,direction\n"
-    ins = (header + "".join(f"{run}-in-{i},{code},{p},2026-02-03T08:{i:02d}:00+08:00,in\n"
+    ins = (HEADER + "".join(f"{run}-in-{i},{code},{p},2026-02-03T08:{i:02d}:00+08:00,in\n"
                             for i, p in enumerate(persons))).encode()
-    outs = (header + "".join(f"{run}-out-{i},{code},{p},2026-02-03T10:{i:02d}:00+08:00,out\n"
+    outs = (HEADER + "".join(f"{run}-out-{i},{code},{p},2026-02-03T10:{i:02d}:00+08:00,out\n"
                              for i, p in enumerate(persons))).encode()
 
-    def loader(data: bytes) -> Callable[[Session], None]:
-        def load(session: Session) -> None:
-            registration_imports.import_registrations(
-                session=session, vault=rt.vault, actor=None, stream=io.BytesIO(data),
-                commit=session.commit)
-        return load
-
-    calls = [loader(ins), loader(outs)]
+    calls = [_registrations_import(rt, ins), _registrations_import(rt, outs)]
     outcomes = race(rt, *calls)
     assert set(outcomes) <= {"ok", "busy"} and "ok" in outcomes, outcomes
     for outcome, call in zip(outcomes, calls, strict=True):

@@ -69,7 +69,13 @@ def test_expiring_lots_within_the_chosen_days(client, make_persona, session):
     assert "EXP-SOON" in week and "EXP-LATER" not in week
     quarter = client.get("/supplies/expiring?days=90", headers=officer.headers).text
     assert "EXP-SOON" in quarter and "EXP-LATER" in quarter
-    # A hand-edited number falls back to 30 days instead of failing.
-    assert client.get("/supplies/expiring?days=abc", headers=officer.headers).status_code == 200
+    # Full-width digits from a Chinese keyboard count; anything else is refused, not
+    # silently answered for another number of days.
+    assert "EXP-LATER" in client.get("/supplies/expiring?days=９０",
+                                     headers=officer.headers).text
+    for typed in ("abc", "0", "366"):
+        refused = client.get(f"/supplies/expiring?days={typed}", headers=officer.headers)
+        assert refused.status_code == 422 and 'id="form-message"' in refused.text
+        assert "EXP-SOON" not in refused.text
     assert client.get("/supplies/expiring", headers=make_persona("public").headers
                       ).status_code == 403

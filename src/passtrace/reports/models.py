@@ -92,7 +92,12 @@ class ReportStop(Base):
     """A place the employee was, and how they got there from the previous stop."""
 
     __tablename__ = "report_stops"
-    __table_args__ = (Index("ix_report_stops_area_arrive", "area_code", "arrive_at"),)
+    __table_args__ = (
+        Index("ix_report_stops_area_arrive", "area_code", "arrive_at"),
+        # Same train or flight (tracing.ties.trips_many) looks stops up by upper(ref):
+        # without this it read every report of the date to find one train's passengers.
+        Index("ix_report_stops_trip_ref", text("upper(ref)"), "mode"),
+    )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("daily_reports.id", ondelete="CASCADE"), primary_key=True)

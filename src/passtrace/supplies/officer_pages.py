@@ -3,6 +3,7 @@ stock by item and depot (keyset pages), days of cover with its chart, expiring l
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import local_today
-from passtrace.core.i18n import gettext
+from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
 from passtrace.core.pagination import paginate_items
 from passtrace.core.security import Principal
@@ -163,12 +164,29 @@ def cover_page(request: Request, session: SessionDep, principal: CurrentPrincipa
 
 # --- expiring lots ------------------------------------------------------------------------
 
+BAD_DAYS = N_("Enter a whole number of days from 1 to %(max)s.")
+
+
+def _within_days(raw: str) -> int | None:
+    """The number of days typed in the filter (NFKC: full-width digits count), or None."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    n = int(text)
+    return n if 1 <= n <= MAX_EXPIRING_DAYS else None
+
+
 @router.get("/expiring")
 def expiring(request: Request, session: SessionDep, principal: CurrentPrincipal,
              days: str = "30", cursor: str | None = None) -> Response:
     """Lots in stock in my areas that expire within the next N days, earliest first."""
     require_officer(principal)
-    n = int(days) if days.isdigit() and 1 <= int(days) <= MAX_EXPIRING_DAYS else 30
+    n = _within_days(days)
+    if n is None:
+        # Listing 30 days under a typed "90" would answer a question nobody asked.
+        return render(request, "supplies/expiring.html", {
+            "rows": [], "days": None, "typed": days, "next_url": None,
+            "message": gettext(BAD_DAYS, max=MAX_EXPIRING_DAYS)}, status_code=422)
     depots = _managed(session, principal)
     rows = session.execute(
         select(StockBalance.depot_id, StockBalance.quantity, SupplyItem.name, SupplyLot)
@@ -183,7 +201,6 @@ def expiring(request: Request, session: SessionDep, principal: CurrentPrincipal,
     page, nxt = paginate_items(listed, lambda r: (r["expires_on"], r["key"]), cursor=cursor,
                                limit=PAGE_SIZE)
     return render(request, "supplies/expiring.html", {
-        "rows": page, "days": n,
+        "rows": page, "days": n, "typed": str(n),
         "next_url": f"/supplies/expiring?{urlencode({'days': n, 'cursor': nxt})}"
         if nxt else None})
-
