@@ -269,21 +269,15 @@ def _insert_postgres(session: Session, rows: list[dict[str, Any]]) -> set[uuid.U
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    # The batch's site and operator (the same in every row: ingest's `common`) are sent
-    # last, as the 16 bytes a uuid is in binary COPY, encoded once: psycopg's uuid
-    # dumper is Python, and ran for them twice a row.
-    copy_columns = [c for c in COLUMNS if c not in _BATCH_UUIDS] + list(_BATCH_UUIDS)
-    cols = ", ".join(copy_columns)
-    tail = tuple(None if rows[0][c] is None else rows[0][c].bytes for c in _BATCH_UUIDS)
+    cols = ", ".join(COLUMNS)
     with raw.cursor() as cur:
         set_json_dumps(orjson.dumps, context=cur)  # the stdlib encoder costs µs a row
-        type_of = dict(zip(COLUMNS, _copy_types(cur), strict=True))
-        types = [type_of[c] for c in copy_columns[:-len(tail)]] + ["bytea"] * len(tail)
+        types = _copy_types(cur)
         # The json columns are written from their encoded text, kept beside the lists
         # (which the answer and the stays still read).
-        as_text = [c for c in COLUMNS if c in _JSON_AS_TEXT and type_of[c] == "text"]
-        pick = itemgetter(*(f"{c}:text" if c in as_text else c
-                            for c in copy_columns[:-len(tail)]))
+        as_text = [c for c, t in zip(COLUMNS, types, strict=True) if c in _JSON_AS_TEXT
+                   and t == "text"]
+        pick = itemgetter(*(f"{c}:text" if c in as_text else c for c in COLUMNS))
         text_keys = [(c, f"{c}:text") for c in as_text]
         for row in rows:
             if row["temperature"] is not None:  # numeric(3,1) takes no float in binary
@@ -297,7 +291,7 @@ def _insert_postgres(session: Session, rows: list[dict[str, Any]]) -> set[uuid.U
             with cur.copy(f"COPY registrations ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
                 for row in rows:
-                    copy.write_row(pick(row) + tail)
+                    copy.write_row(pick(row))
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT batch_copy")
         else:
@@ -309,17 +303,13 @@ def _insert_postgres(session: Session, rows: list[dict[str, Any]]) -> set[uuid.U
         with cur.copy(f"COPY registrations_in ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
             for row in rows:
-                copy.write_row(pick(row) + tail)
+                copy.write_row(pick(row))
         cur.execute(f"WITH new AS (INSERT INTO registrations ({cols}) "
                     f"SELECT {cols} FROM registrations_in ON CONFLICT (id) DO NOTHING "
                     "RETURNING id) "
                     "SELECT i.id FROM registrations_in i WHERE NOT EXISTS "
                     "(SELECT 1 FROM new WHERE new.id = i.id)")
         return {r[0] for r in cur.fetchall()}
-
-
-# Columns whose value is the batch's own, the same in every row.
-_BATCH_UUIDS = ("site_id", "operator_user_id")
 
 
 @lru_cache(maxsize=1024)
