@@ -82,6 +82,8 @@ _BAD_FIELD = N_("The field %(field)s is not valid.")
 # Optional free-text fields: (key in the upload, key stored, longest accepted).
 _TEXTS = (("holder", "person_masked", 32), ("id_last4", "id_last4", 4),
           ("origin", "origin", 64), ("destination", "destination", 64))
+_TEXT_KEYS = frozenset(key for key, _, _ in _TEXTS)
+_NO_TEXTS = {stored_as: "" for _, stored_as, _ in _TEXTS}
 
 
 _new_object = object.__new__
@@ -172,12 +174,12 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     decision = get("decision", "")
     if decision not in DECISIONS:
         raise RowError(_BAD_FIELD, field="decision")
-    override_reason = get("override_reason")
+    override_reason = overridden = get("override_reason")
     if override_reason is not None:
         if not isinstance(override_reason, str) or len(override_reason) > 500:
             raise RowError(_BAD_FIELD, field="override_reason")
         override_reason = override_reason.strip() or None
-    if (decision == "allow") == bool(reasons) and not get("override_reason"):
+    if (decision == "allow") == bool(reasons) and not overridden:
         raise RowError(N_("A denial needs its reasons, and an allowed row has none."))
     pass_id = get("pass_id")
     if pass_id is not None:
@@ -231,6 +233,9 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
         "plate": plate or None, "companions": companions, "decision": decision,
         "reasons": list(reasons), "override_reason": override_reason,
     }
+    if raw.keys().isdisjoint(_TEXT_KEYS):  # the usual row: none of them, nothing to check
+        values.update(_NO_TEXTS)
+        return ParsedRow(values=values, id_number=id_number, token=token)
     for key, stored_as, limit in _TEXTS:
         value = get(key)
         if value is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -118,22 +118,25 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
     # Which pass each row is about: the verified text's own id, never the id the
     # device wrote beside it; a row without its text names a pass the server judges
     # from its own records.
-    wanted: set[uuid.UUID] = set()
+    # Passes are keyed by their ids' integers here: hashing a uuid.UUID runs in Python
+    # (a µs a row, several times a row), an int's in C.
+    wanted: dict[int, uuid.UUID] = {}
     for r in rows:
         v = r.values
         if r.token is not None:
             found = by_text[r.token]
             v["pass_id"] = found.pass_id if found.__class__ is _Verified else None
         if v["pass_id"] is not None:
-            wanted.add(v["pass_id"])
-    by_pass: dict[uuid.UUID, _PassRow] = {}
-    for chunk in _chunks(list(wanted)):
+            wanted[v["pass_id"].int] = v["pass_id"]
+    by_pass: dict[int, _PassRow] = {}
+    for chunk in _chunks(list(wanted.values())):
         stmt = select(*_PASS_COLUMNS).join(Person, Pass.person_id == Person.id).where(
             Pass.id.in_(chunk))
         for values in session.execute(stmt):
-            by_pass[values[0]] = _pass_row(values)
-    hashes = {r.id_number: rt.vault.lookup_hash(r.id_number)
-              for r in rows if r.id_number is not None}
+            by_pass[values[0].int] = _pass_row(values)
+    # One keyed hash per distinct number: a batch types the same few hundred thousands
+    # of times, and each HMAC costs microseconds.
+    hashes = {n: rt.vault.lookup_hash(n) for n in {r.id_number for r in rows} if n is not None}
     people: dict[str, tuple[uuid.UUID, str, str, str]] = {}
     for chunk in _chunks(list(set(hashes.values()))):
         by_hash = select(Person.id_hash, Person.id, Person.name_masked, Person.id_masked,
@@ -158,26 +161,40 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
     if kind is not None:
         residents, visits = kind.offline_facts(
             session, site, person_hashes={p.person_hash for p in by_pass.values()}
-            | set(people), pass_ids=set(by_pass))
+            | set(people), pass_ids={p.id for p in by_pass.values()})
     rules = service.site_rules(site)
-    memo = _Memo(fever=tenths(rules.fever_threshold), outcomes={}, rules=rules, covers={})
-    for r in rows:
-        _judge_row(r, rules=rules, memo=memo, site=site, verified=by_text, by_pass=by_pass,
-                   hashes=hashes, people=people, passes_of=passes_of,
+    batch = _Batch(fever=tenths(rules.fever_threshold), rules=rules, verified=by_text,
+                   by_pass=by_pass, hashes=hashes, people=people, passes_of=passes_of,
                    gate=kind is not None, residents=residents, visits=visits)
+    for r in rows:
+        _judge_row(r, batch)
 
 
 @dataclass
-class _Memo:
-    """Outcomes already decided in this batch, by the facts that decide them."""
+class _Batch:
+    """What one batch's rows are judged with, and the outcomes already decided in it."""
 
     fever: int  # the site's threshold in tenths
-    outcomes: dict[tuple[Any, ...], list[str]]
     rules: Any  # the site's SiteRules
-    covers: dict[uuid.UUID, bool]  # pass id -> good at this site
+    verified: dict[str, _Verified | str]
+    by_pass: dict[int, _PassRow]  # by the pass id's integer
+    hashes: dict[str, str]
+    people: dict[str, tuple[uuid.UUID, str, str, str]]
+    passes_of: dict[str, list[_PassRow]]
+    gate: bool
+    residents: set[str]
+    visits: set[uuid.UUID]
+    # The rules' reasons by the facts that decide them (_judge_row's key).
+    outcomes: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+    # The stored verdict (decision, reasons, disagreement) by those facts and what the
+    # device said: thousands of rows share a few hundred of them.
+    verdicts: dict[tuple[Any, ...], tuple[str, list[str], str | None]] = field(
+        default_factory=dict)
+    covers: dict[uuid.UUID, bool] = field(default_factory=dict)  # pass id -> good here
+    hot: dict[float, bool] = field(default_factory=dict)  # temperature -> at the threshold
 
 
-def _best_pass(passes: Iterable[_PassRow], when: Any, memo: _Memo) -> _PassRow | None:
+def _best_pass(passes: Iterable[_PassRow], when: Any, batch: _Batch) -> _PassRow | None:
     """service.pick_best_pass as of `when`, with each pass's site check made once a batch."""
     first = None
     for p in passes:  # latest expiry first
@@ -186,32 +203,28 @@ def _best_pass(passes: Iterable[_PassRow], when: Any, memo: _Memo) -> _PassRow |
         if first is None:
             first = p
         if p.valid_from <= when:
-            covers = memo.covers.get(p.id)
+            covers = batch.covers.get(p.id)
             if covers is None:
-                covers = memo.covers[p.id] = pass_covers_site(PassFacts(
+                covers = batch.covers[p.id] = pass_covers_site(PassFacts(
                     valid_from=p.valid_from, valid_until=p.valid_until, areas=p.areas,
-                    sites=p.sites, status=p.status), memo.rules) is None
+                    sites=p.sites, status=p.status), batch.rules) is None
             if covers:
                 return p
     return first
 
 
-def _judge_row(r: Any, *, rules: Any, memo: _Memo, site: Site,
-               verified: dict[str, _Verified | str],
-               by_pass: dict[uuid.UUID, _PassRow], hashes: dict[str, str],
-               people: dict[str, tuple[uuid.UUID, str, str, str]],
-               passes_of: dict[str, list[_PassRow]], gate: bool, residents: set[str],
-               visits: set[uuid.UUID]) -> None:
+def _judge_row(r: Any, batch: _Batch) -> None:
     v = r.values
     when = v["occurred_at"]
     device_decision, device_reasons = v["decision"], v["reasons"]
     pass_rejected: str | None = None
     pass_row: _PassRow | None = None
     person_hash, holder, last4, status, known = None, "", "", None, False
+    verified = batch.verified
     if r.token is not None and verified[r.token].__class__ is not _Verified:
         pass_rejected = verified[r.token]  # type: ignore[assignment]
     elif v["pass_id"] is not None:
-        pass_row = by_pass.get(v["pass_id"])
+        pass_row = batch.by_pass.get(v["pass_id"].int)
         if pass_row is None:
             # Validly signed (or merely named) yet never issued here: as online, denied.
             pass_rejected = "not_a_pass"
@@ -219,12 +232,12 @@ def _judge_row(r: Any, *, rules: Any, memo: _Memo, site: Site,
             if isinstance(found, _Verified):
                 holder, last4 = found.claims.holder, found.claims.id_last4
     elif r.id_number is not None:
-        person_hash = hashes[r.id_number]
+        person_hash = batch.hashes[r.id_number]
         last4 = r.id_number[-4:]
-        person = people.get(person_hash)
+        person = batch.people.get(person_hash)
         if person is not None:
             known, holder, last4, status = True, person[1], person[2], person[3]
-            pass_row = _best_pass(passes_of.get(person_hash, ()), when, memo)
+            pass_row = _best_pass(batch.passes_of.get(person_hash, ()), when, batch)
     else:
         # A refused scan uploaded without its text: nothing to verify again, so the
         # device's own reading of it stands (it was a denial either way).
@@ -233,36 +246,48 @@ def _judge_row(r: Any, *, rules: Any, memo: _Memo, site: Site,
         person_hash, holder, last4 = pass_row.person_hash, pass_row.name_masked, pass_row.last4
         status, known = pass_row.person_status, True
     v["pass_id"] = pass_row.id if pass_row is not None else None
-    resident = gate and person_hash in residents
-    visitor = gate and pass_row is not None and pass_row.id in visits
+    gate = batch.gate
+    resident = gate and person_hash in batch.residents
+    visitor = gate and pass_row is not None and pass_row.id in batch.visits
     inside = "already_inside" in device_reasons  # the device's own record of who went in
     # The outcome is a function of these facts alone; thousands of rows share a few
     # hundred of them, and building the facts and deciding costs tens of µs a row. The
     # time enters as where it falls in the pass's window and, if the site keeps hours,
     # the minute (opening hours are whole minutes).
     temperature = v["temperature"]
-    key = (pass_row.id if pass_row is not None else None, pass_rejected, known, status,
-           v["direction"], inside, resident, visitor,
-           temperature is not None and tenths(temperature) >= memo.fever,
+    hot = None
+    if temperature is not None:
+        hot = batch.hot.get(temperature)
+        if hot is None:
+            hot = batch.hot[temperature] = tenths(temperature) >= batch.fever
+    rules = batch.rules
+    key = (pass_row.id.int if pass_row is not None else None, pass_rejected, known, status,
+           v["direction"], inside, resident, visitor, hot,
            pass_row is not None and when >= pass_row.valid_until,
            pass_row is not None and when < pass_row.valid_from,
            int(when.timestamp()) // 60 if rules.opening_hours else None)
-    reasons = memo.outcomes.get(key)
-    if reasons is None:
-        outcome = decide(Facts(
-            site=rules, now=when, direction=v["direction"], temperature=temperature,
-            pass_facts=PassFacts(valid_from=pass_row.valid_from,
-                                 valid_until=pass_row.valid_until, areas=pass_row.areas,
-                                 sites=pass_row.sites, status=pass_row.status)
-            if pass_row is not None else None,
-            pass_rejected=pass_rejected, person_known=known, person_status=status,
-            inside=inside, community=GateFacts(resident=resident, visitor=visitor)
-            if gate else None))
-        reasons = memo.outcomes[key] = outcome.reasons
-    decision = server_verdict(reasons=reasons, device_reasons=device_reasons,
-                              overridden=bool(v["override_reason"]))
-    v["decision"], v["reasons"] = decision, list(reasons)
+    overridden = bool(v["override_reason"])
+    # What the device said enters the stored verdict (server_verdict, disagreement).
+    said = (*key, device_decision, tuple(device_reasons) if device_reasons else (), overridden)
+    verdict = batch.verdicts.get(said)
+    if verdict is None:
+        reasons = batch.outcomes.get(key)
+        if reasons is None:
+            outcome = decide(Facts(
+                site=rules, now=when, direction=v["direction"], temperature=temperature,
+                pass_facts=PassFacts(valid_from=pass_row.valid_from,
+                                     valid_until=pass_row.valid_until, areas=pass_row.areas,
+                                     sites=pass_row.sites, status=pass_row.status)
+                if pass_row is not None else None,
+                pass_rejected=pass_rejected, person_known=known, person_status=status,
+                inside=inside, community=GateFacts(resident=resident, visitor=visitor)
+                if gate else None))
+            reasons = batch.outcomes[key] = outcome.reasons
+        decision = server_verdict(reasons=reasons, device_reasons=device_reasons,
+                                  overridden=overridden)
+        verdict = batch.verdicts[said] = (decision, reasons, disagreement(
+            device_decision=device_decision, device_reasons=device_reasons,
+            decision=decision))
+    v["decision"], v["reasons"], v["disagreement"] = verdict[0], list(verdict[1]), verdict[2]
     v["device_decision"], v["device_reasons"] = device_decision, device_reasons
-    v["disagreement"] = disagreement(device_decision=device_decision,
-                                     device_reasons=device_reasons, decision=decision)
     v["person_hash"], v["person_masked"], v["id_last4"] = person_hash, holder, last4

@@ -260,13 +260,15 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
         cap, cap, cap, cap, cap, cap, lookback.ids_from(at))
 
 
-# PostgreSQL, many new rows at once (registrations.imports): the scope of each
-# (person, site) pair the new rows touch, from the earliest new row (or the start of the
-# stay containing it) to the latest. Stays that began in it are replaced by the stays of
-# the "in"s in it. Each pair also gets the lowest id its events can have (lookback.py:
-# the id floor of its start less ID_SLACK), so the reads of registrations below skip
-# the day partitions older than the pair's start (run-time pruning: the bound is the
-# outer row's, a parameter of the inner scan).
+# PostgreSQL, many new rows at once (registrations.imports, batch upload): the scope of
+# each (person, site) pair the new rows touch, from the earliest new row (or the start of
+# the stay containing it, or ending at its very instant: an "in" there, or an "out" with a
+# lower id, sorts before the "out" that ended it and becomes its end) to the latest.
+# Stays that began in it are replaced by the stays of the "in"s in it. Each pair also
+# gets the lowest id its events can have (lookback.py: the id floor of its start less
+# ID_SLACK), so the reads of registrations below skip the day partitions older than the
+# pair's start (run-time pruning: the bound is the outer row's, a parameter of the inner
+# scan).
 _PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
                    "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval, "
                    "id_from uuid) ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
@@ -276,7 +278,7 @@ _PG_SCOPE = (
     "LEAST(m.first_at, COALESCE("
     "(SELECT min(s.started_at) FROM stays s WHERE s.person_hash = m.person_hash "
     "AND s.site_id = m.site_id AND s.started_at > m.first_at - m.cap "
-    "AND s.ended_at > m.first_at), m.first_at)) AS start_at, m.last_at, m.cap "
+    "AND s.ended_at >= m.first_at), m.first_at)) AS start_at, m.last_at, m.cap "
     "FROM (SELECT n.person_hash, n.site_id, min(n.occurred_at) AS first_at, "
     "max(n.occurred_at) AS last_at, c.cap FROM {rows} n JOIN sites t ON t.id = n.site_id "
     "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
@@ -321,11 +323,13 @@ _PG_SCOPE_INS = (
     "ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) FROM ins")
 
 
-def pg_after_rows(session: Session, *, new_rows: str) -> int:
-    """Keep the stays after many new registrations on PostgreSQL, set-based (imports).
+def pg_after_rows(session: Session, *, new_rows: str,
+                  params: tuple[Any, ...] = ()) -> int:
+    """Keep the stays after many new registrations on PostgreSQL, set-based.
 
     `new_rows` names a (temporary) table of the new registrations in this transaction,
-    with at least person_hash, site_id, occurred_at, direction and decision. What
+    with at least person_hash, site_id, occurred_at, direction and decision, or is a
+    parenthesised query of those columns taking `params`. What the ORM path of
     after_batch does for one site, for any sites, in four statements whatever the
     number of rows and caps. Takes the audit chain's lock (see the module's docstring).
     Returns how many stays it (re)wrote.
@@ -341,7 +345,8 @@ def pg_after_rows(session: Session, *, new_rows: str) -> int:
         # of a 5.5 s statement on 34 partitions (tracing/contacts.no_jit saw the same).
         cur.execute("SET LOCAL jit = off")
         cur.execute(_PG_SCOPE_TABLE)
-        cur.execute(_PG_SCOPE.format(rows=new_rows), (kinds, [cap_for(k) for k in kinds]))
+        cur.execute(_PG_SCOPE.format(rows=new_rows),
+                    (*params, kinds, [cap_for(k) for k in kinds]))
         if not cur.rowcount:
             return 0
         cur.execute(_PG_SCOPE_DELETE)
@@ -454,10 +459,12 @@ def rebuild(session: Session, *, person_hashes: Collection[str] | None = None,
 def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> None:
     """Keep the stays after a batch of new registrations at one site (batch upload).
 
-    Set-based: the affected persons' events at this site from the earliest new one (or
-    the start of the stay containing it) are read in one statement, and the stays from
-    there on replaced. A batch may hold an "in" and its "out", or an "in" whose "out"
-    another lane uploaded before it.
+    Set-based: the affected persons' events at this site from their earliest new one
+    (or the start of the stay containing it) are read in one statement, and the stays
+    from there on replaced. A batch may hold an "in" and its "out", or an "in" whose
+    "out" another lane uploaded before it. On PostgreSQL the stays are computed by the
+    database (pg_after_rows) from each person's first and last new move; SQLite builds
+    the same rows in Python (_after_batch_orm).
     """
     if not makes_stays(site.kind):
         return
@@ -465,6 +472,34 @@ def after_batch(session: Session, *, site: Site, rows: list[dict[str, Any]]) -> 
              and r["person_hash"] is not None]
     if not moves:
         return
+    if session.get_bind().dialect.name != "postgresql":
+        _after_batch_orm(session, site=site, moves=moves)
+        return
+    # The scope of a person's stays depends only on their earliest and latest new move
+    # (_PG_SCOPE): two rows a person say it, not every row of the batch.
+    spans: dict[str, list[datetime]] = {}
+    for r in moves:
+        at, span = r["occurred_at"], spans.get(r["person_hash"])
+        if span is None:
+            spans[r["person_hash"]] = [at, at]
+        elif at < span[0]:
+            span[0] = at
+        elif at > span[1]:
+            span[1] = at
+    persons = list(spans)
+    pg_after_rows(session, new_rows=_PG_BATCH_MOVES, params=(
+        site.id, [*persons, *persons],
+        [s[0] for s in spans.values()] + [s[1] for s in spans.values()]))
+
+
+# A batch's moves for pg_after_rows: each person's first and last, all at the batch's site.
+_PG_BATCH_MOVES = ("(SELECT u.person_hash, %s::uuid AS site_id, u.occurred_at, "
+                   "'in'::text AS direction, 'allow'::text AS decision "
+                   "FROM unnest(%s::text[], %s::timestamptz[]) AS u (person_hash, occurred_at))")
+
+
+def _after_batch_orm(session: Session, *, site: Site, moves: list[dict[str, Any]]) -> None:
+    """after_batch on SQLite: the events read once, each stay built in Python."""
     chain.lock_head(session)  # normally held already, by the batch's audit entry
     since = min(r["occurred_at"] for r in moves)
     persons = sorted({r["person_hash"] for r in moves})
