@@ -49,7 +49,7 @@ from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql import ColumnElement, Select
 
 from passtrace.accounts.models import User
-from passtrace.audit import service as audit
+from passtrace.audit import shaped as audit_shaped
 from passtrace.core.clock import utcnow
 from passtrace.core.db import dialect_insert
 from passtrace.health.models import StatusChange, StatusFlag
@@ -140,13 +140,13 @@ def _insert_flags(session: Session, src: Any, ids: IdRange, now: datetime) -> in
     return done.rowcount or 0  # type: ignore[attr-defined]
 
 
-def _insert_history(session: Session, flags: IdRange, changes: IdRange,
+def _insert_history(session: Session, src: Any, flags: IdRange, changes: IdRange,
                     now: datetime) -> None:
     new = select(FLAGS.c.id, FLAGS.c.person_id, FLAGS.c.level, FLAGS.c.reason).where(
         flags.has(FLAGS.c.id)).subquery("new")
     # The worst level each person's flags had before the batch (the ones live now).
     prior = (select(FLAGS.c.person_id, func.max(_rank(FLAGS.c.level)).label("rank"))
-             .where(FLAGS.c.person_id.in_(select(new.c.person_id)), ~flags.has(FLAGS.c.id),
+             .where(FLAGS.c.person_id.in_(select(src.c.person_id)), ~flags.has(FLAGS.c.id),
                     FLAGS.c.cleared_at.is_(None), FLAGS.c.starts_at <= now,
                     or_(FLAGS.c.until.is_(None), FLAGS.c.until > now))
              .group_by(FLAGS.c.person_id).subquery("prior"))
@@ -190,16 +190,19 @@ def _store_statuses(session: Session, changes: IdRange) -> None:
 
 def _audit(session: Session, flags: IdRange) -> None:
     """One entry per new flag, in flag order (service.raise_flag's). Hashed in Python
-    (audit.record_many): the chain is sequential, and a recursive CTE walking it in
-    SQL took minutes for 150,000 entries."""
+    (the chain is sequential, and a recursive CTE walking it in SQL took minutes for
+    150,000 entries), by shape: the entries differ only in the flag and the person
+    (audit/shaped.py, a tenth of record_many's time a declared county's size)."""
     new = session.execute(
         select(FLAGS.c.id, FLAGS.c.person_id, FLAGS.c.level, FLAGS.c.source, FLAGS.c.reason)
         .where(flags.has(FLAGS.c.id)).order_by(FLAGS.c.id)).all()
-    audit.record_many(session=session, actor=None, entries=[
-        {"action": "health.flag.raise", "resource_type": "status_flag", "resource_id": fid,
-         "subject_person_id": pid, "detail": {"level": level, "source": source,
-                                              "reason": reason}}
-        for fid, pid, level, source, reason in new])
+    kinds: dict[tuple[str, str, str], int] = {}
+    entries = [(kinds.setdefault((level, source, reason), len(kinds)), fid, pid)
+               for fid, pid, level, source, reason in new]
+    shapes = [audit_shaped.Shape("health.flag.raise", "status_flag",
+                                 {"level": level, "source": source, "reason": reason})
+              for level, source, reason in kinds]
+    audit_shaped.record_shaped(session=session, actor=None, shapes=shapes, entries=entries)
 
 
 def _tell(session: Session, changes: IdRange) -> None:
@@ -239,6 +242,11 @@ def raise_selected(*, session: Session, rows: Select[Any]) -> int:
     sub = rows.subquery("src")
     given = [c for c in (*SOURCE_COLUMNS, "area_code", "ord") if c in sub.c]
     session.execute(kept.insert().from_select(given, select(*[sub.c[c] for c in given])))
+    if session.get_bind().dialect.name == "postgresql":
+        # Nothing analyzes a temporary table by itself: without its size the planner took
+        # 200,000 flags for a few hundred and probed people and flags by index once per
+        # person (nested loops, most of a declared county's time).
+        session.execute(text(f"ANALYZE {kept.name}"))
     made = _raise_kept(session, kept, now)
     # (On an error the rollback takes the table away with the rest.)
     session.execute(DropTable(kept))
@@ -255,7 +263,7 @@ def _raise_kept(session: Session, src: Table, now: datetime) -> int:
     # As _settle: derive at the time the locks were won (the flags start at `now`).
     settled = max(now, utcnow())
     changes = IdRange(session, settled)
-    _insert_history(session, flags, changes, settled)
+    _insert_history(session, src, flags, changes, settled)
     _store_statuses(session, changes)
     _audit(session, flags)
     _tell(session, changes)
