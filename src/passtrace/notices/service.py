@@ -6,11 +6,13 @@ Nothing here touches the network: a notifier writes rows in the caller's transac
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from passtrace.core import outbox
@@ -60,12 +62,36 @@ class InAppNotifier:
         if not messages:
             return
         now = utcnow()
+        if self.session.get_bind().dialect.name == "postgresql":
+            _insert_unnested(self.session, now, messages)
+            return
         self.session.execute(
             dialect_insert(self.session)(Notice).on_conflict_do_nothing(
                 index_elements=["dedupe_key"]),
             [{"id": uuid7(), "created_at": now, "user_id": m.user_id, "kind": m.kind,
               "message": m.text, "params": m.params, "link": m.link,
               "dedupe_key": m.dedupe_key, "read_at": None} for m in messages])
+
+
+def _insert_unnested(session: Session, now: datetime, messages: list[Message]) -> None:
+    """PostgreSQL: the batch as one INSERT over unnest()ed arrays, with the same ON
+    CONFLICT DO NOTHING. An allocation's commit tells thousands of requesters at once;
+    an executemany is one statement per thousand rows and binds every value on its own.
+    """
+    session.flush()
+    session.execute(text(
+        "INSERT INTO notices (id, created_at, user_id, kind, message, params, link, "
+        "dedupe_key, read_at) SELECT v.id, :at, v.user_id, v.kind, v.message, "
+        "CAST(v.params AS json), v.link, v.dedupe_key, NULL FROM unnest("
+        "CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]), "
+        "CAST(:messages AS text[]), CAST(:params AS text[]), CAST(:links AS text[]), "
+        "CAST(:keys AS text[])) AS v(id, user_id, kind, message, params, link, dedupe_key) "
+        "ON CONFLICT (dedupe_key) DO NOTHING"),
+        {"at": now, "ids": [uuid7() for _ in messages],
+         "users": [m.user_id for m in messages], "kinds": [m.kind for m in messages],
+         "messages": [m.text for m in messages],
+         "params": [json.dumps(m.params, ensure_ascii=False) for m in messages],
+         "links": [m.link for m in messages], "keys": [m.dedupe_key for m in messages]})
 
 
 def webhook_payload(message: Message) -> dict[str, Any]:
