@@ -74,24 +74,21 @@ class InAppNotifier:
 
 
 def _insert_unnested(session: Session, now: datetime, messages: list[Message]) -> None:
-    """PostgreSQL: the batch as one INSERT over unnest()ed arrays, with the same ON
-    CONFLICT DO NOTHING. An allocation's commit tells thousands of requesters at once;
-    an executemany is one statement per thousand rows and binds every value on its own.
-    """
+    """PostgreSQL: the batch as one INSERT from one JSON array, with the same ON CONFLICT
+    DO NOTHING. An allocation's commit tells thousands of requesters at once: an
+    executemany binds every value on its own, one statement per thousand rows, and
+    text arrays cost psycopg a regex per element; one json.dumps (C) does it all."""
     session.flush()
+    rows = [{"id": str(uuid7()), "user_id": str(m.user_id), "kind": m.kind,
+             "message": m.text, "params": m.params, "link": m.link, "key": m.dedupe_key}
+            for m in messages]
     session.execute(text(
         "INSERT INTO notices (id, created_at, user_id, kind, message, params, link, "
-        "dedupe_key, read_at) SELECT v.id, :at, v.user_id, v.kind, v.message, "
-        "CAST(v.params AS json), v.link, v.dedupe_key, NULL FROM unnest("
-        "CAST(:ids AS uuid[]), CAST(:users AS uuid[]), CAST(:kinds AS text[]), "
-        "CAST(:messages AS text[]), CAST(:params AS text[]), CAST(:links AS text[]), "
-        "CAST(:keys AS text[])) AS v(id, user_id, kind, message, params, link, dedupe_key) "
+        "dedupe_key, read_at) SELECT v.id, :at, v.user_id, v.kind, v.message, v.params, "
+        "v.link, v.key, NULL FROM json_to_recordset(CAST(:rows AS json)) AS v(id uuid, "
+        "user_id uuid, kind text, message text, params json, link text, key text) "
         "ON CONFLICT (dedupe_key) DO NOTHING"),
-        {"at": now, "ids": [uuid7() for _ in messages],
-         "users": [m.user_id for m in messages], "kinds": [m.kind for m in messages],
-         "messages": [m.text for m in messages],
-         "params": [json.dumps(m.params, ensure_ascii=False) for m in messages],
-         "links": [m.link for m in messages], "keys": [m.dedupe_key for m in messages]})
+        {"at": now, "rows": json.dumps(rows, ensure_ascii=False)})
 
 
 def webhook_payload(message: Message) -> dict[str, Any]:
