@@ -56,6 +56,15 @@ slow issues coming at the same moment for all eight clients (the machine, not th
 lock). With --workers 2: p99 24 ms at load 2-3, 87-92 ms at load 4-5, 1.16-1.32 CPU
 ms per issue (two workers and PostgreSQL on two shared cores);
 one worker stays the figure of record (docs/supplies.md).
+
+Measured 2026-12-05 after the commit read and decided its open requests as plain rows
+(no ORM object per request) and notices went in as one INSERT from json_to_recordset,
+the same size, load 7-10: CPU of the 20 commits through the uvicorn server, two
+alternating invocations each (the server process group, its PostgreSQL backends from
+/proc): server 1.01-1.17 s before, 0.78-0.91 s after; PostgreSQL 0.77-0.85 s before,
+0.76-0.81 s after; the SQL baseline 0.12-0.21 s client + 0.48-0.58 s PostgreSQL. Wall
+times moved with the load more than with the change (allocate 7.1 s / SQL 3.2 before,
+7.4 / 3.7 after, medians of 3 runs each at load ~10).
 """
 
 from __future__ import annotations

@@ -87,20 +87,28 @@ def explain(share: Share) -> str:
     return gettext(share.why, **params)
 
 
+@dataclass(frozen=True)
+class Found:
+    """An open request and its depot's area code and name."""
+
+    request: requests.RequestRow
+    area_code: str
+    depot_name: str
+
+
 def _open_requests(session: Session, warehouse: Depot, item_id: uuid.UUID, *,
-                   lock: bool = False) -> list[tuple[SupplyRequest, str, str]]:
-    """Open requests for the item from depots in the warehouse's area, oldest first,
-    with their depot's area code and name (`lock`: each request row locked, and read
-    again under the lock)."""
-    stmt = (select(SupplyRequest, Depot.area_code, Depot.name)
+                   lock: bool = False) -> list[Found]:
+    """Open requests for the item from depots in the warehouse's area, oldest first, as
+    plain rows (`lock`: each request row locked, so read as of the lock)."""
+    stmt = (select(*requests.ROW_COLUMNS, Depot.area_code, Depot.name)
             .join(Depot, Depot.id == SupplyRequest.depot_id)
             .where(SupplyRequest.item_id == item_id, SupplyRequest.state == "open",
                    Depot.area_code.startswith(significant_prefix(warehouse.area_code)))
             .order_by(SupplyRequest.created_at, SupplyRequest.id))
     if lock:
-        stmt = stmt.with_for_update(of=SupplyRequest).execution_options(
-            populate_existing=True)
-    return [(r, area, name) for r, area, name in session.execute(stmt)]
+        stmt = stmt.with_for_update(of=SupplyRequest)
+    return [Found(requests.RequestRow(*row[:-2]), row[-2], row[-1])
+            for row in session.execute(stmt)]
 
 
 def _on_hand(session: Session, depot_id: uuid.UUID, item_id: uuid.UUID) -> int:
@@ -109,22 +117,22 @@ def _on_hand(session: Session, depot_id: uuid.UUID, item_id: uuid.UUID) -> int:
                                      StockBalance.item_id == item_id)) or 0)
 
 
-def _plan(available: int, open_requests: list[SupplyRequest]
-          ) -> list[tuple[SupplyRequest, Share]]:
+def _plan(available: int, open_requests: list[requests.RequestRow]
+          ) -> list[tuple[requests.RequestRow, Share]]:
     shares = allocate(available, [Need(r.id, r.priority, r.quantity) for r in open_requests])
     by_id = {r.id: r for r in open_requests}
     return [(by_id[s.request_id], s) for s in shares]
 
 
 def preview(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
-            item_id: uuid.UUID) -> tuple[int, list[tuple[SupplyRequest, Share]]]:
+            item_id: uuid.UUID) -> tuple[int, list[tuple[requests.RequestRow, Share]]]:
     """The warehouse's stock of the item and each open request's share, nothing stored."""
     warehouse = service.get_depot(session, warehouse_id)
     authz.require_manage(actor, warehouse)
     service.get_item(session, item_id)
     available = _on_hand(session, warehouse.id, item_id)
-    return available, _plan(available, [r for r, *_ in _open_requests(session, warehouse,
-                                                                        item_id)])
+    return available, _plan(available, [f.request for f in _open_requests(session, warehouse,
+                                                                            item_id)])
 
 
 def _lock_warehouse(session: Session, warehouse_id: uuid.UUID) -> None:
@@ -145,7 +153,7 @@ def _lock_warehouse(session: Session, warehouse_id: uuid.UUID) -> None:
 
 def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID,
            item_id: uuid.UUID, notifier: Notifier
-           ) -> tuple[int, list[tuple[SupplyRequest, Share]]]:
+           ) -> tuple[int, list[tuple[requests.RequestRow, Share]]]:
     """Decide every open request with its share and send it: one transfer per share and
     lot. Returns the stock there was and the plan, as preview() shows it.
 
@@ -164,16 +172,19 @@ def commit(*, session: Session, actor: Principal | None, warehouse_id: uuid.UUID
     found = _open_requests(session, warehouse, item_id, lock=True)
     held = ledger.locked_stock(session, warehouse.id, item_id)
     available = sum(b.quantity for b, _ in held)
-    plan = _plan(available, [r for r, *_ in found])
+    plan = _plan(available, [f.request for f in found])
     given = [(r, share) for r, share in plan if share.quantity]
     if not given:
         raise InvalidState("Nothing to allocate: no stock of this item, or no open request.")
     audit: list[dict[str, Any]] = []
-    requests.decide_many(session=session, actor=actor, notifier=notifier, audit=audit,
-                         areas={r.depot_id: area for r, area, _ in found},
-                         decisions=[(r, share.quantity, explain(share)) for r, share in given])
+    decided = requests.decide_many(
+        session=session, actor=actor, notifier=notifier, audit=audit,
+        areas={f.request.depot_id: f.area_code for f in found},
+        decisions=[(r, share.quantity, explain(share)) for r, share in given])
     service.send_many(session=session, actor=actor, source=warehouse, item_id=item_id,
-                      held=held, audit=audit, names={r.depot_id: name for r, _, name in found},
+                      held=held, audit=audit,
+                      names={f.request.depot_id: f.depot_name for f in found},
                       shipments=[(r.depot_id, share.quantity) for r, share in given])
     audit_service.record_many(session=session, actor=actor, entries=audit)
-    return available, plan
+    now_is = {r.id: r for r in decided}
+    return available, [(now_is.get(r.id, r), share) for r, share in plan]

@@ -7,6 +7,7 @@ webhook gateway through the outbox when configured: nothing leaves the process h
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -20,7 +21,7 @@ from passtrace.core.db import locked
 from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
-from passtrace.notices.service import Message, Notifier
+from passtrace.notices.service import Message, Notifier, send_all
 from passtrace.supplies import authz
 from passtrace.supplies.models import PRIORITIES, SupplyRequest
 from passtrace.supplies.service import get_depot, get_item
@@ -92,16 +93,40 @@ def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
     return r
 
 
+@dataclass(frozen=True)
+class RequestRow:
+    """A request's columns read as a plain row: an allocation reads and decides thousands
+    at once, and an ORM object each (identity map, change tracking) cost more than the
+    rest of the commit's Python put together. RequestRead reads it like the model."""
+
+    id: uuid.UUID
+    depot_id: uuid.UUID
+    item_id: uuid.UUID
+    quantity: int
+    priority: str
+    needed_by: date
+    justification: str
+    state: str
+    approved_quantity: int | None
+    decision_reason: str
+    requested_by: uuid.UUID | None
+
+
+# RequestRow's fields in order, as columns to select.
+ROW_COLUMNS = tuple(getattr(SupplyRequest, f.name) for f in fields(RequestRow))
+
+
 def decide_many(*, session: Session, actor: Principal | None,
-                decisions: list[tuple[SupplyRequest, int, str]], notifier: Notifier,
-                areas: dict[uuid.UUID, str], audit: list[dict[str, Any]]) -> None:
+                decisions: list[tuple[RequestRow, int, str]], notifier: Notifier,
+                areas: dict[uuid.UUID, str], audit: list[dict[str, Any]]) -> list[RequestRow]:
     """decide() for many requests at once (an allocation's commit): each request already
     locked by the caller and read under that lock, `areas` its depot's area code (checked
-    here). The changes go out in batched UPDATEs and one notices batch; the audit
-    entries are added to `audit` for the caller to write with its own in one statement.
+    here). The changes go out in one UPDATE and one notices batch; the audit entries are
+    added to `audit` for the caller to write with its own in one statement. Returns the
+    requests as decided.
     """
     now, decided_by = utcnow(), (actor.user_id if actor else None)
-    changes: list[dict[str, Any]] = []
+    decided: list[RequestRow] = []
     for r, approved, reason in decisions:
         if actor is not None and not actor.covers_area(authz.MANAGE, areas[r.depot_id]):
             raise Forbidden("You may not decide requests for this depot.")
@@ -110,35 +135,38 @@ def decide_many(*, session: Session, actor: Principal | None,
         if not 0 <= approved <= r.quantity or (approved < r.quantity and not reason.strip()):
             raise ValidationFailed("Approve between none and the quantity asked for.",
                                    fields={"approved_quantity": N_("Out of range.")})
-        changes.append({"b_id": r.id, "state": ("approved" if approved == r.quantity
-                                                else "rejected" if approved == 0
-                                                else "partly_approved"),
-                        "approved_quantity": approved, "decision_reason": reason.strip()})
-    _write_decisions(session, changes, decided_by, now)
-    for (r, _, _), change in zip(decisions, changes, strict=True):
-        # The rows are written; the loaded objects take the values as stored, not as
-        # changes of their own for a later flush to write again row by row.
-        for key in ("state", "approved_quantity", "decision_reason"):
-            set_committed_value(r, key, change[key])
-        set_committed_value(r, "decided_by", decided_by)
-        set_committed_value(r, "decided_at", now)
+        state = ("approved" if approved == r.quantity else "rejected" if approved == 0
+                 else "partly_approved")
+        decided.append(replace(r, state=state, approved_quantity=approved,
+                               decision_reason=reason.strip()))
+    _write_decisions(session, decided, decided_by, now)
+    _refresh_loaded(session, decided, decided_by, now)
     audit += [{"action": f"supplies.request.{r.state}", "resource_type": "supply_request",
-               "resource_id": r.id, "reason": reason or None} for r, _, reason in decisions]
-    messages = [_decision_message(r, r.requested_by) for r, _, _ in decisions
-                if r.requested_by is not None]
-    send_many = getattr(notifier, "send_many", None)
-    if send_many is not None:
-        send_many(messages)
-    else:  # a Fanout: each of its channels gets them one by one
-        for m in messages:
-            notifier.send(m)
+               "resource_id": r.id, "reason": reason or None}
+              for r, (_, _, reason) in zip(decided, decisions, strict=True)]
+    send_all(notifier, [_decision_message(r, r.requested_by) for r in decided
+                        if r.requested_by is not None])
+    return decided
 
 
-def _write_decisions(session: Session, changes: list[dict[str, Any]],
+def _refresh_loaded(session: Session, decided: list[RequestRow],
+                    decided_by: uuid.UUID | None, now: datetime) -> None:
+    """Give any of the requests this session holds as objects the decision just written
+    by SQL, as stored values (not changes for a later flush to write again)."""
+    by_id = {r.id: r for r in decided}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, SupplyRequest) and (r := by_id.get(obj.id)) is not None:
+            for key in ("state", "approved_quantity", "decision_reason"):
+                set_committed_value(obj, key, getattr(r, key))
+            set_committed_value(obj, "decided_by", decided_by)
+            set_committed_value(obj, "decided_at", now)
+
+
+def _write_decisions(session: Session, decided: list[RequestRow],
                      decided_by: uuid.UUID | None, now: datetime) -> None:
     """The decisions in one statement on PostgreSQL (an UPDATE joined to unnest()ed
     arrays), one executemany on SQLite. The rows are locked by the caller."""
-    if not changes:
+    if not decided:
         return
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
@@ -147,19 +175,20 @@ def _write_decisions(session: Session, changes: list[dict[str, Any]],
             "decision_reason = v.reason, decided_by = :by, decided_at = :at "
             "FROM unnest(CAST(:ids AS uuid[]), CAST(:states AS text[]), CAST(:qs AS int[]), "
             "CAST(:reasons AS text[])) AS v(id, state, q, reason) WHERE r.id = v.id"),
-            {"by": decided_by, "at": now, "ids": [c["b_id"] for c in changes],
-             "states": [c["state"] for c in changes],
-             "qs": [c["approved_quantity"] for c in changes],
-             "reasons": [c["decision_reason"] for c in changes]})
+            {"by": decided_by, "at": now, "ids": [r.id for r in decided],
+             "states": [r.state for r in decided],
+             "qs": [r.approved_quantity for r in decided],
+             "reasons": [r.decision_reason for r in decided]})
         return
     table = cast(Table, SupplyRequest.__table__)  # Core: an executemany, not ORM bulk
     session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
         state=bindparam("state"), approved_quantity=bindparam("approved_quantity"),
         decision_reason=bindparam("decision_reason"), decided_by=decided_by, decided_at=now),
-        changes)
+        [{"b_id": r.id, "state": r.state, "approved_quantity": r.approved_quantity,
+          "decision_reason": r.decision_reason} for r in decided])
 
 
-def _decision_message(r: SupplyRequest, user_id: uuid.UUID) -> Message:
+def _decision_message(r: SupplyRequest | RequestRow, user_id: uuid.UUID) -> Message:
     texts = {
         "approved": N_("Your supplies request was approved: %(approved)s of %(asked)s."),
         "partly_approved": N_("Your supplies request was partly approved: %(approved)s of "

@@ -78,7 +78,7 @@ def _depot(d: Depot) -> DepotRead:
     return DepotRead.model_validate(d, from_attributes=True)
 
 
-def _request(r: SupplyRequest) -> RequestRead:
+def _request(r: SupplyRequest | requests.RequestRow) -> RequestRead:
     return RequestRead.model_validate(r, from_attributes=True)
 
 
@@ -239,7 +239,7 @@ def decide(request_id: uuid.UUID, data: DecisionIn, session: SessionDep, rt: Run
                                     notifier=standard_notifier(session, rt.settings)))
 
 
-def _allocation(available: int, plan: list[tuple[SupplyRequest, allocation.Share]]
+def _allocation(available: int, plan: list[tuple[requests.RequestRow, allocation.Share]]
                 ) -> AllocationRead:
     return AllocationRead(available=available, shares=[
         ShareRead(request=_request(r), quantity=s.quantity, explanation=allocation.explain(s))
