@@ -9,7 +9,7 @@ written from now on keep the room; a table rewrite (VACUUM FULL, or a reload) gi
 it to the pages already there. SQLite has no such setting.
 
 Revision ID: e1f2a3b4c5d6
-Revises: d4a5b6c7e8f9
+Revises: e3b7c1d9a5f2
 Create Date: 2026-12-05 00:00:00
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = 'e1f2a3b4c5d6'
-down_revision = 'd4a5b6c7e8f9'
+down_revision = 'e3b7c1d9a5f2'
 branch_labels = None
 depends_on = None
 
