@@ -55,10 +55,9 @@ WITH days(d, day_start, day_end) AS (VALUES {days}),
 r AS (
   SELECT d.id, d.person_hash AS h, days.day_start, days.day_end,
          COALESCE(:tol, NULLIF(e.verify_tolerance_minutes, 0), :default_tol) AS tol
-  FROM daily_reports d
+  FROM {reports}
   LEFT JOIN enterprises e ON e.id = d.enterprise_id
   JOIN days ON days.d = d.report_date
-  WHERE d.id {ids}
 ),
 s AS (
   SELECT st.report_id, st.seq, st.area_code, {prefix} AS p, r.h, r.tol, st.arrive_at AS a,
@@ -132,7 +131,12 @@ WHERE g.at >= r.day_start AND g.at < r.day_end
 """
 
 PG = {
-    "ids": "= ANY(CAST(:ids AS uuid[]))",
+    # The chunk's reports by their primary key, one probe each: with `d.id = ANY(:ids)`
+    # the planner scanned the whole table for every chunk (2,000 of the day's 20,000
+    # reports: 18,000 rows read and dropped a chunk), a cost growing with the day.
+    "reports": """unnest(CAST(:ids AS uuid[])) AS i (id)
+  CROSS JOIN LATERAL (SELECT d.id, d.person_hash, d.enterprise_id, d.report_date
+                      FROM daily_reports d WHERE d.id = i.id OFFSET 0) d""",
     "greatest": "GREATEST", "least": "LEAST",
     "lo": "s.a - make_interval(mins => s.tol)",
     "hi": "s.e + make_interval(mins => s.tol)",
@@ -166,7 +170,8 @@ def _shift(col: str, minutes: str) -> str:
 
 
 SQLITE = {
-    "ids": "IN :ids",
+    "reports": """(SELECT id, person_hash, enterprise_id, report_date FROM daily_reports
+                   WHERE id IN :ids) d""",
     "greatest": "max", "least": "min",
     "lo": _shift("s.a", "-s.tol"),
     "hi": _shift("s.e", "s.tol"),
