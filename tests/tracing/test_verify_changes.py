@@ -75,8 +75,10 @@ def test_a_finding_whose_stored_detail_differs_is_replaced_alone(session: Sessio
     before = stored(session)
     corroborated = next(k for k, v in before.items() if v[0] == "corroborated")
     uncorroborated = next(k for k, v in before.items() if v[0] == "uncorroborated")
+    contradiction = next(k for k, v in before.items() if v[0] == "contradiction")
     wrong = ((corroborated, {"site_area_code": "110101", "at": "2020-01-01T00:00:00+00:00"}),
-             (uncorroborated, {"area_code": "110101"}))
+             (uncorroborated, {"area_code": "110101"}),
+             (contradiction, {**before[contradiction][4], "at": "yesterday"}))
     for fid, detail in wrong:
         session.execute(update(ReportFinding).where(ReportFinding.id == fid)
                         .values(detail=detail))
@@ -84,9 +86,9 @@ def test_a_finding_whose_stored_detail_differs_is_replaced_alone(session: Sessio
     run(session)
     after = stored(session)
     assert set(after) == set(before)
-    for fid in (corroborated, uncorroborated):
+    for fid in (corroborated, uncorroborated, contradiction):
         assert after[fid][4] == before[fid][4] and after[fid][5] > LONG_AGO
-    for fid in set(before) - {corroborated, uncorroborated}:
+    for fid in set(before) - {corroborated, uncorroborated, contradiction}:
         assert after[fid] == before[fid]
 
 

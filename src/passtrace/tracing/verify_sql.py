@@ -236,6 +236,8 @@ same AS (
    AND COALESCE(n.seq, -1) = COALESCE(o.seq, -1) AND COALESCE(n.reg, '') = COALESCE(o.reg, '')
   WHERE n.tol = o.tol
     AND CASE WHEN o.at IS NULL THEN n.at IS NULL AND n.area = o.area
+             -- A stored time that is not ISO text (never written so) is stale, not an error.
+             WHEN o.at !~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9:.]+[+-][0-9:]+$' THEN false
              ELSE n.at = CAST(o.at AS timestamptz) AND n.area = o.site_area END
 )
 SELECT 'new' AS change, NULL AS fid, report_id, tol, cls, seq, reg, area, at, 1 AS n
