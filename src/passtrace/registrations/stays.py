@@ -272,6 +272,8 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
 _PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
                    "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval, "
                    "id_from uuid) ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
+# OFFSET 0 keeps the subquery whole: flattened, its start_at (a probe of stays) was
+# computed twice per pair, once for the column and once for its id floor.
 _PG_SCOPE = (
     "INSERT INTO stays_scope SELECT q.person_hash, q.site_id, q.start_at, q.last_at, q.cap, "
     + lookback.pg_ids_from("q.start_at") + " FROM (SELECT m.person_hash, m.site_id, "
@@ -283,14 +285,17 @@ _PG_SCOPE = (
     "max(n.occurred_at) AS last_at, c.cap FROM {rows} n JOIN sites t ON t.id = n.site_id "
     "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
     "WHERE n.decision = 'allow' AND n.direction IN ('in', 'out') "
-    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m) q")
+    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m OFFSET 0) q")
 # One index probe per pair, whatever the statistics say: right after a bulk load they
 # are stale (a fresh table "has one row"), and the planner then scanned all of a table
-# once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join.
+# once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join. The site
+# is compared as text, as in _PG_SCOPE_INS, so the probe goes by person: by (site_id,
+# started_at) it read every stay of the site in the span to find the pair's (5 rows
+# read a probe for none kept, 87 of a chunk's ~2,000 ms measured).
 _PG_SCOPE_DELETE = (
     "DELETE FROM stays WHERE id = ANY(ARRAY(SELECT s.id FROM stays_scope p "
     "CROSS JOIN LATERAL (SELECT s.id FROM stays s WHERE s.person_hash = p.person_hash "
-    "AND s.site_id = p.site_id AND s.started_at >= p.start_at "
+    "AND s.site_id::text = p.site_id::text AND s.started_at >= p.start_at "
     "AND s.started_at <= p.last_at OFFSET 0) s))")
 # The stays of the "in"s in each pair's scope, set-based: one read of the pair's allowed
 # in/out from its start to a cap after its last new row (an event later than that cannot

@@ -3,9 +3,11 @@
 Set-based: reports are verified a chunk at a time (keyset on id) with a fixed number of
 statements per chunk: the page of report ids (locked), one statement that classifies
 every stop and finds the unreported visits (tracing/verify_sql.py), one DELETE of the old
-findings and one COPY (PostgreSQL) or multi-row INSERT of the new ones. Python only gives
-the findings their stable ids and details. The classes and the accuracy figure are
-defined in docs/tracing.md ("Verification").
+findings and one COPY (PostgreSQL) or multi-row INSERT of the new ones. On PostgreSQL the
+classifying statement also compares its findings with the stored ones and returns only
+what changed (verify_sql.CHANGES); SQLite compares them here. Python only gives the
+findings their stable ids (UUIDv5: SHA-1, which PostgreSQL lacks) and details. The
+classes and the accuracy figure are defined in docs/tracing.md ("Verification").
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    String,
+    Integer,
     Uuid,
     any_,
     bindparam,
     cast,
+    column,
     delete,
-    func,
     insert,
     select,
     text,
@@ -38,12 +40,12 @@ from sqlalchemy.types import NullType
 
 from passtrace.core.clock import local_day_bounds as _local_day_bounds
 from passtrace.core.clock import utcnow
+from passtrace.core.db import UTCDateTime
 from passtrace.core.errors import InvalidState
 from passtrace.core.i18n import N_
-from passtrace.enterprises.models import Enterprise
 from passtrace.registrations import partitions
 from passtrace.registrations import stays as stay_rules
-from passtrace.reports.models import DailyReport, ReportStop
+from passtrace.reports.models import DailyReport
 from passtrace.tracing import verify_sql
 from passtrace.tracing.models import ReportFinding
 
@@ -177,9 +179,14 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     # the comparison were a third of this function's CPU).
     conn = session.connection()
     tables = _registrations(session, ids, tolerance, days, spans) if spans else None
-    rows = conn.execute(verify_sql.statement(dialect, days, tables), {
-        "ids": pg_array(ids) if dialect == "postgresql" else ids, "tol": tolerance,
-        "default_tol": DEFAULT_TOLERANCE, "cap": int(cap.total_seconds() // 60) + 1}).all()
+    params = {"ids": pg_array(ids) if dialect == "postgresql" else ids, "tol": tolerance,
+              "default_tol": DEFAULT_TOLERANCE, "cap": int(cap.total_seconds() // 60) + 1}
+    if dialect == "postgresql":
+        _replace_changed(session, conn.execute(
+            verify_sql.statement(dialect, days, tables, changes=True), params).all(), stats)
+        stats.reports += len(ids)
+        return
+    rows = conn.execute(verify_sql.statement(dialect, days, tables), params).all()
     counts = stats.counts
     # Key: (report, class, stop, registration), what a finding's id is made of.
     new: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -191,14 +198,8 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     # its row (the hourly job re-verifies yesterday and today: rewriting unchanged rows
     # was most of its cost). The details are compared field by field, not parsed.
     stale = []
-    detail = ReportFinding.detail
-    as_key = _as_text if dialect == "postgresql" else _same
     for fid, *key, tol, area, old_area, at in conn.execute(
-            select(ReportFinding.id, as_key(ReportFinding.report_id), ReportFinding.finding_class,
-                   ReportFinding.stop_seq, as_key(ReportFinding.registration_id),
-                   ReportFinding.tolerance_minutes, detail["site_area_code"].as_string(),
-                   detail["area_code"].as_string(), detail["at"].as_string())
-            .where(_in(session, ReportFinding.report_id, ids, Uuid))).all():
+            _stored_findings(ids)).all():
         k = tuple(key)
         if new.get(k) == (tol, area if at is not None else old_area, at):
             del new[k]
@@ -215,6 +216,58 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     stats.findings += len(rows)
 
 
+def _replace_changed(session: Session, rows: Sequence[Any], stats: Stats) -> None:
+    """Apply what verify_sql.CHANGES found (PostgreSQL): delete the stale findings,
+    insert the new ones, count every finding of the chunk by class."""
+    stale = []
+    # By key, as the SQLite path keeps them: one row per finding id.
+    new: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for change, fid, report_id, tol, cls, seq, reg, area, at, n in rows:
+        if change == "count":
+            stats.counts[cls] += n
+            stats.findings += n
+        elif change == "stale":
+            stale.append(fid)
+        else:
+            new[report_id, cls, seq, reg] = (tol, area, at)
+    if stale:
+        session.connection().execute(
+            delete(ReportFinding).where(_in(session, ReportFinding.id, stale, Uuid)))
+    if new:
+        now = utcnow()
+        _store(session, [
+            (finding_id(*k), *k, tol,
+             {"site_area_code": area, "at": at.astimezone(UTC).isoformat()}
+             if at is not None else {"area_code": area}, now)
+            for k, (tol, area, at) in new.items()])
+
+
+# PostgreSQL: the chunk's rows by index, one probe per report (LATERAL with OFFSET 0
+# cannot be flattened). With `report_id = ANY(:ids)` the planner scanned the whole
+# table for every chunk (report_stops: 54,000 of 60,000 rows read and dropped per chunk
+# of a 20,000-report day), a cost per report that grew with the day's size.
+_PG_SPAN = text(
+    "SELECT min(st.arrive_at), max(GREATEST(st.arrive_at, "
+    "COALESCE(st.depart_at, st.arrive_at))), max(e.verify_tolerance_minutes) "
+    "FROM unnest(CAST(:ids AS uuid[])) AS i (id) CROSS JOIN LATERAL "
+    "(SELECT d.enterprise_id FROM daily_reports d WHERE d.id = i.id OFFSET 0) d "
+    "LEFT JOIN LATERAL (SELECT st.arrive_at, st.depart_at FROM report_stops st "
+    "WHERE st.report_id = i.id OFFSET 0) st ON true "
+    "LEFT JOIN enterprises e ON e.id = d.enterprise_id").columns(
+        column("low", UTCDateTime()), column("high", UTCDateTime()), column("widest", Integer))
+
+
+def _stored_findings(ids: list[uuid.UUID]) -> Any:
+    """The chunk's stored findings (SQLite): (id, report, class, stop, registration,
+    tolerance, the detail's site area, area and time)."""
+    detail = ReportFinding.detail
+    return select(
+        ReportFinding.id, ReportFinding.report_id, ReportFinding.finding_class,
+        ReportFinding.stop_seq, ReportFinding.registration_id, ReportFinding.tolerance_minutes,
+        detail["site_area_code"].as_string(), detail["area_code"].as_string(),
+        detail["at"].as_string()).where(ReportFinding.report_id.in_(ids))
+
+
 def _registrations(session: Session, ids: list[uuid.UUID], tolerance: int | None,
                    days: dict[date, tuple[datetime, datetime]],
                    spans: list[partitions.Span]) -> Callable[[str], str]:
@@ -226,27 +279,11 @@ def _registrations(session: Session, ids: list[uuid.UUID], tolerance: int | None
     the next arrival or the day's end): one short statement by the reports' ids finds
     it, with the largest tolerance any of them is verified with.
     """
-    low, high, widest = session.connection().execute(
-        select(func.min(ReportStop.arrive_at),
-               func.max(func.greatest(ReportStop.arrive_at,
-                                      func.coalesce(ReportStop.depart_at, ReportStop.arrive_at))),
-               func.max(Enterprise.verify_tolerance_minutes))
-        .select_from(DailyReport)
-        .outerjoin(ReportStop, ReportStop.report_id == DailyReport.id)
-        .outerjoin(Enterprise, Enterprise.id == DailyReport.enterprise_id)
-        .where(_in(session, DailyReport.id, ids, Uuid))).one()
+    low, high, widest = session.connection().execute(_PG_SPAN, {"ids": pg_array(ids)}).one()
     margin = timedelta(minutes=max(tolerance or 0, widest or 0, DEFAULT_TOLERANCE))
     first = min([start for start, _ in days.values()] + ([low] if low else [])) - margin
     last = max([end for _, end in days.values()] + ([high] if high else [])) + margin
     return lambda columns: partitions.relation(spans, first, last, columns)
-
-
-def _as_text(col: Any) -> Any:
-    return cast(col, String)
-
-
-def _same(col: Any) -> Any:
-    return col
 
 
 COLUMNS = ("id", "report_id", "finding_class", "stop_seq", "registration_id",

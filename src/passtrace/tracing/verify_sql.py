@@ -55,10 +55,9 @@ WITH days(d, day_start, day_end) AS (VALUES {days}),
 r AS (
   SELECT d.id, d.person_hash AS h, days.day_start, days.day_end,
          COALESCE(:tol, NULLIF(e.verify_tolerance_minutes, 0), :default_tol) AS tol
-  FROM daily_reports d
+  FROM {reports}
   LEFT JOIN enterprises e ON e.id = d.enterprise_id
   JOIN days ON days.d = d.report_date
-  WHERE d.id {ids}
 ),
 s AS (
   SELECT st.report_id, st.seq, st.area_code, {prefix} AS p, r.h, r.tol, st.arrive_at AS a,
@@ -132,7 +131,12 @@ WHERE g.at >= r.day_start AND g.at < r.day_end
 """
 
 PG = {
-    "ids": "= ANY(CAST(:ids AS uuid[]))",
+    # The chunk's reports by their primary key, one probe each: with `d.id = ANY(:ids)`
+    # the planner scanned the whole table for every chunk (2,000 of the day's 20,000
+    # reports: 18,000 rows read and dropped a chunk), a cost growing with the day.
+    "reports": """unnest(CAST(:ids AS uuid[])) AS i (id)
+  CROSS JOIN LATERAL (SELECT d.id, d.person_hash, d.enterprise_id, d.report_date
+                      FROM daily_reports d WHERE d.id = i.id OFFSET 0) d""",
     "greatest": "GREATEST", "least": "LEAST",
     "lo": "s.a - make_interval(mins => s.tol)",
     "hi": "s.e + make_interval(mins => s.tol)",
@@ -166,7 +170,8 @@ def _shift(col: str, minutes: str) -> str:
 
 
 SQLITE = {
-    "ids": "IN :ids",
+    "reports": """(SELECT id, person_hash, enterprise_id, report_date FROM daily_reports
+                   WHERE id IN :ids) d""",
     "greatest": "max", "least": "min",
     "lo": _shift("s.a", "-s.tol"),
     "hi": _shift("s.e", "s.tol"),
@@ -204,14 +209,63 @@ def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
     return f"JOIN {table} ON {cond}"
 
 
+# PostgreSQL: the chunk's findings compared with the stored ones in the same statement,
+# so that only what changed comes back (the hourly job re-verifies yesterday and today,
+# and nearly every finding is as stored: fetching both sets and comparing them in Python
+# was about half of a run's CPU). A stored finding is the same when its key (report,
+# class, stop, registration: what its id is made of), tolerance and detail are: the
+# site's area and the registration's time (stored as ISO text, compared as an instant),
+# or the stop's area where no registration is involved. Each side is folded into one
+# byte-ordered text (`k`, COLLATE "C") and the two sides are FULL JOINed on it: a full
+# join can only be a hash or merge join, whatever the planner guesses of the CTEs' sizes
+# (a NOT IN over `o`, guessed at 578,000 rows, ran unhashed: 6 s a chunk; a join on the
+# separate columns sorted text by the database's collation, ~20 us of CPU a report). A
+# stored time that is not ISO text (never written so) makes the row stale. Rows: "new"
+# (to insert), "stale" (a stored id to delete) and "count" (the findings of each class).
+_KEY = ("concat_ws('|', {p}report_id, {p}cls, COALESCE({p}seq, -1), COALESCE({p}reg, ''), "
+        "{p}tol, COALESCE({area}, '-'), {at}) COLLATE \"C\"")
+CHANGES = """
+WITH f AS ({sql}),
+n AS (
+  SELECT report_id::text AS report_id, tol, cls, seq, reg::text AS reg, area, at,
+         """ + _KEY.format(p="f.", area="f.area", at="COALESCE(extract(epoch FROM f.at)::text, '')"
+                           ).replace("f.report_id", "f.report_id::text").replace(
+                               "f.reg,", "f.reg::text,") + """ AS k
+  FROM f
+),
+o AS (
+  SELECT o.id, """ + _KEY.format(
+      p="o.", area="CASE WHEN o.at IS NULL THEN o.area ELSE o.site_area END",
+      at="CASE WHEN o.at IS NULL THEN '' "
+         "WHEN o.at ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9:.]+[+-][0-9:]+$' "
+         "THEN extract(epoch FROM CAST(o.at AS timestamptz))::text ELSE 'x' END") + """ AS k
+  FROM (SELECT o.id, o.report_id::text AS report_id, o.finding_class AS cls, o.stop_seq AS seq,
+               o.registration_id::text AS reg, o.tolerance_minutes AS tol,
+               o.detail ->> 'site_area_code' AS site_area, o.detail ->> 'area_code' AS area,
+               o.detail ->> 'at' AS at
+        FROM unnest(CAST(:ids AS uuid[])) AS i (id)
+        CROSS JOIN LATERAL (SELECT * FROM report_findings o WHERE o.report_id = i.id
+                            OFFSET 0) o) o
+)
+SELECT CASE WHEN o.k IS NULL THEN 'new' ELSE 'stale' END AS change, o.id::text AS fid,
+       n.report_id, n.tol, n.cls, n.seq, n.reg, n.area, n.at, 1 AS n
+FROM n FULL JOIN o ON o.k = n.k
+WHERE n.k IS NULL OR o.k IS NULL
+UNION ALL
+SELECT 'count', NULL, NULL, NULL, cls, NULL, NULL, NULL, NULL, count(*) FROM n GROUP BY cls
+"""
+
+
 def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
-              registrations: Callable[[str], str] | None = None) -> TextualSelect:
+              registrations: Callable[[str], str] | None = None,
+              changes: bool = False) -> TextualSelect:
     """The chunk statement for a dialect and the local days its reports may fall on
     (date -> UTC start, end: computed in Python, core/clock, so both databases agree).
 
     `registrations(columns)` (PostgreSQL) names what to read instead of the table: the
     day partitions whose rows occurred in the chunk's span (registrations/partitions.
-    relation), so the per-report and per-stop probes skip the others.
+    relation), so the per-report and per-stop probes skip the others. `changes`
+    (PostgreSQL): return only what differs from the stored findings (CHANGES).
     """
     frag = PG if dialect == "postgresql" else SQLITE
     if registrations is not None:
@@ -226,7 +280,12 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
     stops = _probe(dialect, *STOPS)
     sql = SQL.format(days=values, prefix=PREFIX, regs=regs, stays=stays, stops=stops, **frag)
     ident: Any = Uuid
-    if dialect == "postgresql":
+    extra: list[Any] = []
+    if dialect == "postgresql" and changes:
+        sql = CHANGES.format(sql=sql)
+        ident = String
+        extra = [column("change", String), column("fid", String)]
+    elif dialect == "postgresql":
         # The ids as text: tracing/verify.py keys its comparison on them, and strings
         # hash in C where a uuid.UUID hashes in Python.
         sql = ("SELECT report_id::text AS report_id, tol, cls, seq, reg::text AS reg, area, "
@@ -244,7 +303,8 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
                   bindparam(f"s{i}", start, type_=UTCDateTime()),
                   bindparam(f"e{i}", end, type_=UTCDateTime())]
     return text(sql).bindparams(*binds).columns(
-        column("report_id", ident), column("tol", Integer), column("cls", String),
+        *extra, column("report_id", ident), column("tol", Integer), column("cls", String),
         column("seq", Integer), column("reg", ident), column("area", String),
         # PostgreSQL hands back aware times (the caller converts to UTC); SQLite naive.
-        column("at", DateTime(timezone=True) if dialect == "postgresql" else UTCDateTime()))
+        column("at", DateTime(timezone=True) if dialect == "postgresql" else UTCDateTime()),
+        *([column("n", Integer)] if extra else []))
