@@ -422,9 +422,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--district", default="520102")
     ap.add_argument("--city", default="520100")
     ap.add_argument("--keep", action="store_true", help="keep the generated database")
+    ap.add_argument("--db-name", default=DEFAULT_DB,
+                    help="name of the generated database (engineers sharing a server)")
     args = ap.parse_args(argv)
     own = args.db_url is None
-    url = create_pg_database(DEFAULT_DB) if own else args.db_url
+    url = create_pg_database(args.db_name) if own else args.db_url
     if not url.startswith("postgresql"):
         print("the benchmark and its baseline are PostgreSQL: give a postgresql URL",
               file=sys.stderr)
@@ -536,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         rt.engine.dispose()
         if own and not args.keep:
-            drop_pg_database(DEFAULT_DB)
+            drop_pg_database(args.db_name)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ from passtrace.areas.models import AreaRisk
 from passtrace.cases.models import Case
 from passtrace.core.clock import local_today
 from passtrace.dashboard import rollup
+from passtrace.dashboard import staff as staff_counts
 from passtrace.dashboard.rollup import HOUR
 from passtrace.dashboard.scope import Scope
 from passtrace.dashboard.window import HOURS, Window
-from passtrace.enterprises.models import Employee, Enterprise
+from passtrace.enterprises.models import Enterprise
 from passtrace.health.models import StatusFlag
 from passtrace.reports.models import DailyReport, ReportDayCount
 from passtrace.sites.models import Site
@@ -196,16 +197,18 @@ def top_sites(*, session: Session, scope: Scope, window: Window) -> list[SiteFig
 
 
 def reports(*, session: Session, scope: Scope, now: datetime) -> ReportFigures:
-    """Today's reports submitted (the per-day counters) of the active staff expected."""
+    """Today's reports submitted (the per-day counters) of the active staff expected
+    (dashboard/staff.py: kept by triggers, one row per enterprise)."""
     today = local_today(now)
     submitted = session.scalar(_scoped(
         select(func.coalesce(func.sum(ReportDayCount.submitted), 0))
         .join(Enterprise, Enterprise.id == ReportDayCount.enterprise_id)
         .where(ReportDayCount.report_date == today), scope, Enterprise.area_code))
+    staff = staff_counts.active_rows()
     expected = session.scalar(_scoped(
-        select(func.count()).select_from(Employee)
-        .join(Enterprise, Enterprise.id == Employee.enterprise_id)
-        .where(Employee.status == "active"), scope, Enterprise.area_code))
+        select(func.coalesce(func.sum(staff.c.n), 0)).select_from(staff)
+        .join(Enterprise, Enterprise.id == staff.c.enterprise_id), scope,
+        Enterprise.area_code))
     flagged = session.scalar(_scoped(
         select(func.count()).select_from(DailyReport)
         .join(Enterprise, Enterprise.id == DailyReport.enterprise_id)

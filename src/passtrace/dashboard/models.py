@@ -58,3 +58,28 @@ class RegistrationHourDelta(Base):
     reasons: Mapped[str] = mapped_column(Text)
     n: Mapped[int] = mapped_column(BigInteger)
     fevers: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffCount(Base):
+    """Active employees of one enterprise (the report rate's denominator), folded.
+
+    Kept like the hourly registration counts: triggers on employees (migration
+    e3f5a7c9b1d2) append each write's change to `staff_count_deltas`; the fold job adds
+    them here (dashboard/staff.py). A reader sums both tables in one statement.
+    """
+
+    __tablename__ = "staff_counts"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffCountDelta(Base):
+    """The change one write statement made to an enterprise's active staff, not folded."""
+
+    __tablename__ = "staff_count_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[uuid.UUID]
+    n: Mapped[int] = mapped_column(BigInteger)
