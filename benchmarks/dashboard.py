@@ -67,7 +67,7 @@ from passtrace.core.areacodes import significant_prefix  # noqa: E402
 from passtrace.core.clock import local_day_bounds, local_today, utcnow  # noqa: E402
 from passtrace.core.config import Settings  # noqa: E402
 from passtrace.core.runtime import Runtime  # noqa: E402
-from passtrace.dashboard import rollup  # noqa: E402
+from passtrace.dashboard import rollup, staff  # noqa: E402
 from passtrace.dashboard.window import window  # noqa: E402
 from passtrace.registrations import partitions  # noqa: E402
 from passtrace.wiring import wire  # noqa: E402
@@ -333,12 +333,14 @@ def fold_counts(rt: Runtime) -> float:
     t0 = time.perf_counter()
     with Session(rt.engine) as session:
         rollup.fold(session)
+        staff.fold(session)
         session.commit()
     spent = time.perf_counter() - t0
     # Then what autovacuum does within the minute (the migration sets its threshold for
     # the deltas): reads of the deltas do not walk the folded rows' pages.
     with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE registration_hour_deltas, registration_hours"))
+        conn.execute(text("VACUUM ANALYZE registration_hour_deltas, registration_hours,"
+                          " staff_count_deltas, staff_counts"))
     return spent
 
 

@@ -17,9 +17,10 @@ from passtrace.dashboard.models import StaffCount, StaffCountDelta
 
 def active_rows() -> Subquery:
     """(enterprise_id, n) rows whose sum per enterprise is its active staff."""
-    return union_all(select(StaffCount.enterprise_id, StaffCount.n),
-                     select(StaffCountDelta.enterprise_id, StaffCountDelta.n)
-                     ).subquery("staff")
+    return union_all(
+        select(StaffCount.enterprise_id, StaffCount.n),
+        select(StaffCountDelta.enterprise_id, StaffCountDelta.n),
+    ).subquery("staff")
 
 
 def fold(session: Session) -> int:
@@ -33,18 +34,25 @@ def fold(session: Session) -> int:
     upsert = "ON CONFLICT (enterprise_id) DO UPDATE SET n = staff_counts.n + excluded.n"
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('staff_counts'))"))
-        folded = session.execute(text(
-            "WITH gone AS (DELETE FROM staff_count_deltas RETURNING enterprise_id, n),"
-            " added AS (INSERT INTO staff_counts (enterprise_id, n)"
-            " SELECT enterprise_id, sum(n) FROM gone GROUP BY enterprise_id"
-            f" ORDER BY enterprise_id {upsert} RETURNING 1)"
-            " SELECT (SELECT count(*) FROM gone)")).scalar_one()
+        folded = session.execute(
+            text(
+                "WITH gone AS (DELETE FROM staff_count_deltas RETURNING enterprise_id, n),"
+                " added AS (INSERT INTO staff_counts (enterprise_id, n)"
+                " SELECT enterprise_id, sum(n) FROM gone GROUP BY enterprise_id"
+                f" ORDER BY enterprise_id {upsert} RETURNING 1)"
+                " SELECT (SELECT count(*) FROM gone)"
+            )
+        ).scalar_one()
     else:
         last = session.scalar(select(func.max(StaffCountDelta.id))) or 0
-        session.execute(text(
-            "INSERT INTO staff_counts (enterprise_id, n) SELECT enterprise_id, sum(n)"
-            f" FROM staff_count_deltas WHERE id <= :last GROUP BY enterprise_id {upsert}"),
-            {"last": last})
+        session.execute(
+            text(
+                "INSERT INTO staff_counts (enterprise_id, n) SELECT enterprise_id, sum(n)"
+                f" FROM staff_count_deltas WHERE id <= :last GROUP BY enterprise_id {upsert}"
+            ),
+            {"last": last},
+        )
         folded = session.execute(  # type: ignore[attr-defined]
-            text("DELETE FROM staff_count_deltas WHERE id <= :last"), {"last": last}).rowcount
+            text("DELETE FROM staff_count_deltas WHERE id <= :last"), {"last": last}
+        ).rowcount
     return int(folded or 0)
