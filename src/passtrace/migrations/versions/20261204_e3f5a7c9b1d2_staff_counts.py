@@ -1,4 +1,5 @@
-"""dashboard: active staff counted per enterprise, kept by triggers (staff_counts)
+"""dashboard: active staff counted per enterprise, kept by triggers (staff_counts);
+open alerts indexed by area, rule and age
 
 Revision ID: e3f5a7c9b1d2
 Revises: d4a5b6c7e8f9
@@ -91,6 +92,11 @@ def upgrade() -> None:
                    " autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0)")
     for statement in (_PG if postgres else _SQLITE):
         op.execute(statement)
+    # The dashboard's open alerts by rule and age read from this index alone.
+    op.create_index('ix_alerts_open_queue', 'alerts', ['queue_area', 'rule_code', 'created_at'],
+                    postgresql_ops={'queue_area': 'varchar_pattern_ops'},
+                    postgresql_where=sa.text("status IN ('open', 'acknowledged')"),
+                    sqlite_where=sa.text("status IN ('open', 'acknowledged')"))
     op.execute("""INSERT INTO staff_counts (enterprise_id, n)
                   SELECT enterprise_id, count(*) FROM employees WHERE status = 'active'
                   GROUP BY enterprise_id""")
@@ -105,5 +111,6 @@ def downgrade() -> None:
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS staff_counts_new(), staff_counts_old(),"
                    " staff_counts_change(), staff_counts_truncate()")
+    op.drop_index('ix_alerts_open_queue', table_name='alerts')
     op.drop_table('staff_count_deltas')
     op.drop_table('staff_counts')
