@@ -439,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({f"PASSTRACE_{job}_SECONDS": "0" for job in (
         "WARNINGS", "ALERT_ESCALATE", "HEALTH_SWEEP", "RETENTION", "VERIFY", "ANALYTICS",
         "OVERDUE_SWEEP", "REMINDERS", "HOUSEHOLD_RENEWAL", "REGISTRATION_PARTITIONS",
-        "DASHBOARD_FOLD")})
+        "DASHBOARD_FOLD", "PHONE_BACKFILL")})
     settings = Settings(**{k.removeprefix("PASSTRACE_").lower(): v
                            for k, v in settings_env(url).items()})
     rt = Runtime.build(settings)
