@@ -55,7 +55,11 @@ def test_mobile_numbers_are_normalized(phone):
     assert len(validate_phone(phone)) == 11
 
 
-@pytest.mark.parametrize("phone", ["12345678901", "1388501234", "abc"])
+def test_full_width_mobile_numbers_become_ascii():
+    assert validate_phone("１３８ ８５０１ ２３４５") == "13885012345"
+
+
+@pytest.mark.parametrize("phone", ["12345678901", "1388501234", "abc", "13٨٨٥٠١٢٣٤٥"])
 def test_bad_mobile_numbers_are_refused(phone):
     with pytest.raises(InvalidValue):
         validate_phone(phone)

@@ -92,6 +92,7 @@ ACTION_LABELS = {
     "key.rotate": lazy_gettext("Rotated the signing key"),
     "login.failed": lazy_gettext("Failed login"),
     "person.claim_code.issue": lazy_gettext("Issued a claim code"),
+    "person.phone_hash.fill": lazy_gettext("Made stored phone numbers searchable"),
     "pii.rotate": lazy_gettext("Re-encrypted personal data with a new key"),
     "registration.batch": lazy_gettext("Uploaded offline registrations"),
     "registration.import": lazy_gettext("Imported registrations from another system"),

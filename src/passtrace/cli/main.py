@@ -114,6 +114,27 @@ def db_seed_areas() -> None:
     console.print(f"{added} areas added")
 
 
+@db_app.command("fill-phone-hashes")
+def db_fill_phone_hashes() -> None:
+    """Hash the phones stored before phone search existed, in chunks (resumable)."""
+    from rich.progress import Progress
+
+    from passtrace.people import phone_backfill
+
+    rt = _runtime()
+    for session in session_scope(rt.sessions):
+        total = phone_backfill.missing(session=session)
+    with Progress(console=console) as progress:
+        task = progress.add_task("people.phone_hash", total=total)
+        done = phone_backfill.fill_all(
+            sessions=rt.sessions, vault=rt.vault,
+            advance=lambda chunk: progress.advance(task, chunk.filled + chunk.unreadable))
+    console.print(f"[green]{done.filled} phone hashes filled[/green]")
+    if done.unreadable:
+        console.print(f"[yellow]{done.unreadable} stored phones are no mobile number: "
+                      "left for the masked-phone search[/yellow]")
+
+
 @db_app.command("grant-app-role")
 def db_grant_app_role(role: str) -> None:
     """PostgreSQL: let ROLE (the app's login) use every table but only append to and read

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # How often the job runner folds the dashboard's hourly registration counts (the
     # figures are exact either way; unfolded counts only make the dashboard read more).
     dashboard_fold_seconds: int = Field(default=60, ge=0, le=86400)
+    # How often the job runner hashes phones stored before people.phone_hash existed
+    # (people/phone_backfill.py; once they are all filled a run reads nothing; 0: off).
+    phone_backfill_seconds: int = Field(default=600, ge=0, le=86400)
     # How often the job runner looks for analytics runs officials asked for (0: off).
     analytics_seconds: int = Field(default=10, ge=0, le=86400)
     # How often the job runner looks for outbox messages due to leave.

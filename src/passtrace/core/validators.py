@@ -22,7 +22,7 @@ PROVINCE_PREFIXES = frozenset({
     "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
 })
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _L = "A-HJ-NP-Z"  # letters used on plates: no I or O
 PLATE_RE = re.compile(
@@ -96,8 +96,12 @@ def id_check_char(first17: str) -> str:
 
 
 def validate_phone(raw: str) -> str:
-    """Validate a mainland mobile number (11 digits starting 13-19)."""
-    value = raw.strip().replace(" ", "").replace("-", "")
+    """Validate a mainland mobile number (11 digits starting 13-19), returned in ASCII.
+
+    NFKC first, so full-width digits (１３８…) are stored, hashed and searched as the
+    ASCII number; other scripts' digits are refused rather than kept as a second spelling.
+    """
+    value = unicodedata.normalize("NFKC", raw).strip().replace(" ", "").replace("-", "")
     if value.startswith("+86"):
         value = value[3:]
     if not PHONE_RE.match(value):

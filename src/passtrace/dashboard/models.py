@@ -24,6 +24,16 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passtrace.core.db import Base
+from passtrace.warnings.models import Alert
+
+OPEN_ALERT = ("open", "acknowledged")
+# The dashboard's open alerts by rule and age, in an area: read from this index alone
+# (an index-only scan of the open alerts under the area prefix; varchar_pattern_ops so
+# PostgreSQL can range-scan `queue_area LIKE '5201%'` whatever the collation), not by
+# scanning every alert ever raised. Declared here, beside the figure that needs it.
+Index("ix_alerts_open_queue", Alert.queue_area, Alert.rule_code, Alert.created_at,
+      postgresql_ops={"queue_area": "varchar_pattern_ops"},
+      postgresql_where=Alert.status.in_(OPEN_ALERT), sqlite_where=Alert.status.in_(OPEN_ALERT))
 
 
 class RegistrationHour(Base):
@@ -58,3 +68,28 @@ class RegistrationHourDelta(Base):
     reasons: Mapped[str] = mapped_column(Text)
     n: Mapped[int] = mapped_column(BigInteger)
     fevers: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffCount(Base):
+    """Active employees of one enterprise (the report rate's denominator), folded.
+
+    Kept like the hourly registration counts: triggers on employees (migration
+    e3f5a7c9b1d2) append each write's change to `staff_count_deltas`; the fold job adds
+    them here (dashboard/staff.py). A reader sums both tables in one statement.
+    """
+
+    __tablename__ = "staff_counts"
+
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StaffCountDelta(Base):
+    """The change one write statement made to an enterprise's active staff, not folded."""
+
+    __tablename__ = "staff_count_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[uuid.UUID]
+    n: Mapped[int] = mapped_column(BigInteger)

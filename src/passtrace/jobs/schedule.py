@@ -11,6 +11,7 @@ from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.dashboard import jobs as dashboard_jobs
 from passtrace.health import jobs as health_jobs
 from passtrace.jobs.runner import Job
+from passtrace.people import jobs as people_jobs
 from passtrace.registrations import jobs as registration_jobs
 from passtrace.reports import jobs as report_jobs
 from passtrace.retention import jobs as retention_jobs
@@ -49,6 +50,8 @@ def scheduled_jobs() -> list[Job]:
             health_jobs.relay_status_notices),
         Job("dashboard.fold-hours", lambda rt: rt.settings.dashboard_fold_seconds,
             dashboard_jobs.fold_hours),
+        Job("people.fill-phone-hashes", lambda rt: rt.settings.phone_backfill_seconds,
+            people_jobs.fill_phone_hashes),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
         Job("audit.anchor-lanes", lambda rt: rt.settings.audit_anchor_seconds,
