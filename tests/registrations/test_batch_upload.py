@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.ids import uuid7
 from passtrace.demo import demo_id_number
+from passtrace.registrations import lookback
 from passtrace.registrations.models import Registration
 from tests.registrations.conftest import SITE
 
@@ -69,6 +70,28 @@ def test_a_bad_row_is_refused_with_its_reason_and_good_rows_are_kept(client, che
     assert all(r["error"] for r in refused)
     assert "校验" in refused[1]["error"] or "check" in refused[1]["error"].lower()
     assert _count(session, [r["id"] for r in good]) == 3
+
+
+def test_a_row_whose_id_predates_its_time_by_over_a_day_is_refused(client, checkpoint,
+                                                                      session):
+    """Bounded reads (look-back, stays after a batch) skip ids older than their time by
+    more than lookback.ID_SLACK: such a row would lose its stay, so it is not stored."""
+    at = datetime.now(UTC) - timedelta(hours=1)
+
+    def id_made(ago: timedelta) -> str:
+        ms = int((at - ago).timestamp() * 1000)
+        return str(uuid.UUID(int=(ms << 80) | (0x7 << 76) | (0b10 << 62) | 12345))
+
+    early = row(id=id_made(lookback.ID_SLACK + timedelta(minutes=10)),
+                occurred_at=at.isoformat(), pass_id=checkpoint.pass_["id"])
+    within = row(id=id_made(lookback.ID_SLACK - timedelta(minutes=10)),
+                 occurred_at=at.isoformat(), pass_id=checkpoint.pass_["id"])
+    resp = client.post("/api/v1/registrations/batch", json=batch([early, within]),
+                       headers=checkpoint.staff.headers)
+    assert resp.status_code == 200, resp.text
+    assert [r["status"] for r in resp.json()["results"]] == ["rejected", "stored"]
+    assert "早一天以上" in resp.json()["results"][0]["error"]
+    assert _count(session, [early["id"]]) == 0 and _count(session, [within["id"]]) == 1
 
 
 def test_rows_carry_the_holder_resolved_from_pass_or_id_number(client, checkpoint, session, rt):

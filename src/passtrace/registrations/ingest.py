@@ -36,10 +36,11 @@ from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
-from passtrace.registrations import stays
+from passtrace.registrations import lookback, stays
 from passtrace.registrations.judge import judge
 from passtrace.registrations.models import DECISIONS, DEVICE_METHODS, DIRECTIONS, Registration
 from passtrace.registrations.schemas import BatchIn
+from passtrace.registrations.service import ID_PREDATES as _ID_PREDATES
 from passtrace.registrations.service import clock_skew, heartbeat
 from passtrace.registrations.site_kinds import provider_for
 from passtrace.rules.decide import REASONS, round_temperature
@@ -159,6 +160,8 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     if occurred > (latest or now + FUTURE_LIMIT) or occurred < (earliest or now - PAST_LIMIT):
         raise RowError(N_("The time of this registration is impossible: check the device "
                           "clock."))
+    if lookback.predates(ident, occurred):
+        raise RowError(_ID_PREDATES)
     temperature = get("temperature")
     if temperature is not None:
         if temperature.__class__ not in (int, float) or not 30.0 <= temperature <= 45.0:

@@ -18,8 +18,7 @@ check, and an import's id from its occurred_at, registrations/imports.import_id)
 later (an id made on the server for an older event), never much before: ID_SLACK is
 how much earlier than its occurrence an id may say and still be seen. A row whose id
 says more than a day before its occurred_at (a device clock that jumped between the
-two) is invisible to these reads; every other read (contacts, stays rebuild, retention)
-still sees it.
+two) would be invisible to these reads, so intake refuses it (`predates`).
 """
 
 from __future__ import annotations
@@ -39,6 +38,21 @@ def id_floor(moment: datetime) -> uuid.UUID:
 def ids_from(since: datetime) -> uuid.UUID:
     """The lowest id a move that occurred at `since` or later can have (within ID_SLACK)."""
     return id_floor(since - ID_SLACK)
+
+
+_SLACK_MS = int(ID_SLACK.total_seconds() * 1000)
+
+
+def predates(ident: uuid.UUID, occurred_at: datetime) -> bool:
+    """Whether a registration's id says it was made more than ID_SLACK before it occurred.
+
+    The reads above would not see such a row, and keeping stays deletes the stays in a
+    batch's scope before writing them anew from what they read: a row they cannot see
+    would lose its stay. A device makes the id at the check, so no honest id says that;
+    intake refuses it (ingest.parse_row, service.prepare) rather than store a row that
+    every bounded read skips.
+    """
+    return (ident.int >> 80) < occurred_at.timestamp() * 1000 - _SLACK_MS
 
 
 def pg_ids_from(at_sql: str) -> str:

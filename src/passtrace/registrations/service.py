@@ -17,6 +17,7 @@ from passtrace.core.cache import MISS as CACHE_MISS
 from passtrace.core.cache import Changes, Miss, TtlCache, runtime_cache
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import InvalidState, NotFound, ValidationFailed
+from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
@@ -58,6 +59,11 @@ def site_rules(site: Site) -> SiteRules:
                      fever_threshold=float(site.fever_threshold),
                      opening_hours=tuple(site.opening_hours),
                      community_code=site.community_code)
+
+
+# A device makes a registration's id at the check (lookback.predates).
+ID_PREDATES = N_("The registration id was made more than a day before the registration's "
+                 "time: check the device clock.")
 
 
 def is_uuid7(value: uuid.UUID) -> bool:
@@ -246,6 +252,8 @@ def prepare(*, rt: Runtime, actor: Principal, data: RegistrationIn, site: Site |
         raise ValidationFailed("This site has no lane %(lane)s.", lane=data.lane,
                                fields={"lane": "This site has no lane %(lane)s."})
     occurred_at = _aware(data.occurred_at, "occurred_at")
+    if lookback.predates(data.id, occurred_at):
+        raise ValidationFailed(ID_PREDATES, fields={"id": ID_PREDATES})
     sent_at = _aware(data.sent_at, "sent_at") if data.sent_at else None
     now = utcnow()
     skew, flagged = clock_skew(now=now, sent_at=sent_at, occurred_at=occurred_at,
