@@ -139,3 +139,19 @@ def test_a_partition_filling_fast_waits_a_minute_unless_it_doubled(committed_rt,
         moves=then + partition_stats.MIN_CHANGED - share + 10,
     )
     assert today in jobs.analyze_partitions(committed_rt)  # doubled: at once
+
+
+def test_a_partition_dropped_after_it_was_listed_does_not_stop_the_others(
+    committed_rt, monkeypatch
+):
+    if not is_postgres(committed_rt):
+        pytest.skip("SQLite keeps registrations in one table")
+    monkeypatch.setattr(partition_stats, "AGAIN_AFTER", "0 seconds")
+    _upload(committed_rt, site_id=uuid.uuid4(), person_hash=uuid.uuid4().hex * 2)
+    today = _today(committed_rt)
+    listed = partition_stats.stale
+    gone = partitions.PREFIX + "19990101"  # retention dropped it between list and ANALYZE
+    monkeypatch.setattr(partition_stats, "stale", lambda session: [gone, *listed(session)])
+
+    done = jobs.analyze_partitions(committed_rt)
+    assert today in done and gone not in done

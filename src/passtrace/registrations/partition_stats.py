@@ -22,6 +22,7 @@ CPU at 100,000 rows), and its lock lets writes go on.
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from passtrace.registrations import partitions
@@ -67,7 +68,12 @@ def analyze_stale(sessions: sessionmaker[Session]) -> list[str]:
             # SKIP_LOCKED: a second runner analysing it, or a partition being attached
             # or dropped, is not waited for; the next run looks again. The lock is held
             # to the commit, so one statement per transaction.
-            session.execute(text(f"ANALYZE (SKIP_LOCKED) {name}"))
+            try:
+                session.execute(text(f"ANALYZE (SKIP_LOCKED) {name}"))
+            except ProgrammingError:
+                # Dropped by retention since it was listed: the others still need it.
+                session.rollback()
+                continue
             session.commit()
         done.append(name)
     return done

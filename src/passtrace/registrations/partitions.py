@@ -37,7 +37,8 @@ from passtrace.core.db import writing
 TABLE = "registrations"
 PREFIX = "registrations_p"
 DEFAULT = "registrations_default"
-_NAME = re.compile(r"^registrations_p(\d{8})$")
+# \Z, not $: $ also matches before a final newline, and these names go into SQL unquoted.
+_NAME = re.compile(r"^registrations_p(\d{8})\Z")
 # pg_advisory_xact_lock key for making partitions ("PTPART" in ASCII).
 LOCK_KEY = 0x505450415254
 # How long a partition drop waits for a lock before it gives up for this run (the
