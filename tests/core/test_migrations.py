@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from passtrace.core.migrate import alembic_config
 from passtrace.models import Base
 from passtrace.registrations.partitions import is_partition
+
+
+def test_the_migrations_form_one_line():
+    """Two branches that each add a migration after the same head leave two heads, and
+    `upgrade head` then refuses to run: a deployment would not start."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1, script.get_heads()
 
 
 def test_migrations_match_the_models(db_engine):
