@@ -182,12 +182,21 @@ class GateSim:
         """Make sure a few residents are out now, some of them overdue (if there is a limit)."""
         limit = self.rules.max_out_minutes or 240
         out_now = sum(1 for o in self.outings if o["back_at"] is None)
+        # Counted apart from those out: at some hours the day's life has already left
+        # enough residents out, none of them overdue yet (at 09:00 under a 22:00-06:00
+        # curfew, nobody can have been out for four hours), and the gate's "overdue"
+        # list would be empty whatever the hour the demo is started at.
+        overdue_now = sum(1 for o in self.outings if o["back_at"] is None
+                          and o["out_at"] <= self.now - timedelta(minutes=limit))
         want = max(3, len(flats) // 25)
+        want_overdue = want // 2 if self.rules.max_out_minutes is not None else 0
         for flat in self.rng.sample(flats, len(flats)):
-            if out_now >= want:
+            if out_now >= want and overdue_now >= want_overdue:
                 return
             last = max((o["back_at"] or self.now for o in flat.outings), default=None)
-            overdue = out_now < want // 2 and self.rules.max_out_minutes is not None
+            overdue = overdue_now < want_overdue
+            if not overdue and out_now >= want:
+                continue
             ago = limit + self.rng.randint(15, 150) if overdue else self.rng.randint(
                 10, max(limit - 20, 20))
             t = self._before_curfew(self.now - timedelta(minutes=ago))
@@ -196,6 +205,7 @@ class GateSim:
                 continue
             if self.go_out(flat, self.rng.choice(adults), t, stay_out=True) is not None:
                 out_now += 1
+                overdue_now += overdue
 
     def _before_curfew(self, t: datetime) -> datetime:
         while outing_rules.in_curfew(self.rules, t):
