@@ -28,6 +28,9 @@ from passtrace.supplies.models import PRIORITIES, Depot, StockBalance, SupplyReq
 
 PRIORITY_LABELS = {"critical": lazy_gettext("critical"), "high": lazy_gettext("high"),
                    "normal": lazy_gettext("normal")}
+# The labels' msgids, for explain(): a commit explains every share twice (decision and
+# answer), and a lazy label's str() costs twice a plain gettext.
+_PRIORITY_MSGIDS = {"critical": N_("critical"), "high": N_("high"), "normal": N_("normal")}
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def allocate(available: int, needs: list[Need]) -> list[Share]:
 
 def explain(share: Share) -> str:
     """A share's explanation in the current language."""
-    params = dict(share.params, priority=str(PRIORITY_LABELS[share.params["priority"]]))
+    params = dict(share.params, priority=gettext(_PRIORITY_MSGIDS[share.params["priority"]]))
     return gettext(share.why, **params)
 
 

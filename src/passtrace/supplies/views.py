@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import or_, select
 
 from passtrace.core.errors import Forbidden
@@ -246,22 +246,32 @@ def _allocation(available: int, plan: list[tuple[requests.RequestRow, allocation
         for r, s in plan])
 
 
+def _allocation_response(available: int,
+                         plan: list[tuple[requests.RequestRow, allocation.Share]],
+                         status_code: int = 200) -> Response:
+    """The allocation as JSON, written once by pydantic. A city's plan lists 10,000
+    shares; returned as a model, FastAPI would check it against the response model and
+    encode it again (about 10 ms per thousand shares, a twentieth of a commit)."""
+    return Response(_allocation(available, plan).model_dump_json(),
+                    media_type="application/json", status_code=status_code)
+
+
 @router.get("/depots/{warehouse_id}/allocations/{item_id}", response_model=AllocationRead)
 def preview_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
-                       principal: CurrentPrincipal) -> AllocationRead:
+                       principal: CurrentPrincipal) -> Response:
     """How the warehouse's stock of an item would be shared among open requests."""
-    return _allocation(*allocation.preview(session=session, actor=principal,
-                                           warehouse_id=warehouse_id, item_id=item_id))
+    return _allocation_response(*allocation.preview(
+        session=session, actor=principal, warehouse_id=warehouse_id, item_id=item_id))
 
 
 @router.post("/depots/{warehouse_id}/allocations/{item_id}", response_model=AllocationRead,
              status_code=201)
 def commit_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
-                      rt: RuntimeDep, principal: CurrentPrincipal) -> AllocationRead:
+                      rt: RuntimeDep, principal: CurrentPrincipal) -> Response:
     """Decide the open requests with their shares and send the transfers."""
-    return _allocation(*allocation.commit(session=session, actor=principal,
-                                          warehouse_id=warehouse_id, item_id=item_id,
-                                          notifier=standard_notifier(session, rt.settings)))
+    return _allocation_response(*allocation.commit(
+        session=session, actor=principal, warehouse_id=warehouse_id, item_id=item_id,
+        notifier=standard_notifier(session, rt.settings)), status_code=201)
 
 
 @router.get("/shortages", response_model=Page[CoverRead])
