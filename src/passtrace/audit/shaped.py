@@ -1,12 +1,14 @@
-"""Append many audit entries that share a few shapes: the same fields but the resource
-and the person (a declared county's flags: 200,000 "flag raised" entries at once).
+"""Append many audit entries that share a few shapes: the same fields but the resource,
+the person and the reason (a declared county's flags: 200,000 "flag raised" entries at
+once; an allocation's decisions, each with its own explanation).
 
 `service.record_many` builds each entry's canonical JSON with `json.dumps` and COPYs it
 value by value: about 110 µs an entry here, most of a declaration's client time. An
 entry of a known shape differs from the shape's canonical text (audit/chain.py) only in
-the previous hash, the resource id, the position and the person, which sort in that
-order; so the text is cut once around four unique markers and each entry's text is
-the pieces joined with its own values (as pg_append does for one entry in SQL), and
+the previous hash, the reason, the resource id, the position and the person, which
+sort in that order; so the text is cut once around five unique markers and each
+entry's text is the pieces joined with its own values (as JSON: the reason and the
+person may be null) (as pg_append does for one entry in SQL), and
 each COPY line is a constant head and the entry's values. The hashes are the ones
 `chain.entry_hash` gives (tests/audit/test_shaped.py), so `audit verify` reads them as
 any other entries.
@@ -15,6 +17,7 @@ any other entries.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,15 +40,15 @@ _CONSTANT_COLUMNS = (
     "actor_name",
     "action",
     "resource_type",
-    "reason",
     "detail",
     "ip",
     "lane",
 )
 COPY_SQL = (
-    f"COPY audit_entries ({', '.join(_CONSTANT_COLUMNS)}, resource_id, "
+    f"COPY audit_entries ({', '.join(_CONSTANT_COLUMNS)}, reason, resource_id, "
     "subject_person_id, seq, prev_hash, hash) FROM STDIN"
 )
+NULL = "\\N"  # COPY's text for NULL
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -62,10 +65,16 @@ class Shape:
 def _copy_text(value: Any) -> str:
     """A value as COPY's text format writes it (NULL as \\N)."""
     if value is None:
-        return "\\N"
+        return NULL
     if isinstance(value, datetime):
         value = value.isoformat()
     return str(value).translate(_COPY_ESCAPES)
+
+
+def _reason_forms(reason: str | None) -> tuple[bytes, str]:
+    """A reason as the canonical JSON holds it and as a COPY line does."""
+    # json, as chain.canonical writes it (orjson escapes a few characters otherwise).
+    return json.dumps(reason, ensure_ascii=False).encode(), _copy_text(reason)
 
 
 class _Template:
@@ -74,12 +83,15 @@ class _Template:
     def __init__(self, fields: dict[str, Any]) -> None:
         self.fields = fields
         while True:
-            prev, rid, sid = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+            prev, why, rid, sid = (uuid.uuid4().hex for _ in range(4))
             seq = str(uuid.uuid4().int)
             text = chain.canonical(
-                fields | {"resource_id": rid, "seq": int(seq), "subject_person_id": sid}, prev
+                fields
+                | {"reason": why, "resource_id": rid, "seq": int(seq), "subject_person_id": sid},
+                prev,
             ).decode()
-            markers = (prev, rid, seq, sid)
+            # The strings are cut with their quotes: a value goes in as its JSON.
+            markers = (f'"{prev}"', f'"{why}"', f'"{rid}"', seq, f'"{sid}"')
             # Markers nothing else in the entry contains, met in the expected order.
             if all(text.count(m) == 1 for m in markers) and sorted(markers, key=text.index) == list(
                 markers
@@ -96,20 +108,24 @@ class _Template:
             _copy_text(detail if c == "detail" else fields.get(c, 0)) for c in _CONSTANT_COLUMNS
         )
 
-    def digest(self, prev: str, resource_id: str, seq: int, subject: str) -> str:
+    def digest(self, prev: str, reason: bytes, resource_id: str, seq: int,
+               subject: str | None) -> str:
+        """The entry's hash; `reason` already as JSON."""
         p = self.pieces
         return hashlib.sha256(
             b"".join(
                 (
                     p[0],
-                    prev.encode(),
+                    f'"{prev}"'.encode(),
                     p[1],
-                    resource_id.encode(),
+                    reason,
                     p[2],
-                    str(seq).encode(),
+                    f'"{resource_id}"'.encode(),
                     p[3],
-                    subject.encode(),
+                    str(seq).encode(),
                     p[4],
+                    f'"{subject}"'.encode() if subject is not None else b"null",
+                    p[5],
                 )
             )
         ).hexdigest()
@@ -120,10 +136,12 @@ def record_shaped(
     session: Session,
     actor: Principal | None,
     shapes: Sequence[Shape],
-    entries: Iterable[tuple[int, uuid.UUID, uuid.UUID]],
+    entries: Iterable[tuple[int, uuid.UUID, uuid.UUID | None]],
+    reasons: Sequence[str | None] | None = None,
 ) -> int:
-    """Append one main-chain entry per (shape index, resource id, person id), in order;
-    how many. Resource ids are UUIDs (their text needs no escaping in JSON or COPY)."""
+    """Append one main-chain entry per (shape index, resource id, person id or None), in
+    order; how many. `reasons`: each entry's own reason instead of its shape's. Resource
+    and person ids are UUIDs (their text needs no escaping in JSON or COPY)."""
     now = utcnow()
     templates = []
     for shape in shapes:
@@ -136,17 +154,26 @@ def record_shaped(
     pg = session.get_bind().dialect.name == "postgresql"
     lines: list[str] = []
     rows: list[dict[str, Any]] = []
-    for kind, resource, person in entries:
+    shaped_reasons = [_reason_forms(shape.reason) for shape in shapes]
+    for n, (kind, resource, person) in enumerate(entries):
         template = templates[kind]
         seq += 1
-        rid, sid = str(resource), str(person)
-        digest = template.digest(prev, rid, seq, sid)
+        rid, sid = str(resource), (str(person) if person is not None else None)
+        reason = reasons[n] if reasons is not None else shapes[kind].reason
+        why_json, why_copy = (
+            _reason_forms(reason) if reasons is not None else shaped_reasons[kind]
+        )
+        digest = template.digest(prev, why_json, rid, seq, sid)
         if pg:
-            lines.append(f"{template.copy_head}\t{rid}\t{sid}\t{seq}\t{prev}\t{digest}\n")
+            lines.append(
+                f"{template.copy_head}\t{why_copy}\t{rid}\t{NULL if sid is None else sid}"
+                f"\t{seq}\t{prev}\t{digest}\n"
+            )
         else:
             rows.append(
                 template.fields
                 | {
+                    "reason": reason,
                     "resource_id": rid,
                     "subject_person_id": person,
                     "seq": seq,
