@@ -121,13 +121,14 @@ def uuid7_of(text: str) -> uuid.UUID | None:
 def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
               now: datetime, earliest: datetime | None = None,
               latest: datetime | None = None,
-              memo: dict[tuple[str, str], Any] | None = None) -> ParsedRow:
+              memo: dict[tuple[str, Any], Any] | None = None) -> ParsedRow:
     """Check one uploaded row; raise RowError with the reason it is refused.
 
     This runs for every row of every batch (tens of thousands a second), so it
     inlines the simple checks rather than calling helpers for each field. `memo`
     (one per batch) keeps the parsed pass ids and checked ID numbers by their exact
-    text: a batch names a few hundred people thousands of times.
+    text, and the rounded temperatures: a batch names a few hundred people thousands
+    of times, and readings repeat.
     """
     if memo is None:
         memo = {}
@@ -164,7 +165,10 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     if temperature is not None:
         if temperature.__class__ not in (int, float) or not 30.0 <= temperature <= 45.0:
             raise RowError(N_("The temperature must be between 30.0 and 45.0 °C."))
-        temperature = round_temperature(float(temperature))
+        rounded = memo.get(("temperature", temperature))
+        if rounded is None:
+            rounded = memo["temperature", temperature] = round_temperature(float(temperature))
+        temperature = rounded
     companions = get("companions", 0)
     if companions.__class__ is not int or not 0 <= companions <= 20:
         raise RowError(_BAD_FIELD, field="companions")
@@ -434,12 +438,12 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     lanes = frozenset(site.lanes)
     default_lane = site.lanes[0]
     earliest, latest = now - PAST_LIMIT, now + FUTURE_LIMIT
-    results: list[dict[str, Any]] = []
+    results: list[Any] = []  # an answer per row; a stored row's id until it is stored
     parsed: list[ParsedRow] = []
     seen: set[int] = set()  # ids as ints: hashing a uuid.UUID runs in Python
     position: list[int] = []
     rejected = 0
-    memo: dict[tuple[str, str], Any] = {}
+    memo: dict[tuple[str, Any], Any] = {}
     for raw in batch.registrations:
         try:
             row = parse_row(raw, site_lanes=lanes, default_lane=default_lane, now=now,
@@ -458,9 +462,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
             continue
         seen.add(ident)
         position.append(len(results))
-        # The server's verdict on the row and the alert kind when the device's differs.
-        results.append({"id": label, "status": "stored", "error": None,
-                        "decision": None, "reasons": [], "disagreement": None})
+        results.append(label)  # answered once stored, below
         parsed.append(row)
     if parsed:
         judge(session=session, rt=rt, site=site, rows=parsed)
@@ -482,14 +484,15 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     # The rows stored now. Nothing was stored before in the usual case, and then no id
     # is looked up in `already` (hashing a uuid.UUID runs in Python: µs a row).
     fresh = [v for v in rows if v["id"] not in already] if already else rows
+    # The server's verdict on each stored row and the alert kind when the device's differs.
     for i, values in zip(position, rows, strict=True):
-        answer = results[i]
         if already and values["id"] in already:
-            answer["status"] = "duplicate"
+            results[i] = {"id": results[i], "status": "duplicate", "error": None,
+                          "decision": None, "reasons": [], "disagreement": None}
         else:
-            answer["decision"] = values["decision"]
-            answer["reasons"] = values["reasons"]
-            answer["disagreement"] = values["disagreement"]
+            results[i] = {"id": results[i], "status": "stored", "error": None,
+                          "decision": values["decision"], "reasons": values["reasons"],
+                          "disagreement": values["disagreement"]}
     kind = provider_for(site)
     if kind is not None:  # e.g. a compound's gate: residents out and back, visitors in and out
         # What the device let through happened, whatever the server now thinks of it.
