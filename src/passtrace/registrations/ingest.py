@@ -313,32 +313,25 @@ def _copy_records(rows: list[dict[str, Any]], common: dict[str, Any],
 
     At 40,000 rows a second, copying the batch's shared values into every row's dict
     and picking the columns back out cost more than writing them: the shared values
-    are read once here and each row contributes only its own. The ids go as their 16
-    bytes (_copy_types) and an empty reason list as its text, with no call per value.
+    are read once here and each row contributes only its own.
     """
-    site_id, device = common["site_id"].bytes, common["device_key"]
-    operator = None if common["operator_user_id"] is None else common["operator_user_id"].bytes
+    site_id, device, operator = common["site_id"], common["device_key"], \
+        common["operator_user_id"]
     received, skew, flagged = common["received_at"], common["clock_skew_s"], \
         common["skew_flagged"]
     decided_by = common["decided_by"]
     # A json column's binary COPY format is its text (_JSON_AS_TEXT); jsonb keeps lists.
-    kinds = dict(zip(COLUMNS, types, strict=True))
-    reasons_text = _json_text if kinds["reasons"] == "text" else _same
-    no_reasons = reasons_text([])
-    device_text = _json_text if kinds["device_reasons"] == "text" else _same
-    no_device_reasons = device_text([])
+    as_text = dict(zip(COLUMNS, types, strict=True))
+    reasons_text = _json_text if as_text["reasons"] == "text" else _same
+    device_text = _json_text if as_text["device_reasons"] == "text" else _same
     decimal = _one_decimal  # numeric(3,1) takes no float in binary
-    return [(v["id"].int.to_bytes(16, "big"), site_id, v["lane"], device, operator,
-             v["occurred_at"], received, skew, flagged, v["future_flagged"], v["direction"],
-             v["method"], v["person_hash"], v["person_masked"], v["id_last4"],
-             None if v["pass_id"] is None else v["pass_id"].int.to_bytes(16, "big"),
+    return [(v["id"], site_id, v["lane"], device, operator, v["occurred_at"], received, skew,
+             flagged, v["future_flagged"], v["direction"], v["method"], v["person_hash"],
+             v["person_masked"], v["id_last4"], v["pass_id"],
              None if v["temperature"] is None else decimal(v["temperature"]), v["plate"],
              v["companions"], v["origin"], v["destination"], v["decision"],
-             reasons_text(v["reasons"]) if v["reasons"] else no_reasons, decided_by,
-             v["override_reason"], None if v["override_by"] is None else operator,
-             v["device_decision"],
-             device_text(v["device_reasons"]) if v["device_reasons"] else no_device_reasons,
-             v["disagreement"])
+             reasons_text(v["reasons"]), decided_by, v["override_reason"], v["override_by"],
+             v["device_decision"], device_text(v["device_reasons"]), v["disagreement"])
             for v in rows]
 
 
@@ -373,7 +366,6 @@ def _json_text(value: list[str] | None) -> str | None:
 
 
 _COPY_TYPES: list[str] = []
-_UUIDS_AS_BYTES = frozenset({"id", "site_id", "operator_user_id", "pass_id", "override_by"})
 
 
 def _copy_types(cur: Any) -> list[str]:
@@ -383,12 +375,7 @@ def _copy_types(cur: Any) -> list[str]:
                     "WHERE attrelid = 'registrations'::regclass AND attnum > 0 "
                     "AND NOT attisdropped")
         types = {name: kind.split("(")[0] for name, kind in cur.fetchall()}
-        # The ids are written as their 16 bytes with bytea's C dumper: binary COPY sends
-        # no type per value, and a uuid's binary form is those bytes (psycopg's uuid
-        # dumper is a Python call per value, four a row).
-        assert all(types[c] == "uuid" for c in _UUIDS_AS_BYTES), "a uuid column changed"
-        _COPY_TYPES[:] = ["text" if c in _JSON_AS_TEXT and types[c] == "json"
-                          else "bytea" if c in _UUIDS_AS_BYTES else types[c]
+        _COPY_TYPES[:] = ["text" if c in _JSON_AS_TEXT and types[c] == "json" else types[c]
                           for c in COLUMNS]
     return _COPY_TYPES
 
