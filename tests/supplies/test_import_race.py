@@ -38,8 +38,11 @@ def test_two_imports_of_one_sheet_at_once_load_the_stock_once(committed_rt):
         assert done.result.imported + done.result.unchanged == 1, done.result
 
     outcomes = race(rt, load, load)
-    if is_postgres(rt):  # both read before either commits: the index refuses one
-        assert sorted(outcomes) == ["Conflict", "ok"], outcomes
+    if is_postgres(rt):
+        # Both read before either commits (the usual case): the index refuses one. On a
+        # loaded machine one import can commit before the other reads, which then finds
+        # the sheet loaded: also right. The stock below must hold either way.
+        assert sorted(outcomes) in (["Conflict", "ok"], ["ok", "ok"]), outcomes
     else:
         assert "ok" in outcomes and set(outcomes) <= {"ok", "Conflict", "busy"}, outcomes
     with rt.sessions() as s:
