@@ -12,6 +12,7 @@ from passtrace.core.runtime import Runtime
 from passtrace.people import service as people_service
 from passtrace.people.models import Person
 from tests.conftest import next_id_number
+from tests.people.legacy import person_without_phone_hash
 
 runner = CliRunner()
 
@@ -22,15 +23,7 @@ def test_the_command_fills_missing_hashes_once(tmp_path, monkeypatch):
     rt = Runtime.build(Settings())
     with Session(rt.engine) as session:
         for phone in ("13700000001", "13700000002", "13700000003"):
-            person = people_service.register(
-                session=session,
-                vault=rt.vault,
-                actor=None,
-                id_number=next_id_number(),
-                name="赵六",
-                phone=phone,
-            )
-            person.phone_hash = None  # stored before the column existed
+            person_without_phone_hash(session, rt, name="赵六", phone=phone)
         people_service.register(
             session=session, vault=rt.vault, actor=None, id_number=next_id_number(), name="孙七"
         )  # no phone

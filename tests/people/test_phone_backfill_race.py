@@ -19,7 +19,7 @@ from passtrace.people import service as people_service
 from passtrace.people.models import Person
 from passtrace.people.service import phone_hash
 from tests.concurrency import is_postgres
-from tests.conftest import next_id_number
+from tests.people.legacy import person_without_phone_hash
 
 OLD, NEW = "13700001111", "13700002222"
 
@@ -27,15 +27,7 @@ OLD, NEW = "13700001111", "13700002222"
 def test_a_phone_changed_while_the_backfill_runs_keeps_the_new_phones_hash(committed_rt):
     rt = committed_rt
     for session in session_scope(rt.sessions, write=True):
-        person = people_service.register(
-            session=session,
-            vault=rt.vault,
-            actor=None,
-            id_number=next_id_number(),
-            name="王五",
-            phone=OLD,
-        )
-        person.phone_hash = None  # stored before the column existed
+        person = person_without_phone_hash(session, rt, name="王五", phone=OLD)
         person_id = person.id
     # Start just before this person, so the chunk reads them (others may be older).
     before = _id_before(rt, person_id)
