@@ -19,11 +19,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, cast, delete, func, literal, select, text, union_all
+from sqlalchemy import bindparam, case, cast, delete, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
 from passtrace.core.db import UTCDateTime
+from passtrace.dashboard import deltas
 from passtrace.dashboard.models import RegistrationHour, RegistrationHourDelta
 from passtrace.dashboard.window import SLACK, id_floor
 from passtrace.registrations.models import Registration
@@ -79,39 +80,14 @@ def counted(session: Session, *, since: datetime, until: datetime, now: datetime
 
 
 def fold(session: Session, *, now: datetime | None = None) -> int:
-    """Move the deltas into registration_hours; drop hours older than KEEP. The rows folded.
-
-    Race: a fold deleting deltas that another fold is adding would count them twice, and
-    deltas committed between reading and deleting them would be lost. On PostgreSQL the
-    deletion and the addition are one statement (one snapshot: exactly the deltas it
-    deleted are added; a delta committed meanwhile stays for the next fold), and folds
-    take a transaction advisory lock so two job runners fold one after the other.
-    SQLite has one writer at a time: the two statements see the same deltas.
-    """
+    """Move the deltas into registration_hours; drop hours older than KEEP. The rows
+    folded (dashboard/deltas.py, which names the race and how it is prevented)."""
     keep = (now or utcnow()) - KEEP
-    keys = "hour, site_id, decision, reasons"
-    upsert = (f"ON CONFLICT ({keys}) DO UPDATE SET n = registration_hours.n + excluded.n,"
-              " fevers = registration_hours.fevers + excluded.fevers")
-    if _postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('registration_hours'))"))
-        folded = session.execute(text(
-            f"WITH gone AS (DELETE FROM registration_hour_deltas RETURNING {keys}, n, fevers),"
-            f" added AS (INSERT INTO registration_hours ({keys}, n, fevers)"
-            f" SELECT {keys}, sum(n), sum(fevers) FROM gone WHERE hour >= :keep"
-            f" GROUP BY {keys} ORDER BY {keys} {upsert} RETURNING 1)"
-            " SELECT (SELECT count(*) FROM gone)").bindparams(_KEEP),
-            {"keep": keep}).scalar_one()
-    else:
-        last = session.scalar(select(func.max(RegistrationHourDelta.id))) or 0
-        session.execute(text(
-            f"INSERT INTO registration_hours ({keys}, n, fevers)"
-            f" SELECT {keys}, sum(n), sum(fevers) FROM registration_hour_deltas"
-            f" WHERE id <= :last AND hour >= :keep GROUP BY {keys} {upsert}"
-            ).bindparams(_KEEP), {"last": last, "keep": keep})
-        folded = session.execute(  # type: ignore[attr-defined]
-            text("DELETE FROM registration_hour_deltas WHERE id <= :last"),
-            {"last": last}).rowcount
+    folded = deltas.fold(session, deltas="registration_hour_deltas",
+                         totals="registration_hours", keys="hour, site_id, decision, reasons",
+                         sums=("n", "fevers"), keep_if="hour >= :keep", binds=(_KEEP,),
+                         params={"keep": keep})
     session.execute(delete(RegistrationHour).where(
         (RegistrationHour.hour < keep) | ((RegistrationHour.n == 0)
                                           & (RegistrationHour.fevers == 0))))
-    return int(folded or 0)
+    return folded
