@@ -373,6 +373,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             if not args.skip_batch:
                 baseline = CopyBaseline(dsn)
                 http_rates, copy_rates, per_round = [], [], []
+                round_cpu: list[list[float]] = []  # (server, postgres, client) per round
                 cpu_used = [0.0, 0.0, 0.0]
                 copy_pg = 0.0  # the baseline's PostgreSQL CPU, to compare with the server's
                 try:
@@ -380,10 +381,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                         bodies = [make_batch(seeded, rnd, args.batch_size, f"dev-{n}-{i}")
                                   for i in range(args.batches_per_round)]
                         rows = args.batch_size * len(bodies)
-                        before = meter.sample()
+                        before, started = meter.sample(), time.time()
                         http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency)
-                        cpu_used = [u + a - b for u, b, a in zip(cpu_used, before, meter.sample(),
+                        after = meter.sample()
+                        cpu_used = [u + a - b for u, b, a in zip(cpu_used, before, after,
                                                                   strict=True)]
+                        # Per round, to tell a slow round's cause (more CPU per row, or
+                        # the same CPU spread over a longer wall time: something else ran).
+                        round_cpu.append([round((a - b) * 1e6 / rows, 2)
+                                          for b, a in zip(before, after, strict=True)])
                         stored = [baseline.fetch(batch_ids(b)) for b in bodies]
                         assert sum(map(len, stored)) == rows, "the server did not store every row"
                         copy_before = meter.sample()
@@ -393,12 +399,17 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                         copy_rates.append(rows / copy_s)
                         per_round.append(copy_s / http_s)
                         print(f"round {n + 1}/{args.rounds}: http {http_rates[-1]:,.0f} rows/s, "
-                              f"copy {copy_rates[-1]:,.0f} rows/s", file=sys.stderr)
+                              f"copy {copy_rates[-1]:,.0f} rows/s; CPU ms per 1k rows "
+                              f"server {round_cpu[-1][0]}, postgres {round_cpu[-1][1]}, "
+                              f"client {round_cpu[-1][2]}; http from {started:.2f} for "
+                              f"{http_s:.2f} s", file=sys.stderr)
                 finally:
                     baseline.close()
                 results |= {"batch_regs_per_s": round(statistics.median(http_rates), 1),
                             "copy_regs_per_s": round(statistics.median(copy_rates), 1),
-                            "batch_regs_per_s_rounds": [round(r) for r in http_rates]}
+                            "batch_regs_per_s_rounds": [round(r) for r in http_rates],
+                            "batch_server_cpu_ms_per_1k_rows_rounds": [c[0] for c in round_cpu],
+                            "batch_postgres_cpu_ms_per_1k_rows_rounds": [c[1] for c in round_cpu]}
                 results |= CpuMeter.per_unit((0.0, 0.0, 0.0), tuple(cpu_used),  # type: ignore[arg-type]
                                              args.rounds * args.batches_per_round
                                              * args.batch_size // 1000, "batch", "1k_rows")
