@@ -15,7 +15,7 @@ second every microsecond per row counts.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -421,13 +421,24 @@ def _insert_generic(session: Session, rows: list[dict[str, Any]],
     return existing
 
 
-def ingest(*, session: Session, rt: Runtime, actor: Principal,
-           batch: BatchIn) -> dict[str, Any]:
+def _id_of(raw: Any) -> object:
+    """The id an uploaded row gave (a dict's key, a typed row's field), as it was sent."""
+    if raw.__class__ is dict:
+        return raw.get("id")
+    return getattr(raw, "id", None)
+
+
+def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn,
+           rows: Sequence[Any] | None = None,
+           parse: Callable[..., ParsedRow] = parse_row) -> dict[str, Any]:
     """Store a device's batch; each row is stored, a duplicate, or rejected with its reason.
 
-    Returns the BatchOut document as plain data (a dict per row): building and
-    re-validating thousands of pydantic objects would cost more than storing the rows.
+    The rows are `batch.registrations` (dicts, checked by parse_row) unless `rows` and
+    their `parse` are given (typed_batch: typed rows, same answers). Returns the
+    BatchOut document as plain data (a dict per row): building and re-validating
+    thousands of pydantic objects would cost more than storing the rows.
     """
+    uploaded: Sequence[Any] = batch.registrations if rows is None else rows
     site = site_service.get_for_staff(session=session, actor=actor, code=batch.site)
     now = utcnow()
     # The schema requires an offset-aware sent_at: without it a phone hours ahead had
@@ -444,18 +455,18 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     position: list[int] = []
     rejected = 0
     memo: dict[tuple[str, Any], Any] = {}
-    for raw in batch.registrations:
+    for raw in uploaded:
         try:
-            row = parse_row(raw, site_lanes=lanes, default_lane=default_lane, now=now,
-                            earliest=earliest, latest=latest, memo=memo)
+            row = parse(raw, site_lanes=lanes, default_lane=default_lane, now=now,
+                        earliest=earliest, latest=latest, memo=memo)
         except RowError as exc:
             rejected += 1
-            rid = raw.get("id") if isinstance(raw, dict) else None
+            rid = _id_of(raw)
             results.append({"id": rid[:64] if isinstance(rid, str) else "",
                             "status": "rejected",
                             "error": gettext(exc.message, **exc.params)})
             continue
-        label = raw["id"]  # parse_row checked it is a UUID string
+        label = _id_of(raw)  # the parser checked it is a UUID string
         ident = row.values["id"].int
         if ident in seen:
             results.append({"id": label, "status": "duplicate", "error": None})
@@ -504,7 +515,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal,
     # now answered (stored, duplicate or refused, which the device sets aside), so what it
     # still holds is the rest. Keeping the count from before the upload showed a device
     # that had just synced as holding unsynced rows all day.
-    left = max(0, batch.pending - len(batch.registrations))
+    left = max(0, batch.pending - len(uploaded))
     heartbeat(session=session, actor=actor, site_code=site.code, device_key=batch.device_key,
               pending=left, synced=True)
     audit_service.record(session=session, actor=actor, action="registration.batch",

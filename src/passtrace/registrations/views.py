@@ -23,7 +23,7 @@ from passtrace.core.imports import ImportProblem
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import Day
-from passtrace.registrations import fast_kinds, fastpath, imports, ingest, stats
+from passtrace.registrations import fast_kinds, fastpath, imports, ingest, stats, typed_batch
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.models import Registration
 from passtrace.registrations.schemas import (
@@ -217,6 +217,20 @@ async def upload_batch(request: Request, session: SessionDep, rt: RuntimeDep,
 
 
 def _ingest_body(body: bytes, session: Session, rt: Runtime, principal: Principal) -> Response:
+    # Typed rows first (typed_batch: about half the server CPU per row); a body that
+    # does not decode into them takes the dict path below, whose answers they match.
+    typed = typed_batch.decode(body)
+    if typed is not None:
+        envelope, typed_rows = typed
+        if len(typed_rows) <= BATCH_MAX_ROWS:
+            try:
+                batch = BatchIn.model_validate({**envelope, "registrations": []})
+            except ValidationError:
+                pass  # the dict path below refuses it, in its words
+            else:
+                out = ingest.ingest(session=session, rt=rt, actor=principal, batch=batch,
+                                    rows=typed_rows, parse=typed_batch.parse_typed)
+                return Response(orjson.dumps(out), media_type="application/json")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
