@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import http.client
 import json
+import os
 import platform
 import random
 import statistics
@@ -83,12 +85,18 @@ def make_batch(seeded: Seeded, rnd: random.Random, size: int, device: str) -> by
                          "pending": 0, "registrations": rows})
 
 
-def post_batches(server: Server, token: str, bodies: list[bytes], concurrency: int) -> float:
+def post_batches(server: Server, token: str, bodies: list[bytes], concurrency: int,
+                 keep_alive: bool = False) -> float:
     """Upload the bodies (`concurrency` at a time); return the wall time in seconds.
 
-    Each uploader is a plain keep-alive HTTP/1.1 connection (http.client): real HTTP,
-    every answer read and checked, at a fraction of httpx's CPU per request (the
-    client shares the two cores with the server it measures).
+    Each uploader is a plain HTTP/1.1 connection (http.client): real HTTP, every answer
+    read and checked, at a fraction of httpx's CPU per request (the client shares the
+    two cores with the server it measures). A batch is sent on a connection of its own,
+    as a phone back online sends its queue, unless `keep_alive`: then each uploader
+    keeps one connection for all its batches, and the worker process that accepted it
+    serves them all. uvicorn's workers share one listening socket, and an idle worker
+    accepts every connection waiting when it wakes: two connections opened at once
+    usually land on the same worker, and the round then measures one worker of two.
     """
     queue = list(enumerate(bodies))
     lock = threading.Lock()
@@ -103,6 +111,8 @@ def post_batches(server: Server, token: str, bodies: list[bytes], concurrency: i
                     if not queue or errors:
                         return
                     _, body = queue.pop(0)
+                if not keep_alive:
+                    conn.close()  # http.client reconnects on the next request
                 conn.request("POST", "/api/v1/registrations/batch", body=body, headers=headers)
                 resp = conn.getresponse()
                 payload = resp.read()
@@ -165,6 +175,24 @@ class CopyBaseline:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def process_cpu(server: Server) -> dict[int, float]:
+    """CPU seconds of each process of the server (parent, job runner and workers)."""
+    assert server.proc is not None
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == server.proc.pid:
+            out[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def batch_ids(body: bytes) -> list[uuid.UUID]:
@@ -348,6 +376,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--site-kind", default="road_checkpoint",
                         help="kind of the seeded site (venue: every in/out keeps stays)")
     parser.add_argument("--keep-log", type=Path, default=None, help="server log file")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="batch: one connection per uploader for all its batches "
+                             "(default: a connection per batch; see post_batches)")
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)
     results: dict[str, object] = {}
@@ -381,9 +412,20 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                         bodies = [make_batch(seeded, rnd, args.batch_size, f"dev-{n}-{i}")
                                   for i in range(args.batches_per_round)]
                         rows = args.batch_size * len(bodies)
+                        # The client's own full collections (its heap grows by the rows it
+                        # reads back each round) ran inside a timed upload: a 2-core
+                        # machine then lent them a server core. Collected before, not during.
+                        gc.collect()
+                        gc.disable()
                         before, started = meter.sample(), time.time()
-                        http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency)
+                        workers_before = process_cpu(server)
+                        http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency,
+                                              keep_alive=args.keep_alive)
+                        workers = process_cpu(server)
                         after = meter.sample()
+                        gc.enable()
+                        split = sorted((round(workers[p] - workers_before.get(p, 0.0), 2)
+                                        for p in workers), reverse=True)
                         cpu_used = [u + a - b for u, b, a in zip(cpu_used, before, after,
                                                                   strict=True)]
                         # Per round, to tell a slow round's cause (more CPU per row, or
@@ -402,7 +444,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                               f"copy {copy_rates[-1]:,.0f} rows/s; CPU ms per 1k rows "
                               f"server {round_cpu[-1][0]}, postgres {round_cpu[-1][1]}, "
                               f"client {round_cpu[-1][2]}; http from {started:.2f} for "
-                              f"{http_s:.2f} s", file=sys.stderr)
+                              f"{http_s:.2f} s; CPU s by server process {split}",
+                              file=sys.stderr)
                 finally:
                     baseline.close()
                 results |= {"batch_regs_per_s": round(statistics.median(http_rates), 1),
@@ -447,6 +490,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "batch_size": args.batch_size, "rounds": args.rounds,
             "batches_per_round": args.batches_per_round,
             "batch_concurrency": args.batch_concurrency, "workers": args.workers,
+            "batch_connections": "one per uploader" if args.keep_alive else "one per batch",
             "connections": args.connections, "single_seconds": args.single_seconds,
             "single_runs": args.single_runs,
             "id_share": args.id_share, "residents": args.residents,
