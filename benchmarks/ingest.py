@@ -86,7 +86,7 @@ def make_batch(seeded: Seeded, rnd: random.Random, size: int, device: str) -> by
 
 
 def post_batches(server: Server, token: str, bodies: list[bytes], concurrency: int,
-                 keep_alive: bool = False) -> float:
+                 keep_alive: bool = True) -> float:
     """Upload the bodies (`concurrency` at a time); return the wall time in seconds.
 
     Each uploader is a plain HTTP/1.1 connection (http.client): real HTTP, every answer
@@ -94,9 +94,10 @@ def post_batches(server: Server, token: str, bodies: list[bytes], concurrency: i
     two cores with the server it measures). A batch is sent on a connection of its own,
     as a phone back online sends its queue, unless `keep_alive`: then each uploader
     keeps one connection for all its batches, and the worker process that accepted it
-    serves them all. uvicorn's workers share one listening socket, and an idle worker
-    accepts every connection waiting when it wakes: two connections opened at once
-    usually land on the same worker, and the round then measures one worker of two.
+    serves them all. uvicorn's workers share one listening socket and the kernel decides
+    which accepts: a round's two connections often land on the same worker, which then
+    serves the round alone (the per-process CPU printed for each round shows it). A
+    connection per batch did not spread them much better here (docs/checkpoint.md).
     """
     queue = list(enumerate(bodies))
     lock = threading.Lock()
@@ -175,6 +176,30 @@ class CopyBaseline:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def warm_up(server: Server, seeded: Seeded, rnd: random.Random,
+            args: argparse.Namespace) -> None:
+    """Upload until every worker has served batches: each fills its caches, compiles its
+    statements and lets psycopg prepare them once, as a server does after its start.
+
+    Four small batches used to do it, but their connections could all land on one
+    worker: the other then paid all of that in the first timed round (measured: a cold
+    worker's first 5,000-row batch took about 30 % more server CPU than its next).
+    """
+    assert server.proc is not None
+    start = process_cpu(server)
+    for attempt in range(20):
+        post_batches(server, seeded.token, [make_batch(seeded, rnd, 1000, f"warm-{attempt}-{i}")
+                                            for i in range(4)], args.batch_concurrency,
+                     keep_alive=False)
+        now = process_cpu(server)
+        # A 1,000-row batch costs a worker 20-30 ms: 0.1 s is a few batches each.
+        served = [pid for pid, cpu in now.items()
+                  if pid != server.proc.pid and cpu - start.get(pid, 0.0) >= 0.1]
+        if len(served) >= args.workers:
+            return
+    print("warm-up: not every worker was reached", file=sys.stderr)
 
 
 def process_cpu(server: Server) -> dict[int, float]:
@@ -376,9 +401,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--site-kind", default="road_checkpoint",
                         help="kind of the seeded site (venue: every in/out keeps stays)")
     parser.add_argument("--keep-log", type=Path, default=None, help="server log file")
-    parser.add_argument("--keep-alive", action="store_true",
-                        help="batch: one connection per uploader for all its batches "
-                             "(default: a connection per batch; see post_batches)")
+    parser.add_argument("--connection-per-batch", action="store_true",
+                        help="batch: each batch on a connection of its own (default: one "
+                             "keep-alive connection per uploader; see post_batches)")
     args = parser.parse_args(argv)
     rnd = random.Random(args.seed)
     results: dict[str, object] = {}
@@ -398,9 +423,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 conn.execute("UPDATE sites SET kind = %s", (args.site_kind,))
             server.start(timeout=180)  # a loaded machine starts two workers slowly
             meter = CpuMeter(server, db_name)
-            # Warm-up: every worker imports, connects and fills its caches.
-            post_batches(server, seeded.token, [make_batch(seeded, rnd, 200, f"warm-{i}")
-                                                for i in range(4)], args.batch_concurrency)
+            warm_up(server, seeded, rnd, args)
             if not args.skip_batch:
                 baseline = CopyBaseline(dsn)
                 http_rates, copy_rates, per_round = [], [], []
@@ -420,7 +443,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                         before, started = meter.sample(), time.time()
                         workers_before = process_cpu(server)
                         http_s = post_batches(server, seeded.token, bodies, args.batch_concurrency,
-                                              keep_alive=args.keep_alive)
+                                              keep_alive=not args.connection_per_batch)
                         workers = process_cpu(server)
                         after = meter.sample()
                         gc.enable()
@@ -490,7 +513,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             "batch_size": args.batch_size, "rounds": args.rounds,
             "batches_per_round": args.batches_per_round,
             "batch_concurrency": args.batch_concurrency, "workers": args.workers,
-            "batch_connections": "one per uploader" if args.keep_alive else "one per batch",
+            "batch_connections": "one per batch" if args.connection_per_batch
+                                 else "one per uploader",
             "connections": args.connections, "single_seconds": args.single_seconds,
             "single_runs": args.single_runs,
             "id_share": args.id_share, "residents": args.residents,
