@@ -110,14 +110,21 @@ def import_id(external_id: str, occurred_at: datetime) -> uuid.UUID:
     makes the very same id and the stay built from it keeps its id too.
     """
     ms = int(occurred_at.timestamp() * 1000) & ((1 << 48) - 1)
-    h = _ID_HASH.copy()
-    h.update(external_id.encode())
+    digest = _blake2b(_ID_SALT + external_id.encode(), digest_size=10).digest()
     # 48 bits of time, version 7, 12 bits of hash, variant 10, 62 bits of hash: the
     # hash's 80 bits with 6 of them replaced (one int operation, no byte juggling).
-    return uuid.UUID(int=ms << 80 | int.from_bytes(h.digest(), "big") & _ID_KEEP | _ID_SET)
+    # Made as uuid.UUID(int=...) makes it, without the checks of its __init__ (the
+    # value is a 128-bit int by construction): 2.3 us a row against 6.5 measured.
+    ident = _new_object(uuid.UUID)
+    _set_slot(ident, "int", ms << 80 | int.from_bytes(digest, "big") & _ID_KEEP | _ID_SET)
+    _set_slot(ident, "is_safe", _UNKNOWN_SAFETY)
+    return ident
 
 
-_ID_HASH = hashlib.blake2b(_ID_SALT, digest_size=10)
+_blake2b = hashlib.blake2b
+_new_object = object.__new__
+_set_slot = object.__setattr__  # as uuid.UUID.__init__ does (the class is immutable)
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
 _ID_KEEP = (0xF << 72) | (0xFF << 64) | (0x3F << 56) | ((1 << 56) - 1)
 _ID_SET = (0x7 << 76) | (0b10 << 62)
 
