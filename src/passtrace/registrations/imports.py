@@ -427,9 +427,11 @@ _PG_COLUMNS = (
 # the unique index, then the insert) and the CTE that joined the keys' RETURNING to the
 # rows cost 8-10 us of server CPU a row of the ~30 the two inserts took (measured on
 # 10,000 rows). The keys go in in their own order (one leaf after the other of their
-# primary key), the rows in id order. A key stored before (a re-run), by a concurrent
-# import (whose commit the insert waits for), or twice in the chunk raises
-# unique_violation: the savepoint is rolled back and the chunk takes _PG_INSERT.
+# primary key; in both paths, so two imports of overlapping files wait for each other's
+# keys in one order and cannot deadlock), the rows in id order. A key stored before (a
+# re-run), by a concurrent import (whose commit the insert waits for), or twice in the
+# chunk raises unique_violation: the savepoint is rolled back and the chunk takes
+# _PG_INSERT.
 _PG_KEYS_FAST = (
     "INSERT INTO registration_external_ids (external_id, registration_id, occurred_at) "
     f"SELECT external_id, id, occurred_at FROM {_STAGE} ORDER BY external_id")
