@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -224,3 +224,60 @@ def test_an_imported_out_closes_a_stay_whose_in_lies_in_another_day_partition(se
     assert (done.imported, done.refused) == (1, 0)
     assert _stays(session, digest) == [
         (came.id, T0, T0 + timedelta(hours=3), "out", _ids(session, run)[f"{run}-out"])]
+
+
+def test_stays_of_fresh_chunks_and_of_partly_stored_ones_equal_a_full_rebuild(session, rt):
+    """A fresh chunk takes the plain inserts, a chunk holding rows stored before the
+    ON CONFLICT path (PostgreSQL): both keep the stays a rebuild from scratch makes.
+
+    The first file's chunks are all new: an "in" whose "out" is in the next chunk, an
+    "out" whose "in" comes two chunks later, a missed "out". The second file repeats it
+    with new rows between, so every chunk mixes stored and new rows: it must store only
+    the new ones, report the others as already there, and pair the new rows with the
+    stored ones.
+    """
+    site, run = _site(session), uuid7().hex
+    a, b, c = next_id_number(), next_id_number(), next_id_number()
+    first = [_line(f"{run}-a1", site, a, T0, "in"),
+             _line(f"{run}-b2", site, b, T0 + timedelta(hours=5), "out"),
+             _line(f"{run}-c1", site, c, T0, "in"),
+             # chunk 2
+             _line(f"{run}-a2", site, a, T0 + timedelta(hours=2), "out"),
+             _line(f"{run}-c2", site, c, T0 + timedelta(hours=1), "in"),
+             _line(f"{run}-c3", site, c, T0 + timedelta(hours=3), "out"),
+             # chunk 3
+             _line(f"{run}-b1", site, b, T0 + timedelta(hours=1), "in")]
+    done = _load(session, rt, first, chunk_rows=3)
+    assert (done.imported, done.unchanged, done.refused) == (7, 0, 0)
+    later = [_line(f"{run}-a3", site, a, T0 + timedelta(hours=4), "in"),
+             _line(f"{run}-a4", site, a, T0 + timedelta(hours=6), "out"),
+             _line(f"{run}-b0", site, b, T0 + timedelta(minutes=30), "out"),
+             _line(f"{run}-c4", site, c, T0 + timedelta(hours=2), "through")]
+    mixed = [first[0], later[0], first[1], later[1], first[2], first[3], later[2],
+             first[4], first[5], later[3], first[6]]
+    again = _load(session, rt, mixed, chunk_rows=3)
+    assert (again.rows, again.imported, again.unchanged, again.refused) == (11, 4, 7, 0)
+
+    ids = _ids(session, run)
+    hashes = {p: rt.vault.lookup_hash(p) for p in (a, b, c)}
+    built = {p: _stays(session, h) for p, h in hashes.items()}
+    hours = [T0 + timedelta(hours=h) for h in range(7)]
+    assert built == {
+        a: [(ids[f"{run}-a1"], hours[0], hours[2], "out", ids[f"{run}-a2"]),
+            (ids[f"{run}-a3"], hours[4], hours[6], "out", ids[f"{run}-a4"])],
+        b: [(ids[f"{run}-b1"], hours[1], hours[5], "out", ids[f"{run}-b2"])],
+        c: [(ids[f"{run}-c1"], hours[0], hours[1], "cap", None),
+            (ids[f"{run}-c2"], hours[1], hours[3], "out", ids[f"{run}-c3"])]}
+    assert stays.rebuild(session, person_hashes=list(hashes.values())) == 5
+    session.commit()
+    assert {p: _stays(session, h) for p, h in hashes.items()} == built
+
+
+def test_an_imported_row_keeps_its_id_across_versions():
+    """The id is a function of the external id and the time: a file imported by an
+    earlier version and again by this one names the same rows and the same stays."""
+    local = timezone(timedelta(hours=8))
+    assert str(imports.import_id("paper-1", datetime(2026, 2, 3, 8, 30, tzinfo=local))) \
+        == "019c20e7-fb40-7a16-8022-20229f9cfb6f"
+    assert str(imports.import_id("县医院-00017", T0.replace(microsecond=123000))) \
+        == "019c20e7-fbbb-77d8-a7f2-1d09694ae68c"

@@ -2,7 +2,9 @@
 
 Race: both read "not stored yet" and both insert. The unique external_id decides
 (ON CONFLICT DO NOTHING / INSERT OR IGNORE): without it the second insert raised an
-IntegrityError and the loser's whole import failed with a traceback.
+IntegrityError and the loser's whole import failed with a traceback. On PostgreSQL a
+chunk first tries plain INSERTs: the loser's waits for the winner's keys, fails with
+unique_violation, and its chunk goes again through ON CONFLICT DO NOTHING.
 """
 
 from __future__ import annotations
