@@ -98,8 +98,8 @@ def _in_memory_csv(session, depots) -> bytes:  # type: ignore[no-untyped-def]
 
 def test_the_streamed_ledger_equals_the_file_built_in_memory(client, make_persona, session,
                                                             monkeypatch):
-    # Batches of 2 over 6 movements: the keyset pages must neither skip nor repeat a row,
-    # and formula cells in any batch are still neutralised.
+    # Batches of 2 over 6 movements: rows split across batches must neither skip nor
+    # repeat, and formula cells in any batch are still neutralised.
     monkeypatch.setattr(export, "EXPORT_BATCH", 2)
     officer = make_persona("supplies_officer", "area", "520111")
     mine, other = depot(session, area_code="520111"), depot(session, area_code="520111")
@@ -109,8 +109,8 @@ def test_the_streamed_ledger_equals_the_file_built_in_memory(client, make_person
     for n, consumer in enumerate(["@卡口", "社区医院", "-1", "+86 卡口"]):
         service.issue(session=session, actor=None, depot_id=mine.id, item_id=masks.id,
                       quantity=n + 1, consumer=consumer)
-    # The first issue shares its time with the second batch's last row (the other depot's
-    # receipt, written just before it): a tie across a page boundary, broken by id.
+    # The first issue shares its time with the first batch's last row (the other depot's
+    # receipt, written just before it): a tie across a batch boundary, ordered by id.
     entries = session.scalars(select(LedgerEntry).where(
         LedgerEntry.depot_id.in_([mine.id, other.id])).order_by(LedgerEntry.created_at)).all()
     entries[2].created_at = entries[1].created_at

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
@@ -55,9 +55,13 @@ def _local(at: datetime) -> str:
 
 
 def _ledger_query(depots: list[Depot], *, since: date | None, until: date | None,
-                  cutoff: datetime) -> Select[LedgerEntry, SupplyItem, SupplyLot]:
+                  cutoff: datetime) -> Select[Any]:
     """The movements at these depots between two local days (inclusive), before cutoff."""
-    stmt = (select(LedgerEntry, SupplyItem, SupplyLot)
+    columns: tuple[Any, ...] = (
+        LedgerEntry.created_at, LedgerEntry.depot_id, SupplyItem.name, SupplyItem.unit,
+        SupplyLot.lot_number, SupplyLot.expires_on, LedgerEntry.kind, LedgerEntry.quantity,
+        LedgerEntry.counterparty, LedgerEntry.reason)
+    stmt = (select(*columns)
             .join(SupplyItem, SupplyItem.id == LedgerEntry.item_id)
             .join(SupplyLot, SupplyLot.id == LedgerEntry.lot_id)
             .where(LedgerEntry.depot_id.in_([d.id for d in depots]),
@@ -75,29 +79,24 @@ def ledger_batches(session: Session, depots: list[Depot], *, since: date | None 
                    kinds: Mapping[str, str] | None = None) -> Iterator[list[list[Any]]]:
     """Every movement at these depots, oldest first, EXPORT_BATCH rows at a time.
 
-    Keyset pages on (created_at, id), each its own query: a million-row ledger never
-    sits in memory, and no cursor stays open while the client reads. `kinds`: the
-    movement labels, translated by the caller (a streamed response may run after the
-    request's language is gone).
+    One query whose rows arrive as the file is written (a server-side cursor on
+    PostgreSQL, SQLite's lazy cursor), plain columns rather than ORM objects: a
+    million-row ledger never sits in memory, and it is sorted once (keyset pages would
+    sort the whole ledger again for every page: there is no index on time alone). The
+    read stays open while the client downloads; a cut-off download closes it. `kinds`:
+    the movement labels, translated by the caller (a streamed response may run after
+    the request's language is gone).
     """
     by_id = {d.id: d for d in depots}
     kinds = kinds if kinds is not None else kind_labels()
-    stmt = _ledger_query(depots, since=since, until=until, cutoff=cutoff or utcnow())
-    after: tuple[datetime, Any] | None = None
-    while True:
-        page = stmt if after is None else stmt.where(
-            tuple_(LedgerEntry.created_at, LedgerEntry.id) > tuple_(*after))
-        found = session.execute(page.order_by(LedgerEntry.created_at, LedgerEntry.id)
-                                .limit(EXPORT_BATCH)).all()
-        if not found:
-            return
-        yield [[_local(e.created_at), by_id[e.depot_id].code, by_id[e.depot_id].name,
-                item.name, item.unit, lot.lot_number, lot.expires_on.isoformat(),
-                kinds.get(e.kind, e.kind), e.quantity, e.counterparty, e.reason]
-               for e, item, lot in found]
-        last = found[-1][0]
-        after = (last.created_at, last.id)
-        session.expunge_all()  # the batch's objects go with it
+    stmt = (_ledger_query(depots, since=since, until=until, cutoff=cutoff or utcnow())
+            .order_by(LedgerEntry.created_at, LedgerEntry.id)
+            .execution_options(stream_results=True, yield_per=EXPORT_BATCH))
+    for batch in session.execute(stmt).partitions():
+        yield [[_local(at), by_id[depot].code, by_id[depot].name, item, unit, lot,
+                expires.isoformat(), kinds.get(kind, kind), quantity, counterparty, reason]
+               for at, depot, item, unit, lot, expires, kind, quantity, counterparty, reason
+               in batch]
 
 
 def kind_labels() -> dict[str, str]:
