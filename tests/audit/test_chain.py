@@ -154,3 +154,44 @@ def test_audit_verify_command_exits_1_and_names_the_first_break(fresh_url, monke
         assert f"entry id {entries[1].id}, position {entries[1].seq}" in broken.output
     finally:
         engine.dispose()
+
+
+def test_an_append_waits_for_the_writer_before_it_and_links_to_its_entry(db_engine):
+    # The race in service.locked_execute: a second append while the first one's
+    # transaction is still open must read the head that one commits. If the lock were
+    # taken inside the appending statement (or not at all), the second would read the
+    # head from before the first committed and collide on its position.
+    factory = make_sessionmaker(db_engine)  # real commits, outside the test transaction
+    appended, outcomes = threading.Event(), []
+
+    def first() -> None:
+        with factory() as s:
+            audit_service.append(session=s, actor=None, action="test.race",
+                                 resource_type="test", resource_id="first")
+            appended.set()
+            threading.Event().wait(0.5)  # the second is waiting (or, unlocked, has read)
+            s.commit()
+
+    def second() -> None:
+        appended.wait(10)
+        with factory() as s:
+            try:
+                audit_service.append(session=s, actor=None, action="test.race",
+                                     resource_type="test", resource_id="second")
+                s.commit()
+                outcomes.append("ok")
+            except Exception as exc:  # noqa: BLE001 - recorded; the assertion shows it
+                s.rollback()
+                outcomes.append(f"error: {exc!r}")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert outcomes == ["ok"], outcomes
+    with Session(db_engine) as s:
+        assert chain_verify.verify(session=s).broken is None
+        last_two = s.scalars(select(AuditEntry.resource_id).where(AuditEntry.lane == 0)
+                             .order_by(AuditEntry.seq.desc()).limit(2)).all()
+    assert last_two == ["second", "first"]

@@ -140,14 +140,15 @@ def export(
     rt = _runtime()
     with _domain_errors():
         for session in session_scope(rt.sessions):
-            header, rows = exports.build(
+            prepared = exports.prepare(
                 session=session, actor=_actor(session, actor, "supplies.manage"),
                 report=report.value, depot_codes=depot, since=first, until=last,
                 audit_extra={"via": "cli", "os_user": os_user(), "format": fmt.value,
                              "file": str(output)})
-    with _bar() as bar, private_file(output) as fh:
+    with _bar() as bar, private_file(output) as fh, rt.sessions() as reading:
         task = bar.add_task(f"writing {report.value}", total=None)
-        for chunk in exports.chunks(fmt.value, header, rows, report.value):
+        for chunk in exports.chunks(fmt.value, prepared.header, prepared.batches(reading),
+                                    report.value):
             fh.write(chunk)
             bar.advance(task)
-    console.print(f"[green]{len(rows)} rows -> {output}[/green]")
+    console.print(f"[green]{prepared.count} rows -> {output}[/green]")

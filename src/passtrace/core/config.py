@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     # statistics are stale (changed by 10 % since their last ANALYZE) and analyses them
     # (0: off; then only autovacuum does).
     registration_analyze_seconds: int = Field(default=5, ge=0, le=86400)
+    # How often the job runner vacuums the dashboard's delta tables and analyses the
+    # tables written all day when they need it (jobs/upkeep.py; PostgreSQL only; 0: off,
+    # leaving it to autovacuum, if it is on).
+    table_upkeep_seconds: int = Field(default=60, ge=0, le=86400)
     # How often the job runner verifies yesterday's and today's daily reports against
     # registrations (0: off; cron can run `passtrace verify reports`).
     verify_seconds: int = Field(default=3600, ge=0, le=7 * 86400)

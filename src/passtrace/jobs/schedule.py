@@ -10,6 +10,7 @@ from passtrace.communities.compounds import jobs as compound_jobs
 from passtrace.communities.outings import jobs as outing_jobs
 from passtrace.dashboard import jobs as dashboard_jobs
 from passtrace.health import jobs as health_jobs
+from passtrace.jobs import upkeep
 from passtrace.jobs.runner import Job
 from passtrace.people import jobs as people_jobs
 from passtrace.registrations import jobs as registration_jobs
@@ -54,6 +55,7 @@ def scheduled_jobs() -> list[Job]:
             people_jobs.fill_phone_hashes),
         Job("analytics.run-requested", lambda rt: rt.settings.analytics_seconds,
             analytics_jobs.run_queued),
+        Job("jobs.table-upkeep", lambda rt: rt.settings.table_upkeep_seconds, upkeep.run),
         Job("audit.anchor-lanes", lambda rt: rt.settings.audit_anchor_seconds,
             audit_jobs.anchor_lanes),
     ]

@@ -4,6 +4,7 @@ allocation and shortages. Every list pages `{items, next}`."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Annotated
 
 import orjson
@@ -377,17 +378,27 @@ async def import_stock(session: SessionDep, principal: CurrentPrincipal,
 
 @router.get("/export/{report}", response_class=StreamingResponse, responses=files(
     "The ledger or the stock report as a spreadsheet.", "text/csv", exports.XLSX))
-def export(report: exports.Report, session: SessionDep, principal: CurrentPrincipal,
+def export(report: exports.Report, session: SessionDep, rt: RuntimeDep,
+           principal: CurrentPrincipal,
            fmt: Annotated[exports.Format, Query(alias="format")] = "csv",
            depot: Annotated[list[str] | None, Query(max_length=50)] = None,
            since: Day | None = None, until: Day | None = None) -> StreamingResponse:
     """The ledger or the stock report of your depots as CSV or Excel (formula-safe,
-    audited); `depot` narrows it to some depot codes, since/until the ledger's days."""
-    header, rows = exports.build(session=session, actor=principal, report=report,
-                                 depot_codes=depot, since=since, until=until,
-                                 audit_extra={"via": "api", "format": fmt})
+    audited, streamed); `depot` narrows it to some depot codes, since/until the ledger's
+    days."""
+    prepared = exports.prepare(session=session, actor=principal, report=report,
+                               depot_codes=depot, since=since, until=until,
+                               audit_extra={"via": "api", "format": fmt})
     session.commit()  # the audit entry stands even if the download is cut off
+
+    def body() -> Iterator[bytes]:
+        own = rt.sessions()  # the request's session is done before streaming ends
+        try:
+            yield from exports.chunks(fmt, prepared.header, prepared.batches(own), report)
+        finally:
+            own.close()
+
     media = exports.XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
-    return StreamingResponse(exports.chunks(fmt, header, rows, report), media_type=media,
+    return StreamingResponse(body(), media_type=media,
                              headers={"Content-Disposition":
                                       f'attachment; filename="supplies-{report}.{fmt}"'})

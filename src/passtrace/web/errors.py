@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from passtrace.core.errors import DomainError, RateLimited, Unauthorized
 from passtrace.core.i18n import N_, gettext
 from passtrace.web.deps import principal_for_error_page
+from passtrace.web.field_labels import labelled
 from passtrace.web.render import render
 
 log = logging.getLogger("passtrace")
@@ -106,7 +107,8 @@ def _respond(request: Request, status: int, code: str, message: str,
                                           "fields": fields or {}}}
         return JSONResponse(body, status_code=status)
     return render(request, "error.html", {"status": status, "message": message,
-                                          "fields": fields or {}}, status_code=status)
+                                          "fields": labelled(fields or {})},
+                  status_code=status)
 
 
 def error_response(request: Request, exc: DomainError) -> Response:
