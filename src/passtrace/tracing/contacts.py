@@ -112,25 +112,29 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
 
 def _merge(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
     out: dict[str, Found] = {}
+    # Each person's items by their text (json.dumps with sorted keys; same-place hits
+    # carry it already, `Hit.key`): the order they are kept in, duplicates once.
+    keyed: dict[str, dict[str, dict[str, Any]]] = {}
     for hit, area in placed:
         ev = {"kind": hit.kind, **hit.evidence}
+        key = hit.key if hit.key is not None else json.dumps(ev, sort_keys=True)
         f = out.get(hit.person_hash)
         if f is None:
-            out[hit.person_hash] = Found(hit.person_hash, [ev], hit.start, hit.end, area,
+            out[hit.person_hash] = Found(hit.person_hash, [], hit.start, hit.end, area,
                                          "general" if hit.kind == "colleague" else "close")
+            keyed[hit.person_hash] = {key: ev}
             continue
-        f.evidence.append(ev)
+        keyed[hit.person_hash][key] = ev
         f.first = min(f.first, hit.start)
         # The area of the last exposure: where the contact most recently was near the case.
         if hit.end > f.last or (hit.end == f.last and area and area < f.area_code):
             f.last, f.area_code = hit.end, area or f.area_code
         if hit.kind != "colleague":
             f.kind = "close"
-    for f in out.values():
-        if len(f.evidence) > 1:
-            # A stable order, so storing the same result again compares equal.
-            keyed = {json.dumps(e, sort_keys=True): e for e in f.evidence}
-            f.evidence = [keyed[k] for k in sorted(keyed)]
+    for h, f in out.items():
+        # A stable order, so storing the same result again compares equal.
+        items = keyed[h]
+        f.evidence = [items[k] for k in sorted(items)]
     return out
 
 
