@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -41,7 +42,7 @@ def stay_bound() -> timedelta:
     return max(stays.cap_for(kind) for kind in stays.STAY_KINDS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     """One piece of evidence that `person_hash` met the index person."""
 
@@ -52,9 +53,14 @@ class Hit:
     end: datetime
     evidence: dict[str, Any] = field(default_factory=dict)
     area: str = ""  # the site's area code (where a contact met there is traced)
+    # The item's text as json.dumps({"kind": kind, **evidence}, sort_keys=True) writes it:
+    # the order a contact's evidence is kept in (contacts._merge). Same-place hits build
+    # it from their rows' texts, written once per row (`Reg.text`); dumping every item
+    # again took about a sixth of a commuter's run in Python (700 contacts, 3k items).
+    key: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Reg:
     id: uuid.UUID
     person_hash: str
@@ -63,6 +69,7 @@ class Reg:
     direction: str
     external_id: str | None
     _ref: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _text: str | None = field(default=None, repr=False, compare=False)
 
     def ref(self) -> dict[str, Any]:
         # Built once: one registration is named by every hit it takes part in.
@@ -73,8 +80,19 @@ class Reg:
                 self._ref["external_id"] = self.external_id
         return self._ref
 
+    def text(self) -> str:
+        """ref() as json.dumps(..., sort_keys=True) writes it (part of a Hit's key), by
+        hand: json.dumps itself cost more than the rest of the key."""
+        if self._text is None:
+            ref = self.ref()
+            ext = (f', "external_id": {_quoted(ref["external_id"])}'
+                   if "external_id" in ref else "")
+            self._text = (f'{{"at": "{ref["at"]}", "direction": {_quoted(ref["direction"])}'
+                          f'{ext}, "id": "{ref["id"]}"}}')
+        return self._text
 
-@dataclass
+
+@dataclass(slots=True)
 class StayRow:
     id: uuid.UUID
     person_hash: str
@@ -84,12 +102,21 @@ class StayRow:
     out_id: uuid.UUID | None
     closed_by: str
     _ref: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    _text: str | None = field(default=None, repr=False, compare=False)
 
     def ref(self) -> dict[str, Any]:
         if self._ref is None:
             self._ref = {"id": str(self.id), "from": self.start.isoformat(),
                          "to": self.end.isoformat(), "closed_by": self.closed_by}
         return self._ref
+
+    def text(self) -> str:
+        """ref() as json.dumps(..., sort_keys=True) writes it (part of a Hit's key)."""
+        if self._text is None:
+            ref = self.ref()
+            self._text = (f'{{"closed_by": {_quoted(ref["closed_by"])}, '
+                          f'"from": "{ref["from"]}", "id": "{ref["id"]}", "to": "{ref["to"]}"}}')
+        return self._text
 
 
 @dataclass(frozen=True)
@@ -434,37 +461,56 @@ def _match(me: str, own_regs: list[Reg], own_stays: list[StayRow], near: _Near,
     # compared as stays, so they do not also count as instants inside one.
     own_stay_ends = {s.id for s in own_stays} | {s.out_id for s in own_stays if s.out_id}
     hits: list[Hit] = []
+    # Each Hit's key is its item's json.dumps(sort_keys=True) text, put together from the
+    # rows' texts in the order of the item's sorted keys (test_contact_keys.py checks it
+    # against json.dumps on every kind).
     for c in own_regs:
+        site = str(c.site_id)
         for o in near.regs_between(c.site_id, c.at - w, c.at + w):
-            gap = abs(o.at - c.at)
             if o.person_hash != me:
+                gap = _minutes(abs(o.at - c.at))
                 hits.append(Hit(o.person_hash, "same_site_window", c.site_id,
                                 min(c.at, o.at), max(c.at, o.at),
-                                {"site": str(c.site_id), "case_registration": c.ref(),
-                                 "contact_registration": o.ref(),
-                                 "gap_minutes": _minutes(gap)}))
+                                {"site": site, "case_registration": c.ref(),
+                                 "contact_registration": o.ref(), "gap_minutes": gap},
+                                key=f'{{"case_registration": {c.text()}, '
+                                    f'"contact_registration": {o.text()}, '
+                                    f'"gap_minutes": {gap!r}, "kind": "same_site_window", '
+                                    f'"site": "{site}"}}'))
     for c_stay in own_stays:
         need = timedelta(minutes=overlap_minutes.get(near.kinds.get(c_stay.site_id, ""), 0))
+        site = str(c_stay.site_id)
         for o_stay in near.stays_touching(c_stay.site_id, c_stay.start, c_stay.end):
             lo, hi = max(c_stay.start, o_stay.start), min(c_stay.end, o_stay.end)
             if hi >= lo and hi - lo >= need and o_stay.person_hash != me:
+                overlap = _minutes(hi - lo)
                 hits.append(Hit(o_stay.person_hash, "stay_overlap", c_stay.site_id, lo, hi,
-                                {"site": str(c_stay.site_id), "case_stay": c_stay.ref(),
-                                 "contact_stay": o_stay.ref(),
-                                 "overlap_minutes": _minutes(hi - lo)}))
+                                {"site": site, "case_stay": c_stay.ref(),
+                                 "contact_stay": o_stay.ref(), "overlap_minutes": overlap},
+                                key=f'{{"case_stay": {c_stay.text()}, '
+                                    f'"contact_stay": {o_stay.text()}, '
+                                    f'"kind": "stay_overlap", "overlap_minutes": {overlap!r}, '
+                                    f'"site": "{site}"}}'))
         for o in near.regs_between(c_stay.site_id, c_stay.start, c_stay.end):
             if o.id not in near.stay_ends and o.person_hash != me:
                 hits.append(Hit(o.person_hash, "instant_in_stay", o.site_id, o.at, o.at,
-                                {"site": str(o.site_id), "registration": o.ref(),
-                                 "stay": c_stay.ref(), "stay_of": "case"}))
+                                {"site": site, "registration": o.ref(),
+                                 "stay": c_stay.ref(), "stay_of": "case"},
+                                key=f'{{"kind": "instant_in_stay", '
+                                    f'"registration": {o.text()}, "site": "{site}", '
+                                    f'"stay": {c_stay.text()}, "stay_of": "case"}}'))
     for c in own_regs:
         if c.id in own_stay_ends:
             continue
+        site = str(c.site_id)
         for o_stay in near.stays_touching(c.site_id, c.at, c.at):
             if o_stay.person_hash != me:
                 hits.append(Hit(o_stay.person_hash, "instant_in_stay", c.site_id, c.at, c.at,
-                                {"site": str(c.site_id), "registration": c.ref(),
-                                 "stay": o_stay.ref(), "stay_of": "contact"}))
+                                {"site": site, "registration": c.ref(),
+                                 "stay": o_stay.ref(), "stay_of": "contact"},
+                                key=f'{{"kind": "instant_in_stay", '
+                                    f'"registration": {c.text()}, "site": "{site}", '
+                                    f'"stay": {o_stay.text()}, "stay_of": "contact"}}'))
     return hits
 
 

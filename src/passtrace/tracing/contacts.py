@@ -112,25 +112,29 @@ def gather_many(session: Session, *, index: list[Index], end: datetime, window_m
 
 def _merge(placed: list[tuple[Hit, str]]) -> dict[str, Found]:
     out: dict[str, Found] = {}
+    # Each person's items by their text (json.dumps with sorted keys; same-place hits
+    # carry it already, `Hit.key`): the order they are kept in, duplicates once.
+    keyed: dict[str, dict[str, dict[str, Any]]] = {}
     for hit, area in placed:
         ev = {"kind": hit.kind, **hit.evidence}
+        key = hit.key if hit.key is not None else json.dumps(ev, sort_keys=True)
         f = out.get(hit.person_hash)
         if f is None:
-            out[hit.person_hash] = Found(hit.person_hash, [ev], hit.start, hit.end, area,
+            out[hit.person_hash] = Found(hit.person_hash, [], hit.start, hit.end, area,
                                          "general" if hit.kind == "colleague" else "close")
+            keyed[hit.person_hash] = {key: ev}
             continue
-        f.evidence.append(ev)
+        keyed[hit.person_hash][key] = ev
         f.first = min(f.first, hit.start)
         # The area of the last exposure: where the contact most recently was near the case.
         if hit.end > f.last or (hit.end == f.last and area and area < f.area_code):
             f.last, f.area_code = hit.end, area or f.area_code
         if hit.kind != "colleague":
             f.kind = "close"
-    for f in out.values():
-        if len(f.evidence) > 1:
-            # A stable order, so storing the same result again compares equal.
-            keyed = {json.dumps(e, sort_keys=True): e for e in f.evidence}
-            f.evidence = [keyed[k] for k in sorted(keyed)]
+    for h, f in out.items():
+        # A stable order, so storing the same result again compares equal.
+        items = keyed[h]
+        f.evidence = [items[k] for k in sorted(items)]
     return out
 
 
@@ -532,6 +536,10 @@ def _cursor(session: Session) -> Any:
 # PostgreSQL: the rows go as one JSON document (json_to_recordset), so the statement's
 # text and plan are the same whatever the number of rows (a VALUES list of thousands of
 # rows costs more to build and parse than to run). json has no equality: compared as jsonb.
+# The evidence goes beside it, one JSON text per row in a binary text[] (%b: as text,
+# psycopg quotes every element through a regex), matched by position: inside the
+# document json_to_recordset copied each row's evidence out and json_in parsed it again.
+# A commuter's 779 contacts (1.2 MB): PostgreSQL 36-39 -> 32-33 ms, Python 7 -> 5 ms.
 # A row marked find_person (a new contact) takes its person record's id by person hash
 # (the unique people.id_hash index), and the statement returns it.
 _PG_UPSERT = (
@@ -540,11 +548,15 @@ _PG_UPSERT = (
     "SELECT u.id, %(case)s, u.person_hash, %(now)s, "
     "COALESCE(u.person_id, CASE WHEN u.find_person THEN "
     "(SELECT p.id FROM people p WHERE p.id_hash = u.person_hash) END), "
-    + ", ".join(f"u.{n}" for n in _UPDATED if n != "person_id")
-    + " FROM json_to_recordset(%(rows)s::json) AS u(id uuid, person_hash text, "
+    + ", ".join("ev.evidence::json" if n == "evidence" else f"u.{n}"
+                for n in _UPDATED if n != "person_id")
+    + " FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS (id uuid, person_hash text, "
     "find_person boolean, person_id uuid, kind text, depth smallint, via_contact_id uuid, "
     "first_exposure timestamptz, last_exposure timestamptz, quarantine_until date, "
-    "area_code text, evidence json, evidence_counts json) "
+    "area_code text, evidence_counts json)) WITH ORDINALITY AS u(id, person_hash, "
+    "find_person, person_id, kind, depth, via_contact_id, first_exposure, last_exposure, "
+    "quarantine_until, area_code, evidence_counts, n) "
+    "JOIN unnest(%(evidence)b::text[]) WITH ORDINALITY AS ev(evidence, n) ON ev.n = u.n "
     "ON CONFLICT (case_id, person_hash) DO UPDATE SET "
     + ", ".join(f"{n} = excluded.{n}" for n in _UPDATED)
     + " WHERE " + " OR ".join(
@@ -552,13 +564,14 @@ _PG_UPSERT = (
         if n in ("evidence", "evidence_counts") else
         f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED)
     + " RETURNING person_hash, person_id")
-_PG_KEYS = ("id", "person_hash", "find_person", *_UPDATED)
+_PG_KEYS = ("id", "person_hash", "find_person", *(n for n in _UPDATED if n != "evidence"))
 
 
 def _upsert_pg(session: Session, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID | None]:
     doc = orjson.dumps([{k: r[k] for k in _PG_KEYS} for r in rows]).decode()
+    evidence = [orjson.dumps(r["evidence"]).decode() for r in rows]
     wanted = {r["person_hash"] for r in rows if r["find_person"]}
     with _cursor(session) as cur:
         cur.execute(_PG_UPSERT, {"case": rows[0]["case_id"], "now": rows[0]["found_at"],
-                                 "rows": doc})
+                                 "rows": doc, "evidence": evidence})
         return {h: pid for h, pid in cur.fetchall() if h in wanted}

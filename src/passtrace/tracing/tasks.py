@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from passtrace.core.clock import utcnow
@@ -65,10 +65,12 @@ def ensure(*, session: Session, contacts: Iterable[NeedsTask], case_area: str,
 # PostgreSQL: the rows as three arrays (one statement, one plan whatever their number).
 # SQLAlchemy's multi-row VALUES compiled 7 bind parameters per row in Python: 130 ms of
 # CPU for a run with a few hundred new close contacts (cProfile, 200k registrations).
+# The arrays go in binary (%b): as text, psycopg runs every element through its quoting
+# regex, 2.8 ms of the 3.7 it took to send a commuter's 779 tasks.
 _PG_ENSURE = """
 INSERT INTO tracing_tasks (id, contact_id, area_code, due_at, status, notes, created_at)
 SELECT u.id, u.contact_id, u.area_code, %(due)s, 'not_reached', '', %(now)s
-FROM unnest(%(ids)s::uuid[], %(contacts)s::uuid[], %(areas)s::text[])
+FROM unnest(%(ids)b::uuid[], %(contacts)b::uuid[], %(areas)b::text[])
      AS u(id, contact_id, area_code)
 ON CONFLICT (contact_id) DO NOTHING
 RETURNING id"""
@@ -157,6 +159,16 @@ def page(*, session: Session, principal: Principal, overdue: bool = False,
 
 def reached_share(*, session: Session, case_id: uuid.UUID) -> tuple[int, int]:
     """(tasks reached within 24 h of being made, all tasks) for a case's contacts."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Counted where the rows are: a commuter's case has ~700 tasks, and every listing
+        # (the answer to a search too) fetched and compared them all in Python. SQLite
+        # keeps times as text, so it compares them below.
+        reached, total = session.execute(
+            select(func.count().filter(TracingTask.reached_at - TracingTask.created_at
+                                       <= DUE_IN), func.count())
+            .select_from(TracingTask).join(Contact, Contact.id == TracingTask.contact_id)
+            .where(Contact.case_id == case_id)).one()
+        return int(reached), int(total)
     rows = session.execute(
         select(TracingTask.created_at, TracingTask.reached_at)
         .join(Contact, Contact.id == TracingTask.contact_id)
