@@ -554,7 +554,7 @@ def example(kind: str, site_id: uuid.UUID | str, start: datetime,
 # read the whole of registrations and stays (all 200k rows, three times, for a level of
 # 40 contacts at 200k registrations: 2.9 s), a cost that grows with the table, not the
 # level.
-_LEVEL_SQL = ("WITH " + _PARTS_SQL + """,
+_LEVEL_CTES = ("WITH " + _PARTS_SQL + """,
 src AS (SELECT * FROM unnest(%(h)s::text[], %(st)s::timestamptz[])
              WITH ORDINALITY AS s(h, st, rank)),
 need AS (SELECT * FROM unnest(%(mk)s::text[], %(mm)s::interval[]) AS m(kind, need)),
@@ -623,10 +623,13 @@ hits AS (
 ranked AS (SELECT hits.*, src.rank FROM hits JOIN src ON src.h = hits.src),
 -- Each other person through the first index person they met: only those items are
 -- summarized (the rest would be thrown away).
-best AS (SELECT h, min(rank) AS rank FROM ranked GROUP BY h)
-SELECT x.src, x.h, x.n_window, x.n_overlap, x.n_instant, x.first,
-       x.last, x.area, x.kinds[1:%(k)s], x.sites[1:%(k)s], x.los[1:%(k)s], x.his[1:%(k)s]
-FROM (
+best AS (SELECT h, min(rank) AS rank FROM ranked GROUP BY h),
+-- Each (index person, other person) once, summarized.
+x AS (
+  SELECT x.src, x.h, x.n_window, x.n_overlap, x.n_instant, x.first, x.last, x.area,
+         x.kinds[1:%(k)s] AS kinds, x.sites[1:%(k)s] AS sites, x.los[1:%(k)s] AS los,
+         x.his[1:%(k)s] AS his
+  FROM (
   SELECT hits.src, hits.h,
          count(*) FILTER (WHERE hits.kind = 'same_site_window') AS n_window,
          count(*) FILTER (WHERE hits.kind = 'stay_overlap') AS n_overlap,
@@ -643,8 +646,30 @@ FROM (
                    hits.site_id::text COLLATE "C") AS his
   FROM ranked AS hits JOIN best ON best.h = hits.h AND best.rank = hits.rank
   JOIN sites si ON si.id = hits.site_id
-  GROUP BY hits.src, hits.h) AS x
+  GROUP BY hits.src, hits.h) AS x)
 """)
+
+
+def level_sql(tail: str) -> str:
+    """The level statement's CTEs (`src`: the index persons with their `rank`, 1 first;
+    `x`: one summary row per other person, through the first index person they met:
+    src, h, n_window, n_overlap, n_instant, first, last, area and the earliest
+    kinds/sites/los/his) followed by `tail`, which reads them (a SELECT, or more CTEs
+    and a statement: the secondary contacts' store, `level_store`)."""
+    return _LEVEL_CTES + tail
+
+
+_LEVEL_SQL = level_sql("SELECT * FROM x")
+
+
+def level_params(*, sources: Sequence[Source], end: datetime, window_minutes: int,
+                 overlap_minutes: Mapping[str, int], examples: int) -> dict[str, Any]:
+    """The parameters of a `level_sql` statement (its own may be added beside them)."""
+    kinds = sorted(overlap_minutes)
+    return {"h": [s.person_hash for s in sources], "st": [s.start for s in sources],
+            "e": end, "w": timedelta(minutes=window_minutes), "cap": stay_bound(),
+            "mk": kinds, "mm": [timedelta(minutes=overlap_minutes[k]) for k in kinds],
+            "k": examples}
 
 
 def summaries_pg(session: Session, *, sources: Sequence[Source], end: datetime,
@@ -658,18 +683,20 @@ def summaries_pg(session: Session, *, sources: Sequence[Source], end: datetime,
     out: dict[str, dict[str, Summary]] = {s.person_hash: {} for s in sources}
     if not sources:
         return out
-    kinds = sorted(overlap_minutes)
-    rows = prepared(session, _LEVEL_SQL, {
-        "h": [s.person_hash for s in sources], "st": [s.start for s in sources],
-        "e": end, "w": timedelta(minutes=window_minutes), "cap": stay_bound(),
-        "mk": kinds, "mm": [timedelta(minutes=overlap_minutes[k]) for k in kinds],
-        "k": examples})
-    for (src, h, n_window, n_overlap, n_instant, first, last, area, kinds_, sites, los,
-         his) in rows:
-        counts = {k: n for k, n in (("same_site_window", n_window),
-                                    ("stay_overlap", n_overlap),
-                                    ("instant_in_stay", n_instant)) if n}
-        out[src][h] = Summary(counts, first, last, area or "", [
-            (lo, hi, k, example(k, s, lo, hi))
-            for k, s, lo, hi in zip(kinds_, sites, los, his, strict=True)])
+    rows = prepared(session, _LEVEL_SQL, level_params(
+        sources=sources, end=end, window_minutes=window_minutes,
+        overlap_minutes=overlap_minutes, examples=examples))
+    for src, h, *rest in rows:
+        out[src][h] = summary_of(*rest)
     return out
+
+
+def summary_of(n_window: int, n_overlap: int, n_instant: int, first: datetime,
+               last: datetime, area: str | None, kinds: list[str], sites: list[uuid.UUID],
+               los: list[datetime], his: list[datetime]) -> Summary:
+    """A `Summary` from one row of the level statement's `x`."""
+    counts = {k: n for k, n in (("same_site_window", n_window), ("stay_overlap", n_overlap),
+                                ("instant_in_stay", n_instant)) if n}
+    return Summary(counts, first, last, area or "", [
+        (lo, hi, k, example(k, s, lo, hi))
+        for k, s, lo, hi in zip(kinds, sites, los, his, strict=True)])

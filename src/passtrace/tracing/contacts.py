@@ -23,7 +23,7 @@ from passtrace.cases.models import Case
 from passtrace.core.clock import LOCAL_TZ, utcnow
 from passtrace.core.db import dialect_insert, lock_row
 from passtrace.people.models import Person
-from passtrace.tracing import colocation, ties
+from passtrace.tracing import colocation, level_store, ties
 from passtrace.tracing.colocation import Hit
 from passtrace.tracing.models import OUTSIDE_KINDS, QUARANTINE_DAYS, Contact
 
@@ -273,20 +273,70 @@ def _secondary(session: Session, case: Case, frontier: list[Stored],
     # In the order parents are tried below (colocation.summaries_pg keeps each person
     # under the first parent of this order it met).
     frontier = sorted(frontier, key=lambda c: (c.first_exposure, c.person_hash))
+    if session.get_bind().dialect.name == "postgresql":
+        return _secondary_pg(session, case, frontier, existing, level, w, plain)
     found_by = gather_many(session, index=[Index(p.person_hash, p.person_id, p.first_exposure)
                                            for p in frontier],
                            end=case.window_end, window_minutes=w, options=plain,
                            summary=True)
+    chosen = _chosen(case, frontier, found_by, existing, level)
+    return _store(session, case, chosen, existing, depth=level,
+                  days=options.quarantine_days)
+
+
+def _chosen(case: Case, frontier: list[Stored], found_by: Mapping[str, Mapping[str, Found]],
+            existing: dict[str, Any], level: int) -> dict[str, Found]:
+    """Each person once, through the first parent (in frontier order) that found them;
+    not the case's person, nor one known at a lower depth."""
     chosen: dict[str, Found] = {}
     for parent in frontier:
-        for h, f in found_by[parent.person_hash].items():
+        for h, f in found_by.get(parent.person_hash, {}).items():
             if h == case.person_hash or h in chosen or (h in existing
                                                         and existing[h].depth < level):
                 continue
             f.kind, f.via = "secondary", parent.id
             chosen[h] = f
-    return _store(session, case, chosen, existing, depth=level,
-                  days=options.quarantine_days)
+    return chosen
+
+
+def _secondary_pg(session: Session, case: Case, frontier: list[Stored],
+                  existing: dict[str, Any], level: int, w: int,
+                  options: Options) -> list[Stored]:
+    """`_secondary` on PostgreSQL: the level is searched and stored by one statement
+    (`level_store`), by the same rules; only the persons it cannot finish alone (met in
+    a household or on a trip too, or holding outside evidence) are stored from here."""
+    sources = [colocation.Source(p.person_hash, p.first_exposure) for p in frontier]
+    households = ties.households(session, index=[(p.person_id, p.first_exposure)
+                                                 for p in frontier
+                                                 if p.person_id is not None], end=case.window_end)
+    trips = ties.trips_many(session, sources=sources, end=case.window_end)
+    placed: dict[str, list[tuple[Hit, str]]] = {
+        p.person_hash: [*(households.get(p.person_id, []) if p.person_id is not None else []),
+                        *trips[p.person_hash]] for p in frontier}
+    # A stored row with outside evidence is close at depth 1 (merge_outside), so never
+    # stored at a deeper level; handed to Python anyway should one ever be.
+    in_python = {hit.person_hash for hits in placed.values() for hit, _ in hits} | {
+        h for h, r in existing.items() if r.depth >= level and _has_outside(r)}
+    stored, summed = level_store.store_level(
+        session, case_id=case.id, case_hash=case.person_hash, sources=sources,
+        via=[p.id for p in frontier], in_python=sorted(in_python), end=case.window_end,
+        window_minutes=w, overlap_minutes=options.overlap_minutes, examples=EXAMPLES,
+        level=level, days=options.quarantine_days, now=utcnow())
+    out: list[Stored] = []
+    for h, cid, pid, first, area in stored:
+        row = Stored(cid, h, pid, "secondary", level, first, area)
+        existing[h] = row
+        out.append(row)
+    # The rest as _secondary stores them: summarized with their ties, by parent.
+    found_by = {p.person_hash: summarize(placed[p.person_hash], summed.get(p.person_hash))
+                for p in frontier if placed[p.person_hash] or p.person_hash in summed}
+    chosen = _chosen(case, frontier, found_by, existing, level)
+    return out + _store(session, case, chosen, existing, depth=level,
+                        days=options.quarantine_days)
+
+
+def _has_outside(row: Any) -> bool:
+    return any(e.get("kind") in OUTSIDE_KINDS for e in (getattr(row, "evidence", None) or []))
 
 
 def _people(session: Session, hashes: list[str]) -> dict[str, uuid.UUID]:
