@@ -541,8 +541,7 @@ def _merged_values(old: Any, person_id: uuid.UUID, items: list[dict[str, Any]],
 # Rows per INSERT on SQLite: 16 parameters each stay well under its 32,766 (PostgreSQL
 # sends every row in one JSON parameter, `_upsert_pg`).
 UPSERT_CHUNK = 1000
-_UPDATED = ("person_id", "kind", "depth", "via_contact_id", "first_exposure", "last_exposure",
-            "quarantine_until", "area_code", "evidence", "evidence_counts")
+_UPDATED = level_store.UPDATED
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> dict[str, uuid.UUID | None]:
@@ -607,13 +606,7 @@ _PG_UPSERT = (
     "find_person, person_id, kind, depth, via_contact_id, first_exposure, last_exposure, "
     "quarantine_until, area_code, evidence_counts, n) "
     "JOIN unnest(%(evidence)b::text[]) WITH ORDINALITY AS ev(evidence, n) ON ev.n = u.n "
-    "ON CONFLICT (case_id, person_hash) DO UPDATE SET "
-    + ", ".join(f"{n} = excluded.{n}" for n in _UPDATED)
-    + " WHERE " + " OR ".join(
-        f"case_contacts.{n}::jsonb IS DISTINCT FROM excluded.{n}::jsonb"
-        if n in ("evidence", "evidence_counts") else
-        f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED)
-    + " RETURNING person_hash, person_id")
+    + level_store.PG_ON_CONFLICT + " RETURNING person_hash, person_id")
 _PG_KEYS = ("id", "person_hash", "find_person", *(n for n in _UPDATED if n != "evidence"))
 
 

@@ -25,8 +25,18 @@ from sqlalchemy.orm import Session
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.tracing import colocation
 
-_UPDATED = ("person_id", "kind", "depth", "via_contact_id", "first_exposure", "last_exposure",
-            "quarantine_until", "area_code", "evidence", "evidence_counts")
+# The contact columns a new search may change, and the upsert's conflict clause: shared
+# with contacts._PG_UPSERT (depth 1, and the persons this statement hands back), so a
+# row stored by either statement is compared and updated by the same rules.
+UPDATED = ("person_id", "kind", "depth", "via_contact_id", "first_exposure", "last_exposure",
+           "quarantine_until", "area_code", "evidence", "evidence_counts")
+PG_ON_CONFLICT = (
+    "ON CONFLICT (case_id, person_hash) DO UPDATE SET "
+    + ", ".join(f"{n} = excluded.{n}" for n in UPDATED)
+    + " WHERE " + " OR ".join(
+        f"case_contacts.{n}::jsonb IS DISTINCT FROM excluded.{n}::jsonb"
+        if n in ("evidence", "evidence_counts") else
+        f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in UPDATED))
 
 
 def _iso(col: str) -> str:
@@ -76,13 +86,9 @@ made AS MATERIALIZED (
           || '}')::json AS evidence_counts
   FROM chosen c),
 put AS (
-  INSERT INTO case_contacts (id, case_id, person_hash, found_at, """ + ", ".join(_UPDATED) + """)
-  SELECT id, %(case)s, person_hash, %(now)s, """ + ", ".join(_UPDATED) + """ FROM made
-  ON CONFLICT (case_id, person_hash) DO UPDATE SET """ + ", ".join(
-    f"{n} = excluded.{n}" for n in _UPDATED) + " WHERE " + " OR ".join(
-    f"case_contacts.{n}::jsonb IS DISTINCT FROM excluded.{n}::jsonb"
-    if n in ("evidence", "evidence_counts") else
-    f"case_contacts.{n} IS DISTINCT FROM excluded.{n}" for n in _UPDATED) + """)
+  INSERT INTO case_contacts (id, case_id, person_hash, found_at, """ + ", ".join(UPDATED) + """)
+  SELECT id, %(case)s, person_hash, %(now)s, """ + ", ".join(UPDATED) + """ FROM made
+  """ + PG_ON_CONFLICT + """)
 SELECT 'S'::text, NULL::text, person_hash, id, person_id, NULL::bigint, NULL::bigint, NULL::bigint,
        first_exposure, NULL::timestamptz, area_code, NULL::text[], NULL::uuid[],
        NULL::timestamptz[], NULL::timestamptz[] FROM made
