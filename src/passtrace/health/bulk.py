@@ -14,7 +14,6 @@ read into Python but the few notices:
    running maximum (derive(): the worst live level wins); the first `before` is the
    stored status;
 4. the stored status of each person whose last `after` differs, in one UPDATE;
-   (on PostgreSQL 2-4 are one statement of data-modifying CTEs, `_raise_in_one`;)
 5. one audit entry per new flag (hashed in Python: the chain is sequential), one
    notice per change of a person with an account.
 tests/health/test_bulk.py checks the outcome against raise_flag one by one.
@@ -128,39 +127,23 @@ def _lock(session: Session, src: Any) -> None:
                         .values(id=PEOPLE.c.id))
 
 
-def _flags_insert(session: Session, src: Any, ids: IdRange, now: datetime) -> Any:
+def _insert_flags(session: Session, src: Any, ids: IdRange, now: datetime) -> int:
     at = literal(now, FLAGS.c.created_at.type)
     rows = select(ids.expr(src.c.ord), at, src.c.person_id, src.c.level, src.c.source,
                   src.c.reason, src.c.evidence, at, src.c.until, src.c.dedupe_key,
                   src.c.area_code).where(true())  # SQLite needs a WHERE before ON CONFLICT
-    return (dialect_insert(session)(FLAGS)
+    stmt = (dialect_insert(session)(FLAGS)
             .from_select(["id", "created_at", "person_id", "level", "source", "reason",
                           "evidence", "starts_at", "until", "dedupe_key", "area_code"], rows)
             .on_conflict_do_nothing(index_elements=["dedupe_key"]))
-
-
-def _insert_flags(session: Session, src: Any, ids: IdRange, now: datetime) -> int:
-    stmt = _flags_insert(session, src, ids, now)
     done = session.execute(stmt.execution_options(preserve_rowcount=True))
     return done.rowcount or 0  # type: ignore[attr-defined]
-
-
-HISTORY_COLUMNS = ["id", "person_id", "at", "event", "flag_id", "reason", "before", "after",
-                   "actor_user_id"]
 
 
 def _insert_history(session: Session, src: Any, flags: IdRange, changes: IdRange,
                     now: datetime) -> None:
     new = select(FLAGS.c.id, FLAGS.c.person_id, FLAGS.c.level, FLAGS.c.reason).where(
         flags.has(FLAGS.c.id)).subquery("new")
-    session.execute(HISTORY.insert().from_select(
-        HISTORY_COLUMNS, _history_rows(src, new, flags, changes, now)))
-
-
-def _history_rows(src: Any, new: Any, flags: IdRange, changes: IdRange,
-                  now: datetime) -> Select[Any]:
-    """One history row per flag of `new` (id, person_id, level, reason: the batch's new
-    flags), as raise_flag would write them one by one."""
     # The worst level each person's flags had before the batch (the ones live now).
     prior = (select(FLAGS.c.person_id, func.max(_rank(FLAGS.c.level)).label("rank"))
              .where(FLAGS.c.person_id.in_(select(src.c.person_id)), ~flags.has(FLAGS.c.id),
@@ -178,14 +161,25 @@ def _history_rows(src: Any, new: Any, flags: IdRange, changes: IdRange,
     previous = func.lag(steps.c.after).over(partition_by=steps.c.person_id,
                                             order_by=steps.c.id)
     order = func.row_number().over(order_by=steps.c.id)
-    return select(changes.expr(order), steps.c.person_id,
+    rows = select(changes.expr(order), steps.c.person_id,
                   literal(now, HISTORY.c.at.type), literal("raised"), steps.c.id,
                   steps.c.reason, func.coalesce(previous, steps.c.stored), steps.c.after,
                   cast(literal(None), Uuid))
+    session.execute(HISTORY.insert().from_select(
+        ["id", "person_id", "at", "event", "flag_id", "reason", "before", "after",
+         "actor_user_id"], rows))
 
 
 def _store_statuses(session: Session, changes: IdRange) -> None:
-    """SQLite: each person's status after their last new flag."""
+    """Each person's status after their last new flag, where it changed."""
+    params = {"low": changes.low, "high": changes.high}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            "UPDATE people p SET status = x.after FROM (SELECT DISTINCT ON (person_id) "
+            "person_id, after FROM status_history WHERE id BETWEEN :low AND :high "
+            "ORDER BY person_id, id DESC) x WHERE p.id = x.person_id "
+            "AND p.status <> x.after"), params)
+        return
     last = (select(HISTORY.c.after).where(HISTORY.c.person_id == PEOPLE.c.id,
                                           changes.has(HISTORY.c.id))
             .order_by(HISTORY.c.id.desc()).limit(1).scalar_subquery())
@@ -194,47 +188,14 @@ def _store_statuses(session: Session, changes: IdRange) -> None:
         .values(status=last))
 
 
-def _raise_in_one(session: Session, src: Any, flags: IdRange, changes: IdRange,
-                  now: datetime, settled: datetime) -> list[Any]:
-    """PostgreSQL: the flags, their history and the stored statuses in one statement
-    (data-modifying CTEs); the new flags (id, person, level, source, reason) in order.
-
-    Each step reads what the one before returned instead of re-reading the table it
-    wrote: as three statements, the history found the new flags by their id range and
-    the statuses the new history the same way, each estimated at a few hundred rows
-    (fresh ids lie past the statistics), so the people were probed by index once per
-    flag. All parts see the snapshot from before the statement: `prior` (the flags live
-    before the batch) and the stored status are as the three statements saw them."""
-    new = _flags_insert(session, src, flags, now).returning(
-        FLAGS.c.id, FLAGS.c.person_id, FLAGS.c.level, FLAGS.c.source,
-        FLAGS.c.reason).cte("new")
-    hist = (HISTORY.insert()
-            .from_select(HISTORY_COLUMNS, _history_rows(src, new, flags, changes, settled))
-            .returning(HISTORY.c.id, HISTORY.c.person_id, HISTORY.c.after).cte("hist"))
-    last = select(hist.c.person_id, hist.c.after, func.row_number().over(
-        partition_by=hist.c.person_id, order_by=hist.c.id.desc()).label("nth")
-    ).subquery("last")
-    stored = (update(PEOPLE).where(PEOPLE.c.id == last.c.person_id, last.c.nth == 1,
-                                   PEOPLE.c.status != last.c.after)
-              .values(status=last.c.after).returning(PEOPLE.c.id).cte("stored"))
-    return list(session.execute(
-        select(new.c.id, new.c.person_id, new.c.level, new.c.source, new.c.reason)
-        .add_cte(hist, stored).order_by(new.c.id)).all())
-
-
 def _audit(session: Session, flags: IdRange) -> None:
-    """One entry per new flag, in flag order (service.raise_flag's)."""
-    _audit_rows(session, session.execute(
+    """One entry per new flag, in flag order (service.raise_flag's). Hashed in Python
+    (the chain is sequential, and a recursive CTE walking it in SQL took minutes for
+    150,000 entries), by shape: the entries differ only in the flag and the person
+    (audit/shaped.py, a tenth of record_many's time a declared county's size)."""
+    new = session.execute(
         select(FLAGS.c.id, FLAGS.c.person_id, FLAGS.c.level, FLAGS.c.source, FLAGS.c.reason)
-        .where(flags.has(FLAGS.c.id)).order_by(FLAGS.c.id)).all())
-
-
-def _audit_rows(session: Session, new: Any) -> None:
-    """The audit entries of the new flags (id, person, level, source, reason), in flag
-    order. Hashed in Python (the chain is sequential, and a recursive CTE walking it in
-    SQL took minutes for 150,000 entries), by shape: the entries differ only in the flag
-    and the person (audit/shaped.py, a tenth of record_many's time a declared county's
-    size)."""
+        .where(flags.has(FLAGS.c.id)).order_by(FLAGS.c.id)).all()
     kinds: dict[tuple[str, str, str], int] = {}
     entries = [(kinds.setdefault((level, source, reason), len(kinds)), fid, pid)
                for fid, pid, level, source, reason in new]
@@ -296,22 +257,16 @@ def _raise_kept(session: Session, src: Table, now: datetime) -> int:
     _check(session, src, now)
     _lock(session, src)
     flags = IdRange(session, now)
+    made = _insert_flags(session, src, flags, now)
+    if not made:
+        return 0
     # As _settle: derive at the time the locks were won (the flags start at `now`).
     settled = max(now, utcnow())
     changes = IdRange(session, settled)
-    if session.get_bind().dialect.name == "postgresql":
-        new = _raise_in_one(session, src, flags, changes, now, settled)
-        if not new:
-            return 0
-        _audit_rows(session, new)
-        made = len(new)
-    else:
-        made = _insert_flags(session, src, flags, now)
-        if not made:
-            return 0
-        _insert_history(session, src, flags, changes, settled)
-        _store_statuses(session, changes)
-        _audit(session, flags)
+    _insert_history(session, src, flags, changes, settled)
+    _store_statuses(session, changes)
+    _audit(session, flags)
     _tell(session, changes)
     session.flush()
     return made
+
