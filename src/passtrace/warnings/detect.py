@@ -221,8 +221,8 @@ def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
     in_area = (Registration.site_id == any_(cast(select(func.array_agg(Site.id)).where(
         Site.area_code.startswith(prefix, autoescape=True)).scalar_subquery(), ARRAY(Uuid)))
         if pg else Registration.site_id.in_(sites))
-    # PostgreSQL keeps the ids as uuids until the evidence is built (a third of the
-    # width of the rows the grouping sorts; the same order: a uuid's text is its hex).
+    # PostgreSQL keeps the ids as uuids until the evidence is built (16 bytes, not 37 of
+    # text, in each row the grouping sorts; the same order: a uuid's text is its hex).
     ident = (lambda column: column) if pg else (lambda column: _text(session, column))
     none = cast(null(), Uuid if pg else String)
     at_site = (select(Registration.person_hash.label("person_hash"),
