@@ -50,10 +50,17 @@ def hour_of(session: Session, column: Any) -> Any:
 
 def counted(session: Session, *, since: datetime, until: datetime, now: datetime,
             sites: Any = None) -> Any:
+    """`counts` as a subquery named "counted", to group."""
+    return counts(session, since=since, until=until, now=now, sites=sites).subquery("counted")
+
+
+def counts(session: Session, *, since: datetime, until: datetime, now: datetime,
+           sites: Any = None) -> Any:
     """(hour, site_id, decision, reasons, n, fevers) of registrations with occurred_at in
-    [since, min(until, now)), `since` and `until` on the hour: a subquery to group.
-    `sites`, a SELECT of site ids, keeps those sites' rows only (in every branch, so a
-    district's read does not carry the whole city's rows up to the join)."""
+    [since, min(until, now)), `since` and `until` on the hour: a UNION ALL to group (as
+    a subquery, or a CTE when one statement groups it twice). `sites`, a SELECT of site
+    ids, keeps those sites' rows only (in every branch, so a district's read does not
+    carry the whole city's rows up to the join)."""
     parts: list[Any] = []
     for table in (RegistrationHour, RegistrationHourDelta):
         part = (select(table.hour.label("hour"), table.site_id.label("site_id"),
@@ -76,7 +83,7 @@ def counted(session: Session, *, since: datetime, until: datetime, now: datetime
                    Registration.id < id_floor(end + SLACK),
                    Registration.occurred_at >= now, Registration.occurred_at < end))
         parts.append(ahead if sites is None else ahead.where(Registration.site_id.in_(sites)))
-    return union_all(*parts).subquery("counted")
+    return union_all(*parts)
 
 
 def fold(session: Session, *, now: datetime | None = None) -> int:
