@@ -16,7 +16,7 @@ to the open hour's partition; normally no row).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, cast, delete, func, literal, select, union_all
@@ -26,11 +26,13 @@ from passtrace.core.clock import utcnow
 from passtrace.core.db import UTCDateTime
 from passtrace.dashboard import deltas
 from passtrace.dashboard.models import RegistrationHour, RegistrationHourDelta
-from passtrace.dashboard.window import SLACK, id_floor
+from passtrace.dashboard.window import SLACK
 from passtrace.registrations.models import Registration
+from passtrace.registrations.partitions import day_bound
 from passtrace.sites.models import Site
 
 HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 _KEEP = bindparam("keep", type_=UTCDateTime())
 # Folded hours older than this are dropped (the dashboard reads the last 24 hours).
 KEEP = timedelta(days=2)
@@ -71,6 +73,11 @@ def counts(session: Session, *, since: datetime, until: datetime, now: datetime,
     top = now.replace(minute=0, second=0, microsecond=0)
     if top < until:  # the open hour is in the range: take away what has not happened yet
         end = top + HOUR
+        # The id range only prunes: to the partitions (whole UTC days) of the ids these
+        # rows may have, so it is widened to those days' bounds. Bounded to the hour and
+        # its slack instead, it prunes the same partitions but PostgreSQL also scans the
+        # primary key over that range (~2.5 hours of rows) to AND it with occurred_at's
+        # index, which alone finds the rows: at 10M rows a third of this part's time.
         reasons = cast(Registration.reasons, RegistrationHour.reasons.type)
         ahead = (
             select(hour_of(session, Registration.occurred_at),
@@ -79,8 +86,8 @@ def counts(session: Session, *, since: datetime, until: datetime, now: datetime,
                    literal(-1),
                    case((Registration.temperature >= Site.fever_threshold, -1), else_=0))
             .join(Site, Site.id == Registration.site_id)
-            .where(Registration.id >= id_floor(now - SLACK),
-                   Registration.id < id_floor(end + SLACK),
+            .where(Registration.id >= day_bound((now - SLACK).astimezone(UTC).date()),
+                   Registration.id < day_bound((end + SLACK).astimezone(UTC).date() + DAY),
                    Registration.occurred_at >= now, Registration.occurred_at < end))
         parts.append(ahead if sites is None else ahead.where(Registration.site_id.in_(sites)))
     return union_all(*parts)
