@@ -129,7 +129,7 @@ def _as_utc(value: datetime) -> datetime:
 
 def registrations_statement(session: Session, scope: Scope, window: Window) -> Any:
     """The window's registrations and today's busiest sites, in ONE statement over the
-    hourly counts (dashboard/rollup.py) read once, as a CTE: part 0 rows are grouped by
+    hourly counts (dashboard/rollup.py), their live rows read once: part 0 rows are grouped by
     hour, site kind, verdict and denial reasons; part 1 rows are the TOP_SITES sites of
     today (from local midnight) with the most denials, then fevers, then registrations.
 
