@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from passtrace.areas.models import Area
 from passtrace.core.security import Binding, Principal
@@ -106,3 +106,23 @@ def test_on_postgresql_the_registrations_read_only_the_open_hours_partition(sess
     # The closed hours come from the hourly counts; only the rest of the open hour (10:30
     # to 11:00 local, 02:30-03:00 UTC, an hour's slack either side) is read live.
     assert scanned == {"p20261203"}, plan
+
+
+def test_the_open_hours_live_rows_are_read_once_for_the_series_and_the_busiest_sites(
+        session, world):
+    # The hourly series and the busiest sites both need the open hour's rows still ahead
+    # of now, the one part read from registrations: one statement reads it for both.
+    engine = session.get_bind().engine
+    seen: list[str] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        d = read(session, official())
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
+    live = [s for s in seen if re.search(r"\b(FROM|JOIN)\s+registrations\b", s)]
+    assert len(live) == 1, live
+    assert d.registrations.today.count == sum(s.total for s in d.sites) == 4

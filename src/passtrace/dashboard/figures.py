@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy import Select, and_, case, func, literal, null, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
 from passtrace.areas.models import AreaRisk
@@ -127,29 +127,60 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def registrations_statement(session: Session, scope: Scope, window: Window) -> Select[Any]:
-    """The window's registrations grouped by hour, site kind, verdict and denial reasons,
-    from the hourly counts (dashboard/rollup.py): no registration is read but those of
-    the open hour still ahead of now."""
-    c = rollup.counted(session, since=window.start, until=window.start + HOURS * HOUR,
-                       now=window.end, sites=_sites(scope))
-    stmt = (select(c.c.hour, Site.kind, c.c.decision, c.c.reasons, func.sum(c.c.n),
-                   func.sum(c.c.fevers))
-            .join(Site, Site.id == c.c.site_id)
-            .group_by(c.c.hour, Site.kind, c.c.decision, c.c.reasons))
-    return _scoped(stmt, scope, Site.area_code)
+def registrations_statement(session: Session, scope: Scope, window: Window) -> Any:
+    """The window's registrations and today's busiest sites, in ONE statement over the
+    hourly counts (dashboard/rollup.py), their live rows read once: part 0 rows are grouped by
+    hour, site kind, verdict and denial reasons; part 1 rows are the TOP_SITES sites of
+    today (from local midnight) with the most denials, then fevers, then registrations.
+
+    Why one statement: the counts' live part (the rows of the open hour still ahead of
+    `now`, read from registrations) was read once per figure; and the two figures now
+    come from one snapshot, so they agree with each other."""
+    # Only the live rows are shared (a CTE, materialized once): sharing the whole counts
+    # materialized ~50k rows for the city and cost more than reading them twice.
+    ahead = rollup.ahead_rows(session, now=window.end, sites=_sites(scope)).cte("ahead")
+    until = window.start + HOURS * HOUR
+    c = rollup.counts(session, since=window.start, until=until, now=window.end,
+                      sites=_sites(scope), ahead=ahead).subquery("counted")
+    t = rollup.counts(session, since=window.today_start, until=until, now=window.end,
+                      sites=_sites(scope), ahead=ahead).subquery("today")
+    by_hour = _scoped(
+        select(literal(0).label("part"), c.c.hour, Site.kind, c.c.decision, c.c.reasons,
+               func.sum(c.c.n).label("n"), func.sum(c.c.fevers).label("fevers"),
+               null().label("code"), null().label("name"), null().label("denied"))
+        .join(Site, Site.id == c.c.site_id)
+        .group_by(c.c.hour, Site.kind, c.c.decision, c.c.reasons), scope, Site.area_code)
+    fever = func.sum(t.c.fevers)
+    denied = func.sum(case((t.c.decision == "deny", t.c.n), else_=0))
+    total = func.sum(t.c.n)
+    top = _scoped(
+        select(Site.code, Site.name, Site.kind, total.label("n"), fever.label("fevers"),
+               denied.label("denied"))
+        .join(Site, Site.id == t.c.site_id)
+        .group_by(Site.code, Site.name, Site.kind)
+        .having(total > 0)
+        .order_by(denied.desc(), fever.desc(), total.desc(), Site.code)
+        .limit(TOP_SITES), scope, Site.area_code).subquery("top")
+    sites = select(literal(1), null(), top.c.kind, null(), null(), top.c.n, top.c.fevers,
+                   top.c.code, top.c.name, top.c.denied)
+    return union_all(by_hour, sites)
 
 
-def registrations(*, session: Session, scope: Scope, window: Window) -> RegistrationFigures:
-    """The window's counts, grouped by hour, site kind and verdict.
+def registrations(*, session: Session, scope: Scope, window: Window
+                  ) -> tuple[RegistrationFigures, list[SiteFigures]]:
+    """The window's counts, grouped by hour, site kind and verdict; today's top sites.
 
     Denied rows keep their reasons' text in the grouping, so the reasons are counted from
     the (small) grouped result; allowed rows have none.
     """
     out = RegistrationFigures()
-    for at, kind, decision, reason_text, n, fevers in session.execute(
-            registrations_statement(session, scope, window)):
+    sites: list[SiteFigures] = []
+    for part, at, kind, decision, reason_text, n, fevers, code, name, denied in (
+            session.execute(registrations_statement(session, scope, window))):
         n, fevers = int(n or 0), int(fevers or 0)
+        if part == 1:
+            sites.append(SiteFigures(code, name, kind, n, int(denied or 0), fevers))
+            continue
         start = _as_utc(at)
         i = window.bucket(start)
         if i is None or (n == 0 and fevers == 0):
@@ -166,7 +197,9 @@ def registrations(*, session: Session, scope: Scope, window: Window) -> Registra
             out.today_denied += n
             for code in _codes(reason_text):
                 out.denials_by_reason[code] = out.denials_by_reason.get(code, 0) + n
-    return out
+    # A UNION ALL keeps no order: sort as the statement chose them.
+    sites.sort(key=lambda s: (-s.denied, -s.fevers, -s.total, s.code))
+    return out, sites
 
 
 def _codes(text: str | None) -> list[str]:
@@ -175,24 +208,6 @@ def _codes(text: str | None) -> list[str]:
     except ValueError:
         return []
     return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
-
-
-def top_sites(*, session: Session, scope: Scope, window: Window) -> list[SiteFigures]:
-    """Today's sites with the most denials, then fevers, then registrations."""
-    c = rollup.counted(session, since=window.today_start,
-                       until=window.start + HOURS * HOUR, now=window.end, sites=_sites(scope))
-    fever = func.sum(c.c.fevers)
-    denied = func.sum(case((c.c.decision == "deny", c.c.n), else_=0))
-    total = func.sum(c.c.n)
-    stmt = (select(Site.code, Site.name, Site.kind, total, denied, fever)
-            .join(Site, Site.id == c.c.site_id)
-            .group_by(Site.code, Site.name, Site.kind)
-            .having(total > 0)
-            .order_by(denied.desc(), fever.desc(), total.desc(), Site.code)
-            .limit(TOP_SITES))
-    return [SiteFigures(code, name, kind, int(t), int(d or 0), int(f or 0))
-            for code, name, kind, t, d, f in session.execute(
-                _scoped(stmt, scope, Site.area_code))]
 
 
 def reports(*, session: Session, scope: Scope, now: datetime) -> ReportFigures:
@@ -316,10 +331,9 @@ def compute(*, session: Session, scope: Scope, window: Window) -> Figures:
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     now = window.end
     by_class, cases_today = cases(session=session, scope=scope, window=window)
+    counted, sites = registrations(session=session, scope=scope, window=window)
     return Figures(
-        window=window,
-        registrations=registrations(session=session, scope=scope, window=window),
-        sites=top_sites(session=session, scope=scope, window=window),
+        window=window, registrations=counted, sites=sites,
         reports=reports(session=session, scope=scope, now=now),
         alerts=open_alerts(session=session, scope=scope, now=now),
         cases=by_class, cases_today=cases_today,
