@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -43,7 +44,7 @@ def _mixed_rows(pass_id: str, id_number: str) -> list[dict[str, object]]:
         row(method="id_typed", id_number=id_number.translate(_FULL_WIDTH), direction="out"),
         row(method="id_typed", id_number=id_number, decision="deny",
             reasons=["unknown_person"]),
-        row(pass_id=pass_id, firmware="2.1", battery=0.4, note={"free": ["text"]}),
+        row(pass_id=pass_id, direction="out", token=None, plate=None),
         row(pass_id=pass_id, decision="deny", reasons=["fever"], override_reason="医生复核"),
         row(id="not-a-uuid", pass_id=pass_id),
         row(id=str(uuid.uuid4()), pass_id=pass_id),  # a UUID, but not v7
@@ -122,7 +123,7 @@ def test_typed_and_dict_paths_answer_and_store_a_mixed_batch_alike(client, check
     assert stored[1]["origin"] == "南明" and stored[1]["companions"] == 2
     assert stored[2]["person_hash"] == person.id_hash  # the full-width ID found the person
     assert stored[2]["person_masked"] == "张*"
-    assert stored[4]["decision"] == "allow"  # unknown fields are ignored, as before
+    assert stored[4]["direction"] == "out" and stored[4]["plate"] is None
     assert unicodedata.normalize("NFKC", rows[2]["id_number"]) == id_number
 
 
@@ -216,3 +217,37 @@ def test_the_typed_parser_agrees_with_parse_row_row_by_row(raw):
     assert _outcome(typed_batch.parse_typed, typed_row, {}) == \
         _outcome(ingest.parse_row, orjson.loads(orjson.dumps(raw)), {})
 
+
+
+def test_a_row_with_keys_of_its_own_takes_the_dict_path_and_is_answered_as_before(
+        client, checkpoint):
+    """msgspec would skip an unknown key's value unchecked; orjson reads it. So a row
+    with keys the typed rows do not name sends the body down the dict path: extra keys
+    are ignored there as always, and a body orjson refuses stays refused."""
+    sent_at = datetime.now(UTC).isoformat()
+    extra = {"id": str(uuid7()), "lane": "1", "occurred_at": sent_at, "direction": "in",
+             "method": "qr", "temperature": 36.4, "decision": "allow", "reasons": [],
+             "pass_id": checkpoint.pass_["id"], "firmware": "2.1", "note": {"a": [1]}}
+    body, answer = _post(client, checkpoint.staff.headers, [extra], sent_at)
+    assert typed_batch.decode(body) is None
+    assert (answer["stored"], answer["rejected"]) == (1, 0)
+
+    headers = {**checkpoint.staff.headers, "Content-Type": "application/json",
+               "Accept-Language": "en"}
+    envelope = (b'{"site":"' + SITE.encode() + b'","device_key":"phone-9","pending":0,'
+                b'"registrations":[')
+    row = orjson.dumps({**extra, "id": str(uuid7())})[:-1]
+    for tail in (b',"firmware":"' + bytes([0xFF]) + b'"}]}', b',"x":1e999}]}'):
+        bad = envelope + row + tail
+        with pytest.raises(orjson.JSONDecodeError):
+            orjson.loads(bad)
+        resp = client.post("/api/v1/registrations/batch", content=bad, headers=headers)
+        # refused whole as not JSON, as the dict path says, and nothing stored
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["error"]["message"] == "The upload is not valid JSON."
+
+    # Nesting msgspec will not follow (orjson does): answered, not a 500.
+    deep = envelope + row + b',"x":' + b"[" * 1000 + b"]" * 1000 + b"}]}"
+    assert typed_batch.decode(deep) is None
+    resp = client.post("/api/v1/registrations/batch", content=deep, headers=headers)
+    assert resp.status_code < 500, resp.text

@@ -105,3 +105,37 @@ def xlsx_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *,
         fh.seek(0)
         while chunk := fh.read(CHUNK):
             yield chunk
+
+
+# A spooled export past this many bytes moves from memory to a temporary file (a
+# million-row ledger is ~100 MB of CSV); it is sent on in blocks of SPOOL_BLOCK.
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+SPOOL_BLOCK = 64 * 1024
+
+
+def spooled(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Write every chunk out now, then give an iterator that sends the file on.
+
+    For an export read from the database: streamed straight to the client, its read
+    would last as long as the download, holding a pooled connection and an open
+    snapshot all that time (thirty stalled downloads use up the pool; one holds back
+    VACUUM, or SQLite's WAL checkpoint). Call it while the session is open, close the
+    session, and hand the result to the response.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by send()
+    try:
+        for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+
+    def send() -> Iterator[bytes]:
+        try:
+            while block := spool.read(SPOOL_BLOCK):
+                yield block
+        finally:
+            spool.close()
+
+    return send()

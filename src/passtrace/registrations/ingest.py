@@ -81,9 +81,9 @@ class ParsedRow:
 
 _BAD_FIELD = N_("The field %(field)s is not valid.")
 # Optional free-text fields: (key in the upload, key stored, longest accepted).
-_TEXTS = (("holder", "person_masked", 32), ("id_last4", "id_last4", 4),
-          ("origin", "origin", 64), ("destination", "destination", 64))
-_TEXT_KEYS = frozenset(key for key, _, _ in _TEXTS)
+TEXT_LIMITS = (("holder", "person_masked", 32), ("id_last4", "id_last4", 4),
+               ("origin", "origin", 64), ("destination", "destination", 64))
+_TEXT_KEYS = frozenset(key for key, _, _ in TEXT_LIMITS)
 
 
 _new_object = object.__new__
@@ -243,7 +243,7 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     }
     if raw.keys().isdisjoint(_TEXT_KEYS):
         return ParsedRow(values=values, id_number=id_number, token=token)
-    for key, stored_as, limit in _TEXTS:
+    for key, stored_as, limit in TEXT_LIMITS:
         value = get(key)
         if value is None:
             values[stored_as] = ""

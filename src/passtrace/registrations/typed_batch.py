@@ -12,7 +12,8 @@ to `ingest.parse_row` as the dict the row came from, so every rejection keeps it
 exact translated message and every answer is the one the dict path gives:
 
 * a body msgspec cannot decode into these types at all (a number where a text
-  belongs, `companions: 1.5`, an unknown key in the envelope, not JSON ...) returns
+  belongs, `companions: 1.5`, an unknown key in the envelope or a row, not JSON,
+  nesting deeper than msgspec follows ...) returns
   None from `decode`, and the caller takes the dict path for the whole batch
   (views._ingest_body), which answers as it always did;
 * a typed row failing a check of value goes through `parse_row` alone (`_slow`).
@@ -35,6 +36,7 @@ from passtrace.registrations import lookback
 from passtrace.registrations.ingest import (
     FUTURE_LIMIT,
     PAST_LIMIT,
+    TEXT_LIMITS,
     ParsedRow,
     parse_row,
     uuid7_of,
@@ -46,9 +48,11 @@ from passtrace.rules.offline import is_masked_name
 _Text = str | None | UnsetType
 
 
-class Row(msgspec.Struct, gc=False):
+class Row(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """One uploaded row, as JSON types. UNSET: the key was absent (parse_row's defaults
-    apply); None: it was null. Keys not named here are ignored, as parse_row does."""
+    apply); None: it was null. A key not named here fails decoding, and the body takes
+    the dict path: msgspec skips an ignored key's value unchecked (invalid UTF-8, 1e999),
+    where orjson refuses the whole body as not JSON, and that answer must stay."""
 
     id: str
     occurred_at: _Text = UNSET
@@ -90,7 +94,9 @@ def decode(body: bytes) -> tuple[dict[str, Any], list[Row]] | None:
     does not decode into these types (the caller then takes the dict path)."""
     try:
         batch = _DECODER.decode(body)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        # RecursionError: msgspec stops near 1,000 levels of nesting, orjson does not;
+        # the dict path decides such a body (else a device retrying it got a 500).
         return None
     envelope = {key: value for key in ("site", "device_key", "sent_at", "pending")
                 if (value := getattr(batch, key)) is not UNSET}
@@ -111,8 +117,6 @@ def _slow(row: Row, site_lanes: frozenset[str], default_lane: str, now: datetime
 
 
 _fromisoformat = datetime.fromisoformat
-_TEXTS = (("holder", "person_masked", 32), ("id_last4", "id_last4", 4),
-          ("origin", "origin", 64), ("destination", "destination", 64))
 
 
 def parse_typed(row: Row, *, site_lanes: frozenset[str], default_lane: str,
@@ -226,7 +230,7 @@ def parse_typed(row: Row, *, site_lanes: frozenset[str], default_lane: str,
     if (row.holder is UNSET and row.id_last4 is UNSET and row.origin is UNSET
             and row.destination is UNSET):  # the usual row: no free text to check
         return ParsedRow(values=values, id_number=id_number, token=token)
-    for key, stored_as, limit in _TEXTS:
+    for key, stored_as, limit in TEXT_LIMITS:
         value = getattr(row, key)
         if value is UNSET or value is None:
             continue

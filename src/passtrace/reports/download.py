@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from passtrace.audit import service as audit_service
-from passtrace.core.export import csv_batched_chunks, xlsx_chunks
+from passtrace.core.export import csv_batched_chunks, spooled, xlsx_chunks
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.reports import dashboard as dashboard_service
@@ -42,23 +42,24 @@ def stream_export(*, session: Session, rt: Runtime, principal: Principal,
     header = export_service.header()
     ent_id = ent.id
 
-    def body() -> object:
-        own = rt.sessions()
-        try:
-            target = own.get(type(ent), ent_id)
-            assert target is not None
-            batches = export_service.batches(session=own, enterprise=target, start=start,
-                                             end=end, departments=allowed)
-            if fmt == "xlsx":
-                rows = (row for batch in batches for row in batch)
-                yield from xlsx_chunks(header, rows, title=f"{start}_{end}")
-            else:
-                yield from csv_batched_chunks(header, batches)
-        finally:
-            own.close()
+    # Written out before the first byte goes, and the session closed (core/export.spooled
+    # says why a download must not hold the database).
+    own = rt.sessions()
+    try:
+        target = own.get(type(ent), ent_id)
+        assert target is not None
+        batches = export_service.batches(session=own, enterprise=target, start=start,
+                                         end=end, departments=allowed)
+        if fmt == "xlsx":
+            rows = (row for batch in batches for row in batch)
+            body = spooled(xlsx_chunks(header, rows, title=f"{start}_{end}"))
+        else:
+            body = spooled(csv_batched_chunks(header, batches))
+    finally:
+        own.close()
 
     name = f"reports-{ent.credit_code}-{start}-{end}.{fmt}"
     media = ("text/csv; charset=utf-8" if fmt == "csv" else
              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return StreamingResponse(body(), media_type=media,  # type: ignore[arg-type]
+    return StreamingResponse(body, media_type=media,
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -4,7 +4,6 @@ allocation and shortages. Every list pages `{items, next}`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Annotated
 
 import orjson
@@ -14,6 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import or_, select
 
 from passtrace.core.errors import Forbidden
+from passtrace.core.export import spooled
 from passtrace.core.imports import import_report
 from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
@@ -378,8 +378,7 @@ async def import_stock(session: SessionDep, principal: CurrentPrincipal,
 
 @router.get("/export/{report}", response_class=StreamingResponse, responses=files(
     "The ledger or the stock report as a spreadsheet.", "text/csv", exports.XLSX))
-def export(report: exports.Report, session: SessionDep, rt: RuntimeDep,
-           principal: CurrentPrincipal,
+def export(report: exports.Report, session: SessionDep, principal: CurrentPrincipal,
            fmt: Annotated[exports.Format, Query(alias="format")] = "csv",
            depot: Annotated[list[str] | None, Query(max_length=50)] = None,
            since: Day | None = None, until: Day | None = None) -> StreamingResponse:
@@ -390,15 +389,10 @@ def export(report: exports.Report, session: SessionDep, rt: RuntimeDep,
                                depot_codes=depot, since=since, until=until,
                                audit_extra={"via": "api", "format": fmt})
     session.commit()  # the audit entry stands even if the download is cut off
-
-    def body() -> Iterator[bytes]:
-        own = rt.sessions()  # the request's session is done before streaming ends
-        try:
-            yield from exports.chunks(fmt, prepared.header, prepared.batches(own), report)
-        finally:
-            own.close()
-
+    # Written out before the first byte goes (core/export.spooled says why).
+    body = spooled(exports.chunks(fmt, prepared.header, prepared.batches(session), report))
+    session.rollback()  # the reading transaction ends here, not with the download
     media = exports.XLSX if fmt == "xlsx" else "text/csv; charset=utf-8"
-    return StreamingResponse(body(), media_type=media,
+    return StreamingResponse(body, media_type=media,
                              headers={"Content-Disposition":
                                       f'attachment; filename="supplies-{report}.{fmt}"'})
