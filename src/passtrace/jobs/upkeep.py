@@ -40,6 +40,11 @@ ANALYZE_TABLES = (
     "stays", "outings", "outbox_messages", "registration_hours", "staff_counts",
     "report_day_counts", "daily_reports", "passes", "auth_sessions", "login_failures",
     "supply_balances", "supply_ledger", "audit_entries", "visits", "deliveries",
+    # A risk-area declaration writes an alert, a flag, a history entry and a status per
+    # visitor (200k rows each for a county): left unanalysed, the dashboard's alert and
+    # status figures were planned for the tables before it.
+    "alerts", "status_flags", "status_history", "people", "case_contacts",
+    "tracing_tasks",
 )
 MIN_DEAD = 1000
 SHARE_DEAD = 0.2
