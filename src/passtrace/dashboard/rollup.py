@@ -73,7 +73,9 @@ def counts(session: Session, *, since: datetime, until: datetime, now: datetime,
         parts.append(part if sites is None else part.where(table.site_id.in_(sites)))
     top = now.replace(minute=0, second=0, microsecond=0)
     if top < until:  # the open hour is in the range: take away what has not happened yet
-        live = ahead_rows(session, now=now, sites=sites) if ahead is None else select(ahead)
+        # (`ahead.select()`, not `select(ahead)`: mypy 2.4 crashes inferring the latter
+        # over an Any argument.)
+        live = ahead_rows(session, now=now, sites=sites) if ahead is None else ahead.select()
         parts.append(live)
     return union_all(*parts)
 
