@@ -119,6 +119,21 @@ def uuid7_of(text: str) -> uuid.UUID | None:
     return ident
 
 
+def stored_values(*, ident: uuid.UUID, lane: str, occurred: datetime, direction: str,
+                  method: str, pass_id: Any, temperature: Any, plate: str | None,
+                  companions: int, decision: str, reasons: Any,
+                  override_reason: str | None) -> dict[str, Any]:
+    """A checked row's stored values, as parse_row and typed_batch.parse_typed both make
+    them. The free texts start empty: the usual row has none of them to check."""
+    return {
+        "id": ident, "lane": lane, "occurred_at": occurred, "direction": direction,
+        "method": method, "pass_id": pass_id, "temperature": temperature,
+        "plate": plate or None, "companions": companions, "decision": decision,
+        "reasons": list(reasons), "override_reason": override_reason,
+        "person_masked": "", "id_last4": "", "origin": "", "destination": "",
+    }
+
+
 def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
               now: datetime, earliest: datetime | None = None,
               latest: datetime | None = None,
@@ -233,14 +248,10 @@ def parse_row(raw: object, *, site_lanes: frozenset[str], default_lane: str,
     method = get("method", "qr")
     if method not in DEVICE_METHODS:
         raise RowError(_BAD_FIELD, field="method")
-    # The free texts start empty: the usual row has none of them, nothing to check.
-    values = {
-        "id": ident, "lane": lane, "occurred_at": occurred, "direction": direction,
-        "method": method, "pass_id": pass_id, "temperature": temperature,
-        "plate": plate or None, "companions": companions, "decision": decision,
-        "reasons": list(reasons), "override_reason": override_reason,
-        "person_masked": "", "id_last4": "", "origin": "", "destination": "",
-    }
+    values = stored_values(
+        ident=ident, lane=lane, occurred=occurred, direction=direction, method=method,
+        pass_id=pass_id, temperature=temperature, plate=plate, companions=companions,
+        decision=decision, reasons=reasons, override_reason=override_reason)
     if raw.keys().isdisjoint(_TEXT_KEYS):
         return ParsedRow(values=values, id_number=id_number, token=token)
     for key, stored_as, limit in TEXT_LIMITS:

@@ -39,6 +39,7 @@ from passtrace.registrations.ingest import (
     TEXT_LIMITS,
     ParsedRow,
     parse_row,
+    stored_values,
     uuid7_of,
 )
 from passtrace.registrations.models import DECISIONS, DEVICE_METHODS, DIRECTIONS
@@ -220,13 +221,10 @@ def parse_typed(row: Row, *, site_lanes: frozenset[str], default_lane: str,
     method = "qr" if row.method is UNSET else row.method
     if direction not in DIRECTIONS or method not in DEVICE_METHODS:
         return _slow(row, *where)
-    values = {
-        "id": ident, "lane": lane, "occurred_at": occurred, "direction": direction,
-        "method": method, "pass_id": pass_id, "temperature": temperature,
-        "plate": plate or None, "companions": companions, "decision": decision,
-        "reasons": list(reasons), "override_reason": override_reason,
-        "person_masked": "", "id_last4": "", "origin": "", "destination": "",
-    }
+    values = stored_values(
+        ident=ident, lane=lane, occurred=occurred, direction=direction, method=method,
+        pass_id=pass_id, temperature=temperature, plate=plate, companions=companions,
+        decision=decision, reasons=reasons, override_reason=override_reason)
     if (row.holder is UNSET and row.id_last4 is UNSET and row.origin is UNSET
             and row.destination is UNSET):  # the usual row: no free text to check
         return ParsedRow(values=values, id_number=id_number, token=token)
