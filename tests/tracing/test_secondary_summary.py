@@ -13,7 +13,7 @@ from passtrace.core.runtime import Runtime
 from passtrace.tracing import contacts
 from passtrace.tracing.models import Contact
 from passtrace.tracing.service import evidence_summary
-from tests.tracing.world import T0, case, person, reg, site, stay
+from tests.tracing.world import T0, case, met_in_order, person, reg, site, stay
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -26,10 +26,7 @@ def _world(rt: Runtime, session: Session):  # type: ignore[no-untyped-def]
     p, b, b2 = person(session, rt), person(session, rt), person(session, rt)
     c = case(session, p)
     # b and b2 meet the case; b first.
-    reg(session, s1, p.id_hash, T0)
-    reg(session, s1, b.id_hash, T0 + 5 * M)
-    reg(session, s4, p.id_hash, T0 + H)
-    reg(session, s4, b2.id_hash, T0 + H + 5 * M)
+    met_in_order(session, p, b, b2, s1, s4)
     # "many" meets b five times at s2 (same site, within W) and once inside b's stay.
     for i in range(5):
         reg(session, s2, b.id_hash, T0 + (2 + i) * H)

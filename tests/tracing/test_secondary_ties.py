@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.runtime import Runtime
 from passtrace.tracing import contacts
-from tests.tracing.world import T0, case, household, person, reg, site
+from tests.tracing.world import T0, case, household, met_in_order, person, reg, site
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -23,10 +23,7 @@ def test_a_household_and_a_place_through_different_contacts(
     home, mixed, plain = person(session, rt), person(session, rt), person(session, rt)
     c = case(session, p)
     # The case meets b first, then b2.
-    reg(session, s1, p.id_hash, T0)
-    reg(session, s1, b.id_hash, T0 + 5 * M)
-    reg(session, s4, p.id_hash, T0 + H)
-    reg(session, s4, b2.id_hash, T0 + H + 5 * M)
+    met_in_order(session, p, b, b2, s1, s4)
     # `home` lives with b, meets b at s2 and b2 at s2: through b, home and place items.
     hh = household(session, [b, home], code="520102000007")
     reg(session, s2, b2.id_hash, T0 + 2 * H)

@@ -115,3 +115,14 @@ def household(session: Session, people: list[Person], code: str | None = None) -
                              role="family"))
     session.flush()
     return hh
+
+
+def met_in_order(session: Session, index: Person, first: Person, second: Person,
+                 first_site: Site, second_site: Site) -> None:
+    """The index person meets `first` at `first_site`, then `second` at `second_site` an
+    hour later (each 5 minutes after the index): the level's order secondary contacts
+    are kept through."""
+    reg(session, first_site, index.id_hash, T0)
+    reg(session, first_site, first.id_hash, T0 + timedelta(minutes=5))
+    reg(session, second_site, index.id_hash, T0 + timedelta(hours=1))
+    reg(session, second_site, second.id_hash, T0 + timedelta(hours=1, minutes=5))
