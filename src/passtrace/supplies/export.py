@@ -83,9 +83,9 @@ def ledger_batches(session: Session, depots: list[Depot], *, since: date | None 
     PostgreSQL, SQLite's lazy cursor), plain columns rather than ORM objects: a
     million-row ledger never sits in memory, and it is sorted once (keyset pages would
     sort the whole ledger again for every page: there is no index on time alone). The
-    read stays open while the client downloads; a cut-off download closes it. `kinds`:
-    the movement labels, translated by the caller (a streamed response may run after
-    the request's language is gone).
+    web view writes the file out before sending it (core/export.spooled), so the read
+    never lasts as long as a download. `kinds`: the movement labels, translated by the
+    caller.
     """
     by_id = {d.id: d for d in depots}
     kinds = kinds if kinds is not None else kind_labels()
