@@ -10,12 +10,12 @@ together, each in its own session, and reports what each one ended with.
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,41 +28,81 @@ from sqlalchemy.orm import Session
 from passtrace.accounts import service as account_service
 from passtrace.app import create_app
 from passtrace.areas import service as area_service
+from passtrace.communities.compounds import service as community_service
+from passtrace.communities.compounds.schemas import CommunityCreate
 from passtrace.core import migrate
 from passtrace.core.errors import DomainError
 from passtrace.core.runtime import Runtime
 from passtrace.passes import keyring
+from passtrace.sites import service as site_service
+from passtrace.sites.schemas import SiteWrite
 from tests.conftest import PASSWORD, PG_ADMIN_URL, skip_or_fail, test_settings
 
 RACE_DB_STEM = "passtrace_race"
 
-# Creating and dropping a PostgreSQL database of our own: the one way the benchmarks and
-# the other committed-data tests (test_gate_race, test_runner_concurrency) do it.
+# Creating and dropping a PostgreSQL database of our own: the one way the benchmarks do it
+# too (`own_database` below serves every committed-data test).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import checkpoint_env  # noqa: E402
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def committed_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A migrated database (areas and a signing key loaded) for committed race tests."""
-    name = f"{RACE_DB_STEM}_{os.getpid()}"
-    if request.param == "postgresql":
+@contextmanager
+def own_database(kind: str, stem: str) -> Iterator[Runtime]:
+    """A migrated database of the caller's own ("postgresql" or "sqlite"), the bundled
+    areas and a signing key loaded and committed; a PostgreSQL one is dropped afterwards.
+
+    For tests whose transactions must really commit (races, fast paths on connections
+    of their own), which the rolled-back `rt` fixture cannot give.
+    """
+    name = f"{stem}_{uuid.uuid4().hex[:8]}"
+    if kind == "postgresql":
         try:
             url = checkpoint_env.create_pg_database(name)
         except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
             skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='passtrace-race-')) / 'race.db'}"
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'{stem}-')) / 'committed.db'}"
     rt = Runtime.build(test_settings(url))
-    migrate.upgrade(rt.engine)
-    with Session(rt.engine) as session:
-        area_service.load_bundled(session=session)
-        keyring.ensure(session=session, vault=rt.vault)
-        session.commit()
-    rt.engine.dispose()
-    yield url
-    if request.param == "postgresql":
-        checkpoint_env.drop_pg_database(name)
+    try:
+        migrate.upgrade(rt.engine)
+        with Session(rt.engine) as session:
+            area_service.load_bundled(session=session)
+            keyring.ensure(session=session, vault=rt.vault)
+            session.commit()
+        yield rt
+    finally:
+        rt.engine.dispose()
+        if kind == "postgresql":
+            checkpoint_env.drop_pg_database(name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def committed_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated database (areas and a signing key loaded) for committed race tests."""
+    with own_database(request.param, RACE_DB_STEM) as rt:
+        url = rt.settings.database_url
+        rt.engine.dispose()
+        yield url
+
+
+def compound_with_gates(session: Session, rt: Runtime, *, code: str, name: str,
+                        gates: Sequence[str], area_code: str = "520102006") -> Any:
+    """A global administrator, and a compound with `gates` and one building ("1", unit
+    "1") made by them, in `session` (not committed). Returns the administrator's principal."""
+    admin = account_service.create(session=session, rt=rt, actor=None, username="admin",
+                                   password=PASSWORD, display_name="admin")
+    account_service.grant(session=session, actor=None, user=admin, role="admin",
+                          scope_type="global", scope_value="")
+    actor = account_service.principal_for(admin)
+    community_service.create(session=session, actor=actor,
+                             data=CommunityCreate(code=code, name=name))
+    for gate in gates:
+        site_service.save(session=session, actor=actor, data=SiteWrite(
+            code=gate, name=gate, kind="community_gate", area_code=area_code,
+            community_code=code))
+    community_service.add_building(session=session, actor=actor, code=code, name="1",
+                                   units=["1"])
+    return actor
 
 
 @pytest.fixture

@@ -10,13 +10,11 @@ and both must decide, note and store alike.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,26 +24,18 @@ from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
 from passtrace.app import create_app
-from passtrace.areas import service as area_service
 from passtrace.audit import verify as chain_verify
 from passtrace.communities.compounds import service as community_service
-from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate, RulesWrite
+from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
 from passtrace.communities.outings import gate_fast
-from passtrace.core import migrate
-from passtrace.core.config import Settings
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.demo import demo_id_number
-from passtrace.passes import keyring
 from passtrace.registrations import fast_kinds, fastpath
 from passtrace.registrations.schemas import RegistrationIn
 from passtrace.registrations.views import _register_in_session
-from passtrace.sites import service as site_service
-from passtrace.sites.schemas import SiteWrite
-from tests.conftest import PG_ADMIN_URL, skip_or_fail
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-import checkpoint_env  # noqa: E402
+from tests.concurrency import compound_with_gates, own_database
+from tests.conftest import PASSWORD
 
 CODE = "520102006001"
 GATES = ("GATE-F-N", "GATE-F-S")
@@ -74,34 +64,10 @@ class Deployed:
 
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[Deployed]:
-    name = f"passtrace_gatefast_{uuid.uuid4().hex[:8]}"
-    try:
-        url = checkpoint_env.create_pg_database(name)
-    except Exception as exc:  # noqa: BLE001 - no server
-        skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    try:
-        env = checkpoint_env.settings_env(url)
-        rt = Runtime.build(Settings(**{k.removeprefix("PASSTRACE_").lower(): v
-                                       for k, v in env.items()}))
-        migrate.upgrade(rt.engine)
+    with own_database("postgresql", "passtrace_gatefast") as rt:
         households: list[list[str]] = []
         with Session(rt.engine, expire_on_commit=False) as session:
-            area_service.load_bundled(session=session)
-            keyring.ensure(session=session, vault=rt.vault)
-            admin = account_service.create(session=session, rt=rt, actor=None,
-                                           username="admin", password="gate-fast-pw-1",
-                                           display_name="admin")
-            account_service.grant(session=session, actor=None, user=admin, role="admin",
-                                  scope_type="global", scope_value="")
-            actor = account_service.principal_for(admin)
-            community_service.create(session=session, actor=actor,
-                                     data=CommunityCreate(code=CODE, name="快速小区"))
-            for gate in GATES:
-                site_service.save(session=session, actor=actor, data=SiteWrite(
-                    code=gate, name=gate, kind="community_gate", area_code="520102006",
-                    community_code=CODE))
-            community_service.add_building(session=session, actor=actor, code=CODE, name="1",
-                                           units=["1"])
+            actor = compound_with_gates(session, rt, code=CODE, name="快速小区", gates=GATES)
             for h in range(HOUSEHOLDS):
                 members = []
                 for m in range(3):
@@ -113,7 +79,7 @@ def deployed() -> Iterator[Deployed]:
                     members.append(id_number)
                 households.append(members)
             staff = account_service.create(session=session, rt=rt, actor=None,
-                                           username="gatestaff", password="gate-fast-pw-1",
+                                           username="gatestaff", password=PASSWORD,
                                            display_name="门岗")
             for gate in GATES:
                 account_service.grant(session=session, actor=None, user=staff,
@@ -127,9 +93,6 @@ def deployed() -> Iterator[Deployed]:
             client.get("/api/v1/checkpoint/reasons")  # resolves (and caches) the principal
             principal = account_service.cached_principal(token=token, ip=None)
             yield Deployed(client, rt, actor, principal, households)
-        rt.engine.dispose()
-    finally:
-        checkpoint_env.drop_pg_database(name)
 
 
 def _body(gate: str, id_number: str, direction: str, **extra: object) -> dict[str, Any]:

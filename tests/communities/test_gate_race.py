@@ -6,12 +6,9 @@ with each gate in its own thread, session and transaction, as two gate phones wo
 
 from __future__ import annotations
 
-import tempfile
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,71 +16,29 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import service as account_service
-from passtrace.areas import service as area_service
 from passtrace.communities.compounds import service as community_service
 from passtrace.communities.compounds.models import Outing
-from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate, RulesWrite
-from passtrace.core import migrate
-from passtrace.core.config import Settings
+from passtrace.communities.compounds.schemas import ResidentCreate, RulesWrite
 from passtrace.core.db import make_sessionmaker
 from passtrace.core.errors import DomainError
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.demo import demo_id_number
-from passtrace.passes import keyring
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.schemas import RegistrationIn
-from passtrace.sites import service as site_service
-from passtrace.sites.schemas import SiteWrite
-from tests.conftest import PG_ADMIN_URL, skip_or_fail
+from tests.concurrency import compound_with_gates, own_database
 
 CODE = "520102006001"
 GATES = ("GATE-R-N", "GATE-R-S")
 ROUNDS = 8
 
 
-def _settings(url: str) -> Settings:
-    return Settings(database_url=url, env="test", secret_key="race-test-secret-0123456789abcdef",
-                    argon2_time_cost=1, argon2_memory_kib=8192)
-
-
 @pytest.fixture(params=["postgresql", "sqlite"])
 def deployed(request: pytest.FixtureRequest) -> Iterator[tuple[Runtime, Any, list[str]]]:
     """A compound with two gates and a household of 2 * ROUNDS residents, committed."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-    import checkpoint_env
-
-    name = f"passtrace_race_{uuid.uuid4().hex[:8]}"
-    if request.param == "postgresql":
-        try:
-            url = checkpoint_env.create_pg_database(name)
-        except Exception as exc:  # noqa: BLE001 - no server
-            skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='passtrace-race-')) / 'race.db'}"
-    rt = Runtime.build(_settings(url))
-    try:
-        migrate.upgrade(rt.engine)
+    with own_database(request.param, "passtrace_race") as rt:
         with Session(rt.engine, expire_on_commit=False) as session:
-            area_service.load_bundled(session=session)
-            keyring.ensure(session=session, vault=rt.vault)
-            admin = account_service.create(session=session, rt=rt, actor=None,
-                                           username="admin", password="race-test-pw-1",
-                                           display_name="admin")
-            account_service.grant(session=session, actor=None, user=admin, role="admin",
-                                  scope_type="global", scope_value="")
-            actor = account_service.principal_for(admin)
-            community_service.create(session=session, actor=actor,
-                                     data=CommunityCreate(code=CODE, name="竞争小区"))
-            for gate in GATES:
-                site_service.save(session=session, actor=actor, data=SiteWrite(
-                    code=gate, name=gate, kind="community_gate", area_code="520102006",
-                    community_code=CODE))
-            community_service.add_building(session=session, actor=actor, code=CODE, name="1",
-                                           units=["1"])
+            actor = compound_with_gates(session, rt, code=CODE, name="竞争小区", gates=GATES)
             ids = []
             for i in range(2 * ROUNDS):
                 id_number = demo_id_number("520102", "19800101", f"{300 + i:03d}")
@@ -97,10 +52,6 @@ def deployed(request: pytest.FixtureRequest) -> Iterator[tuple[Runtime, Any, lis
                                         reason_code="directive", reason="区防控办通知")
             session.commit()
         yield rt, actor, ids
-    finally:
-        rt.engine.dispose()
-        if request.param == "postgresql":
-            checkpoint_env.drop_pg_database(name)
 
 
 def _go_out(rt: Runtime, actor: Any, gate: str, id_number: str, barrier: threading.Barrier,

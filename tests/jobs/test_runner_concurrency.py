@@ -10,14 +10,10 @@ each actor in its own thread, session and transaction.
 
 from __future__ import annotations
 
-import sys
-import tempfile
 import threading
 import time as clock_time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,14 +21,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from passtrace.accounts import service as account_service
-from passtrace.areas import service as area_service
 from passtrace.communities.compounds import jobs as community_jobs
 from passtrace.communities.compounds import service as community_service
 from passtrace.communities.compounds.models import Resident
-from passtrace.communities.compounds.schemas import CommunityCreate, ResidentCreate
-from passtrace.core import migrate, outbox
-from passtrace.core.config import Settings
+from passtrace.communities.compounds.schemas import ResidentCreate
+from passtrace.core import outbox
 from passtrace.core.db import make_sessionmaker
 from passtrace.core.ids import uuid7
 from passtrace.core.outbox import OutboxMessage
@@ -42,23 +35,15 @@ from passtrace.enterprises.models import Department, Employee, Enterprise
 from passtrace.jobs.delivery import deliver_due
 from passtrace.jobs.runner import Runner
 from passtrace.jobs.schedule import scheduled_jobs
-from passtrace.passes import keyring
 from passtrace.passes.models import Pass
 from passtrace.registrations import service as reg_service
 from passtrace.registrations.schemas import RegistrationIn
-from passtrace.sites import service as site_service
-from passtrace.sites.schemas import SiteWrite
-from tests.conftest import PG_ADMIN_URL, skip_or_fail
+from tests.concurrency import compound_with_gates, own_database
 from tests.jobs.gateway import Gateway, free_port, with_gateways
 
 CODE = "520102006001"
 GATE = "GATE-J-N"
 RESIDENTS = 6
-
-
-def _settings(url: str) -> Settings:
-    return Settings(database_url=url, env="test", secret_key="jobs-test-secret-0123456789abcdef",
-                    argon2_time_cost=1, argon2_memory_kib=8192)
 
 
 class Deployed:
@@ -71,36 +56,9 @@ class Deployed:
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def deployed(request: pytest.FixtureRequest) -> Iterator[Deployed]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-    import checkpoint_env
-
-    name = f"passtrace_jobs_{uuid.uuid4().hex[:8]}"
-    if request.param == "postgresql":
-        try:
-            url = checkpoint_env.create_pg_database(name)
-        except Exception as exc:  # noqa: BLE001 - no server
-            skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='passtrace-jobs-')) / 'jobs.db'}"
-    rt = Runtime.build(_settings(url))
-    try:
-        migrate.upgrade(rt.engine)
+    with own_database(request.param, "passtrace_jobs") as rt:
         with Session(rt.engine, expire_on_commit=False) as session:
-            area_service.load_bundled(session=session)
-            keyring.ensure(session=session, vault=rt.vault)
-            admin = account_service.create(session=session, rt=rt, actor=None,
-                                           username="admin", password="jobs-test-pw-1",
-                                           display_name="admin")
-            account_service.grant(session=session, actor=None, user=admin, role="admin",
-                                  scope_type="global", scope_value="")
-            actor = account_service.principal_for(admin)
-            community_service.create(session=session, actor=actor,
-                                     data=CommunityCreate(code=CODE, name="任务小区"))
-            site_service.save(session=session, actor=actor, data=SiteWrite(
-                code=GATE, name=GATE, kind="community_gate", area_code="520102006",
-                community_code=CODE))
-            community_service.add_building(session=session, actor=actor, code=CODE, name="1",
-                                           units=["1"])
+            actor = compound_with_gates(session, rt, code=CODE, name="任务小区", gates=[GATE])
             ids = []
             for i in range(RESIDENTS):
                 id_number = demo_id_number("520102", "19800101", f"{500 + i:03d}")
@@ -119,14 +77,10 @@ def deployed(request: pytest.FixtureRequest) -> Iterator[Deployed]:
             first = session.scalars(select(Resident).order_by(Resident.created_at)).first()
             assert first is not None
             session.add(Employee(enterprise_id=ent.id, department_id=dept.id,
-                                 person_id=first.person_id, user_id=admin.id,
+                                 person_id=first.person_id, user_id=actor.user_id,
                                  employee_no="E1"))
             session.commit()
         yield Deployed(rt, actor, ids)
-    finally:
-        rt.engine.dispose()
-        if request.param == "postgresql":
-            checkpoint_env.drop_pg_database(name)
 
 
 def _go_out(d: Deployed, id_number: str) -> str:
