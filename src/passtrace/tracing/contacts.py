@@ -283,7 +283,8 @@ def search_and_store(*, session: Session, case: Case, options: Options,
         this_run += frontier
     # What this search found. A contact stored by an earlier, wider search stays stored
     # (its tracing task may be under way) but is not part of this answer.
-    return sorted({c.id: c for c in this_run}.values(),
+    # Once each (a person has one row per case, so one hash is one id; str hashes in C).
+    return sorted({c.person_hash: c for c in this_run}.values(),
                   key=lambda c: (c.depth, c.first_exposure, c.person_hash))
 
 
