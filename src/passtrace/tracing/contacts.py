@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, Text, cast, or_, select, type_coerce
@@ -225,25 +225,41 @@ class Stored:
     new: bool = False
 
 
-class _Old:
+class _Old(NamedTuple):
     """A stored contact as a search compares with it: its values, and its evidence as the
     text stored, not parsed (a commuter's re-run read back 779 rows, ~0.9 MB of JSON, to
-    compare them with what it found). Parsed only for outside evidence (`_outside`)."""
+    compare them with what it found). Parsed only for outside evidence (`_outside`). A
+    tuple, so that `_store` compares the values in one step (`_old_values`)."""
 
-    __slots__ = ("id", "person_hash", "evidence_text", *(n for n in level_store.UPDATED
-                                                         if n != "evidence"))
+    person_hash: str
+    id: uuid.UUID
+    # level_store.UPDATED without the evidence, in that order:
+    person_id: uuid.UUID | None
+    kind: str
+    depth: int
+    via_contact_id: uuid.UUID | None
+    first_exposure: datetime
+    last_exposure: datetime
+    quarantine_until: date
+    area_code: str
+    evidence_counts: dict[str, int] | None
+    evidence_text: str
 
-    def __init__(self, row: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, getattr(row, name))
+
+# The compared values' fields (all but the evidence, compared as text) and their place.
+_COMPARED = tuple(n for n in level_store.UPDATED if n != "evidence")
+assert _Old._fields[2:-1] == _COMPARED
+
+
+def _old_values(old: _Old) -> tuple[Any, ...]:
+    return old[2:-1]
 
 
 def _stored(session: Session, case_id: uuid.UUID) -> dict[str, Any]:
     """The case's stored contacts by person hash (`_Old`), without parsing their evidence."""
-    cols = [Contact.person_hash, Contact.id, *(getattr(Contact, n) for n in _UPDATED
-                                               if n != "evidence"),
-            cast(Contact.evidence, Text).label("evidence_text")]
-    return {r.person_hash: _Old(r) for r in session.execute(
+    cols = [Contact.person_hash, Contact.id, *(getattr(Contact, n) for n in _COMPARED),
+            cast(Contact.evidence, Text)]
+    return {r[0]: _Old._make(r) for r in session.execute(
         select(*cols).where(Contact.case_id == case_id))}
 
 
@@ -415,18 +431,17 @@ def _store(session: Session, case: Case, found: dict[str, Found],
         old = existing.get(h)
         f = _keep_outside(found[h], old)
         cid = old.id if old is not None else uuid.uuid4()
-        values = {"person_id": people.get(h), "kind": f.kind, "depth": depth,
-                  "via_contact_id": f.via, "first_exposure": f.first, "last_exposure": f.last,
-                  "quarantine_until": quarantine_until(f.last, days),
-                  "area_code": f.area_code, "evidence_counts": f.counts}
+        # In _COMPARED's order.
+        values = (people.get(h), f.kind, depth, f.via, f.first, f.last,
+                  quarantine_until(f.last, days), f.area_code, f.counts)
         text = _evidence_text(f.evidence, pg)
         # The evidence is compared as the text that would be written (one string
-        # comparison, no parsing of what is stored).
-        if old is None or old.evidence_text != text or any(
-                getattr(old, n) != v for n, v in values.items()):
+        # comparison, no parsing of what is stored), the rest as one tuple.
+        if old is None or old.evidence_text != text or _old_values(old) != values:
             rows.append({"id": cid, "case_id": case.id, "person_hash": h, "found_at": now,
                          "find_person": old is None, "new": old is None,
-                         "evidence": f.evidence, "evidence_text": text, **values})
+                         "evidence": f.evidence, "evidence_text": text,
+                         **dict(zip(_COMPARED, values, strict=True))})
         made.append((h, f, cid, old))
     if rows:
         people |= _upsert(session, rows)
