@@ -196,7 +196,10 @@ class _Near:
     def __init__(self, regs: list[Reg], stays_: list[StayRow],
                  kinds: dict[uuid.UUID, str]) -> None:
         self.kinds = kinds
-        self.stay_ends = {s.id for s in stays_} | {s.out_id for s in stays_ if s.out_id}
+        # Registrations that begin or end a stay, by the int of their id: uuid.UUID hashes
+        # and compares in Python, and a commuter's search looked ~3k ids up here.
+        self.stay_ends = {s.id.int for s in stays_} | {s.out_id.int for s in stays_
+                                                        if s.out_id}
         by_site: dict[uuid.UUID, list[Reg]] = {}
         for r in regs:
             by_site.setdefault(r.site_id, []).append(r)
@@ -264,11 +267,13 @@ def find_many(session: Session, *, sources: Sequence[Source], end: datetime,
         sites = _site_facts(session, {r.site_id for r in mine_r}
                             | {s.site_id for s in mine_s})
     near = _Near(others_regs, others_stays, {k: kind for k, (kind, _) in sites.items()})
+    # By the int of the site's id (uuid.UUID hashes in Python): looked up once per hit.
+    areas = {k.int: area for k, (_, area) in sites.items()}
     for h in hashes:
         out[h] = _match(h, own_regs.get(h, []), own_stays.get(h, []), near, w,
                         overlap_minutes)
         for hit in out[h]:
-            hit.area = sites[hit.site_id][1] if hit.site_id in sites else ""
+            hit.area = areas.get(hit.site_id.int, "") if hit.site_id is not None else ""
     return out
 
 
@@ -492,7 +497,7 @@ def _match(me: str, own_regs: list[Reg], own_stays: list[StayRow], near: _Near,
                                     f'"kind": "stay_overlap", "overlap_minutes": {overlap!r}, '
                                     f'"site": "{site}"}}'))
         for o in near.regs_between(c_stay.site_id, c_stay.start, c_stay.end):
-            if o.id not in near.stay_ends and o.person_hash != me:
+            if o.id.int not in near.stay_ends and o.person_hash != me:
                 hits.append(Hit(o.person_hash, "instant_in_stay", o.site_id, o.at, o.at,
                                 {"site": site, "registration": o.ref(),
                                  "stay": c_stay.ref(), "stay_of": "case"},

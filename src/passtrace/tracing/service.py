@@ -53,8 +53,9 @@ def run(*, session: Session, settings: Settings, actor: Principal | None, case: 
     found = contact_search.search_and_store(
         session=session, case=case, depth=depth,
         options=options_from(settings, window_minutes=window_minutes, colleagues=colleagues))
-    made = task_service.ensure(session=session, contacts=[c for c in found if c.newly_close],
-                               case_area=case.area_code)
+    newly = [c for c in found if c.newly_close]
+    made = task_service.ensure(session=session, contacts=newly, case_area=case.area_code,
+                               fresh=all(c.new for c in newly))
     audit_service.append(session=session, actor=actor, action="contact.search",
                          resource_type="case", resource_id=case.id,
                          detail={"contacts": len(found), "tasks_made": made, "depth": depth,
@@ -81,9 +82,9 @@ def add_outside(*, session: Session, settings: Settings, case: Case,
     where the evidence came from); the case's area is checked by the caller too."""
     merged = contact_search.merge_outside(session=session, case=case, found=found,
                                           days=settings.contact_quarantine_days)
-    made = task_service.ensure(session=session,
-                               contacts=[c for c in merged.stored if c.newly_close],
-                               case_area=case.area_code)
+    newly = [c for c in merged.stored if c.newly_close]
+    made = task_service.ensure(session=session, contacts=newly, case_area=case.area_code,
+                               fresh=all(c.new for c in newly))
     return Added(merged.added, merged.merged, merged.unchanged, len(merged.unknown), made)
 
 
