@@ -167,7 +167,9 @@ def upgrade() -> None:
               WHERE r.occurred_at > now()),
             ahead AS (INSERT INTO registration_ahead (at, site_id, decision, reasons, n, fevers)
                       SELECT at, site_id, decision, reasons, sum(n), sum(fevers) FROM x
-                      GROUP BY at, site_id, decision, reasons)
+                      GROUP BY at, site_id, decision, reasons
+                      -- stored in time order: a reader's range is then a few pages
+                      ORDER BY at)
             INSERT INTO registration_hour_deltas (hour, site_id, decision, reasons, n, fevers)
             SELECT date_trunc('hour', at, 'UTC'), site_id, decision, reasons, -sum(n),
                    -sum(fevers)
