@@ -4,7 +4,7 @@ correction for what the counts hold of the open hour after the reader's `now`.
 
 Counting (dashboard/models.py): triggers append each write's counts in the writer's
 transaction, splitting the rows by the database's clock at the write (the writing
-transaction's start, `W`): a row with occurred_at <= W goes to the hourly deltas, which
+statement's start, `W`): a row with occurred_at <= W goes to the hourly deltas, which
 `fold` moves into registration_hours; a row stamped ahead (occurred_at > W: a device
 clock running fast, a load stamping the rest of the day) goes to registration_ahead,
 keyed by its exact time, until `fold` sees the clock past it and moves it into its hour.
@@ -170,7 +170,7 @@ def fold(session: Session, *, now: datetime | None = None) -> int:
                          sums=("n", "fevers"), keep_if="hour >= :keep", binds=(_KEEP,),
                          params={"keep": keep})
     if _postgres(session):
-        due, hour, params = "at <= now()", "date_trunc('hour', at, 'UTC')", {}
+        due, hour, params = "at <= statement_timestamp()", "date_trunc('hour', at, 'UTC')", {}
     else:  # one clock reading for the fold's two statements (the triggers' form)
         due, hour = "at <= :clock", "substr(at, 1, 13) || ':00:00.000000'"
         params = {"clock": session.scalar(select(clock(session)))}

@@ -9,7 +9,7 @@ it is written, so the dashboard took away, on every request, the open hour's row
 stamped after its `now`, re-read from registrations: a device clock running fast, or a
 load that stamps the rest of the day ahead, made that the city's largest cost (~22k
 heap rows). The triggers now compare each row's occurred_at with the database's clock
-(the writing transaction's start): a row already past goes to the hourly deltas as
+(the writing statement's start): a row already past goes to the hourly deltas as
 before; a row stamped ahead goes to `registration_ahead`, keyed by its exact time, and
 is counted only by a reader whose `now` is past it (dashboard/rollup.py says why this
 is exact). The fold moves such rows into their hour once the clock has passed them.
@@ -41,18 +41,20 @@ _PG_ROW = """r.occurred_at AS at, r.site_id, r.decision,
              CASE WHEN r.temperature >= s.fever_threshold THEN {sign} ELSE 0 END AS fevers
              FROM {rows} r JOIN sites s ON s.id = r.site_id"""
 
-# Split the counts `x` by the writer's clock: now() is the transaction's start, so a row
-# counted by the hour has occurred_at <= a time before its commit, hence before any
-# reader that sees it takes its clock (dashboard/rollup.py relies on exactly that).
+# Split the counts `x` by the writer's clock: statement_timestamp() is the writing
+# statement's start, so a row counted by the hour has occurred_at <= a time before its
+# commit, hence before any reader that sees it reads its clock (dashboard/rollup.py
+# relies on exactly that). Not now(), the transaction's start: a long transaction would
+# keep counting rows as ahead, and a fold in one would never see their time pass.
 _PG_SPLIT = """
   WITH x AS MATERIALIZED ({rows}),
   ahead AS (INSERT INTO registration_ahead (at, site_id, decision, reasons, n, fevers)
             SELECT at, site_id, decision, reasons, sum(n), sum(fevers) FROM x
-            WHERE at > now() GROUP BY at, site_id, decision, reasons
+            WHERE at > statement_timestamp() GROUP BY at, site_id, decision, reasons
             HAVING sum(n) <> 0 OR sum(fevers) <> 0)
   INSERT INTO registration_hour_deltas (hour, site_id, decision, reasons, n, fevers)
   SELECT date_trunc('hour', at, 'UTC'), site_id, decision, reasons, sum(n), sum(fevers)
-  FROM x WHERE at <= now() GROUP BY 1, 2, 3, 4
+  FROM x WHERE at <= statement_timestamp() GROUP BY 1, 2, 3, 4
   HAVING sum(n) <> 0 OR sum(fevers) <> 0;"""
 
 
@@ -80,7 +82,7 @@ BEGIN
   SELECT count(*) > 1 INTO many FROM (SELECT 1 FROM new_rows LIMIT 2) x;
   IF NOT many THEN
     FOR one IN SELECT * FROM new_rows LOOP
-      IF one.occurred_at > now() THEN
+      IF one.occurred_at > statement_timestamp() THEN
         INSERT INTO registration_ahead (at, site_id, decision, reasons, n, fevers)
         SELECT one.occurred_at, one.site_id, one.decision,
                CASE WHEN one.decision = 'deny' THEN one.reasons::text ELSE '' END, 1,
@@ -164,7 +166,7 @@ def upgrade() -> None:
         op.execute(f"""
             WITH x AS MATERIALIZED (
               SELECT {_PG_ROW.format(sign=1, rows='registrations')}
-              WHERE r.occurred_at > now()),
+              WHERE r.occurred_at > statement_timestamp()),
             ahead AS (INSERT INTO registration_ahead (at, site_id, decision, reasons, n, fevers)
                       SELECT at, site_id, decision, reasons, sum(n), sum(fevers) FROM x
                       GROUP BY at, site_id, decision, reasons
