@@ -340,7 +340,7 @@ def fold_counts(rt: Runtime) -> float:
     # the deltas): reads of the deltas do not walk the folded rows' pages.
     with rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE registration_hour_deltas, registration_hours,"
-                          " staff_count_deltas, staff_counts"))
+                          " registration_ahead, staff_count_deltas, staff_counts"))
     return spent
 
 

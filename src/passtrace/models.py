@@ -16,7 +16,11 @@ from passtrace.communities.deliveries.models import Delivery
 from passtrace.communities.visits.models import Visit
 from passtrace.core.db import Base
 from passtrace.core.outbox import OutboxMessage
-from passtrace.dashboard.models import RegistrationHour, RegistrationHourDelta
+from passtrace.dashboard.models import (
+    RegistrationAhead,
+    RegistrationHour,
+    RegistrationHourDelta,
+)
 from passtrace.enterprises.models import (
     Department,
     Employee,
@@ -61,4 +65,5 @@ __all__ = [
     "RecoveryCode", "RoleBinding", "SigningKeyRecord", "Site", "ThermalReading", "User", "Visit",
     "Depot", "LedgerEntry", "StockBalance", "SupplyItem", "SupplyLot", "SupplyRequest",
     "SupplyTransfer", "FormSubmission", "RegistrationHour", "RegistrationHourDelta",
+    "RegistrationAhead",
 ]

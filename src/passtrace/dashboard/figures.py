@@ -138,12 +138,15 @@ def registrations_statement(session: Session, scope: Scope, window: Window) -> A
     come from one snapshot, so they agree with each other."""
     # Only the live rows are shared (a CTE, materialized once): sharing the whole counts
     # materialized ~50k rows for the city and cost more than reading them twice.
-    ahead = rollup.ahead_rows(session, now=window.end, sites=_sites(scope)).cte("ahead")
+    # Both figures and the live rows compare with one reading of the database's clock.
+    db_clock = rollup.clock(session)
+    ahead = rollup.ahead_rows(session, now=window.end, sites=_sites(scope),
+                              db_clock=db_clock).cte("ahead")
     until = window.start + HOURS * HOUR
     c = rollup.counts(session, since=window.start, until=until, now=window.end,
-                      sites=_sites(scope), ahead=ahead).subquery("counted")
+                      sites=_sites(scope), ahead=ahead, db_clock=db_clock).subquery("counted")
     t = rollup.counts(session, since=window.today_start, until=until, now=window.end,
-                      sites=_sites(scope), ahead=ahead).subquery("today")
+                      sites=_sites(scope), ahead=ahead, db_clock=db_clock).subquery("today")
     by_hour = _scoped(
         select(literal(0).label("part"), c.c.hour, Site.kind, c.c.decision, c.c.reasons,
                func.sum(c.c.n).label("n"), func.sum(c.c.fevers).label("fevers"),

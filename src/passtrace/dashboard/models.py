@@ -70,6 +70,30 @@ class RegistrationHourDelta(Base):
     fevers: Mapped[int] = mapped_column(BigInteger)
 
 
+class RegistrationAhead(Base):
+    """Counts of registrations stamped ahead of the database's clock when written (a
+    device clock running fast), by their exact `at` = occurred_at, not folded.
+
+    A row in `registration_hours` or its deltas has already happened when written, so a
+    reader counts it for its whole hour; a row stamped ahead of its write would be
+    counted before its moment, so the triggers (migration f6a8c0e2b4d7) keep it here,
+    and the reader counts it only once `at` is before its `now`. The fold moves rows
+    whose `at` has passed by the database's clock into their hour.
+    """
+
+    __tablename__ = "registration_ahead"
+    __table_args__ = (Index("ix_registration_ahead_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    site_id: Mapped[uuid.UUID]
+    decision: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[str] = mapped_column(Text)
+    n: Mapped[int] = mapped_column(BigInteger)
+    fevers: Mapped[int] = mapped_column(BigInteger)
+
+
 class StaffCount(Base):
     """Active employees of one enterprise (the report rate's denominator), folded.
 

@@ -5,7 +5,8 @@ Some deployments run PostgreSQL with autovacuum off (CI and machines like it: th
 small tables that churn. Two kinds of table suffer:
 
 - the dashboard's append-only delta tables (`registration_hour_deltas`,
-  `staff_count_deltas`): every fold deletes all their rows, so without VACUUM they grow
+  `staff_count_deltas`, and `registration_ahead`, whose rows a fold deletes once their
+  time has passed): every fold deletes their rows, so without VACUUM they grow
   by every registration's delta forever as dead rows, and the fold's scan and the
   readers' "totals + unfolded deltas" sum read every dead row too;
 - tables written all day (stays, outings, the outbox, the folded counters ...): never
@@ -34,10 +35,11 @@ from sqlalchemy.engine import Connection
 from passtrace.core.runtime import Runtime
 
 # Append-only tables a fold empties: VACUUMed when their dead rows pile up.
-VACUUM_TABLES = ("registration_hour_deltas", "staff_count_deltas")
+VACUUM_TABLES = ("registration_hour_deltas", "staff_count_deltas", "registration_ahead")
 # Tables written all day whose plans depend on their size: ANALYZEd when changed enough.
 ANALYZE_TABLES = (
     "stays", "outings", "outbox_messages", "registration_hours", "staff_counts",
+    "registration_ahead",
     "report_day_counts", "daily_reports", "passes", "auth_sessions", "login_failures",
     "supply_balances", "supply_ledger", "audit_entries", "visits", "deliveries",
     # A risk-area declaration writes an alert, a flag, a history entry and a status per
