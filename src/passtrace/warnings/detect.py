@@ -46,6 +46,7 @@ from passtrace.sites.models import Site
 from passtrace.tracing.models import Contact, ReportFinding
 from passtrace.warnings.models import Alert
 from passtrace.warnings.registry import Effective
+from passtrace.warnings.shards import HashRange
 
 COLUMNS = ("rule_code", "severity", "subject_kind", "subject_key", "person_hash",
            "subject_masked", "area_code", "queue_area", "day", "evidence", "status", "note",
@@ -196,7 +197,8 @@ def _local_date(session: Session, at: Any) -> ColumnElement[Any]:
 
 
 def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
-                  prefix: str, since: datetime, until: datetime, day: date) -> int:
+                  prefix: str, since: datetime, until: datetime, day: date,
+                  persons: HashRange | None = None) -> int:
     """Everyone who visited a just-declared area between `since` and `until`: ONE alert
     per person for the declaration, on the declaration's local `day`, whose evidence is
     the visits (how many, on which local days, the first one's registration or report).
@@ -209,8 +211,11 @@ def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
 
     One INSERT ... SELECT: registrations at the area's sites (bounded below by id, so
     PostgreSQL reads only the window's day partitions, registrations/lookback.py) and
-    reported stops in the area, grouped by person in the database."""
+    reported stops in the area, grouped by person in the database. `persons`: only the
+    visitors whose hash is in that range (one part of a declaration applied in parts,
+    warnings/shards.py)."""
     pg = session.get_bind().dialect.name == "postgresql"
+    part = persons or HashRange()
     sites = select(Site.id).where(Site.area_code.startswith(prefix, autoescape=True))
     # PostgreSQL: the area's sites as one array (an InitPlan), so each day partition is
     # read through its (site_id, occurred_at) index, only the area's rows: `IN (SELECT
@@ -231,13 +236,15 @@ def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
                       ident(Registration.site_id).label("site"), none.label("report"))
                .where(in_area, Registration.id >= ids_from(since),
                       Registration.occurred_at >= since, Registration.occurred_at < until,
-                      Registration.person_hash.is_not(None)))
+                      Registration.person_hash.is_not(None),
+                      *part.where(Registration.person_hash, pg=pg)))
     stop = (select(DailyReport.person_hash, ReportStop.arrive_at, none, none,
                    ident(DailyReport.id))
             .join(DailyReport, DailyReport.id == ReportStop.report_id)
             .where(ReportStop.area_code.startswith(prefix, autoescape=True),
                    ReportStop.arrive_at >= since, ReportStop.arrive_at < until,
-                   DailyReport.person_hash.is_not(None)))
+                   DailyReport.person_hash.is_not(None),
+                   *part.where(DailyReport.person_hash, pg=pg)))
     union = at_site.union_all(stop).subquery("visits")
     # PostgreSQL: the local day as a date (a JSON date is its ISO text, the same as
     # _local_date's): to_char per visit was a tenth of the statement's CPU, and DISTINCT
