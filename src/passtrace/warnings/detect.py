@@ -81,9 +81,12 @@ def _masked() -> ColumnElement[str]:
     return func.coalesce(Person.name_masked, literal(""))
 
 
-def _insert(session: Session, rule: Effective, day: date, rows: Select[Any]) -> int:
+def _insert(session: Session, rule: Effective, day: date, rows: Select[Any], *,
+            in_key_order: bool = False) -> int:
     """INSERT the selected (subject_kind, subject_key, person_hash, masked, area, evidence)
-    rows as alerts of `rule` on `day`; a (rule, subject, day) already there is skipped."""
+    rows as alerts of `rule` on `day`; a (rule, subject, day) already there is skipped.
+    `in_key_order`: insert by subject (many rows: each index entry on the random hash
+    goes next to the one before instead of onto a random page)."""
     sub = rows.subquery()
     stmt = select(
         literal(rule.rule.code, String), literal(rule.severity, String),
@@ -91,6 +94,8 @@ def _insert(session: Session, rule: Effective, day: date, rows: Select[Any]) -> 
         literal(day, Date), sub.c.evidence, literal("open", String), literal("", String),
         literal(0), literal(utcnow(), Alert.__table__.c.created_at.type),
     ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+    if in_key_order:
+        stmt = stmt.order_by(sub.c.key)
     insert = (dialect_insert(session)(Alert.__table__).from_select(COLUMNS, stmt)
               .on_conflict_do_nothing(index_elements=["rule_code", "subject_key", "day"]))
     # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked.
@@ -303,7 +308,9 @@ def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
     if first_visit is not None:
         rows = rows.join(first_visit, (first_visit.c.person_hash == per.c.person_hash)
                          & (first_visit.c.rn == 1))
-    return _insert(session, rule, day, rows)
+    # In hash order: 215,000 entries in uq_alerts_dedupe and ix_alerts_person, both on
+    # the random hash (on a copy of 45,000 alerts: 1.7-1.9 s unordered, 1.5 s ordered).
+    return _insert(session, rule, day, rows, in_key_order=True)
 
 
 def contacts(session: Session, close: Effective, secondary: Effective, day: date) -> int:
