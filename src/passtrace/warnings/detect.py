@@ -10,14 +10,19 @@ of statements (benchmarks/warnings.py).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Column,
     Date,
+    MetaData,
     Numeric,
     String,
+    Table,
     Uuid,
     any_,
     cast,
@@ -35,6 +40,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
+from passtrace.audit.service import pg_cursor
 from passtrace.core.clock import LOCAL_TZ, local_day_bounds, local_midnight, utcnow
 from passtrace.core.db import dialect_insert
 from passtrace.enterprises.models import Employee, Enterprise
@@ -204,6 +210,55 @@ def _local_date(session: Session, at: Any) -> ColumnElement[Any]:
 def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
                   prefix: str, since: datetime, until: datetime, day: date,
                   persons: HashRange | None = None) -> int:
+    """The alerts of a just-declared area's visitors (declared_rows), inserted."""
+    rows = declared_rows(session, risk_id=risk_id, code=code, prefix=prefix, since=since,
+                         until=until, day=day, persons=persons)
+    # In hash order: 215,000 entries in uq_alerts_dedupe and ix_alerts_person, both on
+    # the random hash (on a copy of 45,000 alerts: 1.7-1.9 s unordered, 1.5 s ordered).
+    return _insert(session, rule, day, rows, in_key_order=True)
+
+
+VISITOR_COLUMNS = ("kind", "key", "person_hash", "masked", "area", "evidence")
+
+
+def copy_declared(session: Session, rows: Select[Any]) -> list[bytes]:
+    """PostgreSQL: the declared_rows of a declaration as COPY text lines, one scan, to
+    hand to the parts that insert them (insert_copied) on their own connections."""
+    compiled = rows.compile(dialect=session.get_bind().dialect)
+    session.flush()
+    # No parallel workers: the parts keep both cores busy right after, and a worker's
+    # CPU would escape the per-backend accounting of benchmarks/warnings.py (the
+    # reported stops' scan was planned with two).
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    out: list[bytes] = []
+    with pg_cursor(session) as cur, cur.copy(
+            f"COPY ({compiled}) TO STDOUT", compiled.params) as copy:
+        out.extend(bytes(block) for block in copy)
+    # COPY's text escapes a newline inside a value, so each row is one line.
+    return b"".join(out).split(b"\n")[:-1]
+
+
+def insert_copied(session: Session, rule: Effective, day: date, lines: list[bytes]) -> int:
+    """PostgreSQL: insert as alerts the copied declared_rows `lines` (copy_declared)."""
+    if not lines:
+        return 0
+    name = f"declared_{secrets.token_hex(6)}"
+    session.execute(text(
+        f"CREATE TEMPORARY TABLE {name} (kind text, key text, person_hash text, "
+        "masked text, area text, evidence json) ON COMMIT DROP"))
+    session.flush()
+    with pg_cursor(session) as cur, cur.copy(f"COPY {name} FROM STDIN") as copy:
+        for start in range(0, len(lines), 10_000):
+            copy.write(b"\n".join(lines[start:start + 10_000]) + b"\n")
+    kept = Table(name, MetaData(), *[Column(c, String) for c in VISITOR_COLUMNS[:-1]],
+                 Column("evidence", JSON))
+    rows = select(*[kept.c[c] for c in VISITOR_COLUMNS])
+    return _insert(session, rule, day, rows, in_key_order=True)
+
+
+def declared_rows(session: Session, *, risk_id: str, code: str, prefix: str,
+                  since: datetime, until: datetime, day: date,
+                  persons: HashRange | None = None) -> Select[Any]:
     """Everyone who visited a just-declared area between `since` and `until`: ONE alert
     per person for the declaration, on the declaration's local `day`, whose evidence is
     the visits (how many, on which local days, the first one's registration or report).
@@ -308,9 +363,7 @@ def risk_declared(session: Session, rule: Effective, *, risk_id: str, code: str,
     if first_visit is not None:
         rows = rows.join(first_visit, (first_visit.c.person_hash == per.c.person_hash)
                          & (first_visit.c.rn == 1))
-    # In hash order: 215,000 entries in uq_alerts_dedupe and ix_alerts_person, both on
-    # the random hash (on a copy of 45,000 alerts: 1.7-1.9 s unordered, 1.5 s ordered).
-    return _insert(session, rule, day, rows, in_key_order=True)
+    return rows
 
 
 def contacts(session: Session, close: Effective, secondary: Effective, day: date) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,20 @@ def declared_day(risk: AreaRisk | Declared) -> date:
     return (risk.created_at or utcnow()).astimezone(LOCAL_TZ).date()
 
 
+def _scan_args(session: Session, risk: AreaRisk | Declared, days: int | None,
+               until: datetime | None) -> tuple[registry.Effective, dict[str, Any]] | None:
+    """The risk-visit rule and detect.risk_declared's arguments (None: the rule is off)."""
+    rule = registry.effective(session=session)["risk_visit"]
+    if not rule.enabled:
+        return None
+    days = days or rule.params["days"]
+    day = declared_day(risk)
+    since = local_day_bounds(day - timedelta(days=days - 1))[0]
+    return rule, {"risk_id": str(risk.id), "code": risk.area_code,
+                  "prefix": risk.area_prefix, "since": since, "until": until or utcnow(),
+                  "day": day}
+
+
 def scan_declared(*, session: Session, risk: AreaRisk | Declared, days: int | None = None,
                   until: datetime | None = None, persons: HashRange | None = None) -> int:
     """Flag everyone who was in a newly declared area in the last N days (default: the
@@ -73,12 +88,35 @@ def scan_declared(*, session: Session, risk: AreaRisk | Declared, days: int | No
     fall in the risk's window: being there recently is what matters once the area is
     declared. The N days count back from the declaration's day, so a scan run late looks
     at the same days. `persons`: only the visitors whose hash is in that range."""
-    rule = registry.effective(session=session)["risk_visit"]
-    if not rule.enabled:
+    found = _scan_args(session, risk, days, until)
+    if found is None:
         return 0
-    days = days or rule.params["days"]
-    day = declared_day(risk)
-    since = local_day_bounds(day - timedelta(days=days - 1))[0]
-    return detect.risk_declared(session, rule, risk_id=str(risk.id), code=risk.area_code,
-                                prefix=risk.area_prefix, since=since,
-                                until=until or utcnow(), day=day, persons=persons)
+    rule, args = found
+    return detect.risk_declared(session, rule, **args, persons=persons)
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A declaration's visitors as found by one scan (PostgreSQL COPY text lines of
+    detect.declared_rows), for the parts to insert on their own connections."""
+
+    rule: registry.Effective
+    day: date
+    lines: list[bytes]
+
+    def part(self, persons: HashRange) -> Copied:
+        """The visitors whose hash is in `persons` (the line's third field)."""
+        return Copied(self.rule, self.day, [
+            line for line in self.lines if persons.holds(line.split(b"\t", 3)[2].decode())])
+
+
+def copy_declared(*, session: Session, risk: AreaRisk | Declared, until: datetime,
+                  days: int | None = None) -> Copied | None:
+    """PostgreSQL: scan a declaration's visitors once, as rows to hand out (None: the
+    rule is off)."""
+    found = _scan_args(session, risk, days, until)
+    if found is None:
+        return None
+    rule, args = found
+    return Copied(rule, args["day"], detect.copy_declared(
+        session, detect.declared_rows(session, **args)))
