@@ -200,3 +200,23 @@ def test_a_lift_during_the_apply_waits_for_it_and_the_visitors_stay_flagged(
     risk = _scanned(committed_rt, risk_id)
     assert risk.scanned_at is not None and risk.lifted_at is not None
     assert risk.lifted_at >= risk.scanned_at
+
+
+def test_the_job_applies_a_declaration_and_counts_and_tells_it(
+        committed_rt, committed_client) -> None:  # type: ignore[no-untyped-def]
+    """The warnings.run-rules job: the parts first, in their own transactions, then the
+    windowed rules; the run's figures and the officials' notice include the parts'."""
+    from passtrace.notices.models import Notice
+    from passtrace.warnings import jobs
+
+    official = committed_persona(committed_rt, committed_client, "official", "area", "520102")
+    risk_id, people, hashes, stranger = _world(committed_rt)
+    stats = jobs.run_rules(committed_rt)
+    assert stats.scanned_areas >= 1 and stats.new["risk_visit"] >= len(people)
+    assert stats.flags_raised >= len(people) and stats.notified >= 1
+    _each_flagged_once(committed_rt, people, hashes, stranger)
+    with committed_rt.sessions() as session:
+        told = session.scalar(select(func.count()).select_from(Notice).where(
+            Notice.user_id == official.user_id))
+    assert told and told >= 1
+    assert _scanned(committed_rt, risk_id).scanned_at is not None
