@@ -56,3 +56,28 @@ def test_both_jobs_are_scheduled() -> None:
 
     names = [j.name for j in scheduled_jobs()]
     assert "warnings.run-rules" in names and "warnings.escalate" in names
+
+
+def test_run_scans_a_new_declaration_and_counts_its_alerts(db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from passtrace.areas.models import AreaRisk
+    from passtrace.core.clock import utcnow
+
+    now = utcnow()
+    for session in session_scope(db.sessions):
+        site = Site(code="CLI-2", name="测试小区", kind="venue", area_code="520102001")
+        session.add(site)
+        session.flush()
+        session.add(Registration(id=uuid.uuid4(), site_id=site.id, lane="1", device_key="d",
+                                 occurred_at=now - timedelta(days=2), received_at=now,
+                                 direction="through", method="qr", person_hash="b" * 64,
+                                 decision="allow"))
+        session.add(AreaRisk(area_code="520102001", area_prefix="520102001", level="high",
+                             valid_from=now, note="cli"))
+    first = runner.invoke(app, ["warnings", "run"])
+    assert first.exit_code == 0, first.output
+    out = json.loads(first.stdout.strip().splitlines()[-1])
+    assert out["scanned_areas"] == 1 and out["new"]["risk_visit"] == 1
+    again = json.loads(runner.invoke(app, ["warnings", "run"]).stdout.strip().splitlines()[-1])
+    assert again["scanned_areas"] == 0 and again["new"].get("risk_visit", 0) == 0

@@ -103,8 +103,7 @@ def test_two_runners_scanning_one_declaration_at_once_scan_it_once(committed_rt)
     scanned: list[int] = []
 
     def run(session) -> None:  # type: ignore[no-untyped-def]
-        _, found = service.scan_pending(session=session)
-        scanned.append(found)
+        scanned.append(service.scan_pending(session=session).alerts)
 
     outcomes = race(committed_rt, run, run)
     if is_postgres(committed_rt):

@@ -81,6 +81,20 @@ def test_a_declared_area_is_scanned_once_by_the_job(client, session, rt, world):
     assert service.run(session=session, settings=rt.settings).scanned_areas == 0
 
 
+def test_officials_see_a_declaration_being_applied_until_its_scan_has_run(
+        client, session, rt, world) -> None:  # type: ignore[no-untyped-def]
+    h = world.official.headers
+    made = client.post("/api/v1/area-risks", headers=h,
+                       json={"area_code": "520102001", "level": "high"})
+    assert made.json()["scanned_at"] is None
+    assert "正在标记到访人员" in client.get("/warnings/risk-areas", headers=h).text
+    session.expire_all()
+    service.run(session=session, settings=rt.settings)
+    history = client.get("/api/v1/area-risks/history?area=520102001", headers=h).json()
+    assert history["items"][0]["scanned_at"] is not None
+    assert "正在标记到访人员" not in client.get("/warnings/risk-areas", headers=h).text
+
+
 def test_the_form_refuses_bad_input_in_chinese(client, session, world):  # type: ignore[no-untyped-def]
     page = client.post("/warnings/risk-areas", headers=world.official.headers,
                        data={"area_code": "12", "level": "high"})

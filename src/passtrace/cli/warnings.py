@@ -27,7 +27,7 @@ def run(
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.clock import local_today
     from passtrace.core.db import session_scope
-    from passtrace.warnings import service
+    from passtrace.warnings import alerts, service
 
     if day is None:
         last, count = local_today(), max(days, 2)
@@ -40,6 +40,12 @@ def run(
     rt = _runtime()
     total: dict[str, int] = {}
     notified = scanned = flags = 0
+    # The declarations first, their parts at once (as the job runner does); the first
+    # day's run counts them and tells the officials of their alerts.
+    with rt.sessions() as session:
+        mark: int | None = alerts.last_id(session=session)
+    with _domain_errors():
+        declared: service.Scanned | None = service.scan_declarations(sessions=rt.sessions)
     with _domain_errors(), Progress(TextColumn("warning rules"), BarColumn(),
                                     MofNCompleteColumn(), TimeElapsedColumn(),
                                     console=console) as bar:
@@ -47,7 +53,9 @@ def run(
         for back in range(count - 1, -1, -1):
             for session in session_scope(rt.sessions, write=True):
                 stats = service.run(session=session, settings=rt.settings,
-                                    days=[last - timedelta(days=back)])
+                                    days=[last - timedelta(days=back)],
+                                    notify_after=mark, scanned=declared)
+                mark, declared = None, None
                 for rule, n in stats.new.items():
                     total[rule] = total.get(rule, 0) + n
                 notified += stats.notified

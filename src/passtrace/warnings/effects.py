@@ -16,6 +16,7 @@ a person unknown to the registry (a bare typed ID hash) has no status to change.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -62,8 +63,10 @@ def _json_text(session: Session, column: Any, key: str) -> ColumnElement[Any]:
     return func.json_extract(column, f"$.{key}")
 
 
-def flag_rows(*, session: Session, after_id: int) -> Select[Any]:
-    """The flags the alerts created after `after_id` call for, as a SELECT in alert order
+def flag_rows(*, session: Session, after_id: int,
+              only: Sequence[ColumnElement[bool]] = ()) -> Select[Any]:
+    """The flags the alerts created after `after_id` (and matching `only`) call for, as a
+    SELECT in alert order
     (health.bulk.raise_selected's columns):
     - close contact: red until the day after the quarantine ends (none once it is over);
     - risk-area visit: yellow for the rule's `yellow_days` from now;
@@ -104,7 +107,8 @@ def flag_rows(*, session: Session, after_id: int) -> Select[Any]:
                # symptoms without a fever: the alert alone, no status change
                or_(rule != "report_symptoms", temperature >= FEVER_AT),
                # a quarantine over already changes nothing
-               or_(rule != "close_contact", contact_until > literal(now, when)))
+               or_(rule != "close_contact", contact_until > literal(now, when)),
+               *only)
         .subquery("every"))
     return select(*[every.c[name] for name in (
         "person_id", "level", "source", "reason", "evidence", "until", "dedupe_key",
@@ -112,13 +116,15 @@ def flag_rows(*, session: Session, after_id: int) -> Select[Any]:
     ).where(every.c.nth == 1)
 
 
-def apply_new(*, session: Session, after_id: int) -> int:
-    """Raise the flags of the alerts created after `after_id`; how many were new.
+def apply_new(*, session: Session, after_id: int,
+              only: Sequence[ColumnElement[bool]] = ()) -> int:
+    """Raise the flags of the alerts created after `after_id` (and matching `only`: one
+    part of a declaration's visitors); how many were new.
 
     All of them at once (health.bulk: a declared county's scan makes hundreds of
     thousands), with the outcome of health.service.raise_flag for each in alert order."""
-    return bulk.raise_selected(session=session,
-                               rows=flag_rows(session=session, after_id=after_id))
+    return bulk.raise_selected(
+        session=session, rows=flag_rows(session=session, after_id=after_id, only=only))
 
 
 def clear_fever(*, session: Session, actor: Principal, alert: Alert) -> int:

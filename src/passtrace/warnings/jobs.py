@@ -9,10 +9,15 @@ from passtrace.warnings import alerts, service
 
 
 def run_rules(rt: Runtime) -> service.RunStats:
-    """The windowed rules over yesterday and today, and declared areas' scans."""
+    """Declared areas' scans (their parts at once, service.scan_declarations), then the
+    windowed rules over yesterday and today and the officials' notices."""
     stats = service.RunStats()
+    with rt.sessions() as session:
+        mark = alerts.last_id(session=session)
+    scanned = service.scan_declarations(sessions=rt.sessions)
     for session in session_scope(rt.sessions, write=True):
-        stats = service.run(session=session, settings=rt.settings)
+        stats = service.run(session=session, settings=rt.settings, notify_after=mark,
+                            scanned=scanned)
     return stats
 
 

@@ -42,6 +42,9 @@ class AreaRiskRead(BaseModel):
     note: str
     source: str
     lifted_at: datetime | None
+    # NULL while its visitors are being found and flagged (the job runner's scan, in
+    # parts: some may be flagged already, the others soon).
+    scanned_at: datetime | None = None
 
 
 class PublicRisk(BaseModel):

@@ -3,24 +3,27 @@ other domains (supply shortages)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from passtrace.areas.models import AreaRisk
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import local_today, utcnow
 from passtrace.core.config import Settings
-from passtrace.core.db import dialect_insert
+from passtrace.core.db import dialect_insert, session_scope
 from passtrace.core.errors import NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.notices.service import standard_notifier
-from passtrace.warnings import alerts, effects, engine, registry
+from passtrace.warnings import alerts, detect, effects, engine, registry, shards
 from passtrace.warnings.models import SEVERITIES, Alert, RuleSetting
+from passtrace.warnings.shards import HashRange
 
 
 @dataclass
@@ -39,40 +42,172 @@ class RunStats:
         return sum(self.new.values())
 
 
-def scan_pending(*, session: Session) -> tuple[int, int]:
-    """Scan the recent visitors of every declared area not scanned yet; (areas, alerts).
+# How many parts a declaration's visitors are applied in, each on a connection of its
+# own (scan_declarations): the machines this runs on have two cores or more, and a
+# part's statements keep one core busy.
+PARTS = 2
 
-    A declaration lifted before its scan ran (declared in error) flags nobody: it is
-    only marked scanned.
 
-    Race: two runners at once would both scan the same declaration. Its alerts would
-    still be made once (the dedupe key), but both would pay for the scan; the row lock
-    (SKIP LOCKED on PostgreSQL: the second runner moves on to other work; SQLite has one
-    writer at a time anyway) makes one runner scan it.
-    """
-    pending = list(session.scalars(
+@dataclass
+class Scanned:
+    """What scanning the pending declarations did."""
+
+    areas: int = 0
+    alerts: int = 0
+    flags: int = 0
+
+    def add(self, found: int, flags: int) -> None:
+        self.alerts += found
+        self.flags += flags
+
+
+def apply_part(*, session: Session, risk: engine.Declared, until: datetime,
+               persons: HashRange, visitors: engine.Copied | None = None) -> tuple[int, int]:
+    """One part of a declaration, in `session`'s transaction: the alerts of the visitors
+    whose hash is in `persons`, then their flags; (alerts, flags) made.
+
+    Idempotent: run again (a retry after a crash, a second runner), its alerts exist
+    already (their dedupe key), so it finds nothing new and raises nothing; and as the
+    alerts and their flags commit together, a part is either all there or not at all."""
+    pg = session.get_bind().dialect.name == "postgresql"
+    mark = alerts.last_id(session=session)
+    if visitors is None:
+        found = engine.scan_declared(session=session, risk=risk, until=until,
+                                     persons=persons)
+    else:  # this part's visitors, found by the claim's one scan
+        found = detect.insert_copied(session, visitors.rule, visitors.day, visitors.lines)
+    if not found:
+        return 0, 0
+    # This part's new alerts only: another part's, committed meanwhile on its own
+    # connection, are its to flag.
+    flags = effects.apply_new(session=session, after_id=mark, only=[
+        Alert.rule_code == "risk_visit", *persons.where(Alert.person_hash, pg=pg)])
+    return found, flags
+
+
+def _claim(session: Session) -> list[AreaRisk]:
+    """The declarations not scanned yet, locked for this transaction.
+
+    Race: two runners at once would both scan the same declaration. Its alerts and
+    flags would still be made once (their dedupe keys), but both would pay for the scan;
+    the row lock (SKIP LOCKED on PostgreSQL: the second runner moves on to other work;
+    SQLite has one writer at a time anyway) makes one runner scan it. A lift waits for
+    the lock too: it ends the risk once the scan is over (the visitors found stay
+    flagged, as after any lift)."""
+    return list(session.scalars(
         select(AreaRisk).where(AreaRisk.scanned_at.is_(None))
         .order_by(AreaRisk.created_at).with_for_update(skip_locked=True)))
-    found = 0
+
+
+def scan_pending(*, session: Session, parts: int = 1,
+                 after_part: Callable[[], None] | None = None) -> Scanned:
+    """Scan the recent visitors of every declared area not scanned yet and flag them, in
+    `session`'s transaction (`parts` at a time, one after the other).
+
+    A declaration lifted before its scan ran (declared in error) flags nobody: it is
+    only marked scanned. `after_part` is called after each part (tests)."""
+    done = Scanned()
+    pending = _claim(session)
     for risk in pending:
         if risk.lifted_at is None:
-            found += engine.scan_declared(session=session, risk=risk)
+            declared, until = engine.Declared.of(risk), utcnow()
+            for persons in shards.split(parts):
+                done.add(*apply_part(session=session, risk=declared, until=until,
+                                     persons=persons))
+                if after_part is not None:
+                    after_part()
         risk.scanned_at = utcnow()
     session.flush()
-    return len(pending), found
+    done.areas = len(pending)
+    return done
 
 
-def run(*, session: Session, settings: Settings, days: list[date] | None = None) -> RunStats:
+def _own_connections(sessions: sessionmaker[Session]) -> bool:
+    """Whether `sessions` are PostgreSQL sessions on connections of their own (a pool),
+    so parts can run at once: SQLite has one writer at a time, and sessions sharing one
+    connection (the tests' rolled-back runtime) cannot run side by side."""
+    with sessions() as probe:
+        bind = probe.get_bind()
+        return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
+def scan_declarations(*, sessions: sessionmaker[Session], parts: int = PARTS,
+                      after_part: Callable[[], None] | None = None) -> Scanned:
+    """Scan and flag the pending declarations, each in `parts` parts by person hash, the
+    parts at once on connections of their own, each part its own transaction (the job
+    runner's way: a county's 215,000 visitors take two cores instead of one).
+
+    While its parts run, the declaration stays claimed and unscanned (`scanned_at`
+    NULL: "being applied" on the officials' list): a part committed shows its persons
+    flagged and yellow before the other part's do. A part that fails leaves the
+    declaration unscanned; the next run applies it again, and the parts done already
+    find nothing new (apply_part). Elsewhere (SQLite, shared connections) the parts run
+    one after the other in one transaction (scan_pending)."""
+    done = Scanned()
+    if parts <= 1 or not _own_connections(sessions):
+        # (No return inside the loop: leaving session_scope early rolls back.)
+        for session in session_scope(sessions, write=True):
+            done = scan_pending(session=session, parts=parts, after_part=after_part)
+        return done
+    for claim in session_scope(sessions, write=True):
+        # The claim's transaction holds the declarations' row locks while the parts run
+        # on other connections; the parts never touch area_risks, so they cannot wait
+        # for it.
+        pending = _claim(claim)
+        for risk in pending:
+            if risk.lifted_at is None:
+                declared, until = engine.Declared.of(risk), utcnow()
+                # One scan, here, its rows handed to the parts (COPY out and in): each
+                # part reading the area's registrations, reported stops and people again
+                # cost 5-6 s of CPU more at the issue's size.
+                copied = engine.copy_declared(session=claim, risk=declared, until=until)
+                if copied is None:  # the rule is off
+                    risk.scanned_at = utcnow()
+                    continue
+
+                def part(persons: HashRange, risk: engine.Declared = declared,
+                         until: datetime = until,
+                         copied: engine.Copied = copied) -> tuple[int, int]:
+                    for session in session_scope(sessions, write=True):
+                        made = apply_part(session=session, risk=risk, until=until,
+                                          persons=persons, visitors=copied.part(persons))
+                    if after_part is not None:
+                        after_part()
+                    return made
+
+                ranges = shards.split(parts)
+                with ThreadPoolExecutor(max_workers=len(ranges),
+                                        thread_name_prefix="declare") as pool:
+                    # list(): the first part to fail raises here, after all have ended.
+                    for made in list(pool.map(part, ranges)):
+                        done.add(*made)
+            risk.scanned_at = utcnow()
+        claim.flush()
+        done.areas = len(pending)
+    return done
+
+
+def run(*, session: Session, settings: Settings, days: list[date] | None = None,
+        notify_after: int | None = None, scanned: Scanned | None = None) -> RunStats:
     """The windowed rules over the given days (default yesterday and today: late uploads
-    arrive for a day), the pending declared-area scans, then one notice per official."""
+    arrive for a day), the pending declared-area scans, then one notice per official.
+
+    `scanned`: what scan_declarations did just before, in its own transactions (the
+    job's way), counted in; `notify_after`: the alert id it started from, so its alerts
+    are in the officials' notices."""
     today = local_today()
     days = days or [today - timedelta(days=1), today]
     stats = RunStats(days=[d.isoformat() for d in days])
-    mark = alerts.last_id(session=session)
+    notify_mark = alerts.last_id(session=session) if notify_after is None else notify_after
     # Declarations first: a person who visited a just-declared area gets its alert (all
     # the visits as evidence) rather than the windowed rule's for today's visit alone;
-    # the two share the dedupe key, so the second finds nothing new.
-    stats.scanned_areas, declared = scan_pending(session=session)
+    # the two share the dedupe key, so the second finds nothing new. Their flags are
+    # raised with them (apply_part), so the flags below count from after them.
+    here = scan_pending(session=session)
+    before = scanned or Scanned()
+    stats.scanned_areas = before.areas + here.areas
+    declared = before.alerts + here.alerts
+    mark = alerts.last_id(session=session)
     for day in days:
         for code, count in engine.run_day(session=session, day=day).items():
             stats.new[code] = stats.new.get(code, 0) + count
@@ -84,10 +219,11 @@ def run(*, session: Session, settings: Settings, days: list[date] | None = None)
         stats.new["supply_shortage"] = stats.new.get("supply_shortage", 0) + short
     if declared:
         stats.new["risk_visit"] = stats.new.get("risk_visit", 0) + declared
-    stats.flags_raised = effects.apply_new(session=session, after_id=mark)
+    stats.flags_raised = (before.flags + here.flags
+                          + effects.apply_new(session=session, after_id=mark))
     stats.notified = alerts.notify_new(session=session,
                                        notifier=standard_notifier(session, settings),
-                                       after_id=mark)
+                                       after_id=notify_mark)
     return stats
 
 
