@@ -11,11 +11,12 @@ Speed matters (a district's history is tens of millions of rows). On PostgreSQL 
 work is set-based: Python only reads, checks and hashes the rows (by hand, not by
 pydantic); each chunk goes through binary COPY into a staging table and two plain
 INSERT ... SELECTs (the keys, then the rows, which also fill the server's masked name
-from `people`) under a savepoint; only a chunk holding an external id stored before
-takes the slower INSERT ... ON CONFLICT DO NOTHING RETURNING, which tells which rows
-were new. The stays of the new rows are kept in the same transaction
-(stays.pg_after_rows). A chunk is stored in a second thread while
-the next one is checked. SQLite takes an executemany per chunk and rebuilds the stays
+from `people`, straight into their day partitions, with the dashboard's hour counts
+added from the staging table) under a savepoint; only a chunk holding an external id
+stored before takes the slower INSERT ... ON CONFLICT DO NOTHING RETURNING through the
+partitioned parent, which tells which rows were new. The stays of the new rows are
+kept in the same transaction (stays.pg_after_rows). A chunk is stored in a second
+thread while the next one is checked. SQLite takes an executemany per chunk and rebuilds the stays
 at the end.
 
 A bad row never sinks the others: it is reported with its row number (the sheet's, the

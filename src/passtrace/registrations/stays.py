@@ -276,9 +276,10 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
 # This replaced a read of each pair's stays to find its scope, a delete of every stay
 # in the scope and their insertion anew (~6 us of server CPU an imported row of the
 # ~16 keeping stays took, measured on the import benchmark).
-# Each pair also gets the lowest id its events can have (lookback.py: the id floor of
-# its start less ID_SLACK), so the read skips the day partitions older than the pair's
-# start (run-time pruning: the bound is the outer row's, a parameter of the inner scan).
+# Reading the partitioned table itself, each pair also gets the lowest id its events can
+# have (lookback.py: the id floor of its start less ID_SLACK), so the read skips the day
+# partitions older than the pair's start (run-time pruning: the bound is the outer
+# row's, a parameter of the inner scan); see _PG_ID_FLOOR.
 # The site is compared as text so that no index can start with it: right after a bulk
 # load a partition's statistics are stale and the planner took (site_id, occurred_at),
 # reading every row of the site in the span for each pair (43 rows to find one,
@@ -298,7 +299,7 @@ _PG_UPSERT = (
     "AND g.site_id::text = p.site_id::text "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
     "AND g.occurred_at >= p.start_at AND g.occurred_at < p.last_at + p.cap "
-    "AND g.id >= " + lookback.pg_ids_from("p.start_at") + " OFFSET 0) g "
+    "{id_floor} OFFSET 0) g "
     "WINDOW w AS (PARTITION BY p.person_hash, p.site_id "
     "ORDER BY g.occurred_at, g.direction, g.id)), "
     "ins AS (INSERT INTO stays AS s (id, person_hash, site_id, started_at, ended_at, "
@@ -318,6 +319,11 @@ _PG_UPSERT = (
 # every site: 35 ms of a 10,000-row chunk's 230); unfiltered, it hashes the sites.
 _PG_NEW_MOVES = ("n.decision = 'allow' AND n.direction IN ('in', 'out') "
                  "AND n.person_hash IS NOT NULL")
+# Reading the partitioned table itself (no partition spans known), the lowest id a
+# pair's events can have lets PostgreSQL skip the older day partitions per pair. Reading
+# the partitions named by _pg_moves, nothing is pruned by it (a UNION ALL of tables, or
+# one table): it would only be computed and compared for every row read.
+_PG_ID_FLOOR = "AND g.id >= " + lookback.pg_ids_from("p.start_at")
 # The span of occurrences the new rows cover (for the partitions to read).
 _PG_SPAN = "SELECT min(occurred_at), max(occurred_at) FROM {rows} n"
 
@@ -350,8 +356,10 @@ def pg_after_rows(session: Session, *, new_rows: str,
         if first is None or last is None:
             return 0
         longest = _longest_cap()
-        cur.execute(_PG_UPSERT.format(rows=new_rows, moves=_PG_NEW_MOVES, registrations=_pg_moves(
-            session, first - longest, last + longest)),
+        moves = _pg_moves(session, first - longest, last + longest)
+        cur.execute(_PG_UPSERT.format(
+            rows=new_rows, moves=_PG_NEW_MOVES, registrations=moves,
+            id_floor=_PG_ID_FLOOR if moves == partitions.TABLE else ""),
             (*params, kinds, [cap_for(k) for k in kinds]))
         row = cur.fetchone()
     return int(row[0]) if row else 0
