@@ -558,8 +558,9 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
                 copy.write_row(row)
         # The partitions to insert into, from the earliest and latest occurrence (an
         # import's id is made from its occurrence: the same UTC day).
-        targets = routes.targets(cur, min(map(_AT_OF, rows)).date(),
-                                 max(map(_AT_OF, rows)).date())
+        first, latest = min(map(_AT_OF, rows)), max(map(_AT_OF, rows))
+        targets = routes.targets(cur, first.date(), latest.date())
+        kept = now - HOURS_KEPT
         cur.execute("SAVEPOINT import_chunk")
         try:
             cur.execute(_PG_KEYS_FAST)
@@ -569,7 +570,8 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
                 for table, where in targets:
                     cur.execute(_PG_INSERT_INTO.format(table=table, rows=f"{_STAGE} i",
                                                        where=where), params)
-                cur.execute(_PG_HOURS, {"kept": now - HOURS_KEPT})
+                if latest >= kept:  # else every row's hour is older (older registers)
+                    cur.execute(_PG_HOURS, {"kept": kept})
         except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation,
                 psycopg.errors.UndefinedTable) as exc:
             cur.execute("ROLLBACK TO SAVEPOINT import_chunk")
