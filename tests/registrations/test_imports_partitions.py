@@ -129,3 +129,25 @@ def test_a_partition_made_during_the_import_gets_its_rows(session, rt, monkeypat
         Registration.external_id.like(f"{run}-%"))) == 5
     # Listed again after the first chunk found them changed: the next went straight in.
     assert routes.days is not None and day in routes.days
+
+
+def test_a_role_that_may_not_write_a_partition_itself_still_imports(session, rt):
+    """The application's role holds its privileges on registrations; a partition made by
+    a role whose default privileges do not reach it grants it nothing of its own."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("roles and partitions are PostgreSQL's")
+    site, run = _site(session), uuid7().hex
+    role = f"pt_import_{uuid7().hex[-12:]}"  # made and dropped with the test's transaction
+    for statement in (
+            f"CREATE ROLE {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+            f"REVOKE INSERT ON {partitions.DEFAULT} FROM {role}",
+            f"SET LOCAL ROLE {role}"):
+        session.execute(text(statement))
+    at = utcnow() - timedelta(days=40)
+    done = _load(session, rt, [_line(run, n, site, at + timedelta(minutes=n))
+                               for n in range(5)])
+    assert (done.imported, done.refused) == (5, 0), done.problems
+    session.execute(text("RESET ROLE"))
+    assert set(_tables(session, run).values()) == {partitions.DEFAULT}

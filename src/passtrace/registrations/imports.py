@@ -510,6 +510,7 @@ class _Routes:
 
     def forget(self) -> None:
         self.days = None
+        self.direct = False
 
     def targets(self, cur: Any, first: date, last: date) -> list[tuple[str, str]] | None:
         """(table, condition) for each partition the chunk's rows may land in, or None
@@ -573,9 +574,16 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
                 if latest >= kept:  # else every row's hour is older (older registers)
                     cur.execute(_PG_HOURS, {"kept": kept})
         except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation,
-                psycopg.errors.UndefinedTable) as exc:
+                psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege) as exc:
             cur.execute("ROLLBACK TO SAVEPOINT import_chunk")
-            if not isinstance(exc, psycopg.errors.UniqueViolation):
+            if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+                if targets is None:
+                    raise
+                # The application's role may write registrations but not a partition
+                # itself (a partition made by a role whose default privileges do not
+                # reach it, audit/db_roles.py): the parent checks only its own.
+                routes.direct = False
+            elif not isinstance(exc, psycopg.errors.UniqueViolation):
                 # The partitions changed since they were listed: list them again for
                 # the next chunk; this one takes the parent.
                 routes.forget()
