@@ -11,11 +11,12 @@ Speed matters (a district's history is tens of millions of rows). On PostgreSQL 
 work is set-based: Python only reads, checks and hashes the rows (by hand, not by
 pydantic); each chunk goes through binary COPY into a staging table and two plain
 INSERT ... SELECTs (the keys, then the rows, which also fill the server's masked name
-from `people`) under a savepoint; only a chunk holding an external id stored before
-takes the slower INSERT ... ON CONFLICT DO NOTHING RETURNING, which tells which rows
-were new. The stays of the new rows are kept in the same transaction
-(stays.pg_after_rows). A chunk is stored in a second thread while
-the next one is checked. SQLite takes an executemany per chunk and rebuilds the stays
+from `people`, straight into their day partitions, with the dashboard's hour counts
+added from the staging table) under a savepoint; only a chunk holding an external id
+stored before takes the slower INSERT ... ON CONFLICT DO NOTHING RETURNING through the
+partitioned parent, which tells which rows were new. The stays of the new rows are
+kept in the same transaction (stays.pg_after_rows). A chunk is stored in a second
+thread while the next one is checked. SQLite takes an executemany per chunk and rebuilds the stays
 at the end.
 
 A bad row never sinks the others: it is reported with its row number (the sheet's, the
@@ -34,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import IO, Any, cast
 
@@ -52,7 +53,7 @@ from passtrace.core.pii import PiiVault
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
 from passtrace.people.models import Person
-from passtrace.registrations import stays
+from passtrace.registrations import partitions, stays
 from passtrace.registrations.models import DIRECTIONS, Registration, RegistrationExternalId
 from passtrace.rules.decide import round_temperature
 from passtrace.sites.models import Site
@@ -307,13 +308,14 @@ def import_registrations(*, session: Session, vault: PiiVault, actor: Principal 
     # time: the next chunk (and the site lookup in check) waits for the previous one.
     pool = ThreadPoolExecutor(1, thread_name_prefix="import") if postgres else None
     pending: list[Future[None]] = []
+    routes = _Routes()
 
     def store(rows: list[tuple[Any, ...]], at: int) -> None:
         # Each known person whose rows this chunk stored sees the import in their own
         # access log: one entry per person per chunk, in one INSERT, committed with the
         # rows (a person spread over chunks gets one per chunk).
         if postgres:
-            stored, made = _store_postgres(session, rows, now, _entry(actor))
+            stored, made = _store_postgres(session, rows, now, _entry(actor), routes)
             result.stays += made
         else:
             stored, subjects = _insert_sqlite(session, rows, now)
@@ -389,6 +391,7 @@ def rebuild_stays(session: Session, person_hashes: set[str], since: datetime | N
 _COPY_COLUMNS = ("id", "site_id", "lane", "occurred_at", "direction", "person_hash",
                  "id_last4", "temperature", "plate", "external_id")
 _AT, _PERSON = _COPY_COLUMNS.index("occurred_at"), _COPY_COLUMNS.index("person_hash")
+_AT_OF = itemgetter(_AT)
 _FIXED: dict[str, Any] = {
     "device_key": DEVICE_KEY, "method": METHOD, "decision": "allow", "reasons": [],
     "decided_by": METHOD, "clock_skew_s": None, "skew_flagged": False,
@@ -421,7 +424,7 @@ _PG_COLUMNS = (
     "false, i.direction, %(method)s, i.person_hash, COALESCE(p.name_masked, ''), "
     "i.id_last4, i.temperature::numeric(3, 1), i.plate, 0, '', '', 'allow', '[]'::json, "
     "%(method)s, i.external_id FROM {rows} "
-    "LEFT JOIN people p ON p.id_hash = i.person_hash ORDER BY i.id")
+    "LEFT JOIN people p ON p.id_hash = i.person_hash{where} ORDER BY i.id")
 # The usual chunk: none of its external ids is stored yet. Plain INSERTs, no ON
 # CONFLICT, under a savepoint: the speculative insertion ON CONFLICT makes (a probe of
 # the unique index, then the insert) and the CTE that joined the keys' RETURNING to the
@@ -435,7 +438,7 @@ _PG_COLUMNS = (
 _PG_KEYS_FAST = (
     "INSERT INTO registration_external_ids (external_id, registration_id, occurred_at) "
     f"SELECT external_id, id, occurred_at FROM {_STAGE} ORDER BY external_id")
-_PG_INSERT_FAST = _PG_COLUMNS.format(rows=f"{_STAGE} i")
+_PG_INSERT_FAST = _PG_COLUMNS.format(rows=f"{_STAGE} i", where="")
 # Some key is stored already: a repeated external id inserts nothing: its key in
 # registration_external_ids (registrations is partitioned by id on PostgreSQL, so it
 # cannot hold that unique index) conflicts first, and only rows whose key was new go
@@ -445,9 +448,38 @@ _PG_INSERT = (
     f"occurred_at) SELECT external_id, id, occurred_at FROM {_STAGE} ORDER BY external_id "
     "ON CONFLICT DO NOTHING RETURNING registration_id), "
     "new AS (" + _PG_COLUMNS.format(
-        rows=f"{_STAGE} i JOIN keyed k ON k.registration_id = i.id")
+        rows=f"{_STAGE} i JOIN keyed k ON k.registration_id = i.id", where="")
     + " ON CONFLICT DO NOTHING RETURNING person_hash, site_id, occurred_at, direction, "
     f"decision), kept AS (INSERT INTO {_NEW} SELECT * FROM new) SELECT count(*) FROM new")
+# The usual chunk, straight into the day partitions (and the default one) rather than
+# through the partitioned parent: the parent's statement trigger (registration_hours_
+# insert, migration d4a5b6c7e8f9) then does not fire, so _PG_HOURS adds the same counts
+# from the staging table itself. Through the parent, every row was routed to its
+# partition and copied into the trigger's transition table, and the trigger grouped
+# that copy: ~4 us of server CPU a row more than this (measured on the import
+# benchmark, the A/B in docs/tracing.md). A row whose partition was made (or dropped)
+# since the partitions were listed fails the partition's constraint (or names a table
+# that is gone): the chunk then takes the parent (_PG_INSERT_FAST), as it does when
+# the parent has an insert trigger other than the hour counts (one this path would skip).
+_PG_INSERT_INTO = "INSERT INTO {table} (" + _PG_COLUMNS.split(" (", 1)[1]
+_HOURS_TRIGGER = "registration_hours_insert"
+_PG_INSERT_TRIGGERS = (
+    "SELECT coalesce(array_agg(tgname::text ORDER BY tgname), '{}') FROM pg_trigger "
+    "WHERE tgrelid = 'registrations'::regclass AND NOT tgisinternal AND tgtype & 4 <> 0")
+# The trigger's counts of the staged rows: per UTC hour and site, decision "allow" (no
+# reasons), and how many were at or above the site's fever threshold (the temperature
+# as stored: numeric(3, 1)). Only the hours the dashboard still keeps: its fold
+# (dashboard.rollup.fold) drops every hour older than HOURS_KEPT, deltas and all, and
+# its figures read the last 24 hours; an import of older registers added ~7,000
+# delta rows a 10,000-row chunk for the next fold to delete (~4 us of server CPU a row
+# on the import benchmark, whose rows are months old).
+HOURS_KEPT = timedelta(days=2)  # dashboard.rollup.KEEP (a test checks they agree)
+_PG_HOURS = (
+    "INSERT INTO registration_hour_deltas (hour, site_id, decision, reasons, n, fevers) "
+    "SELECT date_trunc('hour', i.occurred_at, 'UTC') AS hour, i.site_id, 'allow', '', "
+    "count(*), count(*) FILTER (WHERE i.temperature::numeric(3, 1) >= s.fever_threshold) "
+    f"FROM {_STAGE} i JOIN sites s ON s.id = i.site_id "
+    "WHERE date_trunc('hour', i.occurred_at, 'UTC') >= %(kept)s GROUP BY 1, 2")
 # What the stays and the access logs read: every staged row when the fast path stored
 # them all, else what the INSERT returned.
 _STAGED_MOVES = (f"(SELECT person_hash, site_id, occurred_at, direction, "
@@ -468,8 +500,47 @@ def _entry(actor: Principal | None) -> dict[str, Any]:
             "reason": None, "detail": {}, "ip": actor.ip if actor else None}
 
 
+class _Routes:
+    """Where a chunk's rows go on PostgreSQL: the day partitions of registrations, known
+    once per import (and again after a chunk found them changed), or the parent."""
+
+    def __init__(self) -> None:
+        self.days: frozenset[date] | None = None
+        self.direct = False
+
+    def forget(self) -> None:
+        self.days = None
+        self.direct = False
+
+    def targets(self, cur: Any, first: date, last: date) -> list[tuple[str, str]] | None:
+        """(table, condition) for each partition the chunk's rows may land in, or None
+        to insert through the parent (not partitioned, or an insert trigger besides the
+        hour counts that a direct insert would skip)."""
+        if self.days is None:
+            cur.execute(_PG_INSERT_TRIGGERS)
+            found = cur.fetchone()
+            self.direct = bool(found) and list(found[0]) == [_HOURS_TRIGGER]
+            cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
+                        "ON c.oid = i.inhrelid WHERE i.inhparent = 'registrations'::regclass")
+            names = {name for (name,) in cur.fetchall()}
+            self.direct = self.direct and partitions.DEFAULT in names
+            self.days = frozenset(day for day in (
+                partitions.partition_day(name) for name in names) if day is not None)
+        if not self.direct:
+            return None
+        days = sorted(d for d in self.days if first <= d <= last)
+        # Bounds made here from dates, not from the catalog's text: nothing to quote.
+        ranges = [f"i.id >= '{partitions.day_bound(d)}' AND i.id < "
+                  f"'{partitions.day_bound(d + timedelta(days=1))}'" for d in days]
+        out = [(partitions.partition_name(d), f" WHERE {r}") for d, r in zip(
+            days, ranges, strict=True)]
+        rest = " AND ".join(f"NOT ({r})" for r in ranges)
+        return [*out, (partitions.DEFAULT, f" WHERE {rest}" if rest else "")]
+
+
 def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
-                    now: datetime, entry: dict[str, Any]) -> tuple[int, int]:
+                    now: datetime, entry: dict[str, Any],
+                    routes: _Routes | None = None) -> tuple[int, int]:
     """COPY a chunk into the staging table, insert what is new, keep its stays, and
     append one chained audit entry per known person stored for (`entry`'s fields).
 
@@ -478,6 +549,7 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
+    routes = routes or _Routes()
     params = {"device": DEVICE_KEY, "now": now, "method": METHOD}
     with raw.cursor() as cur:
         cur.execute(_PG_TABLES)
@@ -485,12 +557,36 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
             copy.set_types(_STAGE_TYPES)
             for row in rows:
                 copy.write_row(row)
+        # The partitions to insert into, from the earliest and latest occurrence (an
+        # import's id is made from its occurrence: the same UTC day).
+        first, latest = min(map(_AT_OF, rows)), max(map(_AT_OF, rows))
+        targets = routes.targets(cur, first.date(), latest.date())
+        kept = now - HOURS_KEPT
         cur.execute("SAVEPOINT import_chunk")
         try:
             cur.execute(_PG_KEYS_FAST)
-            cur.execute(_PG_INSERT_FAST, params)
-        except psycopg.errors.UniqueViolation:
+            if targets is None:
+                cur.execute(_PG_INSERT_FAST, params)
+            else:
+                for table, where in targets:
+                    cur.execute(_PG_INSERT_INTO.format(table=table, rows=f"{_STAGE} i",
+                                                       where=where), params)
+                if latest >= kept:  # else every row's hour is older (older registers)
+                    cur.execute(_PG_HOURS, {"kept": kept})
+        except (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation,
+                psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege) as exc:
             cur.execute("ROLLBACK TO SAVEPOINT import_chunk")
+            if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+                if targets is None:
+                    raise
+                # The application's role may write registrations but not a partition
+                # itself (a partition made by a role whose default privileges do not
+                # reach it, audit/db_roles.py): the parent checks only its own.
+                routes.direct = False
+            elif not isinstance(exc, psycopg.errors.UniqueViolation):
+                # The partitions changed since they were listed: list them again for
+                # the next chunk; this one takes the parent.
+                routes.forget()
             cur.execute(_PG_INSERT, params)
             found = cur.fetchone()
             stored, new_rows = (int(found[0]) if found else 0), _NEW

@@ -148,7 +148,10 @@ class Stay(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the "in" registration's id
     person_hash: Mapped[str] = mapped_column(String(64))
-    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"))
+    # No foreign key (migration f4c8a2e6b9d1): the site is the "in" registration's, and
+    # the key locked that site once per stay written; a trigger refuses to delete a site
+    # named here.
+    site_id: Mapped[uuid.UUID]
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
     closed_by: Mapped[str] = mapped_column(String(8), default="cap")

@@ -75,6 +75,12 @@ def is_partition(name: str | None) -> bool:
     return name == DEFAULT or bool(name and _NAME.match(name))
 
 
+def partition_day(name: str) -> date | None:
+    """The day of a day partition's name (None for any other name)."""
+    found = _NAME.match(name)
+    return datetime.strptime(found.group(1), "%Y%m%d").date() if found else None
+
+
 def is_partitioned(session: Session) -> bool:
     """True on PostgreSQL once the migration made the table partitioned."""
     if session.get_bind().dialect.name != "postgresql":
@@ -103,11 +109,7 @@ def partitions(session: Session) -> list[Partition]:
     names = session.scalars(text(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE i.inhparent = to_regclass(:t)"), {"t": TABLE}).all()
-    out = []
-    for name in names:
-        found = _NAME.match(name)
-        out.append(Partition(name, datetime.strptime(found.group(1), "%Y%m%d").date()
-                             if found else None))
+    out = [Partition(name, partition_day(name)) for name in names]
     return sorted(out, key=lambda p: (p.day is None, p.day or date.min))
 
 

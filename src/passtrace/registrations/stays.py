@@ -260,72 +260,72 @@ def pg_fast_ctes(registration: Registration, site_kind: str) -> tuple[str, tuple
         cap, cap, cap, cap, cap, cap, lookback.ids_from(at))
 
 
-# PostgreSQL, many new rows at once (registrations.imports, batch upload): the scope of
-# each (person, site) pair the new rows touch, from the earliest new row (or the start of
-# the stay containing it, or ending at its very instant: an "in" there, or an "out" with a
-# lower id, sorts before the "out" that ended it and becomes its end) to the latest.
-# Stays that began in it are replaced by the stays of the "in"s in it. Each pair also
-# gets the lowest id its events can have (lookback.py: the id floor of its start less
-# ID_SLACK), so the reads of registrations below skip the day partitions older than the
-# pair's start (run-time pruning: the bound is the outer row's, a parameter of the inner
-# scan).
-_PG_SCOPE_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS stays_scope (person_hash text, "
-                   "site_id uuid, start_at timestamptz, last_at timestamptz, cap interval, "
-                   "id_from uuid) ON COMMIT DELETE ROWS; TRUNCATE stays_scope")
-# OFFSET 0 keeps the subquery whole: flattened, its start_at (a probe of stays) was
-# computed twice per pair, once for the column and once for its id floor.
-_PG_SCOPE = (
-    "INSERT INTO stays_scope SELECT q.person_hash, q.site_id, q.start_at, q.last_at, q.cap, "
-    + lookback.pg_ids_from("q.start_at") + " FROM (SELECT m.person_hash, m.site_id, "
-    "LEAST(m.first_at, COALESCE("
-    "(SELECT min(s.started_at) FROM stays s WHERE s.person_hash = m.person_hash "
-    "AND s.site_id = m.site_id AND s.started_at > m.first_at - m.cap "
-    "AND s.ended_at >= m.first_at), m.first_at)) AS start_at, m.last_at, m.cap "
-    "FROM (SELECT n.person_hash, n.site_id, min(n.occurred_at) AS first_at, "
-    "max(n.occurred_at) AS last_at, c.cap FROM {rows} n JOIN sites t ON t.id = n.site_id "
+# PostgreSQL, many new rows at once (registrations.imports, batch upload). Storing new
+# events never removes an "in", so it changes only two kinds of stays (the module's
+# docstring): the new "in"s' own, and an older "in"'s whose next event is now a new
+# row. That older "in" lies less than a cap before the new row (a next event at or past
+# the cap leaves the stay ending at its cap), so for each (person, site) pair the new
+# rows touch, the "in"s from a cap before its earliest new row to its latest are all
+# that can change. One statement per chunk: the pairs (grouped from the new rows, each
+# with its site kind's cap), one read a pair of its allowed in/out from a cap before
+# its earliest new row to a cap after its latest (the event after any "in" that can
+# change lies in it), the event after each "in" from lead() in the order of _ORDER,
+# "in" before "out" at one instant, and an upsert of those "in"s' stays by their id
+# (the "in"'s id) that writes only what differs: a new "in"'s stay, or an older stay's
+# new end. The rule is _stay_values' (and _PG_OPEN's), with the pair's own cap.
+# This replaced a read of each pair's stays to find its scope, a delete of every stay
+# in the scope and their insertion anew (~6 us of server CPU an imported row of the
+# ~16 keeping stays took, measured on the import benchmark).
+# Reading the partitioned table itself, each pair also gets the lowest id its events can
+# have (lookback.py: the id floor of its start less ID_SLACK), so the read skips the day
+# partitions older than the pair's start (run-time pruning: the bound is the outer
+# row's, a parameter of the inner scan); see _PG_ID_FLOOR.
+# The site is compared as text so that no index can start with it: right after a bulk
+# load a partition's statistics are stale and the planner took (site_id, occurred_at),
+# reading every row of the site in the span for each pair (43 rows to find one,
+# measured); by person it reads that person's few. LATERAL with OFFSET 0 keeps one index
+# probe per pair whatever the (stale) statistics say.
+_PG_UPSERT = (
+    "WITH m AS (SELECT n.person_hash, n.site_id, min(n.occurred_at) FILTER (WHERE {moves}) "
+    "- c.cap AS start_at, max(n.occurred_at) FILTER (WHERE {moves}) AS last_at, c.cap "
+    "FROM {rows} n JOIN sites t ON t.id = n.site_id "
     "JOIN unnest(%s::text[], %s::interval[]) AS c (kind, cap) ON c.kind = t.kind "
-    "WHERE n.decision = 'allow' AND n.direction IN ('in', 'out') "
-    "AND n.person_hash IS NOT NULL GROUP BY n.person_hash, n.site_id, c.cap) m OFFSET 0) q")
-# One index probe per pair, whatever the statistics say: right after a bulk load they
-# are stale (a fresh table "has one row"), and the planner then scanned all of a table
-# once per pair. LATERAL with OFFSET 0 cannot be flattened into a plain join. The site
-# is compared as text, as in _PG_SCOPE_INS, so the probe goes by person: by (site_id,
-# started_at) it read every stay of the site in the span to find the pair's (5 rows
-# read a probe for none kept, 87 of a chunk's ~2,000 ms measured).
-_PG_SCOPE_DELETE = (
-    "DELETE FROM stays WHERE id = ANY(ARRAY(SELECT s.id FROM stays_scope p "
-    "CROSS JOIN LATERAL (SELECT s.id FROM stays s WHERE s.person_hash = p.person_hash "
-    "AND s.site_id::text = p.site_id::text AND s.started_at >= p.start_at "
-    "AND s.started_at <= p.last_at OFFSET 0) s))")
-# The stays of the "in"s in each pair's scope, set-based: one read of the pair's allowed
-# in/out from its start to a cap after its last new row (an event later than that cannot
-# end a stay that began in the scope: the stay ends at its cap first), and the event
-# after each "in" from lead() in the order of _ORDER, "in" before "out" at one instant.
-# The rule is _stay_values' (and _PG_OPEN's), with the pair's own cap. This replaced a
-# probe of registrations per "in" for the event after it (_PG_OPEN_MANY), which was most
-# of what keeping stays cost an import. The site is compared as text so that no index
-# can start with it: right after a bulk load a partition's statistics are stale and the
-# planner took (site_id, occurred_at), reading every row of the site in the scope's span
-# for each pair (43 rows to find one, measured); by person it reads that person's few.
-_PG_SCOPE_INS = (
-    "WITH e AS (SELECT p.person_hash, p.site_id, p.cap, p.last_at, g.id, g.occurred_at, "
-    "g.direction, lead(g.id) OVER w AS n_id, lead(g.occurred_at) OVER w AS n_at, "
-    "lead(g.direction) OVER w AS n_dir FROM stays_scope p "
+    "GROUP BY n.person_hash, n.site_id, c.cap HAVING bool_or({moves})), "
+    "e AS (SELECT p.person_hash, p.site_id, p.cap, p.start_at, p.last_at, g.id, "
+    "g.occurred_at, g.direction, lead(g.id) OVER w AS n_id, "
+    "lead(g.occurred_at) OVER w AS n_at, lead(g.direction) OVER w AS n_dir FROM m p "
     "CROSS JOIN LATERAL (SELECT g.id, g.occurred_at, g.direction "
     "FROM {registrations} g WHERE g.person_hash = p.person_hash "
     "AND g.site_id::text = p.site_id::text "
     "AND g.decision = 'allow' AND g.direction IN ('in', 'out') "
     "AND g.occurred_at >= p.start_at AND g.occurred_at < p.last_at + p.cap "
-    "AND g.id >= p.id_from OFFSET 0) g "
+    "{id_floor} OFFSET 0) g "
     "WINDOW w AS (PARTITION BY p.person_hash, p.site_id "
     "ORDER BY g.occurred_at, g.direction, g.id)), "
-    "ins AS (INSERT INTO stays (id, person_hash, site_id, started_at, ended_at, closed_by, "
-    "out_registration_id) SELECT e.id, e.person_hash, e.site_id, e.occurred_at, "
+    "ins AS (INSERT INTO stays AS s (id, person_hash, site_id, started_at, ended_at, "
+    "closed_by, out_registration_id) SELECT e.id, e.person_hash, e.site_id, e.occurred_at, "
     "CASE WHEN e.n_at < e.occurred_at + e.cap THEN e.n_at ELSE e.occurred_at + e.cap END, "
     "CASE WHEN e.n_at < e.occurred_at + e.cap AND e.n_dir = 'out' THEN 'out' ELSE 'cap' END, "
     "CASE WHEN e.n_at < e.occurred_at + e.cap AND e.n_dir = 'out' THEN e.n_id END "
     "FROM e WHERE e.direction = 'in' AND e.occurred_at <= e.last_at "
-    "ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) FROM ins")
+    "ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, "
+    "closed_by = excluded.closed_by, out_registration_id = excluded.out_registration_id "
+    "WHERE (s.ended_at, s.closed_by, s.out_registration_id) IS DISTINCT FROM "
+    "(excluded.ended_at, excluded.closed_by, excluded.out_registration_id) "
+    "RETURNING 1) SELECT count(*) FROM ins")
+# Which new rows make stays. In FILTER and HAVING, not WHERE: a staging table has no
+# statistics, and the default selectivity of these conditions made the planner expect
+# 1% of its rows and join them to the sites by a nested loop (every row compared with
+# every site: 35 ms of a 10,000-row chunk's 230); unfiltered, it hashes the sites.
+_PG_NEW_MOVES = ("n.decision = 'allow' AND n.direction IN ('in', 'out') "
+                 "AND n.person_hash IS NOT NULL")
+# Reading the partitioned table itself (no partition spans known), the lowest id a
+# pair's events can have lets PostgreSQL skip the older day partitions per pair. Reading
+# the partitions named by _pg_moves, nothing is pruned by it (a UNION ALL of tables, or
+# one table): it would only be computed and compared for every row read.
+_PG_ID_FLOOR = "AND g.id >= " + lookback.pg_ids_from("p.start_at")
+# The span of occurrences the new rows cover (for the partitions to read).
+_PG_SPAN = "SELECT min(occurred_at), max(occurred_at) FROM {rows} n"
 
 
 def pg_after_rows(session: Session, *, new_rows: str,
@@ -335,9 +335,9 @@ def pg_after_rows(session: Session, *, new_rows: str,
     `new_rows` names a (temporary) table of the new registrations in this transaction,
     with at least person_hash, site_id, occurred_at, direction and decision, or is a
     parenthesised query of those columns taking `params`. What the ORM path of
-    after_batch does for one site, for any sites, in four statements whatever the
+    after_batch does for one site, for any sites, in two statements whatever the
     number of rows and caps. Takes the audit chain's lock (see the module's docstring).
-    Returns how many stays it (re)wrote.
+    Returns how many stays it wrote (new, or with a new end).
     """
     session.flush()
     chain.lock_head(session)
@@ -349,18 +349,23 @@ def pg_after_rows(session: Session, *, new_rows: str,
         # estimated cost passes jit_above_cost, and compiling its 345 functions took 5.2 s
         # of a 5.5 s statement on 34 partitions (tracing/contacts.no_jit saw the same).
         cur.execute("SET LOCAL jit = off")
-        cur.execute(_PG_SCOPE_TABLE)
-        cur.execute(_PG_SCOPE.format(rows=new_rows),
-                    (*params, kinds, [cap_for(k) for k in kinds]))
-        if not cur.rowcount:
+        cur.execute(_PG_SPAN.format(rows=new_rows), params)
+        span = cur.fetchone()
+        first: datetime | None = span[0] if span else None
+        last: datetime | None = span[1] if span else None
+        if first is None or last is None:
             return 0
-        cur.execute(_PG_SCOPE_DELETE)
-        cur.execute(_PG_SCOPE_INS.format(registrations=_pg_moves(session, cur)))
+        longest = _longest_cap()
+        moves = _pg_moves(session, first - longest, last + longest)
+        cur.execute(_PG_UPSERT.format(
+            rows=new_rows, moves=_PG_NEW_MOVES, registrations=moves,
+            id_floor=_PG_ID_FLOOR if moves == partitions.TABLE else ""),
+            (*params, kinds, [cap_for(k) for k in kinds]))
         row = cur.fetchone()
     return int(row[0]) if row else 0
 
 
-def _pg_moves(session: Session, cur: Any) -> str:
+def _pg_moves(session: Session, lo: datetime, hi: datetime) -> str:
     """The day partitions that can hold moves in the scope (partitions.relation).
 
     The id floor prunes from below only (an id may be made long after its occurrence,
@@ -374,10 +379,6 @@ def _pg_moves(session: Session, cur: Any) -> str:
     stays statement would be missed; every writer of registrations that keeps stays
     holds the audit chain's lock (taken by pg_after_rows before this), so none can.
     """
-    cur.execute("SELECT min(start_at), max(last_at + cap) FROM stays_scope")
-    lo, hi = cur.fetchone()
-    if lo is None:
-        return "registrations"
     return partitions.relation(partitions.occurrence_spans(session), lo, hi,
                                "id, person_hash, site_id, occurred_at, direction, decision")
 
