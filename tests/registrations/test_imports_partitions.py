@@ -20,7 +20,11 @@ from sqlalchemy.orm import Session
 from passtrace.core.clock import utcnow
 from passtrace.core.ids import uuid7
 from passtrace.dashboard import rollup
-from passtrace.dashboard.models import RegistrationHour, RegistrationHourDelta
+from passtrace.dashboard.models import (
+    RegistrationAhead,
+    RegistrationHour,
+    RegistrationHourDelta,
+)
 from passtrace.registrations import imports, partitions
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
@@ -100,6 +104,28 @@ def test_imported_rows_count_in_the_dashboard_hours(session, rt):
         assert stored[f"{run}-4"] == partitions.partition_name(
             (hour + timedelta(hours=1, minutes=1)).date())
         assert stored[f"{run}-5"] == partitions.DEFAULT
+
+
+def test_imported_rows_stamped_ahead_wait_for_their_moment(session, rt):
+    # A register from a device whose clock ran fast (accepted up to a day ahead): the
+    # dashboard must not count such a row in its hour before its time comes, so the
+    # import keeps it apart by its exact time, as the registrations' trigger does.
+    site, run = _site(session), uuid7().hex
+    now = utcnow()
+    ahead = [now + timedelta(minutes=30), now + timedelta(hours=3)]
+    done = _load(session, rt, [_line(run, 1, site, ahead[0], "38.0"),
+                               _line(run, 2, site, ahead[1]),
+                               _line(run, 3, site, now - timedelta(minutes=1))])
+    assert (done.imported, done.refused) == (3, 0), done.problems
+
+    kept = session.execute(select(RegistrationAhead.at, RegistrationAhead.n,
+                                  RegistrationAhead.fevers)
+                           .where(RegistrationAhead.site_id == site.id)
+                           .order_by(RegistrationAhead.at)).all()
+    # Times as stored (the CSV's offset form keeps microseconds).
+    assert [(at.astimezone(UTC), n, f) for at, n, f in kept] == [
+        (ahead[0], 1, 1), (ahead[1], 1, 0)]
+    assert sum(n for n, _ in _hours(session, site).values()) == 1
 
 
 def test_the_import_keeps_the_hours_the_dashboard_keeps():

@@ -18,7 +18,7 @@ dropping it means rebuilding registrations, which would drop the hour-count trig
 on it (migration d4a5b6c7e8f9) unless they were made again.
 
 Revision ID: f4c8a2e6b9d1
-Revises: e3f5a7c9b1d2
+Revises: f6a8c0e2b4d7
 Create Date: 2026-12-05 22:30:00
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = 'f4c8a2e6b9d1'
-down_revision = 'e3f5a7c9b1d2'
+down_revision = 'f6a8c0e2b4d7'
 branch_labels = None
 depends_on = None
 
