@@ -220,3 +220,70 @@ def test_the_job_applies_a_declaration_and_counts_and_tells_it(
             Notice.user_id == official.user_id))
     assert told and told >= 1
     assert _scanned(committed_rt, risk_id).scanned_at is not None
+
+
+def _failing_once(monkeypatch, part: shards.HashRange) -> None:  # type: ignore[no-untyped-def]
+    """`part`'s apply fails the first time (a lost connection, a killed runner)."""
+    applied = service.apply_part
+    failed: list[shards.HashRange] = []
+
+    def flaky(*, persons, **kw):  # type: ignore[no-untyped-def]
+        if persons == part and not failed:
+            failed.append(persons)
+            raise ConnectionError("lost the connection")
+        return applied(persons=persons, **kw)
+
+    monkeypatch.setattr(service, "apply_part", flaky)
+
+
+def test_a_lift_between_a_failed_apply_and_its_retry_lets_the_retry_finish(
+        committed_rt, committed_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL the first half's part committed before the second failed; an
+    official lifts before the retry. The retry finishes the apply (half the visitors
+    yellow and the rest never alerted is right for no declaration); on SQLite nothing
+    had committed, so the lifted declaration flags nobody."""
+    official = committed_persona(committed_rt, committed_client, "official", "area", "520102")
+    risk_id, people, hashes, stranger = _world(committed_rt)
+    _failing_once(monkeypatch, shards.split(2)[1])
+    with pytest.raises(ConnectionError):
+        service.scan_declarations(sessions=committed_rt.sessions, parts=2)
+    with committed_rt.sessions() as session:
+        risk_areas.lift(session=session, actor=official.principal, risk_id=risk_id,
+                        reason="declared in error")
+        session.commit()
+
+    service.scan_declarations(sessions=committed_rt.sessions, parts=2)
+    if is_postgres(committed_rt):
+        _each_flagged_once(committed_rt, people, hashes, stranger)
+    else:
+        with committed_rt.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Alert).where(
+                Alert.person_hash.in_(hashes))) == 0
+            assert session.scalar(select(func.count()).select_from(StatusFlag).where(
+                StatusFlag.person_id.in_(people))) == 0
+    assert _scanned(committed_rt, risk_id).scanned_at is not None
+
+
+def test_a_failed_part_still_tells_the_officials_of_the_part_that_committed(
+        committed_rt, committed_client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The job's run fails in the second part: the officials hear of the first part's
+    alerts now (the retry finds them made already and starts its notices after them)."""
+    from passtrace.notices.models import Notice
+    from passtrace.warnings import jobs
+
+    official = committed_persona(committed_rt, committed_client, "official", "area", "520102")
+    _risk_id, people, hashes, stranger = _world(committed_rt)
+    _failing_once(monkeypatch, shards.split(2)[1])
+
+    def told() -> int:
+        with committed_rt.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(Notice).where(
+                Notice.user_id == official.user_id)) or 0)
+
+    with pytest.raises(ConnectionError):
+        jobs.run_rules(committed_rt)
+    # PostgreSQL: the first part committed its alerts; SQLite: nothing did.
+    assert told() == (1 if is_postgres(committed_rt) else 0)
+    jobs.run_rules(committed_rt)
+    assert told() == (2 if is_postgres(committed_rt) else 1)
+    _each_flagged_once(committed_rt, people, hashes, stranger)

@@ -43,9 +43,11 @@ def run(
     # The declarations first, their parts at once (as the job runner does); the first
     # day's run counts them and tells the officials of their alerts.
     with rt.sessions() as session:
-        mark: int | None = alerts.last_id(session=session)
+        start = alerts.last_id(session=session)
+    mark: int | None = start
     with _domain_errors():
-        declared: service.Scanned | None = service.scan_declarations(sessions=rt.sessions)
+        declared: service.Scanned | None = service.scan_declarations_telling(
+            sessions=rt.sessions, settings=rt.settings, after_id=start)
     with _domain_errors(), Progress(TextColumn("warning rules"), BarColumn(),
                                     MofNCompleteColumn(), TimeElapsedColumn(),
                                     console=console) as bar:

@@ -14,7 +14,8 @@ def run_rules(rt: Runtime) -> service.RunStats:
     stats = service.RunStats()
     with rt.sessions() as session:
         mark = alerts.last_id(session=session)
-    scanned = service.scan_declarations(sessions=rt.sessions)
+    scanned = service.scan_declarations_telling(sessions=rt.sessions, settings=rt.settings,
+                                                after_id=mark)
     for session in session_scope(rt.sessions, write=True):
         stats = service.run(session=session, settings=rt.settings, notify_after=mark,
                             scanned=scanned)

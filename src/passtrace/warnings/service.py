@@ -85,7 +85,25 @@ def apply_part(*, session: Session, risk: engine.Declared, until: datetime,
     return found, flags
 
 
-def _claim(session: Session) -> list[AreaRisk]:
+def _to_apply(session: Session, risk: AreaRisk) -> datetime | None:
+    """Until when the declaration's visitors are to be flagged, or None: nobody.
+
+    A declaration lifted before its scan ran (declared in error) flags nobody. But one
+    whose apply failed half way (a part committed on its own connection, the other
+    failed) and was lifted before the retry must be finished: half its visitors yellow
+    and the other half never alerted would be right neither for a real declaration nor
+    for one made in error; finished, it is what any lift after a scan leaves (the
+    visitors found stay flagged), its window ending at the lift."""
+    if risk.lifted_at is None:
+        return utcnow()
+    day = engine.declared_day(risk)
+    begun = session.scalar(select(Alert.id).where(
+        Alert.rule_code == "risk_visit", Alert.day == day,
+        Alert.evidence["risk"].as_string() == str(risk.id)).limit(1))
+    return min(risk.lifted_at, utcnow()) if begun is not None else None
+
+
+def _claim(session: Session, *, limit: int | None = None) -> list[AreaRisk]:
     """The declarations not scanned yet, locked for this transaction.
 
     Race: two runners at once would both scan the same declaration. Its alerts and
@@ -96,7 +114,7 @@ def _claim(session: Session) -> list[AreaRisk]:
     flagged, as after any lift)."""
     return list(session.scalars(
         select(AreaRisk).where(AreaRisk.scanned_at.is_(None))
-        .order_by(AreaRisk.created_at).with_for_update(skip_locked=True)))
+        .order_by(AreaRisk.created_at).limit(limit).with_for_update(skip_locked=True)))
 
 
 def scan_pending(*, session: Session, parts: int = 1,
@@ -109,8 +127,9 @@ def scan_pending(*, session: Session, parts: int = 1,
     done = Scanned()
     pending = _claim(session)
     for risk in pending:
-        if risk.lifted_at is None:
-            declared, until = engine.Declared.of(risk), utcnow()
+        until = _to_apply(session, risk)
+        if until is not None:
+            declared = engine.Declared.of(risk)
             for persons in shards.split(parts):
                 done.add(*apply_part(session=session, risk=declared, until=until,
                                      persons=persons))
@@ -131,6 +150,34 @@ def _own_connections(sessions: sessionmaker[Session]) -> bool:
         return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
 
 
+def _apply_in_parts(sessions: sessionmaker[Session], claim: Session, risk: AreaRisk,
+                    until: datetime, parts: int, after_part: Callable[[], None] | None,
+                    done: Scanned) -> None:
+    """Scan a claimed declaration once and apply its visitors in `parts` parts at once,
+    each on a connection and in a transaction of its own; their counts added to `done`."""
+    declared = engine.Declared.of(risk)
+    # One scan, here, its rows handed to the parts (COPY out and in): each part reading
+    # the area's registrations, reported stops and people again cost 5-6 s of CPU more
+    # at the issue's size.
+    copied = engine.copy_declared(session=claim, risk=declared, until=until)
+    if copied is None:  # the rule is off
+        return
+
+    def part(persons: HashRange) -> tuple[int, int]:
+        for session in session_scope(sessions, write=True):
+            made = apply_part(session=session, risk=declared, until=until,
+                              persons=persons, visitors=copied.part(persons))
+        if after_part is not None:
+            after_part()
+        return made
+
+    ranges = shards.split(parts)
+    with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="declare") as pool:
+        # list(): the first part to fail raises here, after all have ended.
+        for made in list(pool.map(part, ranges)):
+            done.add(*made)
+
+
 def scan_declarations(*, sessions: sessionmaker[Session], parts: int = PARTS,
                       after_part: Callable[[], None] | None = None) -> Scanned:
     """Scan and flag the pending declarations, each in `parts` parts by person hash, the
@@ -149,42 +196,39 @@ def scan_declarations(*, sessions: sessionmaker[Session], parts: int = PARTS,
         for session in session_scope(sessions, write=True):
             done = scan_pending(session=session, parts=parts, after_part=after_part)
         return done
-    for claim in session_scope(sessions, write=True):
-        # The claim's transaction holds the declarations' row locks while the parts run
-        # on other connections; the parts never touch area_risks, so they cannot wait
-        # for it.
-        pending = _claim(claim)
-        for risk in pending:
-            if risk.lifted_at is None:
-                declared, until = engine.Declared.of(risk), utcnow()
-                # One scan, here, its rows handed to the parts (COPY out and in): each
-                # part reading the area's registrations, reported stops and people again
-                # cost 5-6 s of CPU more at the issue's size.
-                copied = engine.copy_declared(session=claim, risk=declared, until=until)
-                if copied is None:  # the rule is off
-                    risk.scanned_at = utcnow()
-                    continue
-
-                def part(persons: HashRange, risk: engine.Declared = declared,
-                         until: datetime = until,
-                         copied: engine.Copied = copied) -> tuple[int, int]:
-                    for session in session_scope(sessions, write=True):
-                        made = apply_part(session=session, risk=risk, until=until,
-                                          persons=persons, visitors=copied.part(persons))
-                    if after_part is not None:
-                        after_part()
-                    return made
-
-                ranges = shards.split(parts)
-                with ThreadPoolExecutor(max_workers=len(ranges),
-                                        thread_name_prefix="declare") as pool:
-                    # list(): the first part to fail raises here, after all have ended.
-                    for made in list(pool.map(part, ranges)):
-                        done.add(*made)
-            risk.scanned_at = utcnow()
-        claim.flush()
-        done.areas = len(pending)
+    claimed = True
+    while claimed:
+        claimed = False
+        # One declaration a transaction: the claim holds its row lock while the parts
+        # run on other connections (the parts never touch area_risks, so they cannot
+        # wait for it), and a lift of another declaration need not wait for this one.
+        for claim in session_scope(sessions, write=True):
+            for risk in _claim(claim, limit=1):
+                claimed = True
+                done.areas += 1
+                to_apply = _to_apply(claim, risk)
+                if to_apply is not None:
+                    _apply_in_parts(sessions, claim, risk, to_apply, parts, after_part, done)
+                risk.scanned_at = utcnow()
+            claim.flush()
     return done
+
+
+def scan_declarations_telling(*, sessions: sessionmaker[Session], settings: Settings,
+                              after_id: int) -> Scanned:
+    """scan_declarations, and if a part fails, the officials told of the alerts the
+    parts that did commit made (those after `after_id`) before the error goes on.
+
+    The next run applies the declaration again, but the parts done already find nothing
+    new, and its notices start from alerts made after it began: without this, officials
+    would never hear of the first part's alerts."""
+    try:
+        return scan_declarations(sessions=sessions)
+    except Exception:
+        for session in session_scope(sessions, write=True):
+            alerts.notify_new(session=session, notifier=standard_notifier(session, settings),
+                              after_id=after_id)
+        raise
 
 
 def run(*, session: Session, settings: Settings, days: list[date] | None = None,
