@@ -10,7 +10,9 @@ What the key also did, refuse to delete a site that stays name (a stay may outli
 its registrations by a day: retention drops registrations by day partition), is kept
 by a trigger (BEFORE DELETE, and BEFORE UPDATE OF id) raising the error class a key
 would, as migration d9a4c2e7f150 did for registrations.site_id. The application never
-deletes a site.
+deletes a site. Unlike the key, the trigger takes no lock on the stays it checks: a site
+deleted by hand while a stay for it is being written could leave that stay orphaned
+(inner joins would then pass over it); deleting a site is not something PassTrace does.
 
 registrations.override_by -> users keeps its key, although its check trigger fires
 (and returns at once) for every stored row, NULL or not (~1.45 us a row): on SQLite
