@@ -125,16 +125,7 @@ def test_a_failed_part_is_applied_again_and_nothing_twice(committed_rt, monkeypa
     (committed already on PostgreSQL) get nothing twice."""
     risk_id, people, hashes, stranger = _world(committed_rt)
     low, high = shards.split(2)
-    applied = service.apply_part
-    failed: list[shards.HashRange] = []
-
-    def flaky(*, persons, **kw):  # type: ignore[no-untyped-def]
-        if persons == high and not failed:
-            failed.append(persons)
-            raise ConnectionError("lost the connection")
-        return applied(persons=persons, **kw)
-
-    monkeypatch.setattr(service, "apply_part", flaky)
+    _failing_once(monkeypatch, high)
     with pytest.raises(ConnectionError):
         service.scan_declarations(sessions=committed_rt.sessions, parts=2)
     assert _scanned(committed_rt, risk_id).scanned_at is None  # still "being applied"
