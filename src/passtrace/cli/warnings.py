@@ -27,7 +27,7 @@ def run(
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.clock import local_today
     from passtrace.core.db import session_scope
-    from passtrace.warnings import alerts, service
+    from passtrace.warnings import service
 
     if day is None:
         last, count = local_today(), max(days, 2)
@@ -42,12 +42,9 @@ def run(
     notified = scanned = flags = 0
     # The declarations first, their parts at once (as the job runner does); the first
     # day's run counts them and tells the officials of their alerts.
-    with rt.sessions() as session:
-        start = alerts.last_id(session=session)
-    mark: int | None = start
     with _domain_errors():
         declared: service.Scanned | None = service.scan_declarations_telling(
-            sessions=rt.sessions, settings=rt.settings, after_id=start)
+            sessions=rt.sessions, settings=rt.settings)
     with _domain_errors(), Progress(TextColumn("warning rules"), BarColumn(),
                                     MofNCompleteColumn(), TimeElapsedColumn(),
                                     console=console) as bar:
@@ -56,8 +53,8 @@ def run(
             for session in session_scope(rt.sessions, write=True):
                 stats = service.run(session=session, settings=rt.settings,
                                     days=[last - timedelta(days=back)],
-                                    notify_after=mark, scanned=declared)
-                mark, declared = None, None
+                                    scanned=declared)
+                declared = None
                 for rule, n in stats.new.items():
                     total[rule] = total.get(rule, 0) + n
                 notified += stats.notified

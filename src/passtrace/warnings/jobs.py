@@ -12,13 +12,9 @@ def run_rules(rt: Runtime) -> service.RunStats:
     """Declared areas' scans (their parts at once, service.scan_declarations), then the
     windowed rules over yesterday and today and the officials' notices."""
     stats = service.RunStats()
-    with rt.sessions() as session:
-        mark = alerts.last_id(session=session)
-    scanned = service.scan_declarations_telling(sessions=rt.sessions, settings=rt.settings,
-                                                after_id=mark)
+    scanned = service.scan_declarations_telling(sessions=rt.sessions, settings=rt.settings)
     for session in session_scope(rt.sessions, write=True):
-        stats = service.run(session=session, settings=rt.settings, notify_after=mark,
-                            scanned=scanned)
+        stats = service.run(session=session, settings=rt.settings, scanned=scanned)
     return stats
 
 

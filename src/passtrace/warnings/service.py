@@ -55,6 +55,9 @@ class Scanned:
     areas: int = 0
     alerts: int = 0
     flags: int = 0
+    # The newest alert's id before the scan began (scan_declarations_telling): the
+    # officials' notices of the run count from it, so they include the scan's alerts.
+    after_id: int | None = None
 
     def add(self, found: int, flags: int) -> None:
         self.alerts += found
@@ -214,41 +217,46 @@ def scan_declarations(*, sessions: sessionmaker[Session], parts: int = PARTS,
     return done
 
 
-def scan_declarations_telling(*, sessions: sessionmaker[Session], settings: Settings,
-                              after_id: int) -> Scanned:
-    """scan_declarations, and if a part fails, the officials told of the alerts the
-    parts that did commit made (those after `after_id`) before the error goes on.
+def scan_declarations_telling(*, sessions: sessionmaker[Session],
+                              settings: Settings) -> Scanned:
+    """scan_declarations, marked with the alert id it began after (for `run`'s notices),
+    and if a part fails, the officials told of the alerts the parts that did commit made
+    before the error goes on.
 
     The next run applies the declaration again, but the parts done already find nothing
     new, and its notices start from alerts made after it began: without this, officials
     would never hear of the first part's alerts."""
+    with sessions() as session:
+        after_id = alerts.last_id(session=session)
     try:
-        return scan_declarations(sessions=sessions)
+        done = scan_declarations(sessions=sessions)
     except Exception:
         for session in session_scope(sessions, write=True):
             alerts.notify_new(session=session, notifier=standard_notifier(session, settings),
                               after_id=after_id)
         raise
+    done.after_id = after_id
+    return done
 
 
 def run(*, session: Session, settings: Settings, days: list[date] | None = None,
-        notify_after: int | None = None, scanned: Scanned | None = None) -> RunStats:
+        scanned: Scanned | None = None) -> RunStats:
     """The windowed rules over the given days (default yesterday and today: late uploads
     arrive for a day), the pending declared-area scans, then one notice per official.
 
-    `scanned`: what scan_declarations did just before, in its own transactions (the
-    job's way), counted in; `notify_after`: the alert id it started from, so its alerts
-    are in the officials' notices."""
+    `scanned`: what scan_declarations_telling did just before, in its own transactions
+    (the job's way), counted in, and its alerts in the officials' notices."""
     today = local_today()
     days = days or [today - timedelta(days=1), today]
     stats = RunStats(days=[d.isoformat() for d in days])
-    notify_mark = alerts.last_id(session=session) if notify_after is None else notify_after
+    before = scanned or Scanned()
+    notify_mark = (alerts.last_id(session=session) if before.after_id is None
+                   else before.after_id)
     # Declarations first: a person who visited a just-declared area gets its alert (all
     # the visits as evidence) rather than the windowed rule's for today's visit alone;
     # the two share the dedupe key, so the second finds nothing new. Their flags are
     # raised with them (apply_part), so the flags below count from after them.
     here = scan_pending(session=session)
-    before = scanned or Scanned()
     stats.scanned_areas = before.areas + here.areas
     declared = before.alerts + here.alerts
     mark = alerts.last_id(session=session)
