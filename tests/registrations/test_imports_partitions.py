@@ -142,7 +142,7 @@ def test_a_partition_made_during_the_import_gets_its_rows(session, rt, monkeypat
     routes = imports._Routes()
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cur:
-        assert routes.targets(cur, day, day) == [(partitions.DEFAULT, "")]
+        assert routes.targets(session, cur, day, day) == [(partitions.DEFAULT, "")]
     partitions.create_ahead(session, today=day, days_ahead=0, since=day)
     session.commit()
     monkeypatch.setattr(imports, "_Routes", lambda: routes)

@@ -523,7 +523,8 @@ class _Routes:
         self.days = None
         self.direct = False
 
-    def targets(self, cur: Any, first: date, last: date) -> list[tuple[str, str]] | None:
+    def targets(self, session: Session, cur: Any, first: date,
+                last: date) -> list[tuple[str, str]] | None:
         """(table, condition) for each partition the chunk's rows may land in, or None
         to insert through the parent (not partitioned, or an insert trigger besides the
         hour counts that a direct insert would skip)."""
@@ -531,12 +532,9 @@ class _Routes:
             cur.execute(_PG_INSERT_TRIGGERS)
             found = cur.fetchone()
             self.direct = bool(found) and list(found[0]) == [_HOURS_TRIGGER]
-            cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c "
-                        "ON c.oid = i.inhrelid WHERE i.inhparent = 'registrations'::regclass")
-            names = {name for (name,) in cur.fetchall()}
-            self.direct = self.direct and partitions.DEFAULT in names
-            self.days = frozenset(day for day in (
-                partitions.partition_day(name) for name in names) if day is not None)
+            listed = partitions.partitions(session)
+            self.direct = self.direct and any(p.name == partitions.DEFAULT for p in listed)
+            self.days = frozenset(p.day for p in listed if p.day is not None)
         if not self.direct:
             return None
         days = sorted(d for d in self.days if first <= d <= last)
@@ -571,7 +569,7 @@ def _store_postgres(session: Session, rows: list[tuple[Any, ...]],
         # The partitions to insert into, from the earliest and latest occurrence (an
         # import's id is made from its occurrence: the same UTC day).
         first, latest = min(map(_AT_OF, rows)), max(map(_AT_OF, rows))
-        targets = routes.targets(cur, first.date(), latest.date())
+        targets = routes.targets(session, cur, first.date(), latest.date())
         kept = now - HOURS_KEPT
         cur.execute("SAVEPOINT import_chunk")
         try:
