@@ -186,3 +186,15 @@ def world(session: Any, rt: Any) -> World:
     _reports(session, rt)
     session.commit()
     return World(gate, checkpoint, venue, fever)
+
+
+@pytest.fixture
+def site(session: Any) -> Site:
+    """A road checkpoint of Nanming of its own (fever at 37.3), committed: for the
+    hour-count tests, whose rows must not mix with the district's."""
+    s = Site(code=f"RH-{uuid.uuid4().hex[:6]}", name="南明卡口", kind="road_checkpoint",
+             area_code="520102003", lanes=["1"], opening_hours=[], fever_threshold=37.3,
+             community_code="")
+    session.add(s)
+    session.commit()
+    return s

@@ -90,16 +90,6 @@ def frozen() -> Iterator[None]:
     freeze(None)
 
 
-@pytest.fixture
-def site(session: Any) -> Site:
-    s = Site(code=f"RH-{uuid.uuid4().hex[:6]}", name="南明卡口", kind="road_checkpoint",
-             area_code="520102003", lanes=["1"], opening_hours=[], fever_threshold=37.3,
-             community_code="")
-    session.add(s)
-    session.commit()
-    return s
-
-
 def fold(session: Any, now: datetime = NOW) -> None:
     rollup.fold(session, now=now)
     session.commit()

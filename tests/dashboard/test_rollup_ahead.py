@@ -10,11 +10,9 @@ on the database before folding.
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from passtrace.dashboard import rollup
@@ -26,16 +24,6 @@ from tests.dashboard.test_rollup import figures, live, read, site_today
 
 US = timedelta(microseconds=1)
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def site(session: Any) -> Site:
-    s = Site(code=f"RA-{uuid.uuid4().hex[:6]}", name="南明快钟卡口", kind="road_checkpoint",
-             area_code="520102003", lanes=["1"], opening_hours=[], fever_threshold=37.3,
-             community_code="")
-    session.add(s)
-    session.commit()
-    return s
 
 
 def _rows(session: Any, table: Any, site: Site) -> int:
