@@ -29,17 +29,10 @@ from passtrace.registrations import imports, partitions
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
 from tests.conftest import next_id_number
+from tests.registrations.test_imports import _venue
 
 HEADER = "external_id,site_code,id_number,occurred_at,direction,temperature,plate\n"
 CST = timezone(timedelta(hours=8))
-
-
-def _site(session: Session) -> Site:
-    site = Site(id=uuid7(), code=f"IP-{uuid7().hex[-8:]}", name="导入", kind="venue",
-                area_code="520102", lanes=["1"])
-    session.add(site)
-    session.commit()
-    return site
 
 
 def _load(session: Session, rt: Any, lines: list[str]) -> imports.RegistrationImport:
@@ -74,7 +67,7 @@ def _tables(session: Session, run: str) -> dict[str, str]:
 
 
 def test_imported_rows_count_in_the_dashboard_hours(session, rt):
-    site, run = _site(session), uuid7().hex
+    site, run = _venue(session), uuid7().hex
     hour = (utcnow() - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
     old = hour - timedelta(days=10)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -110,7 +103,7 @@ def test_imported_rows_stamped_ahead_wait_for_their_moment(session, rt):
     # A register from a device whose clock ran fast (accepted up to a day ahead): the
     # dashboard must not count such a row in its hour before its time comes, so the
     # import keeps it apart by its exact time, as the registrations' trigger does.
-    site, run = _site(session), uuid7().hex
+    site, run = _venue(session), uuid7().hex
     now = utcnow()
     ahead = [now + timedelta(minutes=30), now + timedelta(hours=3)]
     done = _load(session, rt, [_line(run, 1, site, ahead[0], "38.0"),
@@ -135,7 +128,7 @@ def test_the_import_keeps_the_hours_the_dashboard_keeps():
 def test_a_partition_made_during_the_import_gets_its_rows(session, rt, monkeypatch):
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("partitions are PostgreSQL's")
-    site, run = _site(session), uuid7().hex
+    site, run = _venue(session), uuid7().hex
     day = (utcnow() - timedelta(days=5)).date()
     at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     # The import listed the partitions before that day's was made.
@@ -162,7 +155,7 @@ def test_a_role_that_may_not_write_a_partition_itself_still_imports(session, rt)
     a role whose default privileges do not reach it grants it nothing of its own."""
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("roles and partitions are PostgreSQL's")
-    site, run = _site(session), uuid7().hex
+    site, run = _venue(session), uuid7().hex
     role = f"pt_import_{uuid7().hex[-12:]}"  # made and dropped with the test's transaction
     for statement in (
             f"CREATE ROLE {role}",
