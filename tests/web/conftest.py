@@ -197,6 +197,14 @@ def login(page: Any, username: str, password: str = demo.DEMO_PASSWORD) -> Any:
     return nav.value
 
 
+def follow(page: Any, selector: str) -> Any:
+    """Click a link and wait for the page it leads to: `click` returns once the navigation
+    has started, and reading counts or the URL straight after can still see the old page."""
+    with page.expect_navigation() as nav:
+        page.click(selector)
+    return nav.value
+
+
 @pytest.fixture
 def shot(live_server: LiveServer) -> Callable[..., Path]:
     """Save a screenshot under /tmp/passtrace-shots for a human to look at."""

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from passtrace.demo import demo_id_number
-from tests.web.conftest import LiveServer, login
+from tests.web.conftest import LiveServer, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
         new_context: Callable[..., Any], hgy1_rules: None, shot: Any, tmp_path: Any) -> None:
     page = new_context(viewport={"width": 1280, "height": 900}).new_page()
     login(page, "community")
-    page.click("#tile-community")
+    follow(page, "#tile-community")
     assert page.url.endswith(f"/communities/{HGY1}")  # one compound: straight to it
     assert page.locator("h1").inner_text() == "花果园第一社区"
     assert int(page.inner_text("#stat-households")) > 0
@@ -49,7 +49,7 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
     shot(page, "community-overview", full_page=True)
 
     # The rules: a half-given curfew is refused next to its field, and nothing changes.
-    page.click("#nav-rules")
+    follow(page, "#nav-rules")
     page.fill("#max_out_per_household", "2")
     page.fill("#curfew_start", "23:00")
     page.fill("#curfew_end", "")
@@ -68,7 +68,7 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
 
     # Making a rule stricter is coercive: the page asks for a reason from the list and
     # words of its own, and saves nothing without them.
-    page.click("#nav-rules")
+    follow(page, "#nav-rules")
     page.fill("#max_out_per_household", "1")
     with page.expect_navigation():
         page.click("#rules-submit")
@@ -84,11 +84,11 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
     assert "每户同时最多 1 人外出" in page.inner_text("#rule-lines")
 
     # Who is out: the overdue first in red; households with who is out.
-    page.click("#nav-out")
+    follow(page, "#nav-out")
     assert page.locator("#out-list tbody tr").count() == max(out_now, 1)
     assert page.locator("#out-list tr.overdue").count() == overdue
     shot(page, "community-out", full_page=True)
-    page.click("#nav-households")
+    follow(page, "#nav-households")
     page.select_option("#f-building", "3")
     with page.expect_navigation():
         page.click("#household-filter button")
@@ -100,7 +100,7 @@ def test_the_manager_reads_the_overview_and_sets_a_rule(
     sheet.write_bytes(("楼栋,单元,房号,姓名,身份证号,手机号,身份\n"
                        f"3,2,502,钱七,{demo_id_number('520102', '19770707', '551')},,业主\n"
                        "99,1,101,孙八,520102197707070000,,家属\n").encode())
-    page.click("#nav-import")
+    follow(page, "#nav-import")
     page.set_input_files("#file", str(sheet))
     with page.expect_navigation():
         page.click("#import-submit")
@@ -125,7 +125,7 @@ def test_the_resident_sees_their_household(new_context: Callable[..., Any], shot
     page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                        has_touch=True).new_page()
     login(page, "resident")
-    page.click("#tile-household")
+    follow(page, "#tile-household")
     assert page.url.endswith("/community")
     assert "3栋2单元501" in page.inner_text("#household-label")
     members = page.locator("#members ul.members li")

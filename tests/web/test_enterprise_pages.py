@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from passtrace.demo import demo_id_number
-from tests.web.conftest import LiveServer, login
+from tests.web.conftest import LiveServer, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ def test_hr_imports_a_staff_list(new_context: Callable[..., Any], live_server: L
     page.click("#tile-enterprise")
     page.wait_for_selector("#staff")
     assert "贵阳黔筑建设工程有限公司" in page.inner_text("h1")
-    page.click("#nav-import")
+    follow(page, "#nav-import")
     good = ("工程部", "欧阳明", demo_id_number("520103", "19950505", "777"), "13900007777",
             "T90001")
     bad = ("后勤部", "孙七", demo_id_number("520103", "19950506", "778"), "", "T90002")

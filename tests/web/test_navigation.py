@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import login
+from tests.web.conftest import follow, login
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -70,7 +70,7 @@ def test_the_supplies_officer_sees_only_what_works_today(new_context: Any):
     tiles = page.locator("main a.tile").evaluate_all("ts => ts.map(t => t.id)")
     assert sorted(tiles) == ["tile-notices", "tile-supplies", "tile-supplies-allocation",
                              "tile-supplies-requests"]
-    page.click("#tile-supplies")
+    follow(page, "#tile-supplies")
     assert page.locator("h1").inner_text() == "物资保障"
 
 
@@ -96,9 +96,9 @@ def test_only_staff_on_a_list_get_the_daily_report_tile(new_context: Any):
 def test_the_gate_home_links_its_visitors_and_parcels(new_context: Any):
     page = new_context().new_page()
     login(page, "gate")
-    page.click("#tile-gate-parcels")
+    follow(page, "#tile-gate-parcels")
     assert "/deliveries" in page.url
     assert page.locator("#site-nav").is_visible()
     page.goto("/")
-    page.click("#tile-gate-visitors")
+    follow(page, "#tile-gate-visitors")
     assert "/checkpoint?site=GATE-HGY1-N" in page.url
