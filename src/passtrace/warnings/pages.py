@@ -40,8 +40,10 @@ def _need(principal: Principal, permission: str) -> None:
 def public_list(request: Request, session: SessionDep) -> Response:
     """The risk areas in force now, in Chinese and English; no login."""
     rows = present.public_risks(session, area_risks.active(session=session))
+    other_lang, other = present.other_language()
     return render(request, "warnings/public.html", {
-        "items": rows, "levels": present.LEVEL_LABELS,
+        "items": rows, "levels": present.LEVEL_LABELS, "level_texts": present.LEVEL_TEXTS,
+        "other_lang": other_lang, "other": other,
         "since": {r.area_code: present.local_time(r.valid_from) for r in rows},
         "until": {r.area_code: present.local_time(r.valid_until) for r in rows}})
 
@@ -52,11 +54,11 @@ def _risk_page(request: Request, session: Session, principal: Principal,
                context: dict[str, object] | None = None, status_code: int = 200) -> Response:
     rows = risk_areas.managed(session=session, actor=principal)
     names = present.area_names(session, sorted({r.area_code for r in rows}))
-    scopes = principal.area_scopes("risk.manage")
+    scopes, choices = present.area_choices(session, principal.area_scopes("risk.manage"))
     return render(request, "warnings/risk_areas.html", {
         "items": rows, "names": names, "levels": present.LEVEL_LABELS,
         "time": present.local_time, "now": utcnow(),
-        "scopes": present.area_names(session, scopes or []), "values": {}, "errors": {},
+        "scopes": scopes, "choices": choices, "values": {}, "errors": {},
         "report": None, **(context or {})}, status_code=status_code)
 
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.areas import service as area_service
 from passtrace.areas.models import Area, AreaRisk
 from passtrace.core.clock import LOCAL_TZ, utcnow
-from passtrace.core.i18n import N_, get_locale, gettext, lazy_gettext
+from passtrace.core.i18n import N_, get_locale, gettext, lazy_gettext, translations
 from passtrace.sites.models import Site
 from passtrace.warnings import registry
 from passtrace.warnings.models import Alert
 from passtrace.warnings.schemas import AlertRead, PublicRisk, RuleRead
 
-LEVEL_LABELS = {"high": lazy_gettext("high risk"), "medium": lazy_gettext("medium risk"),
-                "low": lazy_gettext("low risk")}
+LEVEL_TEXTS = {"high": N_("high risk"), "medium": N_("medium risk"), "low": N_("low risk")}
+LEVEL_LABELS = {level: lazy_gettext(text) for level, text in LEVEL_TEXTS.items()}
 SEVERITY_LABELS = {"high": lazy_gettext("high"), "medium": lazy_gettext("medium"),
                    "low": lazy_gettext("low")}
 STATUS_LABELS = {"open": lazy_gettext("open"), "acknowledged": lazy_gettext("acknowledged"),
@@ -111,6 +112,26 @@ def area_names(session: Session, codes: list[str]) -> dict[str, str]:
     return area_service.names(session=session, codes=codes, locale=get_locale())
 
 
+AREA_CHOICES = 500
+
+
+def area_choices(session: Session, prefixes: list[str] | None) -> tuple[
+        dict[str, str], list[tuple[str, str]]]:
+    """What the declare form offers: the official's own areas (code → name) and the areas
+    under them down to streets (communities are typed by code), at most AREA_CHOICES."""
+    zh = get_locale() == "zh_CN"
+    stmt = select(Area).where(Area.level != "community")
+    if prefixes is not None:
+        if not prefixes:
+            return {}, []
+        stmt = stmt.where(or_(*(Area.code.startswith(p) for p in prefixes)))
+    rows = list(session.scalars(stmt.order_by(Area.code).limit(AREA_CHOICES)))
+    label = {a.code: (a.name_zh if zh else a.name_en) for a in rows}
+    # A scope's own area is its prefix padded with zeros (5201 → 520100).
+    own = {c: label[c] for p in prefixes or () if (c := p.ljust(6, "0")) in label}
+    return own, [(a.code, label[a.code]) for a in rows]
+
+
 def public_risks(session: Session, risks: list[AreaRisk]) -> list[PublicRisk]:
     """Current risks with their names in both languages (the public page shows both)."""
     codes = {r.area_code for r in risks}
@@ -137,6 +158,13 @@ def rule_reads(session: Session) -> list[RuleRead]:
                      enabled=e.enabled, params=e.params,
                      explanation=_template(gettext(e.rule.explanation)))
             for code, e in registry.effective(session=session).items()]
+
+
+def other_language() -> tuple[str, Callable[[str], str]]:
+    """The language the page is not in (its `lang` attribute and its gettext): the public
+    list reads in Chinese and English whichever one the visitor chose."""
+    other = "en" if get_locale() == "zh_CN" else "zh_CN"
+    return ("en" if other == "en" else "zh-CN"), translations(other).gettext
 
 
 def local_time(value: datetime | None) -> str:

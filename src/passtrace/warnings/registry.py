@@ -50,7 +50,6 @@ class Effective:
     params: dict[str, int]
 
 
-DAYS = N_("Days")
 RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("checkpoint_fever", "high", N_("Fever at a checkpoint or gate"),
          N_("A temperature of %(temperature)s °C was measured at %(site)s on %(day)s "
@@ -59,7 +58,7 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          N_("The daily report of %(day)s recorded a fever or symptoms.")),
     Rule("risk_visit", "medium", N_("Visit to a risk area"),
          N_("On %(day)s there was a visit to %(area)s, a risk area."),
-         {"days": Param(14, 1, 28, DAYS),
+         {"days": Param(14, 1, 28, N_("Days looked back")),
           "yellow_days": Param(7, 1, 28, N_("Days the status stays yellow"))}),
     Rule("close_contact", "high", N_("Close contact of a case"),
          N_("Found on %(day)s to be a close contact of a case; quarantine until "
@@ -82,7 +81,7 @@ RULES: dict[str, Rule] = {r.code: r for r in (
          {"minutes": Param(5, 1, 120, N_("Minutes"))}),
     Rule("missing_reports", "low", N_("Daily reports missing"),
          N_("No daily report for %(days)s days up to %(day)s."),
-         {"days": Param(2, 1, 14, DAYS)}),
+         {"days": Param(2, 1, 14, N_("Days running without a report"))}),
     Rule("trajectory_mismatch", "medium", N_("Trajectory does not match the records"),
          N_("The daily report of %(day)s left out a visit a checkpoint or gate recorded, "
             "or contradicts one.")),
