@@ -142,11 +142,19 @@ def people_search(request: Request, session: SessionDep, rt: RuntimeDep,
 def _queue(request: Request, session: Session, principal: Principal,
            failure: forms.Failure | None = None) -> Response:
     authz.require(principal, "health.manage")
+    proposals = manual.list_pending(session=session, actor=principal)
+    pending = appeals.list_pending(session=session, actor=principal)
+    # The second signature is given knowing whose status it changes and who asked for it:
+    # the masked name (the read reaches each person's access log) and the proposer.
+    people = present.masked_names(session, principal,
+                                  [p.person_id for p in proposals]
+                                  + [a.person_id for a in pending], via="queue")
     return render(request, "health/queue.html", {
-        "proposals": [present.proposal_read(p, principal.user_id) for p in
-                      manual.list_pending(session=session, actor=principal)],
-        "appeals": [present.appeal_read(a) for a in
-                    appeals.list_pending(session=session, actor=principal)],
+        "proposals": [present.proposal_read(p, principal.user_id) for p in proposals],
+        "proposers": present.user_names(session, [p.proposed_by for p in proposals]),
+        "proposed_by": {p.id: p.proposed_by for p in proposals},
+        "people": people,
+        "appeals": [present.appeal_read(a) for a in pending],
         "levels": dict(present.LEVEL_LABELS),
         "errors": failure.errors_or_message if failure else {},
     }, status_code=failure.status if failure else 200)

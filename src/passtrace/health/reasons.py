@@ -23,7 +23,7 @@ _EXPLANATIONS: dict[str, str] = {
     "missing_reports": N_("Daily reports are missing for several days running."),
     "unreported_visit": N_("A place you were recorded at is missing from your daily "
                            "reports."),
-    "manual": N_("Two officials set your status by hand; their reason is below."),
+    "manual": N_("Two officials set your status by hand."),
 }
 _FALLBACK = N_("A health rule flagged a risk.")
 
