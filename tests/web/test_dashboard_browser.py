@@ -116,3 +116,32 @@ def test_a_resident_cannot_open_the_dashboard(new_context: Callable[..., Any],
     login(page, "resident")
     response = page.goto("/dashboard")
     assert response is not None and response.status == 403
+
+
+def test_a_city_wall_screen_uses_its_width_and_shows_beijing_time_anywhere(
+        new_context: Callable[..., Any], live_server: LiveServer,
+        shot: Callable[..., Any]) -> None:
+    # A 1920-wide command screen whose browser is set to London: the charts sit side by
+    # side, the seven tiles in one row, and "updated" stays in Beijing time after refresh.
+    page = new_context(viewport={"width": 1920, "height": 1080},
+                       timezone_id="Europe/London").new_page()
+    login(page, "official_gy")
+    page.goto("/dashboard")
+    page.wait_for_selector("#chart-denials canvas", timeout=10_000)
+    tops = {round(b["y"]) for b in (page.locator(".dash-tile").nth(i).bounding_box() or {}
+                                    for i in range(page.locator(".dash-tile").count()))}
+    assert len(tops) == 1, tops
+    reg = page.locator("#chart-registrations").bounding_box()
+    den = page.locator("#chart-denials").bounding_box()
+    assert reg and den and abs(reg["y"] - den["y"]) < 40 and den["x"] > reg["x"] + 400
+    assert reg["width"] > 700
+    # Denials read as people turned away (拒绝通行), not "forbidden" (禁止).
+    assert page.inner_text("#reasons th:nth-child(2)") == "拒绝通行"
+    refreshed = int(page.get_attribute("#dashboard", "data-refreshed") or 0)
+    page.click("#dash-refresh")
+    page.wait_for_function("n => Number(document.querySelector('#dashboard').dataset.refreshed)"
+                           " > n", arg=refreshed, timeout=10_000)
+    stamp = page.inner_text("#dash-updated").split()[-1]
+    now = utcnow() + timedelta(hours=8)
+    assert int(stamp[:2]) in {now.hour, (now - timedelta(minutes=2)).hour}, stamp
+    shot(page, "dashboard-city-wall", full_page=True)

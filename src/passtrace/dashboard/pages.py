@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.i18n import gettext
 from passtrace.dashboard import service
 from passtrace.web import charts
@@ -28,7 +29,7 @@ def dashboard(request: Request, session: SessionDep, principal: CurrentPrincipal
     reg = data.registrations
     totals = [sum(k.counts[i] for k in reg.by_kind) for i in range(len(data.hour_labels))]
     return render(request, "dashboard/index.html", {
-        "d": data, "refresh_s": seconds,
+        "d": data, "refresh_s": seconds, "tz": LOCAL_TZ.key,
         "api": "/api/v1/dashboard" + (f"?area={data.area_code}" if data.area_code else ""),
         "payload": data.model_dump(mode="json"),
         # Drawn on the server so the page shows the day without script; the script

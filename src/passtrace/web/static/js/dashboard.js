@@ -158,10 +158,18 @@
     }
   }
 
+  // When the figures are as of, in the deployment's time (Beijing time, as the server
+  // renders it), not the browser's zone: a screen set to another zone must not show
+  // another hour.
+  function localTime(iso) {
+    var when = iso ? new Date(iso) : new Date();
+    return when.toLocaleTimeString("en-GB", { timeZone: t.tz || "Asia/Shanghai", hour12: false });
+  }
+
   function stamp(ok) {
     var el = document.getElementById("dash-updated");
     if (!el) { return; }
-    el.textContent = ok ? t.tUpdated + " " + new Date().toLocaleTimeString(t.locale === "zh_CN" ? "zh-CN" : "en-GB") : t.tFailed;
+    el.textContent = ok ? t.tUpdated + " " + localTime(data.generated_at) : t.tFailed;
     el.classList.toggle("bad", !ok);
   }
 
