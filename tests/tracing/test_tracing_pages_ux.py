@@ -188,3 +188,17 @@ def test_close_contacts_head_the_list(rt: Runtime, session: Session, client: Tes
     rest = client.get(f"/api/v1/cases/{c.id}/contacts?limit=1&cursor={first['next']}",
                       headers=mine.headers).json()
     assert [first["items"][0]["kind"], rest["items"][0]["kind"]] == ["close", "general"]
+
+
+def test_the_home_tile_counts_overdue_tasks(rt: Runtime, session: Session, client: TestClient,
+                                            make_persona) -> None:  # type: ignore[no-untyped-def]
+    _, mine = _traced(rt, session, client, make_persona)
+    home = client.get("/", headers=mine.headers).text
+    assert "件逾期" not in home  # due in 24 hours: nothing late yet
+    session.execute(update(TracingTask).values(due_at=T0))  # long past
+    session.commit()
+    home = client.get("/", headers=mine.headers).text
+    assert "1 件逾期" in home and 'href="/tracing/tasks?overdue=true"' in home
+    # Another district's official has nothing late.
+    other = make_persona("official", "area", "520103")
+    assert "件逾期" not in client.get("/", headers=other.headers).text
