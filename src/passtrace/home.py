@@ -17,6 +17,7 @@ from passtrace.notices.service import unread_count
 from passtrace.passes import service as pass_service
 from passtrace.reports import service as report_service
 from passtrace.sites.models import Site
+from passtrace.tracing import tasks as task_service
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -48,12 +49,14 @@ def home(request: Request, session: SessionDep, principal: CurrentPrincipal) -> 
     if principal.has("pass.view_scope"):
         pending = pass_service.count_for_review(session=session, actor=principal)
     unread = unread_count(session=session, user_id=principal.user_id)
+    overdue = (task_service.overdue_count(session=session, principal=principal)
+               if principal.has("contact.view") else 0)
     # Only staff on an employer's list have a report to file; others learn how to join.
     files_reports = ("public" in principal.roles
                      and report_service.is_filer(session=session, actor=principal))
     return render(request, "home.html", {
         "roles": principal.roles, "pending": pending, "unread_notices": unread,
-        "files_reports": files_reports,
+        "files_reports": files_reports, "overdue_tasks": overdue,
         "gates": _gates(session, principal),
         "supplies": _supplies_tile(principal),
         "is_resident": is_resident(session=session, person_id=principal.person_id)})

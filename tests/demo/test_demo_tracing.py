@@ -54,7 +54,7 @@ def test_the_official_sees_a_case_with_close_contacts_and_its_chain(official) ->
     pages = {c: (_seen(official, f"{c}/contacts"), official.get(f"{c}/contacts").text)
              for c in cases}
     # A close contact's row names its kind in its own cell.
-    close = {c: html.count("<td>密切接触者") for c, (_, html) in pages.items()}
+    close = {c: html.count('<td data-label="类型">密切接触者') for c, (_, html) in pages.items()}
     assert sum(close.values()) >= 1, close
     # The confirmed case met people at the hospital (stays) and the checkpoint, and one
     # of them met someone else the day after.

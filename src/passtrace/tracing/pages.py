@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from passtrace.cases.models import Case
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, ValidationFailed
 from passtrace.people.models import Person
@@ -122,9 +123,15 @@ def tasks_page(request: Request, session: SessionDep, principal: CurrentPrincipa
                                   cursor=cursor, limit=50)
     contacts = [r.contact for r in rows]
     tracing_service.record_task_view(session=session, actor=principal, contacts=contacts)
+    case_areas = dict(session.execute(select(Case.id, Case.area_code).where(
+        Case.id.in_({c.case_id for c in contacts}))).tuples().all()) if contacts else {}
     return render(request, "tracing/tasks.html", {
         "rows": rows, "next": nxt, "overdue": overdue, "now": utcnow(),
-        "masked": present.masked(session, contacts), "statuses": TASK_STATUSES})
+        "masked": present.masked(session, contacts), "statuses": TASK_STATUSES,
+        # Link a task to its case only where the official may open it (a contact in this
+        # district of a case in another: the case page would answer 404).
+        "case_links": {i for i, area in case_areas.items()
+                       if principal.covers_area("case.view", area)}})
 
 
 class StatusForm(forms.FormModel):

@@ -130,11 +130,16 @@ class ContactRow:
 
 def page(*, session: Session, actor: Principal | None, case: Case, cursor: str | None,
          limit: int | None) -> tuple[list[ContactRow], str | None]:
-    """One page of the case's stored contacts, nearest first (depth, first exposure)."""
+    """One page of the case's stored contacts, nearest first (depth, kind, first exposure).
+
+    Close contacts come before general ones of the same depth ("close" < "general" <
+    "secondary" as text): the people to reach today head the list, not the colleagues
+    met earlier in the window."""
     stmt = select(Contact).where(Contact.case_id == case.id)
     rows: list[Contact]
-    rows, nxt = paginate_query(session, stmt, [Contact.depth, Contact.first_exposure,
-                                               Contact.id], cursor=cursor, limit=limit)
+    rows, nxt = paginate_query(session, stmt, [Contact.depth, Contact.kind,
+                                               Contact.first_exposure, Contact.id],
+                               cursor=cursor, limit=limit)
     record_view(session=session, actor=actor, case=case, rows=rows)
     # The page's tasks and masked ID numbers in one statement (each a round trip of its
     # own before: on a machine at load 10 every round trip waits to be scheduled).
@@ -151,7 +156,8 @@ def page(*, session: Session, actor: Principal | None, case: Case, cursor: str |
 def all_contacts(*, session: Session, case: Case) -> list[Contact]:
     """Every stored contact of the case (exports, the chain graph), nearest first."""
     return list(session.scalars(select(Contact).where(Contact.case_id == case.id)
-                                .order_by(Contact.depth, Contact.first_exposure, Contact.id)))
+                                .order_by(Contact.depth, Contact.kind, Contact.first_exposure,
+                                          Contact.id)))
 
 
 def evidence_summary(contact: Contact) -> dict[str, int]:

@@ -163,6 +163,15 @@ def page(*, session: Session, principal: Principal, overdue: bool = False,
     return [TaskRow(t, contacts[t.contact_id]) for t in tasks], nxt
 
 
+def overdue_count(*, session: Session, principal: Principal,
+                  now: datetime | None = None) -> int:
+    """How many tasks over the principal's areas are late and not reached (the home tile's
+    badge); one count on the (area, status, due) index."""
+    return session.scalar(select(func.count()).select_from(TracingTask).where(
+        _scope(principal, "contact.view"), TracingTask.status == "not_reached",
+        TracingTask.due_at < (now or utcnow()))) or 0
+
+
 def reached_share(*, session: Session, case_id: uuid.UUID) -> tuple[int, int]:
     """(tasks reached within 24 h of being made, all tasks) for a case's contacts."""
     if session.get_bind().dialect.name == "postgresql":

@@ -9,15 +9,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import Field
 
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import local_today
 from passtrace.core.errors import Forbidden
+from passtrace.core.i18n import gettext
 from passtrace.core.validators import Day
 from passtrace.enterprises import service as enterprise_service
 from passtrace.tracing import verify, verify_read
-from passtrace.web import forms
+from passtrace.web import charts, forms
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
@@ -71,8 +73,31 @@ def summary(request: Request, enterprise_id: uuid.UUID, session: SessionDep,
                                     cursor=cursor[:200] or None)
     return render(request, "tracing/verify_summary.html", {
         "e": e, "days": days, "rows": rows, "next": nxt, "start": first, "end": last,
+        "charts": _day_charts(days),
         "labels": verify_read.CLASS_LABELS, "percent": _percent,
         "can_manage": principal.covers("enterprise.manage", "enterprise", e.credit_code)})
+
+
+def _day_charts(days: list[verify_read.DayLine]) -> list[Markup]:
+    """Accuracy per day (a line) and the findings HR acts on per day (bars), oldest first:
+    a week's trend is read at a glance, the table below keeps the exact figures."""
+    if not days:
+        return []
+    ordered = sorted(days, key=lambda d: d.day)
+    labels = [d.day.strftime("%m-%d") for d in ordered]
+    out = []
+    measured = [d for d in ordered if d.accuracy is not None]
+    if measured:
+        out.append(charts.line_chart(
+            [d.day.strftime("%m-%d") for d in measured],
+            [(d.accuracy or 0.0) * 100 for d in measured], unit="%", y_max=100,
+            title=gettext("Accuracy per day"),
+            desc=gettext("Share of the stops a site could have seen that a site confirmed.")))
+    out.append(charts.grouped_bar_chart(labels, [
+        (gettext(verify_read.CLASS_LABELS[cls]), [d.counts.get(cls, 0) for d in ordered], color)
+        for cls, color in (("contradiction", "#c62828"), ("unreported_visit", "#b26a00"))],
+        title=gettext("Contradictions and unreported visits per day")))
+    return out
 
 
 @router.post("/enterprises/{enterprise_id}/run")

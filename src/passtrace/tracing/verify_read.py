@@ -159,6 +159,7 @@ class Line:
     until: datetime | None = None
     site_name: str = ""
     registration_id: uuid.UUID | None = None
+    place: str = ""  # a stop's place as the person typed it ("home", a shop's name)
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -170,6 +171,7 @@ class ReportView:
     counts: dict[str, int]
     tolerance: int | None
     areas: dict[str, str] = field(default_factory=dict)
+    own: bool = False  # the filer reading their own report (no enterprise summary for them)
 
     @property
     def accuracy(self) -> float | None:
@@ -205,7 +207,7 @@ def report_findings(*, session: Session, actor: Principal, report_id: uuid.UUID
     lines = [Line(s.arrive_at, "stop", by_stop[s.seq].finding_class if s.seq in by_stop
                   else None, s.seq, s.area_code, s.depart_at,
                   registration_id=by_stop[s.seq].registration_id if s.seq in by_stop
-                  else None)
+                  else None, place=s.place)
              for s in session.scalars(select(ReportStop).where(
                  ReportStop.report_id == report.id).order_by(ReportStop.seq))]
     reg_ids = {f.registration_id for f in findings if f.registration_id is not None}
@@ -226,7 +228,7 @@ def report_findings(*, session: Session, actor: Principal, report_id: uuid.UUID
     person = session.get(Person, emp.person_id)
     return ReportView(report, person.name_masked if person else "", lines, counts,
                       findings[0].tolerance_minutes if findings else None,
-                      area_names(session, {ln.area_code for ln in lines}))
+                      area_names(session, {ln.area_code for ln in lines}), own)
 
 
 def area_names(session: Session, codes: set[str]) -> dict[str, str]:
