@@ -142,11 +142,13 @@ def people_search(request: Request, session: SessionDep, rt: RuntimeDep,
 def _queue(request: Request, session: Session, principal: Principal,
            failure: forms.Failure | None = None) -> Response:
     authz.require(principal, "health.manage")
+    proposals = manual.list_pending(session=session, actor=principal)
+    pending = appeals.list_pending(session=session, actor=principal)
+    reading.record_queue(session=session, actor=principal, proposals=proposals,
+                         appeals=pending, via="queue")
     return render(request, "health/queue.html", {
-        "proposals": [present.proposal_read(p, principal.user_id) for p in
-                      manual.list_pending(session=session, actor=principal)],
-        "appeals": [present.appeal_read(a) for a in
-                    appeals.list_pending(session=session, actor=principal)],
+        "proposals": [present.proposal_read(p, principal.user_id) for p in proposals],
+        "appeals": [present.appeal_read(a) for a in pending],
         "levels": dict(present.LEVEL_LABELS),
         "errors": failure.errors_or_message if failure else {},
     }, status_code=failure.status if failure else 200)
