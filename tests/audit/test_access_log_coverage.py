@@ -208,6 +208,8 @@ ROUTES = [
     Route("guard override", "staff", lambda c, w, h: c.post(
         f"/api/v1/registrations/{w.refs['denied']}/override",
         json={"reason": "持社区证明放行"}, headers=h), "stranger"),
+    Route("a registration (API)", "staff", _get("/api/v1/registrations/{denied}"),
+          "stranger"),
     # Officials: the review queue, a pass, a reveal, cases.
     Route("pass review queue (API)", "official", _get("/api/v1/passes/review"), "applicant"),
     Route("pass review queue (page)", "official", _get("/passes/review"), "applicant"),

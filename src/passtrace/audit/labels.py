@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "employee.leave": lazy_gettext("Removed from the staff list"),
     "registration.create": lazy_gettext("Registered at a checkpoint or gate"),
     "registration.override": lazy_gettext("Let through by the guard despite a denial"),
+    "registration.view": lazy_gettext("Viewed your registration at a checkpoint or gate"),
     "report.file": lazy_gettext("Filed a daily report"),
     "report.view": lazy_gettext("Viewed a daily report"),
     "community.resident.add": lazy_gettext("Registered as a resident of a compound"),
