@@ -149,6 +149,7 @@ ACTION_LABELS = {
     "case.timeline": lazy_gettext("Viewed movements for a case"),
     "contact.search": lazy_gettext("Searched a case's contacts"),
     "contact.view": lazy_gettext("Viewed a case's contact list"),
+    "contact.task": lazy_gettext("Updated your close-contact follow-up"),
     "contact.export": lazy_gettext("Exported a case's contact list"),
     "contact.companions.export": lazy_gettext(
         "Exported a case's contact list from an analytics run's companions"),
