@@ -180,3 +180,43 @@ def test_a_bad_id_number_is_named_and_nothing_is_sent(client, make_persona, rt, 
     assert resp.status_code == 422
     assert "id_number" in resp.json()["error"]["fields"]
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_visitor_invite_is_no_phone_on_file(client, make_persona, rt, session,
+                                              sms_gateway):
+    """Any resident may invite anyone as a visitor, typing their ID number and name with any
+    phone: that claim must not receive the binding code, or a resident who knows someone's
+    ID number and name takes over their record (passes, household, status)."""
+    office = compound_with_resident(client, make_persona, phone="13885019999")
+    # Mallory lives in another compound, her own account proofed with its office's code.
+    there = "520102006002"
+    assert client.post("/api/v1/communities", json={
+        "code": there, "name": "另一小区", "address": "南明区测试路2号"},
+        headers=office.official.headers).status_code == 201
+    manager = make_persona("community_manager", "community", there)
+    assert client.post(f"/api/v1/communities/{there}/buildings", json={
+        "name": "1", "units": ["1"]}, headers=manager.headers).status_code == 201
+    mallory_id = demo_id_number("520102", "19900101", "777")
+    resp = client.post(f"/api/v1/communities/{there}/residents", json={
+        "building": "1", "unit": "1", "room": "102", "id_number": mallory_id,
+        "name": "马洛丽", "phone": "13900002222", "role": "owner"}, headers=manager.headers)
+    assert resp.status_code == 201, resp.text
+    resp = client.post(f"/api/v1/communities/{there}/residents/{resp.json()['id']}/claim-code",
+                       headers=manager.headers)
+    assert resp.status_code == 201, resp.text
+    code = resp.json()["code"]
+    assert sign_up(client, "mallory", mallory_id, "马洛丽", code=code).status_code == 201
+    mallory = login(client, "mallory")
+    # She invites Chen Jing as a visitor, with her own second phone: the newest claim.
+    resp = client.post("/api/v1/visits", headers=mallory, json={
+        "name": "陈静", "phone": "13900003333", "id_number": office.id_number,
+        "purpose": "探亲 / family visit", "visit_date": utcnow().date().isoformat()})
+    assert resp.status_code == 201, resp.text
+    # A fresh, unlinked account of hers asks for Chen Jing's binding code.
+    other_id = demo_id_number("520102", "19900101", "778")
+    sign_up(client, "mallory2", other_id, "马洛丽")
+    second = login(client, "mallory2")
+    assert _request(client, second, office.id_number, "陈静").status_code == 202
+    # The code goes to the phone the compound's office holds, never to the invite's.
+    assert _texted_code(rt, sms_gateway, "13885019999")
+    assert all(m["phone"] != "13900003333" for m in sms_gateway.received)

@@ -22,6 +22,8 @@ from sqlalchemy import func, select
 from passtrace.audit.models import AuditEntry
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.enterprises.models import Department, Employee, Enterprise
+from passtrace.health import service as health_service
+from passtrace.health.models import StatusFlag
 from passtrace.people import claims
 from passtrace.people import service as people_service
 from tests.communities.conftest import CODE, GATE, compound, gate_body, id_number_of  # noqa: F401
@@ -120,6 +122,23 @@ def world(client, session, rt, compound, make_persona):  # type: ignore[no-untyp
     assert resp.status_code == 201, resp.text
     refs["case"] = resp.json()["id"]
     refs["patient_person"] = patient.user.person_id
+    # The patient appeals a flag, and an official proposes a status for them by hand: a
+    # second official over the patient reads both in the health queue.
+    people["official2"] = make_persona("official", "area", "520102")
+    health_service.raise_flag(session=session, person_id=patient.user.person_id,
+                              level="yellow", source="fever_checkpoint",
+                              reason="fever_checkpoint", evidence={"temperature": 37.8},
+                              until=None, dedupe_key="coverage:fever")
+    session.commit()
+    flag_id = session.scalar(select(StatusFlag.id).where(
+        StatusFlag.person_id == patient.user.person_id))
+    resp = client.post("/api/v1/health/appeals", headers=patient.headers,
+                       json={"flag_id": str(flag_id), "statement": "我没有发烧，是测温枪故障"})
+    assert resp.status_code == 201, resp.text
+    resp = client.post("/api/v1/health/proposals", headers=compound.official.headers, json={
+        "person_id": str(patient.user.person_id), "level": "red",
+        "reason": "密接核实后需隔离"})
+    assert resp.status_code == 201, resp.text
     return World(people, ids, refs)
 
 
@@ -189,6 +208,8 @@ ROUTES = [
     Route("guard override", "staff", lambda c, w, h: c.post(
         f"/api/v1/registrations/{w.refs['denied']}/override",
         json={"reason": "持社区证明放行"}, headers=h), "stranger"),
+    Route("a registration (API)", "staff", _get("/api/v1/registrations/{denied}"),
+          "stranger"),
     # Officials: the review queue, a pass, a reveal, cases.
     Route("pass review queue (API)", "official", _get("/api/v1/passes/review"), "applicant"),
     Route("pass review queue (page)", "official", _get("/passes/review"), "applicant"),
@@ -201,6 +222,13 @@ ROUTES = [
     Route("case (API)", "official", _get("/api/v1/cases/{case}"), "patient"),
     Route("case list (page)", "official", _get("/cases"), "patient"),
     Route("case (page)", "official", _get("/cases/{case}"), "patient"),
+    Route("case history (API)", "official", _get("/api/v1/cases/{case}/history"), "patient"),
+    Route("chain graph (page)", "official", _get("/cases/{case}/chain"), "patient"),
+    # Health: the queue of other officials' proposals and of appeals to decide.
+    Route("health proposals (API)", "official2", _get("/api/v1/health/proposals"),
+          "patient"),
+    Route("health appeals (API)", "official2", _get("/api/v1/health/appeals"), "patient"),
+    Route("health queue (page)", "official2", _get("/health/queue"), "patient"),
 ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.audit import access_log
 from passtrace.core.runtime import Runtime
-from passtrace.tracing.models import TracingTask
+from passtrace.tracing.models import Contact, TracingTask
 from tests.tracing.world import T0, case, person, reg, site
 
 M = timedelta(minutes=1)
@@ -167,3 +167,27 @@ def test_the_contacts_page_exports_revealed_with_a_reason_and_finds_secondary(
     session.expire_all()
     entries = access_log.access_page(session=session, person_id=near.id).entries
     assert entries[0].action == "contact.export" and entries[0].detail["revealed"] is True
+
+
+def test_a_task_status_change_is_audited_against_the_contact(
+        rt: Runtime, session: Session, client: TestClient, make_persona) -> None:  # type: ignore[no-untyped-def]
+    """Marking someone quarantined or tested is a change to what is recorded about them:
+    it is audited, and the person sees who did it in "who viewed my data"."""
+    from sqlalchemy import select
+
+    from passtrace.audit.models import AuditEntry
+
+    c, near = _world(rt, session)
+    mine = make_persona("official", "area", "520102")
+    client.post(f"/api/v1/cases/{c.id}/contacts/run", json={}, headers=mine.headers)
+    task = session.scalar(select(TracingTask).join(
+        Contact, Contact.id == TracingTask.contact_id).where(Contact.person_id == near.id))
+    assert task is not None
+    resp = client.patch(f"/api/v1/tracing/tasks/{task.id}", headers=mine.headers,
+                        json={"status": "quarantined", "note": "已居家隔离"})
+    assert resp.status_code == 200, resp.text
+    entry = session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "contact.task", AuditEntry.subject_person_id == near.id))
+    assert entry is not None and entry.actor_user_id == mine.user.id
+    assert entry.detail["from"] == "not_reached" and entry.detail["to"] == "quarantined"
+    assert "已居家隔离" not in str(entry.detail)  # the note stays in the task, not the log

@@ -43,7 +43,7 @@ from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.people import claims
 from passtrace.people import service as people_service
-from passtrace.people.models import Person, PersonClaim
+from passtrace.people.models import OFFICE_SOURCES, Person, PersonClaim
 
 CODE_MINUTES = 10
 MAX_TRIES = 5
@@ -80,8 +80,13 @@ def _phone_on_file(session: Session, vault: PiiVault, person: Person,
         if person.phone_enc is None or norm(vault.read(person, "name_enc")) != norm(typed_name):
             return None
         return vault.read(person, "phone_enc"), None, vault.read(person, "name_enc")
+    # Only an office's claim (a compound's or an employer's, made by staff who can check
+    # the ID card) names a phone to trust. A visit invite is typed by any resident: with
+    # it, whoever knows someone's ID number and name could have their code texted to
+    # their own phone and take the record over.
     rows = session.scalars(select(PersonClaim).where(
-        PersonClaim.person_id == person.id, PersonClaim.phone_enc.is_not(None))
+        PersonClaim.person_id == person.id, PersonClaim.phone_enc.is_not(None),
+        PersonClaim.source_kind.in_(OFFICE_SOURCES))
         .order_by(PersonClaim.created_at.desc(), PersonClaim.id.desc())).all()
     for claim in rows:
         if claims.same_name(vault, claim, typed_name):

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from passtrace.analytics.engines import Lake, connect
 from passtrace.analytics.lake.tables import UTC_TS
 from passtrace.analytics.queries import JOBS, SORT_KEYS, Params
+from passtrace.core.export import neutralise, safe_row
 
 
 def normalise(table: pa.Table, sort_keys: list[str]) -> pa.Table:
@@ -46,9 +47,11 @@ def write(table: pa.Table, out: Path) -> None:
     if out.suffix == ".csv":
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(table.column_names)
+            # Formula-safe like every export (core/export): a text cell starting with
+            # = + - @ or a tab/CR gets a leading apostrophe; numbers stay numbers.
+            writer.writerow(safe_row(table.column_names))
             for row in table.to_pylist():
-                writer.writerow([_cell(v) for v in row.values()])
+                writer.writerow([neutralise(_cell(v)) for v in row.values()])
     else:
         pq.write_table(table, out, compression="zstd")
 

@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "employee.leave": lazy_gettext("Removed from the staff list"),
     "registration.create": lazy_gettext("Registered at a checkpoint or gate"),
     "registration.override": lazy_gettext("Let through by the guard despite a denial"),
+    "registration.view": lazy_gettext("Viewed your registration at a checkpoint or gate"),
     "report.file": lazy_gettext("Filed a daily report"),
     "report.view": lazy_gettext("Viewed a daily report"),
     "community.resident.add": lazy_gettext("Registered as a resident of a compound"),
@@ -148,6 +149,7 @@ ACTION_LABELS = {
     "case.timeline": lazy_gettext("Viewed movements for a case"),
     "contact.search": lazy_gettext("Searched a case's contacts"),
     "contact.view": lazy_gettext("Viewed a case's contact list"),
+    "contact.task": lazy_gettext("Updated your close-contact follow-up"),
     "contact.export": lazy_gettext("Exported a case's contact list"),
     "contact.companions.export": lazy_gettext(
         "Exported a case's contact list from an analytics run's companions"),

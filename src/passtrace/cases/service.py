@@ -99,9 +99,17 @@ def list_cases(*, session: Session, actor: Principal, status: str | None = None,
     return rows, nxt
 
 
-def history(*, session: Session, actor: Principal, case_id: uuid.UUID) -> list[CaseEvent]:
-    """Every change to a case, oldest first."""
+def history(*, session: Session, actor: Principal, case_id: uuid.UUID,
+            via: str | None = None) -> list[CaseEvent]:
+    """Every change to a case, oldest first.
+
+    `via` names a read of its own (the API): the history holds the person's onset,
+    sampling and isolation dates, so it reaches their access log. The case page reads
+    the case (audited) and its history in one request, and passes None.
+    """
     case = get_visible(session=session, actor=actor, case_id=case_id)
+    if via is not None:
+        record_reads(session=session, actor=actor, cases=[case], via=via)
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                 .order_by(CaseEvent.at, CaseEvent.id)))
 

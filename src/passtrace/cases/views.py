@@ -89,5 +89,6 @@ def reopen(case_id: uuid.UUID, data: CaseTransition, session: SessionDep,
 def history(case_id: uuid.UUID, session: SessionDep,
             principal: CurrentPrincipal) -> CaseHistory:
     """Every change to a case, oldest first, with each field before and after."""
-    rows = case_service.history(session=session, actor=principal, case_id=case_id)
+    rows = case_service.history(session=session, actor=principal, case_id=case_id,
+                                via="history")
     return CaseHistory(items=present.events(session, rows))

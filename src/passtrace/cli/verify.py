@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Annotated
 
@@ -28,8 +29,11 @@ def reports(
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
+    from passtrace.audit import service as audit_service
+    from passtrace.cli.files import os_user
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.db import session_scope
+    from passtrace.enterprises.models import Employee
     from passtrace.registrations.models import Registration
     from passtrace.reports.models import DailyReport
     from passtrace.tracing import verify
@@ -52,17 +56,31 @@ def reports(
             rows = session.execute(
                 select(ReportFinding.finding_class, DailyReport.id, DailyReport.external_id,
                        ReportFinding.stop_seq, ReportFinding.registration_id,
-                       reg.external_id)
+                       reg.external_id, Employee.person_id)
                 .join(DailyReport, DailyReport.id == ReportFinding.report_id)
+                .outerjoin(Employee, Employee.id == DailyReport.employee_id)
                 .outerjoin(reg, reg.id == ReportFinding.registration_id)
                 .where(DailyReport.report_date >= first, DailyReport.report_date <= last)
                 .order_by(DailyReport.report_date, DailyReport.id, ReportFinding.stop_seq,
                           ReportFinding.finding_class, ReportFinding.id))
-            for cls, rid, rext, seq, reg_id, reg_ext in rows:
+            lines: list[str] = []
+            shown: list[tuple[object, uuid.UUID | None]] = []
+            for cls, rid, rext, seq, reg_id, reg_ext, person_id in rows:
                 line: dict[str, object] = {"class": cls, "report": rext or str(rid)}
                 if seq is not None:
                     line["stop_index"] = seq
                 if reg_id is not None:
                     line["registration"] = reg_ext or str(reg_id)
-                typer.echo(json.dumps(line, ensure_ascii=False))
+                lines.append(json.dumps(line, ensure_ascii=False))
+                shown.append((rid, person_id))
+            # Each person whose findings are printed finds the read in their access log
+            # (like the verification pages); no login runs the CLI: the OS account did.
+            audit_service.record_reads(
+                session=session, actor=None, action="report.findings.view",
+                resource_type="daily_report", people=shown,
+                detail={"via": "cli", "os_user": os_user(), "from": first.isoformat(),
+                        "to": last.isoformat()})
+    # Printed once the entries are committed: nothing is shown that the log lacks.
+    for text in lines:
+        typer.echo(text)
     console.print(f"reports verified: {stats.reports}, findings: {stats.findings}")

@@ -145,10 +145,12 @@ def _queue(request: Request, session: Session, principal: Principal,
     proposals = manual.list_pending(session=session, actor=principal)
     pending = appeals.list_pending(session=session, actor=principal)
     # The second signature is given knowing whose status it changes and who asked for it:
-    # the masked name (the read reaches each person's access log) and the proposer.
-    people = present.masked_names(session, principal,
-                                  [p.person_id for p in proposals]
-                                  + [a.person_id for a in pending], via="queue")
+    # the masked name and the proposer. Each person shown is read in their access log once
+    # (record_queue, as the API's queue does).
+    reading.record_queue(session=session, actor=principal, proposals=proposals,
+                         appeals=pending, via="queue")
+    people = present.masked_names(session, [p.person_id for p in proposals]
+                                  + [a.person_id for a in pending])
     return render(request, "health/queue.html", {
         "proposals": [present.proposal_read(p, principal.user_id) for p in proposals],
         "proposers": present.user_names(session, [p.proposed_by for p in proposals]),

@@ -9,11 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts.models import User
-from passtrace.audit import service as audit
 from passtrace.core.clock import utcnow
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
-from passtrace.core.security import Principal
 from passtrace.health import appeals, offline, reasons, service
 from passtrace.health.codecheck import CodeCheck
 from passtrace.health.models import MANUAL, StatusAppeal, StatusChange, StatusProposal
@@ -65,18 +63,14 @@ def status_read(session: Session, rt: Runtime, person: Person, *,
         "code": code})
 
 
-def masked_names(session: Session, actor: Principal, person_ids: list[uuid.UUID], *,
-                 via: str) -> dict[uuid.UUID, str]:
-    """Masked names of the people a list shows, each read in that person's access log."""
+def masked_names(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Masked names of the people a list shows (the caller records the reads: the queue
+    does so in `reading.record_queue`)."""
     ids = set(person_ids)
     if not ids:
         return {}
-    names = {i: n for i, n in session.execute(
+    return {i: n for i, n in session.execute(
         select(Person.id, Person.name_masked).where(Person.id.in_(ids)))}
-    audit.record_reads(session=session, actor=actor, action="health.view",
-                       resource_type="person", people=[(i, i) for i in names],
-                       detail={"via": via})
-    return names
 
 
 def user_names(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.health import authz
 from passtrace.health.errors import PersonNotFound
+from passtrace.health.models import StatusAppeal, StatusProposal
 from passtrace.people.models import Person
 
 
@@ -34,3 +36,15 @@ def for_official(*, session: Session, actor: Principal, person_id: uuid.UUID,
                  resource_type="person", resource_id=person_id, subject_person_id=person_id,
                  detail={"via": via})
     return person
+
+
+def record_queue(*, session: Session, actor: Principal,
+                 proposals: Sequence[StatusProposal] = (),
+                 appeals: Sequence[StatusAppeal] = (), via: str) -> None:
+    """The decision queue shows each person's proposed status and reason, or their
+    appeal's statement: one read per person shown, in their access log (one INSERT)."""
+    for rows, resource_type in ((proposals, "status_proposal"), (appeals, "status_appeal")):
+        audit.record_reads(session=session, actor=actor, action="health.view",
+                           resource_type=resource_type,
+                           people=[(r.id, r.person_id) for r in rows],
+                           detail={"via": via})

@@ -65,6 +65,8 @@ def pending_appeals(session: SessionDep, principal: CurrentPrincipal, cursor: Cu
     rows = appeals.list_pending(session=session, actor=principal, after=_after(cursor),
                                 limit=limit + 1)
     nxt = encode_cursor([str(rows[limit - 1].id)]) if len(rows) > limit else None
+    reading.record_queue(session=session, actor=principal, appeals=rows[:limit],
+                         via="api_queue")
     return AppealPage(items=[present.appeal_read(a) for a in rows[:limit]], next=nxt)
 
 
@@ -105,6 +107,8 @@ def pending_proposals(session: SessionDep, principal: CurrentPrincipal, cursor: 
     rows = manual.list_pending(session=session, actor=principal, after=_after(cursor),
                                limit=limit + 1)
     nxt = encode_cursor([str(rows[limit - 1].id)]) if len(rows) > limit else None
+    reading.record_queue(session=session, actor=principal, proposals=rows[:limit],
+                         via="api_queue")
     return ProposalPage(items=[present.proposal_read(p, principal.user_id)
                                for p in rows[:limit]], next=nxt)
 

@@ -52,6 +52,9 @@ class Person(PiiBound, IdMixin, CreatedMixin, Base):
 
 
 CLAIM_SOURCES = ("community", "enterprise", "visit")
+# Claims made by an office whose staff check the ID card (a compound's, an employer's):
+# only these may name the phone a binding code goes to. A visit invite is any resident's.
+OFFICE_SOURCES = ("community", "enterprise")
 
 
 class PersonClaim(PiiBound, IdMixin, CreatedMixin, Base):

@@ -397,6 +397,20 @@ def get_for_staff(*, session: Session, actor: Principal, registration_id: uuid.U
     return row, site
 
 
+def read_for_staff(*, session: Session, actor: Principal,
+                   registration_id: uuid.UUID) -> Registration:
+    """A registration at a site where the actor is on duty, read again (not at the moment
+    of the check): the person it names finds the read in their access log."""
+    row, _ = get_for_staff(session=session, actor=actor, registration_id=registration_id)
+    person_id = session.scalar(select(Person.id).where(Person.id_hash == row.person_hash)
+                               ) if row.person_hash else None
+    if person_id is not None:
+        audit_service.record(session=session, actor=actor, action="registration.view",
+                             resource_type="registration", resource_id=row.id,
+                             subject_person_id=person_id)
+    return row
+
+
 def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
              reason: str) -> Registration:
     """Let a denied person through, with the guard's reason (audited)."""

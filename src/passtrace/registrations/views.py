@@ -271,8 +271,8 @@ def override(registration_id: uuid.UUID, data: OverrideIn, session: SessionDep,
 def read(registration_id: uuid.UUID, session: SessionDep,
          principal: CurrentPrincipal) -> RegistrationOut:
     """Show one registration made at a site where you are on duty."""
-    row, _ = reg_service.get_for_staff(session=session, actor=principal,
-                                       registration_id=registration_id)
+    row = reg_service.read_for_staff(session=session, actor=principal,
+                                     registration_id=registration_id)
     return to_out(row)
 
 

@@ -167,9 +167,10 @@ def chain_page(case_id: uuid.UUID, request: Request, session: SessionDep,
     few = len(contacts) <= chain.GROUP_OVER
     graph = chain.build(contacts, present.masked(session, contacts) if few else {},
                         _site_names(session, contacts), _case_label(session, case))
-    if few:
-        tracing_service.record_view(session=session, actor=principal, case=case,
-                                    rows=contacts)
+    # The case's own person is drawn (masked ID number) whether or not the contacts are
+    # grouped: their access log shows the read too.
+    tracing_service.record_view(session=session, actor=principal, case=case,
+                                rows=contacts if few else [], also=[case.person_id])
     return render(request, "tracing/chain.html", {"case": case, "graph": graph,
                                                   "total": len(contacts)})
 

@@ -101,12 +101,15 @@ def stored(*, session: Session, found: list[contact_search.Stored]) -> list[Cont
 
 def record_view(*, session: Session, actor: Principal | None, case: Case,
                 rows: list[Contact], action: str = "contact.view",
-                extra: dict[str, Any] | None = None, reason: str | None = None) -> None:
+                extra: dict[str, Any] | None = None, reason: str | None = None,
+                also: list[uuid.UUID] | None = None) -> None:
     """Each listed person with a record sees this read in "who viewed my data": one entry
-    per person, written in one statement (audit.service.record_people)."""
+    per person, written in one statement (audit.service.record_people). `also`: other
+    persons the view showed (the chain graph draws the case's own person)."""
     audit_service.record_people(session=session, actor=actor, action=action,
                                 resource_type="case", resource_id=case.id, reason=reason,
-                                people=[c.person_id for c in rows if c.person_id is not None],
+                                people=[c.person_id for c in rows if c.person_id is not None]
+                                + list(also or ()),
                                 detail=dict(extra or {}))
 
 

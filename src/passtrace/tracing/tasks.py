@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from passtrace.audit import service as audit_service
 from passtrace.core.clock import utcnow
 from passtrace.core.db import dialect_insert, locked
 from passtrace.core.errors import NotFound, ValidationFailed
@@ -127,6 +128,7 @@ def set_status(*, session: Session, principal: Principal, task_id: uuid.UUID, st
     if len(task.notes) + len(note) > NOTES_MAX:
         raise ValidationFailed(TOO_LONG, fields={"note": TOO_LONG})
     now = now or utcnow()
+    before = task.status
     task.status = status
     if status != "not_reached" and task.reached_at is None:
         task.reached_at = now
@@ -136,6 +138,13 @@ def set_status(*, session: Session, principal: Principal, task_id: uuid.UUID, st
         task.notes = f"{task.notes}\n{line}" if task.notes else line
     task.updated_at = now
     session.flush()
+    # What is recorded about the contact changed (reached, quarantined, tested): the
+    # person finds who did it in their access log. The note stays in the task.
+    audit_service.record(session=session, actor=principal, action="contact.task",
+                         resource_type="tracing_task", resource_id=task.id,
+                         subject_person_id=session.scalar(select(Contact.person_id).where(
+                             Contact.id == task.contact_id)),
+                         detail={"from": before, "to": status, "noted": bool(note)})
     return task
 
 
