@@ -36,6 +36,9 @@ def test_visitor_summary_reads_as_a_chinese_sentence(new_context: Callable[..., 
     summary = page.inner_text("#visit-summary")
     assert "：" in summary and not ASCII_PUNCT_IN_CJK.search(summary), summary
     assert not summary.rstrip().endswith("."), summary
+    page.goto(f"/communities/{HGY1}/deliveries")
+    summary = page.inner_text("#delivery-summary")
+    assert summary.endswith("。") and not ASCII_PUNCT_IN_CJK.search(summary), summary
 
 
 def test_shortages_show_stock_against_need_on_a_phone(new_context: Callable[..., Any],
@@ -60,3 +63,32 @@ def test_shortages_show_stock_against_need_on_a_phone(new_context: Callable[...,
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     assert page.locator("#supplies-stock thead").is_hidden()
     shot(page, "supplies-overview-390", full_page=True)
+
+
+def test_allocation_starts_from_the_open_requests(new_context: Callable[..., Any]) -> None:
+    page = new_context(viewport=PHONE).new_page()
+    login(page, "supplies")
+    page.goto("/supplies/allocation")
+    waiting = page.locator("#allocation-waiting tbody tr")
+    assert waiting.count() > 0  # the demo's checkpoint and community asked for items
+    first = waiting.first
+    with page.expect_navigation():
+        first.locator("a.button").click()
+    assert page.locator("#allocation-summary").is_visible()  # one tap to the preview
+    assert page.locator("#allocation-waiting").count() == 0
+
+
+def test_days_of_cover_names_the_curve_and_a_depot_its_kind(
+        new_context: Callable[..., Any]) -> None:
+    page = new_context(viewport=PHONE).new_page()
+    login(page, "supplies")
+    page.goto("/supplies/cover")
+    heading = page.inner_text("#cover-chosen")
+    chosen = page.locator("#cover-table tr[aria-current=true]")
+    assert chosen.count() == 1
+    assert heading.split("：")[0].strip() in chosen.inner_text(), heading
+    page = new_context(viewport=PHONE).new_page()
+    login(page, "depot_cp")
+    page.goto("/supplies/depots")
+    assert page.locator("h1").inner_text() == "花果园大道卡口物资点"
+    assert page.locator("h1 + p.muted").inner_text() == "卡口物资点"  # not "卡口登记"
