@@ -27,7 +27,8 @@ def test_hour_labels_do_not_overlap_at_phone_size() -> None:
 
 
 def test_long_labels_are_cut_to_their_slot() -> None:
-    reasons = ["通行证已过期。", "体温达到发热标准：请复测并上报。", "健康状态为红色：禁止通行，请报告值班负责人。"]
+    reasons = ["通行证已过期。", "体温达到发热标准：请复测并上报。",
+               "健康状态为红色：禁止通行，请报告值班负责人。"]
     svg = charts.bar_chart(reasons, [12, 8, 1], title="t")
     axis = _axis(svg)
     assert len(axis) == 3
