@@ -92,3 +92,16 @@ def test_days_of_cover_names_the_curve_and_a_depot_its_kind(
     page.goto("/supplies/depots")
     assert page.locator("h1").inner_text() == "花果园大道卡口物资点"
     assert page.locator("h1 + p.muted").inner_text() == "卡口物资点"  # not "卡口登记"
+
+
+def test_who_is_home_reads_as_a_state_not_a_direction(new_context: Callable[..., Any]) -> None:
+    # "进" is the gate's direction button; a resident who is home is "在小区内".
+    page = new_context(viewport=PHONE).new_page()
+    login(page, "resident")
+    page.goto("/community")
+    badges = page.locator(".badge.in").all_inner_texts()
+    assert badges and set(badges) == {"在小区内"}, badges
+    manager = new_context(viewport=PHONE).new_page()
+    login(manager, "community")
+    manager.goto(f"/communities/{HGY1}/households")
+    assert "在小区内" in manager.locator(".badge.in").first.inner_text()
