@@ -48,3 +48,19 @@ def test_the_last_label_of_a_line_stays_inside_the_drawing() -> None:
     days = [f"11-{d:02d}" for d in range(20, 31)]
     svg = charts.line_chart(days, list(range(11)), title="t")
     assert re.search(r'<text x="638.0" y="228" text-anchor="end"[^>]*>11-30</text>', svg), svg
+
+
+def test_no_label_runs_into_the_one_before_it() -> None:
+    for n in range(2, 40):
+        labels = [f"12-{d:02d}" for d in range(1, n + 1)]
+        for svg in (charts.line_chart(labels, list(range(n)), title="t"),
+                    charts.bar_chart(labels, list(range(n)), title="t")):
+            spans = []
+            for x, anchor, text in re.findall(
+                    r'<text x="([\d.]+)" y="228" text-anchor="(middle|end)"[^>]*>([^<]*)</text>',
+                    svg):
+                w = charts._text_units(text)
+                left = float(x) - (w / 2 if anchor == "middle" else w)
+                spans.append((left, left + w))
+                assert left + w <= charts.WIDTH, (n, text)
+            assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:], strict=False)), (n, spans)

@@ -94,11 +94,17 @@ def _frame(title: str, desc: str, body: list[str], y_max: float, unit: str, y_la
                    'stroke="#d9dee3" stroke-width="1"/>')
         out.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" '
                    f'font-size="11" fill="#5f6b76">{escape(_fmt(v, unit))}</text>')
+    right_of_last = float("-inf")
     for i, label in _axis_labels(labels, xs):
-        # A label centred on the last point of a line would stick out of the drawing.
-        x, anchor = xs[i], "middle"
-        if x + _text_units(label) / 2 > WIDTH:
+        # A label centred on the last point of a line would stick out of the drawing: it
+        # ends at the edge instead, or is left out when that would run into its neighbour.
+        x, anchor, half = xs[i], "middle", _text_units(label) / 2
+        if x + half > WIDTH:
             x, anchor = WIDTH - 2, "end"
+        left = x - half if anchor == "middle" else x - 2 * half
+        if left < right_of_last + 4:
+            continue
+        right_of_last = left + 2 * half
         out.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" text-anchor="{anchor}" '
                    f'font-size="11" fill="#5f6b76">{escape(label)}</text>')
     if y_label:
