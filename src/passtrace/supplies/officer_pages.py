@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from passtrace.core.areacodes import significant_prefix
 from passtrace.core.clock import local_today
 from passtrace.core.i18n import N_, gettext
 from passtrace.core.ids import uuid7
@@ -21,7 +22,13 @@ from passtrace.core.security import Principal
 from passtrace.notices.service import standard_notifier
 from passtrace.supplies import allocation, authz, cover, cover_history, submissions
 from passtrace.supplies.forms import Commit, CommitForm
-from passtrace.supplies.models import Depot, StockBalance, SupplyItem, SupplyLot
+from passtrace.supplies.models import (
+    Depot,
+    StockBalance,
+    SupplyItem,
+    SupplyLot,
+    SupplyRequest,
+)
 from passtrace.supplies.page_helpers import (
     STATE_LABELS,
     WAREHOUSE_KINDS,
@@ -47,6 +54,35 @@ def _managed(session: Session, principal: Principal) -> dict[Any, Depot]:
 
 # --- allocation ---------------------------------------------------------------------------
 
+def _waiting(session: Session, warehouses: list[Depot]) -> list[dict[str, Any]]:
+    """Where allocating would decide something: each warehouse x item with open requests
+    from its area (as allocation.preview finds them), so the officer starts from a list
+    rather than from two empty drop-downs."""
+    if not warehouses:
+        return []
+    rows = session.execute(
+        select(Depot.area_code, SupplyRequest.item_id, SupplyItem.name, SupplyItem.unit,
+               func.count(), func.sum(SupplyRequest.quantity))
+        .join(Depot, Depot.id == SupplyRequest.depot_id)
+        .join(SupplyItem, SupplyItem.id == SupplyRequest.item_id)
+        .where(SupplyRequest.state == "open")
+        .group_by(Depot.area_code, SupplyRequest.item_id, SupplyItem.name, SupplyItem.unit)
+        .limit(2000)).all()
+    out: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for w in warehouses:
+        prefix = significant_prefix(w.area_code)
+        for area, item_id, name, unit, n, asked in rows:
+            if not area.startswith(prefix):
+                continue
+            row = out.setdefault((w.id, item_id), {
+                "warehouse": w.name, "item": name, "unit": unit, "requests": 0, "asked": 0,
+                "url": "/supplies/allocation?" + urlencode({"warehouse": w.id,
+                                                            "item": item_id})})
+            row["requests"] += int(n)
+            row["asked"] += int(asked or 0)
+    return sorted(out.values(), key=lambda r: (r["item"], r["warehouse"]))
+
+
 def _allocation_page(request: Request, session: Session, principal: Principal,
                      warehouse: str, item: str, failed: forms.Failure | None = None,
                      done: bool = False) -> Response:
@@ -68,6 +104,7 @@ def _allocation_page(request: Request, session: Session, principal: Principal,
                  "why": allocation.explain(s), "state": STATE_LABELS[r.state]}
                 for r, s in shares]
     return render(request, "supplies/allocation.html", {
+        "waiting": _waiting(session, warehouses) if plan is None else [],
         "warehouses": warehouses, "items": items, "warehouse": chosen, "item": chosen_item,
         "available": available, "plan": plan,
         "asked": sum(p["asked"] for p in plan or []),

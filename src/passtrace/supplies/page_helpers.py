@@ -26,7 +26,7 @@ KIND_LABELS = {
     "district_warehouse": lazy_gettext("District warehouse"),
     "hospital": lazy_gettext("Hospital"),
     "community": lazy_gettext("Community"),
-    "checkpoint": lazy_gettext("Checkpoint"),
+    "checkpoint": lazy_gettext("Checkpoint depot"),
     "enterprise": lazy_gettext("Enterprise"),
 }
 STATE_LABELS = {

@@ -35,29 +35,33 @@ def overview(request: Request, session: SessionDep, principal: CurrentPrincipal)
     ids = [d.id for d in depots]
     names = {d.id: d.name for d in depots}
     stock = session.execute(
-        select(StockBalance.depot_id, SupplyItem.name, func.sum(StockBalance.quantity))
+        select(StockBalance.depot_id, SupplyItem.name, SupplyItem.unit,
+               func.sum(StockBalance.quantity))
         .join(SupplyItem, SupplyItem.id == StockBalance.item_id)
         .where(StockBalance.depot_id.in_(ids))
-        .group_by(StockBalance.depot_id, SupplyItem.name).order_by(SupplyItem.name)).all()
+        .group_by(StockBalance.depot_id, SupplyItem.name, SupplyItem.unit)
+        .order_by(SupplyItem.name)).all()
     soon = local_today() + timedelta(days=EXPIRING_DAYS)
     expiring = session.execute(
         select(StockBalance.depot_id, SupplyItem.name, SupplyLot.lot_number,
-               SupplyLot.expires_on, StockBalance.quantity)
+               SupplyLot.expires_on, StockBalance.quantity, SupplyItem.unit)
         .join(SupplyLot, SupplyLot.id == StockBalance.lot_id)
         .join(SupplyItem, SupplyItem.id == StockBalance.item_id)
         .where(StockBalance.depot_id.in_(ids), StockBalance.quantity > 0,
                SupplyLot.expires_on <= soon).order_by(SupplyLot.expires_on).limit(200)).all()
     queue = session.execute(
-        select(SupplyRequest, SupplyItem.name)
+        select(SupplyRequest, SupplyItem.name, SupplyItem.unit)
         .join(SupplyItem, SupplyItem.id == SupplyRequest.item_id)
         .where(SupplyRequest.state == "open", SupplyRequest.depot_id.in_(ids))
         .order_by(SupplyRequest.needed_by, SupplyRequest.created_at).limit(200)).all()
     short = [c for c in cover.shortages(session) if c.depot_id in names]
     return render(request, "supplies/overview.html", {
-        "stock": [{"depot": names[d], "item": i, "quantity": int(q)} for d, i, q in stock],
-        "expiring": [{"depot": names[d], "item": i, "lot": lot, "expires_on": e, "quantity": q}
-                     for d, i, lot, e, q in expiring],
-        "queue": [{"depot": names[r.depot_id], "item": i, "quantity": r.quantity,
-                   "priority": PRIORITY_LABELS[r.priority], "needed_by": r.needed_by,
-                   "justification": r.justification} for r, i in queue],
+        "stock": [{"depot": names[d], "depot_id": d, "item": i, "unit": u, "quantity": int(q)}
+                  for d, i, u, q in stock],
+        "expiring": [{"depot": names[d], "item": i, "lot": lot, "expires_on": e, "quantity": q,
+                      "unit": u} for d, i, lot, e, q, u in expiring],
+        "queue": [{"id": r.id, "depot": names[r.depot_id], "item": i, "unit": u,
+                   "quantity": r.quantity, "priority": PRIORITY_LABELS[r.priority],
+                   "priority_code": r.priority, "needed_by": r.needed_by,
+                   "justification": r.justification} for r, i, u in queue],
         "shortages": short, "expiring_days": EXPIRING_DAYS})

@@ -37,6 +37,47 @@ def _fmt(value: float, unit: str) -> str:
     return text + unit
 
 
+# On a phone the axis text is drawn at 24 units (app.css: svg.chart text), so labels are
+# spaced and cut for that size: at 11 units on a desktop they only get more room.
+PHONE_TEXT = 24.0
+
+
+def _text_units(text: str) -> float:
+    """Rough width of `text` at PHONE_TEXT: a CJK character is 1 em, anything else 0.6."""
+    return sum(PHONE_TEXT if ord(ch) > 0x2E7F else PHONE_TEXT * 0.6 for ch in text)
+
+
+def _axis_labels(labels: Sequence[str], xs: Sequence[float]) -> list[tuple[int, str]]:
+    """Which x labels to draw, and their text, so that none overlaps its neighbour on a
+    phone: every k-th label (k grows until short labels such as hours fit), the last one
+    only when it has room, and a label still too wide for its slot (a long reason) cut
+    with an ellipsis (the full text is in the bar's tooltip and the table beside it)."""
+    n = len(labels)
+    if n == 0:
+        return []
+    gap = (xs[-1] - xs[0]) / (n - 1) if n > 1 else float(WIDTH - PAD_L - PAD_R)
+    every = max(1, n // 8)
+    widest = max(_text_units(label) for label in labels)
+    while every < n and widest > gap * every - 6 and gap * every < 150:
+        every += 1
+    room = gap * every - 6
+    shown = list(range(0, n, every))
+    if shown[-1] != n - 1 and (n - 1 - shown[-1]) * gap - 6 >= widest:
+        shown.append(n - 1)
+    return [(i, _fit(labels[i], room)) for i in shown]
+
+
+def _fit(text: str, room: float) -> str:
+    if _text_units(text) <= room:
+        return text
+    out = ""
+    for ch in text:
+        if _text_units(out + ch + "…") > room:
+            break
+        out += ch
+    return (out or text[:1]) + "…"
+
+
 def _frame(title: str, desc: str, body: list[str], y_max: float, unit: str, y_label: str,
            labels: Sequence[str], xs: Sequence[float], css_class: str) -> Markup:
     plot_h = HEIGHT - PAD_T - PAD_B
@@ -53,11 +94,19 @@ def _frame(title: str, desc: str, body: list[str], y_max: float, unit: str, y_la
                    'stroke="#d9dee3" stroke-width="1"/>')
         out.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end" '
                    f'font-size="11" fill="#5f6b76">{escape(_fmt(v, unit))}</text>')
-    every = max(1, len(labels) // 8)
-    for i, (label, x) in enumerate(zip(labels, xs, strict=True)):
-        if i % every == 0 or i == len(labels) - 1:
-            out.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" text-anchor="middle" '
-                       f'font-size="11" fill="#5f6b76">{escape(label)}</text>')
+    right_of_last = float("-inf")
+    for i, label in _axis_labels(labels, xs):
+        # A label centred on the last point of a line would stick out of the drawing: it
+        # ends at the edge instead, or is left out when that would run into its neighbour.
+        x, anchor, half = xs[i], "middle", _text_units(label) / 2
+        if x + half > WIDTH:
+            x, anchor = WIDTH - 2, "end"
+        left = x - half if anchor == "middle" else x - 2 * half
+        if left < right_of_last + 4:
+            continue
+        right_of_last = left + 2 * half
+        out.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" text-anchor="{anchor}" '
+                   f'font-size="11" fill="#5f6b76">{escape(label)}</text>')
     if y_label:
         out.append(f'<text x="12" y="{PAD_T + plot_h / 2:.1f}" font-size="11" fill="#5f6b76" '
                    f'transform="rotate(-90 12 {PAD_T + plot_h / 2:.1f})" text-anchor="middle">'
