@@ -134,7 +134,11 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail(f"the {backend} test server did not start")
         time.sleep(0.02)
+    # The first page compiles templates and warms the app: paid here, not inside the
+    # first test's 15 s navigation timeout (on a loaded machine the first test of a
+    # worker lost its /login to it).
     try:
+        httpx.get(f"http://{host}:{port}/login", timeout=120)
         yield LiveServer(url=f"http://{host}:{port}", backend=backend, rt=rt,
                          seeded_on=seeded_on)
     finally:
