@@ -14,9 +14,10 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -26,7 +27,7 @@ from passtrace.accounts import service as account_service
 from passtrace.accounts.models import User
 from passtrace.app import create_app
 from passtrace.areas import service as area_service
-from passtrace.core import migrate
+from passtrace.core import clock, migrate
 from passtrace.core.config import Settings
 from passtrace.core.db import make_engine
 from passtrace.core.runtime import Runtime
@@ -37,6 +38,12 @@ from passtrace.wiring import wire
 
 # Tests call services directly too: plug the site kinds in as every entry point does.
 wire()
+
+# No per-example deadline (hypothesis's default is 200 ms): on CI's two shared cores a
+# garbage collection or a neighbour's burst can stretch one example past it, and
+# hypothesis then fails the test as "flaky" although nothing in it is wrong.
+hypothesis.settings.register_profile("passtrace", deadline=None)
+hypothesis.settings.load_profile("passtrace")
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("PASSTRACE_TEST_PG_ADMIN",
@@ -126,6 +133,26 @@ def db_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     engine.dispose()
     if request.param == "postgresql":
         _drop_own_database()
+
+
+@pytest.fixture(autouse=True)
+def _thaw_clock() -> Iterator[None]:
+    """Whatever a test froze, the next test starts on the real clock."""
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def clock_stopped() -> Iterator[datetime]:
+    """Hold the clock at the real now for one test (the app, and a browser test's server,
+    run in this process and read the same clock). A test that works out "today", an hour
+    or who is overdue and then asks the app, which works it out again, gets the same
+    answer even when it straddles midnight in China (16:00 UTC), an hour or a due time.
+    Rows the test makes must take their times from `clock.utcnow()` too."""
+    now = clock.utcnow()
+    clock.freeze(now)
+    yield now
+    clock.freeze(None)
 
 
 @pytest.fixture

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from passtrace.core import clock
 from passtrace.core.ids import uuid7
 from passtrace.core.runtime import Runtime
 from passtrace.people.models import Person
@@ -43,8 +43,9 @@ class Compound:
 
 
 def gate_body(**overrides: Any) -> dict[str, Any]:
-    """A gate registration as the checkpoint page sends it."""
-    now = datetime.now(UTC).isoformat()
+    """A gate registration as the checkpoint page sends it (now: the app's clock, which a
+    test may hold still)."""
+    now = clock.utcnow().isoformat()
     body: dict[str, Any] = {"id": str(uuid7()), "site": GATE, "lane": "1",
                             "device_key": "gate-phone", "occurred_at": now, "sent_at": now,
                             "direction": "out", "method": "id_typed", "temperature": 36.5}

@@ -29,7 +29,7 @@ from passtrace.communities.compounds.models import Community, Household, Outing,
 from passtrace.communities.deliveries.models import Delivery
 from passtrace.communities.outings import service as outing_service
 from passtrace.communities.visits.models import Visit
-from passtrace.core import migrate
+from passtrace.core import clock, migrate
 from passtrace.core.clock import LOCAL_TZ
 from passtrace.core.db import session_scope
 from passtrace.core.ids import uuid7
@@ -72,6 +72,10 @@ def _database(backend: str) -> tuple[str, Any]:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
+# When each demo database finished seeding (by id of its runtime).
+_SEEDED_AT: dict[int, datetime] = {}
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo_rt(request: pytest.FixtureRequest) -> Iterator[Runtime]:
     """A runtime over a freshly seeded demo database."""
@@ -81,10 +85,22 @@ def demo_rt(request: pytest.FixtureRequest) -> Iterator[Runtime]:
         migrate.upgrade(rt.engine)
         for session in session_scope(rt.sessions):
             demo.seed(session=session, rt=rt)
+        _SEEDED_AT[id(rt)] = clock.utcnow()
         yield rt
     finally:
         rt.engine.dispose()
         drop()
+
+
+@pytest.fixture
+def as_seeded(demo_rt: Runtime) -> Iterator[datetime]:
+    """Hold the clock at the moment the demo finished seeding. The demo's "today" (its
+    visits, the visitor's one-day pass) is the day it was seeded on, which a module run
+    across midnight in China (16:00 UTC) would otherwise have left behind."""
+    at = _SEEDED_AT[id(demo_rt)]
+    clock.freeze(at)
+    yield at
+    clock.freeze(None)
 
 
 @pytest.fixture
@@ -105,7 +121,7 @@ def _staff_at(session: Session, site: Site) -> Principal:
 
 def _check(session: Session, rt: Runtime, staff: Principal, site: Site,
            **who: Any) -> Registration:
-    now = datetime.now(UTC)
+    now = clock.utcnow()
     checked = reg_service.register(session=session, rt=rt, actor=staff, data=RegistrationIn(
         id=uuid7(), site=site.code, occurred_at=now, sent_at=now, direction="in",
         temperature=36.5, **who))
@@ -204,7 +220,8 @@ def test_the_gate_community_and_resident_logins_work(demo_rt: Runtime) -> None:
     assert "gate" in {row[0] for row in demo.login_table()}
 
 
-def test_the_compounds_are_lived_in_within_their_rules(db: Session) -> None:
+def test_the_compounds_are_lived_in_within_their_rules(db: Session,
+                                                       as_seeded: datetime) -> None:
     c = community_service.get_by_code(session=db, code=HGY1)
     assert c is not None
     out = outing_service.who_is_out(session=db, c=c)
@@ -223,7 +240,7 @@ def test_the_compounds_are_lived_in_within_their_rules(db: Session) -> None:
         Outing.community_id == c.id, (Registration.decision != "allow")
         | (Registration.direction != "out") | Registration.site_id.not_in(gates)))
     assert bad == 0
-    today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
+    today = as_seeded.astimezone(LOCAL_TZ).date()
     visits = {v.status: v for v in db.scalars(select(Visit).where(
         Visit.community_id == c.id, Visit.visit_date == today))}
     assert set(visits) == {"pending", "approved"}
@@ -236,8 +253,9 @@ def test_the_compounds_are_lived_in_within_their_rules(db: Session) -> None:
     assert waiting and waiting >= 1
 
 
-def test_the_approved_visitor_gets_in_at_the_gate(db: Session, demo_rt: Runtime) -> None:
-    today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
+def test_the_approved_visitor_gets_in_at_the_gate(db: Session, demo_rt: Runtime,
+                                                  as_seeded: datetime) -> None:
+    today = as_seeded.astimezone(LOCAL_TZ).date()
     visit = db.scalar(select(Visit).where(Visit.status == "approved",
                                           Visit.visit_date == today))
     assert visit is not None

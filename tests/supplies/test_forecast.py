@@ -21,6 +21,10 @@ from passtrace.warnings.models import Alert
 from tests.supplies import epidemic
 from tests.supplies.helpers import depot, item, stock
 
+# clock_stopped (tests/conftest.py): the test works out "today" and the app works it out
+# again; one held moment keeps them on the same day at midnight in China (16:00 UTC).
+pytestmark = pytest.mark.usefixtures("clock_stopped")
+
 AREA, ELSEWHERE = "520111", "520112"  # Huaxi; Wudang (its people never count)
 FAR = date(2099, 1, 1)
 

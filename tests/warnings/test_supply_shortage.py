@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from passtrace.core.clock import local_today
@@ -12,6 +13,10 @@ from passtrace.supplies import service as supplies
 from passtrace.warnings import service, shortages
 from passtrace.warnings.models import Alert
 from tests.supplies.helpers import depot, item, stock
+
+# clock_stopped (tests/conftest.py): the test works out "today" and the app works it out
+# again; one held moment keeps them on the same day at midnight in China (16:00 UTC).
+pytestmark = pytest.mark.usefixtures("clock_stopped")
 
 
 def test_a_depot_running_short_raises_one_alert_a_day(session, rt):

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlalchemy import create_engine, text
 
 from passtrace import demo
 from passtrace.app import create_app
-from passtrace.core import migrate
+from passtrace.core import clock, migrate
 from passtrace.core.db import session_scope
 from passtrace.core.runtime import Runtime
 from tests.conftest import PG_ADMIN_URL, drop_stale_databases, skip_or_fail
@@ -50,6 +51,9 @@ class LiveServer:
     url: str
     backend: str
     rt: Runtime
+    # The local day the demo was seeded on: its "three days ago" is counted from this day,
+    # which is not today any more once a run has crossed midnight in China (16:00 UTC).
+    seeded_on: date
 
     def api_token(self, username: str, password: str = demo.DEMO_PASSWORD) -> str:
         """Log in through the API and return a bearer token."""
@@ -113,6 +117,7 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     url, cleanup = _database_url(backend, request)
     rt = Runtime.build(fast_settings(url))
     migrate.upgrade(rt.engine)
+    seeded_on = clock.local_today()
     for session in session_scope(rt.sessions):  # commits the seed at the boundary
         demo.seed(session=session, rt=rt)
 
@@ -129,8 +134,13 @@ def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail(f"the {backend} test server did not start")
         time.sleep(0.02)
+    # The first page compiles templates and warms the app: paid here, not inside the
+    # first test's 15 s navigation timeout (on a loaded machine the first test of a
+    # worker lost its /login to it).
     try:
-        yield LiveServer(url=f"http://{host}:{port}", backend=backend, rt=rt)
+        httpx.get(f"http://{host}:{port}/login", timeout=120)
+        yield LiveServer(url=f"http://{host}:{port}", backend=backend, rt=rt,
+                         seeded_on=seeded_on)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

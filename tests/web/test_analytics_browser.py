@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from passtrace.analytics import jobs as analytics_jobs
@@ -61,9 +62,9 @@ def test_an_official_runs_site_load_for_the_district_and_downloads_it(
     shot(page, "analytics-queued")
 
     assert analytics_jobs.run_queued(live_server.rt) == "1 analytics run(s)"
-    # The page refreshes itself until the run is done.
+    # The page reloads itself (meta refresh) until the run is done: wait for the done page.
     page.wait_for_selector("#download", timeout=15_000)
-    assert page.locator("#run-status").inner_text() == "已完成"
+    expect(page.locator("#run-status")).to_have_text("已完成")
     with page.expect_download() as got:
         page.click("#download")
     rows = pq.read_table(io.BytesIO(Path(got.value.path()).read_bytes())).to_pylist()
@@ -152,8 +153,8 @@ def test_companions_become_the_cases_contacts_and_are_exported_with_a_reason(
     with page.expect_navigation():
         page.click("#run-form button[type=submit]")
     assert analytics_jobs.run_queued(rt) == "1 analytics run(s)"
-    page.wait_for_selector("#convert-form", timeout=15_000)
-    assert page.locator("#convert-case option").count() == 1  # the run's one case
+    page.wait_for_selector("#convert-form", timeout=15_000)  # the page reloads until done
+    expect(page.locator("#convert-case option")).to_have_count(1)  # the run's one case
     with page.expect_navigation():
         page.click("#convert-submit")
     row = page.locator(f"#conversion-table tr[data-case='{case_id}']")

@@ -4,6 +4,7 @@ and the community notes on the gate's result screen (demo data, Chinese)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -34,7 +35,10 @@ def hgy1_rules(live_server: LiveServer) -> Iterator[None]:
 
 
 def test_the_manager_reads_the_overview_and_sets_a_rule(
-        new_context: Callable[..., Any], hgy1_rules: None, shot: Any, tmp_path: Any) -> None:
+        new_context: Callable[..., Any], hgy1_rules: None, shot: Any, tmp_path: Any,
+        clock_stopped: datetime) -> None:
+    # clock_stopped: the overview's "overdue" is compared with the list read seconds later;
+    # a demo outing reaching its time limit in between would change it.
     page = new_context(viewport={"width": 1280, "height": 900}).new_page()
     login(page, "community")
     follow(page, "#tile-community")

@@ -7,13 +7,13 @@ The live server runs on the demo: official_nm is Nanming's official, official_gy
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from passtrace.core.clock import utcnow
+from passtrace.core.clock import local_day_bounds, local_today, utcnow
 from passtrace.core.ids import uuid7
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
@@ -28,10 +28,12 @@ def _today(page: Any) -> int:
 
 
 def _register_now(server: LiveServer, code: str) -> None:
-    """A registration made a minute ago at a demo site, stored as a device's upload is."""
+    """A registration made a minute ago (never before today's local midnight) at a demo
+    site, stored as a device's upload is."""
     with server.rt.sessions() as session:
         site = session.scalars(select(Site).where(Site.code == code)).one()
-        at = utcnow() - timedelta(minutes=1)
+        today_start, _ = local_day_bounds(local_today())
+        at = max(utcnow() - timedelta(minutes=1), today_start)
         session.add(Registration(
             id=uuid7(), site_id=site.id, lane="1", device_key="browser-test",
             occurred_at=at, received_at=at, clock_skew_s=0, skew_flagged=False,
@@ -43,7 +45,9 @@ def _register_now(server: LiveServer, code: str) -> None:
 
 def test_the_district_dashboard_draws_charts_with_tooltips_and_refreshes(
         new_context: Callable[..., Any], live_server: LiveServer,
-        shot: Callable[..., Any]) -> None:
+        shot: Callable[..., Any], clock_stopped: datetime) -> None:
+    # clock_stopped: "today" is the server's local day; straddling midnight in China
+    # (16:00 UTC) would count the registration below on one day and read the next.
     page = new_context().new_page()
     login(page, "official_nm")
     page.goto("/dashboard?every=5")

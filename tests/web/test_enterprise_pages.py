@@ -22,8 +22,8 @@ def test_hr_imports_a_staff_list(new_context: Callable[..., Any], live_server: L
                                  shot: Callable[..., Any]) -> None:
     page = new_context().new_page()
     login(page, "enterprise")
-    page.click("#tile-enterprise")
-    page.wait_for_selector("#staff")
+    follow(page, "#tile-enterprise")
+    assert page.locator("#staff").count() == 1
     assert "贵阳黔筑建设工程有限公司" in page.inner_text("h1")
     follow(page, "#nav-import")
     good = ("工程部", "欧阳明", demo_id_number("520103", "19950505", "777"), "13900007777",
@@ -46,8 +46,8 @@ def test_hr_imports_a_staff_list(new_context: Callable[..., Any], live_server: L
     with page.expect_navigation():
         page.click("#import-submit")
     assert "1" in page.inner_text("#import-done")
-    page.click("nav.subnav a:first-child")
-    page.wait_for_selector("#staff")
+    follow(page, "nav.subnav a:first-child")
+    assert page.locator("#staff").count() == 1
     # The list pages 50 at a time: find the new employee by number, as HR would.
     page.fill("#staff-q", "T90001")
     with page.expect_navigation():

@@ -100,6 +100,8 @@ def _case(page: Any, server: LiveServer) -> None:
         assert listed["items"], made.text
         case_id = listed["items"][0]["id"]
     page.goto(f"/cases/{case_id}")
+    # The contacts section (its buttons among what is measured) comes by htmx after load.
+    page.wait_for_selector("#contacts #reached-share")
 
 
 def _verdict(page: Any, server: LiveServer) -> None:
@@ -149,7 +151,9 @@ def test_main_page_fits_a_phone(new_context: Any, live_server: LiveServer, name:
     problems = {}
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
-        page.wait_for_timeout(50)  # one layout after the resize
+        # Two animation frames: the resize has been laid out and painted (not a guessed delay).
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                      "requestAnimationFrame(r)))")
         m = page.evaluate(MEASURE)
         # A mobile browser widens its layout viewport to fit wide content (innerWidth
         # grows with it): compare with the phone's width, not with innerWidth.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import LiveServer, login
+from tests.web.conftest import LiveServer, follow, login
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def test_an_official_runs_the_sites_in_a_browser(new_context: Callable[..., Any]
 
     # The demo checkpoint's day: figures and charts.
     page.goto("/sites")
-    page.click("a[href='/sites/CP-NM-01']")
+    follow(page, "a[href='/sites/CP-NM-01']")
     assert int(page.inner_text("#stat-total")) > 0
     assert page.locator("figure.chart svg").count() == 2
     shot(page, "site-day", full_page=True)
@@ -36,7 +36,8 @@ def test_an_official_runs_the_sites_in_a_browser(new_context: Callable[..., Any]
     page.select_option("select[name=kind]", "temporary_intersection")
     page.fill("input[name=area_code]", "529999")
     page.fill("input[name=lanes]", "1,2")
-    page.click("form[action='/sites/new'] button[type=submit]")
+    with page.expect_navigation():
+        page.click("form[action='/sites/new'] button[type=submit]")
     assert page.locator("[aria-invalid=true][name=area_code]").count() == 1
     page.fill("input[name=area_code]", "520102001")
     with page.expect_navigation():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from passtrace.warnings import service as warnings_service
-from tests.web.conftest import LiveServer, login
+from tests.web.conftest import LiveServer, follow, login
 
 MASKS = "医用外科口罩"
 CHECKPOINT = "花果园大道卡口物资点"
@@ -20,11 +20,11 @@ SUBJECT = f"{CHECKPOINT} · {MASKS}"
 
 def _request_masks(page: Any) -> None:
     login(page, "depot_cp")
-    page.click("#tile-depot")  # one depot: straight to it
-    page.wait_for_selector("#depot-actions")
+    follow(page, "#tile-depot")  # one depot: straight to it
+    assert page.locator("#depot-actions").count() == 1
     _fits_a_phone(page)
     assert CHECKPOINT in page.inner_text("main h1")
-    page.click("#action-request")
+    follow(page, "#action-request")
     page.select_option("#item_id", label=MASKS)
     page.fill("#quantity", "2000")
     page.select_option("#priority", "critical")
@@ -75,14 +75,15 @@ def _receive_and_issue(page: Any) -> None:
     page.goto("/supplies/depots")
     incoming = page.locator("#incoming tbody tr", has_text=MASKS)
     assert "1000" in incoming.inner_text()
-    incoming.locator("a").click()
-    page.wait_for_selector("#receive-transfer-form")
+    with page.expect_navigation():
+        incoming.locator("a").click()
+    assert page.locator("#receive-transfer-form").count() == 1
     _fits_a_phone(page)
     assert page.input_value("#received_quantity") == "1000"  # what was sent, prefilled
     with page.expect_navigation():
         page.click("#receive-transfer-form button[type=submit]")
     assert page.is_visible("#done-message")
-    page.click("#action-issue")
+    follow(page, "#action-issue")
     page.select_option("#item_id", label=MASKS)
     page.fill("#quantity", "200")
     page.fill("#consumer", "夜班值守人员")

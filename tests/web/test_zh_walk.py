@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from passtrace import demo
-from tests.web.conftest import login
+from tests.web.conftest import follow, login
 from tests.web.zh_walk import leaked_words, walk
 
 USERS = [u.username for u in demo.DEMO_USERS] + [r[0] for r in demo.DEMO_RESIDENTS]
@@ -42,7 +42,7 @@ def test_a_resident_sees_who_viewed_their_data_as_role_and_office(new_context: A
     assert "防控办工作人员 · 南明区" in text  # official_nm approved and revoked the pass
     assert "official_nm" not in text and "system" not in text
     page.goto("/passes/mine")
-    page.click("main a[href^='/passes/0']")
+    follow(page, "main a[href^='/passes/0']")
     history = page.inner_text("main")
     assert "防控办工作人员 · 南明区" in history and "official_nm" not in history
 
@@ -55,8 +55,8 @@ def test_the_admin_pages_name_roles_and_keep_login_names_in_their_field(new_cont
     assert row.locator("td.login").inner_text() == "official_nm"  # the 登录名 column
     roles = row.locator("td").nth(2).inner_text()
     assert "防控办工作人员 · 行政区划" in roles and "official" not in roles
-    row.locator("a").first.click()
-    page.wait_for_selector("#login-name")
+    with page.expect_navigation():
+        row.locator("a").first.click()
     assert "登录名" in page.inner_text("main") and page.inner_text("#login-name") == "official_nm"
     options = page.locator("select[name=role] option").all_inner_texts()
     assert "社区管理员" in options and "community_manager" not in options
