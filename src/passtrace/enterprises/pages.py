@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from passtrace.core.clock import LOCAL_TZ
+from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import Forbidden, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
@@ -381,7 +381,7 @@ def resumption_form(request: Request, enterprise_id: uuid.UUID, session: Session
     """The enterprise's applications and the form for a new one."""
     e = enterprise_service.get_visible(session=session, actor=principal,
                                        enterprise_id=enterprise_id)
-    planned = (datetime.now(LOCAL_TZ).date() + timedelta(days=1)).isoformat()
+    planned = (local_today() + timedelta(days=1)).isoformat()
     return _resumption_page(request, session, principal, e, {"planned_date": planned}, {})
 
 
@@ -417,7 +417,8 @@ def _commute_page(request: Request, session: Session, principal: CurrentPrincipa
 
 
 def _default_window(planned: date | None) -> dict[str, Any]:
-    now = datetime.now(LOCAL_TZ)
+    # The shared clock (not datetime.now): a held clock in tests reaches the defaults too.
+    now = utcnow().astimezone(LOCAL_TZ)
     start = now.replace(minute=0, second=0, microsecond=0)
     if planned is not None and planned > now.date():
         start = datetime.combine(planned, datetime.min.time(), tzinfo=LOCAL_TZ).replace(hour=6)
