@@ -51,3 +51,25 @@ def test_verify_reports_names_each_person_whose_findings_it_printed(db) -> None:
         assert set(seen) == {named, other}, seen  # a person with no finding printed: none
         assert seen[named]["via"] == "cli" and seen[named]["os_user"]
         assert silent not in seen
+
+
+def test_verify_reports_names_the_person_of_an_imported_report(db) -> None:  # type: ignore[no-untyped-def]
+    # A report from another system (`reports import`) has no employee: the CLI must still
+    # find its person (by the hash the report carries) to log the read.
+    for session in session_scope(db.sessions):
+        w = build(session)
+        p, e = w.person()
+        r = w.report(e, p, [(HOME, at("07:00"), at("08:00"))], external_id="IMP-1")
+        r.employee_id = r.enterprise_id = r.department_id = None
+        w.seen(p, OFFICE, at("12:00"), external_id="G-9")  # a visit no stop covers
+        session.flush()
+        imported = p.id
+    day = DAY.isoformat()
+    res = runner.invoke(app, ["verify", "reports", "--from", day, "--to", day])
+    assert res.exit_code == 0, res.output
+    printed = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
+    assert {x["report"] for x in printed} == {"IMP-1"}
+    for session in session_scope(db.sessions):
+        subjects = session.scalars(select(AuditEntry.subject_person_id).where(
+            AuditEntry.action == "report.findings.view")).all()
+        assert subjects == [imported]

@@ -26,7 +26,7 @@ def reports(
 ) -> None:
     """Verify the reports dated --from..--to (replacing their findings); print one finding
     per line."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlalchemy.orm import aliased
 
     from passtrace.audit import service as audit_service
@@ -34,6 +34,7 @@ def reports(
     from passtrace.cli.main import _domain_errors, _runtime
     from passtrace.core.db import session_scope
     from passtrace.enterprises.models import Employee
+    from passtrace.people.models import Person
     from passtrace.registrations.models import Registration
     from passtrace.reports.models import DailyReport
     from passtrace.tracing import verify
@@ -56,9 +57,11 @@ def reports(
             rows = session.execute(
                 select(ReportFinding.finding_class, DailyReport.id, DailyReport.external_id,
                        ReportFinding.stop_seq, ReportFinding.registration_id,
-                       reg.external_id, Employee.person_id)
+                       reg.external_id, func.coalesce(Employee.person_id, Person.id))
                 .join(DailyReport, DailyReport.id == ReportFinding.report_id)
                 .outerjoin(Employee, Employee.id == DailyReport.employee_id)
+                # An imported report has no employee: its person is found by the hash.
+                .outerjoin(Person, Person.id_hash == DailyReport.person_hash)
                 .outerjoin(reg, reg.id == ReportFinding.registration_id)
                 .where(DailyReport.report_date >= first, DailyReport.report_date <= last)
                 .order_by(DailyReport.report_date, DailyReport.id, ReportFinding.stop_seq,
