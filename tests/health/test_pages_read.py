@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from passtrace.audit.models import AuditEntry
 from passtrace.health.models import StatusFlag
+from passtrace.people.models import Person
 
 
 def _text(html: str) -> str:
@@ -52,3 +53,18 @@ def test_the_person_reads_why_their_code_has_its_colour(client, session, cast) -
     english = _text(client.get("/health/me", headers={**cast["resident"].headers,
                                                       "Accept-Language": "en"}).text)
     assert "Why this colour" in english and "Their reason: “与病例同乘公交”" in english
+
+
+def test_a_person_with_no_name_on_file_is_shown_by_masked_number(client, session,
+                                                                  cast) -> None:
+    # A person a tracing team typed in by ID number alone has no name: the queue links
+    # their masked number instead of an empty link.
+    person = session.get(Person, cast["resident"].user.person_id)
+    person.name_masked = ""
+    session.flush()
+    resp = client.post("/api/v1/health/proposals", headers=cast["official"].headers, json={
+        "person_id": str(person.id), "level": "red", "reason": "密接核实后需隔离"})
+    assert resp.status_code == 201, resp.text
+    page = client.get("/health/queue", headers=cast["second"].headers)
+    link = re.search(r'class="proposal-person">([^<]*)</a>', page.text)
+    assert link and link.group(1).strip() == person.id_masked

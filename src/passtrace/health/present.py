@@ -69,8 +69,10 @@ def masked_names(session: Session, person_ids: list[uuid.UUID]) -> dict[uuid.UUI
     ids = set(person_ids)
     if not ids:
         return {}
-    return {i: n for i, n in session.execute(
-        select(Person.id, Person.name_masked).where(Person.id.in_(ids)))}
+    # A person known only by an ID number typed by a tracing team or an import has no
+    # name on file: the masked number then, so the link still has something to click.
+    return {i: n or m for i, n, m in session.execute(
+        select(Person.id, Person.name_masked, Person.id_masked).where(Person.id.in_(ids)))}
 
 
 def user_names(session: Session, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
