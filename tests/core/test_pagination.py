@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from passtrace.core.pagination import (
     paginate_items,
     paginate_query,
 )
+from passtrace.tracing.models import Contact
 
 ORDER = [AuditEntry.action, AuditEntry.id]
 # Only this module's rows: other tests (fast path, CLI, some under the same resource
@@ -90,6 +91,26 @@ def test_a_bad_cursor_is_a_clear_validation_error(session: Session, cursor: str)
     with pytest.raises(ValidationFailed) as caught:
         paginate_query(session, OURS, ORDER, cursor=cursor, limit=10)
     assert caught.value.fields == {"cursor": "Start again from the first page."}
+
+
+@pytest.mark.parametrize("position", [
+    (1, 5, datetime(2026, 11, 1, tzinfo=UTC), uuid.UUID(int=1)),  # a number for the kind
+    (1, "close", 5, uuid.UUID(int=1)),  # a number for the time
+    (1, "close", date(2026, 11, 1), uuid.UUID(int=1)),  # a day for a time
+    (True, "close", datetime(2026, 11, 1, tzinfo=UTC), uuid.UUID(int=1)),  # a bool: no int
+    (1, "close", datetime(2026, 11, 1, tzinfo=UTC), "abc")])  # text for the id
+def test_a_cursor_of_other_types_than_the_columns_is_refused(session: Session,
+                                                             position: tuple) -> None:
+    # Well-formed but crafted: PostgreSQL would refuse the comparison (a 500) where
+    # SQLite compared anything with anything.
+    order = [Contact.depth, Contact.kind, Contact.first_exposure, Contact.id]
+    with pytest.raises(ValidationFailed) as caught:
+        paginate_query(session, select(Contact), order, cursor=encode_cursor(position),
+                       limit=10)
+    assert caught.value.fields == {"cursor": "Start again from the first page."}
+    rows, _ = paginate_query(session, select(Contact), order, limit=10, cursor=encode_cursor(
+        (1, "close", datetime(2026, 11, 1, tzinfo=UTC), uuid.UUID(int=1))))
+    assert isinstance(rows, list)  # the same shape with the right types is a page
 
 
 def test_cursors_keep_their_types() -> None:

@@ -118,6 +118,23 @@ def _after(columns: Sequence[InstrumentedAttribute[Any]], values: tuple[Any, ...
     return or_(*branches)
 
 
+def _check_types(columns: Sequence[InstrumentedAttribute[Any]],
+                 values: tuple[Any, ...]) -> None:
+    """A crafted cursor whose values have other types than the columns (a number for a
+    text column) would reach the database as a comparison PostgreSQL refuses: a 422."""
+    for column, value in zip(columns, values, strict=True):
+        kind = column.type
+        # A TypeDecorator (the UTC datetime type) says `object`: its impl says datetime.
+        kind = getattr(kind, "impl_instance", kind)
+        try:
+            expected = kind.python_type
+        except NotImplementedError:
+            continue
+        if (not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+                or (expected is date and isinstance(value, datetime))):
+            raise ValidationFailed(BAD_CURSOR, fields={"cursor": START_AGAIN})
+
+
 def paginate_query(session: Session, stmt: Select[Any],
                    order: Sequence[InstrumentedAttribute[Any]], *, cursor: str | None,
                    limit: int | None, descending: bool = False,
@@ -128,7 +145,9 @@ def paginate_query(session: Session, stmt: Select[Any],
     """
     size = capped(limit, max_limit)
     if cursor:
-        stmt = stmt.where(_after(order, decode_cursor(cursor, len(order)), descending))
+        position = decode_cursor(cursor, len(order))
+        _check_types(order, position)
+        stmt = stmt.where(_after(order, position, descending))
     stmt = stmt.order_by(*[c.desc() if descending else c.asc() for c in order])
     rows = list(session.scalars(stmt.limit(size + 1)))
     return _cut(rows, size, lambda r: tuple(getattr(r, c.key) for c in order))
