@@ -191,3 +191,10 @@ def test_a_task_status_change_is_audited_against_the_contact(
     assert entry is not None and entry.actor_user_id == mine.user.id
     assert entry.detail["from"] == "not_reached" and entry.detail["to"] == "quarantined"
     assert "已居家隔离" not in str(entry.detail)  # the note stays in the task, not the log
+    # Saving it again unchanged (same status, no note) changes nothing about the person:
+    # no second entry in their log.
+    again = client.patch(f"/api/v1/tracing/tasks/{task.id}", headers=mine.headers,
+                         json={"status": "quarantined"})
+    assert again.status_code == 200, again.text
+    assert len(session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "contact.task", AuditEntry.subject_person_id == near.id)).all()) == 1

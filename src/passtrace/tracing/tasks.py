@@ -129,6 +129,8 @@ def set_status(*, session: Session, principal: Principal, task_id: uuid.UUID, st
         raise ValidationFailed(TOO_LONG, fields={"note": TOO_LONG})
     now = now or utcnow()
     before = task.status
+    if status == before and not note:
+        return task  # saved unchanged: nothing recorded about the person changed
     task.status = status
     if status != "not_reached" and task.reached_at is None:
         task.reached_at = now
