@@ -27,7 +27,7 @@ def test_the_second_official_sees_whose_status_and_who_proposed(client, session,
     page = client.get("/health/queue", headers=cast["second"].headers)
     text = _text(page.text)
     assert "李* → 红码" in text
-    assert "理由： “密接核实后需隔离”" in text
+    assert "理由：“密接核实后需隔离”" in text
     assert "由测试用户于" in text and "提议" in text
     # the masked name shown is a read of the person, in their access log
     reads = session.scalars(select(AuditEntry.action).where(
@@ -48,7 +48,7 @@ def test_the_person_reads_why_their_code_has_its_colour(client, session, cast) -
     text = _text(page.text)
     assert "为什么是这个颜色" in text and "申请理由" not in text
     assert "两名工作人员人工设定了您的健康码。" in text and "理由如下" not in text
-    assert "理由： “与病例同乘公交”" in text
+    assert "理由：“与病例同乘公交”" in text
     assert "健康码变更记录" in text and "办理记录" not in text
     english = _text(client.get("/health/me", headers={**cast["resident"].headers,
                                                       "Accept-Language": "en"}).text)
