@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.core.areacodes import significant_prefix
@@ -66,7 +66,12 @@ def _waiting(session: Session, warehouses: list[Depot]) -> list[dict[str, Any]]:
         .join(Depot, Depot.id == SupplyRequest.depot_id)
         .join(SupplyItem, SupplyItem.id == SupplyRequest.item_id)
         .where(SupplyRequest.state == "open")
+        # Only the warehouses' areas, in SQL: across a province the cap below would
+        # otherwise cut this officer's rows among everyone else's, arbitrarily.
+        .where(or_(*[Depot.area_code.startswith(significant_prefix(w.area_code))
+                     for w in warehouses]))
         .group_by(Depot.area_code, SupplyRequest.item_id, SupplyItem.name, SupplyItem.unit)
+        .order_by(Depot.area_code, SupplyItem.name, SupplyRequest.item_id)
         .limit(2000)).all()
     out: dict[tuple[Any, Any], dict[str, Any]] = {}
     for w in warehouses:
