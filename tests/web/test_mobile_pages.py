@@ -101,7 +101,7 @@ def _case(page: Any, server: LiveServer) -> None:
         case_id = listed["items"][0]["id"]
     page.goto(f"/cases/{case_id}")
     # The contacts section (its buttons among what is measured) comes by htmx after load.
-    page.wait_for_selector("#contacts #reached-share")
+    page.wait_for_selector("#contacts #chain-link")
 
 
 def _verdict(page: Any, server: LiveServer) -> None:

@@ -187,6 +187,7 @@ RESOURCE_LABELS = {
     "supply_depot": lazy_gettext("Supply depot"), "supply_item": lazy_gettext("Supply item"),
     "supply_request": lazy_gettext("Supplies request"),
     "supply_transfer": lazy_gettext("Supplies transfer"),
+    "tracing_task": lazy_gettext("Tracing task"),
 }
 
 
