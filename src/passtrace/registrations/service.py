@@ -397,13 +397,19 @@ def get_for_staff(*, session: Session, actor: Principal, registration_id: uuid.U
     return row, site
 
 
+def _person_named(session: Session, row: Registration) -> uuid.UUID | None:
+    """The person record a registration names (by its ID hash), for their access log."""
+    if not row.person_hash:
+        return None
+    return session.scalar(select(Person.id).where(Person.id_hash == row.person_hash))
+
+
 def read_for_staff(*, session: Session, actor: Principal,
                    registration_id: uuid.UUID) -> Registration:
     """A registration at a site where the actor is on duty, read again (not at the moment
     of the check): the person it names finds the read in their access log."""
     row, _ = get_for_staff(session=session, actor=actor, registration_id=registration_id)
-    person_id = session.scalar(select(Person.id).where(Person.id_hash == row.person_hash)
-                               ) if row.person_hash else None
+    person_id = _person_named(session, row)
     if person_id is not None:
         audit_service.record(session=session, actor=actor, action="registration.view",
                              resource_type="registration", resource_id=row.id,
@@ -436,8 +442,7 @@ def override(*, session: Session, actor: Principal, registration_id: uuid.UUID,
             "direction": row.direction, "decision": row.decision,
             "occurred_at": row.occurred_at}])
     # The person let through sees the guard's override in their access log.
-    person_id = session.scalar(select(Person.id).where(Person.id_hash == row.person_hash)
-                               ) if row.person_hash else None
+    person_id = _person_named(session, row)
     audit_service.record(session=session, actor=actor, action="registration.override",
                          resource_type="registration", resource_id=row.id, reason=reason,
                          subject_person_id=person_id,

@@ -164,8 +164,7 @@ def page(*, session: Session, principal: Principal, overdue: bool = False,
     """The tasks over the principal's areas, oldest due first; overdue: not reached, late."""
     stmt = select(TracingTask).where(_scope(principal, "contact.view"))
     if overdue:
-        stmt = stmt.where(TracingTask.status == "not_reached",
-                          TracingTask.due_at < (now or utcnow()))
+        stmt = stmt.where(*_overdue(now))
     tasks: list[TracingTask]
     tasks, nxt = paginate_query(session, stmt, [TracingTask.due_at, TracingTask.id],
                                 cursor=cursor, limit=limit)
@@ -179,8 +178,12 @@ def overdue_count(*, session: Session, principal: Principal,
     """How many tasks over the principal's areas are late and not reached (the home tile's
     badge); one count on the (area, status, due) index."""
     return session.scalar(select(func.count()).select_from(TracingTask).where(
-        _scope(principal, "contact.view"), TracingTask.status == "not_reached",
-        TracingTask.due_at < (now or utcnow()))) or 0
+        _scope(principal, "contact.view"), *_overdue(now))) or 0
+
+
+def _overdue(now: datetime | None) -> tuple[ColumnElement[bool], ...]:
+    """Overdue: not reached and past due (the overdue list and the home tile's count)."""
+    return TracingTask.status == "not_reached", TracingTask.due_at < (now or utcnow())
 
 
 def reached_share(*, session: Session, case_id: uuid.UUID) -> tuple[int, int]:
