@@ -15,7 +15,8 @@ uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
 * contacts again (`contacts_rerun_*`): the same searches once more, right after; nothing
   changed, so each finds what it stored and writes nothing (a search is run, not served
   from what is stored: this is what pressing "find contacts" again costs);
-* secondary: the same with depth 2 for --secondary-cases of those cases (p95);
+* secondary: the same with depth 2 for --secondary-cases of those cases (p95), against
+  the same search written by hand (`SECONDARY_SQL`: finding the people only, p95);
 * verify: `tracing.verify` of one day's reports, timed by benchmarks/tracing_verify.py's
   own helpers (reports/s), against that file's hand-written SQL baseline;
 * import: `registrations.imports.import_registrations` of --import-rows rows (the CSV
@@ -129,6 +130,60 @@ SELECT count(DISTINCT x.person_hash) FROM (
       AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
       AND t.person_hash <> %(h)s OFFSET 0) t) x
 """
+
+# Secondary contacts (depth 2) written by hand, as a floor under the API's: the case's
+# contacts as above, each with its first exposure, then everyone at the same sites as
+# those contacts' own registrations and stays from that first exposure to the window's
+# end (the rule of docs/tracing.md), distinct people. Finding only: no evidence kept,
+# nothing stored.
+_PROBES = """
+  SELECT g.person_hash, g.occurred_at AS at, o.who FROM {r} o CROSS JOIN LATERAL (
+    SELECT g.person_hash, g.occurred_at FROM registrations g WHERE g.site_id = o.site_id
+      AND g.occurred_at BETWEEN o.at - %(w)s AND o.at + %(w)s
+      AND g.decision = 'allow' AND g.person_hash <> o.who OFFSET 0) g
+  UNION ALL
+  SELECT t.person_hash, greatest(t.started_at, o.started_at), o.who FROM {s} o
+  CROSS JOIN LATERAL (
+    SELECT t.person_hash, t.started_at FROM stays t WHERE t.site_id = o.site_id
+      AND t.started_at BETWEEN o.started_at - %(cap)s AND o.ended_at
+      AND t.ended_at >= o.started_at AND t.person_hash <> o.who OFFSET 0) t
+  UNION ALL
+  SELECT g.person_hash, g.occurred_at, o.who FROM {s} o CROSS JOIN LATERAL (
+    SELECT g.person_hash, g.occurred_at FROM registrations g WHERE g.site_id = o.site_id
+      AND g.occurred_at BETWEEN o.started_at AND o.ended_at
+      AND g.decision = 'allow' AND g.person_hash <> o.who OFFSET 0) g
+  UNION ALL
+  SELECT t.person_hash, o.at, o.who FROM {r} o CROSS JOIN LATERAL (
+    SELECT t.person_hash FROM stays t WHERE t.site_id = o.site_id
+      AND t.started_at BETWEEN o.at - %(cap)s AND o.at AND t.ended_at >= o.at
+      AND t.person_hash <> o.who OFFSET 0) t"""
+SECONDARY_SQL = """
+WITH own_r AS MATERIALIZED (
+  SELECT site_id, occurred_at AS at, person_hash AS who FROM registrations
+  WHERE person_hash = %(h)s AND occurred_at >= %(s)s AND occurred_at < %(e)s
+    AND decision = 'allow'),
+own_s AS MATERIALIZED (
+  SELECT site_id, started_at, ended_at, person_hash AS who FROM stays
+  WHERE person_hash = %(h)s AND started_at >= %(s)s - %(cap)s AND started_at < %(e)s
+    AND ended_at >= %(s)s),
+c1 AS MATERIALIZED (
+  SELECT x.person_hash AS h, min(x.at) AS first FROM (""" + _PROBES.format(
+    r="own_r", s="own_s") + """) x GROUP BY x.person_hash),
+r2 AS MATERIALIZED (
+  SELECT r.site_id, r.occurred_at AS at, c.h AS who FROM c1 c CROSS JOIN LATERAL (
+    SELECT site_id, occurred_at FROM registrations WHERE person_hash = c.h
+      AND occurred_at >= c.first AND occurred_at < %(e)s AND decision = 'allow'
+    OFFSET 0) r),
+s2 AS MATERIALIZED (
+  SELECT x.site_id, x.started_at, x.ended_at, c.h AS who FROM c1 c CROSS JOIN LATERAL (
+    SELECT site_id, started_at, ended_at FROM stays WHERE person_hash = c.h
+      AND started_at >= c.first - %(cap)s AND started_at < %(e)s AND ended_at >= c.first
+    OFFSET 0) x)
+SELECT (SELECT count(*) FROM c1), count(DISTINCT y.person_hash) FILTER (
+  WHERE y.person_hash <> %(h)s AND y.person_hash NOT IN (SELECT h FROM c1))
+FROM (""" + _PROBES.format(r="r2", s="s2") + """) y
+"""
+
 
 def _local(day: date, minutes: float) -> datetime:
     return datetime.combine(day, dtime(0), LOCAL_TZ) + timedelta(minutes=minutes)
@@ -278,6 +333,23 @@ def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[f
                                ).fetchone()
             lat.append((time.perf_counter() - t0) * 1000)
             counts.append(row[0] if row else 0)
+    return lat, counts
+
+
+def measure_secondary_sql(dsn: str, cases: list[Any],
+                          window_minutes: int) -> tuple[list[float], list[int]]:
+    """SECONDARY_SQL per case: latencies (ms) and the secondary people found."""
+    cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
+    lat, counts = [], []
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET jit = off")
+        for _case_id, h, start, end in cases:
+            t0 = time.perf_counter()
+            row = conn.execute(SECONDARY_SQL, {"h": h, "s": start, "e": end, "cap": cap,
+                                               "w": timedelta(minutes=window_minutes)}
+                               ).fetchone()
+            lat.append((time.perf_counter() - t0) * 1000)
+            counts.append(row[1] if row else 0)
     return lat, counts
 
 
@@ -475,6 +547,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         explained = explain_contacts(dsn, cases, 30)
         sec_lat, sec_found, sec_app_cpu, sec_pg_cpu = measure_contacts_cpu(
             server.port, token, cases[:args.secondary_cases], 2, dsn, pgid)
+        sec_sql_lat, sec_sql_found = measure_secondary_sql(
+            dsn, cases[:args.secondary_cases], 30)
         load_contacts = _uptime()
         server.stop()
         with psycopg.connect(dsn) as conn:
@@ -498,6 +572,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "contacts_sql_people_median": statistics.median(sql_found),
             "secondary_p50_ms": pct(sec_lat, 50), "secondary_p95_ms": pct(sec_lat, 95),
             "secondary_first_page_median": statistics.median(sec_found),
+            "secondary_sql_p50_ms": pct(sec_sql_lat, 50),
+            "secondary_sql_p95_ms": pct(sec_sql_lat, 95),
+            "secondary_sql_people_median": statistics.median(sec_sql_found),
             "contacts_server_cpu_ms_per_run": app_cpu, "contacts_pg_cpu_ms_per_run": pg_cpu,
             "contacts_rerun_p50_ms": pct(re_lat, 50), "contacts_rerun_p95_ms": pct(re_lat, 95),
             "contacts_rerun_server_cpu_ms_per_run": re_app_cpu,

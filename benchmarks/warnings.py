@@ -24,7 +24,11 @@ Times, medians of --rounds (interleaved, so all see the same background load):
   area's sites and reported stops. A declaration raises one alert per person (its
   visits as evidence, docs/warnings.md): `declare_matches_sql` checks, as sets, that
   the persons alerted are exactly the visitors of the baseline and the persons flagged
-  (and now yellow) exactly those visitors known as people.
+  (and now yellow) exactly those visitors known as people;
+- `sql_floor_s`, `sql_floor_alerts_s`: the floor under any implementation here,
+  hand-written SQL writing only a flag, its history row and the status per flagged
+  person (and, for the second, an alert per visitor), on two connections at once
+  (`FLOOR_SCAN`, `floor_timed`); `sql_floor_scan_s` is its scan alone.
 CPU seconds of this process and of its PostgreSQL backends (scripts/checkpoint_env.py;
 for the declaration, every backend it used) are reported beside each wall figure.
 Prints one JSON line.
@@ -39,6 +43,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -176,6 +181,88 @@ SELECT (SELECT count(*) FROM (SELECT h FROM v EXCEPT SELECT h FROM a) x),
 # at 10M registrations it ran for many minutes after the timings were taken.)
 
 
+# The floor under any way of flagging a declaration's visitors here (`sql_floor_*`):
+# hand-written SQL doing only what the issue itself asks per flagged person, at once on
+# two connections (the machine's two cores). First the visitors known as people, with
+# their visits as evidence, into an unlogged table in one statement (parallel workers
+# allowed); then on each connection, for half the visitors by hash, one transaction
+# writing a flag with its expiry, its history row and the stored status, with the
+# schema's own indexes and keys. No alert, audit entry, notice or lock: `sql_floor_s`.
+# `sql_floor_alerts_s` adds the officials' queue entry per visitor (an alert; the
+# issue's dedupe key is per subject). Time ends when both connections have committed.
+FLOOR_SCAN = """
+CREATE UNLOGGED TABLE bench_floor AS
+WITH v AS (
+  SELECT r.person_hash AS h, r.occurred_at AS at, r.id AS registration, r.site_id AS site,
+         NULL::uuid AS report
+  FROM registrations r
+  WHERE r.site_id IN (SELECT id FROM sites WHERE area_code LIKE :prefix)
+    AND r.occurred_at >= :start AND r.occurred_at < :end AND r.person_hash IS NOT NULL
+  UNION ALL
+  SELECT dr.person_hash, st.arrive_at, NULL, NULL, dr.id
+  FROM report_stops st JOIN daily_reports dr ON dr.id = st.report_id
+  WHERE st.area_code LIKE :prefix AND st.arrive_at >= :start AND st.arrive_at < :end
+    AND dr.person_hash IS NOT NULL)
+SELECT v.h, p.id AS person_id, coalesce(p.name_masked, '') AS masked,
+       json_build_object('area', CAST(:area AS text), 'visits', count(*), 'first', min(v.at),
+                         'registration', min(v.registration::text),
+                         'report', min(v.report::text)) AS evidence
+FROM v LEFT JOIN people p ON p.id_hash = v.h GROUP BY v.h, p.id, p.name_masked"""
+FLOOR_ALERTS = """
+INSERT INTO alerts (created_at, rule_code, severity, subject_kind, subject_key,
+  person_hash, subject_masked, area_code, queue_area, day, evidence, status, note,
+  escalations)
+SELECT now(), 'risk_visit', 'high', 'person', h, h, masked, CAST(:area AS text),
+       CAST(:area AS text), CAST(:day AS date), evidence,
+       'open', '', 0
+FROM bench_floor WHERE (h COLLATE "C") >= :low AND (h COLLATE "C") < :high"""
+FLOOR_FLAGS = """
+WITH f AS (
+  INSERT INTO status_flags (id, created_at, person_id, level, source, reason, evidence,
+    starts_at, until, dedupe_key, area_code)
+  SELECT gen_random_uuid(), now(), person_id, 'yellow', 'bench.floor', 'risk_area_visit',
+         evidence, now(), now() + interval '7 days', 'floor:' || person_id, CAST(:area AS text)
+  FROM bench_floor WHERE person_id IS NOT NULL
+    AND (h COLLATE "C") >= :low AND (h COLLATE "C") < :high
+  RETURNING id, person_id)
+INSERT INTO status_history (id, person_id, at, event, flag_id, reason, before, after)
+SELECT gen_random_uuid(), f.person_id, now(), 'raised', f.id, 'risk_area_visit', p.status,
+       'yellow'
+FROM f JOIN people p ON p.id = f.person_id"""
+FLOOR_STATUS = """
+UPDATE people p SET status = 'yellow' FROM bench_floor b
+WHERE p.id = b.person_id AND (b.h COLLATE "C") >= :low AND (b.h COLLATE "C") < :high
+  AND p.status <> 'yellow'"""
+
+
+def floor_timed(rt: Runtime, params: dict[str, Any], *, alerts: bool) -> tuple[float, float]:
+    """Wall seconds of the floor (with or without the alerts) and of its scan alone."""
+    _reset(rt)
+    with rt.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_floor"))
+    t0 = time.perf_counter()
+    with rt.engine.begin() as conn:
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        conn.execute(text(FLOOR_SCAN), params)
+    scanned = time.perf_counter() - t0
+
+    def part(bounds: tuple[str, str]) -> None:
+        with rt.engine.begin() as conn:
+            conn.execute(text("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"))
+            half = {**params, "low": bounds[0], "high": bounds[1]}
+            if alerts:
+                conn.execute(text(FLOOR_ALERTS), half)
+            conn.execute(text(FLOOR_FLAGS), half)
+            conn.execute(text(FLOOR_STATUS), half)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(part, [("", "8"), ("8", "\U0010ffff")]))
+    spent = time.perf_counter() - t0
+    with rt.engine.begin() as conn:
+        conn.execute(text("DROP TABLE bench_floor"))
+    return spent, scanned
+
+
 class Metered:
     """The runtime's sessions, noting each backend's CPU when its connection is first
     handed out: a declaration's parts run on connections of their own, and their
@@ -282,6 +369,13 @@ def main(argv: list[str] | None = None) -> int:
             declared_at = utcnow()
             freeze(declared_at)
             try:
+                # The floors first: the declaration's timing resets what they wrote.
+                floor = {"prefix": significant_prefix(args.area) + "%", "start": since,
+                         "end": declared_at, "area": args.area, "day": today}
+                spent, scanned = floor_timed(rt, floor, alerts=False)
+                add("floor", spent), add("floor_scan", scanned)
+                spent, _ = floor_timed(rt, floor, alerts=True)
+                add("floor_alerts", spent)
                 meter = Metered(rt.sessions)
                 spent, cpu, server, declared = timed(rt, declare(rt, args.area, meter))
                 add("declare", spent), add("declare_cpu", cpu)
@@ -327,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
                 "declare_server_cpu_s": round(med["declare_server"], 3),
                 "sql_declare_s": round(med["sql_declare"], 3),
                 "sql_declare_server_cpu_s": round(med["sql_declare_server"], 3),
+                "sql_floor_s": round(med["floor"], 3),
+                "sql_floor_scan_s": round(med["floor_scan"], 3),
+                "sql_floor_alerts_s": round(med["floor_alerts"], 3),
                 "declare_alerts": declared[0], "declare_flags": declared[1],
                 "declare_persons_flagged": flagged, "persons_yellow": yellow,
                 "sql_declare_person_days": person_days, "sql_declare_visitors": visitors,
@@ -335,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
                 and yellow == known and declared[1] == known and not any(differ),
             },
             "ratios": {"rules_day_vs_sql": round(med["day"] / med["sql_day"], 2),
-                       "declare_vs_sql": round(med["declare"] / med["sql_declare"], 2)},
+                       "declare_vs_sql": round(med["declare"] / med["sql_declare"], 2),
+                       "declare_vs_floor_alerts": round(
+                           med["declare"] / med["floor_alerts"], 2)},
         }))
     finally:
         rt.engine.dispose()

@@ -231,6 +231,9 @@ def raise_selected(*, session: Session, rows: Select[Any]) -> int:
         # For this transaction: JIT compiling these few large one-off statements cost more
         # than it saved (a declared county's flags, benchmarks/warnings.py).
         session.execute(text("SET LOCAL jit = off"))
+        # And their sorts (persons to lock, history in flag order per person) spilled to
+        # disk at the default work_mem for a declared county's half (4-8 MB each).
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     # The caller's SELECT is read by three statements (checks, locks, inserts): kept in
     # a temporary table, it is evaluated once (a declared county's: alerts joined to
     # 200,000 people by ID hash, with a window).
