@@ -446,6 +446,12 @@ def load(url: str, rt: Runtime, args: argparse.Namespace, *, first_day: date, da
     sizes["registrations"] = sum(counts[:len(jobs) - 4]) + counts[-4]
     sizes["reports"], sizes["report_stops"], sizes["employees"] = counts[-3:]
     lap("generate_s")
+    # The stays' statement joins the registrations to the sites: planned without
+    # statistics (nothing has analyzed the tables just filled; autovacuum may be off) it
+    # took every registration for one row and compared each with every site in a nested
+    # loop (10M x 780: over an hour at 10M registrations).
+    _parallel(dsn, [("ANALYZE sites, registrations", None)])
+    lap("analyze_s")
     caps = {k: stays.cap_for(k) for k in sorted(stays.STAY_KINDS)}
     made = _parallel(dsn, [(STAYS_SQL, {"kinds": list(caps), "caps": list(caps.values()),
                                         "slices": WORKERS - 1, "slice": s})
