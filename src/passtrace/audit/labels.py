@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "health.flag.expire": lazy_gettext("A flag on your health status ran out"),
     "health.view": lazy_gettext("Viewed your health status"),
     "health.search": lazy_gettext("Found you in a search of health statuses"),
+    "health.code.check": lazy_gettext("Checked your health status code"),
     "health.manual.propose": lazy_gettext("Proposed setting your health status by hand"),
     "health.manual.approved": lazy_gettext("Approved setting your health status by hand"),
     "health.manual.refused": lazy_gettext("Refused setting your health status by hand"),
