@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import NoReturn, Protocol
 
 from passtrace.core.errors import Forbidden, NotFound
+from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.supplies.models import Depot
 
@@ -35,11 +36,11 @@ def can_manage(actor: Principal, depot: Placed) -> bool:
 
 
 def require_manage(actor: Principal | None, depot: Placed, *,
-                   missing: str = "No such depot.") -> None:
+                   missing: str = N_("No such depot.")) -> None:
     """Refuse a movement at a depot outside the actor's scope (None: the system itself);
     `missing` is the 404's message when the depot is out of their sight."""
     if actor is not None and not can_manage(actor, depot):
-        refuse(actor, depot, "You may not move stock at this depot.", missing=missing)
+        refuse(actor, depot, N_("You may not move stock at this depot."), missing=missing)
 
 
 REQUEST = "supplies.request"
@@ -62,7 +63,7 @@ def sees(actor: Principal, depot: Placed) -> bool:
 
 
 def refuse(actor: Principal, depot: Placed, message: str, *,
-           missing: str = "No such depot.") -> NoReturn:
+           missing: str = N_("No such depot.")) -> NoReturn:
     """Refuse by the persona rule: 404 (`missing`) for supplies staff who cannot see the
     depot at all, as if it did not exist; 403 (`message`) otherwise."""
     if is_supplies_user(actor) and not sees(actor, depot):
@@ -80,5 +81,5 @@ def require_manage_area(actor: Principal | None, depot: Depot) -> None:
     """Deciding requests is for officers over the depot's area, not the depot's own staff
     (403); an officer of another area does not learn the request exists (404)."""
     if actor is not None and not actor.covers_area(MANAGE, depot.area_code):
-        refuse(actor, depot, "You may not decide requests for this depot.",
-               missing="No such request.")
+        refuse(actor, depot, N_("You may not decide requests for this depot."),
+               missing=N_("No such request."))

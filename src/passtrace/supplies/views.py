@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 from passtrace.core.errors import Forbidden
 from passtrace.core.export import spooled
+from passtrace.core.i18n import N_
 from passtrace.core.imports import import_report
 from passtrace.core.pagination import Page, paginate_items, paginate_query
 from passtrace.core.security import Principal
@@ -144,7 +145,7 @@ def depot_stock(depot_id: uuid.UUID, session: SessionDep, principal: CurrentPrin
     _require_any(principal)
     depot = service.get_depot(session, depot_id)
     if not authz.sees(principal, depot):
-        authz.refuse(principal, depot, "You may not see this depot's stock.")
+        authz.refuse(principal, depot, N_("You may not see this depot's stock."))
     rows, nxt = stock.depot_lots(session, depot_id=depot.id, cursor=cursor, limit=limit)
     return Page(items=[StockRead(**vars(r)) for r in rows], next=nxt)
 
@@ -346,7 +347,7 @@ def depot_forecast(depot_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
     _require_any(principal)
     depot = service.get_depot(session, depot_id)
     if not authz.sees(principal, depot):
-        authz.refuse(principal, depot, "You may not see this depot's stock.")
+        authz.refuse(principal, depot, N_("You may not see this depot's stock."))
     c = cover.one(session, depot=depot, item=service.get_item(session, item_id))
     terms = c.forecast.terms if c.forecast is not None else ()
     return ForecastRead(cover=_cover(c), terms=[
