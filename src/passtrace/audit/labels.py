@@ -75,6 +75,7 @@ ACTION_LABELS = {
     "visit.view": lazy_gettext("Viewed a visit"),
     "delivery.create": lazy_gettext("Registered a delivery at the gate"),
     "delivery.collect": lazy_gettext("Collected a delivery"),
+    "delivery.view": lazy_gettext("Viewed your flat's deliveries at the gate"),
     "audit.export": lazy_gettext("Exported audit entries"),
     "report.export": lazy_gettext("Exported daily reports"),
     "account.bind": lazy_gettext("Linked an account to a person"),
