@@ -106,6 +106,11 @@ def world(client, session, rt, compound, make_persona):  # type: ignore[no-untyp
         id_number=ids["stranger"], direction="in"), headers=compound.staff.headers).json()
     assert denied["decision"] == "deny", denied
     refs["denied"] = denied["id"]
+    # Parcels handed over at the gate for the residents' flat (the day's deliveries).
+    resp = client.post("/api/v1/deliveries", headers=compound.staff.headers, json={
+        "site": GATE, "building": "1", "unit": "1", "room": "101", "company": "顺丰速运",
+        "parcels": 1})
+    assert resp.status_code == 201, resp.text
     # A visitor a resident invited (the manager's visit list).
     visitor = make_persona("public", name="访客乙")
     people["visitor"], ids["visitor"] = visitor, id_number_of(rt, session, visitor)
@@ -191,7 +196,8 @@ ROUTES = [
         f"/api/v1/enterprises/{w.refs['ent']}/employees", headers=h, json={
             "name": "申请人", "id_number": w.ids["applicant"], "phone": "13912345678",
             "department_id": str(w.refs["dept"]), "employee_no": "E0100"}), "applicant"),
-    # Compounds: households (API and page), who is out, visits, the guard's override.
+    # Compounds: households (API and page), who is out, visits, deliveries, the status
+    # code check and the guard's override.
     Route("household list (API)", "manager", _get("/api/v1/communities/{code}/households"),
           "resident"),
     Route("household (API)", "manager",
@@ -209,6 +215,13 @@ ROUTES = [
     Route("who is out (API)", "manager", _get("/api/v1/communities/{code}/out"), "resident2"),
     Route("who is out (page)", "manager", _get("/communities/{code}/out"), "resident2"),
     Route("visits (API)", "manager", _get("/api/v1/communities/{code}/visits"), "visitor"),
+    Route("deliveries (API)", "manager", _get("/api/v1/communities/{code}/deliveries"),
+          "resident"),
+    Route("deliveries (page)", "staff", _get("/communities/{code}/deliveries"), "resident2"),
+    Route("status code check", "staff", lambda c, w, h: c.post(
+        "/api/v1/health/status-code/check", headers=h, json={"code": c.get(
+            "/api/v1/health/me", headers=w.people["stranger"].headers).json()["code"]}),
+        "stranger"),
     Route("guard override", "staff", lambda c, w, h: c.post(
         f"/api/v1/registrations/{w.refs['denied']}/override",
         json={"reason": "持社区证明放行"}, headers=h), "stranger"),

@@ -83,3 +83,13 @@ def test_the_status_list_round_trips_and_refuses_other_lists_and_keys(key) -> No
     assert exc.value.reason == "bad_claims"
     with pytest.raises(KeyError):
         sign_status_list([(red, "green")], key, version=6, issued_at=NOW)
+
+
+def test_the_holder_reference_round_trips_and_a_bad_one_is_refused(key, trust) -> None:
+    ref, holder = os.urandom(16), os.urandom(16)
+    claims = verify_status(encode_status(_claims(ref=ref, holder_ref=holder), key), trust,
+                           now=NOW + 10)
+    assert (claims.ref, claims.holder_ref) == (ref, holder)
+    assert verify_status(encode_status(_claims(), key), trust, now=NOW).holder_ref == b""
+    with pytest.raises(ValueError):
+        encode_status(_claims(holder_ref=b"short"), key)

@@ -142,9 +142,13 @@ def test_outsiders_neither_see_nor_collect(client: TestClient, compound: Compoun
     for persona in (stranger, other, compound.staff, compound.manager):
         resp = client.post(f"/api/v1/deliveries/{d['id']}/collect", headers=persona.headers)
         assert resp.status_code == 404
-    for persona in (stranger, other, compound.residents[0]):
-        resp = client.get(f"/api/v1/communities/{CODE}/deliveries", headers=persona.headers)
-        assert resp.status_code == 404
+    # Another compound's manager: the compound does not exist for them. Residents (of
+    # this compound or none): refused, the same for any code.
+    for persona, status in ((other, 404), (stranger, 403), (compound.residents[0], 403)):
+        for code in (CODE, "520102999999"):
+            resp = client.get(f"/api/v1/communities/{code}/deliveries",
+                              headers=persona.headers)
+            assert resp.status_code == status, (code, resp.text)
     assert client.get("/api/v1/deliveries/mine", headers=stranger.headers).json()["items"] == []
     missing = client.post(f"/api/v1/deliveries/{uuid.uuid4()}/collect",
                           headers=compound.residents[0].headers)
@@ -195,7 +199,7 @@ def test_the_guard_registers_on_the_page(client: TestClient, compound: Compound)
     r = {**compound.residents[0].headers, **EN}
     mine = client.get("/community/deliveries", headers=r)
     assert mine.status_code == 200 and "京东物流" in mine.text
-    assert client.get(f"/communities/{CODE}/deliveries", headers=r).status_code == 404
+    assert client.get(f"/communities/{CODE}/deliveries", headers=r).status_code == 403
     collected = client.post(f"/community/deliveries/{form['request_id']}/collect", headers=r,
                             follow_redirects=False)
     assert collected.status_code == 303
@@ -213,3 +217,38 @@ def test_the_manager_chooses_the_gate_and_officials_only_read(
     odd = client.post(f"/communities/{CODE}/deliveries", data={"site": GATE2},
                       headers={**compound.manager.headers, **EN})
     assert odd.status_code == 422 and 'id="error-building"' in odd.text
+
+
+def _delivery_reads(session: Session, person_id: uuid.UUID) -> list[AuditEntry]:
+    session.expire_all()
+    return list(session.scalars(select(AuditEntry).where(
+        AuditEntry.subject_person_id == person_id, AuditEntry.action == "delivery.view")))
+
+
+def test_reading_the_day_list_reaches_each_named_flats_access_log(
+        client: TestClient, session: Session, compound: Compound) -> None:
+    d = register(client, compound.staff)
+    register(client, compound.staff, parcels=1)  # the same flat twice: one entry each
+    people = [r.user.person_id for r in compound.residents]
+    assert all(_delivery_reads(session, p) == [] for p in people)
+    listed = client.get(f"/api/v1/communities/{CODE}/deliveries",
+                        headers=compound.manager.headers)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+    for p in people:
+        [entry] = _delivery_reads(session, p)
+        assert entry.actor_user_id == compound.manager.user.id
+    page = client.get(f"/communities/{CODE}/deliveries", headers=compound.staff.headers)
+    assert page.status_code == 200 and d["id"] in page.text
+    for p in people:
+        assert [e.actor_user_id for e in _delivery_reads(session, p)] == [
+            compound.manager.user.id, compound.staff.user.id]
+    resident = compound.residents[0]
+    zh = client.get("/me/access-log", headers=resident.headers).text
+    assert "在门岗查看了您家的快递" in zh
+    en = client.get("/me/access-log", headers={**resident.headers, **EN}).text
+    assert "Viewed your flat&#39;s deliveries at the gate" in en or \
+        "Viewed your flat's deliveries at the gate" in en
+    # An empty day names nobody and records nothing.
+    client.get(f"/api/v1/communities/{CODE}/deliveries?day=2020-01-01",
+               headers=compound.manager.headers)
+    assert len(_delivery_reads(session, people[0])) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from cryptography.exceptions import InvalidTag
 
@@ -110,3 +112,18 @@ def test_values_written_before_binding_still_read_and_are_due_for_rotation():
                + AESGCM(_derive("a" * 40, b"encryption")).encrypt(nonce, "李四".encode(), None))
     assert vault.decrypt(unbound, ad=AD) == "李四"
     assert not vault.is_current(unbound)  # `keys rotate-pii` binds it
+
+
+def test_a_reference_turns_back_into_its_id_only_with_the_key_and_purpose():
+    vault, record = PiiVault("k" * 40), uuid.uuid4()
+    ref = vault.reference(record, purpose="status-holder")
+    assert len(ref) == 16 and ref != record.bytes
+    assert ref == vault.reference(record, purpose="status-holder")  # stable
+    assert vault.resolve_reference(ref, purpose="status-holder") == record
+    assert vault.resolve_reference(ref, purpose="other") != record
+    # The reference is keyed on the lookup-hash secret (it never rotates): a new
+    # encryption key still resolves it; another lookup-hash secret does not.
+    rotated = PiiVault("b" * 40, hash_secret="k" * 40, previous=["k" * 40])
+    assert rotated.resolve_reference(ref, purpose="status-holder") == record
+    assert PiiVault("z" * 40).resolve_reference(ref, purpose="status-holder") != record
+    assert vault.resolve_reference(b"short", purpose="status-holder") is None

@@ -7,6 +7,9 @@ import base64
 import os
 import time
 
+from sqlalchemy import func, select
+
+from passtrace.audit.models import AuditEntry
 from passtrace.codec.keys import SigningKey
 from passtrace.codec.lists import verify_status_list
 from passtrace.codec.status import StatusClaims, encode_status
@@ -98,3 +101,64 @@ def test_only_checkpoint_staff_may_check_codes(client, cast) -> None:
     code = _code(client, cast["resident"])
     assert client.post(CHECK, json={"code": code},
                        headers=cast["resident"].headers).status_code == 403
+
+
+def _checks_in_log(session, person_id) -> int:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return int(session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.subject_person_id == person_id,
+        AuditEntry.action == "health.code.check")) or 0)
+
+
+def test_every_check_reaches_the_holders_access_log_green_or_red(client, session, cast,
+                                                                  make_persona) -> None:
+    green = cast["resident"]
+    red = make_persona("public", name="赵六")
+    flag(session, red.user.person_id, "red", reason="close_contact")
+    session.commit()
+    staff = _staff(make_persona)
+    for holder, level in ((green, "green"), (red, "red")):
+        resp = client.post(CHECK, json={"code": _code(client, holder)}, headers=staff)
+        assert resp.status_code == 200 and resp.json()["level"] == level
+        assert _checks_in_log(session, holder.user.person_id) == 1
+        zh = client.get("/me/access-log", headers=holder.headers).text
+        assert "查验了您的健康码" in zh
+        en = client.get("/me/access-log", headers={**holder.headers, "Accept-Language": "en"})
+        assert "Checked your health status code" in en.text
+        api = client.get("/api/v1/me/access-log", headers=holder.headers).json()["items"]
+        assert any(e["action"] == "health.code.check" for e in api)
+
+
+def test_a_code_issued_before_holder_references_still_verifies(client, session, rt, cast,
+                                                               make_persona) -> None:
+    # Codes carried only the status reference before: a red holder is still found (and
+    # logged) among the few who are not green; a green one reads green as before.
+    person_id = cast["resident"].user.person_id
+    flag(session, person_id, "red", reason="close_contact")
+    now = int(time.time())
+    signer = keyring.current_signer(session=session, vault=rt.vault)
+    session.commit()
+    old = encode_status(StatusClaims(
+        code_id=os.urandom(16), level="green", holder="李*", id_last4="1234",
+        updated_at=now - 60, issued_at=now - 60, expires_at=now + 600,
+        ref=offline.status_ref(rt, person_id)), signer)
+    body = client.post(CHECK, json={"code": old}, headers=_staff(make_persona)).json()
+    assert body["level"] == "red" and body["changed_since"]
+    assert _checks_in_log(session, person_id) == 1
+
+
+def test_a_refused_code_records_nothing(client, session, rt, cast, make_persona) -> None:
+    person_id = cast["resident"].user.person_id
+    staff = _staff(make_persona)
+    code = _code(client, cast["resident"])
+    now = int(time.time())
+    signer = keyring.current_signer(session=session, vault=rt.vault)
+    session.commit()
+    expired = encode_status(StatusClaims(
+        code_id=os.urandom(16), level="green", holder="李*", id_last4="1234",
+        updated_at=now - 7200, issued_at=now - 3600, expires_at=now - 1800,
+        ref=offline.status_ref(rt, person_id),
+        holder_ref=offline.holder_ref(rt, person_id)), signer)
+    for bad in (tamper_status_code(code, s=3), expired):
+        assert client.post(CHECK, json={"code": bad}, headers=staff).status_code == 422
+    assert _checks_in_log(session, person_id) == 0

@@ -61,7 +61,7 @@ def test_permission_triple_on_receipts(client, make_persona, session):
     body = {"item_id": item["id"], "lot_number": "L", "quantity": 5, "supplier": "厂家",
             "expires_on": (local_today() + timedelta(days=30)).isoformat()}
     _post(client, f"/depots/{wh['id']}/receipts", officer.headers, body)
-    _post(client, f"/depots/{wh['id']}/receipts", other.headers, body, status=403)
+    _post(client, f"/depots/{wh['id']}/receipts", other.headers, body, status=404)
     _post(client, f"/depots/{wh['id']}/receipts", public.headers, body, status=403)
     resp = client.get("/api/v1/supplies/items", headers=public.headers)
     assert resp.status_code == 403

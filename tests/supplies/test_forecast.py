@@ -174,7 +174,7 @@ def test_rates_and_forecast_through_the_api(client, make_persona, session, rt):
     assert "3" in term["explanation"] and "staff_on_duty" not in term["explanation"]
     outsider = make_persona("supplies_officer", "area", ELSEWHERE)
     assert client.get(f"/api/v1/supplies/depots/{d.id}/forecast/{masks.id}",
-                      headers=outsider.headers).status_code == 403
+                      headers=outsider.headers).status_code == 404
 
 
 def test_a_process_that_did_not_wire_the_drivers_fails_instead_of_forecasting_zero(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from passtrace.core.clock import local_today
-from passtrace.core.errors import Forbidden, InvalidState, ValidationFailed
+from passtrace.core.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from passtrace.notices.models import Notice
 from passtrace.notices.service import InAppNotifier
 from passtrace.supplies import requests
@@ -47,7 +47,7 @@ def test_bad_requests_are_refused(session, make_persona):
     checkpoint, warehouse, i = depot(session, "checkpoint"), depot(session), item(session)
     officer = make_persona("supplies_officer", "area", "520102").principal
     stranger = make_persona("supplies_officer", "area", "520103").principal
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another area's depot does not exist for them
         _file(session, stranger, checkpoint, i)
     with pytest.raises(ValidationFailed):
         _file(session, officer, warehouse, i)

@@ -41,13 +41,18 @@ class StatusClaims:
     # they are): the signed status list names it when the holder is not green, so a
     # device shows a status that changed after the code was issued. Empty in old codes.
     ref: bytes = b""
+    # Who the holder is, for the server alone (16 bytes, health/offline.holder_ref): the
+    # server turns it back into the person with its key, in one step, so each check
+    # reaches the holder's access log whatever their level. Empty in older codes;
+    # devices ignore it (they match `ref` against the list).
+    holder_ref: bytes = b""
 
 
 def encode_status(claims: StatusClaims, key: SigningKey) -> str:
     """Sign a status code's claims into QR text ("ST1:...")."""
     if (claims.level not in LEVEL_CODES or len(claims.code_id) != 16
-            or len(claims.ref) not in (0, 16)):
-        raise ValueError("level must be green, yellow or red; code_id and ref 16 bytes")
+            or len(claims.ref) not in (0, 16) or len(claims.holder_ref) not in (0, 16)):
+        raise ValueError("level must be green, yellow or red; code_id and refs 16 bytes")
     for t in (claims.updated_at, claims.issued_at, claims.expires_at):
         if type(t) is not int or not 0 <= t <= MAX_TIME:
             raise ValueError("times must be seconds between 1970 and 2100")
@@ -55,6 +60,8 @@ def encode_status(claims: StatusClaims, key: SigningKey) -> str:
                                "i": claims.id_last4, "u": claims.updated_at}
     if claims.ref:
         private["r"] = claims.ref
+    if claims.holder_ref:
+        private["h"] = claims.holder_ref
     cwt = dumps({CWT_ISS: claims.issuer, CWT_EXP: claims.expires_at, CWT_IAT: claims.issued_at,
                  CWT_CTI: claims.code_id, CLAIM_STATUS: private})
     return wrap(encode_sign1(cwt, key), STATUS_PREFIX)
@@ -67,15 +74,18 @@ def _claims(cwt: Any) -> StatusClaims:
     level, holder, last4, updated = (private.get("s"), private.get("n"), private.get("i"),
                                      private.get("u"))
     iat, exp, cti, iss = cwt.get(CWT_IAT), cwt.get(CWT_EXP), cwt.get(CWT_CTI), cwt.get(CWT_ISS)
-    ref = private.get("r", b"")
-    if (not isinstance(ref, bytes) or len(ref) not in (0, 16) or level not in LEVEL_NAMES
+    ref, holder_ref = private.get("r", b""), private.get("h", b"")
+    if (not isinstance(ref, bytes) or len(ref) not in (0, 16)
+            or not isinstance(holder_ref, bytes) or len(holder_ref) not in (0, 16)
+            or level not in LEVEL_NAMES
             or not isinstance(holder, str) or not isinstance(last4, str)
             or not all(type(t) is int for t in (updated, iat, exp))
             or not isinstance(cti, bytes) or not isinstance(iss, str)):
         raise PassRejected("bad_claims", "status claims malformed")
     return StatusClaims(code_id=cti, level=LEVEL_NAMES[level], holder=holder, id_last4=last4,
                         updated_at=int(updated), issued_at=int(iat),  # type: ignore[arg-type]
-                        expires_at=int(exp), issuer=iss, ref=ref)  # type: ignore[arg-type]
+                        expires_at=int(exp), issuer=iss, ref=ref,  # type: ignore[arg-type]
+                        holder_ref=holder_ref)
 
 
 def verify_status(text: str, trust: TrustStore, *, now: int) -> StatusClaims:

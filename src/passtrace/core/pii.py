@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -135,6 +137,7 @@ class PiiVault:
         """`secret` is the current encryption key, `previous` older ones (read only);
         the lookup-hash and wrapping keys default to `secret` (development only)."""
         self._hash_key = _derive(hash_secret or secret, b"lookup-hash")
+        self._hash_secret = hash_secret or secret
         self._data = _Keyring([secret, *previous], b"encryption")
         # Until a wrapping key of its own is set, the data key's secret wraps (under its
         # own derivation); after that, the data keys still unwrap what they wrapped.
@@ -148,6 +151,31 @@ class PiiVault:
     def lookup_hash(self, value: str) -> str:
         """Return the keyed hash used to find a record by an ID number."""
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def _reference_cipher(self, purpose: str) -> Cipher[modes.ECB]:
+        # One AES block is a keyed permutation of 16 bytes: a UUID in, 16 bytes out that
+        # look random, the same each time, and only this key turns back into the UUID.
+        # ECB leaks nothing here: there is exactly one block and no data beyond it.
+        key = _derive(self._hash_secret, b"reference:" + purpose.encode())
+        return Cipher(algorithms.AES(key), modes.ECB())
+
+    def reference(self, value: uuid.UUID, *, purpose: str) -> bytes:
+        """A 16-byte reference to a record id that only the server can resolve.
+
+        Under the lookup-hash secret (it never rotates), so a reference handed out once
+        keeps resolving; names nobody without that key; one `purpose` cannot be read as
+        another's. Deterministic: use it where a stable reference is already given out.
+        """
+        enc = self._reference_cipher(purpose).encryptor()
+        return enc.update(value.bytes) + enc.finalize()
+
+    def resolve_reference(self, ref: bytes, *, purpose: str) -> uuid.UUID | None:
+        """The record id a `reference` stands for (None: not 16 bytes). Any 16 bytes
+        resolve to some id: the caller looks it up and treats an unknown id as nobody."""
+        if len(ref) != 16:
+            return None
+        dec = self._reference_cipher(purpose).decryptor()
+        return uuid.UUID(bytes=dec.update(ref) + dec.finalize())
 
     def encrypt(self, value: str, *, ad: bytes) -> bytes:
         """Encrypt a value for one column of one row (`PiiBound.pii_ad`): AES-256-GCM,

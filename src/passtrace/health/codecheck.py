@@ -4,6 +4,10 @@ The code is signed with the pass keys (codec/status.py), so the server verifies 
 the same trust store as a pass. What the code says is its level when it was issued; the
 server knows the level now. Offline a device does the same with the signed status list
 (static/js/checkpoint/status.js): the newer of the code and the list wins.
+
+A check online reads the holder's status, so it reaches the holder's access log
+("who viewed my data"): the code's holder reference names them in one step, whatever
+their level (offline.holder_ref). A refused code names nobody and records nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from passtrace.audit import service as audit
 from passtrace.codec import PassRejected
 from passtrace.codec.status import StatusClaims, verify_status
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.runtime import Runtime
+from passtrace.core.security import Principal
 from passtrace.health import offline
 from passtrace.passes import keyring
 from passtrace.people.models import Person
@@ -55,21 +61,39 @@ def _refused(reason: str) -> ValidationFailed:
                             fields={"code": REFUSALS.get(reason, NOT_A_CODE)})
 
 
-def _level_now(session: Session, rt: Runtime, claims: StatusClaims) -> str:
-    """The holder's level now. Only people who are not green can differ from green, and
-    the code's masked name narrows them to a handful: their references are compared."""
+def _holder(session: Session, rt: Runtime, claims: StatusClaims) -> Person | None:
+    """The code's holder, or None when the code cannot name them.
+
+    A code with a holder reference: the reference turns back into the person id and one
+    primary-key read finds them (O(1), whatever the level). A code issued before holder
+    references (valid CODE_MINUTES, so only around an upgrade): as before, only people
+    who are not green can be told apart, and the masked name narrows them to a handful
+    whose status references are compared.
+    """
+    if claims.holder_ref:
+        person_id = offline.holder_of(rt, claims.holder_ref)
+        return session.get(Person, person_id) if person_id is not None else None
     if not claims.ref:
-        return claims.level  # a code without a reference: only what it says
-    rows = session.execute(select(Person.id, Person.status).where(
+        return None
+    rows = session.scalars(select(Person).where(
         Person.status.in_(("yellow", "red")), Person.name_masked == claims.holder))
-    for person_id, status in rows:
-        if offline.status_ref(rt, person_id) == claims.ref:
-            return str(status)
-    return "green"
+    return next((p for p in rows if offline.status_ref(rt, p.id) == claims.ref), None)
 
 
-def check(*, session: Session, rt: Runtime, text: str) -> CodeCheck:
-    """Verify a status code and give the holder's status now; refuse a bad code (422)."""
+def _level_now(person: Person | None, claims: StatusClaims) -> str:
+    """The holder's level now; a code naming nobody known: as before, only what the code
+    says when it carries no reference, green when it does (no one not green matched)."""
+    if person is not None:
+        return str(person.status)
+    return "green" if claims.ref or claims.holder_ref else claims.level
+
+
+def check(*, session: Session, rt: Runtime, actor: Principal, text: str) -> CodeCheck:
+    """Verify a status code and give the holder's status now; refuse a bad code (422).
+
+    A successful check is a read of the holder's status by the guard: one entry in the
+    holder's access log (who: the guard's role and site, from the actor; when).
+    """
     text = text.strip()
     if not text or len(text) > MAX_CODE_CHARS:
         raise _refused("bad_prefix")
@@ -81,7 +105,12 @@ def check(*, session: Session, rt: Runtime, text: str) -> CodeCheck:
         raise _refused(exc.reason) from None
     except Exception:  # noqa: BLE001 - any garbage a scanner reads is "not a code"
         raise _refused("bad_prefix") from None
-    level = _level_now(session, rt, claims)
+    person = _holder(session, rt, claims)
+    level = _level_now(person, claims)
+    if person is not None:
+        audit.record(session=session, actor=actor, action="health.code.check",
+                     resource_type="person", resource_id=person.id,
+                     subject_person_id=person.id, detail={"level": level})
     return CodeCheck(level=level, code_level=claims.level, changed_since=level != claims.level,
                      holder=claims.holder, id_last4=claims.id_last4,
                      updated_at=datetime.fromtimestamp(claims.updated_at, UTC),

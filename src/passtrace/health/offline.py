@@ -40,6 +40,26 @@ def status_ref(rt: Runtime, person_id: uuid.UUID) -> bytes:
     return bytes.fromhex(rt.vault.lookup_hash(f"status-ref:{person_id}"))[:16]
 
 
+HOLDER_REF = "status-holder"
+
+
+def holder_ref(rt: Runtime, person_id: uuid.UUID) -> bytes:
+    """Who holds a status code, in a form only the server turns back into the person.
+
+    Not `status_ref`: that one is a one-way hash (devices match it against the list), so
+    finding the holder from it means comparing candidates, which is cheap only for the
+    few who are not green. This is the person id under a keyed permutation
+    (`PiiVault.reference`): one step back to the id, then a primary-key read, whatever
+    the level, so every check reaches the holder's access log.
+    """
+    return rt.vault.reference(person_id, purpose=HOLDER_REF)
+
+
+def holder_of(rt: Runtime, ref: bytes) -> uuid.UUID | None:
+    """The person id a `holder_ref` stands for (the caller reads the person)."""
+    return rt.vault.resolve_reference(ref, purpose=HOLDER_REF)
+
+
 def status_code(*, session: Session, rt: Runtime, person: Person, level: str,
                 updated_at: datetime) -> str:
     """A signed status code for the person's phone, valid CODE_MINUTES."""
@@ -50,7 +70,7 @@ def status_code(*, session: Session, rt: Runtime, person: Person, level: str,
         id_last4=person.id_last4, updated_at=int(updated_at.timestamp()),
         issued_at=int(now.timestamp()),
         expires_at=int((now + timedelta(minutes=CODE_MINUTES)).timestamp()),
-        ref=status_ref(rt, person.id)), key)
+        ref=status_ref(rt, person.id), holder_ref=holder_ref(rt, person.id)), key)
 
 
 def status_entries(session: Session, now: datetime) -> list[tuple[str, str]]:

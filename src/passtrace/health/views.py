@@ -132,7 +132,9 @@ def status_list(session: SessionDep, rt: RuntimeDep) -> StatusList:
 
 @router.post("/status-code/check", response_model=StatusCodeCheck, tags=["checkpoint"],
              dependencies=[require("pass.verify")], responses=errors(422))
-def check_status_code(data: StatusCodeText, session: SessionDep,
-                      rt: RuntimeDep) -> StatusCodeCheck:
-    """Verify a scanned status code; the status now overrides what an older code says."""
-    return present.code_check_read(codecheck.check(session=session, rt=rt, text=data.code))
+def check_status_code(data: StatusCodeText, session: SessionDep, rt: RuntimeDep,
+                      principal: CurrentPrincipal) -> StatusCodeCheck:
+    """Verify a scanned status code; the status now overrides what an older code says.
+    The holder finds the check in their access log."""
+    return present.code_check_read(codecheck.check(session=session, rt=rt, actor=principal,
+                                                   text=data.code))

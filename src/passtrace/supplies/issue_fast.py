@@ -136,6 +136,7 @@ class LeanIssue:
         principal = await optional_principal(request, rt)  # CSRF on cookie logins, locale
         if principal is None:
             raise Unauthorized("Please log in.")
+        authz.require_supplies_user(principal)  # a resident: 403 whatever the depot id
         out = await _issue_pg(fast, principal, uuid.UUID(raw_depot), data)
         if out is None:  # more lots than ids sent: the reference path
             await self._reference(scope, body, receive, send)

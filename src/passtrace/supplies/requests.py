@@ -35,7 +35,7 @@ def file_request(*, session: Session, actor: Principal, depot_id: uuid.UUID,
     """Ask for `quantity` of an item for a checkpoint, community, hospital or enterprise."""
     depot = get_depot(session, depot_id)
     if not authz.can_request(actor, depot):
-        raise Forbidden("You may not request supplies for this depot.")
+        authz.refuse(actor, depot, N_("You may not request supplies for this depot."))
     if depot.kind not in REQUESTER_KINDS:
         raise ValidationFailed("Warehouses do not file requests; they allocate.",
                                fields={"depot_id": N_("Not a requesting depot.")})

@@ -291,7 +291,7 @@ def receive_transfer(*, session: Session, actor: Principal | None, transfer_id: 
     if t is None:
         raise NotFound("No such transfer.")
     target = get_depot(session, t.to_depot_id)
-    authz.require_manage(actor, target)
+    authz.require_manage(actor, target, missing=N_("No such transfer."))
     if t.state != "in_transit":
         raise InvalidState("This transfer has already been received.")
     if received_quantity > t.quantity:

@@ -65,6 +65,7 @@ def _gate_page(request: Request, session: Session, principal: Principal, code: s
                site: str, day_raw: str = "", values: dict[str, Any] | None = None,
                errors: dict[str, str] | None = None, message: str | None = None,
                saved: str = "", told: str = "", status_code: int = 200) -> Response:
+    deliveries.require_lister(principal)  # a resident: 403, whatever the code
     if not CODE.match(code):
         raise NotFound("No such community.")
     c = deliveries.get_listable(session=session, actor=principal, code=code)
@@ -74,6 +75,7 @@ def _gate_page(request: Request, session: Session, principal: Principal, code: s
     day, day_error = query_day(day_raw)
     _, rows = deliveries.list_for_community(session=session, actor=principal, code=c.code,
                                             day=day)
+    deliveries.record_list_reads(session=session, actor=principal, rows=rows, via="gate_page")
     items = [deliveries.to_read(r) for r in rows]
     just_saved = next((i for i in items if str(i.id) == saved), None)
     return render(request, "communities/deliveries/gate.html", {

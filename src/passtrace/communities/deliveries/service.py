@@ -19,7 +19,7 @@ from passtrace.communities.deliveries.schemas import DeliveryCreate, DeliveryRea
 from passtrace.communities.outings.gate import community_of
 from passtrace.communities.visits.service import clean_text, day_bounds, household_key
 from passtrace.core.clock import local_today, utcnow
-from passtrace.core.errors import Conflict, NotFound, ValidationFailed
+from passtrace.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.ids import uuid7
 from passtrace.core.pii import mask_phone
@@ -59,8 +59,23 @@ def gates_for(*, session: Session, actor: Principal, c: Community) -> list[Site]
             if s.active and can_register_at(actor, s, c)]
 
 
+LIST_PERMISSIONS = ("community.view", "delivery.register")
+
+
+def require_lister(actor: Principal) -> None:
+    """403 for anyone who may list no compound's deliveries anywhere (a resident)."""
+    if not any(actor.has(p) for p in LIST_PERMISSIONS):
+        raise Forbidden("Your role does not allow this.")
+
+
 def get_listable(*, session: Session, actor: Principal, code: str) -> Community:
-    """A compound whose deliveries the actor sees: its managers, officials, its gate staff."""
+    """A compound whose deliveries the actor sees: its managers, officials, its gate staff.
+
+    The persona rule: someone who may list no compound's deliveries at all (a resident)
+    is refused (403) before the code is looked up, so the answer is the same for every
+    code; staff of another compound or area are told it does not exist (404).
+    """
+    require_lister(actor)
     c = community_service.get_by_code(session=session, code=code)
     if c is None or not (authz.can_view(actor, c) or gates_for(session=session, actor=actor,
                                                                c=c)):
@@ -220,3 +235,20 @@ def list_for_community(*, session: Session, actor: Principal, code: str,
                                            Delivery.created_at < end)
                   .order_by(Delivery.created_at.desc()).limit(limit))
     return c, rows
+
+
+def record_list_reads(*, session: Session, actor: Principal, rows: list[DeliveryView],
+                      via: str) -> None:
+    """The day's list names flats: each resident of a flat shown finds the read in their
+    access log ("who viewed my data"), one entry per person, in one INSERT."""
+    by_household: dict[uuid.UUID, uuid.UUID] = {}
+    for r in rows:  # the newest delivery shown for each flat names the read
+        by_household.setdefault(r.delivery.household_id, r.delivery.id)
+    if not by_household:
+        return
+    residents = session.execute(select(Resident.household_id, Resident.person_id).where(
+        Resident.household_id.in_(list(by_household))))
+    audit_service.record_reads(session=session, actor=actor, action="delivery.view",
+                               resource_type="delivery",
+                               people=[(by_household[h], p) for h, p in residents],
+                               detail={"via": via})

@@ -69,9 +69,11 @@ def community_deliveries(code: Code, session: SessionDep, principal: CurrentPrin
                          day: QueryDay = None, cursor: Cursor = None,
                          limit: Limit = DEFAULT_LIMIT) -> Page[DeliveryRead]:
     """One day's deliveries at the compound's gates, latest first (managers, officials,
-    gate staff)."""
+    gate staff; residents 403). The residents of each flat shown find the read in their
+    access log."""
     _, found = deliveries.list_for_community(session=session, actor=principal, code=code,
                                              day=day)
     rows, nxt = paginate_items(found, lambda r: (r.delivery.created_at, r.delivery.id),
                                cursor=cursor, limit=limit, descending=True)
+    deliveries.record_list_reads(session=session, actor=principal, rows=rows, via="api")
     return Page(items=[deliveries.to_read(row) for row in rows], next=nxt)
