@@ -88,6 +88,7 @@ def people(*, session: Session, actor: Principal, level: str, area: str,
     worst = per_person.group_by(StatusFlag.person_id).subquery()
     stmt = select(Person).where(Person.id.in_(
         select(worst.c.person_id).where(worst.c.rank == RANKS[level])))
+    rows: list[Person]
     rows, nxt = paginate_query(session, stmt, [Person.id], cursor=cursor, limit=limit)
     # Every person named on the page reaches their access log (one INSERT).
     audit.record_reads(session=session, actor=actor, action="health.view",
