@@ -156,6 +156,39 @@ def test_zh_CN_translations_are_chinese(zh: Catalog) -> None:
     assert not untranslated, untranslated
 
 
+# Supplies speak one word per thing. A depot (any place stock is kept) is 库点, the word
+# of most depot strings and of the opening-stock column 库点编码; 仓库 is kept for the
+# city and district warehouses, a kind of depot that allocates. A supplies request is
+# 申领 (requisitioning goods); 申请 is the passes' word (applying for permission), so an
+# official who handles both tells them apart. docs/i18n.md, "Terms".
+SUPPLIES_WORDS = re.compile(r"depot|warehouse|suppl", re.IGNORECASE)
+NOT_SUPPLIES_WORDS = ("物资点", "储备点", "物资仓库", "本点", "申请")
+
+
+def _supplies_msgids(extracted: dict[MsgId, list[str]]) -> set[str]:
+    """Msgids written in the supplies domain or its templates, or naming depots/supplies."""
+    return {_key(m) for m, where in extracted.items()
+            if any(w.startswith(("supplies/", "web/templates/supplies/")) for w in where)
+            or SUPPLIES_WORDS.search(_key(m))}
+
+
+def test_supplies_strings_use_one_word_for_depot_and_for_request(
+    extracted: dict[MsgId, list[str]], zh: Catalog
+) -> None:
+    keys = _supplies_msgids(extracted)
+    assert {"Depots", "Request supplies", "Warehouse"} <= keys  # the scope is not empty
+    wrong = []
+    for key in sorted(keys):
+        message = zh.get(key)
+        if message is None:
+            continue
+        text = " ".join(_forms(message))
+        if any(word in text for word in NOT_SUPPLIES_WORDS) or (
+                "仓库" in text and "warehouse" not in key.lower()):
+            wrong.append((key, text))
+    assert not wrong, wrong
+
+
 # (b) placeholders survive translation ----------------------------------------------------
 
 

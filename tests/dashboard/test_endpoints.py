@@ -78,7 +78,8 @@ def test_every_number_on_the_page_links_to_its_list(client, session, make_person
     for href in ('href="/sites"', 'href="/warnings/alerts?status=open"',
                  'href="/cases?status=open&amp;area=520102"', 'href="/tracing/tasks"',
                  'href="/tracing/tasks?overdue=true"', 'href="/warnings/risk-areas"',
-                 'href="/health/queue"', 'href="/enterprises"', 'href="/sites/NM-X"',
+                 'href="/health/flagged?level=red&amp;area=520102"', 'href="/enterprises"',
+                 'href="/sites/NM-X"',
                  'href="/warnings/alerts?rule=checkpoint_fever"'):
         assert href in html, href
     assert 'data-figure="registrations.today">1</a>' in html

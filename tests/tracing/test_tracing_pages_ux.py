@@ -202,3 +202,46 @@ def test_the_home_tile_counts_overdue_tasks(rt: Runtime, session: Session, clien
     # Another district's official has nothing late.
     other = make_persona("official", "area", "520103")
     assert "件逾期" not in client.get("/", headers=other.headers).text
+
+
+def test_a_general_contact_shows_no_quarantine_date(rt: Runtime, session: Session,
+                                                    client: TestClient, make_persona) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    s = site(session, "road_checkpoint", "520102")
+    p = person(session, rt, "病例")
+    near, colleague = person(session, rt, "密接"), person(session, rt, "同事")
+    c = case(session, p, area="520102")
+    reg(session, s, p.id_hash, T0)
+    reg(session, s, near.id_hash, T0 + 10 * M)
+    reg(session, s, colleague.id_hash, T0 + 12 * M)
+    session.commit()
+    mine = make_persona("official", "area", "520102")
+    assert client.post(f"/api/v1/cases/{c.id}/contacts/run", json={},
+                       headers=mine.headers).status_code == 200
+    # A colleague found by the department search is a general contact: watched, not
+    # quarantined (made so here, as the colleague search would store it).
+    session.execute(update(Contact).where(Contact.person_id == colleague.id)
+                    .values(kind="general"))
+    session.commit()
+    close = session.scalars(select(Contact).where(Contact.person_id == near.id)).one()
+    general = session.scalars(select(Contact).where(Contact.person_id == colleague.id)).one()
+    frag = client.get(f"/cases/{c.id}/contacts", headers=mine.headers).text
+    cells = dict(re.findall(r'<tr data-contact="([^"]+)">.*?data-label="隔离至">(.*?)</td>',
+                            frag, re.S))
+    assert cells[str(close.id)] == str(close.quarantine_until)
+    assert ">—</span>" in cells[str(general.id)]
+    assert 'title="一般接触者只需观察，无需隔离。"' in cells[str(general.id)]
+    assert 'id="general-note"' in frag
+    en = client.get(f"/cases/{c.id}/contacts", headers={**mine.headers, **EN}).text
+    assert "General contacts are watched, not quarantined." in en
+    # The exported list says the same; the API's JSON keeps the field for every contact.
+    export = client.post(f"/api/v1/cases/{c.id}/contacts/export", json={},
+                         headers=mine.headers)
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    col, kind = rows[0].index("quarantine_until"), rows[0].index("kind")
+    by_kind = {r[kind]: r[col] for r in rows[1:]}
+    assert by_kind == {"close": str(close.quarantine_until), "general": "—"}
+    listed = client.get(f"/api/v1/cases/{c.id}/contacts", headers=mine.headers).json()
+    assert all(item["quarantine_until"] for item in listed["items"])

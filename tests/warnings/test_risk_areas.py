@@ -19,7 +19,8 @@ def test_declare_then_lift_keeps_the_history_and_queues_a_scan(client, session, 
     risk_id = made.json()["id"]
     session.expire_all()
     assert session.get(AreaRisk, __import__("uuid").UUID(risk_id)).scanned_at is None
-    elsewhere = client.post(f"/api/v1/area-risks/{risk_id}/end", headers=world.outsider.headers)
+    elsewhere = client.post(f"/api/v1/area-risks/{risk_id}/end", json={"reason": "清零"},
+                            headers=world.outsider.headers)
     assert elsewhere.status_code == 404
     lifted = client.post(f"/api/v1/area-risks/{risk_id}/end", json={"reason": "清零"},
                          headers=h)

@@ -91,7 +91,7 @@ def test_days_of_cover_names_the_curve_and_a_depot_its_kind(
     login(page, "depot_cp")
     page.goto("/supplies/depots")
     assert page.locator("h1").inner_text() == "花果园大道卡口物资点"
-    assert page.locator("h1 + p.muted").inner_text() == "卡口物资点"  # not "卡口登记"
+    assert page.locator("h1 + p.muted").inner_text() == "卡口库点"  # not "卡口登记"
 
 
 def test_who_is_home_reads_as_a_state_not_a_direction(new_context: Callable[..., Any]) -> None:

@@ -15,7 +15,7 @@ from passtrace.areas.models import Area
 from passtrace.core.db import session_scope
 from passtrace.warnings import service as warnings
 from passtrace.warnings.models import Alert
-from tests.web.conftest import LiveServer, login
+from tests.web.conftest import LiveServer, follow, login
 
 pytestmark = pytest.mark.browser
 RULE = "checkpoint_fever"
@@ -46,10 +46,19 @@ def test_a_declared_risk_area_shows_on_the_public_page(new_context: Any,
     public.goto("/risk-areas")
     row = public.locator("#public-risks tr", has_text=street.name_zh)
     assert row.count() == 1 and "浏览器测试：出现本地病例" in row.inner_text()
-    # lifted, it leaves the public page (and the next tests' world)
+    # Lifting asks first: the confirmation names the area and level and wants a reason.
     mine = page.locator("#risk-list tr", has_text=street.name_zh)
     with page.expect_navigation():
-        mine.locator("button[type=submit]").click()
+        mine.locator("a.button").click()
+    assert street.name_zh in page.inner_text("#lift-what")
+    assert "中风险" in page.inner_text("#lift-what")
+    public.reload()
+    assert public.locator("#public-risks tr", has_text=street.name_zh).count() == 1
+    page.fill("#lift-reason", "浏览器测试：已清零")
+    follow(page, "#lift-submit")
+    # lifted, it leaves the public page (and the next tests' world), its reason kept
+    row = page.locator("#risk-list tr", has_text=street.name_zh)
+    assert "浏览器测试：已清零" in row.first.inner_text()
     public.reload()
     assert public.locator("#public-risks tr", has_text=street.name_zh).count() == 0
 

@@ -52,5 +52,7 @@ class AreaRisk(IdMixin, CreatedMixin, Base):
     source: Mapped[str] = mapped_column(String(8), default="manual", server_default="manual")
     lifted_at: Mapped[datetime | None]
     lifted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Why it was lifted (required since 2026-12-06; NULL on rows lifted before).
+    lift_reason: Mapped[str | None] = mapped_column(String(200))
     # Set once the early-warning job has flagged the area's recent visitors; NULL queues it.
     scanned_at: Mapped[datetime | None]

@@ -27,6 +27,7 @@ from passtrace.dashboard.rollup import HOUR
 from passtrace.dashboard.scope import Scope
 from passtrace.dashboard.window import HOURS, Window
 from passtrace.enterprises.models import Enterprise
+from passtrace.health import roster
 from passtrace.health.models import StatusFlag
 from passtrace.reports.models import DailyReport, ReportDayCount
 from passtrace.sites.models import Site
@@ -308,10 +309,9 @@ def status(*, session: Session, scope: Scope, now: datetime) -> dict[str, int]:
     covers); a flag with no area (raised before areas were kept on flags) counts
     city-wide only.
     """
-    live = and_(StatusFlag.cleared_at.is_(None), StatusFlag.starts_at <= now,
-                or_(StatusFlag.until.is_(None), StatusFlag.until > now))
-    rank = func.max(case((StatusFlag.level == "red", 2), (StatusFlag.level == "yellow", 1),
-                         else_=0))
+    # The same live flags and worst level as the list the count links to
+    # (health.roster), so the number and its list agree.
+    live, rank = roster.live(now), roster.worst_rank()
     per_person = _scoped(select(StatusFlag.person_id, rank.label("rank")).where(live),
                          scope, StatusFlag.area_code)
     sub = per_person.group_by(StatusFlag.person_id).subquery()

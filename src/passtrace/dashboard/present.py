@@ -40,7 +40,7 @@ REASON_RULES = {"revoked": "pass_invalid", "expired": "pass_invalid",
                 "area_not_allowed": "pass_outside_area",
                 "site_not_allowed": "pass_outside_area", "fever": "checkpoint_fever"}
 ALERTS, SITES, CASES, TASKS = "/warnings/alerts", "/sites", "/cases", "/tracing/tasks"
-RISKS, HEALTH, ENTERPRISES = "/warnings/risk-areas", "/health/queue", "/enterprises"
+RISKS, FLAGGED, ENTERPRISES = "/warnings/risk-areas", "/health/flagged", "/enterprises"
 
 
 def _link(path: str, **query: str) -> str:
@@ -126,7 +126,8 @@ def to_read(session: Session, scope: Scope, f: Figures) -> DashboardRead:
         risks=[Count(key=level, label=str(RISK_LABELS[level]), count=f.risks.get(level, 0),
                      href=RISKS) for level in ("high", "medium", "low")],
         status=[Count(key=level, label=gettext(HEALTH_LABELS[level]),
-                      count=f.status.get(level, 0), href=HEALTH)
+                      count=f.status.get(level, 0),
+                      href=_link(FLAGGED, level=level, area=area))
                 for level in ("red", "yellow")],
         areas=_areas(session, scope))
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from passtrace.codec.qr import qr_svg
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.i18n import gettext
+from passtrace.core.pagination import DEFAULT_LIMIT
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.health import appeals, authz, manual, present, reading, search
+from passtrace.health import appeals, authz, manual, present, reading, roster, search
 from passtrace.health.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -137,6 +138,20 @@ def people_search(request: Request, session: SessionDep, rt: RuntimeDep,
     except ValidationFailed as exc:
         return _search(request, principal, error=exc.translated(), status_code=422)
     return _search(request, principal, hits=hits)
+
+
+@router.get("/flagged")
+def flagged(request: Request, session: SessionDep, principal: CurrentPrincipal,
+            level: str = "red", area: str = "", cursor: str = "") -> Response:
+    """The people red (or yellow) now in my areas: the list behind the dashboard's counts."""
+    rows, nxt = roster.people(session=session, actor=principal, level=level[:8],
+                              area=area[:40], cursor=cursor[:600] or None,
+                              limit=DEFAULT_LIMIT, via="flagged_list")
+    return render(request, "health/flagged.html", {
+        "level": level, "label": gettext(present.LEVEL_LABELS[level]), "area": area,
+        "people": [{"id": p.id, "name": p.name_masked or p.id_masked,
+                    "id_masked": p.id_masked} for p in rows],
+        "next": nxt})
 
 
 def _queue(request: Request, session: Session, principal: Principal,

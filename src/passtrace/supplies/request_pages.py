@@ -112,7 +112,7 @@ def _visible_request(session: Session, principal: Principal, request_id: uuid.UU
     """The request, its depot, and whether this user may decide it."""
     r = session.get(SupplyRequest, request_id)
     if r is None:
-        raise NotFound("No such request.")
+        raise NotFound("No such supplies request.")
     depot = depot_for(session, principal, r.depot_id)
     return r, depot, principal.covers_area(authz.MANAGE, depot.area_code)
 

@@ -70,7 +70,7 @@ def decide(*, session: Session, actor: Principal | None, request_id: uuid.UUID,
     """
     r = locked(session, SupplyRequest, request_id)
     if r is None:
-        raise NotFound("No such request.")
+        raise NotFound("No such supplies request.")
     depot = get_depot(session, r.depot_id)
     authz.require_manage_area(actor, depot)
     if r.state != "open":

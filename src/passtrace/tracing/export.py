@@ -32,6 +32,11 @@ from passtrace.tracing.models import Contact
 HEADER = ("person", "kind", "depth", "first_exposure", "last_exposure", "quarantine_until",
           "area_code", "evidence", "task_status")
 REVEALED = ("id_number", "phone")
+# Close and secondary contacts are quarantined until the date; general contacts
+# (colleagues) are watched, not quarantined, so the list shows them no date. The JSON
+# record keeps `quarantine_until` for every contact (docs/cli.md names it).
+QUARANTINED_KINDS = ("close", "secondary")
+NOT_QUARANTINED = "—"
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,8 @@ def rows(*, session: Session, rt: Runtime, actor: Principal | None, case: Case,
         c = item.contact
         row: list[Any] = [item.person.id_masked if item.person else "", c.kind, c.depth,
                           _local(c.first_exposure), _local(c.last_exposure),
-                          c.quarantine_until.isoformat(), c.area_code,
+                          c.quarantine_until.isoformat()
+                          if c.kind in QUARANTINED_KINDS else NOT_QUARANTINED, c.area_code,
                           " ".join(f"{k}×{n}" for k, n in
                                    tracing_service.evidence_summary(c).items()),
                           item.task_status]

@@ -92,13 +92,38 @@ def declare(request: Request, session: SessionDep, principal: CurrentPrincipal,
         "valid_until": N_("Enter a date.")})
 
 
+def _lift_page(request: Request, session: Session, principal: Principal, risk_id: uuid.UUID,
+               reason: str = "", error: str = "", status_code: int = 200) -> Response:
+    risk = risk_areas.visible(session=session, actor=principal, risk_id=risk_id)
+    return render(request, "warnings/lift.html", {
+        "r": risk, "name": present.area_names(session, [risk.area_code]).get(
+            risk.area_code, risk.area_code),
+        "level": present.LEVEL_LABELS[risk.level], "time": present.local_time,
+        "live": risk.valid_until is None or risk.valid_until > utcnow(),
+        "reason": reason, "error": error}, status_code=status_code)
+
+
+@router.get("/risk-areas/{risk_id}/lift")
+def lift_confirm(request: Request, risk_id: uuid.UUID, session: SessionDep,
+                 principal: CurrentPrincipal) -> Response:
+    """Confirm lifting a risk area: which area at which level, and why."""
+    _need(principal, "risk.manage")
+    return _lift_page(request, session, principal, risk_id)
+
+
 @router.post("/risk-areas/{risk_id}/lift")
 def lift(request: Request, risk_id: uuid.UUID, session: SessionDep,
          principal: CurrentPrincipal, form: Annotated[LiftForm, Form()]) -> Response:
-    """Lift a risk area now."""
+    """Lift a risk area now with the reason given, or show the confirmation again."""
     _need(principal, "risk.manage")
-    risk_areas.lift(session=session, actor=principal, risk_id=risk_id,
-                    reason=form.reason.strip()[:200])
+    try:
+        risk_areas.lift(session=session, actor=principal, risk_id=risk_id,
+                        reason=form.reason)
+    except ValidationFailed as exc:
+        # The reason is checked before anything is read or changed: nothing to undo.
+        return _lift_page(request, session, principal, risk_id, reason=form.reason[:400],
+                          error=exc.translated_fields().get("reason", exc.translated()),
+                          status_code=422)
     return RedirectResponse("/warnings/risk-areas", status_code=303)
 
 

@@ -27,6 +27,9 @@ from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
 from passtrace.core.tabular import SheetRow
 
+LIFT_REASON_MAX = 200
+LIFT_REASON_NEEDED = N_("Say why the risk area is lifted.")
+LIFT_REASON_TOO_LONG = N_("This text is too long.")
 NOT_RESPONSIBLE = N_("Only an official responsible for the area may declare or lift it.")
 END_AFTER_START = N_("The end must be after the start.")
 
@@ -72,18 +75,30 @@ def visible(*, session: Session, actor: Principal, risk_id: uuid.UUID,
     return risk
 
 
+def lift_reason(raw: str) -> str:
+    """The reason a lift needs (the page and the API both check it here); 422 if none."""
+    reason = " ".join(raw.split())
+    if not reason:
+        raise ValidationFailed(LIFT_REASON_NEEDED, fields={"reason": LIFT_REASON_NEEDED})
+    if len(reason) > LIFT_REASON_MAX:
+        raise ValidationFailed(LIFT_REASON_TOO_LONG, fields={"reason": LIFT_REASON_TOO_LONG})
+    return reason
+
+
 def lift(*, session: Session, actor: Principal, risk_id: uuid.UUID,
-         reason: str = "") -> AreaRisk:
-    """End a risk now (a risk already over is left as it is).
+         reason: str) -> AreaRisk:
+    """End a risk now, saying why (a risk already over is left as it is).
 
     Race: two officials lifting at once would both record a lift; the row lock makes
-    the second see the first's end and record nothing.
+    the second see the first's end and record nothing (its reason is not kept).
     """
+    reason = lift_reason(reason)
     risk = visible(session=session, actor=actor, risk_id=risk_id, for_update=True)
     now = utcnow()
     if risk.valid_until is None or risk.valid_until > now:
         risk.valid_until = max(now, risk.valid_from)
         risk.lifted_at, risk.lifted_by = now, actor.user_id
+        risk.lift_reason = reason
         session.flush()
         audit_service.record(session=session, actor=actor, action="risk.end",
                              resource_type="area_risk", resource_id=risk.id,

@@ -26,9 +26,9 @@ class AreaRiskIn(_In):
 
 
 class AreaRiskEnd(_In):
-    """Lift a risk now, optionally saying why."""
+    """Lift a risk now, saying why (stored with the lift and shown in the area's history)."""
 
-    reason: str = Field(default="", max_length=200)
+    reason: str = Field(max_length=200, description="why the risk is lifted; blank is refused")
 
 
 class AreaRiskRead(BaseModel):
@@ -42,6 +42,7 @@ class AreaRiskRead(BaseModel):
     note: str
     source: str
     lifted_at: datetime | None
+    lift_reason: str | None = None
     # NULL while its visitors are being found and flagged (the job runner's scan, in
     # parts: some may be flagged already, the others soon).
     scanned_at: datetime | None = None

@@ -99,7 +99,8 @@ def declare(data: AreaRiskIn, session: SessionDep, principal: CurrentPrincipal) 
 @risk_router.post("/{risk_id}/end", response_model=AreaRiskRead)
 def lift(risk_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
          data: AreaRiskEnd | None = None) -> AreaRiskRead:
-    """Lift a risk now."""
+    """Lift a risk now; a reason is required (422 without one, nothing changed)."""
+    # No body at all reaches the same check as a blank reason: one translated message.
     return _risk(risk_areas.lift(session=session, actor=principal, risk_id=risk_id,
                                  reason=data.reason if data else ""))
 
