@@ -82,4 +82,4 @@ def require_manage_area(actor: Principal | None, depot: Depot) -> None:
     (403); an officer of another area does not learn the request exists (404)."""
     if actor is not None and not actor.covers_area(MANAGE, depot.area_code):
         refuse(actor, depot, N_("You may not decide requests for this depot."),
-               missing=N_("No such request."))
+               missing=N_("No such supplies request."))
