@@ -126,6 +126,28 @@ def test_the_sql_path_matches_the_reference_on_a_day_of_boundaries(session: Sess
                        "unreported_visit"}
 
 
+def test_pages_over_several_days_verify_every_report_once(session: Session) -> None:
+    """Pages are keyed by (day, id): a next day's report whose id sorts before every
+    report of the first day (an import's, made earlier) is verified once, as are the
+    first day's, whatever the page size."""
+    w = boundary_day(session)
+    g, _ = w.person()
+    early = DailyReport(id=uuid.UUID(int=1), report_date=NEXT, temperature=None,
+                        submitted_at=at("20:00", NEXT), person_hash=g.id_hash,
+                        external_id="EARLY-1")
+    early.stops.append(ReportStop(seq=1, area_code=OFFICE, arrive_at=at("09:00", NEXT),
+                                  depart_at=at("10:00", NEXT)))
+    session.add(early)
+    session.flush()
+    w.seen(g, OFFICE, at("09:30", NEXT))
+    for chunk in (1, 3, 100):
+        stats = verify.verify(session=session, first=DAY, last=NEXT, chunk=chunk)
+        session.flush()
+        assert stats.reports == 8
+        assert stored(session) == expected(session)
+    assert any(f[1] == uuid.UUID(int=1) and f[2] == "corroborated" for f in stored(session))
+
+
 def test_rerunning_after_changes_replaces_exactly_what_changed(session: Session) -> None:
     w = boundary_day(session)
     verify.verify(session=session, first=DAY, last=DAY)

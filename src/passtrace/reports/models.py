@@ -34,7 +34,8 @@ class DailyReport(IdMixin, Base):
         UniqueConstraint("employee_id", "report_date"),
         Index("ix_daily_reports_enterprise_date", "enterprise_id", "report_date"),
         Index("ix_daily_reports_department_date", "department_id", "report_date"),
-        Index("ix_daily_reports_report_date", "report_date"),  # retention, oldest first
+        # Retention (oldest first) and verification's pages, keyed (report_date, id).
+        Index("ix_daily_reports_date_id", "report_date", "id"),
         # The day's anomalies (fever, symptoms) without reading every report of the day.
         Index("ix_daily_reports_flagged", "enterprise_id", "report_date",
               postgresql_where=text("flagged"), sqlite_where=text("flagged")),

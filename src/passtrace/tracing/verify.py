@@ -34,6 +34,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
@@ -148,20 +149,24 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
     # partitions.occurrence_spans). A registration stored meanwhile in a partition left
     # out is not seen, as if it had been stored after the run.
     spans = partitions.occurrence_spans(session)
-    after: uuid.UUID | None = None
+    after: tuple[date, uuid.UUID] | None = None
     while True:
         # Race: two runs (the job and an official's "verify now") replacing one report's
         # findings at once: each deletes, then both insert the same ids and the second
         # fails. The page's rows are locked until commit, so the second run waits and then
         # replaces the first's findings (SQLite lets one writer in at a time anyway).
+        # Keyed by (report_date, id), the order of ix_daily_reports_date_id: by id alone
+        # PostgreSQL walked the primary key and filtered by date, and as ids follow the
+        # filing time the first page read every report filed before the span.
         page = (select(DailyReport.id, DailyReport.report_date).where(*where)
-                .order_by(DailyReport.id).limit(chunk).with_for_update())
+                .order_by(DailyReport.report_date, DailyReport.id).limit(chunk)
+                .with_for_update())
         if after is not None:
-            page = page.where(DailyReport.id > after)
+            page = page.where(tuple_(DailyReport.report_date, DailyReport.id) > after)
         reports = session.connection().execute(page).all()  # Core: plain rows
         if not reports:
             return stats
-        after = reports[-1].id
+        after = (reports[-1].report_date, reports[-1].id)
         days = {d: local_day_bounds(d) for d in {r.report_date for r in reports}}
         _verify_chunk(session, [r.id for r in reports], tolerance, days, stats, spans)
 
