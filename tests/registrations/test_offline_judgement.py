@@ -184,6 +184,9 @@ def test_officials_over_the_area_see_the_disagreements_and_the_feed_lists_them(
     assert page.status_code == 200
     assert 'data-kind="offline_allowed_denied"' in page.text
     assert "离线放行，但按规则应禁止。" in page.text
+    # The column says why the server decided so, not a pass application's reason.
+    table = page.text.split('id="disagreement-list"')[1].split("</table>")[0]
+    assert "<th>理由</th>" in table and "申请理由" not in table
     staff_page = client.get(f"/sites/{SITE}", headers=checkpoint.staff.headers)
     assert 'id="disagreement-list"' not in staff_page.text
 
