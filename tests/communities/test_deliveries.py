@@ -88,10 +88,13 @@ def test_the_manager_registers_at_any_gate_staff_only_at_their_own(
 
 def test_a_resident_or_another_manager_cannot_register(
         client: TestClient, compound: Compound, make_persona: Callable[..., Any]) -> None:
+    """A resident: 403 (whatever the gate); another compound's manager: 404."""
     other = make_persona("community_manager", "community", "520102006002")
-    for persona in (compound.residents[0], other):
-        resp = client.post("/api/v1/deliveries", json=body(), headers=persona.headers)
-        assert resp.status_code == 404
+    for persona, status in ((compound.residents[0], 403), (other, 404)):
+        for site in (GATE2, "NO-SUCH-GATE"):
+            resp = client.post("/api/v1/deliveries", json=body(site=site),
+                               headers=persona.headers)
+            assert resp.status_code == status, (persona, site)
 
 
 @pytest.mark.parametrize(("overrides", "field"), [

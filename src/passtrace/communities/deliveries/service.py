@@ -43,7 +43,13 @@ def can_register_at(actor: Principal, site: Site, c: Community) -> bool:
 
 
 def gate_for(*, session: Session, actor: Principal, code: str) -> tuple[Site, Community]:
-    """A compound gate where the actor may register deliveries; anything else "not found"."""
+    """A compound gate where the actor may register deliveries; anything else "not found".
+
+    The persona rule: someone who may register deliveries nowhere (a resident) is
+    refused (403) before the code is looked up, the same answer for every code; staff
+    of another gate or compound are told it does not exist (404)."""
+    if not actor.has("delivery.register"):
+        raise Forbidden("Your role does not allow this.")
     site = site_service.get_by_code(session=session, code=code)
     c = community_of(session, site) if site is not None else None
     if site is None or c is None or not can_register_at(actor, site, c):
