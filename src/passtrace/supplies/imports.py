@@ -242,7 +242,9 @@ def _check_stock(r: SheetRow, known: _Known, actor: Principal | None,
     before = len(problems)
     code, name = clean(r.cells["depot"]), clean(r.cells["item"])
     depot, item = known.depots.get(code), known.items.get(name)
-    if depot is None:
+    # A depot the actor cannot see at all (another area's) reads as unknown, as on the
+    # pages and the API (404): the row report must not confirm that its code exists.
+    if depot is None or (actor is not None and not authz.sees(actor, depot)):
         problems.append(Problem(r.number, "depot", N_("Unknown depot %(code)s."),
                                 {"code": code}))
     elif actor is not None and not authz.can_manage(actor, depot):
