@@ -79,3 +79,38 @@ def test_the_list_pages_through_everyone(client, session, rt, make_persona,
         r'data-person="([^"]+)"', second)
     assert sorted(shown) == sorted(str(p.id) for p in people)
     assert 'id="flagged-next"' not in second
+
+
+def test_the_api_gives_the_same_people_paged_and_audited(client, session, rt,
+                                                         make_persona) -> None:
+    red, yellow, elsewhere = _world(session, rt)
+    more = new_person(session, rt)
+    flag(session, more.id, "red", area_code="520102002")
+    session.commit()
+    me = make_persona("official", "area", "520102")
+    before = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+    first = client.get("/api/v1/health/flagged?level=red&limit=1", headers=me.headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert len(body["items"]) == 1 and body["next"]
+    second = client.get(f"/api/v1/health/flagged?level=red&limit=1&cursor={body['next']}",
+                        headers=me.headers).json()
+    items = body["items"] + second["items"]
+    assert sorted(i["id"] for i in items) == sorted([str(red.id), str(more.id)])
+    assert all(i["level"] == "red" and "*" in i["id_masked"] for i in items)
+    assert second["next"] is None
+    read = session.scalars(select(AuditEntry.subject_person_id).where(
+        AuditEntry.id > before, AuditEntry.action == "health.view")).all()
+    assert sorted(read) == sorted([red.id, more.id])
+    # The persona rule, and bad input as a translated 422.
+    other = make_persona("official", "area", "520103")
+    assert client.get("/api/v1/health/flagged?area=520102",
+                      headers=other.headers).status_code == 404
+    assert client.get("/api/v1/health/flagged", headers=make_persona("public").headers
+                      ).status_code == 403
+    for query in ("level=purple", "area=52010", "cursor=nonsense"):
+        bad = client.get(f"/api/v1/health/flagged?{query}", headers=me.headers)
+        assert bad.status_code == 422, (query, bad.text)
+    # A division code typed in full-width digits is the same code.
+    wide = client.get("/api/v1/health/flagged?level=yellow&area=５２０１０２", headers=me.headers)
+    assert [i["id"] for i in wide.json()["items"]] == [str(yellow.id)]

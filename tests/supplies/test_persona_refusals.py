@@ -54,6 +54,15 @@ def test_another_areas_officer_gets_404_like_an_unknown_id(client, session, make
             # The same words for a real id as for one nobody holds: nothing to tell apart.
             assert answers[0].json() == answers[1].json(), name
             assert "没有" in answers[0].text or status == 403, answers[0].text
+    # The pages answer alike: another area's officer cannot tell a real request or
+    # transfer from an id nobody holds (the same status and the same words).
+    for path, key in (("/supplies/requests/{r}", "r"), ("/supplies/transfers/{t}/receive", "t")):
+        for who, status in ((far, 404), (public, 403)):
+            pages = [client.get(path.format(**{key: which[key]}), headers=who.headers)
+                     for which in (real, nobody)]
+            assert [p.status_code for p in pages] == [status, status], (path, who)
+            messages = [p.text.split("<main", 1)[-1] for p in pages]
+            assert messages[0] == messages[1], path
     filed = client.post(f"{API}/requests", headers=far.headers, json={
         "depot_id": str(cp.id), "item_id": str(i.id), "quantity": 1, "priority": "normal",
         "needed_by": (local_today() + timedelta(days=2)).isoformat(), "justification": "x"})

@@ -128,6 +128,22 @@ class ProposalPage(BaseModel):
     next: str | None = None
 
 
+class FlaggedPerson(BaseModel):
+    """A person red or yellow now in the official's areas (masked)."""
+
+    id: uuid.UUID
+    name_masked: str
+    id_masked: str
+    level: Literal["red", "yellow"]
+
+
+class FlaggedPage(BaseModel):
+    """One page of the people behind the dashboard's red or yellow count."""
+
+    items: list[FlaggedPerson]
+    next: str | None = None
+
+
 class StatusList(BaseModel):
     """The signed status list for offline checkpoints (verify with the revocation-list key)."""
 

@@ -9,12 +9,14 @@ from fastapi import APIRouter
 
 from passtrace.core.errors import ValidationFailed
 from passtrace.core.pagination import BAD_CURSOR, START_AGAIN, decode_cursor, encode_cursor
-from passtrace.health import appeals, codecheck, manual, offline, present, reading
+from passtrace.health import appeals, codecheck, manual, offline, present, reading, roster
 from passtrace.health.schemas import (
     AppealCreate,
     AppealDecision,
     AppealPage,
     AppealRead,
+    FlaggedPage,
+    FlaggedPerson,
     ProposalCreate,
     ProposalDecision,
     ProposalPage,
@@ -88,6 +90,18 @@ def person_status(person_id: uuid.UUID, session: SessionDep, rt: RuntimeDep,
     person = reading.for_official(session=session, actor=principal, person_id=person_id,
                                   via="api")
     return present.status_read(session, rt, person, with_code=False)
+
+
+@router.get("/flagged", response_model=FlaggedPage, responses=errors(403, 404, 422))
+def flagged(session: SessionDep, principal: CurrentPrincipal, level: str = "red",
+            area: str = "", cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> FlaggedPage:
+    """The people red (or yellow) now in my areas, or in one area inside them: the list
+    behind the dashboard's counts (each person listed reaches their access log)."""
+    rows, nxt = roster.people(session=session, actor=principal, level=level[:8],
+                              area=area[:40], cursor=cursor, limit=limit, via="api_flagged")
+    return FlaggedPage(items=[FlaggedPerson(id=p.id, name_masked=p.name_masked or p.id_masked,
+                                            id_masked=p.id_masked, level=level)  # type: ignore[arg-type]
+                              for p in rows], next=nxt)
 
 
 @router.post("/proposals", response_model=ProposalRead, status_code=201,

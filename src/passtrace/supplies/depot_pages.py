@@ -184,10 +184,12 @@ def receive(depot_id: uuid.UUID, request: Request, session: SessionDep,
 
 def _transfer_for(session: Session, principal: Principal, transfer_id: uuid.UUID
                   ) -> tuple[SupplyTransfer, Depot]:
+    require_supplies_user(principal)  # a resident: 403, whatever the id
     t = session.get(SupplyTransfer, transfer_id)
     if t is None:
         raise NotFound("No such transfer.")
-    return t, depot_for(session, principal, t.to_depot_id, manage=True)
+    return t, depot_for(session, principal, t.to_depot_id, manage=True,
+                        missing=N_("No such transfer."))
 
 
 def _transfer_page(request: Request, session: Session, t: SupplyTransfer, depot: Depot,

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.core.errors import Forbidden, NotFound
-from passtrace.core.i18n import lazy_gettext
+from passtrace.core.i18n import N_, lazy_gettext
 from passtrace.core.security import Principal
 from passtrace.supplies import authz
 from passtrace.supplies.models import Depot, SupplyItem, SupplyLot
@@ -60,15 +60,19 @@ def require_officer(principal: Principal) -> None:
 
 
 def depot_for(session: Session, principal: Principal, depot_id: uuid.UUID, *,
-              manage: bool = False) -> Depot:
-    """The depot if the user may work there: move stock (`manage`) or request for it."""
+              manage: bool = False, missing: str = N_("No such depot.")) -> Depot:
+    """The depot if the user may work there: move stock (`manage`) or request for it.
+
+    `missing`: what a page reached through a request or transfer says when the user may
+    not work at its depot: the same words as for an id nobody holds, so the answer does
+    not tell that another area's request or transfer exists."""
     require_supplies_user(principal)
     depot = session.get(Depot, depot_id)
     allowed = depot is not None and (
         authz.can_manage(principal, depot)
         or (not manage and authz.can_request(principal, depot)))
     if depot is None or not allowed:
-        raise NotFound("No such depot.")
+        raise NotFound(missing)
     return depot
 
 

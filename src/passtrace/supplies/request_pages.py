@@ -110,10 +110,11 @@ def file_request(depot_id: uuid.UUID, request: Request, session: SessionDep,
 def _visible_request(session: Session, principal: Principal, request_id: uuid.UUID
                      ) -> tuple[SupplyRequest, Depot, bool]:
     """The request, its depot, and whether this user may decide it."""
+    authz.require_supplies_user(principal)  # a resident: 403, whatever the id
     r = session.get(SupplyRequest, request_id)
     if r is None:
         raise NotFound("No such supplies request.")
-    depot = depot_for(session, principal, r.depot_id)
+    depot = depot_for(session, principal, r.depot_id, missing=N_("No such supplies request."))
     return r, depot, principal.covers_area(authz.MANAGE, depot.area_code)
 
 
