@@ -162,3 +162,40 @@ def test_a_refused_code_records_nothing(client, session, rt, cast, make_persona)
     for bad in (tamper_status_code(code, s=3), expired):
         assert client.post(CHECK, json={"code": bad}, headers=staff).status_code == 422
     assert _checks_in_log(session, person_id) == 0
+
+
+def test_a_holder_reference_naming_nobody_never_reads_greener_than_the_code(
+        client, session, rt, cast, make_persona) -> None:
+    """A validly signed code whose holder reference names no one here (a person since
+    deleted; a server whose keys differ from the issuer's): the status reference is
+    tried, and failing that the code's own level stands; never green by default."""
+    import uuid
+
+    now = int(time.time())
+    signer = keyring.current_signer(session=session, vault=rt.vault)
+    person_id = cast["resident"].user.person_id
+    flag(session, person_id, "yellow", reason="risk_area_visit")
+    session.commit()
+    staff = _staff(make_persona)
+
+    def code(level: str, ref: bytes) -> str:
+        return encode_status(StatusClaims(
+            code_id=os.urandom(16), level=level, holder="李*", id_last4="1234",
+            updated_at=now - 60, issued_at=now - 60, expires_at=now + 600, ref=ref,
+            holder_ref=offline.holder_ref(rt, uuid.uuid4())), signer)
+
+    nobody = client.post(CHECK, json={"code": code("red", os.urandom(16))}, headers=staff)
+    assert nobody.status_code == 200 and nobody.json()["level"] == "red", nobody.text
+    # Its status reference still finds the holder (yellow now), who sees the check.
+    found = client.post(CHECK, json={"code": code("red", offline.status_ref(rt, person_id))},
+                        headers=staff).json()
+    assert found["level"] == "yellow" and found["changed_since"]
+    assert _checks_in_log(session, person_id) == 1
+    # The entry went on a side lane of the chain, which still verifies whole.
+    from passtrace.audit import verify as chain_verify
+
+    lane = session.scalar(select(AuditEntry.lane).where(
+        AuditEntry.subject_person_id == person_id, AuditEntry.action == "health.code.check"))
+    assert lane and lane > 0
+    session.expire_all()
+    assert chain_verify.verify(session=session).broken is None

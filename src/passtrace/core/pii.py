@@ -50,6 +50,12 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
+@cache
+def _reference_key(root: str, purpose: str) -> bytes:
+    """A purpose's reference key (PiiVault.reference), derived once per process."""
+    return _derive(root, b"reference:" + purpose.encode())
+
+
 class NotThisRecord(InvalidState):
     """A bound ciphertext read for another row or field (copied there in the database)."""
 
@@ -137,7 +143,9 @@ class PiiVault:
         """`secret` is the current encryption key, `previous` older ones (read only);
         the lookup-hash and wrapping keys default to `secret` (development only)."""
         self._hash_key = _derive(hash_secret or secret, b"lookup-hash")
-        self._hash_secret = hash_secret or secret
+        # The references' keys, one per purpose, derived from this one (made here: the
+        # vault keeps no raw secret).
+        self._reference_root = _derive(hash_secret or secret, b"reference").hex()
         self._data = _Keyring([secret, *previous], b"encryption")
         # Until a wrapping key of its own is set, the data key's secret wraps (under its
         # own derivation); after that, the data keys still unwrap what they wrapped.
@@ -156,7 +164,7 @@ class PiiVault:
         # One AES block is a keyed permutation of 16 bytes: a UUID in, 16 bytes out that
         # look random, the same each time, and only this key turns back into the UUID.
         # ECB leaks nothing here: there is exactly one block and no data beyond it.
-        key = _derive(self._hash_secret, b"reference:" + purpose.encode())
+        key = _reference_key(self._reference_root, purpose)
         return Cipher(algorithms.AES(key), modes.ECB())
 
     def reference(self, value: uuid.UUID, *, purpose: str) -> bytes:

@@ -12,13 +12,14 @@ their level (offline.holder_ref). A refused code names nobody and records nothin
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.audit import service as audit
+from passtrace.audit import lanes as audit_lanes
 from passtrace.codec import PassRejected
 from passtrace.codec.status import StatusClaims, verify_status
 from passtrace.core.clock import utcnow
@@ -31,6 +32,7 @@ from passtrace.passes import keyring
 from passtrace.people.models import Person
 
 MAX_CODE_CHARS = 2000
+log = logging.getLogger(__name__)
 
 # Codec rejections -> what the guard is told. Anything else: "not a status code".
 REFUSALS = {
@@ -65,14 +67,20 @@ def _holder(session: Session, rt: Runtime, claims: StatusClaims) -> Person | Non
     """The code's holder, or None when the code cannot name them.
 
     A code with a holder reference: the reference turns back into the person id and one
-    primary-key read finds them (O(1), whatever the level). A code issued before holder
-    references (valid CODE_MINUTES, so only around an upgrade): as before, only people
-    who are not green can be told apart, and the masked name narrows them to a handful
-    whose status references are compared.
+    primary-key read finds them (O(1), whatever the level). Should it name nobody (a
+    person since deleted, or a server whose keys differ from the issuer's), the status
+    reference is tried as for older codes. A code issued before holder references (valid
+    CODE_MINUTES, so only around an upgrade): only people who are not green can be told
+    apart, and the masked name narrows them to a handful whose status references are
+    compared.
     """
     if claims.holder_ref:
         person_id = offline.holder_of(rt, claims.holder_ref)
-        return session.get(Person, person_id) if person_id is not None else None
+        person = session.get(Person, person_id) if person_id is not None else None
+        if person is not None:
+            return person
+        log.warning("a status code's holder reference names nobody (code %s)",
+                    claims.code_id.hex())
     if not claims.ref:
         return None
     rows = session.scalars(select(Person).where(
@@ -81,11 +89,15 @@ def _holder(session: Session, rt: Runtime, claims: StatusClaims) -> Person | Non
 
 
 def _level_now(person: Person | None, claims: StatusClaims) -> str:
-    """The holder's level now; a code naming nobody known: as before, only what the code
-    says when it carries no reference, green when it does (no one not green matched)."""
+    """The holder's level now. A code naming nobody known: what the code says when it
+    carries no reference, or when its holder reference names nobody (the server cannot
+    tell who it is: never greener than the code); green when only its status reference
+    was compared (no one who is not green matched it)."""
     if person is not None:
         return str(person.status)
-    return "green" if claims.ref or claims.holder_ref else claims.level
+    if claims.holder_ref or not claims.ref:
+        return claims.level
+    return "green"
 
 
 def check(*, session: Session, rt: Runtime, actor: Principal, text: str) -> CodeCheck:
@@ -108,9 +120,12 @@ def check(*, session: Session, rt: Runtime, actor: Principal, text: str) -> Code
     person = _holder(session, rt, claims)
     level = _level_now(person, claims)
     if person is not None:
-        audit.record(session=session, actor=actor, action="health.code.check",
-                     resource_type="person", resource_id=person.id,
-                     subject_person_id=person.id, detail={"level": level})
+        # On a side lane of the audit chain (audit/lanes.py): a check is a checkpoint's
+        # hot path, and the main chain's lock, held until commit, would queue every
+        # guard's scan behind every other audited write.
+        audit_lanes.append(session=session, actor=actor, action="health.code.check",
+                           resource_type="person", resource_id=person.id,
+                           subject_person_id=person.id, detail={"level": level})
     return CodeCheck(level=level, code_level=claims.level, changed_since=level != claims.level,
                      holder=claims.holder, id_last4=claims.id_last4,
                      updated_at=datetime.fromtimestamp(claims.updated_at, UTC),
