@@ -12,7 +12,9 @@ from tests.health.conftest import flag, new_person
 
 
 def _names(html: str) -> list[str]:
-    return re.findall(r'<a href="/health/people/[^"]+">([^<]*)</a>', html)
+    """The names in the list, linked or not (not: outside the viewer's jurisdiction)."""
+    return re.findall(r'(?:<a href="/health/people/[^"]+">|<span title="[^"]*">)([^<]*)</',
+                      html.split('id="flagged-list"')[1].split("</table>")[0])
 
 
 def _world(session, rt):  # type: ignore[no-untyped-def]
@@ -114,3 +116,16 @@ def test_the_api_gives_the_same_people_paged_and_audited(client, session, rt,
     # A division code typed in full-width digits is the same code.
     wide = client.get("/api/v1/health/flagged?level=yellow&area=５２０１０２", headers=me.headers)
     assert [i["id"] for i in wide.json()["items"]] == [str(yellow.id)]
+
+
+def test_a_person_outside_my_jurisdiction_is_listed_but_not_linked(client, session, rt,
+                                                                   make_persona) -> None:
+    """The list goes by where the flag's reason arose; the person's own page by where
+    they are known: no link that would answer 404."""
+    red, _, _ = _world(session, rt)
+    me = make_persona("official", "area", "520102")
+    page = client.get("/health/flagged?level=red", headers=me.headers).text
+    assert red.name_masked in page
+    assert f'href="/health/people/{red.id}"' not in page  # known in no area of mine
+    assert client.get(f"/health/people/{red.id}", headers=me.headers).status_code == 404
+    assert "在本辖区产生的有效标记中最高为红码的人员" in page

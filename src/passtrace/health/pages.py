@@ -17,7 +17,7 @@ from passtrace.core.i18n import gettext
 from passtrace.core.pagination import DEFAULT_LIMIT
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
-from passtrace.health import appeals, authz, manual, present, reading, roster, search
+from passtrace.health import appeals, authz, jurisdiction, manual, present, reading, roster, search
 from passtrace.health.forms import (
     AppealDecisionForm,
     AppealForm,
@@ -149,8 +149,13 @@ def flagged(request: Request, session: SessionDep, principal: CurrentPrincipal,
                               limit=DEFAULT_LIMIT, via="flagged_list")
     return render(request, "health/flagged.html", {
         "level": level, "label": gettext(present.LEVEL_LABELS[level]), "area": area,
+        # The list goes by where a flag's reason arose (as the count and the alert queue
+        # do); the person's status page by the areas they are known in
+        # (health/jurisdiction): link only those whose page this official may open.
         "people": [{"id": p.id, "name": p.name_masked or p.id_masked,
-                    "id_masked": p.id_masked} for p in rows],
+                    "id_masked": p.id_masked,
+                    "linked": jurisdiction.covers(session, principal, "health.view", p.id)}
+                   for p in rows],
         "next": nxt})
 
 
