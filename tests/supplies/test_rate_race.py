@@ -38,7 +38,10 @@ def test_two_officers_setting_a_new_rate_at_once_leave_one_rate(committed_rt):
         s.commit()
     outcomes = race(rt, _setter(item_id, 1), _setter(item_id, 2), before=_look(item_id))
     loser = {"Conflict"} if is_postgres(rt) else {"Conflict", "busy"}
-    assert outcomes.count("ok") == 1 and (set(outcomes) - {"ok"}) <= loser, outcomes
+    # Usually one wins and the other meets the unique key (Conflict); on a loaded machine
+    # the second may start after the first committed and change the rate it then finds
+    # (both "ok"). Either way one rate row is left, which is what must hold.
+    assert "ok" in outcomes and (set(outcomes) - {"ok"}) <= loser, outcomes
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).select_from(ForecastRate).where(
             ForecastRate.item_id == item_id)) == 1

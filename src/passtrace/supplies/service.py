@@ -215,10 +215,12 @@ def transfer(*, session: Session, actor: Principal | None, from_depot_id: uuid.U
     """Send stock to another depot: it leaves now and is in transit until received."""
     _positive(quantity)
     source = get_depot(session, from_depot_id)
+    # The sender's power first: compared before, another area's officer could tell
+    # from "two different depots" (422) that a depot id exists (404 otherwise).
+    authz.require_manage(actor, source)
     target = get_depot(session, to_depot_id)
     if source.id == target.id:
         raise ValidationFailed("A transfer needs two different depots.")
-    authz.require_manage(actor, source)
     get_item(session, item_id)
     sent: list[SupplyTransfer] = []
     for p in _picks(session, source, item_id, quantity, lot_id):

@@ -33,10 +33,12 @@ HEADER = ("person", "kind", "depth", "first_exposure", "last_exposure", "quarant
           "area_code", "evidence", "task_status")
 REVEALED = ("id_number", "phone")
 # Close and secondary contacts are quarantined until the date; general contacts
-# (colleagues) are watched, not quarantined, so the list shows them no date. The JSON
-# record keeps `quarantine_until` for every contact (docs/cli.md names it).
+# (colleagues) are watched, not quarantined, so the list shows them no date: an empty
+# cell, which a spreadsheet or a script reads as "no date" (a dash in a date column is
+# text that breaks date sorting and parsing). The JSON record keeps `quarantine_until`
+# for every contact (docs/cli.md names it).
 QUARANTINED_KINDS = ("close", "secondary")
-NOT_QUARANTINED = "—"
+NOT_QUARANTINED = ""
 
 
 @dataclass(frozen=True)

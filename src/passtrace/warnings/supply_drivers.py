@@ -35,7 +35,10 @@ def count(session: Session, area_prefix: str, day: date) -> Drivers:
         .join(User, User.id == RoleBinding.user_id)
         .where(RoleBinding.role == "checkpoint_staff", Site.active, User.is_active,
                Site.area_code.startswith(area_prefix)))
+    # Close and secondary contacts quarantine; general ones (colleagues) are watched,
+    # not quarantined (tracing/export.QUARANTINED_KINDS), so they use no kits or rooms.
     in_quarantine = and_(Contact.quarantine_until >= day,
+                         Contact.kind.in_(("close", "secondary")),
                          Contact.area_code.startswith(area_prefix))
     quarantined = session.scalar(
         select(func.count(func.distinct(Contact.person_hash))).where(in_quarantine))

@@ -146,6 +146,8 @@ def register(*, session: Session, rt: Runtime, actor: Principal, data: DeliveryC
     A retried request with the same id returns the first delivery and None (nobody is
     told again).
     """
+    if not actor.has("delivery.register"):  # a resident: 403 before any id is looked up
+        raise Forbidden("Your role does not allow this.")
     if data.id is not None:
         earlier = session.get(Delivery, data.id)
         if earlier is not None:
