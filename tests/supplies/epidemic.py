@@ -51,10 +51,10 @@ def case(session: Session, rt: Runtime, area: str, *, isolated_on: date | None,
 
 
 def contacts(session: Session, c: Case, area: str, n: int, *, until: date,
-             tested: int = 0) -> None:
+             tested: int = 0, kind: str = "close") -> None:
     """n contacts of the case in quarantine until `until`; the first `tested` tested."""
     rows = [Contact(id=uuid.uuid4(), case_id=c.id, person_hash=uuid.uuid4().hex,
-                    kind="close", depth=1, first_exposure=NOW - timedelta(days=1),
+                    kind=kind, depth=1, first_exposure=NOW - timedelta(days=1),
                     last_exposure=NOW - timedelta(days=1), quarantine_until=until,
                     area_code=area, evidence=[{"kind": "household"}], found_at=NOW)
             for _ in range(n)]

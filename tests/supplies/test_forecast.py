@@ -52,6 +52,8 @@ def _outbreak(session, rt):  # type: ignore[no-untyped-def]
     epidemic.contacts(session, sick, AREA, 4, until=today + timedelta(days=10), tested=1)
     epidemic.contacts(session, sick, AREA, 2, until=today - timedelta(days=1))  # released
     epidemic.contacts(session, sick, ELSEWHERE, 7, until=today + timedelta(days=10))
+    # Colleagues (general contacts) are watched, not quarantined: no kits, no rooms.
+    epidemic.contacts(session, sick, AREA, 5, until=today + timedelta(days=10), kind="general")
 
 
 def test_drivers_are_counted_in_the_depot_area_only(session, rt):
