@@ -320,36 +320,21 @@ def measure_contacts_cpu(port: int, token: str, cases: list[Any], depth: int, ds
         (pg1 - pg0 + pg_new) * 1000 / n, 1)
 
 
-def measure_sql(dsn: str, cases: list[Any], window_minutes: int) -> tuple[list[float],
-                                                                         list[int]]:
+def measure_sql(dsn: str, cases: list[Any], window_minutes: int, *,
+                sql: str = "", column: int = 0) -> tuple[list[float], list[int]]:
+    """A hand-written statement per case (CONTACTS_SQL unless `sql`): latencies (ms) and
+    the people it counts (its `column`: SECONDARY_SQL's second)."""
     cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
     lat, counts = [], []
     with psycopg.connect(dsn) as conn:
         conn.execute("SET jit = off")  # as the API's search runs (tracing/colocation.prepared)
         for _case_id, h, start, end in cases:
             t0 = time.perf_counter()
-            row = conn.execute(CONTACTS_SQL, {"h": h, "s": start, "e": end, "cap": cap,
-                                              "w": timedelta(minutes=window_minutes)}
-                               ).fetchone()
+            row = conn.execute(sql or CONTACTS_SQL, {
+                "h": h, "s": start, "e": end, "cap": cap,
+                "w": timedelta(minutes=window_minutes)}).fetchone()
             lat.append((time.perf_counter() - t0) * 1000)
-            counts.append(row[0] if row else 0)
-    return lat, counts
-
-
-def measure_secondary_sql(dsn: str, cases: list[Any],
-                          window_minutes: int) -> tuple[list[float], list[int]]:
-    """SECONDARY_SQL per case: latencies (ms) and the secondary people found."""
-    cap = max(stays.cap_for(k) for k in stays.STAY_KINDS)
-    lat, counts = [], []
-    with psycopg.connect(dsn) as conn:
-        conn.execute("SET jit = off")
-        for _case_id, h, start, end in cases:
-            t0 = time.perf_counter()
-            row = conn.execute(SECONDARY_SQL, {"h": h, "s": start, "e": end, "cap": cap,
-                                               "w": timedelta(minutes=window_minutes)}
-                               ).fetchone()
-            lat.append((time.perf_counter() - t0) * 1000)
-            counts.append(row[1] if row else 0)
+            counts.append(row[column] if row else 0)
     return lat, counts
 
 
@@ -573,8 +558,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         explained = explain_contacts(dsn, cases, 30)
         sec_lat, sec_found, sec_app_cpu, sec_pg_cpu = measure_contacts_cpu(
             server.port, token, cases[:args.secondary_cases], 2, dsn, pgid)
-        sec_sql_lat, sec_sql_found = measure_secondary_sql(
-            dsn, cases[:args.secondary_cases], 30)
+        sec_sql_lat, sec_sql_found = measure_sql(
+            dsn, cases[:args.secondary_cases], 30, sql=SECONDARY_SQL, column=1)
         load_contacts = _uptime()
         server.stop()
         with psycopg.connect(dsn) as conn:

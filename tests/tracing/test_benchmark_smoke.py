@@ -24,7 +24,8 @@ def test_the_tracing_benchmark_prints_its_figures_at_a_tiny_size() -> None:
     assert summary["benchmark"] == "tracing"
     results = summary["results"]
     for key in ("contacts_p50_ms", "contacts_p95_ms", "contacts_sql_p95_ms",
-                "contacts_rerun_p95_ms", "secondary_p95_ms", "verify_reports_per_s",
+                "contacts_rerun_p95_ms", "secondary_p95_ms", "secondary_sql_p95_ms",
+                "verify_reports_per_s", "verify_rerun_reports_per_s",
                 "verify_sql_reports_per_s", "import_rows_per_s", "import_copy_rows_per_s"):
         assert isinstance(results[key], int | float) and results[key] > 0, key
     assert {"contacts_http_vs_sql_p95", "verify_vs_sql", "import_vs_copy"} <= set(
