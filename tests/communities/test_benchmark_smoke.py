@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests import benchmark_smoke
 
-from sqlalchemy import create_engine, text
-
-from tests.conftest import PG_ADMIN_URL, skip_or_fail
-
-ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--compounds", "3", "--households", "20", "--history-days", "2",
         "--gate-compounds", "2", "--gate-requests", "30", "--rate", "60",
         "--concurrent-requests", "30", "--concurrent-rate", "80", "--warmup-requests", "20",
         "--list-requests", "10", "--list-rate", "50", "--workers", "1"]
 
 
-def _postgres_up() -> None:
-    engine = create_engine(PG_ADMIN_URL)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
-        skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
-    finally:
-        engine.dispose()
-
-
 def test_the_community_benchmark_prints_its_figures_at_the_tiniest_size() -> None:
-    _postgres_up()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "community.py"), *TINY],
-                          capture_output=True, text=True, timeout=90, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = benchmark_smoke.summary("community.py", *TINY, timeout=90)
     assert summary["benchmark"] == "community"
     results = summary["results"]
     for key in ("gate_decision_p99_ms", "who_is_out_p95_ms", "checkpoint_decision_p99_ms",
@@ -55,12 +32,8 @@ def test_the_community_benchmark_prints_its_figures_at_the_tiniest_size() -> Non
 
 
 def test_the_gate_cpu_benchmark_compares_both_paths_at_the_tiniest_size() -> None:
-    _postgres_up()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gate_cpu.py"),
-                           "--households", "2", "--decisions", "10", "--rounds", "1"],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = benchmark_smoke.summary("gate_cpu.py", "--households", "2", "--decisions", "10",
+                                      "--rounds", "1", timeout=120)
     assert summary["benchmark"] == "gate_cpu"
     results = summary["results"]
     for path in ("generic", "fast"):

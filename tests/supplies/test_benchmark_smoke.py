@@ -3,22 +3,11 @@ JSON, and the hand-written baselines ran beside each figure."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.communities.test_benchmark_smoke import _postgres_up
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import benchmark_smoke
 
 
 def test_the_supplies_benchmark_prints_its_figures_at_the_quick_size() -> None:
-    _postgres_up()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "supplies.py"), "--quick"],
-                          capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = benchmark_smoke.summary("supplies.py", "--quick", timeout=900)
     assert set(summary) >= {"benchmark", "params", "results", "ratios"}
     assert summary["benchmark"] == "supplies"
     results = summary["results"]

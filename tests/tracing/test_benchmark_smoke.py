@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests import benchmark_smoke
 
-from tests.communities.test_benchmark_smoke import _postgres_up
-
-ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--persons", "1000", "--registrations", "8000", "--reports", "1000",
         "--cases", "5", "--secondary-cases", "2", "--import-rows", "2000"]
 
 
 def test_the_tracing_benchmark_prints_its_figures_at_a_tiny_size() -> None:
-    _postgres_up()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "tracing.py"), *TINY],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = benchmark_smoke.summary("tracing.py", *TINY, timeout=240)
     assert set(summary) >= {"benchmark", "params", "results", "ratios"}
     assert summary["benchmark"] == "tracing"
     results = summary["results"]

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-from tests.communities.test_benchmark_smoke import _postgres_up
+from tests import benchmark_smoke
 from tests.concurrency import checkpoint_env
 
-ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--persons", "1000", "--registrations", "8000", "--reports", "1000"]
 
 
 def test_the_cpu_benchmark_measures_first_runs_and_reruns_at_a_tiny_size() -> None:
-    _postgres_up()
+    benchmark_smoke.postgres_up()
     name = f"pt_tracing_cpu_smoke_{os.getpid()}"
     try:
-        loaded = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "tracing.py"), *TINY,
-                                 "--keep-db", name, "--load-only"],
-                                capture_output=True, text=True, timeout=240, cwd=ROOT)
-        assert loaded.returncode == 0, loaded.stderr[-3000:]
-        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "tracing_cpu.py"),
-                               "--db", name, "--cases", "4"],
-                              capture_output=True, text=True, timeout=240, cwd=ROOT)
-        assert done.returncode == 0, done.stderr[-3000:]
+        benchmark_smoke.run("tracing.py", *TINY, "--keep-db", name, "--load-only",
+                            timeout=240)
+        done = benchmark_smoke.run("tracing_cpu.py", "--db", name, "--cases", "4",
+                                   timeout=240)
     finally:
         checkpoint_env.drop_pg_database(name)
     summary = json.loads(done.stdout.strip().splitlines()[-1])

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.communities.test_benchmark_smoke import _postgres_up
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import benchmark_smoke
 
 
 def test_the_trip_lookup_benchmark_prints_its_figures_at_a_tiny_size() -> None:
-    _postgres_up()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "trip_lookup.py"),
-                           "--reports", "3000", "--runs", "3", "--trains", "10"],
-                          capture_output=True, text=True, timeout=240, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = benchmark_smoke.summary("trip_lookup.py", "--reports", "3000", "--runs", "3",
+                                      "--trains", "10", timeout=240)
     assert summary["benchmark"] == "trip_lookup"
     results = summary["results"]
     # With 10 trains the case shares its carriage with someone at this size (with the

@@ -3,25 +3,15 @@ baseline and its floors, and prints the agreed JSON."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests import benchmark_smoke
 
-from tests.communities.test_benchmark_smoke import _postgres_up
-
-ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--persons", "3000", "--registrations", "30000", "--last-day", "3000",
         "--reports", "3000", "--sites", "200", "--rounds", "1",
         "--db-url", "postgresql+psycopg://postgres@127.0.0.1:5432/passtrace_bench_w_smoke"]
 
 
 def test_the_warnings_benchmark_prints_its_figures_at_a_tiny_size() -> None:
-    _postgres_up()
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "warnings.py"), *TINY],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = benchmark_smoke.summary("warnings.py", *TINY, timeout=300)
     assert summary["benchmark"] == "warnings"
     results = summary["results"]
     for key in ("rules_day_s", "declare_s", "sql_declare_s", "sql_floor_s",
