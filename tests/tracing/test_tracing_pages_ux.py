@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from passtrace.core.runtime import Runtime
 from passtrace.tracing import verify
 from passtrace.tracing.models import Contact, TracingTask
-from tests.tracing.verify_world import DAY, HOME, OFFICE, at, build
+from tests.tracing.verify_world import DAY, build, filed_by
 from tests.tracing.world import T0, case, person, reg, site
 
 M = timedelta(minutes=1)
@@ -117,10 +117,7 @@ def test_the_chain_has_a_legend_and_scrolls_on_a_phone(rt: Runtime, session: Ses
 def _verified(session: Session, make_persona):  # type: ignore[no-untyped-def]
     w = build(session, credit_code=CODE, area="520102006")
     filer = make_persona("public")
-    p, e = w.person()
-    e.user_id = filer.user.id
-    r = w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), at("10:00"))])
-    w.seen(p, HOME, at("07:30"))
+    _, _, r = filed_by(w, filer.user.id)
     session.flush()
     verify.verify(session=session, first=DAY, last=DAY)
     session.commit()
@@ -161,24 +158,35 @@ def test_a_report_names_its_places_and_leads_back(session: Session, client: Test
     assert 'id="back-to-summary"' not in own
 
 
-def test_close_contacts_head_the_list(rt: Runtime, session: Session, client: TestClient,
-                                      make_persona) -> None:  # type: ignore[no-untyped-def]
-    # A general contact (a colleague, say) met before the close one: the close contact,
-    # the person to reach today, still comes first on the page and in the API.
+def _close_and_general(rt: Runtime, session: Session, client: TestClient, make_persona,  # type: ignore[no-untyped-def]
+                       *, close_at: int, general_at: int):
+    """A case seen at a checkpoint at T0, found by its official's search with two contacts
+    there, `close_at` and `general_at` minutes from T0; the second then made general (a
+    colleague, as the department search would store it). (case, official, close person,
+    general person)."""
     s = site(session, "road_checkpoint", "520102")
     p = person(session, rt, "病例")
-    early, late = person(session, rt, "早"), person(session, rt, "晚")
+    near, colleague = person(session, rt, "密接"), person(session, rt, "同事")
     c = case(session, p, area="520102")
     reg(session, s, p.id_hash, T0)
-    reg(session, s, early.id_hash, T0 - 5 * M)
-    reg(session, s, late.id_hash, T0 + 20 * M)
+    reg(session, s, near.id_hash, T0 + close_at * M)
+    reg(session, s, colleague.id_hash, T0 + general_at * M)
     session.commit()
     mine = make_persona("official", "area", "520102")
     assert client.post(f"/api/v1/cases/{c.id}/contacts/run", json={},
                        headers=mine.headers).status_code == 200
-    session.execute(update(Contact).where(Contact.person_id == early.id)
+    session.execute(update(Contact).where(Contact.person_id == colleague.id)
                     .values(kind="general"))
     session.commit()
+    return c, mine, near, colleague
+
+
+def test_close_contacts_head_the_list(rt: Runtime, session: Session, client: TestClient,
+                                      make_persona) -> None:  # type: ignore[no-untyped-def]
+    # A general contact (a colleague, say) met before the close one: the close contact,
+    # the person to reach today, still comes first on the page and in the API.
+    c, mine, late, early = _close_and_general(rt, session, client, make_persona,
+                                              close_at=20, general_at=-5)
     items = client.get(f"/api/v1/cases/{c.id}/contacts", headers=mine.headers).json()["items"]
     assert [i["kind"] for i in items] == ["close", "general"]
     page = client.get(f"/cases/{c.id}/contacts", headers=mine.headers).text
@@ -209,22 +217,10 @@ def test_a_general_contact_shows_no_quarantine_date(rt: Runtime, session: Sessio
     import csv
     import io
 
-    s = site(session, "road_checkpoint", "520102")
-    p = person(session, rt, "病例")
-    near, colleague = person(session, rt, "密接"), person(session, rt, "同事")
-    c = case(session, p, area="520102")
-    reg(session, s, p.id_hash, T0)
-    reg(session, s, near.id_hash, T0 + 10 * M)
-    reg(session, s, colleague.id_hash, T0 + 12 * M)
-    session.commit()
-    mine = make_persona("official", "area", "520102")
-    assert client.post(f"/api/v1/cases/{c.id}/contacts/run", json={},
-                       headers=mine.headers).status_code == 200
     # A colleague found by the department search is a general contact: watched, not
-    # quarantined (made so here, as the colleague search would store it).
-    session.execute(update(Contact).where(Contact.person_id == colleague.id)
-                    .values(kind="general"))
-    session.commit()
+    # quarantined.
+    c, mine, near, colleague = _close_and_general(rt, session, client, make_persona,
+                                                  close_at=10, general_at=12)
     close = session.scalars(select(Contact).where(Contact.person_id == near.id)).one()
     general = session.scalars(select(Contact).where(Contact.person_id == colleague.id)).one()
     frag = client.get(f"/cases/{c.id}/contacts", headers=mine.headers).text

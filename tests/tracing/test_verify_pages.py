@@ -8,7 +8,7 @@ from sqlalchemy import select
 from passtrace.audit.models import AuditEntry
 from passtrace.enterprises.models import Department, Enterprise
 from passtrace.tracing import verify
-from tests.tracing.verify_world import DAY, HOME, OFFICE, at, build
+from tests.tracing.verify_world import DAY, OFFICE, at, build, filed_by
 
 EN = {"Accept-Language": "en"}
 CODE, OTHER = "91520102MA6J5GQX4T", "91520103MA7K8L9M1X"
@@ -18,10 +18,7 @@ CODE, OTHER = "91520102MA6J5GQX4T", "91520103MA7K8L9M1X"
 def vw(session, make_persona):  # type: ignore[no-untyped-def]
     w = build(session, credit_code=CODE, area="520102006")
     filer = make_persona("public")
-    p, e = w.person()
-    e.user_id = filer.user.id
-    r = w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), at("10:00"))])
-    w.seen(p, HOME, at("07:30"))
+    p, e, r = filed_by(w, filer.user.id)
     other_ent = Enterprise(credit_code=OTHER, name="贵阳云岩物流有限公司", area_code="520103003")
     session.add(other_ent)
     other_dept = Department(enterprise_id=w.ent.id, name="销售部")

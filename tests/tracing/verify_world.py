@@ -97,5 +97,15 @@ def build(session: Session, credit_code: str = "91520102MA6J5GQX4T",
     return w
 
 
+def filed_by(w: VWorld, user_id: uuid.UUID) -> tuple[Person, Employee, DailyReport]:
+    """An employee with an account (`user_id`) and the day's report they filed: home
+    07:00-08:00, where a site saw them at 07:30, then the office 09:00-10:00, unseen."""
+    p, e = w.person()
+    e.user_id = user_id
+    r = w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), at("10:00"))])
+    w.seen(p, HOME, at("07:30"))
+    return p, e, r
+
+
 def one_day(hours: float = 1) -> timedelta:
     return timedelta(hours=hours)
