@@ -42,14 +42,18 @@ def can_register_at(actor: Principal, site: Site, c: Community) -> bool:
             or authz.covers(actor, "delivery.register", c))
 
 
-def gate_for(*, session: Session, actor: Principal, code: str) -> tuple[Site, Community]:
-    """A compound gate where the actor may register deliveries; anything else "not found".
-
-    The persona rule: someone who may register deliveries nowhere (a resident) is
-    refused (403) before the code is looked up, the same answer for every code; staff
-    of another gate or compound are told it does not exist (404)."""
+def require_registrar(actor: Principal) -> None:
+    """403 for anyone who may register deliveries nowhere (a resident): the persona rule,
+    checked before any gate or delivery id is looked up, so the answer is the same for
+    every one; staff of another gate or compound are told it does not exist (404)."""
     if not actor.has("delivery.register"):
         raise Forbidden("Your role does not allow this.")
+
+
+def gate_for(*, session: Session, actor: Principal, code: str) -> tuple[Site, Community]:
+    """A compound gate where the actor may register deliveries; anything else "not found"
+    (a resident: 403, require_registrar)."""
+    require_registrar(actor)
     site = site_service.get_by_code(session=session, code=code)
     c = community_of(session, site) if site is not None else None
     if site is None or c is None or not can_register_at(actor, site, c):
@@ -146,8 +150,7 @@ def register(*, session: Session, rt: Runtime, actor: Principal, data: DeliveryC
     A retried request with the same id returns the first delivery and None (nobody is
     told again).
     """
-    if not actor.has("delivery.register"):  # a resident: 403 before any id is looked up
-        raise Forbidden("Your role does not allow this.")
+    require_registrar(actor)  # before the retry's id is looked up
     if data.id is not None:
         earlier = session.get(Delivery, data.id)
         if earlier is not None:
