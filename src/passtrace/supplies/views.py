@@ -17,7 +17,6 @@ from passtrace.core.export import spooled
 from passtrace.core.i18n import N_
 from passtrace.core.imports import import_report
 from passtrace.core.pagination import Page, paginate_items, paginate_query
-from passtrace.core.security import Principal
 from passtrace.core.validators import Day
 from passtrace.notices.service import standard_notifier
 from passtrace.supplies import allocation, authz, cover, requests, service, stock
@@ -67,12 +66,6 @@ router = APIRouter(prefix="/supplies", tags=["supplies"])
 AreaQuery = Annotated[str | None, Query(min_length=2, max_length=12, pattern=r"^\d+$")]
 
 
-def _require_any(actor: Principal) -> None:
-    # Before any id is looked up: a resident gets the same 403 for every id, so it
-    # tells them nothing about which depots or requests exist.
-    authz.require_supplies_user(actor)
-
-
 def _item(i: SupplyItem) -> ItemRead:
     return ItemRead.model_validate(i, from_attributes=True)
 
@@ -97,7 +90,7 @@ def _transfer(t: SupplyTransfer) -> TransferRead:
 def list_items(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
                limit: Limit = DEFAULT_LIMIT) -> Page[ItemRead]:
     """The catalogue, by name."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     rows: list[SupplyItem]
     rows, nxt = paginate_query(session, select(SupplyItem), [SupplyItem.name, SupplyItem.id],
                                cursor=cursor, limit=limit)
@@ -116,7 +109,7 @@ def create_item(data: ItemCreate, session: SessionDep, principal: CurrentPrincip
 def list_depots(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
                 limit: Limit = DEFAULT_LIMIT) -> Page[DepotRead]:
     """The depots in your scope, by code."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     stmt = select(Depot)
     prefixes = principal.area_scopes(authz.REQUEST)
     if prefixes is not None:
@@ -142,7 +135,7 @@ def create_depot(data: DepotCreate, session: SessionDep,
 def depot_stock(depot_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                 cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[StockRead]:
     """What the depot holds, lot by lot, earliest expiry first."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     depot = service.get_depot(session, depot_id)
     if not authz.sees(principal, depot):
         authz.refuse(principal, depot, N_("You may not see this depot's stock."))
@@ -167,7 +160,7 @@ def stock_report(session: SessionDep, principal: CurrentPrincipal, item_id: uuid
 def receive(depot_id: uuid.UUID, data: ReceiptIn, session: SessionDep,
             principal: CurrentPrincipal) -> MovementRead:
     """A delivery from a supplier or donor arrives."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return _movement(service.receive(session=session, actor=principal, depot_id=depot_id,
                                      **data.model_dump()))
 
@@ -176,7 +169,7 @@ def receive(depot_id: uuid.UUID, data: ReceiptIn, session: SessionDep,
 def issue(depot_id: uuid.UUID, data: IssueIn, session: SessionDep,
           principal: CurrentPrincipal) -> list[MovementRead]:
     """Hand stock out: the named lot, or earliest expiry first."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     # On PostgreSQL the everyday issue is served by issue_fast.LeanIssue, matched ahead
     # of the routers; this route documents the endpoint and serves everything else.
     return [_movement(e) for e in service.issue(session=session, actor=principal,
@@ -188,7 +181,7 @@ def issue(depot_id: uuid.UUID, data: IssueIn, session: SessionDep,
 def transfer(depot_id: uuid.UUID, data: TransferIn, session: SessionDep,
              principal: CurrentPrincipal) -> list[TransferRead]:
     """Send stock to another depot (in transit until received)."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return [_transfer(t) for t in service.transfer(session=session, actor=principal,
                                                    from_depot_id=depot_id,
                                                    **data.model_dump())]
@@ -198,7 +191,7 @@ def transfer(depot_id: uuid.UUID, data: TransferIn, session: SessionDep,
 def adjust(depot_id: uuid.UUID, data: AdjustmentIn, session: SessionDep,
            principal: CurrentPrincipal) -> MovementRead | None:
     """A count, or units written off as damaged or expired (null: the count agreed)."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     entry = service.adjust(session=session, actor=principal, depot_id=depot_id,
                            **data.model_dump())
     return _movement(entry) if entry else None
@@ -208,7 +201,7 @@ def adjust(depot_id: uuid.UUID, data: AdjustmentIn, session: SessionDep,
 def receive_transfer(transfer_id: uuid.UUID, data: TransferReceiveIn, session: SessionDep,
                      principal: CurrentPrincipal) -> TransferRead:
     """Count what arrived; a shortfall is kept as the discrepancy."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return _transfer(service.receive_transfer(session=session, actor=principal,
                                               transfer_id=transfer_id,
                                               received_quantity=data.received_quantity))
@@ -218,7 +211,7 @@ def receive_transfer(transfer_id: uuid.UUID, data: TransferReceiveIn, session: S
 def file_request(data: RequestCreate, session: SessionDep,
                  principal: CurrentPrincipal) -> RequestRead:
     """Ask for supplies for a checkpoint, community, hospital or enterprise."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return _request(requests.file_request(session=session, actor=principal,
                                           **data.model_dump()))
 
@@ -227,7 +220,7 @@ def file_request(data: RequestCreate, session: SessionDep,
 def list_requests(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
                   limit: Limit = DEFAULT_LIMIT) -> Page[RequestRead]:
     """Requests you filed or may decide, most urgent first, then oldest."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     rows = [r for r in session.scalars(select(SupplyRequest).where(SupplyRequest.state == "open")
                                        .order_by(SupplyRequest.created_at).limit(5000))
             if r.requested_by == principal.user_id
@@ -243,7 +236,7 @@ def list_requests(session: SessionDep, principal: CurrentPrincipal, cursor: Curs
 def decide(request_id: uuid.UUID, data: DecisionIn, session: SessionDep, rt: RuntimeDep,
            principal: CurrentPrincipal) -> RequestRead:
     """Approve, partly approve (with a reason) or reject (with a reason)."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return _request(requests.decide(session=session, actor=principal, request_id=request_id,
                                     approved_quantity=data.approved_quantity,
                                     reason=data.reason,
@@ -278,7 +271,7 @@ def _allocation_response(available: int,
 def preview_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
                        principal: CurrentPrincipal) -> Response:
     """How the warehouse's stock of an item would be shared among open requests."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return _allocation_response(*allocation.preview(
         session=session, actor=principal, warehouse_id=warehouse_id, item_id=item_id))
 
@@ -288,7 +281,7 @@ def preview_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: Ses
 def commit_allocation(warehouse_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
                       rt: RuntimeDep, principal: CurrentPrincipal) -> Response:
     """Decide the open requests with their shares and send the transfers."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     return _allocation_response(*allocation.commit(
         session=session, actor=principal, warehouse_id=warehouse_id, item_id=item_id,
         notifier=standard_notifier(session, rt.settings)), status_code=201)
@@ -322,7 +315,7 @@ def _rate(r: ForecastRate) -> RateRead:
 def list_rates(item_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal,
                cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[RateRead]:
     """The item's forecast rates, one per driver that has one."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     item = service.get_item(session, item_id)
     rows = forecasting.rates_of(session, [item.id]).get(item.id, [])
     page, nxt = paginate_items(rows, lambda r: (r.driver, r.id), cursor=cursor, limit=limit)
@@ -344,7 +337,7 @@ def set_rate(item_id: uuid.UUID, driver: Driver, data: RateIn, session: SessionD
 def depot_forecast(depot_id: uuid.UUID, item_id: uuid.UUID, session: SessionDep,
                    principal: CurrentPrincipal) -> ForecastRead:
     """Days of cover of one item at a depot, with the forecast's drivers explained."""
-    _require_any(principal)
+    authz.require_supplies_user(principal)
     depot = service.get_depot(session, depot_id)
     if not authz.sees(principal, depot):
         authz.refuse(principal, depot, N_("You may not see this depot's stock."))
