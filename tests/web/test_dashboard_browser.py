@@ -17,6 +17,7 @@ from passtrace.core.clock import local_day_bounds, local_today, utcnow
 from passtrace.core.ids import uuid7
 from passtrace.registrations.models import Registration
 from passtrace.sites.models import Site
+from tests.health.conftest import flag, new_person
 from tests.web.conftest import LiveServer, login
 from tests.web.zh_walk import VISIBLE_TEXT, leaked_words
 
@@ -149,3 +150,31 @@ def test_a_city_wall_screen_uses_its_width_and_shows_beijing_time_anywhere(
     now = utcnow() + timedelta(hours=8)
     assert int(stamp[:2]) in {now.hour, (now - timedelta(minutes=2)).hour}, stamp
     shot(page, "dashboard-city-wall", full_page=True)
+
+
+def test_the_red_count_opens_the_people_behind_it(
+        new_context: Callable[..., Any], live_server: LiveServer) -> None:
+    # Someone new, red for a reason that arose in Nanming (nobody else's tests use them).
+    with live_server.rt.sessions() as session:
+        someone = new_person(session, live_server.rt)
+        flag(session, someone.id, "red", area_code="520102001",
+             until=utcnow() + timedelta(hours=2))
+        session.commit()
+        masked = someone.id_masked
+    page = new_context().new_page()
+    login(page, "official_nm")
+    page.goto("/dashboard")
+    red = page.locator("[data-list='status'] li").first.locator("a")
+    count = int(red.inner_text())
+    assert count >= 1
+    with page.expect_navigation():
+        red.click()
+    assert "/health/flagged?level=red" in page.url
+    rows = page.locator("#flagged-list tbody tr[data-person]")
+    assert rows.count() == min(count, 50)
+    assert masked in page.inner_text("#flagged-list")
+    assert not leaked_words(page.evaluate(VISIBLE_TEXT)), "English on the flagged list"
+    # The other colour is one click away, and so is the dashboard again.
+    with page.expect_navigation():
+        page.click("#flagged-other")
+    assert "level=yellow" in page.url
