@@ -51,9 +51,10 @@ def reports(
     rt = _runtime()
     reg = aliased(Registration)
     with _domain_errors():
+        # In parts at once, each committed on its own (verify.verify_in_parts); then read.
+        stats = verify.verify_in_parts(sessions=rt.sessions, first=first, last=last,
+                                       tolerance=tolerance)
         for session in session_scope(rt.sessions):
-            stats = verify.verify(session=session, first=first, last=last,
-                                  tolerance=tolerance)
             rows = session.execute(
                 select(ReportFinding.finding_class, DailyReport.id, DailyReport.external_id,
                        ReportFinding.stop_seq, ReportFinding.registration_id,

@@ -196,6 +196,16 @@ def session_scope(factory: sessionmaker[Session], *,
         session.close()
 
 
+def own_connections(sessions: sessionmaker[Session]) -> bool:
+    """Whether `sessions` are PostgreSQL sessions on connections of their own (a pool),
+    so work split in parts can run at once: SQLite has one writer at a time, and
+    sessions sharing one connection (the tests' rolled-back runtime) cannot run side by
+    side."""
+    with sessions() as probe:
+        bind = probe.get_bind()
+        return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
 def dialect_insert(session: Session) -> Any:
     """This database's INSERT (PostgreSQL's or SQLite's), which has on_conflict_do_nothing:
     the one-statement way to write a row unless its unique key exists already."""

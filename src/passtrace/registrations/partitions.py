@@ -249,7 +249,13 @@ def relation(spans: list[Span], first: datetime, last: datetime, columns: str) -
     planner off the primary key: with `id BETWEEN ...` it took a bitmap AND of the
     primary key and the time index for a per-stop probe (10x slower).
     """
-    keep = [s.name for s in spans if s.first <= last and s.last >= first]
+    # Latest first: an EXISTS probe (verification's "did the area record anyone") stops
+    # at the first row found, and a local day's stops lie mostly in the later of its two
+    # UTC days' partitions. Earliest first, each probe first searched the earlier one,
+    # descending its index once for each of the area's sites, mostly to find nothing
+    # (85 of a 2,000-report chunk's 600 ms at 10M registrations).
+    keep = [s.name for s in sorted(spans, key=lambda s: s.last, reverse=True)
+            if s.first <= last and s.last >= first]
     if not keep:
         return TABLE
     if len(keep) == 1:

@@ -17,6 +17,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -31,17 +32,18 @@ from sqlalchemy import (
     cast,
     column,
     delete,
+    func,
     insert,
     select,
     text,
     tuple_,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import NullType
 
 from passtrace.core.clock import local_day_bounds as _local_day_bounds
 from passtrace.core.clock import utcnow
-from passtrace.core.db import UTCDateTime
+from passtrace.core.db import UTCDateTime, own_connections, session_scope
 from passtrace.core.errors import InvalidState
 from passtrace.core.i18n import N_
 from passtrace.registrations import partitions
@@ -55,6 +57,7 @@ NAMESPACE = uuid.UUID("6f1d3c2a-9b7e-5d41-8a60-2c4e7f90b1d3")
 DEFAULT_TOLERANCE = 30
 MIN_TOLERANCE, MAX_TOLERANCE = 5, 240
 CHUNK = 2000
+PARTS = 2  # verify_in_parts: one part per core of the machine we run on
 OBSERVABLE = ("corroborated", "contradiction", "uncorroborated")
 
 
@@ -120,15 +123,17 @@ class Stats:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
+Key = tuple[date, uuid.UUID]  # a report's place in the run's order: (report_date, id)
+
+
 def verify(*, session: Session, first: date, last: date, tolerance: int | None = None,
            enterprise_id: uuid.UUID | None = None,
-           report_ids: Sequence[uuid.UUID] | None = None, chunk: int = CHUNK) -> Stats:
-    """Verify the reports dated first..last (optionally one enterprise's, or some reports),
-    replacing their findings; tolerance overrides each enterprise's own setting."""
-    if tolerance is not None:
-        check_tolerance(tolerance)
-    if last < first:
-        raise InvalidState(N_("The first date is after the last."))
+           report_ids: Sequence[uuid.UUID] | None = None, chunk: int = CHUNK,
+           start: Key | None = None, stop: Key | None = None) -> Stats:
+    """Verify the reports dated first..last (optionally one enterprise's, or some reports,
+    or those keyed from `start` up to, not including, `stop`), replacing their findings;
+    tolerance overrides each enterprise's own setting."""
+    _check(first, last, tolerance)
     stats = Stats()
     if session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times, and PostgreSQL then moves to a generic
@@ -144,6 +149,11 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
         where.append(DailyReport.enterprise_id == enterprise_id)
     if report_ids is not None:
         where.append(DailyReport.id.in_(list(report_ids)))
+    key = tuple_(DailyReport.report_date, DailyReport.id)
+    if start is not None:
+        where.append(key >= start)
+    if stop is not None:
+        where.append(key < stop)
     # When each day partition's rows occurred, read once for the run: each chunk then
     # reads only the partitions whose rows occurred in its span (registrations/
     # partitions.occurrence_spans). A registration stored meanwhile in a partition left
@@ -171,6 +181,67 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
         _verify_chunk(session, [r.id for r in reports], tolerance, days, stats, spans)
 
 
+def _check(first: date, last: date, tolerance: int | None) -> None:
+    if tolerance is not None:
+        check_tolerance(tolerance)
+    if last < first:
+        raise InvalidState(N_("The first date is after the last."))
+
+
+def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
+                    tolerance: int | None = None, parts: int = PARTS) -> Stats:
+    """Verify the reports dated first..last in `parts` parts at once, each a run of
+    consecutive reports (by date and id) on a connection and in a transaction of its
+    own: what the job and the command line run, a day's reports on two cores.
+
+    The chunk statement is all PostgreSQL's work (the findings are stored where they are
+    found), one backend each: one part at a time left the second core idle. Each part
+    commits on its own; a part that fails leaves its reports' findings as they were
+    (the hourly job runs them again). Elsewhere (SQLite: one writer; sessions sharing
+    one connection, as in the tests' rolled-back runtime) one run in one transaction.
+    """
+    _check(first, last, tolerance)
+    if parts <= 1 or not own_connections(sessions):
+        for session in session_scope(sessions, write=True):
+            stats = verify(session=session, first=first, last=last, tolerance=tolerance)
+        return stats
+    for session in session_scope(sessions):
+        cuts = _cuts(session, first, last, parts)
+    bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+
+    def part(bound: tuple[Key | None, Key | None]) -> Stats:
+        for session in session_scope(sessions, write=True):
+            done = verify(session=session, first=first, last=last, tolerance=tolerance,
+                          start=bound[0], stop=bound[1])
+        return done
+
+    total = Stats()
+    with ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="verify") as pool:
+        # list(): the first part to fail raises here, after all have ended.
+        for done in list(pool.map(part, bounds)):
+            total.reports += done.reports
+            total.findings += done.findings
+            for cls, n in done.counts.items():
+                total.counts[cls] += n
+    return total
+
+
+def _cuts(session: Session, first: date, last: date, parts: int) -> list[Key]:
+    """The keys cutting the reports dated first..last into `parts` runs of equal size
+    (fewer when there are fewer reports), in the order verify pages them."""
+    in_span = (DailyReport.report_date >= first, DailyReport.report_date <= last)
+    count = session.scalar(select(func.count()).select_from(DailyReport).where(*in_span)) or 0
+    cuts: list[Key] = []
+    for k in range(1, parts):
+        row = session.execute(
+            select(DailyReport.report_date, DailyReport.id).where(*in_span)
+            .order_by(DailyReport.report_date, DailyReport.id)
+            .offset(count * k // parts).limit(1)).first()
+        if row is not None and (not cuts or (row[0], row[1]) > cuts[-1]):
+            cuts.append((row[0], row[1]))
+    return cuts
+
+
 def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
                   days: dict[date, tuple[datetime, datetime]], stats: Stats,
                   spans: list[partitions.Span] | None = None) -> None:
@@ -187,8 +258,13 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     params = {"ids": pg_array(ids) if dialect == "postgresql" else ids, "tol": tolerance,
               "default_tol": DEFAULT_TOLERANCE, "cap": int(cap.total_seconds() // 60) + 1}
     if dialect == "postgresql":
-        _replace_changed(session, conn.execute(
-            verify_sql.statement(dialect, days, tables, changes=True), params).all(), stats)
+        # Found, compared and stored by one statement (verify_sql.STORE): it returns each
+        # class's count of the chunk's findings.
+        for cls, n, _stored, _removed in conn.execute(
+                verify_sql.statement(dialect, days, tables, store=True),
+                {**params, "ns": NAMESPACE.hex, "now": utcnow()}).all():
+            stats.counts[cls] += n
+            stats.findings += n
         stats.reports += len(ids)
         return
     rows = conn.execute(verify_sql.statement(dialect, days, tables), params).all()

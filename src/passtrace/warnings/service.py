@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from passtrace.areas.models import AreaRisk
 from passtrace.audit import service as audit_service
 from passtrace.core.clock import local_today, utcnow
 from passtrace.core.config import Settings
-from passtrace.core.db import dialect_insert, session_scope
+from passtrace.core.db import dialect_insert, own_connections, session_scope
 from passtrace.core.errors import NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.security import Principal
@@ -144,15 +144,6 @@ def scan_pending(*, session: Session, parts: int = 1,
     return done
 
 
-def _own_connections(sessions: sessionmaker[Session]) -> bool:
-    """Whether `sessions` are PostgreSQL sessions on connections of their own (a pool),
-    so parts can run at once: SQLite has one writer at a time, and sessions sharing one
-    connection (the tests' rolled-back runtime) cannot run side by side."""
-    with sessions() as probe:
-        bind = probe.get_bind()
-        return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
-
-
 def _apply_in_parts(sessions: sessionmaker[Session], claim: Session, risk: AreaRisk,
                     until: datetime, parts: int, after_part: Callable[[], None] | None,
                     done: Scanned) -> None:
@@ -194,7 +185,7 @@ def scan_declarations(*, sessions: sessionmaker[Session], parts: int = PARTS,
     find nothing new (apply_part). Elsewhere (SQLite, shared connections) the parts run
     one after the other in one transaction (scan_pending)."""
     done = Scanned()
-    if parts <= 1 or not _own_connections(sessions):
+    if parts <= 1 or not own_connections(sessions):
         # (No return inside the loop: leaving session_scope early rolls back.)
         for session in session_scope(sessions, write=True):
             done = scan_pending(session=session, parts=parts, after_part=after_part)
