@@ -93,8 +93,9 @@ def test_a_span_in_parts_finds_what_one_run_finds(committed_rt) -> None:  # type
     assert len(cuts) == 2 and cuts[0] < cuts[1]
     assert own_connections(committed_rt.sessions) == is_postgres(committed_rt)
 
+    ticks: list[int] = []  # the command line's progress bar advances by these
     parts = verify.verify_in_parts(sessions=committed_rt.sessions, first=first, last=last,
-                                   parts=3)
+                                   parts=3, progress=ticks.append)
     with committed_rt.sessions() as session:
         in_parts = _findings(session, ids)
         session.execute(delete(ReportFinding).where(ReportFinding.report_id.in_(ids)))
@@ -105,7 +106,8 @@ def test_a_span_in_parts_finds_what_one_run_finds(committed_rt) -> None:  # type
         in_one_run = _findings(session, ids)
 
     assert in_parts == in_one_run and len(in_parts) == 21
-    assert parts.reports == one.reports == 7
+    assert parts.reports == one.reports == sum(ticks) == 7
+    assert len(ticks) == (3 if is_postgres(committed_rt) else 1)  # a chunk per part
     assert dict(parts.counts) == dict(one.counts)
     assert {c for _i, _r, c, *_ in in_parts} == {
         "corroborated", "uncorroborated", "unreported_visit"}

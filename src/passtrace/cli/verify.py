@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -51,9 +52,16 @@ def reports(
     rt = _runtime()
     reg = aliased(Registration)
     with _domain_errors():
+        for session in session_scope(rt.sessions):
+            total = verify.count_reports(session, first, last)
         # In parts at once, each committed on its own (verify.verify_in_parts); then read.
-        stats = verify.verify_in_parts(sessions=rt.sessions, first=first, last=last,
-                                       tolerance=tolerance)
+        # The bar on stderr, like every message here: stdout carries only the findings.
+        with Progress(TextColumn("reports"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=True) as progress:
+            task = progress.add_task("verify", total=total)
+            stats = verify.verify_in_parts(
+                sessions=rt.sessions, first=first, last=last, tolerance=tolerance,
+                progress=lambda n: progress.advance(task, n))
         for session in session_scope(rt.sessions):
             rows = session.execute(
                 select(ReportFinding.finding_class, DailyReport.id, DailyReport.external_id,

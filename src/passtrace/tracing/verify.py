@@ -129,10 +129,12 @@ Key = tuple[date, uuid.UUID]  # a report's place in the run's order: (report_dat
 def verify(*, session: Session, first: date, last: date, tolerance: int | None = None,
            enterprise_id: uuid.UUID | None = None,
            report_ids: Sequence[uuid.UUID] | None = None, chunk: int = CHUNK,
-           start: Key | None = None, stop: Key | None = None) -> Stats:
+           start: Key | None = None, stop: Key | None = None,
+           progress: Callable[[int], object] | None = None) -> Stats:
     """Verify the reports dated first..last (optionally one enterprise's, or some reports,
     or those keyed from `start` up to, not including, `stop`), replacing their findings;
-    tolerance overrides each enterprise's own setting."""
+    tolerance overrides each enterprise's own setting. `progress(n)` after each chunk of
+    n reports."""
     _check(first, last, tolerance)
     stats = Stats()
     if session.get_bind().dialect.name == "postgresql":
@@ -179,6 +181,8 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
         after = (reports[-1].report_date, reports[-1].id)
         days = {d: local_day_bounds(d) for d in {r.report_date for r in reports}}
         _verify_chunk(session, [r.id for r in reports], tolerance, days, stats, spans)
+        if progress is not None:
+            progress(len(reports))
 
 
 def _check(first: date, last: date, tolerance: int | None) -> None:
@@ -189,7 +193,8 @@ def _check(first: date, last: date, tolerance: int | None) -> None:
 
 
 def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
-                    tolerance: int | None = None, parts: int = PARTS) -> Stats:
+                    tolerance: int | None = None, parts: int = PARTS,
+                    progress: Callable[[int], object] | None = None) -> Stats:
     """Verify the reports dated first..last in `parts` parts at once, each a run of
     consecutive reports (by date and id) on a connection and in a transaction of its
     own: what the job and the command line run, a day's reports on two cores.
@@ -199,11 +204,13 @@ def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
     commits on its own; a part that fails leaves its reports' findings as they were
     (the hourly job runs them again). Elsewhere (SQLite: one writer; sessions sharing
     one connection, as in the tests' rolled-back runtime) one run in one transaction.
+    `progress(n)` after each chunk of n reports, from the part's thread.
     """
     _check(first, last, tolerance)
     if parts <= 1 or not own_connections(sessions):
         for session in session_scope(sessions, write=True):
-            stats = verify(session=session, first=first, last=last, tolerance=tolerance)
+            stats = verify(session=session, first=first, last=last, tolerance=tolerance,
+                           progress=progress)
         return stats
     for session in session_scope(sessions):
         cuts = _cuts(session, first, last, parts)
@@ -212,7 +219,7 @@ def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
     def part(bound: tuple[Key | None, Key | None]) -> Stats:
         for session in session_scope(sessions, write=True):
             done = verify(session=session, first=first, last=last, tolerance=tolerance,
-                          start=bound[0], stop=bound[1])
+                          start=bound[0], stop=bound[1], progress=progress)
         return done
 
     total = Stats()
@@ -226,11 +233,17 @@ def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
     return total
 
 
+def count_reports(session: Session, first: date, last: date) -> int:
+    """How many reports are dated first..last (what a run over them pages through)."""
+    return session.scalar(select(func.count()).select_from(DailyReport).where(
+        DailyReport.report_date >= first, DailyReport.report_date <= last)) or 0
+
+
 def _cuts(session: Session, first: date, last: date, parts: int) -> list[Key]:
     """The keys cutting the reports dated first..last into `parts` runs of equal size
     (fewer when there are fewer reports), in the order verify pages them."""
     in_span = (DailyReport.report_date >= first, DailyReport.report_date <= last)
-    count = session.scalar(select(func.count()).select_from(DailyReport).where(*in_span)) or 0
+    count = count_reports(session, first, last)
     cuts: list[Key] = []
     for k in range(1, parts):
         row = session.execute(
