@@ -17,8 +17,9 @@ uvicorn, one worker, on 127.0.0.1) and measures, in the same run:
   from what is stored: this is what pressing "find contacts" again costs);
 * secondary: the same with depth 2 for --secondary-cases of those cases (p95), against
   the same search written by hand (`SECONDARY_SQL`: finding the people only, p95);
-* verify: `tracing.verify` of one day's reports, timed by benchmarks/tracing_verify.py's
-  own helpers (reports/s), against that file's hand-written SQL baseline;
+* verify: `tracing.verify.verify_in_parts` of one day's reports (as the job and the
+  command line run it: two parts at once), timed by benchmarks/tracing_verify.py's own
+  helpers (reports/s), against that file's hand-written SQL baseline;
 * import: `registrations.imports.import_registrations` of --import-rows rows (the CSV
   benchmarks/tracing_import.py writes) into the loaded table, against raw binary COPY of
   the same rows (that file's `copy_baseline`).

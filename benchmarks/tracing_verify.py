@@ -5,10 +5,12 @@ Run: python benchmarks/tracing_verify.py [--db-url URL] [--reports 20000] [--sit
 Defaults: PostgreSQL (own database, dropped at the end). A generated day (fixed seed):
 N employees each filing a report of three stops (home, office, home), about three
 registrations per person (most at the reported places, some elsewhere, some missing), and
-background registrations of other people. Times `tracing.verify.verify` for the day
-(classify every stop, replace and store the findings, commit; round 1 stores them all,
-later rounds find them unchanged, `first_run_reports_per_s` is round 1 alone; CPU seconds
-per 1,000 reports of this process and of its PostgreSQL backend, read from /proc) and a
+background registrations of other people. Times `tracing.verify.verify_in_parts` for the
+day, as the job and the command line run it (classify every stop, replace and store the
+findings, commit; two parts at once, each on a connection of its own; round 1 stores them
+all, later rounds find them unchanged, `first_run_reports_per_s` is round 1 alone; CPU
+seconds per 1,000 reports of this process and of the database's PostgreSQL backends,
+read from /proc) and a
 hand-written SQL query that computes the per-stop classes (corroborated / observable) and
 the unreported visits without storing anything. Prints one JSON line (medians of --rounds).
 """
