@@ -124,3 +124,86 @@ def test_parts_check_their_input_before_anything_runs(committed_rt) -> None:  # 
     with pytest.raises(InvalidState):
         verify.verify_in_parts(sessions=committed_rt.sessions, first=DAY,
                                last=DAY - timedelta(days=1))
+
+
+def _snapshot(session: Session) -> set[tuple[Any, ...]]:
+    session.expire_all()
+    return {(f.id, f.report_id, f.finding_class, f.stop_seq, f.registration_id,
+             f.tolerance_minutes, raw) for f, raw in session.execute(
+                 select(ReportFinding, cast(ReportFinding.detail, Text).label("raw")))}
+
+
+def _varied_day(session: Session) -> None:
+    w = build(session)
+    p, e = w.person()
+    other, _ = w.person()
+    w.report(e, p, [(HOME, at("07:00"), at("08:00")), (OFFICE, at("09:00"), at("12:00")),
+                    (ELSEWHERE, at("13:00"), at("14:00"))])
+    w.seen(p, HOME, at("07:45") + timedelta(microseconds=5))   # corroborated
+    w.seen(p, HOME, at("10:00"))                                # contradiction
+    w.seen(other, ELSEWHERE, at("13:30"))                       # uncorroborated
+    w.seen(p, ELSEWHERE, at("21:00"))                           # unreported visit
+
+
+def test_without_pgcrypto_python_makes_the_same_findings(session: Session,
+                                                         monkeypatch: Any) -> None:
+    _varied_day(session)
+    verify.verify(session=session, first=DAY, last=DAY)
+    by_the_statement = _snapshot(session)
+    assert len(by_the_statement) == 4
+    session.execute(delete(ReportFinding))
+    monkeypatch.setattr(verify.verify_sql, "pgcrypto_digest", lambda conn: None)
+    stats = verify.verify(session=session, first=DAY, last=DAY)
+    assert _snapshot(session) == by_the_statement and stats.findings == 4
+
+
+def test_a_digest_function_earlier_on_the_search_path_is_not_called(session: Session) -> None:
+    import pytest
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("pgcrypto and search paths are PostgreSQL's")
+    from sqlalchemy import text
+
+    _varied_day(session)
+    # Another role's function of the same name, in a schema searched first (rolled back
+    # with the test's transaction): every id would be the same constant.
+    session.execute(text("CREATE SCHEMA shadow"))
+    session.execute(text("CREATE FUNCTION shadow.digest(bytea, text) RETURNS bytea "
+                         "LANGUAGE sql AS $$ SELECT '\\x00'::bytea || repeat('a', 40)::bytea $$"))
+    session.execute(text("SET LOCAL search_path = shadow, public"))
+    verify.verify(session=session, first=DAY, last=DAY)
+    rows = session.scalars(select(ReportFinding)).all()
+    assert len(rows) == 4
+    for f in rows:
+        assert f.id == verify.finding_id(f.report_id, f.finding_class, f.stop_seq,
+                                         f.registration_id)
+
+
+def test_a_failing_part_stops_the_others_and_nothing_is_kept(committed_rt,  # type: ignore[no-untyped-def]
+                                                             monkeypatch: Any) -> None:
+    import threading
+
+    import pytest
+
+    first = date(2019, 1, 1) + timedelta(days=random.randrange(1500))
+    last = first + timedelta(days=1)
+    with committed_rt.sessions() as session:
+        ids = _two_days(build(session, credit_code=f"91{tag()}{tag()}"[:18]), first)
+        session.commit()
+        doomed = verify._cuts(session, first, last, 3)[0]  # the second part's first report
+    failed = threading.Event()
+    real = verify._verify_chunk
+
+    def chunk(session, chunk_ids, *args, **kw):  # type: ignore[no-untyped-def]
+        if doomed[1] in chunk_ids:
+            failed.set()
+            raise RuntimeError("boom")
+        failed.wait(10)  # the other parts finish their chunk after the failure
+        return real(session, chunk_ids, *args, **kw)
+
+    monkeypatch.setattr(verify, "_verify_chunk", chunk)
+    with pytest.raises(RuntimeError, match="boom"):  # the cause, not "stopped"
+        verify.verify_in_parts(sessions=committed_rt.sessions, first=first, last=last,
+                               parts=3)
+    with committed_rt.sessions() as session:
+        assert _findings(session, ids) == set()

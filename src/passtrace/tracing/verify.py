@@ -1,12 +1,13 @@
 """Trajectory verification: each daily report's stops against what the sites recorded.
 
-Set-based: reports are verified a chunk at a time (keyset on id) with a fixed number of
-statements per chunk: the page of report ids (locked), one statement that classifies
-every stop and finds the unreported visits (tracing/verify_sql.py), one DELETE of the old
-findings and one COPY (PostgreSQL) or multi-row INSERT of the new ones. On PostgreSQL the
-classifying statement also compares its findings with the stored ones and returns only
-what changed (verify_sql.CHANGES); SQLite compares them here. Python only gives the
-findings their stable ids (UUIDv5: SHA-1, which PostgreSQL lacks) and details. The
+Set-based: reports are verified a chunk at a time (keyset on report date and id) with a
+fixed number of statements per chunk: the page of report ids (locked), then one statement
+that classifies every stop and finds the unreported visits (tracing/verify_sql.py). On
+PostgreSQL with pgcrypto that statement also compares its findings with the stored ones
+and writes the difference itself, the ids made by pgcrypto's SHA-1 (verify_sql.STORE);
+without pgcrypto it returns only what changed (verify_sql.CHANGES) and Python gives the
+new findings their stable ids (UUIDv5) and COPYs them; on SQLite Python compares, deletes
+and inserts. A span of days runs in parts at once on PostgreSQL (verify_in_parts). The
 classes and the accuracy figure are defined in docs/tracing.md ("Verification").
 """
 
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -161,6 +163,9 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
     # partitions.occurrence_spans). A registration stored meanwhile in a partition left
     # out is not seen, as if it had been stored after the run.
     spans = partitions.occurrence_spans(session)
+    # pgcrypto's digest (PostgreSQL): the chunk statement stores its findings itself.
+    digest = (verify_sql.pgcrypto_digest(session.connection())
+              if session.get_bind().dialect.name == "postgresql" else None)
     after: tuple[date, uuid.UUID] | None = None
     while True:
         # Race: two runs (the job and an official's "verify now") replacing one report's
@@ -180,7 +185,7 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
             return stats
         after = (reports[-1].report_date, reports[-1].id)
         days = {d: local_day_bounds(d) for d in {r.report_date for r in reports}}
-        _verify_chunk(session, [r.id for r in reports], tolerance, days, stats, spans)
+        _verify_chunk(session, [r.id for r in reports], tolerance, days, stats, spans, digest)
         if progress is not None:
             progress(len(reports))
 
@@ -216,21 +221,61 @@ def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
         cuts = _cuts(session, first, last, parts)
     bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
 
-    def part(bound: tuple[Key | None, Key | None]) -> Stats:
-        for session in session_scope(sessions, write=True):
-            done = verify(session=session, first=first, last=last, tolerance=tolerance,
-                          start=bound[0], stop=bound[1], progress=progress)
-        return done
+    # A part that fails, or Ctrl-C at the command line, stops the others: each stops
+    # before its next chunk (its transaction rolled back), and the statement running now
+    # is cancelled. Without it a Ctrl-C waited for the parts and they committed.
+    stopping = threading.Event()
+    guard = threading.Lock()
+    running: dict[int, Any] = {}  # part -> its driver connection, while the part runs
 
-    total = Stats()
+    def tick(n: int) -> None:
+        if stopping.is_set():
+            raise _Stopped
+        if progress is not None:
+            progress(n)
+
+    def part(k: int) -> Stats:
+        try:
+            for session in session_scope(sessions, write=True):
+                with guard:
+                    running[k] = session.connection().connection.driver_connection
+                done = verify(session=session, first=first, last=last, tolerance=tolerance,
+                              start=bounds[k][0], stop=bounds[k][1], progress=tick)
+            return done
+        except BaseException:
+            stopping.set()
+            raise
+        finally:
+            # Back in the pool it may serve someone else: never cancel it then.
+            with guard:
+                running.pop(k, None)
+
     with ThreadPoolExecutor(max_workers=len(bounds), thread_name_prefix="verify") as pool:
-        # list(): the first part to fail raises here, after all have ended.
-        for done in list(pool.map(part, bounds)):
-            total.reports += done.reports
-            total.findings += done.findings
-            for cls, n in done.counts.items():
-                total.counts[cls] += n
+        futures = [pool.submit(part, k) for k in range(len(bounds))]
+        try:
+            wait(futures)
+        except BaseException:  # Ctrl-C: stop the parts, then leave
+            stopping.set()
+            with guard:
+                for conn in running.values():
+                    conn.cancel()  # psycopg: safe from another thread
+            raise
+    # The first part's own error, not a part stopped because of it.
+    errors = [e for f in futures if (e := f.exception()) is not None]
+    for error in sorted(errors, key=lambda e: isinstance(e, _Stopped)):
+        raise error
+    total = Stats()
+    for future in futures:
+        done = future.result()
+        total.reports += done.reports
+        total.findings += done.findings
+        for cls, n in done.counts.items():
+            total.counts[cls] += n
     return total
+
+
+class _Stopped(Exception):
+    """A part stopping because another failed (its own transaction rolls back)."""
 
 
 def count_reports(session: Session, first: date, last: date) -> int:
@@ -257,7 +302,8 @@ def _cuts(session: Session, first: date, last: date, parts: int) -> list[Key]:
 
 def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
                   days: dict[date, tuple[datetime, datetime]], stats: Stats,
-                  spans: list[partitions.Span] | None = None) -> None:
+                  spans: list[partitions.Span] | None = None,
+                  digest: str | None = None) -> None:
     dialect = session.get_bind().dialect.name
     # A stay ends at most the longest cap after it starts (registrations/stays): the floor
     # keeps the (person, started_at) index scan to the window instead of the person's past.
@@ -270,14 +316,20 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     tables = _registrations(session, ids, tolerance, days, spans) if spans else None
     params = {"ids": pg_array(ids) if dialect == "postgresql" else ids, "tol": tolerance,
               "default_tol": DEFAULT_TOLERANCE, "cap": int(cap.total_seconds() // 60) + 1}
-    if dialect == "postgresql":
+    if dialect == "postgresql" and digest is not None:
         # Found, compared and stored by one statement (verify_sql.STORE): it returns each
         # class's count of the chunk's findings.
         for cls, n, _stored, _removed in conn.execute(
-                verify_sql.statement(dialect, days, tables, store=True),
+                verify_sql.statement(dialect, days, tables, store=digest),
                 {**params, "ns": NAMESPACE.hex, "now": utcnow()}).all():
             stats.counts[cls] += n
             stats.findings += n
+        stats.reports += len(ids)
+        return
+    if dialect == "postgresql":
+        # Without pgcrypto: the statement returns what changed, Python makes the ids.
+        _replace_changed(session, conn.execute(
+            verify_sql.statement(dialect, days, tables, changes=True), params).all(), stats)
         stats.reports += len(ids)
         return
     rows = conn.execute(verify_sql.statement(dialect, days, tables), params).all()

@@ -20,6 +20,7 @@ inside one stop's window, so a run costs the day's rows, not the table's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -230,9 +231,10 @@ def _probe(dialect: str, table: str, cols: str, cond: str) -> str:
 # separate columns sorted text by the database's collation, ~20 us of CPU a report). A
 # stored time that is not ISO text (never written so) makes the row stale. Rows: "new"
 # (to insert), "stale" (a stored id to delete) and "count" (the findings of each class).
+# CHANGED is the found (`n`) and stored (`o`) sides; CHANGES and STORE end it.
 _KEY = ("concat_ws('|', {p}report_id, {p}cls, COALESCE({p}seq, -1), COALESCE({p}reg, ''), "
         "{p}tol, COALESCE({area}, '-'), {at}) COLLATE \"C\"")
-CHANGES = """
+CHANGED = """
 WITH f AS ({sql}),
 n AS (
   SELECT report_id::text AS report_id, tol, cls, seq, reg::text AS reg, area, at,
@@ -255,6 +257,8 @@ o AS (
         CROSS JOIN LATERAL (SELECT * FROM report_findings o WHERE o.report_id = i.id
                             OFFSET 0) o) o
 )
+"""
+CHANGES = CHANGED + """
 SELECT CASE WHEN o.k IS NULL THEN 'new' ELSE 'stale' END AS change, o.id::text AS fid,
        n.report_id, n.tol, n.cls, n.seq, n.reg, n.area, n.at, 1 AS n
 FROM n FULL JOIN o ON o.k = n.k
@@ -265,15 +269,19 @@ SELECT 'count', NULL, NULL, NULL, cls, NULL, NULL, NULL, NULL, count(*) FROM n G
 
 # The UUIDv5 of a finding (tracing/verify.finding_id: SHA-1 of the namespace and
 # "report/class/stop/registration", the stop and registration empty when absent or 0)
-# with its version and variant bits set, from pgcrypto's digest (migration c1e5a9d3f7b2).
+# with its version and variant bits set, from pgcrypto's digest (migration c1e5a9d3f7b2),
+# named with its schema (`{digest}`, see pgcrypto_digest): never whatever function of that
+# name the search path finds first.
 FINDING_ID = """encode(set_byte(set_byte(x.h, 6, (get_byte(x.h, 6) & 15) | 80),
                      8, (get_byte(x.h, 8) & 63) | 128), 'hex')::uuid"""
-FINDING_HASH = """substring(digest(decode(:ns, 'hex') || convert_to(
+FINDING_HASH = """substring({digest}(decode(:ns, 'hex') || convert_to(
     n.report_id || '/' || n.cls || '/' || COALESCE(NULLIF(n.seq, 0)::text, '') || '/'
     || COALESCE(n.reg, ''), 'UTF8'), 'sha1') FROM 1 FOR 16)"""
 # The detail as the Python path writes it (json.dumps of {"site_area_code", "at"} or of
 # {"area_code"}; the column is json, kept as text): the time in UTC, ISO 8601, with its
-# microseconds only when there are any, as datetime.isoformat() writes them.
+# microseconds only when there are any, as datetime.isoformat() writes them. Area codes
+# are digits (stops' and sites' codes must name a division of the bundled table): to_json
+# would keep a non-ASCII character that json.dumps escapes.
 DETAIL = """CASE WHEN n.at IS NULL
   THEN '{{"area_code": ' || COALESCE(to_json(n.area)::text, 'null') || '}}'
   ELSE '{{"site_area_code": ' || COALESCE(to_json(n.area)::text, 'null') || ', "at": "'
@@ -292,7 +300,7 @@ DETAIL = """CASE WHEN n.at IS NULL
 # sets of rows. (INSERT ... ON CONFLICT DO UPDATE for all of them cost half as much
 # again as the plain insert: 2.6 s against 1.7 s for a day's 114,620 findings.)
 # Rows: each class with its count of the chunk's findings.
-STORE = CHANGES.split("\nSELECT CASE WHEN o.k IS NULL")[0] + """,
+STORE = CHANGED + """,
 d AS (
   SELECT o.id AS fid, n.* FROM n FULL JOIN o ON o.k = n.k
   WHERE n.k IS NULL OR o.k IS NULL
@@ -333,7 +341,7 @@ FROM n GROUP BY cls
 
 def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
               registrations: Callable[[str], str] | None = None,
-              changes: bool = False, store: bool = False) -> TextualSelect:
+              changes: bool = False, store: str | None = None) -> TextualSelect:
     """The chunk statement for a dialect and the local days its reports may fall on
     (date -> UTC start, end: computed in Python, core/clock, so both databases agree).
 
@@ -341,8 +349,9 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
     day partitions whose rows occurred in the chunk's span (registrations/partitions.
     relation), so the per-report and per-stop probes skip the others. `changes`
     (PostgreSQL): return only what differs from the stored findings (CHANGES). `store`
-    (PostgreSQL): apply those differences and return each class's count (STORE; its
-    parameters `ns`, the finding ids' namespace as hex, and `now`, their computed_at).
+    (PostgreSQL; pgcrypto's digest function, schema-qualified, see pgcrypto_digest): apply
+    those differences and return each class's count (STORE; its parameters `ns`, the
+    finding ids' namespace as hex, and `now`, their computed_at).
     """
     frag = PG if dialect == "postgresql" else SQLITE
     if registrations is not None:
@@ -360,7 +369,8 @@ def statement(dialect: str, days: dict[date, tuple[datetime, datetime]],
     extra: list[Any] = []
     if dialect == "postgresql" and store:
         binds: list[Any] = [bindparam("ns", type_=String), bindparam("now", type_=UTCDateTime())]
-        return text(STORE.format(sql=sql)).bindparams(*_binds(dialect, days), *binds).columns(
+        return text(STORE.format(sql=sql, digest=store)).bindparams(
+            *_binds(dialect, days), *binds).columns(
             column("cls", String), column("n", Integer), column("stored", Integer),
             column("removed", Integer))
     if dialect == "postgresql" and changes:
@@ -395,3 +405,17 @@ def _binds(dialect: str, days: dict[date, tuple[datetime, datetime]]) -> list[An
                   bindparam(f"s{i}", start, type_=UTCDateTime()),
                   bindparam(f"e{i}", end, type_=UTCDateTime())]
     return binds
+
+
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+
+
+def pgcrypto_digest(conn: Any) -> str | None:
+    """pgcrypto's `digest`, named with the schema the extension lives in (None: not
+    installed, or in a schema whose name would need quoting; verify then makes the ids
+    in Python). Found in the catalog, not through the search path, so a function of the
+    same name that another role created in a schema searched first is never called."""
+    schema = conn.execute(text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pgcrypto'")).scalar()
+    return f"{schema}.digest" if schema and _SCHEMA.match(schema) else None
