@@ -130,11 +130,12 @@ def test_an_official_puts_staff_on_duty_and_takes_them_off(client, checkpoint, m
                        headers=checkpoint.official.headers)
     assert resp.status_code == 201, resp.text
     listed = client.get(f"/api/v1/sites/{SITE}/staff", headers=checkpoint.official.headers)
-    assert username in {s["username"] for s in listed.json()["items"]}
+    mine = next(s for s in listed.json()["items"] if s["username"] == username)
+    assert (mine["id"], mine["label"]) == (str(newcomer.user.id), "新值守员")
     ok = client.post("/api/v1/registrations", json=reg_body(token=checkpoint.pass_["token"]),
                      headers=newcomer.headers)
     assert ok.status_code == 200, ok.text
-    gone = client.delete(f"/api/v1/sites/{SITE}/staff/{username}",
+    gone = client.delete(f"/api/v1/sites/{SITE}/staff/{newcomer.user.id}",
                          headers=checkpoint.official.headers)
     assert gone.status_code == 204
     after = client.post("/api/v1/registrations", json=reg_body(token=checkpoint.pass_["token"]),
@@ -156,4 +157,6 @@ def test_the_site_page_puts_staff_on_duty(client, checkpoint, make_persona):
     resp = client.post(f"/sites/{SITE}/staff", data={"username": newcomer.user.username},
                        headers=checkpoint.official.headers, follow_redirects=False)
     assert resp.status_code == 303
-    assert newcomer.user.username in client.get(f"/sites/{SITE}").text
+    page = client.get(f"/sites/{SITE}").text
+    assert f'data-staff="{newcomer.user.id}">新值守员' in page
+    assert newcomer.user.username not in page

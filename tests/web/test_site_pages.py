@@ -48,7 +48,9 @@ def test_an_official_runs_the_sites_in_a_browser(new_context: Callable[..., Any]
     page.fill("#staff input[name=username]", "checkpoint")
     with page.expect_navigation():
         page.click("#staff button[type=submit]:not(.secondary)")
-    assert "(checkpoint)" in page.inner_text("#staff")
+    # Listed by display name, never by login name.
+    staff = page.inner_text("#staff li[data-staff]")
+    assert "南明区卡口值守" in staff and "checkpoint" not in staff
     page.fill("input[name=name][maxlength='80']", "测温门一")
     with page.expect_navigation():
         page.click("form[action='/sites/WEB-T-01/devices'] button")

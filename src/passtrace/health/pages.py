@@ -147,6 +147,8 @@ def flagged(request: Request, session: SessionDep, principal: CurrentPrincipal,
     rows, nxt = roster.people(session=session, actor=principal, level=level[:8],
                               area=area[:40], cursor=cursor[:600] or None,
                               limit=DEFAULT_LIMIT, via="flagged_list")
+    # One read for the whole page, not one per person (jurisdiction.covered).
+    linked = jurisdiction.covered(session, principal, "health.view", [p.id for p in rows])
     return render(request, "health/flagged.html", {
         "level": level, "label": gettext(present.LEVEL_LABELS[level]), "area": area,
         # The list goes by where a flag's reason arose (as the count and the alert queue
@@ -154,7 +156,7 @@ def flagged(request: Request, session: SessionDep, principal: CurrentPrincipal,
         # (health/jurisdiction): link only those whose page this official may open.
         "people": [{"id": p.id, "name": p.name_masked or p.id_masked,
                     "id_masked": p.id_masked,
-                    "linked": jurisdiction.covers(session, principal, "health.view", p.id)}
+                    "linked": p.id in linked}
                    for p in rows],
         "next": nxt})
 

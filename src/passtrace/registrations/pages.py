@@ -202,7 +202,7 @@ def site_day(request: Request, code: str, session: SessionDep, principal: Curren
         "is_staff": site_authz.is_staff(principal, site),
         "can_manage": site_authz.can_manage(principal, site),
         "reason_labels": {c: gettext(m) for c, m in REASONS.items()},
-        "staff": site_service.staff_of(session=session, site=site)
+        "staff": site_present.staff_members(site_service.staff_of(session=session, site=site))
         if site_authz.can_manage(principal, site) else []}
     if site_authz.can_manage(principal, site):
         # Offline rows the server judged otherwise (no person data is shown).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -101,19 +102,29 @@ def enrol_device(request: Request, code: str, session: SessionDep,
 
 
 @router.post("/{code}/staff")
-def add_staff(code: str, session: SessionDep, principal: CurrentPrincipal,
+def add_staff(request: Request, code: str, session: SessionDep, principal: CurrentPrincipal,
               form: Annotated[StaffForm, Form()]) -> Response:
-    """Put a user on duty at this site, from the site page."""
+    """Put a user on duty at this site, from the site page (the manager types a login)."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
-    site_service.assign_staff(session=session, actor=principal, site=site,
-                              username=form.username.strip()[:64])
-    return RedirectResponse(f"/sites/{site.code}#staff", status_code=303)
+
+    def assign() -> Response:
+        site_service.assign_staff(session=session, actor=principal, site=site,
+                                  username=form.username.strip()[:64])
+        return RedirectResponse(f"/sites/{site.code}#staff", status_code=303)
+
+    return forms.attempt(session, assign, lambda f: render(
+        request, "error.html", {"status": f.status, "message": f.message,
+                                "back": f"/sites/{site.code}#staff"}, status_code=f.status))
 
 
-@router.post("/{code}/staff/{username}/remove")
-def remove_staff(code: str, username: str, session: SessionDep,
+@router.post("/{code}/staff/{user_id}/remove")
+def remove_staff(code: str, user_id: str, session: SessionDep,
                  principal: CurrentPrincipal) -> Response:
-    """Take a user off duty at this site, from the site page."""
+    """Take a user off duty at this site, from the site page (by account id, not login)."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
-    site_service.remove_staff(session=session, actor=principal, site=site, username=username)
+    try:
+        account_id = uuid.UUID(user_id)
+    except ValueError:
+        raise NotFound("This person is not on duty at this site.") from None
+    site_service.remove_staff(session=session, actor=principal, site=site, user_id=account_id)
     return RedirectResponse(f"/sites/{site.code}#staff", status_code=303)

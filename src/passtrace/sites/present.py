@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
+from passtrace.accounts.models import User
 from passtrace.areas import service as area_service
 from passtrace.core.i18n import N_, get_locale, gettext
 from passtrace.sites.models import Site
@@ -37,3 +42,27 @@ IMPORT_COLUMN_LABELS = {
     "latitude": N_("Latitude"), "longitude": N_("Longitude"), "lanes": N_("Lanes"),
     "opening_hours": N_("Opening hours"), "fever_threshold": N_("Fever threshold"),
 }
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A member of a site's staff as the site page shows them: by name, never by login."""
+
+    id: uuid.UUID
+    label: str
+
+
+def staff_members(users: list[User]) -> list[StaffMember]:
+    """Label staff by display name; namesakes get "(no. 1)", "(no. 2)"... in the order given."""
+    # A manager must tell two 张伟 apart to take the right one off duty, without seeing
+    # their login names; staff_of orders namesakes by account age, so numbers are stable.
+    counts = Counter(u.display_name for u in users)
+    seen: Counter[str] = Counter()
+    members = []
+    for u in users:
+        label = u.display_name
+        if counts[label] > 1:
+            seen[label] += 1
+            label = gettext("%(name)s (no. %(n)s)", name=label, n=seen[label])
+        members.append(StaffMember(u.id, label))
+    return members

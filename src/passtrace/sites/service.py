@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,10 @@ HOURS_RE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 LANE_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 # A reading older than this is not offered: the person at the lane has moved on.
 READING_FRESH_SECONDS = 60
+STAFF_LOGIN_MISSING = N_("Type the login name of the person to put on duty.")
+STAFF_LOGIN_UNKNOWN = N_("No active account has the login name %(username)s. Check the "
+                         "spelling with the person, or ask an administrator to create or "
+                         "reactivate the account.")
 
 IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("编号", "站点编号", "site code"),
@@ -314,10 +319,11 @@ def latest_reading(*, session: Session, site: Site, lane: str,
 # --- staff on duty --------------------------------------------------------------------------
 
 def staff_of(*, session: Session, site: Site) -> list[User]:
-    """List the users bound as checkpoint staff to this site."""
+    """List the users bound as checkpoint staff to this site, by name then seniority."""
     stmt = (select(User).join(RoleBinding, RoleBinding.user_id == User.id)
             .where(RoleBinding.role == "checkpoint_staff", RoleBinding.scope_type == "site",
-                   RoleBinding.scope_value == site.code).order_by(User.username))
+                   RoleBinding.scope_value == site.code)
+            .order_by(User.display_name, User.created_at, User.id))
     return list(session.scalars(stmt).unique())
 
 
@@ -325,23 +331,40 @@ def assign_staff(*, session: Session, actor: Principal, site: Site, username: st
     """Put a user on duty at the site (a checkpoint_staff binding scoped to it)."""
     if not authz.can_manage(actor, site):
         raise NotFound("No such site.")
+    username = username.strip()
+    if not username:
+        raise ValidationFailed(STAFF_LOGIN_MISSING, fields={"username": STAFF_LOGIN_MISSING})
     user = account_service.get_by_username(session=session, username=username)
     if user is None or not user.is_active:
-        raise NotFound("No such user.")
+        # The manager typed the login name, so naming it back shows nothing new.
+        raise NotFound(STAFF_LOGIN_UNKNOWN, fields={"username": STAFF_LOGIN_UNKNOWN},
+                       username=username)
     account_service.grant(session=session, actor=actor, user=user, role="checkpoint_staff",
                           scope_type="site", scope_value=site.code)
     return user
 
 
-def remove_staff(*, session: Session, actor: Principal, site: Site, username: str) -> None:
+def find_staff(*, session: Session, site: Site, member: str) -> User | None:
+    """Find one of the site's staff by account id, or (older API clients) by login name."""
+    staff = staff_of(session=session, site=site)
+    try:
+        user_id = uuid.UUID(member)
+    except ValueError:
+        user_id = None
+    return (next((u for u in staff if u.id == user_id), None)
+            or next((u for u in staff if u.username == member), None))
+
+
+def remove_staff(*, session: Session, actor: Principal, site: Site,
+                 user_id: uuid.UUID) -> None:
     """Take a user off duty at the site."""
     if not authz.can_manage(actor, site):
         raise NotFound("No such site.")
-    user = account_service.get_by_username(session=session, username=username)
+    user = session.get(User, user_id)
     binding = next((b for b in user.bindings if (b.role, b.scope_type, b.scope_value)
                     == ("checkpoint_staff", "site", site.code)), None) if user else None
     if user is None or binding is None:
-        raise NotFound("No such user.")
+        raise NotFound("This person is not on duty at this site.")
     user.bindings.remove(binding)
     session.flush()
     audit_service.record(session=session, actor=actor, action="user.revoke_role",

@@ -103,8 +103,12 @@ def list_staff(code: str, session: SessionDep, principal: CurrentPrincipal) -> d
     site = site_service.get_visible(session=session, actor=principal, code=code)
     if not authz.can_manage(principal, site):
         raise NotFound("No such site.")
-    return {"items": [{"username": u.username, "display_name": u.display_name}
-                      for u in site_service.staff_of(session=session, site=site)]}
+    # `label` is what a person may be shown (namesakes numbered); `username` stays for
+    # older clients and is never to be displayed.
+    staff = site_service.staff_of(session=session, site=site)
+    return {"items": [{"id": str(m.id), "label": m.label, "username": u.username,
+                       "display_name": u.display_name}
+                      for u, m in zip(staff, present.staff_members(staff), strict=True)]}
 
 
 @router.post("/{code}/staff", status_code=201, dependencies=[require("site.manage")])
@@ -114,16 +118,22 @@ def add_staff(code: str, data: StaffIn, session: SessionDep,
     site = site_service.get_visible(session=session, actor=principal, code=code)
     user = site_service.assign_staff(session=session, actor=principal, site=site,
                                      username=data.username)
-    return {"username": user.username, "site": site.code}
+    return {"id": str(user.id), "username": user.username, "site": site.code}
 
 
-@router.delete("/{code}/staff/{username}", status_code=204,
+@router.delete("/{code}/staff/{member}", status_code=204,
                dependencies=[require("site.manage")])
-def remove_staff(code: str, username: str, session: SessionDep,
+def remove_staff(code: str, member: str, session: SessionDep,
                  principal: CurrentPrincipal) -> None:
-    """Take a user off duty at the site."""
+    """Take a user off duty at the site: `member` is the account id from the staff list
+    (a login name is still accepted from older clients)."""
     site = site_service.get_visible(session=session, actor=principal, code=code)
-    site_service.remove_staff(session=session, actor=principal, site=site, username=username)
+    if not authz.can_manage(principal, site):
+        raise NotFound("No such site.")
+    user = site_service.find_staff(session=session, site=site, member=member[:64])
+    if user is None:
+        raise NotFound("This person is not on duty at this site.")
+    site_service.remove_staff(session=session, actor=principal, site=site, user_id=user.id)
 
 
 device_router = APIRouter(prefix="/devices", tags=["devices"])
