@@ -24,8 +24,11 @@ LEVEL_TEXTS = {"high": N_("high risk"), "medium": N_("medium risk"), "low": N_("
 LEVEL_LABELS = {level: lazy_gettext(text) for level, text in LEVEL_TEXTS.items()}
 SEVERITY_LABELS = {"high": lazy_gettext("high"), "medium": lazy_gettext("medium"),
                    "low": lazy_gettext("low")}
-STATUS_LABELS = {"open": lazy_gettext("open"), "acknowledged": lazy_gettext("acknowledged"),
-                 "resolved": lazy_gettext("resolved"), "dismissed": lazy_gettext("false alarm")}
+# A status stands alone in a table cell or a menu, so it reads as a label, not as the
+# lowercase word stored in the row ("open" looked like a raw code in English).
+STATUS_LABELS = {"open": lazy_gettext("Awaiting action"),
+                 "acknowledged": lazy_gettext("Acknowledged"),
+                 "resolved": lazy_gettext("Resolved"), "dismissed": lazy_gettext("False alarm")}
 RESOLUTION_LABELS = {"contacted": lazy_gettext("Person contacted"),
                      "isolated": lazy_gettext("Isolated or quarantined"),
                      "tested": lazy_gettext("Tested"),
