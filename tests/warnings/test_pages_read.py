@@ -79,6 +79,7 @@ def test_alert_statuses_read_as_labels_in_english(client, world) -> None:  # typ
     queue = client.get("/warnings/alerts", headers=english).text
     cell = queue.split('class="alert-status">')[1].split("</td>")[0]
     assert cell == "Awaiting action"  # not the stored word "open"
+    assert 'class="badge severity-high">High</span>' in queue
     menu = queue.split('id="status"')[1].split("</select>")[0]
     assert ">Acknowledged<" in menu and ">False alarm<" in menu and ">open<" not in menu
     detail = client.get(f"/warnings/alerts/{world.alert}", headers=english).text
