@@ -10,6 +10,8 @@ Lower layers offer hooks instead of importing upwards:
   enterprises) register their grant; oversight registers the supervisors' reveal alert;
 - audit.actors: oversight describes staff as "role · office" for the people they
   acted on (no login names in a person's history);
+- accounts.role_labels: oversight names the departments of role scopes on the admin
+  pages (a department's scope value is an id);
 - accounts.binding: the offices that register people (compounds, employers) tell
   where a person belongs (who may unlink their account) and what an unlinking undoes.
 - supplies.drivers: the supply forecast's epidemic drivers (staff on duty, people in
@@ -26,6 +28,7 @@ letting people through, and a request without a resolver fails loudly.
 from __future__ import annotations
 
 from passtrace.accounts.binding import register_person_areas, register_unbind_hook
+from passtrace.accounts.role_labels import register_scope_namer
 from passtrace.accounts.service import Principals
 from passtrace.audit.actors import register_describer
 from passtrace.communities.compounds import claim_codes as community_claims
@@ -57,6 +60,7 @@ def wire(rt: Runtime | None = None) -> None:
     register_person_areas("enterprises", enterprise_claims.employer_areas)
     register_unbind_hook("enterprises", enterprise_claims.drop_employee_links)
     register_describer("roles", actor_labels.describe)
+    register_scope_namer(actor_labels.office_names)
     supply_drivers.register_source(supply_driver_counts.count)
     if rt is not None:
         stays.configure(rt.settings)  # the stay caps: write time and rebuilds alike

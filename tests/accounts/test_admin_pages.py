@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from passtrace.accounts.models import AuthSession, User
 from passtrace.app import create_app
+from passtrace.enterprises.models import Department, Enterprise
 from tests.conftest import PASSWORD
 
 NEW = "blue-kettle-morning-7"
@@ -108,3 +109,21 @@ def test_the_admin_page_is_for_admins_only(rt, make_persona):
     official = make_persona("official", "area", "520102")
     browser, _ = _browser(rt, official.user.username)
     assert browser.get("/admin/users").status_code == 403
+
+
+def test_a_department_heads_scope_is_named_not_shown_as_its_id(rt, session, make_persona):
+    ent = Enterprise(credit_code="91520102MA6J5GQX4T", name="贵州黔味食品有限公司",
+                     area_code="520102006")
+    session.add(ent)
+    session.flush()
+    dept = Department(enterprise_id=ent.id, name="生产部")
+    session.add(dept)
+    session.flush()
+    head = make_persona("department_head", "department", str(dept.id), name="生产部负责人")
+    browser, _ = _browser(rt, make_persona("admin").user.username)
+    listed = browser.get("/admin/users", params={"q": "生产部负责人"}).text
+    detail = browser.get(f"/admin/users/{head.user.id}").text
+    for page in (listed, detail):
+        assert "部门负责人 · 部门 贵州黔味食品有限公司 生产部" in page
+        # Only the take-back form still carries the id, in a hidden field.
+        assert str(dept.id) not in re.sub(r'value="[^"]*"', "", page)

@@ -120,3 +120,15 @@ def test_officials_reach_health_decisions_and_analytics_from_home(client, cast):
     resident_home = client.get("/", headers=cast["resident"].headers).text
     assert 'id="tile-health-queue"' not in resident_home
     assert 'id="tile-analytics"' not in resident_home
+
+
+def test_the_case_heading_takes_each_languages_colon(client, cast):
+    h = cast["official"].headers
+    c = new_case(client, h)
+
+    def heading(lang: str) -> str:
+        page = client.get(f"/cases/{c['id']}", headers={**h, "Accept-Language": lang}).text
+        return page.split("<h1>")[1].split("</h1>")[0]
+
+    assert heading("zh-CN").startswith("病例：")  # full-width, as Chinese text writes it
+    assert heading("en").startswith("Case: ")

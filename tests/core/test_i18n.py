@@ -37,7 +37,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 # zh_CN msgstrs that may legitimately contain no Chinese character (none yet).
 # Punctuation-only templates: their Chinese is full-width punctuation, no CJK letter.
 NOT_CHINESE_OK: set[str] = {"%(area)s (%(level)s)", ", ", "%(field)s:", ": ", "; ", ".",
-                             "%(item)s at %(depot)s", "(%(place)s)"}
+                             "%(item)s at %(depot)s", " (%(place)s)", "%(role)s (%(name)s)"}
 
 
 def _key(msgid: MsgId) -> str:

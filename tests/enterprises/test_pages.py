@@ -81,3 +81,10 @@ def test_invite_pages(client, world, make_persona):
     assert refused.status_code == 403 and "someone else" in refused.text
     assert client.get("/enterprises/invite/nonsense", headers=stranger.headers
                       ).status_code == 404
+
+
+def test_an_official_is_told_when_an_enterprise_has_not_applied_to_resume(client, world):
+    page = client.get(f"/enterprises/{world.ent['id']}/resumption",
+                      headers={**world.official.headers, "Accept-Language": "zh-CN"})
+    assert page.status_code == 200 and "该企业尚未申请复工复产。" in page.text
+    assert 'id="resumption-form"' not in page.text

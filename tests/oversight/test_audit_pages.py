@@ -171,3 +171,20 @@ def test_the_actor_filter_is_a_list_of_roles_and_offices(client, session, make_p
     assert outside.status_code == 200 and "小区查看" not in outside.text
     typed = client.get("/audit", params={"actor": mine.user.username}, headers=boss.headers)
     assert typed.status_code == 422 and "小区查看" not in typed.text
+
+
+def test_two_staff_with_the_same_role_are_told_apart_in_each_languages_brackets(
+        client, session, make_persona):
+    boss = make_persona("official", "area", "520102", name="南明区督查")
+    first = make_persona("community_manager", "community", "520102006001", name="Manager A")
+    second = make_persona("community_manager", "community", "520102006001", name="Manager B")
+    for p in (first, second):
+        _reveal(session, p, reason="小区查看")
+
+    def picker(lang: str) -> str:
+        html = client.get("/audit", headers={**boss.headers, "Accept-Language": lang}).text
+        return html.split('id="audit-actor"')[1].split("</select>")[0]
+
+    english = picker("en")
+    assert " (Manager A)</option>" in english and "（" not in english
+    assert "（Manager B）</option>" in picker("zh-CN")

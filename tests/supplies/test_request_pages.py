@@ -148,3 +148,17 @@ def test_allocation_under_shortage_previews_then_commits_once(client, make_perso
     # Depot staff may not allocate.
     assert client.get("/supplies/allocation", headers=staff_of(make_persona, a).headers
                       ).status_code == 403
+
+
+def test_priorities_read_as_labels_in_english_and_words_in_the_explanation(
+        client, make_persona, session):
+    cp, i = depot(session, "checkpoint"), item(session)
+    staff = staff_of(make_persona, cp)
+    r = _file(session, cp, i, 500, priority="critical", by=staff)
+    english = {**staff.headers, "Accept-Language": "en"}
+    detail = client.get(f"/supplies/requests/{r.id}", headers=english).text
+    assert "<dd>Critical</dd>" in detail  # not the stored word "critical"
+    form = client.get(f"/supplies/depots/{cp.id}/requests/new", headers=english).text
+    assert '<option value="high">High</option>' in form
+    chinese = client.get(f"/supplies/requests/{r.id}", headers=staff.headers).text
+    assert "<dd>紧急</dd>" in chinese

@@ -117,3 +117,15 @@ def test_verify_now_replaces_the_findings(vw, client, make_persona, session) -> 
                       data={"start": "2026-11-21", "end": "2026-11-20"},
                       headers={**hr.headers, **EN}, follow_redirects=False)
     assert bad.status_code in (400, 409, 422)
+
+
+def test_a_stops_place_follows_its_number_with_each_languages_spacing(
+        vw, client, make_persona, session) -> None:  # type: ignore[no-untyped-def]
+    vw["report"].stops[0].place = "家"
+    session.commit()
+    path = f"/verify/reports/{vw['report'].id}"
+    hr = make_persona("enterprise_admin", "enterprise", CODE)
+    english = _get(client, hr, path).text
+    assert 'Reported stop 1<span class="muted"> (家)</span>' in english
+    chinese = client.get(path, headers={**hr.headers, "Accept-Language": "zh-CN"}).text
+    assert '所报第 1 个停留点<span class="muted">（家）</span>' in chinese

@@ -72,3 +72,17 @@ def test_the_rules_page_names_each_days_parameter(client, world) -> None:  # typ
     page = client.get("/warnings/rules", headers=world.official.headers).text
     assert "回溯天数" in page and "连续未填报天数" in page
     assert ">天数 (" not in page
+
+
+def test_alert_statuses_read_as_labels_in_english(client, world) -> None:  # type: ignore[no-untyped-def]
+    english = {**world.official.headers, "Accept-Language": "en"}
+    queue = client.get("/warnings/alerts", headers=english).text
+    cell = queue.split('class="alert-status">')[1].split("</td>")[0]
+    assert cell == "Awaiting action"  # not the stored word "open"
+    assert 'class="badge severity-high">High</span>' in queue
+    menu = queue.split('id="status"')[1].split("</select>")[0]
+    assert ">Acknowledged<" in menu and ">False alarm<" in menu and ">open<" not in menu
+    detail = client.get(f"/warnings/alerts/{world.alert}", headers=english).text
+    assert '<span id="alert-status">Awaiting action</span>' in detail
+    chinese = client.get("/warnings/alerts", headers=world.official.headers).text
+    assert 'class="alert-status">待处理</td>' in chinese

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from passtrace.accounts import admin, second_factor
 from passtrace.accounts import service as account_service
 from passtrace.accounts.admin_forms import ActiveForm, PasswordForm, RoleForm, UserForm
 from passtrace.accounts.admin_views import current_token, search, user_read
-from passtrace.accounts.role_labels import role_label, scope_label
-from passtrace.accounts.schemas import PasswordChange, RoleChange, UserCreate
+from passtrace.accounts.role_labels import department_names, role_label, scope_label
+from passtrace.accounts.schemas import PasswordChange, RoleChange, UserAdminRead, UserCreate
 from passtrace.core.errors import Forbidden
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import ROLES, SCOPE_TYPES, Principal
@@ -54,13 +55,21 @@ def change_password(request: Request, session: SessionDep, rt: RuntimeDep,
         status_code=f.status))
 
 
+def _departments(session: Session, users: list[UserAdminRead]) -> dict[str, str]:
+    """Name the departments the shown users head (their scope value is an id)."""
+    return department_names(session, {b.scope_value for u in users for b in u.roles
+                                      if b.scope_type == "department"})
+
+
 def _list_page(request: Request, session: SessionDep, principal: Principal,
                q: str, role: str, scope: str, values: dict[str, Any] | None = None,
                errors: dict[str, str] | None = None, status: int = 200) -> Response:
-    users = search(session=session, actor=principal, q=q, role=role, scope=scope)
+    users = [user_read(u) for u in search(session=session, actor=principal, q=q, role=role,
+                                          scope=scope)]
     return render(request, "accounts/admin_users.html", {
-        "users": [user_read(u) for u in users], "q": q, "role": role, "scope": scope,
+        "users": users, "q": q, "role": role, "scope": scope,
         "roles": ROLES, "role_label": role_label, "scope_label": scope_label,
+        "departments": _departments(session, users),
         "values": values or {}, "errors": errors or {}}, status_code=status)
 
 
@@ -90,11 +99,12 @@ def create_user(request: Request, session: SessionDep, rt: RuntimeDep,
 
 def _user_page(request: Request, session: SessionDep, principal: Principal,
                user_id: uuid.UUID, **extra: Any) -> Response:
-    user = admin.get_user(session=session, actor=principal, user_id=user_id)
+    user = user_read(admin.get_user(session=session, actor=principal, user_id=user_id))
     status = extra.pop("status", 200)
     return render(request, "accounts/admin_user.html", {
-        "user": user_read(user), "roles": ROLES, "scope_types": SCOPE_TYPES,
+        "user": user, "roles": ROLES, "scope_types": SCOPE_TYPES,
         "role_label": role_label, "scope_label": scope_label,
+        "departments": _departments(session, [user]),
         "values": {}, "errors": {}, **extra}, status_code=status)
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
+from sqlalchemy.orm import Session
+
 from passtrace.core.i18n import lazy_gettext
+
+# Names the offices of scopes: (scope type, value) -> name, e.g. a department's id -> "贵阳黔筑
+# 建设工程有限公司 销售部". Accounts sit below the domains that own those offices, so
+# oversight registers it (wiring).
+ScopeNamer = Callable[[Session, Collection[tuple[str, str]]], dict[tuple[str, str], str]]
+_namers: list[ScopeNamer] = []
 
 ROLE_LABELS = {
     "admin": lazy_gettext("Administrator"),
@@ -35,3 +45,19 @@ def scope_label(scope_type: str) -> str:
     """The scope type's name in the current language."""
     label = SCOPE_LABELS.get(scope_type)
     return str(label) if label is not None else scope_type
+
+
+def register_scope_namer(namer: ScopeNamer) -> None:
+    """Let a higher layer name scopes on the account pages (idempotent)."""
+    if namer not in _namers:
+        _namers.append(namer)
+
+
+def department_names(session: Session, values: Collection[str]) -> dict[str, str]:
+    """Department scope values (ids, meaningless on screen) to "enterprise department"."""
+    scopes = [("department", v) for v in values]
+    out: dict[str, str] = {}
+    for namer in _namers:
+        out.update({value: name for (kind, value), name in namer(session, scopes).items()
+                    if kind == "department"})
+    return out

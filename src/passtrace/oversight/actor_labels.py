@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,11 +20,12 @@ from passtrace.sites.models import Site
 _RANK = tuple(ROLE_LABELS)
 
 
-def _office_names(session: Session, bindings: list[RoleBinding]) -> dict[tuple[str, str], str]:
-    """Name every scope in one query per scope type."""
+def office_names(session: Session,
+                 scopes: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Name every (scope type, scope value) in one query per scope type."""
     wanted: dict[str, set[str]] = {}
-    for b in bindings:
-        wanted.setdefault(b.scope_type, set()).add(b.scope_value)
+    for scope_type, scope_value in scopes:
+        wanted.setdefault(scope_type, set()).add(scope_value)
     out: dict[tuple[str, str], str] = {}
     for code, name in area_service.names(session=session, codes=sorted(wanted.get("area", ())),
                                          locale=get_locale()).items():
@@ -52,7 +53,7 @@ def _office_names(session: Session, bindings: list[RoleBinding]) -> dict[tuple[s
 def describe(session: Session, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Map user ids to "role · office" (the office left out when the scope is global)."""
     bindings = list(session.scalars(select(RoleBinding).where(RoleBinding.user_id.in_(user_ids))))
-    names = _office_names(session, bindings)
+    names = office_names(session, [(b.scope_type, b.scope_value) for b in bindings])
     best: dict[uuid.UUID, RoleBinding] = {}
     for b in bindings:
         if b.role not in ROLE_LABELS:

@@ -130,7 +130,8 @@ def actor_choices(*, session: Session, principal: Principal,
     for user_id, display_name in rows:
         label = labels.get(user_id) or gettext("Staff")
         if counts[labels.get(user_id, "")] > 1 and display_name:
-            label = f"{label}（{display_name}）"
+            # Chinese takes full-width brackets, English plain ones with a space.
+            label = gettext("%(role)s (%(name)s)", role=label, name=display_name)
         out.append((str(user_id), label))
     return sorted(out, key=lambda c: c[1])
 

@@ -27,10 +27,12 @@ from passtrace.notices.service import Notifier
 from passtrace.supplies import authz, ledger, requests, service
 from passtrace.supplies.models import PRIORITIES, Depot, StockBalance, SupplyRequest
 
-PRIORITY_LABELS = {"critical": lazy_gettext("critical"), "high": lazy_gettext("high"),
-                   "normal": lazy_gettext("normal")}
-# The labels' msgids, for explain(): a commit explains every share twice (decision and
-# answer), and a lazy label's str() costs twice a plain gettext.
+# A priority alone in a badge, a cell or a menu reads as a label ("Critical"); inside
+# explain()'s sentences it is a lowercase word ("critical requests fit in the stock").
+PRIORITY_LABELS = {"critical": lazy_gettext("Critical"), "high": lazy_gettext("High"),
+                   "normal": lazy_gettext("Normal")}
+# The sentence words' msgids, for explain(): a commit explains every share twice (decision
+# and answer), and a lazy label's str() costs twice a plain gettext.
 _PRIORITY_MSGIDS = {"critical": N_("critical"), "high": N_("high"), "normal": N_("normal")}
 
 

@@ -22,10 +22,13 @@ from passtrace.warnings.schemas import AlertRead, PublicRisk, RuleRead
 
 LEVEL_TEXTS = {"high": N_("high risk"), "medium": N_("medium risk"), "low": N_("low risk")}
 LEVEL_LABELS = {level: lazy_gettext(text) for level, text in LEVEL_TEXTS.items()}
-SEVERITY_LABELS = {"high": lazy_gettext("high"), "medium": lazy_gettext("medium"),
-                   "low": lazy_gettext("low")}
-STATUS_LABELS = {"open": lazy_gettext("open"), "acknowledged": lazy_gettext("acknowledged"),
-                 "resolved": lazy_gettext("resolved"), "dismissed": lazy_gettext("false alarm")}
+# Severities and statuses stand alone in a badge, a table cell or a menu, so they read as
+# labels, not as the lowercase words stored in the row ("open" looked like a raw code).
+SEVERITY_LABELS = {"high": lazy_gettext("High"), "medium": lazy_gettext("Medium"),
+                   "low": lazy_gettext("Low")}
+STATUS_LABELS = {"open": lazy_gettext("Awaiting action"),
+                 "acknowledged": lazy_gettext("Acknowledged"),
+                 "resolved": lazy_gettext("Resolved"), "dismissed": lazy_gettext("False alarm")}
 RESOLUTION_LABELS = {"contacted": lazy_gettext("Person contacted"),
                      "isolated": lazy_gettext("Isolated or quarantined"),
                      "tested": lazy_gettext("Tested"),
