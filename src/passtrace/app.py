@@ -14,7 +14,7 @@ from passtrace import __version__
 from passtrace.core.config import Settings
 from passtrace.core.i18n import negotiate, set_locale
 from passtrace.core.runtime import Runtime
-from passtrace.web import api_docs, errors, openapi
+from passtrace.web import api_docs, errors, openapi, stale_reads
 from passtrace.web.deps import LANG_COOKIE
 from passtrace.web.render import STATIC
 from passtrace.wiring import wire
@@ -221,6 +221,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if prod:
         app.include_router(api_docs.router)
 
+    if rt.engine.dialect.name == "sqlite":
+        # Inside LocaleAndHeaders: a page read refused on a stale snapshot runs again
+        # before anything reaches the client (web/stale_reads).
+        app.add_middleware(stale_reads.RetryStaleReads)
     app.add_middleware(LocaleAndHeaders, rt=rt)
     errors.install(app)
     _include_routers(app)

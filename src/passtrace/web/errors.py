@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passtrace.core.errors import DomainError, RateLimited, Unauthorized
 from passtrace.core.i18n import N_, gettext
+from passtrace.web import stale_reads
 from passtrace.web.deps import principal_for_error_page
 from passtrace.web.field_labels import labelled
 from passtrace.web.render import render
@@ -198,6 +199,10 @@ async def database_busy(request: Request, exc: Exception) -> Response:
     response = _respond(request, 503, "busy",
                         gettext("The server is busy. Nothing was saved; please try again."))
     response.headers["Retry-After"] = "1"
+    if request.method in stale_reads.RETRIED_METHODS and stale_reads.stale_snapshot(exc.orig):
+        # A read refused at its access-log write: web/stale_reads runs it again (and
+        # strips this mark); rolled back whole, so nothing is done twice.
+        response.headers[stale_reads.MARK] = "1"
     return response
 
 
