@@ -6,6 +6,7 @@ reader's access-log write simply waits for nothing and succeeds.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -141,8 +142,6 @@ def test_a_read_told_locked_after_the_busy_timeout_is_not_run_again(
 
 def test_a_streamed_page_still_streams_through_the_retry() -> None:
     # Only the response start is looked at: each chunk reaches the client as it is sent.
-    import asyncio
-
     sent: list[dict[str, Any]] = []
     second_chunk = asyncio.Event()
 

@@ -15,6 +15,8 @@ So, within a process (the threads of a web worker, the job runner, the CLI):
   its first write it takes the same lock before the statement runs, so in-process
   writers still never contend inside SQLite. Such a transaction that read before
   another's commit is still refused as busy, as before: it read a stale snapshot.
+  A GET/HEAD refused so (typically at its access-log write) is run again from the
+  start, up to three times, by web/stale_reads; only then does the client get 503.
 - the lock is released right after the COMMIT or ROLLBACK has run (not before, or the
   next writer would meet SQLite's lock instead of ours).
 
