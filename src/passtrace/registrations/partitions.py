@@ -239,7 +239,8 @@ def occurrence_spans(session: Session) -> list[Span]:
     return [Span(*row) for row in rows if row[1] is not None]
 
 
-def relation(spans: list[Span], first: datetime, last: datetime, columns: str) -> str:
+def relation(spans: list[Span], first: datetime, last: datetime, columns: str, *,
+             latest_first: bool = False) -> str:
     """What to read instead of `registrations` for rows that occurred in [first, last]:
     the partitions whose rows occurred then, as one table or a UNION ALL of `columns`
     (PostgreSQL flattens it: each probe runs on each partition's own indexes). Without
@@ -249,13 +250,15 @@ def relation(spans: list[Span], first: datetime, last: datetime, columns: str) -
     planner off the primary key: with `id BETWEEN ...` it took a bitmap AND of the
     primary key and the time index for a per-stop probe (10x slower).
     """
-    # Latest first: an EXISTS probe (verification's "did the area record anyone") stops
+    # `latest_first` (verification): an EXISTS probe ("did the area record anyone") stops
     # at the first row found, and a local day's stops lie mostly in the later of its two
     # UTC days' partitions. Earliest first, each probe first searched the earlier one,
     # descending its index once for each of the area's sites, mostly to find nothing
-    # (85 of a 2,000-report chunk's 600 ms at 10M registrations).
-    keep = [s.name for s in sorted(spans, key=lambda s: s.last, reverse=True)
-            if s.first <= last and s.last >= first]
+    # (85 of a 2,000-report chunk's 600 ms at 10M registrations). The import's stays read
+    # every row and sort them by time: it keeps the spans' own order (earliest first),
+    # 14.0k against 16.5k rows/s the other way in a first comparison.
+    ordered = sorted(spans, key=lambda s: s.last, reverse=True) if latest_first else spans
+    keep = [s.name for s in ordered if s.first <= last and s.last >= first]
     if not keep:
         return TABLE
     if len(keep) == 1:

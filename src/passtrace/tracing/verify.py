@@ -429,7 +429,7 @@ def _registrations(session: Session, ids: list[uuid.UUID], tolerance: int | None
     margin = timedelta(minutes=max(tolerance or 0, widest or 0, DEFAULT_TOLERANCE))
     first = min([start for start, _ in days.values()] + ([low] if low else [])) - margin
     last = max([end for _, end in days.values()] + ([high] if high else [])) + margin
-    return lambda columns: partitions.relation(spans, first, last, columns)
+    return lambda columns: partitions.relation(spans, first, last, columns, latest_first=True)
 
 
 COLUMNS = ("id", "report_id", "finding_class", "stop_seq", "registration_id",
