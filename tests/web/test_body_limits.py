@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 
@@ -35,7 +36,25 @@ def _send_chunked(url: str, path: str, content_type: str, total_chunks: int = 40
                 break
             sent += CHUNK
         select.select([sock], [], [], 5)
-        return sent, sock.recv(65536)
+        return sent, _response(sock)
+
+
+def _response(sock: socket.socket) -> bytes:
+    """The whole response: its head and its Content-Length of body. One recv() may hold
+    the head alone (the server writes them apart; under load they arrive apart)."""
+    data = b""
+    while True:
+        try:
+            part = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            return data
+        if not part:
+            return data
+        data += part
+        head, found, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        if found and length and len(body) >= int(length.group(1)):
+            return data
 
 
 @pytest.mark.browser

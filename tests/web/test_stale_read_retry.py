@@ -10,6 +10,7 @@ import asyncio
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -166,5 +167,8 @@ def test_a_streamed_page_still_streams_through_the_retry() -> None:
         second_chunk.set()
         await task
 
-    asyncio.run(run())
+    # On a thread of its own: a browser test run before this one in the same worker may
+    # leave this thread an event loop still running, where asyncio.run() refuses.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, run()).result()
     assert [m.get("body") for m in sent] == [None, b"first", b"second"]

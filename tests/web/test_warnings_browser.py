@@ -96,7 +96,7 @@ def test_alerts_are_handled_and_the_false_alarm_rate_shows(new_context: Any,
     page.select_option("#user_id", str(me))
     with page.expect_navigation():
         page.click("#assign-form button")
-    assert "负责人: 南明区防控办" in page.inner_text("#alert-facts")
+    assert "负责人：南明区防控办" in page.inner_text("#alert-facts")
     page.select_option("#resolution", "contacted")
     page.fill("#note", "已电话联系，居家观察")
     with page.expect_navigation():
