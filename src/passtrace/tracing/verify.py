@@ -148,7 +148,7 @@ def verify(*, session: Session, first: date, last: date, tolerance: int | None =
         # per partition (29 of 33 s of one statement over 40 partitions, see
         # tracing/contacts.no_jit), while the chunk statement runs in tens of ms.
         session.execute(text("SET LOCAL jit = off"))
-    where = [DailyReport.report_date >= first, DailyReport.report_date <= last]
+    where = _dated(first, last)
     if enterprise_id is not None:
         where.append(DailyReport.enterprise_id == enterprise_id)
     if report_ids is not None:
@@ -280,19 +280,23 @@ class _Stopped(Exception):
 
 def count_reports(session: Session, first: date, last: date) -> int:
     """How many reports are dated first..last (what a run over them pages through)."""
-    return session.scalar(select(func.count()).select_from(DailyReport).where(
-        DailyReport.report_date >= first, DailyReport.report_date <= last)) or 0
+    return session.scalar(select(func.count()).select_from(DailyReport)
+                          .where(*_dated(first, last))) or 0
+
+
+def _dated(first: date, last: date) -> list[Any]:
+    """The reports dated first..last: what a run, its count and its cuts all select."""
+    return [DailyReport.report_date >= first, DailyReport.report_date <= last]
 
 
 def _cuts(session: Session, first: date, last: date, parts: int) -> list[Key]:
     """The keys cutting the reports dated first..last into `parts` runs of equal size
     (fewer when there are fewer reports), in the order verify pages them."""
-    in_span = (DailyReport.report_date >= first, DailyReport.report_date <= last)
     count = count_reports(session, first, last)
     cuts: list[Key] = []
     for k in range(1, parts):
         row = session.execute(
-            select(DailyReport.report_date, DailyReport.id).where(*in_span)
+            select(DailyReport.report_date, DailyReport.id).where(*_dated(first, last))
             .order_by(DailyReport.report_date, DailyReport.id)
             .offset(count * k // parts).limit(1)).first()
         if row is not None and (not cuts or (row[0], row[1]) > cuts[-1]):
@@ -319,7 +323,7 @@ def _verify_chunk(session: Session, ids: list[uuid.UUID], tolerance: int | None,
     if dialect == "postgresql" and digest is not None:
         # Found, compared and stored by one statement (verify_sql.STORE): it returns each
         # class's count of the chunk's findings.
-        for cls, n, _stored, _removed in conn.execute(
+        for cls, n in conn.execute(
                 verify_sql.statement(dialect, days, tables, store=digest),
                 {**params, "ns": NAMESPACE.hex, "now": utcnow()}).all():
             stats.counts[cls] += n
