@@ -151,3 +151,41 @@ def test_a_run_makes_the_same_number_of_queries_for_three_or_thirty_overdue(
                              employee_no=f"X{i:04d}"))
     session.flush()
     assert statements_of_a_run() == few
+
+
+def test_a_re_run_reads_back_no_employee(rt, session, world):
+    # The runner re-runs every few minutes; with a city's staff overdue it must not load
+    # each of them again only to find their reminders sent (seconds of the server's CPU).
+    from sqlalchemy import event
+
+    from passtrace.enterprises.models import Employee
+
+    reminders.run(session=session, rt=rt)
+    session.expunge_all()
+    loaded: list[object] = []
+
+    def on_load(target: object, context: object) -> None:
+        loaded.append(target)
+
+    event.listen(Employee, "load", on_load)
+    try:
+        again = reminders.run(session=session, rt=rt)
+    finally:
+        event.remove(Employee, "load", on_load)
+    assert again.overdue == 4 and again.reminded == again.escalated == 0
+    assert loaded == []
+
+
+def test_a_head_named_later_gets_the_escalations_of_the_day(rt, session, world,
+                                                             make_persona):
+    first = reminders.run(session=session, rt=rt)
+    assert first.escalated == 2
+    sales = world.depts["销售部"]
+    second_head = make_persona("department_head", "department", str(sales.id))
+    session.flush()
+    again = reminders.run(session=session, rt=rt)
+    # bob and carol again, to the new head only; the first head is not told twice.
+    assert again.escalated == 2 and again.reminded == 0
+    assert again.skipped_already_sent == 6  # 4 reminders, bob's and carol's first head
+    assert len(notices_of(session, second_head.user.id)) == 2
+    assert len(notices_of(session, world.head.user.id)) == 2
