@@ -61,7 +61,7 @@ def reports(
             task = progress.add_task("verify", total=total)
             stats = verify.verify_in_parts(
                 sessions=rt.sessions, first=first, last=last, tolerance=tolerance,
-                progress=lambda n: progress.advance(task, n))
+                progress=lambda n: progress.advance(task, n), count=total)
         for session in session_scope(rt.sessions):
             rows = session.execute(
                 select(ReportFinding.finding_class, DailyReport.id, DailyReport.external_id,

@@ -199,7 +199,8 @@ def _check(first: date, last: date, tolerance: int | None) -> None:
 
 def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
                     tolerance: int | None = None, parts: int = PARTS,
-                    progress: Callable[[int], object] | None = None) -> Stats:
+                    progress: Callable[[int], object] | None = None,
+                    count: int | None = None) -> Stats:
     """Verify the reports dated first..last in `parts` parts at once, each a run of
     consecutive reports (by date and id) on a connection and in a transaction of its
     own: what the job and the command line run, a day's reports on two cores.
@@ -209,7 +210,9 @@ def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
     commits on its own; a part that fails leaves its reports' findings as they were
     (the hourly job runs them again). Elsewhere (SQLite: one writer; sessions sharing
     one connection, as in the tests' rolled-back runtime) one run in one transaction.
-    `progress(n)` after each chunk of n reports, from the part's thread.
+    `progress(n)` after each chunk of n reports, from the part's thread. `count`: the
+    reports dated first..last when the caller counted them already (for its progress
+    bar), so they are not counted again to cut the parts.
     """
     _check(first, last, tolerance)
     if parts <= 1 or not own_connections(sessions):
@@ -218,7 +221,7 @@ def verify_in_parts(*, sessions: sessionmaker[Session], first: date, last: date,
                            progress=progress)
         return stats
     for session in session_scope(sessions):
-        cuts = _cuts(session, first, last, parts)
+        cuts = _cuts(session, first, last, parts, count)
     bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
 
     # A part that fails, or Ctrl-C at the command line, stops the others: each stops
@@ -289,10 +292,13 @@ def _dated(first: date, last: date) -> list[Any]:
     return [DailyReport.report_date >= first, DailyReport.report_date <= last]
 
 
-def _cuts(session: Session, first: date, last: date, parts: int) -> list[Key]:
+def _cuts(session: Session, first: date, last: date, parts: int,
+          count: int | None = None) -> list[Key]:
     """The keys cutting the reports dated first..last into `parts` runs of equal size
-    (fewer when there are fewer reports), in the order verify pages them."""
-    count = count_reports(session, first, last)
+    (fewer when there are fewer reports), in the order verify pages them; `count`: how
+    many there are, when known."""
+    if count is None:
+        count = count_reports(session, first, last)
     cuts: list[Key] = []
     for k in range(1, parts):
         row = session.execute(
