@@ -189,3 +189,15 @@ def test_a_head_named_later_gets_the_escalations_of_the_day(rt, session, world,
     assert again.skipped_already_sent == 6  # 4 reminders, bob's and carol's first head
     assert len(notices_of(session, second_head.user.id)) == 2
     assert len(notices_of(session, world.head.user.id)) == 2
+
+
+def test_only_the_enterprises_past_their_deadline_are_reminded(rt, session, world, frozen):
+    frozen(datetime(2026, 11, 20, 1, 45, tzinfo=UTC))  # 09:45: past 09:30, before 10:00
+    stats = reminders.run(session=session, rt=rt)
+    assert stats.enterprises == 1 and stats.overdue == 3 and stats.reminded == 3
+    assert notices_of(session, world.staff["dave"].persona.user.id) == []
+    frozen(datetime(2026, 11, 20, 2, 5, tzinfo=UTC))  # 10:05: dave's deadline passed too
+    later = reminders.run(session=session, rt=rt)
+    assert later.enterprises == 2 and later.overdue == 4 and later.reminded == 1
+    assert [n.kind for n in notices_of(session, world.staff["dave"].persona.user.id)] == [
+        "report.remind"]
