@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.reports.conftest import CODE
+from tests.reports.conftest import CODE, file
 
 
 def _text(html: str) -> str:
@@ -39,3 +39,16 @@ def test_a_staff_member_missing_two_days_has_a_label_badge(client, world):  # ty
                       headers={**world.admin.headers, "Accept-Language": "en"}).text
     overdue = html.split('id="overdue"')[1].split("</table>")[0]
     assert ">Missed yesterday too<" in overdue and "missed yesterday too" not in overdue
+
+
+def test_a_late_report_has_a_label_badge(client, world):  # type: ignore[no-untyped-def]
+    late = file(client, world.staff["alice"].persona, world.today).json()  # after 09:30
+    assert late["late"] is True
+
+    def badge(lang: str) -> str:
+        html = client.get(f"/reports/view/{late['id']}",
+                          headers={**world.admin.headers, "Accept-Language": lang}).text
+        return html.split('<span class="badge rejected">')[1].split("</span>")[0]
+
+    assert badge("zh-CN") == "逾期"
+    assert badge("en") == "Late"  # a label, not the word "late"
