@@ -99,7 +99,7 @@ def test_keyset_pages_cover_every_entry_once(client, session, make_persona):
     url = f"/audit?actor={actor.user.id}"
     while url:
         html = client.get(url, headers=admin.headers).text
-        seen += [f"p{n:03d}" for n in range(60) if f" p{n:03d}<" in html]
+        seen += [f"p{n:03d}" for n in range(60) if f'data-record="p{n:03d}"' in html]
         url = (html.split('" id="audit-next"')[0].rsplit('<a href="', 1)[1].replace("&amp;", "&")
                if 'id="audit-next"' in html else "")
     assert sorted(seen) == [f"p{n:03d}" for n in range(60)] and len(seen) == 60
@@ -188,3 +188,18 @@ def test_two_staff_with_the_same_role_are_told_apart_in_each_languages_brackets(
     english = picker("en")
     assert " (Manager A)</option>" in english and "（" not in english
     assert "（Manager B）</option>" in picker("zh-CN")
+
+
+def test_the_actor_filter_never_shows_a_login_name_kept_as_display_name(
+        client, session, make_persona):
+    boss = make_persona("official", "area", "520102", name="南明区督查")
+    first = make_persona("community_manager", "community", "520102006001", name="")
+    second = make_persona("community_manager", "community", "520102006001", name="")
+    assert first.user.display_name == first.user.username  # made without a name
+    for p in (first, second):
+        _reveal(session, p, reason="小区查看")
+    html = client.get("/audit", headers={**boss.headers, "Accept-Language": "zh-CN"}).text
+    picker = html.split('id="audit-actor"')[1].split("</select>")[0]
+    assert f'value="{first.user.id}"' in picker and "社区管理员" in picker
+    assert first.user.username not in html and second.user.username not in html
+

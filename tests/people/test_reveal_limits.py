@@ -148,3 +148,19 @@ def test_two_reveals_at_the_limit_at_once_let_only_one_through(
         from sqlalchemy import select
         assert session.scalar(select(RevealCount.count).where(
             RevealCount.user_id == reader.user_id)) == 5
+
+
+def test_the_notice_never_names_a_reader_by_login_name(client, tight, make_persona,
+                                                       holder_and_official):
+    person_id, _ = holder_and_official
+    nameless = make_persona("official", "area", "520102", name="")  # display name = login
+    assert nameless.user.display_name == nameless.user.username
+    supervisor = make_persona("official", "area", "5201")
+    for _ in range(2):
+        assert _reveal(client, nameless, person_id).status_code == 200
+    notices = client.get("/notices", headers=supervisor.headers).text
+    assert "一名工作人员在一小时内查看明文个人信息 2 次。" in notices
+    assert nameless.user.username not in notices
+    english = client.get("/notices", headers={**supervisor.headers,
+                                              "Accept-Language": "en"}).text
+    assert "A staff member viewed personal data in clear 2 times" in english

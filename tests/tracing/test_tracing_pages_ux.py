@@ -241,3 +241,17 @@ def test_a_general_contact_shows_no_quarantine_date(rt: Runtime, session: Sessio
     assert by_kind == {"close": str(close.quarantine_until), "general": ""}
     listed = client.get(f"/api/v1/cases/{c.id}/contacts", headers=mine.headers).json()
     assert all(item["quarantine_until"] for item in listed["items"])
+
+
+def test_an_overdue_task_has_a_label_badge(rt: Runtime, session: Session, client: TestClient,
+                                           make_persona) -> None:  # type: ignore[no-untyped-def]
+    _, mine = _traced(rt, session, client, make_persona)
+    session.execute(update(TracingTask).values(due_at=T0))  # long past
+    session.commit()
+
+    def badge(lang: str) -> str:
+        html = client.get("/tracing/tasks", headers={**mine.headers, "Accept-Language": lang}).text
+        return html.split('class="badge rejected overdue-badge">')[1].split("<")[0]
+
+    assert badge("zh-CN") == "已逾期"
+    assert badge("en") == "Past due"  # a label, not the lowercase word "overdue"

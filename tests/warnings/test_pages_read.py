@@ -23,12 +23,12 @@ def test_the_public_list_reads_in_both_languages_without_saying_one_twice(
     client.cookies.clear()
     chinese = _text(client.get("/risk-areas").text)
     assert "当前风险区域 · Current risk areas" in chinese
-    assert "高风险 · high risk" in chinese and "等级 · Level" in chinese
+    assert "高风险 · High risk" in chinese and "等级 · Level" in chinese
     assert "时间均为北京时间。" in chinese
     english = _text(client.get("/risk-areas", headers={"Accept-Language": "en"}).text)
     assert "Current risk areas · 当前风险区域" in english
     assert "Current risk areas · Current risk areas" not in english
-    assert "high risk · 高风险" in english and "Level · 等级" in english
+    assert "High risk · 高风险" in english and "Level · 等级" in english
     assert "until lifted · 直至解除" in english
 
 
@@ -86,3 +86,16 @@ def test_alert_statuses_read_as_labels_in_english(client, world) -> None:  # typ
     assert '<span id="alert-status">Awaiting action</span>' in detail
     chinese = client.get("/warnings/alerts", headers=world.official.headers).text
     assert 'class="alert-status">待处理</td>' in chinese
+
+
+def test_risk_levels_read_as_labels_in_both_languages(client, world) -> None:  # type: ignore[no-untyped-def]
+    _declare(client, world, level="medium")
+    official = world.official.headers
+
+    def badge(lang: str) -> str:
+        html = client.get("/warnings/risk-areas",
+                          headers={**official, "Accept-Language": lang}).text
+        return html.split('<span class="badge risk-medium">')[1].split("</span>")[0]
+
+    assert badge("zh-CN") == "中风险"
+    assert badge("en") == "Medium risk"  # a label, not the stored "medium" or "medium risk"

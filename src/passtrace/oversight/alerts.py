@@ -67,11 +67,16 @@ def notify_supervisors(*, session: Session, rt: Runtime, actor: Principal, count
     hour = utcnow().strftime("%Y%m%d%H")
     notifier = standard_notifier(session, rt.settings)
     targets = supervisors_of(session, actor)
+    # An account made without a name carries its login name as display name: never show
+    # that; the notice's link names the user by role and office.
+    name = actor.display_name if actor.display_name != actor.username else ""
+    text = (N_("%(actor)s viewed personal data in clear %(count)s times within an hour.")
+            if name else
+            N_("A staff member viewed personal data in clear %(count)s times within an hour."))
     for user_id in targets:
         notifier.send(Message(
-            user_id=user_id, kind="reveal_alert",
-            text=N_("%(actor)s viewed personal data in clear %(count)s times within an hour."),
-            params={"actor": actor.display_name or actor.username, "count": count},
+            user_id=user_id, kind="reveal_alert", text=text,
+            params={"actor": name, "count": count},
             link="/audit/unusual", dedupe_key=f"reveal-alert:{actor.user_id}:{hour}:{user_id}"))
     audit_service.record(session=session, actor=actor, action=ACTION, resource_type="user",
                          resource_id=actor.user_id, detail={"count": count,

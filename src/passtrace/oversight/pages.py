@@ -11,11 +11,11 @@ from fastapi.responses import Response, StreamingResponse
 
 from passtrace.audit import actors
 from passtrace.audit.access_log import is_sensitive
-from passtrace.audit.labels import ACTION_LABELS, action_label, resource_label
+from passtrace.audit.labels import ACTION_LABELS, action_label
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden
 from passtrace.core.export import csv_batched_chunks
-from passtrace.oversight import review, scope, unusual
+from passtrace.oversight import records, review, scope, unusual
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.render import render
@@ -48,9 +48,11 @@ def audit_log(request: Request, session: SessionDep, rt: RuntimeDep,
 
     def shown(result: review.Page, error: str | None = None, status: int = 200) -> Response:
         actor_label = actors.labels(session=session, entries=result.entries)
+        # The record as its kind, name and page: the id stays in the markup, not the text.
+        record = records.describe(session=session, principal=principal,
+                                  entries=result.entries)
         rows = [{"id": e.id, "seq": e.seq, "at": e.at, "actor": actor_label(e),
-                 "action": e.action, "label": action_label(e.action),
-                 "resource": f"{resource_label(e.resource_type)} {e.resource_id}",
+                 "action": e.action, "label": action_label(e.action), "record": record(e),
                  "person": str(e.subject_person_id or ""), "reason": e.reason or "",
                  "sensitive": is_sensitive(e.action)} for e in result.entries]
         return render(request, "oversight/audit.html", {

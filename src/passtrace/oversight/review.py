@@ -121,13 +121,15 @@ def actor_choices(*, session: Session, principal: Principal,
     prefixes = scope.prefixes_for(principal, area or None)
     staff = (select(RoleBinding.user_id).where(RoleBinding.role != "public")
              if prefixes is None else scope.users_in(prefixes))
-    rows = session.execute(select(User.id, User.display_name)
+    rows = session.execute(select(User.id, User.display_name, User.username)
                            .where(User.id.in_(staff)).order_by(User.id)
                            .limit(MAX_ACTOR_CHOICES)).all()
     labels = actor_labels.describe(session, [r[0] for r in rows])
     counts = Counter(labels.get(r[0], "") for r in rows)
     out = []
-    for user_id, display_name in rows:
+    for user_id, shown_name, username in rows:
+        # An account made without a name carries its login name there: never show it.
+        display_name = shown_name if shown_name != username else ""
         label = labels.get(user_id) or gettext("Staff")
         if counts[labels.get(user_id, "")] > 1 and display_name:
             # Chinese takes full-width brackets, English plain ones with a space.

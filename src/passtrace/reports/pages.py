@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from passtrace.areas import risks as area_risks
+from passtrace.areas import service as area_service
 from passtrace.areas.models import Area
 from passtrace.core.clock import LOCAL_TZ, local_today, utcnow
 from passtrace.core.errors import Forbidden
@@ -150,10 +151,13 @@ def dashboard_page(request: Request, session: SessionDep, principal: CurrentPrin
         select(Department).where(Department.enterprise_id == board.enterprise_id)
         .order_by(Department.name)) if allowed is None or d.id in allowed]
     today = local_today()
+    risks = area_risks.active(session=session)
     return render(request, "reports/dashboard.html", {
         "b": board, "code": code, "department": department, "trend_svg": trend_svg,
         "dept_svg": dept_svg, "percent": _percent, "dept_choices": dept_choices,
-        "risks": area_risks.active(session=session), "risk_labels": present.RISK_LABELS,
+        "risks": risks, "risk_labels": present.RISK_LABELS,
+        "risk_areas": area_service.names(session=session, codes=sorted(
+            {r.area_code for r in risks}), locale=get_locale()),
         "export_from": (today - timedelta(days=13)).isoformat(), "export_to": today.isoformat(),
         "now": utcnow(),
     })

@@ -16,7 +16,8 @@ MODE_LABELS = {
     "metro": lazy_gettext("Metro"), "taxi": lazy_gettext("Taxi"),
     "train": lazy_gettext("Train"), "flight": lazy_gettext("Flight"),
 }
-RISK_LABELS = {"medium": lazy_gettext("medium risk"), "high": lazy_gettext("high risk")}
+RISK_LABELS = {"low": lazy_gettext("low risk"), "medium": lazy_gettext("medium risk"),
+               "high": lazy_gettext("high risk")}
 SYMPTOM_LABELS = {
     "fever": lazy_gettext("Fever"), "cough": lazy_gettext("Cough"),
     "sore_throat": lazy_gettext("Sore throat"), "fatigue": lazy_gettext("Fatigue"),

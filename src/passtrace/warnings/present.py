@@ -20,10 +20,11 @@ from passtrace.warnings import registry
 from passtrace.warnings.models import Alert
 from passtrace.warnings.schemas import AlertRead, PublicRisk, RuleRead
 
-LEVEL_TEXTS = {"high": N_("high risk"), "medium": N_("medium risk"), "low": N_("low risk")}
+# Levels, severities and statuses stand alone in a badge, a table cell or a menu, so they
+# read as labels, not as the lowercase words stored in the row ("open", "high risk" looked
+# like raw codes).
+LEVEL_TEXTS = {"high": N_("High risk"), "medium": N_("Medium risk"), "low": N_("Low risk")}
 LEVEL_LABELS = {level: lazy_gettext(text) for level, text in LEVEL_TEXTS.items()}
-# Severities and statuses stand alone in a badge, a table cell or a menu, so they read as
-# labels, not as the lowercase words stored in the row ("open" looked like a raw code).
 SEVERITY_LABELS = {"high": lazy_gettext("High"), "medium": lazy_gettext("Medium"),
                    "low": lazy_gettext("Low")}
 STATUS_LABELS = {"open": lazy_gettext("Awaiting action"),
@@ -90,7 +91,15 @@ def explanation(alert: Alert, sites: dict[str, str], areas: dict[str, str]) -> s
         return gettext(DECLARED, area=values["area"], day=values["day"],
                        visits=ev.get("visits", ""),
                        days=", ".join(sorted(str(d)[5:] for d in days)))
-    return gettext(rule.explanation, **values)
+    # Evidence recorded without a value (an older alert, a site without a threshold then):
+    # say the sentence written without it rather than leave a blank ("is  °C").
+    text = next((variant for key, variant in rule.without if _missing(ev.get(key))),
+                rule.explanation)
+    return gettext(text, **values)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def alert_reads(session: Session, alerts: list[Alert],

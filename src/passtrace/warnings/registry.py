@@ -38,6 +38,9 @@ class Rule:
     explanation: str
     params: dict[str, Param] = field(default_factory=dict)
     windowed: bool = True
+    # (value, explanation): said instead when the alert's evidence lacks that value, so
+    # the sentence never shows an empty blank; the first missing value's wins.
+    without: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,12 @@ class Effective:
 RULES: dict[str, Rule] = {r.code: r for r in (
     Rule("checkpoint_fever", "high", N_("Fever at a checkpoint or gate"),
          N_("A temperature of %(temperature)s °C was measured at %(site)s on %(day)s "
-            "(the site's fever threshold is %(threshold)s °C).")),
+            "(the site's fever threshold is %(threshold)s °C)."),
+         without=(("temperature", N_("A temperature at or above the fever threshold was "
+                                     "measured at %(site)s on %(day)s.")),
+                  ("threshold", N_("A temperature of %(temperature)s °C was measured at "
+                                   "%(site)s on %(day)s, at or above the site's fever "
+                                   "threshold.")))),
     Rule("report_symptoms", "medium", N_("Fever or symptoms in a daily report"),
          N_("The daily report of %(day)s recorded a fever or symptoms.")),
     Rule("risk_visit", "medium", N_("Visit to a risk area"),
@@ -62,10 +70,12 @@ RULES: dict[str, Rule] = {r.code: r for r in (
           "yellow_days": Param(7, 1, 28, N_("Days the status stays yellow"))}),
     Rule("close_contact", "high", N_("Close contact of a case"),
          N_("Found on %(day)s to be a close contact of a case; quarantine until "
-            "%(until)s.")),
+            "%(until)s."),
+         without=(("until", N_("Found on %(day)s to be a close contact of a case.")),)),
     Rule("secondary_contact", "medium", N_("Secondary contact of a case"),
          N_("Found on %(day)s to be a contact of a close contact; quarantine until "
-            "%(until)s.")),
+            "%(until)s."),
+         without=(("until", N_("Found on %(day)s to be a contact of a close contact.")),)),
     Rule("pass_invalid", "high", N_("Revoked or expired pass presented"),
          N_("A revoked or expired pass was presented at %(site)s on %(day)s.")),
     Rule("pass_outside_area", "medium", N_("Pass used outside its areas"),
