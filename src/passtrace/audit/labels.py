@@ -77,6 +77,7 @@ ACTION_LABELS = {
     "delivery.collect": lazy_gettext("Collected a delivery"),
     "delivery.view": lazy_gettext("Viewed your flat's deliveries at the gate"),
     "audit.export": lazy_gettext("Exported audit entries"),
+    "audit.view": lazy_gettext("Looked up the audit entries about you"),
     "report.export": lazy_gettext("Exported daily reports"),
     "account.bind": lazy_gettext("Linked an account to a person"),
     "account.delete": lazy_gettext("Deleted an account"),
