@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "pass.view": lazy_gettext("Viewed the pass"),
     "employee.view": lazy_gettext("Viewed you in a staff list"),
     "resident.view": lazy_gettext("Viewed you in a compound's household list"),
+    "resident.overdue_notice": lazy_gettext(
+        "Told your compound's managers you were out past the time allowed"),
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),
@@ -183,7 +185,7 @@ RESOURCE_LABELS = {
     "trust_list": lazy_gettext("Trust list"), "case": lazy_gettext("Case"),
     "mass_revocation": lazy_gettext("Mass revocation"), "sunset": lazy_gettext("Sunset"),
     "community_rule_change": lazy_gettext("Outing rule change"),
-    "analytics_run": lazy_gettext("Analytics run"),
+    "analytics_run": lazy_gettext("Analytics run"), "outing": lazy_gettext("Outing"),
     "status_appeal": lazy_gettext("Health status appeal"),
     "status_flag": lazy_gettext("Health status flag"),
     "status_proposal": lazy_gettext("Proposed health status change"),
