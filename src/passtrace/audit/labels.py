@@ -137,6 +137,8 @@ ACTION_LABELS = {
     "pass.renew": lazy_gettext("Renewed a pass"),
     "report.amend": lazy_gettext("Corrected a daily report"),
     "report.escalate": lazy_gettext("Passed a daily report anomaly on"),
+    "report.missed_notice": lazy_gettext(
+        "Told your department head you missed the daily report deadline twice in a row"),
     "site.update": lazy_gettext("Changed a site"),
     "report.findings.view": lazy_gettext(
         "Viewed the check of a daily report against registrations"),
