@@ -119,6 +119,7 @@ def world(client, session, rt, compound, make_persona):  # type: ignore[no-untyp
         "purpose": "探亲 / family visit", "visit_date": _today().isoformat()},
         headers=compound.residents[0].headers)
     assert resp.status_code == 201, resp.text
+    refs["visit"] = resp.json()["id"]
     # A pass waiting for review, and a case opened on a third person.
     applicant = make_persona("public", name="申请人")
     people["applicant"], ids["applicant"] = applicant, id_number_of(rt, session, applicant)
@@ -189,6 +190,8 @@ ROUTES = [
           lambda c, w, h: c.get(f"/reports/export?enterprise={ENT_CODE}"
                                 f"&start={_today()}&end={_today()}", headers=h), "worker"),
     Route("one report (API)", "hr", _get("/api/v1/reports/{report}"), "worker"),
+    Route("one report (page)", "hr", _get("/reports/view/{report}"), "worker"),
+    Route("an employee's reports (page)", "hr", _get("/reports/employee/{worker}"), "worker"),
     Route("staff import (API)", "hr", lambda c, w, h: c.post(
         f"/api/v1/enterprises/{w.refs['ent']}/employees/import", headers=h,
         files={"file": ("staff.csv", io.BytesIO(_staff_csv(w)), "text/csv")}), "visitor"),
@@ -215,6 +218,10 @@ ROUTES = [
     Route("who is out (API)", "manager", _get("/api/v1/communities/{code}/out"), "resident2"),
     Route("who is out (page)", "manager", _get("/communities/{code}/out"), "resident2"),
     Route("visits (API)", "manager", _get("/api/v1/communities/{code}/visits"), "visitor"),
+    Route("visits (page)", "manager", _get("/communities/{code}/visits"), "visitor"),
+    Route("a visit (API)", "manager", _get("/api/v1/visits/{visit}"), "visitor"),
+    Route("resident removal form (page)", "manager",
+          _get("/communities/{code}/residents/{resident_row}/remove"), "resident"),
     Route("deliveries (API)", "manager", _get("/api/v1/communities/{code}/deliveries"),
           "resident"),
     Route("deliveries (page)", "staff", _get("/communities/{code}/deliveries"), "resident2"),
@@ -231,6 +238,11 @@ ROUTES = [
     Route("pass review queue (API)", "official", _get("/api/v1/passes/review"), "applicant"),
     Route("pass review queue (page)", "official", _get("/passes/review"), "applicant"),
     Route("a pass (API)", "official", _get("/api/v1/passes/{pending_pass}"), "applicant"),
+    Route("a pass (page)", "official", _get("/passes/{pending_pass}"), "applicant"),
+    Route("a person's status (API)", "official",
+          _get("/api/v1/health/people/{patient_person}"), "patient"),
+    Route("a person's status (page)", "official", _get("/health/people/{patient_person}"),
+          "patient"),
     Route("reveal", "official", lambda c, w, h: c.post(
         f"/api/v1/people/{w.people['resident'].user.person_id}/reveal",
         json={"field": "phone", "purpose": "contact_person", "reason": "联系住户核实情况"},

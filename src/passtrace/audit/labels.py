@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "pass.view": lazy_gettext("Viewed the pass"),
     "employee.view": lazy_gettext("Viewed you in a staff list"),
     "resident.view": lazy_gettext("Viewed you in a compound's household list"),
+    "resident.overdue_notice": lazy_gettext(
+        "Told your compound's managers you were out past the time allowed"),
     "pass.approve": lazy_gettext("Approved a pass"),
     "pass.reject": lazy_gettext("Rejected a pass"),
     "pass.revoke": lazy_gettext("Revoked a pass"),
@@ -77,6 +79,7 @@ ACTION_LABELS = {
     "delivery.collect": lazy_gettext("Collected a delivery"),
     "delivery.view": lazy_gettext("Viewed your flat's deliveries at the gate"),
     "audit.export": lazy_gettext("Exported audit entries"),
+    "audit.view": lazy_gettext("Looked up the audit entries about you"),
     "report.export": lazy_gettext("Exported daily reports"),
     "account.bind": lazy_gettext("Linked an account to a person"),
     "account.delete": lazy_gettext("Deleted an account"),
@@ -134,6 +137,8 @@ ACTION_LABELS = {
     "pass.renew": lazy_gettext("Renewed a pass"),
     "report.amend": lazy_gettext("Corrected a daily report"),
     "report.escalate": lazy_gettext("Passed a daily report anomaly on"),
+    "report.missed_notice": lazy_gettext(
+        "Told your department head you missed the daily report deadline twice in a row"),
     "site.update": lazy_gettext("Changed a site"),
     "report.findings.view": lazy_gettext(
         "Viewed the check of a daily report against registrations"),
@@ -182,7 +187,7 @@ RESOURCE_LABELS = {
     "trust_list": lazy_gettext("Trust list"), "case": lazy_gettext("Case"),
     "mass_revocation": lazy_gettext("Mass revocation"), "sunset": lazy_gettext("Sunset"),
     "community_rule_change": lazy_gettext("Outing rule change"),
-    "analytics_run": lazy_gettext("Analytics run"),
+    "analytics_run": lazy_gettext("Analytics run"), "outing": lazy_gettext("Outing"),
     "status_appeal": lazy_gettext("Health status appeal"),
     "status_flag": lazy_gettext("Health status flag"),
     "status_proposal": lazy_gettext("Proposed health status change"),

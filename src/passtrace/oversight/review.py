@@ -71,10 +71,12 @@ def local_day_start(day: date) -> datetime:
 
 
 def _statement(session: Session, vault: PiiVault, principal: Principal,
-               f: Filters) -> Select[AuditEntry]:
+               f: Filters) -> tuple[Select[AuditEntry], uuid.UUID | None]:
+    """The filtered entries, and the person an ID number filter names (if on file)."""
     prefixes = scope.prefixes_for(principal, f.area or None)
     check_days(f.start, f.end)
     stmt = select(AuditEntry)
+    subject: uuid.UUID | None = None
     if prefixes is not None:
         stmt = stmt.where(scope.actors_in(prefixes))
     if f.actor:
@@ -96,7 +98,8 @@ def _statement(session: Session, vault: PiiVault, principal: Principal,
             raise ValidationFailed(exc.message, fields={"person": exc.message}) from None
         person = people_service.find_by_id_number(session=session, vault=vault,
                                                   id_number=id_number)
-        stmt = stmt.where(AuditEntry.subject_person_id == (person.id if person else uuid.uuid4()))
+        subject = person.id if person else None
+        stmt = stmt.where(AuditEntry.subject_person_id == (subject or uuid.uuid4()))
     if f.start and f.end and f.end < f.start:
         raise ValidationFailed("The end date is before the start date.",
                                fields={"end": N_("The end date is before the start date.")})
@@ -104,7 +107,7 @@ def _statement(session: Session, vault: PiiVault, principal: Principal,
         stmt = stmt.where(AuditEntry.at >= local_day_start(f.start))
     if f.end:
         stmt = stmt.where(AuditEntry.at < local_day_start(f.end + timedelta(days=1)))
-    return stmt
+    return stmt, subject
 
 
 # More staff than a list can usefully hold: past this the area filter narrows it first.
@@ -148,11 +151,19 @@ class Page:
 
 def page(*, session: Session, vault: PiiVault, principal: Principal, filters: Filters,
          before: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    """One page of the filtered log, newest first."""
-    stmt = _statement(session, vault, principal, filters)
+    """One page of the filtered log, newest first.
+
+    Looking a person up by ID number reads their history (a case, a flag, who read
+    what): they find that in their own access log, as any other read of their data.
+    """
+    stmt, subject = _statement(session, vault, principal, filters)
     if before is not None:
         stmt = stmt.where(AuditEntry.id < before)
     rows = list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit + 1)))
+    if subject is not None:
+        audit_service.record(session=session, actor=principal, action="audit.view",
+                             resource_type="audit", subject_person_id=subject,
+                             detail=filters.audit_detail())
     if len(rows) > limit:
         return Page(rows[:limit], rows[limit - 1].id)
     return Page(rows, None)
@@ -165,9 +176,11 @@ EXPORT_HEADER = ("id", "position", "time_utc", "actor", "action", "resource_type
 def start_export(*, session: Session, vault: PiiVault, principal: Principal,
                  filters: Filters) -> Select[AuditEntry]:
     """Check the filters and the right, record the export itself; return what to stream."""
-    stmt = _statement(session, vault, principal, filters)
+    stmt, subject = _statement(session, vault, principal, filters)
+    # Filtered to one person: the export is theirs to see (sensitive, listed first).
     audit_service.record(session=session, actor=principal, action="audit.export",
-                         resource_type="audit", detail=filters.audit_detail())
+                         resource_type="audit", subject_person_id=subject,
+                         detail=filters.audit_detail())
     return stmt
 
 

@@ -216,8 +216,14 @@ def _decide(action: str, request: Request, pass_id: uuid.UUID, session: Session,
 def _decide_in_row(action: str, request: Request, pass_id: uuid.UUID, session: Session,
                    rt: RuntimeDep, principal: CurrentPrincipal, reason: str) -> Response:
     """Approve from the queue without leaving it: answer the updated table row."""
-    def row(error: str | None = None) -> Response:
-        p = pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+    def row(error: str | None = None, refused: bool = False) -> Response:
+        # A refused approval (someone decided first) shows the holder again, and its
+        # savepoint took back what the attempt wrote: a read in their access log. An
+        # approval that stood is in it already (pass.approve names the holder).
+        p = (pass_service.get_visible(session=session, actor=principal, pass_id=pass_id)
+             if not refused else
+             pass_service.read(session=session, actor=principal, pass_id=pass_id,
+                               via="review_row"))
         # htmx swaps 2xx answers only; the row carries the error message itself.
         return render(request, "passes/_queue_row.html",
                       {"p": present.to_read(session, p, with_token=False), "row_error": error,
@@ -230,7 +236,7 @@ def _decide_in_row(action: str, request: Request, pass_id: uuid.UUID, session: S
                              reason=reason)
         return row()
 
-    return forms.attempt(session, change, lambda f: row(f.message))
+    return forms.attempt(session, change, lambda f: row(f.message, refused=True))
 
 
 @router.post("/{pass_id}/approve")

@@ -17,6 +17,7 @@ from sqlalchemy.sql import Subquery
 
 from passtrace.accounts.models import RoleBinding
 from passtrace.audit import service as audit_service
+from passtrace.audit import shaped as audit_shaped
 from passtrace.core.clock import local_today, utcnow
 from passtrace.core.db import dialect_insert
 from passtrace.core.i18n import N_
@@ -28,6 +29,7 @@ from passtrace.reports.models import DailyReport, ReportReminder
 from passtrace.reports.service import deadline_for
 
 CHUNK = 500  # employees read back per statement
+ESCALATION_SHAPE = audit_shaped.Shape(action="report.missed_notice", resource_type="employee")
 
 
 @dataclass
@@ -229,6 +231,12 @@ def run(*, session: Session, rt: Runtime, now: datetime | None = None) -> RunSta
         hook.send_many(messages)
         stats.queued = hook.queued
     stats.escalated = sum(m.kind == "report.escalate" for m in messages)
+    # An escalation names the employee (HR's listing) to their department's heads: the
+    # employee finds it in their access log, once however many heads were told.
+    told = {emp: staff[emp].person_id for emp, kind, _ in order if kind == "escalate"}
+    if told:
+        audit_shaped.record_shaped(session=session, actor=None, shapes=[ESCALATION_SHAPE],
+                                   entries=[(0, emp, pid) for emp, pid in told.items()])
     stats.reminded = sum(m.kind == "report.remind" for m in messages)
     session.flush()
     if stats.reminded or stats.escalated:

@@ -18,7 +18,7 @@ from passtrace.core.i18n import N_, get_locale
 from passtrace.core.pagination import paginate_query
 from passtrace.core.security import Principal
 from passtrace.enterprises.models import Department, Employee, Enterprise
-from passtrace.people.models import Person
+from passtrace.people.models import Person, PersonClaim
 from passtrace.registrations.models import Registration
 from passtrace.reports.models import DailyReport, ReportStop
 from passtrace.sites.models import Site
@@ -135,8 +135,11 @@ def reports(*, session: Session, actor: Principal, e: Enterprise,
     people = dict(session.execute(
         select(Employee.id, Person.id).join(Person, Person.id == Employee.person_id)
         .where(Employee.id.in_({r.employee_id for r in rows}))).all())
-    names = dict(session.execute(select(Person.id, Person.name_masked).where(
-        Person.id.in_(set(people.values())))).all())
+    # The name the enterprise's staff list gives (its own claim), never the registry's:
+    # HR and department heads read these pages, and an employer sees what it supplied.
+    names = dict(session.execute(select(PersonClaim.person_id, PersonClaim.name_masked).where(
+        PersonClaim.source_kind == "enterprise", PersonClaim.source_id == e.id,
+        PersonClaim.person_id.in_(set(people.values())))).all())
     audit_service.record_many(session=session, actor=actor, entries=[
         {"action": "report.findings.view", "resource_type": "daily_report",
          "resource_id": r.id,
@@ -225,8 +228,11 @@ def report_findings(*, session: Session, actor: Principal, report_id: uuid.UUID
     counts: dict[str, int] = defaultdict(int)
     for f in findings:
         counts[f.finding_class] += 1
-    person = session.get(Person, emp.person_id)
-    return ReportView(report, person.name_masked if person else "", lines, counts,
+    # The filer reads their own name; anyone else the staff list's (see reports()).
+    person = session.get(Person, emp.person_id) if own else None
+    name = (person.name_masked if person else "") if own else (
+        emp.hr_claim.name_masked if emp.hr_claim is not None else "")
+    return ReportView(report, name, lines, counts,
                       findings[0].tolerance_minutes if findings else None,
                       area_names(session, {ln.area_code for ln in lines}), own)
 

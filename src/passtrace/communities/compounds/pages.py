@@ -185,9 +185,23 @@ def remove_form(request: Request, code: str, resident_id: str, session: SessionD
     """Ask for the reason before taking a resident off their household."""
     c = community_or_404(session, principal, code)
     resident, label = _resident_or_404(session, c, resident_id)
-    return render(request, "communities/remove.html", {
+    return _removal_page(request, session, principal, c, resident, label)
+
+
+def _removal_page(request: Request, session: Session, principal: Principal, c: Community,
+                  resident: overview.ResidentView, label: str, *, reason: str = "",
+                  reason_code: str | None = None, error: str | None = None,
+                  status_code: int = 200) -> Response:
+    # The page shows the resident's masked name and ID number: a read in their access log
+    # (a refused removal shows them again, and its savepoint took the first entry back).
+    community_service.record_resident_reads(session=session, actor=principal, people=[
+        (resident.id, resident.person_id)], via="removal_form")
+    ctx: dict[str, object] = {
         **compound_ctx(principal, c, "households"), "resident": resident, "household": label,
-        "reason": "", "error": None})
+        "reason": reason, "error": error}
+    if reason_code is not None:
+        ctx["reason_code"] = reason_code
+    return render(request, "communities/remove.html", ctx, status_code=status_code)
 
 
 REMOVAL_MESSAGES = {"reason.missing": N_("Give the reason (at least 2 characters)."),
@@ -209,13 +223,11 @@ def remove_resident(request: Request, code: str, resident_id: str, session: Sess
                                           settings=rt.settings)
         return RedirectResponse(f"/communities/{c.code}/households?removed=1", status_code=303)
 
-    return forms.submit(session, form, save, lambda f: render(
-        request, "communities/remove.html", {
-            **compound_ctx(principal, c, "households"), "resident": resident, "household": label,
-            "reason": f.values["reason"], "reason_code": f.values.get("reason_code", ""),
-            "error": f.errors.get("reason") or f.errors.get("reason_code") or f.message},
-        status_code=f.status),
-        messages=REMOVAL_MESSAGES)
+    return forms.submit(session, form, save, lambda f: _removal_page(
+        request, session, principal, c, resident, label, reason=f.values["reason"],
+        reason_code=f.values.get("reason_code", ""),
+        error=f.errors.get("reason") or f.errors.get("reason_code") or f.message,
+        status_code=f.status), messages=REMOVAL_MESSAGES)
 
 
 # --- import --------------------------------------------------------------------------------

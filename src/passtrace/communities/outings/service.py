@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from passtrace.audit import shaped as audit_shaped
 from passtrace.communities.compounds.models import Building, Community, Household, Outing
 from passtrace.communities.compounds.service import household_label, managers_of, natural_key
 from passtrace.core.clock import LOCAL_TZ, utcnow
@@ -118,6 +119,7 @@ def in_out_by_hour(*, session: Session, c: Community, day: date) -> dict[str, li
     return series
 
 
+OVERDUE_SHAPE = audit_shaped.Shape(action="resident.overdue_notice", resource_type="outing")
 OVERDUE_NOTICE = N_("%(name)s (Bldg %(building)s, Unit %(unit)s, Room %(room)s) in "
                     "%(community)s has been out since %(since)s and is overdue.")
 
@@ -137,10 +139,11 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
     if community_code:
         limits = limits.where(Community.code == community_code)
     told = 0
+    told_about: list[tuple[int, uuid.UUID, uuid.UUID | None]] = []
     managers: dict[uuid.UUID, list[uuid.UUID]] = {}
     for minutes in sorted({m for m in session.scalars(limits) if m is not None}):
         stmt = (select(Outing.id, Outing.out_at, Person.name_masked, Building.name,
-                       Household.unit, Household.room, Community)
+                       Household.unit, Household.room, Community, Outing.person_id)
                 .join(Community, Community.id == Outing.community_id)
                 .join(Person, Person.id == Outing.person_id)
                 .join(Household, Household.id == Outing.household_id)
@@ -157,7 +160,7 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
             stmt = stmt.limit(limit - told)
         late = session.execute(stmt).all()
         messages: list[Message] = []
-        for oid, out_at, name, building, unit, room, c in late:
+        for oid, out_at, name, building, unit, room, c, _ in late:
             if c.id not in managers:
                 managers[c.id] = managers_of(session, c)
             params: dict[str, Any] = {
@@ -170,10 +173,17 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
                 dedupe_key=f"overdue:{oid}:{user_id}") for user_id in managers[c.id]]
         # One statement per notifier for all of them, not a round trip per notice.
         send_all(notifier, messages)
+        told_about += [(0, row[0], row[7]) for row in late]
         ids = [row[0] for row in late]
         for i in range(0, len(ids), 1000):
             session.execute(update(Outing).where(Outing.id.in_(ids[i:i + 1000]))
                             .values(overdue_noticed_at=now))
         told += len(late)
+    # The notice puts each resident's masked name and flat in front of the managers: the
+    # resident finds it in their access log (one entry per outing noticed, written once
+    # like the notice; audit/shaped.py, one COPY however many).
+    if told_about:
+        audit_shaped.record_shaped(session=session, actor=None, shapes=[OVERDUE_SHAPE],
+                                   entries=told_about)
     session.flush()
     return told

@@ -33,8 +33,9 @@ from passtrace.core.validators import check_day, validate_phone
 from passtrace.notices.service import InAppNotifier, Message, Notifier
 from passtrace.passes import service as pass_service
 from passtrace.passes.models import Pass
+from passtrace.people import claims
 from passtrace.people import service as people_service
-from passtrace.people.models import Person
+from passtrace.people.models import Person, PersonClaim
 
 MAX_DAYS_AHEAD = 14
 LIVE_STATUSES = ("pending", "approved")
@@ -106,27 +107,46 @@ def stage_of(v: Visit, today: date) -> str:
 
 @dataclass
 class VisitView:
-    """A visit with what its pages show: the visitor (masked), the flat, the compound."""
+    """A visit with what its pages show: the visitor (masked), the flat, the compound.
+
+    `invited_as`: the visitor's name as the invitation gave it (the household's claim,
+    masked). A resident typing an ID number must never read back the name the registry
+    holds for it, so visits show what they were told, not who the number belongs to.
+    """
 
     visit: Visit
     visitor: Person
     household: str
     community: Community
+    invited_as: str
 
 
-def _joined() -> Select[Visit, Person, Building, Household, Community]:
-    return (select(Visit, Person, Building, Household, Community)
+Joined = Select[Visit, Person, Building, Household, Community, str | None]
+
+
+def _joined() -> Joined:
+    return (select(Visit, Person, Building, Household, Community, PersonClaim.name_masked)
             .join(Person, Person.id == Visit.visitor_person_id)
             .join(Household, Household.id == Visit.household_id)
             .join(Building, Building.id == Household.building_id)
-            .join(Community, Community.id == Visit.community_id))
+            .join(Community, Community.id == Visit.community_id)
+            .outerjoin(PersonClaim, and_(PersonClaim.person_id == Visit.visitor_person_id,
+                                         PersonClaim.source_kind == "visit",
+                                         PersonClaim.source_id == Visit.household_id)))
 
 
-def _views(session: Session, stmt: Select[Visit, Person, Building, Household,
-                                                 Community]) -> list[VisitView]:
-    return [VisitView(visit=v, visitor=p, community=c,
+def _views(session: Session, stmt: Joined) -> list[VisitView]:
+    # A visit written without its claim (seeded demo rows) falls back to the record's mask.
+    return [VisitView(visit=v, visitor=p, community=c, invited_as=claimed or p.name_masked,
                       household=community_service.household_label(b.name, h.unit, h.room))
-            for v, p, b, h, c in session.execute(stmt)]
+            for v, p, b, h, c, claimed in session.execute(stmt)]
+
+
+def invited_as(session: Session, v: Visit, visitor: Person) -> str:
+    """The visitor's masked name as the invitation gave it (see VisitView)."""
+    claim = claims.get(session=session, person_id=visitor.id, source_kind="visit",
+                       source_id=v.household_id)
+    return claim.name_masked if claim is not None else visitor.name_masked
 
 
 def view_of(session: Session, v: Visit) -> VisitView:
@@ -141,7 +161,7 @@ def to_read(view: VisitView, *, token: str | None = None,
     stage = stage_of(v, today or local_today())
     return VisitRead(
         id=v.id, community=view.community.code, community_name=view.community.name,
-        household=view.household, visitor=p.name_masked, id_last4=p.id_last4,
+        household=view.household, visitor=view.invited_as, id_last4=p.id_last4,
         phone=v.visitor_phone_masked or p.phone_masked, purpose=v.purpose, visit_date=v.visit_date,
         status=v.status,  # type: ignore[arg-type]
         stage=stage,  # type: ignore[arg-type]
@@ -342,7 +362,8 @@ def invite(*, session: Session, rt: Runtime, actor: Principal, data: VisitCreate
         _approve(session, rt, None, c, v, visitor, reason=None)
     else:
         params = {"household": household_key(b.name, h.unit, h.room), "community": c.name,
-                  "visitor": visitor.name_masked, "date": v.visit_date.isoformat()}
+                  "visitor": invited_as(session, v, visitor),
+                  "date": v.visit_date.isoformat()}
         for user_id in managers_of(session, c):
             notifier.send(Message(user_id=user_id, kind="visit.pending", text=PENDING_NOTICE,
                                   params=params, dedupe_key=f"visit.pending:{v.id}:{user_id}",
@@ -408,7 +429,7 @@ def _tell_inviter(session: Session, notifier: Notifier | None, c: Community, v: 
                   visitor: Person, text: str, reason: str = "") -> None:
     (notifier or InAppNotifier(session)).send(Message(
         user_id=v.invited_by_user_id, kind=f"visit.{v.status}", text=text,
-        params={"visitor": visitor.name_masked, "date": v.visit_date.isoformat(),
+        params={"visitor": invited_as(session, v, visitor), "date": v.visit_date.isoformat(),
                 "community": c.name, "reason": reason},
         dedupe_key=f"visit.decided:{v.id}", link=f"/community/visits/{v.id}"))
 
