@@ -106,7 +106,7 @@ def check_staff(actor: Principal, site: Site | None) -> Site:
     return site
 
 
-def _visible(actor: Principal) -> Select[tuple[Site]] | None:
+def _visible(actor: Principal) -> Select[Site] | None:
     """The sites the actor is staff at or oversees (None: none at all)."""
     stmt = select(Site)
     codes = [b.scope_value for b in actor.bindings if b.scope_type == "site"]
