@@ -88,8 +88,10 @@ def _grow(session: Session, c_id: uuid.UUID, n: int, start: int = 0) -> None:
     session.flush()
     seconds = []
     for i, via in enumerate(firsts):
-        at_site = ([{"kind": "stay_overlap", "site": SITES[i % 4]}],
-                   {"stay_overlap": 1 + i % 2, "instant_in_stay": 1})
+        met = [{"kind": "stay_overlap", "site": SITES[i % 4]}]
+        if i % 10 == 0:  # an analytics run's companion first: the place is the next item
+            met.insert(0, {"kind": "analytics_companion", "run": "r1"})
+        at_site = (met, {"stay_overlap": 1 + i % 2, "instant_in_stay": 1})
         for j, (ev, counts) in enumerate((
                 at_site, at_site,
                 ([{"kind": "same_train", "ref": "G1234", "date": "2026-11-09"}]
