@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from passtrace.core.errors import Forbidden, NotFound
 from passtrace.core.i18n import gettext
+from passtrace.core.pagination import CURSOR_MAX_LENGTH
 from passtrace.core.security import Principal
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
@@ -22,15 +23,20 @@ from passtrace.web import forms, imports
 from passtrace.web.deps import CurrentPrincipal, SessionDep
 from passtrace.web.render import render
 
+PAGE_SIZE = 100
+
 router = APIRouter(prefix="/sites", include_in_schema=False)
 
 
 @router.get("")
-def site_list(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    """The sites I work at or oversee."""
-    sites = site_service.list_visible(session=session, actor=principal)
+def site_list(request: Request, session: SessionDep, principal: CurrentPrincipal,
+              cursor: str = "") -> Response:
+    """The sites I work at or oversee, a page at a time."""
+    sites, nxt = site_service.list_page(session=session, actor=principal,
+                                        cursor=cursor[:CURSOR_MAX_LENGTH] or None,
+                                        limit=PAGE_SIZE)
     return render(request, "sites/list.html", {
-        "sites": present.to_read_many(session, sites),
+        "sites": present.to_read_many(session, sites), "next": nxt,
         "can_manage": principal.has("site.manage"),
         "kinds": present.KIND_LABELS})
 
@@ -70,9 +76,10 @@ async def import_sites(request: Request, session: SessionDep, principal: Current
 def _import_sites(request: Request, session: Session, principal: Principal,
                   form: imports.ImportForm, data: bytes) -> Response:
     def page(context: dict[str, object], status: int) -> Response:
-        sites = site_service.list_visible(session=session, actor=principal)
+        sites, nxt = site_service.list_page(session=session, actor=principal, cursor=None,
+                                            limit=PAGE_SIZE)
         return render(request, "sites/list.html", {
-            "sites": present.to_read_many(session, sites), "can_manage": True,
+            "sites": present.to_read_many(session, sites), "next": nxt, "can_manage": True,
             "kinds": present.KIND_LABELS, "report": None, **context}, status_code=status)
 
     def imported() -> Response:

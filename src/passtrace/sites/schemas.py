@@ -52,9 +52,10 @@ class SiteRead(BaseModel):
 
 
 class SiteList(BaseModel):
-    """Sites the caller may see."""
+    """Sites the caller may see, a page of them (`next`: the cursor of the next page)."""
 
     items: list[SiteRead]
+    next: str | None = None
 
 
 class ImportRowError(BaseModel):

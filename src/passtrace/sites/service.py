@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.accounts import service as account_service
@@ -20,6 +20,7 @@ from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, NotFound, ValidationFailed
 from passtrace.core.i18n import N_
 from passtrace.core.imports import ImportResult, Matched, Problem
+from passtrace.core.pagination import paginate_query
 from passtrace.core.security import Principal, new_token, token_digest
 from passtrace.core.tabular import SheetRow
 from passtrace.rules.decide import round_temperature
@@ -105,8 +106,8 @@ def check_staff(actor: Principal, site: Site | None) -> Site:
     return site
 
 
-def list_visible(*, session: Session, actor: Principal) -> list[Site]:
-    """List the sites the actor is staff at or oversees, by code."""
+def _visible(actor: Principal) -> Select[Site] | None:
+    """The sites the actor is staff at or oversees (None: none at all)."""
     stmt = select(Site)
     codes = [b.scope_value for b in actor.bindings if b.scope_type == "site"]
     scopes = actor.area_scopes("site.view")
@@ -114,9 +115,28 @@ def list_visible(*, session: Session, actor: Principal) -> list[Site]:
         conds: list[ColumnElement[bool]] = [Site.code.in_(codes)] if codes else []
         conds += [Site.area_code.startswith(p) for p in scopes]
         if not conds:
-            return []
+            return None
         stmt = stmt.where(or_(*conds))
+    return stmt
+
+
+def list_visible(*, session: Session, actor: Principal) -> list[Site]:
+    """List the sites the actor is staff at or oversees, by code."""
+    stmt = _visible(actor)
+    if stmt is None:
+        return []
     return [s for s in session.scalars(stmt.order_by(Site.code)) if authz.can_view(actor, s)]
+
+
+def list_page(*, session: Session, actor: Principal, cursor: str | None,
+              limit: int | None) -> tuple[list[Site], str | None]:
+    """One page of list_visible, by code: a city's thousands of sites are not one answer."""
+    stmt = _visible(actor)
+    if stmt is None:
+        return [], None
+    rows: list[Site]
+    rows, nxt = paginate_query(session, stmt, [Site.code], cursor=cursor, limit=limit)
+    return [s for s in rows if authz.can_view(actor, s)], nxt
 
 
 def save(*, session: Session, actor: Principal, data: SiteWrite) -> tuple[Site, bool]:

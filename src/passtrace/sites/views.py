@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passtrace.core.clock import utcnow
 from passtrace.core.errors import NotFound, Unauthorized
+from passtrace.core.pagination import DEFAULT_LIMIT
 from passtrace.sites import authz, present
 from passtrace.sites import service as site_service
 from passtrace.sites.schemas import (
@@ -26,15 +27,18 @@ from passtrace.sites.schemas import (
 from passtrace.web import imports
 from passtrace.web.deps import CurrentPrincipal, SessionDep, require
 from passtrace.web.openapi import errors
+from passtrace.web.paging import Cursor, Limit
 
 router = APIRouter(prefix="/sites", tags=["sites"])
 
 
 @router.get("", response_model=SiteList)
-def list_sites(session: SessionDep, principal: CurrentPrincipal) -> SiteList:
-    """List the sites you work at or oversee."""
-    sites = site_service.list_visible(session=session, actor=principal)
-    return SiteList(items=present.to_read_many(session, sites))
+def list_sites(session: SessionDep, principal: CurrentPrincipal, cursor: Cursor = None,
+               limit: Limit = DEFAULT_LIMIT) -> SiteList:
+    """List the sites you work at or oversee, by code, a page at a time."""
+    sites, nxt = site_service.list_page(session=session, actor=principal, cursor=cursor,
+                                        limit=limit)
+    return SiteList(items=present.to_read_many(session, sites), next=nxt)
 
 
 @router.post("", response_model=SiteRead, dependencies=[require("site.manage")])

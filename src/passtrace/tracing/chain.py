@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from passtrace.tracing.models import Contact
@@ -58,9 +59,9 @@ class Graph:
         return {n.key: n for n in self.nodes}
 
 
-def _place(contact: Contact) -> tuple[str, str]:
+def place_of(evidence: list[dict[str, Any]]) -> tuple[str, str]:
     """The place a contact was met, for grouping: (kind, id)."""
-    for e in contact.evidence:
+    for e in evidence:
         if "site" in e:
             return "site", e["site"]
         if e["kind"] == "household":
@@ -72,31 +73,89 @@ def _place(contact: Contact) -> tuple[str, str]:
     return "other", ""
 
 
+@dataclass(frozen=True)
+class Member:
+    """`count` contacts of one depth found through one contact at one place, drawn in
+    the order of the earliest of them (its first exposure, then its id)."""
+
+    depth: int
+    via_contact_id: uuid.UUID | None
+    place: tuple[str, str]
+    kinds: frozenset[str]
+    count: int
+    order: tuple[datetime, str]
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A contact others were found through: where it was met, to name their group."""
+
+    id: uuid.UUID
+    depth: int
+    via_contact_id: uuid.UUID | None
+    place: tuple[str, str]
+
+
+def kinds_of(contact: Contact) -> frozenset[str]:
+    """The evidence kinds of a contact (a secondary one keeps the count per kind)."""
+    if contact.evidence_counts is not None:
+        return frozenset(contact.evidence_counts)
+    return frozenset(e["kind"] for e in contact.evidence)
+
+
 def build(contacts: list[Contact], masked: dict[uuid.UUID, str],
           place_names: dict[str, str], case_label: str) -> Graph:
     """Lay out the chain: one column per depth, the case on the left."""
-    grouped = len(contacts) > GROUP_OVER
+    if len(contacts) > GROUP_OVER:
+        places = {c.id: place_of(c.evidence) for c in contacts}
+        return build_grouped(
+            [Member(c.depth, c.via_contact_id, places[c.id], kinds_of(c), 1,
+                    (c.first_exposure, str(c.id))) for c in contacts],
+            [Parent(c.id, c.depth, c.via_contact_id, places[c.id]) for c in contacts],
+            place_names, case_label)
     nodes: dict[str, Node] = {"case": Node("case", 0, case_label)}
-    node_of: dict[uuid.UUID, str] = {}
     edges: dict[tuple[str, str], Edge] = {}
+    ids = {c.id for c in contacts}
     for c in sorted(contacts, key=lambda c: (c.depth, c.first_exposure, str(c.id))):
-        parent = node_of.get(c.via_contact_id, "case") if c.via_contact_id else "case"
-        if grouped:
-            kind, ident = _place(c)
-            key = f"{c.depth}|{parent}|{kind}|{ident}"
-            label = place_names.get(ident, ident[:8]) if kind == "site" else ident[:16]
-            node = nodes.setdefault(key, Node(key, c.depth, label, 0))
-            node.count += 1
-        else:
-            key = str(c.id)
-            nodes[key] = Node(key, c.depth,
-                              masked.get(c.person_id, "—") if c.person_id else "—")
-        node_of[c.id] = key
+        parent = str(c.via_contact_id) if c.via_contact_id in ids else "case"
+        key = str(c.id)
+        nodes[key] = Node(key, c.depth, masked.get(c.person_id, "—") if c.person_id else "—")
         edge = edges.setdefault((parent, key), Edge(parent, key))
-        # A secondary contact keeps a few items and the count per kind (all its kinds).
-        edge.kinds.update(c.evidence_counts if c.evidence_counts is not None
-                          else (e["kind"] for e in c.evidence))
+        edge.kinds.update(kinds_of(c))
         edge.count += 1
+    return _layout(nodes, edges, grouped=False)
+
+
+def build_grouped(members: list[Member], parents: list[Parent], place_names: dict[str, str],
+                  case_label: str) -> Graph:
+    """Lay out a chain grouped by place: the contacts found through one group at one place
+    are one node with their count (members may be single contacts or counted in SQL)."""
+    # A parent's group is named by its own parent's group: resolve them depth by depth.
+    node_of: dict[uuid.UUID, str] = {}
+    for p in sorted(parents, key=lambda p: p.depth):
+        via = node_of.get(p.via_contact_id, "case") if p.via_contact_id else "case"
+        node_of[p.id] = _group_key(p.depth, via, p.place)
+    nodes: dict[str, Node] = {"case": Node("case", 0, case_label)}
+    edges: dict[tuple[str, str], Edge] = {}
+    for m in sorted(members, key=lambda m: (m.depth, m.order)):
+        parent = node_of.get(m.via_contact_id, "case") if m.via_contact_id else "case"
+        key = _group_key(m.depth, parent, m.place)
+        kind, ident = m.place
+        label = place_names.get(ident, ident[:8]) if kind == "site" else ident[:16]
+        node = nodes.setdefault(key, Node(key, m.depth, label, 0))
+        node.count += m.count
+        edge = edges.setdefault((parent, key), Edge(parent, key))
+        edge.kinds.update(m.kinds)
+        edge.count += m.count
+    return _layout(nodes, edges, grouped=True)
+
+
+def _group_key(depth: int, parent: str, place: tuple[str, str]) -> str:
+    return f"{depth}|{parent}|{place[0]}|{place[1]}"
+
+
+def _layout(nodes: dict[str, Node], edges: dict[tuple[str, str], Edge], *,
+            grouped: bool) -> Graph:
     kept = _cap(list(nodes.values()))
     keys = {n.key for n in kept}
     columns: dict[int, int] = {}

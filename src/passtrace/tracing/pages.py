@@ -15,12 +15,12 @@ from passtrace.core.clock import utcnow
 from passtrace.core.errors import Forbidden, ValidationFailed
 from passtrace.people.models import Person
 from passtrace.sites.models import Site
-from passtrace.tracing import chain, present
+from passtrace.tracing import chain, chain_read, present
 from passtrace.tracing import contacts as contact_search
 from passtrace.tracing import export as export_service
 from passtrace.tracing import service as tracing_service
 from passtrace.tracing import tasks as task_service
-from passtrace.tracing.models import TASK_STATUSES, Contact
+from passtrace.tracing.models import TASK_STATUSES
 from passtrace.web import forms
 from passtrace.web.deps import CurrentPrincipal, RuntimeDep, SessionDep
 from passtrace.web.paging import Cursor
@@ -163,24 +163,27 @@ def chain_page(case_id: uuid.UUID, request: Request, session: SessionDep,
                principal: CurrentPrincipal) -> Response:
     """The chain graph: masked persons, edges with evidence, grouped past a threshold."""
     case = tracing_service.case_for(session=session, principal=principal, case_id=case_id)
-    contacts = tracing_service.all_contacts(session=session, case=case)
-    few = len(contacts) <= chain.GROUP_OVER
-    graph = chain.build(contacts, present.masked(session, contacts) if few else {},
-                        _site_names(session, contacts), _case_label(session, case))
+    found = chain_read.read(session=session, case=case)
+    names = _site_names(session, found.site_ids())
+    label = _case_label(session, case)
+    if found.grouped:
+        graph = chain.build_grouped(found.members, found.parents, names, label)
+    else:
+        graph = chain.build(found.contacts, present.masked(session, found.contacts), names,
+                            label)
     # The case's own person is drawn (masked ID number) whether or not the contacts are
     # grouped: their access log shows the read too.
     tracing_service.record_view(session=session, actor=principal, case=case,
-                                rows=contacts if few else [], also=[case.person_id])
+                                rows=found.contacts, also=[case.person_id])
     return render(request, "tracing/chain.html", {"case": case, "graph": graph,
-                                                  "total": len(contacts)})
+                                                  "total": found.total})
 
 
 def _case_label(session: SessionDep, case: Any) -> str:
     return session.scalar(select(Person.id_masked).where(Person.id == case.person_id)) or "—"
 
 
-def _site_names(session: SessionDep, contacts: list[Contact]) -> dict[str, str]:
-    ids = {e["site"] for c in contacts for e in c.evidence if "site" in e}
+def _site_names(session: SessionDep, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     rows = session.execute(select(Site.id, Site.name)
