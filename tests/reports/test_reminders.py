@@ -201,3 +201,23 @@ def test_only_the_enterprises_past_their_deadline_are_reminded(rt, session, worl
     assert later.enterprises == 2 and later.overdue == 4 and later.reminded == 1
     assert [n.kind for n in notices_of(session, world.staff["dave"].persona.user.id)] == [
         "report.remind"]
+
+
+def test_an_imported_report_of_the_day_hides_nobody_from_the_reminders(rt, session, world):
+    # A report imported from another system has no employee (employee_id NULL). Once every
+    # enterprise is past its deadline the day's reports are read unfiltered by enterprise:
+    # a NULL in "id NOT IN (...)" must not make every employee look as if they had filed.
+    from passtrace.core.clock import utcnow
+    from passtrace.core.ids import uuid7
+    from passtrace.reports.models import DailyReport
+
+    session.add(DailyReport(id=uuid7(), employee_id=None, enterprise_id=None,
+                            department_id=None, report_date=world.today, temperature=36.5,
+                            symptoms=[], submitted_at=utcnow(), late=False,
+                            source="import", external_id="ext-1", person_hash="h" * 64))
+    session.flush()
+    stats = reminders.run(session=session, rt=rt)
+    assert stats.enterprises == 2 and stats.overdue == 4 and stats.reminded == 4
+    assert stats.escalated == 2
+    assert [n.kind for n in notices_of(session, world.staff["bob"].persona.user.id)] == [
+        "report.remind"]

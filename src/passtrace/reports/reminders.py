@@ -52,7 +52,7 @@ def no_report_on(day: date, enterprise_id: uuid.UUID) -> ColumnElement[bool]:
     (ix_daily_reports_enterprise_date) whatever its statistics say. With NOT EXISTS,
     statistics gathered before today (they always are) promise ~1 report today and
     it picks a nested loop comparing every employee with every report of the day.
-    employee_id is never NULL, so NOT IN has no NULL surprise.
+    A report with an enterprise has an employee, so NOT IN has no NULL surprise.
     """
     return Employee.id.not_in(select(DailyReport.employee_id).where(
         DailyReport.enterprise_id == enterprise_id, DailyReport.report_date == day))
@@ -122,8 +122,11 @@ def _message(emp: Employee, kind: str, to: uuid.UUID, day: date, deadline: str) 
 
 def _late(day: date, enterprise_ids: list[uuid.UUID] | None) -> Subquery:
     """The active employees without a report for `day` (id, account, department), of
-    these enterprises (None: of every enterprise). NOT IN, as no_report_on says why."""
-    reports = select(DailyReport.employee_id).where(DailyReport.report_date == day)
+    these enterprises (None: of every enterprise). NOT IN, as no_report_on says why;
+    an imported report has no employee (NULL), and one NULL in the list would make NOT IN
+    true of nobody, so the list leaves them out (an enterprise filter alone does too)."""
+    reports = select(DailyReport.employee_id).where(DailyReport.report_date == day,
+                                                    DailyReport.employee_id.is_not(None))
     stmt = select(Employee.id, Employee.user_id, Employee.department_id).where(
         Employee.status == "active")
     if enterprise_ids is not None:
