@@ -13,6 +13,7 @@ from passtrace.core.outbox import OutboxMessage
 from passtrace.jobs.delivery import deliver_due
 from passtrace.notices.models import Notice
 from passtrace.reports import reminders
+from passtrace.reports.models import ReportReminder
 from tests.jobs.gateway import Gateway, free_port, with_gateways
 from tests.reports.conftest import file, local
 
@@ -221,3 +222,43 @@ def test_an_imported_report_of_the_day_hides_nobody_from_the_reminders(rt, sessi
     assert stats.escalated == 2
     assert [n.kind for n in notices_of(session, world.staff["bob"].persona.user.id)] == [
         "report.remind"]
+
+
+def test_a_head_who_takes_over_during_the_day_gets_the_escalations(rt, session, world,
+                                                                   make_persona):
+    # 销售部's head hands over to another after the first run: the department still has
+    # one head, and bob's and carol's escalation already went to one (the former) head.
+    from sqlalchemy import delete
+
+    from passtrace.accounts.models import RoleBinding
+
+    assert reminders.run(session=session, rt=rt).escalated == 2
+    session.execute(delete(RoleBinding).where(RoleBinding.user_id == world.head.user.id,
+                                              RoleBinding.role == "department_head"))
+    successor = make_persona("department_head", "department",
+                             str(world.depts["销售部"].id))
+    session.flush()
+    again = reminders.run(session=session, rt=rt)
+    assert again.escalated == 2 and again.reminded == 0
+    assert sorted(n.kind for n in notices_of(session, successor.user.id)) == [
+        "report.escalate", "report.escalate"]
+
+
+def test_an_employee_moved_to_another_department_escalates_to_its_head(rt, session, world,
+                                                                       make_persona):
+    # bob moves from 销售部 (its head told this morning) to 生产部, whose head is named
+    # now: 生产部's head learns of bob's repeat miss as the old version told them.
+    assert reminders.run(session=session, rt=rt).escalated == 2
+    bob = world.staff["bob"].employee
+    bob.department_id = world.depts["生产部"].id
+    production_head = make_persona("department_head", "department",
+                                   str(world.depts["生产部"].id))
+    session.flush()
+    again = reminders.run(session=session, rt=rt)
+    # bob, and alice (生产部 had no head this morning).
+    assert again.escalated == 2
+    told = session.scalars(select(ReportReminder.employee_id).where(
+        ReportReminder.kind == "escalate",
+        ReportReminder.recipient_user_id == production_head.user.id)).all()
+    assert sorted(told) == sorted([bob.id, world.staff["alice"].employee.id])
+    assert len(notices_of(session, production_head.user.id)) == 2

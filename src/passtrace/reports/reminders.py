@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, String, cast, exists, func, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql import Subquery
 
@@ -147,6 +147,17 @@ def _claims(employee_id: Any, day: date, kind: str) -> Select[Any]:
                                            ReportReminder.kind == kind)
 
 
+def _uuid_text(session: Session, column: Any) -> ColumnElement[str]:
+    """A uuid column as str(uuid) writes it (how a binding's scope_value names it):
+    PostgreSQL casts; SQLite keeps the 32 hex digits, which get their dashes back."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column, String)
+    h = type_coerce(column, String)
+    return func.lower(func.substr(h, 1, 8) + "-" + func.substr(h, 9, 4) + "-"
+                      + func.substr(h, 13, 4) + "-" + func.substr(h, 17, 4) + "-"
+                      + func.substr(h, 21, 12))
+
+
 def _wanted(session: Session, day: date, enterprise_ids: list[uuid.UUID] | None
             ) -> tuple[int, int, list[Wanted]]:
     """(overdue, reminders due this run, the ones not sent yet) for the enterprises past
@@ -177,9 +188,15 @@ def _wanted(session: Session, day: date, enterprise_ids: list[uuid.UUID] | None
                 ~exists(_claims(late.c.id, day, "remind").where(
                     ReportReminder.recipient_user_id == late.c.user_id))))]
     if heads:
+        # Only the claims of the department's current heads count: a head who handed
+        # over, or the head of the department an employee left, keeps a claim that must
+        # not stand for the successor's (their own index, by user, finds their bindings).
         most = max(len(h) for h in heads.values())
-        claimed = _claims(late.c.id, day, "escalate").with_only_columns(
-            func.count(ReportReminder.id)).scalar_subquery()
+        claimed = _claims(late.c.id, day, "escalate").where(exists().where(
+            RoleBinding.user_id == ReportReminder.recipient_user_id,
+            RoleBinding.role == "department_head", RoleBinding.scope_type == "department",
+            RoleBinding.scope_value == _uuid_text(session, late.c.department_id))
+            .correlate_except(RoleBinding)).with_only_columns(func.count(ReportReminder.id)).scalar_subquery()
         wanted += [(emp, "escalate", head) for emp, dept in session.execute(
             select(late.c.id, late.c.department_id).where(
                 late.c.department_id.in_(list(heads)), _missed(late, day - timedelta(days=1)),
