@@ -262,3 +262,14 @@ def test_an_employee_moved_to_another_department_escalates_to_its_head(rt, sessi
         ReportReminder.recipient_user_id == production_head.user.id)).all()
     assert sorted(told) == sorted([bob.id, world.staff["alice"].employee.id])
     assert len(notices_of(session, production_head.user.id)) == 2
+
+
+def test_a_department_head_granted_by_name_stops_nobody_s_reminders(rt, session, world,
+                                                                    make_persona):
+    # An administrator may grant department_head with a typed scope value that is no
+    # department id (the grant does not check it). Every binding is now read: one such
+    # typo must not make the job fail for the whole city, run after run.
+    make_persona("department_head", "department", "销售部")
+    session.flush()
+    stats = reminders.run(session=session, rt=rt)
+    assert stats.reminded == 4 and stats.escalated == 2

@@ -76,7 +76,13 @@ def department_heads(*, session: Session) -> dict[uuid.UUID, list[uuid.UUID]]:
         RoleBinding.role == "department_head", RoleBinding.scope_type == "department")
         .order_by(RoleBinding.user_id))
     for dept, user_id in rows:
-        heads.setdefault(uuid.UUID(dept), []).append(user_id)
+        # A grant does not check its scope value: one that names no department id (typed
+        # by hand) heads nothing, and must not stop the job for everyone else.
+        try:
+            dept_id = uuid.UUID(dept)
+        except ValueError:
+            continue
+        heads.setdefault(dept_id, []).append(user_id)
     return heads
 
 
