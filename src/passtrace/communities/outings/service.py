@@ -158,7 +158,18 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
             if told >= limit:
                 break
             stmt = stmt.limit(limit - told)
-        late = session.execute(stmt).all()
+        found = session.execute(stmt).all()
+        # Mark them first, each only if no other sweep did since the read (the runner's
+        # and a cron run at once): only the outings this sweep marks are told and logged,
+        # so the resident's access log names each notice once.
+        ids = [row[0] for row in found]
+        mine: set[uuid.UUID] = set()
+        for i in range(0, len(ids), 1000):
+            mine.update(session.scalars(
+                update(Outing).where(Outing.id.in_(ids[i:i + 1000]),
+                                     Outing.overdue_noticed_at.is_(None))
+                .values(overdue_noticed_at=now).returning(Outing.id)))
+        late = [row for row in found if row[0] in mine]
         messages: list[Message] = []
         for oid, out_at, name, building, unit, room, c, _ in late:
             if c.id not in managers:
@@ -174,10 +185,6 @@ def sweep_overdue(*, session: Session, notifier: Notifier, now: datetime | None 
         # One statement per notifier for all of them, not a round trip per notice.
         send_all(notifier, messages)
         told_about += [(0, row[0], row[7]) for row in late]
-        ids = [row[0] for row in late]
-        for i in range(0, len(ids), 1000):
-            session.execute(update(Outing).where(Outing.id.in_(ids[i:i + 1000]))
-                            .values(overdue_noticed_at=now))
         told += len(late)
     # The notice puts each resident's masked name and flat in front of the managers: the
     # resident finds it in their access log (one entry per outing noticed, written once
