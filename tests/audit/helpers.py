@@ -51,3 +51,11 @@ def audit_command(url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Resu
     """Run `passtrace audit ARGS` on the database at `url`."""
     monkeypatch.setenv("PASSTRACE_DATABASE_URL", url)
     return CliRunner().invoke(cli, ["audit", *args])
+
+
+def reads_by(client: Any, person: Any, actor: Any, action: str) -> int:
+    """How many `action` entries by `actor` the person sees in "who viewed my data"."""
+    log = client.get("/api/v1/me/access-log", headers=person.headers)
+    assert log.status_code == 200
+    return sum(1 for e in log.json()["items"]
+               if e["action"] == action and e["actor"] == actor.user.username)

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.audit.helpers import reads_by
 from tests.communities.conftest import CODE
 
 
 def _reads_by(client: Any, resident: Any, manager: Any) -> int:
-    log = client.get("/api/v1/me/access-log", headers=resident.headers)
-    assert log.status_code == 200
-    return sum(1 for e in log.json()["items"]
-               if e["action"] == "resident.view" and e["actor"] == manager.user.username)
+    return reads_by(client, resident, manager, "resident.view")
 
 
 def test_opening_the_removal_page_reaches_the_residents_access_log(client, compound):  # type: ignore[no-untyped-def]

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.audit.helpers import reads_by
 from tests.passes.helpers import apply
 
 
 def _views_by(client: Any, holder: Any, official: Any) -> int:
-    log = client.get("/api/v1/me/access-log", headers=holder.headers)
-    assert log.status_code == 200
-    return sum(1 for e in log.json()["items"]
-               if e["action"] == "pass.view" and e["actor"] == official.user.username)
+    return reads_by(client, holder, official, "pass.view")
 
 
 def test_a_row_refused_because_decided_first_reaches_the_holders_log(client, make_persona):  # type: ignore[no-untyped-def]
