@@ -181,12 +181,13 @@ def _wanted(session: Session, day: date, enterprise_ids: list[uuid.UUID] | None
     due = with_account
     if heads:
         repeat = session.execute(
-            select(late.c.department_id, func.count()).where(_missed(late, day - timedelta(days=1)))
-            .group_by(late.c.department_id)).all()
+            select(late.c.department_id, func.count())
+            .where(_missed(late, day - timedelta(days=1))).group_by(late.c.department_id)).all()
         due += sum(n * len(heads.get(dept, ())) for dept, n in repeat)
     # What no earlier run claimed. The reminder: its employee's account has no claim for
-    # the day. An escalation: fewer claims than the most heads any department has (a
-    # prefilter: _claim's ON CONFLICT keeps it exact when a department has fewer heads).
+    # the day. An escalation: fewer claims by its department's current heads than the
+    # most heads any department has (a prefilter: _claim's ON CONFLICT keeps it exact
+    # when a department has fewer heads).
     wanted: list[Wanted] = [
         (emp, "remind", user) for emp, user in session.execute(
             select(late.c.id, late.c.user_id).where(
@@ -198,11 +199,13 @@ def _wanted(session: Session, day: date, enterprise_ids: list[uuid.UUID] | None
         # over, or the head of the department an employee left, keeps a claim that must
         # not stand for the successor's (their own index, by user, finds their bindings).
         most = max(len(h) for h in heads.values())
-        claimed = _claims(late.c.id, day, "escalate").where(exists().where(
+        by_a_head = exists().where(
             RoleBinding.user_id == ReportReminder.recipient_user_id,
             RoleBinding.role == "department_head", RoleBinding.scope_type == "department",
-            RoleBinding.scope_value == _uuid_text(session, late.c.department_id))
-            .correlate_except(RoleBinding)).with_only_columns(func.count(ReportReminder.id)).scalar_subquery()
+            RoleBinding.scope_value == _uuid_text(session, late.c.department_id),
+        ).correlate_except(RoleBinding)
+        claimed = (_claims(late.c.id, day, "escalate").where(by_a_head)
+                   .with_only_columns(func.count(ReportReminder.id)).scalar_subquery())
         wanted += [(emp, "escalate", head) for emp, dept in session.execute(
             select(late.c.id, late.c.department_id).where(
                 late.c.department_id.in_(list(heads)), _missed(late, day - timedelta(days=1)),
