@@ -36,7 +36,6 @@ from passtrace.core.i18n import N_, gettext
 from passtrace.core.runtime import Runtime
 from passtrace.core.security import Principal
 from passtrace.core.validators import InvalidValue, validate_id_number, validate_plate
-from passtrace.people.models import Person
 from passtrace.registrations import lookback, stays
 from passtrace.registrations.judge import judge
 from passtrace.registrations.models import DECISIONS, DEVICE_METHODS, DIRECTIONS, Registration
@@ -442,15 +441,12 @@ def _id_of(raw: Any) -> object:
 
 
 def _record_holders(session: Session, actor: Principal, site: Site, device_key: str,
-                    fresh: list[dict[str, Any]]) -> None:
+                    fresh: list[dict[str, Any]], known: dict[str, uuid.UUID]) -> None:
     """Each known person a stored row names finds the check in their access log, as an
     online check writes it (registration.create): one entry per person per batch, in one
-    statement (audit.service.record_people). A typed number nobody here holds: none."""
-    hashes = sorted({v["person_hash"] for v in fresh if v["person_hash"]})
-    people: list[uuid.UUID] = []
-    for i in range(0, len(hashes), 1000):
-        people += session.scalars(select(Person.id).where(
-            Person.id_hash.in_(hashes[i:i + 1000])))
+    statement (audit.service.record_people). `known`: the persons judge() read, by hash;
+    a typed number nobody here holds gets none."""
+    people = {known[h] for h in {v["person_hash"] for v in fresh} if h in known}
     audit_service.record_people(session=session, actor=actor, action="registration.create",
                                 resource_type="site", resource_id=site.code, people=people,
                                 detail={"via": "offline_batch", "device": device_key})
@@ -503,8 +499,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn,
         position.append(len(results))
         results.append(label)  # answered once stored, below
         parsed.append(row)
-    if parsed:
-        judge(session=session, rt=rt, site=site, rows=parsed)
+    known = judge(session=session, rt=rt, site=site, rows=parsed) if parsed else {}
     # What every row of the batch shares is stored from here, not copied into each row.
     common = {"site_id": site.id, "device_key": batch.device_key,
               "operator_user_id": actor.user_id, "received_at": now, "clock_skew_s": skew,
@@ -555,7 +550,7 @@ def ingest(*, session: Session, rt: Runtime, actor: Principal, batch: BatchIn,
                                  "future_flagged": sum(1 for r in rows
                                                        if r["future_flagged"]),
                                  "disagreements": sum(1 for r in fresh if r["disagreement"])})
-    _record_holders(session, actor, site, batch.device_key, fresh)
+    _record_holders(session, actor, site, batch.device_key, fresh, known)
     # After the audit entry: the chain lock it took serializes stay upkeep (stays.py).
     stays.after_batch(session, site=site, rows=fresh)
     return {"stored": stored, "duplicates": dup, "rejected": rejected,

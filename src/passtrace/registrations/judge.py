@@ -55,6 +55,7 @@ class _PassRow:
     areas: tuple[str, ...]
     sites: tuple[str, ...]
     status: str
+    person_id: uuid.UUID
     person_hash: str
     name_masked: str
     last4: str
@@ -67,14 +68,15 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
 
 
 _PASS_COLUMNS = (Pass.id, Pass.valid_from, Pass.valid_until, Pass.areas, Pass.sites,
-                 Pass.status, Person.id_hash, Person.name_masked, Person.id_masked,
-                 Person.status)
+                 Pass.status, Person.id, Person.id_hash, Person.name_masked,
+                 Person.id_masked, Person.status)
 
 
 def _pass_row(values: Any) -> _PassRow:
-    pid, vf, vu, areas, sites, status, digest, name, masked, person_status = values
+    pid, vf, vu, areas, sites, status, person_id, digest, name, masked, person_status = values
     return _PassRow(id=pid, valid_from=vf, valid_until=vu, areas=tuple(areas or ()),
-                    sites=tuple(sites or ()), status=status, person_hash=digest,
+                    sites=tuple(sites or ()), status=status, person_id=person_id,
+                    person_hash=digest,
                     name_masked=name, last4=masked[-4:], person_status=person_status)
 
 
@@ -104,12 +106,17 @@ def _verify(tokens: set[str], trust: Any) -> dict[str, _Verified | str]:
 
 
 
-def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None:
+def judge(*, session: Session, rt: Runtime, site: Site,
+          rows: list[Any]) -> dict[str, uuid.UUID]:
     """Decide every parsed row again and fill its stored values (in place).
 
     Each row's values get the server's decision and reasons, the device's kept in
     device_decision / device_reasons, the disagreement kind (or None), pass_id,
     person_hash, person_masked and id_last4 as the server knows them.
+
+    Returns the persons the rows name that have a record, by hash: a row's hash is a
+    pass holder's or a typed number's, both read here, so the caller's access-log
+    entries need no lookup of their own.
     """
     tokens = {r.token for r in rows if r.token is not None}
     trust = service.cached_trust_store(rt) or service.load_trust_store(session, rt) \
@@ -168,6 +175,10 @@ def judge(*, session: Session, rt: Runtime, site: Site, rows: list[Any]) -> None
                    gate=kind is not None, residents=residents, visits=visits)
     for r in rows:
         _judge_row(r, batch)
+    known = {h: p[0] for h, p in people.items()}
+    for row in (*by_pass.values(), *(r for found in passes_of.values() for r in found)):
+        known[row.person_hash] = row.person_id
+    return known
 
 
 @dataclass
