@@ -12,6 +12,12 @@ from passtrace.core.db import Base, CreatedMixin, IdMixin
 from passtrace.core.pii import PiiBound
 
 
+def shown_name(display_name: str, username: str) -> str:
+    """The name to show others, or "" when the display name is only the login name (an
+    account made without a name stores its login name there: never shown to users)."""
+    return display_name if display_name != username else ""
+
+
 class User(PiiBound, IdMixin, CreatedMixin, Base):
     """Someone who logs in: staff, officials, residents."""
 

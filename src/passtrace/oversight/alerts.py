@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from passtrace.accounts.models import RoleBinding, User
+from passtrace.accounts.models import RoleBinding, User, shown_name
 from passtrace.audit import service as audit_service
 from passtrace.core.areacodes import contains
 from passtrace.core.clock import utcnow
@@ -67,9 +67,9 @@ def notify_supervisors(*, session: Session, rt: Runtime, actor: Principal, count
     hour = utcnow().strftime("%Y%m%d%H")
     notifier = standard_notifier(session, rt.settings)
     targets = supervisors_of(session, actor)
-    # An account made without a name carries its login name as display name: never show
-    # that; the notice's link names the user by role and office.
-    name = actor.display_name if actor.display_name != actor.username else ""
+    # Without a name of its own (shown_name) the notice says "a staff member"; its link
+    # names the user by role and office.
+    name = shown_name(actor.display_name, actor.username)
     text = (N_("%(actor)s viewed personal data in clear %(count)s times within an hour.")
             if name else
             N_("A staff member viewed personal data in clear %(count)s times within an hour."))

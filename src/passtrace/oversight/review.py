@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from passtrace.accounts.models import RoleBinding, User
+from passtrace.accounts.models import RoleBinding, User, shown_name
 from passtrace.audit import service as audit_service
 from passtrace.audit.models import AuditEntry
 from passtrace.core.errors import ValidationFailed
@@ -130,9 +130,8 @@ def actor_choices(*, session: Session, principal: Principal,
     labels = actor_labels.describe(session, [r[0] for r in rows])
     counts = Counter(labels.get(r[0], "") for r in rows)
     out = []
-    for user_id, shown_name, username in rows:
-        # An account made without a name carries its login name there: never show it.
-        display_name = shown_name if shown_name != username else ""
+    for user_id, name, username in rows:
+        display_name = shown_name(name, username)
         label = labels.get(user_id) or gettext("Staff")
         if counts[labels.get(user_id, "")] > 1 and display_name:
             # Chinese takes full-width brackets, English plain ones with a space.

@@ -229,9 +229,11 @@ def report_findings(*, session: Session, actor: Principal, report_id: uuid.UUID
     for f in findings:
         counts[f.finding_class] += 1
     # The filer reads their own name; anyone else the staff list's (see reports()).
-    person = session.get(Person, emp.person_id) if own else None
-    name = (person.name_masked if person else "") if own else (
-        emp.hr_claim.name_masked if emp.hr_claim is not None else "")
+    if own:
+        person = session.get(Person, emp.person_id)
+        name = person.name_masked if person else ""
+    else:
+        name = emp.hr_claim.name_masked if emp.hr_claim is not None else ""
     return ReportView(report, name, lines, counts,
                       findings[0].tolerance_minutes if findings else None,
                       area_names(session, {ln.area_code for ln in lines}), own)
