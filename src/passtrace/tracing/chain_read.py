@@ -14,15 +14,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, literal, not_, null, or_, select
+from sqlalchemy import ColumnElement, Text, case, cast, func, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from passtrace.cases.models import Case
 from passtrace.tracing import chain
 from passtrace.tracing.models import Contact
 
-# Evidence kinds whose place is named by the kind itself (the others carry a site).
-_PLACE_KINDS = ("household", "same_train", "same_flight", "colleague")
 _FIELDS = ("kind", "site", "household", "ref", "date", "department")
 
 
@@ -57,10 +55,11 @@ def read(*, session: Session, case: Case) -> ChainRead:
     first = _first_fields()
     members, unnamed = _counted_members(session, case, first)
     # Read one by one: the contacts with their whole evidence (no counts: depth 1), and
-    # (rare) counted ones whose first piece of evidence does not name the place.
+    # (rare) counted ones the GROUP BY left out, by the very expression that placed the
+    # others, so that every contact is in exactly one of the two.
     alone: list[ColumnElement[bool]] = [Contact.evidence_counts.is_(None)]
     if unnamed:
-        alone.append(not_(_named(first)))
+        alone.append(_place_text(first).is_(None))
     for c in session.scalars(select(Contact).where(Contact.case_id == case.id, or_(*alone))):
         members.append(chain.Member(c.depth, c.via_contact_id, chain.place_of(c.evidence),
                                     chain.kinds_of(c), 1, (c.first_exposure, str(c.id))))
@@ -69,11 +68,6 @@ def read(*, session: Session, case: Case) -> ChainRead:
 
 def _first_fields() -> dict[str, ColumnElement[Any]]:
     return {f: Contact.evidence[(0, f)].as_string() for f in _FIELDS}
-
-
-def _named(first: dict[str, ColumnElement[Any]]) -> ColumnElement[bool]:
-    """The first piece of evidence names the place (as chain.place_of would find it)."""
-    return or_(first["site"].is_not(None), first["kind"].in_(_PLACE_KINDS))
 
 
 def _place_text(first: dict[str, ColumnElement[Any]]) -> ColumnElement[Any]:
