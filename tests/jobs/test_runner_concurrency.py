@@ -222,3 +222,22 @@ def test_two_runners_renewing_household_passes_sign_one_each(deployed):
     assert after - before == RESIDENTS, outcomes  # one new pass per resident, never two
     assert all(until > soon + timedelta(days=100) for until in fresh)
     assert sorted(outcomes) in (["0", str(RESIDENTS)], [str(RESIDENTS), "busy"]), outcomes
+
+
+def test_two_reminder_runs_at_once_remind_the_overdue_employee_once(deployed):
+    # Race: the runner's reminders job and a cron `passtrace reports remind` both find
+    # the employee unreminded (reminders._wanted) and both claim; the unique claim key
+    # (ON CONFLICT DO NOTHING in reminders._claim) lets one of them win.
+    from passtrace.notices.models import Notice
+    from passtrace.reports import reminders
+    from passtrace.reports.models import ReportReminder
+    from tests.concurrency import race
+
+    d = deployed
+    outcomes = race(d.rt, *[lambda s: reminders.run(session=s, rt=d.rt)] * 2)
+    # SQLite refuses the second writer as busy (the client's retry then finds it sent).
+    assert outcomes.count("ok") >= 1 and set(outcomes) <= {"ok", "busy"}, outcomes
+    with Session(d.rt.engine) as session:
+        assert session.scalar(select(func.count()).select_from(ReportReminder)) == 1
+        assert session.scalar(select(func.count()).select_from(Notice).where(
+            Notice.kind == "report.remind")) == 1
